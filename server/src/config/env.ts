@@ -1,0 +1,65 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+import { repoRoot } from "./paths";
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === "" ? undefined : value))
+    .refine((value) => value === undefined || protocols.some((p) => value.startsWith(`${p}://`)), {
+      message: `must start with ${protocols.map((p) => `${p}://`).join(" or ")}`,
+    });
+
+const envSchema = z.object({
+  DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
+  REDIS_URL: optionalUrl(["redis", "rediss"]),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  HOST: z.string().default("0.0.0.0"),
+  RAPFS_DATA_DIR: z.string().default(".rapfs"),
+  RAPFS_DEFINITIONS_DIR: z.string().optional(),
+  RAPFS_CORPUS_SCALE: z.coerce.number().positive().max(10).default(1),
+  RAPFS_CORPUS_SEED: z.coerce.number().int().min(0).default(42),
+  RAPFS_EMBEDDED_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+export type Config = {
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  port: number;
+  host: string;
+  dataDir: string;
+  definitionsDir: string;
+  migrationsDir: string;
+  corpus: { scale: number; seed: number };
+  embeddedPort: number;
+  logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment once; every bad variable is named in one message. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.RAPFS_DATA_DIR),
+    definitionsDir: resolve(e.RAPFS_DEFINITIONS_DIR ?? resolve(repoRoot, "feature-definitions")),
+    migrationsDir: resolve(repoRoot, "migrations"),
+    corpus: { scale: e.RAPFS_CORPUS_SCALE, seed: e.RAPFS_CORPUS_SEED },
+    embeddedPort: e.RAPFS_EMBEDDED_PORT,
+    logLevel: e.LOG_LEVEL,
+  };
+}

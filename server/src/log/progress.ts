@@ -1,0 +1,51 @@
+import cliProgress from "cli-progress";
+
+export type ProgressEvent = { phase: string; done: number; total: number };
+export type ProgressReporter = (event: ProgressEvent) => void;
+
+export const noProgress: ProgressReporter = () => {};
+
+/**
+ * A bar per phase on a terminal; elsewhere (CI, logs, docker) a line every 10%, so long work
+ * is visible without flooding the output.
+ */
+export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): ProgressReporter & {
+  stop(): void;
+} {
+  let phase: string | undefined;
+  let bar: cliProgress.SingleBar | undefined;
+  let lastDecile = -1;
+  const stop = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  const report = (event: ProgressEvent) => {
+    if (event.phase !== phase) {
+      stop();
+      phase = event.phase;
+      lastDecile = -1;
+      if (stream.isTTY) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: `${event.phase.padEnd(24)} [{bar}] {percentage}% | {value}/{total} | {eta_formatted} left`,
+            stream,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(event.total, event.done);
+      }
+    }
+    if (bar) {
+      bar.setTotal(event.total);
+      bar.update(event.done);
+      if (event.done >= event.total) stop();
+      return;
+    }
+    const decile = event.total === 0 ? 10 : Math.floor((event.done / event.total) * 10);
+    if (decile > lastDecile) {
+      lastDecile = decile;
+      stream.write(`${event.phase}: ${event.done}/${event.total} (${decile * 10}%)\n`);
+    }
+  };
+  return Object.assign(report, { stop });
+}

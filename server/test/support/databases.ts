@@ -1,0 +1,36 @@
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { loadConfig } from "../../src/config/env";
+import { type Database, openDatabase } from "../../src/db/database";
+import { IN_MEMORY } from "../../src/db/embedded";
+import { migrate } from "../../src/db/migrate";
+
+export const migrationsDir = loadConfig({}).migrationsDir;
+export const SERVER_POSTGRES_URL =
+  process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** A fresh in-memory PGlite (real Postgres + pgvector) with the rapfs migrations applied. */
+export async function openEmbeddedTestDatabase(options: { migrate?: boolean } = {}): Promise<Database> {
+  const db = await openDatabase({ dataDir: IN_MEMORY });
+  if (options.migrate !== false) await migrate(db.sql, migrationsDir);
+  return db;
+}
+
+/**
+ * A throwaway database on the development PostgreSQL server (no pgvector there), for tests
+ * that need real concurrency between connections.
+ */
+export async function createServerTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `rapfs_test_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(SERVER_POSTGRES_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(SERVER_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
