@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/env";
+
+describe("loadConfig", () => {
+  it("defaults to the embedded database on port 8080 with a local data directory", () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.port).toBe(8080);
+    expect(config.dataDir).toMatch(/\.rapfs$/);
+    expect(config.migrationsDir).toMatch(/migrations$/);
+    expect(config.definitionsDir).toMatch(/feature-definitions$/);
+    expect(config.corpus).toEqual({ scale: 1, seed: 42 });
+  });
+
+  it("treats empty URLs as unset", () => {
+    expect(loadConfig({ DATABASE_URL: "", REDIS_URL: " " }).databaseUrl).toBeUndefined();
+  });
+
+  it("names every bad variable in one message", () => {
+    const attempt = () => loadConfig({ PORT: "eighty", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud" });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/DATABASE_URL: must start with postgres:\/\//);
+    expect(attempt).toThrow(/PORT: .*expected number/);
+    expect(attempt).toThrow(/LOG_LEVEL: .*expected one of/);
+  });
+});

@@ -1,0 +1,77 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../../src/config/paths";
+import { DataDirLockedError, lockDataDir } from "../../src/db/data-dir-lock";
+import { DatabaseSetupError, openDatabase } from "../../src/db/database";
+import { SERVER_POSTGRES_URL } from "../support/databases";
+
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      cwd: join(repoRoot, "server"),
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+}
+
+describe("embedded database on a data directory", () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "rapfs-data-"));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("persists across restarts and refuses a second process with a clear error", async () => {
+    const first = await openDatabase({ dataDir });
+    await first.sql`create table kept (value text)`;
+    await first.sql`insert into kept values ('still here')`;
+
+    const second = await runCli(["migrate"], { RAPFS_DATA_DIR: dataDir, DATABASE_URL: "" });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`is in use by process ${process.pid}`);
+
+    await first.close();
+    const reopened = await openDatabase({ dataDir });
+    expect(await reopened.sql`select value from kept`).toEqual([{ value: "still here" }]);
+    await reopened.close();
+  });
+
+  it("takes over a lock left by a process that no longer runs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "rapfs-stale-"));
+    await writeFile(join(dir, "rapfs.lock"), JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: "then" }));
+    const unlock = lockDataDir(dir);
+    expect(() => lockDataDir(dir)).not.toThrow(DataDirLockedError); // same process may reopen
+    unlock();
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe("server database", () => {
+  it("refuses a PostgreSQL without pgvector, saying what to do", async () => {
+    const attempt = openDatabase({ databaseUrl: SERVER_POSTGRES_URL, dataDir: "unused" });
+    await expect(attempt).rejects.toThrow(DatabaseSetupError);
+    await expect(openDatabase({ databaseUrl: SERVER_POSTGRES_URL, dataDir: "unused" })).rejects.toThrow(
+      /no pgvector extension.*unset DATABASE_URL/,
+    );
+  });
+
+  it("reports an unreachable server clearly", async () => {
+    await expect(
+      openDatabase({ databaseUrl: "postgres://postgres@127.0.0.1:1/none", dataDir: "unused" }),
+    ).rejects.toThrow(/Cannot reach the database at DATABASE_URL/);
+  });
+});
