@@ -6,6 +6,9 @@ const sdkSource = fileURLToPath(new URL("./sdk/src/index.ts", import.meta.url));
 export default defineConfig({
   resolve: { alias: { "@rapfs/sdk": sdkSource } },
   test: {
+    // CI also writes a JSON report that .ci/run turns into a plain "N passed, N failed" line.
+    reporters: process.env.CI ? ["default", "json"] : ["default"],
+    outputFile: { json: ".tmp/vitest.json" },
     projects: [
       {
         extends: true,
