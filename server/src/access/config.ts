@@ -1,0 +1,39 @@
+import { ConfigError } from "../config/env";
+import { AccessError } from "./errors";
+import { isWellFormedKey } from "./keys";
+import { loadTiers, type Tiers } from "./tiers";
+
+export type AccessConfig = {
+  tiers: Tiers;
+  /** RAPFS_ADMIN_KEY: an operator key from the environment, stored hashed by bootstrapAdminKey. */
+  adminKey: string | undefined;
+  /** RAPFS_REDIS_PREFIX: namespaces Redis keys and the invalidation channel per deployment. */
+  redisPrefix: string;
+  keyCacheTtlMs: number;
+};
+
+/** The access settings of the environment; every bad variable is named in one ConfigError. */
+export function loadAccessConfig(env: NodeJS.ProcessEnv = process.env): AccessConfig {
+  const problems: string[] = [];
+  let tiers: Tiers = {};
+  try {
+    tiers = loadTiers(env.RAPFS_TIERS);
+  } catch (error) {
+    if (!(error instanceof AccessError)) throw error;
+    problems.push(`  RAPFS_TIERS: ${error.message.replace(/^RAPFS_TIERS:? ?/, "")}`);
+  }
+  const adminKey = env.RAPFS_ADMIN_KEY?.trim() || undefined;
+  if (adminKey && !isWellFormedKey(adminKey)) {
+    problems.push("  RAPFS_ADMIN_KEY: must be a rapfs key (generate one with `rapfs keys generate`)");
+  }
+  const redisPrefix = env.RAPFS_REDIS_PREFIX?.trim() || "rapfs";
+  if (!/^[A-Za-z0-9:_-]{1,64}$/.test(redisPrefix)) {
+    problems.push("  RAPFS_REDIS_PREFIX: letters, digits, ':', '_' and '-' only");
+  }
+  const ttlSeconds = Number(env.RAPFS_KEY_CACHE_SECONDS ?? 30);
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds < 0 || ttlSeconds > 300) {
+    problems.push("  RAPFS_KEY_CACHE_SECONDS: a number of seconds from 0 to 300");
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
+  return { tiers, adminKey, redisPrefix, keyCacheTtlMs: ttlSeconds * 1000 };
+}

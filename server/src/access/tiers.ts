@@ -1,0 +1,101 @@
+import { z } from "zod";
+import { AccessError } from "./errors";
+
+/** What a quota counts: requests per minute, entity rows per day, dataset downloads per day. */
+export type Dimension = "requests" | "rows" | "downloads";
+export const DIMENSIONS: readonly Dimension[] = ["requests", "rows", "downloads"];
+
+/** `null` is unlimited (JSON has no Infinity). */
+export type TierLimits = Record<Dimension, number | null>;
+export type Tiers = Readonly<Record<string, TierLimits>>;
+
+export const DEFAULT_TIERS: Tiers = {
+  free: { requests: 60, rows: 10_000, downloads: 3 },
+  pro: { requests: 6_000, rows: 1_000_000, downloads: 300 },
+  admin: { requests: null, rows: null, downloads: null },
+};
+export const DEFAULT_TIER = "free";
+
+/** A quota as the limiter enforces it and the RateLimit-Policy header describes it. */
+export type Policy = {
+  name: string;
+  limit: number;
+  windowSeconds: number;
+  /** A fixed window from the first spend, or the UTC calendar day (aligned with usage history). */
+  window: "fixed" | "utc-day";
+  unit: Dimension;
+};
+
+const DAY_SECONDS = 86_400;
+const WINDOWS: Record<Dimension, Pick<Policy, "windowSeconds" | "window">> = {
+  requests: { windowSeconds: 60, window: "fixed" },
+  rows: { windowSeconds: DAY_SECONDS, window: "utc-day" },
+  downloads: { windowSeconds: DAY_SECONDS, window: "utc-day" },
+};
+
+/** Anonymous signups per client address; the only policy not keyed by account. */
+export const SIGNUP_POLICY: Policy = {
+  name: "signup",
+  limit: 5,
+  windowSeconds: 3_600,
+  window: "fixed",
+  unit: "requests",
+};
+
+/** The policy of one dimension for a tier, or null when that tier is unlimited there. */
+export function policyFor(tiers: Tiers, tier: string, dimension: Dimension): Policy | null {
+  const limit = tierLimits(tiers, tier)[dimension];
+  if (limit === null) return null;
+  return { name: dimension, limit, unit: dimension, ...WINDOWS[dimension] };
+}
+
+export function tierLimits(tiers: Tiers, tier: string): TierLimits {
+  const limits = tiers[tier];
+  // An account whose tier was removed from config falls back to the most restrictive default.
+  return limits ?? (tiers[DEFAULT_TIER] as TierLimits);
+}
+
+export function assertTier(tiers: Tiers, tier: string): void {
+  if (!Object.hasOwn(tiers, tier)) {
+    throw new AccessError(
+      "invalid_input",
+      `Unknown tier ${tier}; tiers are ${Object.keys(tiers).join(", ")}`,
+      "tier",
+    );
+  }
+}
+
+const limit = z.number().int().nonnegative().nullable();
+const overrideSchema = z.record(
+  z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "tier names are lowercase words"),
+  z.object({ requests: limit, rows: limit, downloads: limit }).partial().strict(),
+);
+
+/**
+ * Default tiers with the RAPFS_TIERS JSON override applied: `{"free":{"rows":20000}}` changes one
+ * limit; a new tier must give all three dimensions.
+ */
+export function loadTiers(json: string | undefined): Tiers {
+  if (json === undefined || json.trim() === "") return DEFAULT_TIERS;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (error) {
+    throw new AccessError("invalid_input", `RAPFS_TIERS is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = overrideSchema.safeParse(raw);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new AccessError("invalid_input", `RAPFS_TIERS is invalid: ${detail}`);
+  }
+  const tiers: Record<string, TierLimits> = { ...DEFAULT_TIERS };
+  for (const [name, override] of Object.entries(parsed.data)) {
+    const merged = { ...tiers[name], ...override };
+    const missing = DIMENSIONS.filter((d) => merged[d] === undefined);
+    if (missing.length > 0) {
+      throw new AccessError("invalid_input", `RAPFS_TIERS: new tier ${name} needs ${missing.join(", ")}`);
+    }
+    tiers[name] = merged as TierLimits;
+  }
+  return tiers;
+}
