@@ -1,0 +1,83 @@
+import type { Located } from "../catalog";
+import type { EmbeddingDefinition } from "../schema";
+import { ident } from "./params";
+import { ANALYSES, TRACKS } from "./select";
+import { type CompiledView, compileView, tableName } from "./view";
+
+export type VectorIndexKind = "exact" | "hnsw";
+
+const OPCLASS: Record<EmbeddingDefinition["metric"], string> = {
+  cosine: "vector_cosine_ops",
+  l2: "vector_l2_ops",
+  inner_product: "vector_ip_ops",
+};
+
+/** pgvector distance operator for each metric (smaller is nearer for all three). */
+export const DISTANCE_OPERATOR: Record<EmbeddingDefinition["metric"], string> = {
+  cosine: "<=>",
+  l2: "<->",
+  inner_product: "<#>",
+};
+
+export type CompiledEmbedding = {
+  name: string;
+  version: number;
+  entity: "track";
+  /** Where the vectors are read: the tracks column itself, or a materialized table. */
+  relation: string;
+  keyColumn: string;
+  vectorColumn: string;
+  dimension: number;
+  metric: EmbeddingDefinition["metric"];
+  /** Present when the vectors are materialized (an analysis's embedding per track). */
+  view?: CompiledView;
+  hash: string;
+  indexName: string;
+  indexDdl: (kind: VectorIndexKind) => string | undefined;
+};
+
+export function compileEmbedding({ def }: Located<EmbeddingDefinition>): CompiledEmbedding {
+  const table = tableName("embedding", def.name, def.version);
+  const view =
+    def.source.from === "analyses"
+      ? compileView({
+          kind: "embedding",
+          name: def.name,
+          version: def.version,
+          entity: "track",
+          source: { from: "analyses", analyzers: [def.source.analyzer], pick: "latest" },
+          columns: [
+            {
+              name: "embedding",
+              type: "vector",
+              pgType: `vector(${def.dimension})`,
+              sql: `a.${ident(def.source.column)}`,
+              tree: { column: def.source.column, table: ANALYSES },
+            },
+          ],
+        })
+      : undefined;
+  const relation = view ? table : TRACKS;
+  const keyColumn = view ? "track_id" : "id";
+  const vectorColumn = view ? "embedding" : def.source.column;
+  const indexName = `${table}_hnsw`;
+  const hash = view?.hash ?? `${TRACKS}.${def.source.column}:${def.dimension}:${def.metric}`;
+  return {
+    name: def.name,
+    version: def.version,
+    entity: "track",
+    relation,
+    keyColumn,
+    vectorColumn,
+    dimension: def.dimension,
+    metric: def.metric,
+    ...(view ? { view } : {}),
+    hash,
+    indexName,
+    indexDdl: (kind) =>
+      kind === "hnsw"
+        ? `create index if not exists ${ident(indexName)} on ${ident(relation)} ` +
+          `using hnsw (${ident(vectorColumn)} ${OPCLASS[def.metric]})`
+        : undefined,
+  };
+}

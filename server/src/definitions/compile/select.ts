@@ -1,0 +1,122 @@
+import type { EntityName, SourceDefinition } from "../schema";
+import { ident, type ParamAllocator } from "./params";
+
+export const TRACKS = "tracks";
+export const ANALYSES = "analysis_results";
+
+/** One output column: its name, PostgreSQL type and the (checked) SQL computing it. */
+export type ColumnSpec = { name: string; pgType: string; sql: string };
+
+export type SelectSpec = {
+  entity: EntityName;
+  source: SourceDefinition;
+  columns: ColumnSpec[];
+};
+
+export type SelectMode = "full" | "incremental" | "point_in_time";
+
+export const KEY_COLUMN: Record<EntityName, { name: string; pgType: string; source: string }> = {
+  track: { name: "track_id", pgType: "integer", source: "t.id" },
+  artist: { name: "artist", pgType: "text", source: "t.artist" },
+};
+
+/** Every analyzer a view reads, for incremental change detection and the watermark. */
+export function analyzersOf(source: SourceDefinition): string[] {
+  const main = source.from === "analyses" ? source.analyzers : [];
+  return [...new Set([...main, ...Object.values(source.join_latest ?? {})])].sort();
+}
+
+export function isAggregate(source: SourceDefinition): boolean {
+  return source.pick === "aggregate";
+}
+
+/**
+ * The SELECT computing a view's rows (key, event_timestamp, features). Every mode starts from
+ * tracks and reaches analyses through LATERAL subqueries that walk the
+ * (track_id, analyzer_type, created_at DESC, id DESC) index, so "latest" is one index probe,
+ * incremental runs only touch changed entities, and point-in-time adds `created_at <= as_of`.
+ */
+export function buildSelect(spec: SelectSpec, mode: SelectMode, p: ParamAllocator, indent = ""): string {
+  const { source, entity } = spec;
+  const key = KEY_COLUMN[entity];
+  const asOf = mode === "point_in_time" ? "_pit.as_of" : undefined;
+  const analysisWindow = asOf ? ` and _r.created_at <= ${asOf}` : "";
+  const stamps: string[] = source.from === "tracks" ? ["t.created_at"] : [];
+  const joins: string[] = [];
+
+  if (source.from === "analyses") {
+    const analyzers = source.analyzers;
+    const filter =
+      analyzers.length === 1
+        ? `_r.analyzer_type = ${p.value(analyzers[0], "text")}`
+        : `_r.analyzer_type = any(${p.value(analyzers, "text[]")})`;
+    const from = `select _r.* from ${ANALYSES} _r where _r.track_id = t.id and ${filter}${analysisWindow}`;
+    const newest = "_r.created_at desc nulls last, _r.id desc";
+    if (source.pick === "aggregate") {
+      joins.push(
+        `cross join lateral (select distinct on (_r.analyzer_type) _r.* from ${ANALYSES} _r ` +
+          `where _r.track_id = t.id and ${filter}${analysisWindow} order by _r.analyzer_type, ${newest}) a`,
+      );
+    } else if (source.pick === "by_analyzer") {
+      const preference = `array_position(${p.value(analyzers, "text[]")}, _r.analyzer_type::text)`;
+      joins.push(`cross join lateral (${from} order by ${preference}, ${newest} limit 1) a`);
+    } else {
+      joins.push(`cross join lateral (${from} order by ${newest} limit 1) a`);
+    }
+    stamps.push("a.created_at");
+  }
+  for (const [alias, analyzer] of Object.entries(source.join_latest ?? {})) {
+    joins.push(
+      `left join lateral (select _r.* from ${ANALYSES} _r where _r.track_id = t.id and ` +
+        `_r.analyzer_type = ${p.value(analyzer, "text")}${analysisWindow} ` +
+        `order by _r.created_at desc nulls last, _r.id desc limit 1) ${ident(alias)} on true`,
+    );
+    stamps.push(`${ident(alias)}.created_at`);
+  }
+
+  const stamp = stamps.length === 1 ? (stamps[0] as string) : `greatest(${stamps.join(", ")})`;
+  const aggregate = isAggregate(source);
+  const select = [
+    `${key.source} as ${ident(key.name)}`,
+    `${aggregate ? `max(${stamp})` : stamp} as "event_timestamp"`,
+    ...spec.columns.map((c) => `${c.pgType ? `${c.sql}::${c.pgType}` : c.sql} as ${ident(c.name)}`),
+  ];
+  const where = [`${key.source} is not null`];
+  if (mode === "incremental") where.push(changedEntities(spec, p));
+  if (mode === "point_in_time")
+    where.push(`${key.source} = _pit.entity_id`, "coalesce(t.created_at <= _pit.as_of, true)");
+
+  const lines = [
+    `select ${select.join(`,\n${indent}  `)}`,
+    `from ${TRACKS} t`,
+    ...joins,
+    `where ${where.join(`\n${indent}  and `)}`,
+  ];
+  if (aggregate) lines.push(`group by ${key.source}`);
+  return lines.join(`\n${indent}`);
+}
+
+/** Entities touched since the watermark: a new track, or a new analysis by an analyzer it reads. */
+function changedEntities(spec: SelectSpec, p: ParamAllocator): string {
+  const watermark = p.runtime("watermark", "timestamp");
+  const analyzers = analyzersOf(spec.source);
+  const newTracks = `select _n.id from ${TRACKS} _n where _n.created_at > ${watermark}`;
+  const changedTracks =
+    analyzers.length === 0
+      ? newTracks
+      : `select _c.track_id from ${ANALYSES} _c where _c.created_at > ${watermark} and ` +
+        `_c.analyzer_type = any(${p.value(analyzers, "text[]")}) union ${newTracks}`;
+  if (spec.entity === "track") return `t.id in (${changedTracks})`;
+  return `t.artist in (select _m.artist from ${TRACKS} _m where _m.id in (${changedTracks}))`;
+}
+
+/** The newest source timestamp a run has seen; the next incremental run starts after it. */
+export function buildWatermark(source: SourceDefinition, p: ParamAllocator): string {
+  const analyzers = analyzersOf(source);
+  const tracks = `(select max(created_at) from ${TRACKS})`;
+  if (analyzers.length === 0) return `select ${tracks} as "watermark"`;
+  return (
+    `select greatest(${tracks}, (select max(created_at) from ${ANALYSES} ` +
+    `where analyzer_type = any(${p.value(analyzers, "text[]")}))) as "watermark"`
+  );
+}

@@ -1,0 +1,130 @@
+import { createHash } from "node:crypto";
+import type { EntityName, FeatureType, SourceDefinition } from "../schema";
+import { type CompiledQuery, ident, ParamAllocator } from "./params";
+import { buildSelect, buildWatermark, type ColumnSpec, KEY_COLUMN } from "./select";
+
+/** A view (or materialized embedding) ready to compile: checked column SQL, no YAML left. */
+export type ViewSpec = {
+  kind: "feature_view" | "embedding";
+  name: string;
+  version: number;
+  entity: EntityName;
+  source: SourceDefinition;
+  columns: (ColumnSpec & { type: FeatureType | "vector"; tree: unknown })[];
+};
+
+export type CompiledView = {
+  kind: ViewSpec["kind"];
+  name: string;
+  version: number;
+  entity: EntityName;
+  table: string;
+  stagingTable: string;
+  key: { name: string; pgType: string };
+  columns: { name: string; type: string; pgType: string }[];
+  /** sha256 of what the version means (entity, source, column names, types, parse trees). */
+  hash: string;
+  ddl: string;
+  stagingDdl: string;
+  /** The bare SELECT computing every row: the benchmark's baseline and the DB check's probe. */
+  select: CompiledQuery;
+  full: CompiledQuery;
+  incremental: CompiledQuery;
+  pointInTime: CompiledQuery;
+  watermark: CompiledQuery;
+};
+
+export function tableName(kind: ViewSpec["kind"], name: string, version: number): string {
+  return `${kind === "embedding" ? "emb" : "fv"}_${name}_v${version}`;
+}
+
+export function compileView(spec: ViewSpec): CompiledView {
+  const table = tableName(spec.kind, spec.name, spec.version);
+  const stagingTable = `${table}__next`;
+  const key = KEY_COLUMN[spec.entity];
+  const names = [key.name, "event_timestamp", ...spec.columns.map((c) => c.name)].map(ident);
+  const columnList = names.join(", ");
+
+  const select = new ParamAllocator();
+  const selectText = buildSelect(spec, "full", select);
+
+  const full = new ParamAllocator();
+  const fullText = `insert into ${ident(stagingTable)} (${columnList})\n${buildSelect(spec, "full", full)}`;
+
+  const inc = new ParamAllocator();
+  const updates = names.slice(1).map((n) => `${n} = excluded.${n}`);
+  const incrementalText =
+    `insert into ${ident(table)} (${columnList})\n${buildSelect(spec, "incremental", inc)}\n` +
+    `on conflict (${ident(key.name)}) do update set ${[...updates, '"materialized_at" = now()'].join(", ")}`;
+
+  const pit = new ParamAllocator();
+  const ids = pit.runtime("entity_ids", `${key.pgType}[]`);
+  const asOf = pit.runtime("as_of", "timestamp[]");
+  const pitText = [
+    `select _pit.ord, _pit.entity_id as ${ident(key.name)}, _pit.as_of, f."event_timestamp", ${spec.columns
+      .map((c) => `f.${ident(c.name)}`)
+      .join(", ")}`,
+    `from unnest(${ids}, ${asOf}) with ordinality as _pit(entity_id, as_of, ord)`,
+    "left join lateral (",
+    `  ${buildSelect(spec, "point_in_time", pit, "  ")}`,
+    ") f on true",
+    "order by _pit.ord",
+  ].join("\n");
+
+  const wm = new ParamAllocator();
+  const watermarkText = buildWatermark(spec.source, wm);
+
+  return {
+    kind: spec.kind,
+    name: spec.name,
+    version: spec.version,
+    entity: spec.entity,
+    table,
+    stagingTable,
+    key: { name: key.name, pgType: key.pgType },
+    columns: spec.columns.map((c) => ({ name: c.name, type: c.type, pgType: c.pgType })),
+    hash: contentHash(spec),
+    ddl: tableDdl(table, key, spec.columns, true),
+    stagingDdl: tableDdl(stagingTable, key, spec.columns, false),
+    select: select.query(selectText),
+    full: full.query(fullText),
+    incremental: inc.query(incrementalText),
+    pointInTime: pit.query(pitText),
+    watermark: wm.query(watermarkText),
+  };
+}
+
+/** The staging table gets its key constraint after the bulk insert: building the index once is cheaper. */
+function tableDdl(
+  table: string,
+  key: { name: string; pgType: string },
+  columns: ColumnSpec[],
+  withKey: boolean,
+): string {
+  const keyColumn = withKey
+    ? `${ident(key.name)} ${key.pgType} constraint ${ident(`${table}_pkey`)} primary key`
+    : `${ident(key.name)} ${key.pgType} not null`;
+  return [
+    `create table ${ident(table)} (`,
+    `  ${keyColumn},`,
+    `  "event_timestamp" timestamp,`,
+    `  "materialized_at" timestamptz not null default now()${columns.length ? "," : ""}`,
+    ...columns.map((c, i) => `  ${ident(c.name)} ${c.pgType}${i < columns.length - 1 ? "," : ""}`),
+    ")",
+  ].join("\n");
+}
+
+function contentHash(spec: ViewSpec): string {
+  const { source } = spec;
+  const meaning = {
+    entity: spec.entity,
+    source: {
+      from: source.from,
+      pick: source.pick,
+      analyzers: source.from === "analyses" ? source.analyzers : [],
+      join_latest: Object.entries(source.join_latest ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+    },
+    columns: spec.columns.map((c) => ({ name: c.name, type: c.type, pgType: c.pgType, tree: c.tree })),
+  };
+  return createHash("sha256").update(JSON.stringify(meaning)).digest("hex");
+}

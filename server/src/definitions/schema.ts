@@ -1,0 +1,167 @@
+import { z } from "zod";
+
+/** Names become SQL identifiers (quoted anyway) and URL segments, so keep them boring. */
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,39}$/, "must be lowercase letters, digits and _ (start with a letter, ≤ 40)");
+const text = z.string().trim().min(1);
+const tags = z.array(name).default([]);
+const analyzer = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,49}$/, "must be an analyzer_type value");
+/** A SQL scalar expression; parsed and checked by the compiler, never concatenated unchecked. */
+const expression = z.string().trim().min(1).max(2000);
+
+export const FEATURE_TYPES = [
+  "bool",
+  "int",
+  "float",
+  "string",
+  "string[]",
+  "float[]",
+  "timestamp",
+  "json",
+] as const;
+export const featureType = z.enum(FEATURE_TYPES);
+export type FeatureType = z.infer<typeof featureType>;
+
+export const ENTITY_NAMES = ["track", "artist"] as const;
+const entityName = z.enum(ENTITY_NAMES);
+export type EntityName = z.infer<typeof entityName>;
+
+const reservedColumns = ["track_id", "artist", "event_timestamp", "materialized_at"];
+
+export const featureSchema = z.strictObject({
+  name: name.refine((n) => !reservedColumns.includes(n), "is a reserved column name"),
+  type: featureType,
+  expr: expression.describe("SQL scalar expression over the source aliases (t = track, a = analysis)"),
+  description: text,
+  tags: tags.optional(),
+});
+export type FeatureDefinition = z.infer<typeof featureSchema>;
+
+const status = z.enum(["active", "deprecated", "retired"]);
+const lifecycle = {
+  status: status.default("active"),
+  sunset: z.iso.date().optional().describe("ISO date after which a deprecated version stops being served"),
+};
+
+export const entitySchema = z.strictObject({
+  kind: z.literal("entity"),
+  name: entityName,
+  description: text,
+  key: z.strictObject({ column: name, type: z.enum(["int", "string"]) }),
+});
+
+/** Latest analysis of one analyzer per track, joined under an alias next to the main rows. */
+const joinLatest = z
+  .record(
+    name.refine((a) => a !== "t" && a !== "a", "t and a are reserved aliases"),
+    analyzer,
+  )
+  .optional()
+  .describe("alias → analyzer_type: left-join that analyzer's latest analysis per track");
+
+const tracksSource = z.strictObject({
+  from: z.literal("tracks"),
+  pick: z.enum(["row", "aggregate"]).default("row"),
+  join_latest: joinLatest,
+});
+
+const analysesSource = z.strictObject({
+  from: z.literal("analyses"),
+  analyzers: z.array(analyzer).min(1).describe("analyzer_type values; for by_analyzer, in preference order"),
+  pick: z
+    .enum(["latest", "by_analyzer", "aggregate"])
+    .describe(
+      "latest: newest analysis (created_at, then id); by_analyzer: newest of the first analyzer present; " +
+        "aggregate: aggregate expressions over the latest analysis of each analyzer",
+    ),
+  join_latest: joinLatest,
+});
+
+export const sourceSchema = z.discriminatedUnion("from", [tracksSource, analysesSource]);
+export type SourceDefinition = z.infer<typeof sourceSchema>;
+
+export const featureViewSchema = z.strictObject({
+  kind: z.literal("feature_view"),
+  name,
+  version: z.int().min(1).max(9999),
+  entity: entityName,
+  description: text,
+  owner: text,
+  tags,
+  ...lifecycle,
+  source: sourceSchema,
+  features: z.array(featureSchema).min(1).max(200),
+});
+export type FeatureViewDefinition = z.infer<typeof featureViewSchema>;
+
+export const embeddingSchema = z.strictObject({
+  kind: z.literal("embedding"),
+  name,
+  version: z.int().min(1).max(9999).default(1),
+  entity: z.literal("track"),
+  description: text,
+  owner: text.optional(),
+  tags,
+  ...lifecycle,
+  source: z.discriminatedUnion("from", [
+    z.strictObject({ from: z.literal("tracks"), column: name }),
+    z.strictObject({
+      from: z.literal("analyses"),
+      analyzer,
+      column: name,
+      pick: z.literal("latest").default("latest"),
+    }),
+  ]),
+  dimension: z.int().min(1).max(16000),
+  metric: z.enum(["cosine", "l2", "inner_product"]),
+  index: z
+    .enum(["auto", "exact", "hnsw"])
+    .default("auto")
+    .describe("auto: exact scan on embedded PGlite, HNSW on server PostgreSQL"),
+});
+export type EmbeddingDefinition = z.infer<typeof embeddingSchema>;
+
+const featureRef = z.string().describe("view@version:feature, view:feature (latest version) or view@2:*");
+
+export const featureServiceSchema = z.strictObject({
+  kind: z.literal("feature_service"),
+  name,
+  entity: entityName,
+  description: text,
+  owner: text.optional(),
+  tags,
+  features: z.array(featureRef).min(1),
+});
+export type FeatureServiceDefinition = z.infer<typeof featureServiceSchema>;
+
+export const datasetFilterSchema = z.strictObject({
+  feature: featureRef,
+  op: z.enum([">", ">=", "<", "<=", "=", "!=", "is_null", "not_null"]),
+  value: z.union([z.number(), z.string(), z.boolean()]).optional(),
+});
+export type DatasetFilter = z.infer<typeof datasetFilterSchema>;
+
+export const datasetSchema = z.strictObject({
+  kind: z.literal("dataset"),
+  name,
+  entity: entityName,
+  description: text,
+  license: text.describe("SPDX id or licence statement shipped with every download"),
+  owner: text.optional(),
+  tags,
+  features: z.array(featureRef).min(1).optional(),
+  service: name.optional().describe("take the features of this feature service"),
+  filters: z.array(datasetFilterSchema).default([]),
+});
+export type DatasetDefinition = z.infer<typeof datasetSchema>;
+
+export const definitionSchema = z.discriminatedUnion("kind", [
+  entitySchema,
+  featureViewSchema,
+  embeddingSchema,
+  featureServiceSchema,
+  datasetSchema,
+]);
+export type Definition = z.infer<typeof definitionSchema>;
+export type EntityDefinition = z.infer<typeof entitySchema>;
