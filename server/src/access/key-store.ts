@@ -1,0 +1,247 @@
+import type postgres from "postgres";
+import type { Sql } from "../db/database";
+import { AccessError } from "./errors";
+import type { InvalidationBus } from "./invalidation";
+import { generateKey } from "./keys";
+import { isScope, missingScopes, type Scope } from "./scopes";
+
+/** Anything that runs a query: the pool or an open transaction. */
+export type Queryable = Sql | postgres.TransactionSql;
+
+export type KeyStatus = "active" | "rotating" | "expired" | "revoked";
+
+/** A key as its owner sees it: never the digest, never the plaintext. */
+export type KeyInfo = {
+  id: string;
+  accountId: string;
+  name: string;
+  displayPrefix: string;
+  scopes: Scope[];
+  status: KeyStatus;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  replacedBy: string | null;
+};
+
+/** Returned only by create and rotate: `key` is the plaintext, shown once and stored nowhere. */
+export type CreatedKey = { key: string; info: KeyInfo };
+
+export type CreateKeyInput = {
+  name?: string | undefined;
+  scopes: readonly string[];
+  expiresAt?: Date | null | undefined;
+};
+
+export type KeyRow = {
+  id: string;
+  account_id: string;
+  name: string;
+  display_prefix: string;
+  scopes: string[];
+  created_at: Date;
+  last_used_at: Date | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  replaced_by: string | null;
+};
+
+export type KeyLookup = {
+  keyId: string;
+  accountId: string;
+  scopes: Scope[];
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  tier: string;
+  disabledAt: Date | null;
+};
+
+type KeyLookupRow = Pick<KeyRow, "id" | "account_id" | "scopes" | "expires_at" | "revoked_at"> & {
+  tier: string;
+  disabled_at: Date | null;
+};
+
+export const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3_600;
+const MAX_LIVE_KEYS_PER_ACCOUNT = 50;
+const MAX_NAME_LENGTH = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+export function keyStatus(
+  row: Pick<KeyRow, "expires_at" | "revoked_at" | "replaced_by">,
+  now: Date,
+): KeyStatus {
+  if (row.revoked_at) return "revoked";
+  if (row.expires_at && row.expires_at <= now) return "expired";
+  return row.replaced_by ? "rotating" : "active";
+}
+
+export function toKeyInfo(row: KeyRow, now = new Date()): KeyInfo {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    name: row.name,
+    displayPrefix: row.display_prefix,
+    scopes: row.scopes.filter(isScope),
+    status: keyStatus(row, now),
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    replacedBy: row.replaced_by,
+  };
+}
+
+const columns = (sql: Queryable) =>
+  sql`id, account_id, name, display_prefix, scopes, created_at, last_used_at, expires_at, revoked_at, replaced_by`;
+
+export class KeyStore {
+  constructor(
+    private readonly sql: Sql,
+    private readonly invalidation: InvalidationBus,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Creates a key for an account. `grantedBy` is the scopes of the key asking, when a key asks:
+   * the new key cannot exceed them.
+   */
+  async create(
+    accountId: string,
+    input: CreateKeyInput,
+    options: { grantedBy?: readonly string[]; tx?: Queryable } = {},
+  ): Promise<CreatedKey> {
+    const sql = options.tx ?? this.sql;
+    const scopes = this.validateScopes(input.scopes, options.grantedBy);
+    const name = (input.name ?? "").trim();
+    if (name.length > MAX_NAME_LENGTH) {
+      throw new AccessError("invalid_input", `A key name has at most ${MAX_NAME_LENGTH} characters`, "name");
+    }
+    const expiresAt = input.expiresAt ?? null;
+    if (expiresAt && expiresAt <= this.now()) {
+      throw new AccessError("invalid_input", "expiresAt must be in the future", "expiresAt");
+    }
+    const [{ live } = { live: 0 }] = await sql<{ live: number }[]>`
+      select count(*)::int as live from api_keys
+      where account_id = ${accountId} and revoked_at is null
+        and (expires_at is null or expires_at > ${this.now()})`;
+    if (live >= MAX_LIVE_KEYS_PER_ACCOUNT) {
+      throw new AccessError("conflict", `An account holds at most ${MAX_LIVE_KEYS_PER_ACCOUNT} live keys`);
+    }
+    const generated = generateKey();
+    const [row] = await sql<KeyRow[]>`
+      insert into api_keys (account_id, key_hash, display_prefix, name, scopes, expires_at)
+      values (${accountId}, ${generated.hash}, ${generated.displayPrefix}, ${name}, ${scopes}, ${expiresAt})
+      returning ${columns(sql)}`;
+    return { key: generated.key, info: toKeyInfo(row as KeyRow, this.now()) };
+  }
+
+  /** Every key of the account, newest first, including revoked and expired ones. */
+  async list(accountId: string): Promise<KeyInfo[]> {
+    const rows = await this.sql<KeyRow[]>`
+      select ${columns(this.sql)} from api_keys where account_id = ${accountId}
+      order by created_at desc, id`;
+    const now = this.now();
+    return rows.map((row) => toKeyInfo(row, now));
+  }
+
+  async get(accountId: string, keyId: string): Promise<KeyInfo> {
+    if (!isUuid(keyId)) throw notFound();
+    const [row] = await this.sql<KeyRow[]>`
+      select ${columns(this.sql)} from api_keys where id = ${keyId} and account_id = ${accountId}`;
+    if (!row) throw notFound();
+    return toKeyInfo(row, this.now());
+  }
+
+  /**
+   * Issues a successor with the same name, scopes and expiry; the old key keeps working for
+   * `graceSeconds` so deployments can switch over without downtime.
+   */
+  async rotate(
+    accountId: string,
+    keyId: string,
+    options: { graceSeconds?: number } = {},
+  ): Promise<CreatedKey & { previous: KeyInfo }> {
+    const grace = options.graceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
+    if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400) {
+      throw new AccessError("invalid_input", "graceSeconds is an integer from 0 to 2592000", "graceSeconds");
+    }
+    if (!isUuid(keyId)) throw notFound();
+    const result = await this.sql.begin(async (tx) => {
+      const [old] = await tx<KeyRow[]>`
+        select ${columns(tx)} from api_keys where id = ${keyId} and account_id = ${accountId} for update`;
+      if (!old) throw notFound();
+      const status = keyStatus(old, this.now());
+      if (status !== "active")
+        throw new AccessError("conflict", `The key is ${status} and cannot be rotated`);
+      const next = await this.create(
+        accountId,
+        { name: old.name, scopes: old.scopes, expiresAt: old.expires_at },
+        { tx },
+      );
+      const graceEnd = new Date(this.now().getTime() + grace * 1000);
+      const [previous] = await tx<KeyRow[]>`
+        update api_keys
+        set replaced_by = ${next.info.id},
+            expires_at = least(coalesce(expires_at, ${graceEnd}), ${graceEnd})
+        where id = ${keyId}
+        returning ${columns(tx)}`;
+      return { ...next, previous: toKeyInfo(previous as KeyRow, this.now()) };
+    });
+    await this.invalidation.publish({ kind: "key", id: keyId });
+    return result;
+  }
+
+  /** Revokes at once, everywhere; revoking twice is not an error. */
+  async revoke(accountId: string, keyId: string): Promise<KeyInfo> {
+    if (!isUuid(keyId)) throw notFound();
+    const [row] = await this.sql<KeyRow[]>`
+      update api_keys set revoked_at = coalesce(revoked_at, ${this.now()})
+      where id = ${keyId} and account_id = ${accountId}
+      returning ${columns(this.sql)}`;
+    if (!row) throw notFound();
+    await this.invalidation.publish({ kind: "key", id: keyId });
+    return toKeyInfo(row, this.now());
+  }
+
+  /** What the verifier needs about a presented key's digest, with its account, in one indexed read. */
+  async lookup(hash: string): Promise<KeyLookup | null> {
+    const [row] = await this.sql<KeyLookupRow[]>`
+      select k.id, k.account_id, k.scopes, k.expires_at, k.revoked_at, a.tier, a.disabled_at
+      from api_keys k join accounts a on a.id = k.account_id
+      where k.key_hash = ${hash}`;
+    if (!row) return null;
+    return {
+      keyId: row.id,
+      accountId: row.account_id,
+      scopes: row.scopes.filter(isScope),
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+      tier: row.tier,
+      disabledAt: row.disabled_at,
+    };
+  }
+
+  private validateScopes(requested: readonly string[], grantedBy: readonly string[] | undefined): Scope[] {
+    const unknown = requested.filter((s) => !isScope(s));
+    if (unknown.length > 0) {
+      throw new AccessError("invalid_input", `Unknown scope ${unknown.join(", ")}`, "scopes");
+    }
+    const scopes = [...new Set(requested as Scope[])];
+    if (scopes.length === 0)
+      throw new AccessError("invalid_input", "A key needs at least one scope", "scopes");
+    const missing = grantedBy ? missingScopes(grantedBy, scopes) : [];
+    if (missing.length > 0) {
+      throw new AccessError("forbidden", `This key cannot grant ${missing.join(", ")}`, "scopes");
+    }
+    return scopes;
+  }
+}
+
+function notFound(): AccessError {
+  return new AccessError("not_found", "No such key");
+}

@@ -1,0 +1,173 @@
+import type { Redis } from "ioredis";
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from "rate-limiter-flexible";
+import type { Policy } from "./tiers";
+import { utcDay } from "./usage";
+
+/** One policy's state after a spend: what the RateLimit headers and Retry-After are made of. */
+export type LimitResult = {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+  policy: Policy;
+};
+
+export type LimiterBackend = "memory" | "redis" | "insurance";
+
+export interface Limiter {
+  /**
+   * Spends `cost` units of a policy for a subject, atomically across processes when shared.
+   * A refused spend is refunded, so a batch refused for lack of quota costs nothing.
+   */
+  consume(policy: Policy, subject: string, cost?: number): Promise<LimitResult>;
+  /** Gives back units spent earlier (a later check in the same request refused it). */
+  refund(policy: Policy, subject: string, cost: number): Promise<void>;
+  /** The current window without spending anything. */
+  peek(policy: Policy, subject: string): Promise<LimitResult>;
+  /** Where decisions come from right now; "insurance" means Redis is down and limits are per process. */
+  readonly backend: LimiterBackend;
+  close(): Promise<void>;
+}
+
+export type LimiterOptions = {
+  /** A connection for the limiter alone; see createLimiterRedis for the options it needs. */
+  redis?: Redis | undefined;
+  /** Namespaces the Redis keys per deployment (and per test). */
+  prefix: string;
+  now?: () => Date;
+};
+
+type Resolved = { limiter: RateLimiterAbstract; key: string; options: { customDuration?: number } };
+
+/**
+ * rate-limiter-flexible underneath: RateLimiterRedis (one Lua script per spend, so concurrent
+ * processes never over-admit) insured by a RateLimiterMemory that answers while Redis is down,
+ * or RateLimiterMemory alone without Redis.
+ */
+export class FlexibleLimiter implements Limiter {
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
+  private readonly now: () => Date;
+
+  constructor(private readonly options: LimiterOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  get backend(): LimiterBackend {
+    if (!this.options.redis) return "memory";
+    return this.options.redis.status === "ready" ? "redis" : "insurance";
+  }
+
+  async consume(policy: Policy, subject: string, cost = 1): Promise<LimitResult> {
+    if (!Number.isInteger(cost) || cost < 0)
+      throw new RangeError(`cost must be a non-negative integer, got ${cost}`);
+    if (cost === 0) return this.peek(policy, subject);
+    const { limiter, key, options } = this.resolve(policy, subject);
+    try {
+      const res = await limiter.consume(key, cost, options);
+      return this.result(policy, true, res.remainingPoints, res.msBeforeNext);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      await limiter.reward(key, cost, options).catch(() => {});
+      const spentBefore = rejection.consumedPoints - cost;
+      return this.result(policy, false, policy.limit - spentBefore, rejection.msBeforeNext);
+    }
+  }
+
+  async refund(policy: Policy, subject: string, cost: number): Promise<void> {
+    if (cost <= 0) return;
+    const { limiter, key, options } = this.resolve(policy, subject);
+    await limiter.reward(key, cost, options).catch(() => {});
+  }
+
+  async peek(policy: Policy, subject: string): Promise<LimitResult> {
+    const { limiter, key, options } = this.resolve(policy, subject);
+    const res = await limiter.get(key).catch(() => null);
+    if (!res)
+      return this.result(policy, true, policy.limit, (options.customDuration ?? policy.windowSeconds) * 1000);
+    return this.result(policy, true, res.remainingPoints, res.msBeforeNext);
+  }
+
+  async close(): Promise<void> {
+    this.limiters.clear();
+  }
+
+  private result(policy: Policy, allowed: boolean, remaining: number, msBeforeNext: number): LimitResult {
+    return {
+      allowed,
+      limit: policy.limit,
+      remaining: Math.min(policy.limit, Math.max(0, remaining)),
+      resetSeconds: Math.max(0, Math.ceil(msBeforeNext / 1000)),
+      policy,
+    };
+  }
+
+  private resolve(policy: Policy, subject: string): Resolved {
+    const limiter = this.limiterFor(policy);
+    if (policy.window === "fixed") return { limiter, key: subject, options: {} };
+    // Daily quotas reset at UTC midnight, the same days usage history is kept in.
+    const now = this.now();
+    const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+    const customDuration = Math.max(1, Math.ceil((midnight - now.getTime()) / 1000));
+    return { limiter, key: `${subject}:${utcDay(now)}`, options: { customDuration } };
+  }
+
+  private limiterFor(policy: Policy): RateLimiterAbstract {
+    const id = `${policy.name}:${policy.limit}:${policy.windowSeconds}`;
+    let limiter = this.limiters.get(id);
+    if (limiter) return limiter;
+    // Keyed by policy name only, so an account whose tier changes keeps its spent units.
+    const base = {
+      points: policy.limit,
+      duration: policy.windowSeconds,
+      keyPrefix: `${this.options.prefix}:rl:${policy.name}`,
+    };
+    const memory = new RateLimiterMemory(base);
+    limiter = this.options.redis
+      ? new RateLimiterRedis({
+          ...base,
+          storeClient: this.options.redis,
+          insuranceLimiter: memory,
+          // Not "ready" (reconnecting) goes straight to the insurance limiter instead of queueing.
+          rejectIfRedisNotReady: true,
+        })
+      : memory;
+    this.limiters.set(id, limiter);
+    return limiter;
+  }
+}
+
+/**
+ * A limiter connection derived from the app's Redis client: commands fail fast instead of
+ * queueing during an outage, so the insurance limiter answers within `commandTimeoutMs`.
+ */
+export function createLimiterRedis(redis: Redis, commandTimeoutMs = 250): Redis {
+  const connection = redis.duplicate({
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    commandTimeout: commandTimeoutMs,
+    maxRetriesPerRequest: 0,
+  });
+  // Outages are expected here and show as `backend === "insurance"`, not as unhandled errors.
+  connection.on("error", () => {});
+  return connection;
+}
+
+/** Waits (bounded) for the first connection, so a starting process shares limits from its first request. */
+export async function whenConnected(redis: Redis, timeoutMs = 2_000): Promise<boolean> {
+  if (redis.status === "ready") return true;
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.on("ready", onReady);
+  });
+}

@@ -1,0 +1,80 @@
+import { Redis } from "ioredis";
+import type { Sql } from "../db/database";
+import { type Logger, silentLogger } from "../log/logger";
+import { AccountService } from "./accounts";
+import { bootstrapAdminKey } from "./admin-key";
+import type { AccessConfig } from "./config";
+import { AccessGate } from "./gate";
+import { createLocalInvalidationBus, createRedisInvalidationBus, type InvalidationBus } from "./invalidation";
+import { KeyStore } from "./key-store";
+import { LastUsedRecorder } from "./last-used";
+import { createLimiterRedis, FlexibleLimiter, type Limiter, whenConnected } from "./limiter";
+import type { Tiers } from "./tiers";
+import { UsageRecorder } from "./usage";
+import { KeyVerifier } from "./verifier";
+
+export type AccessServices = {
+  tiers: Tiers;
+  accounts: AccountService;
+  keys: KeyStore;
+  verifier: KeyVerifier;
+  limiter: Limiter;
+  gate: AccessGate;
+  usage: UsageRecorder;
+  lastUsed: LastUsedRecorder;
+  bus: InvalidationBus;
+  /** Flushes pending usage and last-used writes, then drops this module's own connections. */
+  close(): Promise<void>;
+};
+
+/**
+ * Wires the access layer. With Redis it opens two connections of its own: a fail-fast one for
+ * limits and publishing, and a pub/sub subscriber.
+ */
+export async function createAccessServices(options: {
+  sql: Sql;
+  /** A client to duplicate connections from, or else a URL (REDIS_URL); neither means in-process. */
+  redis?: Redis | undefined;
+  redisUrl?: string | undefined;
+  config: AccessConfig;
+  logger?: Logger;
+  flushIntervalMs?: number;
+}): Promise<AccessServices> {
+  const { sql, config } = options;
+  const logger = options.logger ?? silentLogger;
+  const redis = options.redis
+    ? createLimiterRedis(options.redis)
+    : options.redisUrl
+      ? createLimiterRedis(new Redis(options.redisUrl, { lazyConnect: true }))
+      : undefined;
+  if (redis) await whenConnected(redis);
+  const bus = redis
+    ? createRedisInvalidationBus({ redis, channel: `${config.redisPrefix}:access:invalidate`, logger })
+    : createLocalInvalidationBus();
+  const keys = new KeyStore(sql, bus);
+  const accounts = new AccountService(sql, keys, config.tiers, bus);
+  const flush = { flushIntervalMs: options.flushIntervalMs, logger };
+  const lastUsed = new LastUsedRecorder(sql, flush);
+  const usage = new UsageRecorder(sql, flush);
+  const verifier = new KeyVerifier(keys, bus, { ttlMs: config.keyCacheTtlMs, lastUsed });
+  const limiter = new FlexibleLimiter({ redis, prefix: config.redisPrefix });
+  const gate = new AccessGate({ verifier, limiter, tiers: config.tiers, usage });
+  if (config.adminKey) await bootstrapAdminKey(sql, bus, config.adminKey);
+  return {
+    tiers: config.tiers,
+    accounts,
+    keys,
+    verifier,
+    limiter,
+    gate,
+    usage,
+    lastUsed,
+    bus,
+    async close() {
+      verifier.close();
+      await Promise.all([usage.close(), lastUsed.close(), limiter.close()]);
+      await bus.close();
+      redis?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import type { AuthFailureReason } from "./errors";
+import type { Invalidation, InvalidationBus } from "./invalidation";
+import type { KeyLookup, KeyStore } from "./key-store";
+import { hashKey, isWellFormedKey } from "./keys";
+import type { LastUsedRecorder } from "./last-used";
+import type { Scope } from "./scopes";
+
+export type Principal = { accountId: string; keyId: string; tier: string; scopes: readonly Scope[] };
+export type Verification = { ok: true; principal: Principal } | { ok: false; reason: AuthFailureReason };
+
+/** The presented key from `Authorization: Bearer <key>` or else `x-api-key`. */
+export function presentedKey(header: (name: string) => string | null | undefined): string | undefined {
+  const authorization = header("authorization");
+  if (authorization != null) {
+    const match = /^Bearer[ \t]+(\S*)[ \t]*$/i.exec(authorization);
+    // Another scheme is passed on whole so it fails as malformed rather than missing.
+    return match ? (match[1] ?? "") : authorization;
+  }
+  const apiKey = header("x-api-key");
+  return apiKey == null ? undefined : apiKey.trim();
+}
+
+type CacheEntry = { lookup: KeyLookup | null; cachedAt: number };
+
+export type VerifierOptions = {
+  /** How long a verified (or unknown) key is trusted without asking the database. */
+  ttlMs?: number;
+  maxEntries?: number;
+  lastUsed?: LastUsedRecorder;
+  clock?: () => number;
+};
+
+/**
+ * Verifies presented keys with a short in-process cache. Revocation, rotation and account
+ * changes arrive on the invalidation bus (Redis pub/sub across processes); the TTL bounds
+ * staleness when the bus is down.
+ */
+export class KeyVerifier {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Promise<KeyLookup | null>>();
+  // Bumped by every invalidation, so a lookup that raced one is not cached stale.
+  private generation = 0;
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly clock: () => number;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly keys: KeyStore,
+    bus: InvalidationBus,
+    private readonly options: VerifierOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.maxEntries = options.maxEntries ?? 100_000;
+    this.clock = options.clock ?? Date.now;
+    this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
+  }
+
+  async verify(presented: string | undefined): Promise<Verification> {
+    if (presented === undefined || presented === "") return { ok: false, reason: "missing" };
+    if (!isWellFormedKey(presented)) return { ok: false, reason: "malformed" };
+    const hash = hashKey(presented);
+    const lookup = await this.lookup(hash);
+    const now = this.clock();
+    if (!lookup) return { ok: false, reason: "unknown" };
+    if (lookup.revokedAt) return { ok: false, reason: "revoked" };
+    if (lookup.expiresAt && lookup.expiresAt.getTime() <= now) return { ok: false, reason: "expired" };
+    if (lookup.disabledAt) return { ok: false, reason: "disabled" };
+    this.options.lastUsed?.touch(lookup.keyId, new Date(now));
+    return {
+      ok: true,
+      principal: {
+        accountId: lookup.accountId,
+        keyId: lookup.keyId,
+        tier: lookup.tier,
+        scopes: lookup.scopes,
+      },
+    };
+  }
+
+  get cachedCount(): number {
+    return this.cache.size;
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.cache.clear();
+  }
+
+  private async lookup(hash: string): Promise<KeyLookup | null> {
+    const cached = this.cache.get(hash);
+    if (cached && this.clock() - cached.cachedAt < this.ttlMs) return cached.lookup;
+    const pending = this.inflight.get(hash);
+    if (pending) return pending;
+    const generation = this.generation;
+    const promise: Promise<KeyLookup | null> = this.keys.lookup(hash).finally(() => {
+      if (this.inflight.get(hash) === promise) this.inflight.delete(hash);
+    });
+    this.inflight.set(hash, promise);
+    const lookup = await promise;
+    if (generation === this.generation) this.remember(hash, lookup);
+    return lookup;
+  }
+
+  private remember(hash: string, lookup: KeyLookup | null): void {
+    this.cache.delete(hash);
+    if (this.cache.size >= this.maxEntries) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(hash, { lookup, cachedAt: this.clock() });
+  }
+
+  private invalidate(event: Invalidation): void {
+    this.generation++;
+    this.inflight.clear();
+    if (event.kind === "all") {
+      this.cache.clear();
+      return;
+    }
+    for (const [hash, { lookup }] of this.cache) {
+      if (!lookup) continue;
+      if (event.kind === "key" ? lookup.keyId === event.id : lookup.accountId === event.id) {
+        this.cache.delete(hash);
+      }
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import postgres from "postgres";
+import type { Sql } from "../../src/db/database";
+import { createServerTestDatabase, migrationsDir } from "../support/databases";
+
+export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export type AccessTestDatabase = { url: string; sql: Sql; close(): Promise<void> };
+
+/**
+ * A throwaway database on the dev PostgreSQL with only the access tables: the server has no
+ * pgvector, so the corpus migration cannot run there.
+ */
+export async function accessTestDatabase(): Promise<AccessTestDatabase> {
+  const database = await createServerTestDatabase();
+  const sql = postgres(database.url, { max: 8, onnotice: () => {} });
+  await sql.unsafe(await readFile(join(migrationsDir, "0003_access.sql"), "utf8"));
+  return {
+    url: database.url,
+    sql,
+    async close() {
+      await sql.end({ timeout: 5 });
+      await database.drop();
+    },
+  };
+}
+
+export function uniquePrefix(): string {
+  return `rapfs-test-${randomBytes(5).toString("hex")}`;
+}
+
+export function sharedRedis(): Redis {
+  return new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: 1 });
+}
+
+/** Deletes every key under a test prefix, so the shared Redis is left as found. */
+export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A private, throwaway redis-server this test may stop and start; the shared one is never touched. */
+export class PrivateRedis {
+  constructor(readonly port: number) {}
+
+  static async start(): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort());
+    redis.up();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  up(): void {
+    execFileSync("redis-server", [
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "yes",
+      "--logfile",
+      "",
+    ]);
+    for (let attempt = 0; attempt < 100; attempt++) {
+      try {
+        execFileSync("redis-cli", ["-p", String(this.port), "ping"], { stdio: "pipe" });
+        return;
+      } catch {
+        execFileSync("sleep", ["0.05"]);
+      }
+    }
+    throw new Error(`private redis-server on port ${this.port} did not start`);
+  }
+
+  down(): void {
+    try {
+      execFileSync("redis-cli", ["-p", String(this.port), "shutdown", "nosave"], { stdio: "pipe" });
+    } catch {
+      // shutdown closes the connection before replying; the server is gone either way.
+    }
+  }
+}
