@@ -1,0 +1,47 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import type { App, AppEnv, Services } from "./env";
+import { ApiError, notFound, onError, validationHook } from "./errors";
+import { requestContext } from "./middleware/context";
+import { observe } from "./middleware/observe";
+import { registerDocs } from "./routes/docs";
+import { registerHealth } from "./routes/health";
+import { registerMetrics } from "./routes/metrics";
+import { registerReady } from "./routes/ready";
+
+export type CreateAppOptions = {
+  /** Largest accepted request body; larger ones get a 413 problem. */
+  maxBodyBytes?: number;
+  /** Registers more routes (the feature, embedding, registry and key routes add themselves here). */
+  routes?: Array<(app: App) => void>;
+};
+
+/** A new OpenAPIHono with the error module wired in; for the app and for route tests alike. */
+export function newApp(): App {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.onError(onError);
+  app.notFound(notFound);
+  return app;
+}
+
+export function createApp(services: Services, options: CreateAppOptions = {}): App {
+  const app = newApp();
+  app.use("*", requestContext(services));
+  app.use("*", observe());
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 10 * 1024 * 1024,
+      onError: () => {
+        throw new ApiError("PAYLOAD_TOO_LARGE", "The request body exceeds the size limit.");
+      },
+    }),
+  );
+
+  registerHealth(app);
+  registerReady(app);
+  registerMetrics(app);
+  for (const register of options.routes ?? []) register(app);
+  registerDocs(app);
+  return app;
+}

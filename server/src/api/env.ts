@@ -1,0 +1,33 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Config } from "../config/env";
+import type { Sql } from "../db/database";
+import type { Logger } from "../log/logger";
+import type { Metrics } from "../metrics/registry";
+import type { OnlineStore } from "../online/types";
+import type { Readiness } from "../runtime/readiness";
+
+/**
+ * Everything a handler may use, injected per app (never imported as singletons), so tests build
+ * an app over their own database, Redis prefix and metrics registry. Later parts add their
+ * services here (feature registry, key verifier, rate limiter, …).
+ */
+export type Services = {
+  config: Config;
+  logger: Logger;
+  sql: Sql;
+  /** Read-through online store: Redis or the in-process LRU, falling back to Postgres. */
+  onlineStore: OnlineStore;
+  metrics: Metrics;
+  readiness: Readiness;
+};
+
+export type AppEnv = {
+  Variables: {
+    services: Services;
+    requestId: string;
+    /** The services' logger with this request's id bound. */
+    logger: Logger;
+  };
+};
+
+export type App = OpenAPIHono<AppEnv>;

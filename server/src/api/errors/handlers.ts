@@ -1,0 +1,71 @@
+import type { Hook } from "@hono/zod-openapi";
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ZodError } from "zod";
+import type { AppEnv } from "../env";
+import { ApiError } from "./api-error";
+import { codeForStatus } from "./codes";
+import type { FieldError } from "./problem";
+import { problemResponse } from "./respond";
+
+type Target = FieldError["in"];
+
+export function fieldErrors(target: Target, error: ZodError): FieldError[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment));
+    const pointer = `#/${path.map((s) => String(s).replaceAll("~", "~0").replaceAll("/", "~1")).join("/")}`;
+    return { in: target, path, pointer, detail: issue.message, code: issue.code };
+  });
+}
+
+/** The zod-openapi hook for every route: a failed validation becomes a 400 listing each field. */
+export const validationHook: Hook<unknown, AppEnv, string, Response | undefined> = (result, c) => {
+  if (result.success) return undefined;
+  const errors = fieldErrors(result.target as Target, result.error);
+  const names = [...new Set(errors.map((e) => (e.path.length > 0 ? e.path.join(".") : `(${e.in})`)))];
+  const detail = `${errors.length === 1 ? "1 problem" : `${errors.length} problems`} in the request ${
+    result.target
+  }: ${names.join(", ")}`;
+  return problemResponse(c, { code: "VALIDATION_FAILED", detail, errors });
+};
+
+const GENERIC_INTERNAL = "An unexpected error occurred. Quote the request id when reporting it.";
+
+/** Everything thrown that is not a validation failure ends here. */
+export const onError: ErrorHandler<AppEnv> = (error, c) => {
+  if (error instanceof ApiError) {
+    if (error.status >= 500) logFailure(c, error);
+    return problemResponse(c, {
+      code: error.code,
+      detail: error.message,
+      errors: error.errors,
+      extensions: error.extensions,
+      headers: error.headers,
+    });
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    const malformed = error.status === 400 && /malformed/i.test(error.message);
+    const code = malformed ? "MALFORMED_JSON" : codeForStatus(error.status);
+    return problemResponse(c, { code, detail: error.message || defaultDetail(error.status) });
+  }
+  logFailure(c, error);
+  return problemResponse(c, { code: "INTERNAL_ERROR", detail: GENERIC_INTERNAL });
+};
+
+export const notFound: NotFoundHandler<AppEnv> = (c) =>
+  problemResponse(c, { code: "NOT_FOUND", detail: `There is no route for ${c.req.method} ${c.req.path}.` });
+
+function defaultDetail(status: number): string {
+  return status === 413 ? "The request body exceeds the size limit." : "The request could not be processed.";
+}
+
+function logFailure(c: Context<AppEnv>, error: Error): void {
+  const logger = c.get("logger") ?? c.get("services")?.logger;
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  logger?.error("request failed", {
+    error: error.message,
+    error_name: error.name,
+    stack: error.stack,
+    ...(cause ? { cause: cause.message, cause_stack: cause.stack } : {}),
+  });
+}

@@ -1,0 +1,35 @@
+import { randomUUID } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv, Services } from "../env";
+
+export const REQUEST_ID_HEADER = "x-request-id";
+// Bounded and plain so a client-chosen id can neither bloat nor forge log lines.
+const ACCEPTED_REQUEST_ID = /^[A-Za-z0-9._:=-]{1,128}$/;
+
+/** Binds the services, the request id (the client's if acceptable, else a new UUID) and a logger. */
+export function requestContext(services: Services): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const sent = c.req.header(REQUEST_ID_HEADER);
+    const requestId = sent && ACCEPTED_REQUEST_ID.test(sent) ? sent : randomUUID();
+    c.set("services", services);
+    c.set("requestId", requestId);
+    c.set("logger", services.logger.child({ request_id: requestId }));
+    c.header(REQUEST_ID_HEADER, requestId);
+    try {
+      await next();
+    } catch (error) {
+      // Hono hands only Error instances to onError; anything else thrown would escape as a crash.
+      if (error instanceof Error) throw error;
+      throw new Error(`non-Error value thrown: ${String(error)}`);
+    }
+    // A handler may have returned a Response built without the context's headers.
+    if (!c.res.headers.has(REQUEST_ID_HEADER)) {
+      try {
+        c.res.headers.set(REQUEST_ID_HEADER, requestId);
+      } catch {
+        c.res = new Response(c.res.body, c.res);
+        c.res.headers.set(REQUEST_ID_HEADER, requestId);
+      }
+    }
+  };
+}

@@ -1,0 +1,43 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import type { AppEnv } from "../env";
+
+// Probes and scrapes arrive every few seconds; at info level they would drown the access log.
+const QUIET_ROUTES = new Set(["/health", "/ready", "/metrics"]);
+
+/** RED metrics by route pattern and one structured access-log line per request. */
+export function observe(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    const route = routePattern(c);
+    const status = c.res.status;
+    const labels = { method: c.req.method, route, status: String(status) };
+    const { metrics } = c.get("services");
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, seconds);
+
+    const fields = {
+      method: c.req.method,
+      route,
+      path: c.req.path,
+      status,
+      duration_ms: Math.round(seconds * 100_000) / 100,
+    };
+    const logger = c.get("logger");
+    if (status >= 500) logger.error("request", fields);
+    else if (QUIET_ROUTES.has(route)) logger.debug("request", fields);
+    else logger.info("request", fields);
+  };
+}
+
+/** The pattern of the route that answered (`/v1/features/:entity/:id`), never the raw path. */
+function routePattern(c: Context): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const route = routes[i];
+    if (route && route.method !== "ALL") return route.path;
+  }
+  return "unmatched";
+}

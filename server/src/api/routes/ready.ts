@@ -1,0 +1,54 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../env";
+import { ApiError, errorResponses } from "../errors";
+
+export const CheckResultSchema = z
+  .object({
+    name: z.string(),
+    status: z.enum(["pass", "fail"]),
+    critical: z.boolean().openapi({ description: "A failing critical check makes the service not ready" }),
+    duration_ms: z.number(),
+    detail: z.string().optional(),
+  })
+  .openapi("ReadinessCheck");
+
+export const ReadySchema = z
+  .object({
+    status: z.enum(["ready", "degraded"]).openapi({
+      description: "`degraded`: a non-critical check failed (e.g. Redis; reads come from Postgres)",
+    }),
+    checks: z.array(CheckResultSchema),
+  })
+  .openapi("Readiness");
+
+export const route = createRoute({
+  operationId: "getReady",
+  method: "get",
+  path: "/ready",
+  tags: ["operations"],
+  summary: "Readiness: dependencies reachable and data loaded",
+  description:
+    "Runs every registered check (database, Redis, corpus, definitions, …). 503 with the failed " +
+    "checks in `checks` when a critical one fails.",
+  responses: {
+    200: { description: "Ready to serve", content: { "application/json": { schema: ReadySchema } } },
+    ...errorResponses("NOT_READY"),
+  },
+});
+
+export type ReadyResponse = z.infer<typeof ReadySchema>;
+
+export function registerReady(app: App): void {
+  app.openapi(route, async (c) => {
+    const report = await c.get("services").readiness.run();
+    if (report.status === "not_ready") {
+      const failed = report.checks.filter((check) => check.status === "fail");
+      throw new ApiError("NOT_READY", `Failing checks: ${failed.map((check) => check.name).join(", ")}.`, {
+        extensions: { checks: report.checks },
+        headers: { "cache-control": "no-store" },
+      });
+    }
+    c.header("cache-control", "no-store");
+    return c.json({ status: report.status, checks: report.checks }, 200);
+  });
+}
