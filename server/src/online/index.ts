@@ -1,0 +1,45 @@
+import type { Logger } from "../log/logger";
+import type { Metrics } from "../metrics/registry";
+import { MemoryOnlineStore } from "./memory-store";
+import { ReadThroughStore } from "./read-through";
+import { connectRedis, createRedisClient } from "./redis-client";
+import { RedisOnlineStore } from "./redis-store";
+import type { FallbackLoader } from "./types";
+
+export { InvalidViewKeyError, rowKey } from "./keys";
+export { MemoryOnlineStore } from "./memory-store";
+export { ReadThroughStore } from "./read-through";
+export { connectRedis, createRedisClient } from "./redis-client";
+export { RedisOnlineStore } from "./redis-store";
+export { type FallbackLoader, noRows, type OnlineRow, type OnlineStore, type WriteOptions } from "./types";
+
+export type OnlineStoreOptions = {
+  redisUrl: string | undefined;
+  fallback: FallbackLoader;
+  metrics: Metrics;
+  logger: Logger;
+  /** Redis key prefix per deployment. */
+  keyPrefix?: string;
+  /** Row bound of the in-process LRU used when there is no Redis. */
+  memoryMaxRows?: number;
+};
+
+/**
+ * Redis in front of the fallback when REDIS_URL is set, an in-process LRU otherwise. A Redis
+ * that is down at start is not fatal: reads use the fallback until it answers.
+ */
+export async function createOnlineStore(options: OnlineStoreOptions): Promise<ReadThroughStore> {
+  const { metrics, fallback } = options;
+  const logger = options.logger.child({ component: "online-store" });
+  if (!options.redisUrl) {
+    const primary = new MemoryOnlineStore({ maxRows: options.memoryMaxRows ?? 50_000 });
+    return new ReadThroughStore({ primary, layer: "memory", fallback, metrics, logger });
+  }
+  const client = createRedisClient(options.redisUrl, logger);
+  const primary = new RedisOnlineStore(client, { prefix: options.keyPrefix ?? "rapfs" });
+  const store = new ReadThroughStore({ primary, layer: "redis", fallback, metrics, logger });
+  if (!(await connectRedis(client))) {
+    logger.warn("Redis is not reachable at start; serving reads from the fallback until it is");
+  }
+  return store;
+}

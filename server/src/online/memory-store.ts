@@ -1,0 +1,79 @@
+import { assertViewKey } from "./keys";
+import type { OnlineRow, OnlineStore, WriteOptions } from "./types";
+
+/**
+ * An in-process online store for the embedded mode: a least-recently-used map bounded by row
+ * count, so the cache in front of Postgres never grows with the corpus.
+ */
+export class MemoryOnlineStore implements OnlineStore {
+  // A Map iterates in insertion order; re-inserting on every hit keeps the oldest entry first.
+  private readonly rows = new Map<string, OnlineRow>();
+  readonly maxRows: number;
+
+  constructor(options: { maxRows?: number } = {}) {
+    this.maxRows = options.maxRows ?? 50_000;
+    if (!Number.isInteger(this.maxRows) || this.maxRows < 1) {
+      throw new RangeError("maxRows must be a positive integer");
+    }
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  async write(viewKey: string, rows: readonly OnlineRow[], options: WriteOptions = {}): Promise<void> {
+    assertViewKey(viewKey);
+    for (const row of rows) {
+      const key = entryKey(viewKey, row.id);
+      if (options.ifAbsent && this.rows.has(key)) continue;
+      this.rows.delete(key);
+      // Frozen: readers share these objects, so nobody may change a cached row in place.
+      this.rows.set(key, Object.freeze({ ...row, values: Object.freeze({ ...row.values }) }));
+    }
+    this.evict();
+  }
+
+  async read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>> {
+    assertViewKey(viewKey);
+    const found = new Map<string, OnlineRow>();
+    for (const id of ids) {
+      const key = entryKey(viewKey, id);
+      const row = this.rows.get(key);
+      if (row === undefined) continue;
+      this.rows.delete(key);
+      this.rows.set(key, row);
+      found.set(id, row);
+    }
+    return found;
+  }
+
+  async deleteView(viewKey: string): Promise<number> {
+    assertViewKey(viewKey);
+    const start = `${viewKey}\u0000`;
+    let removed = 0;
+    for (const key of this.rows.keys()) {
+      if (key.startsWith(start)) {
+        this.rows.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.rows.clear();
+  }
+
+  private evict(): void {
+    for (const key of this.rows.keys()) {
+      if (this.rows.size <= this.maxRows) return;
+      this.rows.delete(key);
+    }
+  }
+}
+
+function entryKey(viewKey: string, id: string): string {
+  return `${viewKey}\u0000${id}`;
+}

@@ -1,0 +1,140 @@
+import type { Logger } from "../log/logger";
+import type { Metrics } from "../metrics/registry";
+import { assertViewKey } from "./keys";
+import type { FallbackLoader, OnlineRow, OnlineStore, WriteOptions } from "./types";
+
+export type ReadThroughOptions = {
+  /** The fast layer: Redis, or the in-process LRU when there is no Redis. */
+  primary: OnlineStore;
+  /** `redis` or `memory`; the metrics label of the primary. */
+  layer: string;
+  fallback: FallbackLoader;
+  metrics: Metrics;
+  logger: Logger;
+  /** After a primary failure, reads skip it for this long before trying it again. */
+  retryAfterMs?: number;
+  now?: () => number;
+};
+
+/**
+ * Reads from the primary and loads the rest (misses, or everything while the primary is down)
+ * with the fallback, writing loaded rows back. A primary failure never fails a read: it is
+ * counted, logged once per outage, and the primary is retried after `retryAfterMs`.
+ */
+export class ReadThroughStore implements OnlineStore {
+  private readonly primary: OnlineStore;
+  private readonly fallback: FallbackLoader;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+  private readonly layer: string;
+  private readonly retryAfterMs: number;
+  private readonly now: () => number;
+  private downSince: number | undefined;
+  private lastFailure = 0;
+
+  constructor(options: ReadThroughOptions) {
+    this.primary = options.primary;
+    this.fallback = options.fallback;
+    this.metrics = options.metrics;
+    this.logger = options.logger;
+    this.layer = options.layer;
+    this.retryAfterMs = options.retryAfterMs ?? 1_000;
+    this.now = options.now ?? Date.now;
+    this.metrics.onlineStoreUp.set(1);
+  }
+
+  /** True while the primary is considered down (reads go straight to the fallback). */
+  get degraded(): boolean {
+    return this.downSince !== undefined;
+  }
+
+  async read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>> {
+    // A bad key is the caller's bug, not an outage: throw it before the primary could.
+    assertViewKey(viewKey);
+    const unique = [...new Set(ids)];
+    let found = new Map<string, OnlineRow>();
+    let primaryAnswered = false;
+    if (unique.length === 0) return found;
+    if (this.shouldTryPrimary()) {
+      try {
+        found = await this.primary.read(viewKey, unique);
+        primaryAnswered = true;
+        this.markUp();
+      } catch (error) {
+        this.markDown(error);
+      }
+    }
+    if (primaryAnswered) {
+      const hits = found.size;
+      if (hits > 0) this.metrics.cacheLookups.inc({ layer: this.layer, view: viewKey, result: "hit" }, hits);
+      if (hits < unique.length) {
+        this.metrics.cacheLookups.inc(
+          { layer: this.layer, view: viewKey, result: "miss" },
+          unique.length - hits,
+        );
+      }
+    }
+    const missing = primaryAnswered ? unique.filter((id) => !found.has(id)) : unique;
+    if (missing.length === 0) return found;
+
+    this.metrics.onlineFallbacks.inc({ view: viewKey, reason: primaryAnswered ? "miss" : "unavailable" });
+    const loaded = await this.fallback(viewKey, missing);
+    if (loaded.size === 0) return found;
+    if (primaryAnswered) await this.backfill(viewKey, [...loaded.values()]);
+    const merged = new Map<string, OnlineRow>();
+    for (const id of unique) {
+      const row = found.get(id) ?? loaded.get(id);
+      if (row) merged.set(id, row);
+    }
+    return merged;
+  }
+
+  /** Writes go to the primary only, and its failures reach the caller (the materializer decides). */
+  write(viewKey: string, rows: readonly OnlineRow[], options?: WriteOptions): Promise<void> {
+    return this.primary.write(viewKey, rows, options);
+  }
+
+  deleteView(viewKey: string): Promise<number> {
+    return this.primary.deleteView(viewKey);
+  }
+
+  async ping(): Promise<void> {
+    await this.primary.ping();
+    this.markUp();
+  }
+
+  close(): Promise<void> {
+    return this.primary.close();
+  }
+
+  private async backfill(viewKey: string, rows: OnlineRow[]): Promise<void> {
+    try {
+      await this.primary.write(viewKey, rows, { ifAbsent: true });
+    } catch (error) {
+      this.markDown(error);
+    }
+  }
+
+  private shouldTryPrimary(): boolean {
+    return this.downSince === undefined || this.now() - this.lastFailure >= this.retryAfterMs;
+  }
+
+  private markDown(error: unknown): void {
+    this.lastFailure = this.now();
+    if (this.downSince !== undefined) return;
+    this.downSince = this.lastFailure;
+    this.metrics.onlineStoreUp.set(0);
+    this.logger.warn("online store unavailable; serving reads from the fallback", {
+      layer: this.layer,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+
+  private markUp(): void {
+    if (this.downSince === undefined) return;
+    const downForMs = this.now() - this.downSince;
+    this.downSince = undefined;
+    this.metrics.onlineStoreUp.set(1);
+    this.logger.info("online store recovered", { layer: this.layer, down_for_ms: downForMs });
+  }
+}

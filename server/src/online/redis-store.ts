@@ -1,0 +1,92 @@
+import type { Cluster, Redis } from "ioredis";
+import { assertKeyPrefix, assertViewKey, packRow, rowKey, unpackRow, viewPattern } from "./keys";
+import type { OnlineRow, OnlineStore, WriteOptions } from "./types";
+
+export type RedisOnlineStoreOptions = {
+  /** Keeps deployments sharing one Redis apart; default `rapfs`. */
+  prefix?: string;
+  /** Rows per MSET when writing; bounds the size of one command. */
+  writeChunk?: number;
+};
+
+/**
+ * Rows packed as one JSON string per key (see keys.ts for the layout), read with one MGET per
+ * batch. Measured against pipelined HGETALL of one hash per row (test/online/measure-layout.ts):
+ * for 100 ids × 50 fields MGET took 0.45 ms against 5.7 ms, for 100 × 10 fields 0.23 ms against 1.4 ms.
+ */
+export class RedisOnlineStore implements OnlineStore {
+  readonly prefix: string;
+  private readonly writeChunk: number;
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    options: RedisOnlineStoreOptions = {},
+  ) {
+    this.prefix = options.prefix ?? "rapfs";
+    assertKeyPrefix(this.prefix);
+    this.writeChunk = options.writeChunk ?? 500;
+  }
+
+  async write(viewKey: string, rows: readonly OnlineRow[], options: WriteOptions = {}): Promise<void> {
+    assertViewKey(viewKey);
+    for (let start = 0; start < rows.length; start += this.writeChunk) {
+      const chunk = rows.slice(start, start + this.writeChunk);
+      if (options.ifAbsent) {
+        const pipeline = this.client.pipeline();
+        for (const row of chunk) pipeline.set(rowKey(this.prefix, viewKey, row.id), packRow(row), "NX");
+        throwFirstError(await pipeline.exec());
+      } else {
+        const args: string[] = [];
+        for (const row of chunk) args.push(rowKey(this.prefix, viewKey, row.id), packRow(row));
+        await this.client.mset(args);
+      }
+    }
+  }
+
+  async read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>> {
+    assertViewKey(viewKey);
+    const unique = [...new Set(ids)];
+    const found = new Map<string, OnlineRow>();
+    if (unique.length === 0) return found;
+    const texts = await this.client.mget(unique.map((id) => rowKey(this.prefix, viewKey, id)));
+    unique.forEach((id, i) => {
+      const text = texts[i];
+      if (text != null) found.set(id, unpackRow(id, text));
+    });
+    return found;
+  }
+
+  async deleteView(viewKey: string): Promise<number> {
+    assertViewKey(viewKey);
+    const pattern = viewPattern(this.prefix, viewKey);
+    // In a cluster the view's slot lives on one master, but asking each is simpler than routing.
+    const nodes =
+      "nodes" in this.client && this.client.isCluster ? this.client.nodes("master") : [this.client];
+    let removed = 0;
+    for (const node of nodes as Redis[]) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) removed += await node.unlink(...keys);
+      } while (cursor !== "0");
+    }
+    return removed;
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+}
+
+function throwFirstError(results: [Error | null, unknown][] | null): void {
+  for (const [error] of results ?? []) if (error) throw error;
+}

@@ -1,0 +1,36 @@
+/** One entity's feature values in one view version, as the online store holds them. */
+export type OnlineRow = {
+  id: string;
+  values: Record<string, unknown>;
+  /** When the values were true in the source (the view's event timestamp), ISO 8601. */
+  eventTimestamp: string;
+};
+
+export type WriteOptions = {
+  /**
+   * Keep a row already present instead of replacing it. Read-through backfills use this so a
+   * row loaded before a materialization can never overwrite the newer row it wrote.
+   */
+  ifAbsent?: boolean;
+};
+
+/**
+ * Rows of feature view versions keyed by entity id. A view key names one version
+ * (`qwen_analysis@2`), so several versions of a view coexist and are deleted independently.
+ */
+export interface OnlineStore {
+  write(viewKey: string, rows: readonly OnlineRow[], options?: WriteOptions): Promise<void>;
+  /** The rows present for `ids`; an id with no row is absent from the map. One round trip per call. */
+  read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>>;
+  /** Removes every row of one view version; returns how many were removed. */
+  deleteView(viewKey: string): Promise<number>;
+  /** Resolves when the store answers; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Loads rows from the source of truth (Postgres) for ids the online store could not serve. */
+export type FallbackLoader = (viewKey: string, ids: readonly string[]) => Promise<Map<string, OnlineRow>>;
+
+/** A loader that knows no rows: the fallback until feature views are loaded. */
+export const noRows: FallbackLoader = async () => new Map();
