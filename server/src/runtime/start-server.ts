@@ -1,0 +1,182 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
+import { createApp } from "../api/app";
+import type { App, Services } from "../api/env";
+import { type Config, loadConfig } from "../config/env";
+import { openDatabase } from "../db/database";
+import { migrate } from "../db/migrate";
+import { createLogger, type Logger } from "../log/logger";
+import { type ProgressReporter, terminalProgress } from "../log/progress";
+import { type FallbackLoader, noRows } from "../online/types";
+import { type PrepareDataOptions, type PreparedData, prepareData } from "./bootstrap";
+import { buildServices } from "./services";
+
+export type StartServerOptions = {
+  /** Defaults to loadConfig(env). */
+  config?: Config;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Shut down on SIGINT/SIGTERM (default true; tests pass false). */
+  handleSignals?: boolean;
+  /** How long shutdown waits for in-flight requests before closing their connections. */
+  drainTimeoutMs?: number;
+  prepare?: (services: Services, options: PrepareDataOptions) => Promise<PreparedData>;
+  progress?: ProgressReporter;
+  keyPrefix?: string;
+};
+
+export type RunningServer = {
+  url: string;
+  port: number;
+  app: App;
+  services: Services;
+  /** Settles when data preparation has finished (rejects if it failed; the server then shuts down). */
+  prepared: Promise<void>;
+  shutdown(reason?: string): Promise<void>;
+};
+
+export const serverTimeouts = {
+  // Slow-header clients are cut off early; bodies (e.g. uploaded label rows) get longer.
+  headersTimeout: 20_000,
+  requestTimeout: 120_000,
+  // Above the usual 60 s load-balancer idle timeout, so the balancer closes idle connections first.
+  keepAliveTimeout: 65_000,
+};
+
+/** `rapfs start`: migrate, serve, then prepare the data; graceful shutdown on signals. */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const config = options.config ?? loadConfig(options.env);
+  const logger = options.logger ?? createLogger(config.logLevel, { service: "rapfs" });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    embeddedPort: config.embeddedPort,
+    logger,
+  });
+  const migrated = await migrate(database.sql, config.migrationsDir).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  });
+  if (migrated.applied.length > 0) logger.info("migrations applied", { applied: migrated.applied });
+
+  let fallback: FallbackLoader = noRows;
+  const built = await buildServices({
+    config,
+    logger,
+    database,
+    fallback: (viewKey, ids) => fallback(viewKey, ids),
+    ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+  });
+  const { services } = built;
+  let preparing = true;
+  services.readiness.register({
+    name: "bootstrap",
+    check: async () => {
+      if (preparing) throw new Error("data preparation is still running");
+    },
+  });
+
+  const app = createApp(services);
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts }) as Server;
+  const port = await listen(server, config.port, config.host).catch(async (error: unknown) => {
+    await built.close();
+    await database.close();
+    throw error;
+  });
+  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+  logger.info("listening", {
+    url,
+    database: database.mode,
+    online_store: config.redisUrl ? "redis" : "memory",
+  });
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (reason = "requested") => {
+    closing ??= (async () => {
+      logger.info("shutting down", { reason });
+      services.readiness.register({
+        name: "shutdown",
+        check: async () => {
+          throw new Error("the server is shutting down");
+        },
+      });
+      await drain(server, options.drainTimeoutMs ?? 10_000, logger);
+      await built.close();
+      await database.close();
+      logger.info("stopped");
+    })();
+    return closing;
+  };
+
+  if (options.handleSignals !== false) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      // A second signal means the operator will not wait for the drain.
+      process.once(signal, () => process.exit(130));
+      void shutdown(signal).catch((error: unknown) => {
+        logger.error("shutdown failed", { error: (error as Error).message });
+        process.exitCode = 1;
+      });
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  }
+
+  const prepare = options.prepare ?? prepareData;
+  const progress = options.progress ?? terminalProgress();
+  const stopProgress = () => (progress as { stop?: () => void }).stop?.();
+  const prepared = prepare(services, { progress }).then(
+    (result) => {
+      stopProgress();
+      if (result.onlineFallback) fallback = result.onlineFallback;
+      preparing = false;
+      logger.info("data ready");
+    },
+    async (error: unknown) => {
+      stopProgress();
+      logger.error("data preparation failed", { error: (error as Error).message });
+      process.exitCode = 1;
+      await shutdown("data preparation failed");
+      throw error;
+    },
+  );
+  // Observed here so a failure is not an unhandled rejection when nobody awaits `prepared`.
+  prepared.catch(() => {});
+
+  return { url, port, app, services, prepared, shutdown };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Stops accepting connections, lets in-flight requests finish, and closes what is left at the
+ * deadline. Idle keep-alive connections are closed as they become idle.
+ */
+async function drain(server: Server, timeoutMs: number, logger: Logger): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
+  try {
+    server.closeIdleConnections();
+    if ((await Promise.race([closed, deadline])) === "timeout") {
+      logger.warn("drain deadline reached; closing remaining connections", { timeout_ms: timeoutMs });
+      server.closeAllConnections();
+      await closed;
+    }
+  } finally {
+    clearInterval(idleSweep);
+    clearTimeout(timer);
+  }
+}
