@@ -1,0 +1,60 @@
+import { type CreateAppOptions, createApp } from "../../src/api/app";
+import type { App, Services } from "../../src/api/env";
+import { type Config, loadConfig } from "../../src/config/env";
+import type { Database } from "../../src/db/database";
+import { IN_MEMORY } from "../../src/db/embedded";
+import { createLogger } from "../../src/log/logger";
+import { createMetrics } from "../../src/metrics/registry";
+import { MemoryOnlineStore } from "../../src/online/memory-store";
+import { ReadThroughStore } from "../../src/online/read-through";
+import { type FallbackLoader, noRows } from "../../src/online/types";
+import { Readiness } from "../../src/runtime/readiness";
+
+export const testConfig = (): Config => ({ ...loadConfig({ LOG_LEVEL: "silent" }), dataDir: IN_MEMORY });
+
+export type LogLine = { level: string; msg: string } & Record<string, unknown>;
+
+/** A logger that keeps its JSON lines for assertions. */
+export function capturingLogger() {
+  const lines: LogLine[] = [];
+  const logger = createLogger("debug", {}, (line) => lines.push(JSON.parse(line) as LogLine));
+  return { logger, lines, raw: () => lines.map((l) => JSON.stringify(l)).join("\n") };
+}
+
+export type TestApp = { app: App; services: Services; logs: LogLine[]; rawLogs: () => string };
+
+/**
+ * An app over a real database (embedded PGlite from the caller), an in-process online store
+ * and a private metrics registry. Readiness starts with the database check only.
+ */
+export function createTestApp(
+  database: Database,
+  options: CreateAppOptions & { fallback?: FallbackLoader } = {},
+): TestApp {
+  const { logger, lines, raw } = capturingLogger();
+  const metrics = createMetrics({ defaultMetrics: false });
+  const onlineStore = new ReadThroughStore({
+    primary: new MemoryOnlineStore({ maxRows: 1_000 }),
+    layer: "memory",
+    fallback: options.fallback ?? noRows,
+    metrics,
+    logger,
+  });
+  const readiness = new Readiness(1_000).register({
+    name: "database",
+    check: async () => {
+      await database.sql`select 1`;
+    },
+  });
+  const services: Services = {
+    config: testConfig(),
+    logger,
+    sql: database.sql,
+    onlineStore,
+    metrics,
+    readiness,
+  };
+  return { app: createApp(services, options), services, logs: lines, rawLogs: raw };
+}
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
