@@ -1,0 +1,152 @@
+import { APIPromise, type APIResponseProps } from "./core/api-promise";
+import { APIUserAbortError, RapFSError } from "./core/errors";
+import type { FinalRequestOptions, HTTPMethod } from "./core/request-options";
+import { readEnv } from "./internal/env";
+import { type HeadersLike, mergeHeaders } from "./internal/headers";
+import { encodeQuery } from "./internal/query";
+import { isIdempotent } from "./internal/retry";
+import { type Fetch, type PreparedRequest, send } from "./internal/transport";
+import { VERSION } from "./version";
+
+export const DEFAULT_BASE_URL = "http://localhost:8080";
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_RETRIES = 2;
+
+export interface ClientOptions {
+  /** API key sent as `Authorization: Bearer …`. Defaults to env `RAPFS_API_KEY`; `null` sends none. */
+  apiKey?: string | null | undefined;
+  /** Defaults to env `RAPFS_BASE_URL`, then `http://localhost:8080`. */
+  baseURL?: string | undefined;
+  /** Milliseconds to wait for response headers, per attempt. Default 30 000. */
+  timeout?: number | undefined;
+  /** Retries after the first attempt, for failures that are safe to retry. Default 2. */
+  maxRetries?: number | undefined;
+  /** A `fetch` implementation; defaults to the global one. */
+  fetch?: Fetch | undefined;
+  /** Sent with every request; per-call headers override them, `null` removes one. */
+  defaultHeaders?: HeadersLike | undefined;
+}
+
+/** The rapfs client. Resource namespaces (`features`, `embeddings`, …) hang off it. */
+export class RapFS {
+  readonly apiKey: string | undefined;
+  readonly baseURL: string;
+  readonly timeout: number;
+  readonly maxRetries: number;
+  readonly #options: ClientOptions;
+  readonly #fetch: Fetch;
+
+  constructor(options: ClientOptions = {}) {
+    this.#options = options;
+    this.apiKey = options.apiKey === null ? undefined : (options.apiKey ?? readEnv("RAPFS_API_KEY"));
+    this.baseURL = (options.baseURL ?? readEnv("RAPFS_BASE_URL") ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
+    this.timeout = validated("timeout", options.timeout ?? DEFAULT_TIMEOUT_MS);
+    this.maxRetries = validated("maxRetries", options.maxRetries ?? DEFAULT_MAX_RETRIES, true);
+    if (!options.fetch && typeof fetch !== "function") {
+      throw new RapFSError("No global fetch; pass one with `new RapFS({ fetch })`.");
+    }
+    // Looked up per call (not bound once) so a polyfill or test spy installed later is used.
+    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
+  }
+
+  /** A client with these options on top of this one's. */
+  withOptions(options: Partial<ClientOptions>): RapFS {
+    return new RapFS({ ...this.#options, apiKey: this.apiKey ?? null, baseURL: this.baseURL, ...options });
+  }
+
+  get<T>(path: string, options?: Omit<FinalRequestOptions, "method" | "path">): APIPromise<T> {
+    return this.request({ ...options, method: "get", path });
+  }
+  post<T>(path: string, options?: Omit<FinalRequestOptions, "method" | "path">): APIPromise<T> {
+    return this.request({ ...options, method: "post", path });
+  }
+  put<T>(path: string, options?: Omit<FinalRequestOptions, "method" | "path">): APIPromise<T> {
+    return this.request({ ...options, method: "put", path });
+  }
+  patch<T>(path: string, options?: Omit<FinalRequestOptions, "method" | "path">): APIPromise<T> {
+    return this.request({ ...options, method: "patch", path });
+  }
+  delete<T>(path: string, options?: Omit<FinalRequestOptions, "method" | "path">): APIPromise<T> {
+    return this.request({ ...options, method: "delete", path });
+  }
+
+  /**
+   * Sends one call, with retries and timeouts. Awaiting the result gives the parsed JSON body;
+   * `.asResponse()` gives the raw `Response` for streaming.
+   */
+  request<T>(options: FinalRequestOptions): APIPromise<T> {
+    const responsePromise = (async (): Promise<APIResponseProps> => {
+      const prepared = this.prepare(options);
+      const response = await send(this.#fetch, prepared, {
+        timeout: validated("timeout", options.timeout ?? this.timeout),
+        maxRetries: validated("maxRetries", options.maxRetries ?? this.maxRetries, true),
+        retryable: isIdempotent(options.method, options.idempotent),
+        signal: options.signal,
+      });
+      const requestId = response.headers.get("x-request-id") ?? prepared.requestId;
+      return { response, requestId, signal: options.signal };
+    })();
+    return new APIPromise<T>(responsePromise, parseBody as (props: APIResponseProps) => Promise<T>);
+  }
+
+  private prepare(options: FinalRequestOptions): PreparedRequest {
+    const method: HTTPMethod = options.method;
+    const query = encodeQuery(options.query, options.arrayFormat);
+    const base = /^https?:\/\//i.test(options.path)
+      ? options.path
+      : `${this.baseURL}/${options.path.replace(/^\/+/, "")}`;
+    const url = query ? `${base}${base.includes("?") ? "&" : "?"}${query}` : base;
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+
+    const headers = mergeHeaders(
+      { accept: "application/json" },
+      body === undefined ? undefined : { "content-type": "application/json" },
+      this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : undefined,
+      // Browsers refuse, or preflight, a custom user-agent.
+      typeof document === "undefined" ? { "user-agent": `rapfs-sdk-ts/${VERSION}` } : undefined,
+      this.#options.defaultHeaders,
+      options.headers,
+    );
+    const requestId = options.requestId ?? headers.get("x-request-id") ?? newRequestId();
+    if (requestId) headers.set("x-request-id", requestId);
+    return { method, url, headers, body, requestId };
+  }
+}
+
+async function parseBody(props: APIResponseProps): Promise<unknown> {
+  const { response, signal } = props;
+  try {
+    if (
+      response.status === 204 ||
+      response.status === 205 ||
+      response.headers.get("content-length") === "0"
+    ) {
+      response.body?.cancel().catch(() => {});
+      return undefined;
+    }
+    const type = response.headers.get("content-type") ?? "";
+    return /[/+]json\b/i.test(type) ? await response.json() : await response.text();
+  } catch (error) {
+    if (signal?.aborted) throw new APIUserAbortError({ cause: error, requestId: props.requestId });
+    throw error;
+  }
+}
+
+function newRequestId(): string | undefined {
+  // randomUUID is missing outside secure contexts (plain-http pages); the server then assigns one.
+  return typeof crypto !== "undefined" && typeof crypto.randomUUID === "function"
+    ? crypto.randomUUID()
+    : undefined;
+}
+
+function validated(name: string, value: number, integer = false): number {
+  if (
+    typeof value !== "number" ||
+    Number.isNaN(value) ||
+    value < 0 ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new RapFSError(`${name} must be a non-negative ${integer ? "integer" : "number"}, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,181 @@
+import { parseRateLimit, parseRetryAfter, type RateLimitInfo } from "../internal/rate-limit";
+
+/** One field-level problem in a problem's `errors[]`, e.g. a bad id in a batch. */
+export interface ProblemFieldError {
+  /** Which part of the request holds the field: `json`, `query`, `param`, `header`, … */
+  in?: string;
+  /** Path of the field inside that part, e.g. `["ids", 3]`. */
+  path?: Array<string | number>;
+  /** The same path as a JSON Pointer, e.g. `#/ids/3`. */
+  pointer?: string;
+  detail?: string;
+  code?: string;
+  [extension: string]: unknown;
+}
+
+/** The RFC 9457 `application/problem+json` body the rapfs server sends with every error. */
+export interface ProblemDetails {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  instance?: string;
+  /** Stable machine-readable error code. */
+  code?: string;
+  request_id?: string;
+  errors?: ProblemFieldError[];
+  [extension: string]: unknown;
+}
+
+export interface APIErrorInit {
+  status?: number | undefined;
+  headers?: Headers | undefined;
+  problem?: ProblemDetails | undefined;
+  message?: string | undefined;
+  requestId?: string | undefined;
+  cause?: unknown;
+}
+
+/** Base class of every error this SDK throws. */
+export class RapFSError extends Error {
+  override name = "RapFSError";
+}
+
+/** A request failed: the server answered with an error status, or no usable answer came back. */
+export class APIError extends RapFSError {
+  override name = "APIError";
+  /** HTTP status, or undefined when no response arrived (connection, timeout, abort). */
+  readonly status: number | undefined;
+  readonly headers: Headers | undefined;
+  /** The problem+json body, when the server sent one. */
+  readonly problem: ProblemDetails | undefined;
+  /** The server's `x-request-id` (or the one this client sent), to quote when reporting a problem. */
+  readonly requestId: string | undefined;
+
+  constructor(init: APIErrorInit = {}) {
+    super(init.message ?? describe(init.status, init.problem), { cause: init.cause });
+    this.status = init.status;
+    this.headers = init.headers;
+    this.problem = init.problem;
+    this.requestId = init.headers?.get("x-request-id") ?? init.problem?.request_id ?? init.requestId;
+  }
+
+  /** Builds the subclass that matches an error response's status. */
+  static generate(
+    status: number,
+    body: unknown,
+    headers: Headers,
+    init: { requestId?: string | undefined; statusText?: string | undefined } = {},
+  ): APIError {
+    const problem = asProblem(body);
+    const message =
+      problem || typeof body !== "string" || !body.trim()
+        ? describe(status, problem, init.statusText)
+        : `${status} ${body.trim().slice(0, 500)}`;
+    const args: APIErrorInit = { status, headers, problem, message, requestId: init.requestId };
+    const ErrorClass = STATUS_ERRORS[status] ?? (status >= 500 ? InternalServerError : APIError);
+    return new ErrorClass(args);
+  }
+}
+
+export class BadRequestError extends APIError {
+  override name = "BadRequestError";
+  declare readonly status: 400;
+}
+export class AuthenticationError extends APIError {
+  override name = "AuthenticationError";
+  declare readonly status: 401;
+}
+export class PermissionDeniedError extends APIError {
+  override name = "PermissionDeniedError";
+  declare readonly status: 403;
+}
+export class NotFoundError extends APIError {
+  override name = "NotFoundError";
+  declare readonly status: 404;
+}
+export class ConflictError extends APIError {
+  override name = "ConflictError";
+  declare readonly status: 409;
+}
+export class UnprocessableEntityError extends APIError {
+  override name = "UnprocessableEntityError";
+  declare readonly status: 422;
+}
+export class InternalServerError extends APIError {
+  override name = "InternalServerError";
+  declare readonly status: number;
+}
+
+export class RateLimitError extends APIError {
+  override name = "RateLimitError";
+  declare readonly status: 429;
+  /** Seconds to wait before trying again (from `Retry-After`, else the `RateLimit` reset). */
+  readonly retryAfter: number | undefined;
+  /** The quota state the server reported with the rejection. */
+  readonly rateLimit: RateLimitInfo | undefined;
+
+  constructor(init: APIErrorInit = {}) {
+    super(init);
+    this.rateLimit = init.headers ? parseRateLimit(init.headers) : undefined;
+    this.retryAfter = (init.headers && parseRetryAfter(init.headers)) ?? this.rateLimit?.reset;
+  }
+}
+
+/** No response: DNS, refused or reset connection, TLS, CORS, or a fetch that threw. */
+export class APIConnectionError extends APIError {
+  override name = "APIConnectionError";
+  declare readonly status: undefined;
+  constructor(init: Omit<APIErrorInit, "status" | "headers" | "problem"> = {}) {
+    super({ ...init, message: init.message ?? "Connection error." });
+  }
+}
+
+export class APITimeoutError extends APIConnectionError {
+  override name = "APITimeoutError";
+  constructor(init: Omit<APIErrorInit, "status" | "headers" | "problem"> = {}) {
+    super({ ...init, message: init.message ?? "Request timed out." });
+  }
+}
+
+/** The caller's AbortSignal fired; never retried. */
+export class APIUserAbortError extends APIError {
+  override name = "APIUserAbortError";
+  declare readonly status: undefined;
+  constructor(init: Omit<APIErrorInit, "status" | "headers" | "problem"> = {}) {
+    super({ ...init, message: init.message ?? "Request was aborted." });
+  }
+}
+
+const STATUS_ERRORS: Record<number, new (init: APIErrorInit) => APIError> = {
+  400: BadRequestError,
+  401: AuthenticationError,
+  403: PermissionDeniedError,
+  404: NotFoundError,
+  409: ConflictError,
+  422: UnprocessableEntityError,
+  429: RateLimitError,
+};
+
+function asProblem(body: unknown): ProblemDetails | undefined {
+  return body !== null && typeof body === "object" && !Array.isArray(body)
+    ? (body as ProblemDetails)
+    : undefined;
+}
+
+function describe(status: number | undefined, problem?: ProblemDetails, statusText?: string): string {
+  const head = status === undefined ? "" : `${status} `;
+  const title = problem?.title ?? (statusText || undefined);
+  const detail = problem?.detail;
+  let message = `${head}${[title, detail].filter(Boolean).join(": ") || "status code (no body)"}`;
+  const fields = (problem?.errors ?? []).slice(0, 3).map((e) => {
+    const path = Array.isArray(e.path) ? e.path.join(".") : undefined;
+    const what = typeof e.detail === "string" ? e.detail : "invalid";
+    return path ? `${path}: ${what}` : what;
+  });
+  if (fields.length) {
+    const more = (problem?.errors?.length ?? 0) - fields.length;
+    message += ` (${fields.join("; ")}${more > 0 ? `; and ${more} more` : ""})`;
+  }
+  return message;
+}

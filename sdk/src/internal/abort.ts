@@ -1,0 +1,52 @@
+import { APIUserAbortError } from "../core/errors";
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Resolves after `ms`, or rejects with APIUserAbortError as soon as `signal` fires. */
+export function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new APIUserAbortError({ cause: signal.reason }));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new APIUserAbortError({ cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * A signal that fires when the caller's signal does or when `timeoutMs` elapses. `clear()` stops
+ * the timer once the response headers are in; the caller's signal stays linked so it can still
+ * cancel a streamed body.
+ */
+export function attemptSignal(userSignal: AbortSignal | null | undefined, timeoutMs: number) {
+  const timeout = new AbortController();
+  const timer =
+    Number.isFinite(timeoutMs) && timeoutMs <= MAX_TIMER_MS
+      ? setTimeout(() => timeout.abort(), Math.max(0, timeoutMs))
+      : undefined;
+  const signal = userSignal ? anySignal([userSignal, timeout.signal]) : timeout.signal;
+  return {
+    signal,
+    timedOut: () => timeout.signal.aborted && !userSignal?.aborted,
+    clear: () => clearTimeout(timer),
+  };
+}
+
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  // AbortSignal.any (Node ≥ 20.3, current browsers) lets go of its listeners when the result is collected.
+  if (typeof AbortSignal.any === "function") return AbortSignal.any(signals);
+  const controller = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    s.addEventListener("abort", () => controller.abort(s.reason), { once: true, signal: controller.signal });
+  }
+  return controller.signal;
+}

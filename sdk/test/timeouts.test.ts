@@ -1,0 +1,102 @@
+import { APIConnectionError, APITimeoutError, APIUserAbortError, RapFS } from "@rapfs/sdk";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { hangingReply, json, mockFetch, problem, unexpected } from "./support/mock-fetch";
+
+const client = (
+  fetch: ReturnType<typeof mockFetch>,
+  options: { timeout?: number; maxRetries?: number } = {},
+) => new RapFS({ apiKey: "rapfs_test", baseURL: "http://rapfs.test", fetch, maxRetries: 0, ...options });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("timeouts", () => {
+  it("turns an attempt that outlives the timeout into APITimeoutError", async () => {
+    const fetch = mockFetch(hangingReply);
+    const error = await client(fetch, { timeout: 5 })
+      .get("/v1/features/track/1", { requestId: "req-slow" })
+      .then(unexpected, (e: APITimeoutError) => e);
+    expect(error).toBeInstanceOf(APITimeoutError);
+    expect(error).toBeInstanceOf(APIConnectionError);
+    expect(error.message).toBe("Request timed out after 5 ms.");
+    expect(error.requestId).toBe("req-slow");
+    expect(fetch.calls[0]?.signal?.aborted).toBe(true);
+  });
+
+  it("uses the per-call timeout over the client's", async () => {
+    vi.useFakeTimers();
+    const fetch = mockFetch(hangingReply);
+    const result = client(fetch, { timeout: 60_000 })
+      .get("/x", { timeout: 1_000 })
+      .catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await result).toBeInstanceOf(APITimeoutError);
+  });
+
+  it("retries a timed-out idempotent request", async () => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, "random").mockReturnValue(0);
+    const fetch = mockFetch(hangingReply, json({ ok: 1 }));
+    const result = client(fetch, { timeout: 1_000, maxRetries: 1 }).get("/x");
+    await vi.advanceTimersByTimeAsync(1_000 + 500);
+    await expect(result).resolves.toEqual({ ok: 1 });
+    expect(fetch.calls).toHaveLength(2);
+    vi.restoreAllMocks();
+  });
+});
+
+describe("user abort", () => {
+  it("rejects with APIUserAbortError and does not retry", async () => {
+    const fetch = mockFetch(hangingReply, json({ ok: 1 }));
+    const controller = new AbortController();
+    const result = client(fetch, { maxRetries: 3 })
+      .get("/x", { signal: controller.signal })
+      .catch((e: unknown) => e);
+    await vi.waitFor(() => expect(fetch.calls).toHaveLength(1));
+    controller.abort(new Error("user navigated away"));
+    const error = (await result) as APIUserAbortError;
+    expect(error).toBeInstanceOf(APIUserAbortError);
+    expect(error.status).toBeUndefined();
+    expect(fetch.calls).toHaveLength(1);
+  });
+
+  it("does not send anything when the signal is already aborted", async () => {
+    const fetch = mockFetch(json({}));
+    const signal = AbortSignal.abort();
+    await expect(client(fetch).get("/x", { signal })).rejects.toBeInstanceOf(APIUserAbortError);
+    expect(fetch.calls).toHaveLength(0);
+  });
+
+  it("stops waiting between retries when the signal fires", async () => {
+    const fetch = mockFetch(problem(503, { title: "Unavailable" }, { "retry-after": "30" }));
+    const controller = new AbortController();
+    const result = client(fetch, { maxRetries: 2 })
+      .get("/x", { signal: controller.signal })
+      .catch((e: unknown) => e);
+    await vi.waitFor(() => expect(fetch.calls).toHaveLength(1));
+    controller.abort();
+    expect(await result).toBeInstanceOf(APIUserAbortError);
+    expect(fetch.calls).toHaveLength(1);
+  });
+
+  it("can still cancel a streamed body after the headers arrived", async () => {
+    const fetch = mockFetch((call) => {
+      const body = new ReadableStream<Uint8Array>({
+        start(stream) {
+          stream.enqueue(new TextEncoder().encode("track_id,joy\n"));
+          call.signal?.addEventListener("abort", () => stream.error(call.signal?.reason));
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/csv" } });
+    });
+    const controller = new AbortController();
+    const response = await client(fetch)
+      .get("/v1/datasets/public/download", { signal: controller.signal })
+      .asResponse();
+    const reader = response.body?.getReader();
+    expect(new TextDecoder().decode((await reader?.read())?.value)).toBe("track_id,joy\n");
+    controller.abort();
+    await expect(reader?.read()).rejects.toBeDefined();
+  });
+});
