@@ -1,7 +1,7 @@
 import { APIPromise, type APIResponseProps } from "./core/api-promise";
 import { APIUserAbortError, RapFSError } from "./core/errors";
 import type { FinalRequestOptions, HTTPMethod } from "./core/request-options";
-import { readEnv } from "./internal/env";
+import { isServerRuntime, readEnv } from "./internal/env";
 import { type HeadersLike, mergeHeaders } from "./internal/headers";
 import { encodeQuery } from "./internal/query";
 import { isIdempotent } from "./internal/retry";
@@ -102,8 +102,7 @@ export class RapFS {
       { accept: "application/json" },
       body === undefined ? undefined : { "content-type": "application/json" },
       this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : undefined,
-      // Browsers refuse, or preflight, a custom user-agent.
-      typeof document === "undefined" ? { "user-agent": `rapfs-sdk-ts/${VERSION}` } : undefined,
+      isServerRuntime() ? { "user-agent": `rapfs-sdk-ts/${VERSION}` } : undefined,
       this.#options.defaultHeaders,
       options.headers,
     );

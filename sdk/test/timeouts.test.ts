@@ -72,11 +72,13 @@ describe("user abort", () => {
     const fetch = mockFetch(problem(503, { title: "Unavailable" }, { "retry-after": "30" }));
     const controller = new AbortController();
     const result = client(fetch, { maxRetries: 2 })
-      .get("/x", { signal: controller.signal })
-      .catch((e: unknown) => e);
+      .get("/x", { signal: controller.signal, requestId: "req-waiting" })
+      .then(unexpected, (e: APIUserAbortError) => e);
     await vi.waitFor(() => expect(fetch.calls).toHaveLength(1));
     controller.abort();
-    expect(await result).toBeInstanceOf(APIUserAbortError);
+    const error = await result;
+    expect(error).toBeInstanceOf(APIUserAbortError);
+    expect(error.requestId).toBe("req-waiting");
     expect(fetch.calls).toHaveLength(1);
   });
 

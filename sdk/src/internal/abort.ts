@@ -3,12 +3,12 @@ import { APIUserAbortError } from "../core/errors";
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** Resolves after `ms`, or rejects with APIUserAbortError as soon as `signal` fires. */
-export function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal | null, requestId?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new APIUserAbortError({ cause: signal.reason }));
+    if (signal?.aborted) return reject(new APIUserAbortError({ cause: signal.reason, requestId }));
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new APIUserAbortError({ cause: signal?.reason }));
+      reject(new APIUserAbortError({ cause: signal?.reason, requestId }));
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);

@@ -33,7 +33,7 @@ export async function send(fetch: Fetch, request: PreparedRequest, policy: SendP
       response = await attempt(fetch, request, headers, policy);
     } catch (error) {
       if (error instanceof APIUserAbortError || !retriesLeft) throw error;
-      await sleep(backoffMs(retry), policy.signal);
+      await sleep(backoffMs(retry), policy.signal, request.requestId);
       continue;
     }
     if (response.ok) return response;
@@ -46,7 +46,7 @@ export async function send(fetch: Fetch, request: PreparedRequest, policy: SendP
     // Free the connection (an unread body keeps the socket busy in undici). Not awaited: cancelling
     // one branch of a tee()d or cloned body only settles once the other branch is done too.
     response.body?.cancel().catch(() => {});
-    await sleep(delay, policy.signal);
+    await sleep(delay, policy.signal, request.requestId);
   }
 }
 
