@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Sql } from "../db/database";
+import { type Logger, silentLogger } from "../log/logger";
 import { AccessError } from "./errors";
 import type { InvalidationBus } from "./invalidation";
 import { type CreatedKey, isUuid, type KeyStore, type Queryable } from "./key-store";
@@ -57,6 +58,7 @@ export class AccountService {
     private readonly keys: KeyStore,
     private readonly tiers: Tiers,
     private readonly invalidation: InvalidationBus,
+    private readonly logger: Logger = silentLogger,
   ) {}
 
   /** Self-service: a free-tier account and its first key, in one transaction. */
@@ -120,6 +122,8 @@ export class AccountService {
       const [row] = await sql<AccountRow[]>`
         insert into accounts (email, name, tier) values (${email}, ${name}, ${tier})
         returning id, email, name, tier, disabled_at, created_at`;
+      // Ids only: emails are personal data and stay out of logs.
+      this.logger.info("account created", { account_id: row?.id, tier });
       return toAccount(row as AccountRow);
     } catch (error) {
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
@@ -142,6 +146,11 @@ export class AccountService {
       returning id, email, name, tier, disabled_at, created_at`;
     if (!row) throw new AccessError("not_found", "No such account");
     await this.invalidation.publish({ kind: "account", id });
+    this.logger.info("account updated", {
+      account_id: id,
+      tier: row.tier,
+      disabled: row.disabled_at !== null,
+    });
     return toAccount(row);
   }
 }

@@ -1,5 +1,6 @@
 import type postgres from "postgres";
 import type { Sql } from "../db/database";
+import { type Logger, silentLogger } from "../log/logger";
 import { AccessError } from "./errors";
 import type { InvalidationBus } from "./invalidation";
 import { generateKey } from "./keys";
@@ -100,11 +101,17 @@ const columns = (sql: Queryable) =>
   sql`id, account_id, name, display_prefix, scopes, created_at, last_used_at, expires_at, revoked_at, replaced_by`;
 
 export class KeyStore {
+  private readonly now: () => Date;
+  private readonly logger: Logger;
+
   constructor(
     private readonly sql: Sql,
     private readonly invalidation: InvalidationBus,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+    options: { now?: () => Date; logger?: Logger } = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.logger = options.logger ?? silentLogger;
+  }
 
   /**
    * Creates a key for an account. `grantedBy` is the scopes of the key asking, when a key asks:
@@ -137,7 +144,13 @@ export class KeyStore {
       insert into api_keys (account_id, key_hash, display_prefix, name, scopes, expires_at)
       values (${accountId}, ${generated.hash}, ${generated.displayPrefix}, ${name}, ${scopes}, ${expiresAt})
       returning ${columns(sql)}`;
-    return { key: generated.key, info: toKeyInfo(row as KeyRow, this.now()) };
+    const info = toKeyInfo(row as KeyRow, this.now());
+    this.logger.info("api key created", {
+      account_id: accountId,
+      key_id: info.id,
+      key_prefix: info.displayPrefix,
+    });
+    return { key: generated.key, info };
   }
 
   /** Every key of the account, newest first, including revoked and expired ones. */
@@ -193,6 +206,11 @@ export class KeyStore {
       return { ...next, previous: toKeyInfo(previous as KeyRow, this.now()) };
     });
     await this.invalidation.publish({ kind: "key", id: keyId });
+    this.logger.info("api key rotated", {
+      account_id: accountId,
+      key_id: keyId,
+      replaced_by: result.info.id,
+    });
     return result;
   }
 
@@ -205,6 +223,7 @@ export class KeyStore {
       returning ${columns(this.sql)}`;
     if (!row) throw notFound();
     await this.invalidation.publish({ kind: "key", id: keyId });
+    this.logger.info("api key revoked", { account_id: accountId, key_id: keyId });
     return toKeyInfo(row, this.now());
   }
 

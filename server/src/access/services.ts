@@ -51,12 +51,12 @@ export async function createAccessServices(options: {
   const bus = redis
     ? createRedisInvalidationBus({ redis, channel: `${config.redisPrefix}:access:invalidate`, logger })
     : createLocalInvalidationBus();
-  const keys = new KeyStore(sql, bus);
-  const accounts = new AccountService(sql, keys, config.tiers, bus);
+  const keys = new KeyStore(sql, bus, { logger });
+  const accounts = new AccountService(sql, keys, config.tiers, bus, logger);
   const flush = { flushIntervalMs: options.flushIntervalMs, logger };
   const lastUsed = new LastUsedRecorder(sql, flush);
   const usage = new UsageRecorder(sql, flush);
-  const verifier = new KeyVerifier(keys, bus, { ttlMs: config.keyCacheTtlMs, lastUsed });
+  const verifier = new KeyVerifier(keys, bus, { ttlMs: config.keyCacheTtlMs, lastUsed, logger });
   const limiter = new FlexibleLimiter({ redis, prefix: config.redisPrefix });
   const gate = new AccessGate({ verifier, limiter, tiers: config.tiers, usage });
   if (config.adminKey) await bootstrapAdminKey(sql, bus, config.adminKey);

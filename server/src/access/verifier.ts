@@ -1,3 +1,4 @@
+import type { Logger } from "../log/logger";
 import type { AuthFailureReason } from "./errors";
 import type { Invalidation, InvalidationBus } from "./invalidation";
 import type { KeyLookup, KeyStore } from "./key-store";
@@ -28,6 +29,7 @@ export type VerifierOptions = {
   maxEntries?: number;
   lastUsed?: LastUsedRecorder;
   clock?: () => number;
+  logger?: Logger;
 };
 
 /**
@@ -58,14 +60,14 @@ export class KeyVerifier {
 
   async verify(presented: string | undefined): Promise<Verification> {
     if (presented === undefined || presented === "") return { ok: false, reason: "missing" };
-    if (!isWellFormedKey(presented)) return { ok: false, reason: "malformed" };
+    if (!isWellFormedKey(presented)) return this.refuse("malformed");
     const hash = hashKey(presented);
     const lookup = await this.lookup(hash);
     const now = this.clock();
-    if (!lookup) return { ok: false, reason: "unknown" };
-    if (lookup.revokedAt) return { ok: false, reason: "revoked" };
-    if (lookup.expiresAt && lookup.expiresAt.getTime() <= now) return { ok: false, reason: "expired" };
-    if (lookup.disabledAt) return { ok: false, reason: "disabled" };
+    if (!lookup) return this.refuse("unknown");
+    if (lookup.revokedAt) return this.refuse("revoked", lookup);
+    if (lookup.expiresAt && lookup.expiresAt.getTime() <= now) return this.refuse("expired", lookup);
+    if (lookup.disabledAt) return this.refuse("disabled", lookup);
     this.options.lastUsed?.touch(lookup.keyId, new Date(now));
     return {
       ok: true,
@@ -85,6 +87,15 @@ export class KeyVerifier {
   close(): void {
     this.unsubscribe();
     this.cache.clear();
+  }
+
+  /** Logs ids only: the presented key, even a wrong one, may be someone's real key mistyped. */
+  private refuse(reason: AuthFailureReason, lookup?: KeyLookup): Verification {
+    this.options.logger?.debug("api key refused", {
+      reason,
+      ...(lookup ? { key_id: lookup.keyId, account_id: lookup.accountId } : {}),
+    });
+    return { ok: false, reason };
   }
 
   private async lookup(hash: string): Promise<KeyLookup | null> {

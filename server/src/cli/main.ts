@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { registerCorpusCommand } from "./commands/corpus";
+import { registerKeysCommand } from "./commands/keys";
 import { registerMigrateCommand } from "./commands/migrate";
 import { registerStartCommand } from "./commands/start";
 import { runCli } from "./run";
@@ -14,5 +15,6 @@ const program = new Command()
 registerStartCommand(program);
 registerMigrateCommand(program);
 registerCorpusCommand(program);
+registerKeysCommand(program);
 
 await runCli(program, process.argv);

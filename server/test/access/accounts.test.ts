@@ -17,7 +17,7 @@ beforeAll(async () => {
   db = await accessTestDatabase();
   const bus = createLocalInvalidationBus();
   bus.subscribe((event) => published.push(event));
-  keys = new KeyStore(db.sql, bus, () => clock);
+  keys = new KeyStore(db.sql, bus, { now: () => clock });
   accounts = new AccountService(db.sql, keys, DEFAULT_TIERS, bus);
 });
 afterAll(async () => {

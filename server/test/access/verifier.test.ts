@@ -62,7 +62,7 @@ describe("verification", () => {
 
   beforeAll(() => {
     const bus = createLocalInvalidationBus();
-    keys = new KeyStore(db.sql, bus, () => new Date(clock));
+    keys = new KeyStore(db.sql, bus, { now: () => new Date(clock) });
     accounts = new AccountService(db.sql, keys, DEFAULT_TIERS, bus);
     verifier = new KeyVerifier(keys, bus, { ttlMs: 30_000, clock: () => clock });
   });
