@@ -1,0 +1,80 @@
+import type { Sql } from "../db/database";
+import type { CompiledQuery } from "../definitions/compile/params";
+
+/** A registered relation the runner can build: a feature view version or a materialized embedding. */
+export type MaterializeTarget = {
+  kind: "feature_view" | "embedding";
+  name: string;
+  version: number;
+  table: string;
+  stagingTable: string;
+  stagingDdl: string;
+  key: string;
+  columns: { name: string; type: string }[];
+  full: CompiledQuery;
+  incremental: CompiledQuery;
+  watermarkQuery: CompiledQuery;
+  watermark: Date | null;
+  vectorIndex?: { name: string; ddl: string };
+};
+
+type Row = {
+  kind: "feature_view" | "embedding";
+  name: string;
+  version: number;
+  table_name: string;
+  entity: string;
+  features: { name: string; type: string }[] | null;
+  compiled: {
+    staging_table: string;
+    staging_ddl: string;
+    full: CompiledQuery;
+    incremental: CompiledQuery;
+    watermark: CompiledQuery;
+  };
+  watermark: Date | null;
+  index_name: string | null;
+  index_ddl: string | null;
+};
+
+/**
+ * What can be materialized, read from the registry (not the YAML files): the applied compiled
+ * SQL is what runs. Retired versions are skipped.
+ */
+export async function listTargets(
+  sql: Sql,
+  filter?: { name: string; version?: number },
+): Promise<MaterializeTarget[]> {
+  const rows = await sql<Row[]>`
+    select * from (
+      select 'feature_view' as kind, name, version, table_name, entity, features, compiled, watermark, status,
+        null as index_name, null as index_ddl
+      from rapfs_feature_views
+      union all
+      select 'embedding', name, version, relation, entity, null, compiled, watermark, status, index_name,
+        case when index_kind = 'hnsw' then format('create index if not exists %I on %I using hnsw (%I %s)',
+          index_name, relation, vector_column,
+          case metric when 'cosine' then 'vector_cosine_ops' when 'l2' then 'vector_l2_ops' else 'vector_ip_ops' end)
+        end
+      from rapfs_embeddings where compiled is not null
+    ) r
+    where status <> 'retired'
+      and (${filter?.name ?? null}::text is null or name = ${filter?.name ?? null})
+      and (${filter?.version ?? null}::int is null or version = ${filter?.version ?? null})
+    order by kind desc, name, version`;
+  return rows.map((r) => ({
+    kind: r.kind,
+    name: r.name,
+    version: r.version,
+    table: r.table_name,
+    stagingTable: r.compiled.staging_table,
+    stagingDdl: r.compiled.staging_ddl,
+    key: r.entity === "artist" ? "artist" : "track_id",
+    columns: r.features ?? [{ name: "embedding", type: "vector" }],
+    full: r.compiled.full,
+    incremental: r.compiled.incremental,
+    watermarkQuery: r.compiled.watermark,
+    watermark: r.watermark,
+    ...(r.index_name && r.index_ddl ? { vectorIndex: { name: r.index_name, ddl: r.index_ddl } } : {}),
+  }));
+}

@@ -1,0 +1,74 @@
+-- feature_view artist_profile@1 → fv_artist_profile_v1
+-- content hash 61679218eaf8af8a1c0018c7ee446e9748287b1a72da4c67e4e2a8cea9a24b3e
+
+-- ddl
+create table "fv_artist_profile_v1" (
+  "artist" text constraint "fv_artist_profile_v1_pkey" primary key,
+  "event_timestamp" timestamp,
+  "materialized_at" timestamptz not null default now(),
+  "tracks" integer,
+  "joy" double precision
+);
+
+-- select (the rows)
+--   $1 {"value":"emotion-distilroberta","type":"text"}
+select t.artist as "artist",
+  max(greatest(t.created_at, "e".created_at)) as "event_timestamp",
+  (count(*))::integer as "tracks",
+  (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
+from tracks t
+left join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text order by _r.created_at desc nulls last, _r.id desc limit 1) "e" on true
+where t.artist is not null
+group by t.artist;
+
+-- full (into the staging table, swapped in afterwards)
+--   $1 {"value":"emotion-distilroberta","type":"text"}
+insert into "fv_artist_profile_v1__next" ("artist", "event_timestamp", "tracks", "joy")
+select t.artist as "artist",
+  max(greatest(t.created_at, "e".created_at)) as "event_timestamp",
+  (count(*))::integer as "tracks",
+  (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
+from tracks t
+left join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text order by _r.created_at desc nulls last, _r.id desc limit 1) "e" on true
+where t.artist is not null
+group by t.artist;
+
+-- incremental
+--   $1 {"value":"emotion-distilroberta","type":"text"}
+--   $2 {"runtime":"watermark","type":"timestamp"}
+--   $3 {"value":["emotion-distilroberta"],"type":"text[]"}
+insert into "fv_artist_profile_v1" ("artist", "event_timestamp", "tracks", "joy")
+select t.artist as "artist",
+  max(greatest(t.created_at, "e".created_at)) as "event_timestamp",
+  (count(*))::integer as "tracks",
+  (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
+from tracks t
+left join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text order by _r.created_at desc nulls last, _r.id desc limit 1) "e" on true
+where t.artist is not null
+  and t.artist in (select _m.artist from tracks _m where _m.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::timestamp))
+group by t.artist
+on conflict ("artist") do update set "event_timestamp" = excluded."event_timestamp", "tracks" = excluded."tracks", "joy" = excluded."joy", "materialized_at" = now();
+
+-- point in time
+--   $1 {"runtime":"entity_ids","type":"text[]"}
+--   $2 {"runtime":"as_of","type":"timestamp[]"}
+--   $3 {"value":"emotion-distilroberta","type":"text"}
+select _pit.ord, _pit.entity_id as "artist", _pit.as_of, f."event_timestamp", f."tracks", f."joy"
+from unnest($1::text[], $2::timestamp[]) with ordinality as _pit(entity_id, as_of, ord)
+left join lateral (
+  select t.artist as "artist",
+    max(greatest(t.created_at, "e".created_at)) as "event_timestamp",
+    (count(*))::integer as "tracks",
+    (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
+  from tracks t
+  left join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $3::text and _r.created_at <= _pit.as_of order by _r.created_at desc nulls last, _r.id desc limit 1) "e" on true
+  where t.artist is not null
+    and t.artist = _pit.entity_id
+    and coalesce(t.created_at <= _pit.as_of, true)
+  group by t.artist
+) f on true
+order by _pit.ord;
+
+-- watermark
+--   $1 {"value":["emotion-distilroberta"],"type":"text[]"}
+select greatest((select max(created_at) from tracks), (select max(created_at) from analysis_results where analyzer_type = any($1::text[]))) as "watermark";

@@ -1,0 +1,69 @@
+-- feature_view llm_preferred@1 → fv_llm_preferred_v1
+-- content hash 912aa1913152d5b24cfec756de13bc9c87d34007703ca53ca41ad8c4ebe02dc9
+
+-- ddl
+create table "fv_llm_preferred_v1" (
+  "track_id" integer constraint "fv_llm_preferred_v1_pkey" primary key,
+  "event_timestamp" timestamp,
+  "materialized_at" timestamptz not null default now(),
+  "analyzer" text,
+  "confidence" double precision
+);
+
+-- select (the rows)
+--   $1 {"value":["gemma-3-27b-it","qwen-3-4b-fp8"],"type":"text[]"}
+select t.id as "track_id",
+  a.created_at as "event_timestamp",
+  (a.analyzer_type)::text as "analyzer",
+  (a.confidence)::double precision as "confidence"
+from tracks t
+cross join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($1::text[]) order by array_position($1::text[], _r.analyzer_type::text), _r.created_at desc nulls last, _r.id desc limit 1) a
+where t.id is not null;
+
+-- full (into the staging table, swapped in afterwards)
+--   $1 {"value":["gemma-3-27b-it","qwen-3-4b-fp8"],"type":"text[]"}
+insert into "fv_llm_preferred_v1__next" ("track_id", "event_timestamp", "analyzer", "confidence")
+select t.id as "track_id",
+  a.created_at as "event_timestamp",
+  (a.analyzer_type)::text as "analyzer",
+  (a.confidence)::double precision as "confidence"
+from tracks t
+cross join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($1::text[]) order by array_position($1::text[], _r.analyzer_type::text), _r.created_at desc nulls last, _r.id desc limit 1) a
+where t.id is not null;
+
+-- incremental
+--   $1 {"value":["gemma-3-27b-it","qwen-3-4b-fp8"],"type":"text[]"}
+--   $2 {"runtime":"watermark","type":"timestamp"}
+insert into "fv_llm_preferred_v1" ("track_id", "event_timestamp", "analyzer", "confidence")
+select t.id as "track_id",
+  a.created_at as "event_timestamp",
+  (a.analyzer_type)::text as "analyzer",
+  (a.confidence)::double precision as "confidence"
+from tracks t
+cross join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($1::text[]) order by array_position($1::text[], _r.analyzer_type::text), _r.created_at desc nulls last, _r.id desc limit 1) a
+where t.id is not null
+  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::timestamp and _c.analyzer_type = any($1::text[]) union select _n.id from tracks _n where _n.created_at > $2::timestamp)
+on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "analyzer" = excluded."analyzer", "confidence" = excluded."confidence", "materialized_at" = now();
+
+-- point in time
+--   $1 {"runtime":"entity_ids","type":"integer[]"}
+--   $2 {"runtime":"as_of","type":"timestamp[]"}
+--   $3 {"value":["gemma-3-27b-it","qwen-3-4b-fp8"],"type":"text[]"}
+select _pit.ord, _pit.entity_id as "track_id", _pit.as_of, f."event_timestamp", f."analyzer", f."confidence"
+from unnest($1::integer[], $2::timestamp[]) with ordinality as _pit(entity_id, as_of, ord)
+left join lateral (
+  select t.id as "track_id",
+    a.created_at as "event_timestamp",
+    (a.analyzer_type)::text as "analyzer",
+    (a.confidence)::double precision as "confidence"
+  from tracks t
+  cross join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($3::text[]) and _r.created_at <= _pit.as_of order by array_position($3::text[], _r.analyzer_type::text), _r.created_at desc nulls last, _r.id desc limit 1) a
+  where t.id is not null
+    and t.id = _pit.entity_id
+    and coalesce(t.created_at <= _pit.as_of, true)
+) f on true
+order by _pit.ord;
+
+-- watermark
+--   $1 {"value":["gemma-3-27b-it","qwen-3-4b-fp8"],"type":"text[]"}
+select greatest((select max(created_at) from tracks), (select max(created_at) from analysis_results where analyzer_type = any($1::text[]))) as "watermark";
