@@ -12,6 +12,13 @@ const sdkDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const work = mkdtempSync(join(tmpdir(), "rapfs-sdk-check-"));
 const run = (cmd, args, cwd = sdkDir) =>
   execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+// The pnpm that runs this script, even when it is not on PATH (e.g. started through npx).
+const execPath = process.env.npm_execpath ?? "";
+const pnpm = (args) => {
+  if (!/pnpm/.test(execPath)) return run("pnpm", args);
+  return /\.[cm]?js$/.test(execPath) ? run(process.execPath, [execPath, ...args]) : run(execPath, args);
+};
+const bin = (name) => join(sdkDir, "node_modules", ".bin", name);
 
 function step(name, fn) {
   try {
@@ -50,7 +57,7 @@ console.log(sdk.VERSION);
 let tarball;
 let pkgDir;
 step("pack (publishConfig applied)", () => {
-  run("pnpm", ["pack", "--pack-destination", work]);
+  pnpm(["pack", "--pack-destination", work]);
   tarball = join(
     work,
     readdirSync(work).find((f) => f.endsWith(".tgz")),
@@ -67,8 +74,10 @@ step("pack (publishConfig applied)", () => {
   writeFileSync(join(consumer, "import.mjs"), smoke('await import("@rapfs/sdk")'));
   return readdirSync(join(pkgDir, "dist")).join(" ");
 });
-step("require('@rapfs/sdk') from CommonJS", () => run("node", ["require.cjs"], join(work, "consumer")));
-step("import('@rapfs/sdk') from ESM", () => run("node", ["import.mjs"], join(work, "consumer")));
+step("require('@rapfs/sdk') from CommonJS", () =>
+  run(process.execPath, ["require.cjs"], join(work, "consumer")),
+);
+step("import('@rapfs/sdk') from ESM", () => run(process.execPath, ["import.mjs"], join(work, "consumer")));
 step("no Node built-in imports in the bundles", () => {
   for (const file of ["index.js", "index.cjs"]) {
     const code = readFileSync(join(pkgDir, "dist", file), "utf8");
@@ -76,8 +85,8 @@ step("no Node built-in imports in the bundles", () => {
     if (found) throw new Error(`${file} imports ${found[1]}`);
   }
 });
-step("publint --strict", () => run("pnpm", ["exec", "publint", "--strict", pkgDir]));
-step("attw (are the types wrong)", () => run("pnpm", ["exec", "attw", "--format", "table-flipped", tarball]));
+step("publint --strict", () => run(bin("publint"), ["--strict", pkgDir]));
+step("attw (are the types wrong)", () => run(bin("attw"), ["--format", "table-flipped", tarball]));
 
 rmSync(work, { recursive: true, force: true });
 console.log("package checks passed");

@@ -10,7 +10,14 @@ const sdkDir = fileURLToPath(new URL("..", import.meta.url));
 it("builds a package that loads from CJS and ESM and passes publint and attw", {
   timeout: 180_000,
 }, async () => {
-  const { stdout } = await promisify(execFile)("pnpm", ["run", "--silent", "check:package"], {
+  // Under `pnpm test` the running pnpm is in npm_execpath, which works even when pnpm is not on PATH.
+  const execPath = process.env.npm_execpath ?? "";
+  const [cmd, ...pre] = !/pnpm/.test(execPath)
+    ? ["pnpm"]
+    : /\.[cm]?js$/.test(execPath)
+      ? [process.execPath, execPath]
+      : [execPath];
+  const { stdout } = await promisify(execFile)(cmd as string, [...pre, "run", "--silent", "check:package"], {
     cwd: sdkDir,
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
     maxBuffer: 16 * 1024 * 1024,
