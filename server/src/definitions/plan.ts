@@ -131,20 +131,7 @@ function canonical(value: unknown): string {
 
 /** The plan as a reviewer reads it: + create, ~ update, ! refused, ? registered but not defined. */
 export function formatPlan(plan: Plan): string {
-  const lines = plan.actions.map((a) => {
-    switch (a.action) {
-      case "create":
-        return `+ ${a.kind} ${a.name}@${a.version} (table ${a.table})`;
-      case "update":
-        return `~ ${a.kind} ${a.name}@${a.version}: ${a.changes.join(", ")}`;
-      case "refuse":
-        return `! ${a.message}`;
-      case "missing":
-        return `? ${a.kind} ${a.name}@${a.version} is registered but no longer defined (kept as is; set status: retired to stop serving it)`;
-      case "upsert":
-        return `= ${a.kind} ${a.name} (written as defined)`;
-    }
-  });
+  const lines = plan.actions.map(describeAction);
   const counts = {
     create: plan.actions.filter((a) => a.action === "create").length,
     update: plan.actions.filter((a) => a.action === "update").length,
@@ -154,4 +141,19 @@ export function formatPlan(plan: Plan): string {
       `${plan.refused.length} refused.`,
   );
   return lines.join("\n");
+}
+
+function describeAction(a: PlanAction): string {
+  switch (a.action) {
+    case "create":
+      return `+ ${a.kind} ${a.name}@${a.version} (table ${a.table})`;
+    case "update":
+      return `~ ${a.kind} ${a.name}@${a.version}: ${a.changes.join(", ")}`;
+    case "refuse":
+      return `! ${a.message}`;
+    case "missing":
+      return `? ${a.kind} ${a.name}@${a.version} is registered but no longer defined (kept as is; set status: retired to stop serving it)`;
+    case "upsert":
+      return `= ${a.kind} ${a.name} (written as defined)`;
+  }
 }

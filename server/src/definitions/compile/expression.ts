@@ -58,28 +58,39 @@ const FORBIDDEN_NODES: Record<string, string> = {
 
 /** Parses `expr` with the PostgreSQL parser and accepts it only if it is one scalar expression. */
 export async function checkExpression(expr: string, allowed: Set<string>): Promise<ExpressionResult> {
+  // The bare form first, for a message that names what was smuggled in.
   const bare = await parseStatements(`SELECT ${expr}`);
-  if (Array.isArray(bare) && bare.length > 1) {
-    return { ok: false, message: "must be one expression, not several statements" };
+  if (Array.isArray(bare)) {
+    const problem = shapeProblem(bare);
+    if (problem) return { ok: false, message: problem };
   }
   // Comments go: a trailing `--` would swallow the SQL after the expression. Then parse exactly
   // the text that will be embedded, so what is checked is what runs.
   const sql = `(${await withoutComments(expr)})`;
   const stmts = await parseStatements(`SELECT ${sql}`);
   if (!Array.isArray(stmts)) return { ok: false, message: `is not valid SQL: ${stmts}` };
-  if (stmts.length !== 1) return { ok: false, message: "must be one expression, not several statements" };
-  const select = stmts[0]?.stmt.SelectStmt as Record<string, unknown> | undefined;
-  if (!select) return { ok: false, message: "must be an expression, not a statement" };
-  const extra = Object.keys(select).filter((k) => !["targetList", "limitOption", "op"].includes(k));
-  const targets = select.targetList as { ResTarget: { val: unknown; name?: string } }[] | undefined;
-  if (extra.length > 0 || select.op !== "SETOP_NONE" || targets?.length !== 1 || targets[0]?.ResTarget.name) {
-    return { ok: false, message: "must be a single scalar expression (no FROM, WHERE, UNION, AS or commas)" };
-  }
+  const shape = shapeProblem(stmts);
+  if (shape) return { ok: false, message: shape };
+  const targets = stmts[0]?.stmt.SelectStmt?.targetList as { ResTarget: { val: unknown } }[];
   const value = targets[0]?.ResTarget.val;
   const facts = { qualifiers: new Set<string>(), functions: new Set<string>(), aggregate: false };
   const problem = walk(value, facts, allowed);
   if (problem) return { ok: false, message: problem };
   return { ok: true, value: { sql, tree: stripLocations(value), ...facts } };
+}
+
+type Statement = { stmt: { SelectStmt?: Record<string, unknown> } & Record<string, unknown> };
+
+function shapeProblem(stmts: Statement[]): string | undefined {
+  if (stmts.length !== 1) return "must be one expression, not several statements";
+  const select = stmts[0]?.stmt.SelectStmt;
+  if (!select) return "must be an expression, not a statement";
+  const extra = Object.keys(select).filter((k) => !["targetList", "limitOption", "op"].includes(k));
+  const targets = select.targetList as { ResTarget: { name?: string } }[] | undefined;
+  if (extra.length > 0 || select.op !== "SETOP_NONE" || targets?.length !== 1 || targets[0]?.ResTarget.name) {
+    return "must be a single scalar expression (no FROM, WHERE, UNION, AS or commas)";
+  }
+  return undefined;
 }
 
 async function withoutComments(expr: string): Promise<string> {
@@ -101,9 +112,9 @@ async function withoutComments(expr: string): Promise<string> {
   return Buffer.concat(kept).toString("utf8").trim();
 }
 
-async function parseStatements(text: string): Promise<{ stmt: Record<string, unknown> }[] | string> {
+async function parseStatements(text: string): Promise<Statement[] | string> {
   try {
-    return ((await parse(text)) as { stmts?: { stmt: Record<string, unknown> }[] }).stmts ?? [];
+    return ((await parse(text)) as { stmts?: Statement[] }).stmts ?? [];
   } catch (error) {
     return (error as Error).message;
   }

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/database";
+import { applyDefinitions, PlanRefusedError } from "../../src/definitions/apply";
+import { compileCatalog } from "../../src/definitions/compile/index";
+import { DefinitionError } from "../../src/definitions/errors";
+import { parseDefinitions } from "../../src/definitions/load";
+import { openEmbeddedTestDatabase } from "../support/databases";
+import { definitionsDir, ENTITIES, view } from "./helpers";
+
+async function problems(run: () => Promise<unknown>): Promise<string[]> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof DefinitionError)
+      return error.problems.map((p) => `${p.path.join(" → ")}: ${p.message}`);
+    throw error;
+  }
+  throw new Error("expected a DefinitionError");
+}
+
+describe("definitions that never reach the database", () => {
+  it("reports bad YAML and schema problems of every file at once, with file → definition → feature paths", async () => {
+    const found = await problems(async () =>
+      parseDefinitions([
+        { name: "entities.yaml", text: ENTITIES },
+        { name: "broken.yaml", text: "kind: feature_view\nname: [unclosed\n" },
+        {
+          name: "views.yaml",
+          text: `${view("ok_view", 1, ["energy: float = (a.analysis_data->>'energy')::float"])}---\n${view(
+            "bad_view",
+            1,
+            ["energy: decimal = a.confidence"],
+          )}`,
+        },
+        {
+          name: "service.yaml",
+          text: "kind: feature_service\nname: svc\nentity: track\ndescription: d\nfeatures: [nope:x, ok_view@2:energy]\n",
+        },
+      ]),
+    );
+    expect(found).toEqual([
+      expect.stringMatching(/^broken\.yaml: invalid YAML: /),
+      expect.stringMatching(/^views\.yaml → feature_view bad_view@1 → feature energy → type: Invalid option/),
+      "service.yaml → feature_service svc: nope:x refers to unknown feature view nope",
+      "service.yaml → feature_service svc: ok_view@2:energy refers to ok_view@2, which does not exist",
+    ]);
+  });
+
+  it("refuses statements, subqueries and unknown aliases smuggled into an expression", async () => {
+    const catalog = parseDefinitions([
+      { name: "entities.yaml", text: ENTITIES },
+      {
+        name: "evil.yaml",
+        text: view("evil", 1, [
+          "drop: float = 1; drop table tracks",
+          "sub: float = (select max(confidence) from analysis_results)",
+          "other: string = u.password",
+          "sleepy: float = pg_sleep(10)",
+          "union: int = 1 from tracks union select 2",
+          "window: float = avg(a.confidence) over ()",
+          "fine: float = a.confidence -- a comment; drop table tracks",
+        ]),
+      },
+    ]);
+    const found = await problems(() => compileCatalog(catalog));
+    const at = "evil.yaml → feature_view evil@1 → feature";
+    expect(found).toEqual([
+      `${at} drop: expr must be one expression, not several statements`,
+      `${at} sub: expr must not contain a subquery`,
+      `${at} other: expr refers to u.password, but only a, t are in scope here`,
+      `${at} sleepy: expr must not call pg_sleep()`,
+      `${at} union: expr must be a single scalar expression (no FROM, WHERE, UNION, AS or commas)`,
+      `${at} window: expr must not contain a window function`,
+    ]);
+  });
+
+  it("refuses an aggregate in a view that reads one row per entity", async () => {
+    const catalog = parseDefinitions([
+      { name: "entities.yaml", text: ENTITIES },
+      { name: "v.yaml", text: view("v", 1, ["n: int = count(*)"]) },
+    ]);
+    expect(await problems(() => compileCatalog(catalog))).toEqual([
+      "v.yaml → feature_view v@1 → feature n: expr is an aggregate, but this view reads one row per entity (use pick: aggregate)",
+    ]);
+  });
+});
+
+describe("definitions checked against the database", () => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await openEmbeddedTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it("refuses unknown columns, type mismatches and volatile functions, all in one report", async () => {
+    const defs = await definitionsDir({
+      "entities.yaml": ENTITIES,
+      "a.yaml": view("a_view", 1, [
+        "missing: float = a.no_such_column",
+        "typo: string = t.titel",
+        "mismatch: bool = a.confidence",
+        "text_as_number: float = a.analysis_data->>'energy'",
+        "random: float = random()",
+        "good: float = a.confidence",
+      ]),
+      "b.yaml": view("b_view", 1, ["vector_as_int: int = t.lyrics_embedding"], "{ from: tracks }"),
+    });
+    try {
+      const found = await problems(() => applyDefinitions(db.sql, defs.dir));
+      const a = "a.yaml → feature_view a_view@1 → feature";
+      expect(found).toEqual([
+        `${a} missing: expr column a.no_such_column does not exist`,
+        `${a} typo: expr column t.titel does not exist`,
+        `${a} mismatch: expr cannot cast type numeric to boolean`,
+        `${a} text_as_number: expr yields text, but the feature is declared float (cast it explicitly, e.g. (...)::float)`,
+        `${a} random: expr must not call random(): it is volatile`,
+        "b.yaml → feature_view b_view@1 → feature vector_as_int: expr cannot cast type vector to integer",
+      ]);
+      const [tables] = await db.sql`select count(*)::int as n from rapfs_feature_views`;
+      expect(tables?.n).toBe(0);
+    } finally {
+      await defs.remove();
+    }
+  });
+
+  it("refuses a changed published version and tells to bump it; description edits are applied", async () => {
+    const v1 = view("scores", 1, ["confidence: float = a.confidence"]);
+    const defs = await definitionsDir({ "entities.yaml": ENTITIES, "scores.yaml": v1 });
+    try {
+      expect((await applyDefinitions(db.sql, defs.dir)).applied).toBe(true);
+
+      await defs.write({ "scores.yaml": v1.replace("description: scores", "description: Better words.") });
+      const edit = await applyDefinitions(db.sql, defs.dir);
+      expect(edit.text).toContain("~ feature_view scores@1: description");
+      const [row] = await db.sql`select description from rapfs_feature_views where name = 'scores'`;
+      expect(row?.description).toBe("Better words.");
+
+      await defs.write({ "scores.yaml": v1.replace("a.confidence", "a.confidence * 100") });
+      const refused = applyDefinitions(db.sql, defs.dir, { dryRun: true });
+      await expect(refused).rejects.toBeInstanceOf(PlanRefusedError);
+      await expect(refused).rejects.toThrow(
+        /scores\.yaml → feature_view scores@1: version 1 is published and its compiled meaning changed .* bump the version \(add scores@2 with the change\)/,
+      );
+
+      await defs.write({
+        "scores.yaml": `${v1}---\n${view("scores", 2, ["confidence: float = a.confidence * 100"])}`,
+      });
+      const bumped = await applyDefinitions(db.sql, defs.dir);
+      expect(bumped.text).toContain("+ feature_view scores@2 (table fv_scores_v2)");
+      const versions =
+        await db.sql`select version from rapfs_feature_views where name = 'scores' order by version`;
+      expect(versions.map((r) => r.version)).toEqual([1, 2]);
+    } finally {
+      await defs.remove();
+    }
+  });
+});
