@@ -1,0 +1,87 @@
+import type { Context } from "hono";
+import { ApiError, type ErrorCode } from "../api/errors";
+import type { Metrics } from "../metrics/registry";
+import { AccessError, AUTH_FAILURE_MESSAGE } from "./errors";
+import type { Denial } from "./gate";
+import { rateLimitHeaders } from "./headers";
+import type { LimitResult } from "./limiter";
+
+/** Sets RateLimit-Policy/RateLimit on the response being built (kept by problem responses too). */
+export function setRateLimitHeaders(c: Context, limits: readonly LimitResult[]): void {
+  const { "Retry-After": _retry, ...headers } = rateLimitHeaders(limits);
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+}
+
+const UNIT_WORDS: Record<string, string> = { rows: "entity rows", downloads: "dataset downloads" };
+
+/**
+ * The HTTP error for a refused request. Every 401 has the same body whatever the reason, so a
+ * response never tells whether a key exists, was revoked or belongs to a disabled account.
+ */
+export function denialError(
+  denial: Denial,
+  context: { tier?: string | undefined; limits: readonly LimitResult[]; metrics?: Metrics | undefined },
+): ApiError {
+  if (denial.status === 401) {
+    const challenge =
+      denial.reason === "missing" ? 'Bearer realm="rapfs"' : 'Bearer realm="rapfs", error="invalid_token"';
+    return new ApiError("UNAUTHORIZED", AUTH_FAILURE_MESSAGE, { headers: { "WWW-Authenticate": challenge } });
+  }
+  if (denial.status === 403) {
+    return new ApiError("FORBIDDEN", `This API key lacks the scope ${denial.required}.`, {
+      extensions: { required_scope: denial.required },
+      headers: {
+        "WWW-Authenticate": `Bearer realm="rapfs", error="insufficient_scope", scope="${denial.required}"`,
+      },
+    });
+  }
+  const refused = context.limits.find((l) => !l.allowed);
+  const policy = refused?.policy.name ?? "requests";
+  context.metrics?.quotaRejections.inc({ tier: context.tier ?? "unknown", limit: policy });
+  const wait = `Retry after ${denial.retryAfterSeconds} s.`;
+  const detail =
+    denial.reason === "rate_limited"
+      ? `This account made more than ${refused?.limit ?? "its"} requests in ${refused?.policy.windowSeconds ?? 60} s. ${wait}`
+      : `This request needs more ${UNIT_WORDS[policy] ?? policy} than the ${refused?.remaining ?? 0} left of today's quota of ${refused?.limit}. ${wait}`;
+  return new ApiError("RATE_LIMITED", detail, {
+    headers: { "Retry-After": String(denial.retryAfterSeconds) },
+    extensions: {
+      policy,
+      limit: refused?.limit,
+      remaining: refused?.remaining,
+      reset_seconds: refused?.resetSeconds,
+    },
+  });
+}
+
+const STATUS_OF: Record<AccessError["code"], ErrorCode> = {
+  invalid_input: "VALIDATION_FAILED",
+  conflict: "CONFLICT",
+  not_found: "NOT_FOUND",
+  forbidden: "FORBIDDEN",
+};
+
+/** AccessError (from the account and key services) as the API error routes throw. */
+export function toApiError(error: AccessError): ApiError {
+  const errors = error.field
+    ? [
+        {
+          in: "json" as const,
+          path: [error.field],
+          pointer: `#/${error.field}`,
+          detail: error.message,
+          code: error.code,
+        },
+      ]
+    : undefined;
+  return new ApiError(STATUS_OF[error.code], error.message, { ...(errors ? { errors } : {}), cause: error });
+}
+
+/** Runs a service call, turning its AccessError into the matching problem response. */
+export async function orApiError<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw error instanceof AccessError ? toApiError(error) : error;
+  }
+}

@@ -1,0 +1,79 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { Services } from "../api/env";
+import type { Cost } from "./gate";
+import { denialError, setRateLimitHeaders } from "./http";
+import type { LimitResult } from "./limiter";
+import type { Scope } from "./scopes";
+import type { AccessServices } from "./services";
+import { type Principal, presentedKey } from "./verifier";
+
+/**
+ * The context an authenticated route runs in. Once api/env.ts lists `access: AccessServices`
+ * in Services and these two variables in AppEnv, AppEnv satisfies it as is.
+ */
+export type AuthEnv = {
+  Variables: {
+    services: Pick<Services, "metrics"> & { access: AccessServices };
+    principal: Principal;
+    rateLimits: LimitResult[];
+  };
+};
+
+/**
+ * Authenticates the key, checks it holds `scope` and spends the account's request rate (and a
+ * cost known before the body is read, e.g. `{ downloads: 1 }`); refusals become 401/403/429
+ * problems. RateLimit headers are set on every response it lets through or refuses for limits.
+ */
+export function requireScope(
+  scope: Scope,
+  options: { cost?: (c: Context) => Cost } = {},
+): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const { access, metrics } = c.get("services");
+    const result = await access.gate.authorize(
+      presentedKey((name) => c.req.header(name)),
+      scope,
+      options.cost?.(c),
+    );
+    setRateLimitHeaders(c, result.limits);
+    if (!result.ok) {
+      throw denialError(result.denial, { tier: result.principal?.tier, limits: result.limits, metrics });
+    }
+    c.set("principal", result.principal);
+    c.set("rateLimits", result.limits);
+    await next();
+  };
+}
+
+/**
+ * For handlers, once the request is validated: spends a cost only then known (a batch's row
+ * count), so malformed requests spend no quota. Throws the 429 problem when it does not fit.
+ */
+export async function spendQuota<E extends AuthEnv>(context: Context<E>, cost: Cost): Promise<void> {
+  // Contexts are invariant in their env; the route's env includes AuthEnv by its middleware.
+  const c = context as unknown as Context<AuthEnv>;
+  const { access, metrics } = c.get("services");
+  const principal = c.get("principal");
+  const result = await access.gate.spend(principal, cost);
+  const limits = [...c.get("rateLimits"), ...result.limits];
+  c.set("rateLimits", limits);
+  setRateLimitHeaders(c, limits);
+  if (!result.ok) throw denialError(result.denial, { tier: principal.tier, limits: result.limits, metrics });
+}
+
+/** Anonymous signup, limited per client address (which the route derives, e.g. from conninfo). */
+export function limitSignups(clientAddress: (c: Context) => string): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const { access, metrics } = c.get("services");
+    const result = await access.gate.signup(clientAddress(c));
+    setRateLimitHeaders(c, [result]);
+    if (!result.allowed) {
+      const retryAfterSeconds = Math.max(1, result.resetSeconds);
+      throw denialError(
+        { status: 429, reason: "rate_limited", retryAfterSeconds },
+        { limits: [result], metrics },
+      );
+    }
+    await next();
+  };
+}
