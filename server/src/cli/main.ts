@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { registerApplyCommand } from "./commands/apply";
 import { registerCorpusCommand } from "./commands/corpus";
 import { registerKeysCommand } from "./commands/keys";
+import { registerMaterializeCommand } from "./commands/materialize";
 import { registerMigrateCommand } from "./commands/migrate";
+import { registerPlanCommand } from "./commands/plan";
 import { registerStartCommand } from "./commands/start";
 import { runCli } from "./run";
 
@@ -15,6 +18,9 @@ const program = new Command()
 registerStartCommand(program);
 registerMigrateCommand(program);
 registerCorpusCommand(program);
+registerPlanCommand(program);
+registerApplyCommand(program);
+registerMaterializeCommand(program);
 registerKeysCommand(program);
 
 await runCli(program, process.argv);

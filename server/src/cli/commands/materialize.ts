@@ -1,0 +1,46 @@
+import type { Command } from "commander";
+import { loadConfig } from "../../config/env";
+import { openDatabase } from "../../db/database";
+import { terminalProgress } from "../../log/progress";
+import { materializeAll } from "../../materialize/runner";
+import { CliError, ExitCode } from "../run";
+
+function parseTarget(target: string | undefined): { name: string; version?: number } | undefined {
+  if (!target) return undefined;
+  const match = /^([a-z][a-z0-9_]*)(?:@([1-9][0-9]*))?$/.exec(target);
+  if (!match?.[1]) throw new CliError(`"${target}" is not view or view@version`, ExitCode.usage);
+  return { name: match[1], ...(match[2] ? { version: Number(match[2]) } : {}) };
+}
+
+export function registerMaterializeCommand(program: Command): void {
+  program
+    .command("materialize")
+    .description("materialize applied views: incremental where a watermark exists, full otherwise")
+    .argument("[view]", "one view (view or view@version); all when omitted")
+    .option("--full", "rebuild from scratch (staging table swapped in atomically)")
+    .action(async (target: string | undefined, opts: { full?: boolean }) => {
+      const only = parseTarget(target);
+      const config = loadConfig();
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const progress = terminalProgress();
+      try {
+        const results = await materializeAll(db.sql, {
+          full: opts.full === true,
+          onProgress: progress,
+          ...(only ? { only } : {}),
+        });
+        progress.stop();
+        if (results.length === 0)
+          throw new CliError(target ? `no applied view ${target}` : "nothing applied yet: run `rapfs apply`");
+        for (const r of results) {
+          process.stdout.write(
+            `${r.kind === "embedding" ? "embedding " : ""}${r.name}@${r.version}: ${r.mode}, ${r.rowsWritten} rows written, ` +
+              `${r.rowCount} rows, ${r.durationMs} ms, watermark ${r.watermarkAfter?.toISOString() ?? "none"}\n`,
+          );
+        }
+      } finally {
+        progress.stop();
+        await db.close();
+      }
+    });
+}

@@ -1,0 +1,28 @@
+/** The registry's read API: what is applied, where its rows live, how fresh they are. */
+
+export { bindParams, type CompiledQuery } from "../definitions/compile/params";
+export {
+  type DatasetInfo,
+  type EmbeddingInfo,
+  type EntityInfo,
+  type FeatureServiceInfo,
+  getDataset,
+  getEmbedding,
+  getFeatureService,
+  listDatasets,
+  listEmbeddings,
+  listEntities,
+  listFeatureServices,
+} from "./catalog-read";
+export {
+  type FeatureInfo,
+  getViewVersion,
+  listRuns,
+  listViews,
+  type ResolvedColumn,
+  type RunSummary,
+  resolveFeatureRefs,
+  type Status,
+  type ViewVersion,
+  type ViewVersionDetail,
+} from "./read";
