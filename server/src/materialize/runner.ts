@@ -23,8 +23,9 @@ export type RunResult = {
   rowsWritten: number;
   rowCount: number;
   durationMs: number;
-  watermarkBefore: Date | null;
-  watermarkAfter: Date | null;
+  /** Source timestamps as PostgreSQL text (UTC wall time), never through a JS Date: no zone shifts. */
+  watermarkBefore: string | null;
+  watermarkAfter: string | null;
   stats: RunStats;
 };
 
@@ -91,17 +92,17 @@ async function runFull(
   const stats = await collectStats(sql, target.stagingTable, target, undefined);
   step(2);
   await options.faults?.beforeSwap?.();
-  await sql.begin(async (tx) => {
+  const rowCount = await sql.begin(async (tx) => {
     await tx.unsafe(`lock table ${ident(target.table)} in access exclusive mode`);
     await tx.unsafe(`drop table ${ident(target.table)}`);
     await tx.unsafe(`alter table ${staging} rename to ${ident(target.table)}`);
     await tx.unsafe(
       `alter table ${ident(target.table)} rename constraint ${ident(`${target.stagingTable}_pkey`)} to ${ident(`${target.table}_pkey`)}`,
     );
-    await finishRun(tx as unknown as Sql, target, runId, "full", rowsWritten, stats, watermarkAfter, started);
+    return finishRun(tx as unknown as Sql, target, runId, rowsWritten, stats, watermarkAfter, started);
   });
   if (target.vectorIndex) await sql.unsafe(target.vectorIndex.ddl);
-  return result(target, runId, "full", rowsWritten, stats, watermarkAfter, started);
+  return result(target, runId, "full", rowsWritten, rowCount, stats, watermarkAfter, started);
 }
 
 async function runIncremental(
@@ -123,31 +124,16 @@ async function runIncremental(
     const keys = written.map((r) => r[target.key]);
     const stats = await collectStats(txSql, target.table, target, keys);
     await options.faults?.beforeCommit?.();
-    await finishRun(
-      txSql,
-      target,
-      runId,
-      "incremental",
-      keys.length,
-      stats,
-      watermarkAfter ?? target.watermark,
-      started,
-    );
-    return result(
-      target,
-      runId,
-      "incremental",
-      keys.length,
-      stats,
-      watermarkAfter ?? target.watermark,
-      started,
-    );
+    const watermark = watermarkAfter ?? target.watermark;
+    const rowCount = await finishRun(txSql, target, runId, keys.length, stats, watermark, started);
+    return result(target, runId, "incremental", keys.length, rowCount, stats, watermark, started);
   }) as Promise<RunResult>;
 }
 
-async function readWatermark(sql: Sql, target: MaterializeTarget): Promise<Date | null> {
-  const [row] = await sql.unsafe(target.watermarkQuery.text, bindParams(target.watermarkQuery) as never[]);
-  return (row?.watermark as Date | null) ?? null;
+async function readWatermark(sql: Sql, target: MaterializeTarget): Promise<string | null> {
+  const text = `select watermark::text as watermark from (${target.watermarkQuery.text}) w`;
+  const [row] = await sql.unsafe(text, bindParams(target.watermarkQuery) as never[]);
+  return (row?.watermark as string | null) ?? null;
 }
 
 async function collectStats(
@@ -170,12 +156,11 @@ async function finishRun(
   sql: Sql,
   target: MaterializeTarget,
   runId: number,
-  mode: MaterializeMode,
   rowsWritten: number,
   stats: RunStats,
-  watermark: Date | null,
+  watermark: string | null,
   started: number,
-): Promise<void> {
+): Promise<number> {
   const [count] = await sql.unsafe(`select count(*)::int as n from ${ident(target.table)}`);
   await sql`
     update rapfs_materialization_runs set status = 'succeeded', finished_at = now(),
@@ -186,7 +171,7 @@ async function finishRun(
     update ${sql(registryTable(target))} set watermark = ${watermark}, last_run_id = ${runId},
       last_materialized_at = now()
     where name = ${target.name} and version = ${target.version}`;
-  void mode;
+  return count?.n as number;
 }
 
 function result(
@@ -194,8 +179,9 @@ function result(
   runId: number,
   mode: MaterializeMode,
   rowsWritten: number,
+  rowCount: number,
   stats: RunStats,
-  watermarkAfter: Date | null,
+  watermarkAfter: string | null,
   started: number,
 ): RunResult {
   return {
@@ -205,7 +191,7 @@ function result(
     version: target.version,
     mode,
     rowsWritten,
-    rowCount: stats.scope === "table" ? stats.rows : -1,
+    rowCount,
     durationMs: Math.round(performance.now() - started),
     watermarkBefore: target.watermark,
     watermarkAfter,

@@ -14,7 +14,8 @@ export type MaterializeTarget = {
   full: CompiledQuery;
   incremental: CompiledQuery;
   watermarkQuery: CompiledQuery;
-  watermark: Date | null;
+  /** PostgreSQL text of the registry's timestamp, so it round-trips exactly. */
+  watermark: string | null;
   vectorIndex?: { name: string; ddl: string };
 };
 
@@ -32,7 +33,7 @@ type Row = {
     incremental: CompiledQuery;
     watermark: CompiledQuery;
   };
-  watermark: Date | null;
+  watermark: string | null;
   index_name: string | null;
   index_ddl: string | null;
 };
@@ -47,11 +48,11 @@ export async function listTargets(
 ): Promise<MaterializeTarget[]> {
   const rows = await sql<Row[]>`
     select * from (
-      select 'feature_view' as kind, name, version, table_name, entity, features, compiled, watermark, status,
+      select 'feature_view' as kind, name, version, table_name, entity, features, compiled, watermark::text as watermark, status,
         null as index_name, null as index_ddl
       from rapfs_feature_views
       union all
-      select 'embedding', name, version, relation, entity, null, compiled, watermark, status, index_name,
+      select 'embedding', name, version, relation, entity, null, compiled, watermark::text, status, index_name,
         case when index_kind = 'hnsw' then format('create index if not exists %I on %I using hnsw (%I %s)',
           index_name, relation, vector_column,
           case metric when 'cosine' then 'vector_cosine_ops' when 'l2' then 'vector_l2_ops' else 'vector_ip_ops' end)

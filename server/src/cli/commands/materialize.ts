@@ -35,7 +35,7 @@ export function registerMaterializeCommand(program: Command): void {
         for (const r of results) {
           process.stdout.write(
             `${r.kind === "embedding" ? "embedding " : ""}${r.name}@${r.version}: ${r.mode}, ${r.rowsWritten} rows written, ` +
-              `${r.rowCount} rows, ${r.durationMs} ms, watermark ${r.watermarkAfter?.toISOString() ?? "none"}\n`,
+              `${r.rowCount} rows, ${r.durationMs} ms, watermark ${r.watermarkAfter ?? "none"}\n`,
           );
         }
       } finally {

@@ -51,6 +51,16 @@ export function bindParams(
   return query.params.map((p) => {
     if ("value" in p) return p.value;
     if (!(p.runtime in runtime)) throw new MissingRuntimeParam(`missing runtime parameter ${p.runtime}`);
-    return runtime[p.runtime];
+    return asText(runtime[p.runtime]);
   });
+}
+
+// postgres.js sends a Date array as timestamptz, which PostgreSQL will not cast to timestamp[];
+// ISO text casts to either.
+function asText(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value) && value.some((v) => v instanceof Date)) {
+    return value.map((v) => (v instanceof Date ? v.toISOString() : v));
+  }
+  return value;
 }

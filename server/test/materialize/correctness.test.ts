@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/database";
+import { materializeAll, type RunResult } from "../../src/materialize/runner";
+import { getViewVersion } from "../../src/registry";
+import {
+  type Analysis,
+  corpusDatabase,
+  differences,
+  expectedQwenV2,
+  latestPerTrack,
+  num,
+  rawAnalyses,
+} from "./corpus";
+
+describe("materialized views match values computed independently from the raw corpus", () => {
+  let db: Database;
+  let runs: RunResult[];
+  const table = (name: string) => db.sql.unsafe(`select * from ${name}`);
+
+  beforeAll(async () => {
+    db = await corpusDatabase();
+    runs = await materializeAll(db.sql);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it("runs every applied view version and the analysis embedding, full the first time", () => {
+    expect(runs.map((r) => `${r.name}@${r.version}:${r.mode}`).sort()).toEqual([
+      "algorithmic_metrics@1:full",
+      "analysis@1:full",
+      "analyzer_consensus@1:full",
+      "artist_stats@1:full",
+      "emotion_scores@1:full",
+      "gemma_analysis@1:full",
+      "qwen_analysis@1:full",
+      "qwen_analysis@2:full",
+      "track_profile@1:full",
+    ]);
+  });
+
+  it("qwen_analysis@2: the latest analysis wins, re-analyses included", async () => {
+    const analyses = await rawAnalyses(db, "qwen-3-4b-fp8");
+    const latest = latestPerTrack(analyses);
+    const perTrack = new Map<number, Analysis[]>();
+    for (const a of analyses) perTrack.set(a.track_id, [...(perTrack.get(a.track_id) ?? []), a]);
+    const reanalysed = [...perTrack.values()].filter((list) => list.length > 1);
+    expect(reanalysed.length).toBeGreaterThan(5);
+
+    const rows = await table("fv_qwen_analysis_v2");
+    expect(differences(rows, [...latest.values()].map(expectedQwenV2), "track_id")).toEqual([]);
+    // Re-analysed tracks carry the newer model's output, not the first one's.
+    const byId = new Map(rows.map((r) => [r.track_id, r]));
+    for (const list of reanalysed) {
+      const newest = latestPerTrack(list).get(list[0]?.track_id as number);
+      expect(byId.get(newest?.track_id)?.model_version).toBe(newest?.model_version);
+    }
+  });
+
+  it("track_profile: NULL lyrics and missing Spotify data give NULL features, not errors", async () => {
+    const tracks =
+      await db.sql`select id, title, lyrics, created_at, spotify_data, audio_features from tracks`;
+    const expected = tracks.map((t) => {
+      const s = t.spotify_data as Record<string, unknown> | null;
+      const f = t.audio_features as Record<string, unknown> | null;
+      const lyrics = t.lyrics as string | null;
+      return {
+        track_id: t.id,
+        event_timestamp: t.created_at,
+        has_lyrics: lyrics !== null,
+        lyrics_length: lyrics === null ? null : [...lyrics].length,
+        lyrics_line_count: lyrics === null || lyrics === "" ? null : lyrics.split("\n").length,
+        has_spotify: s !== null,
+        popularity: s?.popularity == null ? null : Math.round(Number(s.popularity)),
+        album: (s?.album as string | undefined) ?? null,
+        genres: (s?.genres as string[] | undefined) ?? null,
+        genre_count: Array.isArray(s?.genres) ? s.genres.length : null,
+        release_year: typeof s?.release_date === "string" ? Number(s.release_date.slice(0, 4)) : null,
+        danceability: num(f?.danceability),
+        duration_s: f?.duration_ms == null ? null : Number(f.duration_ms) / 1000,
+        is_major: f?.mode == null ? null : Number(f.mode) === 1,
+      };
+    });
+    const rows = await table("fv_track_profile_v1");
+    expect(differences(rows, expected, "track_id")).toEqual([]);
+    expect(rows.filter((r) => r.lyrics_length === null).length).toBe(
+      tracks.filter((t) => t.lyrics === null).length,
+    );
+    expect(rows.filter((r) => !r.has_spotify).every((r) => r.popularity === null && r.genres === null)).toBe(
+      true,
+    );
+  });
+
+  it("analyzer_consensus: aggregates the latest analysis of each LLM analyzer", async () => {
+    const llms = ["qwen-3-4b-fp8", "gemma-3-27b-it", "ollama-llama3.1-8b"];
+    const latest = llms.map(async (llm) => latestPerTrack(await rawAnalyses(db, llm)));
+    const perAnalyzer = await Promise.all(latest);
+    const trackIds = new Set(perAnalyzer.flatMap((m) => [...m.keys()]));
+    const expected = [...trackIds].map((id) => {
+      const used = perAnalyzer.map((m) => m.get(id)).filter((a): a is Analysis => a !== undefined);
+      const qualities = used
+        .map((a) => num(a.analysis_data?.quality_score))
+        .filter((q): q is number => q !== null);
+      const sentiments = new Set(used.map((a) => a.sentiment?.toLowerCase()).filter(Boolean));
+      return {
+        track_id: id,
+        event_timestamp: new Date(Math.max(...used.map((a) => a.created_at.getTime()))),
+        analyzer_count: used.length,
+        distinct_sentiments: sentiments.size,
+        unanimous: sentiments.size === 1,
+        mean_confidence: used.reduce((s, a) => s + (a.confidence ?? 0), 0) / used.length,
+        quality_spread: Math.max(...qualities) - Math.min(...qualities),
+        analyzers: used.map((a) => a.analyzer_type).sort(),
+      };
+    });
+    expect(differences(await table("fv_analyzer_consensus_v1"), expected, "track_id")).toEqual([]);
+  });
+
+  it("artist_stats: per-artist aggregates over tracks and their latest analyses", async () => {
+    const tracks =
+      await db.sql`select id, artist, lyrics, created_at, spotify_data from tracks where artist is not null`;
+    const qwen = latestPerTrack(await rawAnalyses(db, "qwen-3-4b-fp8"));
+    const mean = (values: (number | null)[]) => {
+      const present = values.filter((v): v is number => v !== null);
+      return present.length ? present.reduce((s, v) => s + v, 0) / present.length : null;
+    };
+    const artists = new Map<string, typeof tracks>();
+    for (const t of tracks) artists.set(t.artist, [...(artists.get(t.artist) ?? []), t] as typeof tracks);
+    const expected = [...artists].map(([artist, list]) => ({
+      artist,
+      track_count: list.length,
+      tracks_with_lyrics: list.filter((t) => t.lyrics !== null).length,
+      avg_popularity: mean(list.map((t) => num(t.spotify_data?.popularity))),
+      avg_quality: mean(list.map((t) => num(qwen.get(t.id)?.analysis_data?.quality_score))),
+      first_track_at: new Date(Math.min(...list.map((t) => t.created_at.getTime()))),
+    }));
+    expect(differences(await table("fv_artist_stats_v1"), expected, "artist")).toEqual([]);
+  });
+
+  it("records per-feature statistics with the run", async () => {
+    const view = await getViewVersion(db.sql, "track_profile");
+    const tracks = await db.sql`select count(*)::int as n, count(lyrics)::int as lyrics from tracks`;
+    const { n, lyrics } = tracks[0] as { n: number; lyrics: number };
+    expect(view?.lastRun?.status).toBe("succeeded");
+    expect(view?.lastRun?.rowCount).toBe(n);
+    expect(view?.stats?.rows).toBe(n);
+    const length = view?.stats?.features.lyrics_length;
+    expect(length?.null_rate).toBeCloseTo((n - lyrics) / n, 12);
+    expect(length?.quantiles?.p50).toBeGreaterThan(0);
+    expect(Number(length?.min)).toBeLessThanOrEqual(Number(length?.max));
+    const sentiment = (await getViewVersion(db.sql, "qwen_analysis", 2))?.stats?.features.sentiment;
+    expect(sentiment?.top_values?.length).toBeGreaterThan(1);
+    expect(sentiment?.distinct_count).toBeGreaterThan(1);
+  });
+});
