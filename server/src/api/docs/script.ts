@@ -172,6 +172,8 @@ export const docsScript = String.raw`
       var response = op.responses[status];
       var types = Object.keys(response.content || {});
       var text = response.description + (types.length ? "\n\n" : "") + types.map(function (type) {
+        // Every error has the same shape; the problem types section describes it once.
+        if (type === "application/problem+json") return type + ": Problem (see Problem types below)";
         return type + ": " + describe(response.content[type].schema || {}, 0, 0);
       }).join("\n\n");
       section.appendChild(block("Response " + status, text));
