@@ -22,6 +22,8 @@ export type OnlineStoreOptions = {
   keyPrefix?: string;
   /** Row bound of the in-process LRU used when there is no Redis. */
   memoryMaxRows?: number;
+  /** After a Redis failure, reads skip Redis for this long before trying it again. */
+  retryAfterMs?: number;
 };
 
 /**
@@ -30,14 +32,15 @@ export type OnlineStoreOptions = {
  */
 export async function createOnlineStore(options: OnlineStoreOptions): Promise<ReadThroughStore> {
   const { metrics, fallback } = options;
+  const retry = options.retryAfterMs === undefined ? {} : { retryAfterMs: options.retryAfterMs };
   const logger = options.logger.child({ component: "online-store" });
   if (!options.redisUrl) {
     const primary = new MemoryOnlineStore({ maxRows: options.memoryMaxRows ?? 50_000 });
-    return new ReadThroughStore({ primary, layer: "memory", fallback, metrics, logger });
+    return new ReadThroughStore({ primary, layer: "memory", fallback, metrics, logger, ...retry });
   }
   const client = createRedisClient(options.redisUrl, logger);
   const primary = new RedisOnlineStore(client, { prefix: options.keyPrefix ?? "rapfs" });
-  const store = new ReadThroughStore({ primary, layer: "redis", fallback, metrics, logger });
+  const store = new ReadThroughStore({ primary, layer: "redis", fallback, metrics, logger, ...retry });
   if (!(await connectRedis(client))) {
     logger.warn("Redis is not reachable at start; serving reads from the fallback until it is");
   }
