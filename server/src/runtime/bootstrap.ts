@@ -1,4 +1,5 @@
 import type { Services } from "../api/env";
+import { corpusStatus, generateCorpus } from "../corpus";
 import type { ProgressReporter } from "../log/progress";
 import type { FallbackLoader } from "../online/types";
 
@@ -13,21 +14,28 @@ export type PrepareDataOptions = { progress: ProgressReporter };
  * Makes the data ready to serve. `startServer` calls it after the server listens (so /health
  * answers during a long first start) and /ready passes only once it has returned.
  *
- * The steps, each filled in by its own part of rapfs:
- * 1. corpus: on first start (no tracks), `generateCorpus(sql, { ...config.corpus, onProgress })`;
- * 2. definitions: load `config.definitionsDir` and apply it; register a `definitions` readiness check;
- * 3. materialize: materialize views that are missing or stale, writing their rows to the online
- *    store; return the Postgres loader for online-store misses as `onlineFallback`.
+ * 1. corpus: on first start (no tracks), generate the demo corpus at `config.corpus`;
+ * 2. definitions (to come): load `config.definitionsDir`, apply it, register a `definitions`
+ *    readiness check;
+ * 3. materialize (to come): materialize views that are missing or stale, writing their rows to
+ *    the online store, and return the Postgres loader for online-store misses as `onlineFallback`.
  */
-export async function prepareData(services: Services, _options: PrepareDataOptions): Promise<PreparedData> {
-  services.readiness.register({
+export async function prepareData(services: Services, options: PrepareDataOptions): Promise<PreparedData> {
+  const { sql, config, logger, readiness } = services;
+  readiness.register({
     name: "corpus",
     check: async () => {
-      const [row] = await services.sql<
-        { present: boolean }[]
-      >`select exists (select 1 from tracks) as present`;
-      if (!row?.present) throw new Error("the corpus has no tracks");
+      if ((await corpusStatus(sql)).tracks === 0) throw new Error("the corpus has no tracks");
     },
   });
+
+  const existing = await corpusStatus(sql);
+  if (existing.tracks === 0) {
+    logger.info("first start: generating the demo corpus", { ...config.corpus });
+    const summary = await generateCorpus(sql, { ...config.corpus, onProgress: options.progress });
+    logger.info("demo corpus generated", { tracks: summary.tracks, analyses: summary.analyses });
+  } else {
+    logger.info("using the existing corpus", existing);
+  }
   return {};
 }
