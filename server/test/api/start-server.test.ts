@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { HealthSchema } from "../../src/api/routes/health";
+import { noProgress } from "../../src/log/progress";
+import { type RunningServer, type StartServerOptions, startServer } from "../../src/runtime/start-server";
+import { capturingLogger, testConfig } from "./harness";
+
+let running: RunningServer | undefined;
+
+afterEach(async () => {
+  await running?.shutdown("test done");
+  running = undefined;
+});
+
+const start = (prepare?: StartServerOptions["prepare"]) => {
+  const { logger, lines } = capturingLogger();
+  const config = { ...testConfig(), host: "127.0.0.1", port: 0 };
+  return {
+    lines,
+    server: startServer({ config, logger, handleSignals: false, progress: noProgress, prepare }),
+  };
+};
+
+describe("startServer", () => {
+  it("migrates the embedded database, serves over HTTP and reports readiness after data preparation", async () => {
+    const { server, lines } = start(async () => ({}));
+    running = await server;
+    expect(running.port).toBeGreaterThan(0);
+    const res = await fetch(`${running.url}/health`);
+    expect(res.status).toBe(200);
+    expect(HealthSchema.parse(await res.json()).status).toBe("ok");
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+
+    await running.prepared;
+    const ready = await fetch(`${running.url}/ready`);
+    expect(ready.status).toBe(200);
+    const [tables] = await running.services.sql`select to_regclass('tracks') is not null as present`;
+    expect(tables?.present).toBe(true);
+    expect(lines.some((l) => l.msg === "listening" && l.url === running?.url)).toBe(true);
+  });
+
+  it("is not ready while data preparation runs", async () => {
+    let finish: () => void = () => {};
+    const preparing = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    running = await start(async () => {
+      await preparing;
+      return {};
+    }).server;
+    const before = await fetch(`${running.url}/ready`);
+    expect(before.status).toBe(503);
+    expect(await before.json()).toMatchObject({ code: "NOT_READY", detail: "Failing checks: bootstrap." });
+    finish();
+    await running.prepared;
+    expect((await fetch(`${running.url}/ready`)).status).toBe(200);
+  });
+
+  it("on shutdown stops accepting connections but lets the request in flight finish", async () => {
+    running = await start(async () => ({})).server;
+    const server = running;
+    let release: () => void = () => {};
+    let entered: () => void = () => {};
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    server.services.readiness.register({
+      name: "slow",
+      check: () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+          entered();
+        }),
+    });
+    const inFlight = fetch(`${server.url}/ready`);
+    await inside;
+    const stopping = server.shutdown("test");
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+    release();
+    const res = await inFlight;
+    expect([200, 503]).toContain(res.status);
+    await res.json();
+    await stopping;
+    running = undefined;
+  });
+
+  it("with the default data preparation, generates the corpus on first start and becomes ready", async () => {
+    const { logger } = capturingLogger();
+    const config = { ...testConfig(), host: "127.0.0.1", port: 0, corpus: { scale: 0.01, seed: 7 } };
+    running = await startServer({ config, logger, handleSignals: false, progress: noProgress });
+    await running.prepared;
+    expect(running.services.readiness.names).toEqual(
+      expect.arrayContaining(["database", "bootstrap", "corpus"]),
+    );
+    const [corpus] = await running.services.sql<{ n: number }[]>`select count(*)::int as n from tracks`;
+    expect(corpus?.n).toBeGreaterThan(0);
+    expect((await fetch(`${running.url}/ready`)).status).toBe(200);
+  });
+
+  it("shuts down when data preparation fails", async () => {
+    const { server, lines } = start(async () => {
+      throw new Error("corpus generator exploded");
+    });
+    running = await server;
+    await expect(running.prepared).rejects.toThrow("corpus generator exploded");
+    expect(lines.some((l) => l.msg === "data preparation failed")).toBe(true);
+    expect(lines.some((l) => l.msg === "stopped")).toBe(true);
+    process.exitCode = 0;
+    running = undefined;
+  });
+});

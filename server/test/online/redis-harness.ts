@@ -1,0 +1,113 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+
+const run = promisify(execFile);
+
+export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** A key prefix no other test run uses, so runs never see each other's rows. */
+export const uniquePrefix = () => `rapfs-test-${randomBytes(5).toString("hex")}`;
+
+/** Removes every key under a prefix from the shared Redis. */
+export async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(SHARED_REDIS_URL);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A loopback port nothing listens on (bound, read, released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * A redis-server of this test's own on a free port, without persistence, that the test may
+ * kill and restart. The shared Redis on 6379 is never touched.
+ */
+export async function startPrivateRedis(options: { started?: boolean } = {}) {
+  const port = await freePort();
+  const pidFile = join(tmpdir(), `rapfs-test-redis-${port}.pid`);
+  let pid: number | undefined;
+  const start = async () => {
+    await run("redis-server", [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "yes",
+      "--pidfile",
+      pidFile,
+      "--dir",
+      tmpdir(),
+    ]);
+    pid = await waitFor(async () => Number((await readFile(pidFile, "utf8")).trim()) || undefined);
+    await waitFor(async () =>
+      (await run("redis-cli", ["-p", String(port), "ping"])).stdout.includes("PONG") ? true : undefined,
+    );
+  };
+  /** SIGKILL: a crash, not a clean shutdown. */
+  const kill = async () => {
+    if (pid === undefined) return;
+    process.kill(pid, "SIGKILL");
+    const killed = pid;
+    pid = undefined;
+    await waitFor(async () => (isAlive(killed) ? undefined : true));
+    await rm(pidFile, { force: true });
+  };
+  if (options.started !== false) await start();
+  return { port, url: `redis://127.0.0.1:${port}`, start, kill };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until `probe` yields a value; bounded, so a broken setup fails instead of hanging. */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined>,
+  attempts = 200,
+  delayMs = 25,
+): Promise<T> {
+  let lastError: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+  throw new Error(`condition not reached after ${attempts} attempts: ${String(lastError ?? "")}`);
+}

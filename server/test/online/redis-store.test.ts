@@ -1,0 +1,109 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InvalidViewKeyError } from "../../src/online/keys";
+import { RedisOnlineStore } from "../../src/online/redis-store";
+import { makeRow, range, rows } from "./fixtures";
+import { deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor } from "./redis-harness";
+
+const prefix = uniquePrefix();
+let redis: Redis;
+let store: RedisOnlineStore;
+
+beforeAll(() => {
+  redis = new Redis(SHARED_REDIS_URL);
+  store = new RedisOnlineStore(new Redis(SHARED_REDIS_URL), { prefix });
+});
+afterAll(async () => {
+  await store.close();
+  await deletePrefix(prefix);
+  redis.disconnect();
+});
+
+describe("RedisOnlineStore", () => {
+  it("reads back what it wrote, values and event timestamps intact", async () => {
+    await store.write("qwen_analysis@1", rows([1, 2, 3]));
+    const found = await store.read("qwen_analysis@1", ["1", "2", "3"]);
+    expect([...found.keys()]).toEqual(["1", "2", "3"]);
+    expect(found.get("2")).toEqual(makeRow(2));
+  });
+
+  it("keeps an entity's row for one view version under one hash-tagged key with the deployment prefix", async () => {
+    await store.write("qwen_analysis@1", rows([42]));
+    const raw = await redis.get(`${prefix}:{qwen_analysis@1}:42`);
+    expect(JSON.parse(raw ?? "null")).toEqual({ t: makeRow(42).eventTimestamp, v: makeRow(42).values });
+  });
+
+  it("leaves out ids that have no row, and answers duplicates once", async () => {
+    await store.write("qwen_analysis@1", rows([10, 11]));
+    const found = await store.read("qwen_analysis@1", ["10", "missing", "11", "10", "999999"]);
+    expect([...found.keys()]).toEqual(["10", "11"]);
+    expect((await store.read("qwen_analysis@1", [])).size).toBe(0);
+  });
+
+  it("serves several versions of a view side by side and deletes one without touching the other", async () => {
+    await store.write("emotion@1", rows(range(0, 20), 1));
+    await store.write("emotion@2", rows(range(0, 20), 2));
+    expect((await store.read("emotion@1", ["5"])).get("5")?.values.version).toBe(1);
+    expect((await store.read("emotion@2", ["5"])).get("5")?.values.version).toBe(2);
+    expect(await store.deleteView("emotion@1")).toBe(20);
+    expect((await store.read("emotion@1", ["5"])).size).toBe(0);
+    expect((await store.read("emotion@2", range(0, 20).map(String))).size).toBe(20);
+    expect(await store.deleteView("emotion@1")).toBe(0);
+  });
+
+  it("reads a batch of 1,000 ids (with some missing) in one command", async () => {
+    const present = range(0, 1_000).filter((i) => i % 10 !== 0);
+    await store.write("big@1", rows(present));
+    const ids = range(0, 1_000).map(String);
+    const monitor = await redis.monitor();
+    // Lines still arriving while the monitor disconnects surface as "error" events; they mean nothing here.
+    monitor.on("error", () => {});
+    const commands: string[] = [];
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args.some((a) => a.startsWith(`${prefix}:{big@1}`))) commands.push((args[0] ?? "").toLowerCase());
+    });
+    const found = await store.read("big@1", ids);
+    // A marker command after the read: once MONITOR shows it, it has shown everything before it.
+    await redis.get(`${prefix}:{big@1}:marker`);
+    await waitFor(async () => (commands.includes("get") ? true : undefined));
+    monitor.disconnect();
+    expect(found.size).toBe(900);
+    expect(found.has("0")).toBe(false);
+    expect(found.get("999")).toEqual(makeRow(999));
+    expect(commands).toEqual(["mget", "get"]);
+  });
+
+  it("with ifAbsent keeps rows already there and adds the rest", async () => {
+    await store.write("keep@1", [makeRow(1, 1)]);
+    await store.write("keep@1", [makeRow(1, 9), makeRow(2, 9)], { ifAbsent: true });
+    const found = await store.read("keep@1", ["1", "2"]);
+    expect(found.get("1")?.values.version).toBe(1);
+    expect(found.get("2")?.values.version).toBe(9);
+  });
+
+  it("overwrites on a plain write (a new materialization of the same version)", async () => {
+    await store.write("over@1", [makeRow(1, 1)]);
+    await store.write("over@1", [makeRow(1, 2)]);
+    expect((await store.read("over@1", ["1"])).get("1")?.values.version).toBe(2);
+  });
+
+  it("refuses view keys that could escape their hash tag", async () => {
+    for (const bad of ["qwen", "qwen@0", "a}b@1", "qwen@1:x", "Q@1"]) {
+      await expect(store.read(bad, ["1"])).rejects.toBeInstanceOf(InvalidViewKeyError);
+    }
+    expect(() => new RedisOnlineStore(redis, { prefix: "bad prefix" })).toThrow(InvalidViewKeyError);
+  });
+
+  it("deletes only its own deployment's rows", async () => {
+    const other = new RedisOnlineStore(new Redis(SHARED_REDIS_URL), { prefix: `${prefix}-other` });
+    try {
+      await other.write("shared@1", rows([1, 2]));
+      await store.write("shared@1", rows([1, 2]));
+      expect(await store.deleteView("shared@1")).toBe(2);
+      expect((await other.read("shared@1", ["1", "2"])).size).toBe(2);
+      expect(await other.deleteView("shared@1")).toBe(2);
+    } finally {
+      await other.close();
+    }
+  });
+});
