@@ -46,6 +46,11 @@ function registerTestRoutes(app: App): void {
     if (kind === "limited")
       throw new ApiError("RATE_LIMITED", "Slow down.", { headers: { "retry-after": "7" } });
     if (kind === "string") throw "a thrown string";
+    if (kind === "unavailable") {
+      throw new ApiError("UNAVAILABLE", "The database is unavailable.", {
+        cause: new Error("pool exhausted"),
+      });
+    }
     throw new Error("connection to 10.1.2.3 failed: password=hunter2");
   });
 }
@@ -145,6 +150,12 @@ describe("problem+json errors", () => {
     const logged = t.logs.find((l) => l.request_id === "boom-1" && l.msg === "request failed");
     expect(logged?.error).toContain("hunter2");
     expect(logged?.stack).toContain("errors.test.ts");
+  });
+
+  it("logs the cause of a deliberate 5xx, and nothing more for one without a cause", async () => {
+    await t.app.request("/test/throw/unavailable", { headers: { "x-request-id": "unavail-1" } });
+    const failure = t.logs.find((l) => l.request_id === "unavail-1" && l.msg === "request failed");
+    expect(failure).toMatchObject({ cause: "pool exhausted" });
   });
 
   it("500 for a thrown non-Error value too", async () => {

@@ -34,7 +34,8 @@ const GENERIC_INTERNAL = "An unexpected error occurred. Quote the request id whe
 /** Everything thrown that is not a validation failure ends here. */
 export const onError: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof ApiError) {
-    if (error.status >= 500) logFailure(c, error);
+    // A deliberate 5xx (NOT_READY, UNAVAILABLE) is in the access log already; its cause, if any, is not.
+    if (error.status >= 500 && error.cause !== undefined) logFailure(c, error);
     return problemResponse(c, {
       code: error.code,
       detail: error.message,

@@ -2,7 +2,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../env";
 
-// Probes and scrapes arrive every few seconds; at info level they would drown the access log.
+// Probes and scrapes arrive every few seconds, failing ones too (a 503 /ready while starting):
+// above debug level they would drown the access log.
 const QUIET_ROUTES = new Set(["/health", "/ready", "/metrics"]);
 
 /** RED metrics by route pattern and one structured access-log line per request. */
@@ -26,8 +27,8 @@ export function observe(): MiddlewareHandler<AppEnv> {
       duration_ms: Math.round(seconds * 100_000) / 100,
     };
     const logger = c.get("logger");
-    if (status >= 500) logger.error("request", fields);
-    else if (QUIET_ROUTES.has(route)) logger.debug("request", fields);
+    if (QUIET_ROUTES.has(route)) logger.debug("request", fields);
+    else if (status >= 500) logger.error("request", fields);
     else logger.info("request", fields);
   };
 }
