@@ -19,7 +19,9 @@ const TOP = 5;
 
 /**
  * One statement computing every feature's statistics over `relation` (optionally only the given
- * keys): null rate; min/max/mean/quantiles for numbers; distinct counts; top values for labels.
+ * keys): null rate; min/max/mean/quantiles for numbers; distinct count and top values for
+ * labels. Each label column is grouped once (a hash aggregate gives both its distinct count and
+ * its top values), and numbers are sorted once for all quantiles, to keep runs cheap.
  */
 export function statsQuery(
   relation: string,
@@ -36,32 +38,33 @@ export function statsQuery(
       `'null_rate', 1 - count(${col})::float8 / nullif(count(*), 0)`,
     ];
     if (c.type === "int" || c.type === "float") {
+      const quantiles = `percentile_cont(array[${QUANTILES.join(", ")}]) within group (order by ${col}::float8)`;
       fields.push(
         `'min', min(${col})`,
         `'max', max(${col})`,
         `'mean', avg(${col})::float8`,
-        `'distinct_count', count(distinct ${col})`,
         // The same aggregate call repeated is computed once by PostgreSQL.
-        `'quantiles', jsonb_build_object(${QUANTILES.map(
-          (q, i) =>
-            `'p${Math.round(q * 100)}', (percentile_cont(array[${QUANTILES.join(", ")}]) within group (order by ${col}::float8))[${i + 1}]`,
-        ).join(", ")})`,
+        `'quantiles', jsonb_build_object(${QUANTILES.map((q, i) => `'p${Math.round(q * 100)}', (${quantiles})[${i + 1}]`).join(", ")})`,
       );
     } else if (c.type === "timestamp") {
-      fields.push(`'min', min(${col})`, `'max', max(${col})`, `'distinct_count', count(distinct ${col})`);
-    } else if (c.type === "string" || c.type === "bool") {
-      fields.push(
-        `'distinct_count', count(distinct ${col})`,
-        `'top_values', (select jsonb_agg(jsonb_build_object('value', v, 'count', n) order by n desc, v) from ` +
-          `(select ${col} as v, count(*) as n from ${from}${onlyKeys ? " and" : " where"} ${col} is not null ` +
-          `group by ${col} order by n desc, v limit ${TOP}) top)`,
-      );
+      fields.push(`'min', min(${col})`, `'max', max(${col})`);
     } else if (c.type === "string[]" || c.type === "float[]") {
       fields.push(`'mean_length', avg(cardinality(${col}))::float8`);
     }
-    return `jsonb_build_object(${fields.join(", ")}) as ${ident(c.name)}`;
+    return `jsonb_build_object(${fields.join(", ")})${labels(c, from, onlyKeys)} as ${ident(c.name)}`;
   });
   return `select count(*)::int as "__rows", ${parts.join(",\n  ")}\nfrom ${from}`;
+}
+
+function labels(c: { name: string; type: string }, from: string, onlyKeys: boolean): string {
+  if (c.type !== "string" && c.type !== "bool") return "";
+  const col = ident(c.name);
+  const groups = `select ${col} as v, count(*) as n from ${from}${onlyKeys ? " and" : " where"} ${col} is not null group by ${col}`;
+  return (
+    ` || (select jsonb_build_object('distinct_count', count(*), 'top_values', ` +
+    `coalesce(jsonb_agg(jsonb_build_object('value', v, 'count', n) order by n desc, v) filter (where rank <= ${TOP}), '[]')) ` +
+    `from (select v, n, row_number() over (order by n desc, v) as rank from (${groups}) g) ranked)`
+  );
 }
 
 function literal(value: string): string {

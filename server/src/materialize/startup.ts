@@ -1,0 +1,34 @@
+import type { Database } from "../db/database";
+import { type ApplyResult, applyDefinitions } from "../definitions/apply";
+import type { Logger } from "../log/logger";
+import { noProgress, type ProgressReporter } from "../log/progress";
+import { materializeAll, type RunResult } from "./runner";
+
+export type PrepareDefinitionsOptions = {
+  definitionsDir: string;
+  onProgress?: ProgressReporter;
+  logger?: Logger;
+};
+
+/**
+ * What `rapfs start` runs after the corpus exists: apply the definitions (embedding indexes by
+ * mode: exact scans embedded, HNSW on a server), then materialize — full for versions never
+ * built, incremental for the rest, so a restart costs only what changed.
+ */
+export async function prepareDefinitions(
+  db: Pick<Database, "sql" | "mode">,
+  options: PrepareDefinitionsOptions,
+): Promise<{ apply: ApplyResult; runs: RunResult[] }> {
+  const apply = await applyDefinitions(db.sql, options.definitionsDir, {
+    vectorIndex: db.mode === "server" ? "hnsw" : "exact",
+  });
+  const created = apply.plan.actions.filter((a) => a.action === "create").length;
+  options.logger?.info("feature definitions applied", { created, unchanged: apply.plan.unchanged });
+  const runs = await materializeAll(db.sql, { onProgress: options.onProgress ?? noProgress });
+  options.logger?.info("feature views materialized", {
+    runs: runs.length,
+    full: runs.filter((r) => r.mode === "full").length,
+    rows: runs.reduce((n, r) => n + r.rowsWritten, 0),
+  });
+  return { apply, runs };
+}
