@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { z } from "zod";
-import { repoRoot } from "./paths";
+import { IN_MEMORY, repoRoot } from "./paths";
 
 const optionalUrl = (protocols: string[]) =>
   z
@@ -55,7 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     port: e.PORT,
     host: e.HOST,
-    dataDir: resolve(e.RAPFS_DATA_DIR),
+    dataDir: e.RAPFS_DATA_DIR === IN_MEMORY ? IN_MEMORY : resolve(e.RAPFS_DATA_DIR),
     definitionsDir: resolve(e.RAPFS_DEFINITIONS_DIR ?? resolve(repoRoot, "feature-definitions")),
     migrationsDir: resolve(repoRoot, "migrations"),
     corpus: { scale: e.RAPFS_CORPUS_SCALE, seed: e.RAPFS_CORPUS_SEED },

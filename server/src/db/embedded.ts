@@ -2,10 +2,10 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { IN_MEMORY } from "../config/paths";
 import { lockDataDir } from "./data-dir-lock";
 
-/** A data directory value that keeps the embedded database in memory (tests). */
-export const IN_MEMORY = ":memory:";
+export { IN_MEMORY };
 
 export type EmbeddedPostgres = { url: string; stop(): Promise<void> };
 

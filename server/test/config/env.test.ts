@@ -13,6 +13,10 @@ describe("loadConfig", () => {
     expect(config.corpus).toEqual({ scale: 1, seed: 42 });
   });
 
+  it("keeps an in-memory data directory as is", () => {
+    expect(loadConfig({ RAPFS_DATA_DIR: ":memory:" }).dataDir).toBe(":memory:");
+  });
+
   it("treats empty URLs as unset", () => {
     expect(loadConfig({ DATABASE_URL: "", REDIS_URL: " " }).databaseUrl).toBeUndefined();
   });
