@@ -184,6 +184,16 @@ describe("Grafana dashboard", () => {
   });
 });
 
+describe("docs/operations.md", () => {
+  it("names only metrics the server exposes", () => {
+    const named = [...readRepoFile("docs/operations.md").matchAll(/`(rapfs_[a-z_]+)`/g)].map(
+      (m) => m[1] ?? "",
+    );
+    expect(named.length).toBeGreaterThan(5);
+    expect(named.filter((name) => !series.has(name))).toEqual([]);
+  });
+});
+
 describe("the PromQL check", () => {
   it("catches unknown metrics, unknown labels and syntax errors", () => {
     expect(promqlProblems("sum(rate(rapfs_http_requests_totl[5m]))", series)).toEqual([
