@@ -14,7 +14,14 @@ import {
   stageNamed,
   stages,
 } from "./dockerfile";
-import { readRepoFile, repoPath, serverDefaults, serverEnvironmentVariables, serverRoutes } from "./support";
+import {
+  readRepoFile,
+  readYaml,
+  repoPath,
+  serverDefaults,
+  serverEnvironmentVariables,
+  serverRoutes,
+} from "./support";
 
 const dockerfile = parseDockerfile();
 const all = stages(dockerfile);
@@ -41,6 +48,13 @@ describe("Dockerfile", () => {
       instructionsOf(stageNamed(all, name), "RUN").map((run) => args(run).join(" "));
     expect(install("deps").join("\n")).toContain("pnpm install --frozen-lockfile --prod=false");
     expect(install("prod-deps").join("\n")).toContain("pnpm install --frozen-lockfile --prod");
+  });
+
+  it("copies every workspace package's manifest before installing with the lockfile", () => {
+    const workspace = readYaml("pnpm-workspace.yaml") as { packages: string[] };
+    const copied = instructionsOf(stageNamed(all, "base"), "COPY").flatMap((copy) => args(copy).slice(0, -1));
+    expect(copied).toEqual(expect.arrayContaining(["package.json", "pnpm-lock.yaml", "pnpm-workspace.yaml"]));
+    for (const pkg of workspace.packages) expect(copied, pkg).toContain(`${pkg}/package.json`);
   });
 
   it("pins every base image to a tag that is not latest", () => {
