@@ -11,7 +11,15 @@ export { MemoryOnlineStore } from "./memory-store";
 export { ReadThroughStore } from "./read-through";
 export { connectRedis, createRedisClient } from "./redis-client";
 export { RedisOnlineStore } from "./redis-store";
-export { type FallbackLoader, noRows, type OnlineRow, type OnlineStore, type WriteOptions } from "./types";
+export {
+  type FallbackLoader,
+  noRows,
+  type OnlineRow,
+  type OnlineStore,
+  readViews,
+  type ViewRead,
+  type WriteOptions,
+} from "./types";
 
 export type OnlineStoreOptions = {
   redisUrl: string | undefined;

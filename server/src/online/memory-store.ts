@@ -1,5 +1,5 @@
 import { assertViewKey } from "./keys";
-import type { OnlineRow, OnlineStore, WriteOptions } from "./types";
+import type { OnlineRow, OnlineStore, ViewRead, WriteOptions } from "./types";
 
 /**
  * An in-process online store for the embedded mode: a least-recently-used map bounded by row
@@ -45,6 +45,10 @@ export class MemoryOnlineStore implements OnlineStore {
       found.set(id, row);
     }
     return found;
+  }
+
+  async readMany(requests: readonly ViewRead[]): Promise<Map<string, OnlineRow>[]> {
+    return Promise.all(requests.map((r) => this.read(r.viewKey, r.ids)));
   }
 
   async deleteView(viewKey: string): Promise<number> {

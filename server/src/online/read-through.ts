@@ -1,7 +1,14 @@
 import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import { assertViewKey } from "./keys";
-import type { FallbackLoader, OnlineRow, OnlineStore, WriteOptions } from "./types";
+import {
+  type FallbackLoader,
+  type OnlineRow,
+  type OnlineStore,
+  readViews,
+  type ViewRead,
+  type WriteOptions,
+} from "./types";
 
 export type ReadThroughOptions = {
   /** The fast layer: Redis, or the in-process LRU when there is no Redis. */
@@ -49,22 +56,47 @@ export class ReadThroughStore implements OnlineStore {
   }
 
   async read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>> {
+    const [found] = await this.readMany([{ viewKey, ids }]);
+    return found ?? new Map();
+  }
+
+  /** Several view versions in one primary round trip (when it can), then one fallback load per view. */
+  async readMany(requests: readonly ViewRead[]): Promise<Map<string, OnlineRow>[]> {
     // A bad key is the caller's bug, not an outage: throw it before the primary could.
-    assertViewKey(viewKey);
-    const unique = [...new Set(ids)];
-    let found = new Map<string, OnlineRow>();
-    let primaryAnswered = false;
-    if (unique.length === 0) return found;
+    for (const r of requests) assertViewKey(r.viewKey);
+    const uniques = requests.map((r) => [...new Set(r.ids)]);
+    const asked = uniques.flatMap((ids, i) => (ids.length > 0 ? [i] : []));
+    const results = uniques.map(() => new Map<string, OnlineRow>());
+    if (asked.length === 0) return results;
+    let found: Map<string, OnlineRow>[] | undefined;
     if (this.shouldTryPrimary()) {
       try {
-        found = await this.primary.read(viewKey, unique);
-        primaryAnswered = true;
+        found = await readViews(
+          this.primary,
+          asked.map((i) => ({ viewKey: (requests[i] as ViewRead).viewKey, ids: uniques[i] as string[] })),
+        );
         this.markUp();
       } catch (error) {
         this.markDown(error);
       }
     }
-    if (primaryAnswered) {
+    await Promise.all(
+      asked.map(async (i, j) => {
+        const viewKey = (requests[i] as ViewRead).viewKey;
+        results[i] = await this.complete(viewKey, uniques[i] as string[], found?.[j]);
+      }),
+    );
+    return results;
+  }
+
+  /** Counts the primary's hits and misses and loads what it did not have (everything, if it failed). */
+  private async complete(
+    viewKey: string,
+    unique: string[],
+    found: Map<string, OnlineRow> | undefined,
+  ): Promise<Map<string, OnlineRow>> {
+    const primaryAnswered = found !== undefined;
+    if (found) {
       const hits = found.size;
       if (hits > 0) this.metrics.cacheLookups.inc({ layer: this.layer, view: viewKey, result: "hit" }, hits);
       if (hits < unique.length) {
@@ -74,16 +106,17 @@ export class ReadThroughStore implements OnlineStore {
         );
       }
     }
-    const missing = primaryAnswered ? unique.filter((id) => !found.has(id)) : unique;
-    if (missing.length === 0) return found;
+    const have = found ?? new Map<string, OnlineRow>();
+    const missing = primaryAnswered ? unique.filter((id) => !have.has(id)) : unique;
+    if (missing.length === 0) return have;
 
     this.metrics.onlineFallbacks.inc({ view: viewKey, reason: primaryAnswered ? "miss" : "unavailable" });
     const loaded = await this.fallback(viewKey, missing);
-    if (loaded.size === 0) return found;
+    if (loaded.size === 0) return have;
     if (primaryAnswered) await this.backfill(viewKey, [...loaded.values()]);
     const merged = new Map<string, OnlineRow>();
     for (const id of unique) {
-      const row = found.get(id) ?? loaded.get(id);
+      const row = have.get(id) ?? loaded.get(id);
       if (row) merged.set(id, row);
     }
     return merged;

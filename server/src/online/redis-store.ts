@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import { assertKeyPrefix, assertViewKey, packRow, rowKey, unpackRow, viewPattern } from "./keys";
-import type { OnlineRow, OnlineStore, WriteOptions } from "./types";
+import type { OnlineRow, OnlineStore, ViewRead, WriteOptions } from "./types";
 
 export type RedisOnlineStoreOptions = {
   /** Keeps deployments sharing one Redis apart; default `rapfs`. */
@@ -54,6 +54,34 @@ export class RedisOnlineStore implements OnlineStore {
       if (text != null) found.set(id, unpackRow(id, text));
     });
     return found;
+  }
+
+  /**
+   * One MGET over the keys of every view version. In Redis Cluster the versions' hash tags may
+   * map to different slots (a cross-slot MGET is refused), so there it is one MGET per version.
+   */
+  async readMany(requests: readonly ViewRead[]): Promise<Map<string, OnlineRow>[]> {
+    if (this.client.isCluster) {
+      return Promise.all(requests.map((r) => this.read(r.viewKey, r.ids)));
+    }
+    const uniques = requests.map((r) => {
+      assertViewKey(r.viewKey);
+      return [...new Set(r.ids)];
+    });
+    const keys: string[] = [];
+    requests.forEach((r, i) => {
+      for (const id of uniques[i] ?? []) keys.push(rowKey(this.prefix, r.viewKey, id));
+    });
+    const texts = keys.length > 0 ? await this.client.mget(keys) : [];
+    let at = 0;
+    return uniques.map((ids) => {
+      const found = new Map<string, OnlineRow>();
+      for (const id of ids) {
+        const text = texts[at++];
+        if (text != null) found.set(id, unpackRow(id, text));
+      }
+      return found;
+    });
   }
 
   async deleteView(viewKey: string): Promise<number> {

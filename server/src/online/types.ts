@@ -22,11 +22,27 @@ export interface OnlineStore {
   write(viewKey: string, rows: readonly OnlineRow[], options?: WriteOptions): Promise<void>;
   /** The rows present for `ids`; an id with no row is absent from the map. One round trip per call. */
   read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>>;
+  /**
+   * `read` for several view versions at once, one map per request in order. Stores that can
+   * answer them in one round trip implement it; others are read view by view (see `readViews`).
+   */
+  readMany?(requests: readonly ViewRead[]): Promise<Map<string, OnlineRow>[]>;
   /** Removes every row of one view version; returns how many were removed. */
   deleteView(viewKey: string): Promise<number>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export type ViewRead = { viewKey: string; ids: readonly string[] };
+
+/** Reads several view versions with the store's `readMany`, or view by view in parallel. */
+export function readViews(
+  store: OnlineStore,
+  requests: readonly ViewRead[],
+): Promise<Map<string, OnlineRow>[]> {
+  if (store.readMany) return store.readMany(requests);
+  return Promise.all(requests.map((r) => store.read(r.viewKey, r.ids)));
 }
 
 /** Loads rows from the source of truth (Postgres) for ids the online store could not serve. */
