@@ -26,6 +26,7 @@ export class CorpusExistsError extends Error {
 }
 
 export const PROGRESS_PHASE = "generating corpus";
+const CORPUS_LOCK_ID = "7261990422";
 /**
  * Tracks per round trip. A batch of tracks and their ≈4.7 analyses each stays well under the
  * 65,535 bind parameters of one statement and keeps memory flat at any scale.
@@ -60,6 +61,9 @@ export async function generateCorpus(sql: Sql, options: CorpusOptions): Promise<
   let analysisId = 0;
 
   await sql.begin(async (tx) => {
+    // Servers starting together on an empty database: one generates, the others wait here and
+    // then find the corpus present.
+    await tx`select pg_advisory_xact_lock(${CORPUS_LOCK_ID}::bigint)`;
     const existing = await corpusStatus(tx);
     if (existing.tracks > 0 || existing.analyses > 0) {
       if (!options.replace) {

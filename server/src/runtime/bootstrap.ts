@@ -1,5 +1,5 @@
 import type { Services } from "../api/env";
-import { corpusStatus, generateCorpus } from "../corpus";
+import { CorpusExistsError, corpusStatus, generateCorpus } from "../corpus";
 import type { ProgressReporter } from "../log/progress";
 import type { FallbackLoader } from "../online/types";
 
@@ -32,8 +32,13 @@ export async function prepareData(services: Services, options: PrepareDataOption
   const existing = await corpusStatus(sql);
   if (existing.tracks === 0) {
     logger.info("first start: generating the demo corpus", { ...config.corpus });
-    const summary = await generateCorpus(sql, { ...config.corpus, onProgress: options.progress });
-    logger.info("demo corpus generated", { tracks: summary.tracks, analyses: summary.analyses });
+    try {
+      const summary = await generateCorpus(sql, { ...config.corpus, onProgress: options.progress });
+      logger.info("demo corpus generated", { tracks: summary.tracks, analyses: summary.analyses });
+    } catch (error) {
+      if (!(error instanceof CorpusExistsError)) throw error;
+      logger.info("another server generated the corpus meanwhile; using it");
+    }
   } else {
     logger.info("using the existing corpus", existing);
   }
