@@ -43,6 +43,67 @@ export async function materializeTarget(
   target: MaterializeTarget,
   options: MaterializeOptions = {},
 ): Promise<RunResult> {
+  // A single-connection pool is the embedded PGlite, which one process owns (the data-directory
+  // lock): no one else can run this target, and holding its only connection would stall readers.
+  if (sql.options.max <= 1) return runLocked(poolSession(sql), target, options);
+  // On a server, one reserved connection holds a per-table advisory lock for the whole run, so
+  // servers starting together build each table once; the second waits, then sees the first's
+  // watermark.
+  const conn = await sql.reserve();
+  const lock = `rapfs:materialize:${target.table}`;
+  try {
+    await conn`select pg_advisory_lock(hashtext(${lock}))`;
+    try {
+      const session = reservedSession(conn as unknown as Sql);
+      const fresh = (await listTargets(session.sql, target)).find((t) => t.kind === target.kind) ?? target;
+      await conn`
+        update rapfs_materialization_runs set status = 'failed', finished_at = now(),
+          error = 'interrupted: the process running it stopped'
+        where relation_kind = ${target.kind} and name = ${target.name} and version = ${target.version}
+          and status = 'running'`;
+      return await runLocked(session, fresh, options);
+    } finally {
+      await conn`select pg_advisory_unlock(hashtext(${lock}))`;
+    }
+  } finally {
+    conn.release();
+  }
+}
+
+/** Where a run's statements go, and how it opens a transaction there. */
+type Session = { sql: Sql; transaction<T>(mode: string, work: (tx: Sql) => Promise<T>): Promise<T> };
+
+function poolSession(sql: Sql): Session {
+  return {
+    sql,
+    transaction: (mode, work) => sql.begin(mode, (tx) => work(tx as unknown as Sql)) as Promise<never>,
+  };
+}
+
+/** postgres.js offers sql.begin only on a pool: on a reserved connection, BEGIN/COMMIT by hand. */
+function reservedSession(sql: Sql): Session {
+  return {
+    sql,
+    async transaction(mode, work) {
+      await sql.unsafe(`begin ${mode}`);
+      try {
+        const value = await work(sql);
+        await sql.unsafe("commit");
+        return value;
+      } catch (error) {
+        await sql.unsafe("rollback").catch(() => {});
+        throw error;
+      }
+    },
+  };
+}
+
+async function runLocked(
+  session: Session,
+  target: MaterializeTarget,
+  options: MaterializeOptions,
+): Promise<RunResult> {
+  const { sql } = session;
   const mode: MaterializeMode = options.full || target.watermark === null ? "full" : "incremental";
   const progress = options.onProgress ?? noProgress;
   const phase = `${target.name}@${target.version} (${mode})`;
@@ -56,8 +117,15 @@ export async function materializeTarget(
   try {
     const result =
       mode === "full"
-        ? await runFull(sql, target, runId, options, (done) => progress({ phase, done, total: 3 }), started)
-        : await runIncremental(sql, target, runId, options, started);
+        ? await runFull(
+            session,
+            target,
+            runId,
+            options,
+            (done) => progress({ phase, done, total: 3 }),
+            started,
+          )
+        : await runIncremental(session, target, runId, options, started);
     progress({ phase, done: 3, total: 3 });
     return result;
   } catch (error) {
@@ -71,13 +139,14 @@ export async function materializeTarget(
 }
 
 async function runFull(
-  sql: Sql,
+  session: Session,
   target: MaterializeTarget,
   runId: number,
   options: MaterializeOptions,
   step: (done: number) => void,
   started: number,
 ): Promise<RunResult> {
+  const { sql } = session;
   const staging = ident(target.stagingTable);
   // Taken first: rows newer than this are picked up again by the next incremental run.
   const watermarkAfter = await readWatermark(sql, target);
@@ -92,42 +161,45 @@ async function runFull(
   const stats = await collectStats(sql, target.stagingTable, target, undefined);
   step(2);
   await options.faults?.beforeSwap?.();
-  const rowCount = await sql.begin(async (tx) => {
+  const rowCount = await session.transaction("", async (tx) => {
     await tx.unsafe(`lock table ${ident(target.table)} in access exclusive mode`);
     await tx.unsafe(`drop table ${ident(target.table)}`);
     await tx.unsafe(`alter table ${staging} rename to ${ident(target.table)}`);
     await tx.unsafe(
       `alter table ${ident(target.table)} rename constraint ${ident(`${target.stagingTable}_pkey`)} to ${ident(`${target.table}_pkey`)}`,
     );
-    return finishRun(tx as unknown as Sql, target, runId, rowsWritten, stats, watermarkAfter, started);
+    await finishRun(tx, target, runId, rowsWritten, rowsWritten, stats, watermarkAfter, started);
+    return rowsWritten;
   });
   if (target.vectorIndex) await sql.unsafe(target.vectorIndex.ddl);
   return result(target, runId, "full", rowsWritten, rowCount, stats, watermarkAfter, started);
 }
 
 async function runIncremental(
-  sql: Sql,
+  session: Session,
   target: MaterializeTarget,
   runId: number,
   options: MaterializeOptions,
   started: number,
 ): Promise<RunResult> {
   // Repeatable read: the watermark and the upsert see the same snapshot of the analyses.
-  return sql.begin("isolation level repeatable read", async (tx) => {
-    const txSql = tx as unknown as Sql;
+  return session.transaction("isolation level repeatable read", async (tx) => {
+    const txSql = tx;
     const watermarkAfter = await readWatermark(txSql, target);
     const params = bindParams(target.incremental, { watermark: target.watermark });
+    // xmax = 0 marks a row this statement inserted (not updated): the row count without a scan.
     const written = await tx.unsafe(
-      `${target.incremental.text}\nreturning ${ident(target.key)}`,
+      `${target.incremental.text}\nreturning ${ident(target.key)} as key, (xmax = 0) as inserted`,
       params as never[],
     );
-    const keys = written.map((r) => r[target.key]);
+    const keys = written.map((r) => r.key);
+    const rowCount = (target.rowCount ?? 0) + written.filter((r) => r.inserted).length;
     const stats = await collectStats(txSql, target.table, target, keys);
     await options.faults?.beforeCommit?.();
     const watermark = watermarkAfter ?? target.watermark;
-    const rowCount = await finishRun(txSql, target, runId, keys.length, stats, watermark, started);
+    await finishRun(txSql, target, runId, keys.length, rowCount, stats, watermark, started);
     return result(target, runId, "incremental", keys.length, rowCount, stats, watermark, started);
-  }) as Promise<RunResult>;
+  });
 }
 
 async function readWatermark(sql: Sql, target: MaterializeTarget): Promise<string | null> {
@@ -157,21 +229,20 @@ async function finishRun(
   target: MaterializeTarget,
   runId: number,
   rowsWritten: number,
+  rowCount: number,
   stats: RunStats,
   watermark: string | null,
   started: number,
-): Promise<number> {
-  const [count] = await sql.unsafe(`select count(*)::int as n from ${ident(target.table)}`);
+): Promise<void> {
   await sql`
     update rapfs_materialization_runs set status = 'succeeded', finished_at = now(),
       duration_ms = ${Math.round(performance.now() - started)}, rows_written = ${rowsWritten},
-      row_count = ${count?.n as number}, watermark_after = ${watermark}, stats = ${sql.json(stats as never)}
+      row_count = ${rowCount}, watermark_after = ${watermark}, stats = ${sql.json(stats as never)}
     where id = ${runId}`;
   await sql`
     update ${sql(registryTable(target))} set watermark = ${watermark}, last_run_id = ${runId},
       last_materialized_at = now()
     where name = ${target.name} and version = ${target.version}`;
-  return count?.n as number;
 }
 
 function result(

@@ -16,6 +16,8 @@ export type MaterializeTarget = {
   watermarkQuery: CompiledQuery;
   /** PostgreSQL text of the registry's timestamp, so it round-trips exactly. */
   watermark: string | null;
+  /** Rows after the last successful run (incremental runs add what they insert). */
+  rowCount: number | null;
   vectorIndex?: { name: string; ddl: string };
 };
 
@@ -34,6 +36,7 @@ type Row = {
     watermark: CompiledQuery;
   };
   watermark: string | null;
+  row_count: string | null;
   index_name: string | null;
   index_ddl: string | null;
 };
@@ -48,17 +51,18 @@ export async function listTargets(
 ): Promise<MaterializeTarget[]> {
   const rows = await sql<Row[]>`
     select * from (
-      select 'feature_view' as kind, name, version, table_name, entity, features, compiled, watermark::text as watermark, status,
+      select 'feature_view' as kind, name, version, table_name, entity, features, compiled, watermark::text as watermark, status, last_run_id,
         null as index_name, null as index_ddl
       from rapfs_feature_views
       union all
-      select 'embedding', name, version, relation, entity, null, compiled, watermark::text, status, index_name,
+      select 'embedding', name, version, relation, entity, null, compiled, watermark::text, status, last_run_id, index_name,
         case when index_kind = 'hnsw' then format('create index if not exists %I on %I using hnsw (%I %s)',
           index_name, relation, vector_column,
           case metric when 'cosine' then 'vector_cosine_ops' when 'l2' then 'vector_l2_ops' else 'vector_ip_ops' end)
         end
       from rapfs_embeddings where compiled is not null
     ) r
+    left join lateral (select row_count from rapfs_materialization_runs where id = r.last_run_id) last on true
     where status <> 'retired'
       and (${filter?.name ?? null}::text is null or name = ${filter?.name ?? null})
       and (${filter?.version ?? null}::int is null or version = ${filter?.version ?? null})
@@ -76,6 +80,7 @@ export async function listTargets(
     incremental: r.compiled.incremental,
     watermarkQuery: r.compiled.watermark,
     watermark: r.watermark,
+    rowCount: r.row_count === null ? null : Number(r.row_count),
     ...(r.index_name && r.index_ddl ? { vectorIndex: { name: r.index_name, ddl: r.index_ddl } } : {}),
   }));
 }

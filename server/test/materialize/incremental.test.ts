@@ -56,6 +56,7 @@ describe("incremental runs and crashes", () => {
     expect(await watermarkOf("qwen_analysis", 2)).toEqual(at);
 
     const after = await rows("fv_qwen_analysis_v2");
+    expect(byName.get("qwen_analysis@2")?.rowCount).toBe(after.length);
     const expected = [...latestPerTrack(await rawAnalyses(db, QWEN)).values()].map(expectedQwenV2);
     expect(differences(after, expected, "track_id")).toEqual([]);
     expect(after.filter((r) => tracks.includes(r.track_id)).every((r) => r.sentiment === "positive")).toBe(
