@@ -1,7 +1,15 @@
 import type { AuthFailureReason } from "./errors";
 import type { Limiter, LimitResult } from "./limiter";
 import { hasScope, type Scope } from "./scopes";
-import { DIMENSIONS, type Dimension, policyFor, SIGNUP_POLICY, type Tiers, tierLimits } from "./tiers";
+import {
+  DIMENSIONS,
+  type Dimension,
+  type Policy,
+  policyFor,
+  SIGNUP_POLICY,
+  type Tiers,
+  tierLimits,
+} from "./tiers";
 import type { UsageDay, UsageRecorder } from "./usage";
 import type { KeyVerifier, Principal } from "./verifier";
 
@@ -17,6 +25,8 @@ export type Denial =
 export type GateResult =
   | { ok: true; principal: Principal; limits: LimitResult[] }
   | { ok: false; denial: Denial; principal?: Principal; limits: LimitResult[] };
+
+type Charge = { policy: Policy; amount: number };
 
 export type UsageReport = {
   tier: string;
@@ -53,17 +63,19 @@ export class AccessGate {
         limits: [],
       };
     }
-    const policy = policyFor(this.deps.tiers, principal.tier, "requests");
-    const limits: LimitResult[] = [];
-    if (policy) {
-      const result = await this.deps.limiter.consume(policy, principal.accountId, 1);
-      limits.push(result);
-      if (!result.allowed) return this.refuse(principal, "rate_limited", limits);
+    const charges = this.charges(principal, { requests: 1, ...cost });
+    const { limits, refused } = await this.charge(principal, charges);
+    if (refused === "requests") {
+      return this.refuse(
+        principal,
+        "rate_limited",
+        limits.filter((l) => l.policy.unit === "requests"),
+      );
     }
     this.deps.usage?.record(principal.accountId, { requests: 1 });
-    if (!cost.rows && !cost.downloads) return { ok: true, principal, limits };
-    const spent = await this.spend(principal, cost);
-    return { ...spent, limits: [...limits, ...spent.limits] };
+    if (refused) return this.refuse(principal, "quota_exceeded", limits);
+    this.recordSpend(principal, cost);
+    return { ok: true, principal, limits };
   }
 
   /**
@@ -71,26 +83,9 @@ export class AccessGate {
    * when one dimension refuses, the others are refunded.
    */
   async spend(principal: Principal, cost: Cost): Promise<GateResult> {
-    const limits: LimitResult[] = [];
-    const spent: { dimension: Dimension; amount: number }[] = [];
-    for (const dimension of ["rows", "downloads"] as const) {
-      const amount = cost[dimension] ?? 0;
-      const policy = policyFor(this.deps.tiers, principal.tier, dimension);
-      if (amount <= 0 || !policy) continue;
-      const result = await this.deps.limiter.consume(policy, principal.accountId, amount);
-      limits.push(result);
-      if (!result.allowed) {
-        await Promise.all(
-          spent.map((s) => {
-            const p = policyFor(this.deps.tiers, principal.tier, s.dimension);
-            return p ? this.deps.limiter.refund(p, principal.accountId, s.amount) : undefined;
-          }),
-        );
-        return this.refuse(principal, "quota_exceeded", limits);
-      }
-      spent.push({ dimension, amount });
-    }
-    this.deps.usage?.record(principal.accountId, { rows: cost.rows ?? 0, downloads: cost.downloads ?? 0 });
+    const { limits, refused } = await this.charge(principal, this.charges(principal, cost));
+    if (refused) return this.refuse(principal, "quota_exceeded", limits);
+    this.recordSpend(principal, cost);
     return { ok: true, principal, limits };
   }
 
@@ -108,6 +103,52 @@ export class AccessGate {
     }
     const history = this.deps.usage ? await this.deps.usage.history(principal.accountId, days) : [];
     return { tier: principal.tier, limits: tierLimits(this.deps.tiers, principal.tier), windows, history };
+  }
+
+  private charges(principal: Principal, cost: Cost & { requests?: number }): Charge[] {
+    const charges: Charge[] = [];
+    for (const dimension of DIMENSIONS) {
+      const amount = cost[dimension] ?? 0;
+      const policy = policyFor(this.deps.tiers, principal.tier, dimension);
+      if (policy && amount > 0) charges.push({ policy, amount });
+    }
+    return charges;
+  }
+
+  /**
+   * Sends every charge at once (one pipelined round trip instead of one per policy), then takes
+   * back the quota units of a refused request. The request unit itself stays spent: the request
+   * did reach the server. Outcomes are those of checking one policy after the other.
+   */
+  private async charge(
+    principal: Principal,
+    charges: Charge[],
+  ): Promise<{ limits: LimitResult[]; refused: Dimension | undefined }> {
+    const { limiter } = this.deps;
+    const limits = await Promise.all(
+      charges.map((c) => limiter.consume(c.policy, principal.accountId, c.amount)),
+    );
+    const refused = limits.find((l) => !l.allowed)?.policy.unit;
+    if (!refused) return { limits, refused };
+    const refunds = charges.map((c, i) => {
+      const limit = limits[i] as LimitResult;
+      if (!limit.allowed || c.policy.unit === "requests") return limit;
+      return { ...limit, remaining: Math.min(limit.limit, limit.remaining + c.amount) };
+    });
+    await Promise.all(
+      charges.map((c, i) =>
+        limits[i]?.allowed && c.policy.unit !== "requests"
+          ? limiter.refund(c.policy, principal.accountId, c.amount)
+          : undefined,
+      ),
+    );
+    return { limits: refunds, refused };
+  }
+
+  private recordSpend(principal: Principal, cost: Cost): void {
+    if (cost.rows || cost.downloads) {
+      this.deps.usage?.record(principal.accountId, { rows: cost.rows ?? 0, downloads: cost.downloads ?? 0 });
+    }
   }
 
   private refuse(

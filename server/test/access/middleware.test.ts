@@ -60,6 +60,7 @@ let db: AccessTestDatabase;
 let access: AccessServices;
 let app: App;
 let services: Services & { access: AccessServices };
+let base: ReturnType<typeof createTestApp>;
 
 beforeAll(async () => {
   db = await accessTestDatabase();
@@ -67,7 +68,7 @@ beforeAll(async () => {
     RAPFS_TIERS: JSON.stringify({ free: { requests: 5, rows: 20, downloads: 1 } }),
   });
   access = await createAccessServices({ sql: db.sql, config });
-  const base = createTestApp({ sql: db.sql, mode: "server", close: async () => {} });
+  base = createTestApp({ sql: db.sql, mode: "server", close: async () => {} });
   services = { ...base.services, access };
   app = createApp(services, { routes: [registerTestRoutes] });
 });
@@ -93,7 +94,12 @@ describeAuthenticatedRoute("POST /test/features/batch", () => ({
 }));
 
 let n = 0;
-const newKey = async () => (await access.accounts.signup({ email: `mw-${n++}@example.com` })).key.key;
+const issued: string[] = [];
+const newKey = async () => {
+  const { key } = await access.accounts.signup({ email: `mw-${n++}@example.com` });
+  issued.push(key.key);
+  return key.key;
+};
 
 describe("an authenticated route", () => {
   it("sets the principal and RateLimit headers on success", async () => {
@@ -158,5 +164,10 @@ describe("an authenticated route", () => {
     for (let i = 0; i < 6; i++) statuses.push((await send("198.51.100.1")).status);
     expect(statuses).toEqual([204, 204, 204, 204, 204, 429]);
     expect((await send("198.51.100.2")).status).toBe(204);
+  });
+
+  it("never writes a presented key to the request log", () => {
+    expect(base.logs.length).toBeGreaterThan(10);
+    for (const key of issued) expect(base.rawLogs()).not.toContain(key.slice("rapfs_".length));
   });
 });
