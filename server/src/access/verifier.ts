@@ -12,13 +12,12 @@ export type Verification = { ok: true; principal: Principal } | { ok: false; rea
 /** The presented key from `Authorization: Bearer <key>` or else `x-api-key`. */
 export function presentedKey(header: (name: string) => string | null | undefined): string | undefined {
   const authorization = header("authorization");
-  if (authorization != null) {
-    const match = /^Bearer[ \t]+(\S*)[ \t]*$/i.exec(authorization);
-    // Another scheme is passed on whole so it fails as malformed rather than missing.
-    return match ? (match[1] ?? "") : authorization;
-  }
+  const bearer = authorization == null ? null : /^Bearer[ \t]+(\S*)[ \t]*$/i.exec(authorization);
+  if (bearer) return bearer[1] ?? "";
   const apiKey = header("x-api-key");
-  return apiKey == null ? undefined : apiKey.trim();
+  if (apiKey != null) return apiKey.trim();
+  // Another scheme is passed on whole so it fails as malformed rather than missing.
+  return authorization ?? undefined;
 }
 
 type CacheEntry = { lookup: KeyLookup | null; cachedAt: number };

@@ -51,6 +51,10 @@ describe("presented keys", () => {
     expect(presentedKey(headers({}))).toBeUndefined();
     expect(presentedKey(headers({ authorization: "Bearer" }))).toBe("Bearer");
     expect(presentedKey(headers({ authorization: "Basic dXNlcjpwYXNz" }))).toBe("Basic dXNlcjpwYXNz");
+    // A proxy's own Authorization does not hide the API key header.
+    expect(presentedKey(headers({ authorization: "Basic dXNlcjpwYXNz", "x-api-key": "rapfs_abc" }))).toBe(
+      "rapfs_abc",
+    );
   });
 });
 
