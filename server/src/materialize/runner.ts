@@ -11,7 +11,7 @@ export type MaterializeOptions = {
   full?: boolean;
   onProgress?: ProgressReporter;
   /** Test seams: called just before the atomic swap / the incremental commit. */
-  faults?: { beforeSwap?: () => Promise<void>; beforeCommit?: () => Promise<void> };
+  faults?: { beforeSwap?: (tx: Sql) => Promise<void>; beforeCommit?: () => Promise<void> };
 };
 
 export type RunResult = {
@@ -28,6 +28,9 @@ export type RunResult = {
   watermarkAfter: string | null;
   stats: RunStats;
 };
+
+// Aggregating views sort every source row by entity; the default 4MB spills them to disk.
+const WORK_MEM = "64MB";
 
 const registryTable = (t: MaterializeTarget) =>
   t.kind === "feature_view" ? "rapfs_feature_views" : "rapfs_embeddings";
@@ -133,7 +136,6 @@ async function runLocked(
       update rapfs_materialization_runs set status = 'failed', finished_at = now(),
         duration_ms = ${Math.round(performance.now() - started)}, error = ${(error as Error).message}
       where id = ${runId}`.catch(() => {});
-    await sql.unsafe(`drop table if exists ${ident(target.stagingTable)}`).catch(() => {});
     throw error;
   }
 }
@@ -150,29 +152,31 @@ async function runFull(
   const staging = ident(target.stagingTable);
   // Taken first: rows newer than this are picked up again by the next incremental run.
   const watermarkAfter = await readWatermark(sql, target);
-  await sql.unsafe(`drop table if exists ${staging}`);
-  await sql.unsafe(target.stagingDdl);
-  const inserted = await sql.unsafe(target.full.text, bindParams(target.full) as never[]);
-  const rowsWritten = inserted.count;
-  await sql.unsafe(
-    `alter table ${staging} add constraint ${ident(`${target.stagingTable}_pkey`)} primary key (${ident(target.key)})`,
-  );
-  step(1);
-  const stats = await collectStats(sql, target.stagingTable, target, undefined);
-  step(2);
-  await options.faults?.beforeSwap?.();
-  const rowCount = await session.transaction("", async (tx) => {
+  // One transaction: the staging table is built beside the live one (readers keep reading it),
+  // then swapped in at the end; a crash anywhere rolls back to exactly the previous state.
+  const { rowsWritten, stats } = await session.transaction("", async (tx) => {
+    await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
+    await tx.unsafe(`drop table if exists ${staging}`);
+    await tx.unsafe(target.stagingDdl);
+    const inserted = await tx.unsafe(target.full.text, bindParams(target.full) as never[]);
+    await tx.unsafe(
+      `alter table ${staging} add constraint ${ident(`${target.stagingTable}_pkey`)} primary key (${ident(target.key)})`,
+    );
+    step(1);
+    const stats = await collectStats(tx, target.stagingTable, target, undefined);
+    step(2);
+    await options.faults?.beforeSwap?.(tx);
     await tx.unsafe(`lock table ${ident(target.table)} in access exclusive mode`);
     await tx.unsafe(`drop table ${ident(target.table)}`);
     await tx.unsafe(`alter table ${staging} rename to ${ident(target.table)}`);
     await tx.unsafe(
       `alter table ${ident(target.table)} rename constraint ${ident(`${target.stagingTable}_pkey`)} to ${ident(`${target.table}_pkey`)}`,
     );
-    await finishRun(tx, target, runId, rowsWritten, rowsWritten, stats, watermarkAfter, started);
-    return rowsWritten;
+    await finishRun(tx, target, runId, inserted.count, inserted.count, stats, watermarkAfter, started);
+    return { rowsWritten: inserted.count, stats };
   });
   if (target.vectorIndex) await sql.unsafe(target.vectorIndex.ddl);
-  return result(target, runId, "full", rowsWritten, rowCount, stats, watermarkAfter, started);
+  return result(target, runId, "full", rowsWritten, rowsWritten, stats, watermarkAfter, started);
 }
 
 async function runIncremental(
@@ -185,6 +189,7 @@ async function runIncremental(
   // Repeatable read: the watermark and the upsert see the same snapshot of the analyses.
   return session.transaction("isolation level repeatable read", async (tx) => {
     const txSql = tx;
+    await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
     const watermarkAfter = await readWatermark(txSql, target);
     const params = bindParams(target.incremental, { watermark: target.watermark });
     // xmax = 0 marks a row this statement inserted (not updated): the row count without a scan.

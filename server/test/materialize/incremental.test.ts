@@ -140,14 +140,17 @@ describe("incremental runs and crashes", () => {
     const crash = materializeTarget(db.sql, target, {
       full: true,
       faults: {
-        beforeSwap: async () => {
-          servedDuringBuild = await rows("fv_qwen_analysis_v2");
+        // The staging table is complete here; the live one still holds the previous rows.
+        beforeSwap: async (tx) => {
+          servedDuringBuild = await tx.unsafe("select * from fv_qwen_analysis_v2 order by 1");
+          const [staged] = await tx.unsafe("select count(*)::int as n from fv_qwen_analysis_v2__next");
+          expect(staged?.n).toBe(before.length);
           throw new Error("simulated crash");
         },
       },
     });
     await expect(crash).rejects.toThrow("simulated crash");
-    expect(servedDuringBuild).toEqual(before);
+    expect([...servedDuringBuild]).toEqual([...before]);
     expect(await rows("fv_qwen_analysis_v2")).toEqual(before);
     expect(await watermarkOf("qwen_analysis", 2)).toEqual(watermark);
     const [staging] = await db.sql`select to_regclass('fv_qwen_analysis_v2__next') as t`;

@@ -46,6 +46,7 @@ export function compileEmbedding({ def }: Located<EmbeddingDefinition>): Compile
           version: def.version,
           entity: "track",
           source: { from: "analyses", analyzers: [def.source.analyzer], pick: "latest" },
+          analysisVectors: [def.source.column],
           columns: [
             {
               name: "embedding",

@@ -11,7 +11,25 @@ export type SelectSpec = {
   entity: EntityName;
   source: SourceDefinition;
   columns: ColumnSpec[];
+  /** Extra analysis_results columns to carry (the embedding's vector); the rest are always there. */
+  analysisVectors?: string[];
 };
+
+// Every analysis column but the 256-d vector: carrying it through sorts and aggregates would
+// multiply their size for views that never read it.
+const ANALYSIS_COLUMNS = [
+  "id",
+  "track_id",
+  "analyzer_type",
+  "sentiment",
+  "confidence",
+  "themes",
+  "analysis_data",
+  "created_at",
+  "complexity_score",
+  "processing_time_ms",
+  "model_version",
+];
 
 export type SelectMode = "full" | "incremental" | "point_in_time";
 
@@ -40,7 +58,12 @@ export function buildSelect(spec: SelectSpec, mode: SelectMode, p: ParamAllocato
   const { source, entity } = spec;
   const key = KEY_COLUMN[entity];
   const asOf = mode === "point_in_time" ? "_pit.as_of" : undefined;
-  const analysisWindow = asOf ? ` and _r.created_at <= ${asOf}` : "";
+  // An analysis without a time can be neither "latest" nor "as of": it is never picked. This also
+  // lets the (track_id, analyzer_type, created_at DESC, id DESC) index deliver the order.
+  const analysisWindow = asOf ? ` and _r.created_at <= ${asOf}` : " and _r.created_at is not null";
+  const carried = [...ANALYSIS_COLUMNS, ...(spec.analysisVectors ?? [])]
+    .map((c) => `_r.${ident(c)}`)
+    .join(", ");
   const stamps: string[] = source.from === "tracks" ? ["t.created_at"] : [];
   const joins: string[] = [];
 
@@ -50,11 +73,11 @@ export function buildSelect(spec: SelectSpec, mode: SelectMode, p: ParamAllocato
       analyzers.length === 1
         ? `_r.analyzer_type = ${p.value(analyzers[0], "text")}`
         : `_r.analyzer_type = any(${p.value(analyzers, "text[]")})`;
-    const from = `select _r.* from ${ANALYSES} _r where _r.track_id = t.id and ${filter}${analysisWindow}`;
-    const newest = "_r.created_at desc nulls last, _r.id desc";
+    const from = `select ${carried} from ${ANALYSES} _r where _r.track_id = t.id and ${filter}${analysisWindow}`;
+    const newest = "_r.created_at desc, _r.id desc";
     if (source.pick === "aggregate") {
       joins.push(
-        `cross join lateral (select distinct on (_r.analyzer_type) _r.* from ${ANALYSES} _r ` +
+        `cross join lateral (select distinct on (_r.analyzer_type) ${carried} from ${ANALYSES} _r ` +
           `where _r.track_id = t.id and ${filter}${analysisWindow} order by _r.analyzer_type, ${newest}) a`,
       );
     } else if (source.pick === "by_analyzer") {
@@ -67,9 +90,9 @@ export function buildSelect(spec: SelectSpec, mode: SelectMode, p: ParamAllocato
   }
   for (const [alias, analyzer] of Object.entries(source.join_latest ?? {})) {
     joins.push(
-      `left join lateral (select _r.* from ${ANALYSES} _r where _r.track_id = t.id and ` +
+      `left join lateral (select ${carried} from ${ANALYSES} _r where _r.track_id = t.id and ` +
         `_r.analyzer_type = ${p.value(analyzer, "text")}${analysisWindow} ` +
-        `order by _r.created_at desc nulls last, _r.id desc limit 1) ${ident(alias)} on true`,
+        `order by _r.created_at desc, _r.id desc limit 1) ${ident(alias)} on true`,
     );
     stamps.push(`${ident(alias)}.created_at`);
   }

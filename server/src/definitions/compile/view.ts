@@ -11,6 +11,7 @@ export type ViewSpec = {
   entity: EntityName;
   source: SourceDefinition;
   columns: (ColumnSpec & { type: FeatureType | "vector"; tree: unknown })[];
+  analysisVectors?: string[];
 };
 
 export type CompiledView = {

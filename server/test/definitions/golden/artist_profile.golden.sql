@@ -17,7 +17,7 @@ select t.artist as "artist",
   (count(*))::integer as "tracks",
   (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
 from tracks t
-left join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text order by _r.created_at desc nulls last, _r.id desc limit 1) "e" on true
+left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.artist is not null
 group by t.artist;
 
@@ -29,7 +29,7 @@ select t.artist as "artist",
   (count(*))::integer as "tracks",
   (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
 from tracks t
-left join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text order by _r.created_at desc nulls last, _r.id desc limit 1) "e" on true
+left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.artist is not null
 group by t.artist;
 
@@ -43,7 +43,7 @@ select t.artist as "artist",
   (count(*))::integer as "tracks",
   (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
 from tracks t
-left join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text order by _r.created_at desc nulls last, _r.id desc limit 1) "e" on true
+left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.artist is not null
   and t.artist in (select _m.artist from tracks _m where _m.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::timestamp))
 group by t.artist
@@ -61,7 +61,7 @@ left join lateral (
     (count(*))::integer as "tracks",
     (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
   from tracks t
-  left join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $3::text and _r.created_at <= _pit.as_of order by _r.created_at desc nulls last, _r.id desc limit 1) "e" on true
+  left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $3::text and _r.created_at <= _pit.as_of order by _r.created_at desc, _r.id desc limit 1) "e" on true
   where t.artist is not null
     and t.artist = _pit.entity_id
     and coalesce(t.created_at <= _pit.as_of, true)

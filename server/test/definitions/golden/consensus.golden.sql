@@ -17,7 +17,7 @@ select t.id as "track_id",
   (count(*))::integer as "analyzers",
   (count(distinct a.sentiment) = 1)::boolean as "agree"
 from tracks t
-cross join lateral (select distinct on (_r.analyzer_type) _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($1::text[]) order by _r.analyzer_type, _r.created_at desc nulls last, _r.id desc) a
+cross join lateral (select distinct on (_r.analyzer_type) _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($1::text[]) and _r.created_at is not null order by _r.analyzer_type, _r.created_at desc, _r.id desc) a
 where t.id is not null
 group by t.id;
 
@@ -29,7 +29,7 @@ select t.id as "track_id",
   (count(*))::integer as "analyzers",
   (count(distinct a.sentiment) = 1)::boolean as "agree"
 from tracks t
-cross join lateral (select distinct on (_r.analyzer_type) _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($1::text[]) order by _r.analyzer_type, _r.created_at desc nulls last, _r.id desc) a
+cross join lateral (select distinct on (_r.analyzer_type) _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($1::text[]) and _r.created_at is not null order by _r.analyzer_type, _r.created_at desc, _r.id desc) a
 where t.id is not null
 group by t.id;
 
@@ -43,7 +43,7 @@ select t.id as "track_id",
   (count(*))::integer as "analyzers",
   (count(distinct a.sentiment) = 1)::boolean as "agree"
 from tracks t
-cross join lateral (select distinct on (_r.analyzer_type) _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($1::text[]) order by _r.analyzer_type, _r.created_at desc nulls last, _r.id desc) a
+cross join lateral (select distinct on (_r.analyzer_type) _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($1::text[]) and _r.created_at is not null order by _r.analyzer_type, _r.created_at desc, _r.id desc) a
 where t.id is not null
   and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::timestamp)
 group by t.id
@@ -61,7 +61,7 @@ left join lateral (
     (count(*))::integer as "analyzers",
     (count(distinct a.sentiment) = 1)::boolean as "agree"
   from tracks t
-  cross join lateral (select distinct on (_r.analyzer_type) _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($3::text[]) and _r.created_at <= _pit.as_of order by _r.analyzer_type, _r.created_at desc nulls last, _r.id desc) a
+  cross join lateral (select distinct on (_r.analyzer_type) _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($3::text[]) and _r.created_at <= _pit.as_of order by _r.analyzer_type, _r.created_at desc, _r.id desc) a
   where t.id is not null
     and t.id = _pit.entity_id
     and coalesce(t.created_at <= _pit.as_of, true)

@@ -19,7 +19,7 @@ select t.id as "track_id",
   ((a.analysis_data->>'quality_score')::float / 10)::double precision as "quality",
   (array_length(string_to_array(t.title, ' '), 1))::integer as "title_words"
 from tracks t
-cross join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text order by _r.created_at desc nulls last, _r.id desc limit 1) a
+cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) a
 where t.id is not null;
 
 -- full (into the staging table, swapped in afterwards)
@@ -31,7 +31,7 @@ select t.id as "track_id",
   ((a.analysis_data->>'quality_score')::float / 10)::double precision as "quality",
   (array_length(string_to_array(t.title, ' '), 1))::integer as "title_words"
 from tracks t
-cross join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text order by _r.created_at desc nulls last, _r.id desc limit 1) a
+cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) a
 where t.id is not null;
 
 -- incremental
@@ -45,7 +45,7 @@ select t.id as "track_id",
   ((a.analysis_data->>'quality_score')::float / 10)::double precision as "quality",
   (array_length(string_to_array(t.title, ' '), 1))::integer as "title_words"
 from tracks t
-cross join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text order by _r.created_at desc nulls last, _r.id desc limit 1) a
+cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) a
 where t.id is not null
   and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::timestamp)
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "sentiment" = excluded."sentiment", "quality" = excluded."quality", "title_words" = excluded."title_words", "materialized_at" = now();
@@ -63,7 +63,7 @@ left join lateral (
     ((a.analysis_data->>'quality_score')::float / 10)::double precision as "quality",
     (array_length(string_to_array(t.title, ' '), 1))::integer as "title_words"
   from tracks t
-  cross join lateral (select _r.* from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $3::text and _r.created_at <= _pit.as_of order by _r.created_at desc nulls last, _r.id desc limit 1) a
+  cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $3::text and _r.created_at <= _pit.as_of order by _r.created_at desc, _r.id desc limit 1) a
   where t.id is not null
     and t.id = _pit.entity_id
     and coalesce(t.created_at <= _pit.as_of, true)
