@@ -7,12 +7,12 @@ import { IN_MEMORY } from "../src/db/embedded";
 import { migrate } from "../src/db/migrate";
 import { applyDefinitions } from "../src/definitions/apply";
 import { bindParams } from "../src/definitions/compile/params";
-import { materializeAll } from "../src/materialize/runner";
+import { materializeAll, WORK_MEM } from "../src/materialize/runner";
 import { listTargets } from "../src/materialize/target";
 import type { BenchRow } from "./types";
 
 const SCALE = Number(process.env.RAPFS_BENCH_SCALE ?? 0.25);
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.RAPFS_BENCH_ROUNDS ?? 5);
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
@@ -61,14 +61,18 @@ export async function benchMaterialize(): Promise<BenchRow[]> {
     await sql`analyze`;
     await materializeAll(sql, { full: true }); // warm-up: caches, first-time table creation
 
+    // Alternating rounds, so background load on a shared machine hits both sides alike; the
+    // median of the per-round ratios is reported.
     const full: number[] = [];
     const bare: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       bare.push(await timed(() => bareSelects(sql)));
       full.push(await timed(() => materializeAll(sql, { full: true })));
     }
+    const ratios = full.map((f, i) => f / (bare[i] as number));
     const fullMs = median(full);
     const bareMs = median(bare);
+    const fullRatio = median(ratios);
 
     const plan = corpusPlan(SCALE);
     const newAnalyses = Math.round(plan.analyses / 100);
@@ -83,10 +87,12 @@ export async function benchMaterialize(): Promise<BenchRow[]> {
         value: fullMs,
         baselineValue: bareMs,
         unit: "ms",
-        ratio: fullMs / bareMs,
+        ratio: fullRatio,
         target: "≤ 1.3×",
-        met: fullMs / bareMs <= 1.3,
-        notes: `${scaleNote}; median of ${ROUNDS}; includes staging, key index, statistics and swap`,
+        met: fullRatio <= 1.3,
+        notes:
+          `${scaleNote}; median of ${ROUNDS} alternating rounds (per-round ratios ${ratios.map((r) => r.toFixed(2)).join(", ")}); ` +
+          "includes staging table, key index, statistics, swap and registry writes",
       },
       {
         workload: "incremental after 1% new analyses",

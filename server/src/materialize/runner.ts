@@ -30,7 +30,7 @@ export type RunResult = {
 };
 
 // Aggregating views sort every source row by entity; the default 4MB spills them to disk.
-const WORK_MEM = "64MB";
+export const WORK_MEM = "64MB";
 
 const registryTable = (t: MaterializeTarget) =>
   t.kind === "feature_view" ? "rapfs_feature_views" : "rapfs_embeddings";

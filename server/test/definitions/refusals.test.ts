@@ -144,11 +144,13 @@ describe("definitions checked against the database", () => {
         /scores\.yaml → feature_view scores@1: version 1 is published and its compiled meaning changed .* bump the version \(add scores@2 with the change\)/,
       );
 
+      const deprecated = v1.replace("owner: tests", "owner: tests\nstatus: deprecated\nsunset: 2027-01-31");
       await defs.write({
-        "scores.yaml": `${v1}---\n${view("scores", 2, ["confidence: float = a.confidence * 100"])}`,
+        "scores.yaml": `${deprecated}---\n${view("scores", 2, ["confidence: float = a.confidence * 100"])}`,
       });
       const bumped = await applyDefinitions(db.sql, defs.dir);
       expect(bumped.text).toContain("+ feature_view scores@2 (table fv_scores_v2)");
+      expect(bumped.text).toMatch(/~ feature_view scores@1: .*active → deprecated \(sunset 2027-01-31\)/);
       const versions =
         await db.sql`select version from rapfs_feature_views where name = 'scores' order by version`;
       expect(versions.map((r) => r.version)).toEqual([1, 2]);
