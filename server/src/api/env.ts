@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
 import type { Readiness } from "../runtime/readiness";
+import type { Serving } from "../serving";
 
 /**
  * Everything a handler may use, injected per app (never imported as singletons), so tests build
@@ -19,6 +20,8 @@ export type Services = {
   onlineStore: OnlineStore;
   metrics: Metrics;
   readiness: Readiness;
+  /** Feature and embedding lookups over the cached registry catalog. */
+  serving: Serving;
 };
 
 export type AppEnv = {

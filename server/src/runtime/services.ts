@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger";
 import { createMetrics, type Metrics } from "../metrics/registry";
 import { createOnlineStore } from "../online";
 import type { FallbackLoader } from "../online/types";
+import { createServing } from "../serving";
 import { Readiness } from "./readiness";
 
 export type BuildServicesOptions = {
@@ -41,7 +42,8 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   if (config.redisUrl) {
     readiness.register({ name: "redis", critical: false, check: () => onlineStore.ping() });
   }
-  const services: Services = { config, logger, sql: database.sql, onlineStore, metrics, readiness };
+  const serving = createServing({ sql: database.sql, onlineStore, logger });
+  const services: Services = { config, logger, sql: database.sql, onlineStore, metrics, readiness, serving };
   return {
     services,
     async close() {

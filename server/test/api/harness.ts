@@ -9,6 +9,7 @@ import { MemoryOnlineStore } from "../../src/online/memory-store";
 import { ReadThroughStore } from "../../src/online/read-through";
 import { type FallbackLoader, noRows } from "../../src/online/types";
 import { Readiness } from "../../src/runtime/readiness";
+import { createServing } from "../../src/serving";
 
 export const testConfig = (): Config => ({ ...loadConfig({ LOG_LEVEL: "silent" }), dataDir: IN_MEMORY });
 
@@ -53,6 +54,7 @@ export function createTestApp(
     onlineStore,
     metrics,
     readiness,
+    serving: createServing({ sql: database.sql, onlineStore, logger }),
   };
   return { app: createApp(services, options), services, logs: lines, rawLogs: raw };
 }

@@ -7,6 +7,7 @@ export const errorCodes = {
   BAD_REQUEST: { status: 400, title: "The request is not valid" },
   VALIDATION_FAILED: { status: 400, title: "The request failed validation" },
   MALFORMED_JSON: { status: 400, title: "The request body is not valid JSON" },
+  UNKNOWN_FEATURE: { status: 400, title: "A requested feature, view, version or service does not exist" },
   UNAUTHORIZED: { status: 401, title: "Authentication is required" },
   FORBIDDEN: { status: 403, title: "The API key may not do this" },
   NOT_FOUND: { status: 404, title: "Not found" },

@@ -1,0 +1,160 @@
+import type { Sql } from "../db/database";
+import type { Logger } from "../log/logger";
+import {
+  type EmbeddingInfo,
+  type EntityInfo,
+  type FeatureInfo,
+  type FeatureServiceInfo,
+  listEmbeddings,
+  listEntities,
+  listFeatureServices,
+  listViews,
+  type ViewVersion,
+} from "../registry";
+
+export type CatalogView = ViewVersion & {
+  /** `name@version`, the online store's view key. */
+  viewKey: string;
+  featureByName: Map<string, FeatureInfo>;
+  /** When the version was last changed in the registry: for a deprecated one, when it was deprecated. */
+  updatedAt: Date;
+};
+
+/** What the serving path needs from the registry, loaded at once and shared by every request. */
+export type CatalogSnapshot = {
+  /** Increases with every reload; resolutions memoized under an older generation are dropped. */
+  generation: number;
+  entities: Map<string, EntityInfo>;
+  /** name → version → view version (retired ones included, so they can answer 410). */
+  views: Map<string, Map<number, CatalogView>>;
+  byKey: Map<string, CatalogView>;
+  services: Map<string, FeatureServiceInfo>;
+  /** name → versions in ascending order. */
+  embeddings: Map<string, EmbeddingInfo[]>;
+};
+
+export type ServingCatalogOptions = {
+  logger: Logger;
+  /** How often a request may trigger the cheap check for applied changes (default 5 s). */
+  refreshMs?: number;
+  now?: () => number;
+};
+
+// Any apply that adds or changes a definition moves a count or an updated_at.
+const FINGERPRINT = `select concat_ws('|',
+  (select count(*) || ':' || coalesce(max(updated_at)::text, '') from rapfs_entities),
+  (select count(*) || ':' || coalesce(max(updated_at)::text, '') from rapfs_feature_views),
+  (select count(*) || ':' || coalesce(max(updated_at)::text, '') from rapfs_feature_services),
+  (select count(*) || ':' || coalesce(max(updated_at)::text, '') from rapfs_embeddings)) as fingerprint`;
+
+/**
+ * The registry, cached in-process. A request older than `refreshMs` since the last check
+ * starts a fingerprint query in the background (never on the request's path); a changed
+ * fingerprint reloads the snapshot. `invalidate()` forces a reload before the next answer,
+ * for the process that applied the definitions itself.
+ */
+export class ServingCatalog {
+  private current: CatalogSnapshot | undefined;
+  private loading: Promise<CatalogSnapshot> | undefined;
+  private checking = false;
+  private fingerprint = "";
+  private lastCheck = 0;
+  private generation = 0;
+  private readonly refreshMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly options: ServingCatalogOptions,
+  ) {
+    this.refreshMs = options.refreshMs ?? 5_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async snapshot(): Promise<CatalogSnapshot> {
+    const current = this.current;
+    if (!current) return this.reload();
+    if (!this.checking && this.now() - this.lastCheck >= this.refreshMs) void this.check();
+    return current;
+  }
+
+  /** The next `snapshot()` waits for a fresh load. */
+  invalidate(): void {
+    this.current = undefined;
+  }
+
+  private reload(): Promise<CatalogSnapshot> {
+    this.loading ??= this.load().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async check(): Promise<void> {
+    this.checking = true;
+    this.lastCheck = this.now();
+    try {
+      const [row] = await this.sql.unsafe<{ fingerprint: string }[]>(FINGERPRINT);
+      if (row && row.fingerprint !== this.fingerprint) await this.reload();
+    } catch (error) {
+      this.options.logger.warn("registry check failed; serving the cached catalog", {
+        error: (error as Error).message,
+      });
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async load(): Promise<CatalogSnapshot> {
+    const [[row], entities, views, updated, services, embeddings] = await Promise.all([
+      this.sql.unsafe<{ fingerprint: string }[]>(FINGERPRINT),
+      listEntities(this.sql),
+      listViews(this.sql),
+      this.sql<{ name: string; version: number; updated_at: Date }[]>`
+        select name, version, updated_at from rapfs_feature_views`,
+      listFeatureServices(this.sql),
+      listEmbeddings(this.sql),
+    ]);
+    const updatedAt = new Map(updated.map((u) => [`${u.name}@${u.version}`, u.updated_at]));
+    const snapshot: CatalogSnapshot = {
+      generation: ++this.generation,
+      entities: new Map(entities.map((e) => [e.name, e])),
+      views: new Map(),
+      byKey: new Map(),
+      services: new Map(services.map((s) => [s.name, s])),
+      embeddings: new Map(),
+    };
+    for (const view of views) {
+      const viewKey = `${view.name}@${view.version}`;
+      const entry: CatalogView = {
+        ...view,
+        viewKey,
+        featureByName: new Map(view.features.map((f) => [f.name, f])),
+        updatedAt: updatedAt.get(viewKey) ?? new Date(0),
+      };
+      const versions = snapshot.views.get(view.name) ?? new Map<number, CatalogView>();
+      versions.set(view.version, entry);
+      snapshot.views.set(view.name, versions);
+      snapshot.byKey.set(viewKey, entry);
+    }
+    for (const embedding of embeddings) {
+      snapshot.embeddings.set(embedding.name, [
+        ...(snapshot.embeddings.get(embedding.name) ?? []),
+        embedding,
+      ]);
+    }
+    this.fingerprint = row?.fingerprint ?? "";
+    this.lastCheck = this.now();
+    this.current = snapshot;
+    return snapshot;
+  }
+}
+
+/** The highest version that is not retired; what `view:feature` means. */
+export function latestVersion(versions: Map<number, CatalogView>): CatalogView | undefined {
+  let latest: CatalogView | undefined;
+  for (const view of versions.values()) {
+    if (view.status !== "retired" && (!latest || view.version > latest.version)) latest = view;
+  }
+  return latest;
+}

@@ -1,0 +1,63 @@
+import type { OnlineRow } from "../online/types";
+import type { FeatureTable } from "./features";
+import type { EntityId } from "./ids";
+
+export type ValueStatus = "present" | "null" | "not_found";
+export type FeatureValue = { value: unknown; status: ValueStatus; event_timestamp: string | null };
+
+export type FeatureColumn = {
+  values: unknown[];
+  statuses: ValueStatus[];
+  event_timestamps: (string | null)[];
+};
+
+const NOT_FOUND: FeatureValue = Object.freeze({ value: null, status: "not_found", event_timestamp: null });
+
+export function featureValue(row: OnlineRow | undefined, feature: string): FeatureValue {
+  if (!row) return NOT_FOUND;
+  const value = row.values[feature] ?? null;
+  return { value, status: value === null ? "null" : "present", event_timestamp: row.eventTimestamp || null };
+}
+
+/** For each resolved column, the index of its view plan in `table.rows`. */
+function columnViews(table: FeatureTable): number[] {
+  const index = new Map(table.resolution.views.map((plan, i) => [plan.view.viewKey, i]));
+  return table.resolution.columns.map((c) => index.get(c.viewKey) as number);
+}
+
+/** The values of the i-th id, keyed by canonical reference in requested order. */
+export function valuesOf(
+  table: FeatureTable,
+  i: number,
+  views = columnViews(table),
+): Record<string, FeatureValue> {
+  const out: Record<string, FeatureValue> = {};
+  table.resolution.columns.forEach((column, c) => {
+    out[column.ref] = featureValue(table.rows[views[c] as number]?.[i], column.feature);
+  });
+  return out;
+}
+
+export function asRows(table: FeatureTable): { id: EntityId; features: Record<string, FeatureValue> }[] {
+  const views = columnViews(table);
+  return table.ids.map((id, i) => ({ id: id.id, features: valuesOf(table, i, views) }));
+}
+
+export function asColumns(table: FeatureTable): Record<string, FeatureColumn> {
+  const views = columnViews(table);
+  const out: Record<string, FeatureColumn> = {};
+  table.resolution.columns.forEach((column, c) => {
+    const rows = table.rows[views[c] as number] ?? [];
+    const values: unknown[] = [];
+    const statuses: ValueStatus[] = [];
+    const timestamps: (string | null)[] = [];
+    for (let i = 0; i < table.ids.length; i++) {
+      const v = featureValue(rows[i], column.feature);
+      values.push(v.value);
+      statuses.push(v.status);
+      timestamps.push(v.event_timestamp);
+    }
+    out[column.ref] = { values, statuses, event_timestamps: timestamps };
+  });
+  return out;
+}

@@ -1,0 +1,47 @@
+import type { Sql } from "../db/database";
+import type { Logger } from "../log/logger";
+import type { OnlineStore } from "../online/types";
+import { ServingCatalog } from "./catalog";
+import { EmbeddingServer } from "./embeddings";
+import { FeatureServer } from "./features";
+
+export { type CatalogSnapshot, type CatalogView, ServingCatalog } from "./catalog";
+export { deprecationHeaders, viewVersionPath } from "./deprecation";
+export { EmbeddingServer, type Neighbor, type SearchQuery, type SearchResult } from "./embeddings";
+export { createPostgresFallback } from "./fallback";
+export { FeatureServer, type FeatureTable } from "./features";
+export { type FeatureFilter, FILTER_OPS } from "./filters";
+export { asColumns, asRows, type FeatureValue, valuesOf } from "./format";
+export { type EntityId, type ParsedId, parseIds, parsePathId } from "./ids";
+export type { Resolution, ResolvedColumn, Selection } from "./resolve";
+export { type SyncResult, syncOnlineStore } from "./sync";
+
+/** The online serving layer: the cached catalog, feature lookups and embedding search. */
+export type Serving = {
+  catalog: ServingCatalog;
+  features: FeatureServer;
+  embeddings: EmbeddingServer;
+};
+
+export type CreateServingOptions = {
+  sql: Sql;
+  onlineStore: OnlineStore;
+  logger: Logger;
+  /** Time between background registry checks, in ms (default 5 s). */
+  refreshMs?: number;
+  /** Clock for sunsets (tests pin it). */
+  now?: () => number;
+};
+
+export function createServing(options: CreateServingOptions): Serving {
+  const clock = options.now ? { now: options.now } : {};
+  const catalog = new ServingCatalog(options.sql, {
+    logger: options.logger.child({ component: "catalog" }),
+    ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+  });
+  return {
+    catalog,
+    features: new FeatureServer(catalog, options.onlineStore, clock),
+    embeddings: new EmbeddingServer(options.sql, catalog, clock),
+  };
+}

@@ -1,0 +1,222 @@
+import { ApiError, type FieldError } from "../api/errors";
+import { formatFeatureRef, parseFeatureRef } from "../definitions/refs";
+import type { FeatureType } from "../definitions/schema";
+import type { EntityInfo } from "../registry";
+import { type CatalogSnapshot, type CatalogView, latestVersion } from "./catalog";
+import { deprecationHeaders, isGone } from "./deprecation";
+import { closeMatches } from "./suggest";
+
+export type ResolvedColumn = {
+  /** Canonical `view@version:feature`: the key of the value in every response. */
+  ref: string;
+  view: string;
+  version: number;
+  feature: string;
+  type: FeatureType;
+  viewKey: string;
+};
+
+export type ViewPlan = { view: CatalogView; columns: ResolvedColumn[] };
+
+export type Resolution = {
+  entity: EntityInfo;
+  columns: ResolvedColumn[];
+  /** The view versions to read, each with its columns, in first-requested order. */
+  views: ViewPlan[];
+  /** Deprecated versions among them, and the Deprecation/Sunset/Link headers announcing them. */
+  deprecated: CatalogView[];
+  headers: Record<string, string>;
+  service?: string;
+};
+
+/** Where the selection came from, for the field paths of problems. */
+export type SelectionSource = { in: FieldError["in"]; field: string };
+export type Selection = ({ features: string[] } | { service: string }) & SelectionSource;
+
+type Problem = { ref: string; index?: number; detail: string; gone: boolean; suggestions: string[] };
+
+/** Resolves a features list or a feature service for one entity; every bad reference in one 4xx. */
+export function resolveSelection(
+  snapshot: CatalogSnapshot,
+  entity: EntityInfo,
+  selection: Selection,
+  now: number,
+): Resolution {
+  let refs: string[];
+  let service: string | undefined;
+  if ("service" in selection) {
+    const found = snapshot.services.get(selection.service);
+    if (!found || found.entity !== entity.name) {
+      const names = [...snapshot.services.values()]
+        .filter((s) => s.entity === entity.name)
+        .map((s) => s.name);
+      const detail = found
+        ? `Feature service ${selection.service} serves entity ${found.entity}, not ${entity.name}.`
+        : `There is no feature service ${selection.service}.`;
+      throw unknown(
+        [
+          {
+            ref: selection.service,
+            detail,
+            gone: false,
+            suggestions: closeMatches(selection.service, names),
+          },
+        ],
+        selection,
+      );
+    }
+    refs = found.featureRefs;
+    service = found.name;
+  } else {
+    refs = selection.features;
+  }
+
+  const problems: Problem[] = [];
+  const columns: ResolvedColumn[] = [];
+  const seen = new Set<string>();
+  refs.forEach((ref, index) => {
+    const at = service ? {} : { index };
+    const resolved = resolveRef(snapshot, entity, ref, now);
+    if ("problem" in resolved) {
+      problems.push({ ref, ...at, ...resolved.problem });
+      return;
+    }
+    for (const column of resolved.columns) {
+      if (seen.has(column.ref)) continue;
+      seen.add(column.ref);
+      columns.push(column);
+    }
+  });
+  if (problems.length > 0) throw unknown(problems, selection);
+
+  const views = new Map<string, ViewPlan>();
+  for (const column of columns) {
+    const view = snapshot.byKey.get(column.viewKey) as CatalogView;
+    const plan = views.get(column.viewKey) ?? { view, columns: [] };
+    plan.columns.push(column);
+    views.set(column.viewKey, plan);
+  }
+  const plans = [...views.values()];
+  const deprecated = plans.filter((p) => p.view.status === "deprecated").map((p) => p.view);
+  return {
+    entity,
+    columns,
+    views: plans,
+    deprecated,
+    headers: deprecationHeaders(deprecated, snapshot),
+    ...(service ? { service } : {}),
+  };
+}
+
+type RefResult = { columns: ResolvedColumn[] } | { problem: Omit<Problem, "ref" | "index"> };
+
+function resolveRef(snapshot: CatalogSnapshot, entity: EntityInfo, ref: string, now: number): RefResult {
+  const parsed = parseFeatureRef(ref);
+  if (!parsed) {
+    return {
+      problem: {
+        detail: `"${ref}" is not a feature reference (view@version:feature, view:feature or view@version:*).`,
+        gone: false,
+        suggestions: [],
+      },
+    };
+  }
+  const as = (view: string, version: number | "latest", feature = parsed.feature) =>
+    formatFeatureRef({ view, version, feature });
+  const versions = snapshot.views.get(parsed.view);
+  if (!versions) {
+    const names = [...snapshot.views.values()]
+      .map((v) => latestVersion(v))
+      .filter((v): v is CatalogView => v?.entity === entity.name)
+      .map((v) => v.name);
+    return {
+      problem: {
+        detail: `There is no feature view ${parsed.view}.`,
+        gone: false,
+        suggestions: closeMatches(parsed.view, names).map((n) => as(n, parsed.version)),
+      },
+    };
+  }
+  const latest = latestVersion(versions);
+  const view = parsed.version === "latest" ? latest : versions.get(parsed.version);
+  if (!view) {
+    const live = [...versions.values()].filter((v) => v.status !== "retired");
+    return {
+      problem: {
+        detail:
+          parsed.version === "latest"
+            ? `Every version of feature view ${parsed.view} is retired.`
+            : `Feature view ${parsed.view} has no version ${parsed.version}.`,
+        gone: parsed.version === "latest",
+        suggestions: live.map((v) => as(v.name, v.version)),
+      },
+    };
+  }
+  if (view.entity !== entity.name) {
+    return {
+      problem: {
+        detail: `Feature view ${view.name} describes entity ${view.entity}, not ${entity.name}.`,
+        gone: false,
+        suggestions: [],
+      },
+    };
+  }
+  if (isGone(view, now)) {
+    const when = view.status === "retired" ? "is retired" : `was sunset on ${view.sunsetDate}`;
+    return {
+      problem: {
+        detail: `${view.viewKey} ${when}.`,
+        gone: true,
+        suggestions: latest && latest.version !== view.version ? [as(view.name, latest.version)] : [],
+      },
+    };
+  }
+  if (parsed.feature !== "*" && !view.featureByName.has(parsed.feature)) {
+    const elsewhere = [...versions.values()]
+      .filter((v) => v.status !== "retired" && v.featureByName.has(parsed.feature))
+      .map((v) => as(v.name, v.version));
+    return {
+      problem: {
+        detail: `Feature view ${view.viewKey} has no feature ${parsed.feature}.`,
+        gone: false,
+        suggestions: [
+          ...closeMatches(parsed.feature, view.featureByName.keys()).map((f) =>
+            as(view.name, parsed.version, f),
+          ),
+          ...elsewhere,
+        ].slice(0, 5),
+      },
+    };
+  }
+  const features = parsed.feature === "*" ? view.features : [view.featureByName.get(parsed.feature)];
+  return {
+    columns: features.map((f) => ({
+      ref: `${view.viewKey}:${f?.name}`,
+      view: view.name,
+      version: view.version,
+      feature: f?.name as string,
+      type: f?.type as FeatureType,
+      viewKey: view.viewKey,
+    })),
+  };
+}
+
+function unknown(problems: Problem[], source: SelectionSource): ApiError {
+  const errors: FieldError[] = problems.map((p) => {
+    const path = p.index === undefined ? [source.field] : [source.field, p.index];
+    return {
+      in: source.in,
+      path,
+      pointer: `#/${path.join("/")}`,
+      detail: p.detail,
+      code: "unknown_reference",
+    };
+  });
+  const suggestions = Object.fromEntries(problems.map((p) => [p.ref, p.suggestions]));
+  const detail =
+    problems.length === 1
+      ? (problems[0] as Problem).detail
+      : `${problems.length} references cannot be served.`;
+  const gone = problems.every((p) => p.gone);
+  return new ApiError(gone ? "GONE" : "UNKNOWN_FEATURE", detail, { errors, extensions: { suggestions } });
+}
