@@ -23,15 +23,21 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-/** The bare SELECTs of every target, executed in full but with their rows discarded server-side. */
+/**
+ * The bare SELECTs of every target, executed in full (EXPLAIN ANALYZE runs the plan, projections
+ * included) with their rows discarded server-side, under the work_mem materialization gets.
+ */
 async function bareSelects(sql: Sql): Promise<void> {
   for (const target of await listTargets(sql)) {
     // The staging INSERT minus its first line is the SELECT that computes the rows.
     const select = target.full.text.slice(target.full.text.indexOf("\n") + 1);
-    await sql.unsafe(
-      `explain (analyze, timing off, costs off) ${select}`,
-      bindParams(target.full) as never[],
-    );
+    await sql.begin(async (tx) => {
+      await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
+      await tx.unsafe(
+        `explain (analyze, timing off, costs off) ${select}`,
+        bindParams(target.full) as never[],
+      );
+    });
   }
 }
 
