@@ -1,7 +1,9 @@
 import type { Services } from "../api/env";
 import { CorpusExistsError, corpusStatus, generateCorpus } from "../corpus";
 import type { ProgressReporter } from "../log/progress";
+import { prepareDefinitions } from "../materialize/startup";
 import type { FallbackLoader } from "../online/types";
+import { createPostgresFallback, syncOnlineStore } from "../serving";
 
 export type PreparedData = {
   /** The Postgres loader the online store falls back to, once feature views are known. */
@@ -15,10 +17,10 @@ export type PrepareDataOptions = { progress: ProgressReporter };
  * answers during a long first start) and /ready passes only once it has returned.
  *
  * 1. corpus: on first start (no tracks), generate the demo corpus at `config.corpus`;
- * 2. definitions (to come): load `config.definitionsDir`, apply it, register a `definitions`
- *    readiness check;
- * 3. materialize (to come): materialize views that are missing or stale, writing their rows to
- *    the online store, and return the Postgres loader for online-store misses as `onlineFallback`.
+ * 2. definitions: apply `config.definitionsDir` and materialize (prepareDefinitions: full for
+ *    versions never built, incremental otherwise); register a `definitions` readiness check;
+ * 3. online store: with Redis, copy what the runs changed into it (syncOnlineStore); return the
+ *    Postgres loader for online-store misses as `onlineFallback`.
  */
 export async function prepareData(services: Services, options: PrepareDataOptions): Promise<PreparedData> {
   const { sql, config, logger, readiness } = services;
@@ -42,5 +44,35 @@ export async function prepareData(services: Services, options: PrepareDataOption
   } else {
     logger.info("using the existing corpus", existing);
   }
-  return {};
+
+  const { serving, metrics, onlineStore } = services;
+  const mode = config.databaseUrl ? "server" : "embedded";
+  const { runs } = await prepareDefinitions(
+    { sql, mode },
+    { definitionsDir: config.definitionsDir, onProgress: options.progress, logger },
+  );
+  for (const run of runs) {
+    const labels = { view: `${run.name}@${run.version}`, mode: run.mode };
+    metrics.materializationRuns.inc({ ...labels, outcome: "succeeded" });
+    metrics.materializationDuration.observe(labels, run.durationMs / 1000);
+  }
+  serving.catalog.invalidate();
+  await serving.catalog.snapshot();
+  readiness.register({
+    name: "definitions",
+    check: async () => {
+      if ((await serving.catalog.snapshot()).byKey.size === 0)
+        throw new Error("no feature views are applied");
+    },
+  });
+  // Without Redis the in-process LRU fills itself from Postgres; copying every row would only churn it.
+  if (config.redisUrl) {
+    // A Redis outage must not stop the start: reads fall back to Postgres, the next sync catches up.
+    await syncOnlineStore({ sql, store: onlineStore, logger }).catch((error: unknown) => {
+      logger.warn("online store sync failed; reads fall back to Postgres", {
+        error: (error as Error).message,
+      });
+    });
+  }
+  return { onlineFallback: createPostgresFallback(sql, serving.catalog) };
 }

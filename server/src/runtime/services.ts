@@ -42,7 +42,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   if (config.redisUrl) {
     readiness.register({ name: "redis", critical: false, check: () => onlineStore.ping() });
   }
-  const serving = createServing({ sql: database.sql, onlineStore, logger });
+  const serving = createServing({ sql: database.sql, onlineStore, logger, metrics });
   const services: Services = { config, logger, sql: database.sql, onlineStore, metrics, readiness, serving };
   return {
     services,

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "../api/app";
 import type { App, Services } from "../api/env";
+import { servingRoutes } from "../api/routes/v1";
 import { type Config, loadConfig } from "../config/env";
 import { openDatabase } from "../db/database";
 import { migrate } from "../db/migrate";
@@ -77,7 +78,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     },
   });
 
-  const app = createApp(services);
+  const app = createApp(services, { routes: servingRoutes });
   const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts }) as Server;
   const port = await listen(server, config.port, config.host).catch(async (error: unknown) => {
     await built.close();

@@ -35,15 +35,19 @@ export type CatalogSnapshot = {
 
 export type ServingCatalogOptions = {
   logger: Logger;
+  /** Called with every snapshot loaded (e.g. to export each view version's freshness). */
+  onLoad?: (snapshot: CatalogSnapshot) => void;
   /** How often a request may trigger the cheap check for applied changes (default 5 s). */
   refreshMs?: number;
   now?: () => number;
 };
 
-// Any apply that adds or changes a definition moves a count or an updated_at.
+// Any apply that adds or changes a definition moves a count or an updated_at; a materialization
+// (by this process or another) moves last_materialized_at.
 const FINGERPRINT = `select concat_ws('|',
   (select count(*) || ':' || coalesce(max(updated_at)::text, '') from rapfs_entities),
-  (select count(*) || ':' || coalesce(max(updated_at)::text, '') from rapfs_feature_views),
+  (select count(*) || ':' || coalesce(max(updated_at)::text, '') || ':' || coalesce(max(last_materialized_at)::text, '')
+   from rapfs_feature_views),
   (select count(*) || ':' || coalesce(max(updated_at)::text, '') from rapfs_feature_services),
   (select count(*) || ':' || coalesce(max(updated_at)::text, '') from rapfs_embeddings)) as fingerprint`;
 
@@ -146,6 +150,7 @@ export class ServingCatalog {
     this.fingerprint = row?.fingerprint ?? "";
     this.lastCheck = this.now();
     this.current = snapshot;
+    this.options.onLoad?.(snapshot);
     return snapshot;
   }
 }

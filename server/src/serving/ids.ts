@@ -63,6 +63,11 @@ export function parseIds(entity: EntityInfo, raw: readonly unknown[], field = "i
   return parsed;
 }
 
+/** An id read back from the database as key text. */
+export function idFromKey(entity: EntityInfo, key: string): ParsedId {
+  return { id: entity.keyType === "int" ? Number(key) : key, key };
+}
+
 /** One id from the path; a bad one is a 400 naming the parameter. */
 export function parsePathId(entity: EntityInfo, raw: string): ParsedId {
   const result = parseId(entity, raw, true);

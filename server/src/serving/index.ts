@@ -1,5 +1,6 @@
 import type { Sql } from "../db/database";
 import type { Logger } from "../log/logger";
+import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
 import { ServingCatalog } from "./catalog";
 import { EmbeddingServer } from "./embeddings";
@@ -12,7 +13,7 @@ export { createPostgresFallback } from "./fallback";
 export { FeatureServer, type FeatureTable } from "./features";
 export { type FeatureFilter, FILTER_OPS } from "./filters";
 export { asColumns, asRows, type FeatureValue, valuesOf } from "./format";
-export { type EntityId, type ParsedId, parseIds, parsePathId } from "./ids";
+export { type EntityId, idFromKey, type ParsedId, parseId, parseIds, parsePathId } from "./ids";
 export type { Resolution, ResolvedColumn, Selection } from "./resolve";
 export { type SyncResult, syncOnlineStore } from "./sync";
 
@@ -27,6 +28,8 @@ export type CreateServingOptions = {
   sql: Sql;
   onlineStore: OnlineStore;
   logger: Logger;
+  /** When given, each view version's last materialization is exported for the freshness gauge. */
+  metrics?: Metrics;
   /** Time between background registry checks, in ms (default 5 s). */
   refreshMs?: number;
   /** Clock for sunsets (tests pin it). */
@@ -38,6 +41,11 @@ export function createServing(options: CreateServingOptions): Serving {
   const catalog = new ServingCatalog(options.sql, {
     logger: options.logger.child({ component: "catalog" }),
     ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+    onLoad: (snapshot) => {
+      for (const view of snapshot.byKey.values()) {
+        if (view.lastMaterializedAt) options.metrics?.markMaterialized(view.viewKey, view.lastMaterializedAt);
+      }
+    },
   });
   return {
     catalog,
@@ -45,3 +53,4 @@ export function createServing(options: CreateServingOptions): Serving {
     embeddings: new EmbeddingServer(options.sql, catalog, clock),
   };
 }
+export { type FeatureDrift, statsDrift } from "./drift";

@@ -1,0 +1,60 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { parseIds } from "../../../serving";
+import type { App } from "../../env";
+import { errorResponses } from "../../errors";
+import { EntityIdSchema, MAX_BATCH_IDS } from "../features/schemas";
+import { EmbeddingHeadSchema, EmbeddingParamsSchema, headOf, VectorSchema } from "./schemas";
+
+export const EmbeddingBatchRequestSchema = z
+  .object({
+    ids: z
+      .array(z.union([z.number(), z.string()]))
+      .min(1)
+      .max(MAX_BATCH_IDS, `a batch holds at most ${MAX_BATCH_IDS} ids`),
+  })
+  .openapi("EmbeddingBatchRequest");
+
+export const EmbeddingBatchSchema = EmbeddingHeadSchema.extend({
+  items: z.array(
+    z.object({
+      id: EntityIdSchema,
+      vector: VectorSchema.nullable(),
+      status: z.enum(["present", "null", "not_found"]),
+    }),
+  ),
+}).openapi("EmbeddingBatch");
+
+export const route = createRoute({
+  operationId: "getEmbeddingsBatch",
+  method: "post",
+  path: "/v1/embeddings/{name}/batch",
+  tags: ["embeddings"],
+  summary: "The vectors of up to 1,000 entities, in order",
+  request: {
+    params: EmbeddingParamsSchema,
+    body: { required: true, content: { "application/json": { schema: EmbeddingBatchRequestSchema } } },
+  },
+  responses: {
+    200: { description: "The vectors", content: { "application/json": { schema: EmbeddingBatchSchema } } },
+    ...errorResponses("VALIDATION_FAILED", "MALFORMED_JSON", "NOT_FOUND", "GONE", "PAYLOAD_TOO_LARGE"),
+  },
+});
+
+export type EmbeddingBatchRequest = z.input<typeof EmbeddingBatchRequestSchema>;
+export type EmbeddingBatchResponse = z.infer<typeof EmbeddingBatchSchema>;
+
+export function registerEmbeddingsBatch(app: App): void {
+  app.openapi(route, async (c) => {
+    const { name } = c.req.valid("param");
+    const { embeddings } = c.get("services").serving;
+    const resolved = await embeddings.resolve(name);
+    const ids = parseIds(resolved.entity, c.req.valid("json").ids);
+    const vectors = await embeddings.vectors(resolved.embedding, ids);
+    const items = ids.map(({ id, key }) => {
+      const vector = vectors.get(key);
+      const status = vector === undefined ? "not_found" : vector === null ? "null" : "present";
+      return { id, vector: vector ?? null, status: status as "present" | "null" | "not_found" };
+    });
+    return c.json({ ...headOf(resolved.embedding), items }, 200);
+  });
+}

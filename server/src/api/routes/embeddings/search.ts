@@ -1,0 +1,165 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { type FeatureValue, FILTER_OPS, idFromKey, parseId, valuesOf } from "../../../serving";
+import type { App } from "../../env";
+import { ApiError, errorResponses } from "../../errors";
+import { EntityIdSchema, FeatureValueSchema, MAX_FEATURE_REFS, selectionOf } from "../features/schemas";
+import { EmbeddingHeadSchema, EmbeddingParamsSchema } from "./schemas";
+
+export const MAX_K = 100;
+
+export const FeatureFilterSchema = z
+  .object({
+    feature: z.string().max(200).openapi({ example: "qwen_analysis:sentiment" }),
+    op: z.enum(FILTER_OPS),
+    value: z.unknown().optional().openapi({
+      description: "A value of the feature's type; an array for `in`; none for is_null/not_null",
+    }),
+  })
+  .openapi("FeatureFilter", {
+    example: { feature: "track_profile:popularity", op: "gte", value: 50 },
+  });
+
+export const SearchRequestSchema = z
+  .object({
+    vector: z
+      .array(z.number())
+      .min(1)
+      .max(16_000)
+      .optional()
+      .openapi({ description: "Search by this vector" }),
+    id: z
+      .union([z.number(), z.string()])
+      .optional()
+      .openapi({ description: "Or by this entity's own vector (the entity is left out)" }),
+    k: z.number().int().min(1).max(MAX_K).default(10),
+    metric: z
+      .enum(["cosine", "l2", "inner_product"])
+      .optional()
+      .openapi({ description: "Default: the embedding's metric (another one always scans exactly)" }),
+    filters: z.array(FeatureFilterSchema).max(20).default([]),
+    include_features: z
+      .array(z.string().max(200))
+      .min(1)
+      .max(MAX_FEATURE_REFS)
+      .optional()
+      .openapi({ description: "Feature references to return with each neighbour" }),
+    include_service: z
+      .string()
+      .max(64)
+      .optional()
+      .openapi({ description: "Or a feature service's features" }),
+    ef_search: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000)
+      .optional()
+      .openapi({ description: "hnsw.ef_search for this query (HNSW indexes only; exact scans ignore it)" }),
+  })
+  .openapi("SearchRequest");
+
+export const SearchResponseSchema = EmbeddingHeadSchema.extend({
+  k: z.number().int(),
+  index: z.enum(["exact", "hnsw"]),
+  ef_search: z.number().int().nullable(),
+  neighbors: z.array(
+    z.object({
+      id: EntityIdSchema,
+      distance: z
+        .number()
+        .openapi({ description: "pgvector distance: <=> cosine, <-> l2, <#> negative inner product" }),
+      features: z.record(z.string(), FeatureValueSchema).optional(),
+    }),
+  ),
+}).openapi("SearchResponse");
+
+export const route = createRoute({
+  operationId: "searchEmbedding",
+  method: "post",
+  path: "/v1/embeddings/{name}/search",
+  tags: ["embeddings"],
+  summary: "Nearest neighbours by vector or by entity",
+  description:
+    "Top-k by the embedding's metric, nearest first, optionally filtered on features (joined from " +
+    "the view tables, values bound as parameters) and returning the neighbours' features.",
+  request: {
+    params: EmbeddingParamsSchema,
+    body: { required: true, content: { "application/json": { schema: SearchRequestSchema } } },
+  },
+  responses: {
+    200: { description: "The neighbours", content: { "application/json": { schema: SearchResponseSchema } } },
+    ...errorResponses("VALIDATION_FAILED", "MALFORMED_JSON", "UNKNOWN_FEATURE", "NOT_FOUND", "GONE"),
+  },
+});
+
+export type SearchRequest = z.input<typeof SearchRequestSchema>;
+export type SearchResponse = z.infer<typeof SearchResponseSchema>;
+
+export function registerEmbeddingSearch(app: App): void {
+  app.openapi(route, async (c) => {
+    const { name } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const { embeddings, features } = c.get("services").serving;
+    if ((body.vector === undefined) === (body.id === undefined)) {
+      throw new ApiError("VALIDATION_FAILED", "Search by `vector` or by `id` (one of them).", {
+        errors: [
+          {
+            in: "json",
+            path: ["vector"],
+            pointer: "#/vector",
+            detail: "vector or id",
+            code: "invalid_union",
+          },
+        ],
+      });
+    }
+    const resolved = await embeddings.resolve(name);
+    const id = body.id === undefined ? undefined : parseId(resolved.entity, body.id, false);
+    if (typeof id === "string") {
+      throw new ApiError("VALIDATION_FAILED", id, {
+        errors: [{ in: "json", path: ["id"], pointer: "#/id", detail: id, code: "invalid_id" }],
+      });
+    }
+    const wantsFeatures = body.include_features !== undefined || body.include_service !== undefined;
+    const resolution = wantsFeatures
+      ? await features.resolve(
+          resolved.entity.name,
+          selectionOf({ features: body.include_features, service: body.include_service }, "json"),
+        )
+      : undefined;
+    const result = await embeddings.search(resolved, {
+      ...(body.vector ? { vector: body.vector } : {}),
+      ...(id ? { id } : {}),
+      k: body.k,
+      ...(body.metric ? { metric: body.metric } : {}),
+      filters: body.filters,
+      ...(body.ef_search ? { efSearch: body.ef_search } : {}),
+    });
+    const ids = result.neighbors.map((n) => idFromKey(resolved.entity, n.id));
+    let values: Record<string, FeatureValue>[] | undefined;
+    if (resolution) {
+      const table = await features.read(resolution, ids);
+      values = ids.map((_, i) => valuesOf(table, i));
+      for (const [header, value] of Object.entries(resolution.headers)) c.header(header, value);
+    }
+    const neighbors = result.neighbors.map((n, i) => ({
+      id: ids[i]?.id as number | string,
+      distance: n.distance,
+      ...(values ? { features: values[i] } : {}),
+    }));
+    const { embedding } = resolved;
+    return c.json(
+      {
+        embedding: `${embedding.name}@${embedding.version}`,
+        entity: embedding.entity,
+        dimension: embedding.dimension,
+        metric: result.metric,
+        k: body.k,
+        index: result.index,
+        ef_search: result.efSearch,
+        neighbors,
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,62 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { parsePathId, valuesOf } from "../../../serving";
+import type { App } from "../../env";
+import { errorResponses } from "../../errors";
+import {
+  EntityIdSchema,
+  EntityParamsSchema,
+  FeatureSelectionQuerySchema,
+  FeatureValueSchema,
+  selectionOf,
+} from "./schemas";
+
+export const FeatureVectorSchema = z
+  .object({
+    entity: z.string().openapi({ example: "track" }),
+    id: EntityIdSchema,
+    service: z.string().optional(),
+    features: z.record(z.string(), FeatureValueSchema).openapi({
+      description: "Values by canonical reference (`view@version:feature`), in the requested order",
+    }),
+  })
+  .openapi("FeatureVector");
+
+export const route = createRoute({
+  operationId: "getFeatures",
+  method: "get",
+  path: "/v1/features/{entity}/{id}",
+  tags: ["features"],
+  summary: "Feature values of one entity",
+  description:
+    "Reads every requested view version from the online store in one round trip (Postgres when it " +
+    "misses or is down). A deprecated version adds `Deprecation`, `Sunset` and `Link` headers.",
+  request: {
+    params: EntityParamsSchema.extend({
+      id: z
+        .string()
+        .min(1)
+        .max(400)
+        .openapi({ param: { name: "id", in: "path" }, example: "42" }),
+    }),
+    query: FeatureSelectionQuerySchema,
+  },
+  responses: {
+    200: { description: "The values", content: { "application/json": { schema: FeatureVectorSchema } } },
+    ...errorResponses("VALIDATION_FAILED", "UNKNOWN_FEATURE", "NOT_FOUND", "GONE"),
+  },
+});
+
+export type FeatureVectorResponse = z.infer<typeof FeatureVectorSchema>;
+
+export function registerGetFeatures(app: App): void {
+  app.openapi(route, async (c) => {
+    const { entity, id } = c.req.valid("param");
+    const { features } = c.get("services").serving;
+    const resolution = await features.resolve(entity, selectionOf(c.req.valid("query"), "query"));
+    const parsed = parsePathId(resolution.entity, id);
+    const table = await features.read(resolution, [parsed]);
+    for (const [name, value] of Object.entries(resolution.headers)) c.header(name, value);
+    const service = resolution.service ? { service: resolution.service } : {};
+    return c.json({ entity, id: parsed.id, ...service, features: valuesOf(table, 0) }, 200);
+  });
+}

@@ -1,0 +1,95 @@
+import { z } from "@hono/zod-openapi";
+import type { Selection } from "../../../serving";
+import { ApiError } from "../../errors";
+
+export const MAX_BATCH_IDS = 1_000;
+export const MAX_FEATURE_REFS = 500;
+
+export const EntityIdSchema = z.union([z.number().int(), z.string()]).openapi("EntityId", {
+  description: "Integer for tracks (tracks.id), the artist name for artists",
+  example: 42,
+});
+
+export const FeatureValueSchema = z
+  .object({
+    value: z.unknown().openapi({ description: "The value; null when status is `null` or `not_found`" }),
+    status: z.enum(["present", "null", "not_found"]).openapi({
+      description: "`not_found`: the entity has no row in this view version",
+    }),
+    event_timestamp: z.string().nullable().openapi({
+      description: "When the row's values were true in the source (UTC)",
+      example: "2025-05-05T04:09:38.000000Z",
+    }),
+  })
+  .openapi("FeatureValue");
+
+export const FeatureColumnSchema = z
+  .object({
+    values: z.array(z.unknown()),
+    statuses: z.array(z.enum(["present", "null", "not_found"])),
+    event_timestamps: z.array(z.string().nullable()),
+  })
+  .openapi("FeatureColumn");
+
+export const EntityParamsSchema = z.object({
+  entity: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "entity", in: "path" }, example: "track" }),
+});
+
+const refList = z
+  .union([z.string().max(20_000), z.array(z.string().max(20_000)).max(MAX_FEATURE_REFS)])
+  .optional();
+
+export const FeatureSelectionQuerySchema = z.object({
+  features: refList.openapi({
+    param: { name: "features", in: "query", style: "form", explode: true },
+    description:
+      "Feature references, comma-separated or repeated: `view@2:feature`, `view:feature` (latest version), `view@2:*`",
+    example: "qwen_analysis@2:sentiment,track_profile:popularity",
+  }),
+  service: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({
+      param: { name: "service", in: "query" },
+      description: "A feature service instead of `features`",
+      example: "hit_predictor",
+    }),
+});
+
+export type SelectionInput = { features?: string | string[] | undefined; service?: string | undefined };
+
+/** Either a features list (split on commas) or a service; both or neither is a 400. */
+export function selectionOf(input: SelectionInput, where: "query" | "json"): Selection {
+  const refs = [input.features ?? []]
+    .flat()
+    .flatMap((s) => s.split(","))
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  const given = input.features !== undefined;
+  if (given === (input.service !== undefined)) {
+    throw new ApiError("VALIDATION_FAILED", "Send either `features` or `service` (one of them).", {
+      errors: [
+        {
+          in: where,
+          path: ["features"],
+          pointer: "#/features",
+          detail: "features or service",
+          code: "invalid_union",
+        },
+      ],
+    });
+  }
+  if (input.service !== undefined) return { service: input.service, in: where, field: "service" };
+  if (refs.length === 0 || refs.length > MAX_FEATURE_REFS) {
+    const detail = `Name 1 to ${MAX_FEATURE_REFS} feature references.`;
+    throw new ApiError("VALIDATION_FAILED", detail, {
+      errors: [{ in: where, path: ["features"], pointer: "#/features", detail, code: "too_big" }],
+    });
+  }
+  return { features: refs, in: where, field: "features" };
+}

@@ -1,0 +1,47 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { listDatasets } from "../../../registry";
+import { closeMatches } from "../../../serving/suggest";
+import type { App } from "../../env";
+import { ApiError, errorResponses } from "../../errors";
+import { DatasetSchema, datasetBody } from "./datasets";
+import { NameParamsSchema } from "./schemas";
+
+export const DatasetDetailSchema = DatasetSchema.extend({
+  query: z.object({ text: z.string(), params: z.array(z.unknown()) }).openapi({
+    description: "The compiled SQL of a download's rows",
+  }),
+}).openapi("DatasetDetail");
+
+export const route = createRoute({
+  operationId: "getDataset",
+  method: "get",
+  path: "/v1/registry/datasets/{name}",
+  tags: ["registry"],
+  summary: "One dataset: columns, filters, licence and compiled query",
+  request: { params: NameParamsSchema },
+  responses: {
+    200: { description: "The dataset", content: { "application/json": { schema: DatasetDetailSchema } } },
+    ...errorResponses("NOT_FOUND"),
+  },
+});
+
+export type DatasetDetailResponse = z.infer<typeof DatasetDetailSchema>;
+
+export function registerRegistryDataset(app: App): void {
+  app.openapi(route, async (c) => {
+    const { name } = c.req.valid("param");
+    const datasets = await listDatasets(c.get("services").sql);
+    const dataset = datasets.find((d) => d.name === name);
+    if (!dataset) {
+      throw new ApiError("NOT_FOUND", `There is no dataset ${name}.`, {
+        extensions: {
+          suggestions: closeMatches(
+            name,
+            datasets.map((d) => d.name),
+          ),
+        },
+      });
+    }
+    return c.json({ ...datasetBody(dataset), query: dataset.query }, 200);
+  });
+}

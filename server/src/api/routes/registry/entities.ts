@@ -1,0 +1,46 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { listEntities } from "../../../registry";
+import type { App } from "../../env";
+import { errorResponses } from "../../errors";
+
+export const EntitySchema = z
+  .object({
+    name: z.string().openapi({ example: "track" }),
+    key_column: z.string().openapi({ example: "track_id" }),
+    key_type: z.enum(["int", "string"]),
+    description: z.string(),
+  })
+  .openapi("Entity");
+
+export const EntityListSchema = z.object({ entities: z.array(EntitySchema) }).openapi("EntityList");
+
+export const route = createRoute({
+  operationId: "listEntities",
+  method: "get",
+  path: "/v1/registry/entities",
+  tags: ["registry"],
+  summary: "Entities and their key types",
+  responses: {
+    200: { description: "The entities", content: { "application/json": { schema: EntityListSchema } } },
+    ...errorResponses(),
+  },
+});
+
+export type EntityListResponse = z.infer<typeof EntityListSchema>;
+
+export function registerRegistryEntities(app: App): void {
+  app.openapi(route, async (c) => {
+    const entities = await listEntities(c.get("services").sql);
+    return c.json(
+      {
+        entities: entities.map((e) => ({
+          name: e.name,
+          key_column: e.keyColumn,
+          key_type: e.keyType,
+          description: e.description,
+        })),
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,127 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { getViewVersion, listViews } from "../../../registry";
+import { statsDrift } from "../../../serving";
+import type { App } from "../../env";
+import { ApiError, errorResponses } from "../../errors";
+import { NameParamsSchema, ViewSummarySchema, viewSummary } from "./schemas";
+
+const QuerySchema = z.object({ text: z.string(), params: z.array(z.unknown()) }).openapi("CompiledQuery");
+
+const ColumnStatsSchema = z
+  .object({
+    type: z.string(),
+    count: z.number(),
+    null_rate: z.number().nullable(),
+    distinct_count: z.number().optional(),
+    min: z.unknown().optional(),
+    max: z.unknown().optional(),
+    mean: z.number().nullable().optional(),
+    quantiles: z.record(z.string(), z.number()).nullable().optional(),
+    mean_length: z.number().nullable().optional(),
+    top_values: z
+      .array(z.object({ value: z.unknown(), count: z.number() }))
+      .nullable()
+      .optional(),
+  })
+  .openapi("ColumnStats");
+
+export const ViewVersionDetailSchema = ViewSummarySchema.extend({
+  schema: z.object({
+    key: z.object({ name: z.string(), pg_type: z.string() }),
+    columns: z.array(z.object({ name: z.string(), type: z.string(), pg_type: z.string() })),
+  }),
+  watermark: z.string().nullable().openapi({ description: "Newest source timestamp included" }),
+  compiled: z.object({
+    ddl: z.string(),
+    select: QuerySchema,
+    full: QuerySchema,
+    incremental: QuerySchema,
+    point_in_time: QuerySchema,
+    watermark: QuerySchema,
+  }),
+  statistics: z
+    .object({
+      scope: z.enum(["table", "changed"]),
+      rows: z.number(),
+      features: z.record(z.string(), ColumnStatsSchema),
+    })
+    .nullable()
+    .openapi({ description: "Of the last full run" }),
+  drift: z
+    .object({
+      against: z.string().openapi({ description: "The previous version compared with" }),
+      features: z.record(
+        z.string(),
+        z.object({
+          null_rate_delta: z.number().nullable(),
+          mean_delta: z.number().nullable().optional(),
+          top_values_distance: z.number().nullable().optional(),
+        }),
+      ),
+    })
+    .nullable(),
+  successor: z.string().nullable().openapi({ description: "The latest version, when it is newer" }),
+}).openapi("FeatureViewVersion");
+
+export const route = createRoute({
+  operationId: "getFeatureViewVersion",
+  method: "get",
+  path: "/v1/registry/views/{name}/versions/{version}",
+  tags: ["registry"],
+  summary: "One feature view version: schema, compiled SQL, freshness, statistics, drift",
+  request: {
+    params: NameParamsSchema.extend({
+      version: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(9999)
+        .openapi({ param: { name: "version", in: "path" }, example: 2 }),
+    }),
+  },
+  responses: {
+    200: { description: "The version", content: { "application/json": { schema: ViewVersionDetailSchema } } },
+    ...errorResponses("VALIDATION_FAILED", "NOT_FOUND"),
+  },
+});
+
+export type ViewVersionDetailResponse = z.infer<typeof ViewVersionDetailSchema>;
+
+export function registerRegistryViewVersion(app: App): void {
+  app.openapi(route, async (c) => {
+    const { name, version } = c.req.valid("param");
+    const { sql } = c.get("services");
+    const view = await getViewVersion(sql, name, version);
+    const versions = (await listViews(sql)).filter((v) => v.name === name);
+    if (!view) {
+      const known = versions.map((v) => `${v.name}@${v.version}`);
+      throw new ApiError("NOT_FOUND", `There is no feature view ${name}@${version}.`, {
+        extensions: { suggestions: known },
+      });
+    }
+    const previous = versions.filter((v) => v.version < version && v.status !== "retired").at(-1);
+    const before = previous ? await getViewVersion(sql, name, previous.version) : undefined;
+    const latest = versions.find((v) => v.isLatest);
+    return c.json(
+      {
+        ...viewSummary(view),
+        schema: {
+          key: { name: view.keyColumn, pg_type: view.keyColumn === "artist" ? "text" : "integer" },
+          columns: [
+            { name: "event_timestamp", type: "timestamp", pg_type: "timestamp" },
+            ...view.features.map((f) => ({ name: f.name, type: f.type, pg_type: f.pg_type })),
+          ],
+        },
+        watermark: view.watermark ? view.watermark.toISOString() : null,
+        compiled: view.compiled,
+        statistics: view.stats,
+        drift:
+          view.stats && before?.stats
+            ? { against: `${name}@${before.version}`, features: statsDrift(view.stats, before.stats) }
+            : null,
+        successor: latest && latest.version > version ? `${name}@${latest.version}` : null,
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,49 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { listViews } from "../../../registry";
+import { closeMatches } from "../../../serving/suggest";
+import type { App } from "../../env";
+import { ApiError, errorResponses } from "../../errors";
+import { NameParamsSchema, ViewSummarySchema, viewSummary } from "./schemas";
+
+export const ViewVersionsSchema = z
+  .object({
+    name: z.string(),
+    latest_version: z.number().int().nullable(),
+    versions: z.array(ViewSummarySchema),
+  })
+  .openapi("FeatureViewVersions");
+
+export const route = createRoute({
+  operationId: "getFeatureView",
+  method: "get",
+  path: "/v1/registry/views/{name}",
+  tags: ["registry"],
+  summary: "Every version of one feature view",
+  request: { params: NameParamsSchema },
+  responses: {
+    200: { description: "The versions", content: { "application/json": { schema: ViewVersionsSchema } } },
+    ...errorResponses("NOT_FOUND"),
+  },
+});
+
+export type ViewVersionsResponse = z.infer<typeof ViewVersionsSchema>;
+
+export function registerRegistryView(app: App): void {
+  app.openapi(route, async (c) => {
+    const { name } = c.req.valid("param");
+    const all = await listViews(c.get("services").sql);
+    const versions = all.filter((v) => v.name === name);
+    if (versions.length === 0) {
+      throw new ApiError("NOT_FOUND", `There is no feature view ${name}.`, {
+        extensions: {
+          suggestions: closeMatches(
+            name,
+            all.map((v) => v.name),
+          ),
+        },
+      });
+    }
+    const latest = versions.find((v) => v.isLatest)?.version ?? null;
+    return c.json({ name, latest_version: latest, versions: versions.map(viewSummary) }, 200);
+  });
+}

@@ -1,0 +1,33 @@
+import type { App } from "../env";
+import { registerEmbeddingsBatch } from "./embeddings/batch";
+import { registerGetEmbedding } from "./embeddings/get";
+import { registerEmbeddingSearch } from "./embeddings/search";
+import { registerFeaturesBatch } from "./features/batch";
+import { registerGetFeatures } from "./features/get";
+import { registerRegistryDataset } from "./registry/dataset";
+import { registerRegistryDatasets } from "./registry/datasets";
+import { registerRegistryEmbeddings } from "./registry/embeddings";
+import { registerRegistryEntities } from "./registry/entities";
+import { registerRegistryService } from "./registry/service";
+import { registerRegistryServices } from "./registry/services";
+import { registerRegistryView } from "./registry/view";
+import { registerRegistryViewVersion } from "./registry/view-version";
+import { registerRegistryViews } from "./registry/views";
+
+/** Online serving: features, embeddings and the registry. */
+export const servingRoutes: Array<(app: App) => void> = [
+  registerFeaturesBatch,
+  registerGetFeatures,
+  registerEmbeddingsBatch,
+  registerEmbeddingSearch,
+  registerGetEmbedding,
+  registerRegistryEntities,
+  registerRegistryViews,
+  registerRegistryView,
+  registerRegistryViewVersion,
+  registerRegistryServices,
+  registerRegistryService,
+  registerRegistryEmbeddings,
+  registerRegistryDatasets,
+  registerRegistryDataset,
+];
