@@ -111,3 +111,7 @@ CREATE TABLE rapfs_materialization_runs (
   error text
 );
 CREATE INDEX rapfs_materialization_runs_relation ON rapfs_materialization_runs (name, version, id DESC);
+
+-- Incremental runs look for tracks newer than a watermark, and the watermark is the newest
+-- created_at: both would scan every track without this.
+CREATE INDEX tracks_created_at ON tracks (created_at);
