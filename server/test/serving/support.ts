@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 import type { z } from "zod";
+import { generateKey } from "../../src/access/keys";
 import { type Problem, ProblemSchema } from "../../src/api/errors";
 import { noProgress } from "../../src/log/progress";
 import { type RunningServer, startServer } from "../../src/runtime/start-server";
@@ -11,6 +12,8 @@ export const SEED = 7;
 // The shipped qwen_analysis@1 sunsets at the end of 2026-12-31; serving runs on a clock pinned
 // before that, so the deprecation tests keep their meaning after the date has passed.
 export const PINNED_NOW = Date.parse("2026-06-01T00:00:00Z");
+/** The operator key the test server provisions (RAPFS_ADMIN_KEY); every call presents it. */
+export const ADMIN_KEY = generateKey().key;
 
 /**
  * The real server (startServer with the default data preparation: corpus at scale 0.01, the
@@ -30,6 +33,7 @@ export async function startServing(
   };
   const running = await startServer({
     config,
+    env: { ...process.env, RAPFS_ADMIN_KEY: ADMIN_KEY },
     logger,
     handleSignals: false,
     progress: noProgress,
@@ -54,15 +58,15 @@ export async function call(
   init?: RequestInit & { json?: unknown },
 ): Promise<Call> {
   const { json, ...rest } = init ?? {};
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${ADMIN_KEY}`,
+    ...(json === undefined ? {} : { "content-type": "application/json" }),
+    ...Object.fromEntries(new Headers(rest.headers).entries()),
+  };
   const request: RequestInit =
     json === undefined
-      ? rest
-      : {
-          method: "POST",
-          ...rest,
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(json),
-        };
+      ? { ...rest, headers }
+      : { method: "POST", ...rest, headers, body: JSON.stringify(json) };
   const res = await server.app.request(path, request);
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };

@@ -1,0 +1,234 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EmbeddingBatchSchema } from "../../src/api/routes/embeddings/batch";
+import { EmbeddingVectorSchema } from "../../src/api/routes/embeddings/get";
+import { type SearchRequest, SearchResponseSchema } from "../../src/api/routes/embeddings/search";
+import { FeatureRowsSchema } from "../../src/api/routes/features/batch";
+import type { Sql } from "../../src/db/database";
+import type { RunningServer } from "../../src/runtime/start-server";
+import { call, ok, problem, startServing } from "./support";
+
+let server: RunningServer;
+let sql: Sql;
+
+beforeAll(async () => {
+  server = await startServing();
+  sql = server.services.sql;
+});
+afterAll(async () => {
+  await server?.shutdown("test done");
+});
+
+const search = (name: string, body: SearchRequest | Record<string, unknown>) =>
+  call(server, `/v1/embeddings/${name}/search`, { json: body });
+const literal = (v: number[]) => `[${v.join(",")}]`;
+
+async function vectorOf(id: number, column = "lyrics_embedding"): Promise<number[]> {
+  const [row] = await sql<{ v: number[] }[]>`select ${sql(column)}::real[] as v from tracks where id = ${id}`;
+  return row?.v as number[];
+}
+
+/** The exact scan the search must equal, written here by hand (ids nearest first, ties by id). */
+async function exactScan(
+  query: number[],
+  options: { k: number; op?: string; exclude?: number; where?: string },
+) {
+  const op = sql.unsafe(options.op ?? "<=>");
+  return sql<{ id: number; d: number }[]>`
+    select t.id, t.lyrics_embedding ${op} ${literal(query)}::vector as d
+    from tracks t
+      left join fv_qwen_analysis_v2 q on q.track_id = t.id
+      left join fv_track_profile_v1 p on p.track_id = t.id
+    where t.lyrics_embedding is not null and t.id <> ${options.exclude ?? -1}
+      and ${sql.unsafe(options.where ?? "true")}
+    order by 2, 1 limit ${options.k}`;
+}
+
+function expectSame(
+  body: { neighbors: { id: unknown; distance: number }[] },
+  scan: { id: number; d: number }[],
+) {
+  expect(body.neighbors.map((n) => n.id)).toEqual(scan.map((r) => r.id));
+  body.neighbors.forEach((n, i) => expect(n.distance).toBeCloseTo(scan[i]?.d as number, 9));
+}
+
+describe("embedding lookups", () => {
+  it("GET returns the stored vector, batch answers in order with statuses", async () => {
+    const one = ok(await call(server, "/v1/embeddings/lyrics/3"), EmbeddingVectorSchema);
+    expect(one).toMatchObject({
+      embedding: "lyrics@1",
+      entity: "track",
+      dimension: 384,
+      metric: "cosine",
+      id: 3,
+    });
+    expect(one.vector).toEqual(await vectorOf(3));
+    const [noLyrics] = await sql<
+      { id: number }[]
+    >`select id from tracks where lyrics_embedding is null limit 1`;
+    const ids = [3, 999_999, 3, ...(noLyrics ? [noLyrics.id] : [])];
+    const many = ok(
+      await call(server, "/v1/embeddings/lyrics@1/batch", { json: { ids } }),
+      EmbeddingBatchSchema,
+    );
+    expect(many.items.map((i) => [i.id, i.status])).toEqual([
+      [3, "present"],
+      [999_999, "not_found"],
+      [3, "present"],
+      ...(noLyrics ? [[noLyrics.id, "null"]] : []),
+    ]);
+    expect(many.items[0]?.vector).toEqual(one.vector);
+    problem(await call(server, "/v1/embeddings/lyrics/999999"), 404, "NOT_FOUND");
+  });
+
+  it("reads a materialized embedding (the latest qwen analysis vector) from its table", async () => {
+    const [row] = await sql<{ track_id: number; v: number[] }[]>`
+      select track_id, embedding::real[] as v from emb_analysis_v1 order by track_id limit 1`;
+    const body = ok(await call(server, `/v1/embeddings/analysis/${row?.track_id}`), EmbeddingVectorSchema);
+    expect(body.dimension).toBe(256);
+    expect(body.vector).toEqual(row?.v);
+  });
+});
+
+describe("POST /v1/embeddings/{name}/search", () => {
+  it("by vector equals the exact SQL scan", async () => {
+    const query = (await vectorOf(10)).map((x, i) => x + (i % 7) * 1e-3);
+    const body = ok(await search("lyrics", { vector: query, k: 10 }), SearchResponseSchema);
+    expect(body).toMatchObject({ embedding: "lyrics@1", metric: "cosine", k: 10, index: "exact" });
+    expectSame(body, await exactScan(query, { k: 10 }));
+  });
+
+  it("by id leaves the entity itself out and equals the exact scan", async () => {
+    const body = ok(await search("lyrics", { id: 10, k: 25 }), SearchResponseSchema);
+    expect(body.neighbors.map((n) => n.id)).not.toContain(10);
+    expectSame(body, await exactScan(await vectorOf(10), { k: 25, exclude: 10 }));
+  });
+
+  it("applies feature filters as the hand-written joins do", async () => {
+    const filters = [
+      { feature: "qwen_analysis:sentiment", op: "eq", value: "positive" },
+      { feature: "track_profile:popularity", op: "gte", value: 50 },
+    ];
+    const body = ok(await search("lyrics", { id: 10, k: 20, filters }), SearchResponseSchema);
+    expect(body.neighbors.length).toBeGreaterThan(0);
+    const where = "q.sentiment = 'positive' and p.popularity >= 50";
+    expectSame(body, await exactScan(await vectorOf(10), { k: 20, exclude: 10, where }));
+
+    const more = [
+      { feature: "qwen_analysis@2:mood", op: "in", value: ["dark", "chill", "reflective"] },
+      { feature: "qwen_analysis@2:themes", op: "contains", value: "money" },
+      { feature: "track_profile:genres", op: "not_null" },
+    ];
+    const other = ok(
+      await search("lyrics", { vector: await vectorOf(4), k: 15, filters: more }),
+      SearchResponseSchema,
+    );
+    const otherWhere =
+      "q.mood in ('dark', 'chill', 'reflective') and 'money' = any(q.themes) and p.genres is not null";
+    expectSame(other, await exactScan(await vectorOf(4), { k: 15, where: otherWhere }));
+  });
+
+  it("binds filter values as parameters: a quote in a value is only a value", async () => {
+    const filters = [{ feature: "qwen_analysis:sentiment", op: "eq", value: "x' or '1'='1" }];
+    const body = ok(await search("lyrics", { id: 1, k: 5, filters }), SearchResponseSchema);
+    expect(body.neighbors).toEqual([]);
+  });
+
+  it("takes the other metrics with their pgvector operators", async () => {
+    const query = await vectorOf(7);
+    for (const [metric, op] of [
+      ["l2", "<->"],
+      ["inner_product", "<#>"],
+    ] as const) {
+      const body = ok(await search("lyrics", { vector: query, k: 5, metric }), SearchResponseSchema);
+      expect(body.metric).toBe(metric);
+      expectSame(body, await exactScan(query, { k: 5, op }));
+    }
+  });
+
+  it("returns the neighbours' features when asked, equal to the feature endpoint's", async () => {
+    const body = ok(
+      await search("lyrics", {
+        id: 2,
+        k: 5,
+        include_features: ["qwen_analysis:sentiment", "track_profile:popularity"],
+      }),
+      SearchResponseSchema,
+    );
+    const ids = body.neighbors.map((n) => n.id);
+    const features = ok(
+      await call(server, "/v1/features/track/batch", {
+        json: { ids, features: ["qwen_analysis:sentiment", "track_profile:popularity"] },
+      }),
+      FeatureRowsSchema,
+    );
+    expect(body.neighbors.map((n) => n.features)).toEqual(features.rows.map((r) => r.features));
+    const service = ok(
+      await search("lyrics", { id: 2, k: 3, include_service: "mood_board" }),
+      SearchResponseSchema,
+    );
+    expect(Object.keys(service.neighbors[0]?.features ?? {})).toHaveLength(6);
+  });
+
+  it("uses an HNSW index with SET LOCAL ef_search when the embedding has one", async () => {
+    await sql`create index emb_test_audio_hnsw on tracks using hnsw (audio_embedding vector_cosine_ops)`;
+    await sql`update rapfs_embeddings set index_kind = 'hnsw', index_name = 'emb_test_audio_hnsw' where name = 'audio'`;
+    server.services.serving.catalog.invalidate();
+    try {
+      const query = await vectorOf(9, "audio_embedding");
+      const body = ok(await search("audio", { vector: query, k: 10, ef_search: 100 }), SearchResponseSchema);
+      expect(body).toMatchObject({ index: "hnsw", ef_search: 100 });
+      const exact = await sql<{ id: number }[]>`
+        select id from tracks where audio_embedding is not null
+        order by audio_embedding <=> ${literal(query)}::vector, id limit 10`;
+      const found = new Set(body.neighbors.map((n) => n.id));
+      expect(exact.filter((r) => found.has(r.id)).length).toBeGreaterThanOrEqual(9);
+    } finally {
+      await sql`update rapfs_embeddings set index_kind = 'exact', index_name = null where name = 'audio'`;
+      await sql`drop index emb_test_audio_hnsw`;
+      server.services.serving.catalog.invalidate();
+    }
+    const exact = ok(await search("audio", { id: 9, k: 3, ef_search: 100 }), SearchResponseSchema);
+    expect(exact).toMatchObject({ index: "exact", ef_search: null });
+  });
+
+  it("refuses bad searches with problem+json", async () => {
+    const v = await vectorOf(1);
+    const wrong = problem(await search("lyrics", { vector: v.slice(0, 100) }), 400, "VALIDATION_FAILED");
+    expect(wrong.detail).toContain("384");
+    expect(wrong.errors?.[0]?.path).toEqual(["vector"]);
+    problem(await search("lyrics", { vector: v, k: 101 }), 400, "VALIDATION_FAILED");
+    problem(await search("lyrics", { vector: v, k: 0 }), 400, "VALIDATION_FAILED");
+    problem(await search("lyrics", { vector: v, id: 1 }), 400, "VALIDATION_FAILED");
+    problem(await search("lyrics", { k: 3 }), 400, "VALIDATION_FAILED");
+    problem(await search("lyrics", { id: "one" }), 400, "VALIDATION_FAILED");
+    problem(await search("lyrics", { id: 999_999 }), 404, "NOT_FOUND");
+    problem(await search("lyrics", { vector: ["a"] }), 400, "VALIDATION_FAILED");
+    const unknown = problem(await search("lyrcs", { id: 1 }), 404, "NOT_FOUND");
+    expect(unknown.suggestions).toContain("lyrics");
+    const feature = problem(
+      await search("lyrics", {
+        id: 1,
+        filters: [{ feature: "qwen_analysis:sentimnt", op: "eq", value: "x" }],
+      }),
+      400,
+      "UNKNOWN_FEATURE",
+    );
+    expect(feature.suggestions).toEqual({ "qwen_analysis:sentimnt": ["qwen_analysis:sentiment"] });
+    expect(feature.errors?.[0]?.path).toEqual(["filters", 0]);
+    for (const bad of [
+      { feature: "track_profile:popularity", op: "gte", value: "fifty" },
+      { feature: "track_profile:popularity", op: "contains", value: 1 },
+      { feature: "qwen_analysis:*", op: "eq", value: 1 },
+      { feature: "track_profile:popularity", op: "in", value: [] },
+      { feature: "track_profile:popularity", op: "like", value: 1 },
+    ]) {
+      problem(await search("lyrics", { id: 1, filters: [bad] }), 400);
+    }
+    const malformed = await call(server, "/v1/embeddings/lyrics/search", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"vector": [1, 2',
+    });
+    problem(malformed, 400, "MALFORMED_JSON");
+  });
+});
