@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiError } from "../../src/api/errors";
+import type { RunningServer } from "../../src/runtime/start-server";
+import { createServing } from "../../src/serving";
+import { call, problem, startServing } from "./support";
+
+let server: RunningServer;
+
+beforeAll(async () => {
+  server = await startServing();
+});
+afterAll(async () => {
+  await server?.shutdown("test done");
+});
+
+const get = (path: string) => call(server, path);
+const batch = (entity: string, body: unknown) => call(server, `/v1/features/${entity}/batch`, { json: body });
+
+describe("feature requests that cannot be served get a 4xx problem+json", () => {
+  it("bad ids, in the path and in a batch", async () => {
+    for (const id of ["abc", "1.5", "99999999999", "0x10"]) {
+      const p = problem(
+        await get(`/v1/features/track/${id}?features=track_profile:energy`),
+        400,
+        "VALIDATION_FAILED",
+      );
+      expect(p.errors?.[0]?.path).toEqual(["id"]);
+    }
+    const mixed = problem(
+      await batch("track", { ids: [1, "7", 1.5, 2], features: ["track_profile:energy"] }),
+      400,
+    );
+    expect(mixed.errors?.map((e) => e.path)).toEqual([
+      ["ids", 1],
+      ["ids", 2],
+    ]);
+    const types = problem(
+      await batch("track", { ids: [1, true, {}], features: ["track_profile:energy"] }),
+      400,
+    );
+    expect(types.errors?.map((e) => e.path[1])).toEqual([1, 2]);
+    problem(
+      await batch("artist", { ids: [12], features: ["artist_stats:track_count"] }),
+      400,
+      "VALIDATION_FAILED",
+    );
+    problem(await batch("artist", { ids: ["x".repeat(201)], features: ["artist_stats:track_count"] }), 400);
+    problem(await batch("track", { ids: [], features: ["track_profile:energy"] }), 400, "VALIDATION_FAILED");
+  });
+
+  it("an oversized batch, naming the limit", async () => {
+    const ids = Array.from({ length: 1_001 }, (_, i) => i + 1);
+    const p = problem(
+      await batch("track", { ids, features: ["track_profile:energy"] }),
+      400,
+      "VALIDATION_FAILED",
+    );
+    expect(p.errors?.[0]?.path).toEqual(["ids"]);
+    expect(p.errors?.[0]?.detail).toContain("1000");
+  });
+
+  it("unknown entity (404), feature, view, version and service (400 with close matches)", async () => {
+    const entity = problem(
+      await get("/v1/features/tracks/1?features=track_profile:energy"),
+      404,
+      "NOT_FOUND",
+    );
+    expect(entity.suggestions).toEqual(["track"]);
+    problem(await batch("album", { ids: [1], features: ["x:y"] }), 404, "NOT_FOUND");
+
+    const cases: [string, string[]][] = [
+      ["qwen_analysis@2:sentimnt", ["qwen_analysis@2:sentiment"]],
+      ["qwen_analysys:sentiment", ["qwen_analysis:sentiment"]],
+      ["qwen_analysis@9:sentiment", ["qwen_analysis@1:sentiment", "qwen_analysis@2:sentiment"]],
+      ["qwen_analysis@1:theme_count", ["qwen_analysis@2:theme_count"]],
+    ];
+    for (const [ref, suggestions] of cases) {
+      const p = problem(await get(`/v1/features/track/1?features=${ref}`), 400, "UNKNOWN_FEATURE");
+      expect((p.suggestions as Record<string, string[]>)[ref]).toEqual(suggestions);
+    }
+    const several = problem(
+      await batch("track", {
+        ids: [1],
+        features: ["track_profile:energy", "nope:x", "qwen analysis", "artist_stats:track_count"],
+      }),
+      400,
+      "UNKNOWN_FEATURE",
+    );
+    expect(several.errors?.map((e) => e.path)).toEqual([
+      ["features", 1],
+      ["features", 2],
+      ["features", 3],
+    ]);
+    expect(several.errors?.[2]?.detail).toContain("entity artist");
+    const service = problem(await get("/v1/features/track/1?service=hit_predictr"), 400, "UNKNOWN_FEATURE");
+    expect(service.suggestions).toEqual({ hit_predictr: ["hit_predictor"] });
+    problem(await get("/v1/features/artist/x?service=hit_predictor"), 400, "UNKNOWN_FEATURE");
+  });
+
+  it("features and service together, or neither, or only commas", async () => {
+    problem(
+      await get("/v1/features/track/1?features=track_profile:energy&service=mood_board"),
+      400,
+      "VALIDATION_FAILED",
+    );
+    problem(await get("/v1/features/track/1"), 400, "VALIDATION_FAILED");
+    problem(await get("/v1/features/track/1?features=,,,"), 400, "VALIDATION_FAILED");
+    problem(await batch("track", { ids: [1] }), 400, "VALIDATION_FAILED");
+    problem(await batch("track", { ids: [1], features: ["a:b"], format: "csv" }), 400, "VALIDATION_FAILED");
+  });
+
+  it("malformed JSON, a body that is not an object, a body that is not JSON", async () => {
+    const headers = { "content-type": "application/json" };
+    problem(
+      await call(server, "/v1/features/track/batch", { method: "POST", headers, body: '{"ids": [1,' }),
+      400,
+      "MALFORMED_JSON",
+    );
+    problem(await call(server, "/v1/features/track/batch", { method: "POST", headers, body: "[1, 2]" }), 400);
+    const text = await call(server, "/v1/features/track/batch", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "ids=1",
+    });
+    expect(text.status).toBeGreaterThanOrEqual(400);
+    expect(text.status).toBeLessThan(500);
+    expect(text.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("a retired version is 410 GONE; a view with every version retired too", async () => {
+    const { sql } = server.services;
+    await sql`update rapfs_feature_views set status = 'retired' where name = 'gemma_analysis'`;
+    server.services.serving.catalog.invalidate();
+    try {
+      const pinned = problem(
+        await get("/v1/features/track/1?features=gemma_analysis@1:sentiment"),
+        410,
+        "GONE",
+      );
+      expect(pinned.detail).toContain("retired");
+      problem(await get("/v1/features/track/1?features=gemma_analysis:sentiment"), 410, "GONE");
+      // Mixed with an unknown reference, the client has something to fix first: 400.
+      problem(
+        await get("/v1/features/track/1?features=gemma_analysis@1:sentiment,nope:x"),
+        400,
+        "UNKNOWN_FEATURE",
+      );
+    } finally {
+      await sql`update rapfs_feature_views set status = 'active' where name = 'gemma_analysis'`;
+      server.services.serving.catalog.invalidate();
+    }
+    expect((await get("/v1/features/track/1?features=gemma_analysis@1:sentiment")).status).toBe(200);
+  });
+
+  it("a deprecated version past its sunset is GONE", async () => {
+    const { sql, onlineStore, logger } = server.services;
+    const later = createServing({ sql, onlineStore, logger, now: () => Date.parse("2027-01-01T00:00:00Z") });
+    const selection = { features: ["qwen_analysis@1:sentiment"], in: "query" as const, field: "features" };
+    const error = await later.features.resolve("track", selection).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).code).toBe("GONE");
+    const before = createServing({ sql, onlineStore, logger, now: () => Date.parse("2026-12-31T23:59:59Z") });
+    expect((await before.features.resolve("track", selection)).deprecated).toHaveLength(1);
+  });
+});

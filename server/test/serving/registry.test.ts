@@ -1,0 +1,142 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DatasetDetailSchema } from "../../src/api/routes/registry/dataset";
+import { DatasetListSchema } from "../../src/api/routes/registry/datasets";
+import { EmbeddingListSchema } from "../../src/api/routes/registry/embeddings";
+import { EntityListSchema } from "../../src/api/routes/registry/entities";
+import { FeatureServiceListSchema, FeatureServiceSchema } from "../../src/api/routes/registry/services";
+import { ViewVersionsSchema } from "../../src/api/routes/registry/view";
+import { ViewVersionDetailSchema } from "../../src/api/routes/registry/view-version";
+import { ViewListSchema } from "../../src/api/routes/registry/views";
+import type { RunningServer } from "../../src/runtime/start-server";
+import { call, ok, problem, startServing } from "./support";
+
+let server: RunningServer;
+
+beforeAll(async () => {
+  server = await startServing();
+});
+afterAll(async () => {
+  await server?.shutdown("test done");
+});
+
+const get = (path: string) => call(server, path);
+
+describe("GET /v1/registry/...", () => {
+  it("entities, with their key types", async () => {
+    const body = ok(await get("/v1/registry/entities"), EntityListSchema);
+    expect(body.entities.map((e) => [e.name, e.key_type])).toEqual([
+      ["artist", "string"],
+      ["track", "int"],
+    ]);
+  });
+
+  it("views, filtered by entity, status, tag, latest and text", async () => {
+    const names = async (query: string) =>
+      ok(await get(`/v1/registry/views${query}`), ViewListSchema).views.map((v) => v.ref);
+    const all = await names("");
+    expect(all).toHaveLength(8);
+    expect(await names("?entity=artist")).toEqual(["artist_stats@1"]);
+    expect(await names("?status=deprecated")).toEqual(["qwen_analysis@1"]);
+    expect(await names("?latest=true")).toEqual(all.filter((r) => r !== "qwen_analysis@1"));
+    expect(await names("?tag=qwen")).toEqual(["qwen_analysis@1", "qwen_analysis@2"]);
+    expect(await names("?q=dominant")).toEqual(["emotion_scores@1"]);
+    problem(await get("/v1/registry/views?status=gone"), 400, "VALIDATION_FAILED");
+  });
+
+  it("one view with all its versions", async () => {
+    const body = ok(await get("/v1/registry/views/qwen_analysis"), ViewVersionsSchema);
+    expect(body.latest_version).toBe(2);
+    expect(body.versions.map((v) => [v.version, v.status, v.is_latest])).toEqual([
+      [1, "deprecated", false],
+      [2, "active", true],
+    ]);
+    const missing = problem(await get("/v1/registry/views/qwen"), 404, "NOT_FOUND");
+    expect(missing.suggestions).toEqual(["qwen_analysis"]);
+  });
+
+  it("one version: schema, descriptions, compiled SQL, freshness, statistics and drift", async () => {
+    const v2 = ok(await get("/v1/registry/views/qwen_analysis/versions/2"), ViewVersionDetailSchema);
+    expect(v2.schema.key).toEqual({ name: "track_id", pg_type: "integer" });
+    expect(v2.schema.columns.map((c) => c.name)).toEqual([
+      "event_timestamp",
+      ...v2.features.map((f) => f.name),
+    ]);
+    expect(v2.features.every((f) => f.description.length > 0)).toBe(true);
+    expect(v2.compiled.full.text).toContain("fv_qwen_analysis_v2");
+    expect(v2.compiled.ddl).toContain("create table");
+    expect(v2.freshness_seconds).toBeGreaterThanOrEqual(0);
+    expect(v2.freshness_seconds).toBeLessThan(600);
+    expect(v2.statistics?.rows).toBe(v2.row_count);
+    expect(v2.statistics?.features.sentiment?.top_values?.length).toBeGreaterThan(0);
+    expect(v2.drift?.against).toBe("qwen_analysis@1");
+    expect(v2.drift?.features).toHaveProperty("confidence");
+    expect(v2.drift?.features.confidence?.mean_delta).toBe(0);
+    expect(v2.successor).toBeNull();
+
+    const v1 = ok(await get("/v1/registry/views/qwen_analysis/versions/1"), ViewVersionDetailSchema);
+    expect(v1).toMatchObject({
+      status: "deprecated",
+      sunset_date: "2026-12-31",
+      successor: "qwen_analysis@2",
+      drift: null,
+    });
+    problem(await get("/v1/registry/views/qwen_analysis/versions/9"), 404, "NOT_FOUND");
+    problem(await get("/v1/registry/views/qwen_analysis/versions/two"), 400, "VALIDATION_FAILED");
+  });
+
+  it("feature services, resolved against the current catalog", async () => {
+    const list = ok(await get("/v1/registry/services"), FeatureServiceListSchema);
+    expect(list.services.map((s) => s.name)).toEqual(["hit_predictor", "mood_board"]);
+    const mood = ok(await get("/v1/registry/services/mood_board"), FeatureServiceSchema);
+    expect(mood.feature_refs).toContain("qwen_analysis:mood");
+    expect(mood.features).toContain("qwen_analysis@2:mood");
+    expect(mood.resolution_error).toBeNull();
+    const missing = problem(await get("/v1/registry/services/mood"), 404, "NOT_FOUND");
+    expect(missing.suggestions).toEqual(["mood_board"]);
+  });
+
+  it("embeddings and datasets", async () => {
+    const embeddings = ok(await get("/v1/registry/embeddings"), EmbeddingListSchema).embeddings;
+    expect(embeddings.map((e) => [e.ref, e.dimension, e.metric, e.index])).toEqual([
+      ["analysis@1", 256, "cosine", "exact"],
+      ["audio@1", 128, "cosine", "exact"],
+      ["lyrics@1", 384, "cosine", "exact"],
+    ]);
+    expect(embeddings[0]?.freshness_seconds).not.toBeNull();
+    const datasets = ok(await get("/v1/registry/datasets"), DatasetListSchema).datasets;
+    expect(datasets.map((d) => d.name)).toEqual(["public"]);
+    const detail = ok(await get("/v1/registry/datasets/public"), DatasetDetailSchema);
+    expect(detail.license).toContain("CC-BY-4.0");
+    expect(detail.columns.map((c) => c.ref)).toContain("qwen_analysis@2:sentiment");
+    expect(detail.query.text.length).toBeGreaterThan(0);
+    problem(await get("/v1/registry/datasets/privat"), 404, "NOT_FOUND");
+  });
+});
+
+describe("OpenAPI", () => {
+  it("documents every serving route in a valid OpenAPI 3.1 document", async () => {
+    const res = await server.app.request("/openapi.json");
+    const doc = (await res.json()) as { paths: Record<string, unknown> };
+    const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
+    expect(result.errors).toBeUndefined();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/features/{entity}/{id}",
+        "/v1/features/{entity}/batch",
+        "/v1/embeddings/{name}/{id}",
+        "/v1/embeddings/{name}/batch",
+        "/v1/embeddings/{name}/search",
+        "/v1/registry/entities",
+        "/v1/registry/views",
+        "/v1/registry/views/{name}",
+        "/v1/registry/views/{name}/versions/{version}",
+        "/v1/registry/services",
+        "/v1/registry/services/{name}",
+        "/v1/registry/embeddings",
+        "/v1/registry/datasets",
+        "/v1/registry/datasets/{name}",
+      ]),
+    );
+  });
+});
