@@ -1,0 +1,136 @@
+import { AsyncByteQueue, RecordBatchStreamWriter, Table, tableToIPC } from "apache-arrow";
+import * as parquet from "parquet-wasm";
+import { arrowSchema, recordBatch } from "./arrow";
+import type { OutputColumn } from "./columns";
+import { csvHeader, csvRecords } from "./csv";
+
+export const FORMATS = ["parquet", "csv", "arrow"] as const;
+export type DownloadFormat = (typeof FORMATS)[number];
+
+export const FORMAT_INFO: Record<DownloadFormat, { contentType: string; extension: string }> = {
+  parquet: { contentType: "application/vnd.apache.parquet", extension: "parquet" },
+  csv: { contentType: "text/csv; charset=utf-8; header=present", extension: "csv" },
+  arrow: { contentType: "application/vnd.apache.arrow.stream", extension: "arrows" },
+};
+
+export type ParquetCompression = "zstd" | "snappy" | "none";
+
+export type EncodeOptions = {
+  /** Key/value metadata stored in the file (Parquet key-value metadata, Arrow schema metadata). */
+  metadata?: Record<string, string>;
+  rowGroupRows?: number;
+  compression?: ParquetCompression;
+};
+
+/** A page of rows: value arrays in column order. */
+export type Pages = AsyncIterable<unknown[][]>;
+
+/** Encodes pages of rows as they arrive; the output never holds more than a row group. */
+export function encode(
+  format: DownloadFormat,
+  columns: OutputColumn[],
+  pages: Pages,
+  options: EncodeOptions = {},
+): AsyncIterable<Uint8Array> {
+  if (format === "csv") return encodeCsv(columns, pages);
+  if (format === "arrow") return coalesce(encodeArrow(columns, pages, options));
+  return encodeParquet(columns, pages, options);
+}
+
+async function* encodeCsv(columns: OutputColumn[], pages: Pages): AsyncIterable<Uint8Array> {
+  yield Buffer.from(csvHeader(columns), "utf8");
+  for await (const rows of pages) if (rows.length > 0) yield Buffer.from(csvRecords(columns, rows), "utf8");
+}
+
+/** Collects what the IPC writer emits, so each batch's bytes can be passed on as soon as it is written. */
+class Collector extends AsyncByteQueue {
+  chunks: Uint8Array[] = [];
+  override write(value: ArrayBufferView | ArrayBuffer): void {
+    const bytes = ArrayBuffer.isView(value)
+      ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+      : new Uint8Array(value);
+    if (bytes.byteLength > 0) this.chunks.push(bytes.slice());
+  }
+  take(): Uint8Array[] {
+    const taken = this.chunks;
+    this.chunks = [];
+    return taken;
+  }
+}
+
+async function* encodeArrow(columns: OutputColumn[], pages: Pages, options: EncodeOptions) {
+  const schema = arrowSchema(columns, options.metadata);
+  const sink = new Collector();
+  const writer = new RecordBatchStreamWriter().reset(sink, schema);
+  yield* sink.take();
+  for await (const rows of pages) {
+    if (rows.length === 0) continue;
+    writer.write(recordBatch(schema, columns, rows));
+    yield* sink.take();
+  }
+  writer.finish();
+  yield* sink.take();
+}
+
+const COMPRESSION: Record<ParquetCompression, parquet.Compression> = {
+  zstd: parquet.Compression.ZSTD,
+  snappy: parquet.Compression.SNAPPY,
+  none: parquet.Compression.UNCOMPRESSED,
+};
+
+/**
+ * parquet-wasm's transformParquetStream pulls RecordBatches and emits each row group once it is
+ * full, so only one row group is ever buffered. Batches cross into WebAssembly as IPC bytes; the
+ * wasm table is freed at once (WebAssembly memory never shrinks, so a leak there would grow RSS).
+ */
+async function* encodeParquet(columns: OutputColumn[], pages: Pages, options: EncodeOptions) {
+  const schema = arrowSchema(columns);
+  const iterator = pages[Symbol.asyncIterator]();
+  let emitted = false;
+  const toWasm = (rows: unknown[][]) => {
+    const table = parquet.Table.fromIPCStream(tableToIPC(new Table([recordBatch(schema, columns, rows)])));
+    const batches = table.recordBatches();
+    table.free();
+    return batches;
+  };
+  const input = new ReadableStream({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done) {
+        // With no rows at all the writer still needs one (empty) batch to write the schema.
+        if (!emitted) for (const b of toWasm([])) controller.enqueue(b);
+        controller.close();
+        return;
+      }
+      if (next.value.length === 0) return;
+      emitted = true;
+      for (const b of toWasm(next.value)) controller.enqueue(b);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+  let props = new parquet.WriterPropertiesBuilder()
+    .setCompression(COMPRESSION[options.compression ?? "zstd"])
+    .setMaxRowGroupSize(options.rowGroupRows ?? 65_536)
+    .setCreatedBy("rapfs");
+  if (options.metadata) props = props.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
+  const output = await parquet.transformParquetStream(input, props.build());
+  for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) yield chunk;
+}
+
+/** Joins small chunks (the IPC writer emits a few bytes at a time) into writes of ~256 KiB. */
+async function* coalesce(chunks: AsyncIterable<Uint8Array>, size = 256 * 1024): AsyncIterable<Uint8Array> {
+  let held: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    held.push(chunk);
+    bytes += chunk.byteLength;
+    if (bytes >= size) {
+      yield Buffer.concat(held);
+      held = [];
+      bytes = 0;
+    }
+  }
+  if (bytes > 0) yield Buffer.concat(held);
+}

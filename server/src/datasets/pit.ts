@@ -1,0 +1,105 @@
+import type { Sql } from "../db/database";
+import { bindParams, type CompiledQuery, ident } from "../definitions/compile/params";
+import { getViewVersion } from "../registry";
+import type { DatasetPlan, Source } from "./plan";
+import { pitTable, readsPointInTime } from "./query";
+import { formatTimestamp } from "./timestamps";
+
+/** Each point-in-time source's compiled query, as the registry holds it for that version. */
+export async function loadPointInTime(sql: Sql, plan: DatasetPlan): Promise<Map<Source, CompiledQuery>> {
+  const queries = new Map<Source, CompiledQuery>();
+  for (const source of plan.sources.filter(readsPointInTime)) {
+    if (source.kind === "view") {
+      const detail = await getViewVersion(sql, source.name, source.version);
+      if (!detail) throw new Error(`${source.name}@${source.version} vanished from the registry`);
+      queries.set(source, detail.compiled.point_in_time);
+    } else {
+      // The registry's read API has no compiled SQL for embeddings; the table has it.
+      const [row] = await sql<{ pit: CompiledQuery | null }[]>`
+        select compiled->'point_in_time' as pit from rapfs_embeddings
+        where name = ${source.name} and version = ${source.version}`;
+      if (!row?.pit) throw new Error(`embedding ${source.name}@${source.version} has no point-in-time query`);
+      queries.set(source, row.pit);
+    }
+  }
+  return queries;
+}
+
+/** The columns a source contributes: what features and filters read from it. */
+function fieldsOf(plan: DatasetPlan, source: Source): { field: string; pgType: string }[] {
+  const fields = new Map<string, string>();
+  for (const f of [...plan.features, ...plan.filters]) if (f.source === source) fields.set(f.field, f.pgType);
+  return [...fields].map(([field, pgType]) => ({ field, pgType }));
+}
+
+/** Temp tables dropped at commit: nothing is left behind by a failed or finished download. */
+export async function createPointInTimeTables(tx: Sql, plan: DatasetPlan): Promise<void> {
+  const keyType = plan.entity.keyType === "int" ? "integer" : "text";
+  for (const source of plan.sources.filter(readsPointInTime)) {
+    const columns = [
+      "ord bigint not null",
+      `${ident(plan.key.name)} ${keyType}`,
+      "as_of timestamp",
+      "event_timestamp timestamp",
+      ...fieldsOf(plan, source).map((f) => `${ident(f.field)} ${f.pgType}`),
+    ];
+    const table = ident(pitTable(plan.sources.indexOf(source)));
+    await tx.unsafe(`create temp table ${table} (${columns.join(", ")}) on commit drop`);
+  }
+}
+
+/**
+ * Computes one chunk of (entity, timestamp) rows with each source's compiled point-in-time
+ * query — which reads only analyses created at or before the row's timestamp — numbering them
+ * from `offset + 1`.
+ */
+export async function fillPointInTime(
+  tx: Sql,
+  plan: DatasetPlan,
+  queries: Map<Source, CompiledQuery>,
+  chunk: { ids: unknown[]; asOf: number[] },
+  offset: number,
+): Promise<void> {
+  const runtime = { entity_ids: chunk.ids, as_of: chunk.asOf.map(formatTimestamp) };
+  for (const [source, query] of queries) {
+    const fields = fieldsOf(plan, source).map((f) => ident(f.field));
+    const names = [ident(plan.key.name), "as_of", "event_timestamp", ...fields];
+    const params = bindParams(query, runtime);
+    params.push(offset);
+    const table = ident(pitTable(plan.sources.indexOf(source)));
+    await tx.unsafe(
+      `insert into ${table} (ord, ${names.join(", ")})\n` +
+        `select _q.ord + $${params.length}::bigint, ${names.map((n) => `_q.${n}`).join(", ")}\n` +
+        `from (${query.text}) _q`,
+      params as never[],
+    );
+  }
+}
+
+/** Planner statistics for the filled temp tables, so the final join is planned on real sizes. */
+export async function analyzePointInTime(tx: Sql, plan: DatasetPlan): Promise<void> {
+  for (const source of plan.sources.filter(readsPointInTime)) {
+    await tx.unsafe(`analyze ${ident(pitTable(plan.sources.indexOf(source)))}`);
+  }
+}
+
+/** Every entity id, a page at a time (an as_of download asks for each of them). */
+export async function* entityIds(tx: Sql, plan: DatasetPlan, pageSize: number): AsyncIterable<unknown[]> {
+  const int = plan.entity.keyType === "int";
+  let after: unknown = int ? -2_147_483_648 : "";
+  for (;;) {
+    const rows = int
+      ? await tx.unsafe<{ k: number }[]>("select id as k from tracks where id > $1 order by id limit $2", [
+          after,
+          pageSize,
+        ] as never[])
+      : await tx.unsafe<{ k: string }[]>(
+          "select distinct artist as k from tracks where artist is not null and artist > $1 order by artist limit $2",
+          [after, pageSize] as never[],
+        );
+    if (rows.length === 0) return;
+    yield rows.map((r) => r.k);
+    after = rows.at(-1)?.k;
+    if (rows.length < pageSize) return;
+  }
+}

@@ -1,0 +1,275 @@
+import type { Sql } from "../db/database";
+import type { DatasetFilter } from "../definitions/schema";
+import {
+  type DatasetInfo,
+  type EntityInfo,
+  getDataset,
+  getFeatureService,
+  listEntities,
+  listViews,
+  resolveFeatureRefs,
+  type ViewVersion,
+} from "../registry";
+import type { OutputColumn } from "./columns";
+import { DatasetError, type DatasetIssue, summarize } from "./errors";
+import { addEmbeddings, type EmbeddingSource } from "./plan-embeddings";
+
+/** A relation rows are read from: a view version's table, or where an embedding's vectors live. */
+export type Source =
+  | {
+      kind: "view";
+      name: string;
+      version: number;
+      table: string;
+      key: string;
+      /** Rows exist only for entities this view has (inner join), as in the dataset's own query. */
+      join: "inner";
+    }
+  | EmbeddingSource;
+
+export type PlannedColumn = { column: OutputColumn; source: Source; field: string; pgType: string };
+export type PlannedFilter = Omit<DatasetFilter, "feature"> & {
+  source: Source;
+  field: string;
+  pgType: string;
+};
+
+export type DatasetPlan = {
+  /** As requested: `public`, or `service:hit_predictor` for a feature service. */
+  name: string;
+  kind: "dataset" | "feature_service";
+  entity: EntityInfo;
+  description: string;
+  license: string | null;
+  owner: string | null;
+  key: OutputColumn;
+  features: PlannedColumn[];
+  filters: PlannedFilter[];
+  sources: Source[];
+  /** Point in time (epoch microseconds, UTC wall time) the features are computed as of. */
+  asOf?: number;
+  limit?: number;
+};
+
+export type PlanRequest = {
+  dataset: string;
+  features?: string[];
+  service?: string;
+  embeddings?: string[];
+  asOf?: number;
+  limit?: number;
+};
+
+export const SERVICE_PREFIX = "service:";
+const RAW_LYRICS = /^\s*(t\.)?lyrics\s*$/;
+
+/** Resolves what a download contains, against the registry as applied now. */
+export async function planDownload(sql: Sql, request: PlanRequest): Promise<DatasetPlan> {
+  if (request.features && request.service) {
+    throw new DatasetError("BAD_REQUEST", "Give features or service, not both.", [
+      { path: ["service"], detail: "conflicts with features" },
+    ]);
+  }
+  const base = await baseOf(sql, request.dataset);
+  let refs = base.refs;
+  if (request.features) refs = request.features;
+  else if (request.service)
+    refs = (await serviceRefs(sql, request.service, base.entity.name, "service")).refs;
+  const field = request.features ? "features" : request.service ? "service" : "dataset";
+  const plan = await buildPlan(sql, base, refs, field);
+  await addEmbeddings(sql, plan, request.embeddings ?? []);
+  if (request.asOf !== undefined) plan.asOf = request.asOf;
+  if (request.limit !== undefined) plan.limit = request.limit;
+  return plan;
+}
+
+type Base = Omit<DatasetPlan, "key" | "features" | "filters" | "sources"> & {
+  refs: string[];
+  filterDefs: DatasetFilter[];
+};
+
+async function baseOf(sql: Sql, name: string): Promise<Base> {
+  const entities = await listEntities(sql);
+  if (name.startsWith(SERVICE_PREFIX)) {
+    const service = await serviceRefs(sql, name.slice(SERVICE_PREFIX.length), undefined, "name");
+    return { ...service, name, kind: "feature_service", license: null, filterDefs: [] };
+  }
+  const dataset: DatasetInfo | undefined = await getDataset(sql, name);
+  if (!dataset) {
+    throw new DatasetError("NOT_FOUND", `There is no dataset ${name} (a feature service is service:<name>).`);
+  }
+  return {
+    name,
+    kind: "dataset",
+    entity: entityOf(entities, dataset.entity),
+    description: dataset.description,
+    license: dataset.license,
+    owner: dataset.owner,
+    refs: dataset.features.map((f) => f.ref),
+    filterDefs: dataset.filters,
+  };
+}
+
+async function serviceRefs(sql: Sql, name: string, entity: string | undefined, field: string) {
+  const service = await getFeatureService(sql, name);
+  if (!service || (entity && service.entity !== entity)) {
+    const detail = service
+      ? `Feature service ${name} serves entity ${service.entity}, not ${entity}.`
+      : `There is no feature service ${name}.`;
+    throw new DatasetError(field === "name" ? "NOT_FOUND" : "UNKNOWN_FEATURE", detail, [
+      { path: [field], detail },
+    ]);
+  }
+  const entities = await listEntities(sql);
+  return {
+    entity: entityOf(entities, service.entity),
+    description: service.description,
+    owner: service.owner,
+    refs: service.featureRefs,
+  };
+}
+
+function entityOf(entities: EntityInfo[], name: string): EntityInfo {
+  const entity = entities.find((e) => e.name === name);
+  if (!entity) throw new DatasetError("NOT_FOUND", `Entity ${name} is not applied.`);
+  return entity;
+}
+
+/** Training rows name an entity instead of a dataset; features come from features=, service= or dataset=. */
+export async function planTraining(
+  sql: Sql,
+  request: { entity: string; features?: string[]; service?: string; dataset?: string; embeddings?: string[] },
+): Promise<DatasetPlan> {
+  const given = (["features", "service", "dataset"] as const).filter((k) => request[k] !== undefined);
+  if (given.length !== 1) {
+    throw new DatasetError("BAD_REQUEST", "Give exactly one of features, service or dataset.", [
+      { path: [given[1] ?? "features"], detail: "give exactly one of features, service or dataset" },
+    ]);
+  }
+  const entity = entityOf(await listEntities(sql), request.entity);
+  let base: Base = {
+    name: `training:${entity.name}`,
+    kind: "dataset",
+    entity,
+    description: `Point-in-time features of uploaded ${entity.name} rows.`,
+    license: null,
+    owner: null,
+    refs: request.features ?? [],
+    filterDefs: [],
+  };
+  if (request.service)
+    base = { ...base, ...(await serviceRefs(sql, request.service, entity.name, "service")) };
+  if (request.dataset) {
+    const dataset = await baseOf(sql, request.dataset);
+    if (dataset.entity.name !== entity.name) {
+      throw new DatasetError("BAD_REQUEST", `Dataset ${request.dataset} is about ${dataset.entity.name}.`);
+    }
+    // A dataset's row filters choose which entities it offers; training rows choose their own.
+    base = { ...base, license: dataset.license, refs: dataset.refs };
+  }
+  const plan = await buildPlan(sql, base, base.refs, given[0] as string);
+  await addEmbeddings(sql, plan, request.embeddings ?? []);
+  return plan;
+}
+
+async function buildPlan(sql: Sql, base: Base, refs: string[], field: string): Promise<DatasetPlan> {
+  const { entity } = base;
+  const { features, errors } = await resolveFeatureRefs(sql, entity.name, refs);
+  const views = await listViews(sql, { entity: entity.name });
+  const issues: DatasetIssue[] = errors.map((e) => ({
+    path: field === "features" ? [field, refs.indexOf(e.ref)] : [field],
+    detail: `${e.ref} ${e.message}`,
+  }));
+  const sources: Source[] = [];
+  const sourceOf = (view: ViewVersion): Source => {
+    let source = sources.find((s) => s.kind === "view" && s.name === view.name && s.version === view.version);
+    if (!source) {
+      source = {
+        kind: "view",
+        name: view.name,
+        version: view.version,
+        table: view.table,
+        key: view.keyColumn,
+        join: "inner",
+      };
+      sources.push(source);
+    }
+    return source;
+  };
+  const planned: PlannedColumn[] = [];
+  for (const f of features) {
+    const view = views.find((v) => v.name === f.view && v.version === f.version) as ViewVersion;
+    const info = view.features.find((x) => x.name === f.feature);
+    if (!info) continue;
+    if (RAW_LYRICS.test(info.expr)) {
+      issues.push({
+        path: [field],
+        detail: `${f.ref} is the raw lyrics text, which downloads never contain`,
+      });
+      continue;
+    }
+    const name = `${f.view}__${f.feature}`;
+    if (planned.some((p) => p.column.name === name)) {
+      issues.push({
+        path: [field],
+        detail: `${f.ref} collides with another version's ${name}; take one version per view`,
+      });
+      continue;
+    }
+    planned.push({
+      column: { name, kind: info.type, description: info.description, source: f.ref },
+      source: sourceOf(view),
+      field: f.feature,
+      pgType: info.pg_type,
+    });
+  }
+  if (issues.length === 0 && planned.length === 0) {
+    issues.push({ path: [field], detail: "selects no features" });
+  }
+  if (issues.length > 0) {
+    throw new DatasetError("UNKNOWN_FEATURE", summarize(issues.map((i) => i.detail)), issues);
+  }
+  const filters = await planFilters(sql, entity.name, base.filterDefs, views, sourceOf);
+  return {
+    name: base.name,
+    kind: base.kind,
+    entity,
+    description: base.description,
+    license: base.license,
+    owner: base.owner,
+    key: {
+      name: entity.keyColumn,
+      kind: entity.keyType === "int" ? "int" : "string",
+      description: entity.description,
+      source: `${entity.name} key`,
+    },
+    features: planned,
+    filters,
+    sources,
+  };
+}
+
+async function planFilters(
+  sql: Sql,
+  entity: string,
+  defs: DatasetFilter[],
+  views: ViewVersion[],
+  sourceOf: (view: ViewVersion) => Source,
+): Promise<PlannedFilter[]> {
+  const planned: PlannedFilter[] = [];
+  for (const def of defs) {
+    const { features, errors } = await resolveFeatureRefs(sql, entity, [def.feature]);
+    const f = features[0];
+    const view = f && views.find((v) => v.name === f.view && v.version === f.version);
+    const info = view?.features.find((x) => x.name === f?.feature);
+    if (!f || !view || !info) {
+      throw new DatasetError(
+        "CONFLICT",
+        `The dataset's filter on ${def.feature} no longer resolves: ${errors[0]?.message}`,
+      );
+    }
+    const { feature: _, ...rest } = def;
+    planned.push({ ...rest, source: sourceOf(view), field: f.feature, pgType: info.pg_type });
+  }
+  return planned;
+}

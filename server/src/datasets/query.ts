@@ -1,0 +1,120 @@
+import { ident } from "../definitions/compile/params";
+import { valueSql } from "./columns";
+import type { DatasetPlan, PlannedFilter, Source } from "./plan";
+
+/** The rows of a download as SQL parts, so the same FROM/WHERE serves the rows, the count and the card. */
+export type RowsSql = {
+  /** Selected expressions, each aliased to its output column name. */
+  select: string[];
+  from: string;
+  where: string[];
+  order: string;
+  params: unknown[];
+};
+
+const OPERATORS: Record<string, string> = {
+  ">": ">",
+  ">=": ">=",
+  "<": "<",
+  "<=": "<=",
+  "=": "=",
+  "!=": "<>",
+};
+
+export const pitTable = (index: number) => `_rapfs_pit_${index}`;
+
+/** Whether a source is read through a point-in-time temp table (a tracks column is read as is). */
+export const readsPointInTime = (s: Source) => s.kind === "view" || s.materialized;
+
+/**
+ * Current values: the materialized tables joined on the entity key (inner for views, left for
+ * embeddings), the dataset's filters, ordered by key.
+ */
+export function currentRows(plan: DatasetPlan): RowsSql {
+  const params: unknown[] = [];
+  const alias = (s: Source) => `s${plan.sources.indexOf(s)}`;
+  const [base] = plan.sources;
+  if (base?.kind !== "view") throw new Error("a download reads at least one feature view");
+  const key = `s0.${ident(base.key)}`;
+  const joins = plan.sources.slice(1).map((s) => {
+    const kind = s.join === "inner" ? "join" : "left join";
+    return `${kind} ${ident(s.table)} ${alias(s)} on ${alias(s)}.${ident(s.key)} = ${key}`;
+  });
+  return {
+    select: [
+      `${key} as ${ident(plan.key.name)}`,
+      ...plan.features.map(
+        (f) =>
+          `${valueSql(f.column.kind, `${alias(f.source)}.${ident(f.field)}`)} as ${ident(f.column.name)}`,
+      ),
+    ],
+    from: [`${ident(base.table)} s0`, ...joins].join("\n"),
+    where: plan.filters.map((f) => filterSql(f, `${alias(f.source)}.${ident(f.field)}`, params)),
+    order: key,
+    params,
+  };
+}
+
+/**
+ * Values as of each row's timestamp: every view (and materialized embedding) has been computed
+ * into its temp table, one row per requested (entity, timestamp) numbered by `ord`. Datasets keep
+ * the rows every view has (like their inner join), training keeps every uploaded row.
+ */
+export function pointInTimeRows(plan: DatasetPlan, mode: "dataset" | "training"): RowsSql {
+  const params: unknown[] = [];
+  const alias = (s: Source) => `p${plan.sources.indexOf(s)}`;
+  const timed = plan.sources.filter(readsPointInTime);
+  const [base] = timed;
+  if (!base) throw new Error("a download reads at least one feature view");
+  const first = alias(base);
+  const key = `${first}.${ident(plan.key.name)}`;
+  const joins = plan.sources
+    .filter((s) => s !== base)
+    .map((s) =>
+      readsPointInTime(s)
+        ? `join ${ident(pitTable(plan.sources.indexOf(s)))} ${alias(s)} on ${alias(s)}.ord = ${first}.ord`
+        : `left join ${ident(s.table)} ${alias(s)} on ${alias(s)}.${ident(s.key)} = ${key}` +
+          ` and coalesce(${alias(s)}.created_at <= ${first}.as_of, true)`,
+    );
+  const where = plan.filters.map((f) => filterSql(f, `${alias(f.source)}.${ident(f.field)}`, params));
+  if (mode === "dataset") {
+    for (const s of timed) if (s.join === "inner") where.push(`${alias(s)}.event_timestamp is not null`);
+  }
+  const features = plan.features.map(
+    (f) => `${valueSql(f.column.kind, `${alias(f.source)}.${ident(f.field)}`)} as ${ident(f.column.name)}`,
+  );
+  return {
+    select:
+      mode === "dataset" ? [`${key} as ${ident(plan.key.name)}`, ...features] : [`${first}.ord`, ...features],
+    from: [`${ident(pitTable(plan.sources.indexOf(base)))} ${first}`, ...joins].join("\n"),
+    where,
+    order: `${first}.ord`,
+    params,
+  };
+}
+
+function filterSql(filter: PlannedFilter, target: string, params: unknown[]): string {
+  if (filter.op === "is_null") return `${target} is null`;
+  if (filter.op === "not_null") return `${target} is not null`;
+  params.push(filter.value);
+  return `${target} ${OPERATORS[filter.op]} $${params.length}::${filter.pgType}`;
+}
+
+/** The full statement; `limit` becomes one more parameter. */
+export function rowsStatement(rows: RowsSql, limit?: number): { text: string; params: unknown[] } {
+  const params = [...rows.params];
+  const lines = [`select ${rows.select.join(",\n  ")}`, `from ${rows.from}`];
+  if (rows.where.length > 0) lines.push(`where ${rows.where.join("\n  and ")}`);
+  lines.push(`order by ${rows.order}`);
+  if (limit !== undefined) {
+    params.push(limit);
+    lines.push(`limit $${params.length}::int8`);
+  }
+  return { text: lines.join("\n"), params };
+}
+
+export function countStatement(rows: RowsSql): { text: string; params: unknown[] } {
+  const lines = [`select count(*)::float8 as n`, `from ${rows.from}`];
+  if (rows.where.length > 0) lines.push(`where ${rows.where.join("\n  and ")}`);
+  return { text: lines.join("\n"), params: rows.params };
+}

@@ -1,0 +1,65 @@
+import type { Redis } from "ioredis";
+import type { DatasetCard } from "./card";
+import {
+  type ChargeLedger,
+  type DownloadCharger,
+  LedgerCharger,
+  MemoryChargeLedger,
+  RedisChargeLedger,
+} from "./charge";
+import { type DatasetConfig, loadDatasetConfig } from "./config";
+import { Spool } from "./spool";
+
+/** Cards by dataset and data version: a card is only recomputed after a materialization. */
+export class CardCache {
+  private readonly cards = new Map<string, DatasetCard>();
+  constructor(private readonly max = 32) {}
+
+  get(key: string): DatasetCard | undefined {
+    const card = this.cards.get(key);
+    if (card) {
+      this.cards.delete(key);
+      this.cards.set(key, card);
+    }
+    return card;
+  }
+
+  set(key: string, card: DatasetCard): void {
+    this.cards.set(key, card);
+    const oldest = this.cards.keys().next().value;
+    if (this.cards.size > this.max && oldest !== undefined) this.cards.delete(oldest);
+  }
+}
+
+export type DatasetServices = {
+  config: DatasetConfig;
+  spool: Spool;
+  charger: DownloadCharger;
+  cards: CardCache;
+  close(): Promise<void>;
+};
+
+/**
+ * The datasets module's services. With Redis, download charges are remembered there (shared by
+ * every server process); otherwise in this process.
+ */
+export function createDatasetServices(
+  options: { config?: DatasetConfig; redis?: Redis; redisPrefix?: string; ledger?: ChargeLedger } = {},
+): DatasetServices {
+  const config = options.config ?? loadDatasetConfig();
+  const ledger =
+    options.ledger ??
+    (options.redis ? new RedisChargeLedger(options.redis, options.redisPrefix) : new MemoryChargeLedger());
+  const spool = new Spool({
+    parentDir: config.spoolDir,
+    ttlSeconds: config.spoolTtlSeconds,
+    maxRunning: config.concurrentDownloads,
+  });
+  return {
+    config,
+    spool,
+    charger: new LedgerCharger(ledger),
+    cards: new CardCache(),
+    close: () => spool.close(),
+  };
+}

@@ -1,0 +1,186 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { type FileHandle, open, rm } from "node:fs/promises";
+import { join } from "node:path";
+
+export class SpoolBusyError extends Error {
+  override name = "SpoolBusyError";
+}
+
+export type SpoolJob = {
+  readonly id: string;
+  readonly path: string;
+  /** Who asked for what: a resume of the same request finds this job. */
+  readonly requestKey: string;
+  etag: string | undefined;
+  written: number;
+  state: "running" | "done" | "failed";
+  error?: unknown;
+};
+
+type Entry = SpoolJob & { wake: () => void; changed: Promise<void> };
+
+export type SpoolRun<S> = (
+  write: (chunk: Uint8Array) => Promise<void>,
+  started: (etag: string, value: S) => void,
+) => Promise<void>;
+
+/**
+ * Encoded downloads are written here at database speed, and responses read them back at the
+ * client's speed. The snapshot transaction (and, embedded, PGlite's single connection) is held
+ * only as long as reading and encoding take, never as long as a slow client; a client that
+ * drops off can resume from the same bytes for `ttlSeconds`.
+ */
+export class Spool {
+  private readonly jobs = new Map<string, Entry>();
+  private running = 0;
+  private directory: string | undefined;
+  private readonly ttlSeconds: number;
+  private readonly maxRunning: number;
+
+  constructor(private readonly options: { parentDir: string; ttlSeconds: number; maxRunning: number }) {
+    this.ttlSeconds = options.ttlSeconds;
+    this.maxRunning = options.maxRunning;
+  }
+
+  /** Made on first use, so a process that never serves a download leaves no directory behind. */
+  get dir(): string {
+    this.directory ??= mkdtempSync(join(this.options.parentDir, "rapfs-spool-"));
+    return this.directory;
+  }
+
+  /** Starts a job; resolves with what `run` passed to `started`, or rejects if it failed before. */
+  start<S>(requestKey: string, run: SpoolRun<S>): { job: SpoolJob; started: Promise<S> } {
+    if (this.running >= this.maxRunning) throw new SpoolBusyError("too many downloads are being prepared");
+    const id = randomUUID();
+    const job = this.entry(id, requestKey);
+    this.jobs.set(id, job);
+    this.running++;
+    let resolveStarted!: (value: S) => void;
+    let rejectStarted!: (error: unknown) => void;
+    const started = new Promise<S>((res, rej) => {
+      resolveStarted = res;
+      rejectStarted = rej;
+    });
+    void (async () => {
+      let handle: FileHandle | undefined;
+      try {
+        handle = await open(job.path, "w");
+        const file = handle;
+        await run(
+          async (chunk) => {
+            await file.write(chunk);
+            job.written += chunk.byteLength;
+            job.wake();
+          },
+          (etag, value) => {
+            job.etag = etag;
+            resolveStarted(value);
+          },
+        );
+        if (job.etag === undefined) throw new Error("the download finished without starting");
+        job.state = "done";
+      } catch (error) {
+        job.state = "failed";
+        job.error = error;
+        rejectStarted(error);
+      } finally {
+        this.running--;
+        await handle?.close().catch(() => {});
+        job.wake();
+        this.expire(job, job.state === "failed" ? 0 : this.ttlSeconds * 1000);
+      }
+    })();
+    return { job, started };
+  }
+
+  /** The newest finished job of a request, if it is still kept (and has this ETag, when given). */
+  resumable(requestKey: string, etag?: string): SpoolJob | undefined {
+    const candidates = [...this.jobs.values()].filter(
+      (j) => j.requestKey === requestKey && j.state === "done" && (etag === undefined || j.etag === etag),
+    );
+    return candidates.at(-1);
+  }
+
+  /** Waits for a job to finish (or fail). */
+  async settled(job: SpoolJob): Promise<void> {
+    const entry = this.jobs.get(job.id);
+    while (entry && entry.state === "running") await entry.changed;
+  }
+
+  /** The job's bytes from `start` to `end` (inclusive), following the file while it is written. */
+  read(job: SpoolJob, start = 0, end?: number): ReadableStream<Uint8Array> {
+    const entry = this.jobs.get(job.id) ?? (job as Entry);
+    let position = start;
+    let handle: FileHandle | undefined;
+    const finish = async () => {
+      await handle?.close().catch(() => {});
+      handle = undefined;
+    };
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          handle ??= await open(entry.path, "r");
+          const limit = end === undefined ? Number.POSITIVE_INFINITY : end + 1;
+          for (;;) {
+            if (position >= limit) break;
+            if (position < entry.written) {
+              const size = Math.min(256 * 1024, entry.written - position, limit - position);
+              const buffer = Buffer.allocUnsafe(size);
+              const { bytesRead } = await handle.read(buffer, 0, size, position);
+              position += bytesRead;
+              controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead));
+              return;
+            }
+            if (entry.state === "failed") {
+              await finish();
+              controller.error(entry.error);
+              return;
+            }
+            if (entry.state === "done") break;
+            await entry.changed;
+          }
+          await finish();
+          controller.close();
+        },
+        cancel: finish,
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  async close(): Promise<void> {
+    this.jobs.clear();
+    if (this.directory) await rm(this.directory, { recursive: true, force: true });
+  }
+
+  private entry(id: string, requestKey: string): Entry {
+    const entry = {
+      id,
+      path: join(this.dir, id),
+      requestKey,
+      etag: undefined,
+      written: 0,
+      state: "running",
+    } as Entry;
+    const arm = () => {
+      entry.changed = new Promise((resolve) => {
+        entry.wake = () => {
+          arm();
+          resolve();
+        };
+      });
+    };
+    arm();
+    return entry;
+  }
+
+  private expire(job: SpoolJob, afterMs: number): void {
+    const remove = () => {
+      if (this.jobs.get(job.id) === job) this.jobs.delete(job.id);
+      void rm(job.path, { force: true }).catch(() => {});
+    };
+    if (afterMs <= 0) remove();
+    else setTimeout(remove, afterMs).unref();
+  }
+}
