@@ -1,6 +1,7 @@
 import type { Sql } from "../db/database";
 import { bindParams, ident } from "../definitions/compile/params";
 import { noProgress, type ProgressReporter } from "../log/progress";
+import { poolSession, reservedSession, type Session } from "./session";
 import { type RunStats, statsQuery } from "./stats";
 import { listTargets, type MaterializeTarget } from "./target";
 
@@ -35,20 +36,38 @@ export const WORK_MEM = "64MB";
 const registryTable = (t: MaterializeTarget) =>
   t.kind === "feature_view" ? "rapfs_feature_views" : "rapfs_embeddings";
 
+// Runs of one table within this process, chained so they never overlap.
+const running = new Map<string, Promise<unknown>>();
+
 /**
- * Materializes one target. A full run fills a staging table and swaps it in with one short
- * transaction (readers see the old rows or the new, never a mix); an incremental run upserts
- * the entities changed since the watermark in one transaction. The watermark and run record
- * are written in that same transaction, so a crash leaves the previous state served.
+ * Materializes one target. A full run builds a staging table and renames it over the live one
+ * in one transaction (readers see the old rows or the new, never a mix); an incremental run
+ * upserts the entities changed since the watermark in one transaction. The watermark and run
+ * record are written in that same transaction, so a crash leaves the previous state served.
  */
 export async function materializeTarget(
   sql: Sql,
   target: MaterializeTarget,
   options: MaterializeOptions = {},
 ): Promise<RunResult> {
+  const previous = running.get(target.table) ?? Promise.resolve();
+  const run = previous.catch(() => {}).then(() => materializeExclusive(sql, target, options));
+  running.set(target.table, run);
+  try {
+    return await run;
+  } finally {
+    if (running.get(target.table) === run) running.delete(target.table);
+  }
+}
+
+async function materializeExclusive(
+  sql: Sql,
+  target: MaterializeTarget,
+  options: MaterializeOptions,
+): Promise<RunResult> {
   // A single-connection pool is the embedded PGlite, which one process owns (the data-directory
   // lock): no one else can run this target, and holding its only connection would stall readers.
-  if (sql.options.max <= 1) return runLocked(poolSession(sql), target, options);
+  if (sql.options.max <= 1) return runLocked(poolSession(sql), await refreshed(sql, target), options);
   // On a server, one reserved connection holds a per-table advisory lock for the whole run, so
   // servers starting together build each table once; the second waits, then sees the first's
   // watermark.
@@ -58,13 +77,7 @@ export async function materializeTarget(
     await conn`select pg_advisory_lock(hashtext(${lock}))`;
     try {
       const session = reservedSession(conn as unknown as Sql);
-      const fresh = (await listTargets(session.sql, target)).find((t) => t.kind === target.kind) ?? target;
-      await conn`
-        update rapfs_materialization_runs set status = 'failed', finished_at = now(),
-          error = 'interrupted: the process running it stopped'
-        where relation_kind = ${target.kind} and name = ${target.name} and version = ${target.version}
-          and status = 'running'`;
-      return await runLocked(session, fresh, options);
+      return await runLocked(session, await refreshed(session.sql, target), options);
     } finally {
       await conn`select pg_advisory_unlock(hashtext(${lock}))`;
     }
@@ -73,32 +86,9 @@ export async function materializeTarget(
   }
 }
 
-/** Where a run's statements go, and how it opens a transaction there. */
-type Session = { sql: Sql; transaction<T>(mode: string, work: (tx: Sql) => Promise<T>): Promise<T> };
-
-function poolSession(sql: Sql): Session {
-  return {
-    sql,
-    transaction: (mode, work) => sql.begin(mode, (tx) => work(tx as unknown as Sql)) as Promise<never>,
-  };
-}
-
-/** postgres.js offers sql.begin only on a pool: on a reserved connection, BEGIN/COMMIT by hand. */
-function reservedSession(sql: Sql): Session {
-  return {
-    sql,
-    async transaction(mode, work) {
-      await sql.unsafe(`begin ${mode}`);
-      try {
-        const value = await work(sql);
-        await sql.unsafe("commit");
-        return value;
-      } catch (error) {
-        await sql.unsafe("rollback").catch(() => {});
-        throw error;
-      }
-    },
-  };
+/** The target as the registry has it now: a run that waited its turn sees the previous one's watermark. */
+async function refreshed(sql: Sql, target: MaterializeTarget): Promise<MaterializeTarget> {
+  return (await listTargets(sql, target)).find((t) => t.kind === target.kind) ?? target;
 }
 
 async function runLocked(
@@ -111,6 +101,12 @@ async function runLocked(
   const progress = options.onProgress ?? noProgress;
   const phase = `${target.name}@${target.version} (${mode})`;
   const started = performance.now();
+  // Whoever left a run "running" is gone: this process holds the target exclusively now.
+  await sql`
+    update rapfs_materialization_runs set status = 'failed', finished_at = now(),
+      error = 'interrupted: the process running it stopped'
+    where relation_kind = ${target.kind} and name = ${target.name} and version = ${target.version}
+      and status = 'running'`;
   const [run] = await sql<{ id: string }[]>`
     insert into rapfs_materialization_runs (relation_kind, name, version, mode, status, watermark_before)
     values (${target.kind}, ${target.name}, ${target.version}, ${mode}, 'running', ${target.watermark})

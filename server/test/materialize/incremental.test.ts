@@ -183,4 +183,21 @@ describe("incremental runs and crashes", () => {
       ]),
     );
   });
+
+  it("runs one table's materializations one after the other and closes runs a dead process left open", async () => {
+    const [target] = await listTargets(db.sql, { name: "gemma_analysis", version: 1 });
+    if (!target) throw new Error("no target");
+    const [stale] = await db.sql`
+      insert into rapfs_materialization_runs (relation_kind, name, version, mode, status)
+      values ('feature_view', 'gemma_analysis', 1, 'full', 'running') returning id`;
+    const [a, b] = await Promise.all([
+      materializeTarget(db.sql, target, { full: true }),
+      materializeTarget(db.sql, target),
+    ]);
+    expect([a?.mode, b?.mode]).toEqual(["full", "incremental"]);
+    expect(b?.rowsWritten).toBe(0);
+    const [closed] =
+      await db.sql`select status, error from rapfs_materialization_runs where id = ${stale?.id}`;
+    expect(closed).toEqual({ status: "failed", error: "interrupted: the process running it stopped" });
+  });
 });
