@@ -54,3 +54,4 @@ export function createServing(options: CreateServingOptions): Serving {
   };
 }
 export { type FeatureDrift, statsDrift } from "./drift";
+export { syncRedis } from "./sync-redis";

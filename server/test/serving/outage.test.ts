@@ -7,7 +7,7 @@ import { materializeAll } from "../../src/materialize/runner";
 import type { Metrics } from "../../src/metrics/registry";
 import { rowKey } from "../../src/online/keys";
 import type { RunningServer } from "../../src/runtime/start-server";
-import { syncOnlineStore } from "../../src/serving";
+import { syncOnlineStore, syncRedis } from "../../src/serving";
 import { startPrivateRedis, uniquePrefix, waitFor } from "../online/redis-harness";
 import { call, ok, startServing } from "./support";
 
@@ -102,6 +102,9 @@ describe("online-store sync", () => {
       ["incremental", 3],
     ]);
     expect(synced.filter((r) => r.mode === "full")).toEqual([]);
+    // The CLI's own connection sees the same markers under the same prefix: nothing left to copy.
+    const again = await syncRedis(sql, { redisUrl: redis.url, prefix });
+    expect(again.every((r) => r.mode === "skipped")).toBe(true);
 
     const client = new Redis(redis.url);
     try {

@@ -61,8 +61,10 @@ export async function call(
   const headers: Record<string, string> = {
     authorization: `Bearer ${ADMIN_KEY}`,
     ...(json === undefined ? {} : { "content-type": "application/json" }),
-    ...Object.fromEntries(new Headers(rest.headers).entries()),
   };
+  new Headers(rest.headers).forEach((value, name) => {
+    headers[name] = value;
+  });
   const request: RequestInit =
     json === undefined
       ? { ...rest, headers }

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
+import { loadAccessConfig } from "../../access/config";
 import { loadConfig } from "../../config/env";
 import { openDatabase } from "../../db/database";
 import { terminalProgress } from "../../log/progress";
 import { materializeAll } from "../../materialize/runner";
+import { syncRedis } from "../../serving";
 import { CliError, ExitCode } from "../run";
 
 function parseTarget(target: string | undefined): { name: string; version?: number } | undefined {
@@ -37,6 +39,13 @@ export function registerMaterializeCommand(program: Command): void {
             `${r.kind === "embedding" ? "embedding " : ""}${r.name}@${r.version}: ${r.mode}, ${r.rowsWritten} rows written, ` +
               `${r.rowCount} rows, ${r.durationMs} ms, watermark ${r.watermarkAfter ?? "none"}\n`,
           );
+        }
+        if (config.redisUrl) {
+          const prefix = loadAccessConfig(process.env).redisPrefix;
+          for (const r of await syncRedis(db.sql, { redisUrl: config.redisUrl, prefix })) {
+            if (r.mode !== "skipped")
+              process.stdout.write(`online store ${r.viewKey}: ${r.mode}, ${r.rows} rows\n`);
+          }
         }
       } finally {
         progress.stop();
