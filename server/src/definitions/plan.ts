@@ -1,13 +1,14 @@
 import type { Sql } from "../db/database";
 import { embeddingMetadata, viewMetadata } from "../registry/write";
 import type { CompiledCatalog } from "./compile/index";
+import { canonical, type NamedChange, namedChanges } from "./plan-named";
 
 export type PlanAction =
   | { action: "create"; kind: "feature_view" | "embedding"; name: string; version: number; table: string }
   | { action: "update"; kind: "feature_view" | "embedding"; name: string; version: number; changes: string[] }
   | { action: "refuse"; kind: "feature_view" | "embedding"; name: string; version: number; message: string }
   | { action: "missing"; kind: "feature_view" | "embedding"; name: string; version: number }
-  | { action: "upsert"; kind: "entity" | "feature_service" | "dataset"; name: string };
+  | NamedChange;
 
 export type Plan = { actions: PlanAction[]; unchanged: number; refused: PlanAction[] };
 
@@ -112,29 +113,22 @@ export async function computePlan(sql: Sql, catalog: CompiledCatalog): Promise<P
       }
     }
   }
-  for (const e of catalog.entities) actions.push({ action: "upsert", kind: "entity", name: e.def.name });
-  for (const s of catalog.services)
-    actions.push({ action: "upsert", kind: "feature_service", name: s.located.def.name });
-  for (const d of catalog.datasets)
-    actions.push({ action: "upsert", kind: "dataset", name: d.located.def.name });
+  const named = await namedChanges(sql, catalog);
+  actions.push(...named.changes);
+  unchanged += named.unchanged;
   return { actions, unchanged, refused: actions.filter((a) => a.action === "refuse") };
-}
-
-/** JSON with sorted keys: jsonb does not keep the key order it was given. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
 }
 
 /** The plan as a reviewer reads it: + create, ~ update, ! refused, ? registered but not defined. */
 export function formatPlan(plan: Plan): string {
   const lines = plan.actions.map(describeAction);
   const counts = {
-    create: plan.actions.filter((a) => a.action === "create").length,
-    update: plan.actions.filter((a) => a.action === "update").length,
+    create: plan.actions.filter(
+      (a) => a.action === "create" || (a.action === "upsert" && a.change === "create"),
+    ).length,
+    update: plan.actions.filter(
+      (a) => a.action === "update" || (a.action === "upsert" && a.change === "update"),
+    ).length,
   };
   lines.push(
     `Plan: ${counts.create} to create, ${counts.update} to update, ${plan.unchanged} unchanged, ` +
@@ -154,6 +148,8 @@ function describeAction(a: PlanAction): string {
     case "missing":
       return `? ${a.kind} ${a.name}@${a.version} is registered but no longer defined (kept as is; set status: retired to stop serving it)`;
     case "upsert":
-      return `= ${a.kind} ${a.name} (written as defined)`;
+      return a.change === "create"
+        ? `+ ${a.kind} ${a.name}`
+        : `~ ${a.kind} ${a.name}: ${a.changes.join(", ")}`;
   }
 }
