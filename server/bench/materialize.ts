@@ -123,5 +123,8 @@ export async function benchMaterialize(): Promise<BenchRow[]> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { formatTable } = await import("./report");
-  process.stdout.write(`${formatTable(await benchMaterialize())}\n`);
+  const rows = await benchMaterialize();
+  process.stdout.write(
+    `${formatTable(rows)}\n${rows.map((r) => `- ${r.workload}: ${r.notes}`).join("\n")}\n`,
+  );
 }
