@@ -10,6 +10,13 @@ export type AccessConfig = {
   /** RAPFS_REDIS_PREFIX: namespaces Redis keys and the invalidation channel per deployment. */
   redisPrefix: string;
   keyCacheTtlMs: number;
+  /** RAPFS_METRICS_TOKEN: when set, /metrics wants `Authorization: Bearer <token>` (or an admin key). */
+  metricsToken: string | undefined;
+  /**
+   * RAPFS_TRUSTED_PROXY_HOPS: how many proxies in front of the server append to X-Forwarded-For;
+   * 0 (default) uses the socket address, so a client cannot pick its own signup bucket.
+   */
+  trustedProxyHops: number;
 };
 
 /** The access settings of the environment; every bad variable is named in one ConfigError. */
@@ -34,6 +41,21 @@ export function loadAccessConfig(env: NodeJS.ProcessEnv = process.env): AccessCo
   if (!Number.isFinite(ttlSeconds) || ttlSeconds < 0 || ttlSeconds > 300) {
     problems.push("  RAPFS_KEY_CACHE_SECONDS: a number of seconds from 0 to 300");
   }
+  const metricsToken = env.RAPFS_METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken && metricsToken.length < 16) {
+    problems.push("  RAPFS_METRICS_TOKEN: at least 16 characters");
+  }
+  const hops = Number(env.RAPFS_TRUSTED_PROXY_HOPS ?? 0);
+  if (!Number.isInteger(hops) || hops < 0 || hops > 10) {
+    problems.push("  RAPFS_TRUSTED_PROXY_HOPS: an integer from 0 to 10");
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
-  return { tiers, adminKey, redisPrefix, keyCacheTtlMs: ttlSeconds * 1000 };
+  return {
+    tiers,
+    adminKey,
+    redisPrefix,
+    keyCacheTtlMs: ttlSeconds * 1000,
+    metricsToken,
+    trustedProxyHops: hops,
+  };
 }

@@ -49,13 +49,16 @@ export class AccessGate {
     },
   ) {}
 
-  /** Everything up to the rate limit; with a cost, the quota too (routes whose cost is known up front). */
-  async authorize(presented: string | undefined, scope: Scope, cost: Cost = {}): Promise<GateResult> {
+  /**
+   * Everything up to the rate limit; with a cost, the quota too (routes whose cost is known up
+   * front). `scope: null` accepts any valid key.
+   */
+  async authorize(presented: string | undefined, scope: Scope | null, cost: Cost = {}): Promise<GateResult> {
     const verification = await this.deps.verifier.verify(presented);
     if (!verification.ok)
       return { ok: false, denial: { status: 401, reason: verification.reason }, limits: [] };
     const { principal } = verification;
-    if (!hasScope(principal.scopes, scope)) {
+    if (scope !== null && !hasScope(principal.scopes, scope)) {
       return {
         ok: false,
         principal,

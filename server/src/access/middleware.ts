@@ -3,7 +3,7 @@ import type { Services } from "../api/env";
 import type { Cost } from "./gate";
 import { denialError, setRateLimitHeaders } from "./http";
 import type { LimitResult } from "./limiter";
-import type { Scope } from "./scopes";
+import { hasScope, type Scope } from "./scopes";
 import type { AccessServices } from "./services";
 import { type Principal, presentedKey } from "./verifier";
 
@@ -23,6 +23,8 @@ export type AuthEnv = {
  * Authenticates the key, checks it holds `scope` and spends the account's request rate (and a
  * cost known before the body is read, e.g. `{ downloads: 1 }`); refusals become 401/403/429
  * problems. RateLimit headers are set on every response it lets through or refuses for limits.
+ * Behind the app-level guard (every /v1 route) the key is already verified and the request
+ * counted, so only the scope is checked and the extra cost spent.
  */
 export function requireScope(
   scope: Scope,
@@ -30,6 +32,18 @@ export function requireScope(
 ): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const { access, metrics } = c.get("services");
+    const guarded = c.get("principal") as Principal | undefined;
+    if (guarded) {
+      if (!hasScope(guarded.scopes, scope)) {
+        throw denialError(
+          { status: 403, reason: "insufficient_scope", required: scope },
+          { tier: guarded.tier, limits: [] },
+        );
+      }
+      const cost = options.cost?.(c);
+      if (cost) await spendQuota(c, cost);
+      return next();
+    }
     const result = await access.gate.authorize(
       presentedKey((name) => c.req.header(name)),
       scope,
@@ -48,6 +62,8 @@ export function requireScope(
 /**
  * For handlers, once the request is validated: spends a cost only then known (a batch's row
  * count), so malformed requests spend no quota. Throws the 429 problem when it does not fit.
+ *
+ *   await spendQuota(c, { rows: ids.length });
  */
 export async function spendQuota<E extends AuthEnv>(context: Context<E>, cost: Cost): Promise<void> {
   // Contexts are invariant in their env; the route's env includes AuthEnv by its middleware.
@@ -55,7 +71,10 @@ export async function spendQuota<E extends AuthEnv>(context: Context<E>, cost: C
   const { access, metrics } = c.get("services");
   const principal = c.get("principal");
   const result = await access.gate.spend(principal, cost);
-  const limits = [...c.get("rateLimits"), ...result.limits];
+  // The latest state of each policy wins: a GET's first row and the handler's rows are one "rows".
+  const byName = new Map((c.get("rateLimits") ?? []).map((l) => [l.policy.name, l]));
+  for (const limit of result.limits) byName.set(limit.policy.name, limit);
+  const limits = [...byName.values()];
   c.set("rateLimits", limits);
   setRateLimitHeaders(c, limits);
   if (!result.ok) throw denialError(result.denial, { tier: principal.tier, limits: result.limits, metrics });

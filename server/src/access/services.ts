@@ -14,6 +14,7 @@ import { UsageRecorder } from "./usage";
 import { KeyVerifier } from "./verifier";
 
 export type AccessServices = {
+  config: AccessConfig;
   tiers: Tiers;
   accounts: AccountService;
   keys: KeyStore;
@@ -27,27 +28,43 @@ export type AccessServices = {
   close(): Promise<void>;
 };
 
-/**
- * Wires the access layer. With Redis it opens two connections of its own: a fail-fast one for
- * limits and publishing, and a pub/sub subscriber.
- */
-export async function createAccessServices(options: {
+type AccessOptions = {
   sql: Sql;
-  /** A client to duplicate connections from, or else a URL (REDIS_URL); neither means in-process. */
-  redis?: Redis | undefined;
-  redisUrl?: string | undefined;
   config: AccessConfig;
   logger?: Logger;
   flushIntervalMs?: number;
-}): Promise<AccessServices> {
-  const { sql, config } = options;
-  const logger = options.logger ?? silentLogger;
+};
+
+/**
+ * Wires the access layer. With Redis it opens two connections of its own: a fail-fast one for
+ * limits and publishing, and a pub/sub subscriber. RAPFS_ADMIN_KEY is provisioned here.
+ */
+export async function createAccessServices(
+  options: AccessOptions & {
+    /** A client to duplicate connections from, or else a URL (REDIS_URL); neither means in-process. */
+    redis?: Redis | undefined;
+    redisUrl?: string | undefined;
+  },
+): Promise<AccessServices> {
   const redis = options.redis
     ? createLimiterRedis(options.redis)
     : options.redisUrl
       ? createLimiterRedis(new Redis(options.redisUrl, { lazyConnect: true }))
       : undefined;
   if (redis) await whenConnected(redis);
+  const access = assemble(options, redis);
+  if (options.config.adminKey) await bootstrapAdminKey(options.sql, access.bus, options.config.adminKey);
+  return access;
+}
+
+/** In-process only (no Redis, no admin key): for a single process such as a test app. */
+export function createLocalAccessServices(options: AccessOptions): AccessServices {
+  return assemble(options, undefined);
+}
+
+function assemble(options: AccessOptions, redis: Redis | undefined): AccessServices {
+  const { sql, config } = options;
+  const logger = options.logger ?? silentLogger;
   const bus = redis
     ? createRedisInvalidationBus({ redis, channel: `${config.redisPrefix}:access:invalidate`, logger })
     : createLocalInvalidationBus();
@@ -59,8 +76,8 @@ export async function createAccessServices(options: {
   const verifier = new KeyVerifier(keys, bus, { ttlMs: config.keyCacheTtlMs, lastUsed, logger });
   const limiter = new FlexibleLimiter({ redis, prefix: config.redisPrefix });
   const gate = new AccessGate({ verifier, limiter, tiers: config.tiers, usage });
-  if (config.adminKey) await bootstrapAdminKey(sql, bus, config.adminKey);
   return {
+    config,
     tiers: config.tiers,
     accounts,
     keys,

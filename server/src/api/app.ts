@@ -1,9 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { accessGuard } from "../access/guard";
+import { documentAccess } from "../access/openapi";
 import type { App, AppEnv, Services } from "./env";
 import { ApiError, notFound, onError, validationHook } from "./errors";
 import { requestContext } from "./middleware/context";
 import { observe } from "./middleware/observe";
+import { registerAccessRoutes } from "./routes/access";
 import { registerDocs } from "./routes/docs";
 import { registerHealth } from "./routes/health";
 import { registerMetrics } from "./routes/metrics";
@@ -28,6 +31,8 @@ export function createApp(services: Services, options: CreateAppOptions = {}): A
   const app = newApp();
   app.use("*", requestContext(services));
   app.use("*", observe());
+  // Before the body limit: an anonymous caller learns nothing, not even that a body is too large.
+  app.use("*", accessGuard());
   app.use(
     "*",
     bodyLimit({
@@ -41,7 +46,9 @@ export function createApp(services: Services, options: CreateAppOptions = {}): A
   registerHealth(app);
   registerReady(app);
   registerMetrics(app);
+  registerAccessRoutes(app);
   for (const register of options.routes ?? []) register(app);
+  documentAccess(app);
   registerDocs(app);
   return app;
 }

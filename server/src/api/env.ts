@@ -1,4 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { LimitResult } from "../access/limiter";
+import type { AccessServices } from "../access/services";
+import type { Principal } from "../access/verifier";
 import type { Config } from "../config/env";
 import type { Sql } from "../db/database";
 import type { Logger } from "../log/logger";
@@ -22,6 +25,8 @@ export type Services = {
   readiness: Readiness;
   /** Feature and embedding lookups over the cached registry catalog. */
   serving: Serving;
+  /** API keys, accounts, scopes and quotas; the app-level guard uses it on every /v1 request. */
+  access: AccessServices;
 };
 
 export type AppEnv = {
@@ -30,6 +35,10 @@ export type AppEnv = {
     requestId: string;
     /** The services' logger with this request's id bound. */
     logger: Logger;
+    /** The caller, set by the access guard on every authenticated route. */
+    principal: Principal;
+    /** Every quota policy checked so far in this request, for the RateLimit headers. */
+    rateLimits: LimitResult[];
   };
 };
 

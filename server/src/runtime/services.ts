@@ -1,3 +1,6 @@
+import type { AccessConfig } from "../access/config";
+import { observeAccess } from "../access/observe";
+import { createAccessServices } from "../access/services";
 import type { Services } from "../api/env";
 import type { Config } from "../config/env";
 import type { Database } from "../db/database";
@@ -17,6 +20,8 @@ export type BuildServicesOptions = {
   metrics?: Metrics;
   /** Redis key prefix; tests use one per run. */
   keyPrefix?: string;
+  /** Tiers, admin key, metrics token (loadAccessConfig); its redisPrefix gives way to keyPrefix. */
+  accessConfig: AccessConfig;
 };
 
 export type BuiltServices = { services: Services; close(): Promise<void> };
@@ -43,10 +48,31 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     readiness.register({ name: "redis", critical: false, check: () => onlineStore.ping() });
   }
   const serving = createServing({ sql: database.sql, onlineStore, logger, metrics });
-  const services: Services = { config, logger, sql: database.sql, onlineStore, metrics, readiness, serving };
+  // Provisions RAPFS_ADMIN_KEY (hashed) before the first request can use it.
+  const access = await createAccessServices({
+    sql: database.sql,
+    redisUrl: config.redisUrl,
+    config: { ...options.accessConfig, redisPrefix: options.keyPrefix ?? options.accessConfig.redisPrefix },
+    logger,
+  }).catch(async (error: unknown) => {
+    await onlineStore.close();
+    throw error;
+  });
+  observeAccess(access, metrics.registry, readiness);
+  const services: Services = {
+    config,
+    logger,
+    sql: database.sql,
+    onlineStore,
+    metrics,
+    readiness,
+    serving,
+    access,
+  };
   return {
     services,
     async close() {
+      await access.close();
       await onlineStore.close();
     },
   };

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
+import { loadAccessConfig } from "../access/config";
 import { createApp } from "../api/app";
 import type { App, Services } from "../api/env";
 import { servingRoutes } from "../api/routes/v1";
@@ -48,6 +49,7 @@ export const serverTimeouts = {
 /** `rapfs start`: migrate, serve, then prepare the data; graceful shutdown on signals. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const config = options.config ?? loadConfig(options.env);
+  const accessConfig = loadAccessConfig(options.env ?? process.env);
   const logger = options.logger ?? createLogger(config.logLevel, { service: "rapfs" });
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
@@ -67,7 +69,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger,
     database,
     fallback: (viewKey, ids) => fallback(viewKey, ids),
-    ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+    // RAPFS_REDIS_PREFIX namespaces every Redis key of the deployment, online rows included.
+    keyPrefix: options.keyPrefix ?? accessConfig.redisPrefix,
+    accessConfig,
   });
   const { services } = built;
   let preparing = true;

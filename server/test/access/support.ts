@@ -5,6 +5,8 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import postgres from "postgres";
+import { DEFAULT_SCOPES, type Scope } from "../../src/access/scopes";
+import type { AccessServices } from "../../src/access/services";
 import type { Sql } from "../../src/db/database";
 import { createServerTestDatabase, migrationsDir } from "../support/databases";
 
@@ -106,4 +108,22 @@ export class PrivateRedis {
       // shutdown closes the connection before replying; the server is gone either way.
     }
   }
+}
+
+let issuedAccounts = 0;
+
+/**
+ * Headers with a new key of a new account, for tests of /v1 routes. Tier `admin` by default
+ * (no quota in the way) with every scope but admin, so a scope check still means something.
+ */
+export async function authHeaders(
+  access: AccessServices,
+  options: { scopes?: Scope[]; tier?: string } = {},
+): Promise<{ authorization: string }> {
+  const account = await access.accounts.create({
+    email: `test-${process.pid}-${randomBytes(4).toString("hex")}-${issuedAccounts++}@example.com`,
+    tier: options.tier ?? "admin",
+  });
+  const { key } = await access.keys.create(account.id, { scopes: options.scopes ?? DEFAULT_SCOPES });
+  return { authorization: `Bearer ${key}` };
 }

@@ -1,3 +1,5 @@
+import { loadAccessConfig } from "../../src/access/config";
+import { createLocalAccessServices } from "../../src/access/services";
 import { type CreateAppOptions, createApp } from "../../src/api/app";
 import type { App, Services } from "../../src/api/env";
 import { type Config, loadConfig } from "../../src/config/env";
@@ -55,6 +57,8 @@ export function createTestApp(
     metrics,
     readiness,
     serving: createServing({ sql: database.sql, onlineStore, logger }),
+    // In-process limits, default tiers; /v1 requests need a key (see test/access/support.ts).
+    access: createLocalAccessServices({ sql: database.sql, config: loadAccessConfig({}), logger }),
   };
   return { app: createApp(services, options), services, logs: lines, rawLogs: raw };
 }

@@ -31,7 +31,18 @@ describe("GET /openapi.json", () => {
     const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
     expect(result.errors).toBeUndefined();
     expect(result.valid).toBe(true);
-    expect(Object.keys(doc.paths).sort()).toEqual(["/health", "/metrics", "/ready"]);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/health",
+      "/metrics",
+      "/ready",
+      "/v1/admin/accounts",
+      "/v1/admin/accounts/{id}",
+      "/v1/keys",
+      "/v1/keys/{id}",
+      "/v1/keys/{id}/rotate",
+      "/v1/signup",
+      "/v1/usage",
+    ]);
   });
 
   it("documents errors as problem+json with the codes the server sends", async () => {

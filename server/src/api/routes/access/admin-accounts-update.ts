@@ -1,0 +1,64 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { AccessError } from "../../../access/errors";
+import { orApiError } from "../../../access/http";
+import type { App } from "../../env";
+import { errorResponses } from "../../errors";
+import { AccountSchema, accountJson } from "./schemas";
+
+export const UpdateAccountRequestSchema = z
+  .object({
+    tier: z.string().max(32).optional().openapi({ description: "A configured tier", example: "pro" }),
+    disabled: z.boolean().optional().openapi({ description: "true stops every key of the account at once" }),
+  })
+  .refine((body) => body.tier !== undefined || body.disabled !== undefined, {
+    message: "give tier, disabled or both",
+  })
+  .openapi("UpdateAccountRequest");
+
+export const route = createRoute({
+  operationId: "updateAccount",
+  method: "patch",
+  path: "/v1/admin/accounts/{id}",
+  tags: ["admin"],
+  summary: "Change an account's tier or disable it",
+  description:
+    "Takes effect on every server within a second. The account of the calling key cannot be disabled.",
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .max(64)
+        .openapi({ param: { name: "id", in: "path" } }),
+    }),
+    body: { required: true, content: { "application/json": { schema: UpdateAccountRequestSchema } } },
+  },
+  responses: {
+    200: {
+      description: "The account as updated",
+      content: { "application/json": { schema: AccountSchema } },
+    },
+    ...errorResponses("VALIDATION_FAILED", "MALFORMED_JSON", "NOT_FOUND", "CONFLICT"),
+  },
+});
+
+export function registerUpdateAccount(app: App): void {
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const { accounts } = c.get("services").access;
+    const updated = await orApiError(
+      (async () => {
+        if (body.disabled === true && id === c.get("principal").accountId) {
+          throw new AccessError("conflict", "An admin cannot disable the account of the key it is using");
+        }
+        let account = await accounts.get(id);
+        if (body.tier !== undefined && body.tier !== account.tier)
+          account = await accounts.setTier(id, body.tier);
+        if (body.disabled === true) account = await accounts.disable(id);
+        if (body.disabled === false) account = await accounts.enable(id);
+        return account;
+      })(),
+    );
+    return c.json(accountJson(updated), 200);
+  });
+}

@@ -1,0 +1,75 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { AccessError } from "../../../access/errors";
+import { orApiError } from "../../../access/http";
+import { DEFAULT_ROTATION_GRACE_SECONDS } from "../../../access/key-store";
+import { missingScopes } from "../../../access/scopes";
+import type { App } from "../../env";
+import { errorResponses } from "../../errors";
+import { CreatedKeySchema, KeyIdParamsSchema, KeySchema, keyJson, NO_STORE } from "./schemas";
+
+export const RotateKeyRequestSchema = z
+  .object({
+    grace_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .optional()
+      .openapi({ description: "How long the old key keeps working (default 86400: one day)" }),
+  })
+  .openapi("RotateKeyRequest");
+
+export const RotatedKeySchema = CreatedKeySchema.extend({
+  previous: KeySchema.openapi({ description: "The old key: `rotating` until `expires_at`" }),
+  grace_seconds: z.number().int(),
+}).openapi("RotatedApiKey");
+
+export const route = createRoute({
+  operationId: "rotateKey",
+  method: "post",
+  path: "/v1/keys/{id}/rotate",
+  tags: ["keys"],
+  summary: "Replace a key with a new one, keeping the old one valid for a grace period",
+  description:
+    "The new key has the old one's name, scopes and expiry and is shown only in this response. The " +
+    "old key stops working after `grace_seconds` (0: at once). A key of another account is 404; " +
+    "a key with scopes the calling key lacks is 403.",
+  request: {
+    params: KeyIdParamsSchema,
+    body: { required: false, content: { "application/json": { schema: RotateKeyRequestSchema } } },
+  },
+  responses: {
+    201: { description: "The new key", content: { "application/json": { schema: RotatedKeySchema } } },
+    ...errorResponses("VALIDATION_FAILED", "MALFORMED_JSON", "FORBIDDEN", "NOT_FOUND", "CONFLICT"),
+  },
+});
+
+export function registerRotateKey(app: App): void {
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    const graceSeconds = c.req.valid("json").grace_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
+    const principal = c.get("principal");
+    const { keys } = c.get("services").access;
+    const rotated = await orApiError(
+      (async () => {
+        // Rotating hands out a key with the old one's scopes: never more than the caller holds.
+        const target = await keys.get(principal.accountId, id);
+        const missing = missingScopes(principal.scopes, target.scopes);
+        if (missing.length > 0) {
+          throw new AccessError("forbidden", `This key cannot rotate a key with ${missing.join(", ")}`);
+        }
+        return keys.rotate(principal.accountId, id, { graceSeconds });
+      })(),
+    );
+    return c.json(
+      {
+        ...keyJson(rotated.info),
+        key: rotated.key,
+        previous: keyJson(rotated.previous),
+        grace_seconds: graceSeconds,
+      },
+      201,
+      NO_STORE,
+    );
+  });
+}

@@ -1,0 +1,74 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../../env";
+import { errorResponses } from "../../errors";
+
+const limit = z.number().int().nullable().openapi({ description: "null: unlimited" });
+
+export const UsageWindowSchema = z
+  .object({
+    policy: z.enum(["requests", "rows", "downloads"]),
+    limit: z.number().int(),
+    remaining: z.number().int(),
+    reset_seconds: z.number().int().openapi({ description: "Seconds until the window resets" }),
+    window_seconds: z.number().int(),
+    window: z.enum(["fixed", "utc-day"]).openapi({
+      description: "`fixed`: from the first request in it; `utc-day`: resets at UTC midnight",
+    }),
+  })
+  .openapi("UsageWindow");
+
+export const UsageDaySchema = z
+  .object({
+    day: z.string().openapi({ example: "2025-06-01" }),
+    requests: z.number().int(),
+    rows: z.number().int(),
+    downloads: z.number().int(),
+    rejected: z.number().int().openapi({ description: "Requests refused with 429" }),
+  })
+  .openapi("UsageDay");
+
+export const UsageSchema = z
+  .object({
+    tier: z.string(),
+    limits: z.object({ requests: limit, rows: limit, downloads: limit }).openapi({
+      description: "requests per minute, entity rows per UTC day, dataset downloads per UTC day",
+    }),
+    windows: z.array(UsageWindowSchema).openapi({ description: "Current windows (this request counted)" }),
+    history: z.array(UsageDaySchema).openapi({ description: "Daily totals, newest first" }),
+  })
+  .openapi("Usage");
+
+export const route = createRoute({
+  operationId: "getUsage",
+  method: "get",
+  path: "/v1/usage",
+  tags: ["keys"],
+  summary: "The calling account's quotas, what is left of them, and daily history",
+  description: "Any valid key may ask. History is kept per UTC day.",
+  request: {
+    query: z.object({
+      days: z.coerce.number().int().min(1).max(90).default(30).openapi({ example: 30 }),
+    }),
+  },
+  responses: {
+    200: { description: "Usage", content: { "application/json": { schema: UsageSchema } } },
+    ...errorResponses("VALIDATION_FAILED"),
+  },
+});
+
+export function registerUsage(app: App): void {
+  app.openapi(route, async (c) => {
+    const { days } = c.req.valid("query");
+    const report = await c.get("services").access.gate.usage(c.get("principal"), days);
+    const windows = report.windows.map((w) => ({
+      policy: w.policy.unit,
+      limit: w.limit,
+      remaining: w.remaining,
+      reset_seconds: w.resetSeconds,
+      window_seconds: w.policy.windowSeconds,
+      window: w.policy.window,
+    }));
+    c.header("cache-control", "no-store");
+    return c.json({ tier: report.tier, limits: report.limits, windows, history: report.history }, 200);
+  });
+}
