@@ -1,0 +1,2911 @@
+// Generated from the server's OpenAPI document by sdk/scripts/generate-types.ts; do not edit.
+// Regenerate with `pnpm --filter @rapfs/sdk generate` after changing a route.
+export interface paths {
+  "/health": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Liveness: the process is up and serving
+     * @description Answers without touching the database or Redis; use /ready for dependencies.
+     */
+    get: operations["getHealth"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ready": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Readiness: dependencies reachable and data loaded
+     * @description Runs every registered check (database, Redis, corpus, definitions, …). 503 with the failed checks in `checks` when a critical one fails.
+     */
+    get: operations["getReady"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/metrics": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Prometheus metrics
+     * @description Request rate, errors and latency by route pattern and status; online-store hit ratio and fallbacks; feature freshness per view; materialization runs; quota rejections.
+     */
+    get: operations["getMetrics"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/signup": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create a free account and its first API key
+     * @description Returns the key once: rapfs keeps only its SHA-256 digest. Limited to a few signups per hour per client address (IPv6: per /64), counted before the body is read. An email that already has an account gets 409: without email delivery the key cannot be sent elsewhere, so the address limit is what keeps probing for registered emails slow.
+     */
+    post: operations["signup"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/keys": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The keys of the calling key's account
+     * @description Newest first, revoked and expired ones included; never the keys themselves.
+     */
+    get: operations["listKeys"];
+    put?: never;
+    /**
+     * Create a key for the calling key's account
+     * @description The new key's scopes must be held by the calling key. The key is shown only in this response.
+     */
+    post: operations["createKey"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/keys/{id}/rotate": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Replace a key with a new one, keeping the old one valid for a grace period
+     * @description The new key has the old one's name, scopes and expiry and is shown only in this response. The old key stops working after `grace_seconds` (0: at once). A key of another account is 404; a key with scopes the calling key lacks is 403.
+     */
+    post: operations["rotateKey"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/keys/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Revoke a key at once, on every server
+     * @description Revoking twice is not an error. A key of another account is 404.
+     */
+    delete: operations["revokeKey"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/usage": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The calling account's quotas, what is left of them, and daily history
+     * @description Any valid key may ask. History is kept per UTC day.
+     */
+    get: operations["getUsage"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/admin/accounts": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every account, oldest first */
+    get: operations["listAccounts"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/admin/accounts/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change an account's tier or disable it
+     * @description Takes effect on every server within a second. The account of the calling key cannot be disabled.
+     */
+    patch: operations["updateAccount"];
+    trace?: never;
+  };
+  "/v1/features/{entity}/batch": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Feature values of up to 1,000 entities
+     * @description Ids are checked against the entity's key type and answered in order, duplicates included; an id without a row in a view gets `not_found` for that view's features. `rows` gives one object per id, `columns` one array per feature.
+     */
+    post: operations["getFeaturesBatch"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/features/{entity}/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Feature values of one entity
+     * @description Reads every requested view version from the online store in one round trip (Postgres when it misses or is down). A deprecated version adds `Deprecation`, `Sunset` and `Link` headers.
+     */
+    get: operations["getFeatures"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/embeddings/{name}/batch": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** The vectors of up to 1,000 entities, in order */
+    post: operations["getEmbeddingsBatch"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/embeddings/{name}/search": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Nearest neighbours by vector or by entity
+     * @description Top-k by the embedding's metric, nearest first, optionally filtered on features (joined from the view tables, values bound as parameters) and returning the neighbours' features.
+     */
+    post: operations["searchEmbedding"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/embeddings/{name}/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The vector of one entity */
+    get: operations["getEmbedding"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/registry/entities": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Entities and their key types */
+    get: operations["listEntities"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/registry/views": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Feature view versions, filterable */
+    get: operations["listFeatureViews"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/registry/views/{name}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every version of one feature view */
+    get: operations["getFeatureView"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/registry/views/{name}/versions/{version}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One feature view version: schema, compiled SQL, freshness, statistics, drift */
+    get: operations["getFeatureViewVersion"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/registry/services": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Feature services: named feature sets for one model each */
+    get: operations["listFeatureServices"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/registry/services/{name}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One feature service and what it resolves to now */
+    get: operations["getFeatureService"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/registry/embeddings": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Embeddings: dimension, metric, index */
+    get: operations["listEmbeddings"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/registry/datasets": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Datasets available for bulk download */
+    get: operations["listDatasets"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/registry/datasets/{name}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One dataset: columns, filters, licence and compiled query */
+    get: operations["getDataset"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+  schemas: {
+    Health: {
+      /** @enum {string} */
+      status: "ok";
+      uptime_seconds: number;
+    };
+    Problem: {
+      /** @example /docs#problem-validation-failed */
+      type: string;
+      /** @example The request failed validation */
+      title: string;
+      /** @example 400 */
+      status: number;
+      /** @example 2 fields are not valid */
+      detail: string;
+      /**
+       * @description The request path
+       * @example /v1/features/track/batch
+       */
+      instance: string;
+      /**
+       * @description Stable machine-readable error code
+       * @enum {string}
+       */
+      code:
+        | "BAD_REQUEST"
+        | "VALIDATION_FAILED"
+        | "MALFORMED_JSON"
+        | "UNKNOWN_FEATURE"
+        | "UNAUTHORIZED"
+        | "FORBIDDEN"
+        | "NOT_FOUND"
+        | "CONFLICT"
+        | "GONE"
+        | "PAYLOAD_TOO_LARGE"
+        | "UNSUPPORTED_MEDIA_TYPE"
+        | "RATE_LIMITED"
+        | "INTERNAL_ERROR"
+        | "NOT_READY"
+        | "UNAVAILABLE";
+      /** @description Also in the x-request-id header */
+      request_id: string;
+      errors?: components["schemas"]["FieldError"][];
+    } & {
+      [key: string]: unknown;
+    };
+    FieldError: {
+      /**
+       * @description Which part of the request holds the field
+       * @enum {string}
+       */
+      in: "json" | "query" | "param" | "header" | "cookie" | "form";
+      /**
+       * @description Path of the field inside that part
+       * @example [
+       *       "ids",
+       *       3
+       *     ]
+       */
+      path: (string | number)[];
+      /**
+       * @description The same path as a JSON Pointer (RFC 6901)
+       * @example #/ids/3
+       */
+      pointer: string;
+      /** @example Expected string, received number */
+      detail: string;
+      /**
+       * @description Validator issue code
+       * @example invalid_type
+       */
+      code: string;
+    };
+    Readiness: {
+      /**
+       * @description `degraded`: a non-critical check failed (e.g. Redis; reads come from Postgres)
+       * @enum {string}
+       */
+      status: "ready" | "degraded";
+      checks: components["schemas"]["ReadinessCheck"][];
+    };
+    ReadinessCheck: {
+      name: string;
+      /** @enum {string} */
+      status: "pass" | "fail";
+      /** @description A failing critical check makes the service not ready */
+      critical: boolean;
+      duration_ms: number;
+      detail?: string;
+    };
+    SignupResponse: {
+      account: components["schemas"]["Account"];
+      key: components["schemas"]["CreatedApiKey"];
+    };
+    Account: {
+      /** Format: uuid */
+      id: string;
+      email: string;
+      name: string;
+      /** @example free */
+      tier: string;
+      disabled: boolean;
+      /**
+       * @description When the account was disabled; its keys stop working at once
+       * @example 2025-06-01T12:00:00.000Z
+       */
+      disabled_at: string | null;
+      created_at: string;
+    };
+    CreatedApiKey: components["schemas"]["ApiKey"] & {
+      /**
+       * @description The plaintext key. Shown only in this response: rapfs stores only its SHA-256 digest.
+       * @example rapfs_7QdEyxnL9Fm2aT4kPbWz8sRcVh3uGjN5
+       */
+      key: string;
+    };
+    /**
+     * @description `admin` implies every other scope
+     * @enum {string}
+     */
+    Scope: "features:read" | "embeddings:read" | "datasets:read" | "keys:manage" | "admin";
+    ApiKey: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /**
+       * @description The key's first characters, to tell keys apart
+       * @example rapfs_7QdE…
+       */
+      prefix: string;
+      scopes: components["schemas"]["Scope"][];
+      /**
+       * @description `rotating`: replaced by a newer key, valid until `expires_at`
+       * @enum {string}
+       */
+      status: "active" | "rotating" | "expired" | "revoked";
+      created_at: string;
+      /**
+       * @description Updated at most every 15 s
+       * @example 2025-06-01T12:00:00.000Z
+       */
+      last_used_at: string | null;
+      /**
+       * @description null: never expires
+       * @example 2025-06-01T12:00:00.000Z
+       */
+      expires_at: string | null;
+      /**
+       * @description null: not revoked
+       * @example 2025-06-01T12:00:00.000Z
+       */
+      revoked_at: string | null;
+      /**
+       * Format: uuid
+       * @description The key that replaced it on rotation
+       */
+      replaced_by: string | null;
+    };
+    SignupRequest: {
+      /** @example ada@example.com */
+      email: string;
+      /** @example Ada */
+      name?: string;
+    };
+    ApiKeyList: {
+      keys: components["schemas"]["ApiKey"][];
+    };
+    CreateKeyRequest: {
+      /** @example notebook */
+      name?: string;
+      /**
+       * @description At most the calling key's own scopes
+       * @example [
+       *       "features:read"
+       *     ]
+       */
+      scopes: components["schemas"]["Scope"][];
+      /**
+       * Format: date-time
+       * @example 2026-01-01T00:00:00Z
+       */
+      expires_at?: string;
+      expires_in_days?: number;
+    };
+    RotatedApiKey: components["schemas"]["CreatedApiKey"] & {
+      previous: components["schemas"]["ApiKey"] & unknown;
+      grace_seconds: number;
+    };
+    RotateKeyRequest: {
+      /** @description How long the old key keeps working (default 86400: one day) */
+      grace_seconds?: number;
+    };
+    Usage: {
+      tier: string;
+      /** @description requests per minute, entity rows per UTC day, dataset downloads per UTC day */
+      limits: {
+        /** @description null: unlimited */
+        requests: number | null;
+        /** @description null: unlimited */
+        rows: number | null;
+        /** @description null: unlimited */
+        downloads: number | null;
+      };
+      /** @description Current windows (this request counted) */
+      windows: components["schemas"]["UsageWindow"][];
+      /** @description Daily totals, newest first */
+      history: components["schemas"]["UsageDay"][];
+    };
+    UsageWindow: {
+      /** @enum {string} */
+      policy: "requests" | "rows" | "downloads";
+      limit: number;
+      remaining: number;
+      /** @description Seconds until the window resets */
+      reset_seconds: number;
+      window_seconds: number;
+      /**
+       * @description `fixed`: from the first request in it; `utc-day`: resets at UTC midnight
+       * @enum {string}
+       */
+      window: "fixed" | "utc-day";
+    };
+    UsageDay: {
+      /** @example 2025-06-01 */
+      day: string;
+      requests: number;
+      rows: number;
+      downloads: number;
+      /** @description Requests refused with 429 */
+      rejected: number;
+    };
+    AccountList: {
+      accounts: components["schemas"]["Account"][];
+      /**
+       * Format: uuid
+       * @description Pass as `after` for the next page
+       */
+      next_after: string | null;
+    };
+    UpdateAccountRequest: {
+      /**
+       * @description A configured tier
+       * @example pro
+       */
+      tier?: string;
+      /** @description true stops every key of the account at once */
+      disabled?: boolean;
+    };
+    FeatureRows: {
+      entity: string;
+      service?: string;
+      /** @description Canonical references, in order */
+      features: string[];
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      format: "rows";
+      rows: {
+        id: components["schemas"]["EntityId"];
+        features: {
+          [key: string]: components["schemas"]["FeatureValue"];
+        };
+      }[];
+    };
+    /**
+     * @description Integer for tracks (tracks.id), the artist name for artists
+     * @example 42
+     */
+    EntityId: number | string;
+    FeatureValue: {
+      /** @description The value; null when status is `null` or `not_found` */
+      value?: unknown;
+      /**
+       * @description `not_found`: the entity has no row in this view version
+       * @enum {string}
+       */
+      status: "present" | "null" | "not_found";
+      /**
+       * @description When the row's values were true in the source (UTC)
+       * @example 2025-05-05T04:09:38.000000Z
+       */
+      event_timestamp: string | null;
+    };
+    FeatureColumns: {
+      entity: string;
+      service?: string;
+      /** @description Canonical references, in order */
+      features: string[];
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      format: "columns";
+      ids: components["schemas"]["EntityId"][];
+      columns: {
+        [key: string]: components["schemas"]["FeatureColumn"];
+      };
+    };
+    FeatureColumn: {
+      values: unknown[];
+      statuses: ("present" | "null" | "not_found")[];
+      event_timestamps: (string | null)[];
+    };
+    FeatureBatchRequest: {
+      /**
+       * @description 1 to 1000 ids; duplicates are answered in place
+       * @example [
+       *       1,
+       *       2,
+       *       3
+       *     ]
+       */
+      ids: (number | string)[];
+      features?: string[];
+      service?: string;
+      /**
+       * @default rows
+       * @enum {string}
+       */
+      format: "rows" | "columns";
+    };
+    FeatureVector: {
+      /** @example track */
+      entity: string;
+      id: components["schemas"]["EntityId"];
+      service?: string;
+      /** @description Values by canonical reference (`view@version:feature`), in the requested order */
+      features: {
+        [key: string]: components["schemas"]["FeatureValue"];
+      };
+    };
+    EmbeddingBatch: {
+      /**
+       * @description name@version
+       * @example lyrics@1
+       */
+      embedding: string;
+      entity: string;
+      dimension: number;
+      /** @enum {string} */
+      metric: "cosine" | "l2" | "inner_product";
+      items: {
+        id: components["schemas"]["EntityId"];
+        /** @description float4 components */
+        vector: number[] | null;
+        /** @enum {string} */
+        status: "present" | "null" | "not_found";
+      }[];
+    };
+    EmbeddingBatchRequest: {
+      ids: (number | string)[];
+    };
+    SearchResponse: {
+      /**
+       * @description name@version
+       * @example lyrics@1
+       */
+      embedding: string;
+      entity: string;
+      dimension: number;
+      /** @enum {string} */
+      metric: "cosine" | "l2" | "inner_product";
+      k: number;
+      /** @enum {string} */
+      index: "exact" | "hnsw";
+      ef_search: number | null;
+      neighbors: {
+        id: components["schemas"]["EntityId"];
+        /** @description pgvector distance: <=> cosine, <-> l2, <#> negative inner product */
+        distance: number;
+        features?: {
+          [key: string]: components["schemas"]["FeatureValue"];
+        };
+      }[];
+    };
+    SearchRequest: {
+      /** @description Search by this vector */
+      vector?: number[];
+      /** @description Or by this entity's own vector (the entity is left out) */
+      id?: number | string;
+      /** @default 10 */
+      k: number;
+      /**
+       * @description Default: the embedding's metric (another one always scans exactly)
+       * @enum {string}
+       */
+      metric?: "cosine" | "l2" | "inner_product";
+      /** @default [] */
+      filters: components["schemas"]["FeatureFilter"][];
+      /** @description Feature references to return with each neighbour */
+      include_features?: string[];
+      /** @description Or a feature service's features */
+      include_service?: string;
+      /** @description hnsw.ef_search for this query (HNSW indexes only; exact scans ignore it) */
+      ef_search?: number;
+    };
+    /**
+     * @example {
+     *       "feature": "track_profile:popularity",
+     *       "op": "gte",
+     *       "value": 50
+     *     }
+     */
+    FeatureFilter: {
+      /** @example qwen_analysis:sentiment */
+      feature: string;
+      /** @enum {string} */
+      op: "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "is_null" | "not_null";
+      /** @description A value of the feature's type; an array for `in`; none for is_null/not_null */
+      value?: unknown;
+    };
+    EmbeddingVector: {
+      /**
+       * @description name@version
+       * @example lyrics@1
+       */
+      embedding: string;
+      entity: string;
+      dimension: number;
+      /** @enum {string} */
+      metric: "cosine" | "l2" | "inner_product";
+      id: components["schemas"]["EntityId"];
+      /** @description null when the entity has no vector (e.g. no lyrics) */
+      vector: number[] | null;
+    };
+    EntityList: {
+      entities: components["schemas"]["Entity"][];
+    };
+    Entity: {
+      /** @example track */
+      name: string;
+      /** @example track_id */
+      key_column: string;
+      /** @enum {string} */
+      key_type: "int" | "string";
+      description: string;
+    };
+    FeatureViewList: {
+      views: components["schemas"]["FeatureViewSummary"][];
+    };
+    FeatureViewSummary: {
+      name: string;
+      version: number;
+      /**
+       * @description name@version
+       * @example qwen_analysis@2
+       */
+      ref: string;
+      entity: string;
+      /** @enum {string} */
+      status: "active" | "deprecated" | "retired";
+      sunset_date: string | null;
+      /** @description What `view:feature` resolves to */
+      is_latest: boolean;
+      description: string;
+      owner: string | null;
+      tags: string[];
+      table: string;
+      features: components["schemas"]["FeatureInfo"][];
+      last_materialized_at: string | null;
+      /** @description Seconds since the last materialization; null before the first */
+      freshness_seconds: number | null;
+      row_count: number | null;
+      last_run: components["schemas"]["MaterializationRun"];
+      links: {
+        self: string;
+      };
+    };
+    FeatureInfo: {
+      name: string;
+      /** @example float */
+      type: string;
+      /** @example double precision */
+      pg_type: string;
+      description: string;
+      /** @description The SQL expression over the source */
+      expr: string;
+      tags: string[];
+    };
+    MaterializationRun: {
+      id: number;
+      /** @enum {string} */
+      mode: "full" | "incremental";
+      /** @enum {string} */
+      status: "running" | "succeeded" | "failed";
+      started_at: string;
+      finished_at: string | null;
+      duration_ms: number | null;
+      rows_written: number | null;
+      row_count: number | null;
+      error: string | null;
+    } | null;
+    FeatureViewVersions: {
+      name: string;
+      latest_version: number | null;
+      versions: components["schemas"]["FeatureViewSummary"][];
+    };
+    FeatureViewVersion: components["schemas"]["FeatureViewSummary"] & {
+      schema: {
+        key: {
+          name: string;
+          pg_type: string;
+        };
+        columns: {
+          name: string;
+          type: string;
+          pg_type: string;
+        }[];
+      };
+      /** @description Newest source timestamp included */
+      watermark: string | null;
+      compiled: {
+        ddl: string;
+        select: components["schemas"]["CompiledQuery"];
+        full: components["schemas"]["CompiledQuery"];
+        incremental: components["schemas"]["CompiledQuery"];
+        point_in_time: components["schemas"]["CompiledQuery"];
+        watermark: components["schemas"]["CompiledQuery"];
+      };
+      /** @description Of the last full run */
+      statistics: {
+        /** @enum {string} */
+        scope: "table" | "changed";
+        rows: number;
+        features: {
+          [key: string]: components["schemas"]["ColumnStats"];
+        };
+      } | null;
+      drift: {
+        /** @description The previous version compared with */
+        against: string;
+        features: {
+          [key: string]: {
+            null_rate_delta: number | null;
+            mean_delta?: number | null;
+            top_values_distance?: number | null;
+          };
+        };
+      } | null;
+      /** @description The latest version, when it is newer */
+      successor: string | null;
+    };
+    CompiledQuery: {
+      text: string;
+      params: unknown[];
+    };
+    ColumnStats: {
+      type: string;
+      count: number;
+      null_rate: number | null;
+      distinct_count?: number;
+      min?: unknown;
+      max?: unknown;
+      mean?: number | null;
+      quantiles?: {
+        [key: string]: number;
+      } | null;
+      mean_length?: number | null;
+      top_values?:
+        | {
+            value?: unknown;
+            count: number;
+          }[]
+        | null;
+    };
+    FeatureServiceList: {
+      services: components["schemas"]["FeatureService"][];
+    };
+    FeatureService: {
+      /** @example hit_predictor */
+      name: string;
+      entity: string;
+      description: string;
+      owner: string | null;
+      tags: string[];
+      /** @description References as written in the definition */
+      feature_refs: string[];
+      /** @description What they resolve to now (canonical references) */
+      features: string[];
+      deprecated_views: string[];
+      /** @description Why the service cannot be served now, if so */
+      resolution_error: string | null;
+    };
+    EmbeddingList: {
+      embeddings: components["schemas"]["EmbeddingInfo"][];
+    };
+    EmbeddingInfo: {
+      /** @example lyrics */
+      name: string;
+      version: number;
+      /** @example lyrics@1 */
+      ref: string;
+      entity: string;
+      dimension: number;
+      /** @enum {string} */
+      metric: "cosine" | "l2" | "inner_product";
+      /** @enum {string} */
+      index: "exact" | "hnsw";
+      /** @enum {string} */
+      status: "active" | "deprecated" | "retired";
+      sunset_date: string | null;
+      description: string;
+      tags: string[];
+      /** @description Null for vectors read from the tracks table directly */
+      last_materialized_at: string | null;
+      freshness_seconds: number | null;
+    };
+    DatasetList: {
+      datasets: components["schemas"]["Dataset"][];
+    };
+    Dataset: {
+      /** @example public */
+      name: string;
+      entity: string;
+      description: string;
+      license: string;
+      owner: string | null;
+      tags: string[];
+      columns: {
+        /** @example qwen_analysis__sentiment */
+        column: string;
+        /** @example qwen_analysis@2:sentiment */
+        ref: string;
+        type: string;
+      }[];
+      filters: {
+        feature: string;
+        op: string;
+        value?: unknown;
+      }[];
+      links: {
+        self: string;
+        download: string;
+      };
+    };
+    DatasetDetail: components["schemas"]["Dataset"] & {
+      /** @description The compiled SQL of a download's rows */
+      query: {
+        text: string;
+        params: unknown[];
+      };
+    };
+  };
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+  getHealth: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The process is alive */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Health"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getReady: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Ready to serve */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Readiness"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_READY`: The service is not ready */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getMetrics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Prometheus text exposition format */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/plain": string;
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  signup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SignupRequest"];
+      };
+    };
+    responses: {
+      /** @description The account and its first key (scopes: everything but admin) */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["SignupResponse"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `MALFORMED_JSON`: The request body is not valid JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `CONFLICT`: The request conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The account's keys */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ApiKeyList"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  createKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateKeyRequest"];
+      };
+    };
+    responses: {
+      /** @description The new key */
+      201: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreatedApiKey"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `MALFORMED_JSON`: The request body is not valid JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `CONFLICT`: The request conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  rotateKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["RotateKeyRequest"];
+      };
+    };
+    responses: {
+      /** @description The new key */
+      201: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["RotatedApiKey"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `MALFORMED_JSON`: The request body is not valid JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `CONFLICT`: The request conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  revokeKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The revoked key */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ApiKey"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getUsage: {
+    parameters: {
+      query?: {
+        days?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Usage */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Usage"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listAccounts: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description The last id of the previous page */
+        after?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of accounts */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AccountList"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  updateAccount: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpdateAccountRequest"];
+      };
+    };
+    responses: {
+      /** @description The account as updated */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Account"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `MALFORMED_JSON`: The request body is not valid JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `CONFLICT`: The request conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getFeaturesBatch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        entity: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["FeatureBatchRequest"];
+      };
+    };
+    responses: {
+      /** @description The values */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["FeatureRows"] | components["schemas"]["FeatureColumns"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `MALFORMED_JSON`: The request body is not valid JSON; `UNKNOWN_FEATURE`: A requested feature, view, version or service does not exist */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `GONE`: This resource is retired */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: The request body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getFeatures: {
+    parameters: {
+      query?: {
+        /** @description Feature references, comma-separated or repeated: `view@2:feature`, `view:feature` (latest version), `view@2:*` */
+        features?: string | string[];
+        /** @description A feature service instead of `features` */
+        service?: string;
+      };
+      header?: never;
+      path: {
+        entity: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The values */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["FeatureVector"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `UNKNOWN_FEATURE`: A requested feature, view, version or service does not exist */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `GONE`: This resource is retired */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getEmbeddingsBatch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description `name` (highest servable version) or `name@version` */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["EmbeddingBatchRequest"];
+      };
+    };
+    responses: {
+      /** @description The vectors */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["EmbeddingBatch"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `MALFORMED_JSON`: The request body is not valid JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `GONE`: This resource is retired */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: The request body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  searchEmbedding: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description `name` (highest servable version) or `name@version` */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SearchRequest"];
+      };
+    };
+    responses: {
+      /** @description The neighbours */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["SearchResponse"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `MALFORMED_JSON`: The request body is not valid JSON; `UNKNOWN_FEATURE`: A requested feature, view, version or service does not exist */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `GONE`: This resource is retired */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getEmbedding: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description `name` (highest servable version) or `name@version` */
+        name: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The vector */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["EmbeddingVector"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `GONE`: This resource is retired */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listEntities: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The entities */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["EntityList"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listFeatureViews: {
+    parameters: {
+      query?: {
+        entity?: string;
+        status?: "active" | "deprecated" | "retired";
+        tag?: string;
+        /** @description Only the versions `view:feature` resolves to */
+        latest?: "true" | "false";
+        /** @description Text in the name, description or a feature name */
+        q?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The view versions */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["FeatureViewList"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getFeatureView: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The versions */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["FeatureViewVersions"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getFeatureViewVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        version: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The version */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["FeatureViewVersion"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listFeatureServices: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The services */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["FeatureServiceList"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getFeatureService: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The service */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["FeatureService"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listEmbeddings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The embeddings */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["EmbeddingList"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listDatasets: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The datasets */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DatasetList"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getDataset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The dataset */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DatasetDetail"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+}
