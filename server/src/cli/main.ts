@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { registerApplyCommand } from "./commands/apply";
 import { registerCorpusCommand } from "./commands/corpus";
+import { registerExportCommand } from "./commands/export";
 import { registerKeysCommand } from "./commands/keys";
 import { registerMaterializeCommand } from "./commands/materialize";
 import { registerMigrateCommand } from "./commands/migrate";
@@ -22,5 +23,6 @@ registerPlanCommand(program);
 registerApplyCommand(program);
 registerMaterializeCommand(program);
 registerKeysCommand(program);
+registerExportCommand(program);
 
 await runCli(program, process.argv);

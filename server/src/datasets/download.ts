@@ -75,12 +75,9 @@ export async function startDownload(
     },
   );
   const value = await started;
-  return {
-    job,
-    ...value,
-    etag: job.etag as string,
-    filename: downloadFilename(input.plan, input.format, input.training !== undefined),
-  };
+  const filename = downloadFilename(input.plan, input.format, input.training !== undefined);
+  job.meta = { rows: value.info.rows, version: value.info.version, filename };
+  return { job, ...value, etag: job.etag as string, filename };
 }
 
 /** Strong: the bytes under one ETag are one spooled file, however often they are read. */

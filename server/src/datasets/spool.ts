@@ -16,6 +16,8 @@ export type SpoolJob = {
   written: number;
   state: "running" | "done" | "failed";
   error?: unknown;
+  /** What a resumed response needs to say about the file (rows, version, name). */
+  meta?: { rows: number; version: string; filename: string };
 };
 
 type Entry = SpoolJob & { wake: () => void; changed: Promise<void> };

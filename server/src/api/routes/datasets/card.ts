@@ -1,0 +1,101 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { buildCard, type DatasetCard } from "../../../datasets/card";
+import { requestKey } from "../../../datasets/download";
+import { planDownload } from "../../../datasets/plan";
+import { measureQuality } from "../../../datasets/quality";
+import type { DatasetServices } from "../../../datasets/services";
+import { withSnapshot } from "../../../datasets/snapshot";
+import type { App } from "../../env";
+import { errorResponses } from "../../errors";
+import { asApi, DownloadQuery, NameParams, planRequest } from "./schemas";
+
+const stat = z.union([z.number(), z.string()]).nullable().optional();
+
+export const DatasetCardSchema = z
+  .object({
+    name: z.string().openapi({ example: "public" }),
+    kind: z.enum(["dataset", "feature_service"]),
+    entity: z.string(),
+    description: z.string(),
+    license: z.string().nullable(),
+    owner: z.string().nullable(),
+    version: z.string().openapi({ description: "Changes when a source is re-materialized" }),
+    built_at: z.string().nullable().openapi({ description: "When the newest materialization read finished" }),
+    generated_at: z.string(),
+    as_of: z.string().nullable(),
+    limit: z.number().nullable(),
+    rows: z.number().int(),
+    columns: z.array(
+      z.object({
+        name: z.string(),
+        type: z.string(),
+        description: z.string(),
+        source: z.string(),
+        null_rate: z.number(),
+        min: stat,
+        max: stat,
+        mean: z.number().nullable().optional(),
+        distinct: z.number().optional(),
+        true_rate: z.number().nullable().optional(),
+        min_items: z.number().nullable().optional(),
+        max_items: z.number().nullable().optional(),
+      }),
+    ),
+    filters: z.array(z.object({ feature: z.string(), op: z.string(), value: z.unknown().optional() })),
+    sources: z.array(z.record(z.string(), z.unknown())),
+    quality: z.object({
+      duplicates: z
+        .object({
+          columns: z.array(z.string()),
+          groups: z.number(),
+          rows: z.number(),
+          examples: z.array(z.object({ values: z.array(z.string()), keys: z.array(z.unknown()) })),
+        })
+        .nullable(),
+    }),
+    formats: z.array(z.string()),
+  })
+  .openapi("DatasetCard");
+
+export const route = createRoute({
+  operationId: "getDatasetCard",
+  method: "get",
+  path: "/v1/datasets/{name}",
+  tags: ["datasets"],
+  summary: "The dataset card: schema, licence, rows, quality, version",
+  description:
+    "Describes exactly the rows a download with the same options holds (the statistics are read in " +
+    "one snapshot); cached until a source is re-materialized. `service:<name>` describes a feature service.",
+  request: { params: NameParams, query: DownloadQuery.omit({ format: true }) },
+  responses: {
+    200: { description: "The card", content: { "application/json": { schema: DatasetCardSchema } } },
+    ...errorResponses(
+      "VALIDATION_FAILED",
+      "BAD_REQUEST",
+      "UNKNOWN_FEATURE",
+      "UNAUTHORIZED",
+      "FORBIDDEN",
+      "NOT_FOUND",
+    ),
+  },
+});
+
+export function registerCard(datasets: DatasetServices) {
+  return (app: App): void => {
+    app.openapi(route, async (c) => {
+      const { name } = c.req.valid("param");
+      const { sql } = c.get("services");
+      const request = planRequest(name, { ...c.req.valid("query"), format: "parquet" });
+      const plan = await asApi(() => planDownload(sql, request));
+      const card: DatasetCard = await withSnapshot(sql, plan, {}, async (snapshot) => {
+        const key = `${requestKey("", request)}:${snapshot.info.version}`;
+        const cached = datasets.cards.get(key);
+        if (cached) return cached;
+        const built = buildCard(plan, snapshot.info, snapshot.columns, await measureQuality(snapshot, plan));
+        datasets.cards.set(key, built);
+        return built;
+      });
+      return c.json(card as z.infer<typeof DatasetCardSchema>, 200);
+    });
+  };
+}

@@ -1,0 +1,84 @@
+import { createRoute } from "@hono/zod-openapi";
+import { requestKey, startDownload } from "../../../datasets/download";
+import { planDownload } from "../../../datasets/plan";
+import type { DatasetServices } from "../../../datasets/services";
+import type { App } from "../../env";
+import { errorResponses } from "../../errors";
+import { downloadSpend, fileHeaders, fullResponse, parseRange, partialResponse } from "./respond";
+import { asApi, DOWNLOAD_HEADERS, DownloadQuery, FILE_CONTENT, NameParams, planRequest } from "./schemas";
+
+export const route = createRoute({
+  operationId: "downloadDataset",
+  method: "get",
+  path: "/v1/datasets/{name}/download",
+  tags: ["datasets"],
+  summary: "Download a dataset or feature service as Parquet, CSV or Arrow",
+  description:
+    "Rows come from one consistent snapshot (a materialization running meanwhile is either wholly " +
+    "in or wholly out), streamed as they are encoded. Spends one download and one row per row of " +
+    "the key's daily quotas — once per request per UTC day: a retry of the same request is not " +
+    "charged again, and `Range` (with `If-Range: <ETag>`) resumes the same bytes. " +
+    "See docs/datasets.md.",
+  request: { params: NameParams, query: DownloadQuery },
+  responses: {
+    200: { description: "The file", headers: DOWNLOAD_HEADERS, content: FILE_CONTENT },
+    206: {
+      description: "The requested part of a file already prepared for this request",
+      content: FILE_CONTENT,
+    },
+    416: { description: "The range starts past the end of the prepared file" },
+    ...errorResponses(
+      "VALIDATION_FAILED",
+      "BAD_REQUEST",
+      "UNKNOWN_FEATURE",
+      "UNAUTHORIZED",
+      "FORBIDDEN",
+      "NOT_FOUND",
+      "CONFLICT",
+      "RATE_LIMITED",
+      "UNAVAILABLE",
+    ),
+  },
+});
+
+export function registerDownload(datasets: DatasetServices) {
+  return (app: App): void => {
+    app.openapi(route, async (c) => {
+      const { name } = c.req.valid("param");
+      const query = c.req.valid("query");
+      const { sql } = c.get("services");
+      const subject = c.get("principal")?.accountId ?? "anonymous";
+      const request = planRequest(name, query);
+      const identity = { kind: "download", ...request, format: query.format };
+      const charge = downloadSpend(c);
+
+      const range = parseRange(c.req.header("range"));
+      if (range) {
+        const ifRange = c.req.header("if-range");
+        const job = datasets.spool.resumable(requestKey(subject, identity), ifRange);
+        if (job?.etag && job.meta) {
+          await charge.repeat();
+          const headers = fileHeaders(query.format, { ...job.meta, charged: false, etag: job.etag });
+          return partialResponse(c, datasets.spool, job, range, headers) as never;
+        }
+      }
+
+      const plan = await asApi(() => planDownload(sql, request));
+      const started = await asApi(() =>
+        startDownload(
+          { sql, datasets },
+          { plan, format: query.format, identity, subject, spend: charge.spend },
+        ),
+      );
+      if (!started.charged) await charge.repeat();
+      const headers = fileHeaders(query.format, {
+        rows: started.info.rows,
+        version: started.info.version,
+        filename: started.filename,
+        charged: started.charged,
+        etag: started.etag,
+      });
+      return fullResponse(c, datasets.spool, started.job, headers) as never;
+    });
+  };
+}

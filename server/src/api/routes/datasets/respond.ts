@@ -1,0 +1,85 @@
+import type { Context } from "hono";
+import type { LimitResult } from "../../../access/limiter";
+import { spendQuota } from "../../../access/middleware";
+import type { Spend } from "../../../datasets/charge";
+import { type DownloadFormat, FORMAT_INFO } from "../../../datasets/encode";
+import type { DatasetServices } from "../../../datasets/services";
+import type { SpoolJob } from "../../../datasets/spool";
+import type { AppEnv } from "../../env";
+
+type Meta = { rows: number; version: string; charged: boolean; filename: string; etag: string };
+
+/** The headers of a file response, full or partial. */
+export function fileHeaders(format: DownloadFormat, meta: Meta): Record<string, string> {
+  return {
+    "Content-Type": FORMAT_INFO[format].contentType,
+    "Content-Disposition": `attachment; filename="${meta.filename}"`,
+    ETag: meta.etag,
+    "Accept-Ranges": "bytes",
+    "Cache-Control": "private, no-store",
+    "Rapfs-Rows": String(meta.rows),
+    "Rapfs-Dataset-Version": meta.version,
+    "Rapfs-Download-Charged": String(meta.charged),
+  };
+}
+
+/** The whole file, read from the spool as it is written; its length is known if it is already done. */
+export function fullResponse(
+  c: Context<AppEnv>,
+  spool: DatasetServices["spool"],
+  job: SpoolJob,
+  headers: Record<string, string>,
+) {
+  const length: Record<string, string> =
+    job.state === "done" ? { "Content-Length": String(job.written) } : {};
+  return c.body(spool.read(job), 200, { ...headers, ...length });
+}
+
+/** `bytes=START-` or `bytes=START-END` (one range); anything else is served whole. */
+export function parseRange(header: string | undefined): { start: number; end?: number } | undefined {
+  const match = header ? /^bytes=(\d+)-(\d*)$/.exec(header.trim()) : null;
+  if (!match) return undefined;
+  const start = Number(match[1]);
+  const end = match[2] ? Number(match[2]) : undefined;
+  if (end !== undefined && end < start) return undefined;
+  return { start, ...(end !== undefined ? { end } : {}) };
+}
+
+/** A resume: the requested bytes of a file already spooled for this caller and request. */
+export function partialResponse(
+  c: Context<AppEnv>,
+  spool: DatasetServices["spool"],
+  job: SpoolJob,
+  range: { start: number; end?: number },
+  headers: Record<string, string>,
+): Response {
+  const total = job.written;
+  if (range.start >= total) {
+    return c.body(null, 416, { "Content-Range": `bytes */${total}`, ETag: headers.ETag ?? "" });
+  }
+  const end = Math.min(range.end ?? total - 1, total - 1);
+  return c.body(spool.read(job, range.start, end), 206, {
+    ...headers,
+    "Content-Range": `bytes ${range.start}-${end}/${total}`,
+    "Content-Length": String(end - range.start + 1),
+  });
+}
+
+/**
+ * What a download spends through the access layer. If the app-level guard already took one
+ * download for this request (route-access.ts charges GET …/download up front), only the rows are
+ * spent here, and a repeat gives that download back — the guard cannot know a request is a retry.
+ */
+export function downloadSpend(c: Context<AppEnv>): { spend: Spend; repeat: () => Promise<void> } {
+  const taken = (c.get("rateLimits") ?? []).find(
+    (l: LimitResult) => l.policy.unit === "downloads" && l.allowed,
+  );
+  return {
+    spend: (cost) => spendQuota(c, taken ? { rows: cost.rows } : cost),
+    repeat: async () => {
+      if (!taken) return;
+      const { access } = c.get("services");
+      await access.limiter.refund(taken.policy, c.get("principal").accountId, 1);
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import { z } from "@hono/zod-openapi";
+import { DatasetError } from "../../../datasets/errors";
+import type { PlanRequest } from "../../../datasets/plan";
+import { SpoolBusyError } from "../../../datasets/spool";
+import { parseTimestamp } from "../../../datasets/timestamps";
+import { ApiError, type FieldError } from "../../errors";
+
+const list = (description: string, example: string, name: string) =>
+  z
+    .union([z.string().max(20_000), z.array(z.string().max(20_000)).max(500)])
+    .optional()
+    .openapi({ param: { name, in: "query", style: "form", explode: true }, description, example });
+
+export const FormatQuery = z
+  .enum(["parquet", "csv", "arrow"])
+  .default("parquet")
+  .openapi({
+    param: { name: "format", in: "query" },
+    description:
+      "Parquet (zstd, row groups of 65,536 rows), CSV (RFC 4180, header row) or an Arrow IPC stream",
+  });
+
+export const SelectionQuery = z.object({
+  features: list(
+    "Instead of the dataset's features: references, comma-separated or repeated (`view@2:*` pins a version)",
+    "qwen_analysis@2:*,track_profile:popularity",
+    "features",
+  ),
+  service: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({
+      param: { name: "service", in: "query" },
+      description: "Instead of the dataset's features: a feature service's",
+    }),
+  embeddings: list(
+    "Embeddings to add as `<name>_embedding` columns (FixedSizeList<float32>; bracketed lists in CSV)",
+    "lyrics",
+    "embeddings",
+  ),
+});
+
+export const DownloadQuery = SelectionQuery.extend({
+  format: FormatQuery,
+  as_of: z
+    .string()
+    .max(64)
+    .optional()
+    .refine((v) => v === undefined || parseTimestamp(v) !== undefined, "must be an ISO 8601 timestamp")
+    .openapi({
+      param: { name: "as_of", in: "query" },
+      description:
+        "Features as they were then: computed from analyses created at or before it (UTC unless an offset is given)",
+      example: "2025-06-01T00:00:00Z",
+    }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000_000)
+    .optional()
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: "At most this many rows (the first by entity key)",
+    }),
+});
+
+export const NameParams = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(80)
+    .openapi({
+      param: { name: "name", in: "path" },
+      description: "A dataset, or `service:<name>` for a feature service",
+      example: "public",
+    }),
+});
+
+const refs = (value: string | string[] | undefined) =>
+  value === undefined
+    ? undefined
+    : (Array.isArray(value) ? value : [value])
+        .flatMap((v) => v.split(","))
+        .map((v) => v.trim())
+        .filter((v) => v !== "");
+
+export function planRequest(name: string, query: z.infer<typeof DownloadQuery>): PlanRequest {
+  const features = refs(query.features);
+  const embeddings = refs(query.embeddings);
+  return {
+    dataset: name,
+    ...(features ? { features } : {}),
+    ...(query.service ? { service: query.service } : {}),
+    ...(embeddings ? { embeddings } : {}),
+    ...(query.as_of ? { asOf: parseTimestamp(query.as_of) as number } : {}),
+    ...(query.limit ? { limit: query.limit } : {}),
+  };
+}
+
+/** The datasets module's errors as API problems; query fields become `errors[]` with pointers. */
+export function toApiError(error: unknown): unknown {
+  if (error instanceof SpoolBusyError) {
+    return new ApiError("UNAVAILABLE", "Too many downloads are being prepared; retry shortly.", {
+      headers: { "Retry-After": "5" },
+    });
+  }
+  if (!(error instanceof DatasetError)) return error;
+  const queryFields = ["features", "service", "embeddings", "dataset", "as_of", "limit"];
+  const errors: FieldError[] = error.issues
+    .filter((i) => queryFields.includes(String(i.path[0])))
+    .map((i) => ({
+      in: "query",
+      path: i.path,
+      pointer: `#/${i.path.join("/")}`,
+      detail: i.detail,
+      code: error.code.toLowerCase(),
+    }));
+  return new ApiError(error.code, error.message, {
+    ...(errors.length > 0 ? { errors } : {}),
+    extensions: error.extensions,
+  });
+}
+
+/** Runs `work`, turning the datasets module's errors into API problems. */
+export async function asApi<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toApiError(error);
+  }
+}
+
+const binary = z.string().openapi({ format: "binary" });
+
+export const FILE_CONTENT = {
+  "application/vnd.apache.parquet": { schema: binary },
+  "text/csv": { schema: binary },
+  "application/vnd.apache.arrow.stream": { schema: binary },
+};
+
+export const DOWNLOAD_HEADERS = {
+  "Content-Disposition": { schema: { type: "string" as const }, description: "attachment; filename=…" },
+  ETag: {
+    schema: { type: "string" as const },
+    description: "Names these bytes; send it as If-Range to resume",
+  },
+  "Rapfs-Rows": { schema: { type: "integer" as const }, description: "Rows in the file" },
+  "Rapfs-Dataset-Version": { schema: { type: "string" as const }, description: "The data version read" },
+  "Rapfs-Download-Charged": {
+    schema: { type: "string" as const, enum: ["true", "false"] },
+    description: "false for a repeat of a download already charged today",
+  },
+};

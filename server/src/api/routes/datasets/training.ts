@@ -1,0 +1,158 @@
+import { createHash } from "node:crypto";
+import { createRoute, z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { startDownload } from "../../../datasets/download";
+import { planTraining } from "../../../datasets/plan";
+import type { DatasetServices } from "../../../datasets/services";
+import { parseTrainingUpload } from "../../../datasets/upload";
+import { uploadFormat } from "../../../datasets/upload-formats";
+import type { App } from "../../env";
+import { ApiError, errorResponses } from "../../errors";
+import { downloadSpend, fileHeaders, fullResponse } from "./respond";
+import { asApi, DOWNLOAD_HEADERS, FILE_CONTENT, FormatQuery, SelectionQuery } from "./schemas";
+
+const TrainingQuery = SelectionQuery.extend({
+  format: FormatQuery,
+  entity: z
+    .string()
+    .max(64)
+    .default("track")
+    .openapi({ param: { name: "entity", in: "query" }, description: "What the uploaded ids are" }),
+  dataset: z
+    .string()
+    .max(80)
+    .optional()
+    .openapi({
+      param: { name: "dataset", in: "query" },
+      description: "Take a dataset's features (not its row filters)",
+    }),
+});
+
+const UploadRow = z.record(z.string(), z.unknown()).openapi({
+  example: { track_id: 42, event_timestamp: "2025-06-01T00:00:00Z", label: 1 },
+});
+const binary = z.string().openapi({ format: "binary" });
+
+export function trainingRoute(maxBytes: number, maxRows: number) {
+  return createRoute({
+    operationId: "trainingDataset",
+    method: "post",
+    path: "/v1/datasets/training",
+    tags: ["datasets"],
+    summary: "Point-in-time training data for uploaded (entity, timestamp[, label]) rows",
+    description:
+      "Each uploaded row gets the features computed only from analyses created at or before its " +
+      "timestamp (a re-analysis after it never leaks in), in upload order, its label passed through. " +
+      `Columns: the entity key (\`track_id\`), \`event_timestamp\` (ISO 8601; UTC unless an offset is given) and ` +
+      `optionally \`label\`. Up to ${maxRows} rows and ${maxBytes} bytes, as JSON, CSV (header row) or Parquet.`,
+    middleware: [
+      bodyLimit({
+        maxSize: maxBytes,
+        onError: () => {
+          throw new ApiError("PAYLOAD_TOO_LARGE", `The upload exceeds ${maxBytes} bytes.`);
+        },
+      }),
+    ] as const,
+    request: {
+      query: TrainingQuery,
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: z.union([z.array(UploadRow), z.object({ rows: z.array(UploadRow) })]),
+          },
+          "text/csv": { schema: binary },
+          "application/vnd.apache.parquet": { schema: binary },
+        },
+      },
+    },
+    responses: {
+      200: { description: "The rows with their features", headers: DOWNLOAD_HEADERS, content: FILE_CONTENT },
+      ...errorResponses(
+        "VALIDATION_FAILED",
+        "MALFORMED_JSON",
+        "BAD_REQUEST",
+        "UNKNOWN_FEATURE",
+        "UNAUTHORIZED",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "PAYLOAD_TOO_LARGE",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "RATE_LIMITED",
+        "UNAVAILABLE",
+      ),
+    },
+  });
+}
+
+const refs = (value: string | string[] | undefined) =>
+  value === undefined
+    ? undefined
+    : (Array.isArray(value) ? value : [value])
+        .flatMap((v) => v.split(","))
+        .map((v) => v.trim())
+        .filter(Boolean);
+
+export function registerTraining(datasets: DatasetServices) {
+  const { trainingMaxBytes, trainingMaxRows } = datasets.config;
+  const route = trainingRoute(trainingMaxBytes, trainingMaxRows);
+  return (app: App): void => {
+    app.openapi(route, async (c) => {
+      const query = c.req.valid("query");
+      const { sql } = c.get("services");
+      const format = uploadFormat(c.req.header("content-type"));
+      if (!format) {
+        throw new ApiError(
+          "UNSUPPORTED_MEDIA_TYPE",
+          "Upload rows as application/json, text/csv or application/vnd.apache.parquet.",
+        );
+      }
+      const raw = format === "json" ? undefined : new Uint8Array(await c.req.arrayBuffer());
+      const body = format === "json" ? c.req.valid("json") : raw;
+      const features = refs(query.features);
+      const embeddings = refs(query.embeddings);
+      const plan = await asApi(() =>
+        planTraining(sql, {
+          entity: query.entity,
+          ...(features ? { features } : {}),
+          ...(query.service ? { service: query.service } : {}),
+          ...(query.dataset ? { dataset: query.dataset } : {}),
+          ...(embeddings ? { embeddings } : {}),
+        }),
+      );
+      const training = await asApi(async () =>
+        parseTrainingUpload(format, body, plan.entity, trainingMaxRows),
+      );
+      const digest = createHash("sha256")
+        .update(raw ?? JSON.stringify(body))
+        .digest("hex");
+      const identity = { kind: "training", ...query, features, embeddings, upload: digest };
+      const charge = downloadSpend(c);
+      const started = await asApi(() =>
+        startDownload(
+          { sql, datasets },
+          {
+            plan,
+            format: query.format,
+            identity,
+            subject: c.get("principal")?.accountId ?? "anonymous",
+            spend: charge.spend,
+            training,
+          },
+        ),
+      );
+      return fullResponse(
+        c,
+        datasets.spool,
+        started.job,
+        fileHeaders(query.format, {
+          rows: started.info.rows,
+          version: started.info.version,
+          filename: started.filename,
+          charged: started.charged,
+          etag: started.etag,
+        }),
+      ) as never;
+    });
+  };
+}

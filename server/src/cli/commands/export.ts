@@ -1,0 +1,92 @@
+import type { Command } from "commander";
+import { loadConfig } from "../../config/env";
+import { loadDatasetConfig } from "../../datasets/config";
+import { type DownloadFormat, FORMATS } from "../../datasets/encode";
+import { DatasetError } from "../../datasets/errors";
+import { exportToFile } from "../../datasets/export-file";
+import { parseTimestamp } from "../../datasets/timestamps";
+import { openDatabase } from "../../db/database";
+import { terminalProgress } from "../../log/progress";
+import { CliError, ExitCode } from "../run";
+
+type ExportOptions = {
+  format: string;
+  out?: string;
+  features?: string;
+  service?: string;
+  embeddings?: string;
+  asOf?: string;
+  limit?: string;
+};
+
+const list = (value: string | undefined) =>
+  value
+    ?.split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+
+export function registerExportCommand(program: Command): void {
+  program
+    .command("export")
+    .description(
+      "export a dataset (or service:<name>) to a file, with its card as <name>.README.md and <name>.card.json",
+    )
+    .argument("<dataset>", "a dataset name, or service:<name> for a feature service")
+    .option("--format <format>", `one of ${FORMATS.join(", ")}`, "parquet")
+    .option("--out <file>", "where to write (default: <dataset>.<format extension>)")
+    .option("--features <refs>", "comma-separated feature references instead of the dataset's")
+    .option("--service <name>", "a feature service's features instead of the dataset's")
+    .option("--embeddings <names>", "comma-separated embeddings to add as <name>_embedding columns")
+    .option("--as-of <timestamp>", "features as of this ISO 8601 time (UTC unless an offset is given)")
+    .option("--limit <n>", "at most this many rows")
+    .action(async (dataset: string, opts: ExportOptions) => {
+      if (!(FORMATS as readonly string[]).includes(opts.format)) {
+        throw new CliError(
+          `--format must be one of ${FORMATS.join(", ")}, got "${opts.format}"`,
+          ExitCode.usage,
+        );
+      }
+      const format = opts.format as DownloadFormat;
+      const asOf = opts.asOf === undefined ? undefined : parseTimestamp(opts.asOf);
+      if (opts.asOf !== undefined && asOf === undefined) {
+        throw new CliError(`--as-of must be an ISO 8601 timestamp, got "${opts.asOf}"`, ExitCode.usage);
+      }
+      const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+      if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+        throw new CliError(`--limit must be a whole number ≥ 1, got "${opts.limit}"`, ExitCode.usage);
+      }
+      const features = list(opts.features);
+      const embeddings = list(opts.embeddings);
+      const out =
+        opts.out ?? `${dataset.replace(/[^A-Za-z0-9_.-]+/g, "-")}.${format === "arrow" ? "arrows" : format}`;
+      const config = loadConfig();
+      const settings = loadDatasetConfig();
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const progress = terminalProgress();
+      try {
+        const result = await exportToFile(
+          db.sql,
+          {
+            dataset,
+            ...(features ? { features } : {}),
+            ...(opts.service ? { service: opts.service } : {}),
+            ...(embeddings ? { embeddings } : {}),
+            ...(asOf !== undefined ? { asOf } : {}),
+            ...(limit !== undefined ? { limit } : {}),
+          },
+          { out, format, progress, settings },
+        );
+        progress.stop();
+        process.stdout.write(
+          `${result.out}: ${result.rows} rows, ${result.bytes} bytes (version ${result.card.version}); ` +
+            `card in ${result.readme} and ${result.cardJson}\n`,
+        );
+      } catch (error) {
+        if (error instanceof DatasetError) throw new CliError(error.message);
+        throw error;
+      } finally {
+        progress.stop();
+        await db.close();
+      }
+    });
+}

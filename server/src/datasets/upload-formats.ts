@@ -1,0 +1,124 @@
+import { type DataType, Type, tableFromIPC } from "apache-arrow";
+import { parse } from "csv-parse/sync";
+import * as parquet from "parquet-wasm";
+import { DatasetError } from "./errors";
+
+/** An upload read into columns; each value as its format gave it. */
+export type UploadTable = {
+  columns: string[];
+  rows: number;
+  values: Map<string, unknown[]>;
+  /** Types the file declared (Parquet), by column; JSON and CSV declare none. */
+  types: Map<string, "int" | "float" | "bool" | "string" | "timestamp" | "other">;
+};
+
+export type UploadFormat = "json" | "csv" | "parquet";
+
+/** The upload format of a Content-Type, or undefined (a 415). */
+export function uploadFormat(contentType: string | undefined): UploadFormat | undefined {
+  const type = contentType?.split(";")[0]?.trim().toLowerCase();
+  if (type === "application/json") return "json";
+  if (type === "text/csv") return "csv";
+  if (type === "application/vnd.apache.parquet" || type === "application/x-parquet") return "parquet";
+  return undefined;
+}
+
+/** `[{...}, ...]` or `{"rows": [...]}`; every key of every row becomes a column. */
+export function jsonTable(body: unknown): UploadTable {
+  const rows = Array.isArray(body) ? body : (body as { rows?: unknown })?.rows;
+  if (!Array.isArray(rows)) {
+    throw new DatasetError("VALIDATION_FAILED", 'The JSON body must be an array of rows or {"rows": [...]}.');
+  }
+  const values = new Map<string, unknown[]>();
+  rows.forEach((row, i) => {
+    if (row === null || typeof row !== "object" || Array.isArray(row)) {
+      throw new DatasetError("VALIDATION_FAILED", `Row ${i + 1} is not an object.`, [
+        { path: ["rows", i], detail: "is not an object" },
+      ]);
+    }
+    for (const [key, value] of Object.entries(row)) {
+      let column = values.get(key);
+      if (!column) {
+        column = new Array(rows.length).fill(null);
+        values.set(key, column);
+      }
+      column[i] = value;
+    }
+  });
+  return { columns: [...values.keys()], rows: rows.length, values, types: new Map() };
+}
+
+/** RFC 4180 with a header row; every value is text (an empty field is null). */
+export function csvTable(body: Uint8Array): UploadTable {
+  let records: string[][];
+  try {
+    records = parse(Buffer.from(body), { bom: true, relax_column_count: false, skip_empty_lines: true });
+  } catch (error) {
+    const e = error as Error & { lines?: number };
+    throw new DatasetError("VALIDATION_FAILED", `The CSV body is not valid RFC 4180: ${e.message}`);
+  }
+  const [header, ...rows] = records;
+  if (!header) throw new DatasetError("VALIDATION_FAILED", "The CSV body is empty; it needs a header row.");
+  const values = new Map(
+    header.map((name, j) => [name.trim(), rows.map((r) => (r[j] === "" ? null : r[j]))]),
+  );
+  if (values.size !== header.length)
+    throw new DatasetError("VALIDATION_FAILED", "The CSV header repeats a column.");
+  return { columns: [...values.keys()], rows: rows.length, values, types: new Map() };
+}
+
+/** A Parquet file read through parquet-wasm; timestamps become epoch microseconds. */
+export function parquetTable(body: Uint8Array): UploadTable {
+  let table: ReturnType<typeof tableFromIPC>;
+  try {
+    const wasm = parquet.readParquet(body);
+    table = tableFromIPC(wasm.intoIPCStream());
+  } catch (error) {
+    throw new DatasetError(
+      "VALIDATION_FAILED",
+      `The body is not a readable Parquet file: ${(error as Error).message}`,
+    );
+  }
+  const values = new Map<string, unknown[]>();
+  const types: UploadTable["types"] = new Map();
+  for (const field of table.schema.fields) {
+    const vector = table.getChild(field.name);
+    const kind = kindOf(field.type);
+    types.set(field.name, kind);
+    const column: unknown[] = [];
+    for (let i = 0; i < table.numRows; i++) column.push(convert(vector?.get(i), kind));
+    values.set(field.name, column);
+  }
+  return { columns: [...values.keys()], rows: table.numRows, values, types };
+}
+
+function kindOf(type: DataType): UploadTable["types"] extends Map<string, infer K> ? K : never {
+  switch (type.typeId) {
+    case Type.Int:
+      return "int";
+    case Type.Float:
+    case Type.Decimal:
+      return "float";
+    case Type.Bool:
+      return "bool";
+    case Type.Utf8:
+    case Type.LargeUtf8:
+      return "string";
+    case Type.Timestamp:
+    case Type.Date:
+      return "timestamp";
+    default:
+      return "other";
+  }
+}
+
+function convert(value: unknown, kind: string): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "bigint") return Number(value);
+  if (kind === "timestamp") {
+    // Arrow JS gives timestamps and dates as epoch milliseconds (with a fraction below that).
+    if (typeof value === "number") return Math.round(value * 1000);
+    if (value instanceof Date) return value.getTime() * 1000;
+  }
+  return value;
+}

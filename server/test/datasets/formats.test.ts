@@ -1,0 +1,125 @@
+import { parquetMetadata } from "hyparquet";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ColumnKind } from "../../src/datasets/columns";
+import { bindParams, getDataset } from "../../src/registry";
+import { csvObjects, differences } from "./compare";
+import {
+  bytes,
+  type DatasetsHarness,
+  datasetsHarness,
+  get,
+  readArrowIpc,
+  readCsv,
+  readHyparquet,
+  readParquetWasm,
+} from "./support";
+
+describe("downloads read back by independent readers hold exactly the materialized rows", () => {
+  let h: DatasetsHarness;
+  let expected: Record<string, unknown>[];
+  let kinds: Record<string, ColumnKind>;
+
+  beforeAll(async () => {
+    h = await datasetsHarness();
+    // The reference: the compiler's own dataset query over the fv_* tables, run directly.
+    const dataset = await getDataset(h.db.sql, "public");
+    if (!dataset) throw new Error("public is not applied");
+    expected = await h.db.sql.unsafe(dataset.query.text, bindParams(dataset.query) as never[]);
+    kinds = Object.fromEntries([
+      ["track_id", "int"],
+      ...dataset.features.map((f) => [f.column, f.type as ColumnKind]),
+    ]);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("the public dataset has rows, filtered by its definition", () => {
+    expect(expected.length).toBeGreaterThan(100);
+    expect(expected.every((r) => (r.qwen_analysis__confidence as number) > 0.5)).toBe(true);
+  });
+
+  it("Parquet: typed columns, zstd row groups, every value — through parquet-wasm and hyparquet", async () => {
+    const response = await get(h, "/v1/datasets/public/download?format=parquet");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/vnd.apache.parquet");
+    expect(response.headers.get("content-disposition")).toBe('attachment; filename="public.parquet"');
+    expect(response.headers.get("rapfs-rows")).toBe(String(expected.length));
+    const file = await bytes(response);
+
+    const wasm = readParquetWasm(file);
+    expect(wasm.schema).toContain("track_id: Int32");
+    expect(wasm.schema).toContain("qwen_analysis__themes: List<Utf8>");
+    expect(wasm.schema).toContain("qwen_analysis__confidence: Float64");
+    expect(differences(wasm.rows, expected, kinds, "arrow")).toEqual([]);
+    expect(differences(await readHyparquet(file), expected, kinds, "hyparquet")).toEqual([]);
+
+    const buffer = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
+    const meta = parquetMetadata(buffer);
+    const kv = Object.fromEntries((meta.key_value_metadata ?? []).map((e) => [e.key, e.value]));
+    expect(kv["rapfs.license"]).toMatch(/CC-BY-4.0/);
+    expect(kv["rapfs.dataset"]).toBe("public");
+    expect(meta.row_groups[0]?.columns[1]?.meta_data?.codec).toBe("ZSTD");
+  });
+
+  it("Arrow IPC stream: the same values, with the licence in the schema metadata", async () => {
+    const response = await get(h, "/v1/datasets/public/download?format=arrow");
+    expect(response.headers.get("content-type")).toBe("application/vnd.apache.arrow.stream");
+    const arrow = readArrowIpc(await bytes(response));
+    expect(differences(arrow.rows, expected, kinds, "arrow")).toEqual([]);
+    expect(arrow.metadata.get("rapfs.license")).toMatch(/CC-BY-4.0/);
+  });
+
+  it("CSV: RFC 4180 with a header row, lists bracketed, NULL as an empty field", async () => {
+    const response = await get(h, "/v1/datasets/public/download?format=csv");
+    expect(response.headers.get("content-type")).toBe("text/csv; charset=utf-8; header=present");
+    const file = await bytes(response);
+    expect(Buffer.from(file).toString("utf8").split("\r\n")[0]).toBe(Object.keys(kinds).join(","));
+    const csv = readCsv(file);
+    expect(csv.header).toEqual(Object.keys(kinds));
+    expect(differences(csvObjects(csv), expected, kinds, "csv")).toEqual([]);
+  });
+
+  it("embeddings as FixedSizeList<float32>, timestamps as microseconds, a pinned version and a limit", async () => {
+    const refs = "qwen_analysis@2:analyzed_at,qwen_analysis@1:mood,track_profile:genres";
+    const query = `features=${refs}&embeddings=lyrics,analysis&limit=25`;
+    const reference = await h.db.sql`
+      select q.track_id, q.analyzed_at as qwen_analysis__analyzed_at, q1.mood as qwen_analysis__mood,
+        p.genres as track_profile__genres, t.lyrics_embedding::real[] as lyrics_embedding,
+        e.embedding::real[] as analysis_embedding
+      from fv_qwen_analysis_v2 q join fv_qwen_analysis_v1 q1 using (track_id) join fv_track_profile_v1 p using (track_id)
+      join tracks t on t.id = q.track_id left join emb_analysis_v1 e on e.track_id = q.track_id
+      order by q.track_id limit 25`;
+    const columns: Record<string, ColumnKind> = {
+      track_id: "int",
+      qwen_analysis__analyzed_at: "timestamp",
+      qwen_analysis__mood: "string",
+      track_profile__genres: "string[]",
+      lyrics_embedding: "vector",
+      analysis_embedding: "vector",
+    };
+    const parquetFile = await bytes(await get(h, `/v1/datasets/public/download?${query}&format=parquet`));
+    const wasm = readParquetWasm(parquetFile);
+    expect(wasm.schema).toContain("lyrics_embedding: FixedSizeList[384]<Float32>");
+    expect(wasm.schema).toContain("qwen_analysis__analyzed_at: Timestamp<MICROSECOND>");
+    expect(differences(wasm.rows, reference, columns, "arrow")).toEqual([]);
+    expect(differences(await readHyparquet(parquetFile), reference, columns, "hyparquet")).toEqual([]);
+    const arrow = readArrowIpc(await bytes(await get(h, `/v1/datasets/public/download?${query}&format=arrow`)));
+    expect(differences(arrow.rows, reference, columns, "arrow")).toEqual([]);
+    const csv = readCsv(await bytes(await get(h, `/v1/datasets/public/download?${query}&format=csv`)));
+    expect(differences(csvObjects(csv), reference, columns, "csv")).toEqual([]);
+  });
+
+  it("a feature service downloads as service:<name>, every row of its views", async () => {
+    const response = await get(h, "/v1/datasets/service:hit_predictor/download?format=arrow");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-disposition")).toBe('attachment; filename="service-hit_predictor.arrows"');
+    const arrow = readArrowIpc(await bytes(response));
+    const [count] = await h.db.sql`
+      select count(*)::int as n from fv_track_profile_v1 join fv_qwen_analysis_v2 using (track_id)
+        join fv_emotion_scores_v1 using (track_id) join fv_algorithmic_metrics_v1 using (track_id)
+        join fv_analyzer_consensus_v1 using (track_id)`;
+    expect(arrow.rows.length).toBe(count?.n);
+    expect(Object.keys(arrow.rows[0] ?? {})).toContain("analyzer_consensus__mean_quality");
+  });
+});
