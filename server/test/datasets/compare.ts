@@ -16,7 +16,8 @@ export function normalize(
     const text = value as string;
     if (kind === "int" || kind === "float") return Number(text);
     if (kind === "bool") return text === "true";
-    if (kind === "timestamp") return Date.parse(`${text.slice(0, 23)}Z`) * 1000 + Number(text.slice(23, 26) || 0);
+    if (kind === "timestamp")
+      return Date.parse(`${text.slice(0, 23)}Z`) * 1000 + Number(text.slice(23, 26) || 0);
     if (kind === "string[]" || kind === "float[]" || kind === "vector") return JSON.parse(text);
     return text;
   }
@@ -55,7 +56,9 @@ export function differences(
       const want = normalize(kind, e[column], from === "csv" ? "pg-text" : "pg");
       const got = normalize(kind, a[column], from);
       if (!same(got, want) && out.length < 20) {
-        out.push(`row ${i} ${column}: got ${JSON.stringify(got)?.slice(0, 80)}, expected ${JSON.stringify(want)?.slice(0, 80)}`);
+        out.push(
+          `row ${i} ${column}: got ${JSON.stringify(got)?.slice(0, 80)}, expected ${JSON.stringify(want)?.slice(0, 80)}`,
+        );
       }
     }
   });

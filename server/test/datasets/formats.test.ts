@@ -104,7 +104,9 @@ describe("downloads read back by independent readers hold exactly the materializ
     expect(wasm.schema).toContain("qwen_analysis__analyzed_at: Timestamp<MICROSECOND>");
     expect(differences(wasm.rows, reference, columns, "arrow")).toEqual([]);
     expect(differences(await readHyparquet(parquetFile), reference, columns, "hyparquet")).toEqual([]);
-    const arrow = readArrowIpc(await bytes(await get(h, `/v1/datasets/public/download?${query}&format=arrow`)));
+    const arrow = readArrowIpc(
+      await bytes(await get(h, `/v1/datasets/public/download?${query}&format=arrow`)),
+    );
     expect(differences(arrow.rows, reference, columns, "arrow")).toEqual([]);
     const csv = readCsv(await bytes(await get(h, `/v1/datasets/public/download?${query}&format=csv`)));
     expect(differences(csvObjects(csv), reference, columns, "csv")).toEqual([]);
@@ -113,7 +115,9 @@ describe("downloads read back by independent readers hold exactly the materializ
   it("a feature service downloads as service:<name>, every row of its views", async () => {
     const response = await get(h, "/v1/datasets/service:hit_predictor/download?format=arrow");
     expect(response.status).toBe(200);
-    expect(response.headers.get("content-disposition")).toBe('attachment; filename="service-hit_predictor.arrows"');
+    expect(response.headers.get("content-disposition")).toBe(
+      'attachment; filename="service-hit_predictor.arrows"',
+    );
     const arrow = readArrowIpc(await bytes(response));
     const [count] = await h.db.sql`
       select count(*)::int as n from fv_track_profile_v1 join fv_qwen_analysis_v2 using (track_id)
