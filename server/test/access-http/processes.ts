@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { repoRoot } from "../../src/config/paths";
+
+/** A `rapfs start` in a process of its own, its stdout and stderr kept for inspection. */
+export type ServerProcess = {
+  name: string;
+  url: string;
+  output: () => string;
+  /** SIGTERM and wait for the exit (the server flushes usage and last-used on the way out). */
+  stop(): Promise<void>;
+};
+
+export async function startServerProcess(name: string, env: Record<string, string>): Promise<ServerProcess> {
+  let output = "";
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", "server/src/cli/main.ts", "start"],
+    {
+      cwd: repoRoot,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        HOST: "127.0.0.1",
+        PORT: "0",
+        LOG_LEVEL: "debug",
+        RAPFS_DATA_DIR: mkdtempSync(join(tmpdir(), `rapfs-${name}-`)),
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      const listening = /"msg":"listening".*?"url":"(http:\/\/[^"]+)"/.exec(output);
+      if (listening?.[1]) resolve(listening[1]);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) =>
+      reject(new Error(`${name} exited with ${code} before listening:\n${output}`)),
+    );
+  });
+  return {
+    name,
+    url,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** Polls until `check` passes (or throws its last failure at the deadline). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 120_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  }
+}
+
+export async function waitReady(server: ServerProcess): Promise<void> {
+  await eventually(
+    async () => {
+      const res = await fetch(`${server.url}/ready`);
+      if (res.status !== 200) throw new Error(`${server.name} not ready: ${await res.text()}`);
+    },
+    240_000,
+    200,
+  );
+}
+
+/** The current limiter backend from the `rapfs_limiter_backend` gauge. */
+export async function limiterBackend(server: ServerProcess): Promise<string | undefined> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return /rapfs_limiter_backend\{backend="(\w+)"\} 1\b/.exec(text)?.[1];
+}
