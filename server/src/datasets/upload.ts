@@ -26,6 +26,7 @@ export function parseTrainingUpload(
 }
 
 export function trainingInput(table: UploadTable, entity: EntityInfo, maxRows: number): TrainingInput {
+  if (table.rows === 0) throw new DatasetError("VALIDATION_FAILED", "The upload has no rows.");
   const key = entity.keyColumn;
   const time = table.columns.find((c) => TIMESTAMP_COLUMNS.includes(c));
   const expected = `${key}, event_timestamp and optionally ${LABEL}`;
@@ -51,7 +52,6 @@ export function trainingInput(table: UploadTable, entity: EntityInfo, maxRows: n
       `The upload has ${table.rows} rows; at most ${maxRows} are accepted.`,
     );
   }
-  if (table.rows === 0) throw new DatasetError("VALIDATION_FAILED", "The upload has no rows.");
 
   const issues: DatasetIssue[] = [];
   const problem = (row: number, column: string, detail: string) => {

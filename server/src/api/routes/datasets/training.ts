@@ -56,7 +56,7 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
     request: {
       query: TrainingQuery,
       body: {
-        required: true,
+        // Not `required`: zod-openapi would then validate a CSV or Parquet body as JSON.
         content: {
           "application/json": {
             schema: z.union([z.array(UploadRow), z.object({ rows: z.array(UploadRow) })]),

@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DatasetsHarness, datasetsHarness, expectProblem, get } from "./support";
+
+const training = (
+  h: DatasetsHarness,
+  body: BodyInit,
+  type: string,
+  query = "features=qwen_analysis@2:mood",
+) => get(h, `/v1/datasets/training?${query}`, { method: "POST", headers: { "content-type": type }, body });
+
+describe("bad requests get a 4xx problem+json that names the problem", () => {
+  let h: DatasetsHarness;
+  beforeAll(async () => {
+    h = await datasetsHarness({ RAPFS_TRAINING_MAX_ROWS: "50", RAPFS_TRAINING_MAX_BYTES: "4096" });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const downloads: [string, number, string, RegExp?][] = [
+    ["/v1/datasets/public/download?format=xml", 400, "VALIDATION_FAILED", /format/],
+    ["/v1/datasets/public/download?limit=0", 400, "VALIDATION_FAILED", /limit/],
+    ["/v1/datasets/public/download?limit=ten", 400, "VALIDATION_FAILED", /limit/],
+    ["/v1/datasets/public/download?as_of=yesterday", 400, "VALIDATION_FAILED", /as_of/],
+    ["/v1/datasets/public/download?as_of=2025-02-30", 400, "VALIDATION_FAILED", /as_of/],
+    ["/v1/datasets/public/download?features=nope:x", 400, "UNKNOWN_FEATURE", /unknown feature view nope/],
+    ["/v1/datasets/public/download?features=qwen_analysis@9:*", 400, "UNKNOWN_FEATURE", /qwen_analysis@9/],
+    [
+      "/v1/datasets/public/download?features=qwen_analysis@2:nothing",
+      400,
+      "UNKNOWN_FEATURE",
+      /no feature nothing/,
+    ],
+    [
+      "/v1/datasets/public/download?features=qwen_analysis@1:mood,qwen_analysis@2:mood",
+      400,
+      "UNKNOWN_FEATURE",
+      /collides/,
+    ],
+    ["/v1/datasets/public/download?features=artist_stats:*", 400, "UNKNOWN_FEATURE", /entity artist/],
+    [
+      "/v1/datasets/public/download?service=hit_predictor&features=track_profile:energy",
+      400,
+      "BAD_REQUEST",
+      /not both/,
+    ],
+    ["/v1/datasets/public/download?service=nope", 400, "UNKNOWN_FEATURE", /no feature service nope/],
+    [
+      "/v1/datasets/public/download?embeddings=nope",
+      400,
+      "UNKNOWN_FEATURE",
+      /nope is not an applied embedding/,
+    ],
+    ["/v1/datasets/nope/download", 404, "NOT_FOUND", /no dataset nope/],
+    ["/v1/datasets/service:nope/download", 404, "NOT_FOUND", /no feature service nope/],
+    ["/v1/datasets/nope", 404, "NOT_FOUND"],
+  ];
+  it.each(downloads)("GET %s → %i %s", async (path, status, code, detail) => {
+    const problem = await expectProblem(await get(h, path), status, code);
+    if (detail) expect(`${problem.detail} ${JSON.stringify(problem.errors ?? [])}`).toMatch(detail);
+  });
+
+  it("unknown features are listed with a pointer to each", async () => {
+    const problem = await expectProblem(
+      await get(h, "/v1/datasets/public/download?features=track_profile:energy,nope:x,qwen_analysis:nothing"),
+      400,
+      "UNKNOWN_FEATURE",
+    );
+    expect(problem.errors?.map((e) => e.pointer)).toEqual(["#/features/1", "#/features/2"]);
+  });
+
+  it("without a key: 401", async () => {
+    const response = await h.app.request("/v1/datasets/public/download");
+    await expectProblem(response, 401, "UNAUTHORIZED");
+  });
+
+  const json = (rows: unknown) => JSON.stringify(rows);
+  const uploads: [string, BodyInit, string, number, string, RegExp][] = [
+    [
+      "wrong columns",
+      json([{ id: 1, event_timestamp: "2025-01-01" }]),
+      "application/json",
+      400,
+      "VALIDATION_FAILED",
+      /column track_id is missing; column id is not accepted/,
+    ],
+    [
+      "no timestamp column",
+      json([{ track_id: 1 }]),
+      "application/json",
+      400,
+      "VALIDATION_FAILED",
+      /event_timestamp is missing/,
+    ],
+    [
+      "an unparsable timestamp",
+      json([
+        { track_id: 1, event_timestamp: "2025-01-01" },
+        { track_id: 2, event_timestamp: "soon" },
+      ]),
+      "application/json",
+      400,
+      "VALIDATION_FAILED",
+      /row 2: event_timestamp "soon" is not an ISO 8601 timestamp/,
+    ],
+    [
+      "a non-integer id",
+      "track_id,event_timestamp\r\n1,2025-01-01\r\n1.5,2025-01-01\r\n",
+      "text/csv",
+      400,
+      "VALIDATION_FAILED",
+      /row 2: track_id "1.5" is not an integer id/,
+    ],
+    [
+      "too many rows",
+      json(Array.from({ length: 51 }, (_, i) => ({ track_id: i, event_timestamp: "2025-01-01" }))),
+      "application/json",
+      413,
+      "PAYLOAD_TOO_LARGE",
+      /51 rows; at most 50/,
+    ],
+    [
+      "too many bytes",
+      json([{ track_id: 1, event_timestamp: "2025-01-01", label: "x".repeat(5000) }]),
+      "application/json",
+      413,
+      "PAYLOAD_TOO_LARGE",
+      /4096 bytes/,
+    ],
+    ["no rows", json([]), "application/json", 400, "VALIDATION_FAILED", /no rows/],
+    ["not rows", json({ track_id: 1 }), "application/json", 400, "VALIDATION_FAILED", /problem/],
+    ["malformed JSON", "[{", "application/json", 400, "MALFORMED_JSON", /JSON/],
+    ["a ragged CSV", "track_id,event_timestamp\r\n1\r\n", "text/csv", 400, "VALIDATION_FAILED", /RFC 4180/],
+    [
+      "a file that is not Parquet",
+      "PAR1 but not really",
+      "application/vnd.apache.parquet",
+      400,
+      "VALIDATION_FAILED",
+      /not a readable Parquet/,
+    ],
+    [
+      "an unsupported media type",
+      "track_id\t2025",
+      "text/tab-separated-values",
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      /media type|text\/csv/i,
+    ],
+  ];
+  it.each(uploads)("POST training with %s → %s", async (_, body, type, status, code, detail) => {
+    const problem = await expectProblem(await training(h, body, type), status, code);
+    expect(problem.detail).toMatch(detail);
+  });
+
+  it("unknown features and a missing selection in a training request", async () => {
+    const body = json([{ track_id: 1, event_timestamp: "2025-01-01" }]);
+    await expectProblem(
+      await training(h, body, "application/json", "features=nope:x"),
+      400,
+      "UNKNOWN_FEATURE",
+    );
+    await expectProblem(await training(h, body, "application/json", ""), 400, "BAD_REQUEST");
+    await expectProblem(
+      await training(h, body, "application/json", "service=mood_board&entity=planet"),
+      404,
+      "NOT_FOUND",
+    );
+  });
+
+  it("row problems carry their row numbers in `rows`", async () => {
+    const rows = [
+      { track_id: "x", event_timestamp: "2025-01-01" },
+      { track_id: 3, event_timestamp: "later" },
+    ];
+    const problem = await expectProblem(
+      await training(h, json(rows), "application/json"),
+      400,
+      "VALIDATION_FAILED",
+    );
+    expect(problem.rows).toEqual([
+      { row: 1, column: "track_id", detail: 'row 1: track_id "x" is not an integer id' },
+      {
+        row: 2,
+        column: "event_timestamp",
+        detail: 'row 2: event_timestamp "later" is not an ISO 8601 timestamp',
+      },
+    ]);
+  });
+});
