@@ -169,7 +169,7 @@ describe("point-in-time training data: features only from analyses created at or
     const fromParquet = await get(h, "/v1/datasets/training?features=qwen_analysis@2:mood&format=arrow", {
       method: "POST",
       headers: { "content-type": "application/vnd.apache.parquet" },
-      body: file,
+      body: Buffer.from(file),
     });
     expect(fromParquet.status, await fromParquet.clone().text()).toBe(200);
     expect(readArrowIpc(await bytes(fromParquet)).rows).toEqual(json);

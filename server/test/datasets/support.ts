@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +24,8 @@ export type DatasetsHarness = TestApp & {
   datasets: DatasetServices;
   /** A pro-tier key (room for many downloads) and a free-tier one (3 downloads a day). */
   keys: { pro: string; free: string };
+  /** Another free-tier key of a new account. */
+  freeKey(): Promise<string>;
   close(): Promise<void>;
 };
 
@@ -44,6 +47,7 @@ export async function datasetsHarness(env: NodeJS.ProcessEnv = {}): Promise<Data
     db,
     datasets,
     keys: { pro: pro.key.key, free: free.key.key },
+    freeKey: async () => (await accounts.signup({ email: `free-${randomUUID()}@example.com` })).key.key,
     async close() {
       await datasets.close();
       await app.services.access.close?.();

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { routeAccess } from "../../src/access/route-access";
+import { bytes, type DatasetsHarness, datasetsHarness, expectProblem, get } from "./support";
+
+const guard = routeAccess("GET", "/v1/datasets/public/download");
+const guardTakesDownloads = guard.kind === "key" && (guard.cost.downloads ?? 0) > 0;
+
+/** The free tier: 3 downloads and 10,000 rows a day (access/tiers.ts). */
+describe("downloads spend the key's quotas once per request and day; retries and resumes are free", () => {
+  let h: DatasetsHarness;
+  beforeAll(async () => {
+    h = await datasetsHarness();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("a retry is not charged again, a Range resume continues the same bytes, and the quota then runs out", async () => {
+    const key = h.keys.free;
+    const a = "/v1/datasets/public/download?format=csv&limit=100";
+    const first = await get(h, a, { key });
+    expect(first.headers.get("rapfs-download-charged")).toBe("true");
+    const whole = Buffer.from(await bytes(first));
+    const etag = first.headers.get("etag") as string;
+
+    const retry = await get(h, a, { key });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("rapfs-download-charged")).toBe("false");
+    expect(Buffer.from(await bytes(retry)).equals(whole)).toBe(true);
+
+    const resumed = await get(h, a, { key, headers: { range: "bytes=1000-", "if-range": etag } });
+    expect(resumed.status).toBe(206);
+    expect(resumed.headers.get("content-range")).toBe(`bytes 1000-${whole.length - 1}/${whole.length}`);
+    expect(Buffer.from(await bytes(resumed)).equals(whole.subarray(1000))).toBe(true);
+
+    // Two more downloads fill the day's three; a fourth is refused before any byte.
+    for (const limit of [101, 102]) {
+      const response = await get(h, `/v1/datasets/public/download?format=csv&limit=${limit}`, { key });
+      expect(response.headers.get("rapfs-download-charged")).toBe("true");
+      await response.arrayBuffer();
+    }
+    const problem = await expectProblem(
+      await get(h, "/v1/datasets/public/download?limit=103", { key }),
+      429,
+      "RATE_LIMITED",
+    );
+    expect(problem.detail).toMatch(/dataset downloads/);
+  });
+
+  // The app-level guard (access/route-access.ts) still takes a download before the handler can
+  // tell a retry from a new download, so a retry after the quota is spent is refused there; this
+  // runs once the guard leaves the download charge to the handler.
+  it.skipIf(guardTakesDownloads)("a retry is served even after the day's downloads are spent", async () => {
+    const key = await h.freeKey();
+    const a = "/v1/datasets/public/download?format=csv&limit=100";
+    for (const path of [a, `${a}1`, `${a}2`]) await (await get(h, path, { key })).arrayBuffer();
+    await expectProblem(await get(h, `${a}3`, { key }), 429, "RATE_LIMITED");
+    const later = await get(h, a, { key });
+    expect(later.status).toBe(200);
+    expect(later.headers.get("rapfs-download-charged")).toBe("false");
+  });
+
+  it("rows count against the row quota: a download larger than what is left is refused whole", async () => {
+    const key = await h.freeKey();
+    const rows = Array.from({ length: 10_001 }, (_, i) => ({
+      track_id: (i % 500) + 1,
+      event_timestamp: "2025-06-01",
+    }));
+    const response = await get(h, "/v1/datasets/training?features=qwen_analysis@2:mood", {
+      key,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(rows),
+    });
+    const problem = await expectProblem(response, 429, "RATE_LIMITED");
+    expect(problem.detail).toMatch(/entity rows/);
+    // Nothing was spent: the same key still downloads.
+    const ok = await get(h, "/v1/datasets/public/download?limit=10", { key });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("rapfs-rows")).toBe("10");
+  });
+});
