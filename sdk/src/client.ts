@@ -1,11 +1,16 @@
 import { APIPromise, type APIResponseProps } from "./core/api-promise";
 import { APIUserAbortError, RapFSError } from "./core/errors";
-import type { FinalRequestOptions, HTTPMethod } from "./core/request-options";
+import type { FinalRequestOptions, HTTPMethod, RequestOptions } from "./core/request-options";
 import { isServerRuntime, readEnv } from "./internal/env";
 import { type HeadersLike, mergeHeaders } from "./internal/headers";
 import { encodeQuery } from "./internal/query";
 import { isIdempotent } from "./internal/retry";
 import { type Fetch, type PreparedRequest, send } from "./internal/transport";
+import { Datasets } from "./resources/datasets";
+import { Embeddings } from "./resources/embeddings";
+import { Features } from "./resources/features";
+import { Keys, type SignupParams, type SignupResponse, type Usage } from "./resources/keys";
+import { Registry } from "./resources/registry";
 import { VERSION } from "./version";
 
 export const DEFAULT_BASE_URL = "http://localhost:8080";
@@ -36,6 +41,17 @@ export class RapFS {
   readonly #options: ClientOptions;
   readonly #fetch: Fetch;
 
+  /** Online feature values of one entity or many. */
+  readonly features = new Features(this);
+  /** Vectors and nearest-neighbour search. */
+  readonly embeddings = new Embeddings(this);
+  /** The catalog: entities, feature views and versions, services, embeddings, datasets. */
+  readonly registry = new Registry(this);
+  /** Bulk downloads, dataset cards and point-in-time training data. */
+  readonly datasets = new Datasets(this);
+  /** The calling key's account's API keys. */
+  readonly keys = new Keys(this);
+
   constructor(options: ClientOptions = {}) {
     this.#options = options;
     this.apiKey = options.apiKey === null ? undefined : (options.apiKey ?? readEnv("RAPFS_API_KEY"));
@@ -52,6 +68,23 @@ export class RapFS {
   /** A client with these options on top of this one's. */
   withOptions(options: Partial<ClientOptions>): RapFS {
     return new RapFS({ ...this.#options, apiKey: this.apiKey ?? null, baseURL: this.baseURL, ...options });
+  }
+
+  /** The calling account's quotas, what is left of them, and daily history. */
+  usage(params: { days?: number } = {}, options?: RequestOptions): APIPromise<Usage> {
+    return this.get("/v1/usage", { ...options, query: { days: params.days } });
+  }
+
+  /**
+   * Creates a free account and returns its first key, shown only this once. Needs no key (none
+   * is sent even if the client has one) and is never retried: a repeat would answer 409.
+   */
+  signup(params: SignupParams, options?: RequestOptions): APIPromise<SignupResponse> {
+    return this.post("/v1/signup", {
+      ...options,
+      body: params,
+      headers: withoutKey(options?.headers),
+    });
   }
 
   get<T>(path: string, options?: Omit<FinalRequestOptions, "method" | "path">): APIPromise<T> {
@@ -110,6 +143,15 @@ export class RapFS {
     if (requestId) headers.set("x-request-id", requestId);
     return { method, url, headers, body, requestId };
   }
+}
+
+/** The caller's headers with any API key removed (`null` deletes the client's default). */
+function withoutKey(headers: HeadersLike | undefined): Record<string, string | null> {
+  const result: Record<string, string | null> = {};
+  mergeHeaders(headers).forEach((value, name) => {
+    result[name] = value;
+  });
+  return { ...result, authorization: null, "x-api-key": null };
 }
 
 async function parseBody(props: APIResponseProps): Promise<unknown> {

@@ -35,6 +35,11 @@ export class APIPromise<T> extends Promise<T> {
     return { data, response: props.response, requestId: props.requestId };
   }
 
+  /** The same request, its parsed body passed through `transform` (e.g. unwrapping a list). */
+  _thenUnwrap<U>(transform: (data: T) => U): APIPromise<U> {
+    return new APIPromise<U>(this.responsePromise, async (props) => transform(await this.parse(props)));
+  }
+
   private parsed(): Promise<T> {
     this.#parsed ??= this.responsePromise.then(this.parse);
     return this.#parsed;

@@ -37,7 +37,7 @@ export function attemptSignal(userSignal: AbortSignal | null | undefined, timeou
   };
 }
 
-function anySignal(signals: AbortSignal[]): AbortSignal {
+export function anySignal(signals: AbortSignal[]): AbortSignal {
   // AbortSignal.any (Node ≥ 20.3, current browsers) lets go of its listeners when the result is collected.
   if (typeof AbortSignal.any === "function") return AbortSignal.any(signals);
   const controller = new AbortController();

@@ -1,0 +1,182 @@
+import { RapFSError } from "./errors";
+
+export type DownloadFormat = "parquet" | "csv" | "arrow";
+
+export interface DownloadProgress {
+  /** Bytes received so far. */
+  bytes: number;
+  /** The file's size, when the server knew it up front (a file already prepared). */
+  totalBytes: number | undefined;
+  /** Rows in the file, from `Rapfs-Rows`. */
+  rows: number | undefined;
+}
+
+/** What the response headers say about the file. */
+export interface DownloadInfo {
+  format: DownloadFormat;
+  contentType: string | undefined;
+  filename: string | undefined;
+  rows: number | undefined;
+  /** The data version read; a repeat of the same download names the same one. */
+  version: string | undefined;
+  /** Send as `If-Range` with a `Range` header to resume these bytes. */
+  etag: string | undefined;
+  /** False for a repeat of a download already charged to the key's quota today. */
+  charged: boolean | undefined;
+}
+
+/**
+ * A file from the server, requested when first used: `await` it for a web `ReadableStream`,
+ * or call `toArrowTable()` (needs the optional peer `apache-arrow`), `toFile(path)` (Node, Deno
+ * and Bun), `text()` or `bytes()`. Each download can be consumed once.
+ */
+export class DatasetDownload implements PromiseLike<ReadableStream<Uint8Array>> {
+  #response: Promise<Response> | undefined;
+  #consumed = false;
+  #format: DownloadFormat | undefined;
+
+  /** `format` undefined: Parquet (the server's default), or Arrow when `toArrowTable()` comes first. */
+  constructor(
+    format: DownloadFormat | undefined,
+    private readonly send: (format: DownloadFormat) => Promise<Response>,
+    private readonly onProgress?: (progress: DownloadProgress) => void,
+  ) {
+    this.#format = format;
+  }
+
+  get format(): DownloadFormat {
+    return this.#format ?? "parquet";
+  }
+
+  /** The raw response, body unread (sends the request if it has not been sent). */
+  response(): Promise<Response> {
+    this.#response ??= this.send(this.format);
+    return this.#response;
+  }
+
+  async info(): Promise<DownloadInfo> {
+    const { headers } = await this.response();
+    const rows = headers.get("rapfs-rows");
+    const charged = headers.get("rapfs-download-charged");
+    return {
+      format: this.format,
+      contentType: headers.get("content-type") ?? undefined,
+      filename: /filename="([^"]+)"/.exec(headers.get("content-disposition") ?? "")?.[1],
+      rows: rows === null ? undefined : Number(rows),
+      version: headers.get("rapfs-dataset-version") ?? undefined,
+      etag: headers.get("etag") ?? undefined,
+      charged: charged === null ? undefined : charged === "true",
+    };
+  }
+
+  /** The body as a stream of bytes, reporting progress as it is read. */
+  async stream(): Promise<ReadableStream<Uint8Array>> {
+    if (this.#consumed) throw new RapFSError("This download has already been read; start a new one.");
+    this.#consumed = true;
+    const response = await this.response();
+    const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    const report = this.onProgress;
+    if (!report) return body;
+    const length = response.headers.get("content-length");
+    const rows = response.headers.get("rapfs-rows");
+    let bytes = 0;
+    const progress = () => ({
+      bytes,
+      totalBytes: length === null ? undefined : Number(length),
+      rows: rows === null ? undefined : Number(rows),
+    });
+    return body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          bytes += chunk.byteLength;
+          controller.enqueue(chunk);
+          report(progress());
+        },
+        flush() {
+          if (bytes === 0) report(progress());
+        },
+      }),
+    );
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: awaiting a download gives its stream.
+  then<R1 = ReadableStream<Uint8Array>, R2 = never>(
+    onfulfilled?: ((stream: ReadableStream<Uint8Array>) => R1 | PromiseLike<R1>) | null,
+    // biome-ignore lint/suspicious/noExplicitAny: the same signature as Promise#then.
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.stream().then(onfulfilled, onrejected);
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    return new Uint8Array(await new Response(await this.stream()).arrayBuffer());
+  }
+
+  async text(): Promise<string> {
+    return new Response(await this.stream()).text();
+  }
+
+  /**
+   * The file as an Arrow `Table`, decoded batch by batch as the stream arrives. Needs `apache-arrow`
+   * installed (an optional peer dependency) and the `arrow` format (the default for this method).
+   */
+  async toArrowTable(): Promise<import("apache-arrow").Table> {
+    if (this.#format === undefined && this.#response === undefined) this.#format = "arrow";
+    if (this.format !== "arrow") {
+      throw new RapFSError(`toArrowTable() reads the arrow format; this download is ${this.format}.`);
+    }
+    const arrow = await importArrow();
+    const reader = await arrow.RecordBatchReader.from(await this.stream());
+    const batches: import("apache-arrow").RecordBatch[] = [];
+    for await (const batch of reader) batches.push(batch);
+    return new arrow.Table(reader.schema, batches);
+  }
+
+  /**
+   * Writes the file to `path` as it arrives (to `path.partial`, renamed when complete, so a
+   * failed download never leaves a truncated file under the real name). Node, Deno and Bun.
+   * Returns the bytes written.
+   */
+  async toFile(path: string): Promise<number> {
+    const fs = await nodeBuiltin<typeof import("node:fs/promises")>("node:fs/promises");
+    const partial = `${path}.partial`;
+    const handle = await fs.open(partial, "w");
+    let written = 0;
+    try {
+      const reader = (await this.stream()).getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        await handle.write(value);
+        written += value.byteLength;
+      }
+    } catch (error) {
+      await handle.close().catch(() => {});
+      await fs.rm(partial, { force: true }).catch(() => {});
+      throw error;
+    }
+    await handle.close();
+    await fs.rename(partial, path);
+    return written;
+  }
+}
+
+async function importArrow(): Promise<typeof import("apache-arrow")> {
+  try {
+    return await import("apache-arrow");
+  } catch (error) {
+    throw new RapFSError("toArrowTable() needs apache-arrow: npm install apache-arrow", { cause: error });
+  }
+}
+
+/**
+ * A Node built-in, found at run time so the SDK's bundle imports none and stays loadable in
+ * browsers and edge runtimes: `process.getBuiltinModule` (Node ≥ 20.16, Deno, Bun).
+ */
+async function nodeBuiltin<T>(name: string): Promise<T> {
+  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+    ?.getBuiltinModule;
+  const found = typeof get === "function" ? get(name) : undefined;
+  if (!found) throw new RapFSError(`toFile() needs a runtime with ${name} (Node ≥ 20.16, Deno or Bun).`);
+  return found as T;
+}

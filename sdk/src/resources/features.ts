@@ -1,0 +1,117 @@
+import type { APIPromise } from "../core/api-promise";
+import type { RequestOptions } from "../core/request-options";
+import { anySignal } from "../internal/abort";
+import { mapChunks } from "../internal/chunks";
+import type {
+  EntityId,
+  EntityName,
+  FeatureColumns,
+  FeatureSelection,
+  FeatureValues,
+  SelectedRefs,
+} from "../typed";
+import { APIResource, seg } from "./resource";
+
+/** The server's batch limit; getMany splits larger id lists into requests of this size. */
+export const MAX_BATCH_IDS = 1_000;
+
+export interface FeatureVector<E extends string = string, K extends string = string> {
+  entity: E;
+  id: EntityId<E>;
+  service?: string;
+  features: FeatureValues<E, K>;
+}
+
+interface BatchHead<E extends string, K extends string> {
+  entity: E;
+  service?: string;
+  /** Canonical references, in the order the values are given. */
+  features: K[];
+}
+export interface FeatureRows<E extends string = string, K extends string = string> extends BatchHead<E, K> {
+  format: "rows";
+  rows: Array<{ id: EntityId<E>; features: FeatureValues<E, K> }>;
+}
+export interface FeatureColumnTable<E extends string = string, K extends string = string>
+  extends BatchHead<E, K> {
+  format: "columns";
+  ids: Array<EntityId<E>>;
+  columns: FeatureColumns<E, K>;
+}
+
+export type GetFeaturesOptions<E extends string> = FeatureSelection<E> & RequestOptions;
+export type GetManyOptions<E extends string> = FeatureSelection<E> &
+  RequestOptions & {
+    /** `rows` (default): one object per id; `columns`: one array per feature. */
+    format?: "rows" | "columns";
+    /** Ids per request, at most the server's 1,000. */
+    chunkSize?: number;
+    /** Requests in flight at once when the ids need several. Default 4. */
+    concurrency?: number;
+  };
+type ManyResult<E extends string, O> = O extends { format: "columns" }
+  ? FeatureColumnTable<E, SelectedRefs<E, O>>
+  : FeatureRows<E, SelectedRefs<E, O>>;
+
+export class Features extends APIResource {
+  /** The features of one entity: `get("track", 42, { service: "hit_predictor" })`. */
+  get<const E extends EntityName, const O extends GetFeaturesOptions<E>>(
+    entity: E,
+    id: EntityId<E>,
+    options: O,
+  ): APIPromise<FeatureVector<E, SelectedRefs<E, O>>> {
+    const { features, service, ...request } = options;
+    return this.client.get(`/v1/features/${seg(entity)}/${seg(id)}`, {
+      ...request,
+      query: { features, service },
+    });
+  }
+
+  /**
+   * The features of many entities, in the order of `ids` (duplicates included). More than 1,000
+   * ids go out as several batch requests, a few at a time; the answers are joined in order. The
+   * first failure cancels the requests still running and is thrown.
+   */
+  async getMany<const E extends EntityName, const O extends GetManyOptions<E>>(
+    entity: E,
+    ids: ReadonlyArray<EntityId<E>>,
+    options: O,
+  ): Promise<ManyResult<E, O>> {
+    const { features, service, format = "rows", chunkSize, concurrency, signal, ...request } = options;
+    const size = Math.min(chunkSize ?? MAX_BATCH_IDS, MAX_BATCH_IDS);
+    const path = `/v1/features/${seg(entity)}/batch`;
+    const parts = await mapChunks(ids, size, concurrency ?? 4, (chunk, _index, failed) =>
+      this.client.post<FeatureRows | FeatureColumnTable>(path, {
+        ...request,
+        signal: signal ? anySignal([signal, failed]) : failed,
+        body: { ids: chunk, features, service, format },
+        // A batch read changes nothing on the server, so a failed one is safe to send again.
+        idempotent: true,
+      }),
+    );
+    return join(entity, format, service, parts) as ManyResult<E, O>;
+  }
+}
+
+function join(
+  entity: string,
+  format: "rows" | "columns",
+  service: string | undefined,
+  parts: Array<FeatureRows | FeatureColumnTable>,
+): FeatureRows | FeatureColumnTable {
+  const [first] = parts;
+  const head = { entity, ...(service ? { service } : {}), features: first?.features ?? [] };
+  if (format === "rows") {
+    return { ...head, format, rows: parts.flatMap((p) => (p as FeatureRows).rows) };
+  }
+  const columns: FeatureColumnTable["columns"] = {};
+  for (const ref of head.features) {
+    const pieces = parts.map((p) => (p as FeatureColumnTable).columns[ref]);
+    columns[ref] = {
+      values: pieces.flatMap((c) => c?.values ?? []),
+      statuses: pieces.flatMap((c) => c?.statuses ?? []),
+      event_timestamps: pieces.flatMap((c) => c?.event_timestamps ?? []),
+    };
+  }
+  return { ...head, format, ids: parts.flatMap((p) => (p as FeatureColumnTable).ids), columns };
+}

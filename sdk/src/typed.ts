@@ -1,0 +1,88 @@
+import type { components } from "./generated/openapi";
+
+/**
+ * What `rapfs codegen` knows about a deployment's registry. Empty here, so every name is a plain
+ * string; the generated `.d.ts` augments it (`declare module "@rapfs/sdk" { interface RapFSRegistry
+ * { … } }`) and names, ids and feature value types become exact: a misspelled feature or service
+ * name is then a compile error.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging from generated code.
+export interface RapFSRegistry {}
+
+type Untyped = {
+  entities: Record<string, { id: number | string }>;
+  features: Record<string, Record<string, unknown>>;
+  refs: Record<string, Record<string, string>>;
+  services: Record<string, { entity: string; features: string }>;
+  embeddings: Record<string, { entity: string }>;
+  datasets: Record<string, { entity: string }>;
+};
+type Part<K extends keyof Untyped> = RapFSRegistry extends { [P in K]: infer T } ? T : Untyped[K];
+type Entities = Part<"entities">;
+type Features = Part<"features">;
+type Refs = Part<"refs">;
+type Services = Part<"services">;
+
+export type FeatureStatus = components["schemas"]["FeatureValue"]["status"];
+
+/** One feature's value for one entity, with whether it was there and when it was true. */
+export interface FeatureValue<T = unknown> {
+  /** Null when `status` is `null` or `not_found`. */
+  value: T | null;
+  /** `not_found`: the entity has no row in the feature's view version. */
+  status: FeatureStatus;
+  event_timestamp: string | null;
+}
+
+export interface FeatureColumn<T = unknown> {
+  values: Array<T | null>;
+  statuses: FeatureStatus[];
+  event_timestamps: Array<string | null>;
+}
+
+export type EntityName = Extract<keyof Entities, string>;
+/** The key of an entity: a number for `track`, the artist's name for `artist`. */
+export type EntityId<E extends string> = E extends keyof Entities
+  ? Entities[E] extends { id: infer I }
+    ? I
+    : never
+  : number | string;
+/** A reference the server accepts for the entity: `view@2:feature`, `view:feature`, `view@2:*`. */
+export type FeatureRef<E extends string> = E extends keyof Refs ? Extract<keyof Refs[E], string> : string;
+export type ServiceName<E extends string = string> = {
+  [S in keyof Services]: E extends Services[S]["entity"] ? S : never;
+}[keyof Services] &
+  string;
+export type EmbeddingName = Extract<keyof Part<"embeddings">, string>;
+export type DatasetName = Extract<keyof Part<"datasets">, string>;
+
+/** The canonical references (`view@version:feature`) a reference resolves to. */
+export type ResolvedRefs<E extends string, R> = E extends keyof Refs
+  ? R extends keyof Refs[E]
+    ? Extract<Refs[E][R], string>
+    : never
+  : string;
+export type ServiceRefs<S> = S extends keyof Services ? Extract<Services[S]["features"], string> : string;
+export type FeatureType<E extends string, K extends string> = E extends keyof Features
+  ? K extends keyof Features[E]
+    ? Features[E][K]
+    : unknown
+  : unknown;
+
+/** Values by canonical reference. */
+export type FeatureValues<E extends string, K extends string> = { [P in K]: FeatureValue<FeatureType<E, P>> };
+export type FeatureColumns<E extends string, K extends string> = {
+  [P in K]: FeatureColumn<FeatureType<E, P>>;
+};
+
+/** Which features to read: a feature service's, or a list of references. */
+export type FeatureSelection<E extends string> =
+  | { service: ServiceName<E>; features?: undefined }
+  | { features: readonly FeatureRef<E>[]; service?: undefined };
+
+/** The canonical references a selection gives values for. */
+export type SelectedRefs<E extends string, O> = O extends { service: infer S extends string }
+  ? ServiceRefs<S>
+  : O extends { features: readonly (infer R)[] }
+    ? ResolvedRefs<E, R>
+    : string;

@@ -1,0 +1,147 @@
+import { APIUserAbortError, BadRequestError, type Fetch, NotFoundError, RapFS } from "@rapfs/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LiveServer, startLive } from "./server";
+
+let live: LiveServer;
+beforeAll(async () => {
+  live = await startLive();
+}, 180_000);
+afterAll(() => live?.shutdown());
+
+/** A fetch over the real one that counts requests and the most in flight at once. */
+function countingFetch() {
+  const stats = { requests: 0, inFlight: 0, maxInFlight: 0, bodies: [] as unknown[] };
+  const counted: Fetch = async (url, init) => {
+    stats.requests++;
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    if (typeof init.body === "string") stats.bodies.push(JSON.parse(init.body));
+    try {
+      return await fetch(url, init);
+    } finally {
+      stats.inFlight--;
+    }
+  };
+  return { stats, fetch: counted };
+}
+
+describe("features.get", () => {
+  it("reads a feature service for one track, values keyed by canonical reference", async () => {
+    const vector = await live.client.features.get("track", 1, { service: "hit_predictor" });
+    const service = await live.client.registry.service("hit_predictor");
+    expect(vector).toMatchObject({ entity: "track", id: 1, service: "hit_predictor" });
+    expect(Object.keys(vector.features)).toEqual(service.features);
+    const polarity = vector.features["qwen_analysis@2:sentiment_polarity"];
+    expect(polarity?.status).toBe("present");
+    expect(typeof polarity?.value).toBe("number");
+    expect(polarity?.event_timestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it("resolves view:feature to the latest version and pinned versions as written", async () => {
+    const { features } = await live.client.features.get("track", 2, {
+      features: ["qwen_analysis:mood", "qwen_analysis@1:sentiment", "emotion_scores@1:*"],
+    });
+    const refs = Object.keys(features);
+    expect(refs.slice(0, 2)).toEqual(["qwen_analysis@2:mood", "qwen_analysis@1:sentiment"]);
+    expect(refs.filter((r) => r.startsWith("emotion_scores@1:")).length).toBeGreaterThan(3);
+  });
+
+  it("escapes artist names in the path", async () => {
+    const [row] = (await live.services.sql`select artist from tracks order by id limit 1`) as {
+      artist: string;
+    }[];
+    const artist = row?.artist as string;
+    const vector = await live.client.features.get("artist", artist, { features: ["artist_stats:*"] });
+    expect(vector.id).toBe(artist);
+    expect(Object.values(vector.features).every((v) => v.status === "present" || v.status === "null")).toBe(
+      true,
+    );
+  });
+
+  it("turns problems into typed errors carrying the problem and the request id", async () => {
+    const unknown = await live.client.features
+      .get("track", 1, { features: ["qwen_analysis:sentimnet"] })
+      .catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(BadRequestError);
+    expect((unknown as BadRequestError).problem?.code).toBe("UNKNOWN_FEATURE");
+    expect((unknown as BadRequestError).requestId).toMatch(/.+/);
+
+    const entity = await live.client.features.get("album", 1, { service: "hit_predictor" }).catch((e) => e);
+    expect(entity).toBeInstanceOf(NotFoundError);
+  });
+
+  it("gives the raw response too, for the Deprecation and Sunset headers", async () => {
+    const { data, response } = await live.client.features
+      .get("track", 3, { features: ["qwen_analysis@1:sentiment"] })
+      .withResponse();
+    expect(data.id).toBe(3);
+    expect(response.headers.get("deprecation")).toBeTruthy();
+    expect(response.headers.get("sunset")).toBeTruthy();
+  });
+
+  it("stops at the caller's signal", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const error = await live.client.features
+      .get("track", 1, { service: "hit_predictor", signal: controller.signal })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(APIUserAbortError);
+  });
+});
+
+describe("features.getMany", () => {
+  const ids = Array.from({ length: 2_345 }, (_, i) => (i % 400) + 1);
+
+  it("splits beyond 1,000 ids into bounded concurrent batches and keeps the order", async () => {
+    const { stats, fetch } = countingFetch();
+    const client = new RapFS({ baseURL: live.url, apiKey: live.adminKey, fetch });
+    const many = await client.features.getMany("track", ids, { service: "mood_board", concurrency: 2 });
+    expect(stats.requests).toBe(3);
+    expect(stats.maxInFlight).toBeLessThanOrEqual(2);
+    expect(stats.bodies.map((b) => (b as { ids: unknown[] }).ids.length)).toEqual([1_000, 1_000, 345]);
+    expect(many.format).toBe("rows");
+    expect(many.rows.map((r) => r.id)).toEqual(ids);
+
+    const single = await live.client.features.get("track", 17, { service: "mood_board" });
+    expect(many.rows[16]?.features).toEqual(single.features);
+    expect(many.rows[416]?.features).toEqual(single.features);
+  });
+
+  it("joins columnar answers column by column, equal to the rows", async () => {
+    const rows = await live.client.features.getMany("track", ids, { service: "mood_board", chunkSize: 700 });
+    const columns = await live.client.features.getMany("track", ids, {
+      service: "mood_board",
+      format: "columns",
+      chunkSize: 700,
+    });
+    expect(columns.ids).toEqual(ids);
+    expect(columns.features).toEqual(rows.features);
+    for (const ref of rows.features) {
+      const column = columns.columns[ref];
+      expect(column?.values).toEqual(rows.rows.map((r) => r.features[ref]?.value));
+      expect(column?.statuses).toEqual(rows.rows.map((r) => r.features[ref]?.status));
+    }
+  });
+
+  it("marks ids without rows not_found, in place", async () => {
+    const many = await live.client.features.getMany("track", [1, 99_999_999, 2], {
+      features: ["track_profile:title_length"],
+    });
+    expect(many.rows.map((r) => r.features["track_profile@1:title_length"]?.status)).toEqual([
+      "present",
+      "not_found",
+      "present",
+    ]);
+  });
+
+  it("throws the first failure and starts no further batch", async () => {
+    const { stats, fetch } = countingFetch();
+    const client = new RapFS({ baseURL: live.url, apiKey: live.adminKey, fetch, maxRetries: 0 });
+    const bad = [...ids.slice(0, 1_500), "not-a-track-id", ...ids];
+    const error = await client.features
+      .getMany("track", bad, { service: "mood_board", concurrency: 1 })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(stats.requests).toBe(2);
+  });
+});

@@ -1,0 +1,119 @@
+import { AuthenticationError, ConflictError, NotFoundError, RapFS } from "@rapfs/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LiveServer, startLive } from "./server";
+
+let live: LiveServer;
+beforeAll(async () => {
+  live = await startLive();
+}, 180_000);
+afterAll(() => live?.shutdown());
+
+describe("embeddings", () => {
+  it("gets one vector, many in order, and searches by id and by vector", async () => {
+    const one = await live.client.embeddings.get("lyrics", 5);
+    expect(one).toMatchObject({ embedding: "lyrics@1", entity: "track", dimension: 384, metric: "cosine" });
+    expect(one.vector).toHaveLength(384);
+
+    const rows = (await live.services.sql`
+      select id, audio_embedding is null as missing from tracks where id in (5, 6)`) as {
+      id: number;
+      missing: boolean;
+    }[];
+    const status = (id: number) => (rows.find((r) => r.id === id)?.missing ? "null" : "present");
+    const many = await live.client.embeddings.getMany("audio", [5, 99_999_999, 6], { chunkSize: 2 });
+    expect(many.items.map((i) => [i.id, i.status])).toEqual([
+      [5, status(5)],
+      [99_999_999, "not_found"],
+      [6, status(6)],
+    ]);
+
+    const byId = await live.client.embeddings.search("lyrics", { id: 5, k: 5 });
+    expect(byId.neighbors).toHaveLength(5);
+    expect(byId.neighbors.map((n) => n.id)).not.toContain(5);
+    const byVector = await live.client.embeddings.search("lyrics", {
+      vector: one.vector as number[],
+      k: 6,
+      include_features: ["track_profile:title_length"],
+    });
+    expect(byVector.neighbors[0]).toMatchObject({ id: 5 });
+    expect(byVector.neighbors.slice(1).map((n) => n.id)).toEqual(byId.neighbors.map((n) => n.id));
+    expect(byVector.neighbors[0]?.features?.["track_profile@1:title_length"]?.status).toBe("present");
+  });
+
+  it("filters neighbours on features", async () => {
+    const found = await live.client.embeddings.search("lyrics", {
+      id: 5,
+      k: 10,
+      filters: [{ feature: "track_profile:title_length", op: "gte", value: 15 }],
+      include_features: ["track_profile:title_length"],
+    });
+    for (const n of found.neighbors) {
+      expect(n.features?.["track_profile@1:title_length"]?.value as number).toBeGreaterThanOrEqual(15);
+    }
+  });
+});
+
+describe("registry", () => {
+  it("lists entities, views, versions, services, embeddings and datasets", async () => {
+    const { registry } = live.client;
+    expect((await registry.entities()).map((e) => [e.name, e.key_type])).toEqual(
+      expect.arrayContaining([
+        ["track", "int"],
+        ["artist", "string"],
+      ]),
+    );
+    const latest = await registry.views({ entity: "track", latest: true });
+    expect(latest.every((v) => v.is_latest && v.entity === "track")).toBe(true);
+    expect(latest.map((v) => v.ref)).toContain("qwen_analysis@2");
+
+    const qwen = await registry.view("qwen_analysis");
+    expect(qwen.latest_version).toBe(2);
+    const v2 = await registry.version("qwen_analysis", 2);
+    expect(v2.compiled.ddl).toMatch(/create table/i);
+    expect(v2.drift?.against).toBe("qwen_analysis@1");
+
+    expect((await registry.services()).map((s) => s.name)).toEqual(
+      expect.arrayContaining(["hit_predictor", "mood_board"]),
+    );
+    expect((await registry.embeddings()).map((e) => e.ref)).toEqual(
+      expect.arrayContaining(["lyrics@1", "audio@1", "analysis@1"]),
+    );
+    const [dataset] = await registry.datasets();
+    expect(dataset?.name).toBe("public");
+    expect((await registry.dataset("public")).query.text).toMatch(/select/i);
+    await expect(registry.view("nope")).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe("signup, keys and usage", () => {
+  it("signs up without a key, then lists, creates, rotates and revokes keys and reads usage", async () => {
+    const anonymous = new RapFS({ baseURL: live.url, apiKey: "rapfs_ignored_by_signup" });
+    const { account, key } = await anonymous.signup({ email: "mc@example.com", name: "MC" });
+    expect(account.tier).toBe("free");
+    expect(key.key).toMatch(/^rapfs_/);
+    await expect(anonymous.signup({ email: "mc@example.com" })).rejects.toBeInstanceOf(ConflictError);
+
+    const mc = new RapFS({ baseURL: live.url, apiKey: key.key, maxRetries: 0 });
+    expect((await mc.keys.list()).map((k) => k.id)).toEqual([key.id]);
+    const created = await mc.keys.create({ name: "notebook", scopes: ["features:read"] });
+    expect(created.scopes).toEqual(["features:read"]);
+    const reader = new RapFS({ baseURL: live.url, apiKey: created.key, maxRetries: 0 });
+    expect((await reader.features.get("track", 1, { features: ["track_profile:title_length"] })).id).toBe(1);
+
+    const rotated = await mc.keys.rotate(created.id, { grace_seconds: 0 });
+    expect(rotated.previous.id).toBe(created.id);
+    await expect(reader.features.get("track", 1, { service: "mood_board" })).rejects.toBeInstanceOf(
+      AuthenticationError,
+    );
+    const revoked = await mc.keys.revoke(rotated.id);
+    expect(revoked.status).toBe("revoked");
+    expect((await mc.keys.list()).map((k) => k.status)).toEqual(
+      expect.arrayContaining(["active", "revoked"]),
+    );
+
+    const usage = await mc.usage({ days: 7 });
+    expect(usage.tier).toBe("free");
+    expect(usage.windows.map((w) => w.policy)).toContain("requests");
+    expect(usage.history[0]?.requests).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,34 @@
+import { RapFS } from "@rapfs/sdk";
+import { generateKey } from "../../../server/src/access/keys";
+import { noProgress } from "../../../server/src/log/progress";
+import { type RunningServer, startServer } from "../../../server/src/runtime/start-server";
+import { capturingLogger, testConfig } from "../../../server/test/api/harness";
+
+/** Small but with every analyzer, re-runs and NULL lyrics: a few hundred tracks. */
+export const LIVE_SCALE = 0.005;
+
+export type LiveServer = RunningServer & {
+  /** The operator key (RAPFS_ADMIN_KEY) the server was started with. */
+  adminKey: string;
+  /** A client presenting the operator key, without retries so failures show at once. */
+  client: RapFS;
+};
+
+/**
+ * The real server, as `rapfs start` runs it: startServer() on a loopback port over the embedded
+ * in-memory database, generating the demo corpus at LIVE_SCALE and applying and materializing the
+ * shipped definitions before it reports ready.
+ */
+export async function startLive(): Promise<LiveServer> {
+  const adminKey = generateKey().key;
+  const running = await startServer({
+    config: { ...testConfig(), host: "127.0.0.1", port: 0, corpus: { scale: LIVE_SCALE, seed: 7 } },
+    env: { ...process.env, RAPFS_ADMIN_KEY: adminKey },
+    logger: capturingLogger().logger,
+    handleSignals: false,
+    progress: noProgress,
+  });
+  await running.prepared;
+  const client = new RapFS({ baseURL: running.url, apiKey: adminKey, maxRetries: 0 });
+  return Object.assign(running, { adminKey, client });
+}
