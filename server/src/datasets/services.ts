@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 import type { DatasetCard } from "./card";
 import {
   type ChargeLedger,
@@ -44,12 +44,16 @@ export type DatasetServices = {
  * every server process); otherwise in this process.
  */
 export function createDatasetServices(
-  options: { config?: DatasetConfig; redis?: Redis; redisPrefix?: string; ledger?: ChargeLedger } = {},
+  options: { config?: DatasetConfig; redisUrl?: string | undefined; redisPrefix?: string; ledger?: ChargeLedger } = {},
 ): DatasetServices {
   const config = options.config ?? loadDatasetConfig();
+  // Its own fail-fast connection: a Redis outage must not queue downloads behind reconnects.
+  const redis = options.redisUrl
+    ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250 })
+    : undefined;
+  redis?.on("error", () => {});
   const ledger =
-    options.ledger ??
-    (options.redis ? new RedisChargeLedger(options.redis, options.redisPrefix) : new MemoryChargeLedger());
+    options.ledger ?? (redis ? new RedisChargeLedger(redis, options.redisPrefix) : new MemoryChargeLedger());
   const spool = new Spool({
     parentDir: config.spoolDir,
     ttlSeconds: config.spoolTtlSeconds,
@@ -60,6 +64,9 @@ export function createDatasetServices(
     spool,
     charger: new LedgerCharger(ledger),
     cards: new CardCache(),
-    close: () => spool.close(),
+    async close() {
+      await spool.close();
+      redis?.disconnect();
+    },
   };
 }

@@ -4,8 +4,11 @@ import { createAdaptorServer } from "@hono/node-server";
 import { loadAccessConfig } from "../access/config";
 import { createApp } from "../api/app";
 import type { App, Services } from "../api/env";
+import { datasetRoutes } from "../api/routes/datasets";
 import { servingRoutes } from "../api/routes/v1";
 import { type Config, loadConfig } from "../config/env";
+import { loadDatasetConfig } from "../datasets/config";
+import { createDatasetServices } from "../datasets/services";
 import { openDatabase } from "../db/database";
 import { migrate } from "../db/migrate";
 import { createLogger, type Logger } from "../log/logger";
@@ -82,9 +85,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     },
   });
 
-  const app = createApp(services, { routes: servingRoutes });
+  const datasets = createDatasetServices({
+    config: loadDatasetConfig(options.env ?? process.env),
+    redisUrl: config.redisUrl,
+    redisPrefix: options.keyPrefix ?? accessConfig.redisPrefix,
+  });
+  const app = createApp(services, { routes: [...servingRoutes, ...datasetRoutes(datasets)] });
   const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts }) as Server;
   const port = await listen(server, config.port, config.host).catch(async (error: unknown) => {
+    await datasets.close();
     await built.close();
     await database.close();
     throw error;
@@ -108,6 +117,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         },
       });
       await drain(server, options.drainTimeoutMs ?? 10_000, logger);
+      await datasets.close();
       await built.close();
       await database.close();
       logger.info("stopped");

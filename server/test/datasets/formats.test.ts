@@ -1,5 +1,6 @@
 import { parquetMetadata } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DatasetCardSchema } from "../../src/api/routes/datasets/card";
 import type { ColumnKind } from "../../src/datasets/columns";
 import { bindParams, getDataset } from "../../src/registry";
 import { csvObjects, differences } from "./compare";
@@ -125,5 +126,32 @@ describe("downloads read back by independent readers hold exactly the materializ
         join fv_analyzer_consensus_v1 using (track_id)`;
     expect(arrow.rows.length).toBe(count?.n);
     expect(Object.keys(arrow.rows[0] ?? {})).toContain("analyzer_consensus__mean_quality");
+  });
+
+  it("the card describes exactly those rows: schema, licence, count, null rates, ranges, duplicates", async () => {
+    const response = await get(h, "/v1/datasets/public");
+    expect(response.status).toBe(200);
+    const card = DatasetCardSchema.parse(await response.json());
+    expect(card.rows).toBe(expected.length);
+    expect(card.license).toMatch(/CC-BY-4.0/);
+    expect(card.columns.map((c) => c.name)).toEqual(Object.keys(kinds));
+    const popularity = expected.map((r) => r.track_profile__popularity as number | null);
+    const present = popularity.filter((v): v is number => v !== null);
+    const column = card.columns.find((c) => c.name === "track_profile__popularity");
+    expect(column?.null_rate).toBeCloseTo(1 - present.length / popularity.length, 12);
+    expect(column?.min).toBe(Math.min(...present));
+    expect(column?.max).toBe(Math.max(...present));
+    expect(card.columns.find((c) => c.name === "qwen_analysis__confidence")?.description).toMatch(
+      /confidence/,
+    );
+    expect(card.filters).toEqual([
+      { feature: "qwen_analysis@2:confidence", op: ">", value: 0.5 },
+      { feature: "track_profile@1:lyrics_length", op: ">", value: 100 },
+    ]);
+    expect(card.quality.duplicates?.columns).toEqual(["artist", "title"]);
+    expect(card.version).toMatch(/^[0-9a-f]{16}$/);
+    expect(card.built_at).not.toBeNull();
+    const again = await (await get(h, "/v1/datasets/public")).json();
+    expect(again.generated_at).toBe(card.generated_at); // cached until a source is re-materialized
   });
 });
