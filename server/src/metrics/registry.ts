@@ -19,6 +19,8 @@ export type Metrics = {
   materializationDuration: Histogram<"view" | "mode">;
   lastMaterialized: Gauge<"view">;
   quotaRejections: Counter<"tier" | "limit">;
+  /** Tells the `rapfs_limiter_backend` gauge where quota decisions come from right now. */
+  observeLimiterBackend(current: () => string): void;
   /** Records a finished materialization; freshness is derived from it at scrape time. */
   markMaterialized(view: string, at?: Date): void;
 };
@@ -43,6 +45,20 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     collect() {
       const now = Date.now() / 1000;
       for (const [view, at] of materializedAt) this.set({ view }, Math.max(0, now - at));
+    },
+  });
+
+  let limiterBackend: (() => string) | undefined;
+  new Gauge({
+    name: "rapfs_limiter_backend",
+    help: "1 on where rate limits and quotas are decided: redis (shared), insurance (Redis down, per process) or memory (no Redis)",
+    labelNames: ["backend"] as const,
+    registers: [registry],
+    collect() {
+      const current = limiterBackend?.();
+      if (!current) return;
+      for (const backend of ["redis", "insurance", "memory"])
+        this.set({ backend }, backend === current ? 1 : 0);
     },
   });
 
@@ -99,6 +115,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ["tier", "limit"] as const,
       registers: [registry],
     }),
+    observeLimiterBackend(current) {
+      limiterBackend = current;
+    },
     markMaterialized(view, at = new Date()) {
       const seconds = at.getTime() / 1000;
       materializedAt.set(view, seconds);

@@ -58,7 +58,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     await onlineStore.close();
     throw error;
   });
-  observeAccess(access, metrics.registry, readiness);
+  observeAccess(access, metrics, readiness);
   const services: Services = {
     config,
     logger,

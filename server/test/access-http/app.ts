@@ -53,7 +53,7 @@ export async function startAccessApp(
   });
   const access = await createAccessServices({ sql: db.sql, redis, config, logger: base.services.logger });
   const services = { ...base.services, access };
-  observeAccess(access, services.metrics.registry, services.readiness);
+  observeAccess(access, services.metrics, services.readiness);
   const app = createApp(services, { routes: options.routes ?? [] });
   const issued: string[] = [adminKey];
 
