@@ -49,7 +49,7 @@ export type EntityId<E extends string> = E extends keyof Entities
   : number | string;
 /** A reference the server accepts for the entity: `view@2:feature`, `view:feature`, `view@2:*`. */
 export type FeatureRef<E extends string> = E extends keyof Refs ? Extract<keyof Refs[E], string> : string;
-export type ServiceName<E extends string = string> = {
+export type ServiceName<E extends string = EntityName> = {
   [S in keyof Services]: E extends Services[S]["entity"] ? S : never;
 }[keyof Services] &
   string;

@@ -1,5 +1,10 @@
 import { AuthenticationError, ConflictError, NotFoundError, RapFS } from "@rapfs/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  modelFromDefinitions,
+  modelFromServer,
+  renderRegistryTypes,
+} from "../../../server/src/cli/commands/codegen";
 import { type LiveServer, startLive } from "./server";
 
 let live: LiveServer;
@@ -82,6 +87,12 @@ describe("registry", () => {
     expect(dataset?.name).toBe("public");
     expect((await registry.dataset("public")).query.text).toMatch(/select/i);
     await expect(registry.view("nope")).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("gives `rapfs codegen --url` the same types as the definitions it was applied from", async () => {
+    const fromServer = await modelFromServer(live.url, live.adminKey);
+    const fromFiles = await modelFromDefinitions(live.services.config.definitionsDir);
+    expect(renderRegistryTypes(fromServer, "x")).toBe(renderRegistryTypes(fromFiles, "x"));
   });
 });
 

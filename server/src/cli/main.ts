@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { registerApplyCommand } from "./commands/apply";
+import { registerCodegenCommand } from "./commands/codegen";
 import { registerCorpusCommand } from "./commands/corpus";
 import { registerExportCommand } from "./commands/export";
 import { registerKeysCommand } from "./commands/keys";
@@ -23,6 +24,7 @@ registerPlanCommand(program);
 registerApplyCommand(program);
 registerMaterializeCommand(program);
 registerKeysCommand(program);
+registerCodegenCommand(program);
 registerExportCommand(program);
 
 await runCli(program, process.argv);
