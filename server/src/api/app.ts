@@ -7,6 +7,7 @@ import { ApiError, notFound, onError, validationHook } from "./errors";
 import { requestContext } from "./middleware/context";
 import { observe } from "./middleware/observe";
 import { registerAccessRoutes } from "./routes/access";
+import { registerConsole } from "./routes/console";
 import { registerDocs } from "./routes/docs";
 import { registerHealth } from "./routes/health";
 import { registerMetrics } from "./routes/metrics";
@@ -50,5 +51,6 @@ export function createApp(services: Services, options: CreateAppOptions = {}): A
   for (const register of options.routes ?? []) register(app);
   documentAccess(app);
   registerDocs(app);
+  registerConsole(app);
   return app;
 }
