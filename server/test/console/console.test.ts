@@ -1,0 +1,240 @@
+import { readFileSync } from "node:fs";
+import { parse } from "csv-parse/sync";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { consoleContentSecurityPolicy } from "../../src/api/routes/console";
+import {
+  type AxeViolation,
+  axeViolations,
+  launch,
+  screenshot,
+  skipWithoutChromium,
+  type Watched,
+  watchedPage,
+} from "./browser";
+import { type ConsoleServer, startConsoleServer } from "./server";
+
+let server: ConsoleServer;
+let browser: Browser;
+let context: BrowserContext;
+let w: Watched;
+let page: Page;
+/** The key signup showed; the browser keeps it in sessionStorage. */
+let signupKey = "";
+const axeByPage: Record<string, AxeViolation[]> = {};
+
+/** Screenshot and accessibility check of the page as it is now. */
+async function capture(name: string) {
+  await screenshot(page, name);
+  axeByPage[name] = await axeViolations(page);
+}
+
+const api = (path: string, key: string, init: RequestInit = {}) =>
+  fetch(`${server.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...init.headers },
+  });
+
+const heading = (name: string | RegExp) => page.getByRole("heading", { level: 1, name });
+const focusedText = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
+
+describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () => {
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startConsoleServer(), launch()]);
+    context = await browser.newContext({
+      acceptDownloads: true,
+      baseURL: server.url,
+      viewport: { width: 1280, height: 900 },
+    });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+    w = await watchedPage(context);
+    page = w.page;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("serves the page under a strict CSP; the skip link is the first stop of the keyboard", async () => {
+    const response = await page.goto("/console");
+    expect(response?.headers()["content-security-policy"]).toBe(consoleContentSecurityPolicy);
+    await expect(heading("Sign in with an API key").isVisible()).resolves.toBe(true);
+    await page.keyboard.press("Tab");
+    expect(await focusedText()).toBe("Skip to content");
+    const outline = await page.evaluate(
+      () => getComputedStyle(document.activeElement as Element).outlineStyle,
+    );
+    expect(outline).toBe("solid");
+    await page.keyboard.press("Enter");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("main");
+    await capture("01-sign-in");
+  });
+
+  it("signs up and shows the key once, with a working copy button; the key lives only in sessionStorage", async () => {
+    await page.getByRole("link", { name: "Sign up for a free one" }).click();
+    await heading("Sign up for a free API key").waitFor();
+    await page.getByLabel("Email").fill(`console-${Date.now()}@example.com`);
+    await page.getByLabel(/^Name/).fill("Ada");
+    await page.getByRole("button", { name: "Sign up and create a key" }).click();
+    const reveal = page.getByRole("region", { name: "Your API key" });
+    await reveal.waitFor();
+    expect(await focusedText()).toBe("Your API key");
+    signupKey = await reveal.getByRole("textbox", { name: "API key" }).inputValue();
+    expect(signupKey).toMatch(/^rapfs_/);
+    await reveal.getByRole("button", { name: "Copy the API key" }).click();
+    await reveal.getByText("Copied", { exact: true }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(signupKey);
+    const storage = await page.evaluate(() => ({
+      session: sessionStorage.getItem("rapfs.apiKey"),
+      local: localStorage.length,
+      cookie: document.cookie,
+    }));
+    expect(storage).toEqual({ session: signupKey, local: 0, cookie: "" });
+    expect(await context.cookies()).toEqual([]);
+    await page.getByText("Signed in · free tier").waitFor();
+    await capture("02-sign-up-key-shown");
+  });
+
+  it("creates a key with scopes, rotates it and revokes the new one", async () => {
+    await page.getByRole("link", { name: "API keys" }).click();
+    await heading("API keys").waitFor();
+    await page.getByLabel("Name", { exact: true }).fill("notebook");
+    await page.getByRole("checkbox", { name: "datasets:read" }).check();
+    await page.getByRole("button", { name: "Create key" }).click();
+    const created = page.getByRole("region", { name: "New key notebook" });
+    await created.waitFor();
+    const first = await created.getByRole("textbox", { name: "API key" }).inputValue();
+    const row = () => page.getByRole("row").filter({ hasText: "notebook" });
+    await expect(row().first().textContent()).resolves.toContain("features:read, datasets:read");
+    await capture("03-keys-created");
+
+    await page.getByRole("button", { name: /^Rotate key notebook/ }).click();
+    const rotate = page.getByRole("dialog", { name: "Rotate notebook?" });
+    await rotate.getByLabel("The old key keeps working for").selectOption("0");
+    await rotate.getByRole("button", { name: "Rotate key" }).click();
+    const rotated = page.getByRole("region", { name: "New key for notebook" });
+    await rotated.waitFor();
+    const second = await rotated.getByRole("textbox", { name: "API key" }).inputValue();
+    expect(second).not.toBe(first);
+    expect((await api("/v1/usage", first)).status).toBe(401);
+    expect((await api("/v1/usage", second)).status).toBe(200);
+
+    await page
+      .getByRole("button", { name: /^Revoke key notebook/ })
+      .first()
+      .click();
+    const revoke = page.getByRole("dialog", { name: "Revoke notebook?" });
+    await capture("04-keys-revoke-dialog");
+    await revoke.getByRole("button", { name: "Revoke key" }).click();
+    await page.getByRole("heading", { name: "Your keys" }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.textContent === "Your keys");
+    expect((await api("/v1/usage", second)).status).toBe(401);
+    const statuses = await row().allTextContents();
+    expect(statuses.every((text) => /revoked|expired|rotating/.test(text))).toBe(true);
+    await capture("05-keys-revoked");
+  });
+
+  it("shows usage against the quota with a chart", async () => {
+    await page.getByRole("link", { name: "Usage" }).click();
+    await heading("Usage and quotas").waitFor();
+    await page.getByRole("img", { name: /requests per day/ }).waitFor();
+    await page.getByRole("img", { name: "Requests this minute" }).waitFor();
+    await capture("06-usage");
+    await page.getByLabel("Show").selectOption("rows");
+    await page.getByRole("img", { name: /rows per day/ }).waitFor();
+    expect(await page.locator("svg.chart .limit").count()).toBe(1);
+  });
+
+  it("browses a feature view, its versions, freshness and statistics charts", async () => {
+    await page.getByRole("link", { name: "Feature catalog" }).click();
+    await heading("Feature catalog").waitFor();
+    await page.getByRole("link", { name: "qwen_analysis v2" }).waitFor();
+    await capture("07-catalog");
+    await page.getByLabel("Filter views").fill("popularity");
+    await page.getByText("2 of 7 feature views").waitFor();
+    await page.getByRole("link", { name: "track_profile", exact: true }).click();
+    await heading("track_profile@1").waitFor();
+    await page.getByRole("heading", { name: "Freshness" }).waitFor();
+    await page.getByRole("button", { name: "Chart popularity" }).click();
+    expect(await focusedText()).toBe("Statistics: popularity");
+    const histogram = page.getByRole("img", { name: /Histogram of popularity/ });
+    await histogram.waitFor();
+    expect(await histogram.locator("rect.bar").count()).toBe(6);
+    expect(page.url()).toContain("?feature=popularity");
+    await capture("08-view-histogram");
+    await page.getByRole("button", { name: "Chart album" }).click();
+    const top = page.getByRole("img", { name: /Most frequent values of album/ });
+    await top.waitFor();
+    expect(await top.locator("rect.bar").count()).toBeGreaterThan(1);
+    await capture("09-view-top-values");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await capture("09b-view-top-values-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+  });
+
+  it("finds a track's nearest neighbours with their features, as the API does", async () => {
+    await page.getByRole("link", { name: "Embeddings" }).click();
+    await heading("Embedding explorer").waitFor();
+    await page.getByLabel("Embedding").selectOption("lyrics");
+    await page.getByLabel("Entity id").fill("1");
+    await page.getByLabel("Neighbours").fill("5");
+    await page.getByLabel("Show features of").selectOption("view:track_profile");
+    await page.getByRole("button", { name: "Find neighbours" }).click();
+    await page.getByRole("heading", { name: "5 nearest neighbours of track 1" }).waitFor();
+    const expected = (await (
+      await api("/v1/embeddings/lyrics/search", server.adminKey, {
+        method: "POST",
+        body: JSON.stringify({ id: 1, k: 5 }),
+      })
+    ).json()) as { neighbors: { id: number }[] };
+    const shown = await page.getByRole("button", { name: /^Search neighbours of/ }).allTextContents();
+    expect(shown).toEqual(expected.neighbors.map((n) => String(n.id)));
+    expect(await page.getByRole("columnheader", { name: "popularity" }).count()).toBe(1);
+    await capture("10-embeddings");
+  });
+
+  it("downloads a dataset sample from its card, and shows copyable snippets", async () => {
+    await page.getByRole("link", { name: "Datasets" }).click();
+    await heading("Datasets").waitFor();
+    const card = page.getByRole("article", { name: "public" });
+    await card.getByLabel("Format").selectOption("csv");
+    await card.getByLabel(/^Rows/).fill("25");
+    await expect(card.locator("pre").first().textContent()).resolves.toContain("format=csv&limit=25");
+    await capture("11-datasets");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      card.getByRole("button", { name: "Download public" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+    const rows = parse(readFileSync(await download.path(), "utf8"), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(rows).toHaveLength(25);
+    expect(Object.keys(rows[0] ?? {})).toContain("track_profile__popularity");
+    await card.getByText(/^Saved .*25 rows/).waitFor();
+    await capture("12-datasets-downloaded");
+  });
+
+  it("signs out, forgetting the key, and signs back in with it", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await heading("Sign in with an API key").waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.getByLabel("API key", { exact: true }).fill("rapfs_not_a_key");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").waitFor();
+    await page.getByLabel("API key", { exact: true }).fill(signupKey);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await heading("Feature catalog").waitFor();
+  });
+
+  it("kept to its own origin, with no CSP violation, script error or accessibility violation", () => {
+    const foreign = w.requests.filter((url) => !url.startsWith(server.url) && !url.startsWith("blob:"));
+    expect(foreign).toEqual([]);
+    expect(w.problems).toEqual([]);
+    const found = Object.entries(axeByPage).flatMap(([name, list]) =>
+      list.map((v) => `${name}: ${v.id} (${v.impact}) ${v.help} — ${v.targets.slice(0, 3).join(", ")}`),
+    );
+    expect(found).toEqual([]);
+  });
+});
