@@ -449,6 +449,66 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/datasets/training": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Point-in-time training data for uploaded (entity, timestamp[, label]) rows
+     * @description Each uploaded row gets the features computed only from analyses created at or before its timestamp (a re-analysis after it never leaks in), in upload order, its label passed through. Columns: the entity key (`track_id`), `event_timestamp` (ISO 8601; UTC unless an offset is given) and optionally `label`. Up to 100000 rows and 33554432 bytes, as JSON, CSV (header row) or Parquet.
+     */
+    post: operations["trainingDataset"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/datasets/{name}/download": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Download a dataset or feature service as Parquet, CSV or Arrow
+     * @description Rows come from one consistent snapshot (a materialization running meanwhile is either wholly in or wholly out), streamed as they are encoded. Spends one download and one row per row of the key's daily quotas — once per request per UTC day: a retry of the same request is not charged again, and `Range` (with `If-Range: <ETag>`) resumes the same bytes. See docs/datasets.md.
+     */
+    get: operations["downloadDataset"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/datasets/{name}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The dataset card: schema, licence, rows, quality, version
+     * @description Describes exactly the rows a download with the same options holds (the statistics are read in one snapshot); cached until a source is re-materialized. `service:<name>` describes a feature service.
+     */
+    get: operations["getDatasetCard"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1094,6 +1154,58 @@ export interface components {
         text: string;
         params: unknown[];
       };
+    };
+    DatasetCard: {
+      /** @example public */
+      name: string;
+      /** @enum {string} */
+      kind: "dataset" | "feature_service";
+      entity: string;
+      description: string;
+      license: string | null;
+      owner: string | null;
+      /** @description Changes when a source is re-materialized */
+      version: string;
+      /** @description When the newest materialization read finished */
+      built_at: string | null;
+      generated_at: string;
+      as_of: string | null;
+      limit: number | null;
+      rows: number;
+      columns: {
+        name: string;
+        type: string;
+        description: string;
+        source: string;
+        null_rate: number;
+        min?: number | string | null;
+        max?: number | string | null;
+        mean?: number | null;
+        distinct?: number;
+        true_rate?: number | null;
+        min_items?: number | null;
+        max_items?: number | null;
+      }[];
+      filters: {
+        feature: string;
+        op: string;
+        value?: unknown;
+      }[];
+      sources: {
+        [key: string]: unknown;
+      }[];
+      quality: {
+        duplicates: {
+          columns: string[];
+          groups: number;
+          rows: number;
+          examples: {
+            values: string[];
+            keys: unknown[];
+          }[];
+        } | null;
+      };
+      formats: string[];
     };
   };
   responses: never;
@@ -2859,6 +2971,380 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["DatasetDetail"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  trainingDataset: {
+    parameters: {
+      query?: {
+        /** @description Instead of the dataset's features: references, comma-separated or repeated (`view@2:*` pins a version) */
+        features?: string | string[];
+        /** @description Instead of the dataset's features: a feature service's */
+        service?: string;
+        /** @description Embeddings to add as `<name>_embedding` columns (FixedSizeList<float32>; bracketed lists in CSV) */
+        embeddings?: string | string[];
+        /** @description Parquet (snappy, row groups of 65,536 rows), CSV (RFC 4180, header row) or an Arrow IPC stream */
+        format?: "parquet" | "csv" | "arrow";
+        /** @description What the uploaded ids are */
+        entity?: string;
+        /** @description Take a dataset's features (not its row filters) */
+        dataset?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        "application/json":
+          | {
+              [key: string]: unknown;
+            }[]
+          | {
+              rows: {
+                [key: string]: unknown;
+              }[];
+            };
+        "text/csv": string;
+        "application/vnd.apache.parquet": string;
+      };
+    };
+    responses: {
+      /** @description The rows with their features */
+      200: {
+        headers: {
+          /** @description attachment; filename=… */
+          "Content-Disposition"?: string;
+          /** @description Names these bytes; send it as If-Range to resume */
+          ETag?: string;
+          /** @description Rows in the file */
+          "Rapfs-Rows"?: number;
+          /** @description The data version read */
+          "Rapfs-Dataset-Version"?: string;
+          /** @description false for a repeat of a download already charged today */
+          "Rapfs-Download-Charged"?: "true" | "false";
+          [name: string]: unknown;
+        };
+        content: {
+          "application/vnd.apache.parquet": string;
+          "text/csv": string;
+          "application/vnd.apache.arrow.stream": string;
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `MALFORMED_JSON`: The request body is not valid JSON; `BAD_REQUEST`: The request is not valid; `UNKNOWN_FEATURE`: A requested feature, view, version or service does not exist */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: The request body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAVAILABLE`: A dependency of the service is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  downloadDataset: {
+    parameters: {
+      query?: {
+        /** @description Instead of the dataset's features: references, comma-separated or repeated (`view@2:*` pins a version) */
+        features?: string | string[];
+        /** @description Instead of the dataset's features: a feature service's */
+        service?: string;
+        /** @description Embeddings to add as `<name>_embedding` columns (FixedSizeList<float32>; bracketed lists in CSV) */
+        embeddings?: string | string[];
+        /** @description Parquet (snappy, row groups of 65,536 rows), CSV (RFC 4180, header row) or an Arrow IPC stream */
+        format?: "parquet" | "csv" | "arrow";
+        /** @description Features as they were then: computed from analyses created at or before it (UTC unless an offset is given) */
+        as_of?: string;
+        /** @description At most this many rows (the first by entity key) */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description A dataset, or `service:<name>` for a feature service */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The file */
+      200: {
+        headers: {
+          /** @description attachment; filename=… */
+          "Content-Disposition"?: string;
+          /** @description Names these bytes; send it as If-Range to resume */
+          ETag?: string;
+          /** @description Rows in the file */
+          "Rapfs-Rows"?: number;
+          /** @description The data version read */
+          "Rapfs-Dataset-Version"?: string;
+          /** @description false for a repeat of a download already charged today */
+          "Rapfs-Download-Charged"?: "true" | "false";
+          [name: string]: unknown;
+        };
+        content: {
+          "application/vnd.apache.parquet": string;
+          "text/csv": string;
+          "application/vnd.apache.arrow.stream": string;
+        };
+      };
+      /** @description The requested part of a file already prepared for this request */
+      206: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/vnd.apache.parquet": string;
+          "text/csv": string;
+          "application/vnd.apache.arrow.stream": string;
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `BAD_REQUEST`: The request is not valid; `UNKNOWN_FEATURE`: A requested feature, view, version or service does not exist */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `CONFLICT`: The request conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The range starts past the end of the prepared file */
+      416: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAVAILABLE`: A dependency of the service is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getDatasetCard: {
+    parameters: {
+      query?: {
+        /** @description Instead of the dataset's features: references, comma-separated or repeated (`view@2:*` pins a version) */
+        features?: string | string[];
+        /** @description Instead of the dataset's features: a feature service's */
+        service?: string;
+        /** @description Embeddings to add as `<name>_embedding` columns (FixedSizeList<float32>; bracketed lists in CSV) */
+        embeddings?: string | string[];
+        /** @description Features as they were then: computed from analyses created at or before it (UTC unless an offset is given) */
+        as_of?: string;
+        /** @description At most this many rows (the first by entity key) */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description A dataset, or `service:<name>` for a feature service */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The card */
+      200: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DatasetCard"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `BAD_REQUEST`: The request is not valid; `UNKNOWN_FEATURE`: A requested feature, view, version or service does not exist */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
         };
       };
       /** @description `UNAUTHORIZED`: Authentication is required */

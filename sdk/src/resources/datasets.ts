@@ -5,8 +5,7 @@ import type { components } from "../generated/openapi";
 import type { DatasetName, ServiceName } from "../typed";
 import { APIResource, seg } from "./resource";
 
-type Schemas = components["schemas"];
-export type DatasetCard = Schemas extends { DatasetCard: infer C } ? C : Record<string, unknown>;
+export type DatasetCard = components["schemas"]["DatasetCard"];
 
 /** A dataset, or a feature service downloaded as one (`service:hit_predictor`). */
 export type DatasetRef = DatasetName | `service:${ServiceName}`;

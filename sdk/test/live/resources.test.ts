@@ -1,5 +1,9 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { AuthenticationError, ConflictError, NotFoundError, RapFS } from "@rapfs/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openApiDocument } from "../../../server/src/api/openapi-document";
 import {
   modelFromDefinitions,
   modelFromServer,
@@ -12,6 +16,11 @@ beforeAll(async () => {
   live = await startLive();
 }, 180_000);
 afterAll(() => live?.shutdown());
+
+it("serves the OpenAPI document the SDK's types were generated from", async () => {
+  const served = await (await fetch(`${live.url}/openapi.json`)).json();
+  expect(served).toEqual(await openApiDocument());
+});
 
 describe("embeddings", () => {
   it("gets one vector, many in order, and searches by id and by vector", async () => {
@@ -126,5 +135,73 @@ describe("signup, keys and usage", () => {
     expect(usage.tier).toBe("free");
     expect(usage.windows.map((w) => w.policy)).toContain("requests");
     expect(usage.history[0]?.requests).toBeGreaterThan(0);
+  });
+});
+
+describe("datasets", () => {
+  it("describes a dataset with its card", async () => {
+    const card = await live.client.datasets.card("public", { limit: 50 });
+    expect(card).toMatchObject({ name: "public", kind: "dataset", entity: "track" });
+    expect(card.rows).toBeGreaterThan(0);
+    expect(card.rows).toBeLessThanOrEqual(50);
+    expect(card.columns.map((c) => c.name)).toContain("track_id");
+  });
+
+  it("streams CSV with progress, and tells rows, version and filename", async () => {
+    const progress: number[] = [];
+    const download = live.client.datasets.download("public", {
+      format: "csv",
+      limit: 20,
+      features: ["track_profile:popularity", "qwen_analysis:mood"],
+      onProgress: (p) => progress.push(p.bytes),
+    });
+    const text = await download.text();
+    const info = await download.info();
+    const [header, ...lines] = text.trim().split(/\r?\n/);
+    expect(header).toBe("track_id,track_profile__popularity,qwen_analysis__mood");
+    expect(lines).toHaveLength(info.rows as number);
+    expect(info).toMatchObject({ format: "csv", charged: true });
+    expect(info.filename).toMatch(/\.csv$/);
+    expect(progress.at(-1)).toBe(new TextEncoder().encode(text).byteLength);
+    await expect(download.text()).rejects.toThrow(/already been read/);
+  });
+
+  it("reads an Arrow stream into a Table equal to the online values, and writes Parquet to a file", async () => {
+    const table = await live.client.datasets.download("service:mood_board", { limit: 30 }).toArrowTable();
+    expect(table.numRows).toBe(30);
+    const first = table.get(0)?.toJSON() as Record<string, unknown>;
+    const online = await live.client.features.get("track", first.track_id as number, {
+      service: "mood_board",
+    });
+    expect(first.qwen_analysis__mood).toBe(online.features["qwen_analysis@2:mood"]?.value);
+
+    const dir = mkdtempSync(join(tmpdir(), "rapfs-sdk-"));
+    const path = join(dir, "public.parquet");
+    const written = await live.client.datasets.download("public", { limit: 40 }).toFile(path);
+    const bytes = readFileSync(path);
+    expect(bytes.byteLength).toBe(written);
+    expect(bytes.subarray(0, 4).toString()).toBe("PAR1");
+    expect(readdirSync(dir)).toEqual(["public.parquet"]);
+    rmSync(dir, { recursive: true });
+  });
+
+  it("joins label rows with features as they were at each timestamp", async () => {
+    const rows = [
+      { track_id: 1, event_timestamp: "2030-01-01T00:00:00Z", label: 1 },
+      { track_id: 2, event_timestamp: "2000-01-01T00:00:00Z", label: 0 },
+    ];
+    const text = await live.client.datasets
+      .training(rows, { format: "csv", features: ["track_profile:title_length"] })
+      .text();
+    const [header, late, early] = text.trim().split(/\r?\n/);
+    expect(header?.split(",")).toEqual([
+      "track_id",
+      "event_timestamp",
+      "label",
+      "track_profile__title_length",
+    ]);
+    expect(late).toMatch(/^1,.*,1,\d+$/);
+    // Nothing was analyzed before 2000: the row is there, its features empty.
+    expect(early).toMatch(/^2,.*,0,$/);
   });
 });
