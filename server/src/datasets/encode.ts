@@ -111,7 +111,7 @@ async function* encodeParquet(columns: OutputColumn[], pages: Pages, options: En
     },
   });
   let props = new parquet.WriterPropertiesBuilder()
-    .setCompression(COMPRESSION[options.compression ?? "zstd"])
+    .setCompression(COMPRESSION[options.compression ?? "snappy"])
     .setMaxRowGroupSize(options.rowGroupRows ?? 65_536)
     .setCreatedBy("rapfs");
   if (options.metadata) props = props.setKeyValueMetadata(new Map(Object.entries(options.metadata)));

@@ -17,7 +17,7 @@ export type ExportSettings = {
 export const DEFAULT_EXPORT_SETTINGS: ExportSettings = {
   batchRows: 8_192,
   rowGroupRows: 65_536,
-  compression: "zstd",
+  compression: "snappy",
 };
 
 export type ExportOptions = Partial<ExportSettings> & {

@@ -44,7 +44,12 @@ export type DatasetServices = {
  * every server process); otherwise in this process.
  */
 export function createDatasetServices(
-  options: { config?: DatasetConfig; redisUrl?: string | undefined; redisPrefix?: string; ledger?: ChargeLedger } = {},
+  options: {
+    config?: DatasetConfig;
+    redisUrl?: string | undefined;
+    redisPrefix?: string;
+    ledger?: ChargeLedger;
+  } = {},
 ): DatasetServices {
   const config = options.config ?? loadDatasetConfig();
   // Its own fail-fast connection: a Redis outage must not queue downloads behind reconnects.

@@ -17,7 +17,7 @@ export const FormatQuery = z
   .openapi({
     param: { name: "format", in: "query" },
     description:
-      "Parquet (zstd, row groups of 65,536 rows), CSV (RFC 4180, header row) or an Arrow IPC stream",
+      "Parquet (snappy, row groups of 65,536 rows), CSV (RFC 4180, header row) or an Arrow IPC stream",
   });
 
 export const SelectionQuery = z.object({
