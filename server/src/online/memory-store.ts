@@ -7,10 +7,12 @@ import type { OnlineRow, OnlineStore, ViewRead, WriteOptions } from "./types";
  */
 export class MemoryOnlineStore implements OnlineStore {
   // A Map iterates in insertion order; re-inserting on every hit keeps the oldest entry first.
-  private readonly rows = new Map<string, OnlineRow>();
+  private readonly rows = new Map<string, Entry>();
   readonly maxRows: number;
+  private readonly now: () => number;
 
-  constructor(options: { maxRows?: number } = {}) {
+  constructor(options: { maxRows?: number; now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
     this.maxRows = options.maxRows ?? 50_000;
     if (!Number.isInteger(this.maxRows) || this.maxRows < 1) {
       throw new RangeError("maxRows must be a positive integer");
@@ -23,12 +25,14 @@ export class MemoryOnlineStore implements OnlineStore {
 
   async write(viewKey: string, rows: readonly OnlineRow[], options: WriteOptions = {}): Promise<void> {
     assertViewKey(viewKey);
+    const expiresAt = options.ttlMs === undefined ? undefined : this.now() + options.ttlMs;
     for (const row of rows) {
       const key = entryKey(viewKey, row.id);
-      if (options.ifAbsent && this.rows.has(key)) continue;
+      if (options.ifAbsent && this.live(key)) continue;
       this.rows.delete(key);
       // Frozen: readers share these objects, so nobody may change a cached row in place.
-      this.rows.set(key, Object.freeze({ ...row, values: Object.freeze({ ...row.values }) }));
+      const frozen = Object.freeze({ ...row, values: Object.freeze({ ...row.values }) });
+      this.rows.set(key, expiresAt === undefined ? { row: frozen } : { row: frozen, expiresAt });
     }
     this.evict();
   }
@@ -38,11 +42,11 @@ export class MemoryOnlineStore implements OnlineStore {
     const found = new Map<string, OnlineRow>();
     for (const id of ids) {
       const key = entryKey(viewKey, id);
-      const row = this.rows.get(key);
-      if (row === undefined) continue;
+      const entry = this.live(key);
+      if (entry === undefined) continue;
       this.rows.delete(key);
-      this.rows.set(key, row);
-      found.set(id, row);
+      this.rows.set(key, entry);
+      found.set(id, entry.row);
     }
     return found;
   }
@@ -70,6 +74,16 @@ export class MemoryOnlineStore implements OnlineStore {
     this.rows.clear();
   }
 
+  /** The entry under `key` unless it has expired (an expired one is dropped). */
+  private live(key: string): Entry | undefined {
+    const entry = this.rows.get(key);
+    if (entry?.expiresAt !== undefined && entry.expiresAt <= this.now()) {
+      this.rows.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
   private evict(): void {
     for (const key of this.rows.keys()) {
       if (this.rows.size <= this.maxRows) return;
@@ -77,6 +91,8 @@ export class MemoryOnlineStore implements OnlineStore {
     }
   }
 }
+
+type Entry = { row: OnlineRow; expiresAt?: number };
 
 function entryKey(viewKey: string, id: string): string {
   return `${viewKey}\u0000${id}`;

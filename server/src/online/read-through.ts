@@ -2,6 +2,8 @@ import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import { assertViewKey } from "./keys";
 import {
+  ABSENT,
+  absentRow,
   type FallbackLoader,
   type OnlineRow,
   type OnlineStore,
@@ -20,6 +22,12 @@ export type ReadThroughOptions = {
   logger: Logger;
   /** After a primary failure, reads skip it for this long before trying it again. */
   retryAfterMs?: number;
+  /**
+   * How long an id the fallback did not have is remembered as absent in the primary (default
+   * 60 s): repeated lookups of missing rows cost no Postgres query, and a row materialized
+   * without a sync still shows up within this time.
+   */
+  absentTtlMs?: number;
   now?: () => number;
 };
 
@@ -35,6 +43,7 @@ export class ReadThroughStore implements OnlineStore {
   private readonly logger: Logger;
   private readonly layer: string;
   private readonly retryAfterMs: number;
+  private readonly absentTtlMs: number;
   private readonly now: () => number;
   private downSince: number | undefined;
   private lastFailure = 0;
@@ -46,6 +55,7 @@ export class ReadThroughStore implements OnlineStore {
     this.logger = options.logger;
     this.layer = options.layer;
     this.retryAfterMs = options.retryAfterMs ?? 1_000;
+    this.absentTtlMs = options.absentTtlMs ?? 60_000;
     this.now = options.now ?? Date.now;
     this.metrics.onlineStoreUp.set(1);
   }
@@ -107,13 +117,22 @@ export class ReadThroughStore implements OnlineStore {
       }
     }
     const have = found ?? new Map<string, OnlineRow>();
-    const missing = primaryAnswered ? unique.filter((id) => !have.has(id)) : unique;
+    const knownAbsent = new Set<string>();
+    for (const [id, row] of have) {
+      if (row.eventTimestamp !== ABSENT) continue;
+      have.delete(id);
+      knownAbsent.add(id);
+    }
+    const missing = primaryAnswered ? unique.filter((id) => !have.has(id) && !knownAbsent.has(id)) : unique;
     if (missing.length === 0) return have;
 
     this.metrics.onlineFallbacks.inc({ view: viewKey, reason: primaryAnswered ? "miss" : "unavailable" });
     const loaded = await this.fallback(viewKey, missing);
+    if (primaryAnswered) {
+      const absent = missing.filter((id) => !loaded.has(id)).map(absentRow);
+      await this.backfill(viewKey, [...loaded.values()], absent);
+    }
     if (loaded.size === 0) return have;
-    if (primaryAnswered) await this.backfill(viewKey, [...loaded.values()]);
     const merged = new Map<string, OnlineRow>();
     for (const id of unique) {
       const row = have.get(id) ?? loaded.get(id);
@@ -140,9 +159,11 @@ export class ReadThroughStore implements OnlineStore {
     return this.primary.close();
   }
 
-  private async backfill(viewKey: string, rows: OnlineRow[]): Promise<void> {
+  private async backfill(viewKey: string, rows: OnlineRow[], absent: OnlineRow[]): Promise<void> {
     try {
-      await this.primary.write(viewKey, rows, { ifAbsent: true });
+      if (rows.length > 0) await this.primary.write(viewKey, rows, { ifAbsent: true });
+      if (absent.length > 0)
+        await this.primary.write(viewKey, absent, { ifAbsent: true, ttlMs: this.absentTtlMs });
     } catch (error) {
       this.markDown(error);
     }

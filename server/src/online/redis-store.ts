@@ -31,7 +31,15 @@ export class RedisOnlineStore implements OnlineStore {
     assertViewKey(viewKey);
     for (let start = 0; start < rows.length; start += this.writeChunk) {
       const chunk = rows.slice(start, start + this.writeChunk);
-      if (options.ifAbsent) {
+      if (options.ttlMs !== undefined) {
+        const pipeline = this.client.pipeline();
+        for (const row of chunk) {
+          const key = rowKey(this.prefix, viewKey, row.id);
+          if (options.ifAbsent) pipeline.set(key, packRow(row), "PX", options.ttlMs, "NX");
+          else pipeline.set(key, packRow(row), "PX", options.ttlMs);
+        }
+        throwFirstError(await pipeline.exec());
+      } else if (options.ifAbsent) {
         const pipeline = this.client.pipeline();
         for (const row of chunk) pipeline.set(rowKey(this.prefix, viewKey, row.id), packRow(row), "NX");
         throwFirstError(await pipeline.exec());

@@ -12,7 +12,17 @@ export type WriteOptions = {
    * row loaded before a materialization can never overwrite the newer row it wrote.
    */
   ifAbsent?: boolean;
+  /** Let the rows expire after this long (absence markers do, so a row added later shows up). */
+  ttlMs?: number;
 };
+
+/**
+ * The event timestamp of an absence marker: a row the read-through store writes for an id the
+ * fallback did not have either, so the next read of that id is answered without Postgres.
+ */
+export const ABSENT = "!absent";
+
+export const absentRow = (id: string): OnlineRow => ({ id, values: {}, eventTimestamp: ABSENT });
 
 /**
  * Rows of feature view versions keyed by entity id. A view key names one version
