@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -16,7 +17,17 @@ const SERVER_ENTRY = fileURLToPath(new URL("./access-server.ts", import.meta.url
 const TIERS = JSON.stringify({ bench: { requests: 1e12, rows: 1e12, downloads: 1e12 } });
 
 type Server = { child: ChildProcess; url: string; key: string; limiter: string };
-type Load = { rps: number; p50: number; p99: number; failures: number };
+type Load = { rps: number; p50: number; p99: number; failures: number; cpuUs: number };
+
+/** The server's CPU seconds so far (Linux /proc; 10 ms ticks, fine over thousands of requests). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 async function startServer(redisUrl: string | undefined, prefix: string): Promise<Server> {
   const child = spawn(process.execPath, ["--import", "tsx", SERVER_ENTRY], {
@@ -45,9 +56,10 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** autocannon for `seconds`; latencies per response in fractional ms (its histogram rounds to 1 ms). */
-function load(url: string, headers: Record<string, string>, seconds: number): Promise<Load> {
+function load(url: string, headers: Record<string, string>, seconds: number, pid?: number): Promise<Load> {
   const latencies: number[] = [];
   let failures = 0;
+  const cpuBefore = cpuSeconds(pid);
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       { url, headers, connections: CONNECTIONS, duration: seconds },
@@ -61,6 +73,7 @@ function load(url: string, headers: Record<string, string>, seconds: number): Pr
           p50: at(0.5),
           p99: at(0.99),
           failures: failures + result.errors + result.timeouts,
+          cpuUs: ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, latencies.length),
         });
       },
     );
@@ -79,13 +92,14 @@ async function measure(server: Server): Promise<{ open: Load; auth: Load; ratios
   const open = `${server.url}/bench/features/track/42`;
   const auth = `${server.url}/v1/features/track/42`;
   const headers = { authorization: `Bearer ${server.key}` };
+  const pid = server.child.pid;
   await load(open, {}, 2);
   await load(auth, headers, 2);
   const opens: Load[] = [];
   const auths: Load[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    opens.push(await load(open, {}, SECONDS));
-    auths.push(await load(auth, headers, SECONDS));
+    opens.push(await load(open, {}, SECONDS, pid));
+    auths.push(await load(auth, headers, SECONDS, pid));
   }
   for (const r of [...opens, ...auths]) if (r.failures > 0) throw new Error(`${r.failures} failed requests`);
   const pick = (loads: Load[]): Load => ({
@@ -93,6 +107,7 @@ async function measure(server: Server): Promise<{ open: Load; auth: Load; ratios
     p50: median(loads.map((l) => l.p50)),
     p99: median(loads.map((l) => l.p99)),
     failures: 0,
+    cpuUs: median(loads.map((l) => l.cpuUs)),
   });
   return {
     open: pick(opens),
@@ -129,7 +144,8 @@ export async function benchAccess(): Promise<BenchRow[]> {
         notes:
           `${CONNECTIONS} connections, ${ROUNDS} alternating rounds × ${SECONDS} s, medians; p50 ${auth.p50.toFixed(3)} ms ` +
           `(open ${open.p50.toFixed(3)} ms, ≈ ${costUs.toFixed(0)} µs added), p99 ${auth.p99.toFixed(3)} ms ` +
-          `(open ${open.p99.toFixed(3)} ms); per-round ratios ${ratios.map((r) => r.toFixed(2)).join(", ")}`,
+          `(open ${open.p99.toFixed(3)} ms); server CPU per request ${auth.cpuUs.toFixed(0)} µs (open ` +
+          `${open.cpuUs.toFixed(0)} µs); per-round ratios ${ratios.map((r) => r.toFixed(2)).join(", ")}`,
       });
     } finally {
       await stop(server.child);
