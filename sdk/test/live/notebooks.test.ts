@@ -1,0 +1,122 @@
+import { execFile, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LiveServer, startLive } from "./server";
+
+// Debian's python3 (where .ci/run installs pandas, nbclient and ipykernel), not a pyenv shim.
+const PYTHON = "/usr/bin/python3";
+const notebooks = fileURLToPath(new URL("../../../notebooks/", import.meta.url));
+const runner = fileURLToPath(new URL("../support/run-notebook.py", import.meta.url));
+
+function missingJupyter(): string | undefined {
+  try {
+    execFileSync(PYTHON, ["-c", "import nbclient, nbformat, ipykernel, pandas"], { stdio: "pipe" });
+    return undefined;
+  } catch (error) {
+    return `${PYTHON} lacks nbclient/ipykernel/pandas (apt-get install python3-nbclient python3-ipykernel python3-pandas; .ci/run does): ${String(error).split("\n")[0]}`;
+  }
+}
+const missing = missingJupyter();
+if (missing && process.env.CI) throw new Error(`notebook tests cannot run in CI: ${missing}`);
+if (missing) console.warn(`\n!!! SKIPPING the notebook tests: ${missing}\n`);
+
+// nbformat keeps multi-line text as a list of lines.
+type Text = string | string[];
+type Output = { output_type: string; text?: Text; ename?: string; data?: Record<string, Text> };
+type Cell = { cell_type: string; source: string; outputs?: Output[] };
+
+let live: LiveServer;
+let work: string;
+
+/** Runs the notebook in a real Jupyter kernel against the live server; returns each code cell's text. */
+async function execute(name: string): Promise<string[]> {
+  const out = join(work, name);
+  await promisify(execFile)(PYTHON, [runner, join(notebooks, name), out], {
+    env: {
+      ...process.env,
+      RAPFS_BASE_URL: live.url,
+      RAPFS_API_KEY: live.adminKey,
+      JUPYTER_PATH: join(work, "jupyter"),
+      JUPYTER_RUNTIME_DIR: join(work, "runtime"),
+      PYDEVD_DISABLE_FILE_VALIDATION: "1",
+      NO_COLOR: "1",
+    },
+    timeout: 120_000,
+  });
+  const cells = (JSON.parse(readFileSync(out, "utf8")) as { cells: Cell[] }).cells;
+  return cells
+    .filter((c) => c.cell_type === "code")
+    .map((c) =>
+      (c.outputs ?? [])
+        .flatMap(
+          (o) =>
+            o.text ??
+            o.data?.["text/markdown"] ??
+            o.data?.["text/plain"] ??
+            `${o.output_type} ${o.ename ?? ""}`,
+        )
+        .join("")
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: Deno colours its results.
+        .replace(/\u001b\[[0-9;]*m/g, ""),
+    );
+}
+
+it("notebooks are stored without outputs, so diffs show code changes only", () => {
+  for (const name of ["quickstart.ipynb", "pandas-rest.ipynb"]) {
+    const cells = (JSON.parse(readFileSync(join(notebooks, name), "utf8")) as { cells: Cell[] }).cells;
+    expect(cells.flatMap((c) => c.outputs ?? [])).toEqual([]);
+  }
+});
+
+describe.skipIf(missing !== undefined)("notebooks, executed by Jupyter against a live server", () => {
+  beforeAll(async () => {
+    live = await startLive();
+    work = mkdtempSync(join(tmpdir(), "rapfs-notebooks-"));
+    // Deno's kernel, from the `deno` dev dependency (its npm package ships the binary).
+    const deno = createRequire(import.meta.url)("deno/install_api.cjs").runInstall() as string;
+    mkdirSync(join(work, "jupyter/kernels/deno"), { recursive: true });
+    writeFileSync(
+      join(work, "jupyter/kernels/deno/kernel.json"),
+      JSON.stringify({
+        argv: [deno, "jupyter", "--kernel", "--conn", "{connection_file}"],
+        display_name: "Deno",
+        language: "typescript",
+      }),
+    );
+  }, 180_000);
+  afterAll(async () => {
+    await live?.shutdown();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("quickstart.ipynb (TypeScript, Deno kernel) runs every cell with the SDK", {
+    timeout: 120_000,
+  }, async () => {
+    const [health, catalog, one, many, similar, dataset, errors] = await execute("quickstart.ipynb");
+    expect(health).toMatch(/: \*\*ok\*\*/);
+    expect(catalog).toMatch(/`hit_predictor` \(track\): \d+ features/);
+    expect(one).toMatch(/\| `track_profile@1:title_length` \| \d+ \| present \|/);
+    expect(many).toMatch(/mean quality over \d+ tracks: \*\*\d+\.\d\d\*\*/);
+    expect(similar?.match(/^\| \d+ \| \d\.\d{3} \|/gm)).toHaveLength(5);
+    expect(dataset).toMatch(/`public`: (\d+) rows.*\n\narrow table: \1 rows; track_id: Int32/);
+    expect(errors).toMatch(/400 UNKNOWN_FEATURE: .*sentimnet/);
+  });
+
+  it("pandas-rest.ipynb (Python, ipykernel) runs every cell with pandas", { timeout: 120_000 }, async () => {
+    const [health, views, csv, parquet, byMood, training, online] = await execute("pandas-rest.ipynb");
+    expect(health).toBe("ok\n");
+    expect(views).toMatch(/qwen_analysis@2\s+track\s+active/);
+    const [rows] = (await live.services.sql`select count(*)::int as n from tracks`) as { n: number }[];
+    expect(csv).toMatch(/^(\d+) rows, data version \S+/);
+    expect(Number(/^(\d+)/.exec(csv ?? "")?.[1])).toBeLessThanOrEqual(rows?.n ?? 0);
+    expect(parquet).toMatch(/pyarrow is not installed|same as CSV: True/);
+    expect(byMood).toMatch(/count\s+mean/);
+    expect(training).toMatch(/track_id\s+event_timestamp\s+label/);
+    expect(online).toMatch(/^\(50, \d+\)/);
+  });
+});
