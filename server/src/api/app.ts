@@ -34,14 +34,15 @@ export function createApp(services: Services, options: CreateAppOptions = {}): A
   app.use("*", observe());
   // Before the body limit: an anonymous caller learns nothing, not even that a body is too large.
   app.use("*", accessGuard());
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: options.maxBodyBytes ?? 10 * 1024 * 1024,
-      onError: () => {
-        throw new ApiError("PAYLOAD_TOO_LARGE", "The request body exceeds the size limit.");
-      },
-    }),
+  const limitBody = bodyLimit({
+    maxSize: options.maxBodyBytes ?? 10 * 1024 * 1024,
+    onError: () => {
+      throw new ApiError("PAYLOAD_TOO_LARGE", "The request body exceeds the size limit.");
+    },
+  });
+  // Checking a GET's body would build a full fetch Request on every online lookup (~10% of its CPU).
+  app.use("*", (c, next) =>
+    c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next),
   );
 
   registerHealth(app);
