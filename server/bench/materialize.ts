@@ -29,13 +29,12 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
  */
 async function bareSelects(sql: Sql): Promise<void> {
   for (const target of await listTargets(sql)) {
-    // The staging INSERT minus its first line is the SELECT that computes the rows.
-    const select = target.full.text.slice(target.full.text.indexOf("\n") + 1);
+    const { select } = target;
     await sql.begin(async (tx) => {
       await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
       await tx.unsafe(
-        `explain (analyze, timing off, costs off) ${select}`,
-        bindParams(target.full) as never[],
+        `explain (analyze, timing off, costs off) ${select.text}`,
+        bindParams(select) as never[],
       );
     });
   }

@@ -70,6 +70,7 @@ export async function applyDefinitions(
         if (!view) continue;
         if (action.action === "create") {
           await tx.unsafe(view.compiled.ddl);
+          for (const ddl of view.compiled.helperDdl) await tx.unsafe(ddl);
           await insertViewVersion(tx, view);
         } else {
           await updateViewMetadata(tx, view);

@@ -154,6 +154,7 @@ async function runFull(
     await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
     await tx.unsafe(`drop table if exists ${staging}`);
     await tx.unsafe(target.stagingDdl);
+    for (const step of target.fullBefore) await tx.unsafe(step.text, bindParams(step) as never[]);
     const inserted = await tx.unsafe(target.full.text, bindParams(target.full) as never[]);
     await tx.unsafe(
       `alter table ${staging} add constraint ${ident(`${target.stagingTable}_pkey`)} primary key (${ident(target.key)})`,
@@ -187,6 +188,9 @@ async function runIncremental(
     const txSql = tx;
     await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
     const watermarkAfter = await readWatermark(txSql, target);
+    for (const step of target.incrementalBefore) {
+      await tx.unsafe(step.text, bindParams(step, { watermark: target.watermark }) as never[]);
+    }
     const params = bindParams(target.incremental, { watermark: target.watermark });
     // xmax = 0 marks a row this statement inserted (not updated): the row count without a scan.
     const written = await tx.unsafe(

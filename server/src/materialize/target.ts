@@ -11,7 +11,11 @@ export type MaterializeTarget = {
   stagingDdl: string;
   key: string;
   columns: { name: string; type: string }[];
+  /** The bare SELECT of the rows (what a full run computes, without writing). */
+  select: CompiledQuery;
+  fullBefore: CompiledQuery[];
   full: CompiledQuery;
+  incrementalBefore: CompiledQuery[];
   incremental: CompiledQuery;
   watermarkQuery: CompiledQuery;
   /** PostgreSQL text of the registry's timestamp, so it round-trips exactly. */
@@ -31,7 +35,10 @@ type Row = {
   compiled: {
     staging_table: string;
     staging_ddl: string;
+    select: CompiledQuery;
+    full_before?: CompiledQuery[];
     full: CompiledQuery;
+    incremental_before?: CompiledQuery[];
     incremental: CompiledQuery;
     watermark: CompiledQuery;
   };
@@ -76,7 +83,10 @@ export async function listTargets(
     stagingDdl: r.compiled.staging_ddl,
     key: r.entity === "artist" ? "artist" : "track_id",
     columns: r.features ?? [{ name: "embedding", type: "vector" }],
+    select: r.compiled.select,
+    fullBefore: r.compiled.full_before ?? [],
     full: r.compiled.full,
+    incrementalBefore: r.compiled.incremental_before ?? [],
     incremental: r.compiled.incremental,
     watermarkQuery: r.compiled.watermark,
     watermark: r.watermark,

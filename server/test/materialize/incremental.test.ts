@@ -74,9 +74,9 @@ describe("incremental runs and crashes", () => {
     ] as const) {
       const table = `fv_${name}_v${version}`;
       const key = name === "artist_stats" ? "artist" : "track_id";
-      const strip = (list: Record<string, unknown>[]) => list.map(({ materialized_at, ...rest }) => rest);
-      expect(strip(await rows(table)), table).toEqual(strip(await recomputed(name, version)));
-      expect(key).toBeTruthy();
+      const expected = (await recomputed(name, version)).map(({ materialized_at, ...rest }) => rest);
+      // Averages may differ in the last bit (summation order): compared with a tolerance.
+      expect(differences(await rows(table), expected, key), table).toEqual([]);
     }
   });
 

@@ -17,7 +17,7 @@ export type ExpressionResult = { ok: true; value: CheckedExpression } | { ok: fa
 // Anything that reads outside the row or reaches the server: refused whatever its volatility.
 const FORBIDDEN_FUNCTION =
   /^(pg_|lo_|dblink|current_setting|set_config|query_to_xml|cursor_to_xml|table_to_xml|schema_to_xml|database_to_xml|txid_|now$|transaction_timestamp$|statement_timestamp$|clock_timestamp$|timeofday$|nextval$|currval$|setval$|lastval$)/;
-const AGGREGATES = new Set([
+export const AGGREGATES = new Set([
   "avg",
   "count",
   "sum",

@@ -11,6 +11,8 @@ import type {
 import { type CompiledDataset, compileDataset } from "./dataset";
 import { type CompiledEmbedding, compileEmbedding } from "./embedding";
 import { checkExpression } from "./expression";
+import type { PreAggregate } from "./pre-aggregate";
+import { splitAggregates } from "./split-aggregates";
 import { PG_TYPES } from "./types";
 import { type CompiledView, compileView, type ViewSpec } from "./view";
 
@@ -98,7 +100,12 @@ export async function compileFeatureView(
     });
   }
   if (failed) return undefined;
+  const preAggregate =
+    def.entity === "artist" && def.source.from === "tracks"
+      ? await splitAll(columns.map((c) => c.sql))
+      : undefined;
   const compiled = compileView({
+    ...(preAggregate ? { preAggregate } : {}),
     kind: "feature_view",
     name: def.name,
     version: def.version,
@@ -107,4 +114,17 @@ export async function compileFeatureView(
     columns,
   });
   return { located, compiled, functions, sqlByColumn: new Map(columns.map((c) => [c.name, c.sql])) };
+}
+
+/** Every feature split into per-track inputs, or undefined when one cannot be. */
+async function splitAll(sqls: string[]): Promise<PreAggregate | undefined> {
+  const outers: string[] = [];
+  const inputs: string[] = [];
+  for (const sql of sqls) {
+    const split = await splitAggregates(sql, inputs.length + 1);
+    if (!split) return undefined;
+    outers.push(split.outer);
+    inputs.push(...split.inputs);
+  }
+  return { outers, inputs };
 }

@@ -119,18 +119,22 @@ export function buildSelect(spec: SelectSpec, mode: SelectMode, p: ParamAllocato
   return lines.join(`\n${indent}`);
 }
 
-/** Entities touched since the watermark: a new track, or a new analysis by an analyzer it reads. */
 function changedEntities(spec: SelectSpec, p: ParamAllocator): string {
+  return `${KEY_COLUMN[spec.entity].source} in (${changedKeys(spec.entity, spec.source, p)})`;
+}
+
+/** Keys of the entities touched since the watermark: a new track, or a new analysis it reads. */
+export function changedKeys(entity: EntityName, source: SourceDefinition, p: ParamAllocator): string {
   const watermark = p.runtime("watermark", "timestamp");
-  const analyzers = analyzersOf(spec.source);
+  const analyzers = analyzersOf(source);
   const newTracks = `select _n.id from ${TRACKS} _n where _n.created_at > ${watermark}`;
   const changedTracks =
     analyzers.length === 0
       ? newTracks
       : `select _c.track_id from ${ANALYSES} _c where _c.created_at > ${watermark} and ` +
         `_c.analyzer_type = any(${p.value(analyzers, "text[]")}) union ${newTracks}`;
-  if (spec.entity === "track") return `t.id in (${changedTracks})`;
-  return `t.artist in (select _m.artist from ${TRACKS} _m where _m.id in (${changedTracks}))`;
+  if (entity === "track") return changedTracks;
+  return `select _m.artist from ${TRACKS} _m where _m.id in (${changedTracks})`;
 }
 
 /** The newest source timestamp a run has seen; the next incremental run starts after it. */

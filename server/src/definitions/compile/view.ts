@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { EntityName, FeatureType, SourceDefinition } from "../schema";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
+import { compilePreAggregate, type PreAggregate } from "./pre-aggregate";
 import { buildSelect, buildWatermark, type ColumnSpec, KEY_COLUMN } from "./select";
 
 /** A view (or materialized embedding) ready to compile: checked column SQL, no YAML left. */
@@ -12,6 +13,8 @@ export type ViewSpec = {
   source: SourceDefinition;
   columns: (ColumnSpec & { type: FeatureType | "vector"; tree: unknown })[];
   analysisVectors?: string[];
+  /** Artist views over tracks whose every feature splits into per-track inputs. */
+  preAggregate?: PreAggregate;
 };
 
 export type CompiledView = {
@@ -29,8 +32,13 @@ export type CompiledView = {
   stagingDdl: string;
   /** The bare SELECT computing every row: the benchmark's baseline and the DB check's probe. */
   select: CompiledQuery;
+  /** Statements run before `full` / `incremental`, in the same transaction (per-track inputs). */
+  fullBefore: CompiledQuery[];
   full: CompiledQuery;
+  incrementalBefore: CompiledQuery[];
   incremental: CompiledQuery;
+  /** DDL of helper tables, run after `ddl` when the version is applied. */
+  helperDdl: string[];
   pointInTime: CompiledQuery;
   watermark: CompiledQuery;
 };
@@ -49,13 +57,19 @@ export function compileView(spec: ViewSpec): CompiledView {
   const select = new ParamAllocator();
   const selectText = buildSelect(spec, "full", select);
 
+  const pre =
+    spec.preAggregate && spec.source.from === "tracks"
+      ? compilePreAggregate(table, spec.source, spec.columns, spec.preAggregate)
+      : undefined;
+  const rows = (mode: "full" | "incremental", p: ParamAllocator) =>
+    pre ? pre.aggregate(mode, p) : buildSelect(spec, mode, p);
   const full = new ParamAllocator();
-  const fullText = `insert into ${ident(stagingTable)} (${columnList})\n${buildSelect(spec, "full", full)}`;
+  const fullText = `insert into ${ident(stagingTable)} (${columnList})\n${rows("full", full)}`;
 
   const inc = new ParamAllocator();
   const updates = names.slice(1).map((n) => `${n} = excluded.${n}`);
   const incrementalText =
-    `insert into ${ident(table)} (${columnList})\n${buildSelect(spec, "incremental", inc)}\n` +
+    `insert into ${ident(table)} (${columnList})\n${rows("incremental", inc)}\n` +
     `on conflict (${ident(key.name)}) do update set ${[...updates, '"materialized_at" = now()'].join(", ")}`;
 
   const pit = new ParamAllocator();
@@ -88,8 +102,11 @@ export function compileView(spec: ViewSpec): CompiledView {
     ddl: tableDdl(table, key, spec.columns, true),
     stagingDdl: tableDdl(stagingTable, key, spec.columns, false),
     select: select.query(selectText),
+    fullBefore: pre?.fullBefore ?? [],
     full: full.query(fullText),
+    incrementalBefore: pre?.incrementalBefore ?? [],
     incremental: inc.query(incrementalText),
+    helperDdl: pre?.ddl ?? [],
     pointInTime: pit.query(pitText),
     watermark: wm.query(watermarkText),
   };

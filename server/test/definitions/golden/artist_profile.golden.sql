@@ -10,6 +10,23 @@ create table "fv_artist_profile_v1" (
   "joy" double precision
 );
 
+-- helper ddl
+create table "fv_artist_profile_v1__by_track" as
+select t.id as "track_id",
+  greatest(t.created_at, "e".created_at) as "event_timestamp",
+  t.artist as "artist",
+  ((e.analysis_data->>'joy')::float) as "i1"
+from tracks t
+left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = null::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
+where t.id is not null
+with no data;
+
+-- helper ddl
+alter table "fv_artist_profile_v1__by_track" add constraint "fv_artist_profile_v1__by_track_pkey" primary key ("track_id");
+
+-- helper ddl
+create index "fv_artist_profile_v1__by_track_artist" on "fv_artist_profile_v1__by_track" ("artist");
+
 -- select (the rows)
 --   $1 {"value":"emotion-distilroberta","type":"text"}
 select t.artist as "artist",
@@ -21,32 +38,57 @@ left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentim
 where t.artist is not null
 group by t.artist;
 
--- full (into the staging table, swapped in afterwards)
+-- before full
+truncate "fv_artist_profile_v1__by_track";
+
+-- before full
 --   $1 {"value":"emotion-distilroberta","type":"text"}
-insert into "fv_artist_profile_v1__next" ("artist", "event_timestamp", "tracks", "joy")
-select t.artist as "artist",
-  max(greatest(t.created_at, "e".created_at)) as "event_timestamp",
-  (count(*))::integer as "tracks",
-  (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
+insert into "fv_artist_profile_v1__by_track" ("track_id", "event_timestamp", "artist", "i1")
+select t.id as "track_id",
+  greatest(t.created_at, "e".created_at) as "event_timestamp",
+  t.artist as "artist",
+  ((e.analysis_data->>'joy')::float) as "i1"
 from tracks t
 left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
-where t.artist is not null
-group by t.artist;
+where t.id is not null;
 
--- incremental
+-- full (into the staging table, swapped in afterwards)
+insert into "fv_artist_profile_v1__next" ("artist", "event_timestamp", "tracks", "joy")
+select _x."artist" as "artist",
+  max(_x."event_timestamp") as "event_timestamp",
+  ((count(*)))::integer as "tracks",
+  ((avg(_x."i1")))::double precision as "joy"
+from "fv_artist_profile_v1__by_track" _x
+where _x."artist" is not null
+group by _x."artist";
+
+-- before incremental
 --   $1 {"value":"emotion-distilroberta","type":"text"}
 --   $2 {"runtime":"watermark","type":"timestamp"}
 --   $3 {"value":["emotion-distilroberta"],"type":"text[]"}
-insert into "fv_artist_profile_v1" ("artist", "event_timestamp", "tracks", "joy")
-select t.artist as "artist",
-  max(greatest(t.created_at, "e".created_at)) as "event_timestamp",
-  (count(*))::integer as "tracks",
-  (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
+insert into "fv_artist_profile_v1__by_track" ("track_id", "event_timestamp", "artist", "i1")
+select t.id as "track_id",
+  greatest(t.created_at, "e".created_at) as "event_timestamp",
+  t.artist as "artist",
+  ((e.analysis_data->>'joy')::float) as "i1"
 from tracks t
 left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
-where t.artist is not null
-  and t.artist in (select _m.artist from tracks _m where _m.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::timestamp))
-group by t.artist
+where t.id is not null
+  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::timestamp)
+on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "artist" = excluded."artist", "i1" = excluded."i1";
+
+-- incremental
+--   $1 {"runtime":"watermark","type":"timestamp"}
+--   $2 {"value":["emotion-distilroberta"],"type":"text[]"}
+insert into "fv_artist_profile_v1" ("artist", "event_timestamp", "tracks", "joy")
+select _x."artist" as "artist",
+  max(_x."event_timestamp") as "event_timestamp",
+  ((count(*)))::integer as "tracks",
+  ((avg(_x."i1")))::double precision as "joy"
+from "fv_artist_profile_v1__by_track" _x
+where _x."artist" is not null
+  and _x."artist" in (select _m.artist from tracks _m where _m.id in (select _c.track_id from analysis_results _c where _c.created_at > $1::timestamp and _c.analyzer_type = any($2::text[]) union select _n.id from tracks _n where _n.created_at > $1::timestamp))
+group by _x."artist"
 on conflict ("artist") do update set "event_timestamp" = excluded."event_timestamp", "tracks" = excluded."tracks", "joy" = excluded."joy", "materialized_at" = now();
 
 -- point in time
