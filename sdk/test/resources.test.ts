@@ -1,0 +1,106 @@
+import { RapFS, RapFSError } from "@rapfs/sdk";
+import { describe, expect, it } from "vitest";
+import { json, mockFetch } from "./support/mock-fetch";
+
+const client = (fetch: ReturnType<typeof mockFetch>) =>
+  new RapFS({ apiKey: "rapfs_k", baseURL: "http://rapfs.test", fetch, maxRetries: 1 });
+
+describe("resources over an injected fetch", () => {
+  it("signup sends no key, even when the client has one, and is not retried", async () => {
+    const fetch = mockFetch(new Response("{}", { status: 503 }));
+    const error = await client(fetch)
+      .signup({ email: "a@example.com" }, { headers: { "x-trace": "1" } })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(RapFSError);
+    expect(fetch.calls).toHaveLength(1);
+    expect(fetch.calls[0]?.headers.has("authorization")).toBe(false);
+    expect(fetch.calls[0]?.headers.get("x-trace")).toBe("1");
+  });
+
+  it("batch reads are retried (they only read), key creation is not", async () => {
+    const failing = () => mockFetch(new Response("{}", { status: 503, headers: { "retry-after-ms": "1" } }));
+    const batch = failing();
+    await client(batch)
+      .features.getMany("track", [1], { service: "s" })
+      .catch(() => {});
+    expect(batch.calls).toHaveLength(2);
+    const create = failing();
+    await client(create)
+      .keys.create({ scopes: ["features:read"] })
+      .catch(() => {});
+    expect(create.calls).toHaveLength(1);
+  });
+
+  it("getMany of no ids sends nothing", async () => {
+    const fetch = mockFetch(json({}));
+    expect(await client(fetch).features.getMany("track", [], { service: "s" })).toMatchObject({ rows: [] });
+    expect(fetch.calls).toHaveLength(0);
+  });
+
+  it("encodes selections, escapes path segments and unwraps registry lists", async () => {
+    const fetch = mockFetch(json({ views: [{ ref: "v@1" }] }));
+    const fs = client(fetch);
+    await fs.features.get("artist", "AC/DC & co", { features: ["v@2:a", "v:*"] });
+    expect(fetch.calls[0]?.url).toBe(
+      "http://rapfs.test/v1/features/artist/AC%2FDC%20%26%20co?features=v@2:a&features=v:*",
+    );
+    expect(await fs.registry.views({ latest: true, entity: "track" })).toEqual([{ ref: "v@1" }]);
+    expect(fetch.calls[1]?.url).toBe("http://rapfs.test/v1/registry/views?latest=true&entity=track");
+  });
+
+  it("sends a download only when it is used, with asOf as ISO 8601", async () => {
+    const fetch = mockFetch(
+      new Response("track_id\n1\n", { headers: { "content-type": "text/csv", "rapfs-rows": "1" } }),
+    );
+    const download = client(fetch).datasets.download("public", {
+      format: "csv",
+      asOf: new Date(Date.UTC(2025, 5, 1)),
+      limit: 10,
+      features: ["a:b"],
+    });
+    expect(fetch.calls).toHaveLength(0);
+    expect(await download.text()).toBe("track_id\n1\n");
+    expect(fetch.calls[0]?.url).toBe(
+      "http://rapfs.test/v1/datasets/public/download?features=a:b&as_of=2025-06-01T00:00:00.000Z&limit=10&format=csv",
+    );
+    expect(await download.info()).toMatchObject({ rows: 1, format: "csv" });
+  });
+
+  it("asks for Arrow when toArrowTable() comes first, and refuses another format", async () => {
+    const fetch = mockFetch(new Response("", { status: 500, headers: { "retry-after-ms": "1" } }));
+    await client(fetch)
+      .datasets.download("public")
+      .toArrowTable()
+      .catch(() => {});
+    expect(fetch.calls[0]?.url).toContain("format=arrow");
+    await expect(client(fetch).datasets.download("public", { format: "csv" }).toArrowTable()).rejects.toThrow(
+      /reads the arrow format; this download is csv/,
+    );
+  });
+
+  it("reports progress as bytes arrive", async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(3));
+        controller.enqueue(new Uint8Array(4));
+        controller.close();
+      },
+    });
+    const fetch = mockFetch(
+      () => new Response(body, { headers: { "content-length": "7", "rapfs-rows": "2" } }),
+    );
+    const seen: unknown[] = [];
+    const bytes = await client(fetch)
+      .datasets.training([{ track_id: 1, event_timestamp: "2025-01-01T00:00:00Z" }], {
+        onProgress: (p) => seen.push(p),
+      })
+      .bytes();
+    expect(bytes.byteLength).toBe(7);
+    expect(seen).toEqual([
+      { bytes: 3, totalBytes: 7, rows: 2 },
+      { bytes: 7, totalBytes: 7, rows: 2 },
+    ]);
+    expect(fetch.calls[0]?.url).toBe("http://rapfs.test/v1/datasets/training?format=parquet");
+    expect(fetch.calls[0]?.body).toEqual([{ track_id: 1, event_timestamp: "2025-01-01T00:00:00Z" }]);
+  });
+});
