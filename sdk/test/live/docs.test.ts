@@ -93,7 +93,9 @@ describe.each(DOCS)("%s", (doc) => {
     it("has definitions that `rapfs plan` accepts beside the shipped ones", async () => {
       const dir = join(work, doc.replace(/\W/g, "_"), "definitions");
       cpSync(join(repo, "feature-definitions"), dir, { recursive: true });
-      yaml.forEach((b, n) => writeFileSync(join(dir, `zz_docs_${n}.yaml`), b.code));
+      yaml.forEach((b, n) => {
+        writeFileSync(join(dir, `zz_docs_${n}.yaml`), b.code);
+      });
       const result = await applyDefinitions(live.services.sql, dir, { dryRun: true });
       expect(result.applied).toBe(false);
       for (const block of yaml) {
