@@ -1,8 +1,12 @@
 import { RapFS } from "@rapfs/sdk";
+import { vi } from "vitest";
 import { generateKey } from "../../../server/src/access/keys";
 import { noProgress } from "../../../server/src/log/progress";
 import { type RunningServer, startServer } from "../../../server/src/runtime/start-server";
 import { capturingLogger, testConfig } from "../../../server/test/api/harness";
+
+// Calls to a real server on a busy CI machine can take longer than the sdk project's unit-test default.
+vi.setConfig({ testTimeout: 60_000 });
 
 /** Small but with every analyzer, re-runs and NULL lyrics: a few hundred tracks. */
 export const LIVE_SCALE = 0.005;
