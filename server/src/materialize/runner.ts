@@ -86,6 +86,13 @@ async function materializeExclusive(
   }
 }
 
+/** An unlogged helper table comes back empty after a crash: incremental runs would aggregate too little. */
+async function helperLost(sql: Sql, target: MaterializeTarget): Promise<boolean> {
+  if (!target.helperTable || !target.rowCount) return false;
+  const [row] = await sql.unsafe(`select not exists (select 1 from ${ident(target.helperTable)}) as lost`);
+  return row?.lost === true;
+}
+
 /** The target as the registry has it now: a run that waited its turn sees the previous one's watermark. */
 async function refreshed(sql: Sql, target: MaterializeTarget): Promise<MaterializeTarget> {
   return (await listTargets(sql, target)).find((t) => t.kind === target.kind) ?? target;
@@ -97,7 +104,8 @@ async function runLocked(
   options: MaterializeOptions,
 ): Promise<RunResult> {
   const { sql } = session;
-  const mode: MaterializeMode = options.full || target.watermark === null ? "full" : "incremental";
+  const mode: MaterializeMode =
+    options.full || target.watermark === null || (await helperLost(sql, target)) ? "full" : "incremental";
   const progress = options.onProgress ?? noProgress;
   const phase = `${target.name}@${target.version} (${mode})`;
   const started = performance.now();

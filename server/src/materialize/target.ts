@@ -14,6 +14,8 @@ export type MaterializeTarget = {
   /** The bare SELECT of the rows (what a full run computes, without writing). */
   select: CompiledQuery;
   fullBefore: CompiledQuery[];
+  /** A table an incremental run depends on (per-track inputs); empty means "run full". */
+  helperTable: string | null;
   full: CompiledQuery;
   incrementalBefore: CompiledQuery[];
   incremental: CompiledQuery;
@@ -37,6 +39,7 @@ type Row = {
     staging_ddl: string;
     select: CompiledQuery;
     full_before?: CompiledQuery[];
+    helper_table?: string | null;
     full: CompiledQuery;
     incremental_before?: CompiledQuery[];
     incremental: CompiledQuery;
@@ -85,6 +88,7 @@ export async function listTargets(
     columns: r.features ?? [{ name: "embedding", type: "vector" }],
     select: r.compiled.select,
     fullBefore: r.compiled.full_before ?? [],
+    helperTable: r.compiled.helper_table ?? null,
     full: r.compiled.full,
     incrementalBefore: r.compiled.incremental_before ?? [],
     incremental: r.compiled.incremental,

@@ -13,6 +13,7 @@ export function compiledJson(view: CompiledView): Json {
     staging_table: view.stagingTable,
     staging_ddl: view.stagingDdl,
     helper_ddl: view.helperDdl,
+    helper_table: view.helperTable ?? null,
     select: view.select,
     full_before: view.fullBefore,
     full: view.full,

@@ -200,4 +200,14 @@ describe("incremental runs and crashes", () => {
       await db.sql`select status, error from rapfs_materialization_runs where id = ${stale?.id}`;
     expect(closed).toEqual({ status: "failed", error: "interrupted: the process running it stopped" });
   });
+
+  it("rebuilds an artist view in full when its per-track inputs were lost (unlogged table after a crash)", async () => {
+    await db.sql`truncate fv_artist_stats_v1__by_track`;
+    const [run] = await materializeAll(db.sql, { only: { name: "artist_stats" } });
+    expect(run?.mode).toBe("full");
+    const expected = (await recomputed("artist_stats", 1)).map(({ materialized_at, ...rest }) => rest);
+    expect(differences(await rows("fv_artist_stats_v1"), expected, "artist")).toEqual([]);
+    const [cached] = await db.sql`select count(*)::int as n from fv_artist_stats_v1__by_track`;
+    expect(cached?.n).toBeGreaterThan(0);
+  });
 });

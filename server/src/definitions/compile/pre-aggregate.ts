@@ -49,10 +49,11 @@ export function compilePreAggregate(
     `on conflict ("track_id") do update set ${updates.join(", ")}`;
   return {
     table: cache,
+    // Unlogged: derived data, rebuilt by a full run; a crash empties it, and the runner then
+    // runs full instead of aggregating from a partial table.
     ddl: [
-      `create table ${ident(cache)} as\n${shapeSelect}\nwith no data`,
+      `create unlogged table ${ident(cache)} as\n${shapeSelect}\nwith no data`,
       `alter table ${ident(cache)} add constraint ${ident(`${cache}_pkey`)} primary key ("track_id")`,
-      `create index ${ident(`${cache}_artist`)} on ${ident(cache)} ("artist")`,
     ],
     fullBefore: [{ text: `truncate ${ident(cache)}`, params: [] }, full.query(fullInsert)],
     incrementalBefore: [inc.query(incInsert)],

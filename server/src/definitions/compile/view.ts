@@ -39,6 +39,7 @@ export type CompiledView = {
   incremental: CompiledQuery;
   /** DDL of helper tables, run after `ddl` when the version is applied. */
   helperDdl: string[];
+  helperTable?: string;
   pointInTime: CompiledQuery;
   watermark: CompiledQuery;
 };
@@ -107,6 +108,7 @@ export function compileView(spec: ViewSpec): CompiledView {
     incrementalBefore: pre?.incrementalBefore ?? [],
     incremental: inc.query(incrementalText),
     helperDdl: pre?.ddl ?? [],
+    ...(pre ? { helperTable: pre.table } : {}),
     pointInTime: pit.query(pitText),
     watermark: wm.query(watermarkText),
   };

@@ -11,7 +11,7 @@ create table "fv_artist_profile_v1" (
 );
 
 -- helper ddl
-create table "fv_artist_profile_v1__by_track" as
+create unlogged table "fv_artist_profile_v1__by_track" as
 select t.id as "track_id",
   greatest(t.created_at, "e".created_at) as "event_timestamp",
   t.artist as "artist",
@@ -23,9 +23,6 @@ with no data;
 
 -- helper ddl
 alter table "fv_artist_profile_v1__by_track" add constraint "fv_artist_profile_v1__by_track_pkey" primary key ("track_id");
-
--- helper ddl
-create index "fv_artist_profile_v1__by_track_artist" on "fv_artist_profile_v1__by_track" ("artist");
 
 -- select (the rows)
 --   $1 {"value":"emotion-distilroberta","type":"text"}
