@@ -42,6 +42,7 @@ const fetch = async (url, init) => {
       headers: { "content-type": "application/problem+json" },
     });
   }
+  if (url.includes("/download")) return new Response("track_id\\n1\\n", { headers: { "content-type": "text/csv" } });
   return Response.json({ url, auth: init.headers.get("authorization") });
 };
 const client = new sdk.RapFS({ apiKey: "k", baseURL: "http://rapfs.test", fetch, maxRetries: 0 });
@@ -51,6 +52,9 @@ const error = await client.get("/missing").catch((e) => e);
 if (!(error instanceof sdk.NotFoundError) || !(error instanceof sdk.APIError) || error.requestId !== "req-1") {
   throw new Error("bad error " + error);
 }
+const target = ${JSON.stringify(join(work, "download"))} + (typeof require === "undefined" ? ".esm.csv" : ".cjs.csv");
+const written = await client.datasets.download("public", { format: "csv" }).toFile(target);
+if (written !== 11) throw new Error("toFile wrote " + written + " bytes");
 console.log(sdk.VERSION);
 `;
 

@@ -171,12 +171,15 @@ async function importArrow(): Promise<typeof import("apache-arrow")> {
 
 /**
  * A Node built-in, found at run time so the SDK's bundle imports none and stays loadable in
- * browsers and edge runtimes: `process.getBuiltinModule` (Node ≥ 20.16, Deno, Bun).
+ * browsers and edge runtimes: `process.getBuiltinModule` (Node ≥ 20.16, Deno, Bun), else an
+ * import by a computed name that bundlers leave alone (older Node 20).
  */
 async function nodeBuiltin<T>(name: string): Promise<T> {
-  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-    ?.getBuiltinModule;
-  const found = typeof get === "function" ? get(name) : undefined;
-  if (!found) throw new RapFSError(`toFile() needs a runtime with ${name} (Node ≥ 20.16, Deno or Bun).`);
-  return found as T;
+  const proc = (
+    globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; versions?: { node?: string } } }
+  ).process;
+  const found = typeof proc?.getBuiltinModule === "function" ? proc.getBuiltinModule(name) : undefined;
+  if (found) return found as T;
+  if (proc?.versions?.node) return (await import(/* @vite-ignore */ /* webpackIgnore: true */ name)) as T;
+  throw new RapFSError(`toFile() needs a runtime with ${name} (Node, Deno or Bun).`);
 }
