@@ -74,5 +74,9 @@ export async function prepareData(services: Services, options: PrepareDataOption
       });
     });
   }
+  // In the background: searches scan in SQL until the vectors are in memory (embedded mode only).
+  serving.embeddings.warm().catch((error: unknown) => {
+    logger.warn("could not load embeddings for in-memory search", { error: (error as Error).message });
+  });
   return { onlineFallback: createPostgresFallback(sql, serving.catalog) };
 }

@@ -47,7 +47,13 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   if (config.redisUrl) {
     readiness.register({ name: "redis", critical: false, check: () => onlineStore.ping() });
   }
-  const serving = createServing({ sql: database.sql, onlineStore, logger, metrics });
+  const serving = createServing({
+    sql: database.sql,
+    onlineStore,
+    logger,
+    metrics,
+    inMemorySearch: database.mode === "embedded",
+  });
   // Provisions RAPFS_ADMIN_KEY (hashed) before the first request can use it.
   const access = await createAccessServices({
     sql: database.sql,

@@ -49,7 +49,8 @@ const FINGERPRINT = `select concat_ws('|',
   (select count(*) || ':' || coalesce(max(updated_at)::text, '') || ':' || coalesce(max(last_materialized_at)::text, '')
    from rapfs_feature_views),
   (select count(*) || ':' || coalesce(max(updated_at)::text, '') from rapfs_feature_services),
-  (select count(*) || ':' || coalesce(max(updated_at)::text, '') from rapfs_embeddings)) as fingerprint`;
+  (select count(*) || ':' || coalesce(max(updated_at)::text, '') || ':' || coalesce(max(last_materialized_at)::text, '')
+   from rapfs_embeddings)) as fingerprint`;
 
 /**
  * The registry, cached in-process. A request older than `refreshMs` since the last check

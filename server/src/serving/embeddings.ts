@@ -1,11 +1,13 @@
 import { ApiError } from "../api/errors";
 import type { Sql } from "../db/database";
 import { DISTANCE_OPERATOR } from "../definitions/compile/embedding";
+import type { Logger } from "../log/logger";
 import type { EmbeddingInfo, EntityInfo } from "../registry";
 import type { CatalogSnapshot, ServingCatalog } from "./catalog";
 import { compileFilters, type FeatureFilter } from "./filters";
 import { entityOf, type ParsedId } from "./ids";
 import { closeMatches } from "./suggest";
+import { VectorIndexes } from "./vector-indexes";
 
 export type Metric = EmbeddingInfo["metric"];
 
@@ -29,20 +31,33 @@ export type SearchResult = {
   neighbors: Neighbor[];
 };
 
+// Float64 over float32 components vs pgvector's float32 sums: ranks can differ by rounding only
+// among near-ties, so a few extra candidates make the exact re-rank equal a full scan.
+const RERANK_MARGIN = 20;
+
 export type ResolvedEmbedding = { embedding: EmbeddingInfo; entity: EntityInfo; snapshot: CatalogSnapshot };
+
+export type EmbeddingServerOptions = {
+  now?: () => number;
+  /** Search exact embeddings in memory (the embedded mode: this process owns the database). */
+  inMemory?: boolean;
+  logger?: Logger;
+};
 
 const NAME = /^([a-z][a-z0-9_]*)(?:@([1-9][0-9]*))?$/;
 
 /** Embedding lookups and nearest-neighbour search with pgvector's distance operators. */
 export class EmbeddingServer {
   private readonly now: () => number;
+  private readonly indexes: VectorIndexes;
 
   constructor(
     private readonly sql: Sql,
     private readonly catalog: ServingCatalog,
-    options: { now?: () => number } = {},
+    options: EmbeddingServerOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.indexes = new VectorIndexes(sql, options.inMemory === true, options.logger);
   }
 
   /** `lyrics` (highest servable version) or `lyrics@1`; unknown → 404 with suggestions, retired → 410. */
@@ -120,18 +135,55 @@ export class EmbeddingServer {
       order by ${order}
       limit ${query.k}::integer`;
     const efSearch = hnsw && query.efSearch ? query.efSearch : null;
-    const rows = efSearch
-      ? ((await sql.begin(async (tx) => {
-          await tx`select set_config('hnsw.ef_search', ${String(efSearch)}, true)`;
-          return statement(tx as unknown as Sql);
-        })) as { id: string; distance: number }[])
-      : await statement(sql);
+    const index = this.indexes.ready(embedding);
+    let rows: { id: string; distance: number }[];
+    if (index) {
+      // Candidates from memory (a margin for float rounding), ranked exactly by pgvector.
+      const allowed = query.filters?.length
+        ? new Set(
+            (
+              await sql<{ id: number }[]>`
+                select ${key}::int as id from ${sql(embedding.relation)} e ${filters.joins}
+                where ${column} is not null and ${filters.where}`
+            ).map((r) => r.id),
+          )
+        : undefined;
+      const exclude = query.id ? Number(query.id.key) : undefined;
+      const candidates = index.nearest(vector, metric, query.k + RERANK_MARGIN, {
+        ...(exclude === undefined ? {} : { exclude }),
+        ...(allowed ? { allowed } : {}),
+      });
+      rows = await sql<{ id: string; distance: number }[]>`
+        select ${key}::text as id, ${distance} as distance from ${sql(embedding.relation)} e
+        where ${key} = any(${candidates}::integer[])
+        order by ${distance}, ${key} limit ${query.k}::integer`;
+    } else if (efSearch) {
+      rows = (await sql.begin(async (tx) => {
+        await tx`select set_config('hnsw.ef_search', ${String(efSearch)}, true)`;
+        return statement(tx as unknown as Sql);
+      })) as { id: string; distance: number }[];
+    } else {
+      rows = await statement(sql);
+    }
     return {
       metric,
       index: hnsw ? "hnsw" : "exact",
       efSearch,
       neighbors: rows.map((r) => ({ id: r.id, distance: r.distance })),
     };
+  }
+
+  /** The embedding versions whose searches run from memory now. */
+  get inMemory(): string[] {
+    return this.indexes.loaded;
+  }
+
+  /** Loads the in-memory vectors of every exact embedding now (embedded mode), instead of on first search. */
+  async warm(): Promise<void> {
+    const snapshot = await this.catalog.snapshot();
+    for (const versions of snapshot.embeddings.values()) {
+      for (const embedding of versions) await this.indexes.load(embedding);
+    }
   }
 }
 

@@ -34,6 +34,8 @@ export type CreateServingOptions = {
   refreshMs?: number;
   /** Clock for sunsets (tests pin it). */
   now?: () => number;
+  /** Exact embeddings searched from memory: only where this process owns the database (embedded). */
+  inMemorySearch?: boolean;
 };
 
 export function createServing(options: CreateServingOptions): Serving {
@@ -50,7 +52,11 @@ export function createServing(options: CreateServingOptions): Serving {
   return {
     catalog,
     features: new FeatureServer(catalog, options.onlineStore, clock),
-    embeddings: new EmbeddingServer(options.sql, catalog, clock),
+    embeddings: new EmbeddingServer(options.sql, catalog, {
+      ...clock,
+      inMemory: options.inMemorySearch === true,
+      logger: options.logger.child({ component: "embeddings" }),
+    }),
   };
 }
 export { type FeatureDrift, statsDrift } from "./drift";

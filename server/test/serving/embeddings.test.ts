@@ -5,7 +5,8 @@ import { type SearchRequest, SearchResponseSchema } from "../../src/api/routes/e
 import { FeatureRowsSchema } from "../../src/api/routes/features/batch";
 import type { Sql } from "../../src/db/database";
 import type { RunningServer } from "../../src/runtime/start-server";
-import { call, ok, problem, startServing } from "./support";
+import { createServing, type SearchQuery } from "../../src/serving";
+import { call, ok, PINNED_NOW, problem, startServing } from "./support";
 
 let server: RunningServer;
 let sql: Sql;
@@ -13,6 +14,7 @@ let sql: Sql;
 beforeAll(async () => {
   server = await startServing();
   sql = server.services.sql;
+  await server.services.serving.embeddings.warm();
 });
 afterAll(async () => {
   await server?.shutdown("test done");
@@ -125,6 +127,31 @@ describe("POST /v1/embeddings/{name}/search", () => {
     const otherWhere =
       "q.mood in ('dark', 'chill', 'reflective') and 'money' = any(q.themes) and p.genres is not null";
     expectSame(other, await exactScan(await vectorOf(4), { k: 15, where: otherWhere }));
+  });
+
+  it("answers the same from the in-memory vectors as from the SQL scan", async () => {
+    const { sql: db, onlineStore, logger, serving } = server.services;
+    expect(serving.embeddings.inMemory.sort()).toEqual(["analysis@1", "audio@1", "lyrics@1"]);
+    const viaSql = createServing({ sql: db, onlineStore, logger, now: () => PINNED_NOW });
+    const cases: [string, SearchQuery][] = [
+      ["lyrics", { vector: await vectorOf(20), k: 100 }],
+      ["lyrics", { vector: await vectorOf(21), k: 7, metric: "inner_product" }],
+      ["audio", { id: { id: 9, key: "9" }, k: 20, metric: "l2" }],
+      [
+        "analysis",
+        {
+          id: { id: 30, key: "30" },
+          k: 12,
+          filters: [{ feature: "track_profile:popularity", op: "lt", value: 60 }],
+        },
+      ],
+    ];
+    for (const [name, query] of cases) {
+      const memory = await serving.embeddings.search(await serving.embeddings.resolve(name), query);
+      const scanned = await viaSql.embeddings.search(await viaSql.embeddings.resolve(name), query);
+      expect(memory.neighbors.length).toBeGreaterThan(0);
+      expect(memory).toEqual(scanned);
+    }
   });
 
   it("binds filter values as parameters: a quote in a value is only a value", async () => {

@@ -46,6 +46,7 @@ export async function startServing(
     onlineStore: services.onlineStore,
     logger,
     now: () => PINNED_NOW,
+    inMemorySearch: true,
   });
   return running;
 }
