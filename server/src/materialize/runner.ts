@@ -2,7 +2,7 @@ import type { Sql } from "../db/database";
 import { bindParams, ident } from "../definitions/compile/params";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import { poolSession, reservedSession, type Session } from "./session";
-import { type RunStats, statsQuery } from "./stats";
+import { QUANTILE_SAMPLE_ROWS, type RunStats, statsQuery } from "./stats";
 import { listTargets, type MaterializeTarget } from "./target";
 
 export type MaterializeMode = "full" | "incremental";
@@ -168,7 +168,7 @@ async function runFull(
       `alter table ${staging} add constraint ${ident(`${target.stagingTable}_pkey`)} primary key (${ident(target.key)})`,
     );
     step(1);
-    const stats = await collectStats(tx, target.stagingTable, target, undefined);
+    const stats = await collectStats(tx, target.stagingTable, target, undefined, inserted.count);
     step(2);
     await options.faults?.beforeSwap?.(tx);
     await tx.unsafe(`lock table ${ident(target.table)} in access exclusive mode`);
@@ -226,13 +226,16 @@ async function collectStats(
   relation: string,
   target: MaterializeTarget,
   keys: unknown[] | undefined,
+  rows = 0,
 ): Promise<RunStats> {
-  const text = statsQuery(relation, target.key, target.columns, keys !== undefined);
+  const every = target.key === "track_id" ? Math.ceil(rows / QUANTILE_SAMPLE_ROWS) : 1;
+  const text = statsQuery(relation, target.key, target.columns, keys !== undefined, every);
   const [row] = await sql.unsafe(text, (keys ? [keys] : []) as never[]);
   const { __rows, ...features } = row as Record<string, unknown>;
   return {
     scope: keys ? "changed" : "table",
     rows: Number(__rows),
+    ...(every > 1 ? { quantileSampleEvery: every } : {}),
     features: features as RunStats["features"],
   };
 }

@@ -12,7 +12,16 @@ export type ColumnStats = {
   mean_length?: number | null;
   top_values?: { value: unknown; count: number }[] | null;
 };
-export type RunStats = { scope: "table" | "changed"; rows: number; features: Record<string, ColumnStats> };
+export type RunStats = {
+  scope: "table" | "changed";
+  rows: number;
+  /** Quantiles come from every n-th track (by id) when a table is large; 1 means all rows. */
+  quantileSampleEvery?: number;
+  features: Record<string, ColumnStats>;
+};
+
+/** Rows above which quantiles are taken from a systematic sample: sorting every column is the cost. */
+export const QUANTILE_SAMPLE_ROWS = 20_000;
 
 const QUANTILES = [0.05, 0.25, 0.5, 0.75, 0.95];
 const TOP = 5;
@@ -28,7 +37,9 @@ export function statsQuery(
   key: string,
   columns: { name: string; type: string }[],
   onlyKeys: boolean,
+  sampleEvery = 1,
 ): string {
+  const sampled = sampleEvery > 1 ? ` filter (where ${ident(key)} % ${Math.floor(sampleEvery)} = 0)` : "";
   const from = `${ident(relation)}${onlyKeys ? ` where ${ident(key)} = any($1)` : ""}`;
   const parts = columns.map((c) => {
     const col = ident(c.name);
@@ -38,7 +49,7 @@ export function statsQuery(
       `'null_rate', 1 - count(${col})::float8 / nullif(count(*), 0)`,
     ];
     if (c.type === "int" || c.type === "float") {
-      const quantiles = `percentile_cont(array[${QUANTILES.join(", ")}]) within group (order by ${col}::float8)`;
+      const quantiles = `percentile_cont(array[${QUANTILES.join(", ")}]) within group (order by ${col}::float8)${sampled}`;
       fields.push(
         `'min', min(${col})`,
         `'max', max(${col})`,
