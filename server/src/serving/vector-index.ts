@@ -49,11 +49,7 @@ export class VectorIndex {
     const n = ids.length;
     const data = vectors.slice(0, n * d);
     const norms = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = i * d; j < (i + 1) * d; j++) s += (data[j] as number) * (data[j] as number);
-      norms[i] = Math.sqrt(s);
-    }
+    for (let i = 0; i < n; i++) norms[i] = Math.sqrt(dot(data, i * d, data.subarray(i * d, (i + 1) * d), d));
     return new VectorIndex(Int32Array.from(ids), data, norms, d);
   }
 
@@ -68,37 +64,25 @@ export class VectorIndex {
     count: number,
     options: { exclude?: number; allowed?: Set<number> } = {},
   ): number[] {
-    const d = this.dimension;
-    const q = Float64Array.from(query);
-    let qNorm = 0;
-    for (let j = 0; j < d; j++) qNorm += (q[j] as number) * (q[j] as number);
-    qNorm = Math.sqrt(qNorm);
+    // Float32 like the stored vectors: one typed-array kind keeps the loops monomorphic in V8.
+    const q = Float32Array.from(query);
+    const qNorm = Math.sqrt(dot(q, 0, q, q.length));
     const bestDistance = new Float64Array(count).fill(Number.POSITIVE_INFINITY);
     const bestRow = new Int32Array(count).fill(-1);
-    const data = this.vectors;
     const rows = options.allowed ? this.rowsOf(options.allowed) : undefined;
     const total = rows ? rows.length : this.ids.length;
+    const excluded = options.exclude === undefined ? -1 : (this.position.get(options.exclude) ?? -1);
+    const { vectors, norms, dimension: d } = this;
     for (let r = 0; r < total; r++) {
       const i = rows ? (rows[r] as number) : r;
-      if (this.ids[i] === options.exclude) continue;
-      const o = i * d;
+      if (i === excluded) continue;
       let distance: number;
-      if (metric === "l2") {
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const x = (data[o + j] as number) - (q[j] as number);
-          s += x * x;
-        }
-        distance = s;
-      } else {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += (data[o + j] as number) * (q[j] as number);
-        if (metric === "inner_product") distance = -s;
-        else {
-          const norms = (this.norms[i] as number) * qNorm;
-          if (norms === 0) continue;
-          distance = 1 - s / norms;
-        }
+      if (metric === "l2") distance = squaredL2(vectors, i * d, q, d);
+      else if (metric === "inner_product") distance = -dot(vectors, i * d, q, d);
+      else {
+        const scale = (norms[i] as number) * qNorm;
+        if (scale === 0) continue;
+        distance = 1 - dot(vectors, i * d, q, d) / scale;
       }
       if (distance >= (bestDistance[count - 1] as number)) continue;
       let p = count - 1;
@@ -121,4 +105,43 @@ export class VectorIndex {
     }
     return Int32Array.from(rows);
   }
+}
+
+// Four accumulators: the loop runs about twice as fast as a single running sum in V8.
+function dot(
+  a: Float32Array | Float64Array,
+  offset: number,
+  q: Float32Array | Float64Array,
+  d: number,
+): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (; j + 3 < d; j += 4) {
+    s0 += (a[offset + j] as number) * (q[j] as number);
+    s1 += (a[offset + j + 1] as number) * (q[j + 1] as number);
+    s2 += (a[offset + j + 2] as number) * (q[j + 2] as number);
+    s3 += (a[offset + j + 3] as number) * (q[j + 3] as number);
+  }
+  for (; j < d; j++) s0 += (a[offset + j] as number) * (q[j] as number);
+  return s0 + s1 + s2 + s3;
+}
+
+function squaredL2(a: Float32Array, offset: number, q: Float32Array, d: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let j = 0;
+  for (; j + 1 < d; j += 2) {
+    const x = (a[offset + j] as number) - (q[j] as number);
+    const y = (a[offset + j + 1] as number) - (q[j + 1] as number);
+    s0 += x * x;
+    s1 += y * y;
+  }
+  if (j < d) {
+    const x = (a[offset + j] as number) - (q[j] as number);
+    s0 += x * x;
+  }
+  return s0 + s1;
 }
