@@ -8,6 +8,7 @@ type Workload = { name: string; load: () => Promise<() => Promise<BenchRow[]>> }
 /** Every workload of the brief's table; each module measures its own baseline in the same run. */
 const workloads: Workload[] = [
   { name: "materialize", load: async () => (await import("./materialize")).benchMaterialize },
+  { name: "online", load: async () => (await import("./online")).benchOnline },
   { name: "access", load: async () => (await import("./access")).benchAccess },
   { name: "datasets", load: async () => (await import("./datasets")).benchDatasets },
   { name: "sdk", load: async () => (await import("./sdk")).benchSdk },
