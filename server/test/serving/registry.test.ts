@@ -9,6 +9,8 @@ import { ViewVersionsSchema } from "../../src/api/routes/registry/view";
 import { ViewVersionDetailSchema } from "../../src/api/routes/registry/view-version";
 import { ViewListSchema } from "../../src/api/routes/registry/views";
 import type { RunningServer } from "../../src/runtime/start-server";
+import { ServingCatalog } from "../../src/serving";
+import { waitFor } from "../online/redis-harness";
 import { call, ok, problem, startServing } from "./support";
 
 let server: RunningServer;
@@ -111,6 +113,26 @@ describe("GET /v1/registry/...", () => {
     expect(detail.columns.map((c) => c.ref)).toContain("qwen_analysis@2:sentiment");
     expect(detail.query.text.length).toBeGreaterThan(0);
     problem(await get("/v1/registry/datasets/privat"), 404, "NOT_FOUND");
+  });
+});
+
+describe("the serving catalog", () => {
+  it("notices a change applied by another process within its refresh interval", async () => {
+    const { sql, logger } = server.services;
+    const catalog = new ServingCatalog(sql, { logger, refreshMs: 0 });
+    expect((await catalog.snapshot()).byKey.get("gemma_analysis@1")?.status).toBe("active");
+    await sql`update rapfs_feature_views set status = 'deprecated', sunset_date = '2030-01-01', updated_at = now()
+      where name = 'gemma_analysis'`;
+    try {
+      const status = await waitFor(async () => {
+        const view = (await catalog.snapshot()).byKey.get("gemma_analysis@1");
+        return view?.status === "deprecated" ? view.status : undefined;
+      });
+      expect(status).toBe("deprecated");
+    } finally {
+      await sql`update rapfs_feature_views set status = 'active', sunset_date = null, updated_at = now()
+        where name = 'gemma_analysis'`;
+    }
   });
 });
 
