@@ -24,7 +24,8 @@ export interface SendPolicy {
 export async function send(fetch: Fetch, request: PreparedRequest, policy: SendPolicy): Promise<Response> {
   const maxRetries = policy.retryable ? policy.maxRetries : 0;
   for (let retry = 0; ; retry++) {
-    const headers = new Headers(request.headers);
+    // The first attempt sends the prepared headers as they are; retries add their count to a copy.
+    const headers = retry === 0 ? request.headers : new Headers(request.headers);
     if (retry > 0) headers.set("x-rapfs-retry-count", String(retry));
     const retriesLeft = retry < maxRetries;
 
