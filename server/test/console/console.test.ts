@@ -1,4 +1,8 @@
-import { readFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { parse } from "csv-parse/sync";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,6 +38,15 @@ const api = (path: string, key: string, init: RequestInit = {}) =>
     ...init,
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...init.headers },
   });
+
+const hasCurl = (() => {
+  try {
+    execFileSync("curl", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const heading = (name: string | RegExp) => page.getByRole("heading", { level: 1, name });
 const focusedText = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
@@ -200,6 +213,7 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
     await card.getByLabel("Format").selectOption("csv");
     await card.getByLabel(/^Rows/).fill("25");
     await expect(card.locator("pre").first().textContent()).resolves.toContain("format=csv&limit=25");
+    await card.getByText(/^[\d,]+ \(data version \w+/).waitFor();
     await capture("11-datasets");
     const [download] = await Promise.all([
       page.waitForEvent("download"),
@@ -215,6 +229,29 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
     await card.getByText(/^Saved .*25 rows/).waitFor();
     await capture("12-datasets-downloaded");
   });
+
+  it.skipIf(!hasCurl)(
+    "offers a curl snippet that, copied and run as it is, downloads the same rows",
+    async () => {
+      const card = page.getByRole("article", { name: "public" });
+      await card.getByRole("button", { name: "Copy the curl snippet" }).click();
+      const snippet = await page.evaluate(() => navigator.clipboard.readText());
+      expect(snippet).toContain("$RAPFS_API_KEY");
+      const dir = mkdtempSync(join(tmpdir(), "rapfs-console-curl-"));
+      try {
+        // Not execFileSync: the server curl talks to runs in this very process.
+        await promisify(execFile)("bash", ["-c", snippet], {
+          cwd: dir,
+          env: { ...process.env, RAPFS_API_KEY: signupKey },
+          timeout: 30_000,
+        });
+        const rows = parse(readFileSync(join(dir, "public.csv"), "utf8"), { columns: true }) as unknown[];
+        expect(rows).toHaveLength(25);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("signs out, forgetting the key, and signs back in with it", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();

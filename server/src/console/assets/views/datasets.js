@@ -20,23 +20,20 @@ const fileName = (header) => /filename="?([^";]+)"?/.exec(header)?.[1];
 /**
  * Ready-to-run snippets. They name the key by an environment variable: a key pasted into a
  * snippet ends up in shell histories and notebooks.
- * @param {string} url
- * @param {string} file
+ * @param {{name: string, url: string, file: string, format: string, limit: string}} d
  */
-function snippets(url, file) {
+export function snippets({ name, url, file, format, limit }) {
+  const options = [`format: "${format}"`, limit ? `limit: ${Number(limit)}` : ""].filter(Boolean).join(", ");
   return [
     { title: "curl", code: `curl -fSL -H "Authorization: Bearer $RAPFS_API_KEY" \\\n  -o ${file} "${url}"` },
     {
       title: "TypeScript (@rapfs/sdk)",
       code: [
-        'import { createWriteStream } from "node:fs";',
-        'import { Readable } from "node:stream";',
-        'import { pipeline } from "node:stream/promises";',
         'import { RapFS } from "@rapfs/sdk";',
         "",
         `const fs = new RapFS({ baseURL: "${new URL(url).origin}" }); // key from RAPFS_API_KEY`,
-        `const res = await fs.get("${new URL(url).pathname + new URL(url).search}").asResponse();`,
-        `await pipeline(Readable.fromWeb(res.body!), createWriteStream("${file}"));`,
+        `await fs.datasets.download("${name}", { ${options} }).toFile("${file}");`,
+        `// or in memory: await fs.datasets.download("${name}"${limit ? `, { limit: ${Number(limit)} }` : ""}).toArrowTable();`,
       ].join("\n"),
     },
     {
@@ -93,7 +90,7 @@ function card(dataset) {
   );
   const progress = h("p", { class: "hint", role: "status" });
   const snippetArea = h("div", { class: "snippets" });
-  const rows = h("dd", {}, "…");
+  const rows = h("dd", {}, "counting…");
 
   const url = () => {
     const u = new URL(apiUrl(dataset.links.download));
@@ -104,16 +101,18 @@ function card(dataset) {
   const drawSnippets = () => {
     const file = `${dataset.name}.${format.value}`;
     snippetArea.replaceChildren(
-      ...snippets(url(), file).map((s) => {
-        const codeId = uid("snippet");
-        return h("figure", { class: "snippet" }, [
-          h("figcaption", {}, [
-            h("span", { id: codeId }, s.title),
-            copyButton(() => s.code, `Copy the ${s.title} snippet`),
-          ]),
-          h("pre", { tabindex: 0, "aria-labelledby": codeId }, h("code", {}, s.code)),
-        ]);
-      }),
+      ...snippets({ name: dataset.name, url: url(), file, format: format.value, limit: limit.value }).map(
+        (s) => {
+          const codeId = uid("snippet");
+          return h("figure", { class: "snippet" }, [
+            h("figcaption", {}, [
+              h("span", { id: codeId }, s.title),
+              copyButton(() => s.code, `Copy the ${s.title} snippet`),
+            ]),
+            h("pre", { tabindex: 0, "aria-labelledby": codeId }, h("code", {}, s.code)),
+          ]);
+        },
+      ),
     );
   };
   limit.addEventListener("input", drawSnippets);
