@@ -18,7 +18,7 @@ export class VectorIndex {
     private readonly norms: Float64Array,
     readonly dimension: number,
   ) {
-    ids.forEach((id, i) => this.position.set(id, i));
+    for (let i = 0; i < ids.length; i++) this.position.set(ids[i] as number, i);
   }
 
   get size(): number {

@@ -50,7 +50,9 @@ function expectSame(
   scan: { id: number; d: number }[],
 ) {
   expect(body.neighbors.map((n) => n.id)).toEqual(scan.map((r) => r.id));
-  body.neighbors.forEach((n, i) => expect(n.distance).toBeCloseTo(scan[i]?.d as number, 9));
+  body.neighbors.forEach((n, i) => {
+    expect(n.distance).toBeCloseTo(scan[i]?.d as number, 9);
+  });
 }
 
 describe("embedding lookups", () => {

@@ -12,7 +12,7 @@ import { getFeatureService, listViews } from "../../src/registry";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { latestPerTrack, rawAnalyses } from "../materialize/corpus";
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from "../online/redis-harness";
-import { call, ok, problem, startServing } from "./support";
+import { call, ok, startServing } from "./support";
 
 const prefix = uniquePrefix();
 let server: RunningServer;
