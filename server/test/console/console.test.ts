@@ -132,11 +132,15 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
     expect((await api("/v1/usage", first)).status).toBe(401);
     expect((await api("/v1/usage", second)).status).toBe(200);
 
-    await page
-      .getByRole("button", { name: /^Revoke key notebook/ })
-      .first()
-      .click();
+    const revokeButton = page.getByRole("button", { name: /^Revoke key notebook/ }).first();
+    await revokeButton.click();
     const revoke = page.getByRole("dialog", { name: "Revoke notebook?" });
+    // Escape cancels, and focus goes back to the button that opened the dialog.
+    await revoke.waitFor();
+    await page.keyboard.press("Escape");
+    await revoke.waitFor({ state: "detached" });
+    expect(await revokeButton.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.press("Enter");
     await capture("04-keys-revoke-dialog");
     await revoke.getByRole("button", { name: "Revoke key" }).click();
     await page.getByRole("heading", { name: "Your keys" }).waitFor();
@@ -163,6 +167,11 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
     await heading("Feature catalog").waitFor();
     await page.getByRole("link", { name: "qwen_analysis v2" }).waitFor();
     await capture("07-catalog");
+    // Reflow (WCAG 1.4.10): at 390 px wide nothing but the tables' own regions scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await capture("07b-catalog-narrow");
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.getByLabel("Filter views").fill("popularity");
     await page.getByText("2 of 7 feature views").waitFor();
     await page.getByRole("link", { name: "track_profile", exact: true }).click();

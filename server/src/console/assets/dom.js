@@ -122,10 +122,11 @@ export function errorBox(error) {
 export const loading = (text = "Loading…") => h("p", { class: "loading", role: "status" }, text);
 
 /**
- * A table with a caption and column headers; wide tables scroll inside a focusable region.
- * @param {{caption: string, headers: Child[], rows: Child[][], wide?: boolean, nowrap?: boolean, captionHidden?: boolean}} spec
+ * A table with a caption and column headers, inside a region that scrolls sideways on a narrow
+ * screen (focusable, so a keyboard can scroll it) rather than widening the page.
+ * @param {{caption: string, headers: Child[], rows: Child[][], nowrap?: boolean, captionHidden?: boolean}} spec
  */
-export function table({ caption, headers, rows, wide = false, nowrap = false, captionHidden = false }) {
+export function table({ caption, headers, rows, nowrap = false, captionHidden = false }) {
   const captionId = uid("caption");
   const node = h("table", { class: nowrap ? "nowrap" : undefined }, [
     h("caption", { id: captionId, class: captionHidden ? "visually-hidden" : undefined }, caption),
@@ -150,7 +151,6 @@ export function table({ caption, headers, rows, wide = false, nowrap = false, ca
       ),
     ),
   ]);
-  if (!wide) return node;
   return h("div", { class: "scroll", role: "region", "aria-labelledby": captionId, tabindex: 0 }, node);
 }
 

@@ -68,7 +68,6 @@ export async function renderCatalog(root) {
       table({
         caption: "Feature views and their versions",
         captionHidden: true,
-        wide: true,
         headers: ["View", "Entity", "Versions", "Features", "Materialized", "Rows"],
         rows: shown.map((versions) => {
           const latest = versions.find((v) => v.is_latest) ?? /** @type {ViewVersion} */ (versions.at(-1));

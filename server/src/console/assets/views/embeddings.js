@@ -159,7 +159,6 @@ export async function renderEmbeddings(root, route) {
         table({
           caption: `Neighbours of ${found.entity} ${raw} by ${found.embedding}`,
           captionHidden: true,
-          wide: true,
           nowrap: true,
           headers: [
             "Rank",

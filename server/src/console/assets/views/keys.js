@@ -66,7 +66,6 @@ export async function renderKeys(root) {
     return table({
       caption: `${keys.length} keys, newest first`,
       captionHidden: true,
-      wide: true,
       headers: [
         "Name",
         "Key",

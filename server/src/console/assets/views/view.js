@@ -224,7 +224,6 @@ export async function renderView(root, route) {
       table({
         caption: `Features of ${view.ref}`,
         captionHidden: true,
-        wide: true,
         headers: [
           "Feature",
           "Type",
