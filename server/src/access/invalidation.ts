@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import { type Logger, silentLogger } from "../log/logger";
+import { duplicateRedis, type RedisConnection } from "../online/redis-client";
 
 /** A change that makes cached verifications stale: one key, every key of an account, or all. */
 export type Invalidation = { kind: "key"; id: string } | { kind: "account"; id: string } | { kind: "all" };
@@ -57,7 +57,7 @@ function parse(message: string): { origin: string; event: Invalidation } | null 
  * dedicated subscriber connection duplicated from it.
  */
 export function createRedisInvalidationBus(options: {
-  redis: Redis;
+  redis: RedisConnection;
   channel: string;
   logger?: Logger;
 }): InvalidationBus {
@@ -65,7 +65,7 @@ export function createRedisInvalidationBus(options: {
   const logger = options.logger ?? silentLogger;
   const origin = randomUUID();
   const listeners = new Listeners();
-  const subscriber = redis.duplicate({
+  const subscriber = duplicateRedis(redis, {
     lazyConnect: false,
     enableOfflineQueue: true,
     commandTimeout: undefined,

@@ -1,10 +1,10 @@
-import type { Redis } from "ioredis";
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
   RateLimiterRedis,
   RateLimiterRes,
 } from "rate-limiter-flexible";
+import { duplicateRedis, type RedisConnection } from "../online/redis-client";
 import type { Policy } from "./tiers";
 import { utcDay } from "./usage";
 
@@ -36,7 +36,7 @@ export interface Limiter {
 
 export type LimiterOptions = {
   /** A connection for the limiter alone; see createLimiterRedis for the options it needs. */
-  redis?: Redis | undefined;
+  redis?: RedisConnection | undefined;
   /** Namespaces the Redis keys per deployment (and per test). */
   prefix: string;
   now?: () => Date;
@@ -145,8 +145,8 @@ export class FlexibleLimiter implements Limiter {
  * A limiter connection derived from the app's Redis client: commands fail fast instead of
  * queueing during an outage, so the insurance limiter answers within `commandTimeoutMs`.
  */
-export function createLimiterRedis(redis: Redis, commandTimeoutMs = 250): Redis {
-  const connection = redis.duplicate({
+export function createLimiterRedis<C extends RedisConnection>(redis: C, commandTimeoutMs = 250): C {
+  const connection = duplicateRedis(redis, {
     lazyConnect: false,
     enableOfflineQueue: false,
     commandTimeout: commandTimeoutMs,
@@ -161,7 +161,7 @@ export function createLimiterRedis(redis: Redis, commandTimeoutMs = 250): Redis 
 }
 
 /** Waits (bounded) for the first connection, so a starting process shares limits from its first request. */
-export async function whenConnected(redis: Redis, timeoutMs = 2_000): Promise<boolean> {
+export async function whenConnected(redis: RedisConnection, timeoutMs = 2_000): Promise<boolean> {
   if (redis.status === "ready") return true;
   return new Promise((resolve) => {
     const done = (ok: boolean) => {

@@ -1,6 +1,6 @@
-import { Redis } from "ioredis";
 import type { Sql } from "../db/database";
 import { type Logger, silentLogger } from "../log/logger";
+import { openRedis, type RedisConnection } from "../online/redis-client";
 import { AccountService } from "./accounts";
 import { bootstrapAdminKey } from "./admin-key";
 import type { AccessConfig } from "./config";
@@ -42,14 +42,14 @@ type AccessOptions = {
 export async function createAccessServices(
   options: AccessOptions & {
     /** A client to duplicate connections from, or else a URL (REDIS_URL); neither means in-process. */
-    redis?: Redis | undefined;
+    redis?: RedisConnection | undefined;
     redisUrl?: string | undefined;
   },
 ): Promise<AccessServices> {
   const redis = options.redis
     ? createLimiterRedis(options.redis)
     : options.redisUrl
-      ? createLimiterRedis(new Redis(options.redisUrl, { lazyConnect: true }))
+      ? createLimiterRedis(openRedis(options.redisUrl, { lazyConnect: true }))
       : undefined;
   if (redis) await whenConnected(redis);
   const access = assemble(options, redis);
@@ -62,7 +62,7 @@ export function createLocalAccessServices(options: AccessOptions): AccessService
   return assemble(options, undefined);
 }
 
-function assemble(options: AccessOptions, redis: Redis | undefined): AccessServices {
+function assemble(options: AccessOptions, redis: RedisConnection | undefined): AccessServices {
   const { sql, config } = options;
   const logger = options.logger ?? silentLogger;
   const bus = redis

@@ -14,7 +14,10 @@ const optionalUrl = (protocols: string[]) =>
 
 const envSchema = z.object({
   DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
-  REDIS_URL: optionalUrl(["redis", "rediss"]),
+  // redis+cluster://host:port,host:port selects Redis Cluster (seed nodes; the rest are discovered).
+  REDIS_URL: optionalUrl(["redis", "rediss", "redis+cluster"]),
+  // Read-only paths (fallback reads, registry, dataset exports) go here; the primary if it is down.
+  DATABASE_REPLICA_URL: optionalUrl(["postgres", "postgresql"]),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   HOST: z.string().default("0.0.0.0"),
   RAPFS_DATA_DIR: z.string().default(".rapfs"),
@@ -27,6 +30,7 @@ const envSchema = z.object({
 
 export type Config = {
   databaseUrl: string | undefined;
+  databaseReplicaUrl: string | undefined;
   redisUrl: string | undefined;
   port: number;
   host: string;
@@ -52,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return {
     databaseUrl: e.DATABASE_URL,
+    databaseReplicaUrl: e.DATABASE_REPLICA_URL,
     redisUrl: e.REDIS_URL,
     port: e.PORT,
     host: e.HOST,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../online/redis-client";
 
 /** What a download spends: one download, and one row per row it holds. */
 export type DownloadCost = { downloads: number; rows: number };
@@ -86,7 +86,7 @@ export class MemoryChargeLedger implements ChargeLedger {
 export class RedisChargeLedger implements ChargeLedger {
   private readonly local = new MemoryChargeLedger();
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix = "rapfs",
   ) {}
 

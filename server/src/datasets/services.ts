@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { openRedis } from "../online/redis-client";
 import type { DatasetCard } from "./card";
 import {
   type ChargeLedger,
@@ -54,7 +54,7 @@ export function createDatasetServices(
   const config = options.config ?? loadDatasetConfig();
   // Its own fail-fast connection: a Redis outage must not queue downloads behind reconnects.
   const redis = options.redisUrl
-    ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250 })
+    ? openRedis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250 })
     : undefined;
   redis?.on("error", () => {});
   const ledger =

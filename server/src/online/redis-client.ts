@@ -1,19 +1,93 @@
-import { Redis } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "../log/logger";
+
+/** A standalone Redis or a Redis Cluster; every Redis user in rapfs takes either. */
+export type RedisConnection = Redis | Cluster;
 
 export type RedisClientOptions = {
   /** A command with no reply after this long fails, so a hung Redis costs a request this much at most. */
   commandTimeoutMs?: number;
   connectionName?: string;
+  /** Coalesce commands issued in the same tick into one write (concurrent requests' MGETs). */
+  autoPipelining?: boolean;
 };
+
+/** The connection settings rapfs varies; the rest stay ioredis defaults for Redis and Cluster alike. */
+export type ConnectionSettings = Pick<
+  RedisOptions,
+  | "enableOfflineQueue"
+  | "maxRetriesPerRequest"
+  | "commandTimeout"
+  | "connectTimeout"
+  | "connectionName"
+  | "retryStrategy"
+  | "lazyConnect"
+  | "enableAutoPipelining"
+>;
+
+export const CLUSTER_SCHEME = "redis+cluster://";
+
+/** `redis+cluster://[user:pass@]host:port,host:port` → the seed nodes and credentials. */
+export function parseClusterUrl(url: string): {
+  nodes: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+} {
+  const rest = url.slice(CLUSTER_SCHEME.length).replace(/\/.*$/, "");
+  const at = rest.lastIndexOf("@");
+  const [user, pass] = at >= 0 ? rest.slice(0, at).split(":").map(decodeURIComponent) : [];
+  const nodes = (at >= 0 ? rest.slice(at + 1) : rest)
+    .split(",")
+    .filter((node) => node !== "")
+    .map((node) => {
+      const colon = node.lastIndexOf(":");
+      const host = colon > 0 ? node.slice(0, colon).replace(/^\[|\]$/g, "") : node;
+      return { host, port: colon > 0 ? Number(node.slice(colon + 1)) : 6379 };
+    });
+  if (nodes.length === 0 || nodes.some((n) => !Number.isInteger(n.port) || n.port <= 0)) {
+    throw new Error(`REDIS_URL ${CLUSTER_SCHEME}… needs host:port seed nodes separated by commas`);
+  }
+  return { nodes, ...(user ? { username: user } : {}), ...(pass ? { password: pass } : {}) };
+}
+
+/** Opens a client for REDIS_URL: an ioredis Cluster for `redis+cluster://`, a Redis otherwise. */
+export function openRedis(url: string, settings: ConnectionSettings): RedisConnection {
+  if (!url.startsWith(CLUSTER_SCHEME)) return new Redis(url, settings);
+  const { nodes, username, password } = parseClusterUrl(url);
+  return new Cluster(nodes, clusterOptions(settings, { username, password }));
+}
+
+/** Another connection to the same deployment with different settings (limiter, subscriber). */
+export function duplicateRedis<C extends RedisConnection>(client: C, settings: ConnectionSettings): C {
+  if (client instanceof Cluster) {
+    return client.duplicate([], clusterOptions(settings, client.options.redisOptions)) as C;
+  }
+  return (client as Redis).duplicate(settings) as C;
+}
+
+function clusterOptions(settings: ConnectionSettings, base: RedisOptions = {}) {
+  const { enableOfflineQueue, lazyConnect, enableAutoPipelining, retryStrategy, ...perNode } = settings;
+  return {
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(lazyConnect === undefined ? {} : { lazyConnect }),
+    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+    clusterRetryStrategy: retryStrategy ?? ((attempt: number) => Math.min(50 * 2 ** attempt, 2_000)),
+    // Node connections follow the same fail-fast rules; the cluster reconnects them.
+    redisOptions: { ...base, ...perNode },
+  };
+}
 
 /**
  * A client that fails fast instead of queueing: while Redis is away, commands reject at once
  * (no offline queue, no per-request retries) so callers fall back to Postgres, and the client
  * keeps reconnecting in the background with capped backoff.
  */
-export function createRedisClient(url: string, logger: Logger, options: RedisClientOptions = {}): Redis {
-  const client = new Redis(url, {
+export function createRedisClient(
+  url: string,
+  logger: Logger,
+  options: RedisClientOptions = {},
+): RedisConnection {
+  const client = openRedis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeoutMs ?? 500,
@@ -21,6 +95,7 @@ export function createRedisClient(url: string, logger: Logger, options: RedisCli
     connectionName: options.connectionName ?? "rapfs",
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
     lazyConnect: true,
+    ...(options.autoPipelining ? { enableAutoPipelining: true } : {}),
   });
   // ioredis prints unhandled "error" events to the console; the online store logs outages itself.
   client.on("error", (error: Error) => logger.debug("redis connection error", { error: error.message }));
@@ -28,7 +103,7 @@ export function createRedisClient(url: string, logger: Logger, options: RedisCli
 }
 
 /** Connects, resolving false instead of throwing when Redis is not there yet (reconnects continue). */
-export async function connectRedis(client: Redis): Promise<boolean> {
+export async function connectRedis(client: RedisConnection): Promise<boolean> {
   try {
     await client.connect();
     return true;

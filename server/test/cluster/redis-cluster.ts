@@ -1,0 +1,71 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort, waitFor } from "../online/redis-harness";
+
+const run = promisify(execFile);
+
+export type LocalCluster = { url: string; ports: number[]; stop(): Promise<void> };
+
+/**
+ * A 3-master Redis Cluster of the test's own on free loopback ports (no replicas, no
+ * persistence, files in a temporary directory), torn down by `stop`. The shared 6379 is untouched.
+ */
+export async function startRedisCluster(): Promise<LocalCluster> {
+  const dir = await mkdtemp(join(tmpdir(), "rapfs-cluster-"));
+  const ports: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    let port = await freePort();
+    // Cluster bus ports are port + 10000; both must be free.
+    while (port > 55_000 || ports.includes(port)) port = await freePort();
+    ports.push(port);
+  }
+  const stop = async () => {
+    for (const port of ports) {
+      const pid = Number(await readFile(join(dir, `${port}.pid`), "utf8").catch(() => "0"));
+      if (pid > 0) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {}
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const port of ports) {
+      await run("redis-server", [
+        ...["--port", String(port), "--bind", "127.0.0.1"],
+        ...["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`],
+        ...["--save", "", "--appendonly", "no", "--daemonize", "yes"],
+        ...["--pidfile", join(dir, `${port}.pid`), "--dir", dir],
+      ]);
+    }
+    for (const port of ports) {
+      await waitFor(async () =>
+        (await run("redis-cli", ["-p", String(port), "ping"])).stdout.includes("PONG") ? true : undefined,
+      );
+    }
+    await run("redis-cli", [
+      "--cluster",
+      "create",
+      ...ports.map((p) => `127.0.0.1:${p}`),
+      "--cluster-replicas",
+      "0",
+      "--cluster-yes",
+    ]);
+    await waitFor(
+      async () => {
+        const { stdout } = await run("redis-cli", ["-p", String(ports[0]), "cluster", "info"]);
+        return stdout.includes("cluster_state:ok") ? true : undefined;
+      },
+      400,
+      25,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(",")}`, ports, stop };
+}
