@@ -102,7 +102,7 @@ describe("limiter and invalidation on Redis Cluster", () => {
     const base = client();
     await connectRedis(base);
     const prefix = `cluster-limit-${Date.now()}`;
-    const limiters = [];
+    const limiters: FlexibleLimiter[] = [];
     for (let i = 0; i < 2; i++) {
       const redis = createLimiterRedis(base);
       opened.push(redis);
