@@ -3,7 +3,7 @@ import { observeAccess } from "../access/observe";
 import { createAccessServices } from "../access/services";
 import type { Services } from "../api/env";
 import type { Config } from "../config/env";
-import type { Database } from "../db/database";
+import type { Database, Sql } from "../db/database";
 import type { Logger } from "../log/logger";
 import { createMetrics, type Metrics } from "../metrics/registry";
 import { createOnlineStore } from "../online";
@@ -22,6 +22,8 @@ export type BuildServicesOptions = {
   keyPrefix?: string;
   /** Tiers, admin key, metrics token (loadAccessConfig); its redisPrefix gives way to keyPrefix. */
   accessConfig: AccessConfig;
+  /** Where read-only serving queries go (DATABASE_REPLICA_URL); the primary by default. */
+  readSql?: Sql;
 };
 
 export type BuiltServices = { services: Services; close(): Promise<void> };
@@ -48,7 +50,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     readiness.register({ name: "redis", critical: false, check: () => onlineStore.ping() });
   }
   const serving = createServing({
-    sql: database.sql,
+    sql: options.readSql ?? database.sql,
     onlineStore,
     logger,
     metrics,

@@ -11,9 +11,11 @@ import { loadDatasetConfig } from "../datasets/config";
 import { createDatasetServices } from "../datasets/services";
 import { openDatabase } from "../db/database";
 import { migrate } from "../db/migrate";
+import { openReadRouter } from "../db/replica";
 import { createLogger, type Logger } from "../log/logger";
 import { type ProgressReporter, terminalProgress } from "../log/progress";
 import { type FallbackLoader, noRows } from "../online/types";
+import { createPostgresFallback } from "../serving";
 import { type PrepareDataOptions, type PreparedData, prepareData } from "./bootstrap";
 import { buildServices } from "./services";
 
@@ -65,6 +67,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw error;
   });
   if (migrated.applied.length > 0) logger.info("migrations applied", { applied: migrated.applied });
+  const reads = await openReadRouter({
+    primary: database.sql,
+    replicaUrl: config.databaseReplicaUrl,
+    logger,
+  });
 
   let fallback: FallbackLoader = noRows;
   const built = await buildServices({
@@ -75,6 +82,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     // RAPFS_REDIS_PREFIX namespaces every Redis key of the deployment, online rows included.
     keyPrefix: options.keyPrefix ?? accessConfig.redisPrefix,
     accessConfig,
+    readSql: reads.sql,
   });
   const { services } = built;
   let preparing = true;
@@ -95,6 +103,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const port = await listen(server, config.port, config.host).catch(async (error: unknown) => {
     await datasets.close();
     await built.close();
+    await reads.close();
     await database.close();
     throw error;
   });
@@ -119,6 +128,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       await drain(server, options.drainTimeoutMs ?? 10_000, logger);
       await datasets.close();
       await built.close();
+      await reads.close();
       await database.close();
       logger.info("stopped");
     })();
@@ -145,6 +155,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     (result) => {
       stopProgress();
       if (result.onlineFallback) fallback = result.onlineFallback;
+      // With a replica, misses are read there, retried on the primary if it cannot be reached.
+      if (result.onlineFallback && config.databaseReplicaUrl) {
+        const { catalog } = services.serving;
+        fallback = (viewKey, ids) => reads.run((sql) => createPostgresFallback(sql, catalog)(viewKey, ids));
+      }
       preparing = false;
       logger.info("data ready");
     },

@@ -1,0 +1,109 @@
+import postgres from "postgres";
+import type { Logger } from "../log/logger";
+import type { Sql } from "./database";
+
+export type ReadRouter = {
+  /** A Sql for read-only work: the replica while it answers, the primary otherwise. */
+  sql: Sql;
+  /** Runs a read on the replica, and again on the primary if the replica fails to connect. */
+  run<T>(read: (sql: Sql) => Promise<T>): Promise<T>;
+  /** Whether reads go to the replica right now (false without DATABASE_REPLICA_URL). */
+  readonly onReplica: boolean;
+  close(): Promise<void>;
+};
+
+export type ReadRouterOptions = {
+  primary: Sql;
+  replicaUrl?: string | undefined;
+  logger?: Logger;
+  maxConnections?: number;
+  /** A replica that failed is asked again after this long (a background probe). */
+  probeIntervalMs?: number;
+};
+
+// Errors of reaching the replica, as opposed to a query the primary would refuse as well.
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "CONNECTION_ENDED",
+  "57P01",
+  "57P03",
+]);
+
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && CONNECTION_CODES.has(code);
+}
+
+/**
+ * DATABASE_REPLICA_URL: read-only paths use a pool of their own (application_name
+ * rapfs-replica) on the replica, with the primary as the fallback while the replica is down.
+ */
+export async function openReadRouter(options: ReadRouterOptions): Promise<ReadRouter> {
+  const { primary } = options;
+  if (!options.replicaUrl) {
+    return { sql: primary, run: (read) => read(primary), onReplica: false, close: async () => {} };
+  }
+  const replica = postgres(options.replicaUrl, {
+    max: options.maxConnections ?? 10,
+    onnotice: () => {},
+    connect_timeout: 2,
+    connection: { application_name: "rapfs-replica" },
+  });
+  let healthy = false;
+  let probing: Promise<void> | undefined;
+  const probe = () => {
+    probing ??= replica`select 1`.then(
+      () => {
+        if (!healthy) options.logger?.info("reads go to the replica");
+        healthy = true;
+      },
+      (error: Error) => markDown(error),
+    );
+    return probing.finally(() => {
+      probing = undefined;
+    });
+  };
+  const markDown = (error: Error) => {
+    if (healthy)
+      options.logger?.warn("replica unreachable; reads go to the primary", { error: error.message });
+    healthy = false;
+  };
+  await probe();
+  const timer = setInterval(() => void probe(), options.probeIntervalMs ?? 2_000);
+  timer.unref();
+  const pick = () => (healthy ? replica : primary);
+  const routed = new Proxy(primary, {
+    apply: (_target, thisArg, args) => Reflect.apply(pick(), thisArg, args),
+    get: (_target, property) => {
+      const value = Reflect.get(pick(), property);
+      return typeof value === "function" ? value.bind(pick()) : value;
+    },
+  });
+  return {
+    sql: routed,
+    async run(read) {
+      if (!healthy) return read(primary);
+      try {
+        return await read(replica);
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        markDown(error as Error);
+        return read(primary);
+      }
+    },
+    get onReplica() {
+      return healthy;
+    },
+    async close() {
+      clearInterval(timer);
+      await replica.end({ timeout: 5 });
+    },
+  };
+}
