@@ -68,7 +68,7 @@ describe("materialization on a PostgreSQL server, several processes at once", ()
       while (!done) {
         const [row] = await reader`
           select count(*)::int as n, array_agg(distinct sentiment order by sentiment) as labels from fv_labels_v1`;
-        seen.add(`${row?.n}:${(row?.labels as string[]).join(",")}`);
+        seen.add(`${row?.n}:${((row?.labels ?? []) as string[]).join(",")}`);
       }
     })();
     for (let i = 0; i < 3; i++) await materializeAll(writer, { full: true });
