@@ -16,8 +16,20 @@ export default defineConfig({
           name: "server",
           root: "server",
           include: ["test/**/*.test.ts"],
+          exclude: ["test/reliability/**"],
           testTimeout: 60_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        // Load, fault and fuzz tests (pnpm test:reliability): minutes, real processes on loopback.
+        extends: true,
+        test: {
+          name: "reliability",
+          root: "server",
+          include: ["test/reliability/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
       {
