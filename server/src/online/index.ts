@@ -46,7 +46,7 @@ export async function createOnlineStore(options: OnlineStoreOptions): Promise<Re
     const primary = new MemoryOnlineStore({ maxRows: options.memoryMaxRows ?? 50_000 });
     return new ReadThroughStore({ primary, layer: "memory", fallback, metrics, logger, ...retry });
   }
-  const client = createRedisClient(options.redisUrl, logger);
+  const client = createRedisClient(options.redisUrl, logger, { autoPipelining: true });
   const primary = new RedisOnlineStore(client, { prefix: options.keyPrefix ?? "rapfs" });
   const store = new ReadThroughStore({ primary, layer: "redis", fallback, metrics, logger, ...retry });
   if (!(await connectRedis(client))) {

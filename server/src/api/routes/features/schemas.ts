@@ -65,11 +65,7 @@ export type SelectionInput = { features?: string | string[] | undefined; service
 
 /** Either a features list (split on commas) or a service; both or neither is a 400. */
 export function selectionOf(input: SelectionInput, where: "query" | "json"): Selection {
-  const refs = [input.features ?? []]
-    .flat()
-    .flatMap((s) => s.split(","))
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+  const refs = splitRefs(input.features);
   const given = input.features !== undefined;
   if (given === (input.service !== undefined)) {
     throw new ApiError("VALIDATION_FAILED", "Send either `features` or `service` (one of them).", {
@@ -92,4 +88,26 @@ export function selectionOf(input: SelectionInput, where: "query" | "json"): Sel
     });
   }
   return { features: refs, in: where, field: "features" };
+}
+
+// A hot GET repeats the same `features=` string: split it once (bounded, cleared when full).
+const splitMemo = new Map<string, string[]>();
+
+function splitRefs(features: string | string[] | undefined): string[] {
+  if (typeof features === "string") {
+    const known = splitMemo.get(features);
+    if (known) return [...known];
+    const refs = split([features]);
+    if (splitMemo.size >= 1_000) splitMemo.clear();
+    splitMemo.set(features, refs);
+    return [...refs];
+  }
+  return split(features ?? []);
+}
+
+function split(features: string[]): string[] {
+  return features
+    .flatMap((s) => s.split(","))
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }

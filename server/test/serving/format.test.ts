@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import type { FeatureTable } from "../../src/serving";
+import { valuesJson, valuesOf } from "../../src/serving";
+
+const column = (viewKey: string, feature: string) => ({
+  ref: `${viewKey}:${feature}`,
+  view: viewKey.split("@")[0] as string,
+  version: Number(viewKey.split("@")[1]),
+  feature,
+  type: "string" as const,
+  viewKey,
+});
+
+function table(): FeatureTable {
+  const columns = [
+    column("a@1", "n"),
+    column("a@1", "s"),
+    column("b@2", "x"),
+    column("a@1", "gone"),
+    column("c@1", 'q"uote'),
+  ];
+  const plan = (key: string) => ({
+    view: { viewKey: key } as never,
+    columns: columns.filter((c) => c.viewKey === key),
+  });
+  return {
+    resolution: {
+      entity: { name: "track" } as never,
+      columns,
+      views: [plan("a@1"), plan("b@2"), plan("c@1")],
+      deprecated: [],
+      headers: {},
+    },
+    ids: [{ id: 1, key: "1" }] as never,
+    rows: [
+      [
+        {
+          id: "1",
+          values: { n: 1.5, s: 'he said "hi"\n', gone: null },
+          eventTimestamp: "2025-01-01T00:00:00.000000Z",
+        },
+      ],
+      [undefined],
+      [{ id: "1", values: { 'q"uote': [1, { k: true }] }, eventTimestamp: "" }],
+    ],
+  };
+}
+
+describe("valuesJson", () => {
+  it("is the JSON of valuesOf: present, null, not found, escaped keys and values, no timestamp", () => {
+    const t = table();
+    expect(valuesJson(t, 0)).toBe(JSON.stringify(valuesOf(t, 0)));
+    // A second call reuses the resolution's key fragments.
+    expect(JSON.parse(valuesJson(t, 0))).toEqual(valuesOf(t, 0));
+  });
+});
