@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import type { Logger } from "../log/logger";
+import { isConnectionError } from "./connection-errors";
 import type { Sql } from "./database";
 
 export type ReadRouter = {
@@ -20,26 +21,6 @@ export type ReadRouterOptions = {
   /** A replica that failed is asked again after this long (a background probe). */
   probeIntervalMs?: number;
 };
-
-// Errors of reaching the replica, as opposed to a query the primary would refuse as well.
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENOTFOUND",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_DESTROYED",
-  "CONNECTION_ENDED",
-  "57P01",
-  "57P03",
-]);
-
-export function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && CONNECTION_CODES.has(code);
-}
 
 /**
  * DATABASE_REPLICA_URL: read-only paths use a pool of their own (application_name

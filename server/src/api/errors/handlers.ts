@@ -2,6 +2,7 @@ import type { Hook } from "@hono/zod-openapi";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
+import { isConnectionError } from "../../db/connection-errors";
 import type { AppEnv } from "../env";
 import { ApiError } from "./api-error";
 import { codeForStatus } from "./codes";
@@ -50,6 +51,14 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
     return problemResponse(c, { code, detail: error.message || defaultDetail(error.status) });
   }
   logFailure(c, error);
+  // Losing PostgreSQL is an outage to retry through, not a bug: 503 until the pool reconnects.
+  if (isConnectionError(error)) {
+    return problemResponse(c, {
+      code: "UNAVAILABLE",
+      detail: "The database cannot be reached; retry shortly.",
+      headers: { "retry-after": "1" },
+    });
+  }
   return problemResponse(c, { code: "INTERNAL_ERROR", detail: GENERIC_INTERNAL });
 };
 
