@@ -15,6 +15,8 @@ export type Stack = {
   proxy: TcpProxy;
   redis: PrivateRedis;
   adminKey: string;
+  /** The servers' environment, for CLI children (rapfs materialize) of the same deployment. */
+  env: Record<string, string>;
   stop(): Promise<void>;
 };
 
@@ -48,5 +50,5 @@ export async function startStack(count: number): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { servers, pg, proxy, redis, adminKey, stop };
+  return { servers, pg, proxy, redis, adminKey, env, stop };
 }
