@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isConnectionError } from "../../src/db/connection-errors";
 import type { Sql } from "../../src/db/database";
 import { openReadRouter, type ReadRouter } from "../../src/db/replica";
 import { freePort } from "../online/redis-harness";
@@ -69,5 +70,12 @@ describe("DATABASE_REPLICA_URL", () => {
     ).rejects.toThrow(/no_such_table/);
     expect(attempts).toBe(1);
     expect(reads.onReplica).toBe(true);
+  });
+
+  it("tells a lost connection (also as a cause) from a refused query", () => {
+    expect(isConnectionError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }))).toBe(true);
+    expect(isConnectionError(new Error("wrapped", { cause: { code: "CONNECTION_CLOSED" } }))).toBe(true);
+    expect(isConnectionError(Object.assign(new Error("no table"), { code: "42P01" }))).toBe(false);
+    expect(isConnectionError(null)).toBe(false);
   });
 });
