@@ -21,7 +21,7 @@ export const ADMIN_KEY = generateKey().key;
  * in-process on a loopback port; requests go through `app.request`.
  */
 export async function startServing(
-  options: { redisUrl?: string; keyPrefix?: string } = {},
+  options: { redisUrl?: string; keyPrefix?: string; env?: Record<string, string> } = {},
 ): Promise<RunningServer> {
   const { logger } = capturingLogger();
   const config = {
@@ -33,7 +33,7 @@ export async function startServing(
   };
   const running = await startServer({
     config,
-    env: { ...process.env, RAPFS_ADMIN_KEY: ADMIN_KEY },
+    env: { ...process.env, RAPFS_ADMIN_KEY: ADMIN_KEY, ...options.env },
     logger,
     handleSignals: false,
     progress: noProgress,

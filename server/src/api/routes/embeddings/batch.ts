@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { spendQuota } from "../../../access/middleware";
 import { parseIds } from "../../../serving";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
@@ -49,6 +50,7 @@ export function registerEmbeddingsBatch(app: App): void {
     const { embeddings } = c.get("services").serving;
     const resolved = await embeddings.resolve(name);
     const ids = parseIds(resolved.entity, c.req.valid("json").ids);
+    await spendQuota(c, { rows: ids.length });
     const vectors = await embeddings.vectors(resolved.embedding, ids);
     const items = ids.map(({ id, key }) => {
       const vector = vectors.get(key);

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { spendQuota } from "../../../access/middleware";
 import { type FeatureValue, FILTER_OPS, idFromKey, parseId, valuesOf } from "../../../serving";
 import type { App } from "../../env";
 import { ApiError, errorResponses } from "../../errors";
@@ -127,6 +128,8 @@ export function registerEmbeddingSearch(app: App): void {
           selectionOf({ features: body.include_features, service: body.include_service }, "json"),
         )
       : undefined;
+    // Up to k neighbours come back, so the search spends k rows whatever it finds.
+    await spendQuota(c, { rows: body.k });
     const result = await embeddings.search(resolved, {
       ...(body.vector ? { vector: body.vector } : {}),
       ...(id ? { id } : {}),

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { spendQuota } from "../../../access/middleware";
 import { asColumns, parseIds, valuesJson } from "../../../serving";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
@@ -89,7 +90,9 @@ export function registerFeaturesBatch(app: App): void {
     const body = c.req.valid("json");
     const { features } = c.get("services").serving;
     const resolution = await features.resolve(entity, selectionOf(body, "json"));
-    const table = await features.read(resolution, parseIds(resolution.entity, body.ids));
+    const ids = parseIds(resolution.entity, body.ids);
+    await spendQuota(c, { rows: ids.length });
+    const table = await features.read(resolution, ids);
     for (const [name, value] of Object.entries(resolution.headers)) c.header(name, value);
     const head = {
       entity,
