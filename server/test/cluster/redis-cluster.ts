@@ -55,14 +55,18 @@ export async function startRedisCluster(): Promise<LocalCluster> {
       "0",
       "--cluster-yes",
     ]);
-    await waitFor(
-      async () => {
-        const { stdout } = await run("redis-cli", ["-p", String(ports[0]), "cluster", "info"]);
-        return stdout.includes("cluster_state:ok") ? true : undefined;
-      },
-      400,
-      25,
-    );
+    // Every node must agree before a client asks one of them for the slot map.
+    for (const port of ports) {
+      await waitFor(
+        async () => {
+          const { stdout } = await run("redis-cli", ["-p", String(port), "cluster", "info"]);
+          const converged = stdout.includes("cluster_state:ok") && stdout.includes("cluster_known_nodes:3");
+          return converged ? true : undefined;
+        },
+        400,
+        25,
+      );
+    }
   } catch (error) {
     await stop();
     throw error;
