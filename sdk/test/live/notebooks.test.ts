@@ -94,8 +94,11 @@ describe.skipIf(missing !== undefined)("notebooks, executed by Jupyter against a
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+  // Deno's Jupyter kernel now and then attaches a cell's display to the wrong cell or drops it
+  // (seen about 1 run in 7 here); a rerun of the notebook is the fix, not a looser assertion.
   it("quickstart.ipynb (TypeScript, Deno kernel) runs every cell with the SDK", {
     timeout: 120_000,
+    retry: 2,
   }, async () => {
     const [health, catalog, one, many, similar, dataset, errors] = await execute("quickstart.ipynb");
     expect(health).toMatch(/: \*\*ok\*\*/);
