@@ -51,7 +51,10 @@ export async function startServerProcess(name: string, env: Record<string, strin
     output: () => output,
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
+      // A server whose shutdown hangs (seen after fault injection) must not hang the suite.
+      const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
       await exited;
+      clearTimeout(killer);
     },
   };
 }
