@@ -25,11 +25,10 @@ export const OPEN_ROUTES: ReadonlyArray<{ method: string; path: string }> = [
 /** Open unless RAPFS_METRICS_TOKEN is set; then the token or an admin key. */
 export const METRICS_PATH = "/metrics";
 
-// A single-entity lookup is one row; batches, searches and downloads of rows spend theirs in the
-// handler (spendQuota) once the request is validated and its size known.
+// A single-entity lookup is one row; batches, searches and downloads spend theirs in the handler
+// (spendQuota) once the request is validated and its size known — a download's handler also knows
+// whether it is a retry already charged today, which the guard cannot.
 const oneRowPerGet = (method: string): Cost => (method === "GET" ? { rows: 1 } : {});
-const oneDownload = (method: string, rest: string): Cost =>
-  method === "GET" && rest.endsWith("/download") ? { downloads: 1 } : {};
 
 /** Path prefix → scope: the one place that decides who may call what. */
 export const SCOPE_RULES: readonly Rule[] = [
@@ -37,7 +36,7 @@ export const SCOPE_RULES: readonly Rule[] = [
   { prefix: "/v1/embeddings", scope: "embeddings:read", cost: oneRowPerGet },
   // The catalog is what a features:read key needs to know what to ask for (and `rapfs codegen`).
   { prefix: "/v1/registry", scope: "features:read" },
-  { prefix: "/v1/datasets", scope: "datasets:read", cost: oneDownload },
+  { prefix: "/v1/datasets", scope: "datasets:read" },
   { prefix: "/v1/keys", scope: "keys:manage" },
   { prefix: "/v1/usage", scope: null },
   { prefix: "/v1/admin", scope: "admin" },

@@ -40,11 +40,11 @@ function registerStandIns(app: App): void {
     createRoute({ method: "get", path: "/v1/experimental/thing", responses: { ...ok, ...errorResponses() } }),
     (c) => c.json({}, 200),
   );
-  // A handler that builds its own Response, as a streamed download does.
-  app.get(
-    "/v1/datasets/:name/download",
-    () => new Response("a,b\n1,2\n", { headers: { "content-type": "text/csv" } }),
-  );
+  // A handler that spends its download and builds its own Response, as a streamed download does.
+  app.get("/v1/datasets/:name/download", async (c) => {
+    await spendQuota(c, { downloads: 1 });
+    return new Response("a,b\n1,2\n", { headers: { "content-type": "text/csv" } });
+  });
 }
 
 let t: AccessApp;
