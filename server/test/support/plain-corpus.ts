@@ -1,0 +1,31 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Sql } from "../../src/db/database";
+import { migrationsDir } from "./databases";
+
+/**
+ * The corpus tables without their vector columns (the development server has no pgvector) plus
+ * the registry, with `tracks` rows and one "old" qwen analysis each: enough for tests that need
+ * real concurrent connections to materialize and read views.
+ */
+export async function seedPlainCorpus(sql: Sql, tracks: number): Promise<void> {
+  await sql.unsafe(`
+    create table tracks (id serial primary key, title varchar(500), artist varchar(200), lyrics text,
+      url varchar(500), created_at timestamp, spotify_data jsonb, audio_features jsonb);
+    create table analysis_results (id serial primary key, track_id int references tracks, analyzer_type varchar(50),
+      sentiment varchar, confidence numeric, themes text, analysis_data jsonb, created_at timestamp,
+      complexity_score numeric, processing_time_ms int, model_version varchar);
+    create index on analysis_results (track_id, analyzer_type, created_at desc, id desc);`);
+  await sql.unsafe(await readFile(join(migrationsDir, "0002_registry.sql"), "utf8"));
+  await sql`insert into tracks (title, artist, created_at)
+    select 'track ' || i, 'artist ' || (i % 17), timestamp '2024-01-01' + i * interval '1 hour'
+    from generate_series(1, ${tracks}) i`;
+  await addQwenAnalyses(sql, "old", "2025-01-01");
+}
+
+/** One qwen analysis per track with the given sentiment, created on `day` (a re-analysis). */
+export async function addQwenAnalyses(sql: Sql, sentiment: string, day: string): Promise<void> {
+  await sql`insert into analysis_results (track_id, analyzer_type, sentiment, confidence, created_at)
+    select id, 'qwen-3-4b-fp8', ${sentiment}, 0.5 + (id % 5) / 10.0, ${day}::timestamp + id * interval '1 second'
+    from tracks`;
+}
