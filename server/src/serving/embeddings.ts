@@ -31,10 +31,6 @@ export type SearchResult = {
   neighbors: Neighbor[];
 };
 
-// Float64 over float32 components vs pgvector's float32 sums: ranks can differ by rounding only
-// among near-ties, so a few extra candidates make the exact re-rank equal a full scan.
-const RERANK_MARGIN = 20;
-
 export type ResolvedEmbedding = { embedding: EmbeddingInfo; entity: EntityInfo; snapshot: CatalogSnapshot };
 
 export type EmbeddingServerOptions = {
@@ -137,9 +133,8 @@ export class EmbeddingServer {
     const efSearch = hnsw && query.efSearch ? query.efSearch : null;
     const index = this.indexes.ready(embedding);
     let rows: { id: string; distance: number }[];
-    if (index) {
-      // Candidates from memory (a margin for float rounding), ranked exactly by pgvector.
-      const allowed = query.filters?.length
+    const allowed =
+      index && query.filters?.length
         ? new Set(
             (
               await sql<{ id: number }[]>`
@@ -148,15 +143,14 @@ export class EmbeddingServer {
             ).map((r) => r.id),
           )
         : undefined;
-      const exclude = query.id ? Number(query.id.key) : undefined;
-      const candidates = index.nearest(vector, metric, query.k + RERANK_MARGIN, {
-        ...(exclude === undefined ? {} : { exclude }),
-        ...(allowed ? { allowed } : {}),
-      });
-      rows = await sql<{ id: string; distance: number }[]>`
-        select ${key}::text as id, ${distance} as distance from ${sql(embedding.relation)} e
-        where ${key} = any(${candidates}::integer[])
-        order by ${distance}, ${key} limit ${query.k}::integer`;
+    const exclude = query.id ? Number(query.id.key) : undefined;
+    const fromMemory = index?.nearest(vector, metric, query.k, {
+      ...(exclude === undefined ? {} : { exclude }),
+      ...(allowed ? { allowed } : {}),
+    });
+    if (fromMemory) {
+      // Exact, with pgvector's own distances: no SQL needed.
+      rows = fromMemory.map((n) => ({ id: String(n.id), distance: n.distance }));
     } else if (efSearch) {
       rows = (await sql.begin(async (tx) => {
         await tx`select set_config('hnsw.ef_search', ${String(efSearch)}, true)`;

@@ -1,24 +1,46 @@
 import type { Sql } from "../db/database";
 import type { EmbeddingInfo } from "../registry";
+import { boundDistances, type Metric, type RowStats } from "./vector-kernel/bounds";
+import { exactFloat32 } from "./vector-kernel/exact-float32";
+import { Int8Rows } from "./vector-kernel/int8-rows";
+import { KthSmallest } from "./vector-kernel/kth-smallest";
+import { pgvectorDistance } from "./vector-kernel/pgvector-distance";
+import { quantize } from "./vector-kernel/quantize";
 
-export type Metric = EmbeddingInfo["metric"];
+export type { Metric };
+
+export type IndexNeighbor = { id: number; distance: number };
+
+export type NearestOptions = { exclude?: number; allowed?: Set<number> };
 
 /**
- * An embedding's vectors in one Float32Array, for exact nearest-neighbour candidates in the
- * embedded mode. PGlite's exact scan costs ~70 ms per 57K × 384 vectors on a narrow table and
- * ~600 ms on `tracks` (the vectors are TOASTed there); a scan here costs ~14 ms. Distances are
- * float64 over float32 components, so the caller re-ranks the candidates with pgvector itself.
+ * An embedding's vectors in memory, for exact nearest-neighbour search in the embedded mode
+ * (PGlite's exact scan costs ~600 ms over `tracks`, whose vectors are TOASTed). A WebAssembly
+ * SIMD kernel scores every vector in int8; bounds on the int8 error keep every vector that could
+ * still be among the nearest, and only those are ranked with pgvector's own float32 arithmetic.
+ * The answer is the SQL scan's, distances and ties included.
  */
 export class VectorIndex {
   private readonly position = new Map<number, number>();
+  /** Rows with a cosine distance (not zero vectors), and every row, in id order. */
+  private readonly nonZeroRows: Int32Array;
+  private readonly everyRow: Int32Array;
+  /** Per-search scratch: each searched row's bounds on its distance. */
+  private readonly lower: Float64Array;
+  private readonly upper: Float64Array;
 
   private constructor(
     readonly ids: Int32Array,
     private readonly vectors: Float32Array,
-    private readonly norms: Float64Array,
+    private readonly stats: RowStats,
+    private readonly codes: Int8Rows,
     readonly dimension: number,
   ) {
     for (let i = 0; i < ids.length; i++) this.position.set(ids[i] as number, i);
+    this.everyRow = Int32Array.from(ids.keys());
+    this.nonZeroRows = this.everyRow.filter((i) => stats.norms[i] !== 0);
+    this.lower = new Float64Array(ids.length);
+    this.upper = new Float64Array(ids.length);
   }
 
   get size(): number {
@@ -46,102 +68,88 @@ export class VectorIndex {
         ids.push(row.id);
       }
     }
+    return VectorIndex.of(Int32Array.from(ids), vectors.slice(0, ids.length * d), d);
+  }
+
+  /** An index over `ids` with their vectors one after another in `vectors`. */
+  static of(ids: Int32Array, vectors: Float32Array, dimension: number): VectorIndex {
     const n = ids.length;
-    const data = vectors.slice(0, n * d);
-    const norms = new Float64Array(n);
-    for (let i = 0; i < n; i++) norms[i] = Math.sqrt(dot(data, i * d, data.subarray(i * d, (i + 1) * d), d));
-    return new VectorIndex(Int32Array.from(ids), data, norms, d);
+    const codes = new Int8Rows(n, dimension);
+    const stats: RowStats = {
+      norms: new Float64Array(n),
+      scales: new Float64Array(n),
+      errors: new Float64Array(n),
+      codedNorms: new Float64Array(n),
+    };
+    for (let i = 0; i < n; i++) {
+      const vector = vectors.subarray(i * dimension, (i + 1) * dimension);
+      const quantized = quantize(vector, codes.codes.subarray(i * codes.stride));
+      stats.norms[i] = norm(vector);
+      stats.scales[i] = quantized.scale;
+      stats.errors[i] = quantized.error;
+      stats.codedNorms[i] = quantized.codedNorm;
+    }
+    return new VectorIndex(ids, vectors, stats, codes, dimension);
   }
 
   /**
-   * The ids of the `count` nearest vectors by `metric` (smaller is nearer, as pgvector's
-   * operators), optionally only among `allowed` ids and never `exclude`. Zero vectors have no
-   * cosine distance and are skipped, as pgvector's NaN sorts after every number.
+   * The `count` nearest vectors by `metric` with pgvector's distances (smaller is nearer, ties by
+   * id), optionally only among `allowed` ids and never `exclude`. Zero vectors have no cosine
+   * distance and are skipped. Undefined when the query's float32 form is not certain (see
+   * exactFloat32): the caller then asks SQL.
    */
   nearest(
     query: readonly number[],
     metric: Metric,
     count: number,
-    options: { exclude?: number; allowed?: Set<number> } = {},
-  ): number[] {
-    // Float32 like the stored vectors: one typed-array kind keeps the loops monomorphic in V8.
-    const q = Float32Array.from(query);
-    const qNorm = Math.sqrt(dot(q, 0, q, q.length));
-    const bestDistance = new Float64Array(count).fill(Number.POSITIVE_INFINITY);
-    const bestRow = new Int32Array(count).fill(-1);
-    const rows = options.allowed ? this.rowsOf(options.allowed) : undefined;
-    const total = rows ? rows.length : this.ids.length;
-    const excluded = options.exclude === undefined ? -1 : (this.position.get(options.exclude) ?? -1);
-    const { vectors, norms, dimension: d } = this;
-    for (let r = 0; r < total; r++) {
-      const i = rows ? (rows[r] as number) : r;
-      if (i === excluded) continue;
-      let distance: number;
-      if (metric === "l2") distance = squaredL2(vectors, i * d, q, d);
-      else if (metric === "inner_product") distance = -dot(vectors, i * d, q, d);
-      else {
-        const scale = (norms[i] as number) * qNorm;
-        if (scale === 0) continue;
-        distance = 1 - dot(vectors, i * d, q, d) / scale;
-      }
-      if (distance >= (bestDistance[count - 1] as number)) continue;
-      let p = count - 1;
-      while (p > 0 && (bestDistance[p - 1] as number) > distance) {
-        bestDistance[p] = bestDistance[p - 1] as number;
-        bestRow[p] = bestRow[p - 1] as number;
-        p--;
-      }
-      bestDistance[p] = distance;
-      bestRow[p] = i;
+    options: NearestOptions = {},
+  ): IndexNeighbor[] | undefined {
+    const q = exactFloat32(query);
+    if (!q) return undefined;
+    const queryNorm = norm(q);
+    if (metric === "cosine" && queryNorm === 0) return [];
+    const quantized = quantize(q, this.codes.query);
+    const scores = this.codes.dotAll();
+    const rows = this.rowsToSearch(metric, options.allowed);
+    const { lower, upper } = this;
+    const queryStats = { ...quantized, norm: queryNorm };
+    boundDistances(metric, this.dimension, this.stats, queryStats, scores, rows, lower, upper);
+    const excluded = options.exclude === undefined ? undefined : this.position.get(options.exclude);
+    if (excluded !== undefined) {
+      lower[excluded] = Number.NaN;
+      upper[excluded] = Number.POSITIVE_INFINITY;
     }
-    return [...bestRow].filter((i) => i >= 0).map((i) => this.ids[i] as number);
+    const kth = new KthSmallest(count);
+    for (let r = 0; r < rows.length; r++) kth.push(upper[rows[r] as number] as number);
+    const threshold = kth.value;
+    const candidates: IndexNeighbor[] = [];
+    const d = this.dimension;
+    for (let r = 0; r < rows.length; r++) {
+      const i = rows[r] as number;
+      // Also false for the excluded row's NaN.
+      if (!((lower[i] as number) <= threshold)) continue;
+      const distance = pgvectorDistance(metric, this.vectors, i * d, q, d);
+      candidates.push({ id: this.ids[i] as number, distance });
+    }
+    candidates.sort((a, b) => a.distance - b.distance || a.id - b.id);
+    return candidates.slice(0, count);
   }
 
-  private rowsOf(allowed: Set<number>): Int32Array {
+  private rowsToSearch(metric: Metric, allowed: Set<number> | undefined): Int32Array {
+    if (!allowed) return metric === "cosine" ? this.nonZeroRows : this.everyRow;
+    const { norms } = this.stats;
     const rows: number[] = [];
     for (const id of allowed) {
       const i = this.position.get(id);
-      if (i !== undefined) rows.push(i);
+      if (i === undefined || (metric === "cosine" && norms[i] === 0)) continue;
+      rows.push(i);
     }
     return Int32Array.from(rows);
   }
 }
 
-// Four accumulators: the loop runs about twice as fast as a single running sum in V8.
-function dot(
-  a: Float32Array | Float64Array,
-  offset: number,
-  q: Float32Array | Float64Array,
-  d: number,
-): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let j = 0;
-  for (; j + 3 < d; j += 4) {
-    s0 += (a[offset + j] as number) * (q[j] as number);
-    s1 += (a[offset + j + 1] as number) * (q[j + 1] as number);
-    s2 += (a[offset + j + 2] as number) * (q[j + 2] as number);
-    s3 += (a[offset + j + 3] as number) * (q[j + 3] as number);
-  }
-  for (; j < d; j++) s0 += (a[offset + j] as number) * (q[j] as number);
-  return s0 + s1 + s2 + s3;
-}
-
-function squaredL2(a: Float32Array, offset: number, q: Float32Array, d: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let j = 0;
-  for (; j + 1 < d; j += 2) {
-    const x = (a[offset + j] as number) - (q[j] as number);
-    const y = (a[offset + j + 1] as number) - (q[j + 1] as number);
-    s0 += x * x;
-    s1 += y * y;
-  }
-  if (j < d) {
-    const x = (a[offset + j] as number) - (q[j] as number);
-    s0 += x * x;
-  }
-  return s0 + s1;
+function norm(v: Float32Array): number {
+  let sum = 0;
+  for (let j = 0; j < v.length; j++) sum += (v[j] as number) * (v[j] as number);
+  return Math.sqrt(sum);
 }

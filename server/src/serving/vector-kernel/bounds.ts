@@ -1,0 +1,86 @@
+import type { EmbeddingInfo } from "../../registry";
+import type { Quantized } from "./quantize";
+
+export type Metric = EmbeddingInfo["metric"];
+
+/** Per stored vector x: ‖x‖ and its int8 quantization (x ≈ scale · codes). */
+export type RowStats = {
+  norms: Float64Array;
+  scales: Float64Array;
+  errors: Float64Array;
+  codedNorms: Float64Array;
+};
+
+export type QueryStats = Quantized & { norm: number };
+
+// Far above float64 rounding in the bound arithmetic, far below the int8 error it adds to.
+const FLOAT64_SLACK = 1e-9;
+
+/**
+ * Writes, for each row i in `rows`, bounds on pgvector's distance between the query q and the
+ * stored vector x into lower[i] and upper[i], from the exact int8 score S = codes(x) · codes(q).
+ * With x̂ = s·codes(x), q̂ = t·codes(q) and x·q − x̂·q̂ = (x − x̂)·q + x̂·(q − q̂):
+ *   |x·q − s·t·S| ≤ ‖x − x̂‖·‖q‖ + ‖x̂‖·‖q − q̂‖.
+ * pgvector sums d float32 products in float32 (relative error ≤ γ = (d+4)u/(1 − (d+4)u), u = 2⁻²⁴,
+ * covering the rounded products and differences too), so its value may stray from the exact one
+ * by γ·‖x‖‖q‖ for inner products, about 2γ for cosine similarities and a factor 1 ± γ for squared
+ * L2: the bounds widen by more than that.
+ */
+export function boundDistances(
+  metric: Metric,
+  dimension: number,
+  stats: RowStats,
+  query: QueryStats,
+  scores: Int32Array,
+  rows: Int32Array,
+  lower: Float64Array,
+  upper: Float64Array,
+): void {
+  const u = (dimension + 4) * 2 ** -24;
+  const gamma = 2 * (u / (1 - u));
+  const { norms, scales, errors, codedNorms } = stats;
+  const t = query.scale;
+  const qNorm = query.norm;
+  const qError = query.error * (1 + FLOAT64_SLACK);
+  const qNormSlack = qNorm * (1 + FLOAT64_SLACK);
+  const n = rows.length;
+  if (metric === "inner_product") {
+    for (let r = 0; r < n; r++) {
+      const i = rows[r] as number;
+      const norm = norms[i] as number;
+      const approx = (scales[i] as number) * t * (scores[i] as number);
+      const spread =
+        (errors[i] as number) * qNormSlack +
+        (codedNorms[i] as number) * qError +
+        (FLOAT64_SLACK + gamma) * norm * qNorm;
+      lower[i] = -(approx + spread);
+      upper[i] = -(approx - spread);
+    }
+  } else if (metric === "cosine") {
+    const similaritySlack = FLOAT64_SLACK + 3 * gamma;
+    for (let r = 0; r < n; r++) {
+      const i = rows[r] as number;
+      const normProduct = (norms[i] as number) * qNorm;
+      const approx = (scales[i] as number) * t * (scores[i] as number);
+      const spread = (errors[i] as number) * qNormSlack + (codedNorms[i] as number) * qError;
+      lower[i] = 1 - (approx + spread) / normProduct - similaritySlack;
+      upper[i] = 1 - (approx - spread) / normProduct + similaritySlack;
+    }
+  } else {
+    for (let r = 0; r < n; r++) {
+      const i = rows[r] as number;
+      const norm = norms[i] as number;
+      const approx = (scales[i] as number) * t * (scores[i] as number);
+      const spread =
+        (errors[i] as number) * qNormSlack +
+        (codedNorms[i] as number) * qError +
+        FLOAT64_SLACK * norm * qNorm;
+      const squares = norm * norm + qNorm * qNorm;
+      const absolute = FLOAT64_SLACK * squares;
+      const lowest = squares - 2 * (approx + spread) - absolute;
+      const highest = squares - 2 * (approx - spread) + absolute;
+      lower[i] = lowest > 0 ? Math.sqrt(lowest * (1 - gamma)) : 0;
+      upper[i] = Math.sqrt(highest * (1 + gamma));
+    }
+  }
+}
