@@ -25,6 +25,8 @@ export class VectorIndex {
   /** Rows with a cosine distance (not zero vectors), and every row, in id order. */
   private readonly nonZeroRows: Int32Array;
   private readonly everyRow: Int32Array;
+  /** Rows whose float32 sums could under- or overflow, where the bounds do not hold. */
+  private readonly unbounded: Int32Array;
   /** Per-search scratch: each searched row's bounds on its distance. */
   private readonly lower: Float64Array;
   private readonly upper: Float64Array;
@@ -39,6 +41,7 @@ export class VectorIndex {
     for (let i = 0; i < ids.length; i++) this.position.set(ids[i] as number, i);
     this.everyRow = Int32Array.from(ids.keys());
     this.nonZeroRows = this.everyRow.filter((i) => stats.norms[i] !== 0);
+    this.unbounded = this.nonZeroRows.filter((i) => !withinRoundingModel(stats.norms[i] as number));
     this.lower = new Float64Array(ids.length);
     this.upper = new Float64Array(ids.length);
   }
@@ -96,7 +99,7 @@ export class VectorIndex {
    * The `count` nearest vectors by `metric` with pgvector's distances (smaller is nearer, ties by
    * id), optionally only among `allowed` ids and never `exclude`. Zero vectors have no cosine
    * distance and are skipped. Undefined when the query's float32 form is not certain (see
-   * exactFloat32): the caller then asks SQL.
+   * exactFloat32) or its norm is outside the rounding model: the caller then asks SQL.
    */
   nearest(
     query: readonly number[],
@@ -108,12 +111,17 @@ export class VectorIndex {
     if (!q) return undefined;
     const queryNorm = norm(q);
     if (metric === "cosine" && queryNorm === 0) return [];
+    if (queryNorm !== 0 && !withinRoundingModel(queryNorm)) return undefined;
     const quantized = quantize(q, this.codes.query);
     const scores = this.codes.dotAll();
     const rows = this.rowsToSearch(metric, options.allowed);
     const { lower, upper } = this;
     const queryStats = { ...quantized, norm: queryNorm };
     boundDistances(metric, this.dimension, this.stats, queryStats, scores, rows, lower, upper);
+    for (const i of this.unbounded) {
+      lower[i] = Number.NEGATIVE_INFINITY;
+      upper[i] = Number.POSITIVE_INFINITY;
+    }
     const excluded = options.exclude === undefined ? undefined : this.position.get(options.exclude);
     if (excluded !== undefined) {
       lower[excluded] = Number.NaN;
@@ -129,6 +137,8 @@ export class VectorIndex {
       // Also false for the excluded row's NaN.
       if (!((lower[i] as number) <= threshold)) continue;
       const distance = pgvectorDistance(metric, this.vectors, i * d, q, d);
+      // A cosine whose float32 norm underflowed: no distance, as for a zero vector.
+      if (Number.isNaN(distance)) continue;
       candidates.push({ id: this.ids[i] as number, distance });
     }
     candidates.sort((a, b) => a.distance - b.distance || a.id - b.id);
@@ -146,6 +156,11 @@ export class VectorIndex {
     }
     return Int32Array.from(rows);
   }
+}
+
+/** Norms in [2⁻⁵⁰, 2⁵⁰] keep pgvector's float32 sums clear of overflow and of underflow that matters. */
+function withinRoundingModel(norm: number): boolean {
+  return norm >= 2 ** -50 && norm <= 2 ** 50;
 }
 
 function norm(v: Float32Array): number {

@@ -1,6 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { compileKernel, GENERATED_PATH, renderKernelModule } from "../../../src/serving/vector-kernel/compile";
+import {
+  compileKernel,
+  GENERATED_PATH,
+  renderKernelModule,
+} from "../../../src/serving/vector-kernel/compile";
 import { Int8Rows } from "../../../src/serving/vector-kernel/int8-rows";
 import { quantize } from "../../../src/serving/vector-kernel/quantize";
 import { Random } from "./random";

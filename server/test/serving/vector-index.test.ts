@@ -1,0 +1,129 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type Metric, type NearestOptions, VectorIndex } from "../../src/serving/vector-index";
+import { Random } from "./vector-kernel/random";
+import { float64Scan, pgvectorScan } from "./vector-kernel/reference";
+
+type Shape = "random" | "clustered" | "corpus";
+
+/**
+ * Vectors of one shape, with the awkward cases mixed in: exact duplicates, near-ties one float32
+ * ulp apart, zero vectors, and (for "corpus") L2-normalized components of five decimals.
+ */
+function dataset(random: Random, shape: Shape, count: number, dimension: number) {
+  const centers = Array.from({ length: 1 + random.int(4) }, () => random.vector(dimension));
+  const spread = [1e-1, 1e-3, 1e-6][random.int(3)] as number;
+  const vectors = new Float32Array(count * dimension);
+  for (let i = 0; i < count; i++) {
+    const row = vectors.subarray(i * dimension, (i + 1) * dimension);
+    const roll = random.next();
+    if (i > 0 && roll < 0.1) {
+      const other = random.int(i);
+      row.set(vectors.subarray(other * dimension, (other + 1) * dimension));
+      // A nudged zero would be a float32 subnormal, whose square pgvector's float32 sum loses.
+      const j = random.int(dimension);
+      if (roll < 0.05 && row[j] !== 0) row[j] = nextFloat32(row[j] as number);
+      continue;
+    }
+    if (roll < 0.13) continue;
+    let v: number[];
+    if (shape === "random") v = random.vector(dimension, 10 ** (random.int(4) - 2));
+    else {
+      const center = centers[random.int(centers.length)] as number[];
+      v = center.map((c) => c + random.normal() * spread);
+    }
+    if (shape === "corpus") {
+      const length = Math.hypot(...v) || 1;
+      v = v.map((x) => Math.round((x / length) * 1e5) / 1e5);
+    }
+    row.set(v);
+  }
+  const ids = Int32Array.from({ length: count }, (_, i) => 3 * i + 1);
+  return { ids, vectors, dimension };
+}
+
+function nextFloat32(x: number): number {
+  const bits = new Int32Array(Float32Array.of(x).buffer);
+  bits[0] = (bits[0] as number) + (x >= 0 ? 1 : -1);
+  return new Float32Array(bits.buffer)[0] as number;
+}
+
+/** pgvector's rounding: a generous bound on how far its distances stray from float64's. */
+function tolerance(data: ReturnType<typeof dataset>, query: number[], dimension: number): number {
+  let largest = 0;
+  for (let i = 0; i < data.ids.length; i++) {
+    const row = data.vectors.subarray(i * dimension, (i + 1) * dimension);
+    largest = Math.max(largest, Math.hypot(...row));
+  }
+  const q = Math.hypot(...query);
+  return 8 * (dimension + 4) * 2 ** -24 * (1 + (largest + q) ** 2);
+}
+
+const cases = fc.record({
+  seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  shape: fc.constantFrom<Shape>("random", "clustered", "corpus"),
+  count: fc.integer({ min: 1, max: 400 }),
+  dimension: fc.constantFrom(1, 3, 15, 16, 17, 37, 100, 130),
+  k: fc.integer({ min: 1, max: 100 }),
+  metric: fc.constantFrom<Metric>("cosine", "inner_product", "l2"),
+  query: fc.constantFrom("stored", "near", "random", "zero"),
+  filtered: fc.boolean(),
+  excluding: fc.boolean(),
+});
+
+describe("VectorIndex.nearest", () => {
+  it("equals the pgvector scan exactly, and float64's ranking up to pgvector's rounding", () => {
+    fc.assert(
+      fc.property(cases, (c) => {
+        const random = new Random(c.seed);
+        const data = dataset(random, c.shape, c.count, c.dimension);
+        const index = VectorIndex.of(data.ids, data.vectors, c.dimension);
+        const row = random.int(c.count);
+        const stored = Array.from(data.vectors.subarray(row * c.dimension, (row + 1) * c.dimension));
+        const query =
+          c.query === "stored"
+            ? stored
+            : c.query === "near"
+              ? stored.map((x) => x + random.normal() * 1e-4)
+              : c.query === "random"
+                ? random.vector(c.dimension)
+                : new Array<number>(c.dimension).fill(0);
+        const options: NearestOptions = {};
+        if (c.excluding) options.exclude = data.ids[row] as number;
+        if (c.filtered) options.allowed = new Set([...data.ids, 2, 5].filter(() => random.next() < 0.3));
+
+        const got = index.nearest(query, c.metric, c.k, options);
+        expect(got).toEqual(pgvectorScan(data, query, c.metric, c.k, options));
+
+        const exact = float64Scan(data, query, c.metric, c.k, options);
+        const slack = tolerance(data, query, c.dimension);
+        expect(got?.length).toBe(exact.length);
+        got?.forEach((n, i) => {
+          expect(Math.abs(n.distance - (exact[i]?.distance as number))).toBeLessThanOrEqual(slack);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("answers a query of each metric the same way on a corpus-sized dimension", () => {
+    const random = new Random(3);
+    const data = dataset(random, "corpus", 2_000, 384);
+    const index = VectorIndex.of(data.ids, data.vectors, 384);
+    for (const metric of ["cosine", "inner_product", "l2"] as const) {
+      for (let t = 0; t < 10; t++) {
+        const row = random.int(2_000);
+        const query = Array.from(data.vectors.subarray(row * 384, (row + 1) * 384), (x) => x + 1e-3);
+        expect(index.nearest(query, metric, 10)).toEqual(pgvectorScan(data, query, metric, 10, {}));
+      }
+    }
+  });
+
+  it("leaves a query whose float32 form is uncertain to SQL", () => {
+    const index = VectorIndex.of(Int32Array.of(1), Float32Array.of(1, 0), 2);
+    expect(index.nearest([1 + 2 ** -24, 0], "cosine", 1)).toBeUndefined();
+    expect(index.nearest([1e39, 0], "l2", 1)).toBeUndefined();
+    expect(index.nearest([0, 0], "cosine", 1)).toEqual([]);
+    expect(index.nearest([0, 0], "l2", 1)).toEqual([{ id: 1, distance: 1 }]);
+  });
+});
