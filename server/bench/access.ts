@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
 import { Redis } from "ioredis";
 import { repoRoot } from "../src/config/paths";
+import { alternate, type Measured, median } from "./load";
 import type { BenchRow } from "./types";
 
 const SECONDS = Number(process.env.RAPFS_BENCH_SECONDS ?? 10);
@@ -17,17 +16,6 @@ const SERVER_ENTRY = fileURLToPath(new URL("./access-server.ts", import.meta.url
 const TIERS = JSON.stringify({ bench: { requests: 1e12, rows: 1e12, downloads: 1e12 } });
 
 type Server = { child: ChildProcess; url: string; key: string; limiter: string };
-type Load = { rps: number; p50: number; p99: number; failures: number; cpuUs: number };
-
-/** The server's CPU seconds so far (Linux /proc; 10 ms ticks, fine over thousands of requests). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 async function startServer(redisUrl: string | undefined, prefix: string): Promise<Server> {
   const child = spawn(process.execPath, ["--import", "tsx", SERVER_ENTRY], {
@@ -55,65 +43,16 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** autocannon for `seconds`; latencies per response in fractional ms (its histogram rounds to 1 ms). */
-function load(url: string, headers: Record<string, string>, seconds: number, pid?: number): Promise<Load> {
-  const latencies: number[] = [];
-  let failures = 0;
-  const cpuBefore = cpuSeconds(pid);
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      { url, headers, connections: CONNECTIONS, duration: seconds },
-      (error, result) => {
-        if (error) return reject(error);
-        const sorted = latencies.sort((a, b) => a - b);
-        const at = (p: number) =>
-          sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-        resolve({
-          rps: latencies.length / seconds,
-          p50: at(0.5),
-          p99: at(0.99),
-          failures: failures + result.errors + result.timeouts,
-          cpuUs: ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, latencies.length),
-        });
-      },
-    );
-    instance.on("response", (_client, status, _bytes, responseTime) => {
-      if (status === 200) latencies.push(responseTime);
-      else failures++;
-    });
-  });
-}
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-
 /** Alternating rounds of open and authenticated load on one server; medians of each. */
-async function measure(server: Server): Promise<{ open: Load; auth: Load; ratios: number[] }> {
-  const open = `${server.url}/bench/features/track/42`;
-  const auth = `${server.url}/v1/features/track/42`;
-  const headers = { authorization: `Bearer ${server.key}` };
-  const pid = server.child.pid;
-  await load(open, {}, 2);
-  await load(auth, headers, 2);
-  const opens: Load[] = [];
-  const auths: Load[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    opens.push(await load(open, {}, SECONDS, pid));
-    auths.push(await load(auth, headers, SECONDS, pid));
-  }
-  for (const r of [...opens, ...auths]) if (r.failures > 0) throw new Error(`${r.failures} failed requests`);
-  const pick = (loads: Load[]): Load => ({
-    rps: median(loads.map((l) => l.rps)),
-    p50: median(loads.map((l) => l.p50)),
-    p99: median(loads.map((l) => l.p99)),
-    failures: 0,
-    cpuUs: median(loads.map((l) => l.cpuUs)),
-  });
-  return {
-    open: pick(opens),
-    auth: pick(auths),
-    ratios: opens.map((o, i) => (auths[i] as Load).rps / o.rps),
-  };
+async function measure(server: Server): Promise<{ open: Measured; auth: Measured; ratios: number[] }> {
+  const sides = [
+    { url: `${server.url}/bench/features/track/42` },
+    { url: `${server.url}/v1/features/track/42`, headers: { authorization: `Bearer ${server.key}` } },
+  ];
+  const options = { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, pid: server.child.pid };
+  const [open, auth] = (await alternate(sides, options)) as [Measured, Measured];
+  if (open.failures + auth.failures > 0) throw new Error(`${open.failures + auth.failures} failed requests`);
+  return { open, auth, ratios: open.rounds.map((o, i) => (auth.rounds[i]?.rps ?? Number.NaN) / o.rps) };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 
 export type LoadOptions = {
@@ -7,12 +8,36 @@ export type LoadOptions = {
   body?: string;
   seconds: number;
   connections: number;
+  /** The server's pid, to report its CPU time per request. */
+  pid?: number | undefined;
 };
 
-export type LoadResult = { rps: number; p50: number; p99: number; requests: number; failures: number };
+export type LoadResult = {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  failures: number;
+  /** Server CPU per answered request in µs (NaN without a pid): less noisy than throughput. */
+  cpuUs: number;
+};
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
+export const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+/** A process's CPU seconds so far (Linux /proc; 10 ms ticks, fine over thousands of requests). */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 /**
  * Drives `url` with autocannon for a fixed time. Latencies are collected per response in
@@ -21,6 +46,7 @@ const percentile = (sorted: number[], p: number) =>
 export function load(options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   let failures = 0;
+  const cpuBefore = cpuSeconds(options.pid);
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -36,12 +62,14 @@ export function load(options: LoadOptions): Promise<LoadResult> {
       (error, result) => {
         if (error) return reject(error);
         const sorted = latencies.sort((a, b) => a - b);
+        const cpu = cpuSeconds(options.pid) - cpuBefore;
         resolve({
           rps: latencies.length / options.seconds,
           p50: percentile(sorted, 50),
           p99: percentile(sorted, 99),
           requests: result.requests.total,
           failures: failures + result.errors + result.timeouts,
+          cpuUs: (cpu * 1e6) / Math.max(1, latencies.length),
         });
       },
     );
@@ -50,4 +78,45 @@ export function load(options: LoadOptions): Promise<LoadResult> {
       else failures++;
     });
   });
+}
+
+export type Side = Omit<LoadOptions, "seconds" | "connections" | "pid">;
+
+/** The median of each figure over rounds; `rounds` keeps every round for the per-round ratios. */
+export type Measured = LoadResult & { rounds: LoadResult[] };
+
+/**
+ * Each side for `seconds` per round, alternating sides within every round after a short warm-up,
+ * so a noisy moment of the machine lands on all of them alike. Medians per side.
+ */
+export async function alternate(
+  sides: Side[],
+  options: { rounds: number; seconds: number; connections: number; pid?: number | undefined },
+): Promise<Measured[]> {
+  const { rounds, seconds, connections, pid } = options;
+  const run = async (side: Side, duration: number) => {
+    const result = await load({ ...side, seconds: duration, connections, pid });
+    // Requests still queued when the load stops (the embedded database serves one query at a
+    // time) would otherwise be measured as the next run's latency: one more request waits them out.
+    await fetch(side.url, {
+      method: side.method ?? "GET",
+      headers: { ...side.headers, ...(side.body ? { "content-type": "application/json" } : {}) },
+      ...(side.body ? { body: side.body } : {}),
+    }).then((res) => res.arrayBuffer());
+    return result;
+  };
+  for (const side of sides) await run(side, Math.min(2, seconds));
+  const results: LoadResult[][] = sides.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, side] of sides.entries()) results[i]?.push(await run(side, seconds));
+  }
+  return results.map((all) => ({
+    rps: median(all.map((r) => r.rps)),
+    p50: median(all.map((r) => r.p50)),
+    p99: median(all.map((r) => r.p99)),
+    requests: all.reduce((sum, r) => sum + r.requests, 0),
+    failures: all.reduce((sum, r) => sum + r.failures, 0),
+    cpuUs: median(all.map((r) => r.cpuUs)),
+    rounds: all,
+  }));
 }

@@ -7,7 +7,7 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { Redis } from "ioredis";
 import { startServer } from "../src/runtime/start-server";
-import { bareKeys } from "./online-keys";
+import { bareKeys, featuresJson } from "./online-keys";
 
 const prefix = process.env.BENCH_PREFIX ?? "rapfs-bench";
 const running = await startServer({ keyPrefix: prefix, handleSignals: false });
@@ -21,15 +21,32 @@ const keys = bareKeys(prefix);
 
 const json = { "content-type": "application/json" };
 const bare = new Hono();
-// The same payload as the feature route, stored whole: one GET and nothing else.
+// The brief's baseline: the same payload built from one HGETALL of the 50 values.
+bare.get("/one-hash/:entity/:id", async (c) => {
+  const fields = await redis.hgetall(keys.oneHash);
+  const { entity, id } = c.req.param();
+  return c.body(
+    `{"entity":${JSON.stringify(entity)},"id":${Number(id)},"features":${featuresJson(fields)}}`,
+    200,
+    json,
+  );
+});
+// A stricter one: the same payload stored whole, one GET and nothing else.
 bare.get("/one", async (c) => c.body((await redis.get(keys.one)) ?? "{}", 200, json));
-// The same rows, one key per id, read with one pipeline of GETs and concatenated.
+// The same rows, one hash per id, read with one pipeline of HGETALLs.
 bare.post("/batch", async (c) => {
-  const { ids } = (await c.req.json()) as { ids: number[] };
+  const { entity, ids, features } = (await c.req.json()) as {
+    entity: string;
+    ids: number[];
+    features: string[];
+  };
   const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.get(keys.row(id));
-  const rows = ((await pipeline.exec()) ?? []).map(([, text]) => text as string);
-  return c.body(`{"rows":[${rows.join(",")}]}`, 200, json);
+  for (const id of ids) pipeline.hgetall(keys.rowHash(id));
+  const rows = ((await pipeline.exec()) ?? []).map(
+    ([, fields], i) => `{"id":${ids[i]},"features":${featuresJson(fields as Record<string, string>)}}`,
+  );
+  const head = JSON.stringify({ entity, features, format: "rows" });
+  return c.body(`${head.slice(0, -1)},"rows":[${rows.join(",")}]}`, 200, json);
 });
 // The exact scan, as a client with SQL access would write it.
 bare.post("/search", async (c) => {
