@@ -54,6 +54,12 @@ export class AccessGate {
    * front). `scope: null` accepts any valid key.
    */
   async authorize(presented: string | undefined, scope: Scope | null, cost: Cost = {}): Promise<GateResult> {
+    const identity = await this.authenticate(presented, scope);
+    return identity.ok ? this.admit(identity.principal, cost) : identity;
+  }
+
+  /** The key and its scope, spending nothing. */
+  async authenticate(presented: string | undefined, scope: Scope | null): Promise<GateResult> {
     const verification = await this.deps.verifier.verify(presented);
     if (!verification.ok)
       return { ok: false, denial: { status: 401, reason: verification.reason }, limits: [] };
@@ -66,6 +72,11 @@ export class AccessGate {
         limits: [],
       };
     }
+    return { ok: true, principal, limits: [] };
+  }
+
+  /** An authenticated request's rate limit, then the quota of a cost known up front. */
+  async admit(principal: Principal, cost: Cost = {}): Promise<GateResult> {
     const charges = this.charges(principal, { requests: 1, ...cost });
     const { limits, refused } = await this.charge(principal, charges);
     if (refused === "requests") {

@@ -8,10 +8,20 @@ import type { Scope } from "./scopes";
 export type RouteAccess =
   | { kind: "open" }
   | { kind: "metrics" }
-  | { kind: "key"; scope: Scope | null; cost: Cost }
+  | { kind: "key"; scope: Scope | null; cost: Cost; concurrent: boolean }
   | { kind: "unmapped" };
 
-type Rule = { prefix: string; scope: Scope | null; cost?: (method: string, rest: string) => Cost };
+type Rule = {
+  prefix: string;
+  scope: Scope | null;
+  cost?: (method: string, rest: string) => Cost;
+  /**
+   * The handler may run while the limits are decided (its response is held until they are), so
+   * the online read and the limiter share one Redis round trip. Only for reads whose whole cost
+   * is known up front: nothing a refused request would have done may outlive it.
+   */
+  concurrent?: (method: string) => boolean;
+};
 
 /** The only routes served without a key; everything under /v1 not listed here needs one. */
 export const OPEN_ROUTES: ReadonlyArray<{ method: string; path: string }> = [
@@ -29,11 +39,12 @@ export const METRICS_PATH = "/metrics";
 // (spendQuota) once the request is validated and its size known — a download's handler also knows
 // whether it is a retry already charged today, which the guard cannot.
 const oneRowPerGet = (method: string): Cost => (method === "GET" ? { rows: 1 } : {});
+const isGet = (method: string) => method === "GET";
 
 /** Path prefix → scope: the one place that decides who may call what. */
 export const SCOPE_RULES: readonly Rule[] = [
-  { prefix: "/v1/features", scope: "features:read", cost: oneRowPerGet },
-  { prefix: "/v1/embeddings", scope: "embeddings:read", cost: oneRowPerGet },
+  { prefix: "/v1/features", scope: "features:read", cost: oneRowPerGet, concurrent: isGet },
+  { prefix: "/v1/embeddings", scope: "embeddings:read", cost: oneRowPerGet, concurrent: isGet },
   // The catalog is what a features:read key needs to know what to ask for (and `rapfs codegen`).
   { prefix: "/v1/registry", scope: "features:read" },
   { prefix: "/v1/datasets", scope: "datasets:read" },
@@ -58,6 +69,7 @@ export function routeAccess(method: string, path: string): RouteAccess {
         kind: "key",
         scope: rule.scope,
         cost: rule.cost?.(verb, lower.slice(rule.prefix.length)) ?? {},
+        concurrent: rule.concurrent?.(verb) ?? false,
       };
     }
   }

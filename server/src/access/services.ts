@@ -44,25 +44,37 @@ export async function createAccessServices(
     /** A client to duplicate connections from, or else a URL (REDIS_URL); neither means in-process. */
     redis?: RedisConnection | undefined;
     redisUrl?: string | undefined;
+    /**
+     * A fail-fast, auto-pipelining client to use as is for limits and publishing, owned by the
+     * caller: the server shares the online store's, so a lookup's limiter scripts and its read
+     * leave in one write.
+     */
+    sharedRedis?: RedisConnection | undefined;
   },
 ): Promise<AccessServices> {
-  const redis = options.redis
-    ? createLimiterRedis(options.redis)
-    : options.redisUrl
-      ? createLimiterRedis(openRedis(options.redisUrl, { lazyConnect: true }))
-      : undefined;
+  const redis =
+    options.sharedRedis ??
+    (options.redis
+      ? createLimiterRedis(options.redis)
+      : options.redisUrl
+        ? createLimiterRedis(openRedis(options.redisUrl, { lazyConnect: true }))
+        : undefined);
   if (redis) await whenConnected(redis);
-  const access = assemble(options, redis);
+  const access = assemble(options, redis, options.sharedRedis === undefined);
   if (options.config.adminKey) await bootstrapAdminKey(options.sql, access.bus, options.config.adminKey);
   return access;
 }
 
 /** In-process only (no Redis, no admin key): for a single process such as a test app. */
 export function createLocalAccessServices(options: AccessOptions): AccessServices {
-  return assemble(options, undefined);
+  return assemble(options, undefined, false);
 }
 
-function assemble(options: AccessOptions, redis: RedisConnection | undefined): AccessServices {
+function assemble(
+  options: AccessOptions,
+  redis: RedisConnection | undefined,
+  ownsRedis: boolean,
+): AccessServices {
   const { sql, config } = options;
   const logger = options.logger ?? silentLogger;
   const bus = redis
@@ -91,7 +103,7 @@ function assemble(options: AccessOptions, redis: RedisConnection | undefined): A
       verifier.close();
       await Promise.all([usage.close(), lastUsed.close(), limiter.close()]);
       await bus.close();
-      redis?.disconnect();
+      if (ownsRedis) redis?.disconnect();
     },
   };
 }

@@ -2,7 +2,7 @@ import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import { MemoryOnlineStore } from "./memory-store";
 import { ReadThroughStore } from "./read-through";
-import { connectRedis, createRedisClient } from "./redis-client";
+import { connectRedis, createRedisClient, type RedisConnection } from "./redis-client";
 import { RedisOnlineStore } from "./redis-store";
 import type { FallbackLoader } from "./types";
 
@@ -23,6 +23,8 @@ export {
 
 export type OnlineStoreOptions = {
   redisUrl: string | undefined;
+  /** A client for REDIS_URL made by the caller (to share with the limiter); the store closes it. */
+  redis?: RedisConnection | undefined;
   fallback: FallbackLoader;
   metrics: Metrics;
   logger: Logger;
@@ -46,7 +48,7 @@ export async function createOnlineStore(options: OnlineStoreOptions): Promise<Re
     const primary = new MemoryOnlineStore({ maxRows: options.memoryMaxRows ?? 50_000 });
     return new ReadThroughStore({ primary, layer: "memory", fallback, metrics, logger, ...retry });
   }
-  const client = createRedisClient(options.redisUrl, logger, { autoPipelining: true });
+  const client = options.redis ?? createRedisClient(options.redisUrl, logger, { autoPipelining: true });
   const primary = new RedisOnlineStore(client, { prefix: options.keyPrefix ?? "rapfs" });
   const store = new ReadThroughStore({ primary, layer: "redis", fallback, metrics, logger, ...retry });
   if (!(await connectRedis(client))) {

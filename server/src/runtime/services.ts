@@ -6,7 +6,7 @@ import type { Config } from "../config/env";
 import type { Database, Sql } from "../db/database";
 import type { Logger } from "../log/logger";
 import { createMetrics, type Metrics } from "../metrics/registry";
-import { createOnlineStore } from "../online";
+import { createOnlineStore, createRedisClient } from "../online";
 import type { FallbackLoader } from "../online/types";
 import { createServing } from "../serving";
 import { Readiness } from "./readiness";
@@ -32,8 +32,13 @@ export type BuiltServices = { services: Services; close(): Promise<void> };
 export async function buildServices(options: BuildServicesOptions): Promise<BuiltServices> {
   const { config, logger, database } = options;
   const metrics = options.metrics ?? createMetrics();
+  // One client for online reads and limits: a lookup's MGET and limiter scripts share a write.
+  const redis = config.redisUrl
+    ? createRedisClient(config.redisUrl, logger.child({ component: "redis" }), { autoPipelining: true })
+    : undefined;
   const onlineStore = await createOnlineStore({
     redisUrl: config.redisUrl,
+    redis,
     fallback: options.fallback,
     metrics,
     logger,
@@ -60,6 +65,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const access = await createAccessServices({
     sql: database.sql,
     redisUrl: config.redisUrl,
+    sharedRedis: redis,
     config: { ...options.accessConfig, redisPrefix: options.keyPrefix ?? options.accessConfig.redisPrefix },
     logger,
   }).catch(async (error: unknown) => {

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spendQuota } from "../../src/access/middleware";
 import type { App } from "../../src/api/env";
-import { errorResponses } from "../../src/api/errors";
+import { ApiError, errorResponses } from "../../src/api/errors";
 import { type AccessApp, startAccessApp, TEST_TIERS } from "./app";
 
 const METRICS_TOKEN = "metrics-token-0123456789";
@@ -15,9 +15,12 @@ function registerStandIns(app: App): void {
       method: "get",
       path: "/v1/features/{entity}/{id}",
       request: { params: z.object({ entity: z.string(), id: z.string() }) },
-      responses: { ...ok, ...errorResponses() },
+      responses: { ...ok, ...errorResponses("NOT_FOUND") },
     }),
-    (c) => c.json({}, 200),
+    (c) => {
+      if (c.req.valid("param").id === "missing") throw new ApiError("NOT_FOUND", "No such track.");
+      return c.json({}, 200);
+    },
   );
   app.openapi(
     createRoute({
@@ -70,6 +73,20 @@ describe("the app-level guard", () => {
     );
     // One row for the single-entity GET, spent by the guard.
     expect(res.headers.get("ratelimit")).toMatch(/^"requests";r=29;t=\d+, "rows";r=49;t=\d+$/);
+  });
+
+  it("answers a single lookup over its rate with 429 though its handler ran alongside the check", async () => {
+    const { key } = await t.signup("concurrent@example.com");
+    for (let i = 0; i < TEST_TIERS.free.requests; i++) {
+      expect((await t.call("GET", `/v1/features/track/${i}`, { key })).status).toBe(200);
+    }
+    for (const path of ["/v1/features/track/1", "/v1/features/track/missing"]) {
+      const refused = await t.call("GET", path, { key });
+      expect(refused.status, path).toBe(429);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(refused.headers.get("ratelimit")).toMatch(/^"requests";r=0;t=\d+/);
+      expect(await refused.json()).toMatchObject({ code: "RATE_LIMITED", policy: "requests" });
+    }
   });
 
   it("lets a handler spend a batch's rows after validation, in one rows field", async () => {
