@@ -1,9 +1,8 @@
 import type { Sql } from "../db/database";
 import type { EmbeddingInfo } from "../registry";
-import { boundDistances, type Metric, type RowStats } from "./vector-kernel/bounds";
+import { candidateRows, type Metric, type RowStats } from "./vector-kernel/bounds";
 import { exactFloat32 } from "./vector-kernel/exact-float32";
 import { Int8Rows } from "./vector-kernel/int8-rows";
-import { KthSmallest } from "./vector-kernel/kth-smallest";
 import { pgvectorDistance } from "./vector-kernel/pgvector-distance";
 import { quantize } from "./vector-kernel/quantize";
 
@@ -25,11 +24,6 @@ export class VectorIndex {
   /** Rows with a cosine distance (not zero vectors), and every row, in id order. */
   private readonly nonZeroRows: Int32Array;
   private readonly everyRow: Int32Array;
-  /** Rows whose float32 sums could under- or overflow, where the bounds do not hold. */
-  private readonly unbounded: Int32Array;
-  /** Per-search scratch: each searched row's bounds on its distance. */
-  private readonly lower: Float64Array;
-  private readonly upper: Float64Array;
 
   private constructor(
     readonly ids: Int32Array,
@@ -41,9 +35,6 @@ export class VectorIndex {
     for (let i = 0; i < ids.length; i++) this.position.set(ids[i] as number, i);
     this.everyRow = Int32Array.from(ids.keys());
     this.nonZeroRows = this.everyRow.filter((i) => stats.norms[i] !== 0);
-    this.unbounded = this.nonZeroRows.filter((i) => !withinRoundingModel(stats.norms[i] as number));
-    this.lower = new Float64Array(ids.length);
-    this.upper = new Float64Array(ids.length);
   }
 
   get size(): number {
@@ -80,6 +71,7 @@ export class VectorIndex {
     const codes = new Int8Rows(n, dimension);
     const stats: RowStats = {
       norms: new Float64Array(n),
+      inverseNorms: new Float64Array(n),
       scales: new Float64Array(n),
       errors: new Float64Array(n),
       codedNorms: new Float64Array(n),
@@ -87,9 +79,13 @@ export class VectorIndex {
     for (let i = 0; i < n; i++) {
       const vector = vectors.subarray(i * dimension, (i + 1) * dimension);
       const quantized = quantize(vector, codes.codes.subarray(i * codes.stride));
-      stats.norms[i] = norm(vector);
+      const length = norm(vector);
+      stats.norms[i] = length;
+      stats.inverseNorms[i] = length === 0 ? 0 : 1 / length;
       stats.scales[i] = quantized.scale;
-      stats.errors[i] = quantized.error;
+      // Where pgvector's float32 sums could under- or overflow, its rounding is not bounded.
+      stats.errors[i] =
+        length === 0 || withinRoundingModel(length) ? quantized.error : Number.POSITIVE_INFINITY;
       stats.codedNorms[i] = quantized.codedNorm;
     }
     return new VectorIndex(ids, vectors, stats, codes, dimension);
@@ -113,29 +109,14 @@ export class VectorIndex {
     if (metric === "cosine" && queryNorm === 0) return [];
     if (queryNorm !== 0 && !withinRoundingModel(queryNorm)) return undefined;
     const quantized = quantize(q, this.codes.query);
-    const scores = this.codes.dotAll();
     const rows = this.rowsToSearch(metric, options.allowed);
-    const { lower, upper } = this;
+    const excluded = options.exclude === undefined ? -1 : (this.position.get(options.exclude) ?? -1);
     const queryStats = { ...quantized, norm: queryNorm };
-    boundDistances(metric, this.dimension, this.stats, queryStats, scores, rows, lower, upper);
-    for (const i of this.unbounded) {
-      lower[i] = Number.NEGATIVE_INFINITY;
-      upper[i] = Number.POSITIVE_INFINITY;
-    }
-    const excluded = options.exclude === undefined ? undefined : this.position.get(options.exclude);
-    if (excluded !== undefined) {
-      lower[excluded] = Number.NaN;
-      upper[excluded] = Number.POSITIVE_INFINITY;
-    }
-    const kth = new KthSmallest(count);
-    for (let r = 0; r < rows.length; r++) kth.push(upper[rows[r] as number] as number);
-    const threshold = kth.value;
+    const scores = this.codes.dotAll();
+    const kept = candidateRows(metric, this.dimension, this.stats, queryStats, scores, rows, excluded, count);
     const candidates: IndexNeighbor[] = [];
     const d = this.dimension;
-    for (let r = 0; r < rows.length; r++) {
-      const i = rows[r] as number;
-      // Also false for the excluded row's NaN.
-      if (!((lower[i] as number) <= threshold)) continue;
+    for (const i of kept) {
       const distance = pgvectorDistance(metric, this.vectors, i * d, q, d);
       // A cosine whose float32 norm underflowed: no distance, as for a zero vector.
       if (Number.isNaN(distance)) continue;

@@ -119,6 +119,22 @@ describe("VectorIndex.nearest", () => {
     }
   });
 
+  it("keeps vectors whose float32 sums under- or overflow as candidates, as pgvector ranks them", () => {
+    const data = {
+      ids: Int32Array.of(1, 2, 3, 4, 5),
+      vectors: Float32Array.of(1e-30, 0, 0, 1e-30, 1e20, 1e20, 1, 0.5, -0.5, 1),
+      dimension: 2,
+    };
+    const index = VectorIndex.of(data.ids, data.vectors, 2);
+    for (const metric of ["cosine", "inner_product", "l2"] as const) {
+      for (const query of [[1, 0.001], [-0.3, 0.7], [1e-10, 0]]) {
+        for (const k of [1, 2, 5]) {
+          expect(index.nearest(query, metric, k)).toEqual(pgvectorScan(data, query, metric, k, {}));
+        }
+      }
+    }
+  });
+
   it("leaves a query whose float32 form is uncertain to SQL", () => {
     const index = VectorIndex.of(Int32Array.of(1), Float32Array.of(1, 0), 2);
     expect(index.nearest([1 + 2 ** -24, 0], "cosine", 1)).toBeUndefined();

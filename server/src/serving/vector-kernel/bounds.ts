@@ -1,11 +1,16 @@
 import type { EmbeddingInfo } from "../../registry";
 import type { Quantized } from "./quantize";
+import { Sieve } from "./sieve";
 
 export type Metric = EmbeddingInfo["metric"];
 
-/** Per stored vector x: ‖x‖ and its int8 quantization (x ≈ scale · codes). */
+/**
+ * Per stored vector x: ‖x‖, 1/‖x‖ and its int8 quantization (x ≈ scale · codes) with its error,
+ * +∞ where the error of pgvector's arithmetic is unknown (the bounds are then NaN or infinite).
+ */
 export type RowStats = {
   norms: Float64Array;
+  inverseNorms: Float64Array;
   scales: Float64Array;
   errors: Float64Array;
   codedNorms: Float64Array;
@@ -17,8 +22,9 @@ export type QueryStats = Quantized & { norm: number };
 const FLOAT64_SLACK = 1e-9;
 
 /**
- * Writes, for each row i in `rows`, bounds on pgvector's distance between the query q and the
- * stored vector x into lower[i] and upper[i], from the exact int8 score S = codes(x) · codes(q).
+ * The rows (of `rows`, less `excluded`) that may be among the `count` nearest to the query q:
+ * those whose lower bound on pgvector's distance does not exceed the count-th smallest upper
+ * bound. The bounds come from the exact int8 score S = codes(x) · codes(q) of each stored x.
  * With x̂ = s·codes(x), q̂ = t·codes(q) and x·q − x̂·q̂ = (x − x̂)·q + x̂·(q − q̂):
  *   |x·q − s·t·S| ≤ ‖x − x̂‖·‖q‖ + ‖x̂‖·‖q − q̂‖.
  * pgvector sums d float32 products in float32 (relative error ≤ γ = (d+4)u/(1 − (d+4)u), u = 2⁻²⁴,
@@ -26,19 +32,20 @@ const FLOAT64_SLACK = 1e-9;
  * by γ·‖x‖‖q‖ for inner products, about 2γ for cosine similarities and a factor 1 ± γ for squared
  * L2: the bounds widen by more than that.
  */
-export function boundDistances(
+export function candidateRows(
   metric: Metric,
   dimension: number,
   stats: RowStats,
   query: QueryStats,
   scores: Int32Array,
   rows: Int32Array,
-  lower: Float64Array,
-  upper: Float64Array,
-): void {
+  excluded: number,
+  count: number,
+): number[] {
+  const sieve = new Sieve(count);
   const u = (dimension + 4) * 2 ** -24;
   const gamma = 2 * (u / (1 - u));
-  const { norms, scales, errors, codedNorms } = stats;
+  const { norms, inverseNorms, scales, errors, codedNorms } = stats;
   const t = query.scale;
   const qNorm = query.norm;
   const qError = query.error * (1 + FLOAT64_SLACK);
@@ -47,28 +54,32 @@ export function boundDistances(
   if (metric === "inner_product") {
     for (let r = 0; r < n; r++) {
       const i = rows[r] as number;
+      if (i === excluded) continue;
       const norm = norms[i] as number;
       const approx = (scales[i] as number) * t * (scores[i] as number);
       const spread =
         (errors[i] as number) * qNormSlack +
         (codedNorms[i] as number) * qError +
         (FLOAT64_SLACK + gamma) * norm * qNorm;
-      lower[i] = -(approx + spread);
-      upper[i] = -(approx - spread);
+      sieve.offer(i, -(approx + spread), -(approx - spread));
     }
   } else if (metric === "cosine") {
     const similaritySlack = FLOAT64_SLACK + 3 * gamma;
+    const scoreScale = t / qNorm;
+    const errorScale = qNormSlack / qNorm;
+    const codedScale = qError / qNorm;
     for (let r = 0; r < n; r++) {
       const i = rows[r] as number;
-      const normProduct = (norms[i] as number) * qNorm;
-      const approx = (scales[i] as number) * t * (scores[i] as number);
-      const spread = (errors[i] as number) * qNormSlack + (codedNorms[i] as number) * qError;
-      lower[i] = 1 - (approx + spread) / normProduct - similaritySlack;
-      upper[i] = 1 - (approx - spread) / normProduct + similaritySlack;
+      if (i === excluded) continue;
+      const inverse = inverseNorms[i] as number;
+      const similarity = (scales[i] as number) * inverse * scoreScale * (scores[i] as number);
+      const spread = ((errors[i] as number) * errorScale + (codedNorms[i] as number) * codedScale) * inverse;
+      sieve.offer(i, 1 - similarity - spread - similaritySlack, 1 - similarity + spread + similaritySlack);
     }
   } else {
     for (let r = 0; r < n; r++) {
       const i = rows[r] as number;
+      if (i === excluded) continue;
       const norm = norms[i] as number;
       const approx = (scales[i] as number) * t * (scores[i] as number);
       const spread =
@@ -79,8 +90,8 @@ export function boundDistances(
       const absolute = FLOAT64_SLACK * squares;
       const lowest = squares - 2 * (approx + spread) - absolute;
       const highest = squares - 2 * (approx - spread) + absolute;
-      lower[i] = lowest > 0 ? Math.sqrt(lowest * (1 - gamma)) : 0;
-      upper[i] = Math.sqrt(highest * (1 + gamma));
+      sieve.offer(i, lowest > 0 ? Math.sqrt(lowest * (1 - gamma)) : 0, Math.sqrt(highest * (1 + gamma)));
     }
   }
+  return sieve.kept();
 }
