@@ -1,6 +1,6 @@
 import type { Sql } from "../db/database";
 import type { EmbeddingInfo } from "../registry";
-import { candidateRows, type Metric, type RowStats } from "./vector-kernel/bounds";
+import { candidateRows, type Metric, type RowStats, rowStats } from "./vector-kernel/bounds";
 import { exactFloat32 } from "./vector-kernel/exact-float32";
 import { Int8Rows } from "./vector-kernel/int8-rows";
 import { pgvectorDistance } from "./vector-kernel/pgvector-distance";
@@ -69,7 +69,7 @@ export class VectorIndex {
   static of(ids: Int32Array, vectors: Float32Array, dimension: number): VectorIndex {
     const n = ids.length;
     const codes = new Int8Rows(n, dimension);
-    const stats: RowStats = {
+    const stats = {
       norms: new Float64Array(n),
       inverseNorms: new Float64Array(n),
       scales: new Float64Array(n),
@@ -88,7 +88,7 @@ export class VectorIndex {
         length === 0 || withinRoundingModel(length) ? quantized.error : Number.POSITIVE_INFINITY;
       stats.codedNorms[i] = quantized.codedNorm;
     }
-    return new VectorIndex(ids, vectors, stats, codes, dimension);
+    return new VectorIndex(ids, vectors, rowStats(stats), codes, dimension);
   }
 
   /**

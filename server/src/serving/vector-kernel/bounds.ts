@@ -12,9 +12,30 @@ export type RowStats = {
   norms: Float64Array;
   inverseNorms: Float64Array;
   scales: Float64Array;
+  /** scale / ‖x‖: the cosine similarity is cosineScales[i] · t/‖q‖ · S. */
+  cosineScales: Float64Array;
   errors: Float64Array;
   codedNorms: Float64Array;
+  /** Maxima over every row, for a first test that rejects most rows from their score alone. */
+  largest: { norm: number; error: number; codedNorm: number; relativeError: number; relativeCoded: number };
 };
+
+/** Completes RowStats from the per-row arrays. */
+export function rowStats(stats: Omit<RowStats, "cosineScales" | "largest">): RowStats {
+  const { norms, inverseNorms, scales, errors, codedNorms } = stats;
+  const largest = { norm: 0, error: 0, codedNorm: 0, relativeError: 0, relativeCoded: 0 };
+  const cosineScales = new Float64Array(norms.length);
+  for (let i = 0; i < norms.length; i++) {
+    const inverse = inverseNorms[i] as number;
+    cosineScales[i] = (scales[i] as number) * inverse;
+    largest.norm = Math.max(largest.norm, norms[i] as number);
+    largest.error = Math.max(largest.error, errors[i] as number);
+    largest.codedNorm = Math.max(largest.codedNorm, codedNorms[i] as number);
+    largest.relativeError = Math.max(largest.relativeError, (errors[i] as number) * inverse);
+    largest.relativeCoded = Math.max(largest.relativeCoded, (codedNorms[i] as number) * inverse);
+  }
+  return { ...stats, cosineScales, largest };
+}
 
 export type QueryStats = Quantized & { norm: number };
 
@@ -45,22 +66,22 @@ export function candidateRows(
   const sieve = new Sieve(count);
   const u = (dimension + 4) * 2 ** -24;
   const gamma = 2 * (u / (1 - u));
-  const { norms, inverseNorms, scales, errors, codedNorms } = stats;
+  const { norms, inverseNorms, scales, cosineScales, errors, codedNorms, largest } = stats;
   const t = query.scale;
   const qNorm = query.norm;
   const qError = query.error * (1 + FLOAT64_SLACK);
   const qNormSlack = qNorm * (1 + FLOAT64_SLACK);
   const n = rows.length;
   if (metric === "inner_product") {
+    const normSlack = (FLOAT64_SLACK + gamma) * qNorm;
+    const widest = largest.error * qNormSlack + largest.codedNorm * qError + normSlack * largest.norm;
     for (let r = 0; r < n; r++) {
       const i = rows[r] as number;
-      if (i === excluded) continue;
-      const norm = norms[i] as number;
       const approx = (scales[i] as number) * t * (scores[i] as number);
+      if (-(approx + widest) > sieve.threshold || i === excluded) continue;
+      const norm = norms[i] as number;
       const spread =
-        (errors[i] as number) * qNormSlack +
-        (codedNorms[i] as number) * qError +
-        (FLOAT64_SLACK + gamma) * norm * qNorm;
+        (errors[i] as number) * qNormSlack + (codedNorms[i] as number) * qError + normSlack * norm;
       sieve.offer(i, -(approx + spread), -(approx - spread));
     }
   } else if (metric === "cosine") {
@@ -68,25 +89,30 @@ export function candidateRows(
     const scoreScale = t / qNorm;
     const errorScale = qNormSlack / qNorm;
     const codedScale = qError / qNorm;
+    const widest = largest.relativeError * errorScale + largest.relativeCoded * codedScale + similaritySlack;
     for (let r = 0; r < n; r++) {
       const i = rows[r] as number;
-      if (i === excluded) continue;
+      const similarity = (cosineScales[i] as number) * scoreScale * (scores[i] as number);
+      if (1 - similarity - widest > sieve.threshold || i === excluded) continue;
       const inverse = inverseNorms[i] as number;
-      const similarity = (scales[i] as number) * inverse * scoreScale * (scores[i] as number);
       const spread = ((errors[i] as number) * errorScale + (codedNorms[i] as number) * codedScale) * inverse;
       sieve.offer(i, 1 - similarity - spread - similaritySlack, 1 - similarity + spread + similaritySlack);
     }
   } else {
+    const widest =
+      largest.error * qNormSlack + largest.codedNorm * qError + FLOAT64_SLACK * largest.norm * qNorm;
     for (let r = 0; r < n; r++) {
       const i = rows[r] as number;
-      if (i === excluded) continue;
       const norm = norms[i] as number;
       const approx = (scales[i] as number) * t * (scores[i] as number);
+      const squares = norm * norm + qNorm * qNorm;
+      const lowestSquare = (squares - 2 * (approx + widest) - FLOAT64_SLACK * squares) * (1 - gamma);
+      const threshold = sieve.threshold;
+      if (lowestSquare > threshold * threshold || i === excluded) continue;
       const spread =
         (errors[i] as number) * qNormSlack +
         (codedNorms[i] as number) * qError +
         FLOAT64_SLACK * norm * qNorm;
-      const squares = norm * norm + qNorm * qNorm;
       const absolute = FLOAT64_SLACK * squares;
       const lowest = squares - 2 * (approx + spread) - absolute;
       const highest = squares - 2 * (approx - spread) + absolute;

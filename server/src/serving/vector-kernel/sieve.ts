@@ -7,7 +7,7 @@ import { KthSmallest } from "./kth-smallest";
  */
 export class Sieve {
   private readonly kth: KthSmallest;
-  private threshold = Number.POSITIVE_INFINITY;
+  private bound = Number.POSITIVE_INFINITY;
   private readonly rows: number[] = [];
   private readonly lowers: number[] = [];
 
@@ -15,12 +15,17 @@ export class Sieve {
     this.kth = new KthSmallest(count);
   }
 
+  /** The k-th smallest upper bound offered so far: a row whose lower bound exceeds it is out. */
+  get threshold(): number {
+    return this.bound;
+  }
+
   offer(row: number, lower: number, upper: number): void {
-    if (upper < this.threshold) {
+    if (upper < this.bound) {
       this.kth.push(upper);
-      this.threshold = this.kth.value;
+      this.bound = this.kth.value;
     }
-    if (!(lower > this.threshold)) {
+    if (!(lower > this.bound)) {
       this.rows.push(row);
       this.lowers.push(lower);
     }
@@ -28,6 +33,6 @@ export class Sieve {
 
   /** The rows kept against the final threshold. */
   kept(): number[] {
-    return this.rows.filter((_, r) => !((this.lowers[r] as number) > this.threshold));
+    return this.rows.filter((_, r) => !((this.lowers[r] as number) > this.bound));
   }
 }
