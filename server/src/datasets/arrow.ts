@@ -55,13 +55,9 @@ export function arrowSchema(columns: OutputColumn[], metadata: Record<string, st
   return new Schema(fields, new Map(Object.entries(metadata)));
 }
 
-/** One RecordBatch from rows of values in column order (the shapes `valueSql` selects). */
-export function recordBatch(schema: Schema, columns: OutputColumn[], rows: unknown[][]): RecordBatch {
-  const children = columns.map((c, j) => {
-    const values = rows.map((r) => r[j]);
-    return columnData(c, schema.fields[j]?.type as DataType, values);
-  });
-  const struct = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
+/** A RecordBatch of `length` rows from its columns' data, in schema order. */
+export function batchOf(schema: Schema, children: Data[], length: number): RecordBatch {
+  const struct = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
   return new RecordBatch(schema, struct);
 }
 
@@ -75,7 +71,8 @@ function validity(values: unknown[]): { nullBitmap: Uint8Array; nullCount: numbe
   return { nullBitmap, nullCount };
 }
 
-function columnData(column: OutputColumn, type: DataType, values: unknown[]): Data {
+/** One column from JS values (the shapes `valueSql` selects). */
+export function columnData(column: OutputColumn, type: DataType, values: unknown[]): Data {
   const length = values.length;
   const { nullBitmap, nullCount } = validity(values);
   switch (column.kind) {

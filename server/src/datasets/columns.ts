@@ -14,15 +14,25 @@ export type OutputColumn = {
 };
 
 /**
- * The SQL giving a column's value in the shape the encoders take: timestamps as epoch
- * microseconds (a float8 holds them exactly until 2255, and no JS Date or zone gets involved),
- * JSON as its text, vectors as real[] (postgres.js has no parser for pgvector's type).
+ * The SQL giving a column's value in the shape the encoders take, each with an explicit wire
+ * type (the binary COPY reader depends on it): timestamps as epoch microseconds (a float8 holds
+ * them exactly until 2255, and no JS Date or zone gets involved), JSON as its text, vectors as
+ * real[] (postgres.js has no parser for pgvector's type).
  */
 export function valueSql(kind: ColumnKind, expression: string): string {
   if (kind === "timestamp") return `(extract(epoch from ${expression}) * 1000000)::float8`;
-  if (kind === "json") return `(${expression})::text`;
-  if (kind === "vector") return `(${expression})::real[]`;
-  return expression;
+  return `(${expression})::${WIRE_TYPES[kind]}`;
 }
+
+const WIRE_TYPES: Record<Exclude<ColumnKind, "timestamp">, string> = {
+  bool: "bool",
+  int: "int4",
+  float: "float8",
+  string: "text",
+  json: "text",
+  "string[]": "text[]",
+  "float[]": "float8[]",
+  vector: "real[]",
+};
 
 export const KEY_KIND: Record<"int" | "string", ColumnKind> = { int: "int", string: "string" };

@@ -1,6 +1,14 @@
-import { AsyncByteQueue, RecordBatchStreamWriter, Table, tableToIPC } from "apache-arrow";
+import {
+  AsyncByteQueue,
+  makeData,
+  type RecordBatch,
+  RecordBatchStreamWriter,
+  type Schema,
+  Table,
+  tableToIPC,
+} from "apache-arrow";
 import * as parquet from "parquet-wasm";
-import { arrowSchema, recordBatch } from "./arrow";
+import { batchOf } from "./arrow";
 import type { OutputColumn } from "./columns";
 import { csvHeader, csvRecords } from "./csv";
 
@@ -16,7 +24,7 @@ export const FORMAT_INFO: Record<DownloadFormat, { contentType: string; extensio
 export type ParquetCompression = "zstd" | "snappy" | "none";
 
 export type EncodeOptions = {
-  /** Key/value metadata stored in the file (Parquet key-value metadata, Arrow schema metadata). */
+  /** Parquet key-value metadata (Arrow files carry it in their schema). */
   metadata?: Record<string, string>;
   rowGroupRows?: number;
   compression?: ParquetCompression;
@@ -24,20 +32,25 @@ export type EncodeOptions = {
 
 /** A page of rows: value arrays in column order. */
 export type Pages = AsyncIterable<unknown[][]>;
+/** Columnar batches, all of one schema. */
+export type Batches = AsyncIterable<RecordBatch>;
 
-/** Encodes pages of rows as they arrive; the output never holds more than a row group. */
-export function encode(
-  format: DownloadFormat,
-  columns: OutputColumn[],
-  pages: Pages,
+/**
+ * Arrow IPC or Parquet from batches of `schema` (the very object the batches carry, so the IPC
+ * writer never sees a schema change); the output never holds more than a row group.
+ */
+export function encodeBatches(
+  format: Exclude<DownloadFormat, "csv">,
+  schema: Schema,
+  batches: Batches,
   options: EncodeOptions = {},
 ): AsyncIterable<Uint8Array> {
-  if (format === "csv") return encodeCsv(columns, pages);
-  if (format === "arrow") return coalesce(encodeArrow(columns, pages, options));
-  return encodeParquet(columns, pages, options);
+  if (format === "arrow") return coalesce(encodeArrow(schema, batches));
+  return encodeParquet(schema, batches, options);
 }
 
-async function* encodeCsv(columns: OutputColumn[], pages: Pages): AsyncIterable<Uint8Array> {
+/** CSV from pages of rows. */
+export async function* encodeRows(columns: OutputColumn[], pages: Pages): AsyncIterable<Uint8Array> {
   yield Buffer.from(csvHeader(columns), "utf8");
   for await (const rows of pages) if (rows.length > 0) yield Buffer.from(csvRecords(columns, rows), "utf8");
 }
@@ -58,14 +71,13 @@ class Collector extends AsyncByteQueue {
   }
 }
 
-async function* encodeArrow(columns: OutputColumn[], pages: Pages, options: EncodeOptions) {
-  const schema = arrowSchema(columns, options.metadata);
+async function* encodeArrow(schema: Schema, batches: Batches) {
   const sink = new Collector();
   const writer = new RecordBatchStreamWriter().reset(sink, schema);
   yield* sink.take();
-  for await (const rows of pages) {
-    if (rows.length === 0) continue;
-    writer.write(recordBatch(schema, columns, rows));
+  for await (const batch of batches) {
+    if (batch.numRows === 0) continue;
+    writer.write(batch);
     yield* sink.take();
   }
   writer.finish();
@@ -83,26 +95,35 @@ const COMPRESSION: Record<ParquetCompression, parquet.Compression> = {
  * full, so only one row group is ever buffered. Batches cross into WebAssembly as IPC bytes; the
  * wasm table is freed at once (WebAssembly memory never shrinks, so a leak there would grow RSS).
  */
-async function* encodeParquet(columns: OutputColumn[], pages: Pages, options: EncodeOptions) {
-  const schema = arrowSchema(columns);
-  const iterator = pages[Symbol.asyncIterator]();
+async function* encodeParquet(schema: Schema, batches: Batches, options: EncodeOptions) {
+  const iterator = batches[Symbol.asyncIterator]();
   let emitted = false;
-  const toWasm = (rows: unknown[][]) => {
-    const table = parquet.Table.fromIPCStream(tableToIPC(new Table([recordBatch(schema, columns, rows)])));
-    const batches = table.recordBatches();
+  const toWasm = (batch: RecordBatch) => {
+    const table = parquet.Table.fromIPCStream(tableToIPC(new Table([batch])));
+    const wasmBatches = table.recordBatches();
     table.free();
-    return batches;
+    return wasmBatches;
   };
+  // transformParquetStream ends the file normally when its input errors, so a failure is kept
+  // here and rethrown: a download that lost rows must fail, not end as a shorter valid file.
+  let failure: { error: unknown } | undefined;
   const input = new ReadableStream({
     async pull(controller) {
-      const next = await iterator.next();
+      let next: IteratorResult<RecordBatch>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        failure = { error };
+        controller.error(error);
+        return;
+      }
       if (next.done) {
         // With no rows at all the writer still needs one (empty) batch to write the schema.
-        if (!emitted) for (const b of toWasm([])) controller.enqueue(b);
+        if (!emitted) for (const b of toWasm(emptyBatch(schema))) controller.enqueue(b);
         controller.close();
         return;
       }
-      if (next.value.length === 0) return;
+      if (next.value.numRows === 0) return;
       emitted = true;
       for (const b of toWasm(next.value)) controller.enqueue(b);
     },
@@ -116,7 +137,16 @@ async function* encodeParquet(columns: OutputColumn[], pages: Pages, options: En
     .setCreatedBy("rapfs");
   if (options.metadata) props = props.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
   const output = await parquet.transformParquetStream(input, props.build());
-  for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) yield chunk;
+  for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) {
+    if (failure) break;
+    yield chunk;
+  }
+  if (failure) throw failure.error;
+}
+
+function emptyBatch(schema: Schema): RecordBatch {
+  const children = schema.fields.map((f) => makeData({ type: f.type, nullCount: 0 }));
+  return batchOf(schema, children, 0);
 }
 
 /** Joins small chunks (the IPC writer emits a few bytes at a time) into writes of ~256 KiB. */

@@ -1,14 +1,15 @@
 import type { Sql } from "../db/database";
+import { arrowSchema } from "./arrow";
 import { buildCard, type DatasetCard } from "./card";
 import type { OutputColumn } from "./columns";
-import { type DownloadFormat, type EncodeOptions, encode, type Pages } from "./encode";
+import { type DownloadFormat, type EncodeOptions, encodeBatches, encodeRows } from "./encode";
 import type { DatasetPlan } from "./plan";
 import { measureQuality } from "./quality";
 import { type SnapshotInfo, type TrainingInput, withSnapshot } from "./snapshot";
 import { formatTimestamp } from "./timestamps";
 
 export type ExportSettings = {
-  /** Rows fetched per cursor round trip (and per Arrow RecordBatch). */
+  /** Rows per Arrow RecordBatch (and per cursor round trip, for CSV). */
   batchRows: number;
   rowGroupRows: number;
   compression: NonNullable<EncodeOptions["compression"]>;
@@ -68,18 +69,25 @@ export async function exportRows(
     let rows = 0;
     let bytes = 0;
     const total = snapshot.info.rows;
-    const counted: Pages = (async function* () {
-      for await (const page of snapshot.pages(settings.batchRows)) {
-        rows += page.length;
-        yield page;
-        options.onProgress?.(rows, total);
-      }
-    })();
-    const encoded = encode(options.format, snapshot.columns, counted, {
-      metadata: fileMetadata(plan, snapshot.info),
-      rowGroupRows: settings.rowGroupRows,
-      compression: settings.compression,
-    });
+    const counted = <T extends { length: number } | { numRows: number }>(source: AsyncIterable<T>) =>
+      (async function* () {
+        for await (const part of source) {
+          rows += "numRows" in part ? part.numRows : part.length;
+          yield part;
+          options.onProgress?.(rows, total);
+        }
+      })();
+    const metadata = fileMetadata(plan, snapshot.info);
+    // Arrow files carry the metadata in their schema, Parquet in its key-value metadata.
+    const schema = arrowSchema(snapshot.columns, options.format === "arrow" ? metadata : {});
+    const encoded =
+      options.format === "csv"
+        ? encodeRows(snapshot.columns, counted(snapshot.pages(settings.batchRows)))
+        : encodeBatches(options.format, schema, counted(snapshot.batches(settings.batchRows, schema)), {
+            metadata,
+            rowGroupRows: settings.rowGroupRows,
+            compression: settings.compression,
+          });
     for await (const chunk of encoded) {
       bytes += chunk.byteLength;
       await write(chunk);

@@ -42,7 +42,7 @@ export function currentRows(plan: DatasetPlan): RowsSql {
   });
   return {
     select: [
-      `${key} as ${ident(plan.key.name)}`,
+      `${valueSql(plan.key.kind, key)} as ${ident(plan.key.name)}`,
       ...plan.features.map(
         (f) =>
           `${valueSql(f.column.kind, `${alias(f.source)}.${ident(f.field)}`)} as ${ident(f.column.name)}`,
@@ -85,7 +85,9 @@ export function pointInTimeRows(plan: DatasetPlan, mode: "dataset" | "training")
   );
   return {
     select:
-      mode === "dataset" ? [`${key} as ${ident(plan.key.name)}`, ...features] : [`${first}.ord`, ...features],
+      mode === "dataset"
+        ? [`${valueSql(plan.key.kind, key)} as ${ident(plan.key.name)}`, ...features]
+        : [`${first}.ord::float8 as ord`, ...features],
     from: [`${ident(pitTable(plan.sources.indexOf(base)))} ${first}`, ...joins].join("\n"),
     where,
     order: `${first}.ord`,

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
+import type { Schema } from "apache-arrow";
 import type { Sql } from "../db/database";
 import { ident } from "../definitions/compile/params";
 import type { OutputColumn } from "./columns";
-import type { Pages } from "./encode";
+import type { Batches, Pages } from "./encode";
 import {
   analyzePointInTime,
   createPointInTimeTables,
@@ -12,6 +13,7 @@ import {
 } from "./pit";
 import type { DatasetPlan } from "./plan";
 import { countStatement, currentRows, pointInTimeRows, type RowsSql, rowsStatement } from "./query";
+import { snapshotBatches } from "./snapshot-batches";
 
 /** Uploaded (entity, timestamp[, label]) rows; labels pass through untouched. */
 export type TrainingInput = {
@@ -36,7 +38,10 @@ export type Snapshot = {
   /** The columns of every page, in order. */
   columns: OutputColumn[];
   rows: RowsSql;
+  /** Rows as JS values, a cursor page at a time (CSV). */
   pages(batchRows: number): Pages;
+  /** Rows as RecordBatches of `schema` (built from `columns`), read with one binary COPY. */
+  batches(batchRows: number, schema: Schema): Batches;
 };
 
 export type SnapshotOptions = { training?: TrainingInput; chunkRows?: number };
@@ -91,6 +96,8 @@ export async function withSnapshot<T>(
       columns: outputColumns(plan, options.training),
       rows,
       pages: (batchRows) => pages(tx, plan, rows, batchRows, options.training),
+      batches: (batchRows, schema) =>
+        snapshotBatches(tx, plan, rows, snapshot.columns, schema, batchRows, options.training),
     };
     return [await work(snapshot)];
   });

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parquetMetadata } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetError } from "../../src/datasets/errors";
 import { exportToFile } from "../../src/datasets/export-file";
@@ -46,6 +47,46 @@ describe("rapfs export: a file, its card beside it, and nothing half-written", (
     expect(readme).toMatch(/^# public\n/);
     expect(readme).toMatch(/\| qwen_analysis__confidence \| float \|/);
     expect(events.at(-1)).toEqual({ phase: "export public", done: result.rows, total: result.rows });
+  });
+
+  it("Parquet in several row groups holds the same rows as in one", async () => {
+    const one = join(dir, "one.parquet");
+    const many = join(dir, "many.parquet");
+    await exportToFile(h.db.sql, { dataset: "public" }, { out: one, format: "parquet" });
+    const result = await exportToFile(
+      h.db.sql,
+      { dataset: "public" },
+      { out: many, format: "parquet", settings: { rowGroupRows: 100, batchRows: 64 } },
+    );
+    const file = await readFile(many);
+    const meta = parquetMetadata(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength));
+    expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual(
+      Array.from({ length: Math.ceil(result.rows / 100) }, (_, i) => Math.min(100, result.rows - i * 100)),
+    );
+    const rows = await readHyparquet(new Uint8Array(file));
+    expect(rows).toEqual(await readHyparquet(new Uint8Array(await readFile(one))));
+  });
+
+  it("a Parquet export failing mid-stream rolls back and leaves the connection usable", async () => {
+    const out = join(dir, "broken.parquet");
+    let calls = 0;
+    await expect(
+      exportToFile(
+        h.db.sql,
+        { dataset: "public" },
+        {
+          out,
+          format: "parquet",
+          settings: { batchRows: 50 },
+          progress: () => {
+            if (++calls === 3) throw new Error("disk full");
+          },
+        },
+      ),
+    ).rejects.toThrow("disk full");
+    const [row] = await h.db.sql`select count(*)::int as n from tracks`;
+    expect(row?.n).toBeGreaterThan(0);
+    expect((await readdir(dir)).filter((f) => f.includes("broken"))).toEqual([]);
   });
 
   it("a failed export leaves neither the target nor a temp file", async () => {
