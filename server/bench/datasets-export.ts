@@ -3,48 +3,35 @@
  * parent's embedded PGlite, so the database's memory is not counted here), runs the export and
  * its COPY baseline in alternating rounds, and prints timings and its own peak RSS as JSON.
  *
- *   DATABASE_URL=… tsx bench/datasets-export.ts <rounds> <timing|memory>
+ *   DATABASE_URL=… tsx bench/datasets-export.ts <rounds> <timing|memory> [rowGroupRows]
  */
-import { createWriteStream } from "node:fs";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
-import { exportRows } from "../src/datasets/export";
+import { copyOut } from "../src/datasets/copy-out";
+import { inlineParams } from "../src/datasets/copy-statement";
+import { DEFAULT_EXPORT_SETTINGS, exportRows } from "../src/datasets/export";
 import { planDownload } from "../src/datasets/plan";
 import { currentRows, rowsStatement } from "../src/datasets/query";
+import type { Sql } from "../src/db/database";
 
 const rounds = Number(process.argv[2] ?? 3);
 const mode = process.argv[3] ?? "timing";
-const sql = postgres(process.env.DATABASE_URL as string, { max: 1, onnotice: () => {} });
+const rowGroupRows = Number(process.argv[4] ?? DEFAULT_EXPORT_SETTINGS.rowGroupRows);
+const sql = postgres(process.env.DATABASE_URL as string, { max: 1, onnotice: () => {} }) as unknown as Sql;
 const plan = await planDownload(sql, { dataset: "public" });
 const statement = rowsStatement(currentRows(plan));
 
-const sink = () => createWriteStream("/dev/null");
-
-async function parquet(): Promise<number> {
-  const out = sink();
-  const result = await exportRows(
-    sql,
-    plan,
-    (chunk) => new Promise((ok, fail) => out.write(chunk, (e) => (e ? fail(e) : ok()))),
-    {
-      format: "parquet",
-    },
-  );
-  await new Promise((ok) => out.end(ok));
-  return result.rows;
+/** The whole `public` dataset as Parquet, its bytes counted and dropped. */
+async function parquet(): Promise<{ rows: number; bytes: number }> {
+  const result = await exportRows(sql, plan, async () => {}, { format: "parquet", rowGroupRows });
+  return { rows: result.rows, bytes: result.bytes };
 }
 
-/** The same rows as COPY … TO STDOUT text, streamed and discarded. */
+/** The same statement (rows, columns, order) as COPY … TO STDOUT text, streamed and dropped. */
 async function copy(): Promise<void> {
-  const params = statement.params.map((p) => (typeof p === "number" ? String(p) : `'${String(p)}'`));
-  // COPY takes no bind parameters; the dataset's filter values are numbers, inlined here only.
-  const text = statement.text.replace(
-    /\$(\d+)(::[a-z ]+)?/g,
-    (_, n: string, cast = "") => `${params[Number(n) - 1]}${cast}`,
-  );
-  const readable = await sql.unsafe(`copy (${text}) to stdout`).readable();
-  await pipeline(readable, new Writable({ write: (_chunk, _enc, done) => done() }));
+  const text = `copy (${inlineParams(statement.text, statement.params)}) to stdout`;
+  await pipeline(await copyOut(sql, text), new Writable({ write: (_chunk, _enc, done) => done() }));
 }
 
 const timed = async (run: () => Promise<unknown>) => {
@@ -53,16 +40,27 @@ const timed = async (run: () => Promise<unknown>) => {
   return performance.now() - started;
 };
 
-const result: Record<string, unknown> = { rows: 0, parquetMs: [], copyMs: [] };
+const result = {
+  columns: plan.features.length + 1,
+  rows: 0,
+  bytes: 0,
+  parquetMs: [] as number[],
+  copyMs: [] as number[],
+  maxRssKiB: 0,
+};
 if (mode === "timing") {
   await parquet(); // warm-up: WebAssembly compile, plans, caches
   await copy();
   for (let i = 0; i < rounds; i++) {
-    (result.copyMs as number[]).push(await timed(copy));
-    (result.parquetMs as number[]).push(await timed(async () => (result.rows = await parquet())));
+    // Alternating which goes first, so neither always runs on the other's warm caches.
+    const order = i % 2 === 0 ? ["copy", "parquet"] : ["parquet", "copy"];
+    for (const side of order) {
+      if (side === "copy") result.copyMs.push(await timed(copy));
+      else result.parquetMs.push(await timed(async () => Object.assign(result, await parquet())));
+    }
   }
 } else {
-  result.rows = await parquet();
+  Object.assign(result, await parquet());
 }
 result.maxRssKiB = process.resourceUsage().maxRSS;
 await sql.end();
