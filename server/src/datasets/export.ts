@@ -11,12 +11,15 @@ import { formatTimestamp } from "./timestamps";
 export type ExportSettings = {
   /** Rows per Arrow RecordBatch (and per cursor round trip, for CSV). */
   batchRows: number;
+  /** Rows per COPY statement when the rows can be read in key ranges (see snapshotBatches). */
+  copyRows: number;
   rowGroupRows: number;
   compression: NonNullable<EncodeOptions["compression"]>;
 };
 
 export const DEFAULT_EXPORT_SETTINGS: ExportSettings = {
   batchRows: 8_192,
+  copyRows: 32_768,
   rowGroupRows: 65_536,
   compression: "snappy",
 };
@@ -83,7 +86,7 @@ export async function exportRows(
     const encoded =
       options.format === "csv"
         ? encodeRows(snapshot.columns, counted(snapshot.pages(settings.batchRows)))
-        : encodeBatches(options.format, schema, counted(snapshot.batches(settings.batchRows, schema)), {
+        : encodeBatches(options.format, schema, counted(snapshot.batches(settings, schema)), {
             metadata,
             rowGroupRows: settings.rowGroupRows,
             compression: settings.compression,

@@ -9,6 +9,8 @@ export type RowsSql = {
   from: string;
   where: string[];
   order: string;
+  /** `order` is the first column's unique key, so the rows can be read in key ranges (keyset). */
+  keyed: boolean;
   params: unknown[];
 };
 
@@ -51,6 +53,7 @@ export function currentRows(plan: DatasetPlan): RowsSql {
     from: [`${ident(base.table)} s0`, ...joins].join("\n"),
     where: plan.filters.map((f) => filterSql(f, `${alias(f.source)}.${ident(f.field)}`, params)),
     order: key,
+    keyed: true,
     params,
   };
 }
@@ -91,6 +94,7 @@ export function pointInTimeRows(plan: DatasetPlan, mode: "dataset" | "training")
     from: [`${ident(pitTable(plan.sources.indexOf(base)))} ${first}`, ...joins].join("\n"),
     where,
     order: `${first}.ord`,
+    keyed: false,
     params,
   };
 }
@@ -100,6 +104,13 @@ function filterSql(filter: PlannedFilter, target: string, params: unknown[]): st
   if (filter.op === "not_null") return `${target} is not null`;
   params.push(filter.value);
   return `${target} ${OPERATORS[filter.op]} $${params.length}::${filter.pgType}`;
+}
+
+/** The rows whose key is past `after` (all, when undefined): the next range of a keyed read. */
+export function rowsAfter(rows: RowsSql, after: unknown): RowsSql {
+  if (after === undefined) return rows;
+  const params = [...rows.params, after];
+  return { ...rows, where: [...rows.where, `${rows.order} > $${params.length}`], params };
 }
 
 /** The full statement; `limit` becomes one more parameter. */

@@ -7,14 +7,18 @@ import { copyOut } from "./copy-out";
 import { binaryCopy } from "./copy-statement";
 import type { Batches } from "./encode";
 import type { DatasetPlan } from "./plan";
-import { type RowsSql, rowsStatement } from "./query";
+import { type RowsSql, rowsAfter, rowsStatement } from "./query";
 import type { TrainingInput } from "./snapshot";
 
 const ORD: OutputColumn = { name: "ord", kind: "float", description: "", source: "" };
 
 /**
- * The snapshot's rows as RecordBatches of `schema`, read with one binary COPY. Training rows
- * come back as [ord, ...features]; ord (1-based) finds each one's uploaded id, timestamp and label.
+ * The snapshot's rows as RecordBatches of `schema`, read with binary COPY. Keyed rows (current
+ * values) are read in key ranges of `copyRows`, one COPY each: PGlite runs a statement in one
+ * synchronous call and queues all its output in the process, so a range bounds both the time
+ * the embedded server's event loop is held and the memory the output takes. Point-in-time rows
+ * (ordered by an unindexed ord in a temp table) are one COPY. Training rows come back as
+ * [ord, ...features]; ord (1-based) finds each one's uploaded id, timestamp and label.
  */
 export async function* snapshotBatches(
   tx: Sql,
@@ -22,15 +26,44 @@ export async function* snapshotBatches(
   rows: RowsSql,
   columns: OutputColumn[],
   schema: Schema,
-  batchRows: number,
+  sizes: { batchRows: number; copyRows: number },
   training: TrainingInput | undefined,
 ): Batches {
-  const statement = binaryCopy(rowsStatement(rows, plan.limit));
-  const readable = await copyOut(tx, statement);
-  if (!training) {
-    yield* copyBatches(readable, schema, columns, batchRows);
+  if (training) {
+    yield* trainingBatches(tx, plan, rows, columns, schema, sizes.batchRows, training);
     return;
   }
+  if (!rows.keyed) {
+    const statement = binaryCopy(rowsStatement(rows, plan.limit));
+    yield* copyBatches(await copyOut(tx, statement), schema, columns, sizes.batchRows);
+    return;
+  }
+  let remaining = plan.limit ?? Number.POSITIVE_INFINITY;
+  let after: unknown;
+  while (remaining > 0) {
+    const limit = Math.min(sizes.copyRows, remaining);
+    const statement = binaryCopy(rowsStatement(rowsAfter(rows, after), limit));
+    let read = 0;
+    for await (const batch of copyBatches(await copyOut(tx, statement), schema, columns, sizes.batchRows)) {
+      read += batch.numRows;
+      if (batch.numRows > 0) after = batch.getChildAt(0)?.get(batch.numRows - 1);
+      yield batch;
+    }
+    remaining -= read;
+    if (read < limit) return;
+  }
+}
+
+async function* trainingBatches(
+  tx: Sql,
+  plan: DatasetPlan,
+  rows: RowsSql,
+  columns: OutputColumn[],
+  schema: Schema,
+  batchRows: number,
+  training: TrainingInput,
+): Batches {
+  const readable = await copyOut(tx, binaryCopy(rowsStatement(rows, plan.limit)));
   const uploaded = columns.length - plan.features.length;
   const features = columns.slice(uploaded);
   const wire = arrowSchema([ORD, ...features]);

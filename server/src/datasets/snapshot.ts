@@ -40,8 +40,8 @@ export type Snapshot = {
   rows: RowsSql;
   /** Rows as JS values, a cursor page at a time (CSV). */
   pages(batchRows: number): Pages;
-  /** Rows as RecordBatches of `schema` (built from `columns`), read with one binary COPY. */
-  batches(batchRows: number, schema: Schema): Batches;
+  /** Rows as RecordBatches of `schema` (built from `columns`), read with binary COPY. */
+  batches(sizes: { batchRows: number; copyRows: number }, schema: Schema): Batches;
 };
 
 export type SnapshotOptions = { training?: TrainingInput; chunkRows?: number };
@@ -96,8 +96,8 @@ export async function withSnapshot<T>(
       columns: outputColumns(plan, options.training),
       rows,
       pages: (batchRows) => pages(tx, plan, rows, batchRows, options.training),
-      batches: (batchRows, schema) =>
-        snapshotBatches(tx, plan, rows, snapshot.columns, schema, batchRows, options.training),
+      batches: (sizes, schema) =>
+        snapshotBatches(tx, plan, rows, snapshot.columns, schema, sizes, options.training),
     };
     return [await work(snapshot)];
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetError } from "../../src/datasets/errors";
 import { exportToFile } from "../../src/datasets/export-file";
 import type { ProgressEvent } from "../../src/log/progress";
-import { type DatasetsHarness, datasetsHarness, readHyparquet } from "./support";
+import { type DatasetsHarness, datasetsHarness, readArrowIpc, readHyparquet } from "./support";
 
 describe("rapfs export: a file, its card beside it, and nothing half-written", () => {
   let h: DatasetsHarness;
@@ -65,6 +65,21 @@ describe("rapfs export: a file, its card beside it, and nothing half-written", (
     );
     const rows = await readHyparquet(new Uint8Array(file));
     expect(rows).toEqual(await readHyparquet(new Uint8Array(await readFile(one))));
+  });
+
+  it("rows read in key ranges (several COPY statements) are every row once, in order, limit included", async () => {
+    const read = async (name: string, request: { dataset: string; limit?: number }, copyRows?: number) => {
+      const out = join(dir, name);
+      const settings = copyRows ? { copyRows, batchRows: 16 } : {};
+      await exportToFile(h.db.sql, request, { out, format: "arrow", settings });
+      return readArrowIpc(new Uint8Array(await readFile(out))).rows;
+    };
+    const whole = await read("whole.arrows", { dataset: "public" });
+    expect(whole.length).toBeGreaterThan(100);
+    expect(await read("ranges.arrows", { dataset: "public" }, 37)).toEqual(whole);
+    // A limit that ends inside a range, and one that is a multiple of it.
+    expect(await read("limit.arrows", { dataset: "public", limit: 100 }, 37)).toEqual(whole.slice(0, 100));
+    expect(await read("limit74.arrows", { dataset: "public", limit: 74 }, 37)).toEqual(whole.slice(0, 74));
   });
 
   it("a Parquet export failing mid-stream rolls back and leaves the connection usable", async () => {
