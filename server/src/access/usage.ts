@@ -7,8 +7,13 @@ export type UsageDay = UsageCounts & { day: string };
 const ZERO: UsageCounts = { requests: 0, rows: 0, downloads: 0, rejected: 0 };
 const FIELDS = ["requests", "rows", "downloads", "rejected"] as const;
 
+// Every request asks (usage and limiter keys); the day changes once in 86,400 s.
+let lastDay = { number: Number.NaN, text: "" };
+
 export function utcDay(at: Date): string {
-  return at.toISOString().slice(0, 10);
+  const number = Math.floor(at.getTime() / 86_400_000);
+  if (number !== lastDay.number) lastDay = { number, text: at.toISOString().slice(0, 10) };
+  return lastDay.text;
 }
 
 /**

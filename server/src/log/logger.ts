@@ -9,23 +9,45 @@ export type Logger = {
   child(fields: Record<string, unknown>): Logger;
 };
 
+type Write = (line: string) => void;
+
+// A class, not closures: every request makes a child logger, so making one must cost next to nothing.
+class JsonLogger implements Logger {
+  constructor(
+    private readonly threshold: number,
+    private readonly base: Record<string, unknown>,
+    private readonly write: Write,
+  ) {}
+
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    if (order.debug >= this.threshold) this.emit("debug", msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>): void {
+    if (order.info >= this.threshold) this.emit("info", msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    if (order.warn >= this.threshold) this.emit("warn", msg, fields);
+  }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    if (order.error >= this.threshold) this.emit("error", msg, fields);
+  }
+
+  child(fields: Record<string, unknown>): Logger {
+    return new JsonLogger(this.threshold, { ...this.base, ...fields }, this.write);
+  }
+
+  private emit(level: Exclude<LogLevel, "silent">, msg: string, fields?: Record<string, unknown>): void {
+    this.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...this.base, ...fields }));
+  }
+}
+
 /** Structured JSON lines on stderr, so stdout stays free for command output. */
 export function createLogger(
   level: LogLevel = "info",
   base: Record<string, unknown> = {},
-  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  write: Write = (line) => process.stderr.write(`${line}\n`),
 ): Logger {
-  const emit = (lvl: Exclude<LogLevel, "silent">, msg: string, fields?: Record<string, unknown>) => {
-    if (order[lvl] < order[level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields }));
-  };
-  return {
-    debug: (msg, fields) => emit("debug", msg, fields),
-    info: (msg, fields) => emit("info", msg, fields),
-    warn: (msg, fields) => emit("warn", msg, fields),
-    error: (msg, fields) => emit("error", msg, fields),
-    child: (fields) => createLogger(level, { ...base, ...fields }, write),
-  };
+  return new JsonLogger(order[level], base, write);
 }
 
 export const silentLogger = createLogger("silent");
