@@ -127,7 +127,11 @@ describe("VectorIndex.nearest", () => {
     };
     const index = VectorIndex.of(data.ids, data.vectors, 2);
     for (const metric of ["cosine", "inner_product", "l2"] as const) {
-      for (const query of [[1, 0.001], [-0.3, 0.7], [1e-10, 0]]) {
+      for (const query of [
+        [1, 0.001],
+        [-0.3, 0.7],
+        [1e-10, 0],
+      ]) {
         for (const k of [1, 2, 5]) {
           expect(index.nearest(query, metric, k)).toEqual(pgvectorScan(data, query, metric, k, {}));
         }
