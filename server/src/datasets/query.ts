@@ -9,8 +9,11 @@ export type RowsSql = {
   from: string;
   where: string[];
   order: string;
-  /** `order` is the first column's unique key, so the rows can be read in key ranges (keyset). */
-  keyed: boolean;
+  /**
+   * When `order` is the first column's unique key: that key in every inner-joined source, so
+   * the rows can be read in key ranges (empty when they cannot).
+   */
+  rangeKeys: string[];
   params: unknown[];
 };
 
@@ -53,7 +56,9 @@ export function currentRows(plan: DatasetPlan): RowsSql {
     from: [`${ident(base.table)} s0`, ...joins].join("\n"),
     where: plan.filters.map((f) => filterSql(f, `${alias(f.source)}.${ident(f.field)}`, params)),
     order: key,
-    keyed: true,
+    rangeKeys: [base, ...plan.sources.slice(1).filter((s) => s.join === "inner")].map(
+      (s) => `${alias(s)}.${ident(s.key)}`,
+    ),
     params,
   };
 }
@@ -94,7 +99,7 @@ export function pointInTimeRows(plan: DatasetPlan, mode: "dataset" | "training")
     from: [`${ident(pitTable(plan.sources.indexOf(base)))} ${first}`, ...joins].join("\n"),
     where,
     order: `${first}.ord`,
-    keyed: false,
+    rangeKeys: [],
     params,
   };
 }
@@ -106,11 +111,17 @@ function filterSql(filter: PlannedFilter, target: string, params: unknown[]): st
   return `${target} ${OPERATORS[filter.op]} $${params.length}::${filter.pgType}`;
 }
 
-/** The rows whose key is past `after` (all, when undefined): the next range of a keyed read. */
+/**
+ * The rows whose key is past `after` (all, when undefined): the next range of a keyed read. The
+ * bound is set on every inner-joined source's key, not only the first: PostgreSQL does not carry
+ * an inequality across a join, and without it plans the range as hash joins and a sort over
+ * every remaining row before the first comes out, instead of merging the key indexes.
+ */
 export function rowsAfter(rows: RowsSql, after: unknown): RowsSql {
   if (after === undefined) return rows;
   const params = [...rows.params, after];
-  return { ...rows, where: [...rows.where, `${rows.order} > $${params.length}`], params };
+  const bounds = rows.rangeKeys.map((key) => `${key} > $${params.length}`);
+  return { ...rows, where: [...rows.where, ...bounds], params };
 }
 
 /** The full statement; `limit` becomes one more parameter. */

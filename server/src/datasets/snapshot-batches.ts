@@ -33,7 +33,7 @@ export async function* snapshotBatches(
     yield* trainingBatches(tx, plan, rows, columns, schema, sizes.batchRows, training);
     return;
   }
-  if (!rows.keyed) {
+  if (rows.rangeKeys.length === 0) {
     const statement = binaryCopy(rowsStatement(rows, plan.limit));
     yield* copyBatches(await copyOut(tx, statement), schema, columns, sizes.batchRows);
     return;

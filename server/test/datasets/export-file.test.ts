@@ -68,7 +68,11 @@ describe("rapfs export: a file, its card beside it, and nothing half-written", (
   });
 
   it("rows read in key ranges (several COPY statements) are every row once, in order, limit included", async () => {
-    const read = async (name: string, request: { dataset: string; limit?: number }, copyRows?: number) => {
+    const read = async (
+      name: string,
+      request: { dataset: string; limit?: number; embeddings?: string[] },
+      copyRows?: number,
+    ) => {
       const out = join(dir, name);
       const settings = copyRows ? { copyRows, batchRows: 16 } : {};
       await exportToFile(h.db.sql, request, { out, format: "arrow", settings });
@@ -80,6 +84,11 @@ describe("rapfs export: a file, its card beside it, and nothing half-written", (
     // A limit that ends inside a range, and one that is a multiple of it.
     expect(await read("limit.arrows", { dataset: "public", limit: 100 }, 37)).toEqual(whole.slice(0, 100));
     expect(await read("limit74.arrows", { dataset: "public", limit: 74 }, 37)).toEqual(whole.slice(0, 74));
+    // Embeddings are left-joined: the range bound stays off their keys (it would drop rows without one).
+    const embedded = { dataset: "public", embeddings: ["lyrics", "analysis"] };
+    const withVectors = await read("vectors.arrows", embedded);
+    expect(withVectors.length).toBe(whole.length);
+    expect(await read("vectors-ranges.arrows", embedded, 37)).toEqual(withVectors);
   });
 
   it("a Parquet export failing mid-stream rolls back and leaves the connection usable", async () => {
