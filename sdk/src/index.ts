@@ -58,6 +58,7 @@ export type {
   SearchResponse,
 } from "./resources/embeddings";
 export {
+  eventTimestamp,
   type FeatureColumnTable,
   type FeatureRows,
   type Features,

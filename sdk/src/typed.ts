@@ -34,10 +34,10 @@ export interface FeatureValue<T = unknown> {
   event_timestamp: string | null;
 }
 
+/** One feature's values in id order; its event timestamps are its view version's (`event_timestamps`). */
 export interface FeatureColumn<T = unknown> {
   values: Array<T | null>;
   statuses: FeatureStatus[];
-  event_timestamps: Array<string | null>;
 }
 
 export type EntityName = Extract<keyof Entities, string>;

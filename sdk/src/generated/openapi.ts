@@ -807,14 +807,18 @@ export interface components {
        */
       format: "columns";
       ids: components["schemas"]["EntityId"][];
+      /** @description Per view version (`view@version`, a column reference's part before `:`), each id's event timestamp; null where the id has no row in that view version */
+      event_timestamps: {
+        [key: string]: (string | null)[];
+      };
       columns: {
         [key: string]: components["schemas"]["FeatureColumn"];
       };
     };
+    /** @description Values and statuses in id order; the event timestamps are the view version's (`event_timestamps`) */
     FeatureColumn: {
       values: unknown[];
       statuses: ("present" | "null" | "not_found")[];
-      event_timestamps: (string | null)[];
     };
     FeatureBatchRequest: {
       /**

@@ -36,7 +36,17 @@ export interface FeatureColumnTable<E extends string = string, K extends string 
   extends BatchHead<E, K> {
   format: "columns";
   ids: Array<EntityId<E>>;
+  /**
+   * Per view version (`view@version`, a reference's part before `:`), each id's event timestamp;
+   * null where the id has no row there. `eventTimestamp(table, ref, i)` looks one up.
+   */
+  event_timestamps: Record<string, Array<string | null>>;
   columns: FeatureColumns<E, K>;
+}
+
+/** The event timestamp of the i-th id's value of `ref` in a columnar table. */
+export function eventTimestamp(table: FeatureColumnTable, ref: string, i: number): string | null {
+  return table.event_timestamps[ref.slice(0, ref.indexOf(":"))]?.[i] ?? null;
 }
 
 export type GetFeaturesOptions<E extends string> = FeatureSelection<E> & RequestOptions;
@@ -104,14 +114,19 @@ function join(
   if (format === "rows") {
     return { ...head, format, rows: parts.flatMap((p) => (p as FeatureRows).rows) };
   }
+  const tables = parts as FeatureColumnTable[];
   const columns: FeatureColumnTable["columns"] = {};
   for (const ref of head.features) {
-    const pieces = parts.map((p) => (p as FeatureColumnTable).columns[ref]);
+    const pieces = tables.map((p) => p.columns[ref]);
     columns[ref] = {
       values: pieces.flatMap((c) => c?.values ?? []),
       statuses: pieces.flatMap((c) => c?.statuses ?? []),
-      event_timestamps: pieces.flatMap((c) => c?.event_timestamps ?? []),
     };
   }
-  return { ...head, format, ids: parts.flatMap((p) => (p as FeatureColumnTable).ids), columns };
+  const event_timestamps: FeatureColumnTable["event_timestamps"] = {};
+  for (const view of Object.keys(first ? (first as FeatureColumnTable).event_timestamps : {})) {
+    event_timestamps[view] = tables.flatMap((p) => p.event_timestamps[view] ?? []);
+  }
+  const ids = tables.flatMap((p) => p.ids);
+  return { ...head, format, ids, event_timestamps, columns };
 }

@@ -1,4 +1,11 @@
-import { APIUserAbortError, BadRequestError, type Fetch, NotFoundError, RapFS } from "@rapfs/sdk";
+import {
+  APIUserAbortError,
+  BadRequestError,
+  eventTimestamp,
+  type Fetch,
+  NotFoundError,
+  RapFS,
+} from "@rapfs/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LiveServer, startLive } from "./server";
 
@@ -120,7 +127,13 @@ describe("features.getMany", () => {
       const column = columns.columns[ref];
       expect(column?.values).toEqual(rows.rows.map((r) => r.features[ref]?.value));
       expect(column?.statuses).toEqual(rows.rows.map((r) => r.features[ref]?.status));
+      expect(ids.map((_, i) => eventTimestamp(columns, ref, i))).toEqual(
+        rows.rows.map((r) => r.features[ref]?.event_timestamp),
+      );
     }
+    expect(Object.values(columns.event_timestamps).every((stamps) => stamps.length === ids.length)).toBe(
+      true,
+    );
   });
 
   it("marks ids without rows not_found, in place", async () => {

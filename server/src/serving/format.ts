@@ -5,12 +5,6 @@ import type { EntityId } from "./ids";
 export type ValueStatus = "present" | "null" | "not_found";
 export type FeatureValue = { value: unknown; status: ValueStatus; event_timestamp: string | null };
 
-export type FeatureColumn = {
-  values: unknown[];
-  statuses: ValueStatus[];
-  event_timestamps: (string | null)[];
-};
-
 const NOT_FOUND: FeatureValue = Object.freeze({ value: null, status: "not_found", event_timestamp: null });
 
 export function featureValue(row: OnlineRow | undefined, feature: string): FeatureValue {
@@ -43,25 +37,6 @@ export function asRows(table: FeatureTable): { id: EntityId; features: Record<st
   return table.ids.map((id, i) => ({ id: id.id, features: valuesOf(table, i, views) }));
 }
 
-export function asColumns(table: FeatureTable): Record<string, FeatureColumn> {
-  const views = columnViews(table);
-  const out: Record<string, FeatureColumn> = {};
-  table.resolution.columns.forEach((column, c) => {
-    const rows = table.rows[views[c] as number] ?? [];
-    const values: unknown[] = [];
-    const statuses: ValueStatus[] = [];
-    const timestamps: (string | null)[] = [];
-    for (let i = 0; i < table.ids.length; i++) {
-      const v = featureValue(rows[i], column.feature);
-      values.push(v.value);
-      statuses.push(v.status);
-      timestamps.push(v.event_timestamp);
-    }
-    out[column.ref] = { values, statuses, event_timestamps: timestamps };
-  });
-  return out;
-}
-
 type JsonPlan = { keys: string[]; views: number[] };
 const jsonPlans = new WeakMap<FeatureTable["resolution"], JsonPlan>();
 
@@ -92,8 +67,51 @@ export function valuesJson(table: FeatureTable, i: number): string {
     }
     const value = row.values[column.feature] ?? null;
     stamps[v] ??= JSON.stringify(row.eventTimestamp || null);
-    const text = typeof value === "number" && Number.isFinite(value) ? String(value) : JSON.stringify(value);
-    out += `${text},"status":"${value === null ? "null" : "present"}","event_timestamp":${stamps[v]}}`;
+    out += `${valueText(value)},"status":"${value === null ? "null" : "present"}","event_timestamp":${stamps[v]}}`;
   });
   return `${out}}`;
+}
+
+const valueText = (value: unknown) =>
+  typeof value === "number" && Number.isFinite(value) ? String(value) : JSON.stringify(value ?? null);
+
+/**
+ * The columnar batch body's `event_timestamps`: per view version, each id's event timestamp
+ * (null where it has no row). A timestamp belongs to a view's row, so it is sent once per row,
+ * not once per feature (a 100 × 50 batch: ~500 timestamps instead of 5,000).
+ */
+export function timestampsJson(table: FeatureTable): string {
+  const parts = table.resolution.views.map((plan, v) => {
+    const rows = table.rows[v] ?? [];
+    let list = "[";
+    for (let i = 0; i < table.ids.length; i++) {
+      const row = rows[i];
+      if (i > 0) list += ",";
+      list += row?.eventTimestamp ? JSON.stringify(row.eventTimestamp) : "null";
+    }
+    return `${JSON.stringify(plan.view.viewKey)}:${list}]`;
+  });
+  return `{${parts.join(",")}}`;
+}
+
+/** The columnar batch body's `columns`: per reference, its values and statuses in id order. */
+export function columnsJson(table: FeatureTable): string {
+  const views = columnViews(table);
+  const parts = table.resolution.columns.map((column, c) => {
+    const rows = table.rows[views[c] as number] ?? [];
+    let values = "[";
+    let statuses = "[";
+    for (let i = 0; i < table.ids.length; i++) {
+      const row = rows[i];
+      if (i > 0) {
+        values += ",";
+        statuses += ",";
+      }
+      const value = row ? (row.values[column.feature] ?? null) : null;
+      values += valueText(value);
+      statuses += !row ? '"not_found"' : value === null ? '"null"' : '"present"';
+    }
+    return `${JSON.stringify(column.ref)}:{"values":${values}],"statuses":${statuses}]}`;
+  });
+  return `{${parts.join(",")}}`;
 }

@@ -106,6 +106,17 @@ describe("values served", () => {
       expect(column("track_profile@1:popularity")[i]).toBe(popularity);
     });
     expect(body.columns["qwen_analysis@2:sentiment"]?.statuses).toContain("not_found");
+    // One timestamp list per view version read, null exactly where its columns are not_found.
+    expect(Object.keys(body.event_timestamps).sort()).toEqual(
+      ["emotion_scores@1", "qwen_analysis@1", "qwen_analysis@2", "track_profile@1"].sort(),
+    );
+    for (const [ref, column] of Object.entries(body.columns)) {
+      const stamps = body.event_timestamps[ref.slice(0, ref.indexOf(":"))] ?? [];
+      expect(stamps).toHaveLength(tracks.length);
+      column.statuses.forEach((status, i) => {
+        expect(stamps[i] === null, `${ref}[${i}]`).toBe(status === "not_found");
+      });
+    }
   });
 
   it("were written to Redis by the startup sync, version-scoped", async () => {
@@ -155,7 +166,7 @@ describe("POST /v1/features/{entity}/batch", () => {
         expect(row.features[ref]).toEqual({
           value: column?.values[i],
           status: column?.statuses[i],
-          event_timestamp: column?.event_timestamps[i],
+          event_timestamp: columns.event_timestamps[ref.slice(0, ref.indexOf(":"))]?.[i],
         });
       });
     }

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { spendQuota } from "../../../access/middleware";
-import { asColumns, parseIds, valuesJson } from "../../../serving";
+import { columnsJson, parseIds, timestampsJson, valuesJson } from "../../../serving";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import {
@@ -48,6 +48,11 @@ export const FeatureColumnsSchema = z
     ...common,
     format: z.literal("columns"),
     ids: z.array(EntityIdSchema),
+    event_timestamps: z.record(z.string(), z.array(z.string().nullable())).openapi({
+      description:
+        "Per view version (`view@version`, a column reference's part before `:`), each id's event " +
+        "timestamp; null where the id has no row in that view version",
+    }),
     columns: z.record(z.string(), FeatureColumnSchema),
   })
   .openapi("FeatureColumns");
@@ -99,18 +104,18 @@ export function registerFeaturesBatch(app: App): void {
       ...(resolution.service ? { service: resolution.service } : {}),
       features: resolution.columns.map((column) => column.ref),
     };
+    c.header("content-type", "application/json");
     if (body.format === "columns") {
-      return c.json(
-        { ...head, format: "columns" as const, ids: table.ids.map((id) => id.id), columns: asColumns(table) },
-        200,
-      );
+      // FeatureColumnsSchema's JSON, built directly (see columnsJson).
+      const start = JSON.stringify({ ...head, format: "columns", ids: table.ids.map((id) => id.id) });
+      const columns = `"event_timestamps":${timestampsJson(table)},"columns":${columnsJson(table)}`;
+      return c.body(`${start.slice(0, -1)},${columns}}`, 200) as never;
     }
     // FeatureRowsSchema's JSON, each row's values built directly (see valuesJson).
     const rows = table.ids.map(
       (id, i) => `{"id":${JSON.stringify(id.id)},"features":${valuesJson(table, i)}}`,
     );
     const start = JSON.stringify({ ...head, format: "rows" });
-    c.header("content-type", "application/json");
     // The text is the schema's JSON; the typed-response check only knows c.json.
     return c.body(`${start.slice(0, -1)},"rows":[${rows.join(",")}]}`, 200) as never;
   });

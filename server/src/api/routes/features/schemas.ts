@@ -27,9 +27,11 @@ export const FeatureColumnSchema = z
   .object({
     values: z.array(z.unknown()),
     statuses: z.array(z.enum(["present", "null", "not_found"])),
-    event_timestamps: z.array(z.string().nullable()),
   })
-  .openapi("FeatureColumn");
+  .openapi("FeatureColumn", {
+    description:
+      "Values and statuses in id order; the event timestamps are the view version's (`event_timestamps`)",
+  });
 
 export const EntityParamsSchema = z.object({
   entity: z
