@@ -126,14 +126,16 @@ export async function benchOnline(): Promise<BenchRow[]> {
     const batchBody = JSON.stringify({ ids, features });
     const batchRows = await api<Rows>(`${urls.url}/v1/features/track/batch`, auth, JSON.parse(batchBody));
     for (const row of batchRows.rows) await redis.hset(keys.rowHash(row.id), ...hashFields(row.features));
+    const columnsBody = JSON.stringify({ ids, features, format: "columns" });
     const batchSides: Side[] = [
       { url: `${urls.url}/v1/features/track/batch`, method: "POST", headers: auth, body: batchBody },
+      { url: `${urls.url}/v1/features/track/batch`, method: "POST", headers: auth, body: columnsBody },
       { url: `${urls.bare}/batch`, method: "POST", body: JSON.stringify({ entity: "track", ids, features }) },
     ];
     const batch1 = await alternate(batchSides, at(1));
-    report("100 × 50, 1 connection", ["rapfs", "bare"], batch1);
+    report("100 × 50, 1 connection", ["rapfs rows", "rapfs columns", "bare"], batch1);
     const batch10 = await alternate(batchSides, at(10));
-    report("100 × 50, 10 connections", ["rapfs", "bare"], batch10);
+    report("100 × 50, 10 connections", ["rapfs rows", "rapfs columns", "bare"], batch10);
 
     const vectors = await api<{ items: { vector: number[] | null }[] }>(
       `${urls.url}/v1/embeddings/lyrics/batch`,
