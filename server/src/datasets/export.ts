@@ -11,7 +11,7 @@ import { formatTimestamp } from "./timestamps";
 export type ExportSettings = {
   /** Rows per Arrow RecordBatch (and per cursor round trip, for CSV). */
   batchRows: number;
-  /** Rows per COPY statement when the rows can be read in key ranges (see snapshotBatches). */
+  /** Most rows per COPY statement when rows are read in key ranges (see snapshotBatches). */
   copyRows: number;
   rowGroupRows: number;
   compression: NonNullable<EncodeOptions["compression"]>;
@@ -19,7 +19,7 @@ export type ExportSettings = {
 
 export const DEFAULT_EXPORT_SETTINGS: ExportSettings = {
   batchRows: 8_192,
-  copyRows: 32_768,
+  copyRows: 131_072,
   rowGroupRows: 65_536,
   compression: "snappy",
 };

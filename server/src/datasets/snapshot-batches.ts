@@ -13,8 +13,32 @@ import type { TrainingInput } from "./snapshot";
 const ORD: OutputColumn = { name: "ord", kind: "float", description: "", source: "" };
 
 /**
+ * About how many bytes of binary COPY output a key range may take: ranges of narrow rows stay
+ * long (each range is a new statement, and on PGlite a merge over index scans costs more per row
+ * than the one hash join a whole read gets), ranges of embeddings shrink.
+ */
+const RANGE_BYTES = 32 * 1024 * 1024;
+
+/** A rough size of one row in binary COPY: 4 bytes of length per field, then its value. */
+function rowBytes(columns: OutputColumn[]): number {
+  const array = 20;
+  const size: Record<OutputColumn["kind"], (c: OutputColumn) => number> = {
+    bool: () => 1,
+    int: () => 4,
+    float: () => 8,
+    timestamp: () => 8,
+    string: () => 32,
+    json: () => 256,
+    "string[]": () => array + 4 * (4 + 16),
+    "float[]": () => array + 16 * (4 + 8),
+    vector: (c) => array + (c.dimension ?? 0) * (4 + 4),
+  };
+  return 2 + columns.reduce((sum, c) => sum + 4 + size[c.kind](c), 0);
+}
+
+/**
  * The snapshot's rows as RecordBatches of `schema`, read with binary COPY. Keyed rows (current
- * values) are read in key ranges of `copyRows`, one COPY each: PGlite runs a statement in one
+ * values) are read in key ranges (about RANGE_BYTES, at most `copyRows`), one COPY each: PGlite runs a statement in one
  * synchronous call and queues all its output in the process, so a range bounds both the time
  * the embedded server's event loop is held and the memory the output takes. Point-in-time rows
  * (ordered by an unindexed ord in a temp table) are one COPY. Training rows come back as
@@ -38,10 +62,11 @@ export async function* snapshotBatches(
     yield* copyBatches(await copyOut(tx, statement), schema, columns, sizes.batchRows);
     return;
   }
+  const rangeRows = Math.min(sizes.copyRows, Math.max(1_024, Math.floor(RANGE_BYTES / rowBytes(columns))));
   let remaining = plan.limit ?? Number.POSITIVE_INFINITY;
   let after: unknown;
   while (remaining > 0) {
-    const limit = Math.min(sizes.copyRows, remaining);
+    const limit = Math.min(rangeRows, remaining);
     const statement = binaryCopy(rowsStatement(rowsAfter(rows, after), limit));
     let read = 0;
     for await (const batch of copyBatches(await copyOut(tx, statement), schema, columns, sizes.batchRows)) {
