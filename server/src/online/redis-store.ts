@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
-import { assertKeyPrefix, assertViewKey, packRow, rowKey, unpackRow, viewPattern } from "./keys";
+import { DecodedRows } from "./decoded-rows";
+import { assertKeyPrefix, assertViewKey, packRow, rowKey, viewPattern } from "./keys";
 import type { OnlineRow, OnlineStore, ViewRead, WriteOptions } from "./types";
 
 export type RedisOnlineStoreOptions = {
@@ -7,6 +8,8 @@ export type RedisOnlineStoreOptions = {
   prefix?: string;
   /** Rows per MSET when writing; bounds the size of one command. */
   writeChunk?: number;
+  /** Decoded rows kept for reuse while their stored text is unchanged (DecodedRows). */
+  decodedRows?: number;
 };
 
 /**
@@ -17,6 +20,7 @@ export type RedisOnlineStoreOptions = {
 export class RedisOnlineStore implements OnlineStore {
   readonly prefix: string;
   private readonly writeChunk: number;
+  private readonly decoded: DecodedRows;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -25,6 +29,7 @@ export class RedisOnlineStore implements OnlineStore {
     this.prefix = options.prefix ?? "rapfs";
     assertKeyPrefix(this.prefix);
     this.writeChunk = options.writeChunk ?? 500;
+    this.decoded = new DecodedRows(options.decodedRows);
   }
 
   async write(viewKey: string, rows: readonly OnlineRow[], options: WriteOptions = {}): Promise<void> {
@@ -56,10 +61,11 @@ export class RedisOnlineStore implements OnlineStore {
     const unique = [...new Set(ids)];
     const found = new Map<string, OnlineRow>();
     if (unique.length === 0) return found;
-    const texts = await this.client.mget(unique.map((id) => rowKey(this.prefix, viewKey, id)));
+    const keys = unique.map((id) => rowKey(this.prefix, viewKey, id));
+    const texts = await this.client.mget(keys);
     unique.forEach((id, i) => {
       const text = texts[i];
-      if (text != null) found.set(id, unpackRow(id, text));
+      if (text != null) found.set(id, this.decoded.decode(keys[i] as string, id, text));
     });
     return found;
   }
@@ -85,8 +91,9 @@ export class RedisOnlineStore implements OnlineStore {
     return uniques.map((ids) => {
       const found = new Map<string, OnlineRow>();
       for (const id of ids) {
+        const key = keys[at] as string;
         const text = texts[at++];
-        if (text != null) found.set(id, unpackRow(id, text));
+        if (text != null) found.set(id, this.decoded.decode(key, id, text));
       }
       return found;
     });

@@ -54,26 +54,49 @@ export function valuesJson(table: FeatureTable, i: number): string {
     };
     jsonPlans.set(table.resolution, plan);
   }
-  const stamps: (string | undefined)[] = [];
   let out = "{";
   table.resolution.columns.forEach((column, c) => {
-    const v = plan.views[c] as number;
-    const row = table.rows[v]?.[i];
+    const row = table.rows[plan.views[c] as number]?.[i];
     if (c > 0) out += ",";
     out += plan.keys[c];
     if (!row) {
       out += 'null,"status":"not_found","event_timestamp":null}';
       return;
     }
-    const value = row.values[column.feature] ?? null;
-    stamps[v] ??= JSON.stringify(row.eventTimestamp || null);
-    out += `${valueText(value)},"status":"${value === null ? "null" : "present"}","event_timestamp":${stamps[v]}}`;
+    const text = textOf(row);
+    const value = valueTextOf(row, text, column.feature);
+    out += `${value},"status":"${value === "null" ? "null" : "present"}","event_timestamp":${stampTextOf(row, text)}}`;
   });
   return `${out}}`;
 }
 
-const valueText = (value: unknown) =>
-  typeof value === "number" && Number.isFinite(value) ? String(value) : JSON.stringify(value ?? null);
+/** A row's values and timestamp as JSON text, made once per row and reused while it is (DecodedRows). */
+type RowText = { values: Record<string, string>; stamp?: string };
+const rowTexts = new WeakMap<OnlineRow, RowText>();
+
+function textOf(row: OnlineRow): RowText {
+  let text = rowTexts.get(row);
+  if (!text) {
+    text = { values: Object.create(null) as Record<string, string> };
+    rowTexts.set(row, text);
+  }
+  return text;
+}
+
+function valueTextOf(row: OnlineRow, text: RowText, feature: string): string {
+  let value = text.values[feature];
+  if (value === undefined) {
+    const raw = row.values[feature] ?? null;
+    value = typeof raw === "number" && Number.isFinite(raw) ? String(raw) : JSON.stringify(raw);
+    text.values[feature] = value;
+  }
+  return value;
+}
+
+function stampTextOf(row: OnlineRow, text: RowText): string {
+  text.stamp ??= JSON.stringify(row.eventTimestamp || null);
+  return text.stamp;
+}
 
 /**
  * The columnar batch body's `event_timestamps`: per view version, each id's event timestamp
@@ -87,7 +110,7 @@ export function timestampsJson(table: FeatureTable): string {
     for (let i = 0; i < table.ids.length; i++) {
       const row = rows[i];
       if (i > 0) list += ",";
-      list += row?.eventTimestamp ? JSON.stringify(row.eventTimestamp) : "null";
+      list += row ? stampTextOf(row, textOf(row)) : "null";
     }
     return `${JSON.stringify(plan.view.viewKey)}:${list}]`;
   });
@@ -97,8 +120,11 @@ export function timestampsJson(table: FeatureTable): string {
 /** The columnar batch body's `columns`: per reference, its values and statuses in id order. */
 export function columnsJson(table: FeatureTable): string {
   const views = columnViews(table);
+  const texts = table.rows.map((rows) => rows.map((row) => (row ? textOf(row) : undefined)));
   const parts = table.resolution.columns.map((column, c) => {
-    const rows = table.rows[views[c] as number] ?? [];
+    const v = views[c] as number;
+    const rows = table.rows[v] ?? [];
+    const rowTexts = texts[v] ?? [];
     let values = "[";
     let statuses = "[";
     for (let i = 0; i < table.ids.length; i++) {
@@ -107,9 +133,14 @@ export function columnsJson(table: FeatureTable): string {
         values += ",";
         statuses += ",";
       }
-      const value = row ? (row.values[column.feature] ?? null) : null;
-      values += valueText(value);
-      statuses += !row ? '"not_found"' : value === null ? '"null"' : '"present"';
+      if (!row) {
+        values += "null";
+        statuses += '"not_found"';
+        continue;
+      }
+      const value = valueTextOf(row, rowTexts[i] as RowText, column.feature);
+      values += value;
+      statuses += value === "null" ? '"null"' : '"present"';
     }
     return `${JSON.stringify(column.ref)}:{"values":${values}],"statuses":${statuses}]}`;
   });
