@@ -25,8 +25,11 @@ export type LoadResult = {
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
-export const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+/** The median of the figures there are (a round too slow to answer once has none). */
+export function median(values: number[]): number {
+  const known = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  return known[Math.floor(known.length / 2)] ?? Number.NaN;
+}
 
 /** A process's CPU seconds so far (Linux /proc; 10 ms ticks, fine over thousands of requests). */
 export function cpuSeconds(pid: number | undefined): number {
