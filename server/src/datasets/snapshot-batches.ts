@@ -38,11 +38,12 @@ function rowBytes(columns: OutputColumn[]): number {
 
 /**
  * The snapshot's rows as RecordBatches of `schema`, read with binary COPY. Keyed rows (current
- * values) are read in key ranges (about RANGE_BYTES, at most `copyRows`), one COPY each: PGlite runs a statement in one
- * synchronous call and queues all its output in the process, so a range bounds both the time
- * the embedded server's event loop is held and the memory the output takes. Point-in-time rows
- * (ordered by an unindexed ord in a temp table) are one COPY. Training rows come back as
- * [ord, ...features]; ord (1-based) finds each one's uploaded id, timestamp and label.
+ * values) are read in key ranges (about RANGE_BYTES, at most `copyRows` rows), one COPY each:
+ * PGlite runs a statement in one synchronous call and queues all its output in the process, so
+ * a range bounds both the time the embedded server's event loop is held and the memory the
+ * output takes. Point-in-time rows (ordered by an unindexed ord in a temp table) are one COPY.
+ * Training rows come back as [ord, ...features]; ord (1-based) finds each one's uploaded id,
+ * timestamp and label.
  */
 export async function* snapshotBatches(
   tx: Sql,
