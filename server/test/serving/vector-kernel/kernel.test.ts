@@ -4,7 +4,7 @@ import {
   compileKernel,
   GENERATED_PATH,
   renderKernelModule,
-} from "../../../src/serving/vector-kernel/compile";
+} from "../../../scripts/vector-kernel/compile";
 import { Int8Rows } from "../../../src/serving/vector-kernel/int8-rows";
 import { quantize } from "../../../src/serving/vector-kernel/quantize";
 import { Random } from "./random";
