@@ -167,6 +167,9 @@ async function runFull(
     await tx.unsafe(
       `alter table ${staging} add constraint ${ident(`${target.stagingTable}_pkey`)} primary key (${ident(target.key)})`,
     );
+    // PGlite runs no autovacuum: without this the planner never knows the table's size or keys,
+    // and joins of views (downloads, services) get hash joins and sorts that spill to disk.
+    await tx.unsafe(`analyze ${staging} (${ident(target.key)})`);
     step(1);
     const stats = await collectStats(tx, target.stagingTable, target, undefined, inserted.count);
     step(2);

@@ -41,6 +41,19 @@ describe("materialized views match values computed independently from the raw co
     ]);
   });
 
+  it("leaves planner statistics on each table's key (PGlite runs no autovacuum)", async () => {
+    const keys = await db.sql<{ table: string; stats: number }[]>`
+      select c.relname as table, count(s.attname)::int as stats
+      from pg_class c
+      join pg_index i on i.indrelid = c.oid and i.indisprimary
+      join pg_attribute a on a.attrelid = c.oid and a.attnum = any(i.indkey)
+      left join pg_stats s on s.tablename = c.relname and s.attname = a.attname
+      where left(c.relname, 3) = 'fv_' and strpos(c.relname, '__') = 0 and c.relkind = 'r'
+      group by c.relname`;
+    expect(keys.length).toBeGreaterThanOrEqual(8);
+    for (const key of keys) expect(key.stats, key.table).toBeGreaterThan(0);
+  });
+
   it("qwen_analysis@2: the latest analysis wins, re-analyses included", async () => {
     const analyses = await rawAnalyses(db, "qwen-3-4b-fp8");
     const latest = latestPerTrack(analyses);
