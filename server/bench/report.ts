@@ -1,7 +1,12 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { BenchRow } from "./types";
+
+type Machine = { cores: number; cpu: string; memoryGiB: number; node: string };
+/** One workload's figures from its latest run. */
+type Measured = { date: string; rows: BenchRow[] };
+type Report = { machine: Machine; workloads: Record<string, Measured> };
 
 const round = (value: number) => (Math.abs(value) >= 100 ? Math.round(value) : Number(value.toPrecision(3)));
 
@@ -15,28 +20,50 @@ export function formatTable(rows: BenchRow[]): string {
   return [header, "|---|---|---|---|---|---|---|", ...lines].join("\n");
 }
 
-/** Writes the figures under docs/ with the machine they were measured on, for the README to cite. */
-export async function writeReport(rows: BenchRow[], docsDir: string): Promise<void> {
-  const machine = {
+async function previous(path: string): Promise<Record<string, Measured>> {
+  try {
+    const report = JSON.parse(await readFile(path, "utf8")) as Partial<Report>;
+    return report.workloads ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Writes the figures under docs/ with the machine they were measured on, for the README to cite.
+ * A run of some workloads replaces only theirs; the others keep the date of their own last run.
+ */
+export async function writeReport(
+  measured: Record<string, BenchRow[]>,
+  order: string[],
+  docsDir: string,
+): Promise<void> {
+  const machine: Machine = {
     cores: availableParallelism(),
     cpu: cpus()[0]?.model ?? "unknown",
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
-    date: new Date().toISOString(),
   };
+  const jsonPath = join(docsDir, "benchmarks.json");
+  const workloads = await previous(jsonPath);
+  const date = new Date().toISOString();
+  for (const [name, rows] of Object.entries(measured)) workloads[name] = { date, rows };
+  const names = order.filter((name) => workloads[name]);
   await mkdir(docsDir, { recursive: true });
-  await writeFile(join(docsDir, "benchmarks.json"), `${JSON.stringify({ machine, rows }, null, 2)}\n`);
-  const notes = rows.filter((r) => r.notes).map((r) => `- **${r.workload}**: ${r.notes}`);
+  await writeFile(jsonPath, `${JSON.stringify({ machine, workloads }, null, 2)}\n`);
+  const sections = names.flatMap((name) => {
+    const { date: at, rows } = workloads[name] as Measured;
+    const notes = rows.filter((r) => r.notes).map((r) => `- **${r.workload}**: ${r.notes}`);
+    return [`## ${name}`, "", `Run ${at}.`, "", formatTable(rows), "", ...notes, ""];
+  });
   const markdown = [
     "# Benchmarks",
     "",
-    `Measured by \`pnpm bench\` on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.date}.`,
+    `Measured by \`pnpm bench\` on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}.`,
     "Each workload runs with its baseline in the same run; ratios, not absolute times, are what carry over between machines.",
+    "`pnpm bench <workload…>` reruns some of them and keeps the others' last figures.",
     "",
-    formatTable(rows),
-    "",
-    ...notes,
-    "",
+    ...sections,
   ].join("\n");
   await writeFile(join(docsDir, "benchmarks.md"), markdown);
 }

@@ -15,12 +15,23 @@ const workloads: Workload[] = [
 ];
 
 const only = process.argv.slice(2);
-const rows: BenchRow[] = [];
+const unknown = only.filter((name) => !workloads.some((w) => w.name === name));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `unknown workload ${unknown.join(", ")}; one of ${workloads.map((w) => w.name).join(", ")}\n`,
+  );
+  process.exit(2);
+}
+const measured: Record<string, BenchRow[]> = {};
 for (const workload of workloads) {
   if (only.length > 0 && !only.includes(workload.name)) continue;
   process.stderr.write(`bench: ${workload.name}\n`);
   const run = await workload.load();
-  rows.push(...(await run()));
+  measured[workload.name] = await run();
 }
-process.stdout.write(`${formatTable(rows)}\n`);
-if (only.length === 0) await writeReport(rows, join(repoRoot, "docs"));
+process.stdout.write(`${formatTable(Object.values(measured).flat())}\n`);
+await writeReport(
+  measured,
+  workloads.map((w) => w.name),
+  join(repoRoot, "docs"),
+);
