@@ -3,7 +3,9 @@ import { fileURLToPath } from "node:url";
 import wabt from "wabt";
 
 export const WAT_PATH = fileURLToPath(new URL("../../src/serving/vector-kernel/dot-i8.wat", import.meta.url));
-export const GENERATED_PATH = fileURLToPath(new URL("../../src/serving/vector-kernel/dot-i8-wasm.ts", import.meta.url));
+export const GENERATED_PATH = fileURLToPath(
+  new URL("../../src/serving/vector-kernel/dot-i8-wasm.ts", import.meta.url),
+);
 
 /** dot-i8.wat compiled by wabt (a development dependency: the server loads the committed bytes). */
 export async function compileKernel(): Promise<Uint8Array> {

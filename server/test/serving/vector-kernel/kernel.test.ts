@@ -1,10 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  compileKernel,
-  GENERATED_PATH,
-  renderKernelModule,
-} from "../../../scripts/vector-kernel/compile";
+import { compileKernel, GENERATED_PATH, renderKernelModule } from "../../../scripts/vector-kernel/compile";
 import { Int8Rows } from "../../../src/serving/vector-kernel/int8-rows";
 import { quantize } from "../../../src/serving/vector-kernel/quantize";
 import { Random } from "./random";
