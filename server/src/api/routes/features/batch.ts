@@ -96,8 +96,12 @@ export function registerFeaturesBatch(app: App): void {
     const { features } = c.get("services").serving;
     const resolution = await features.resolve(entity, selectionOf(body, "json"));
     const ids = parseIds(resolution.entity, body.ids);
+    // The read and the rows spend leave in one Redis write; the quota's answer is awaited first,
+    // so a refused batch gets its 429 whatever the read found (and nothing read is sent).
+    const reading = features.read(resolution, ids);
+    reading.catch(() => {});
     await spendQuota(c, { rows: ids.length });
-    const table = await features.read(resolution, ids);
+    const table = await reading;
     for (const [name, value] of Object.entries(resolution.headers)) c.header(name, value);
     const head = {
       entity,
