@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisInvalidationBus, type Invalidation } from "../../src/access/invalidation";
@@ -101,7 +102,7 @@ describe("limiter and invalidation on Redis Cluster", () => {
   it("admits exactly the limit from two limiter connections racing over many subjects", async () => {
     const base = client();
     await connectRedis(base);
-    const prefix = `cluster-limit-${Date.now()}`;
+    const prefix = `cluster-limit-${randomUUID()}`;
     const limiters: FlexibleLimiter[] = [];
     for (let i = 0; i < 2; i++) {
       const redis = createLimiterRedis(base);
@@ -124,7 +125,7 @@ describe("limiter and invalidation on Redis Cluster", () => {
   });
 
   it("delivers invalidations between two buses over cluster pub/sub", async () => {
-    const channel = `rapfs-cluster-test:access:invalidate:${Date.now()}`;
+    const channel = `rapfs-cluster-test:access:invalidate:${randomUUID()}`;
     const [a, b] = [client(), client()];
     await Promise.all([connectRedis(a), connectRedis(b)]);
     const busA = createRedisInvalidationBus({ redis: a, channel });

@@ -57,7 +57,6 @@ describe("two server processes on one Postgres and one Redis", () => {
   });
 
   it("answer 503 problem+json while Postgres is unreachable and recover without a restart", async () => {
-    const t0 = Date.now();
     await stack.proxy.cut();
     const statuses: number[] = [];
     try {
@@ -80,7 +79,6 @@ describe("two server processes on one Postgres and one Redis", () => {
     } finally {
       await stack.proxy.restore();
     }
-    const t1 = Date.now();
     expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
     expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
     for (const server of servers) {
@@ -89,7 +87,7 @@ describe("two server processes on one Postgres and one Redis", () => {
       }, 30_000);
     }
     console.info(
-      `Postgres cut: ${statuses.length} searches (${statuses.filter((x) => x === 503).length} × 503) in ${t1 - t0} ms, ready again after ${Date.now() - t1} ms`,
+      `Postgres cut: ${statuses.length} searches (${statuses.filter((x) => x === 503).length} × 503), ready again after the cut`,
     );
     const after = newTally();
     for (let n = 0; n < 40; n++)
