@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import { repoRoot } from "../src/config/paths";
+import { deleteRunKeys, startBenchServer, stopBenchServer } from "./child";
 import { alternate, type Measured, median } from "./load";
 import type { BenchRow } from "./types";
 
@@ -18,29 +17,14 @@ const TIERS = JSON.stringify({ bench: { requests: 1e12, rows: 1e12, downloads: 1
 type Server = { child: ChildProcess; url: string; key: string; limiter: string };
 
 async function startServer(redisUrl: string | undefined, prefix: string): Promise<Server> {
-  const child = spawn(process.execPath, ["--import", "tsx", SERVER_ENTRY], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? "",
-      LOG_LEVEL: "silent",
-      RAPFS_TIERS: TIERS,
-      RAPFS_REDIS_PREFIX: prefix,
-      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
-    },
-    stdio: ["ignore", "pipe", "inherit"],
+  const { child, ready } = await startBenchServer<Omit<Server, "child">>(SERVER_ENTRY, {
+    PATH: process.env.PATH ?? "",
+    LOG_LEVEL: "silent",
+    RAPFS_TIERS: TIERS,
+    RAPFS_REDIS_PREFIX: prefix,
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
   });
-  const line = await new Promise<string>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`access benchmark server exited with ${code}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once("line", resolve);
-  });
-  return { child, ...(JSON.parse(line) as Omit<Server, "child">) };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
+  return { child, ...ready };
 }
 
 /** Alternating rounds of open and authenticated load on one server; medians of each. */
@@ -87,13 +71,8 @@ export async function benchAccess(): Promise<BenchRow[]> {
           `${open.cpuUs.toFixed(0)} µs); per-round ratios ${ratios.map((r) => r.toFixed(2)).join(", ")}`,
       });
     } finally {
-      await stop(server.child);
-      let cursor = "0";
-      do {
-        const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1_000);
-        cursor = next;
-        if (found.length > 0) await redis.unlink(...found);
-      } while (cursor !== "0");
+      await stopBenchServer(server.child);
+      await deleteRunKeys(redis, prefix);
     }
   }
   redis.disconnect();

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { generateKey } from "../src/access/keys";
 import { repoRoot } from "../src/config/paths";
+import { deleteRunKeys, startBenchServer, stopBenchServer } from "./child";
 import { alternate, type Measured, type Side } from "./load";
 import { bareKeys, hashFields } from "./online-keys";
 import { onlineRows } from "./online-rows";
@@ -24,37 +24,20 @@ type Child = { child: ChildProcess; urls: Urls };
 async function startChild(prefix: string, adminKey: string): Promise<Child> {
   const dataDir = join(repoRoot, ".rapfs-bench", `online-scale-${SCALE}`);
   process.stderr.write(`online bench: server over ${dataDir} (generated on first use; minutes at scale 1)\n`);
-  const child = spawn(process.execPath, ["--import", "tsx", SERVER_ENTRY], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      RAPFS_DATA_DIR: dataDir,
-      RAPFS_CORPUS_SCALE: String(SCALE),
-      REDIS_URL,
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "warn",
-      RAPFS_ADMIN_KEY: adminKey,
-      // Quotas are checked on every request (Redis limiter), but set high enough never to refuse.
-      RAPFS_TIERS: JSON.stringify({ free: { requests: 1e12, rows: 1e12 } }),
-      BENCH_PREFIX: prefix,
-    },
-    stdio: ["ignore", "pipe", "inherit"],
+  const { child, ready } = await startBenchServer<Urls>(SERVER_ENTRY, {
+    ...process.env,
+    RAPFS_DATA_DIR: dataDir,
+    RAPFS_CORPUS_SCALE: String(SCALE),
+    REDIS_URL,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    RAPFS_ADMIN_KEY: adminKey,
+    // Quotas are checked on every request (Redis limiter), but set high enough never to refuse.
+    RAPFS_TIERS: JSON.stringify({ free: { requests: 1e12, rows: 1e12 } }),
+    BENCH_PREFIX: prefix,
   });
-  const urls = await new Promise<Urls>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`benchmark server exited with ${code}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once("line", (line) =>
-      resolve(JSON.parse(line)),
-    );
-  });
-  return { child, urls };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
+  return { child, urls: ready };
 }
 
 async function api<T>(url: string, headers: Record<string, string>, body?: unknown): Promise<T> {
@@ -168,14 +151,8 @@ export async function benchOnline(): Promise<BenchRow[]> {
     const setup = `scale ${SCALE} embedded PGlite + Redis, server in a child process, ${ROUNDS} alternating rounds × ${SECONDS} s, medians`;
     return onlineRows({ setup, single, batch1, batch10, search1, search10, recall });
   } finally {
-    await stopChild(child);
-    // The run's rows leave the shared Redis as they found it.
-    let cursor = "0";
-    do {
-      const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1_000);
-      cursor = next;
-      if (found.length > 0) await redis.unlink(...found);
-    } while (cursor !== "0");
+    await stopBenchServer(child);
+    await deleteRunKeys(redis, prefix);
     redis.disconnect();
   }
 }

@@ -1,6 +1,5 @@
 import type { OnlineRow } from "../online/types";
 import type { FeatureTable } from "./features";
-import type { EntityId } from "./ids";
 
 export type ValueStatus = "present" | "null" | "not_found";
 export type FeatureValue = { value: unknown; status: ValueStatus; event_timestamp: string | null };
@@ -30,11 +29,6 @@ export function valuesOf(
     out[column.ref] = featureValue(table.rows[views[c] as number]?.[i], column.feature);
   });
   return out;
-}
-
-export function asRows(table: FeatureTable): { id: EntityId; features: Record<string, FeatureValue> }[] {
-  const views = columnViews(table);
-  return table.ids.map((id, i) => ({ id: id.id, features: valuesOf(table, i, views) }));
 }
 
 type JsonPlan = { keys: string[]; views: number[] };

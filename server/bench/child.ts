@@ -1,0 +1,38 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import type { Redis } from "ioredis";
+import { repoRoot } from "../src/config/paths";
+
+/** A benchmark's server: `tsx <entry>` in its own process, ready once it prints one JSON line. */
+export async function startBenchServer<T>(
+  entry: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; ready: T }> {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+    cwd: repoRoot,
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`benchmark server ${entry} exited with ${code}`)));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once("line", resolve);
+  });
+  return { child, ready: JSON.parse(line) as T };
+}
+
+export async function stopBenchServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/** Leaves the shared Redis as the run found it: every key under the run's prefix goes. */
+export async function deleteRunKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1_000);
+    cursor = next;
+    if (found.length > 0) await redis.unlink(...found);
+  } while (cursor !== "0");
+}
