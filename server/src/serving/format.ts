@@ -31,23 +31,51 @@ export function valuesOf(
   return out;
 }
 
-type JsonPlan = { keys: string[]; views: number[] };
+/**
+ * Per view version, a slot per feature name: a row's value texts are kept in an array by slot,
+ * so a value's text is an index away rather than a property lookup by name.
+ */
+const slotsByView = new Map<string, Map<string, number>>();
+
+function slotOf(viewKey: string, feature: string): number {
+  let slots = slotsByView.get(viewKey);
+  if (!slots) {
+    slots = new Map();
+    slotsByView.set(viewKey, slots);
+  }
+  let slot = slots.get(feature);
+  if (slot === undefined) {
+    slot = slots.size;
+    slots.set(feature, slot);
+  }
+  return slot;
+}
+
+type JsonPlan = { keys: string[]; views: number[]; slots: number[] };
 const jsonPlans = new WeakMap<FeatureTable["resolution"], JsonPlan>();
 
-/**
- * `JSON.stringify(valuesOf(table, i))` without building the 50 value objects: the keys' JSON is
- * made once per resolution, each row's timestamp once per row (profiled: the single lookup's
- * generic serialization was ~8% of its CPU).
- */
-export function valuesJson(table: FeatureTable, i: number): string {
+/** What formatting a resolution's values needs, made once per resolution. */
+function planOf(table: FeatureTable): JsonPlan {
   let plan = jsonPlans.get(table.resolution);
   if (!plan) {
+    const { columns } = table.resolution;
     plan = {
-      keys: table.resolution.columns.map((c) => `${JSON.stringify(c.ref)}:{"value":`),
+      keys: columns.map((c) => `${JSON.stringify(c.ref)}:{"value":`),
       views: columnViews(table),
+      slots: columns.map((c) => slotOf(c.viewKey, c.feature)),
     };
     jsonPlans.set(table.resolution, plan);
   }
+  return plan;
+}
+
+/**
+ * `JSON.stringify(valuesOf(table, i))` without building the 50 value objects: the keys' JSON is
+ * made once per resolution, each row's value texts and timestamp once per row (profiled: the
+ * single lookup's generic serialization was ~8% of its CPU).
+ */
+export function valuesJson(table: FeatureTable, i: number): string {
+  const plan = planOf(table);
   let out = "{";
   table.resolution.columns.forEach((column, c) => {
     const row = table.rows[plan.views[c] as number]?.[i];
@@ -58,31 +86,31 @@ export function valuesJson(table: FeatureTable, i: number): string {
       return;
     }
     const text = textOf(row);
-    const value = valueTextOf(row, text, column.feature);
+    const value = valueTextOf(row, text, column.feature, plan.slots[c] as number);
     out += `${value},"status":"${value === "null" ? "null" : "present"}","event_timestamp":${stampTextOf(row, text)}}`;
   });
   return `${out}}`;
 }
 
-/** A row's values and timestamp as JSON text, made once per row and reused while it is (DecodedRows). */
-type RowText = { values: Record<string, string>; stamp?: string };
+/** A row's values (by slot) and timestamp as JSON text, made once per row and reused while it is. */
+type RowText = { values: (string | undefined)[]; stamp?: string };
 const rowTexts = new WeakMap<OnlineRow, RowText>();
 
 function textOf(row: OnlineRow): RowText {
   let text = rowTexts.get(row);
   if (!text) {
-    text = { values: Object.create(null) as Record<string, string> };
+    text = { values: [] };
     rowTexts.set(row, text);
   }
   return text;
 }
 
-function valueTextOf(row: OnlineRow, text: RowText, feature: string): string {
-  let value = text.values[feature];
+function valueTextOf(row: OnlineRow, text: RowText, feature: string, slot: number): string {
+  let value = text.values[slot];
   if (value === undefined) {
     const raw = row.values[feature] ?? null;
     value = typeof raw === "number" && Number.isFinite(raw) ? String(raw) : JSON.stringify(raw);
-    text.values[feature] = value;
+    text.values[slot] = value;
   }
   return value;
 }
@@ -111,32 +139,49 @@ export function timestampsJson(table: FeatureTable): string {
   return `{${parts.join(",")}}`;
 }
 
+const allPresentLists = new Map<number, string>();
+
+/** `["present","present",…]` for n ids: the common column, made once per batch size. */
+function allPresentJson(n: number): string {
+  let list = allPresentLists.get(n);
+  if (list === undefined) {
+    list = JSON.stringify(Array.from({ length: n }, () => "present"));
+    if (allPresentLists.size < 1_024) allPresentLists.set(n, list);
+  }
+  return list;
+}
+
 /** The columnar batch body's `columns`: per reference, its values and statuses in id order. */
 export function columnsJson(table: FeatureTable): string {
-  const views = columnViews(table);
+  const { views, slots } = planOf(table);
   const texts = table.rows.map((rows) => rows.map((row) => (row ? textOf(row) : undefined)));
   const parts = table.resolution.columns.map((column, c) => {
     const v = views[c] as number;
+    const slot = slots[c] as number;
     const rows = table.rows[v] ?? [];
     const rowTexts = texts[v] ?? [];
+    const n = table.ids.length;
     let values = "[";
-    let statuses = "[";
-    for (let i = 0; i < table.ids.length; i++) {
+    // Made only for a column with a value not present: most columns are all present.
+    let statuses: string[] | undefined;
+    for (let i = 0; i < n; i++) {
       const row = rows[i];
-      if (i > 0) {
-        values += ",";
-        statuses += ",";
-      }
+      if (i > 0) values += ",";
       if (!row) {
         values += "null";
-        statuses += '"not_found"';
+        statuses ??= new Array<string>(n).fill('"present"');
+        statuses[i] = '"not_found"';
         continue;
       }
-      const value = valueTextOf(row, rowTexts[i] as RowText, column.feature);
+      const value = valueTextOf(row, rowTexts[i] as RowText, column.feature, slot);
       values += value;
-      statuses += value === "null" ? '"null"' : '"present"';
+      if (value === "null") {
+        statuses ??= new Array<string>(n).fill('"present"');
+        statuses[i] = '"null"';
+      }
     }
-    return `${JSON.stringify(column.ref)}:{"values":${values}],"statuses":${statuses}]}`;
+    const statusList = statuses ? `[${statuses.join(",")}]` : allPresentJson(n);
+    return `${JSON.stringify(column.ref)}:{"values":${values}],"statuses":${statusList}}`;
   });
   return `{${parts.join(",")}}`;
 }
