@@ -25,6 +25,8 @@ const envSchema = z.object({
   RAPFS_CORPUS_SCALE: z.coerce.number().positive().max(10).default(1),
   RAPFS_CORPUS_SEED: z.coerce.number().int().min(0).default(42),
   RAPFS_EMBEDDED_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+  // Rows of Redis kept in each server process and invalidated by Redis; 0 turns the near cache off.
+  RAPFS_NEAR_CACHE_ROWS: z.coerce.number().int().min(0).max(10_000_000).default(50_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
@@ -39,6 +41,7 @@ export type Config = {
   migrationsDir: string;
   corpus: { scale: number; seed: number };
   embeddedPort: number;
+  nearCacheRows: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
 };
 
@@ -65,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrationsDir: resolve(repoRoot, "migrations"),
     corpus: { scale: e.RAPFS_CORPUS_SCALE, seed: e.RAPFS_CORPUS_SEED },
     embeddedPort: e.RAPFS_EMBEDDED_PORT,
+    nearCacheRows: e.RAPFS_NEAR_CACHE_ROWS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -19,10 +19,17 @@ export type Metrics = {
   materializationDuration: Histogram<"view" | "mode">;
   lastMaterialized: Gauge<"view">;
   quotaRejections: Counter<"tier" | "limit">;
+  /** Reports a near cache's size, state and lookups at scrape time (no work per lookup). */
+  observeNearCache(cache: NearCacheSource): void;
   /** Tells the `rapfs_limiter_backend` gauge where quota decisions come from right now. */
   observeLimiterBackend(current: () => string): void;
   /** Records a finished materialization; freshness is derived from it at scrape time. */
   markMaterialized(view: string, at?: Date): void;
+};
+
+type NearCacheSource = {
+  readonly enabled: boolean;
+  stats(): { rows: number; hits: number; misses: number; invalidations: number };
 };
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -59,6 +66,40 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       if (!current) return;
       for (const backend of ["redis", "insurance", "memory"])
         this.set({ backend }, backend === current ? 1 : 0);
+    },
+  });
+
+  let nearCache: NearCacheSource | undefined;
+  new Gauge({
+    name: "rapfs_online_near_cache_rows",
+    help: "Rows of Redis kept in this process, invalidated by Redis (CLIENT TRACKING)",
+    registers: [registry],
+    collect() {
+      if (nearCache) this.set(nearCache.stats().rows);
+    },
+  });
+  new Gauge({
+    name: "rapfs_online_near_cache_enabled",
+    help: "1 while the near cache serves reads: Redis invalidation tracking is confirmed",
+    registers: [registry],
+    collect() {
+      if (nearCache) this.set(nearCache.enabled ? 1 : 0);
+    },
+  });
+  const nearSeen = { hit: 0, miss: 0, invalidation: 0 };
+  new Counter({
+    name: "rapfs_online_near_cache_events_total",
+    help: "Near cache lookups by result (hit, miss) and keys invalidated (invalidation)",
+    labelNames: ["event"] as const,
+    registers: [registry],
+    collect() {
+      if (!nearCache) return;
+      const { hits, misses, invalidations } = nearCache.stats();
+      const now = { hit: hits, miss: misses, invalidation: invalidations };
+      for (const event of ["hit", "miss", "invalidation"] as const) {
+        this.inc({ event }, now[event] - nearSeen[event]);
+        nearSeen[event] = now[event];
+      }
     },
   });
 
@@ -115,6 +156,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ["tier", "limit"] as const,
       registers: [registry],
     }),
+    observeNearCache(cache) {
+      nearCache = cache;
+    },
     observeLimiterBackend(current) {
       limiterBackend = current;
     },

@@ -1,13 +1,18 @@
+import type { Redis } from "ioredis";
 import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
+import { rowKeysPrefix } from "./keys";
 import { MemoryOnlineStore } from "./memory-store";
+import { NearCache } from "./near-cache";
 import { ReadThroughStore } from "./read-through";
 import { connectRedis, createRedisClient, type RedisConnection } from "./redis-client";
-import { RedisOnlineStore } from "./redis-store";
+import { RedisOnlineStore, type RedisOnlineStoreOptions } from "./redis-store";
+import { trackInvalidations } from "./tracking";
 import type { FallbackLoader } from "./types";
 
 export { InvalidViewKeyError, rowKey } from "./keys";
 export { MemoryOnlineStore } from "./memory-store";
+export { NearCache } from "./near-cache";
 export { ReadThroughStore } from "./read-through";
 export { connectRedis, createRedisClient } from "./redis-client";
 export { RedisOnlineStore } from "./redis-store";
@@ -32,6 +37,8 @@ export type OnlineStoreOptions = {
   keyPrefix?: string;
   /** Row bound of the in-process LRU used when there is no Redis. */
   memoryMaxRows?: number;
+  /** Rows of Redis kept in this process, invalidated by Redis (0: none; Redis Cluster: none). */
+  nearCacheRows?: number;
   /** After a Redis failure, reads skip Redis for this long before trying it again. */
   retryAfterMs?: number;
 };
@@ -49,10 +56,21 @@ export async function createOnlineStore(options: OnlineStoreOptions): Promise<Re
     return new ReadThroughStore({ primary, layer: "memory", fallback, metrics, logger, ...retry });
   }
   const client = options.redis ?? createRedisClient(options.redisUrl, logger, { autoPipelining: true });
-  const primary = new RedisOnlineStore(client, { prefix: options.keyPrefix ?? "rapfs" });
+  const prefix = options.keyPrefix ?? "rapfs";
+  const nearRows = options.nearCacheRows ?? 50_000;
+  let near: RedisOnlineStoreOptions["near"];
+  if (nearRows > 0 && !client.isCluster) {
+    const cache = new NearCache({ maxRows: nearRows });
+    const keyPrefix = rowKeysPrefix(prefix);
+    const tracking = trackInvalidations({ client: client as Redis, keyPrefix, cache, logger });
+    metrics.observeNearCache(cache);
+    near = { cache, tracking };
+  }
+  const primary = new RedisOnlineStore(client, { prefix, ...(near ? { near } : {}) });
   const store = new ReadThroughStore({ primary, layer: "redis", fallback, metrics, logger, ...retry });
   if (!(await connectRedis(client))) {
     logger.warn("Redis is not reachable at start; serving reads from the fallback until it is");
   }
+  await near?.tracking.ready;
   return store;
 }

@@ -27,6 +27,11 @@ export function rowKey(prefix: string, viewKey: string, id: string): string {
   return `${prefix}:{${viewKey}}:${id}`;
 }
 
+/** What every row key of a deployment starts with (and nothing else of it does). */
+export function rowKeysPrefix(prefix: string): string {
+  return `${prefix}:{`;
+}
+
 /** A SCAN pattern matching every row key of one view version (glob characters are escaped). */
 export function viewPattern(prefix: string, viewKey: string): string {
   return `${prefix.replace(/[*?[\]\\]/g, "\\$&")}:\\{${viewKey}\\}:*`;

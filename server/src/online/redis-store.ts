@@ -1,15 +1,20 @@
 import type { Cluster, Redis } from "ioredis";
 import { DecodedRows } from "./decoded-rows";
-import { assertKeyPrefix, assertViewKey, packRow, rowKey, viewPattern } from "./keys";
-import type { OnlineRow, OnlineStore, ViewRead, WriteOptions } from "./types";
+import { assertKeyPrefix, assertViewKey, packRow, rowKey, unpackRow, viewPattern } from "./keys";
+import type { NearCache } from "./near-cache";
+import type { Tracking } from "./tracking";
+import { ABSENT, type OnlineRow, type OnlineStore, type ViewRead, type WriteOptions } from "./types";
 
 export type RedisOnlineStoreOptions = {
   /** Keeps deployments sharing one Redis apart; default `rapfs`. */
   prefix?: string;
   /** Rows per MSET when writing; bounds the size of one command. */
   writeChunk?: number;
-  /** Decoded rows kept for reuse while their stored text is unchanged (DecodedRows). */
+  /** Decoded rows kept for reuse while their stored text is unchanged (DecodedRows); without a near cache. */
   decodedRows?: number;
+  /** Rows kept in this process while Redis reports no change to them, and what keeps them coherent. */
+  near?: { cache: NearCache; tracking: Tracking };
+  now?: () => number;
 };
 
 /**
@@ -20,7 +25,10 @@ export type RedisOnlineStoreOptions = {
 export class RedisOnlineStore implements OnlineStore {
   readonly prefix: string;
   private readonly writeChunk: number;
-  private readonly decoded: DecodedRows;
+  private readonly decoded: DecodedRows | undefined;
+  private readonly near: NearCache | undefined;
+  private readonly tracking: Tracking | undefined;
+  private readonly now: () => number;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -29,45 +37,57 @@ export class RedisOnlineStore implements OnlineStore {
     this.prefix = options.prefix ?? "rapfs";
     assertKeyPrefix(this.prefix);
     this.writeChunk = options.writeChunk ?? 500;
-    this.decoded = new DecodedRows(options.decodedRows);
+    this.near = options.near?.cache;
+    this.tracking = options.near?.tracking;
+    this.decoded = this.near ? undefined : new DecodedRows(options.decodedRows);
+    this.now = options.now ?? Date.now;
   }
 
   async write(viewKey: string, rows: readonly OnlineRow[], options: WriteOptions = {}): Promise<void> {
     assertViewKey(viewKey);
     for (let start = 0; start < rows.length; start += this.writeChunk) {
       const chunk = rows.slice(start, start + this.writeChunk);
-      if (options.ttlMs !== undefined) {
-        const pipeline = this.client.pipeline();
-        for (const row of chunk) {
-          const key = rowKey(this.prefix, viewKey, row.id);
-          if (options.ifAbsent) pipeline.set(key, packRow(row), "PX", options.ttlMs, "NX");
-          else pipeline.set(key, packRow(row), "PX", options.ttlMs);
-        }
-        throwFirstError(await pipeline.exec());
-      } else if (options.ifAbsent) {
-        const pipeline = this.client.pipeline();
-        for (const row of chunk) pipeline.set(rowKey(this.prefix, viewKey, row.id), packRow(row), "NX");
-        throwFirstError(await pipeline.exec());
-      } else {
-        const args: string[] = [];
-        for (const row of chunk) args.push(rowKey(this.prefix, viewKey, row.id), packRow(row));
-        await this.client.mset(args);
-      }
+      // This process reads its own writes at once; Redis's invalidations reach the others.
+      const keys = this.near ? chunk.map((row) => rowKey(this.prefix, viewKey, row.id)) : [];
+      this.near?.invalidate(keys);
+      await this.writeChunkOf(viewKey, chunk, options);
+      this.near?.invalidate(keys);
     }
+  }
+
+  private async writeChunkOf(
+    viewKey: string,
+    chunk: readonly OnlineRow[],
+    options: WriteOptions,
+  ): Promise<void> {
+    if (options.ttlMs === undefined && !options.ifAbsent) {
+      const args: string[] = [];
+      for (const row of chunk) args.push(rowKey(this.prefix, viewKey, row.id), packRow(row));
+      await this.client.mset(args);
+      return;
+    }
+    const pipeline = this.client.pipeline();
+    for (const row of chunk) {
+      const key = rowKey(this.prefix, viewKey, row.id);
+      const text = packRow(row);
+      if (options.ttlMs === undefined) pipeline.set(key, text, "NX");
+      else if (options.ifAbsent) pipeline.set(key, text, "PX", options.ttlMs, "NX");
+      else pipeline.set(key, text, "PX", options.ttlMs);
+    }
+    throwFirstError(await pipeline.exec());
   }
 
   async read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>> {
     assertViewKey(viewKey);
     const unique = [...new Set(ids)];
-    const found = new Map<string, OnlineRow>();
-    if (unique.length === 0) return found;
-    const keys = unique.map((id) => rowKey(this.prefix, viewKey, id));
-    const texts = await this.client.mget(keys);
-    unique.forEach((id, i) => {
-      const text = texts[i];
-      if (text != null) found.set(id, this.decoded.decode(keys[i] as string, id, text));
-    });
-    return found;
+    const rows =
+      unique.length > 0
+        ? await this.fetch(
+            unique.map(() => viewKey),
+            unique,
+          )
+        : [];
+    return foundOf(unique, rows, 0);
   }
 
   /**
@@ -82,26 +102,70 @@ export class RedisOnlineStore implements OnlineStore {
       assertViewKey(r.viewKey);
       return [...new Set(r.ids)];
     });
-    const keys: string[] = [];
+    const views: string[] = [];
+    const ids: string[] = [];
     requests.forEach((r, i) => {
-      for (const id of uniques[i] ?? []) keys.push(rowKey(this.prefix, r.viewKey, id));
-    });
-    const texts = keys.length > 0 ? await this.client.mget(keys) : [];
-    let at = 0;
-    return uniques.map((ids) => {
-      const found = new Map<string, OnlineRow>();
-      for (const id of ids) {
-        const key = keys[at] as string;
-        const text = texts[at++];
-        if (text != null) found.set(id, this.decoded.decode(key, id, text));
+      for (const id of uniques[i] ?? []) {
+        views.push(r.viewKey);
+        ids.push(id);
       }
+    });
+    const rows = ids.length > 0 ? await this.fetch(views, ids) : [];
+    let at = 0;
+    return uniques.map((unique) => {
+      const found = foundOf(unique, rows, at);
+      at += unique.length;
       return found;
     });
+  }
+
+  /**
+   * The rows of `ids[i]` in view version `views[i]`, in order: those the near cache holds from
+   * it, the rest with one MGET.
+   */
+  private async fetch(views: readonly string[], ids: readonly string[]): Promise<(OnlineRow | undefined)[]> {
+    const rows = new Array<OnlineRow | undefined>(ids.length);
+    const near = this.near?.enabled ? this.near : undefined;
+    const now = near ? this.now() : 0;
+    const asked: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const row = near?.get(views[i] as string, ids[i] as string, now);
+      if (row) rows[i] = row;
+      else asked.push(i);
+    }
+    if (asked.length === 0) return rows;
+    const keys = asked.map((i) => rowKey(this.prefix, views[i] as string, ids[i] as string));
+    const token = near ? near.begin(keys) : 0;
+    try {
+      const texts = await this.client.mget(keys);
+      keys.forEach((key, j) => {
+        const text = texts[j];
+        if (text == null) return;
+        const i = asked[j] as number;
+        const row = this.decode(key, ids[i] as string, text);
+        rows[i] = row;
+        // Absence markers expire by TTL; a kept one could outlive it.
+        if (near && row.eventTimestamp !== ABSENT) near.keep(key, views[i] as string, row, token, now);
+      });
+    } finally {
+      near?.end(keys, token);
+    }
+    return rows;
+  }
+
+  /** Rows are shared (near cache, DecodedRows, format.ts's text cache): nothing may change them. */
+  private decode(key: string, id: string, text: string): OnlineRow {
+    if (this.decoded) return this.decoded.decode(key, id, text);
+    const row = unpackRow(id, text);
+    Object.freeze(row.values);
+    return Object.freeze(row);
   }
 
   async deleteView(viewKey: string): Promise<number> {
     assertViewKey(viewKey);
     const pattern = viewPattern(this.prefix, viewKey);
+    const keyStart = rowKey(this.prefix, viewKey, "");
+    this.near?.invalidatePrefix(keyStart);
     // In a cluster the view's slot lives on one master, but asking each is simpler than routing.
     const nodes =
       "nodes" in this.client && this.client.isCluster ? this.client.nodes("master") : [this.client];
@@ -114,6 +178,7 @@ export class RedisOnlineStore implements OnlineStore {
         if (keys.length > 0) removed += await node.unlink(...keys);
       } while (cursor !== "0");
     }
+    this.near?.invalidatePrefix(keyStart);
     return removed;
   }
 
@@ -122,12 +187,26 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async close(): Promise<void> {
+    await this.tracking?.close();
     try {
       await this.client.quit();
     } catch {
       this.client.disconnect();
     }
   }
+}
+
+function foundOf(
+  ids: readonly string[],
+  rows: readonly (OnlineRow | undefined)[],
+  from: number,
+): Map<string, OnlineRow> {
+  const found = new Map<string, OnlineRow>();
+  ids.forEach((id, i) => {
+    const row = rows[from + i];
+    if (row) found.set(id, row);
+  });
+  return found;
 }
 
 function throwFirstError(results: [Error | null, unknown][] | null): void {

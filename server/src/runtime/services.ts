@@ -39,6 +39,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const onlineStore = await createOnlineStore({
     redisUrl: config.redisUrl,
     redis,
+    nearCacheRows: config.nearCacheRows,
     fallback: options.fallback,
     metrics,
     logger,

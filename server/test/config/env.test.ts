@@ -11,6 +11,13 @@ describe("loadConfig", () => {
     expect(config.migrationsDir).toMatch(/migrations$/);
     expect(config.definitionsDir).toMatch(/feature-definitions$/);
     expect(config.corpus).toEqual({ scale: 1, seed: 42 });
+    expect(config.nearCacheRows).toBe(50_000);
+  });
+
+  it("sizes the near cache, 0 turning it off, and refuses a negative size", () => {
+    expect(loadConfig({ RAPFS_NEAR_CACHE_ROWS: "0" }).nearCacheRows).toBe(0);
+    expect(loadConfig({ RAPFS_NEAR_CACHE_ROWS: "200000" }).nearCacheRows).toBe(200_000);
+    expect(() => loadConfig({ RAPFS_NEAR_CACHE_ROWS: "-1" })).toThrow(/RAPFS_NEAR_CACHE_ROWS/);
   });
 
   it("keeps an in-memory data directory as is", () => {
