@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "../../src/api/errors";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { createServing } from "../../src/serving";
-import { call, problem, startServing } from "./support";
+import { ADMIN_KEY, type Call, call, problem, startServing } from "./support";
 
 let server: RunningServer;
 
@@ -161,5 +161,57 @@ describe("feature requests that cannot be served get a 4xx problem+json", () => 
     expect((error as ApiError).code).toBe("GONE");
     const before = createServing({ sql, onlineStore, logger, now: () => Date.parse("2026-12-31T23:59:59Z") });
     expect((await before.features.resolve("track", selection)).deprecated).toHaveLength(1);
+  });
+});
+
+describe("request bodies over HTTP (read straight from Node's stream on the online routes)", () => {
+  const http = async (path: string, body: BodyInit, headers: Record<string, string> = {}): Promise<Call> => {
+    const res = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json", ...headers },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  };
+  const request = { ids: [1, 2, 3], features: ["track_profile:energy"], format: "columns" };
+  const chunked = (...parts: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of parts) controller.enqueue(new TextEncoder().encode(part));
+        controller.close();
+      },
+    });
+
+  it("answers as in-process, whole or chunked", async () => {
+    const expected = await batch("track", request);
+    expect(expected.status).toBe(200);
+    const whole = await http("/v1/features/track/batch", JSON.stringify(request));
+    expect(whole.status).toBe(200);
+    expect(whole.body).toEqual(expected.body);
+    const text = JSON.stringify(request);
+    const parts = await http("/v1/features/track/batch", chunked(text.slice(0, 7), text.slice(7)));
+    expect(parts.body).toEqual(expected.body);
+  });
+
+  it("malformed JSON is 400, another media type 415", async () => {
+    problem(await http("/v1/features/track/batch", '{"ids": [1,'), 400, "MALFORMED_JSON");
+    problem(
+      await http("/v1/features/track/batch", "ids=1", { "content-type": "text/plain" }),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    );
+  });
+
+  it("a body over 10 MiB is 413, declared or streamed", async () => {
+    const big = `{"ids":[${"1,".repeat(5_500_000)}1]}`;
+    problem(await http("/v1/features/track/batch", big), 413, "PAYLOAD_TOO_LARGE");
+    const half = big.length / 2;
+    problem(
+      await http("/v1/embeddings/lyrics/search", chunked(big.slice(0, half), big.slice(half))),
+      413,
+      "PAYLOAD_TOO_LARGE",
+    );
   });
 });

@@ -1,0 +1,55 @@
+import type { IncomingMessage } from "node:http";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError } from "../errors";
+
+const tooLarge = () => new ApiError("PAYLOAD_TOO_LARGE", "The request body exceeds the size limit.");
+
+/** Paths whose bodies are only ever read as JSON through the validator: the online reads. */
+const JSON_ONLY = /^\/v1\/(features|embeddings)\//;
+
+/**
+ * The request body size limit, and for the online reads a faster way to their body: it is read
+ * straight from Node's request stream into Hono's body cache, where the JSON validator finds it.
+ * The generic path (hono/body-limit, then the validator) builds a fetch Request and reads it
+ * through web streams, a visible share of a feature batch's CPU. GET and HEAD carry no body, and
+ * checking one would build that Request on every online lookup. Under `app.request()` (tests)
+ * there is no Node stream, and the generic path serves.
+ */
+export function requestBody(maxBytes: number): MiddlewareHandler {
+  const generic = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw tooLarge();
+    },
+  });
+  return async (c, next) => {
+    const { method } = c.req;
+    if (method === "GET" || method === "HEAD") return next();
+    const incoming = incomingOf(c);
+    if (!incoming || !JSON_ONLY.test(c.req.path)) return generic(c, next);
+    const declared = Number(incoming.headers["content-length"] ?? 0);
+    if (declared > maxBytes) throw tooLarge();
+    const text = await readText(incoming, maxBytes);
+    (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
+    return next();
+  };
+}
+
+function incomingOf(c: Context): IncomingMessage | undefined {
+  const env = c.env as { incoming?: IncomingMessage } | undefined;
+  return env?.incoming?.readable === true ? env.incoming : undefined;
+}
+
+async function readText(incoming: IncomingMessage, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return chunks.length === 1
+    ? (chunks[0] as Buffer).toString("utf8")
+    : Buffer.concat(chunks).toString("utf8");
+}
