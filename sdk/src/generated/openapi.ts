@@ -818,7 +818,8 @@ export interface components {
     /** @description Values and statuses in id order; the event timestamps are the view version's (`event_timestamps`) */
     FeatureColumn: {
       values: unknown[];
-      statuses: ("present" | "null" | "not_found")[];
+      /** @description Each value's status in id order; left out when every value is present (as an Arrow column without nulls has no validity buffer), which is most columns */
+      statuses?: ("present" | "null" | "not_found")[];
     };
     FeatureBatchRequest: {
       /**

@@ -120,7 +120,8 @@ function join(
     const pieces = tables.map((p) => p.columns[ref]);
     columns[ref] = {
       values: pieces.flatMap((c) => c?.values ?? []),
-      statuses: pieces.flatMap((c) => c?.statuses ?? []),
+      // The server leaves statuses out of a column whose values are all present.
+      statuses: pieces.flatMap((c) => c?.statuses ?? (c?.values ?? []).map(() => "present" as const)),
     };
   }
   const event_timestamps: FeatureColumnTable["event_timestamps"] = {};

@@ -114,6 +114,18 @@ describe("features.getMany", () => {
     expect(many.rows[416]?.features).toEqual(single.features);
   });
 
+  it("fills in the statuses the server leaves out of all-present columns", async () => {
+    const few = [1, 2, 3];
+    const rows = await live.client.features.getMany("track", few, { service: "mood_board" });
+    const columns = await live.client.features.getMany("track", few, {
+      service: "mood_board",
+      format: "columns",
+    });
+    for (const ref of rows.features) {
+      expect(columns.columns[ref]?.statuses).toEqual(rows.rows.map((r) => r.features[ref]?.status));
+    }
+  });
+
   it("joins columnar answers column by column, equal to the rows", async () => {
     const rows = await live.client.features.getMany("track", ids, { service: "mood_board", chunkSize: 700 });
     const columns = await live.client.features.getMany("track", ids, {

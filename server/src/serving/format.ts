@@ -139,19 +139,10 @@ export function timestampsJson(table: FeatureTable): string {
   return `{${parts.join(",")}}`;
 }
 
-const allPresentLists = new Map<number, string>();
-
-/** `["present","present",…]` for n ids: the common column, made once per batch size. */
-function allPresentJson(n: number): string {
-  let list = allPresentLists.get(n);
-  if (list === undefined) {
-    list = JSON.stringify(Array.from({ length: n }, () => "present"));
-    if (allPresentLists.size < 1_024) allPresentLists.set(n, list);
-  }
-  return list;
-}
-
-/** The columnar batch body's `columns`: per reference, its values and statuses in id order. */
+/**
+ * The columnar batch body's `columns`: per reference, its values in id order, and their statuses
+ * unless every value is present.
+ */
 export function columnsJson(table: FeatureTable): string {
   const { views, slots } = planOf(table);
   const texts = table.rows.map((rows) => rows.map((row) => (row ? textOf(row) : undefined)));
@@ -180,8 +171,9 @@ export function columnsJson(table: FeatureTable): string {
         statuses[i] = '"null"';
       }
     }
-    const statusList = statuses ? `[${statuses.join(",")}]` : allPresentJson(n);
-    return `${JSON.stringify(column.ref)}:{"values":${values}],"statuses":${statusList}}`;
+    // All present: no statuses, as an Arrow column without nulls has no validity buffer.
+    const statusList = statuses ? `,"statuses":[${statuses.join(",")}]` : "";
+    return `${JSON.stringify(column.ref)}:{"values":${values}]${statusList}}`;
   });
   return `{${parts.join(",")}}`;
 }

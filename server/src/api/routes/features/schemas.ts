@@ -26,7 +26,14 @@ export const FeatureValueSchema = z
 export const FeatureColumnSchema = z
   .object({
     values: z.array(z.unknown()),
-    statuses: z.array(z.enum(["present", "null", "not_found"])),
+    statuses: z
+      .array(z.enum(["present", "null", "not_found"]))
+      .optional()
+      .openapi({
+        description:
+          "Each value's status in id order; left out when every value is present (as an Arrow column " +
+          "without nulls has no validity buffer), which is most columns",
+      }),
   })
   .openapi("FeatureColumn", {
     description:
