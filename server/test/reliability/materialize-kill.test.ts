@@ -78,7 +78,18 @@ describe("a materialization killed mid-run", () => {
     expect(await run.exited).toBeNull();
 
     const afterKill = await visible();
-    expect(afterKill.digests).toEqual(before.digests);
+    // A small view can finish its whole rebuild (and swap) before the kill lands: it then shows
+    // the same rows with new materialization times. Every other table must be untouched.
+    const finished = await sql<{ table_name: string }[]>`
+      select v.table_name from rapfs_materialization_runs r
+      join rapfs_feature_views v on v.name = r.name and v.version = r.version
+      where r.id > ${last} and r.relation_kind = 'feature_view' and r.status = 'succeeded'`;
+    const rebuilt = new Set(finished.map((f) => f.table_name));
+    const seen = (digests: Record<string, string>) =>
+      Object.fromEntries(
+        Object.entries(digests).map(([table, d]) => [table, rebuilt.has(table) ? d.split(":")[0] : d]),
+      );
+    expect(seen(afterKill.digests)).toEqual(seen(before.digests));
     expect(afterKill.api).toEqual(before.api);
 
     const again = materialize();
