@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Redis } from "ioredis";
 import { repoRoot } from "../src/config/paths";
+import { unlinkMatching } from "../src/online/redis-client";
 
 /** A benchmark's server: `tsx <entry>` in its own process, ready once it prints one JSON line. */
 export async function startBenchServer<T>(
@@ -29,10 +30,5 @@ export async function stopBenchServer(child: ChildProcess): Promise<void> {
 
 /** Leaves the shared Redis as the run found it: every key under the run's prefix goes. */
 export async function deleteRunKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1_000);
-    cursor = next;
-    if (found.length > 0) await redis.unlink(...found);
-  } while (cursor !== "0");
+  await unlinkMatching(redis, `${prefix}:*`);
 }

@@ -1,6 +1,13 @@
 import { unpackRow } from "./keys";
 import type { OnlineRow } from "./types";
 
+/** A row decoded from its stored text, frozen: decoded rows are shared, so nothing may change them. */
+export function decodeRow(id: string, text: string): OnlineRow {
+  const row = unpackRow(id, text);
+  Object.freeze(row.values);
+  return Object.freeze(row);
+}
+
 /**
  * Recently decoded rows by Redis key. Every read still fetches the stored text; when it is the
  * same text as last time, the row decoded then is reused instead of parsing it again (hot
@@ -15,9 +22,7 @@ export class DecodedRows {
   decode(key: string, id: string, text: string): OnlineRow {
     const cached = this.rows.get(key);
     if (cached !== undefined && cached.text === text) return cached.row;
-    const row = unpackRow(id, text);
-    Object.freeze(row.values);
-    Object.freeze(row);
+    const row = decodeRow(id, text);
     if (cached === undefined && this.rows.size >= this.limit) {
       // Oldest first: Map keeps insertion order.
       const oldest = this.rows.keys().next();

@@ -111,3 +111,15 @@ export async function connectRedis(client: RedisConnection): Promise<boolean> {
     return false;
   }
 }
+
+/** Unlinks every key on `node` matching a SCAN glob, a page at a time; returns how many went. */
+export async function unlinkMatching(node: Redis, pattern: string): Promise<number> {
+  let removed = 0;
+  let cursor = "0";
+  do {
+    const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
+    cursor = next;
+    if (keys.length > 0) removed += await node.unlink(...keys);
+  } while (cursor !== "0");
+  return removed;
+}

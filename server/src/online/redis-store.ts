@@ -1,7 +1,8 @@
 import type { Cluster, Redis } from "ioredis";
-import { DecodedRows } from "./decoded-rows";
-import { assertKeyPrefix, assertViewKey, packRow, rowKey, unpackRow, viewPattern } from "./keys";
+import { DecodedRows, decodeRow } from "./decoded-rows";
+import { assertKeyPrefix, assertViewKey, packRow, rowKey, viewPattern } from "./keys";
 import type { NearCache } from "./near-cache";
+import { unlinkMatching } from "./redis-client";
 import type { Tracking } from "./tracking";
 import { ABSENT, type OnlineRow, type OnlineStore, type ViewRead, type WriteOptions } from "./types";
 
@@ -155,10 +156,7 @@ export class RedisOnlineStore implements OnlineStore {
 
   /** Rows are shared (near cache, DecodedRows, format.ts's text cache): nothing may change them. */
   private decode(key: string, id: string, text: string): OnlineRow {
-    if (this.decoded) return this.decoded.decode(key, id, text);
-    const row = unpackRow(id, text);
-    Object.freeze(row.values);
-    return Object.freeze(row);
+    return this.decoded ? this.decoded.decode(key, id, text) : decodeRow(id, text);
   }
 
   async deleteView(viewKey: string): Promise<number> {
@@ -170,14 +168,7 @@ export class RedisOnlineStore implements OnlineStore {
     const nodes =
       "nodes" in this.client && this.client.isCluster ? this.client.nodes("master") : [this.client];
     let removed = 0;
-    for (const node of nodes as Redis[]) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-        cursor = next;
-        if (keys.length > 0) removed += await node.unlink(...keys);
-      } while (cursor !== "0");
-    }
+    for (const node of nodes as Redis[]) removed += await unlinkMatching(node, pattern);
     this.near?.invalidatePrefix(keyStart);
     return removed;
   }

@@ -157,18 +157,12 @@ export function columnsJson(table: FeatureTable): string {
     let statuses: string[] | undefined;
     for (let i = 0; i < n; i++) {
       const row = rows[i];
-      if (i > 0) values += ",";
-      if (!row) {
-        values += "null";
+      const value = row ? valueTextOf(row, rowTexts[i] as RowText, column.feature, slot) : "null";
+      values += i > 0 ? `,${value}` : value;
+      const status = !row ? '"not_found"' : value === "null" ? '"null"' : undefined;
+      if (status) {
         statuses ??= new Array<string>(n).fill('"present"');
-        statuses[i] = '"not_found"';
-        continue;
-      }
-      const value = valueTextOf(row, rowTexts[i] as RowText, column.feature, slot);
-      values += value;
-      if (value === "null") {
-        statuses ??= new Array<string>(n).fill('"present"');
-        statuses[i] = '"null"';
+        statuses[i] = status;
       }
     }
     // All present: no statuses, as an Arrow column without nulls has no validity buffer.

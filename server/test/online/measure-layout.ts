@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { unlinkMatching } from "../../src/online/redis-client";
 
 const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const prefix = `rapfs-measure-${randomBytes(4).toString("hex")}`;
@@ -84,11 +85,6 @@ async function measure(ids: number, fields: number): Promise<void> {
 try {
   for (const fields of [10, 50]) await measure(100, fields);
 } finally {
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (found.length > 0) await redis.unlink(...found);
-  } while (cursor !== "0");
+  await unlinkMatching(redis, `${prefix}:*`);
   redis.disconnect();
 }

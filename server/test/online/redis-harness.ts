@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
+import { unlinkMatching } from "../../src/online/redis-client";
 
 const run = promisify(execFile);
 
@@ -18,12 +19,7 @@ export const uniquePrefix = () => `rapfs-test-${randomBytes(5).toString("hex")}`
 export async function deletePrefix(prefix: string): Promise<void> {
   const redis = new Redis(SHARED_REDIS_URL);
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== "0");
+    await unlinkMatching(redis, `${prefix}:*`);
   } finally {
     redis.disconnect();
   }
