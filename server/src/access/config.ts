@@ -1,6 +1,7 @@
 import { ConfigError } from "../config/env";
 import { AccessError } from "./errors";
 import { isWellFormedKey } from "./keys";
+import { MAX_LEASE_MS } from "./leases";
 import { loadTiers, type Tiers } from "./tiers";
 
 export type AccessConfig = {
@@ -17,6 +18,11 @@ export type AccessConfig = {
    * 0 (default) uses the socket address, so a client cannot pick its own signup bucket.
    */
   trustedProxyHops: number;
+  /**
+   * RAPFS_QUOTA_LEASE_MS: how long a process spends quota units taken ahead from Redis before the
+   * unspent ones go back (leases.ts); 0 sends every spend to Redis.
+   */
+  quotaLeaseMs: number;
 };
 
 /** The access settings of the environment; every bad variable is named in one ConfigError. */
@@ -49,6 +55,10 @@ export function loadAccessConfig(env: NodeJS.ProcessEnv = process.env): AccessCo
   if (!Number.isInteger(hops) || hops < 0 || hops > 10) {
     problems.push("  RAPFS_TRUSTED_PROXY_HOPS: an integer from 0 to 10");
   }
+  const leaseMs = Number(env.RAPFS_QUOTA_LEASE_MS ?? 250);
+  if (!Number.isInteger(leaseMs) || leaseMs < 0 || leaseMs > MAX_LEASE_MS) {
+    problems.push("  RAPFS_QUOTA_LEASE_MS: an integer number of milliseconds from 0 to 10000");
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
   return {
     tiers,
@@ -57,5 +67,6 @@ export function loadAccessConfig(env: NodeJS.ProcessEnv = process.env): AccessCo
     keyCacheTtlMs: ttlSeconds * 1000,
     metricsToken,
     trustedProxyHops: hops,
+    quotaLeaseMs: leaseMs,
   };
 }

@@ -31,6 +31,8 @@ export interface Limiter {
   peek(policy: Policy, subject: string): Promise<LimitResult>;
   /** Where decisions come from right now; "insurance" means Redis is down and limits are per process. */
   readonly backend: LimiterBackend;
+  /** Units taken from the shared counters ahead of use and not spent yet (leases.ts). */
+  readonly heldUnits: number;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,8 @@ export class FlexibleLimiter implements Limiter {
   constructor(private readonly options: LimiterOptions) {
     this.now = options.now ?? (() => new Date());
   }
+
+  readonly heldUnits = 0;
 
   get backend(): LimiterBackend {
     if (!this.options.redis) return "memory";
@@ -108,12 +112,9 @@ export class FlexibleLimiter implements Limiter {
 
   private resolve(policy: Policy, subject: string): Resolved {
     const limiter = this.limiterFor(policy);
-    if (policy.window === "fixed") return { limiter, key: subject, options: {} };
-    // Daily quotas reset at UTC midnight, the same days usage history is kept in.
-    const now = this.now();
-    const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-    const customDuration = Math.max(1, Math.ceil((midnight - now.getTime()) / 1000));
-    return { limiter, key: `${subject}:${utcDay(now)}`, options: { customDuration } };
+    const { subjectKey, windowMs } = limiterWindow(this.options.prefix, policy, subject, this.now());
+    if (policy.window === "fixed") return { limiter, key: subjectKey, options: {} };
+    return { limiter, key: subjectKey, options: { customDuration: windowMs / 1000 } };
   }
 
   private limiterFor(policy: Policy): RateLimiterAbstract {
@@ -124,7 +125,7 @@ export class FlexibleLimiter implements Limiter {
     const base = {
       points: policy.limit,
       duration: policy.windowSeconds,
-      keyPrefix: `${this.options.prefix}:rl:${policy.name}`,
+      keyPrefix: policyKeyPrefix(this.options.prefix, policy),
     };
     const memory = new RateLimiterMemory(base);
     limiter = this.options.redis
@@ -139,6 +140,29 @@ export class FlexibleLimiter implements Limiter {
     this.limiters.set(id, limiter);
     return limiter;
   }
+}
+
+const policyKeyPrefix = (prefix: string, policy: Policy) => `${prefix}:rl:${policy.name}`;
+
+/**
+ * Where a policy's current window for a subject is counted: the Redis key (as RateLimiterRedis
+ * names it) and how long the window has left when it starts now. Daily quotas reset at UTC
+ * midnight, the same days usage history is kept in.
+ */
+export function limiterWindow(
+  prefix: string,
+  policy: Policy,
+  subject: string,
+  now: Date,
+): { key: string; subjectKey: string; windowMs: number } {
+  const keyPrefix = policyKeyPrefix(prefix, policy);
+  if (policy.window === "fixed") {
+    return { key: `${keyPrefix}:${subject}`, subjectKey: subject, windowMs: policy.windowSeconds * 1000 };
+  }
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  const windowMs = Math.max(1, Math.ceil((midnight - now.getTime()) / 1000)) * 1000;
+  const subjectKey = `${subject}:${utcDay(now)}`;
+  return { key: `${keyPrefix}:${subjectKey}`, subjectKey, windowMs };
 }
 
 /**

@@ -3,12 +3,13 @@ import type { Readiness } from "../runtime/readiness";
 import type { AccessServices } from "./services";
 
 /**
- * Where quota decisions come from, for operators: the `rapfs_limiter_backend` gauge and a
+ * Where quota decisions come from, for operators: the `rapfs_limiter_backend` and
+ * `rapfs_quota_leased_units` gauges and a
  * non-critical `limiter` readiness check that reports the insurance mode, in which each process
  * limits on its own until Redis is back.
  */
 export function observeAccess(access: AccessServices, metrics: Metrics, readiness: Readiness): void {
-  metrics.observeLimiterBackend(() => access.limiter.backend);
+  metrics.observeLimiter(access.limiter);
   readiness.register({
     name: "limiter",
     critical: false,

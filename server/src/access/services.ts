@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import type { Sql } from "../db/database";
 import { type Logger, silentLogger } from "../log/logger";
 import { openRedis, type RedisConnection } from "../online/redis-client";
@@ -8,6 +9,7 @@ import { AccessGate } from "./gate";
 import { createLocalInvalidationBus, createRedisInvalidationBus, type InvalidationBus } from "./invalidation";
 import { KeyStore } from "./key-store";
 import { LastUsedRecorder } from "./last-used";
+import { LeasingLimiter } from "./leases";
 import { createLimiterRedis, FlexibleLimiter, type Limiter, whenConnected } from "./limiter";
 import type { Tiers } from "./tiers";
 import { UsageRecorder } from "./usage";
@@ -86,7 +88,7 @@ function assemble(
   const lastUsed = new LastUsedRecorder(sql, flush);
   const usage = new UsageRecorder(sql, flush);
   const verifier = new KeyVerifier(keys, bus, { ttlMs: config.keyCacheTtlMs, lastUsed, logger });
-  const limiter = new FlexibleLimiter({ redis, prefix: config.redisPrefix });
+  const limiter = leased(new FlexibleLimiter({ redis, prefix: config.redisPrefix }), redis, config);
   const gate = new AccessGate({ verifier, limiter, tiers: config.tiers, usage });
   return {
     config,
@@ -106,4 +108,10 @@ function assemble(
       if (ownsRedis) redis?.disconnect();
     },
   };
+}
+
+/** Leases on a single Redis; on a Cluster the counter and its lease set could sit on two nodes. */
+function leased(limiter: Limiter, redis: RedisConnection | undefined, config: AccessConfig): Limiter {
+  if (!(redis instanceof Redis) || config.quotaLeaseMs === 0) return limiter;
+  return new LeasingLimiter(limiter, redis, config.redisPrefix, { leaseMs: config.quotaLeaseMs });
 }

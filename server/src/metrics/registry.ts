@@ -22,7 +22,8 @@ export type Metrics = {
   /** Reports a near cache's size, state and lookups at scrape time (no work per lookup). */
   observeNearCache(cache: NearCacheSource): void;
   /** Tells the `rapfs_limiter_backend` gauge where quota decisions come from right now. */
-  observeLimiterBackend(current: () => string): void;
+  /** Where quota decisions come from now, and how many units this process holds leased. */
+  observeLimiter(limiter: { readonly backend: string; readonly heldUnits: number }): void;
   /** Records a finished materialization; freshness is derived from it at scrape time. */
   markMaterialized(view: string, at?: Date): void;
 };
@@ -55,17 +56,26 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
   });
 
-  let limiterBackend: (() => string) | undefined;
+  let limiter: { readonly backend: string; readonly heldUnits: number } | undefined;
   new Gauge({
     name: "rapfs_limiter_backend",
     help: "1 on where rate limits and quotas are decided: redis (shared), insurance (Redis down, per process) or memory (no Redis)",
     labelNames: ["backend"] as const,
     registers: [registry],
     collect() {
-      const current = limiterBackend?.();
+      const current = limiter?.backend;
       if (!current) return;
       for (const backend of ["redis", "insurance", "memory"])
         this.set({ backend }, backend === current ? 1 : 0);
+    },
+  });
+
+  new Gauge({
+    name: "rapfs_quota_leased_units",
+    help: "Quota units this process took from Redis ahead of use and has not spent yet (RAPFS_QUOTA_LEASE_MS)",
+    registers: [registry],
+    collect() {
+      if (limiter) this.set(limiter.heldUnits);
     },
   });
 
@@ -159,8 +169,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     observeNearCache(cache) {
       nearCache = cache;
     },
-    observeLimiterBackend(current) {
-      limiterBackend = current;
+    observeLimiter(source) {
+      limiter = source;
     },
     markMaterialized(view, at = new Date()) {
       const seconds = at.getTime() / 1000;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/access/keys";
-import { dropPrefix, sharedRedis } from "../access/support";
+import { dropPrefix, dumpPrefix, sharedRedis } from "../access/support";
 import { burst, type Cluster, count, Q, startCluster } from "./cluster";
 import { eventually, type ServerProcess } from "./processes";
 
@@ -127,7 +127,7 @@ describe("two server processes sharing Redis", () => {
     expect(database).toContain("flow@example.com");
     const logs = cluster.servers.map((s) => s.output()).join("\n");
     expect(logs).toContain("api key rotated");
-    const redisDump = await dumpRedis();
+    const redisDump = await dumpPrefix(redis, cluster.prefix);
     expect(messages.length).toBeGreaterThan(0);
     for (const key of cluster.issued) {
       const secret = key.slice("rapfs_".length);
@@ -153,20 +153,4 @@ async function dumpDatabase(): Promise<string> {
     parts.push(...rows.map((r) => String(r.row)));
   }
   return parts.join("\n");
-}
-
-async function dumpRedis(): Promise<string> {
-  const lines: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${cluster.prefix}:*`, "COUNT", 500);
-    for (const key of keys) {
-      const type = await redis.type(key);
-      const value =
-        type === "string" ? await redis.get(key) : type === "hash" ? await redis.hgetall(key) : type;
-      lines.push(`${key} ${JSON.stringify(value)}`);
-    }
-    cursor = next;
-  } while (cursor !== "0");
-  return lines.join("\n");
 }

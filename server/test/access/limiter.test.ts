@@ -1,8 +1,10 @@
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LeasingLimiter } from "../../src/access/leases";
 import {
   createLimiterRedis,
   FlexibleLimiter,
+  type Limiter,
   type LimitResult,
   whenConnected,
 } from "../../src/access/limiter";
@@ -25,13 +27,34 @@ let admin: Redis;
 const opened: Redis[] = [];
 const prefixes: string[] = [];
 
+/** Every spend a script on Redis, or quota leased ahead and spent in memory (the server's default). */
+const variants = [
+  { name: "every spend on Redis", leaseMs: 0 },
+  { name: "leased quota", leaseMs: 100 },
+];
+type Variant = (typeof variants)[number];
+
 /** A limiter with its own connection, standing in for one server process. */
-async function processLimiter(prefix: string, base: Redis = admin): Promise<FlexibleLimiter> {
+async function processLimiter(
+  variant: Variant,
+  prefix: string,
+  base: Redis = admin,
+  now?: () => Date,
+): Promise<Limiter> {
   const redis = createLimiterRedis(base);
   opened.push(redis);
   expect(await whenConnected(redis)).toBe(true);
-  return new FlexibleLimiter({ redis, prefix });
+  const shared = new FlexibleLimiter({ redis, prefix, now });
+  if (variant.leaseMs === 0) return shared;
+  return new LeasingLimiter(shared, redis, prefix, {
+    leaseMs: variant.leaseMs,
+    ...(now ? { now: () => now().getTime() } : {}),
+  });
 }
+
+/** Gives back what a process holds leased, so Redis counts only what was spent. */
+const settle = (...limiters: Limiter[]) =>
+  Promise.all(limiters.map((l) => (l instanceof LeasingLimiter ? l.release() : undefined)));
 
 beforeAll(() => {
   admin = sharedRedis();
@@ -44,12 +67,12 @@ afterAll(() => {
   admin.disconnect();
 });
 
-describe("shared limits on Redis", () => {
+describe.each(variants)("shared limits on Redis, $name", (variant) => {
   it("admit exactly Q of N ≫ Q concurrent requests across two processes", async () => {
     const prefix = uniquePrefix();
     prefixes.push(prefix);
-    const a = await processLimiter(prefix);
-    const b = await processLimiter(prefix);
+    const a = await processLimiter(variant, prefix);
+    const b = await processLimiter(variant, prefix);
     const quota = policy(50);
     const results = await Promise.all(
       Array.from({ length: 1_000 }, (_, i) => (i % 2 ? a : b).consume(quota, "acct-1", 1)),
@@ -68,12 +91,13 @@ describe("shared limits on Redis", () => {
   it("charge a batch its row count, never over the quota, and refund a refused batch", async () => {
     const prefix = uniquePrefix();
     prefixes.push(prefix);
-    const a = await processLimiter(prefix);
-    const b = await processLimiter(prefix);
+    const a = await processLimiter(variant, prefix);
+    const b = await processLimiter(variant, prefix);
     const rows = policy(1_000, "utc-day", "rows");
     const sizes = Array.from({ length: 300 }, (_, i) => 1 + ((i * 37) % 50));
     const results = await Promise.all(sizes.map((size, i) => (i % 2 ? a : b).consume(rows, "acct-2", size)));
     const spent = sizes.filter((_, i) => results[i]?.allowed).reduce((sum, size) => sum + size, 0);
+    await settle(a, b);
     expect(spent).toBeLessThanOrEqual(1_000);
     expect(spent).toBeGreaterThan(950);
     const left = await a.peek(rows, "acct-2");
@@ -88,7 +112,7 @@ describe("shared limits on Redis", () => {
   it("keep accounts and policies apart and keep spent units when a tier changes", async () => {
     const prefix = uniquePrefix();
     prefixes.push(prefix);
-    const limiter = await processLimiter(prefix);
+    const limiter = await processLimiter(variant, prefix);
     await limiter.consume(policy(10), "acct-x", 7);
     expect((await limiter.peek(policy(10), "acct-y")).remaining).toBe(10);
     expect((await limiter.peek(policy(10, "utc-day", "rows"), "acct-x")).remaining).toBe(10);
@@ -99,11 +123,8 @@ describe("shared limits on Redis", () => {
   it("reset daily quotas at UTC midnight", async () => {
     const prefix = uniquePrefix();
     prefixes.push(prefix);
-    const redis = createLimiterRedis(admin);
-    opened.push(redis);
-    await whenConnected(redis);
     const now = new Date("2031-05-06T23:59:00Z");
-    const limiter = new FlexibleLimiter({ redis, prefix, now: () => now });
+    const limiter = await processLimiter(variant, prefix, admin, () => now);
     const result = await limiter.consume(policy(3, "utc-day", "downloads"), "acct-d", 1);
     expect(result).toMatchObject({ allowed: true, remaining: 2, resetSeconds: 60 });
     expect(await admin.get(`${prefix}:rl:downloads:acct-d:2031-05-06`)).toBe("1");
@@ -123,17 +144,17 @@ describe("without Redis", () => {
   });
 });
 
-describe("when Redis fails", () => {
+describe.each(variants)("when Redis fails, $name", (variant) => {
   it("keeps limiting in-process without rejecting for the outage, then shares limits again", async () => {
     const server = await PrivateRedis.start();
     const { Redis } = await import("ioredis");
     const base = new Redis(server.url, { lazyConnect: true });
     const prefix = uniquePrefix();
-    const a = await processLimiter(prefix, base);
-    const b = await processLimiter(prefix, base);
+    const a = await processLimiter(variant, prefix, base);
+    const b = await processLimiter(variant, prefix, base);
     try {
       const quota = policy(20);
-      const spend = (limiter: FlexibleLimiter, n: number) =>
+      const spend = (limiter: Limiter, n: number) =>
         Promise.all(Array.from({ length: n }, () => limiter.consume(quota, "acct-o", 1)));
       const allowed = (results: LimitResult[]) => results.filter((r) => r.allowed).length;
 

@@ -9,6 +9,7 @@ import {
   type AccessTestDatabase,
   accessTestDatabase,
   dropPrefix,
+  dumpPrefix,
   sharedRedis,
   uniquePrefix,
 } from "./support";
@@ -73,7 +74,7 @@ describe("plaintext keys", () => {
     const dump = execFileSync("pg_dump", ["--data-only", "--inserts", db.url], { encoding: "utf8" });
     expect(dump).toContain(hashKey(signup.key.key));
     expect(dump).toContain("flow@example.com");
-    const redisDump = await dumpPrefix();
+    const redisDump = await dumpPrefix(redis, prefix);
     expect(redisDump).toContain(signup.account.id);
     expect(channelMessages.length).toBeGreaterThan(0);
     expect(logLines.length).toBeGreaterThan(0);
@@ -92,14 +93,3 @@ describe("plaintext keys", () => {
     }
   });
 });
-
-async function dumpPrefix(): Promise<string> {
-  const lines: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-    for (const key of keys) lines.push(`${key} ${await redis.get(key)}`);
-    cursor = next;
-  } while (cursor !== "0");
-  return lines.join("\n");
-}

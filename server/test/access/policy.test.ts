@@ -51,13 +51,25 @@ describe("tiers", () => {
       RAPFS_ADMIN_KEY: key,
       RAPFS_REDIS_PREFIX: "prod-eu",
       RAPFS_KEY_CACHE_SECONDS: "5",
+      RAPFS_QUOTA_LEASE_MS: "0",
     });
-    expect(config).toMatchObject({ adminKey: key, redisPrefix: "prod-eu", keyCacheTtlMs: 5_000 });
+    expect(config).toMatchObject({
+      adminKey: key,
+      redisPrefix: "prod-eu",
+      keyCacheTtlMs: 5_000,
+      quotaLeaseMs: 0,
+    });
     expect(loadAccessConfig({})).toMatchObject({
       adminKey: undefined,
       redisPrefix: "rapfs",
       keyCacheTtlMs: 30_000,
+      quotaLeaseMs: 250,
     });
+    for (const bad of ["-1", "1.5", "10001", "soon"]) {
+      expect(() => loadAccessConfig({ RAPFS_QUOTA_LEASE_MS: bad })).toThrow(
+        /RAPFS_QUOTA_LEASE_MS: an integer number of milliseconds from 0 to 10000/,
+      );
+    }
   });
 });
 

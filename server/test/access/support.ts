@@ -50,6 +50,29 @@ export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== "0");
 }
 
+/** Every key under a prefix with its value, whatever its type: to search for what must not be stored. */
+export async function dumpPrefix(redis: Redis, prefix: string): Promise<string> {
+  const lines: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+    for (const key of keys) {
+      const type = await redis.type(key);
+      const value =
+        type === "string"
+          ? await redis.get(key)
+          : type === "hash"
+            ? await redis.hgetall(key)
+            : type === "zset"
+              ? await redis.zrange(key, "0", "-1")
+              : type;
+      lines.push(`${key} ${JSON.stringify(value)}`);
+    }
+    cursor = next;
+  } while (cursor !== "0");
+  return lines.join("\n");
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -8,7 +8,7 @@ import { RedisOnlineStore } from "../../src/online/redis-store";
 import { type Tracking, trackInvalidations } from "../../src/online/tracking";
 import { absentRow } from "../../src/online/types";
 import { makeRow, range, rows } from "./fixtures";
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor } from "./redis-harness";
+import { commandsDuring, deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor } from "./redis-harness";
 
 const prefix = uniquePrefix();
 const connectionName = `near-cache-test-${randomBytes(4).toString("hex")}`;
@@ -19,22 +19,6 @@ let redis: Redis;
 let cache: NearCache;
 let tracking: Tracking;
 let store: RedisOnlineStore;
-
-/** The commands Redis receives while `action` runs, from a MONITOR connection. */
-async function commandsDuring(action: () => Promise<unknown>): Promise<string[]> {
-  const monitor = await redis.monitor();
-  monitor.on("error", () => {});
-  const seen: string[] = [];
-  monitor.on("monitor", (_time: string, args: string[]) => {
-    if (args.some((arg) => arg.includes(prefix))) seen.push(args.join(" "));
-  });
-  await action();
-  // A marker command flushes what the monitor has yet to report.
-  await redis.get(`${prefix}:marker`);
-  await waitFor(async () => (seen.some((c) => c.includes(`${prefix}:marker`)) ? true : undefined));
-  monitor.disconnect();
-  return seen.filter((c) => !c.includes(`${prefix}:marker`));
-}
 
 beforeAll(async () => {
   redis = new Redis(SHARED_REDIS_URL);
@@ -62,7 +46,7 @@ describe("RedisOnlineStore with a near cache", () => {
     await store.write(VIEW, rows([1, 2]));
     expect((await store.read(VIEW, ["1", "2"])).get("2")).toEqual(makeRow(2));
     const hitsBefore = cache.stats().hits;
-    const commands = await commandsDuring(async () => {
+    const commands = await commandsDuring(redis, prefix, async () => {
       const again = await store.readMany([{ viewKey: VIEW, ids: ["1", "2"] }]);
       expect(again[0]?.get("1")).toEqual(makeRow(1));
     });
@@ -73,7 +57,7 @@ describe("RedisOnlineStore with a near cache", () => {
   it("asks Redis only for the rows it does not hold", async () => {
     await store.write(VIEW, rows([10, 11, 12]));
     await store.read(VIEW, ["10"]);
-    const commands = await commandsDuring(() => store.read(VIEW, ["10", "11", "12"]));
+    const commands = await commandsDuring(redis, prefix, () => store.read(VIEW, ["10", "11", "12"]));
     expect(commands).toEqual([`mget ${key(11)} ${key(12)}`]);
   });
 
@@ -100,7 +84,7 @@ describe("RedisOnlineStore with a near cache", () => {
   it("never keeps absence markers, which expire by TTL", async () => {
     await store.write(VIEW, [absentRow("40")], { ttlMs: 60_000 });
     await store.read(VIEW, ["40"]);
-    const commands = await commandsDuring(() => store.read(VIEW, ["40"]));
+    const commands = await commandsDuring(redis, prefix, () => store.read(VIEW, ["40"]));
     expect(commands).toEqual([`mget ${key(40)}`]);
   });
 

@@ -107,3 +107,23 @@ export async function waitFor<T>(
   }
   throw new Error(`condition not reached after ${attempts} attempts: ${String(lastError ?? "")}`);
 }
+
+/** The commands naming `prefix` that Redis receives while `action` runs, from a MONITOR connection. */
+export async function commandsDuring(
+  redis: Redis,
+  prefix: string,
+  action: () => Promise<unknown>,
+): Promise<string[]> {
+  const monitor = await redis.monitor();
+  monitor.on("error", () => {});
+  const seen: string[] = [];
+  monitor.on("monitor", (_time: string, args: string[]) => {
+    if (args.some((arg) => arg.includes(prefix))) seen.push(args.join(" "));
+  });
+  await action();
+  // A marker command flushes what the monitor has yet to report.
+  await redis.get(`${prefix}:marker`);
+  await waitFor(async () => (seen.some((c) => c.includes(`${prefix}:marker`)) ? true : undefined));
+  monitor.disconnect();
+  return seen.filter((c) => !c.includes(`${prefix}:marker`));
+}
