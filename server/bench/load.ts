@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
+import { paced } from "./paced";
 
 export type LoadOptions = {
   url: string;
@@ -20,9 +21,11 @@ export type LoadResult = {
   failures: number;
   /** Server CPU per answered request in µs (NaN without a pid): less noisy than throughput. */
   cpuUs: number;
+  /** Paced load only: requests whose generator timer fired over 1 ms late (its own lag, left out). */
+  late?: number;
 };
 
-const percentile = (sorted: number[], p: number) =>
+export const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 /** The median of the figures there are (a round too slow to answer once has none). */
@@ -94,11 +97,21 @@ export type Measured = LoadResult & { rounds: LoadResult[] };
  */
 export async function alternate(
   sides: Side[],
-  options: { rounds: number; seconds: number; connections: number; pid?: number | undefined },
+  options: {
+    rounds: number;
+    seconds: number;
+    connections: number;
+    pid?: number | undefined;
+    /** Offered requests per second (paced.ts); without it, each connection sends as fast as answered. */
+    rate?: number;
+  },
 ): Promise<Measured[]> {
-  const { rounds, seconds, connections, pid } = options;
+  const { rounds, seconds, connections, pid, rate } = options;
   const run = async (side: Side, duration: number) => {
-    const result = await load({ ...side, seconds: duration, connections, pid });
+    const result =
+      rate === undefined
+        ? await load({ ...side, seconds: duration, connections, pid })
+        : await paced({ ...side, rate, seconds: duration, connections, pid });
     // Requests still queued when the load stops (the embedded database serves one query at a
     // time) would otherwise be measured as the next run's latency: one more request waits them out.
     await fetch(side.url, {
@@ -120,6 +133,7 @@ export async function alternate(
     requests: all.reduce((sum, r) => sum + r.requests, 0),
     failures: all.reduce((sum, r) => sum + r.failures, 0),
     cpuUs: median(all.map((r) => r.cpuUs)),
+    late: all.reduce((sum, r) => sum + (r.late ?? 0), 0),
     rounds: all,
   }));
 }
