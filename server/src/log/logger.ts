@@ -11,12 +11,14 @@ export type Logger = {
 
 type Write = (line: string) => void;
 
-// A class, not closures: every request makes a child logger, so making one must cost next to nothing.
+// A class, not closures: every request makes a child logger, so making one must cost next to
+// nothing. A child keeps its own fields and its parent; they are merged only when a line is written.
 class JsonLogger implements Logger {
   constructor(
     private readonly threshold: number,
     private readonly base: Record<string, unknown>,
     private readonly write: Write,
+    private readonly parent?: JsonLogger,
   ) {}
 
   debug(msg: string, fields?: Record<string, unknown>): void {
@@ -33,11 +35,15 @@ class JsonLogger implements Logger {
   }
 
   child(fields: Record<string, unknown>): Logger {
-    return new JsonLogger(this.threshold, { ...this.base, ...fields }, this.write);
+    return new JsonLogger(this.threshold, fields, this.write, this);
+  }
+
+  private context(): Record<string, unknown> {
+    return this.parent ? { ...this.parent.context(), ...this.base } : this.base;
   }
 
   private emit(level: Exclude<LogLevel, "silent">, msg: string, fields?: Record<string, unknown>): void {
-    this.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...this.base, ...fields }));
+    this.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...this.context(), ...fields }));
   }
 }
 

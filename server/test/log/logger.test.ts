@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../../src/log/logger";
+
+describe("the JSON logger", () => {
+  it("write a child's fields over its parents', and a line's own fields over both", () => {
+    const lines: string[] = [];
+    const root = createLogger("info", { service: "rapfs", component: "root" }, (line) => lines.push(line));
+    const request = root.child({ request_id: "r-1", component: "http" });
+    request.child({ view: "qwen_analysis@2" }).info("read", { view: "track_profile@1", rows: 3 });
+    root.info("plain");
+    const [first, second] = lines.map((line) => JSON.parse(line));
+    expect(first).toMatchObject({
+      level: "info",
+      msg: "read",
+      service: "rapfs",
+      component: "http",
+      request_id: "r-1",
+      view: "track_profile@1",
+      rows: 3,
+    });
+    expect(Number.isNaN(Date.parse(first.time))).toBe(false);
+    expect(second).toEqual({
+      time: second.time,
+      level: "info",
+      msg: "plain",
+      service: "rapfs",
+      component: "root",
+    });
+  });
+
+  it("write nothing below its level, children included", () => {
+    const lines: string[] = [];
+    const logger = createLogger("warn", {}, (line) => lines.push(line)).child({ request_id: "r-2" });
+    logger.debug("no");
+    logger.info("no");
+    logger.warn("yes");
+    logger.error("yes");
+    expect(lines.map((line) => JSON.parse(line).level)).toEqual(["warn", "error"]);
+  });
+});
