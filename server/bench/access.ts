@@ -16,15 +16,26 @@ const TIERS = JSON.stringify({ bench: { requests: 1e12, rows: 1e12, downloads: 1
 
 type Server = { child: ChildProcess; url: string; key: string; limiter: string };
 
-async function startServer(redisUrl: string | undefined, prefix: string): Promise<Server> {
+/** The limiter set-ups compared: leased units on Redis (the default), a script per spend, in-process. */
+const LIMITERS = [
+  { label: "redis, leased units", redisUrl: REDIS_URL, leaseMs: "250" },
+  { label: "redis, a script per spend", redisUrl: REDIS_URL, leaseMs: "0" },
+  { label: "memory", redisUrl: undefined, leaseMs: "0" },
+];
+
+async function startServer(limiter: (typeof LIMITERS)[number], prefix: string): Promise<Server> {
   const { child, ready } = await startBenchServer<Omit<Server, "child">>(SERVER_ENTRY, {
     PATH: process.env.PATH ?? "",
     LOG_LEVEL: "silent",
     RAPFS_TIERS: TIERS,
     RAPFS_REDIS_PREFIX: prefix,
-    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    RAPFS_QUOTA_LEASE_MS: limiter.leaseMs,
+    ...(limiter.redisUrl ? { REDIS_URL: limiter.redisUrl } : {}),
   });
-  return { child, ...ready };
+  if (ready.limiter !== (limiter.redisUrl ? "redis" : "memory")) {
+    throw new Error(`access bench: the ${limiter.label} server decides on ${ready.limiter}`);
+  }
+  return { child, ...ready, limiter: limiter.label };
 }
 
 /** Alternating rounds of open and authenticated load on one server; medians of each. */
@@ -42,15 +53,15 @@ async function measure(server: Server): Promise<{ open: Measured; auth: Measured
 /**
  * What authentication and the quota check cost on a single lookup: one trivial route behind the
  * guard (key verified from the in-process cache, request rate and one row spent) against the same
- * route unauthenticated, in one server process, with autocannon load from this one. Once with the
- * limiter on Redis, once in-process (no REDIS_URL).
+ * route unauthenticated, in one server process, with autocannon load from this one. Once per
+ * limiter set-up (LIMITERS).
  */
 export async function benchAccess(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const redis = new Redis(REDIS_URL);
-  for (const redisUrl of [REDIS_URL, undefined]) {
+  for (const limiter of LIMITERS) {
     const prefix = `rapfs-bench-access-${randomBytes(4).toString("hex")}`;
-    const server = await startServer(redisUrl, prefix);
+    const server = await startServer(limiter, prefix);
     try {
       const { open, auth, ratios } = await measure(server);
       const ratio = median(ratios);
