@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 
 export const KEY_PREFIX = "rapfs_";
 /** 192 bits of entropy: guessing is hopeless, so the digest needs no salt or work factor. */
@@ -35,7 +35,7 @@ export function generateKey(): GeneratedKey {
  * are random; a deterministic digest is also what lets the unique index find a key in one lookup.
  */
 export function hashKey(key: string): string {
-  return createHash("sha256").update(key, "utf8").digest("hex");
+  return hash("sha256", key, "hex");
 }
 
 /** What users see in listings: enough to tell keys apart, far too little to guess one. */
