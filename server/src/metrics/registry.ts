@@ -10,8 +10,11 @@ export type Metrics = {
   registry: Registry;
   httpRequests: Counter<"method" | "route" | "status">;
   httpDuration: Histogram<"method" | "route" | "status">;
-  /** One increment per row looked up in an online-store layer (`redis` or `memory`). */
-  cacheLookups: Counter<"layer" | "view" | "result">;
+  /**
+   * The running hit and miss counts of rows looked up in an online-store layer (`redis` or
+   * `memory`) for a view: plain numbers a lookup adds to, exported at scrape time.
+   */
+  cacheLookups(layer: string, view: string): LookupTally;
   /** One increment per read that had to go to the fallback loader, by why (`miss` or `unavailable`). */
   onlineFallbacks: Counter<"view" | "reason">;
   onlineStoreUp: Gauge;
@@ -27,6 +30,8 @@ export type Metrics = {
   /** Records a finished materialization; freshness is derived from it at scrape time. */
   markMaterialized(view: string, at?: Date): void;
 };
+
+export type LookupTally = { hit: number; miss: number };
 
 type NearCacheSource = {
   readonly enabled: boolean;
@@ -53,6 +58,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     collect() {
       const now = Date.now() / 1000;
       for (const [view, at] of materializedAt) this.set({ view }, Math.max(0, now - at));
+    },
+  });
+
+  // Every lookup adds to a tally; label hashing happens once per scrape, not once per lookup.
+  const lookupTallies = new Map<string, LookupTally & { layer: string; view: string }>();
+  new Counter({
+    name: "rapfs_online_cache_lookups_total",
+    help: "Rows looked up in an online-store layer, by layer, view and hit/miss",
+    labelNames: ["layer", "view", "result"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { layer, view, hit, miss } of lookupTallies.values()) {
+        if (hit > 0) this.inc({ layer, view, result: "hit" }, hit);
+        if (miss > 0) this.inc({ layer, view, result: "miss" }, miss);
+      }
     },
   });
 
@@ -129,12 +150,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
-    cacheLookups: new Counter({
-      name: "rapfs_online_cache_lookups_total",
-      help: "Rows looked up in an online-store layer, by layer, view and hit/miss",
-      labelNames: ["layer", "view", "result"] as const,
-      registers: [registry],
-    }),
+    cacheLookups(layer, view) {
+      const key = `${layer}\u0000${view}`;
+      let tally = lookupTallies.get(key);
+      if (!tally) {
+        tally = { layer, view, hit: 0, miss: 0 };
+        lookupTallies.set(key, tally);
+      }
+      return tally;
+    },
     onlineFallbacks: new Counter({
       name: "rapfs_online_fallbacks_total",
       help: "Online reads that went to the fallback loader (Postgres), by reason",

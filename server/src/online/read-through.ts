@@ -74,7 +74,7 @@ export class ReadThroughStore implements OnlineStore {
   async readMany(requests: readonly ViewRead[]): Promise<Map<string, OnlineRow>[]> {
     // A bad key is the caller's bug, not an outage: throw it before the primary could.
     for (const r of requests) assertViewKey(r.viewKey);
-    const uniques = requests.map((r) => [...new Set(r.ids)]);
+    const uniques = requests.map((r) => (r.ids.length === 1 ? (r.ids as string[]) : [...new Set(r.ids)]));
     const asked = uniques.flatMap((ids, i) => (ids.length > 0 ? [i] : []));
     const results = uniques.map(() => new Map<string, OnlineRow>());
     if (asked.length === 0) return results;
@@ -90,32 +90,48 @@ export class ReadThroughStore implements OnlineStore {
         this.markDown(error);
       }
     }
-    await Promise.all(
-      asked.map(async (i, j) => {
-        const viewKey = (requests[i] as ViewRead).viewKey;
-        results[i] = await this.complete(viewKey, uniques[i] as string[], found?.[j]);
-      }),
-    );
+    const completing: Promise<void>[] = [];
+    asked.forEach((i, j) => {
+      const viewKey = (requests[i] as ViewRead).viewKey;
+      const have = this.count(viewKey, uniques[i] as string[], found?.[j]);
+      // A view the primary answered whole needs no promise; the rest wait for the fallback.
+      if (have) results[i] = have;
+      else
+        completing.push(
+          this.complete(viewKey, uniques[i] as string[], found?.[j]).then((rows) => {
+            results[i] = rows;
+          }),
+        );
+    });
+    await Promise.all(completing);
     return results;
   }
 
-  /** Counts the primary's hits and misses and loads what it did not have (everything, if it failed). */
+  /**
+   * Counts the primary's hits and misses; returns its rows when it had every one, all present
+   * (nothing to load), or undefined when `complete` has to load some.
+   */
+  private count(
+    viewKey: string,
+    unique: string[],
+    found: Map<string, OnlineRow> | undefined,
+  ): Map<string, OnlineRow> | undefined {
+    if (!found) return undefined;
+    const tally = this.metrics.cacheLookups(this.layer, viewKey);
+    tally.hit += found.size;
+    tally.miss += unique.length - found.size;
+    if (found.size < unique.length) return undefined;
+    for (const row of found.values()) if (row.eventTimestamp === ABSENT) return undefined;
+    return found;
+  }
+
+  /** Loads what the primary did not have (everything, if it failed). */
   private async complete(
     viewKey: string,
     unique: string[],
     found: Map<string, OnlineRow> | undefined,
   ): Promise<Map<string, OnlineRow>> {
     const primaryAnswered = found !== undefined;
-    if (found) {
-      const hits = found.size;
-      if (hits > 0) this.metrics.cacheLookups.inc({ layer: this.layer, view: viewKey, result: "hit" }, hits);
-      if (hits < unique.length) {
-        this.metrics.cacheLookups.inc(
-          { layer: this.layer, view: viewKey, result: "miss" },
-          unique.length - hits,
-        );
-      }
-    }
     const have = found ?? new Map<string, OnlineRow>();
     const knownAbsent = new Set<string>();
     for (const [id, row] of have) {

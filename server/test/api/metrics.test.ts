@@ -47,13 +47,21 @@ describe("GET /metrics", () => {
 
   it("exposes the online-store, freshness, materialization and quota series", async () => {
     const { metrics } = t.services;
-    metrics.cacheLookups.inc({ layer: "redis", view: "qwen_analysis@2", result: "hit" }, 5);
+    metrics.cacheLookups("redis", "qwen_analysis@2").hit += 5;
+    metrics.cacheLookups("memory", "qwen_analysis@2").miss += 2;
     metrics.onlineFallbacks.inc({ view: "qwen_analysis@2", reason: "unavailable" });
     metrics.markMaterialized("qwen_analysis@2", new Date(Date.now() - 90_000));
     metrics.materializationRuns.inc({ view: "qwen_analysis@2", mode: "full", outcome: "success" });
     metrics.quotaRejections.inc({ tier: "free", limit: "requests" });
     const text = await scrape();
     expect(text).toContain(
+      'rapfs_online_cache_lookups_total{layer="redis",view="qwen_analysis@2",result="hit"} 5',
+    );
+    expect(text).toContain(
+      'rapfs_online_cache_lookups_total{layer="memory",view="qwen_analysis@2",result="miss"} 2',
+    );
+    // Counted at scrape time: a second scrape reports the same totals, not twice them.
+    expect(await scrape()).toContain(
       'rapfs_online_cache_lookups_total{layer="redis",view="qwen_analysis@2",result="hit"} 5',
     );
     expect(text).toContain('rapfs_online_fallbacks_total{view="qwen_analysis@2",reason="unavailable"} 1');
