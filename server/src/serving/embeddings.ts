@@ -120,16 +120,20 @@ export class EmbeddingServer {
     const key = sql`e.${sql(embedding.keyColumn)}`;
     const column = sql`e.${sql(embedding.vectorColumn)}`;
     const filters = compileFilters(sql, snapshot, entity, query.filters ?? [], key, this.now());
-    const distance = sql`${column} ${sql.unsafe(DISTANCE_OPERATOR[metric])} ${`[${vector.join(",")}]`}::vector`;
-    const self = query.id ? sql`and ${key} <> ${Number(query.id.key)}::integer` : sql``;
-    // An index scan needs ORDER BY the distance alone; the exact scan also orders ties by id.
-    const order = hnsw ? distance : sql`${distance}, ${key}`;
-    const statement = (tx: Sql) => tx<{ id: string; distance: number }[]>`
-      select ${key}::text as id, ${distance} as distance
-      from ${sql(embedding.relation)} e ${filters.joins}
-      where ${column} is not null ${self} and ${filters.where}
-      order by ${order}
-      limit ${query.k}::integer`;
+    // Built only when SQL answers: the in-memory index needs none of it (a 384-d vector's text alone
+    // is thousands of characters).
+    const statement = (tx: Sql) => {
+      const distance = sql`${column} ${sql.unsafe(DISTANCE_OPERATOR[metric])} ${`[${vector.join(",")}]`}::vector`;
+      const self = query.id ? sql`and ${key} <> ${Number(query.id.key)}::integer` : sql``;
+      // An index scan needs ORDER BY the distance alone; the exact scan also orders ties by id.
+      const order = hnsw ? distance : sql`${distance}, ${key}`;
+      return tx<{ id: string; distance: number }[]>`
+        select ${key}::text as id, ${distance} as distance
+        from ${sql(embedding.relation)} e ${filters.joins}
+        where ${column} is not null ${self} and ${filters.where}
+        order by ${order}
+        limit ${query.k}::integer`;
+    };
     const efSearch = hnsw && query.efSearch ? query.efSearch : null;
     const index = this.indexes.ready(embedding);
     let rows: { id: string; distance: number }[];
