@@ -7,6 +7,7 @@ import type {
   EntityName,
   FeatureColumns,
   FeatureSelection,
+  FeatureValue,
   FeatureValues,
   SelectedRefs,
 } from "../typed";
@@ -90,31 +91,45 @@ export class Features extends APIResource {
     const { features, service, format = "rows", chunkSize, concurrency, signal, ...request } = options;
     const size = Math.min(chunkSize ?? MAX_BATCH_IDS, MAX_BATCH_IDS);
     const path = `/v1/features/${seg(entity)}/batch`;
-    const parts = await mapChunks(ids, size, concurrency ?? 4, (chunk, _index, failed) =>
-      this.client.post<FeatureRows | FeatureColumnTable>(path, {
+    // Always asked for in columns: the same values in about an eighth of the bytes, and a third of
+    // the server's work (it repeats no timestamp and no `present`); rows are built here.
+    const tables = await mapChunks(ids, size, concurrency ?? 4, (chunk, _index, failed) =>
+      this.client.post<FeatureColumnTable>(path, {
         ...request,
         signal: signal ? anySignal([signal, failed]) : failed,
-        body: { ids: chunk, features, service, format },
+        body: { ids: chunk, features, service, format: "columns" },
         // A batch read changes nothing on the server, so a failed one is safe to send again.
         idempotent: true,
       }),
     );
-    return join(entity, format, service, parts) as ManyResult<E, O>;
+    const table = join(entity, service, tables);
+    return (format === "rows" ? rowsOf(table) : table) as ManyResult<E, O>;
   }
 }
 
-function join(
-  entity: string,
-  format: "rows" | "columns",
-  service: string | undefined,
-  parts: Array<FeatureRows | FeatureColumnTable>,
-): FeatureRows | FeatureColumnTable {
-  const [first] = parts;
+/** A columnar table as the server's rows form: each id with every value, status and timestamp. */
+function rowsOf(table: FeatureColumnTable): FeatureRows {
+  const { ids, features, columns, event_timestamps, format: _format, ...head } = table;
+  const stamps = features.map((ref) => event_timestamps[ref.slice(0, ref.indexOf(":"))] ?? []);
+  const rows = ids.map((id, i) => {
+    const values: Record<string, FeatureValue> = {};
+    features.forEach((ref, f) => {
+      const column = columns[ref];
+      values[ref] = {
+        value: column?.values[i] ?? null,
+        status: column?.statuses?.[i] ?? "present",
+        event_timestamp: stamps[f]?.[i] ?? null,
+      };
+    });
+    return { id, features: values };
+  });
+  return { ...head, features, format: "rows", rows } as FeatureRows;
+}
+
+function join(entity: string, service: string | undefined, tables: FeatureColumnTable[]): FeatureColumnTable {
+  const [first] = tables;
   const head = { entity, ...(service ? { service } : {}), features: first?.features ?? [] };
-  if (format === "rows") {
-    return { ...head, format, rows: parts.flatMap((p) => (p as FeatureRows).rows) };
-  }
-  const tables = parts as FeatureColumnTable[];
+  const format = "columns" as const;
   const columns: FeatureColumnTable["columns"] = {};
   for (const ref of head.features) {
     const pieces = tables.map((p) => p.columns[ref]);

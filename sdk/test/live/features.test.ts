@@ -2,6 +2,7 @@ import {
   APIUserAbortError,
   BadRequestError,
   eventTimestamp,
+  type FeatureRows,
   type Fetch,
   NotFoundError,
   RapFS,
@@ -146,6 +147,25 @@ describe("features.getMany", () => {
     expect(Object.values(columns.event_timestamps).every((stamps) => stamps.length === ids.length)).toBe(
       true,
     );
+  });
+
+  it("builds rows equal to the server's own rows form, from the compact columns it asks for", async () => {
+    const { stats, fetch } = countingFetch();
+    const client = new RapFS({ baseURL: live.url, apiKey: live.adminKey, fetch });
+    // Missing ids, null values and several view versions, each row as the server writes it.
+    const some = [1, 99_999_999, 2, 3, 1, 77_777_777, 250];
+    const features = ["qwen_analysis:*", "track_profile:*", "gemma_analysis:*", "emotion_scores:*"];
+    const many = await client.features.getMany("track", some, { features });
+    expect(stats.bodies.map((b) => (b as { format: string }).format)).toEqual(["columns"]);
+    const response = await globalThis.fetch(`${live.url}/v1/features/track/batch`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${live.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ ids: some, features, format: "rows" }),
+    });
+    const server = (await response.json()) as FeatureRows;
+    expect(JSON.stringify(many)).toBe(JSON.stringify(server));
+    const statuses = new Set(many.rows.flatMap((r) => Object.values(r.features).map((v) => v.status)));
+    expect([...statuses].sort()).toEqual(["not_found", "null", "present"]);
   });
 
   it("marks ids without rows not_found, in place", async () => {
