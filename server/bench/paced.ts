@@ -1,5 +1,5 @@
 import { connect, type Socket } from "node:net";
-import { cpuSeconds, type LoadResult, percentile } from "./load";
+import { cpuSeconds, type LoadResult, percentile } from "./measure";
 
 export type PacedOptions = {
   url: string;

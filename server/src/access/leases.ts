@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Limiter, LimiterBackend, LimitResult } from "./limiter";
-import { limiterWindow } from "./limiter";
+import { limiterWindow, limitResult } from "./limiter";
 import type { Policy } from "./tiers";
 
 // Takes `cost` units and, while far from the limit, up to `want - cost` more to spend locally.
@@ -137,7 +137,12 @@ export class LeasingLimiter implements Limiter {
       if (lease && lease.units >= cost && this.now() < lease.expiresAt) {
         lease.units -= cost;
         lease.used += cost;
-        return this.result(policy, true, lease.consumed - lease.units, lease.windowEndsAt - this.now());
+        return limitResult(
+          policy,
+          true,
+          policy.limit - (lease.consumed - lease.units),
+          lease.windowEndsAt - this.now(),
+        );
       }
       // Requests arriving together while a renewal is on its way share it instead of each renewing.
       const renewal = this.renewals.get(key);
@@ -213,9 +218,9 @@ export class LeasingLimiter implements Limiter {
       const now = this.now();
       if (granted >= cost) {
         if (granted > cost) this.hold(key, id, granted - cost, consumed, now, ttl);
-        return this.result(policy, true, consumed - (this.leases.get(key)?.units ?? 0), ttl);
+        return limitResult(policy, true, policy.limit - consumed + (this.leases.get(key)?.units ?? 0), ttl);
       }
-      if (wait <= 0 || now >= deadline) return this.result(policy, false, consumed, ttl);
+      if (wait <= 0 || now >= deadline) return limitResult(policy, false, policy.limit - consumed, ttl);
       await new Promise((resolve) => setTimeout(resolve, Math.min(wait, RETRY_MS)));
     }
   }
@@ -255,15 +260,5 @@ export class LeasingLimiter implements Limiter {
     await this.commands
       .rapfsLeaseReturn(lease.counter, `${lease.counter}:leases`, lease.id, unused)
       .catch(() => {});
-  }
-
-  private result(policy: Policy, allowed: boolean, consumed: number, msBeforeNext: number): LimitResult {
-    return {
-      allowed,
-      limit: policy.limit,
-      remaining: Math.min(policy.limit, Math.max(0, policy.limit - consumed)),
-      resetSeconds: Math.max(0, Math.ceil(msBeforeNext / 1000)),
-      policy,
-    };
   }
 }

@@ -17,6 +17,22 @@ export type LimitResult = {
   policy: Policy;
 };
 
+/** A policy's state for the headers: what is left (clamped to the policy) and when it resets. */
+export function limitResult(
+  policy: Policy,
+  allowed: boolean,
+  remaining: number,
+  msBeforeNext: number,
+): LimitResult {
+  return {
+    allowed,
+    limit: policy.limit,
+    remaining: Math.min(policy.limit, Math.max(0, remaining)),
+    resetSeconds: Math.max(0, Math.ceil(msBeforeNext / 1000)),
+    policy,
+  };
+}
+
 export type LimiterBackend = "memory" | "redis" | "insurance";
 
 export interface Limiter {
@@ -73,12 +89,12 @@ export class FlexibleLimiter implements Limiter {
     const { limiter, key, options } = this.resolve(policy, subject);
     try {
       const res = await limiter.consume(key, cost, options);
-      return this.result(policy, true, res.remainingPoints, res.msBeforeNext);
+      return limitResult(policy, true, res.remainingPoints, res.msBeforeNext);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       await limiter.reward(key, cost, options).catch(() => {});
       const spentBefore = rejection.consumedPoints - cost;
-      return this.result(policy, false, policy.limit - spentBefore, rejection.msBeforeNext);
+      return limitResult(policy, false, policy.limit - spentBefore, rejection.msBeforeNext);
     }
   }
 
@@ -92,22 +108,12 @@ export class FlexibleLimiter implements Limiter {
     const { limiter, key, options } = this.resolve(policy, subject);
     const res = await limiter.get(key).catch(() => null);
     if (!res)
-      return this.result(policy, true, policy.limit, (options.customDuration ?? policy.windowSeconds) * 1000);
-    return this.result(policy, true, res.remainingPoints, res.msBeforeNext);
+      return limitResult(policy, true, policy.limit, (options.customDuration ?? policy.windowSeconds) * 1000);
+    return limitResult(policy, true, res.remainingPoints, res.msBeforeNext);
   }
 
   async close(): Promise<void> {
     this.limiters.clear();
-  }
-
-  private result(policy: Policy, allowed: boolean, remaining: number, msBeforeNext: number): LimitResult {
-    return {
-      allowed,
-      limit: policy.limit,
-      remaining: Math.min(policy.limit, Math.max(0, remaining)),
-      resetSeconds: Math.max(0, Math.ceil(msBeforeNext / 1000)),
-      policy,
-    };
   }
 
   private resolve(policy: Policy, subject: string): Resolved {

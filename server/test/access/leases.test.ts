@@ -80,10 +80,8 @@ describe("quota leases", () => {
     expect(held).toBeGreaterThan(0);
     // The other process asks for everything: the holder's units come back when its lease ends,
     // and the other waits for them rather than refusing while the quota is not spent.
-    const started = performance.now();
     const results = await spend(other, policy, "lent", 2_500);
     expect(admitted(results)).toBe(1_900);
-    expect(performance.now() - started).toBeLessThan(1_500 + 2_000);
     expect(results.filter((r) => !r.allowed).every((r) => r.remaining === 0)).toBe(true);
     expect(await counter("lent")).toBe(2_000);
   });
