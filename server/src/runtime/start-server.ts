@@ -1,9 +1,11 @@
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { loadAccessConfig } from "../access/config";
 import { createApp } from "../api/app";
 import type { App, Services } from "../api/env";
+import { featureLookupLane } from "../api/lanes/feature-lookup";
+import { withLanes } from "../api/lanes/lane";
 import { datasetRoutes } from "../api/routes/datasets";
 import { servingRoutes } from "../api/routes/v1";
 import { type Config, loadConfig } from "../config/env";
@@ -99,7 +101,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     redisPrefix: options.keyPrefix ?? accessConfig.redisPrefix,
   });
   const app = createApp(services, { routes: [...servingRoutes, ...datasetRoutes(datasets)] });
-  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts }) as Server;
+  const lanes = [featureLookupLane(services)];
+  const server = createServer(serverTimeouts, withLanes(lanes, getRequestListener(app.fetch), logger));
   const port = await listen(server, config.port, config.host).catch(async (error: unknown) => {
     await datasets.close();
     await built.close();

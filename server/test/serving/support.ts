@@ -18,7 +18,8 @@ export const ADMIN_KEY = generateKey().key;
 /**
  * The real server (startServer with the default data preparation: corpus at scale 0.01, the
  * shipped definitions applied and materialized, the online store synced when Redis is given),
- * in-process on a loopback port; requests go through `app.request`.
+ * in-process on a loopback port; `call` sends requests to it over HTTP, so the lanes in front of
+ * the app (api/lanes) answer what they take, as in production.
  */
 export async function startServing(
   options: { redisUrl?: string; keyPrefix?: string; env?: Record<string, string> } = {},
@@ -70,7 +71,7 @@ export async function call(
     json === undefined
       ? { ...rest, headers }
       : { method: "POST", ...rest, headers, body: JSON.stringify(json) };
-  const res = await server.app.request(path, request);
+  const res = await fetch(`${server.url}${path}`, request);
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }

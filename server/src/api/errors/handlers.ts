@@ -1,13 +1,14 @@
 import type { Hook } from "@hono/zod-openapi";
-import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { isConnectionError } from "../../db/connection-errors";
+import type { Logger } from "../../log/logger";
 import type { AppEnv } from "../env";
 import { ApiError } from "./api-error";
 import { codeForStatus } from "./codes";
 import type { FieldError } from "./problem";
-import { problemResponse } from "./respond";
+import { type ProblemInput, problemResponse } from "./respond";
 
 type Target = FieldError["in"];
 
@@ -33,34 +34,40 @@ export const validationHook: Hook<unknown, AppEnv, string, Response | undefined>
 const GENERIC_INTERNAL = "An unexpected error occurred. Quote the request id when reporting it.";
 
 /** Everything thrown that is not a validation failure ends here. */
-export const onError: ErrorHandler<AppEnv> = (error, c) => {
+export const onError: ErrorHandler<AppEnv> = (error, c) =>
+  problemResponse(c, problemFor(error, c.get("logger") ?? c.get("services")?.logger));
+
+/**
+ * What a thrown error tells the client. Failures that are not the client's are logged with their
+ * stack (a deliberate 5xx is in the access log already; its cause, if any, is not).
+ */
+export function problemFor(error: Error, logger: Logger | undefined): ProblemInput {
   if (error instanceof ApiError) {
-    // A deliberate 5xx (NOT_READY, UNAVAILABLE) is in the access log already; its cause, if any, is not.
-    if (error.status >= 500 && error.cause !== undefined) logFailure(c, error);
-    return problemResponse(c, {
+    if (error.status >= 500 && error.cause !== undefined) logFailure(logger, error);
+    return {
       code: error.code,
       detail: error.message,
       errors: error.errors,
       extensions: error.extensions,
       headers: error.headers,
-    });
+    };
   }
   if (error instanceof HTTPException && error.status < 500) {
     const malformed = error.status === 400 && /malformed/i.test(error.message);
     const code = malformed ? "MALFORMED_JSON" : codeForStatus(error.status);
-    return problemResponse(c, { code, detail: error.message || defaultDetail(error.status) });
+    return { code, detail: error.message || defaultDetail(error.status) };
   }
-  logFailure(c, error);
+  logFailure(logger, error);
   // Losing PostgreSQL is an outage to retry through, not a bug: 503 until the pool reconnects.
   if (isConnectionError(error)) {
-    return problemResponse(c, {
+    return {
       code: "UNAVAILABLE",
       detail: "The database cannot be reached; retry shortly.",
       headers: { "retry-after": "1" },
-    });
+    };
   }
-  return problemResponse(c, { code: "INTERNAL_ERROR", detail: GENERIC_INTERNAL });
-};
+  return { code: "INTERNAL_ERROR", detail: GENERIC_INTERNAL };
+}
 
 export const notFound: NotFoundHandler<AppEnv> = (c) =>
   problemResponse(c, { code: "NOT_FOUND", detail: `There is no route for ${c.req.method} ${c.req.path}.` });
@@ -69,8 +76,7 @@ function defaultDetail(status: number): string {
   return status === 413 ? "The request body exceeds the size limit." : "The request could not be processed.";
 }
 
-function logFailure(c: Context<AppEnv>, error: Error): void {
-  const logger = c.get("logger") ?? c.get("services")?.logger;
+function logFailure(logger: Logger | undefined, error: Error): void {
   const cause = error.cause instanceof Error ? error.cause : undefined;
   logger?.error("request failed", {
     error: error.message,

@@ -1,6 +1,6 @@
 export { ApiError, type ApiErrorOptions } from "./api-error";
 export { codeForStatus, type ErrorCode, errorCodeList, errorCodes, problemType } from "./codes";
-export { fieldErrors, notFound, onError, validationHook } from "./handlers";
+export { fieldErrors, notFound, onError, problemFor, validationHook } from "./handlers";
 export {
   type FieldError,
   FieldErrorSchema,
@@ -8,5 +8,5 @@ export {
   type Problem,
   ProblemSchema,
 } from "./problem";
-export { buildProblem, type ProblemInput, problemResponse } from "./respond";
+export { buildProblem, type ProblemInput, type ProblemSite, problemAt, problemResponse } from "./respond";
 export { errorResponses } from "./responses";

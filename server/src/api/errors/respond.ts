@@ -11,7 +11,15 @@ export type ProblemInput = {
   headers?: Record<string, string>;
 };
 
+/** Where a problem happened: its request's path and id. */
+export type ProblemSite = { path: string; requestId: string };
+
 export function buildProblem(c: Context, input: ProblemInput): Problem {
+  return problemAt({ path: c.req.path, requestId: (c.get("requestId") as string | undefined) ?? "" }, input);
+}
+
+/** The problem document for a request outside Hono (the lanes) as for one inside. */
+export function problemAt(site: ProblemSite, input: ProblemInput): Problem {
   const { status, title } = errorCodes[input.code];
   return {
     ...input.extensions,
@@ -19,9 +27,9 @@ export function buildProblem(c: Context, input: ProblemInput): Problem {
     title,
     status,
     detail: input.detail,
-    instance: c.req.path,
+    instance: site.path,
     code: input.code,
-    request_id: (c.get("requestId") as string | undefined) ?? "",
+    request_id: site.requestId,
     ...(input.errors ? { errors: input.errors } : {}),
   };
 }

@@ -6,11 +6,15 @@ export const REQUEST_ID_HEADER = "x-request-id";
 // Bounded and plain so a client-chosen id can neither bloat nor forge log lines.
 const ACCEPTED_REQUEST_ID = /^[A-Za-z0-9._:=-]{1,128}$/;
 
+/** The client's request id when acceptable, else a new UUID. */
+export function requestIdOf(sent: string | undefined): string {
+  return sent && ACCEPTED_REQUEST_ID.test(sent) ? sent : randomUUID();
+}
+
 /** Binds the services, the request id (the client's if acceptable, else a new UUID) and a logger. */
 export function requestContext(services: Services): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const sent = c.req.header(REQUEST_ID_HEADER);
-    const requestId = sent && ACCEPTED_REQUEST_ID.test(sent) ? sent : randomUUID();
+    const requestId = requestIdOf(c.req.header(REQUEST_ID_HEADER));
     c.set("services", services);
     c.set("requestId", requestId);
     c.set("logger", services.logger.child({ request_id: requestId }));

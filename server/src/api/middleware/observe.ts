@@ -1,5 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
+import type { Logger } from "../../log/logger";
+import type { Metrics } from "../../metrics/registry";
 import type { AppEnv } from "../env";
 
 // Probes and scrapes arrive every few seconds, failing ones too (a 503 /ready while starting):
@@ -12,25 +14,34 @@ export function observe(): MiddlewareHandler<AppEnv> {
     const started = performance.now();
     await next();
     const seconds = (performance.now() - started) / 1000;
-    const route = routePattern(c);
-    const status = c.res.status;
-    const labels = { method: c.req.method, route, status: String(status) };
-    const { metrics } = c.get("services");
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, seconds);
-
-    const fields = {
+    recordRequest(c.get("services").metrics, c.get("logger"), {
       method: c.req.method,
-      route,
+      route: routePattern(c),
       path: c.req.path,
-      status,
-      duration_ms: Math.round(seconds * 100_000) / 100,
-    };
-    const logger = c.get("logger");
-    if (QUIET_ROUTES.has(route)) logger.debug("request", fields);
-    else if (status >= 500) logger.error("request", fields);
-    else logger.info("request", fields);
+      status: c.res.status,
+      seconds,
+    });
   };
+}
+
+export type AnsweredRequest = {
+  method: string;
+  route: string;
+  path: string;
+  status: number;
+  seconds: number;
+};
+
+/** The request's RED metrics and its access-log line (for the lanes outside Hono too). */
+export function recordRequest(metrics: Metrics, logger: Logger, request: AnsweredRequest): void {
+  const { method, route, path, status, seconds } = request;
+  const labels = { method, route, status: String(status) };
+  metrics.httpRequests.inc(labels);
+  metrics.httpDuration.observe(labels, seconds);
+  const fields = { method, route, path, status, duration_ms: Math.round(seconds * 100_000) / 100 };
+  if (QUIET_ROUTES.has(route)) logger.debug("request", fields);
+  else if (status >= 500) logger.error("request", fields);
+  else logger.info("request", fields);
 }
 
 /** The pattern of the route that answered (`/v1/features/:entity/:id`), never the raw path. */

@@ -1,0 +1,116 @@
+import type { IncomingMessage } from "node:http";
+import { rateLimitHeaders } from "../../access/headers";
+import { denialError } from "../../access/http";
+import { routeAccess } from "../../access/route-access";
+import { presentedKey } from "../../access/verifier";
+import { type ParsedId, parsePathId, type Resolution, valuesJson } from "../../serving";
+import type { Services } from "../env";
+import { problemFor } from "../errors";
+import { type SelectionInput, selectionOf } from "../routes/features/schemas";
+import { type Lane, LaneExchange } from "./lane";
+
+const ROUTE = "/v1/features/:entity/:id";
+const PREFIX = "/v1/features/";
+
+/**
+ * GET /v1/features/{entity}/{id}, the lookup a model server makes per prediction, answered
+ * without the Hono app: its framework work (context, zod validation, Headers objects, the
+ * middleware chain) cost more than the lookup itself. The route's own file stays the contract
+ * and answers everything this lane declines.
+ */
+export function featureLookupLane(services: Services): Lane {
+  return async (req, res) => {
+    // Read per request, as the app does: tests replace the serving services of a running server.
+    const { access, metrics } = services;
+    const { features } = services.serving;
+    const target = lookupTarget(req);
+    if (!target) return false;
+    const rule = routeAccess("GET", target.path);
+    if (rule.kind !== "key" || !rule.concurrent) return false;
+    const presented = presentedKey((name) => headerOf(req, name));
+    const identity = await access.gate.authenticate(presented, rule.scope);
+    if (!identity.ok) return false;
+    let resolution: Resolution;
+    let id: ParsedId;
+    try {
+      resolution = await features.resolve(target.entity, selectionOf(target.selection, "query"));
+      id = parsePathId(resolution.entity, target.id);
+    } catch {
+      return false;
+    }
+
+    // Taken: from here the request spends its quota and is answered here, whatever happens.
+    const exchange = new LaneExchange(services, req, res, ROUTE, target.path);
+    const admission = access.gate.admit(identity.principal, rule.cost);
+    admission.catch(() => {});
+    let text: string | undefined;
+    let failure: Error | undefined;
+    try {
+      const table = await features.read(resolution, [id]);
+      const service = resolution.service ? { service: resolution.service } : {};
+      const head = JSON.stringify({ entity: target.entity, id: id.id, ...service });
+      text = `${head.slice(0, -1)},"features":${valuesJson(table, 0)}}`;
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+    const result = await admission.catch((error: Error) => error);
+    if (result instanceof Error) {
+      exchange.problem(problemFor(result, exchange.logger));
+      return true;
+    }
+    const { "Retry-After": _retry, ...limitHeaders } = rateLimitHeaders(result.limits);
+    if (!result.ok) {
+      const { tier } = identity.principal;
+      const denial = denialError(result.denial, { tier, limits: result.limits, metrics });
+      exchange.problem(problemFor(denial, exchange.logger), limitHeaders);
+    } else if (failure || text === undefined) {
+      exchange.problem(problemFor(failure ?? new Error("no answer"), exchange.logger), limitHeaders);
+    } else {
+      exchange.json(200, text, { ...resolution.headers, ...limitHeaders });
+    }
+    return true;
+  };
+}
+
+type LookupTarget = { path: string; entity: string; id: string; selection: SelectionInput };
+
+/**
+ * The request's entity, id and selection when it is a plain GET of this route that the app's
+ * validation would pass unchanged: no body, no percent-encoding in the path, `features` or
+ * `service` given once and within the schema's lengths. Anything else is the app's.
+ */
+function lookupTarget(req: IncomingMessage): LookupTarget | undefined {
+  if (req.method !== "GET" || !req.url?.startsWith(PREFIX)) return undefined;
+  if (req.headers["content-length"] || req.headers["transfer-encoding"]) return undefined;
+  const question = req.url.indexOf("?");
+  const path = question < 0 ? req.url : req.url.slice(0, question);
+  if (path.includes("%")) return undefined;
+  const [entity, id, ...rest] = path.slice(PREFIX.length).split("/");
+  if (!entity || !id || rest.length > 0 || entity.length > 64 || id.length > 400) return undefined;
+  const selection: SelectionInput = {};
+  for (const pair of question < 0 ? [] : req.url.slice(question + 1).split("&")) {
+    const equals = pair.indexOf("=");
+    const name = equals < 0 ? pair : pair.slice(0, equals);
+    if (name.includes("%") || name.includes("+")) return undefined;
+    if (name !== "features" && name !== "service") continue;
+    if (selection[name] !== undefined) return undefined;
+    const value = decodeQueryValue(equals < 0 ? "" : pair.slice(equals + 1));
+    if (value === undefined || value.length > (name === "service" ? 64 : 20_000)) return undefined;
+    selection[name] = value;
+  }
+  return { path, entity, id, selection };
+}
+
+function decodeQueryValue(raw: string): string | undefined {
+  if (!raw.includes("%") && !raw.includes("+")) return raw;
+  try {
+    return decodeURIComponent(raw.replaceAll("+", " "));
+  } catch {
+    return undefined;
+  }
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
+}
