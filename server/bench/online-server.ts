@@ -1,12 +1,14 @@
 /**
  * The online benchmark's server process: the real rapfs server (startServer, configured by the
  * environment the parent passes) and, in the same process, the bare Hono baselines. Prints one
- * JSON line with both URLs once the data is ready.
+ * JSON line with the URLs once the data is ready (`app`: the real server's app without its lanes).
  */
-import { serve } from "@hono/node-server";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { getRequestListener, serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { Redis } from "ioredis";
-import { startServer } from "../src/runtime/start-server";
+import { serverTimeouts, startServer } from "../src/runtime/start-server";
 import { bareKeys, featuresJson } from "./online-keys";
 
 const prefix = process.env.BENCH_PREFIX ?? "rapfs-bench";
@@ -58,14 +60,20 @@ bare.post("/search", async (c) => {
   return c.json({ neighbors });
 });
 
-const bareServer = serve({ fetch: bare.fetch, port: 0, hostname: "127.0.0.1" });
-await new Promise<void>((resolve) => bareServer.once("listening", () => resolve()));
-const address = bareServer.address();
-const barePort = typeof address === "object" && address ? address.port : 0;
-process.stdout.write(`${JSON.stringify({ url: running.url, bare: `http://127.0.0.1:${barePort}` })}\n`);
+const listening = async (server: Server) => {
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+};
+const bareServer = serve({ fetch: bare.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+const bareUrl = await listening(bareServer);
+// The same server's app without the lanes in front (what RAPFS_LOOKUP_LANE=off serves).
+const appServer = createServer(serverTimeouts, getRequestListener(running.app.fetch)).listen(0, "127.0.0.1");
+const appUrl = await listening(appServer);
+process.stdout.write(`${JSON.stringify({ url: running.url, bare: bareUrl, app: appUrl })}\n`);
 
 process.once("SIGTERM", async () => {
   bareServer.close();
+  appServer.close();
   redis.disconnect();
   await running.shutdown("benchmark done");
   process.exit(0);

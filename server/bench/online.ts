@@ -19,7 +19,7 @@ const PACED_SHARES = [0.25, 0.5];
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SERVER_ENTRY = fileURLToPath(new URL("./online-server.ts", import.meta.url));
 
-type Urls = { url: string; bare: string };
+type Urls = { url: string; bare: string; app: string };
 type Child = { child: ChildProcess; urls: Urls };
 
 /** The server child: the real server over a persistent embedded data dir, plus the bare handlers. */
@@ -106,8 +106,10 @@ export async function benchOnline(): Promise<BenchRow[]> {
       { url: `${urls.bare}/one-hash/track/${one}` },
       { url: `${urls.bare}/one` },
     ];
-    const single = await alternate(singleSides, at(10));
-    report("1 × 50", ["rapfs", "HGETALL", "GET"], single);
+    // The same lookup through the Hono app, as without the lookup lane in front of it.
+    const viaApp: Side = { url: `${urls.app}${onePath}`, headers: auth };
+    const single = await alternate([...singleSides, viaApp], at(10));
+    report("1 × 50", ["rapfs", "HGETALL", "GET", "rapfs app"], single);
     // Latency at a steady offered load, as a service's clients send it, next to the saturated
     // figure above (where p99 is mostly the queue of 10 connections on 2 shared cores).
     const capacity = (single[1] as Measured).rps;

@@ -101,7 +101,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     redisPrefix: options.keyPrefix ?? accessConfig.redisPrefix,
   });
   const app = createApp(services, { routes: [...servingRoutes, ...datasetRoutes(datasets)] });
-  const lanes = [featureLookupLane(services)];
+  const lanes = config.lookupLane ? [featureLookupLane(services)] : [];
   const server = createServer(serverTimeouts, withLanes(lanes, getRequestListener(app.fetch), logger));
   const port = await listen(server, config.port, config.host).catch(async (error: unknown) => {
     await datasets.close();

@@ -20,6 +20,12 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ RAPFS_NEAR_CACHE_ROWS: "-1" })).toThrow(/RAPFS_NEAR_CACHE_ROWS/);
   });
 
+  it("answers lookups in the lane unless it is turned off, and names a bad setting", () => {
+    expect(loadConfig({}).lookupLane).toBe(true);
+    expect(loadConfig({ RAPFS_LOOKUP_LANE: "off" }).lookupLane).toBe(false);
+    expect(() => loadConfig({ RAPFS_LOOKUP_LANE: "no" })).toThrow(/RAPFS_LOOKUP_LANE/);
+  });
+
   it("keeps an in-memory data directory as is", () => {
     expect(loadConfig({ RAPFS_DATA_DIR: ":memory:" }).dataDir).toBe(":memory:");
   });

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Principal } from "../../src/access/verifier";
@@ -157,6 +157,44 @@ describe("the feature lookup lane", () => {
     const spent = await spentBy(async () => expect((await viaLane(path, init)).status).toBe(599));
     expect(declined.slice(at)).toEqual([`${init.method ?? "GET"} ${path}`]);
     expect(spent).toEqual({ requests: 0, rows: 0, downloads: 0 });
+  });
+
+  it("hands a GET with a body to the app, having spent nothing", async () => {
+    const at = declined.length;
+    const path = TAKEN[0] as string;
+    const spent = await spentBy(async () => {
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const req = request(
+          `${laneUrl}${path}`,
+          {
+            method: "GET",
+            headers: { ...auth(), "content-type": "application/json", "content-length": "2" },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          },
+        );
+        req.on("error", reject);
+        req.end("{}");
+      });
+      expect(status).toBe(599);
+    });
+    expect(declined.slice(at)).toEqual([`GET ${path}`]);
+    expect(spent).toEqual({ requests: 0, rows: 0, downloads: 0 });
+  });
+
+  it("hands a lookup to the app when its key cannot be checked (the database away), spending nothing", async () => {
+    const { gate } = server.services.access;
+    const spy = vi.spyOn(gate, "authenticate").mockRejectedValueOnce(new Error("connection refused"));
+    try {
+      const at = declined.length;
+      const spent = await spentBy(async () => expect((await viaLane(TAKEN[0] as string)).status).toBe(599));
+      expect(declined.length - at).toBe(1);
+      expect(spent).toEqual({ requests: 0, rows: 0, downloads: 0 });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("keeps the client's request id, and makes one otherwise", async () => {

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from "node:http";
+import type { Cost } from "../../access/gate";
 import { rateLimitHeaders } from "../../access/headers";
 import { denialError } from "../../access/http";
 import { routeAccess } from "../../access/route-access";
-import { presentedKey } from "../../access/verifier";
+import { type Principal, presentedKey } from "../../access/verifier";
 import { type ParsedId, parsePathId, type Resolution, valuesJson } from "../../serving";
 import type { Services } from "../env";
 import { problemFor } from "../errors";
@@ -20,56 +21,71 @@ const PREFIX = "/v1/features/";
  */
 export function featureLookupLane(services: Services): Lane {
   return async (req, res) => {
-    // Read per request, as the app does: tests replace the serving services of a running server.
-    const { access, metrics } = services;
-    const { features } = services.serving;
-    const target = lookupTarget(req);
-    if (!target) return false;
-    const rule = routeAccess("GET", target.path);
-    if (rule.kind !== "key" || !rule.concurrent) return false;
-    const presented = presentedKey((name) => headerOf(req, name));
-    const identity = await access.gate.authenticate(presented, rule.scope);
-    if (!identity.ok) return false;
-    let resolution: Resolution;
-    let id: ParsedId;
-    try {
-      resolution = await features.resolve(target.entity, selectionOf(target.selection, "query"));
-      id = parsePathId(resolution.entity, target.id);
-    } catch {
-      return false;
-    }
-
+    const lookup = await prepare(services, req).catch(() => undefined);
+    if (!lookup) return false;
     // Taken: from here the request spends its quota and is answered here, whatever happens.
-    const exchange = new LaneExchange(services, req, res, ROUTE, target.path);
-    const admission = access.gate.admit(identity.principal, rule.cost);
-    admission.catch(() => {});
-    let text: string | undefined;
-    let failure: Error | undefined;
-    try {
-      const table = await features.read(resolution, [id]);
-      const service = resolution.service ? { service: resolution.service } : {};
-      const head = JSON.stringify({ entity: target.entity, id: id.id, ...service });
-      text = `${head.slice(0, -1)},"features":${valuesJson(table, 0)}}`;
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
-    }
-    const result = await admission.catch((error: Error) => error);
-    if (result instanceof Error) {
-      exchange.problem(problemFor(result, exchange.logger));
-      return true;
-    }
-    const { "Retry-After": _retry, ...limitHeaders } = rateLimitHeaders(result.limits);
-    if (!result.ok) {
-      const { tier } = identity.principal;
-      const denial = denialError(result.denial, { tier, limits: result.limits, metrics });
-      exchange.problem(problemFor(denial, exchange.logger), limitHeaders);
-    } else if (failure || text === undefined) {
-      exchange.problem(problemFor(failure ?? new Error("no answer"), exchange.logger), limitHeaders);
-    } else {
-      exchange.json(200, text, { ...resolution.headers, ...limitHeaders });
-    }
+    await answer(services, lookup, new LaneExchange(services, req, res, ROUTE, lookup.target.path));
     return true;
   };
+}
+
+type Lookup = {
+  target: LookupTarget;
+  principal: Principal;
+  cost: Cost;
+  resolution: Resolution;
+  id: ParsedId;
+};
+
+/**
+ * Everything that can refuse the request without spending: the target, the key, the
+ * selection and the id. Undefined (or a throw, a database failure included) declines it.
+ */
+async function prepare(services: Services, req: IncomingMessage): Promise<Lookup | undefined> {
+  const target = lookupTarget(req);
+  if (!target) return undefined;
+  const rule = routeAccess("GET", target.path);
+  if (rule.kind !== "key" || !rule.concurrent) return undefined;
+  const presented = presentedKey((name) => headerOf(req, name));
+  const identity = await services.access.gate.authenticate(presented, rule.scope);
+  if (!identity.ok) return undefined;
+  // Read per request, as the app does: tests replace the serving services of a running server.
+  const { features } = services.serving;
+  const resolution = await features.resolve(target.entity, selectionOf(target.selection, "query"));
+  const id = parsePathId(resolution.entity, target.id);
+  return { target, principal: identity.principal, cost: rule.cost, resolution, id };
+}
+
+/** Spends while reading (as the app's guard does for this route), then answers. */
+async function answer(services: Services, lookup: Lookup, exchange: LaneExchange): Promise<void> {
+  const { target, principal, resolution, id } = lookup;
+  const admission = services.access.gate.admit(principal, lookup.cost);
+  admission.catch(() => {});
+  let text: string | undefined;
+  let failure: Error | undefined;
+  try {
+    const table = await services.serving.features.read(resolution, [id]);
+    const service = resolution.service ? { service: resolution.service } : {};
+    const head = JSON.stringify({ entity: target.entity, id: id.id, ...service });
+    text = `${head.slice(0, -1)},"features":${valuesJson(table, 0)}}`;
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
+  }
+  const result = await admission.catch((error: Error) => error);
+  if (result instanceof Error) return exchange.problem(problemFor(result, exchange.logger));
+  const { "Retry-After": _retry, ...limitHeaders } = rateLimitHeaders(result.limits);
+  if (!result.ok) {
+    const denial = denialError(result.denial, {
+      tier: principal.tier,
+      limits: result.limits,
+      metrics: services.metrics,
+    });
+    return exchange.problem(problemFor(denial, exchange.logger), limitHeaders);
+  }
+  if (text === undefined) {
+    return exchange.problem(problemFor(failure ?? new Error("no answer"), exchange.logger), limitHeaders);
+  }
+  exchange.json(200, text, { ...resolution.headers, ...limitHeaders });
 }
 
 type LookupTarget = { path: string; entity: string; id: string; selection: SelectionInput };

@@ -28,8 +28,13 @@ export function withLanes(lanes: readonly Lane[], app: NodeListener, logger: Log
     next(req, res).catch((error: unknown) => {
       // A lane answers its own failures; this is a bug in one, and the client still gets an answer.
       logger.error("lane failed", { error: (error as Error).message, stack: (error as Error).stack });
-      if (!res.headersSent) res.writeHead(500, { "content-type": PROBLEM_CONTENT_TYPE });
-      res.end();
+      if (res.headersSent) return res.destroy();
+      const path = (req.url ?? "/").split("?")[0] as string;
+      const problem = problemAt(
+        { path, requestId: "" },
+        { code: "INTERNAL_ERROR", detail: "The request failed." },
+      );
+      res.writeHead(500, { "content-type": PROBLEM_CONTENT_TYPE }).end(JSON.stringify(problem));
     });
   };
 }
