@@ -1,5 +1,6 @@
 import type { OnlineRow } from "../online/types";
 import type { FeatureTable } from "./features";
+import type { ResolvedColumn } from "./resolve";
 
 export type ValueStatus = "present" | "null" | "not_found";
 export type FeatureValue = { value: unknown; status: ValueStatus; event_timestamp: string | null };
@@ -76,20 +77,20 @@ function planOf(table: FeatureTable): JsonPlan {
  */
 export function valuesJson(table: FeatureTable, i: number): string {
   const plan = planOf(table);
-  let out = "{";
-  table.resolution.columns.forEach((column, c) => {
+  const { columns } = table.resolution;
+  const parts = new Array<string>(columns.length);
+  for (let c = 0; c < columns.length; c++) {
     const row = table.rows[plan.views[c] as number]?.[i];
-    if (c > 0) out += ",";
-    out += plan.keys[c];
     if (!row) {
-      out += 'null,"status":"not_found","event_timestamp":null}';
-      return;
+      parts[c] = `${plan.keys[c]}null,"status":"not_found","event_timestamp":null}`;
+      continue;
     }
     const text = textOf(row);
-    const value = valueTextOf(row, text, column.feature, plan.slots[c] as number);
-    out += `${value},"status":"${value === "null" ? "null" : "present"}","event_timestamp":${stampTextOf(row, text)}}`;
-  });
-  return `${out}}`;
+    const value = valueTextOf(row, text, (columns[c] as ResolvedColumn).feature, plan.slots[c] as number);
+    const status = value === "null" ? "null" : "present";
+    parts[c] = `${plan.keys[c]}${value},"status":"${status}","event_timestamp":${stampTextOf(row, text)}}`;
+  }
+  return `{${parts.join(",")}}`;
 }
 
 /** A row's values (by slot) and timestamp as JSON text, made once per row and reused while it is. */
@@ -145,29 +146,31 @@ export function timestampsJson(table: FeatureTable): string {
  */
 export function columnsJson(table: FeatureTable): string {
   const { views, slots } = planOf(table);
+  const n = table.ids.length;
+  // Per view version, each id's value texts (undefined where it has no row).
   const texts = table.rows.map((rows) => rows.map((row) => (row ? textOf(row) : undefined)));
   const parts = table.resolution.columns.map((column, c) => {
     const v = views[c] as number;
     const slot = slots[c] as number;
     const rows = table.rows[v] ?? [];
-    const rowTexts = texts[v] ?? [];
-    const n = table.ids.length;
-    let values = "[";
+    const cells = texts[v] ?? [];
+    // Joined once: appending 100 texts one by one cost twice as much (profiled).
+    const values = new Array<string>(n);
     // Made only for a column with a value not present: most columns are all present.
     let statuses: string[] | undefined;
     for (let i = 0; i < n; i++) {
-      const row = rows[i];
-      const value = row ? valueTextOf(row, rowTexts[i] as RowText, column.feature, slot) : "null";
-      values += i > 0 ? `,${value}` : value;
-      const status = !row ? '"not_found"' : value === "null" ? '"null"' : undefined;
-      if (status) {
-        statuses ??= new Array<string>(n).fill('"present"');
-        statuses[i] = status;
-      }
+      const cell = cells[i];
+      let value = cell === undefined ? "null" : cell.values[slot];
+      if (value === undefined)
+        value = valueTextOf(rows[i] as OnlineRow, cell as RowText, column.feature, slot);
+      values[i] = value;
+      if (cell !== undefined && value !== "null") continue;
+      statuses ??= new Array<string>(n).fill('"present"');
+      statuses[i] = cell === undefined ? '"not_found"' : '"null"';
     }
     // All present: no statuses, as an Arrow column without nulls has no validity buffer.
     const statusList = statuses ? `,"statuses":[${statuses.join(",")}]` : "";
-    return `${JSON.stringify(column.ref)}:{"values":${values}]${statusList}}`;
+    return `${JSON.stringify(column.ref)}:{"values":[${values.join(",")}]${statusList}}`;
   });
   return `{${parts.join(",")}}`;
 }

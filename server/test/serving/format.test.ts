@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FeatureTable } from "../../src/serving";
-import { valuesJson, valuesOf } from "../../src/serving";
+import { columnsJson, valuesJson, valuesOf } from "../../src/serving";
 
 const column = (viewKey: string, feature: string) => ({
   ref: `${viewKey}:${feature}`,
@@ -52,5 +52,45 @@ describe("valuesJson", () => {
     expect(valuesJson(t, 0)).toBe(JSON.stringify(valuesOf(t, 0)));
     // A second call reuses the resolution's key fragments.
     expect(JSON.parse(valuesJson(t, 0))).toEqual(valuesOf(t, 0));
+  });
+});
+
+describe("columnsJson", () => {
+  it("is each column's values in id order, with statuses only where one is not present", () => {
+    const t = table();
+    const second = {
+      id: "2",
+      values: { n: 2, s: null, gone: 7 },
+      eventTimestamp: "2025-01-02T00:00:00.000000Z",
+    };
+    t.ids = [
+      { id: 1, key: "1" },
+      { id: 2, key: "2" },
+      { id: 3, key: "3" },
+    ] as never;
+    const third = {
+      id: "3",
+      values: { n: 3, s: "x", gone: 1 },
+      eventTimestamp: "2025-01-03T00:00:00.000000Z",
+    };
+    t.rows = [
+      [t.rows[0]?.[0], second, third],
+      [undefined, undefined, undefined],
+      [t.rows[2]?.[0], undefined, undefined],
+    ];
+    const expected: Record<string, { values: unknown[]; statuses?: string[] }> = {};
+    for (const column of t.resolution.columns) {
+      const values = t.ids.map((_, i) => valuesOf(t, i)[column.ref]);
+      const statuses = values.map((v) => v?.status as string);
+      expected[column.ref] = {
+        values: values.map((v) => v?.value),
+        ...(statuses.every((s) => s === "present") ? {} : { statuses }),
+      };
+    }
+    expect(expected["a@1:n"]?.statuses).toBeUndefined();
+    expect(expected["a@1:s"]?.statuses).toEqual(["present", "null", "present"]);
+    expect(JSON.parse(columnsJson(t))).toEqual(expected);
+    // Twice: the second answer comes from the row texts kept by the first.
+    expect(JSON.parse(columnsJson(t))).toEqual(expected);
   });
 });
