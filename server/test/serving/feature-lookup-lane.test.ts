@@ -112,6 +112,22 @@ describe("the feature lookup lane", () => {
     expect(lane.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("sends header names in lower case, as the app's Fetch headers do", async () => {
+    const names = await new Promise<string[]>((resolve, reject) => {
+      const path = "/v1/features/track/5?features=qwen_analysis@1:sentiment";
+      request(`${laneUrl}${path}`, { headers: auth() }, (res) => {
+        res.resume();
+        resolve(res.rawHeaders.filter((_, i) => i % 2 === 0));
+      })
+        .on("error", reject)
+        .end();
+    });
+    // Node's own connection headers are capitalized on the app's answers too.
+    const own = ["Date", "Connection", "Keep-Alive"];
+    expect(names).toContain("sunset");
+    expect(names.filter((name) => !own.includes(name) && name !== name.toLowerCase())).toEqual([]);
+  });
+
   it("announces a deprecated version as the app does", async () => {
     const res = await viaLane("/v1/features/track/5?features=qwen_analysis@1:sentiment");
     expect(res.status).toBe(200);

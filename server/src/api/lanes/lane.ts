@@ -68,11 +68,11 @@ export class LaneExchange {
   }
 
   private send(status: number, body: string, headers: Record<string, string>): void {
-    this.res.writeHead(status, {
-      ...headers,
-      "content-length": String(Buffer.byteLength(body)),
-      [REQUEST_ID_HEADER]: this.requestId,
-    });
+    // Names in lower case, as the app's Fetch Headers send them (a client may match them exactly).
+    const names: string[] = [];
+    for (const [name, value] of Object.entries(headers)) names.push(name.toLowerCase(), value);
+    names.push("content-length", String(Buffer.byteLength(body)), REQUEST_ID_HEADER, this.requestId);
+    this.res.writeHead(status, names);
     this.res.end(body);
     recordRequest(this.services.metrics, this.logger, {
       method: this.req.method ?? "GET",
