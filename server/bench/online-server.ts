@@ -1,7 +1,8 @@
 /**
  * The online benchmark's server process: the real rapfs server (startServer, configured by the
  * environment the parent passes) and, in the same process, the bare Hono baselines. Prints one
- * JSON line with the URLs once the data is ready (`app`: the real server's app without its lanes).
+ * JSON line with the URLs once the data is ready (`app`: the real server's app without its lanes;
+ * `floor`: Node's http answering the finished response from memory).
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -66,14 +67,25 @@ const listening = async (server: Server) => {
 };
 const bareServer = serve({ fetch: bare.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
 const bareUrl = await listening(bareServer);
+// The floor of this machine: Node's http answering the finished response from memory, no work.
+let finished: string | undefined;
+const floorServer = createServer(serverTimeouts, async (_req, res) => {
+  finished ??= (await redis.get(keys.one)) ?? "{}";
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(finished) });
+  res.end(finished);
+}).listen(0, "127.0.0.1");
+const floorUrl = await listening(floorServer);
 // The same server's app without the lanes in front (what RAPFS_LOOKUP_LANE=off serves).
 const appServer = createServer(serverTimeouts, getRequestListener(running.app.fetch)).listen(0, "127.0.0.1");
 const appUrl = await listening(appServer);
-process.stdout.write(`${JSON.stringify({ url: running.url, bare: bareUrl, app: appUrl })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ url: running.url, bare: bareUrl, app: appUrl, floor: floorUrl })}\n`,
+);
 
 process.once("SIGTERM", async () => {
   bareServer.close();
   appServer.close();
+  floorServer.close();
   redis.disconnect();
   await running.shutdown("benchmark done");
   process.exit(0);

@@ -19,7 +19,7 @@ const PACED_SHARES = [0.25, 0.5];
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SERVER_ENTRY = fileURLToPath(new URL("./online-server.ts", import.meta.url));
 
-type Urls = { url: string; bare: string; app: string };
+type Urls = { url: string; bare: string; app: string; floor: string };
 type Child = { child: ChildProcess; urls: Urls };
 
 /** The server child: the real server over a persistent embedded data dir, plus the bare handlers. */
@@ -108,8 +108,10 @@ export async function benchOnline(): Promise<BenchRow[]> {
     ];
     // The same lookup through the Hono app, as without the lookup lane in front of it.
     const viaApp: Side = { url: `${urls.app}${onePath}`, headers: auth };
-    const single = await alternate([...singleSides, viaApp], at(10));
-    report("1 × 50", ["rapfs", "HGETALL", "GET", "rapfs app"], single);
+    // What any Node server gets on these cores: the finished response from memory, no work at all.
+    const floor: Side = { url: `${urls.floor}/one` };
+    const single = await alternate([...singleSides, viaApp, floor], at(10));
+    report("1 × 50", ["rapfs", "HGETALL", "GET", "rapfs app", "floor"], single);
     // Latency at a steady offered load, as a service's clients send it, next to the saturated
     // figure above (where p99 is mostly the queue of 10 connections on 2 shared cores).
     const capacity = (single[1] as Measured).rps;
