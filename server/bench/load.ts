@@ -1,19 +1,8 @@
 import autocannon from "autocannon";
-import { cpuSeconds, type LoadResult, percentile } from "./measure";
+import { cpuSeconds, type LoadOptions, type LoadResult, percentile } from "./measure";
 import { paced } from "./paced";
 
-export type { LoadResult };
-
-export type LoadOptions = {
-  url: string;
-  method?: "GET" | "POST";
-  headers?: Record<string, string>;
-  body?: string;
-  seconds: number;
-  connections: number;
-  /** The server's pid, to report its CPU time per request. */
-  pid?: number | undefined;
-};
+export type { LoadOptions, LoadResult };
 
 /** The median of the figures there are (a round too slow to answer once has none). */
 export function median(values: number[]): number {

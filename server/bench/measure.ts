@@ -1,5 +1,17 @@
 import { readFileSync } from "node:fs";
 
+/** One side's load: closed-loop (load.ts) or, with a rate, paced (paced.ts). */
+export type LoadOptions = {
+  url: string;
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: string;
+  seconds: number;
+  connections: number;
+  /** The server's pid, to report its CPU time per request. */
+  pid?: number | undefined;
+};
+
 export type LoadResult = {
   rps: number;
   p50: number;

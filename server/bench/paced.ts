@@ -1,16 +1,9 @@
 import { connect, type Socket } from "node:net";
-import { cpuSeconds, type LoadResult, percentile } from "./measure";
+import { cpuSeconds, type LoadOptions, type LoadResult, percentile } from "./measure";
 
-export type PacedOptions = {
-  url: string;
-  method?: "GET" | "POST";
-  headers?: Record<string, string>;
-  body?: string;
+export type PacedOptions = LoadOptions & {
   /** Requests per second offered over all connections, whatever the server answers. */
   rate: number;
-  connections: number;
-  seconds: number;
-  pid?: number | undefined;
 };
 
 /** The request's bytes, built once: the generator does no per-request work beyond writing them. */

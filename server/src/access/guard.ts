@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler, Next } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../api/env";
 import { ApiError } from "../api/errors";
-import { rateLimitHeaders } from "./headers";
+import { rateLimitFields } from "./headers";
 import { denialError, setRateLimitHeaders } from "./http";
 import { type RouteAccess, routeAccess } from "./route-access";
 import { presentedKey } from "./verifier";
@@ -68,7 +68,7 @@ async function admitConcurrently(
 /** A handler that returned a Response of its own (a stream) still carries the RateLimit fields. */
 function keepRateLimitHeaders(c: Context<AppEnv>): void {
   if (c.res.headers.has("ratelimit")) return;
-  const { "Retry-After": _retry, ...headers } = rateLimitHeaders(c.get("rateLimits") ?? []);
+  const headers = rateLimitFields(c.get("rateLimits") ?? []);
   if (Object.keys(headers).length === 0) return;
   try {
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);

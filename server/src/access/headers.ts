@@ -4,19 +4,20 @@ import type { LimitResult } from "./limiter";
  * IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-10), one list member per policy:
  *   RateLimit-Policy: "requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"
  *   RateLimit: "requests";r=59;t=41, "rows";r=9900;t=50000
- * plus Retry-After (seconds) when a policy refused the request.
  */
-export function rateLimitHeaders(results: readonly LimitResult[]): Record<string, string> {
+export function rateLimitFields(results: readonly LimitResult[]): Record<string, string> {
   if (results.length === 0) return {};
   const policy = results.map(({ policy: p }) => {
     const unit = p.unit === "requests" ? "" : `;qu="${p.unit}"`;
     return `"${p.name}";q=${p.limit};w=${p.windowSeconds}${unit}`;
   });
   const state = results.map((r) => `"${r.policy.name}";r=${r.remaining};t=${r.resetSeconds}`);
-  const headers: Record<string, string> = {
-    "RateLimit-Policy": policy.join(", "),
-    RateLimit: state.join(", "),
-  };
+  return { "RateLimit-Policy": policy.join(", "), RateLimit: state.join(", ") };
+}
+
+/** The RateLimit fields, plus Retry-After (seconds) when a policy refused the request. */
+export function rateLimitHeaders(results: readonly LimitResult[]): Record<string, string> {
+  const headers = rateLimitFields(results);
   const refused = results.filter((r) => !r.allowed);
   if (refused.length > 0) {
     headers["Retry-After"] = String(Math.max(1, ...refused.map((r) => r.resetSeconds)));

@@ -3,13 +3,12 @@ import { ApiError, type ErrorCode } from "../api/errors";
 import type { Metrics } from "../metrics/registry";
 import { AccessError, AUTH_FAILURE_MESSAGE } from "./errors";
 import type { Denial } from "./gate";
-import { rateLimitHeaders } from "./headers";
+import { rateLimitFields } from "./headers";
 import type { LimitResult } from "./limiter";
 
 /** Sets RateLimit-Policy/RateLimit on the response being built (kept by problem responses too). */
 export function setRateLimitHeaders(c: Context, limits: readonly LimitResult[]): void {
-  const { "Retry-After": _retry, ...headers } = rateLimitHeaders(limits);
-  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  for (const [name, value] of Object.entries(rateLimitFields(limits))) c.header(name, value);
 }
 
 const UNIT_WORDS: Record<string, string> = { rows: "entity rows", downloads: "dataset downloads" };

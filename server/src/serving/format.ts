@@ -52,7 +52,8 @@ function slotOf(viewKey: string, feature: string): number {
   return slot;
 }
 
-type JsonPlan = { keys: string[]; views: number[]; slots: number[] };
+/** Per column: its reference as JSON, the row form's key fragment, its view plan and value slot. */
+type JsonPlan = { refs: string[]; keys: string[]; views: number[]; slots: number[] };
 const jsonPlans = new WeakMap<FeatureTable["resolution"], JsonPlan>();
 
 /** What formatting a resolution's values needs, made once per resolution. */
@@ -60,8 +61,10 @@ function planOf(table: FeatureTable): JsonPlan {
   let plan = jsonPlans.get(table.resolution);
   if (!plan) {
     const { columns } = table.resolution;
+    const refs = columns.map((c) => JSON.stringify(c.ref));
     plan = {
-      keys: columns.map((c) => `${JSON.stringify(c.ref)}:{"value":`),
+      refs,
+      keys: refs.map((ref) => `${ref}:{"value":`),
       views: columnViews(table),
       slots: columns.map((c) => slotOf(c.viewKey, c.feature)),
     };
@@ -91,6 +94,13 @@ export function valuesJson(table: FeatureTable, i: number): string {
     parts[c] = `${plan.keys[c]}${value},"status":"${status}","event_timestamp":${stampTextOf(row, text)}}`;
   }
   return `{${parts.join(",")}}`;
+}
+
+/** The FeatureVector body of the table's first id: its entity, id, service and values. */
+export function featureVectorJson(entity: string, table: FeatureTable): string {
+  const { service } = table.resolution;
+  const head = JSON.stringify({ entity, id: table.ids[0]?.id, ...(service ? { service } : {}) });
+  return `${head.slice(0, -1)},"features":${valuesJson(table, 0)}}`;
 }
 
 /** A row's values (by slot) and timestamp as JSON text, made once per row and reused while it is. */
@@ -145,7 +155,7 @@ export function timestampsJson(table: FeatureTable): string {
  * unless every value is present.
  */
 export function columnsJson(table: FeatureTable): string {
-  const { views, slots } = planOf(table);
+  const { refs, views, slots } = planOf(table);
   const n = table.ids.length;
   // Per view version, each id's value texts (undefined where it has no row).
   const texts = table.rows.map((rows) => rows.map((row) => (row ? textOf(row) : undefined)));
@@ -160,9 +170,8 @@ export function columnsJson(table: FeatureTable): string {
     let statuses: string[] | undefined;
     for (let i = 0; i < n; i++) {
       const cell = cells[i];
-      let value = cell === undefined ? "null" : cell.values[slot];
-      if (value === undefined)
-        value = valueTextOf(rows[i] as OnlineRow, cell as RowText, column.feature, slot);
+      const value =
+        cell === undefined ? "null" : valueTextOf(rows[i] as OnlineRow, cell, column.feature, slot);
       values[i] = value;
       if (cell !== undefined && value !== "null") continue;
       statuses ??= new Array<string>(n).fill('"present"');
@@ -170,7 +179,7 @@ export function columnsJson(table: FeatureTable): string {
     }
     // All present: no statuses, as an Arrow column without nulls has no validity buffer.
     const statusList = statuses ? `,"statuses":[${statuses.join(",")}]` : "";
-    return `${JSON.stringify(column.ref)}:{"values":[${values.join(",")}]${statusList}}`;
+    return `${refs[c]}:{"values":[${values.join(",")}]${statusList}}`;
   });
   return `{${parts.join(",")}}`;
 }

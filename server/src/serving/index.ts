@@ -12,7 +12,14 @@ export { EmbeddingServer, type Neighbor, type SearchQuery, type SearchResult } f
 export { createPostgresFallback } from "./fallback";
 export { FeatureServer, type FeatureTable } from "./features";
 export { type FeatureFilter, FILTER_OPS } from "./filters";
-export { columnsJson, type FeatureValue, timestampsJson, valuesJson, valuesOf } from "./format";
+export {
+  columnsJson,
+  type FeatureValue,
+  featureVectorJson,
+  timestampsJson,
+  valuesJson,
+  valuesOf,
+} from "./format";
 export { type EntityId, idFromKey, type ParsedId, parseId, parseIds, parsePathId } from "./ids";
 export type { Resolution, ResolvedColumn, Selection } from "./resolve";
 export { type SyncResult, syncOnlineStore } from "./sync";

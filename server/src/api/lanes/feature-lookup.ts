@@ -1,16 +1,18 @@
 import type { IncomingMessage } from "node:http";
 import type { Cost } from "../../access/gate";
-import { rateLimitHeaders } from "../../access/headers";
+import { rateLimitFields } from "../../access/headers";
 import { denialError } from "../../access/http";
 import { routeAccess } from "../../access/route-access";
 import { type Principal, presentedKey } from "../../access/verifier";
-import { type ParsedId, parsePathId, type Resolution, valuesJson } from "../../serving";
+import { featureVectorJson, type ParsedId, parsePathId, type Resolution } from "../../serving";
 import type { Services } from "../env";
 import { problemFor } from "../errors";
-import { type SelectionInput, selectionOf } from "../routes/features/schemas";
+import { route } from "../routes/features/get";
+import { LOOKUP_LENGTHS, type SelectionInput, selectionOf } from "../routes/features/schemas";
 import { type Lane, LaneExchange } from "./lane";
 
-const ROUTE = "/v1/features/:entity/:id";
+// The route's own path, as Hono labels it (`/v1/features/:entity/:id`) in metrics and logs.
+const ROUTE = route.path.replaceAll(/\{(\w+)\}/g, ":$1");
 const PREFIX = "/v1/features/";
 
 /**
@@ -59,21 +61,14 @@ async function prepare(services: Services, req: IncomingMessage): Promise<Lookup
 /** Spends while reading (as the app's guard does for this route), then answers. */
 async function answer(services: Services, lookup: Lookup, exchange: LaneExchange): Promise<void> {
   const { target, principal, resolution, id } = lookup;
-  const admission = services.access.gate.admit(principal, lookup.cost);
-  admission.catch(() => {});
-  let text: string | undefined;
-  let failure: Error | undefined;
-  try {
-    const table = await services.serving.features.read(resolution, [id]);
-    const service = resolution.service ? { service: resolution.service } : {};
-    const head = JSON.stringify({ entity: target.entity, id: id.id, ...service });
-    text = `${head.slice(0, -1)},"features":${valuesJson(table, 0)}}`;
-  } catch (error) {
-    failure = error instanceof Error ? error : new Error(String(error));
-  }
-  const result = await admission.catch((error: Error) => error);
+  const admission = services.access.gate.admit(principal, lookup.cost).catch(asError);
+  const body = await services.serving.features
+    .read(resolution, [id])
+    .then((table) => featureVectorJson(target.entity, table))
+    .catch(asError);
+  const result = await admission;
   if (result instanceof Error) return exchange.problem(problemFor(result, exchange.logger));
-  const { "Retry-After": _retry, ...limitHeaders } = rateLimitHeaders(result.limits);
+  const limitHeaders = rateLimitFields(result.limits);
   if (!result.ok) {
     const denial = denialError(result.denial, {
       tier: principal.tier,
@@ -82,11 +77,11 @@ async function answer(services: Services, lookup: Lookup, exchange: LaneExchange
     });
     return exchange.problem(problemFor(denial, exchange.logger), limitHeaders);
   }
-  if (text === undefined) {
-    return exchange.problem(problemFor(failure ?? new Error("no answer"), exchange.logger), limitHeaders);
-  }
-  exchange.json(200, text, { ...resolution.headers, ...limitHeaders });
+  if (body instanceof Error) return exchange.problem(problemFor(body, exchange.logger), limitHeaders);
+  exchange.json(200, body, { ...resolution.headers, ...limitHeaders });
 }
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 type LookupTarget = { path: string; entity: string; id: string; selection: SelectionInput };
 
@@ -102,7 +97,8 @@ function lookupTarget(req: IncomingMessage): LookupTarget | undefined {
   const path = question < 0 ? req.url : req.url.slice(0, question);
   if (path.includes("%")) return undefined;
   const [entity, id, ...rest] = path.slice(PREFIX.length).split("/");
-  if (!entity || !id || rest.length > 0 || entity.length > 64 || id.length > 400) return undefined;
+  if (!entity || !id || rest.length > 0) return undefined;
+  if (entity.length > LOOKUP_LENGTHS.entity || id.length > LOOKUP_LENGTHS.id) return undefined;
   const selection: SelectionInput = {};
   for (const pair of question < 0 ? [] : req.url.slice(question + 1).split("&")) {
     const equals = pair.indexOf("=");
@@ -111,7 +107,7 @@ function lookupTarget(req: IncomingMessage): LookupTarget | undefined {
     if (name !== "features" && name !== "service") continue;
     if (selection[name] !== undefined) return undefined;
     const value = decodeQueryValue(equals < 0 ? "" : pair.slice(equals + 1));
-    if (value === undefined || value.length > (name === "service" ? 64 : 20_000)) return undefined;
+    if (value === undefined || value.length > LOOKUP_LENGTHS[name]) return undefined;
     selection[name] = value;
   }
   return { path, entity, id, selection };

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { parsePathId, valuesJson } from "../../../serving";
+import { featureVectorJson, parsePathId } from "../../../serving";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import {
@@ -7,6 +7,7 @@ import {
   EntityParamsSchema,
   FeatureSelectionQuerySchema,
   FeatureValueSchema,
+  LOOKUP_LENGTHS,
   selectionOf,
 } from "./schemas";
 
@@ -35,7 +36,7 @@ export const route = createRoute({
       id: z
         .string()
         .min(1)
-        .max(400)
+        .max(LOOKUP_LENGTHS.id)
         .openapi({ param: { name: "id", in: "path" }, example: "42" }),
     }),
     query: FeatureSelectionQuerySchema,
@@ -56,12 +57,9 @@ export function registerGetFeatures(app: App): void {
     const parsed = parsePathId(resolution.entity, id);
     const table = await features.read(resolution, [parsed]);
     for (const [name, value] of Object.entries(resolution.headers)) c.header(name, value);
-    const service = resolution.service ? { service: resolution.service } : {};
-    // The FeatureVectorSchema shape, with the values' JSON built directly (see valuesJson).
-    const head = JSON.stringify({ entity, id: parsed.id, ...service });
     c.header("content-type", "application/json");
-    const text = `${head.slice(0, -1)},"features":${valuesJson(table, 0)}}`;
-    // The text is the schema's JSON; the typed-response check only knows c.json.
-    return c.body(text, 200) as never;
+    // The FeatureVectorSchema shape, with the values' JSON built directly (see valuesJson); the
+    // typed-response check only knows c.json.
+    return c.body(featureVectorJson(entity, table), 200) as never;
   });
 }

@@ -4,6 +4,8 @@ import { ApiError } from "../../errors";
 
 export const MAX_BATCH_IDS = 1_000;
 export const MAX_FEATURE_REFS = 500;
+/** The longest path and query values a lookup's schemas accept (the lookup lane checks the same). */
+export const LOOKUP_LENGTHS = { entity: 64, id: 400, features: 20_000, service: 64 } as const;
 
 export const EntityIdSchema = z.union([z.number().int(), z.string()]).openapi("EntityId", {
   description: "Integer for tracks (tracks.id), the artist name for artists",
@@ -44,12 +46,15 @@ export const EntityParamsSchema = z.object({
   entity: z
     .string()
     .min(1)
-    .max(64)
+    .max(LOOKUP_LENGTHS.entity)
     .openapi({ param: { name: "entity", in: "path" }, example: "track" }),
 });
 
 const refList = z
-  .union([z.string().max(20_000), z.array(z.string().max(20_000)).max(MAX_FEATURE_REFS)])
+  .union([
+    z.string().max(LOOKUP_LENGTHS.features),
+    z.array(z.string().max(LOOKUP_LENGTHS.features)).max(MAX_FEATURE_REFS),
+  ])
   .optional();
 
 export const FeatureSelectionQuerySchema = z.object({
@@ -61,7 +66,7 @@ export const FeatureSelectionQuerySchema = z.object({
   }),
   service: z
     .string()
-    .max(64)
+    .max(LOOKUP_LENGTHS.service)
     .optional()
     .openapi({
       param: { name: "service", in: "query" },
