@@ -9,18 +9,26 @@ import { loadAccessConfig } from "../src/access/config";
 import { createApp } from "../src/api/app";
 import type { App } from "../src/api/env";
 import { loadConfig } from "../src/config/env";
+import { createDatasetServices } from "../src/datasets/services";
 import { openDatabase } from "../src/db/database";
 import { IN_MEMORY } from "../src/db/embedded";
 import { migrate } from "../src/db/migrate";
+import { openReadRouter } from "../src/db/replica";
 import { silentLogger } from "../src/log/logger";
-import { noRows } from "../src/online/types";
 import { buildServices } from "../src/runtime/services";
 
 const config = loadConfig(process.env);
 const database = await openDatabase({ dataDir: IN_MEMORY });
 await migrate(database.sql, config.migrationsDir);
 const accessConfig = loadAccessConfig(process.env);
-const built = await buildServices({ config, logger: silentLogger, database, fallback: noRows, accessConfig });
+const built = await buildServices({
+  config,
+  logger: silentLogger,
+  database,
+  accessConfig,
+  reads: await openReadRouter({ primary: database.sql }),
+  datasets: createDatasetServices({}),
+});
 const { access } = built.services;
 
 // About the size of one track × 50 features.

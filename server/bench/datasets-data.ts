@@ -5,7 +5,7 @@ import { corpusStatus, generateCorpus } from "../src/corpus/index";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../src/db/embedded";
 import { migrate } from "../src/db/migrate";
 import { terminalProgress } from "../src/log/progress";
-import { prepareDefinitions } from "../src/materialize/startup";
+import { prepareDefinitions } from "../src/runtime/prepare-definitions";
 
 /** Where the datasets benchmark keeps the corpus at `scale` between runs (gitignored). */
 export const benchDataDir = (scale: number) => join(repoRoot, ".rapfs-bench", `datasets-scale-${scale}`);

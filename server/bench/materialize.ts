@@ -5,10 +5,10 @@ import type { Sql } from "../src/db/database";
 import { openDatabase } from "../src/db/database";
 import { IN_MEMORY } from "../src/db/embedded";
 import { migrate } from "../src/db/migrate";
-import { applyDefinitions } from "../src/definitions/apply";
 import { bindParams } from "../src/definitions/compile/params";
 import { materializeAll, type RunResult, WORK_MEM } from "../src/materialize/runner";
 import { listTargets } from "../src/materialize/target";
+import { applyDefinitions } from "../src/registry/apply";
 import type { BenchRow } from "./types";
 
 // The brief's corpus; smaller scales are faster to try but the fixed per-view costs weigh more.

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyDefinitions } from "../../../server/src/definitions/apply";
+import { applyDefinitions } from "../../../server/src/registry/apply";
 import { blockMarker, type DocBlock, splitOutput, testedBlocks } from "../support/doc-blocks";
 import { type LiveServer, startLive } from "./server";
 

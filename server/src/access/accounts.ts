@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Sql } from "../db/database";
 import { type Logger, silentLogger } from "../log/logger";
-import { AccessError } from "./errors";
+import { accessError } from "./errors";
 import type { InvalidationBus } from "./invalidation";
 import { type CreatedKey, isUuid, type KeyStore, type Queryable } from "./key-store";
 import { DEFAULT_SCOPES } from "./scopes";
@@ -41,14 +41,14 @@ const UNIQUE_VIOLATION = "23505";
 export function normalizeEmail(raw: string): string {
   const email = raw.trim().toLowerCase();
   if (!emailSchema.safeParse(email).success) {
-    throw new AccessError("invalid_input", "email is not a valid email address", "email");
+    throw accessError("invalid_input", "email is not a valid email address", "email");
   }
   return email;
 }
 
 function normalizeName(raw: string | undefined): string {
   const name = (raw ?? "").trim();
-  if (name.length > 200) throw new AccessError("invalid_input", "name has at most 200 characters", "name");
+  if (name.length > 200) throw accessError("invalid_input", "name has at most 200 characters", "name");
   return name;
 }
 
@@ -78,7 +78,7 @@ export class AccountService {
 
   async get(id: string): Promise<Account> {
     const account = isUuid(id) ? await this.find(this.sql`id = ${id}`) : null;
-    if (!account) throw new AccessError("not_found", "No such account");
+    if (!account) throw accessError("not_found", "No such account");
     return account;
   }
 
@@ -127,7 +127,7 @@ export class AccountService {
       return toAccount(row as AccountRow);
     } catch (error) {
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
-        throw new AccessError("conflict", "An account with this email already exists", "email");
+        throw accessError("conflict", "An account with this email already exists", "email");
       }
       throw error;
     }
@@ -140,11 +140,11 @@ export class AccountService {
   }
 
   private async update(id: string, set: ReturnType<Sql>): Promise<Account> {
-    if (!isUuid(id)) throw new AccessError("not_found", "No such account");
+    if (!isUuid(id)) throw accessError("not_found", "No such account");
     const [row] = await this.sql<AccountRow[]>`
       update accounts set ${set} where id = ${id}
       returning id, email, name, tier, disabled_at, created_at`;
-    if (!row) throw new AccessError("not_found", "No such account");
+    if (!row) throw accessError("not_found", "No such account");
     await this.invalidation.publish({ kind: "account", id });
     this.logger.info("account updated", {
       account_id: id,

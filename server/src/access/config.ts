@@ -1,5 +1,5 @@
 import { ConfigError } from "../config/env";
-import { AccessError } from "./errors";
+import { DomainError } from "../errors";
 import { isWellFormedKey } from "./keys";
 import { MAX_LEASE_MS } from "./leases";
 import { loadTiers, type Tiers } from "./tiers";
@@ -32,7 +32,7 @@ export function loadAccessConfig(env: NodeJS.ProcessEnv = process.env): AccessCo
   try {
     tiers = loadTiers(env.RAPFS_TIERS);
   } catch (error) {
-    if (!(error instanceof AccessError)) throw error;
+    if (!(error instanceof DomainError)) throw error;
     problems.push(`  RAPFS_TIERS: ${error.message.replace(/^RAPFS_TIERS:? ?/, "")}`);
   }
   const adminKey = env.RAPFS_ADMIN_KEY?.trim() || undefined;

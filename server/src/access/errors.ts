@@ -1,16 +1,19 @@
-/** Domain failures of the access layer; the HTTP error module maps `code` to a status. */
-export type AccessErrorCode = "invalid_input" | "conflict" | "not_found" | "forbidden";
+import { DomainError, fieldError } from "../errors";
 
-export class AccessError extends Error {
-  override name = "AccessError";
-  constructor(
-    readonly code: AccessErrorCode,
-    message: string,
-    /** The input field at fault, for problem+json `errors[]`. */
-    readonly field?: string,
-  ) {
-    super(message);
-  }
+/** The access layer's refusals of its input, with the code each reaches the client as. */
+const REFUSALS = {
+  invalid_input: "VALIDATION_FAILED",
+  conflict: "CONFLICT",
+  not_found: "NOT_FOUND",
+  forbidden: "FORBIDDEN",
+} as const;
+
+export type AccessRefusal = keyof typeof REFUSALS;
+
+/** A refusal of the account and key services; `field` is the input at fault, for `errors[]`. */
+export function accessError(refusal: AccessRefusal, message: string, field?: string): DomainError {
+  const errors = field ? [fieldError("json", [field], message, refusal)] : undefined;
+  return new DomainError(REFUSALS[refusal], message, { errors });
 }
 
 /**

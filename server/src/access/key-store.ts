@@ -1,7 +1,8 @@
 import type postgres from "postgres";
 import type { Sql } from "../db/database";
+import type { DomainError } from "../errors";
 import { type Logger, silentLogger } from "../log/logger";
-import { AccessError } from "./errors";
+import { accessError } from "./errors";
 import type { InvalidationBus } from "./invalidation";
 import { generateKey } from "./keys";
 import { isScope, missingScopes, type Scope } from "./scopes";
@@ -126,18 +127,18 @@ export class KeyStore {
     const scopes = this.validateScopes(input.scopes, options.grantedBy);
     const name = (input.name ?? "").trim();
     if (name.length > MAX_NAME_LENGTH) {
-      throw new AccessError("invalid_input", `A key name has at most ${MAX_NAME_LENGTH} characters`, "name");
+      throw accessError("invalid_input", `A key name has at most ${MAX_NAME_LENGTH} characters`, "name");
     }
     const expiresAt = input.expiresAt ?? null;
     if (expiresAt && expiresAt <= this.now()) {
-      throw new AccessError("invalid_input", "expiresAt must be in the future", "expiresAt");
+      throw accessError("invalid_input", "expiresAt must be in the future", "expiresAt");
     }
     const [{ live } = { live: 0 }] = await sql<{ live: number }[]>`
       select count(*)::int as live from api_keys
       where account_id = ${accountId} and revoked_at is null
         and (expires_at is null or expires_at > ${this.now()})`;
     if (live >= MAX_LIVE_KEYS_PER_ACCOUNT) {
-      throw new AccessError("conflict", `An account holds at most ${MAX_LIVE_KEYS_PER_ACCOUNT} live keys`);
+      throw accessError("conflict", `An account holds at most ${MAX_LIVE_KEYS_PER_ACCOUNT} live keys`);
     }
     const generated = generateKey();
     const [row] = await sql<KeyRow[]>`
@@ -181,7 +182,7 @@ export class KeyStore {
   ): Promise<CreatedKey & { previous: KeyInfo }> {
     const grace = options.graceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
     if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400) {
-      throw new AccessError("invalid_input", "graceSeconds is an integer from 0 to 2592000", "graceSeconds");
+      throw accessError("invalid_input", "graceSeconds is an integer from 0 to 2592000", "graceSeconds");
     }
     if (!isUuid(keyId)) throw notFound();
     const result = await this.sql.begin(async (tx) => {
@@ -189,8 +190,7 @@ export class KeyStore {
         select ${columns(tx)} from api_keys where id = ${keyId} and account_id = ${accountId} for update`;
       if (!old) throw notFound();
       const status = keyStatus(old, this.now());
-      if (status !== "active")
-        throw new AccessError("conflict", `The key is ${status} and cannot be rotated`);
+      if (status !== "active") throw accessError("conflict", `The key is ${status} and cannot be rotated`);
       const next = await this.create(
         accountId,
         { name: old.name, scopes: old.scopes, expiresAt: old.expires_at },
@@ -248,19 +248,18 @@ export class KeyStore {
   private validateScopes(requested: readonly string[], grantedBy: readonly string[] | undefined): Scope[] {
     const unknown = requested.filter((s) => !isScope(s));
     if (unknown.length > 0) {
-      throw new AccessError("invalid_input", `Unknown scope ${unknown.join(", ")}`, "scopes");
+      throw accessError("invalid_input", `Unknown scope ${unknown.join(", ")}`, "scopes");
     }
     const scopes = [...new Set(requested as Scope[])];
-    if (scopes.length === 0)
-      throw new AccessError("invalid_input", "A key needs at least one scope", "scopes");
+    if (scopes.length === 0) throw accessError("invalid_input", "A key needs at least one scope", "scopes");
     const missing = grantedBy ? missingScopes(grantedBy, scopes) : [];
     if (missing.length > 0) {
-      throw new AccessError("forbidden", `This key cannot grant ${missing.join(", ")}`, "scopes");
+      throw accessError("forbidden", `This key cannot grant ${missing.join(", ")}`, "scopes");
     }
     return scopes;
   }
 }
 
-function notFound(): AccessError {
-  return new AccessError("not_found", "No such key");
+function notFound(): DomainError {
+  return accessError("not_found", "No such key");
 }

@@ -1,5 +1,5 @@
+import type { Readiness } from "../health/readiness";
 import type { Metrics } from "../metrics/registry";
-import type { Readiness } from "../runtime/readiness";
 import type { AccessServices } from "./services";
 
 /**

@@ -1,4 +1,4 @@
-import { AccessError } from "./errors";
+import { accessError } from "./errors";
 
 export const SCOPES = ["features:read", "embeddings:read", "datasets:read", "keys:manage", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -29,7 +29,7 @@ export function parseScopes(list: string): Scope[] {
   const parts = [...new Set(list.split(",").map((s) => s.trim()))].filter((s) => s !== "");
   const unknown = parts.filter((s) => !isScope(s));
   if (unknown.length > 0 || parts.length === 0) {
-    throw new AccessError(
+    throw accessError(
       "invalid_input",
       `${unknown.length ? `Unknown scope ${unknown.join(", ")}` : "No scope given"}; scopes are ${SCOPES.join(", ")}`,
       "scopes",

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AccessError } from "./errors";
+import { accessError } from "./errors";
 
 /** What a quota counts: requests per minute, entity rows per day, dataset downloads per day. */
 export type Dimension = "requests" | "rows" | "downloads";
@@ -57,7 +57,7 @@ export function tierLimits(tiers: Tiers, tier: string): TierLimits {
 
 export function assertTier(tiers: Tiers, tier: string): void {
   if (!Object.hasOwn(tiers, tier)) {
-    throw new AccessError(
+    throw accessError(
       "invalid_input",
       `Unknown tier ${tier}; tiers are ${Object.keys(tiers).join(", ")}`,
       "tier",
@@ -81,19 +81,19 @@ export function loadTiers(json: string | undefined): Tiers {
   try {
     raw = JSON.parse(json);
   } catch (error) {
-    throw new AccessError("invalid_input", `RAPFS_TIERS is not JSON: ${(error as Error).message}`);
+    throw accessError("invalid_input", `RAPFS_TIERS is not JSON: ${(error as Error).message}`);
   }
   const parsed = overrideSchema.safeParse(raw);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new AccessError("invalid_input", `RAPFS_TIERS is invalid: ${detail}`);
+    throw accessError("invalid_input", `RAPFS_TIERS is invalid: ${detail}`);
   }
   const tiers: Record<string, TierLimits> = { ...DEFAULT_TIERS };
   for (const [name, override] of Object.entries(parsed.data)) {
     const merged = { ...tiers[name], ...override };
     const missing = DIMENSIONS.filter((d) => merged[d] === undefined);
     if (missing.length > 0) {
-      throw new AccessError("invalid_input", `RAPFS_TIERS: new tier ${name} needs ${missing.join(", ")}`);
+      throw accessError("invalid_input", `RAPFS_TIERS: new tier ${name} needs ${missing.join(", ")}`);
     }
     tiers[name] = merged as TierLimits;
   }

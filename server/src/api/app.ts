@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { accessGuard } from "../access/guard";
-import { documentAccess } from "../access/openapi";
-import type { App, AppEnv, Services } from "./env";
+import { accessGuard } from "./access/guard";
+import { documentAccess } from "./access/openapi";
+import type { App, AppEnv, RegisterRoutes, Services } from "./env";
 import { notFound, onError, validationHook } from "./errors";
 import { requestBody } from "./middleware/body";
 import { requestContext } from "./middleware/context";
@@ -16,8 +16,8 @@ import { registerReady } from "./routes/ready";
 export type CreateAppOptions = {
   /** Largest accepted request body; larger ones get a 413 problem. */
   maxBodyBytes?: number;
-  /** Registers more routes (the feature, embedding, registry and key routes add themselves here). */
-  routes?: Array<(app: App) => void>;
+  /** Registers more routes: the feature, embedding, registry and dataset routes. */
+  routes?: RegisterRoutes[];
 };
 
 /** A new OpenAPIHono with the error module wired in; for the app and for route tests alike. */
@@ -40,7 +40,7 @@ export function createApp(services: Services, options: CreateAppOptions = {}): A
   registerReady(app);
   registerMetrics(app);
   registerAccessRoutes(app);
-  for (const register of options.routes ?? []) register(app);
+  for (const register of options.routes ?? []) register(app, services);
   documentAccess(app);
   registerDocs(app);
   registerConsole(app);

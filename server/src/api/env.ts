@@ -3,17 +3,17 @@ import type { LimitResult } from "../access/limiter";
 import type { AccessServices } from "../access/services";
 import type { Principal } from "../access/verifier";
 import type { Config } from "../config/env";
+import type { DatasetServices } from "../datasets/services";
 import type { Sql } from "../db/database";
+import type { Readiness } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
-import type { Readiness } from "../runtime/readiness";
 import type { Serving } from "../serving";
 
 /**
  * Everything a handler may use, injected per app (never imported as singletons), so tests build
- * an app over their own database, Redis prefix and metrics registry. Later parts add their
- * services here (feature registry, key verifier, rate limiter, …).
+ * an app over their own database, Redis prefix and metrics registry.
  */
 export type Services = {
   config: Config;
@@ -27,6 +27,8 @@ export type Services = {
   serving: Serving;
   /** API keys, accounts, scopes and quotas; the app-level guard uses it on every /v1 request. */
   access: AccessServices;
+  /** Download spool, charges and dataset cards. */
+  datasets: DatasetServices;
 };
 
 export type AppEnv = {
@@ -43,3 +45,6 @@ export type AppEnv = {
 };
 
 export type App = OpenAPIHono<AppEnv>;
+
+/** Adds a route (or a few) to the app; `services` is there for what the route document needs. */
+export type RegisterRoutes = (app: App, services: Services) => void;

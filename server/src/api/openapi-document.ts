@@ -4,7 +4,7 @@ import { createDatasetServices } from "../datasets/services";
 import { createLogger } from "../log/logger";
 import { createMetrics } from "../metrics/registry";
 import { createApp } from "./app";
-import type { App, Services } from "./env";
+import type { RegisterRoutes, Services } from "./env";
 import { datasetRoutes } from "./routes/datasets";
 import { OPENAPI_PATH } from "./routes/docs";
 import { servingRoutes } from "./routes/v1";
@@ -16,15 +16,16 @@ import { servingRoutes } from "./routes/v1";
  * descriptions take their defaults, not this process's environment. The SDK generates its types
  * from this.
  */
-export async function openApiDocument(routes?: Array<(app: App) => void>): Promise<Record<string, unknown>> {
+export async function openApiDocument(routes?: RegisterRoutes[]): Promise<Record<string, unknown>> {
   // Nothing is downloaded, so no spool directory or Redis connection is ever made.
   const datasets = createDatasetServices({ config: loadDatasetConfig({}) });
   const services = {
     config: loadConfig({ LOG_LEVEL: "silent" }),
     logger: createLogger("silent"),
     metrics: createMetrics({ defaultMetrics: false }),
+    datasets,
   } as Services;
-  const app = createApp(services, { routes: routes ?? [...servingRoutes, ...datasetRoutes(datasets)] });
+  const app = createApp(services, { routes: routes ?? [...servingRoutes, ...datasetRoutes] });
   try {
     const response = await app.request(OPENAPI_PATH);
     if (!response.ok)

@@ -1,6 +1,6 @@
 import type { Sql } from "../db/database";
 import { getEmbedding } from "../registry";
-import { DatasetError, type DatasetIssue, summarize } from "./errors";
+import { type DatasetIssue, datasetError, summarize } from "./errors";
 import type { DatasetPlan } from "./plan";
 
 /**
@@ -71,6 +71,6 @@ export async function addEmbeddings(sql: Sql, plan: DatasetPlan, refs: string[])
     });
   }
   if (issues.length > 0) {
-    throw new DatasetError("UNKNOWN_FEATURE", summarize(issues.map((i) => i.detail)), issues);
+    throw datasetError("UNKNOWN_FEATURE", summarize(issues.map((i) => i.detail)), issues);
   }
 }

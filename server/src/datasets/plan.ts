@@ -11,7 +11,7 @@ import {
   type ViewVersion,
 } from "../registry";
 import type { OutputColumn } from "./columns";
-import { DatasetError, type DatasetIssue, summarize } from "./errors";
+import { type DatasetIssue, datasetError, summarize } from "./errors";
 import { addEmbeddings, type EmbeddingSource } from "./plan-embeddings";
 
 /** A relation rows are read from: a view version's table, or where an embedding's vectors live. */
@@ -66,7 +66,7 @@ const RAW_LYRICS = /^\s*(t\.)?lyrics\s*$/;
 /** Resolves what a download contains, against the registry as applied now. */
 export async function planDownload(sql: Sql, request: PlanRequest): Promise<DatasetPlan> {
   if (request.features && request.service) {
-    throw new DatasetError("BAD_REQUEST", "Give features or service, not both.", [
+    throw datasetError("BAD_REQUEST", "Give features or service, not both.", [
       { path: ["service"], detail: "conflicts with features" },
     ]);
   }
@@ -96,7 +96,7 @@ async function baseOf(sql: Sql, name: string): Promise<Base> {
   }
   const dataset: DatasetInfo | undefined = await getDataset(sql, name);
   if (!dataset) {
-    throw new DatasetError("NOT_FOUND", `There is no dataset ${name} (a feature service is service:<name>).`);
+    throw datasetError("NOT_FOUND", `There is no dataset ${name} (a feature service is service:<name>).`);
   }
   return {
     name,
@@ -116,7 +116,7 @@ async function serviceRefs(sql: Sql, name: string, entity: string | undefined, f
     const detail = service
       ? `Feature service ${name} serves entity ${service.entity}, not ${entity}.`
       : `There is no feature service ${name}.`;
-    throw new DatasetError(field === "name" ? "NOT_FOUND" : "UNKNOWN_FEATURE", detail, [
+    throw datasetError(field === "name" ? "NOT_FOUND" : "UNKNOWN_FEATURE", detail, [
       { path: [field], detail },
     ]);
   }
@@ -131,7 +131,7 @@ async function serviceRefs(sql: Sql, name: string, entity: string | undefined, f
 
 function entityOf(entities: EntityInfo[], name: string): EntityInfo {
   const entity = entities.find((e) => e.name === name);
-  if (!entity) throw new DatasetError("NOT_FOUND", `Entity ${name} is not applied.`);
+  if (!entity) throw datasetError("NOT_FOUND", `Entity ${name} is not applied.`);
   return entity;
 }
 
@@ -142,7 +142,7 @@ export async function planTraining(
 ): Promise<DatasetPlan> {
   const given = (["features", "service", "dataset"] as const).filter((k) => request[k] !== undefined);
   if (given.length !== 1) {
-    throw new DatasetError("BAD_REQUEST", "Give exactly one of features, service or dataset.", [
+    throw datasetError("BAD_REQUEST", "Give exactly one of features, service or dataset.", [
       { path: [given[1] ?? "features"], detail: "give exactly one of features, service or dataset" },
     ]);
   }
@@ -162,7 +162,7 @@ export async function planTraining(
   if (request.dataset) {
     const dataset = await baseOf(sql, request.dataset);
     if (dataset.entity.name !== entity.name) {
-      throw new DatasetError("BAD_REQUEST", `Dataset ${request.dataset} is about ${dataset.entity.name}.`);
+      throw datasetError("BAD_REQUEST", `Dataset ${request.dataset} is about ${dataset.entity.name}.`);
     }
     // A dataset's row filters choose which entities it offers; training rows choose their own.
     base = { ...base, license: dataset.license, refs: dataset.refs };
@@ -227,7 +227,7 @@ async function buildPlan(sql: Sql, base: Base, refs: string[], field: string): P
     issues.push({ path: [field], detail: "selects no features" });
   }
   if (issues.length > 0) {
-    throw new DatasetError("UNKNOWN_FEATURE", summarize(issues.map((i) => i.detail)), issues);
+    throw datasetError("UNKNOWN_FEATURE", summarize(issues.map((i) => i.detail)), issues);
   }
   const filters = await planFilters(sql, entity.name, base.filterDefs, views, sourceOf);
   return {
@@ -263,7 +263,7 @@ async function planFilters(
     const view = f && views.find((v) => v.name === f.view && v.version === f.version);
     const info = view?.features.find((x) => x.name === f?.feature);
     if (!f || !view || !info) {
-      throw new DatasetError(
+      throw datasetError(
         "CONFLICT",
         `The dataset's filter on ${def.feature} no longer resolves: ${errors[0]?.message}`,
       );

@@ -2,10 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { type FileHandle, open, rm } from "node:fs/promises";
 import { join } from "node:path";
-
-export class SpoolBusyError extends Error {
-  override name = "SpoolBusyError";
-}
+import { DomainError } from "../errors";
 
 export type SpoolJob = {
   readonly id: string;
@@ -53,7 +50,11 @@ export class Spool {
 
   /** Starts a job; resolves with what `run` passed to `started`, or rejects if it failed before. */
   start<S>(requestKey: string, run: SpoolRun<S>): { job: SpoolJob; started: Promise<S> } {
-    if (this.running >= this.maxRunning) throw new SpoolBusyError("too many downloads are being prepared");
+    if (this.running >= this.maxRunning) {
+      throw new DomainError("UNAVAILABLE", "Too many downloads are being prepared; retry shortly.", {
+        retryAfterSeconds: 5,
+      });
+    }
     const id = randomUUID();
     const job = this.entry(id, requestKey);
     this.jobs.set(id, job);

@@ -1,7 +1,7 @@
 import { type DataType, Type, tableFromIPC } from "apache-arrow";
 import { parse } from "csv-parse/sync";
 import * as parquet from "parquet-wasm";
-import { DatasetError } from "./errors";
+import { datasetError } from "./errors";
 
 /** An upload read into columns; each value as its format gave it. */
 export type UploadTable = {
@@ -27,12 +27,12 @@ export function uploadFormat(contentType: string | undefined): UploadFormat | un
 export function jsonTable(body: unknown): UploadTable {
   const rows = Array.isArray(body) ? body : (body as { rows?: unknown })?.rows;
   if (!Array.isArray(rows)) {
-    throw new DatasetError("VALIDATION_FAILED", 'The JSON body must be an array of rows or {"rows": [...]}.');
+    throw datasetError("VALIDATION_FAILED", 'The JSON body must be an array of rows or {"rows": [...]}.');
   }
   const values = new Map<string, unknown[]>();
   rows.forEach((row, i) => {
     if (row === null || typeof row !== "object" || Array.isArray(row)) {
-      throw new DatasetError("VALIDATION_FAILED", `Row ${i + 1} is not an object.`, [
+      throw datasetError("VALIDATION_FAILED", `Row ${i + 1} is not an object.`, [
         { path: ["rows", i], detail: "is not an object" },
       ]);
     }
@@ -55,15 +55,15 @@ export function csvTable(body: Uint8Array): UploadTable {
     records = parse(Buffer.from(body), { bom: true, relax_column_count: false, skip_empty_lines: true });
   } catch (error) {
     const e = error as Error & { lines?: number };
-    throw new DatasetError("VALIDATION_FAILED", `The CSV body is not valid RFC 4180: ${e.message}`);
+    throw datasetError("VALIDATION_FAILED", `The CSV body is not valid RFC 4180: ${e.message}`);
   }
   const [header, ...rows] = records;
-  if (!header) throw new DatasetError("VALIDATION_FAILED", "The CSV body is empty; it needs a header row.");
+  if (!header) throw datasetError("VALIDATION_FAILED", "The CSV body is empty; it needs a header row.");
   const values = new Map(
     header.map((name, j) => [name.trim(), rows.map((r) => (r[j] === "" ? null : r[j]))]),
   );
   if (values.size !== header.length)
-    throw new DatasetError("VALIDATION_FAILED", "The CSV header repeats a column.");
+    throw datasetError("VALIDATION_FAILED", "The CSV header repeats a column.");
   return { columns: [...values.keys()], rows: rows.length, values, types: new Map() };
 }
 
@@ -74,7 +74,7 @@ export function parquetTable(body: Uint8Array): UploadTable {
     const wasm = parquet.readParquet(body);
     table = tableFromIPC(wasm.intoIPCStream());
   } catch (error) {
-    throw new DatasetError(
+    throw datasetError(
       "VALIDATION_FAILED",
       `The body is not a readable Parquet file: ${(error as Error).message}`,
     );

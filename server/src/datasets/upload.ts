@@ -1,6 +1,6 @@
 import type { EntityInfo } from "../registry";
 import type { ColumnKind, OutputColumn } from "./columns";
-import { DatasetError, type DatasetIssue, summarize } from "./errors";
+import { type DatasetIssue, datasetError, summarize } from "./errors";
 import type { TrainingInput } from "./snapshot";
 import { parseTimestamp } from "./timestamps";
 import { csvTable, jsonTable, parquetTable, type UploadFormat, type UploadTable } from "./upload-formats";
@@ -26,7 +26,7 @@ export function parseTrainingUpload(
 }
 
 export function trainingInput(table: UploadTable, entity: EntityInfo, maxRows: number): TrainingInput {
-  if (table.rows === 0) throw new DatasetError("VALIDATION_FAILED", "The upload has no rows.");
+  if (table.rows === 0) throw datasetError("VALIDATION_FAILED", "The upload has no rows.");
   const key = entity.keyColumn;
   const time = table.columns.find((c) => TIMESTAMP_COLUMNS.includes(c));
   const expected = `${key}, event_timestamp and optionally ${LABEL}`;
@@ -37,7 +37,7 @@ export function trainingInput(table: UploadTable, entity: EntityInfo, maxRows: n
       ...missing.map((c) => `column ${c} is missing`),
       ...unknown.map((c) => `column ${c} is not accepted`),
     ];
-    throw new DatasetError(
+    throw datasetError(
       "VALIDATION_FAILED",
       `${summarize(problems)}; an upload has the columns ${expected}.`,
       [
@@ -47,7 +47,7 @@ export function trainingInput(table: UploadTable, entity: EntityInfo, maxRows: n
     );
   }
   if (table.rows > maxRows) {
-    throw new DatasetError(
+    throw datasetError(
       "PAYLOAD_TOO_LARGE",
       `The upload has ${table.rows} rows; at most ${maxRows} are accepted.`,
     );
@@ -67,7 +67,7 @@ export function trainingInput(table: UploadTable, entity: EntityInfo, maxRows: n
     return micros ?? 0;
   });
   if (issues.length > 0) {
-    throw new DatasetError("VALIDATION_FAILED", summarize(issues.map((i) => i.detail)), issues, {
+    throw datasetError("VALIDATION_FAILED", summarize(issues.map((i) => i.detail)), issues, {
       rows: issues.map((i) => ({ row: (i.path[1] as number) + 1, column: i.path[2], detail: i.detail })),
     });
   }

@@ -1,8 +1,9 @@
 import type { Sql } from "../db/database";
 import { bindParams, ident } from "../definitions/compile/params";
 import { noProgress, type ProgressReporter } from "../log/progress";
+import type { RunStats } from "../registry/stats";
 import { poolSession, reservedSession, type Session } from "./session";
-import { QUANTILE_SAMPLE_ROWS, type RunStats, statsQuery } from "./stats";
+import { QUANTILE_SAMPLE_ROWS, statsQuery } from "./stats";
 import { listTargets, type MaterializeTarget } from "./target";
 
 export type MaterializeMode = "full" | "incremental";

@@ -1,25 +1,5 @@
 import { ident } from "../definitions/compile/params";
 
-export type ColumnStats = {
-  type: string;
-  null_rate: number | null;
-  count: number;
-  distinct_count?: number;
-  min?: unknown;
-  max?: unknown;
-  mean?: number | null;
-  quantiles?: Record<string, number> | null;
-  mean_length?: number | null;
-  top_values?: { value: unknown; count: number }[] | null;
-};
-export type RunStats = {
-  scope: "table" | "changed";
-  rows: number;
-  /** Quantiles come from every n-th track (by id) when a table is large; 1 means all rows. */
-  quantileSampleEvery?: number;
-  features: Record<string, ColumnStats>;
-};
-
 /** Rows above which quantiles are taken from a systematic sample: sorting every column is the cost. */
 export const QUANTILE_SAMPLE_ROWS = 20_000;
 

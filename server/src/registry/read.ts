@@ -2,7 +2,7 @@ import type { Sql } from "../db/database";
 import type { CompiledQuery } from "../definitions/compile/params";
 import { type ResolvedFeature, resolveRefs, type ViewCatalog } from "../definitions/refs";
 import type { FeatureType } from "../definitions/schema";
-import type { RunStats } from "../materialize/stats";
+import type { RunStats } from "./stats";
 
 export type Status = "active" | "deprecated" | "retired";
 

@@ -1,14 +1,8 @@
 import type { Services } from "../api/env";
 import { CorpusExistsError, corpusStatus, generateCorpus } from "../corpus";
 import type { ProgressReporter } from "../log/progress";
-import { prepareDefinitions } from "../materialize/startup";
-import type { FallbackLoader } from "../online/types";
-import { createPostgresFallback, syncOnlineStore } from "../serving";
-
-export type PreparedData = {
-  /** The Postgres loader the online store falls back to, once feature views are known. */
-  onlineFallback?: FallbackLoader;
-};
+import { syncOnlineStore } from "../serving";
+import { prepareDefinitions } from "./prepare-definitions";
 
 export type PrepareDataOptions = { progress: ProgressReporter };
 
@@ -19,10 +13,9 @@ export type PrepareDataOptions = { progress: ProgressReporter };
  * 1. corpus: on first start (no tracks), generate the demo corpus at `config.corpus`;
  * 2. definitions: apply `config.definitionsDir` and materialize (prepareDefinitions: full for
  *    versions never built, incremental otherwise); register a `definitions` readiness check;
- * 3. online store: with Redis, copy what the runs changed into it (syncOnlineStore); return the
- *    Postgres loader for online-store misses as `onlineFallback`.
+ * 3. online store: with Redis, copy what the runs changed into it (syncOnlineStore).
  */
-export async function prepareData(services: Services, options: PrepareDataOptions): Promise<PreparedData> {
+export async function prepareData(services: Services, options: PrepareDataOptions): Promise<void> {
   const { sql, config, logger, readiness } = services;
   readiness.register({
     name: "corpus",
@@ -78,5 +71,4 @@ export async function prepareData(services: Services, options: PrepareDataOption
   serving.embeddings.warm().catch((error: unknown) => {
     logger.warn("could not load embeddings for in-memory search", { error: (error as Error).message });
   });
-  return { onlineFallback: createPostgresFallback(sql, serving.catalog) };
 }

@@ -3,27 +3,27 @@ import { observeAccess } from "../access/observe";
 import { createAccessServices } from "../access/services";
 import type { Services } from "../api/env";
 import type { Config } from "../config/env";
-import type { Database, Sql } from "../db/database";
+import type { DatasetServices } from "../datasets/services";
+import type { Database } from "../db/database";
+import type { ReadRouter } from "../db/replica";
+import { Readiness } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import { createMetrics, type Metrics } from "../metrics/registry";
 import { createOnlineStore, createRedisClient } from "../online";
-import type { FallbackLoader } from "../online/types";
-import { createServing } from "../serving";
-import { Readiness } from "./readiness";
+import { createPostgresFallback, createServing, createServingCatalog } from "../serving";
 
 export type BuildServicesOptions = {
   config: Config;
   logger: Logger;
   database: Database;
-  /** What the online store loads misses from; late-bound by the runtime once views are loaded. */
-  fallback: FallbackLoader;
   metrics?: Metrics;
   /** Redis key prefix; tests use one per run. */
   keyPrefix?: string;
   /** Tiers, admin key, metrics token (loadAccessConfig); its redisPrefix gives way to keyPrefix. */
   accessConfig: AccessConfig;
-  /** Where read-only serving queries go (DATABASE_REPLICA_URL); the primary by default. */
-  readSql?: Sql;
+  /** Where read-only serving queries and online-store misses go (DATABASE_REPLICA_URL or the primary). */
+  reads: ReadRouter;
+  datasets: DatasetServices;
 };
 
 export type BuiltServices = { services: Services; close(): Promise<void> };
@@ -36,11 +36,12 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const redis = config.redisUrl
     ? createRedisClient(config.redisUrl, logger.child({ component: "redis" }), { autoPipelining: true })
     : undefined;
+  const catalog = createServingCatalog({ sql: options.reads.sql, logger, metrics });
   const onlineStore = await createOnlineStore({
     redisUrl: config.redisUrl,
     redis,
     nearCacheRows: config.nearCacheRows,
-    fallback: options.fallback,
+    fallback: createPostgresFallback(catalog, options.reads),
     metrics,
     logger,
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
@@ -56,7 +57,8 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     readiness.register({ name: "redis", critical: false, check: () => onlineStore.ping() });
   }
   const serving = createServing({
-    sql: options.readSql ?? database.sql,
+    sql: options.reads.sql,
+    catalog,
     onlineStore,
     logger,
     metrics,
@@ -83,6 +85,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     readiness,
     serving,
     access,
+    datasets: options.datasets,
   };
   return {
     services,

@@ -16,9 +16,7 @@ import { migrate } from "../db/migrate";
 import { openReadRouter } from "../db/replica";
 import { createLogger, type Logger } from "../log/logger";
 import { type ProgressReporter, terminalProgress } from "../log/progress";
-import { type FallbackLoader, noRows } from "../online/types";
-import { createPostgresFallback } from "../serving";
-import { type PrepareDataOptions, type PreparedData, prepareData } from "./bootstrap";
+import { type PrepareDataOptions, prepareData } from "./bootstrap";
 import { buildServices } from "./services";
 
 export type StartServerOptions = {
@@ -30,7 +28,7 @@ export type StartServerOptions = {
   handleSignals?: boolean;
   /** How long shutdown waits for in-flight requests before closing their connections. */
   drainTimeoutMs?: number;
-  prepare?: (services: Services, options: PrepareDataOptions) => Promise<PreparedData>;
+  prepare?: (services: Services, options: PrepareDataOptions) => Promise<unknown>;
   progress?: ProgressReporter;
   keyPrefix?: string;
 };
@@ -75,17 +73,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger,
   });
 
-  let fallback: FallbackLoader = noRows;
-  const built = await buildServices({
-    config,
-    logger,
-    database,
-    fallback: (viewKey, ids) => fallback(viewKey, ids),
-    // RAPFS_REDIS_PREFIX namespaces every Redis key of the deployment, online rows included.
-    keyPrefix: options.keyPrefix ?? accessConfig.redisPrefix,
-    accessConfig,
-    readSql: reads.sql,
+  // RAPFS_REDIS_PREFIX namespaces every Redis key of the deployment, online rows included.
+  const keyPrefix = options.keyPrefix ?? accessConfig.redisPrefix;
+  const datasets = createDatasetServices({
+    config: loadDatasetConfig(options.env ?? process.env),
+    redisUrl: config.redisUrl,
+    redisPrefix: keyPrefix,
   });
+  const built = await buildServices({ config, logger, database, keyPrefix, accessConfig, reads, datasets });
   const { services } = built;
   let preparing = true;
   services.readiness.register({
@@ -95,12 +90,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     },
   });
 
-  const datasets = createDatasetServices({
-    config: loadDatasetConfig(options.env ?? process.env),
-    redisUrl: config.redisUrl,
-    redisPrefix: options.keyPrefix ?? accessConfig.redisPrefix,
-  });
-  const app = createApp(services, { routes: [...servingRoutes, ...datasetRoutes(datasets)] });
+  const app = createApp(services, { routes: [...servingRoutes, ...datasetRoutes] });
   const lanes = config.lookupLane ? [featureLookupLane(services)] : [];
   const server = createServer(serverTimeouts, withLanes(lanes, getRequestListener(app.fetch), logger));
   const port = await listen(server, config.port, config.host).catch(async (error: unknown) => {
@@ -155,14 +145,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const progress = options.progress ?? terminalProgress();
   const stopProgress = () => (progress as { stop?: () => void }).stop?.();
   const prepared = prepare(services, { progress }).then(
-    (result) => {
+    () => {
       stopProgress();
-      if (result.onlineFallback) fallback = result.onlineFallback;
-      // With a replica, misses are read there, retried on the primary if it cannot be reached.
-      if (result.onlineFallback && config.databaseReplicaUrl) {
-        const { catalog } = services.serving;
-        fallback = (viewKey, ids) => reads.run((sql) => createPostgresFallback(sql, catalog)(viewKey, ids));
-      }
       preparing = false;
       logger.info("data ready");
     },

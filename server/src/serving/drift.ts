@@ -1,4 +1,4 @@
-import type { ColumnStats, RunStats } from "../materialize/stats";
+import type { ColumnStats, RunStats } from "../registry/stats";
 
 export type FeatureDrift = {
   null_rate_delta: number | null;

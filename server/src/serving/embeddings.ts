@@ -1,6 +1,6 @@
-import { ApiError } from "../api/errors";
 import type { Sql } from "../db/database";
 import { DISTANCE_OPERATOR } from "../definitions/compile/embedding";
+import { DomainError } from "../errors";
 import type { Logger } from "../log/logger";
 import type { EmbeddingInfo, EntityInfo } from "../registry";
 import type { CatalogSnapshot, ServingCatalog } from "./catalog";
@@ -62,20 +62,20 @@ export class EmbeddingServer {
     const match = NAME.exec(name);
     const versions = match ? snapshot.embeddings.get(match[1] as string) : undefined;
     if (!match || !versions) {
-      throw new ApiError("NOT_FOUND", `There is no embedding ${name}.`, {
+      throw new DomainError("NOT_FOUND", `There is no embedding ${name}.`, {
         extensions: { suggestions: closeMatches(match?.[1] ?? name, snapshot.embeddings.keys()) },
       });
     }
     const servable = versions.filter((e) => !gone(e, this.now()));
     const embedding = match[2] ? versions.find((e) => e.version === Number(match[2])) : servable.at(-1);
     if (!embedding) {
-      if (!match[2]) throw new ApiError("GONE", `Every version of embedding ${match[1]} is retired.`);
-      throw new ApiError("NOT_FOUND", `Embedding ${match[1]} has no version ${match[2]}.`, {
+      if (!match[2]) throw new DomainError("GONE", `Every version of embedding ${match[1]} is retired.`);
+      throw new DomainError("NOT_FOUND", `Embedding ${match[1]} has no version ${match[2]}.`, {
         extensions: { suggestions: servable.map((e) => `${e.name}@${e.version}`) },
       });
     }
     if (gone(embedding, this.now()))
-      throw new ApiError("GONE", `Embedding ${embedding.name}@${embedding.version} is retired.`);
+      throw new DomainError("GONE", `Embedding ${embedding.name}@${embedding.version} is retired.`);
     return { embedding, entity: entityOf(snapshot, embedding.entity), snapshot };
   }
 
@@ -103,15 +103,15 @@ export class EmbeddingServer {
     if (query.id) {
       const own = (await this.vectors(embedding, [query.id])).get(query.id.key);
       if (own === undefined)
-        throw new ApiError("NOT_FOUND", `There is no ${entity.name} ${query.id.id} in ${embedding.name}.`);
+        throw new DomainError("NOT_FOUND", `There is no ${entity.name} ${query.id.id} in ${embedding.name}.`);
       if (own === null)
-        throw new ApiError("NOT_FOUND", `${entity.name} ${query.id.id} has no ${embedding.name} vector.`);
+        throw new DomainError("NOT_FOUND", `${entity.name} ${query.id.id} has no ${embedding.name} vector.`);
       vector = own;
     }
-    if (!vector) throw new ApiError("VALIDATION_FAILED", "Search by `vector` or by `id`.");
+    if (!vector) throw new DomainError("VALIDATION_FAILED", "Search by `vector` or by `id`.");
     if (vector.length !== embedding.dimension) {
       const detail = `${embedding.name} vectors have ${embedding.dimension} dimensions, got ${vector.length}.`;
-      throw new ApiError("VALIDATION_FAILED", detail, {
+      throw new DomainError("VALIDATION_FAILED", detail, {
         errors: [{ in: "json", path: ["vector"], pointer: "#/vector", detail, code: "wrong_dimension" }],
       });
     }

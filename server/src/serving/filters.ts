@@ -1,9 +1,9 @@
 import type postgres from "postgres";
-import { ApiError, type FieldError } from "../api/errors";
 import type { Sql } from "../db/database";
 import { PG_TYPES } from "../definitions/compile/types";
 import { parseFeatureRef } from "../definitions/refs";
 import type { FeatureType } from "../definitions/schema";
+import { DomainError, type FieldError } from "../errors";
 import type { EntityInfo } from "../registry";
 import type { CatalogSnapshot } from "./catalog";
 import { type ResolvedColumn, resolveSelection } from "./resolve";
@@ -97,7 +97,7 @@ export function compileFilters(
 ): CompiledFilters {
   const wildcard = filters.findIndex((f) => parseFeatureRef(f.feature)?.feature === "*");
   if (wildcard >= 0) {
-    throw new ApiError("VALIDATION_FAILED", "A filter names one feature, not view:*.", {
+    throw new DomainError("VALIDATION_FAILED", "A filter names one feature, not view:*.", {
       errors: [field(wildcard, "a filter names one feature")],
     });
   }
@@ -114,7 +114,7 @@ export function compileFilters(
     return problem ? [field(i, problem)] : [];
   });
   if (problems.length > 0) {
-    throw new ApiError("VALIDATION_FAILED", `${problems.length} filter(s) are not valid.`, {
+    throw new DomainError("VALIDATION_FAILED", `${problems.length} filter(s) are not valid.`, {
       errors: problems,
     });
   }

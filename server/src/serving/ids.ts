@@ -1,4 +1,4 @@
-import { ApiError, type FieldError } from "../api/errors";
+import { DomainError, type FieldError } from "../errors";
 import type { EntityInfo } from "../registry";
 import type { CatalogSnapshot } from "./catalog";
 import { closeMatches } from "./suggest";
@@ -16,7 +16,7 @@ const MAX_STRING_KEY = 200;
 export function entityOf(snapshot: CatalogSnapshot, name: string): EntityInfo {
   const entity = snapshot.entities.get(name);
   if (entity) return entity;
-  throw new ApiError("NOT_FOUND", `There is no entity ${name}.`, {
+  throw new DomainError("NOT_FOUND", `There is no entity ${name}.`, {
     extensions: { suggestions: closeMatches(name, snapshot.entities.keys()) },
   });
 }
@@ -58,7 +58,7 @@ export function parseIds(entity: EntityInfo, raw: readonly unknown[], field = "i
   });
   if (errors.length > 0) {
     const detail = `${errors.length === 1 ? "1 id is" : `${errors.length} ids are`} not valid ${entity.name} ids.`;
-    throw new ApiError("VALIDATION_FAILED", detail, { errors: errors.slice(0, 100) });
+    throw new DomainError("VALIDATION_FAILED", detail, { errors: errors.slice(0, 100) });
   }
   return parsed;
 }
@@ -72,7 +72,7 @@ export function idFromKey(entity: EntityInfo, key: string): ParsedId {
 export function parsePathId(entity: EntityInfo, raw: string): ParsedId {
   const result = parseId(entity, raw, true);
   if (typeof result !== "string") return result;
-  throw new ApiError("VALIDATION_FAILED", result, {
+  throw new DomainError("VALIDATION_FAILED", result, {
     errors: [{ in: "param", path: ["id"], pointer: "#/id", detail: result, code: "invalid_id" }],
   });
 }

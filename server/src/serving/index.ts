@@ -12,14 +12,6 @@ export { EmbeddingServer, type Neighbor, type SearchQuery, type SearchResult } f
 export { createPostgresFallback } from "./fallback";
 export { FeatureServer, type FeatureTable } from "./features";
 export { type FeatureFilter, FILTER_OPS } from "./filters";
-export {
-  columnsJson,
-  type FeatureValue,
-  featureVectorJson,
-  timestampsJson,
-  valuesJson,
-  valuesOf,
-} from "./format";
 export { type EntityId, idFromKey, type ParsedId, parseId, parseIds, parsePathId } from "./ids";
 export type { Resolution, ResolvedColumn, Selection } from "./resolve";
 export { type SyncResult, syncOnlineStore } from "./sync";
@@ -31,23 +23,18 @@ export type Serving = {
   embeddings: EmbeddingServer;
 };
 
-export type CreateServingOptions = {
+export type CreateCatalogOptions = {
   sql: Sql;
-  onlineStore: OnlineStore;
   logger: Logger;
   /** When given, each view version's last materialization is exported for the freshness gauge. */
-  metrics?: Metrics;
+  metrics?: Metrics | undefined;
   /** Time between background registry checks, in ms (default 5 s). */
   refreshMs?: number;
-  /** Clock for sunsets (tests pin it). */
-  now?: () => number;
-  /** Exact embeddings searched from memory: only where this process owns the database (embedded). */
-  inMemorySearch?: boolean;
 };
 
-export function createServing(options: CreateServingOptions): Serving {
-  const clock = options.now ? { now: options.now } : {};
-  const catalog = new ServingCatalog(options.sql, {
+/** The registry as serving reads it, built before the online store, whose fallback reads through it. */
+export function createServingCatalog(options: CreateCatalogOptions): ServingCatalog {
+  return new ServingCatalog(options.sql, {
     logger: options.logger.child({ component: "catalog" }),
     ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
     onLoad: (snapshot) => {
@@ -56,6 +43,21 @@ export function createServing(options: CreateServingOptions): Serving {
       }
     },
   });
+}
+
+export type CreateServingOptions = CreateCatalogOptions & {
+  onlineStore: OnlineStore;
+  /** The catalog the online store's fallback already reads (a new one otherwise). */
+  catalog?: ServingCatalog;
+  /** Clock for sunsets (tests pin it). */
+  now?: () => number;
+  /** Exact embeddings searched from memory: only where this process owns the database (embedded). */
+  inMemorySearch?: boolean;
+};
+
+export function createServing(options: CreateServingOptions): Serving {
+  const clock = options.now ? { now: options.now } : {};
+  const catalog = options.catalog ?? createServingCatalog(options);
   return {
     catalog,
     features: new FeatureServer(catalog, options.onlineStore, clock),

@@ -1,6 +1,6 @@
-import { ApiError, type FieldError } from "../api/errors";
 import { formatFeatureRef, parseFeatureRef } from "../definitions/refs";
 import type { FeatureType } from "../definitions/schema";
+import { DomainError, type FieldError } from "../errors";
 import type { EntityInfo } from "../registry";
 import { type CatalogSnapshot, type CatalogView, latestVersion } from "./catalog";
 import { deprecationHeaders, isGone } from "./deprecation";
@@ -201,7 +201,7 @@ function resolveRef(snapshot: CatalogSnapshot, entity: EntityInfo, ref: string, 
   };
 }
 
-function unknown(problems: Problem[], source: SelectionSource): ApiError {
+function unknown(problems: Problem[], source: SelectionSource): DomainError {
   const errors: FieldError[] = problems.map((p) => {
     const path = p.index === undefined ? [source.field] : [source.field, p.index];
     return {
@@ -218,5 +218,5 @@ function unknown(problems: Problem[], source: SelectionSource): ApiError {
       ? (problems[0] as Problem).detail
       : `${problems.length} references cannot be served.`;
   const gone = problems.every((p) => p.gone);
-  return new ApiError(gone ? "GONE" : "UNKNOWN_FEATURE", detail, { errors, extensions: { suggestions } });
+  return new DomainError(gone ? "GONE" : "UNKNOWN_FEATURE", detail, { errors, extensions: { suggestions } });
 }

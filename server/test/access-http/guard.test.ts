@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spendQuota } from "../../src/access/middleware";
+import { spendQuota } from "../../src/api/access/middleware";
 import type { App } from "../../src/api/env";
-import { ApiError, errorResponses } from "../../src/api/errors";
+import { errorResponses } from "../../src/api/errors";
+import { DomainError } from "../../src/errors";
 import { type AccessApp, startAccessApp, TEST_TIERS } from "./app";
 
 const METRICS_TOKEN = "metrics-token-0123456789";
@@ -18,7 +19,7 @@ function registerStandIns(app: App): void {
       responses: { ...ok, ...errorResponses("NOT_FOUND") },
     }),
     (c) => {
-      if (c.req.valid("param").id === "missing") throw new ApiError("NOT_FOUND", "No such track.");
+      if (c.req.valid("param").id === "missing") throw new DomainError("NOT_FOUND", "No such track.");
       return c.json({}, 200);
     },
   );

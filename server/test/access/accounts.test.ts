@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountService } from "../../src/access/accounts";
-import type { AccessError } from "../../src/access/errors";
 import { createLocalInvalidationBus, type Invalidation } from "../../src/access/invalidation";
 import { KeyStore } from "../../src/access/key-store";
 import { hashKey } from "../../src/access/keys";
 import { DEFAULT_TIERS } from "../../src/access/tiers";
+import type { ErrorCode } from "../../src/errors";
 import { type AccessTestDatabase, accessTestDatabase } from "./support";
 
 let db: AccessTestDatabase;
@@ -24,9 +24,9 @@ afterAll(async () => {
   await db?.close();
 });
 
-const rejection = (code: AccessError["code"], message?: RegExp) =>
+const rejection = (code: ErrorCode, message?: RegExp) =>
   expect.objectContaining({
-    name: "AccessError",
+    name: "DomainError",
     code,
     ...(message ? { message: expect.stringMatching(message) } : {}),
   });
@@ -45,7 +45,7 @@ describe("signup", () => {
   it("refuses a second account for the same address, whatever its case", async () => {
     await accounts.signup({ email: "dup@example.com" });
     await expect(accounts.signup({ email: "DUP@example.com" })).rejects.toEqual(
-      rejection("conflict", /already exists/),
+      rejection("CONFLICT", /already exists/),
     );
     const [{ count } = { count: 0 }] = await db.sql<{ count: number }[]>`
       select count(*)::int from accounts where email = 'dup@example.com'`;
@@ -54,10 +54,10 @@ describe("signup", () => {
 
   it("validates the address and the name", async () => {
     for (const email of ["", "nobody", "a@b", "two@@example.com", `${"x".repeat(250)}@example.com`]) {
-      await expect(accounts.signup({ email })).rejects.toEqual(rejection("invalid_input"));
+      await expect(accounts.signup({ email })).rejects.toEqual(rejection("VALIDATION_FAILED"));
     }
     await expect(accounts.signup({ email: "long@example.com", name: "n".repeat(201) })).rejects.toEqual(
-      rejection("invalid_input", /name/),
+      rejection("VALIDATION_FAILED", /name/),
     );
     expect(await accounts.findByEmail("long@example.com")).toBeNull();
   });
@@ -94,15 +94,15 @@ describe("keys", () => {
     const grantedBy = ["features:read", "keys:manage"];
     await expect(keys.create(account.id, { scopes: ["features:read"] }, { grantedBy })).resolves.toBeTruthy();
     await expect(keys.create(account.id, { scopes: ["admin"] }, { grantedBy })).rejects.toEqual(
-      rejection("forbidden", /cannot grant admin/),
+      rejection("FORBIDDEN", /cannot grant admin/),
     );
     await expect(keys.create(account.id, { scopes: ["features:write"] })).rejects.toEqual(
-      rejection("invalid_input", /Unknown scope/),
+      rejection("VALIDATION_FAILED", /Unknown scope/),
     );
-    await expect(keys.create(account.id, { scopes: [] })).rejects.toEqual(rejection("invalid_input"));
+    await expect(keys.create(account.id, { scopes: [] })).rejects.toEqual(rejection("VALIDATION_FAILED"));
     await expect(
       keys.create(account.id, { scopes: ["features:read"], expiresAt: new Date(clock.getTime() - 1) }),
-    ).rejects.toEqual(rejection("invalid_input", /future/));
+    ).rejects.toEqual(rejection("VALIDATION_FAILED", /future/));
   });
 
   it("rotates: a successor with the same scopes, the old key valid for the grace period", async () => {
@@ -114,7 +114,7 @@ describe("keys", () => {
     expect(rotated.previous).toMatchObject({ status: "rotating", replacedBy: rotated.info.id });
     expect(rotated.previous.expiresAt?.getTime()).toBe(clock.getTime() + 3_600_000);
     expect(published).toEqual([{ kind: "key", id: key.info.id }]);
-    await expect(keys.rotate(account.id, key.info.id)).rejects.toEqual(rejection("conflict", /rotating/));
+    await expect(keys.rotate(account.id, key.info.id)).rejects.toEqual(rejection("CONFLICT", /rotating/));
   });
 
   it("rotates with a 24 h grace by default and never extends an earlier expiry", async () => {
@@ -128,20 +128,20 @@ describe("keys", () => {
     expect(a.info.expiresAt?.getTime()).toBe(soon.getTime());
     expect(b.previous.expiresAt?.getTime()).toBe(clock.getTime() + 86_400_000);
     await expect(keys.rotate(account.id, plain.info.id, { graceSeconds: -1 })).rejects.toEqual(
-      rejection("invalid_input"),
+      rejection("VALIDATION_FAILED"),
     );
   });
 
   it("revokes own keys only, idempotently", async () => {
     const owner = await accounts.signup({ email: "owner@example.com" });
     const other = await accounts.signup({ email: "other@example.com" });
-    await expect(keys.revoke(other.account.id, owner.key.info.id)).rejects.toEqual(rejection("not_found"));
-    await expect(keys.revoke(owner.account.id, "not-a-uuid")).rejects.toEqual(rejection("not_found"));
+    await expect(keys.revoke(other.account.id, owner.key.info.id)).rejects.toEqual(rejection("NOT_FOUND"));
+    await expect(keys.revoke(owner.account.id, "not-a-uuid")).rejects.toEqual(rejection("NOT_FOUND"));
     const revoked = await keys.revoke(owner.account.id, owner.key.info.id);
     expect(revoked.status).toBe("revoked");
     const again = await keys.revoke(owner.account.id, owner.key.info.id);
     expect(again.revokedAt).toEqual(revoked.revokedAt);
-    await expect(keys.rotate(owner.account.id, owner.key.info.id)).rejects.toEqual(rejection("conflict"));
+    await expect(keys.rotate(owner.account.id, owner.key.info.id)).rejects.toEqual(rejection("CONFLICT"));
   });
 
   it("reports expired keys as expired", async () => {
@@ -166,13 +166,13 @@ describe("administration", () => {
     published.length = 0;
     expect((await accounts.setTier(account.id, "pro")).tier).toBe("pro");
     await expect(accounts.setTier(account.id, "platinum")).rejects.toEqual(
-      rejection("invalid_input", /Unknown tier/),
+      rejection("VALIDATION_FAILED", /Unknown tier/),
     );
     expect((await accounts.disable(account.id)).disabledAt).toBeInstanceOf(Date);
     expect((await accounts.enable(account.id)).disabledAt).toBeNull();
     expect(published).toEqual(Array.from({ length: 3 }, () => ({ kind: "account", id: account.id })));
     await expect(accounts.disable("00000000-0000-0000-0000-000000000000")).rejects.toEqual(
-      rejection("not_found"),
+      rejection("NOT_FOUND"),
     );
   });
 

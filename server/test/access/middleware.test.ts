@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadAccessConfig } from "../../src/access/config";
-import { limitSignups, requireScope, spendQuota } from "../../src/access/middleware";
 import { type AccessServices, createAccessServices } from "../../src/access/services";
+import { limitSignups, requireScope, spendQuota } from "../../src/api/access/middleware";
 import { createApp } from "../../src/api/app";
 import type { App, Services } from "../../src/api/env";
 import { errorResponses } from "../../src/api/errors";

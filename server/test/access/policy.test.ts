@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { loadAccessConfig } from "../../src/access/config";
-import { AccessError } from "../../src/access/errors";
-import { rateLimitHeaders } from "../../src/access/headers";
 import { generateKey } from "../../src/access/keys";
 import type { LimitResult } from "../../src/access/limiter";
 import { hasScope, missingScopes, parseScopes } from "../../src/access/scopes";
 import { DEFAULT_TIERS, loadTiers, policyFor, SIGNUP_POLICY } from "../../src/access/tiers";
+import { rateLimitHeaders } from "../../src/api/access/headers";
 import { ConfigError } from "../../src/config/env";
+import { DomainError } from "../../src/errors";
 
 describe("tiers", () => {
   it("ship free, pro (100× free) and unlimited admin", () => {
@@ -34,7 +34,7 @@ describe("tiers", () => {
     expect(() => loadTiers("{nope")).toThrow(/not JSON/);
     expect(() => loadTiers('{"team":{"requests":1}}')).toThrow(/new tier team needs rows, downloads/);
     expect(() => loadTiers('{"free":{"rows":-1}}')).toThrow(/free\.rows/);
-    expect(() => loadTiers('{"free":{"burst":1}}')).toThrow(AccessError);
+    expect(() => loadTiers('{"free":{"burst":1}}')).toThrow(DomainError);
     expect(() => loadAccessConfig({ RAPFS_TIERS: "[", RAPFS_ADMIN_KEY: "hunter2" })).toThrow(ConfigError);
     expect(() => loadAccessConfig({ RAPFS_TIERS: "[", RAPFS_ADMIN_KEY: "hunter2" })).toThrow(
       /RAPFS_TIERS: .*\n.*RAPFS_ADMIN_KEY/,

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/api/env";
-import { ApiError, type ErrorCode, errorCodes, errorResponses, ProblemSchema } from "../../src/api/errors";
+import { errorResponses, ProblemSchema } from "../../src/api/errors";
 import type { Database } from "../../src/db/database";
+import { DomainError, type ErrorCode, errorCodes } from "../../src/errors";
 import { openEmbeddedTestDatabase } from "../support/databases";
 import { createTestApp, type TestApp } from "./harness";
 
@@ -42,12 +43,12 @@ function registerTestRoutes(app: App): void {
   app.openapi(throwingRoute, (c) => {
     const { kind } = c.req.valid("param");
     if (kind === "not-found")
-      throw new ApiError("NOT_FOUND", "No track 42.", { extensions: { suggestions: ["a"] } });
+      throw new DomainError("NOT_FOUND", "No track 42.", { extensions: { suggestions: ["a"] } });
     if (kind === "limited")
-      throw new ApiError("RATE_LIMITED", "Slow down.", { headers: { "retry-after": "7" } });
+      throw new DomainError("RATE_LIMITED", "Slow down.", { headers: { "retry-after": "7" } });
     if (kind === "string") throw "a thrown string";
     if (kind === "unavailable") {
-      throw new ApiError("UNAVAILABLE", "The database is unavailable.", {
+      throw new DomainError("UNAVAILABLE", "The database is unavailable.", {
         cause: new Error("pool exhausted"),
       });
     }
@@ -133,7 +134,7 @@ describe("problem+json errors", () => {
     );
   });
 
-  it("sends an ApiError's status, detail, extensions and headers", async () => {
+  it("sends a DomainError's status, detail, extensions and headers", async () => {
     const notFound = await problem(await t.app.request("/test/throw/not-found"), "NOT_FOUND");
     expect(notFound).toMatchObject({ detail: "No track 42.", suggestions: ["a"] });
     const limited = await t.app.request("/test/throw/limited");

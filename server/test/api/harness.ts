@@ -3,14 +3,16 @@ import { createLocalAccessServices } from "../../src/access/services";
 import { type CreateAppOptions, createApp } from "../../src/api/app";
 import type { App, Services } from "../../src/api/env";
 import { type Config, loadConfig } from "../../src/config/env";
+import { loadDatasetConfig } from "../../src/datasets/config";
+import { createDatasetServices, type DatasetServices } from "../../src/datasets/services";
 import type { Database } from "../../src/db/database";
 import { IN_MEMORY } from "../../src/db/embedded";
+import { Readiness } from "../../src/health/readiness";
 import { createLogger } from "../../src/log/logger";
 import { createMetrics } from "../../src/metrics/registry";
 import { MemoryOnlineStore } from "../../src/online/memory-store";
 import { ReadThroughStore } from "../../src/online/read-through";
 import { type FallbackLoader, noRows } from "../../src/online/types";
-import { Readiness } from "../../src/runtime/readiness";
 import { createServing } from "../../src/serving";
 
 export const testConfig = (): Config => ({ ...loadConfig({ LOG_LEVEL: "silent" }), dataDir: IN_MEMORY });
@@ -32,7 +34,7 @@ export type TestApp = { app: App; services: Services; logs: LogLine[]; rawLogs: 
  */
 export function createTestApp(
   database: Database,
-  options: CreateAppOptions & { fallback?: FallbackLoader } = {},
+  options: CreateAppOptions & { fallback?: FallbackLoader; datasets?: DatasetServices } = {},
 ): TestApp {
   const { logger, lines, raw } = capturingLogger();
   const metrics = createMetrics({ defaultMetrics: false });
@@ -59,6 +61,7 @@ export function createTestApp(
     serving: createServing({ sql: database.sql, onlineStore, logger }),
     // In-process limits, default tiers; /v1 requests need a key (see test/access/support.ts).
     access: createLocalAccessServices({ sql: database.sql, config: loadAccessConfig({}), logger }),
+    datasets: options.datasets ?? createDatasetServices({ config: loadDatasetConfig({}) }),
   };
   return { app: createApp(services, options), services, logs: lines, rawLogs: raw };
 }

@@ -1,7 +1,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorCodeList } from "../../src/api/errors";
 import type { Database } from "../../src/db/database";
+import { errorCodeList } from "../../src/errors";
 import { openEmbeddedTestDatabase } from "../support/databases";
 import { createTestApp, type TestApp } from "./harness";
 

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parquetMetadata } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DatasetError } from "../../src/datasets/errors";
 import { exportToFile } from "../../src/datasets/export-file";
+import { DomainError } from "../../src/errors";
 import type { ProgressEvent } from "../../src/log/progress";
 import { type DatasetsHarness, datasetsHarness, readArrowIpc, readHyparquet } from "./support";
 
@@ -117,7 +117,7 @@ describe("rapfs export: a file, its card beside it, and nothing half-written", (
     const out = join(dir, "broken.csv");
     await expect(
       exportToFile(h.db.sql, { dataset: "public", features: ["nope:x"] }, { out, format: "csv" }),
-    ).rejects.toBeInstanceOf(DatasetError);
+    ).rejects.toBeInstanceOf(DomainError);
     await expect(
       exportToFile(
         h.db.sql,

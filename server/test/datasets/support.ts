@@ -37,7 +37,7 @@ export async function datasetsHarness(env: NodeJS.ProcessEnv = {}): Promise<Data
   const datasets = createDatasetServices({
     config: loadDatasetConfig({ RAPFS_SPOOL_DIR: spoolParent, ...env }),
   });
-  const app = createTestApp(db, { routes: datasetRoutes(datasets) });
+  const app = createTestApp(db, { routes: datasetRoutes, datasets });
   const { accounts } = app.services.access;
   const pro = await accounts.signup({ email: `pro-${Date.now()}@example.com` });
   await accounts.setTier(pro.account.id, "pro");

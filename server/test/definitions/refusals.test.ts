@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database";
-import { applyDefinitions, PlanRefusedError } from "../../src/definitions/apply";
 import { compileCatalog } from "../../src/definitions/compile/index";
 import { DefinitionError } from "../../src/definitions/errors";
 import { parseDefinitions } from "../../src/definitions/load";
+import { applyDefinitions, PlanRefusedError } from "../../src/registry/apply";
 import { openEmbeddedTestDatabase } from "../support/databases";
 import { definitionsDir, ENTITIES, view } from "./helpers";
 

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { repoRoot } from "../../src/config/paths";
 import { generateCorpus } from "../../src/corpus/index";
 import type { Database } from "../../src/db/database";
-import { applyDefinitions } from "../../src/definitions/apply";
+import { applyDefinitions } from "../../src/registry/apply";
 import { openEmbeddedTestDatabase } from "../support/databases";
 
 export const SHIPPED_DEFINITIONS = join(repoRoot, "feature-definitions");

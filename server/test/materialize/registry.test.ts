@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database";
 import { bindParams } from "../../src/definitions/compile/params";
-import { prepareDefinitions } from "../../src/materialize/startup";
 import {
   getDataset,
   getEmbedding,
@@ -11,6 +10,7 @@ import {
   listViews,
   resolveFeatureRefs,
 } from "../../src/registry";
+import { prepareDefinitions } from "../../src/runtime/prepare-definitions";
 import { corpusDatabase, SHIPPED_DEFINITIONS } from "./corpus";
 
 describe("the registry read API over applied, materialized definitions", () => {

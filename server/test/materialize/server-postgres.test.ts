@@ -1,8 +1,8 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sql } from "../../src/db/database";
-import { applyDefinitions } from "../../src/definitions/apply";
 import { materializeAll } from "../../src/materialize/runner";
+import { applyDefinitions } from "../../src/registry/apply";
 import { definitionsDir, ENTITIES, view } from "../definitions/helpers";
 import { createServerTestDatabase } from "../support/databases";
 import { addQwenAnalyses, seedPlainCorpus } from "../support/plain-corpus";

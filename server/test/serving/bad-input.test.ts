@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiError } from "../../src/api/errors";
+import { DomainError } from "../../src/errors";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { createServing } from "../../src/serving";
 import { ADMIN_KEY, type Call, call, problem, startServing } from "./support";
@@ -157,8 +157,8 @@ describe("feature requests that cannot be served get a 4xx problem+json", () => 
     const later = createServing({ sql, onlineStore, logger, now: () => Date.parse("2027-01-01T00:00:00Z") });
     const selection = { features: ["qwen_analysis@1:sentiment"], in: "query" as const, field: "features" };
     const error = await later.features.resolve("track", selection).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ApiError);
-    expect((error as ApiError).code).toBe("GONE");
+    expect(error).toBeInstanceOf(DomainError);
+    expect((error as DomainError).code).toBe("GONE");
     const before = createServing({ sql, onlineStore, logger, now: () => Date.parse("2026-12-31T23:59:59Z") });
     expect((await before.features.resolve("track", selection)).deprecated).toHaveLength(1);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { columnsJson, valuesJson, valuesOf } from "../../src/api/features/format";
 import type { FeatureTable } from "../../src/serving";
-import { columnsJson, valuesJson, valuesOf } from "../../src/serving";
 
 const column = (viewKey: string, feature: string) => ({
   ref: `${viewKey}:${feature}`,

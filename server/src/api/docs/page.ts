@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { errorCodeList, errorCodes, problemType } from "../errors";
+import { errorCodeList, errorCodes } from "../../errors";
+import { problemType } from "../errors";
 import { docsScript } from "./script";
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

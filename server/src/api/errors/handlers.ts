@@ -3,11 +3,9 @@ import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { isConnectionError } from "../../db/connection-errors";
+import { codeForStatus, DomainError, type FieldError, fieldError } from "../../errors";
 import type { Logger } from "../../log/logger";
 import type { AppEnv } from "../env";
-import { ApiError } from "./api-error";
-import { codeForStatus } from "./codes";
-import type { FieldError } from "./problem";
 import { type ProblemInput, problemResponse } from "./respond";
 
 type Target = FieldError["in"];
@@ -15,8 +13,7 @@ type Target = FieldError["in"];
 export function fieldErrors(target: Target, error: ZodError): FieldError[] {
   return error.issues.map((issue) => {
     const path = issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment));
-    const pointer = `#/${path.map((s) => String(s).replaceAll("~", "~0").replaceAll("/", "~1")).join("/")}`;
-    return { in: target, path, pointer, detail: issue.message, code: issue.code };
+    return fieldError(target, path, issue.message, issue.code);
   });
 }
 
@@ -42,7 +39,7 @@ export const onError: ErrorHandler<AppEnv> = (error, c) =>
  * stack (a deliberate 5xx is in the access log already; its cause, if any, is not).
  */
 export function problemFor(error: Error, logger: Logger | undefined): ProblemInput {
-  if (error instanceof ApiError) {
+  if (error instanceof DomainError) {
     if (error.status >= 500 && error.cause !== undefined) logFailure(logger, error);
     return {
       code: error.code,

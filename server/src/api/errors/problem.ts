@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { errorCodeList } from "./codes";
+import { type ErrorCode, errorCodeList, type FieldError } from "../../errors";
 
 export const FieldErrorSchema = z
   .object({
@@ -33,6 +33,12 @@ export const ProblemSchema = z
   .openapi("Problem");
 
 export type Problem = z.infer<typeof ProblemSchema>;
-export type FieldError = z.infer<typeof FieldErrorSchema>;
+// The schema documents the domain's FieldError exactly.
+FieldErrorSchema satisfies z.ZodType<FieldError>;
+
+/** The problem `type` URI: a relative reference to the code's entry on the docs page. */
+export function problemType(code: ErrorCode): string {
+  return `/docs#problem-${code.toLowerCase().replaceAll("_", "-")}`;
+}
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";

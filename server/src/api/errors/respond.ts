@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { type ErrorCode, errorCodes, problemType } from "./codes";
-import { type FieldError, PROBLEM_CONTENT_TYPE, type Problem } from "./problem";
+import { type ErrorCode, errorCodes, type FieldError } from "../../errors";
+import { PROBLEM_CONTENT_TYPE, type Problem, problemType } from "./problem";
 
 export type ProblemInput = {
   code: ErrorCode;

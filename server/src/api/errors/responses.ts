@@ -1,5 +1,5 @@
-import { type ErrorCode, errorCodes, problemType } from "./codes";
-import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "./problem";
+import { type ErrorCode, errorCodes } from "../../errors";
+import { PROBLEM_CONTENT_TYPE, ProblemSchema, problemType } from "./problem";
 
 type ErrorResponse = {
   description: string;

@@ -1,12 +1,13 @@
 import type { IncomingMessage } from "node:http";
 import type { Cost } from "../../access/gate";
-import { rateLimitFields } from "../../access/headers";
-import { denialError } from "../../access/http";
 import { routeAccess } from "../../access/route-access";
 import { type Principal, presentedKey } from "../../access/verifier";
-import { featureVectorJson, type ParsedId, parsePathId, type Resolution } from "../../serving";
+import { type ParsedId, parsePathId, type Resolution } from "../../serving";
+import { denialError } from "../access/denial";
+import { rateLimitFields } from "../access/headers";
 import type { Services } from "../env";
 import { problemFor } from "../errors";
+import { featureVectorJson } from "../features/format";
 import { route } from "../routes/features/get";
 import { LOOKUP_LENGTHS, type SelectionInput, selectionOf } from "../routes/features/schemas";
 import { type Lane, LaneExchange } from "./lane";

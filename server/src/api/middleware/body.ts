@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ApiError } from "../errors";
+import { DomainError } from "../../errors";
 
-const tooLarge = () => new ApiError("PAYLOAD_TOO_LARGE", "The request body exceeds the size limit.");
+const tooLarge = () => new DomainError("PAYLOAD_TOO_LARGE", "The request body exceeds the size limit.");
 
 /** Paths whose bodies are only ever read as JSON through the validator: the online reads. */
 const JSON_ONLY = /^\/v1\/(features|embeddings)\//;

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { DomainError } from "../../errors";
 import type { App } from "../env";
-import { ApiError, errorResponses } from "../errors";
+import { errorResponses } from "../errors";
 
 export const CheckResultSchema = z
   .object({
@@ -43,7 +44,7 @@ export function registerReady(app: App): void {
     const report = await c.get("services").readiness.run();
     if (report.status === "not_ready") {
       const failed = report.checks.filter((check) => check.status === "fail");
-      throw new ApiError("NOT_READY", `Failing checks: ${failed.map((check) => check.name).join(", ")}.`, {
+      throw new DomainError("NOT_READY", `Failing checks: ${failed.map((check) => check.name).join(", ")}.`, {
         extensions: { checks: report.checks },
         headers: { "cache-control": "no-store" },
       });

@@ -1,4 +1,4 @@
-import type { App } from "../env";
+import type { RegisterRoutes } from "../env";
 import { registerEmbeddingsBatch } from "./embeddings/batch";
 import { registerGetEmbedding } from "./embeddings/get";
 import { registerEmbeddingSearch } from "./embeddings/search";
@@ -15,7 +15,7 @@ import { registerRegistryViewVersion } from "./registry/view-version";
 import { registerRegistryViews } from "./registry/views";
 
 /** Online serving: features, embeddings and the registry. */
-export const servingRoutes: Array<(app: App) => void> = [
+export const servingRoutes: RegisterRoutes[] = [
   registerFeaturesBatch,
   registerGetFeatures,
   registerEmbeddingsBatch,

@@ -2,10 +2,10 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config/env";
 import { loadDatasetConfig } from "../../datasets/config";
 import { type DownloadFormat, FORMATS } from "../../datasets/encode";
-import { DatasetError } from "../../datasets/errors";
 import { exportToFile } from "../../datasets/export-file";
 import { parseTimestamp } from "../../datasets/timestamps";
 import { openDatabase } from "../../db/database";
+import { isRefusal } from "../../errors";
 import { terminalProgress } from "../../log/progress";
 import { CliError, ExitCode } from "../run";
 
@@ -82,7 +82,7 @@ export function registerExportCommand(program: Command): void {
             `card in ${result.readme} and ${result.cardJson}\n`,
         );
       } catch (error) {
-        if (error instanceof DatasetError) throw new CliError(error.message);
+        if (isRefusal(error)) throw new CliError(error.message);
         throw error;
       } finally {
         progress.stop();

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { type Account, type AccountService, normalizeEmail } from "../../access/accounts";
 import { loadAccessConfig } from "../../access/config";
-import { AccessError } from "../../access/errors";
+import { accessError } from "../../access/errors";
 import type { CreatedKey, KeyStore } from "../../access/key-store";
 import { generateKey } from "../../access/keys";
 import { DEFAULT_SCOPES, parseScopes, type Scope } from "../../access/scopes";
@@ -10,6 +10,7 @@ import { assertTier } from "../../access/tiers";
 import { loadConfig } from "../../config/env";
 import { openDatabase } from "../../db/database";
 import { migrate } from "../../db/migrate";
+import { isRefusal } from "../../errors";
 import { CliError, ExitCode } from "../run";
 
 export type CreateKeyOptions = {
@@ -26,7 +27,7 @@ export function parseCreateOptions(options: CreateKeyOptions): { scopes: Scope[]
   const scopes = options.scopes ? parseScopes(options.scopes) : [...DEFAULT_SCOPES];
   const days = options.expiresInDays;
   if (days !== undefined && !(Number.isFinite(days) && days > 0)) {
-    throw new AccessError("invalid_input", "--expires-in-days takes a positive number", "expiresInDays");
+    throw accessError("invalid_input", "--expires-in-days takes a positive number", "expiresInDays");
   }
   return { scopes, expiresAt: days === undefined ? null : new Date(Date.now() + days * 86_400_000) };
 }
@@ -79,7 +80,7 @@ export function registerKeysCommand(program: Command): void {
         normalizeEmail(options.email);
         if (options.tier) assertTier(accessConfig.tiers, options.tier);
       } catch (error) {
-        if (error instanceof AccessError) throw new CliError(error.message, ExitCode.usage);
+        if (isRefusal(error)) throw new CliError(error.message, ExitCode.usage);
         throw error;
       }
       const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -97,7 +98,7 @@ export function registerKeysCommand(program: Command): void {
         );
         process.stdout.write(`${created.key}\n`);
       } catch (error) {
-        if (error instanceof AccessError) throw new CliError(error.message, ExitCode.usage);
+        if (isRefusal(error)) throw new CliError(error.message, ExitCode.usage);
         throw error;
       } finally {
         await access?.close();

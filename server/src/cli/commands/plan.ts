@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config/env";
 import { openDatabase } from "../../db/database";
-import { applyDefinitions, PlanRefusedError } from "../../definitions/apply";
 import { DefinitionError } from "../../definitions/errors";
-import { formatPlan } from "../../definitions/plan";
+import { applyDefinitions, PlanRefusedError } from "../../registry/apply";
+import { formatPlan } from "../../registry/plan";
 import { CliError } from "../run";
 
 /** Shared by plan and apply: open the database, run, print the plan, map refusals to exit 1. */

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { AccessError } from "../../../access/errors";
-import { orApiError } from "../../../access/http";
+import { DomainError } from "../../../errors";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { AccountSchema, accountJson } from "./schemas";
@@ -46,19 +45,14 @@ export function registerUpdateAccount(app: App): void {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     const { accounts } = c.get("services").access;
-    const updated = await orApiError(
-      (async () => {
-        if (body.disabled === true && id === c.get("principal").accountId) {
-          throw new AccessError("conflict", "An admin cannot disable the account of the key it is using");
-        }
-        let account = await accounts.get(id);
-        if (body.tier !== undefined && body.tier !== account.tier)
-          account = await accounts.setTier(id, body.tier);
-        if (body.disabled === true) account = await accounts.disable(id);
-        if (body.disabled === false) account = await accounts.enable(id);
-        return account;
-      })(),
-    );
-    return c.json(accountJson(updated), 200);
+    if (body.disabled === true && id === c.get("principal").accountId) {
+      throw new DomainError("CONFLICT", "An admin cannot disable the account of the key it is using");
+    }
+    let account = await accounts.get(id);
+    if (body.tier !== undefined && body.tier !== account.tier)
+      account = await accounts.setTier(id, body.tier);
+    if (body.disabled === true) account = await accounts.disable(id);
+    if (body.disabled === false) account = await accounts.enable(id);
+    return c.json(accountJson(account), 200);
   });
 }

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { orApiError } from "../../../access/http";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { CreatedKeySchema, keyJson, NO_STORE, ScopeSchema } from "./schemas";
@@ -47,15 +46,13 @@ export function registerCreateKey(app: App): void {
       : body.expires_in_days
         ? new Date(Date.now() + body.expires_in_days * 86_400_000)
         : null;
-    const created = await orApiError(
-      c
-        .get("services")
-        .access.keys.create(
-          principal.accountId,
-          { name: body.name, scopes: body.scopes, expiresAt },
-          { grantedBy: principal.scopes },
-        ),
-    );
+    const created = await c
+      .get("services")
+      .access.keys.create(
+        principal.accountId,
+        { name: body.name, scopes: body.scopes, expiresAt },
+        { grantedBy: principal.scopes },
+      );
     return c.json({ ...keyJson(created.info), key: created.key }, 201, NO_STORE);
   });
 }

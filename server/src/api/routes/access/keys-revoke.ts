@@ -1,5 +1,4 @@
 import { createRoute } from "@hono/zod-openapi";
-import { orApiError } from "../../../access/http";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { KeyIdParamsSchema, KeySchema, keyJson } from "./schemas";
@@ -21,7 +20,7 @@ export const route = createRoute({
 export function registerRevokeKey(app: App): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const revoked = await orApiError(c.get("services").access.keys.revoke(c.get("principal").accountId, id));
+    const revoked = await c.get("services").access.keys.revoke(c.get("principal").accountId, id);
     return c.json(keyJson(revoked), 200);
   });
 }

@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { AccessError } from "../../../access/errors";
-import { orApiError } from "../../../access/http";
 import { DEFAULT_ROTATION_GRACE_SECONDS } from "../../../access/key-store";
 import { missingScopes } from "../../../access/scopes";
+import { DomainError } from "../../../errors";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { CreatedKeySchema, KeyIdParamsSchema, KeySchema, keyJson, NO_STORE } from "./schemas";
@@ -50,17 +49,13 @@ export function registerRotateKey(app: App): void {
     const graceSeconds = c.req.valid("json").grace_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
     const principal = c.get("principal");
     const { keys } = c.get("services").access;
-    const rotated = await orApiError(
-      (async () => {
-        // Rotating hands out a key with the old one's scopes: never more than the caller holds.
-        const target = await keys.get(principal.accountId, id);
-        const missing = missingScopes(principal.scopes, target.scopes);
-        if (missing.length > 0) {
-          throw new AccessError("forbidden", `This key cannot rotate a key with ${missing.join(", ")}`);
-        }
-        return keys.rotate(principal.accountId, id, { graceSeconds });
-      })(),
-    );
+    // Rotating hands out a key with the old one's scopes: never more than the caller holds.
+    const target = await keys.get(principal.accountId, id);
+    const missing = missingScopes(principal.scopes, target.scopes);
+    if (missing.length > 0) {
+      throw new DomainError("FORBIDDEN", `This key cannot rotate a key with ${missing.join(", ")}`);
+    }
+    const rotated = await keys.rotate(principal.accountId, id, { graceSeconds });
     return c.json(
       {
         ...keyJson(rotated.info),

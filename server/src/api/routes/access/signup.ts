@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { clientAddress } from "../../../access/client-address";
-import { orApiError } from "../../../access/http";
-import { limitSignups } from "../../../access/middleware";
+import { clientAddress } from "../../access/client-address";
+import { limitSignups } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { AccountSchema, accountJson, CreatedKeySchema, keyJson, NO_STORE } from "./schemas";
@@ -46,9 +45,9 @@ export const route = createRoute({
 export function registerSignup(app: App): void {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
-    const { account, key } = await orApiError(
-      c.get("services").access.accounts.signup({ email: body.email, name: body.name }),
-    );
+    const { account, key } = await c
+      .get("services")
+      .access.accounts.signup({ email: body.email, name: body.name });
     return c.json(
       { account: accountJson(account), key: { ...keyJson(key.info), key: key.key } },
       201,

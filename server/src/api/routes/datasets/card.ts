@@ -3,11 +3,10 @@ import { buildCard, type DatasetCard } from "../../../datasets/card";
 import { requestKey } from "../../../datasets/download";
 import { planDownload } from "../../../datasets/plan";
 import { measureQuality } from "../../../datasets/quality";
-import type { DatasetServices } from "../../../datasets/services";
 import { withSnapshot } from "../../../datasets/snapshot";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { asApi, DownloadQuery, NameParams, planRequest } from "./schemas";
+import { DownloadQuery, NameParams, planRequest } from "./schemas";
 
 const stat = z.union([z.number(), z.string()]).nullable().optional();
 
@@ -80,22 +79,20 @@ export const route = createRoute({
   },
 });
 
-export function registerCard(datasets: DatasetServices) {
-  return (app: App): void => {
-    app.openapi(route, async (c) => {
-      const { name } = c.req.valid("param");
-      const { sql } = c.get("services");
-      const request = planRequest(name, { ...c.req.valid("query"), format: "parquet" });
-      const plan = await asApi(() => planDownload(sql, request));
-      const card: DatasetCard = await withSnapshot(sql, plan, {}, async (snapshot) => {
-        const key = `${requestKey("", request)}:${snapshot.info.version}`;
-        const cached = datasets.cards.get(key);
-        if (cached) return cached;
-        const built = buildCard(plan, snapshot.info, snapshot.columns, await measureQuality(snapshot, plan));
-        datasets.cards.set(key, built);
-        return built;
-      });
-      return c.json(card as z.infer<typeof DatasetCardSchema>, 200);
+export function registerCard(app: App): void {
+  app.openapi(route, async (c) => {
+    const { name } = c.req.valid("param");
+    const { sql, datasets } = c.get("services");
+    const request = planRequest(name, { ...c.req.valid("query"), format: "parquet" });
+    const plan = await planDownload(sql, request);
+    const card: DatasetCard = await withSnapshot(sql, plan, {}, async (snapshot) => {
+      const key = `${requestKey("", request)}:${snapshot.info.version}`;
+      const cached = datasets.cards.get(key);
+      if (cached) return cached;
+      const built = buildCard(plan, snapshot.info, snapshot.columns, await measureQuality(snapshot, plan));
+      datasets.cards.set(key, built);
+      return built;
     });
-  };
+    return c.json(card as z.infer<typeof DatasetCardSchema>, 200);
+  });
 }

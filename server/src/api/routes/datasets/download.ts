@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { requestKey, startDownload } from "../../../datasets/download";
 import { planDownload } from "../../../datasets/plan";
-import type { DatasetServices } from "../../../datasets/services";
+import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { downloadSpend, fileHeaders, fullResponse, parseRange, partialResponse } from "./respond";
-import { asApi, DOWNLOAD_HEADERS, DownloadQuery, FILE_CONTENT, NameParams, planRequest } from "./schemas";
+import { fileHeaders, fullResponse, parseRange, partialResponse } from "./respond";
+import { DOWNLOAD_HEADERS, DownloadQuery, FILE_CONTENT, NameParams, planRequest } from "./schemas";
 
 export const route = createRoute({
   operationId: "downloadDataset",
@@ -41,44 +41,37 @@ export const route = createRoute({
   },
 });
 
-export function registerDownload(datasets: DatasetServices) {
-  return (app: App): void => {
-    app.openapi(route, async (c) => {
-      const { name } = c.req.valid("param");
-      const query = c.req.valid("query");
-      const { sql } = c.get("services");
-      const subject = c.get("principal")?.accountId ?? "anonymous";
-      const request = planRequest(name, query);
-      const identity = { kind: "download", ...request, format: query.format };
-      const charge = downloadSpend(c);
+export function registerDownload(app: App): void {
+  app.openapi(route, async (c) => {
+    const { name } = c.req.valid("param");
+    const query = c.req.valid("query");
+    const { sql, datasets } = c.get("services");
+    const subject = c.get("principal")?.accountId ?? "anonymous";
+    const request = planRequest(name, query);
+    const identity = { kind: "download", ...request, format: query.format };
 
-      const range = parseRange(c.req.header("range"));
-      if (range) {
-        const ifRange = c.req.header("if-range");
-        const job = datasets.spool.resumable(requestKey(subject, identity), ifRange);
-        if (job?.etag && job.meta) {
-          await charge.repeat();
-          const headers = fileHeaders(query.format, { ...job.meta, charged: false, etag: job.etag });
-          return partialResponse(c, datasets.spool, job, range, headers) as never;
-        }
+    const range = parseRange(c.req.header("range"));
+    if (range) {
+      const ifRange = c.req.header("if-range");
+      const job = datasets.spool.resumable(requestKey(subject, identity), ifRange);
+      if (job?.etag && job.meta) {
+        const headers = fileHeaders(query.format, { ...job.meta, charged: false, etag: job.etag });
+        return partialResponse(c, datasets.spool, job, range, headers) as never;
       }
+    }
 
-      const plan = await asApi(() => planDownload(sql, request));
-      const started = await asApi(() =>
-        startDownload(
-          { sql, datasets },
-          { plan, format: query.format, identity, subject, spend: charge.spend },
-        ),
-      );
-      if (!started.charged) await charge.repeat();
-      const headers = fileHeaders(query.format, {
-        rows: started.info.rows,
-        version: started.info.version,
-        filename: started.filename,
-        charged: started.charged,
-        etag: started.etag,
-      });
-      return fullResponse(c, datasets.spool, started.job, headers) as never;
+    const plan = await planDownload(sql, request);
+    const started = await startDownload(
+      { sql, datasets },
+      { plan, format: query.format, identity, subject, spend: (cost) => spendQuota(c, cost) },
+    );
+    const headers = fileHeaders(query.format, {
+      rows: started.info.rows,
+      version: started.info.version,
+      filename: started.filename,
+      charged: started.charged,
+      etag: started.etag,
     });
-  };
+    return fullResponse(c, datasets.spool, started.job, headers) as never;
+  });
 }

@@ -1,7 +1,4 @@
 import type { Context } from "hono";
-import type { LimitResult } from "../../../access/limiter";
-import { spendQuota } from "../../../access/middleware";
-import type { Spend } from "../../../datasets/charge";
 import { type DownloadFormat, FORMAT_INFO } from "../../../datasets/encode";
 import type { DatasetServices } from "../../../datasets/services";
 import type { SpoolJob } from "../../../datasets/spool";
@@ -63,23 +60,4 @@ export function partialResponse(
     "Content-Range": `bytes ${range.start}-${end}/${total}`,
     "Content-Length": String(end - range.start + 1),
   });
-}
-
-/**
- * What a download spends through the access layer. If the app-level guard already took one
- * download for this request (route-access.ts charges GET …/download up front), only the rows are
- * spent here, and a repeat gives that download back — the guard cannot know a request is a retry.
- */
-export function downloadSpend(c: Context<AppEnv>): { spend: Spend; repeat: () => Promise<void> } {
-  const taken = (c.get("rateLimits") ?? []).find(
-    (l: LimitResult) => l.policy.unit === "downloads" && l.allowed,
-  );
-  return {
-    spend: (cost) => spendQuota(c, taken ? { rows: cost.rows } : cost),
-    repeat: async () => {
-      if (!taken) return;
-      const { access } = c.get("services");
-      await access.limiter.refund(taken.policy, c.get("principal").accountId, 1);
-    },
-  };
 }

@@ -1,9 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { DatasetError } from "../../../datasets/errors";
 import type { PlanRequest } from "../../../datasets/plan";
-import { SpoolBusyError } from "../../../datasets/spool";
 import { parseTimestamp } from "../../../datasets/timestamps";
-import { ApiError, type FieldError } from "../../errors";
 
 const list = (description: string, example: string, name: string) =>
   z
@@ -97,39 +94,6 @@ export function planRequest(name: string, query: z.infer<typeof DownloadQuery>):
     ...(query.as_of ? { asOf: parseTimestamp(query.as_of) as number } : {}),
     ...(query.limit ? { limit: query.limit } : {}),
   };
-}
-
-/** The datasets module's errors as API problems; query fields become `errors[]` with pointers. */
-export function toApiError(error: unknown): unknown {
-  if (error instanceof SpoolBusyError) {
-    return new ApiError("UNAVAILABLE", "Too many downloads are being prepared; retry shortly.", {
-      headers: { "Retry-After": "5" },
-    });
-  }
-  if (!(error instanceof DatasetError)) return error;
-  const queryFields = ["features", "service", "embeddings", "dataset", "as_of", "limit"];
-  const errors: FieldError[] = error.issues
-    .filter((i) => queryFields.includes(String(i.path[0])))
-    .map((i) => ({
-      in: "query",
-      path: i.path,
-      pointer: `#/${i.path.join("/")}`,
-      detail: i.detail,
-      code: error.code.toLowerCase(),
-    }));
-  return new ApiError(error.code, error.message, {
-    ...(errors.length > 0 ? { errors } : {}),
-    extensions: error.extensions,
-  });
-}
-
-/** Runs `work`, turning the datasets module's errors into API problems. */
-export async function asApi<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toApiError(error);
-  }
 }
 
 const binary = z.string().openapi({ format: "binary" });

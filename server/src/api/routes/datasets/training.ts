@@ -3,13 +3,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { startDownload } from "../../../datasets/download";
 import { planTraining } from "../../../datasets/plan";
-import type { DatasetServices } from "../../../datasets/services";
 import { parseTrainingUpload } from "../../../datasets/upload";
 import { uploadFormat } from "../../../datasets/upload-formats";
-import type { App } from "../../env";
-import { ApiError, errorResponses } from "../../errors";
-import { downloadSpend, fileHeaders, fullResponse } from "./respond";
-import { asApi, DOWNLOAD_HEADERS, FILE_CONTENT, FormatQuery, SelectionQuery } from "./schemas";
+import { DomainError } from "../../../errors";
+import { spendQuota } from "../../access/middleware";
+import type { App, Services } from "../../env";
+import { errorResponses } from "../../errors";
+import { fileHeaders, fullResponse } from "./respond";
+import { DOWNLOAD_HEADERS, FILE_CONTENT, FormatQuery, SelectionQuery } from "./schemas";
 
 const TrainingQuery = SelectionQuery.extend({
   format: FormatQuery,
@@ -49,7 +50,7 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
       bodyLimit({
         maxSize: maxBytes,
         onError: () => {
-          throw new ApiError("PAYLOAD_TOO_LARGE", `The upload exceeds ${maxBytes} bytes.`);
+          throw new DomainError("PAYLOAD_TOO_LARGE", `The upload exceeds ${maxBytes} bytes.`);
         },
       }),
     ] as const,
@@ -93,66 +94,57 @@ const refs = (value: string | string[] | undefined) =>
         .map((v) => v.trim())
         .filter(Boolean);
 
-export function registerTraining(datasets: DatasetServices) {
-  const { trainingMaxBytes, trainingMaxRows } = datasets.config;
+export function registerTraining(app: App, services: Services): void {
+  const { trainingMaxBytes, trainingMaxRows } = services.datasets.config;
   const route = trainingRoute(trainingMaxBytes, trainingMaxRows);
-  return (app: App): void => {
-    app.openapi(route, async (c) => {
-      const query = c.req.valid("query");
-      const { sql } = c.get("services");
-      const format = uploadFormat(c.req.header("content-type"));
-      if (!format) {
-        throw new ApiError(
-          "UNSUPPORTED_MEDIA_TYPE",
-          "Upload rows as application/json, text/csv or application/vnd.apache.parquet.",
-        );
-      }
-      const raw = format === "json" ? undefined : new Uint8Array(await c.req.arrayBuffer());
-      const body = format === "json" ? c.req.valid("json") : raw;
-      const features = refs(query.features);
-      const embeddings = refs(query.embeddings);
-      const plan = await asApi(() =>
-        planTraining(sql, {
-          entity: query.entity,
-          ...(features ? { features } : {}),
-          ...(query.service ? { service: query.service } : {}),
-          ...(query.dataset ? { dataset: query.dataset } : {}),
-          ...(embeddings ? { embeddings } : {}),
-        }),
+  app.openapi(route, async (c) => {
+    const query = c.req.valid("query");
+    const { sql, datasets } = c.get("services");
+    const format = uploadFormat(c.req.header("content-type"));
+    if (!format) {
+      throw new DomainError(
+        "UNSUPPORTED_MEDIA_TYPE",
+        "Upload rows as application/json, text/csv or application/vnd.apache.parquet.",
       );
-      const training = await asApi(async () =>
-        parseTrainingUpload(format, body, plan.entity, trainingMaxRows),
-      );
-      const digest = createHash("sha256")
-        .update(raw ?? JSON.stringify(body))
-        .digest("hex");
-      const identity = { kind: "training", ...query, features, embeddings, upload: digest };
-      const charge = downloadSpend(c);
-      const started = await asApi(() =>
-        startDownload(
-          { sql, datasets },
-          {
-            plan,
-            format: query.format,
-            identity,
-            subject: c.get("principal")?.accountId ?? "anonymous",
-            spend: charge.spend,
-            training,
-          },
-        ),
-      );
-      return fullResponse(
-        c,
-        datasets.spool,
-        started.job,
-        fileHeaders(query.format, {
-          rows: started.info.rows,
-          version: started.info.version,
-          filename: started.filename,
-          charged: started.charged,
-          etag: started.etag,
-        }),
-      ) as never;
+    }
+    const raw = format === "json" ? undefined : new Uint8Array(await c.req.arrayBuffer());
+    const body = format === "json" ? c.req.valid("json") : raw;
+    const features = refs(query.features);
+    const embeddings = refs(query.embeddings);
+    const plan = await planTraining(sql, {
+      entity: query.entity,
+      ...(features ? { features } : {}),
+      ...(query.service ? { service: query.service } : {}),
+      ...(query.dataset ? { dataset: query.dataset } : {}),
+      ...(embeddings ? { embeddings } : {}),
     });
-  };
+    const training = await parseTrainingUpload(format, body, plan.entity, trainingMaxRows);
+    const digest = createHash("sha256")
+      .update(raw ?? JSON.stringify(body))
+      .digest("hex");
+    const identity = { kind: "training", ...query, features, embeddings, upload: digest };
+    const started = await startDownload(
+      { sql, datasets },
+      {
+        plan,
+        format: query.format,
+        identity,
+        subject: c.get("principal")?.accountId ?? "anonymous",
+        spend: (cost) => spendQuota(c, cost),
+        training,
+      },
+    );
+    return fullResponse(
+      c,
+      datasets.spool,
+      started.job,
+      fileHeaders(query.format, {
+        rows: started.info.rows,
+        version: started.info.version,
+        filename: started.filename,
+        charged: started.charged,
+        etag: started.etag,
+      }),
+    ) as never;
+  });
 }

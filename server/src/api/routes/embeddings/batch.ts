@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { spendQuota } from "../../../access/middleware";
 import { parseIds } from "../../../serving";
+import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { EntityIdSchema, MAX_BATCH_IDS } from "../features/schemas";

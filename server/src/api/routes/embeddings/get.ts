@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { DomainError } from "../../../errors";
 import { parsePathId } from "../../../serving";
 import type { App } from "../../env";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
 import { EntityIdSchema } from "../features/schemas";
 import { EmbeddingHeadSchema, EmbeddingParamsSchema, headOf, VectorSchema } from "./schemas";
 
@@ -43,7 +44,7 @@ export function registerGetEmbedding(app: App): void {
     const parsed = parsePathId(resolved.entity, id);
     const vector = (await embeddings.vectors(resolved.embedding, [parsed])).get(parsed.key);
     if (vector === undefined) {
-      throw new ApiError("NOT_FOUND", `There is no ${resolved.entity.name} ${parsed.id} in ${name}.`);
+      throw new DomainError("NOT_FOUND", `There is no ${resolved.entity.name} ${parsed.id} in ${name}.`);
     }
     return c.json({ ...headOf(resolved.embedding), id: parsed.id, vector }, 200);
   });

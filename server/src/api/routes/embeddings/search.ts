@@ -1,8 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { spendQuota } from "../../../access/middleware";
-import { type FeatureValue, FILTER_OPS, idFromKey, parseId, valuesOf } from "../../../serving";
+import { DomainError } from "../../../errors";
+import { FILTER_OPS, idFromKey, parseId } from "../../../serving";
+import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
+import { type FeatureValue, valuesOf } from "../../features/format";
 import { EntityIdSchema, FeatureValueSchema, MAX_FEATURE_REFS, selectionOf } from "../features/schemas";
 import { EmbeddingHeadSchema, EmbeddingParamsSchema } from "./schemas";
 
@@ -102,7 +104,7 @@ export function registerEmbeddingSearch(app: App): void {
     const body = c.req.valid("json");
     const { embeddings, features } = c.get("services").serving;
     if ((body.vector === undefined) === (body.id === undefined)) {
-      throw new ApiError("VALIDATION_FAILED", "Search by `vector` or by `id` (one of them).", {
+      throw new DomainError("VALIDATION_FAILED", "Search by `vector` or by `id` (one of them).", {
         errors: [
           {
             in: "json",
@@ -117,7 +119,7 @@ export function registerEmbeddingSearch(app: App): void {
     const resolved = await embeddings.resolve(name);
     const id = body.id === undefined ? undefined : parseId(resolved.entity, body.id, false);
     if (typeof id === "string") {
-      throw new ApiError("VALIDATION_FAILED", id, {
+      throw new DomainError("VALIDATION_FAILED", id, {
         errors: [{ in: "json", path: ["id"], pointer: "#/id", detail: id, code: "invalid_id" }],
       });
     }

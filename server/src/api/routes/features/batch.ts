@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { spendQuota } from "../../../access/middleware";
-import { columnsJson, parseIds, timestampsJson, valuesJson } from "../../../serving";
+import { parseIds } from "../../../serving";
+import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
+import { columnsJson, timestampsJson, valuesJson } from "../../features/format";
 import {
   EntityIdSchema,
   EntityParamsSchema,

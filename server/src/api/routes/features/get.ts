@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { featureVectorJson, parsePathId } from "../../../serving";
+import { parsePathId } from "../../../serving";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
+import { featureVectorJson } from "../../features/format";
 import {
   EntityIdSchema,
   EntityParamsSchema,

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { DomainError } from "../../../errors";
 import type { Selection } from "../../../serving";
-import { ApiError } from "../../errors";
 
 export const MAX_BATCH_IDS = 1_000;
 export const MAX_FEATURE_REFS = 500;
@@ -82,7 +82,7 @@ export function selectionOf(input: SelectionInput, where: "query" | "json"): Sel
   const refs = splitRefs(input.features);
   const given = input.features !== undefined;
   if (given === (input.service !== undefined)) {
-    throw new ApiError("VALIDATION_FAILED", "Send either `features` or `service` (one of them).", {
+    throw new DomainError("VALIDATION_FAILED", "Send either `features` or `service` (one of them).", {
       errors: [
         {
           in: where,
@@ -97,7 +97,7 @@ export function selectionOf(input: SelectionInput, where: "query" | "json"): Sel
   if (input.service !== undefined) return { service: input.service, in: where, field: "service" };
   if (refs.length === 0 || refs.length > MAX_FEATURE_REFS) {
     const detail = `Name 1 to ${MAX_FEATURE_REFS} feature references.`;
-    throw new ApiError("VALIDATION_FAILED", detail, {
+    throw new DomainError("VALIDATION_FAILED", detail, {
       errors: [{ in: where, path: ["features"], pointer: "#/features", detail, code: "too_big" }],
     });
   }

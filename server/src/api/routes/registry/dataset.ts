@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { DomainError } from "../../../errors";
 import { listDatasets } from "../../../registry";
 import { closeMatches } from "../../../serving/suggest";
 import type { App } from "../../env";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
 import { DatasetSchema, datasetBody } from "./datasets";
 import { NameParamsSchema } from "./schemas";
 
@@ -33,7 +34,7 @@ export function registerRegistryDataset(app: App): void {
     const datasets = await listDatasets(c.get("services").sql);
     const dataset = datasets.find((d) => d.name === name);
     if (!dataset) {
-      throw new ApiError("NOT_FOUND", `There is no dataset ${name}.`, {
+      throw new DomainError("NOT_FOUND", `There is no dataset ${name}.`, {
         extensions: {
           suggestions: closeMatches(
             name,

@@ -1,7 +1,8 @@
 import { createRoute, type z } from "@hono/zod-openapi";
+import { DomainError } from "../../../errors";
 import { closeMatches } from "../../../serving/suggest";
 import type { App } from "../../env";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
 import { NameParamsSchema } from "./schemas";
 import { describeService, FeatureServiceSchema } from "./services";
 
@@ -27,7 +28,7 @@ export function registerRegistryService(app: App): void {
     const snapshot = await serving.catalog.snapshot();
     const service = snapshot.services.get(name);
     if (!service) {
-      throw new ApiError("NOT_FOUND", `There is no feature service ${name}.`, {
+      throw new DomainError("NOT_FOUND", `There is no feature service ${name}.`, {
         extensions: { suggestions: closeMatches(name, snapshot.services.keys()) },
       });
     }

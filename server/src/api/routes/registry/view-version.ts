@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { DomainError } from "../../../errors";
 import { getViewVersion, listViews } from "../../../registry";
 import { statsDrift } from "../../../serving";
 import type { App } from "../../env";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
 import { NameParamsSchema, ViewSummarySchema, viewSummary } from "./schemas";
 
 const QuerySchema = z.object({ text: z.string(), params: z.array(z.unknown()) }).openapi("CompiledQuery");
@@ -95,7 +96,7 @@ export function registerRegistryViewVersion(app: App): void {
     const versions = (await listViews(sql)).filter((v) => v.name === name);
     if (!view) {
       const known = versions.map((v) => `${v.name}@${v.version}`);
-      throw new ApiError("NOT_FOUND", `There is no feature view ${name}@${version}.`, {
+      throw new DomainError("NOT_FOUND", `There is no feature view ${name}@${version}.`, {
         extensions: { suggestions: known },
       });
     }

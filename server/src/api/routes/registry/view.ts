@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { DomainError } from "../../../errors";
 import { listViews } from "../../../registry";
 import { closeMatches } from "../../../serving/suggest";
 import type { App } from "../../env";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
 import { NameParamsSchema, ViewSummarySchema, viewSummary } from "./schemas";
 
 export const ViewVersionsSchema = z
@@ -34,7 +35,7 @@ export function registerRegistryView(app: App): void {
     const all = await listViews(c.get("services").sql);
     const versions = all.filter((v) => v.name === name);
     if (versions.length === 0) {
-      throw new ApiError("NOT_FOUND", `There is no feature view ${name}.`, {
+      throw new DomainError("NOT_FOUND", `There is no feature view ${name}.`, {
         extensions: {
           suggestions: closeMatches(
             name,

@@ -1,6 +1,6 @@
-import type { OnlineRow } from "../online/types";
-import type { FeatureTable } from "./features";
-import type { ResolvedColumn } from "./resolve";
+import type { OnlineRow } from "../../online/types";
+import type { FeatureTable } from "../../serving/features";
+import type { ResolvedColumn } from "../../serving/resolve";
 
 export type ValueStatus = "present" | "null" | "not_found";
 export type FeatureValue = { value: unknown; status: ValueStatus; event_timestamp: string | null };

@@ -1,11 +1,11 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { Services } from "../api/env";
-import type { Cost } from "./gate";
-import { denialError, setRateLimitHeaders } from "./http";
-import type { LimitResult } from "./limiter";
-import { hasScope, type Scope } from "./scopes";
-import type { AccessServices } from "./services";
-import { type Principal, presentedKey } from "./verifier";
+import type { Cost } from "../../access/gate";
+import type { LimitResult } from "../../access/limiter";
+import { hasScope, type Scope } from "../../access/scopes";
+import type { AccessServices } from "../../access/services";
+import { type Principal, presentedKey } from "../../access/verifier";
+import type { Services } from "../env";
+import { denialError, setRateLimitHeaders } from "./denial";
 
 /**
  * The context an authenticated route runs in. Once api/env.ts lists `access: AccessServices`

@@ -1,5 +1,5 @@
 import type { Sql } from "../db/database";
-import type { CompiledCatalog } from "./compile/index";
+import type { CompiledCatalog } from "../definitions/compile/index";
 
 export type NamedChange = {
   action: "upsert";

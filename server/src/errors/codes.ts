@@ -1,7 +1,7 @@
 /**
- * Every error the API sends, by code. The status, the title, the problem `type` and the
- * documented error responses all come from this table, so what the OpenAPI document promises
- * is what the server sends.
+ * Every failure the domain reports, by code, with the HTTP status and title the API gives it.
+ * The problem `type`, the documented error responses and the SDK's error classes all come from
+ * this table, so what the OpenAPI document promises is what the server sends.
  */
 export const errorCodes = {
   BAD_REQUEST: { status: 400, title: "The request is not valid" },
@@ -25,11 +25,6 @@ export type ErrorCode = keyof typeof errorCodes;
 export type ErrorStatus = (typeof errorCodes)[ErrorCode]["status"];
 
 export const errorCodeList = Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]];
-
-/** The problem `type` URI: a relative reference to the code's entry on the docs page. */
-export function problemType(code: ErrorCode): string {
-  return `/docs#problem-${code.toLowerCase().replaceAll("_", "-")}`;
-}
 
 /** The code for a bare HTTP status (from a framework exception), or INTERNAL_ERROR. */
 export function codeForStatus(status: number): ErrorCode {

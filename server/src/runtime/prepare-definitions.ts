@@ -1,8 +1,8 @@
 import type { Database } from "../db/database";
-import { type ApplyResult, applyDefinitions } from "../definitions/apply";
 import type { Logger } from "../log/logger";
 import { noProgress, type ProgressReporter } from "../log/progress";
-import { materializeAll, type RunResult } from "./runner";
+import { materializeAll, type RunResult } from "../materialize/runner";
+import { type ApplyResult, applyDefinitions } from "../registry/apply";
 
 export type PrepareDefinitionsOptions = {
   definitionsDir: string;

@@ -1,10 +1,10 @@
 import type { Context } from "hono";
-import { ApiError, type ErrorCode } from "../api/errors";
-import type { Metrics } from "../metrics/registry";
-import { AccessError, AUTH_FAILURE_MESSAGE } from "./errors";
-import type { Denial } from "./gate";
+import { AUTH_FAILURE_MESSAGE } from "../../access/errors";
+import type { Denial } from "../../access/gate";
+import type { LimitResult } from "../../access/limiter";
+import { DomainError } from "../../errors";
+import type { Metrics } from "../../metrics/registry";
 import { rateLimitFields } from "./headers";
-import type { LimitResult } from "./limiter";
 
 /** Sets RateLimit-Policy/RateLimit on the response being built (kept by problem responses too). */
 export function setRateLimitHeaders(c: Context, limits: readonly LimitResult[]): void {
@@ -20,14 +20,16 @@ const UNIT_WORDS: Record<string, string> = { rows: "entity rows", downloads: "da
 export function denialError(
   denial: Denial,
   context: { tier?: string | undefined; limits: readonly LimitResult[]; metrics?: Metrics | undefined },
-): ApiError {
+): DomainError {
   if (denial.status === 401) {
     const challenge =
       denial.reason === "missing" ? 'Bearer realm="rapfs"' : 'Bearer realm="rapfs", error="invalid_token"';
-    return new ApiError("UNAUTHORIZED", AUTH_FAILURE_MESSAGE, { headers: { "WWW-Authenticate": challenge } });
+    return new DomainError("UNAUTHORIZED", AUTH_FAILURE_MESSAGE, {
+      headers: { "WWW-Authenticate": challenge },
+    });
   }
   if (denial.status === 403) {
-    return new ApiError("FORBIDDEN", `This API key lacks the scope ${denial.required}.`, {
+    return new DomainError("FORBIDDEN", `This API key lacks the scope ${denial.required}.`, {
       extensions: { required_scope: denial.required },
       headers: {
         "WWW-Authenticate": `Bearer realm="rapfs", error="insufficient_scope", scope="${denial.required}"`,
@@ -42,7 +44,7 @@ export function denialError(
     denial.reason === "rate_limited"
       ? `This account made more than ${refused?.limit ?? "its"} requests in ${refused?.policy.windowSeconds ?? 60} s. ${wait}`
       : `This request needs more ${UNIT_WORDS[policy] ?? policy} than the ${refused?.remaining ?? 0} left of today's quota of ${refused?.limit}. ${wait}`;
-  return new ApiError("RATE_LIMITED", detail, {
+  return new DomainError("RATE_LIMITED", detail, {
     headers: { "Retry-After": String(denial.retryAfterSeconds) },
     extensions: {
       policy,
@@ -51,36 +53,4 @@ export function denialError(
       reset_seconds: refused?.resetSeconds,
     },
   });
-}
-
-const STATUS_OF: Record<AccessError["code"], ErrorCode> = {
-  invalid_input: "VALIDATION_FAILED",
-  conflict: "CONFLICT",
-  not_found: "NOT_FOUND",
-  forbidden: "FORBIDDEN",
-};
-
-/** AccessError (from the account and key services) as the API error routes throw. */
-export function toApiError(error: AccessError): ApiError {
-  const errors = error.field
-    ? [
-        {
-          in: "json" as const,
-          path: [error.field],
-          pointer: `#/${error.field}`,
-          detail: error.message,
-          code: error.code,
-        },
-      ]
-    : undefined;
-  return new ApiError(STATUS_OF[error.code], error.message, { ...(errors ? { errors } : {}), cause: error });
-}
-
-/** Runs a service call, turning its AccessError into the matching problem response. */
-export async function orApiError<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    throw error instanceof AccessError ? toApiError(error) : error;
-  }
 }

@@ -1,12 +1,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { matchedRoutes } from "hono/route";
-import type { AppEnv } from "../api/env";
-import { ApiError } from "../api/errors";
+import { type RouteAccess, routeAccess } from "../../access/route-access";
+import { presentedKey } from "../../access/verifier";
+import { DomainError } from "../../errors";
+import type { AppEnv } from "../env";
+import { denialError, setRateLimitHeaders } from "./denial";
 import { rateLimitFields } from "./headers";
-import { denialError, setRateLimitHeaders } from "./http";
-import { type RouteAccess, routeAccess } from "./route-access";
-import { presentedKey } from "./verifier";
 
 /**
  * App-level access control: every request is classified by route-access.ts before any handler
@@ -103,10 +103,10 @@ async function refuseUnmapped(c: Context<AppEnv>, presented: string | undefined)
   const verification = await access.verifier.verify(presented);
   if (!verification.ok) throw denialError({ status: 401, reason: verification.reason }, { limits: [] });
   const routed = matchedRoutes(c).some((route) => route.method !== "ALL");
-  if (!routed) throw new ApiError("NOT_FOUND", `There is no route for ${c.req.method} ${c.req.path}.`);
+  if (!routed) throw new DomainError("NOT_FOUND", `There is no route for ${c.req.method} ${c.req.path}.`);
   c.get("logger").error("route has no access rule; refused (add it to access/route-access.ts)", {
     method: c.req.method,
     path: c.req.path,
   });
-  throw new ApiError("FORBIDDEN", "This route is not available to API keys.");
+  throw new DomainError("FORBIDDEN", "This route is not available to API keys.");
 }

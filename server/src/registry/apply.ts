@@ -1,17 +1,17 @@
 import type { Sql } from "../db/database";
+import { checkAgainstDatabase } from "../definitions/compile/check-db";
+import type { VectorIndexKind } from "../definitions/compile/embedding";
+import { type CompiledCatalog, compileCatalog } from "../definitions/compile/index";
+import { loadDefinitions } from "../definitions/load";
 import { noProgress, type ProgressReporter } from "../log/progress";
+import { computePlan, formatPlan, type Plan } from "./plan";
 import {
   insertViewVersion,
   updateViewMetadata,
   upsertEmbedding,
   upsertEntities,
   upsertServicesAndDatasets,
-} from "../registry/write";
-import { checkAgainstDatabase } from "./compile/check-db";
-import type { VectorIndexKind } from "./compile/embedding";
-import { type CompiledCatalog, compileCatalog } from "./compile/index";
-import { loadDefinitions } from "./load";
-import { computePlan, formatPlan, type Plan } from "./plan";
+} from "./write";
 
 export class PlanRefusedError extends Error {
   override name = "PlanRefusedError";

@@ -1,7 +1,8 @@
 import type { RouteConfig } from "@hono/zod-openapi";
-import type { App } from "../api/env";
-import { type ErrorCode, errorCodes, errorResponses } from "../api/errors";
-import { routeAccess } from "./route-access";
+import { routeAccess } from "../../access/route-access";
+import { type ErrorCode, errorCodes } from "../../errors";
+import type { App } from "../env";
+import { errorResponses } from "../errors";
 
 export const BEARER_SCHEME = "bearerAuth";
 export const HEADER_SCHEME = "apiKeyHeader";

@@ -1,7 +1,7 @@
 import type { Sql } from "../db/database";
-import { embeddingMetadata, viewMetadata } from "../registry/write";
-import type { CompiledCatalog } from "./compile/index";
+import type { CompiledCatalog } from "../definitions/compile/index";
 import { canonical, type NamedChange, namedChanges } from "./plan-named";
+import { embeddingMetadata, viewMetadata } from "./write";
 
 export type PlanAction =
   | { action: "create"; kind: "feature_view" | "embedding"; name: string; version: number; table: string }
