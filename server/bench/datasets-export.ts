@@ -11,7 +11,7 @@ import postgres from "postgres";
 import { copyOut } from "../src/datasets/copy-out";
 import { inlineParams } from "../src/datasets/copy-statement";
 import { DEFAULT_EXPORT_SETTINGS, exportRows } from "../src/datasets/export";
-import { planDownload } from "../src/datasets/plan";
+import { planDownload, standalonePlanSource } from "../src/datasets/plan";
 import { currentRows, rowsStatement } from "../src/datasets/query";
 import type { Sql } from "../src/db/database";
 
@@ -19,7 +19,7 @@ const rounds = Number(process.argv[2] ?? 3);
 const mode = process.argv[3] ?? "timing";
 const rowGroupRows = Number(process.argv[4] ?? DEFAULT_EXPORT_SETTINGS.rowGroupRows);
 const sql = postgres(process.env.DATABASE_URL as string, { max: 1, onnotice: () => {} }) as unknown as Sql;
-const plan = await planDownload(sql, { dataset: "public" });
+const plan = await planDownload(standalonePlanSource(sql), { dataset: "public" });
 const statement = rowsStatement(currentRows(plan));
 
 /** The whole `public` dataset as Parquet, its bytes counted and dropped. */

@@ -10,6 +10,7 @@ import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
 import type { Serving } from "../serving";
+import type { FeatureCodec } from "./features/codec";
 
 /**
  * Everything a handler may use, injected per app (never imported as singletons), so tests build
@@ -27,6 +28,8 @@ export type Services = {
   serving: Serving;
   /** API keys, accounts, scopes and quotas; the app-level guard uses it on every /v1 request. */
   access: AccessServices;
+  /** Reads feature selections from requests and writes feature bodies, reusing what it can. */
+  featureCodec: FeatureCodec;
   /** Download spool, charges and dataset cards. */
   datasets: DatasetServices;
 };

@@ -5,7 +5,7 @@ import type { ProgressReporter } from "../log/progress";
 import { cardMarkdown, type DatasetCard } from "./card";
 import type { DownloadFormat } from "./encode";
 import { type ExportSettings, exportRows } from "./export";
-import { type PlanRequest, planDownload } from "./plan";
+import { type PlanRequest, planDownload, standalonePlanSource } from "./plan";
 
 export type FileExport = {
   out: string;
@@ -38,7 +38,7 @@ export async function exportToFile(
     settings?: Partial<ExportSettings>;
   },
 ): Promise<FileExport> {
-  const plan = await planDownload(sql, request);
+  const plan = await planDownload(standalonePlanSource(sql), request);
   const temp = join(dirname(options.out), `.${basename(options.out)}.${process.pid}.${Date.now()}.partial`);
   const handle = await open(temp, "wx");
   const phase = `export ${plan.name}`;

@@ -1,15 +1,14 @@
 import type { Sql } from "../db/database";
 import type { DatasetFilter } from "../definitions/schema";
+import { silentLogger } from "../log/logger";
+import { type DatasetInfo, type EntityInfo, getDataset, getFeatureService, listEntities } from "../registry";
 import {
-  type DatasetInfo,
-  type EntityInfo,
-  getDataset,
-  getFeatureService,
-  listEntities,
-  listViews,
-  resolveFeatureRefs,
-  type ViewVersion,
-} from "../registry";
+  type CatalogSnapshot,
+  type CatalogView,
+  type ReferenceProblem,
+  resolveReferences,
+  ServingCatalog,
+} from "../serving";
 import type { OutputColumn } from "./columns";
 import { type DatasetIssue, datasetError, summarize } from "./errors";
 import { addEmbeddings, type EmbeddingSource } from "./plan-embeddings";
@@ -60,11 +59,25 @@ export type PlanRequest = {
   limit?: number;
 };
 
+/** Where a plan is made: the database, and the catalog references resolve against (as online lookups do). */
+export type PlanSource = {
+  sql: Sql;
+  catalog: Pick<ServingCatalog, "snapshot">;
+  /** The clock sunsets are read against (tests pin it). */
+  now?: () => number;
+};
+
+/** A source with a catalog of its own, for a plan made outside a server (the CLI's export, benches). */
+export function standalonePlanSource(sql: Sql): PlanSource {
+  return { sql, catalog: new ServingCatalog(sql, { logger: silentLogger }) };
+}
+
 export const SERVICE_PREFIX = "service:";
 const RAW_LYRICS = /^\s*(t\.)?lyrics\s*$/;
 
 /** Resolves what a download contains, against the registry as applied now. */
-export async function planDownload(sql: Sql, request: PlanRequest): Promise<DatasetPlan> {
+export async function planDownload(source: PlanSource, request: PlanRequest): Promise<DatasetPlan> {
+  const { sql } = source;
   if (request.features && request.service) {
     throw datasetError("BAD_REQUEST", "Give features or service, not both.", [
       { path: ["service"], detail: "conflicts with features" },
@@ -76,7 +89,7 @@ export async function planDownload(sql: Sql, request: PlanRequest): Promise<Data
   else if (request.service)
     refs = (await serviceRefs(sql, request.service, base.entity.name, "service")).refs;
   const field = request.features ? "features" : request.service ? "service" : "dataset";
-  const plan = await buildPlan(sql, base, refs, field);
+  const plan = await buildPlan(source, base, refs, field);
   await addEmbeddings(sql, plan, request.embeddings ?? []);
   if (request.asOf !== undefined) plan.asOf = request.asOf;
   if (request.limit !== undefined) plan.limit = request.limit;
@@ -137,7 +150,7 @@ function entityOf(entities: EntityInfo[], name: string): EntityInfo {
 
 /** Training rows name an entity instead of a dataset; features come from features=, service= or dataset=. */
 export async function planTraining(
-  sql: Sql,
+  source: PlanSource,
   request: { entity: string; features?: string[]; service?: string; dataset?: string; embeddings?: string[] },
 ): Promise<DatasetPlan> {
   const given = (["features", "service", "dataset"] as const).filter((k) => request[k] !== undefined);
@@ -146,6 +159,7 @@ export async function planTraining(
       { path: [given[1] ?? "features"], detail: "give exactly one of features, service or dataset" },
     ]);
   }
+  const { sql } = source;
   const entity = entityOf(await listEntities(sql), request.entity);
   let base: Base = {
     name: `training:${entity.name}`,
@@ -167,21 +181,27 @@ export async function planTraining(
     // A dataset's row filters choose which entities it offers; training rows choose their own.
     base = { ...base, license: dataset.license, refs: dataset.refs };
   }
-  const plan = await buildPlan(sql, base, base.refs, given[0] as string);
+  const plan = await buildPlan(source, base, base.refs, given[0] as string);
   await addEmbeddings(sql, plan, request.embeddings ?? []);
   return plan;
 }
 
-async function buildPlan(sql: Sql, base: Base, refs: string[], field: string): Promise<DatasetPlan> {
+async function buildPlan(
+  source: PlanSource,
+  base: Base,
+  refs: string[],
+  field: string,
+): Promise<DatasetPlan> {
   const { entity } = base;
-  const { features, errors } = await resolveFeatureRefs(sql, entity.name, refs);
-  const views = await listViews(sql, { entity: entity.name });
-  const issues: DatasetIssue[] = errors.map((e) => ({
-    path: field === "features" ? [field, refs.indexOf(e.ref)] : [field],
-    detail: `${e.ref} ${e.message}`,
+  const snapshot = await source.catalog.snapshot();
+  const now = (source.now ?? Date.now)();
+  const { columns, problems } = resolveReferences(snapshot, entity, refs, now);
+  const issues: DatasetIssue[] = problems.map((p) => ({
+    path: field === "features" ? [field, p.index] : [field],
+    detail: `${p.ref}: ${p.detail}`,
   }));
   const sources: Source[] = [];
-  const sourceOf = (view: ViewVersion): Source => {
+  const sourceOf = (view: CatalogView): Source => {
     let source = sources.find((s) => s.kind === "view" && s.name === view.name && s.version === view.version);
     if (!source) {
       source = {
@@ -197,9 +217,9 @@ async function buildPlan(sql: Sql, base: Base, refs: string[], field: string): P
     return source;
   };
   const planned: PlannedColumn[] = [];
-  for (const f of features) {
-    const view = views.find((v) => v.name === f.view && v.version === f.version) as ViewVersion;
-    const info = view.features.find((x) => x.name === f.feature);
+  for (const f of columns) {
+    const view = snapshot.byKey.get(f.viewKey) as CatalogView;
+    const info = view.featureByName.get(f.feature);
     if (!info) continue;
     if (RAW_LYRICS.test(info.expr)) {
       issues.push({
@@ -226,10 +246,8 @@ async function buildPlan(sql: Sql, base: Base, refs: string[], field: string): P
   if (issues.length === 0 && planned.length === 0) {
     issues.push({ path: [field], detail: "selects no features" });
   }
-  if (issues.length > 0) {
-    throw datasetError("UNKNOWN_FEATURE", summarize(issues.map((i) => i.detail)), issues);
-  }
-  const filters = await planFilters(sql, entity.name, base.filterDefs, views, sourceOf);
+  if (issues.length > 0) throw unservable(issues, problems);
+  const filters = planFilters(snapshot, entity, base.filterDefs, sourceOf, now);
   return {
     name: base.name,
     kind: base.kind,
@@ -249,23 +267,35 @@ async function buildPlan(sql: Sql, base: Base, refs: string[], field: string): P
   };
 }
 
-async function planFilters(
-  sql: Sql,
-  entity: string,
+/** 410 when every problem is a version gone for good, else 400; with the resolver's suggestions. */
+function unservable(issues: DatasetIssue[], problems: ReferenceProblem[]) {
+  const gone = problems.length > 0 && problems.length === issues.length && problems.every((p) => p.gone);
+  const suggestions = Object.fromEntries(problems.map((p) => [p.ref, p.suggestions]));
+  return datasetError(
+    gone ? "GONE" : "UNKNOWN_FEATURE",
+    summarize(issues.map((i) => i.detail)),
+    issues,
+    problems.length > 0 ? { suggestions } : {},
+  );
+}
+
+function planFilters(
+  snapshot: CatalogSnapshot,
+  entity: EntityInfo,
   defs: DatasetFilter[],
-  views: ViewVersion[],
-  sourceOf: (view: ViewVersion) => Source,
-): Promise<PlannedFilter[]> {
+  sourceOf: (view: CatalogView) => Source,
+  now: number,
+): PlannedFilter[] {
   const planned: PlannedFilter[] = [];
   for (const def of defs) {
-    const { features, errors } = await resolveFeatureRefs(sql, entity, [def.feature]);
-    const f = features[0];
-    const view = f && views.find((v) => v.name === f.view && v.version === f.version);
-    const info = view?.features.find((x) => x.name === f?.feature);
+    const { columns, problems } = resolveReferences(snapshot, entity, [def.feature], now);
+    const f = columns[0];
+    const view = f && snapshot.byKey.get(f.viewKey);
+    const info = view?.featureByName.get(f?.feature ?? "");
     if (!f || !view || !info) {
       throw datasetError(
         "CONFLICT",
-        `The dataset's filter on ${def.feature} no longer resolves: ${errors[0]?.message}`,
+        `The dataset's filter on ${def.feature} no longer resolves: ${problems[0]?.detail}`,
       );
     }
     const { feature: _, ...rest } = def;

@@ -68,3 +68,11 @@ export function resolveRefs(
   }
   return { resolved, errors };
 }
+
+/** A list of references as requests give them, comma-separated or repeated: trimmed, empties dropped. */
+export function splitRefList(value: string | readonly string[]): string[] {
+  return (typeof value === "string" ? [value] : value)
+    .flatMap((s) => s.split(","))
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

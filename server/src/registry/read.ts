@@ -1,6 +1,5 @@
 import type { Sql } from "../db/database";
 import type { CompiledQuery } from "../definitions/compile/params";
-import { type ResolvedFeature, resolveRefs, type ViewCatalog } from "../definitions/refs";
 import type { FeatureType } from "../definitions/schema";
 import type { RunStats } from "./stats";
 
@@ -159,55 +158,6 @@ export async function getViewVersion(
   const row = rows[0];
   if (!row) return undefined;
   return { ...toView(row), compiled: row.compiled, stats: row.stats };
-}
-
-export type ResolvedColumn = ResolvedFeature & {
-  table: string;
-  keyColumn: "track_id" | "artist";
-  type: FeatureType;
-  status: Status;
-  sunsetDate: string | null;
-};
-
-/**
- * Resolves `view@2:feature`, `view:feature` (latest non-retired version) and `view@2:*` against
- * the applied registry, to the table and column to read. Refs to another entity are errors.
- */
-export async function resolveFeatureRefs(
-  sql: Sql,
-  entity: string,
-  refs: string[],
-): Promise<{ features: ResolvedColumn[]; errors: { ref: string; message: string }[] }> {
-  const views = await listViews(sql);
-  const catalog: ViewCatalog = new Map();
-  for (const v of views) {
-    const versions = catalog.get(v.name) ?? new Map();
-    versions.set(v.version, { features: v.features.map((f) => f.name), status: v.status });
-    catalog.set(v.name, versions);
-  }
-  const { resolved, errors } = resolveRefs(refs, catalog);
-  const features: ResolvedColumn[] = [];
-  for (const r of resolved) {
-    const view = views.find((v) => v.name === r.view && v.version === r.version) as ViewVersion;
-    if (view.entity !== entity) {
-      errors.push({ ref: r.ref, message: `belongs to entity ${view.entity}, not ${entity}` });
-      continue;
-    }
-    if (view.status === "retired") {
-      errors.push({ ref: r.ref, message: `${view.name}@${view.version} is retired` });
-      continue;
-    }
-    const feature = view.features.find((f) => f.name === r.feature) as FeatureInfo;
-    features.push({
-      ...r,
-      table: view.table,
-      keyColumn: view.keyColumn,
-      type: feature.type,
-      status: view.status,
-      sunsetDate: view.sunsetDate,
-    });
-  }
-  return { features, errors };
 }
 
 /** Runs of one view version (or embedding), newest first. */

@@ -2,6 +2,7 @@ import type { AccessConfig } from "../access/config";
 import { observeAccess } from "../access/observe";
 import { createAccessServices } from "../access/services";
 import type { Services } from "../api/env";
+import { FeatureCodec } from "../api/features/codec";
 import type { Config } from "../config/env";
 import type { DatasetServices } from "../datasets/services";
 import type { Database } from "../db/database";
@@ -85,6 +86,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     readiness,
     serving,
     access,
+    featureCodec: new FeatureCodec(),
     datasets: options.datasets,
   };
   return {

@@ -13,7 +13,13 @@ export { createPostgresFallback } from "./fallback";
 export { FeatureServer, type FeatureTable } from "./features";
 export { type FeatureFilter, FILTER_OPS } from "./filters";
 export { type EntityId, idFromKey, type ParsedId, parseId, parseIds, parsePathId } from "./ids";
-export type { Resolution, ResolvedColumn, Selection } from "./resolve";
+export {
+  type ReferenceProblem,
+  type Resolution,
+  type ResolvedColumn,
+  resolveReferences,
+  type Selection,
+} from "./resolve";
 export { type SyncResult, syncOnlineStore } from "./sync";
 
 /** The online serving layer: the cached catalog, feature lookups and embedding search. */

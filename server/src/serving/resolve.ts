@@ -33,7 +33,17 @@ export type Resolution = {
 export type SelectionSource = { in: FieldError["in"]; field: string };
 export type Selection = ({ features: string[] } | { service: string }) & SelectionSource;
 
-type Problem = { ref: string; index?: number; detail: string; gone: boolean; suggestions: string[] };
+/** A reference that cannot be served: why, whether it is gone for good (410), and what may be meant. */
+export type ReferenceProblem = {
+  ref: string;
+  /** Its place in the list it came from. */
+  index: number;
+  detail: string;
+  gone: boolean;
+  suggestions: string[];
+};
+
+type Problem = Omit<ReferenceProblem, "index"> & { index?: number };
 
 /** Resolves a features list or a feature service for one entity; every bad reference in one 4xx. */
 export function resolveSelection(
@@ -71,23 +81,11 @@ export function resolveSelection(
     refs = selection.features;
   }
 
-  const problems: Problem[] = [];
-  const columns: ResolvedColumn[] = [];
-  const seen = new Set<string>();
-  refs.forEach((ref, index) => {
-    const at = service ? {} : { index };
-    const resolved = resolveRef(snapshot, entity, ref, now);
-    if ("problem" in resolved) {
-      problems.push({ ref, ...at, ...resolved.problem });
-      return;
-    }
-    for (const column of resolved.columns) {
-      if (seen.has(column.ref)) continue;
-      seen.add(column.ref);
-      columns.push(column);
-    }
-  });
-  if (problems.length > 0) throw unknown(problems, selection);
+  const { columns, problems } = resolveReferences(snapshot, entity, refs, now);
+  if (problems.length > 0) {
+    // A service's references are its own, not the caller's list: no index to point at.
+    throw unknown(service ? problems.map(({ index: _, ...rest }) => rest) : problems, selection);
+  }
 
   const views = new Map<string, ViewPlan>();
   for (const column of columns) {
@@ -106,6 +104,36 @@ export function resolveSelection(
     headers: deprecationHeaders(deprecated, snapshot),
     ...(service ? { service } : {}),
   };
+}
+
+/**
+ * The one resolver of feature references, for online lookups and datasets alike: `view@2:f`,
+ * `view:f` (the latest version not retired), `view@2:*`, for one entity, with a version past its
+ * sunset treated as gone. Columns come once each, in first-requested order; every problem is
+ * returned with its suggestions, so a caller shows them all at once.
+ */
+export function resolveReferences(
+  snapshot: CatalogSnapshot,
+  entity: EntityInfo,
+  refs: readonly string[],
+  now: number,
+): { columns: ResolvedColumn[]; problems: ReferenceProblem[] } {
+  const problems: ReferenceProblem[] = [];
+  const columns: ResolvedColumn[] = [];
+  const seen = new Set<string>();
+  refs.forEach((ref, index) => {
+    const resolved = resolveRef(snapshot, entity, ref, now);
+    if ("problem" in resolved) {
+      problems.push({ ref, index, ...resolved.problem });
+      return;
+    }
+    for (const column of resolved.columns) {
+      if (seen.has(column.ref)) continue;
+      seen.add(column.ref);
+      columns.push(column);
+    }
+  });
+  return { columns, problems };
 }
 
 type RefResult = { columns: ResolvedColumn[] } | { problem: Omit<Problem, "ref" | "index"> };

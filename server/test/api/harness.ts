@@ -2,6 +2,7 @@ import { loadAccessConfig } from "../../src/access/config";
 import { createLocalAccessServices } from "../../src/access/services";
 import { type CreateAppOptions, createApp } from "../../src/api/app";
 import type { App, Services } from "../../src/api/env";
+import { FeatureCodec } from "../../src/api/features/codec";
 import { type Config, loadConfig } from "../../src/config/env";
 import { loadDatasetConfig } from "../../src/datasets/config";
 import { createDatasetServices, type DatasetServices } from "../../src/datasets/services";
@@ -61,6 +62,7 @@ export function createTestApp(
     serving: createServing({ sql: database.sql, onlineStore, logger }),
     // In-process limits, default tiers; /v1 requests need a key (see test/access/support.ts).
     access: createLocalAccessServices({ sql: database.sql, config: loadAccessConfig({}), logger }),
+    featureCodec: new FeatureCodec(),
     datasets: options.datasets ?? createDatasetServices({ config: loadDatasetConfig({}) }),
   };
   return { app: createApp(services, options), services, logs: lines, rawLogs: raw };

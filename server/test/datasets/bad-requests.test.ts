@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { planDownload } from "../../src/datasets/plan";
+import { DomainError } from "../../src/errors";
 import { type DatasetsHarness, datasetsHarness, expectProblem, get } from "./support";
 
 const training = (
@@ -23,7 +25,7 @@ describe("bad requests get a 4xx problem+json that names the problem", () => {
     ["/v1/datasets/public/download?limit=ten", 400, "VALIDATION_FAILED", /limit/],
     ["/v1/datasets/public/download?as_of=yesterday", 400, "VALIDATION_FAILED", /as_of/],
     ["/v1/datasets/public/download?as_of=2025-02-30", 400, "VALIDATION_FAILED", /as_of/],
-    ["/v1/datasets/public/download?features=nope:x", 400, "UNKNOWN_FEATURE", /unknown feature view nope/],
+    ["/v1/datasets/public/download?features=nope:x", 400, "UNKNOWN_FEATURE", /no feature view nope/],
     ["/v1/datasets/public/download?features=qwen_analysis@9:*", 400, "UNKNOWN_FEATURE", /qwen_analysis@9/],
     [
       "/v1/datasets/public/download?features=qwen_analysis@2:nothing",
@@ -67,6 +69,43 @@ describe("bad requests get a 4xx problem+json that names the problem", () => {
       "UNKNOWN_FEATURE",
     );
     expect(problem.errors?.map((e) => e.pointer)).toEqual(["#/features/1", "#/features/2"]);
+  });
+
+  it("a misspelt feature gets the same suggestions as an online lookup", async () => {
+    const path = "features=qwen_analysis@2:sentimnt";
+    const download = await expectProblem(
+      await get(h, `/v1/datasets/public/download?${path}`),
+      400,
+      "UNKNOWN_FEATURE",
+    );
+    const online = await h.services.serving.features
+      .resolve("track", { features: ["qwen_analysis@2:sentimnt"], in: "query", field: "features" })
+      .catch((error: DomainError) => error);
+    expect(download.suggestions).toEqual({ "qwen_analysis@2:sentimnt": ["qwen_analysis@2:sentiment"] });
+    expect(download.suggestions).toEqual((online as DomainError).extensions.suggestions);
+  });
+
+  it("a version past its sunset is gone for datasets as for online lookups: 410", async () => {
+    const source = {
+      sql: h.db.sql,
+      catalog: h.services.serving.catalog,
+      now: () => Date.parse("2027-01-02T00:00:00Z"),
+    };
+    const refused = await planDownload(source, {
+      dataset: "public",
+      features: ["qwen_analysis@1:mood"],
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(DomainError);
+    expect(refused).toMatchObject({
+      code: "GONE",
+      extensions: { suggestions: { "qwen_analysis@1:mood": ["qwen_analysis@2:mood"] } },
+    });
+    const before = { ...source, now: () => Date.parse("2026-12-30T00:00:00Z") };
+    const plan = await planDownload(before, { dataset: "public", features: ["qwen_analysis@1:mood"] });
+    expect(plan.features.map((f) => f.column.source)).toEqual(["qwen_analysis@1:mood"]);
   });
 
   it("without a key: 401", async () => {

@@ -2,7 +2,7 @@ import { tableFromIPC } from "apache-arrow";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportRows } from "../../src/datasets/export";
-import { planDownload } from "../../src/datasets/plan";
+import { planDownload, standalonePlanSource } from "../../src/datasets/plan";
 import type { Sql } from "../../src/db/database";
 import { materializeAll } from "../../src/materialize/runner";
 import { applyDefinitions } from "../../src/registry/apply";
@@ -51,7 +51,7 @@ describe("a download racing a materialization sees one version", () => {
   it("every download during three full rebuilds holds all old or all new rows, with its version", async () => {
     const [writer, reader] = pools;
     await addQwenAnalyses(writer, "new", "2025-06-01");
-    const plan = await planDownload(reader, { dataset: "labels" });
+    const plan = await planDownload(standalonePlanSource(reader), { dataset: "labels" });
     const seen: string[] = [];
     let done = false;
     const downloading = (async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database";
 import { bindParams } from "../../src/definitions/compile/params";
+import { silentLogger } from "../../src/log/logger";
 import {
   getDataset,
   getEmbedding,
@@ -8,9 +9,9 @@ import {
   getViewVersion,
   listEntities,
   listViews,
-  resolveFeatureRefs,
 } from "../../src/registry";
 import { prepareDefinitions } from "../../src/runtime/prepare-definitions";
+import { type CatalogView, resolveReferences, ServingCatalog } from "../../src/serving";
 import { corpusDatabase, SHIPPED_DEFINITIONS } from "./corpus";
 
 describe("the registry read API over applied, materialized definitions", () => {
@@ -52,22 +53,29 @@ describe("the registry read API over applied, materialized definitions", () => {
   });
 
   it("resolves feature references to tables and columns, and refuses other entities' features", async () => {
-    const { features, errors } = await resolveFeatureRefs(db.sql, "track", [
-      "qwen_analysis:quality",
-      "qwen_analysis@1:*",
-      "artist_stats:track_count",
-      "qwen_analysis@2:nope",
-    ]);
+    const snapshot = await new ServingCatalog(db.sql, { logger: silentLogger }).snapshot();
+    const track = snapshot.entities.get("track");
+    if (!track) throw new Error("no track entity");
+    const { columns, problems } = resolveReferences(
+      snapshot,
+      track,
+      ["qwen_analysis:quality", "qwen_analysis@1:*", "artist_stats:track_count", "qwen_analysis@2:nope"],
+      Date.parse("2026-11-01T00:00:00Z"),
+    );
+    const viewOf = (viewKey: string) => snapshot.byKey.get(viewKey) as CatalogView;
+    const features = columns.map((c) => ({ ...c, table: viewOf(c.viewKey).table, view: viewOf(c.viewKey) }));
     expect(features[0]).toMatchObject({
-      view: "qwen_analysis",
+      view: { name: "qwen_analysis", version: 2 },
       version: 2,
       table: "fv_qwen_analysis_v2",
       type: "float",
     });
     expect(
-      features.filter((f) => f.version === 1).every((f) => f.status === "deprecated" && f.sunsetDate),
+      features
+        .filter((f) => f.version === 1)
+        .every((f) => f.view.status === "deprecated" && f.view.sunsetDate),
     ).toBe(true);
-    expect(errors.map((e) => e.ref)).toEqual(["qwen_analysis@2:nope", "artist_stats@1:track_count"]);
+    expect(problems.map((e) => e.ref)).toEqual(["artist_stats:track_count", "qwen_analysis@2:nope"]);
   });
 
   it("serves feature services, embeddings and datasets as applied", async () => {

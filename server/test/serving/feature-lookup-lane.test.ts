@@ -1,5 +1,6 @@
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { getRequestListener } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Principal } from "../../src/access/verifier";
 import { featureLookupLane } from "../../src/api/lanes/feature-lookup";
@@ -14,6 +15,9 @@ let server: RunningServer;
 /** The lane alone in front of a listener that only records what the lane declined. */
 let laneOnly: Server;
 let laneUrl: string;
+/** The app alone, over HTTP as well, so Node's own headers are on both answers. */
+let appOnly: Server;
+let appUrl: string;
 const declined: string[] = [];
 let key: string;
 let principal: Principal;
@@ -49,9 +53,13 @@ beforeAll(async () => {
   );
   await new Promise<void>((resolve) => laneOnly.listen(0, "127.0.0.1", resolve));
   laneUrl = `http://127.0.0.1:${(laneOnly.address() as AddressInfo).port}`;
+  appOnly = createServer(getRequestListener(server.app.fetch));
+  await new Promise<void>((resolve) => appOnly.listen(0, "127.0.0.1", resolve));
+  appUrl = `http://127.0.0.1:${(appOnly.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   await new Promise((resolve) => laneOnly?.close(resolve));
+  await new Promise((resolve) => appOnly?.close(resolve));
   await server?.shutdown("test done");
   await deletePrefix(prefix);
 });
@@ -59,7 +67,21 @@ afterAll(async () => {
 const auth = (presented = key) => ({ authorization: `Bearer ${presented}` });
 const viaLane = (path: string, init: RequestInit = {}) =>
   fetch(`${laneUrl}${path}`, { ...init, headers: { ...auth(), ...(init.headers as object) } });
-const viaApp = (path: string) => server.app.request(path, { headers: auth() });
+const viaApp = (path: string) => fetch(`${appUrl}${path}`, { headers: auth() });
+
+/**
+ * Every header of an answer but the two that differ per request by design (date, request id);
+ * RateLimit with its numbers masked, as each of the two requests spends its own unit.
+ */
+function comparableHeaders(res: Response): Record<string, string> {
+  const headers: Record<string, string> = {};
+  res.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const { date: _date, "x-request-id": _id, ...rest } = headers;
+  if (rest.ratelimit) rest.ratelimit = rest.ratelimit.replaceAll(/\d+/g, "N");
+  return rest;
+}
 
 async function windows() {
   return (await server.services.access.gate.usage(principal, 1)).windows;
@@ -105,9 +127,7 @@ describe("the feature lookup lane", () => {
     expect(lane.status).toBe(200);
     expect(lane.status).toBe(app.status);
     expect(await lane.text()).toBe(await app.text());
-    for (const name of ["content-type", "deprecation", "sunset", "link", "ratelimit-policy"]) {
-      expect(lane.headers.get(name), name).toBe(app.headers.get(name));
-    }
+    expect(comparableHeaders(lane)).toEqual(comparableHeaders(app));
     expect(lane.headers.get("ratelimit")).toMatch(/^"requests";r=\d+;t=\d+, "rows";r=\d+;t=\d+$/);
     expect(lane.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });

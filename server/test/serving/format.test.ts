@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { columnsJson, valuesJson, valuesOf } from "../../src/api/features/format";
+import { FeatureCodec, valuesOf } from "../../src/api/features/codec";
 import type { FeatureTable } from "../../src/serving";
+
+const codec = new FeatureCodec();
+const valuesJson = (t: FeatureTable, i: number) => codec.valuesJson(t, i);
+const columnsJson = (t: FeatureTable) => codec.columnsJson(t);
 
 const column = (viewKey: string, feature: string) => ({
   ref: `${viewKey}:${feature}`,

@@ -2,19 +2,20 @@ import type { IncomingMessage } from "node:http";
 import type { Cost } from "../../access/gate";
 import { routeAccess } from "../../access/route-access";
 import { type Principal, presentedKey } from "../../access/verifier";
-import { type ParsedId, parsePathId, type Resolution } from "../../serving";
 import { denialError } from "../access/denial";
 import { rateLimitFields } from "../access/headers";
 import type { Services } from "../env";
 import { problemFor } from "../errors";
-import { featureVectorJson } from "../features/format";
+import { type FeatureLookup, lookupFeatures } from "../features/lookup";
 import { route } from "../routes/features/get";
-import { LOOKUP_LENGTHS, type SelectionInput, selectionOf } from "../routes/features/schemas";
+import { FeatureSelectionQuerySchema, LOOKUP_LENGTHS, type SelectionInput } from "../routes/features/schemas";
 import { type Lane, LaneExchange } from "./lane";
 
 // The route's own path, as Hono labels it (`/v1/features/:entity/:id`) in metrics and logs.
 const ROUTE = route.path.replaceAll(/\{(\w+)\}/g, ":$1");
 const PREFIX = "/v1/features/";
+// The query parameters the route's own schema reads; the others it ignores, and so does the lane.
+const SELECTION_PARAMS = Object.keys(FeatureSelectionQuerySchema.shape) as (keyof SelectionInput)[];
 
 /**
  * GET /v1/features/{entity}/{id}, the lookup a model server makes per prediction, answered
@@ -36,8 +37,7 @@ type Lookup = {
   target: LookupTarget;
   principal: Principal;
   cost: Cost;
-  resolution: Resolution;
-  id: ParsedId;
+  lookup: FeatureLookup;
 };
 
 /**
@@ -52,21 +52,15 @@ async function prepare(services: Services, req: IncomingMessage): Promise<Lookup
   const presented = presentedKey((name) => headerOf(req, name));
   const identity = await services.access.gate.authenticate(presented, rule.scope);
   if (!identity.ok) return undefined;
-  // Read per request, as the app does: tests replace the serving services of a running server.
-  const { features } = services.serving;
-  const resolution = await features.resolve(target.entity, selectionOf(target.selection, "query"));
-  const id = parsePathId(resolution.entity, target.id);
-  return { target, principal: identity.principal, cost: rule.cost, resolution, id };
+  const lookup = await lookupFeatures(services, target);
+  return { target, principal: identity.principal, cost: rule.cost, lookup };
 }
 
 /** Spends while reading (as the app's guard does for this route), then answers. */
 async function answer(services: Services, lookup: Lookup, exchange: LaneExchange): Promise<void> {
-  const { target, principal, resolution, id } = lookup;
+  const { principal, lookup: features } = lookup;
   const admission = services.access.gate.admit(principal, lookup.cost).catch(asError);
-  const body = await services.serving.features
-    .read(resolution, [id])
-    .then((table) => featureVectorJson(target.entity, table))
-    .catch(asError);
+  const body = await features.read().catch(asError);
   const result = await admission;
   if (result instanceof Error) return exchange.problem(problemFor(result, exchange.logger));
   const limitHeaders = rateLimitFields(result.limits);
@@ -79,12 +73,14 @@ async function answer(services: Services, lookup: Lookup, exchange: LaneExchange
     return exchange.problem(problemFor(denial, exchange.logger), limitHeaders);
   }
   if (body instanceof Error) return exchange.problem(problemFor(body, exchange.logger), limitHeaders);
-  exchange.json(200, body, { ...resolution.headers, ...limitHeaders });
+  exchange.json(200, body, { ...features.headers, ...limitHeaders });
 }
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 type LookupTarget = { path: string; entity: string; id: string; selection: SelectionInput };
+const isSelectionParam = (name: string): name is keyof SelectionInput =>
+  (SELECTION_PARAMS as string[]).includes(name);
 
 /**
  * The request's entity, id and selection when it is a plain GET of this route that the app's
@@ -105,7 +101,7 @@ function lookupTarget(req: IncomingMessage): LookupTarget | undefined {
     const equals = pair.indexOf("=");
     const name = equals < 0 ? pair : pair.slice(0, equals);
     if (name.includes("%") || name.includes("+")) return undefined;
-    if (name !== "features" && name !== "service") continue;
+    if (!isSelectionParam(name)) continue;
     if (selection[name] !== undefined) return undefined;
     const value = decodeQueryValue(equals < 0 ? "" : pair.slice(equals + 1));
     if (value === undefined || value.length > LOOKUP_LENGTHS[name]) return undefined;

@@ -5,6 +5,7 @@ import { type DownloadFormat, FORMATS } from "../../datasets/encode";
 import { exportToFile } from "../../datasets/export-file";
 import { parseTimestamp } from "../../datasets/timestamps";
 import { openDatabase } from "../../db/database";
+import { splitRefList } from "../../definitions/refs";
 import { isRefusal } from "../../errors";
 import { terminalProgress } from "../../log/progress";
 import { CliError, ExitCode } from "../run";
@@ -19,11 +20,7 @@ type ExportOptions = {
   limit?: string;
 };
 
-const list = (value: string | undefined) =>
-  value
-    ?.split(",")
-    .map((v) => v.trim())
-    .filter(Boolean);
+const list = (value: string | undefined) => (value === undefined ? undefined : splitRefList(value));
 
 export function registerExportCommand(program: Command): void {
   program

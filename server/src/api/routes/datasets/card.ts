@@ -72,6 +72,7 @@ export const route = createRoute({
       "VALIDATION_FAILED",
       "BAD_REQUEST",
       "UNKNOWN_FEATURE",
+      "GONE",
       "UNAUTHORIZED",
       "FORBIDDEN",
       "NOT_FOUND",
@@ -82,9 +83,9 @@ export const route = createRoute({
 export function registerCard(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
-    const { sql, datasets } = c.get("services");
+    const { sql, serving, datasets } = c.get("services");
     const request = planRequest(name, { ...c.req.valid("query"), format: "parquet" });
-    const plan = await planDownload(sql, request);
+    const plan = await planDownload({ sql, catalog: serving.catalog }, request);
     const card: DatasetCard = await withSnapshot(sql, plan, {}, async (snapshot) => {
       const key = `${requestKey("", request)}:${snapshot.info.version}`;
       const cached = datasets.cards.get(key);

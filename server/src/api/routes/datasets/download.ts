@@ -31,6 +31,7 @@ export const route = createRoute({
       "VALIDATION_FAILED",
       "BAD_REQUEST",
       "UNKNOWN_FEATURE",
+      "GONE",
       "UNAUTHORIZED",
       "FORBIDDEN",
       "NOT_FOUND",
@@ -45,7 +46,7 @@ export function registerDownload(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
     const query = c.req.valid("query");
-    const { sql, datasets } = c.get("services");
+    const { sql, serving, datasets } = c.get("services");
     const subject = c.get("principal")?.accountId ?? "anonymous";
     const request = planRequest(name, query);
     const identity = { kind: "download", ...request, format: query.format };
@@ -60,7 +61,7 @@ export function registerDownload(app: App): void {
       }
     }
 
-    const plan = await planDownload(sql, request);
+    const plan = await planDownload({ sql, catalog: serving.catalog }, request);
     const started = await startDownload(
       { sql, datasets },
       { plan, format: query.format, identity, subject, spend: (cost) => spendQuota(c, cost) },

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { PlanRequest } from "../../../datasets/plan";
 import { parseTimestamp } from "../../../datasets/timestamps";
+import { splitRefList } from "../../../definitions/refs";
 
 const list = (description: string, example: string, name: string) =>
   z
@@ -75,17 +76,13 @@ export const NameParams = z.object({
     }),
 });
 
-const refs = (value: string | string[] | undefined) =>
-  value === undefined
-    ? undefined
-    : (Array.isArray(value) ? value : [value])
-        .flatMap((v) => v.split(","))
-        .map((v) => v.trim())
-        .filter((v) => v !== "");
+/** A `features`/`embeddings` query value as references; undefined when not given. */
+export const refList = (value: string | string[] | undefined) =>
+  value === undefined ? undefined : splitRefList(value);
 
 export function planRequest(name: string, query: z.infer<typeof DownloadQuery>): PlanRequest {
-  const features = refs(query.features);
-  const embeddings = refs(query.embeddings);
+  const features = refList(query.features);
+  const embeddings = refList(query.embeddings);
   return {
     dataset: name,
     ...(features ? { features } : {}),

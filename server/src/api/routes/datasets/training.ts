@@ -10,7 +10,7 @@ import { spendQuota } from "../../access/middleware";
 import type { App, Services } from "../../env";
 import { errorResponses } from "../../errors";
 import { fileHeaders, fullResponse } from "./respond";
-import { DOWNLOAD_HEADERS, FILE_CONTENT, FormatQuery, SelectionQuery } from "./schemas";
+import { DOWNLOAD_HEADERS, FILE_CONTENT, FormatQuery, refList, SelectionQuery } from "./schemas";
 
 const TrainingQuery = SelectionQuery.extend({
   format: FormatQuery,
@@ -74,6 +74,7 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
         "MALFORMED_JSON",
         "BAD_REQUEST",
         "UNKNOWN_FEATURE",
+        "GONE",
         "UNAUTHORIZED",
         "FORBIDDEN",
         "NOT_FOUND",
@@ -86,20 +87,12 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
   });
 }
 
-const refs = (value: string | string[] | undefined) =>
-  value === undefined
-    ? undefined
-    : (Array.isArray(value) ? value : [value])
-        .flatMap((v) => v.split(","))
-        .map((v) => v.trim())
-        .filter(Boolean);
-
 export function registerTraining(app: App, services: Services): void {
   const { trainingMaxBytes, trainingMaxRows } = services.datasets.config;
   const route = trainingRoute(trainingMaxBytes, trainingMaxRows);
   app.openapi(route, async (c) => {
     const query = c.req.valid("query");
-    const { sql, datasets } = c.get("services");
+    const { sql, serving, datasets } = c.get("services");
     const format = uploadFormat(c.req.header("content-type"));
     if (!format) {
       throw new DomainError(
@@ -109,15 +102,18 @@ export function registerTraining(app: App, services: Services): void {
     }
     const raw = format === "json" ? undefined : new Uint8Array(await c.req.arrayBuffer());
     const body = format === "json" ? c.req.valid("json") : raw;
-    const features = refs(query.features);
-    const embeddings = refs(query.embeddings);
-    const plan = await planTraining(sql, {
-      entity: query.entity,
-      ...(features ? { features } : {}),
-      ...(query.service ? { service: query.service } : {}),
-      ...(query.dataset ? { dataset: query.dataset } : {}),
-      ...(embeddings ? { embeddings } : {}),
-    });
+    const features = refList(query.features);
+    const embeddings = refList(query.embeddings);
+    const plan = await planTraining(
+      { sql, catalog: serving.catalog },
+      {
+        entity: query.entity,
+        ...(features ? { features } : {}),
+        ...(query.service ? { service: query.service } : {}),
+        ...(query.dataset ? { dataset: query.dataset } : {}),
+        ...(embeddings ? { embeddings } : {}),
+      },
+    );
     const training = await parseTrainingUpload(format, body, plan.entity, trainingMaxRows);
     const digest = createHash("sha256")
       .update(raw ?? JSON.stringify(body))

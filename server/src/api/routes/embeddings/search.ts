@@ -4,8 +4,8 @@ import { FILTER_OPS, idFromKey, parseId } from "../../../serving";
 import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { type FeatureValue, valuesOf } from "../../features/format";
-import { EntityIdSchema, FeatureValueSchema, MAX_FEATURE_REFS, selectionOf } from "../features/schemas";
+import { type FeatureValue, valuesOf } from "../../features/codec";
+import { EntityIdSchema, FeatureValueSchema, MAX_FEATURE_REFS } from "../features/schemas";
 import { EmbeddingHeadSchema, EmbeddingParamsSchema } from "./schemas";
 
 export const MAX_K = 100;
@@ -127,7 +127,12 @@ export function registerEmbeddingSearch(app: App): void {
     const resolution = wantsFeatures
       ? await features.resolve(
           resolved.entity.name,
-          selectionOf({ features: body.include_features, service: body.include_service }, "json"),
+          c
+            .get("services")
+            .featureCodec.selection(
+              { features: body.include_features, service: body.include_service },
+              "json",
+            ),
         )
       : undefined;
     // Up to k neighbours come back, so the search spends k rows whatever it finds.

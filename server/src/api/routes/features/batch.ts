@@ -3,7 +3,6 @@ import { parseIds } from "../../../serving";
 import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { columnsJson, timestampsJson, valuesJson } from "../../features/format";
 import {
   EntityIdSchema,
   EntityParamsSchema,
@@ -11,7 +10,6 @@ import {
   FeatureValueSchema,
   MAX_BATCH_IDS,
   MAX_FEATURE_REFS,
-  selectionOf,
 } from "./schemas";
 
 export const FeatureBatchRequestSchema = z
@@ -94,8 +92,9 @@ export function registerFeaturesBatch(app: App): void {
   app.openapi(route, async (c) => {
     const { entity } = c.req.valid("param");
     const body = c.req.valid("json");
-    const { features } = c.get("services").serving;
-    const resolution = await features.resolve(entity, selectionOf(body, "json"));
+    const { serving, featureCodec: codec } = c.get("services");
+    const { features } = serving;
+    const resolution = await features.resolve(entity, codec.selection(body, "json"));
     const ids = parseIds(resolution.entity, body.ids);
     // The read and the rows spend leave in one Redis write; the quota's answer is awaited first,
     // so a refused batch gets its 429 whatever the read found (and nothing read is sent).
@@ -111,14 +110,14 @@ export function registerFeaturesBatch(app: App): void {
     };
     c.header("content-type", "application/json");
     if (body.format === "columns") {
-      // FeatureColumnsSchema's JSON, built directly (see columnsJson).
+      // FeatureColumnsSchema's JSON, built directly (FeatureCodec.columnsJson).
       const start = JSON.stringify({ ...head, format: "columns", ids: table.ids.map((id) => id.id) });
-      const columns = `"event_timestamps":${timestampsJson(table)},"columns":${columnsJson(table)}`;
+      const columns = `"event_timestamps":${codec.timestampsJson(table)},"columns":${codec.columnsJson(table)}`;
       return c.body(`${start.slice(0, -1)},${columns}}`, 200) as never;
     }
-    // FeatureRowsSchema's JSON, each row's values built directly (see valuesJson).
+    // FeatureRowsSchema's JSON, each row's values built directly (FeatureCodec.valuesJson).
     const rows = table.ids.map(
-      (id, i) => `{"id":${JSON.stringify(id.id)},"features":${valuesJson(table, i)}}`,
+      (id, i) => `{"id":${JSON.stringify(id.id)},"features":${codec.valuesJson(table, i)}}`,
     );
     const start = JSON.stringify({ ...head, format: "rows" });
     // The text is the schema's JSON; the typed-response check only knows c.json.

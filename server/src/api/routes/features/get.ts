@@ -1,15 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { parsePathId } from "../../../serving";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { featureVectorJson } from "../../features/format";
+import { lookupFeatures } from "../../features/lookup";
 import {
   EntityIdSchema,
   EntityParamsSchema,
   FeatureSelectionQuerySchema,
   FeatureValueSchema,
   LOOKUP_LENGTHS,
-  selectionOf,
 } from "./schemas";
 
 export const FeatureVectorSchema = z
@@ -53,14 +51,12 @@ export type FeatureVectorResponse = z.infer<typeof FeatureVectorSchema>;
 export function registerGetFeatures(app: App): void {
   app.openapi(route, async (c) => {
     const { entity, id } = c.req.valid("param");
-    const { features } = c.get("services").serving;
-    const resolution = await features.resolve(entity, selectionOf(c.req.valid("query"), "query"));
-    const parsed = parsePathId(resolution.entity, id);
-    const table = await features.read(resolution, [parsed]);
-    for (const [name, value] of Object.entries(resolution.headers)) c.header(name, value);
+    const lookup = await lookupFeatures(c.get("services"), { entity, id, selection: c.req.valid("query") });
+    const body = await lookup.read();
+    for (const [name, value] of Object.entries(lookup.headers)) c.header(name, value);
     c.header("content-type", "application/json");
-    // The FeatureVectorSchema shape, with the values' JSON built directly (see valuesJson); the
+    // The FeatureVectorSchema shape, with the values' JSON built directly (FeatureCodec); the
     // typed-response check only knows c.json.
-    return c.body(featureVectorJson(entity, table), 200) as never;
+    return c.body(body, 200) as never;
   });
 }

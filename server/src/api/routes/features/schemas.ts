@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { splitRefList } from "../../../definitions/refs";
 import { DomainError } from "../../../errors";
 import type { Selection } from "../../../serving";
 
@@ -77,9 +78,17 @@ export const FeatureSelectionQuerySchema = z.object({
 
 export type SelectionInput = { features?: string | string[] | undefined; service?: string | undefined };
 
-/** Either a features list (split on commas) or a service; both or neither is a 400. */
-export function selectionOf(input: SelectionInput, where: "query" | "json"): Selection {
-  const refs = splitRefs(input.features);
+/**
+ * Either a features list (split on commas) or a service; both or neither is a 400. `split`
+ * splits a single `features` string (the codec memoizes it for hot lookups).
+ */
+export function selectionOf(
+  input: SelectionInput,
+  where: "query" | "json",
+  split: (features: string) => string[] = splitRefList,
+): Selection {
+  const { features } = input;
+  const refs = typeof features === "string" ? split(features) : splitRefList(features ?? []);
   const given = input.features !== undefined;
   if (given === (input.service !== undefined)) {
     throw new DomainError("VALIDATION_FAILED", "Send either `features` or `service` (one of them).", {
@@ -102,26 +111,4 @@ export function selectionOf(input: SelectionInput, where: "query" | "json"): Sel
     });
   }
   return { features: refs, in: where, field: "features" };
-}
-
-// A hot GET repeats the same `features=` string: split it once (bounded, cleared when full).
-const splitMemo = new Map<string, string[]>();
-
-function splitRefs(features: string | string[] | undefined): string[] {
-  if (typeof features === "string") {
-    const known = splitMemo.get(features);
-    if (known) return [...known];
-    const refs = split([features]);
-    if (splitMemo.size >= 1_000) splitMemo.clear();
-    splitMemo.set(features, refs);
-    return [...refs];
-  }
-  return split(features ?? []);
-}
-
-function split(features: string[]): string[] {
-  return features
-    .flatMap((s) => s.split(","))
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
 }
