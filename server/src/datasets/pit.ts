@@ -1,4 +1,4 @@
-import type { Sql } from "../db/database";
+import { type Sql, sqlParams } from "../db/database";
 import { bindParams, type CompiledQuery, ident } from "../definitions/compile/params";
 import { getViewVersion } from "../registry";
 import type { DatasetPlan, Source } from "./plan";
@@ -71,7 +71,7 @@ export async function fillPointInTime(
       `insert into ${table} (ord, ${names.join(", ")})\n` +
         `select _q.ord + $${params.length}::bigint, ${names.map((n) => `_q.${n}`).join(", ")}\n` +
         `from (${query.text}) _q`,
-      params as never[],
+      sqlParams(params),
     );
   }
 }
@@ -89,13 +89,13 @@ export async function* entityIds(tx: Sql, plan: DatasetPlan, pageSize: number): 
   let after: unknown = int ? -2_147_483_648 : "";
   for (;;) {
     const rows = int
-      ? await tx.unsafe<{ k: number }[]>("select id as k from tracks where id > $1 order by id limit $2", [
-          after,
-          pageSize,
-        ] as never[])
+      ? await tx.unsafe<{ k: number }[]>(
+          "select id as k from tracks where id > $1 order by id limit $2",
+          sqlParams([after, pageSize]),
+        )
       : await tx.unsafe<{ k: string }[]>(
           "select distinct artist as k from tracks where artist is not null and artist > $1 order by artist limit $2",
-          [after, pageSize] as never[],
+          sqlParams([after, pageSize]),
         );
     if (rows.length === 0) return;
     yield rows.map((r) => r.k);

@@ -1,10 +1,11 @@
 import type { Sql } from "../db/database";
 import type { DatasetFilter } from "../definitions/schema";
 import { silentLogger } from "../log/logger";
-import { type DatasetInfo, type EntityInfo, getDataset, getFeatureService, listEntities } from "../registry";
+import { type DatasetInfo, type EntityInfo, getDataset } from "../registry";
 import {
   type CatalogSnapshot,
   type CatalogView,
+  entityOf,
   type ReferenceProblem,
   resolveReferences,
   ServingCatalog,
@@ -78,18 +79,18 @@ const RAW_LYRICS = /^\s*(t\.)?lyrics\s*$/;
 /** Resolves what a download contains, against the registry as applied now. */
 export async function planDownload(source: PlanSource, request: PlanRequest): Promise<DatasetPlan> {
   const { sql } = source;
+  const snapshot = await source.catalog.snapshot();
   if (request.features && request.service) {
     throw datasetError("BAD_REQUEST", "Give features or service, not both.", [
       { path: ["service"], detail: "conflicts with features" },
     ]);
   }
-  const base = await baseOf(sql, request.dataset);
+  const base = await baseOf(sql, snapshot, request.dataset);
   let refs = base.refs;
   if (request.features) refs = request.features;
-  else if (request.service)
-    refs = (await serviceRefs(sql, request.service, base.entity.name, "service")).refs;
+  else if (request.service) refs = serviceRefs(snapshot, request.service, base.entity.name, "service").refs;
   const field = request.features ? "features" : request.service ? "service" : "dataset";
-  const plan = await buildPlan(source, base, refs, field);
+  const plan = buildPlan(source, snapshot, base, refs, field);
   await addEmbeddings(sql, plan, request.embeddings ?? []);
   if (request.asOf !== undefined) plan.asOf = request.asOf;
   if (request.limit !== undefined) plan.limit = request.limit;
@@ -101,10 +102,9 @@ type Base = Omit<DatasetPlan, "key" | "features" | "filters" | "sources"> & {
   filterDefs: DatasetFilter[];
 };
 
-async function baseOf(sql: Sql, name: string): Promise<Base> {
-  const entities = await listEntities(sql);
+async function baseOf(sql: Sql, snapshot: CatalogSnapshot, name: string): Promise<Base> {
   if (name.startsWith(SERVICE_PREFIX)) {
-    const service = await serviceRefs(sql, name.slice(SERVICE_PREFIX.length), undefined, "name");
+    const service = serviceRefs(snapshot, name.slice(SERVICE_PREFIX.length), undefined, "name");
     return { ...service, name, kind: "feature_service", license: null, filterDefs: [] };
   }
   const dataset: DatasetInfo | undefined = await getDataset(sql, name);
@@ -114,7 +114,7 @@ async function baseOf(sql: Sql, name: string): Promise<Base> {
   return {
     name,
     kind: "dataset",
-    entity: entityOf(entities, dataset.entity),
+    entity: entityOf(snapshot, dataset.entity),
     description: dataset.description,
     license: dataset.license,
     owner: dataset.owner,
@@ -123,8 +123,8 @@ async function baseOf(sql: Sql, name: string): Promise<Base> {
   };
 }
 
-async function serviceRefs(sql: Sql, name: string, entity: string | undefined, field: string) {
-  const service = await getFeatureService(sql, name);
+function serviceRefs(snapshot: CatalogSnapshot, name: string, entity: string | undefined, field: string) {
+  const service = snapshot.services.get(name);
   if (!service || (entity && service.entity !== entity)) {
     const detail = service
       ? `Feature service ${name} serves entity ${service.entity}, not ${entity}.`
@@ -133,19 +133,12 @@ async function serviceRefs(sql: Sql, name: string, entity: string | undefined, f
       { path: [field], detail },
     ]);
   }
-  const entities = await listEntities(sql);
   return {
-    entity: entityOf(entities, service.entity),
+    entity: entityOf(snapshot, service.entity),
     description: service.description,
     owner: service.owner,
     refs: service.featureRefs,
   };
-}
-
-function entityOf(entities: EntityInfo[], name: string): EntityInfo {
-  const entity = entities.find((e) => e.name === name);
-  if (!entity) throw datasetError("NOT_FOUND", `Entity ${name} is not applied.`);
-  return entity;
 }
 
 /** Training rows name an entity instead of a dataset; features come from features=, service= or dataset=. */
@@ -160,7 +153,8 @@ export async function planTraining(
     ]);
   }
   const { sql } = source;
-  const entity = entityOf(await listEntities(sql), request.entity);
+  const snapshot = await source.catalog.snapshot();
+  const entity = entityOf(snapshot, request.entity);
   let base: Base = {
     name: `training:${entity.name}`,
     kind: "dataset",
@@ -171,29 +165,28 @@ export async function planTraining(
     refs: request.features ?? [],
     filterDefs: [],
   };
-  if (request.service)
-    base = { ...base, ...(await serviceRefs(sql, request.service, entity.name, "service")) };
+  if (request.service) base = { ...base, ...serviceRefs(snapshot, request.service, entity.name, "service") };
   if (request.dataset) {
-    const dataset = await baseOf(sql, request.dataset);
+    const dataset = await baseOf(sql, snapshot, request.dataset);
     if (dataset.entity.name !== entity.name) {
       throw datasetError("BAD_REQUEST", `Dataset ${request.dataset} is about ${dataset.entity.name}.`);
     }
     // A dataset's row filters choose which entities it offers; training rows choose their own.
     base = { ...base, license: dataset.license, refs: dataset.refs };
   }
-  const plan = await buildPlan(source, base, base.refs, given[0] as string);
+  const plan = buildPlan(source, snapshot, base, base.refs, given[0] as string);
   await addEmbeddings(sql, plan, request.embeddings ?? []);
   return plan;
 }
 
-async function buildPlan(
+function buildPlan(
   source: PlanSource,
+  snapshot: CatalogSnapshot,
   base: Base,
   refs: string[],
   field: string,
-): Promise<DatasetPlan> {
+): DatasetPlan {
   const { entity } = base;
-  const snapshot = await source.catalog.snapshot();
   const now = (source.now ?? Date.now)();
   const { columns, problems } = resolveReferences(snapshot, entity, refs, now);
   const issues: DatasetIssue[] = problems.map((p) => ({

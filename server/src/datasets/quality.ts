@@ -1,4 +1,4 @@
-import type { Sql } from "../db/database";
+import { type Sql, sqlParams } from "../db/database";
 import { ident } from "../definitions/compile/params";
 import type { OutputColumn } from "./columns";
 import type { DatasetPlan } from "./plan";
@@ -38,7 +38,7 @@ export async function measureQuality(snapshot: Snapshot, plan: DatasetPlan): Pro
   });
   const [row] = await tx.unsafe<Record<string, number | null>[]>(
     `with d as (${rows.text}) select ${parts.join(", ")} from d`,
-    rows.params as never[],
+    sqlParams(rows.params),
   );
   const total = row?.rows ?? 0;
   const result: Record<string, ColumnQuality> = {};
@@ -116,7 +116,7 @@ async function duplicatePairs(
      from d join tracks t on t.id = d.${ident(key)}
      group by lower(t.artist), lower(t.title) having count(*) > 1
      order by min(t.id)`,
-    rows.params as never[],
+    sqlParams(rows.params),
   );
   return {
     columns: ["artist", "title"],

@@ -1,4 +1,5 @@
 import { ident } from "../definitions/compile/params";
+import { FILTER_SQL_OPERATORS } from "../definitions/schema";
 import { valueSql } from "./columns";
 import type { DatasetPlan, PlannedFilter, Source } from "./plan";
 
@@ -15,15 +16,6 @@ export type RowsSql = {
    */
   rangeKeys: string[];
   params: unknown[];
-};
-
-const OPERATORS: Record<string, string> = {
-  ">": ">",
-  ">=": ">=",
-  "<": "<",
-  "<=": "<=",
-  "=": "=",
-  "!=": "<>",
 };
 
 export const pitTable = (index: number) => `_rapfs_pit_${index}`;
@@ -108,7 +100,7 @@ function filterSql(filter: PlannedFilter, target: string, params: unknown[]): st
   if (filter.op === "is_null") return `${target} is null`;
   if (filter.op === "not_null") return `${target} is not null`;
   params.push(filter.value);
-  return `${target} ${OPERATORS[filter.op]} $${params.length}::${filter.pgType}`;
+  return `${target} ${FILTER_SQL_OPERATORS[filter.op]} $${params.length}::${filter.pgType}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Schema } from "apache-arrow";
-import type { Sql } from "../db/database";
+import { type Sql, sqlParams } from "../db/database";
 import { ident } from "../definitions/compile/params";
 import type { OutputColumn } from "./columns";
 import type { Batches, Pages } from "./encode";
@@ -88,7 +88,7 @@ export async function withSnapshot<T>(
       rows = currentRows(plan);
     }
     const count = countStatement(rows);
-    const [counted] = await tx.unsafe<{ n: number }[]>(count.text, count.params as never[]);
+    const [counted] = await tx.unsafe<{ n: number }[]>(count.text, sqlParams(count.params));
     const total = Math.min(counted?.n ?? 0, plan.limit ?? Number.POSITIVE_INFINITY);
     const snapshot: Snapshot = {
       tx,
@@ -124,10 +124,7 @@ async function* pages(
   training: TrainingInput | undefined,
 ): Pages {
   const statement = rowsStatement(rows, plan.limit);
-  const cursor = tx
-    .unsafe(statement.text, statement.params as never[])
-    .values()
-    .cursor(batchRows);
+  const cursor = tx.unsafe(statement.text, sqlParams(statement.params)).values().cursor(batchRows);
   for await (const page of cursor as AsyncIterable<unknown[][]>) {
     if (!training) {
       yield page;
@@ -176,11 +173,11 @@ async function versions(
              select 'embedding', name, version, last_run_id, last_materialized_at from rapfs_embeddings) x
        join unnest($1::text[], $2::text[], $3::int[]) as wanted(kind, name, version) using (kind, name, version)
        order by x.kind, x.name, x.version`,
-      [
+      sqlParams([
         plan.sources.map((s) => (s.kind === "view" ? "feature_view" : "embedding")),
         plan.sources.map((s) => s.name),
         plan.sources.map((s) => s.version),
-      ] as never[],
+      ]),
     );
   }
   const stamps = sources.map((s) => s.materialized_at).filter((s): s is string => typeof s === "string");

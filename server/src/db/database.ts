@@ -4,6 +4,13 @@ import { startEmbeddedPostgres } from "./embedded";
 
 export type Sql = postgres.Sql;
 
+/**
+ * Values for a statement's $n placeholders, as `sql.unsafe` takes them. Our statements cast each
+ * placeholder explicitly, so any value postgres.js can send will do: typed once, here.
+ */
+export type SqlParams = postgres.ParameterOrJSON<never>[];
+export const sqlParams = (values: readonly unknown[]): SqlParams => values as SqlParams;
+
 export type Database = {
   sql: Sql;
   mode: "embedded" | "server";

@@ -142,6 +142,16 @@ export const datasetFilterSchema = z.strictObject({
 });
 export type DatasetFilter = z.infer<typeof datasetFilterSchema>;
 
+/** The SQL operator of each comparing filter op (`is_null`/`not_null` are written as IS [NOT] NULL). */
+export const FILTER_SQL_OPERATORS: Record<Exclude<DatasetFilter["op"], "is_null" | "not_null">, string> = {
+  ">": ">",
+  ">=": ">=",
+  "<": "<",
+  "<=": "<=",
+  "=": "=",
+  "!=": "<>",
+};
+
 export const datasetSchema = z.strictObject({
   kind: z.literal("dataset"),
   name,

@@ -1,4 +1,4 @@
-import type { Sql } from "../db/database";
+import { type Sql, sqlParams } from "../db/database";
 import { bindParams, ident } from "../definitions/compile/params";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import type { RunStats } from "../registry/stats";
@@ -37,8 +37,18 @@ export const WORK_MEM = "64MB";
 const registryTable = (t: MaterializeTarget) =>
   t.kind === "feature_view" ? "rapfs_feature_views" : "rapfs_embeddings";
 
-// Runs of one table within this process, chained so they never overlap.
-const running = new Map<string, Promise<unknown>>();
+// Runs of one table of one database within this process, chained so they never overlap: the
+// chains belong to the connection pool (and go with it), not to the module.
+const runningBySql = new WeakMap<Sql, Map<string, Promise<unknown>>>();
+
+function runsOf(sql: Sql): Map<string, Promise<unknown>> {
+  let running = runningBySql.get(sql);
+  if (!running) {
+    running = new Map();
+    runningBySql.set(sql, running);
+  }
+  return running;
+}
 
 /**
  * Materializes one target. A full run builds a staging table and renames it over the live one
@@ -51,6 +61,7 @@ export async function materializeTarget(
   target: MaterializeTarget,
   options: MaterializeOptions = {},
 ): Promise<RunResult> {
+  const running = runsOf(sql);
   const previous = running.get(target.table) ?? Promise.resolve();
   const run = previous.catch(() => {}).then(() => materializeExclusive(sql, target, options));
   running.set(target.table, run);
@@ -163,8 +174,8 @@ async function runFull(
     await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
     await tx.unsafe(`drop table if exists ${staging}`);
     await tx.unsafe(target.stagingDdl);
-    for (const step of target.fullBefore) await tx.unsafe(step.text, bindParams(step) as never[]);
-    const inserted = await tx.unsafe(target.full.text, bindParams(target.full) as never[]);
+    for (const step of target.fullBefore) await tx.unsafe(step.text, bindParams(step));
+    const inserted = await tx.unsafe(target.full.text, bindParams(target.full));
     await tx.unsafe(
       `alter table ${staging} add constraint ${ident(`${target.stagingTable}_pkey`)} primary key (${ident(target.key)})`,
     );
@@ -201,13 +212,13 @@ async function runIncremental(
     await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
     const watermarkAfter = await readWatermark(txSql, target);
     for (const step of target.incrementalBefore) {
-      await tx.unsafe(step.text, bindParams(step, { watermark: target.watermark }) as never[]);
+      await tx.unsafe(step.text, bindParams(step, { watermark: target.watermark }));
     }
     const params = bindParams(target.incremental, { watermark: target.watermark });
     // xmax = 0 marks a row this statement inserted (not updated): the row count without a scan.
     const written = await tx.unsafe(
       `${target.incremental.text}\nreturning ${ident(target.key)} as key, (xmax = 0) as inserted`,
-      params as never[],
+      sqlParams(params),
     );
     const keys = written.map((r) => r.key);
     const rowCount = (target.rowCount ?? 0) + written.filter((r) => r.inserted).length;
@@ -221,7 +232,7 @@ async function runIncremental(
 
 async function readWatermark(sql: Sql, target: MaterializeTarget): Promise<string | null> {
   const text = `select watermark::text as watermark from (${target.watermarkQuery.text}) w`;
-  const [row] = await sql.unsafe(text, bindParams(target.watermarkQuery) as never[]);
+  const [row] = await sql.unsafe(text, bindParams(target.watermarkQuery));
   return (row?.watermark as string | null) ?? null;
 }
 
@@ -234,7 +245,7 @@ async function collectStats(
 ): Promise<RunStats> {
   const every = target.key === "track_id" ? Math.ceil(rows / QUANTILE_SAMPLE_ROWS) : 1;
   const text = statsQuery(relation, target.key, target.columns, keys !== undefined, every);
-  const [row] = await sql.unsafe(text, (keys ? [keys] : []) as never[]);
+  const [row] = await sql.unsafe(text, sqlParams(keys ? [keys] : []));
   const { __rows, ...features } = row as Record<string, unknown>;
   return {
     scope: keys ? "changed" : "table",

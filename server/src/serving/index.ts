@@ -12,7 +12,7 @@ export { EmbeddingServer, type Neighbor, type SearchQuery, type SearchResult } f
 export { createPostgresFallback } from "./fallback";
 export { FeatureServer, type FeatureTable } from "./features";
 export { type FeatureFilter, FILTER_OPS } from "./filters";
-export { type EntityId, idFromKey, type ParsedId, parseId, parseIds, parsePathId } from "./ids";
+export { type EntityId, entityOf, idFromKey, type ParsedId, parseId, parseIds, parsePathId } from "./ids";
 export {
   type ReferenceProblem,
   type Resolution,

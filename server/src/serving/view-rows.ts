@@ -1,4 +1,4 @@
-import type { Sql } from "../db/database";
+import { type Sql, sqlParams } from "../db/database";
 import { ident } from "../definitions/compile/params";
 import type { OnlineRow } from "../online/types";
 import type { ViewVersion } from "../registry";
@@ -43,7 +43,7 @@ export async function readViewRows(sql: Sql, view: ViewShape, ids: readonly stri
   const keys = view.keyColumn === "artist" ? [...ids] : ids.filter(isInt32);
   if (keys.length === 0) return [];
   const text = `select ${selectList(view)} from ${ident(view.table)} where ${ident(view.keyColumn)} = any($1::${keyArrayType(view)})`;
-  const rows = await sql.unsafe(text, [keys] as never[]);
+  const rows = await sql.unsafe(text, sqlParams([keys]));
   return rows.map((row) => toOnlineRow(row, view));
 }
 
@@ -59,7 +59,7 @@ export async function* scanViewRows(
   const where = options.since ? ` where "materialized_at" >= $1::timestamptz` : "";
   const text = `select ${selectList(view)} from ${ident(view.table)}${where} order by ${ident(view.keyColumn)}`;
   const params = options.since ? [options.since.toISOString()] : [];
-  for await (const rows of sql.unsafe(text, params as never[]).cursor(options.chunk ?? 1_000)) {
+  for await (const rows of sql.unsafe(text, sqlParams(params)).cursor(options.chunk ?? 1_000)) {
     yield rows.map((row) => toOnlineRow(row, view));
   }
 }

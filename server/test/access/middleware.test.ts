@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadAccessConfig } from "../../src/access/config";
 import { type AccessServices, createAccessServices } from "../../src/access/services";
-import { limitSignups, requireScope, spendQuota } from "../../src/api/access/middleware";
+import { limitSignups, spendQuota } from "../../src/api/access/middleware";
 import { createApp } from "../../src/api/app";
 import type { App, Services } from "../../src/api/env";
 import { errorResponses } from "../../src/api/errors";
@@ -10,11 +10,11 @@ import { createTestApp } from "../api/harness";
 import { describeAuthenticatedRoute } from "./security-cases";
 import { type AccessTestDatabase, accessTestDatabase } from "./support";
 
-// Routes that exist only in this test, written the way real authenticated routes are.
+// Routes that exist only in this test, written the way real authenticated routes are: under /v1,
+// where the app-level guard authenticates, checks the scope and spends up front (route-access.ts).
 const getRoute = createRoute({
   method: "get",
-  path: "/test/features/{id}",
-  middleware: [requireScope("features:read", { cost: () => ({ rows: 1 }) })] as const,
+  path: "/v1/features/test/{id}",
   request: { params: z.object({ id: z.string() }) },
   responses: {
     200: {
@@ -26,8 +26,7 @@ const getRoute = createRoute({
 });
 const batchRoute = createRoute({
   method: "post",
-  path: "/test/features/batch",
-  middleware: [requireScope("features:read")] as const,
+  path: "/v1/features/test/batch",
   request: {
     body: {
       required: true,
@@ -77,16 +76,16 @@ afterAll(async () => {
   await db?.close();
 });
 
-describeAuthenticatedRoute("GET /test/features/{id}", () => ({
+describeAuthenticatedRoute("GET /v1/features/test/{id}", () => ({
   access,
   scope: "features:read",
-  send: (headers) => app.request("/test/features/1", { headers }),
+  send: (headers) => app.request("/v1/features/test/1", { headers }),
 }));
-describeAuthenticatedRoute("POST /test/features/batch", () => ({
+describeAuthenticatedRoute("POST /v1/features/test/batch", () => ({
   access,
   scope: "features:read",
   send: (headers) =>
-    app.request("/test/features/batch", {
+    app.request("/v1/features/test/batch", {
       method: "POST",
       headers: { ...headers, "content-type": "application/json" },
       body: JSON.stringify({ ids: ["1"] }),
@@ -104,7 +103,7 @@ const newKey = async () => {
 describe("an authenticated route", () => {
   it("sets the principal and RateLimit headers on success", async () => {
     const key = await newKey();
-    const response = await app.request("/test/features/7", { headers: { "x-api-key": key } });
+    const response = await app.request("/v1/features/test/7", { headers: { "x-api-key": key } });
     expect(response.status).toBe(200);
     expect(response.headers.get("ratelimit-policy")).toBe(
       '"requests";q=5;w=60, "rows";q=20;w=86400;qu="rows"',
@@ -118,7 +117,7 @@ describe("an authenticated route", () => {
     const statuses = [];
     let last: Response | undefined;
     for (let i = 0; i < 7; i++) {
-      last = await app.request("/test/features/7", { headers: { authorization: `Bearer ${key}` } });
+      last = await app.request("/v1/features/test/7", { headers: { authorization: `Bearer ${key}` } });
       statuses.push(last.status);
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
@@ -141,7 +140,7 @@ describe("an authenticated route", () => {
   it("spends a batch's rows only after validation, refusing what does not fit", async () => {
     const key = await newKey();
     const post = (body: unknown) =>
-      app.request("/test/features/batch", {
+      app.request("/v1/features/test/batch", {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
         body: JSON.stringify(body),

@@ -20,13 +20,14 @@ export async function checkAgainstDatabase(sql: Sql, catalog: CompiledCatalog): 
   try {
     await sql.begin(async (tx) => {
       const risky = await riskyFunctions(tx, catalog.views);
+      const types = new TypeLookup(tx);
       for (const view of catalog.views) {
         const here = reporter.inContext(view.located.file, view.located.where);
         for (const column of view.compiled.columns) {
           const feature = here.inContext(`feature ${column.name}`);
           const bad = [...(view.functions.get(column.name) ?? [])].filter((f) => risky.has(f));
           for (const name of bad) feature.error(`expr must not call ${name}(): it is ${risky.get(name)}`);
-          if (bad.length === 0) await probe(tx, view, column.name, feature);
+          if (bad.length === 0) await probe(tx, types, view, column.name, feature);
         }
       }
       throw rollback;
@@ -56,6 +57,7 @@ async function riskyFunctions(
 
 async function probe(
   sql: postgres.TransactionSql,
+  types: TypeLookup,
   view: CompiledFeatureView,
   name: string,
   here: ErrorReporter,
@@ -88,7 +90,7 @@ async function probe(
   }
   const natural = columns.find((c) => c.name === "natural");
   if (!natural) return;
-  const info = await typeInfo(sql, natural.type);
+  const info = await types.of(natural.type);
   if (info && !accepts(feature.type, info)) {
     here.error(
       `expr yields ${info.typname}, but the feature is declared ${feature.type}` +
@@ -97,16 +99,23 @@ async function probe(
   }
 }
 
-const typeCache = new Map<number, TypeInfo | undefined>();
-// Built-in type oids are fixed, so caching across databases is safe; others are not cached.
-async function typeInfo(sql: postgres.TransactionSql, oid: number): Promise<TypeInfo | undefined> {
-  if (typeCache.has(oid)) return typeCache.get(oid);
-  const [row] = await sql<TypeInfo[]>`
-    select t.oid::int as oid, t.typname::text, t.typcategory::text, e.typcategory::text as elemcategory
-    from pg_type t left join pg_type e on e.oid = t.typelem and t.typcategory = 'A'
-    where t.oid = ${oid}`;
-  if (oid < 16384) typeCache.set(oid, row);
-  return row;
+/** The category of each result type, asked once per type within one check (most columns share a few). */
+class TypeLookup {
+  private readonly known = new Map<number, Promise<TypeInfo | undefined>>();
+
+  constructor(private readonly sql: postgres.TransactionSql) {}
+
+  of(oid: number): Promise<TypeInfo | undefined> {
+    let info = this.known.get(oid);
+    if (!info) {
+      info = this.sql<TypeInfo[]>`
+        select t.oid::int as oid, t.typname::text, t.typcategory::text, e.typcategory::text as elemcategory
+        from pg_type t left join pg_type e on e.oid = t.typelem and t.typcategory = 'A'
+        where t.oid = ${oid}`.then(([row]) => row);
+      this.known.set(oid, info);
+    }
+    return info;
+  }
 }
 
 function accepts(type: FeatureType, info: TypeInfo): boolean {

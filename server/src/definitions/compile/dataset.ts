@@ -1,21 +1,12 @@
 import type { Located } from "../catalog";
 import type { ErrorReporter } from "../errors";
 import type { ResolvedFeature } from "../refs";
-import type { DatasetDefinition } from "../schema";
+import { type DatasetDefinition, FILTER_SQL_OPERATORS } from "../schema";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
 import type { CompiledView } from "./view";
 
 export type DatasetColumn = ResolvedFeature & { column: string; type: string; pgType: string };
 export type CompiledDataset = { columns: DatasetColumn[]; query: CompiledQuery };
-
-const OPERATORS: Record<string, string> = {
-  ">": ">",
-  ">=": ">=",
-  "<": "<",
-  "<=": "<=",
-  "=": "=",
-  "!=": "<>",
-};
 
 /**
  * A download's rows: one per entity present in every view the dataset reads, a column per
@@ -55,7 +46,7 @@ export function compileDataset(
     const target = `${ident(view.table)}.${ident(column.name)}`;
     if (filter.op === "is_null") where.push(`${target} is null`);
     else if (filter.op === "not_null") where.push(`${target} is not null`);
-    else where.push(`${target} ${OPERATORS[filter.op]} ${p.value(filter.value, column.pgType)}`);
+    else where.push(`${target} ${FILTER_SQL_OPERATORS[filter.op]} ${p.value(filter.value, column.pgType)}`);
   });
   const [first, ...rest] = [...tables.values()];
   if (!first) return undefined;

@@ -1,3 +1,4 @@
+import { type SqlParams, sqlParams } from "../../db/database";
 /** A bound value known at compile time, or one supplied when the query runs. */
 export type Param = { value: unknown; type: string } | { runtime: RuntimeParam; type: string };
 export type RuntimeParam = "watermark" | "entity_ids" | "as_of";
@@ -47,12 +48,14 @@ export class MissingRuntimeParam extends Error {
 export function bindParams(
   query: CompiledQuery,
   runtime: Partial<Record<RuntimeParam, unknown>> = {},
-): unknown[] {
-  return query.params.map((p) => {
-    if ("value" in p) return p.value;
-    if (!(p.runtime in runtime)) throw new MissingRuntimeParam(`missing runtime parameter ${p.runtime}`);
-    return asText(runtime[p.runtime]);
-  });
+): SqlParams {
+  return sqlParams(
+    query.params.map((p) => {
+      if ("value" in p) return p.value;
+      if (!(p.runtime in runtime)) throw new MissingRuntimeParam(`missing runtime parameter ${p.runtime}`);
+      return asText(runtime[p.runtime]);
+    }),
+  );
 }
 
 // postgres.js sends a Date array as timestamptz, which PostgreSQL will not cast to timestamp[];
