@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { cyclesOf, folderGraph, folderOf, sourceImports } from "./imports";
+import { documentedDiagram, folderDiagram } from "../../scripts/architecture/diagram";
+import { cyclesOf, folderGraph, folderOf, sourceImports } from "../../scripts/architecture/imports";
 
 // The domain knows nothing of HTTP, of the start-up wiring or of the command line.
 const DOMAIN = [
@@ -51,5 +52,11 @@ describe("server/src boundaries", () => {
       { from: "api/env.ts", to: "serving/index" },
     ]);
     expect(cyclesOf(graph).map((cycle) => cycle.join(" → "))).toEqual(["serving → api → serving"]);
+  });
+});
+
+describe("docs/architecture.md", () => {
+  it("shows the folder graph as the imports make it (pnpm architecture redraws it)", () => {
+    expect(documentedDiagram()).toBe(folderDiagram());
   });
 });
