@@ -3118,6 +3118,15 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description `GONE`: This resource is retired */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description `PAYLOAD_TOO_LARGE`: The request body is too large */
       413: {
         headers: {
@@ -3271,6 +3280,15 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description `GONE`: This resource is retired */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description The range starts past the end of the prepared file */
       416: {
         headers: {
@@ -3372,6 +3390,15 @@ export interface operations {
       };
       /** @description `NOT_FOUND`: Not found */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `GONE`: This resource is retired */
+      410: {
         headers: {
           [name: string]: unknown;
         };
