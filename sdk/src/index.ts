@@ -20,14 +20,17 @@ export {
   AuthenticationError,
   BadRequestError,
   ConflictError,
+  GoneError,
   InternalServerError,
   NotFoundError,
+  PayloadTooLargeError,
   PermissionDeniedError,
   type ProblemDetails,
   type ProblemFieldError,
   RapFSError,
   RateLimitError,
-  UnprocessableEntityError,
+  ServiceUnavailableError,
+  UnsupportedMediaTypeError,
 } from "./core/errors";
 export { Page, type PageData, type PageFetcher, PagePromise } from "./core/pagination";
 export type { FinalRequestOptions, HTTPMethod, RequestOptions } from "./core/request-options";

@@ -24,9 +24,11 @@ type Refs = Part<"refs">;
 type Services = Part<"services">;
 
 export type FeatureStatus = components["schemas"]["FeatureValue"]["status"];
+type ValueSchema = components["schemas"]["FeatureValue"];
+type ColumnSchema = components["schemas"]["FeatureColumn"];
 
 /** One feature's value for one entity, with whether it was there and when it was true. */
-export interface FeatureValue<T = unknown> {
+export interface FeatureValue<T = unknown> extends ValueSchema {
   /** Null when `status` is `null` or `not_found`. */
   value: T | null;
   /** `not_found`: the entity has no row in the feature's view version. */
@@ -35,7 +37,7 @@ export interface FeatureValue<T = unknown> {
 }
 
 /** One feature's values in id order; its event timestamps are its view version's (`event_timestamps`). */
-export interface FeatureColumn<T = unknown> {
+export interface FeatureColumn<T = unknown> extends ColumnSchema {
   values: Array<T | null>;
   statuses: FeatureStatus[];
 }

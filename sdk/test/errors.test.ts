@@ -3,13 +3,16 @@ import {
   AuthenticationError,
   BadRequestError,
   ConflictError,
+  GoneError,
   InternalServerError,
   NotFoundError,
+  PayloadTooLargeError,
   PermissionDeniedError,
   RapFS,
   RapFSError,
   RateLimitError,
-  UnprocessableEntityError,
+  ServiceUnavailableError,
+  UnsupportedMediaTypeError,
 } from "@rapfs/sdk";
 import { describe, expect, it } from "vitest";
 import { mockFetch, problem, unexpected } from "./support/mock-fetch";
@@ -24,10 +27,12 @@ describe("error mapping", () => {
     [403, PermissionDeniedError],
     [404, NotFoundError],
     [409, ConflictError],
-    [422, UnprocessableEntityError],
+    [410, GoneError],
+    [413, PayloadTooLargeError],
+    [415, UnsupportedMediaTypeError],
     [429, RateLimitError],
     [500, InternalServerError],
-    [503, InternalServerError],
+    [503, ServiceUnavailableError],
   ])("maps %i to %s with the problem details and request id", async (status, ErrorClass) => {
     const body = {
       type: `https://rapfs.dev/problems/${status}`,
@@ -73,7 +78,7 @@ describe("error mapping", () => {
 
   it("lists field problems from errors[] in the message", async () => {
     const fetch = mockFetch(
-      problem(422, {
+      problem(400, {
         title: "Validation failed",
         errors: [
           {
@@ -91,10 +96,10 @@ describe("error mapping", () => {
     );
     const error = await client(fetch)
       .post("/v1/features/track/batch", { body: { ids: [1, 2, 3, "x"] } })
-      .then(unexpected, (e: UnprocessableEntityError) => e);
+      .then(unexpected, (e: BadRequestError) => e);
     expect(error.problem?.errors).toHaveLength(4);
     expect(error.message).toBe(
-      "422 Validation failed (ids.3: Expected number; features: Unknown feature qwen_analysis:sentimnt; k: Too big; and 1 more)",
+      "400 Validation failed (ids.3: Expected number; features: Unknown feature qwen_analysis:sentimnt; k: Too big; and 1 more)",
     );
   });
 

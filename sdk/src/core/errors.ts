@@ -1,31 +1,17 @@
+import type { components } from "../generated/openapi";
 import { parseRateLimit, parseRetryAfter, type RateLimitInfo } from "../internal/rate-limit";
 
-/** One field-level problem in a problem's `errors[]`, e.g. a bad id in a batch. */
-export interface ProblemFieldError {
-  /** Which part of the request holds the field: `json`, `query`, `param`, `header`, … */
-  in?: string;
-  /** Path of the field inside that part, e.g. `["ids", 3]`. */
-  path?: Array<string | number>;
-  /** The same path as a JSON Pointer, e.g. `#/ids/3`. */
-  pointer?: string;
-  detail?: string;
-  code?: string;
-  [extension: string]: unknown;
-}
+type Schemas = components["schemas"];
 
-/** The RFC 9457 `application/problem+json` body the rapfs server sends with every error. */
-export interface ProblemDetails {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  instance?: string;
-  /** Stable machine-readable error code. */
-  code?: string;
-  request_id?: string;
-  errors?: ProblemFieldError[];
-  [extension: string]: unknown;
-}
+/** One field-level problem in a problem's `errors[]`, e.g. a bad id in a batch. */
+export type ProblemFieldError = Schemas["FieldError"];
+
+/**
+ * The RFC 9457 `application/problem+json` body the rapfs server sends with every error (its
+ * OpenAPI `Problem`). Every field is optional here: a JSON error body from something between the
+ * client and the server (a proxy, a gateway) is passed on as it came.
+ */
+export type ProblemDetails = Partial<Schemas["Problem"]>;
 
 export interface APIErrorInit {
   status?: number | undefined;
@@ -78,6 +64,8 @@ export class APIError extends RapFSError {
   }
 }
 
+// One class per status the server sends (the statuses of its error code table); any other status
+// is a plain APIError, or an InternalServerError from 500 up (a proxy's 502 or 504).
 export class BadRequestError extends APIError {
   override name = "BadRequestError";
   declare readonly status: 400;
@@ -98,13 +86,27 @@ export class ConflictError extends APIError {
   override name = "ConflictError";
   declare readonly status: 409;
 }
-export class UnprocessableEntityError extends APIError {
-  override name = "UnprocessableEntityError";
-  declare readonly status: 422;
+/** The resource is retired, e.g. a feature view version past its sunset. */
+export class GoneError extends APIError {
+  override name = "GoneError";
+  declare readonly status: 410;
+}
+export class PayloadTooLargeError extends APIError {
+  override name = "PayloadTooLargeError";
+  declare readonly status: 413;
+}
+export class UnsupportedMediaTypeError extends APIError {
+  override name = "UnsupportedMediaTypeError";
+  declare readonly status: 415;
 }
 export class InternalServerError extends APIError {
   override name = "InternalServerError";
   declare readonly status: number;
+}
+/** Not ready yet, or a dependency is down; an InternalServerError like every 5xx. */
+export class ServiceUnavailableError extends InternalServerError {
+  override name = "ServiceUnavailableError";
+  declare readonly status: 503;
 }
 
 export class RateLimitError extends APIError {
@@ -153,8 +155,12 @@ const STATUS_ERRORS: Record<number, new (init: APIErrorInit) => APIError> = {
   403: PermissionDeniedError,
   404: NotFoundError,
   409: ConflictError,
-  422: UnprocessableEntityError,
+  410: GoneError,
+  413: PayloadTooLargeError,
+  415: UnsupportedMediaTypeError,
   429: RateLimitError,
+  500: InternalServerError,
+  503: ServiceUnavailableError,
 };
 
 function asProblem(body: unknown): ProblemDetails | undefined {

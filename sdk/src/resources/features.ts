@@ -1,5 +1,6 @@
 import type { APIPromise } from "../core/api-promise";
 import type { RequestOptions } from "../core/request-options";
+import type { components } from "../generated/openapi";
 import { anySignal } from "../internal/abort";
 import { mapChunks } from "../internal/chunks";
 import type {
@@ -16,26 +17,31 @@ import { APIResource, seg } from "./resource";
 /** The server's batch limit; getMany splits larger id lists into requests of this size. */
 export const MAX_BATCH_IDS = 1_000;
 
-export interface FeatureVector<E extends string = string, K extends string = string> {
+// The server's shapes; the interfaces below narrow their entity, ids, references and values.
+type VectorSchema = components["schemas"]["FeatureVector"];
+type RowsSchema = components["schemas"]["FeatureRows"];
+type ColumnsSchema = components["schemas"]["FeatureColumns"];
+
+/** One entity's features (the OpenAPI `FeatureVector`), typed by entity and references. */
+export interface FeatureVector<E extends string = string, K extends string = string> extends VectorSchema {
   entity: E;
   id: EntityId<E>;
-  service?: string;
   features: FeatureValues<E, K>;
 }
 
-interface BatchHead<E extends string, K extends string> {
+/** Many entities' features, one object per id (the OpenAPI `FeatureRows`). */
+export interface FeatureRows<E extends string = string, K extends string = string> extends RowsSchema {
   entity: E;
-  service?: string;
   /** Canonical references, in the order the values are given. */
   features: K[];
-}
-export interface FeatureRows<E extends string = string, K extends string = string> extends BatchHead<E, K> {
-  format: "rows";
   rows: Array<{ id: EntityId<E>; features: FeatureValues<E, K> }>;
 }
+/** Many entities' features, one array per feature (the OpenAPI `FeatureColumns`, every status filled in). */
 export interface FeatureColumnTable<E extends string = string, K extends string = string>
-  extends BatchHead<E, K> {
-  format: "columns";
+  extends ColumnsSchema {
+  entity: E;
+  /** Canonical references, in the order the columns are given. */
+  features: K[];
   ids: Array<EntityId<E>>;
   /**
    * Per view version (`view@version`, a reference's part before `:`), each id's event timestamp;
@@ -94,7 +100,7 @@ export class Features extends APIResource {
     // Always asked for in columns: the same values in about an eighth of the bytes, and a third of
     // the server's work (it repeats no timestamp and no `present`); rows are built here.
     const tables = await mapChunks(ids, size, concurrency ?? 4, (chunk, _index, failed) =>
-      this.client.post<FeatureColumnTable>(path, {
+      this.client.post<ColumnsSchema>(path, {
         ...request,
         signal: signal ? anySignal([signal, failed]) : failed,
         body: { ids: chunk, features, service, format: "columns" },
@@ -126,7 +132,7 @@ function rowsOf(table: FeatureColumnTable): FeatureRows {
   return { ...head, features, format: "rows", rows } as FeatureRows;
 }
 
-function join(entity: string, service: string | undefined, tables: FeatureColumnTable[]): FeatureColumnTable {
+function join(entity: string, service: string | undefined, tables: ColumnsSchema[]): FeatureColumnTable {
   const [first] = tables;
   const head = { entity, ...(service ? { service } : {}), features: first?.features ?? [] };
   const format = "columns" as const;
@@ -140,7 +146,7 @@ function join(entity: string, service: string | undefined, tables: FeatureColumn
     };
   }
   const event_timestamps: FeatureColumnTable["event_timestamps"] = {};
-  for (const view of Object.keys(first ? (first as FeatureColumnTable).event_timestamps : {})) {
+  for (const view of Object.keys(first?.event_timestamps ?? {})) {
     event_timestamps[view] = tables.flatMap((p) => p.event_timestamps[view] ?? []);
   }
   const ids = tables.flatMap((p) => p.ids);
