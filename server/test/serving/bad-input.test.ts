@@ -206,12 +206,39 @@ describe("request bodies over HTTP (read straight from Node's stream on the onli
 
   it("a body over 10 MiB is 413, declared or streamed", async () => {
     const big = `{"ids":[${"1,".repeat(5_500_000)}1]}`;
-    problem(await http("/v1/features/track/batch", big), 413, "PAYLOAD_TOO_LARGE");
+    const declared = await http("/v1/features/track/batch", big);
+    problem(declared, 413, "PAYLOAD_TOO_LARGE");
     const half = big.length / 2;
-    problem(
-      await http("/v1/embeddings/lyrics/search", chunked(big.slice(0, half), big.slice(half))),
-      413,
-      "PAYLOAD_TOO_LARGE",
-    );
+    const streamed = await http("/v1/embeddings/lyrics/search", chunked(big.slice(0, half), big.slice(half)));
+    problem(streamed, 413, "PAYLOAD_TOO_LARGE");
+    // The unread rest of the body must not be taken for the next request on the same connection.
+    expect([declared.headers.get("connection"), streamed.headers.get("connection")]).toEqual([
+      "close",
+      "close",
+    ]);
+  });
+});
+
+describe("a NUL byte in any string is a 400 naming the field, never a 500 from PostgreSQL", () => {
+  const nul = "a\u0000b";
+  it.each([
+    ["the name of a signup", "/v1/signup", { email: "nul@example.com", name: nul }, ["name"]],
+    ["the name of a new key", "/v1/keys", { name: nul, scopes: ["features:read"] }, ["name"]],
+    [
+      "a search filter's value",
+      "/v1/embeddings/lyrics/search",
+      { id: 42, k: 5, filters: [{ feature: "qwen_analysis@2:sentiment", op: "eq", value: nul }] },
+      ["filters", 0, "value"],
+    ],
+    ["a batch's feature list", "/v1/features/track/batch", { ids: [1], features: [nul] }, ["features", 0]],
+  ])("%s", async (_, path, json, field) => {
+    const headers: Record<string, string> = path === "/v1/signup" ? { authorization: "" } : {};
+    const p = problem(await call(server, path, { json, headers }), 400, "VALIDATION_FAILED");
+    expect(p.errors).toEqual([expect.objectContaining({ path: field, code: "nul_byte" })]);
+  });
+
+  it("in a query parameter", async () => {
+    const p = problem(await get("/v1/registry/views?entity=%00"), 400, "VALIDATION_FAILED");
+    expect(p.errors).toEqual([expect.objectContaining({ in: "query", path: ["entity"], code: "nul_byte" })]);
   });
 });

@@ -6,6 +6,7 @@ import { isConnectionError } from "../../db/connection-errors";
 import { codeForStatus, DomainError, type FieldError, fieldError } from "../../errors";
 import type { Logger } from "../../log/logger";
 import type { AppEnv } from "../env";
+import { nulByteFields } from "./nul-bytes";
 import { type ProblemInput, problemResponse } from "./respond";
 
 type Target = FieldError["in"];
@@ -17,10 +18,15 @@ export function fieldErrors(target: Target, error: ZodError): FieldError[] {
   });
 }
 
-/** The zod-openapi hook for every route: a failed validation becomes a 400 listing each field. */
+/**
+ * The zod-openapi hook for every route: a failed validation, or valid input with a NUL byte that
+ * SQL cannot take, becomes a 400 listing each field.
+ */
 export const validationHook: Hook<unknown, AppEnv, string, Response | undefined> = (result, c) => {
-  if (result.success) return undefined;
-  const errors = fieldErrors(result.target as Target, result.error);
+  const errors = result.success
+    ? nulByteFields(result.target as Target, result.data)
+    : fieldErrors(result.target as Target, result.error);
+  if (errors.length === 0) return undefined;
   const names = [...new Set(errors.map((e) => (e.path.length > 0 ? e.path.join(".") : `(${e.in})`)))];
   const detail = `${errors.length === 1 ? "1 problem" : `${errors.length} problems`} in the request ${
     result.target

@@ -23,7 +23,7 @@ export function requestBody(maxBytes: number): MiddlewareHandler {
       throw tooLarge();
     },
   });
-  return async (c, next) => {
+  const limited: MiddlewareHandler = async (c, next) => {
     const { method } = c.req;
     if (method === "GET" || method === "HEAD") return next();
     const incoming = incomingOf(c);
@@ -33,6 +33,15 @@ export function requestBody(maxBytes: number): MiddlewareHandler {
     const text = await readText(incoming, maxBytes);
     (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
     return next();
+  };
+  return async (c, next) => {
+    try {
+      await limited(c, next);
+    } catch (error) {
+      // The rest of a refused body is never read: the connection must not carry another request.
+      if (error instanceof DomainError && error.code === "PAYLOAD_TOO_LARGE") c.header("connection", "close");
+      throw error;
+    }
   };
 }
 
