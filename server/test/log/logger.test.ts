@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { generateKey } from "../../src/access/keys";
 import { createLogger } from "../../src/log/logger";
 
 describe("the JSON logger", () => {
@@ -36,5 +37,25 @@ describe("the JSON logger", () => {
     logger.warn("yes");
     logger.error("yes");
     expect(lines.map((line) => JSON.parse(line).level)).toEqual(["warn", "error"]);
+  });
+
+  it("redact anything shaped like a key from every line, keeping a key's display start", () => {
+    const lines: string[] = [];
+    const { key, displayPrefix: start } = generateKey();
+    const logger = createLogger("info", {}, (line) => lines.push(line)).child({ path: `/v1/keys/${key}` });
+    logger.info(`refused ${key}`, {
+      query: `?api_key=${key}&x=1`,
+      start,
+      metric: "rapfs_quota_rejections_total",
+    });
+    const line = lines[0] as string;
+    expect(line).not.toContain(key.slice("rapfs_".length));
+    expect(JSON.parse(line)).toMatchObject({
+      msg: "refused rapfs_[redacted]",
+      path: "/v1/keys/rapfs_[redacted]",
+      query: "?api_key=rapfs_[redacted]&x=1",
+      start,
+      metric: "rapfs_quota_rejections_total",
+    });
   });
 });
