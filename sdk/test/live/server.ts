@@ -4,6 +4,7 @@ import { generateKey } from "../../../server/src/access/keys";
 import { noProgress } from "../../../server/src/log/progress";
 import { type RunningServer, startServer } from "../../../server/src/runtime/start-server";
 import { capturingLogger, testConfig } from "../../../server/test/api/harness";
+import { preparedDataDir } from "../../../server/test/support/prepared-data";
 
 // Calls to a real server on a busy CI machine can take longer than the sdk project's unit-test default.
 vi.setConfig({ testTimeout: 60_000 });
@@ -20,8 +21,8 @@ export type LiveServer = RunningServer & {
 
 /**
  * The real server, as `rapfs start` runs it: startServer() on a loopback port over the embedded
- * in-memory database, generating the demo corpus at LIVE_SCALE and applying and materializing the
- * shipped definitions before it reports ready.
+ * in-memory database, holding the demo corpus at LIVE_SCALE with the shipped definitions applied
+ * and materialized (prepared once per run and copied, as for the server's own tests).
  */
 export async function startLive(): Promise<LiveServer> {
   const adminKey = generateKey().key;
@@ -31,6 +32,7 @@ export async function startLive(): Promise<LiveServer> {
     logger: capturingLogger().logger,
     handleSignals: false,
     progress: noProgress,
+    loadDataDir: await preparedDataDir({ scale: LIVE_SCALE, seed: 7 }),
   });
   await running.prepared;
   const client = new RapFS({ baseURL: running.url, apiKey: adminKey, maxRetries: 0 });

@@ -14,6 +14,8 @@ export const sqlParams = (values: readonly unknown[]): SqlParams => values as Sq
 export type Database = {
   sql: Sql;
   mode: "embedded" | "server";
+  /** Embedded only: the data directory as a tarball, for `loadDataDir`. */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 };
 
@@ -28,6 +30,8 @@ export type OpenDatabaseOptions = {
   /** Server mode refuses a PostgreSQL without pgvector unless this is false. */
   requireVector?: boolean;
   maxConnections?: number;
+  /** Embedded only: start from this data directory tarball (`dumpDataDir`), e.g. a test fixture. */
+  loadDataDir?: Blob;
   logger?: Logger;
 };
 
@@ -48,11 +52,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     return { sql, mode: "server", close: () => sql.end({ timeout: 5 }) };
   }
   options.logger?.info("starting embedded PostgreSQL (PGlite)", { dataDir: options.dataDir });
-  const embedded = await startEmbeddedPostgres(options.dataDir, options.embeddedPort);
+  const embedded = await startEmbeddedPostgres(options.dataDir, options.embeddedPort, options.loadDataDir);
   const sql = connect(embedded.url, 1);
   return {
     sql,
     mode: "embedded",
+    dumpDataDir: () => embedded.dump(),
     async close() {
       await sql.end({ timeout: 5 });
       await embedded.stop();

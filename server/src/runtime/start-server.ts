@@ -31,6 +31,8 @@ export type StartServerOptions = {
   prepare?: (services: Services, options: PrepareDataOptions) => Promise<unknown>;
   progress?: ProgressReporter;
   keyPrefix?: string;
+  /** Embedded only: start from this data directory tarball instead of an empty one (tests). */
+  loadDataDir?: Blob;
 };
 
 export type RunningServer = {
@@ -60,6 +62,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     embeddedPort: config.embeddedPort,
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     logger,
   });
   const migrated = await migrate(database.sql, config.migrationsDir).catch(async (error: unknown) => {

@@ -13,9 +13,8 @@ import { datasetRoutes } from "../../src/api/routes/datasets";
 import { loadDatasetConfig } from "../../src/datasets/config";
 import { createDatasetServices, type DatasetServices } from "../../src/datasets/services";
 import type { Database } from "../../src/db/database";
-import { materializeAll } from "../../src/materialize/runner";
 import { createTestApp, type TestApp } from "../api/harness";
-import { corpusDatabase } from "../materialize/corpus";
+import { preparedDatabase } from "../support/prepared-data";
 
 export const SEED = 7;
 
@@ -31,8 +30,7 @@ export type DatasetsHarness = TestApp & {
 
 /** PGlite with the scale-0.01 corpus (seed 7), the shipped definitions applied and materialized. */
 export async function datasetsHarness(env: NodeJS.ProcessEnv = {}): Promise<DatasetsHarness> {
-  const db = await corpusDatabase(SEED);
-  await materializeAll(db.sql);
+  const db = await preparedDatabase({ scale: 0.01, seed: SEED });
   const spoolParent = mkdtempSync(join(tmpdir(), "rapfs-datasets-test-"));
   const datasets = createDatasetServices({
     config: loadDatasetConfig({ RAPFS_SPOOL_DIR: spoolParent, ...env }),

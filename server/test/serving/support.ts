@@ -6,6 +6,7 @@ import { noProgress } from "../../src/log/progress";
 import { type RunningServer, startServer } from "../../src/runtime/start-server";
 import { createServing } from "../../src/serving";
 import { capturingLogger, testConfig } from "../api/harness";
+import { preparedDataDir } from "../support/prepared-data";
 
 export const SCALE = 0.01;
 export const SEED = 7;
@@ -39,6 +40,8 @@ export async function startServing(
     handleSignals: false,
     progress: noProgress,
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+    // The corpus this server would generate, applied and materialized: start skips all three.
+    loadDataDir: await preparedDataDir({ scale: SCALE, seed: SEED }),
   });
   await running.prepared;
   const { services } = running;

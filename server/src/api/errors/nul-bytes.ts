@@ -14,7 +14,12 @@ export function nulByteFields(location: FieldLocation, value: unknown): FieldErr
         found.push(fieldError(location, path, "must not contain a NUL byte (U+0000)", "nul_byte"));
       return;
     }
-    if (Array.isArray(node)) return node.forEach((item, i) => visit(item, [...path, i]));
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => {
+        visit(item, [...path, i]);
+      });
+      return;
+    }
     if (node === null || typeof node !== "object") return;
     for (const [key, item] of Object.entries(node)) {
       if (key.includes(NUL)) {
