@@ -5,6 +5,7 @@ import { noProgress } from "../../src/log/progress";
 import { startServer } from "../../src/runtime/start-server";
 import { describeAuthenticatedRoute } from "../access/security-cases";
 import { capturingLogger, testConfig } from "../api/harness";
+import { embeddedDataDir } from "../support/databases";
 
 type Operation = {
   security?: Array<Record<string, string[]>>;
@@ -20,6 +21,7 @@ const running = await startServer({
   logger,
   handleSignals: false,
   progress: noProgress,
+  loadDataDir: await embeddedDataDir({ migrate: false }),
 });
 await running.prepared;
 afterAll(() => running.shutdown());

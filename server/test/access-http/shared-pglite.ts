@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
+import { embeddedDataDir } from "../support/databases";
 
 /**
  * PGlite (real Postgres + pgvector) for several server processes at once. PGlite has one backend,
@@ -40,7 +41,10 @@ const SSL_REQUEST = 80877103;
 const CANCEL_REQUEST = 80877102;
 
 export async function startSharedPglite(): Promise<SharedPglite> {
-  const db = await PGlite.create({ extensions: { vector } });
+  const db = await PGlite.create({
+    loadDataDir: await embeddedDataDir({ migrate: false }),
+    extensions: { vector },
+  });
   const backend = new Backend();
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {

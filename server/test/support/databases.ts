@@ -4,6 +4,7 @@ import { loadConfig } from "../../src/config/env";
 import { type Database, openDatabase } from "../../src/db/database";
 import { IN_MEMORY } from "../../src/db/embedded";
 import { migrate } from "../../src/db/migrate";
+import { cachedDataDir } from "./fixture-cache";
 
 export const migrationsDir = loadConfig({}).migrationsDir;
 export const SERVER_POSTGRES_URL =
@@ -11,9 +12,28 @@ export const SERVER_POSTGRES_URL =
 
 /** A fresh in-memory PGlite (real Postgres + pgvector) with the rapfs migrations applied. */
 export async function openEmbeddedTestDatabase(options: { migrate?: boolean } = {}): Promise<Database> {
-  const db = await openDatabase({ dataDir: IN_MEMORY });
-  if (options.migrate !== false) await migrate(db.sql, migrationsDir);
-  return db;
+  return openDatabase({ dataDir: IN_MEMORY, loadDataDir: await embeddedDataDir(options) });
+}
+
+// What an empty or migrated database is made from; this file is among them for the build below.
+const EMBEDDED_INPUTS = ["migrations", "server/src/db", "server/test/support/databases.ts", "pnpm-lock.yaml"];
+
+/**
+ * The data directory of a new embedded database (after initdb), migrated unless told not to:
+ * built once and copied, because initdb takes most of a fresh PGlite's start.
+ */
+export function embeddedDataDir(options: { migrate?: boolean } = {}): Promise<Blob> {
+  const migrated = options.migrate !== false;
+  return cachedDataDir(migrated ? "migrated" : "initdb", EMBEDDED_INPUTS, async () => {
+    const db = await openDatabase({ dataDir: IN_MEMORY });
+    try {
+      if (migrated) await migrate(db.sql, migrationsDir);
+      if (!db.dumpDataDir) throw new Error("the embedded database cannot dump its data directory");
+      return await db.dumpDataDir();
+    } finally {
+      await db.close();
+    }
+  });
 }
 
 /**

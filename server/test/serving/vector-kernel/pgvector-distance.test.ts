@@ -2,11 +2,15 @@ import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgvectorDistance } from "../../../src/serving/vector-kernel/pgvector-distance";
+import { embeddedDataDir } from "../../support/databases";
 import { Random } from "./random";
 
 let db: PGlite;
 beforeAll(async () => {
-  db = await PGlite.create({ extensions: { vector } });
+  db = await PGlite.create({
+    loadDataDir: await embeddedDataDir({ migrate: false }),
+    extensions: { vector },
+  });
   await db.exec("create extension vector");
 });
 afterAll(async () => {
