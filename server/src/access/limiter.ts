@@ -4,6 +4,7 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from "rate-limiter-flexible";
+import type { CircuitBreaker } from "../online/circuit-breaker";
 import { duplicateRedis, type RedisConnection } from "../online/redis-client";
 import type { Policy } from "./tiers";
 import { utcDay } from "./usage";
@@ -57,10 +58,22 @@ export type LimiterOptions = {
   redis?: RedisConnection | undefined;
   /** Namespaces the Redis keys per deployment (and per test). */
   prefix: string;
+  /**
+   * The circuits of `redis`: while a key's node does not answer, its spends go straight to the
+   * insurance limiter instead of waiting for a timeout each.
+   */
+  breaker?: CircuitBreaker | undefined;
   now?: () => Date;
 };
 
-type Resolved = { limiter: RateLimiterAbstract; key: string; options: { customDuration?: number } };
+/** A policy's shared limiter (none without Redis) and the in-process one that insures it. */
+type Limiters = { shared?: RateLimiterAbstract; memory: RateLimiterMemory };
+type Resolved = {
+  limiters: Limiters;
+  key: string;
+  redisKey: string;
+  options: { customDuration?: number };
+};
 
 /**
  * rate-limiter-flexible underneath: RateLimiterRedis (one Lua script per spend, so concurrent
@@ -68,7 +81,7 @@ type Resolved = { limiter: RateLimiterAbstract; key: string; options: { customDu
  * or RateLimiterMemory alone without Redis.
  */
 export class FlexibleLimiter implements Limiter {
-  private readonly limiters = new Map<string, RateLimiterAbstract>();
+  private readonly limiters = new Map<string, Limiters>();
   private readonly now: () => Date;
 
   constructor(private readonly options: LimiterOptions) {
@@ -78,21 +91,24 @@ export class FlexibleLimiter implements Limiter {
   readonly heldUnits = 0;
 
   get backend(): LimiterBackend {
-    if (!this.options.redis) return "memory";
-    return this.options.redis.status === "ready" ? "redis" : "insurance";
+    const { redis, breaker } = this.options;
+    if (!redis) return "memory";
+    return redis.status === "ready" && !breaker?.open.length ? "redis" : "insurance";
   }
 
   async consume(policy: Policy, subject: string, cost = 1): Promise<LimitResult> {
     if (!Number.isInteger(cost) || cost < 0)
       throw new RangeError(`cost must be a non-negative integer, got ${cost}`);
     if (cost === 0) return this.peek(policy, subject);
-    const { limiter, key, options } = this.resolve(policy, subject);
+    const resolved = this.resolve(policy, subject);
+    const { key, options } = resolved;
+    const spend = (limiter: RateLimiterAbstract) => limiter.consume(key, cost, options);
     try {
-      const res = await limiter.consume(key, cost, options);
+      const res = await this.insured(resolved, spend);
       return limitResult(policy, true, res.remainingPoints, res.msBeforeNext);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      await limiter.reward(key, cost, options).catch(() => {});
+      await this.insured(resolved, (limiter) => limiter.reward(key, cost, options)).catch(() => {});
       const spentBefore = rejection.consumedPoints - cost;
       return limitResult(policy, false, policy.limit - spentBefore, rejection.msBeforeNext);
     }
@@ -100,15 +116,21 @@ export class FlexibleLimiter implements Limiter {
 
   async refund(policy: Policy, subject: string, cost: number): Promise<void> {
     if (cost <= 0) return;
-    const { limiter, key, options } = this.resolve(policy, subject);
-    await limiter.reward(key, cost, options).catch(() => {});
+    const resolved = this.resolve(policy, subject);
+    const { key, options } = resolved;
+    await this.insured(resolved, (limiter) => limiter.reward(key, cost, options)).catch(() => {});
   }
 
   async peek(policy: Policy, subject: string): Promise<LimitResult> {
-    const { limiter, key, options } = this.resolve(policy, subject);
-    const res = await limiter.get(key).catch(() => null);
+    const resolved = this.resolve(policy, subject);
+    const res = await this.insured(resolved, (limiter) => limiter.get(resolved.key)).catch(() => null);
     if (!res)
-      return limitResult(policy, true, policy.limit, (options.customDuration ?? policy.windowSeconds) * 1000);
+      return limitResult(
+        policy,
+        true,
+        policy.limit,
+        (resolved.options.customDuration ?? policy.windowSeconds) * 1000,
+      );
     return limitResult(policy, true, res.remainingPoints, res.msBeforeNext);
   }
 
@@ -116,17 +138,37 @@ export class FlexibleLimiter implements Limiter {
     this.limiters.clear();
   }
 
-  private resolve(policy: Policy, subject: string): Resolved {
-    const limiter = this.limiterFor(policy);
-    const { subjectKey, windowMs } = limiterWindow(this.options.prefix, policy, subject, this.now());
-    if (policy.window === "fixed") return { limiter, key: subjectKey, options: {} };
-    return { limiter, key: subjectKey, options: { customDuration: windowMs / 1000 } };
+  /**
+   * Runs `operation` on the shared limiter through its node's circuit, and on the in-process
+   * one when there is no Redis, the node's circuit is open, or Redis fails (not a refusal:
+   * that is an answer, RateLimiterRes, and reaches the caller).
+   */
+  private async insured<T>(
+    { limiters, redisKey }: Resolved,
+    operation: (limiter: RateLimiterAbstract) => Promise<T>,
+  ): Promise<T> {
+    const { shared, memory } = limiters;
+    const { breaker } = this.options;
+    if (!shared || breaker?.isOpen(redisKey)) return operation(memory);
+    try {
+      return await (breaker ? breaker.run(redisKey, () => operation(shared)) : operation(shared));
+    } catch (error) {
+      if (error instanceof RateLimiterRes) throw error;
+      return operation(memory);
+    }
   }
 
-  private limiterFor(policy: Policy): RateLimiterAbstract {
+  private resolve(policy: Policy, subject: string): Resolved {
+    const limiters = this.limitersFor(policy);
+    const window = limiterWindow(this.options.prefix, policy, subject, this.now());
+    const options = policy.window === "fixed" ? {} : { customDuration: window.windowMs / 1000 };
+    return { limiters, key: window.subjectKey, redisKey: window.key, options };
+  }
+
+  private limitersFor(policy: Policy): Limiters {
     const id = `${policy.name}:${policy.limit}:${policy.windowSeconds}`;
-    let limiter = this.limiters.get(id);
-    if (limiter) return limiter;
+    let limiters = this.limiters.get(id);
+    if (limiters) return limiters;
     // Keyed by policy name only, so an account whose tier changes keeps its spent units.
     const base = {
       points: policy.limit,
@@ -134,17 +176,17 @@ export class FlexibleLimiter implements Limiter {
       keyPrefix: policyKeyPrefix(this.options.prefix, policy),
     };
     const memory = new RateLimiterMemory(base);
-    limiter = this.options.redis
+    const shared = this.options.redis
       ? new RateLimiterRedis({
           ...base,
           storeClient: this.options.redis,
-          insuranceLimiter: memory,
-          // Not "ready" (reconnecting) goes straight to the insurance limiter instead of queueing.
+          // Not "ready" (reconnecting) rejects at once, and `insured` turns to the memory limiter.
           rejectIfRedisNotReady: true,
         })
-      : memory;
-    this.limiters.set(id, limiter);
-    return limiter;
+      : undefined;
+    limiters = shared ? { shared, memory } : { memory };
+    this.limiters.set(id, limiters);
+    return limiters;
   }
 }
 

@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import type { Sql } from "../db/database";
 import { type Logger, silentLogger } from "../log/logger";
+import { CircuitBreaker } from "../online/circuit-breaker";
 import { openRedis, type RedisConnection } from "../online/redis-client";
 import { AccountService } from "./accounts";
 import { bootstrapAdminKey } from "./admin-key";
@@ -52,6 +53,8 @@ export async function createAccessServices(
      * leave in one write.
      */
     sharedRedis?: RedisConnection | undefined;
+    /** The circuits of `sharedRedis` (the online store's); the limiter's own otherwise. */
+    breaker?: CircuitBreaker | undefined;
   },
 ): Promise<AccessServices> {
   const redis =
@@ -62,20 +65,24 @@ export async function createAccessServices(
         ? createLimiterRedis(openRedis(options.redisUrl, { lazyConnect: true }))
         : undefined);
   if (redis) await whenConnected(redis);
-  const access = assemble(options, redis, options.sharedRedis === undefined);
+  const breaker =
+    options.breaker ??
+    (redis ? new CircuitBreaker(redis, { logger: options.logger ?? silentLogger }) : undefined);
+  const access = assemble(options, redis, options.sharedRedis === undefined, breaker);
   if (options.config.adminKey) await bootstrapAdminKey(options.sql, access.bus, options.config.adminKey);
   return access;
 }
 
 /** In-process only (no Redis, no admin key): for a single process such as a test app. */
 export function createLocalAccessServices(options: AccessOptions): AccessServices {
-  return assemble(options, undefined, false);
+  return assemble(options, undefined, false, undefined);
 }
 
 function assemble(
   options: AccessOptions,
   redis: RedisConnection | undefined,
   ownsRedis: boolean,
+  breaker: CircuitBreaker | undefined,
 ): AccessServices {
   const { sql, config } = options;
   const logger = options.logger ?? silentLogger;
@@ -88,7 +95,7 @@ function assemble(
   const lastUsed = new LastUsedRecorder(sql, flush);
   const usage = new UsageRecorder(sql, flush);
   const verifier = new KeyVerifier(keys, bus, { ttlMs: config.keyCacheTtlMs, lastUsed, logger });
-  const limiter = leased(new FlexibleLimiter({ redis, prefix: config.redisPrefix }), redis, config);
+  const limiter = leased(new FlexibleLimiter({ redis, breaker, prefix: config.redisPrefix }), redis, config);
   const gate = new AccessGate({ verifier, limiter, tiers: config.tiers, usage });
   return {
     config,
@@ -105,7 +112,10 @@ function assemble(
       verifier.close();
       await Promise.all([usage.close(), lastUsed.close(), limiter.close()]);
       await bus.close();
-      if (ownsRedis) redis?.disconnect();
+      if (ownsRedis) {
+        breaker?.close();
+        redis?.disconnect();
+      }
     },
   };
 }

@@ -18,15 +18,18 @@ export type Metrics = {
   /** One increment per read that had to go to the fallback loader, by why (`miss` or `unavailable`). */
   onlineFallbacks: Counter<"view" | "reason">;
   onlineStoreUp: Gauge;
+  /** Redis nodes whose commands fail fast right now (circuit-breaker.ts). */
+  redisCircuitsOpen: Gauge;
   materializationRuns: Counter<"view" | "mode" | "outcome">;
   materializationDuration: Histogram<"view" | "mode">;
   lastMaterialized: Gauge<"view">;
   quotaRejections: Counter<"tier" | "limit">;
   /** Reports a near cache's size, state and lookups at scrape time (no work per lookup). */
   observeNearCache(cache: NearCacheSource): void;
-  /** Tells the `rapfs_limiter_backend` gauge where quota decisions come from right now. */
   /** Where quota decisions come from now, and how many units this process holds leased. */
   observeLimiter(limiter: { readonly backend: string; readonly heldUnits: number }): void;
+  /** `rapfs_replica_up`: whether reads go to DATABASE_REPLICA_URL now (no series without one). */
+  observeReplica(router: { readonly hasReplica: boolean; readonly onReplica: boolean }): void;
   /** Records a finished materialization; freshness is derived from it at scrape time. */
   markMaterialized(view: string, at?: Date): void;
 };
@@ -78,6 +81,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   });
 
   let limiter: { readonly backend: string; readonly heldUnits: number } | undefined;
+  let replica: { readonly hasReplica: boolean; readonly onReplica: boolean } | undefined;
+  new Gauge({
+    name: "rapfs_replica_up",
+    help: "1 while read-only queries go to DATABASE_REPLICA_URL, 0 while it is down and they go to the primary",
+    registers: [registry],
+    collect() {
+      if (replica?.hasReplica) this.set(replica.onReplica ? 1 : 0);
+    },
+  });
   new Gauge({
     name: "rapfs_limiter_backend",
     help: "1 on where rate limits and quotas are decided: redis (shared), insurance (Redis down, per process) or memory (no Redis)",
@@ -167,7 +179,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     onlineStoreUp: new Gauge({
       name: "rapfs_online_store_up",
-      help: "1 while the online store answers, 0 while reads are served by the fallback",
+      help: "1 while every Redis node answers (or there is no Redis), 0 while some reads are served by the fallback",
+      registers: [registry],
+    }),
+    redisCircuitsOpen: new Gauge({
+      name: "rapfs_redis_circuits_open",
+      help: "Redis nodes (slot ranges on a Cluster) whose circuit is open: their commands fail at once and callers fall back",
       registers: [registry],
     }),
     materializationRuns: new Counter({
@@ -195,6 +212,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     observeLimiter(source) {
       limiter = source;
+    },
+    observeReplica(router) {
+      replica = router;
     },
     markMaterialized(view, at = new Date()) {
       const seconds = at.getTime() / 1000;

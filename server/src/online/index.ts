@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
+import { CircuitBreaker } from "./circuit-breaker";
 import { rowKeysPrefix } from "./keys";
 import { MemoryOnlineStore } from "./memory-store";
 import { NearCache } from "./near-cache";
@@ -10,6 +11,7 @@ import { RedisOnlineStore, type RedisOnlineStoreOptions } from "./redis-store";
 import { trackInvalidations } from "./tracking";
 import type { FallbackLoader } from "./types";
 
+export { CircuitBreaker, CircuitOpenError } from "./circuit-breaker";
 export { InvalidViewKeyError, rowKey } from "./keys";
 export { MemoryOnlineStore } from "./memory-store";
 export { NearCache } from "./near-cache";
@@ -39,8 +41,8 @@ export type OnlineStoreOptions = {
   memoryMaxRows?: number;
   /** Rows of Redis kept in this process, invalidated by Redis (0: none; Redis Cluster: none). */
   nearCacheRows?: number;
-  /** After a Redis failure, reads skip Redis for this long before trying it again. */
-  retryAfterMs?: number;
+  /** The circuits of `redis` (shared with the limiter); one of the store's own otherwise. */
+  breaker?: CircuitBreaker | undefined;
 };
 
 /**
@@ -49,11 +51,11 @@ export type OnlineStoreOptions = {
  */
 export async function createOnlineStore(options: OnlineStoreOptions): Promise<ReadThroughStore> {
   const { metrics, fallback } = options;
-  const retry = options.retryAfterMs === undefined ? {} : { retryAfterMs: options.retryAfterMs };
   const logger = options.logger.child({ component: "online-store" });
+  metrics.onlineStoreUp.set(1);
   if (!options.redisUrl) {
     const primary = new MemoryOnlineStore({ maxRows: options.memoryMaxRows ?? 50_000 });
-    return new ReadThroughStore({ primary, layer: "memory", fallback, metrics, logger, ...retry });
+    return new ReadThroughStore({ primary, layer: "memory", fallback, metrics, logger });
   }
   const client = options.redis ?? createRedisClient(options.redisUrl, logger, { autoPipelining: true });
   const prefix = options.keyPrefix ?? "rapfs";
@@ -66,11 +68,28 @@ export async function createOnlineStore(options: OnlineStoreOptions): Promise<Re
     metrics.observeNearCache(cache);
     near = { cache, tracking };
   }
-  const primary = new RedisOnlineStore(client, { prefix, ...(near ? { near } : {}) });
-  const store = new ReadThroughStore({ primary, layer: "redis", fallback, metrics, logger, ...retry });
+  const breaker = options.breaker ?? createCircuitBreaker(client, logger, metrics);
+  const primary = new RedisOnlineStore(client, { prefix, breaker, ...(near ? { near } : {}) });
+  const store = new ReadThroughStore({ primary, layer: "redis", fallback, metrics, logger });
   if (!(await connectRedis(client))) {
     logger.warn("Redis is not reachable at start; serving reads from the fallback until it is");
   }
   await near?.tracking.ready;
   return store;
+}
+
+/** The circuits of one Redis client, reported as `rapfs_redis_circuits_open` and `rapfs_online_store_up`. */
+export function createCircuitBreaker(
+  client: RedisConnection,
+  logger: Logger,
+  metrics: Metrics,
+): CircuitBreaker {
+  metrics.onlineStoreUp.set(1);
+  return new CircuitBreaker(client, {
+    logger,
+    onChange: (open) => {
+      metrics.onlineStoreUp.set(open.length === 0 ? 1 : 0);
+      metrics.redisCircuitsOpen.set(open.length);
+    },
+  });
 }

@@ -20,8 +20,6 @@ export type ReadThroughOptions = {
   fallback: FallbackLoader;
   metrics: Metrics;
   logger: Logger;
-  /** After a primary failure, reads skip it for this long before trying it again. */
-  retryAfterMs?: number;
   /**
    * How long an id the fallback did not have is remembered as absent in the primary (default
    * 60 s): repeated lookups of missing rows cost no Postgres query, and a row materialized
@@ -32,9 +30,10 @@ export type ReadThroughOptions = {
 };
 
 /**
- * Reads from the primary and loads the rest (misses, or everything while the primary is down)
- * with the fallback, writing loaded rows back. A primary failure never fails a read: it is
- * counted, logged once per outage, and the primary is retried after `retryAfterMs`.
+ * Reads from the primary and loads the rest (misses, or everything the primary could not
+ * answer) with the fallback, writing loaded rows back. A primary failure never fails a read:
+ * it is counted as a fallback. Knowing when a primary is down, and not waiting on it meanwhile,
+ * is the primary's own business (Redis: its circuit breaker), so every read asks it.
  */
 export class ReadThroughStore implements OnlineStore {
   private readonly primary: OnlineStore;
@@ -42,11 +41,7 @@ export class ReadThroughStore implements OnlineStore {
   private readonly metrics: Metrics;
   private readonly logger: Logger;
   private readonly layer: string;
-  private readonly retryAfterMs: number;
   private readonly absentTtlMs: number;
-  private readonly now: () => number;
-  private downSince: number | undefined;
-  private lastFailure = 0;
 
   constructor(options: ReadThroughOptions) {
     this.primary = options.primary;
@@ -54,15 +49,12 @@ export class ReadThroughStore implements OnlineStore {
     this.metrics = options.metrics;
     this.logger = options.logger;
     this.layer = options.layer;
-    this.retryAfterMs = options.retryAfterMs ?? 1_000;
     this.absentTtlMs = options.absentTtlMs ?? 60_000;
-    this.now = options.now ?? Date.now;
-    this.metrics.onlineStoreUp.set(1);
   }
 
-  /** True while the primary is considered down (reads go straight to the fallback). */
+  /** True while the primary reports part of itself down (those reads go to the fallback). */
   get degraded(): boolean {
-    return this.downSince !== undefined;
+    return this.primary.degraded === true;
   }
 
   async read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>> {
@@ -78,33 +70,42 @@ export class ReadThroughStore implements OnlineStore {
     const asked = uniques.flatMap((ids, i) => (ids.length > 0 ? [i] : []));
     const results = uniques.map(() => new Map<string, OnlineRow>());
     if (asked.length === 0) return results;
-    let found: Map<string, OnlineRow>[] | undefined;
-    if (this.shouldTryPrimary()) {
-      try {
-        found = await readViews(
-          this.primary,
-          asked.map((i) => ({ viewKey: (requests[i] as ViewRead).viewKey, ids: uniques[i] as string[] })),
-        );
-        this.markUp();
-      } catch (error) {
-        this.markDown(error);
-      }
-    }
+    const found = await this.readPrimary(
+      asked.map((i) => ({ viewKey: (requests[i] as ViewRead).viewKey, ids: uniques[i] as string[] })),
+    );
     const completing: Promise<void>[] = [];
     asked.forEach((i, j) => {
       const viewKey = (requests[i] as ViewRead).viewKey;
-      const have = this.count(viewKey, uniques[i] as string[], found?.[j]);
+      const have = this.count(viewKey, uniques[i] as string[], found[j]);
       // A view the primary answered whole needs no promise; the rest wait for the fallback.
       if (have) results[i] = have;
       else
         completing.push(
-          this.complete(viewKey, uniques[i] as string[], found?.[j]).then((rows) => {
+          this.complete(viewKey, uniques[i] as string[], found[j]).then((rows) => {
             results[i] = rows;
           }),
         );
     });
     await Promise.all(completing);
     return results;
+  }
+
+  /**
+   * The primary's rows per read, undefined for a read it did not answer. When a multi-view read
+   * fails, the views are asked one by one: on Redis Cluster they may live on different nodes,
+   * and one node's outage must not send the others' views to the fallback.
+   */
+  private async readPrimary(reads: ViewRead[]): Promise<(Map<string, OnlineRow> | undefined)[]> {
+    try {
+      return await readViews(this.primary, reads);
+    } catch (error) {
+      this.logger.debug("online store read failed; reading from the fallback", {
+        layer: this.layer,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      if (reads.length === 1) return [undefined];
+      return Promise.all(reads.map((r) => this.primary.read(r.viewKey, r.ids).catch(() => undefined)));
+    }
   }
 
   /**
@@ -166,9 +167,8 @@ export class ReadThroughStore implements OnlineStore {
     return this.primary.deleteView(viewKey);
   }
 
-  async ping(): Promise<void> {
-    await this.primary.ping();
-    this.markUp();
+  ping(): Promise<void> {
+    return this.primary.ping();
   }
 
   close(): Promise<void> {
@@ -180,31 +180,8 @@ export class ReadThroughStore implements OnlineStore {
       if (rows.length > 0) await this.primary.write(viewKey, rows, { ifAbsent: true });
       if (absent.length > 0)
         await this.primary.write(viewKey, absent, { ifAbsent: true, ttlMs: this.absentTtlMs });
-    } catch (error) {
-      this.markDown(error);
+    } catch {
+      // The next read of these ids loads them again.
     }
-  }
-
-  private shouldTryPrimary(): boolean {
-    return this.downSince === undefined || this.now() - this.lastFailure >= this.retryAfterMs;
-  }
-
-  private markDown(error: unknown): void {
-    this.lastFailure = this.now();
-    if (this.downSince !== undefined) return;
-    this.downSince = this.lastFailure;
-    this.metrics.onlineStoreUp.set(0);
-    this.logger.warn("online store unavailable; serving reads from the fallback", {
-      layer: this.layer,
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
-
-  private markUp(): void {
-    if (this.downSince === undefined) return;
-    const downForMs = this.now() - this.downSince;
-    this.downSince = undefined;
-    this.metrics.onlineStoreUp.set(1);
-    this.logger.info("online store recovered", { layer: this.layer, down_for_ms: downForMs });
   }
 }

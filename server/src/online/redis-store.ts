@@ -1,4 +1,5 @@
-import type { Cluster, Redis } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
+import type { CircuitBreaker } from "./circuit-breaker";
 import { DecodedRows, decodeRow } from "./decoded-rows";
 import { assertKeyPrefix, assertViewKey, packRow, rowKey, viewPattern } from "./keys";
 import type { NearCache } from "./near-cache";
@@ -15,6 +16,8 @@ export type RedisOnlineStoreOptions = {
   decodedRows?: number;
   /** Rows kept in this process while Redis reports no change to them, and what keeps them coherent. */
   near?: { cache: NearCache; tracking: Tracking };
+  /** Reads and writes of a node that stopped answering fail at once (the caller falls back). */
+  breaker?: CircuitBreaker;
   now?: () => number;
 };
 
@@ -29,6 +32,7 @@ export class RedisOnlineStore implements OnlineStore {
   private readonly decoded: DecodedRows | undefined;
   private readonly near: NearCache | undefined;
   private readonly tracking: Tracking | undefined;
+  private readonly breaker: CircuitBreaker | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -41,6 +45,7 @@ export class RedisOnlineStore implements OnlineStore {
     this.near = options.near?.cache;
     this.tracking = options.near?.tracking;
     this.decoded = this.near ? undefined : new DecodedRows(options.decodedRows);
+    this.breaker = options.breaker;
     this.now = options.now ?? Date.now;
   }
 
@@ -64,7 +69,7 @@ export class RedisOnlineStore implements OnlineStore {
     if (options.ttlMs === undefined && !options.ifAbsent) {
       const args: string[] = [];
       for (const row of chunk) args.push(rowKey(this.prefix, viewKey, row.id), packRow(row));
-      await this.client.mset(args);
+      await this.guard(args[0] as string, () => this.client.mset(args));
       return;
     }
     const pipeline = this.client.pipeline();
@@ -75,7 +80,9 @@ export class RedisOnlineStore implements OnlineStore {
       else if (options.ifAbsent) pipeline.set(key, text, "PX", options.ttlMs, "NX");
       else pipeline.set(key, text, "PX", options.ttlMs);
     }
-    throwFirstError(await pipeline.exec());
+    throwFirstError(
+      await this.guard(rowKey(this.prefix, viewKey, chunk[0]?.id ?? ""), () => pipeline.exec()),
+    );
   }
 
   async read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>> {
@@ -138,7 +145,7 @@ export class RedisOnlineStore implements OnlineStore {
     const keys = asked.map((i) => rowKey(this.prefix, views[i] as string, ids[i] as string));
     const token = near ? near.begin(keys) : 0;
     try {
-      const texts = await this.client.mget(keys);
+      const texts = await this.guard(keys[0] as string, () => this.client.mget(keys));
       keys.forEach((key, j) => {
         const text = texts[j];
         if (text == null) return;
@@ -173,11 +180,35 @@ export class RedisOnlineStore implements OnlineStore {
     return removed;
   }
 
+  /** Pings every master (each through its circuit); the first failure rejects. */
   async ping(): Promise<void> {
-    await this.client.ping();
+    if (!this.breaker || !(this.client instanceof Cluster)) {
+      await this.guard("", () => this.client.ping());
+      return;
+    }
+    const { breaker } = this;
+    await Promise.all(
+      breaker
+        .masters()
+        .map(({ node, redis }) =>
+          breaker.runOn(node, () =>
+            redis ? redis.ping() : Promise.reject(new Error(`no connection to ${node}`)),
+          ),
+        ),
+    );
+  }
+
+  /** True while a node's circuit is open: some reads are served by the fallback. */
+  get degraded(): boolean {
+    return (this.breaker?.open.length ?? 0) > 0;
+  }
+
+  private guard<T>(key: string, command: () => Promise<T>): Promise<T> {
+    return this.breaker ? this.breaker.run(key, command) : command();
   }
 
   async close(): Promise<void> {
+    this.breaker?.close();
     await this.tracking?.close();
     try {
       await this.client.quit();

@@ -41,6 +41,8 @@ export interface OnlineStore {
   deleteView(viewKey: string): Promise<number>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
+  /** True while part of the store is known not to answer (its reads go to the fallback). */
+  readonly degraded?: boolean;
   close(): Promise<void>;
 }
 

@@ -3,7 +3,9 @@ import type { Database } from "../../src/db/database";
 import { createLogger } from "../../src/log/logger";
 import { createMetrics } from "../../src/metrics/registry";
 import {
+  CircuitBreaker,
   createOnlineStore,
+  createRedisClient,
   type FallbackLoader,
   type OnlineRow,
   type ReadThroughStore,
@@ -41,16 +43,21 @@ function setup(redisUrl: string) {
   const logger = createLogger("debug", {}, (line) => logs.push(JSON.parse(line)));
   const metrics = createMetrics({ defaultMetrics: false });
   const outageWarnings = () => logs.filter((l) => l.level === "warn" && l.msg.includes("unavailable")).length;
-  const recoveries = () => logs.filter((l) => l.msg === "online store recovered").length;
-  const open = () =>
-    createOnlineStore({
+  const recoveries = () => logs.filter((l) => l.msg === "redis node answers again").length;
+  const open = () => {
+    const redis = createRedisClient(redisUrl, logger);
+    // A short cooldown: the probe after a restart comes within the test's patience.
+    const breaker = new CircuitBreaker(redis, { logger, cooldownMs: 50, maxCooldownMs: 100 });
+    return createOnlineStore({
       redisUrl,
+      redis,
+      breaker,
       fallback: postgresLoader,
       metrics,
       logger,
       keyPrefix: uniquePrefix(),
-      retryAfterMs: 50,
     });
+  };
   return { open, metrics, logs, outageWarnings, recoveries };
 }
 

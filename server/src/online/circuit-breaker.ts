@@ -1,0 +1,193 @@
+import calculateSlot from "cluster-key-slot";
+import { Cluster, type Redis } from "ioredis";
+import type { Logger } from "../log/logger";
+import type { RedisConnection } from "./redis-client";
+
+/** Thrown instead of sending a command to a node whose circuit is open: no waiting at all. */
+export class CircuitOpenError extends Error {
+  constructor(readonly node: string) {
+    super(`Redis node ${node} is unavailable (circuit open)`);
+    this.name = "CircuitOpenError";
+  }
+}
+
+export type CircuitState = { node: string; since: number; lastError: string };
+
+export type CircuitBreakerOptions = {
+  logger: Logger;
+  /** An open circuit lets one probe through after this long; each failed probe doubles it, up to `maxCooldownMs`. */
+  cooldownMs?: number;
+  maxCooldownMs?: number;
+  now?: () => number;
+  /** Called on every change, for metrics. */
+  onChange?: (open: readonly CircuitState[]) => void;
+};
+
+type Circuit = CircuitState & { retryAt: number; cooldownMs: number; probing: boolean };
+
+/**
+ * One circuit per Redis node (per slot range on a Cluster). A command that fails for a reason of
+ * the node's (timeout, closed connection, CLUSTERDOWN…) opens its node's circuit: later commands
+ * for that node fail at once with CircuitOpenError, and callers take their fallback, instead of
+ * each waiting for a timeout. After a cooldown one real command goes through as the probe;
+ * its answer (not a reconnect event) closes the circuit.
+ */
+export class CircuitBreaker {
+  private readonly circuits = new Map<string, Circuit>();
+  private prober: NodeJS.Timeout | undefined;
+  private readonly logger: Logger;
+  private readonly cooldownMs: number;
+  private readonly maxCooldownMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: RedisConnection,
+    private readonly options: CircuitBreakerOptions,
+  ) {
+    this.logger = options.logger;
+    this.cooldownMs = options.cooldownMs ?? 1_000;
+    this.maxCooldownMs = options.maxCooldownMs ?? 5_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Runs `command` (whose keys hash like `key`) unless that node's circuit is open. */
+  run<T>(key: string, command: () => Promise<T>): Promise<T> {
+    return this.runOn(this.nodeOf(key), command);
+  }
+
+  /** Runs `command` on `node` (a name from nodeOf or masters) unless its circuit is open. */
+  async runOn<T>(node: string, command: () => Promise<T>): Promise<T> {
+    const circuit = this.circuits.get(node);
+    if (circuit && !this.admitProbe(circuit)) throw new CircuitOpenError(node);
+    try {
+      const result = await command();
+      if (circuit) this.closeCircuit(node);
+      return result;
+    } catch (error) {
+      if (isNodeFault(error)) this.fail(node, error as Error, circuit?.probing === true);
+      else if (circuit) this.closeCircuit(node);
+      throw error;
+    }
+  }
+
+  /** Whether a command for `key` would be refused right now (no probe is admitted by asking). */
+  isOpen(key: string): boolean {
+    const circuit = this.circuits.get(this.nodeOf(key));
+    return circuit !== undefined && (circuit.probing || this.now() < circuit.retryAt);
+  }
+
+  /** The open circuits, oldest first. */
+  get open(): CircuitState[] {
+    return [...this.circuits.values()].map(({ node, since, lastError }) => ({ node, since, lastError }));
+  }
+
+  /** The node serving `key`: `host:port` of its slot's master on a Cluster, `redis` otherwise. */
+  nodeOf(key: string): string {
+    if (!(this.client instanceof Cluster)) return "redis";
+    return this.client.slots[calculateSlot(key)]?.[0] ?? "cluster";
+  }
+
+  /**
+   * Each master by the name nodeOf gives, with its connection (none for a slot owner the client
+   * lost): a standalone client is its own one master.
+   */
+  masters(): { node: string; redis?: Redis }[] {
+    if (!(this.client instanceof Cluster)) return [{ node: "redis", redis: this.client }];
+    const connected = new Map(
+      this.client.nodes("master").map((redis) => [`${redis.options.host}:${redis.options.port}`, redis]),
+    );
+    const owners = new Set(this.client.slots.flatMap((slot) => (slot?.[0] ? [slot[0]] : [])));
+    for (const node of connected.keys()) owners.add(node);
+    return [...owners].map((node) => {
+      const redis = connected.get(node);
+      return redis ? { node, redis } : { node };
+    });
+  }
+
+  private admitProbe(circuit: Circuit): boolean {
+    if (circuit.probing || this.now() < circuit.retryAt) return false;
+    circuit.probing = true;
+    return true;
+  }
+
+  private fail(node: string, error: Error, probe: boolean): void {
+    const now = this.now();
+    const circuit = this.circuits.get(node);
+    if (circuit) {
+      // Commands sent before the circuit opened fail too; only a failed probe backs off further.
+      if (probe) {
+        circuit.cooldownMs = Math.min(circuit.cooldownMs * 2, this.maxCooldownMs);
+        circuit.retryAt = now + circuit.cooldownMs;
+        circuit.probing = false;
+      }
+      circuit.lastError = error.message;
+      return;
+    }
+    const opened = {
+      node,
+      since: now,
+      lastError: error.message,
+      cooldownMs: this.cooldownMs,
+      retryAt: now + this.cooldownMs,
+      probing: false,
+    };
+    this.circuits.set(node, opened);
+    this.startProbing();
+    this.logger.warn("redis node unavailable; its commands fail fast until a probe answers", {
+      node,
+      error: error.message,
+    });
+    this.options.onChange?.(this.open);
+  }
+
+  private closeCircuit(node: string): void {
+    const circuit = this.circuits.get(node);
+    if (!circuit) return;
+    this.circuits.delete(node);
+    if (this.circuits.size === 0) this.stopProbing();
+    this.logger.info("redis node answers again", { node, down_for_ms: this.now() - circuit.since });
+    this.options.onChange?.(this.open);
+  }
+
+  /**
+   * While a circuit is open, its node is pinged when a probe is due, so it closes when the
+   * node answers even if no request comes to try it (an idle process still reports the truth).
+   */
+  private startProbing(): void {
+    if (this.prober) return;
+    this.prober = setInterval(() => {
+      const masters = new Map(this.masters().map(({ node, redis }) => [node, redis]));
+      for (const node of this.circuits.keys()) {
+        const redis = masters.get(node) ?? (this.client instanceof Cluster ? undefined : this.client);
+        this.runOn(node, () =>
+          redis ? redis.ping() : Promise.reject(new Error(`no connection to ${node}`)),
+        ).catch(() => {});
+      }
+    }, this.cooldownMs);
+    this.prober.unref();
+  }
+
+  private stopProbing(): void {
+    clearInterval(this.prober);
+    this.prober = undefined;
+  }
+
+  /** Stops the background probes (the client's owner closes it). */
+  close(): void {
+    this.stopProbing();
+  }
+}
+
+/** Reply errors that say the node (not the command) cannot answer now. */
+const NODE_REPLIES = /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|BUSY)\b/;
+
+/**
+ * Whether an error means the node is unavailable: a timeout, a closed or unwritable connection,
+ * a failing cluster. A command's own error (WRONGTYPE, a script's error) says the node answered.
+ */
+export function isNodeFault(error: unknown): boolean {
+  if (error instanceof CircuitOpenError) return false;
+  if (!(error instanceof Error)) return false;
+  if (error.name === "ReplyError") return NODE_REPLIES.test(error.message);
+  return true;
+}

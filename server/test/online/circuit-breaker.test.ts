@@ -1,0 +1,109 @@
+import { Redis, ReplyError } from "ioredis";
+
+import { afterAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/log/logger";
+import { CircuitBreaker, CircuitOpenError, isNodeFault } from "../../src/online/circuit-breaker";
+
+const client = new Redis({ lazyConnect: true });
+afterAll(() => client.disconnect());
+
+function setup() {
+  const logs: { level: string; msg: string; node?: string }[] = [];
+  const logger = createLogger("debug", {}, (line) => logs.push(JSON.parse(line)));
+  let clock = 0;
+  const changes: number[] = [];
+  const breaker = new CircuitBreaker(client, {
+    logger,
+    cooldownMs: 1_000,
+    maxCooldownMs: 4_000,
+    now: () => clock,
+    onChange: (open) => changes.push(open.length),
+  });
+  let sent = 0;
+  const ok = () => breaker.run("k", async () => ++sent);
+  const down = () =>
+    breaker.run("k", async () => {
+      sent++;
+      throw new Error("Command timed out");
+    });
+  return { breaker, logs, changes, ok, down, sent: () => sent, advance: (ms: number) => (clock += ms) };
+}
+
+describe("CircuitBreaker", () => {
+  it("fails fast while a node is down, lets one probe through per cooldown, and closes on a real answer", async () => {
+    const t = setup();
+    await expect(t.down()).rejects.toThrow("Command timed out");
+    expect(t.breaker.open).toEqual([{ node: "redis", since: 0, lastError: "Command timed out" }]);
+    // Open: nothing reaches the node.
+    await expect(t.ok()).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(t.sent()).toBe(1);
+    expect(t.breaker.isOpen("k")).toBe(true);
+
+    t.advance(1_000);
+    expect(t.breaker.isOpen("k")).toBe(false);
+    // The probe fails: the cooldown doubles.
+    await expect(t.down()).rejects.toThrow("Command timed out");
+    expect(t.sent()).toBe(2);
+    t.advance(1_999);
+    await expect(t.ok()).rejects.toBeInstanceOf(CircuitOpenError);
+    t.advance(1);
+    expect(await t.ok()).toBe(3);
+    expect(t.breaker.open).toEqual([]);
+    expect(t.logs.map((l) => [l.level, l.msg])).toEqual([
+      ["warn", "redis node unavailable; its commands fail fast until a probe answers"],
+      ["info", "redis node answers again"],
+    ]);
+    expect(t.changes).toEqual([1, 0]);
+  });
+
+  it("admits a single probe at a time: concurrent commands still fail fast", async () => {
+    const t = setup();
+    await expect(t.down()).rejects.toThrow();
+    t.advance(1_000);
+    let answer: (value: number) => void = () => {};
+    const probe = t.breaker.run("k", () => new Promise<number>((resolve) => (answer = resolve)));
+    await expect(t.ok()).rejects.toBeInstanceOf(CircuitOpenError);
+    answer(7);
+    expect(await probe).toBe(7);
+    expect(await t.ok()).toBeGreaterThan(0);
+  });
+
+  it("backs off up to the maximum, and failures of commands sent before the circuit opened do not", async () => {
+    const t = setup();
+    await Promise.allSettled([t.down(), t.down(), t.down()]);
+    expect(t.breaker.isOpen("k")).toBe(true);
+    t.advance(1_000);
+    expect(t.breaker.isOpen("k")).toBe(false);
+    for (const wait of [2_000, 4_000, 4_000]) {
+      await expect(t.down()).rejects.toThrow();
+      t.advance(wait - 1);
+      expect(t.breaker.isOpen("k")).toBe(true);
+      t.advance(1);
+    }
+  });
+
+  it("tells a node's faults from a command's own errors", () => {
+    expect(isNodeFault(new Error("Connection is closed."))).toBe(true);
+    expect(isNodeFault(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe(
+      true,
+    );
+    expect(isNodeFault(new ReplyError("CLUSTERDOWN The cluster is down"))).toBe(true);
+    expect(isNodeFault(new ReplyError("LOADING Redis is loading the dataset in memory"))).toBe(true);
+    expect(
+      isNodeFault(new ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value")),
+    ).toBe(false);
+    expect(isNodeFault(new CircuitOpenError("redis"))).toBe(false);
+    // A rate limiter's refusal is an answer.
+    expect(isNodeFault({ remainingPoints: 0 })).toBe(false);
+  });
+
+  it("keeps a circuit open when the command itself errs (the node answered)", async () => {
+    const t = setup();
+    await expect(
+      t.breaker.run("k", async () => {
+        throw new ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value");
+      }),
+    ).rejects.toThrow("WRONGTYPE");
+    expect(t.breaker.open).toEqual([]);
+  });
+});
