@@ -30,7 +30,7 @@ export interface paths {
     };
     /**
      * Readiness: dependencies reachable and data loaded
-     * @description Runs every registered check (database, Redis, corpus, definitions, …). 503 with the failed checks in `checks` when a critical one fails.
+     * @description Cheap checks (the database answers a `select 1`, data preparation finished, the catalog is loaded, Redis answers) whose result is reused for a second. 503 with the failed checks in `checks` when a critical one fails; a dependency with a fallback (Redis, a read replica) that fails makes it `degraded`, still 200.
      */
     get: operations["getReady"];
     put?: never;
@@ -592,6 +592,11 @@ export interface components {
        */
       status: "ready" | "degraded";
       checks: components["schemas"]["ReadinessCheck"][];
+      /**
+       * Format: date-time
+       * @description When the checks ran: one run answers every probe for a second
+       */
+      checked_at: string;
     };
     ReadinessCheck: {
       name: string;

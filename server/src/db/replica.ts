@@ -10,6 +10,10 @@ export type ReadRouter = {
   run<T>(read: (sql: Sql) => Promise<T>): Promise<T>;
   /** Whether reads go to the replica right now (false without DATABASE_REPLICA_URL). */
   readonly onReplica: boolean;
+  /** Whether DATABASE_REPLICA_URL is set: then `onReplica` false means the replica is down. */
+  readonly hasReplica: boolean;
+  /** Why the replica was last found down, while it is. */
+  readonly replicaError: string | undefined;
   close(): Promise<void>;
 };
 
@@ -29,7 +33,14 @@ export type ReadRouterOptions = {
 export async function openReadRouter(options: ReadRouterOptions): Promise<ReadRouter> {
   const { primary } = options;
   if (!options.replicaUrl) {
-    return { sql: primary, run: (read) => read(primary), onReplica: false, close: async () => {} };
+    return {
+      sql: primary,
+      run: (read) => read(primary),
+      onReplica: false,
+      hasReplica: false,
+      replicaError: undefined,
+      close: async () => {},
+    };
   }
   const replica = postgres(options.replicaUrl, {
     max: options.maxConnections ?? 10,
@@ -37,13 +48,16 @@ export async function openReadRouter(options: ReadRouterOptions): Promise<ReadRo
     connect_timeout: 2,
     connection: { application_name: "rapfs-replica" },
   });
-  let healthy = false;
+  // Unknown until the first probe, so the first answer is logged whichever it is.
+  let healthy: boolean | undefined;
+  let lastError: string | undefined;
   let probing: Promise<void> | undefined;
   const probe = () => {
     probing ??= replica`select 1`.then(
       () => {
-        if (!healthy) options.logger?.info("reads go to the replica");
+        if (healthy !== true) options.logger?.info("reads go to the replica");
         healthy = true;
+        lastError = undefined;
       },
       (error: Error) => markDown(error),
     );
@@ -52,9 +66,12 @@ export async function openReadRouter(options: ReadRouterOptions): Promise<ReadRo
     });
   };
   const markDown = (error: Error) => {
-    if (healthy)
-      options.logger?.warn("replica unreachable; reads go to the primary", { error: error.message });
+    if (healthy !== false)
+      options.logger?.warn("replica unreachable; reads go to the primary until it answers", {
+        error: error.message,
+      });
     healthy = false;
+    lastError = error.message;
   };
   await probe();
   const timer = setInterval(() => void probe(), options.probeIntervalMs ?? 2_000);
@@ -80,7 +97,11 @@ export async function openReadRouter(options: ReadRouterOptions): Promise<ReadRo
       }
     },
     get onReplica() {
-      return healthy;
+      return healthy === true;
+    },
+    hasReplica: true,
+    get replicaError() {
+      return lastError;
     },
     async close() {
       clearInterval(timer);

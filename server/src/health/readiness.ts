@@ -18,29 +18,70 @@ export type CheckResult = {
   detail?: string;
 };
 
-export type ReadinessReport = { status: "ready" | "degraded" | "not_ready"; checks: CheckResult[] };
+export type ReadinessReport = {
+  status: "ready" | "degraded" | "not_ready";
+  checks: CheckResult[];
+  /** When the checks ran: a report is reused for `cacheMs`, so probes cost nothing in between. */
+  checkedAt: string;
+};
+
+export type ReadinessOptions = {
+  /** A check with no answer after this long fails. */
+  timeoutMs?: number;
+  /**
+   * How long a report answers every probe. A load balancer's probes (and a fuzzer's) then cost
+   * one run of the checks per interval, however many arrive, and one slow answer of a busy
+   * database cannot flap readiness probe by probe.
+   */
+  cacheMs?: number;
+  now?: () => number;
+};
 
 /** The checks behind /ready. Each part of the system registers its own as it comes up. */
 export class Readiness {
   private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly timeoutMs: number;
+  private readonly cacheMs: number;
+  private readonly now: () => number;
+  private last: { at: number; report: Promise<ReadinessReport> } | undefined;
 
-  constructor(private readonly timeoutMs = 2_000) {}
+  constructor(options: ReadinessOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 2_000;
+    this.cacheMs = options.cacheMs ?? 1_000;
+    this.now = options.now ?? Date.now;
+  }
 
-  /** Adds a check, replacing an earlier one of the same name. */
+  /** Adds a check, replacing an earlier one of the same name; the next probe runs it. */
   register(check: ReadinessCheck): this {
     this.checks.set(check.name, check);
+    this.last = undefined;
     return this;
+  }
+
+  /** Drops the cached report: something changed that the next probe must see (preparation ended). */
+  invalidate(): void {
+    this.last = undefined;
   }
 
   get names(): string[] {
     return [...this.checks.keys()];
   }
 
-  async run(): Promise<ReadinessReport> {
+  /** The report of the last `cacheMs` (or of the run in progress), else a fresh one. */
+  run(): Promise<ReadinessReport> {
+    const now = this.now();
+    if (this.last && now - this.last.at < this.cacheMs) return this.last.report;
+    const report = this.runChecks();
+    this.last = { at: now, report };
+    return report;
+  }
+
+  private async runChecks(): Promise<ReadinessReport> {
+    const checkedAt = new Date(this.now()).toISOString();
     const checks = await Promise.all([...this.checks.values()].map((check) => this.runOne(check)));
     const failed = checks.filter((c) => c.status === "fail");
     const status = failed.some((c) => c.critical) ? "not_ready" : failed.length > 0 ? "degraded" : "ready";
-    return { status, checks };
+    return { status, checks, checkedAt };
   }
 
   private async runOne(check: ReadinessCheck): Promise<CheckResult> {

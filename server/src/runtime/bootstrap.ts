@@ -17,12 +17,6 @@ export type PrepareDataOptions = { progress: ProgressReporter };
  */
 export async function prepareData(services: Services, options: PrepareDataOptions): Promise<void> {
   const { sql, config, logger, readiness } = services;
-  readiness.register({
-    name: "corpus",
-    check: async () => {
-      if ((await corpusStatus(sql)).tracks === 0) throw new Error("the corpus has no tracks");
-    },
-  });
 
   const existing = await corpusStatus(sql);
   if (existing.tracks === 0) {

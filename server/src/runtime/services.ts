@@ -10,7 +10,7 @@ import type { ReadRouter } from "../db/replica";
 import { Readiness } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import { createMetrics, type Metrics } from "../metrics/registry";
-import { createOnlineStore, createRedisClient } from "../online";
+import { createCircuitBreaker, createOnlineStore, createRedisClient } from "../online";
 import { createPostgresFallback, createServing, createServingCatalog } from "../serving";
 
 export type BuildServicesOptions = {
@@ -37,10 +37,15 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const redis = config.redisUrl
     ? createRedisClient(config.redisUrl, logger.child({ component: "redis" }), { autoPipelining: true })
     : undefined;
+  // Its circuits are shared too: a node that stopped answering is skipped by reads and limits alike.
+  const breaker = redis
+    ? createCircuitBreaker(redis, logger.child({ component: "redis" }), metrics)
+    : undefined;
   const catalog = createServingCatalog({ sql: options.reads.sql, logger, metrics });
   const onlineStore = await createOnlineStore({
     redisUrl: config.redisUrl,
     redis,
+    breaker,
     nearCacheRows: config.nearCacheRows,
     fallback: createPostgresFallback(catalog, options.reads),
     metrics,
@@ -54,8 +59,28 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
       await database.sql`select 1`;
     },
   });
+  if (options.reads.hasReplica) {
+    const { reads } = options;
+    metrics.observeReplica(reads);
+    readiness.register({
+      name: "replica",
+      critical: false,
+      check: async () => {
+        if (!reads.onReplica)
+          throw new Error(`${reads.replicaError ?? "the replica does not answer"}; reads go to the primary`);
+      },
+    });
+  }
   if (config.redisUrl) {
-    readiness.register({ name: "redis", critical: false, check: () => onlineStore.ping() });
+    readiness.register({
+      name: "redis",
+      critical: false,
+      // Each master through its circuit: an open one fails at once, with no waiting.
+      check: () =>
+        onlineStore.ping().catch((error: Error) => {
+          throw new Error(`${error.message}; its reads come from Postgres until it answers`);
+        }),
+    });
   }
   const serving = createServing({
     sql: options.reads.sql,
@@ -70,6 +95,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     sql: database.sql,
     redisUrl: config.redisUrl,
     sharedRedis: redis,
+    breaker,
     config: { ...options.accessConfig, redisPrefix: options.keyPrefix ?? options.accessConfig.redisPrefix },
     logger,
   }).catch(async (error: unknown) => {

@@ -151,6 +151,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     () => {
       stopProgress();
       preparing = false;
+      services.readiness.invalidate();
       logger.info("data ready");
     },
     async (error: unknown) => {

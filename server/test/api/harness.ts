@@ -46,7 +46,7 @@ export function createTestApp(
     metrics,
     logger,
   });
-  const readiness = new Readiness(1_000).register({
+  const readiness = new Readiness({ timeoutMs: 1_000 }).register({
     name: "database",
     check: async () => {
       await database.sql`select 1`;

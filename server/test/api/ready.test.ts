@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProblemSchema } from "../../src/api/errors";
 import { ReadySchema } from "../../src/api/routes/ready";
 import type { Database } from "../../src/db/database";
+import { eventually } from "../access-http/processes";
 import { openEmbeddedTestDatabase } from "../support/databases";
 import { createTestApp, type TestApp } from "./harness";
 
@@ -80,9 +81,35 @@ describe("GET /ready", () => {
     const app = createTestApp(lost).app;
     expect((await app.request("/ready")).status).toBe(200);
     await lost.close();
-    const res = await app.request("/ready");
-    expect(res.status).toBe(503);
+    // The last report answers for a second; the next run finds the database gone.
+    const res = await eventually(async () => {
+      const r = await app.request("/ready");
+      expect(r.status).toBe(503);
+      return r;
+    }, 5_000);
     const body = ProblemSchema.parse(await res.json());
     expect(body.checks).toContainEqual(expect.objectContaining({ name: "database", status: "fail" }));
+  });
+
+  it("runs its checks once a second however many probes arrive, and a new check at once", async () => {
+    let runs = 0;
+    const fresh = createTestApp(database);
+    fresh.services.readiness.register({
+      name: "counted",
+      critical: false,
+      check: async () => {
+        runs++;
+      },
+    });
+    const bodies = await Promise.all(
+      Array.from({ length: 50 }, async () =>
+        ReadySchema.parse(await (await fresh.app.request("/ready")).json()),
+      ),
+    );
+    expect(runs).toBe(1);
+    expect(new Set(bodies.map((b) => b.checked_at)).size).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    await fresh.app.request("/ready");
+    expect(runs).toBe(2);
   });
 });

@@ -3,8 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isConnectionError } from "../../src/db/connection-errors";
 import type { Sql } from "../../src/db/database";
 import { openReadRouter, type ReadRouter } from "../../src/db/replica";
+import type { Logger } from "../../src/log/logger";
+import { eventually } from "../access-http/processes";
+import { capturingLogger } from "../api/harness";
 import { freePort } from "../online/redis-harness";
 import { SERVER_POSTGRES_URL } from "../support/databases";
+import { startTcpProxy } from "../support/tcp-proxy";
 
 let primary: Sql;
 const routers: ReadRouter[] = [];
@@ -24,8 +28,13 @@ afterAll(async () => {
   await primary.end();
 });
 
-async function router(replicaUrl: string | undefined) {
-  const r = await openReadRouter({ primary, replicaUrl, probeIntervalMs: 100 });
+async function router(replicaUrl: string | undefined, logger?: Logger) {
+  const r = await openReadRouter({
+    primary,
+    replicaUrl,
+    probeIntervalMs: 100,
+    ...(logger ? { logger } : {}),
+  });
   routers.push(r);
   return r;
 }
@@ -77,5 +86,48 @@ describe("DATABASE_REPLICA_URL", () => {
     expect(isConnectionError(new Error("wrapped", { cause: { code: "CONNECTION_CLOSED" } }))).toBe(true);
     expect(isConnectionError(Object.assign(new Error("no table"), { code: "42P01" }))).toBe(false);
     expect(isConnectionError(null)).toBe(false);
+  });
+});
+
+describe("a replica that goes away and comes back", () => {
+  it("is logged at each change, shows in hasReplica/replicaError, and gets the reads again when it answers", async () => {
+    const proxy = await startTcpProxy(Number(new URL(SERVER_POSTGRES_URL).port || 5432));
+    const { logger, lines } = capturingLogger();
+    const url = new URL(SERVER_POSTGRES_URL);
+    url.port = String(proxy.port);
+    try {
+      const reads = await openReadRouter({
+        primary,
+        replicaUrl: url.toString(),
+        probeIntervalMs: 100,
+        logger,
+      });
+      routers.push(reads);
+      expect(reads.hasReplica).toBe(true);
+      expect(reads.onReplica).toBe(true);
+      await proxy.cut();
+      await eventually(async () => expect(reads.onReplica).toBe(false), 10_000);
+      expect(reads.replicaError).toBeTruthy();
+      expect(await reads.run(appName)).toBe("rapfs");
+      await proxy.restore();
+      await eventually(async () => expect(reads.onReplica).toBe(true), 10_000);
+      expect(await reads.run(appName)).toBe("rapfs-replica");
+      expect(lines.filter((l) => l.msg.includes("replica")).map((l) => [l.level, l.msg])).toEqual([
+        ["info", "reads go to the replica"],
+        ["warn", "replica unreachable; reads go to the primary until it answers"],
+        ["info", "reads go to the replica"],
+      ]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("unreachable from the start is logged at once, not only after it was once up", async () => {
+    const { logger, lines } = capturingLogger();
+    const reads = await router(`postgres://postgres@127.0.0.1:${await freePort()}/postgres`, logger);
+    expect(reads.onReplica).toBe(false);
+    expect(lines.map((l) => l.msg)).toContain(
+      "replica unreachable; reads go to the primary until it answers",
+    );
   });
 });

@@ -3,7 +3,7 @@ import { PrivateRedis } from "../access/support";
 import { type ServerProcess, startServerProcess, waitReady } from "../access-http/processes";
 import { type SharedPglite, startSharedPglite } from "../access-http/shared-pglite";
 import { uniquePrefix } from "../online/redis-harness";
-import { startTcpProxy, type TcpProxy } from "./tcp-proxy";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy";
 
 /**
  * Real `rapfs start` processes sharing one PGlite (through a TCP proxy the test can cut) and one

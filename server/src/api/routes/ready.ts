@@ -19,6 +19,9 @@ export const ReadySchema = z
       description: "`degraded`: a non-critical check failed (e.g. Redis; reads come from Postgres)",
     }),
     checks: z.array(CheckResultSchema),
+    checked_at: z.string().datetime().openapi({
+      description: "When the checks ran: one run answers every probe for a second",
+    }),
   })
   .openapi("Readiness");
 
@@ -29,8 +32,10 @@ export const route = createRoute({
   tags: ["operations"],
   summary: "Readiness: dependencies reachable and data loaded",
   description:
-    "Runs every registered check (database, Redis, corpus, definitions, …). 503 with the failed " +
-    "checks in `checks` when a critical one fails.",
+    "Cheap checks (the database answers a `select 1`, data preparation finished, the catalog is " +
+    "loaded, Redis answers) whose result is reused for a second. 503 with the failed checks in " +
+    "`checks` when a critical one fails; a dependency with a fallback (Redis, a read replica) " +
+    "that fails makes it `degraded`, still 200.",
   responses: {
     200: { description: "Ready to serve", content: { "application/json": { schema: ReadySchema } } },
     ...errorResponses("NOT_READY"),
@@ -45,11 +50,11 @@ export function registerReady(app: App): void {
     if (report.status === "not_ready") {
       const failed = report.checks.filter((check) => check.status === "fail");
       throw new DomainError("NOT_READY", `Failing checks: ${failed.map((check) => check.name).join(", ")}.`, {
-        extensions: { checks: report.checks },
+        extensions: { checks: report.checks, checked_at: report.checkedAt },
         headers: { "cache-control": "no-store" },
       });
     }
     c.header("cache-control", "no-store");
-    return c.json({ status: report.status, checks: report.checks }, 200);
+    return c.json({ status: report.status, checks: report.checks, checked_at: report.checkedAt }, 200);
   });
 }
