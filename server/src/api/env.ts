@@ -10,6 +10,7 @@ import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
 import type { Serving } from "../serving";
+import type { OnlineStoreHealer } from "../serving/online-healer";
 import type { FeatureCodec } from "./features/codec";
 
 /**
@@ -32,6 +33,8 @@ export type Services = {
   featureCodec: FeatureCodec;
   /** Download spool, charges and dataset cards. */
   datasets: DatasetServices;
+  /** With Redis: keeps it holding every servable view version (syncs at start, heals lost keys). */
+  onlineHealer?: OnlineStoreHealer;
 };
 
 export type AppEnv = {

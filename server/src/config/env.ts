@@ -27,6 +27,8 @@ const envSchema = z.object({
   RAPFS_EMBEDDED_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
   // Rows of Redis kept in each server process and invalidated by Redis; 0 turns the near cache off.
   RAPFS_NEAR_CACHE_ROWS: z.coerce.number().int().min(0).max(10_000_000).default(50_000),
+  // How often each process checks that Redis holds every view version (and re-syncs one that lost its keys).
+  RAPFS_ONLINE_CHECK_SECONDS: z.coerce.number().min(0.1).max(3_600).default(5),
   // `off` sends GET /v1/features/{entity}/{id} through the Hono app like every other route.
   RAPFS_LOOKUP_LANE: z.enum(["on", "off"]).default("on"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
@@ -44,6 +46,8 @@ export type Config = {
   corpus: { scale: number; seed: number };
   embeddedPort: number;
   nearCacheRows: number;
+  /** With Redis: how often the online store is checked for view versions whose keys were lost. */
+  onlineCheckMs: number;
   /** The single feature lookup answered ahead of the app (api/lanes). */
   lookupLane: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
@@ -73,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corpus: { scale: e.RAPFS_CORPUS_SCALE, seed: e.RAPFS_CORPUS_SEED },
     embeddedPort: e.RAPFS_EMBEDDED_PORT,
     nearCacheRows: e.RAPFS_NEAR_CACHE_ROWS,
+    onlineCheckMs: Math.round(e.RAPFS_ONLINE_CHECK_SECONDS * 1000),
     lookupLane: e.RAPFS_LOOKUP_LANE === "on",
     logLevel: e.LOG_LEVEL,
   };

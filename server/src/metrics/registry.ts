@@ -20,6 +20,8 @@ export type Metrics = {
   onlineStoreUp: Gauge;
   /** Redis nodes whose commands fail fast right now (circuit-breaker.ts). */
   redisCircuitsOpen: Gauge;
+  /** View versions this process copied into Redis (start, catch-up, or healing lost keys). */
+  onlineSyncs: Counter<"view" | "mode">;
   materializationRuns: Counter<"view" | "mode" | "outcome">;
   materializationDuration: Histogram<"view" | "mode">;
   lastMaterialized: Gauge<"view">;
@@ -185,6 +187,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     redisCircuitsOpen: new Gauge({
       name: "rapfs_redis_circuits_open",
       help: "Redis nodes (slot ranges on a Cluster) whose circuit is open: their commands fail at once and callers fall back",
+      registers: [registry],
+    }),
+    onlineSyncs: new Counter({
+      name: "rapfs_online_syncs_total",
+      help: "View versions this process copied into the online store (Redis), by mode: at start, after a materialization, or because their keys were lost",
+      labelNames: ["view", "mode"] as const,
       registers: [registry],
     }),
     materializationRuns: new Counter({

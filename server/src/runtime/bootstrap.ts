@@ -1,7 +1,6 @@
 import type { Services } from "../api/env";
 import { CorpusExistsError, corpusStatus, generateCorpus } from "../corpus";
 import type { ProgressReporter } from "../log/progress";
-import { syncOnlineStore } from "../serving";
 import { prepareDefinitions } from "./prepare-definitions";
 
 export type PrepareDataOptions = { progress: ProgressReporter };
@@ -13,7 +12,8 @@ export type PrepareDataOptions = { progress: ProgressReporter };
  * 1. corpus: on first start (no tracks), generate the demo corpus at `config.corpus`;
  * 2. definitions: apply `config.definitionsDir` and materialize (prepareDefinitions: full for
  *    versions never built, incremental otherwise); register a `definitions` readiness check;
- * 3. online store: with Redis, copy what the runs changed into it (syncOnlineStore).
+ * 3. online store: with Redis, copy what the runs changed into it, once across processes, and
+ *    keep checking that it holds every view version (OnlineStoreHealer).
  */
 export async function prepareData(services: Services, options: PrepareDataOptions): Promise<void> {
   const { sql, config, logger, readiness } = services;
@@ -53,13 +53,15 @@ export async function prepareData(services: Services, options: PrepareDataOption
     },
   });
   // Without Redis the in-process LRU fills itself from Postgres; copying every row would only churn it.
-  if (config.redisUrl) {
-    // A Redis outage must not stop the start: reads fall back to Postgres, the next sync catches up.
-    await syncOnlineStore({ sql, store: onlineStore, logger }).catch((error: unknown) => {
+  const healer = services.onlineHealer;
+  if (healer) {
+    // A Redis outage must not stop the start: reads fall back to Postgres, the healer catches up.
+    await healer.check().catch((error: unknown) => {
       logger.warn("online store sync failed; reads fall back to Postgres", {
         error: (error as Error).message,
       });
     });
+    healer.start();
   }
   // In the background: searches scan in SQL until the vectors are in memory (embedded mode only).
   serving.embeddings.warm().catch((error: unknown) => {

@@ -10,8 +10,17 @@ import type { ReadRouter } from "../db/replica";
 import { Readiness } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import { createMetrics, type Metrics } from "../metrics/registry";
-import { createCircuitBreaker, createOnlineStore, createRedisClient } from "../online";
+import {
+  type CircuitBreaker,
+  connectRedis,
+  createCircuitBreaker,
+  createOnlineStore,
+  createRedisClient,
+  RedisOnlineStore,
+} from "../online";
+import { SyncLocks } from "../online/sync-lock";
 import { createPostgresFallback, createServing, createServingCatalog } from "../serving";
+import { OnlineStoreHealer } from "../serving/online-healer";
 
 export type BuildServicesOptions = {
   config: Config;
@@ -103,6 +112,10 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     throw error;
   });
   observeAccess(access, metrics, readiness);
+  const healer =
+    redis && config.redisUrl
+      ? createHealer(options, onlineStore, breaker as CircuitBreaker, metrics)
+      : undefined;
   const services: Services = {
     config,
     logger,
@@ -114,12 +127,53 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     access,
     featureCodec: new FeatureCodec(),
     datasets: options.datasets,
+    ...(healer ? { onlineHealer: healer.healer } : {}),
   };
   return {
     services,
     async close() {
+      await healer?.close();
       await access.close();
       await onlineStore.close();
+    },
+  };
+}
+
+/**
+ * The online store's healer: markers read through the serving store, bulk writes on a
+ * connection of their own (a longer timeout, and lookups never queue behind a sync).
+ */
+function createHealer(
+  options: BuildServicesOptions,
+  markers: Services["onlineStore"],
+  breaker: CircuitBreaker,
+  metrics: Metrics,
+) {
+  const { config, logger, database } = options;
+  const redisUrl = config.redisUrl as string;
+  // The online store's prefix (createOnlineStore's default without one).
+  const prefix = options.keyPrefix ?? "rapfs";
+  const client = createRedisClient(redisUrl, logger.child({ component: "online-sync" }), {
+    commandTimeoutMs: 10_000,
+    connectionName: "rapfs-sync",
+  });
+  const connecting = connectRedis(client);
+  const writer = new RedisOnlineStore(client, { prefix, breaker });
+  const healer = new OnlineStoreHealer({
+    sql: database.sql,
+    markers,
+    writer,
+    locks: new SyncLocks(client, prefix),
+    logger: logger.child({ component: "online-sync" }),
+    metrics,
+    intervalMs: config.onlineCheckMs,
+  });
+  return {
+    healer,
+    async close() {
+      await healer.stop();
+      await connecting;
+      client.disconnect();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Sql } from "../db/database";
 import type { Logger } from "../log/logger";
+import type { SyncLocks } from "../online/sync-lock";
 import type { OnlineStore } from "../online/types";
 import { listViews, type ViewVersion } from "../registry";
 import { scanViewRows } from "./view-rows";
@@ -13,9 +14,15 @@ export const SYNC_MARKER_ID = "__rapfs_synced_run__";
 
 export type SyncResult = {
   viewKey: string;
-  mode: "full" | "incremental" | "skipped";
+  /**
+   * `skipped`: up to date; `held`: another process holds its lock (and syncs it); `failed`:
+   * Redis did not answer for it (`error`), the next sync tries again.
+   */
+  mode: "full" | "incremental" | "skipped" | "held" | "failed";
+  error?: string;
   rows: number;
   runId: number;
+  ms?: number;
 };
 
 export type SyncOptions = {
@@ -27,6 +34,13 @@ export type SyncOptions = {
   chunk?: number;
   /** Only these view keys (`name@version`); all servable ones by default. */
   only?: string[];
+  /**
+   * One sync per view version across processes: a view whose lock another process holds is
+   * left to it (`held`). Without locks every caller syncs what it finds behind.
+   */
+  locks?: SyncLocks;
+  /** Where the markers are read, if not `store` (the serving store, whose circuits fail fast). */
+  markers?: OnlineStore;
 };
 
 type Run = { id: number; mode: "full" | "incremental"; started_at: Date };
@@ -46,14 +60,49 @@ export async function syncOnlineStore(options: SyncOptions): Promise<SyncResult[
       (!options.only || options.only.includes(`${v.name}@${v.version}`)),
   );
   const results: SyncResult[] = [];
-  for (const view of views) results.push(await syncView(sql, store, view, options));
-  const written = results.filter((r) => r.mode !== "skipped");
+  for (const view of views) {
+    const viewKey = `${view.name}@${view.version}`;
+    const runId = view.lastRun?.id as number;
+    try {
+      results.push(await syncIfBehind(sql, store, view, options));
+    } catch (error) {
+      // One node's outage (a Cluster) leaves the views on the others to sync.
+      results.push({ viewKey, mode: "failed", rows: 0, runId, error: (error as Error).message });
+    }
+  }
+  const failed = results.filter((r) => r.mode === "failed");
+  if (failed.length > 0 && failed.length === results.length) throw new Error(failed[0]?.error);
+  const written = results.filter((r) => r.mode === "full" || r.mode === "incremental");
   if (written.length > 0) {
     options.logger?.info("online store synced", {
-      views: written.map((r) => `${r.viewKey} ${r.mode} ${r.rows}`),
+      views: written.map((r) => `${r.viewKey} ${r.mode} ${r.rows} rows in ${r.ms} ms`),
     });
   }
   return results;
+}
+
+async function syncIfBehind(
+  sql: Sql,
+  store: OnlineStore,
+  view: ViewVersion,
+  options: SyncOptions,
+): Promise<SyncResult> {
+  const viewKey = `${view.name}@${view.version}`;
+  const runId = view.lastRun?.id as number;
+  // A cheap look first (one GET), so an up-to-date view costs no lock.
+  if ((await syncedRun(options.markers ?? store, viewKey)) === runId) {
+    return { viewKey, mode: "skipped", rows: 0, runId };
+  }
+  const { locks } = options;
+  const sync = () => syncView(sql, store, view, options);
+  const locked = locks ? await locks.withLock(`sync:${viewKey}`, sync) : { result: await sync() };
+  return locked ? locked.result : { viewKey, mode: "held", rows: 0, runId };
+}
+
+/** The materialization run the store last caught up with for a view version (NaN: never). */
+async function syncedRun(store: OnlineStore, viewKey: string): Promise<number> {
+  const marker = (await store.read(viewKey, [SYNC_MARKER_ID])).get(SYNC_MARKER_ID);
+  return Number(marker?.values.run_id ?? Number.NaN);
 }
 
 async function syncView(
@@ -64,16 +113,17 @@ async function syncView(
 ): Promise<SyncResult> {
   const viewKey = `${view.name}@${view.version}`;
   const runId = view.lastRun?.id as number;
-  const marker = (await store.read(viewKey, [SYNC_MARKER_ID])).get(SYNC_MARKER_ID);
-  const syncedRun = Number(marker?.values.run_id ?? Number.NaN);
-  if (syncedRun === runId) return { viewKey, mode: "skipped", rows: 0, runId };
+  const started = performance.now();
+  // Again under the lock: another process may have finished it since the first look.
+  const synced = await syncedRun(store, viewKey);
+  if (synced === runId) return { viewKey, mode: "skipped", rows: 0, runId };
 
   let since: Date | undefined;
-  if (Number.isInteger(syncedRun)) {
+  if (Number.isInteger(synced)) {
     const runs = await sql<Run[]>`
       select id::int as id, mode, started_at from rapfs_materialization_runs
       where relation_kind = 'feature_view' and name = ${view.name} and version = ${view.version}
-        and status = 'succeeded' and id > ${syncedRun} and id <= ${runId}
+        and status = 'succeeded' and id > ${synced} and id <= ${runId}
       order by id`;
     if (runs.length > 0 && runs.every((r) => r.mode === "incremental")) since = runs[0]?.started_at;
   }
@@ -87,5 +137,6 @@ async function syncView(
   }
   const at = new Date().toISOString();
   await store.write(viewKey, [{ id: SYNC_MARKER_ID, values: { run_id: runId }, eventTimestamp: at }]);
-  return { viewKey, mode: since ? "incremental" : "full", rows, runId };
+  const ms = Math.round(performance.now() - started);
+  return { viewKey, mode: since ? "incremental" : "full", rows, runId, ms };
 }

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/database";
+import { silentLogger } from "../../src/log/logger";
+import { createMetrics, type Metrics } from "../../src/metrics/registry";
+import { CircuitBreaker } from "../../src/online/circuit-breaker";
+import { connectRedis, createRedisClient, type RedisConnection } from "../../src/online/redis-client";
+import { RedisOnlineStore } from "../../src/online/redis-store";
+import { SyncLocks } from "../../src/online/sync-lock";
+import { listViews } from "../../src/registry";
+import { OnlineStoreHealer } from "../../src/serving/online-healer";
+import { SYNC_MARKER_ID } from "../../src/serving/sync";
+import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from "../online/redis-harness";
+import { preparedDatabase } from "../support/prepared-data";
+import { SCALE, SEED } from "./support";
+
+const prefix = uniquePrefix();
+let database: Database;
+const clients: RedisConnection[] = [];
+
+/** What one server process has: its own connection, circuits, store, locks, metrics and healer. */
+async function process(): Promise<{ healer: OnlineStoreHealer; store: RedisOnlineStore; metrics: Metrics }> {
+  const client = createRedisClient(SHARED_REDIS_URL, silentLogger);
+  clients.push(client);
+  await connectRedis(client);
+  const breaker = new CircuitBreaker(client, { logger: silentLogger });
+  const store = new RedisOnlineStore(client, { prefix, breaker });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const healer = new OnlineStoreHealer({
+    sql: database.sql,
+    markers: store,
+    writer: store,
+    locks: new SyncLocks(client, prefix),
+    logger: silentLogger,
+    metrics,
+    intervalMs: 100,
+  });
+  return { healer, store, metrics };
+}
+
+async function syncs(metrics: Metrics): Promise<number> {
+  const metric = (await metrics.registry.getMetricsAsJSON()).find(
+    (m) => m.name === "rapfs_online_syncs_total",
+  );
+  return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+}
+
+beforeAll(async () => {
+  database = await preparedDatabase({ scale: SCALE, seed: SEED });
+});
+afterAll(async () => {
+  for (const client of clients) client.disconnect();
+  await deletePrefix(prefix);
+  await database?.close();
+});
+
+describe("the online store heals itself", () => {
+  it("three processes starting at once sync each view version once, not three times", async () => {
+    const processes = await Promise.all([process(), process(), process()]);
+    const results = await Promise.all(processes.map((p) => p.healer.check()));
+    const views = (await listViews(database.sql)).filter((v) => v.lastRun?.status === "succeeded");
+    expect(views.length).toBeGreaterThan(3);
+    for (const view of views) {
+      const key = `${view.name}@${view.version}`;
+      const modes = results.map((r) => r.find((x) => x.viewKey === key)?.mode);
+      // One copy; the others found its lock held or, after it, its marker.
+      expect(modes.filter((m) => m === "full")).toHaveLength(1);
+      expect(modes.every((m) => m === "full" || m === "held" || m === "skipped")).toBe(true);
+    }
+    const total = (await Promise.all(processes.map((p) => syncs(p.metrics)))).reduce((a, b) => a + b, 0);
+    expect(total).toBe(views.length);
+    // Every view's marker is there for the next look: nothing to do.
+    for (const p of processes) expect((await p.healer.check()).every((r) => r.mode === "skipped")).toBe(true);
+  });
+
+  it("re-syncs a view version whose keys were lost, in the background, without a restart", async () => {
+    const [a, b] = await Promise.all([process(), process()]);
+    await a.healer.check();
+    const before = (await syncs(a.metrics)) + (await syncs(b.metrics));
+    const [view] = (await listViews(database.sql)).filter((v) => v.name === "track_profile");
+    const viewKey = `${view?.name}@${view?.version}`;
+    const [track] = await database.sql<{ id: number }[]>`select id from tracks order by id limit 1`;
+    const id = String(track?.id);
+    expect((await a.store.read(viewKey, [id])).get(id)).toBeDefined();
+
+    // A master that came back empty: the view's rows and its marker are gone.
+    expect(await a.store.deleteView(viewKey)).toBeGreaterThan(1);
+    expect((await a.store.read(viewKey, [SYNC_MARKER_ID])).size).toBe(0);
+    a.healer.start();
+    b.healer.start();
+    const deadline = Date.now() + 30_000;
+    while ((await a.store.read(viewKey, [id])).size === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await Promise.all([a.healer.stop(), b.healer.stop()]);
+    expect((await a.store.read(viewKey, [id])).get(id)).toBeDefined();
+    expect((await a.store.read(viewKey, [SYNC_MARKER_ID])).get(SYNC_MARKER_ID)?.values.run_id).toBe(
+      view?.lastRun?.id,
+    );
+    // Healed once across the two, that view alone.
+    expect((await syncs(a.metrics)) + (await syncs(b.metrics)) - before).toBe(1);
+  });
+});
