@@ -45,6 +45,9 @@ export type OnlineStoreOptions = {
   breaker?: CircuitBreaker | undefined;
 };
 
+/** How stale a row served during a Redis outage can be (materializations cannot reach Redis then either). */
+export const OUTAGE_CACHE_TTL_MS = 5_000;
+
 /**
  * Redis in front of the fallback when REDIS_URL is set, an in-process LRU otherwise. A Redis
  * that is down at start is not fatal: reads use the fallback until it answers.
@@ -70,7 +73,15 @@ export async function createOnlineStore(options: OnlineStoreOptions): Promise<Re
   }
   const breaker = options.breaker ?? createCircuitBreaker(client, logger, metrics);
   const primary = new RedisOnlineStore(client, { prefix, breaker, ...(near ? { near } : {}) });
-  const store = new ReadThroughStore({ primary, layer: "redis", fallback, metrics, logger });
+  const store = new ReadThroughStore({
+    primary,
+    layer: "redis",
+    fallback,
+    metrics,
+    logger,
+    // While a node is down its rows are read from Postgres once and kept here for a few seconds.
+    ...(nearRows > 0 ? { outageCache: { maxRows: nearRows, ttlMs: OUTAGE_CACHE_TTL_MS } } : {}),
+  });
   if (!(await connectRedis(client))) {
     logger.warn("Redis is not reachable at start; serving reads from the fallback until it is");
   }

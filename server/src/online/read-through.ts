@@ -1,6 +1,7 @@
 import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import { assertViewKey } from "./keys";
+import { MemoryOnlineStore } from "./memory-store";
 import {
   ABSENT,
   absentRow,
@@ -26,7 +27,12 @@ export type ReadThroughOptions = {
    * without a sync still shows up within this time.
    */
   absentTtlMs?: number;
-  now?: () => number;
+  /**
+   * Rows loaded from the fallback while the primary could not answer are kept in this process
+   * for `ttlMs` (bounded by `maxRows`), so an outage costs one Postgres read per row and few
+   * seconds of staleness, not a query per lookup. Off without it.
+   */
+  outageCache?: { maxRows: number; ttlMs: number };
 };
 
 /**
@@ -42,6 +48,7 @@ export class ReadThroughStore implements OnlineStore {
   private readonly logger: Logger;
   private readonly layer: string;
   private readonly absentTtlMs: number;
+  private readonly outage: { rows: MemoryOnlineStore; ttlMs: number } | undefined;
 
   constructor(options: ReadThroughOptions) {
     this.primary = options.primary;
@@ -50,6 +57,10 @@ export class ReadThroughStore implements OnlineStore {
     this.logger = options.logger;
     this.layer = options.layer;
     this.absentTtlMs = options.absentTtlMs ?? 60_000;
+    const cache = options.outageCache;
+    this.outage = cache
+      ? { rows: new MemoryOnlineStore({ maxRows: cache.maxRows }), ttlMs: cache.ttlMs }
+      : undefined;
   }
 
   /** True while the primary reports part of itself down (those reads go to the fallback). */
@@ -126,34 +137,54 @@ export class ReadThroughStore implements OnlineStore {
     return found;
   }
 
-  /** Loads what the primary did not have (everything, if it failed). */
+  /** Loads what the primary did not have (everything, if it did not answer). */
   private async complete(
     viewKey: string,
     unique: string[],
     found: Map<string, OnlineRow> | undefined,
   ): Promise<Map<string, OnlineRow>> {
-    const primaryAnswered = found !== undefined;
-    const have = found ?? new Map<string, OnlineRow>();
+    if (!found) return this.completeUnanswered(viewKey, unique);
+    const have = found;
     const knownAbsent = new Set<string>();
     for (const [id, row] of have) {
       if (row.eventTimestamp !== ABSENT) continue;
       have.delete(id);
       knownAbsent.add(id);
     }
-    const missing = primaryAnswered ? unique.filter((id) => !have.has(id) && !knownAbsent.has(id)) : unique;
+    const missing = unique.filter((id) => !have.has(id) && !knownAbsent.has(id));
     if (missing.length === 0) return have;
 
-    this.metrics.onlineFallbacks.inc({ view: viewKey, reason: primaryAnswered ? "miss" : "unavailable" });
+    this.metrics.onlineFallbacks.inc({ view: viewKey, reason: "miss" });
     const loaded = await this.fallback(viewKey, missing);
-    if (primaryAnswered) {
-      const absent = missing.filter((id) => !loaded.has(id)).map(absentRow);
-      await this.backfill(viewKey, [...loaded.values()], absent);
-    }
+    const absent = missing.filter((id) => !loaded.has(id)).map(absentRow);
+    await this.backfill(viewKey, [...loaded.values()], absent);
     if (loaded.size === 0) return have;
     const merged = new Map<string, OnlineRow>();
     for (const id of unique) {
       const row = have.get(id) ?? loaded.get(id);
       if (row) merged.set(id, row);
+    }
+    return merged;
+  }
+
+  /** Everything from the fallback, or from what the outage cache kept of it. */
+  private async completeUnanswered(viewKey: string, unique: string[]): Promise<Map<string, OnlineRow>> {
+    const kept = this.outage ? await this.outage.rows.read(viewKey, unique) : new Map<string, OnlineRow>();
+    const missing = kept.size === 0 ? unique : unique.filter((id) => !kept.has(id));
+    let loaded = new Map<string, OnlineRow>();
+    if (missing.length > 0) {
+      this.metrics.onlineFallbacks.inc({ view: viewKey, reason: "unavailable" });
+      loaded = await this.fallback(viewKey, missing);
+      if (this.outage) {
+        const absent = missing.filter((id) => !loaded.has(id)).map(absentRow);
+        await this.outage.rows.write(viewKey, [...loaded.values(), ...absent], { ttlMs: this.outage.ttlMs });
+      }
+    }
+    if (kept.size === 0) return loaded;
+    const merged = new Map<string, OnlineRow>();
+    for (const id of unique) {
+      const row = kept.get(id) ?? loaded.get(id);
+      if (row && row.eventTimestamp !== ABSENT) merged.set(id, row);
     }
     return merged;
   }

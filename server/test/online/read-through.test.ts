@@ -119,6 +119,26 @@ describe("ReadThroughStore", () => {
     expect(source.asked).toEqual([["1"]]);
   });
 
+  it("keeps what it loaded while the primary is down for the outage cache's TTL, and not longer", async () => {
+    const { primary, source, metrics } = setup();
+    const store = new ReadThroughStore({
+      primary,
+      layer: "memory",
+      fallback: source.load,
+      metrics,
+      logger: createLogger("silent"),
+      outageCache: { maxRows: 100, ttlMs: 200 },
+    });
+    primary.up = false;
+    expect([...(await store.read("v@1", ["1", "2", "500"])).keys()]).toEqual(["1", "2"]);
+    expect([...(await store.read("v@1", ["2", "1", "3", "500"])).keys()]).toEqual(["2", "1", "3"]);
+    // The second read asked only for the id it had not seen (500 is remembered as absent).
+    expect(source.asked).toEqual([["1", "2", "500"], ["3"]]);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await store.read("v@1", ["1"]);
+    expect(source.asked).toEqual([["1", "2", "500"], ["3"], ["1"]]);
+  });
+
   it("propagates a fallback failure: with no store answering, the read fails", async () => {
     const { store, primary } = setup();
     primary.up = false;

@@ -29,7 +29,6 @@ function readThrough(primary: OnlineStore, load: FallbackLoader, clock: () => nu
     metrics,
     logger,
     absentTtlMs: 1_000,
-    now: clock,
   });
 }
 
