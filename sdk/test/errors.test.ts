@@ -134,6 +134,54 @@ describe("RateLimitError", () => {
     expect(error.rateLimit).toEqual({ policy: "requests", limit: 60, remaining: 0, reset: 17, window: 60 });
   });
 
+  it("reports the policy the problem names, not the one with the fewest units left", async () => {
+    // The server's 429 for a batch needing more rows than are left: `downloads` has fewer left,
+    // but it is `rows` that refused the request.
+    const fetch = mockFetch(
+      problem(
+        429,
+        {
+          title: "Too Many Requests",
+          code: "RATE_LIMITED",
+          detail: "This request needs more entity rows than the 120 left of today's quota of 10000.",
+          policy: "rows",
+          limit: 10_000,
+          remaining: 120,
+          reset_seconds: 50_000,
+        },
+        {
+          "retry-after": "50000",
+          ratelimit: '"requests";r=58;t=41, "rows";r=120;t=50000, "downloads";r=0;t=50000',
+          "ratelimit-policy":
+            '"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows", "downloads";q=3;w=86400;qu="downloads"',
+        },
+      ),
+    );
+    const error = await client(fetch)
+      .post("/v1/features/track/batch", { body: { ids: [1] } })
+      .then(unexpected, (e: RateLimitError) => e);
+    expect(error.rateLimit).toEqual({
+      policy: "rows",
+      limit: 10_000,
+      remaining: 120,
+      reset: 50_000,
+      window: 86_400,
+      unit: "rows",
+    });
+    expect(error.retryAfter).toBe(50_000);
+  });
+
+  it("takes the refused policy's state from the problem when the headers are hidden", () => {
+    // A browser shows a cross-origin caller only the headers the server exposes.
+    const error = APIError.generate(
+      429,
+      { title: "Too Many Requests", policy: "downloads", limit: 3, remaining: 0, reset_seconds: 3600 },
+      new Headers(),
+    ) as RateLimitError;
+    expect(error.rateLimit).toEqual({ policy: "downloads", limit: 3, remaining: 0, reset: 3600 });
+    expect(error.retryAfter).toBe(3600);
+  });
+
   it("falls back to the RateLimit reset when Retry-After is missing", () => {
     const error = APIError.generate(
       429,

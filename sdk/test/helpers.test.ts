@@ -65,6 +65,21 @@ describe("parseRateLimit", () => {
     });
   });
 
+  it("reports the policy asked for, whatever the others have left", () => {
+    const headers = new Headers({
+      ratelimit: '"requests";r=59;t=41, "rows";r=0;t=50000',
+      "ratelimit-policy": '"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"',
+    });
+    expect(parseRateLimit(headers, "requests")).toEqual({
+      policy: "requests",
+      limit: 60,
+      remaining: 59,
+      reset: 41,
+      window: 60,
+    });
+    expect(parseRateLimit(headers, "downloads")).toEqual({ policy: "downloads" });
+  });
+
   it("reads the older dictionary form and the legacy separate headers", () => {
     expect(
       parseRateLimit(

@@ -114,15 +114,36 @@ export class RateLimitError extends APIError {
   declare readonly status: 429;
   /** Seconds to wait before trying again (from `Retry-After`, else the `RateLimit` reset). */
   readonly retryAfter: number | undefined;
-  /** The quota state the server reported with the rejection. */
+  /**
+   * The state of the policy that refused the request: the one the problem's `policy` names (e.g.
+   * `rows`), read from the `RateLimit` headers, else from the problem's own fields.
+   */
   readonly rateLimit: RateLimitInfo | undefined;
 
   constructor(init: APIErrorInit = {}) {
     super(init);
-    this.rateLimit = init.headers ? parseRateLimit(init.headers) : undefined;
+    this.rateLimit = refusedPolicy(init.headers, init.problem);
     this.retryAfter = (init.headers && parseRetryAfter(init.headers)) ?? this.rateLimit?.reset;
   }
 }
+
+/** The headers' state of the policy a 429 problem names, completed by the problem's fields. */
+function refusedPolicy(headers: Headers | undefined, problem: ProblemDetails | undefined) {
+  const field = (name: string) => problem?.[name];
+  const number = (name: string) => (typeof field(name) === "number" ? (field(name) as number) : undefined);
+  const policy = typeof field("policy") === "string" ? (field("policy") as string) : undefined;
+  const fromHeaders = headers ? parseRateLimit(headers, policy) : undefined;
+  if (policy === undefined) return fromHeaders;
+  // Headers a browser hides from cross-origin callers leave only the problem's fields.
+  return {
+    policy,
+    ...definedOnly({ limit: number("limit"), remaining: number("remaining"), reset: number("reset_seconds") }),
+    ...fromHeaders,
+  } satisfies RateLimitInfo;
+}
+
+const definedOnly = <T extends object>(value: T): Partial<T> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /** No response: DNS, refused or reset connection, TLS, CORS, or a fetch that threw. */
 export class APIConnectionError extends APIError {

@@ -92,34 +92,42 @@ function parsePolicies(header: string | null): Map<string, Policy> {
   return policies;
 }
 
-export function parseRateLimit(headers: Headers): RateLimitInfo | undefined {
+/**
+ * The quota state in the response headers. `policy` names the policy to report (a 429's problem
+ * says which one refused the request); without it, the one with the fewest units left.
+ */
+export function parseRateLimit(headers: Headers, policy?: string): RateLimitInfo | undefined {
   const policies = parsePolicies(headers.get("ratelimit-policy"));
   const header = headers.get("ratelimit");
   if (header) {
     const items = splitList(header);
     if (items.some((i) => /^(limit|remaining|reset)\s*=/i.test(i))) {
       const dict = Object.fromEntries(items.map((i) => i.split("=").map((s) => s.trim().toLowerCase())));
-      const policy = policies.get("");
+      const only = policies.get("");
       return clean({
-        limit: num(dict.limit) ?? policy?.limit,
+        limit: num(dict.limit) ?? only?.limit,
         remaining: num(dict.remaining),
         reset: num(dict.reset),
-        window: policy?.window,
+        window: only?.window,
       });
     }
-    // Several policies may apply; the one with the least remaining is the one that bites.
     const parsed = items.map(parseItem).filter((i) => num(i.params.r) !== undefined);
-    parsed.sort((a, b) => (num(a.params.r) ?? 0) - (num(b.params.r) ?? 0));
-    const tightest = parsed[0];
-    if (tightest) {
-      const policy = policies.get(tightest.value);
+    // Counts of different units (requests, rows, downloads) are not comparable, so the fewest left
+    // is only a guess at which policy bites; a named policy is an answer.
+    const chosen =
+      policy === undefined
+        ? parsed.sort((a, b) => (num(a.params.r) ?? 0) - (num(b.params.r) ?? 0))[0]
+        : parsed.find((i) => i.value === policy);
+    const name = chosen?.value ?? policy;
+    if (name !== undefined) {
+      const declared = policies.get(name);
       return clean({
-        policy: tightest.value || undefined,
-        limit: policy?.limit,
-        remaining: num(tightest.params.r),
-        reset: num(tightest.params.t),
-        window: policy?.window,
-        unit: policy?.unit,
+        policy: name || undefined,
+        limit: declared?.limit,
+        remaining: num(chosen?.params.r),
+        reset: num(chosen?.params.t),
+        window: declared?.window,
+        unit: declared?.unit,
       });
     }
   }
@@ -127,6 +135,7 @@ export function parseRateLimit(headers: Headers): RateLimitInfo | undefined {
     num(headers.get(`ratelimit-${name}`) ?? headers.get(`x-ratelimit-${name}`));
   const [firstPolicy] = policies.values();
   return clean({
+    policy,
     limit: legacy("limit") ?? firstPolicy?.limit,
     remaining: legacy("remaining"),
     reset: legacy("reset"),
