@@ -13,6 +13,8 @@ const TIERS = JSON.stringify({ free: { requests: Q, rows: 1_000, downloads: 2 } 
 
 export type Cluster = {
   servers: ServerProcess[];
+  /** The servers' environment, to start more processes of the same deployment. */
+  env: Record<string, string>;
   prefix: string;
   adminKey: string;
   pg: SharedPglite;
@@ -33,7 +35,11 @@ let clients = 0;
  * Redis, started one after the other so the first generates the corpus and the next reuse it.
  * RAPFS_KEY_CACHE_SECONDS=300: only the invalidation bus can make a revocation reach another process.
  */
-export async function startCluster(options: { count: number; redisUrl?: string }): Promise<Cluster> {
+export async function startCluster(options: {
+  count: number;
+  redisUrl?: string;
+  env?: Record<string, string>;
+}): Promise<Cluster> {
   const pg = await startSharedPglite();
   const prefix = uniquePrefix();
   const adminKey = generateKey().key;
@@ -47,6 +53,7 @@ export async function startCluster(options: { count: number; redisUrl?: string }
     RAPFS_ADMIN_KEY: adminKey,
     RAPFS_KEY_CACHE_SECONDS: "300",
     RAPFS_TRUSTED_PROXY_HOPS: "1",
+    ...options.env,
   };
   const servers: ServerProcess[] = [];
   try {
@@ -79,6 +86,7 @@ export async function startCluster(options: { count: number; redisUrl?: string }
 
   return {
     servers,
+    env,
     prefix,
     adminKey,
     pg,

@@ -7,13 +7,30 @@ import { freePort, waitFor } from "../online/redis-harness";
 
 const run = promisify(execFile);
 
-export type LocalCluster = { url: string; ports: number[]; stop(): Promise<void> };
+export type LocalCluster = {
+  url: string;
+  ports: number[];
+  /** SIGKILLs the master on `port` (a lost node: its keys go with it). */
+  kill(port: number): Promise<void>;
+  /** Starts the master on `port` again, empty, with its old node id and slots (nodes.conf). */
+  restart(port: number): Promise<void>;
+  /** The cluster's keys in every master, by redis-cli DBSIZE. */
+  keys(): Promise<number>;
+  /** FLUSHALL on every master. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+export type ClusterOptions = {
+  /** cluster-node-timeout: how long until the others mark a silent master failed (Redis default 15 s). */
+  nodeTimeoutMs?: number;
+};
 
 /**
  * A 3-master Redis Cluster of the test's own on free loopback ports (no replicas, no
  * persistence, files in a temporary directory), torn down by `stop`. The shared 6379 is untouched.
  */
-export async function startRedisCluster(): Promise<LocalCluster> {
+export async function startRedisCluster(options: ClusterOptions = {}): Promise<LocalCluster> {
   const dir = await mkdtemp(join(tmpdir(), "rapfs-cluster-"));
   const ports: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -23,30 +40,37 @@ export async function startRedisCluster(): Promise<LocalCluster> {
     ports.push(port);
   }
   const stop = async () => {
-    for (const port of ports) {
-      const pid = Number(await readFile(join(dir, `${port}.pid`), "utf8").catch(() => "0"));
-      if (pid > 0) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {}
-      }
-    }
+    for (const port of ports) await kill(port);
     await rm(dir, { recursive: true, force: true });
   };
+  const startNode = (port: number) =>
+    run("redis-server", [
+      ...["--port", String(port), "--bind", "127.0.0.1"],
+      ...["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`],
+      ...["--cluster-node-timeout", String(options.nodeTimeoutMs ?? 15_000)],
+      ...["--save", "", "--appendonly", "no", "--daemonize", "yes"],
+      ...["--pidfile", join(dir, `${port}.pid`), "--dir", dir],
+    ]);
+  const kill = async (port: number) => {
+    const pid = Number(await readFile(join(dir, `${port}.pid`), "utf8").catch(() => "0"));
+    if (pid > 0) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+    await rm(join(dir, `${port}.pid`), { force: true });
+  };
+  const ping = (port: number) =>
+    waitFor(async () =>
+      (await run("redis-cli", ["-p", String(port), "ping"]).catch(() => ({ stdout: "" }))).stdout.includes(
+        "PONG",
+      )
+        ? true
+        : undefined,
+    );
   try {
-    for (const port of ports) {
-      await run("redis-server", [
-        ...["--port", String(port), "--bind", "127.0.0.1"],
-        ...["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`],
-        ...["--save", "", "--appendonly", "no", "--daemonize", "yes"],
-        ...["--pidfile", join(dir, `${port}.pid`), "--dir", dir],
-      ]);
-    }
-    for (const port of ports) {
-      await waitFor(async () =>
-        (await run("redis-cli", ["-p", String(port), "ping"])).stdout.includes("PONG") ? true : undefined,
-      );
-    }
+    for (const port of ports) await startNode(port);
+    for (const port of ports) await ping(port);
     await run("redis-cli", [
       "--cluster",
       "create",
@@ -71,5 +95,27 @@ export async function startRedisCluster(): Promise<LocalCluster> {
     await stop();
     throw error;
   }
-  return { url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(",")}`, ports, stop };
+  return {
+    url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(",")}`,
+    ports,
+    kill,
+    async restart(port) {
+      await startNode(port);
+      await ping(port);
+    },
+    async flush() {
+      for (const port of ports) await run("redis-cli", ["-p", String(port), "flushall"]);
+    },
+    async keys() {
+      let total = 0;
+      for (const port of ports) {
+        const { stdout } = await run("redis-cli", ["-p", String(port), "dbsize"]).catch(() => ({
+          stdout: "0",
+        }));
+        total += Number(stdout.trim()) || 0;
+      }
+      return total;
+    },
+    stop,
+  };
 }
