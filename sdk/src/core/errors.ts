@@ -137,7 +137,11 @@ function refusedPolicy(headers: Headers | undefined, problem: ProblemDetails | u
   // Headers a browser hides from cross-origin callers leave only the problem's fields.
   return {
     policy,
-    ...definedOnly({ limit: number("limit"), remaining: number("remaining"), reset: number("reset_seconds") }),
+    ...definedOnly({
+      limit: number("limit"),
+      remaining: number("remaining"),
+      reset: number("reset_seconds"),
+    }),
     ...fromHeaders,
   } satisfies RateLimitInfo;
 }
