@@ -3,6 +3,7 @@ import { APIUserAbortError, RapFSError } from "./core/errors";
 import type { FinalRequestOptions, HTTPMethod, RequestOptions } from "./core/request-options";
 import { isServerRuntime, readEnv } from "./internal/env";
 import { type HeadersLike, mergeHeaders } from "./internal/headers";
+import { type Logger, type LogLevel, levelled, resolveLogLevel } from "./internal/log";
 import { encodeQuery } from "./internal/query";
 import { isIdempotent } from "./internal/retry";
 import { type Fetch, type PreparedRequest, send } from "./internal/transport";
@@ -30,6 +31,14 @@ export interface ClientOptions {
   fetch?: Fetch | undefined;
   /** Sent with every request; per-call headers override them, `null` removes one. */
   defaultHeaders?: HeadersLike | undefined;
+  /**
+   * What to log: `off`, `error`, `warn` (waits of 5 s or more before a retry, e.g. for a
+   * `Retry-After`), `info` (every retry, and a `Retry-After` too long to wait for) or `debug`
+   * (every attempt and answer). Defaults to env `RAPFS_LOG`, then `warn`.
+   */
+  logLevel?: LogLevel | undefined;
+  /** Where log lines go (`error`/`warn`/`info`/`debug` methods). Defaults to `console`. */
+  logger?: Logger | undefined;
 }
 
 /** The rapfs client. Resource namespaces (`features`, `embeddings`, …) hang off it. */
@@ -38,8 +47,11 @@ export class RapFS {
   readonly baseURL: string;
   readonly timeout: number;
   readonly maxRetries: number;
+  readonly logLevel: LogLevel;
+  readonly logger: Logger;
   readonly #options: ClientOptions;
   readonly #fetch: Fetch;
+  readonly #log: Logger;
 
   /** Online feature values of one entity or many. */
   readonly features = new Features(this);
@@ -58,6 +70,9 @@ export class RapFS {
     this.baseURL = (options.baseURL ?? readEnv("RAPFS_BASE_URL") ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
     this.timeout = validated("timeout", options.timeout ?? DEFAULT_TIMEOUT_MS);
     this.maxRetries = validated("maxRetries", options.maxRetries ?? DEFAULT_MAX_RETRIES, true);
+    this.logger = options.logger ?? console;
+    this.logLevel = resolveLogLevel(options.logLevel, this.logger);
+    this.#log = levelled(this.logLevel, this.logger);
     if (!options.fetch && typeof fetch !== "function") {
       throw new RapFSError("No global fetch; pass one with `new RapFS({ fetch })`.");
     }
@@ -115,6 +130,7 @@ export class RapFS {
         maxRetries: validated("maxRetries", options.maxRetries ?? this.maxRetries, true),
         retryable: isIdempotent(options.method, options.idempotent),
         signal: options.signal,
+        log: this.#log,
       });
       const requestId = response.headers.get("x-request-id") ?? prepared.requestId;
       return { response, requestId, signal: options.signal };

@@ -36,6 +36,7 @@ export { Page, type PageData, type PageFetcher, PagePromise } from "./core/pagin
 export type { FinalRequestOptions, HTTPMethod, RequestOptions } from "./core/request-options";
 export type { components, operations, paths } from "./generated/openapi";
 export type { HeadersLike } from "./internal/headers";
+export type { Logger, LogLevel } from "./internal/log";
 export type { Query, QueryValue } from "./internal/query";
 export type { RateLimitInfo } from "./internal/rate-limit";
 export type { Fetch } from "./internal/transport";

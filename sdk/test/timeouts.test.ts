@@ -1,10 +1,10 @@
-import { APIConnectionError, APITimeoutError, APIUserAbortError, RapFS } from "@rapfs/sdk";
+import { APIConnectionError, APITimeoutError, APIUserAbortError, type LogLevel, RapFS } from "@rapfs/sdk";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { hangingReply, json, mockFetch, problem, unexpected } from "./support/mock-fetch";
 
 const client = (
   fetch: ReturnType<typeof mockFetch>,
-  options: { timeout?: number; maxRetries?: number } = {},
+  options: { timeout?: number; maxRetries?: number; logLevel?: LogLevel } = {},
 ) => new RapFS({ apiKey: "rapfs_test", baseURL: "http://rapfs.test", fetch, maxRetries: 0, ...options });
 
 afterEach(() => {
@@ -71,7 +71,8 @@ describe("user abort", () => {
   it("stops waiting between retries when the signal fires", async () => {
     const fetch = mockFetch(problem(503, { title: "Unavailable" }, { "retry-after": "30" }));
     const controller = new AbortController();
-    const result = client(fetch, { maxRetries: 2 })
+    // logLevel off: the warning about the 30 s wait is logging.test.ts's subject.
+    const result = client(fetch, { maxRetries: 2, logLevel: "off" })
       .get("/x", { signal: controller.signal, requestId: "req-waiting" })
       .then(unexpected, (e: APIUserAbortError) => e);
     await vi.waitFor(() => expect(fetch.calls).toHaveLength(1));

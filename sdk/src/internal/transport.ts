@@ -1,6 +1,8 @@
 import { APIConnectionError, APIError, APITimeoutError, APIUserAbortError } from "../core/errors";
 import { attemptSignal, sleep } from "./abort";
-import { backoffMs, isRetryableStatus, retryDelayMs } from "./retry";
+import type { Logger } from "./log";
+import { parseRetryAfter } from "./rate-limit";
+import { backoffMs, isRetryableStatus, MAX_RETRY_AFTER_S, retryDelayMs } from "./retry";
 
 export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -18,38 +20,84 @@ export interface SendPolicy {
   /** Whether the request may be sent again after a failure. */
   retryable: boolean;
   signal: AbortSignal | null | undefined;
+  /** Already filtered by the client's log level. */
+  log: Logger;
 }
+
+/** A wait at least this long is logged as a warning: a call stalled for it, not just retried. */
+export const NOTICEABLE_WAIT_MS = 5_000;
 
 /** Sends the request, retrying what is safe, and returns the first successful response. */
 export async function send(fetch: Fetch, request: PreparedRequest, policy: SendPolicy): Promise<Response> {
+  const { log } = policy;
   const maxRetries = policy.retryable ? policy.maxRetries : 0;
+  const target = `${request.method.toUpperCase()} ${request.url}`;
   for (let retry = 0; ; retry++) {
     // The first attempt sends the prepared headers as they are; retries add their count to a copy.
     const headers = retry === 0 ? request.headers : new Headers(request.headers);
     if (retry > 0) headers.set("x-rapfs-retry-count", String(retry));
     const retriesLeft = retry < maxRetries;
+    const details = (more: Record<string, unknown> = {}) => ({
+      requestId: request.requestId,
+      method: request.method.toUpperCase(),
+      url: request.url,
+      retry,
+      maxRetries,
+      ...more,
+    });
+    const next = `retry ${retry + 1} of ${maxRetries}`;
 
+    log.debug(`rapfs: ${target}${retry > 0 ? ` (retry ${retry})` : ""}`, details());
+    const started = Date.now();
     let response: Response;
     try {
       response = await attempt(fetch, request, headers, policy);
     } catch (error) {
-      if (error instanceof APIUserAbortError || !retriesLeft) throw error;
-      await sleep(backoffMs(retry), policy.signal, request.requestId);
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof APIUserAbortError || !retriesLeft) {
+        log.debug(`rapfs: ${target} failed: ${reason}`, details({ error }));
+        throw error;
+      }
+      const delay = backoffMs(retry);
+      waitLog(log, delay)(
+        `rapfs: ${target} failed (${reason}); ${next} in ${duration(delay)}`,
+        details({ error, delayMs: delay }),
+      );
+      await sleep(delay, policy.signal, request.requestId);
       continue;
     }
+    const status = response.status;
+    log.debug(`rapfs: ${target} answered ${status} in ${Date.now() - started} ms`, details({ status }));
     if (response.ok) return response;
 
-    const delay =
-      retriesLeft && isRetryableStatus(response.status, response.headers)
-        ? retryDelayMs(retry, response.headers)
-        : undefined;
-    if (delay === undefined) throw await toAPIError(response, request.requestId);
+    const retryable = retriesLeft && isRetryableStatus(status, response.headers);
+    const delay = retryable ? retryDelayMs(retry, response.headers) : undefined;
+    if (delay === undefined) {
+      if (retryable) {
+        log.info(
+          `rapfs: ${target} answered ${status} with Retry-After ${parseRetryAfter(response.headers)} s, ` +
+            `more than the ${MAX_RETRY_AFTER_S} s a client waits: not retrying`,
+          details({ status }),
+        );
+      }
+      throw await toAPIError(response, request.requestId);
+    }
     // Free the connection (an unread body keeps the socket busy in undici). Not awaited: cancelling
     // one branch of a tee()d or cloned body only settles once the other branch is done too.
     response.body?.cancel().catch(() => {});
+    const asked = parseRetryAfter(response.headers) !== undefined ? " as its Retry-After asks" : "";
+    waitLog(log, delay)(
+      `rapfs: ${target} answered ${status}; waiting ${duration(delay)}${asked} before ${next}`,
+      details({ status, delayMs: delay }),
+    );
     await sleep(delay, policy.signal, request.requestId);
   }
 }
+
+const waitLog = (log: Logger, delayMs: number) => (delayMs >= NOTICEABLE_WAIT_MS ? log.warn : log.info);
+
+const duration = (ms: number) =>
+  ms >= 1_000 ? `${Number((ms / 1_000).toFixed(1))} s` : `${Math.round(ms)} ms`;
 
 async function attempt(
   fetch: Fetch,
