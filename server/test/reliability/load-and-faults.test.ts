@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, limiterBackend, type ServerProcess } from "../access-http/processes";
-import { fivexx, mixedLoad, newTally, send } from "./load";
+import { fivexx, mixedLoad, newTally, pollReady, send } from "./load";
 import { type Stack, startStack } from "./stack";
 
 let stack: Stack;
@@ -28,6 +28,9 @@ describe("two server processes on one Postgres and one Redis", () => {
       maxRequests: 200_000,
       tally,
     });
+    // Readiness under full dataset downloads, lookups and a Redis outage: never 503 while the
+    // database answers.
+    const readiness = pollReady(servers, load);
     await sleep(6_000);
     stack.redis.down();
     // Requests sent while Redis is gone, counted apart: reads come from Postgres.
@@ -43,7 +46,11 @@ describe("two server processes on one Postgres and one Redis", () => {
     expect(await Promise.all(servers.map(limiterBackend))).toEqual(["insurance", "insurance"]);
     stack.redis.up();
     await load;
-    console.info(`mixed load: ${JSON.stringify(tally)}\nduring the Redis outage: ${JSON.stringify(outage)}`);
+    const ready = await readiness;
+    console.info(
+      `mixed load: ${JSON.stringify(tally)}\nduring the Redis outage: ${JSON.stringify(outage)}\n/ready statuses: ${JSON.stringify(ready)}`,
+    );
+    expect(Object.keys(ready)).toEqual(["200"]);
     expect(tally.failures).toEqual([]);
     expect(outage.failures).toEqual([]);
     expect(fivexx(tally) + fivexx(outage)).toBe(0);

@@ -97,3 +97,33 @@ export const fivexx = (tally: Tally) =>
   Object.entries(tally.byStatus)
     .filter(([status]) => Number(status) >= 500 || Number(status) === 0)
     .reduce((sum, [, n]) => sum + n, 0);
+
+/**
+ * Polls /ready on every server every `everyMs` until `done` settles; the statuses seen, so a
+ * test can assert readiness never flapped to 503 while the database answered.
+ */
+export async function pollReady(
+  servers: ServerProcess[],
+  done: Promise<unknown>,
+  everyMs = 200,
+): Promise<Record<number, number>> {
+  const seen: Record<number, number> = {};
+  let finished = false;
+  void done.finally(() => {
+    finished = true;
+  });
+  while (!finished) {
+    await Promise.all(
+      servers.map(async (server) => {
+        const res = await fetch(`${server.url}/ready`, { signal: AbortSignal.timeout(10_000) }).catch(
+          () => undefined,
+        );
+        const status = res?.status ?? 0;
+        await res?.arrayBuffer();
+        seen[status] = (seen[status] ?? 0) + 1;
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return seen;
+}
