@@ -7,6 +7,7 @@ import { type Logger, type LogLevel, levelled, resolveLogLevel } from "./interna
 import { encodeQuery } from "./internal/query";
 import { isIdempotent } from "./internal/retry";
 import { type Fetch, type PreparedRequest, send } from "./internal/transport";
+import { Admin } from "./resources/admin";
 import { Datasets } from "./resources/datasets";
 import { Embeddings } from "./resources/embeddings";
 import { Features } from "./resources/features";
@@ -63,6 +64,8 @@ export class RapFS {
   readonly datasets = new Datasets(this);
   /** The calling key's account's API keys. */
   readonly keys = new Keys(this);
+  /** Operator routes (a key with the `admin` scope): every account, paginated. */
+  readonly admin = new Admin(this);
 
   constructor(options: ClientOptions = {}) {
     this.#options = options;

@@ -40,6 +40,7 @@ export type { Logger, LogLevel } from "./internal/log";
 export type { Query, QueryValue } from "./internal/query";
 export type { RateLimitInfo } from "./internal/rate-limit";
 export type { Fetch } from "./internal/transport";
+export type { Account, Accounts, Admin, ListAccountsParams, UpdateAccountParams } from "./resources/admin";
 export type {
   CardOptions,
   DatasetCard,

@@ -31,6 +31,36 @@ describe("resources over an injected fetch", () => {
     expect(create.calls).toHaveLength(1);
   });
 
+  it("pages through every account with for await, passing each page's next_after as after", async () => {
+    const account = (id: string) => ({ id, email: `${id}@example.com`, name: id, tier: "free" });
+    const fetch = mockFetch(
+      json({ accounts: [account("a"), account("b")], next_after: "b" }),
+      json({ accounts: [account("c")], next_after: null }),
+    );
+    const fs = client(fetch);
+    const ids: string[] = [];
+    for await (const { id } of fs.admin.accounts.list({ limit: 2 })) ids.push(id);
+    expect(ids).toEqual(["a", "b", "c"]);
+    expect(fetch.calls.map((c) => c.url)).toEqual([
+      "http://rapfs.test/v1/admin/accounts?limit=2",
+      "http://rapfs.test/v1/admin/accounts?limit=2&after=b",
+    ]);
+
+    const first = await fs.admin.accounts.list({ after: "b" });
+    expect([first.items.map((a) => a.id), first.hasNextPage()]).toEqual([["c"], false]);
+    expect(fetch.calls[2]?.url).toBe("http://rapfs.test/v1/admin/accounts?after=b");
+  });
+
+  it("updates an account with a PATCH of its id, not retried", async () => {
+    const fetch = mockFetch(new Response("{}", { status: 503, headers: { "retry-after-ms": "1" } }));
+    await client(fetch)
+      .admin.accounts.update("acc/1", { tier: "pro" })
+      .catch(() => {});
+    expect(fetch.calls.map((c) => [c.method, c.url, c.body])).toEqual([
+      ["PATCH", "http://rapfs.test/v1/admin/accounts/acc%2F1", { tier: "pro" }],
+    ]);
+  });
+
   it("getMany of no ids sends nothing", async () => {
     const fetch = mockFetch(json({}));
     expect(await client(fetch).features.getMany("track", [], { service: "s" })).toMatchObject({ rows: [] });

@@ -138,6 +138,27 @@ describe("signup, keys and usage", () => {
   });
 });
 
+describe("admin", () => {
+  it("iterates every account page by page, and updates one", async () => {
+    const anonymous = new RapFS({ baseURL: live.url, apiKey: null });
+    const signedUp = await Promise.all(
+      ["a", "b", "c"].map((n) => anonymous.signup({ email: `admin-list-${n}@example.com` })),
+    );
+    const ids: string[] = [];
+    for await (const account of live.client.admin.accounts.list({ limit: 2 })) ids.push(account.id);
+    const inDb = await live.services.sql<{ id: string }[]>`select id from accounts order by created_at, id`;
+    expect(ids).toEqual(inDb.map((r) => r.id));
+    expect(ids).toEqual(expect.arrayContaining(signedUp.map((s) => s.account.id)));
+
+    const first = await live.client.admin.accounts.list({ limit: 2 });
+    expect(first.items).toHaveLength(2);
+    expect(first.hasNextPage()).toBe(ids.length > 2);
+
+    const id = signedUp[0]?.account.id as string;
+    expect(await live.client.admin.accounts.update(id, { tier: "pro" })).toMatchObject({ id, tier: "pro" });
+  });
+});
+
 describe("datasets", () => {
   it("describes a dataset with its card", async () => {
     const card = await live.client.datasets.card("public", { limit: 50 });

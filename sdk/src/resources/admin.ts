@@ -1,0 +1,43 @@
+import type { APIPromise } from "../core/api-promise";
+import { type PagePromise, paginate } from "../core/pagination";
+import type { RequestOptions } from "../core/request-options";
+import type { components } from "../generated/openapi";
+import { APIResource, seg } from "./resource";
+
+type Schemas = components["schemas"];
+export type Account = Schemas["Account"];
+export type UpdateAccountParams = Schemas["UpdateAccountRequest"];
+
+export interface ListAccountsParams {
+  /** Accounts per page, 1 to 1,000 (server default 100). */
+  limit?: number;
+  /** Start after this account id (the last one of a page already read). */
+  after?: string;
+}
+
+/** Every account on the server; needs a key with the `admin` scope. */
+export class Accounts extends APIResource {
+  /**
+   * Oldest first. `await` it for the first page, or `for await` over it for every account, the
+   * pages fetched as the loop reaches them.
+   */
+  list(params: ListAccountsParams = {}, options?: RequestOptions): PagePromise<Account> {
+    return paginate(async (cursor) => {
+      const page = await this.client.get<Schemas["AccountList"]>("/v1/admin/accounts", {
+        ...options,
+        query: { limit: params.limit, after: cursor ?? params.after },
+      });
+      return { items: page.accounts, nextCursor: page.next_after };
+    });
+  }
+
+  /** Changes the tier or disables the account (every key of it stops at once). */
+  update(id: string, params: UpdateAccountParams, options?: RequestOptions): APIPromise<Account> {
+    return this.client.patch(`/v1/admin/accounts/${seg(id)}`, { ...options, body: params });
+  }
+}
+
+/** Operator routes. */
+export class Admin extends APIResource {
+  readonly accounts = new Accounts(this.client);
+}
