@@ -45,6 +45,11 @@ const text = fc.oneof(
     "qwen_analysis@1:*",
   ),
   fc.constantFrom("%", "%00", "..%2F..", "a".repeat(5_000), "🎤", "' or 1=1 --", "\u0000", "[]", "{}"),
+  // Lone surrogates, and the percent-encoded bytes of invalid UTF-8.
+  fc.constantFrom("\ud800", "a\udfffb", "\udc00\ud800", "%ff%fe", "%c3%28", "%ed%a0%80"),
+  fc
+    .tuple(fc.string({ maxLength: 10 }), fc.constantFrom("\u0000", "\ud800", "\udfff"))
+    .map(([a, b]) => a + b),
   fc.integer({ min: -2_000_000_000, max: 2_000_000_000 }).map(String),
 );
 const body = fc.oneof(
@@ -60,6 +65,18 @@ const body = fc.oneof(
     .map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 200 }),
   fc.constantFrom("", "{", "null", "[", '{"ids":', "x".repeat(3_000_000), `{"ids":[${"1,".repeat(5_000)}1]}`),
+  // Invalid UTF-8 inside otherwise well-formed JSON: raw bytes, not a JS string.
+  fc
+    .constantFrom([0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0x00])
+    .map((bad) =>
+      Buffer.concat([
+        Buffer.from('{"email":"a'),
+        Buffer.from(bad),
+        Buffer.from('@x.io","name":"n","ids":[1],"features":["t'),
+        Buffer.from(bad),
+        Buffer.from('"],"vector":[1],"id":1}'),
+      ]),
+    ),
 );
 const contentType = fc.constantFrom(
   "application/json",
@@ -81,6 +98,21 @@ const auth = fc.constantFrom(
   "Basic eA==",
 );
 
+/** encodeURIComponent, with a lone surrogate sent as its (invalid UTF-8) three WTF-8 bytes. */
+function encodePathValue(value: string): string {
+  return [...value]
+    .map((char) => {
+      const code = char.charCodeAt(0);
+      if (char.length === 1 && code >= 0xd800 && code <= 0xdfff) {
+        return [0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)]
+          .map((byte) => `%${byte.toString(16).toUpperCase()}`)
+          .join("");
+      }
+      return encodeURIComponent(char);
+    })
+    .join("");
+}
+
 function requestArb(op: Operation) {
   const pathParams = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
   const queryNames = op.params.filter((p) => p.in === "query").map((p) => p.name);
@@ -89,7 +121,7 @@ function requestArb(op: Operation) {
       .tuple(...pathParams.map(() => text))
       .map((values) =>
         pathParams.reduce(
-          (path, name, i) => path.replace(`{${name}}`, encodeURIComponent(values[i] ?? "")),
+          (path, name, i) => path.replace(`{${name}}`, encodePathValue(values[i] ?? "")),
           op.path,
         ),
       ),
@@ -107,7 +139,7 @@ function requestArb(op: Operation) {
 type FuzzRequest = {
   path: string;
   query: [string, string][];
-  body: string;
+  body: string | Buffer;
   contentType: string | undefined;
   auth: string | undefined;
   method: string;
@@ -123,7 +155,9 @@ async function send(r: FuzzRequest) {
   const init: RequestInit = {
     method,
     headers,
-    ...(method === "GET" || method === "HEAD" ? {} : { body: r.body }),
+    ...(method === "GET" || method === "HEAD"
+      ? {}
+      : { body: typeof r.body === "string" ? r.body : new Uint8Array(r.body) }),
   };
   const res = await server.app.request(`${r.path}${query ? `?${query}` : ""}`, init);
   const payload = await res.text();
@@ -144,12 +178,30 @@ describe("fuzzing every operation of /openapi.json", () => {
 
   it("never answers 5xx, and every 4xx is problem+json", async () => {
     const runsPerOperation = Math.ceil(12_000 / operations.length);
-    for (const op of operations) {
-      await fc.assert(fc.asyncProperty(requestArb(op), send), {
-        numRuns: runsPerOperation,
-        seed: 20_261_122,
-      });
+    // Readiness is probed throughout: the fuzz load must never make it 503.
+    const ready: Record<number, number> = {};
+    let fuzzing = true;
+    const probing = (async () => {
+      while (fuzzing) {
+        const res = await server.app.request("/ready");
+        await res.arrayBuffer();
+        ready[res.status] = (ready[res.status] ?? 0) + 1;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    try {
+      for (const op of operations) {
+        await fc.assert(fc.asyncProperty(requestArb(op), send), {
+          numRuns: runsPerOperation,
+          seed: 20_261_122,
+        });
+      }
+    } finally {
+      fuzzing = false;
+      await probing;
     }
+    console.info(`/ready during the fuzz: ${JSON.stringify(ready)}`);
     expect(tally.cases).toBeGreaterThanOrEqual(12_000);
+    expect(Object.keys(ready)).toEqual(["200"]);
   }, 600_000);
 });
