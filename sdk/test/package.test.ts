@@ -19,7 +19,8 @@ import {
 
 // The package as npm users get it: `npm pack` (not pnpm, whose publishConfig npm ignores) runs the
 // prepack build; the tarball is installed with npm into empty projects and linted.
-describe("the package npm packs", () => {
+// Generous timeouts: the file runs beside the server's tests, which keep the CPUs busy.
+describe("the package npm packs", { timeout: 60_000 }, () => {
   let work: string;
   let tarball: string;
   beforeAll(async () => {
@@ -70,9 +71,6 @@ describe("the package npm packs", () => {
     ["esm", /\/dist\/index\.js$/],
   ] as const)(
     "installs with npm into an empty %s project and works there",
-    {
-      timeout: 60_000,
-    },
     async (system: ModuleSystem, entry) => {
       const dir = await installInto(work, system, tarball);
       expect(await runSmoke(dir)).toEqual({
@@ -94,7 +92,7 @@ describe("the package npm packs", () => {
     expect(await publintMessages(tarball)).toEqual([]);
   });
 
-  it("passes attw in all four resolution modes", { timeout: 60_000 }, async () => {
+  it("passes attw in all four resolution modes", async () => {
     const report = await attw(tarball);
     expect(report.problems, report.table).toEqual([]);
     expect(report.resolutions).toMatchObject({
