@@ -151,6 +151,8 @@ export class LeasingLimiter implements Limiter {
     }
     const lease = this.leases.get(key);
     if (lease) void this.end(lease);
+    // Units granted in memory during an outage count before the counter lends any.
+    await this.inner.reconcile?.().catch(() => {});
     const acquired = this.acquire(policy, key, windowMs, cost);
     const renewal = acquired.then(
       () => {},

@@ -50,6 +50,11 @@ export interface Limiter {
   readonly backend: LimiterBackend;
   /** Units taken from the shared counters ahead of use and not spent yet (leases.ts). */
   readonly heldUnits: number;
+  /**
+   * Adds what the insurance limiter granted while Redis was away to Redis's counts (windows still
+   * open); spends on Redis do it first by themselves, a limiter sharing the counters calls it.
+   */
+  reconcile?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -82,6 +87,10 @@ type Resolved = {
  */
 export class FlexibleLimiter implements Limiter {
   private readonly limiters = new Map<string, Limiters>();
+  /** Units the insurance limiter granted per Redis key while Redis was away, with their window's end. */
+  private readonly unsynced = new Map<string, { resolved: Resolved; units: number; until: number }>();
+  private reconciling: Promise<void> | undefined;
+  private reconciler: NodeJS.Timeout | undefined;
   private readonly now: () => Date;
 
   constructor(private readonly options: LimiterOptions) {
@@ -104,7 +113,7 @@ export class FlexibleLimiter implements Limiter {
     const { key, options } = resolved;
     const spend = (limiter: RateLimiterAbstract) => limiter.consume(key, cost, options);
     try {
-      const res = await this.insured(resolved, spend);
+      const res = await this.insured(resolved, spend, cost);
       return limitResult(policy, true, res.remainingPoints, res.msBeforeNext);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
@@ -118,7 +127,7 @@ export class FlexibleLimiter implements Limiter {
     if (cost <= 0) return;
     const resolved = this.resolve(policy, subject);
     const { key, options } = resolved;
-    await this.insured(resolved, (limiter) => limiter.reward(key, cost, options)).catch(() => {});
+    await this.insured(resolved, (limiter) => limiter.reward(key, cost, options), -cost).catch(() => {});
   }
 
   async peek(policy: Policy, subject: string): Promise<LimitResult> {
@@ -135,6 +144,7 @@ export class FlexibleLimiter implements Limiter {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.reconciler);
     this.limiters.clear();
   }
 
@@ -144,18 +154,79 @@ export class FlexibleLimiter implements Limiter {
    * that is an answer, RateLimiterRes, and reaches the caller).
    */
   private async insured<T>(
-    { limiters, redisKey }: Resolved,
+    resolved: Resolved,
     operation: (limiter: RateLimiterAbstract) => Promise<T>,
+    spends = 0,
   ): Promise<T> {
-    const { shared, memory } = limiters;
+    const { shared, memory } = resolved.limiters;
     const { breaker } = this.options;
-    if (!shared || breaker?.isOpen(redisKey)) return operation(memory);
+    const inMemory = async () => {
+      const result = await operation(memory);
+      if (shared && spends !== 0) this.remember(resolved, spends, result);
+      return result;
+    };
+    if (!shared || breaker?.isOpen(resolved.redisKey)) return inMemory();
     try {
-      return await (breaker ? breaker.run(redisKey, () => operation(shared)) : operation(shared));
+      return await this.onRedis(resolved.redisKey, async () => {
+        await this.reconcile();
+        return operation(shared);
+      });
     } catch (error) {
       if (error instanceof RateLimiterRes) throw error;
-      return operation(memory);
+      return inMemory();
     }
+  }
+
+  private onRedis<T>(redisKey: string, command: () => Promise<T>): Promise<T> {
+    const { breaker } = this.options;
+    return breaker ? breaker.run(redisKey, command) : command();
+  }
+
+  /** Counts units the insurance limiter granted, to add to Redis's count when it answers again. */
+  private remember(resolved: Resolved, spends: number, result: unknown): void {
+    const entry = this.unsynced.get(resolved.redisKey) ?? { resolved, units: 0, until: 0 };
+    entry.units = Math.max(0, entry.units + spends);
+    const msBeforeNext = (result as RateLimiterRes | undefined)?.msBeforeNext;
+    if (msBeforeNext !== undefined) entry.until = Date.now() + msBeforeNext;
+    this.unsynced.set(resolved.redisKey, entry);
+    this.reconcileSoon();
+  }
+
+  /** A process with no traffic after the outage reconciles too: every second until it is done. */
+  private reconcileSoon(): void {
+    if (this.reconciler) return;
+    this.reconciler = setInterval(() => {
+      const [first] = this.unsynced.keys();
+      if (first === undefined) {
+        clearInterval(this.reconciler);
+        this.reconciler = undefined;
+        return;
+      }
+      if (!this.options.breaker?.isOpen(first)) this.onRedis(first, () => this.reconcile()).catch(() => {});
+    }, 1_000);
+    this.reconciler.unref();
+  }
+
+  /**
+   * Adds what each process granted while Redis could not answer to Redis's count for windows
+   * still open, before the first decision Redis makes again: otherwise a window's units spent
+   * during the outage are granted a second time (60 spent in the outage, 30 more the same minute).
+   */
+  reconcile(): Promise<void> {
+    if (this.unsynced.size === 0) return Promise.resolve();
+    this.reconciling ??= (async () => {
+      try {
+        for (const [redisKey, { resolved, units, until }] of [...this.unsynced]) {
+          const { shared } = resolved.limiters;
+          if (shared && units > 0 && until > Date.now())
+            await shared.penalty(resolved.key, units, resolved.options);
+          this.unsynced.delete(redisKey);
+        }
+      } finally {
+        this.reconciling = undefined;
+      }
+    })();
+    return this.reconciling;
   }
 
   private resolve(policy: Policy, subject: string): Resolved {
