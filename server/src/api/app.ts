@@ -34,7 +34,8 @@ export function createApp(services: Services, options: CreateAppOptions = {}): A
   app.use("*", observe());
   // Before the body limit: an anonymous caller learns nothing, not even that a body is too large.
   app.use("*", accessGuard());
-  app.use("*", requestBody(options.maxBodyBytes ?? 10 * 1024 * 1024));
+  // Routes with a documented limit of their own mark themselves (ownBodyLimit) as they register.
+  app.use("*", requestBody(app, options.maxBodyBytes ?? 10 * 1024 * 1024));
 
   registerHealth(app);
   registerReady(app);

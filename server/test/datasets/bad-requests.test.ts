@@ -192,6 +192,35 @@ describe("bad requests get a 4xx problem+json that names the problem", () => {
     expect(problem.detail).toMatch(detail);
   });
 
+  it("a training upload is limited by RAPFS_TRAINING_MAX_BYTES, not by the app-wide body limit", async () => {
+    // The app takes 1 KiB bodies; training uploads take 4 KiB (the harness's setting).
+    const small = await datasetsHarness({ RAPFS_TRAINING_MAX_BYTES: "4096" }, { maxBodyBytes: 1_024 });
+    try {
+      const csv = (bytes: number) =>
+        `track_id,event_timestamp\n${"1,2025-01-01T00:00:00Z\n".repeat(bytes / 23)}`;
+      const within = await training(small, csv(3_000), "text/csv");
+      expect(within.status).toBe(200);
+      const tooLarge = await expectProblem(
+        await training(small, csv(5_000), "text/csv"),
+        413,
+        "PAYLOAD_TOO_LARGE",
+      );
+      expect(tooLarge.detail).toMatch(/4096 bytes/);
+      // Every other route keeps the app's limit.
+      await expectProblem(
+        await get(small, "/v1/features/track/batch", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ids: Array.from({ length: 400 }, (_, i) => i + 1) }),
+        }),
+        413,
+        "PAYLOAD_TOO_LARGE",
+      );
+    } finally {
+      await small.close();
+    }
+  });
+
   it("unknown features and a missing selection in a training request", async () => {
     const body = json([{ track_id: 1, event_timestamp: "2025-01-01" }]);
     await expectProblem(

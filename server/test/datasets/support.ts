@@ -29,26 +29,29 @@ export type DatasetsHarness = TestApp & {
 };
 
 /** PGlite with the scale-0.01 corpus (seed 7), the shipped definitions applied and materialized. */
-export async function datasetsHarness(env: NodeJS.ProcessEnv = {}): Promise<DatasetsHarness> {
+export async function datasetsHarness(
+  env: NodeJS.ProcessEnv = {},
+  app: { maxBodyBytes?: number } = {},
+): Promise<DatasetsHarness> {
   const db = await preparedDatabase({ scale: 0.01, seed: SEED });
   const spoolParent = mkdtempSync(join(tmpdir(), "rapfs-datasets-test-"));
   const datasets = createDatasetServices({
     config: loadDatasetConfig({ RAPFS_SPOOL_DIR: spoolParent, ...env }),
   });
-  const app = createTestApp(db, { routes: datasetRoutes, datasets });
-  const { accounts } = app.services.access;
+  const test = createTestApp(db, { routes: datasetRoutes, datasets, ...app });
+  const { accounts } = test.services.access;
   const pro = await accounts.signup({ email: `pro-${Date.now()}@example.com` });
   await accounts.setTier(pro.account.id, "pro");
   const free = await accounts.signup({ email: `free-${Date.now()}@example.com` });
   return {
-    ...app,
+    ...test,
     db,
     datasets,
     keys: { pro: pro.key.key, free: free.key.key },
     freeKey: async () => (await accounts.signup({ email: `free-${randomUUID()}@example.com` })).key.key,
     async close() {
       await datasets.close();
-      await app.services.access.close?.();
+      await test.services.access.close?.();
       await db.close();
       rmSync(spoolParent, { recursive: true, force: true });
     },

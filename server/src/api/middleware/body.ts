@@ -5,6 +5,20 @@ import { DomainError } from "../../errors";
 
 const tooLarge = () => new DomainError("PAYLOAD_TOO_LARGE", "The request body exceeds the size limit.");
 
+/** Per app, the `METHOD path`s of routes that enforce a body limit of their own. */
+const ownLimits = new WeakMap<object, Set<string>>();
+
+/**
+ * Marks a route whose body limit is its own (a training upload's RAPFS_TRAINING_MAX_BYTES),
+ * larger or smaller than the app's: the app-wide limit then leaves its body to it, so the limit
+ * a route documents is the one enforced.
+ */
+export function ownBodyLimit(app: object, method: string, path: string): void {
+  const routes = ownLimits.get(app) ?? new Set<string>();
+  routes.add(`${method.toUpperCase()} ${path}`);
+  ownLimits.set(app, routes);
+}
+
 /** Paths whose bodies are only ever read as JSON through the validator: the online reads. */
 const JSON_ONLY = /^\/v1\/(features|embeddings)\//;
 
@@ -16,7 +30,7 @@ const JSON_ONLY = /^\/v1\/(features|embeddings)\//;
  * checking one would build that Request on every online lookup. Under `app.request()` (tests)
  * there is no Node stream, and the generic path serves.
  */
-export function requestBody(maxBytes: number): MiddlewareHandler {
+export function requestBody(app: object, maxBytes: number): MiddlewareHandler {
   const generic = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
@@ -26,6 +40,7 @@ export function requestBody(maxBytes: number): MiddlewareHandler {
   const limited: MiddlewareHandler = async (c, next) => {
     const { method } = c.req;
     if (method === "GET" || method === "HEAD") return next();
+    if (ownLimits.get(app)?.has(`${method} ${c.req.path}`)) return next();
     const incoming = incomingOf(c);
     if (!incoming || !JSON_ONLY.test(c.req.path)) return generic(c, next);
     const declared = Number(incoming.headers["content-length"] ?? 0);

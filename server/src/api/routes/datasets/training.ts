@@ -9,6 +9,7 @@ import { DomainError } from "../../../errors";
 import { spendQuota } from "../../access/middleware";
 import type { App, Services } from "../../env";
 import { errorResponses } from "../../errors";
+import { ownBodyLimit } from "../../middleware/body";
 import { fileHeaders, fullResponse } from "./respond";
 import { DOWNLOAD_HEADERS, FILE_CONTENT, FormatQuery, refList, SelectionQuery } from "./schemas";
 
@@ -90,6 +91,7 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
 export function registerTraining(app: App, services: Services): void {
   const { trainingMaxBytes, trainingMaxRows } = services.datasets.config;
   const route = trainingRoute(trainingMaxBytes, trainingMaxRows);
+  ownBodyLimit(app, route.method, route.path);
   app.openapi(route, async (c) => {
     const query = c.req.valid("query");
     const { sql, serving, datasets } = c.get("services");
