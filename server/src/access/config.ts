@@ -23,6 +23,11 @@ export type AccessConfig = {
    * unspent ones go back (leases.ts); 0 sends every spend to Redis.
    */
   quotaLeaseMs: number;
+  /**
+   * RAPFS_FAILED_AUTH_PER_MINUTE: failed authentications a client address may make in a minute
+   * before unknown keys from it are refused (429) without a database lookup.
+   */
+  failedAuthPerMinute: number;
 };
 
 /** The access settings of the environment; every bad variable is named in one ConfigError. */
@@ -59,6 +64,10 @@ export function loadAccessConfig(env: NodeJS.ProcessEnv = process.env): AccessCo
   if (!Number.isInteger(leaseMs) || leaseMs < 0 || leaseMs > MAX_LEASE_MS) {
     problems.push("  RAPFS_QUOTA_LEASE_MS: an integer number of milliseconds from 0 to 10000");
   }
+  const failedAuth = Number(env.RAPFS_FAILED_AUTH_PER_MINUTE ?? 30);
+  if (!Number.isInteger(failedAuth) || failedAuth < 1 || failedAuth > 1_000_000) {
+    problems.push("  RAPFS_FAILED_AUTH_PER_MINUTE: an integer from 1 to 1000000");
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
   return {
     tiers,
@@ -68,5 +77,6 @@ export function loadAccessConfig(env: NodeJS.ProcessEnv = process.env): AccessCo
     metricsToken,
     trustedProxyHops: hops,
     quotaLeaseMs: leaseMs,
+    failedAuthPerMinute: failedAuth,
   };
 }

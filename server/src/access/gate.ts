@@ -1,9 +1,11 @@
 import type { AuthFailureReason } from "./errors";
+import { isWellFormedKey } from "./keys";
 import type { Limiter, LimitResult } from "./limiter";
 import { hasScope, type Scope } from "./scopes";
 import {
   DIMENSIONS,
   type Dimension,
+  failedAuthPolicy,
   type Policy,
   policyFor,
   SIGNUP_POLICY,
@@ -19,7 +21,11 @@ export type Cost = { rows?: number; downloads?: number };
 export type Denial =
   | { status: 401; reason: AuthFailureReason }
   | { status: 403; reason: "insufficient_scope"; required: Scope }
-  | { status: 429; reason: "rate_limited" | "quota_exceeded"; retryAfterSeconds: number };
+  | {
+      status: 429;
+      reason: "rate_limited" | "quota_exceeded" | "failed_authentications";
+      retryAfterSeconds: number;
+    };
 
 /** `limits` holds every policy checked, allowed or not, for the RateLimit headers. */
 export type GateResult =
@@ -40,29 +46,70 @@ export type UsageReport = {
  * disabled/expired → scope → rate limit → quota spend.
  */
 export class AccessGate {
+  /** Client addresses past FAILED_AUTH_POLICY in this process, until when. */
+  private readonly blockedUntil = new Map<string, number>();
+
   constructor(
     private readonly deps: {
       verifier: KeyVerifier;
       limiter: Limiter;
       tiers: Tiers;
       usage?: UsageRecorder | undefined;
+      /** Failed authentications per client address a minute (FAILED_AUTH_POLICY). */
+      failedAuthPerMinute?: number;
     },
-  ) {}
+  ) {
+    this.failedAuth = failedAuthPolicy(deps.failedAuthPerMinute ?? 30);
+  }
+
+  private readonly failedAuth: Policy;
 
   /**
    * Everything up to the rate limit; with a cost, the quota too (routes whose cost is known up
    * front). `scope: null` accepts any valid key.
    */
-  async authorize(presented: string | undefined, scope: Scope | null, cost: Cost = {}): Promise<GateResult> {
-    const identity = await this.authenticate(presented, scope);
+  async authorize(
+    presented: string | undefined,
+    scope: Scope | null,
+    cost: Cost = {},
+    from?: () => string,
+  ): Promise<GateResult> {
+    const identity = await this.authenticate(presented, scope, from);
     return identity.ok ? this.admit(identity.principal, cost) : identity;
   }
 
-  /** The key and its scope, spending nothing. */
-  async authenticate(presented: string | undefined, scope: Scope | null): Promise<GateResult> {
-    const verification = await this.deps.verifier.verify(presented);
-    if (!verification.ok)
+  /**
+   * The key and its scope, spending nothing. With the client address (`from`), failed attempts
+   * are counted per address: past FAILED_AUTH_POLICY, keys this process does not already know
+   * are refused (429) without a database lookup, so random well-formed keys cannot make every
+   * request a query. A key already verified here still passes.
+   */
+  async authenticate(
+    presented: string | undefined,
+    scope: Scope | null,
+    from?: () => string,
+  ): Promise<GateResult> {
+    const { verifier } = this.deps;
+    // The address is worked out only when something is blocked or an attempt failed.
+    // A missing or malformed key costs no lookup, and gets its 401 as before.
+    if (from && this.blockedUntil.size > 0 && presented && isWellFormedKey(presented)) {
+      const address = from();
+      const waitMs = (this.blockedUntil.get(address) ?? 0) - Date.now();
+      if (waitMs <= 0) this.blockedUntil.delete(address);
+      else if (!verifier.recognizes(presented)) return failedAuthentications(Math.ceil(waitMs / 1000));
+    }
+    const verification = await verifier.verify(presented);
+    if (!verification.ok) {
+      if (from && verification.reason !== "missing" && verification.reason !== "malformed") {
+        const address = from();
+        const counted = await this.deps.limiter.consume(this.failedAuth, `auth:${address}`, 1);
+        if (!counted.allowed) {
+          this.blockedUntil.set(address, Date.now() + Math.max(1, counted.resetSeconds) * 1000);
+          return failedAuthentications(Math.max(1, counted.resetSeconds), counted);
+        }
+      }
       return { ok: false, denial: { status: 401, reason: verification.reason }, limits: [] };
+    }
     const { principal } = verification;
     if (scope !== null && !hasScope(principal.scopes, scope)) {
       return {
@@ -73,6 +120,15 @@ export class AccessGate {
       };
     }
     return { ok: true, principal, limits: [] };
+  }
+
+  /**
+   * Whether `presented` could be refused for its address's failed authentications (some address
+   * is blocked and the key is not one this process knows): the lookup lane then leaves the
+   * request to the app, which knows the address.
+   */
+  mayRefuseByAddress(presented: string | undefined): boolean {
+    return this.blockedUntil.size > 0 && !this.deps.verifier.recognizes(presented);
   }
 
   /** An authenticated request's rate limit, then the quota of a cost known up front. */
@@ -174,4 +230,12 @@ export class AccessGate {
     const retryAfterSeconds = Math.max(1, ...limits.filter((l) => !l.allowed).map((l) => l.resetSeconds));
     return { ok: false, principal, denial: { status: 429, reason, retryAfterSeconds }, limits };
   }
+}
+
+function failedAuthentications(retryAfterSeconds: number, limit?: LimitResult): GateResult {
+  return {
+    ok: false,
+    denial: { status: 429, reason: "failed_authentications", retryAfterSeconds },
+    limits: limit ? [limit] : [],
+  };
 }

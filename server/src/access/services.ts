@@ -96,7 +96,13 @@ function assemble(
   const usage = new UsageRecorder(sql, flush);
   const verifier = new KeyVerifier(keys, bus, { ttlMs: config.keyCacheTtlMs, lastUsed, logger });
   const limiter = leased(new FlexibleLimiter({ redis, breaker, prefix: config.redisPrefix }), redis, config);
-  const gate = new AccessGate({ verifier, limiter, tiers: config.tiers, usage });
+  const gate = new AccessGate({
+    verifier,
+    limiter,
+    tiers: config.tiers,
+    usage,
+    failedAuthPerMinute: config.failedAuthPerMinute,
+  });
   return {
     config,
     tiers: config.tiers,

@@ -42,6 +42,19 @@ export const SIGNUP_POLICY: Policy = {
   unit: "requests",
 };
 
+/**
+ * Failed authentications per client address a minute (RAPFS_FAILED_AUTH_PER_MINUTE): past it,
+ * a presented key this process does not already know is refused without a lookup until the
+ * window ends.
+ */
+export const failedAuthPolicy = (limit: number): Policy => ({
+  name: "auth_failures",
+  limit,
+  windowSeconds: 60,
+  window: "fixed",
+  unit: "requests",
+});
+
 /** The policy of one dimension for a tier, or null when that tier is unlimited there. */
 export function policyFor(tiers: Tiers, tier: string, dimension: Dimension): Policy | null {
   const limit = tierLimits(tiers, tier)[dimension];

@@ -79,6 +79,13 @@ export class KeyVerifier {
     };
   }
 
+  /** Whether `presented` is a valid key this process verified recently (answered with no lookup). */
+  recognizes(presented: string | undefined): boolean {
+    if (!presented || !isWellFormedKey(presented)) return false;
+    const cached = this.cache.get(hashKey(presented));
+    return cached?.lookup != null && this.clock() - cached.cachedAt < this.ttlMs;
+  }
+
   get cachedCount(): number {
     return this.cache.size;
   }

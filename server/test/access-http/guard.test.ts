@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { generateKey } from "../../src/access/keys";
 import { spendQuota } from "../../src/api/access/middleware";
 import type { App } from "../../src/api/env";
 import { errorResponses } from "../../src/api/errors";
@@ -110,6 +111,35 @@ describe("the app-level guard", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("ratelimit-policy")).toContain('"downloads";q=2;w=86400;qu="downloads"');
     expect(res.headers.get("ratelimit")).toMatch(/"downloads";r=1;/);
+  });
+
+  it("limits failed authentications per client address, without a lookup past the limit; known keys still pass", async () => {
+    const { key } = await t.signup("known-before-the-attack@example.com");
+    const attacker = { "x-forwarded-for": "10.0.0.1, 198.51.100.66" };
+    const elsewhere = { "x-forwarded-for": "10.0.0.1, 198.51.100.67" };
+    // The legitimate key was used from the attacker's address before (a shared NAT).
+    expect((await t.call("GET", "/v1/usage", { key, headers: attacker })).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) {
+      const res = await t.call("GET", "/v1/usage", { key: generateKey().key, headers: attacker });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+    expect(statuses[30]).toBe(429);
+
+    // Past the limit, an unknown key is refused before any lookup.
+    const lookups = vi.spyOn(t.access.keys, "lookup");
+    const refused = await t.call("GET", "/v1/usage", { key: generateKey().key, headers: attacker });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await refused.json()).toMatchObject({ code: "RATE_LIMITED", policy: "auth_failures" });
+    expect(lookups).not.toHaveBeenCalled();
+    lookups.mockRestore();
+    // A key this process already knows passes; other addresses are untouched.
+    expect((await t.call("GET", "/v1/usage", { key, headers: attacker })).status).toBe(200);
+    expect((await t.call("GET", "/v1/usage", { key: generateKey().key, headers: elsewhere })).status).toBe(
+      401,
+    );
   });
 
   it("refuses an unmapped /v1 route: 401 without a key, 403 with any key, 404 where nothing is", async () => {

@@ -17,7 +17,8 @@ type Document = { paths: Record<string, Record<string, Operation>> };
 const { logger } = capturingLogger();
 const running = await startServer({
   config: { ...testConfig(), host: "127.0.0.1", port: 0, corpus: { scale: 0.004, seed: 3 } },
-  env: {},
+  // Every case below is a failed authentication from the one address app.request has.
+  env: { RAPFS_FAILED_AUTH_PER_MINUTE: "1000000" },
   logger,
   handleSignals: false,
   progress: noProgress,

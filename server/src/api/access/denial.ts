@@ -36,6 +36,16 @@ export function denialError(
       },
     });
   }
+  if (denial.reason === "failed_authentications") {
+    return new DomainError(
+      "RATE_LIMITED",
+      `Too many failed authentications from this address. Retry after ${denial.retryAfterSeconds} s.`,
+      {
+        headers: { "Retry-After": String(denial.retryAfterSeconds) },
+        extensions: { policy: "auth_failures" },
+      },
+    );
+  }
   const refused = context.limits.find((l) => !l.allowed);
   const policy = refused?.policy.name ?? "requests";
   context.metrics?.quotaRejections.inc({ tier: context.tier ?? "unknown", limit: policy });

@@ -5,6 +5,7 @@ import { type RouteAccess, routeAccess } from "../../access/route-access";
 import { presentedKey } from "../../access/verifier";
 import { DomainError } from "../../errors";
 import type { AppEnv } from "../env";
+import { clientAddress } from "./client-address";
 import { denialError, setRateLimitHeaders } from "./denial";
 import { rateLimitFields } from "./headers";
 
@@ -25,7 +26,7 @@ export function accessGuard(): MiddlewareHandler<AppEnv> {
     }
     if (rule.kind === "unmapped") return refuseUnmapped(c, presented);
     if (rule.concurrent) return admitConcurrently(c, next, presented, rule);
-    const result = await access.gate.authorize(presented, rule.scope, rule.cost);
+    const result = await access.gate.authorize(presented, rule.scope, rule.cost, addressOf(c));
     setRateLimitHeaders(c, result.limits);
     if (!result.ok) {
       throw denialError(result.denial, { tier: result.principal?.tier, limits: result.limits, metrics });
@@ -49,7 +50,7 @@ async function admitConcurrently(
   rule: Extract<RouteAccess, { kind: "key" }>,
 ): Promise<void> {
   const { access, metrics } = c.get("services");
-  const identity = await access.gate.authenticate(presented, rule.scope);
+  const identity = await access.gate.authenticate(presented, rule.scope, addressOf(c));
   if (!identity.ok) throw denialError(identity.denial, { tier: identity.principal?.tier, limits: [] });
   c.set("principal", identity.principal);
   const admission = access.gate.admit(identity.principal, rule.cost);
@@ -64,6 +65,10 @@ async function admitConcurrently(
   }
   keepRateLimitHeaders(c);
 }
+
+/** The caller's address for counting failed authentications, worked out only when needed. */
+const addressOf = (c: Context<AppEnv>) => () =>
+  clientAddress(c, c.get("services").access.config.trustedProxyHops);
 
 /** A handler that returned a Response of its own (a stream) still carries the RateLimit fields. */
 function keepRateLimitHeaders(c: Context<AppEnv>): void {

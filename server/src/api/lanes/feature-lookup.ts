@@ -50,6 +50,7 @@ async function prepare(services: Services, req: IncomingMessage): Promise<Lookup
   const rule = routeAccess("GET", target.path);
   if (rule.kind !== "key" || !rule.concurrent) return undefined;
   const presented = presentedKey((name) => headerOf(req, name));
+  if (services.access.gate.mayRefuseByAddress(presented)) return undefined;
   const identity = await services.access.gate.authenticate(presented, rule.scope);
   if (!identity.ok) return undefined;
   const lookup = await lookupFeatures(services, target);
