@@ -62,6 +62,8 @@ describe("GET /docs", () => {
     const csp = res.headers.get("content-security-policy") ?? "";
     expect(csp).toContain("connect-src 'self'");
     expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
     const html = await res.text();
     expect(html).toContain('fetch("openapi.json")');
     expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);

@@ -69,4 +69,6 @@ export const docsContentSecurityPolicy = [
   "img-src 'self' data:",
   "base-uri 'none'",
   "form-action 'none'",
+  // Never framed by another page (clickjacking): the docs can make requests with a pasted key.
+  "frame-ancestors 'none'",
 ].join("; ");

@@ -23,6 +23,7 @@ export function registerDocs(app: App): void {
     c.html(docsHtml, 200, {
       "content-security-policy": docsContentSecurityPolicy,
       "x-content-type-options": "nosniff",
+      "x-frame-options": "DENY",
     }),
   );
 }
