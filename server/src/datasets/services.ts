@@ -1,3 +1,4 @@
+import type { Logger } from "../log/logger";
 import { openRedis } from "../online/redis-client";
 import type { DatasetCard } from "./card";
 import {
@@ -9,6 +10,7 @@ import {
 } from "./charge";
 import { type DatasetConfig, loadDatasetConfig } from "./config";
 import { Spool } from "./spool";
+import { sweepSpools } from "./spool-sweep";
 
 /** Cards by dataset and data version: a card is only recomputed after a materialization. */
 export class CardCache {
@@ -49,6 +51,7 @@ export function createDatasetServices(
     redisUrl?: string | undefined;
     redisPrefix?: string;
     ledger?: ChargeLedger;
+    logger?: Logger;
   } = {},
 ): DatasetServices {
   const config = options.config ?? loadDatasetConfig();
@@ -64,12 +67,25 @@ export function createDatasetServices(
     ttlSeconds: config.spoolTtlSeconds,
     maxRunning: config.concurrentDownloads,
   });
+  // Dead processes' spools at start, then every so often (a crash elsewhere, a shared volume).
+  const maxAgeMs = 2 * config.spoolTtlSeconds * 1000;
+  const sweep = () =>
+    sweepSpools(config.spoolDir, maxAgeMs).then(
+      ({ removed }) => {
+        if (removed.length > 0) options.logger?.info("removed spools no live process owns", { removed });
+      },
+      () => {},
+    );
+  void sweep();
+  const sweeper = setInterval(sweep, Math.max(60_000, maxAgeMs));
+  sweeper.unref();
   return {
     config,
     spool,
     charger: new LedgerCharger(ledger),
     cards: new CardCache(),
     async close() {
+      clearInterval(sweeper);
       await spool.close();
       redis?.disconnect();
     },

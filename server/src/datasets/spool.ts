@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { type FileHandle, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DomainError } from "../errors";
+import { spoolDirPrefix } from "./spool-sweep";
 
 export type SpoolJob = {
   readonly id: string;
@@ -44,7 +45,7 @@ export class Spool {
 
   /** Made on first use, so a process that never serves a download leaves no directory behind. */
   get dir(): string {
-    this.directory ??= mkdtempSync(join(this.options.parentDir, "rapfs-spool-"));
+    this.directory ??= mkdtempSync(join(this.options.parentDir, spoolDirPrefix()));
     return this.directory;
   }
 

@@ -82,6 +82,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     config: loadDatasetConfig(options.env ?? process.env),
     redisUrl: config.redisUrl,
     redisPrefix: keyPrefix,
+    logger,
   });
   const built = await buildServices({ config, logger, database, keyPrefix, accessConfig, reads, datasets });
   const { services } = built;
