@@ -21,6 +21,7 @@ export type Cost = { rows?: number; downloads?: number };
 export type Denial =
   | { status: 401; reason: AuthFailureReason }
   | { status: 403; reason: "insufficient_scope"; required: Scope }
+  | { status: 403; reason: "key_rotating" }
   | {
       status: 429;
       reason: "rate_limited" | "quota_exceeded" | "failed_authentications";
@@ -119,6 +120,9 @@ export class AccessGate {
         limits: [],
       };
     }
+    if (principal.rotating && scope === "keys:manage") {
+      return { ok: false, principal, denial: { status: 403, reason: "key_rotating" }, limits: [] };
+    }
     return { ok: true, principal, limits: [] };
   }
 
@@ -165,7 +169,10 @@ export class AccessGate {
   }
 
   /** GET /v1/usage: the current windows (nothing spent) and the daily history. */
-  async usage(principal: Principal, days = 30): Promise<UsageReport> {
+  async usage(
+    principal: Pick<Principal, "accountId" | "tier"> & Partial<Principal>,
+    days = 30,
+  ): Promise<UsageReport> {
     const windows: LimitResult[] = [];
     for (const dimension of DIMENSIONS) {
       const policy = policyFor(this.deps.tiers, principal.tier, dimension);

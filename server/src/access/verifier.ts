@@ -6,7 +6,16 @@ import { hashKey, isWellFormedKey } from "./keys";
 import type { LastUsedRecorder } from "./last-used";
 import type { Scope } from "./scopes";
 
-export type Principal = { accountId: string; keyId: string; tier: string; scopes: readonly Scope[] };
+export type Principal = {
+  accountId: string;
+  keyId: string;
+  tier: string;
+  scopes: readonly Scope[];
+  /** The key's own expiry: keys it creates expire no later. */
+  expiresAt: Date | null;
+  /** In a rotation's grace period: it reads, but manages no keys. */
+  rotating: boolean;
+};
 export type Verification = { ok: true; principal: Principal } | { ok: false; reason: AuthFailureReason };
 
 /** The presented key from `Authorization: Bearer <key>` or else `x-api-key`. */
@@ -75,6 +84,8 @@ export class KeyVerifier {
         keyId: lookup.keyId,
         tier: lookup.tier,
         scopes: lookup.scopes,
+        expiresAt: lookup.expiresAt,
+        rotating: lookup.rotating,
       },
     };
   }

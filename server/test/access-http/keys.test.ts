@@ -131,7 +131,11 @@ describe("self-service keys", () => {
     const graceEnd = Date.parse(body.previous.expires_at as string);
     expect(graceEnd).toBeGreaterThan(Date.now() + 3_500_000);
     expect(graceEnd).toBeLessThanOrEqual(Date.now() + 3_600_000);
-    expect((await t.call("GET", "/v1/keys", { key })).status).toBe(200);
+    // In its grace period the old key reads, but manages no keys.
+    expect((await t.call("GET", "/v1/usage", { key })).status).toBe(200);
+    const managing = await t.call("GET", "/v1/keys", { key });
+    expect(managing.status).toBe(403);
+    expect(await json(managing)).toMatchObject({ code: "FORBIDDEN", reason: "key_rotating" });
     expect((await t.call("GET", "/v1/keys", { key: body.key as string })).status).toBe(200);
     // A rotating key cannot be rotated again (no chains of grace periods).
     expect((await t.call("POST", `/v1/keys/${keyId}/rotate`, { key: body.key as string })).status).toBe(409);
@@ -171,6 +175,99 @@ describe("self-service keys", () => {
       [extra.id, "active"],
       [keyId, "revoked"],
     ]);
+  });
+
+  it("bounds a created key's expiry by its creator's", async () => {
+    const { accountId } = await t.signup("lineage-expiry@example.com");
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    const parent = await t.access.keys.create(accountId, {
+      scopes: ["keys:manage", "features:read"],
+      expiresAt: inAnHour,
+    });
+    t.issued.push(parent.key);
+    const create = async (body: Record<string, unknown>) =>
+      json<Key>(
+        await t.call("POST", "/v1/keys", { key: parent.key, body: { scopes: ["features:read"], ...body } }),
+      );
+    // No expiry asked, or a later one: the creator's.
+    expect(Date.parse((await create({})).expires_at as string)).toBe(inAnHour.getTime());
+    expect(Date.parse((await create({ expires_in_days: 30 })).expires_at as string)).toBe(inAnHour.getTime());
+    // An earlier one stands.
+    const soon = new Date(Date.now() + 600_000).toISOString();
+    expect(Date.parse((await create({ expires_at: soon })).expires_at as string)).toBe(Date.parse(soon));
+  });
+
+  it("a key in its rotation grace cannot create keys or revoke its replacement", async () => {
+    const { accountId, key, keyId } = await t.signup("lineage-grace@example.com");
+    const rotated = await json<Key>(await t.call("POST", `/v1/keys/${keyId}/rotate`, { key }));
+    t.issued.push(rotated.key as string);
+    const create = await t.call("POST", "/v1/keys", { key, body: { scopes: ["features:read"] } });
+    expect(create.status).toBe(403);
+    expect((await t.call("DELETE", `/v1/keys/${rotated.id}`, { key })).status).toBe(403);
+    expect((await t.access.keys.get(accountId, rotated.id)).status).toBe("active");
+    expect((await t.access.keys.list(accountId)).length).toBe(2);
+  });
+
+  it("revokes the keys a key made with it, transitively; descendants=keep spares them; the caller is spared", async () => {
+    const { accountId, key: root, keyId: rootId } = await t.signup("lineage-revoke@example.com");
+    const make = async (by: string, scopes = ["keys:manage", "features:read"]) => {
+      const made = await json<Key>(await t.call("POST", "/v1/keys", { key: by, body: { scopes } }));
+      t.issued.push(made.key as string);
+      return made;
+    };
+    const child = await make(root);
+    const grandchild = await make(child.key as string);
+    const admin = await t.access.keys.create(accountId, { scopes: ["keys:manage", "features:read"] });
+    t.issued.push(admin.key);
+
+    const revoked = await t.call("DELETE", `/v1/keys/${child.id}`, { key: admin.key });
+    expect(await json(revoked)).toMatchObject({ id: child.id, status: "revoked", descendants_revoked: 1 });
+    expect((await t.access.keys.get(accountId, grandchild.id)).status).toBe("revoked");
+    expect((await t.call("GET", "/v1/usage", { key: grandchild.key as string })).status).toBe(401);
+
+    const kept = await make(root);
+    const keptChild = await make(kept.key as string);
+    const spared = await t.call("DELETE", `/v1/keys/${kept.id}?descendants=keep`, { key: admin.key });
+    expect(await json(spared)).toMatchObject({ status: "revoked", descendants_revoked: 0 });
+    expect((await t.access.keys.get(accountId, keptChild.id)).status).toBe("active");
+
+    // A manual rotation: a newer key the root made revokes the root, and lives on.
+    const newer = await make(root);
+    const manual = await t.call("DELETE", `/v1/keys/${rootId}`, { key: newer.key as string });
+    expect(await json(manual)).toMatchObject({ id: rootId, status: "revoked" });
+    expect((await t.call("GET", "/v1/usage", { key: newer.key as string })).status).toBe(200);
+  });
+
+  it("rotating keeps the old key's children as the successor's, or revokes them when asked", async () => {
+    const { accountId, key: root, keyId: rootId } = await t.signup("lineage-rotate@example.com");
+    const admin = await t.access.keys.create(accountId, { scopes: [...DEFAULT_SCOPES] });
+    t.issued.push(admin.key);
+    const child = await json<Key>(
+      await t.call("POST", "/v1/keys", { key: root, body: { scopes: ["features:read"] } }),
+    );
+    t.issued.push(child.key as string);
+    const rotated = await json<Key & { descendants_revoked: number }>(
+      await t.call("POST", `/v1/keys/${rootId}/rotate`, { key: admin.key, body: { grace_seconds: 0 } }),
+    );
+    t.issued.push(rotated.key as string);
+    expect(rotated.descendants_revoked).toBe(0);
+    expect((await t.access.keys.get(accountId, child.id)).status).toBe("active");
+    // Now the successor's: revoking it takes the child too.
+    expect(await json(await t.call("DELETE", `/v1/keys/${rotated.id}`, { key: admin.key }))).toMatchObject({
+      descendants_revoked: 1,
+    });
+
+    const { key: other, keyId: otherId } = await t.signup("lineage-rotate-revoke@example.com");
+    const otherChild = await json<Key>(
+      await t.call("POST", "/v1/keys", { key: other, body: { scopes: ["features:read"] } }),
+    );
+    t.issued.push(otherChild.key as string);
+    const cut = await json<Key & { descendants_revoked: number }>(
+      await t.call("POST", `/v1/keys/${otherId}/rotate`, { key: other, body: { descendants: "revoke" } }),
+    );
+    t.issued.push(cut.key as string);
+    expect(cut.descendants_revoked).toBe(1);
+    expect((await t.call("GET", "/v1/usage", { key: otherChild.key as string })).status).toBe(401);
   });
 
   it("answers 404 for another account's key, and for ids that are no key at all", async () => {

@@ -21,7 +21,9 @@ export type AccessTestDatabase = { url: string; sql: Sql; close(): Promise<void>
 export async function accessTestDatabase(): Promise<AccessTestDatabase> {
   const database = await createServerTestDatabase();
   const sql = postgres(database.url, { max: 8, onnotice: () => {} });
-  await sql.unsafe(await readFile(join(migrationsDir, "0003_access.sql"), "utf8"));
+  // The access tables only (server PostgreSQL here has no pgvector for the others).
+  for (const migration of ["0003_access.sql", "0004_key_lineage.sql"])
+    await sql.unsafe(await readFile(join(migrationsDir, migration), "utf8"));
   return {
     url: database.url,
     sql,

@@ -75,7 +75,14 @@ describe("verification", () => {
     const { account, key } = await accounts.signup({ email: "principal@example.com" });
     expect(await verifier.verify(key.key)).toEqual({
       ok: true,
-      principal: { accountId: account.id, keyId: key.info.id, tier: "free", scopes: key.info.scopes },
+      principal: {
+        accountId: account.id,
+        keyId: key.info.id,
+        tier: "free",
+        scopes: key.info.scopes,
+        expiresAt: null,
+        rotating: false,
+      },
     });
   });
 

@@ -28,6 +28,13 @@ export function denialError(
       headers: { "WWW-Authenticate": challenge },
     });
   }
+  if (denial.status === 403 && denial.reason === "key_rotating") {
+    return new DomainError(
+      "FORBIDDEN",
+      "This key has been rotated: in its grace period it still reads, but it manages no keys. Use its successor.",
+      { extensions: { reason: "key_rotating" } },
+    );
+  }
   if (denial.status === 403) {
     return new DomainError("FORBIDDEN", `This API key lacks the scope ${denial.required}.`, {
       extensions: { required_scope: denial.required },

@@ -27,7 +27,10 @@ export const route = createRoute({
   tags: ["keys"],
   summary: "Create a key for the calling key's account",
   description:
-    "The new key's scopes must be held by the calling key. The key is shown only in this response.",
+    "The new key's scopes must be held by the calling key, and it expires no later than the calling " +
+    "key (an expiry asked for past that, or none, becomes the calling key's). Revoking the calling " +
+    "key revokes the keys it made unless `descendants=keep`. A key in its rotation grace period " +
+    "cannot create keys (403). The key is shown only in this response.",
   request: {
     body: { required: true, content: { "application/json": { schema: CreateKeyRequestSchema } } },
   },
@@ -51,7 +54,7 @@ export function registerCreateKey(app: App): void {
       .access.keys.create(
         principal.accountId,
         { name: body.name, scopes: body.scopes, expiresAt },
-        { grantedBy: principal.scopes },
+        { grantedBy: principal.scopes, creator: principal },
       );
     return c.json({ ...keyJson(created.info), key: created.key }, 201, NO_STORE);
   });

@@ -4,7 +4,15 @@ import { missingScopes } from "../../../access/scopes";
 import { DomainError } from "../../../errors";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { CreatedKeySchema, KeyIdParamsSchema, KeySchema, keyJson, NO_STORE } from "./schemas";
+import {
+  CreatedKeySchema,
+  DescendantsRevokedSchema,
+  DescendantsSchema,
+  KeyIdParamsSchema,
+  KeySchema,
+  keyJson,
+  NO_STORE,
+} from "./schemas";
 
 export const RotateKeyRequestSchema = z
   .object({
@@ -15,12 +23,14 @@ export const RotateKeyRequestSchema = z
       .max(30 * 86_400)
       .optional()
       .openapi({ description: "How long the old key keeps working (default 86400: one day)" }),
+    descendants: DescendantsSchema.optional(),
   })
   .openapi("RotateKeyRequest");
 
 export const RotatedKeySchema = CreatedKeySchema.extend({
   previous: KeySchema.openapi({ description: "The old key: `rotating` until `expires_at`" }),
   grace_seconds: z.number().int(),
+  descendants_revoked: DescendantsRevokedSchema,
 }).openapi("RotatedApiKey");
 
 export const route = createRoute({
@@ -32,7 +42,9 @@ export const route = createRoute({
   description:
     "The new key has the old one's name, scopes and expiry and is shown only in this response. The " +
     "old key stops working after `grace_seconds` (0: at once). A key of another account is 404; " +
-    "a key with scopes the calling key lacks is 403.",
+    "a key with scopes the calling key lacks is 403, and so is any call by a key in its own " +
+    "rotation grace period. The keys the old key made are kept (now the new key's) unless " +
+    "`descendants` is `revoke`.",
   request: {
     params: KeyIdParamsSchema,
     body: { required: false, content: { "application/json": { schema: RotateKeyRequestSchema } } },
@@ -46,7 +58,8 @@ export const route = createRoute({
 export function registerRotateKey(app: App): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const graceSeconds = c.req.valid("json").grace_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
+    const body = c.req.valid("json");
+    const graceSeconds = body.grace_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
     const principal = c.get("principal");
     const { keys } = c.get("services").access;
     // Rotating hands out a key with the old one's scopes: never more than the caller holds.
@@ -55,13 +68,17 @@ export function registerRotateKey(app: App): void {
     if (missing.length > 0) {
       throw new DomainError("FORBIDDEN", `This key cannot rotate a key with ${missing.join(", ")}`);
     }
-    const rotated = await keys.rotate(principal.accountId, id, { graceSeconds });
+    const rotated = await keys.rotate(principal.accountId, id, {
+      graceSeconds,
+      descendants: body.descendants ?? "keep",
+    });
     return c.json(
       {
         ...keyJson(rotated.info),
         key: rotated.key,
         previous: keyJson(rotated.previous),
         grace_seconds: graceSeconds,
+        descendants_revoked: rotated.descendantsRevoked,
       },
       201,
       NO_STORE,

@@ -90,3 +90,15 @@ export function accountJson(account: Account): AccountResponse {
 
 /** Responses that carry a plaintext key must not be stored by any cache on the way. */
 export const NO_STORE = { "cache-control": "no-store" } as const;
+
+export const DescendantsSchema = z.enum(["revoke", "keep"]).openapi({
+  description:
+    "The keys this key made (POST /v1/keys with it), and theirs: revoked with it, or kept. " +
+    "Revoking defaults to `revoke` (a leaked key's children are as leaked); rotating defaults to " +
+    "`keep`, and the kept keys become the successor's.",
+});
+
+export const DescendantsRevokedSchema = z
+  .number()
+  .int()
+  .openapi({ description: "How many keys made by this one (transitively) were revoked with it" });
