@@ -150,6 +150,11 @@ async function* asOfChunks(ids: AsyncIterable<unknown[]>, asOf: number) {
 }
 
 /** The first statement of the transaction: what it reads is what the snapshot holds. */
+/** A snapshot's version without taking one: what a cached card or file is keyed by. */
+export async function snapshotVersion(sql: Sql, plan: DatasetPlan): Promise<string> {
+  return (await versions(sql, plan, plan.asOf !== undefined)).version;
+}
+
 async function versions(
   tx: Sql,
   plan: DatasetPlan,

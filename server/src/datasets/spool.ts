@@ -49,17 +49,34 @@ export class Spool {
     return this.directory;
   }
 
-  /** Starts a job; resolves with what `run` passed to `started`, or rejects if it failed before. */
-  start<S>(requestKey: string, run: SpoolRun<S>): { job: SpoolJob; started: Promise<S> } {
+  /**
+   * Runs other whole-dataset work (a dataset card's statistics) in a download slot: it costs the
+   * database what a download does, so it waits its turn the same way (503 when all are taken).
+   */
+  async admit<T>(work: () => Promise<T>): Promise<T> {
+    this.takeSlot();
+    try {
+      return await work();
+    } finally {
+      this.running--;
+    }
+  }
+
+  private takeSlot(): void {
     if (this.running >= this.maxRunning) {
       throw new DomainError("UNAVAILABLE", "Too many downloads are being prepared; retry shortly.", {
         retryAfterSeconds: 5,
       });
     }
+    this.running++;
+  }
+
+  /** Starts a job; resolves with what `run` passed to `started`, or rejects if it failed before. */
+  start<S>(requestKey: string, run: SpoolRun<S>): { job: SpoolJob; started: Promise<S> } {
+    this.takeSlot();
     const id = randomUUID();
     const job = this.entry(id, requestKey);
     this.jobs.set(id, job);
-    this.running++;
     let resolveStarted!: (value: S) => void;
     let rejectStarted!: (error: unknown) => void;
     const started = new Promise<S>((res, rej) => {

@@ -73,3 +73,35 @@ describe("downloads spend the key's quotas once per request and day; retries and
     expect(ok.headers.get("rapfs-rows")).toBe("10");
   });
 });
+
+describe("dataset cards: whole-dataset work is charged and admitted as a download", () => {
+  let h: DatasetsHarness;
+  beforeAll(async () => {
+    h = await datasetsHarness({ RAPFS_DOWNLOAD_CONCURRENCY: "1" });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("a card per invented as_of spends the free key's downloads; a cached card costs nothing more", async () => {
+    const key = await h.freeKey();
+    const card = (asOf: string) => get(h, `/v1/datasets/public?as_of=${asOf}`, { key });
+    const days = ["2029-01-01T00:00:00Z", "2029-01-02T00:00:00Z", "2029-01-03T00:00:00Z"];
+    for (const day of days) expect((await card(day)).status).toBe(200);
+    // The same cards again: cached, not charged.
+    for (const day of days) expect((await card(day)).status).toBe(200);
+    // A fourth instant would read the whole dataset again: the day's downloads are spent.
+    const refused = await expectProblem(await card("2029-01-04T00:00:00Z"), 429, "RATE_LIMITED");
+    expect(refused.policy).toBe("downloads");
+  });
+
+  it("takes a download slot: while one is computing, another is 503 with Retry-After", async () => {
+    const slow = h.datasets.spool.admit(() => new Promise((resolve) => setTimeout(resolve, 500)));
+    const busy = await get(h, "/v1/datasets/public?as_of=2030-05-05T00:00:00Z");
+    const problem = await expectProblem(busy, 503);
+    expect(busy.headers.get("retry-after")).toBe("5");
+    expect(problem.detail).toMatch(/Too many downloads/);
+    await slow;
+    expect((await get(h, "/v1/datasets/public?as_of=2030-05-05T00:00:00Z")).status).toBe(200);
+  });
+});

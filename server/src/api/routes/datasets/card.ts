@@ -3,7 +3,8 @@ import { buildCard, type DatasetCard } from "../../../datasets/card";
 import { requestKey } from "../../../datasets/download";
 import { planDownload } from "../../../datasets/plan";
 import { measureQuality } from "../../../datasets/quality";
-import { withSnapshot } from "../../../datasets/snapshot";
+import { snapshotVersion, withSnapshot } from "../../../datasets/snapshot";
+import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { DownloadQuery, NameParams, planRequest } from "./schemas";
@@ -64,7 +65,10 @@ export const route = createRoute({
   summary: "The dataset card: schema, licence, rows, quality, version",
   description:
     "Describes exactly the rows a download with the same options holds (the statistics are read in " +
-    "one snapshot); cached until a source is re-materialized. `service:<name>` describes a feature service.",
+    "one snapshot); cached until a source is re-materialized. A card not cached yet reads the whole " +
+    "dataset, so it is charged as one download (once a day per account and card) and takes a " +
+    "download slot (503 with Retry-After when all are busy); a cached one costs a request. " +
+    "`service:<name>` describes a feature service.",
   request: { params: NameParams, query: DownloadQuery.omit({ format: true }) },
   responses: {
     200: { description: "The card", content: { "application/json": { schema: DatasetCardSchema } } },
@@ -76,6 +80,8 @@ export const route = createRoute({
       "UNAUTHORIZED",
       "FORBIDDEN",
       "NOT_FOUND",
+      "RATE_LIMITED",
+      "UNAVAILABLE",
     ),
   },
 });
@@ -86,14 +92,22 @@ export function registerCard(app: App): void {
     const { sql, serving, datasets } = c.get("services");
     const request = planRequest(name, { ...c.req.valid("query"), format: "parquet" });
     const plan = await planDownload({ sql, catalog: serving.catalog }, request);
-    const card: DatasetCard = await withSnapshot(sql, plan, {}, async (snapshot) => {
-      const key = `${requestKey("", request)}:${snapshot.info.version}`;
-      const cached = datasets.cards.get(key);
-      if (cached) return cached;
-      const built = buildCard(plan, snapshot.info, snapshot.columns, await measureQuality(snapshot, plan));
-      datasets.cards.set(key, built);
-      return built;
-    });
+    const key = `${requestKey("", request)}:${await snapshotVersion(sql, plan)}`;
+    const cached = datasets.cards.get(key);
+    if (cached) return c.json(cached as z.infer<typeof DatasetCardSchema>, 200);
+    // A card not computed yet reads every row of the dataset (as of `as_of`, rebuilt for that
+    // instant): it is charged as one download and takes a download slot, as a download does, so
+    // a key cannot make the database do that work for free, once per timestamp it invents.
+    const { accountId } = c.get("principal");
+    await datasets.charger.charge(`card:${accountId}:${key}`, { downloads: 1, rows: 0 }, (cost) =>
+      spendQuota(c, cost),
+    );
+    const card: DatasetCard = await datasets.spool.admit(() =>
+      withSnapshot(sql, plan, {}, async (snapshot) =>
+        buildCard(plan, snapshot.info, snapshot.columns, await measureQuality(snapshot, plan)),
+      ),
+    );
+    datasets.cards.set(key, card);
     return c.json(card as z.infer<typeof DatasetCardSchema>, 200);
   });
 }
