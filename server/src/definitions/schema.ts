@@ -95,6 +95,37 @@ export const featureViewSchema = z.strictObject({
 });
 export type FeatureViewDefinition = z.infer<typeof featureViewSchema>;
 
+/**
+ * How an HNSW index is built. The defaults reach recall@10 ≥ 0.99 with no query below 0.8 on
+ * the 57,718 × 384-d lyrics (pgvector's own defaults, m 16 / ef_construction 64, left queries
+ * whose neighbours the graph never reached).
+ */
+export const hnswOptionsSchema = z
+  .strictObject({
+    m: z.int().min(2).max(100).default(32).describe("Links per node (pgvector: 2–100, default 16)"),
+    ef_construction: z
+      .int()
+      .min(4)
+      .max(1000)
+      .default(200)
+      .describe("Candidate list while building (pgvector: 4–1000, at least 2 × m, default 64)"),
+    maintenance_work_mem: z
+      .string()
+      .regex(/^[1-9][0-9]{0,6}(kB|MB|GB)$/, "must be a PostgreSQL memory size such as 512MB or 2GB")
+      .optional()
+      .describe(
+        "Memory for the build, set for its transaction only; default: the graph's estimated size for " +
+          "the rows at build time (or the server's setting if larger)",
+      ),
+  })
+  .refine((o) => o.ef_construction >= 2 * o.m, {
+    message: "ef_construction must be at least 2 × m (pgvector refuses less)",
+    path: ["ef_construction"],
+  })
+  .prefault({})
+  .describe("Options of the HNSW index (used where the index is hnsw)");
+export type HnswOptions = z.infer<typeof hnswOptionsSchema>;
+
 export const embeddingSchema = z.strictObject({
   kind: z.literal("embedding"),
   name,
@@ -118,7 +149,10 @@ export const embeddingSchema = z.strictObject({
   index: z
     .enum(["auto", "exact", "hnsw"])
     .default("auto")
-    .describe("auto: exact scan on embedded PGlite, HNSW on server PostgreSQL"),
+    .describe(
+      "auto: exact scan on embedded PGlite, HNSW on server PostgreSQL (RAPFS_VECTOR_INDEX overrides)",
+    ),
+  hnsw: hnswOptionsSchema,
 });
 export type EmbeddingDefinition = z.infer<typeof embeddingSchema>;
 

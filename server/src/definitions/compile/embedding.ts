@@ -1,5 +1,5 @@
 import type { Located } from "../catalog";
-import type { EmbeddingDefinition } from "../schema";
+import { type EmbeddingDefinition, type HnswOptions, hnswOptionsSchema } from "../schema";
 import { ident } from "./params";
 import { ANALYSES, TRACKS } from "./select";
 import { type CompiledView, compileView, tableName } from "./view";
@@ -19,6 +19,37 @@ export const DISTANCE_OPERATOR: Record<EmbeddingDefinition["metric"], string> = 
   inner_product: "<#>",
 };
 
+/** An embedding's HNSW index: where it goes and how it is built. */
+export type HnswIndexSpec = {
+  name: string;
+  relation: string;
+  column: string;
+  metric: EmbeddingDefinition["metric"];
+  dimension: number;
+  m: number;
+  efConstruction: number;
+  /** A PostgreSQL memory size for the build; undefined sizes it from the rows (materialize/hnsw-build). */
+  maintenanceWorkMem: string | undefined;
+};
+
+export function hnswIndexSpec(
+  target: Pick<HnswIndexSpec, "name" | "relation" | "column" | "metric" | "dimension">,
+  options: HnswOptions | undefined,
+): HnswIndexSpec {
+  // Registry rows written before the options existed hold none: the defaults apply.
+  const o = options ?? hnswOptionsSchema.parse(undefined);
+  return { ...target, m: o.m, efConstruction: o.ef_construction, maintenanceWorkMem: o.maintenance_work_mem };
+}
+
+/** The index DDL (m and ef_construction are validated integers, written as literals). */
+export function hnswIndexDdl(spec: HnswIndexSpec, name = spec.name): string {
+  return (
+    `create index ${ident(name)} on ${ident(spec.relation)} ` +
+    `using hnsw (${ident(spec.column)} ${OPCLASS[spec.metric]}) ` +
+    `with (m = ${spec.m}, ef_construction = ${spec.efConstruction})`
+  );
+}
+
 export type CompiledEmbedding = {
   name: string;
   version: number;
@@ -33,6 +64,8 @@ export type CompiledEmbedding = {
   view?: CompiledView;
   hash: string;
   indexName: string;
+  /** Built where the index is hnsw. */
+  hnswIndex: HnswIndexSpec;
   indexDdl: (kind: VectorIndexKind) => string | undefined;
 };
 
@@ -62,6 +95,10 @@ export function compileEmbedding({ def }: Located<EmbeddingDefinition>): Compile
   const keyColumn = view ? "track_id" : "id";
   const vectorColumn = view ? "embedding" : def.source.column;
   const indexName = `${table}_hnsw`;
+  const hnswIndex = hnswIndexSpec(
+    { name: indexName, relation, column: vectorColumn, metric: def.metric, dimension: def.dimension },
+    def.hnsw,
+  );
   const hash = view?.hash ?? `${TRACKS}.${def.source.column}:${def.dimension}:${def.metric}`;
   return {
     name: def.name,
@@ -75,10 +112,7 @@ export function compileEmbedding({ def }: Located<EmbeddingDefinition>): Compile
     ...(view ? { view } : {}),
     hash,
     indexName,
-    indexDdl: (kind) =>
-      kind === "hnsw"
-        ? `create index if not exists ${ident(indexName)} on ${ident(relation)} ` +
-          `using hnsw (${ident(vectorColumn)} ${OPCLASS[def.metric]})`
-        : undefined,
+    hnswIndex,
+    indexDdl: (kind) => (kind === "hnsw" ? hnswIndexDdl(hnswIndex) : undefined),
   };
 }

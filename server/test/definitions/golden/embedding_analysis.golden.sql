@@ -65,4 +65,4 @@ order by _pit.ord;
 select greatest((select max(created_at) from tracks), (select max(created_at) from analysis_results where analyzer_type = any($1::text[]))) as "watermark";
 
 -- hnsw index
-create index if not exists "emb_analysis_v1_hnsw" on "emb_analysis_v1" using hnsw ("embedding" vector_cosine_ops);
+create index "emb_analysis_v1_hnsw" on "emb_analysis_v1" using hnsw ("embedding" vector_cosine_ops) with (m = 32, ef_construction = 200);
