@@ -2,6 +2,7 @@ import { type Sql, sqlParams } from "../db/database";
 import { bindParams, ident } from "../definitions/compile/params";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import type { RunStats } from "../registry/stats";
+import { buildHnswIndex } from "./hnsw-build";
 import { poolSession, reservedSession, type Session } from "./session";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "./stats";
 import { listTargets, type MaterializeTarget } from "./target";
@@ -195,7 +196,7 @@ async function runFull(
     await finishRun(tx, target, runId, inserted.count, inserted.count, stats, watermarkAfter, started);
     return { rowsWritten: inserted.count, stats };
   });
-  if (target.vectorIndex) await sql.unsafe(target.vectorIndex.ddl);
+  if (target.vectorIndex) await buildHnswIndex(session, target.vectorIndex);
   return result(target, runId, "full", rowsWritten, rowsWritten, stats, watermarkAfter, started);
 }
 

@@ -1,5 +1,7 @@
 import type { Sql } from "../db/database";
+import { type HnswIndexSpec, hnswIndexSpec } from "../definitions/compile/embedding";
 import type { CompiledQuery } from "../definitions/compile/params";
+import type { EmbeddingDefinition } from "../definitions/schema";
 
 /** A registered relation the runner can build: a feature view version or a materialized embedding. */
 export type MaterializeTarget = {
@@ -24,7 +26,8 @@ export type MaterializeTarget = {
   watermark: string | null;
   /** Rows after the last successful run (incremental runs add what they insert). */
   rowCount: number | null;
-  vectorIndex?: { name: string; ddl: string };
+  /** An embedding with an HNSW index: built again after each full run (the table is new). */
+  vectorIndex?: HnswIndexSpec;
 };
 
 type Row = {
@@ -48,7 +51,10 @@ type Row = {
   watermark: string | null;
   row_count: string | null;
   index_name: string | null;
-  index_ddl: string | null;
+  vector_column: string | null;
+  metric: EmbeddingDefinition["metric"] | null;
+  dimension: number | null;
+  hnsw: EmbeddingDefinition["hnsw"] | null;
 };
 
 /**
@@ -62,14 +68,11 @@ export async function listTargets(
   const rows = await sql<Row[]>`
     select * from (
       select 'feature_view' as kind, name, version, table_name, entity, features, compiled, watermark::text as watermark, status, last_run_id,
-        null as index_name, null as index_ddl
+        null as index_name, null as vector_column, null as metric, null::int as dimension, null::jsonb as hnsw
       from rapfs_feature_views
       union all
-      select 'embedding', name, version, relation, entity, null, compiled, watermark::text, status, last_run_id, index_name,
-        case when index_kind = 'hnsw' then format('create index if not exists %I on %I using hnsw (%I %s)',
-          index_name, relation, vector_column,
-          case metric when 'cosine' then 'vector_cosine_ops' when 'l2' then 'vector_l2_ops' else 'vector_ip_ops' end)
-        end
+      select 'embedding', name, version, relation, entity, null, compiled, watermark::text, status, last_run_id,
+        case when index_kind = 'hnsw' then index_name end, vector_column, metric, dimension, definition->'hnsw'
       from rapfs_embeddings where compiled is not null
     ) r
     left join lateral (select row_count from rapfs_materialization_runs where id = r.last_run_id) last on true
@@ -95,6 +98,19 @@ export async function listTargets(
     watermarkQuery: r.compiled.watermark,
     watermark: r.watermark,
     rowCount: r.row_count === null ? null : Number(r.row_count),
-    ...(r.index_name && r.index_ddl ? { vectorIndex: { name: r.index_name, ddl: r.index_ddl } } : {}),
+    ...(r.index_name && r.vector_column && r.metric && r.dimension
+      ? {
+          vectorIndex: hnswIndexSpec(
+            {
+              name: r.index_name,
+              relation: r.table_name,
+              column: r.vector_column,
+              metric: r.metric,
+              dimension: r.dimension,
+            },
+            r.hnsw ?? undefined,
+          ),
+        }
+      : {}),
   }));
 }

@@ -4,6 +4,8 @@ import type { VectorIndexKind } from "../definitions/compile/embedding";
 import { type CompiledCatalog, compileCatalog } from "../definitions/compile/index";
 import { loadDefinitions } from "../definitions/load";
 import { noProgress, type ProgressReporter } from "../log/progress";
+import { buildHnswIndex, type HnswBuild } from "../materialize/hnsw-build";
+import { poolSession } from "../materialize/session";
 import { computePlan, formatPlan, type Plan } from "./plan";
 import {
   insertViewVersion,
@@ -29,7 +31,14 @@ export type ApplyOptions = {
   onProgress?: ProgressReporter;
 };
 
-export type ApplyResult = { plan: Plan; applied: boolean; text: string; catalog: CompiledCatalog };
+export type ApplyResult = {
+  plan: Plan;
+  applied: boolean;
+  text: string;
+  catalog: CompiledCatalog;
+  /** The HNSW indexes looked at, by embedding version (built, rebuilt with new options, or unchanged). */
+  indexes?: Record<string, HnswBuild>;
+};
 
 // Any fixed 64-bit number; every rapfs process that applies definitions takes the same lock.
 const APPLY_LOCK_ID = 7_261_990_422n;
@@ -88,10 +97,12 @@ export async function applyDefinitions(
     await upsertServicesAndDatasets(tx, catalog);
   });
   // HNSW builds take minutes on big tables; outside the transaction they hold no registry lock.
+  const indexes: Record<string, HnswBuild> = {};
   for (const embedding of catalog.embeddings) {
     const kind = embedding.located.def.index === "auto" ? indexKind : embedding.located.def.index;
-    const ddl = embedding.compiled.indexDdl(kind);
-    if (ddl) await sql.unsafe(ddl);
+    if (kind !== "hnsw") continue;
+    const { name, version, hnswIndex } = embedding.compiled;
+    indexes[`${name}@${version}`] = await buildHnswIndex(poolSession(sql), hnswIndex);
   }
-  return { plan, applied: true, text, catalog };
+  return { plan, applied: true, text, catalog, indexes };
 }

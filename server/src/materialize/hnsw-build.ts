@@ -1,0 +1,93 @@
+import type { Sql } from "../db/database";
+import { type HnswIndexSpec, hnswIndexDdl } from "../definitions/compile/embedding";
+import { ident } from "../definitions/compile/params";
+import type { Session } from "./session";
+
+export type HnswBuild = {
+  action: "built" | "rebuilt" | "unchanged";
+  rows: number;
+  /** The maintenance_work_mem the build ran with. */
+  maintenanceWorkMem: string | null;
+  ms: number;
+};
+
+const MB = 1024 * 1024;
+// Auto-sized builds stay under this; a bigger corpus names its own size in the definition.
+const AUTO_MAX_BYTES = 8 * 1024 * MB;
+
+/**
+ * pgvector's in-memory graph for one row, in bytes: the element (~200 B with its heap TIDs), the
+ * vector (8 + 4 × dimension) and its neighbour lists, 2m candidates of 16 B on layer 0 and m on
+ * each upper layer (1 in m - 1 rows has one). A build whose graph outgrows maintenance_work_mem
+ * goes on on disk, several times slower ("hnsw graph no longer fits into maintenance_work_mem").
+ */
+export function graphBytesPerRow(dimension: number, m: number): number {
+  return 200 + 8 + 4 * dimension + 8 + 32 * m + (16 * m + 16) / Math.max(1, m - 1);
+}
+
+/** The graph's size for `rows` with a quarter to spare, in whole MB (never below 64 MB, pgvector's floor). */
+export function autoMaintenanceWorkMem(rows: number, dimension: number, m: number): string {
+  const bytes = Math.min(AUTO_MAX_BYTES, rows * graphBytesPerRow(dimension, m) * 1.25 + 16 * MB);
+  return `${Math.max(64, Math.ceil(bytes / MB))}MB`;
+}
+
+/**
+ * Builds the embedding's HNSW index with its options, in a transaction that sets
+ * maintenance_work_mem for itself alone. An index already built with the same options is left
+ * alone; one with other options is rebuilt beside it and swapped in, so searches keep using the
+ * old one until the new one is ready.
+ */
+export async function buildHnswIndex(session: Session, spec: HnswIndexSpec): Promise<HnswBuild> {
+  const { sql } = session;
+  const started = performance.now();
+  const wanted = [`m=${spec.m}`, `ef_construction=${spec.efConstruction}`];
+  const [existing] = await sql<{ options: string[] | null }[]>`
+    select reloptions as options from pg_class where oid = to_regclass(${ident(spec.name)})`;
+  const rows = await countRows(sql, spec);
+  if (existing && sameOptions(existing.options, wanted)) {
+    return { action: "unchanged", rows, maintenanceWorkMem: null, ms: elapsed(started) };
+  }
+  const memory = spec.maintenanceWorkMem ?? (await autoSized(sql, rows, spec));
+  await session.transaction("", async (tx) => {
+    await tx`select set_config('maintenance_work_mem', ${memory}, true)`;
+    if (!existing) {
+      await tx.unsafe(hnswIndexDdl(spec));
+      return;
+    }
+    const building = `${spec.name}_build`;
+    await tx.unsafe(`drop index if exists ${ident(building)}`);
+    await tx.unsafe(hnswIndexDdl(spec, building));
+    await tx.unsafe(`drop index ${ident(spec.name)}`);
+    await tx.unsafe(`alter index ${ident(building)} rename to ${ident(spec.name)}`);
+  });
+  return {
+    action: existing ? "rebuilt" : "built",
+    rows,
+    maintenanceWorkMem: memory,
+    ms: elapsed(started),
+  };
+}
+
+async function countRows(sql: Sql, spec: HnswIndexSpec): Promise<number> {
+  const [row] = await sql<{ n: string }[]>`
+    select count(*) as n from ${sql(spec.relation)} where ${sql(spec.column)} is not null`;
+  return Number(row?.n ?? 0);
+}
+
+/** The estimate, or the server's own setting when that is larger (an operator may have raised it). */
+async function autoSized(sql: Sql, rows: number, spec: HnswIndexSpec): Promise<string> {
+  const estimate = autoMaintenanceWorkMem(rows, spec.dimension, spec.m);
+  const [current] = await sql<{ kb: string }[]>`
+    select setting as kb from pg_settings where name = 'maintenance_work_mem'`;
+  const currentMb = Math.floor(Number(current?.kb ?? 0) / 1024);
+  return currentMb > Number.parseInt(estimate, 10) ? `${currentMb}MB` : estimate;
+}
+
+function sameOptions(actual: string[] | null, wanted: string[]): boolean {
+  const set = new Set(actual ?? []);
+  return set.size === wanted.length && wanted.every((o) => set.has(o));
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
