@@ -31,6 +31,9 @@ const envSchema = z.object({
   RAPFS_ONLINE_CHECK_SECONDS: z.coerce.number().min(0.1).max(3_600).default(5),
   // `off` sends GET /v1/features/{entity}/{id} through the Hono app like every other route.
   RAPFS_LOOKUP_LANE: z.enum(["on", "off"]).default("on"),
+  // Embeddings whose definition says `index: auto`: exact scans embedded, HNSW on a server (auto), or
+  // the one named everywhere (`hnsw` runs the server's search path on PGlite, e.g. in the tests).
+  RAPFS_VECTOR_INDEX: z.enum(["auto", "exact", "hnsw"]).default("auto"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
@@ -50,6 +53,8 @@ export type Config = {
   onlineCheckMs: number;
   /** The single feature lookup answered ahead of the app (api/lanes). */
   lookupLane: boolean;
+  /** The index of `index: auto` embeddings: by database mode, or forced. */
+  vectorIndex: "auto" | "exact" | "hnsw";
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
 };
 
@@ -79,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nearCacheRows: e.RAPFS_NEAR_CACHE_ROWS,
     onlineCheckMs: Math.round(e.RAPFS_ONLINE_CHECK_SECONDS * 1000),
     lookupLane: e.RAPFS_LOOKUP_LANE === "on",
+    vectorIndex: e.RAPFS_VECTOR_INDEX,
     logLevel: e.LOG_LEVEL,
   };
 }

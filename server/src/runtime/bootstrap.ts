@@ -36,7 +36,12 @@ export async function prepareData(services: Services, options: PrepareDataOption
   const mode = config.databaseUrl ? "server" : "embedded";
   const { runs } = await prepareDefinitions(
     { sql, mode },
-    { definitionsDir: config.definitionsDir, onProgress: options.progress, logger },
+    {
+      definitionsDir: config.definitionsDir,
+      onProgress: options.progress,
+      logger,
+      vectorIndex: config.vectorIndex,
+    },
   );
   for (const run of runs) {
     const labels = { view: `${run.name}@${run.version}`, mode: run.mode };

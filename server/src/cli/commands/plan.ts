@@ -4,6 +4,7 @@ import { openDatabase } from "../../db/database";
 import { DefinitionError } from "../../definitions/errors";
 import { applyDefinitions, PlanRefusedError } from "../../registry/apply";
 import { formatPlan } from "../../registry/plan";
+import { vectorIndexFor } from "../../runtime/prepare-definitions";
 import { CliError } from "../run";
 
 /** Shared by plan and apply: open the database, run, print the plan, map refusals to exit 1. */
@@ -13,7 +14,7 @@ export async function runApply(options: { dryRun: boolean; dir?: string }): Prom
   try {
     const result = await applyDefinitions(db.sql, options.dir ?? config.definitionsDir, {
       dryRun: options.dryRun,
-      vectorIndex: db.mode === "server" ? "hnsw" : "exact",
+      vectorIndex: vectorIndexFor(db.mode, config.vectorIndex),
     });
     process.stdout.write(`${result.text}\n`);
     process.stdout.write(
