@@ -96,7 +96,7 @@ export interface paths {
     put?: never;
     /**
      * Create a key for the calling key's account
-     * @description The new key's scopes must be held by the calling key. The key is shown only in this response.
+     * @description The new key's scopes must be held by the calling key, and it expires no later than the calling key (an expiry asked for past that, or none, becomes the calling key's). Revoking the calling key revokes the keys it made unless `descendants=keep`. A key in its rotation grace period cannot create keys (403). The key is shown only in this response.
      */
     post: operations["createKey"];
     delete?: never;
@@ -116,7 +116,7 @@ export interface paths {
     put?: never;
     /**
      * Replace a key with a new one, keeping the old one valid for a grace period
-     * @description The new key has the old one's name, scopes and expiry and is shown only in this response. The old key stops working after `grace_seconds` (0: at once). A key of another account is 404; a key with scopes the calling key lacks is 403.
+     * @description The new key has the old one's name, scopes and expiry and is shown only in this response. The old key stops working after `grace_seconds` (0: at once). A key of another account is 404; a key with scopes the calling key lacks is 403, and so is any call by a key in its own rotation grace period. The keys the old key made are kept (now the new key's) unless `descendants` is `revoke`.
      */
     post: operations["rotateKey"];
     delete?: never;
@@ -137,7 +137,7 @@ export interface paths {
     post?: never;
     /**
      * Revoke a key at once, on every server
-     * @description Revoking twice is not an error. A key of another account is 404.
+     * @description Revoking twice is not an error. A key of another account is 404. The keys it made, and theirs, are revoked with it unless `descendants=keep`; the calling key and the keys it made are always spared (revoking an old key with a newer one it made is a manual rotation).
      */
     delete: operations["revokeKey"];
     options?: never;
@@ -270,7 +270,7 @@ export interface paths {
     put?: never;
     /**
      * Nearest neighbours by vector or by entity
-     * @description Top-k by the embedding's metric, nearest first, optionally filtered on features (joined from the view tables, values bound as parameters) and returning the neighbours' features.
+     * @description Top-k by the embedding's metric, nearest first, optionally filtered on features (joined from the view tables, values bound as parameters) and returning the neighbours' features. With an HNSW index, a filtered search returns the k nearest rows that pass the filters: the index is scanned iteratively, or the qualifying rows exactly when the filters leave few (`strategy`).
      */
     post: operations["searchEmbedding"];
     delete?: never;
@@ -498,7 +498,7 @@ export interface paths {
     };
     /**
      * The dataset card: schema, licence, rows, quality, version
-     * @description Describes exactly the rows a download with the same options holds (the statistics are read in one snapshot); cached until a source is re-materialized. `service:<name>` describes a feature service.
+     * @description Describes exactly the rows a download with the same options holds (the statistics are read in one snapshot); cached until a source is re-materialized. A card not cached yet reads the whole dataset, so it is charged as one download (once a day per account and card) and takes a download slot (503 with Retry-After when all are busy); a cached one costs a request. `service:<name>` describes a feature service.
      */
     get: operations["getDatasetCard"];
     put?: never;
@@ -704,10 +704,21 @@ export interface components {
     RotatedApiKey: components["schemas"]["CreatedApiKey"] & {
       previous: components["schemas"]["ApiKey"] & unknown;
       grace_seconds: number;
+      /** @description How many keys made by this one (transitively) were revoked with it */
+      descendants_revoked: number;
     };
     RotateKeyRequest: {
       /** @description How long the old key keeps working (default 86400: one day) */
       grace_seconds?: number;
+      /**
+       * @description The keys this key made (POST /v1/keys with it), and theirs: revoked with it, or kept. Revoking defaults to `revoke` (a leaked key's children are as leaked); rotating defaults to `keep`, and the kept keys become the successor's.
+       * @enum {string}
+       */
+      descendants?: "revoke" | "keep";
+    };
+    RevokedApiKey: components["schemas"]["ApiKey"] & {
+      /** @description How many keys made by this one (transitively) were revoked with it */
+      descendants_revoked: number;
     };
     Usage: {
       tier: string;
@@ -886,8 +897,17 @@ export interface components {
       /** @enum {string} */
       metric: "cosine" | "l2" | "inner_product";
       k: number;
-      /** @enum {string} */
+      /**
+       * @description hnsw when the HNSW index answered; exact when every qualifying row was scanned
+       * @enum {string}
+       */
       index: "exact" | "hnsw";
+      /**
+       * @description exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the index scan stopped short of k rows, so the exact scan answered
+       * @enum {string}
+       */
+      strategy: "exact" | "exact_filtered" | "hnsw_iterative" | "exact_fallback";
+      /** @description hnsw.ef_search the index scan ran with; null for exact answers */
       ef_search: number | null;
       neighbors: {
         id: components["schemas"]["EntityId"];
@@ -916,7 +936,7 @@ export interface components {
       include_features?: string[];
       /** @description Or a feature service's features */
       include_service?: string;
-      /** @description hnsw.ef_search for this query (HNSW indexes only; exact scans ignore it) */
+      /** @description hnsw.ef_search for this query (HNSW index scans only, default 40 or k if larger; exact scans ignore it) */
       ef_search?: number;
     };
     /**
@@ -1628,7 +1648,10 @@ export interface operations {
   };
   revokeKey: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description The keys this key made (POST /v1/keys with it), and theirs: revoked with it, or kept. Revoking defaults to `revoke` (a leaked key's children are as leaked); rotating defaults to `keep`, and the kept keys become the successor's. */
+        descendants?: "revoke" | "keep";
+      };
       header?: never;
       path: {
         id: string;
@@ -1647,7 +1670,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["ApiKey"];
+          "application/json": components["schemas"]["RevokedApiKey"];
         };
       };
       /** @description `UNAUTHORIZED`: Authentication is required */
@@ -3422,6 +3445,15 @@ export interface operations {
       };
       /** @description `INTERNAL_ERROR`: Internal server error */
       500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAVAILABLE`: A dependency of the service is unavailable */
+      503: {
         headers: {
           [name: string]: unknown;
         };

@@ -5,6 +5,20 @@ import type { Logger } from "../log/logger";
 import type { EmbeddingInfo, EntityInfo } from "../registry";
 import type { CatalogSnapshot, ServingCatalog } from "./catalog";
 import { compileFilters, type FeatureFilter } from "./filters";
+import {
+  DEFAULT_EF_SEARCH,
+  DEFAULT_TUNING,
+  estimateRows,
+  exactFilteredLimit,
+  type Fragment,
+  hasIterativeScans,
+  indexScan,
+  maxScanTuples,
+  relationRows,
+  type ScanRow,
+  type SearchStrategy,
+  type SearchTuning,
+} from "./hnsw-search";
 import { entityOf, type ParsedId } from "./ids";
 import { closeMatches } from "./suggest";
 import { VectorIndexes } from "./vector-indexes";
@@ -18,7 +32,7 @@ export type SearchQuery = {
   k: number;
   metric?: Metric;
   filters?: FeatureFilter[];
-  /** hnsw.ef_search for this query; used only when the embedding has an HNSW index. */
+  /** hnsw.ef_search for this query (default: 40 or k if larger); used only by an HNSW index scan. */
   efSearch?: number;
 };
 
@@ -26,7 +40,10 @@ export type Neighbor = { id: string; distance: number };
 
 export type SearchResult = {
   metric: Metric;
+  /** hnsw when the HNSW index answered; exact when every qualifying row was scanned. */
   index: "exact" | "hnsw";
+  strategy: SearchStrategy;
+  /** The hnsw.ef_search the index scan ran with; null for exact answers. */
   efSearch: number | null;
   neighbors: Neighbor[];
 };
@@ -38,6 +55,8 @@ export type EmbeddingServerOptions = {
   /** Search exact embeddings in memory (the embedded mode: this process owns the database). */
   inMemory?: boolean;
   logger?: Logger;
+  /** How filtered searches on an HNSW index choose between the index and an exact scan. */
+  tuning?: Partial<SearchTuning>;
 };
 
 const NAME = /^([a-z][a-z0-9_]*)(?:@([1-9][0-9]*))?$/;
@@ -46,6 +65,8 @@ const NAME = /^([a-z][a-z0-9_]*)(?:@([1-9][0-9]*))?$/;
 export class EmbeddingServer {
   private readonly now: () => number;
   private readonly indexes: VectorIndexes;
+  private readonly tuning: SearchTuning;
+  private iterative: Promise<boolean> | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -53,6 +74,7 @@ export class EmbeddingServer {
     options: EmbeddingServerOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.indexes = new VectorIndexes(sql, options.inMemory === true, options.logger);
   }
 
@@ -120,55 +142,93 @@ export class EmbeddingServer {
     const key = sql`e.${sql(embedding.keyColumn)}`;
     const column = sql`e.${sql(embedding.vectorColumn)}`;
     const filters = compileFilters(sql, snapshot, entity, query.filters ?? [], key, this.now());
+    const self = query.id ? sql`and ${key} <> ${Number(query.id.key)}::integer` : sql``;
+    const matching = sql`
+      from ${sql(embedding.relation)} e ${filters.joins}
+      where ${column} is not null ${self} and ${filters.where}`;
     // Built only when SQL answers: the in-memory index needs none of it (a 384-d vector's text alone
     // is thousands of characters).
-    const statement = (tx: Sql) => {
-      const distance = sql`${column} ${sql.unsafe(DISTANCE_OPERATOR[metric])} ${`[${vector.join(",")}]`}::vector`;
-      const self = query.id ? sql`and ${key} <> ${Number(query.id.key)}::integer` : sql``;
-      // An index scan needs ORDER BY the distance alone; the exact scan also orders ties by id.
-      const order = hnsw ? distance : sql`${distance}, ${key}`;
-      return tx<{ id: string; distance: number }[]>`
-        select ${key}::text as id, ${distance} as distance
-        from ${sql(embedding.relation)} e ${filters.joins}
-        where ${column} is not null ${self} and ${filters.where}
-        order by ${order}
-        limit ${query.k}::integer`;
+    const distance = () =>
+      sql`${column} ${sql.unsafe(DISTANCE_OPERATOR[metric])} ${`[${vector.join(",")}]`}::vector`;
+    // Ties by id; the subquery fence keeps an HNSW index (with an incremental sort) out of it.
+    const exact = (tx: Sql) => tx<ScanRow[]>`
+      select key::text as id, distance
+      from (select ${key} as key, ${distance()} as distance ${matching} offset 0) s
+      order by distance, key
+      limit ${query.k}::integer`;
+    // ORDER BY the distance alone, which the index answers; then the rows re-sorted (relaxed_order).
+    const nearest = (tx: Sql) => tx<ScanRow[]>`
+      with nearest as materialized (
+        select ${key} as key, ${distance()} as distance ${matching}
+        order by distance
+        limit ${query.k}::integer)
+      select key::text as id, distance from nearest order by distance, key`;
+
+    if (!hnsw) {
+      const rows = (await this.fromMemory(embedding, query, vector, metric, matching)) ?? (await exact(sql));
+      return { metric, index: "exact", strategy: "exact", efSearch: null, neighbors: rows };
+    }
+    const { tuning } = this;
+    const filtered = (query.filters?.length ?? 0) > 0;
+    const matches = filtered ? await estimateRows(sql, sql`select 1 ${matching}`) : undefined;
+    const total = matches === undefined ? 1 : await relationRows(sql, embedding.relation, matches);
+    if (matches !== undefined && matches <= exactFilteredLimit(query.k, total, tuning)) {
+      const neighbors = await exact(sql);
+      return { metric, index: "exact", strategy: "exact_filtered", efSearch: null, neighbors };
+    }
+    const efSearch = query.efSearch ?? Math.max(DEFAULT_EF_SEARCH, query.k);
+    const settings = {
+      efSearch,
+      maxScanTuples: maxScanTuples(query.k, matches ?? total, total, tuning),
+      iterative: await this.iterativeScans(),
     };
-    const efSearch = hnsw && query.efSearch ? query.efSearch : null;
+    const rows = await indexScan(sql, settings, nearest);
+    // Fewer than k: the scan gave up (or fewer rows qualify); the exact scan tells which, exactly.
+    if (rows.length < query.k) {
+      return {
+        metric,
+        index: "exact",
+        strategy: "exact_fallback",
+        efSearch: null,
+        neighbors: await exact(sql),
+      };
+    }
+    return { metric, index: "hnsw", strategy: "hnsw_iterative", efSearch, neighbors: rows };
+  }
+
+  /** Exact neighbours from the in-memory index, when it is loaded and the query fits its rounding model. */
+  private async fromMemory(
+    embedding: EmbeddingInfo,
+    query: SearchQuery,
+    vector: number[],
+    metric: Metric,
+    matching: Fragment,
+  ): Promise<Neighbor[] | undefined> {
     const index = this.indexes.ready(embedding);
-    let rows: { id: string; distance: number }[];
-    const allowed =
-      index && query.filters?.length
-        ? new Set(
-            (
-              await sql<{ id: number }[]>`
-                select ${key}::int as id from ${sql(embedding.relation)} e ${filters.joins}
-                where ${column} is not null and ${filters.where}`
-            ).map((r) => r.id),
-          )
-        : undefined;
+    if (!index) return undefined;
+    const { sql } = this;
+    const allowed = query.filters?.length
+      ? new Set(
+          (await sql<{ id: number }[]>`select e.${sql(embedding.keyColumn)}::int as id ${matching}`).map(
+            (r) => r.id,
+          ),
+        )
+      : undefined;
     const exclude = query.id ? Number(query.id.key) : undefined;
-    const fromMemory = index?.nearest(vector, metric, query.k, {
+    const found = index.nearest(vector, metric, query.k, {
       ...(exclude === undefined ? {} : { exclude }),
       ...(allowed ? { allowed } : {}),
     });
-    if (fromMemory) {
-      // Exact, with pgvector's own distances: no SQL needed.
-      rows = fromMemory.map((n) => ({ id: String(n.id), distance: n.distance }));
-    } else if (efSearch) {
-      rows = (await sql.begin(async (tx) => {
-        await tx`select set_config('hnsw.ef_search', ${String(efSearch)}, true)`;
-        return statement(tx as unknown as Sql);
-      })) as { id: string; distance: number }[];
-    } else {
-      rows = await statement(sql);
-    }
-    return {
-      metric,
-      index: hnsw ? "hnsw" : "exact",
-      efSearch,
-      neighbors: rows.map((r) => ({ id: r.id, distance: r.distance })),
-    };
+    // Exact, with pgvector's own distances: no SQL needed.
+    return found?.map((n) => ({ id: String(n.id), distance: n.distance }));
+  }
+
+  private iterativeScans(): Promise<boolean> {
+    this.iterative ??= hasIterativeScans(this.sql).catch((error: unknown) => {
+      this.iterative = undefined;
+      throw error;
+    });
+    return this.iterative;
   }
 
   /** The embedding versions whose searches run from memory now. */

@@ -141,8 +141,10 @@ function condition(sql: Sql, filter: FeatureFilter, column: ResolvedColumn, targ
   if (filter.op === "is_null") return sql`${target} is null`;
   if (filter.op === "not_null") return sql`${target} is not null`;
   if (filter.op === "contains") {
+    // `@>` rather than `= any(…)`: the planner estimates it from the column's element statistics
+    // (search picks exact or HNSW by that estimate), and a GIN index could answer it.
     const element = column.type === "string[]" ? "text" : "double precision";
-    return sql`${filter.value as string | number}::${sql.unsafe(element)} = any(${target})`;
+    return sql`${target} @> array[${filter.value as string | number}::${sql.unsafe(element)}]`;
   }
   const pgType = sql.unsafe(PG_TYPES[column.type]);
   if (filter.op === "in") return sql`${target} = any(${filter.value as never}::${pgType}[])`;

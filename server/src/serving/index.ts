@@ -12,6 +12,7 @@ export { EmbeddingServer, type Neighbor, type SearchQuery, type SearchResult } f
 export { createPostgresFallback } from "./fallback";
 export { FeatureServer, type FeatureTable } from "./features";
 export { type FeatureFilter, FILTER_OPS } from "./filters";
+export { SEARCH_STRATEGIES, type SearchStrategy } from "./hnsw-search";
 export { type EntityId, entityOf, idFromKey, type ParsedId, parseId, parseIds, parsePathId } from "./ids";
 export {
   type ReferenceProblem,

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DomainError } from "../../../errors";
-import { FILTER_OPS, idFromKey, parseId } from "../../../serving";
+import { FILTER_OPS, idFromKey, parseId, SEARCH_STRATEGIES } from "../../../serving";
 import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
@@ -51,20 +51,30 @@ export const SearchRequestSchema = z
       .max(64)
       .optional()
       .openapi({ description: "Or a feature service's features" }),
-    ef_search: z
-      .number()
-      .int()
-      .min(1)
-      .max(1_000)
-      .optional()
-      .openapi({ description: "hnsw.ef_search for this query (HNSW indexes only; exact scans ignore it)" }),
+    ef_search: z.number().int().min(1).max(1_000).optional().openapi({
+      description:
+        "hnsw.ef_search for this query (HNSW index scans only, default 40 or k if larger; exact scans ignore it)",
+    }),
   })
   .openapi("SearchRequest");
 
 export const SearchResponseSchema = EmbeddingHeadSchema.extend({
   k: z.number().int(),
-  index: z.enum(["exact", "hnsw"]),
-  ef_search: z.number().int().nullable(),
+  index: z.enum(["exact", "hnsw"]).openapi({
+    description: "hnsw when the HNSW index answered; exact when every qualifying row was scanned",
+  }),
+  strategy: z.enum(SEARCH_STRATEGIES).openapi({
+    description:
+      "exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner " +
+      "estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; " +
+      "hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the index " +
+      "scan stopped short of k rows, so the exact scan answered",
+  }),
+  ef_search: z
+    .number()
+    .int()
+    .nullable()
+    .openapi({ description: "hnsw.ef_search the index scan ran with; null for exact answers" }),
   neighbors: z.array(
     z.object({
       id: EntityIdSchema,
@@ -84,7 +94,9 @@ export const route = createRoute({
   summary: "Nearest neighbours by vector or by entity",
   description:
     "Top-k by the embedding's metric, nearest first, optionally filtered on features (joined from " +
-    "the view tables, values bound as parameters) and returning the neighbours' features.",
+    "the view tables, values bound as parameters) and returning the neighbours' features. With an " +
+    "HNSW index, a filtered search returns the k nearest rows that pass the filters: the index is " +
+    "scanned iteratively, or the qualifying rows exactly when the filters leave few (`strategy`).",
   request: {
     params: EmbeddingParamsSchema,
     body: { required: true, content: { "application/json": { schema: SearchRequestSchema } } },
@@ -166,6 +178,7 @@ export function registerEmbeddingSearch(app: App): void {
         metric: result.metric,
         k: body.k,
         index: result.index,
+        strategy: result.strategy,
         ef_search: result.efSearch,
         neighbors,
       },
