@@ -205,7 +205,7 @@ describe("POST /v1/embeddings/{name}/search", () => {
     try {
       const query = await vectorOf(9, "audio_embedding");
       const body = ok(await search("audio", { vector: query, k: 10, ef_search: 100 }), SearchResponseSchema);
-      expect(body).toMatchObject({ index: "hnsw", ef_search: 100 });
+      expect(body).toMatchObject({ index: "hnsw", strategy: "hnsw_iterative", ef_search: 100 });
       const exact = await sql<{ id: number }[]>`
         select id from tracks where audio_embedding is not null
         order by audio_embedding <=> ${literal(query)}::vector, id limit 10`;
@@ -217,7 +217,7 @@ describe("POST /v1/embeddings/{name}/search", () => {
       server.services.serving.catalog.invalidate();
     }
     const exact = ok(await search("audio", { id: 9, k: 3, ef_search: 100 }), SearchResponseSchema);
-    expect(exact).toMatchObject({ index: "exact", ef_search: null });
+    expect(exact).toMatchObject({ index: "exact", strategy: "exact", ef_search: null });
   });
 
   it("refuses bad searches with problem+json", async () => {

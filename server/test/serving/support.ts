@@ -2,6 +2,7 @@ import { expect } from "vitest";
 import type { z } from "zod";
 import { generateKey } from "../../src/access/keys";
 import { type Problem, ProblemSchema } from "../../src/api/errors";
+import type { Config } from "../../src/config/env";
 import { noProgress } from "../../src/log/progress";
 import { type RunningServer, startServer } from "../../src/runtime/start-server";
 import { createServing } from "../../src/serving";
@@ -23,15 +24,24 @@ export const ADMIN_KEY = generateKey().key;
  * the app (api/lanes) answer what they take, as in production.
  */
 export async function startServing(
-  options: { redisUrl?: string; keyPrefix?: string; env?: Record<string, string> } = {},
+  options: {
+    redisUrl?: string;
+    keyPrefix?: string;
+    env?: Record<string, string>;
+    /** Another corpus scale than SCALE (its own prepared fixture). */
+    scale?: number;
+    config?: Partial<Config>;
+  } = {},
 ): Promise<RunningServer> {
   const { logger } = capturingLogger();
+  const scale = options.scale ?? SCALE;
   const config = {
     ...testConfig(),
     host: "127.0.0.1",
     port: 0,
     redisUrl: options.redisUrl,
-    corpus: { scale: SCALE, seed: SEED },
+    corpus: { scale, seed: SEED },
+    ...options.config,
   };
   const running = await startServer({
     config,
@@ -41,7 +51,7 @@ export async function startServing(
     progress: noProgress,
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
     // The corpus this server would generate, applied and materialized: start skips all three.
-    loadDataDir: await preparedDataDir({ scale: SCALE, seed: SEED }),
+    loadDataDir: await preparedDataDir({ scale, seed: SEED }),
   });
   await running.prepared;
   const { services } = running;
