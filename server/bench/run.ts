@@ -9,6 +9,7 @@ type Workload = { name: string; load: () => Promise<() => Promise<BenchRow[]>> }
 const workloads: Workload[] = [
   { name: "materialize", load: async () => (await import("./materialize")).benchMaterialize },
   { name: "online", load: async () => (await import("./online")).benchOnline },
+  { name: "search", load: async () => (await import("./search")).benchSearch },
   { name: "access", load: async () => (await import("./access")).benchAccess },
   { name: "datasets", load: async () => (await import("./datasets")).benchDatasets },
   { name: "sdk", load: async () => (await import("./sdk")).benchSdk },
