@@ -8,10 +8,13 @@ export type HnswBuild = {
   rows: number;
   /** The maintenance_work_mem the build ran with. */
   maintenanceWorkMem: string | null;
+  /** False when shared memory could not hold a parallel build and it ran in one process. */
+  parallel?: boolean;
   ms: number;
 };
 
 const MB = 1024 * 1024;
+const SHARED_MEMORY = /shared memory segment|dynamic shared memory/i;
 // Auto-sized builds stay under this; a bigger corpus names its own size in the definition.
 const AUTO_MAX_BYTES = 8 * 1024 * MB;
 
@@ -48,22 +51,35 @@ export async function buildHnswIndex(session: Session, spec: HnswIndexSpec): Pro
     return { action: "unchanged", rows, maintenanceWorkMem: null, ms: elapsed(started) };
   }
   const memory = spec.maintenanceWorkMem ?? (await autoSized(sql, rows, spec));
-  await session.transaction("", async (tx) => {
-    await tx`select set_config('maintenance_work_mem', ${memory}, true)`;
-    if (!existing) {
-      await tx.unsafe(hnswIndexDdl(spec));
-      return;
-    }
-    const building = `${spec.name}_build`;
-    await tx.unsafe(`drop index if exists ${ident(building)}`);
-    await tx.unsafe(hnswIndexDdl(spec, building));
-    await tx.unsafe(`drop index ${ident(spec.name)}`);
-    await tx.unsafe(`alter index ${ident(building)} rename to ${ident(spec.name)}`);
-  });
+  const build = (parallel: boolean) =>
+    session.transaction("", async (tx) => {
+      await tx`select set_config('maintenance_work_mem', ${memory}, true)`;
+      if (!parallel) await tx`select set_config('max_parallel_maintenance_workers', '0', true)`;
+      if (!existing) {
+        await tx.unsafe(hnswIndexDdl(spec));
+        return;
+      }
+      const building = `${spec.name}_build`;
+      await tx.unsafe(`drop index if exists ${ident(building)}`);
+      await tx.unsafe(hnswIndexDdl(spec, building));
+      await tx.unsafe(`drop index ${ident(spec.name)}`);
+      await tx.unsafe(`alter index ${ident(building)} rename to ${ident(spec.name)}`);
+    });
+  let parallel = true;
+  try {
+    await build(true);
+  } catch (error) {
+    // A parallel build puts its whole maintenance_work_mem in one shared memory segment, which a
+    // small /dev/shm (Docker's default is 64 MB) cannot hold: build in this process instead.
+    if (!SHARED_MEMORY.test((error as Error).message)) throw error;
+    parallel = false;
+    await build(false);
+  }
   return {
     action: existing ? "rebuilt" : "built",
     rows,
     maintenanceWorkMem: memory,
+    parallel,
     ms: elapsed(started),
   };
 }

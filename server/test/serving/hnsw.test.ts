@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SearchRequest, SearchResponseSchema } from "../../src/api/routes/embeddings/search";
 import type { Sql } from "../../src/db/database";
 import { buildHnswIndex } from "../../src/materialize/hnsw-build";
-import { poolSession } from "../../src/materialize/session";
+import { poolSession, type Session } from "../../src/materialize/session";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { EmbeddingServer, type FeatureFilter, type SearchQuery } from "../../src/serving";
 import { VectorIndex } from "../../src/serving/vector-index";
@@ -131,7 +131,18 @@ describe("HNSW on the embedded database (RAPFS_VECTOR_INDEX=hnsw)", () => {
       // The session's own setting is untouched: the build set it for its transaction only.
       expect((await sql`select current_setting('maintenance_work_mem') as m`)[0]?.m).toBe("64MB");
     } finally {
-      await buildHnswIndex(session, spec);
+      // As Docker's 64 MB /dev/shm answers a parallel build's shared memory: the build goes serial.
+      let attempts = 0;
+      const smallShm: Session = {
+        sql,
+        transaction: (mode, work) =>
+          attempts++ === 0
+            ? Promise.reject(
+                new Error('could not resize shared memory segment "/PostgreSQL.1" to 226492416 bytes'),
+              )
+            : session.transaction(mode, work),
+      };
+      expect(await buildHnswIndex(smallShm, spec)).toMatchObject({ action: "rebuilt", parallel: false });
     }
     expect(await options()).toEqual(["m=32", "ef_construction=200"]);
   });
