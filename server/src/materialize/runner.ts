@@ -1,8 +1,8 @@
 import { type Sql, sqlParams } from "../db/database";
 import { bindParams, ident } from "../definitions/compile/params";
+import { buildHnswIndex } from "../definitions/hnsw-build";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import type { RunStats } from "../registry/stats";
-import { buildHnswIndex } from "./hnsw-build";
 import { poolSession, reservedSession, type Session } from "./session";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "./stats";
 import { listTargets, type MaterializeTarget } from "./target";

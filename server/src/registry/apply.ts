@@ -2,10 +2,9 @@ import type { Sql } from "../db/database";
 import { checkAgainstDatabase } from "../definitions/compile/check-db";
 import type { VectorIndexKind } from "../definitions/compile/embedding";
 import { type CompiledCatalog, compileCatalog } from "../definitions/compile/index";
+import { buildHnswIndex, type HnswBuild, pooled } from "../definitions/hnsw-build";
 import { loadDefinitions } from "../definitions/load";
 import { noProgress, type ProgressReporter } from "../log/progress";
-import { buildHnswIndex, type HnswBuild } from "../materialize/hnsw-build";
-import { poolSession } from "../materialize/session";
 import { computePlan, formatPlan, type Plan } from "./plan";
 import {
   insertViewVersion,
@@ -102,7 +101,7 @@ export async function applyDefinitions(
     const kind = embedding.located.def.index === "auto" ? indexKind : embedding.located.def.index;
     if (kind !== "hnsw") continue;
     const { name, version, hnswIndex } = embedding.compiled;
-    indexes[`${name}@${version}`] = await buildHnswIndex(poolSession(sql), hnswIndex);
+    indexes[`${name}@${version}`] = await buildHnswIndex(pooled(sql), hnswIndex);
   }
   return { plan, applied: true, text, catalog, indexes };
 }

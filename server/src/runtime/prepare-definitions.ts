@@ -1,9 +1,10 @@
 import type { Database } from "../db/database";
-import type { VectorIndexKind } from "../definitions/compile/embedding";
 import type { Logger } from "../log/logger";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import { materializeAll, type RunResult } from "../materialize/runner";
-import { type ApplyResult, applyDefinitions } from "../registry/apply";
+import { type ApplyOptions, type ApplyResult, applyDefinitions } from "../registry/apply";
+
+type VectorIndexKind = NonNullable<ApplyOptions["vectorIndex"]>;
 
 export type PrepareDefinitionsOptions = {
   definitionsDir: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { hnswIndexDdl, hnswIndexSpec } from "../../src/definitions/compile/embedding";
+import { autoMaintenanceWorkMem, graphBytesPerRow } from "../../src/definitions/hnsw-build";
 import { embeddingSchema } from "../../src/definitions/schema";
-import { autoMaintenanceWorkMem, graphBytesPerRow } from "../../src/materialize/hnsw-build";
 import { exactFilteredLimit, maxScanTuples, scanMemMultiplier } from "../../src/serving/hnsw-search";
 
 const lyrics = {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SearchRequest, SearchResponseSchema } from "../../src/api/routes/embeddings/search";
 import type { Sql } from "../../src/db/database";
-import { buildHnswIndex } from "../../src/materialize/hnsw-build";
+import { buildHnswIndex } from "../../src/definitions/hnsw-build";
 import { poolSession, type Session } from "../../src/materialize/session";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { EmbeddingServer, type FeatureFilter, type SearchQuery } from "../../src/serving";

@@ -1,7 +1,20 @@
 import type { Sql } from "../db/database";
-import { type HnswIndexSpec, hnswIndexDdl } from "../definitions/compile/embedding";
-import { ident } from "../definitions/compile/params";
-import type { Session } from "./session";
+import { type HnswIndexSpec, hnswIndexDdl } from "./compile/embedding";
+import { ident } from "./compile/params";
+
+/** Where the build runs, and how it opens a transaction there (materialize's Session fits). */
+export type Session = {
+  sql: Sql;
+  transaction<T>(mode: string, work: (tx: Sql) => Promise<T>): Promise<T>;
+};
+
+/** Transactions on a pool (the registry's apply). */
+export function pooled(sql: Sql): Session {
+  return {
+    sql,
+    transaction: (mode, work) => sql.begin(mode, (tx) => work(tx as unknown as Sql)) as Promise<never>,
+  };
+}
 
 export type HnswBuild = {
   action: "built" | "rebuilt" | "unchanged";
