@@ -903,7 +903,7 @@ export interface components {
        */
       index: "exact" | "hnsw";
       /**
-       * @description exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the index scan stopped short of k rows, so the exact scan answered
+       * @description exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact scan answered because the index's answer could not be vouched for (fewer than k rows; by id, the query's own row not reached; or rows far outside the query's own neighbourhood)
        * @enum {string}
        */
       strategy: "exact" | "exact_filtered" | "hnsw_iterative" | "exact_fallback";

@@ -8,6 +8,7 @@ import { compileFilters, type FeatureFilter } from "./filters";
 import {
   DEFAULT_EF_SEARCH,
   DEFAULT_TUNING,
+  distrust,
   estimateRows,
   exactFilteredLimit,
   type Fragment,
@@ -142,10 +143,10 @@ export class EmbeddingServer {
     const key = sql`e.${sql(embedding.keyColumn)}`;
     const column = sql`e.${sql(embedding.vectorColumn)}`;
     const filters = compileFilters(sql, snapshot, entity, query.filters ?? [], key, this.now());
-    const self = query.id ? sql`and ${key} <> ${Number(query.id.key)}::integer` : sql``;
+    const notSelf = query.id ? sql`and ${key} <> ${Number(query.id.key)}::integer` : sql``;
     const matching = sql`
       from ${sql(embedding.relation)} e ${filters.joins}
-      where ${column} is not null ${self} and ${filters.where}`;
+      where ${column} is not null ${notSelf} and ${filters.where}`;
     // Built only when SQL answers: the in-memory index needs none of it (a 384-d vector's text alone
     // is thousands of characters).
     const distance = () =>
@@ -157,12 +158,14 @@ export class EmbeddingServer {
       order by distance, key
       limit ${query.k}::integer`;
     // ORDER BY the distance alone, which the index answers; then the rows re-sorted (relaxed_order).
-    const nearest = (tx: Sql) => tx<ScanRow[]>`
+    const nearest = (tx: Sql, from: Fragment, limit: number) => tx<ScanRow[]>`
       with nearest as materialized (
-        select ${key} as key, ${distance()} as distance ${matching}
+        select ${key} as key, ${distance()} as distance ${from}
         order by distance
-        limit ${query.k}::integer)
+        limit ${limit}::integer)
       select key::text as id, distance from nearest order by distance, key`;
+    // The query's own neighbourhood: unfiltered, its own row included when searching by id.
+    const around = sql`from ${sql(embedding.relation)} e where ${column} is not null`;
 
     if (!hnsw) {
       const rows = (await this.fromMemory(embedding, query, vector, metric, matching)) ?? (await exact(sql));
@@ -182,16 +185,18 @@ export class EmbeddingServer {
       maxScanTuples: maxScanTuples(query.k, matches ?? total, total, tuning),
       iterative: await this.iterativeScans(),
     };
-    const rows = await indexScan(sql, settings, nearest);
-    // Fewer than k: the scan gave up (or fewer rows qualify); the exact scan tells which, exactly.
-    if (rows.length < query.k) {
-      return {
-        metric,
-        index: "exact",
-        strategy: "exact_fallback",
-        efSearch: null,
-        neighbors: await exact(sql),
-      };
+    const self = query.id?.key;
+    const { rows, neighbourhood } = await indexScan(sql, settings, async (tx) => {
+      const neighbourhood = await nearest(tx, around, query.k + 1);
+      const rows = filtered
+        ? await nearest(tx, matching, query.k)
+        : neighbourhood.filter((r) => r.id !== self).slice(0, query.k);
+      return { rows, neighbourhood };
+    });
+    // An answer the index cannot vouch for comes from the exact scan (see distrust).
+    if (distrust(query.k, rows, neighbourhood, self, tuning)) {
+      const neighbors = await exact(sql);
+      return { metric, index: "exact", strategy: "exact_fallback", efSearch: null, neighbors };
     }
     return { metric, index: "hnsw", strategy: "hnsw_iterative", efSearch, neighbors: rows };
   }
