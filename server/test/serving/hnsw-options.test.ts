@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { hnswIndexDdl, hnswIndexSpec } from "../../src/definitions/compile/embedding";
 import { autoMaintenanceWorkMem, graphBytesPerRow } from "../../src/definitions/hnsw-build";
 import { embeddingSchema } from "../../src/definitions/schema";
-import { exactFilteredLimit, maxScanTuples, scanMemMultiplier } from "../../src/serving/hnsw-search";
+import {
+  DEFAULT_TUNING,
+  distrust,
+  exactFilteredLimit,
+  maxScanTuples,
+  scanMemMultiplier,
+} from "../../src/serving/hnsw-search";
 
 const lyrics = {
   kind: "embedding",
@@ -76,16 +82,22 @@ describe("how a filtered HNSW search picks its way", () => {
     // 2% pass: 8 × 11 / 0.02 = 4,400 tuples, under pgvector's default; 1% of 100,000 for k 100: more.
     expect(maxScanTuples(10, 1_154, 57_700)).toBe(20_000);
     expect(maxScanTuples(100, 1_000, 100_000)).toBe(80_800);
-    expect(
-      maxScanTuples(10, 1, 1, {
-        exactFactor: 2,
-        minScanTuples: 20_000,
-        scanTuplesPerRow: 8,
-        maxScanTuples: 3,
-      }),
-    ).toBe(3);
+    expect(maxScanTuples(10, 1, 1, { ...DEFAULT_TUNING, maxScanTuples: 3 })).toBe(3);
     expect(scanMemMultiplier(20_000)).toBe(2);
     expect(scanMemMultiplier(80_800)).toBe(10);
     expect(scanMemMultiplier(10_000_000)).toBe(16);
+  });
+
+  it("distrusts an index answer that is short, missed the query's own row, or lies far outside its neighbourhood", () => {
+    const rows = (...d: number[]) => d.map((distance, i) => ({ id: String(i + 10), distance }));
+    const own = [{ id: "7", distance: 0 }, ...rows(0.1, 0.2, 0.3)];
+    expect(distrust(3, rows(0.1, 0.2, 0.3), own, "7")).toBeUndefined();
+    expect(distrust(3, rows(0.1, 0.2), own, "7")).toBe("short");
+    expect(distrust(3, rows(0.1, 0.2, 0.3), rows(0.1, 0.2, 0.3, 0.4), "7")).toBe("unreached");
+    // The query's own k-th neighbour is at 0.3: filtered rows up to 1.5 × 0.3 are trusted.
+    expect(distrust(3, rows(0.3, 0.4, 0.44), own, "7")).toBeUndefined();
+    expect(distrust(3, rows(0.3, 0.4, 0.46), own, "7")).toBe("far");
+    // By vector there is no own row to find.
+    expect(distrust(3, rows(0.1, 0.2, 0.3), rows(0.1, 0.2, 0.3, 0.4), undefined)).toBeUndefined();
   });
 });
