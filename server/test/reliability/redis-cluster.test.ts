@@ -131,7 +131,9 @@ function load(options: { key: string; workers: number; maxRequests: number }) {
       const ms = performance.now() - started;
       current.latencies.push(ms);
       const route = request.path.replace(/\/\d+\?.*/, "/{id}");
-      (current.byRoute[route] ??= []).push(ms);
+      const latencies = current.byRoute[route] ?? [];
+      latencies.push(ms);
+      current.byRoute[route] = latencies;
       current.statuses[status] = (current.statuses[status] ?? 0) + 1;
     }
   };
