@@ -15,9 +15,9 @@ export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1
 /** A key prefix no other test run uses, so runs never see each other's rows. */
 export const uniquePrefix = () => `rapfs-test-${randomBytes(5).toString("hex")}`;
 
-/** Removes every key under a prefix from the shared Redis. */
-export async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(SHARED_REDIS_URL);
+/** Removes every key under a prefix from the shared Redis (or the one at `url`). */
+export async function deletePrefix(prefix: string, url = SHARED_REDIS_URL): Promise<void> {
+  const redis = new Redis(url);
   try {
     await unlinkMatching(redis, `${prefix}:*`);
   } finally {

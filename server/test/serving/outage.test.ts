@@ -8,7 +8,7 @@ import type { Metrics } from "../../src/metrics/registry";
 import { rowKey } from "../../src/online/keys";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { syncOnlineStore, syncRedis } from "../../src/serving";
-import { startPrivateRedis, uniquePrefix, waitFor } from "../online/redis-harness";
+import { deletePrefix, startPrivateRedis, uniquePrefix, waitFor } from "../online/redis-harness";
 import { call, ok, startServing } from "./support";
 
 type PrivateRedis = Awaited<ReturnType<typeof startPrivateRedis>>;
@@ -77,7 +77,10 @@ describe("Redis stopped mid-test", () => {
 
 describe("online-store sync", () => {
   it("copies everything into an empty Redis, then only what an incremental run changed", async () => {
-    const { onlineStore } = server.services;
+    const { onlineStore, onlineHealer } = server.services;
+    // The server's own healer would race these syncs; the store starts empty.
+    await onlineHealer?.stop();
+    await deletePrefix(prefix, redis.url);
     const full = await syncOnlineStore({ sql, store: onlineStore });
     expect(full.every((r) => r.mode === "full")).toBe(true);
     expect(await syncOnlineStore({ sql, store: onlineStore })).toEqual(
