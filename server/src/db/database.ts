@@ -12,8 +12,20 @@ export type SqlParams = postgres.ParameterOrJSON<never>[];
 export const sqlParams = (values: readonly unknown[]): SqlParams => values as SqlParams;
 
 export type Database = {
+  /** Interactive and maintenance work. */
   sql: Sql;
+  /**
+   * Bulk reads (downloads, dataset cards, training data) on connections of their own
+   * (application_name rapfs-bulk): on a server a pool that cannot take the interactive one's
+   * connections, with its own statement timeout; embedded, the backend goes to every other
+   * connection first.
+   */
+  bulk: Sql;
   mode: "embedded" | "server";
+  /** Embedded only: whether PGlite is working right now (a long statement is busy, not down). */
+  busy?(withinMs: number): boolean;
+  /** Embedded only: `COPY … FROM '/dev/blob'` inside a transaction open on `sql` (a bulk load). */
+  copyFromBlob?(statement: string, data: Uint8Array): Promise<void>;
   /** Embedded only: the data directory as a tarball, for `loadDataDir`. */
   dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
@@ -30,14 +42,19 @@ export type OpenDatabaseOptions = {
   /** Server mode refuses a PostgreSQL without pgvector unless this is false. */
   requireVector?: boolean;
   maxConnections?: number;
+  /** Server only: the bulk pool's size and statement timeout (RAPFS_BULK_CONNECTIONS, …). */
+  bulkConnections?: number;
+  bulkStatementTimeoutMs?: number;
   /** Embedded only: start from this data directory tarball (`dumpDataDir`), e.g. a test fixture. */
   loadDataDir?: Blob;
   logger?: Logger;
 };
 
-function connect(url: string, max: number): Sql {
-  return postgres(url, { max, onnotice: () => {}, connection: { application_name: "rapfs" } });
+function connect(url: string, max: number, connection: Record<string, string | number> = {}): Sql {
+  return postgres(url, { max, onnotice: () => {}, connection: { application_name: "rapfs", ...connection } });
 }
+
+export const BULK_APPLICATION_NAME = "rapfs-bulk";
 
 /** Opens the database: a server from DATABASE_URL, or the embedded PGlite in the data directory. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
@@ -49,17 +66,32 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       await sql.end({ timeout: 1 });
       throw error;
     }
-    return { sql, mode: "server", close: () => sql.end({ timeout: 5 }) };
+    const bulk = connect(options.databaseUrl, options.bulkConnections ?? 2, {
+      application_name: BULK_APPLICATION_NAME,
+      statement_timeout: options.bulkStatementTimeoutMs ?? 300_000,
+    });
+    return {
+      sql,
+      bulk,
+      mode: "server",
+      close: async () => {
+        await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 })]);
+      },
+    };
   }
   options.logger?.info("starting embedded PostgreSQL (PGlite)", { dataDir: options.dataDir });
   const embedded = await startEmbeddedPostgres(options.dataDir, options.embeddedPort, options.loadDataDir);
   const sql = connect(embedded.url, 1);
+  const bulk = connect(embedded.url, 1, { application_name: BULK_APPLICATION_NAME });
   return {
     sql,
+    bulk,
     mode: "embedded",
+    busy: (withinMs) => embedded.busy(withinMs),
+    copyFromBlob: (statement, data) => embedded.copyFromBlob(statement, data),
     dumpDataDir: () => embedded.dump(),
     async close() {
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 })]);
       await embedded.stop();
     },
   };

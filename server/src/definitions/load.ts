@@ -33,7 +33,15 @@ export function parseDefinitions(files: SourceFile[]): Catalog {
         for (const error of doc.errors) docReporter.error(`invalid YAML: ${error.message.split("\n")[0]}`);
         return;
       }
-      const value = doc.toJS();
+      // Parsing can succeed and building the value still fail: an alias before its anchor, or one
+      // that expands past yaml's alias limit.
+      let value: ReturnType<typeof doc.toJS>;
+      try {
+        value = doc.toJS();
+      } catch (error) {
+        docReporter.error(`invalid YAML: ${(error as Error).message.split("\n")[0]}`);
+        return;
+      }
       if (value === null || value === undefined) return;
       const parsed = definitionSchema.safeParse(value);
       const label = describeDocument(value) ?? docLabel;

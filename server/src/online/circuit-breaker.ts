@@ -158,13 +158,25 @@ export class CircuitBreaker {
     this.prober = setInterval(() => {
       const masters = new Map(this.masters().map(({ node, redis }) => [node, redis]));
       for (const node of this.circuits.keys()) {
-        const redis = masters.get(node) ?? (this.client instanceof Cluster ? undefined : this.client);
-        this.runOn(node, () =>
-          redis ? redis.ping() : Promise.reject(new Error(`no connection to ${node}`)),
-        ).catch(() => {});
+        this.runOn(node, () => this.probeCommand(node, masters.get(node))).catch(() => {});
       }
     }, this.cooldownMs);
     this.prober.unref();
+  }
+
+  /**
+   * On a Cluster, a key of one of the node's slots read through the cluster client: it follows
+   * the client's routing and reconnection, where the node's own connection object may be one the
+   * client has given up (a master restarted: its PING failed forever and the circuit never
+   * closed). Elsewhere, or for a node that owns no slot, its connection's PING.
+   */
+  private probeCommand(node: string, redis: Redis | undefined): Promise<unknown> {
+    if (this.client instanceof Cluster) {
+      const slot = this.client.slots.findIndex((owners) => owners?.[0] === node);
+      if (slot >= 0) return this.client.exists(keyInSlot(slot));
+    }
+    const connection = redis ?? (this.client instanceof Cluster ? undefined : this.client);
+    return connection ? connection.ping() : Promise.reject(new Error(`no connection to ${node}`));
   }
 
   private stopProbing(): void {
@@ -190,4 +202,17 @@ export function isNodeFault(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === "ReplyError") return NODE_REPLIES.test(error.message);
   return true;
+}
+
+const probeKeys = new Map<number, string>();
+
+/** A key that hashes to `slot` (found once per slot; a few thousand CRC16s at most, on average). */
+function keyInSlot(slot: number): string {
+  let key = probeKeys.get(slot);
+  for (let i = 0; key === undefined; i++) {
+    const candidate = `rapfs:circuit-probe:${i}`;
+    if (calculateSlot(candidate) === slot) key = candidate;
+  }
+  probeKeys.set(slot, key);
+  return key;
 }

@@ -1,9 +1,11 @@
+import { join } from "node:path";
 import type { AccessConfig } from "../access/config";
 import { observeAccess } from "../access/observe";
 import { createAccessServices } from "../access/services";
 import type { Services } from "../api/env";
 import { FeatureCodec } from "../api/features/codec";
 import type { Config } from "../config/env";
+import { IN_MEMORY } from "../config/paths";
 import type { DatasetServices } from "../datasets/services";
 import type { Database } from "../db/database";
 import type { ReadRouter } from "../db/replica";
@@ -36,6 +38,9 @@ export type BuildServicesOptions = {
   datasets: DatasetServices;
 };
 
+/** A statement of a dataset card at full scale ran ~60 s; longer is a stuck database. */
+const DATABASE_BUSY_WINDOW_MS = 120_000;
+
 export type BuiltServices = { services: Services; close(): Promise<void> };
 
 /** Connects the services the API stands on and registers their readiness checks. */
@@ -65,6 +70,9 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   readiness.register({
     name: "database",
     check: async () => {
+      // Embedded, a probe would queue behind a long statement of PGlite's one backend: a
+      // statement that is running, or one that just finished, says the database answers.
+      if (database.busy?.(DATABASE_BUSY_WINDOW_MS)) return;
       await database.sql`select 1`;
     },
   });
@@ -98,6 +106,9 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     logger,
     metrics,
     inMemorySearch: database.mode === "embedded",
+    ...(database.mode === "embedded" && config.dataDir !== IN_MEMORY
+      ? { vectorDirectory: join(config.dataDir, "vectors") }
+      : {}),
   });
   // Provisions RAPFS_ADMIN_KEY (hashed) before the first request can use it.
   const access = await createAccessServices({
@@ -120,6 +131,8 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     config,
     logger,
     sql: database.sql,
+    bulkSql: database.bulk,
+    ...(database.copyFromBlob ? { copyFromBlob: database.copyFromBlob } : {}),
     onlineStore,
     metrics,
     readiness,

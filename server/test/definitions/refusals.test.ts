@@ -19,6 +19,27 @@ async function problems(run: () => Promise<unknown>): Promise<string[]> {
 }
 
 describe("definitions that never reach the database", () => {
+  it("refuses an alias with no anchor before it, and a billion laughs, as invalid YAML instead of crashing", async () => {
+    const laughs = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 8; i++)
+      laughs.push(
+        `${"abcdefgh"[i]}: &${"abcdefgh"[i]} [${Array(10)
+          .fill(`*${"abcdefgh"[i - 1]}`)
+          .join(", ")}]`,
+      );
+    const found = await problems(async () =>
+      parseDefinitions([
+        { name: "entities.yaml", text: ENTITIES },
+        { name: "alias.yaml", text: "kind: feature_view\nname: *a\n" },
+        { name: "laughs.yaml", text: `${laughs.join("\n")}\n` },
+      ]),
+    );
+    expect(found).toEqual([
+      expect.stringMatching(/^alias\.yaml: invalid YAML: /),
+      expect.stringMatching(/^laughs\.yaml: invalid YAML: .*alias/i),
+    ]);
+  });
+
   it("reports bad YAML and schema problems of every file at once, with file → definition → feature paths", async () => {
     const found = await problems(async () =>
       parseDefinitions([

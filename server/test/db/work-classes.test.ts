@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Database, openDatabase } from "../../src/db/database";
+import { IN_MEMORY } from "../../src/db/embedded";
+import { createServerTestDatabase } from "../support/databases";
+
+describe("embedded: PGlite in a worker thread, bulk work behind interactive work", () => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await openDatabase({ dataDir: IN_MEMORY });
+    // Both connections open, as in a running server (opening one takes a few round trips).
+    await Promise.all([db.sql`select 1`, db.bulk`select 1`]);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it("a long statement does not stop this thread: timers keep firing while it runs", async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    await db.bulk`select pg_sleep(0.5)`;
+    clearInterval(timer);
+    // About 50 intervals fit in the statement; on the main thread they all came due at its end
+    // and fired once.
+    expect(ticks).toBeGreaterThan(10);
+  });
+
+  it("an interactive statement goes before bulk statements that were waiting", async () => {
+    const finished: string[] = [];
+    const bulk = Array.from({ length: 4 }, (_, i) =>
+      db.bulk`select pg_sleep(0.15)`.then(() => finished.push(`bulk${i}`)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const interactive = db.sql`select 1`.then(() => finished.push("interactive"));
+    await Promise.all([...bulk, interactive]);
+    // The running bulk statement finishes first; the interactive one is next, not last.
+    expect(finished.indexOf("interactive")).toBeLessThanOrEqual(1);
+  });
+
+  it("a bulk transaction holds the backend to its end, then interactive work goes first", async () => {
+    const finished: string[] = [];
+    const transaction = db.bulk.begin(async (tx) => {
+      await tx`create temp table held (n int) on commit drop`;
+      await tx`select pg_sleep(0.2)`;
+      await tx`insert into held values (1)`;
+      finished.push("transaction");
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const [row] = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from pg_tables where tablename = 'held'`;
+    finished.push("interactive");
+    await transaction;
+    // Nothing of another connection ran inside the transaction.
+    expect(row?.n).toBe(0);
+    expect(finished).toEqual(["transaction", "interactive"]);
+  });
+
+  it("copyFromBlob loads COPY text inside the caller's transaction, and refuses outside one", async () => {
+    await db.sql`create table copied (id int, name text)`;
+    await db.sql.begin(async (tx) => {
+      await tx`insert into copied values (0, 'before')`;
+      await db.copyFromBlob?.(
+        "copy copied (id, name) from '/dev/blob'",
+        new TextEncoder().encode("1\tone\n2\ttwo\n"),
+      );
+    });
+    const rows = await db.sql<{ id: number; name: string }[]>`select id, name from copied order by id`;
+    expect(rows.map((r) => `${r.id}:${r.name}`)).toEqual(["0:before", "1:one", "2:two"]);
+    await expect(
+      db.copyFromBlob?.("copy copied (id, name) from '/dev/blob'", new TextEncoder().encode("3\tthree\n")),
+    ).rejects.toThrow(/inside a transaction/);
+  });
+
+  it("busy() says the database is working while a statement runs, and not after it stopped", async () => {
+    const running = db.bulk`select pg_sleep(0.3)`;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(db.busy?.(1_000)).toBe(true);
+    await running;
+    expect(db.busy?.(1_000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(db.busy?.(100)).toBe(false);
+  });
+});
+
+describe("server PostgreSQL: a bulk pool of its own", () => {
+  let server: { url: string; drop(): Promise<void> };
+  let db: Database;
+  beforeAll(async () => {
+    server = await createServerTestDatabase();
+    db = await openDatabase({
+      databaseUrl: server.url,
+      dataDir: IN_MEMORY,
+      requireVector: false,
+      bulkConnections: 1,
+      bulkStatementTimeoutMs: 300,
+    });
+  });
+  afterAll(async () => {
+    await db?.close();
+    await server?.drop();
+  });
+
+  it("bulk connections say who they are and are cut at their statement timeout; interactive ones are not", async () => {
+    const [who] = await db.bulk<{ name: string }[]>`select current_setting('application_name') as name`;
+    expect(who?.name).toBe("rapfs-bulk");
+    await expect(db.bulk`select pg_sleep(1)`).rejects.toMatchObject({ code: "57014" });
+    await expect(db.sql`select pg_sleep(0.5)`).resolves.toBeDefined();
+  });
+
+  it("a busy bulk pool leaves the interactive pool free", async () => {
+    const finished: string[] = [];
+    const bulk = db.bulk`select pg_sleep(0.25)`.then(() => finished.push("bulk"));
+    await db.sql`select 1`.then(() => finished.push("interactive"));
+    await bulk;
+    expect(finished).toEqual(["interactive", "bulk"]);
+  });
+});
+
