@@ -16,7 +16,16 @@ import type { UsageDay, UsageRecorder } from "./usage";
 import type { KeyVerifier, Principal } from "./verifier";
 
 /** Quota units a request spends beyond the request itself: a batch of 100 ids costs 100 rows. */
-export type Cost = { rows?: number; downloads?: number };
+export type Cost = { rows?: number; downloads?: number; bytes?: number };
+
+/** A cost larger than a whole window of the key's tier: no retry can ever admit it. */
+export type Oversize = {
+  unit: Dimension;
+  needed: number;
+  limit: number;
+  /** Tiers whose quota of that unit would take it, most restrictive first. */
+  tiers: string[];
+};
 
 export type Denial =
   | { status: 401; reason: AuthFailureReason }
@@ -26,7 +35,8 @@ export type Denial =
       status: 429;
       reason: "rate_limited" | "quota_exceeded" | "failed_authentications";
       retryAfterSeconds: number;
-    };
+    }
+  | { status: 403; reason: "exceeds_quota"; oversize: Oversize };
 
 /** `limits` holds every policy checked, allowed or not, for the RateLimit headers. */
 export type GateResult =
@@ -137,6 +147,8 @@ export class AccessGate {
 
   /** An authenticated request's rate limit, then the quota of a cost known up front. */
   async admit(principal: Principal, cost: Cost = {}): Promise<GateResult> {
+    const oversize = this.oversize(principal, cost);
+    if (oversize) return this.refuseOversize(principal, oversize);
     const charges = this.charges(principal, { requests: 1, ...cost });
     const { limits, refused } = await this.charge(principal, charges);
     if (refused === "requests") {
@@ -157,10 +169,28 @@ export class AccessGate {
    * when one dimension refuses, the others are refunded.
    */
   async spend(principal: Principal, cost: Cost): Promise<GateResult> {
+    const oversize = this.oversize(principal, cost);
+    if (oversize) return this.refuseOversize(principal, oversize);
     const { limits, refused } = await this.charge(principal, this.charges(principal, cost));
     if (refused) return this.refuse(principal, "quota_exceeded", limits);
     this.recordSpend(principal, cost);
     return { ok: true, principal, limits };
+  }
+
+  /**
+   * Spends what was used after the answer had begun (the bytes a download sent), as far as the
+   * day's quota goes: the work is done, so nothing is refused here, and a quota used up refuses
+   * the next request that needs it.
+   */
+  async settle(principal: Principal, cost: Pick<Cost, "bytes">): Promise<void> {
+    const bytes = cost.bytes ?? 0;
+    if (bytes <= 0) return;
+    this.deps.usage?.record(principal.accountId, { bytes });
+    const policy = policyFor(this.deps.tiers, principal.tier, "bytes");
+    if (!policy) return;
+    const { remaining } = await this.deps.limiter.peek(policy, principal.accountId);
+    const take = Math.min(bytes, remaining);
+    if (take > 0) await this.deps.limiter.consume(policy, principal.accountId, take);
   }
 
   /** Self-service signup is anonymous, so it is limited per client address instead. */
@@ -180,6 +210,27 @@ export class AccessGate {
     }
     const history = this.deps.usage ? await this.deps.usage.history(principal.accountId, days) : [];
     return { tier: principal.tier, limits: tierLimits(this.deps.tiers, principal.tier), windows, history };
+  }
+
+  /** The first unit of `cost` that exceeds a whole window of the tier, and the tiers it would fit. */
+  private oversize(principal: Principal, cost: Cost): Oversize | undefined {
+    for (const unit of DIMENSIONS) {
+      const needed = cost[unit as keyof Cost] ?? 0;
+      const policy = policyFor(this.deps.tiers, principal.tier, unit);
+      if (!policy || needed <= policy.limit) continue;
+      const fits = Object.entries(this.deps.tiers)
+        .filter(([, limits]) => limits[unit] === null || (limits[unit] as number) >= needed)
+        .sort(
+          ([, a], [, b]) => (a[unit] ?? Number.POSITIVE_INFINITY) - (b[unit] ?? Number.POSITIVE_INFINITY),
+        );
+      return { unit, needed, limit: policy.limit, tiers: fits.map(([name]) => name) };
+    }
+    return undefined;
+  }
+
+  private refuseOversize(principal: Principal, oversize: Oversize): GateResult {
+    this.deps.usage?.record(principal.accountId, { rejected: 1 });
+    return { ok: false, principal, denial: { status: 403, reason: "exceeds_quota", oversize }, limits: [] };
   }
 
   private charges(principal: Principal, cost: Cost & { requests?: number }): Charge[] {
@@ -223,8 +274,12 @@ export class AccessGate {
   }
 
   private recordSpend(principal: Principal, cost: Cost): void {
-    if (cost.rows || cost.downloads) {
-      this.deps.usage?.record(principal.accountId, { rows: cost.rows ?? 0, downloads: cost.downloads ?? 0 });
+    if (cost.rows || cost.downloads || cost.bytes) {
+      this.deps.usage?.record(principal.accountId, {
+        rows: cost.rows ?? 0,
+        downloads: cost.downloads ?? 0,
+        bytes: cost.bytes ?? 0,
+      });
     }
   }
 

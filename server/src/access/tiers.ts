@@ -1,18 +1,23 @@
 import { z } from "zod";
 import { accessError } from "./errors";
 
-/** What a quota counts: requests per minute, entity rows per day, dataset downloads per day. */
-export type Dimension = "requests" | "rows" | "downloads";
-export const DIMENSIONS: readonly Dimension[] = ["requests", "rows", "downloads"];
+/**
+ * What a quota counts: requests per minute, entity rows per day, dataset downloads per day and
+ * the bytes those downloads send per day.
+ */
+export type Dimension = "requests" | "rows" | "downloads" | "bytes";
+export const DIMENSIONS: readonly Dimension[] = ["requests", "rows", "downloads", "bytes"];
 
 /** `null` is unlimited (JSON has no Infinity). */
 export type TierLimits = Record<Dimension, number | null>;
 export type Tiers = Readonly<Record<string, TierLimits>>;
 
+const GIB = 1024 ** 3;
+
 export const DEFAULT_TIERS: Tiers = {
-  free: { requests: 60, rows: 10_000, downloads: 3 },
-  pro: { requests: 6_000, rows: 1_000_000, downloads: 300 },
-  admin: { requests: null, rows: null, downloads: null },
+  free: { requests: 60, rows: 10_000, downloads: 3, bytes: GIB },
+  pro: { requests: 6_000, rows: 1_000_000, downloads: 300, bytes: 100 * GIB },
+  admin: { requests: null, rows: null, downloads: null, bytes: null },
 };
 export const DEFAULT_TIER = "free";
 
@@ -31,6 +36,7 @@ const WINDOWS: Record<Dimension, Pick<Policy, "windowSeconds" | "window">> = {
   requests: { windowSeconds: 60, window: "fixed" },
   rows: { windowSeconds: DAY_SECONDS, window: "utc-day" },
   downloads: { windowSeconds: DAY_SECONDS, window: "utc-day" },
+  bytes: { windowSeconds: DAY_SECONDS, window: "utc-day" },
 };
 
 /** Anonymous signups per client address; the only policy not keyed by account. */
@@ -81,12 +87,13 @@ export function assertTier(tiers: Tiers, tier: string): void {
 const limit = z.number().int().nonnegative().nullable();
 const overrideSchema = z.record(
   z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "tier names are lowercase words"),
-  z.object({ requests: limit, rows: limit, downloads: limit }).partial().strict(),
+  z.object({ requests: limit, rows: limit, downloads: limit, bytes: limit }).partial().strict(),
 );
 
 /**
  * Default tiers with the RAPFS_TIERS JSON override applied: `{"free":{"rows":20000}}` changes one
- * limit; a new tier must give all three dimensions.
+ * limit; a new tier must give requests, rows and downloads (bytes left out is unlimited, as
+ * before bytes were counted).
  */
 export function loadTiers(json: string | undefined): Tiers {
   if (json === undefined || json.trim() === "") return DEFAULT_TIERS;
@@ -103,7 +110,7 @@ export function loadTiers(json: string | undefined): Tiers {
   }
   const tiers: Record<string, TierLimits> = { ...DEFAULT_TIERS };
   for (const [name, override] of Object.entries(parsed.data)) {
-    const merged = { ...tiers[name], ...override };
+    const merged = { bytes: null, ...tiers[name], ...override };
     const missing = DIMENSIONS.filter((d) => merged[d] === undefined);
     if (missing.length > 0) {
       throw accessError("invalid_input", `RAPFS_TIERS: new tier ${name} needs ${missing.join(", ")}`);

@@ -1,14 +1,26 @@
 import type { Sql } from "../db/database";
 import { type Logger, silentLogger } from "../log/logger";
 
-export type UsageCounts = { requests: number; rows: number; downloads: number; rejected: number };
+export type UsageCounts = {
+  requests: number;
+  rows: number;
+  downloads: number;
+  bytes: number;
+  rejected: number;
+};
 export type UsageDay = UsageCounts & { day: string };
 
-const ZERO: UsageCounts = { requests: 0, rows: 0, downloads: 0, rejected: 0 };
-const FIELDS = ["requests", "rows", "downloads", "rejected"] as const;
+const ZERO: UsageCounts = { requests: 0, rows: 0, downloads: 0, bytes: 0, rejected: 0 };
+const FIELDS = ["requests", "rows", "downloads", "bytes", "rejected"] as const;
 
 // Every request asks (usage and limiter keys); the day changes once in 86,400 s.
 let lastDay = { number: Number.NaN, text: "" };
+
+function add(into: UsageCounts | undefined, counts: UsageCounts): UsageCounts {
+  const sum = { ...(into ?? ZERO) };
+  for (const field of FIELDS) sum[field] += counts[field];
+  return sum;
+}
 
 export function utcDay(at: Date): string {
   const number = Math.floor(at.getTime() / 86_400_000);
@@ -16,12 +28,26 @@ export function utcDay(at: Date): string {
   return lastDay.text;
 }
 
+/** The most days GET /v1/usage asks for: what an account's stored history holds. */
+export const HISTORY_DAYS = 90;
+const STORED_TTL_MS = 10_000;
+const STORED_ACCOUNTS = 10_000;
+
+type Stored = { since: string; days: Map<string, UsageCounts>; readAt: number; refreshing?: Promise<void> };
+
 /**
  * Daily usage history per account. Counts accumulate in memory and one upsert per flush
  * interval adds them to usage_daily, so history costs no write on the request path.
+ *
+ * Reads keep each account's stored days for 10 s and then refresh them in the background while
+ * answering from what they have, so /v1/usage does not wait for the database (on the embedded
+ * one, it would wait behind a download's transaction). This process's own flushes are added to
+ * what is kept, so its answers stay exact; another process's counts show within 10 s.
  */
 export class UsageRecorder {
   private pending = new Map<string, UsageCounts>();
+  private readonly stored = new Map<string, Stored>();
+  private flushes = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly logger: Logger;
 
@@ -49,16 +75,23 @@ export class UsageRecorder {
     const column = (field: (typeof FIELDS)[number]) => [...batch.values()].map((c) => c[field]);
     try {
       await this.sql`
-        insert into usage_daily (account_id, day, requests, rows, downloads, rejected)
+        insert into usage_daily (account_id, day, requests, rows, downloads, bytes, rejected)
         select * from unnest(
           ${slots.map(([id]) => id)}::uuid[], ${slots.map(([, day]) => day)}::date[],
           ${column("requests")}::bigint[], ${column("rows")}::bigint[],
-          ${column("downloads")}::bigint[], ${column("rejected")}::bigint[])
+          ${column("downloads")}::bigint[], ${column("bytes")}::bigint[], ${column("rejected")}::bigint[])
         on conflict (account_id, day) do update set
           requests = usage_daily.requests + excluded.requests,
           rows = usage_daily.rows + excluded.rows,
           downloads = usage_daily.downloads + excluded.downloads,
+          bytes = usage_daily.bytes + excluded.bytes,
           rejected = usage_daily.rejected + excluded.rejected`;
+      this.flushes++;
+      for (const [slot, counts] of batch) {
+        const [id, day] = slot.split("|") as [string, string];
+        const kept = this.stored.get(id);
+        if (kept && day >= kept.since) kept.days.set(day, add(kept.days.get(day), counts));
+      }
     } catch (error) {
       for (const [slot, counts] of batch) {
         const [id, day] = slot.split("|") as [string, string];
@@ -71,19 +104,50 @@ export class UsageRecorder {
   /** The last `days` UTC days, newest first, including this process's not yet flushed counts. */
   async history(accountId: string, days = 30, now: Date = new Date()): Promise<UsageDay[]> {
     const since = utcDay(new Date(now.getTime() - (days - 1) * 86_400_000));
-    const rows = await this.sql<(UsageCounts & { day: string })[]>`
-      select to_char(day, 'YYYY-MM-DD') as day, requests::float8 as requests, rows::float8 as rows,
-             downloads::float8 as downloads, rejected::float8 as rejected
-      from usage_daily where account_id = ${accountId} and day >= ${since}::date`;
-    const byDay = new Map(rows.map((row) => [row.day, { ...row }]));
+    const stored = await this.storedDays(accountId, now);
+    const byDay = new Map<string, UsageCounts>();
+    for (const [day, counts] of stored) if (day >= since) byDay.set(day, { ...counts });
     for (const [slot, counts] of this.pending) {
       const [id, day] = slot.split("|") as [string, string];
-      if (id !== accountId || day < since) continue;
-      const merged = byDay.get(day) ?? { day, ...ZERO };
-      for (const field of FIELDS) merged[field] += counts[field];
-      byDay.set(day, merged);
+      if (id === accountId && day >= since) byDay.set(day, add(byDay.get(day), counts));
     }
-    return [...byDay.values()].sort((a, b) => (a.day < b.day ? 1 : -1));
+    return [...byDay].map(([day, counts]) => ({ day, ...counts })).sort((a, b) => (a.day < b.day ? 1 : -1));
+  }
+
+  private async storedDays(accountId: string, now: Date): Promise<Map<string, UsageCounts>> {
+    const since = utcDay(new Date(now.getTime() - (HISTORY_DAYS - 1) * 86_400_000));
+    const kept = this.stored.get(accountId);
+    if (kept && kept.since === since) {
+      if (Date.now() - kept.readAt > STORED_TTL_MS) {
+        kept.refreshing ??= this.readStored(accountId, since)
+          .catch((error: Error) =>
+            this.logger.warn("access: could not refresh usage history", { error: error.message }),
+          )
+          .finally(() => {
+            kept.refreshing = undefined;
+          });
+      }
+      return kept.days;
+    }
+    await this.readStored(accountId, since);
+    return this.stored.get(accountId)?.days ?? new Map();
+  }
+
+  private async readStored(accountId: string, since: string): Promise<void> {
+    const flushes = this.flushes;
+    const rows = await this.sql<(UsageCounts & { day: string })[]>`
+      select to_char(day, 'YYYY-MM-DD') as day, requests::float8 as requests, rows::float8 as rows,
+             downloads::float8 as downloads, bytes::float8 as bytes, rejected::float8 as rejected
+      from usage_daily where account_id = ${accountId} and day >= ${since}::date`;
+    const kept = this.stored.get(accountId);
+    // A flush that ended while this read ran may be missing from the read, but it was added to
+    // what is kept; with nothing kept, the read is used once and refreshed by the next request.
+    const raced = flushes !== this.flushes;
+    if (kept && raced) return;
+    const days = new Map(rows.map(({ day, ...counts }) => [day, counts]));
+    this.stored.delete(accountId);
+    this.stored.set(accountId, { since, days, readAt: raced ? 0 : Date.now() });
+    if (this.stored.size > STORED_ACCOUNTS) this.stored.delete(this.stored.keys().next().value as string);
   }
 
   async close(): Promise<void> {

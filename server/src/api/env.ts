@@ -4,7 +4,7 @@ import type { AccessServices } from "../access/services";
 import type { Principal } from "../access/verifier";
 import type { Config } from "../config/env";
 import type { DatasetServices } from "../datasets/services";
-import type { Sql } from "../db/database";
+import type { Database, Sql } from "../db/database";
 import type { Readiness } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
@@ -21,6 +21,10 @@ export type Services = {
   config: Config;
   logger: Logger;
   sql: Sql;
+  /** Downloads, dataset cards and training data: connections that wait behind interactive work. */
+  bulkSql: Sql;
+  /** Embedded only: COPY FROM a blob inside a transaction on `sql`, for the first start's bulk load. */
+  copyFromBlob?: Database["copyFromBlob"];
   /** Read-through online store: Redis or the in-process LRU, falling back to Postgres. */
   onlineStore: OnlineStore;
   metrics: Metrics;

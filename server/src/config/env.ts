@@ -34,6 +34,10 @@ const envSchema = z.object({
   // Embeddings whose definition says `index: auto`: exact scans embedded, HNSW on a server (auto), or
   // the one named everywhere (`hnsw` runs the server's search path on PGlite, e.g. in the tests).
   RAPFS_VECTOR_INDEX: z.enum(["auto", "exact", "hnsw"]).default("auto"),
+  // Server PostgreSQL: the pool of downloads, dataset cards and training data, apart from the
+  // interactive one, and the statement timeout of its connections.
+  RAPFS_BULK_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(2),
+  RAPFS_BULK_STATEMENT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(86_400).default(300),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
@@ -55,6 +59,8 @@ export type Config = {
   lookupLane: boolean;
   /** The index of `index: auto` embeddings: by database mode, or forced. */
   vectorIndex: "auto" | "exact" | "hnsw";
+  /** Server only: the bulk pool (downloads, cards, training data). */
+  bulk: { connections: number; statementTimeoutMs: number };
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
 };
 
@@ -85,6 +91,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     onlineCheckMs: Math.round(e.RAPFS_ONLINE_CHECK_SECONDS * 1000),
     lookupLane: e.RAPFS_LOOKUP_LANE === "on",
     vectorIndex: e.RAPFS_VECTOR_INDEX,
+    bulk: {
+      connections: e.RAPFS_BULK_CONNECTIONS,
+      statementTimeoutMs: Math.round(e.RAPFS_BULK_STATEMENT_TIMEOUT_SECONDS * 1000),
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,3 +1,4 @@
+import { plural } from "../errors";
 import type { OutputColumn } from "./columns";
 import { FORMATS } from "./encode";
 import type { DatasetPlan } from "./plan";
@@ -18,7 +19,11 @@ export type DatasetCard = {
   entity: string;
   description: string;
   license: string | null;
+  /** Downloadable whole on every tier: this download spends downloads and bytes, not entity rows. */
+  public: boolean;
   owner: string | null;
+  /** Which entities are rows: the joins decide before the filters do. */
+  row_set: string;
   /** Changes whenever a source is re-materialized (or, point in time, the raw data grows). */
   version: string;
   built_at: string | null;
@@ -50,7 +55,9 @@ export function buildCard(
     entity: plan.entity.name,
     description: plan.description,
     license: plan.license,
+    public: plan.public,
     owner: plan.owner,
+    row_set: rowSet(plan),
     version: info.version,
     built_at: info.builtAt,
     generated_at: now.toISOString(),
@@ -65,7 +72,7 @@ export function buildCard(
       ...(quality.columns[c.name] ?? { null_rate: 0 }),
     })),
     filters: plan.filters.map((f) => ({
-      feature: `${f.source.name}@${f.source.version}:${f.field}`,
+      feature: `${f.source.kind === "view" && f.source.via ? `${f.source.via.relation}.` : ""}${f.source.name}@${f.source.version}:${f.field}`,
       op: f.op,
       ...(f.value === undefined ? {} : { value: f.value }),
     })),
@@ -73,6 +80,33 @@ export function buildCard(
     quality: { duplicates: quality.duplicates },
     formats: FORMATS,
   };
+}
+
+/**
+ * Every view of the entity's own a download reads is inner-joined on the entity key, so an entity
+ * missing from any of them is no row, whatever the filters say; a related entity's view is
+ * left-joined; filters then compare as SQL does (NULL fails).
+ */
+export function rowSet(plan: DatasetPlan): string {
+  const named = (s: { name: string; version: number }) => `${s.name}@${s.version}`;
+  const views = plan.sources.flatMap((s) => (s.kind === "view" && s.join === "inner" ? [named(s)] : []));
+  const related = plan.sources.flatMap((s) =>
+    s.kind === "view" && s.join === "left" ? [`${named(s)} through ${s.via?.relation ?? "a relation"}`] : [],
+  );
+  const key = plan.entity.keyColumn;
+  const own =
+    views.length > 1
+      ? `Each ${plan.entity.name} with a row in every view read (${views.join(", ")}; inner joins on ${key})`
+      : `Each ${plan.entity.name} with a row in ${views[0] ?? "its view"}`;
+  // A related entity's view is left-joined: it adds columns (null where it has no row), never removes rows.
+  const joined =
+    related.length > 0 ? `${own}, with ${related.join(", ")} left-joined (null where missing)` : own;
+  const filtered =
+    plan.filters.length > 0
+      ? ", then only those passing every row filter (a NULL value passes none but is_null)"
+      : "";
+  const limited = plan.limit === undefined ? "" : `, the first ${plan.limit} by ${key}`;
+  return `${joined}${filtered}${limited}. The joins decide which ${plan.entity.name}s can be rows before any filter does.`;
 }
 
 const cell = (v: unknown) =>
@@ -92,10 +126,16 @@ export function cardMarkdown(card: DatasetCard): string {
     card.description.trim(),
     "",
     `- **Licence:** ${card.license ?? "none declared (a feature service, not a published dataset)"}`,
+    ...(card.public
+      ? ["- **Public:** downloadable whole on every tier (spends downloads and bytes, not rows)"]
+      : []),
+    `- **Rows:** ${card.row_set}`,
     `- **Entity:** ${card.entity}; **rows:** ${card.rows}`,
     `- **Version:** ${card.version}${card.built_at ? ` (built ${card.built_at})` : ""}`,
     ...(card.as_of ? [`- **Features as of:** ${card.as_of} (UTC)`] : []),
-    ...(card.limit !== null ? [`- **Limited to** the first ${card.limit} rows by ${card.entity} key`] : []),
+    ...(card.limit !== null
+      ? [`- **Limited to** the first ${plural(card.limit, "row")} by ${card.entity} key`]
+      : []),
     ...(card.owner ? [`- **Owner:** ${card.owner}`] : []),
     `- **Generated:** ${card.generated_at}`,
     "",

@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
 import type { RedisConnection } from "../online/redis-client";
 
-/** What a download spends: one download, and one row per row it holds. */
-export type DownloadCost = { downloads: number; rows: number };
+/**
+ * What a download spends when it starts: one download, one row per row it holds (none for a
+ * public dataset as defined) and the first byte; the rest of its bytes are settled once sent.
+ */
+export type DownloadCost = { downloads: number; rows: number; bytes?: number };
 
 /** Spends quota for the caller; throws (e.g. the 429 problem) when the quota does not cover it. */
 export type Spend = (cost: DownloadCost) => Promise<void>;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Sql } from "../db/database";
-import { chargeKey, type Spend } from "./charge";
+import { chargeKey, type DownloadCost, type Spend } from "./charge";
 import type { OutputColumn } from "./columns";
 import { type DownloadFormat, FORMAT_INFO } from "./encode";
 import { exportRows } from "./export";
@@ -18,6 +18,8 @@ export type DownloadInput = {
   /** Whose quota pays (the account id), or "anonymous". */
   subject: string;
   spend: Spend;
+  /** Spends the bytes a charged download sent beyond its first (never refuses: they are sent). */
+  settle?: (bytes: number) => Promise<void>;
   training?: TrainingInput;
 };
 
@@ -59,25 +61,36 @@ export async function startDownload(
   const { job, started } = datasets.spool.start<Omit<StartedDownload, "job" | "etag" | "filename">>(
     key,
     async (write, markStarted) => {
-      await exportRows(sql, input.plan, write, {
+      let charged = false;
+      const { bytes } = await exportRows(sql, input.plan, write, {
         ...datasets.config,
         format: input.format,
         ...(input.training ? { training: input.training } : {}),
         onStart: async (info, columns) => {
-          const { charged } = await datasets.charger.charge(
+          ({ charged } = await datasets.charger.charge(
             charge,
-            { downloads: 1, rows: info.rows },
+            downloadCost(input.plan, info.rows),
             input.spend,
-          );
+          ));
           markStarted(etagOf(key, info.version), { info, columns, charged });
         },
       });
+      // Bytes are known once encoded; the first was spent at the start, so a used-up quota refuses.
+      if (charged) await input.settle?.(bytes - 1).catch(() => {});
     },
   );
   const value = await started;
   const filename = downloadFilename(input.plan, input.format, input.training !== undefined);
   job.meta = { rows: value.info.rows, version: value.info.version, filename };
   return { job, ...value, etag: job.etag as string, filename };
+}
+
+/**
+ * A public dataset as defined is what a free tier is for: it spends downloads and bytes, so a
+ * dataset larger than a day's rows still downloads whole. Anything else spends a row per row.
+ */
+export function downloadCost(plan: DatasetPlan, rows: number): DownloadCost {
+  return { downloads: 1, rows: plan.public ? 0 : rows, bytes: 1 };
 }
 
 /** Strong: the bytes under one ETag are one spooled file, however often they are read. */

@@ -11,15 +11,22 @@ import * as parquet from "parquet-wasm";
 import { batchOf } from "./arrow";
 import type { OutputColumn } from "./columns";
 import { csvHeader, csvRecords } from "./csv";
+import { ndjsonRecords } from "./ndjson";
 
-export const FORMATS = ["parquet", "csv", "arrow"] as const;
+export const FORMATS = ["parquet", "csv", "arrow", "json"] as const;
 export type DownloadFormat = (typeof FORMATS)[number];
 
 export const FORMAT_INFO: Record<DownloadFormat, { contentType: string; extension: string }> = {
   parquet: { contentType: "application/vnd.apache.parquet", extension: "parquet" },
   csv: { contentType: "text/csv; charset=utf-8; header=present", extension: "csv" },
   arrow: { contentType: "application/vnd.apache.arrow.stream", extension: "arrows" },
+  json: { contentType: "application/x-ndjson", extension: "ndjson" },
 };
+
+/** Formats encoded from pages of rows; the others from Arrow record batches. */
+export type RowFormat = Extract<DownloadFormat, "csv" | "json">;
+export const isRowFormat = (format: DownloadFormat): format is RowFormat =>
+  format === "csv" || format === "json";
 
 export type ParquetCompression = "zstd" | "snappy" | "none";
 
@@ -40,7 +47,7 @@ export type Batches = AsyncIterable<RecordBatch>;
  * writer never sees a schema change); the output never holds more than a row group.
  */
 export function encodeBatches(
-  format: Exclude<DownloadFormat, "csv">,
+  format: Exclude<DownloadFormat, RowFormat>,
   schema: Schema,
   batches: Batches,
   options: EncodeOptions = {},
@@ -49,10 +56,15 @@ export function encodeBatches(
   return encodeParquet(schema, batches, options);
 }
 
-/** CSV from pages of rows. */
-export async function* encodeRows(columns: OutputColumn[], pages: Pages): AsyncIterable<Uint8Array> {
-  yield Buffer.from(csvHeader(columns), "utf8");
-  for await (const rows of pages) if (rows.length > 0) yield Buffer.from(csvRecords(columns, rows), "utf8");
+/** CSV (with its header) or NDJSON from pages of rows. */
+export async function* encodeRows(
+  format: RowFormat,
+  columns: OutputColumn[],
+  pages: Pages,
+): AsyncIterable<Uint8Array> {
+  const records = format === "csv" ? csvRecords : ndjsonRecords;
+  if (format === "csv") yield Buffer.from(csvHeader(columns), "utf8");
+  for await (const rows of pages) if (rows.length > 0) yield Buffer.from(records(columns, rows), "utf8");
 }
 
 /** Collects what the IPC writer emits, so each batch's bytes can be passed on as soon as it is written. */

@@ -2,7 +2,7 @@ import type { Sql } from "../db/database";
 import { arrowSchema } from "./arrow";
 import { buildCard, type DatasetCard } from "./card";
 import type { OutputColumn } from "./columns";
-import { type DownloadFormat, type EncodeOptions, encodeBatches, encodeRows } from "./encode";
+import { type DownloadFormat, type EncodeOptions, encodeBatches, encodeRows, isRowFormat } from "./encode";
 import type { DatasetPlan } from "./plan";
 import { measureQuality } from "./quality";
 import { type SnapshotInfo, type TrainingInput, withSnapshot } from "./snapshot";
@@ -83,14 +83,13 @@ export async function exportRows(
     const metadata = fileMetadata(plan, snapshot.info);
     // Arrow files carry the metadata in their schema, Parquet in its key-value metadata.
     const schema = arrowSchema(snapshot.columns, options.format === "arrow" ? metadata : {});
-    const encoded =
-      options.format === "csv"
-        ? encodeRows(snapshot.columns, counted(snapshot.pages(settings.batchRows)))
-        : encodeBatches(options.format, schema, counted(snapshot.batches(settings, schema)), {
-            metadata,
-            rowGroupRows: settings.rowGroupRows,
-            compression: settings.compression,
-          });
+    const encoded = isRowFormat(options.format)
+      ? encodeRows(options.format, snapshot.columns, counted(snapshot.pages(settings.batchRows)))
+      : encodeBatches(options.format, schema, counted(snapshot.batches(settings, schema)), {
+          metadata,
+          rowGroupRows: settings.rowGroupRows,
+          compression: settings.compression,
+        });
     for await (const chunk of encoded) {
       bytes += chunk.byteLength;
       await write(chunk);

@@ -1,7 +1,7 @@
 import { type Sql, sqlParams } from "../db/database";
 import { bindParams, type CompiledQuery, ident } from "../definitions/compile/params";
 import { getViewVersion } from "../registry";
-import type { DatasetPlan, Source } from "./plan";
+import type { DatasetPlan, Source, ViewSource } from "./plan";
 import { pitTable, readsPointInTime } from "./query";
 import { formatTimestamp } from "./timestamps";
 
@@ -25,20 +25,31 @@ export async function loadPointInTime(sql: Sql, plan: DatasetPlan): Promise<Map<
   return queries;
 }
 
-/** The columns a source contributes: what features and filters read from it. */
+/** The columns a source contributes: what features and filters read from it, and relations' keys. */
 function fieldsOf(plan: DatasetPlan, source: Source): { field: string; pgType: string }[] {
   const fields = new Map<string, string>();
   for (const f of [...plan.features, ...plan.filters]) if (f.source === source) fields.set(f.field, f.pgType);
+  for (const s of plan.sources) {
+    if (s.kind === "view" && s.via?.keySource === source) fields.set(s.via.keyField, keyPgType(s.key));
+  }
   return [...fields].map(([field, pgType]) => ({ field, pgType }));
+}
+
+const keyPgType = (keyColumn: string) => (keyColumn === "artist" ? "text" : "integer");
+
+/** The key column a source's temp table holds: the entity's, or for a related view the related entity's. */
+function keyOf(plan: DatasetPlan, source: Source): { name: string; pgType: string } {
+  if (source.kind === "view" && source.via) return { name: source.key, pgType: keyPgType(source.key) };
+  return { name: plan.key.name, pgType: plan.entity.keyType === "int" ? "integer" : "text" };
 }
 
 /** Temp tables dropped at commit: nothing is left behind by a failed or finished download. */
 export async function createPointInTimeTables(tx: Sql, plan: DatasetPlan): Promise<void> {
-  const keyType = plan.entity.keyType === "int" ? "integer" : "text";
   for (const source of plan.sources.filter(readsPointInTime)) {
+    const key = keyOf(plan, source);
     const columns = [
       "ord bigint not null",
-      `${ident(plan.key.name)} ${keyType}`,
+      `${ident(key.name)} ${key.pgType}`,
       "as_of timestamp",
       "event_timestamp timestamp",
       ...fieldsOf(plan, source).map((f) => `${ident(f.field)} ${f.pgType}`),
@@ -51,7 +62,9 @@ export async function createPointInTimeTables(tx: Sql, plan: DatasetPlan): Promi
 /**
  * Computes one chunk of (entity, timestamp) rows with each source's compiled point-in-time
  * query — which reads only analyses created at or before the row's timestamp — numbering them
- * from `offset + 1`.
+ * from `offset + 1`. A related entity's view is asked for the key its relation held as of the
+ * same timestamp (its key source is filled first), so an artist's values are the artist's as of
+ * the track row's time.
  */
 export async function fillPointInTime(
   tx: Sql,
@@ -60,11 +73,15 @@ export async function fillPointInTime(
   chunk: { ids: unknown[]; asOf: number[] },
   offset: number,
 ): Promise<void> {
-  const runtime = { entity_ids: chunk.ids, as_of: chunk.asOf.map(formatTimestamp) };
+  const asOf = chunk.asOf.map(formatTimestamp);
   for (const [source, query] of queries) {
     const fields = fieldsOf(plan, source).map((f) => ident(f.field));
-    const names = [ident(plan.key.name), "as_of", "event_timestamp", ...fields];
-    const params = bindParams(query, runtime);
+    const names = [ident(keyOf(plan, source).name), "as_of", "event_timestamp", ...fields];
+    const ids =
+      source.kind === "view" && source.via
+        ? await relatedKeys(tx, plan, source.via, offset, chunk.ids.length)
+        : chunk.ids;
+    const params = bindParams(query, { entity_ids: ids, as_of: asOf });
     params.push(offset);
     const table = ident(pitTable(plan.sources.indexOf(source)));
     await tx.unsafe(
@@ -74,6 +91,24 @@ export async function fillPointInTime(
       sqlParams(params),
     );
   }
+}
+
+/** The related entity's key of each row of the chunk (null where the relation held none then), in order. */
+async function relatedKeys(
+  tx: Sql,
+  plan: DatasetPlan,
+  via: NonNullable<ViewSource["via"]>,
+  offset: number,
+  count: number,
+): Promise<unknown[]> {
+  const table = ident(pitTable(plan.sources.indexOf(via.keySource)));
+  const rows = await tx.unsafe<{ k: unknown }[]>(
+    `select ${ident(via.keyField)} as k from ${table} where ord > $1 and ord <= $2 order by ord`,
+    sqlParams([offset, offset + count]),
+  );
+  if (rows.length !== count)
+    throw new Error(`relation ${via.relation}: ${rows.length} keys for ${count} rows`);
+  return rows.map((r) => r.k);
 }
 
 /** Planner statistics for the filled temp tables, so the final join is planned on real sizes. */

@@ -1,8 +1,10 @@
 import type { Sql } from "../db/database";
+import { datasetColumnName } from "../definitions/compile/dataset";
 import type { DatasetFilter } from "../definitions/schema";
 import { silentLogger } from "../log/logger";
 import { type DatasetInfo, type EntityInfo, getDataset } from "../registry";
 import {
+  acceptedRelationKey,
   type CatalogSnapshot,
   type CatalogView,
   entityOf,
@@ -14,18 +16,24 @@ import type { OutputColumn } from "./columns";
 import { type DatasetIssue, datasetError, summarize } from "./errors";
 import { addEmbeddings, type EmbeddingSource } from "./plan-embeddings";
 
+/** A view version's table: the entity's own (inner-joined) or a related entity's (left-joined). */
+export type ViewSource = {
+  kind: "view";
+  name: string;
+  version: number;
+  table: string;
+  key: string;
+  /**
+   * Rows exist only for entities this view has (inner join), as in the dataset's own query; a
+   * related entity's view is left-joined: a track whose artist has no row keeps its row.
+   */
+  join: "inner" | "left";
+  /** A related entity's view: found by the key `keyField` of the entity's own `keySource` holds. */
+  via?: { relation: string; keySource: ViewSource; keyField: string };
+};
+
 /** A relation rows are read from: a view version's table, or where an embedding's vectors live. */
-export type Source =
-  | {
-      kind: "view";
-      name: string;
-      version: number;
-      table: string;
-      key: string;
-      /** Rows exist only for entities this view has (inner join), as in the dataset's own query. */
-      join: "inner";
-    }
-  | EmbeddingSource;
+export type Source = ViewSource | EmbeddingSource;
 
 export type PlannedColumn = { column: OutputColumn; source: Source; field: string; pgType: string };
 export type PlannedFilter = Omit<DatasetFilter, "feature"> & {
@@ -41,6 +49,11 @@ export type DatasetPlan = {
   entity: EntityInfo;
   description: string;
   license: string | null;
+  /**
+   * A public dataset as defined (its own features, no embeddings added): downloadable whole on
+   * every tier, so its downloads spend downloads and bytes, not entity rows.
+   */
+  public: boolean;
   owner: string | null;
   key: OutputColumn;
   features: PlannedColumn[];
@@ -94,6 +107,7 @@ export async function planDownload(source: PlanSource, request: PlanRequest): Pr
   await addEmbeddings(sql, plan, request.embeddings ?? []);
   if (request.asOf !== undefined) plan.asOf = request.asOf;
   if (request.limit !== undefined) plan.limit = request.limit;
+  plan.public = base.public && field === "dataset" && !request.embeddings?.length;
   return plan;
 }
 
@@ -105,7 +119,7 @@ type Base = Omit<DatasetPlan, "key" | "features" | "filters" | "sources"> & {
 async function baseOf(sql: Sql, snapshot: CatalogSnapshot, name: string): Promise<Base> {
   if (name.startsWith(SERVICE_PREFIX)) {
     const service = serviceRefs(snapshot, name.slice(SERVICE_PREFIX.length), undefined, "name");
-    return { ...service, name, kind: "feature_service", license: null, filterDefs: [] };
+    return { ...service, name, kind: "feature_service", license: null, public: false, filterDefs: [] };
   }
   const dataset: DatasetInfo | undefined = await getDataset(sql, name);
   if (!dataset) {
@@ -117,6 +131,7 @@ async function baseOf(sql: Sql, snapshot: CatalogSnapshot, name: string): Promis
     entity: entityOf(snapshot, dataset.entity),
     description: dataset.description,
     license: dataset.license,
+    public: dataset.public,
     owner: dataset.owner,
     refs: dataset.features.map((f) => f.ref),
     filterDefs: dataset.filters,
@@ -161,6 +176,7 @@ export async function planTraining(
     entity,
     description: `Point-in-time features of uploaded ${entity.name} rows.`,
     license: null,
+    public: false,
     owner: null,
     refs: request.features ?? [],
     filterDefs: [],
@@ -194,19 +210,29 @@ function buildPlan(
     detail: `${p.ref}: ${p.detail}`,
   }));
   const sources: Source[] = [];
-  const sourceOf = (view: CatalogView): Source => {
-    let source = sources.find((s) => s.kind === "view" && s.name === view.name && s.version === view.version);
-    if (!source) {
-      source = {
-        kind: "view",
-        name: view.name,
-        version: view.version,
-        table: view.table,
-        key: view.keyColumn,
-        join: "inner",
-      };
-      sources.push(source);
+  const sourceOf = (view: CatalogView, relation?: string): ViewSource => {
+    const found = sources.find(
+      (s): s is ViewSource =>
+        s.kind === "view" &&
+        s.name === view.name &&
+        s.version === view.version &&
+        s.via?.relation === relation,
+    );
+    if (found) return found;
+    const source: ViewSource = {
+      kind: "view",
+      name: view.name,
+      version: view.version,
+      table: view.table,
+      key: view.keyColumn,
+      join: relation ? "left" : "inner",
+    };
+    if (relation) {
+      // The key's own source comes first, so its values are there when the related rows are read.
+      const key = acceptedRelationKey(snapshot, entity, relation);
+      source.via = { relation, keySource: sourceOf(key.view), keyField: key.feature };
     }
+    sources.push(source);
     return source;
   };
   const planned: PlannedColumn[] = [];
@@ -221,7 +247,7 @@ function buildPlan(
       });
       continue;
     }
-    const name = `${f.view}__${f.feature}`;
+    const name = datasetColumnName(f);
     if (planned.some((p) => p.column.name === name)) {
       issues.push({
         path: [field],
@@ -230,8 +256,15 @@ function buildPlan(
       continue;
     }
     planned.push({
-      column: { name, kind: info.type, description: info.description, source: f.ref },
-      source: sourceOf(view),
+      column: {
+        name,
+        kind: info.type,
+        description: f.relation
+          ? `${info.description} (Of the ${entity.name}'s ${view.entity}, through relation ${f.relation}.)`
+          : info.description,
+        source: f.ref,
+      },
+      source: sourceOf(view, f.relation),
       field: f.feature,
       pgType: info.pg_type,
     });
@@ -247,6 +280,7 @@ function buildPlan(
     entity,
     description: base.description,
     license: base.license,
+    public: false,
     owner: base.owner,
     key: {
       name: entity.keyColumn,
@@ -276,7 +310,7 @@ function planFilters(
   snapshot: CatalogSnapshot,
   entity: EntityInfo,
   defs: DatasetFilter[],
-  sourceOf: (view: CatalogView) => Source,
+  sourceOf: (view: CatalogView, relation?: string) => Source,
   now: number,
 ): PlannedFilter[] {
   const planned: PlannedFilter[] = [];
@@ -292,7 +326,7 @@ function planFilters(
       );
     }
     const { feature: _, ...rest } = def;
-    planned.push({ ...rest, source: sourceOf(view), field: f.feature, pgType: info.pg_type });
+    planned.push({ ...rest, source: sourceOf(view, f.relation), field: f.feature, pgType: info.pg_type });
   }
   return planned;
 }

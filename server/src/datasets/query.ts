@@ -35,7 +35,9 @@ export function currentRows(plan: DatasetPlan): RowsSql {
   const key = `s0.${ident(base.key)}`;
   const joins = plan.sources.slice(1).map((s) => {
     const kind = s.join === "inner" ? "join" : "left join";
-    return `${kind} ${ident(s.table)} ${alias(s)} on ${alias(s)}.${ident(s.key)} = ${key}`;
+    // A related entity's row is the one whose key the entity's own key source holds.
+    const on = s.kind === "view" && s.via ? `${alias(s.via.keySource)}.${ident(s.via.keyField)}` : key;
+    return `${kind} ${ident(s.table)} ${alias(s)} on ${alias(s)}.${ident(s.key)} = ${on}`;
   });
   return {
     select: [

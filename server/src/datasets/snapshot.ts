@@ -149,7 +149,21 @@ async function* asOfChunks(ids: AsyncIterable<unknown[]>, asOf: number) {
   for await (const page of ids) yield { ids: page, asOf: page.map(() => asOf) };
 }
 
-/** The first statement of the transaction: what it reads is what the snapshot holds. */
+/**
+ * A request's `as_of` at or after the newest analysis and track becomes that instant: the rows
+ * are the same, so every later `as_of` shares one card and one cached file instead of each
+ * rebuilding the whole dataset. Both maxima are read from their created_at indexes; `asOf` is in
+ * microseconds since the epoch, as parseTimestamp gives it.
+ */
+export async function settleAsOf<T extends { asOf?: number }>(sql: Sql, request: T): Promise<T> {
+  if (request.asOf === undefined) return request;
+  const [row] = await sql<{ horizon: number | null }[]>`
+    select ceil(extract(epoch from greatest(
+      (select max(created_at) from analysis_results), (select max(created_at) from tracks))) * 1000000)::float8 as horizon`;
+  const horizon = row?.horizon ?? null;
+  return horizon !== null && request.asOf > horizon ? { ...request, asOf: horizon } : request;
+}
+
 /** A snapshot's version without taking one: what a cached card or file is keyed by. */
 export async function snapshotVersion(sql: Sql, plan: DatasetPlan): Promise<string> {
   return (await versions(sql, plan, plan.asOf !== undefined)).version;

@@ -10,6 +10,7 @@ export const errorCodes = {
   UNKNOWN_FEATURE: { status: 400, title: "A requested feature, view, version or service does not exist" },
   UNAUTHORIZED: { status: 401, title: "Authentication is required" },
   FORBIDDEN: { status: 403, title: "The API key may not do this" },
+  EXCEEDS_QUOTA: { status: 403, title: "The request needs more than a whole day of the key's quota" },
   NOT_FOUND: { status: 404, title: "Not found" },
   CONFLICT: { status: 409, title: "The request conflicts with the current state" },
   GONE: { status: 410, title: "This resource is retired" },

@@ -7,3 +7,4 @@ export {
   fieldError,
   isRefusal,
 } from "./domain-error";
+export { plural } from "./plural";

@@ -9,7 +9,7 @@ import { dropPrefix, sharedRedis, uniquePrefix } from "../access/support";
 import { createTestApp } from "../api/harness";
 import { openEmbeddedTestDatabase } from "../support/databases";
 
-export const TEST_TIERS = { free: { requests: 30, rows: 50, downloads: 2 } };
+export const TEST_TIERS = { free: { requests: 30, rows: 50, downloads: 2, bytes: 1_000_000 } };
 
 export type AccessApp = {
   app: App;

@@ -24,10 +24,13 @@ describe("GET /v1/usage", () => {
       ["requests", 30, 26, "fixed"],
       ["rows", 50, 50, "utc-day"],
       ["downloads", 2, 2, "utc-day"],
+      ["bytes", 1_000_000, 1_000_000, "utc-day"],
     ]);
     for (const w of usage.windows) expect(w.reset_seconds).toBeGreaterThan(0);
     const today = new Date().toISOString().slice(0, 10);
-    expect(usage.history).toEqual([{ day: today, requests: 4, rows: 0, downloads: 0, rejected: 0 }]);
+    expect(usage.history).toEqual([
+      { day: today, requests: 4, rows: 0, downloads: 0, bytes: 0, rejected: 0 },
+    ]);
   });
 
   it("is open to any valid key, whatever its scopes", async () => {

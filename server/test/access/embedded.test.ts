@@ -37,6 +37,7 @@ describe("access on embedded PGlite", () => {
       ["requests", 59],
       ["rows", 9_990],
       ["downloads", 3],
+      ["bytes", 1024 ** 3],
     ]);
     expect((await access.keys.get(account.id, key.info.id)).lastUsedAt).toBeInstanceOf(Date);
   });

@@ -17,7 +17,7 @@ beforeEach(async () => {
   await access?.close();
   // Tiny limits, in-process (no Redis): the order of checks is what is under test here.
   const config = loadAccessConfig({
-    RAPFS_TIERS: JSON.stringify({ free: { requests: 3, rows: 10, downloads: 1 } }),
+    RAPFS_TIERS: JSON.stringify({ free: { requests: 3, rows: 10, downloads: 1, bytes: 1_000 } }),
   });
   access = await createAccessServices({ sql: db.sql, config, flushIntervalMs: 3_600_000 });
 });
@@ -25,7 +25,7 @@ beforeEach(async () => {
 let n = 0;
 const signup = async () => access.accounts.signup({ email: `gate-${n++}@example.com` });
 const denial = (result: GateResult) => (result.ok ? null : result.denial);
-const remaining = async (accountId: string, dimension: "requests" | "rows" | "downloads") => {
+const remaining = async (accountId: string, dimension: "requests" | "rows" | "downloads" | "bytes") => {
   const report = await access.gate.usage({ accountId, keyId: "", tier: "free", scopes: [] });
   return report.windows.find((w) => w.policy.name === dimension)?.remaining;
 };
@@ -86,21 +86,55 @@ describe("the access decision", () => {
     const { account, key } = await signup();
     const auth = await access.gate.authorize(key.key, "datasets:read");
     if (!auth.ok) throw new Error("authorized");
-    expect(denial(await access.gate.spend(auth.principal, { rows: 11 }))).toMatchObject({
+    expect(denial(await access.gate.spend(auth.principal, { rows: 7 }))).toBeNull();
+    expect(denial(await access.gate.spend(auth.principal, { rows: 4 }))).toMatchObject({
       status: 429,
       reason: "quota_exceeded",
     });
-    expect(await remaining(account.id, "rows")).toBe(10);
-    expect((await access.gate.spend(auth.principal, { rows: 4, downloads: 1 })).ok).toBe(true);
-    // Downloads are used up, so this refusal must give back the 3 rows it took first.
-    const refused = await access.gate.spend(auth.principal, { rows: 3, downloads: 1 });
+    expect(await remaining(account.id, "rows")).toBe(3);
+    expect((await access.gate.spend(auth.principal, { rows: 1, downloads: 1 })).ok).toBe(true);
+    // Downloads are used up, so this refusal must give back the 2 rows it took first.
+    const refused = await access.gate.spend(auth.principal, { rows: 2, downloads: 1 });
     expect(refused.limits.map((l) => [l.policy.name, l.allowed])).toEqual([
       ["rows", true],
       ["downloads", false],
     ]);
     expect(denial(refused)).toMatchObject({ status: 429, reason: "quota_exceeded" });
-    expect(await remaining(account.id, "rows")).toBe(6);
+    expect(await remaining(account.id, "rows")).toBe(2);
     expect(await remaining(account.id, "downloads")).toBe(0);
+  });
+
+  it("refuses a cost larger than a whole window for good (403, no wait helps) and names the tiers it fits", async () => {
+    const { account, key } = await signup();
+    const auth = await access.gate.authorize(key.key, "datasets:read");
+    if (!auth.ok) throw new Error("authorized");
+    expect(denial(await access.gate.spend(auth.principal, { rows: 11, downloads: 1 }))).toEqual({
+      status: 403,
+      reason: "exceeds_quota",
+      oversize: { unit: "rows", needed: 11, limit: 10, tiers: ["pro", "admin"] },
+    });
+    expect(denial(await access.gate.admit(auth.principal, { rows: 2_000_000 }))).toMatchObject({
+      status: 403,
+      oversize: { tiers: ["admin"] },
+    });
+    // Nothing was spent: the whole window is still there.
+    expect(await remaining(account.id, "rows")).toBe(10);
+    expect(await remaining(account.id, "downloads")).toBe(1);
+  });
+
+  it("settles bytes after the fact as far as the day's quota goes, so the next download is refused", async () => {
+    const { account, key } = await signup();
+    const auth = await access.gate.authorize(key.key, "datasets:read");
+    if (!auth.ok) throw new Error("authorized");
+    expect((await access.gate.spend(auth.principal, { downloads: 1, bytes: 1 })).ok).toBe(true);
+    await access.gate.settle(auth.principal, { bytes: 2_000 });
+    // 2,001 bytes were sent against a quota of 1,000: it is used up, not refused after the fact.
+    expect(await remaining(account.id, "bytes")).toBe(0);
+    const next = await access.gate.spend(auth.principal, { bytes: 1 });
+    expect(denial(next)).toMatchObject({ status: 429, reason: "quota_exceeded" });
+    expect(next.limits.find((l) => !l.allowed)?.policy.name).toBe("bytes");
+    const [today] = (await access.gate.usage({ ...auth.principal }, 1)).history;
+    expect(today).toMatchObject({ downloads: 1, bytes: 2_001 });
   });
 
   it("lets the unlimited admin tier through without limits or headers", async () => {
@@ -123,9 +157,16 @@ describe("the access decision", () => {
       tier: "free",
       scopes: [],
     });
-    expect(report.limits).toEqual({ requests: 3, rows: 10, downloads: 1 });
+    expect(report.limits).toEqual({ requests: 3, rows: 10, downloads: 1, bytes: 1_000 });
     expect(report.history).toEqual([
-      { day: new Date().toISOString().slice(0, 10), requests: 3, rows: 6, downloads: 0, rejected: 3 },
+      {
+        day: new Date().toISOString().slice(0, 10),
+        requests: 3,
+        rows: 6,
+        downloads: 0,
+        bytes: 0,
+        rejected: 3,
+      },
     ]);
     const [stored] =
       await db.sql`select requests, rows, rejected from usage_daily where account_id = ${account.id}`;

@@ -10,8 +10,13 @@ import { DomainError } from "../../src/errors";
 
 describe("tiers", () => {
   it("ship free, pro (100× free) and unlimited admin", () => {
-    expect(DEFAULT_TIERS.free).toEqual({ requests: 60, rows: 10_000, downloads: 3 });
-    expect(DEFAULT_TIERS.pro).toEqual({ requests: 6_000, rows: 1_000_000, downloads: 300 });
+    expect(DEFAULT_TIERS.free).toEqual({ requests: 60, rows: 10_000, downloads: 3, bytes: 1024 ** 3 });
+    expect(DEFAULT_TIERS.pro).toEqual({
+      requests: 6_000,
+      rows: 1_000_000,
+      downloads: 300,
+      bytes: 100 * 1024 ** 3,
+    });
     expect(policyFor(DEFAULT_TIERS, "admin", "rows")).toBeNull();
     expect(policyFor(DEFAULT_TIERS, "free", "requests")).toEqual({
       name: "requests",
@@ -25,8 +30,9 @@ describe("tiers", () => {
 
   it("take an RAPFS_TIERS override: change one limit, add a tier", () => {
     const tiers = loadTiers('{"free":{"rows":20000},"team":{"requests":600,"rows":100000,"downloads":null}}');
-    expect(tiers.free).toEqual({ requests: 60, rows: 20_000, downloads: 3 });
-    expect(tiers.team).toEqual({ requests: 600, rows: 100_000, downloads: null });
+    expect(tiers.free).toEqual({ requests: 60, rows: 20_000, downloads: 3, bytes: 1024 ** 3 });
+    // A new tier that says nothing of bytes leaves them unlimited, as before bytes were counted.
+    expect(tiers.team).toEqual({ requests: 600, rows: 100_000, downloads: null, bytes: null });
     expect(tiers.pro).toEqual(DEFAULT_TIERS.pro);
   });
 

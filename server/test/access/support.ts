@@ -22,7 +22,7 @@ export async function accessTestDatabase(): Promise<AccessTestDatabase> {
   const database = await createServerTestDatabase();
   const sql = postgres(database.url, { max: 8, onnotice: () => {} });
   // The access tables only (server PostgreSQL here has no pgvector for the others).
-  for (const migration of ["0003_access.sql", "0004_key_lineage.sql"])
+  for (const migration of ["0003_access.sql", "0004_key_lineage.sql", "0007_usage_bytes.sql"])
     await sql.unsafe(await readFile(join(migrationsDir, migration), "utf8"));
   return {
     url: database.url,

@@ -39,7 +39,13 @@ describe("bad requests get a 4xx problem+json that names the problem", () => {
       "UNKNOWN_FEATURE",
       /collides/,
     ],
-    ["/v1/datasets/public/download?features=artist_stats:*", 400, "UNKNOWN_FEATURE", /entity artist/],
+    [
+      "/v1/datasets/public/download?features=label.artist_stats:*",
+      400,
+      "UNKNOWN_FEATURE",
+      /names relation label, which entity track does not have \(its relations are artist\)/,
+    ],
+
     [
       "/v1/datasets/public/download?service=hit_predictor&features=track_profile:energy",
       400,

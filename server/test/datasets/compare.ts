@@ -9,9 +9,13 @@ type Row = Record<string, unknown>;
 export function normalize(
   kind: ColumnKind,
   value: unknown,
-  from: "pg" | "pg-text" | "arrow" | "hyparquet" | "csv",
+  from: "pg" | "pg-text" | "arrow" | "hyparquet" | "csv" | "json",
 ): unknown {
   if (value === null || value === undefined) return null;
+  if (from === "json" && kind === "timestamp") {
+    const text = value as string; // 2024-05-01T10:00:00.123456Z
+    return Date.parse(`${text.slice(0, 23)}Z`) * 1000 + Number(text.slice(23, 26) || 0);
+  }
   if (from === "csv") {
     const text = value as string;
     if (kind === "int" || kind === "float") return Number(text);
@@ -45,15 +49,15 @@ export function differences(
   actual: Row[],
   expected: Row[],
   kinds: Record<string, ColumnKind>,
-  from: "arrow" | "hyparquet" | "csv",
+  from: "arrow" | "hyparquet" | "csv" | "json",
 ): string[] {
   const out: string[] = [];
   if (actual.length !== expected.length) out.push(`${actual.length} rows, expected ${expected.length}`);
   expected.forEach((e, i) => {
     const a = actual[i] ?? {};
     for (const [column, kind] of Object.entries(kinds)) {
-      // CSV writes a vector's numbers as PostgreSQL gave them; Arrow and Parquet hold float32.
-      const want = normalize(kind, e[column], from === "csv" ? "pg-text" : "pg");
+      // CSV and NDJSON write a vector's numbers as PostgreSQL gave them; Arrow and Parquet hold float32.
+      const want = normalize(kind, e[column], from === "csv" || from === "json" ? "pg-text" : "pg");
       const got = normalize(kind, a[column], from);
       if (!same(got, want) && out.length < 20) {
         out.push(

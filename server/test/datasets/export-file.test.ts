@@ -49,6 +49,24 @@ describe("rapfs export: a file, its card beside it, and nothing half-written", (
     expect(events.at(-1)).toEqual({ phase: "export public", done: result.rows, total: result.rows });
   });
 
+  it("NDJSON: one object a line, the card beside it saying the dataset is public and which rows it holds", async () => {
+    const out = join(dir, "public.ndjson");
+    const result = await exportToFile(h.db.sql, { dataset: "public" }, { out, format: "json" });
+    const lines = (await readFile(out, "utf8")).split("\n");
+    expect(lines.pop()).toBe("");
+    const rows = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toHaveLength(result.rows);
+    expect(Object.keys(rows[0] ?? {})[0]).toBe("track_id");
+    const card = JSON.parse(await readFile(result.cardJson, "utf8"));
+    expect(card).toMatchObject({ public: true, formats: ["parquet", "csv", "arrow", "json"] });
+    expect(card.row_set).toMatch(
+      /^Each track with a row in every view read \(track_artist@1, track_profile@1, qwen_analysis@2, emotion_scores@1, algorithmic_metrics@1; inner joins on track_id\), with artist_stats@1 through artist left-joined \(null where missing\), then only those passing every row filter/,
+    );
+    const readme = await readFile(result.readme, "utf8");
+    expect(readme).toMatch(/- \*\*Public:\*\* downloadable whole on every tier/);
+    expect(readme).toMatch(/- \*\*Rows:\*\* Each track with a row in every view read/);
+  });
+
   it("Parquet in several row groups holds the same rows as in one", async () => {
     const one = join(dir, "one.parquet");
     const many = join(dir, "many.parquet");

@@ -12,6 +12,7 @@ import {
   readArrowIpc,
   readCsv,
   readHyparquet,
+  readNdjson,
   readParquetWasm,
 } from "./support";
 
@@ -81,6 +82,19 @@ describe("downloads read back by independent readers hold exactly the materializ
     expect(differences(csvObjects(csv), expected, kinds, "csv")).toEqual([]);
   });
 
+  it("NDJSON: one object per line with the JSON API's types, streamed", async () => {
+    const response = await get(h, "/v1/datasets/public/download?format=json");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/x-ndjson");
+    expect(response.headers.get("content-disposition")).toBe('attachment; filename="public.ndjson"');
+    const rows = readNdjson(await bytes(response));
+    expect(rows.length).toBe(expected.length);
+    expect(Object.keys(rows[0] ?? {})).toEqual(Object.keys(kinds));
+    expect(typeof rows[0]?.track_id).toBe("number");
+    expect(Array.isArray(rows[0]?.qwen_analysis__themes)).toBe(true);
+    expect(differences(rows, expected, kinds, "json")).toEqual([]);
+  });
+
   it("embeddings as FixedSizeList<float32>, timestamps as microseconds, a pinned version and a limit", async () => {
     const refs = "qwen_analysis@2:analyzed_at,qwen_analysis@1:mood,track_profile:genres";
     const query = `features=${refs}&embeddings=lyrics,analysis&limit=25`;
@@ -111,6 +125,9 @@ describe("downloads read back by independent readers hold exactly the materializ
     expect(differences(arrow.rows, reference, columns, "arrow")).toEqual([]);
     const csv = readCsv(await bytes(await get(h, `/v1/datasets/public/download?${query}&format=csv`)));
     expect(differences(csvObjects(csv), reference, columns, "csv")).toEqual([]);
+    const json = readNdjson(await bytes(await get(h, `/v1/datasets/public/download?${query}&format=json`)));
+    expect(json[0]?.qwen_analysis__analyzed_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(differences(json, reference, columns, "json")).toEqual([]);
   });
 
   it("a feature service downloads as service:<name>, every row of its views", async () => {

@@ -55,6 +55,26 @@ describe("downloads spend the key's quotas once per request and day; retries and
 
   it("rows count against the row quota: a download larger than what is left is refused whole", async () => {
     const key = await h.freeKey();
+    const upload = (n: number) =>
+      get(h, "/v1/datasets/training?features=qwen_analysis@2:mood&format=csv", {
+        key,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(
+          Array.from({ length: n }, (_, i) => ({ track_id: (i % 500) + 1, event_timestamp: "2025-06-01" })),
+        ),
+      });
+    expect((await upload(6_000)).status).toBe(200);
+    const response = await upload(5_000);
+    const problem = await expectProblem(response, 429, "RATE_LIMITED");
+    expect(problem.detail).toMatch(/entity rows/);
+    expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Nothing was spent: 4,000 rows are still there.
+    expect((await upload(4_000)).status).toBe(200);
+  });
+
+  it("a request larger than a whole day of the tier is refused for good: 403, no Retry-After, what fits", async () => {
+    const key = await h.freeKey();
     const rows = Array.from({ length: 10_001 }, (_, i) => ({
       track_id: (i % 500) + 1,
       event_timestamp: "2025-06-01",
@@ -65,12 +85,89 @@ describe("downloads spend the key's quotas once per request and day; retries and
       headers: { "content-type": "application/json" },
       body: JSON.stringify(rows),
     });
-    const problem = await expectProblem(response, 429, "RATE_LIMITED");
-    expect(problem.detail).toMatch(/entity rows/);
+    const problem = await expectProblem(response, 403, "EXCEEDS_QUOTA");
+    expect(response.headers.get("retry-after")).toBeNull();
+    expect(problem).toMatchObject({
+      policy: "rows",
+      limit: 10_000,
+      needed: 10_001,
+      fits: { limit: 10_000, tiers: ["pro", "admin"] },
+    });
+    expect(problem.detail).toMatch(/no retry can succeed.*limit=10000.*pro, admin/);
     // Nothing was spent: the same key still downloads.
-    const ok = await get(h, "/v1/datasets/public/download?limit=10", { key });
+    const ok = await get(h, "/v1/datasets/public/download?limit=10&features=qwen_analysis:mood", { key });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("rapfs-rows")).toBe("10");
+  });
+});
+
+describe("a public dataset downloads whole on the free tier: downloads and bytes, not rows", () => {
+  let h: DatasetsHarness;
+  beforeAll(async () => {
+    // A row quota far below the public dataset's rows, and bytes for about three files.
+    h = await datasetsHarness({ RAPFS_TIERS: JSON.stringify({ free: { rows: 100, bytes: 400_000 } }) });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const signup = async () => {
+    const { account, key } = await h.services.access.accounts.signup({ email: `public-${n++}@example.com` });
+    return { accountId: account.id, key: key.key };
+  };
+  let n = 0;
+  const usage = (accountId: string) => h.services.access.gate.usage({ accountId, tier: "free" }, 1);
+  const left = (u: Awaited<ReturnType<typeof usage>>, policy: string) =>
+    u.windows.find((w) => w.policy.name === policy)?.remaining;
+
+  it("spends a download and the bytes sent; its rows are not counted", async () => {
+    const { accountId, key } = await signup();
+    const response = await get(h, "/v1/datasets/public/download?format=csv", { key });
+    expect(response.status).toBe(200);
+    const rows = Number(response.headers.get("rapfs-rows"));
+    expect(rows).toBeGreaterThan(100);
+    const size = (await bytes(response)).byteLength;
+    // The bytes are settled once the file is encoded, a moment after its last byte left.
+    await expect
+      .poll(async () => left(await usage(accountId), "bytes"), { timeout: 5_000 })
+      .toBe(400_000 - size);
+    const after = await usage(accountId);
+    expect(left(after, "rows")).toBe(100);
+    expect(left(after, "downloads")).toBe(2);
+    expect(after.history[0]).toMatchObject({ rows: 0, downloads: 1, bytes: size });
+  });
+
+  it("the same dataset with other features is not the public one: it spends rows and never fits", async () => {
+    const key = await h.freeKey();
+    const response = await get(h, "/v1/datasets/public/download?format=csv&features=qwen_analysis:mood", {
+      key,
+    });
+    const problem = await expectProblem(response, 403, "EXCEEDS_QUOTA");
+    expect(problem.detail).toMatch(/limit=100\b/);
+    const fits = await get(
+      h,
+      "/v1/datasets/public/download?format=csv&features=qwen_analysis:mood&limit=100",
+      {
+        key,
+      },
+    );
+    expect(fits.status).toBe(200);
+    expect(fits.headers.get("rapfs-rows")).toBe("100");
+  });
+
+  it("once the day's bytes are used up, the next download is refused until UTC midnight", async () => {
+    const { accountId, key } = await signup();
+    const first = await get(h, "/v1/datasets/public/download?format=json", { key });
+    const size = (await bytes(first)).byteLength;
+    expect(size).toBeGreaterThan(200_000);
+    const second = await get(h, "/v1/datasets/public/download?format=csv", { key });
+    await bytes(second);
+    await expect.poll(async () => left(await usage(accountId), "bytes"), { timeout: 5_000 }).toBe(0);
+    const refused = await get(h, "/v1/datasets/public/download?format=arrow", { key });
+    const problem = await expectProblem(refused, 429, "RATE_LIMITED");
+    expect(problem.policy).toBe("bytes");
+    expect(problem.detail).toMatch(/download bytes/);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 });
 
@@ -86,12 +183,12 @@ describe("dataset cards: whole-dataset work is charged and admitted as a downloa
   it("a card per invented as_of spends the free key's downloads; a cached card costs nothing more", async () => {
     const key = await h.freeKey();
     const card = (asOf: string) => get(h, `/v1/datasets/public?as_of=${asOf}`, { key });
-    const days = ["2029-01-01T00:00:00Z", "2029-01-02T00:00:00Z", "2029-01-03T00:00:00Z"];
+    const days = ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z"];
     for (const day of days) expect((await card(day)).status).toBe(200);
     // The same cards again: cached, not charged.
     for (const day of days) expect((await card(day)).status).toBe(200);
     // A fourth instant would read the whole dataset again: the day's downloads are spent.
-    const refused = await expectProblem(await card("2029-01-04T00:00:00Z"), 429, "RATE_LIMITED");
+    const refused = await expectProblem(await card("2024-01-04T00:00:00Z"), 429, "RATE_LIMITED");
     expect(refused.policy).toBe("downloads");
   });
 
@@ -103,5 +200,32 @@ describe("dataset cards: whole-dataset work is charged and admitted as a downloa
     expect(problem.detail).toMatch(/Too many downloads/);
     await slow;
     expect((await get(h, "/v1/datasets/public?as_of=2030-05-05T00:00:00Z")).status).toBe(200);
+  });
+
+  it("every as_of past the newest data is one card: computed and charged once, not per timestamp", async () => {
+    const key = await h.freeKey();
+    const [horizon] = await h.db.sql<{ at: string }[]>`
+      select to_char(greatest((select max(created_at) from analysis_results), (select max(created_at) from tracks))
+        at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') as at`;
+    const cards = [];
+    for (const asOf of [
+      "2031-01-01T00:00:00Z",
+      "2032-06-01T12:00:00Z",
+      "2099-12-31T23:59:59Z",
+      "2040-02-29T00:00:00Z",
+    ]) {
+      const response = await get(h, `/v1/datasets/public?as_of=${asOf}`, { key });
+      expect(response.status).toBe(200);
+      cards.push((await response.json()) as { as_of: string; rows: number; version: string });
+    }
+    // One instant: the newest data's, which every later one reads the same rows as.
+    expect(new Set(cards.map((c) => c.as_of)).size).toBe(1);
+    expect(cards[0]?.as_of.startsWith(horizon?.at as string)).toBe(true);
+    expect(new Set(cards.map((c) => c.version)).size).toBe(1);
+    const usage = (await (await get(h, "/v1/usage", { key })).json()) as {
+      windows: { policy: string; limit: number; remaining: number }[];
+    };
+    // At most one charge (none when the test before cached this card already).
+    expect(usage.windows.find((w) => w.policy === "downloads")?.remaining).toBeGreaterThanOrEqual(2);
   });
 });

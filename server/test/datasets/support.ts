@@ -38,7 +38,7 @@ export async function datasetsHarness(
   const datasets = createDatasetServices({
     config: loadDatasetConfig({ RAPFS_SPOOL_DIR: spoolParent, ...env }),
   });
-  const test = createTestApp(db, { routes: datasetRoutes, datasets, ...app });
+  const test = createTestApp(db, { routes: datasetRoutes, datasets, accessEnv: env, ...app });
   const { accounts } = test.services.access;
   const pro = await accounts.signup({ email: `pro-${Date.now()}@example.com` });
   await accounts.setTier(pro.account.id, "pro");
@@ -112,6 +112,17 @@ export function readArrowIpc(file: Uint8Array): {
 export async function readHyparquet(file: Uint8Array): Promise<Row[]> {
   const buffer = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
   return (await parquetReadObjects({ file: buffer, compressors, utf8: true })) as Row[];
+}
+
+/** NDJSON: every line one JSON object, parsed on its own (a line that is not JSON fails). */
+export function readNdjson(file: Uint8Array): Row[] {
+  const text = Buffer.from(file).toString("utf8");
+  if (text === "") return [];
+  expect(text.endsWith("\n")).toBe(true);
+  return text
+    .slice(0, -1)
+    .split("\n")
+    .map((line) => JSON.parse(line) as Row);
 }
 
 /** csv-parse (RFC 4180): header row, values as text; an empty unquoted field is null. */

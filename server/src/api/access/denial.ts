@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { AUTH_FAILURE_MESSAGE } from "../../access/errors";
-import type { Denial } from "../../access/gate";
+import type { Denial, Oversize } from "../../access/gate";
 import type { LimitResult } from "../../access/limiter";
 import { DomainError } from "../../errors";
 import type { Metrics } from "../../metrics/registry";
@@ -11,7 +11,11 @@ export function setRateLimitHeaders(c: Context, limits: readonly LimitResult[]):
   for (const [name, value] of Object.entries(rateLimitFields(limits))) c.header(name, value);
 }
 
-const UNIT_WORDS: Record<string, string> = { rows: "entity rows", downloads: "dataset downloads" };
+const UNIT_WORDS: Record<string, string> = {
+  rows: "entity rows",
+  downloads: "dataset downloads",
+  bytes: "download bytes",
+};
 
 /**
  * The HTTP error for a refused request. Every 401 has the same body whatever the reason, so a
@@ -34,6 +38,10 @@ export function denialError(
       "This key has been rotated: in its grace period it still reads, but it manages no keys. Use its successor.",
       { extensions: { reason: "key_rotating" } },
     );
+  }
+  if (denial.status === 403 && denial.reason === "exceeds_quota") {
+    context.metrics?.quotaRejections.inc({ tier: context.tier ?? "unknown", limit: denial.oversize.unit });
+    return oversizeError(denial.oversize, context.tier);
   }
   if (denial.status === 403) {
     return new DomainError("FORBIDDEN", `This API key lacks the scope ${denial.required}.`, {
@@ -71,3 +79,24 @@ export function denialError(
     },
   });
 }
+
+/**
+ * A cost no window of the tier can hold: not a 429, since waiting never helps, so no Retry-After
+ * (clients retry 429s). It says what would fit: fewer units, or a tier that takes them.
+ */
+function oversizeError(oversize: Oversize, tier: string | undefined): DomainError {
+  const { unit, needed, limit, tiers } = oversize;
+  const words = UNIT_WORDS[unit] ?? unit;
+  const fewer =
+    unit === "rows"
+      ? `Ask for at most ${fmt(limit)} rows (a download takes \`limit=${limit}\`; a dataset marked public counts downloads, not rows)`
+      : `Ask for at most ${fmt(limit)} ${words}`;
+  const other = tiers.length > 0 ? `, or use a tier whose quota takes it: ${tiers.join(", ")}` : "";
+  return new DomainError(
+    "EXCEEDS_QUOTA",
+    `This request needs ${fmt(needed)} ${words}, more than the ${tier ?? "key's"} tier allows in a whole day (${fmt(limit)}), so no retry can succeed. ${fewer}${other}.`,
+    { extensions: { policy: unit, limit, needed, fits: { limit, tiers } } },
+  );
+}
+
+const fmt = (n: number) => n.toLocaleString("en-US");

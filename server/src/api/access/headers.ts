@@ -8,7 +8,7 @@ import type { LimitResult } from "../../access/limiter";
 export function rateLimitFields(results: readonly LimitResult[]): Record<string, string> {
   if (results.length === 0) return {};
   const policy = results.map(({ policy: p }) => {
-    const unit = p.unit === "requests" ? "" : `;qu="${p.unit}"`;
+    const unit = p.unit === "requests" ? "" : `;qu="${p.unit === "bytes" ? "content-bytes" : p.unit}"`;
     return `"${p.name}";q=${p.limit};w=${p.windowSeconds}${unit}`;
   });
   const state = results.map((r) => `"${r.policy.name}";r=${r.remaining};t=${r.resetSeconds}`);

@@ -36,6 +36,19 @@ export async function spendQuota<E extends AuthEnv>(context: Context<E>, cost: C
   if (!result.ok) throw denialError(result.denial, { tier: principal.tier, limits: result.limits, metrics });
 }
 
+/**
+ * Spends, after the response has begun, what it turned out to cost (a download's bytes); a
+ * request without a key (the open routes) spends nothing.
+ */
+export function settleBytes<E extends AuthEnv>(context: Context<E>): (bytes: number) => Promise<void> {
+  const c = context as unknown as Context<AuthEnv>;
+  const { access } = c.get("services");
+  const principal = c.get("principal");
+  return async (bytes) => {
+    if (principal) await access.gate.settle(principal, { bytes });
+  };
+}
+
 /** Anonymous signup, limited per client address (which the route derives, e.g. from conninfo). */
 export function limitSignups(clientAddress: (c: Context) => string): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {

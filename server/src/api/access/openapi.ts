@@ -47,7 +47,8 @@ export function documentAccess(app: App): void {
 
 function secure(route: RouteConfig): RouteConfig | undefined {
   const access = routeAccess(route.method, route.path);
-  if (access.kind === "open") return route.path.startsWith("/v1/") ? { ...route, security: [] } : undefined;
+  // Open routes say so (`security: []`), or a client would assume the document's default applies.
+  if (access.kind === "open") return { ...route, security: [] };
   if (access.kind === "metrics") {
     return { ...route, security: [{}, { [BEARER_SCHEME]: [] }], responses: withRefusals(route, [401]) };
   }

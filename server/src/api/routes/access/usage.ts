@@ -6,7 +6,7 @@ const limit = z.number().int().nullable().openapi({ description: "null: unlimite
 
 export const UsageWindowSchema = z
   .object({
-    policy: z.enum(["requests", "rows", "downloads"]),
+    policy: z.enum(["requests", "rows", "downloads", "bytes"]),
     limit: z.number().int(),
     remaining: z.number().int(),
     reset_seconds: z.number().int().openapi({ description: "Seconds until the window resets" }),
@@ -23,6 +23,7 @@ export const UsageDaySchema = z
     requests: z.number().int(),
     rows: z.number().int(),
     downloads: z.number().int(),
+    bytes: z.number().int().openapi({ description: "Bytes sent by dataset downloads" }),
     rejected: z.number().int().openapi({ description: "Requests refused with 429" }),
   })
   .openapi("UsageDay");
@@ -30,8 +31,9 @@ export const UsageDaySchema = z
 export const UsageSchema = z
   .object({
     tier: z.string(),
-    limits: z.object({ requests: limit, rows: limit, downloads: limit }).openapi({
-      description: "requests per minute, entity rows per UTC day, dataset downloads per UTC day",
+    limits: z.object({ requests: limit, rows: limit, downloads: limit, bytes: limit }).openapi({
+      description:
+        "requests per minute, entity rows per UTC day, dataset downloads per UTC day, bytes those downloads send per UTC day",
     }),
     windows: z.array(UsageWindowSchema).openapi({ description: "Current windows (this request counted)" }),
     history: z.array(UsageDaySchema).openapi({ description: "Daily totals, newest first" }),

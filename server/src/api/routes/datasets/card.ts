@@ -3,7 +3,7 @@ import { buildCard, type DatasetCard } from "../../../datasets/card";
 import { requestKey } from "../../../datasets/download";
 import { planDownload } from "../../../datasets/plan";
 import { measureQuality } from "../../../datasets/quality";
-import { snapshotVersion, withSnapshot } from "../../../datasets/snapshot";
+import { settleAsOf, snapshotVersion, withSnapshot } from "../../../datasets/snapshot";
 import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
@@ -18,7 +18,15 @@ export const DatasetCardSchema = z
     entity: z.string(),
     description: z.string(),
     license: z.string().nullable(),
+    public: z.boolean().openapi({
+      description:
+        "Downloadable whole on every tier: this download spends downloads and bytes, not entity rows",
+    }),
     owner: z.string().nullable(),
+    row_set: z.string().openapi({
+      description:
+        "Which entities are rows: those present in every view read (inner joins on the key), then the filters",
+    }),
     version: z.string().openapi({ description: "Changes when a source is re-materialized" }),
     built_at: z.string().nullable().openapi({ description: "When the newest materialization read finished" }),
     generated_at: z.string(),
@@ -89,8 +97,8 @@ export const route = createRoute({
 export function registerCard(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
-    const { sql, serving, datasets } = c.get("services");
-    const request = planRequest(name, { ...c.req.valid("query"), format: "parquet" });
+    const { sql, bulkSql, serving, datasets } = c.get("services");
+    const request = await settleAsOf(sql, planRequest(name, { ...c.req.valid("query"), format: "parquet" }));
     const plan = await planDownload({ sql, catalog: serving.catalog }, request);
     const key = `${requestKey("", request)}:${await snapshotVersion(sql, plan)}`;
     const cached = datasets.cards.get(key);
@@ -103,7 +111,7 @@ export function registerCard(app: App): void {
       spendQuota(c, cost),
     );
     const card: DatasetCard = await datasets.spool.admit(() =>
-      withSnapshot(sql, plan, {}, async (snapshot) =>
+      withSnapshot(bulkSql, plan, {}, async (snapshot) =>
         buildCard(plan, snapshot.info, snapshot.columns, await measureQuality(snapshot, plan)),
       ),
     );

@@ -1,7 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { requestKey, startDownload } from "../../../datasets/download";
 import { planDownload } from "../../../datasets/plan";
-import { spendQuota } from "../../access/middleware";
+import { settleAsOf } from "../../../datasets/snapshot";
+import { settleBytes, spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { fileHeaders, fullResponse, parseRange, partialResponse } from "./respond";
@@ -12,12 +13,15 @@ export const route = createRoute({
   method: "get",
   path: "/v1/datasets/{name}/download",
   tags: ["datasets"],
-  summary: "Download a dataset or feature service as Parquet, CSV or Arrow",
+  summary: "Download a dataset or feature service as Parquet, CSV, Arrow or NDJSON",
   description:
     "Rows come from one consistent snapshot (a materialization running meanwhile is either wholly " +
-    "in or wholly out), streamed as they are encoded. Spends one download and one row per row of " +
-    "the key's daily quotas — once per request per UTC day: a retry of the same request is not " +
-    "charged again, and `Range` (with `If-Range: <ETag>`) resumes the same bytes. " +
+    "in or wholly out), streamed as they are encoded. Spends one download, one row per row and the " +
+    "bytes sent of the key's daily quotas — once per request per UTC day: a retry of the same request " +
+    "is not charged again, and `Range` (with `If-Range: <ETag>`) resumes the same bytes. A dataset " +
+    "marked public, downloaded as defined (no `features`, `service` or `embeddings`), spends no rows, " +
+    "so any tier can download it whole. A download larger than a whole day of the tier's quota is " +
+    "refused with 403 EXCEEDS_QUOTA (no Retry-After: waiting never helps), which says what fits. " +
     "See docs/datasets.md.",
   request: { params: NameParams, query: DownloadQuery },
   responses: {
@@ -34,6 +38,7 @@ export const route = createRoute({
       "GONE",
       "UNAUTHORIZED",
       "FORBIDDEN",
+      "EXCEEDS_QUOTA",
       "NOT_FOUND",
       "CONFLICT",
       "RATE_LIMITED",
@@ -46,9 +51,9 @@ export function registerDownload(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
     const query = c.req.valid("query");
-    const { sql, serving, datasets } = c.get("services");
+    const { sql, bulkSql, serving, datasets } = c.get("services");
     const subject = c.get("principal")?.accountId ?? "anonymous";
-    const request = planRequest(name, query);
+    const request = await settleAsOf(sql, planRequest(name, query));
     const identity = { kind: "download", ...request, format: query.format };
 
     const range = parseRange(c.req.header("range"));
@@ -63,8 +68,15 @@ export function registerDownload(app: App): void {
 
     const plan = await planDownload({ sql, catalog: serving.catalog }, request);
     const started = await startDownload(
-      { sql, datasets },
-      { plan, format: query.format, identity, subject, spend: (cost) => spendQuota(c, cost) },
+      { sql: bulkSql, datasets },
+      {
+        plan,
+        format: query.format,
+        identity,
+        subject,
+        spend: (cost) => spendQuota(c, cost),
+        settle: settleBytes(c),
+      },
     );
     const headers = fileHeaders(query.format, {
       rows: started.info.rows,

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { FORMATS } from "../../../datasets/encode";
 import type { PlanRequest } from "../../../datasets/plan";
 import { parseTimestamp } from "../../../datasets/timestamps";
 import { splitRefList } from "../../../definitions/refs";
@@ -10,12 +11,13 @@ const list = (description: string, example: string, name: string) =>
     .openapi({ param: { name, in: "query", style: "form", explode: true }, description, example });
 
 export const FormatQuery = z
-  .enum(["parquet", "csv", "arrow"])
+  .enum(FORMATS)
   .default("parquet")
   .openapi({
     param: { name: "format", in: "query" },
     description:
-      "Parquet (snappy, row groups of 65,536 rows), CSV (RFC 4180, header row) or an Arrow IPC stream",
+      "Parquet (snappy, row groups of 65,536 rows), CSV (RFC 4180, header row), an Arrow IPC stream, " +
+      "or `json`: NDJSON, one object per row with the JSON API's types (timestamps ISO 8601 UTC)",
   });
 
 export const SelectionQuery = z.object({
@@ -99,6 +101,7 @@ export const FILE_CONTENT = {
   "application/vnd.apache.parquet": { schema: binary },
   "text/csv": { schema: binary },
   "application/vnd.apache.arrow.stream": { schema: binary },
+  "application/x-ndjson": { schema: binary },
 };
 
 export const DOWNLOAD_HEADERS = {

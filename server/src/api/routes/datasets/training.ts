@@ -6,7 +6,7 @@ import { planTraining } from "../../../datasets/plan";
 import { parseTrainingUpload } from "../../../datasets/upload";
 import { uploadFormat } from "../../../datasets/upload-formats";
 import { DomainError } from "../../../errors";
-import { spendQuota } from "../../access/middleware";
+import { settleBytes, spendQuota } from "../../access/middleware";
 import type { App, Services } from "../../env";
 import { errorResponses } from "../../errors";
 import { ownBodyLimit } from "../../middleware/body";
@@ -78,6 +78,7 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
         "GONE",
         "UNAUTHORIZED",
         "FORBIDDEN",
+        "EXCEEDS_QUOTA",
         "NOT_FOUND",
         "PAYLOAD_TOO_LARGE",
         "UNSUPPORTED_MEDIA_TYPE",
@@ -94,7 +95,7 @@ export function registerTraining(app: App, services: Services): void {
   ownBodyLimit(app, route.method, route.path);
   app.openapi(route, async (c) => {
     const query = c.req.valid("query");
-    const { sql, serving, datasets } = c.get("services");
+    const { sql, bulkSql, serving, datasets } = c.get("services");
     const format = uploadFormat(c.req.header("content-type"));
     if (!format) {
       throw new DomainError(
@@ -122,13 +123,14 @@ export function registerTraining(app: App, services: Services): void {
       .digest("hex");
     const identity = { kind: "training", ...query, features, embeddings, upload: digest };
     const started = await startDownload(
-      { sql, datasets },
+      { sql: bulkSql, datasets },
       {
         plan,
         format: query.format,
         identity,
         subject: c.get("principal")?.accountId ?? "anonymous",
         spend: (cost) => spendQuota(c, cost),
+        settle: settleBytes(c),
         training,
       },
     );

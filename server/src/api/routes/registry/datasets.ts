@@ -9,6 +9,10 @@ export const DatasetSchema = z
     entity: z.string(),
     description: z.string(),
     license: z.string(),
+    public: z.boolean().openapi({
+      description:
+        "Downloadable whole on every tier: a download of the dataset as defined spends downloads and bytes per day, not entity rows",
+    }),
     owner: z.string().nullable(),
     tags: z.array(z.string()),
     columns: z.array(
@@ -32,6 +36,7 @@ export function datasetBody(d: DatasetInfo): z.infer<typeof DatasetSchema> {
     entity: d.entity,
     description: d.description,
     license: d.license,
+    public: d.public,
     owner: d.owner,
     tags: d.tags,
     columns: d.features.map((f) => ({ column: f.column, ref: f.ref, type: f.type })),
