@@ -1,5 +1,5 @@
 import type { ErrorReporter } from "./errors";
-import { type ResolvedFeature, resolveRefs, type ViewCatalog } from "./refs";
+import { parseFeatureRef, type RefScope, type ResolvedFeature, resolveRefs, type ViewCatalog } from "./refs";
 import type {
   DatasetDefinition,
   EmbeddingDefinition,
@@ -29,15 +29,25 @@ export function viewCatalog(views: FeatureViewDefinition[]): ViewCatalog {
   const catalog: ViewCatalog = new Map();
   for (const view of views) {
     const versions = catalog.get(view.name) ?? new Map();
-    versions.set(view.version, { features: view.features.map((f) => f.name), status: view.status });
+    versions.set(view.version, {
+      features: view.features.map((f) => f.name),
+      status: view.status,
+      entity: view.entity,
+    });
     catalog.set(view.name, versions);
   }
   return catalog;
 }
 
-/** The concrete features a service or dataset names (refs resolved against the catalog). */
-export function resolveCatalogRefs(catalog: Catalog, refs: string[]): ResolvedFeature[] {
-  return resolveRefs(refs, viewCatalog(catalog.views.map((v) => v.def))).resolved;
+/** What references written for `entity` may reach: its views, and its relations' entities' views. */
+export function refScope(catalog: Catalog, entity: string): RefScope {
+  const relations = catalog.entities.find((e) => e.def.name === entity)?.def.relations ?? {};
+  return { entity, relations };
+}
+
+/** The concrete features a service or dataset of `entity` names (refs resolved against the catalog). */
+export function resolveCatalogRefs(catalog: Catalog, refs: string[], entity: string): ResolvedFeature[] {
+  return resolveRefs(refs, viewCatalog(catalog.views.map((v) => v.def)), refScope(catalog, entity)).resolved;
 }
 
 export function datasetRefs(catalog: Catalog, dataset: DatasetDefinition): string[] {
@@ -67,15 +77,11 @@ export function validateCatalog(catalog: Catalog, reporter: ErrorReporter): void
   for (const located of catalog.views) checkView(located, reporter.inContext(located.file, located.where));
 
   const views = viewCatalog(catalog.views.map((v) => v.def));
-  const viewEntity = new Map(catalog.views.map((v) => [v.def.name, v.def.entity]));
+  for (const e of catalog.entities) checkRelations(catalog, e, views, reporter.inContext(e.file, e.where));
   const checkRefs = (refs: string[], entity: string, here: ErrorReporter) => {
-    const { resolved, errors } = resolveRefs(refs, views);
+    const { resolved, errors } = resolveRefs(refs, views, refScope(catalog, entity));
     for (const e of errors) {
-      if (!catalog.refused.has(e.ref.split(/[@:]/)[0] ?? "")) here.error(`${e.ref} ${e.message}`);
-    }
-    for (const r of resolved) {
-      if (viewEntity.get(r.view) !== entity)
-        here.error(`${r.ref} belongs to entity ${viewEntity.get(r.view)}`);
+      if (!catalog.refused.has(parseFeatureRef(e.ref)?.view ?? "")) here.error(`${e.ref} ${e.message}`);
     }
     return resolved;
   };
@@ -114,6 +120,51 @@ export function validateCatalog(catalog: Catalog, reporter: ErrorReporter): void
         here.error(needsValue ? `${f.op} needs a value` : `${f.op} takes no value`, `filters[${i}]`);
       }
     });
+  }
+}
+
+/**
+ * A relation's key is a pinned feature of one of the entity's own views whose type is the related
+ * entity's key type; relations go one hop (a related entity's own relations are not followed).
+ */
+function checkRelations(
+  catalog: Catalog,
+  { def }: Located<EntityDefinition>,
+  views: ViewCatalog,
+  reporter: ErrorReporter,
+): void {
+  for (const [name, relation] of Object.entries(def.relations)) {
+    const here = reporter.inContext(`relation ${name}`);
+    const target = catalog.entities.find((e) => e.def.name === relation.entity)?.def;
+    if (!target) {
+      here.error(`entity ${relation.entity} is not defined`);
+      continue;
+    }
+    if (target.name === def.name) here.error("relates the entity to itself");
+    const ref = parseFeatureRef(relation.key);
+    if (!ref || ref.relation || ref.version === "latest" || ref.feature === "*") {
+      here.error(`key ${relation.key} must be a pinned reference view@version:feature`);
+      continue;
+    }
+    const view = views.get(ref.view)?.get(ref.version);
+    if (!view) {
+      if (!catalog.refused.has(ref.view))
+        here.error(`key ${relation.key} refers to a view version that does not exist`);
+      continue;
+    }
+    if (view.entity !== def.name)
+      here.error(`key ${relation.key} is a feature of entity ${view.entity}, not ${def.name}`);
+    const feature = catalog.views
+      .find((v) => v.def.name === ref.view && v.def.version === ref.version)
+      ?.def.features.find((f) => f.name === ref.feature);
+    if (!feature) {
+      here.error(`key ${relation.key}: ${ref.view}@${ref.version} has no feature ${ref.feature}`);
+      continue;
+    }
+    const wanted = target.key.type === "int" ? "int" : "string";
+    if (feature.type !== wanted) {
+      here.error(`key ${relation.key} is ${feature.type}, but entity ${target.name}'s key is ${wanted}`);
+    }
   }
 }
 

@@ -44,11 +44,33 @@ const lifecycle = {
   sunset: z.iso.date().optional().describe("ISO date after which a deprecated version stops being served"),
 };
 
+/**
+ * A related entity this entity's rows point at (a track's artist). Its key is a feature of one of
+ * this entity's views, pinned to a version, so the foreign key is materialized, served and read
+ * point in time like every other value.
+ */
+export const relationSchema = z.strictObject({
+  entity: entityName.describe("the entity related to"),
+  key: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*@[1-9][0-9]*:[a-z][a-z0-9_]*$/, "must be a pinned reference view@version:feature")
+    .describe("the feature (view@version:feature) of this entity holding the related entity's key"),
+  description: text.optional(),
+});
+export type RelationDefinition = z.infer<typeof relationSchema>;
+
 export const entitySchema = z.strictObject({
   kind: z.literal("entity"),
   name: entityName,
   description: text,
   key: z.strictObject({ column: name, type: z.enum(["int", "string"]) }),
+  relations: z
+    .record(name, relationSchema)
+    .default({})
+    .describe(
+      "relation name → related entity: refs relation.view@version:feature (or view@version:feature, " +
+        "when one relation reaches that view's entity) take the related entity's features",
+    ),
 });
 
 /** Latest analysis of one analyzer per track, joined under an alias next to the main rows. */
@@ -156,7 +178,12 @@ export const embeddingSchema = z.strictObject({
 });
 export type EmbeddingDefinition = z.infer<typeof embeddingSchema>;
 
-const featureRef = z.string().describe("view@version:feature, view:feature (latest version) or view@2:*");
+const featureRef = z
+  .string()
+  .describe(
+    "view@version:feature, view:feature (latest version) or view@2:*; relation.view@version:feature " +
+      "takes a related entity's feature",
+  );
 
 export const featureServiceSchema = z.strictObject({
   kind: z.literal("feature_service"),
@@ -192,6 +219,12 @@ export const datasetSchema = z.strictObject({
   entity: entityName,
   description: text,
   license: text.describe("SPDX id or licence statement shipped with every download"),
+  public: z
+    .boolean()
+    .default(false)
+    .describe(
+      "downloadable whole on every tier: a download of the dataset as defined spends downloads and bytes per day, not entity rows",
+    ),
   owner: text.optional(),
   tags,
   features: z.array(featureRef).min(1).optional(),

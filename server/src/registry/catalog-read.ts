@@ -4,11 +4,22 @@ import type { ResolvedFeature } from "../definitions/refs";
 import type { DatasetFilter } from "../definitions/schema";
 import type { Status } from "./read";
 
-export type EntityInfo = { name: string; keyColumn: string; keyType: "int" | "string"; description: string };
+/** A related entity: its name, and the pinned feature (view@version:feature) holding its key. */
+export type EntityRelation = { entity: string; key: string; description?: string };
+
+export type EntityInfo = {
+  name: string;
+  keyColumn: string;
+  keyType: "int" | "string";
+  description: string;
+  /** Relation name → related entity. */
+  relations: Record<string, EntityRelation>;
+};
 
 export async function listEntities(sql: Sql): Promise<EntityInfo[]> {
   return sql<EntityInfo[]>`
-    select name, key_column as "keyColumn", key_type as "keyType", description from rapfs_entities order by name`;
+    select name, key_column as "keyColumn", key_type as "keyType", description, relations
+    from rapfs_entities order by name`;
 }
 
 export type FeatureServiceInfo = {
@@ -76,6 +87,8 @@ export type DatasetInfo = {
   entity: string;
   description: string;
   license: string;
+  /** Downloadable whole on every tier (its downloads spend downloads and bytes, not rows). */
+  public: boolean;
   owner: string | null;
   tags: string[];
   /** Output columns (view__feature) and where they come from. */
@@ -87,7 +100,7 @@ export type DatasetInfo = {
 
 export async function listDatasets(sql: Sql): Promise<DatasetInfo[]> {
   return sql<DatasetInfo[]>`
-    select name, entity, description, license, owner, tags, features, filters, compiled as query
+    select name, entity, description, license, public, owner, tags, features, filters, compiled as query
     from rapfs_datasets order by name`;
 }
 

@@ -5,6 +5,7 @@ export {
   type DatasetInfo,
   type EmbeddingInfo,
   type EntityInfo,
+  type EntityRelation,
   type FeatureServiceInfo,
   getDataset,
   getEmbedding,
@@ -24,3 +25,4 @@ export {
   type ViewVersion,
   type ViewVersionDetail,
 } from "./read";
+export type { RunStats } from "./stats";

@@ -24,17 +24,22 @@ export async function namedChanges(
   catalog: CompiledCatalog,
 ): Promise<{ changes: NamedChange[]; unchanged: number }> {
   const registered = {
-    entity: await sql`select name, key_column, key_type, description from rapfs_entities`,
+    entity: await sql`select name, key_column, key_type, description, relations from rapfs_entities`,
     feature_service: await sql`
       select name, entity, description, owner, tags, feature_refs from rapfs_feature_services`,
     dataset: await sql`
-      select name, entity, description, license, owner, tags, features, filters from rapfs_datasets`,
+      select name, entity, description, license, public, owner, tags, features, filters from rapfs_datasets`,
   };
   const wanted: { kind: NamedChange["kind"]; name: string; fields: Record<string, unknown> }[] = [
     ...catalog.entities.map(({ def }) => ({
       kind: "entity" as const,
       name: def.name,
-      fields: { key_column: def.key.column, key_type: def.key.type, description: def.description },
+      fields: {
+        key_column: def.key.column,
+        key_type: def.key.type,
+        description: def.description,
+        relations: def.relations,
+      },
     })),
     ...catalog.services.map(({ located: { def } }) => ({
       kind: "feature_service" as const,
@@ -54,6 +59,7 @@ export async function namedChanges(
         entity: def.entity,
         description: def.description,
         license: def.license,
+        public: def.public,
         owner: def.owner ?? null,
         tags: def.tags,
         features: compiled.columns,

@@ -51,12 +51,12 @@ export function viewMetadata({ located, compiled }: CompiledFeatureView) {
 export async function upsertEntities(tx: Tx, catalog: CompiledCatalog): Promise<void> {
   for (const { def } of catalog.entities) {
     await tx`
-      insert into rapfs_entities (name, key_column, key_type, description)
-      values (${def.name}, ${def.key.column}, ${def.key.type}, ${def.description})
+      insert into rapfs_entities (name, key_column, key_type, description, relations)
+      values (${def.name}, ${def.key.column}, ${def.key.type}, ${def.description}, ${tx.json(def.relations as Json)})
       on conflict (name) do update set key_column = excluded.key_column, key_type = excluded.key_type,
-        description = excluded.description, updated_at = now()
-      where (rapfs_entities.key_column, rapfs_entities.key_type, rapfs_entities.description)
-        is distinct from (excluded.key_column, excluded.key_type, excluded.description)`;
+        description = excluded.description, relations = excluded.relations, updated_at = now()
+      where (rapfs_entities.key_column, rapfs_entities.key_type, rapfs_entities.description, rapfs_entities.relations)
+        is distinct from (excluded.key_column, excluded.key_type, excluded.description, excluded.relations)`;
   }
 }
 
@@ -126,12 +126,13 @@ export async function upsertServicesAndDatasets(tx: Tx, catalog: CompiledCatalog
   for (const { located, compiled } of catalog.datasets) {
     const { def } = located;
     await tx`
-      insert into rapfs_datasets (name, entity, description, license, owner, tags, features, filters, compiled,
-        source_file)
-      values (${def.name}, ${def.entity}, ${def.description}, ${def.license}, ${def.owner ?? null}, ${def.tags},
+      insert into rapfs_datasets (name, entity, description, license, public, owner, tags, features, filters,
+        compiled, source_file)
+      values (${def.name}, ${def.entity}, ${def.description}, ${def.license}, ${def.public}, ${def.owner ?? null}, ${def.tags},
         ${tx.json(compiled.columns as Json)}, ${tx.json(def.filters as Json)}, ${tx.json(compiled.query as Json)}, ${located.file})
       on conflict (name) do update set entity = excluded.entity, description = excluded.description,
-        license = excluded.license, owner = excluded.owner, tags = excluded.tags, features = excluded.features,
+        license = excluded.license, public = excluded.public, owner = excluded.owner, tags = excluded.tags,
+        features = excluded.features,
         filters = excluded.filters, compiled = excluded.compiled, source_file = excluded.source_file,
         updated_at = now()`;
   }

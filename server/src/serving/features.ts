@@ -2,7 +2,7 @@ import type { OnlineRow, OnlineStore } from "../online/types";
 import { readViews } from "../online/types";
 import type { CatalogSnapshot, ServingCatalog } from "./catalog";
 import { entityOf, type ParsedId } from "./ids";
-import { type Resolution, resolveSelection, type Selection } from "./resolve";
+import { type RelationPlan, type Resolution, resolveSelection, type Selection } from "./resolve";
 import { SYNC_MARKER_ID } from "./sync";
 
 /** The rows read for a batch: `rows[v][i]` is view plan v's row for `ids[i]`, if it has one. */
@@ -58,15 +58,62 @@ export class FeatureServer {
     return resolution;
   }
 
+  /**
+   * One round trip for the entity's own views (and the key views of the relations asked through);
+   * a second, only when related entities' features are asked, for all of them at once by the
+   * distinct keys found: never a read per id.
+   */
   async read(resolution: Resolution, ids: readonly ParsedId[]): Promise<FeatureTable> {
     const keys = ids.map((id) => id.key);
+    if (!resolution.views.some((plan) => plan.via)) {
+      const found = await readViews(
+        this.store,
+        resolution.views.map((plan) => ({ viewKey: plan.view.viewKey, ids: keys })),
+      );
+      return { resolution, ids: [...ids], rows: found.map((byId) => rowsOf(byId, keys)) };
+    }
+    const first = [
+      ...new Set(resolution.views.map((plan) => (plan.via ? plan.via.keyView : plan.view).viewKey)),
+    ];
     const found = await readViews(
       this.store,
-      resolution.views.map((plan) => ({ viewKey: plan.view.viewKey, ids: keys })),
+      first.map((viewKey) => ({ viewKey, ids: keys })),
     );
-    const rows = found.map((byId) => keys.map((key) => (key === SYNC_MARKER_ID ? undefined : byId.get(key))));
+    const byView = new Map(first.map((viewKey, i) => [viewKey, found[i]]));
+    const related = resolution.views.filter((plan) => plan.via);
+    const relatedKeys = related.map((plan) => relatedKeysOf(plan.via as RelationPlan, byView, keys));
+    const relatedFound = await readViews(
+      this.store,
+      related.map((plan, r) => ({ viewKey: plan.view.viewKey, ids: distinct(relatedKeys[r] ?? []) })),
+    );
+    const rows = resolution.views.map((plan) => {
+      const r = related.indexOf(plan);
+      return r < 0
+        ? rowsOf(byView.get(plan.view.viewKey), keys)
+        : rowsOf(relatedFound[r], relatedKeys[r] ?? []);
+    });
     return { resolution, ids: [...ids], rows };
   }
+}
+
+const rowsOf = (byId: Map<string, OnlineRow> | undefined, keys: readonly (string | undefined)[]) =>
+  keys.map((key) => (key === undefined || key === SYNC_MARKER_ID ? undefined : byId?.get(key)));
+
+/** Per id, the related entity's key its relation's key feature holds (undefined when it holds none). */
+function relatedKeysOf(
+  via: RelationPlan,
+  byView: Map<string, Map<string, OnlineRow> | undefined>,
+  keys: readonly string[],
+): (string | undefined)[] {
+  const rows = byView.get(via.keyView.viewKey);
+  return keys.map((key) => {
+    const value = rows?.get(key)?.values[via.keyFeature];
+    return value === null || value === undefined ? undefined : String(value);
+  });
+}
+
+function distinct(keys: readonly (string | undefined)[]): string[] {
+  return [...new Set(keys.filter((k): k is string => k !== undefined))];
 }
 
 function memoKey(entity: string, selection: Selection): string {

@@ -6,6 +6,7 @@ import type { FeatureType } from "../definitions/schema";
 import { DomainError, type FieldError } from "../errors";
 import type { EntityInfo } from "../registry";
 import type { CatalogSnapshot } from "./catalog";
+import { acceptedRelationKey } from "./relations";
 import { type ResolvedColumn, resolveSelection } from "./resolve";
 
 export const FILTER_OPS = [
@@ -122,16 +123,27 @@ export function compileFilters(
   const aliases = new Map<string, string>();
   let joins = sql``;
   let where = sql`true`;
+  /** The alias of a view's table, left-joined on `on` the first time it is needed. */
+  const aliasOf = (planKey: string, viewKey: string, on: () => Fragment): string => {
+    let alias = aliases.get(planKey);
+    if (alias) return alias;
+    const view = snapshot.byKey.get(viewKey);
+    if (!view) throw new Error(`view ${viewKey} vanished from the catalog`);
+    const target = on();
+    alias = `f${aliases.size}`;
+    aliases.set(planKey, alias);
+    joins = sql`${joins} left join ${sql(view.table)} ${sql(alias)} on ${sql(alias)}.${sql(view.keyColumn)} = ${target}`;
+    return alias;
+  };
   filters.forEach((filter, i) => {
     const column = columns[i] as ResolvedColumn;
-    let alias = aliases.get(column.viewKey);
-    if (!alias) {
-      alias = `f${aliases.size}`;
-      aliases.set(column.viewKey, alias);
-      const view = snapshot.byKey.get(column.viewKey);
-      if (!view) throw new Error(`view ${column.viewKey} vanished from the catalog`);
-      joins = sql`${joins} left join ${sql(view.table)} ${sql(alias)} on ${sql(alias)}.${sql(view.keyColumn)} = ${key}`;
-    }
+    // A related entity's view joins on the key its relation's key view holds for the entity.
+    const relation = column.relation ? acceptedRelationKey(snapshot, entity, column.relation) : undefined;
+    const alias = aliasOf(column.planKey, column.viewKey, () => {
+      if (!relation) return key;
+      const keyAlias = aliasOf(relation.view.viewKey, relation.view.viewKey, () => key);
+      return sql`${sql(keyAlias)}.${sql(relation.feature)}`;
+    });
     where = sql`${where} and ${condition(sql, filter, column, sql`${sql(alias)}.${sql(column.feature)}`)}`;
   });
   return { joins, where };

@@ -14,6 +14,7 @@ export { FeatureServer, type FeatureTable } from "./features";
 export { type FeatureFilter, FILTER_OPS } from "./filters";
 export { SEARCH_STRATEGIES, type SearchStrategy } from "./hnsw-search";
 export { type EntityId, entityOf, idFromKey, type ParsedId, parseId, parseIds, parsePathId } from "./ids";
+export { acceptedRelationKey, type RelationKey, relationKeyOf } from "./relations";
 export {
   type ReferenceProblem,
   type Resolution,
@@ -60,6 +61,8 @@ export type CreateServingOptions = CreateCatalogOptions & {
   now?: () => number;
   /** Exact embeddings searched from memory: only where this process owns the database (embedded). */
   inMemorySearch?: boolean;
+  /** Where in-memory search indexes persist between starts (embedded mode with a data directory). */
+  vectorDirectory?: string;
 };
 
 export function createServing(options: CreateServingOptions): Serving {
@@ -71,6 +74,7 @@ export function createServing(options: CreateServingOptions): Serving {
     embeddings: new EmbeddingServer(options.sql, catalog, {
       ...clock,
       inMemory: options.inMemorySearch === true,
+      ...(options.vectorDirectory ? { vectorDirectory: options.vectorDirectory } : {}),
       logger: options.logger.child({ component: "embeddings" }),
     }),
   };

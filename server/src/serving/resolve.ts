@@ -1,9 +1,10 @@
-import { formatFeatureRef, parseFeatureRef } from "../definitions/refs";
+import { formatFeatureRef, parseFeatureRef, relationFor } from "../definitions/refs";
 import type { FeatureType } from "../definitions/schema";
 import { DomainError, type FieldError } from "../errors";
 import type { EntityInfo } from "../registry";
 import { type CatalogSnapshot, type CatalogView, latestVersion } from "./catalog";
 import { deprecationHeaders, isGone } from "./deprecation";
+import { acceptedRelationKey, relationKeyProblem } from "./relations";
 import { closeMatches } from "./suggest";
 
 export type ResolvedColumn = {
@@ -14,9 +15,21 @@ export type ResolvedColumn = {
   feature: string;
   type: FeatureType;
   viewKey: string;
+  /** The relation of the entity the value is read through (a track's `artist`), if any. */
+  relation?: string;
+  /** The view plan it is read by: the view key, or `relation.viewKey` for a related entity's view. */
+  planKey: string;
 };
 
-export type ViewPlan = { view: CatalogView; columns: ResolvedColumn[] };
+/** How a related entity's rows are found: the key feature of the entity's own view. */
+export type RelationPlan = { relation: string; keyView: CatalogView; keyFeature: string };
+
+function relationPlan(snapshot: CatalogSnapshot, entity: EntityInfo, relation: string): RelationPlan {
+  const key = acceptedRelationKey(snapshot, entity, relation);
+  return { relation, keyView: key.view, keyFeature: key.feature };
+}
+
+export type ViewPlan = { planKey: string; view: CatalogView; columns: ResolvedColumn[]; via?: RelationPlan };
 
 export type Resolution = {
   entity: EntityInfo;
@@ -90,9 +103,15 @@ export function resolveSelection(
   const views = new Map<string, ViewPlan>();
   for (const column of columns) {
     const view = snapshot.byKey.get(column.viewKey) as CatalogView;
-    const plan = views.get(column.viewKey) ?? { view, columns: [] };
+    const via = column.relation ? relationPlan(snapshot, entity, column.relation) : undefined;
+    const plan = views.get(column.planKey) ?? {
+      planKey: column.planKey,
+      view,
+      columns: [],
+      ...(via ? { via } : {}),
+    };
     plan.columns.push(column);
-    views.set(column.viewKey, plan);
+    views.set(column.planKey, plan);
   }
   const plans = [...views.values()];
   const deprecated = plans.filter((p) => p.view.status === "deprecated").map((p) => p.view);
@@ -149,13 +168,15 @@ function resolveRef(snapshot: CatalogSnapshot, entity: EntityInfo, ref: string, 
       },
     };
   }
+  const named = parsed.relation ? { relation: parsed.relation } : {};
   const as = (view: string, version: number | "latest", feature = parsed.feature) =>
-    formatFeatureRef({ view, version, feature });
+    formatFeatureRef({ view, version, feature, ...named });
   const versions = snapshot.views.get(parsed.view);
   if (!versions) {
+    const reachable = new Set([entity.name, ...Object.values(entity.relations).map((r) => r.entity)]);
     const names = [...snapshot.views.values()]
       .map((v) => latestVersion(v))
-      .filter((v): v is CatalogView => v?.entity === entity.name)
+      .filter((v): v is CatalogView => v !== undefined && reachable.has(v.entity))
       .map((v) => v.name);
     return {
       problem: {
@@ -180,15 +201,12 @@ function resolveRef(snapshot: CatalogSnapshot, entity: EntityInfo, ref: string, 
       },
     };
   }
-  if (view.entity !== entity.name) {
-    return {
-      problem: {
-        detail: `Feature view ${view.name} describes entity ${view.entity}, not ${entity.name}.`,
-        gone: false,
-        suggestions: [],
-      },
-    };
+  const via = relationFor({ entity: entity.name, relations: entity.relations }, view.entity, parsed.relation);
+  if ("error" in via) {
+    return { problem: { detail: `${ref} ${via.error}.`, gone: false, suggestions: [] } };
   }
+  const keyProblem = via.relation && relationKeyProblem(snapshot, entity, via.relation, now);
+  if (keyProblem) return { problem: { detail: keyProblem, gone: false, suggestions: [] } };
   if (isGone(view, now)) {
     const when = view.status === "retired" ? "is retired" : `was sunset on ${view.sunsetDate}`;
     return {
@@ -217,14 +235,17 @@ function resolveRef(snapshot: CatalogSnapshot, entity: EntityInfo, ref: string, 
     };
   }
   const features = parsed.feature === "*" ? view.features : [view.featureByName.get(parsed.feature)];
+  const prefix = via.relation ? `${via.relation}.` : "";
   return {
     columns: features.map((f) => ({
-      ref: `${view.viewKey}:${f?.name}`,
+      ref: `${prefix}${view.viewKey}:${f?.name}`,
       view: view.name,
       version: view.version,
       feature: f?.name as string,
       type: f?.type as FeatureType,
       viewKey: view.viewKey,
+      planKey: `${prefix}${view.viewKey}`,
+      ...(via.relation ? { relation: via.relation } : {}),
     })),
   };
 }

@@ -48,6 +48,14 @@ describe("compiled SQL (golden files: `npx vitest run -u` rewrites them; review 
     await expect(text).toMatchFileSnapshot(golden("embedding_analysis"));
   });
 
+  it("of a dataset taking a related entity's features through the track's artist relation", async () => {
+    const dataset = catalog.datasets.find((d) => d.located.def.name === "open_with_artist")?.compiled;
+    const columns = dataset?.columns.map((c) => `--   ${c.column} ${c.type} ← ${c.ref}`).join("\n");
+    await expect(
+      `-- columns\n${columns}\n\n${section("rows", dataset?.query as CompiledQuery)}`,
+    ).toMatchFileSnapshot(golden("dataset_related"));
+  });
+
   it("of a dataset", async () => {
     const dataset = catalog.datasets.find((d) => d.located.def.name === "open")?.compiled;
     const columns = dataset?.columns.map((c) => `--   ${c.column} ${c.type} ← ${c.ref}`).join("\n");

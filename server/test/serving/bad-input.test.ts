@@ -81,7 +81,7 @@ describe("feature requests that cannot be served get a 4xx problem+json", () => 
     const several = problem(
       await batch("track", {
         ids: [1],
-        features: ["track_profile:energy", "nope:x", "qwen analysis", "artist_stats:track_count"],
+        features: ["track_profile:energy", "nope:x", "qwen analysis", "label.artist_stats:track_count"],
       }),
       400,
       "UNKNOWN_FEATURE",
@@ -91,7 +91,7 @@ describe("feature requests that cannot be served get a 4xx problem+json", () => 
       ["features", 2],
       ["features", 3],
     ]);
-    expect(several.errors?.[2]?.detail).toContain("entity artist");
+    expect(several.errors?.[2]?.detail).toContain("names relation label, which entity track does not have");
     const service = problem(await get("/v1/features/track/1?service=hit_predictr"), 400, "UNKNOWN_FEATURE");
     expect(service.suggestions).toEqual({ hit_predictr: ["hit_predictor"] });
     problem(await get("/v1/features/artist/x?service=hit_predictor"), 400, "UNKNOWN_FEATURE");

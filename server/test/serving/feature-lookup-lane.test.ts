@@ -159,7 +159,7 @@ describe("the feature lookup lane", () => {
     const spent = await spentBy(async () => {
       for (let i = 0; i < 3; i++) expect((await viaLane(TAKEN[0] as string)).status).toBe(200);
     });
-    expect(spent).toEqual({ requests: 3, rows: 3, downloads: 0 });
+    expect(spent).toEqual({ requests: 3, rows: 3, downloads: 0, bytes: 0 });
   });
 
   it.each([
@@ -192,7 +192,7 @@ describe("the feature lookup lane", () => {
     const at = declined.length;
     const spent = await spentBy(async () => expect((await viaLane(path, init)).status).toBe(599));
     expect(declined.slice(at)).toEqual([`${init.method ?? "GET"} ${path}`]);
-    expect(spent).toEqual({ requests: 0, rows: 0, downloads: 0 });
+    expect(spent).toEqual({ requests: 0, rows: 0, downloads: 0, bytes: 0 });
   });
 
   it("hands a GET with a body to the app, having spent nothing", async () => {
@@ -217,7 +217,7 @@ describe("the feature lookup lane", () => {
       expect(status).toBe(599);
     });
     expect(declined.slice(at)).toEqual([`GET ${path}`]);
-    expect(spent).toEqual({ requests: 0, rows: 0, downloads: 0 });
+    expect(spent).toEqual({ requests: 0, rows: 0, downloads: 0, bytes: 0 });
   });
 
   it("hands a lookup to the app when its key cannot be checked (the database away), spending nothing", async () => {
@@ -227,7 +227,7 @@ describe("the feature lookup lane", () => {
       const at = declined.length;
       const spent = await spentBy(async () => expect((await viaLane(TAKEN[0] as string)).status).toBe(599));
       expect(declined.length - at).toBe(1);
-      expect(spent).toEqual({ requests: 0, rows: 0, downloads: 0 });
+      expect(spent).toEqual({ requests: 0, rows: 0, downloads: 0, bytes: 0 });
     } finally {
       spy.mockRestore();
     }
@@ -263,7 +263,7 @@ describe("the feature lookup lane", () => {
         expect(body).toMatchObject({ code: "INTERNAL_ERROR", request_id: "broken-read" });
         expect(body.instance).toBe("/v1/features/track/5");
       });
-      expect(spent).toEqual({ requests: 1, rows: 1, downloads: 0 });
+      expect(spent).toEqual({ requests: 1, rows: 1, downloads: 0, bytes: 0 });
     } finally {
       spy.mockRestore();
     }

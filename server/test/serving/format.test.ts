@@ -13,6 +13,7 @@ const column = (viewKey: string, feature: string) => ({
   feature,
   type: "string" as const,
   viewKey,
+  planKey: viewKey,
 });
 
 function table(): FeatureTable {
@@ -24,6 +25,7 @@ function table(): FeatureTable {
     column("c@1", 'q"uote'),
   ];
   const plan = (key: string) => ({
+    planKey: key,
     view: { viewKey: key } as never,
     columns: columns.filter((c) => c.viewKey === key),
   });

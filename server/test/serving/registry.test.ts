@@ -25,11 +25,11 @@ afterAll(async () => {
 const get = (path: string) => call(server, path);
 
 describe("GET /v1/registry/...", () => {
-  it("entities, with their key types", async () => {
+  it("entities, with their key types and relations", async () => {
     const body = ok(await get("/v1/registry/entities"), EntityListSchema);
-    expect(body.entities.map((e) => [e.name, e.key_type])).toEqual([
-      ["artist", "string"],
-      ["track", "int"],
+    expect(body.entities.map((e) => [e.name, e.key_type, Object.keys(e.relations)])).toEqual([
+      ["artist", "string", []],
+      ["track", "int", ["artist"]],
     ]);
   });
 
@@ -37,7 +37,7 @@ describe("GET /v1/registry/...", () => {
     const names = async (query: string) =>
       ok(await get(`/v1/registry/views${query}`), ViewListSchema).views.map((v) => v.ref);
     const all = await names("");
-    expect(all).toHaveLength(8);
+    expect(all).toHaveLength(9);
     expect(await names("?entity=artist")).toEqual(["artist_stats@1"]);
     expect(await names("?status=deprecated")).toEqual(["qwen_analysis@1"]);
     expect(await names("?latest=true")).toEqual(all.filter((r) => r !== "qwen_analysis@1"));
@@ -71,6 +71,18 @@ describe("GET /v1/registry/...", () => {
     expect(v2.freshness_seconds).toBeLessThan(600);
     expect(v2.statistics?.rows).toBe(v2.row_count);
     expect(v2.statistics?.features.sentiment?.top_values?.length).toBeGreaterThan(0);
+    // Histograms for numbers and timestamps, list lengths for lists: the schema above checked their shape.
+    for (const name of ["confidence", "quality", "analyzed_at"]) {
+      const stats = v2.statistics?.features[name];
+      const h = stats?.histogram;
+      expect(h?.counts.length, name).toBeGreaterThan(1);
+      expect(
+        (h?.counts.reduce((a, b) => a + b, 0) ?? 0) + (h?.underflow ?? 0) + (h?.overflow ?? 0),
+        name,
+      ).toBe(stats?.count);
+    }
+    expect(v2.statistics?.features.themes?.length_histogram?.bin_width).toBe(1);
+    expect(v2.statistics?.features.themes?.null_count).toBe(0);
     expect(v2.drift?.against).toBe("qwen_analysis@1");
     expect(v2.drift?.features).toHaveProperty("confidence");
     expect(v2.drift?.features.confidence?.mean_delta).toBe(0);
@@ -89,7 +101,7 @@ describe("GET /v1/registry/...", () => {
 
   it("feature services, resolved against the current catalog", async () => {
     const list = ok(await get("/v1/registry/services"), FeatureServiceListSchema);
-    expect(list.services.map((s) => s.name)).toEqual(["hit_predictor", "mood_board"]);
+    expect(list.services.map((s) => s.name)).toEqual(["artist_context", "hit_predictor", "mood_board"]);
     const mood = ok(await get("/v1/registry/services/mood_board"), FeatureServiceSchema);
     expect(mood.feature_refs).toContain("qwen_analysis:mood");
     expect(mood.features).toContain("qwen_analysis@2:mood");

@@ -17,8 +17,8 @@ export function featureValue(row: OnlineRow | undefined, feature: string): Featu
 
 /** For each resolved column, the index of its view plan in `table.rows`. */
 function columnViews(table: FeatureTable): number[] {
-  const index = new Map(table.resolution.views.map((plan, i) => [plan.view.viewKey, i]));
-  return table.resolution.columns.map((c) => index.get(c.viewKey) as number);
+  const index = new Map(table.resolution.views.map((plan, i) => [plan.planKey, i]));
+  return table.resolution.columns.map((c) => index.get(c.planKey) as number);
 }
 
 /** The values of the i-th id, keyed by canonical reference in requested order. */
@@ -91,8 +91,8 @@ export class FeatureCodec {
   }
 
   /**
-   * The columnar batch body's `event_timestamps`: per view version, each id's event timestamp
-   * (null where it has no row). A timestamp belongs to a view's row, so it is sent once per row,
+   * The columnar batch body's `event_timestamps`: per view version (`relation.view@version` for a
+   * related entity's), each id's event timestamp (null where it has no row). A timestamp belongs to a view's row, so it is sent once per row,
    * not once per feature (a 100 × 50 batch: ~500 timestamps instead of 5,000).
    */
   timestampsJson(table: FeatureTable): string {
@@ -104,7 +104,7 @@ export class FeatureCodec {
         if (i > 0) list += ",";
         list += row ? stampTextOf(row, this.textOf(row)) : "null";
       }
-      return `${JSON.stringify(plan.view.viewKey)}:${list}]`;
+      return `${JSON.stringify(plan.planKey)}:${list}]`;
     });
     return `{${parts.join(",")}}`;
   }

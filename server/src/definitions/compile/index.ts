@@ -44,14 +44,16 @@ export async function compileCatalog(catalog: Catalog): Promise<CompiledCatalog>
     const view = await compileFeatureView(located, reporter.inContext(located.file, located.where));
     if (view) views.push(view);
   }
-  const refs = (features: string[]) => resolveCatalogRefs(catalog, features);
+  const refs = (features: string[], entity: string) => resolveCatalogRefs(catalog, features, entity);
   const compiledViews = views.map((v) => v.compiled);
   const datasets: CompiledCatalog["datasets"] = [];
   for (const located of catalog.datasets) {
-    const resolved = refs(datasetRefs(catalog, located.def));
-    const filters = located.def.filters.map((f) => refs([f.feature])[0] as ResolvedFeature);
+    const { entity } = located.def;
+    const resolved = refs(datasetRefs(catalog, located.def), entity);
+    const filters = located.def.filters.map((f) => refs([f.feature], entity)[0] as ResolvedFeature);
     const here = reporter.inContext(located.file, located.where);
-    const compiled = compileDataset(located, resolved, filters, compiledViews, here);
+    const relations = catalog.entities.find((e) => e.def.name === entity)?.def.relations ?? {};
+    const compiled = compileDataset(located, resolved, filters, compiledViews, relations, here);
     if (compiled) datasets.push({ located, resolved, compiled });
   }
   reporter.throwIfAny();
@@ -59,7 +61,10 @@ export async function compileCatalog(catalog: Catalog): Promise<CompiledCatalog>
     entities: catalog.entities,
     views,
     embeddings: catalog.embeddings.map((located) => ({ located, compiled: compileEmbedding(located) })),
-    services: catalog.services.map((located) => ({ located, resolved: refs(located.def.features) })),
+    services: catalog.services.map((located) => ({
+      located,
+      resolved: refs(located.def.features, located.def.entity),
+    })),
     datasets,
   };
 }

@@ -49,8 +49,9 @@ export const FeatureColumnsSchema = z
     ids: z.array(EntityIdSchema),
     event_timestamps: z.record(z.string(), z.array(z.string().nullable())).openapi({
       description:
-        "Per view version (`view@version`, a column reference's part before `:`), each id's event " +
-        "timestamp; null where the id has no row in that view version",
+        "Per view version (`view@version`, or `relation.view@version` for a related entity's: a column " +
+        "reference's part before `:`), each id's event timestamp; null where the id has no row in that " +
+        "view version",
     }),
     columns: z.record(z.string(), FeatureColumnSchema),
   })

@@ -17,7 +17,9 @@ export const FeatureValueSchema = z
   .object({
     value: z.unknown().openapi({ description: "The value; null when status is `null` or `not_found`" }),
     status: z.enum(["present", "null", "not_found"]).openapi({
-      description: "`not_found`: the entity has no row in this view version",
+      description:
+        "`not_found`: the entity has no row in this view version (for a related entity's feature: the " +
+        "relation's key is missing or the related entity has no row)",
     }),
     event_timestamp: z.string().nullable().openapi({
       description: "When the row's values were true in the source (UTC)",
@@ -62,7 +64,9 @@ export const FeatureSelectionQuerySchema = z.object({
   features: refList.openapi({
     param: { name: "features", in: "query", style: "form", explode: true },
     description:
-      "Feature references, comma-separated or repeated: `view@2:feature`, `view:feature` (latest version), `view@2:*`",
+      "Feature references, comma-separated or repeated: `view@2:feature`, `view:feature` (latest version), " +
+      "`view@2:*`; a related entity's features through the entity's relation: `artist.artist_stats@1:*` " +
+      "(or `artist_stats@1:*`, when one relation reaches that view's entity), answered under `artist.…` keys",
     example: "qwen_analysis@2:sentiment,track_profile:popularity",
   }),
   service: z

@@ -9,6 +9,25 @@ export const EntitySchema = z
     key_column: z.string().openapi({ example: "track_id" }),
     key_type: z.enum(["int", "string"]),
     description: z.string(),
+    relations: z
+      .record(
+        z.string(),
+        z
+          .object({
+            entity: z.string().openapi({ example: "artist" }),
+            key: z.string().openapi({
+              example: "track_artist@1:artist_name",
+              description: "The feature of this entity holding the related entity's key",
+            }),
+            description: z.string().optional(),
+          })
+          .openapi("EntityRelation"),
+      )
+      .openapi({
+        description:
+          "Related entities by relation name: relation.view@version:feature (or view@version:feature, when " +
+          "only one relation reaches that view's entity) takes their features in this entity's lookups",
+      }),
   })
   .openapi("Entity");
 
@@ -38,6 +57,7 @@ export function registerRegistryEntities(app: App): void {
           key_column: e.keyColumn,
           key_type: e.keyType,
           description: e.description,
+          relations: e.relations,
         })),
       },
       200,

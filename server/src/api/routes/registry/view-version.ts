@@ -1,30 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DomainError } from "../../../errors";
-import { getViewVersion, listViews } from "../../../registry";
+import { getViewVersion, listViews, type RunStats } from "../../../registry";
 import { statsDrift } from "../../../serving";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { NameParamsSchema, ViewSummarySchema, viewSummary } from "./schemas";
+import { FeatureDriftSchema, RunStatsSchema } from "./statistics";
 
 const QuerySchema = z.object({ text: z.string(), params: z.array(z.unknown()) }).openapi("CompiledQuery");
-
-const ColumnStatsSchema = z
-  .object({
-    type: z.string(),
-    count: z.number(),
-    null_rate: z.number().nullable(),
-    distinct_count: z.number().optional(),
-    min: z.unknown().optional(),
-    max: z.unknown().optional(),
-    mean: z.number().nullable().optional(),
-    quantiles: z.record(z.string(), z.number()).nullable().optional(),
-    mean_length: z.number().nullable().optional(),
-    top_values: z
-      .array(z.object({ value: z.unknown(), count: z.number() }))
-      .nullable()
-      .optional(),
-  })
-  .openapi("ColumnStats");
 
 export const ViewVersionDetailSchema = ViewSummarySchema.extend({
   schema: z.object({
@@ -40,25 +23,11 @@ export const ViewVersionDetailSchema = ViewSummarySchema.extend({
     point_in_time: QuerySchema,
     watermark: QuerySchema,
   }),
-  statistics: z
-    .object({
-      scope: z.enum(["table", "changed"]),
-      rows: z.number(),
-      features: z.record(z.string(), ColumnStatsSchema),
-    })
-    .nullable()
-    .openapi({ description: "Of the last full run" }),
+  statistics: RunStatsSchema.nullable().openapi({ description: "Of the last full run" }),
   drift: z
     .object({
       against: z.string().openapi({ description: "The previous version compared with" }),
-      features: z.record(
-        z.string(),
-        z.object({
-          null_rate_delta: z.number().nullable(),
-          mean_delta: z.number().nullable().optional(),
-          top_values_distance: z.number().nullable().optional(),
-        }),
-      ),
+      features: z.record(z.string(), FeatureDriftSchema),
     })
     .nullable(),
   successor: z.string().nullable().openapi({ description: "The latest version, when it is newer" }),
@@ -115,7 +84,7 @@ export function registerRegistryViewVersion(app: App): void {
         },
         watermark: view.watermark ? view.watermark.toISOString() : null,
         compiled: view.compiled,
-        statistics: view.stats,
+        statistics: view.stats && statisticsBody(view.stats),
         drift:
           view.stats && before?.stats
             ? { against: `${name}@${before.version}`, features: statsDrift(view.stats, before.stats) }
@@ -125,4 +94,9 @@ export function registerRegistryViewVersion(app: App): void {
       200,
     );
   });
+}
+
+/** The stored run statistics with the API's names. */
+function statisticsBody({ quantileSampleEvery, ...stats }: RunStats) {
+  return { ...stats, quantile_sample_every: quantileSampleEvery ?? 1 };
 }
