@@ -8,9 +8,11 @@ const TOP = 5;
 
 /**
  * One statement computing every feature's statistics over `relation` (optionally only the given
- * keys): null rate; min/max/mean/quantiles for numbers; distinct count and top values for
- * labels. Each label column is grouped once (a hash aggregate gives both its distinct count and
- * its top values), and numbers are sorted once for all quantiles, to keep runs cheap.
+ * keys): null count and rate; min/max/mean/quantiles for numbers; min/max/quantiles for
+ * timestamps; lengths for lists; distinct count and top values for labels. Each label column is
+ * grouped once (a hash aggregate gives both its distinct count and its top values), and numbers
+ * are sorted once for all quantiles, to keep runs cheap. Histograms are counted afterwards
+ * (histogram.ts): their range comes from these quantiles.
  */
 export function statsQuery(
   relation: string,
@@ -26,6 +28,7 @@ export function statsQuery(
     const fields: string[] = [
       `'type', ${literal(c.type)}`,
       `'count', count(${col})`,
+      `'null_count', count(*) - count(${col})`,
       `'null_rate', 1 - count(${col})::float8 / nullif(count(*), 0)`,
     ];
     if (c.type === "int" || c.type === "float") {
@@ -38,9 +41,20 @@ export function statsQuery(
         `'quantiles', jsonb_build_object(${QUANTILES.map((q, i) => `'p${Math.round(q * 100)}', (${quantiles})[${i + 1}]`).join(", ")})`,
       );
     } else if (c.type === "timestamp") {
-      fields.push(`'min', min(${col})`, `'max', max(${col})`);
+      // percentile_cont interpolates numbers only; a timestamp takes the nearest row's value.
+      const quantiles = `percentile_disc(array[${QUANTILES.join(", ")}]) within group (order by ${col})${sampled}`;
+      fields.push(
+        `'min', min(${col})`,
+        `'max', max(${col})`,
+        `'quantiles', jsonb_build_object(${QUANTILES.map((q, i) => `'p${Math.round(q * 100)}', (${quantiles})[${i + 1}]`).join(", ")})`,
+      );
     } else if (c.type === "string[]" || c.type === "float[]") {
-      fields.push(`'mean_length', avg(cardinality(${col}))::float8`);
+      const length = `cardinality(${col})`;
+      fields.push(
+        `'min_length', min(${length})`,
+        `'max_length', max(${length})`,
+        `'mean_length', avg(${length})::float8`,
+      );
     }
     return `jsonb_build_object(${fields.join(", ")})${labels(c, from, onlyKeys)} as ${ident(c.name)}`;
   });

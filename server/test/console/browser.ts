@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { repoRoot } from "../../src/config/paths";
 
 /** Debian's package; `npx playwright install` cannot download on these machines. */
@@ -70,6 +70,14 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true, animations: "disabled" });
+  return path;
+}
+
+/** One part of the page, e.g. a chart with its facts, as docs/images shows it. */
+export async function screenshotOf(part: Locator, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await part.screenshot({ path, animations: "disabled" });
   return path;
 }
 

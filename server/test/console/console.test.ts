@@ -12,6 +12,7 @@ import {
   axeViolations,
   launch,
   screenshot,
+  screenshotOf,
   skipWithoutChromium,
   type Watched,
   watchedPage,
@@ -173,17 +174,33 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
     await capture("07b-catalog-narrow");
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.getByLabel("Filter views").fill("popularity");
-    await page.getByText("2 of 7 feature views").waitFor();
+    await page.getByText("2 of 8 feature views").waitFor();
     await page.getByRole("link", { name: "track_profile", exact: true }).click();
     await heading("track_profile@1").waitFor();
     await page.getByRole("heading", { name: "Freshness" }).waitFor();
     await page.getByRole("button", { name: "Chart popularity" }).click();
     expect(await focusedText()).toBe("Statistics: popularity");
-    const histogram = page.getByRole("img", { name: /Histogram of popularity/ });
-    await histogram.waitFor();
-    expect(await histogram.locator("rect.bar").count()).toBe(6);
     expect(page.url()).toContain("?feature=popularity");
+    // tempo has a wild negative value: it is counted below the range, not a bar squeezing the rest.
+    await page.getByRole("button", { name: "Chart tempo" }).click();
+    const histogram = page.getByRole("img", { name: /Histogram of tempo/ });
+    await histogram.waitFor();
+    const bins = await histogram.locator("rect.bar:not(.outside)").count();
+    expect(bins).toBeGreaterThanOrEqual(10);
+    expect(bins).toBeLessThanOrEqual(30);
+    expect(await histogram.locator("rect.bar.outside").count()).toBe(1);
+    expect(await histogram.locator("text.axis").allTextContents()).toEqual(
+      expect.arrayContaining(["rows", "below", "tempo"]),
+    );
+    expect(await histogram.locator("desc").textContent()).toMatch(/\d+ rows? below \d+/);
+    expect(await histogram.locator("rect.bar.outside title").textContent()).toMatch(
+      /^Below \d+ .*: \d+ rows?/,
+    );
+    await expect
+      .poll(() => page.locator("dl.facts").last().textContent())
+      .toMatch(/binned range.*Tukey's fences/);
     await capture("08-view-histogram");
+    await screenshotOf(page.locator("section.stats"), "08-stats-tempo");
     await page.getByRole("button", { name: "Chart album" }).click();
     const top = page.getByRole("img", { name: /Most frequent values of album/ });
     await top.waitFor();
@@ -192,6 +209,43 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
     await page.emulateMedia({ colorScheme: "dark" });
     await capture("09b-view-top-values-dark");
     await page.emulateMedia({ colorScheme: "light" });
+  });
+
+  it("shows timestamps and lists by their own statistics, and every drift measure", async () => {
+    await page.goto("/console/#/catalog/qwen_analysis/2?feature=analyzed_at");
+    await heading("qwen_analysis@2").waitFor();
+    const time = page.getByRole("img", { name: /Histogram of analyzed_at/ });
+    await time.waitFor();
+    expect(await time.locator("text.axis").allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), "analyzed_at (UTC)"]),
+    );
+    const facts = page.locator("dl.facts").last();
+    await expect.poll(() => facts.textContent()).toMatch(/earliest.*latest.*time range\d+ days/);
+    await capture("09c-view-timestamp");
+    await screenshotOf(page.locator("section.stats"), "09c-stats-analyzed-at");
+    await page.getByRole("button", { name: "Chart themes" }).click();
+    const lengths = page.getByRole("img", { name: /Histogram of themes/ });
+    await lengths.waitFor();
+    expect(await lengths.locator("text.axis").allTextContents()).toContain("items per row in themes");
+    await expect.poll(() => facts.textContent()).toMatch(/fewest items.*most items.*mean items/);
+    // Drift against qwen_analysis@1: the null rate, the mean and the label distance, where each applies.
+    const row = (feature: string) =>
+      page.getByRole("row").filter({ has: page.locator(`code:text-is("${feature}")`) });
+    expect(await row("confidence").locator("dl.drift dt").allTextContents()).toEqual(["null rate", "mean"]);
+    expect(await row("mood").locator("dl.drift dt").allTextContents()).toEqual(["null rate", "top values"]);
+    await capture("09d-view-list-and-drift");
+    await screenshotOf(page.locator("section.stats"), "09d-stats-themes");
+  });
+
+  it("opens a feature service from the catalog, its features linked to their views", async () => {
+    await page.goto("/console/#/catalog");
+    await page.getByRole("link", { name: "hit_predictor" }).click();
+    await heading("hit_predictor").waitFor();
+    await page.getByRole("heading", { name: /features from \d+ view versions/ }).waitFor();
+    await capture("09e-service");
+    await page.getByRole("link", { name: "track_profile@1:tempo" }).click();
+    await heading("track_profile@1").waitFor();
+    await page.getByRole("img", { name: /Histogram of tempo/ }).waitFor();
   });
 
   it("finds a track's nearest neighbours with their features, as the API does", async () => {

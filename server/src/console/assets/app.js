@@ -7,6 +7,7 @@ import { renderCatalog } from "./views/catalog.js";
 import { renderDatasets } from "./views/datasets.js";
 import { renderEmbeddings } from "./views/embeddings.js";
 import { renderKeys } from "./views/keys.js";
+import { renderService } from "./views/service.js";
 import { renderUsage } from "./views/usage.js";
 import { renderView } from "./views/view.js";
 
@@ -21,6 +22,7 @@ const pages = {
   signin: { render: renderSignin, open: true },
   catalog: { render: renderCatalog, nav: "catalog" },
   view: { render: renderView, nav: "catalog" },
+  service: { render: renderService, nav: "catalog" },
   embeddings: { render: renderEmbeddings, nav: "embeddings" },
   datasets: { render: renderDatasets, nav: "datasets" },
   keys: { render: renderKeys, nav: "keys" },
@@ -41,6 +43,8 @@ async function show() {
   let name = route.path[0] ?? (session.key ? "catalog" : "signin");
   // `#/catalog/<view>/<version>` is one view version's page.
   if (name === "catalog" && route.path.length >= 2) name = "view";
+  // `#/services/<name>` is one feature service's page.
+  if (name === "services" && route.path.length >= 2) name = "service";
   const page = pages[name];
   if (!page) return navigate("#/catalog");
   if (!page.open && !session.key) {

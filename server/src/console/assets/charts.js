@@ -3,7 +3,7 @@
  * Inline SVG charts. Each is one role="img" with a title and a description that states the data
  * in words, so a screen reader gets what the picture shows; colours come from the stylesheet.
  */
-import { fmtValue, svg, uid } from "./dom.js";
+import { fmtValue, plural, svg, uid } from "./dom.js";
 
 /**
  * @param {number} width
@@ -11,7 +11,7 @@ import { fmtValue, svg, uid } from "./dom.js";
  * @param {string} title
  * @param {string} description
  */
-function frame(width, height, title, description) {
+export function frame(width, height, title, description) {
   const titleId = uid("chart-title");
   const descId = uid("chart-desc");
   return svg(
@@ -28,7 +28,7 @@ function frame(width, height, title, description) {
 }
 
 /** @param {number} max */
-function niceCeiling(max) {
+export function niceCeiling(max) {
   if (max <= 0) return 1;
   const step = 10 ** Math.floor(Math.log10(max));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * step >= max) return m * step;
@@ -95,98 +95,6 @@ export function barChart({ title, description, labels, values, limit = null, lim
 }
 
 /**
- * A histogram from the stored quantiles: the rows between two consecutive quantiles are a known
- * share, so bar area is that share and height is share per unit of the value (bins are not equal).
- * @param {{feature: string, min: number, max: number, mean?: number | null, count: number,
- *   quantiles: Record<string, number>}} stats
- */
-export function quantileHistogram({ feature, min, max, mean = null, count, quantiles }) {
-  const points = Object.entries(quantiles)
-    .map(([name, value]) => ({ p: Number(name.replace(/^p/, "")) / 100, value }))
-    .filter((q) => Number.isFinite(q.p) && Number.isFinite(q.value))
-    .sort((a, b) => a.p - b.p);
-  const edges = [{ p: 0, value: min }, ...points, { p: 1, value: max }];
-  const bins = edges.slice(1).map((end, i) => {
-    const start = /** @type {{p: number, value: number}} */ (edges[i]);
-    return {
-      from: start.value,
-      to: end.value,
-      share: end.p - start.p,
-      label: `p${Math.round(start.p * 100)}–p${Math.round(end.p * 100)}`,
-    };
-  });
-  const median = points.find((q) => q.p === 0.5)?.value;
-  const description =
-    `Distribution of ${feature} over ${fmtValue(count)} non-null rows: minimum ${fmtValue(min)}, ` +
-    `${median === undefined ? "" : `median ${fmtValue(median)}, `}maximum ${fmtValue(max)}. ` +
-    bins
-      .map((b) => `${Math.round(b.share * 100)}% between ${fmtValue(b.from)} and ${fmtValue(b.to)}`)
-      .join("; ") +
-    ".";
-  const [W, H, left, right, top, bottom] = [640, 240, 16, 16, 24, 48];
-  const chart = frame(W, H, `Histogram of ${feature}`, description);
-  const range = max - min;
-  if (range <= 0) {
-    chart.append(
-      svg("rect", { class: "bar", x: W / 2 - 20, y: top, width: 40, height: H - top - bottom }),
-      svg(
-        "text",
-        { class: "axis", x: W / 2, y: H - bottom + 18, "text-anchor": "middle" },
-        `every value is ${fmtValue(min)}`,
-      ),
-    );
-    return chart;
-  }
-  const x = (/** @type {number} */ v) => left + ((W - left - right) * (v - min)) / range;
-  // A bin of zero width (many equal values) is drawn 1% wide so its share stays visible.
-  const minWidth = range * 0.01;
-  const densities = bins.map((b) => b.share / Math.max(b.to - b.from, minWidth));
-  const peak = Math.max(...densities);
-  bins.forEach((bin, i) => {
-    const from = bin.to - bin.from < minWidth ? bin.from - minWidth / 2 : bin.from;
-    const to = Math.max(bin.to, from + minWidth);
-    const height = ((H - top - bottom) * (densities[i] ?? 0)) / peak;
-    chart.append(
-      svg(
-        "rect",
-        { class: "bar", x: x(from), y: H - bottom - height, width: Math.max(x(to) - x(from) - 1, 1), height },
-        svg(
-          "title",
-          {},
-          `${bin.label}: ${fmtValue(bin.from)} to ${fmtValue(bin.to)}, ${Math.round(bin.share * 100)}% of rows`,
-        ),
-      ),
-    );
-  });
-  chart.append(svg("line", { class: "axis-line", x1: left, x2: W - right, y1: H - bottom, y2: H - bottom }));
-  const ticks = [
-    { value: min, text: `min ${fmtValue(min)}` },
-    { value: max, text: `max ${fmtValue(max)}` },
-  ];
-  if (median !== undefined) ticks.splice(1, 0, { value: median, text: `median ${fmtValue(median)}` });
-  ticks.forEach((tick, i) => {
-    const anchor = i === 0 ? "start" : i === ticks.length - 1 ? "end" : "middle";
-    chart.append(
-      svg("line", {
-        class: "tick",
-        x1: x(tick.value),
-        x2: x(tick.value),
-        y1: H - bottom,
-        y2: H - bottom + 5,
-      }),
-      svg("text", { class: "axis", x: x(tick.value), y: H - bottom + 20, "text-anchor": anchor }, tick.text),
-    );
-  });
-  if (mean !== null && mean >= min && mean <= max) {
-    chart.append(
-      svg("line", { class: "mean", x1: x(mean), x2: x(mean), y1: top - 8, y2: H - bottom }),
-      svg("text", { class: "mean-label", x: x(mean) + 4, y: top - 10 }, `mean ${fmtValue(mean)}`),
-    );
-  }
-  return chart;
-}
-
-/**
  * Horizontal bars for the most frequent values, scaled to the most frequent one; the rest of
  * the rows is one line of text, since a bar for it would dwarf the others.
  * @param {{feature: string, count: number, distinct?: number, top: {value: unknown, count: number}[]}} spec
@@ -195,10 +103,13 @@ export function topValuesChart({ feature, count, distinct, top }) {
   const rows = top.map((t) => ({ label: fmtValue(t.value), count: t.count }));
   const rest = count - rows.reduce((sum, r) => sum + r.count, 0);
   const pct = (/** @type {number} */ n) => `${((100 * n) / Math.max(count, 1)).toFixed(1)}%`;
-  const others = distinct === undefined ? "other values" : `${fmtValue(distinct - rows.length)} other values`;
-  const restText = rest > 0 ? `${fmtValue(rest)} rows (${pct(rest)}) have one of the ${others}` : "";
+  const others = distinct === undefined ? "other values" : plural(distinct - rows.length, "other value");
+  const restText =
+    rest > 0
+      ? `${plural(rest, "row")} (${pct(rest)}) ${rest === 1 ? "has" : "have"} one of the ${others}`
+      : "";
   const description =
-    rows.map((r) => `${r.label}: ${fmtValue(r.count)} rows (${pct(r.count)})`).join("; ") +
+    rows.map((r) => `${r.label}: ${plural(r.count, "row")} (${pct(r.count)})`).join("; ") +
     (restText ? `; ${restText}.` : ".");
   const [W, rowH, labelW, valueW] = [640, 30, 190, 110];
   const H = rows.length * rowH + (restText ? rowH : 0) + 8;

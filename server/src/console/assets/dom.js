@@ -45,6 +45,18 @@ export function h(tag, attrs = {}, children = []) {
 }
 
 /**
+ * A facts list: each [term, value] pair as a dt and its dd.
+ * @param {[string, Child | Child[]][]} pairs
+ */
+export function facts(pairs) {
+  return h(
+    "dl",
+    { class: "facts" },
+    pairs.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]),
+  );
+}
+
+/**
  * @param {string} tag
  * @param {Attrs} [attrs]
  * @param {Child | Child[]} [children]
@@ -203,6 +215,15 @@ export function fmtValue(v) {
   return String(v);
 }
 
+/**
+ * A count and its noun, agreeing: "1 key", "2 keys", "1,204 entries".
+ * @param {number} n
+ * @param {string} singular
+ * @param {string} [pluralForm] when it is not the singular plus "s"
+ */
+export const plural = (n, singular, pluralForm = `${singular}s`) =>
+  `${fmtValue(n)} ${n === 1 ? singular : pluralForm}`;
+
 /** @param {number} bytes */
 export function fmtBytes(bytes) {
   if (bytes < 1024) return `${bytes} B`;
@@ -222,7 +243,7 @@ export function fmtAge(seconds) {
   if (seconds < 60) return `${Math.round(seconds)} s ago`;
   if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
   if (seconds < 86400) return `${Math.round(seconds / 3600)} h ago`;
-  return `${Math.round(seconds / 86400)} days ago`;
+  return `${plural(Math.round(seconds / 86400), "day")} ago`;
 }
 
 /** @param {string | null} iso */

@@ -1,6 +1,6 @@
 // @ts-check
 import { api, enc } from "../api.js";
-import { badge, errorBox, fmtAge, fmtInt, h, loading, table, uid } from "../dom.js";
+import { badge, errorBox, fmtAge, fmtInt, h, loading, plural, table, uid } from "../dom.js";
 
 /**
  * @typedef {{name: string, type: string, pg_type: string, description: string, expr: string, tags: string[]}} Feature
@@ -11,6 +11,9 @@ import { badge, errorBox, fmtAge, fmtInt, h, loading, table, uid } from "../dom.
 
 /** @param {string} name @param {number} version */
 export const viewHref = (name, version) => `#/catalog/${enc(name)}/${version}`;
+
+/** @param {string} name */
+export const serviceHref = (name) => `#/services/${enc(name)}`;
 
 /**
  * @param {HTMLElement} root
@@ -63,7 +66,7 @@ export async function renderCatalog(root) {
         ),
       ),
     );
-    count.textContent = `${shown.length} of ${groups.length} feature views`;
+    count.textContent = `${shown.length} of ${plural(groups.length, "feature view")}`;
     viewsArea.replaceChildren(
       table({
         caption: "Feature views and their versions",
@@ -130,7 +133,7 @@ export async function renderCatalog(root) {
         captionHidden: true,
         headers: ["Service", "Entity", "Features", "Description"],
         rows: services.map((s) => [
-          h("code", {}, s.name),
+          h("a", { href: serviceHref(s.name) }, h("code", {}, s.name)),
           s.entity,
           fmtInt(s.features.length),
           s.description,

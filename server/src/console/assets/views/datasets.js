@@ -1,6 +1,18 @@
 // @ts-check
 import { api, apiUrl, enc, request } from "../api.js";
-import { announce, copyButton, errorBox, fmtBytes, fmtDate, fmtInt, h, loading, table, uid } from "../dom.js";
+import {
+  announce,
+  copyButton,
+  errorBox,
+  fmtBytes,
+  fmtDate,
+  fmtInt,
+  h,
+  loading,
+  plural,
+  table,
+  uid,
+} from "../dom.js";
 
 /**
  * @typedef {{name: string, entity: string, description: string, license: string, owner: string | null,
@@ -12,6 +24,7 @@ const FORMATS = [
   { format: "parquet", label: "Parquet" },
   { format: "csv", label: "CSV" },
   { format: "arrow", label: "Arrow" },
+  { format: "json", label: "NDJSON" },
 ];
 
 /** @param {string} header a Content-Disposition value */
@@ -157,7 +170,7 @@ function card(dataset) {
       link.remove();
       setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
       const count = response.headers.get("rapfs-rows");
-      progress.textContent = `Saved ${name}: ${count === null ? "" : `${fmtInt(Number(count))} rows, `}${fmtBytes(received)}.`;
+      progress.textContent = `Saved ${name}: ${count === null ? "" : `${plural(Number(count), "row")}, `}${fmtBytes(received)}.`;
       announce(progress.textContent);
     } catch (error) {
       progress.textContent = "";

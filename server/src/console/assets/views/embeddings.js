@@ -1,6 +1,6 @@
 // @ts-check
 import { api, enc } from "../api.js";
-import { announce, errorBox, fmtValue, h, loading, table, uid } from "../dom.js";
+import { announce, errorBox, fmtValue, h, loading, plural, table, uid } from "../dom.js";
 
 /**
  * @typedef {{name: string, ref: string, entity: string, dimension: number, metric: string, status: string, description: string}} Embedding
@@ -177,7 +177,7 @@ export async function renderEmbeddings(root, route) {
           ],
         }),
       );
-      announce(`Found ${neighbors.length} neighbours.`);
+      announce(`Found ${plural(neighbors.length, "neighbour")}.`);
       if (focus) heading.focus();
     } catch (error) {
       results.replaceChildren(errorBox(error));

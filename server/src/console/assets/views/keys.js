@@ -1,6 +1,6 @@
 // @ts-check
 import { ApiError, api, enc, session } from "../api.js";
-import { announce, badge, confirmDialog, errorBox, fmtDate, h, loading, table, uid } from "../dom.js";
+import { announce, badge, confirmDialog, errorBox, fmtDate, h, loading, plural, table, uid } from "../dom.js";
 import { navigate } from "../nav.js";
 import { keyReveal } from "./account.js";
 
@@ -64,7 +64,7 @@ export async function renderKeys(root) {
   /** @param {Key[]} keys */
   function keyTable(keys) {
     return table({
-      caption: `${keys.length} keys, newest first`,
+      caption: `${plural(keys.length, "key")}, newest first`,
       captionHidden: true,
       headers: [
         "Name",

@@ -1,19 +1,20 @@
 // @ts-check
 import { api } from "../api.js";
 import { barChart, gauge } from "../charts.js";
-import { errorBox, fmtDuration, fmtInt, h, loading, table, uid } from "../dom.js";
+import { errorBox, fmtBytes, fmtDuration, fmtInt, h, loading, plural, table, uid } from "../dom.js";
 
 const DAYS = 14;
 const POLICY_TEXT = {
   requests: "Requests this minute",
   rows: "Rows today (UTC)",
   downloads: "Downloads today (UTC)",
+  bytes: "Download bytes today (UTC)",
 };
 
 /**
- * @typedef {{policy: "requests" | "rows" | "downloads", limit: number, remaining: number, reset_seconds: number}} Window
- * @typedef {{day: string, requests: number, rows: number, downloads: number, rejected: number}} Day
- * @typedef {{tier: string, limits: {requests: number | null, rows: number | null, downloads: number | null}, windows: Window[], history: Day[]}} Usage
+ * @typedef {{policy: "requests" | "rows" | "downloads" | "bytes", limit: number, remaining: number, reset_seconds: number}} Window
+ * @typedef {{day: string, requests: number, rows: number, downloads: number, bytes: number, rejected: number}} Day
+ * @typedef {{tier: string, limits: {requests: number | null, rows: number | null, downloads: number | null, bytes: number | null}, windows: Window[], history: Day[]}} Usage
  */
 
 /** The last `count` UTC days, oldest first, with zeros where nothing was used. */
@@ -22,7 +23,7 @@ function lastDays(/** @type {Day[]} */ history, /** @type {number} */ count) {
   const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
   return Array.from({ length: count }, (_, i) => {
     const day = new Date(today - (count - 1 - i) * 86_400_000).toISOString().slice(0, 10);
-    return byDay.get(day) ?? { day, requests: 0, rows: 0, downloads: 0, rejected: 0 };
+    return byDay.get(day) ?? { day, requests: 0, rows: 0, downloads: 0, bytes: 0, rejected: 0 };
   });
 }
 
@@ -44,13 +45,14 @@ export async function renderUsage(root) {
   const windows = usage.windows.map((w) => {
     const used = w.limit - w.remaining;
     const label = POLICY_TEXT[w.policy] ?? w.policy;
+    const amount = w.policy === "bytes" ? fmtBytes : fmtInt;
     return h("div", { class: "quota" }, [
       h("div", { class: "quota-head" }, [
         h("strong", {}, label),
         h(
           "span",
           {},
-          `${fmtInt(used)} of ${fmtInt(w.limit)} used · resets in ${fmtDuration(w.reset_seconds)}`,
+          `${amount(used)} of ${amount(w.limit)} used · resets in ${fmtDuration(w.reset_seconds)}`,
         ),
       ]),
       gauge({ label, used, limit: w.limit }),
@@ -95,9 +97,10 @@ export async function renderUsage(root) {
       unlimited
         ? ": no limits."
         : `: ${[
-            usage.limits.requests === null ? null : `${fmtInt(usage.limits.requests)} requests per minute`,
+            usage.limits.requests === null ? null : `${plural(usage.limits.requests, "request")} per minute`,
             usage.limits.rows === null ? null : `${fmtInt(usage.limits.rows)} entity rows per day`,
-            usage.limits.downloads === null ? null : `${fmtInt(usage.limits.downloads)} downloads per day`,
+            usage.limits.downloads === null ? null : `${plural(usage.limits.downloads, "download")} per day`,
+            usage.limits.bytes === null ? null : `${fmtBytes(usage.limits.bytes)} of downloads per day`,
           ]
             .filter(Boolean)
             .join(", ")}.`,

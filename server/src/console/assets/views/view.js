@@ -1,38 +1,17 @@
 // @ts-check
 import { api, enc } from "../api.js";
-import { quantileHistogram, topValuesChart } from "../charts.js";
-import { badge, errorBox, fmtAge, fmtDate, fmtInt, fmtValue, h, loading, table } from "../dom.js";
+import { badge, errorBox, facts, fmtAge, fmtDate, fmtInt, h, loading, table } from "../dom.js";
 import { viewHref } from "./catalog.js";
+import { chartable, driftCell, pct, statsChart, statsFacts, summary } from "./view-stats.js";
 
 /**
- * @typedef {{type: string, count: number, null_rate: number | null, distinct_count?: number, min?: unknown,
- *   max?: unknown, mean?: number | null, quantiles?: Record<string, number> | null, mean_length?: number | null,
- *   top_values?: {value: unknown, count: number}[] | null}} ColumnStats
+ * @typedef {import("./view-stats.js").ColumnStats} ColumnStats
  * @typedef {import("./catalog.js").ViewVersion & {statistics: {rows: number, features: Record<string, ColumnStats>} | null,
- *   drift: {against: string, features: Record<string, {null_rate_delta: number | null, mean_delta?: number | null}>} | null,
+ *   drift: {against: string, features: Record<string, import("./view-stats.js").Drift>} | null,
  *   successor: string | null, watermark: string | null,
  *   last_run: {mode: string, status: string, duration_ms: number | null, error: string | null, finished_at: string | null} | null,
  *   compiled: {ddl: string, select: {text: string}}}} Detail
  */
-
-const pct = (/** @type {number | null | undefined} */ rate) =>
-  rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)}%`;
-
-/** @param {ColumnStats | undefined} stats */
-function summary(stats) {
-  if (!stats) return "—";
-  if (stats.quantiles && stats.mean !== undefined) return `mean ${fmtValue(stats.mean)}`;
-  const top = stats.top_values?.[0];
-  if (top) return `top ${fmtValue(top.value)} (${fmtInt(top.count)})`;
-  if (stats.mean_length !== undefined && stats.mean_length !== null)
-    return `mean length ${fmtValue(stats.mean_length)}`;
-  return "—";
-}
-
-const chartable = (/** @type {ColumnStats | undefined} */ s) =>
-  Boolean(
-    s && ((s.quantiles && typeof s.min === "number" && typeof s.max === "number") || s.top_values?.length),
-  );
 
 /**
  * @param {HTMLElement} root
@@ -72,44 +51,15 @@ export async function renderView(root, route) {
   const showStats = (feature, focus) => {
     const s = stats[feature];
     const heading = h("h2", { id: "stats-heading", tabindex: -1 }, `Statistics: ${feature}`);
-    const chart = !s
-      ? h("p", {}, "No statistics yet: they are computed by a full materialization.")
-      : s.quantiles && typeof s.min === "number" && typeof s.max === "number"
-        ? quantileHistogram({
-            feature,
-            min: s.min,
-            max: s.max,
-            mean: s.mean,
-            count: s.count,
-            quantiles: s.quantiles,
-          })
-        : s.top_values?.length
-          ? topValuesChart({ feature, count: s.count, distinct: s.distinct_count, top: s.top_values })
-          : h("p", {}, "No chart for this type.");
-    const facts = s
-      ? [
-          ["type", s.type],
-          ["non-null rows", fmtInt(s.count)],
-          ["null rate", pct(s.null_rate)],
-          ["distinct", s.distinct_count === undefined ? undefined : fmtInt(s.distinct_count)],
-          ["min", s.min === undefined ? undefined : fmtValue(s.min)],
-          ...Object.entries(s.quantiles ?? {}).map(([q, v]) => [q, fmtValue(v)]),
-          ["max", s.max === undefined ? undefined : fmtValue(s.max)],
-          ["mean", s.mean === undefined || s.mean === null ? undefined : fmtValue(s.mean)],
-          [
-            "mean length",
-            s.mean_length === undefined || s.mean_length === null ? undefined : fmtValue(s.mean_length),
-          ],
-        ].filter((pair) => pair[1] !== undefined)
-      : [];
+    const chart = s
+      ? statsChart(feature, s)
+      : h("p", {}, "No statistics yet: they are computed by a full materialization.");
     statsArea.replaceChildren(
       heading,
-      h("div", { class: "chart-area" }, chart),
-      h(
-        "dl",
-        { class: "facts" },
-        facts.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
-      ),
+      h("div", { class: "stats-body" }, [
+        h("div", { class: "chart-area" }, chart),
+        facts(s ? statsFacts(s) : []),
+      ]),
     );
     for (const button of document.querySelectorAll("button[data-feature]")) {
       button.setAttribute("aria-pressed", String(button.getAttribute("data-feature") === feature));
@@ -144,9 +94,7 @@ export async function renderView(root, route) {
       f.description,
       pct(s?.null_rate),
       summary(s),
-      d
-        ? `null ${d.null_rate_delta === null ? "—" : `${d.null_rate_delta >= 0 ? "+" : ""}${pct(d.null_rate_delta)}`}`
-        : "—",
+      driftCell(d),
       button ?? "",
     ];
   });
@@ -161,17 +109,12 @@ export async function renderView(root, route) {
           `Deprecated: served until ${view.sunset_date}${view.successor ? `; move to ${view.successor}` : ""}.`,
         )
       : "",
-    h("dl", { class: "facts" }, [
-      h("dt", {}, "Entity"),
-      h("dd", {}, view.entity),
-      h("dt", {}, "Owner"),
-      h("dd", {}, view.owner ?? "—"),
-      h("dt", {}, "Tags"),
-      h("dd", {}, view.tags.join(", ") || "—"),
-      h("dt", {}, "Versions"),
-      h(
-        "dd",
-        {},
+    facts([
+      ["Entity", view.entity],
+      ["Owner", view.owner ?? "—"],
+      ["Tags", view.tags.join(", ") || "—"],
+      [
+        "Versions",
         h(
           "ul",
           { class: "versions" },
@@ -187,7 +130,7 @@ export async function renderView(root, route) {
               ]),
             ),
         ),
-      ),
+      ],
     ]),
     h("section", { "aria-labelledby": "fresh-heading" }, [
       h("h2", { id: "fresh-heading" }, "Freshness"),
