@@ -88,7 +88,7 @@ export async function benchSearch(): Promise<BenchRow[]> {
     await migrate(sql, `${repoRoot}migrations`);
     if ((await corpusStatus(sql)).tracks === 0) {
       process.stderr.write(`search bench: corpus at scale ${SCALE} in ${dataDir}\n`);
-      await generateCorpus(sql, { scale: SCALE, seed: 42 });
+      await generateCorpus(db, { scale: SCALE, seed: 42 });
     }
     await prepareDefinitions(db, { definitionsDir: `${repoRoot}feature-definitions` });
     // Only the lyrics index is measured: build it alone (apply would build all three).

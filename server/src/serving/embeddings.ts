@@ -55,6 +55,8 @@ export type EmbeddingServerOptions = {
   now?: () => number;
   /** Search exact embeddings in memory (the embedded mode: this process owns the database). */
   inMemory?: boolean;
+  /** Where the in-memory indexes are kept between starts (the data directory's `vectors/`). */
+  vectorDirectory?: string;
   logger?: Logger;
   /** How filtered searches on an HNSW index choose between the index and an exact scan. */
   tuning?: Partial<SearchTuning>;
@@ -76,7 +78,7 @@ export class EmbeddingServer {
   ) {
     this.now = options.now ?? Date.now;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
-    this.indexes = new VectorIndexes(sql, options.inMemory === true, options.logger);
+    this.indexes = new VectorIndexes(sql, options.inMemory === true, options.logger, options.vectorDirectory);
   }
 
   /** `lyrics` (highest servable version) or `lyrics@1`; unknown → 404 with suggestions, retired → 410. */
@@ -127,8 +129,11 @@ export class EmbeddingServer {
       const own = (await this.vectors(embedding, [query.id])).get(query.id.key);
       if (own === undefined)
         throw new DomainError("NOT_FOUND", `There is no ${entity.name} ${query.id.id} in ${embedding.name}.`);
-      if (own === null)
-        throw new DomainError("NOT_FOUND", `${entity.name} ${query.id.id} has no ${embedding.name} vector.`);
+      // The entity exists without a vector, as GET answers (`vector: null`): it has no neighbours.
+      if (own === null) {
+        const metric = query.metric ?? embedding.metric;
+        return { metric, index: "exact", strategy: "no_vector", efSearch: null, neighbors: [] };
+      }
       vector = own;
     }
     if (!vector) throw new DomainError("VALIDATION_FAILED", "Search by `vector` or by `id`.");

@@ -10,7 +10,13 @@ import type { Sql } from "../db/database";
  * - `exact_fallback`: the index scan stopped short of k rows (hnsw.max_scan_tuples) while more
  *   may qualify, so the exact scan answered.
  */
-export const SEARCH_STRATEGIES = ["exact", "exact_filtered", "hnsw_iterative", "exact_fallback"] as const;
+export const SEARCH_STRATEGIES = [
+  "exact",
+  "exact_filtered",
+  "hnsw_iterative",
+  "exact_fallback",
+  "no_vector",
+] as const;
 export type SearchStrategy = (typeof SEARCH_STRATEGIES)[number];
 
 export type Fragment = postgres.PendingQuery<postgres.Row[]>;

@@ -12,6 +12,16 @@ export type IndexNeighbor = { id: number; distance: number };
 
 export type NearestOptions = { exclude?: number; allowed?: Set<number> };
 
+/** Everything an index is made of, as flat arrays: what vector-file.ts writes and maps back. */
+export type IndexParts = {
+  dimension: number;
+  ids: Int32Array;
+  vectors: Float32Array;
+  /** int8 codes, `paddedStride(dimension)` bytes a row. */
+  codes: Int8Array;
+  stats: Omit<RowStats, "cosineScales" | "largest">;
+};
+
 /**
  * An embedding's vectors in memory, for exact nearest-neighbour search in the embedded mode
  * (PGlite's exact scan costs ~600 ms over `tracks`, whose vectors are TOASTed). A WebAssembly
@@ -41,16 +51,25 @@ export class VectorIndex {
     return this.ids.length;
   }
 
-  /** Reads every non-null vector of the embedding through a cursor (int keys: tracks only). */
-  static async load(sql: Sql, embedding: EmbeddingInfo, chunk = 2_000): Promise<VectorIndex> {
+  /**
+   * Reads every non-null vector of the embedding (int keys: tracks only) a page at a time, each
+   * page its own short query: the embedded database has one connection, and a cursor would hold
+   * it (and every request, /ready included) until the last page.
+   */
+  static async load(sql: Sql, embedding: EmbeddingInfo, page = 2_000): Promise<VectorIndex> {
     const d = embedding.dimension;
     const ids: number[] = [];
     let vectors = new Float32Array(d * 1_024);
-    const rows = sql<{ id: number; v: string }[]>`
-      select ${sql(embedding.keyColumn)}::int as id, ${sql(embedding.vectorColumn)}::text as v
-      from ${sql(embedding.relation)} where ${sql(embedding.vectorColumn)} is not null order by 1`;
-    for await (const batch of rows.cursor(chunk)) {
+    const key = sql(embedding.keyColumn);
+    for (let after: number | undefined, full = true; full; ) {
+      const batch = await sql<{ id: number; v: string }[]>`
+        select ${key}::int as id, ${sql(embedding.vectorColumn)}::text as v
+        from ${sql(embedding.relation)}
+        where ${sql(embedding.vectorColumn)} is not null ${after === undefined ? sql`` : sql`and ${key} > ${after}`}
+        order by ${key} limit ${page}`;
+      full = batch.length === page;
       for (const row of batch) {
+        after = row.id;
         if ((ids.length + 1) * d > vectors.length) {
           const grown = new Float32Array(vectors.length * 2);
           grown.set(vectors);
@@ -63,6 +82,25 @@ export class VectorIndex {
       }
     }
     return VectorIndex.of(Int32Array.from(ids), vectors.slice(0, ids.length * d), d);
+  }
+
+  /** The index as flat arrays (to persist it). */
+  parts(): IndexParts {
+    const { norms, inverseNorms, scales, errors, codedNorms } = this.stats;
+    return {
+      dimension: this.dimension,
+      ids: this.ids,
+      vectors: this.vectors,
+      codes: this.codes.codes,
+      stats: { norms, inverseNorms, scales, errors, codedNorms },
+    };
+  }
+
+  /** An index from the arrays `parts()` gave, without quantizing again. */
+  static fromParts(parts: IndexParts): VectorIndex {
+    const codes = new Int8Rows(parts.ids.length, parts.dimension);
+    codes.codes.set(parts.codes);
+    return new VectorIndex(parts.ids, parts.vectors, rowStats(parts.stats), codes, parts.dimension);
   }
 
   /** An index over `ids` with their vectors one after another in `vectors`. */

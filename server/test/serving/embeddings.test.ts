@@ -232,6 +232,14 @@ describe("POST /v1/embeddings/{name}/search", () => {
     problem(await search("lyrics", { id: "one" }), 400, "VALIDATION_FAILED");
     problem(await search("lyrics", { id: 999_999 }), 404, "NOT_FOUND");
     problem(await search("lyrics", { vector: ["a"] }), 400, "VALIDATION_FAILED");
+    // A track without lyrics has a null vector: GET says so with 200, and search by its id agrees.
+    const [noLyrics] = await sql<{ id: number }[]>`
+      select id from tracks where lyrics_embedding is null order by id limit 1`;
+    expect(noLyrics).toBeDefined();
+    const own = ok(await call(server, `/v1/embeddings/lyrics/${noLyrics?.id}`), EmbeddingVectorSchema);
+    expect(own.vector).toBeNull();
+    const none = ok(await search("lyrics", { id: noLyrics?.id, k: 5 }), SearchResponseSchema);
+    expect(none).toMatchObject({ strategy: "no_vector", neighbors: [], k: 5 });
     const unknown = problem(await search("lyrcs", { id: 1 }), 404, "NOT_FOUND");
     expect(unknown.suggestions).toContain("lyrics");
     const feature = problem(

@@ -19,6 +19,10 @@ export const FeatureFilterSchema = z
     }),
   })
   .openapi("FeatureFilter", {
+    description:
+      "Views are left-joined on the entity key, so an entity with no row in the filter's view counts " +
+      "as NULL: `is_null` matches it too, and every comparison (`ne` included) leaves it out, as " +
+      "SQL does with NULL. `not_null` selects the entities that have a value.",
     example: { feature: "track_profile:popularity", op: "gte", value: 50 },
   });
 
@@ -33,7 +37,11 @@ export const SearchRequestSchema = z
     id: z
       .union([z.number(), z.string()])
       .optional()
-      .openapi({ description: "Or by this entity's own vector (the entity is left out)" }),
+      .openapi({
+        description:
+          "Or by this entity's own vector (the entity is left out). An unknown id is 404; an entity " +
+          "without a vector (null on GET) answers 200 with no neighbours and strategy `no_vector`",
+      }),
     k: z.number().int().min(1).max(MAX_K).default(10),
     metric: z
       .enum(["cosine", "l2", "inner_product"])
@@ -69,7 +77,8 @@ export const SearchResponseSchema = EmbeddingHeadSchema.extend({
       "estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; " +
       "hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact " +
       "scan answered because the index's answer could not be vouched for (fewer than k rows; by id, " +
-      "the query's own row not reached; or rows far outside the query's own neighbourhood)",
+      "the query's own row not reached; or rows far outside the query's own neighbourhood); no_vector: " +
+      "by id, the entity exists but has no vector (GET answers `vector: null`), so no neighbours",
   }),
   ef_search: z
     .number()
