@@ -25,7 +25,10 @@ export async function benchDatabase(scale: number): Promise<EmbeddedPostgres> {
     const existing = await corpusStatus(sql);
     if (existing.tracks === 0) {
       process.stderr.write(`datasets bench: generating the corpus at scale ${scale} into ${dir}\n`);
-      await generateCorpus(sql, { scale, seed: 42, onProgress: progress });
+      await generateCorpus(
+        { sql, copyFromBlob: (statement, data) => embedded.copyFromBlob(statement, data) },
+        { scale, seed: 42, onProgress: progress },
+      );
     } else {
       process.stderr.write(`datasets bench: reusing ${dir} (${existing.tracks} tracks)\n`);
     }

@@ -62,7 +62,7 @@ export async function benchMaterialize(): Promise<BenchRow[]> {
     const sql = db.sql;
     await migrate(sql, `${repoRoot}migrations`);
     process.stderr.write(`materialize bench: generating the corpus at scale ${SCALE}\n`);
-    await generateCorpus(sql, { scale: SCALE, seed: 42 });
+    await generateCorpus(db, { scale: SCALE, seed: 42 });
     await applyDefinitions(sql, `${repoRoot}feature-definitions`);
     await sql`analyze`;
     await materializeAll(sql, { full: true }); // warm-up: caches, first-time table creation

@@ -13,6 +13,8 @@ type Online = {
   /** rapfs rows, rapfs columns, bare baseline; at 1 and at 10 connections */
   batch1: Measured[];
   batch10: Measured[];
+  /** rapfs columns with 13 of the 50 features through the artist relation, and the plain batch; 1 connection */
+  relation1: Measured[];
   /** rapfs, bare baseline; at 1 and at 10 connections */
   search1: Measured[];
   search10: Measured[];
@@ -149,6 +151,13 @@ export function onlineRows(m: Online): BenchRow[] {
       );
     }),
     ...batchRows(hundred, m),
+    p99Row(
+      "100 tracks × 50 features, 13 of them the artist's through the relation, columns: p99, 1 connection",
+      "the same request with 50 of the track's own features (one online round trip instead of two)",
+      m.relation1,
+      undefined,
+      `${m.setup}; one client`,
+    ),
     p99Row("top-10 lyrics search: p99, 1 connection", scan, m.search1, 10, `${m.setup}; one client`),
     p99Row(
       "top-10 lyrics search: p99, 10 connections",

@@ -137,6 +137,17 @@ export async function benchOnline(): Promise<BenchRow[]> {
     const batch10 = await alternate(batchSides, at(10));
     report("100 × 50, 10 connections", ["rapfs rows", "rapfs columns", "bare"], batch10);
 
+    // The same batch with 13 of its 50 features the artist's, through the track's artist relation:
+    // what the second round trip (all distinct artists at once) costs against the plain batch.
+    const relatedFeatures = [...features.slice(0, 37), "artist_stats@1:*"];
+    const relatedBody = JSON.stringify({ ids, features: relatedFeatures, format: "columns" });
+    const relationSides: Side[] = [
+      { url: `${urls.url}/v1/features/track/batch`, method: "POST", headers: auth, body: relatedBody },
+      batchSides[1] as Side,
+    ];
+    const relation1 = await alternate(relationSides, at(1));
+    report("100 × 50 with 13 artist features, 1 connection", ["rapfs related", "rapfs own"], relation1);
+
     const vectors = await api<{ items: { vector: number[] | null }[] }>(
       `${urls.url}/v1/embeddings/lyrics/batch`,
       auth,
@@ -166,7 +177,7 @@ export async function benchOnline(): Promise<BenchRow[]> {
     }
     const recall = overlap / Math.min(50, queries.length);
     const setup = `scale ${SCALE} embedded PGlite + Redis, server in a child process, ${ROUNDS} alternating rounds × ${SECONDS} s, medians`;
-    return onlineRows({ setup, single, singlePaced, batch1, batch10, search1, search10, recall });
+    return onlineRows({ setup, single, singlePaced, batch1, batch10, relation1, search1, search10, recall });
   } finally {
     await stopBenchServer(child);
     await deleteRunKeys(redis, prefix);

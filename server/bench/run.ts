@@ -13,6 +13,7 @@ const workloads: Workload[] = [
   { name: "access", load: async () => (await import("./access")).benchAccess },
   { name: "datasets", load: async () => (await import("./datasets")).benchDatasets },
   { name: "sdk", load: async () => (await import("./sdk")).benchSdk },
+  { name: "start", load: async () => (await import("./start")).benchStart },
 ];
 
 const only = process.argv.slice(2);

@@ -25,6 +25,7 @@ export {
   CorpusExistsError,
   type CorpusOptions,
   type CorpusSummary,
+  corpusExists,
   corpusStatus,
   generateCorpus,
   PROGRESS_PHASE,

@@ -1,9 +1,14 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type postgres from "postgres";
-import type { Sql } from "../db/database";
+import type { Database, Sql } from "../db/database";
 import { noProgress, type ProgressReporter } from "../log/progress";
-import { ANALYSIS_COLUMNS, type AnalysisRow, analysisRows } from "./analyses";
+import { ANALYSIS_COLUMNS } from "./analyses";
+import { copyColumns, copyStatement } from "./copy-text";
+import { deferIndexes } from "./deferred-indexes";
 import { ANALYZER_TYPES, type AnalyzerType, corpusPlan } from "./plan";
-import { createContext, TRACK_COLUMNS, type TrackRow, trackProfile, trackRow } from "./tracks";
+import { corpusChunks, defaultGeneratorThreads } from "./produce";
+import { createContext, TRACK_COLUMNS } from "./tracks";
 
 export type CorpusOptions = {
   scale: number;
@@ -11,6 +16,8 @@ export type CorpusOptions = {
   onProgress?: ProgressReporter;
   /** Replace an existing corpus (in the same transaction) instead of refusing. */
   replace?: boolean;
+  /** Worker threads generating rows while the database loads them (0: generate on this thread). */
+  threads?: number;
 };
 
 export type CorpusSummary = {
@@ -21,18 +28,23 @@ export type CorpusSummary = {
   analysesByAnalyzer: Record<AnalyzerType, number>;
 };
 
+/** Where the corpus goes: the embedded PGlite in-process when there is one, else COPY over postgres.js. */
+export type CorpusDatabase = Pick<Database, "sql" | "copyFromBlob">;
+
 export class CorpusExistsError extends Error {
   override name = "CorpusExistsError";
 }
 
 export const PROGRESS_PHASE = "generating corpus";
 const CORPUS_LOCK_ID = "7261990422";
-/**
- * Tracks per round trip. A batch of tracks and their ≈4.7 analyses each stays well under the
- * 65,535 bind parameters of one statement and keeps memory flat at any scale.
- */
-const TRACKS_PER_BATCH = 1000;
-const ANALYSES_PER_INSERT = 2500;
+const COUNTS = `select (select count(*) from tracks)::int as tracks,
+  (select count(*) from analysis_results)::int as analyses`;
+
+/** Whether any track exists (after migrations): what a start asks, without counting every row. */
+export async function corpusExists(sql: Sql): Promise<boolean> {
+  const [row] = await sql<{ present: boolean }[]>`select exists (select 1 from tracks) as present`;
+  return row?.present === true;
+}
 
 /** Cheap "is there a corpus?" check; zero counts when the schema is not there yet. */
 export async function corpusStatus(
@@ -41,67 +53,124 @@ export async function corpusStatus(
   const [schema] = await sql<{ ready: boolean }[]>`
     select to_regclass('tracks') is not null and to_regclass('analysis_results') is not null as ready`;
   if (!schema?.ready) return { tracks: 0, analyses: 0 };
-  const [counts] = await sql<{ tracks: number; analyses: number }[]>`
-    select (select count(*) from tracks)::int as tracks,
-           (select count(*) from analysis_results)::int as analyses`;
+  const [counts] = await sql.unsafe<{ tracks: number; analyses: number }[]>(COUNTS);
   return counts ?? { tracks: 0, analyses: 0 };
 }
 
+/** One transaction of the load: statements, and COPY of a chunk of rows given as COPY text. */
+type LoadTransaction = {
+  query(text: string): Promise<Record<string, unknown>[]>;
+  copy(table: string, columns: readonly string[], rows: Uint8Array<ArrayBuffer>): Promise<void>;
+};
+
 /**
- * Streams the corpus into the database in one transaction: other connections see no corpus,
- * then all of it, and a crash leaves the previous state. Ids are written explicitly (sequences
- * move even in rolled-back transactions), so the same seed gives the same ids.
+ * Loads the corpus in one transaction: other connections see no corpus, then all of it, and a
+ * crash leaves the previous state. Rows are generated on worker threads while the database
+ * loads the chunks before them with COPY (PGlite in-process from a blob: its socket cannot carry
+ * COPY FROM STDIN). Ids are written explicitly (sequences move even in rolled-back
+ * transactions), so the same seed gives the same bytes.
  */
-export async function generateCorpus(sql: Sql, options: CorpusOptions): Promise<CorpusSummary> {
+export async function generateCorpus(db: CorpusDatabase, options: CorpusOptions): Promise<CorpusSummary> {
   const plan = corpusPlan(options.scale);
   const report = options.onProgress ?? noProgress;
   const ctx = createContext(options.seed, plan);
-  const total = plan.tracks + plan.analyses;
   const byAnalyzer = Object.fromEntries(ANALYZER_TYPES.map((t) => [t, 0])) as Record<AnalyzerType, number>;
-  let analysisId = 0;
+  let analyses = 0;
 
-  await sql.begin(async (tx) => {
-    // Servers starting together on an empty database: one generates, the others wait here and
-    // then find the corpus present.
-    await tx`select pg_advisory_xact_lock(${CORPUS_LOCK_ID}::bigint)`;
-    const existing = await corpusStatus(tx);
-    if (existing.tracks > 0 || existing.analyses > 0) {
+  await inLoadTransaction(db, async (tx) => {
+    const [existing] = (await tx.query(COUNTS)) as { tracks: number; analyses: number }[];
+    if (existing && (existing.tracks > 0 || existing.analyses > 0)) {
       if (!options.replace) {
         throw new CorpusExistsError(
           `a corpus already exists (${existing.tracks} tracks, ${existing.analyses} analyses)`,
         );
       }
-      await tx`truncate analysis_results, tracks restart identity`;
+      await tx.query("truncate analysis_results, tracks restart identity");
     }
+    const restore = await deferIndexes(tx.query);
+    const total = plan.tracks + plan.analyses;
     report({ phase: PROGRESS_PHASE, done: 0, total });
-    for (let start = 0; start < plan.tracks; start += TRACKS_PER_BATCH) {
-      const tracks: TrackRow[] = [];
-      const analyses: AnalysisRow[] = [];
-      for (let i = start; i < Math.min(plan.tracks, start + TRACKS_PER_BATCH); i++) {
-        const profile = trackProfile(ctx, i);
-        tracks.push(trackRow(ctx, profile));
-        for (const row of analysisRows(ctx, profile, () => ++analysisId)) {
-          analyses.push(row);
-          byAnalyzer[row.analyzer_type as AnalyzerType]++;
-        }
-      }
-      await tx`insert into tracks ${tx(tracks, ...TRACK_COLUMNS)}`;
-      for (let a = 0; a < analyses.length; a += ANALYSES_PER_INSERT) {
-        await tx`insert into analysis_results ${tx(analyses.slice(a, a + ANALYSES_PER_INSERT), ...ANALYSIS_COLUMNS)}`;
-      }
-      report({ phase: PROGRESS_PHASE, done: start + tracks.length + analysisId, total });
+    for await (const chunk of corpusChunks(ctx, options.threads ?? defaultGeneratorThreads())) {
+      await tx.copy("tracks", TRACK_COLUMNS, chunk.tracks);
+      await tx.copy("analysis_results", ANALYSIS_COLUMNS, chunk.analyses);
+      analyses += chunk.analysisCount;
+      for (const type of ANALYZER_TYPES) byAnalyzer[type] += chunk.byAnalyzer[type];
+      report({ phase: PROGRESS_PHASE, done: chunk.end + analyses, total });
     }
-    if (analysisId !== plan.analyses) {
-      throw new Error(`generated ${analysisId} analyses, the plan says ${plan.analyses}`);
+    if (analyses !== plan.analyses) {
+      throw new Error(`generated ${analyses} analyses, the plan says ${plan.analyses}`);
     }
-    await tx`select setval(pg_get_serial_sequence('tracks', 'id'), ${plan.tracks})`;
-    await tx`select setval(pg_get_serial_sequence('analysis_results', 'id'), ${plan.analyses})`;
+    for (const statement of restore) await tx.query(statement);
+    // PGlite runs no autovacuum: without statistics the materialization plans guess every size.
+    await tx.query("analyze tracks, analysis_results");
+    await tx.query(`select setval(pg_get_serial_sequence('tracks', 'id'), ${plan.tracks})`);
+    await tx.query(`select setval(pg_get_serial_sequence('analysis_results', 'id'), ${plan.analyses})`);
   });
   return {
     scale: plan.scale,
     seed: options.seed,
     tracks: plan.tracks,
-    analyses: analysisId,
+    analyses,
     analysesByAnalyzer: byAnalyzer,
   };
+}
+
+async function inLoadTransaction(
+  db: CorpusDatabase,
+  load: (tx: LoadTransaction) => Promise<void>,
+): Promise<void> {
+  const { copyFromBlob } = db;
+  if (copyFromBlob) {
+    // One process owns the embedded database (the data-directory lock), and the transaction holds
+    // PGlite's one backend until it ends: other connections wait, no advisory lock needed. COPY
+    // runs in the database's worker, inside this transaction, from a blob.
+    await db.sql.begin((tx) =>
+      load({
+        query: (text) => tx.unsafe(text),
+        copy: (table, columns, rows) => copyFromBlob(copyStatement(table, columns, "'/dev/blob'"), rows),
+      }),
+    );
+    return;
+  }
+  await db.sql.begin(async (tx) => {
+    // Servers starting together on an empty database: one generates, the others wait here and
+    // then find the corpus present.
+    await tx`select pg_advisory_xact_lock(${CORPUS_LOCK_ID}::bigint)`;
+    // PGlite reached over the wire (a test stack's shared PGlite) has no COPY FROM STDIN.
+    const [server] = await tx<{ pglite: boolean }[]>`select version() like '%(PGlite%' as pglite`;
+    await load({
+      query: (text) => tx.unsafe(text),
+      copy: server?.pglite
+        ? (table, columns, rows) => insertCopyText(tx, table, columns, rows)
+        : async (table, columns, rows) => {
+            const copy = await tx.unsafe(copyStatement(table, columns, "stdin")).writable();
+            await pipeline(Readable.from([rows]), copy);
+          },
+    });
+  });
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * COPY text as one INSERT … SELECT FROM unnest(text arrays): each field goes through its type's
+ * input function, as COPY would put it, so the rows are the same bytes.
+ */
+async function insertCopyText(
+  tx: postgres.TransactionSql,
+  table: string,
+  columns: readonly string[],
+  rows: Uint8Array,
+): Promise<void> {
+  const types = await tx<{ name: string; type: string }[]>`
+    select attname as name, format_type(atttypid, null) as type from pg_attribute
+    where attrelid = ${table}::regclass and attnum > 0 and not attisdropped`;
+  const typeOf = new Map(types.map((t) => [t.name, t.type]));
+  const fields = columns.map((column, i) => `u.c${i}::${typeOf.get(column)}`);
+  const arrays = columns.map((_, i) => `$${i + 1}::text[]`);
+  const names = columns.map((_, i) => `c${i}`);
+  await tx.unsafe(
+    `insert into ${table} (${columns.join(", ")}) select ${fields.join(", ")} from unnest(${arrays.join(", ")}) as u(${names.join(", ")})`,
+    copyColumns(decoder.decode(rows), columns.length) as never,
+  );
 }

@@ -5,9 +5,16 @@ export type ProgressReporter = (event: ProgressEvent) => void;
 
 export const noProgress: ProgressReporter = () => {};
 
+/** "about 40 s left" from the rate so far, once there is a rate to go by. */
+export function timeLeft(done: number, total: number, elapsedMs: number): string {
+  if (done <= 0 || done >= total) return "";
+  const seconds = Math.ceil(((total - done) * elapsedMs) / done / 1000);
+  return seconds >= 90 ? `, about ${Math.round(seconds / 60)} min left` : `, about ${seconds} s left`;
+}
+
 /**
- * A bar per phase on a terminal; elsewhere (CI, logs, docker) a line every 10%, so long work
- * is visible without flooding the output.
+ * A bar per phase on a terminal; elsewhere (CI, logs, docker) a line every 10% with the time
+ * left, so long work is visible without flooding the output.
  */
 export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): ProgressReporter & {
   stop(): void;
@@ -15,6 +22,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
   let phase: string | undefined;
   let bar: cliProgress.SingleBar | undefined;
   let lastDecile = -1;
+  let phaseStarted = performance.now();
   const stop = () => {
     bar?.stop();
     bar = undefined;
@@ -24,6 +32,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       stop();
       phase = event.phase;
       lastDecile = -1;
+      phaseStarted = performance.now();
       if (stream.isTTY) {
         bar = new cliProgress.SingleBar(
           {
@@ -44,7 +53,8 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
     const decile = event.total === 0 ? 10 : Math.floor((event.done / event.total) * 10);
     if (decile > lastDecile) {
       lastDecile = decile;
-      stream.write(`${event.phase}: ${event.done}/${event.total} (${decile * 10}%)\n`);
+      const left = timeLeft(event.done, event.total, performance.now() - phaseStarted);
+      stream.write(`${event.phase}: ${event.done}/${event.total} (${decile * 10}%${left})\n`);
     }
   };
   return Object.assign(report, { stop });

@@ -3,6 +3,7 @@ import { bindParams, ident } from "../definitions/compile/params";
 import { buildHnswIndex } from "../definitions/hnsw-build";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import type { RunStats } from "../registry/stats";
+import { attachHistograms, histogramQuery, planHistograms } from "./histogram";
 import { poolSession, reservedSession, type Session } from "./session";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "./stats";
 import { listTargets, type MaterializeTarget } from "./target";
@@ -246,13 +247,24 @@ async function collectStats(
 ): Promise<RunStats> {
   const every = target.key === "track_id" ? Math.ceil(rows / QUANTILE_SAMPLE_ROWS) : 1;
   const text = statsQuery(relation, target.key, target.columns, keys !== undefined, every);
-  const [row] = await sql.unsafe(text, sqlParams(keys ? [keys] : []));
-  const { __rows, ...features } = row as Record<string, unknown>;
+  const params = sqlParams(keys ? [keys] : []);
+  const [row] = await sql.unsafe(text, params);
+  const { __rows, ...columns } = row as Record<string, unknown>;
+  const features = columns as RunStats["features"];
+  // A second scan: the bins' range comes from the quantiles the first one computed.
+  const planned = planHistograms(target.columns, features);
+  if (planned.length > 0) {
+    const counted = await sql.unsafe(
+      histogramQuery(relation, target.key, planned, keys !== undefined),
+      params,
+    );
+    attachHistograms(features, planned, counted as unknown as { i: number; bucket: number; n: number }[]);
+  }
   return {
     scope: keys ? "changed" : "table",
     rows: Number(__rows),
     ...(every > 1 ? { quantileSampleEvery: every } : {}),
-    features: features as RunStats["features"],
+    features,
   };
 }
 
@@ -302,18 +314,47 @@ function result(
   };
 }
 
+export type MaterializeAllOptions = MaterializeOptions & {
+  only?: { name: string; version?: number };
+  /** `unbuilt`: only versions never materialized; `built`: only the others (their catch-up). */
+  which?: "all" | "unbuilt" | "built";
+};
+
 /** Materializes every registered, non-retired view version and materialized embedding. */
-export async function materializeAll(
-  sql: Sql,
-  options: MaterializeOptions & { only?: { name: string; version?: number } } = {},
-): Promise<RunResult[]> {
-  const targets = await listTargets(sql, options.only);
+export async function materializeAll(sql: Sql, options: MaterializeAllOptions = {}): Promise<RunResult[]> {
+  const which = options.which ?? "all";
+  const targets = (await listTargets(sql, options.only)).filter(
+    (t) => which === "all" || (t.watermark === null) === (which === "unbuilt"),
+  );
   const progress = options.onProgress ?? noProgress;
   const results: RunResult[] = [];
+  let done = 0;
+  let next = 0;
+  let failure: { error: unknown } | undefined;
   progress({ phase: "materialize", done: 0, total: targets.length });
-  for (const target of targets) {
-    results.push(await materializeTarget(sql, target, { ...options, onProgress: noProgress }));
-    progress({ phase: "materialize", done: results.length, total: targets.length });
-  }
+  // Views read only the corpus, so they build at once where the database has connections to
+  // spare (a server); PGlite has one backend, and runs there go one after another.
+  const lane = async () => {
+    while (!failure && next < targets.length) {
+      const k = next++;
+      try {
+        results[k] = await materializeTarget(sql, targets[k] as MaterializeTarget, {
+          ...options,
+          onProgress: noProgress,
+        });
+      } catch (error) {
+        failure ??= { error };
+        return;
+      }
+      progress({ phase: "materialize", done: ++done, total: targets.length });
+    }
+  };
+  await Promise.all(Array.from({ length: parallelRuns(sql) }, lane));
+  if (failure) throw failure.error;
   return results;
+}
+
+/** Concurrent runs: a few where the pool has connections to spare for requests, else one. */
+export function parallelRuns(sql: Sql): number {
+  return Math.max(1, Math.min(4, sql.options.max - 2));
 }

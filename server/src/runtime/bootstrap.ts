@@ -1,38 +1,48 @@
 import type { Services } from "../api/env";
-import { CorpusExistsError, corpusStatus, generateCorpus } from "../corpus";
+import { CorpusExistsError, corpusExists, generateCorpus } from "../corpus";
 import type { ProgressReporter } from "../log/progress";
-import { prepareDefinitions } from "./prepare-definitions";
+import type { RunResult } from "../materialize/runner";
+import { catchUpDefinitions, prepareDefinitions } from "./prepare-definitions";
 
-export type PrepareDataOptions = { progress: ProgressReporter };
+export type PrepareDataOptions = {
+  progress: ProgressReporter;
+  /** Called once every view version can be served: /ready passes from then on. */
+  servable?: () => void;
+};
 
 /**
  * Makes the data ready to serve. `startServer` calls it after the server listens (so /health
- * answers during a long first start) and /ready passes only once it has returned.
+ * answers during a long first start); /ready passes once it calls `servable`.
  *
  * 1. corpus: on first start (no tracks), generate the demo corpus at `config.corpus`;
- * 2. definitions: apply `config.definitionsDir` and materialize (prepareDefinitions: full for
- *    versions never built, incremental otherwise); register a `definitions` readiness check;
+ * 2. definitions: apply `config.definitionsDir` and fully materialize versions never built;
+ *    register a `definitions` readiness check;
  * 3. online store: with Redis, copy what the runs changed into it, once across processes, and
- *    keep checking that it holds every view version (OnlineStoreHealer).
+ *    keep checking that it holds every view version (OnlineStoreHealer);
+ * 4. servable; then, without holding /ready: the in-memory search vectors (mapped from the data
+ *    directory, or read once), and the incremental catch-up of versions built before (their rows
+ *    serve meanwhile, as during any run).
  */
 export async function prepareData(services: Services, options: PrepareDataOptions): Promise<void> {
   const { sql, config, logger, readiness } = services;
 
-  const existing = await corpusStatus(sql);
-  if (existing.tracks === 0) {
+  if (!(await corpusExists(sql))) {
     logger.info("first start: generating the demo corpus", { ...config.corpus });
     try {
-      const summary = await generateCorpus(sql, { ...config.corpus, onProgress: options.progress });
+      const summary = await generateCorpus(
+        { sql, ...(services.copyFromBlob ? { copyFromBlob: services.copyFromBlob } : {}) },
+        { ...config.corpus, onProgress: options.progress },
+      );
       logger.info("demo corpus generated", { tracks: summary.tracks, analyses: summary.analyses });
     } catch (error) {
       if (!(error instanceof CorpusExistsError)) throw error;
       logger.info("another server generated the corpus meanwhile; using it");
     }
   } else {
-    logger.info("using the existing corpus", existing);
+    logger.info("using the existing corpus");
   }
 
-  const { serving, metrics, onlineStore } = services;
+  const { serving, metrics } = services;
   const mode = config.databaseUrl ? "server" : "embedded";
   const { runs } = await prepareDefinitions(
     { sql, mode },
@@ -41,13 +51,17 @@ export async function prepareData(services: Services, options: PrepareDataOption
       onProgress: options.progress,
       logger,
       vectorIndex: config.vectorIndex,
+      materialize: "unbuilt",
     },
   );
-  for (const run of runs) {
-    const labels = { view: `${run.name}@${run.version}`, mode: run.mode };
-    metrics.materializationRuns.inc({ ...labels, outcome: "succeeded" });
-    metrics.materializationDuration.observe(labels, run.durationMs / 1000);
-  }
+  const recordRuns = (done: RunResult[]) => {
+    for (const run of done) {
+      const labels = { view: `${run.name}@${run.version}`, mode: run.mode };
+      metrics.materializationRuns.inc({ ...labels, outcome: "succeeded" });
+      metrics.materializationDuration.observe(labels, run.durationMs / 1000);
+    }
+  };
+  recordRuns(runs);
   serving.catalog.invalidate();
   await serving.catalog.snapshot();
   readiness.register({
@@ -68,8 +82,23 @@ export async function prepareData(services: Services, options: PrepareDataOption
     });
     healer.start();
   }
+  options.servable?.();
   // In the background: searches scan in SQL until the vectors are in memory (embedded mode only).
   serving.embeddings.warm().catch((error: unknown) => {
     logger.warn("could not load embeddings for in-memory search", { error: (error as Error).message });
   });
+  try {
+    const caughtUp = await catchUpDefinitions({ sql }, { onProgress: options.progress, logger });
+    recordRuns(caughtUp);
+    if (caughtUp.some((run) => run.rowsWritten > 0)) {
+      serving.catalog.invalidate();
+      // Its periodic check would copy the changed rows to Redis anyway; this is just sooner.
+      await healer?.check().catch(() => []);
+    }
+  } catch (error) {
+    // A failed run leaves its version as it was (served); the next start or `rapfs materialize` retries.
+    logger.error("catching up the feature views failed; their previous rows are served", {
+      error: (error as Error).message,
+    });
+  }
 }

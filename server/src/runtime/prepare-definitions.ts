@@ -12,6 +12,11 @@ export type PrepareDefinitionsOptions = {
   logger?: Logger;
   /** RAPFS_VECTOR_INDEX: the index of `index: auto` embeddings (default: by mode). */
   vectorIndex?: "auto" | VectorIndexKind;
+  /**
+   * `unbuilt`: materialize only versions never built (what a server cannot serve without), and
+   * leave the others' incremental catch-up to `catchUpDefinitions`; `all` (default): both.
+   */
+  materialize?: "all" | "unbuilt";
 };
 
 /** `auto` means exact scans on the embedded database (in memory there) and HNSW on a server. */
@@ -42,11 +47,30 @@ export async function prepareDefinitions(
     if (build.action === "unchanged") continue;
     options.logger?.info("hnsw index built", { embedding, ...build });
   }
-  const runs = await materializeAll(db.sql, { onProgress: options.onProgress ?? noProgress });
+  const runs = await materializeAll(db.sql, {
+    onProgress: options.onProgress ?? noProgress,
+    which: options.materialize ?? "all",
+  });
   options.logger?.info("feature views materialized", {
     runs: runs.length,
     full: runs.filter((r) => r.mode === "full").length,
     rows: runs.reduce((n, r) => n + r.rowsWritten, 0),
   });
   return { apply, runs };
+}
+
+/**
+ * The incremental runs of versions built before, after a start that served without them: the
+ * rows they had go on being served until each run commits, as during any run.
+ */
+export async function catchUpDefinitions(
+  db: Pick<Database, "sql">,
+  options: Pick<PrepareDefinitionsOptions, "onProgress" | "logger">,
+): Promise<RunResult[]> {
+  const runs = await materializeAll(db.sql, { onProgress: options.onProgress ?? noProgress, which: "built" });
+  options.logger?.info("feature views caught up", {
+    runs: runs.length,
+    rows: runs.reduce((n, r) => n + r.rowsWritten, 0),
+  });
+  return runs;
 }

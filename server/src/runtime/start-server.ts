@@ -62,6 +62,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     embeddedPort: config.embeddedPort,
+    bulkConnections: config.bulk.connections,
+    bulkStatementTimeoutMs: config.bulk.statementTimeoutMs,
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     logger,
   });
@@ -148,12 +150,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const prepare = options.prepare ?? prepareData;
   const progress = options.progress ?? terminalProgress();
   const stopProgress = () => (progress as { stop?: () => void }).stop?.();
-  const prepared = prepare(services, { progress }).then(
+  const servable = () => {
+    if (!preparing) return;
+    preparing = false;
+    services.readiness.invalidate();
+    logger.info("data ready");
+  };
+  const prepared = prepare(services, { progress, servable }).then(
     () => {
       stopProgress();
-      preparing = false;
-      services.readiness.invalidate();
-      logger.info("data ready");
+      servable();
     },
     async (error: unknown) => {
       stopProgress();

@@ -7,8 +7,9 @@ export type FeatureDrift = {
   top_values_distance?: number | null;
 };
 
+/** Rounded to 12 decimals: equal means summed in another order differ by float noise (1e-17). */
 const delta = (a: number | null | undefined, b: number | null | undefined) =>
-  a == null || b == null ? null : a - b;
+  a == null || b == null ? null : Math.round((a - b) * 1e12) / 1e12;
 
 /** How each feature both versions share moved between their last full runs (this minus previous). */
 export function statsDrift(current: RunStats, previous: RunStats): Record<string, FeatureDrift> {

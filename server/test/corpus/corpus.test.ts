@@ -21,7 +21,7 @@ const progress: ProgressEvent[] = [];
 
 beforeAll(async () => {
   db = await openEmbeddedTestDatabase();
-  summary = await generateCorpus(db.sql, {
+  summary = await generateCorpus(db, {
     scale: TEST_SCALE,
     seed: SEED,
     onProgress: (e) => progress.push(e),

@@ -10,7 +10,7 @@ export const SHIPPED_DEFINITIONS = join(repoRoot, "feature-definitions");
 /** In-memory PGlite with the scale-0.01 corpus (~577 tracks) and the shipped definitions applied. */
 export async function corpusDatabase(seed = 11): Promise<Database> {
   const db = await openEmbeddedTestDatabase();
-  await generateCorpus(db.sql, { scale: 0.01, seed });
+  await generateCorpus(db, { scale: 0.01, seed });
   await applyDefinitions(db.sql, SHIPPED_DEFINITIONS);
   return db;
 }

@@ -4,6 +4,7 @@ import { bindParams } from "../../src/definitions/compile/params";
 import { materializeAll, type RunResult } from "../../src/materialize/runner";
 import { statsQuery } from "../../src/materialize/stats";
 import { getViewVersion, listViews } from "../../src/registry";
+import type { ColumnStats, Histogram } from "../../src/registry/stats";
 import {
   type Analysis,
   corpusDatabase,
@@ -37,6 +38,7 @@ describe("materialized views match values computed independently from the raw co
       "gemma_analysis@1:full",
       "qwen_analysis@1:full",
       "qwen_analysis@2:full",
+      "track_artist@1:full",
       "track_profile@1:full",
     ]);
   });
@@ -172,6 +174,62 @@ describe("materialized views match values computed independently from the raw co
     const sentiment = (await getViewVersion(db.sql, "qwen_analysis", 2))?.stats?.features.sentiment;
     expect(sentiment?.top_values?.length).toBeGreaterThan(1);
     expect(sentiment?.distinct_count).toBeGreaterThan(1);
+  });
+
+  it("bins numbers, timestamps and list lengths: every value in one bin or under/overflow, as counted here", async () => {
+    const binned = (values: number[], h: Histogram) => {
+      const counts = new Array<number>(h.counts.length).fill(0);
+      let [underflow, overflow] = [0, 0];
+      for (const v of values) {
+        // PostgreSQL's width_bucket arithmetic, so a value on an edge rounds the same way.
+        const bin = Math.min(
+          Math.floor(counts.length * ((v - h.lower) / (h.upper - h.lower))),
+          counts.length - 1,
+        );
+        if (v < h.lower) underflow += 1;
+        else if (v >= h.upper) overflow += 1;
+        else counts[bin] = (counts[bin] ?? 0) + 1;
+      }
+      return { counts, underflow, overflow };
+    };
+    const column = async (table: string, expr: string) =>
+      (await db.sql.unsafe(`select (${expr})::float8 as v from ${table} where ${expr} is not null`)).map(
+        (r) => Number(r.v),
+      );
+    const profile = (await getViewVersion(db.sql, "track_profile"))?.stats?.features ?? {};
+    const qwen = (await getViewVersion(db.sql, "qwen_analysis", 2))?.stats?.features ?? {};
+    const cases: [string, ColumnStats | undefined, Histogram | undefined, string, string][] = [
+      ["tempo", profile.tempo, profile.tempo?.histogram, "fv_track_profile_v1", "tempo"],
+      ["popularity", profile.popularity, profile.popularity?.histogram, "fv_track_profile_v1", "popularity"],
+      ["themes", qwen.themes, qwen.themes?.length_histogram, "fv_qwen_analysis_v2", "cardinality(themes)"],
+      [
+        "analyzed_at",
+        qwen.analyzed_at,
+        qwen.analyzed_at?.histogram,
+        "fv_qwen_analysis_v2",
+        "extract(epoch from analyzed_at)",
+      ],
+    ];
+    for (const [name, stats, h, table, expr] of cases) {
+      if (!stats || !h) throw new Error(`no histogram for ${name}`);
+      expect(h.counts.length, name).toBeGreaterThan(1);
+      expect(h.counts.length, name).toBeLessThanOrEqual(30);
+      expect(h.upper, name).toBeCloseTo(h.lower + h.counts.length * h.bin_width, 9);
+      expect(binned(await column(table, expr), h), name).toEqual({
+        counts: h.counts,
+        underflow: h.underflow,
+        overflow: h.overflow,
+      });
+      expect(h.counts.reduce((a, b) => a + b, 0) + h.underflow + h.overflow, name).toBe(stats.count);
+    }
+    // One wild tempo stays out of the bins instead of flattening them.
+    expect(profile.tempo?.histogram?.underflow).toBeGreaterThan(0);
+    expect(profile.tempo?.histogram?.lower).toBeGreaterThan(Number(profile.tempo?.min));
+    expect(typeof qwen.analyzed_at?.quantiles?.p50).toBe("string");
+    expect(qwen.themes?.min_length).toBeLessThanOrEqual(Number(qwen.themes?.max_length));
+    expect(profile.genres?.null_count).toBe(
+      (await column("fv_track_profile_v1", "1")).length - (profile.genres?.count ?? 0),
+    );
   });
 
   it("answers point-in-time queries of every view: today's rows now, nothing before the corpus", async () => {

@@ -52,7 +52,7 @@ describe("the registry read API over applied, materialized definitions", () => {
     expect(await getViewVersion(db.sql, "nope")).toBeUndefined();
   });
 
-  it("resolves feature references to tables and columns, and refuses other entities' features", async () => {
+  it("resolves feature references to tables and columns, related entities' through relations, and refuses others", async () => {
     const snapshot = await new ServingCatalog(db.sql, { logger: silentLogger }).snapshot();
     const track = snapshot.entities.get("track");
     if (!track) throw new Error("no track entity");
@@ -72,10 +72,23 @@ describe("the registry read API over applied, materialized definitions", () => {
     });
     expect(
       features
-        .filter((f) => f.version === 1)
+        .filter((f) => f.view.name === "qwen_analysis" && f.version === 1)
         .every((f) => f.view.status === "deprecated" && f.view.sunsetDate),
     ).toBe(true);
-    expect(problems.map((e) => e.ref)).toEqual(["artist_stats:track_count", "qwen_analysis@2:nope"]);
+    // An artist view on a track goes through the track's only relation to artists.
+    expect(features.find((f) => f.view.name === "artist_stats")).toMatchObject({
+      ref: "artist.artist_stats@1:track_count",
+      relation: "artist",
+      planKey: "artist.artist_stats@1",
+      table: "fv_artist_stats_v1",
+    });
+    expect(problems.map((e) => e.ref)).toEqual(["qwen_analysis@2:nope"]);
+    const artist = snapshot.entities.get("artist");
+    if (!artist) throw new Error("no artist entity");
+    const refused = resolveReferences(snapshot, artist, ["track_profile:popularity"], Date.now()).problems;
+    expect(refused.map((p) => p.detail)).toEqual([
+      "track_profile:popularity belongs to entity track, which entity artist has no relation to.",
+    ]);
   });
 
   it("serves feature services, embeddings and datasets as applied", async () => {

@@ -16,7 +16,9 @@ export async function seedPlainCorpus(sql: Sql, tracks: number): Promise<void> {
       sentiment varchar, confidence numeric, themes text, analysis_data jsonb, created_at timestamp,
       complexity_score numeric, processing_time_ms int, model_version varchar);
     create index on analysis_results (track_id, analyzer_type, created_at desc, id desc);`);
-  await sql.unsafe(await readFile(join(migrationsDir, "0002_registry.sql"), "utf8"));
+  for (const migration of ["0002_registry.sql", "0005_entity_relations.sql", "0006_public_datasets.sql"]) {
+    await sql.unsafe(await readFile(join(migrationsDir, migration), "utf8"));
+  }
   await sql`insert into tracks (title, artist, created_at)
     select 'track ' || i, 'artist ' || (i % 17), timestamp '2024-01-01' + i * interval '1 hour'
     from generate_series(1, ${tracks}) i`;

@@ -34,7 +34,7 @@ export function preparedDataDir(spec: PreparedDataSpec): Promise<Blob> {
   return cachedDataDir(`prepared-${spec.scale}-${spec.seed}`, INPUTS, async () => {
     const db = await openEmbeddedTestDatabase();
     try {
-      await generateCorpus(db.sql, spec);
+      await generateCorpus(db, spec);
       await prepareDefinitions(db, { definitionsDir: SHIPPED_DEFINITIONS });
       if (!db.dumpDataDir) throw new Error("the embedded database cannot dump its data directory");
       return await db.dumpDataDir();

@@ -88,7 +88,7 @@ Examples:
         const started = performance.now();
         let summary: Awaited<ReturnType<typeof generateCorpus>>;
         try {
-          summary = await generateCorpus(db.sql, {
+          summary = await generateCorpus(db, {
             scale,
             seed,
             onProgress: progress,

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config/env";
 import { loadDatasetConfig } from "../../datasets/config";
-import { type DownloadFormat, FORMATS } from "../../datasets/encode";
+import { type DownloadFormat, FORMAT_INFO, FORMATS } from "../../datasets/encode";
 import { exportToFile } from "../../datasets/export-file";
 import { parseTimestamp } from "../../datasets/timestamps";
 import { openDatabase } from "../../db/database";
@@ -54,8 +54,7 @@ export function registerExportCommand(program: Command): void {
       }
       const features = list(opts.features);
       const embeddings = list(opts.embeddings);
-      const out =
-        opts.out ?? `${dataset.replace(/[^A-Za-z0-9_.-]+/g, "-")}.${format === "arrow" ? "arrows" : format}`;
+      const out = opts.out ?? `${dataset.replace(/[^A-Za-z0-9_.-]+/g, "-")}.${FORMAT_INFO[format].extension}`;
       const config = loadConfig();
       const settings = loadDatasetConfig();
       const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { loadAccessConfig } from "../../access/config";
 import { loadConfig } from "../../config/env";
 import { openDatabase } from "../../db/database";
+import { plural } from "../../errors";
 import { terminalProgress } from "../../log/progress";
 import { materializeAll } from "../../materialize/runner";
 import { syncRedis } from "../../serving";
@@ -36,15 +37,15 @@ export function registerMaterializeCommand(program: Command): void {
           throw new CliError(target ? `no applied view ${target}` : "nothing applied yet: run `rapfs apply`");
         for (const r of results) {
           process.stdout.write(
-            `${r.kind === "embedding" ? "embedding " : ""}${r.name}@${r.version}: ${r.mode}, ${r.rowsWritten} rows written, ` +
-              `${r.rowCount} rows, ${r.durationMs} ms, watermark ${r.watermarkAfter ?? "none"}\n`,
+            `${r.kind === "embedding" ? "embedding " : ""}${r.name}@${r.version}: ${r.mode}, ${plural(r.rowsWritten, "row")} written, ` +
+              `${plural(r.rowCount, "row")}, ${r.durationMs} ms, watermark ${r.watermarkAfter ?? "none"}\n`,
           );
         }
         if (config.redisUrl) {
           const prefix = loadAccessConfig(process.env).redisPrefix;
           for (const r of await syncRedis(db.sql, { redisUrl: config.redisUrl, prefix })) {
             if (r.mode !== "skipped")
-              process.stdout.write(`online store ${r.viewKey}: ${r.mode}, ${r.rows} rows\n`);
+              process.stdout.write(`online store ${r.viewKey}: ${r.mode}, ${plural(r.rows, "row")}\n`);
           }
         }
       } finally {

@@ -1,0 +1,224 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { repoRoot } from "../src/config/paths";
+import { ANALYSIS_COLUMNS } from "../src/corpus/analyses";
+import type { CorpusChunk } from "../src/corpus/chunks";
+import { copyStatement } from "../src/corpus/copy-text";
+import { deferIndexes } from "../src/corpus/deferred-indexes";
+import { corpusPlan, generateCorpus } from "../src/corpus/index";
+import { corpusChunks } from "../src/corpus/produce";
+import { createContext, TRACK_COLUMNS } from "../src/corpus/tracks";
+import { openDatabase } from "../src/db/database";
+import { migrate } from "../src/db/migrate";
+import { startPhases } from "./start-phases";
+import type { BenchRow } from "./types";
+
+const SCALE = Number(process.env.RAPFS_BENCH_SCALE ?? 1);
+const SEED = 42;
+const RESTARTS = 3;
+const median = <T extends { ms: number }>(values: T[]): T =>
+  [...values].sort((a, b) => a.ms - b.ms)[Math.floor(values.length / 2)] as T;
+const migrations = join(repoRoot, "migrations");
+
+/**
+ * The embedded default's first start and restart, against a bare COPY of the same rows into
+ * PGlite in the same run: the rows are generated beforehand (untimed), then loaded in one
+ * transaction from blobs, the fastest way into PGlite there is. A restart is set against the
+ * machine's floor: a process that opens the same data directory and answers HTTP.
+ */
+export async function benchStart(): Promise<BenchRow[]> {
+  const work = await mkdtemp(join(tmpdir(), "rapfs-bench-start-"));
+  try {
+    const plan = corpusPlan(SCALE);
+    process.stderr.write(`start bench: generating the rows at scale ${SCALE} (untimed)\n`);
+    const chunks: CorpusChunk[] = [];
+    for await (const chunk of corpusChunks(createContext(SEED, plan), availableParallelism()))
+      chunks.push(chunk);
+    const megabytes = chunks.reduce((n, c) => n + c.tracks.length + c.analyses.length, 0) / 1e6;
+
+    process.stderr.write("start bench: bare COPY into PGlite, indexes built once at the end\n");
+    const copyMs = await bareCopy(join(work, "copy"), chunks, true);
+    process.stderr.write("start bench: bare COPY into PGlite, indexes maintained row by row\n");
+    const copyIndexedMs = await bareCopy(join(work, "copy-indexed"), chunks, false);
+    chunks.length = 0;
+
+    process.stderr.write("start bench: rapfs corpus generation\n");
+    const generateMs = await inFreshDatabase(join(work, "generate"), async (db) => {
+      const started = performance.now();
+      await generateCorpus(db, { scale: SCALE, seed: SEED });
+      return performance.now() - started;
+    });
+
+    const dataDir = join(work, "start");
+    process.stderr.write("start bench: first start of `rapfs start` on a fresh data directory\n");
+    const first = await timeToReady(dataDir);
+    // Restarts and their floor alternate, so background load on a shared machine hits both alike.
+    const restarts: { ms: number; phases: string }[] = [];
+    const floors: { ms: number; phases: string }[] = [];
+    for (let round = 0; round < RESTARTS; round++) {
+      process.stderr.write(`start bench: restart ${round + 1}/${RESTARTS}, and the floor\n`);
+      restarts.push(await timeToReady(dataDir));
+      floors.push(await timeToReady(dataDir, join(repoRoot, "server/bench/start-floor.ts")));
+    }
+    const restart = median(restarts);
+    const floor = median(floors);
+    // What would meet the 60 s: the first start is about `firstRatio` bare COPYs here.
+    const firstRatio = first.ms / copyMs;
+    const neededMBps = megabytes / (60 / firstRatio);
+
+    const scaleNote = `scale ${SCALE}: ${plan.tracks} tracks, ${plan.analyses} analyses, ${Math.round(megabytes)} MB of COPY text`;
+    const seconds = (ms: number) => ms / 1000;
+    return [
+      {
+        workload: "corpus generation into PGlite",
+        baseline: "bare COPY of the same rows into PGlite (indexes built once at the end)",
+        value: seconds(generateMs),
+        baselineValue: seconds(copyMs),
+        unit: "s",
+        ratio: generateMs / copyMs,
+        target: "≤ 2×",
+        met: generateMs / copyMs <= 2,
+        notes:
+          `${scaleNote}; generated on worker threads while PGlite loads, then the indexes and ANALYZE. ` +
+          `Both include the transaction; the rows were generated for the bare COPY beforehand`,
+      },
+      {
+        workload: "bare COPY, indexes maintained row by row",
+        baseline: "bare COPY of the same rows into PGlite (indexes built once at the end)",
+        value: seconds(copyIndexedMs),
+        baselineValue: seconds(copyMs),
+        unit: "s",
+        ratio: copyIndexedMs / copyMs,
+        target: "(reported)",
+        met: true,
+        notes: "the tables as migrated: why the generator defers their foreign key and secondary indexes",
+      },
+      {
+        workload: "first start to /ready (embedded, fresh data dir)",
+        baseline: "bare COPY of the same rows into PGlite (indexes built once at the end)",
+        value: seconds(first.ms),
+        baselineValue: seconds(copyMs),
+        unit: "s",
+        ratio: first.ms / copyMs,
+        target: "≤ 60 s",
+        met: first.ms <= 60_000,
+        notes:
+          `${scaleNote}; phases: ${first.phases}. PGlite loads ${(megabytes / seconds(copyMs)).toFixed(1)} MB/s ` +
+          `of COPY text here, so the bare COPY alone exceeds 60 s; at this ratio 60 s needs a machine ` +
+          `where PGlite's COPY reaches ${neededMBps.toFixed(1)} MB/s`,
+      },
+      {
+        workload: "restart to /ready (embedded)",
+        baseline: "floor: a process opening the same data dir and answering HTTP",
+        value: seconds(restart.ms),
+        baselineValue: seconds(floor.ms),
+        unit: "s",
+        ratio: restart.ms / floor.ms,
+        target: "≤ 5 s",
+        met: restart.ms <= 5_000,
+        notes: `median of ${RESTARTS} alternating with the floor (${restarts.map((r) => seconds(r.ms).toFixed(2)).join(", ")} s); phases: ${restart.phases}`,
+      },
+    ];
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * COPY of the chunks in one transaction, the fastest way into PGlite there is; with `deferred`,
+ * the tables' foreign key and secondary indexes are dropped before and built once after, as the
+ * generator does.
+ */
+function bareCopy(dataDir: string, chunks: CorpusChunk[], deferred: boolean): Promise<number> {
+  return inFreshDatabase(dataDir, async (db) => {
+    const started = performance.now();
+    const copy = db.copyFromBlob;
+    if (!copy) throw new Error("the embedded database has no COPY from a blob");
+    await db.sql.begin(async (tx) => {
+      const query = (text: string) => tx.unsafe(text);
+      const restore = deferred ? await deferIndexes(query) : [];
+      for (const chunk of chunks) {
+        await copy(copyStatement("tracks", TRACK_COLUMNS, "'/dev/blob'"), chunk.tracks);
+        await copy(copyStatement("analysis_results", ANALYSIS_COLUMNS, "'/dev/blob'"), chunk.analyses);
+      }
+      for (const statement of restore) await query(statement);
+    });
+    return performance.now() - started;
+  });
+}
+
+async function inFreshDatabase<T>(
+  dataDir: string,
+  run: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
+): Promise<T> {
+  const db = await openDatabase({ dataDir });
+  try {
+    await migrate(db.sql, migrations);
+    return await run(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Spawns `rapfs start` (or `entry`) and times it from spawn to the first /ready 200; then stops it. */
+async function timeToReady(
+  dataDir: string,
+  entry = join(repoRoot, "server/src/cli/main.ts"),
+): Promise<{ ms: number; phases: string }> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const started = performance.now();
+  const child = spawn(process.execPath, ["--import", "tsx", entry, "start"], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      RAPFS_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  let buffered = "";
+  const collect = (data: Buffer) => {
+    buffered += data.toString();
+    const parts = buffered.split("\n");
+    buffered = parts.pop() ?? "";
+    lines.push(...parts);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  try {
+    for (;;) {
+      if (child.exitCode !== null)
+        throw new Error(`${entry} exited (${child.exitCode}):\n${lines.join("\n")}`);
+      const ok = await fetch(`http://127.0.0.1:${port}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return { ms: performance.now() - started, phases: startPhases(lines) };
+  } finally {
+    await stop(child);
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { formatTable } = await import("./report");
+  const rows = await benchStart();
+  process.stdout.write(
+    `${formatTable(rows)}\n${rows.map((r) => `- ${r.workload}: ${r.notes}`).join("\n")}\n`,
+  );
+}

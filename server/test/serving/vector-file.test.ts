@@ -1,0 +1,72 @@
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VectorFiles } from "../../src/serving/vector-file";
+import { VectorIndex } from "../../src/serving/vector-index";
+import { Random } from "./vector-kernel/random";
+
+const DIMENSION = 37; // not a multiple of the kernel's 16-byte rows, so the padding is exercised
+const COUNT = 500;
+
+function index(seed: number): VectorIndex {
+  const random = new Random(seed);
+  const vectors = new Float32Array(COUNT * DIMENSION);
+  for (let i = 0; i < COUNT; i++) {
+    if (i % 50 === 7) continue; // zero vectors too
+    vectors.set(random.vector(DIMENSION), i * DIMENSION);
+  }
+  const ids = Int32Array.from({ length: COUNT }, (_, i) => 3 * i + 1);
+  return VectorIndex.of(ids, vectors, DIMENSION);
+}
+
+describe("in-memory search indexes kept in the data directory", () => {
+  let directory: string;
+  const stamp = { embedding: "lyrics@1", source: "run 12, storage 16384" };
+
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), "rapfs-vectors-"));
+  });
+  afterAll(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it("maps back an index that answers every query exactly as the one written", async () => {
+    const files = new VectorFiles(directory);
+    const written = index(1);
+    await files.write(stamp, written);
+    const mapped = await files.read(stamp);
+    expect(mapped).toBeDefined();
+    expect(mapped?.parts()).toEqual(written.parts());
+    const random = new Random(2);
+    for (const metric of ["cosine", "l2", "inner_product"] as const) {
+      for (let q = 0; q < 20; q++) {
+        const query = random.vector(DIMENSION);
+        const allowed = q % 2 ? new Set([1, 4, 7, 301, 1000]) : undefined;
+        const options = { exclude: 4, ...(allowed ? { allowed } : {}) };
+        expect(mapped?.nearest(query, metric, 10, options)).toEqual(
+          written.nearest(query, metric, 10, options),
+        );
+      }
+    }
+    expect(await readdir(directory)).toEqual(["lyrics@1.vectors"]);
+  });
+
+  it("does not use a file from another materialization, embedding version or format", async () => {
+    const files = new VectorFiles(directory);
+    await files.write(stamp, index(3));
+    expect(await files.read({ ...stamp, source: "run 13, storage 16384" })).toBeUndefined();
+    expect(await files.read({ ...stamp, embedding: "lyrics@2" })).toBeUndefined();
+    expect(await files.read({ embedding: "audio@1", source: stamp.source })).toBeUndefined();
+  });
+
+  it("rejects a truncated file instead of mapping part of an index", async () => {
+    const files = new VectorFiles(directory);
+    const path = join(directory, "lyrics@1.vectors");
+    await files.write(stamp, index(4));
+    const { readFile } = await import("node:fs/promises");
+    const bytes = await readFile(path);
+    await writeFile(path, bytes.subarray(0, bytes.length - 4096));
+    expect(await files.read(stamp)).toBeUndefined();
+  });
+});
