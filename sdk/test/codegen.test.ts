@@ -54,6 +54,10 @@ describe("rapfs codegen", () => {
       /@deprecated qwen_analysis@1 is deprecated\. \*\/\n\s+"qwen_analysis@1:sentiment": string;/,
     );
     expect(dts).toMatch(/"hit_predictor": \{ entity: "track"; features: "track_profile@1:title_length" \| /);
+    // A track reaches artist views through its artist relation, with or without naming it.
+    expect(dts).toContain('"artist.artist_stats@1:avg_quality": number;');
+    expect(dts).toContain('"artist_stats:avg_quality": "artist.artist_stats@1:avg_quality";');
+    expect(dts).toContain('"artist.artist_stats@1:avg_quality": "artist.artist_stats@1:avg_quality";');
   });
 
   it("makes a consumer compile with typed values (and its @ts-expect-error lines hold)", {

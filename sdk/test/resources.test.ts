@@ -108,6 +108,33 @@ describe("resources over an injected fetch", () => {
     );
   });
 
+  it("records() asks for NDJSON and parses each line as it arrives, even split across chunks", async () => {
+    const lines = '{"track_id":1,"mood":"dark"}\n{"track_id":2,"mood":"h\u00e9"}\n';
+    const bytes = new TextEncoder().encode(lines);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        // Split inside a line and inside the two-byte é.
+        for (const [from, to] of [
+          [0, 10],
+          [10, bytes.length - 4],
+          [bytes.length - 4, bytes.length],
+        ])
+          controller.enqueue(bytes.slice(from, to));
+        controller.close();
+      },
+    });
+    const fetch = mockFetch(new Response(body, { status: 200, headers: { "rapfs-rows": "2" } }));
+    const rows = [];
+    for await (const row of client(fetch).datasets.download("public").records()) rows.push(row);
+    expect(fetch.calls[0]?.url).toContain("format=json");
+    expect(rows).toEqual([
+      { track_id: 1, mood: "dark" },
+      { track_id: 2, mood: "hé" },
+    ]);
+    const csv = client(fetch).datasets.download("public", { format: "csv" }).records();
+    await expect(csv.next()).rejects.toThrow(/reads the json format; this download is csv/);
+  });
+
   it("reports progress as bytes arrive", async () => {
     const body = new ReadableStream<Uint8Array>({
       start(controller) {

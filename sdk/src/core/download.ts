@@ -1,6 +1,7 @@
 import { RapFSError } from "./errors";
 
-export type DownloadFormat = "parquet" | "csv" | "arrow";
+/** `json` is NDJSON: one object per row, with the JSON API's types. */
+export type DownloadFormat = "parquet" | "csv" | "arrow" | "json";
 
 export interface DownloadProgress {
   /** Bytes received so far. */
@@ -130,6 +131,40 @@ export class DatasetDownload implements PromiseLike<ReadableStream<Uint8Array>> 
     const batches: import("apache-arrow").RecordBatch[] = [];
     for await (const batch of reader) batches.push(batch);
     return new arrow.Table(reader.schema, batches);
+  }
+
+  /**
+   * The rows of an NDJSON download (`json`, the default for this method), each parsed as its line
+   * arrives: memory holds one chunk, however large the file.
+   *
+   *   for await (const row of fs.datasets.download("public").records()) console.log(row.track_id);
+   */
+  async *records<T = Record<string, unknown>>(): AsyncGenerator<T> {
+    if (this.#format === undefined && this.#response === undefined) this.#format = "json";
+    if (this.format !== "json") {
+      throw new RapFSError(`records() reads the json format; this download is ${this.format}.`);
+    }
+    const reader = (await this.stream()).getReader();
+    const decoder = new TextDecoder();
+    let held = "";
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        held += decoder.decode(value, { stream: true });
+        let end = held.indexOf("\n");
+        while (end >= 0) {
+          const line = held.slice(0, end);
+          held = held.slice(end + 1);
+          if (line.trim() !== "") yield JSON.parse(line) as T;
+          end = held.indexOf("\n");
+        }
+      }
+      held += decoder.decode();
+      if (held.trim() !== "") yield JSON.parse(held) as T;
+    } finally {
+      reader.releaseLock();
+    }
   }
 
   /**

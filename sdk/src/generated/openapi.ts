@@ -477,8 +477,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Download a dataset or feature service as Parquet, CSV or Arrow
-     * @description Rows come from one consistent snapshot (a materialization running meanwhile is either wholly in or wholly out), streamed as they are encoded. Spends one download and one row per row of the key's daily quotas — once per request per UTC day: a retry of the same request is not charged again, and `Range` (with `If-Range: <ETag>`) resumes the same bytes. See docs/datasets.md.
+     * Download a dataset or feature service as Parquet, CSV, Arrow or NDJSON
+     * @description Rows come from one consistent snapshot (a materialization running meanwhile is either wholly in or wholly out), streamed as they are encoded. Spends one download, one row per row and the bytes sent of the key's daily quotas — once per request per UTC day: a retry of the same request is not charged again, and `Range` (with `If-Range: <ETag>`) resumes the same bytes. A dataset marked public, downloaded as defined (no `features`, `service` or `embeddings`), spends no rows, so any tier can download it whole. A download larger than a whole day of the tier's quota is refused with 403 EXCEEDS_QUOTA (no Retry-After: waiting never helps), which says what fits. See docs/datasets.md.
      */
     get: operations["downloadDataset"];
     put?: never;
@@ -543,6 +543,7 @@ export interface components {
         | "UNKNOWN_FEATURE"
         | "UNAUTHORIZED"
         | "FORBIDDEN"
+        | "EXCEEDS_QUOTA"
         | "NOT_FOUND"
         | "CONFLICT"
         | "GONE"
@@ -722,7 +723,7 @@ export interface components {
     };
     Usage: {
       tier: string;
-      /** @description requests per minute, entity rows per UTC day, dataset downloads per UTC day */
+      /** @description requests per minute, entity rows per UTC day, dataset downloads per UTC day, bytes those downloads send per UTC day */
       limits: {
         /** @description null: unlimited */
         requests: number | null;
@@ -730,6 +731,8 @@ export interface components {
         rows: number | null;
         /** @description null: unlimited */
         downloads: number | null;
+        /** @description null: unlimited */
+        bytes: number | null;
       };
       /** @description Current windows (this request counted) */
       windows: components["schemas"]["UsageWindow"][];
@@ -738,7 +741,7 @@ export interface components {
     };
     UsageWindow: {
       /** @enum {string} */
-      policy: "requests" | "rows" | "downloads";
+      policy: "requests" | "rows" | "downloads" | "bytes";
       limit: number;
       remaining: number;
       /** @description Seconds until the window resets */
@@ -756,6 +759,8 @@ export interface components {
       requests: number;
       rows: number;
       downloads: number;
+      /** @description Bytes sent by dataset downloads */
+      bytes: number;
       /** @description Requests refused with 429 */
       rejected: number;
     };
@@ -802,7 +807,7 @@ export interface components {
       /** @description The value; null when status is `null` or `not_found` */
       value?: unknown;
       /**
-       * @description `not_found`: the entity has no row in this view version
+       * @description `not_found`: the entity has no row in this view version (for a related entity's feature: the relation's key is missing or the related entity has no row)
        * @enum {string}
        */
       status: "present" | "null" | "not_found";
@@ -823,7 +828,7 @@ export interface components {
        */
       format: "columns";
       ids: components["schemas"]["EntityId"][];
-      /** @description Per view version (`view@version`, a column reference's part before `:`), each id's event timestamp; null where the id has no row in that view version */
+      /** @description Per view version (`view@version`, or `relation.view@version` for a related entity's: a column reference's part before `:`), each id's event timestamp; null where the id has no row in that view version */
       event_timestamps: {
         [key: string]: (string | null)[];
       };
@@ -903,10 +908,10 @@ export interface components {
        */
       index: "exact" | "hnsw";
       /**
-       * @description exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact scan answered because the index's answer could not be vouched for (fewer than k rows; by id, the query's own row not reached; or rows far outside the query's own neighbourhood)
+       * @description exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact scan answered because the index's answer could not be vouched for (fewer than k rows; by id, the query's own row not reached; or rows far outside the query's own neighbourhood); no_vector: by id, the entity exists but has no vector (GET answers `vector: null`), so no neighbours
        * @enum {string}
        */
-      strategy: "exact" | "exact_filtered" | "hnsw_iterative" | "exact_fallback";
+      strategy: "exact" | "exact_filtered" | "hnsw_iterative" | "exact_fallback" | "no_vector";
       /** @description hnsw.ef_search the index scan ran with; null for exact answers */
       ef_search: number | null;
       neighbors: {
@@ -921,7 +926,7 @@ export interface components {
     SearchRequest: {
       /** @description Search by this vector */
       vector?: number[];
-      /** @description Or by this entity's own vector (the entity is left out) */
+      /** @description Or by this entity's own vector (the entity is left out). An unknown id is 404; an entity without a vector (null on GET) answers 200 with no neighbours and strategy `no_vector` */
       id?: number | string;
       /** @default 10 */
       k: number;
@@ -940,6 +945,7 @@ export interface components {
       ef_search?: number;
     };
     /**
+     * @description Views are left-joined on the entity key, so an entity with no row in the filter's view counts as NULL: `is_null` matches it too, and every comparison (`ne` included) leaves it out, as SQL does with NULL. `not_null` selects the entities that have a value.
      * @example {
      *       "feature": "track_profile:popularity",
      *       "op": "gte",
@@ -979,6 +985,20 @@ export interface components {
       /** @enum {string} */
       key_type: "int" | "string";
       description: string;
+      /** @description Related entities by relation name: relation.view@version:feature (or view@version:feature, when only one relation reaches that view's entity) takes their features in this entity's lookups */
+      relations: {
+        [key: string]: components["schemas"]["EntityRelation"];
+      };
+    };
+    EntityRelation: {
+      /** @example artist */
+      entity: string;
+      /**
+       * @description The feature of this entity holding the related entity's key
+       * @example track_artist@1:artist_name
+       */
+      key: string;
+      description?: string;
     };
     FeatureViewList: {
       views: components["schemas"]["FeatureViewSummary"][];
@@ -1067,6 +1087,8 @@ export interface components {
         /** @enum {string} */
         scope: "table" | "changed";
         rows: number;
+        /** @description Quantiles were computed over the rows whose track_id is a multiple of this (1: every row); track views above 20,000 rows are sampled so, artist views never */
+        quantile_sample_every: number;
         features: {
           [key: string]: components["schemas"]["ColumnStats"];
         };
@@ -1091,22 +1113,49 @@ export interface components {
     };
     ColumnStats: {
       type: string;
+      /** @description Non-null values */
       count: number;
+      null_count?: number;
       null_rate: number | null;
       distinct_count?: number;
       min?: unknown;
       max?: unknown;
       mean?: number | null;
+      /** @description p5, p25, p50, p75, p95: numbers, or ISO timestamps for a timestamp feature. Over every row of a view of up to 20,000 rows; above that, over the systematic sample of rows whose track_id is a multiple of the statistics' `quantile_sample_every` (about 20,000 rows). Every other statistic, histograms included, is over every row. */
       quantiles?: {
-        [key: string]: number;
+        [key: string]: number | string;
       } | null;
+      histogram?: components["schemas"]["Histogram"];
+      min_length?: number | null;
+      max_length?: number | null;
       mean_length?: number | null;
+      length_histogram?: components["schemas"]["Histogram"] & unknown;
       top_values?:
         | {
             value?: unknown;
             count: number;
           }[]
         | null;
+    };
+    /** @description Fixed-width bins over a robust range: `histogram` of a number's values or a timestamp's seconds since 1970-01-01 UTC, `length_histogram` of a list's lengths. */
+    Histogram: {
+      /** @description Lower edge of the first bin */
+      lower: number;
+      /** @description Upper edge of the last bin (exclusive) */
+      upper: number;
+      /** @description Every bin is this wide: bin i is [lower + i·bin_width, lower + (i+1)·bin_width) */
+      bin_width: number;
+      /** @description Non-null values per bin */
+      counts: number[];
+      /** @description Values below `lower` */
+      underflow: number;
+      /** @description Values at or above `upper` */
+      overflow: number;
+      /**
+       * @description How the binned range was chosen: Tukey's fences (Q1 − 1.5·IQR, Q3 + 1.5·IQR) clipped to min and max; p5–p95 when the quartiles are equal; min–max when nothing lies outside the fences, or for integers spanning fewer than 30 values (one bin per value)
+       * @enum {string}
+       */
+      range: "tukey_fences" | "p5_p95" | "min_max";
     };
     FeatureServiceList: {
       services: components["schemas"]["FeatureService"][];
@@ -1159,6 +1208,8 @@ export interface components {
       entity: string;
       description: string;
       license: string;
+      /** @description Downloadable whole on every tier: a download of the dataset as defined spends downloads and bytes per day, not entity rows */
+      public: boolean;
       owner: string | null;
       tags: string[];
       columns: {
@@ -1193,7 +1244,11 @@ export interface components {
       entity: string;
       description: string;
       license: string | null;
+      /** @description Downloadable whole on every tier: this download spends downloads and bytes, not entity rows */
+      public: boolean;
       owner: string | null;
+      /** @description Which entities are rows: those present in every view read (inner joins on the key), then the filters */
+      row_set: string;
       /** @description Changes when a source is re-materialized */
       version: string;
       /** @description When the newest materialization read finished */
@@ -2062,7 +2117,7 @@ export interface operations {
   getFeatures: {
     parameters: {
       query?: {
-        /** @description Feature references, comma-separated or repeated: `view@2:feature`, `view:feature` (latest version), `view@2:*` */
+        /** @description Feature references, comma-separated or repeated: `view@2:feature`, `view:feature` (latest version), `view@2:*`; a related entity's features through the entity's relation: `artist.artist_stats@1:*` (or `artist_stats@1:*`, when one relation reaches that view's entity), answered under `artist.…` keys */
         features?: string | string[];
         /** @description A feature service instead of `features` */
         service?: string;
@@ -3062,8 +3117,8 @@ export interface operations {
         service?: string;
         /** @description Embeddings to add as `<name>_embedding` columns (FixedSizeList<float32>; bracketed lists in CSV) */
         embeddings?: string | string[];
-        /** @description Parquet (snappy, row groups of 65,536 rows), CSV (RFC 4180, header row) or an Arrow IPC stream */
-        format?: "parquet" | "csv" | "arrow";
+        /** @description Parquet (snappy, row groups of 65,536 rows), CSV (RFC 4180, header row), an Arrow IPC stream, or `json`: NDJSON, one object per row with the JSON API's types (timestamps ISO 8601 UTC) */
+        format?: "parquet" | "csv" | "arrow" | "json";
         /** @description What the uploaded ids are */
         entity?: string;
         /** @description Take a dataset's features (not its row filters) */
@@ -3108,6 +3163,7 @@ export interface operations {
           "application/vnd.apache.parquet": string;
           "text/csv": string;
           "application/vnd.apache.arrow.stream": string;
+          "application/x-ndjson": string;
         };
       };
       /** @description `VALIDATION_FAILED`: The request failed validation; `MALFORMED_JSON`: The request body is not valid JSON; `BAD_REQUEST`: The request is not valid; `UNKNOWN_FEATURE`: A requested feature, view, version or service does not exist */
@@ -3128,7 +3184,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description `FORBIDDEN`: The API key may not do this */
+      /** @description `FORBIDDEN`: The API key may not do this; `EXCEEDS_QUOTA`: The request needs more than a whole day of the key's quota */
       403: {
         headers: {
           [name: string]: unknown;
@@ -3211,8 +3267,8 @@ export interface operations {
         service?: string;
         /** @description Embeddings to add as `<name>_embedding` columns (FixedSizeList<float32>; bracketed lists in CSV) */
         embeddings?: string | string[];
-        /** @description Parquet (snappy, row groups of 65,536 rows), CSV (RFC 4180, header row) or an Arrow IPC stream */
-        format?: "parquet" | "csv" | "arrow";
+        /** @description Parquet (snappy, row groups of 65,536 rows), CSV (RFC 4180, header row), an Arrow IPC stream, or `json`: NDJSON, one object per row with the JSON API's types (timestamps ISO 8601 UTC) */
+        format?: "parquet" | "csv" | "arrow" | "json";
         /** @description Features as they were then: computed from analyses created at or before it (UTC unless an offset is given) */
         as_of?: string;
         /** @description At most this many rows (the first by entity key) */
@@ -3246,6 +3302,7 @@ export interface operations {
           "application/vnd.apache.parquet": string;
           "text/csv": string;
           "application/vnd.apache.arrow.stream": string;
+          "application/x-ndjson": string;
         };
       };
       /** @description The requested part of a file already prepared for this request */
@@ -3261,6 +3318,7 @@ export interface operations {
           "application/vnd.apache.parquet": string;
           "text/csv": string;
           "application/vnd.apache.arrow.stream": string;
+          "application/x-ndjson": string;
         };
       };
       /** @description `VALIDATION_FAILED`: The request failed validation; `BAD_REQUEST`: The request is not valid; `UNKNOWN_FEATURE`: A requested feature, view, version or service does not exist */
@@ -3281,7 +3339,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description `FORBIDDEN`: The API key may not do this */
+      /** @description `FORBIDDEN`: The API key may not do this; `EXCEEDS_QUOTA`: The request needs more than a whole day of the key's quota */
       403: {
         headers: {
           [name: string]: unknown;

@@ -26,7 +26,7 @@ export interface CardOptions extends DatasetSelection, RequestOptions {
 }
 
 export interface DownloadOptions extends CardOptions {
-  /** Default `parquet`; `arrow` for `toArrowTable()`. */
+  /** Default `parquet`; `arrow` for `toArrowTable()`, `json` (NDJSON) for `records()`. */
   format?: DownloadFormat;
   onProgress?: (progress: DownloadProgress) => void;
 }

@@ -206,6 +206,18 @@ describe("datasets", () => {
     rmSync(dir, { recursive: true });
   });
 
+  it("streams NDJSON rows with the JSON API's types, equal to the online values", async () => {
+    const rows: Record<string, unknown>[] = [];
+    const download = live.client.datasets.download("service:mood_board", { limit: 20, format: "json" });
+    for await (const row of download.records()) rows.push(row);
+    expect(rows).toHaveLength(20);
+    const first = rows[0] as Record<string, unknown>;
+    const online = await live.client.features.get("track", first.track_id as number, {
+      service: "mood_board",
+    });
+    expect(first.qwen_analysis__mood).toBe(online.features["qwen_analysis@2:mood"]?.value);
+  });
+
   it("joins label rows with features as they were at each timestamp", async () => {
     const rows = [
       { track_id: 1, event_timestamp: "2030-01-01T00:00:00Z", label: 1 },

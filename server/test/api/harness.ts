@@ -35,7 +35,12 @@ export type TestApp = { app: App; services: Services; logs: LogLine[]; rawLogs: 
  */
 export function createTestApp(
   database: Database,
-  options: CreateAppOptions & { fallback?: FallbackLoader; datasets?: DatasetServices } = {},
+  options: CreateAppOptions & {
+    fallback?: FallbackLoader;
+    datasets?: DatasetServices;
+    /** The access environment (RAPFS_TIERS, …); default tiers without it. */
+    accessEnv?: NodeJS.ProcessEnv;
+  } = {},
 ): TestApp {
   const { logger, lines, raw } = capturingLogger();
   const metrics = createMetrics({ defaultMetrics: false });
@@ -56,12 +61,17 @@ export function createTestApp(
     config: testConfig(),
     logger,
     sql: database.sql,
+    bulkSql: database.bulk,
     onlineStore,
     metrics,
     readiness,
     serving: createServing({ sql: database.sql, onlineStore, logger }),
     // In-process limits, default tiers; /v1 requests need a key (see test/access/support.ts).
-    access: createLocalAccessServices({ sql: database.sql, config: loadAccessConfig({}), logger }),
+    access: createLocalAccessServices({
+      sql: database.sql,
+      config: loadAccessConfig(options.accessEnv ?? {}),
+      logger,
+    }),
     featureCodec: new FeatureCodec(),
     datasets: options.datasets ?? createDatasetServices({ config: loadDatasetConfig({}) }),
   };

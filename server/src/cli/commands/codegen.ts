@@ -6,11 +6,18 @@ import { type Catalog, resolveCatalogRefs } from "../../definitions/catalog";
 import { DefinitionError } from "../../definitions/errors";
 import { loadDefinitions } from "../../definitions/load";
 import type { FeatureType } from "../../definitions/schema";
+import { plural } from "../../errors";
 import { CliError } from "../run";
 
 /** What codegen needs of a registry: the fields of the /v1/registry answers, nothing more. */
 export type RegistryModel = {
-  entities: { name: string; key_type: "int" | "string"; description: string }[];
+  entities: {
+    name: string;
+    key_type: "int" | "string";
+    description: string;
+    /** Related entities by relation name (a server before relations sends none). */
+    relations?: Record<string, { entity: string }>;
+  }[];
   views: {
     name: string;
     version: number;
@@ -51,6 +58,7 @@ export function modelOf(catalog: Catalog): RegistryModel {
       name: def.name,
       key_type: def.key.type,
       description: def.description,
+      relations: def.relations,
     })),
     views: views.map((v) => ({
       name: v.name,
@@ -64,7 +72,7 @@ export function modelOf(catalog: Catalog): RegistryModel {
       name: def.name,
       entity: def.entity,
       description: def.description,
-      features: resolveCatalogRefs(catalog, def.features).map((f) => f.ref),
+      features: resolveCatalogRefs(catalog, def.features, def.entity).map((f) => f.ref),
     })),
     embeddings: catalog.embeddings.map(({ def }) => ({
       name: def.name,
@@ -138,12 +146,13 @@ export function renderRegistryTypes(registry: RegistryModel, source: string): st
   out.push("    };", "    features: {");
   for (const entity of model.entities) {
     out.push(`      ${q(entity.name)}: {`);
-    for (const v of served.filter((x) => x.entity === entity.name)) {
+    for (const { v, via } of reachable(entity, served)) {
       const note = v.status === "deprecated" ? `${v.name}@${v.version} is deprecated.` : undefined;
+      const through = via ? ` Through relation ${via.name}, the ${v.entity}'s.` : "";
       for (const f of v.features) {
         const type = TS_TYPES[f.type as FeatureType] ?? "unknown";
-        out.push(`        ${doc(`${f.description} (${f.type})`, note)}`);
-        out.push(`        ${q(`${v.name}@${v.version}:${f.name}`)}: ${type};`);
+        out.push(`        ${doc(`${f.description} (${f.type})${through}`, note)}`);
+        out.push(`        ${q(`${via?.prefix ?? ""}${v.name}@${v.version}:${f.name}`)}: ${type};`);
       }
     }
     out.push("      };");
@@ -151,9 +160,15 @@ export function renderRegistryTypes(registry: RegistryModel, source: string): st
   out.push("    };", "    refs: {");
   for (const entity of model.entities) {
     out.push(`      ${q(entity.name)}: {`);
-    for (const v of served.filter((x) => x.entity === entity.name)) {
-      const canonical = v.features.map((f) => `${v.name}@${v.version}:${f.name}`);
-      const names = v.is_latest ? [`${v.name}@${v.version}`, v.name] : [`${v.name}@${v.version}`];
+    for (const { v, via } of reachable(entity, served)) {
+      const canonical = v.features.map((f) => `${via?.prefix ?? ""}${v.name}@${v.version}:${f.name}`);
+      // A related view is also written without its relation when that is the only one reaching its entity.
+      const heads = via ? [via.prefix, ...(via.implicit ? [""] : [])] : [""];
+      const names = heads.flatMap((head) =>
+        v.is_latest
+          ? [`${head}${v.name}@${v.version}`, `${head}${v.name}`]
+          : [`${head}${v.name}@${v.version}`],
+      );
       for (const prefix of names) {
         v.features.forEach((f, i) => {
           out.push(`        ${q(`${prefix}:${f.name}`)}: ${q(canonical[i] as string)};`);
@@ -182,6 +197,23 @@ export function renderRegistryTypes(registry: RegistryModel, source: string): st
     out.push(`      ${doc(d.description)}`, `      ${q(d.name)}: { entity: ${q(d.entity)} };`);
   out.push("    };", "  }", "}", "");
   return out.join("\n");
+}
+
+type View = RegistryModel["views"][number];
+type Via = { name: string; prefix: string; implicit: boolean };
+
+/** The views an entity's references reach: its own, then each relation's entity's (one hop). */
+function reachable(entity: RegistryModel["entities"][number], views: View[]): { v: View; via?: Via }[] {
+  const own = views.filter((v) => v.entity === entity.name).map((v) => ({ v }));
+  const relations = Object.entries(entity.relations ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  const related = relations.flatMap(([name, relation]) => {
+    const implicit =
+      relation.entity !== entity.name &&
+      relations.filter(([, r]) => r.entity === relation.entity).length === 1;
+    const via = { name, prefix: `${name}.`, implicit };
+    return views.filter((v) => v.entity === relation.entity).map((v) => ({ v, via }));
+  });
+  return [...own, ...related];
 }
 
 /** Name order (then version), so the file is the same whichever source listed things first. */
@@ -224,7 +256,8 @@ export function registerCodegenCommand(program: Command): void {
       await writeFile(out, renderRegistryTypes(model, source));
       const features = model.views.reduce((n, v) => n + (v.status === "retired" ? 0 : v.features.length), 0);
       process.stdout.write(
-        `Wrote ${out}: ${model.entities.length} entities, ${features} features, ${model.services.length} services.\n`,
+        `Wrote ${out}: ${plural(model.entities.length, "entity", "entities")}, ${plural(features, "feature")}, ` +
+          `${plural(model.services.length, "service")}.\n`,
       );
     });
 }
