@@ -1,6 +1,7 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../src/db/database";
-import { IN_MEMORY } from "../../src/db/embedded";
+import { type EmbeddedPostgres, IN_MEMORY, startEmbeddedPostgres } from "../../src/db/embedded";
 import { createServerTestDatabase } from "../support/databases";
 
 describe("embedded: PGlite in a worker thread, bulk work behind interactive work", () => {
@@ -116,3 +117,73 @@ describe("server PostgreSQL: a bulk pool of its own", () => {
   });
 });
 
+describe("embedded: replies leave as PostgreSQL sends them", () => {
+  let embedded: EmbeddedPostgres;
+  beforeAll(async () => {
+    embedded = await startEmbeddedPostgres(IN_MEMORY);
+  });
+  afterAll(async () => {
+    await embedded?.stop();
+  });
+
+  // A reply split over several writes meets Nagle's algorithm at any proxy between here and the
+  // client, and every round trip then waits out a 40 ms delayed ACK.
+  it("the answers to a pipelined batch leave in one write, an extended-protocol round trip's too", async () => {
+    const client = await rawClient(Number(new URL(embedded.url).port));
+    const simple = await client.roundTrip(
+      Buffer.concat([query("select 1"), query("select 2"), query("select 3")]),
+      (reply) => count(reply, "Z") === 3,
+    );
+    expect(simple.writes).toBe(1);
+    const described = await client.roundTrip(
+      Buffer.concat([message("P", "\0select $1::int\0\0\0"), message("D", "S\0"), message("H", "")]),
+      (reply) => reply.includes(Buffer.from("T")) && count(reply, "t") >= 1,
+    );
+    expect(described.writes).toBe(1);
+    client.end();
+  });
+});
+
+function message(type: string, body: string): Buffer {
+  const payload = Buffer.from(body, "utf8");
+  const header = Buffer.alloc(5);
+  header.write(type, 0);
+  header.writeInt32BE(4 + payload.length, 1);
+  return Buffer.concat([header, payload]);
+}
+
+const query = (text: string) => message("Q", `${text}\0`);
+
+/** How many messages of a type a reply holds (walking the messages, not searching the bytes). */
+function count(reply: Buffer, type: string): number {
+  let n = 0;
+  for (let at = 0; at + 5 <= reply.length; at += 1 + reply.readInt32BE(at + 1)) {
+    if (String.fromCharCode(reply[at] as number) === type) n++;
+  }
+  return n;
+}
+
+async function rawClient(port: number) {
+  const socket = connect(port, "127.0.0.1");
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  const roundTrip = (request: Buffer, done: (reply: Buffer) => boolean) =>
+    new Promise<{ reply: Buffer; writes: number }>((resolve) => {
+      let reply = Buffer.alloc(0);
+      let writes = 0;
+      const onData = (chunk: Buffer) => {
+        reply = Buffer.concat([reply, chunk]);
+        writes++;
+        if (done(reply)) {
+          socket.off("data", onData);
+          resolve({ reply, writes });
+        }
+      };
+      socket.on("data", onData);
+      socket.write(request);
+    });
+  const startup = Buffer.from("\0\0\0\0\0\x03\0\0user\0postgres\0database\0postgres\0\0", "latin1");
+  startup.writeInt32BE(startup.length, 0);
+  await roundTrip(startup, (reply) => count(reply, "Z") === 1);
+  return { roundTrip, end: () => socket.end(message("X", "")) };
+}
