@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import type { Sql } from "../db/database";
+import type { Catalog } from "../definitions/catalog";
 import { checkAgainstDatabase } from "../definitions/compile/check-db";
 import type { VectorIndexKind } from "../definitions/compile/embedding";
 import { type CompiledCatalog, compileCatalog } from "../definitions/compile/index";
@@ -37,6 +39,11 @@ export type ApplyResult = {
   catalog: CompiledCatalog;
   /** The HNSW indexes looked at, by embedding version (built, rebuilt with new options, or unchanged). */
   indexes?: Record<string, HnswBuild>;
+  /**
+   * Whether the expressions were checked against the database. Not when these definitions, with
+   * the same index kind and schema, were the last ones applied: nothing could answer otherwise.
+   */
+  checked: boolean;
 };
 
 // Any fixed 64-bit number; every rapfs process that applies definitions takes the same lock.
@@ -53,17 +60,58 @@ export async function applyDefinitions(
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const progress = options.onProgress ?? noProgress;
+  const indexKind = options.vectorIndex ?? "exact";
   progress({ phase: "compile definitions", done: 0, total: 3 });
-  const catalog = await compileCatalog(await loadDefinitions(dir));
+  const definitions = await loadDefinitions(dir);
+  const catalog = await compileCatalog(definitions);
   progress({ phase: "compile definitions", done: 1, total: 3 });
-  await checkAgainstDatabase(sql, catalog);
-  progress({ phase: "compile definitions", done: 2, total: 3 });
+  const last = await lastChecked(sql);
+  const fingerprint = fingerprintOf(definitions, indexKind, last.schema);
   const plan = await computePlan(sql, catalog);
+  progress({ phase: "compile definitions", done: 2, total: 3 });
+  // A restart with unchanged definitions: the registry already holds exactly this, and the check
+  // (a described statement per feature) would repeat the answer it gave when they were applied.
+  // (Versions registered but gone from the files are left as they are, and were at that apply.)
+  const unchanged =
+    plan.actions.every((a) => a.action === "missing") && last.fingerprint === fingerprint;
+  if (!unchanged) await checkAgainstDatabase(sql, catalog);
   progress({ phase: "compile definitions", done: 3, total: 3 });
   const text = formatPlan(plan);
   if (plan.refused.length > 0) throw new PlanRefusedError(plan);
-  if (options.dryRun) return { plan, applied: false, text, catalog };
-  const indexKind = options.vectorIndex ?? "exact";
+  if (options.dryRun) return { plan, applied: false, text, catalog, checked: !unchanged };
+  if (!unchanged) await applyPlan(sql, catalog, indexKind, fingerprint);
+  // HNSW builds take minutes on big tables; outside the transaction they hold no registry lock.
+  // Looked at on every apply: an index dropped by hand is built again.
+  const indexes: Record<string, HnswBuild> = {};
+  for (const embedding of catalog.embeddings) {
+    const kind = embedding.located.def.index === "auto" ? indexKind : embedding.located.def.index;
+    if (kind !== "hnsw") continue;
+    const { name, version, hnswIndex } = embedding.compiled;
+    indexes[`${name}@${version}`] = await buildHnswIndex(pooled(sql), hnswIndex);
+  }
+  return { plan, applied: true, text, catalog, indexes, checked: !unchanged };
+}
+
+/** The fingerprint of the definitions last applied, and the schema version they meet now. */
+async function lastChecked(sql: Sql): Promise<{ fingerprint: string | undefined; schema: number }> {
+  const [row] = await sql<{ fingerprint: string | null; schema: number | null }[]>`
+    select (select fingerprint from rapfs_definitions_checked) as fingerprint,
+      (select max(version) from rapfs_migrations)::int as schema`;
+  return { fingerprint: row?.fingerprint ?? undefined, schema: row?.schema ?? 0 };
+}
+
+function fingerprintOf(definitions: Catalog, indexKind: VectorIndexKind, schema: number): string {
+  const content = JSON.stringify({ definitions, indexKind, schema });
+  return createHash("sha256").update(content).digest("hex");
+}
+
+/** The plan, applied in one transaction under the registry lock, re-planned there. */
+async function applyPlan(
+  sql: Sql,
+  catalog: CompiledCatalog,
+  indexKind: VectorIndexKind,
+  fingerprint: string,
+): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${APPLY_LOCK_ID.toString()}::bigint)`;
     // Re-plan under the lock: another process may have applied since.
@@ -94,14 +142,8 @@ export async function applyDefinitions(
       await upsertEmbedding(tx, embedding, kind);
     }
     await upsertServicesAndDatasets(tx, catalog);
+    await tx`
+      insert into rapfs_definitions_checked (fingerprint) values (${fingerprint})
+      on conflict (singleton) do update set fingerprint = excluded.fingerprint, checked_at = now()`;
   });
-  // HNSW builds take minutes on big tables; outside the transaction they hold no registry lock.
-  const indexes: Record<string, HnswBuild> = {};
-  for (const embedding of catalog.embeddings) {
-    const kind = embedding.located.def.index === "auto" ? indexKind : embedding.located.def.index;
-    if (kind !== "hnsw") continue;
-    const { name, version, hnswIndex } = embedding.compiled;
-    indexes[`${name}@${version}`] = await buildHnswIndex(pooled(sql), hnswIndex);
-  }
-  return { plan, applied: true, text, catalog, indexes };
 }

@@ -42,7 +42,11 @@ export async function prepareDefinitions(
     vectorIndex: vectorIndexFor(db.mode, options.vectorIndex),
   });
   const created = apply.plan.actions.filter((a) => a.action === "create").length;
-  options.logger?.info("feature definitions applied", { created, unchanged: apply.plan.unchanged });
+  options.logger?.info("feature definitions applied", {
+    created,
+    unchanged: apply.plan.unchanged,
+    checked: apply.checked,
+  });
   for (const [embedding, build] of Object.entries(apply.indexes ?? {})) {
     if (build.action === "unchanged") continue;
     options.logger?.info("hnsw index built", { embedding, ...build });

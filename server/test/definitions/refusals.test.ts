@@ -179,4 +179,33 @@ describe("definitions checked against the database", () => {
       await defs.remove();
     }
   });
+
+  it("checks definitions once: the same files again skip the check; a change of file, index kind or schema checks again", async () => {
+    const v1 = view("checked", 1, ["confidence: float = a.confidence"]);
+    const defs = await definitionsDir({ "entities.yaml": ENTITIES, "checked.yaml": v1 });
+    try {
+      expect((await applyDefinitions(db.sql, defs.dir)).checked).toBe(true);
+      const again = await applyDefinitions(db.sql, defs.dir);
+      expect(again).toMatchObject({ applied: true, checked: false });
+      expect(again.plan.actions.filter((a) => a.action !== "missing")).toEqual([]);
+
+      expect((await applyDefinitions(db.sql, defs.dir, { vectorIndex: "hnsw" })).checked).toBe(true);
+      expect((await applyDefinitions(db.sql, defs.dir, { vectorIndex: "exact" })).checked).toBe(true);
+      expect((await applyDefinitions(db.sql, defs.dir, { vectorIndex: "exact" })).checked).toBe(false);
+
+      await defs.write({ "checked.yaml": v1.replace("description: checked", "description: Edited.") });
+      expect((await applyDefinitions(db.sql, defs.dir)).checked).toBe(true);
+      expect((await applyDefinitions(db.sql, defs.dir)).checked).toBe(false);
+
+      // A new migration may change what an expression reads: the next start checks again.
+      await db.sql`insert into rapfs_migrations (version, name, checksum) values (9999, '9999_test.sql', 'x')`;
+      try {
+        expect((await applyDefinitions(db.sql, defs.dir)).checked).toBe(true);
+      } finally {
+        await db.sql`delete from rapfs_migrations where version = 9999`;
+      }
+    } finally {
+      await defs.remove();
+    }
+  });
 });

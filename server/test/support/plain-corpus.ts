@@ -1,6 +1,8 @@
-import { readFile } from "node:fs/promises";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Sql } from "../../src/db/database";
+import { migrate } from "../../src/db/migrate";
 import { migrationsDir } from "./databases";
 
 /**
@@ -16,13 +18,27 @@ export async function seedPlainCorpus(sql: Sql, tracks: number): Promise<void> {
       sentiment varchar, confidence numeric, themes text, analysis_data jsonb, created_at timestamp,
       complexity_score numeric, processing_time_ms int, model_version varchar);
     create index on analysis_results (track_id, analyzer_type, created_at desc, id desc);`);
-  for (const migration of ["0002_registry.sql", "0005_entity_relations.sql", "0006_public_datasets.sql"]) {
-    await sql.unsafe(await readFile(join(migrationsDir, migration), "utf8"));
-  }
+  await migrateOnly(sql, [
+    "0002_registry.sql",
+    "0005_entity_relations.sql",
+    "0006_public_datasets.sql",
+    "0008_definitions_checked.sql",
+  ]);
   await sql`insert into tracks (title, artist, created_at)
     select 'track ' || i, 'artist ' || (i % 17), timestamp '2024-01-01' + i * interval '1 hour'
     from generate_series(1, ${tracks}) i`;
   await addQwenAnalyses(sql, "old", "2025-01-01");
+}
+
+/** The rapfs migrations named (the registry's), through `migrate`: as recorded as in production. */
+async function migrateOnly(sql: Sql, names: string[]): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "rapfs-migrations-"));
+  try {
+    for (const name of names) await copyFile(join(migrationsDir, name), join(dir, name));
+    await migrate(sql, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** One qwen analysis per track with the given sentiment, created on `day` (a re-analysis). */
