@@ -1,6 +1,7 @@
 import type postgres from "postgres";
 import { ANALYZERS, type AnalyzerSpec, analysisTimes, formatTimestamp } from "./analyzers";
-import { formatVector } from "./embeddings";
+import type { CopyType } from "./copy-binary";
+import { FixedVector } from "./embeddings";
 import { AnalysisFlag } from "./layout";
 import { round, simplifiedFeatures } from "./lyrics-stats";
 import { ANALYZER_TYPES } from "./plan";
@@ -22,7 +23,7 @@ export type AnalysisRow = {
   complexity_score: number | null;
   processing_time_ms: number;
   model_version: string;
-  analysis_embedding: string | null;
+  analysis_embedding: FixedVector | null;
 };
 
 export const ANALYSIS_COLUMNS = [
@@ -39,6 +40,22 @@ export const ANALYSIS_COLUMNS = [
   "model_version",
   "analysis_embedding",
 ] as const satisfies readonly (keyof AnalysisRow)[];
+
+/** Each column's type in migrations/0001_corpus.sql, for binary COPY. */
+export const ANALYSIS_COPY_TYPES: Record<(typeof ANALYSIS_COLUMNS)[number], CopyType> = {
+  id: "int4",
+  track_id: "int4",
+  analyzer_type: "text",
+  sentiment: "text",
+  confidence: "numeric",
+  themes: "text",
+  analysis_data: "jsonb",
+  created_at: "timestamp",
+  complexity_score: "numeric",
+  processing_time_ms: "int4",
+  model_version: "text",
+  analysis_embedding: "vector",
+};
 
 type Reading = Omit<AnalysisRow, "id" | "track_id" | "analyzer_type" | "created_at" | "model_version">;
 
@@ -108,7 +125,7 @@ function llm(
     const moodIndex = MOODS.findIndex((m) => m.name === mood);
     const noiseRng = rngFor(ctx.seed, Stream.embeddingNoise, p.index, 100 + run);
     const vector = ctx.space.analysis(noiseRng, themes, SENTIMENTS.indexOf(label), moodIndex);
-    reading.analysis_embedding = formatVector(vector);
+    reading.analysis_embedding = FixedVector.of(vector);
   }
   return reading;
 }

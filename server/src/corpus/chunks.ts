@@ -1,10 +1,19 @@
-import { ANALYSIS_COLUMNS, analysisRows } from "./analyses";
-import { copyLine } from "./copy-text";
+import { ANALYSIS_COLUMNS, ANALYSIS_COPY_TYPES, type AnalysisRow, analysisRows } from "./analyses";
+import { copyBinary } from "./copy-binary";
+import { type CopyFormat, copyLine } from "./copy-text";
 import { ANALYZER_TYPES, type AnalyzerType } from "./plan";
-import { type CorpusContext, TRACK_COLUMNS, trackProfile, trackRow } from "./tracks";
+import {
+  type CorpusContext,
+  TRACK_COLUMNS,
+  TRACK_COPY_TYPES,
+  type TrackRow,
+  trackProfile,
+  trackRow,
+} from "./tracks";
 
-/** Tracks [start, end) and their analyses as COPY text, encoded for a transfer between threads. */
+/** Tracks [start, end) and their analyses as COPY data, encoded for a transfer between threads. */
 export type CorpusChunk = {
+  format: CopyFormat;
   start: number;
   end: number;
   tracks: Uint8Array<ArrayBuffer>;
@@ -44,16 +53,17 @@ export function generateChunk(
   firstIds: Uint32Array,
   start: number,
   end: number,
+  format: CopyFormat,
 ): CorpusChunk {
   const byAnalyzer = Object.fromEntries(ANALYZER_TYPES.map((t) => [t, 0])) as Record<AnalyzerType, number>;
   let nextId = (firstIds[start] as number) - 1;
-  let tracks = "";
-  let analyses = "";
+  const tracks: TrackRow[] = [];
+  const analyses: AnalysisRow[] = [];
   for (let i = start; i < end; i++) {
     const profile = trackProfile(ctx, i);
-    tracks += copyLine(trackRow(ctx, profile), TRACK_COLUMNS);
+    tracks.push(trackRow(ctx, profile));
     for (const row of analysisRows(ctx, profile, () => ++nextId)) {
-      analyses += copyLine(row, ANALYSIS_COLUMNS);
+      analyses.push(row);
       byAnalyzer[row.analyzer_type as AnalyzerType]++;
     }
   }
@@ -61,12 +71,22 @@ export function generateChunk(
   if (nextId + 1 !== firstIds[end]) {
     throw new Error(`tracks ${start}–${end} gave ${analysisCount} analyses, the layout says otherwise`);
   }
+  const binary = format === "binary";
   return {
+    format,
     start,
     end,
-    tracks: encoder.encode(tracks),
-    analyses: encoder.encode(analyses),
+    tracks: binary ? copyBinary(tracks, TRACK_COLUMNS, TRACK_COPY_TYPES) : copyText(tracks, TRACK_COLUMNS),
+    analyses: binary
+      ? copyBinary(analyses, ANALYSIS_COLUMNS, ANALYSIS_COPY_TYPES)
+      : copyText(analyses, ANALYSIS_COLUMNS),
     analysisCount,
     byAnalyzer,
   };
+}
+
+function copyText<Row>(rows: Row[], columns: readonly (keyof Row & string)[]): Uint8Array<ArrayBuffer> {
+  let text = "";
+  for (const row of rows) text += copyLine(row, columns);
+  return encoder.encode(text);
 }

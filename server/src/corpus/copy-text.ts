@@ -1,3 +1,5 @@
+import { FixedVector } from "./embeddings";
+
 /**
  * Rows as PostgreSQL COPY text: tab-separated fields, `\N` for NULL, backslash escapes. Every
  * value becomes the text postgres.js would have bound for it (numbers and strings as they print,
@@ -8,7 +10,8 @@ const ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r"
 
 function field(value: unknown): string {
   if (value === null || value === undefined) return "\\N";
-  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  const text =
+    typeof value === "object" && !(value instanceof FixedVector) ? JSON.stringify(value) : String(value);
   return text.replace(ESCAPED, (c) => ESCAPES[c] as string);
 }
 
@@ -40,7 +43,16 @@ export function copyColumns(text: string, columns: number): (string | null)[][] 
   return byColumn;
 }
 
+/** COPY's text format (this file), or its binary one (copy-binary.ts). */
+export type CopyFormat = "text" | "binary";
+
 /** `copy <table> (<columns>) from <source>`; table and columns are our own constants. */
-export function copyStatement(table: string, columns: readonly string[], source: string): string {
-  return `copy ${table} (${columns.join(", ")}) from ${source}`;
+export function copyStatement(
+  table: string,
+  columns: readonly string[],
+  source: string,
+  format: CopyFormat = "text",
+): string {
+  const options = format === "binary" ? " with (format binary)" : "";
+  return `copy ${table} (${columns.join(", ")}) from ${source}${options}`;
 }

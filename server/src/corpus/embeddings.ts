@@ -52,23 +52,39 @@ const SCALE = 10 ** VECTOR_DECIMALS;
 let components: { positive: string[]; negative: string[] } | undefined;
 
 /**
- * pgvector text with VECTOR_DECIMALS decimals per component. Looks components up in tables of
- * every possible text (toFixed is the slowest step of generation otherwise).
+ * A vector as the corpus stores it: each component rounded to VECTOR_DECIMALS decimals, kept as
+ * the integer of its decimals (binary COPY divides it into the float4 the text makes).
  */
-export function formatVector(v: Float64Array): string {
-  if (!components) {
-    const fractions = Array.from({ length: SCALE }, (_, i) => String(i).padStart(VECTOR_DECIMALS, "0"));
-    components = { positive: fractions.map((f) => `0.${f}`), negative: fractions.map((f) => `-0.${f}`) };
+export class FixedVector {
+  static readonly SCALE = SCALE;
+
+  constructor(readonly codes: Int32Array) {}
+
+  static of(v: Float64Array): FixedVector {
+    const codes = new Int32Array(v.length);
+    for (let i = 0; i < v.length; i++) codes[i] = Math.round((v[i] as number) * SCALE);
+    return new FixedVector(codes);
   }
-  const { positive, negative } = components;
-  let text = "[";
-  for (let i = 0; i < v.length; i++) {
-    const n = Math.round((v[i] as number) * SCALE);
-    if (i > 0) text += ",";
-    if (n >= SCALE || n <= -SCALE) text += (n / SCALE).toFixed(VECTOR_DECIMALS);
-    else text += n < 0 ? negative[-n] : positive[n];
+
+  /**
+   * pgvector text. Looks components up in tables of every possible text (toFixed is the slowest
+   * step of generation otherwise).
+   */
+  toString(): string {
+    if (!components) {
+      const fractions = Array.from({ length: SCALE }, (_, i) => String(i).padStart(VECTOR_DECIMALS, "0"));
+      components = { positive: fractions.map((f) => `0.${f}`), negative: fractions.map((f) => `-0.${f}`) };
+    }
+    const { positive, negative } = components;
+    let text = "[";
+    for (let i = 0; i < this.codes.length; i++) {
+      const n = this.codes[i] as number;
+      if (i > 0) text += ",";
+      if (n >= SCALE || n <= -SCALE) text += (n / SCALE).toFixed(VECTOR_DECIMALS);
+      else text += n < 0 ? negative[-n] : positive[n];
+    }
+    return `${text}]`;
   }
-  return `${text}]`;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type postgres from "postgres";
 import { DAY, formatTimestamp } from "./analyzers";
 import { type Artist, buildRoster, coprimeStride } from "./artists";
-import { EmbeddingSpace, formatVector } from "./embeddings";
+import type { CopyType } from "./copy-binary";
+import { EmbeddingSpace, FixedVector } from "./embeddings";
 import { buildLayout, type Layout, TrackFlag } from "./layout";
 import { writeLyrics } from "./lyrics";
 import { type AlgorithmicFeatures, algorithmicFeatures, round } from "./lyrics-stats";
@@ -177,8 +178,8 @@ export type TrackRow = {
   created_at: string;
   spotify_data: postgres.JSONValue;
   audio_features: postgres.JSONValue;
-  lyrics_embedding: string | null;
-  audio_embedding: string | null;
+  lyrics_embedding: FixedVector | null;
+  audio_embedding: FixedVector | null;
 };
 
 export const TRACK_COLUMNS = [
@@ -193,6 +194,20 @@ export const TRACK_COLUMNS = [
   "lyrics_embedding",
   "audio_embedding",
 ] as const satisfies readonly (keyof TrackRow)[];
+
+/** Each column's type in migrations/0001_corpus.sql, for binary COPY. */
+export const TRACK_COPY_TYPES: Record<(typeof TRACK_COLUMNS)[number], CopyType> = {
+  id: "int4",
+  title: "text",
+  artist: "text",
+  lyrics: "text",
+  url: "text",
+  created_at: "timestamp",
+  spotify_data: "jsonb",
+  audio_features: "jsonb",
+  lyrics_embedding: "vector",
+  audio_embedding: "vector",
+};
 
 const slug = (s: string) =>
   s
@@ -240,7 +255,7 @@ export function trackRow(ctx: CorpusContext, p: TrackProfile): TrackRow {
         }
       : null,
     lyrics_embedding:
-      flags & TrackFlag.nullLyrics ? null : formatVector(ctx.space.lyrics(noise(0), p.artist, p.themes)),
-    audio_embedding: hasSpotify ? formatVector(ctx.space.audio(noise(1), p.artist.genre, p.audio)) : null,
+      flags & TrackFlag.nullLyrics ? null : FixedVector.of(ctx.space.lyrics(noise(0), p.artist, p.themes)),
+    audio_embedding: hasSpotify ? FixedVector.of(ctx.space.audio(noise(1), p.artist.genre, p.audio)) : null,
   };
 }

@@ -4,7 +4,7 @@ import type postgres from "postgres";
 import type { Database, Sql } from "../db/database";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import { ANALYSIS_COLUMNS } from "./analyses";
-import { copyColumns, copyStatement } from "./copy-text";
+import { type CopyFormat, copyColumns, copyStatement } from "./copy-text";
 import { deferIndexes } from "./deferred-indexes";
 import { ANALYZER_TYPES, type AnalyzerType, corpusPlan } from "./plan";
 import { corpusChunks, defaultGeneratorThreads } from "./produce";
@@ -57,8 +57,9 @@ export async function corpusStatus(
   return counts ?? { tracks: 0, analyses: 0 };
 }
 
-/** One transaction of the load: statements, and COPY of a chunk of rows given as COPY text. */
+/** One transaction of the load: statements, and COPY of a chunk of rows in the format it takes. */
 type LoadTransaction = {
+  format: CopyFormat;
   query(text: string): Promise<Record<string, unknown>[]>;
   copy(table: string, columns: readonly string[], rows: Uint8Array<ArrayBuffer>): Promise<void>;
 };
@@ -66,8 +67,8 @@ type LoadTransaction = {
 /**
  * Loads the corpus in one transaction: other connections see no corpus, then all of it, and a
  * crash leaves the previous state. Rows are generated on worker threads while the database
- * loads the chunks before them with COPY (PGlite in-process from a blob: its socket cannot carry
- * COPY FROM STDIN). Ids are written explicitly (sequences move even in rolled-back
+ * loads the chunks before them with binary COPY (PGlite in-process from a blob: its socket cannot
+ * carry COPY FROM STDIN; text over the wire to a PGlite socket). Ids are written explicitly (sequences move even in rolled-back
  * transactions), so the same seed gives the same bytes.
  */
 export async function generateCorpus(db: CorpusDatabase, options: CorpusOptions): Promise<CorpusSummary> {
@@ -90,7 +91,8 @@ export async function generateCorpus(db: CorpusDatabase, options: CorpusOptions)
     const restore = await deferIndexes(tx.query);
     const total = plan.tracks + plan.analyses;
     report({ phase: PROGRESS_PHASE, done: 0, total });
-    for await (const chunk of corpusChunks(ctx, options.threads ?? defaultGeneratorThreads())) {
+    const threads = options.threads ?? defaultGeneratorThreads();
+    for await (const chunk of corpusChunks(ctx, threads, tx.format)) {
       await tx.copy("tracks", TRACK_COLUMNS, chunk.tracks);
       await tx.copy("analysis_results", ANALYSIS_COLUMNS, chunk.analyses);
       analyses += chunk.analysisCount;
@@ -126,8 +128,10 @@ async function inLoadTransaction(
     // runs in the database's worker, inside this transaction, from a blob.
     await db.sql.begin((tx) =>
       load({
+        format: "binary",
         query: (text) => tx.unsafe(text),
-        copy: (table, columns, rows) => copyFromBlob(copyStatement(table, columns, "'/dev/blob'"), rows),
+        copy: (table, columns, rows) =>
+          copyFromBlob(copyStatement(table, columns, "'/dev/blob'", "binary"), rows),
       }),
     );
     return;
@@ -138,15 +142,22 @@ async function inLoadTransaction(
     await tx`select pg_advisory_xact_lock(${CORPUS_LOCK_ID}::bigint)`;
     // PGlite reached over the wire (a test stack's shared PGlite) has no COPY FROM STDIN.
     const [server] = await tx<{ pglite: boolean }[]>`select version() like '%(PGlite%' as pglite`;
-    await load({
-      query: (text) => tx.unsafe(text),
-      copy: server?.pglite
-        ? (table, columns, rows) => insertCopyText(tx, table, columns, rows)
-        : async (table, columns, rows) => {
-            const copy = await tx.unsafe(copyStatement(table, columns, "stdin")).writable();
-            await pipeline(Readable.from([rows]), copy);
+    await load(
+      server?.pglite
+        ? {
+            format: "text",
+            query: (text) => tx.unsafe(text),
+            copy: (table, columns, rows) => insertCopyText(tx, table, columns, rows),
+          }
+        : {
+            format: "binary",
+            query: (text) => tx.unsafe(text),
+            copy: async (table, columns, rows) => {
+              const copy = await tx.unsafe(copyStatement(table, columns, "stdin", "binary")).writable();
+              await pipeline(Readable.from([rows]), copy);
+            },
           },
-    });
+    );
   });
 }
 
