@@ -101,4 +101,20 @@ export async function prepareData(services: Services, options: PrepareDataOption
       error: (error as Error).message,
     });
   }
+  if (mode === "embedded") await checkpoint(services);
+}
+
+/**
+ * A checkpoint once the data is prepared: after a crash PGlite replays the WAL written since the
+ * last one, and a first start writes the whole corpus and every view (a restart after SIGKILL
+ * spent 1.6 s more opening the database than after a clean stop).
+ */
+async function checkpoint({ sql, logger }: Services): Promise<void> {
+  const started = performance.now();
+  try {
+    await sql`checkpoint`;
+    logger.info("checkpoint", { ms: Math.round(performance.now() - started) });
+  } catch (error) {
+    logger.warn("checkpoint failed", { error: (error as Error).message });
+  }
 }

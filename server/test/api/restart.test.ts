@@ -45,6 +45,14 @@ describe("a restart reloads nothing", () => {
         "audio@1.vectors",
         "lyrics@1.vectors",
       ]);
+      // What a crash now would replay: the WAL since the checkpoint taken once the data was ready.
+      const [wal] = await first.running.services.sql<{ behind: number; written: number }[]>`
+        select (pg_current_wal_lsn() - redo_lsn)::float8 as behind,
+          (pg_current_wal_lsn() - '0/0')::float8 as written
+        from pg_control_checkpoint()`;
+      expect(first.lines.some((l) => l.msg === "checkpoint")).toBe(true);
+      expect(wal?.behind).toBeLessThan(1 << 20);
+      expect(wal?.written).toBeGreaterThan(8 << 20);
     } finally {
       await first.running.shutdown("test done");
     }
