@@ -72,8 +72,7 @@ export async function applyDefinitions(
   // A restart with unchanged definitions: the registry already holds exactly this, and the check
   // (a described statement per feature) would repeat the answer it gave when they were applied.
   // (Versions registered but gone from the files are left as they are, and were at that apply.)
-  const unchanged =
-    plan.actions.every((a) => a.action === "missing") && last.fingerprint === fingerprint;
+  const unchanged = plan.actions.every((a) => a.action === "missing") && last.fingerprint === fingerprint;
   if (!unchanged) await checkAgainstDatabase(sql, catalog);
   progress({ phase: "compile definitions", done: 3, total: 3 });
   const text = formatPlan(plan);

@@ -19,7 +19,7 @@ function source() {
   return { asked, load };
 }
 
-function readThrough(primary: OnlineStore, load: FallbackLoader, clock: () => number) {
+function readThrough(primary: OnlineStore, load: FallbackLoader) {
   const logger = createLogger("silent");
   const metrics = createMetrics({ defaultMetrics: false });
   return new ReadThroughStore({
@@ -43,7 +43,7 @@ describe("absence markers", () => {
   it("answer repeated lookups of missing ids without the fallback, until they expire", async () => {
     let now = 0;
     const { asked, load } = source();
-    const store = readThrough(new MemoryOnlineStore({ now: () => now }), load, () => now);
+    const store = readThrough(new MemoryOnlineStore({ now: () => now }), load);
     const first = await store.read("v@1", ["1", "50", "51"]);
     expect([...first.keys()]).toEqual(["1"]);
     expect(asked).toEqual([["1", "50", "51"]]);
@@ -57,7 +57,7 @@ describe("absence markers", () => {
   it("are replaced by a real row written later (a sync), and expire in Redis", async () => {
     const { asked, load } = source();
     const primary = new RedisOnlineStore(redis, { prefix });
-    const store = readThrough(primary, load, Date.now);
+    const store = readThrough(primary, load);
     expect((await store.read("v@1", ["77"])).size).toBe(0);
     expect(await redis.pttl(`${prefix}:{v@1}:77`)).toBeGreaterThan(0);
     await primary.write("v@1", [makeRow(77)]);
