@@ -158,9 +158,12 @@ describe("the access decision", () => {
       scopes: [],
     });
     expect(report.limits).toEqual({ requests: 3, rows: 10, downloads: 1, bytes: 1_000 });
+    // The day the counts were stored under, by the gate's own clock.
+    const [stored] = await db.sql<{ day: string }[]>`
+      select day::text from usage_daily where account_id = ${account.id}`;
     expect(report.history).toEqual([
       {
-        day: new Date().toISOString().slice(0, 10),
+        day: stored?.day,
         requests: 3,
         rows: 6,
         downloads: 0,
@@ -168,9 +171,9 @@ describe("the access decision", () => {
         rejected: 3,
       },
     ]);
-    const [stored] =
+    const [counts] =
       await db.sql`select requests, rows, rejected from usage_daily where account_id = ${account.id}`;
-    expect(stored).toEqual({ requests: "3", rows: "6", rejected: "2" });
+    expect(counts).toEqual({ requests: "3", rows: "6", rejected: "2" });
   });
 
   it("limits anonymous signups per client address", async () => {

@@ -14,6 +14,9 @@ import { prepareDefinitions } from "../../src/runtime/prepare-definitions";
 import { type CatalogView, resolveReferences, ServingCatalog } from "../../src/serving";
 import { corpusDatabase, SHIPPED_DEFINITIONS } from "./corpus";
 
+/** When references are resolved: before any shipped version's sunset. */
+const AT = Date.UTC(2026, 0, 1);
+
 describe("the registry read API over applied, materialized definitions", () => {
   let db: Database;
   beforeAll(async () => {
@@ -85,7 +88,7 @@ describe("the registry read API over applied, materialized definitions", () => {
     expect(problems.map((e) => e.ref)).toEqual(["qwen_analysis@2:nope"]);
     const artist = snapshot.entities.get("artist");
     if (!artist) throw new Error("no artist entity");
-    const refused = resolveReferences(snapshot, artist, ["track_profile:popularity"], Date.now()).problems;
+    const refused = resolveReferences(snapshot, artist, ["track_profile:popularity"], AT).problems;
     expect(refused.map((p) => p.detail)).toEqual([
       "track_profile:popularity belongs to entity track, which entity artist has no relation to.",
     ]);
