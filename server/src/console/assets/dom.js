@@ -57,6 +57,21 @@ export function facts(pairs) {
 }
 
 /**
+ * The breadcrumb of a page under the feature catalog.
+ * @param {string} current
+ */
+export function catalogBreadcrumb(current) {
+  return h(
+    "nav",
+    { "aria-label": "Breadcrumb", class: "breadcrumb" },
+    h("ol", {}, [
+      h("li", {}, h("a", { href: "#/catalog" }, "Feature catalog")),
+      h("li", { "aria-current": "page" }, current),
+    ]),
+  );
+}
+
+/**
  * @param {string} tag
  * @param {Attrs} [attrs]
  * @param {Child | Child[]} [children]

@@ -1,6 +1,6 @@
 // @ts-check
 import { api, apiUrl, enc } from "../api.js";
-import { copyButton, errorBox, facts, h, loading, plural, table, uid } from "../dom.js";
+import { catalogBreadcrumb, copyButton, errorBox, facts, h, loading, plural, table, uid } from "../dom.js";
 import { viewHref } from "./catalog.js";
 
 /**
@@ -34,18 +34,7 @@ function byViewVersion(refs) {
 export async function renderService(root, route) {
   const [, name = ""] = route.path;
   const body = h("div", {}, loading());
-  root.append(
-    h(
-      "nav",
-      { "aria-label": "Breadcrumb", class: "breadcrumb" },
-      h("ol", {}, [
-        h("li", {}, h("a", { href: "#/catalog" }, "Feature catalog")),
-        h("li", { "aria-current": "page" }, name),
-      ]),
-    ),
-    h("h1", {}, name),
-    body,
-  );
+  root.append(catalogBreadcrumb(name), h("h1", {}, name), body);
   /** @type {Service} */
   let service;
   try {

@@ -1,6 +1,17 @@
 // @ts-check
 import { api, enc } from "../api.js";
-import { badge, errorBox, facts, fmtAge, fmtDate, fmtInt, h, loading, table } from "../dom.js";
+import {
+  badge,
+  catalogBreadcrumb,
+  errorBox,
+  facts,
+  fmtAge,
+  fmtDate,
+  fmtInt,
+  h,
+  loading,
+  table,
+} from "../dom.js";
 import { viewHref } from "./catalog.js";
 import { chartable, driftCell, pct, statsChart, statsFacts, summary } from "./view-stats.js";
 
@@ -20,18 +31,7 @@ import { chartable, driftCell, pct, statsChart, statsFacts, summary } from "./vi
 export async function renderView(root, route) {
   const [, name = "", version = ""] = route.path;
   const body = h("div", {}, loading());
-  root.append(
-    h(
-      "nav",
-      { "aria-label": "Breadcrumb", class: "breadcrumb" },
-      h("ol", {}, [
-        h("li", {}, h("a", { href: "#/catalog" }, "Feature catalog")),
-        h("li", { "aria-current": "page" }, `${name}@${version}`),
-      ]),
-    ),
-    h("h1", {}, `${name}@${version}`),
-    body,
-  );
+  root.append(catalogBreadcrumb(`${name}@${version}`), h("h1", {}, `${name}@${version}`), body);
   /** @type {[Detail, {versions: import("./catalog.js").ViewVersion[]}]} */
   let data;
   try {
