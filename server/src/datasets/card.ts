@@ -1,9 +1,10 @@
+import type { Sql } from "../db/database";
 import { plural } from "../errors";
 import type { OutputColumn } from "./columns";
 import { FORMATS } from "./encode";
 import type { DatasetPlan } from "./plan";
-import type { ColumnQuality, Duplicates } from "./quality";
-import type { SnapshotInfo } from "./snapshot";
+import { type ColumnQuality, type Duplicates, measureQuality } from "./quality";
+import { type SnapshotInfo, type SnapshotOptions, withSnapshot } from "./snapshot";
 import { formatTimestamp } from "./timestamps";
 
 export type CardColumn = {
@@ -163,4 +164,15 @@ export function cardMarkdown(card: DatasetCard): string {
     for (const e of d.examples) lines.push(`- ${e.values.join(" — ")}: ${e.keys.join(", ")}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** A plan's card: statistics of exactly the rows a download with the same options holds. */
+export async function computeCard(
+  sql: Sql,
+  plan: DatasetPlan,
+  options: Pick<SnapshotOptions, "sliced" | "signal">,
+): Promise<DatasetCard> {
+  return withSnapshot(sql, plan, options, async (snapshot) =>
+    buildCard(plan, snapshot.info, snapshot.columns, await measureQuality(snapshot, plan)),
+  );
 }

@@ -24,6 +24,8 @@ export interface ChargeLedger {
 export interface DownloadCharger {
   /** Charges `cost` once per key; `charged` is false for a repeat of an already charged download. */
   charge(key: string, cost: DownloadCost, spend: Spend): Promise<{ charged: boolean }>;
+  /** Forgets a charge, so the next attempt is charged again (its later part was refused). */
+  release(key: string): Promise<void>;
 }
 
 const DAY_SECONDS = 86_400;
@@ -55,6 +57,10 @@ export class LedgerCharger implements DownloadCharger {
       await this.ledger.release(key);
       throw error;
     }
+  }
+
+  release(key: string): Promise<void> {
+    return this.ledger.release(key);
   }
 }
 

@@ -6,7 +6,7 @@ import { type DownloadFormat, FORMAT_INFO } from "./encode";
 import { exportRows } from "./export";
 import type { DatasetPlan } from "./plan";
 import type { DatasetServices } from "./services";
-import type { SnapshotInfo, TrainingInput } from "./snapshot";
+import { type SnapshotInfo, snapshotVersion, type TrainingInput } from "./snapshot";
 import type { SpoolJob } from "./spool";
 import { formatTimestamp } from "./timestamps";
 
@@ -18,9 +18,9 @@ export type DownloadInput = {
   /** Whose quota pays (the account id), or "anonymous". */
   subject: string;
   spend: Spend;
-  /** Spends the bytes a charged download sent beyond its first (never refuses: they are sent). */
-  settle?: (bytes: number) => Promise<void>;
   training?: TrainingInput;
+  /** Aborts when the client goes away: the work stops once no client of the file is left. */
+  signal: AbortSignal;
 };
 
 export type StartedDownload = {
@@ -28,15 +28,24 @@ export type StartedDownload = {
   info: SnapshotInfo;
   columns: OutputColumn[];
   etag: string;
-  /** False when this download was already charged today (a retry). */
+  /** False when this download was already charged today (a retry): it still pays its bytes. */
   charged: boolean;
   filename: string;
 };
 
-/** Identifies a request of one subject; a Range request for it finds the spooled bytes. */
-export function requestKey(subject: string, identity: Record<string, unknown>): string {
+/** What a file holds: the request without its caller, and the data version it reads. */
+export function fileKey(identity: Record<string, unknown>, version: string): string {
   const canonical = JSON.stringify(Object.entries(identity).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash("sha256").update(`${subject}\n${canonical}`).digest("hex");
+  return createHash("sha256").update(`${canonical}\n${version}`).digest("hex");
+}
+
+/** The key of an already encoded file, for a `Range` request that resumes it. */
+export async function downloadFileKey(
+  sql: Sql,
+  plan: DatasetPlan,
+  identity: Record<string, unknown>,
+): Promise<string> {
+  return fileKey(identity, await snapshotVersion(sql, plan));
 }
 
 export function downloadFilename(plan: DatasetPlan, format: DownloadFormat, training = false): string {
@@ -47,53 +56,65 @@ export function downloadFilename(plan: DatasetPlan, format: DownloadFormat, trai
 }
 
 /**
- * Opens the snapshot, counts its rows, charges the quota (once per subject, request and UTC day)
- * and starts encoding into the spool; resolves before the first byte, once the charge is done.
- * A refused charge rejects here and nothing is sent.
+ * A download, charged before any work: the download, the first byte and every row known up
+ * front (an upload's rows, a public dataset's none), so a request that cannot fit is refused
+ * before the database does anything. A dataset's rows are counted by the work and charged
+ * before the first byte. One file per (request, data version) is encoded, whoever asks: a
+ * second caller reads the same job (a retry of one's own request is not charged again, but
+ * pays its bytes). Resolves before the first byte; the bytes are charged as they are sent.
  */
 export async function startDownload(
-  deps: { sql: Sql; datasets: DatasetServices },
+  deps: { sql: Sql; datasets: DatasetServices; sliced: boolean },
   input: DownloadInput,
 ): Promise<StartedDownload> {
   const { sql, datasets } = deps;
-  const key = requestKey(input.subject, input.identity);
+  const { plan, training } = input;
   const charge = chargeKey(input.subject, input.identity);
-  const { job, started } = datasets.spool.start<Omit<StartedDownload, "job" | "etag" | "filename">>(
+  const { charged } = await datasets.charger.charge(charge, upFrontCost(training), input.spend);
+  if (!charged) await input.spend({ downloads: 0, rows: 0, bytes: 1 });
+
+  const key = fileKey(input.identity, await snapshotVersion(sql, plan, training !== undefined));
+  const { job, started } = datasets.spool.open<{ info: SnapshotInfo; columns: OutputColumn[] }>(
     key,
-    async (write, markStarted) => {
-      let charged = false;
-      const { bytes } = await exportRows(sql, input.plan, write, {
+    async (write, markStarted, signal) => {
+      await exportRows(sql, plan, write, {
         ...datasets.config,
         format: input.format,
-        ...(input.training ? { training: input.training } : {}),
-        onStart: async (info, columns) => {
-          ({ charged } = await datasets.charger.charge(
-            charge,
-            downloadCost(input.plan, info.rows),
-            input.spend,
-          ));
-          markStarted(etagOf(key, info.version), { info, columns, charged });
-        },
+        sliced: deps.sliced,
+        signal,
+        ...(training ? { training } : {}),
+        onStart: (info, columns) => markStarted(etagOf(key), { info, columns }),
       });
-      // Bytes are known once encoded; the first was spent at the start, so a used-up quota refuses.
-      if (charged) await input.settle?.(bytes - 1).catch(() => {});
     },
   );
-  const value = await started;
-  const filename = downloadFilename(input.plan, input.format, input.training !== undefined);
-  job.meta = { rows: value.info.rows, version: value.info.version, filename };
-  return { job, ...value, etag: job.etag as string, filename };
+  datasets.spool.follow(job, input.signal);
+  const { info, columns } = await started;
+  if (charged && countedLater(plan, training) && info.rows > 0) {
+    try {
+      await input.spend({ downloads: 0, rows: info.rows });
+    } catch (error) {
+      // Refused: a retry must be charged (and refused) again, not waved through as a repeat.
+      await datasets.charger.release(charge);
+      throw error;
+    }
+  }
+  const filename = downloadFilename(plan, input.format, training !== undefined);
+  job.meta = { rows: info.rows, version: info.version, filename };
+  return { job, info, columns, etag: job.etag as string, charged, filename };
 }
 
 /**
  * A public dataset as defined is what a free tier is for: it spends downloads and bytes, so a
- * dataset larger than a day's rows still downloads whole. Anything else spends a row per row.
+ * dataset larger than a day's rows still downloads whole. Anything else spends a row per row:
+ * an upload's rows are known before the work, a dataset's only once counted.
  */
-export function downloadCost(plan: DatasetPlan, rows: number): DownloadCost {
-  return { downloads: 1, rows: plan.public ? 0 : rows, bytes: 1 };
+export function upFrontCost(training?: TrainingInput): DownloadCost {
+  return { downloads: 1, rows: training ? training.ids.length : 0, bytes: 1 };
 }
 
+const countedLater = (plan: DatasetPlan, training?: TrainingInput) => !training && !plan.public;
+
 /** Strong: the bytes under one ETag are one spooled file, however often they are read. */
-function etagOf(requestKey: string, version: string): string {
-  return `"${createHash("sha256").update(`${requestKey}:${version}`).digest("hex").slice(0, 32)}"`;
+function etagOf(fileKey: string): string {
+  return `"${fileKey.slice(0, 32)}"`;
 }

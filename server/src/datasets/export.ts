@@ -5,7 +5,7 @@ import type { OutputColumn } from "./columns";
 import { type DownloadFormat, type EncodeOptions, encodeBatches, encodeRows, isRowFormat } from "./encode";
 import type { DatasetPlan } from "./plan";
 import { measureQuality } from "./quality";
-import { type SnapshotInfo, type TrainingInput, withSnapshot } from "./snapshot";
+import { type SnapshotInfo, type SnapshotOptions, type TrainingInput, withSnapshot } from "./snapshot";
 import { formatTimestamp } from "./timestamps";
 
 export type ExportSettings = {
@@ -27,6 +27,10 @@ export const DEFAULT_EXPORT_SETTINGS: ExportSettings = {
 export type ExportOptions = Partial<ExportSettings> & {
   format: DownloadFormat;
   training?: TrainingInput;
+  /** Read in short transactions, a key range each (the embedded database; see SnapshotOptions). */
+  sliced?: boolean;
+  /** Aborted when nobody wants the file any more: the work stops within a slice. */
+  signal?: AbortSignal | undefined;
   /** Also describe the rows (the dataset card), in the same snapshot. */
   withCard?: boolean;
   /** Called once the snapshot is open and its rows counted, before any byte; throwing aborts. */
@@ -60,8 +64,9 @@ export async function exportRows(
   options: ExportOptions,
 ): Promise<ExportResult> {
   const settings = { ...DEFAULT_EXPORT_SETTINGS, ...options };
-  const snapshotOptions = {
-    chunkRows: Math.max(1_000, settings.batchRows),
+  const snapshotOptions: SnapshotOptions = {
+    sliced: options.sliced ?? false,
+    signal: options.signal,
     ...(options.training ? { training: options.training } : {}),
   };
   return withSnapshot(sql, plan, snapshotOptions, async (snapshot) => {

@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { type Sql, sqlParams } from "../db/database";
 import { bindParams, type CompiledQuery, ident } from "../definitions/compile/params";
 import { getViewVersion } from "../registry";
+import { Pacer, SLICE_TARGET_MS } from "./pacer";
+import { fieldsOf, keyOf, readsPointInTime } from "./pit-sources";
 import type { DatasetPlan, Source, ViewSource } from "./plan";
-import { pitTable, readsPointInTime } from "./query";
 import { formatTimestamp } from "./timestamps";
 
 /** Each point-in-time source's compiled query, as the registry holds it for that version. */
@@ -25,116 +27,195 @@ export async function loadPointInTime(sql: Sql, plan: DatasetPlan): Promise<Map<
   return queries;
 }
 
-/** The columns a source contributes: what features and filters read from it, and relations' keys. */
-function fieldsOf(plan: DatasetPlan, source: Source): { field: string; pgType: string }[] {
-  const fields = new Map<string, string>();
-  for (const f of [...plan.features, ...plan.filters]) if (f.source === source) fields.set(f.field, f.pgType);
-  for (const s of plan.sources) {
-    if (s.kind === "view" && s.via?.keySource === source) fields.set(s.via.keyField, keyPgType(s.key));
+/** Uploaded training rows (entity id and instant, epoch microseconds), or one instant for every entity. */
+export type PointInTimeRequest = { rows: { ids: unknown[]; asOf: number[] } } | { instant: number };
+
+/**
+ * Point-in-time values computed into unlogged work tables, one per source, named for this job:
+ * each slice of entities (or uploaded rows) is one statement of about SLICE_TARGET_MS, so no
+ * piece of the work holds the embedded database's only backend longer than that, and a caller
+ * that goes away stops the work between two slices. The tables hold values of the past (rows
+ * created at or before their instant), which later writes do not change, so the slices need no
+ * common transaction.
+ */
+export type WorkTables = {
+  /** The work table of each point-in-time source. */
+  tableOf(source: Source): string;
+  drop(): Promise<void>;
+};
+
+export type FillOptions = {
+  signal?: AbortSignal | undefined;
+  onProgress?: (done: number, total: number) => void;
+};
+
+export async function computePointInTime(
+  sql: Sql,
+  plan: DatasetPlan,
+  queries: Map<Source, CompiledQuery>,
+  request: PointInTimeRequest,
+  options: FillOptions = {},
+): Promise<WorkTables> {
+  const job = `rapfs_work_${Math.floor(Date.now() / 1000).toString(36)}_${randomBytes(5).toString("hex")}`;
+  const names = new Map<Source, string>();
+  const tables: WorkTables = {
+    tableOf: (source) => {
+      const name = names.get(source);
+      if (!name) throw new Error(`${source.name}@${source.version} has no work table`);
+      return name;
+    },
+    drop: async () => {
+      for (const name of names.values())
+        await sql.unsafe(`drop table if exists ${ident(name)}`).catch(() => {});
+    },
+  };
+  try {
+    // A related entity's view reads the keys its relation held, so its key source is filled first.
+    const ordered = [...queries].sort(([a], [b]) => Number(isRelated(a)) - Number(isRelated(b)));
+    for (const [source, query] of ordered) {
+      const name = `${job}_${plan.sources.indexOf(source)}`;
+      names.set(source, name);
+      const layout = layoutOf(plan, source, request);
+      await sql.unsafe(`create unlogged table ${ident(name)} (${layout.columns.join(", ")})`);
+      await fill(sql, plan, source, query, name, request, tables, options);
+      for (const index of layout.indexes) await sql.unsafe(`create index on ${ident(name)} (${index})`);
+      await sql.unsafe(`analyze ${ident(name)}`);
+    }
+    return tables;
+  } catch (error) {
+    await tables.drop();
+    throw error;
   }
-  return [...fields].map(([field, pgType]) => ({ field, pgType }));
 }
 
-const keyPgType = (keyColumn: string) => (keyColumn === "artist" ? "text" : "integer");
+const isRelated = (source: Source) => source.kind === "view" && source.via !== undefined;
 
-/** The key column a source's temp table holds: the entity's, or for a related view the related entity's. */
-function keyOf(plan: DatasetPlan, source: Source): { name: string; pgType: string } {
-  if (source.kind === "view" && source.via) return { name: source.key, pgType: keyPgType(source.key) };
-  return { name: plan.key.name, pgType: plan.entity.keyType === "int" ? "integer" : "text" };
+/**
+ * Training rows keep their upload order (`ord`); a related entity's view is computed once per
+ * distinct (key, instant), however many rows share it; a single instant keys rows by entity.
+ */
+function layoutOf(plan: DatasetPlan, source: Source, request: PointInTimeRequest) {
+  const key = keyOf(plan, source);
+  const fields = fieldsOf(plan, source).map((f) => `${ident(f.field)} ${f.pgType}`);
+  const keyed = `${ident(key.name)} ${key.pgType}`;
+  if ("instant" in request) {
+    return { columns: [keyed, "event_timestamp timestamp", ...fields], indexes: [ident(key.name)] };
+  }
+  if (isRelated(source)) {
+    return {
+      columns: [keyed, "as_of timestamp", "event_timestamp timestamp", ...fields],
+      indexes: [`${ident(key.name)}, as_of`],
+    };
+  }
+  return {
+    columns: ["ord bigint not null", keyed, "as_of timestamp", "event_timestamp timestamp", ...fields],
+    indexes: ["ord"],
+  };
 }
 
-/** Temp tables dropped at commit: nothing is left behind by a failed or finished download. */
-export async function createPointInTimeTables(tx: Sql, plan: DatasetPlan): Promise<void> {
-  for (const source of plan.sources.filter(readsPointInTime)) {
-    const key = keyOf(plan, source);
-    const columns = [
-      "ord bigint not null",
-      `${ident(key.name)} ${key.pgType}`,
-      "as_of timestamp",
-      "event_timestamp timestamp",
-      ...fieldsOf(plan, source).map((f) => `${ident(f.field)} ${f.pgType}`),
-    ];
-    const table = ident(pitTable(plan.sources.indexOf(source)));
-    await tx.unsafe(`create temp table ${table} (${columns.join(", ")}) on commit drop`);
+async function fill(
+  sql: Sql,
+  plan: DatasetPlan,
+  source: Source,
+  query: CompiledQuery,
+  table: string,
+  request: PointInTimeRequest,
+  tables: WorkTables,
+  options: FillOptions,
+): Promise<void> {
+  const keyName = ident(keyOf(plan, source).name);
+  const fields = fieldsOf(plan, source).map((f) => ident(f.field));
+  const ordered = !("instant" in request) && !isRelated(source);
+  const names = [
+    ...(ordered ? ["ord"] : []),
+    keyName,
+    ...("instant" in request ? [] : ["as_of"]),
+    "event_timestamp",
+    ...fields,
+  ];
+  const pacer = new Pacer({ initial: 500, min: 20, max: 20_000, targetMs: SLICE_TARGET_MS });
+  const insert = async (ids: unknown[], asOf: number[], offset: number) => {
+    const params = bindParams(query, { entity_ids: ids, as_of: asOf.map(formatTimestamp) });
+    if (ordered) params.push(offset);
+    const selected = names.map((n) => (n === "ord" ? `_q.ord + $${params.length}::bigint` : `_q.${n}`));
+    await pacer.time(ids.length, () =>
+      sql.unsafe(
+        `insert into ${ident(table)} (${names.join(", ")})\nselect ${selected.join(", ")}\nfrom (${query.text}) _q`,
+        sqlParams(params),
+      ),
+    );
+  };
+  const pairs = await requestedPairs(sql, plan, source, request, tables);
+  let done = 0;
+  while (done < pairs.ids.length) {
+    options.signal?.throwIfAborted();
+    const end = Math.min(pairs.ids.length, done + pacer.next);
+    await insert(pairs.ids.slice(done, end), pairs.asOf.slice(done, end), done);
+    done = end;
+    options.onProgress?.(done, pairs.ids.length);
   }
 }
 
 /**
- * Computes one chunk of (entity, timestamp) rows with each source's compiled point-in-time
- * query — which reads only analyses created at or before the row's timestamp — numbering them
- * from `offset + 1`. A related entity's view is asked for the key its relation held as of the
- * same timestamp (its key source is filled first), so an artist's values are the artist's as of
- * the track row's time.
+ * The (entity, instant) pairs a source is computed for: the uploaded rows, every entity at the
+ * instant, or for a related entity's view the distinct keys (and instants) its relation held.
  */
-export async function fillPointInTime(
-  tx: Sql,
+async function requestedPairs(
+  sql: Sql,
   plan: DatasetPlan,
-  queries: Map<Source, CompiledQuery>,
-  chunk: { ids: unknown[]; asOf: number[] },
-  offset: number,
-): Promise<void> {
-  const asOf = chunk.asOf.map(formatTimestamp);
-  for (const [source, query] of queries) {
-    const fields = fieldsOf(plan, source).map((f) => ident(f.field));
-    const names = [ident(keyOf(plan, source).name), "as_of", "event_timestamp", ...fields];
-    const ids =
-      source.kind === "view" && source.via
-        ? await relatedKeys(tx, plan, source.via, offset, chunk.ids.length)
-        : chunk.ids;
-    const params = bindParams(query, { entity_ids: ids, as_of: asOf });
-    params.push(offset);
-    const table = ident(pitTable(plan.sources.indexOf(source)));
-    await tx.unsafe(
-      `insert into ${table} (ord, ${names.join(", ")})\n` +
-        `select _q.ord + $${params.length}::bigint, ${names.map((n) => `_q.${n}`).join(", ")}\n` +
-        `from (${query.text}) _q`,
-      sqlParams(params),
-    );
-  }
+  source: Source,
+  request: PointInTimeRequest,
+  tables: WorkTables,
+): Promise<{ ids: unknown[]; asOf: number[] }> {
+  const via = source.kind === "view" ? source.via : undefined;
+  if (via) return relatedPairs(sql, via, tables.tableOf(via.keySource), request);
+  if ("rows" in request) return request.rows;
+  const ids = await entityIds(sql, plan);
+  return { ids, asOf: ids.map(() => request.instant) };
 }
 
-/** The related entity's key of each row of the chunk (null where the relation held none then), in order. */
-async function relatedKeys(
-  tx: Sql,
-  plan: DatasetPlan,
+async function relatedPairs(
+  sql: Sql,
   via: NonNullable<ViewSource["via"]>,
-  offset: number,
-  count: number,
-): Promise<unknown[]> {
-  const table = ident(pitTable(plan.sources.indexOf(via.keySource)));
-  const rows = await tx.unsafe<{ k: unknown }[]>(
-    `select ${ident(via.keyField)} as k from ${table} where ord > $1 and ord <= $2 order by ord`,
-    sqlParams([offset, offset + count]),
+  keyTable: string,
+  request: PointInTimeRequest,
+): Promise<{ ids: unknown[]; asOf: number[] }> {
+  const key = ident(via.keyField);
+  if ("instant" in request) {
+    const rows = await sql.unsafe<{ k: unknown }[]>(
+      `select distinct ${key} as k from ${ident(keyTable)} where ${key} is not null order by 1`,
+    );
+    return { ids: rows.map((r) => r.k), asOf: rows.map(() => request.instant) };
+  }
+  const rows = await sql.unsafe<{ k: unknown; t: number }[]>(
+    `select ${key} as k, (extract(epoch from as_of) * 1000000)::float8 as t from ${ident(keyTable)}
+     where ${key} is not null group by 1, 2 order by 1, 2`,
   );
-  if (rows.length !== count)
-    throw new Error(`relation ${via.relation}: ${rows.length} keys for ${count} rows`);
+  return { ids: rows.map((r) => r.k), asOf: rows.map((r) => r.t) };
+}
+
+/** Every entity id: an instant's rows are asked for each of them, as a download holds them all. */
+async function entityIds(sql: Sql, plan: DatasetPlan): Promise<unknown[]> {
+  const rows =
+    plan.entity.keyType === "int"
+      ? await sql.unsafe<{ k: number }[]>("select id as k from tracks order by id")
+      : await sql.unsafe<{ k: string }[]>(
+          "select distinct artist as k from tracks where artist is not null order by artist",
+        );
   return rows.map((r) => r.k);
 }
 
-/** Planner statistics for the filled temp tables, so the final join is planned on real sizes. */
-export async function analyzePointInTime(tx: Sql, plan: DatasetPlan): Promise<void> {
-  for (const source of plan.sources.filter(readsPointInTime)) {
-    await tx.unsafe(`analyze ${ident(pitTable(plan.sources.indexOf(source)))}`);
-  }
-}
-
-/** Every entity id, a page at a time (an as_of download asks for each of them). */
-export async function* entityIds(tx: Sql, plan: DatasetPlan, pageSize: number): AsyncIterable<unknown[]> {
-  const int = plan.entity.keyType === "int";
-  let after: unknown = int ? -2_147_483_648 : "";
-  for (;;) {
-    const rows = int
-      ? await tx.unsafe<{ k: number }[]>(
-          "select id as k from tracks where id > $1 order by id limit $2",
-          sqlParams([after, pageSize]),
-        )
-      : await tx.unsafe<{ k: string }[]>(
-          "select distinct artist as k from tracks where artist is not null and artist > $1 order by artist limit $2",
-          sqlParams([after, pageSize]),
-        );
-    if (rows.length === 0) return;
-    yield rows.map((r) => r.k);
-    after = rows.at(-1)?.k;
-    if (rows.length < pageSize) return;
-  }
+/** Work tables a process left behind when it died mid-download (older than `maxAgeSeconds`). */
+export async function dropStaleWorkTables(sql: Sql, maxAgeSeconds: number): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    select tablename as name from pg_tables where tablename like 'rapfs\\_work\\_%'`;
+  const now = Math.floor(Date.now() / 1000);
+  const stale = rows
+    .map((r) => r.name)
+    .filter((name) => {
+      const created = Number.parseInt(name.split("_")[2] ?? "", 36);
+      return Number.isFinite(created) && now - created > maxAgeSeconds;
+    });
+  for (const name of stale) await sql.unsafe(`drop table if exists ${ident(name)}`);
+  return stale;
 }

@@ -30,22 +30,27 @@ export type Quality = { columns: Record<string, ColumnQuality>; duplicates: Dupl
 
 /** Statistics of exactly the rows the download holds, read in its snapshot. */
 export async function measureQuality(snapshot: Snapshot, plan: DatasetPlan): Promise<Quality> {
-  const { tx, columns } = snapshot;
+  const { columns } = snapshot;
   const rows = rowsStatement(snapshot.rows, plan.limit);
   const parts: string[] = ["count(*)::float8 as rows"];
   columns.forEach((c, i) => {
     parts.push(...aggregates(c, `c${i}`));
   });
-  const [row] = await tx.unsafe<Record<string, number | null>[]>(
-    `with d as (${rows.text}) select ${parts.join(", ")} from d`,
-    sqlParams(rows.params),
+  const [row] = await snapshot.read((tx) =>
+    tx.unsafe<Record<string, number | null>[]>(
+      `with d as (${rows.text}) select ${parts.join(", ")} from d`,
+      sqlParams(rows.params),
+    ),
   );
   const total = row?.rows ?? 0;
   const result: Record<string, ColumnQuality> = {};
   columns.forEach((c, i) => {
     result[c.name] = read(c, `c${i}`, row ?? {}, total);
   });
-  const duplicates = plan.entity.name === "track" ? await duplicatePairs(tx, rows, plan.key.name) : null;
+  const duplicates =
+    plan.entity.name === "track"
+      ? await snapshot.read((tx) => duplicatePairs(tx, rows, plan.key.name))
+      : null;
   return { columns: result, duplicates };
 }
 

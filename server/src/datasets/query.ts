@@ -1,7 +1,9 @@
 import { ident } from "../definitions/compile/params";
 import { FILTER_SQL_OPERATORS } from "../definitions/schema";
 import { valueSql } from "./columns";
+import { keyOf, readsPointInTime } from "./pit-sources";
 import type { DatasetPlan, PlannedFilter, Source } from "./plan";
+import { formatTimestamp } from "./timestamps";
 
 /** The rows of a download as SQL parts, so the same FROM/WHERE serves the rows, the count and the card. */
 export type RowsSql = {
@@ -17,11 +19,6 @@ export type RowsSql = {
   rangeKeys: string[];
   params: unknown[];
 };
-
-export const pitTable = (index: number) => `_rapfs_pit_${index}`;
-
-/** Whether a source is read through a point-in-time temp table (a tracks column is read as is). */
-export const readsPointInTime = (s: Source) => s.kind === "view" || s.materialized;
 
 /**
  * Current values: the materialized tables joined on the entity key (inner for views, left for
@@ -58,11 +55,17 @@ export function currentRows(plan: DatasetPlan): RowsSql {
 }
 
 /**
- * Values as of each row's timestamp: every view (and materialized embedding) has been computed
- * into its temp table, one row per requested (entity, timestamp) numbered by `ord`. Datasets keep
- * the rows every view has (like their inner join), training keeps every uploaded row.
+ * Values at one instant, or as of each uploaded row's time, read from the work tables the
+ * point-in-time engine filled (see pit.ts). An instant's rows are keyed by entity and joined as
+ * current values are (inner for the entity's views, left for embeddings and related entities),
+ * a view's row counting only where it has one then; training rows keep every uploaded row, in
+ * upload order, joined on `ord`, a related entity's values on its key and the row's instant.
  */
-export function pointInTimeRows(plan: DatasetPlan, mode: "dataset" | "training"): RowsSql {
+export function pointInTimeRows(
+  plan: DatasetPlan,
+  tableOf: (source: Source) => string,
+  mode: { instant: number } | "training",
+): RowsSql {
   const params: unknown[] = [];
   const alias = (s: Source) => `p${plan.sources.indexOf(s)}`;
   const timed = plan.sources.filter(readsPointInTime);
@@ -70,30 +73,47 @@ export function pointInTimeRows(plan: DatasetPlan, mode: "dataset" | "training")
   if (!base) throw new Error("a download reads at least one feature view");
   const first = alias(base);
   const key = `${first}.${ident(plan.key.name)}`;
+  // A tracks column (a vector fixed at the track's creation) is there once the track is.
+  const asOf = () => {
+    if (mode === "training") return `${first}.as_of`;
+    params.push(formatTimestamp(mode.instant));
+    return `$${params.length}::timestamp`;
+  };
   const joins = plan.sources
     .filter((s) => s !== base)
-    .map((s) =>
-      readsPointInTime(s)
-        ? `join ${ident(pitTable(plan.sources.indexOf(s)))} ${alias(s)} on ${alias(s)}.ord = ${first}.ord`
-        : `left join ${ident(s.table)} ${alias(s)} on ${alias(s)}.${ident(s.key)} = ${key}` +
-          ` and coalesce(${alias(s)}.created_at <= ${first}.as_of, true)`,
-    );
+    .map((s) => {
+      const table = `${ident(readsPointInTime(s) ? tableOf(s) : s.table)} ${alias(s)}`;
+      if (!readsPointInTime(s)) {
+        return `left join ${table} on ${alias(s)}.${ident(s.key)} = ${key} and coalesce(${alias(s)}.created_at <= ${asOf()}, true)`;
+      }
+      const via = s.kind === "view" ? s.via : undefined;
+      const related = via ? `${alias(via.keySource)}.${ident(via.keyField)}` : undefined;
+      if (mode === "training") {
+        return related
+          ? `left join ${table} on ${alias(s)}.${ident(s.key)} = ${related} and ${alias(s)}.as_of = ${first}.as_of`
+          : `join ${table} on ${alias(s)}.ord = ${first}.ord`;
+      }
+      const kind = s.join === "inner" ? "join" : "left join";
+      return `${kind} ${table} on ${alias(s)}.${ident(keyOf(plan, s).name)} = ${related ?? key}`;
+    });
   const where = plan.filters.map((f) => filterSql(f, `${alias(f.source)}.${ident(f.field)}`, params));
-  if (mode === "dataset") {
+  if (mode !== "training") {
     for (const s of timed) if (s.join === "inner") where.push(`${alias(s)}.event_timestamp is not null`);
   }
   const features = plan.features.map(
     (f) => `${valueSql(f.column.kind, `${alias(f.source)}.${ident(f.field)}`)} as ${ident(f.column.name)}`,
   );
+  const inner = timed.filter((s) => s.join === "inner");
   return {
     select:
-      mode === "dataset"
-        ? [`${valueSql(plan.key.kind, key)} as ${ident(plan.key.name)}`, ...features]
-        : [`${first}.ord::float8 as ord`, ...features],
-    from: [`${ident(pitTable(plan.sources.indexOf(base)))} ${first}`, ...joins].join("\n"),
+      mode === "training"
+        ? [`${first}.ord::float8 as ord`, ...features]
+        : [`${valueSql(plan.key.kind, key)} as ${ident(plan.key.name)}`, ...features],
+    from: [`${ident(tableOf(base))} ${first}`, ...joins].join("\n"),
     where,
-    order: `${first}.ord`,
-    rangeKeys: [],
+    order: mode === "training" ? `${first}.ord` : key,
+    rangeKeys:
+      mode === "training" ? [`${first}.ord`] : inner.map((s) => `${alias(s)}.${ident(keyOf(plan, s).name)}`),
     params,
   };
 }

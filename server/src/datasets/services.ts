@@ -15,7 +15,25 @@ import { sweepSpools } from "./spool-sweep";
 /** Cards by dataset and data version: a card is only recomputed after a materialization. */
 export class CardCache {
   private readonly cards = new Map<string, DatasetCard>();
+  private readonly computing = new Map<string, Promise<DatasetCard>>();
   constructor(private readonly max = 32) {}
+
+  /** The card being computed for `key`, if a request already started it: one computation, many readers. */
+  pending(key: string): Promise<DatasetCard> | undefined {
+    return this.computing.get(key);
+  }
+
+  async compute(key: string, work: () => Promise<DatasetCard>): Promise<DatasetCard> {
+    const running = this.computing.get(key) ?? work();
+    this.computing.set(key, running);
+    try {
+      const card = await running;
+      this.set(key, card);
+      return card;
+    } finally {
+      this.computing.delete(key);
+    }
+  }
 
   get(key: string): DatasetCard | undefined {
     const card = this.cards.get(key);
@@ -38,6 +56,8 @@ export type DatasetServices = {
   spool: Spool;
   charger: DownloadCharger;
   cards: CardCache;
+  /** Bulk reads in short transactions, a key range each (the embedded database: see SnapshotOptions). */
+  sliced: boolean;
   close(): Promise<void>;
 };
 
@@ -52,6 +72,8 @@ export function createDatasetServices(
     redisPrefix?: string;
     ledger?: ChargeLedger;
     logger?: Logger;
+    /** Where the database runs: embedded, bulk work is sliced so it never holds the one backend long. */
+    databaseMode?: "embedded" | "server";
   } = {},
 ): DatasetServices {
   const config = options.config ?? loadDatasetConfig();
@@ -84,6 +106,7 @@ export function createDatasetServices(
     spool,
     charger: new LedgerCharger(ledger),
     cards: new CardCache(),
+    sliced: options.databaseMode !== "server",
     async close() {
       clearInterval(sweeper);
       await spool.close();

@@ -2,17 +2,13 @@ import { createHash } from "node:crypto";
 import type { Schema } from "apache-arrow";
 import { type Sql, sqlParams } from "../db/database";
 import { ident } from "../definitions/compile/params";
+import { DomainError } from "../errors";
 import type { OutputColumn } from "./columns";
 import type { Batches, Pages } from "./encode";
-import {
-  analyzePointInTime,
-  createPointInTimeTables,
-  entityIds,
-  fillPointInTime,
-  loadPointInTime,
-} from "./pit";
+import { computePointInTime, loadPointInTime } from "./pit";
 import type { DatasetPlan } from "./plan";
-import { countStatement, currentRows, pointInTimeRows, type RowsSql, rowsStatement } from "./query";
+import { countStatement, currentRows, pointInTimeRows, type RowsSql } from "./query";
+import { inRanges } from "./ranges";
 import { snapshotBatches } from "./snapshot-batches";
 
 /** Uploaded (entity, timestamp[, label]) rows; labels pass through untouched. */
@@ -32,26 +28,41 @@ export type SnapshotInfo = {
   sources: Record<string, unknown>[];
 };
 
+/** Runs one bounded piece of reading (a range of rows, the statistics) inside the snapshot. */
+export type SnapshotRead = <T>(work: (sql: Sql) => Promise<T>) => Promise<T>;
+
 export type Snapshot = {
-  tx: Sql;
+  read: SnapshotRead;
   info: SnapshotInfo;
   /** The columns of every page, in order. */
   columns: OutputColumn[];
   rows: RowsSql;
-  /** Rows as JS values, a cursor page at a time (CSV). */
+  /** Rows as JS values, a key range at a time (CSV, NDJSON). */
   pages(batchRows: number): Pages;
   /** Rows as RecordBatches of `schema` (built from `columns`), read with binary COPY. */
   batches(sizes: { batchRows: number; copyRows: number }, schema: Schema): Batches;
 };
 
-export type SnapshotOptions = { training?: TrainingInput; chunkRows?: number };
+export type SnapshotOptions = {
+  training?: TrainingInput;
+  /**
+   * Read current values a key range per short transaction, each checking that no source was
+   * re-materialized since the first (a download that meets one fails rather than mix versions):
+   * the embedded database has one backend, which a whole-download transaction would hold from
+   * the first row to the last. On a server each download has a connection of its own, and one
+   * REPEATABLE READ transaction reads everything.
+   */
+  sliced?: boolean;
+  /** Aborted when the caller went away: the work stops between two slices. */
+  signal?: AbortSignal | undefined;
+};
 
 /**
- * Runs `work` inside one REPEATABLE READ transaction, so everything it reads — counts, rows,
- * card statistics — comes from one snapshot. Materialized tables are locked (ACCESS SHARE) before
- * the snapshot is taken: a full materialization swaps tables by drop-and-rename, which would
- * otherwise leave a reader that had not yet touched a table looking at the new, invisible one.
- * The swap waits for the download instead, and readers queue behind it; see docs/datasets.md.
+ * Runs `work` over one consistent snapshot of a plan's rows. Current values come from the
+ * materialized tables, locked (ACCESS SHARE) so that a full materialization's drop-and-rename
+ * waits for the reader instead of leaving it looking at a table it cannot see; see
+ * docs/datasets.md. Values at an instant, or as of uploaded rows, are first computed by the
+ * point-in-time engine into work tables of this job (pit.ts), which nothing else writes.
  */
 export async function withSnapshot<T>(
   sql: Sql,
@@ -59,49 +70,70 @@ export async function withSnapshot<T>(
   options: SnapshotOptions,
   work: (snapshot: Snapshot) => Promise<T>,
 ): Promise<T> {
-  const pointInTime = options.training !== undefined || plan.asOf !== undefined;
-  const queries = pointInTime ? await loadPointInTime(sql, plan) : undefined;
-  const result = await sql.begin("isolation level repeatable read", async (transaction) => {
-    const tx = transaction as unknown as Sql;
-    if (!pointInTime) {
-      const tables = plan.sources
-        .filter((s) => s.kind === "view" || s.materialized)
-        .map((s) => ident(s.table));
-      await tx.unsafe(`lock table ${[...new Set(tables)].join(", ")} in access share mode`);
+  const { training } = options;
+  if (training !== undefined || plan.asOf !== undefined) {
+    const queries = await loadPointInTime(sql, plan);
+    const info = await versions(sql, plan, true);
+    const instant = { instant: plan.asOf as number };
+    const request = training ? { rows: training } : instant;
+    const tables = await computePointInTime(sql, plan, queries, request, { signal: options.signal });
+    try {
+      const rows = pointInTimeRows(plan, tables.tableOf, training ? "training" : instant);
+      return await open(plan, options, info, rows, (read) => read(sql), work);
+    } finally {
+      await tables.drop();
     }
-    const info = await versions(tx, plan, pointInTime);
-    let rows: RowsSql;
-    if (queries) {
-      await createPointInTimeTables(tx, plan);
-      const chunkRows = options.chunkRows ?? 5_000;
-      let offset = 0;
-      const chunks = options.training
-        ? trainingChunks(options.training, chunkRows)
-        : asOfChunks(entityIds(tx, plan, chunkRows), plan.asOf as number);
-      for await (const chunk of chunks) {
-        await fillPointInTime(tx, plan, queries, chunk, offset);
-        offset += chunk.ids.length;
-      }
-      await analyzePointInTime(tx, plan);
-      rows = pointInTimeRows(plan, options.training ? "training" : "dataset");
-    } else {
-      rows = currentRows(plan);
-    }
-    const count = countStatement(rows);
-    const [counted] = await tx.unsafe<{ n: number }[]>(count.text, sqlParams(count.params));
-    const total = Math.min(counted?.n ?? 0, plan.limit ?? Number.POSITIVE_INFINITY);
-    const snapshot: Snapshot = {
-      tx,
-      info: { ...info, rows: total },
-      columns: outputColumns(plan, options.training),
-      rows,
-      pages: (batchRows) => pages(tx, plan, rows, batchRows, options.training),
-      batches: (sizes, schema) =>
-        snapshotBatches(tx, plan, rows, snapshot.columns, schema, sizes, options.training),
-    };
-    return [await work(snapshot)];
+  }
+  const rows = currentRows(plan);
+  const locked = async (tx: Sql) => {
+    const tables = plan.sources.filter((s) => s.kind === "view" || s.materialized).map((s) => ident(s.table));
+    await tx.unsafe(`lock table ${[...new Set(tables)].join(", ")} in access share mode`);
+    return versions(tx, plan, false);
+  };
+  const transaction = <R>(body: (tx: Sql) => Promise<R>) =>
+    sql.begin("isolation level repeatable read", (tx) => body(tx as unknown as Sql)) as Promise<R>;
+  if (!options.sliced) {
+    return transaction(async (tx) => open(plan, options, await locked(tx), rows, (read) => read(tx), work));
+  }
+  const info = await transaction(locked);
+  const read: SnapshotRead = (body) =>
+    transaction(async (tx) => {
+      options.signal?.throwIfAborted();
+      if ((await locked(tx)).version !== info.version) throw rematerialized();
+      return body(tx);
+    });
+  return open(plan, options, info, rows, read, work);
+}
+
+function rematerialized(): DomainError {
+  return new DomainError(
+    "UNAVAILABLE",
+    "A source of this dataset was re-materialized while it was read; retry to get the new version.",
+    { retryAfterSeconds: 1 },
+  );
+}
+
+/** Counts the rows and hands the snapshot to `work`. */
+async function open<T>(
+  plan: DatasetPlan,
+  options: SnapshotOptions,
+  info: Omit<SnapshotInfo, "rows">,
+  rows: RowsSql,
+  read: SnapshotRead,
+  work: (snapshot: Snapshot) => Promise<T>,
+): Promise<T> {
+  const count = countStatement(rows);
+  const [counted] = await read((tx) => tx.unsafe<{ n: number }[]>(count.text, sqlParams(count.params)));
+  const total = Math.min(counted?.n ?? 0, plan.limit ?? Number.POSITIVE_INFINITY);
+  const columns = outputColumns(plan, options.training);
+  return work({
+    read,
+    info: { ...info, rows: total },
+    columns,
+    rows,
+    pages: (batchRows) => pages(read, plan, rows, batchRows, options),
+    batches: (sizes, schema) => snapshotBatches(read, plan, rows, columns, schema, sizes, options),
   });
-  return result[0] as T;
 }
 
 export function outputColumns(plan: DatasetPlan, training?: TrainingInput): OutputColumn[] {
@@ -117,36 +149,32 @@ export function outputColumns(plan: DatasetPlan, training?: TrainingInput): Outp
 }
 
 async function* pages(
-  tx: Sql,
+  read: SnapshotRead,
   plan: DatasetPlan,
   rows: RowsSql,
   batchRows: number,
-  training: TrainingInput | undefined,
+  options: SnapshotOptions,
 ): Pages {
-  const statement = rowsStatement(rows, plan.limit);
-  const cursor = tx.unsafe(statement.text, sqlParams(statement.params)).values().cursor(batchRows);
-  for await (const page of cursor as AsyncIterable<unknown[][]>) {
-    if (!training) {
-      yield page;
-      continue;
+  const { training } = options;
+  const ranges = inRanges(rows, plan.limit, options.signal, async (statement) => {
+    const values = (await read((tx) =>
+      tx.unsafe(statement.text, sqlParams(statement.params)).values(),
+    )) as unknown as unknown[][];
+    return { parts: [values], rows: values.length, lastKey: values.at(-1)?.[0] };
+  });
+  for await (const range of ranges) {
+    for (let i = 0; i < range.length; i += batchRows) {
+      const page = range.slice(i, i + batchRows);
+      // Training rows come back as [ord, ...features]; ord (1-based) finds the uploaded row.
+      yield training
+        ? page.map(([ord, ...features]) => {
+            const j = Number(ord) - 1;
+            const label = training.label ? [training.label.values[j]] : [];
+            return [training.ids[j], training.asOf[j], ...label, ...features];
+          })
+        : page;
     }
-    // Training rows come back as [ord, ...features]; ord (1-based) finds the uploaded row.
-    yield page.map(([ord, ...features]) => {
-      const i = Number(ord) - 1;
-      const label = training.label ? [training.label.values[i]] : [];
-      return [training.ids[i], training.asOf[i], ...label, ...features];
-    });
   }
-}
-
-async function* trainingChunks(input: TrainingInput, size: number) {
-  for (let i = 0; i < input.ids.length; i += size) {
-    yield { ids: input.ids.slice(i, i + size), asOf: input.asOf.slice(i, i + size) };
-  }
-}
-
-async function* asOfChunks(ids: AsyncIterable<unknown[]>, asOf: number) {
-  for await (const page of ids) yield { ids: page, asOf: page.map(() => asOf) };
 }
 
 /**
@@ -165,8 +193,8 @@ export async function settleAsOf<T extends { asOf?: number }>(sql: Sql, request:
 }
 
 /** A snapshot's version without taking one: what a cached card or file is keyed by. */
-export async function snapshotVersion(sql: Sql, plan: DatasetPlan): Promise<string> {
-  return (await versions(sql, plan, plan.asOf !== undefined)).version;
+export async function snapshotVersion(sql: Sql, plan: DatasetPlan, training = false): Promise<string> {
+  return (await versions(sql, plan, training || plan.asOf !== undefined)).version;
 }
 
 async function versions(

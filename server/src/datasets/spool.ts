@@ -8,8 +8,8 @@ import { spoolDirPrefix } from "./spool-sweep";
 export type SpoolJob = {
   readonly id: string;
   readonly path: string;
-  /** Who asked for what: a resume of the same request finds this job. */
-  readonly requestKey: string;
+  /** What the file holds (request, data version): everyone asking for it reads this job. */
+  readonly fileKey: string;
   etag: string | undefined;
   written: number;
   state: "running" | "done" | "failed";
@@ -18,11 +18,19 @@ export type SpoolJob = {
   meta?: { rows: number; version: string; filename: string };
 };
 
-type Entry = SpoolJob & { wake: () => void; changed: Promise<void> };
+type Entry = SpoolJob & {
+  wake: () => void;
+  changed: Promise<void>;
+  started: Promise<unknown>;
+  /** Requests still waiting for or reading the job; the work stops when the last goes away. */
+  followers: number;
+  abort: AbortController;
+};
 
 export type SpoolRun<S> = (
   write: (chunk: Uint8Array) => Promise<void>,
   started: (etag: string, value: S) => void,
+  signal: AbortSignal,
 ) => Promise<void>;
 
 /**
@@ -71,18 +79,24 @@ export class Spool {
     this.running++;
   }
 
-  /** Starts a job; resolves with what `run` passed to `started`, or rejects if it failed before. */
-  start<S>(requestKey: string, run: SpoolRun<S>): { job: SpoolJob; started: Promise<S> } {
+  /**
+   * The job encoding `fileKey`: the one running or kept for it (no new work, no slot), or a new
+   * one. Resolves `started` with what `run` passed to `started`, or rejects if it failed before.
+   */
+  open<S>(fileKey: string, run: SpoolRun<S>): { job: SpoolJob; started: Promise<S> } {
+    const existing = [...this.jobs.values()].find((j) => j.fileKey === fileKey && j.state !== "failed");
+    if (existing) return { job: existing, started: existing.started as Promise<S> };
     this.takeSlot();
-    const id = randomUUID();
-    const job = this.entry(id, requestKey);
-    this.jobs.set(id, job);
+    const job = this.entry(randomUUID(), fileKey);
+    this.jobs.set(job.id, job);
     let resolveStarted!: (value: S) => void;
     let rejectStarted!: (error: unknown) => void;
     const started = new Promise<S>((res, rej) => {
       resolveStarted = res;
       rejectStarted = rej;
     });
+    started.catch(() => {});
+    job.started = started;
     void (async () => {
       let handle: FileHandle | undefined;
       try {
@@ -98,6 +112,7 @@ export class Spool {
             job.etag = etag;
             resolveStarted(value);
           },
+          job.abort.signal,
         );
         if (job.etag === undefined) throw new Error("the download finished without starting");
         job.state = "done";
@@ -115,10 +130,28 @@ export class Spool {
     return { job, started };
   }
 
+  /**
+   * A request waits for or reads `job` until `signal` aborts (its client went away): when every
+   * request following a running job has gone, the job's work is aborted.
+   */
+  follow(job: SpoolJob, signal: AbortSignal): void {
+    const entry = this.jobs.get(job.id);
+    if (entry?.state !== "running") return;
+    entry.followers++;
+    const leave = () => {
+      entry.followers--;
+      if (entry.followers <= 0 && entry.state === "running") {
+        entry.abort.abort(new DomainError("UNAVAILABLE", "Every client of this download went away."));
+      }
+    };
+    if (signal.aborted) leave();
+    else signal.addEventListener("abort", leave, { once: true });
+  }
+
   /** The newest finished job of a request, if it is still kept (and has this ETag, when given). */
-  resumable(requestKey: string, etag?: string): SpoolJob | undefined {
+  resumable(fileKey: string, etag?: string): SpoolJob | undefined {
     const candidates = [...this.jobs.values()].filter(
-      (j) => j.requestKey === requestKey && j.state === "done" && (etag === undefined || j.etag === etag),
+      (j) => j.fileKey === fileKey && j.state === "done" && (etag === undefined || j.etag === etag),
     );
     return candidates.at(-1);
   }
@@ -175,14 +208,16 @@ export class Spool {
     if (this.directory) await rm(this.directory, { recursive: true, force: true });
   }
 
-  private entry(id: string, requestKey: string): Entry {
+  private entry(id: string, fileKey: string): Entry {
     const entry = {
       id,
       path: join(this.dir, id),
-      requestKey,
+      fileKey,
       etag: undefined,
       written: 0,
       state: "running",
+      followers: 0,
+      abort: new AbortController(),
     } as Entry;
     const arm = () => {
       entry.changed = new Promise((resolve) => {

@@ -85,6 +85,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     redisUrl: config.redisUrl,
     redisPrefix: keyPrefix,
     logger,
+    databaseMode: database.mode,
   });
   const built = await buildServices({ config, logger, database, keyPrefix, accessConfig, reads, datasets });
   const { services } = built;

@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { buildCard, type DatasetCard } from "../../../datasets/card";
-import { requestKey } from "../../../datasets/download";
+import { computeCard } from "../../../datasets/card";
+import { fileKey } from "../../../datasets/download";
 import { planDownload } from "../../../datasets/plan";
-import { measureQuality } from "../../../datasets/quality";
-import { settleAsOf, snapshotVersion, withSnapshot } from "../../../datasets/snapshot";
+import { settleAsOf, snapshotVersion } from "../../../datasets/snapshot";
 import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
@@ -73,9 +72,10 @@ export const route = createRoute({
   summary: "The dataset card: schema, licence, rows, quality, version",
   description:
     "Describes exactly the rows a download with the same options holds (the statistics are read in " +
-    "one snapshot); cached until a source is re-materialized. A card not cached yet reads the whole " +
-    "dataset, so it is charged as one download (once a day per account and card) and takes a " +
-    "download slot (503 with Retry-After when all are busy); a cached one costs a request. " +
+    "one snapshot); cached until a source is re-materialized. The current card costs a request. A card " +
+    "at an `as_of` not computed yet computes the dataset as it was then, so it is charged as one " +
+    "download (once a day per account and card) before the work starts, and takes a download slot " +
+    "(503 with Retry-After when all are busy). " +
     "`service:<name>` describes a feature service.",
   request: { params: NameParams, query: DownloadQuery.omit({ format: true }) },
   responses: {
@@ -100,22 +100,23 @@ export function registerCard(app: App): void {
     const { sql, bulkSql, serving, datasets } = c.get("services");
     const request = await settleAsOf(sql, planRequest(name, { ...c.req.valid("query"), format: "parquet" }));
     const plan = await planDownload({ sql, catalog: serving.catalog }, request);
-    const key = `${requestKey("", request)}:${await snapshotVersion(sql, plan)}`;
-    const cached = datasets.cards.get(key);
+    const key = fileKey({ kind: "card", ...request }, await snapshotVersion(sql, plan));
+    const cached = datasets.cards.get(key) ?? (await datasets.cards.pending(key));
     if (cached) return c.json(cached as z.infer<typeof DatasetCardSchema>, 200);
-    // A card not computed yet reads every row of the dataset (as of `as_of`, rebuilt for that
-    // instant): it is charged as one download and takes a download slot, as a download does, so
-    // a key cannot make the database do that work for free, once per timestamp it invents.
-    const { accountId } = c.get("principal");
-    await datasets.charger.charge(`card:${accountId}:${key}`, { downloads: 1, rows: 0 }, (cost) =>
-      spendQuota(c, cost),
-    );
-    const card: DatasetCard = await datasets.spool.admit(() =>
-      withSnapshot(bulkSql, plan, {}, async (snapshot) =>
-        buildCard(plan, snapshot.info, snapshot.columns, await measureQuality(snapshot, plan)),
+    // A card at an instant of the caller's choosing computes the dataset as it was then: a
+    // download's work, charged as one (once a day per account and card) before it starts. The
+    // current card is the one everybody reads: it costs a request.
+    if (plan.asOf !== undefined) {
+      const { accountId } = c.get("principal");
+      await datasets.charger.charge(`card:${accountId}:${key}`, { downloads: 1, rows: 0 }, (cost) =>
+        spendQuota(c, cost),
+      );
+    }
+    const card = await datasets.cards.compute(key, () =>
+      datasets.spool.admit(() =>
+        computeCard(bulkSql, plan, { sliced: datasets.sliced, signal: c.req.raw.signal }),
       ),
     );
-    datasets.cards.set(key, card);
     return c.json(card as z.infer<typeof DatasetCardSchema>, 200);
   });
 }

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { requestKey, startDownload } from "../../../datasets/download";
+import { downloadFileKey, startDownload } from "../../../datasets/download";
 import { planDownload } from "../../../datasets/plan";
 import { settleAsOf } from "../../../datasets/snapshot";
 import { settleBytes, spendQuota } from "../../access/middleware";
@@ -52,30 +52,33 @@ export function registerDownload(app: App): void {
     const { name } = c.req.valid("param");
     const query = c.req.valid("query");
     const { sql, bulkSql, serving, datasets } = c.get("services");
-    const subject = c.get("principal")?.accountId ?? "anonymous";
     const request = await settleAsOf(sql, planRequest(name, query));
     const identity = { kind: "download", ...request, format: query.format };
+    const plan = await planDownload({ sql, catalog: serving.catalog }, request);
 
     const range = parseRange(c.req.header("range"));
     if (range) {
-      const ifRange = c.req.header("if-range");
-      const job = datasets.spool.resumable(requestKey(subject, identity), ifRange);
+      const job = datasets.spool.resumable(
+        await downloadFileKey(sql, plan, identity),
+        c.req.header("if-range"),
+      );
       if (job?.etag && job.meta) {
+        // A resume pays its bytes like any other read of the file.
+        await spendQuota(c, { bytes: 1 });
         const headers = fileHeaders(query.format, { ...job.meta, charged: false, etag: job.etag });
-        return partialResponse(c, datasets.spool, job, range, headers) as never;
+        return partialResponse(c, datasets.spool, job, range, headers, settleBytes(c)) as never;
       }
     }
 
-    const plan = await planDownload({ sql, catalog: serving.catalog }, request);
     const started = await startDownload(
-      { sql: bulkSql, datasets },
+      { sql: bulkSql, datasets, sliced: datasets.sliced },
       {
         plan,
         format: query.format,
         identity,
-        subject,
+        subject: c.get("principal")?.accountId ?? "anonymous",
         spend: (cost) => spendQuota(c, cost),
-        settle: settleBytes(c),
+        signal: c.req.raw.signal,
       },
     );
     const headers = fileHeaders(query.format, {
@@ -85,6 +88,6 @@ export function registerDownload(app: App): void {
       charged: started.charged,
       etag: started.etag,
     });
-    return fullResponse(c, datasets.spool, started.job, headers) as never;
+    return fullResponse(c, datasets.spool, started.job, headers, settleBytes(c)) as never;
   });
 }

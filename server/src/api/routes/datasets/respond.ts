@@ -20,16 +20,60 @@ export function fileHeaders(format: DownloadFormat, meta: Meta): Record<string, 
   };
 }
 
+/** Spends what was spent on the bytes sent beyond the first (charged at admission), once the body ends. */
+export type SettleBytes = (bytes: number) => Promise<void>;
+
+/**
+ * The body as sent: its bytes are counted as the client takes them, and charged when it ends,
+ * however it ends (finished, cancelled, failed): a repeat, a resume or a cached file pays for
+ * what it sent.
+ */
+function charged(body: ReadableStream<Uint8Array>, settle: SettleBytes): ReadableStream<Uint8Array> {
+  let sent = 0;
+  let settled = false;
+  const done = () => {
+    if (settled) return;
+    settled = true;
+    if (sent > 1) void settle(sent - 1).catch(() => {});
+  };
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { value, done: end } = await reader.read();
+          if (end) {
+            done();
+            controller.close();
+            return;
+          }
+          sent += value.byteLength;
+          controller.enqueue(value);
+        } catch (error) {
+          done();
+          controller.error(error);
+        }
+      },
+      async cancel(reason) {
+        done();
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 /** The whole file, read from the spool as it is written; its length is known if it is already done. */
 export function fullResponse(
   c: Context<AppEnv>,
   spool: DatasetServices["spool"],
   job: SpoolJob,
   headers: Record<string, string>,
+  settle: SettleBytes,
 ) {
   const length: Record<string, string> =
     job.state === "done" ? { "Content-Length": String(job.written) } : {};
-  return c.body(spool.read(job), 200, { ...headers, ...length });
+  return c.body(charged(spool.read(job), settle), 200, { ...headers, ...length });
 }
 
 /** `bytes=START-` or `bytes=START-END` (one range); anything else is served whole. */
@@ -49,13 +93,14 @@ export function partialResponse(
   job: SpoolJob,
   range: { start: number; end?: number },
   headers: Record<string, string>,
+  settle: SettleBytes,
 ): Response {
   const total = job.written;
   if (range.start >= total) {
     return c.body(null, 416, { "Content-Range": `bytes */${total}`, ETag: headers.ETag ?? "" });
   }
   const end = Math.min(range.end ?? total - 1, total - 1);
-  return c.body(spool.read(job, range.start, end), 206, {
+  return c.body(charged(spool.read(job, range.start, end), settle), 206, {
     ...headers,
     "Content-Range": `bytes ${range.start}-${end}/${total}`,
     "Content-Length": String(end - range.start + 1),

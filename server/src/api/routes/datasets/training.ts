@@ -123,14 +123,14 @@ export function registerTraining(app: App, services: Services): void {
       .digest("hex");
     const identity = { kind: "training", ...query, features, embeddings, upload: digest };
     const started = await startDownload(
-      { sql: bulkSql, datasets },
+      { sql: bulkSql, datasets, sliced: datasets.sliced },
       {
         plan,
         format: query.format,
         identity,
         subject: c.get("principal")?.accountId ?? "anonymous",
         spend: (cost) => spendQuota(c, cost),
-        settle: settleBytes(c),
+        signal: c.req.raw.signal,
         training,
       },
     );
@@ -145,6 +145,7 @@ export function registerTraining(app: App, services: Services): void {
         charged: started.charged,
         etag: started.etag,
       }),
+      settleBytes(c),
     ) as never;
   });
 }

@@ -1,0 +1,35 @@
+/**
+ * Sizes slices of bulk work so each statement holds the database for about `targetMs`: on the
+ * embedded database a statement holds PGlite's only backend to its end, so a slice is what a
+ * lookup may wait behind. Each slice's measured time steers the next one's size.
+ */
+export class Pacer {
+  private size: number;
+
+  constructor(private readonly options: { initial: number; min: number; max: number; targetMs: number }) {
+    this.size = options.initial;
+  }
+
+  get next(): number {
+    return this.size;
+  }
+
+  record(items: number, elapsedMs: number): void {
+    if (items <= 0) return;
+    const perItem = Math.max(elapsedMs, 0.5) / items;
+    // Grow by at most 2× a step, so one fast slice of cheap rows does not overshoot on the next.
+    const wanted = Math.min(this.options.targetMs / perItem, this.size * 2);
+    this.size = Math.round(Math.min(this.options.max, Math.max(this.options.min, wanted)));
+  }
+
+  /** Runs one slice of `items` and records how long it took. */
+  async time<T>(items: number, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const result = await work();
+    this.record(items, performance.now() - started);
+    return result;
+  }
+}
+
+/** What one statement of bulk work aims to hold the database for. */
+export const SLICE_TARGET_MS = 40;
