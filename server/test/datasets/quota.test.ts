@@ -155,6 +155,61 @@ describe("a public dataset downloads whole on the free tier: downloads and bytes
     expect(fits.headers.get("rapfs-rows")).toBe("100");
   });
 
+  it("a repeat of a download pays its bytes, and so does a resume: the bytes quota counts what is sent", async () => {
+    const { accountId, key } = await signup();
+    const path = "/v1/datasets/public/download?format=csv&limit=100";
+    const size = (await bytes(await get(h, path, { key }))).byteLength;
+    const repeat = await get(h, path, { key });
+    expect(repeat.headers.get("rapfs-download-charged")).toBe("false");
+    expect((await bytes(repeat)).byteLength).toBe(size);
+    const resumed = await get(h, path, { key, headers: { range: "bytes=1000-" } });
+    expect(resumed.status).toBe(206);
+    await bytes(resumed);
+    await expect
+      .poll(async () => left(await usage(accountId), "bytes"), { timeout: 5_000 })
+      .toBe(400_000 - 2 * size - (size - 1000));
+    expect(left(await usage(accountId), "downloads")).toBe(2);
+  });
+
+  it("the current card costs a request, however it is asked for: no download is spent", async () => {
+    const { accountId, key } = await signup();
+    for (const limit of [5, 123, 456, 789]) {
+      expect((await get(h, `/v1/datasets/public?limit=${limit}`, { key })).status).toBe(200);
+    }
+    expect(left(await usage(accountId), "downloads")).toBe(3);
+  });
+
+  it("a training upload that cannot fit is refused before any database work", async () => {
+    const key = await h.freeKey();
+    const rows = Array.from({ length: 101 }, (_, i) => ({
+      track_id: i + 1,
+      event_timestamp: "2024-01-01T00:00:00Z",
+    }));
+    const services = h.services as { bulkSql: unknown };
+    const bulkSql = services.bulkSql;
+    // Any bulk statement would fail the request with a 500 instead of the refusal.
+    services.bulkSql = new Proxy(() => {}, {
+      get: () => {
+        throw new Error("bulk work ran before the refusal");
+      },
+      apply: () => {
+        throw new Error("bulk work ran before the refusal");
+      },
+    });
+    try {
+      const response = await get(h, "/v1/datasets/training?dataset=public&format=csv", {
+        key,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(rows),
+      });
+      const problem = await expectProblem(response, 403, "EXCEEDS_QUOTA");
+      expect(problem.detail).toMatch(/rows/);
+    } finally {
+      services.bulkSql = bulkSql;
+    }
+  });
+
   it("once the day's bytes are used up, the next download is refused until UTC midnight", async () => {
     const { accountId, key } = await signup();
     const first = await get(h, "/v1/datasets/public/download?format=json", { key });
