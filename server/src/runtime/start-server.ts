@@ -10,6 +10,7 @@ import { datasetRoutes } from "../api/routes/datasets";
 import { servingRoutes } from "../api/routes/v1";
 import { type Config, loadConfig } from "../config/env";
 import { loadDatasetConfig } from "../datasets/config";
+import { dropStaleWorkTables } from "../datasets/pit";
 import { createDatasetServices } from "../datasets/services";
 import { openDatabase } from "../db/database";
 import { migrate } from "../db/migrate";
@@ -87,6 +88,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger,
     databaseMode: database.mode,
   });
+  // Point-in-time work tables of a process that died mid-download: embedded, this process owns
+  // the database; on a server, other processes' running jobs are younger than an hour.
+  void dropStaleWorkTables(database.sql, database.mode === "embedded" ? 0 : 3_600).then(
+    (dropped) => dropped.length > 0 && logger.info("dropped stale point-in-time work tables", { dropped }),
+    () => {},
+  );
   const built = await buildServices({ config, logger, database, keyPrefix, accessConfig, reads, datasets });
   const { services } = built;
   let preparing = true;
