@@ -1,11 +1,12 @@
 import {
   AsyncByteQueue,
-  makeData,
+  type Data,
   type RecordBatch,
   RecordBatchStreamWriter,
   type Schema,
   Table,
   tableToIPC,
+  vectorFromArray,
 } from "apache-arrow";
 import * as parquet from "parquet-wasm";
 import { batchOf } from "./arrow";
@@ -157,7 +158,9 @@ async function* encodeParquet(schema: Schema, batches: Batches, options: EncodeO
 }
 
 function emptyBatch(schema: Schema): RecordBatch {
-  const children = schema.fields.map((f) => makeData({ type: f.type, nullCount: 0 }));
+  // Built by arrow's builders, so nested types (lists, vectors) get their empty children too:
+  // parquet-wasm refuses a list without one ("Dyn casting error").
+  const children = schema.fields.map((f) => vectorFromArray([], f.type).data[0] as Data);
   return batchOf(schema, children, 0);
 }
 

@@ -64,6 +64,26 @@ describe("downloads read back by independent readers hold exactly the materializ
     expect(meta.row_groups[0]?.columns[1]?.meta_data?.codec).toBe("SNAPPY");
   });
 
+  it("a download with no rows (public as of before the first track) is a valid empty file in every format", async () => {
+    for (const format of ["parquet", "arrow", "csv", "json"]) {
+      const response = await get(
+        h,
+        `/v1/datasets/public/download?format=${format}&as_of=2000-01-01T00:00:00Z`,
+      );
+      expect(response.status, format).toBe(200);
+      expect(response.headers.get("rapfs-rows")).toBe("0");
+      const file = await bytes(response);
+      if (format === "parquet") {
+        const { rows, schema } = readParquetWasm(file);
+        expect(rows).toEqual([]);
+        expect(schema.length).toBe(Object.keys(kinds).length);
+      }
+      if (format === "arrow") expect(readArrowIpc(file).rows).toEqual([]);
+      if (format === "csv") expect(readCsv(file).rows).toEqual([]);
+      if (format === "json") expect(readNdjson(file)).toEqual([]);
+    }
+  });
+
   it("Arrow IPC stream: the same values, with the licence in the schema metadata", async () => {
     const response = await get(h, "/v1/datasets/public/download?format=arrow");
     expect(response.headers.get("content-type")).toBe("application/vnd.apache.arrow.stream");
