@@ -498,7 +498,7 @@ export interface paths {
     };
     /**
      * The dataset card: schema, licence, rows, quality, version
-     * @description Describes exactly the rows a download with the same options holds (the statistics are read in one snapshot); cached until a source is re-materialized. A card not cached yet reads the whole dataset, so it is charged as one download (once a day per account and card) and takes a download slot (503 with Retry-After when all are busy); a cached one costs a request. `service:<name>` describes a feature service.
+     * @description Describes exactly the rows a download with the same options holds (the statistics are read in one snapshot); cached until a source is re-materialized. The current card costs a request. A card at an `as_of` not computed yet computes the dataset as it was then, so it is charged as one download (once a day per account and card) before the work starts, and takes a download slot (503 with Retry-After when all are busy). `service:<name>` describes a feature service.
      */
     get: operations["getDatasetCard"];
     put?: never;
