@@ -150,9 +150,3 @@ export function rowsStatement(rows: RowsSql, limit?: number): { text: string; pa
   }
   return { text: lines.join("\n"), params };
 }
-
-export function countStatement(rows: RowsSql): { text: string; params: unknown[] } {
-  const lines = [`select count(*)::float8 as n`, `from ${rows.from}`];
-  if (rows.where.length > 0) lines.push(`where ${rows.where.join("\n  and ")}`);
-  return { text: lines.join("\n"), params: rows.params };
-}

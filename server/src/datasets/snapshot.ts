@@ -7,8 +7,8 @@ import type { OutputColumn } from "./columns";
 import type { Batches, Pages } from "./encode";
 import { computePointInTime, loadPointInTime } from "./pit";
 import type { DatasetPlan } from "./plan";
-import { countStatement, currentRows, pointInTimeRows, type RowsSql } from "./query";
-import { inRanges } from "./ranges";
+import { currentRows, pointInTimeRows, type RowsSql } from "./query";
+import { countRange, inRanges, tallyInRanges } from "./ranges";
 import { snapshotBatches } from "./snapshot-batches";
 
 /** Uploaded (entity, timestamp[, label]) rows; labels pass through untouched. */
@@ -122,9 +122,13 @@ async function open<T>(
   read: SnapshotRead,
   work: (snapshot: Snapshot) => Promise<T>,
 ): Promise<T> {
-  const count = countStatement(rows);
-  const [counted] = await read((tx) => tx.unsafe<{ n: number }[]>(count.text, sqlParams(count.params)));
-  const total = Math.min(counted?.n ?? 0, plan.limit ?? Number.POSITIVE_INFINITY);
+  const key = ident(options.training ? "ord" : plan.key.name);
+  const total = await tallyInRanges(rows, key, plan.limit, options.signal, countRange, async (statement) => {
+    const [counted] = await read((tx) =>
+      tx.unsafe<{ n: number; last: unknown }[]>(statement.text, sqlParams(statement.params)),
+    );
+    return counted;
+  });
   const columns = outputColumns(plan, options.training);
   return work({
     read,
