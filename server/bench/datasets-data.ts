@@ -7,16 +7,17 @@ import { migrate } from "../src/db/migrate";
 import { terminalProgress } from "../src/log/progress";
 import { prepareDefinitions } from "../src/runtime/prepare-definitions";
 
-/** Where the datasets benchmark keeps the corpus at `scale` between runs (gitignored). */
-export const benchDataDir = (scale: number) => join(repoRoot, ".rapfs-bench", `datasets-scale-${scale}`);
+/** Where a benchmark (`datasets`, `offline`) keeps the corpus at `scale` between runs (gitignored). */
+export const benchDataDir = (scale: number, bench = "datasets") =>
+  join(repoRoot, ".rapfs-bench", `${bench}-scale-${scale}`);
 
 /**
  * An embedded PGlite over a persistent data dir holding the corpus at `scale`, materialized.
  * The first use generates it (minutes at scale 3); later runs only check the definitions. The
  * connection is closed before returning: PGlite serves one, and the export child needs it.
  */
-export async function benchDatabase(scale: number): Promise<EmbeddedPostgres> {
-  const dir = benchDataDir(scale);
+export async function benchDatabase(scale: number, bench = "datasets"): Promise<EmbeddedPostgres> {
+  const dir = benchDataDir(scale, bench);
   const embedded = await startEmbeddedPostgres(dir);
   const progress = terminalProgress(process.stderr);
   try {
@@ -24,13 +25,13 @@ export async function benchDatabase(scale: number): Promise<EmbeddedPostgres> {
     await migrate(sql, `${repoRoot}migrations`);
     const existing = await corpusStatus(sql);
     if (existing.tracks === 0) {
-      process.stderr.write(`datasets bench: generating the corpus at scale ${scale} into ${dir}\n`);
+      process.stderr.write(`${bench} bench: generating the corpus at scale ${scale} into ${dir}\n`);
       await generateCorpus(
         { sql, copyFromBlob: (statement, data) => embedded.copyFromBlob(statement, data) },
         { scale, seed: 42, onProgress: progress },
       );
     } else {
-      process.stderr.write(`datasets bench: reusing ${dir} (${existing.tracks} tracks)\n`);
+      process.stderr.write(`${bench} bench: reusing ${dir} (${existing.tracks} tracks)\n`);
     }
     const { runs } = await prepareDefinitions(
       { sql, mode: "embedded" },
