@@ -118,6 +118,46 @@ describe.skipIf(missing !== undefined)("notebooks, executed by Jupyter against a
     expect(errors).toMatch(/400 UNKNOWN_FEATURE: .*sentimnet/);
   });
 
+  it("one fresh free key reads the card, downloads public in every format, runs the README's quick start and both notebooks", {
+    timeout: 300_000,
+    retry: 2,
+  }, async () => {
+    // The README's quick start, as its curl commands make it.
+    const signup = await fetch(`${live.url}/v1/signup`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: `day-${randomUUID()}@example.com` }),
+    });
+    expect(signup.status).toBe(201);
+    const key = ((await signup.json()) as { key: { key: string } }).key.key;
+    const call = async (path: string, init: RequestInit = {}) => {
+      const response = await fetch(`${live.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...init.headers },
+      });
+      const body = Buffer.from(await response.arrayBuffer());
+      expect(response.status, `${path}: ${body.toString("utf8", 0, 300)}`).toBe(200);
+      return body;
+    };
+    await call("/v1/features/track/42?service=hit_predictor");
+    await call("/v1/embeddings/lyrics/search", { method: "POST", body: JSON.stringify({ id: 42, k: 5 }) });
+    expect(
+      (await call("/v1/datasets/public/download?format=csv&limit=5")).toString().split("\n").length,
+    ).toBe(7);
+    // The card, and public whole in every format.
+    const card = JSON.parse((await call("/v1/datasets/public")).toString()) as { rows: number };
+    expect(card.rows).toBeGreaterThan(DEFAULT_TIERS.free?.rows as number);
+    for (const format of ["parquet", "csv", "arrow", "json"]) {
+      expect((await call(`/v1/datasets/public/download?format=${format}`)).byteLength).toBeGreaterThan(0);
+    }
+    // Both notebooks, with the same key.
+    const [, , , , , dataset] = await execute("quickstart.ipynb", key);
+    expect(dataset).toMatch(/`public`: (\d+) rows.*\n\narrow table: \1 rows/);
+    const [, , csv, , , training] = await execute("pandas-rest.ipynb", key);
+    expect(csv).toMatch(/^\d+ rows, data version \S+/);
+    expect(training).toMatch(/track_id\s+event_timestamp\s+label/);
+  });
+
   it("pandas-rest.ipynb (Python, ipykernel) runs every cell with pandas", { timeout: 120_000 }, async () => {
     // A fresh free key, end to end: the whole `public` dataset, more rows than its row quota.
     const key = await signupFreeKey(live, "pandas-rest@example.com");

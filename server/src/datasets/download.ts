@@ -70,7 +70,7 @@ export async function startDownload(
   const { sql, datasets } = deps;
   const { plan, training } = input;
   const charge = chargeKey(input.subject, input.identity);
-  const { charged } = await datasets.charger.charge(charge, upFrontCost(training), input.spend);
+  const { charged } = await datasets.charger.charge(charge, upFrontCost(plan, training), input.spend);
   if (!charged) await input.spend({ downloads: 0, rows: 0, bytes: 1 });
 
   const key = fileKey(input.identity, await snapshotVersion(sql, plan, training !== undefined));
@@ -104,12 +104,15 @@ export async function startDownload(
 }
 
 /**
- * A public dataset as defined is what a free tier is for: it spends downloads and bytes, so a
- * dataset larger than a day's rows still downloads whole. Anything else spends a row per row:
- * an upload's rows are known before the work, a dataset's only once counted.
+ * A public dataset as defined is what a free tier is for: no rows are spent, so a dataset larger
+ * than a day's rows still downloads whole, and at its current version it is one file per format
+ * (and limit) shared by everybody, so it spends only the bytes sent, not a download. What has to
+ * be computed for the caller (an instant, an upload, other features) spends a download, and a
+ * row per row: an upload's rows are known before the work, a dataset's only once counted.
  */
-export function upFrontCost(training?: TrainingInput): DownloadCost {
-  return { downloads: 1, rows: training ? training.ids.length : 0, bytes: 1 };
+export function upFrontCost(plan: DatasetPlan, training?: TrainingInput): DownloadCost {
+  const shared = plan.public && plan.asOf === undefined && !training;
+  return { downloads: shared ? 0 : 1, rows: training ? training.ids.length : 0, bytes: 1 };
 }
 
 const countedLater = (plan: DatasetPlan, training?: TrainingInput) => !training && !plan.public;
