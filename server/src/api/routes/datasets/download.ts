@@ -16,13 +16,14 @@ export const route = createRoute({
   summary: "Download a dataset or feature service as Parquet, CSV, Arrow or NDJSON",
   description:
     "Rows come from one consistent snapshot (a materialization running meanwhile is either wholly " +
-    "in or wholly out), streamed as they are encoded. Spends one download, one row per row and the " +
-    "bytes sent of the key's daily quotas — once per request per UTC day: a retry of the same request " +
-    "is not charged again, and `Range` (with `If-Range: <ETag>`) resumes the same bytes. A dataset " +
-    "marked public, downloaded as defined (no `features`, `service` or `embeddings`), spends no rows, " +
-    "so any tier can download it whole. A download larger than a whole day of the tier's quota is " +
-    "refused with 403 EXCEEDS_QUOTA (no Retry-After: waiting never helps), which says what fits. " +
-    "See docs/datasets.md.",
+    "in or wholly out), streamed as they are encoded. Spends one download and one row per row of the " +
+    "key's daily quotas once per request per UTC day (a retry of the same request is not charged " +
+    "again), charged before any work where they are known, and the bytes sent, every time (a retry " +
+    "and a `Range` resume with `If-Range: <ETag>` too). A dataset marked public, downloaded as " +
+    "defined (no `features`, `service` or `embeddings`), spends no rows; at its current version it is " +
+    "one file shared by everyone and spends only its bytes. A download larger than a whole day of the " +
+    "tier's quota is refused with 403 EXCEEDS_QUOTA (no Retry-After: waiting never helps), which says " +
+    "what fits. See docs/datasets.md.",
   request: { params: NameParams, query: DownloadQuery },
   responses: {
     200: { description: "The file", headers: DOWNLOAD_HEADERS, content: FILE_CONTENT },
