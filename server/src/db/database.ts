@@ -1,6 +1,6 @@
 import postgres from "postgres";
 import type { Logger } from "../log/logger";
-import { startEmbeddedPostgres } from "./embedded";
+import { type BackendHolds, startEmbeddedPostgres } from "./embedded";
 
 export type Sql = postgres.Sql;
 
@@ -26,6 +26,8 @@ export type Database = {
   busy?(withinMs: number): boolean;
   /** Embedded only: `COPY … FROM '/dev/blob'` inside a transaction open on `sql` (a bulk load). */
   copyFromBlob?(statement: string, data: Uint8Array): Promise<void>;
+  /** Embedded only: how long connections held the one backend, per work class, since the last reset. */
+  holds?(options: { reset: boolean }): Promise<BackendHolds>;
   /** Embedded only: the data directory as a tarball, for `loadDataDir`. */
   dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
@@ -90,6 +92,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     busy: (withinMs) => embedded.busy(withinMs),
     copyFromBlob: (statement, data) => embedded.copyFromBlob(statement, data),
     dumpDataDir: () => embedded.dump(),
+    holds: (options) => embedded.holds(options),
     async close() {
       await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 })]);
       await embedded.stop();

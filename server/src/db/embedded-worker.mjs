@@ -68,6 +68,33 @@ class Backend {
   }
 }
 
+/**
+ * How long connections held the backend, per work class, from taking it to giving it back: what
+ * every other connection may have waited behind. Bulk work is sliced to keep its holds short.
+ */
+class Holds {
+  classes = [this.empty(), this.empty()];
+
+  empty() {
+    return { count: 0, total_ms: 0, max_ms: 0, over_100ms: 0, over_250ms: 0 };
+  }
+
+  record(priority, ms) {
+    const c = this.classes[priority];
+    c.count++;
+    c.total_ms += ms;
+    c.max_ms = Math.max(c.max_ms, ms);
+    if (ms > 100) c.over_100ms++;
+    if (ms > 250) c.over_250ms++;
+  }
+
+  take(reset) {
+    const [interactive, bulk] = this.classes;
+    if (reset) this.classes = [this.empty(), this.empty()];
+    return { interactive, bulk };
+  }
+}
+
 /** application_name from a StartupMessage: "rapfs-bulk" waits behind every other class. */
 function priorityOf(startup) {
   const parts = startup.subarray(8).toString("utf8").split("\0");
@@ -90,8 +117,9 @@ function idleAfter(tail) {
  * between here and the client, and each extended-protocol round trip waits out a 40 ms delayed
  * ACK: with twenty connections queued that was seconds per request.
  */
-function serve(db, backend, socket, activity) {
+function serve(db, backend, socket, activity, holds) {
   const session = { priority: 0 };
+  let heldSince = 0;
   let buffer = Buffer.alloc(0);
   let started = false;
   let closed = false;
@@ -162,12 +190,15 @@ function serve(db, backend, socket, activity) {
           flush();
           await turn;
         }
+        if (heldSince === 0) heldSince = performance.now();
         activity[0] = Date.now();
         // Streamed: a COPY of a whole dataset is not held in memory before it is sent.
         await db.runExclusive(() => db.execProtocolRawStream(message, { onRawData: send }));
         activity[0] = 0;
         activity[1] = Date.now();
         if (idleAfter(tail)) {
+          holds.record(session.priority, performance.now() - heldSince);
+          heldSince = 0;
           backend.release(session);
           // Let other connections' bytes, which arrived while PGlite held this thread, ask for
           // the backend before this connection's next buffered query takes it again: the first
@@ -197,10 +228,11 @@ async function main() {
     extensions: { vector },
   });
   const backend = new Backend();
+  const holds = new Holds();
   const sockets = new Set();
   const server = createServer((socket) => {
     sockets.add(socket);
-    serve(db, backend, socket, activity).finally(() => sockets.delete(socket));
+    serve(db, backend, socket, activity, holds).finally(() => sockets.delete(socket));
   });
   await new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -225,7 +257,12 @@ async function main() {
         await db.query(request.statement, [], { blob: new Blob([request.data]) });
         parentPort.postMessage({ id: request.id });
       } else if (request.type === "stats") {
-        parentPort.postMessage({ id: request.id, waiting: backend.waiting, connections: sockets.size });
+        parentPort.postMessage({
+          id: request.id,
+          waiting: backend.waiting,
+          connections: sockets.size,
+          holds: holds.take(request.reset === true),
+        });
       }
     } catch (error) {
       parentPort.postMessage({ id: request.id, error: error.message });

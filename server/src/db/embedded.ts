@@ -19,10 +19,28 @@ export type EmbeddedPostgres = {
    * of this database has open (PGlite's socket cannot carry COPY FROM STDIN).
    */
   copyFromBlob(statement: string, data: Uint8Array): Promise<void>;
+  /** How long connections held the one backend, per work class, since the last reset. */
+  holds(options?: { reset?: boolean }): Promise<BackendHolds>;
   stop(): Promise<void>;
 };
 
-type Reply = { id?: number; type?: string; port?: number; buffer?: ArrayBuffer; error?: string };
+export type HoldStats = {
+  count: number;
+  total_ms: number;
+  max_ms: number;
+  over_100ms: number;
+  over_250ms: number;
+};
+export type BackendHolds = { interactive: HoldStats; bulk: HoldStats };
+
+type Reply = {
+  id?: number;
+  type?: string;
+  port?: number;
+  buffer?: ArrayBuffer;
+  error?: string;
+  holds?: BackendHolds;
+};
 
 /**
  * Runs PostgreSQL in-process (PGlite + pgvector) in a worker thread behind a loopback socket, so
@@ -86,6 +104,8 @@ export async function startEmbeddedPostgres(
         const copy = data.slice();
         await request("copy", { statement, data: copy.buffer }, [copy.buffer as ArrayBuffer]);
       },
+      holds: async (options = {}) =>
+        (await request("stats", { reset: options.reset === true })).holds as BackendHolds,
       stop() {
         stopping ??= (async () => {
           await request("stop").catch(() => {});

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { type BackendHoldSource, registerEmbeddedBackend } from "./embedded-backend";
 
 /**
  * The process's Prometheus metrics, on a registry of its own so several apps in one process
@@ -34,6 +35,8 @@ export type Metrics = {
   observeReplica(router: { readonly hasReplica: boolean; readonly onReplica: boolean }): void;
   /** Records a finished materialization; freshness is derived from it at scrape time. */
   markMaterialized(view: string, at?: Date): void;
+  /** `rapfs_embedded_backend_*`: how long connections held the embedded database (no series without one). */
+  observeEmbeddedBackend(source: BackendHoldSource): void;
 };
 
 export type LookupTally = { hit: number; miss: number };
@@ -113,6 +116,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       if (limiter) this.set(limiter.heldUnits);
     },
   });
+
+  let embeddedBackend: BackendHoldSource | undefined;
+  registerEmbeddedBackend(registry, () => embeddedBackend);
 
   let nearCache: NearCacheSource | undefined;
   new Gauge({
@@ -220,6 +226,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     observeLimiter(source) {
       limiter = source;
+    },
+    observeEmbeddedBackend(source) {
+      embeddedBackend = source;
     },
     observeReplica(router) {
       replica = router;

@@ -76,6 +76,8 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
       await database.sql`select 1`;
     },
   });
+  const { holds } = database;
+  if (holds) metrics.observeEmbeddedBackend({ holds: (o) => holds(o) });
   if (options.reads.hasReplica) {
     const { reads } = options;
     metrics.observeReplica(reads);

@@ -1,0 +1,67 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { BackendHolds } from "../db/embedded";
+
+export type BackendHoldSource = { holds(options: { reset: boolean }): Promise<BackendHolds> };
+
+/**
+ * How long connections held the embedded database's one backend, by work class: what every other
+ * request may have waited behind. Read from the worker at scrape time, as the interval since the
+ * last scrape; bulk work is sliced so that its longest hold stays near 40 ms.
+ */
+export function registerEmbeddedBackend(
+  registry: Registry,
+  source: () => BackendHoldSource | undefined,
+): void {
+  let interval: Promise<BackendHolds | undefined> | undefined;
+  // One read (and reset) of the worker per scrape, shared by the series below.
+  const read = () => {
+    const from = source();
+    interval ??= from ? from.holds({ reset: true }).catch(() => undefined) : Promise.resolve(undefined);
+    setImmediate(() => {
+      interval = undefined;
+    });
+    return interval;
+  };
+  const classes = ["interactive", "bulk"] as const;
+  new Counter({
+    name: "rapfs_embedded_backend_holds_total",
+    help: "Times a connection took and gave back the embedded database's one backend, by work class",
+    labelNames: ["class"] as const,
+    registers: [registry],
+    async collect() {
+      const holds = await read();
+      for (const c of classes) this.inc({ class: c }, holds?.[c].count ?? 0);
+    },
+  });
+  new Counter({
+    name: "rapfs_embedded_backend_hold_seconds_total",
+    help: "Time connections held the embedded database's one backend, by work class",
+    labelNames: ["class"] as const,
+    registers: [registry],
+    async collect() {
+      const holds = await read();
+      for (const c of classes) this.inc({ class: c }, (holds?.[c].total_ms ?? 0) / 1000);
+    },
+  });
+  new Counter({
+    name: "rapfs_embedded_backend_long_holds_total",
+    help: "Holds of the embedded database's one backend longer than 100 ms, by work class",
+    labelNames: ["class"] as const,
+    registers: [registry],
+    async collect() {
+      const holds = await read();
+      for (const c of classes) this.inc({ class: c }, holds?.[c].over_100ms ?? 0);
+    },
+  });
+  new Gauge({
+    name: "rapfs_embedded_backend_hold_max_seconds",
+    help: "The longest hold of the embedded database's one backend since the previous scrape, by work class",
+    labelNames: ["class"] as const,
+    registers: [registry],
+    async collect() {
+      const holds = await read();
+      if (!holds) return;
+      for (const c of classes) this.set({ class: c }, holds[c].max_ms / 1000);
+    },
+  });
+}
