@@ -15,6 +15,7 @@ const workloads: Workload[] = [
   { name: "offline", load: async () => (await import("./offline")).benchOffline },
   { name: "sdk", load: async () => (await import("./sdk")).benchSdk },
   { name: "start", load: async () => (await import("./start")).benchStart },
+  { name: "overload", load: async () => (await import("./overload")).benchOverload },
 ];
 
 const only = process.argv.slice(2);

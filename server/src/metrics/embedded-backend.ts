@@ -13,13 +13,14 @@ export function registerEmbeddedBackend(
   source: () => BackendHoldSource | undefined,
 ): void {
   let interval: Promise<BackendHolds | undefined> | undefined;
+  let readAt = 0;
   // One read (and reset) of the worker per scrape, shared by the series below.
   const read = () => {
     const from = source();
-    interval ??= from ? from.holds({ reset: true }).catch(() => undefined) : Promise.resolve(undefined);
-    setImmediate(() => {
-      interval = undefined;
-    });
+    if (!interval || performance.now() - readAt > 1_000) {
+      readAt = performance.now();
+      interval = from ? from.holds({ reset: true }).catch(() => undefined) : Promise.resolve(undefined);
+    }
     return interval;
   };
   const classes = ["interactive", "bulk"] as const;

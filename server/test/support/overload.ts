@@ -1,0 +1,224 @@
+/**
+ * The overload a free tier can make, shared by the reliability test and `pnpm bench overload`:
+ * four free keys run the most expensive requests a free key may make (fresh as_of cards,
+ * downloads in every format, point-in-time training uploads, filtered searches) while a fifth
+ * client times lookups with a known key and with one the server has never seen, /v1/usage, a
+ * signup and /ready. Every loop is bounded in count and in time.
+ */
+export const EXPENSIVE_CLIENTS = 4;
+export const PROBES = ["lookup", "fresh key", "usage", "signup", "ready"] as const;
+export type Probe = (typeof PROBES)[number];
+export type Timings = Record<Probe, number[]> & { failures: string[] };
+
+const PAUSE_MS = 10;
+const PROBE_TIMEOUT_MS = 30_000;
+const EXPENSIVE_TIMEOUT_MS = 90_000;
+const MAX_EXPENSIVE_REQUESTS = 10_000;
+const FORMATS = ["parquet", "csv", "arrow", "json"] as const;
+
+/**
+ * The server's environment: free quotas raised so the four keep the database busy for the whole
+ * run, and one trusted proxy hop so each signup comes from an X-Forwarded-For address of its own
+ * (signups are limited to 5 an hour per address), as behind a load balancer.
+ */
+export function overloadEnv(scale: string): Record<string, string> {
+  return {
+    RAPFS_CORPUS_SCALE: scale,
+    RAPFS_TRUSTED_PROXY_HOPS: "1",
+    RAPFS_TIERS: JSON.stringify({
+      free: { requests: 100_000, rows: 1_000_000_000, downloads: 10_000, bytes: 1_000_000_000_000 },
+    }),
+  };
+}
+
+export type Overload = {
+  /** Keys for the four and the probe, and fresh keys for `quietMs` and `loadedMs` of probing. */
+  prepare(quietMs: number, loadedMs: number): Promise<void>;
+  /** Probes for `ms` with no load, then for `ms` of load; what each answered. */
+  run(
+    quietMs: number,
+    loadedMs: number,
+  ): Promise<{ quiet: Timings; loaded: Timings; statuses: Record<string, number> }>;
+  /** The request kinds of the four. */
+  kinds: string[];
+};
+
+export function overload(url: string, options: { tracks: number; trainingRows: number }): Overload {
+  let signups = 0;
+  const signup = (signal?: AbortSignal): Promise<Response> => {
+    const n = ++signups;
+    return fetch(`${url}/v1/signup`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-forwarded-for": `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+      },
+      body: JSON.stringify({ email: `overload-${n}@example.com` }),
+      ...(signal ? { signal } : {}),
+    });
+  };
+  const signedUpKey = async (): Promise<string> => {
+    const res = await signup();
+    if (res.status !== 201) throw new Error(`signup answered ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as { key: { key: string } }).key.key;
+  };
+  const signedUpKeys = async (count: number): Promise<string[]> => {
+    const keys: string[] = [];
+    while (keys.length < count) {
+      const batch = Math.min(8, count - keys.length);
+      keys.push(...(await Promise.all(Array.from({ length: batch }, signedUpKey))));
+    }
+    return keys;
+  };
+  // Every probe round sleeps at least PROBES.length pauses (timers may fire a millisecond early),
+  // so these many fresh keys outlast each phase and each key is used once.
+  const freshKeysFor = (ms: number) => Math.ceil(ms / (PROBES.length * (PAUSE_MS - 1))) + 10;
+
+  const randomTrack = () => Math.floor(Math.random() * options.tracks) + 1;
+  const randomAsOf = () =>
+    new Date(Date.UTC(2019, 0, 1) + Math.floor(Math.random() * 7 * 365 * 86_400_000)).toISOString();
+  // One body built once; a fresh first row per upload makes each upload new to the server's caches.
+  const trainingRows = Array.from(
+    { length: options.trainingRows - 1 },
+    (_, i) => `${randomTrack()},${randomAsOf()},${i % 2}`,
+  ).join("\n");
+  const trainingCsv = () =>
+    `track_id,event_timestamp,label\n${randomTrack()},${randomAsOf()},1\n${trainingRows}`;
+
+  const expensiveRequests = (key: string): [string, (n: number) => [string, RequestInit]][] => {
+    const headers = { authorization: `Bearer ${key}` };
+    return [
+      ["card", () => [`/v1/datasets/public?as_of=${randomAsOf()}`, { headers }]],
+      ...FORMATS.map((format): [string, (n: number) => [string, RequestInit]] => [
+        `download ${format}`,
+        (n) => [
+          `/v1/datasets/public/download?format=${format}${n % 2 === 1 ? `&as_of=${randomAsOf()}` : ""}`,
+          { headers },
+        ],
+      ]),
+      [
+        "training",
+        () => [
+          "/v1/datasets/training?dataset=public&format=parquet",
+          { method: "POST", headers: { ...headers, "content-type": "text/csv" }, body: trainingCsv() },
+        ],
+      ],
+      [
+        "search",
+        () => [
+          "/v1/embeddings/lyrics/search",
+          {
+            method: "POST",
+            headers: { ...headers, "content-type": "application/json" },
+            body: JSON.stringify({
+              id: randomTrack(),
+              k: 10,
+              filters: [
+                { feature: "track_profile:popularity", op: "gte", value: 40 },
+                { feature: "qwen_analysis:sentiment", op: "ne", value: "negative" },
+              ],
+            }),
+          },
+        ],
+      ],
+    ];
+  };
+
+  /** One expensive request after the other, round-robin from its own start, until stopped. */
+  const expensiveClient = async (
+    index: number,
+    key: string,
+    stop: AbortSignal,
+    statuses: Record<string, number>,
+  ) => {
+    const requests = expensiveRequests(key);
+    for (let n = 0; !stop.aborted && n < MAX_EXPENSIVE_REQUESTS; n++) {
+      const round = n + index * 2;
+      const [kind, request] = requests[round % requests.length] as (typeof requests)[number];
+      const [path, init] = request(Math.floor(round / requests.length));
+      const outcome = await fetch(`${url}${path}`, {
+        ...init,
+        signal: AbortSignal.timeout(EXPENSIVE_TIMEOUT_MS),
+      })
+        .then(async (res) => {
+          await res.arrayBuffer();
+          return `${res.status}`;
+        })
+        .catch((error: Error) => (error.name === "TimeoutError" ? "timeout" : "0"));
+      statuses[`${kind}:${outcome}`] = (statuses[`${kind}:${outcome}`] ?? 0) + 1;
+    }
+  };
+
+  let probeKey = "";
+  const freeKeys: string[] = [];
+  const freshKeys: { quiet: string[]; loaded: string[] } = { quiet: [], loaded: [] };
+
+  /** The fifth client: each probe once a round, one after the other, until stopped or out of fresh keys. */
+  const probe = async (stop: AbortSignal, fresh: string[]): Promise<Timings> => {
+    const timings: Timings = { lookup: [], "fresh key": [], usage: [], signup: [], ready: [], failures: [] };
+    const auth = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+    const requests: Record<Probe, (signal: AbortSignal, freshKey: string) => Promise<Response>> = {
+      lookup: (signal) =>
+        fetch(`${url}/v1/features/track/${randomTrack()}?service=hit_predictor`, {
+          ...auth(probeKey),
+          signal,
+        }),
+      "fresh key": (signal, freshKey) =>
+        fetch(`${url}/v1/features/track/${randomTrack()}?service=hit_predictor`, {
+          ...auth(freshKey),
+          signal,
+        }),
+      usage: (signal) => fetch(`${url}/v1/usage`, { ...auth(probeKey), signal }),
+      signup: (signal) => signup(signal),
+      ready: (signal) => fetch(`${url}/ready`, { signal }),
+    };
+    for (const freshKey of fresh) {
+      for (const kind of PROBES) {
+        if (stop.aborted) return timings;
+        const started = performance.now();
+        const res = await requests[kind](AbortSignal.timeout(PROBE_TIMEOUT_MS), freshKey)
+          .then(async (response) => {
+            await response.arrayBuffer();
+            return response;
+          })
+          .catch((error: Error) => error);
+        timings[kind].push(performance.now() - started);
+        const ok = res instanceof Response && res.status === (kind === "signup" ? 201 : 200);
+        if (!ok && timings.failures.length < 20)
+          timings.failures.push(
+            `${kind} ${res instanceof Response ? res.status : `${res.name}: ${res.message}`}`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+      }
+    }
+    return timings;
+  };
+
+  return {
+    kinds: expensiveRequests("").map(([kind]) => kind),
+    async prepare(quietMs, loadedMs) {
+      freeKeys.push(...(await signedUpKeys(EXPENSIVE_CLIENTS)));
+      probeKey = await signedUpKey();
+      freshKeys.quiet = await signedUpKeys(freshKeysFor(quietMs));
+      freshKeys.loaded = await signedUpKeys(freshKeysFor(loadedMs));
+    },
+    async run(quietMs, loadedMs) {
+      const quiet = await probe(AbortSignal.timeout(quietMs), freshKeys.quiet);
+      const loadedFor = AbortSignal.timeout(loadedMs);
+      const statuses: Record<string, number> = {};
+      const clients = freeKeys.map((key, i) => expensiveClient(i, key, loadedFor, statuses));
+      const loaded = await probe(loadedFor, freshKeys.loaded);
+      await Promise.all(clients);
+      return { quiet, loaded, statuses };
+    },
+  };
+}
+
+/** A connection failure or a 5xx other than 503 (which is the server shedding load on purpose). */
+export const serverFailure = (outcome: string) =>
+  outcome === "0" || (/^5\d\d$/.test(outcome) && outcome !== "503");
+
+export const p99 = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? Number.NaN;
+};
