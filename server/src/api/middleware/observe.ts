@@ -3,24 +3,34 @@ import { matchedRoutes } from "hono/route";
 import type { Logger } from "../../log/logger";
 import type { Metrics } from "../../metrics/registry";
 import type { AppEnv } from "../env";
+import { type StreamOutcome, tapped } from "../stream-end";
 
 // Probes and scrapes arrive every few seconds, failing ones too (a 503 /ready while starting):
 // above debug level they would drown the access log.
 const QUIET_ROUTES = new Set(["/health", "/ready", "/metrics"]);
 
-/** RED metrics by route pattern and one structured access-log line per request. */
+/**
+ * RED metrics by route pattern and one structured access-log line per request. A file (a
+ * download, `Content-Disposition: attachment`) is logged when its body ends, with how it ended:
+ * its status was sent before the first byte, and a download failing mid-stream is not a 200.
+ */
 export function observe(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();
-    const seconds = (performance.now() - started) / 1000;
-    recordRequest(c.get("services").metrics, c.get("logger"), {
-      method: c.req.method,
-      route: routePattern(c),
-      path: c.req.path,
-      status: c.res.status,
-      seconds,
-    });
+    const request = { method: c.req.method, route: routePattern(c), path: c.req.path, status: c.res.status };
+    const record = (ending: Partial<AnsweredRequest> = {}) =>
+      recordRequest(c.get("services").metrics, c.get("logger"), {
+        ...request,
+        seconds: (performance.now() - started) / 1000,
+        ...ending,
+      });
+    const { body } = c.res;
+    if (!body || !c.res.headers.get("content-disposition")?.startsWith("attachment")) return record();
+    c.res = new Response(
+      tapped(body, (outcome, bytes) => record({ outcome, bytes })),
+      c.res,
+    );
   };
 }
 
@@ -30,17 +40,27 @@ export type AnsweredRequest = {
   path: string;
   status: number;
   seconds: number;
+  /** How a file's body ended: sent whole, abandoned by the client, or failed on the server. */
+  outcome?: StreamOutcome;
+  bytes?: number;
 };
 
 /** The request's RED metrics and its access-log line (for the lanes outside Hono too). */
 export function recordRequest(metrics: Metrics, logger: Logger, request: AnsweredRequest): void {
-  const { method, route, path, status, seconds } = request;
+  const { method, route, path, status, seconds, outcome, bytes } = request;
   const labels = { method, route, status: String(status) };
   metrics.httpRequests.inc(labels);
   metrics.httpDuration.observe(labels, seconds);
-  const fields = { method, route, path, status, duration_ms: Math.round(seconds * 100_000) / 100 };
+  const fields = {
+    method,
+    route,
+    path,
+    status,
+    duration_ms: Math.round(seconds * 100_000) / 100,
+    ...(outcome ? { outcome, bytes } : {}),
+  };
   if (QUIET_ROUTES.has(route)) logger.debug("request", fields);
-  else if (status >= 500) logger.error("request", fields);
+  else if (status >= 500 || outcome === "failed") logger.error("request", fields);
   else logger.info("request", fields);
 }
 

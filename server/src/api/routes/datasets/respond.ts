@@ -3,6 +3,7 @@ import { type DownloadFormat, FORMAT_INFO } from "../../../datasets/encode";
 import type { DatasetServices } from "../../../datasets/services";
 import type { SpoolJob } from "../../../datasets/spool";
 import type { AppEnv } from "../../env";
+import { tapped } from "../../stream-end";
 
 type Meta = { rows: number; version: string; charged: boolean; filename: string; etag: string };
 
@@ -29,38 +30,9 @@ export type SettleBytes = (bytes: number) => Promise<void>;
  * what it sent.
  */
 function charged(body: ReadableStream<Uint8Array>, settle: SettleBytes): ReadableStream<Uint8Array> {
-  let sent = 0;
-  let settled = false;
-  const done = () => {
-    if (settled) return;
-    settled = true;
+  return tapped(body, (_, sent) => {
     if (sent > 1) void settle(sent - 1).catch(() => {});
-  };
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const { value, done: end } = await reader.read();
-          if (end) {
-            done();
-            controller.close();
-            return;
-          }
-          sent += value.byteLength;
-          controller.enqueue(value);
-        } catch (error) {
-          done();
-          controller.error(error);
-        }
-      },
-      async cancel(reason) {
-        done();
-        await reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+  });
 }
 
 /** The whole file, read from the spool as it is written; its length is known if it is already done. */

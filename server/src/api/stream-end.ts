@@ -1,0 +1,41 @@
+/** How a response body ended: sent whole, abandoned by the client, or failed on the server. */
+export type StreamOutcome = "complete" | "aborted" | "failed";
+
+/** `body`, passed through; `ended` is called once, when it ends, however it ends. */
+export function tapped(
+  body: ReadableStream<Uint8Array>,
+  ended: (outcome: StreamOutcome, bytes: number) => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let bytes = 0;
+  let done = false;
+  const end = (outcome: StreamOutcome) => {
+    if (done) return;
+    done = true;
+    ended(outcome, bytes);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await reader.read();
+          if (next.done) {
+            end("complete");
+            controller.close();
+            return;
+          }
+          bytes += next.value.byteLength;
+          controller.enqueue(next.value);
+        } catch (error) {
+          end("failed");
+          controller.error(error);
+        }
+      },
+      async cancel(reason) {
+        end("aborted");
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

@@ -1,0 +1,75 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../../src/api/env";
+import { errorResponses } from "../../src/api/errors";
+import type { Database } from "../../src/db/database";
+import { openEmbeddedTestDatabase } from "../support/databases";
+import { createTestApp, type TestApp } from "./harness";
+
+const fileRoute = createRoute({
+  method: "get",
+  path: "/files/{ending}",
+  request: { params: z.object({ ending: z.enum(["complete", "failed"]) }) },
+  responses: { 200: { description: "a file" }, ...errorResponses() },
+});
+
+/** A file whose body sends one chunk, then ends as asked. */
+const registerFiles = (app: App) =>
+  app.openapi(fileRoute, (c) => {
+    const { ending } = c.req.valid("param");
+    let sent = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (!sent) {
+          sent = true;
+          controller.enqueue(new Uint8Array(1_000));
+        } else if (ending === "failed") controller.error(new Error("the encoder failed"));
+        else controller.close();
+      },
+    });
+    return c.body(body, 200, { "content-disposition": 'attachment; filename="x.csv"' });
+  });
+
+let database: Database;
+let t: TestApp;
+beforeAll(async () => {
+  database = await openEmbeddedTestDatabase({ migrate: false });
+  t = createTestApp(database, { routes: [registerFiles] });
+});
+afterAll(async () => {
+  await database.close();
+});
+
+const lineOf = (path: string) => t.logs.find((l) => l.msg === "request" && l.path === path);
+
+describe("the access log says how a file's body ended", () => {
+  it("a file sent whole is logged when its last byte has gone, with its bytes", async () => {
+    const response = await t.app.request("/files/complete");
+    expect(lineOf("/files/complete")).toBeUndefined();
+    expect((await response.arrayBuffer()).byteLength).toBe(1_000);
+    expect(lineOf("/files/complete")).toMatchObject({
+      status: 200,
+      outcome: "complete",
+      bytes: 1_000,
+      level: "info",
+    });
+  });
+
+  it("a file failing mid-stream is logged as failed, at error level, not as a plain 200", async () => {
+    const response = await t.app.request("/files/failed");
+    await expect(response.arrayBuffer()).rejects.toThrow();
+    expect(lineOf("/files/failed")).toMatchObject({
+      status: 200,
+      outcome: "failed",
+      bytes: 1_000,
+      level: "error",
+    });
+  });
+
+  it("a file the client abandons is logged as aborted", async () => {
+    const response = await t.app.request("/files/complete");
+    await response.body?.cancel();
+    expect(lineOf("/files/complete")).toBeDefined();
+    expect(t.logs.filter((l) => l.path === "/files/complete").at(-1)).toMatchObject({ outcome: "aborted" });
+  });
+});
