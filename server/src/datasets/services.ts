@@ -1,6 +1,6 @@
 import type { Logger } from "../log/logger";
 import { openRedis } from "../online/redis-client";
-import type { DatasetCard } from "./card";
+import { CardStore } from "./card-store";
 import {
   type ChargeLedger,
   type DownloadCharger,
@@ -12,50 +12,11 @@ import { type DatasetConfig, loadDatasetConfig } from "./config";
 import { Spool } from "./spool";
 import { sweepSpools } from "./spool-sweep";
 
-/** Cards by dataset and data version: a card is only recomputed after a materialization. */
-export class CardCache {
-  private readonly cards = new Map<string, DatasetCard>();
-  private readonly computing = new Map<string, Promise<DatasetCard>>();
-  constructor(private readonly max = 32) {}
-
-  /** The card being computed for `key`, if a request already started it: one computation, many readers. */
-  pending(key: string): Promise<DatasetCard> | undefined {
-    return this.computing.get(key);
-  }
-
-  async compute(key: string, work: () => Promise<DatasetCard>): Promise<DatasetCard> {
-    const running = this.computing.get(key) ?? work();
-    this.computing.set(key, running);
-    try {
-      const card = await running;
-      this.set(key, card);
-      return card;
-    } finally {
-      this.computing.delete(key);
-    }
-  }
-
-  get(key: string): DatasetCard | undefined {
-    const card = this.cards.get(key);
-    if (card) {
-      this.cards.delete(key);
-      this.cards.set(key, card);
-    }
-    return card;
-  }
-
-  set(key: string, card: DatasetCard): void {
-    this.cards.set(key, card);
-    const oldest = this.cards.keys().next().value;
-    if (this.cards.size > this.max && oldest !== undefined) this.cards.delete(oldest);
-  }
-}
-
 export type DatasetServices = {
   config: DatasetConfig;
   spool: Spool;
   charger: DownloadCharger;
-  cards: CardCache;
+  cards: CardStore;
   /** Bulk reads in short transactions, a key range each (the embedded database: see SnapshotOptions). */
   sliced: boolean;
   close(): Promise<void>;
@@ -105,7 +66,7 @@ export function createDatasetServices(
     config,
     spool,
     charger: new LedgerCharger(ledger),
-    cards: new CardCache(),
+    cards: new CardStore(),
     sliced: options.databaseMode !== "server",
     async close() {
       clearInterval(sweeper);

@@ -9,6 +9,7 @@ import { withLanes } from "../api/lanes/lane";
 import { datasetRoutes } from "../api/routes/datasets";
 import { servingRoutes } from "../api/routes/v1";
 import { type Config, loadConfig } from "../config/env";
+import { dropOldCards } from "../datasets/card-store";
 import { loadDatasetConfig } from "../datasets/config";
 import { dropStaleWorkTables } from "../datasets/pit";
 import { createDatasetServices } from "../datasets/services";
@@ -94,6 +95,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     (dropped) => dropped.length > 0 && logger.info("dropped stale point-in-time work tables", { dropped }),
     () => {},
   );
+  void dropOldCards(database.sql).catch(() => {});
   const built = await buildServices({ config, logger, database, keyPrefix, accessConfig, reads, datasets });
   const { services } = built;
   let preparing = true;

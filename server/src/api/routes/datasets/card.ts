@@ -101,7 +101,7 @@ export function registerCard(app: App): void {
     const request = await settleAsOf(sql, planRequest(name, { ...c.req.valid("query"), format: "parquet" }));
     const plan = await planDownload({ sql, catalog: serving.catalog }, request);
     const key = fileKey({ kind: "card", ...request }, await snapshotVersion(sql, plan));
-    const cached = datasets.cards.get(key) ?? (await datasets.cards.pending(key));
+    const cached = await datasets.cards.get(sql, key);
     if (cached) return c.json(cached as z.infer<typeof DatasetCardSchema>, 200);
     // A card at an instant of the caller's choosing computes the dataset as it was then: a
     // download's work, charged as one (once a day per account and card) before it starts. The
@@ -112,10 +112,10 @@ export function registerCard(app: App): void {
         spendQuota(c, cost),
       );
     }
-    const card = await datasets.cards.compute(key, () =>
-      datasets.spool.admit(() =>
-        computeCard(bulkSql, plan, { sliced: datasets.sliced, signal: c.req.raw.signal }),
-      ),
+    // Not stopped when this client goes away: the card is stored for every later reader, and
+    // others may be waiting for it (the download slot bounds the work).
+    const card = await datasets.cards.compute(sql, key, () =>
+      datasets.spool.admit(() => computeCard(bulkSql, plan, { sliced: datasets.sliced })),
     );
     return c.json(card as z.infer<typeof DatasetCardSchema>, 200);
   });
