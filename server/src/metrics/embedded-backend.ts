@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { BackendHolds } from "../db/embedded";
+import type { BackendHolds, HoldStats } from "../db/embedded";
 
 export type BackendHoldSource = { holds(options: { reset: boolean }): Promise<BackendHolds> };
 
@@ -24,36 +24,32 @@ export function registerEmbeddedBackend(
     return interval;
   };
   const classes = ["interactive", "bulk"] as const;
-  new Counter({
-    name: "rapfs_embedded_backend_holds_total",
-    help: "Times a connection took and gave back the embedded database's one backend, by work class",
-    labelNames: ["class"] as const,
-    registers: [registry],
-    async collect() {
-      const holds = await read();
-      for (const c of classes) this.inc({ class: c }, holds?.[c].count ?? 0);
-    },
-  });
-  new Counter({
-    name: "rapfs_embedded_backend_hold_seconds_total",
-    help: "Time connections held the embedded database's one backend, by work class",
-    labelNames: ["class"] as const,
-    registers: [registry],
-    async collect() {
-      const holds = await read();
-      for (const c of classes) this.inc({ class: c }, (holds?.[c].total_ms ?? 0) / 1000);
-    },
-  });
-  new Counter({
-    name: "rapfs_embedded_backend_long_holds_total",
-    help: "Holds of the embedded database's one backend longer than 100 ms, by work class",
-    labelNames: ["class"] as const,
-    registers: [registry],
-    async collect() {
-      const holds = await read();
-      for (const c of classes) this.inc({ class: c }, holds?.[c].over_100ms ?? 0);
-    },
-  });
+  const counter = (name: string, help: string, value: (stats: HoldStats) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["class"] as const,
+      registers: [registry],
+      async collect() {
+        const holds = await read();
+        if (holds) for (const c of classes) this.inc({ class: c }, value(holds[c]));
+      },
+    });
+  counter(
+    "rapfs_embedded_backend_holds_total",
+    "Times a connection took and gave back the embedded database's one backend, by work class",
+    (s) => s.count,
+  );
+  counter(
+    "rapfs_embedded_backend_hold_seconds_total",
+    "Time connections held the embedded database's one backend, by work class",
+    (s) => s.total_ms / 1000,
+  );
+  counter(
+    "rapfs_embedded_backend_long_holds_total",
+    "Holds of the embedded database's one backend longer than 100 ms, by work class",
+    (s) => s.over_100ms,
+  );
   new Gauge({
     name: "rapfs_embedded_backend_hold_max_seconds",
     help: "The longest hold of the embedded database's one backend since the previous scrape, by work class",
