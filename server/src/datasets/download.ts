@@ -74,18 +74,23 @@ export async function startDownload(
   if (!charged) await input.spend({ downloads: 0, rows: 0, bytes: 1 });
 
   const key = fileKey(input.identity, await snapshotVersion(sql, plan, training !== undefined));
-  const { job, started } = datasets.spool.open<{ info: SnapshotInfo; columns: OutputColumn[] }>(
-    key,
-    async (write, markStarted, signal) => {
-      await exportRows(sql, plan, write, {
-        ...datasets.config,
-        format: input.format,
-        sliced: deps.sliced,
-        signal,
-        ...(training ? { training } : {}),
-        onStart: (info, columns) => markStarted(etagOf(key), { info, columns }),
-      });
-    },
+  type Meta = { info: SnapshotInfo; columns: OutputColumn[] };
+  const { job, started } = datasets.spool.open<Meta>(key, (write, markStarted, signal) =>
+    datasets.files.produce<Meta>(key, {
+      write,
+      signal,
+      started: (meta) => markStarted(etagOf(key), meta),
+      encode: async (tee, begin) => {
+        await exportRows(sql, plan, tee, {
+          ...datasets.config,
+          format: input.format,
+          sliced: deps.sliced,
+          signal,
+          ...(training ? { training } : {}),
+          onStart: (info, columns) => begin({ info, columns }),
+        });
+      },
+    }),
   );
   datasets.spool.follow(job, input.signal);
   const { info, columns } = await started;

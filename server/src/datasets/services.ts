@@ -1,3 +1,4 @@
+import type { Sql } from "../db/database";
 import type { Logger } from "../log/logger";
 import { openRedis } from "../online/redis-client";
 import { CardStore } from "./card-store";
@@ -9,6 +10,7 @@ import {
   RedisChargeLedger,
 } from "./charge";
 import { type DatasetConfig, loadDatasetConfig } from "./config";
+import { DatabaseFiles, localFiles, type SharedFiles } from "./shared-files";
 import { Spool } from "./spool";
 import { sweepSpools } from "./spool-sweep";
 
@@ -17,6 +19,8 @@ export type DatasetServices = {
   spool: Spool;
   charger: DownloadCharger;
   cards: CardStore;
+  /** Where encoded files are shared with other server processes (the database), or not (embedded). */
+  files: SharedFiles;
   /** Bulk reads in short transactions, a key range each (the embedded database: see SnapshotOptions). */
   sliced: boolean;
   close(): Promise<void>;
@@ -35,6 +39,8 @@ export function createDatasetServices(
     logger?: Logger;
     /** Where the database runs: embedded, bulk work is sliced so it never holds the one backend long. */
     databaseMode?: "embedded" | "server";
+    /** A server database to share encoded files through (not the bulk pool, which encodes them). */
+    filesSql?: Sql;
   } = {},
 ): DatasetServices {
   const config = options.config ?? loadDatasetConfig();
@@ -52,13 +58,19 @@ export function createDatasetServices(
   });
   // Dead processes' spools at start, then every so often (a crash elsewhere, a shared volume).
   const maxAgeMs = 2 * config.spoolTtlSeconds * 1000;
-  const sweep = () =>
-    sweepSpools(config.spoolDir, maxAgeMs).then(
+  const files =
+    options.databaseMode === "server" && options.filesSql
+      ? new DatabaseFiles(options.filesSql, config.spoolTtlSeconds)
+      : localFiles;
+  const sweep = () => {
+    if (files instanceof DatabaseFiles) void files.sweep().catch(() => {});
+    void sweepSpools(config.spoolDir, maxAgeMs).then(
       ({ removed }) => {
         if (removed.length > 0) options.logger?.info("removed spools no live process owns", { removed });
       },
       () => {},
     );
+  };
   void sweep();
   const sweeper = setInterval(sweep, Math.max(60_000, maxAgeMs));
   sweeper.unref();
@@ -67,6 +79,7 @@ export function createDatasetServices(
     spool,
     charger: new LedgerCharger(ledger),
     cards: new CardStore(),
+    files,
     sliced: options.databaseMode !== "server",
     async close() {
       clearInterval(sweeper);

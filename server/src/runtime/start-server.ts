@@ -88,6 +88,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     redisPrefix: keyPrefix,
     logger,
     databaseMode: database.mode,
+    filesSql: database.sql,
   });
   // Point-in-time work tables of a process that died mid-download: embedded, this process owns
   // the database; on a server, other processes' running jobs are younger than an hour.

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DatabaseFiles, type Production } from "../../src/datasets/shared-files";
+import type { Database } from "../../src/db/database";
+import { openEmbeddedTestDatabase } from "../support/databases";
+
+let database: Database;
+beforeAll(async () => {
+  database = await openEmbeddedTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+type Meta = { rows: number };
+const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+
+/** A file of three chunks (2.5 MiB), made slowly; what a process's spool receives is collected. */
+function production(encoded: { count: number }, fail = false) {
+  const received: Uint8Array[] = [];
+  let meta: Meta | undefined;
+  const p: Production<Meta> = {
+    write: async (chunk) => void received.push(chunk),
+    started: (m) => {
+      meta = m;
+    },
+    signal: new AbortController().signal,
+    encode: async (write, started) => {
+      encoded.count++;
+      started({ rows: 3 });
+      for (const fill of [1, 2, 3]) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        if (fail && fill === 2) throw new Error("the encoder failed");
+        await write(bytes(fill === 3 ? 512 * 1024 : 1024 * 1024, fill));
+      }
+    },
+  };
+  return { p, received: () => Buffer.concat(received), meta: () => meta };
+}
+
+/** Two DatabaseFiles are two server processes: they share the database, nothing else. */
+describe("an encoded file is made once across server processes", () => {
+  it("two processes asking at once: one encodes, the other replays its bytes; a third finds it stored", async () => {
+    const encoded = { count: 0 };
+    const [a, b] = [production(encoded), production(encoded)];
+    await Promise.all([
+      new DatabaseFiles(database.sql, 3_600).produce("f1", a.p),
+      new DatabaseFiles(database.sql, 3_600).produce("f1", b.p),
+    ]);
+    expect(encoded.count).toBe(1);
+    expect(a.received().byteLength).toBe(2.5 * 1024 * 1024);
+    expect(b.received().equals(a.received())).toBe(true);
+    expect(b.meta()).toEqual({ rows: 3 });
+    const c = production(encoded);
+    await new DatabaseFiles(database.sql, 3_600).produce("f1", c.p);
+    expect(encoded.count).toBe(1);
+    expect(c.received().equals(a.received())).toBe(true);
+  });
+
+  it("a failed encoding leaves nothing: the next process encodes it", async () => {
+    const encoded = { count: 0 };
+    await expect(
+      new DatabaseFiles(database.sql, 3_600).produce("f2", production(encoded, true).p),
+    ).rejects.toThrow("the encoder failed");
+    const [row] =
+      await database.sql`select count(*)::int as n from rapfs_dataset_file_chunks where key = 'f2'`;
+    expect(row?.n).toBe(0);
+    const next = production(encoded);
+    await new DatabaseFiles(database.sql, 3_600).produce("f2", next.p);
+    expect(encoded.count).toBe(2);
+    expect(next.received().byteLength).toBe(2.5 * 1024 * 1024);
+  });
+
+  it("a claim a dead process left is taken over once stale, and old files are swept", async () => {
+    await database.sql`
+      insert into rapfs_dataset_files (key, claimed_by, claimed_at) values ('f3', 'dead', now() - interval '1 hour')`;
+    const encoded = { count: 0 };
+    await new DatabaseFiles(database.sql, 3_600).produce("f3", production(encoded).p);
+    expect(encoded.count).toBe(1);
+    await new DatabaseFiles(database.sql, 0).sweep();
+    const [row] = await database.sql`select count(*)::int as n from rapfs_dataset_files`;
+    expect(row?.n).toBe(0);
+  });
+});
