@@ -133,7 +133,7 @@ async function fill(
     "event_timestamp",
     ...fields,
   ];
-  const pacer = new Pacer({ initial: 500, min: 20, max: 20_000, targetMs: SLICE_TARGET_MS });
+  const pacer = new Pacer({ initial: 8, min: 1, max: 20_000, targetMs: SLICE_TARGET_MS });
   const insert = async (ids: unknown[], asOf: number[], offset: number) => {
     const params = bindParams(query, { entity_ids: ids, as_of: asOf.map(formatTimestamp) });
     if (ordered) params.push(offset);

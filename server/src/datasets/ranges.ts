@@ -24,7 +24,7 @@ export async function* inRanges<T>(
     yield* (await read(rowsStatement(rows, limit))).parts;
     return;
   }
-  const pacer = new Pacer({ initial: 1_000, min: 100, max: maxRows, targetMs: SLICE_TARGET_MS });
+  const pacer = new Pacer({ initial: 128, min: 16, max: maxRows, targetMs: SLICE_TARGET_MS });
   let remaining = limit ?? Number.POSITIVE_INFINITY;
   let after: unknown;
   while (remaining > 0) {

@@ -95,13 +95,18 @@ export async function withSnapshot<T>(
   if (!options.sliced) {
     return transaction(async (tx) => open(plan, options, await locked(tx), rows, (read) => read(tx), work));
   }
-  const info = await transaction(locked);
-  const read: SnapshotRead = (body) =>
-    transaction(async (tx) => {
-      options.signal?.throwIfAborted();
-      if ((await locked(tx)).version !== info.version) throw rematerialized();
-      return body(tx);
-    });
+  // Each range is one statement, and the sources' versions are read again after it: a statement
+  // that began before a re-materialization committed read the old tables, so an unchanged
+  // version after it means the range read the version the first one did. A multi-statement
+  // transaction per range would hold the embedded backend while this thread is busy between
+  // its statements.
+  const info = await versions(sql, plan, false);
+  const read: SnapshotRead = async (body) => {
+    options.signal?.throwIfAborted();
+    const result = await body(sql);
+    if ((await versions(sql, plan, false)).version !== info.version) throw rematerialized();
+    return result;
+  };
   return open(plan, options, info, rows, read, work);
 }
 

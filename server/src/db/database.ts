@@ -82,7 +82,19 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     };
   }
   options.logger?.info("starting embedded PostgreSQL (PGlite)", { dataDir: options.dataDir });
-  const embedded = await startEmbeddedPostgres(options.dataDir, options.embeddedPort, options.loadDataDir);
+  const embedded = await startEmbeddedPostgres(
+    options.dataDir,
+    options.embeddedPort,
+    options.loadDataDir,
+    // Bulk work is sliced to hold the backend ~40 ms at a time: a long bulk hold is a bug to see.
+    // Long interactive holds are materialization runs and migrations, expected at a start.
+    ({ work, ms, statement }) => {
+      const fields = { work, held_ms: Math.round(ms), statement };
+      if (work === "bulk")
+        options.logger?.warn("the embedded database was held long by one connection", fields);
+      else options.logger?.debug("the embedded database was held long by one connection", fields);
+    },
+  );
   const sql = connect(embedded.url, 1);
   const bulk = connect(embedded.url, 1, { application_name: BULK_APPLICATION_NAME });
   return {

@@ -76,16 +76,26 @@ class Holds {
   classes = [this.empty(), this.empty()];
 
   empty() {
-    return { count: 0, total_ms: 0, max_ms: 0, over_100ms: 0, over_250ms: 0 };
+    return { count: 0, total_ms: 0, max_ms: 0, over_100ms: 0, over_250ms: 0, longest: "" };
   }
 
-  record(priority, ms) {
+  /** `statement`: the hold's last statement (its first 200 characters), kept for the longest. */
+  record(priority, ms, statement) {
     const c = this.classes[priority];
     c.count++;
     c.total_ms += ms;
+    if (ms > c.max_ms) c.longest = statement;
     c.max_ms = Math.max(c.max_ms, ms);
     if (ms > 100) c.over_100ms++;
-    if (ms > 250) c.over_250ms++;
+    if (ms > 250) {
+      c.over_250ms++;
+      parentPort.postMessage({
+        type: "long-hold",
+        work: priority === 1 ? "bulk" : "interactive",
+        ms,
+        statement,
+      });
+    }
   }
 
   take(reset) {
@@ -93,6 +103,18 @@ class Holds {
     if (reset) this.classes = [this.empty(), this.empty()];
     return { interactive, bulk };
   }
+}
+
+/** The SQL of a Query or Parse message (its first 200 characters), or undefined. */
+function statementOf(message) {
+  const type = message[0];
+  if (type === 0x51) return message.subarray(5, 205).toString("utf8").replace(/\0.*$/s, "");
+  if (type !== 0x50) return undefined;
+  const nameEnd = message.indexOf(0, 5);
+  return message
+    .subarray(nameEnd + 1, nameEnd + 201)
+    .toString("utf8")
+    .replace(/\0.*$/s, "");
 }
 
 /** application_name from a StartupMessage: "rapfs-bulk" waits behind every other class. */
@@ -120,6 +142,7 @@ function idleAfter(tail) {
 function serve(db, backend, socket, activity, holds) {
   const session = { priority: 0 };
   let heldSince = 0;
+  let statement = "";
   let buffer = Buffer.alloc(0);
   let started = false;
   let closed = false;
@@ -191,13 +214,15 @@ function serve(db, backend, socket, activity, holds) {
           await turn;
         }
         if (heldSince === 0) heldSince = performance.now();
+        const text = statementOf(message);
+        if (text) statement = text;
         activity[0] = Date.now();
         // Streamed: a COPY of a whole dataset is not held in memory before it is sent.
         await db.runExclusive(() => db.execProtocolRawStream(message, { onRawData: send }));
         activity[0] = 0;
         activity[1] = Date.now();
         if (idleAfter(tail)) {
-          holds.record(session.priority, performance.now() - heldSince);
+          holds.record(session.priority, performance.now() - heldSince, statement);
           heldSince = 0;
           backend.release(session);
           // Let other connections' bytes, which arrived while PGlite held this thread, ask for

@@ -32,6 +32,8 @@ export type HoldStats = {
   over_250ms: number;
 };
 export type BackendHolds = { interactive: HoldStats; bulk: HoldStats };
+/** A connection that held the backend over 250 ms: what every other waited behind. */
+export type LongHold = { work: "interactive" | "bulk"; ms: number; statement: string };
 
 type Reply = {
   id?: number;
@@ -52,6 +54,7 @@ export async function startEmbeddedPostgres(
   dataDir: string,
   port = 0,
   from?: Blob,
+  onLongHold?: (hold: LongHold) => void,
 ): Promise<EmbeddedPostgres> {
   const inMemory = dataDir === IN_MEMORY;
   const unlock = inMemory ? () => {} : lockDataDir(dataDir);
@@ -76,6 +79,7 @@ export async function startEmbeddedPostgres(
     const boundPort = await new Promise<number>((resolve, reject) => {
       worker.on("message", (reply: Reply) => {
         if (reply.type === "ready") resolve(reply.port as number);
+        else if (reply.type === "long-hold") onLongHold?.(reply as unknown as LongHold);
         else if (reply.type === "failed") reject(new Error(reply.error));
         else if (reply.id !== undefined) {
           pending.get(reply.id)?.(reply);

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+
 /**
  * The overload a free tier can make, shared by the reliability test and `pnpm bench overload`:
  * four free keys run the most expensive requests a free key may make (fresh as_of cards,
@@ -44,7 +46,9 @@ export type Overload = {
 };
 
 export function overload(url: string, options: { tracks: number; trainingRows: number }): Overload {
-  let signups = 0;
+  // A run of its own (emails, addresses), so a server that kept its data from a run before can be reused.
+  const run = randomUUID().slice(0, 8);
+  let signups = Math.floor(Math.random() * 8_000_000);
   const signup = (signal?: AbortSignal): Promise<Response> => {
     const n = ++signups;
     return fetch(`${url}/v1/signup`, {
@@ -53,7 +57,7 @@ export function overload(url: string, options: { tracks: number; trainingRows: n
         "content-type": "application/json",
         "x-forwarded-for": `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
       },
-      body: JSON.stringify({ email: `overload-${n}@example.com` }),
+      body: JSON.stringify({ email: `overload-${run}-${n}@example.com` }),
       ...(signal ? { signal } : {}),
     });
   };
