@@ -87,8 +87,8 @@ class Holds {
     if (ms > c.max_ms) c.longest = statement;
     c.max_ms = Math.max(c.max_ms, ms);
     if (ms > 100) c.over_100ms++;
-    if (ms > 250) {
-      c.over_250ms++;
+    if (ms > 250) c.over_250ms++;
+    if (ms > 100) {
       parentPort.postMessage({
         type: "long-hold",
         work: priority === 1 ? "bulk" : "interactive",

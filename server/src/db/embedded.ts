@@ -32,7 +32,7 @@ export type HoldStats = {
   over_250ms: number;
 };
 export type BackendHolds = { interactive: HoldStats; bulk: HoldStats };
-/** A connection that held the backend over 250 ms: what every other waited behind. */
+/** A connection that held the backend over 100 ms: what every other waited behind. */
 export type LongHold = { work: "interactive" | "bulk"; ms: number; statement: string };
 
 type Reply = {

@@ -3,11 +3,12 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportRows } from "../../src/datasets/export";
 import { planDownload, standalonePlanSource } from "../../src/datasets/plan";
-import type { Sql } from "../../src/db/database";
+import type { Database, Sql } from "../../src/db/database";
+import { DomainError } from "../../src/errors";
 import { materializeAll } from "../../src/materialize/runner";
 import { applyDefinitions } from "../../src/registry/apply";
 import { definitionsDir, ENTITIES, view } from "../definitions/helpers";
-import { createServerTestDatabase } from "../support/databases";
+import { createServerTestDatabase, openEmbeddedTestDatabase } from "../support/databases";
 import { addQwenAnalyses, seedPlainCorpus } from "../support/plain-corpus";
 
 const TRACKS = 2_000;
@@ -83,5 +84,67 @@ describe("a download racing a materialization sees one version", () => {
       );
     }
     expect([...versions.values()].every((labels) => labels.size === 1)).toBe(true);
+  });
+});
+
+/**
+ * The embedded database, read a key range per statement (sliced): a download during full
+ * rebuilds holds all old or all new rows, or fails with 503 when a source was re-materialized
+ * between two of its ranges; never a mix.
+ */
+describe("an embedded, sliced download racing a materialization sees one version or fails", () => {
+  let database: Database;
+  let defs: Awaited<ReturnType<typeof definitionsDir>>;
+
+  beforeAll(async () => {
+    database = await openEmbeddedTestDatabase({ migrate: false });
+    await seedPlainCorpus(database.sql, TRACKS);
+    defs = await definitionsDir({
+      "entities.yaml": ENTITIES,
+      "v.yaml": view("labels", 1, ["sentiment: string = a.sentiment", "confidence: float = a.confidence"]),
+      "d.yaml": DATASET,
+    });
+    await applyDefinitions(database.sql, defs.dir);
+    await materializeAll(database.sql);
+  });
+  afterAll(async () => {
+    await database?.close();
+    await defs?.remove();
+  });
+
+  it("every download during three full rebuilds holds all old or all new rows, or is refused with 503", async () => {
+    const { sql, bulk } = database;
+    await addQwenAnalyses(sql, "new", "2025-06-01");
+    const plan = await planDownload(standalonePlanSource(bulk), { dataset: "labels" });
+    const seen: string[] = [];
+    const refused: string[] = [];
+    const download = async () => {
+      const parts: Uint8Array[] = [];
+      await exportRows(bulk, plan, async (c) => void parts.push(c), {
+        format: "arrow",
+        batchRows: 100,
+        sliced: true,
+      });
+      const table = tableFromIPC(Buffer.concat(parts));
+      const labels = new Set(table.getChild("labels__sentiment")?.toArray() as string[]);
+      return `${table.numRows}:${[...labels].sort().join(",")}`;
+    };
+    let done = false;
+    const downloading = (async () => {
+      while (!done) {
+        await download().then(
+          (shape) => seen.push(shape),
+          (error: unknown) => refused.push(error instanceof DomainError ? error.code : String(error)),
+        );
+      }
+    })();
+    for (let i = 0; i < 3; i++) await materializeAll(sql, { full: true });
+    done = true;
+    await downloading;
+    expect(seen.length + refused.length).toBeGreaterThan(0);
+    expect(seen.every((s) => s === `${TRACKS}:old` || s === `${TRACKS}:new`)).toBe(true);
+    // Once the rebuilds are over, a download (a client's retry) reads the new version whole.
+    expect(await download()).toBe(`${TRACKS}:new`);
+    expect(refused.every((code) => code === "UNAVAILABLE")).toBe(true);
   });
 });
