@@ -10,6 +10,7 @@ import { datasetRoutes } from "../api/routes/datasets";
 import { servingRoutes } from "../api/routes/v1";
 import { type Config, loadConfig } from "../config/env";
 import { dropOldCards } from "../datasets/card-store";
+import { describeDataset } from "../datasets/describe";
 import { loadDatasetConfig } from "../datasets/config";
 import { dropStaleWorkTables } from "../datasets/pit";
 import { createDatasetServices } from "../datasets/services";
@@ -171,6 +172,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     () => {
       stopProgress();
       servable();
+      void warmPublicCards(services).catch((error: Error) =>
+        logger.warn("could not prepare the public datasets' cards", { error: error.message }),
+      );
     },
     async (error: unknown) => {
       stopProgress();
@@ -218,4 +222,19 @@ async function drain(server: Server, timeoutMs: number, logger: Logger): Promise
     clearInterval(idleSweep);
     clearTimeout(timer);
   }
+}
+
+/**
+ * The current cards of the public datasets, computed once the data is ready (in slices, in a
+ * download slot), so the first reader of a card every new user reads does not wait for it.
+ */
+async function warmPublicCards(services: Services): Promise<void> {
+  const rows = await services.sql<{ name: string }[]>`select name from rapfs_datasets where public order by name`;
+  const deps = {
+    sql: services.sql,
+    bulkSql: services.bulkSql,
+    catalog: services.serving.catalog,
+    datasets: services.datasets,
+  };
+  for (const { name } of rows) await describeDataset(deps, { dataset: name }, undefined);
 }

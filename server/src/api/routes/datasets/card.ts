@@ -1,8 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { computeCard } from "../../../datasets/card";
-import { fileKey } from "../../../datasets/download";
-import { planDownload } from "../../../datasets/plan";
-import { settleAsOf, snapshotVersion } from "../../../datasets/snapshot";
+import { describeDataset } from "../../../datasets/describe";
 import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
@@ -98,24 +95,11 @@ export function registerCard(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
     const { sql, bulkSql, serving, datasets } = c.get("services");
-    const request = await settleAsOf(sql, planRequest(name, { ...c.req.valid("query"), format: "parquet" }));
-    const plan = await planDownload({ sql, catalog: serving.catalog }, request);
-    const key = fileKey({ kind: "card", ...request }, await snapshotVersion(sql, plan));
-    const cached = await datasets.cards.get(sql, key);
-    if (cached) return c.json(cached as z.infer<typeof DatasetCardSchema>, 200);
-    // A card at an instant of the caller's choosing computes the dataset as it was then: a
-    // download's work, charged as one (once a day per account and card) before it starts. The
-    // current card is the one everybody reads: it costs a request.
-    if (plan.asOf !== undefined) {
-      const { accountId } = c.get("principal");
-      await datasets.charger.charge(`card:${accountId}:${key}`, { downloads: 1, rows: 0 }, (cost) =>
-        spendQuota(c, cost),
-      );
-    }
-    // Not stopped when this client goes away: the card is stored for every later reader, and
-    // others may be waiting for it (the download slot bounds the work).
-    const card = await datasets.cards.compute(sql, key, () =>
-      datasets.spool.admit(() => computeCard(bulkSql, plan, { sliced: datasets.sliced })),
+    const { accountId } = c.get("principal");
+    const card = await describeDataset(
+      { sql, bulkSql, catalog: serving.catalog, datasets },
+      planRequest(name, { ...c.req.valid("query"), format: "parquet" }),
+      { accountId, spend: (cost) => spendQuota(c, cost) },
     );
     return c.json(card as z.infer<typeof DatasetCardSchema>, 200);
   });

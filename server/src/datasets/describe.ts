@@ -1,0 +1,37 @@
+import type { Sql } from "../db/database";
+import { computeCard, type DatasetCard } from "./card";
+import type { Spend } from "./charge";
+import { fileKey } from "./download";
+import { type PlanRequest, type PlanSource, planDownload } from "./plan";
+import type { DatasetServices } from "./services";
+import { settleAsOf, snapshotVersion } from "./snapshot";
+
+/** Who pays for a card computed at an instant of their choosing. */
+export type CardPayer = { accountId: string; spend: Spend };
+
+/**
+ * The card of a dataset (or feature service) as `request` would download it: stored by what it
+ * describes and its data version, so it is computed once, wherever asked. The current card is the
+ * one everybody reads and costs nothing here; a card at an `as_of` computes the dataset as it was
+ * then, a download's work, charged as one (once a day per account and card) before it starts.
+ * Not stopped when its caller goes away: it is stored for every later reader, and others may be
+ * waiting for it (the download slot bounds the work).
+ */
+export async function describeDataset(
+  deps: { sql: Sql; bulkSql: Sql; catalog: PlanSource["catalog"]; datasets: DatasetServices },
+  request: PlanRequest,
+  payer: CardPayer | undefined,
+): Promise<DatasetCard> {
+  const { sql, bulkSql, datasets } = deps;
+  const settled = await settleAsOf(sql, request);
+  const plan = await planDownload({ sql, catalog: deps.catalog }, settled);
+  const key = fileKey({ kind: "card", ...settled }, await snapshotVersion(sql, plan));
+  const cached = await datasets.cards.get(sql, key);
+  if (cached) return cached;
+  if (plan.asOf !== undefined && payer) {
+    await datasets.charger.charge(`card:${payer.accountId}:${key}`, { downloads: 1, rows: 0 }, payer.spend);
+  }
+  return datasets.cards.compute(sql, key, () =>
+    datasets.spool.admit(() => computeCard(bulkSql, plan, { sliced: datasets.sliced })),
+  );
+}
