@@ -10,8 +10,8 @@ import { datasetRoutes } from "../api/routes/datasets";
 import { servingRoutes } from "../api/routes/v1";
 import { type Config, loadConfig } from "../config/env";
 import { dropOldCards } from "../datasets/card-store";
-import { describeDataset } from "../datasets/describe";
 import { loadDatasetConfig } from "../datasets/config";
+import { describeDataset } from "../datasets/describe";
 import { dropStaleWorkTables } from "../datasets/pit";
 import { createDatasetServices } from "../datasets/services";
 import { openDatabase } from "../db/database";
@@ -229,7 +229,9 @@ async function drain(server: Server, timeoutMs: number, logger: Logger): Promise
  * download slot), so the first reader of a card every new user reads does not wait for it.
  */
 async function warmPublicCards(services: Services): Promise<void> {
-  const rows = await services.sql<{ name: string }[]>`select name from rapfs_datasets where public order by name`;
+  const rows = await services.sql<
+    { name: string }[]
+  >`select name from rapfs_datasets where public order by name`;
   const deps = {
     sql: services.sql,
     bulkSql: services.bulkSql,
