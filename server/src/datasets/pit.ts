@@ -133,7 +133,8 @@ async function fill(
     "event_timestamp",
     ...fields,
   ];
-  const pacer = new Pacer({ initial: 8, min: 1, max: 20_000, targetMs: SLICE_TARGET_MS });
+  // Each entity is its own index probes (a lateral join per unnested id), whatever the slice's size.
+  const pacer = new Pacer({ initial: 8, min: 1, max: 4_096, targetMs: SLICE_TARGET_MS });
   const insert = async (ids: unknown[], asOf: number[], offset: number) => {
     const params = bindParams(query, { entity_ids: ids, as_of: asOf.map(formatTimestamp) });
     if (ordered) params.push(offset);
