@@ -42,6 +42,14 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** The server's error lines (a 5xx says why only there), the first few. */
+const errorsOf = (output: string) =>
+  output
+    .split("\n")
+    .filter((line) => line.includes('"level":"error"'))
+    .slice(0, 5)
+    .map((line) => line.slice(0, 1_500));
+
 const row = (kind: Probe, quiet: Timings, loaded: Timings) =>
   `overload:   ${kind.padEnd(9)} quiet p99 ${p99(quiet[kind]).toFixed(1).padStart(8)} ms (${quiet[kind].length})` +
   `   loaded p99 ${p99(loaded[kind]).toFixed(1).padStart(8)} ms (${loaded[kind].length})`;
@@ -54,7 +62,8 @@ describe("the embedded default under the most expensive load free keys can make"
         `${PROBES.map((kind) => row(kind, quiet, loaded)).join("\n")}\n` +
         `overload: quiet failures: ${JSON.stringify(quiet.failures)}\n` +
         `overload: loaded failures: ${JSON.stringify(loaded.failures)}\n` +
-        `overload: expensive requests (kind:status → count): ${JSON.stringify(statuses)}`,
+        `overload: expensive requests (kind:status → count): ${JSON.stringify(statuses)}\n` +
+        `overload: server errors: ${errorsOf(server.output()).join("\n") || "none"}`,
     );
     expect(quiet.failures).toEqual([]);
     expect(loaded.failures).toEqual([]);
