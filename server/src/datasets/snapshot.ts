@@ -79,7 +79,7 @@ export async function withSnapshot<T>(
     const tables = await computePointInTime(sql, plan, queries, request, { signal: options.signal });
     try {
       const rows = pointInTimeRows(plan, tables.tableOf, training ? "training" : instant);
-      return await open(plan, options, info, rows, (read) => read(sql), work);
+      return await open(plan, options, info, rows, (read) => onReserved(sql, read), work);
     } finally {
       await tables.drop();
     }
@@ -103,11 +103,25 @@ export async function withSnapshot<T>(
   const info = await versions(sql, plan, false);
   const read: SnapshotRead = async (body) => {
     options.signal?.throwIfAborted();
-    const result = await body(sql);
+    const result = await onReserved(sql, body);
     if ((await versions(sql, plan, false)).version !== info.version) throw rematerialized();
     return result;
   };
   return open(plan, options, info, rows, read, work);
+}
+
+/**
+ * Runs one piece of reading on a connection of its own for its duration: jobs share the bulk
+ * pool (embedded, one connection), and postgres.js refuses any query sent on a connection whose
+ * COPY another job is still reading (COPY_IN_PROGRESS); reserved, the others wait their turn.
+ */
+async function onReserved<T>(sql: Sql, body: (sql: Sql) => Promise<T>): Promise<T> {
+  const reserved = await sql.reserve();
+  try {
+    return await body(reserved as unknown as Sql);
+  } finally {
+    reserved.release();
+  }
 }
 
 function rematerialized(): DomainError {
