@@ -49,12 +49,7 @@ export async function measureQuality(snapshot: Snapshot, plan: DatasetPlan): Pro
   );
   try {
     const key = ident(plan.key.name);
-    await tallyInRanges(snapshot.rows, key, plan.limit, undefined, copyRange(table), async (statement) => {
-      const [copied] = await snapshot.read((tx) =>
-        tx.unsafe<{ n: number; last: unknown }[]>(statement.text, sqlParams(statement.params)),
-      );
-      return copied;
-    });
+    await tallyInRanges(snapshot.rows, key, plan.limit, undefined, copyRange(table), snapshot.read);
     const [counted] = await snapshot.read((tx) =>
       tx.unsafe<{ n: number }[]>(`select count(*)::float8 as n from ${table}`),
     );

@@ -1,3 +1,4 @@
+import { type Sql, sqlParams } from "../db/database";
 import { Pacer, SLICE_TARGET_MS } from "./pacer";
 import { type RowsSql, rowsAfter, rowsStatement } from "./query";
 
@@ -75,11 +76,13 @@ export async function tallyInRanges(
   limit: number | undefined,
   signal: AbortSignal | undefined,
   tally: Tally,
-  run: (statement: { text: string; params: unknown[] }) => Promise<{ n: number; last: unknown } | undefined>,
+  read: <T>(work: (sql: Sql) => Promise<T>) => Promise<T>,
 ): Promise<number> {
   let total = 0;
   const ranges = inRanges(rows, limit, signal, async (range) => {
-    const counted = await run({ text: tally(range, keyColumn), params: range.params });
+    const [counted] = await read((sql) =>
+      sql.unsafe<{ n: number; last: unknown }[]>(tally(range, keyColumn), sqlParams(range.params)),
+    );
     total += counted?.n ?? 0;
     return { parts: [], rows: counted?.n ?? 0, lastKey: counted?.last };
   });

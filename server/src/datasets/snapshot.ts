@@ -142,12 +142,7 @@ async function open<T>(
   work: (snapshot: Snapshot) => Promise<T>,
 ): Promise<T> {
   const key = ident(options.training ? "ord" : plan.key.name);
-  const total = await tallyInRanges(rows, key, plan.limit, options.signal, countRange, async (statement) => {
-    const [counted] = await read((tx) =>
-      tx.unsafe<{ n: number; last: unknown }[]>(statement.text, sqlParams(statement.params)),
-    );
-    return counted;
-  });
+  const total = await tallyInRanges(rows, key, plan.limit, options.signal, countRange, read);
   const columns = outputColumns(plan, options.training);
   return work({
     read,

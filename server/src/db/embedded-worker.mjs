@@ -76,15 +76,14 @@ class Holds {
   classes = [this.empty(), this.empty()];
 
   empty() {
-    return { count: 0, total_ms: 0, max_ms: 0, over_100ms: 0, over_250ms: 0, longest: "" };
+    return { count: 0, total_ms: 0, max_ms: 0, over_100ms: 0, over_250ms: 0 };
   }
 
-  /** `statement`: the hold's last statement (its first 200 characters), kept for the longest. */
+  /** `statement`: the hold's last statement (its first 200 characters), posted for a long hold. */
   record(priority, ms, statement) {
     const c = this.classes[priority];
     c.count++;
     c.total_ms += ms;
-    if (ms > c.max_ms) c.longest = statement;
     c.max_ms = Math.max(c.max_ms, ms);
     if (ms > 100) c.over_100ms++;
     if (ms > 250) c.over_250ms++;
