@@ -1,27 +1,33 @@
 import { randomBytes } from "node:crypto";
 import { type Sql, sqlParams } from "../db/database";
 import { bindParams, type CompiledQuery, ident } from "../definitions/compile/params";
+import type { CompiledHistory } from "../definitions/compile/pit-history";
 import { getViewVersion } from "../registry";
 import { Pacer, SLICE_TARGET_MS } from "./pacer";
+import { fillFromHistory, historyServes } from "./pit-history";
 import { fieldsOf, keyOf, readsPointInTime } from "./pit-sources";
 import type { DatasetPlan, Source, ViewSource } from "./plan";
 import { formatTimestamp } from "./timestamps";
 
-/** Each point-in-time source's compiled query, as the registry holds it for that version. */
-export async function loadPointInTime(sql: Sql, plan: DatasetPlan): Promise<Map<Source, CompiledQuery>> {
-  const queries = new Map<Source, CompiledQuery>();
+/** A source's compiled point-in-time query, and for artist views their history (see pit-history). */
+export type PointInTimeQueries = { rows: CompiledQuery; history?: CompiledHistory | null | undefined };
+
+/** Each point-in-time source's compiled queries, as the registry holds them for that version. */
+export async function loadPointInTime(sql: Sql, plan: DatasetPlan): Promise<Map<Source, PointInTimeQueries>> {
+  const queries = new Map<Source, PointInTimeQueries>();
   for (const source of plan.sources.filter(readsPointInTime)) {
     if (source.kind === "view") {
       const detail = await getViewVersion(sql, source.name, source.version);
       if (!detail) throw new Error(`${source.name}@${source.version} vanished from the registry`);
-      queries.set(source, detail.compiled.point_in_time);
+      const { point_in_time: rows, point_in_time_history: history } = detail.compiled;
+      queries.set(source, { rows, history });
     } else {
       // The registry's read API has no compiled SQL for embeddings; the table has it.
       const [row] = await sql<{ pit: CompiledQuery | null }[]>`
         select compiled->'point_in_time' as pit from rapfs_embeddings
         where name = ${source.name} and version = ${source.version}`;
       if (!row?.pit) throw new Error(`embedding ${source.name}@${source.version} has no point-in-time query`);
-      queries.set(source, row.pit);
+      queries.set(source, { rows: row.pit });
     }
   }
   return queries;
@@ -52,7 +58,7 @@ export type FillOptions = {
 export async function computePointInTime(
   sql: Sql,
   plan: DatasetPlan,
-  queries: Map<Source, CompiledQuery>,
+  queries: Map<Source, PointInTimeQueries>,
   request: PointInTimeRequest,
   options: FillOptions = {},
 ): Promise<WorkTables> {
@@ -117,12 +123,19 @@ async function fill(
   sql: Sql,
   plan: DatasetPlan,
   source: Source,
-  query: CompiledQuery,
+  { rows: query, history }: PointInTimeQueries,
   table: string,
   request: PointInTimeRequest,
   tables: WorkTables,
   options: FillOptions,
 ): Promise<void> {
+  const pairs = await requestedPairs(sql, plan, source, request, tables);
+  const target = { table, key: keyOf(plan, source), fields: fieldsOf(plan, source), pairs };
+  if (isRelated(source) && "rows" in request && history && historyServes(history, target)) {
+    await fillFromHistory(sql, history, target, options.signal);
+    options.onProgress?.(pairs.ids.length, pairs.ids.length);
+    return;
+  }
   const keyName = ident(keyOf(plan, source).name);
   const fields = fieldsOf(plan, source).map((f) => ident(f.field));
   const ordered = !("instant" in request) && !isRelated(source);
@@ -146,7 +159,6 @@ async function fill(
       ),
     );
   };
-  const pairs = await requestedPairs(sql, plan, source, request, tables);
   let done = 0;
   while (done < pairs.ids.length) {
     options.signal?.throwIfAborted();

@@ -10,6 +10,7 @@ import { noProgress, type ProgressReporter } from "../log/progress";
 import { computePlan, formatPlan, type Plan } from "./plan";
 import {
   insertViewVersion,
+  refreshCompiledSql,
   updateViewMetadata,
   upsertEmbedding,
   upsertEntities,
@@ -99,8 +100,14 @@ async function lastChecked(sql: Sql): Promise<{ fingerprint: string | undefined;
   return { fingerprint: row?.fingerprint ?? undefined, schema: row?.schema ?? 0 };
 }
 
+/**
+ * Bumped when the compiler emits different SQL for the same definitions, so the next apply
+ * refreshes what the registry stores (2: artist views' point-in-time history).
+ */
+const COMPILER_REVISION = 2;
+
 function fingerprintOf(definitions: Catalog, indexKind: VectorIndexKind, schema: number): string {
-  const content = JSON.stringify({ definitions, indexKind, schema });
+  const content = JSON.stringify({ definitions, indexKind, schema, compiler: COMPILER_REVISION });
   return createHash("sha256").update(content).digest("hex");
 }
 
@@ -132,6 +139,15 @@ async function applyPlan(
         }
       }
     }
+    const created = (v: (typeof catalog.views)[number]) =>
+      locked.actions.some(
+        (a) =>
+          a.action === "create" &&
+          a.kind === "feature_view" &&
+          a.name === v.compiled.name &&
+          a.version === v.compiled.version,
+      );
+    for (const view of catalog.views) if (!created(view)) await refreshCompiledSql(tx, view);
     for (const embedding of catalog.embeddings) {
       const created = locked.actions.some(
         (a) => a.kind === "embedding" && a.action === "create" && a.name === embedding.compiled.name,

@@ -1,5 +1,6 @@
 import type { Sql } from "../db/database";
 import type { CompiledQuery } from "../definitions/compile/params";
+import type { CompiledHistory } from "../definitions/compile/pit-history";
 import type { FeatureType } from "../definitions/schema";
 import type { RunStats } from "./stats";
 
@@ -52,7 +53,10 @@ export type ViewVersion = {
 
 export type ViewVersionDetail = ViewVersion & {
   compiled: Record<"ddl" | "staging_ddl", string> &
-    Record<"select" | "full" | "incremental" | "point_in_time" | "watermark", CompiledQuery>;
+    Record<"select" | "full" | "incremental" | "point_in_time" | "watermark", CompiledQuery> & {
+      /** Absent from versions registered before rapfs compiled it, until definitions are applied again. */
+      point_in_time_history?: CompiledHistory | null;
+    };
   /** Statistics of the last full run (whole table); incremental runs only describe the rows they wrote. */
   stats: RunStats | null;
 };

@@ -20,6 +20,7 @@ export function compiledJson(view: CompiledView): Json {
     incremental_before: view.incrementalBefore,
     incremental: view.incremental,
     point_in_time: view.pointInTime,
+    point_in_time_history: view.pointInTimeHistory ?? null,
     watermark: view.watermark,
   } as unknown as Json;
 }
@@ -69,6 +70,19 @@ export async function insertViewVersion(tx: Tx, view: CompiledFeatureView): Prom
     values (${compiled.name}, ${compiled.version}, ${compiled.entity}, ${compiled.table}, ${compiled.hash},
       ${m.description}, ${m.owner}, ${m.tags}, ${m.source_file}, ${tx.json(m.features as Json)}, ${tx.json(located.def as Json)},
       ${tx.json(compiledJson(compiled))}, ${m.status}, ${m.sunset_date})`;
+}
+
+/**
+ * The compiled SQL of a version already registered with the same meaning (content hash): what
+ * rapfs compiles for a meaning may improve between releases, and the stored SQL follows.
+ */
+export async function refreshCompiledSql(tx: Tx, view: CompiledFeatureView): Promise<void> {
+  const { compiled } = view;
+  const json = tx.json(compiledJson(compiled));
+  await tx`
+    update rapfs_feature_views set compiled = ${json}
+    where name = ${compiled.name} and version = ${compiled.version} and content_hash = ${compiled.hash}
+      and compiled is distinct from ${json}::jsonb`;
 }
 
 export async function updateViewMetadata(tx: Tx, view: CompiledFeatureView): Promise<void> {

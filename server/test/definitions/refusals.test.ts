@@ -180,6 +180,32 @@ describe("definitions checked against the database", () => {
     }
   });
 
+  it("a version registered by an older compiler gets the SQL this one compiles; its meaning and data stay", async () => {
+    const defs = await definitionsDir({
+      "entities.yaml": ENTITIES,
+      "older.yaml": view("older", 1, ["confidence: float = a.confidence"]),
+    });
+    try {
+      await applyDefinitions(db.sql, defs.dir);
+      const stored = async () =>
+        (
+          await db.sql<{ compiled: Record<string, unknown>; content_hash: string }[]>`
+            select compiled, content_hash from rapfs_feature_views where name = 'older'`
+        )[0];
+      const fresh = await stored();
+      await db.sql`
+        update rapfs_feature_views
+        set compiled = jsonb_set(compiled, '{point_in_time}', '{"text": "select 1", "params": []}')
+        where name = 'older'`;
+      // What an older rapfs left: its fingerprint had another compiler revision in it.
+      await db.sql`update rapfs_definitions_checked set fingerprint = 'an older compiler'`;
+      await applyDefinitions(db.sql, defs.dir);
+      expect(await stored()).toEqual(fresh);
+    } finally {
+      await defs.remove();
+    }
+  });
+
   it("checks definitions once: the same files again skip the check; a change of file, index kind or schema checks again", async () => {
     const v1 = view("checked", 1, ["confidence: float = a.confidence"]);
     const defs = await definitionsDir({ "entities.yaml": ENTITIES, "checked.yaml": v1 });

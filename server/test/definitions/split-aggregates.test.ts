@@ -3,8 +3,13 @@ import { splitAggregates } from "../../src/definitions/compile/split-aggregates"
 
 describe("splitting aggregate expressions into per-track inputs", () => {
   it.each([
-    ["(count(*))", "(count(*))", []],
-    ["(avg((q.analysis_data->>'joy')::float))", '(avg(_x."i1"))', ["(q.analysis_data->>'joy')::float"]],
+    ["(count(*))", "(count(*))", [], '(_s."n")'],
+    [
+      "(avg((q.analysis_data->>'joy')::float))",
+      '(avg(_x."i1"))',
+      ["(q.analysis_data->>'joy')::float"],
+      '(_s."avg1")',
+    ],
     [
       "(mode() within group (order by lower(q.sentiment) desc nulls last))",
       '(mode() within group (order by _x."i1" desc nulls last))',
@@ -21,16 +26,30 @@ describe("splitting aggregate expressions into per-track inputs", () => {
       ["t.title", "', '", "t.created_at", "t.id"],
     ],
     ["(max(((q.x)::float)) - min(q.y) / 2)", '(max(_x."i1") - min(_x."i2") / 2)', ["((q.x)::float)", "q.y"]],
-  ])("%s", async (expr, outer, inputs) => {
-    expect(await splitAggregates(expr, 1)).toEqual({ outer, inputs });
+    [
+      "(coalesce(sum(t.a * 2), 0) / nullif(count(t.b), 0) + count(*))",
+      '(coalesce(sum(_x."i1"), 0) / nullif(count(_x."i2"), 0) + count(*))',
+      ["t.a * 2", "t.b"],
+      '(coalesce(_s."sum1", 0) / nullif(_s."c2", 0) + _s."n")',
+    ],
+  ])("%s", async (expr, outer, inputs, running?: string) => {
+    expect(await splitAggregates(expr, 1)).toStrictEqual({ outer, inputs, ...(running ? { running } : {}) });
   });
 
   it("numbers inputs after the ones already taken", async () => {
     expect(await splitAggregates("(sum(t.a) + sum(t.b))", 4)).toEqual({
       outer: '(sum(_x."i4") + sum(_x."i5"))',
       inputs: ["t.a", "t.b"],
+      running: '(_s."sum4" + _s."sum5")',
     });
   });
+
+  it.each(["(count(distinct t.a))", "(sum(t.a) filter (where t.b))", "(max(t.a) - avg(t.a))"])(
+    "keeps no running form for %s (an aggregate that taking a row out cannot undo)",
+    async (expr) => {
+      expect((await splitAggregates(expr, 1))?.running).toBeUndefined();
+    },
+  );
 
   it.each(["(t.artist)", "(avg(q.x) + t.y)"])(
     "leaves %s to the direct query (a column outside an aggregate)",

@@ -124,12 +124,14 @@ export async function compileFeatureView(
 /** Every feature split into per-track inputs, or undefined when one cannot be. */
 async function splitAll(sqls: string[]): Promise<PreAggregate | undefined> {
   const outers: string[] = [];
+  const running: (string | undefined)[] = [];
   const inputs: string[] = [];
   for (const sql of sqls) {
     const split = await splitAggregates(sql, inputs.length + 1);
     if (!split) return undefined;
     outers.push(split.outer);
+    running.push(split.running);
     inputs.push(...split.inputs);
   }
-  return { outers, inputs };
+  return { outers, running, inputs };
 }

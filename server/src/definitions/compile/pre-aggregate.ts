@@ -2,8 +2,11 @@ import type { SourceDefinition } from "../schema";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
 import { buildSelect, changedKeys, type SelectSpec } from "./select";
 
-/** Per feature: the aggregate over per-track inputs, and those inputs (see split-aggregates). */
-export type PreAggregate = { outers: string[]; inputs: string[] };
+/**
+ * Per feature: the aggregate over per-track inputs, the same over running totals when it has one,
+ * and those inputs (see split-aggregates).
+ */
+export type PreAggregate = { outers: string[]; running: (string | undefined)[]; inputs: string[] };
 
 export type CompiledPreAggregate = {
   /** Per-track aggregate inputs, kept so an incremental run re-reads no source for untouched tracks. */

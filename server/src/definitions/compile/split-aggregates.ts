@@ -1,8 +1,13 @@
 import { parse, scan } from "libpg-query";
 import { AGGREGATES } from "./expression";
 
-/** An aggregate expression rewritten over per-track inputs: `avg(x)` → `avg(_x."i1")`, i1 = x. */
-export type SplitExpression = { outer: string; inputs: string[] };
+/**
+ * An aggregate expression rewritten over per-track inputs: `avg(x)` → `avg(_x."i1")`, i1 = x.
+ * `running` is the same expression over running totals (`avg(x)` → `_s."avg1"`), when every
+ * aggregate in it can be kept as totals that a track's change adds to and takes from (count,
+ * sum, avg, none of them DISTINCT, FILTERed or ordered): what a point-in-time history needs.
+ */
+export type SplitExpression = { outer: string; inputs: string[]; running?: string };
 
 type Token = { start: number; end: number; text: string; keywordKind: number };
 type Span = { start: number; end: number };
@@ -26,10 +31,12 @@ export async function splitAggregates(
   const calls: { location: number; node: Record<string, unknown> }[] = [];
   if (!collect(tree.stmts[0]?.stmt.SelectStmt.targetList[0]?.ResTarget.val, calls)) return undefined;
   const spans: Span[] = [];
+  const found: { call: (typeof calls)[number]; inputs: Span[]; end: number }[] = [];
   for (const call of calls) {
-    const found = inputSpans(tokens, call.location, call.node);
-    if (!found) return undefined;
-    spans.push(...found);
+    const spanned = inputSpans(tokens, call.location, call.node);
+    if (!spanned) return undefined;
+    spans.push(...spanned.spans);
+    found.push({ call, inputs: spanned.spans, end: spanned.end });
   }
   spans.sort((a, b) => a.start - b.start);
   const inputs: string[] = [];
@@ -42,7 +49,42 @@ export async function splitAggregates(
     at = span.end;
   }
   parts.push(bytes.subarray(at));
-  return { outer: Buffer.concat(parts).toString("utf8").slice("SELECT ".length), inputs };
+  const outer = Buffer.concat(parts).toString("utf8").slice("SELECT ".length);
+  const inputOf = (span: Span) => firstInput + spans.indexOf(span);
+  const running = runningExpression(bytes, found, inputOf);
+  return { outer, inputs, ...(running ? { running } : {}) };
+}
+
+/** The expression with each aggregate call replaced by its running total, if all of them have one. */
+function runningExpression(
+  bytes: Buffer,
+  calls: { call: { location: number; node: Record<string, unknown> }; inputs: Span[]; end: number }[],
+  inputOf: (span: Span) => number,
+): string | undefined {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const { call, inputs, end } of [...calls].sort((a, b) => a.call.location - b.call.location)) {
+    const total = runningTotal(call.node, inputs, inputOf);
+    if (!total) return undefined;
+    parts.push(bytes.subarray(at, call.location), Buffer.from(total));
+    at = end;
+  }
+  parts.push(bytes.subarray(at));
+  return Buffer.concat(parts).toString("utf8").slice("SELECT ".length);
+}
+
+const RUNNING = new Set(["count", "sum", "avg"]);
+
+function runningTotal(node: Record<string, unknown>, inputs: Span[], inputOf: (span: Span) => number) {
+  const name = (node.funcname as { String: { sval: string } }[]).at(-1)?.String.sval.toLowerCase() ?? "";
+  if (!RUNNING.has(name) || node.agg_distinct || node.agg_filter || node.agg_order || node.agg_within_group)
+    return undefined;
+  if (node.over) return undefined;
+  if (node.agg_star) return name === "count" ? '_s."n"' : undefined;
+  const [input] = inputs;
+  if (inputs.length !== 1 || !input) return undefined;
+  const k = inputOf(input);
+  return name === "count" ? `_s."c${k}"` : `_s."${name}${k}"`;
 }
 
 /** Finds aggregate calls; false when a column is referenced outside one (it could not be split). */
@@ -66,8 +108,15 @@ function collect(node: unknown, calls: { location: number; node: Record<string, 
 
 const SORT_WORDS = new Set(["asc", "desc", "nulls", "first", "last"]);
 
-/** The byte spans of an aggregate call's inputs: arguments, ORDER BY items and FILTER condition. */
-function inputSpans(tokens: Token[], location: number, call: Record<string, unknown>): Span[] | undefined {
+/**
+ * The byte spans of an aggregate call's inputs (arguments, ORDER BY items and FILTER condition),
+ * and where the call ends.
+ */
+function inputSpans(
+  tokens: Token[],
+  location: number,
+  call: Record<string, unknown>,
+): { spans: Span[]; end: number } | undefined {
   let i = tokens.findIndex((t) => t.start === location);
   while (i >= 0 && i < tokens.length && tokens[i]?.text !== "(") i++;
   const close = matching(tokens, i);
@@ -98,8 +147,11 @@ function inputSpans(tokens: Token[], location: number, call: Record<string, unkn
     const end = matching(tokens, open);
     if (end === undefined) return undefined;
     spans.push(...splitCommas(tokens.slice(open + 2, end)));
+    next = end + 1;
   }
-  return spans.filter((s) => s.end > s.start);
+  const last = tokens[next - 1];
+  if (!last) return undefined;
+  return { spans: spans.filter((s) => s.end > s.start), end: last.end };
 }
 
 function matching(tokens: Token[], open: number): number | undefined {

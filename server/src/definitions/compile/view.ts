@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { EntityName, FeatureType, SourceDefinition } from "../schema";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
+import { type CompiledHistory, compileHistory } from "./pit-history";
 import { compilePreAggregate, type PreAggregate } from "./pre-aggregate";
 import { buildSelect, buildWatermark, type ColumnSpec, KEY_COLUMN } from "./select";
 
@@ -41,6 +42,8 @@ export type CompiledView = {
   helperDdl: string[];
   helperTable?: string;
   pointInTime: CompiledQuery;
+  /** Artist views whose features are running totals: their values at any instant (see pit-history). */
+  pointInTimeHistory?: CompiledHistory;
   watermark: CompiledQuery;
 };
 
@@ -87,6 +90,11 @@ export function compileView(spec: ViewSpec): CompiledView {
     "order by _pit.ord",
   ].join("\n");
 
+  const history =
+    spec.preAggregate && spec.source.from === "tracks"
+      ? compileHistory(spec.source, spec.columns, spec.preAggregate)
+      : undefined;
+
   const wm = new ParamAllocator();
   const watermarkText = buildWatermark(spec.source, wm);
 
@@ -110,6 +118,7 @@ export function compileView(spec: ViewSpec): CompiledView {
     helperDdl: pre?.ddl ?? [],
     ...(pre ? { helperTable: pre.table } : {}),
     pointInTime: pit.query(pitText),
+    ...(history ? { pointInTimeHistory: history } : {}),
     watermark: wm.query(watermarkText),
   };
 }

@@ -21,6 +21,15 @@ export const ViewVersionDetailSchema = ViewSummarySchema.extend({
     full: QuerySchema,
     incremental: QuerySchema,
     point_in_time: QuerySchema,
+    point_in_time_history: z
+      .object({ changes: QuerySchema, running: z.record(z.string(), z.string()) })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          "Artist views: each track's aggregate inputs whenever a row it reads appears; training sets " +
+          "sum them as running totals per artist instead of aggregating the artist again per row",
+      }),
     watermark: QuerySchema,
   }),
   statistics: RunStatsSchema.nullable().openapi({ description: "Of the last full run" }),

@@ -1,0 +1,63 @@
+import type { SourceDefinition } from "../schema";
+import { type CompiledQuery, ident, ParamAllocator } from "./params";
+import type { PreAggregate } from "./pre-aggregate";
+import { ANALYSES, analyzersOf, buildSelect, type SelectSpec, TRACKS } from "./select";
+
+/**
+ * How an artist view's values evolve: per track, its aggregate inputs at every instant one of
+ * the rows it reads appeared (the track itself, or an analysis its joins pick as latest). Summed
+ * as running totals per artist in time order, they give the view at any instant from one index
+ * probe: a point-in-time training set asks for thousands of (artist, instant) pairs, and
+ * aggregating every track of the artist again for each costs the artist's size per pair.
+ */
+export type CompiledHistory = {
+  /** Rows (track_id, at, artist, i1…iN) for the tracks of the artists in `entity_ids`. */
+  changes: CompiledQuery;
+  /** By feature, those that have one: its expression over running totals (`_s."n"`, `_s."c1"`, `_s."sum1"`, `_s."avg1"`). */
+  running: Record<string, string>;
+};
+
+/** A track with no created_at has been there all along. */
+export const ALWAYS = "'-infinity'::timestamp";
+
+export function compileHistory(
+  source: Extract<SourceDefinition, { from: "tracks" }>,
+  columns: { name: string }[],
+  pre: PreAggregate,
+): CompiledHistory | undefined {
+  const running = Object.fromEntries(
+    columns.flatMap((c, i) => (pre.running[i] === undefined ? [] : [[c.name, pre.running[i]]])),
+  );
+  if (Object.keys(running).length === 0) return undefined;
+  const p = new ParamAllocator();
+  const artists = p.runtime("entity_ids", "text[]");
+  const inputs = pre.inputs.map((sql, i) => ({ name: `i${i + 1}`, pgType: "", sql: `(${sql})` }));
+  const spec: SelectSpec = {
+    entity: "track",
+    source: { ...source, pick: "row" },
+    columns: [{ name: "artist", pgType: "", sql: "t.artist" }, ...inputs],
+  };
+  const analyzers = analyzersOf(source);
+  const appeared = `coalesce(t.created_at, ${ALWAYS})`;
+  const tracks = `from ${TRACKS} t where t.artist = any(${artists})`;
+  const changedAt = [
+    `select t.id as entity_id, ${appeared} as as_of ${tracks}`,
+    ...(analyzers.length === 0
+      ? []
+      : [
+          `select t.id, _a.created_at from ${TRACKS} t join ${ANALYSES} _a on _a.track_id = t.id ` +
+            `and _a.analyzer_type = any(${p.value(analyzers, "text[]")}) and _a.created_at > ${appeared} ` +
+            `where t.artist = any(${artists})`,
+        ]),
+  ].join("\n  union\n  ");
+  const text = [
+    `select _pit.entity_id as "track_id", _pit.as_of as "at", ${["artist", ...inputs.map((i) => i.name)]
+      .map((n) => `f.${ident(n)}`)
+      .join(", ")}`,
+    `from (\n  ${changedAt}\n) _pit`,
+    "cross join lateral (",
+    `  ${buildSelect(spec, "point_in_time", p, "  ")}`,
+    ") f",
+  ].join("\n");
+  return { changes: p.query(text), running };
+}
