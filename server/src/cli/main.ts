@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "../runtime/utc";
 import { Command } from "commander";
 import { registerApplyCommand } from "./commands/apply";
 import { registerCodegenCommand } from "./commands/codegen";

@@ -1,15 +1,21 @@
 import { type Sql, sqlParams } from "../db/database";
-import { bindParams, ident } from "../definitions/compile/params";
+import { bindParams, type CompiledQuery, ident } from "../definitions/compile/params";
 import { ALWAYS, type CompiledHistory } from "../definitions/compile/pit-history";
 import { Pacer, SLICE_TARGET_MS } from "./pacer";
 import { formatTimestamp } from "./timestamps";
 
-/** The (key, instant) pairs a related view is asked for, and the work table that takes them. */
+/** (entity, instant) pairs; an instant is epoch microseconds, or PostgreSQL's text of a timestamp. */
+export type Pairs = { ids: unknown[]; asOf: (number | string)[] };
+
+export const timestampText = (instant: number | string) =>
+  typeof instant === "number" ? formatTimestamp(instant) : instant;
+
+/** The (key, instant) pairs a view is asked for, and the work table that takes them. */
 export type HistoryTarget = {
   table: string;
   key: { name: string; pgType: string };
   fields: { field: string; pgType: string }[];
-  pairs: { ids: unknown[]; asOf: number[] };
+  pairs: Pairs;
 };
 
 // Below this many pairs per key, aggregating each pair directly costs less than the history of
@@ -58,28 +64,102 @@ export async function fillFromHistory(
     }
     await sql.unsafe(`create index on ${ident(states)} (${key}, "at")`);
     await sql.unsafe(`analyze ${ident(states)}`);
-
-    const byPair = new Pacer({ initial: 128, min: 1, max: 16_384, targetMs: SLICE_TARGET_MS });
-    const { ids, asOf } = target.pairs;
-    for (let done = 0; done < ids.length; ) {
-      signal?.throwIfAborted();
-      const end = Math.min(ids.length, done + byPair.next);
-      const params = sqlParams([ids.slice(done, end), asOf.slice(done, end).map(formatTimestamp)]);
-      await byPair.time(end - done, () =>
-        sql.unsafe(
-          `insert into ${ident(target.table)} (${key}, "as_of", "event_timestamp", ${fields.join(", ")})
-           select _p.k, _p.t, _s."event_timestamp", ${fields.map((f) => `_s.${f}`).join(", ")}
-           from unnest($1::${target.key.pgType}[], $2::timestamp[]) _p(k, t)
-           left join lateral (select * from ${ident(states)} _h where _h.${key} = _p.k and _h."at" <= _p.t
-                              order by _h."at" desc limit 1) _s on true`,
-          params,
-        ),
-      );
-      done = end;
-    }
+    await readLatest(sql, states, target, { ordered: false, at: "at", signal });
   } finally {
     await sql.unsafe(`drop table if exists ${ident(states)}`).catch(() => {});
   }
+}
+
+/**
+ * Each pair's row: the last state of its key at or before its instant (none before the first),
+ * into the target's work table, one index probe a pair, in slices. Ordered targets number rows
+ * in the pairs' order (`ord`), as training rows keep their upload order.
+ */
+export async function readLatest(
+  sql: Sql,
+  states: string,
+  target: HistoryTarget,
+  options: { ordered: boolean; at?: string; signal?: AbortSignal | undefined },
+): Promise<void> {
+  const key = ident(target.key.name);
+  const at = ident(options.at ?? "as_of");
+  const fields = target.fields.map((f) => ident(f.field));
+  const names = [...(options.ordered ? ["ord"] : []), key, "as_of", "event_timestamp", ...fields];
+  const selected = [
+    ...(options.ordered ? ["_p.ord + $3::bigint"] : []),
+    "_p.k",
+    "_p.t",
+    "_s.event_timestamp",
+    ...fields.map((f) => `_s.${f}`),
+  ];
+  const pacer = new Pacer({ initial: 128, min: 1, max: 16_384, targetMs: SLICE_TARGET_MS });
+  const { ids, asOf } = target.pairs;
+  for (let done = 0; done < ids.length; ) {
+    options.signal?.throwIfAborted();
+    const end = Math.min(ids.length, done + pacer.next);
+    const params = [
+      ids.slice(done, end),
+      asOf.slice(done, end).map(timestampText),
+      ...(options.ordered ? [done] : []),
+    ];
+    await pacer.time(end - done, () =>
+      sql.unsafe(
+        `insert into ${ident(target.table)} (${names.join(", ")})
+         select ${selected.join(", ")}
+         from unnest($1::${target.key.pgType}[], $2::text[]::timestamp[]) with ordinality _p(k, t, ord)
+         left join lateral (select * from ${ident(states)} _h where _h.${key} = _p.k and _h.${at} <= _p.t
+                            order by _h.${at} desc limit 1) _s on true`,
+        sqlParams(params),
+      ),
+    );
+    done = end;
+  }
+}
+
+// A track view is computed once per change of each uploaded track instead of once per row when
+// that is well under the rows (tracks uploaded many times, a view that changes rarely): reading
+// a row's state back costs about what computing a cheap view does.
+const CHANGES_PER_ROW = 0.34;
+const SAMPLE_TRACKS = 512;
+
+/**
+ * The change instants of the uploaded tracks, when computing the view once per change costs
+ * well under once per row; a sample of the tracks tells how many changes a track has.
+ */
+export async function changeInstantsWorthIt(
+  sql: Sql,
+  changes: CompiledQuery,
+  rows: { ids: unknown[] },
+  signal?: AbortSignal,
+): Promise<Pairs | undefined> {
+  const ids = [...new Set(rows.ids as number[])].sort((a, b) => a - b);
+  if (ids.length > rows.ids.length * CHANGES_PER_ROW) return undefined;
+  const stride = Math.max(1, Math.floor(ids.length / SAMPLE_TRACKS));
+  const sample = ids.filter((_, i) => i % stride === 0);
+  const [counted] = await sql.unsafe<{ n: number }[]>(
+    `select count(*)::float8 as n from (${changes.text}) _c`,
+    bindParams(changes, { entity_ids: sample }),
+  );
+  const estimate = ((counted?.n ?? 0) / Math.max(1, sample.length)) * ids.length;
+  if (estimate > rows.ids.length * CHANGES_PER_ROW) return undefined;
+  const instants: Pairs = { ids: [], asOf: [] };
+  const pacer = new Pacer({ initial: 256, min: 1, max: 65_536, targetMs: SLICE_TARGET_MS });
+  for (let done = 0; done < ids.length; ) {
+    signal?.throwIfAborted();
+    const slice = ids.slice(done, done + pacer.next);
+    const found = await pacer.time(slice.length, () =>
+      sql.unsafe<{ id: number; at: string }[]>(
+        `select entity_id as id, as_of::text as at from (${changes.text}) _c`,
+        bindParams(changes, { entity_ids: slice }),
+      ),
+    );
+    for (const r of found) {
+      instants.ids.push(r.id);
+      instants.asOf.push(r.at);
+    }
+    done += slice.length;
+  }
+  return instants;
 }
 
 // Running sums are kept as numeric, exact whatever the order of additions and removals; sum and

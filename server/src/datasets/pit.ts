@@ -4,13 +4,24 @@ import { bindParams, type CompiledQuery, ident } from "../definitions/compile/pa
 import type { CompiledHistory } from "../definitions/compile/pit-history";
 import { getViewVersion } from "../registry";
 import { Pacer, SLICE_TARGET_MS } from "./pacer";
-import { fillFromHistory, historyServes } from "./pit-history";
+import {
+  changeInstantsWorthIt,
+  fillFromHistory,
+  type HistoryTarget,
+  historyServes,
+  type Pairs,
+  readLatest,
+  timestampText,
+} from "./pit-history";
 import { fieldsOf, keyOf, readsPointInTime } from "./pit-sources";
 import type { DatasetPlan, Source, ViewSource } from "./plan";
-import { formatTimestamp } from "./timestamps";
 
-/** A source's compiled point-in-time query, and for artist views their history (see pit-history). */
-export type PointInTimeQueries = { rows: CompiledQuery; history?: CompiledHistory | null | undefined };
+/** A source's compiled point-in-time query, and what its history is read from (see pit-history). */
+export type PointInTimeQueries = {
+  rows: CompiledQuery;
+  history?: CompiledHistory | null | undefined;
+  changes?: CompiledQuery | null | undefined;
+};
 
 /** Each point-in-time source's compiled queries, as the registry holds them for that version. */
 export async function loadPointInTime(sql: Sql, plan: DatasetPlan): Promise<Map<Source, PointInTimeQueries>> {
@@ -19,8 +30,12 @@ export async function loadPointInTime(sql: Sql, plan: DatasetPlan): Promise<Map<
     if (source.kind === "view") {
       const detail = await getViewVersion(sql, source.name, source.version);
       if (!detail) throw new Error(`${source.name}@${source.version} vanished from the registry`);
-      const { point_in_time: rows, point_in_time_history: history } = detail.compiled;
-      queries.set(source, { rows, history });
+      const {
+        point_in_time: rows,
+        point_in_time_history: history,
+        point_in_time_changes: changes,
+      } = detail.compiled;
+      queries.set(source, { rows, history, changes });
     } else {
       // The registry's read API has no compiled SQL for embeddings; the table has it.
       const [row] = await sql<{ pit: CompiledQuery | null }[]>`
@@ -100,14 +115,19 @@ const isRelated = (source: Source) => source.kind === "view" && source.via !== u
  * Training rows keep their upload order (`ord`); a related entity's view is computed once per
  * distinct (key, instant), however many rows share it; a single instant keys rows by entity.
  */
-function layoutOf(plan: DatasetPlan, source: Source, request: PointInTimeRequest) {
+function layoutOf(
+  plan: DatasetPlan,
+  source: Source,
+  request: PointInTimeRequest,
+  { related = isRelated(source) } = {},
+) {
   const key = keyOf(plan, source);
   const fields = fieldsOf(plan, source).map((f) => `${ident(f.field)} ${f.pgType}`);
   const keyed = `${ident(key.name)} ${key.pgType}`;
   if ("instant" in request) {
     return { columns: [keyed, "event_timestamp timestamp", ...fields], indexes: [ident(key.name)] };
   }
-  if (isRelated(source)) {
+  if (related) {
     return {
       columns: [keyed, "as_of timestamp", "event_timestamp timestamp", ...fields],
       indexes: [`${ident(key.name)}, as_of`],
@@ -123,7 +143,7 @@ async function fill(
   sql: Sql,
   plan: DatasetPlan,
   source: Source,
-  { rows: query, history }: PointInTimeQueries,
+  { rows: query, history, changes }: PointInTimeQueries,
   table: string,
   request: PointInTimeRequest,
   tables: WorkTables,
@@ -131,26 +151,69 @@ async function fill(
 ): Promise<void> {
   const pairs = await requestedPairs(sql, plan, source, request, tables);
   const target = { table, key: keyOf(plan, source), fields: fieldsOf(plan, source), pairs };
+  const done = () => options.onProgress?.(pairs.ids.length, pairs.ids.length);
   if (isRelated(source) && "rows" in request && history && historyServes(history, target)) {
     await fillFromHistory(sql, history, target, options.signal);
-    options.onProgress?.(pairs.ids.length, pairs.ids.length);
-    return;
+    return done();
   }
-  const keyName = ident(keyOf(plan, source).name);
-  const fields = fieldsOf(plan, source).map((f) => ident(f.field));
+  if (!isRelated(source) && "rows" in request && changes) {
+    const instants = await changeInstantsWorthIt(sql, changes, request.rows, options.signal);
+    if (instants) {
+      const { columns } = layoutOf(plan, source, request, { related: true });
+      await fillFromChanges(sql, query, columns, instants, target, options);
+      return done();
+    }
+  }
   const ordered = !("instant" in request) && !isRelated(source);
+  await fillPairs(sql, query, table, target, pairs, { ordered, instant: "instant" in request }, options);
+}
+
+/**
+ * A track view once per change of each uploaded track, into a table of states keyed by (track,
+ * instant); then each row reads the last state at or before its time.
+ */
+async function fillFromChanges(
+  sql: Sql,
+  query: CompiledQuery,
+  columns: string[],
+  instants: Pairs,
+  target: HistoryTarget,
+  options: FillOptions,
+): Promise<void> {
+  const states = `${target.table}_changes`;
+  await sql.unsafe(`create unlogged table ${ident(states)} (${columns.join(", ")})`);
+  try {
+    await fillPairs(sql, query, states, target, instants, { ordered: false }, options);
+    await sql.unsafe(`create index on ${ident(states)} (${ident(target.key.name)}, as_of)`);
+    await sql.unsafe(`analyze ${ident(states)}`);
+    await readLatest(sql, states, target, { ordered: true, signal: options.signal });
+  } finally {
+    await sql.unsafe(`drop table if exists ${ident(states)}`).catch(() => {});
+  }
+}
+
+/** Computes `query` for each (entity, instant) pair into `table`, in slices of about SLICE_TARGET_MS. */
+async function fillPairs(
+  sql: Sql,
+  query: CompiledQuery,
+  table: string,
+  target: Pick<HistoryTarget, "key" | "fields">,
+  pairs: Pairs,
+  layout: { ordered: boolean; instant?: boolean },
+  options: FillOptions,
+): Promise<void> {
   const names = [
-    ...(ordered ? ["ord"] : []),
-    keyName,
-    ...("instant" in request ? [] : ["as_of"]),
+    ...(layout.ordered ? ["ord"] : []),
+    ident(target.key.name),
+    ...(layout.instant ? [] : ["as_of"]),
     "event_timestamp",
-    ...fields,
+    ...target.fields.map((f) => ident(f.field)),
   ];
   // Each entity is its own index probes (a lateral join per unnested id), whatever the slice's size.
   const pacer = new Pacer({ initial: 8, min: 1, max: 4_096, targetMs: SLICE_TARGET_MS });
-  const insert = async (ids: unknown[], asOf: number[], offset: number) => {
-    const params = bindParams(query, { entity_ids: ids, as_of: asOf.map(formatTimestamp) });
-    if (ordered) params.push(offset);
+  const insert = async (ids: unknown[], asOf: (number | string)[], offset: number) => {
+    const params = bindParams(query, { entity_ids: ids, as_of: asOf.map(timestampText) });
+    if (layout.ordered) params.push(offset);
     const selected = names.map((n) => (n === "ord" ? `_q.ord + $${params.length}::bigint` : `_q.${n}`));
     await pacer.time(ids.length, () =>
       sql.unsafe(
@@ -179,7 +242,7 @@ async function requestedPairs(
   source: Source,
   request: PointInTimeRequest,
   tables: WorkTables,
-): Promise<{ ids: unknown[]; asOf: number[] }> {
+): Promise<Pairs> {
   const via = source.kind === "view" ? source.via : undefined;
   if (via) return relatedPairs(sql, via, tables.tableOf(via.keySource), request);
   if ("rows" in request) return request.rows;

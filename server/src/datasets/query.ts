@@ -77,7 +77,7 @@ export function pointInTimeRows(
   const asOf = () => {
     if (mode === "training") return `${first}.as_of`;
     params.push(formatTimestamp(mode.instant));
-    return `$${params.length}::timestamp`;
+    return `$${params.length}::text::timestamp`;
   };
   const joins = plan.sources
     .filter((s) => s !== base)
@@ -112,8 +112,12 @@ export function pointInTimeRows(
     from: [`${ident(tableOf(base))} ${first}`, ...joins].join("\n"),
     where,
     order: mode === "training" ? `${first}.ord` : key,
+    // Training rows: every table joined on ord gets the bound, or each range merges them from
+    // their first row (at 100,000 rows, half of every table read per range of 1,024).
     rangeKeys:
-      mode === "training" ? [`${first}.ord`] : inner.map((s) => `${alias(s)}.${ident(keyOf(plan, s).name)}`),
+      mode === "training"
+        ? timed.filter((s) => !(s.kind === "view" && s.via)).map((s) => `${alias(s)}.ord`)
+        : inner.map((s) => `${alias(s)}.${ident(keyOf(plan, s).name)}`),
     params,
   };
 }

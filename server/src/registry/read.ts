@@ -56,6 +56,7 @@ export type ViewVersionDetail = ViewVersion & {
     Record<"select" | "full" | "incremental" | "point_in_time" | "watermark", CompiledQuery> & {
       /** Absent from versions registered before rapfs compiled it, until definitions are applied again. */
       point_in_time_history?: CompiledHistory | null;
+      point_in_time_changes?: CompiledQuery | null;
     };
   /** Statistics of the last full run (whole table); incremental runs only describe the rows they wrote. */
   stats: RunStats | null;

@@ -21,6 +21,7 @@ export function compiledJson(view: CompiledView): Json {
     incremental: view.incremental,
     point_in_time: view.pointInTime,
     point_in_time_history: view.pointInTimeHistory ?? null,
+    point_in_time_changes: view.pointInTimeChanges ?? null,
     watermark: view.watermark,
   } as unknown as Json;
 }

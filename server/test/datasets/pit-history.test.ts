@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { computePointInTime, loadPointInTime } from "../../src/datasets/pit";
 import { fillFromHistory, historyServes } from "../../src/datasets/pit-history";
+import { planTraining, standalonePlanSource } from "../../src/datasets/plan";
 import { formatTimestamp } from "../../src/datasets/timestamps";
 import type { Database } from "../../src/db/database";
 import { bindParams } from "../../src/definitions/compile/params";
@@ -139,5 +141,63 @@ describe("an artist view's point-in-time history (running totals) equals aggrega
     expect(served.filter((r) => r.track_count === null).length).toBeGreaterThan(0);
     expect(served.filter((r) => (r.track_count as number) > 1).length).toBeGreaterThan(served.length / 2);
     expect(compared).toBe(served.length * fields.length);
+  });
+
+  it("track views computed once per change of each track give every training row what the row-by-row query gives", async () => {
+    const { sql } = db;
+    const features = [
+      "track_profile@1:*",
+      "qwen_analysis@2:*",
+      "analyzer_consensus@1:*",
+      "emotion_scores@1:*",
+      "artist_stats@1:max_popularity",
+      "artist_stats@1:avg_quality",
+    ];
+    const plan = await planTraining(standalonePlanSource(sql), { entity: "track", features });
+    const queries = await loadPointInTime(sql, plan);
+    const [range] = await sql<{ first: Date; last: Date }[]>`
+      select min(created_at) as first, max(created_at) as last from analysis_results`;
+    if (!range) throw new Error("no analyses");
+    const tracks = (await sql<{ id: number }[]>`select id from tracks order by id limit 40`).map((r) => r.id);
+    const next = random(5);
+    const rows = { ids: [] as number[], asOf: [] as number[] };
+    const first = range.first.getTime() - 60 * DAY;
+    const span = range.last.getTime() + 120 * DAY - first;
+    for (let i = 0; i < 1_200; i++) {
+      rows.ids.push(tracks[Math.floor(next() * tracks.length)] as number);
+      rows.asOf.push(Math.round(first + next() * span) * 1000);
+    }
+    // Rows exactly at a change and a microsecond before it.
+    const changes = await sql<{ id: number; at: Date }[]>`
+      select track_id as id, created_at as at from analysis_results
+      where track_id = any(${tracks}) and created_at is not null limit 60`;
+    for (const c of changes) {
+      rows.ids.push(c.id, c.id);
+      rows.asOf.push(c.at.getTime() * 1000, c.at.getTime() * 1000 - 1);
+    }
+    const tables = await computePointInTime(sql, plan, queries, { rows });
+    try {
+      for (const [source, { rows: direct }] of queries) {
+        if (source.kind === "view" && source.via) continue;
+        const served = await sql.unsafe<Record<string, unknown>[]>(
+          `select * from ${tables.tableOf(source)} order by ord`,
+        );
+        const expected = await sql.unsafe<Record<string, unknown>[]>(
+          direct.text,
+          bindParams(direct, { entity_ids: rows.ids, as_of: rows.asOf.map(formatTimestamp) }),
+        );
+        expect(served.length, source.name).toBe(rows.ids.length);
+        for (let i = 0; i < served.length; i++) {
+          const { ord, ...got } = served[i] as Record<string, unknown>;
+          const want = expected[i] as Record<string, unknown>;
+          expect(Number(ord)).toBe(Number(want.ord));
+          for (const [column, value] of Object.entries(got)) {
+            expect(value, `${source.name} ${column} of row ${i}`).toEqual(want[column]);
+          }
+        }
+      }
+    } finally {
+      await tables.drop();
+    }
   });
 });

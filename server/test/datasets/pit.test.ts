@@ -55,6 +55,27 @@ describe("point-in-time training data: features only from analyses created at or
     await h?.close();
   });
 
+  it("instants keep their microseconds: a row a microsecond before an analysis does not see it, one at it does", async () => {
+    // Sent as timestamp parameters, postgres.js made each instant a JS Date: milliseconds, so
+    // .000499 became .000, and in the process's local zone.
+    await h.db.sql`
+      insert into analysis_results (track_id, analyzer_type, sentiment, confidence, analysis_data, created_at, model_version)
+      values (${track}, ${QWEN}, 'positive', 0.9, '{}', '2031-01-01 00:00:00.000500', 'microsecond')`;
+    try {
+      const rows = await train(
+        ["2031-01-01T00:00:00.000499Z", "2031-01-01T00:00:00.000500Z"].map((event_timestamp, label) => ({
+          track_id: track,
+          event_timestamp,
+          label,
+        })),
+        "features=qwen_analysis@2:model_version",
+      );
+      expect(rows.map((r) => r.qwen_analysis__model_version)).toEqual(["leak-test", "microsecond"]);
+    } finally {
+      await h.db.sql`delete from analysis_results where model_version = 'microsecond'`;
+    }
+  });
+
   it("the current download already shows the re-analysis", async () => {
     const file = await bytes(
       await get(h, `/v1/datasets/public/download?features=qwen_analysis@2:mood&format=arrow`),

@@ -27,6 +27,20 @@ function render(view: CompiledView): string {
     ...view.incrementalBefore.map((q) => section("before incremental", q)),
     section("incremental", view.incremental),
     section("point in time", view.pointInTime),
+    ...(view.pointInTimeChanges
+      ? [section("point in time: a track's change instants", view.pointInTimeChanges)]
+      : []),
+    ...(view.pointInTimeHistory
+      ? [
+          section(
+            "point in time: each track's aggregate inputs at its changes",
+            view.pointInTimeHistory.changes,
+          ),
+          ...Object.entries(view.pointInTimeHistory.running).map(([name, sql]) =>
+            section(`running total of ${name}`, sql),
+          ),
+        ]
+      : []),
     section("watermark", view.watermark),
   ].join("\n");
 }

@@ -37,27 +37,38 @@ export function compileHistory(
     source: { ...source, pick: "row" },
     columns: [{ name: "artist", pgType: "", sql: "t.artist" }, ...inputs],
   };
-  const analyzers = analyzersOf(source);
-  const appeared = `coalesce(t.created_at, ${ALWAYS})`;
-  const tracks = `from ${TRACKS} t where t.artist = any(${artists})`;
-  const changedAt = [
-    `select t.id as entity_id, ${appeared} as as_of ${tracks}`,
-    ...(analyzers.length === 0
-      ? []
-      : [
-          `select t.id, _a.created_at from ${TRACKS} t join ${ANALYSES} _a on _a.track_id = t.id ` +
-            `and _a.analyzer_type = any(${p.value(analyzers, "text[]")}) and _a.created_at > ${appeared} ` +
-            `where t.artist = any(${artists})`,
-        ]),
-  ].join("\n  union\n  ");
+  const changedAt = changeInstants(source, p, `t.artist = any(${artists})`);
   const text = [
     `select _pit.entity_id as "track_id", _pit.as_of as "at", ${["artist", ...inputs.map((i) => i.name)]
       .map((n) => `f.${ident(n)}`)
       .join(", ")}`,
-    `from (\n  ${changedAt}\n) _pit`,
+    `from (${changedAt}) _pit`,
     "cross join lateral (",
     `  ${buildSelect(spec, "point_in_time", p, "  ")}`,
     ") f",
   ].join("\n");
   return { changes: p.query(text), running };
+}
+
+/**
+ * The instants at which a track's view values may change, for the tracks `where` picks: when
+ * the track appeared (always, without a created_at), and each later analysis the view reads.
+ * Between two of them nothing a point-in-time query reads changes.
+ */
+export function changeInstants(source: SourceDefinition, p: ParamAllocator, where: string): string {
+  const analyzers = analyzersOf(source);
+  const appeared = `coalesce(t.created_at, ${ALWAYS})`;
+  const tracks = `select t.id as entity_id, ${appeared} as as_of from ${TRACKS} t where ${where}`;
+  if (analyzers.length === 0) return tracks;
+  return [
+    tracks,
+    `select t.id, _a.created_at from ${TRACKS} t join ${ANALYSES} _a on _a.track_id = t.id ` +
+      `and _a.analyzer_type = any(${p.value(analyzers, "text[]")}) and _a.created_at > ${appeared} where ${where}`,
+  ].join("\nunion\n");
+}
+
+/** A track view's change instants (entity_id, as_of) for the tracks in `entity_ids`. */
+export function compileChanges(source: SourceDefinition): CompiledQuery {
+  const p = new ParamAllocator();
+  return p.query(changeInstants(source, p, `t.id = any(${p.runtime("entity_ids", "integer[]")})`));
 }

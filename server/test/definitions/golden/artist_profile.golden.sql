@@ -90,10 +90,10 @@ on conflict ("artist") do update set "event_timestamp" = excluded."event_timesta
 
 -- point in time
 --   $1 {"runtime":"entity_ids","type":"text[]"}
---   $2 {"runtime":"as_of","type":"timestamp[]"}
+--   $2 {"runtime":"as_of","type":"text[]"}
 --   $3 {"value":"emotion-distilroberta","type":"text"}
 select _pit.ord, _pit.entity_id as "artist", _pit.as_of, f."event_timestamp", f."tracks", f."joy"
-from unnest($1::text[], $2::timestamp[]) with ordinality as _pit(entity_id, as_of, ord)
+from unnest($1::text[], $2::text[]::timestamp[]) with ordinality as _pit(entity_id, as_of, ord)
 left join lateral (
   select t.artist as "artist",
     max(greatest(t.created_at, "e".created_at)) as "event_timestamp",
@@ -107,6 +107,32 @@ left join lateral (
   group by t.artist
 ) f on true
 order by _pit.ord;
+
+-- point in time: each track's aggregate inputs at its changes
+--   $1 {"runtime":"entity_ids","type":"text[]"}
+--   $2 {"value":["emotion-distilroberta"],"type":"text[]"}
+--   $3 {"value":"emotion-distilroberta","type":"text"}
+select _pit.entity_id as "track_id", _pit.as_of as "at", f."artist", f."i1"
+from (select t.id as entity_id, coalesce(t.created_at, '-infinity'::timestamp) as as_of from tracks t where t.artist = any($1::text[])
+union
+select t.id, _a.created_at from tracks t join analysis_results _a on _a.track_id = t.id and _a.analyzer_type = any($2::text[]) and _a.created_at > coalesce(t.created_at, '-infinity'::timestamp) where t.artist = any($1::text[])) _pit
+cross join lateral (
+  select t.id as "track_id",
+    greatest(t.created_at, "e".created_at) as "event_timestamp",
+    t.artist as "artist",
+    ((e.analysis_data->>'joy')::float) as "i1"
+  from tracks t
+  left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $3::text and _r.created_at <= _pit.as_of order by _r.created_at desc, _r.id desc limit 1) "e" on true
+  where t.id is not null
+    and t.id = _pit.entity_id
+    and coalesce(t.created_at <= _pit.as_of, true)
+) f;
+
+-- running total of tracks
+(_s."n");
+
+-- running total of joy
+(_s."avg1");
 
 -- watermark
 --   $1 {"value":["emotion-distilroberta"],"type":"text[]"}

@@ -51,10 +51,10 @@ on conflict ("track_id") do update set "event_timestamp" = excluded."event_times
 
 -- point in time
 --   $1 {"runtime":"entity_ids","type":"integer[]"}
---   $2 {"runtime":"as_of","type":"timestamp[]"}
+--   $2 {"runtime":"as_of","type":"text[]"}
 --   $3 {"value":["qwen-3-4b-fp8","gemma-3-27b-it"],"type":"text[]"}
 select _pit.ord, _pit.entity_id as "track_id", _pit.as_of, f."event_timestamp", f."analyzers", f."agree"
-from unnest($1::integer[], $2::timestamp[]) with ordinality as _pit(entity_id, as_of, ord)
+from unnest($1::integer[], $2::text[]::timestamp[]) with ordinality as _pit(entity_id, as_of, ord)
 left join lateral (
   select t.id as "track_id",
     max(a.created_at) as "event_timestamp",
@@ -68,6 +68,13 @@ left join lateral (
   group by t.id
 ) f on true
 order by _pit.ord;
+
+-- point in time: a track's change instants
+--   $1 {"runtime":"entity_ids","type":"integer[]"}
+--   $2 {"value":["gemma-3-27b-it","qwen-3-4b-fp8"],"type":"text[]"}
+select t.id as entity_id, coalesce(t.created_at, '-infinity'::timestamp) as as_of from tracks t where t.id = any($1::integer[])
+union
+select t.id, _a.created_at from tracks t join analysis_results _a on _a.track_id = t.id and _a.analyzer_type = any($2::text[]) and _a.created_at > coalesce(t.created_at, '-infinity'::timestamp) where t.id = any($1::integer[]);
 
 -- watermark
 --   $1 {"value":["gemma-3-27b-it","qwen-3-4b-fp8"],"type":"text[]"}

@@ -41,10 +41,15 @@ on conflict ("track_id") do update set "event_timestamp" = excluded."event_times
 
 -- point in time
 --   $1 {"runtime":"entity_ids","type":"integer[]"}
---   $2 {"runtime":"as_of","type":"timestamp[]"}
+--   $2 {"runtime":"as_of","type":"text[]"}
 select _pit.ord, _pit.entity_id as "track_id", _pit.as_of, f."event_timestamp", f."has_lyrics", f."genres"
-from unnest($1::integer[], $2::timestamp[]) with ordinality as _pit(entity_id, as_of, ord)
+from unnest($1::integer[], $2::text[]::timestamp[]) with ordinality as _pit(entity_id, as_of, ord)
 left join lateral (
+  select _m."event_timestamp", _m."has_lyrics", _m."genres"
+  from "fv_track_text_v1" _m join tracks _t on _t.id = _m."track_id"
+  where _m."track_id" = _pit.entity_id and coalesce(_t.created_at <= _pit.as_of, true)
+  union all
+  select _c."event_timestamp", _c."has_lyrics", _c."genres" from (
   select t.id as "track_id",
     t.created_at as "event_timestamp",
     (t.lyrics is not null)::boolean as "has_lyrics",
@@ -53,8 +58,13 @@ left join lateral (
   where t.id is not null
     and t.id = _pit.entity_id
     and coalesce(t.created_at <= _pit.as_of, true)
+  ) _c where not exists (select from "fv_track_text_v1" _n where _n."track_id" = _pit.entity_id)
 ) f on true
 order by _pit.ord;
+
+-- point in time: a track's change instants
+--   $1 {"runtime":"entity_ids","type":"integer[]"}
+select t.id as entity_id, coalesce(t.created_at, '-infinity'::timestamp) as as_of from tracks t where t.id = any($1::integer[]);
 
 -- watermark
 select (select max(created_at) from tracks) as "watermark";

@@ -30,6 +30,10 @@ export const ViewVersionDetailSchema = ViewSummarySchema.extend({
           "Artist views: each track's aggregate inputs whenever a row it reads appears; training sets " +
           "sum them as running totals per artist instead of aggregating the artist again per row",
       }),
+    point_in_time_changes: QuerySchema.nullable().optional().openapi({
+      description:
+        "Track views: the instants a track's values may change; training sets compute the view once per change and each row reads the last one at or before its time",
+    }),
     watermark: QuerySchema,
   }),
   statistics: RunStatsSchema.nullable().openapi({ description: "Of the last full run" }),
