@@ -183,8 +183,9 @@ async function fillFromChanges(
   const states = `${target.table}_changes`;
   await sql.unsafe(`create unlogged table ${ident(states)} (${columns.join(", ")})`);
   try {
-    await fillPairs(sql, query, states, target, instants, { ordered: false }, options);
+    // Indexed as it fills, so no single statement builds it over every state (see fillFromHistory).
     await sql.unsafe(`create index on ${ident(states)} (${ident(target.key.name)}, as_of)`);
+    await fillPairs(sql, query, states, target, instants, { ordered: false }, options);
     await sql.unsafe(`analyze ${ident(states)}`);
     await readLatest(sql, states, target, { ordered: true, signal: options.signal });
   } finally {

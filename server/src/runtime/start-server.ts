@@ -11,9 +11,9 @@ import { servingRoutes } from "../api/routes/v1";
 import { type Config, loadConfig } from "../config/env";
 import { dropOldCards } from "../datasets/card-store";
 import { loadDatasetConfig } from "../datasets/config";
-import { describeDataset } from "../datasets/describe";
 import { dropStaleWorkTables } from "../datasets/pit";
 import { createDatasetServices } from "../datasets/services";
+import { warmPublicCards } from "../datasets/warm-cards";
 import { openDatabase } from "../db/database";
 import { migrate } from "../db/migrate";
 import { openReadRouter } from "../db/replica";
@@ -172,7 +172,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     () => {
       stopProgress();
       servable();
-      void warmPublicCards(services).catch((error: Error) =>
+      const deps = {
+        sql: services.sql,
+        bulkSql: services.bulkSql,
+        catalog: services.serving.catalog,
+        datasets: services.datasets,
+      };
+      void warmPublicCards(deps).catch((error: Error) =>
         logger.warn("could not prepare the public datasets' cards", { error: error.message }),
       );
     },
@@ -222,21 +228,4 @@ async function drain(server: Server, timeoutMs: number, logger: Logger): Promise
     clearInterval(idleSweep);
     clearTimeout(timer);
   }
-}
-
-/**
- * The current cards of the public datasets, computed once the data is ready (in slices, in a
- * download slot), so the first reader of a card every new user reads does not wait for it.
- */
-async function warmPublicCards(services: Services): Promise<void> {
-  const rows = await services.sql<
-    { name: string }[]
-  >`select name from rapfs_datasets where public order by name`;
-  const deps = {
-    sql: services.sql,
-    bulkSql: services.bulkSql,
-    catalog: services.serving.catalog,
-    datasets: services.datasets,
-  };
-  for (const { name } of rows) await describeDataset(deps, { dataset: name }, undefined);
 }

@@ -103,5 +103,17 @@ describe("a materialization killed mid-run", () => {
     const stuck = await sql`
       select id from rapfs_materialization_runs where id > ${last} and status = 'running'`;
     expect(stuck).toEqual([]);
+
+    // New rows make a new card: the run stored it, and a server answers it without computing it.
+    const stored = /card of public: [\d,]+ rows, version (\w+)/.exec(again.output());
+    expect(stored, again.output()).not.toBeNull();
+    const [card] = await sql<{ n: number }[]>`
+      select count(*)::int as n from rapfs_dataset_cards where card->>'version' = ${stored?.[1] ?? ""}`;
+    expect(card?.n).toBe(1);
+    const served = await fetch(`${stack.servers[0]?.url}/v1/datasets/public`, {
+      headers: { authorization: `Bearer ${stack.adminKey}` },
+    });
+    expect(served.status).toBe(200);
+    expect(((await served.json()) as { version: string }).version).toBe(stored?.[1]);
   });
 });

@@ -1,11 +1,15 @@
 import type { Command } from "commander";
 import { loadAccessConfig } from "../../access/config";
 import { loadConfig } from "../../config/env";
-import { openDatabase } from "../../db/database";
+import { loadDatasetConfig } from "../../datasets/config";
+import { createDatasetServices } from "../../datasets/services";
+import { warmPublicCards } from "../../datasets/warm-cards";
+import { type Database, openDatabase } from "../../db/database";
 import { plural } from "../../errors";
+import { silentLogger } from "../../log/logger";
 import { terminalProgress } from "../../log/progress";
 import { materializeAll } from "../../materialize/runner";
-import { syncRedis } from "../../serving";
+import { ServingCatalog, syncRedis } from "../../serving";
 import { CliError, ExitCode } from "../run";
 
 function parseTarget(target: string | undefined): { name: string; version?: number } | undefined {
@@ -13,6 +17,20 @@ function parseTarget(target: string | undefined): { name: string; version?: numb
   const match = /^([a-z][a-z0-9_]*)(?:@([1-9][0-9]*))?$/.exec(target);
   if (!match?.[1]) throw new CliError(`"${target}" is not view or view@version`, ExitCode.usage);
   return { name: match[1], ...(match[2] ? { version: Number(match[2]) } : {}) };
+}
+
+/** New rows make new cards: computed here, stored where servers find them (see warm-cards). */
+async function storePublicCards(db: Database, redisUrl: string | undefined): Promise<void> {
+  const datasets = createDatasetServices({ config: loadDatasetConfig(), redisUrl, databaseMode: db.mode });
+  try {
+    const catalog = new ServingCatalog(db.sql, { logger: silentLogger });
+    const cards = await warmPublicCards({ sql: db.sql, bulkSql: db.bulk, catalog, datasets });
+    for (const { name, card } of cards) {
+      process.stdout.write(`card of ${name}: ${plural(card.rows, "row")}, version ${card.version}\n`);
+    }
+  } finally {
+    await datasets.close();
+  }
 }
 
 export function registerMaterializeCommand(program: Command): void {
@@ -41,6 +59,7 @@ export function registerMaterializeCommand(program: Command): void {
               `${plural(r.rowCount, "row")}, ${r.durationMs} ms, watermark ${r.watermarkAfter ?? "none"}\n`,
           );
         }
+        if (results.some((r) => r.rowsWritten > 0)) await storePublicCards(db, config.redisUrl);
         if (config.redisUrl) {
           const prefix = loadAccessConfig(process.env).redisPrefix;
           for (const r of await syncRedis(db.sql, { redisUrl: config.redisUrl, prefix })) {

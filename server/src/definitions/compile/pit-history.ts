@@ -15,6 +15,12 @@ export type CompiledHistory = {
   changes: CompiledQuery;
   /** By feature, those that have one: its expression over running totals (`_s."n"`, `_s."c1"`, `_s."sum1"`, `_s."avg1"`). */
   running: Record<string, string>;
+  /**
+   * By input (`i1`), the join_latest aliases it may read. `changes` reads the latest analysis of
+   * only the aliases given as `aliases`: a request for the artist's quality needs no emotion
+   * analysis looked up at each change.
+   */
+  inputAliases: Record<string, string[]>;
 };
 
 /** A track with no created_at has been there all along. */
@@ -32,11 +38,21 @@ export function compileHistory(
   const p = new ParamAllocator();
   const artists = p.runtime("entity_ids", "text[]");
   const inputs = pre.inputs.map((sql, i) => ({ name: `i${i + 1}`, pgType: "", sql: `(${sql})` }));
+  const aliases = p.runtime("aliases", "text[]");
   const spec: SelectSpec = {
     entity: "track",
     source: { ...source, pick: "row" },
     columns: [{ name: "artist", pgType: "", sql: "t.artist" }, ...inputs],
+    joinWhen: (alias) => `${p.value(alias, "text")} = any(${aliases})`,
   };
+  const joined = Object.keys(source.join_latest ?? {});
+  // A false positive (an alias's name inside a string) only looks up an analysis for nothing.
+  const inputAliases = Object.fromEntries(
+    inputs.map((input) => [
+      input.name,
+      joined.filter((alias) => new RegExp(`(^|[^\\w."])"?${escapeRegExp(alias)}"?\\s*\\.`).test(input.sql)),
+    ]),
+  );
   const changedAt = changeInstants(source, p, `t.artist = any(${artists})`);
   const text = [
     `select _pit.entity_id as "track_id", _pit.as_of as "at", ${["artist", ...inputs.map((i) => i.name)]
@@ -47,8 +63,10 @@ export function compileHistory(
     `  ${buildSelect(spec, "point_in_time", p, "  ")}`,
     ") f",
   ].join("\n");
-  return { changes: p.query(text), running };
+  return { changes: p.query(text), running, inputAliases };
 }
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * The instants at which a track's view values may change, for the tracks `where` picks: when

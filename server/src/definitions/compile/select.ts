@@ -13,6 +13,8 @@ export type SelectSpec = {
   columns: ColumnSpec[];
   /** Extra analysis_results columns to carry (the embedding's vector); the rest are always there. */
   analysisVectors?: string[];
+  /** Per join_latest alias, a condition without which its lateral reads nothing (null columns). */
+  joinWhen?: (alias: string) => string;
 };
 
 // Every analysis column but the 256-d vector: carrying it through sorts and aggregates would
@@ -91,7 +93,7 @@ export function buildSelect(spec: SelectSpec, mode: SelectMode, p: ParamAllocato
   for (const [alias, analyzer] of Object.entries(source.join_latest ?? {})) {
     joins.push(
       `left join lateral (select ${carried} from ${ANALYSES} _r where _r.track_id = t.id and ` +
-        `_r.analyzer_type = ${p.value(analyzer, "text")}${analysisWindow} ` +
+        `_r.analyzer_type = ${p.value(analyzer, "text")}${analysisWindow}${spec.joinWhen ? ` and ${spec.joinWhen(alias)}` : ""} ` +
         `order by _r.created_at desc, _r.id desc limit 1) ${ident(alias)} on true`,
     );
     stamps.push(`${ident(alias)}.created_at`);

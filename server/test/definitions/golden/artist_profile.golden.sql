@@ -110,19 +110,21 @@ order by _pit.ord;
 
 -- point in time: each track's aggregate inputs at its changes
 --   $1 {"runtime":"entity_ids","type":"text[]"}
---   $2 {"value":["emotion-distilroberta"],"type":"text[]"}
---   $3 {"value":"emotion-distilroberta","type":"text"}
+--   $2 {"runtime":"aliases","type":"text[]"}
+--   $3 {"value":["emotion-distilroberta"],"type":"text[]"}
+--   $4 {"value":"emotion-distilroberta","type":"text"}
+--   $5 {"value":"e","type":"text"}
 select _pit.entity_id as "track_id", _pit.as_of as "at", f."artist", f."i1"
 from (select t.id as entity_id, coalesce(t.created_at, '-infinity'::timestamp) as as_of from tracks t where t.artist = any($1::text[])
 union
-select t.id, _a.created_at from tracks t join analysis_results _a on _a.track_id = t.id and _a.analyzer_type = any($2::text[]) and _a.created_at > coalesce(t.created_at, '-infinity'::timestamp) where t.artist = any($1::text[])) _pit
+select t.id, _a.created_at from tracks t join analysis_results _a on _a.track_id = t.id and _a.analyzer_type = any($3::text[]) and _a.created_at > coalesce(t.created_at, '-infinity'::timestamp) where t.artist = any($1::text[])) _pit
 cross join lateral (
   select t.id as "track_id",
     greatest(t.created_at, "e".created_at) as "event_timestamp",
     t.artist as "artist",
     ((e.analysis_data->>'joy')::float) as "i1"
   from tracks t
-  left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $3::text and _r.created_at <= _pit.as_of order by _r.created_at desc, _r.id desc limit 1) "e" on true
+  left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $4::text and _r.created_at <= _pit.as_of and $5::text = any($2::text[]) order by _r.created_at desc, _r.id desc limit 1) "e" on true
   where t.id is not null
     and t.id = _pit.entity_id
     and coalesce(t.created_at <= _pit.as_of, true)
