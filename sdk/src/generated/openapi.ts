@@ -1080,6 +1080,18 @@ export interface components {
         full: components["schemas"]["CompiledQuery"];
         incremental: components["schemas"]["CompiledQuery"];
         point_in_time: components["schemas"]["CompiledQuery"];
+        /** @description Artist views: each track's aggregate inputs whenever a row it reads appears; training sets sum them as running totals per artist instead of aggregating the artist again per row */
+        point_in_time_history?: {
+          changes: components["schemas"]["CompiledQuery"];
+          running: {
+            [key: string]: string;
+          };
+        } | null;
+        /** @description Track views: the instants a track's values may change; training sets compute the view once per change and each row reads the last one at or before its time */
+        point_in_time_changes?: {
+          text: string;
+          params: unknown[];
+        } | null;
         watermark: components["schemas"]["CompiledQuery"];
       };
       /** @description Of the last full run */
