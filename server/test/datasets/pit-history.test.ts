@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../../src/corpus/random";
 import { computePointInTime, loadPointInTime } from "../../src/datasets/pit";
 import { fillFromHistory, historyServes } from "../../src/datasets/pit-history";
 import { planTraining, standalonePlanSource } from "../../src/datasets/plan";
@@ -11,18 +12,6 @@ import { SEED } from "./support";
 
 const QWEN = "qwen-3-4b-fp8";
 const DAY = 86_400_000;
-
-/** Deterministic uniform numbers in [0, 1). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe("an artist view's point-in-time history (running totals) equals aggregating the artist at each instant", () => {
   let db: Database;
@@ -80,7 +69,8 @@ describe("an artist view's point-in-time history (running totals) equals aggrega
     const artists = (
       await sql<{ artist: string }[]>`select distinct artist from tracks where artist is not null`
     ).map((r) => r.artist);
-    const next = random(11);
+    const rng = new Rng(11, 0, 0, 0);
+    const next = () => rng.next();
     if (!range) throw new Error("no analyses");
     const first = range.first.getTime() - 30 * DAY;
     const span = range.last.getTime() + 120 * DAY - first;
@@ -167,7 +157,8 @@ describe("an artist view's point-in-time history (running totals) equals aggrega
       select min(created_at) as first, max(created_at) as last from analysis_results`;
     if (!range) throw new Error("no analyses");
     const tracks = (await sql<{ id: number }[]>`select id from tracks order by id limit 40`).map((r) => r.id);
-    const next = random(5);
+    const rng = new Rng(5, 0, 0, 0);
+    const next = () => rng.next();
     const rows = { ids: [] as number[], asOf: [] as number[] };
     const first = range.first.getTime() - 60 * DAY;
     const span = range.last.getTime() + 120 * DAY - first;
