@@ -189,12 +189,18 @@ export class KeyStore {
 
   /**
    * Issues a successor with the same name, scopes and expiry; the old key keeps working for
-   * `graceSeconds` so deployments can switch over without downtime.
+   * `graceSeconds` so deployments can switch over without downtime. A key asking (`caller`)
+   * gets no successor that outlives it: an hour-long key rotating a permanent one makes a key
+   * that ends with it.
    */
   async rotate(
     accountId: string,
     keyId: string,
-    options: { graceSeconds?: number; descendants?: Descendants } = {},
+    options: {
+      graceSeconds?: number;
+      descendants?: Descendants;
+      caller?: { keyId: string; expiresAt: Date | null };
+    } = {},
   ): Promise<CreatedKey & { previous: KeyInfo; descendantsRevoked: number }> {
     const grace = options.graceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
     if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400) {
@@ -210,7 +216,7 @@ export class KeyStore {
       const next = await this.create(
         accountId,
         { name: old.name, scopes: old.scopes, expiresAt: old.expires_at },
-        { tx },
+        { tx, ...(options.caller ? { creator: options.caller } : {}) },
       );
       // The successor takes the old key's place in the lineage: its parent, and its children
       // (kept by default, so deployments using keys it made keep working), or revoked.

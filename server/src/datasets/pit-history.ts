@@ -65,7 +65,7 @@ export async function fillFromHistory(
       );
       done += slice.length;
     }
-    await sql.unsafe(`analyze ${ident(states)}`);
+    await sql.unsafe(`analyze ${ident(states)} (${key}, "at")`);
     await readLatest(sql, states, target, { ordered: false, at: "at", signal });
   } finally {
     await sql.unsafe(`drop table if exists ${ident(states)}`).catch(() => {});
