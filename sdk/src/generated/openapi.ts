@@ -116,7 +116,7 @@ export interface paths {
     put?: never;
     /**
      * Replace a key with a new one, keeping the old one valid for a grace period
-     * @description The new key has the old one's name, scopes and expiry and is shown only in this response. The old key stops working after `grace_seconds` (0: at once). A key of another account is 404; a key with scopes the calling key lacks is 403, and so is any call by a key in its own rotation grace period. The keys the old key made are kept (now the new key's) unless `descendants` is `revoke`.
+     * @description The new key has the old one's name, scopes and expiry (never later than the calling key's) and is shown only in this response. The old key stops working after `grace_seconds` (0: at once). A key of another account is 404; a key with scopes the calling key lacks is 403, and so is any call by a key in its own rotation grace period. The keys the old key made are kept (now the new key's) unless `descendants` is `revoke`.
      */
     post: operations["rotateKey"];
     delete?: never;
