@@ -1,3 +1,5 @@
+import { accessSync, constants, mkdirSync } from "node:fs";
+import { ConfigError } from "../config/env";
 import type { Sql } from "../db/database";
 import type { Logger } from "../log/logger";
 import { openRedis } from "../online/redis-client";
@@ -44,6 +46,7 @@ export function createDatasetServices(
   } = {},
 ): DatasetServices {
   const config = options.config ?? loadDatasetConfig();
+  ensureSpoolDir(config.spoolDir);
   // Its own fail-fast connection: a Redis outage must not queue downloads behind reconnects.
   const redis = options.redisUrl
     ? openRedis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250 })
@@ -87,4 +90,16 @@ export function createDatasetServices(
       redis?.disconnect();
     },
   };
+}
+
+/** Made if missing and checked writable at start: a bad RAPFS_SPOOL_DIR is found now, not by the first download. */
+function ensureSpoolDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new ConfigError(
+      `RAPFS_SPOOL_DIR ${dir} cannot hold downloads (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): point it at a writable directory`,
+    );
+  }
 }

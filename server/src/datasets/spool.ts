@@ -86,8 +86,10 @@ export class Spool {
   open<S>(fileKey: string, run: SpoolRun<S>): { job: SpoolJob; started: Promise<S> } {
     const existing = [...this.jobs.values()].find((j) => j.fileKey === fileKey && j.state !== "failed");
     if (existing) return { job: existing, started: existing.started as Promise<S> };
-    this.takeSlot();
+    // The entry first: its directory may fail (a spool parent removed or unwritable), and a slot
+    // taken before it would never be given back.
     const job = this.entry(randomUUID(), fileKey);
+    this.takeSlot();
     this.jobs.set(job.id, job);
     let resolveStarted!: (value: S) => void;
     let rejectStarted!: (error: unknown) => void;

@@ -15,6 +15,8 @@ export function parseTimestamp(text: string): number | undefined {
   const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as number[];
   if (hour === undefined || minute === undefined || second === undefined) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
+  // Year 0 is ISO's 1 BC, which PostgreSQL's timestamp input refuses ("out of range").
+  if ((year as number) < 1) return undefined;
   // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
   const check = new Date(0);
   check.setUTCFullYear(year as number, (month as number) - 1, day);
