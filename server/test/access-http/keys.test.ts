@@ -197,23 +197,26 @@ describe("self-service keys", () => {
     expect(Date.parse((await create({ expires_at: soon })).expires_at as string)).toBe(Date.parse(soon));
   });
 
-  it("rotating gives no key that outlives the caller: an hour-long key rotating the permanent signup key", async () => {
+  it("rotating gives no key that outlives the caller: an expiring key rotating the permanent signup key", async () => {
     const { accountId, keyId: parentId } = await t.signup("rotate-expiry@example.com");
-    const inAnHour = new Date(Date.now() + 3_600_000);
-    const hourLong = await t.access.keys.create(accountId, {
+    // A fixed instant, not the clock: only that the successor ends with the caller matters.
+    const callerExpiry = new Date("2099-06-01T12:00:00Z");
+    const shortLived = await t.access.keys.create(accountId, {
       scopes: [...DEFAULT_SCOPES],
-      expiresAt: inAnHour,
+      expiresAt: callerExpiry,
     });
-    t.issued.push(hourLong.key);
+    t.issued.push(shortLived.key);
     const res = await t.call("POST", `/v1/keys/${parentId}/rotate`, {
-      key: hourLong.key,
+      key: shortLived.key,
       body: { grace_seconds: 0 },
     });
     expect(res.status).toBe(201);
     const rotated = await json<Key>(res);
     t.issued.push(rotated.key as string);
-    expect(Date.parse(rotated.expires_at as string)).toBe(inAnHour.getTime());
-    expect((await t.access.keys.get(accountId, rotated.id)).expiresAt?.getTime()).toBe(inAnHour.getTime());
+    expect(Date.parse(rotated.expires_at as string)).toBe(callerExpiry.getTime());
+    expect((await t.access.keys.get(accountId, rotated.id)).expiresAt?.getTime()).toBe(
+      callerExpiry.getTime(),
+    );
   });
 
   it("a key in its rotation grace cannot create keys or revoke its replacement", async () => {
