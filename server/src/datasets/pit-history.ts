@@ -41,17 +41,16 @@ export async function fillFromHistory(
   signal?: AbortSignal,
 ): Promise<void> {
   const { totals, aliases } = await runningTotals(sql, history, target);
-  const states = `${target.table}_history`;
   const key = ident(target.key.name);
   const fields = target.fields.map((f) => ident(f.field));
-  await sql.unsafe(
-    `create unlogged table ${ident(states)} (${key} ${target.key.pgType}, "at" timestamp, ` +
-      `"event_timestamp" timestamp${target.fields.map((f) => `, ${ident(f.field)} ${f.pgType}`).join("")})`,
-  );
-  try {
-    // Indexed as it fills: built afterwards over ~230,000 states at scale 1, the index alone
-    // held the embedded backend for ~450 ms; maintained per slice, the pacer counts it.
-    await sql.unsafe(`create index on ${ident(states)} (${key}, "at")`);
+  const states = {
+    table: `${target.table}_history`,
+    columns: [`${key} ${target.key.pgType}`, '"at" timestamp', '"event_timestamp" timestamp'].concat(
+      target.fields.map((f) => `${ident(f.field)} ${f.pgType}`),
+    ),
+    at: "at",
+  };
+  await throughStates(sql, states, target, { ordered: false, signal }, async () => {
     const keys = [...new Set(target.pairs.ids)].sort();
     const byKey = new Pacer({ initial: 4, min: 1, max: 1_024, targetMs: SLICE_TARGET_MS });
     for (let done = 0; done < keys.length; ) {
@@ -59,16 +58,37 @@ export async function fillFromHistory(
       const slice = keys.slice(done, done + byKey.next);
       await byKey.time(slice.length, () =>
         sql.unsafe(
-          `insert into ${ident(states)} (${key}, "at", "event_timestamp", ${fields.join(", ")})\n${totals}`,
+          `insert into ${ident(states.table)} (${key}, "at", "event_timestamp", ${fields.join(", ")})\n${totals}`,
           bindParams(history.changes, { entity_ids: slice, aliases }),
         ),
       );
       done += slice.length;
     }
-    await sql.unsafe(`analyze ${ident(states)} (${key}, "at")`);
-    await readLatest(sql, states, target, { ordered: false, at: "at", signal });
+  });
+}
+
+/**
+ * A table of states keyed by (key, instant), filled by `fill`, then each of the target's pairs
+ * reads the last state at or before its instant (readLatest); the table is dropped after.
+ */
+export async function throughStates(
+  sql: Sql,
+  states: { table: string; columns: string[]; at: string },
+  target: HistoryTarget,
+  options: { ordered: boolean; signal?: AbortSignal | undefined },
+  fill: () => Promise<void>,
+): Promise<void> {
+  const keyed = `${ident(target.key.name)}, ${ident(states.at)}`;
+  await sql.unsafe(`create unlogged table ${ident(states.table)} (${states.columns.join(", ")})`);
+  try {
+    // Indexed as it fills: built afterwards over ~230,000 states at scale 1, the index alone
+    // held the embedded backend for ~450 ms; maintained per slice, the pacer counts it.
+    await sql.unsafe(`create index on ${ident(states.table)} (${keyed})`);
+    await fill();
+    await sql.unsafe(`analyze ${ident(states.table)} (${keyed})`);
+    await readLatest(sql, states.table, target, { ...options, at: states.at });
   } finally {
-    await sql.unsafe(`drop table if exists ${ident(states)}`).catch(() => {});
+    await sql.unsafe(`drop table if exists ${ident(states.table)}`).catch(() => {});
   }
 }
 
@@ -77,7 +97,7 @@ export async function fillFromHistory(
  * into the target's work table, one index probe a pair, in slices. Ordered targets number rows
  * in the pairs' order (`ord`), as training rows keep their upload order.
  */
-export async function readLatest(
+async function readLatest(
   sql: Sql,
   states: string,
   target: HistoryTarget,
@@ -166,21 +186,14 @@ export async function changeInstantsWorthIt(
 
 // Running sums are kept as numeric, exact whatever the order of additions and removals; sum and
 // avg give back the type PostgreSQL's own aggregate would (sum(int) is bigint, avg(int) numeric).
-const SUM_TYPE: Record<number, string> = {
-  21: "bigint",
-  23: "bigint",
-  20: "numeric",
-  700: "real",
-  701: "double precision",
-  1700: "numeric",
-};
-const AVG_TYPE: Record<number, string> = {
-  21: "numeric",
-  23: "numeric",
-  20: "numeric",
-  700: "double precision",
-  701: "double precision",
-  1700: "numeric",
+// By the input's type oid: int2, int4, int8, float4, float8, numeric.
+const RUNNING_TYPES: Record<number, { sum: string; avg: string }> = {
+  21: { sum: "bigint", avg: "numeric" },
+  23: { sum: "bigint", avg: "numeric" },
+  20: { sum: "numeric", avg: "numeric" },
+  700: { sum: "real", avg: "double precision" },
+  701: { sum: "double precision", avg: "double precision" },
+  1700: { sum: "numeric", avg: "numeric" },
 };
 
 /**
@@ -210,15 +223,14 @@ async function runningTotals(sql: Sql, history: CompiledHistory, target: History
     sums.push(`sum(_d.dc${k}) over _w as "c${k}"`);
     columns.push(`_t."c${k}"`);
     if (!used.has(`_s."sum${k}"`) && !used.has(`_s."avg${k}"`)) continue;
-    const sumType = SUM_TYPE[typeOf(k)];
-    const avgType = AVG_TYPE[typeOf(k)];
-    if (!sumType || !avgType) throw new Error(`input i${k} of a running sum has type oid ${typeOf(k)}`);
+    const types = RUNNING_TYPES[typeOf(k)];
+    if (!types) throw new Error(`input i${k} of a running sum has type oid ${typeOf(k)}`);
     const value = `coalesce(${input}::numeric, 0)`;
     deltas.push(`${value} - coalesce(lag(${value}) over _p, 0) as ds${k}`);
     sums.push(`sum(_d.ds${k}) over _w as "s${k}"`);
     columns.push(
-      `case when _t."c${k}" > 0 then _t."s${k}"::${sumType} end as "sum${k}"`,
-      `case when _t."c${k}" > 0 then (_t."s${k}" / _t."c${k}")::${avgType} end as "avg${k}"`,
+      `case when _t."c${k}" > 0 then _t."s${k}"::${types.sum} end as "sum${k}"`,
+      `case when _t."c${k}" > 0 then (_t."s${k}" / _t."c${k}")::${types.avg} end as "avg${k}"`,
     );
   }
   const select = [

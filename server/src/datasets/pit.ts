@@ -10,7 +10,7 @@ import {
   type HistoryTarget,
   historyServes,
   type Pairs,
-  readLatest,
+  throughStates,
   timestampText,
 } from "./pit-history";
 import { fieldsOf, keyOf, readsPointInTime } from "./pit-sources";
@@ -182,17 +182,10 @@ async function fillFromChanges(
   target: HistoryTarget,
   options: FillOptions,
 ): Promise<void> {
-  const states = `${target.table}_changes`;
-  await sql.unsafe(`create unlogged table ${ident(states)} (${columns.join(", ")})`);
-  try {
-    // Indexed as it fills, so no single statement builds it over every state (see fillFromHistory).
-    await sql.unsafe(`create index on ${ident(states)} (${ident(target.key.name)}, as_of)`);
-    await fillPairs(sql, query, states, target, instants, { ordered: false }, options);
-    await sql.unsafe(`analyze ${ident(states)} (${ident(target.key.name)}, as_of)`);
-    await readLatest(sql, states, target, { ordered: true, signal: options.signal });
-  } finally {
-    await sql.unsafe(`drop table if exists ${ident(states)}`).catch(() => {});
-  }
+  const states = { table: `${target.table}_changes`, columns, at: "as_of" };
+  await throughStates(sql, states, target, { ordered: true, signal: options.signal }, () =>
+    fillPairs(sql, query, states.table, target, instants, { ordered: false }, options),
+  );
 }
 
 /** Computes `query` for each (entity, instant) pair into `table`, in slices of about SLICE_TARGET_MS. */

@@ -102,9 +102,9 @@ async function lastChecked(sql: Sql): Promise<{ fingerprint: string | undefined;
 
 /**
  * Bumped when the compiler emits different SQL for the same definitions, so the next apply
- * refreshes what the registry stores (5: point-in-time histories, as_of sent as text, track-only views read from their table).
+ * refreshes what the registry stores (6: point-in-time histories, timestamps sent as text, track-only views read from their table).
  */
-const COMPILER_REVISION = 5;
+const COMPILER_REVISION = 6;
 
 function fingerprintOf(definitions: Catalog, indexKind: VectorIndexKind, schema: number): string {
   const content = JSON.stringify({ definitions, indexKind, schema, compiler: COMPILER_REVISION });

@@ -24,10 +24,14 @@ export class ParamAllocator {
   }
 
   runtime(name: RuntimeParam, type: string): string {
+    // A timestamp goes as text: postgres.js would send it through a JS Date (milliseconds, and
+    // a string without a zone read in the process's local one).
+    const sent = type.startsWith("timestamp") ? type.replace("timestamp", "text") : type;
+    const cast = sent === type ? type : `${sent}::${type}`;
     const index = this.params.findIndex((p) => "runtime" in p && p.runtime === name);
-    if (index >= 0) return `$${index + 1}::${type}`;
-    this.params.push({ runtime: name, type });
-    return `$${this.params.length}::${type}`;
+    if (index >= 0) return `$${index + 1}::${cast}`;
+    this.params.push({ runtime: name, type: sent });
+    return `$${this.params.length}::${cast}`;
   }
 
   query(text: string): CompiledQuery {

@@ -80,8 +80,7 @@ export function compileView(spec: ViewSpec): CompiledView {
 
   const pit = new ParamAllocator();
   const ids = pit.runtime("entity_ids", `${key.pgType}[]`);
-  // As text: postgres.js would send a timestamp through a JS Date (milliseconds, local time).
-  const asOf = `${pit.runtime("as_of", "text[]")}::timestamp[]`;
+  const asOf = pit.runtime("as_of", "timestamp[]");
   const pitText = [
     `select _pit.ord, _pit.entity_id as ${ident(key.name)}, _pit.as_of, f."event_timestamp", ${spec.columns
       .map((c) => `f.${ident(c.name)}`)

@@ -61,7 +61,7 @@ group by _x."artist";
 
 -- before incremental
 --   $1 {"value":"emotion-distilroberta","type":"text"}
---   $2 {"runtime":"watermark","type":"timestamp"}
+--   $2 {"runtime":"watermark","type":"text"}
 --   $3 {"value":["emotion-distilroberta"],"type":"text[]"}
 insert into "fv_artist_profile_v1__by_track" ("track_id", "event_timestamp", "artist", "i1")
 select t.id as "track_id",
@@ -71,11 +71,11 @@ select t.id as "track_id",
 from tracks t
 left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.id is not null
-  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::timestamp)
+  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::text::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::text::timestamp)
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "artist" = excluded."artist", "i1" = excluded."i1";
 
 -- incremental
---   $1 {"runtime":"watermark","type":"timestamp"}
+--   $1 {"runtime":"watermark","type":"text"}
 --   $2 {"value":["emotion-distilroberta"],"type":"text[]"}
 insert into "fv_artist_profile_v1" ("artist", "event_timestamp", "tracks", "joy")
 select _x."artist" as "artist",
@@ -84,7 +84,7 @@ select _x."artist" as "artist",
   ((avg(_x."i1")))::double precision as "joy"
 from "fv_artist_profile_v1__by_track" _x
 where _x."artist" is not null
-  and _x."artist" in (select _m.artist from tracks _m where _m.id in (select _c.track_id from analysis_results _c where _c.created_at > $1::timestamp and _c.analyzer_type = any($2::text[]) union select _n.id from tracks _n where _n.created_at > $1::timestamp))
+  and _x."artist" in (select _m.artist from tracks _m where _m.id in (select _c.track_id from analysis_results _c where _c.created_at > $1::text::timestamp and _c.analyzer_type = any($2::text[]) union select _n.id from tracks _n where _n.created_at > $1::text::timestamp))
 group by _x."artist"
 on conflict ("artist") do update set "event_timestamp" = excluded."event_timestamp", "tracks" = excluded."tracks", "joy" = excluded."joy", "materialized_at" = now();
 
