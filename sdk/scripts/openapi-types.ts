@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import openapiTS, { astToString, type OpenAPI3 } from "openapi-typescript";
-import { openApiDocument } from "../../server/src/api/openapi-document";
+import { openApiDocument } from "../../server/src/runtime/openapi-document";
 
 export const GENERATED_PATH = fileURLToPath(new URL("../src/generated/openapi.ts", import.meta.url));
 const biome = fileURLToPath(new URL("../../node_modules/.bin/biome", import.meta.url));

@@ -9,13 +9,12 @@ import { loadAccessConfig } from "../src/access/config";
 import { createApp } from "../src/api/app";
 import type { App } from "../src/api/env";
 import { loadConfig } from "../src/config/env";
-import { createDatasetServices } from "../src/datasets/services";
 import { openDatabase } from "../src/db/database";
 import { IN_MEMORY } from "../src/db/embedded";
 import { migrate } from "../src/db/migrate";
 import { openReadRouter } from "../src/db/replica";
 import { silentLogger } from "../src/log/logger";
-import { buildServices } from "../src/runtime/services";
+import { buildServices } from "../src/runtime/compose";
 
 const config = loadConfig(process.env);
 const database = await openDatabase({ dataDir: IN_MEMORY });
@@ -27,7 +26,6 @@ const built = await buildServices({
   database,
   accessConfig,
   reads: await openReadRouter({ primary: database.sql }),
-  datasets: createDatasetServices({}),
 });
 const { access } = built.services;
 
@@ -43,7 +41,10 @@ function registerBenchRoutes(app: App): void {
   app.get("/bench/features/:entity/:id", (c) => c.json(payload, 200));
   app.get("/v1/features/:entity/:id", (c) => c.json(payload, 200));
 }
-const app = createApp(built.services, { routes: [registerBenchRoutes] });
+const app = createApp(
+  { useCases: built.useCases, logger: silentLogger, metrics: built.services.metrics },
+  { routes: [registerBenchRoutes] },
+);
 
 const account = await access.accounts.create({ email: "bench@example.com", tier: "bench" });
 const { key } = await access.keys.create(account.id, { scopes: ["features:read"] });

@@ -8,9 +8,10 @@ import { unlinkMatching } from "../src/online/redis-client";
 export async function startBenchServer<T>(
   entry: string,
   env: NodeJS.ProcessEnv,
+  cwd = repoRoot,
 ): Promise<{ child: ChildProcess; ready: T }> {
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
-    cwd: repoRoot,
+    cwd,
     env,
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -51,7 +51,8 @@ export function load(options: LoadOptions): Promise<LoadResult> {
   });
 }
 
-export type Side = Omit<LoadOptions, "seconds" | "connections" | "pid">;
+/** A URL to load; `pid`, when the side is served by another process than the run's. */
+export type Side = Omit<LoadOptions, "seconds" | "connections" | "pid"> & { pid?: number | undefined };
 
 /** The median of each figure over rounds; `rounds` keeps every round for the per-round ratios. */
 export type Measured = LoadResult & { rounds: LoadResult[] };
@@ -75,8 +76,8 @@ export async function alternate(
   const run = async (side: Side, duration: number) => {
     const result =
       rate === undefined
-        ? await load({ ...side, seconds: duration, connections, pid })
-        : await paced({ ...side, rate, seconds: duration, connections, pid });
+        ? await load({ ...side, seconds: duration, connections, pid: side.pid ?? pid })
+        : await paced({ ...side, rate, seconds: duration, connections, pid: side.pid ?? pid });
     // Requests still queued when the load stops (the embedded database serves one query at a
     // time) would otherwise be measured as the next run's latency: one more request waits them out.
     await fetch(side.url, {

@@ -19,6 +19,11 @@ type Online = {
   search1: Measured[];
   search10: Measured[];
   recall: number;
+  /**
+   * With RAPFS_BENCH_ONLINE_BEFORE: the commit measured beside this one. `single` then ends with
+   * its lane and its app, `batch10` with its rows and its columns.
+   */
+  before?: { commit: string };
 };
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
@@ -99,6 +104,38 @@ function batchRows(baseline: string, m: Online): BenchRow[] {
   ];
 }
 
+/** "No worse than before": this commit against the one measured beside it, in the same run. */
+function beforeRows(m: Online): BenchRow[] {
+  if (!m.before) return [];
+  const { commit } = m.before;
+  const [real, , , app] = m.single as Measured[];
+  const [beforeLane, beforeApp] = (m.single as Measured[]).slice(5);
+  const [rows, columns] = m.batch10 as Measured[];
+  const [beforeRowsSide, beforeColumns] = (m.batch10 as Measured[]).slice(3);
+  const against = (what: string) => `${what} at ${commit}, in the same run`;
+  const pairs: [string, Measured, Measured][] = [
+    ["1 track × 50 features, lane", real as Measured, beforeLane as Measured],
+    ["1 track × 50 features, Hono app", app as Measured, beforeApp as Measured],
+    ["100 tracks × 50 features, rows", rows as Measured, beforeRowsSide as Measured],
+    ["100 tracks × 50 features, columns", columns as Measured, beforeColumns as Measured],
+  ];
+  return pairs.flatMap(([workload, now, then]) => [
+    // Within the machine's noise between alternating rounds (a few per cent), no worse.
+    throughputRow(`${workload}: throughput, 10 connections, vs before`, against(workload), now, then, 0.9),
+    {
+      ...p99Row(
+        `${workload}: p99, 10 connections, vs before`,
+        against(workload),
+        [now, then],
+        undefined,
+        m.setup,
+      ),
+      target: "p99 ≤ 1.1× before",
+      met: now.p99 <= then.p99 * 1.1,
+    },
+  ]);
+}
+
 /** The online workloads as the brief's table rows: targets on its terms, the rest reported. */
 export function onlineRows(m: Online): BenchRow[] {
   const [real, hash, get, app, floor] = m.single as [Measured, Measured, Measured, Measured, Measured];
@@ -177,5 +214,6 @@ export function onlineRows(m: Online): BenchRow[] {
       met: m.recall === 1,
       notes: "50 queries near stored vectors, each compared with the exact SQL scan's top 10",
     },
+    ...beforeRows(m),
   ];
 }

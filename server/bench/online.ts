@@ -7,6 +7,7 @@ import { generateKey } from "../src/access/keys";
 import { repoRoot } from "../src/config/paths";
 import { deleteRunKeys, startBenchServer, stopBenchServer } from "./child";
 import { alternate, type Measured, type Side } from "./load";
+import { startBeforeServer } from "./online-before";
 import { bareKeys, hashFields } from "./online-keys";
 import { onlineRows } from "./online-rows";
 import type { BenchRow } from "./types";
@@ -18,17 +19,18 @@ const ROUNDS = Number(process.env.RAPFS_BENCH_ROUNDS ?? 3);
 const PACED_SHARES = [0.25, 0.5];
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SERVER_ENTRY = fileURLToPath(new URL("./online-server.ts", import.meta.url));
+/** A git ref: the same lookups against the server as that commit built it, in the same run. */
+const BEFORE = process.env.RAPFS_BENCH_ONLINE_BEFORE;
 
 type Urls = { url: string; bare: string; app: string; floor: string };
 type Child = { child: ChildProcess; urls: Urls };
 
-/** The server child: the real server over a persistent embedded data dir, plus the bare handlers. */
-async function startChild(prefix: string, adminKey: string): Promise<Child> {
-  const dataDir = join(repoRoot, ".rapfs-bench", `online-scale-${SCALE}`);
-  process.stderr.write(`online bench: server over ${dataDir} (generated on first use; minutes at scale 1)\n`);
-  const { child, ready } = await startBenchServer<Urls>(SERVER_ENTRY, {
+const DATA_DIR = join(repoRoot, ".rapfs-bench", `online-scale-${SCALE}`);
+
+function childEnv(prefix: string, adminKey: string): NodeJS.ProcessEnv {
+  return {
     ...process.env,
-    RAPFS_DATA_DIR: dataDir,
+    RAPFS_DATA_DIR: DATA_DIR,
     RAPFS_CORPUS_SCALE: String(SCALE),
     REDIS_URL,
     HOST: "127.0.0.1",
@@ -38,8 +40,27 @@ async function startChild(prefix: string, adminKey: string): Promise<Child> {
     // Quotas are checked on every request (Redis limiter), but set high enough never to refuse.
     RAPFS_TIERS: JSON.stringify({ free: { requests: 1e12, rows: 1e12 } }),
     BENCH_PREFIX: prefix,
-  });
+  };
+}
+
+/** The server child: the real server over a persistent embedded data dir, plus the bare handlers. */
+async function startChild(prefix: string, adminKey: string): Promise<Child> {
+  process.stderr.write(
+    `online bench: server over ${DATA_DIR} (generated on first use; minutes at scale 1)\n`,
+  );
+  const { child, ready } = await startBenchServer<Urls>(SERVER_ENTRY, childEnv(prefix, adminKey));
   return { child, urls: ready };
+}
+
+/** The same child as BEFORE built it, or undefined without RAPFS_BENCH_ONLINE_BEFORE. */
+async function startBeforeChild(prefix: string, adminKey: string) {
+  if (!BEFORE) return undefined;
+  const { child, ready, commit } = await startBeforeServer<Urls>(
+    BEFORE,
+    DATA_DIR,
+    childEnv(`${prefix}-before`, adminKey),
+  );
+  return { child, urls: ready, commit };
 }
 
 async function api<T>(url: string, headers: Record<string, string>, body?: unknown): Promise<T> {
@@ -73,6 +94,10 @@ export async function benchOnline(): Promise<BenchRow[]> {
   const prefix = `rapfs-bench-${randomBytes(4).toString("hex")}`;
   const redis = new Redis(REDIS_URL);
   const { child, urls } = await startChild(prefix, generateKey().key);
+  const before = await startBeforeChild(prefix, generateKey().key).catch(async (error: unknown) => {
+    await stopBenchServer(child);
+    throw error;
+  });
   const pid = child.pid;
   const at = (connections: number) => ({ rounds: ROUNDS, seconds: SECONDS, connections, pid });
   try {
@@ -83,6 +108,14 @@ export async function benchOnline(): Promise<BenchRow[]> {
       { email: `${prefix}@bench.example` },
     );
     const auth = { authorization: `Bearer ${signup.key.key}` };
+    const signUp = async (url: string, email: string) => {
+      const signed = await api<{ key: { key: string } }>(
+        `${url}/v1/signup`,
+        {},
+        { email: `${email}@bench.example` },
+      );
+      return { authorization: `Bearer ${signed.key.key}` };
+    };
     const service = await api<{ features: string[] }>(`${urls.url}/v1/registry/services/hit_predictor`, auth);
     const features = [...service.features, "qwen_analysis@2:mood", "qwen_analysis@2:sentiment"].slice(0, 50);
     // Tracks with a row in every view read, so no request needs Postgres for a not-found row.
@@ -110,8 +143,16 @@ export async function benchOnline(): Promise<BenchRow[]> {
     const viaApp: Side = { url: `${urls.app}${onePath}`, headers: auth };
     // What any Node server gets on these cores: the finished response from memory, no work at all.
     const floor: Side = { url: `${urls.floor}/one` };
-    const single = await alternate([...singleSides, viaApp, floor], at(10));
-    report("1 × 50", ["rapfs", "HGETALL", "GET", "rapfs app", "floor"], single);
+    const beforeAuth = before && (await signUp(before.urls.url, `${prefix}-before`));
+    const beforeSingle: Side[] = before
+      ? [
+          { url: `${before.urls.url}${onePath}`, headers: beforeAuth, pid: before.child.pid },
+          { url: `${before.urls.app}${onePath}`, headers: beforeAuth, pid: before.child.pid },
+        ]
+      : [];
+    const single = await alternate([...singleSides, viaApp, floor, ...beforeSingle], at(10));
+    const beforeNames = before ? [`${before.commit} lane`, `${before.commit} app`] : [];
+    report("1 × 50", ["rapfs", "HGETALL", "GET", "rapfs app", "floor", ...beforeNames], single);
     // Latency at a steady offered load, as a service's clients send it, next to the saturated
     // figure above (where p99 is mostly the queue of 10 connections on 2 shared cores).
     const capacity = (single[1] as Measured).rps;
@@ -134,8 +175,25 @@ export async function benchOnline(): Promise<BenchRow[]> {
     ];
     const batch1 = await alternate(batchSides, at(1));
     report("100 × 50, 1 connection", ["rapfs rows", "rapfs columns", "bare"], batch1);
-    const batch10 = await alternate(batchSides, at(10));
-    report("100 × 50, 10 connections", ["rapfs rows", "rapfs columns", "bare"], batch10);
+    const beforeBatch: Side[] = before
+      ? [
+          {
+            ...(batchSides[0] as Side),
+            url: `${before.urls.url}/v1/features/track/batch`,
+            headers: beforeAuth,
+            pid: before.child.pid,
+          },
+          {
+            ...(batchSides[1] as Side),
+            url: `${before.urls.url}/v1/features/track/batch`,
+            headers: beforeAuth,
+            pid: before.child.pid,
+          },
+        ]
+      : [];
+    const batch10 = await alternate([...batchSides, ...beforeBatch], at(10));
+    const beforeBatchNames = before ? [`${before.commit} rows`, `${before.commit} columns`] : [];
+    report("100 × 50, 10 connections", ["rapfs rows", "rapfs columns", "bare", ...beforeBatchNames], batch10);
 
     // The same batch with 13 of its 50 features the artist's, through the track's artist relation:
     // what the second round trip (all distinct artists at once) costs against the plain batch.
@@ -177,10 +235,24 @@ export async function benchOnline(): Promise<BenchRow[]> {
     }
     const recall = overlap / Math.min(50, queries.length);
     const setup = `scale ${SCALE} embedded PGlite + Redis, server in a child process, ${ROUNDS} alternating rounds × ${SECONDS} s, medians`;
-    return onlineRows({ setup, single, singlePaced, batch1, batch10, relation1, search1, search10, recall });
+    const comparison = before && { commit: before.commit };
+    return onlineRows({
+      setup,
+      single,
+      singlePaced,
+      batch1,
+      batch10,
+      relation1,
+      search1,
+      search10,
+      recall,
+      ...(comparison ? { before: comparison } : {}),
+    });
   } finally {
     await stopBenchServer(child);
+    if (before) await stopBenchServer(before.child);
     await deleteRunKeys(redis, prefix);
+    await deleteRunKeys(redis, `${prefix}-before`);
     redis.disconnect();
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AuthenticationError, ConflictError, NotFoundError, RapFS } from "@rapfs/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openApiDocument } from "../../../server/src/api/openapi-document";
+import { openApiDocument } from "../../../server/src/runtime/openapi-document";
 import {
   modelFromDefinitions,
   modelFromServer,

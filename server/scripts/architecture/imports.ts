@@ -22,6 +22,11 @@ export function sourceImports(root = SOURCE_ROOT): Import[] {
   return imports;
 }
 
+/** Every .ts file under server/src, relative to it. */
+export function sourceFiles(root = SOURCE_ROOT): string[] {
+  return [...tsFiles(root)].map((file) => relative(root, file));
+}
+
 /** The top-level folder of a path under server/src (`api`, `serving`, …). */
 export const folderOf = (path: string): string => path.split(sep)[0] ?? path;
 

@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { accessGuard } from "./access/guard";
 import { documentAccess } from "./access/openapi";
-import type { App, AppEnv, RegisterRoutes, Services } from "./env";
+import type { App, AppEnv, HttpDependencies, RegisterRoutes } from "./env";
 import { notFound, onError, validationHook } from "./errors";
 import { requestBody } from "./middleware/body";
 import { requestContext } from "./middleware/context";
@@ -28,9 +28,9 @@ export function newApp(): App {
   return app;
 }
 
-export function createApp(services: Services, options: CreateAppOptions = {}): App {
+export function createApp(deps: HttpDependencies, options: CreateAppOptions = {}): App {
   const app = newApp();
-  app.use("*", requestContext(services));
+  app.use("*", requestContext(deps));
   app.use("*", observe());
   // Before the body limit: an anonymous caller learns nothing, not even that a body is too large.
   app.use("*", accessGuard());
@@ -41,7 +41,7 @@ export function createApp(services: Services, options: CreateAppOptions = {}): A
   registerReady(app);
   registerMetrics(app);
   registerAccessRoutes(app);
-  for (const register of options.routes ?? []) register(app, services);
+  for (const register of options.routes ?? []) register(app, deps.useCases);
   documentAccess(app);
   registerDocs(app);
   registerConsole(app);

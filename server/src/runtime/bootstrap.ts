@@ -1,7 +1,7 @@
-import type { Services } from "../api/env";
 import { CorpusExistsError, corpusExists, generateCorpus } from "../corpus";
 import type { ProgressReporter } from "../log/progress";
 import type { RunResult } from "../materialize/runner";
+import type { Services } from "../usecases";
 import { catchUpDefinitions, prepareDefinitions } from "./prepare-definitions";
 
 export type PrepareDataOptions = {

@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { loadAccessConfig } from "../access/config";
 import { createApp } from "../api/app";
-import type { App, Services } from "../api/env";
+import type { App } from "../api/env";
+import { FeatureCodec } from "../api/features/codec";
 import { featureLookupLane } from "../api/lanes/feature-lookup";
 import { withLanes } from "../api/lanes/lane";
 import { datasetRoutes } from "../api/routes/datasets";
@@ -12,15 +13,15 @@ import { type Config, loadConfig } from "../config/env";
 import { dropOldCards } from "../datasets/card-store";
 import { loadDatasetConfig } from "../datasets/config";
 import { dropStaleWorkTables } from "../datasets/pit";
-import { createDatasetServices } from "../datasets/services";
 import { warmPublicCards } from "../datasets/warm-cards";
 import { openDatabase } from "../db/database";
 import { migrate } from "../db/migrate";
 import { openReadRouter } from "../db/replica";
 import { createLogger, type Logger } from "../log/logger";
 import { type ProgressReporter, terminalProgress } from "../log/progress";
+import type { Services } from "../usecases";
 import { type PrepareDataOptions, prepareData } from "./bootstrap";
-import { buildServices } from "./services";
+import { buildServices } from "./compose";
 
 export type StartServerOptions = {
   /** Defaults to loadConfig(env). */
@@ -83,14 +84,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   // RAPFS_REDIS_PREFIX namespaces every Redis key of the deployment, online rows included.
   const keyPrefix = options.keyPrefix ?? accessConfig.redisPrefix;
-  const datasets = createDatasetServices({
-    config: loadDatasetConfig(options.env ?? process.env),
-    redisUrl: config.redisUrl,
-    redisPrefix: keyPrefix,
-    logger,
-    databaseMode: database.mode,
-    filesSql: database.sql,
-  });
   // Point-in-time work tables of a process that died mid-download: embedded, this process owns
   // the database; on a server, other processes' running jobs are younger than an hour.
   void dropStaleWorkTables(database.sql, database.mode === "embedded" ? 0 : 3_600).then(
@@ -98,8 +91,20 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     () => {},
   );
   void dropOldCards(database.sql).catch(() => {});
-  const built = await buildServices({ config, logger, database, keyPrefix, accessConfig, reads, datasets });
-  const { services } = built;
+  const built = await buildServices({
+    config,
+    logger,
+    database,
+    keyPrefix,
+    accessConfig,
+    reads,
+    datasetConfig: loadDatasetConfig(options.env ?? process.env),
+  }).catch(async (error: unknown) => {
+    await reads.close();
+    await database.close();
+    throw error;
+  });
+  const { services, useCases } = built;
   let preparing = true;
   services.readiness.register({
     name: "bootstrap",
@@ -108,11 +113,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     },
   });
 
-  const app = createApp(services, { routes: [...servingRoutes, ...datasetRoutes] });
-  const lanes = config.lookupLane ? [featureLookupLane(services)] : [];
+  const http = { useCases, logger, metrics: services.metrics, codec: new FeatureCodec() };
+  const app = createApp(http, { routes: [...servingRoutes, ...datasetRoutes] });
+  const lanes = config.lookupLane ? [featureLookupLane(http)] : [];
   const server = createServer(serverTimeouts, withLanes(lanes, getRequestListener(app.fetch), logger));
   const port = await listen(server, config.port, config.host).catch(async (error: unknown) => {
-    await datasets.close();
     await built.close();
     await reads.close();
     await database.close();
@@ -137,7 +142,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         },
       });
       await drain(server, options.drainTimeoutMs ?? 10_000, logger);
-      await datasets.close();
       await built.close();
       await reads.close();
       await database.close();

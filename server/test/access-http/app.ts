@@ -5,6 +5,7 @@ import { type AccessServices, createAccessServices } from "../../src/access/serv
 import { createApp } from "../../src/api/app";
 import type { App } from "../../src/api/env";
 import type { Database } from "../../src/db/database";
+import { httpDependencies } from "../../src/runtime/compose";
 import { dropPrefix, sharedRedis, uniquePrefix } from "../access/support";
 import { createTestApp } from "../api/harness";
 import { openEmbeddedTestDatabase } from "../support/databases";
@@ -54,7 +55,7 @@ export async function startAccessApp(
   const access = await createAccessServices({ sql: db.sql, redis, config, logger: base.services.logger });
   const services = { ...base.services, access };
   observeAccess(access, services.metrics, services.readiness);
-  const app = createApp(services, { routes: options.routes ?? [] });
+  const app = createApp(httpDependencies(services), { routes: options.routes ?? [] });
   const issued: string[] = [adminKey];
 
   const call: AccessApp["call"] = async (method, path, { key, body, headers } = {}) =>

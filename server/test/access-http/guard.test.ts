@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generateKey } from "../../src/access/keys";
-import { spendQuota } from "../../src/api/access/middleware";
 import type { App } from "../../src/api/env";
 import { errorResponses } from "../../src/api/errors";
 import { DomainError } from "../../src/errors";
@@ -37,7 +36,7 @@ function registerStandIns(app: App): void {
       responses: { ...ok, ...errorResponses("VALIDATION_FAILED", "RATE_LIMITED") },
     }),
     async (c) => {
-      await spendQuota(c, { rows: c.req.valid("json").ids.length });
+      await c.get("payer").spend({ rows: c.req.valid("json").ids.length });
       return c.json({}, 200);
     },
   );
@@ -47,7 +46,7 @@ function registerStandIns(app: App): void {
   );
   // A handler that spends its download and builds its own Response, as a streamed download does.
   app.get("/v1/datasets/:name/download", async (c) => {
-    await spendQuota(c, { downloads: 1 });
+    await c.get("payer").spend({ downloads: 1 });
     return new Response("a,b\n1,2\n", { headers: { "content-type": "text/csv" } });
   });
 }

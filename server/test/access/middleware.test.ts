@@ -2,10 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadAccessConfig } from "../../src/access/config";
 import { type AccessServices, createAccessServices } from "../../src/access/services";
-import { limitSignups, spendQuota } from "../../src/api/access/middleware";
+import { limitSignups } from "../../src/api/access/middleware";
 import { createApp } from "../../src/api/app";
-import type { App, Services } from "../../src/api/env";
+import type { App } from "../../src/api/env";
 import { errorResponses } from "../../src/api/errors";
+import { httpDependencies } from "../../src/runtime/compose";
+import type { Services } from "../../src/usecases";
 import { createTestApp } from "../api/harness";
 import { describeAuthenticatedRoute } from "./security-cases";
 import { type AccessTestDatabase, accessTestDatabase } from "./support";
@@ -46,10 +48,10 @@ const signupRoute = createRoute({
 });
 
 function registerTestRoutes(app: App): void {
-  app.openapi(getRoute, (c) => c.json({ account: c.get("principal").accountId }, 200));
+  app.openapi(getRoute, (c) => c.json({ account: c.get("payer").principal.accountId }, 200));
   app.openapi(batchRoute, async (c) => {
     const { ids } = c.req.valid("json");
-    await spendQuota(c, { rows: ids.length });
+    await c.get("payer").spend({ rows: ids.length });
     return c.json({ count: ids.length }, 200);
   });
   app.openapi(signupRoute, (c) => c.body(null, 204));
@@ -69,7 +71,7 @@ beforeAll(async () => {
   access = await createAccessServices({ sql: db.sql, config });
   base = createTestApp({ sql: db.sql, bulk: db.sql, mode: "server", close: async () => {} });
   services = { ...base.services, access };
-  app = createApp(services, { routes: [registerTestRoutes] });
+  app = createApp(httpDependencies(services), { routes: [registerTestRoutes] });
 });
 afterAll(async () => {
   await access?.close();

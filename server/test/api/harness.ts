@@ -1,8 +1,7 @@
 import { loadAccessConfig } from "../../src/access/config";
 import { createLocalAccessServices } from "../../src/access/services";
 import { type CreateAppOptions, createApp } from "../../src/api/app";
-import type { App, Services } from "../../src/api/env";
-import { FeatureCodec } from "../../src/api/features/codec";
+import type { App } from "../../src/api/env";
 import { type Config, loadConfig } from "../../src/config/env";
 import { loadDatasetConfig } from "../../src/datasets/config";
 import { createDatasetServices, type DatasetServices } from "../../src/datasets/services";
@@ -14,7 +13,9 @@ import { createMetrics } from "../../src/metrics/registry";
 import { MemoryOnlineStore } from "../../src/online/memory-store";
 import { ReadThroughStore } from "../../src/online/read-through";
 import { type FallbackLoader, noRows } from "../../src/online/types";
+import { httpDependencies } from "../../src/runtime/compose";
 import { createServing } from "../../src/serving";
+import type { Services } from "../../src/usecases";
 
 export const testConfig = (): Config => ({ ...loadConfig({ LOG_LEVEL: "silent" }), dataDir: IN_MEMORY });
 
@@ -72,10 +73,9 @@ export function createTestApp(
       config: loadAccessConfig(options.accessEnv ?? {}),
       logger,
     }),
-    featureCodec: new FeatureCodec(),
     datasets: options.datasets ?? createDatasetServices({ config: loadDatasetConfig({}) }),
   };
-  return { app: createApp(services, options), services, logs: lines, rawLogs: raw };
+  return { app: createApp(httpDependencies(services), options), services, logs: lines, rawLogs: raw };
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

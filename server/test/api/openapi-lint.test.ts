@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, expect, it } from "vitest";
-import { openApiDocument } from "../../src/api/openapi-document";
+import { openApiDocument } from "../../src/runtime/openapi-document";
 
 const redocly = fileURLToPath(new URL("../../node_modules/.bin/redocly", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "rapfs-openapi-lint-"));

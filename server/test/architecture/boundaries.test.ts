@@ -1,6 +1,15 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { documentedDiagram, folderDiagram } from "../../scripts/architecture/diagram";
-import { cyclesOf, folderGraph, folderOf, sourceImports } from "../../scripts/architecture/imports";
+import { documentedDiagram, FOUNDATION, folderDiagram } from "../../scripts/architecture/diagram";
+import {
+  cyclesOf,
+  folderGraph,
+  folderOf,
+  SOURCE_ROOT,
+  sourceFiles,
+  sourceImports,
+} from "../../scripts/architecture/imports";
 
 // The domain knows nothing of HTTP, of the start-up wiring or of the command line.
 const DOMAIN = [
@@ -19,7 +28,22 @@ const DOMAIN = [
   "registry",
   "serving",
 ];
-const ABOVE_THE_DOMAIN = ["api", "runtime", "cli"];
+const ABOVE_THE_DOMAIN = ["api", "runtime", "cli", "usecases"];
+
+/** Imports from the HTTP layer into anything but the use cases and the foundation. */
+const httpCrossings = (imports: { from: string; to: string }[]) =>
+  imports
+    .filter(({ from, to }) => folderOf(from) === "api")
+    .filter(({ to }) => !["api", "usecases", ...FOUNDATION].includes(folderOf(to)))
+    .map(({ from, to }) => `${from} → ${to}`);
+
+/** Files that call the online feature read or resolver: a lookup implemented there. */
+const LOOKUP_CALL = /\bfeatures\s*\.\s*(read|resolve)\s*\(/;
+const lookupsOutsideUseCases = (files: { path: string; text: string }[]) =>
+  files
+    .filter(({ path }) => !["usecases", "serving"].includes(folderOf(path)))
+    .filter(({ text }) => LOOKUP_CALL.test(text))
+    .map(({ path }) => path);
 
 describe("server/src boundaries", () => {
   const imports = sourceImports();
@@ -34,6 +58,44 @@ describe("server/src boundaries", () => {
       .filter(({ from, to }) => DOMAIN.includes(folderOf(from)) && ABOVE_THE_DOMAIN.includes(folderOf(to)))
       .map(({ from, to }) => `${from} → ${to}`);
     expect(crossings).toEqual([]);
+  });
+
+  it("the use cases know nothing of HTTP, the runtime or the CLI", () => {
+    const upward = imports
+      .filter(
+        ({ from, to }) => folderOf(from) === "usecases" && ["api", "runtime", "cli"].includes(folderOf(to)),
+      )
+      .map(({ from, to }) => `${from} → ${to}`);
+    expect(upward).toEqual([]);
+  });
+
+  it("the HTTP layer reaches the domain only through the use cases", () => {
+    expect(httpCrossings(imports)).toEqual([]);
+  });
+
+  it("fails on a route that imports a domain folder", () => {
+    const route = { from: "api/routes/features/get.ts", to: "serving/index" };
+    expect(httpCrossings([...imports, route])).toEqual(["api/routes/features/get.ts → serving/index"]);
+  });
+
+  it("one lookup: only the use cases call the feature read and resolver", () => {
+    const files = sourceFiles().map((path) => ({
+      path,
+      text: readFileSync(join(SOURCE_ROOT, path), "utf8"),
+    }));
+    expect(files.filter(({ path }) => path.startsWith("usecases")).length).toBeGreaterThan(3);
+    expect(lookupsOutsideUseCases(files)).toEqual([]);
+    // The lane is a door onto the route's own use case.
+    const lane = files.find(({ path }) => path === join("api", "lanes", "feature-lookup.ts"));
+    expect(lane?.text).toMatch(/useCases\.features\.lookup\(/);
+  });
+
+  it("fails on a second implementation of the lookup", () => {
+    const lane = {
+      path: join("api", "lanes", "feature-lookup.ts"),
+      text: "const table = await services.serving.features.read(resolution, [id]);",
+    };
+    expect(lookupsOutsideUseCases([lane])).toEqual([lane.path]);
   });
 
   it("the errors module imports nothing of the project", () => {
@@ -56,6 +118,23 @@ describe("server/src boundaries", () => {
 });
 
 describe("docs/architecture.md", () => {
+  it("names stops of its walks that are in the code (file:function)", () => {
+    const page = readFileSync(join(SOURCE_ROOT, "../../docs/architecture.md"), "utf8");
+    const stops = [...page.matchAll(/`([a-z-]+\/[\w/.-]+\.ts):(\w+(?:\.\w+)?)`/g)];
+    expect(stops.length).toBeGreaterThan(25);
+    const missing = stops
+      .map(([, file, name]) => ({ file: file as string, name: (name as string).split(".").at(-1) as string }))
+      .filter(({ file, name }) => {
+        try {
+          return !new RegExp(`\\b${name}\\b`).test(readFileSync(join(SOURCE_ROOT, file), "utf8"));
+        } catch {
+          return true;
+        }
+      })
+      .map(({ file, name }) => `${file}:${name}`);
+    expect(missing).toEqual([]);
+  });
+
   it("shows the folder graph as the imports make it (pnpm architecture redraws it)", () => {
     expect(documentedDiagram()).toBe(folderDiagram());
   });

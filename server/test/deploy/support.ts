@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { createApp } from "../../src/api/app";
-import type { Services } from "../../src/api/env";
+import type { HttpDependencies } from "../../src/api/env";
 import { loadConfig } from "../../src/config/env";
 import { repoRoot } from "../../src/config/paths";
 import { createMetrics } from "../../src/metrics/registry";
@@ -56,7 +56,7 @@ export const serverDefaults = () => loadConfig({});
 /** The HTTP routes the server registers, as `METHOD path`. */
 export function serverRoutes(): Set<string> {
   // Registering routes touches no service; requests are never made against this app.
-  const app = createApp({} as Services);
+  const app = createApp({} as HttpDependencies);
   return new Set(app.routes.map((route) => `${route.method} ${route.path}`));
 }
 

@@ -3,8 +3,10 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Principal } from "../../src/access/verifier";
+import { FeatureCodec } from "../../src/api/features/codec";
 import { featureLookupLane } from "../../src/api/lanes/feature-lookup";
 import { withLanes } from "../../src/api/lanes/lane";
+import { httpDependencies } from "../../src/runtime/compose";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from "../online/redis-harness";
 import { call, problem, startServing } from "./support";
@@ -40,7 +42,7 @@ beforeAll(async () => {
   const identity = await server.services.access.gate.authenticate(key, null);
   if (!identity.ok) throw new Error("the signed-up key does not authenticate");
   principal = identity.principal;
-  const lane = featureLookupLane(server.services);
+  const lane = featureLookupLane({ ...httpDependencies(server.services), codec: new FeatureCodec() });
   laneOnly = createServer(
     withLanes(
       [lane],
@@ -162,16 +164,33 @@ describe("the feature lookup lane", () => {
     expect(spent).toEqual({ requests: 3, rows: 3, downloads: 0, bytes: 0 });
   });
 
+  // The lane calls the route's own use case, so what that use case refuses is refused the same
+  // way through both doors: the same problem, and the request and its row spent, as the app does.
   it.each([
-    ["an unknown feature", "/v1/features/track/5?features=qwen_analysis@2:sentimnet", {}],
-    ["an unknown entity", "/v1/features/planet/5?features=qwen_analysis@2:sentiment", {}],
-    ["a bad id", "/v1/features/track/abc?features=qwen_analysis@2:sentiment", {}],
-    [
-      "both features and service",
-      "/v1/features/track/5?features=qwen_analysis@2:mood&service=hit_predictor",
-      {},
-    ],
-    ["neither features nor service", "/v1/features/track/5", {}],
+    ["an unknown feature", "/v1/features/track/5?features=qwen_analysis@2:sentimnet"],
+    ["an unknown entity", "/v1/features/planet/5?features=qwen_analysis@2:sentiment"],
+    ["a bad id", "/v1/features/track/abc?features=qwen_analysis@2:sentiment"],
+    ["both features and service", "/v1/features/track/5?features=qwen_analysis@2:mood&service=hit_predictor"],
+    ["neither features nor service", "/v1/features/track/5"],
+  ])("refuses %s with the app's problem, spending as the app does", async (_what, path) => {
+    const before = declined.length;
+    let lane: Response | undefined;
+    const spentByLane = await spentBy(async () => {
+      lane = await viaLane(path);
+    });
+    let app: Response | undefined;
+    const spentByApp = await spentBy(async () => {
+      app = await viaApp(path);
+    });
+    expect(declined.length).toBe(before);
+    expect(lane?.status).toBeGreaterThanOrEqual(400);
+    expect(lane?.status).toBe(app?.status);
+    expect(await bodyOf(lane as Response)).toEqual(await bodyOf(app as Response));
+    expect(comparableHeaders(lane as Response)).toEqual(comparableHeaders(app as Response));
+    expect(spentByLane).toEqual(spentByApp);
+  });
+
+  it.each([
     [
       "repeated features",
       "/v1/features/track/5?features=qwen_analysis@2:mood&features=qwen_analysis@2:sentiment",

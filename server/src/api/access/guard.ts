@@ -1,79 +1,64 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Context, MiddlewareHandler, Next } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import { type RouteAccess, routeAccess } from "../../access/route-access";
-import { presentedKey } from "../../access/verifier";
 import { DomainError } from "../../errors";
+import { type Denial, type LimitResult, presentedKey, routeAccess } from "../../usecases";
 import type { AppEnv } from "../env";
 import { clientAddress } from "./client-address";
-import { denialError, setRateLimitHeaders } from "./denial";
+import { setRateLimitHeaders } from "./denial";
 import { rateLimitFields } from "./headers";
 
 /**
  * App-level access control: every request is classified by route-access.ts before any handler
  * runs, so a route added under /v1 by anyone is covered without touching its file. Spends the
- * request rate (and a cost known up front, such as one row for a single-entity GET).
+ * request rate (and a cost known up front), then hands the handler the caller's Payer. On a
+ * `concurrent` route the request's unit is left to the use case's first spend, which it makes
+ * while reading (one Redis round trip); the guard pays it afterwards if the use case did not.
  */
 export function accessGuard(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const rule = routeAccess(c.req.method, c.req.path);
     if (rule.kind === "open") return next();
-    const { access, metrics } = c.get("services");
+    const { admission } = c.get("useCases");
     const presented = presentedKey((name) => c.req.header(name));
     if (rule.kind === "metrics") {
       await guardMetrics(c, presented);
       return next();
     }
     if (rule.kind === "unmapped") return refuseUnmapped(c, presented);
-    if (rule.concurrent) return admitConcurrently(c, next, presented, rule);
-    const result = await access.gate.authorize(presented, rule.scope, rule.cost, addressOf(c));
+    const result = rule.concurrent
+      ? await admission.authenticate(presented, rule.scope, addressOf(c))
+      : await admission.authorize(presented, rule.scope, rule.cost, addressOf(c));
     setRateLimitHeaders(c, result.limits);
-    if (!result.ok) {
-      throw denialError(result.denial, { tier: result.principal?.tier, limits: result.limits, metrics });
-    }
-    c.set("principal", result.principal);
-    c.set("rateLimits", result.limits);
+    if (!result.ok) throw denial(c, result.denial, result.principal?.tier, result.limits);
+    const due = rule.concurrent ? rule.cost : undefined;
+    const payer = admission.payer(result.principal, { due, limits: result.limits });
+    c.set("payer", payer);
     await next();
-    keepRateLimitHeaders(c);
+    try {
+      await payer.close();
+    } catch (error) {
+      setRateLimitHeaders(c, payer.limits);
+      throw error;
+    }
+    keepRateLimitHeaders(c, payer.limits);
   };
 }
 
-/**
- * Authenticates, then runs the handler while the limits are spent: its Redis read goes out in
- * the same pipelined write as the limiter's scripts (one round trip instead of two). The answer
- * waits for the decision, and a refused request gets its 429 instead, whatever the handler made.
- */
-async function admitConcurrently(
+const denial = (
   c: Context<AppEnv>,
-  next: Next,
-  presented: string | undefined,
-  rule: Extract<RouteAccess, { kind: "key" }>,
-): Promise<void> {
-  const { access, metrics } = c.get("services");
-  const identity = await access.gate.authenticate(presented, rule.scope, addressOf(c));
-  if (!identity.ok) throw denialError(identity.denial, { tier: identity.principal?.tier, limits: [] });
-  c.set("principal", identity.principal);
-  const admission = access.gate.admit(identity.principal, rule.cost);
-  // Settled below in every case; this only keeps a failure meanwhile from counting as unhandled.
-  admission.catch(() => {});
-  await next();
-  const result = await admission;
-  c.set("rateLimits", result.limits);
-  if (!result.ok) {
-    setRateLimitHeaders(c, result.limits);
-    throw denialError(result.denial, { tier: result.principal?.tier, limits: result.limits, metrics });
-  }
-  keepRateLimitHeaders(c);
-}
+  refused: Denial,
+  tier: string | undefined,
+  limits: readonly LimitResult[],
+) => c.get("useCases").admission.refusal(refused, { tier, limits });
 
 /** The caller's address for counting failed authentications, worked out only when needed. */
 const addressOf = (c: Context<AppEnv>) => () =>
-  clientAddress(c, c.get("services").access.config.trustedProxyHops);
+  clientAddress(c, c.get("useCases").admission.trustedProxyHops());
 
-/** A handler that returned a Response of its own (a stream) still carries the RateLimit fields. */
-function keepRateLimitHeaders(c: Context<AppEnv>): void {
-  if (c.res.headers.has("ratelimit")) return;
-  const headers = rateLimitFields(c.get("rateLimits") ?? []);
+/** The response carries the RateLimit fields of every policy checked, whoever built it. */
+function keepRateLimitHeaders(c: Context<AppEnv>, limits: readonly LimitResult[]): void {
+  const headers = rateLimitFields(limits);
   if (Object.keys(headers).length === 0) return;
   try {
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
@@ -86,16 +71,16 @@ function keepRateLimitHeaders(c: Context<AppEnv>): void {
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
 async function guardMetrics(c: Context<AppEnv>, presented: string | undefined): Promise<void> {
-  const { access, metrics } = c.get("services");
-  const token = access.config.metricsToken;
+  const { admission } = c.get("useCases");
+  const token = admission.metricsToken();
   if (!token) return;
   // Digests compare in constant time whatever the lengths.
   if (presented && timingSafeEqual(digest(presented), digest(token))) return;
-  const result = await access.gate.authorize(presented, "admin");
+  const result = await admission.authorize(presented, "admin");
   if (!result.ok) {
-    const denial =
+    const refused =
       result.denial.status === 403 ? { status: 401 as const, reason: "unknown" as const } : result.denial;
-    throw denialError(denial, { tier: result.principal?.tier, limits: result.limits, metrics });
+    throw denial(c, refused, result.principal?.tier, result.limits);
   }
 }
 
@@ -104,9 +89,8 @@ async function guardMetrics(c: Context<AppEnv>, presented: string | undefined): 
  * a good one 404, or 403 when a route is there but nobody gave it a rule — closed until one is added.
  */
 async function refuseUnmapped(c: Context<AppEnv>, presented: string | undefined): Promise<never> {
-  const { access } = c.get("services");
-  const verification = await access.verifier.verify(presented);
-  if (!verification.ok) throw denialError({ status: 401, reason: verification.reason }, { limits: [] });
+  const verification = await c.get("useCases").admission.verify(presented);
+  if (!verification.ok) throw denial(c, { status: 401, reason: verification.reason }, undefined, []);
   const routed = matchedRoutes(c).some((route) => route.method !== "ALL");
   if (!routed) throw new DomainError("NOT_FOUND", `There is no route for ${c.req.method} ${c.req.path}.`);
   c.get("logger").error("route has no access rule; refused (add it to access/route-access.ts)", {

@@ -1,4 +1,4 @@
-import type { LimitResult } from "../../access/limiter";
+import type { LimitResult } from "../../usecases";
 
 /**
  * IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-10), one list member per policy:

@@ -1,6 +1,6 @@
 import type { RouteConfig } from "@hono/zod-openapi";
-import { routeAccess } from "../../access/route-access";
 import { type ErrorCode, errorCodes } from "../../errors";
+import { routeAccess } from "../../usecases";
 import type { App } from "../env";
 import { errorResponses } from "../errors";
 

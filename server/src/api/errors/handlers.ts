@@ -38,7 +38,7 @@ const GENERIC_INTERNAL = "An unexpected error occurred. Quote the request id whe
 
 /** Everything thrown that is not a validation failure ends here. */
 export const onError: ErrorHandler<AppEnv> = (error, c) =>
-  problemResponse(c, problemFor(error, c.get("logger") ?? c.get("services")?.logger));
+  problemResponse(c, problemFor(error, c.get("logger")));
 
 /**
  * What a thrown error tells the client. Failures that are not the client's are logged with their

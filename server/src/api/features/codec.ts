@@ -1,7 +1,10 @@
-import { splitRefList } from "../../definitions/refs";
-import type { OnlineRow } from "../../online/types";
-import type { FeatureTable } from "../../serving/features";
-import type { ResolvedColumn, Selection } from "../../serving/resolve";
+import {
+  type FeatureTable,
+  type OnlineRow,
+  type ResolvedColumn,
+  type Selection,
+  splitRefList,
+} from "../../usecases";
 import { type SelectionInput, selectionOf } from "../routes/features/schemas";
 
 export type ValueStatus = "present" | "null" | "not_found";

@@ -1,12 +1,9 @@
 import type { IncomingMessage } from "node:http";
-import type { Cost } from "../../access/gate";
-import { routeAccess } from "../../access/route-access";
-import { type Principal, presentedKey } from "../../access/verifier";
-import { denialError } from "../access/denial";
+import { type Cost, type Principal, presentedKey, routeAccess } from "../../usecases";
 import { rateLimitFields } from "../access/headers";
-import type { Services } from "../env";
+import type { HttpDependencies } from "../env";
 import { problemFor } from "../errors";
-import { type FeatureLookup, lookupFeatures } from "../features/lookup";
+import type { FeatureCodec } from "../features/codec";
 import { route } from "../routes/features/get";
 import { FeatureSelectionQuerySchema, LOOKUP_LENGTHS, type SelectionInput } from "../routes/features/schemas";
 import { type Lane, LaneExchange } from "./lane";
@@ -17,64 +14,63 @@ const PREFIX = "/v1/features/";
 // The query parameters the route's own schema reads; the others it ignores, and so does the lane.
 const SELECTION_PARAMS = Object.keys(FeatureSelectionQuerySchema.shape) as (keyof SelectionInput)[];
 
+type LaneDependencies = HttpDependencies & { codec: FeatureCodec };
+
 /**
  * GET /v1/features/{entity}/{id}, the lookup a model server makes per prediction, answered
  * without the Hono app: its framework work (context, zod validation, Headers objects, the
- * middleware chain) cost more than the lookup itself. The route's own file stays the contract
- * and answers everything this lane declines.
+ * middleware chain) cost more than the lookup itself. It calls the same use case as the route
+ * (`features.lookup`, its spend included); the route's file stays the contract and answers
+ * everything this lane declines.
  */
-export function featureLookupLane(services: Services): Lane {
+export function featureLookupLane(deps: LaneDependencies): Lane {
   return async (req, res) => {
-    const lookup = await prepare(services, req).catch(() => undefined);
-    if (!lookup) return false;
+    const taken = await take(deps, req).catch(() => undefined);
+    if (!taken) return false;
     // Taken: from here the request spends its quota and is answered here, whatever happens.
-    await answer(services, lookup, new LaneExchange(services, req, res, ROUTE, lookup.target.path));
+    await answer(deps, taken, new LaneExchange(deps, req, res, ROUTE, taken.target.path));
     return true;
   };
 }
 
-type Lookup = {
-  target: LookupTarget;
-  principal: Principal;
-  cost: Cost;
-  lookup: FeatureLookup;
-};
+type Taken = { target: LookupTarget; principal: Principal; due: Cost };
 
 /**
- * Everything that can refuse the request without spending: the target, the key, the
- * selection and the id. Undefined (or a throw, a database failure included) declines it.
+ * The target and an authenticated key, spending nothing. Undefined (or a throw) declines the
+ * request: a key that fails goes to the app, which counts failures by the client's address.
  */
-async function prepare(services: Services, req: IncomingMessage): Promise<Lookup | undefined> {
+async function take(deps: LaneDependencies, req: IncomingMessage): Promise<Taken | undefined> {
   const target = lookupTarget(req);
   if (!target) return undefined;
   const rule = routeAccess("GET", target.path);
   if (rule.kind !== "key" || !rule.concurrent) return undefined;
+  const { admission } = deps.useCases;
   const presented = presentedKey((name) => headerOf(req, name));
-  if (services.access.gate.mayRefuseByAddress(presented)) return undefined;
-  const identity = await services.access.gate.authenticate(presented, rule.scope);
-  if (!identity.ok) return undefined;
-  const lookup = await lookupFeatures(services, target);
-  return { target, principal: identity.principal, cost: rule.cost, lookup };
+  if (admission.mayRefuseByAddress(presented)) return undefined;
+  const identity = await admission.authenticate(presented, rule.scope);
+  return identity.ok ? { target, principal: identity.principal, due: rule.cost } : undefined;
 }
 
-/** Spends while reading (as the app's guard does for this route), then answers. */
-async function answer(services: Services, lookup: Lookup, exchange: LaneExchange): Promise<void> {
-  const { principal, lookup: features } = lookup;
-  const admission = services.access.gate.admit(principal, lookup.cost).catch(asError);
-  const body = await features.read().catch(asError);
-  const result = await admission;
-  if (result instanceof Error) return exchange.problem(problemFor(result, exchange.logger));
-  const limitHeaders = rateLimitFields(result.limits);
-  if (!result.ok) {
-    const denial = denialError(result.denial, {
-      tier: principal.tier,
-      limits: result.limits,
-      metrics: services.metrics,
-    });
-    return exchange.problem(problemFor(denial, exchange.logger), limitHeaders);
-  }
-  if (body instanceof Error) return exchange.problem(problemFor(body, exchange.logger), limitHeaders);
-  exchange.json(200, body, { ...features.headers, ...limitHeaders });
+/** The use case with the key's Payer, then the answer; a refusal wins over what was read. */
+async function answer(deps: LaneDependencies, taken: Taken, exchange: LaneExchange): Promise<void> {
+  const { useCases, codec } = deps;
+  const { target } = taken;
+  const payer = useCases.admission.payer(taken.principal, { due: taken.due });
+  const lookup = await Promise.resolve()
+    .then(() => {
+      const selection = codec.selection(target.selection, "query");
+      return useCases.features.lookup({ entity: target.entity, id: target.id, selection }, payer);
+    })
+    .catch(asError);
+  const closed = await payer.close().catch(asError);
+  const limitHeaders = rateLimitFields(payer.limits);
+  const failure = closed instanceof Error ? closed : lookup instanceof Error ? lookup : undefined;
+  if (failure) return exchange.problem(problemFor(failure, exchange.logger), limitHeaders);
+  const { resolution, table } = lookup as Exclude<typeof lookup, Error>;
+  exchange.json(200, codec.featureVectorJson(target.entity, table), {
+    ...resolution.headers,
+    ...limitHeaders,
+  });
 }
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

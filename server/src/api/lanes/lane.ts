@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../log/logger";
-import type { Services } from "../env";
+import type { HttpDependencies } from "../env";
 import { type ProblemInput, problemAt } from "../errors";
 import { PROBLEM_CONTENT_TYPE } from "../errors/problem";
 import { REQUEST_ID_HEADER, requestIdOf } from "../middleware/context";
@@ -46,7 +46,7 @@ export class LaneExchange {
   private readonly started = performance.now();
 
   constructor(
-    private readonly services: Services,
+    private readonly deps: Pick<HttpDependencies, "logger" | "metrics">,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly route: string,
@@ -54,7 +54,7 @@ export class LaneExchange {
   ) {
     const sent = req.headers[REQUEST_ID_HEADER];
     this.requestId = requestIdOf(typeof sent === "string" ? sent : undefined);
-    this.logger = services.logger.child({ request_id: this.requestId });
+    this.logger = deps.logger.child({ request_id: this.requestId });
   }
 
   json(status: number, body: string, headers: Record<string, string>): void {
@@ -74,7 +74,7 @@ export class LaneExchange {
     names.push("content-length", String(Buffer.byteLength(body)), REQUEST_ID_HEADER, this.requestId);
     this.res.writeHead(status, names);
     this.res.end(body);
-    recordRequest(this.services.metrics, this.logger, {
+    recordRequest(this.deps.metrics, this.logger, {
       method: this.req.method ?? "GET",
       route: this.route,
       path: this.path,

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv, Services } from "../env";
+import type { AppEnv, HttpDependencies } from "../env";
+import { FeatureCodec } from "../features/codec";
 
 export const REQUEST_ID_HEADER = "x-request-id";
 // Bounded and plain so a client-chosen id can neither bloat nor forge log lines.
@@ -11,13 +12,16 @@ export function requestIdOf(sent: string | undefined): string {
   return sent && ACCEPTED_REQUEST_ID.test(sent) ? sent : randomUUID();
 }
 
-/** Binds the services, the request id (the client's if acceptable, else a new UUID) and a logger. */
-export function requestContext(services: Services): MiddlewareHandler<AppEnv> {
+/** Binds the use cases, the request id (the client's if acceptable, else a new UUID) and a logger. */
+export function requestContext(deps: HttpDependencies): MiddlewareHandler<AppEnv> {
+  const codec = deps.codec ?? new FeatureCodec();
   return async (c, next) => {
     const requestId = requestIdOf(c.req.header(REQUEST_ID_HEADER));
-    c.set("services", services);
+    c.set("useCases", deps.useCases);
+    c.set("codec", codec);
+    c.set("metrics", deps.metrics);
     c.set("requestId", requestId);
-    c.set("logger", services.logger.child({ request_id: requestId }));
+    c.set("logger", deps.logger.child({ request_id: requestId }));
     c.header(REQUEST_ID_HEADER, requestId);
     try {
       await next();

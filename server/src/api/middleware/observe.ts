@@ -20,7 +20,7 @@ export function observe(): MiddlewareHandler<AppEnv> {
     await next();
     const request = { method: c.req.method, route: routePattern(c), path: c.req.path, status: c.res.status };
     const record = (ending: Partial<AnsweredRequest> = {}) =>
-      recordRequest(c.get("services").metrics, c.get("logger"), {
+      recordRequest(c.get("metrics"), c.get("logger"), {
         ...request,
         seconds: (performance.now() - started) / 1000,
         ...ending,

@@ -22,7 +22,7 @@ export const route = createRoute({
 
 export function registerMetrics(app: App): void {
   app.openapi(route, async (c) => {
-    const { registry } = c.get("services").metrics;
-    return c.text(await registry.metrics(), 200, { "content-type": registry.contentType });
+    const { text, contentType } = await c.get("useCases").operations.metrics();
+    return c.text(text, 200, { "content-type": contentType });
   });
 }

@@ -46,7 +46,7 @@ export type ReadyResponse = z.infer<typeof ReadySchema>;
 
 export function registerReady(app: App): void {
   app.openapi(route, async (c) => {
-    const report = await c.get("services").readiness.run();
+    const report = await c.get("useCases").operations.readiness();
     if (report.status === "not_ready") {
       const failed = report.checks.filter((check) => check.status === "fail");
       throw new DomainError("NOT_READY", `Failing checks: ${failed.map((check) => check.name).join(", ")}.`, {

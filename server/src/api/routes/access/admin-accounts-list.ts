@@ -34,7 +34,7 @@ export const route = createRoute({
 export function registerListAccounts(app: App): void {
   app.openapi(route, async (c) => {
     const { limit, after } = c.req.valid("query");
-    const accounts = await c.get("services").access.accounts.list({ limit, ...(after ? { after } : {}) });
+    const accounts = await c.get("useCases").accounts.list({ limit, after });
     const last = accounts.length === limit ? accounts[accounts.length - 1] : undefined;
     return c.json({ accounts: accounts.map(accountJson), next_after: last?.id ?? null }, 200);
   });

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DomainError } from "../../../errors";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { AccountSchema, accountJson } from "./schemas";
@@ -44,15 +43,9 @@ export function registerUpdateAccount(app: App): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const { accounts } = c.get("services").access;
-    if (body.disabled === true && id === c.get("principal").accountId) {
-      throw new DomainError("CONFLICT", "An admin cannot disable the account of the key it is using");
-    }
-    let account = await accounts.get(id);
-    if (body.tier !== undefined && body.tier !== account.tier)
-      account = await accounts.setTier(id, body.tier);
-    if (body.disabled === true) account = await accounts.disable(id);
-    if (body.disabled === false) account = await accounts.enable(id);
+    const account = await c
+      .get("useCases")
+      .accounts.update({ id, tier: body.tier, disabled: body.disabled }, c.get("payer"));
     return c.json(accountJson(account), 200);
   });
 }

@@ -43,19 +43,14 @@ export const route = createRoute({
 export function registerCreateKey(app: App): void {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
-    const principal = c.get("principal");
     const expiresAt = body.expires_at
       ? new Date(body.expires_at)
       : body.expires_in_days
         ? new Date(Date.now() + body.expires_in_days * 86_400_000)
         : null;
     const created = await c
-      .get("services")
-      .access.keys.create(
-        principal.accountId,
-        { name: body.name, scopes: body.scopes, expiresAt },
-        { grantedBy: principal.scopes, creator: principal },
-      );
+      .get("useCases")
+      .keys.create({ name: body.name, scopes: body.scopes, expiresAt }, c.get("payer"));
     return c.json({ ...keyJson(created.info), key: created.key }, 201, NO_STORE);
   });
 }

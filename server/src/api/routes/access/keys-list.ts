@@ -20,7 +20,7 @@ export const route = createRoute({
 
 export function registerListKeys(app: App): void {
   app.openapi(route, async (c) => {
-    const keys = await c.get("services").access.keys.list(c.get("principal").accountId);
+    const keys = await c.get("useCases").keys.list(c.get("payer"));
     return c.json({ keys: keys.map(keyJson) }, 200);
   });
 }

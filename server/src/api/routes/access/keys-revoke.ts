@@ -37,9 +37,7 @@ export function registerRevokeKey(app: App): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const { descendants = "revoke" } = c.req.valid("query");
-    const revoked = await c
-      .get("services")
-      .access.keys.revoke(c.get("principal").accountId, id, { descendants, spare: c.get("principal").keyId });
+    const revoked = await c.get("useCases").keys.revoke({ id, descendants }, c.get("payer"));
     return c.json({ ...keyJson(revoked), descendants_revoked: revoked.descendantsRevoked }, 200);
   });
 }

@@ -1,7 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DEFAULT_ROTATION_GRACE_SECONDS } from "../../../access/key-store";
-import { missingScopes } from "../../../access/scopes";
-import { DomainError } from "../../../errors";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import {
@@ -60,26 +57,15 @@ export function registerRotateKey(app: App): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const graceSeconds = body.grace_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
-    const principal = c.get("principal");
-    const { keys } = c.get("services").access;
-    // Rotating hands out a key with the old one's scopes: never more than the caller holds.
-    const target = await keys.get(principal.accountId, id);
-    const missing = missingScopes(principal.scopes, target.scopes);
-    if (missing.length > 0) {
-      throw new DomainError("FORBIDDEN", `This key cannot rotate a key with ${missing.join(", ")}`);
-    }
-    const rotated = await keys.rotate(principal.accountId, id, {
-      graceSeconds,
-      descendants: body.descendants ?? "keep",
-      caller: principal,
-    });
+    const rotated = await c
+      .get("useCases")
+      .keys.rotate({ id, graceSeconds: body.grace_seconds, descendants: body.descendants }, c.get("payer"));
     return c.json(
       {
         ...keyJson(rotated.info),
         key: rotated.key,
         previous: keyJson(rotated.previous),
-        grace_seconds: graceSeconds,
+        grace_seconds: rotated.graceSeconds,
         descendants_revoked: rotated.descendantsRevoked,
       },
       201,

@@ -1,7 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { Account } from "../../../access/accounts";
-import type { KeyInfo } from "../../../access/key-store";
-import { SCOPES } from "../../../access/scopes";
+import { type Account, type KeyInfo, SCOPES } from "../../../usecases";
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 const timestamp = (description: string) =>

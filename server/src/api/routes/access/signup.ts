@@ -28,7 +28,7 @@ export const route = createRoute({
     "has an account gets 409: without email delivery the key cannot be sent elsewhere, so the " +
     "address limit is what keeps probing for registered emails slow.",
   middleware: [
-    limitSignups((c) => clientAddress(c, c.get("services").access.config.trustedProxyHops)),
+    limitSignups((c) => clientAddress(c, c.get("useCases").admission.trustedProxyHops())),
   ] as const,
   request: {
     body: { required: true, content: { "application/json": { schema: SignupRequestSchema } } },
@@ -45,9 +45,7 @@ export const route = createRoute({
 export function registerSignup(app: App): void {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
-    const { account, key } = await c
-      .get("services")
-      .access.accounts.signup({ email: body.email, name: body.name });
+    const { account, key } = await c.get("useCases").accounts.signup({ email: body.email, name: body.name });
     return c.json(
       { account: accountJson(account), key: { ...keyJson(key.info), key: key.key } },
       201,

@@ -61,7 +61,7 @@ export const route = createRoute({
 export function registerUsage(app: App): void {
   app.openapi(route, async (c) => {
     const { days } = c.req.valid("query");
-    const report = await c.get("services").access.gate.usage(c.get("principal"), days);
+    const report = await c.get("useCases").accounts.usage({ days }, c.get("payer"));
     const windows = report.windows.map((w) => ({
       policy: w.policy.unit,
       limit: w.limit,

@@ -1,6 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { describeDataset } from "../../../datasets/describe";
-import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { DownloadQuery, NameParams, planRequest } from "./schemas";
@@ -94,13 +92,8 @@ export const route = createRoute({
 export function registerCard(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
-    const { sql, bulkSql, serving, datasets } = c.get("services");
-    const { accountId } = c.get("principal");
-    const card = await describeDataset(
-      { sql, bulkSql, catalog: serving.catalog, datasets },
-      planRequest(name, { ...c.req.valid("query"), format: "parquet" }),
-      { accountId, spend: (cost) => spendQuota(c, cost) },
-    );
+    const request = planRequest(name, { ...c.req.valid("query"), format: "parquet" });
+    const card = await c.get("useCases").datasets.card(request, c.get("payer"));
     return c.json(card as z.infer<typeof DatasetCardSchema>, 200);
   });
 }

@@ -1,11 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import { downloadFileKey, startDownload } from "../../../datasets/download";
-import { planDownload } from "../../../datasets/plan";
-import { settleAsOf } from "../../../datasets/snapshot";
-import { settleBytes, spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { fileHeaders, fullResponse, parseRange, partialResponse } from "./respond";
+import { fileResponse, parseRange } from "./respond";
 import { DOWNLOAD_HEADERS, DownloadQuery, FILE_CONTENT, NameParams, planRequest } from "./schemas";
 
 export const route = createRoute({
@@ -52,43 +48,13 @@ export function registerDownload(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
     const query = c.req.valid("query");
-    const { sql, bulkSql, serving, datasets } = c.get("services");
-    const request = await settleAsOf(sql, planRequest(name, query));
-    const identity = { kind: "download", ...request, format: query.format };
-    const plan = await planDownload({ sql, catalog: serving.catalog }, request);
-
     const range = parseRange(c.req.header("range"));
-    if (range) {
-      const job = datasets.spool.resumable(
-        await downloadFileKey(sql, plan, identity),
-        c.req.header("if-range"),
-      );
-      if (job?.etag && job.meta) {
-        // A resume pays its bytes like any other read of the file.
-        await spendQuota(c, { bytes: 1 });
-        const headers = fileHeaders(query.format, { ...job.meta, charged: false, etag: job.etag });
-        return partialResponse(c, datasets.spool, job, range, headers, settleBytes(c)) as never;
-      }
-    }
-
-    const started = await startDownload(
-      { sql: bulkSql, datasets, sliced: datasets.sliced },
-      {
-        plan,
-        format: query.format,
-        identity,
-        subject: c.get("principal")?.accountId ?? "anonymous",
-        spend: (cost) => spendQuota(c, cost),
+    const download = await c
+      .get("useCases")
+      .datasets.download({ ...planRequest(name, query), format: query.format }, c.get("payer"), {
+        resume: range && { range, ifRange: c.req.header("if-range") },
         signal: c.req.raw.signal,
-      },
-    );
-    const headers = fileHeaders(query.format, {
-      rows: started.info.rows,
-      version: started.info.version,
-      filename: started.filename,
-      charged: started.charged,
-      etag: started.etag,
-    });
-    return fullResponse(c, datasets.spool, started.job, headers, settleBytes(c)) as never;
+      });
+    return fileResponse(c, query.format, download) as never;
   });
 }

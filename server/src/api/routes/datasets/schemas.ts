@@ -1,8 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { FORMATS } from "../../../datasets/encode";
-import type { PlanRequest } from "../../../datasets/plan";
-import { parseTimestamp } from "../../../datasets/timestamps";
-import { splitRefList } from "../../../definitions/refs";
+import { FORMATS, type PlanRequest, parseTimestamp, splitRefList } from "../../../usecases";
 
 const list = (description: string, example: string, name: string) =>
   z

@@ -1,16 +1,11 @@
-import { createHash } from "node:crypto";
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { startDownload } from "../../../datasets/download";
-import { planTraining } from "../../../datasets/plan";
-import { parseTrainingUpload } from "../../../datasets/upload";
-import { uploadFormat } from "../../../datasets/upload-formats";
 import { DomainError } from "../../../errors";
-import { settleBytes, spendQuota } from "../../access/middleware";
-import type { App, Services } from "../../env";
+import { type UseCases, uploadFormat } from "../../../usecases";
+import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { ownBodyLimit } from "../../middleware/body";
-import { fileHeaders, fullResponse } from "./respond";
+import { fileHeaders, wholeFile } from "./respond";
 import { DOWNLOAD_HEADERS, FILE_CONTENT, FormatQuery, refList, SelectionQuery } from "./schemas";
 
 const TrainingQuery = SelectionQuery.extend({
@@ -89,13 +84,12 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
   });
 }
 
-export function registerTraining(app: App, services: Services): void {
-  const { trainingMaxBytes, trainingMaxRows } = services.datasets.config;
-  const route = trainingRoute(trainingMaxBytes, trainingMaxRows);
+export function registerTraining(app: App, useCases: UseCases): void {
+  const limits = useCases.datasets.trainingLimits();
+  const route = trainingRoute(limits.maxBytes, limits.maxRows);
   ownBodyLimit(app, route.method, route.path);
   app.openapi(route, async (c) => {
     const query = c.req.valid("query");
-    const { sql, bulkSql, serving, datasets } = c.get("services");
     const format = uploadFormat(c.req.header("content-type"));
     if (!format) {
       throw new DomainError(
@@ -107,45 +101,20 @@ export function registerTraining(app: App, services: Services): void {
     const body = format === "json" ? c.req.valid("json") : raw;
     const features = refList(query.features);
     const embeddings = refList(query.embeddings);
-    const plan = await planTraining(
-      { sql, catalog: serving.catalog },
+    const file = await c.get("useCases").datasets.training(
       {
         entity: query.entity,
-        ...(features ? { features } : {}),
-        ...(query.service ? { service: query.service } : {}),
-        ...(query.dataset ? { dataset: query.dataset } : {}),
-        ...(embeddings ? { embeddings } : {}),
-      },
-    );
-    const training = await parseTrainingUpload(format, body, plan.entity, trainingMaxRows);
-    const digest = createHash("sha256")
-      .update(raw ?? JSON.stringify(body))
-      .digest("hex");
-    const identity = { kind: "training", ...query, features, embeddings, upload: digest };
-    const started = await startDownload(
-      { sql: bulkSql, datasets, sliced: datasets.sliced },
-      {
-        plan,
+        features,
+        service: query.service,
+        dataset: query.dataset,
+        embeddings,
         format: query.format,
-        identity,
-        subject: c.get("principal")?.accountId ?? "anonymous",
-        spend: (cost) => spendQuota(c, cost),
-        signal: c.req.raw.signal,
-        training,
+        query: { ...query, features, embeddings },
       },
+      { format, body, raw },
+      c.get("payer"),
+      { signal: c.req.raw.signal },
     );
-    return fullResponse(
-      c,
-      datasets.spool,
-      started.job,
-      fileHeaders(query.format, {
-        rows: started.info.rows,
-        version: started.info.version,
-        filename: started.filename,
-        charged: started.charged,
-        etag: started.etag,
-      }),
-      settleBytes(c),
-    ) as never;
+    return wholeFile(c, file, fileHeaders(query.format, file.info)) as never;
   });
 }

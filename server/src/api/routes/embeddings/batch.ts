@@ -1,6 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { parseIds } from "../../../serving";
-import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { EntityIdSchema, MAX_BATCH_IDS } from "../features/schemas";
@@ -47,16 +45,8 @@ export type EmbeddingBatchResponse = z.infer<typeof EmbeddingBatchSchema>;
 export function registerEmbeddingsBatch(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
-    const { embeddings } = c.get("services").serving;
-    const resolved = await embeddings.resolve(name);
-    const ids = parseIds(resolved.entity, c.req.valid("json").ids);
-    await spendQuota(c, { rows: ids.length });
-    const vectors = await embeddings.vectors(resolved.embedding, ids);
-    const items = ids.map(({ id, key }) => {
-      const vector = vectors.get(key);
-      const status = vector === undefined ? "not_found" : vector === null ? "null" : "present";
-      return { id, vector: vector ?? null, status: status as "present" | "null" | "not_found" };
-    });
+    const { ids } = c.req.valid("json");
+    const { resolved, items } = await c.get("useCases").embeddings.getBatch({ name, ids }, c.get("payer"));
     return c.json({ ...headOf(resolved.embedding), items }, 200);
   });
 }

@@ -1,6 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DomainError } from "../../../errors";
-import { parsePathId } from "../../../serving";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { EntityIdSchema } from "../features/schemas";
@@ -39,13 +37,7 @@ export type EmbeddingVectorResponse = z.infer<typeof EmbeddingVectorSchema>;
 export function registerGetEmbedding(app: App): void {
   app.openapi(route, async (c) => {
     const { name, id } = c.req.valid("param");
-    const { embeddings } = c.get("services").serving;
-    const resolved = await embeddings.resolve(name);
-    const parsed = parsePathId(resolved.entity, id);
-    const vector = (await embeddings.vectors(resolved.embedding, [parsed])).get(parsed.key);
-    if (vector === undefined) {
-      throw new DomainError("NOT_FOUND", `There is no ${resolved.entity.name} ${parsed.id} in ${name}.`);
-    }
-    return c.json({ ...headOf(resolved.embedding), id: parsed.id, vector }, 200);
+    const found = await c.get("useCases").embeddings.get({ name, id }, c.get("payer"));
+    return c.json({ ...headOf(found.resolved.embedding), id: found.id, vector: found.vector }, 200);
   });
 }

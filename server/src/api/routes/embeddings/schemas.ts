@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { EmbeddingInfo } from "../../../registry";
+import type { EmbeddingInfo } from "../../../usecases";
 
 export const EmbeddingParamsSchema = z.object({
   name: z

@@ -1,7 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DomainError } from "../../../errors";
-import { FILTER_OPS, idFromKey, parseId, SEARCH_STRATEGIES } from "../../../serving";
-import { spendQuota } from "../../access/middleware";
+import { FILTER_OPS, SEARCH_STRATEGIES } from "../../../usecases";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { type FeatureValue, valuesOf } from "../../features/codec";
@@ -124,53 +122,27 @@ export function registerEmbeddingSearch(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
     const body = c.req.valid("json");
-    const { embeddings, features } = c.get("services").serving;
-    if ((body.vector === undefined) === (body.id === undefined)) {
-      throw new DomainError("VALIDATION_FAILED", "Search by `vector` or by `id` (one of them).", {
-        errors: [
-          {
-            in: "json",
-            path: ["vector"],
-            pointer: "#/vector",
-            detail: "vector or id",
-            code: "invalid_union",
-          },
-        ],
-      });
-    }
-    const resolved = await embeddings.resolve(name);
-    const id = body.id === undefined ? undefined : parseId(resolved.entity, body.id, false);
-    if (typeof id === "string") {
-      throw new DomainError("VALIDATION_FAILED", id, {
-        errors: [{ in: "json", path: ["id"], pointer: "#/id", detail: id, code: "invalid_id" }],
-      });
-    }
     const wantsFeatures = body.include_features !== undefined || body.include_service !== undefined;
-    const resolution = wantsFeatures
-      ? await features.resolve(
-          resolved.entity.name,
-          c
-            .get("services")
-            .featureCodec.selection(
-              { features: body.include_features, service: body.include_service },
-              "json",
-            ),
-        )
+    const selection = wantsFeatures
+      ? c.get("codec").selection({ features: body.include_features, service: body.include_service }, "json")
       : undefined;
-    // Up to k neighbours come back, so the search spends k rows whatever it finds.
-    await spendQuota(c, { rows: body.k });
-    const result = await embeddings.search(resolved, {
-      ...(body.vector ? { vector: body.vector } : {}),
-      ...(id ? { id } : {}),
-      k: body.k,
-      ...(body.metric ? { metric: body.metric } : {}),
-      filters: body.filters,
-      ...(body.ef_search ? { efSearch: body.ef_search } : {}),
-    });
-    const ids = result.neighbors.map((n) => idFromKey(resolved.entity, n.id));
+    const found = await c.get("useCases").embeddings.search(
+      {
+        name,
+        vector: body.vector,
+        id: body.id,
+        k: body.k,
+        metric: body.metric,
+        filters: body.filters,
+        efSearch: body.ef_search,
+        selection,
+      },
+      c.get("payer"),
+    );
+    const { resolved, result, ids } = found;
     let values: Record<string, FeatureValue>[] | undefined;
-    if (resolution) {
-      const table = await features.read(resolution, ids);
+    if (found.features) {
+      const { resolution, table } = found.features;
       values = ids.map((_, i) => valuesOf(table, i));
       for (const [header, value] of Object.entries(resolution.headers)) c.header(header, value);
     }

@@ -1,6 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { parseIds } from "../../../serving";
-import { spendQuota } from "../../access/middleware";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import {
@@ -93,16 +91,11 @@ export function registerFeaturesBatch(app: App): void {
   app.openapi(route, async (c) => {
     const { entity } = c.req.valid("param");
     const body = c.req.valid("json");
-    const { serving, featureCodec: codec } = c.get("services");
-    const { features } = serving;
-    const resolution = await features.resolve(entity, codec.selection(body, "json"));
-    const ids = parseIds(resolution.entity, body.ids);
-    // The read and the rows spend leave in one Redis write; the quota's answer is awaited first,
-    // so a refused batch gets its 429 whatever the read found (and nothing read is sent).
-    const reading = features.read(resolution, ids);
-    reading.catch(() => {});
-    await spendQuota(c, { rows: ids.length });
-    const table = await reading;
+    const codec = c.get("codec");
+    const selection = codec.selection(body, "json");
+    const { resolution, table } = await c
+      .get("useCases")
+      .features.lookupBatch({ entity, ids: body.ids, selection }, c.get("payer"));
     for (const [name, value] of Object.entries(resolution.headers)) c.header(name, value);
     const head = {
       entity,

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { lookupFeatures } from "../../features/lookup";
 import {
   EntityIdSchema,
   EntityParamsSchema,
@@ -51,9 +50,13 @@ export type FeatureVectorResponse = z.infer<typeof FeatureVectorSchema>;
 export function registerGetFeatures(app: App): void {
   app.openapi(route, async (c) => {
     const { entity, id } = c.req.valid("param");
-    const lookup = await lookupFeatures(c.get("services"), { entity, id, selection: c.req.valid("query") });
-    const body = await lookup.read();
-    for (const [name, value] of Object.entries(lookup.headers)) c.header(name, value);
+    const codec = c.get("codec");
+    const selection = codec.selection(c.req.valid("query"), "query");
+    const { resolution, table } = await c
+      .get("useCases")
+      .features.lookup({ entity, id, selection }, c.get("payer"));
+    const body = codec.featureVectorJson(entity, table);
+    for (const [name, value] of Object.entries(resolution.headers)) c.header(name, value);
     c.header("content-type", "application/json");
     // The FeatureVectorSchema shape, with the values' JSON built directly (FeatureCodec); the
     // typed-response check only knows c.json.

@@ -1,7 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { splitRefList } from "../../../definitions/refs";
 import { DomainError } from "../../../errors";
-import type { Selection } from "../../../serving";
+import { type Selection, splitRefList } from "../../../usecases";
 
 export const MAX_BATCH_IDS = 1_000;
 export const MAX_FEATURE_REFS = 500;

@@ -1,7 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DomainError } from "../../../errors";
-import { listDatasets } from "../../../registry";
-import { closeMatches } from "../../../serving/suggest";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { DatasetSchema, datasetBody } from "./datasets";
@@ -31,18 +28,7 @@ export type DatasetDetailResponse = z.infer<typeof DatasetDetailSchema>;
 export function registerRegistryDataset(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
-    const datasets = await listDatasets(c.get("services").sql);
-    const dataset = datasets.find((d) => d.name === name);
-    if (!dataset) {
-      throw new DomainError("NOT_FOUND", `There is no dataset ${name}.`, {
-        extensions: {
-          suggestions: closeMatches(
-            name,
-            datasets.map((d) => d.name),
-          ),
-        },
-      });
-    }
+    const dataset = await c.get("useCases").registry.dataset(name);
     return c.json({ ...datasetBody(dataset), query: dataset.query }, 200);
   });
 }

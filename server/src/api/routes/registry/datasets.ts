@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type DatasetInfo, listDatasets } from "../../../registry";
+import type { DatasetInfo } from "../../../usecases";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 
@@ -61,7 +61,7 @@ export type DatasetListResponse = z.infer<typeof DatasetListSchema>;
 
 export function registerRegistryDatasets(app: App): void {
   app.openapi(route, async (c) => {
-    const datasets = await listDatasets(c.get("services").sql);
+    const datasets = await c.get("useCases").registry.datasets();
     return c.json({ datasets: datasets.map(datasetBody) }, 200);
   });
 }

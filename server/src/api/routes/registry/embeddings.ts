@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { listEmbeddings } from "../../../registry";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { freshness } from "./schemas";
@@ -45,7 +44,7 @@ export type EmbeddingListResponse = z.infer<typeof EmbeddingListSchema>;
 
 export function registerRegistryEmbeddings(app: App): void {
   app.openapi(route, async (c) => {
-    const embeddings = await listEmbeddings(c.get("services").sql);
+    const embeddings = await c.get("useCases").registry.embeddings();
     return c.json(
       {
         embeddings: embeddings.map((e) => ({

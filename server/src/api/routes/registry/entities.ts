@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { listEntities } from "../../../registry";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 
@@ -49,7 +48,7 @@ export type EntityListResponse = z.infer<typeof EntityListSchema>;
 
 export function registerRegistryEntities(app: App): void {
   app.openapi(route, async (c) => {
-    const entities = await listEntities(c.get("services").sql);
+    const entities = await c.get("useCases").registry.entities();
     return c.json(
       {
         entities: entities.map((e) => ({

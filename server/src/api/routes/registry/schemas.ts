@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { RunSummary, ViewVersion } from "../../../registry";
-import { viewVersionPath } from "../../../serving";
+import { type RunSummary, type ViewVersion, viewVersionPath } from "../../../usecases";
 
 const StatusSchema = z.enum(["active", "deprecated", "retired"]);
 

@@ -1,10 +1,8 @@
 import { createRoute, type z } from "@hono/zod-openapi";
-import { DomainError } from "../../../errors";
-import { closeMatches } from "../../../serving/suggest";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { NameParamsSchema } from "./schemas";
-import { describeService, FeatureServiceSchema } from "./services";
+import { FeatureServiceSchema, serviceBody } from "./services";
 
 export const route = createRoute({
   operationId: "getFeatureService",
@@ -24,14 +22,6 @@ export type FeatureServiceResponse = z.infer<typeof FeatureServiceSchema>;
 export function registerRegistryService(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
-    const { serving } = c.get("services");
-    const snapshot = await serving.catalog.snapshot();
-    const service = snapshot.services.get(name);
-    if (!service) {
-      throw new DomainError("NOT_FOUND", `There is no feature service ${name}.`, {
-        extensions: { suggestions: closeMatches(name, snapshot.services.keys()) },
-      });
-    }
-    return c.json(await describeService(serving.features, service), 200);
+    return c.json(serviceBody(await c.get("useCases").registry.featureService(name)), 200);
   });
 }

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { FeatureServiceInfo } from "../../../registry";
-import type { FeatureServer } from "../../../serving";
+import type { ServiceReport } from "../../../usecases";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 
@@ -27,11 +26,8 @@ export const FeatureServiceListSchema = z
 
 export type FeatureServiceBody = z.infer<typeof FeatureServiceSchema>;
 
-/** A service as stored, with its references resolved against the current catalog. */
-export async function describeService(
-  features: FeatureServer,
-  service: FeatureServiceInfo,
-): Promise<FeatureServiceBody> {
+/** A service as stored, with what its references resolve to now (or why they do not). */
+export function serviceBody({ service, resolved }: ServiceReport): FeatureServiceBody {
   const base = {
     name: service.name,
     entity: service.entity,
@@ -40,26 +36,20 @@ export async function describeService(
     tags: service.tags,
     feature_refs: service.featureRefs,
   };
-  try {
-    const resolution = await features.resolve(service.entity, {
-      service: service.name,
-      in: "query",
-      field: "service",
-    });
-    return {
-      ...base,
-      features: resolution.columns.map((c) => c.ref),
-      deprecated_views: resolution.deprecated.map((v) => v.viewKey),
-      resolution_error: null,
-    };
-  } catch (error) {
+  if (resolved instanceof Error) {
     return {
       ...base,
       features: service.features.map((f) => f.ref),
       deprecated_views: [],
-      resolution_error: (error as Error).message,
+      resolution_error: resolved.message,
     };
   }
+  return {
+    ...base,
+    features: resolved.columns.map((c) => c.ref),
+    deprecated_views: resolved.deprecated.map((v) => v.viewKey),
+    resolution_error: null,
+  };
 }
 
 export const route = createRoute({
@@ -81,11 +71,7 @@ export type FeatureServiceListResponse = z.infer<typeof FeatureServiceListSchema
 
 export function registerRegistryServices(app: App): void {
   app.openapi(route, async (c) => {
-    const { serving } = c.get("services");
-    const snapshot = await serving.catalog.snapshot();
-    const services = await Promise.all(
-      [...snapshot.services.values()].map((s) => describeService(serving.features, s)),
-    );
-    return c.json({ services }, 200);
+    const reports = await c.get("useCases").registry.featureServices();
+    return c.json({ services: reports.map(serviceBody) }, 200);
   });
 }

@@ -1,7 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DomainError } from "../../../errors";
-import { getViewVersion, listViews, type RunStats } from "../../../registry";
-import { statsDrift } from "../../../serving";
+import type { RunStats } from "../../../usecases";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { NameParamsSchema, ViewSummarySchema, viewSummary } from "./schemas";
@@ -73,18 +71,7 @@ export type ViewVersionDetailResponse = z.infer<typeof ViewVersionDetailSchema>;
 export function registerRegistryViewVersion(app: App): void {
   app.openapi(route, async (c) => {
     const { name, version } = c.req.valid("param");
-    const { sql } = c.get("services");
-    const view = await getViewVersion(sql, name, version);
-    const versions = (await listViews(sql)).filter((v) => v.name === name);
-    if (!view) {
-      const known = versions.map((v) => `${v.name}@${v.version}`);
-      throw new DomainError("NOT_FOUND", `There is no feature view ${name}@${version}.`, {
-        extensions: { suggestions: known },
-      });
-    }
-    const previous = versions.filter((v) => v.version < version && v.status !== "retired").at(-1);
-    const before = previous ? await getViewVersion(sql, name, previous.version) : undefined;
-    const latest = versions.find((v) => v.isLatest);
+    const { view, drift, successor } = await c.get("useCases").registry.viewVersion(name, version);
     return c.json(
       {
         ...viewSummary(view),
@@ -98,11 +85,8 @@ export function registerRegistryViewVersion(app: App): void {
         watermark: view.watermark ? view.watermark.toISOString() : null,
         compiled: view.compiled,
         statistics: view.stats && statisticsBody(view.stats),
-        drift:
-          view.stats && before?.stats
-            ? { against: `${name}@${before.version}`, features: statsDrift(view.stats, before.stats) }
-            : null,
-        successor: latest && latest.version > version ? `${name}@${latest.version}` : null,
+        drift,
+        successor,
       },
       200,
     );

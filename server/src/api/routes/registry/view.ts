@@ -1,7 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DomainError } from "../../../errors";
-import { listViews } from "../../../registry";
-import { closeMatches } from "../../../serving/suggest";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { NameParamsSchema, ViewSummarySchema, viewSummary } from "./schemas";
@@ -32,18 +29,7 @@ export type ViewVersionsResponse = z.infer<typeof ViewVersionsSchema>;
 export function registerRegistryView(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
-    const all = await listViews(c.get("services").sql);
-    const versions = all.filter((v) => v.name === name);
-    if (versions.length === 0) {
-      throw new DomainError("NOT_FOUND", `There is no feature view ${name}.`, {
-        extensions: {
-          suggestions: closeMatches(
-            name,
-            all.map((v) => v.name),
-          ),
-        },
-      });
-    }
+    const versions = await c.get("useCases").registry.viewVersions(name);
     const latest = versions.find((v) => v.isLatest)?.version ?? null;
     return c.json({ name, latest_version: latest, versions: versions.map(viewSummary) }, 200);
   });

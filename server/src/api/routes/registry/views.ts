@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { listViews } from "../../../registry";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { ViewSummarySchema, viewSummary } from "./schemas";
@@ -56,19 +55,13 @@ export type ViewListResponse = z.infer<typeof ViewListSchema>;
 export function registerRegistryViews(app: App): void {
   app.openapi(route, async (c) => {
     const filter = c.req.valid("query");
-    const text = filter.q?.toLowerCase();
-    const views = (
-      await listViews(c.get("services").sql, filter.entity ? { entity: filter.entity } : {})
-    ).filter(
-      (v) =>
-        (!filter.status || v.status === filter.status) &&
-        (!filter.tag || v.tags.includes(filter.tag)) &&
-        (filter.latest === undefined || v.isLatest === (filter.latest === "true")) &&
-        (!text ||
-          v.name.includes(text) ||
-          v.description.toLowerCase().includes(text) ||
-          v.features.some((f) => f.name.includes(text))),
-    );
+    const views = await c.get("useCases").registry.views({
+      entity: filter.entity,
+      status: filter.status,
+      tag: filter.tag,
+      latest: filter.latest === undefined ? undefined : filter.latest === "true",
+      text: filter.q,
+    });
     return c.json({ views: views.map(viewSummary) }, 200);
   });
 }

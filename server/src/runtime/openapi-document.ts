@@ -1,13 +1,14 @@
+import { createApp } from "../api/app";
+import type { RegisterRoutes } from "../api/env";
+import { datasetRoutes } from "../api/routes/datasets";
+import { OPENAPI_PATH } from "../api/routes/docs";
+import { servingRoutes } from "../api/routes/v1";
 import { loadConfig } from "../config/env";
 import { loadDatasetConfig } from "../datasets/config";
 import { createDatasetServices } from "../datasets/services";
 import { createLogger } from "../log/logger";
 import { createMetrics } from "../metrics/registry";
-import { createApp } from "./app";
-import type { RegisterRoutes, Services } from "./env";
-import { datasetRoutes } from "./routes/datasets";
-import { OPENAPI_PATH } from "./routes/docs";
-import { servingRoutes } from "./routes/v1";
+import { createUseCases, type Services } from "../usecases";
 
 /**
  * The OpenAPI document a running server serves at /openapi.json, produced without a database:
@@ -25,7 +26,8 @@ export async function openApiDocument(routes?: RegisterRoutes[]): Promise<Record
     metrics: createMetrics({ defaultMetrics: false }),
     datasets,
   } as Services;
-  const app = createApp(services, { routes: routes ?? [...servingRoutes, ...datasetRoutes] });
+  const deps = { useCases: createUseCases(services), logger: services.logger, metrics: services.metrics };
+  const app = createApp(deps, { routes: routes ?? [...servingRoutes, ...datasetRoutes] });
   try {
     const response = await app.request(OPENAPI_PATH);
     if (!response.ok)

@@ -2,11 +2,10 @@ import { join } from "node:path";
 import type { AccessConfig } from "../access/config";
 import { observeAccess } from "../access/observe";
 import { createAccessServices } from "../access/services";
-import type { Services } from "../api/env";
-import { FeatureCodec } from "../api/features/codec";
 import type { Config } from "../config/env";
 import { IN_MEMORY } from "../config/paths";
-import type { DatasetServices } from "../datasets/services";
+import { type DatasetConfig, loadDatasetConfig } from "../datasets/config";
+import { createDatasetServices } from "../datasets/services";
 import type { Database } from "../db/database";
 import type { ReadRouter } from "../db/replica";
 import { Readiness } from "../health/readiness";
@@ -23,6 +22,7 @@ import {
 import { SyncLocks } from "../online/sync-lock";
 import { createPostgresFallback, createServing, createServingCatalog } from "../serving";
 import { OnlineStoreHealer } from "../serving/online-healer";
+import { createUseCases, type Services, type UseCases } from "../usecases";
 
 export type BuildServicesOptions = {
   config: Config;
@@ -35,18 +35,31 @@ export type BuildServicesOptions = {
   accessConfig: AccessConfig;
   /** Where read-only serving queries and online-store misses go (DATABASE_REPLICA_URL or the primary). */
   reads: ReadRouter;
-  datasets: DatasetServices;
+  /** Downloads' limits and spool (loadDatasetConfig of the environment by default). */
+  datasetConfig?: DatasetConfig;
 };
 
 /** A statement of a dataset card at full scale ran ~60 s; longer is a stuck database. */
 const DATABASE_BUSY_WINDOW_MS = 120_000;
 
-export type BuiltServices = { services: Services; close(): Promise<void> };
+export type BuiltServices = { services: Services; useCases: UseCases; close(): Promise<void> };
 
-/** Connects the services the API stands on and registers their readiness checks. */
+/**
+ * The composition root: connects every service the use cases stand on (online store, serving,
+ * access, datasets), registers their readiness checks, and binds the use cases to them.
+ */
 export async function buildServices(options: BuildServicesOptions): Promise<BuiltServices> {
   const { config, logger, database } = options;
   const metrics = options.metrics ?? createMetrics();
+  // First: a spool directory that cannot be made refuses the start before anything connects.
+  const datasets = createDatasetServices({
+    config: options.datasetConfig ?? loadDatasetConfig(process.env),
+    redisUrl: config.redisUrl,
+    redisPrefix: options.keyPrefix ?? options.accessConfig.redisPrefix,
+    logger,
+    databaseMode: database.mode,
+    filesSql: database.sql,
+  });
   // One client for online reads and limits: a lookup's MGET and limiter scripts share a write.
   const redis = config.redisUrl
     ? createRedisClient(config.redisUrl, logger.child({ component: "redis" }), { autoPipelining: true })
@@ -140,13 +153,14 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     readiness,
     serving,
     access,
-    featureCodec: new FeatureCodec(),
-    datasets: options.datasets,
+    datasets,
     ...(healer ? { onlineHealer: healer.healer } : {}),
   };
   return {
     services,
+    useCases: createUseCases(services),
     async close() {
+      await datasets.close();
       await healer?.close();
       await access.close();
       await onlineStore.close();
@@ -192,3 +206,10 @@ function createHealer(
     },
   };
 }
+
+/** What the HTTP layer is given over `services`: their use cases, logger and metrics. */
+export const httpDependencies = (services: Services) => ({
+  useCases: createUseCases(services),
+  logger: services.logger,
+  metrics: services.metrics,
+});

@@ -1,0 +1,37 @@
+import type { AccessServices } from "../access/services";
+import type { Config } from "../config/env";
+import type { DatasetServices } from "../datasets/services";
+import type { Database, Sql } from "../db/database";
+import type { Readiness } from "../health/readiness";
+import type { Logger } from "../log/logger";
+import type { Metrics } from "../metrics/registry";
+import type { OnlineStore } from "../online/types";
+import type { Serving } from "../serving";
+import type { OnlineStoreHealer } from "../serving/online-healer";
+
+/**
+ * The domain services, built once by the composition root (runtime/compose.ts) and injected
+ * (never imported as singletons), so tests build them over their own database, Redis prefix and
+ * metrics registry. Use cases read them per call: a test may replace one on a running server.
+ */
+export type Services = {
+  config: Config;
+  logger: Logger;
+  sql: Sql;
+  /** Downloads, dataset cards and training data: connections that wait behind interactive work. */
+  bulkSql: Sql;
+  /** Embedded only: COPY FROM a blob inside a transaction on `sql`, for the first start's bulk load. */
+  copyFromBlob?: Database["copyFromBlob"];
+  /** Read-through online store: Redis or the in-process LRU, falling back to Postgres. */
+  onlineStore: OnlineStore;
+  metrics: Metrics;
+  readiness: Readiness;
+  /** Feature and embedding lookups over the cached registry catalog. */
+  serving: Serving;
+  /** API keys, accounts, scopes and quotas. */
+  access: AccessServices;
+  /** Download spool, charges and dataset cards. */
+  datasets: DatasetServices;
+  /** With Redis: keeps it holding every servable view version (syncs at start, heals lost keys). */
+  onlineHealer?: OnlineStoreHealer;
+};

@@ -1,0 +1,179 @@
+import { createHash } from "node:crypto";
+import type { DatasetCard } from "../datasets/card";
+import { describeDataset } from "../datasets/describe";
+import { downloadFileKey, type StartedDownload, startDownload } from "../datasets/download";
+import type { DownloadFormat } from "../datasets/encode";
+import { type PlanRequest, planDownload, planTraining } from "../datasets/plan";
+import { settleAsOf } from "../datasets/snapshot";
+import type { SpoolJob } from "../datasets/spool";
+import { parseTrainingUpload } from "../datasets/upload";
+import type { UploadFormat } from "../datasets/upload-formats";
+import type { Services } from "./context";
+import type { Payer } from "./payer";
+
+/** What a file response says of its file. */
+export type FileInfo = { rows: number; version: string; charged: boolean; filename: string; etag: string };
+
+/** A file being (or already) written to the spool, and the way to read it as it is written. */
+export type DatasetFile = {
+  info: FileInfo;
+  /** Its whole length, when it is already written. */
+  length: number | undefined;
+  read(start?: number, end?: number): ReadableStream<Uint8Array>;
+};
+
+export type DownloadRequest = PlanRequest & { format: DownloadFormat };
+
+/** A `Range` resume of a file already prepared for this request. */
+export type DownloadResume = { range: { start: number; end?: number }; ifRange: string | undefined };
+
+export type Download =
+  | { kind: "whole"; file: DatasetFile }
+  | { kind: "part"; file: DatasetFile; start: number; end: number; total: number }
+  | { kind: "past-end"; total: number; etag: string };
+
+/**
+ * A dataset or feature service as a file. A resume of a file already prepared pays only its
+ * bytes; anything else is charged (once per request a day) before any work, then encoded once
+ * per (request, data version) whoever asks. Resolves before the first byte.
+ */
+export async function downloadDataset(
+  services: Services,
+  asked: DownloadRequest,
+  payer: Payer,
+  options: { resume?: DownloadResume | undefined; signal: AbortSignal },
+): Promise<Download> {
+  const { sql, bulkSql, serving, datasets } = services;
+  const { format, ...planned } = asked;
+  const request = await settleAsOf(sql, planned);
+  const identity = { kind: "download", ...request, format };
+  const plan = await planDownload({ sql, catalog: serving.catalog }, request);
+  if (options.resume) {
+    const key = await downloadFileKey(sql, plan, identity);
+    const job = datasets.spool.resumable(key, options.resume.ifRange);
+    if (job?.etag && job.meta) {
+      await payer.spend({ bytes: 1 });
+      const info = { ...job.meta, charged: false, etag: job.etag };
+      return part(services, job, info, options.resume.range);
+    }
+  }
+  const started = await startDownload(
+    { sql: bulkSql, datasets, sliced: datasets.sliced },
+    {
+      plan,
+      format,
+      identity,
+      subject: payer.principal.accountId,
+      spend: (cost) => payer.spend(cost),
+      signal: options.signal,
+    },
+  );
+  return { kind: "whole", file: fileOf(services, started) };
+}
+
+export type TrainingRequest = {
+  entity: string;
+  features?: string[] | undefined;
+  service?: string | undefined;
+  dataset?: string | undefined;
+  embeddings?: string[] | undefined;
+  format: DownloadFormat;
+  /** Everything else the request asked for, as given: part of what makes two requests the same. */
+  query: Record<string, unknown>;
+};
+
+export type TrainingUpload = { format: UploadFormat; body: unknown; raw: Uint8Array | undefined };
+
+/** Point-in-time training rows for uploaded (id, timestamp) rows, charged like a download. */
+export async function trainingDataset(
+  services: Services,
+  request: TrainingRequest,
+  upload: TrainingUpload,
+  payer: Payer,
+  options: { signal: AbortSignal },
+): Promise<DatasetFile> {
+  const { sql, bulkSql, serving, datasets } = services;
+  const { features, embeddings } = request;
+  const plan = await planTraining(
+    { sql, catalog: serving.catalog },
+    {
+      entity: request.entity,
+      ...(features ? { features } : {}),
+      ...(request.service ? { service: request.service } : {}),
+      ...(request.dataset ? { dataset: request.dataset } : {}),
+      ...(embeddings ? { embeddings } : {}),
+    },
+  );
+  const training = await parseTrainingUpload(
+    upload.format,
+    upload.body,
+    plan.entity,
+    datasets.config.trainingMaxRows,
+  );
+  const digest = createHash("sha256")
+    .update(upload.raw ?? JSON.stringify(upload.body))
+    .digest("hex");
+  const identity = { kind: "training", ...request.query, features, embeddings, upload: digest };
+  const started = await startDownload(
+    { sql: bulkSql, datasets, sliced: datasets.sliced },
+    {
+      plan,
+      format: request.format,
+      identity,
+      subject: payer.principal.accountId,
+      spend: (cost) => payer.spend(cost),
+      signal: options.signal,
+      training,
+    },
+  );
+  return fileOf(services, started);
+}
+
+/** A dataset's card as `request` would download it; one at an `as_of` is charged as a download. */
+export async function datasetCard(
+  services: Services,
+  request: PlanRequest,
+  payer: Payer,
+): Promise<DatasetCard> {
+  const { sql, bulkSql, serving, datasets } = services;
+  return describeDataset({ sql, bulkSql, catalog: serving.catalog, datasets }, request, {
+    accountId: payer.principal.accountId,
+    spend: (cost) => payer.spend(cost),
+  });
+}
+
+/** The limits a training upload is held to (the route documents and enforces its body size). */
+export function trainingLimits(services: Services): { maxBytes: number; maxRows: number } {
+  const { trainingMaxBytes, trainingMaxRows } = services.datasets.config;
+  return { maxBytes: trainingMaxBytes, maxRows: trainingMaxRows };
+}
+
+function fileOf(services: Services, started: StartedDownload): DatasetFile {
+  const { spool } = services.datasets;
+  const { job } = started;
+  return {
+    info: {
+      rows: started.info.rows,
+      version: started.info.version,
+      filename: started.filename,
+      charged: started.charged,
+      etag: started.etag,
+    },
+    length: job.state === "done" ? job.written : undefined,
+    read: (start, end) => spool.read(job, start, end),
+  };
+}
+
+function part(
+  services: Services,
+  job: SpoolJob,
+  info: FileInfo,
+  range: { start: number; end?: number },
+): Download {
+  const total = job.written;
+  if (range.start >= total) return { kind: "past-end", total, etag: info.etag };
+  const end = Math.min(range.end ?? total - 1, total - 1);
+  const { spool } = services.datasets;
+  const file = { info, length: total, read: (s?: number, e?: number) => spool.read(job, s, e) };
+  return { kind: "part", file, start: range.start, end, total };
+}

@@ -1,0 +1,99 @@
+import { denialError } from "../access/denials";
+import type { AccessGate, Cost, GateResult } from "../access/gate";
+import type { LimitResult } from "../access/limiter";
+import type { Principal } from "../access/verifier";
+import type { Metrics } from "../metrics/registry";
+
+/**
+ * Who pays for a use case, and how. A use case spends once it knows the cost (after every check
+ * that could refuse the request for free), and a refusal throws its DomainError (429, or 403
+ * EXCEEDS_QUOTA). Every policy checked is kept in `limits`, for the RateLimit fields.
+ */
+export interface Payer {
+  readonly principal: Principal;
+  readonly limits: readonly LimitResult[];
+  /** Spends `cost`, all or nothing; throws the refusal. */
+  spend(cost: Cost): Promise<void>;
+  /**
+   * Spends `cost` while `work` runs (their Redis commands leave in one pipelined write) and
+   * returns its result once both are done: a refusal wins over whatever the work found.
+   */
+  spendWhile<T>(cost: Cost, work: Promise<T>): Promise<T>;
+  /** Spends, as far as the day's quota goes, what was used after the answer had begun (bytes sent). */
+  settle(cost: Pick<Cost, "bytes">): Promise<void>;
+  /** Pays what is still due (the request, and its cost known up front) if no spend did: a request refused by a check still counts. */
+  close(): Promise<void>;
+}
+
+/**
+ * The Payer of an authenticated key. `due` is what the door has not spent yet (the request, and
+ * a cost known up front): the first spend adds it, so a lookup's request, its row and its read
+ * leave in one write.
+ */
+export class GatePayer implements Payer {
+  private readonly byPolicy = new Map<string, LimitResult>();
+  private readonly metrics: Metrics | undefined;
+  private due: Cost | undefined;
+
+  constructor(
+    private readonly gate: AccessGate,
+    readonly principal: Principal,
+    options: { due?: Cost | undefined; limits?: readonly LimitResult[]; metrics?: Metrics | undefined },
+  ) {
+    this.due = options.due;
+    this.metrics = options.metrics;
+    this.keep(options.limits ?? []);
+  }
+
+  get limits(): readonly LimitResult[] {
+    return [...this.byPolicy.values()];
+  }
+
+  async spend(cost: Cost): Promise<void> {
+    const due = this.due;
+    this.due = undefined;
+    const result = due
+      ? await this.gate.admit(this.principal, sum(due, cost))
+      : await this.gate.spend(this.principal, cost);
+    this.decide(result);
+  }
+
+  async spendWhile<T>(cost: Cost, work: Promise<T>): Promise<T> {
+    // Settled below in every case; this only keeps a failure meanwhile from counting as unhandled.
+    work.catch(() => {});
+    await this.spend(cost);
+    return work;
+  }
+
+  async settle(cost: Pick<Cost, "bytes">): Promise<void> {
+    await this.gate.settle(this.principal, cost);
+  }
+
+  async close(): Promise<void> {
+    if (this.due) await this.spend({});
+  }
+
+  private decide(result: GateResult): void {
+    // The latest state of each policy wins: a request's rows spent twice are one "rows".
+    this.keep(result.limits);
+    if (!result.ok) {
+      throw denialError(result.denial, {
+        tier: this.principal.tier,
+        limits: result.limits,
+        metrics: this.metrics,
+      });
+    }
+  }
+
+  private keep(limits: readonly LimitResult[]): void {
+    for (const limit of limits) this.byPolicy.set(limit.policy.name, limit);
+  }
+}
+
+function sum(a: Cost, b: Cost): Cost {
+  const total: Cost = { ...a };
+  for (const [unit, amount] of Object.entries(b) as [keyof Cost, number][]) {
+    total[unit] = (total[unit] ?? 0) + amount;
+  }
+  return total;
+}

@@ -1,0 +1,48 @@
+/**
+ * The domain's words the HTTP layer speaks in its schemas, parsers and bodies: types, the values
+ * an enum may take, and the pure parsers a request's text goes through. Nothing here reads or spends.
+ */
+
+export type { Account } from "../access/accounts";
+export type { Cost, Denial, UsageReport } from "../access/gate";
+export type { CreatedKey, Descendants, KeyInfo } from "../access/key-store";
+export { DEFAULT_ROTATION_GRACE_SECONDS } from "../access/key-store";
+export type { LimitResult } from "../access/limiter";
+export { type RouteAccess, routeAccess } from "../access/route-access";
+export { SCOPES, type Scope } from "../access/scopes";
+export { type Principal, presentedKey } from "../access/verifier";
+export type { DatasetCard } from "../datasets/card";
+export { type DownloadFormat, FORMAT_INFO, FORMATS } from "../datasets/encode";
+export type { PlanRequest } from "../datasets/plan";
+export { parseTimestamp } from "../datasets/timestamps";
+export { type UploadFormat, uploadFormat } from "../datasets/upload-formats";
+export { splitRefList } from "../definitions/refs";
+export type { ReadinessReport } from "../health/readiness";
+export type { OnlineRow } from "../online/types";
+export type {
+  DatasetInfo,
+  EmbeddingInfo,
+  EntityInfo,
+  FeatureServiceInfo,
+  RunStats,
+  RunSummary,
+  ViewVersion,
+  ViewVersionDetail,
+} from "../registry";
+export {
+  type EntityId,
+  type FeatureFilter,
+  type FeatureTable,
+  FILTER_OPS,
+  type Resolution,
+  type ResolvedColumn,
+  SEARCH_STRATEGIES,
+  type Selection,
+  viewVersionPath,
+} from "../serving";
+export type { ResolvedEmbedding } from "../serving/embeddings";
+export type { DatasetFile, Download, FileInfo } from "./datasets";
+export type { EmbeddingBatch, EmbeddingVector, Neighbours } from "./embeddings";
+export type { FeatureLookup } from "./features";
+export type { RotatedKey } from "./keys";
+export type { ServiceReport, ViewVersionReport } from "./registry";
