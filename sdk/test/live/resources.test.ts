@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AuthenticationError, ConflictError, NotFoundError, RapFS } from "@rapfs/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openApiDocument } from "../../../server/src/runtime/openapi-document";
 import {
   modelFromDefinitions,
   modelFromServer,
   renderRegistryTypes,
 } from "../../../server/src/cli/commands/codegen";
+import { openApiDocument } from "../../../server/src/runtime/openapi-document";
 import { type LiveServer, startLive } from "./server";
 
 let live: LiveServer;

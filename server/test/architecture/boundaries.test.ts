@@ -33,7 +33,7 @@ const ABOVE_THE_DOMAIN = ["api", "runtime", "cli", "usecases"];
 /** Imports from the HTTP layer into anything but the use cases and the foundation. */
 const httpCrossings = (imports: { from: string; to: string }[]) =>
   imports
-    .filter(({ from, to }) => folderOf(from) === "api")
+    .filter(({ from }) => folderOf(from) === "api")
     .filter(({ to }) => !["api", "usecases", ...FOUNDATION].includes(folderOf(to)))
     .map(({ from, to }) => `${from} → ${to}`);
 
