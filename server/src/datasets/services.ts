@@ -2,15 +2,8 @@ import { accessSync, constants, mkdirSync } from "node:fs";
 import { ConfigError } from "../config/env";
 import type { Sql } from "../db/database";
 import type { Logger } from "../log/logger";
-import { openRedis } from "../online/redis-client";
 import { CardStore } from "./card-store";
-import {
-  type ChargeLedger,
-  type DownloadCharger,
-  LedgerCharger,
-  MemoryChargeLedger,
-  RedisChargeLedger,
-} from "./charge";
+import { type ChargeLedger, type DownloadCharger, LedgerCharger, MemoryChargeLedger } from "./charge";
 import { type DatasetConfig, loadDatasetConfig } from "./config";
 import { DatabaseFiles, localFiles, type SharedFiles } from "./shared-files";
 import { Spool } from "./spool";
@@ -29,14 +22,12 @@ export type DatasetServices = {
 };
 
 /**
- * The datasets module's services. With Redis, download charges are remembered there (shared by
- * every server process); otherwise in this process.
+ * The datasets module's services. Download charges are remembered in `ledger` (the server's is
+ * Redis, shared by every server process: runtime/compose.ts); in this process without one.
  */
 export function createDatasetServices(
   options: {
     config?: DatasetConfig;
-    redisUrl?: string | undefined;
-    redisPrefix?: string;
     ledger?: ChargeLedger;
     logger?: Logger;
     /** Where the database runs: embedded, bulk work is sliced so it never holds the one backend long. */
@@ -47,13 +38,7 @@ export function createDatasetServices(
 ): DatasetServices {
   const config = options.config ?? loadDatasetConfig();
   ensureSpoolDir(config.spoolDir);
-  // Its own fail-fast connection: a Redis outage must not queue downloads behind reconnects.
-  const redis = options.redisUrl
-    ? openRedis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250 })
-    : undefined;
-  redis?.on("error", () => {});
-  const ledger =
-    options.ledger ?? (redis ? new RedisChargeLedger(redis, options.redisPrefix) : new MemoryChargeLedger());
+  const ledger = options.ledger ?? new MemoryChargeLedger();
   const spool = new Spool({
     parentDir: config.spoolDir,
     ttlSeconds: config.spoolTtlSeconds,
@@ -87,7 +72,6 @@ export function createDatasetServices(
     async close() {
       clearInterval(sweeper);
       await spool.close();
-      redis?.disconnect();
     },
   };
 }

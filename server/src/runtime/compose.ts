@@ -4,6 +4,7 @@ import { observeAccess } from "../access/observe";
 import { createAccessServices } from "../access/services";
 import type { Config } from "../config/env";
 import { IN_MEMORY } from "../config/paths";
+import { RedisChargeLedger } from "../datasets/charge";
 import { type DatasetConfig, loadDatasetConfig } from "../datasets/config";
 import { createDatasetServices } from "../datasets/services";
 import type { Database } from "../db/database";
@@ -11,18 +12,13 @@ import type { ReadRouter } from "../db/replica";
 import { Readiness } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import { createMetrics, type Metrics } from "../metrics/registry";
-import {
-  type CircuitBreaker,
-  connectRedis,
-  createCircuitBreaker,
-  createOnlineStore,
-  createRedisClient,
-  RedisOnlineStore,
-} from "../online";
+import { type CircuitBreaker, createCircuitBreaker, createOnlineStore, RedisOnlineStore } from "../online";
+import type { RedisConnection } from "../online/redis-client";
 import { SyncLocks } from "../online/sync-lock";
 import { createPostgresFallback, createServing, createServingCatalog } from "../serving";
 import { OnlineStoreHealer } from "../serving/online-healer";
 import { createUseCases, type Services, type UseCases } from "../usecases";
+import { openRedisClients } from "./redis-clients";
 
 export type BuildServicesOptions = {
   config: Config;
@@ -52,18 +48,17 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const { config, logger, database } = options;
   const metrics = options.metrics ?? createMetrics();
   // First: a spool directory that cannot be made refuses the start before anything connects.
+  const clients = config.redisUrl ? openRedisClients(config.redisUrl, logger) : undefined;
+  const chargesPrefix = options.keyPrefix ?? options.accessConfig.redisPrefix;
   const datasets = createDatasetServices({
     config: options.datasetConfig ?? loadDatasetConfig(process.env),
-    redisUrl: config.redisUrl,
-    redisPrefix: options.keyPrefix ?? options.accessConfig.redisPrefix,
+    ...(clients ? { ledger: new RedisChargeLedger(clients.charges, chargesPrefix) } : {}),
     logger,
     databaseMode: database.mode,
     filesSql: database.sql,
   });
   // One client for online reads and limits: a lookup's MGET and limiter scripts share a write.
-  const redis = config.redisUrl
-    ? createRedisClient(config.redisUrl, logger.child({ component: "redis" }), { autoPipelining: true })
-    : undefined;
+  const redis = clients?.shared;
   // Its circuits are shared too: a node that stopped answering is skipped by reads and limits alike.
   const breaker = redis
     ? createCircuitBreaker(redis, logger.child({ component: "redis" }), metrics)
@@ -138,10 +133,9 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     throw error;
   });
   observeAccess(access, metrics, readiness);
-  const healer =
-    redis && config.redisUrl
-      ? createHealer(options, onlineStore, breaker as CircuitBreaker, metrics)
-      : undefined;
+  const healer = clients
+    ? createHealer(options, clients.sync, onlineStore, breaker as CircuitBreaker, metrics)
+    : undefined;
   const services: Services = {
     config,
     logger,
@@ -154,16 +148,17 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     serving,
     access,
     datasets,
-    ...(healer ? { onlineHealer: healer.healer } : {}),
+    ...(healer ? { onlineHealer: healer } : {}),
   };
   return {
     services,
     useCases: createUseCases(services),
     async close() {
       await datasets.close();
-      await healer?.close();
+      await healer?.stop();
       await access.close();
       await onlineStore.close();
+      await clients?.close();
     },
   };
 }
@@ -174,37 +169,23 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
  */
 function createHealer(
   options: BuildServicesOptions,
+  client: RedisConnection,
   markers: Services["onlineStore"],
   breaker: CircuitBreaker,
   metrics: Metrics,
-) {
+): OnlineStoreHealer {
   const { config, logger, database } = options;
-  const redisUrl = config.redisUrl as string;
   // The online store's prefix (createOnlineStore's default without one).
   const prefix = options.keyPrefix ?? "rapfs";
-  const client = createRedisClient(redisUrl, logger.child({ component: "online-sync" }), {
-    commandTimeoutMs: 10_000,
-    connectionName: "rapfs-sync",
-  });
-  const connecting = connectRedis(client);
-  const writer = new RedisOnlineStore(client, { prefix, breaker });
-  const healer = new OnlineStoreHealer({
+  return new OnlineStoreHealer({
     sql: database.sql,
     markers,
-    writer,
+    writer: new RedisOnlineStore(client, { prefix, breaker }),
     locks: new SyncLocks(client, prefix),
     logger: logger.child({ component: "online-sync" }),
     metrics,
     intervalMs: config.onlineCheckMs,
   });
-  return {
-    healer,
-    async close() {
-      await healer.stop();
-      await connecting;
-      client.disconnect();
-    },
-  };
 }
 
 /** What the HTTP layer is given over `services`: their use cases, logger and metrics. */

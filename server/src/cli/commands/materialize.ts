@@ -20,8 +20,9 @@ function parseTarget(target: string | undefined): { name: string; version?: numb
 }
 
 /** New rows make new cards: computed here, stored where servers find them (see warm-cards). */
-async function storePublicCards(db: Database, redisUrl: string | undefined): Promise<void> {
-  const datasets = createDatasetServices({ config: loadDatasetConfig(), redisUrl, databaseMode: db.mode });
+async function storePublicCards(db: Database): Promise<void> {
+  // Cards charge nobody: no ledger to share.
+  const datasets = createDatasetServices({ config: loadDatasetConfig(), databaseMode: db.mode });
   try {
     const catalog = new ServingCatalog(db.sql, { logger: silentLogger });
     const cards = await warmPublicCards({ sql: db.sql, bulkSql: db.bulk, catalog, datasets });
@@ -59,7 +60,7 @@ export function registerMaterializeCommand(program: Command): void {
               `${plural(r.rowCount, "row")}, ${r.durationMs} ms, watermark ${r.watermarkAfter ?? "none"}\n`,
           );
         }
-        if (results.some((r) => r.rowsWritten > 0)) await storePublicCards(db, config.redisUrl);
+        if (results.some((r) => r.rowsWritten > 0)) await storePublicCards(db);
         if (config.redisUrl) {
           const prefix = loadAccessConfig(process.env).redisPrefix;
           for (const r of await syncRedis(db.sql, { redisUrl: config.redisUrl, prefix })) {
