@@ -7,7 +7,7 @@ describe("splitting aggregate expressions into per-track inputs", () => {
     [
       "(avg((q.analysis_data->>'joy')::float))",
       '(avg(_x."i1"))',
-      ["(q.analysis_data->>'joy')::float"],
+      ["(q.analysis_data ->> 'joy')::float"],
       '(_s."avg1")',
     ],
     [
@@ -25,12 +25,12 @@ describe("splitting aggregate expressions into per-track inputs", () => {
       '(array_agg(_x."i1", _x."i2" order by _x."i3", _x."i4"))',
       ["t.title", "', '", "t.created_at", "t.id"],
     ],
-    ["(max(((q.x)::float)) - min(q.y) / 2)", '(max(_x."i1") - min(_x."i2") / 2)', ["((q.x)::float)", "q.y"]],
+    ["(max(((q.x)::float)) - min(q.y) / 2)", '(max(_x."i1") - (min(_x."i2") / 2))', ["q.x::float", "q.y"]],
     [
       "(coalesce(sum(t.a * 2), 0) / nullif(count(t.b), 0) + count(*))",
-      '(coalesce(sum(_x."i1"), 0) / nullif(count(_x."i2"), 0) + count(*))',
+      '((coalesce(sum(_x."i1"), 0) / nullif(count(_x."i2"), 0)) + count(*))',
       ["t.a * 2", "t.b"],
-      '(coalesce(_s."sum1", 0) / nullif(_s."c2", 0) + _s."n")',
+      '((coalesce(_s."sum1", 0) / nullif(_s."c2", 0)) + _s."n")',
     ],
   ])("%s", async (expr, outer, inputs, running?: string) => {
     expect(await splitAggregates(expr, 1)).toStrictEqual({ outer, inputs, ...(running ? { running } : {}) });
