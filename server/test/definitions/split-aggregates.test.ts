@@ -51,8 +51,15 @@ describe("splitting aggregate expressions into per-track inputs", () => {
     },
   );
 
-  it.each(["(t.artist)", "(avg(q.x) + t.y)"])(
-    "leaves %s to the direct query (a column outside an aggregate)",
+  it("keeps an ordered-set aggregate's constant direct argument as written: it must be one value per group", async () => {
+    expect(await splitAggregates("(percentile_cont(0.5) within group (order by t.a))", 1)).toEqual({
+      outer: '(percentile_cont(0.5) within group (order by _x."i1"))',
+      inputs: ["t.a"],
+    });
+  });
+
+  it.each(["(t.artist)", "(avg(q.x) + t.y)", "(percentile_cont(t.p) within group (order by t.a))"])(
+    "leaves %s to the direct query (a column outside an aggregate's per-row inputs)",
     async (expr) => {
       expect(await splitAggregates(expr, 1)).toBeUndefined();
     },

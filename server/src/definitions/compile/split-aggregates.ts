@@ -1,6 +1,6 @@
 import { loadModule } from "libpg-query";
+import { AGGREGATES } from "./allowed-functions";
 import { deparseExpression, UnsupportedNodeError } from "./deparse";
-import { AGGREGATES } from "./expression";
 import { columnRef, type Fields, mapTree, type Node, nameParts, parseExpressionSync } from "./parse-tree";
 
 /**
@@ -33,6 +33,9 @@ export async function splitAggregates(
   const calls = new Map<Fields, Call>();
   let next = firstInput;
   for (const fields of found) {
+    // An ordered-set aggregate's direct arguments must be the same for the whole group.
+    if (fields.agg_within_group && JSON.stringify(fields.args ?? []).includes('"ColumnRef"'))
+      return undefined;
     const inputs = inputsOf(fields);
     calls.set(fields, { fields, inputs, firstInput: next });
     next += inputs.length;
@@ -57,9 +60,12 @@ export async function splitAggregates(
   }
 }
 
-/** The call's inputs in written order: arguments, ORDER BY items, FILTER condition. */
+/**
+ * The call's inputs in written order: arguments (not the direct ones of an ordered-set
+ * aggregate, which stay as written), ORDER BY items, FILTER condition.
+ */
 function inputsOf(call: Fields): Node[] {
-  const args = ((call.args as Node[] | undefined) ?? []).map((arg) =>
+  const args = ((!call.agg_within_group && (call.args as Node[] | undefined)) || []).map((arg) =>
     arg.NamedArgExpr ? (arg.NamedArgExpr.arg as Node) : arg,
   );
   const order = ((call.agg_order as Node[] | undefined) ?? []).map((item) => item.SortBy?.node as Node);
@@ -70,9 +76,11 @@ function inputsOf(call: Fields): Node[] {
 function overInputs({ fields, inputs, firstInput }: Call): Fields {
   let at = firstInput;
   const input = () => columnRef("_x", `i${at++}`);
-  const args = (fields.args as Node[] | undefined)?.map((arg) =>
-    arg.NamedArgExpr ? { NamedArgExpr: { ...arg.NamedArgExpr, arg: input() } } : input(),
-  );
+  const args = fields.agg_within_group
+    ? undefined
+    : (fields.args as Node[] | undefined)?.map((arg) =>
+        arg.NamedArgExpr ? { NamedArgExpr: { ...arg.NamedArgExpr, arg: input() } } : input(),
+      );
   const order = (fields.agg_order as Node[] | undefined)?.map((item) => ({
     SortBy: { ...item.SortBy, node: input() },
   }));
@@ -98,7 +106,7 @@ function runningTotal({ fields, inputs, firstInput }: Call): Node | undefined {
   return columnRef("_s", name === "count" ? `c${firstInput}` : `${name}${firstInput}`);
 }
 
-const callName = (call: Fields) => nameParts(call.funcname).at(-1)?.toLowerCase() ?? "";
+const callName = (call: Fields) => nameParts(call.funcname).at(-1) ?? "";
 
 /** Finds aggregate calls; false when a column is referenced outside one (it could not be split). */
 function collect(node: unknown, calls: Fields[]): boolean {
