@@ -102,9 +102,10 @@ async function lastChecked(sql: Sql): Promise<{ fingerprint: string | undefined;
 
 /**
  * Bumped when the compiler emits different SQL for the same definitions, so the next apply
- * refreshes what the registry stores (6: point-in-time histories, timestamps sent as text, track-only views read from their table).
+ * refreshes what the registry stores (6: point-in-time histories, timestamps sent as text, track-only views read from their table;
+ * 7: split aggregates written from their parse tree).
  */
-const COMPILER_REVISION = 6;
+const COMPILER_REVISION = 7;
 
 function fingerprintOf(definitions: Catalog, indexKind: VectorIndexKind, schema: number): string {
   const content = JSON.stringify({ definitions, indexKind, schema, compiler: COMPILER_REVISION });

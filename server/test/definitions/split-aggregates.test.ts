@@ -7,7 +7,7 @@ describe("splitting aggregate expressions into per-track inputs", () => {
     [
       "(avg((q.analysis_data->>'joy')::float))",
       '(avg(_x."i1"))',
-      ["(q.analysis_data->>'joy')::float"],
+      ["(q.analysis_data ->> 'joy')::float"],
       '(_s."avg1")',
     ],
     [
@@ -25,12 +25,12 @@ describe("splitting aggregate expressions into per-track inputs", () => {
       '(array_agg(_x."i1", _x."i2" order by _x."i3", _x."i4"))',
       ["t.title", "', '", "t.created_at", "t.id"],
     ],
-    ["(max(((q.x)::float)) - min(q.y) / 2)", '(max(_x."i1") - min(_x."i2") / 2)', ["((q.x)::float)", "q.y"]],
+    ["(max(((q.x)::float)) - min(q.y) / 2)", '(max(_x."i1") - (min(_x."i2") / 2))', ["q.x::float", "q.y"]],
     [
       "(coalesce(sum(t.a * 2), 0) / nullif(count(t.b), 0) + count(*))",
-      '(coalesce(sum(_x."i1"), 0) / nullif(count(_x."i2"), 0) + count(*))',
+      '((coalesce(sum(_x."i1"), 0) / nullif(count(_x."i2"), 0)) + count(*))',
       ["t.a * 2", "t.b"],
-      '(coalesce(_s."sum1", 0) / nullif(_s."c2", 0) + _s."n")',
+      '((coalesce(_s."sum1", 0) / nullif(_s."c2", 0)) + _s."n")',
     ],
   ])("%s", async (expr, outer, inputs, running?: string) => {
     expect(await splitAggregates(expr, 1)).toStrictEqual({ outer, inputs, ...(running ? { running } : {}) });
@@ -51,8 +51,15 @@ describe("splitting aggregate expressions into per-track inputs", () => {
     },
   );
 
-  it.each(["(t.artist)", "(avg(q.x) + t.y)"])(
-    "leaves %s to the direct query (a column outside an aggregate)",
+  it("keeps an ordered-set aggregate's constant direct argument as written: it must be one value per group", async () => {
+    expect(await splitAggregates("(percentile_cont(0.5) within group (order by t.a))", 1)).toEqual({
+      outer: '(percentile_cont(0.5) within group (order by _x."i1"))',
+      inputs: ["t.a"],
+    });
+  });
+
+  it.each(["(t.artist)", "(avg(q.x) + t.y)", "(percentile_cont(t.p) within group (order by t.a))"])(
+    "leaves %s to the direct query (a column outside an aggregate's per-row inputs)",
     async (expr) => {
       expect(await splitAggregates(expr, 1)).toBeUndefined();
     },

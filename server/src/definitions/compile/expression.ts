@@ -1,4 +1,5 @@
 import { parse, scan } from "libpg-query";
+import { AGGREGATES, functionRefusal } from "./allowed-functions";
 
 export type CheckedExpression = {
   /** The expression as written, comments removed, in parentheses. */
@@ -7,43 +8,13 @@ export type CheckedExpression = {
   tree: unknown;
   /** First segment of each qualified column reference (t, a, or a join_latest alias). */
   qualifiers: Set<string>;
-  /** Function names called, lower-case, without schema. */
+  /** Function names called, as the catalog spells them (unquoted names lower-cased), without schema. */
   functions: Set<string>;
   aggregate: boolean;
 };
 
 export type ExpressionResult = { ok: true; value: CheckedExpression } | { ok: false; message: string };
 
-// Anything that reads outside the row or reaches the server: refused whatever its volatility.
-const FORBIDDEN_FUNCTION =
-  /^(pg_|lo_|dblink|current_setting|set_config|query_to_xml|cursor_to_xml|table_to_xml|schema_to_xml|database_to_xml|txid_|now$|transaction_timestamp$|statement_timestamp$|clock_timestamp$|timeofday$|nextval$|currval$|setval$|lastval$)/;
-export const AGGREGATES = new Set([
-  "avg",
-  "count",
-  "sum",
-  "min",
-  "max",
-  "stddev",
-  "stddev_pop",
-  "stddev_samp",
-  "variance",
-  "var_pop",
-  "var_samp",
-  "bool_and",
-  "bool_or",
-  "every",
-  "array_agg",
-  "string_agg",
-  "jsonb_agg",
-  "json_agg",
-  "jsonb_object_agg",
-  "mode",
-  "percentile_cont",
-  "percentile_disc",
-  "corr",
-  "covar_pop",
-  "regr_slope",
-]);
 // Statement-level or row-source nodes that never belong inside a scalar expression.
 const FORBIDDEN_NODES: Record<string, string> = {
   SubLink: "a subquery",
@@ -164,10 +135,12 @@ function columnRef(ref: { fields: Record<string, unknown>[] }, facts: Facts, all
 }
 
 function funcCall(call: Record<string, unknown>, facts: Facts) {
-  const parts = (call.funcname as { String: { sval: string } }[]).map((p) => p.String.sval.toLowerCase());
+  // Not lower-cased: the parser already did that to unquoted names, and a quoted one names
+  // exactly the function it spells.
+  const parts = (call.funcname as { String: { sval: string } }[]).map((p) => p.String.sval);
   const name = parts[parts.length - 1] as string;
-  if (parts.length > 1 && parts[0] !== "pg_catalog") return `must not call ${parts.join(".")}`;
-  if (FORBIDDEN_FUNCTION.test(name)) return `must not call ${name}()`;
+  const refusal = functionRefusal(parts);
+  if (refusal) return refusal;
   if (call.over) return "must not contain a window function";
   facts.functions.add(name);
   if (AGGREGATES.has(name) || call.agg_within_group || call.agg_filter || call.agg_star)

@@ -15,7 +15,7 @@ create unlogged table "fv_artist_profile_v1__by_track" as
 select t.id as "track_id",
   greatest(t.created_at, "e".created_at) as "event_timestamp",
   t.artist as "artist",
-  ((e.analysis_data->>'joy')::float) as "i1"
+  ((e.analysis_data ->> 'joy')::float) as "i1"
 from tracks t
 left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = null::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.id is not null
@@ -44,7 +44,7 @@ insert into "fv_artist_profile_v1__by_track" ("track_id", "event_timestamp", "ar
 select t.id as "track_id",
   greatest(t.created_at, "e".created_at) as "event_timestamp",
   t.artist as "artist",
-  ((e.analysis_data->>'joy')::float) as "i1"
+  ((e.analysis_data ->> 'joy')::float) as "i1"
 from tracks t
 left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.id is not null;
@@ -67,7 +67,7 @@ insert into "fv_artist_profile_v1__by_track" ("track_id", "event_timestamp", "ar
 select t.id as "track_id",
   greatest(t.created_at, "e".created_at) as "event_timestamp",
   t.artist as "artist",
-  ((e.analysis_data->>'joy')::float) as "i1"
+  ((e.analysis_data ->> 'joy')::float) as "i1"
 from tracks t
 left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.id is not null
@@ -122,7 +122,7 @@ cross join lateral (
   select t.id as "track_id",
     greatest(t.created_at, "e".created_at) as "event_timestamp",
     t.artist as "artist",
-    ((e.analysis_data->>'joy')::float) as "i1"
+    ((e.analysis_data ->> 'joy')::float) as "i1"
   from tracks t
   left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $4::text and _r.created_at <= _pit.as_of and $5::text = any($2::text[]) order by _r.created_at desc, _r.id desc limit 1) "e" on true
   where t.id is not null
