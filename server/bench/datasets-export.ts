@@ -10,8 +10,8 @@ import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import { copyOut } from "../src/datasets/copy-out";
 import { inlineParams } from "../src/datasets/copy-statement";
+import { planDownload, standalonePlanSource } from "../src/datasets/dataset-plan";
 import { DEFAULT_EXPORT_SETTINGS, exportRows } from "../src/datasets/export";
-import { planDownload, standalonePlanSource } from "../src/datasets/plan";
 import { currentRows, rowsStatement } from "../src/datasets/query";
 import type { Sql } from "../src/db/database";
 

@@ -3,8 +3,13 @@ import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { corpusPlan } from "../src/corpus/index";
 import { computeCard, type DatasetCard } from "../src/datasets/card";
+import {
+  type DatasetPlan,
+  planDownload,
+  planTraining,
+  standalonePlanSource,
+} from "../src/datasets/dataset-plan";
 import { exportRows } from "../src/datasets/export";
-import { type DatasetPlan, planDownload, planTraining, standalonePlanSource } from "../src/datasets/plan";
 import { settleAsOf, type TrainingInput } from "../src/datasets/snapshot";
 import { trainingInput } from "../src/datasets/upload";
 import type { UploadTable } from "../src/datasets/upload-formats";

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import { generateKey } from "../src/access/keys";
+import { generateKey } from "../src/access/api-key-format";
 import { repoRoot } from "../src/config/paths";
 import { deleteRunKeys, startBenchServer, stopBenchServer } from "./child";
 import { alternate, type Measured, type Side } from "./load";

@@ -1,6 +1,6 @@
 import { RapFS } from "@rapfs/sdk";
 import { vi } from "vitest";
-import { generateKey } from "../../../server/src/access/keys";
+import { generateKey } from "../../../server/src/access/api-key-format";
 import { noProgress } from "../../../server/src/log/progress";
 import { type RunningServer, startServer } from "../../../server/src/runtime/start-server";
 import { capturingLogger, testConfig } from "../../../server/test/api/harness";

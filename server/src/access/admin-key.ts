@@ -1,6 +1,6 @@
 import type { Sql } from "../db/database";
+import { displayPrefix, hashKey } from "./api-key-format";
 import type { InvalidationBus } from "./invalidation";
-import { displayPrefix, hashKey } from "./keys";
 
 export const ADMIN_ACCOUNT_EMAIL = "operator@rapfs.invalid";
 const ADMIN_KEY_NAME = "RAPFS_ADMIN_KEY";

@@ -1,6 +1,6 @@
 import { ConfigError } from "../config/env";
 import { DomainError } from "../errors";
-import { isWellFormedKey } from "./keys";
+import { isWellFormedKey } from "./api-key-format";
 import { MAX_LEASE_MS } from "./leases";
 import { loadTiers, type Tiers } from "./tiers";
 

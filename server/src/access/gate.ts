@@ -1,5 +1,5 @@
+import { isWellFormedKey } from "./api-key-format";
 import type { AuthFailureReason } from "./errors";
-import { isWellFormedKey } from "./keys";
 import type { Limiter, LimitResult } from "./limiter";
 import { hasScope, type Scope } from "./scopes";
 import {

@@ -2,9 +2,9 @@ import type postgres from "postgres";
 import type { Sql } from "../db/database";
 import type { DomainError } from "../errors";
 import { type Logger, silentLogger } from "../log/logger";
+import { generateKey } from "./api-key-format";
 import { accessError } from "./errors";
 import type { InvalidationBus } from "./invalidation";
-import { generateKey } from "./keys";
 import { isScope, missingScopes, type Scope } from "./scopes";
 
 /** Anything that runs a query: the pool or an open transaction. */

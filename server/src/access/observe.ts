@@ -1,6 +1,6 @@
 import type { Readiness } from "../health/readiness";
 import type { Metrics } from "../metrics/registry";
-import type { AccessServices } from "./services";
+import type { AccessServices } from "./access-services";
 
 /**
  * Where quota decisions come from, for operators: the `rapfs_limiter_backend` and

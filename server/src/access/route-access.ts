@@ -35,9 +35,10 @@ export const OPEN_ROUTES: ReadonlyArray<{ method: string; path: string }> = [
 /** Open unless RAPFS_METRICS_TOKEN is set; then the token or an admin key. */
 export const METRICS_PATH = "/metrics";
 
-// A single-entity lookup is one row; batches, searches and downloads spend theirs in the handler
-// (spendQuota) once the request is validated and its size known — a download's handler also knows
-// whether it is a retry already charged today, which the guard cannot.
+// A single-entity lookup is one row, due with its request; batches, searches and downloads spend
+// theirs in their use case (through the request's Payer) once the request is validated and its
+// size known — a download's use case also knows whether it is a retry already charged today,
+// which the guard cannot.
 const oneRowPerGet = (method: string): Cost => (method === "GET" ? { rows: 1 } : {});
 const isGet = (method: string) => method === "GET";
 

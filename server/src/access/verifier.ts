@@ -1,8 +1,8 @@
 import type { Logger } from "../log/logger";
+import { hashKey, isWellFormedKey } from "./api-key-format";
 import type { AuthFailureReason } from "./errors";
 import type { Invalidation, InvalidationBus } from "./invalidation";
 import type { KeyLookup, KeyStore } from "./key-store";
-import { hashKey, isWellFormedKey } from "./keys";
 import type { LastUsedRecorder } from "./last-used";
 import type { Scope } from "./scopes";
 

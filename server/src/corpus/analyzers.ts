@@ -1,5 +1,5 @@
-import type { AnalyzerType } from "./plan";
 import type { Rng } from "./random";
+import type { AnalyzerType } from "./scale";
 
 export const DAY = 86_400_000;
 const at = (iso: string) => Date.parse(`${iso}T00:00:00Z`);

@@ -1,7 +1,7 @@
 import { ANALYSIS_COLUMNS, ANALYSIS_COPY_TYPES, type AnalysisRow, analysisRows } from "./analyses";
 import { copyBinary } from "./copy-binary";
 import { type CopyFormat, copyLine } from "./copy-text";
-import { ANALYZER_TYPES, type AnalyzerType } from "./plan";
+import { ANALYZER_TYPES, type AnalyzerType } from "./scale";
 import {
   type CorpusContext,
   TRACK_COLUMNS,

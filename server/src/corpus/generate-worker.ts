@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { firstAnalysisIds, generateChunk } from "./chunks";
 import type { CopyFormat } from "./copy-text";
-import { corpusPlan } from "./plan";
+import { corpusPlan } from "./scale";
 import { createContext } from "./tracks";
 
 /** A generator thread: answers each [start, end) request with that chunk, in request order. */

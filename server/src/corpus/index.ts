@@ -20,7 +20,7 @@ export {
   corpusPlan,
   MAX_SCALE,
   MINIMUMS,
-} from "./plan";
+} from "./scale";
 export {
   CorpusExistsError,
   type CorpusOptions,

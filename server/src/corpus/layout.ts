@@ -1,6 +1,6 @@
 import type { Artist } from "./artists";
-import { ANALYZER_TYPES, type AnalyzerType, type CorpusPlan } from "./plan";
 import { rngFor, Stream } from "./random";
+import { ANALYZER_TYPES, type AnalyzerType, type CorpusPlan } from "./scale";
 
 /** Per-track flags (bits of Layout.flags). */
 export const TrackFlag = {

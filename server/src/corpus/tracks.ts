@@ -6,8 +6,8 @@ import { EmbeddingSpace, FixedVector } from "./embeddings";
 import { buildLayout, type Layout, TrackFlag } from "./layout";
 import { writeLyrics } from "./lyrics";
 import { type AlgorithmicFeatures, algorithmicFeatures, round } from "./lyrics-stats";
-import type { CorpusPlan } from "./plan";
 import { rngFor, Stream } from "./random";
+import type { CorpusPlan } from "./scale";
 import { GENRES, nearestMood } from "./styles";
 import { ALBUM_PATTERNS, THEMES, TITLE_FIRST, TITLE_SECOND, TITLE_SUFFIXES } from "./vocab";
 

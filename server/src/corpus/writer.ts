@@ -6,8 +6,8 @@ import { noProgress, type ProgressReporter } from "../log/progress";
 import { ANALYSIS_COLUMNS } from "./analyses";
 import { type CopyFormat, copyColumns, copyStatement } from "./copy-text";
 import { deferIndexes } from "./deferred-indexes";
-import { ANALYZER_TYPES, type AnalyzerType, corpusPlan } from "./plan";
 import { corpusChunks, defaultGeneratorThreads } from "./produce";
+import { ANALYZER_TYPES, type AnalyzerType, corpusPlan } from "./scale";
 import { createContext, TRACK_COLUMNS } from "./tracks";
 
 export type CorpusOptions = {

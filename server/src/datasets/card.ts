@@ -1,8 +1,8 @@
 import type { Sql } from "../db/database";
 import { plural } from "../errors";
 import type { OutputColumn } from "./columns";
+import type { DatasetPlan } from "./dataset-plan";
 import { FORMATS } from "./encode";
-import type { DatasetPlan } from "./plan";
 import { type ColumnQuality, type Duplicates, measureQuality } from "./quality";
 import { type SnapshotInfo, type SnapshotOptions, withSnapshot } from "./snapshot";
 import { formatTimestamp } from "./timestamps";

@@ -1,9 +1,9 @@
 import type { Sql } from "../db/database";
 import { computeCard, type DatasetCard } from "./card";
 import type { Spend } from "./charge";
+import { type PlanRequest, type PlanSource, planDownload } from "./dataset-plan";
+import type { DatasetServices } from "./dataset-services";
 import { fileKey } from "./download";
-import { type PlanRequest, type PlanSource, planDownload } from "./plan";
-import type { DatasetServices } from "./services";
 import { settleAsOf, snapshotVersion } from "./snapshot";
 
 /** Who pays for a card computed at an instant of their choosing. */

@@ -3,9 +3,9 @@ import { basename, dirname, extname, join } from "node:path";
 import type { Sql } from "../db/database";
 import type { ProgressReporter } from "../log/progress";
 import { cardMarkdown, type DatasetCard } from "./card";
+import { type PlanRequest, planDownload, standalonePlanSource } from "./dataset-plan";
 import type { DownloadFormat } from "./encode";
 import { type ExportSettings, exportRows } from "./export";
-import { type PlanRequest, planDownload, standalonePlanSource } from "./plan";
 
 export type FileExport = {
   out: string;

@@ -1,4 +1,4 @@
-import type { DatasetPlan, Source } from "./plan";
+import type { DatasetPlan, Source } from "./dataset-plan";
 
 /** Whether a source is read through a point-in-time work table (a tracks column is read as is). */
 export const readsPointInTime = (s: Source) => s.kind === "view" || s.materialized;

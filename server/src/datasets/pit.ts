@@ -3,6 +3,7 @@ import { type Sql, sqlParams } from "../db/database";
 import { bindParams, type CompiledQuery, ident } from "../definitions/compile/params";
 import type { CompiledHistory } from "../definitions/compile/pit-history";
 import { getViewVersion } from "../registry";
+import type { DatasetPlan, Source, ViewSource } from "./dataset-plan";
 import { Pacer, SLICE_TARGET_MS } from "./pacer";
 import {
   changeInstantsWorthIt,
@@ -14,7 +15,6 @@ import {
   timestampText,
 } from "./pit-history";
 import { fieldsOf, keyOf, readsPointInTime } from "./pit-sources";
-import type { DatasetPlan, Source, ViewSource } from "./plan";
 
 /** A source's compiled point-in-time query, and what its history is read from (see pit-history). */
 export type PointInTimeQueries = {

@@ -1,7 +1,7 @@
 import type { Sql } from "../db/database";
 import { getEmbedding } from "../registry";
+import type { DatasetPlan } from "./dataset-plan";
 import { type DatasetIssue, datasetError, summarize } from "./errors";
-import type { DatasetPlan } from "./plan";
 
 /**
  * Where an embedding's vectors are read: a column of tracks (fixed when the track is created),

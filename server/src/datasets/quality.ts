@@ -3,7 +3,7 @@ import { type Sql, sqlParams } from "../db/database";
 import { ident } from "../definitions/compile/params";
 import type { OutputColumn } from "./columns";
 import { inlineParams } from "./copy-statement";
-import type { DatasetPlan } from "./plan";
+import type { DatasetPlan } from "./dataset-plan";
 import { rowsStatement } from "./query";
 import { copyRange, tallyInRanges } from "./ranges";
 import type { Snapshot } from "./snapshot";

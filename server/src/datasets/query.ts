@@ -1,8 +1,8 @@
 import { ident } from "../definitions/compile/params";
 import { FILTER_SQL_OPERATORS } from "../definitions/schema";
 import { valueSql } from "./columns";
+import type { DatasetPlan, PlannedFilter, Source } from "./dataset-plan";
 import { keyOf, readsPointInTime } from "./pit-sources";
-import type { DatasetPlan, PlannedFilter, Source } from "./plan";
 import { formatTimestamp } from "./timestamps";
 
 /** The rows of a download as SQL parts, so the same FROM/WHERE serves the rows, the count and the card. */

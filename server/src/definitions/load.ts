@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import type { z } from "zod";
-import { type Catalog, emptyCatalog, validateCatalog } from "./catalog";
+import { type Catalog, emptyCatalog, validateCatalog } from "./definition-set";
 import { ErrorReporter } from "./errors";
 import { type Definition, definitionSchema } from "./schema";
 

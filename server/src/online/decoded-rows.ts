@@ -1,4 +1,4 @@
-import { unpackRow } from "./keys";
+import { unpackRow } from "./redis-keys";
 import type { OnlineRow } from "./types";
 
 /** A row decoded from its stored text, frozen: decoded rows are shared, so nothing may change them. */

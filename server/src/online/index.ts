@@ -2,21 +2,21 @@ import type { Redis } from "ioredis";
 import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import { CircuitBreaker } from "./circuit-breaker";
-import { rowKeysPrefix } from "./keys";
 import { MemoryOnlineStore } from "./memory-store";
 import { NearCache } from "./near-cache";
 import { ReadThroughStore } from "./read-through";
 import { connectRedis, createRedisClient, type RedisConnection } from "./redis-client";
+import { rowKeysPrefix } from "./redis-keys";
 import { RedisOnlineStore, type RedisOnlineStoreOptions } from "./redis-store";
 import { trackInvalidations } from "./tracking";
 import type { FallbackLoader } from "./types";
 
 export { CircuitBreaker, CircuitOpenError } from "./circuit-breaker";
-export { InvalidViewKeyError, rowKey } from "./keys";
 export { MemoryOnlineStore } from "./memory-store";
 export { NearCache } from "./near-cache";
 export { ReadThroughStore } from "./read-through";
 export { connectRedis, createRedisClient } from "./redis-client";
+export { InvalidViewKeyError, rowKey } from "./redis-keys";
 export { RedisOnlineStore } from "./redis-store";
 export {
   type FallbackLoader,

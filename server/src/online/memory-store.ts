@@ -1,4 +1,4 @@
-import { assertViewKey } from "./keys";
+import { assertViewKey } from "./redis-keys";
 import type { OnlineRow, OnlineStore, ViewRead, WriteOptions } from "./types";
 
 /**

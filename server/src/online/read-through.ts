@@ -1,7 +1,7 @@
 import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
-import { assertViewKey } from "./keys";
 import { MemoryOnlineStore } from "./memory-store";
+import { assertViewKey } from "./redis-keys";
 import {
   ABSENT,
   absentRow,

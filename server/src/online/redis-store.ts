@@ -1,9 +1,9 @@
 import { Cluster, type Redis } from "ioredis";
 import type { CircuitBreaker } from "./circuit-breaker";
 import { DecodedRows, decodeRow } from "./decoded-rows";
-import { assertKeyPrefix, assertViewKey, packRow, rowKey, viewPattern } from "./keys";
 import type { NearCache } from "./near-cache";
 import { unlinkMatching } from "./redis-client";
+import { assertKeyPrefix, assertViewKey, packRow, rowKey, viewPattern } from "./redis-keys";
 import type { Tracking } from "./tracking";
 import { ABSENT, type OnlineRow, type OnlineStore, type ViewRead, type WriteOptions } from "./types";
 

@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Sql } from "../db/database";
-import type { Catalog } from "../definitions/catalog";
 import { checkAgainstDatabase } from "../definitions/compile/check-db";
 import type { VectorIndexKind } from "../definitions/compile/embedding";
 import { type CompiledCatalog, compileCatalog } from "../definitions/compile/index";
+import type { Catalog } from "../definitions/definition-set";
 import { buildHnswIndex, type HnswBuild, pooled } from "../definitions/hnsw-build";
 import { loadDefinitions } from "../definitions/load";
 import { noProgress, type ProgressReporter } from "../log/progress";
-import { computePlan, formatPlan, type Plan } from "./plan";
+import { computePlan, formatPlan, type Plan } from "./apply-plan";
 import {
   insertViewVersion,
   refreshCompiledSql,

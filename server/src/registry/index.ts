@@ -2,6 +2,16 @@
 
 export { bindParams, type CompiledQuery } from "../definitions/compile/params";
 export {
+  type FeatureInfo,
+  getViewVersion,
+  listRuns,
+  listViews,
+  type RunSummary,
+  type Status,
+  type ViewVersion,
+  type ViewVersionDetail,
+} from "./read";
+export {
   type DatasetInfo,
   type EmbeddingInfo,
   type EntityInfo,
@@ -14,15 +24,5 @@ export {
   listEmbeddings,
   listEntities,
   listFeatureServices,
-} from "./catalog-read";
-export {
-  type FeatureInfo,
-  getViewVersion,
-  listRuns,
-  listViews,
-  type RunSummary,
-  type Status,
-  type ViewVersion,
-  type ViewVersionDetail,
-} from "./read";
+} from "./read-entries";
 export type { RunStats } from "./stats";

@@ -63,12 +63,11 @@ export async function prepareData(services: Services, options: PrepareDataOption
   };
   recordRuns(runs);
   serving.catalog.invalidate();
-  await serving.catalog.snapshot();
+  await serving.catalog.current();
   readiness.register({
     name: "definitions",
     check: async () => {
-      if ((await serving.catalog.snapshot()).byKey.size === 0)
-        throw new Error("no feature views are applied");
+      if ((await serving.catalog.current()).byKey.size === 0) throw new Error("no feature views are applied");
     },
   });
   // Without Redis the in-process LRU fills itself from Postgres; copying every row would only churn it.

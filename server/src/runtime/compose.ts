@@ -1,12 +1,12 @@
 import { join } from "node:path";
+import { createAccessServices } from "../access/access-services";
 import type { AccessConfig } from "../access/config";
 import { observeAccess } from "../access/observe";
-import { createAccessServices } from "../access/services";
 import type { Config } from "../config/env";
 import { IN_MEMORY } from "../config/paths";
 import { RedisChargeLedger } from "../datasets/charge";
 import { type DatasetConfig, loadDatasetConfig } from "../datasets/config";
-import { createDatasetServices } from "../datasets/services";
+import { createDatasetServices } from "../datasets/dataset-services";
 import type { Database } from "../db/database";
 import type { ReadRouter } from "../db/replica";
 import { Readiness } from "../health/readiness";

@@ -5,7 +5,7 @@ import { OPENAPI_PATH } from "../api/routes/docs";
 import { servingRoutes } from "../api/routes/v1";
 import { loadConfig } from "../config/env";
 import { loadDatasetConfig } from "../datasets/config";
-import { createDatasetServices } from "../datasets/services";
+import { createDatasetServices } from "../datasets/dataset-services";
 import { createLogger } from "../log/logger";
 import { createMetrics } from "../metrics/registry";
 import { createUseCases, type Services } from "../usecases";

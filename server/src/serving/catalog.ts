@@ -21,7 +21,7 @@ export type CatalogView = ViewVersion & {
 };
 
 /** What the serving path needs from the registry, loaded at once and shared by every request. */
-export type CatalogSnapshot = {
+export type CatalogState = {
   /** Increases with every reload; resolutions memoized under an older generation are dropped. */
   generation: number;
   entities: Map<string, EntityInfo>;
@@ -35,8 +35,8 @@ export type CatalogSnapshot = {
 
 export type ServingCatalogOptions = {
   logger: Logger;
-  /** Called with every snapshot loaded (e.g. to export each view version's freshness). */
-  onLoad?: (snapshot: CatalogSnapshot) => void;
+  /** Called with every state loaded (e.g. to export each view version's freshness). */
+  onLoad?: (state: CatalogState) => void;
   /** How often a request may trigger the cheap check for applied changes (default 5 s). */
   refreshMs?: number;
   now?: () => number;
@@ -55,12 +55,12 @@ const FINGERPRINT = `select concat_ws('|',
 /**
  * The registry, cached in-process. A request older than `refreshMs` since the last check
  * starts a fingerprint query in the background (never on the request's path); a changed
- * fingerprint reloads the snapshot. `invalidate()` forces a reload before the next answer,
+ * fingerprint reloads the state. `invalidate()` forces a reload before the next answer,
  * for the process that applied the definitions itself.
  */
 export class ServingCatalog {
-  private current: CatalogSnapshot | undefined;
-  private loading: Promise<CatalogSnapshot> | undefined;
+  private loaded: CatalogState | undefined;
+  private loading: Promise<CatalogState> | undefined;
   private checking = false;
   private fingerprint = "";
   private lastCheck = 0;
@@ -76,19 +76,19 @@ export class ServingCatalog {
     this.now = options.now ?? Date.now;
   }
 
-  async snapshot(): Promise<CatalogSnapshot> {
-    const current = this.current;
-    if (!current) return this.reload();
+  async current(): Promise<CatalogState> {
+    const loaded = this.loaded;
+    if (!loaded) return this.reload();
     if (!this.checking && this.now() - this.lastCheck >= this.refreshMs) void this.check();
-    return current;
+    return loaded;
   }
 
-  /** The next `snapshot()` waits for a fresh load. */
+  /** The next `current()` waits for a fresh load. */
   invalidate(): void {
-    this.current = undefined;
+    this.loaded = undefined;
   }
 
-  private reload(): Promise<CatalogSnapshot> {
+  private reload(): Promise<CatalogState> {
     this.loading ??= this.load().finally(() => {
       this.loading = undefined;
     });
@@ -110,7 +110,7 @@ export class ServingCatalog {
     }
   }
 
-  private async load(): Promise<CatalogSnapshot> {
+  private async load(): Promise<CatalogState> {
     const [[row], entities, views, updated, services, embeddings] = await Promise.all([
       this.sql.unsafe<{ fingerprint: string }[]>(FINGERPRINT),
       listEntities(this.sql),
@@ -121,7 +121,7 @@ export class ServingCatalog {
       listEmbeddings(this.sql),
     ]);
     const updatedAt = new Map(updated.map((u) => [`${u.name}@${u.version}`, u.updated_at]));
-    const snapshot: CatalogSnapshot = {
+    const state: CatalogState = {
       generation: ++this.generation,
       entities: new Map(entities.map((e) => [e.name, e])),
       views: new Map(),
@@ -137,22 +137,19 @@ export class ServingCatalog {
         featureByName: new Map(view.features.map((f) => [f.name, f])),
         updatedAt: updatedAt.get(viewKey) ?? new Date(0),
       };
-      const versions = snapshot.views.get(view.name) ?? new Map<number, CatalogView>();
+      const versions = state.views.get(view.name) ?? new Map<number, CatalogView>();
       versions.set(view.version, entry);
-      snapshot.views.set(view.name, versions);
-      snapshot.byKey.set(viewKey, entry);
+      state.views.set(view.name, versions);
+      state.byKey.set(viewKey, entry);
     }
     for (const embedding of embeddings) {
-      snapshot.embeddings.set(embedding.name, [
-        ...(snapshot.embeddings.get(embedding.name) ?? []),
-        embedding,
-      ]);
+      state.embeddings.set(embedding.name, [...(state.embeddings.get(embedding.name) ?? []), embedding]);
     }
     this.fingerprint = row?.fingerprint ?? "";
     this.lastCheck = this.now();
-    this.current = snapshot;
-    this.options.onLoad?.(snapshot);
-    return snapshot;
+    this.loaded = state;
+    this.options.onLoad?.(state);
+    return state;
   }
 }
 

@@ -1,4 +1,4 @@
-import { type CatalogSnapshot, type CatalogView, latestVersion } from "./catalog";
+import { type CatalogState, type CatalogView, latestVersion } from "./catalog";
 
 /** The moment a deprecated version stops being served: the end of its sunset date (UTC). */
 export function sunsetInstant(view: CatalogView): Date | undefined {
@@ -20,10 +20,7 @@ export const viewVersionPath = (name: string, version: number) =>
  * earliest was deprecated, as `@epoch-seconds`), `Sunset` (RFC 8594, the earliest sunset as an
  * HTTP-date) and `Link`s to each version's registry page and to its successor.
  */
-export function deprecationHeaders(
-  deprecated: CatalogView[],
-  snapshot: CatalogSnapshot,
-): Record<string, string> {
+export function deprecationHeaders(deprecated: CatalogView[], state: CatalogState): Record<string, string> {
   if (deprecated.length === 0) return {};
   const since = Math.min(...deprecated.map((v) => v.updatedAt.getTime()));
   const sunsets = deprecated
@@ -33,7 +30,7 @@ export function deprecationHeaders(
   for (const view of deprecated) {
     const self = viewVersionPath(view.name, view.version);
     links.push(`<${self}>; rel="deprecation"`);
-    const successor = successorOf(view, snapshot);
+    const successor = successorOf(view, state);
     if (successor) {
       links.push(
         `<${viewVersionPath(successor.name, successor.version)}>; rel="successor-version"; anchor="${self}"`,
@@ -48,8 +45,8 @@ export function deprecationHeaders(
 }
 
 /** The latest servable version above this one, if any. */
-export function successorOf(view: CatalogView, snapshot: CatalogSnapshot): CatalogView | undefined {
-  const versions = snapshot.views.get(view.name);
+export function successorOf(view: CatalogView, state: CatalogState): CatalogView | undefined {
+  const versions = state.views.get(view.name);
   const latest = versions ? latestVersion(versions) : undefined;
   return latest && latest.version > view.version ? latest : undefined;
 }

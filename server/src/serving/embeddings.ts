@@ -3,7 +3,7 @@ import { DISTANCE_OPERATOR } from "../definitions/compile/embedding";
 import { DomainError } from "../errors";
 import type { Logger } from "../log/logger";
 import type { EmbeddingInfo, EntityInfo } from "../registry";
-import type { CatalogSnapshot, ServingCatalog } from "./catalog";
+import type { CatalogState, ServingCatalog } from "./catalog";
 import { compileFilters, type FeatureFilter } from "./filters";
 import {
   DEFAULT_EF_SEARCH,
@@ -49,7 +49,7 @@ export type SearchResult = {
   neighbors: Neighbor[];
 };
 
-export type ResolvedEmbedding = { embedding: EmbeddingInfo; entity: EntityInfo; snapshot: CatalogSnapshot };
+export type ResolvedEmbedding = { embedding: EmbeddingInfo; entity: EntityInfo; state: CatalogState };
 
 export type EmbeddingServerOptions = {
   now?: () => number;
@@ -83,12 +83,12 @@ export class EmbeddingServer {
 
   /** `lyrics` (highest servable version) or `lyrics@1`; unknown → 404 with suggestions, retired → 410. */
   async resolve(name: string): Promise<ResolvedEmbedding> {
-    const snapshot = await this.catalog.snapshot();
+    const state = await this.catalog.current();
     const match = NAME.exec(name);
-    const versions = match ? snapshot.embeddings.get(match[1] as string) : undefined;
+    const versions = match ? state.embeddings.get(match[1] as string) : undefined;
     if (!match || !versions) {
       throw new DomainError("NOT_FOUND", `There is no embedding ${name}.`, {
-        extensions: { suggestions: closeMatches(match?.[1] ?? name, snapshot.embeddings.keys()) },
+        extensions: { suggestions: closeMatches(match?.[1] ?? name, state.embeddings.keys()) },
       });
     }
     const servable = versions.filter((e) => !gone(e, this.now()));
@@ -101,7 +101,7 @@ export class EmbeddingServer {
     }
     if (gone(embedding, this.now()))
       throw new DomainError("GONE", `Embedding ${embedding.name}@${embedding.version} is retired.`);
-    return { embedding, entity: entityOf(snapshot, embedding.entity), snapshot };
+    return { embedding, entity: entityOf(state, embedding.entity), state };
   }
 
   /** The vectors of the given ids: null for an entity without one, absent when there is no such entity. */
@@ -119,10 +119,7 @@ export class EmbeddingServer {
     return found;
   }
 
-  async search(
-    { embedding, entity, snapshot }: ResolvedEmbedding,
-    query: SearchQuery,
-  ): Promise<SearchResult> {
+  async search({ embedding, entity, state }: ResolvedEmbedding, query: SearchQuery): Promise<SearchResult> {
     const { sql } = this;
     let vector = query.vector;
     if (query.id) {
@@ -147,7 +144,7 @@ export class EmbeddingServer {
     const hnsw = embedding.indexKind === "hnsw" && metric === embedding.metric;
     const key = sql`e.${sql(embedding.keyColumn)}`;
     const column = sql`e.${sql(embedding.vectorColumn)}`;
-    const filters = compileFilters(sql, snapshot, entity, query.filters ?? [], key, this.now());
+    const filters = compileFilters(sql, state, entity, query.filters ?? [], key, this.now());
     const notSelf = query.id ? sql`and ${key} <> ${Number(query.id.key)}::integer` : sql``;
     const matching = sql`
       from ${sql(embedding.relation)} e ${filters.joins}
@@ -248,8 +245,8 @@ export class EmbeddingServer {
 
   /** Loads the in-memory vectors of every exact embedding now (embedded mode), instead of on first search. */
   async warm(): Promise<void> {
-    const snapshot = await this.catalog.snapshot();
-    for (const versions of snapshot.embeddings.values()) {
+    const state = await this.catalog.current();
+    for (const versions of state.embeddings.values()) {
       for (const embedding of versions) await this.indexes.load(embedding);
     }
   }

@@ -12,7 +12,7 @@ export function createPostgresFallback(
   reads: Pick<ReadRouter, "run">,
 ): FallbackLoader {
   return async (viewKey, ids) => {
-    const view = (await catalog.snapshot()).byKey.get(viewKey);
+    const view = (await catalog.current()).byKey.get(viewKey);
     const found = new Map<string, OnlineRow>();
     if (!view || ids.length === 0) return found;
     for (const row of await reads.run((sql) => readViewRows(sql, view, ids))) found.set(row.id, row);

@@ -1,6 +1,6 @@
 import type { OnlineRow, OnlineStore } from "../online/types";
 import { readViews } from "../online/types";
-import type { CatalogSnapshot, ServingCatalog } from "./catalog";
+import type { CatalogState, ServingCatalog } from "./catalog";
 import { entityOf, type ParsedId } from "./ids";
 import { type RelationPlan, type Resolution, resolveSelection, type Selection } from "./resolve";
 import { SYNC_MARKER_ID } from "./sync";
@@ -40,21 +40,21 @@ export class FeatureServer {
     this.memoMs = options.memoMs ?? 60_000;
   }
 
-  snapshot(): Promise<CatalogSnapshot> {
-    return this.catalog.snapshot();
+  current(): Promise<CatalogState> {
+    return this.catalog.current();
   }
 
   /** Unknown entity → 404; unknown references → 400 with suggestions; retired or sunset → 410. */
   async resolve(entityName: string, selection: Selection): Promise<Resolution> {
-    const snapshot = await this.catalog.snapshot();
+    const state = await this.catalog.current();
     const key = memoKey(entityName, selection);
     const now = this.now();
     const hit = this.memo.get(key);
-    if (hit && hit.generation === snapshot.generation && now - hit.at < this.memoMs) return hit.resolution;
-    const entity = entityOf(snapshot, entityName);
-    const resolution = resolveSelection(snapshot, entity, selection, now);
+    if (hit && hit.generation === state.generation && now - hit.at < this.memoMs) return hit.resolution;
+    const entity = entityOf(state, entityName);
+    const resolution = resolveSelection(state, entity, selection, now);
     if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
-    this.memo.set(key, { generation: snapshot.generation, at: now, resolution });
+    this.memo.set(key, { generation: state.generation, at: now, resolution });
     return resolution;
   }
 

@@ -5,7 +5,7 @@ import { parseFeatureRef } from "../definitions/refs";
 import type { FeatureType } from "../definitions/schema";
 import { DomainError, type FieldError } from "../errors";
 import type { EntityInfo } from "../registry";
-import type { CatalogSnapshot } from "./catalog";
+import type { CatalogState } from "./catalog";
 import { acceptedRelationKey } from "./relations";
 import { type ResolvedColumn, resolveSelection } from "./resolve";
 
@@ -90,7 +90,7 @@ function check(filter: FeatureFilter, column: ResolvedColumn): string | undefine
  */
 export function compileFilters(
   sql: Sql,
-  snapshot: CatalogSnapshot,
+  state: CatalogState,
   entity: EntityInfo,
   filters: readonly FeatureFilter[],
   key: Fragment,
@@ -104,11 +104,10 @@ export function compileFilters(
   }
   const source = { in: "json" as const, field: "filters" };
   // All at once first, so every unknown reference is reported with its index.
-  resolveSelection(snapshot, entity, { features: filters.map((f) => f.feature), ...source }, now);
+  resolveSelection(state, entity, { features: filters.map((f) => f.feature), ...source }, now);
   const columns = filters.map(
     (f) =>
-      resolveSelection(snapshot, entity, { features: [f.feature], ...source }, now)
-        .columns[0] as ResolvedColumn,
+      resolveSelection(state, entity, { features: [f.feature], ...source }, now).columns[0] as ResolvedColumn,
   );
   const problems = filters.flatMap((f, i) => {
     const problem = check(f, columns[i] as ResolvedColumn);
@@ -127,7 +126,7 @@ export function compileFilters(
   const aliasOf = (planKey: string, viewKey: string, on: () => Fragment): string => {
     let alias = aliases.get(planKey);
     if (alias) return alias;
-    const view = snapshot.byKey.get(viewKey);
+    const view = state.byKey.get(viewKey);
     if (!view) throw new Error(`view ${viewKey} vanished from the catalog`);
     const target = on();
     alias = `f${aliases.size}`;
@@ -138,7 +137,7 @@ export function compileFilters(
   filters.forEach((filter, i) => {
     const column = columns[i] as ResolvedColumn;
     // A related entity's view joins on the key its relation's key view holds for the entity.
-    const relation = column.relation ? acceptedRelationKey(snapshot, entity, column.relation) : undefined;
+    const relation = column.relation ? acceptedRelationKey(state, entity, column.relation) : undefined;
     const alias = aliasOf(column.planKey, column.viewKey, () => {
       if (!relation) return key;
       const keyAlias = aliasOf(relation.view.viewKey, relation.view.viewKey, () => key);

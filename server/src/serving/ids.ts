@@ -1,6 +1,6 @@
 import { DomainError, type FieldError } from "../errors";
 import type { EntityInfo } from "../registry";
-import type { CatalogSnapshot } from "./catalog";
+import type { CatalogState } from "./catalog";
 import { closeMatches } from "./suggest";
 
 /** An entity id as the client sent it (number for int keys, string otherwise). */
@@ -13,11 +13,11 @@ const INT_MAX = 2_147_483_647;
 // tracks.artist is varchar(200).
 const MAX_STRING_KEY = 200;
 
-export function entityOf(snapshot: CatalogSnapshot, name: string): EntityInfo {
-  const entity = snapshot.entities.get(name);
+export function entityOf(state: CatalogState, name: string): EntityInfo {
+  const entity = state.entities.get(name);
   if (entity) return entity;
   throw new DomainError("NOT_FOUND", `There is no entity ${name}.`, {
-    extensions: { suggestions: closeMatches(name, snapshot.entities.keys()) },
+    extensions: { suggestions: closeMatches(name, state.entities.keys()) },
   });
 }
 

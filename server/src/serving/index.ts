@@ -6,7 +6,7 @@ import { ServingCatalog } from "./catalog";
 import { EmbeddingServer } from "./embeddings";
 import { FeatureServer } from "./features";
 
-export { type CatalogSnapshot, type CatalogView, ServingCatalog } from "./catalog";
+export { type CatalogState, type CatalogView, ServingCatalog } from "./catalog";
 export { deprecationHeaders, viewVersionPath } from "./deprecation";
 export { EmbeddingServer, type Neighbor, type SearchQuery, type SearchResult } from "./embeddings";
 export { createPostgresFallback } from "./fallback";
@@ -45,8 +45,8 @@ export function createServingCatalog(options: CreateCatalogOptions): ServingCata
   return new ServingCatalog(options.sql, {
     logger: options.logger.child({ component: "catalog" }),
     ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
-    onLoad: (snapshot) => {
-      for (const view of snapshot.byKey.values()) {
+    onLoad: (state) => {
+      for (const view of state.byKey.values()) {
         if (view.lastMaterializedAt) options.metrics?.markMaterialized(view.viewKey, view.lastMaterializedAt);
       }
     },

@@ -2,7 +2,7 @@ import { formatFeatureRef, parseFeatureRef, relationFor } from "../definitions/r
 import type { FeatureType } from "../definitions/schema";
 import { DomainError, type FieldError } from "../errors";
 import type { EntityInfo } from "../registry";
-import { type CatalogSnapshot, type CatalogView, latestVersion } from "./catalog";
+import { type CatalogState, type CatalogView, latestVersion } from "./catalog";
 import { deprecationHeaders, isGone } from "./deprecation";
 import { acceptedRelationKey, relationKeyProblem } from "./relations";
 import { closeMatches } from "./suggest";
@@ -24,8 +24,8 @@ export type ResolvedColumn = {
 /** How a related entity's rows are found: the key feature of the entity's own view. */
 export type RelationPlan = { relation: string; keyView: CatalogView; keyFeature: string };
 
-function relationPlan(snapshot: CatalogSnapshot, entity: EntityInfo, relation: string): RelationPlan {
-  const key = acceptedRelationKey(snapshot, entity, relation);
+function relationPlan(state: CatalogState, entity: EntityInfo, relation: string): RelationPlan {
+  const key = acceptedRelationKey(state, entity, relation);
   return { relation, keyView: key.view, keyFeature: key.feature };
 }
 
@@ -60,7 +60,7 @@ type Problem = Omit<ReferenceProblem, "index"> & { index?: number };
 
 /** Resolves a features list or a feature service for one entity; every bad reference in one 4xx. */
 export function resolveSelection(
-  snapshot: CatalogSnapshot,
+  state: CatalogState,
   entity: EntityInfo,
   selection: Selection,
   now: number,
@@ -68,11 +68,9 @@ export function resolveSelection(
   let refs: string[];
   let service: string | undefined;
   if ("service" in selection) {
-    const found = snapshot.services.get(selection.service);
+    const found = state.services.get(selection.service);
     if (!found || found.entity !== entity.name) {
-      const names = [...snapshot.services.values()]
-        .filter((s) => s.entity === entity.name)
-        .map((s) => s.name);
+      const names = [...state.services.values()].filter((s) => s.entity === entity.name).map((s) => s.name);
       const detail = found
         ? `Feature service ${selection.service} serves entity ${found.entity}, not ${entity.name}.`
         : `There is no feature service ${selection.service}.`;
@@ -94,7 +92,7 @@ export function resolveSelection(
     refs = selection.features;
   }
 
-  const { columns, problems } = resolveReferences(snapshot, entity, refs, now);
+  const { columns, problems } = resolveReferences(state, entity, refs, now);
   if (problems.length > 0) {
     // A service's references are its own, not the caller's list: no index to point at.
     throw unknown(service ? problems.map(({ index: _, ...rest }) => rest) : problems, selection);
@@ -102,8 +100,8 @@ export function resolveSelection(
 
   const views = new Map<string, ViewPlan>();
   for (const column of columns) {
-    const view = snapshot.byKey.get(column.viewKey) as CatalogView;
-    const via = column.relation ? relationPlan(snapshot, entity, column.relation) : undefined;
+    const view = state.byKey.get(column.viewKey) as CatalogView;
+    const via = column.relation ? relationPlan(state, entity, column.relation) : undefined;
     const plan = views.get(column.planKey) ?? {
       planKey: column.planKey,
       view,
@@ -120,7 +118,7 @@ export function resolveSelection(
     columns,
     views: plans,
     deprecated,
-    headers: deprecationHeaders(deprecated, snapshot),
+    headers: deprecationHeaders(deprecated, state),
     ...(service ? { service } : {}),
   };
 }
@@ -132,7 +130,7 @@ export function resolveSelection(
  * returned with its suggestions, so a caller shows them all at once.
  */
 export function resolveReferences(
-  snapshot: CatalogSnapshot,
+  state: CatalogState,
   entity: EntityInfo,
   refs: readonly string[],
   now: number,
@@ -141,7 +139,7 @@ export function resolveReferences(
   const columns: ResolvedColumn[] = [];
   const seen = new Set<string>();
   refs.forEach((ref, index) => {
-    const resolved = resolveRef(snapshot, entity, ref, now);
+    const resolved = resolveRef(state, entity, ref, now);
     if ("problem" in resolved) {
       problems.push({ ref, index, ...resolved.problem });
       return;
@@ -157,7 +155,7 @@ export function resolveReferences(
 
 type RefResult = { columns: ResolvedColumn[] } | { problem: Omit<Problem, "ref" | "index"> };
 
-function resolveRef(snapshot: CatalogSnapshot, entity: EntityInfo, ref: string, now: number): RefResult {
+function resolveRef(state: CatalogState, entity: EntityInfo, ref: string, now: number): RefResult {
   const parsed = parseFeatureRef(ref);
   if (!parsed) {
     return {
@@ -171,10 +169,10 @@ function resolveRef(snapshot: CatalogSnapshot, entity: EntityInfo, ref: string, 
   const named = parsed.relation ? { relation: parsed.relation } : {};
   const as = (view: string, version: number | "latest", feature = parsed.feature) =>
     formatFeatureRef({ view, version, feature, ...named });
-  const versions = snapshot.views.get(parsed.view);
+  const versions = state.views.get(parsed.view);
   if (!versions) {
     const reachable = new Set([entity.name, ...Object.values(entity.relations).map((r) => r.entity)]);
-    const names = [...snapshot.views.values()]
+    const names = [...state.views.values()]
       .map((v) => latestVersion(v))
       .filter((v): v is CatalogView => v !== undefined && reachable.has(v.entity))
       .map((v) => v.name);
@@ -205,7 +203,7 @@ function resolveRef(snapshot: CatalogSnapshot, entity: EntityInfo, ref: string, 
   if ("error" in via) {
     return { problem: { detail: `${ref} ${via.error}.`, gone: false, suggestions: [] } };
   }
-  const keyProblem = via.relation && relationKeyProblem(snapshot, entity, via.relation, now);
+  const keyProblem = via.relation && relationKeyProblem(state, entity, via.relation, now);
   if (keyProblem) return { problem: { detail: keyProblem, gone: false, suggestions: [] } };
   if (isGone(view, now)) {
     const when = view.status === "retired" ? "is retired" : `was sunset on ${view.sunsetDate}`;

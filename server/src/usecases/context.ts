@@ -1,6 +1,6 @@
-import type { AccessServices } from "../access/services";
+import type { AccessServices } from "../access/access-services";
 import type { Config } from "../config/env";
-import type { DatasetServices } from "../datasets/services";
+import type { DatasetServices } from "../datasets/dataset-services";
 import type { Database, Sql } from "../db/database";
 import type { Readiness } from "../health/readiness";
 import type { Logger } from "../log/logger";

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import type { DatasetCard } from "../datasets/card";
+import { type PlanRequest, planDownload, planTraining } from "../datasets/dataset-plan";
 import { describeDataset } from "../datasets/describe";
 import { downloadFileKey, type StartedDownload, startDownload } from "../datasets/download";
 import type { DownloadFormat } from "../datasets/encode";
-import { type PlanRequest, planDownload, planTraining } from "../datasets/plan";
 import { settleAsOf } from "../datasets/snapshot";
 import type { SpoolJob } from "../datasets/spool";
 import { parseTrainingUpload } from "../datasets/upload";

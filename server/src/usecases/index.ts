@@ -1,10 +1,10 @@
 import * as accounts from "./accounts";
 import { admission } from "./admission";
+import * as keys from "./api-keys";
 import type { Services } from "./context";
 import * as datasets from "./datasets";
 import * as embeddings from "./embeddings";
 import * as features from "./features";
-import * as keys from "./keys";
 import * as operations from "./operations";
 import * as registry from "./registry";
 

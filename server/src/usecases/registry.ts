@@ -117,17 +117,17 @@ export async function viewVersion(
 export type ServiceReport = { service: FeatureServiceInfo; resolved: Resolution | Error };
 
 export async function featureServices(services: Services): Promise<ServiceReport[]> {
-  const snapshot = await services.serving.catalog.snapshot();
-  return Promise.all([...snapshot.services.values()].map((s) => resolveService(services, s)));
+  const state = await services.serving.catalog.current();
+  return Promise.all([...state.services.values()].map((s) => resolveService(services, s)));
 }
 
 /** One feature service; an unknown one is NOT_FOUND with the closest names. */
 export async function featureService(services: Services, name: string): Promise<ServiceReport> {
-  const snapshot = await services.serving.catalog.snapshot();
-  const service = snapshot.services.get(name);
+  const state = await services.serving.catalog.current();
+  const service = state.services.get(name);
   if (service) return resolveService(services, service);
   throw new DomainError("NOT_FOUND", `There is no feature service ${name}.`, {
-    extensions: { suggestions: closeMatches(name, snapshot.services.keys()) },
+    extensions: { suggestions: closeMatches(name, state.services.keys()) },
   });
 }
 

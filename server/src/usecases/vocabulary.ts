@@ -12,8 +12,8 @@ export { type RouteAccess, routeAccess } from "../access/route-access";
 export { SCOPES, type Scope } from "../access/scopes";
 export { type Principal, presentedKey } from "../access/verifier";
 export type { DatasetCard } from "../datasets/card";
+export type { PlanRequest } from "../datasets/dataset-plan";
 export { type DownloadFormat, FORMAT_INFO, FORMATS } from "../datasets/encode";
-export type { PlanRequest } from "../datasets/plan";
 export { parseTimestamp } from "../datasets/timestamps";
 export { type UploadFormat, uploadFormat } from "../datasets/upload-formats";
 export { splitRefList } from "../definitions/refs";
@@ -41,8 +41,8 @@ export {
   viewVersionPath,
 } from "../serving";
 export type { ResolvedEmbedding } from "../serving/embeddings";
+export type { RotatedKey } from "./api-keys";
 export type { DatasetFile, Download, FileInfo } from "./datasets";
 export type { EmbeddingBatch, EmbeddingVector, Neighbours } from "./embeddings";
 export type { FeatureLookup } from "./features";
-export type { RotatedKey } from "./keys";
 export type { ServiceReport, ViewVersionReport } from "./registry";

@@ -1,7 +1,7 @@
+import { type AccessServices, createAccessServices } from "../../src/access/access-services";
+import { generateKey } from "../../src/access/api-key-format";
 import { loadAccessConfig } from "../../src/access/config";
-import { generateKey } from "../../src/access/keys";
 import { observeAccess } from "../../src/access/observe";
-import { type AccessServices, createAccessServices } from "../../src/access/services";
 import { createApp } from "../../src/api/app";
 import type { App } from "../../src/api/env";
 import type { Database } from "../../src/db/database";

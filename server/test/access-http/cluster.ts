@@ -1,7 +1,7 @@
 import postgres from "postgres";
+import { type AccessServices, createAccessServices } from "../../src/access/access-services";
+import { generateKey } from "../../src/access/api-key-format";
 import { loadAccessConfig } from "../../src/access/config";
-import { generateKey } from "../../src/access/keys";
-import { type AccessServices, createAccessServices } from "../../src/access/services";
 import type { Sql } from "../../src/db/database";
 import { SHARED_REDIS_URL, sharedRedis, uniquePrefix } from "../access/support";
 import { type ServerProcess, startServerProcess, waitReady } from "./processes";

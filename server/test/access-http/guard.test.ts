@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { generateKey } from "../../src/access/keys";
+import { generateKey } from "../../src/access/api-key-format";
 import type { App } from "../../src/api/env";
 import { errorResponses } from "../../src/api/errors";
 import { DomainError } from "../../src/errors";

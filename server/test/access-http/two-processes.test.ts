@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashKey } from "../../src/access/keys";
+import { hashKey } from "../../src/access/api-key-format";
 import { dropPrefix, dumpPrefix, sharedRedis } from "../access/support";
 import { burst, type Cluster, count, Q, startCluster } from "./cluster";
 import { eventually, type ServerProcess } from "./processes";

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountService } from "../../src/access/accounts";
+import { hashKey } from "../../src/access/api-key-format";
 import { createLocalInvalidationBus, type Invalidation } from "../../src/access/invalidation";
 import { KeyStore } from "../../src/access/key-store";
-import { hashKey } from "../../src/access/keys";
 import { DEFAULT_TIERS } from "../../src/access/tiers";
 import type { ErrorCode } from "../../src/errors";
 import { type AccessTestDatabase, accessTestDatabase } from "./support";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AccessServices, createAccessServices } from "../../src/access/access-services";
 import { loadAccessConfig } from "../../src/access/config";
-import { type AccessServices, createAccessServices } from "../../src/access/services";
 import type { Database } from "../../src/db/database";
 import { openEmbeddedTestDatabase } from "../support/databases";
 

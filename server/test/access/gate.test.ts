@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type AccessServices, createAccessServices } from "../../src/access/access-services";
 import { loadAccessConfig } from "../../src/access/config";
 import type { GateResult } from "../../src/access/gate";
-import { type AccessServices, createAccessServices } from "../../src/access/services";
 import { type AccessTestDatabase, accessTestDatabase } from "./support";
 
 let db: AccessTestDatabase;

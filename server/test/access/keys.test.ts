@@ -7,7 +7,7 @@ import {
   hashKey,
   isWellFormedKey,
   KEY_PREFIX,
-} from "../../src/access/keys";
+} from "../../src/access/api-key-format";
 
 describe("API key material", () => {
   it("encodes base58 like Bitcoin's alphabet, keeping leading zero bytes", () => {

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AccessServices, createAccessServices } from "../../src/access/access-services";
 import { loadAccessConfig } from "../../src/access/config";
-import { type AccessServices, createAccessServices } from "../../src/access/services";
-import { limitSignups } from "../../src/api/access/middleware";
+import { limitSignups } from "../../src/api/access/signup-limit";
 import { createApp } from "../../src/api/app";
 import type { App } from "../../src/api/env";
 import { errorResponses } from "../../src/api/errors";

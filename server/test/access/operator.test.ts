@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AccessServices, createAccessServices } from "../../src/access/access-services";
 import { bootstrapAdminKey } from "../../src/access/admin-key";
+import { generateKey } from "../../src/access/api-key-format";
 import { loadAccessConfig } from "../../src/access/config";
-import { generateKey } from "../../src/access/keys";
-import { type AccessServices, createAccessServices } from "../../src/access/services";
 import { createKeyForEmail, parseCreateOptions } from "../../src/cli/commands/keys";
 import { type AccessTestDatabase, accessTestDatabase } from "./support";
 

@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AccessServices, createAccessServices } from "../../src/access/access-services";
+import { generateKey, hashKey } from "../../src/access/api-key-format";
 import { loadAccessConfig } from "../../src/access/config";
-import { generateKey, hashKey } from "../../src/access/keys";
-import { type AccessServices, createAccessServices } from "../../src/access/services";
 import { createKeyForEmail } from "../../src/cli/commands/keys";
 import { createLogger } from "../../src/log/logger";
 import {

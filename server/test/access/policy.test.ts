@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { generateKey } from "../../src/access/api-key-format";
 import { loadAccessConfig } from "../../src/access/config";
-import { generateKey } from "../../src/access/keys";
 import type { LimitResult } from "../../src/access/limiter";
 import { hasScope, missingScopes, parseScopes } from "../../src/access/scopes";
 import { DEFAULT_TIERS, loadTiers, policyFor, SIGNUP_POLICY } from "../../src/access/tiers";

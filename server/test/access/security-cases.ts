@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { generateKey } from "../../src/access/keys";
+import type { AccessServices } from "../../src/access/access-services";
+import { generateKey } from "../../src/access/api-key-format";
 import { SCOPES, type Scope } from "../../src/access/scopes";
-import type { AccessServices } from "../../src/access/services";
 
 export type SecurityCaseTarget = {
   /** Sends the route's request with these headers (a valid body, params and query otherwise). */

@@ -5,8 +5,8 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import postgres from "postgres";
+import type { AccessServices } from "../../src/access/access-services";
 import { DEFAULT_SCOPES, type Scope } from "../../src/access/scopes";
-import type { AccessServices } from "../../src/access/services";
 import type { Sql } from "../../src/db/database";
 import { createServerTestDatabase, migrationsDir } from "../support/databases";
 

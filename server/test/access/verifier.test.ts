@@ -1,6 +1,8 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AccessServices, createAccessServices } from "../../src/access/access-services";
 import { AccountService } from "../../src/access/accounts";
+import { generateKey } from "../../src/access/api-key-format";
 import { loadAccessConfig } from "../../src/access/config";
 import {
   createLocalInvalidationBus,
@@ -8,8 +10,6 @@ import {
   type InvalidationBus,
 } from "../../src/access/invalidation";
 import { KeyStore } from "../../src/access/key-store";
-import { generateKey } from "../../src/access/keys";
-import { type AccessServices, createAccessServices } from "../../src/access/services";
 import { DEFAULT_TIERS } from "../../src/access/tiers";
 import { KeyVerifier, presentedKey } from "../../src/access/verifier";
 import {

@@ -1,10 +1,10 @@
+import { createLocalAccessServices } from "../../src/access/access-services";
 import { loadAccessConfig } from "../../src/access/config";
-import { createLocalAccessServices } from "../../src/access/services";
 import { type CreateAppOptions, createApp } from "../../src/api/app";
 import type { App } from "../../src/api/env";
 import { type Config, loadConfig } from "../../src/config/env";
 import { loadDatasetConfig } from "../../src/datasets/config";
-import { createDatasetServices, type DatasetServices } from "../../src/datasets/services";
+import { createDatasetServices, type DatasetServices } from "../../src/datasets/dataset-services";
 import type { Database } from "../../src/db/database";
 import { IN_MEMORY } from "../../src/db/embedded";
 import { Readiness } from "../../src/health/readiness";

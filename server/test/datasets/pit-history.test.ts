@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../src/corpus/random";
+import { planTraining, standalonePlanSource } from "../../src/datasets/dataset-plan";
 import { computePointInTime, loadPointInTime } from "../../src/datasets/pit";
 import { fillFromHistory, historyServes } from "../../src/datasets/pit-history";
-import { planTraining, standalonePlanSource } from "../../src/datasets/plan";
 import { formatTimestamp } from "../../src/datasets/timestamps";
 import type { Database } from "../../src/db/database";
 import { bindParams } from "../../src/definitions/compile/params";

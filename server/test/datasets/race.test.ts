@@ -1,8 +1,8 @@
 import { tableFromIPC } from "apache-arrow";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { planDownload, standalonePlanSource } from "../../src/datasets/dataset-plan";
 import { exportRows } from "../../src/datasets/export";
-import { planDownload, standalonePlanSource } from "../../src/datasets/plan";
 import type { Database, Sql } from "../../src/db/database";
 import { DomainError } from "../../src/errors";
 import { materializeAll } from "../../src/materialize/runner";

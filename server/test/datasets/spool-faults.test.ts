@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/env";
 import { loadDatasetConfig } from "../../src/datasets/config";
-import { createDatasetServices } from "../../src/datasets/services";
+import { createDatasetServices } from "../../src/datasets/dataset-services";
 import { Spool } from "../../src/datasets/spool";
 import { parseTimestamp } from "../../src/datasets/timestamps";
 

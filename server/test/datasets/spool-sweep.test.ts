@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadDatasetConfig } from "../../src/datasets/config";
-import { createDatasetServices } from "../../src/datasets/services";
+import { createDatasetServices } from "../../src/datasets/dataset-services";
 import { spoolDirPrefix, sweepSpools } from "../../src/datasets/spool-sweep";
 
 const parent = mkdtempSync(join(tmpdir(), "rapfs-sweep-test-"));

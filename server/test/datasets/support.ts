@@ -11,7 +11,7 @@ import { expect } from "vitest";
 import { ProblemSchema } from "../../src/api/errors";
 import { datasetRoutes } from "../../src/api/routes/datasets";
 import { loadDatasetConfig } from "../../src/datasets/config";
-import { createDatasetServices, type DatasetServices } from "../../src/datasets/services";
+import { createDatasetServices, type DatasetServices } from "../../src/datasets/dataset-services";
 import type { Database } from "../../src/db/database";
 import { createTestApp, type TestApp } from "../api/harness";
 import { preparedDatabase } from "../support/prepared-data";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { generateKey } from "../../src/access/keys";
+import { generateKey } from "../../src/access/api-key-format";
 import { createLogger } from "../../src/log/logger";
 
 describe("the JSON logger", () => {

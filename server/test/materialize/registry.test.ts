@@ -56,7 +56,7 @@ describe("the registry read API over applied, materialized definitions", () => {
   });
 
   it("resolves feature references to tables and columns, related entities' through relations, and refuses others", async () => {
-    const snapshot = await new ServingCatalog(db.sql, { logger: silentLogger }).snapshot();
+    const snapshot = await new ServingCatalog(db.sql, { logger: silentLogger }).current();
     const track = snapshot.entities.get("track");
     if (!track) throw new Error("no track entity");
     const { columns, problems } = resolveReferences(

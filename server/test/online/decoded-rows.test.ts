@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DecodedRows } from "../../src/online/decoded-rows";
-import { packRow } from "../../src/online/keys";
+import { packRow } from "../../src/online/redis-keys";
 
 const text = (energy: number) =>
   packRow({ id: "1", values: { energy }, eventTimestamp: "2025-01-01T00:00:00Z" });

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidViewKeyError } from "../../src/online/keys";
+import { InvalidViewKeyError } from "../../src/online/redis-keys";
 import { RedisOnlineStore } from "../../src/online/redis-store";
 import { makeRow, range, rows } from "./fixtures";
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor } from "./redis-harness";

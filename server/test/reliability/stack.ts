@@ -1,4 +1,4 @@
-import { generateKey } from "../../src/access/keys";
+import { generateKey } from "../../src/access/api-key-format";
 import { PrivateRedis } from "../access/support";
 import { type ServerProcess, startServerProcess, waitReady } from "../access-http/processes";
 import { type SharedPglite, startSharedPglite } from "../access-http/shared-pglite";

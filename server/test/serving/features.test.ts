@@ -7,7 +7,7 @@ import {
 } from "../../src/api/routes/features/batch";
 import { FeatureVectorSchema } from "../../src/api/routes/features/get";
 import type { Sql } from "../../src/db/database";
-import { rowKey } from "../../src/online/keys";
+import { rowKey } from "../../src/online/redis-keys";
 import { getFeatureService, listViews } from "../../src/registry";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { latestPerTrack, rawAnalyses } from "../materialize/corpus";

@@ -5,7 +5,7 @@ import { ReadySchema } from "../../src/api/routes/ready";
 import type { Sql } from "../../src/db/database";
 import { materializeAll } from "../../src/materialize/runner";
 import type { Metrics } from "../../src/metrics/registry";
-import { rowKey } from "../../src/online/keys";
+import { rowKey } from "../../src/online/redis-keys";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { syncOnlineStore, syncRedis } from "../../src/serving";
 import { deletePrefix, startPrivateRedis, uniquePrefix, waitFor } from "../online/redis-harness";

@@ -4,7 +4,10 @@ import { DatasetDetailSchema } from "../../src/api/routes/registry/dataset";
 import { DatasetListSchema } from "../../src/api/routes/registry/datasets";
 import { EmbeddingListSchema } from "../../src/api/routes/registry/embeddings";
 import { EntityListSchema } from "../../src/api/routes/registry/entities";
-import { FeatureServiceListSchema, FeatureServiceSchema } from "../../src/api/routes/registry/services";
+import {
+  FeatureServiceListSchema,
+  FeatureServiceSchema,
+} from "../../src/api/routes/registry/feature-services";
 import { ViewVersionsSchema } from "../../src/api/routes/registry/view";
 import { ViewVersionDetailSchema } from "../../src/api/routes/registry/view-version";
 import { ViewListSchema } from "../../src/api/routes/registry/views";
@@ -132,12 +135,12 @@ describe("the serving catalog", () => {
   it("notices a change applied by another process within its refresh interval", async () => {
     const { sql, logger } = server.services;
     const catalog = new ServingCatalog(sql, { logger, refreshMs: 0 });
-    expect((await catalog.snapshot()).byKey.get("gemma_analysis@1")?.status).toBe("active");
+    expect((await catalog.current()).byKey.get("gemma_analysis@1")?.status).toBe("active");
     await sql`update rapfs_feature_views set status = 'deprecated', sunset_date = '2030-01-01', updated_at = now()
       where name = 'gemma_analysis'`;
     try {
       const status = await waitFor(async () => {
-        const view = (await catalog.snapshot()).byKey.get("gemma_analysis@1");
+        const view = (await catalog.current()).byKey.get("gemma_analysis@1");
         return view?.status === "deprecated" ? view.status : undefined;
       });
       expect(status).toBe("deprecated");

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import type { z } from "zod";
-import { generateKey } from "../../src/access/keys";
+import { generateKey } from "../../src/access/api-key-format";
 import { type Problem, ProblemSchema } from "../../src/api/errors";
 import type { Config } from "../../src/config/env";
 import { noProgress } from "../../src/log/progress";

@@ -5,8 +5,7 @@ import { DomainError } from "../../errors";
 import { type Denial, type LimitResult, presentedKey, routeAccess } from "../../usecases";
 import type { AppEnv } from "../env";
 import { clientAddress } from "./client-address";
-import { setRateLimitHeaders } from "./denial";
-import { rateLimitFields } from "./headers";
+import { rateLimitFields, setRateLimitHeaders } from "./headers";
 
 /**
  * App-level access control: every request is classified by route-access.ts before any handler

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import type { LimitResult } from "../../usecases";
 
 /**
@@ -23,4 +24,9 @@ export function rateLimitHeaders(results: readonly LimitResult[]): Record<string
     headers["Retry-After"] = String(Math.max(1, ...refused.map((r) => r.resetSeconds)));
   }
   return headers;
+}
+
+/** Sets RateLimit-Policy/RateLimit on the response being built (kept by problem responses too). */
+export function setRateLimitHeaders(c: Context, limits: readonly LimitResult[]): void {
+  for (const [name, value] of Object.entries(rateLimitFields(limits))) c.header(name, value);
 }

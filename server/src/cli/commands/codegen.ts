@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/env";
-import { type Catalog, resolveCatalogRefs } from "../../definitions/catalog";
+import { type Catalog, resolveCatalogRefs } from "../../definitions/definition-set";
 import { DefinitionError } from "../../definitions/errors";
 import { loadDefinitions } from "../../definitions/load";
 import type { FeatureType } from "../../definitions/schema";

@@ -1,11 +1,11 @@
 import type { Command } from "commander";
+import { type AccessServices, createAccessServices } from "../../access/access-services";
 import { type Account, type AccountService, normalizeEmail } from "../../access/accounts";
+import { generateKey } from "../../access/api-key-format";
 import { loadAccessConfig } from "../../access/config";
 import { accessError } from "../../access/errors";
 import type { CreatedKey, KeyStore } from "../../access/key-store";
-import { generateKey } from "../../access/keys";
 import { DEFAULT_SCOPES, parseScopes, type Scope } from "../../access/scopes";
-import { type AccessServices, createAccessServices } from "../../access/services";
 import { assertTier } from "../../access/tiers";
 import { loadConfig } from "../../config/env";
 import { openDatabase } from "../../db/database";

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { loadAccessConfig } from "../../access/config";
 import { loadConfig } from "../../config/env";
 import { loadDatasetConfig } from "../../datasets/config";
-import { createDatasetServices } from "../../datasets/services";
+import { createDatasetServices } from "../../datasets/dataset-services";
 import { warmPublicCards } from "../../datasets/warm-cards";
 import { type Database, openDatabase } from "../../db/database";
 import { plural } from "../../errors";

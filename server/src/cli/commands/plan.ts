@@ -3,7 +3,7 @@ import { loadConfig } from "../../config/env";
 import { openDatabase } from "../../db/database";
 import { DefinitionError } from "../../definitions/errors";
 import { applyDefinitions, PlanRefusedError } from "../../registry/apply";
-import { formatPlan } from "../../registry/plan";
+import { formatPlan } from "../../registry/apply-plan";
 import { vectorIndexFor } from "../../runtime/prepare-definitions";
 import { CliError } from "../run";
 

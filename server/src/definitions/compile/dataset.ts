@@ -1,4 +1,4 @@
-import type { Located } from "../catalog";
+import type { Located } from "../definition-set";
 import type { ErrorReporter } from "../errors";
 import type { ResolvedFeature } from "../refs";
 import { parseFeatureRef } from "../refs";

@@ -1,4 +1,4 @@
-import type { Located } from "../catalog";
+import type { Located } from "../definition-set";
 import { type EmbeddingDefinition, type HnswOptions, hnswOptionsSchema } from "../schema";
 import { ident } from "./params";
 import { ANALYSES, TRACKS } from "./select";

@@ -1,4 +1,4 @@
-import { type Catalog, datasetRefs, type Located, resolveCatalogRefs } from "../catalog";
+import { type Catalog, datasetRefs, type Located, resolveCatalogRefs } from "../definition-set";
 import { ErrorReporter } from "../errors";
 import type { ResolvedFeature } from "../refs";
 import type {

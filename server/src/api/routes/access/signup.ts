@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { clientAddress } from "../../access/client-address";
-import { limitSignups } from "../../access/middleware";
+import { limitSignups } from "../../access/signup-limit";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { AccountSchema, accountJson, CreatedKeySchema, keyJson, NO_STORE } from "./schemas";

@@ -1,8 +1,8 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
+import { FeatureServiceSchema, serviceBody } from "./feature-services";
 import { NameParamsSchema } from "./schemas";
-import { FeatureServiceSchema, serviceBody } from "./services";
 
 export const route = createRoute({
   operationId: "getFeatureService",

@@ -5,7 +5,7 @@ import { silentLogger } from "../log/logger";
 import { type DatasetInfo, type EntityInfo, getDataset } from "../registry";
 import {
   acceptedRelationKey,
-  type CatalogSnapshot,
+  type CatalogState,
   type CatalogView,
   entityOf,
   type ReferenceProblem,
@@ -76,7 +76,7 @@ export type PlanRequest = {
 /** Where a plan is made: the database, and the catalog references resolve against (as online lookups do). */
 export type PlanSource = {
   sql: Sql;
-  catalog: Pick<ServingCatalog, "snapshot">;
+  catalog: Pick<ServingCatalog, "current">;
   /** The clock sunsets are read against (tests pin it). */
   now?: () => number;
 };
@@ -92,18 +92,18 @@ const RAW_LYRICS = /^\s*(t\.)?lyrics\s*$/;
 /** Resolves what a download contains, against the registry as applied now. */
 export async function planDownload(source: PlanSource, request: PlanRequest): Promise<DatasetPlan> {
   const { sql } = source;
-  const snapshot = await source.catalog.snapshot();
+  const state = await source.catalog.current();
   if (request.features && request.service) {
     throw datasetError("BAD_REQUEST", "Give features or service, not both.", [
       { path: ["service"], detail: "conflicts with features" },
     ]);
   }
-  const base = await baseOf(sql, snapshot, request.dataset);
+  const base = await baseOf(sql, state, request.dataset);
   let refs = base.refs;
   if (request.features) refs = request.features;
-  else if (request.service) refs = serviceRefs(snapshot, request.service, base.entity.name, "service").refs;
+  else if (request.service) refs = serviceRefs(state, request.service, base.entity.name, "service").refs;
   const field = request.features ? "features" : request.service ? "service" : "dataset";
-  const plan = buildPlan(source, snapshot, base, refs, field);
+  const plan = buildPlan(source, state, base, refs, field);
   await addEmbeddings(sql, plan, request.embeddings ?? []);
   if (request.asOf !== undefined) plan.asOf = request.asOf;
   if (request.limit !== undefined) plan.limit = request.limit;
@@ -116,9 +116,9 @@ type Base = Omit<DatasetPlan, "key" | "features" | "filters" | "sources"> & {
   filterDefs: DatasetFilter[];
 };
 
-async function baseOf(sql: Sql, snapshot: CatalogSnapshot, name: string): Promise<Base> {
+async function baseOf(sql: Sql, state: CatalogState, name: string): Promise<Base> {
   if (name.startsWith(SERVICE_PREFIX)) {
-    const service = serviceRefs(snapshot, name.slice(SERVICE_PREFIX.length), undefined, "name");
+    const service = serviceRefs(state, name.slice(SERVICE_PREFIX.length), undefined, "name");
     return { ...service, name, kind: "feature_service", license: null, public: false, filterDefs: [] };
   }
   const dataset: DatasetInfo | undefined = await getDataset(sql, name);
@@ -128,7 +128,7 @@ async function baseOf(sql: Sql, snapshot: CatalogSnapshot, name: string): Promis
   return {
     name,
     kind: "dataset",
-    entity: entityOf(snapshot, dataset.entity),
+    entity: entityOf(state, dataset.entity),
     description: dataset.description,
     license: dataset.license,
     public: dataset.public,
@@ -138,8 +138,8 @@ async function baseOf(sql: Sql, snapshot: CatalogSnapshot, name: string): Promis
   };
 }
 
-function serviceRefs(snapshot: CatalogSnapshot, name: string, entity: string | undefined, field: string) {
-  const service = snapshot.services.get(name);
+function serviceRefs(state: CatalogState, name: string, entity: string | undefined, field: string) {
+  const service = state.services.get(name);
   if (!service || (entity && service.entity !== entity)) {
     const detail = service
       ? `Feature service ${name} serves entity ${service.entity}, not ${entity}.`
@@ -149,7 +149,7 @@ function serviceRefs(snapshot: CatalogSnapshot, name: string, entity: string | u
     ]);
   }
   return {
-    entity: entityOf(snapshot, service.entity),
+    entity: entityOf(state, service.entity),
     description: service.description,
     owner: service.owner,
     refs: service.featureRefs,
@@ -168,8 +168,8 @@ export async function planTraining(
     ]);
   }
   const { sql } = source;
-  const snapshot = await source.catalog.snapshot();
-  const entity = entityOf(snapshot, request.entity);
+  const state = await source.catalog.current();
+  const entity = entityOf(state, request.entity);
   let base: Base = {
     name: `training:${entity.name}`,
     kind: "dataset",
@@ -181,30 +181,30 @@ export async function planTraining(
     refs: request.features ?? [],
     filterDefs: [],
   };
-  if (request.service) base = { ...base, ...serviceRefs(snapshot, request.service, entity.name, "service") };
+  if (request.service) base = { ...base, ...serviceRefs(state, request.service, entity.name, "service") };
   if (request.dataset) {
-    const dataset = await baseOf(sql, snapshot, request.dataset);
+    const dataset = await baseOf(sql, state, request.dataset);
     if (dataset.entity.name !== entity.name) {
       throw datasetError("BAD_REQUEST", `Dataset ${request.dataset} is about ${dataset.entity.name}.`);
     }
     // A dataset's row filters choose which entities it offers; training rows choose their own.
     base = { ...base, license: dataset.license, refs: dataset.refs };
   }
-  const plan = buildPlan(source, snapshot, base, base.refs, given[0] as string);
+  const plan = buildPlan(source, state, base, base.refs, given[0] as string);
   await addEmbeddings(sql, plan, request.embeddings ?? []);
   return plan;
 }
 
 function buildPlan(
   source: PlanSource,
-  snapshot: CatalogSnapshot,
+  state: CatalogState,
   base: Base,
   refs: string[],
   field: string,
 ): DatasetPlan {
   const { entity } = base;
   const now = (source.now ?? Date.now)();
-  const { columns, problems } = resolveReferences(snapshot, entity, refs, now);
+  const { columns, problems } = resolveReferences(state, entity, refs, now);
   const issues: DatasetIssue[] = problems.map((p) => ({
     path: field === "features" ? [field, p.index] : [field],
     detail: `${p.ref}: ${p.detail}`,
@@ -229,7 +229,7 @@ function buildPlan(
     };
     if (relation) {
       // The key's own source comes first, so its values are there when the related rows are read.
-      const key = acceptedRelationKey(snapshot, entity, relation);
+      const key = acceptedRelationKey(state, entity, relation);
       source.via = { relation, keySource: sourceOf(key.view), keyField: key.feature };
     }
     sources.push(source);
@@ -237,7 +237,7 @@ function buildPlan(
   };
   const planned: PlannedColumn[] = [];
   for (const f of columns) {
-    const view = snapshot.byKey.get(f.viewKey) as CatalogView;
+    const view = state.byKey.get(f.viewKey) as CatalogView;
     const info = view.featureByName.get(f.feature);
     if (!info) continue;
     if (RAW_LYRICS.test(info.expr)) {
@@ -273,7 +273,7 @@ function buildPlan(
     issues.push({ path: [field], detail: "selects no features" });
   }
   if (issues.length > 0) throw unservable(issues, problems);
-  const filters = planFilters(snapshot, entity, base.filterDefs, sourceOf, now);
+  const filters = planFilters(state, entity, base.filterDefs, sourceOf, now);
   return {
     name: base.name,
     kind: base.kind,
@@ -307,7 +307,7 @@ function unservable(issues: DatasetIssue[], problems: ReferenceProblem[]) {
 }
 
 function planFilters(
-  snapshot: CatalogSnapshot,
+  state: CatalogState,
   entity: EntityInfo,
   defs: DatasetFilter[],
   sourceOf: (view: CatalogView, relation?: string) => Source,
@@ -315,9 +315,9 @@ function planFilters(
 ): PlannedFilter[] {
   const planned: PlannedFilter[] = [];
   for (const def of defs) {
-    const { columns, problems } = resolveReferences(snapshot, entity, [def.feature], now);
+    const { columns, problems } = resolveReferences(state, entity, [def.feature], now);
     const f = columns[0];
-    const view = f && snapshot.byKey.get(f.viewKey);
+    const view = f && state.byKey.get(f.viewKey);
     const info = view?.featureByName.get(f?.feature ?? "");
     if (!f || !view || !info) {
       throw datasetError(

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
-import { setRateLimitHeaders } from "./denial";
+import { setRateLimitHeaders } from "./headers";
 
 /** Anonymous signup, limited per client address (which the route derives, e.g. from conninfo). */
 export function limitSignups(clientAddress: (c: Context<AppEnv>) => string): MiddlewareHandler<AppEnv> {
