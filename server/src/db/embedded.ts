@@ -1,8 +1,17 @@
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
 import { IN_MEMORY } from "../config/paths";
 import { lockDataDir } from "./data-dir-lock";
+import type {
+  BackendHolds,
+  EmbeddedWorkerData,
+  LongHold,
+  WorkerMessage,
+  WorkerReply,
+  WorkerRequest,
+} from "./embedded-channel";
+import { startTypeScriptWorker } from "./typescript-worker";
 
+export type { BackendHolds, HoldStats, LongHold } from "./embedded-channel";
 export { IN_MEMORY };
 
 export type EmbeddedPostgres = {
@@ -24,31 +33,13 @@ export type EmbeddedPostgres = {
   stop(): Promise<void>;
 };
 
-export type HoldStats = {
-  count: number;
-  total_ms: number;
-  max_ms: number;
-  over_100ms: number;
-  over_250ms: number;
-};
-export type BackendHolds = { interactive: HoldStats; bulk: HoldStats };
-/** A connection that held the backend over 100 ms: what every other waited behind. */
-export type LongHold = { work: "interactive" | "bulk"; ms: number; statement: string };
-
-type Reply = {
-  id?: number;
-  type?: string;
-  port?: number;
-  buffer?: ArrayBuffer;
-  error?: string;
-  holds?: BackendHolds;
-};
+type RequestBody<T extends WorkerRequest["type"]> = Omit<Extract<WorkerRequest, { type: T }>, "id" | "type">;
 
 /**
  * Runs PostgreSQL in-process (PGlite + pgvector) in a worker thread behind a loopback socket, so
  * the rest of rapfs reaches it with the same postgres.js code as a real server, and a long
  * statement never stops this thread. Connections share PGlite's one backend by work class
- * (see embedded-worker.mjs).
+ * (see embedded-worker.ts).
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
@@ -61,43 +52,61 @@ export async function startEmbeddedPostgres(
   const activityBuffer = new SharedArrayBuffer(16);
   const activity = new Float64Array(activityBuffer);
   const load = from ? await from.arrayBuffer() : undefined;
-  const worker = new Worker(new URL("./embedded-worker.mjs", import.meta.url), {
-    workerData: { dataDir: inMemory ? undefined : join(dataDir, "pgdata"), port, load, activityBuffer },
+  const workerData: EmbeddedWorkerData = {
+    dataDir: inMemory ? undefined : join(dataDir, "pgdata"),
+    port,
+    load,
+    activityBuffer,
+  };
+  const worker = await startTypeScriptWorker(new URL("./embedded-worker.ts", import.meta.url), {
+    workerData,
     ...(load ? { transferList: [load] } : {}),
+  }).catch((error: unknown) => {
+    unlock();
+    throw error;
   });
-  const pending = new Map<number, (reply: Reply) => void>();
+  const pending = new Map<number, (reply: WorkerReply) => void>();
   let nextId = 1;
   let exited: Error | undefined;
-  const request = (type: string, body: Record<string, unknown> = {}, transfer: ArrayBuffer[] = []) =>
-    new Promise<Reply>((resolve, reject) => {
+  const request = <T extends WorkerRequest["type"]>(
+    type: T,
+    body: RequestBody<T>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<WorkerReply> =>
+    new Promise((resolve, reject) => {
       if (exited) return reject(exited);
       const id = nextId++;
-      pending.set(id, (reply) => (reply.error ? reject(new Error(reply.error)) : resolve(reply)));
+      pending.set(id, (reply) => ("error" in reply ? reject(new Error(reply.error)) : resolve(reply)));
       worker.postMessage({ ...body, type, id }, transfer);
     });
   try {
     const boundPort = await new Promise<number>((resolve, reject) => {
-      worker.on("message", (reply: Reply) => {
-        if (reply.type === "ready") resolve(reply.port as number);
-        else if (reply.type === "long-hold") onLongHold?.(reply as unknown as LongHold);
-        else if (reply.type === "failed") reject(new Error(reply.error));
-        else if (reply.id !== undefined) {
-          pending.get(reply.id)?.(reply);
-          pending.delete(reply.id);
-        }
+      worker.on("message", (message: WorkerMessage) => {
+        if (!("type" in message)) {
+          pending.get(message.id)?.(message);
+          pending.delete(message.id);
+        } else if (message.type === "ready") resolve(message.port);
+        else if (message.type === "long-hold") {
+          const { type: _, ...hold } = message;
+          onLongHold?.(hold);
+        } else reject(new Error(message.error));
       });
       worker.once("error", reject);
       worker.once("exit", (code) => {
         exited = new Error(`the embedded database stopped (worker exit ${code})`);
         reject(exited);
-        for (const settle of pending.values()) settle({ error: exited.message });
+        for (const [id, settle] of pending) settle({ id, error: exited.message });
         pending.clear();
       });
     });
     let stopping: Promise<void> | undefined;
     return {
       url: `postgres://postgres@127.0.0.1:${boundPort}/postgres`,
-      dump: async () => new Blob([(await request("dump")).buffer as ArrayBuffer]),
+      async dump() {
+        const reply = await request("dump", {});
+        if (!("buffer" in reply)) throw new Error("the embedded database sent no data directory");
+        return new Blob([reply.buffer]);
+      },
       busy(withinMs) {
         if (exited) return false;
         const now = Date.now();
@@ -108,11 +117,14 @@ export async function startEmbeddedPostgres(
         const copy = data.slice();
         await request("copy", { statement, data: copy.buffer }, [copy.buffer as ArrayBuffer]);
       },
-      holds: async (options = {}) =>
-        (await request("stats", { reset: options.reset === true })).holds as BackendHolds,
+      async holds(options = {}) {
+        const reply = await request("stats", { reset: options.reset === true });
+        if (!("holds" in reply)) throw new Error("the embedded database sent no hold times");
+        return reply.holds;
+      },
       stop() {
         stopping ??= (async () => {
-          await request("stop").catch(() => {});
+          await request("stop", {}).catch(() => {});
           await worker.terminate();
           unlock();
         })();

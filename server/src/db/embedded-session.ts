@@ -1,0 +1,140 @@
+import type { Socket } from "node:net";
+import type { PGlite } from "@electric-sql/pglite";
+import type { BackendHoldTimes } from "./backend-holds";
+import type { Session, SharedBackend } from "./shared-backend";
+import {
+  type FrontendMessage,
+  FrontendReader,
+  ProtocolViolation,
+  protocolViolationResponse,
+  ReplyTracker,
+  statementOf,
+} from "./wire-protocol";
+
+// A reply is sent by the time this much of it has built up.
+const FLUSH_BYTES = 1 << 20;
+const BULK_APPLICATION_NAME = "rapfs-bulk";
+
+export type SessionContext = {
+  db: PGlite;
+  backend: SharedBackend;
+  holds: BackendHoldTimes;
+  /** [0]: when the running message started (0 when idle); [1]: when the last one finished. */
+  activity: Float64Array;
+};
+
+/**
+ * One client connection, until it ends. Replies are sent as PostgreSQL sends them: held until
+ * the connection has no complete message left to run (or a MiB has built up), so the answers to a
+ * pipelined batch leave in one write. A reply split over writes meets Nagle's algorithm at a proxy
+ * or pooler between here and the client, and each extended-protocol round trip waits out a 40 ms
+ * delayed ACK: with twenty connections queued that was seconds per request.
+ */
+export async function serveConnection(socket: Socket, { db, backend, holds, activity }: SessionContext) {
+  const session: Session = { work: "interactive" };
+  const reader = new FrontendReader();
+  const reply = new ReplyTracker();
+  const pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let heldSince = 0;
+  let statement = "";
+  let closed = false;
+  let wake: (() => void) | undefined;
+
+  const queue = (chunk: Buffer) => {
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= FLUSH_BYTES) flush();
+  };
+  // PGlite hands out a view of its own memory, reused for the next chunk: copied before it waits.
+  const sendFromBackend = (data: Uint8Array) => {
+    if (data.length === 0) return;
+    reply.push(data);
+    queue(Buffer.from(data));
+  };
+  const flush = () => {
+    if (pendingBytes > 0 && !closed) {
+      socket.write(pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes));
+    }
+    pending.length = 0;
+    pendingBytes = 0;
+  };
+  const next = async (): Promise<FrontendMessage | undefined> => {
+    for (;;) {
+      const message = reader.next();
+      if (message) return message;
+      flush();
+      if (closed) return undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+  };
+
+  socket.setNoDelay(true);
+  socket.on("data", (chunk: Buffer) => {
+    reader.push(chunk);
+    wake?.();
+  });
+  socket.on("error", () => {});
+  socket.on("close", () => {
+    closed = true;
+    wake?.();
+  });
+
+  try {
+    for (let message = await next(); message; message = await next()) {
+      if (message.kind === "encryption-request") {
+        queue(Buffer.from("N"));
+        continue;
+      }
+      if (message.kind === "cancel-request" || message.kind === "terminate") break;
+      if (
+        message.kind === "startup" &&
+        message.parameters.get("application_name") === BULK_APPLICATION_NAME
+      ) {
+        session.work = "bulk";
+      }
+      const turn = backend.acquire(session);
+      if (turn) {
+        flush();
+        await turn;
+      }
+      if (heldSince === 0) heldSince = performance.now();
+      statement = (message.kind === "message" && statementOf(message.bytes)) || statement;
+      activity[0] = Date.now();
+      // Streamed: a COPY of a whole dataset is not held in memory before it is sent.
+      await db.runExclusive(() => db.execProtocolRawStream(message.bytes, { onRawData: sendFromBackend }));
+      activity[0] = 0;
+      activity[1] = Date.now();
+      if (reply.endsIdle) {
+        holds.record(session.work, performance.now() - heldSince, statement);
+        heldSince = 0;
+        backend.release(session);
+        await yieldToOtherConnections();
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof ProtocolViolation)) throw error;
+    queue(protocolViolationResponse(error.message));
+  } finally {
+    flush();
+    if (backend.holds(session)) {
+      if (db.isInTransaction()) await db.exec("rollback").catch(() => {});
+      backend.release(session);
+    }
+    // After the bytes still queued, such as a protocol violation's ErrorResponse, are written.
+    socket.end(() => socket.destroy());
+  }
+}
+
+/**
+ * Lets other connections' bytes, which arrived while PGlite held this thread, ask for the backend
+ * before this connection's next buffered query takes it again: the first turn ends this poll
+ * phase, the next poll phase reads the sockets.
+ */
+async function yieldToOtherConnections(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+}
