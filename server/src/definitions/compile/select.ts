@@ -1,4 +1,4 @@
-import type { EntityName, SourceDefinition } from "../schema";
+import { type EntityName, type KeyType, keyPgType, type SourceDefinition } from "../schema";
 import { ident, type ParamAllocator } from "./params";
 
 export const TRACKS = "tracks";
@@ -35,9 +35,18 @@ const ANALYSIS_COLUMNS = [
 
 export type SelectMode = "full" | "incremental" | "point_in_time";
 
-export const KEY_COLUMN: Record<EntityName, { name: string; pgType: string; source: string }> = {
-  track: { name: "track_id", pgType: "integer", source: "t.id" },
-  artist: { name: "artist", pgType: "text", source: "t.artist" },
+type KeyColumn = { name: string; type: KeyType; pgType: string; source: string };
+const keyColumn = (name: string, type: KeyType, source: string): KeyColumn => ({
+  name,
+  type,
+  pgType: keyPgType(type),
+  source,
+});
+
+/** The column a view of each entity is keyed by; the catalog holds entity definitions to it. */
+export const KEY_COLUMN: Record<EntityName, KeyColumn> = {
+  track: keyColumn("track_id", "int", "t.id"),
+  artist: keyColumn("artist", "string", "t.artist"),
 };
 
 /** Every analyzer a view reads, for incremental change detection and the watermark. */

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { keyPgType } from "../../../definitions/schema";
 import { DomainError } from "../../../errors";
 import { getViewVersion, listViews, type RunStats } from "../../../registry";
 import { statsDrift } from "../../../serving";
@@ -89,7 +90,7 @@ export function registerRegistryViewVersion(app: App): void {
       {
         ...viewSummary(view),
         schema: {
-          key: { name: view.keyColumn, pg_type: view.keyColumn === "artist" ? "text" : "integer" },
+          key: { name: view.keyColumn, pg_type: keyPgType(view.keyType) },
           columns: [
             { name: "event_timestamp", type: "timestamp", pg_type: "timestamp" },
             ...view.features.map((f) => ({ name: f.name, type: f.type, pg_type: f.pg_type })),
