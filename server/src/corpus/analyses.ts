@@ -1,6 +1,6 @@
 import type postgres from "postgres";
+import type { CopyType } from "../db/copy-binary";
 import { ANALYZERS, type AnalyzerSpec, analysisTimes, formatTimestamp } from "./analyzers";
-import type { CopyType } from "./copy-binary";
 import { FixedVector } from "./embeddings";
 import { AnalysisFlag } from "./layout";
 import { round, simplifiedFeatures } from "./lyrics-stats";

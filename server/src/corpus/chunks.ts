@@ -1,5 +1,5 @@
+import { copyBinary } from "../db/copy-binary";
 import { ANALYSIS_COLUMNS, ANALYSIS_COPY_TYPES, type AnalysisRow, analysisRows } from "./analyses";
-import { copyBinary } from "./copy-binary";
 import { type CopyFormat, copyLine } from "./copy-text";
 import { ANALYZER_TYPES, type AnalyzerType } from "./plan";
 import {

@@ -1,7 +1,7 @@
 import type postgres from "postgres";
+import type { CopyType } from "../db/copy-binary";
 import { DAY, formatTimestamp } from "./analyzers";
 import { type Artist, buildRoster, coprimeStride } from "./artists";
-import type { CopyType } from "./copy-binary";
 import { EmbeddingSpace, FixedVector } from "./embeddings";
 import { buildLayout, type Layout, TrackFlag } from "./layout";
 import { writeLyrics } from "./lyrics";
