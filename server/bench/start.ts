@@ -4,13 +4,13 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { repoRoot } from "../src/config/paths";
-import { ANALYSIS_COLUMNS } from "../src/corpus/analyses";
 import type { CorpusChunk } from "../src/corpus/chunks";
 import { type CopyFormat, copyStatement } from "../src/corpus/copy-text";
 import { deferIndexes } from "../src/corpus/deferred-indexes";
 import { corpusPlan, generateCorpus } from "../src/corpus/index";
 import { corpusChunks } from "../src/corpus/produce";
-import { createContext, TRACK_COLUMNS } from "../src/corpus/tracks";
+import { createContext } from "../src/corpus/tracks";
+import { corpusColumns } from "../src/db/corpus-tables";
 import { openDatabase } from "../src/db/database";
 import { migrate } from "../src/db/migrate";
 import { startPhases } from "./start-phases";
@@ -165,8 +165,16 @@ function bareCopy(dataDir: string, chunks: CorpusChunk[], deferred: boolean): Pr
       const query = (text: string) => tx.unsafe(text);
       const restore = deferred ? await deferIndexes(query) : [];
       for (const chunk of chunks) {
-        await copy(copyStatement("tracks", TRACK_COLUMNS, "'/dev/blob'", chunk.format), chunk.tracks);
-        const analyses = copyStatement("analysis_results", ANALYSIS_COLUMNS, "'/dev/blob'", chunk.format);
+        await copy(
+          copyStatement("tracks", corpusColumns("tracks"), "'/dev/blob'", chunk.format),
+          chunk.tracks,
+        );
+        const analyses = copyStatement(
+          "analysis_results",
+          corpusColumns("analysis_results"),
+          "'/dev/blob'",
+          chunk.format,
+        );
         await copy(analyses, chunk.analyses);
       }
       for (const statement of restore) await query(statement);

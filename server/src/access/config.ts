@@ -1,4 +1,5 @@
-import { ConfigError } from "../config/env";
+import { z } from "zod";
+import { integerWhere, numberWhere, readEnv, trimmedText } from "../config/read-env";
 import { DomainError } from "../errors";
 import { isWellFormedKey } from "./api-key-format";
 import { MAX_LEASE_MS } from "./leases";
@@ -30,53 +31,56 @@ export type AccessConfig = {
   failedAuthPerMinute: number;
 };
 
+const schema = z.object({
+  RAPFS_TIERS: z
+    .string()
+    .optional()
+    .transform((json, ctx) => {
+      try {
+        return loadTiers(json);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        ctx.addIssue({ code: "custom", message: error.message.replace(/^RAPFS_TIERS:? ?/, "") });
+        return z.NEVER;
+      }
+    }),
+  RAPFS_ADMIN_KEY: trimmedText().refine(
+    (key) => key === undefined || isWellFormedKey(key),
+    "must be a rapfs key (generate one with `rapfs keys generate`)",
+  ),
+  RAPFS_REDIS_PREFIX: trimmedText()
+    .transform((prefix) => prefix ?? "rapfs")
+    .refine((prefix) => /^[A-Za-z0-9:_-]{1,64}$/.test(prefix), "letters, digits, ':', '_' and '-' only"),
+  RAPFS_KEY_CACHE_SECONDS: numberWhere(
+    30,
+    (n) => Number.isFinite(n) && n >= 0 && n <= 300,
+    "a number of seconds from 0 to 300",
+  ),
+  RAPFS_METRICS_TOKEN: trimmedText().refine(
+    (token) => token === undefined || token.length >= 16,
+    "at least 16 characters",
+  ),
+  RAPFS_TRUSTED_PROXY_HOPS: integerWhere(0, 0, 10, "an integer from 0 to 10"),
+  RAPFS_QUOTA_LEASE_MS: integerWhere(
+    250,
+    0,
+    MAX_LEASE_MS,
+    `an integer number of milliseconds from 0 to ${MAX_LEASE_MS}`,
+  ),
+  RAPFS_FAILED_AUTH_PER_MINUTE: integerWhere(30, 1, 1_000_000, "an integer from 1 to 1000000"),
+});
+
 /** The access settings of the environment; every bad variable is named in one ConfigError. */
 export function loadAccessConfig(env: NodeJS.ProcessEnv = process.env): AccessConfig {
-  const problems: string[] = [];
-  let tiers: Tiers = {};
-  try {
-    tiers = loadTiers(env.RAPFS_TIERS);
-  } catch (error) {
-    if (!(error instanceof DomainError)) throw error;
-    problems.push(`  RAPFS_TIERS: ${error.message.replace(/^RAPFS_TIERS:? ?/, "")}`);
-  }
-  const adminKey = env.RAPFS_ADMIN_KEY?.trim() || undefined;
-  if (adminKey && !isWellFormedKey(adminKey)) {
-    problems.push("  RAPFS_ADMIN_KEY: must be a rapfs key (generate one with `rapfs keys generate`)");
-  }
-  const redisPrefix = env.RAPFS_REDIS_PREFIX?.trim() || "rapfs";
-  if (!/^[A-Za-z0-9:_-]{1,64}$/.test(redisPrefix)) {
-    problems.push("  RAPFS_REDIS_PREFIX: letters, digits, ':', '_' and '-' only");
-  }
-  const ttlSeconds = Number(env.RAPFS_KEY_CACHE_SECONDS ?? 30);
-  if (!Number.isFinite(ttlSeconds) || ttlSeconds < 0 || ttlSeconds > 300) {
-    problems.push("  RAPFS_KEY_CACHE_SECONDS: a number of seconds from 0 to 300");
-  }
-  const metricsToken = env.RAPFS_METRICS_TOKEN?.trim() || undefined;
-  if (metricsToken && metricsToken.length < 16) {
-    problems.push("  RAPFS_METRICS_TOKEN: at least 16 characters");
-  }
-  const hops = Number(env.RAPFS_TRUSTED_PROXY_HOPS ?? 0);
-  if (!Number.isInteger(hops) || hops < 0 || hops > 10) {
-    problems.push("  RAPFS_TRUSTED_PROXY_HOPS: an integer from 0 to 10");
-  }
-  const leaseMs = Number(env.RAPFS_QUOTA_LEASE_MS ?? 250);
-  if (!Number.isInteger(leaseMs) || leaseMs < 0 || leaseMs > MAX_LEASE_MS) {
-    problems.push("  RAPFS_QUOTA_LEASE_MS: an integer number of milliseconds from 0 to 10000");
-  }
-  const failedAuth = Number(env.RAPFS_FAILED_AUTH_PER_MINUTE ?? 30);
-  if (!Number.isInteger(failedAuth) || failedAuth < 1 || failedAuth > 1_000_000) {
-    problems.push("  RAPFS_FAILED_AUTH_PER_MINUTE: an integer from 1 to 1000000");
-  }
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
+  const e = readEnv(schema, env);
   return {
-    tiers,
-    adminKey,
-    redisPrefix,
-    keyCacheTtlMs: ttlSeconds * 1000,
-    metricsToken,
-    trustedProxyHops: hops,
-    quotaLeaseMs: leaseMs,
-    failedAuthPerMinute: failedAuth,
+    tiers: e.RAPFS_TIERS,
+    adminKey: e.RAPFS_ADMIN_KEY,
+    redisPrefix: e.RAPFS_REDIS_PREFIX,
+    keyCacheTtlMs: e.RAPFS_KEY_CACHE_SECONDS * 1000,
+    metricsToken: e.RAPFS_METRICS_TOKEN,
+    trustedProxyHops: e.RAPFS_TRUSTED_PROXY_HOPS,
+    quotaLeaseMs: e.RAPFS_QUOTA_LEASE_MS,
+    failedAuthPerMinute: e.RAPFS_FAILED_AUTH_PER_MINUTE,
   };
 }

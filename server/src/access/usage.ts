@@ -1,5 +1,6 @@
 import type { Sql } from "../db/database";
 import { type Logger, silentLogger } from "../log/logger";
+import { BufferedWrites } from "./buffered-writes";
 
 export type UsageCounts = {
   requests: number;
@@ -20,6 +21,13 @@ function add(into: UsageCounts | undefined, counts: UsageCounts): UsageCounts {
   const sum = { ...(into ?? ZERO) };
   for (const field of FIELDS) sum[field] += counts[field];
   return sum;
+}
+
+/** Adds a delta to the counts pending in a slot, in place (they are this recorder's own). */
+function addPending(pending: UsageCounts | undefined, delta: Partial<UsageCounts>): UsageCounts {
+  const counts = pending ?? { ...ZERO };
+  for (const field of FIELDS) counts[field] += delta[field] ?? 0;
+  return counts;
 }
 
 export function utcDay(at: Date): string {
@@ -45,10 +53,10 @@ type Stored = { since: string; days: Map<string, UsageCounts>; readAt: number; r
  * what is kept, so its answers stay exact; another process's counts show within 10 s.
  */
 export class UsageRecorder {
-  private pending = new Map<string, UsageCounts>();
+  /** Counts per `account|day` slot. */
+  private readonly writes: BufferedWrites<UsageCounts, Partial<UsageCounts>>;
   private readonly stored = new Map<string, Stored>();
   private flushes = 0;
-  private readonly timer: NodeJS.Timeout;
   private readonly logger: Logger;
 
   constructor(
@@ -56,48 +64,43 @@ export class UsageRecorder {
     options: { flushIntervalMs?: number; logger?: Logger } = {},
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 10_000);
-    this.timer.unref();
+    this.writes = new BufferedWrites({
+      intervalMs: options.flushIntervalMs ?? 10_000,
+      merge: addPending,
+      write: (batch) => this.write(batch),
+      logger: this.logger,
+      failure: "access: could not write usage history",
+    });
   }
 
   record(accountId: string, delta: Partial<UsageCounts>, at: Date = new Date()): void {
-    const slot = `${accountId}|${utcDay(at)}`;
-    const counts = this.pending.get(slot) ?? { ...ZERO };
-    for (const field of FIELDS) counts[field] += delta[field] ?? 0;
-    this.pending.set(slot, counts);
+    this.writes.add(`${accountId}|${utcDay(at)}`, delta);
   }
 
-  async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const batch = this.pending;
-    this.pending = new Map();
+  flush(): Promise<void> {
+    return this.writes.flush();
+  }
+
+  private async write(batch: ReadonlyMap<string, UsageCounts>): Promise<void> {
     const slots = [...batch.keys()].map((slot) => slot.split("|") as [string, string]);
     const column = (field: (typeof FIELDS)[number]) => [...batch.values()].map((c) => c[field]);
-    try {
-      await this.sql`
-        insert into usage_daily (account_id, day, requests, rows, downloads, bytes, rejected)
-        select * from unnest(
-          ${slots.map(([id]) => id)}::uuid[], ${slots.map(([, day]) => day)}::date[],
-          ${column("requests")}::bigint[], ${column("rows")}::bigint[],
-          ${column("downloads")}::bigint[], ${column("bytes")}::bigint[], ${column("rejected")}::bigint[])
-        on conflict (account_id, day) do update set
-          requests = usage_daily.requests + excluded.requests,
-          rows = usage_daily.rows + excluded.rows,
-          downloads = usage_daily.downloads + excluded.downloads,
-          bytes = usage_daily.bytes + excluded.bytes,
-          rejected = usage_daily.rejected + excluded.rejected`;
-      this.flushes++;
-      for (const [slot, counts] of batch) {
-        const [id, day] = slot.split("|") as [string, string];
-        const kept = this.stored.get(id);
-        if (kept && day >= kept.since) kept.days.set(day, add(kept.days.get(day), counts));
-      }
-    } catch (error) {
-      for (const [slot, counts] of batch) {
-        const [id, day] = slot.split("|") as [string, string];
-        this.record(id, counts, new Date(`${day}T00:00:00Z`));
-      }
-      this.logger.warn("access: could not write usage history", { error: (error as Error).message });
+    await this.sql`
+      insert into usage_daily (account_id, day, requests, rows, downloads, bytes, rejected)
+      select * from unnest(
+        ${slots.map(([id]) => id)}::uuid[], ${slots.map(([, day]) => day)}::date[],
+        ${column("requests")}::bigint[], ${column("rows")}::bigint[],
+        ${column("downloads")}::bigint[], ${column("bytes")}::bigint[], ${column("rejected")}::bigint[])
+      on conflict (account_id, day) do update set
+        requests = usage_daily.requests + excluded.requests,
+        rows = usage_daily.rows + excluded.rows,
+        downloads = usage_daily.downloads + excluded.downloads,
+        bytes = usage_daily.bytes + excluded.bytes,
+        rejected = usage_daily.rejected + excluded.rejected`;
+    this.flushes++;
+    for (const [slot, counts] of batch) {
+      const [id, day] = slot.split("|") as [string, string];
+      const kept = this.stored.get(id);
+      if (kept && day >= kept.since) kept.days.set(day, add(kept.days.get(day), counts));
     }
   }
 
@@ -107,7 +110,7 @@ export class UsageRecorder {
     const stored = await this.storedDays(accountId, now);
     const byDay = new Map<string, UsageCounts>();
     for (const [day, counts] of stored) if (day >= since) byDay.set(day, { ...counts });
-    for (const [slot, counts] of this.pending) {
+    for (const [slot, counts] of this.writes.pending) {
       const [id, day] = slot.split("|") as [string, string];
       if (id === accountId && day >= since) byDay.set(day, add(byDay.get(day), counts));
     }
@@ -150,8 +153,7 @@ export class UsageRecorder {
     if (this.stored.size > STORED_ACCOUNTS) this.stored.delete(this.stored.keys().next().value as string);
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
+  close(): Promise<void> {
+    return this.writes.close();
   }
 }

@@ -1,16 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { IN_MEMORY, repoRoot } from "./paths";
-
-const optionalUrl = (protocols: string[]) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((value) => (value === "" ? undefined : value))
-    .refine((value) => value === undefined || protocols.some((p) => value.startsWith(`${p}://`)), {
-      message: `must start with ${protocols.map((p) => `${p}://`).join(" or ")}`,
-    });
+import { intIn, optionalUrl, readEnv } from "./read-env";
 
 const envSchema = z.object({
   DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
@@ -18,15 +9,15 @@ const envSchema = z.object({
   REDIS_URL: optionalUrl(["redis", "rediss", "redis+cluster"]),
   // Read-only paths (fallback reads, registry, dataset exports) go here; the primary if it is down.
   DATABASE_REPLICA_URL: optionalUrl(["postgres", "postgresql"]),
-  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  PORT: intIn(0, 65_535, 8080),
   HOST: z.string().default("0.0.0.0"),
   RAPFS_DATA_DIR: z.string().default(".rapfs"),
   RAPFS_DEFINITIONS_DIR: z.string().optional(),
   RAPFS_CORPUS_SCALE: z.coerce.number().positive().max(10).default(1),
   RAPFS_CORPUS_SEED: z.coerce.number().int().min(0).default(42),
-  RAPFS_EMBEDDED_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+  RAPFS_EMBEDDED_PORT: intIn(0, 65_535, 0),
   // Rows of Redis kept in each server process and invalidated by Redis; 0 turns the near cache off.
-  RAPFS_NEAR_CACHE_ROWS: z.coerce.number().int().min(0).max(10_000_000).default(50_000),
+  RAPFS_NEAR_CACHE_ROWS: intIn(0, 10_000_000, 50_000),
   // How often each process checks that Redis holds every view version (and re-syncs one that lost its keys).
   RAPFS_ONLINE_CHECK_SECONDS: z.coerce.number().min(0.1).max(3_600).default(5),
   // `off` sends GET /v1/features/{entity}/{id} through the Hono app like every other route.
@@ -36,7 +27,7 @@ const envSchema = z.object({
   RAPFS_VECTOR_INDEX: z.enum(["auto", "exact", "hnsw"]).default("auto"),
   // Server PostgreSQL: the pool of downloads, dataset cards and training data, apart from the
   // interactive one, and the statement timeout of its connections.
-  RAPFS_BULK_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(2),
+  RAPFS_BULK_CONNECTIONS: intIn(1, 100, 2),
   RAPFS_BULK_STATEMENT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(86_400).default(300),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
@@ -64,18 +55,9 @@ export type Config = {
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
 };
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
-/** Parses the environment once; every bad variable is named in one message. */
+/** The server's own settings of the environment; every bad variable is named in one ConfigError. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
-  }
-  const e = parsed.data;
+  const e = readEnv(envSchema, env);
   return {
     databaseUrl: e.DATABASE_URL,
     databaseReplicaUrl: e.DATABASE_REPLICA_URL,

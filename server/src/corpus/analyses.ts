@@ -1,6 +1,5 @@
 import type postgres from "postgres";
 import { ANALYZERS, type AnalyzerSpec, analysisTimes, formatTimestamp } from "./analyzers";
-import type { CopyType } from "./copy-binary";
 import { FixedVector } from "./embeddings";
 import { AnalysisFlag } from "./layout";
 import { round, simplifiedFeatures } from "./lyrics-stats";
@@ -24,37 +23,6 @@ export type AnalysisRow = {
   processing_time_ms: number;
   model_version: string;
   analysis_embedding: FixedVector | null;
-};
-
-export const ANALYSIS_COLUMNS = [
-  "id",
-  "track_id",
-  "analyzer_type",
-  "sentiment",
-  "confidence",
-  "themes",
-  "analysis_data",
-  "created_at",
-  "complexity_score",
-  "processing_time_ms",
-  "model_version",
-  "analysis_embedding",
-] as const satisfies readonly (keyof AnalysisRow)[];
-
-/** Each column's type in migrations/0001_corpus.sql, for binary COPY. */
-export const ANALYSIS_COPY_TYPES: Record<(typeof ANALYSIS_COLUMNS)[number], CopyType> = {
-  id: "int4",
-  track_id: "int4",
-  analyzer_type: "text",
-  sentiment: "text",
-  confidence: "numeric",
-  themes: "text",
-  analysis_data: "jsonb",
-  created_at: "timestamp",
-  complexity_score: "numeric",
-  processing_time_ms: "int4",
-  model_version: "text",
-  analysis_embedding: "vector",
 };
 
 type Reading = Omit<AnalysisRow, "id" | "track_id" | "analyzer_type" | "created_at" | "model_version">;

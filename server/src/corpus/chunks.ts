@@ -1,15 +1,9 @@
-import { ANALYSIS_COLUMNS, ANALYSIS_COPY_TYPES, type AnalysisRow, analysisRows } from "./analyses";
-import { copyBinary } from "./copy-binary";
+import { type CopyType, copyBinary } from "../db/copy-binary";
+import { CORPUS_TABLES, corpusColumns } from "../db/corpus-tables";
+import { type AnalysisRow, analysisRows } from "./analyses";
 import { type CopyFormat, copyLine } from "./copy-text";
 import { ANALYZER_TYPES, type AnalyzerType } from "./scale";
-import {
-  type CorpusContext,
-  TRACK_COLUMNS,
-  TRACK_COPY_TYPES,
-  type TrackRow,
-  trackProfile,
-  trackRow,
-} from "./tracks";
+import { type CorpusContext, type TrackRow, trackProfile, trackRow } from "./tracks";
 
 /** Tracks [start, end) and their analyses as COPY data, encoded for a transfer between threads. */
 export type CorpusChunk = {
@@ -71,15 +65,18 @@ export function generateChunk(
   if (nextId + 1 !== firstIds[end]) {
     throw new Error(`tracks ${start}–${end} gave ${analysisCount} analyses, the layout says otherwise`);
   }
-  const binary = format === "binary";
+  // Typed both ways: every column is a field of the row, and every field of the row a column.
+  const encode = <Row>(
+    rows: Row[],
+    columns: readonly (keyof Row & string)[],
+    types: Readonly<Record<keyof Row & string, CopyType>>,
+  ) => (format === "binary" ? copyBinary(rows, columns, types) : copyText(rows, columns));
   return {
     format,
     start,
     end,
-    tracks: binary ? copyBinary(tracks, TRACK_COLUMNS, TRACK_COPY_TYPES) : copyText(tracks, TRACK_COLUMNS),
-    analyses: binary
-      ? copyBinary(analyses, ANALYSIS_COLUMNS, ANALYSIS_COPY_TYPES)
-      : copyText(analyses, ANALYSIS_COLUMNS),
+    tracks: encode(tracks, corpusColumns("tracks"), CORPUS_TABLES.tracks),
+    analyses: encode(analyses, corpusColumns("analysis_results"), CORPUS_TABLES.analysis_results),
     analysisCount,
     byAnalyzer,
   };

@@ -43,7 +43,7 @@ export function copyColumns(text: string, columns: number): (string | null)[][] 
   return byColumn;
 }
 
-/** COPY's text format (this file), or its binary one (copy-binary.ts). */
+/** COPY's text format (this file), or its binary one (db/copy-binary.ts). */
 export type CopyFormat = "text" | "binary";
 
 /** `copy <table> (<columns>) from <source>`; table and columns are our own constants. */

@@ -60,6 +60,11 @@ export class FixedVector {
 
   constructor(readonly codes: Int32Array) {}
 
+  /** Component i is `codes[i] / scale` (what binary COPY writes). */
+  get scale(): number {
+    return SCALE;
+  }
+
   static of(v: Float64Array): FixedVector {
     const codes = new Int32Array(v.length);
     for (let i = 0; i < v.length; i++) codes[i] = Math.round((v[i] as number) * SCALE);

@@ -1,7 +1,6 @@
 import type postgres from "postgres";
 import { DAY, formatTimestamp } from "./analyzers";
 import { type Artist, buildRoster, coprimeStride } from "./artists";
-import type { CopyType } from "./copy-binary";
 import { EmbeddingSpace, FixedVector } from "./embeddings";
 import { buildLayout, type Layout, TrackFlag } from "./layout";
 import { writeLyrics } from "./lyrics";
@@ -180,33 +179,6 @@ export type TrackRow = {
   audio_features: postgres.JSONValue;
   lyrics_embedding: FixedVector | null;
   audio_embedding: FixedVector | null;
-};
-
-export const TRACK_COLUMNS = [
-  "id",
-  "title",
-  "artist",
-  "lyrics",
-  "url",
-  "created_at",
-  "spotify_data",
-  "audio_features",
-  "lyrics_embedding",
-  "audio_embedding",
-] as const satisfies readonly (keyof TrackRow)[];
-
-/** Each column's type in migrations/0001_corpus.sql, for binary COPY. */
-export const TRACK_COPY_TYPES: Record<(typeof TRACK_COLUMNS)[number], CopyType> = {
-  id: "int4",
-  title: "text",
-  artist: "text",
-  lyrics: "text",
-  url: "text",
-  created_at: "timestamp",
-  spotify_data: "jsonb",
-  audio_features: "jsonb",
-  lyrics_embedding: "vector",
-  audio_embedding: "vector",
 };
 
 const slug = (s: string) =>

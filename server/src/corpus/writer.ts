@@ -1,14 +1,14 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type postgres from "postgres";
+import { corpusColumns } from "../db/corpus-tables";
 import type { Database, Sql } from "../db/database";
 import { noProgress, type ProgressReporter } from "../log/progress";
-import { ANALYSIS_COLUMNS } from "./analyses";
 import { type CopyFormat, copyColumns, copyStatement } from "./copy-text";
 import { deferIndexes } from "./deferred-indexes";
 import { corpusChunks, defaultGeneratorThreads } from "./produce";
 import { ANALYZER_TYPES, type AnalyzerType, corpusPlan } from "./scale";
-import { createContext, TRACK_COLUMNS } from "./tracks";
+import { createContext } from "./tracks";
 
 export type CorpusOptions = {
   scale: number;
@@ -93,8 +93,8 @@ export async function generateCorpus(db: CorpusDatabase, options: CorpusOptions)
     report({ phase: PROGRESS_PHASE, done: 0, total });
     const threads = options.threads ?? defaultGeneratorThreads();
     for await (const chunk of corpusChunks(ctx, threads, tx.format)) {
-      await tx.copy("tracks", TRACK_COLUMNS, chunk.tracks);
-      await tx.copy("analysis_results", ANALYSIS_COLUMNS, chunk.analyses);
+      await tx.copy("tracks", corpusColumns("tracks"), chunk.tracks);
+      await tx.copy("analysis_results", corpusColumns("analysis_results"), chunk.analyses);
       analyses += chunk.analysisCount;
       for (const type of ANALYZER_TYPES) byAnalyzer[type] += chunk.byAnalyzer[type];
       report({ phase: PROGRESS_PHASE, done: chunk.end + analyses, total });

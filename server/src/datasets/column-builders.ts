@@ -11,6 +11,7 @@ import {
   type TimestampMicrosecond,
   Utf8,
 } from "apache-arrow";
+import type { FieldSink } from "../db/copy-binary";
 import type { OutputColumn } from "./columns";
 
 /**
@@ -18,8 +19,7 @@ import type { OutputColumn } from "./columns";
  * typed arrays: no JS value per field. `add` takes the field's bytes at `start` (length −1: NULL);
  * `finish` hands over the column and starts a new one.
  */
-export interface ColumnBuilder {
-  add(view: DataView, bytes: Uint8Array, start: number, length: number): void;
+export interface ColumnBuilder extends FieldSink {
   finish(): Data;
 }
 

@@ -1,7 +1,7 @@
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../config/env";
+import { intIn, readEnv } from "../config/read-env";
 import { DEFAULT_EXPORT_SETTINGS, type ExportSettings } from "./export";
 
 export type DatasetConfig = ExportSettings & {
@@ -15,29 +15,21 @@ export type DatasetConfig = ExportSettings & {
   concurrentDownloads: number;
 };
 
-const int = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
-
 const schema = z.object({
-  RAPFS_TRAINING_MAX_ROWS: int(1, 10_000_000, 100_000),
-  RAPFS_TRAINING_MAX_BYTES: int(1_024, 1_073_741_824, 32 * 1024 * 1024),
-  RAPFS_DOWNLOAD_BATCH_ROWS: int(100, 1_000_000, DEFAULT_EXPORT_SETTINGS.batchRows),
-  RAPFS_DOWNLOAD_COPY_ROWS: int(100, 100_000_000, DEFAULT_EXPORT_SETTINGS.copyRows),
-  RAPFS_PARQUET_ROW_GROUP_ROWS: int(1_000, 10_000_000, DEFAULT_EXPORT_SETTINGS.rowGroupRows),
+  RAPFS_TRAINING_MAX_ROWS: intIn(1, 10_000_000, 100_000),
+  RAPFS_TRAINING_MAX_BYTES: intIn(1_024, 1_073_741_824, 32 * 1024 * 1024),
+  RAPFS_DOWNLOAD_BATCH_ROWS: intIn(100, 1_000_000, DEFAULT_EXPORT_SETTINGS.batchRows),
+  RAPFS_DOWNLOAD_COPY_ROWS: intIn(100, 100_000_000, DEFAULT_EXPORT_SETTINGS.copyRows),
+  RAPFS_PARQUET_ROW_GROUP_ROWS: intIn(1_000, 10_000_000, DEFAULT_EXPORT_SETTINGS.rowGroupRows),
   RAPFS_PARQUET_COMPRESSION: z.enum(["zstd", "snappy", "none"]).default(DEFAULT_EXPORT_SETTINGS.compression),
   RAPFS_SPOOL_DIR: z.string().min(1).optional(),
-  RAPFS_SPOOL_TTL_SECONDS: int(0, 7 * 86_400, 3_600),
-  RAPFS_DOWNLOAD_CONCURRENCY: int(1, 256, 4),
+  RAPFS_SPOOL_TTL_SECONDS: intIn(0, 7 * 86_400, 3_600),
+  RAPFS_DOWNLOAD_CONCURRENCY: intIn(1, 256, 4),
 });
 
 /** The datasets settings of the environment; every bad variable is named in one ConfigError. */
 export function loadDatasetConfig(env: NodeJS.ProcessEnv = process.env): DatasetConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
-  }
-  const e = parsed.data;
+  const e = readEnv(schema, env);
   return {
     trainingMaxRows: e.RAPFS_TRAINING_MAX_ROWS,
     trainingMaxBytes: e.RAPFS_TRAINING_MAX_BYTES,

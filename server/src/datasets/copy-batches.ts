@@ -1,10 +1,10 @@
 import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { DataType, RecordBatch, Schema } from "apache-arrow";
+import { CopyBinaryReader } from "../db/copy-binary";
 import { batchOf } from "./arrow";
 import { columnBuilder } from "./column-builders";
 import type { OutputColumn } from "./columns";
-import { CopyBinaryReader } from "./copy-binary";
 
 /**
  * Arrow RecordBatches of about `batchRows` rows from a `COPY … TO STDOUT (format binary)`

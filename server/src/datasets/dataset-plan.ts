@@ -1,6 +1,6 @@
 import type { Sql } from "../db/database";
 import { datasetColumnName } from "../definitions/compile/dataset";
-import type { DatasetFilter } from "../definitions/schema";
+import type { DatasetFilter, KeyType } from "../definitions/schema";
 import { silentLogger } from "../log/logger";
 import { type DatasetInfo, type EntityInfo, getDataset } from "../registry";
 import {
@@ -23,6 +23,7 @@ export type ViewSource = {
   version: number;
   table: string;
   key: string;
+  keyType: KeyType;
   /**
    * Rows exist only for entities this view has (inner join), as in the dataset's own query; a
    * related entity's view is left-joined: a track whose artist has no row keeps its row.
@@ -225,6 +226,7 @@ function buildPlan(
       version: view.version,
       table: view.table,
       key: view.keyColumn,
+      keyType: view.keyType,
       join: relation ? "left" : "inner",
     };
     if (relation) {

@@ -1,5 +1,5 @@
 import { accessSync, constants, mkdirSync } from "node:fs";
-import { ConfigError } from "../config/env";
+import { ConfigError } from "../config/read-env";
 import type { Sql } from "../db/database";
 import type { Logger } from "../log/logger";
 import { CardStore } from "./card-store";

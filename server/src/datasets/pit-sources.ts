@@ -1,3 +1,4 @@
+import { keyPgType } from "../definitions/schema";
 import type { DatasetPlan, Source } from "./dataset-plan";
 
 /** Whether a source is read through a point-in-time work table (a tracks column is read as is). */
@@ -8,15 +9,13 @@ export function fieldsOf(plan: DatasetPlan, source: Source): { field: string; pg
   const fields = new Map<string, string>();
   for (const f of [...plan.features, ...plan.filters]) if (f.source === source) fields.set(f.field, f.pgType);
   for (const s of plan.sources) {
-    if (s.kind === "view" && s.via?.keySource === source) fields.set(s.via.keyField, keyPgType(s.key));
+    if (s.kind === "view" && s.via?.keySource === source) fields.set(s.via.keyField, keyPgType(s.keyType));
   }
   return [...fields].map(([field, pgType]) => ({ field, pgType }));
 }
 
-const keyPgType = (keyColumn: string) => (keyColumn === "artist" ? "text" : "integer");
-
 /** The key column a source's work table holds: the entity's, or for a related view the related entity's. */
 export function keyOf(plan: DatasetPlan, source: Source): { name: string; pgType: string } {
-  if (source.kind === "view" && source.via) return { name: source.key, pgType: keyPgType(source.key) };
-  return { name: plan.key.name, pgType: plan.entity.keyType === "int" ? "integer" : "text" };
+  if (source.kind === "view" && source.via) return { name: source.key, pgType: keyPgType(source.keyType) };
+  return { name: plan.key.name, pgType: keyPgType(plan.entity.keyType) };
 }

@@ -1,3 +1,4 @@
+import { KEY_COLUMN } from "./compile/select";
 import type { ErrorReporter } from "./errors";
 import { parseFeatureRef, type RefScope, type ResolvedFeature, resolveRefs, type ViewCatalog } from "./refs";
 import type {
@@ -64,7 +65,10 @@ export function validateCatalog(catalog: Catalog, reporter: ErrorReporter): void
     if (first) reporter.inContext(at.file, at.where).error(`is defined twice (first in ${first})`);
     else seen.set(key, at.file);
   };
-  for (const e of catalog.entities) once(`entity ${e.def.name}`, e);
+  for (const e of catalog.entities) {
+    once(`entity ${e.def.name}`, e);
+    checkKey(e, reporter.inContext(e.file, e.where));
+  }
   for (const located of [...catalog.views, ...catalog.embeddings]) {
     const { def } = located;
     const here = reporter.inContext(located.file, located.where);
@@ -165,6 +169,14 @@ function checkRelations(
     if (feature.type !== wanted) {
       here.error(`key ${relation.key} is ${feature.type}, but entity ${target.name}'s key is ${wanted}`);
     }
+  }
+}
+
+/** Views are compiled keyed by their entity's column; an entity written otherwise could not be read. */
+function checkKey({ def }: Located<EntityDefinition>, here: ErrorReporter): void {
+  const { name, type } = KEY_COLUMN[def.name];
+  if (def.key.column !== name || def.key.type !== type) {
+    here.error(`must be { column: ${name}, type: ${type} }: ${def.name} views are keyed by it`, "key");
   }
 }
 

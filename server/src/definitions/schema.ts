@@ -27,6 +27,12 @@ export const ENTITY_NAMES = ["track", "artist"] as const;
 const entityName = z.enum(ENTITY_NAMES);
 export type EntityName = z.infer<typeof entityName>;
 
+export const KEY_TYPES = ["int", "string"] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+
+/** The PostgreSQL type of an entity's key column. */
+export const keyPgType = (keyType: KeyType): "integer" | "text" => (keyType === "int" ? "integer" : "text");
+
 const reservedColumns = ["track_id", "artist", "event_timestamp", "materialized_at"];
 
 export const featureSchema = z.strictObject({
@@ -63,7 +69,7 @@ export const entitySchema = z.strictObject({
   kind: z.literal("entity"),
   name: entityName,
   description: text,
-  key: z.strictObject({ column: name, type: z.enum(["int", "string"]) }),
+  key: z.strictObject({ column: name, type: z.enum(KEY_TYPES) }),
   relations: z
     .record(name, relationSchema)
     .default({})

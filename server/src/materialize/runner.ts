@@ -245,7 +245,8 @@ async function collectStats(
   keys: unknown[] | undefined,
   rows = 0,
 ): Promise<RunStats> {
-  const every = target.key === "track_id" ? Math.ceil(rows / QUANTILE_SAMPLE_ROWS) : 1;
+  // The sample takes every n-th key, which needs an integer key.
+  const every = target.keyType === "int" ? Math.ceil(rows / QUANTILE_SAMPLE_ROWS) : 1;
   const text = statsQuery(relation, target.key, target.columns, keys !== undefined, every);
   const params = sqlParams(keys ? [keys] : []);
   const [row] = await sql.unsafe(text, params);

@@ -1,7 +1,7 @@
 import type { Sql } from "../db/database";
 import { type HnswIndexSpec, hnswIndexSpec } from "../definitions/compile/embedding";
 import type { CompiledQuery } from "../definitions/compile/params";
-import type { EmbeddingDefinition } from "../definitions/schema";
+import type { EmbeddingDefinition, KeyType } from "../definitions/schema";
 
 /** A registered relation the runner can build: a feature view version or a materialized embedding. */
 export type MaterializeTarget = {
@@ -12,6 +12,7 @@ export type MaterializeTarget = {
   stagingTable: string;
   stagingDdl: string;
   key: string;
+  keyType: KeyType;
   columns: { name: string; type: string }[];
   /** The bare SELECT of the rows (what a full run computes, without writing). */
   select: CompiledQuery;
@@ -36,6 +37,8 @@ type Row = {
   version: number;
   table_name: string;
   entity: string;
+  key_column: string;
+  key_type: KeyType;
   features: { name: string; type: string }[] | null;
   compiled: {
     staging_table: string;
@@ -66,7 +69,7 @@ export async function listTargets(
   filter?: { name: string; version?: number },
 ): Promise<MaterializeTarget[]> {
   const rows = await sql<Row[]>`
-    select * from (
+    select r.*, e.key_column, e.key_type, last.row_count from (
       select 'feature_view' as kind, name, version, table_name, entity, features, compiled, watermark::text as watermark, status, last_run_id,
         null as index_name, null as vector_column, null as metric, null::int as dimension, null::jsonb as hnsw
       from rapfs_feature_views
@@ -75,11 +78,12 @@ export async function listTargets(
         case when index_kind = 'hnsw' then index_name end, vector_column, metric, dimension, definition->'hnsw'
       from rapfs_embeddings where compiled is not null
     ) r
+    join rapfs_entities e on e.name = r.entity
     left join lateral (select row_count from rapfs_materialization_runs where id = r.last_run_id) last on true
-    where status <> 'retired'
-      and (${filter?.name ?? null}::text is null or name = ${filter?.name ?? null})
-      and (${filter?.version ?? null}::int is null or version = ${filter?.version ?? null})
-    order by kind desc, name, version`;
+    where r.status <> 'retired'
+      and (${filter?.name ?? null}::text is null or r.name = ${filter?.name ?? null})
+      and (${filter?.version ?? null}::int is null or r.version = ${filter?.version ?? null})
+    order by r.kind desc, r.name, r.version`;
   return rows.map((r) => ({
     kind: r.kind,
     name: r.name,
@@ -87,7 +91,8 @@ export async function listTargets(
     table: r.table_name,
     stagingTable: r.compiled.staging_table,
     stagingDdl: r.compiled.staging_ddl,
-    key: r.entity === "artist" ? "artist" : "track_id",
+    key: r.key_column,
+    keyType: r.key_type,
     columns: r.features ?? [{ name: "embedding", type: "vector" }],
     select: r.compiled.select,
     fullBefore: r.compiled.full_before ?? [],

@@ -1,7 +1,7 @@
 import type { Sql } from "../db/database";
 import type { CompiledQuery } from "../definitions/compile/params";
 import type { ResolvedFeature } from "../definitions/refs";
-import type { DatasetFilter } from "../definitions/schema";
+import type { DatasetFilter, KeyType } from "../definitions/schema";
 import type { Status } from "./read";
 
 /** A related entity: its name, and the pinned feature (view@version:feature) holding its key. */
@@ -10,7 +10,7 @@ export type EntityRelation = { entity: string; key: string; description?: string
 export type EntityInfo = {
   name: string;
   keyColumn: string;
-  keyType: "int" | "string";
+  keyType: KeyType;
   description: string;
   /** Relation name → related entity. */
   relations: Record<string, EntityRelation>;

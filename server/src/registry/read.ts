@@ -1,7 +1,7 @@
 import type { Sql } from "../db/database";
 import type { CompiledQuery } from "../definitions/compile/params";
 import type { CompiledHistory } from "../definitions/compile/pit-history";
-import type { FeatureType } from "../definitions/schema";
+import type { FeatureType, KeyType } from "../definitions/schema";
 import type { RunStats } from "./stats";
 
 export type Status = "active" | "deprecated" | "retired";
@@ -32,9 +32,10 @@ export type ViewVersion = {
   name: string;
   version: number;
   entity: string;
-  /** The table holding its rows: fv_<name>_v<version>, keyed by track_id or artist. */
+  /** The table holding its rows: fv_<name>_v<version>, keyed by its entity's key column. */
   table: string;
-  keyColumn: "track_id" | "artist";
+  keyColumn: string;
+  keyType: KeyType;
   status: Status;
   sunsetDate: string | null;
   description: string;
@@ -63,7 +64,7 @@ export type ViewVersionDetail = ViewVersion & {
 };
 
 const VIEW_COLUMNS = `
-  v.name, v.version, v.entity, v.table_name, v.status, to_char(v.sunset_date, 'YYYY-MM-DD') as sunset_date,
+  v.name, v.version, v.entity, e.key_column, e.key_type, v.table_name, v.status, to_char(v.sunset_date, 'YYYY-MM-DD') as sunset_date,
   v.description, v.owner, v.tags, v.features, v.content_hash, v.source_file, v.watermark,
   v.last_materialized_at,
   v.version = max(v.version) filter (where v.status <> 'retired') over (partition by v.name) as is_latest,
@@ -73,6 +74,8 @@ type ViewRow = {
   name: string;
   version: number;
   entity: string;
+  key_column: string;
+  key_type: KeyType;
   table_name: string;
   status: Status;
   sunset_date: string | null;
@@ -111,7 +114,8 @@ function toView(row: ViewRow): ViewVersion {
     version: row.version,
     entity: row.entity,
     table: row.table_name,
-    keyColumn: row.entity === "artist" ? "artist" : "track_id",
+    keyColumn: row.key_column,
+    keyType: row.key_type,
     status: row.status,
     sunsetDate: row.sunset_date,
     description: row.description,
@@ -131,6 +135,7 @@ function toView(row: ViewRow): ViewVersion {
 export async function listViews(sql: Sql, options: { entity?: string } = {}): Promise<ViewVersion[]> {
   const rows = await sql.unsafe<ViewRow[]>(
     `select ${VIEW_COLUMNS} from rapfs_feature_views v
+     join rapfs_entities e on e.name = v.entity
      left join rapfs_materialization_runs r on r.id = v.last_run_id
      where $1::text is null or v.entity = $1
      order by v.name, v.version`,
@@ -154,6 +159,7 @@ export async function getViewVersion(
           where s.name = v.name and s.version = v.version and s.relation_kind = 'feature_view'
             and s.mode = 'full' and s.status = 'succeeded' order by s.id desc limit 1) as stats
        from rapfs_feature_views v
+       join rapfs_entities e on e.name = v.entity
        left join rapfs_materialization_runs r on r.id = v.last_run_id
        where v.name = $1
      ) x

@@ -1,5 +1,6 @@
 import { type Sql, sqlParams } from "../db/database";
 import { ident } from "../definitions/compile/params";
+import { keyPgType } from "../definitions/schema";
 import type { OnlineRow } from "../online/types";
 import type { ViewVersion } from "../registry";
 
@@ -8,7 +9,7 @@ const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 const ID = "__id";
 const EVENT = "__event_timestamp";
 
-type ViewShape = Pick<ViewVersion, "table" | "keyColumn" | "features" | "entity">;
+type ViewShape = Pick<ViewVersion, "table" | "keyColumn" | "keyType" | "features" | "entity">;
 
 /** The select list turning a view table's row into an online row: the same for sync and fallback. */
 function selectList(view: ViewShape): string {
@@ -35,12 +36,12 @@ function isInt32(id: string): boolean {
 }
 
 export function keyArrayType(view: ViewShape): string {
-  return view.keyColumn === "artist" ? "text[]" : "integer[]";
+  return `${keyPgType(view.keyType)}[]`;
 }
 
 /** The rows of the given ids (ids that are not valid keys of the view simply match nothing). */
 export async function readViewRows(sql: Sql, view: ViewShape, ids: readonly string[]): Promise<OnlineRow[]> {
-  const keys = view.keyColumn === "artist" ? [...ids] : ids.filter(isInt32);
+  const keys = view.keyType === "int" ? ids.filter(isInt32) : [...ids];
   if (keys.length === 0) return [];
   const text = `select ${selectList(view)} from ${ident(view.table)} where ${ident(view.keyColumn)} = any($1::${keyArrayType(view)})`;
   const rows = await sql.unsafe(text, sqlParams([keys]));

@@ -17,6 +17,7 @@ export { type DownloadFormat, FORMAT_INFO, FORMATS } from "../datasets/encode";
 export { parseTimestamp } from "../datasets/timestamps";
 export { type UploadFormat, uploadFormat } from "../datasets/upload-formats";
 export { splitRefList } from "../definitions/refs";
+export { keyPgType } from "../definitions/schema";
 export type { ReadinessReport } from "../health/readiness";
 export type { OnlineRow } from "../online/types";
 export type {

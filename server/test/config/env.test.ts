@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/env";
+import { loadConfig } from "../../src/config/env";
+import { ConfigError } from "../../src/config/read-env";
 
 describe("loadConfig", () => {
   it("defaults to the embedded database on port 8080 with a local data directory", () => {

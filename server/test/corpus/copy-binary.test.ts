@@ -1,9 +1,9 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CopyType, copyBinary } from "../../src/corpus/copy-binary";
 import { type CopyFormat, copyLine, copyStatement } from "../../src/corpus/copy-text";
 import { FixedVector } from "../../src/corpus/embeddings";
+import { type CopyType, copyBinary } from "../../src/db/copy-binary";
 import { type Database, openDatabase } from "../../src/db/database";
 import { IN_MEMORY } from "../../src/db/embedded";
 import { createServerTestDatabase, openEmbeddedTestDatabase } from "../support/databases";

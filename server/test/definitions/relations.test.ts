@@ -114,4 +114,17 @@ describe("entity relations in definitions", () => {
       ),
     ).toContainEqual(expect.stringMatching(/relations → a → key: must be a pinned reference/));
   });
+
+  it("refuses an entity key other than the column its views are keyed by", () => {
+    const catalog = [
+      {
+        name: "entities.yaml",
+        text: entities("").replace("{ column: artist, type: string }", "{ column: artist, type: int }"),
+      },
+      { name: "views.yaml", text: KEY_VIEW },
+    ];
+    expect(problems(() => parseDefinitions(catalog))).toEqual([
+      "entities.yaml → entity artist → key: must be { column: artist, type: string }: artist views are keyed by it",
+    ]);
+  });
 });

@@ -2,10 +2,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { loadAccessConfig } from "../../src/access/config";
 import { createApp } from "../../src/api/app";
 import type { HttpDependencies } from "../../src/api/env";
 import { loadConfig } from "../../src/config/env";
 import { repoRoot } from "../../src/config/paths";
+import { loadDatasetConfig } from "../../src/datasets/config";
 import { createMetrics } from "../../src/metrics/registry";
 
 export const repoPath = (...parts: string[]) => join(repoRoot, ...parts);
@@ -24,8 +26,8 @@ export function readYamlDocuments(...parts: string[]): unknown[] {
 const NODE_RUNTIME_VARIABLES = ["NODE_ENV", "NODE_OPTIONS"];
 
 /**
- * The environment variables the server reads: the keys its config schema asks for (recorded by
- * handing loadConfig an environment that notes every read) plus direct process.env reads.
+ * The environment variables the server reads: the keys its config sections ask for (recorded by
+ * handing each loader an environment that notes every read) plus direct process.env reads.
  */
 export function serverEnvironmentVariables(): Set<string> {
   const read = new Set<string>();
@@ -36,6 +38,8 @@ export function serverEnvironmentVariables(): Set<string> {
     },
   });
   loadConfig(recorder);
+  loadAccessConfig(recorder);
+  loadDatasetConfig(recorder);
   for (const file of sourceFiles(repoPath("server/src"))) {
     for (const match of readFileSync(file, "utf8").matchAll(/process\.env(?:\.(\w+)|\[["'](\w+)["']\])/g)) {
       read.add(match[1] ?? match[2] ?? "");

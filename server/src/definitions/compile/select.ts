@@ -1,8 +1,9 @@
-import type { EntityName, SourceDefinition } from "../schema";
+import { CORPUS_TABLES, type CorpusTable, corpusColumns } from "../../db/corpus-tables";
+import { type EntityName, type KeyType, keyPgType, type SourceDefinition } from "../schema";
 import { ident, type ParamAllocator } from "./params";
 
-export const TRACKS = "tracks";
-export const ANALYSES = "analysis_results";
+export const TRACKS = "tracks" satisfies CorpusTable;
+export const ANALYSES = "analysis_results" satisfies CorpusTable;
 
 /** One output column: its name, PostgreSQL type and the (checked) SQL computing it. */
 export type ColumnSpec = { name: string; pgType: string; sql: string };
@@ -19,25 +20,22 @@ export type SelectSpec = {
 
 // Every analysis column but the 256-d vector: carrying it through sorts and aggregates would
 // multiply their size for views that never read it.
-const ANALYSIS_COLUMNS = [
-  "id",
-  "track_id",
-  "analyzer_type",
-  "sentiment",
-  "confidence",
-  "themes",
-  "analysis_data",
-  "created_at",
-  "complexity_score",
-  "processing_time_ms",
-  "model_version",
-];
+const ANALYSIS_COLUMNS = corpusColumns(ANALYSES).filter((c) => CORPUS_TABLES[ANALYSES][c] !== "vector");
 
 export type SelectMode = "full" | "incremental" | "point_in_time";
 
-export const KEY_COLUMN: Record<EntityName, { name: string; pgType: string; source: string }> = {
-  track: { name: "track_id", pgType: "integer", source: "t.id" },
-  artist: { name: "artist", pgType: "text", source: "t.artist" },
+type KeyColumn = { name: string; type: KeyType; pgType: string; source: string };
+const keyColumn = (name: string, type: KeyType, source: string): KeyColumn => ({
+  name,
+  type,
+  pgType: keyPgType(type),
+  source,
+});
+
+/** The column a view of each entity is keyed by; the catalog holds entity definitions to it. */
+export const KEY_COLUMN: Record<EntityName, KeyColumn> = {
+  track: keyColumn("track_id", "int", "t.id"),
+  artist: keyColumn("artist", "string", "t.artist"),
 };
 
 /** Every analyzer a view reads, for incremental change detection and the watermark. */

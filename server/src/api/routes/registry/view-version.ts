@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { RunStats } from "../../../usecases";
+import { keyPgType, type RunStats } from "../../../usecases";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { NameParamsSchema, ViewSummarySchema, viewSummary } from "./schemas";
@@ -76,7 +76,7 @@ export function registerRegistryViewVersion(app: App): void {
       {
         ...viewSummary(view),
         schema: {
-          key: { name: view.keyColumn, pg_type: view.keyColumn === "artist" ? "text" : "integer" },
+          key: { name: view.keyColumn, pg_type: keyPgType(view.keyType) },
           columns: [
             { name: "event_timestamp", type: "timestamp", pg_type: "timestamp" },
             ...view.features.map((f) => ({ name: f.name, type: f.type, pg_type: f.pg_type })),
