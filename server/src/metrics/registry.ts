@@ -46,9 +46,17 @@ type NearCacheSource = {
   stats(): { rows: number; hits: number; misses: number; invalidations: number };
 };
 
+const NODEJS_TOTAL_GAUGES = ["handles", "requests", "resources"];
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "rapfs_" });
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: "rapfs_" });
+    // prom-client's `nodejs_active_{handles,requests,resources}_total` are gauges, and a gauge
+    // named `_total` reads as a counter (`promtool check metrics` refuses them). The per-type
+    // gauges without the suffix hold the same counts: sum them for the totals.
+    for (const name of NODEJS_TOTAL_GAUGES) registry.removeSingleMetric(`rapfs_nodejs_active_${name}_total`);
+  }
 
   const lastMaterialized = new Gauge({
     name: "rapfs_feature_last_materialized_timestamp_seconds",
