@@ -97,6 +97,16 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   });
   const readiness = new Readiness();
   readiness.register(databaseCheck(database));
+  // Non-critical: only downloads need the spool. A full or unwritable one on every replica (the
+  // same heavy downloads reach them all) must not take the lookups out of the load balancer too.
+  readiness.register({
+    name: "spool",
+    critical: false,
+    check: () =>
+      datasets.spool.check().catch((error: Error) => {
+        throw new Error(`${error.message}; new downloads are refused until it takes files again`);
+      }),
+  });
   const { holds } = database;
   if (holds) metrics.observeEmbeddedBackend({ holds: (o) => holds(o) });
   if (options.reads.hasReplica) {

@@ -6,6 +6,7 @@ import { createApp } from "../../src/api/app";
 import type { HttpDependencies } from "../../src/api/env";
 import { loadConfig } from "../../src/config/env";
 import { repoRoot } from "../../src/config/paths";
+import { loadDatasetConfig } from "../../src/datasets/config";
 import { createMetrics } from "../../src/metrics/registry";
 
 export const repoPath = (...parts: string[]) => join(repoRoot, ...parts);
@@ -36,6 +37,7 @@ export function serverEnvironmentVariables(): Set<string> {
     },
   });
   loadConfig(recorder);
+  loadDatasetConfig(recorder);
   for (const file of sourceFiles(repoPath("server/src"))) {
     for (const match of readFileSync(file, "utf8").matchAll(/process\.env(?:\.(\w+)|\[["'](\w+)["']\])/g)) {
       read.add(match[1] ?? match[2] ?? "");

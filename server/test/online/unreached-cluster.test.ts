@@ -44,6 +44,10 @@ describe("a Redis Cluster that was never reached", () => {
     expect(report.status).toBe("degraded");
   });
 
+  it("reports the download spool as a non-critical check (only downloads need it)", () => {
+    expect(report.checks.find((c) => c.name === "spool")).toMatchObject({ status: "pass", critical: false });
+  });
+
   it("exports rapfs_online_store_up 0 and rapfs_redis_circuits_open, so RapfsOnlineStoreDown can fire", async () => {
     const text = await built.services.metrics.registry.metrics();
     expect(text).toMatch(/^rapfs_online_store_up 0$/m);
