@@ -11,6 +11,8 @@ export type DatasetConfig = ExportSettings & {
   /** Parent directory of this process's spool of encoded downloads (kept for resumes). */
   spoolDir: string;
   spoolTtlSeconds: number;
+  /** A new download is refused (503, Retry-After) while the spool holds this many bytes (0: no bound). */
+  spoolMaxBytes: number;
   /** Downloads encoding at once per process; more get a 503 with Retry-After. */
   concurrentDownloads: number;
 };
@@ -24,6 +26,7 @@ const schema = z.object({
   RAPFS_PARQUET_COMPRESSION: z.enum(["zstd", "snappy", "none"]).default(DEFAULT_EXPORT_SETTINGS.compression),
   RAPFS_SPOOL_DIR: z.string().min(1).optional(),
   RAPFS_SPOOL_TTL_SECONDS: intIn(0, 7 * 86_400, 3_600),
+  RAPFS_SPOOL_MAX_BYTES: intIn(0, Number.MAX_SAFE_INTEGER, 0),
   RAPFS_DOWNLOAD_CONCURRENCY: intIn(1, 256, 4),
 });
 
@@ -39,6 +42,7 @@ export function loadDatasetConfig(env: NodeJS.ProcessEnv = process.env): Dataset
     compression: e.RAPFS_PARQUET_COMPRESSION,
     spoolDir: resolve(e.RAPFS_SPOOL_DIR ?? tmpdir()),
     spoolTtlSeconds: e.RAPFS_SPOOL_TTL_SECONDS,
+    spoolMaxBytes: e.RAPFS_SPOOL_MAX_BYTES,
     concurrentDownloads: e.RAPFS_DOWNLOAD_CONCURRENCY,
   };
 }

@@ -43,6 +43,7 @@ export function createDatasetServices(
     parentDir: config.spoolDir,
     ttlSeconds: config.spoolTtlSeconds,
     maxRunning: config.concurrentDownloads,
+    maxBytes: config.spoolMaxBytes,
   });
   // Dead processes' spools at start, then every so often (a crash elsewhere, a shared volume).
   const maxAgeMs = 2 * config.spoolTtlSeconds * 1000;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
-import { type FileHandle, open, rm } from "node:fs/promises";
+import { type FileHandle, open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DomainError } from "../errors";
 import { spoolDirPrefix } from "./spool-sweep";
@@ -16,6 +16,8 @@ export type SpoolJob = {
   error?: unknown;
   /** What a resumed response needs to say about the file (rows, version, name). */
   meta?: { rows: number; version: string; filename: string };
+  /** When a finished job's file is removed (unset while it runs). */
+  expiresAt?: number;
 };
 
 type Entry = SpoolJob & {
@@ -46,9 +48,53 @@ export class Spool {
   private readonly ttlSeconds: number;
   private readonly maxRunning: number;
 
-  constructor(private readonly options: { parentDir: string; ttlSeconds: number; maxRunning: number }) {
+  constructor(
+    private readonly options: {
+      parentDir: string;
+      ttlSeconds: number;
+      maxRunning: number;
+      /** A new download is refused while the kept and running files hold this many bytes (0: no bound). */
+      maxBytes?: number;
+    },
+  ) {
     this.ttlSeconds = options.ttlSeconds;
     this.maxRunning = options.maxRunning;
+  }
+
+  /** Bytes of encoded downloads this process keeps on disk now, running ones included. */
+  get bytes(): number {
+    let total = 0;
+    for (const job of this.jobs.values()) total += job.written;
+    return total;
+  }
+
+  /**
+   * For /ready: the parent directory takes a file (a full or read-only volume does not), and the
+   * spool is under its byte bound.
+   */
+  async check(): Promise<void> {
+    const probe = join(this.options.parentDir, `.rapfs-ready-${process.pid}-${randomUUID()}`);
+    await writeFile(probe, "ok");
+    await rm(probe, { force: true });
+    const max = this.options.maxBytes ?? 0;
+    if (max > 0 && this.bytes >= max) throw new Error(this.fullMessage(max));
+  }
+
+  /** Downloads already kept may not be re-encoded: a new file is refused while the spool is full. */
+  private checkRoom(): void {
+    const max = this.options.maxBytes ?? 0;
+    if (max <= 0 || this.bytes < max) return;
+    const now = Date.now();
+    const expiries = [...this.jobs.values()].flatMap((j) => (j.expiresAt ? [j.expiresAt - now] : []));
+    // The first kept file to go frees room; with only running ones, a guess of a few seconds.
+    const soonest = expiries.length > 0 ? Math.min(...expiries) : 5_000;
+    throw new DomainError("UNAVAILABLE", `${this.fullMessage(max)}; retry shortly.`, {
+      retryAfterSeconds: Math.max(1, Math.ceil(soonest / 1000)),
+    });
+  }
+
+  private fullMessage(max: number): string {
+    return `The download spool is full (${this.bytes} bytes kept, RAPFS_SPOOL_MAX_BYTES ${max})`;
   }
 
   /** Made on first use, so a process that never serves a download leaves no directory behind. */
@@ -86,6 +132,7 @@ export class Spool {
   open<S>(fileKey: string, run: SpoolRun<S>): { job: SpoolJob; started: Promise<S> } {
     const existing = [...this.jobs.values()].find((j) => j.fileKey === fileKey && j.state !== "failed");
     if (existing) return { job: existing, started: existing.started as Promise<S> };
+    this.checkRoom();
     // The entry first: its directory may fail (a spool parent removed or unwritable), and a slot
     // taken before it would never be given back.
     const job = this.entry(randomUUID(), fileKey);
@@ -239,6 +286,9 @@ export class Spool {
       void rm(job.path, { force: true }).catch(() => {});
     };
     if (afterMs <= 0) remove();
-    else setTimeout(remove, afterMs).unref();
+    else {
+      job.expiresAt = Date.now() + afterMs;
+      setTimeout(remove, afterMs).unref();
+    }
   }
 }

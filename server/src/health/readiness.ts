@@ -8,6 +8,12 @@ export type ReadinessCheck = {
    * out of the load balancer at once.
    */
   critical?: boolean;
+  /**
+   * A check still unanswered at the timeout passes if it answered within this many ms: a busy
+   * dependency (a database working through a Redis refill under load) is slow, not down. One that
+   * fails with an error, or stays silent longer, fails.
+   */
+  slowGraceMs?: number;
 };
 
 export type CheckResult = {
@@ -44,6 +50,8 @@ export class Readiness {
   private readonly cacheMs: number;
   private readonly now: () => number;
   private last: { at: number; report: Promise<ReadinessReport> } | undefined;
+  /** When each check last answered, late answers included (for `slowGraceMs`). */
+  private readonly answered = new Map<string, number>();
 
   constructor(options: ReadinessOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 2_000;
@@ -88,20 +96,30 @@ export class Readiness {
     const critical = check.critical ?? true;
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
+    const silent = new Error(`no answer within ${this.timeoutMs} ms`);
+    const answer = new Promise<void>((resolve) => resolve(check.check())).then(() => {
+      this.answered.set(check.name, this.now());
+    });
     try {
       await Promise.race([
-        check.check(),
+        answer,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${this.timeoutMs} ms`)),
-            this.timeoutMs,
-          );
+          timer = setTimeout(() => reject(silent), this.timeoutMs);
         }),
       ]);
       return { name: check.name, status: "pass", critical, duration_ms: elapsed(started) };
     } catch (error) {
+      const duration_ms = elapsed(started);
+      const lastAnswer = this.answered.get(check.name);
+      if (error === silent && check.slowGraceMs !== undefined && lastAnswer !== undefined) {
+        const ago = this.now() - lastAnswer;
+        if (ago <= check.slowGraceMs) {
+          const detail = `busy: ${silent.message}; it answered ${Math.round(ago / 1000)} s ago`;
+          return { name: check.name, status: "pass", critical, duration_ms, detail };
+        }
+      }
       const detail = error instanceof Error ? error.message : String(error);
-      return { name: check.name, status: "fail", critical, duration_ms: elapsed(started), detail };
+      return { name: check.name, status: "fail", critical, duration_ms, detail };
     } finally {
       clearTimeout(timer);
     }

@@ -319,6 +319,8 @@ export type MaterializeAllOptions = MaterializeOptions & {
   only?: { name: string; version?: number };
   /** `unbuilt`: only versions never materialized; `built`: only the others (their catch-up). */
   which?: "all" | "unbuilt" | "built";
+  /** Told of the run that failed (the others stop after it): a metric counts failed runs by view. */
+  onFailure?: (target: { name: string; version: number }, error: unknown) => void;
 };
 
 /** Materializes every registered, non-retired view version and materialized embedding. */
@@ -344,6 +346,8 @@ export async function materializeAll(sql: Sql, options: MaterializeAllOptions = 
           onProgress: noProgress,
         });
       } catch (error) {
+        const target = targets[k] as MaterializeTarget;
+        options.onFailure?.({ name: target.name, version: target.version }, error);
         failure ??= { error };
         return;
       }

@@ -18,9 +18,11 @@ export type Metrics = {
   cacheLookups(layer: string, view: string): LookupTally;
   /** One increment per read that had to go to the fallback loader, by why (`miss` or `unavailable`). */
   onlineFallbacks: Counter<"view" | "reason">;
-  onlineStoreUp: Gauge;
-  /** Redis nodes whose commands fail fast right now (circuit-breaker.ts). */
-  redisCircuitsOpen: Gauge;
+  /**
+   * `rapfs_online_store_up` and `rapfs_redis_circuits_open`, read from `source` at scrape time.
+   * Both are exported from the start: 1 and 0 until a Redis store reports (no Redis to miss).
+   */
+  observeOnlineStore(source: OnlineStoreSource): void;
   /** View versions this process copied into Redis (start, catch-up, or healing lost keys). */
   onlineSyncs: Counter<"view" | "mode">;
   materializationRuns: Counter<"view" | "mode" | "outcome">;
@@ -41,14 +43,25 @@ export type Metrics = {
 
 export type LookupTally = { hit: number; miss: number };
 
+/** Whether every Redis node answers (the client is connected and no circuit is open), and how many circuits are open. */
+export type OnlineStoreSource = { readonly up: boolean; readonly circuitsOpen: number };
+
 type NearCacheSource = {
   readonly enabled: boolean;
   stats(): { rows: number; hits: number; misses: number; invalidations: number };
 };
 
+const NODEJS_TOTAL_GAUGES = ["handles", "requests", "resources"];
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "rapfs_" });
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: "rapfs_" });
+    // prom-client's `nodejs_active_{handles,requests,resources}_total` are gauges, and a gauge
+    // named `_total` reads as a counter (`promtool check metrics` refuses them). The per-type
+    // gauges without the suffix hold the same counts: sum them for the totals.
+    for (const name of NODEJS_TOTAL_GAUGES) registry.removeSingleMetric(`rapfs_nodejs_active_${name}_total`);
+  }
 
   const lastMaterialized = new Gauge({
     name: "rapfs_feature_last_materialized_timestamp_seconds",
@@ -120,6 +133,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   let embeddedBackend: BackendHoldSource | undefined;
   registerEmbeddedBackend(registry, () => embeddedBackend);
 
+  let onlineStore: OnlineStoreSource | undefined;
+  new Gauge({
+    name: "rapfs_online_store_up",
+    help: "1 while every Redis node answers (or there is no Redis), 0 while some reads are served by the fallback",
+    registers: [registry],
+    collect() {
+      this.set(!onlineStore || onlineStore.up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "rapfs_redis_circuits_open",
+    help: "Redis nodes (slot ranges on a Cluster) whose circuit is open: their commands fail at once and callers fall back",
+    registers: [registry],
+    collect() {
+      this.set(onlineStore?.circuitsOpen ?? 0);
+    },
+  });
+
   let nearCache: NearCacheSource | undefined;
   new Gauge({
     name: "rapfs_online_near_cache_rows",
@@ -185,16 +216,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ["view", "reason"] as const,
       registers: [registry],
     }),
-    onlineStoreUp: new Gauge({
-      name: "rapfs_online_store_up",
-      help: "1 while every Redis node answers (or there is no Redis), 0 while some reads are served by the fallback",
-      registers: [registry],
-    }),
-    redisCircuitsOpen: new Gauge({
-      name: "rapfs_redis_circuits_open",
-      help: "Redis nodes (slot ranges on a Cluster) whose circuit is open: their commands fail at once and callers fall back",
-      registers: [registry],
-    }),
+    observeOnlineStore(source) {
+      onlineStore = source;
+    },
     onlineSyncs: new Counter({
       name: "rapfs_online_syncs_total",
       help: "View versions this process copied into the online store (Redis), by mode: at start, after a materialization, or because their keys were lost",

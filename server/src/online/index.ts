@@ -55,7 +55,6 @@ export const OUTAGE_CACHE_TTL_MS = 5_000;
 export async function createOnlineStore(options: OnlineStoreOptions): Promise<ReadThroughStore> {
   const { metrics, fallback } = options;
   const logger = options.logger.child({ component: "online-store" });
-  metrics.onlineStoreUp.set(1);
   if (!options.redisUrl) {
     const primary = new MemoryOnlineStore({ maxRows: options.memoryMaxRows ?? 50_000 });
     return new ReadThroughStore({ primary, layer: "memory", fallback, metrics, logger });
@@ -89,18 +88,24 @@ export async function createOnlineStore(options: OnlineStoreOptions): Promise<Re
   return store;
 }
 
-/** The circuits of one Redis client, reported as `rapfs_redis_circuits_open` and `rapfs_online_store_up`. */
+/**
+ * The circuits of one Redis client, reported as `rapfs_redis_circuits_open` and
+ * `rapfs_online_store_up`. Up needs the client connected too: a Cluster never reached has no
+ * node whose circuit could open, and an idle process sends no command that would open one.
+ */
 export function createCircuitBreaker(
   client: RedisConnection,
   logger: Logger,
   metrics: Metrics,
 ): CircuitBreaker {
-  metrics.onlineStoreUp.set(1);
-  return new CircuitBreaker(client, {
-    logger,
-    onChange: (open) => {
-      metrics.onlineStoreUp.set(open.length === 0 ? 1 : 0);
-      metrics.redisCircuitsOpen.set(open.length);
+  const breaker = new CircuitBreaker(client, { logger });
+  metrics.observeOnlineStore({
+    get up() {
+      return client.status === "ready" && breaker.open.length === 0;
+    },
+    get circuitsOpen() {
+      return breaker.open.length;
     },
   });
+  return breaker;
 }

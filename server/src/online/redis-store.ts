@@ -187,14 +187,17 @@ export class RedisOnlineStore implements OnlineStore {
       return;
     }
     const { breaker } = this;
+    const masters = breaker.masters();
+    // A Cluster never reached knows no master: nothing to ping is not a pass.
+    if (masters.length === 0) {
+      throw new Error(`no Redis Cluster node was reached (the client is ${this.client.status})`);
+    }
     await Promise.all(
-      breaker
-        .masters()
-        .map(({ node, redis }) =>
-          breaker.runOn(node, () =>
-            redis ? redis.ping() : Promise.reject(new Error(`no connection to ${node}`)),
-          ),
+      masters.map(({ node, redis }) =>
+        breaker.runOn(node, () =>
+          redis ? redis.ping() : Promise.reject(new Error(`no connection to ${node}`)),
         ),
+      ),
     );
   }
 

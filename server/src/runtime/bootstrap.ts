@@ -87,7 +87,20 @@ export async function prepareData(services: Services, options: PrepareDataOption
     logger.warn("could not load embeddings for in-memory search", { error: (error as Error).message });
   });
   try {
-    const caughtUp = await catchUpDefinitions({ sql }, { onProgress: options.progress, logger });
+    const caughtUp = await catchUpDefinitions(
+      { sql },
+      {
+        onProgress: options.progress,
+        logger,
+        // What RapfsMaterializationFailing counts; successes are counted by recordRuns.
+        onFailure: (target) =>
+          metrics.materializationRuns.inc({
+            view: `${target.name}@${target.version}`,
+            mode: "incremental",
+            outcome: "failed",
+          }),
+      },
+    );
     recordRuns(caughtUp);
     if (caughtUp.some((run) => run.rowsWritten > 0)) {
       serving.catalog.invalidate();

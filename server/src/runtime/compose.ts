@@ -9,7 +9,7 @@ import { type DatasetConfig, loadDatasetConfig } from "../datasets/config";
 import { createDatasetServices } from "../datasets/dataset-services";
 import type { Database } from "../db/database";
 import type { ReadRouter } from "../db/replica";
-import { Readiness } from "../health/readiness";
+import { Readiness, type ReadinessCheck } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import { createMetrics, type Metrics } from "../metrics/registry";
 import { type CircuitBreaker, createCircuitBreaker, createOnlineStore, RedisOnlineStore } from "../online";
@@ -37,6 +37,27 @@ export type BuildServicesOptions = {
 
 /** A statement of a dataset card at full scale ran ~60 s; longer is a stuck database. */
 const DATABASE_BUSY_WINDOW_MS = 120_000;
+
+/**
+ * A `select 1` queued behind a Redis refill's reads under load (a PGlite shared over the wire,
+ * or a saturated pool) answered after the 2 s timeout and took every process out of the load
+ * balancer for 1–2 s. A database that answered this recently is busy; longer, it is down.
+ */
+const DATABASE_SLOW_GRACE_MS = 30_000;
+
+/** The critical `database` readiness check: the database answers, or is busy answering others. */
+export function databaseCheck(database: Pick<Database, "sql" | "busy">): ReadinessCheck {
+  return {
+    name: "database",
+    slowGraceMs: DATABASE_SLOW_GRACE_MS,
+    check: async () => {
+      // Embedded, a probe would queue behind a long statement of PGlite's one backend: a
+      // statement that is running, or one that just finished, says the database answers.
+      if (database.busy?.(DATABASE_BUSY_WINDOW_MS)) return;
+      await database.sql`select 1`;
+    },
+  };
+}
 
 export type BuiltServices = { services: Services; useCases: UseCases; close(): Promise<void> };
 
@@ -75,14 +96,16 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
   });
   const readiness = new Readiness();
+  readiness.register(databaseCheck(database));
+  // Non-critical: only downloads need the spool. A full or unwritable one on every replica (the
+  // same heavy downloads reach them all) must not take the lookups out of the load balancer too.
   readiness.register({
-    name: "database",
-    check: async () => {
-      // Embedded, a probe would queue behind a long statement of PGlite's one backend: a
-      // statement that is running, or one that just finished, says the database answers.
-      if (database.busy?.(DATABASE_BUSY_WINDOW_MS)) return;
-      await database.sql`select 1`;
-    },
+    name: "spool",
+    critical: false,
+    check: () =>
+      datasets.spool.check().catch((error: Error) => {
+        throw new Error(`${error.message}; new downloads are refused until it takes files again`);
+      }),
   });
   const { holds } = database;
   if (holds) metrics.observeEmbeddedBackend({ holds: (o) => holds(o) });

@@ -1,7 +1,7 @@
 import type { Database } from "../db/database";
 import type { Logger } from "../log/logger";
 import { noProgress, type ProgressReporter } from "../log/progress";
-import { materializeAll, type RunResult } from "../materialize/runner";
+import { type MaterializeAllOptions, materializeAll, type RunResult } from "../materialize/runner";
 import { type ApplyOptions, type ApplyResult, applyDefinitions } from "../registry/apply";
 
 type VectorIndexKind = NonNullable<ApplyOptions["vectorIndex"]>;
@@ -69,9 +69,14 @@ export async function prepareDefinitions(
  */
 export async function catchUpDefinitions(
   db: Pick<Database, "sql">,
-  options: Pick<PrepareDefinitionsOptions, "onProgress" | "logger">,
+  options: Pick<PrepareDefinitionsOptions, "onProgress" | "logger"> &
+    Pick<MaterializeAllOptions, "onFailure">,
 ): Promise<RunResult[]> {
-  const runs = await materializeAll(db.sql, { onProgress: options.onProgress ?? noProgress, which: "built" });
+  const runs = await materializeAll(db.sql, {
+    onProgress: options.onProgress ?? noProgress,
+    which: "built",
+    ...(options.onFailure ? { onFailure: options.onFailure } : {}),
+  });
   options.logger?.info("feature views caught up", {
     runs: runs.length,
     rows: runs.reduce((n, r) => n + r.rowsWritten, 0),

@@ -7,6 +7,7 @@ import { loadDatasetConfig } from "../../src/datasets/config";
 import { createDatasetServices } from "../../src/datasets/dataset-services";
 import { Spool } from "../../src/datasets/spool";
 import { parseTimestamp } from "../../src/datasets/timestamps";
+import { DomainError } from "../../src/errors";
 
 const parent = mkdtempSync(join(tmpdir(), "rapfs-spool-faults-"));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
@@ -46,6 +47,56 @@ describe("a spool directory that is missing or unwritable", () => {
     const { started } = spool.open("after", run);
     expect(await started).toBe(1);
     await spool.close();
+  });
+});
+
+describe("RAPFS_SPOOL_MAX_BYTES", () => {
+  const write =
+    (bytes: number) =>
+    async (put: (chunk: Uint8Array) => Promise<void>, started: (etag: string, v: number) => void) => {
+      started("etag", 1);
+      await put(new Uint8Array(bytes));
+    };
+
+  it("refuses a new download with 503 and Retry-After while the spool holds that much, and /ready says so", async () => {
+    const dir = join(parent, "bounded");
+    mkdirSync(dir);
+    const spool = new Spool({ parentDir: dir, ttlSeconds: 60, maxRunning: 4, maxBytes: 1_000 });
+    const first = spool.open("a", write(600));
+    await spool.settled(first.job);
+    await spool.check();
+    const second = spool.open("b", write(600));
+    await spool.settled(second.job);
+    expect(spool.bytes).toBe(1_200);
+    let refused: unknown;
+    try {
+      spool.open("c", write(10));
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(DomainError);
+    const problem = refused as DomainError;
+    expect(problem.status).toBe(503);
+    expect(Number(problem.headers["Retry-After"])).toBeGreaterThan(0);
+    expect(Number(problem.headers["Retry-After"])).toBeLessThanOrEqual(60);
+    // A file already kept is still served (no new bytes).
+    expect(spool.open("a", write(600)).job).toBe(first.job);
+    await expect(spool.check()).rejects.toThrow(/spool is full/);
+    await spool.close();
+  });
+
+  it("is read from the environment, 0 (no bound) by default", () => {
+    expect(loadDatasetConfig({}).spoolMaxBytes).toBe(0);
+    expect(loadDatasetConfig({ RAPFS_SPOOL_MAX_BYTES: "1073741824" }).spoolMaxBytes).toBe(1_073_741_824);
+  });
+
+  it("/ready's spool check fails when the directory takes no file", async () => {
+    const dir = join(parent, "gone");
+    mkdirSync(dir);
+    const spool = new Spool({ parentDir: dir, ttlSeconds: 60, maxRunning: 1 });
+    await spool.check();
+    rmSync(dir, { recursive: true });
+    await expect(spool.check()).rejects.toThrow(/ENOENT/);
   });
 });
 

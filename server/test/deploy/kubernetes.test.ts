@@ -8,6 +8,7 @@ import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { loadConfig } from "../../src/config/env";
+import { loadDatasetConfig } from "../../src/datasets/config";
 import { args, instructionsOf, parseDockerfile, stages } from "./dockerfile";
 import { readYaml, readYamlDocuments, repoPath, serverEnvironmentVariables, serverRoutes } from "./support";
 
@@ -146,6 +147,23 @@ describe("Kubernetes manifests", () => {
     expect(String(pod.securityContext.runAsUser)).toBe(dockerUser?.split(":")[0]);
     const tmp = container.volumeMounts.find((mount) => mount.mountPath === "/tmp");
     expect(pod.volumes.find((volume) => volume.name === tmp?.name)?.emptyDir).toBeDefined();
+  });
+
+  it("bound the download spool and size /tmp's emptyDir above the bound (256Mi was two large downloads)", () => {
+    const maxBytes = loadDatasetConfig(configMap.data).spoolMaxBytes;
+    expect(maxBytes).toBeGreaterThan(0);
+    const tmp = container.volumeMounts.find((mount) => mount.mountPath === "/tmp");
+    const limit = String(
+      (pod.volumes.find((volume) => volume.name === tmp?.name)?.emptyDir as { sizeLimit?: string })
+        ?.sizeLimit,
+    );
+    const units: Record<string, number> = { Mi: 2 ** 20, Gi: 2 ** 30 };
+    const [, amount, unit] = /^(\d+)(Mi|Gi)$/.exec(limit) ?? [];
+    // The bound, plus the downloads admitted just under it growing to the largest (~0.55 GB each).
+    const concurrency = loadDatasetConfig(configMap.data).concurrentDownloads;
+    expect(Number(amount) * (units[unit ?? ""] ?? Number.NaN)).toBeGreaterThan(
+      maxBytes + concurrency * 0.55e9,
+    );
   });
 
   it("configure the server only with variables it reads, and values it accepts", () => {

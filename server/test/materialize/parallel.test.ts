@@ -60,4 +60,22 @@ describe("independent views materialize at once where the pool has connections t
       "labels:full:200",
     ]);
   });
+
+  it("names the view of a run that failed, so the server can count it (RapfsMaterializationFailing)", async () => {
+    const failed: string[] = [];
+    await expect(
+      materializeAll(pool, {
+        full: true,
+        only: { name: "labels", version: 1 },
+        faults: {
+          beforeSwap: async () => {
+            throw new Error("the run fails");
+          },
+        },
+        onFailure: (target, error) =>
+          failed.push(`${target.name}@${target.version}: ${(error as Error).message}`),
+      }),
+    ).rejects.toThrow("the run fails");
+    expect(failed).toEqual(["labels@1: the run fails"]);
+  });
 });

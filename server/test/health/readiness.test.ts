@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { Readiness } from "../../src/health/readiness";
+import { databaseCheck } from "../../src/runtime/compose";
+
+/** A `select 1` that answers until `hang` is set, then never (queued behind a Redis refill's reads). */
+function slowDatabase() {
+  const state = { hang: false, fail: false };
+  const sql = (() => {
+    if (state.fail) return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432"));
+    return state.hang ? new Promise(() => {}) : Promise.resolve([{ "?column?": 1 }]);
+  }) as unknown as Parameters<typeof databaseCheck>[0]["sql"];
+  return { state, database: { sql } };
+}
+
+describe("the database readiness check", () => {
+  it("stays passing while the database is too busy to answer a probe in time, if it answered recently (#27.5)", async () => {
+    let now = 1_000_000;
+    const { state, database } = slowDatabase();
+    const readiness = new Readiness({ timeoutMs: 20, cacheMs: 0, now: () => now }).register(
+      databaseCheck(database),
+    );
+    expect((await readiness.run()).status).toBe("ready");
+    state.hang = true;
+    now += 5_000;
+    const busy = await readiness.run();
+    // Before: 503 NOT_READY, "no answer within 2000 ms", for as long as the refill kept it busy.
+    expect(busy.status).toBe("ready");
+    expect(busy.checks[0]).toMatchObject({
+      name: "database",
+      status: "pass",
+      detail: /^busy: no answer within 20 ms/,
+    });
+    // Silent for longer than the grace: down.
+    now += 60_000;
+    const down = await readiness.run();
+    expect(down.status).toBe("not_ready");
+    expect(down.checks[0]).toMatchObject({ status: "fail", detail: "no answer within 20 ms" });
+  });
+
+  it("fails at once on an error, however recently it answered", async () => {
+    let now = 1_000_000;
+    const { state, database } = slowDatabase();
+    const readiness = new Readiness({ timeoutMs: 20, cacheMs: 0, now: () => now }).register(
+      databaseCheck(database),
+    );
+    expect((await readiness.run()).status).toBe("ready");
+    state.fail = true;
+    now += 1_000;
+    const report = await readiness.run();
+    expect(report.status).toBe("not_ready");
+    expect(report.checks[0]).toMatchObject({ status: "fail", detail: /ECONNREFUSED/ });
+  });
+
+  it("fails when it never answered (a start against a database that hangs)", async () => {
+    const { state, database } = slowDatabase();
+    state.hang = true;
+    const readiness = new Readiness({ timeoutMs: 20, cacheMs: 0 }).register(databaseCheck(database));
+    expect((await readiness.run()).status).toBe("not_ready");
+  });
+});
+
+describe("a readiness check", () => {
+  it("that throws instead of rejecting fails like one that rejects", async () => {
+    const readiness = new Readiness({ cacheMs: 0 }).register({
+      name: "odd",
+      check: () => {
+        throw new Error("thrown");
+      },
+    });
+    expect((await readiness.run()).checks[0]).toMatchObject({ status: "fail", detail: "thrown" });
+  });
+});
