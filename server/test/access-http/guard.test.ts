@@ -48,7 +48,9 @@ function registerStandIns(app: App): void {
   // A handler that spends its download and builds its own Response, as a streamed download does.
   app.get("/v1/datasets/:name/download", async (c) => {
     await c.get("payer").spend({ downloads: 1 });
-    return new Response("a,b\n1,2\n", { headers: { "content-type": "text/csv" } });
+    return new Response("a,b\n1,2\n", {
+      headers: { "content-type": "text/csv", "cache-control": "private, no-store" },
+    });
   });
 }
 
@@ -59,6 +61,31 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe("the app-level guard", () => {
+  it("keeps every authenticated answer out of shared caches, a route's own no-store kept", async () => {
+    const { key } = await t.signup("cache@example.com");
+    const answers = [
+      await t.call("GET", "/v1/features/track/1", { key }),
+      await t.call("GET", "/v1/features/track/missing", { key }),
+      await t.call("GET", "/v1/features/track/1", { key: `${key}x` }),
+      await t.call("GET", "/v1/features/track/1"),
+      await t.call("POST", "/v1/features/track/batch", { key, body: { ids: ["not a number"] } }),
+    ];
+    expect(answers.map((res) => res.status)).toEqual([200, 404, 401, 401, 400]);
+    for (const res of answers) {
+      expect(res.headers.get("cache-control")).toBe("private");
+      expect(res.headers.get("vary")).toBe("Authorization, X-API-Key");
+    }
+    const usage = await t.call("GET", "/v1/usage", { key });
+    expect(usage.headers.get("cache-control")).toBe("no-store");
+    expect(usage.headers.get("vary")).toBe("Authorization, X-API-Key");
+    const download = await t.call("GET", "/v1/datasets/public/download", { key });
+    expect(download.headers.get("cache-control")).toBe("private, no-store");
+    expect(download.headers.get("vary")).toBe("Authorization, X-API-Key");
+    await download.body?.cancel();
+    // Open routes are left alone.
+    expect((await t.call("GET", "/health")).headers.get("vary")).toBeNull();
+  });
+
   it("serves the open routes without a key", async () => {
     for (const path of ["/health", "/ready", "/docs", "/openapi.json"]) {
       expect((await t.call("GET", path)).status, path).toBe(200);
