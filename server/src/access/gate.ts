@@ -13,7 +13,10 @@ import {
   tierLimits,
 } from "./tiers";
 import type { UsageDay, UsageRecorder } from "./usage";
-import type { KeyVerifier, Principal } from "./verifier";
+import type { KeyVerifier, Principal, Verification } from "./verifier";
+
+/** Lookups at once, across blocked addresses, of keys this process does not know. */
+export const BLOCKED_LOOKUPS = 4;
 
 /** Quota units a request spends beyond the request itself: a batch of 100 ids costs 100 rows. */
 export type Cost = { rows?: number; downloads?: number; bytes?: number };
@@ -59,6 +62,8 @@ export type UsageReport = {
 export class AccessGate {
   /** Client addresses past FAILED_AUTH_POLICY in this process, until when. */
   private readonly blockedUntil = new Map<string, number>();
+  /** Lookups in flight of keys this process does not know, presented from blocked addresses. */
+  private blockedLookups = 0;
 
   constructor(
     private readonly deps: {
@@ -91,9 +96,10 @@ export class AccessGate {
 
   /**
    * The key and its scope, spending nothing. With the client address (`from`), failed attempts
-   * are counted per address: past FAILED_AUTH_POLICY, keys this process does not already know
-   * are refused (429) without a database lookup, so random well-formed keys cannot make every
-   * request a query. A key already verified here still passes.
+   * are counted per address. Past FAILED_AUTH_POLICY, a key this process does not already know
+   * is still looked up, so a valid key passes (behind a proxy every client may share the
+   * address), but at most BLOCKED_LOOKUPS such lookups are in flight at once across blocked
+   * addresses: random well-formed keys cannot make every request a query. Past that, 429.
    */
   async authenticate(
     presented: string | undefined,
@@ -101,15 +107,19 @@ export class AccessGate {
     from?: () => string,
   ): Promise<GateResult> {
     const { verifier } = this.deps;
+    let blocked = false;
     // The address is worked out only when something is blocked or an attempt failed.
     // A missing or malformed key costs no lookup, and gets its 401 as before.
     if (from && this.blockedUntil.size > 0 && presented && isWellFormedKey(presented)) {
       const address = from();
       const waitMs = (this.blockedUntil.get(address) ?? 0) - Date.now();
       if (waitMs <= 0) this.blockedUntil.delete(address);
-      else if (!verifier.recognizes(presented)) return failedAuthentications(Math.ceil(waitMs / 1000));
+      else if (!verifier.recognizes(presented)) {
+        if (this.blockedLookups >= BLOCKED_LOOKUPS) return failedAuthentications(Math.ceil(waitMs / 1000));
+        blocked = true;
+      }
     }
-    const verification = await verifier.verify(presented);
+    const verification = blocked ? await this.verifyBounded(presented) : await verifier.verify(presented);
     if (!verification.ok) {
       if (from && verification.reason !== "missing" && verification.reason !== "malformed") {
         const address = from();
@@ -134,6 +144,15 @@ export class AccessGate {
       return { ok: false, principal, denial: { status: 403, reason: "key_rotating" }, limits: [] };
     }
     return { ok: true, principal, limits: [] };
+  }
+
+  private async verifyBounded(presented: string | undefined): Promise<Verification> {
+    this.blockedLookups++;
+    try {
+      return await this.deps.verifier.verify(presented);
+    } finally {
+      this.blockedLookups--;
+    }
   }
 
   /**

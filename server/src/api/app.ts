@@ -3,8 +3,9 @@ import { accessGuard } from "./access/guard";
 import { documentAccess } from "./access/openapi";
 import type { App, AppEnv, HttpDependencies, RegisterRoutes } from "./env";
 import { notFound, onError, validationHook } from "./errors";
-import { requestBody } from "./middleware/body";
+import { hasOwnBodyLimit, requestBody } from "./middleware/body";
 import { requestContext } from "./middleware/context";
+import { jsonDepthLimit } from "./middleware/json-depth";
 import { observe } from "./middleware/observe";
 import { registerAccessRoutes } from "./routes/access";
 import { registerConsole } from "./routes/console";
@@ -36,6 +37,8 @@ export function createApp(deps: HttpDependencies, options: CreateAppOptions = {}
   app.use("*", accessGuard());
   // Routes with a documented limit of their own mark themselves (ownBodyLimit) as they register.
   app.use("*", requestBody(app, options.maxBodyBytes ?? 10 * 1024 * 1024));
+  // Within the size limit; a route with a limit of its own checks depth after it (jsonDepthLimit).
+  app.use("*", jsonDepthLimit({ skip: (c) => hasOwnBodyLimit(app, c) }));
 
   registerHealth(app);
   registerReady(app);

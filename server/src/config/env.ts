@@ -29,6 +29,9 @@ const envSchema = z.object({
   // interactive one, and the statement timeout of its connections.
   RAPFS_BULK_CONNECTIONS: intIn(1, 100, 2),
   RAPFS_BULK_STATEMENT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(86_400).default(300),
+  // Open connections per client address and in all (runtime/connection-cap.ts); 0 for no cap.
+  RAPFS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).optional(),
+  RAPFS_MAX_CONNECTIONS: z.coerce.number().int().min(0).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
@@ -52,6 +55,8 @@ export type Config = {
   vectorIndex: "auto" | "exact" | "hnsw";
   /** Server only: the bulk pool (downloads, cards, training data). */
   bulk: { connections: number; statementTimeoutMs: number };
+  /** Caps on open client connections; unset takes the defaults of connectionLimits. */
+  connections: { perAddress: number | undefined; total: number | undefined };
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
 };
 
@@ -77,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connections: e.RAPFS_BULK_CONNECTIONS,
       statementTimeoutMs: Math.round(e.RAPFS_BULK_STATEMENT_TIMEOUT_SECONDS * 1000),
     },
+    connections: { perAddress: e.RAPFS_MAX_CONNECTIONS_PER_ADDRESS, total: e.RAPFS_MAX_CONNECTIONS },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -15,13 +15,15 @@ export type SweepResult = { removed: string[]; kept: string[] };
  * Removes the spools that no live process owns from `parentDir`: those of a dead process on this
  * host (a crash or SIGKILL leaves its encoded downloads behind), and any, from any host or of an
  * older naming, not written to for `maxAgeMs` (longer than a resume is ever kept). A live
- * process's spool is never touched.
+ * process's spool is never touched; one named for this process's pid but written before it
+ * started belongs to an earlier process with that pid (pid 1 in every container) and is dead.
  */
 export async function sweepSpools(
   parentDir: string,
   maxAgeMs: number,
   now = Date.now(),
   host = hostname(),
+  startedAt = processStartedAt(),
 ): Promise<SweepResult> {
   const result: SweepResult = { removed: [], kept: [] };
   const names = await readdir(parentDir).catch(() => [] as string[]);
@@ -31,12 +33,15 @@ export async function sweepSpools(
     const owned = OWNED.exec(name);
     const sameHost = owned?.[1] === ownHost;
     const pid = Number(owned?.[2]);
-    if (sameHost && pid === process.pid) {
+    const written = await lastWritten(path);
+    // Our pid, but written before we started: an earlier process's that had the same pid, as
+    // every container's node has pid 1. Dead, however recent.
+    if (sameHost && pid === process.pid && written >= startedAt) {
       result.kept.push(name);
       continue;
     }
-    const dead = sameHost && !alive(pid);
-    const old = !dead && now - (await lastWritten(path)) > maxAgeMs;
+    const dead = sameHost && (pid === process.pid || !alive(pid));
+    const old = !dead && now - written > maxAgeMs;
     if (dead || old) {
       await rm(path, { recursive: true, force: true }).catch(() => {});
       result.removed.push(name);
@@ -44,6 +49,9 @@ export async function sweepSpools(
   }
   return result;
 }
+
+/** When this process started, by the wall clock file times are in. */
+const processStartedAt = () => Date.now() - process.uptime() * 1000;
 
 function alive(pid: number): boolean {
   try {

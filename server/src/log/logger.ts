@@ -13,10 +13,11 @@ type Write = (line: string) => void;
 
 // Anything shaped like an API key (its prefix and 12 or more base58 characters) is redacted from
 // every line, wherever it came from: a key pasted into a path, a query, an error message. A key's
-// display start (`rapfs_AbCd…`) is shorter and stays readable.
-const KEY_PREFIX = "rapfs_";
-const KEY_SHAPED = /rapfs_[1-9A-HJ-NP-Za-km-z]{12,}/g;
-const REDACTED = "rapfs_[redacted]";
+// display start (`rapfs_AbCd…`) is shorter and stays readable. The prefix in any case: a key pasted
+// as `RAPFS_…` is refused as malformed, but its secret part is still the key's.
+const KEY_PREFIX = /rapfs_/i;
+const KEY_SHAPED = /(rapfs_)[1-9A-HJ-NP-Za-km-z]{12,}/gi;
+const REDACTED = "$1[redacted]";
 
 // A class, not closures: every request makes a child logger, so making one must cost next to
 // nothing. A child keeps its own fields and its parent; they are merged only when a line is written.
@@ -51,7 +52,7 @@ class JsonLogger implements Logger {
 
   private emit(level: Exclude<LogLevel, "silent">, msg: string, fields?: Record<string, unknown>): void {
     const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...this.context(), ...fields });
-    this.write(line.includes(KEY_PREFIX) ? line.replace(KEY_SHAPED, REDACTED) : line);
+    this.write(KEY_PREFIX.test(line) ? line.replace(KEY_SHAPED, REDACTED) : line);
   }
 }
 

@@ -22,6 +22,7 @@ import { type ProgressReporter, terminalProgress } from "../log/progress";
 import type { Services } from "../usecases";
 import { type PrepareDataOptions, prepareData } from "./bootstrap";
 import { buildServices } from "./compose";
+import { capConnections, connectionLimits } from "./connection-cap";
 
 export type StartServerOptions = {
   /** Defaults to loadConfig(env). */
@@ -117,6 +118,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const app = createApp(http, { routes: [...servingRoutes, ...datasetRoutes] });
   const lanes = config.lookupLane ? [featureLookupLane(http)] : [];
   const server = createServer(serverTimeouts, withLanes(lanes, getRequestListener(app.fetch), logger));
+  capConnections(server, connectionLimits(config.connections, accessConfig.trustedProxyHops), logger);
   const port = await listen(server, config.port, config.host).catch(async (error: unknown) => {
     await built.close();
     await reads.close();

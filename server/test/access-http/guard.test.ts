@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generateKey } from "../../src/access/api-key-format";
+import { BLOCKED_LOOKUPS } from "../../src/access/gate";
 import type { App } from "../../src/api/env";
 import { errorResponses } from "../../src/api/errors";
 import { DomainError } from "../../src/errors";
@@ -47,7 +48,9 @@ function registerStandIns(app: App): void {
   // A handler that spends its download and builds its own Response, as a streamed download does.
   app.get("/v1/datasets/:name/download", async (c) => {
     await c.get("payer").spend({ downloads: 1 });
-    return new Response("a,b\n1,2\n", { headers: { "content-type": "text/csv" } });
+    return new Response("a,b\n1,2\n", {
+      headers: { "content-type": "text/csv", "cache-control": "private, no-store" },
+    });
   });
 }
 
@@ -58,6 +61,31 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe("the app-level guard", () => {
+  it("keeps every authenticated answer out of shared caches, a route's own no-store kept", async () => {
+    const { key } = await t.signup("cache@example.com");
+    const answers = [
+      await t.call("GET", "/v1/features/track/1", { key }),
+      await t.call("GET", "/v1/features/track/missing", { key }),
+      await t.call("GET", "/v1/features/track/1", { key: `${key}x` }),
+      await t.call("GET", "/v1/features/track/1"),
+      await t.call("POST", "/v1/features/track/batch", { key, body: { ids: ["not a number"] } }),
+    ];
+    expect(answers.map((res) => res.status)).toEqual([200, 404, 401, 401, 400]);
+    for (const res of answers) {
+      expect(res.headers.get("cache-control")).toBe("private");
+      expect(res.headers.get("vary")).toBe("Authorization, X-API-Key");
+    }
+    const usage = await t.call("GET", "/v1/usage", { key });
+    expect(usage.headers.get("cache-control")).toBe("no-store");
+    expect(usage.headers.get("vary")).toBe("Authorization, X-API-Key");
+    const download = await t.call("GET", "/v1/datasets/public/download", { key });
+    expect(download.headers.get("cache-control")).toBe("private, no-store");
+    expect(download.headers.get("vary")).toBe("Authorization, X-API-Key");
+    await download.body?.cancel();
+    // Open routes are left alone.
+    expect((await t.call("GET", "/health")).headers.get("vary")).toBeNull();
+  });
+
   it("serves the open routes without a key", async () => {
     for (const path of ["/health", "/ready", "/docs", "/openapi.json"]) {
       expect((await t.call("GET", path)).status, path).toBe(200);
@@ -112,7 +140,7 @@ describe("the app-level guard", () => {
     expect(res.headers.get("ratelimit")).toMatch(/"downloads";r=1;/);
   });
 
-  it("limits failed authentications per client address, without a lookup past the limit; known keys still pass", async () => {
+  it("limits failed authentications per client address, bounding lookups past the limit; valid keys still pass", async () => {
     const { key } = await t.signup("known-before-the-attack@example.com");
     const attacker = { "x-forwarded-for": "10.0.0.1, 198.51.100.66" };
     const elsewhere = { "x-forwarded-for": "10.0.0.1, 198.51.100.67" };
@@ -126,14 +154,42 @@ describe("the app-level guard", () => {
     expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
     expect(statuses[30]).toBe(429);
 
-    // Past the limit, an unknown key is refused before any lookup.
-    const lookups = vi.spyOn(t.access.keys, "lookup");
-    const refused = await t.call("GET", "/v1/usage", { key: generateKey().key, headers: attacker });
-    expect(refused.status).toBe(429);
-    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(await refused.json()).toMatchObject({ code: "RATE_LIMITED", policy: "auth_failures" });
-    expect(lookups).not.toHaveBeenCalled();
-    lookups.mockRestore();
+    // Past the limit, an unknown key is still looked up (it may be valid), at most
+    // BLOCKED_LOOKUPS at a time; one more is refused before any lookup.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const lookup = t.access.keys.lookup.bind(t.access.keys);
+    const lookups = vi.spyOn(t.access.keys, "lookup").mockImplementation(async (hash) => {
+      await held;
+      return lookup(hash);
+    });
+    try {
+      const inFlight = Array.from({ length: BLOCKED_LOOKUPS }, () =>
+        t.call("GET", "/v1/usage", { key: generateKey().key, headers: attacker }),
+      );
+      const deadline = Date.now() + 5_000;
+      while (lookups.mock.calls.length < BLOCKED_LOOKUPS && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const refused = await t.call("GET", "/v1/usage", { key: generateKey().key, headers: attacker });
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await refused.json()).toMatchObject({ code: "RATE_LIMITED", policy: "auth_failures" });
+      expect(lookups).toHaveBeenCalledTimes(BLOCKED_LOOKUPS);
+      release();
+      // The unknown keys looked up are failures still: 429.
+      expect((await Promise.all(inFlight)).map((res) => res.status)).toEqual(
+        Array(BLOCKED_LOOKUPS).fill(429),
+      );
+    } finally {
+      release();
+      lookups.mockRestore();
+    }
+    // A valid key this process has never verified passes from the blocked address too.
+    const fresh = await t.signup("never-used-before@example.com");
+    expect((await t.call("GET", "/v1/usage", { key: fresh.key, headers: attacker })).status).toBe(200);
     // A key this process already knows passes; other addresses are untouched.
     expect((await t.call("GET", "/v1/usage", { key, headers: attacker })).status).toBe(200);
     expect((await t.call("GET", "/v1/usage", { key: generateKey().key, headers: elsewhere })).status).toBe(

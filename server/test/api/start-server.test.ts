@@ -1,19 +1,22 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { HealthSchema } from "../../src/api/routes/health";
+import type { Config } from "../../src/config/env";
 import { noProgress } from "../../src/log/progress";
 import { type RunningServer, type StartServerOptions, startServer } from "../../src/runtime/start-server";
+import { outcome, slowConnection, sockets } from "../support/connections";
 import { capturingLogger, testConfig } from "./harness";
 
 let running: RunningServer | undefined;
 
 afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
   await running?.shutdown("test done");
   running = undefined;
 });
 
-const start = (prepare?: StartServerOptions["prepare"]) => {
+const start = (prepare?: StartServerOptions["prepare"], connections?: Config["connections"]) => {
   const { logger, lines } = capturingLogger();
-  const config = { ...testConfig(), host: "127.0.0.1", port: 0 };
+  const config = { ...testConfig(), host: "127.0.0.1", port: 0, ...(connections ? { connections } : {}) };
   return {
     lines,
     server: startServer({ config, logger, handleSignals: false, progress: noProgress, prepare }),
@@ -36,6 +39,23 @@ describe("startServer", () => {
     const [tables] = await running.services.sql`select to_regclass('tracks') is not null as present`;
     expect(tables?.present).toBe(true);
     expect(lines.some((l) => l.msg === "listening" && l.url === running?.url)).toBe(true);
+  });
+
+  it("caps the connections one address holds open; another address is still answered", async () => {
+    const { server, lines } = start(async () => ({}), { perAddress: 4, total: 0 });
+    running = await server;
+    // Four connections dribbling headers take this address's share; the fifth is closed unanswered.
+    for (let i = 0; i < 4; i++) await slowConnection(running.port);
+    expect(await outcome(running.port)).toBe("refused");
+    expect(await outcome(running.port, "127.0.0.2")).toBe("answered");
+    expect(lines.some((l) => l.msg === "connections refused at the cap" && l.cap === "per_address")).toBe(
+      true,
+    );
+    sockets.shift()?.destroy();
+    const deadline = Date.now() + 5_000;
+    let after = await outcome(running.port);
+    while (after === "refused" && Date.now() < deadline) after = await outcome(running.port);
+    expect(after).toBe("answered");
   });
 
   it("is not ready while data preparation runs", async () => {

@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/env";
+import { repoRoot } from "../../src/config/paths";
 import { ConfigError } from "../../src/config/read-env";
 
 describe("loadConfig", () => {
@@ -13,6 +16,28 @@ describe("loadConfig", () => {
     expect(config.definitionsDir).toMatch(/feature-definitions$/);
     expect(config.corpus).toEqual({ scale: 1, seed: 42 });
     expect(config.nearCacheRows).toBe(50_000);
+  });
+
+  it("listens on every interface by default, as the README's quick start says where it starts the server", () => {
+    expect(loadConfig({}).host).toBe("0.0.0.0");
+    const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+    const quickStart = readme.slice(
+      readme.indexOf("## Quick start"),
+      readme.indexOf("\n## ", readme.indexOf("## Quick start") + 1),
+    );
+    expect(quickStart).toContain("pnpm@10.34.8 start");
+    expect(quickStart).toMatch(/every interface \(`HOST=0\.0\.0\.0`\)/);
+    expect(quickStart).toContain("HOST=127.0.0.1");
+  });
+
+  it("takes the connection caps, unset leaving them to the defaults, and refuses a negative one", () => {
+    expect(loadConfig({}).connections).toEqual({ perAddress: undefined, total: undefined });
+    expect(
+      loadConfig({ RAPFS_MAX_CONNECTIONS_PER_ADDRESS: "0", RAPFS_MAX_CONNECTIONS: "5000" }).connections,
+    ).toEqual({ perAddress: 0, total: 5_000 });
+    expect(() => loadConfig({ RAPFS_MAX_CONNECTIONS_PER_ADDRESS: "-1" })).toThrow(
+      /RAPFS_MAX_CONNECTIONS_PER_ADDRESS/,
+    );
   });
 
   it("sizes the near cache, 0 turning it off, and refuses a negative size", () => {

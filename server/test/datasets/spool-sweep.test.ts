@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadDatasetConfig } from "../../src/datasets/config";
@@ -34,7 +34,7 @@ function spoolOf(name: string, ageMs = 0): string {
 describe("spools no live process owns", () => {
   it("are removed: a SIGKILLed process's at once, anyone's by age; a live one's never", async () => {
     const crashed = spoolOf(`${spoolDirPrefix(await deadPid())}abc123`);
-    const mine = spoolOf(`${spoolDirPrefix()}def456`, 10 * 3_600_000);
+    const mine = spoolOf(`${spoolDirPrefix()}def456`);
     const otherHostFresh = spoolOf(`${spoolDirPrefix(1, "elsewhere")}ghi789`);
     const otherHostOld = spoolOf(`${spoolDirPrefix(1, "elsewhere")}jkl012`, 3 * 3_600_000);
     const legacyOld = spoolOf("rapfs-spool-Xy12Ab", 3 * 3_600_000);
@@ -43,6 +43,18 @@ describe("spools no live process owns", () => {
     const { removed } = await sweepSpools(parent, 2 * 3_600_000);
     expect(removed.sort()).toEqual([crashed, otherHostOld, legacyOld].sort());
     expect((await readdir(parent)).sort()).toEqual([mine, otherHostFresh, unrelated].sort());
+  });
+
+  it("this process's own is kept however old, while one an earlier process with its pid left is removed", async () => {
+    // As in a container, where node is pid 1 in every run: the earlier run's spool has our name.
+    const startedAt = Date.now() - 30_000;
+    const earlier = spoolOf(`${spoolDirPrefix()}pid1ab`, 60_000);
+    const mine = spoolOf(`${spoolDirPrefix()}pid1cd`);
+    const tenHoursLater = Date.now() + 10 * 3_600_000;
+    const { removed, kept } = await sweepSpools(parent, 2 * 3_600_000, tenHoursLater, hostname(), startedAt);
+    expect(removed).toContain(earlier);
+    expect(kept).toContain(mine);
+    expect(await readdir(parent)).toContain(mine);
   });
 
   it("are swept when the datasets services start, as rapfs start does", async () => {

@@ -58,4 +58,19 @@ describe("the JSON logger", () => {
       metric: "rapfs_quota_rejections_total",
     });
   });
+
+  it("redact a key whose prefix is in another case", () => {
+    const lines: string[] = [];
+    const { key } = generateKey();
+    const secret = key.slice("rapfs_".length);
+    createLogger("info", {}, (line) => lines.push(line)).info("refused", {
+      upper: `RAPFS_${secret}`,
+      mixed: `Bearer Rapfs_${secret}`,
+    });
+    expect(lines[0]).not.toContain(secret);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      upper: "RAPFS_[redacted]",
+      mixed: "Bearer Rapfs_[redacted]",
+    });
+  });
 });

@@ -217,6 +217,29 @@ describe("request bodies over HTTP (read straight from Node's stream on the onli
       "close",
     ]);
   });
+
+  // Every JSON route: the online reads (Node's stream), the others (Hono's body limit), and the
+  // training upload (a body limit of its own).
+  const jsonRoutes = [
+    "/v1/features/track/batch",
+    "/v1/embeddings/lyrics/search",
+    "/v1/keys",
+    "/v1/datasets/training?features=qwen_analysis:quality",
+  ];
+  const nested = (depth: number) => `{"ids":[1],"x":${"[".repeat(depth - 1)}${"]".repeat(depth - 1)}}`;
+
+  it.each(jsonRoutes)("a body nested deeper than 64 levels is refused before parsing: %s", async (path) => {
+    const deep = problem(await http(path, nested(65)), 400, "MALFORMED_JSON");
+    expect(deep.detail).toContain("deeper than 64 levels");
+    // Half a million brackets, unclosed, as an attacker sends them: refused the same way.
+    problem(await http(path, `{"ids":${"[".repeat(500_000)}`), 400, "MALFORMED_JSON");
+    problem(await http(path, chunked('{"x":', "[".repeat(100))), 400, "MALFORMED_JSON");
+    // 64 levels, and brackets inside strings, are not counted against the limit.
+    const within = await http(path, nested(64));
+    expect(within.body).not.toMatchObject({ detail: expect.stringContaining("deeper than") });
+    const quoted = await http(path, JSON.stringify({ ids: [1], x: "[".repeat(100), y: '\\"[[[' }));
+    expect(quoted.body).not.toMatchObject({ detail: expect.stringContaining("deeper than") });
+  });
 });
 
 describe("a NUL byte in any string is a 400 naming the field, never a 500 from PostgreSQL", () => {

@@ -132,6 +132,9 @@ describe("the feature lookup lane", () => {
     expect(comparableHeaders(lane)).toEqual(comparableHeaders(app));
     expect(lane.headers.get("ratelimit")).toMatch(/^"requests";r=\d+;t=\d+, "rows";r=\d+;t=\d+$/);
     expect(lane.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    // Kept out of shared caches, as every authenticated answer is.
+    expect(lane.headers.get("cache-control")).toBe("private");
+    expect(lane.headers.get("vary")).toBe("Authorization, X-API-Key");
   });
 
   it("sends header names in lower case, as the app's Fetch headers do", async () => {

@@ -5,7 +5,7 @@ import { DomainError } from "../../errors";
 import { type Denial, type LimitResult, presentedKey, routeAccess } from "../../usecases";
 import type { AppEnv } from "../env";
 import { clientAddress } from "./client-address";
-import { rateLimitFields, setRateLimitHeaders } from "./headers";
+import { makePrivate, PRIVATE_RESPONSE, rateLimitFields, setRateLimitHeaders } from "./headers";
 
 /**
  * App-level access control: every request is classified by route-access.ts before any handler
@@ -29,7 +29,10 @@ export function accessGuard(): MiddlewareHandler<AppEnv> {
       ? await admission.authenticate(presented, rule.scope, addressOf(c))
       : await admission.authorize(presented, rule.scope, rule.cost, addressOf(c));
     setRateLimitHeaders(c, result.limits);
-    if (!result.ok) throw denial(c, result.denial, result.principal?.tier, result.limits);
+    if (!result.ok) {
+      setPrivate(c);
+      throw denial(c, result.denial, result.principal?.tier, result.limits);
+    }
     const due = rule.concurrent ? rule.cost : undefined;
     const payer = admission.payer(result.principal, { due, limits: result.limits });
     c.set("payer", payer);
@@ -38,10 +41,17 @@ export function accessGuard(): MiddlewareHandler<AppEnv> {
       await payer.close();
     } catch (error) {
       setRateLimitHeaders(c, payer.limits);
+      setPrivate(c);
       throw error;
     }
     keepRateLimitHeaders(c, payer.limits);
+    editHeaders(c, makePrivate);
   };
+}
+
+/** PRIVATE_RESPONSE on the problem a refusal is about to build. */
+function setPrivate(c: Context<AppEnv>): void {
+  for (const [name, value] of Object.entries(PRIVATE_RESPONSE)) c.header(name, value);
 }
 
 const denial = (
@@ -57,13 +67,20 @@ const addressOf = (c: Context<AppEnv>) => () =>
 
 /** The response carries the RateLimit fields of every policy checked, whoever built it. */
 function keepRateLimitHeaders(c: Context<AppEnv>, limits: readonly LimitResult[]): void {
-  const headers = rateLimitFields(limits);
-  if (Object.keys(headers).length === 0) return;
+  const fields = rateLimitFields(limits);
+  if (Object.keys(fields).length === 0) return;
+  editHeaders(c, (headers) => {
+    for (const [name, value] of Object.entries(fields)) headers.set(name, value);
+  });
+}
+
+/** Edits the headers of the response, whoever built it (a fetch Response's are immutable). */
+function editHeaders(c: Context<AppEnv>, edit: (headers: Headers) => void): void {
   try {
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+    edit(c.res.headers);
   } catch {
     c.res = new Response(c.res.body, c.res);
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+    edit(c.res.headers);
   }
 }
 

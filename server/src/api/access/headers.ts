@@ -30,3 +30,22 @@ export function rateLimitHeaders(results: readonly LimitResult[]): Record<string
 export function setRateLimitHeaders(c: Context, limits: readonly LimitResult[]): void {
   for (const [name, value] of Object.entries(rateLimitFields(limits))) c.header(name, value);
 }
+
+/**
+ * On every response to an authenticated route, the lookup lane's too: a shared cache must neither
+ * keep one nor give it to another key (`x-api-key` is not a header caches treat as credentials).
+ * A route that says `no-store` keeps it.
+ */
+export const PRIVATE_RESPONSE = { "Cache-Control": "private", Vary: "Authorization, X-API-Key" } as const;
+
+/** Sets PRIVATE_RESPONSE on `headers`, keeping a Cache-Control already there and adding to Vary. */
+export function makePrivate(headers: Headers): void {
+  if (!headers.has("cache-control")) headers.set("cache-control", PRIVATE_RESPONSE["Cache-Control"]);
+  const vary = headers.get("vary");
+  if (!vary) headers.set("vary", PRIVATE_RESPONSE.Vary);
+  else if (vary.trim() !== "*") {
+    const names = vary.split(",").map((name) => name.trim().toLowerCase());
+    const missing = PRIVATE_RESPONSE.Vary.split(", ").filter((name) => !names.includes(name.toLowerCase()));
+    if (missing.length > 0) headers.set("vary", [vary, ...missing].join(", "));
+  }
+}

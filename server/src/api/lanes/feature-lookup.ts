@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { type Cost, type Principal, presentedKey, routeAccess } from "../../usecases";
-import { rateLimitFields } from "../access/headers";
+import { PRIVATE_RESPONSE, rateLimitFields } from "../access/headers";
 import type { HttpDependencies } from "../env";
 import { problemFor } from "../errors";
 import type { FeatureCodec } from "../features/codec";
@@ -63,13 +63,13 @@ async function answer(deps: LaneDependencies, taken: Taken, exchange: LaneExchan
     })
     .catch(asError);
   const closed = await payer.close().catch(asError);
-  const limitHeaders = rateLimitFields(payer.limits);
+  const answerHeaders = { ...rateLimitFields(payer.limits), ...PRIVATE_RESPONSE };
   const failure = closed instanceof Error ? closed : lookup instanceof Error ? lookup : undefined;
-  if (failure) return exchange.problem(problemFor(failure, exchange.logger), limitHeaders);
+  if (failure) return exchange.problem(problemFor(failure, exchange.logger), answerHeaders);
   const { resolution, table } = lookup as Exclude<typeof lookup, Error>;
   exchange.json(200, codec.featureVectorJson(target.entity, table), {
     ...resolution.headers,
-    ...limitHeaders,
+    ...answerHeaders,
   });
 }
 

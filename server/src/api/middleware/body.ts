@@ -19,6 +19,11 @@ export function ownBodyLimit(app: object, method: string, path: string): void {
   ownLimits.set(app, routes);
 }
 
+/** Whether the request's route enforces a body limit of its own (ownBodyLimit). */
+export function hasOwnBodyLimit(app: object, c: Context): boolean {
+  return ownLimits.get(app)?.has(`${c.req.method} ${c.req.path}`) === true;
+}
+
 /** Paths whose bodies are only ever read as JSON through the validator: the online reads. */
 const JSON_ONLY = /^\/v1\/(features|embeddings)\//;
 

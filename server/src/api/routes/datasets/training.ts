@@ -5,6 +5,7 @@ import { type UseCases, uploadFormat } from "../../../usecases";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { ownBodyLimit } from "../../middleware/body";
+import { jsonDepthLimit } from "../../middleware/json-depth";
 import { fileHeaders, wholeFile } from "./respond";
 import { DOWNLOAD_HEADERS, FILE_CONTENT, FormatQuery, refList, SelectionQuery } from "./schemas";
 
@@ -49,6 +50,7 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
           throw new DomainError("PAYLOAD_TOO_LARGE", `The upload exceeds ${maxBytes} bytes.`);
         },
       }),
+      jsonDepthLimit(),
     ] as const,
     request: {
       query: TrainingQuery,

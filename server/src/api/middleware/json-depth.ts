@@ -1,0 +1,84 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { DomainError } from "../../errors";
+
+/**
+ * The deepest nesting of arrays and objects a JSON request body may have (docs/api.md). No
+ * request schema nests past a handful of levels; JSON.parse and validation of millions of levels
+ * hold the event loop for seconds, for every other client too.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPENERS = new Set([0x5b, 0x7b]); // [ {
+const CLOSERS = new Set([0x5d, 0x7d]); // ] }
+
+/**
+ * Whether `text` nests arrays and objects deeper than `limit`: brackets are counted outside
+ * strings, where a backslash escapes the next character. Stops at the first level past the limit.
+ * Malformed text is left to JSON.parse, which fails on it anyway.
+ */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      i = closingQuote(text, i);
+      if (i < 0) return false;
+    } else if (OPENERS.has(c)) {
+      if (++depth > limit) return true;
+    } else if (CLOSERS.has(c)) depth--;
+  }
+  return false;
+}
+
+/** The index of the quote closing the string opened at `open`, or -1; an escaped quote does not. */
+function closingQuote(text: string, open: number): number {
+  let at = open;
+  for (;;) {
+    at = text.indexOf('"', at + 1);
+    if (at < 0) return -1;
+    // An odd run of backslashes before it escapes it. Each run is walked once: linear overall.
+    let slashes = 0;
+    while (text.charCodeAt(at - 1 - slashes) === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return at;
+  }
+}
+
+/** The problem a too-deep body gets: to this server's parser (RFC 8259 §9 allows a limit) it is not JSON. */
+export function refuseDeepJson(text: string, limit = MAX_JSON_DEPTH): void {
+  if (nestsDeeperThan(text, limit)) {
+    throw new DomainError(
+      "MALFORMED_JSON",
+      `The JSON body nests arrays and objects deeper than ${limit} levels.`,
+    );
+  }
+}
+
+// The media types Hono's JSON validator parses (application/json, application/*+json).
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+export type JsonDepthOptions = {
+  limit?: number;
+  /** Requests left alone: those whose body is read later, under a size limit of their own. */
+  skip?: (c: Context) => boolean;
+};
+
+/**
+ * Refuses a JSON body nested deeper than the limit before anything parses it. It reads the body
+ * as text through Hono's request, where the JSON validator then finds it, so it must run after
+ * the body's size limit.
+ */
+export function jsonDepthLimit(options: JsonDepthOptions = {}): MiddlewareHandler {
+  const limit = options.limit ?? MAX_JSON_DEPTH;
+  return async (c, next) => {
+    const { method } = c.req;
+    if (method === "GET" || method === "HEAD") return next();
+    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
+    if (!JSON_MEDIA_TYPE.test(mediaType) || options.skip?.(c)) return next();
+    // A body that cannot be read is the validator's to report, as it always was.
+    const text = await c.req.text().catch(() => undefined);
+    if (text !== undefined) refuseDeepJson(text, limit);
+    return next();
+  };
+}
