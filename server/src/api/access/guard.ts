@@ -44,8 +44,7 @@ export function accessGuard(): MiddlewareHandler<AppEnv> {
       setPrivate(c);
       throw error;
     }
-    keepRateLimitHeaders(c, payer.limits);
-    editHeaders(c, makePrivate);
+    finishHeaders(c, payer.limits);
   };
 }
 
@@ -65,12 +64,15 @@ const denial = (
 const addressOf = (c: Context<AppEnv>) => () =>
   clientAddress(c, c.get("useCases").admission.trustedProxyHops());
 
-/** The response carries the RateLimit fields of every policy checked, whoever built it. */
-function keepRateLimitHeaders(c: Context<AppEnv>, limits: readonly LimitResult[]): void {
+/**
+ * The response carries the RateLimit fields of every policy checked and is private, whoever built
+ * it: one edit of its headers.
+ */
+function finishHeaders(c: Context<AppEnv>, limits: readonly LimitResult[]): void {
   const fields = rateLimitFields(limits);
-  if (Object.keys(fields).length === 0) return;
   editHeaders(c, (headers) => {
-    for (const [name, value] of Object.entries(fields)) headers.set(name, value);
+    for (const name in fields) headers.set(name, fields[name] as string);
+    makePrivate(headers);
   });
 }
 
