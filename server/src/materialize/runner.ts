@@ -80,8 +80,9 @@ async function materializeExclusive(
   target: MaterializeTarget,
   options: MaterializeOptions,
 ): Promise<RunResult> {
-  // A single-connection pool is the embedded PGlite, which one process owns (the data-directory
-  // lock): no one else can run this target, and holding its only connection would stall readers.
+  // A single-connection pool is the embedded PGlite: its one backend runs one transaction at a
+  // time (a command working through a running server's port included), so another run cannot
+  // interleave with this one's transaction, and holding its only connection would stall readers.
   if (sql.options.max <= 1) return runLocked(poolSession(sql), await refreshed(sql, target), options);
   // On a server, one reserved connection holds a per-table advisory lock for the whole run, so
   // servers starting together build each table once; the second waits, then sees the first's
