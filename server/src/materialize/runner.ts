@@ -3,7 +3,7 @@ import { bindParams, ident } from "../definitions/compile/params";
 import { buildHnswIndex } from "../definitions/hnsw-build";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import type { RunStats } from "../registry/stats";
-import { analyzeStatement, incrementalNeedsAnalyze } from "./analyze";
+import { analyzeTable, incrementalNeedsAnalyze } from "./analyze";
 import { attachHistograms, histogramQuery, planHistograms } from "./histogram";
 import { poolSession, reservedSession, type Session } from "./session";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "./stats";
@@ -185,7 +185,7 @@ async function runFull(
     );
     // PGlite runs no autovacuum: without this the planner never knows the table's size, keys or
     // feature values, and joins of views and filtered searches get plans from default estimates.
-    await tx.unsafe(analyzeStatement(target, target.stagingTable));
+    await analyzeTable(tx, target, target.stagingTable);
     step(1);
     const stats = await collectStats(tx, target.stagingTable, target, undefined, inserted.count);
     step(2);
@@ -234,7 +234,7 @@ async function runIncremental(
   });
   // After the commit: the statistics describe the committed rows, and the upsert's locks are gone.
   if (incrementalNeedsAnalyze(done.rowsWritten, done.rowCount)) {
-    await session.sql.unsafe(analyzeStatement(target, target.table));
+    await session.transaction("", (tx) => analyzeTable(tx, target, target.table));
   }
   return done;
 }
