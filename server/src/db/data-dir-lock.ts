@@ -1,11 +1,23 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 
 export class DataDirLockedError extends Error {
   override name = "DataDirLockedError";
 }
 
-type LockInfo = { pid: number; startedAt: string };
+/** The lock file's content; `port` is the embedded database's loopback port once it listens. */
+export type LockInfo = { pid: number; startedAt: string; port?: number };
+
+const lockPath = (dataDir: string) => join(dataDir, "rapfs.lock");
 
 function isAlive(pid: number): boolean {
   try {
@@ -30,7 +42,7 @@ function readLock(path: string): LockInfo | undefined {
  */
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, "rapfs.lock");
+  const path = lockPath(dataDir);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, "wx");
@@ -43,13 +55,36 @@ export function lockDataDir(dataDir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = readLock(path);
       if (owner && owner.pid !== process.pid && isAlive(owner.pid)) {
+        const connect = owner.port
+          ? `connect to its database with DATABASE_URL=${embeddedUrl(owner.port)} (rapfs commands do so by themselves)`
+          : "connect to its database with DATABASE_URL";
         throw new DataDirLockedError(
           `The data directory ${dataDir} is in use by process ${owner.pid} (since ${owner.startedAt}). ` +
-            "Stop that process, point RAPFS_DATA_DIR elsewhere, or connect to it with DATABASE_URL.",
+            `Stop that process, point RAPFS_DATA_DIR elsewhere, or ${connect}.`,
         );
       }
       rmSync(path, { force: true });
     }
   }
   throw new DataDirLockedError(`Could not lock the data directory ${dataDir}`);
+}
+
+export const embeddedUrl = (port: number) => `postgres://postgres@127.0.0.1:${port}/postgres`;
+
+/**
+ * Records in the lock the port the embedded database listens on, so the CLI beside a running
+ * server finds it (the port is random). Written whole and renamed: a reader never sees half.
+ */
+export function publishPort(dataDir: string, port: number): void {
+  const path = lockPath(dataDir);
+  const owner = readLock(path);
+  if (owner?.pid !== process.pid) return;
+  writeFileSync(`${path}.${process.pid}`, JSON.stringify({ ...owner, port }));
+  renameSync(`${path}.${process.pid}`, path);
+}
+
+/** Another live process holding the data directory, with its database's port once it published it. */
+export function lockOwner(dataDir: string): LockInfo | undefined {
+  const owner = readLock(lockPath(dataDir));
+  return owner && owner.pid !== process.pid && isAlive(owner.pid) ? owner : undefined;
 }

@@ -95,6 +95,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       else options.logger?.debug("the embedded database was held long by one connection", fields);
     },
   );
+  // Random unless RAPFS_EMBEDDED_PORT: logged (and kept in the data directory's lock) for psql and the CLI.
+  options.logger?.info("embedded PostgreSQL listening", { url: embedded.url });
   const sql = connect(embedded.url, 1);
   const bulk = connect(embedded.url, 1, { application_name: BULK_APPLICATION_NAME });
   return {
@@ -108,6 +110,25 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     async close() {
       await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 })]);
       await embedded.stop();
+    },
+  };
+}
+
+/**
+ * The embedded database of another process (a running `rapfs start`) through its loopback
+ * pooler, as that process's own pools reach it: one connection each for interactive and bulk
+ * work, so everything runs as in embedded mode. Statements of the two processes share PGlite's one
+ * backend a transaction at a time.
+ */
+export function attachEmbedded(url: string): Database {
+  const sql = connect(url, 1);
+  const bulk = connect(url, 1, { application_name: BULK_APPLICATION_NAME });
+  return {
+    sql,
+    bulk,
+    mode: "embedded",
+    close: async () => {
+      await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 })]);
     },
   };
 }

@@ -1,6 +1,7 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { IN_MEMORY } from "../config/paths";
-import { lockDataDir } from "./data-dir-lock";
+import { embeddedUrl, lockDataDir, publishPort } from "./data-dir-lock";
 import type {
   BackendHolds,
   EmbeddedWorkerData,
@@ -99,9 +100,10 @@ export async function startEmbeddedPostgres(
         pending.clear();
       });
     });
+    if (!inMemory) publishPort(dataDir, boundPort);
     let stopping: Promise<void> | undefined;
     return {
-      url: `postgres://postgres@127.0.0.1:${boundPort}/postgres`,
+      url: embeddedUrl(boundPort),
       async dump() {
         const reply = await request("dump", {});
         if (!("buffer" in reply)) throw new Error("the embedded database sent no data directory");
@@ -136,4 +138,9 @@ export async function startEmbeddedPostgres(
     unlock();
     throw error;
   }
+}
+
+/** Whether the data directory holds an embedded database (initdb ran there). */
+export function holdsDatabase(dataDir: string): boolean {
+  return existsSync(join(dataDir, "pgdata", "PG_VERSION"));
 }

@@ -3,6 +3,7 @@ import { bindParams, ident } from "../definitions/compile/params";
 import { buildHnswIndex } from "../definitions/hnsw-build";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import type { RunStats } from "../registry/stats";
+import { analyzeTable, incrementalNeedsAnalyze } from "./analyze";
 import { attachHistograms, histogramQuery, planHistograms } from "./histogram";
 import { poolSession, reservedSession, type Session } from "./session";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "./stats";
@@ -79,8 +80,9 @@ async function materializeExclusive(
   target: MaterializeTarget,
   options: MaterializeOptions,
 ): Promise<RunResult> {
-  // A single-connection pool is the embedded PGlite, which one process owns (the data-directory
-  // lock): no one else can run this target, and holding its only connection would stall readers.
+  // A single-connection pool is the embedded PGlite: its one backend runs one transaction at a
+  // time (a command working through a running server's port included), so another run cannot
+  // interleave with this one's transaction, and holding its only connection would stall readers.
   if (sql.options.max <= 1) return runLocked(poolSession(sql), await refreshed(sql, target), options);
   // On a server, one reserved connection holds a per-table advisory lock for the whole run, so
   // servers starting together build each table once; the second waits, then sees the first's
@@ -181,9 +183,9 @@ async function runFull(
     await tx.unsafe(
       `alter table ${staging} add constraint ${ident(`${target.stagingTable}_pkey`)} primary key (${ident(target.key)})`,
     );
-    // PGlite runs no autovacuum: without this the planner never knows the table's size or keys,
-    // and joins of views (downloads, services) get hash joins and sorts that spill to disk.
-    await tx.unsafe(`analyze ${staging} (${ident(target.key)})`);
+    // PGlite runs no autovacuum: without this the planner never knows the table's size, keys or
+    // feature values, and joins of views and filtered searches get plans from default estimates.
+    await analyzeTable(tx, target, target.stagingTable);
     step(1);
     const stats = await collectStats(tx, target.stagingTable, target, undefined, inserted.count);
     step(2);
@@ -209,7 +211,7 @@ async function runIncremental(
   started: number,
 ): Promise<RunResult> {
   // Repeatable read: the watermark and the upsert see the same snapshot of the analyses.
-  return session.transaction("isolation level repeatable read", async (tx) => {
+  const done = await session.transaction("isolation level repeatable read", async (tx) => {
     const txSql = tx;
     await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
     const watermarkAfter = await readWatermark(txSql, target);
@@ -230,6 +232,11 @@ async function runIncremental(
     await finishRun(txSql, target, runId, keys.length, rowCount, stats, watermark, started);
     return result(target, runId, "incremental", keys.length, rowCount, stats, watermark, started);
   });
+  // After the commit: the statistics describe the committed rows, and the upsert's locks are gone.
+  if (incrementalNeedsAnalyze(done.rowsWritten, done.rowCount)) {
+    await session.transaction("", (tx) => analyzeTable(tx, target, target.table));
+  }
+  return done;
 }
 
 async function readWatermark(sql: Sql, target: MaterializeTarget): Promise<string | null> {

@@ -134,6 +134,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   }
   const serving = createServing({
     sql: options.reads.sql,
+    reads: options.reads,
     catalog,
     onlineStore,
     logger,

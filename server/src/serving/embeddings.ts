@@ -1,4 +1,5 @@
 import type { Sql } from "../db/database";
+import type { ReadRouter } from "../db/replica";
 import { DISTANCE_OPERATOR } from "../definitions/compile/embedding";
 import { DomainError } from "../errors";
 import type { Logger } from "../log/logger";
@@ -58,6 +59,11 @@ export type EmbeddingServerOptions = {
   /** Where the in-memory indexes are kept between starts (the data directory's `vectors/`). */
   vectorDirectory?: string;
   logger?: Logger;
+  /**
+   * Where searches and vector lookups run: on the replica, and once more on the primary when
+   * the replica's connection is lost under them (they only read). Without it, on `sql`.
+   */
+  reads?: Pick<ReadRouter, "run">;
   /** How filtered searches on an HNSW index choose between the index and an exact scan. */
   tuning?: Partial<SearchTuning>;
 };
@@ -69,15 +75,17 @@ export class EmbeddingServer {
   private readonly now: () => number;
   private readonly indexes: VectorIndexes;
   private readonly tuning: SearchTuning;
+  private readonly reads: Pick<ReadRouter, "run">;
   private iterative: Promise<boolean> | undefined;
 
   constructor(
-    private readonly sql: Sql,
+    sql: Sql,
     private readonly catalog: ServingCatalog,
     options: EmbeddingServerOptions = {},
   ) {
     this.now = options.now ?? Date.now;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.reads = options.reads ?? { run: (read) => read(sql) };
     this.indexes = new VectorIndexes(sql, options.inMemory === true, options.logger, options.vectorDirectory);
   }
 
@@ -105,8 +113,19 @@ export class EmbeddingServer {
   }
 
   /** The vectors of the given ids: null for an entity without one, absent when there is no such entity. */
-  async vectors(embedding: EmbeddingInfo, ids: readonly ParsedId[]): Promise<Map<string, number[] | null>> {
-    const { sql } = this;
+  vectors(embedding: EmbeddingInfo, ids: readonly ParsedId[]): Promise<Map<string, number[] | null>> {
+    return this.reads.run((sql) => this.vectorsOn(sql, embedding, ids));
+  }
+
+  search(resolved: ResolvedEmbedding, query: SearchQuery): Promise<SearchResult> {
+    return this.reads.run((sql) => this.searchOn(sql, resolved, query));
+  }
+
+  private async vectorsOn(
+    sql: Sql,
+    embedding: EmbeddingInfo,
+    ids: readonly ParsedId[],
+  ): Promise<Map<string, number[] | null>> {
     const keys = [...new Set(ids.map((id) => id.key))];
     const found = new Map<string, number[] | null>();
     if (keys.length === 0) return found;
@@ -119,11 +138,14 @@ export class EmbeddingServer {
     return found;
   }
 
-  async search({ embedding, entity, state }: ResolvedEmbedding, query: SearchQuery): Promise<SearchResult> {
-    const { sql } = this;
+  private async searchOn(
+    sql: Sql,
+    { embedding, entity, state }: ResolvedEmbedding,
+    query: SearchQuery,
+  ): Promise<SearchResult> {
     let vector = query.vector;
     if (query.id) {
-      const own = (await this.vectors(embedding, [query.id])).get(query.id.key);
+      const own = (await this.vectorsOn(sql, embedding, [query.id])).get(query.id.key);
       if (own === undefined)
         throw new DomainError("NOT_FOUND", `There is no ${entity.name} ${query.id.id} in ${embedding.name}.`);
       // The entity exists without a vector, as GET answers (`vector: null`): it has no neighbours.
@@ -170,7 +192,8 @@ export class EmbeddingServer {
     const around = sql`from ${sql(embedding.relation)} e where ${column} is not null`;
 
     if (!hnsw) {
-      const rows = (await this.fromMemory(embedding, query, vector, metric, matching)) ?? (await exact(sql));
+      const rows =
+        (await this.fromMemory(sql, embedding, query, vector, metric, matching)) ?? (await exact(sql));
       return { metric, index: "exact", strategy: "exact", efSearch: null, neighbors: rows };
     }
     const { tuning } = this;
@@ -185,7 +208,7 @@ export class EmbeddingServer {
     const settings = {
       efSearch,
       maxScanTuples: maxScanTuples(query.k, matches ?? total, total, tuning),
-      iterative: await this.iterativeScans(),
+      iterative: await this.iterativeScans(sql),
     };
     const self = query.id?.key;
     const { rows, neighbourhood } = await indexScan(sql, settings, async (tx) => {
@@ -205,6 +228,7 @@ export class EmbeddingServer {
 
   /** Exact neighbours from the in-memory index, when it is loaded and the query fits its rounding model. */
   private async fromMemory(
+    sql: Sql,
     embedding: EmbeddingInfo,
     query: SearchQuery,
     vector: number[],
@@ -213,7 +237,6 @@ export class EmbeddingServer {
   ): Promise<Neighbor[] | undefined> {
     const index = this.indexes.ready(embedding);
     if (!index) return undefined;
-    const { sql } = this;
     const allowed = query.filters?.length
       ? new Set(
           (await sql<{ id: number }[]>`select e.${sql(embedding.keyColumn)}::int as id ${matching}`).map(
@@ -230,8 +253,8 @@ export class EmbeddingServer {
     return found?.map((n) => ({ id: String(n.id), distance: n.distance }));
   }
 
-  private iterativeScans(): Promise<boolean> {
-    this.iterative ??= hasIterativeScans(this.sql).catch((error: unknown) => {
+  private iterativeScans(sql: Sql): Promise<boolean> {
+    this.iterative ??= hasIterativeScans(sql).catch((error: unknown) => {
       this.iterative = undefined;
       throw error;
     });

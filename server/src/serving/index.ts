@@ -1,4 +1,5 @@
 import type { Sql } from "../db/database";
+import type { ReadRouter } from "../db/replica";
 import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
@@ -63,6 +64,8 @@ export type CreateServingOptions = CreateCatalogOptions & {
   inMemorySearch?: boolean;
   /** Where in-memory search indexes persist between starts (embedded mode with a data directory). */
   vectorDirectory?: string;
+  /** Searches retried on the primary when the replica's connection is lost under them. */
+  reads?: Pick<ReadRouter, "run">;
 };
 
 export function createServing(options: CreateServingOptions): Serving {
@@ -75,6 +78,7 @@ export function createServing(options: CreateServingOptions): Serving {
       ...clock,
       inMemory: options.inMemorySearch === true,
       ...(options.vectorDirectory ? { vectorDirectory: options.vectorDirectory } : {}),
+      ...(options.reads ? { reads: options.reads } : {}),
       logger: options.logger.child({ component: "embeddings" }),
     }),
   };

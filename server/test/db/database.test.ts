@@ -35,19 +35,36 @@ describe("embedded database on a data directory", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("persists across restarts and refuses a second process with a clear error", async () => {
+  it("persists across restarts; a second process works through the first one's database", async () => {
     const first = await openDatabase({ dataDir });
     await first.sql`create table kept (value text)`;
     await first.sql`insert into kept values ('still here')`;
 
     const second = await runCli(["migrate"], { RAPFS_DATA_DIR: dataDir, DATABASE_URL: "" });
-    expect(second.code).toBe(1);
-    expect(second.stderr).toContain(`is in use by process ${process.pid}`);
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `in use by the server of process ${process.pid}; working through its database at postgres://postgres@127\\.0\\.0\\.1:\\d+/postgres`,
+      ),
+    );
+    expect(second.code).toBe(0);
+    // The migrations went into the first process's database.
+    expect(await first.sql`select to_regclass('rapfs_definitions_checked') is not null as migrated`).toEqual([
+      { migrated: true },
+    ]);
 
     await first.close();
     const reopened = await openDatabase({ dataDir });
     expect(await reopened.sql`select value from kept`).toEqual([{ value: "still here" }]);
     await reopened.close();
+  });
+
+  it("refuses a second process while the first has not published its database's port", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "rapfs-starting-"));
+    await writeFile(join(dir, "rapfs.lock"), JSON.stringify({ pid: process.pid, startedAt: "now" }));
+    const second = await runCli(["migrate"], { RAPFS_DATA_DIR: dir, DATABASE_URL: "" });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`is in use by process ${process.pid}`);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it("takes over a lock left by a process that no longer runs", async () => {

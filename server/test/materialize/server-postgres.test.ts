@@ -34,6 +34,12 @@ describe("materialization on a PostgreSQL server, several processes at once", ()
     const [a, b] = await Promise.all(pools.map((sql) => materializeAll(sql)));
     const modes = [...(a ?? []), ...(b ?? [])].map((r) => `${r.mode}:${r.rowsWritten}`).sort();
     expect(modes).toEqual([`full:${TRACKS}`, "incremental:0"]);
+    // Autovacuum is off on the development server: only the run's ANALYZE gives these statistics.
+    const analysed = await (pools[0] as Sql)<{ attname: string }[]>`
+      select attname from pg_stats where schemaname = 'public' and tablename = 'fv_labels_v1'`;
+    expect(analysed.map((r) => r.attname)).toEqual(
+      expect.arrayContaining(["confidence", "sentiment", "track_id"]),
+    );
   });
 
   it("readers see the old rows or the new ones during a full rebuild, never a mix", async () => {

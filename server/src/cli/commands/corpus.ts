@@ -8,9 +8,9 @@ import {
   generateCorpus,
   MAX_SCALE,
 } from "../../corpus";
-import { openDatabase } from "../../db/database";
 import { migrate } from "../../db/migrate";
 import { terminalProgress } from "../../log/progress";
+import { openCliDatabase } from "../open-database";
 import { CliError, ExitCode } from "../run";
 
 type GenerateOptions = { scale?: string; seed?: string; replace?: boolean };
@@ -68,7 +68,7 @@ Examples:
       const scale = options.scale === undefined ? config.corpus.scale : parseScale(options.scale);
       const seed = options.seed === undefined ? config.corpus.seed : parseSeed(options.seed);
       const plan = corpusPlan(scale);
-      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const db = await openCliDatabase(config, { create: true });
       const where =
         db.mode === "embedded" ? `the embedded database in ${config.dataDir}` : "the DATABASE_URL database";
       try {

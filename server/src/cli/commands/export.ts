@@ -4,10 +4,10 @@ import { loadDatasetConfig } from "../../datasets/config";
 import { type DownloadFormat, FORMAT_INFO, FORMATS } from "../../datasets/encode";
 import { exportToFile } from "../../datasets/export-file";
 import { parseTimestamp } from "../../datasets/timestamps";
-import { openDatabase } from "../../db/database";
 import { splitRefList } from "../../definitions/refs";
 import { isRefusal } from "../../errors";
 import { terminalProgress } from "../../log/progress";
+import { openCliDatabase } from "../open-database";
 import { CliError, ExitCode } from "../run";
 
 type ExportOptions = {
@@ -57,7 +57,7 @@ export function registerExportCommand(program: Command): void {
       const out = opts.out ?? `${dataset.replace(/[^A-Za-z0-9_.-]+/g, "-")}.${FORMAT_INFO[format].extension}`;
       const config = loadConfig();
       const settings = loadDatasetConfig();
-      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const db = await openCliDatabase(config);
       const progress = terminalProgress();
       try {
         const result = await exportToFile(

@@ -8,9 +8,9 @@ import type { CreatedKey, KeyStore } from "../../access/key-store";
 import { DEFAULT_SCOPES, parseScopes, type Scope } from "../../access/scopes";
 import { assertTier } from "../../access/tiers";
 import { loadConfig } from "../../config/env";
-import { openDatabase } from "../../db/database";
 import { migrate } from "../../db/migrate";
 import { isRefusal } from "../../errors";
+import { openCliDatabase } from "../open-database";
 import { CliError, ExitCode } from "../run";
 
 export type CreateKeyOptions = {
@@ -83,7 +83,7 @@ export function registerKeysCommand(program: Command): void {
         if (isRefusal(error)) throw new CliError(error.message, ExitCode.usage);
         throw error;
       }
-      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const db = await openCliDatabase(config);
       let access: AccessServices | undefined;
       try {
         await migrate(db.sql, config.migrationsDir);

@@ -4,12 +4,13 @@ import { loadConfig } from "../../config/env";
 import { loadDatasetConfig } from "../../datasets/config";
 import { createDatasetServices } from "../../datasets/dataset-services";
 import { warmPublicCards } from "../../datasets/warm-cards";
-import { type Database, openDatabase } from "../../db/database";
+import type { Database } from "../../db/database";
 import { plural } from "../../errors";
 import { silentLogger } from "../../log/logger";
 import { terminalProgress } from "../../log/progress";
 import { materializeAll } from "../../materialize/runner";
 import { ServingCatalog, syncRedis } from "../../serving";
+import { openCliDatabase } from "../open-database";
 import { CliError, ExitCode } from "../run";
 
 function parseTarget(target: string | undefined): { name: string; version?: number } | undefined {
@@ -43,7 +44,7 @@ export function registerMaterializeCommand(program: Command): void {
     .action(async (target: string | undefined, opts: { full?: boolean }) => {
       const only = parseTarget(target);
       const config = loadConfig();
-      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const db = await openCliDatabase(config);
       const progress = terminalProgress();
       try {
         const results = await materializeAll(db.sql, {

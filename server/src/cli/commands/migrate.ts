@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config/env";
-import { openDatabase } from "../../db/database";
 import { migrate } from "../../db/migrate";
+import { openCliDatabase } from "../open-database";
 
 export function registerMigrateCommand(program: Command): void {
   program
@@ -9,7 +9,7 @@ export function registerMigrateCommand(program: Command): void {
     .description("apply pending database migrations (from migrations/)")
     .action(async () => {
       const config = loadConfig();
-      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const db = await openCliDatabase(config, { create: true });
       try {
         const result = await migrate(db.sql, config.migrationsDir);
         const applied = result.applied.length ? result.applied.join(", ") : "nothing to apply";

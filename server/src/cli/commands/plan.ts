@@ -1,16 +1,16 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config/env";
-import { openDatabase } from "../../db/database";
 import { DefinitionError } from "../../definitions/errors";
 import { applyDefinitions, PlanRefusedError } from "../../registry/apply";
 import { formatPlan } from "../../registry/apply-plan";
 import { vectorIndexFor } from "../../runtime/prepare-definitions";
+import { openCliDatabase } from "../open-database";
 import { CliError } from "../run";
 
 /** Shared by plan and apply: open the database, run, print the plan, map refusals to exit 1. */
 export async function runApply(options: { dryRun: boolean; dir?: string }): Promise<void> {
   const config = loadConfig();
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openCliDatabase(config);
   try {
     const result = await applyDefinitions(db.sql, options.dir ?? config.definitionsDir, {
       dryRun: options.dryRun,
