@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import type { Logger } from "../log/logger";
+import { DatabaseCircuit, guardSql } from "./circuit";
 import { type BackendHolds, startEmbeddedPostgres } from "./embedded";
 
 export type Sql = postgres.Sql;
@@ -52,7 +53,10 @@ export type OpenDatabaseOptions = {
   logger?: Logger;
 };
 
-type ConnectOptions = Pick<postgres.Options<Record<string, never>>, "connect_timeout" | "backoff">;
+type ConnectOptions = Pick<
+  postgres.Options<Record<string, never>>,
+  "connect_timeout" | "backoff" | "idle_timeout"
+>;
 
 function connect(
   url: string,
@@ -84,28 +88,49 @@ export const BULK_APPLICATION_NAME = "rapfs-bulk";
 /** Opens the database: a server from DATABASE_URL, or the embedded PGlite in the data directory. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    const sql = connect(options.databaseUrl, options.maxConnections ?? 10, {}, SERVER_CONNECT_OPTIONS);
+    // One circuit for both pools (one server), probed on a connection of its own.
+    const probe = connect(
+      options.databaseUrl,
+      1,
+      { application_name: "rapfs-probe" },
+      { connect_timeout: 1, backoff: () => 0, idle_timeout: 5 },
+    );
+    const circuit = new DatabaseCircuit({
+      probe: () => probe`select 1`,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    const ends = async () => {
+      circuit.stop();
+      await probe.end({ timeout: 1 });
+    };
+    const sql = guardSql(
+      connect(options.databaseUrl, options.maxConnections ?? 10, {}, SERVER_CONNECT_OPTIONS),
+      circuit,
+    );
     try {
       if (options.requireVector !== false) await assertVectorAvailable(sql);
     } catch (error) {
-      await sql.end({ timeout: 1 });
+      await Promise.all([sql.end({ timeout: 1 }), ends()]);
       throw error;
     }
-    const bulk = connect(
-      options.databaseUrl,
-      options.bulkConnections ?? 2,
-      {
-        application_name: BULK_APPLICATION_NAME,
-        statement_timeout: options.bulkStatementTimeoutMs ?? 300_000,
-      },
-      SERVER_CONNECT_OPTIONS,
+    const bulk = guardSql(
+      connect(
+        options.databaseUrl,
+        options.bulkConnections ?? 2,
+        {
+          application_name: BULK_APPLICATION_NAME,
+          statement_timeout: options.bulkStatementTimeoutMs ?? 300_000,
+        },
+        SERVER_CONNECT_OPTIONS,
+      ),
+      circuit,
     );
     return {
       sql,
       bulk,
       mode: "server",
       close: async () => {
-        await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 })]);
+        await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 }), ends()]);
       },
     };
   }
