@@ -3,7 +3,7 @@ import type { ServerProcess } from "../access-http/processes";
 import { type Stack, startStack } from "./stack";
 
 /**
- * Issue #27 item 2: PostgreSQL stopped for 20 s under ~15 requests a second over the server
+ * Issue #27 item 2: PostgreSQL stopped for 20 s under ~15 requests a second over three server
  * processes (DATABASE_URL, Redis up). The database is the stack's PGlite behind a TCP proxy: a
  * stop destroys every open connection and refuses new ones, as a stopped server does; the start
  * listens again on the same port with the same data.
@@ -16,7 +16,7 @@ const unseenKeys: string[] = [];
 const WARM_IDS = 20;
 
 beforeAll(async () => {
-  stack = await startStack(2);
+  stack = await startStack(3);
   servers = stack.servers;
   for (const server of servers) {
     for (let id = 1; id <= WARM_IDS; id++) {
