@@ -1,3 +1,4 @@
+import { isConnectionError } from "../db/connection-errors";
 import type { Logger } from "../log/logger";
 import { hashKey, isWellFormedKey } from "./api-key-format";
 import type { AuthFailureReason } from "./errors";
@@ -34,6 +35,12 @@ type CacheEntry = { lookup: KeyLookup | null; cachedAt: number };
 export type VerifierOptions = {
   /** How long a verified (or unknown) key is trusted without asking the database. */
   ttlMs?: number;
+  /**
+   * How long past `ttlMs` a key it verified is still trusted while the database cannot be
+   * reached (default 15 min): a PostgreSQL outage must not refuse the lookups Redis answers.
+   * Revocations still arrive on the invalidation bus and drop the entry.
+   */
+  staleIfUnreachableMs?: number;
   maxEntries?: number;
   lastUsed?: LastUsedRecorder;
   clock?: () => number;
@@ -51,6 +58,9 @@ export class KeyVerifier {
   // Bumped by every invalidation, so a lookup that raced one is not cached stale.
   private generation = 0;
   private readonly ttlMs: number;
+  private readonly staleMs: number;
+  /** The last key lookup failed to reach the database (until one reaches it). */
+  private unreachable = false;
   private readonly maxEntries: number;
   private readonly clock: () => number;
   private readonly unsubscribe: () => void;
@@ -61,6 +71,7 @@ export class KeyVerifier {
     private readonly options: VerifierOptions = {},
   ) {
     this.ttlMs = options.ttlMs ?? 30_000;
+    this.staleMs = options.staleIfUnreachableMs ?? 15 * 60_000;
     this.maxEntries = options.maxEntries ?? 100_000;
     this.clock = options.clock ?? Date.now;
     this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
@@ -117,17 +128,55 @@ export class KeyVerifier {
 
   private async lookup(hash: string): Promise<KeyLookup | null> {
     const cached = this.cache.get(hash);
-    if (cached && this.clock() - cached.cachedAt < this.ttlMs) return cached.lookup;
+    const age = cached ? this.clock() - cached.cachedAt : Number.POSITIVE_INFINITY;
+    if (cached && age < this.ttlMs) return cached.lookup;
+    // While the database is unreachable, a key verified earlier answers at once; the lookup that
+    // refreshes it runs behind the request.
+    const stale = cached?.lookup && age < this.ttlMs + this.staleMs ? cached.lookup : undefined;
+    const refresh = this.refresh(hash);
+    if (stale && this.unreachable) {
+      refresh.catch(() => {});
+      return stale;
+    }
+    try {
+      return await refresh;
+    } catch (error) {
+      if (!stale || !isConnectionError(error) || this.cache.get(hash) !== cached) throw error;
+      return stale;
+    }
+  }
+
+  /** The database's answer for `hash`, one lookup at a time per key, remembered. */
+  private refresh(hash: string): Promise<KeyLookup | null> {
     const pending = this.inflight.get(hash);
     if (pending) return pending;
     const generation = this.generation;
-    const promise: Promise<KeyLookup | null> = this.keys.lookup(hash).finally(() => {
-      if (this.inflight.get(hash) === promise) this.inflight.delete(hash);
-    });
+    const promise: Promise<KeyLookup | null> = this.keys
+      .lookup(hash)
+      .then(
+        (lookup) => {
+          this.unreachable = false;
+          if (generation === this.generation) this.remember(hash, lookup);
+          return lookup;
+        },
+        (error: unknown) => {
+          if (isConnectionError(error) && !this.unreachable) {
+            this.unreachable = true;
+            this.options.logger?.warn(
+              "database unreachable; keys verified earlier are trusted from the cache",
+              {
+                error: error instanceof Error ? error.message : String(error),
+              },
+            );
+          }
+          throw error;
+        },
+      )
+      .finally(() => {
+        if (this.inflight.get(hash) === promise) this.inflight.delete(hash);
+      });
     this.inflight.set(hash, promise);
-    const lookup = await promise;
-    if (generation === this.generation) this.remember(hash, lookup);
-    return lookup;
+    return promise;
   }
 
   private remember(hash: string, lookup: KeyLookup | null): void {

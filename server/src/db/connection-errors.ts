@@ -11,6 +11,8 @@ const CONNECTION_CODES = new Set([
   "CONNECTION_CLOSED",
   "CONNECTION_DESTROYED",
   "CONNECTION_ENDED",
+  // A query the database circuit refused at once (circuit.ts).
+  "DATABASE_UNAVAILABLE",
   "57P01",
   "57P03",
 ]);

@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import type { Logger } from "../log/logger";
+import { DatabaseCircuit, guardSql } from "./circuit";
 import { type BackendHolds, startEmbeddedPostgres } from "./embedded";
 
 export type Sql = postgres.Sql;
@@ -52,32 +53,84 @@ export type OpenDatabaseOptions = {
   logger?: Logger;
 };
 
-function connect(url: string, max: number, connection: Record<string, string | number> = {}): Sql {
-  return postgres(url, { max, onnotice: () => {}, connection: { application_name: "rapfs", ...connection } });
+type ConnectOptions = Pick<
+  postgres.Options<Record<string, never>>,
+  "connect_timeout" | "backoff" | "idle_timeout"
+>;
+
+function connect(
+  url: string,
+  max: number,
+  connection: Record<string, string | number> = {},
+  options: ConnectOptions = {},
+): Sql {
+  return postgres(url, {
+    max,
+    onnotice: () => {},
+    connection: { application_name: "rapfs", ...connection },
+    ...options,
+  });
 }
+
+/**
+ * A server that stops must cost a request a fast 503, and its return a short wait. postgres.js's
+ * defaults wait 30 s for a connection and, after a few refused ones, 10–20 s before the next
+ * attempt, with every query given to that connection waiting as long: a stopped PostgreSQL hung
+ * requests for 15 s and failed them for 9 s after it was back (#27, item 2).
+ */
+const SERVER_CONNECT_OPTIONS: ConnectOptions = {
+  connect_timeout: 2,
+  backoff: (retries) => Math.min(0.05 * 2 ** retries, 0.4) * (0.5 + Math.random() / 2),
+};
 
 export const BULK_APPLICATION_NAME = "rapfs-bulk";
 
 /** Opens the database: a server from DATABASE_URL, or the embedded PGlite in the data directory. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    const sql = connect(options.databaseUrl, options.maxConnections ?? 10);
+    // One circuit for both pools (one server), probed on a connection of its own.
+    const probe = connect(
+      options.databaseUrl,
+      1,
+      { application_name: "rapfs-probe" },
+      { connect_timeout: 1, backoff: () => 0, idle_timeout: 5 },
+    );
+    const circuit = new DatabaseCircuit({
+      probe: () => probe`select 1`,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    const ends = async () => {
+      circuit.stop();
+      await probe.end({ timeout: 1 });
+    };
+    const sql = guardSql(
+      connect(options.databaseUrl, options.maxConnections ?? 10, {}, SERVER_CONNECT_OPTIONS),
+      circuit,
+    );
     try {
       if (options.requireVector !== false) await assertVectorAvailable(sql);
     } catch (error) {
-      await sql.end({ timeout: 1 });
+      await Promise.all([sql.end({ timeout: 1 }), ends()]);
       throw error;
     }
-    const bulk = connect(options.databaseUrl, options.bulkConnections ?? 2, {
-      application_name: BULK_APPLICATION_NAME,
-      statement_timeout: options.bulkStatementTimeoutMs ?? 300_000,
-    });
+    const bulk = guardSql(
+      connect(
+        options.databaseUrl,
+        options.bulkConnections ?? 2,
+        {
+          application_name: BULK_APPLICATION_NAME,
+          statement_timeout: options.bulkStatementTimeoutMs ?? 300_000,
+        },
+        SERVER_CONNECT_OPTIONS,
+      ),
+      circuit,
+    );
     return {
       sql,
       bulk,
       mode: "server",
       close: async () => {
-        await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 })]);
+        await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 }), ends()]);
       },
     };
   }

@@ -233,3 +233,53 @@ describe("a subscriber that lost Redis", () => {
     }
   });
 });
+
+describe("a database that cannot be reached", () => {
+  const lookup = (keyId: string) => ({
+    keyId,
+    accountId: "acct",
+    scopes: ["features:read" as const],
+    expiresAt: null,
+    revokedAt: null,
+    tier: "free",
+    disabledAt: null,
+    rotating: false,
+  });
+  const refused = () => Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+
+  it("still verifies the keys it verified, at once, and refuses new ones with the connection error", async () => {
+    let now = 0;
+    let down = false;
+    let asked = 0;
+    const store = {
+      lookup: async () => {
+        asked++;
+        if (down) throw refused();
+        return lookup("k1");
+      },
+    } as unknown as KeyStore;
+    const bus = createLocalInvalidationBus();
+    const verifier = new KeyVerifier(store, bus, { ttlMs: 1_000, clock: () => now });
+    const known = generateKey().key;
+    expect((await verifier.verify(known)).ok).toBe(true);
+    down = true;
+    now = 5_000;
+    // The first lookup past the TTL meets the outage and falls back to the cached answer.
+    expect(await verifier.verify(known)).toMatchObject({ ok: true, principal: { keyId: "k1" } });
+    // Later ones answer from the cache without waiting on a lookup.
+    const before = asked;
+    expect((await verifier.verify(known)).ok).toBe(true);
+    expect(asked).toBeLessThanOrEqual(before + 1);
+    await expect(verifier.verify(generateKey().key)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    // A revocation on the bus still drops the key.
+    await bus.publish({ kind: "key", id: "k1" });
+    await expect(verifier.verify(known)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    // Past the TTL and the stale window, the outage reaches the caller.
+    down = false;
+    expect((await verifier.verify(known)).ok).toBe(true);
+    down = true;
+    now += 1_000 + 15 * 60_000;
+    await expect(verifier.verify(known)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    verifier.close();
+  });
+});
