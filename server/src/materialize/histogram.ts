@@ -50,7 +50,9 @@ export function planHistograms(
 
 /**
  * One scan of `relation` counting every planned histogram: PostgreSQL's width_bucket names each
- * value's bin (0 below the range, bins + 1 at or above it) and one grouping set per histogram
+ * value's bin (0 below the range, bins + 1 at or above it) by comparing it with the edges
+ * themselves, so a value on an inner edge is in the bin it starts (the arithmetic form,
+ * floor(n·(v − lower)/(upper − lower)) in float8, put 0.76 in [0.74, 0.76)), and one grouping set per histogram
  * counts them, hashed in the same pass. (Unpivoting each row into (histogram, value) pairs took
  * four times as long.)
  */
@@ -60,10 +62,7 @@ export function histogramQuery(
   planned: PlannedHistogram[],
   onlyKeys: boolean,
 ): string {
-  const buckets = planned.map(
-    (p, i) =>
-      `width_bucket(${p.value}, ${num(p.plan.lower)}::float8, ${num(p.plan.upper)}::float8, ${num(p.plan.bins)}) as b${i}`,
-  );
+  const buckets = planned.map((p, i) => `width_bucket(${p.value}, ${edges(p.plan)}) as b${i}`);
   const which = planned.map((_, i) => `when grouping(b${i}) = 0 then ${i}`).join(" ");
   const bucket = planned.map((_, i) => `when grouping(b${i}) = 0 then b${i}`).join(" ");
   const from = `${ident(relation)}${onlyKeys ? ` where ${ident(key)} = any($1)` : ""}`;
@@ -126,6 +125,15 @@ function epoch(value: unknown): number | undefined {
   const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`);
   return Number.isNaN(ms) ? undefined : ms / 1000;
 }
+
+/** Every edge of a plan, lower to upper, as width_bucket's thresholds: lower + i·width, tidied. */
+export function binEdges(plan: BinPlan): number[] {
+  return Array.from({ length: plan.bins + 1 }, (_, i) =>
+    Number((plan.lower + i * plan.width).toPrecision(12)),
+  );
+}
+
+const edges = (plan: BinPlan) => `array[${binEdges(plan).map(num).join(", ")}]::float8[]`;
 
 /** Bin edges are numbers this module computed; anything else is a bug, not SQL to run. */
 function num(x: number): string {

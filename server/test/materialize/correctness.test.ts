@@ -181,11 +181,10 @@ describe("materialized views match values computed independently from the raw co
       const counts = new Array<number>(h.counts.length).fill(0);
       let [underflow, overflow] = [0, 0];
       for (const v of values) {
-        // PostgreSQL's width_bucket arithmetic, so a value on an edge rounds the same way.
-        const bin = Math.min(
-          Math.floor(counts.length * ((v - h.lower) / (h.upper - h.lower))),
-          counts.length - 1,
-        );
+        // Bin i is [lower + i·width, lower + (i+1)·width), the edges as written (0.76 is on one).
+        const edge = (i: number) => Number((h.lower + i * h.bin_width).toPrecision(12));
+        let bin = 0;
+        while (bin < counts.length - 1 && v >= edge(bin + 1)) bin += 1;
         if (v < h.lower) underflow += 1;
         else if (v >= h.upper) overflow += 1;
         else counts[bin] = (counts[bin] ?? 0) + 1;
