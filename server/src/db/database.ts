@@ -25,6 +25,11 @@ export type Database = {
   mode: "embedded" | "server";
   /** Embedded only: whether PGlite is working right now (a long statement is busy, not down). */
   busy?(withinMs: number): boolean;
+  /**
+   * Server only: `select 1` on a connection of its own (never queued behind the pools' work),
+   * refused at once while the circuit is open: whether the server answers.
+   */
+  ping?(): Promise<void>;
   /** Embedded only: `COPY … FROM '/dev/blob'` inside a transaction open on `sql` (a bulk load). */
   copyFromBlob?(statement: string, data: Uint8Array): Promise<void>;
   /** Embedded only: how long connections held the one backend, per work class, since the last reset. */
@@ -129,6 +134,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       sql,
       bulk,
       mode: "server",
+      ping: async () => {
+        if (circuit.isOpen) throw circuit.error();
+        await probe`select 1`;
+      },
       close: async () => {
         await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 }), ends()]);
       },

@@ -46,7 +46,7 @@ const DATABASE_BUSY_WINDOW_MS = 120_000;
 const DATABASE_SLOW_GRACE_MS = 30_000;
 
 /** The critical `database` readiness check: the database answers, or is busy answering others. */
-export function databaseCheck(database: Pick<Database, "sql" | "busy">): ReadinessCheck {
+export function databaseCheck(database: Pick<Database, "sql" | "busy" | "ping">): ReadinessCheck {
   return {
     name: "database",
     slowGraceMs: DATABASE_SLOW_GRACE_MS,
@@ -54,6 +54,9 @@ export function databaseCheck(database: Pick<Database, "sql" | "busy">): Readine
       // Embedded, a probe would queue behind a long statement of PGlite's one backend: a
       // statement that is running, or one that just finished, says the database answers.
       if (database.busy?.(DATABASE_BUSY_WINDOW_MS)) return;
+      // On a server, a connection of its own: a server that is gone fails at once (refused, or
+      // its 1 s connect timeout), where a pool query would hang into the busy grace above.
+      if (database.ping) return database.ping();
       await database.sql`select 1`;
     },
   };

@@ -37,6 +37,25 @@ describe("the database readiness check", () => {
     expect(down.checks[0]).toMatchObject({ status: "fail", detail: "no answer within 20 ms" });
   });
 
+  it("on a server, fails at once when its own connection is refused, though the pools' select 1 only hangs", async () => {
+    let now = 1_000_000;
+    const { state, database } = slowDatabase();
+    // A cut server: pooled queries wait for a reconnect (their 2 s connect timeout), a fresh connection is refused.
+    const ping = async () => {
+      if (state.hang) throw new Error("connect ECONNREFUSED 127.0.0.1:5432");
+    };
+    const readiness = new Readiness({ timeoutMs: 20, cacheMs: 0, now: () => now }).register(
+      databaseCheck({ ...database, ping }),
+    );
+    expect((await readiness.run()).status).toBe("ready");
+    state.hang = true;
+    now += 1_000;
+    // Before: the pool's select 1 hung into the busy grace, and /ready said 200 for 30 s.
+    const down = await readiness.run();
+    expect(down.status).toBe("not_ready");
+    expect(down.checks[0]).toMatchObject({ status: "fail", detail: /ECONNREFUSED/ });
+  });
+
   it("fails at once on an error, however recently it answered", async () => {
     let now = 1_000_000;
     const { state, database } = slowDatabase();
