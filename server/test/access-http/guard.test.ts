@@ -160,8 +160,13 @@ describe("the app-level guard", () => {
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
+    let allHeld: () => void = () => {};
+    const heldAll = new Promise<void>((resolve) => {
+      allHeld = resolve;
+    });
     const lookup = t.access.keys.lookup.bind(t.access.keys);
     const lookups = vi.spyOn(t.access.keys, "lookup").mockImplementation(async (hash) => {
+      if (lookups.mock.calls.length >= BLOCKED_LOOKUPS) allHeld();
       await held;
       return lookup(hash);
     });
@@ -169,10 +174,7 @@ describe("the app-level guard", () => {
       const inFlight = Array.from({ length: BLOCKED_LOOKUPS }, () =>
         t.call("GET", "/v1/usage", { key: generateKey().key, headers: attacker }),
       );
-      const deadline = Date.now() + 5_000;
-      while (lookups.mock.calls.length < BLOCKED_LOOKUPS && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await heldAll;
       const refused = await t.call("GET", "/v1/usage", { key: generateKey().key, headers: attacker });
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
