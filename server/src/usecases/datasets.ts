@@ -149,19 +149,21 @@ export function trainingLimits(services: Services): { maxBytes: number; maxRows:
 }
 
 function fileOf(services: Services, started: StartedDownload): DatasetFile {
-  const { spool } = services.datasets;
   const { job } = started;
-  return {
-    info: {
-      rows: started.info.rows,
-      version: started.info.version,
-      filename: started.filename,
-      charged: started.charged,
-      etag: started.etag,
-    },
-    length: job.state === "done" ? job.written : undefined,
-    read: (start, end) => spool.read(job, start, end),
+  const info = {
+    rows: started.info.rows,
+    version: started.info.version,
+    filename: started.filename,
+    charged: started.charged,
+    etag: started.etag,
   };
+  return spooled(services, job, info, job.state === "done" ? job.written : undefined);
+}
+
+/** A spooled file as the HTTP layer reads it, from `start` to `end` as it is written. */
+function spooled(services: Services, job: SpoolJob, info: FileInfo, length: number | undefined): DatasetFile {
+  const { spool } = services.datasets;
+  return { info, length, read: (start, end) => spool.read(job, start, end) };
 }
 
 function part(
@@ -173,7 +175,5 @@ function part(
   const total = job.written;
   if (range.start >= total) return { kind: "past-end", total, etag: info.etag };
   const end = Math.min(range.end ?? total - 1, total - 1);
-  const { spool } = services.datasets;
-  const file = { info, length: total, read: (s?: number, e?: number) => spool.read(job, s, e) };
-  return { kind: "part", file, start: range.start, end, total };
+  return { kind: "part", file: spooled(services, job, info, total), start: range.start, end, total };
 }

@@ -56,12 +56,10 @@ async function answer(deps: LaneDependencies, taken: Taken, exchange: LaneExchan
   const { useCases, codec } = deps;
   const { target } = taken;
   const payer = useCases.admission.payer(taken.principal, { due: taken.due });
-  const lookup = await Promise.resolve()
-    .then(() => {
-      const selection = codec.selection(target.selection, "query");
-      return useCases.features.lookup({ entity: target.entity, id: target.id, selection }, payer);
-    })
-    .catch(asError);
+  const lookup = await (async () => {
+    const selection = codec.selection(target.selection, "query");
+    return useCases.features.lookup({ entity: target.entity, id: target.id, selection }, payer);
+  })().catch(asError);
   const closed = await payer.close().catch(asError);
   const answerHeaders = { ...rateLimitFields(payer.limits), ...PRIVATE_RESPONSE };
   const failure = closed instanceof Error ? closed : lookup instanceof Error ? lookup : undefined;
