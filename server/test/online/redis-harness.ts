@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -109,13 +110,69 @@ export async function waitFor<T>(
 }
 
 /** The commands naming `prefix` that Redis receives while `action` runs, from a MONITOR connection. */
+/** What Redis runs, as MONITOR reports it: each command's arguments, the name first. */
+export interface Monitor {
+  on(event: "monitor", listener: (time: string, args: string[]) => void): void;
+  disconnect(): void;
+}
+
+/**
+ * A MONITOR connection on a plain socket. ioredis' own `monitor()` fails with "Command queue
+ * state error" when a monitored line arrives in the same read as MONITOR's OK (it enters
+ * monitoring mode a tick later), which a busy shared Redis makes likely.
+ */
+export async function openMonitor(redis: Redis): Promise<Monitor> {
+  const { host = "127.0.0.1", port = 6379, username, password } = redis.options;
+  const socket = connect({ host, port });
+  const events = new EventEmitter();
+  let buffered = "";
+  let acknowledged = false;
+  let pendingOks = password ? 2 : 1;
+  const ready = new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.on("data", (chunk) => {
+      buffered += chunk.toString("utf8");
+      let end = buffered.indexOf("\r\n");
+      while (end >= 0) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        end = buffered.indexOf("\r\n");
+        if (line.startsWith("-")) reject(new Error(`MONITOR refused: ${line.slice(1)}`));
+        else if (!acknowledged && line === "+OK") {
+          // AUTH answers OK too; MONITOR's OK is the last one expected.
+          if (--pendingOks === 0) {
+            acknowledged = true;
+            resolve();
+          }
+        } else if (acknowledged) events.emit("monitor", ...parseMonitorLine(line));
+      }
+    });
+  });
+  if (password) {
+    socket.write(`AUTH ${username ? `${username} ` : ""}${password}\r\n`);
+  }
+  socket.write("MONITOR\r\n");
+  await ready;
+  socket.on("error", () => {});
+  return {
+    on: (event, listener) => events.on(event, listener),
+    disconnect: () => socket.destroy(),
+  };
+}
+
+/** `+1700000000.123456 [0 127.0.0.1:5000] "mget" "a\"b"` → the time and ["mget", 'a"b']. */
+function parseMonitorLine(line: string): [string, string[]] {
+  const time = line.slice(1, line.indexOf(" "));
+  const quoted = line.slice(line.indexOf('"') + 1, -1);
+  return [time, quoted.split('" "').map((arg) => arg.replace(/\\"/g, '"'))];
+}
+
 export async function commandsDuring(
   redis: Redis,
   prefix: string,
   action: () => Promise<unknown>,
 ): Promise<string[]> {
-  const monitor = await redis.monitor();
-  monitor.on("error", () => {});
+  const monitor = await openMonitor(redis);
   const seen: string[] = [];
   monitor.on("monitor", (_time: string, args: string[]) => {
     if (args.some((arg) => arg.includes(prefix))) seen.push(args.join(" "));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidViewKeyError } from "../../src/online/redis-keys";
 import { RedisOnlineStore } from "../../src/online/redis-store";
 import { makeRow, range, rows } from "./fixtures";
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor } from "./redis-harness";
+import { deletePrefix, openMonitor, SHARED_REDIS_URL, uniquePrefix, waitFor } from "./redis-harness";
 
 const prefix = uniquePrefix();
 let redis: Redis;
@@ -55,9 +55,7 @@ describe("RedisOnlineStore", () => {
     const present = range(0, 1_000).filter((i) => i % 10 !== 0);
     await store.write("big@1", rows(present));
     const ids = range(0, 1_000).map(String);
-    const monitor = await redis.monitor();
-    // Lines still arriving while the monitor disconnects surface as "error" events; they mean nothing here.
-    monitor.on("error", () => {});
+    const monitor = await openMonitor(redis);
     const commands: string[] = [];
     monitor.on("monitor", (_time: string, args: string[]) => {
       if (args.some((a) => a.startsWith(`${prefix}:{big@1}`))) commands.push((args[0] ?? "").toLowerCase());
