@@ -16,12 +16,14 @@ import {
   hasIterativeScans,
   indexScan,
   maxScanTuples,
+  type OutlierCeiling,
   relationRows,
   type ScanRow,
   type SearchStrategy,
   type SearchTuning,
 } from "./hnsw-search";
 import { entityOf, type ParsedId } from "./ids";
+import { OutlierCeilings } from "./outlier-ceiling";
 import { closeMatches } from "./suggest";
 import { VectorIndexes } from "./vector-indexes";
 
@@ -76,6 +78,7 @@ export class EmbeddingServer {
   private readonly indexes: VectorIndexes;
   private readonly tuning: SearchTuning;
   private readonly reads: Pick<ReadRouter, "run">;
+  private readonly ceilings: OutlierCeilings;
   private iterative: Promise<boolean> | undefined;
 
   constructor(
@@ -86,6 +89,8 @@ export class EmbeddingServer {
     this.now = options.now ?? Date.now;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.reads = options.reads ?? { run: (read) => read(sql) };
+    const { outlierSample: sample, outlierQuantile: quantile, outlierMaxAgeMs: maxAgeMs } = this.tuning;
+    this.ceilings = new OutlierCeilings({ sample, quantile, maxAgeMs }, this.now);
     this.indexes = new VectorIndexes(sql, options.inMemory === true, options.logger, options.vectorDirectory);
   }
 
@@ -211,15 +216,17 @@ export class EmbeddingServer {
       iterative: await this.iterativeScans(sql),
     };
     const self = query.id?.key;
+    // A failed sample leaves the search unchecked, as before there was one.
+    const ceiling = this.outlierCeiling(sql, embedding).catch(() => undefined);
     const { rows, neighbourhood } = await indexScan(sql, settings, async (tx) => {
       const neighbourhood = await nearest(tx, around, query.k + 1);
       const rows = filtered
-        ? await nearest(tx, matching, query.k)
+        ? (await nearest(tx, matching, Math.ceil(query.k * tuning.filteredOverFetch))).slice(0, query.k)
         : neighbourhood.filter((r) => r.id !== self).slice(0, query.k);
       return { rows, neighbourhood };
     });
     // An answer the index cannot vouch for comes from the exact scan (see distrust).
-    if (distrust(query.k, rows, neighbourhood, self, tuning)) {
+    if (distrust(query.k, rows, neighbourhood, self, tuning, await ceiling)) {
       const neighbors = await exact(sql);
       return { metric, index: "exact", strategy: "exact_fallback", efSearch: null, neighbors };
     }
@@ -253,6 +260,13 @@ export class EmbeddingServer {
     return found?.map((n) => ({ id: String(n.id), distance: n.distance }));
   }
 
+  /** Sampled with the default settings, whatever a query's: its neighbourhood is unfiltered. */
+  private async outlierCeiling(sql: Sql, embedding: EmbeddingInfo): Promise<OutlierCeiling> {
+    const iterative = await this.iterativeScans(sql);
+    const settings = { efSearch: DEFAULT_EF_SEARCH, maxScanTuples: this.tuning.minScanTuples, iterative };
+    return this.ceilings.get(sql, embedding, settings);
+  }
+
   private iterativeScans(sql: Sql): Promise<boolean> {
     this.iterative ??= hasIterativeScans(sql).catch((error: unknown) => {
       this.iterative = undefined;
@@ -270,7 +284,11 @@ export class EmbeddingServer {
   async warm(): Promise<void> {
     const state = await this.catalog.current();
     for (const versions of state.embeddings.values()) {
-      for (const embedding of versions) await this.indexes.load(embedding);
+      for (const embedding of versions) {
+        await this.indexes.load(embedding);
+        if (embedding.indexKind === "hnsw")
+          await this.reads.run((sql) => this.outlierCeiling(sql, embedding));
+      }
     }
   }
 }

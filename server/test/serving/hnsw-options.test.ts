@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import type { Sql } from "../../src/db/database";
 import { hnswIndexDdl, hnswIndexSpec } from "../../src/definitions/compile/embedding";
 import { autoMaintenanceWorkMem, graphBytesPerRow } from "../../src/definitions/hnsw-build";
 import { embeddingSchema } from "../../src/definitions/schema";
+import type { EmbeddingInfo } from "../../src/registry";
 import {
   DEFAULT_TUNING,
   distrust,
@@ -9,6 +11,7 @@ import {
   maxScanTuples,
   scanMemMultiplier,
 } from "../../src/serving/hnsw-search";
+import { OutlierCeilings, quantileOf } from "../../src/serving/outlier-ceiling";
 
 const lyrics = {
   kind: "embedding",
@@ -94,10 +97,91 @@ describe("how a filtered HNSW search picks its way", () => {
     expect(distrust(3, rows(0.1, 0.2, 0.3), own, "7")).toBeUndefined();
     expect(distrust(3, rows(0.1, 0.2), own, "7")).toBe("short");
     expect(distrust(3, rows(0.1, 0.2, 0.3), rows(0.1, 0.2, 0.3, 0.4), "7")).toBe("unreached");
-    // The query's own k-th neighbour is at 0.3: filtered rows up to 1.5 × 0.3 are trusted.
-    expect(distrust(3, rows(0.3, 0.4, 0.44), own, "7")).toBeUndefined();
-    expect(distrust(3, rows(0.3, 0.4, 0.46), own, "7")).toBe("far");
+    // The query's own k-th neighbour is at 0.3: filtered rows up to 1.25 × 0.3 are trusted.
+    expect(distrust(3, rows(0.3, 0.35, 0.37), own, "7")).toBeUndefined();
+    expect(distrust(3, rows(0.3, 0.35, 0.38), own, "7")).toBe("far");
     // By vector there is no own row to find.
     expect(distrust(3, rows(0.1, 0.2, 0.3), rows(0.1, 0.2, 0.3, 0.4), undefined)).toBeUndefined();
+  });
+
+  it("distrusts a search from an outlier: its own neighbours past the ceiling at rank min(k, 10)", () => {
+    const rows = (...d: number[]) => d.map((distance, i) => ({ id: String(i + 10), distance }));
+    const own = [{ id: "7", distance: 0 }, ...rows(0.1, 0.2, 0.3)];
+    expect(distrust(3, rows(0.1, 0.2, 0.3), own, "7", DEFAULT_TUNING, [0.1, 0.2, 0.3])).toBeUndefined();
+    expect(distrust(3, rows(0.1, 0.2, 0.3), own, "7", DEFAULT_TUNING, [0.1, 0.2, 0.29])).toBe("outlier");
+    // k 2 compares the 2nd neighbour; the query's own row is never one of them.
+    expect(distrust(2, rows(0.1, 0.2), own, "7", DEFAULT_TUNING, [0.05, 0.2, 0.01])).toBeUndefined();
+    expect(distrust(2, rows(0.1, 0.2), own, "7", DEFAULT_TUNING, [0.05, 0.19])).toBe("outlier");
+    // k past the ceiling's ranks compares the neighbour at its last rank (here the 2nd).
+    expect(
+      distrust(
+        4,
+        rows(0.1, 0.2, 0.3, 0.4),
+        [...own, { id: "99", distance: 0.4 }],
+        "7",
+        DEFAULT_TUNING,
+        [0.1, 0.3],
+      ),
+    ).toBeUndefined();
+    expect(
+      distrust(
+        4,
+        rows(0.1, 0.2, 0.3, 0.4),
+        [...own, { id: "99", distance: 0.4 }],
+        "7",
+        DEFAULT_TUNING,
+        [0.1, 0.15],
+      ),
+    ).toBe("outlier");
+    // Filtered: the same check, on the unfiltered neighbourhood, before the far check.
+    expect(distrust(3, rows(0.3, 0.4, 0.9), own, "7", DEFAULT_TUNING, [0.1, 0.2, 0.25])).toBe("outlier");
+  });
+
+  it("takes the nearest-rank quantile, +∞ when nothing was sampled", () => {
+    const values = Array.from({ length: 200 }, (_, i) => 200 - i);
+    expect(quantileOf(values, 0.99)).toBe(198);
+    expect(quantileOf(values, 1)).toBe(200);
+    expect(quantileOf([5], 0.99)).toBe(5);
+    expect(quantileOf([], 0.99)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("samples an embedding's ceiling once, serves a stale one while resampling, and retries a failed sample", async () => {
+    let now = 0;
+    const samples: Array<(ceiling: number[]) => void> = [];
+    const fails: Array<(error: Error) => void> = [];
+    const ceilings = new OutlierCeilings(
+      { sample: 500, quantile: 0.99, maxAgeMs: 1_000 },
+      () => now,
+      () =>
+        new Promise<number[]>((resolve, reject) => {
+          samples.push(resolve);
+          fails.push(reject);
+        }),
+    );
+    const sql = {} as Sql;
+    const embedding = { name: "lyrics", version: 1, indexName: "emb_lyrics_v1_hnsw" } as EmbeddingInfo;
+    const settings = { efSearch: 40, maxScanTuples: 20_000, iterative: true };
+    const first = ceilings.get(sql, embedding, settings);
+    const again = ceilings.get(sql, embedding, settings);
+    expect(samples).toHaveLength(1);
+    samples[0]?.([0.2]);
+    expect(await first).toEqual([0.2]);
+    expect(await again).toEqual([0.2]);
+    now = 1_000;
+    expect(await ceilings.get(sql, embedding, settings)).toEqual([0.2]);
+    expect(await ceilings.get(sql, embedding, settings)).toEqual([0.2]);
+    expect(samples).toHaveLength(2);
+    samples[1]?.([0.3]);
+    await Promise.resolve();
+    expect(await ceilings.get(sql, embedding, settings)).toEqual([0.3]);
+    // Another index of the same embedding is sampled apart; a failure is not kept.
+    const rebuilt = { ...embedding, indexName: "emb_lyrics_v1_hnsw_new" };
+    const failed = ceilings.get(sql, rebuilt, settings);
+    fails[2]?.(new Error("connection lost"));
+    await expect(failed).rejects.toThrow("connection lost");
+    const retried = ceilings.get(sql, rebuilt, settings);
+    expect(samples).toHaveLength(4);
+    samples[3]?.([0.4]);
+    expect(await retried).toEqual([0.4]);
   });
 });

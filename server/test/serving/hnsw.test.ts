@@ -5,6 +5,7 @@ import { buildHnswIndex } from "../../src/definitions/hnsw-build";
 import { poolSession, type Session } from "../../src/materialize/session";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { EmbeddingServer, type FeatureFilter, type SearchQuery } from "../../src/serving";
+import { sampleOutlierCeiling } from "../../src/serving/outlier-ceiling";
 import { VectorIndex } from "../../src/serving/vector-index";
 import { call, ok, PINNED_NOW, startServing } from "./support";
 
@@ -150,6 +151,7 @@ describe("HNSW on the embedded database (RAPFS_VECTOR_INDEX=hnsw)", () => {
                 new Error('could not resize shared memory segment "/PostgreSQL.1" to 226492416 bytes'),
               )
             : session.transaction(mode, work),
+        lockSourceWrites: session.lockSourceWrites,
       };
       expect(await buildHnswIndex(smallShm, spec)).toMatchObject({ action: "rebuilt", parallel: false });
     }
@@ -165,9 +167,11 @@ describe("HNSW on the embedded database (RAPFS_VECTOR_INDEX=hnsw)", () => {
       ids.map((id) => ({ id, key: String(id) })),
     );
     const recalls: number[] = [];
+    let checked = 0;
     for (const id of ids) {
       const got = await search(id, {});
-      expect(got).toMatchObject({ index: "hnsw", strategy: "hnsw_iterative", efSearch: 40 });
+      if (got.strategy === "exact_fallback") checked++;
+      else expect(got).toMatchObject({ index: "hnsw", strategy: "hnsw_iterative", efSearch: 40 });
       const truth = exact.nearest(vectors.get(String(id)) as number[], "cosine", K, { exclude: id });
       // A neighbour counts when it is as near as the k-th true one (ties are interchangeable).
       const kth = (truth?.at(-1)?.distance ?? 0) + 1e-12;
@@ -176,6 +180,42 @@ describe("HNSW on the embedded database (RAPFS_VECTOR_INDEX=hnsw)", () => {
     const mean = recalls.reduce((a, b) => a + b, 0) / recalls.length;
     expect(mean).toBeGreaterThanOrEqual(0.99);
     expect(Math.min(...recalls)).toBeGreaterThanOrEqual(0.8);
+    // The outliers' searches are checked exactly: about 2 in 100 (the ceiling's quantile).
+    expect(checked).toBeLessThanOrEqual(40);
+  });
+
+  it("checks exactly a search from an outlier, whose neighbourhood the graph links poorly", async () => {
+    const resolved = await embeddings.resolve("lyrics");
+    const exact = await VectorIndex.load(sql, resolved.embedding);
+    const ids = Array.from(exact.ids);
+    const vectors = await embeddings.vectors(
+      resolved.embedding,
+      ids.map((id) => ({ id, key: String(id) })),
+    );
+    const tenth = new Map<number, number>();
+    for (const id of ids) {
+      const truth = exact.nearest(vectors.get(String(id)) as number[], "cosine", K, { exclude: id }) ?? [];
+      tenth.set(id, truth.at(-1)?.distance ?? 0);
+    }
+    // The ceiling the search compares with: above the 10th neighbour of ~98% of the vectors.
+    const ceiling = await sampleOutlierCeiling(
+      sql,
+      resolved.embedding,
+      { efSearch: 40, maxScanTuples: 20_000, iterative: true },
+      { sample: 500, quantile: 0.98 },
+    );
+    expect(ceiling).toHaveLength(10);
+    expect(ceiling).toEqual([...ceiling].sort((a, b) => a - b));
+    const under = [...tenth.values()].filter((d) => d <= (ceiling[9] as number)).length / ids.length;
+    expect(under).toBeGreaterThan(0.95);
+    expect(under).toBeLessThan(1);
+    // The five vectors whose 10th neighbour is farthest: the exact scan answers them.
+    const outliers = [...tenth].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 5);
+    for (const [id] of outliers) {
+      const got = await search(id, {});
+      expect(got, `outlier ${id}`).toMatchObject({ index: "exact", strategy: "exact_fallback" });
+      expectExactTopK(got.neighbors, await exactScan(id, "true"));
+    }
   });
 
   it("keeps going past ef_search: k = 100 with ef_search 10 still finds 100", async () => {
@@ -392,6 +432,8 @@ describe("filtered search on HNSW equals the exact scan's top k", () => {
       now: () => PINNED_NOW,
       tuning: { exactFactor: 0 },
     });
+    // Its outlier ceiling sampled first: those scans are not the searches'.
+    await forced.warm();
     for (const c of cases.filter((x) => x.selective)) {
       for (const id of QUERY_IDS) {
         const exact = await exactScan(id, c.where, 5);

@@ -1,0 +1,111 @@
+import type { Sql } from "../db/database";
+import { DISTANCE_OPERATOR } from "../definitions/compile/embedding";
+import type { EmbeddingInfo } from "../registry";
+import {
+  type IndexScanSettings,
+  indexScan,
+  OUTLIER_RANKS,
+  type OutlierCeiling,
+  type ScanRow,
+} from "./hnsw-search";
+
+export type OutlierSampling = { sample: number; quantile: number; maxAgeMs: number };
+
+/**
+ * The ceiling from `sample` of the embedding's vectors (a fixed pseudo-random choice, so a
+ * restart samples the same rows), each searched for its own neighbours through the index with
+ * the search's settings.
+ */
+export async function sampleOutlierCeiling(
+  sql: Sql,
+  embedding: EmbeddingInfo,
+  settings: IndexScanSettings,
+  { sample, quantile }: Pick<OutlierSampling, "sample" | "quantile">,
+): Promise<OutlierCeiling> {
+  const key = sql`e.${sql(embedding.keyColumn)}`;
+  const column = sql`e.${sql(embedding.vectorColumn)}`;
+  const rows = await sql<{ id: string; vector: string }[]>`
+    select ${key}::text as id, ${column}::text as vector
+    from ${sql(embedding.relation)} e
+    where ${column} is not null
+    order by md5(${key}::text)
+    limit ${sample}::integer`;
+  const operator = sql.unsafe(DISTANCE_OPERATOR[embedding.metric]);
+  const byRank: number[][] = Array.from({ length: OUTLIER_RANKS }, () => []);
+  await indexScan(sql, settings, async (tx) => {
+    for (const row of rows) {
+      const found = await tx<ScanRow[]>`
+        with nearest as materialized (
+          select ${key} as key, ${column} ${operator} ${row.vector}::vector as distance
+          from ${sql(embedding.relation)} e
+          where ${column} is not null
+          order by distance
+          limit ${OUTLIER_RANKS + 1}::integer)
+        select key::text as id, distance from nearest order by distance, key`;
+      const neighbours = found.filter((r) => r.id !== row.id).slice(0, OUTLIER_RANKS);
+      for (const [rank, r] of neighbours.entries()) byRank[rank]?.push(r.distance);
+    }
+  });
+  return byRank.map((distances) => quantileOf(distances, quantile));
+}
+
+/** The nearest-rank quantile (q in [0, 1]); +∞ for no values, so nothing counts as an outlier. */
+export function quantileOf(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.POSITIVE_INFINITY;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
+}
+
+type Entry = { ceiling: Promise<OutlierCeiling>; sampledAt: number; refreshing?: boolean };
+
+export type SampleCeiling = (
+  sql: Sql,
+  embedding: EmbeddingInfo,
+  settings: IndexScanSettings,
+  sampling: OutlierSampling,
+) => Promise<OutlierCeiling>;
+
+/**
+ * Each HNSW embedding version's ceiling, sampled on its first search and again in the background
+ * once older than maxAgeMs (new rows move it slowly); a failed sample is dropped and retried.
+ */
+export class OutlierCeilings {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly sampling: OutlierSampling,
+    private readonly now: () => number = Date.now,
+    private readonly sampleCeiling: SampleCeiling = sampleOutlierCeiling,
+  ) {}
+
+  get(sql: Sql, embedding: EmbeddingInfo, settings: IndexScanSettings): Promise<OutlierCeiling> {
+    const id = `${embedding.name}@${embedding.version}:${embedding.indexName}`;
+    const entry = this.entries.get(id);
+    if (!entry) {
+      const first = this.sample(id, sql, embedding, settings);
+      this.entries.set(id, first);
+      return first.ceiling;
+    }
+    // A stale ceiling answers until the fresh one is in.
+    if (!entry.refreshing && this.now() - entry.sampledAt >= this.sampling.maxAgeMs) {
+      entry.refreshing = true;
+      const next = this.sample(id, sql, embedding, settings);
+      next.ceiling.then(
+        () => this.entries.set(id, next),
+        () => {
+          entry.refreshing = false;
+        },
+      );
+    }
+    return entry.ceiling;
+  }
+
+  private sample(id: string, sql: Sql, embedding: EmbeddingInfo, settings: IndexScanSettings): Entry {
+    const ceiling = this.sampleCeiling(sql, embedding, settings, this.sampling);
+    const entry = { ceiling, sampledAt: this.now() };
+    ceiling.catch(() => {
+      if (this.entries.get(id) === entry) this.entries.delete(id);
+    });
+    return entry;
+  }
+}
