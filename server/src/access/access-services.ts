@@ -12,6 +12,7 @@ import { KeyStore } from "./key-store";
 import { LastUsedRecorder } from "./last-used";
 import { LeasingLimiter } from "./leases";
 import { createLimiterRedis, FlexibleLimiter, type Limiter, whenConnected } from "./limiter";
+import { seedDailyWindows } from "./seed-windows";
 import type { Tiers } from "./tiers";
 import { UsageRecorder } from "./usage";
 import { KeyVerifier } from "./verifier";
@@ -37,6 +38,9 @@ type AccessOptions = {
   logger?: Logger;
   flushIntervalMs?: number;
 };
+
+/** How often usage is written when in-process limits restart from it. */
+export const IN_PROCESS_USAGE_FLUSH_MS = 1_000;
 
 /**
  * Wires the access layer. With Redis it opens two connections of its own: a fail-fast one for
@@ -70,6 +74,8 @@ export async function createAccessServices(
     (redis ? new CircuitBreaker(redis, { logger: options.logger ?? silentLogger }) : undefined);
   const access = assemble(options, redis, options.sharedRedis === undefined, breaker);
   if (options.config.adminKey) await bootstrapAdminKey(options.sql, access.bus, options.config.adminKey);
+  // In-process limits forget everything on a restart; the usage history does not.
+  if (!redis) await seedDailyWindows(options.sql, access.limiter, options.config.tiers);
   return access;
 }
 
@@ -93,7 +99,11 @@ function assemble(
   const accounts = new AccountService(sql, keys, config.tiers, bus, logger);
   const flush = { flushIntervalMs: options.flushIntervalMs, logger };
   const lastUsed = new LastUsedRecorder(sql, flush);
-  const usage = new UsageRecorder(sql, flush);
+  // Without Redis the history is what the day's quota restarts from: a SIGKILL loses one interval.
+  const usage = new UsageRecorder(sql, {
+    flushIntervalMs: options.flushIntervalMs ?? (redis ? undefined : IN_PROCESS_USAGE_FLUSH_MS),
+    logger,
+  });
   const verifier = new KeyVerifier(keys, bus, { ttlMs: config.keyCacheTtlMs, lastUsed, logger });
   const limiter = leased(new FlexibleLimiter({ redis, breaker, prefix: config.redisPrefix }), redis, config);
   const gate = new AccessGate({

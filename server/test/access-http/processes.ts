@@ -11,6 +11,8 @@ export type ServerProcess = {
   output: () => string;
   /** SIGTERM and wait for the exit (the server flushes usage and last-used on the way out). */
   stop(): Promise<void>;
+  /** SIGKILL and wait for the exit: nothing is flushed. */
+  kill(): Promise<void>;
 };
 
 export async function startServerProcess(name: string, env: Record<string, string>): Promise<ServerProcess> {
@@ -55,6 +57,10 @@ export async function startServerProcess(name: string, env: Record<string, strin
       const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
       await exited;
       clearTimeout(killer);
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
     },
   };
 }
