@@ -10,6 +10,13 @@ const UNIT_WORDS: Record<string, string> = {
   bytes: "download bytes",
 };
 
+/** Who a rate limit that is not an account's limits: signups are counted per network address. */
+const RATE_LIMITED_BY: Record<string, (limit: number | string) => string> = {
+  signup: (limit) => `This network address has created ${limit} accounts in the last hour, the most it may.`,
+  signup_attempts: (limit) =>
+    `This network address has tried to sign up ${limit} times in the last hour, failed attempts included.`,
+};
+
 /**
  * The error for a refused request (the problem's status, headers and extensions included). Every 401 has the same body whatever the reason, so a
  * response never tells whether a key exists, was revoked or belongs to a disabled account.
@@ -58,9 +65,13 @@ export function denialError(
   const policy = refused?.policy.name ?? "requests";
   context.metrics?.quotaRejections.inc({ tier: context.tier ?? "unknown", limit: policy });
   const wait = `Retry after ${denial.retryAfterSeconds} s.`;
+  const limit = refused?.limit ?? "its";
+  const rateLimited =
+    RATE_LIMITED_BY[policy]?.(limit) ??
+    `This account made more than ${limit} requests in ${refused?.policy.windowSeconds ?? 60} s.`;
   const detail =
     denial.reason === "rate_limited"
-      ? `This account made more than ${refused?.limit ?? "its"} requests in ${refused?.policy.windowSeconds ?? 60} s. ${wait}`
+      ? `${rateLimited} ${wait}`
       : `This request needs more ${UNIT_WORDS[policy] ?? policy} than the ${refused?.remaining ?? 0} left of today's quota of ${refused?.limit}. ${wait}`;
   return new DomainError("RATE_LIMITED", detail, {
     headers: { "Retry-After": String(denial.retryAfterSeconds) },

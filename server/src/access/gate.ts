@@ -8,6 +8,7 @@ import {
   failedAuthPolicy,
   type Policy,
   policyFor,
+  SIGNUP_ATTEMPTS_POLICY,
   SIGNUP_POLICY,
   type Tiers,
   tierLimits,
@@ -53,6 +54,13 @@ export type UsageReport = {
   limits: Record<Dimension, number | null>;
   windows: LimitResult[];
   history: UsageDay[];
+};
+
+export type SignupAdmission = {
+  /** The attempt's windows: refused when one is not allowed. */
+  limits: LimitResult[];
+  /** Gives back the account an admitted attempt reserved, when none was created. */
+  release(): Promise<void>;
 };
 
 /**
@@ -212,9 +220,19 @@ export class AccessGate {
     if (take > 0) await this.deps.limiter.consume(policy, principal.accountId, take);
   }
 
-  /** Self-service signup is anonymous, so it is limited per client address instead. */
-  async signup(clientAddress: string): Promise<LimitResult> {
-    return this.deps.limiter.consume(SIGNUP_POLICY, `signup:${clientAddress}`, 1);
+  /**
+   * Self-service signup is anonymous, so it is limited per client address instead: an attempt,
+   * then an account reserved (only if the attempt was allowed). `release` gives the reservation
+   * back when no account was created.
+   */
+  async signup(clientAddress: string): Promise<SignupAdmission> {
+    const { limiter } = this.deps;
+    const attempts = await limiter.consume(SIGNUP_ATTEMPTS_POLICY, `signup_attempts:${clientAddress}`, 1);
+    if (!attempts.allowed) return { limits: [attempts], release: async () => {} };
+    const subject = `signup:${clientAddress}`;
+    const accounts = await limiter.consume(SIGNUP_POLICY, subject, 1);
+    const release = accounts.allowed ? () => limiter.refund(SIGNUP_POLICY, subject, 1) : async () => {};
+    return { limits: [accounts, attempts], release };
   }
 
   /** GET /v1/usage: the current windows (nothing spent) and the daily history. */

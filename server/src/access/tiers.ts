@@ -39,10 +39,25 @@ const WINDOWS: Record<Dimension, Pick<Policy, "windowSeconds" | "window">> = {
   bytes: { windowSeconds: DAY_SECONDS, window: "utc-day" },
 };
 
-/** Anonymous signups per client address; the only policy not keyed by account. */
+/**
+ * Accounts created per client address an hour: a signup reserves one before the body is read,
+ * and gives it back if no account came of it (a taken email, a typo).
+ */
 export const SIGNUP_POLICY: Policy = {
   name: "signup",
   limit: 5,
+  windowSeconds: 3_600,
+  window: "fixed",
+  unit: "requests",
+};
+
+/**
+ * Signup attempts per client address an hour, failed ones included: the bound on probing for
+ * registered emails (each taken one answers 409) and on bodies that never validate.
+ */
+export const SIGNUP_ATTEMPTS_POLICY: Policy = {
+  name: "signup_attempts",
+  limit: 30,
   windowSeconds: 3_600,
   window: "fixed",
   unit: "requests",

@@ -1,7 +1,6 @@
 import type { Account } from "../access/accounts";
-import type { UsageReport } from "../access/gate";
+import type { SignupAdmission, UsageReport } from "../access/gate";
 import type { CreatedKey } from "../access/key-store";
-import type { LimitResult } from "../access/limiter";
 import { DomainError } from "../errors";
 import type { Services } from "./context";
 import type { Payer } from "./payer";
@@ -20,8 +19,8 @@ export function signup(
   });
 }
 
-/** Counts one signup from `clientAddress`; the limit's state says whether it is allowed. */
-export function admitSignup(services: Services, clientAddress: string): Promise<LimitResult> {
+/** Counts one signup attempt from `clientAddress` and reserves one account for it. */
+export function admitSignup(services: Services, clientAddress: string): Promise<SignupAdmission> {
   return services.access.gate.signup(clientAddress);
 }
 

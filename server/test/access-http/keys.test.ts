@@ -75,7 +75,9 @@ describe("POST /v1/signup", () => {
       statuses.push(res.status);
       if (res.status === 429) {
         expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-        expect(res.headers.get("ratelimit-policy")).toBe('"signup";q=5;w=3600');
+        expect(res.headers.get("ratelimit-policy")).toBe(
+          '"signup";q=5;w=3600, "signup_attempts";q=30;w=3600',
+        );
       }
     }
     expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
@@ -84,6 +86,61 @@ describe("POST /v1/signup", () => {
       headers: from("2001:db8:1:3::1"),
     });
     expect(elsewhere.status).toBe(201);
+  });
+
+  it("counts accounts created, not failed attempts: six failures do not stop a seventh, valid signup", async () => {
+    const client = from("198.51.100.40");
+    const failures = [
+      { email: "ADA@example.com" },
+      { email: "ada@example.com " },
+      { email: "nope" },
+      { email: "typo@example" },
+      {},
+      { email: "x".repeat(300) },
+    ];
+    for (const body of failures) {
+      const res = await t.call("POST", "/v1/signup", { body, headers: client });
+      expect([400, 409]).toContain(res.status);
+    }
+    const valid = await t.call("POST", "/v1/signup", {
+      body: { email: "seventh@example.com" },
+      headers: client,
+    });
+    expect(valid.status).toBe(201);
+    t.issued.push((await json<{ key: Key }>(valid)).key.key as string);
+  });
+
+  it("bounds failed attempts apart, and says which limit this address met", async () => {
+    const client = from("198.51.100.41");
+    const statuses: number[] = [];
+    let refusal: Record<string, unknown> = {};
+    for (let i = 0; i < 31; i++) {
+      const res = await t.call("POST", "/v1/signup", { body: { email: "nope" }, headers: client });
+      statuses.push(res.status);
+      if (res.status === 429) refusal = await json(res);
+    }
+    expect(statuses.slice(0, 30).every((s) => s === 400)).toBe(true);
+    expect(statuses[30]).toBe(429);
+    expect(refusal).toMatchObject({ code: "RATE_LIMITED", policy: "signup_attempts", limit: 30 });
+    expect(refusal.detail).toMatch(/^This network address has tried to sign up 30 times in the last hour/);
+
+    const creator = from("198.51.100.42");
+    for (let i = 0; i < 5; i++) {
+      const res = await t.call("POST", "/v1/signup", {
+        body: { email: `many-${i}@example.com` },
+        headers: creator,
+      });
+      expect(res.status).toBe(201);
+    }
+    const sixth = await t.call("POST", "/v1/signup", {
+      body: { email: "many-5@example.com" },
+      headers: creator,
+    });
+    expect(sixth.status).toBe(429);
+    const body = await json(sixth);
+    expect(body).toMatchObject({ policy: "signup", limit: 5 });
+    expect(body.detail).toMatch(/^This network address has created 5 accounts in the last hour/);
+    expect(body.detail).not.toMatch(/account made/);
   });
 });
 

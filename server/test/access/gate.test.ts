@@ -176,10 +176,21 @@ describe("the access decision", () => {
     expect(counts).toEqual({ requests: "3", rows: "6", rejected: "2" });
   });
 
-  it("limits anonymous signups per client address", async () => {
-    const results = [];
-    for (let i = 0; i < 7; i++) results.push(await access.gate.signup("203.0.113.9"));
-    expect(results.map((r) => r.allowed)).toEqual([true, true, true, true, true, false, false]);
-    expect((await access.gate.signup("203.0.113.10")).allowed).toBe(true);
+  it("limits anonymous signups per client address: accounts created, and attempts with a higher bound", async () => {
+    const allowed = async (address: string) =>
+      (await access.gate.signup(address)).limits.every((limit) => limit.allowed);
+    const created = [];
+    for (let i = 0; i < 7; i++) created.push(await allowed("203.0.113.9"));
+    expect(created).toEqual([true, true, true, true, true, false, false]);
+    expect(await allowed("203.0.113.10")).toBe(true);
+    // Attempts that create nothing give their account back; past 30 an hour, every attempt waits.
+    const failed = [];
+    for (let i = 0; i < 31; i++) {
+      const admitted = await access.gate.signup("203.0.113.11");
+      failed.push(admitted.limits.every((limit) => limit.allowed));
+      await admitted.release();
+    }
+    expect(failed.filter(Boolean)).toHaveLength(30);
+    expect(failed.at(-1)).toBe(false);
   });
 });

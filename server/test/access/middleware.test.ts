@@ -44,7 +44,7 @@ const signupRoute = createRoute({
   method: "post",
   path: "/test/signup",
   middleware: [limitSignups((c) => c.req.header("x-test-client") ?? "unknown")] as const,
-  responses: { 204: { description: "ok" }, ...errorResponses("RATE_LIMITED") },
+  responses: { 201: { description: "an account created" }, ...errorResponses("RATE_LIMITED") },
 });
 
 function registerTestRoutes(app: App): void {
@@ -54,7 +54,7 @@ function registerTestRoutes(app: App): void {
     await c.get("payer").spend({ rows: ids.length });
     return c.json({ count: ids.length }, 200);
   });
-  app.openapi(signupRoute, (c) => c.body(null, 204));
+  app.openapi(signupRoute, (c) => c.body(null, 201));
 }
 
 let db: AccessTestDatabase;
@@ -163,8 +163,8 @@ describe("an authenticated route", () => {
       app.request("/test/signup", { method: "POST", headers: { "x-test-client": client } });
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await send("198.51.100.1")).status);
-    expect(statuses).toEqual([204, 204, 204, 204, 204, 429]);
-    expect((await send("198.51.100.2")).status).toBe(204);
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
+    expect((await send("198.51.100.2")).status).toBe(201);
   });
 
   it("never writes a presented key to the request log", () => {

@@ -23,8 +23,10 @@ export const route = createRoute({
   tags: ["keys"],
   summary: "Create a free account and its first API key",
   description:
-    "Returns the key once: rapfs keeps only its SHA-256 digest. Limited to a few signups per hour " +
-    "per client address (IPv6: per /64), counted before the body is read. An email that already " +
+    "Returns the key once: rapfs keeps only its SHA-256 digest. Limited per client address " +
+    "(IPv6: per /64) to 5 accounts created an hour and 30 attempts an hour, failed ones included, " +
+    "counted before the body is read (an attempt that creates no account gives its account back). " +
+    "The 429's `policy` says which: `signup` or `signup_attempts`. An email that already " +
     "has an account gets 409: without email delivery the key cannot be sent elsewhere, so the " +
     "address limit is what keeps probing for registered emails slow.",
   middleware: [
