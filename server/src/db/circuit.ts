@@ -35,6 +35,9 @@ export type DatabaseCircuitOptions = {
   logger?: Logger;
 };
 
+/** Told when the circuit opens (false: unreachable) and closes (true). */
+export type ReachabilityListener = (reachable: boolean) => void;
+
 /**
  * A circuit on a database server. A failure to connect opens it; while it is open, queries fail
  * at once with DatabaseUnavailableError instead of queueing in the pool for a connection that
@@ -46,6 +49,7 @@ export class DatabaseCircuit {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly probeMs: number;
+  private readonly listeners: ReachabilityListener[] = [];
 
   constructor(private readonly options: DatabaseCircuitOptions) {
     this.probeMs = options.probeMs ?? 250;
@@ -53,6 +57,11 @@ export class DatabaseCircuit {
 
   get isOpen(): boolean {
     return this.openedAt !== undefined;
+  }
+
+  /** `listener` hears every opening and closing from now on (readiness drops a cached answer). */
+  watch(listener: ReachabilityListener): void {
+    this.listeners.push(listener);
   }
 
   /** Called with every failed query's error: a failure to connect opens the circuit. */
@@ -63,6 +72,7 @@ export class DatabaseCircuit {
     this.options.logger?.warn("the database cannot be reached; queries fail at once until it answers", {
       error: this.cause,
     });
+    for (const listener of this.listeners) listener(false);
     this.schedule(0);
   }
 
@@ -92,6 +102,7 @@ export class DatabaseCircuit {
     const downMs = Date.now() - (this.openedAt ?? Date.now());
     this.openedAt = undefined;
     this.options.logger?.info("the database answers again", { down_ms: downMs });
+    for (const listener of this.listeners) listener(true);
   }
 }
 

@@ -1,6 +1,6 @@
 import postgres from "postgres";
 import type { Logger } from "../log/logger";
-import { DatabaseCircuit, guardSql } from "./circuit";
+import { DatabaseCircuit, guardSql, type ReachabilityListener } from "./circuit";
 import { type BackendHolds, startEmbeddedPostgres } from "./embedded";
 
 export type Sql = postgres.Sql;
@@ -30,6 +30,8 @@ export type Database = {
    * refused at once while the circuit is open: whether the server answers.
    */
   ping?(): Promise<void>;
+  /** Server only: hears the server become unreachable (false) and reachable again (true). */
+  watchReachability?(listener: ReachabilityListener): void;
   /** Embedded only: `COPY … FROM '/dev/blob'` inside a transaction open on `sql` (a bulk load). */
   copyFromBlob?(statement: string, data: Uint8Array): Promise<void>;
   /** Embedded only: how long connections held the one backend, per work class, since the last reset. */
@@ -138,6 +140,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         if (circuit.isOpen) throw circuit.error();
         await probe`select 1`;
       },
+      watchReachability: (listener) => circuit.watch(listener),
       close: async () => {
         await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 }), ends()]);
       },

@@ -28,6 +28,10 @@ const failure = (promise: Promise<unknown>) =>
 describe("the server database's circuit", () => {
   it("refuses queries at once while the server cannot be reached, and closes when it answers", async () => {
     expect(await db.sql`select 1 as one`).toEqual([{ one: 1 }]);
+    // Readiness drops its cached report on each change (a report from just before the cut said
+    // "ready" for up to a second of the outage).
+    const heard: boolean[] = [];
+    db.watchReachability?.((reachable) => heard.push(reachable));
     await proxy.cut();
     try {
       // The pool's idle connection is found closed, then the first failure to connect opens the
@@ -59,6 +63,7 @@ describe("the server database's circuit", () => {
     );
     expect(await db.sql.begin((tx) => tx`select 2 as two`)).toEqual([{ two: 2 }]);
     expect(await db.bulk.unsafe("select 3 as three")).toEqual([{ three: 3 }]);
+    expect(heard).toEqual([false, true]);
   });
 
   it("stays closed when a query fails on the database's side", async () => {
