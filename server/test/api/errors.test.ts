@@ -73,7 +73,7 @@ async function problem(res: Response, code: ErrorCode) {
   expect(res.status).toBe(errorCodes[code].status);
   expect(body).toMatchObject({ status: res.status, code, title: errorCodes[code].title });
   expect(body.request_id).toBe(res.headers.get("x-request-id"));
-  expect(body.type).toBe(`/docs#problem-${code.toLowerCase().replaceAll("_", "-")}`);
+  expect(body.type).toBe(`/docs/problems#problem-${code.toLowerCase().replaceAll("_", "-")}`);
   return body;
 }
 

@@ -55,26 +55,37 @@ describe("GET /openapi.json", () => {
 });
 
 describe("GET /docs", () => {
-  it("serves a self-contained page that needs nothing from another host", async () => {
+  it("serves Scalar's reference from this server, under a CSP that lets nothing reach another host", async () => {
     const res = await t.app.request("/docs");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("connect-src 'self'");
-    expect(csp).toContain("script-src 'self'");
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toContain("require-trusted-types-for 'script'");
     expect(res.headers.get("x-frame-options")).toBe("DENY");
     const html = await res.text();
     expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
-    expect(html).toContain('id="problem-validation-failed"');
-    // Its script is a console asset, relative to /docs, built with the console's DOM helper.
-    const src = /<script type="module" src="([^"]+)">/.exec(html)?.[1] ?? "";
-    expect(src).toBe("console/assets/api-docs.js");
-    const script = await (await t.app.request(`/${src}`)).text();
-    expect(script).toContain('fetch("openapi.json")');
-    expect(script).toContain('from "./dom.js"');
-    expect((await t.app.request("/console/assets/dom.js")).status).toBe(200);
+    const scripts = [...html.matchAll(/<script[^>]* src="([^"]+)"/g)].map((m) => m[1]);
+    expect(scripts).toEqual(["docs/scalar.js", "console/assets/api-docs.js"]);
+    const bundle = await t.app.request("/docs/scalar.js", { headers: { "accept-encoding": "gzip" } });
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get("content-encoding")).toBe("gzip");
+    const etag = bundle.headers.get("etag") as string;
+    expect((await t.app.request("/docs/scalar.js", { headers: { "if-none-match": etag } })).status).toBe(304);
+    const init = await (await t.app.request("/console/assets/api-docs.js")).text();
+    expect(init).toContain('url: "openapi.json"');
+    expect(init).toContain("withDefaultFonts: false");
+  });
+
+  it("lists every problem type where the problems' type links point, and answers /favicon.ico", async () => {
+    const res = await t.app.request("/docs/problems");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('id="problem-validation-failed"');
+    const icon = await t.app.request("/favicon.ico");
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("content-type")).toBe("image/svg+xml");
   });
 
   it("is not itself listed in the OpenAPI document", async () => {

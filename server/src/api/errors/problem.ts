@@ -20,7 +20,7 @@ export const FieldErrorSchema = z
 /** RFC 9457 problem details, plus `code`, `request_id` and, for field problems, `errors`. */
 export const ProblemSchema = z
   .object({
-    type: z.string().openapi({ example: "/docs#problem-validation-failed" }),
+    type: z.string().openapi({ example: "/docs/problems#problem-validation-failed" }),
     title: z.string().openapi({ example: "The request failed validation" }),
     status: z.number().int().openapi({ example: 400 }),
     detail: z.string().openapi({ example: "2 fields are not valid" }),
@@ -38,7 +38,7 @@ FieldErrorSchema satisfies z.ZodType<FieldError>;
 
 /** The problem `type` URI: a relative reference to the code's entry on the docs page. */
 export function problemType(code: ErrorCode): string {
-  return `/docs#problem-${code.toLowerCase().replaceAll("_", "-")}`;
+  return `/docs/problems#problem-${code.toLowerCase().replaceAll("_", "-")}`;
 }
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
