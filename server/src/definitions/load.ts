@@ -30,7 +30,7 @@ export function parseDefinitions(files: SourceFile[]): Catalog {
       const docLabel = docs.length > 1 ? `document ${index + 1}` : undefined;
       const docReporter = docLabel ? fileReporter.inContext(docLabel) : fileReporter;
       if (doc.errors.length > 0) {
-        for (const error of doc.errors) docReporter.error(`invalid YAML: ${error.message.split("\n")[0]}`);
+        for (const error of doc.errors) docReporter.error(`invalid YAML: ${yamlProblem(error, file.text)}`);
         return;
       }
       // Parsing can succeed and building the value still fail: an alias before its anchor, or one
@@ -39,7 +39,7 @@ export function parseDefinitions(files: SourceFile[]): Catalog {
       try {
         value = doc.toJS();
       } catch (error) {
-        docReporter.error(`invalid YAML: ${(error as Error).message.split("\n")[0]}`);
+        docReporter.error(`invalid YAML: ${yamlProblem(error as Error, file.text)}`);
         return;
       }
       if (value === null || value === undefined) return;
@@ -106,4 +106,17 @@ function issuePath(issue: z.core.$ZodIssue, value: unknown): string[] {
     node = child;
   }
   return segments;
+}
+
+/**
+ * yaml's message in one line: its first line ends in ":" before a multi-line excerpt, so the
+ * line it points at is quoted instead (when it has any text).
+ */
+export function yamlProblem(error: Error & { linePos?: readonly { line: number }[] }, text: string): string {
+  const first = (error.message.split("\n")[0] ?? "").replace(/:\s*$/, "");
+  const line = error.linePos?.[0]?.line;
+  const source = line === undefined ? "" : (text.split("\n")[line - 1] ?? "").trim();
+  return source
+    ? `${first}: ${JSON.stringify(source.length > 80 ? `${source.slice(0, 79)}…` : source)}`
+    : first;
 }

@@ -40,6 +40,18 @@ describe("definitions that never reach the database", () => {
     ]);
   });
 
+  it("says where YAML broke in one line, quoting the line it points at, with no dangling colon", async () => {
+    const found = await problems(async () =>
+      parseDefinitions([
+        { name: "entities.yaml", text: ENTITIES },
+        { name: "keys.yaml", text: "kind: feature_view\nname: x\nentity\n" },
+      ]),
+    );
+    expect(found).toEqual([
+      'keys.yaml: invalid YAML: Implicit map keys need to be followed by map values at line 3, column 1: "entity"',
+    ]);
+  });
+
   it("reports bad YAML and schema problems of every file at once, with file → definition → feature paths", async () => {
     const found = await problems(async () =>
       parseDefinitions([
@@ -60,7 +72,7 @@ describe("definitions that never reach the database", () => {
       ]),
     );
     expect(found).toEqual([
-      expect.stringMatching(/^broken\.yaml: invalid YAML: /),
+      "broken.yaml: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1",
       expect.stringMatching(/^views\.yaml → feature_view bad_view@1 → feature energy → type: Invalid option/),
       "service.yaml → feature_service svc: nope:x refers to unknown feature view nope",
       "service.yaml → feature_service svc: ok_view@2:energy refers to ok_view@2, which does not exist",
@@ -127,6 +139,7 @@ describe("definitions checked against the database", () => {
         "typo: string = t.titel",
         "mismatch: bool = a.confidence",
         "text_as_number: float = a.analysis_data->>'energy'",
+        "text_as_int: int = a.analysis_data->>'energy'",
         "good: float = a.confidence",
       ]),
       "b.yaml": view("b_view", 1, ["vector_as_int: int = t.lyrics_embedding"], "{ from: tracks }"),
@@ -139,6 +152,7 @@ describe("definitions checked against the database", () => {
         `${a} typo: expr column t.titel does not exist`,
         `${a} mismatch: expr cannot cast type numeric to boolean`,
         `${a} text_as_number: expr yields text, but the feature is declared float (cast it explicitly, e.g. (...)::float)`,
+        `${a} text_as_int: expr yields text, but the feature is declared int (cast it explicitly, e.g. (...)::int)`,
         "b.yaml → feature_view b_view@1 → feature vector_as_int: expr cannot cast type vector to integer",
       ]);
       const [tables] = await db.sql`select count(*)::int as n from rapfs_feature_views`;

@@ -94,7 +94,9 @@ async function probe(
   if (info && !accepts(feature.type, info)) {
     here.error(
       `expr yields ${info.typname}, but the feature is declared ${feature.type}` +
-        (info.typcategory === "S" ? " (cast it explicitly, e.g. (...)::float)" : ""),
+        (info.typcategory === "S" && CASTS[feature.type]
+          ? ` (cast it explicitly, e.g. (...)::${CASTS[feature.type]})`
+          : ""),
     );
   }
 }
@@ -117,6 +119,17 @@ class TypeLookup {
     return info;
   }
 }
+
+/** The cast that turns text into each declared type (text itself needs none). */
+const CASTS: Partial<Record<FeatureType, string>> = {
+  bool: "boolean",
+  int: "int",
+  float: "float",
+  timestamp: "timestamptz",
+  json: "jsonb",
+  "string[]": "text[]",
+  "float[]": "float[]",
+};
 
 function accepts(type: FeatureType, info: TypeInfo): boolean {
   switch (type) {
