@@ -44,6 +44,8 @@ COPY --from=prod-deps /app/server/node_modules ./server/node_modules
 COPY package.json pnpm-workspace.yaml ./
 COPY server/package.json server/
 COPY server/src server/src
+# `rapfs codegen` runs the SDK's generator and client from source (loaded only by that command).
+COPY sdk/src sdk/src
 COPY migrations migrations
 COPY feature-definitions feature-definitions
 

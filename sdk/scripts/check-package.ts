@@ -112,8 +112,13 @@ main().catch((e) => {
  * project's directory. The SDK has no dependencies (apache-arrow is an optional peer), so npm
  * needs nothing from the registry.
  */
-export async function installInto(work: string, system: ModuleSystem, tarball: string): Promise<string> {
-  const dir = join(work, system);
+export async function installInto(
+  work: string,
+  system: ModuleSystem,
+  tarball: string,
+  name: string = system,
+): Promise<string> {
+  const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const type = system === "esm" ? "module" : "commonjs";
   writeFileSync(
@@ -206,8 +211,11 @@ export async function attw(tarball: string, options: { table?: boolean } = {}): 
 /** A scratch directory for one check; the caller removes it. */
 export const scratch = () => mkdtempSync(join(tmpdir(), "rapfs-sdk-package-"));
 
-async function main(): Promise<void> {
-  const work = scratch();
+/**
+ * Every check above on a fresh `npm pack`, each printed as it passes; exits 1 at the first that
+ * fails. Returns the tarball checked (in `work`), which is what `npm publish` would upload.
+ */
+export async function checkPackage(work: string): Promise<string> {
   const step = async <T>(name: string, fn: () => Promise<T>, show: (value: T) => string = () => "") => {
     try {
       const value = await fn();
@@ -254,8 +262,12 @@ async function main(): Promise<void> {
     },
     (r) => r.table ?? "",
   );
-  rmSync(work, { recursive: true, force: true });
   console.log("package checks passed");
+  return tarball;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const work = scratch();
+  await checkPackage(work);
+  rmSync(work, { recursive: true, force: true });
+}

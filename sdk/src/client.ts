@@ -20,7 +20,10 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RETRIES = 2;
 
 export interface ClientOptions {
-  /** API key sent as `Authorization: Bearer …`. Defaults to env `RAPFS_API_KEY`; `null` sends none. */
+  /**
+   * API key sent as `Authorization: Bearer …`. Defaults to env `RAPFS_API_KEY`; without either the
+   * constructor throws. `null` sends none (a client for signup and other public routes).
+   */
   apiKey?: string | null | undefined;
   /** Defaults to env `RAPFS_BASE_URL`, then `http://localhost:8080`. */
   baseURL?: string | undefined;
@@ -70,6 +73,13 @@ export class RapFS {
   constructor(options: ClientOptions = {}) {
     this.#options = options;
     this.apiKey = options.apiKey === null ? undefined : (options.apiKey ?? readEnv("RAPFS_API_KEY"));
+    if (options.apiKey !== null && !this.apiKey) {
+      throw new RapFSError(
+        "The RAPFS_API_KEY environment variable is missing or empty: set it, or pass a key as " +
+          '`new RapFS({ apiKey: "rapfs_…" })`. A client for the public routes only (signup, health, ' +
+          "the public dataset's card) takes `apiKey: null`.",
+      );
+    }
     this.baseURL = (options.baseURL ?? readEnv("RAPFS_BASE_URL") ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
     this.timeout = validated("timeout", options.timeout ?? DEFAULT_TIMEOUT_MS);
     this.maxRetries = validated("maxRetries", options.maxRetries ?? DEFAULT_MAX_RETRIES, true);

@@ -7,6 +7,7 @@ export {
 } from "./client";
 export { APIPromise, type WithResponse } from "./core/api-promise";
 export {
+  type ArrowTableLike,
   DatasetDownload,
   type DownloadFormat,
   type DownloadInfo,
@@ -21,8 +22,10 @@ export {
   BadRequestError,
   ConflictError,
   GoneError,
+  InsufficientQuotaError,
   InternalServerError,
   NotFoundError,
+  PartialResultError,
   PayloadTooLargeError,
   PermissionDeniedError,
   type ProblemDetails,
@@ -40,7 +43,18 @@ export type { Logger, LogLevel } from "./internal/log";
 export type { Query, QueryValue } from "./internal/query";
 export type { RateLimitInfo } from "./internal/rate-limit";
 export type { Fetch } from "./internal/transport";
-export type { Account, Accounts, Admin, ListAccountsParams, UpdateAccountParams } from "./resources/admin";
+export type {
+  Account,
+  Accounts,
+  Admin,
+  Analyses,
+  AnalysisInput,
+  IngestParams,
+  IngestResult,
+  ListAccountsParams,
+  TrackInput,
+  UpdateAccountParams,
+} from "./resources/admin";
 export type {
   CardOptions,
   DatasetCard,
@@ -98,6 +112,7 @@ export type {
 } from "./resources/registry";
 export type {
   DatasetName,
+  EmbeddingEntity,
   EmbeddingName,
   EntityId,
   EntityName,
@@ -109,7 +124,6 @@ export type {
   FeatureType,
   FeatureValue,
   FeatureValues,
-  RapFSRegistry,
   ResolvedRefs,
   SelectedRefs,
   ServiceName,

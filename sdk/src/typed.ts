@@ -1,13 +1,16 @@
 import type { components } from "./generated/openapi";
 
-/**
- * What `rapfs codegen` knows about a deployment's registry. Empty here, so every name is a plain
- * string; the generated `.d.ts` augments it (`declare module "@rapfs/sdk" { interface RapFSRegistry
- * { … } }`) and names, ids and feature value types become exact: a misspelled feature or service
- * name is then a compile error.
- */
-// biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging from generated code.
-export interface RapFSRegistry {}
+declare global {
+  /**
+   * What `rapfs codegen` knows about a deployment's registry. Empty here, so every name is a
+   * plain string; the generated `.d.ts` fills it in (`declare global { interface RapFSRegistry
+   * { … } }`) and names, ids and feature value types become exact: a misspelled feature or
+   * service name is then a compile error. Global rather than this module's: the package has an
+   * ESM and a CommonJS declaration file, and a module augmentation reaches only the one its file
+   * resolves to, so a `.mts` beside a `.cts` saw untyped values.
+   */
+  interface RapFSRegistry {}
+}
 
 type Untyped = {
   entities: Record<string, { id: number | string }>;
@@ -17,7 +20,7 @@ type Untyped = {
   embeddings: Record<string, { entity: string }>;
   datasets: Record<string, { entity: string }>;
 };
-type Part<K extends keyof Untyped> = RapFSRegistry extends { [P in K]: infer T } ? T : Untyped[K];
+type Part<K extends keyof Untyped> = globalThis.RapFSRegistry extends { [P in K]: infer T } ? T : Untyped[K];
 type Entities = Part<"entities">;
 type Features = Part<"features">;
 type Refs = Part<"refs">;
@@ -55,7 +58,14 @@ export type ServiceName<E extends string = EntityName> = {
   [S in keyof Services]: E extends Services[S]["entity"] ? S : never;
 }[keyof Services] &
   string;
-export type EmbeddingName = Extract<keyof Part<"embeddings">, string>;
+type Embeddings = Part<"embeddings">;
+export type EmbeddingName = Extract<keyof Embeddings, string>;
+/** The entity an embedding's vectors belong to (`track`). */
+export type EmbeddingEntity<N extends string> = N extends keyof Embeddings
+  ? Embeddings[N] extends { entity: infer E extends string }
+    ? E
+    : string
+  : string;
 export type DatasetName = Extract<keyof Part<"datasets">, string>;
 
 /** The canonical references (`view@version:feature`) a reference resolves to. */

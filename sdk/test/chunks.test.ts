@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunk, mapChunks } from "../src/internal/chunks";
+import { chunk, settleChunks } from "../src/internal/chunks";
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -11,12 +11,15 @@ describe("chunk", () => {
   });
 });
 
-describe("mapChunks", () => {
+describe("settleChunks", () => {
+  const values = <R>(outcomes: { ok: boolean; value?: R }[]) =>
+    outcomes.map((o) => (o.ok ? o.value : undefined));
+
   it("keeps chunk order when later chunks finish first, and never exceeds the concurrency", async () => {
     const ids = Array.from({ length: 2_500 }, (_, i) => i);
     let inFlight = 0;
     let peak = 0;
-    const results = await mapChunks(ids, 250, 3, async (part, index) => {
+    const { chunks, outcomes } = await settleChunks(ids, 250, 3, async (part, index) => {
       inFlight++;
       peak = Math.max(peak, inFlight);
       // Earlier chunks take longer, so completion order is the reverse of chunk order.
@@ -24,14 +27,14 @@ describe("mapChunks", () => {
       inFlight--;
       return part.map((id) => id * 2);
     });
-    expect(results).toHaveLength(10);
-    expect(results.flat()).toEqual(ids.map((id) => id * 2));
+    expect(chunks).toHaveLength(10);
+    expect(values(outcomes).flat()).toEqual(ids.map((id) => id * 2));
     expect(peak).toBe(3);
   });
 
   it("runs one chunk at a time with concurrency 1", async () => {
     const order: string[] = [];
-    await mapChunks([1, 2, 3], 1, 1, async ([n]) => {
+    await settleChunks([1, 2, 3], 1, 1, async ([n]) => {
       order.push(`start ${n}`);
       await tick(1);
       order.push(`end ${n}`);
@@ -39,28 +42,25 @@ describe("mapChunks", () => {
     expect(order).toEqual(["start 1", "end 1", "start 2", "end 2", "start 3", "end 3"]);
   });
 
-  it("stops starting chunks after a failure, aborts the running ones and throws the first error", async () => {
+  it("after a failure starts no chunk, lets the running ones finish, and says what became of each", async () => {
     const started: number[] = [];
-    const aborted: number[] = [];
     const failure = new Error("chunk 1 failed");
-    const result = mapChunks([0, 1, 2, 3, 4, 5], 1, 2, async ([n], _index, signal) => {
+    const { outcomes } = await settleChunks([0, 1, 2, 3, 4, 5], 1, 2, async ([n]) => {
       started.push(n as number);
       if (n === 1) throw failure;
-      await new Promise<void>((resolve) => {
-        signal.addEventListener("abort", () => {
-          aborted.push(n as number);
-          resolve();
-        });
-      });
-      throw new Error(`chunk ${n} aborted`);
+      await tick(5);
+      return n;
     });
-    await expect(result).rejects.toBe(failure);
     expect(started).toEqual([0, 1]);
-    expect(aborted).toEqual([0]);
+    expect(outcomes).toEqual([
+      { ok: true, value: 0 },
+      { ok: false, error: failure },
+      ...[2, 3, 4, 5].map(() => ({ ok: false, skipped: true })),
+    ]);
   });
 
   it("returns nothing for no items and validates its arguments", async () => {
-    await expect(mapChunks([], 10, 2, async () => 1)).resolves.toEqual([]);
-    await expect(mapChunks([1], 10, 0, async () => 1)).rejects.toThrow(RangeError);
+    await expect(settleChunks([], 10, 2, async () => 1)).resolves.toEqual({ chunks: [], outcomes: [] });
+    await expect(settleChunks([1], 10, 0, async () => 1)).rejects.toThrow(RangeError);
   });
 });

@@ -52,11 +52,19 @@ describe("RapFS options", () => {
   });
 
   it("has the documented defaults and rejects nonsense", () => {
-    vi.stubEnv("RAPFS_API_KEY", "");
+    vi.stubEnv("RAPFS_API_KEY", "rapfs_from_env");
     const client = new RapFS();
-    expect(client).toMatchObject({ apiKey: undefined, timeout: 30_000, maxRetries: 2 });
+    expect(client).toMatchObject({ apiKey: "rapfs_from_env", timeout: 30_000, maxRetries: 2 });
     expect(() => new RapFS({ maxRetries: 1.5 })).toThrow(RapFSError);
     expect(() => new RapFS({ timeout: -1 })).toThrow("timeout must be a non-negative number");
+  });
+
+  it("refuses to construct without a key, naming RAPFS_API_KEY, unless told none is wanted", () => {
+    vi.stubEnv("RAPFS_API_KEY", "");
+    expect(() => new RapFS()).toThrow(RapFSError);
+    expect(() => new RapFS()).toThrow(/RAPFS_API_KEY environment variable is missing or empty/);
+    expect(() => new RapFS({ apiKey: "" })).toThrow(/RAPFS_API_KEY/);
+    expect(new RapFS({ apiKey: null }).apiKey).toBeUndefined();
   });
 
   it("derives a client with withOptions", async () => {

@@ -46,7 +46,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("rapfs codegen", () => {
   it("augments RapFSRegistry with entities, every served feature with its type, services and embeddings", () => {
     const dts = readFileSync(join(work, "rapfs.d.ts"), "utf8");
-    expect(dts).toContain('declare module "@rapfs/sdk"');
+    expect(dts).toContain("declare global {\n  interface RapFSRegistry {");
     expect(dts).toContain('"artist": { id: string };');
     expect(dts).toContain('"qwen_analysis@2:themes": string[];');
     expect(dts).toContain('"qwen_analysis:mood": "qwen_analysis@2:mood";');

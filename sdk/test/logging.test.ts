@@ -119,7 +119,11 @@ describe("logging", () => {
   it("logs to console by default, and withOptions keeps the logger", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     vi.useFakeTimers();
-    const fs = new RapFS({ baseURL: "http://rapfs.test", fetch: mockFetch(rateLimited("5"), json({})) });
+    const fs = new RapFS({
+      baseURL: "http://rapfs.test",
+      apiKey: "rapfs_test",
+      fetch: mockFetch(rateLimited("5"), json({})),
+    });
     expect(fs.logger).toBe(console);
     const result = fs.get("/x");
     await vi.advanceTimersByTimeAsync(5_000);
@@ -127,7 +131,12 @@ describe("logging", () => {
     expect(warn).toHaveBeenCalledWith(expect.stringContaining("waiting 5 s"), expect.any(Object));
 
     const logger = recorder();
-    const quiet = new RapFS({ baseURL: "http://rapfs.test", logger, logLevel: "info" }).withOptions({
+    const quiet = new RapFS({
+      baseURL: "http://rapfs.test",
+      apiKey: "rapfs_test",
+      logger,
+      logLevel: "info",
+    }).withOptions({
       maxRetries: 0,
     });
     expect([quiet.logger, quiet.logLevel]).toEqual([logger, "info"]);

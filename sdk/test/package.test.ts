@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { VERSION } from "@rapfs/sdk";
@@ -16,6 +17,8 @@ import {
   tarballFiles,
   tarballText,
 } from "../scripts/check-package";
+import { publishArgs, versionProblems } from "../scripts/release";
+import { startLive } from "./live/server";
 
 // The package as npm users get it: `npm pack` (not pnpm, whose publishConfig npm ignores) runs the
 // prepack build; the tarball is installed with npm into empty projects and linted.
@@ -33,8 +36,10 @@ describe("the package npm packs", { timeout: 60_000 }, () => {
 
   it("holds the build, the licence, and metadata and a README that work away from the repository", async () => {
     expect(await tarballFiles(tarball)).toEqual([
+      "CHANGELOG.md",
       "LICENSE",
       "README.md",
+      "dist/cli.js",
       "dist/index.cjs",
       "dist/index.cjs.map",
       "dist/index.d.cts",
@@ -80,6 +85,98 @@ describe("the package npm packs", { timeout: 60_000 }, () => {
       });
     },
   );
+
+  it("compiles in a strict TypeScript project with skipLibCheck off and no apache-arrow installed", async () => {
+    const dir = await installInto(work, "cjs", tarball, "ts-strict");
+    expect(existsSync(join(dir, "node_modules", "apache-arrow"))).toBe(false);
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          types: [],
+        },
+        include: ["*.mts", "*.cts"],
+      }),
+    );
+    const use = `const fs = new RapFS({ apiKey: "rapfs_x" });
+const table = await fs.datasets.download("public", { limit: 3 }).toArrowTable();
+const rows: number = table.numRows;
+const first: Record<string, unknown> | undefined = table.get(0)?.toJSON();
+export { rows, first };`;
+    writeFileSync(join(dir, "esm.mts"), `import { RapFS } from "@rapfs/sdk";\n${use}\n`);
+    writeFileSync(
+      join(dir, "cjs.cts"),
+      `import { RapFS } from "@rapfs/sdk";\nexport async function main() {\n${use.replace("export { rows, first };", "return { rows, first };")}\n}\n`,
+    );
+    const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+    const compiled = await promisify(execFile)(process.execPath, [tsc, "-p", dir]).then(
+      () => "",
+      (error: { stdout?: string }) => error.stdout ?? String(error),
+    );
+    expect(compiled).toBe("");
+  });
+
+  it("ships codegen as its bin: run against a live server, it types .mts and .cts files alike", async () => {
+    const dir = await installInto(work, "cjs", tarball, "codegen");
+    const live = await startLive();
+    try {
+      const bin = join(dir, "node_modules", ".bin", "rapfs-sdk");
+      const { stdout } = await promisify(execFile)(
+        bin,
+        ["codegen", "--url", live.url, "--out", "rapfs.d.ts"],
+        {
+          cwd: dir,
+          env: { ...process.env, RAPFS_API_KEY: live.adminKey },
+        },
+      );
+      expect(stdout).toMatch(/^Wrote .*rapfs\.d\.ts: \d+ entities, \d+ features, \d+ services\.\n$/);
+    } finally {
+      await live.shutdown();
+    }
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, module: "nodenext", types: [] },
+        include: ["rapfs.d.ts", "*.mts", "*.cts"],
+      }),
+    );
+    const use = (exported: string) => `import { RapFS } from "@rapfs/sdk";
+const fs = new RapFS({ apiKey: "rapfs_x" });
+export async function ${exported}() {
+  const { features } = await fs.features.get("track", 1, { features: ["qwen_analysis:mood"] });
+  const mood: string | null = features["qwen_analysis@2:mood"].value;
+  // @ts-expect-error a typed value is not a number
+  const wrong: number | null = features["qwen_analysis@2:mood"].value;
+  // @ts-expect-error a misspelt feature in a search filter
+  await fs.embeddings.search("lyrics", { id: 1, filters: [{ feature: "track_profile:titel_length", op: "gte", value: 1 }] });
+  return { mood, wrong };
+}
+`;
+    writeFileSync(join(dir, "esm.mts"), use("esm"));
+    writeFileSync(join(dir, "cjs.cts"), use("cjs"));
+    const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+    const compiled = await promisify(execFile)(process.execPath, [tsc, "-p", dir]).then(
+      () => "",
+      (error: { stdout?: string }) => error.stdout ?? String(error),
+    );
+    expect(compiled).toBe("");
+  }, 240_000);
+
+  it("is what the release command publishes: its version checks pass and npm publish --dry-run takes this tarball", async () => {
+    expect(versionProblems()).toEqual([]);
+    const { stdout, stderr } = await promisify(execFile)("npm", publishArgs(tarball, { dryRun: true }), {
+      cwd: work,
+      env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name))),
+    });
+    expect(stdout).toContain(`+ @rapfs/sdk@${VERSION}`);
+    expect(stderr).toMatch(/Publishing to .* with tag latest and public access \(dry-run\)/);
+  }, 120_000);
 
   it("bundles import nothing, so they run unchanged outside Node", async () => {
     const dir = join(work, "unpacked");

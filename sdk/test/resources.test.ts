@@ -61,6 +61,19 @@ describe("resources over an injected fetch", () => {
     ]);
   });
 
+  it("ingests a batch with one POST to the admin door, not retried", async () => {
+    const fetch = mockFetch(new Response("{}", { status: 503, headers: { "retry-after-ms": "1" } }));
+    const analyses = [
+      { track_id: 42, analyzer_type: "algorithmic" as const, analysis_data: { word_count: 3 } },
+    ];
+    await client(fetch)
+      .admin.analyses.ingest({ analyses })
+      .catch(() => {});
+    expect(fetch.calls.map((c) => [c.method, c.url, c.body])).toEqual([
+      ["POST", "http://rapfs.test/v1/admin/analyses", { analyses }],
+    ]);
+  });
+
   it("getMany of no ids sends nothing", async () => {
     const fetch = mockFetch(json({}));
     expect(await client(fetch).features.getMany("track", [], { service: "s" })).toMatchObject({ rows: [] });
@@ -104,7 +117,7 @@ describe("resources over an injected fetch", () => {
       .catch(() => {});
     expect(fetch.calls[0]?.url).toContain("format=arrow");
     await expect(client(fetch).datasets.download("public", { format: "csv" }).toArrowTable()).rejects.toThrow(
-      /reads the arrow format; this download is csv/,
+      /reads the arrow and parquet formats; this download is csv/,
     );
   });
 

@@ -118,19 +118,28 @@ export class DatasetDownload implements PromiseLike<ReadableStream<Uint8Array>> 
   }
 
   /**
-   * The file as an Arrow `Table`, decoded batch by batch as the stream arrives. Needs `apache-arrow`
-   * installed (an optional peer dependency) and the `arrow` format (the default for this method).
+   * The file as an Arrow `Table`. Needs `apache-arrow` installed (an optional peer dependency).
+   * The `arrow` format (the default for this method) is decoded batch by batch as the stream
+   * arrives; a `parquet` download is read whole, then decoded by `parquet-wasm` (another
+   * optional peer). Typed as an `ArrowTableLike`, so a project without apache-arrow compiles;
+   * `toArrowTable<Table>()` (Table from apache-arrow) gives the full type.
    */
-  async toArrowTable(): Promise<import("apache-arrow").Table> {
+  async toArrowTable<T = ArrowTableLike>(): Promise<T> {
     if (this.#format === undefined && this.#response === undefined) this.#format = "arrow";
+    if (this.format === "parquet") {
+      const [arrow, parquet] = await Promise.all([importArrow(), importParquet()]);
+      return arrow.tableFromIPC(parquet.readParquet(await this.bytes()).intoIPCStream()) as T;
+    }
     if (this.format !== "arrow") {
-      throw new RapFSError(`toArrowTable() reads the arrow format; this download is ${this.format}.`);
+      throw new RapFSError(
+        `toArrowTable() reads the arrow and parquet formats; this download is ${this.format}.`,
+      );
     }
     const arrow = await importArrow();
     const reader = await arrow.RecordBatchReader.from(await this.stream());
     const batches: import("apache-arrow").RecordBatch[] = [];
     for await (const batch of reader) batches.push(batch);
-    return new arrow.Table(reader.schema, batches);
+    return new arrow.Table(reader.schema, batches) as T;
   }
 
   /**
@@ -194,6 +203,47 @@ export class DatasetDownload implements PromiseLike<ReadableStream<Uint8Array>> 
     await fs.rename(partial, path);
     return written;
   }
+}
+
+/**
+ * What toArrowTable's result offers without apache-arrow's types, which would make this package's
+ * declarations need an optional dependency: `toArrowTable<Table>()` gives apache-arrow's own.
+ */
+export interface ArrowTableLike {
+  readonly numRows: number;
+  readonly numCols: number;
+  readonly schema: { readonly fields: ReadonlyArray<{ readonly name: string }> };
+  /** The i-th row; `toJSON()` gives it as a plain object. */
+  get(index: number): { toJSON(): Record<string, unknown> } | null;
+  /** One column by name: `toArray()` its values. */
+  getChild(
+    name: string,
+  ): { readonly length: number; get(index: number): unknown; toArray(): ArrayLike<unknown> } | null;
+  toArray(): Array<{ toJSON(): Record<string, unknown> }>;
+  [Symbol.iterator](): Iterator<{ toJSON(): Record<string, unknown> }>;
+}
+
+/** The parts of parquet-wasm this SDK uses (its own types stay out of the SDK's declarations). */
+type ParquetWasm = {
+  default?: unknown;
+  readParquet(file: Uint8Array): { intoIPCStream(): Uint8Array };
+};
+
+async function importParquet(): Promise<ParquetWasm> {
+  let parquet: ParquetWasm;
+  try {
+    parquet = (await import(/* @vite-ignore */ "parquet-wasm")) as unknown as ParquetWasm;
+  } catch (error) {
+    throw new RapFSError(
+      "toArrowTable() on a Parquet download needs parquet-wasm: npm install parquet-wasm",
+      {
+        cause: error,
+      },
+    );
+  }
+  // The browser build fetches its WebAssembly first; Node's is ready on import (and has no default).
+  if (typeof parquet.default === "function") await (parquet.default as () => Promise<unknown>)();
+  return parquet;
 }
 
 async function importArrow(): Promise<typeof import("apache-arrow")> {

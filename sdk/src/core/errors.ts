@@ -199,14 +199,81 @@ function describe(status: number | undefined, problem?: ProblemDetails, statusTe
   const title = problem?.title ?? (statusText || undefined);
   const detail = problem?.detail;
   let message = `${head}${[title, detail].filter(Boolean).join(": ") || "status code (no body)"}`;
-  const fields = (problem?.errors ?? []).slice(0, 3).map((e) => {
+  // A field error that only repeats the detail (one unknown reference) adds nothing.
+  const errors = (problem?.errors ?? []).filter((e) => e.detail !== detail);
+  const fields = errors.slice(0, 3).map((e) => {
     const path = Array.isArray(e.path) ? e.path.join(".") : undefined;
     const what = typeof e.detail === "string" ? e.detail : "invalid";
     return path ? `${path}: ${what}` : what;
   });
   if (fields.length) {
-    const more = (problem?.errors?.length ?? 0) - fields.length;
+    const more = errors.length - fields.length;
     message += ` (${fields.join("; ")}${more > 0 ? `; and ${more} more` : ""})`;
   }
-  return message;
+  const hint = suggestionsOf(problem?.suggestions);
+  return hint ? `${message} ${hint}` : message;
+}
+
+/**
+ * The server's `suggestions`: a list (an unknown embedding, service or view) or, per reference
+ * that failed, a list each (features).
+ */
+function suggestionsOf(suggestions: unknown): string | undefined {
+  const names = (value: unknown) =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === "string").slice(0, 5) : [];
+  const quoted = (list: string[]) => list.map((s) => `"${s}"`).join(", ");
+  if (Array.isArray(suggestions)) {
+    const list = names(suggestions);
+    return list.length ? `Did you mean ${quoted(list)}?` : undefined;
+  }
+  if (suggestions === null || typeof suggestions !== "object") return undefined;
+  const each = Object.entries(suggestions)
+    .map(([ref, list]) => [ref, names(list)] as const)
+    .filter(([, list]) => list.length > 0)
+    .map(([ref, list]) => `for ${ref}, ${quoted(list)}`);
+  return each.length ? `Did you mean: ${each.join("; ")}?` : undefined;
+}
+
+/**
+ * A call of several requests that cannot fit the caller's quota, refused before any of them
+ * spent it: more rows than the plan allows a day (`retryAfter` undefined: waiting never helps),
+ * or more than are left today (`retryAfter`: seconds until the window resets).
+ */
+export class InsufficientQuotaError extends RapFSError {
+  override name = "InsufficientQuotaError";
+  constructor(
+    readonly unit: string,
+    readonly needed: number,
+    readonly remaining: number,
+    readonly limit: number,
+    readonly retryAfter: number | undefined,
+  ) {
+    super(
+      needed > limit
+        ? `This call needs ${needed} ${unit}, more than the ${limit} this key's plan allows a day: split it over days or use a plan with more.`
+        : `This call needs ${needed} ${unit}, and ${remaining} of today's ${limit} are left; they renew in ${retryAfter} s. Nothing was spent.`,
+    );
+  }
+}
+
+/**
+ * A call of several requests where some were answered before one failed: the answers (paid for)
+ * are in `result`, in the order asked, and the ids not answered in `failedIds`; `cause` is the
+ * failure (e.g. a RateLimitError with its `retryAfter`).
+ */
+export class PartialResultError<T = unknown, I = unknown> extends RapFSError {
+  override name = "PartialResultError";
+  constructor(
+    readonly result: T,
+    readonly failedIds: I[],
+    readonly answered: number,
+    cause: unknown,
+  ) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `${answered} ids were answered and ${failedIds.length} were not, when a request failed: ${why}. ` +
+        "The answers are on error.result, the ids left on error.failedIds.",
+      { cause },
+    );
+  }
 }

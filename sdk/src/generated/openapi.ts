@@ -72,7 +72,7 @@ export interface paths {
     put?: never;
     /**
      * Create a free account and its first API key
-     * @description Returns the key once: rapfs keeps only its SHA-256 digest. Limited to a few signups per hour per client address (IPv6: per /64), counted before the body is read. An email that already has an account gets 409: without email delivery the key cannot be sent elsewhere, so the address limit is what keeps probing for registered emails slow.
+     * @description Returns the key once: rapfs keeps only its SHA-256 digest. Limited per client address (IPv6: per /64) to 5 accounts created an hour and 30 attempts an hour, failed ones included, counted before the body is read (an attempt that creates no account gives its account back). The 429's `policy` says which: `signup` or `signup_attempts`. An email that already has an account gets 409: without email delivery the key cannot be sent elsewhere, so the address limit is what keeps probing for registered emails slow.
      */
     post: operations["signup"];
     delete?: never;
@@ -449,6 +449,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/admin/analyses": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Write new analyses (and tracks) into the corpus
+     * @description The ingestion door for the platform's analyzers where they cannot reach the database (the embedded default): rows are checked against the corpus schema and written in one transaction, all or nothing. A batch with any bad row is refused with one entry in `errors` per bad field (`#/analyses/3/track_id`) and nothing is written. `created_at` may be left out: the write is stamped; one more than a minute ahead of the database's clock is refused. Up to 5,000 rows (tracks and analyses together) and 64 MiB a request. The views serve the new rows within their freshness objective.
+     */
+    post: operations["ingestAnalyses"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/datasets/training": {
     parameters: {
       query?: never;
@@ -519,7 +539,7 @@ export interface components {
       uptime_seconds: number;
     };
     Problem: {
-      /** @example /docs#problem-validation-failed */
+      /** @example /docs/problems#problem-validation-failed */
       type: string;
       /** @example The request failed validation */
       title: string;
@@ -908,7 +928,7 @@ export interface components {
        */
       index: "exact" | "hnsw";
       /**
-       * @description exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact scan answered because the index's answer could not be vouched for (fewer than k rows; by id, the query's own row not reached; or rows far outside the query's own neighbourhood); no_vector: by id, the entity exists but has no vector (GET answers `vector: null`), so no neighbours
+       * @description exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact scan answered because the index's answer could not be vouched for (fewer than k rows; by id, the query's own row not reached; the query an outlier, its own neighbours farther than 98% of sampled vectors'; or rows far outside the query's own neighbourhood); no_vector: by id, the entity exists but has no vector (GET answers `vector: null`), so no neighbours
        * @enum {string}
        */
       strategy: "exact" | "exact_filtered" | "hnsw_iterative" | "exact_fallback" | "no_vector";
@@ -1025,6 +1045,7 @@ export interface components {
       last_materialized_at: string | null;
       /** @description Seconds since the last materialization; null before the first */
       freshness_seconds: number | null;
+      freshness: components["schemas"]["ServedFreshness"];
       row_count: number | null;
       last_run: components["schemas"]["MaterializationRun"];
       links: {
@@ -1041,6 +1062,16 @@ export interface components {
       /** @description The SQL expression over the source */
       expr: string;
       tags: string[];
+    };
+    ServedFreshness: {
+      /** @description How soon a new source row must be served (the view's `freshness`) */
+      objective_seconds: number;
+      /** @description Seconds since the oldest change to its sources it does not serve yet (0: it serves every change); null where nothing measures it (RAPFS_FRESHNESS=off) */
+      lag_seconds: number | null;
+      /** @description Source write statements it has not served yet */
+      pending_changes: number | null;
+      /** @enum {string} */
+      status: "fresh" | "behind" | "unmonitored";
     };
     MaterializationRun: {
       id: number;
@@ -1247,6 +1278,95 @@ export interface components {
         text: string;
         params: unknown[];
       };
+    };
+    IngestResult: {
+      tracks: components["schemas"]["WrittenRows"];
+      analyses: components["schemas"]["WrittenRows"];
+    };
+    WrittenRows: {
+      count: number;
+      /** @description In the order the rows were sent */
+      ids: number[];
+      /**
+       * @description Each row's created_at as stored (UTC)
+       * @example [
+       *       "2025-06-01T12:00:00.123456"
+       *     ]
+       */
+      created_at: string[];
+    };
+    /**
+     * @example {
+     *       "analyses": [
+     *         {
+     *           "track_id": 42,
+     *           "analyzer_type": "emotion-distilroberta",
+     *           "sentiment": "positive",
+     *           "confidence": 0.61,
+     *           "analysis_data": {
+     *             "joy": 0.61,
+     *             "sadness": 0.09,
+     *             "anger": 0.1,
+     *             "fear": 0.05,
+     *             "surprise": 0.05,
+     *             "love": 0.1
+     *           },
+     *           "model_version": "emotion-distilroberta@2.0"
+     *         }
+     *       ]
+     *     }
+     */
+    IngestRequest: {
+      /** @description New tracks, written before the analyses (which may name their given ids) */
+      tracks?: components["schemas"]["TrackInput"][];
+      analyses?: components["schemas"]["AnalysisInput"][];
+    };
+    TrackInput: {
+      /** @description Given only to choose the id; else the serial's */
+      id?: number | null;
+      title?: string | null;
+      artist?: string | null;
+      lyrics?: string | null;
+      url?: string | null;
+      /**
+       * @description ISO 8601; UTC unless it has an offset. Absent or null: the server stamps the write.
+       * @example 2025-06-01T12:00:00Z
+       */
+      created_at?: string | null;
+      /** @description Any JSON value (stored as jsonb) */
+      spotify_data?: unknown;
+      /** @description Any JSON value (stored as jsonb) */
+      audio_features?: unknown;
+      /** @description 384 numbers (float4) */
+      lyrics_embedding?: number[] | null;
+      /** @description 128 numbers (float4) */
+      audio_embedding?: number[] | null;
+    };
+    AnalysisInput: {
+      track_id: number;
+      /** @enum {string} */
+      analyzer_type:
+        | "qwen-3-4b-fp8"
+        | "gemma-3-27b-it"
+        | "algorithmic"
+        | "emotion-distilroberta"
+        | "simplified_features"
+        | "ollama-llama3.1-8b";
+      sentiment?: string | null;
+      confidence?: number | null;
+      themes?: string | null;
+      /** @description Any JSON value (stored as jsonb) */
+      analysis_data?: unknown;
+      /**
+       * @description ISO 8601; UTC unless it has an offset. Absent or null: the server stamps the write.
+       * @example 2025-06-01T12:00:00Z
+       */
+      created_at?: string | null;
+      complexity_score?: number | null;
+      processing_time_ms?: number | null;
+      model_version?: string | null;
+      /** @description 256 numbers (float4) */
+      analysis_embedding?: number[] | null;
     };
     DatasetCard: {
       /** @example public */
@@ -3111,6 +3231,106 @@ export interface operations {
       };
       /** @description `INTERNAL_ERROR`: Internal server error */
       500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  ingestAnalyses: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["IngestRequest"];
+      };
+    };
+    responses: {
+      /** @description Every row was written */
+      201: {
+        headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["IngestResult"];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: The request failed validation; `MALFORMED_JSON`: The request body is not valid JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: Authentication is required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `FORBIDDEN`: The API key may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `CONFLICT`: The request conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: The request body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Internal server error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAVAILABLE`: A dependency of the service is unavailable */
+      503: {
         headers: {
           [name: string]: unknown;
         };

@@ -7,41 +7,41 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
+export type Settled<R> =
+  | { ok: true; value: R }
+  | { ok: false; error: unknown }
+  | { ok: false; skipped: true };
+
 /**
- * Runs `fn` over chunks of `items` with at most `concurrency` chunks in flight and returns the
- * results in chunk order, whatever order they finish in. On the first failure no further chunk
- * starts, the `signal` passed to the running ones is aborted, and the first error is thrown once
- * they have settled.
+ * Runs `fn` over chunks of `items` with at most `concurrency` in flight, throwing nothing paid
+ * for away: on the first failure no further chunk starts, the running ones finish (their answers
+ * were spent on), and every chunk's outcome comes back in chunk order: its value, its error, or
+ * skipped.
  */
-export async function mapChunks<T, R>(
+export async function settleChunks<T, R>(
   items: readonly T[],
   size: number,
   concurrency: number,
-  fn: (chunk: T[], index: number, signal: AbortSignal) => Promise<R>,
-): Promise<R[]> {
+  fn: (chunk: T[], index: number) => Promise<R>,
+): Promise<{ chunks: T[][]; outcomes: Settled<R>[] }> {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
   const chunks = chunk(items, size);
-  const results = new Array<R>(chunks.length);
-  const controller = new AbortController();
+  const outcomes: Settled<R>[] = chunks.map(() => ({ ok: false, skipped: true }));
   let next = 0;
-  let failure: { error: unknown } | undefined;
-
+  let failed = false;
   const worker = async () => {
-    while (!failure && next < chunks.length) {
+    while (!failed && next < chunks.length) {
       const index = next++;
       try {
-        results[index] = await fn(chunks[index] as T[], index, controller.signal);
+        outcomes[index] = { ok: true, value: await fn(chunks[index] as T[], index) };
       } catch (error) {
-        if (!failure) {
-          failure = { error };
-          controller.abort(error);
-        }
+        failed = true;
+        outcomes[index] = { ok: false, error };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
+  return { chunks, outcomes };
 }

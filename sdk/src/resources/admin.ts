@@ -7,6 +7,10 @@ import { APIResource, seg } from "./resource";
 type Schemas = components["schemas"];
 export type Account = Schemas["Account"];
 export type UpdateAccountParams = Schemas["UpdateAccountRequest"];
+export type IngestParams = Schemas["IngestRequest"];
+export type IngestResult = Schemas["IngestResult"];
+export type TrackInput = Schemas["TrackInput"];
+export type AnalysisInput = Schemas["AnalysisInput"];
 
 export interface ListAccountsParams {
   /** Accounts per page, 1 to 1,000 (server default 100). */
@@ -37,7 +41,20 @@ export class Accounts extends APIResource {
   }
 }
 
+/** The ingestion door: new analyses (and tracks) written into the corpus; needs the `admin` scope. */
+export class Analyses extends APIResource {
+  /**
+   * Writes one batch in one transaction, all or nothing (up to 5,000 rows): a bad row refuses the
+   * whole batch with a BadRequestError whose `problem.errors` name every bad field. Not retried
+   * (a retry after a lost answer could write the batch twice) and never split, so it stays whole.
+   */
+  ingest(params: IngestParams, options?: RequestOptions): APIPromise<IngestResult> {
+    return this.client.post("/v1/admin/analyses", { ...options, body: params });
+  }
+}
+
 /** Operator routes. */
 export class Admin extends APIResource {
   readonly accounts = new Accounts(this.client);
+  readonly analyses = new Analyses(this.client);
 }

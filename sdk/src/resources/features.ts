@@ -1,8 +1,7 @@
 import type { APIPromise } from "../core/api-promise";
 import type { RequestOptions } from "../core/request-options";
 import type { components } from "../generated/openapi";
-import { anySignal } from "../internal/abort";
-import { mapChunks } from "../internal/chunks";
+import { type ChunkOptions, paidChunks } from "../internal/paid-chunks";
 import type {
   EntityId,
   EntityName,
@@ -14,8 +13,7 @@ import type {
 } from "../typed";
 import { APIResource, seg } from "./resource";
 
-/** The server's batch limit; getMany splits larger id lists into requests of this size. */
-export const MAX_BATCH_IDS = 1_000;
+export { MAX_BATCH_IDS } from "../internal/paid-chunks";
 
 // The server's shapes; the interfaces below narrow their entity, ids, references and values.
 type VectorSchema = components["schemas"]["FeatureVector"];
@@ -58,13 +56,9 @@ export function eventTimestamp(table: FeatureColumnTable, ref: string, i: number
 
 export type GetFeaturesOptions<E extends string> = FeatureSelection<E> & RequestOptions;
 export type GetManyOptions<E extends string> = FeatureSelection<E> &
-  RequestOptions & {
+  ChunkOptions & {
     /** `rows` (default): one object per id; `columns`: one array per feature. */
     format?: "rows" | "columns";
-    /** Ids per request, at most the server's 1,000. */
-    chunkSize?: number;
-    /** Requests in flight at once when the ids need several. Default 4. */
-    concurrency?: number;
   };
 type ManyResult<E extends string, O> = O extends { format: "columns" }
   ? FeatureColumnTable<E, SelectedRefs<E, O>>
@@ -86,30 +80,37 @@ export class Features extends APIResource {
 
   /**
    * The features of many entities, in the order of `ids` (duplicates included). More than 1,000
-   * ids go out as several batch requests, a few at a time; the answers are joined in order. The
-   * first failure cancels the requests still running and is thrown.
+   * ids go out as several batch requests, a few at a time; the answers are joined in order.
+   * Before sending several, it asks /v1/usage whether the ids fit the rows left today and throws
+   * an InsufficientQuotaError if not, having spent nothing. If a request fails after others were
+   * answered, the answers are not lost: a PartialResultError carries them (`result`) and the ids
+   * left (`failedIds`); if none was answered, the failure itself is thrown.
    */
   async getMany<const E extends EntityName, const O extends GetManyOptions<E>>(
     entity: E,
     ids: ReadonlyArray<EntityId<E>>,
     options: O,
   ): Promise<ManyResult<E, O>> {
-    const { features, service, format = "rows", chunkSize, concurrency, signal, ...request } = options;
-    const size = Math.min(chunkSize ?? MAX_BATCH_IDS, MAX_BATCH_IDS);
+    const { features, service, format = "rows", ...chunking } = options;
     const path = `/v1/features/${seg(entity)}/batch`;
     // Always asked for in columns: the same values in about an eighth of the bytes, and a third of
     // the server's work (it repeats no timestamp and no `present`); rows are built here.
-    const tables = await mapChunks(ids, size, concurrency ?? 4, (chunk, _index, failed) =>
-      this.client.post<ColumnsSchema>(path, {
-        ...request,
-        signal: signal ? anySignal([signal, failed]) : failed,
-        body: { ids: chunk, features, service, format: "columns" },
-        // A batch read changes nothing on the server, so a failed one is safe to send again.
-        idempotent: true,
-      }),
+    return paidChunks(
+      this.client,
+      ids,
+      chunking,
+      (chunk, request) =>
+        this.client.post<ColumnsSchema>(path, {
+          ...request,
+          body: { ids: chunk, features, service, format: "columns" },
+          // A batch read changes nothing on the server, so a failed one is safe to send again.
+          idempotent: true,
+        }),
+      (tables) => {
+        const table = join(entity, service, tables);
+        return (format === "rows" ? rowsOf(table) : table) as ManyResult<E, O>;
+      },
     );
-    const table = join(entity, service, tables);
-    return (format === "rows" ? rowsOf(table) : table) as ManyResult<E, O>;
   }
 }
 

@@ -4,11 +4,14 @@ import {
   eventTimestamp,
   type FeatureRows,
   type Fetch,
+  InsufficientQuotaError,
   NotFoundError,
+  PartialResultError,
   RapFS,
+  RateLimitError,
 } from "@rapfs/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LiveServer, startLive } from "./server";
+import { type LiveServer, signupFreeKey, startLive } from "./server";
 
 let live: LiveServer;
 beforeAll(async () => {
@@ -73,6 +76,11 @@ describe("features.get", () => {
     expect(unknown).toBeInstanceOf(BadRequestError);
     expect((unknown as BadRequestError).problem?.code).toBe("UNKNOWN_FEATURE");
     expect((unknown as BadRequestError).requestId).toMatch(/.+/);
+    // The server's suggestions reach the message, and its detail is said once.
+    const message = (unknown as BadRequestError).message;
+    expect(message).toMatch(/Did you mean: for qwen_analysis:sentimnet, "qwen_analysis(@\d)?:sentiment"/);
+    const detail = (unknown as BadRequestError).problem?.detail as string;
+    expect(message.split(detail).length - 1).toBe(1);
 
     const entity = await live.client.features.get("album", 1, { service: "hit_predictor" }).catch((e) => e);
     expect(entity).toBeInstanceOf(NotFoundError);
@@ -104,7 +112,8 @@ describe("features.getMany", () => {
     const { stats, fetch } = countingFetch();
     const client = new RapFS({ baseURL: live.url, apiKey: live.adminKey, fetch });
     const many = await client.features.getMany("track", ids, { service: "mood_board", concurrency: 2 });
-    expect(stats.requests).toBe(3);
+    // The quota check (GET /v1/usage), then three batches.
+    expect(stats.requests).toBe(4);
     expect(stats.maxInFlight).toBeLessThanOrEqual(2);
     expect(stats.bodies.map((b) => (b as { ids: unknown[] }).ids.length)).toEqual([1_000, 1_000, 345]);
     expect(many.format).toBe("rows");
@@ -179,14 +188,88 @@ describe("features.getMany", () => {
     ]);
   });
 
-  it("throws the first failure and starts no further batch", async () => {
+  it("keeps the answers it got when a later batch fails, and starts no further batch", async () => {
     const { stats, fetch } = countingFetch();
     const client = new RapFS({ baseURL: live.url, apiKey: live.adminKey, fetch, maxRetries: 0 });
     const bad = [...ids.slice(0, 1_500), "not-a-track-id", ...ids];
     const error = await client.features
       .getMany("track", bad, { service: "mood_board", concurrency: 1 })
       .catch((e) => e);
-    expect(error).toBeInstanceOf(BadRequestError);
-    expect(stats.requests).toBe(2);
+    expect(error).toBeInstanceOf(PartialResultError);
+    const partial = error as PartialResultError<FeatureRows, number | string>;
+    expect(partial.cause).toBeInstanceOf(BadRequestError);
+    expect(partial.result.rows.map((r) => r.id)).toEqual(bad.slice(0, 1_000));
+    expect(partial.failedIds).toEqual(bad.slice(1_000));
+    expect(partial.answered).toBe(1_000);
+    expect(stats.requests).toBe(3);
+    // When the first batch fails, nothing was answered: the failure itself is thrown.
+    const first = await client.features
+      .getMany("track", ["not-a-track-id", ...ids], {
+        service: "mood_board",
+        concurrency: 1,
+        checkQuota: false,
+      })
+      .catch((e) => e);
+    expect(first).toBeInstanceOf(BadRequestError);
+  });
+});
+
+describe("features.getMany on a free key's quota", () => {
+  const ids = Array.from({ length: 3_345 }, (_, i) => (i % 400) + 1);
+  it("returns the rows it got and the ids it did not when the day's rows run out midway", async () => {
+    const key = await signupFreeKey(live, "partial@example.com");
+    const client = new RapFS({ baseURL: live.url, apiKey: key, maxRetries: 0 });
+    // Spend all but 2,500 of the day's 10,000 rows, then ask for 3,345 with the check off: two
+    // batches of 1,000 fit, the third does not, and the fourth never starts.
+    await client.features.getMany(
+      "track",
+      Array.from({ length: 7_500 }, (_, i) => (i % ids.length) + 1),
+      {
+        features: ["track_profile:popularity"],
+        concurrency: 1,
+      },
+    );
+    const error = await client.features
+      .getMany("track", ids, { features: ["track_profile:popularity"], concurrency: 1, checkQuota: false })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(PartialResultError);
+    const partial = error as PartialResultError<FeatureRows, number>;
+    expect(partial.cause).toBeInstanceOf(RateLimitError);
+    expect(partial.result.rows.map((r) => r.id)).toEqual(ids.slice(0, 2_000));
+    expect(partial.failedIds).toEqual(ids.slice(2_000));
+    expect(partial.result.rows[5]?.features["track_profile@1:popularity"]?.status).toBeDefined();
+  });
+
+  it("refuses up front, spending nothing, what cannot fit the rows left or the plan's day", async () => {
+    const key = await signupFreeKey(live, "upfront@example.com");
+    const client = new RapFS({ baseURL: live.url, apiKey: key, maxRetries: 0 });
+    const plan = await client.features
+      .getMany(
+        "track",
+        Array.from({ length: 10_001 }, (_, i) => (i % ids.length) + 1),
+        {
+          features: ["track_profile:popularity"],
+        },
+      )
+      .catch((e) => e);
+    expect(plan).toBeInstanceOf(InsufficientQuotaError);
+    expect(plan).toMatchObject({ needed: 10_001, limit: 10_000, retryAfter: undefined });
+    expect((plan as Error).message).toMatch(/more than the 10000 this key's plan allows a day/);
+
+    await client.features.getMany("track", ids.slice(0, 1_000), { features: ["track_profile:popularity"] });
+    const left = await client.features
+      .getMany(
+        "track",
+        Array.from({ length: 9_500 }, (_, i) => (i % ids.length) + 1),
+        {
+          features: ["track_profile:popularity"],
+        },
+      )
+      .catch((e) => e);
+    expect(left).toBeInstanceOf(InsufficientQuotaError);
+    expect(left).toMatchObject({ needed: 9_500, remaining: 9_000, limit: 10_000 });
+    expect((left as InsufficientQuotaError).retryAfter).toBeGreaterThan(0);
+    const usage = await client.usage({ days: 1 });
+    expect(usage.windows.find((w) => w.policy === "rows")?.remaining).toBe(9_000);
   });
 });

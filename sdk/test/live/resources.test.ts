@@ -1,15 +1,20 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AuthenticationError, ConflictError, NotFoundError, RapFS } from "@rapfs/sdk";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  modelFromDefinitions,
-  modelFromServer,
-  renderRegistryTypes,
-} from "../../../server/src/cli/commands/codegen";
+  AuthenticationError,
+  ConflictError,
+  InsufficientQuotaError,
+  NotFoundError,
+  PartialResultError,
+  RapFS,
+  RateLimitError,
+} from "@rapfs/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modelFromDefinitions } from "../../../server/src/cli/commands/codegen";
 import { openApiDocument } from "../../../server/src/runtime/openapi-document";
-import { type LiveServer, startLive } from "./server";
+import { modelFromServer, renderRegistryTypes } from "../../src/codegen/registry-types";
+import { type LiveServer, signupFreeKey, startLive } from "./server";
 
 let live: LiveServer;
 beforeAll(async () => {
@@ -23,6 +28,37 @@ it("serves the OpenAPI document the SDK's types were generated from", async () =
 });
 
 describe("embeddings", () => {
+  it("keeps the vectors paid for when a free key's rows run out midway, and refuses up front what cannot fit", async () => {
+    const client = new RapFS({
+      baseURL: live.url,
+      apiKey: await signupFreeKey(live, "vectors@example.com"),
+      maxRetries: 0,
+    });
+    // Spend all but 300 of the day's 10,000 rows on cheap feature reads.
+    const spend = Array.from({ length: 9_700 }, (_, i) => (i % 300) + 1);
+    await client.features.getMany("track", spend, { features: ["track_profile:popularity"] });
+    const ids = Array.from({ length: 450 }, (_, i) => (i % 300) + 1);
+
+    // Unchecked: the first batch of 200 fits, the second does not, the third never starts.
+    const error = await client.embeddings
+      .getMany("audio", ids, { chunkSize: 200, concurrency: 1, checkQuota: false })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(PartialResultError);
+    const partial = error as PartialResultError<{ items: { id: unknown }[] }, number>;
+    expect(partial.cause).toBeInstanceOf(RateLimitError);
+    expect(partial.result.items.map((i) => i.id)).toEqual(ids.slice(0, 200));
+    expect(partial.failedIds).toEqual(ids.slice(200));
+
+    // Checked (the default): 400 ids cannot fit the 100 rows left, so nothing is sent.
+    const refused = await client.embeddings
+      .getMany("audio", ids.slice(0, 400), { chunkSize: 200 })
+      .catch((e) => e);
+    expect(refused).toBeInstanceOf(InsufficientQuotaError);
+    expect(refused).toMatchObject({ needed: 400, remaining: 100, limit: 10_000 });
+    const usage = await client.usage({ days: 1 });
+    expect(usage.windows.find((w) => w.policy === "rows")?.remaining).toBe(100);
+  });
+
   it("gets one vector, many in order, and searches by id and by vector", async () => {
     const one = await live.client.embeddings.get("lyrics", 5);
     expect(one).toMatchObject({ embedding: "lyrics@1", entity: "track", dimension: 384, metric: "cosine" });
@@ -99,7 +135,7 @@ describe("registry", () => {
   });
 
   it("gives `rapfs codegen --url` the same types as the definitions it was applied from", async () => {
-    const fromServer = await modelFromServer(live.url, live.adminKey);
+    const fromServer = await modelFromServer(live.client);
     const fromFiles = await modelFromDefinitions(live.services.config.definitionsDir);
     expect(renderRegistryTypes(fromServer, "x")).toBe(renderRegistryTypes(fromFiles, "x"));
   });
@@ -206,6 +242,27 @@ describe("datasets", () => {
     rmSync(dir, { recursive: true });
   });
 
+  it("reads a Parquet download into the same Table as the JSON download's rows (parquet-wasm)", async () => {
+    const table = await live.client.datasets
+      .download("service:mood_board", { limit: 25, format: "parquet" })
+      .toArrowTable();
+    const rows: Record<string, unknown>[] = [];
+    for await (const row of live.client.datasets
+      .download("service:mood_board", { limit: 25, format: "json" })
+      .records())
+      rows.push(row);
+    expect(table.numRows).toBe(25);
+    expect(table.schema.fields.map((f) => f.name)).toEqual(Object.keys(rows[0] as object));
+    for (const [i, row] of rows.entries()) {
+      const got = table.get(i)?.toJSON() as Record<string, unknown>;
+      expect(Object.fromEntries(Object.entries(got).map(([k, v]) => [k, asJson(v)]))).toEqual(row);
+    }
+    const csv = live.client.datasets.download("service:mood_board", { limit: 5, format: "csv" });
+    await expect(csv.toArrowTable()).rejects.toThrow(
+      /reads the arrow and parquet formats; this download is csv/,
+    );
+  });
+
   it("streams NDJSON rows with the JSON API's types, equal to the online values", async () => {
     const rows: Record<string, unknown>[] = [];
     const download = live.client.datasets.download("service:mood_board", { limit: 20, format: "json" });
@@ -238,3 +295,12 @@ describe("datasets", () => {
     expect(early).toMatch(/^2,.*,0,$/);
   });
 });
+
+/** An Arrow cell as the JSON download writes it: whole numbers for int64, ISO strings for timestamps, plain arrays for lists. */
+function asJson(value: unknown): unknown {
+  if (typeof value === "bigint") return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  if (value && typeof value === "object" && Symbol.iterator in value)
+    return Array.from(value as Iterable<unknown>, asJson);
+  return value;
+}

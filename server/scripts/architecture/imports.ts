@@ -27,8 +27,15 @@ export function sourceFiles(root = SOURCE_ROOT): string[] {
   return [...tsFiles(root)].map((file) => relative(root, file));
 }
 
-/** The top-level folder of a path under server/src (`api`, `serving`, …). */
-export const folderOf = (path: string): string => path.split(sep)[0] ?? path;
+/**
+ * The top-level folder of a path under server/src (`api`, `serving`, …); outside it, the
+ * workspace package (`../../sdk/src/…` is `sdk`).
+ */
+export const folderOf = (path: string): string => {
+  const parts = path.split(sep);
+  if (parts[0] !== "..") return parts[0] ?? path;
+  return parts.find((part) => part !== "..") ?? path;
+};
 
 /** Folder → the folders it imports from (itself left out). */
 export function folderGraph(imports: Import[]): Map<string, Set<string>> {
