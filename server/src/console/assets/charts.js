@@ -27,12 +27,27 @@ export function frame(width, height, title, description) {
   );
 }
 
-/** @param {number} max */
-export function niceCeiling(max) {
+/**
+ * A round top for an axis; for whole counts a whole one (no 2.5 × 10ⁿ below 10).
+ * @param {number} max
+ * @param {boolean} [whole]
+ */
+export function niceCeiling(max, whole = false) {
   if (max <= 0) return 1;
   const step = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * step >= max) return m * step;
+  const multiples = whole && step < 10 ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10];
+  for (const m of multiples) if (m * step >= max) return m * step;
   return 10 * step;
+}
+
+/**
+ * The axis ticks: 0, the middle and the top, the middle left out when it would be a fraction
+ * of a whole count (a day's 1 download is not read against 0.5).
+ * @param {number} top
+ * @param {boolean} whole
+ */
+export function axisTicks(top, whole) {
+  return whole && !Number.isInteger(top / 2) ? [0, top] : [0, top / 2, top];
 }
 
 /**
@@ -43,9 +58,10 @@ export function niceCeiling(max) {
 export function barChart({ title, description, labels, values, limit = null, limitLabel = "limit" }) {
   const [W, H, left, right, top, bottom] = [640, 230, 56, 16, 16, 40];
   const chart = frame(W, H, title, description);
-  const top_ = niceCeiling(Math.max(...values, limit ?? 0, 1));
+  const whole = values.every(Number.isInteger) && (limit === null || Number.isInteger(limit));
+  const top_ = niceCeiling(Math.max(...values, limit ?? 0, 1), whole);
   const y = (/** @type {number} */ v) => top + (H - top - bottom) * (1 - v / top_);
-  for (const tick of [0, top_ / 2, top_]) {
+  for (const tick of axisTicks(top_, whole)) {
     chart.append(
       svg("line", { class: "grid", x1: left, x2: W - right, y1: y(tick), y2: y(tick) }),
       svg("text", { class: "axis", x: left - 6, y: y(tick) + 4, "text-anchor": "end" }, fmtValue(tick)),
@@ -163,5 +179,75 @@ export function gauge({ label, used, limit }) {
       rx: 4,
     }),
   );
+  return chart;
+}
+
+/**
+ * A scatter of projected vectors: the query as a diamond, its neighbours as numbered dots and
+ * the context as small grey dots, with a legend; axes are unitless (a projection), so only named.
+ * @param {{title: string, description: string, xLabel: string, yLabel: string,
+ *   points: {x: number, y: number, kind: "query" | "neighbour" | "context", label: string, rank?: number}[]}} spec
+ */
+export function scatterChart({ title, description, xLabel, yLabel, points }) {
+  const [W, H, pad, legendH] = [640, 440, 34, 28];
+  const chart = frame(W, H, title, description);
+  chart.classList.add("scatter");
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const span = (/** @type {number[]} */ v) => Math.max(Math.max(...v) - Math.min(...v), 1e-9);
+  const sx = (/** @type {number} */ x) => pad + ((W - 2 * pad) * (x - Math.min(...xs))) / span(xs);
+  const sy = (/** @type {number} */ y) =>
+    legendH + pad + ((H - legendH - 2 * pad) * (Math.max(...ys) - y)) / span(ys);
+  chart.append(
+    svg("rect", { class: "plot", x: 1, y: legendH, width: W - 2, height: H - legendH - 1, rx: 6 }),
+    svg("text", { class: "axis", x: W / 2, y: H - 8, "text-anchor": "middle" }, xLabel),
+    svg(
+      "text",
+      {
+        class: "axis",
+        x: 14,
+        y: (H + legendH) / 2,
+        transform: `rotate(-90 14 ${(H + legendH) / 2})`,
+        "text-anchor": "middle",
+      },
+      yLabel,
+    ),
+  );
+  // Context first, so neighbours and the query are drawn over it.
+  const order = { context: 0, neighbour: 1, query: 2 };
+  for (const p of [...points].sort((a, b) => order[a.kind] - order[b.kind])) {
+    const [x, y] = [sx(p.x), sy(p.y)];
+    const tip = svg("title", {}, p.label);
+    if (p.kind === "query") {
+      chart.append(
+        svg(
+          "path",
+          { class: "point query", d: `M${x} ${y - 9}L${x + 9} ${y}L${x} ${y + 9}L${x - 9} ${y}Z` },
+          tip,
+        ),
+      );
+    } else if (p.kind === "neighbour") {
+      chart.append(
+        svg("circle", { class: "point neighbour", cx: x, cy: y, r: 8 }, tip),
+        svg("text", { class: "point-label", x, y: y + 3.5, "text-anchor": "middle" }, String(p.rank ?? "")),
+      );
+    } else {
+      chart.append(svg("circle", { class: "point context", cx: x, cy: y, r: 3.5 }, tip));
+    }
+  }
+  const legend = [
+    ["query", "the query"],
+    ["neighbour", "its neighbours, by rank"],
+    ["context", "the next nearest, for context"],
+  ];
+  legend.forEach(([kind, text], i) => {
+    const x = 10 + i * 210;
+    chart.append(
+      kind === "query"
+        ? svg("path", { class: "point query", d: `M${x + 6} 6L${x + 12} 12L${x + 6} 18L${x} 12Z` })
+        : svg("circle", { class: `point ${kind}`, cx: x + 6, cy: 12, r: kind === "context" ? 3.5 : 6 }),
+      svg("text", { class: "axis", x: x + 18, y: 16 }, text),
+    );
+  });
   return chart;
 }

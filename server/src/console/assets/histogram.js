@@ -67,7 +67,9 @@ export function histogramChart({ feature, histogram: h, scale, axisLabel, nullCo
   // Out-of-range bars sit apart from the bins, past a gap, in a slot of their own.
   const [gap, outW] = [14, 26];
   const outside = (h.underflow ? 1 : 0) + (h.overflow ? 1 : 0);
-  const binW = Math.min((W - left - right - outside * (gap + outW)) / h.counts.length, 64);
+  // Bins share the plot's width (a few integer bins, say 1–4 items a row, filled half of it at
+  // 64 px each); only one or two are kept from becoming slabs.
+  const binW = Math.min((W - left - right - outside * (gap + outW)) / h.counts.length, 180);
   const binsLeft = left + (h.underflow ? outW + gap : 0);
   const binsW = binW * h.counts.length;
   const x = (/** @type {number} */ value) => binsLeft + (binsW * (value - h.lower)) / (h.upper - h.lower);

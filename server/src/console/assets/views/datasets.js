@@ -42,6 +42,8 @@ export function snippets({ name, url, file, format, limit }) {
     {
       title: "TypeScript (@rapfs/sdk)",
       code: [
+        "// Install: from a rapfs clone, `pnpm sdk:pack`, then `npm install ./rapfs-sdk-<version>.tgz`",
+        "// (`npm install @rapfs/sdk` once it is on the npm registry).",
         'import { RapFS } from "@rapfs/sdk";',
         "",
         `const fs = new RapFS({ baseURL: "${new URL(url).origin}" }); // key from RAPFS_API_KEY`,
@@ -183,12 +185,35 @@ function card(dataset) {
     }
   });
 
-  // The card's row count and data version come from the datasets API when it answers.
+  // The feature columns the registry knows, until the card answers with every column a download
+  // holds: the entity key first, then the features (the registry's list has no key column).
+  const columns = h("details", {}, [
+    h("summary", {}, `Columns (${dataset.columns.length + 1})`),
+    table({
+      caption: `Columns of ${dataset.name}`,
+      captionHidden: true,
+      headers: ["Column", "Feature", "Type"],
+      rows: dataset.columns.map((c) => [h("code", {}, c.column), c.ref, c.type]),
+    }),
+  ]);
+  // The card's row count, data version and columns come from the datasets API when it answers.
   void api(`v1/datasets/${enc(dataset.name)}`).then(
-    (c) =>
+    (c) => {
       rows.replaceChildren(
         `${fmtInt(c.rows)} (data version ${c.version}${c.built_at ? `, built ${fmtDate(c.built_at)}` : ""})`,
-      ),
+      );
+      /** @type {{name: string, type: string, source: string}[]} */
+      const all = c.columns;
+      columns.replaceChildren(
+        h("summary", {}, `Columns (${all.length})`),
+        table({
+          caption: `Columns of ${dataset.name}`,
+          captionHidden: true,
+          headers: ["Column", "Source", "Type"],
+          rows: all.map((col) => [h("code", {}, col.name), col.source, col.type]),
+        }),
+      );
+    },
     () => rows.replaceChildren("—"),
   );
 
@@ -215,15 +240,7 @@ function card(dataset) {
           : "none",
       ),
     ]),
-    h("details", {}, [
-      h("summary", {}, `Columns (${dataset.columns.length})`),
-      table({
-        caption: `Columns of ${dataset.name}`,
-        captionHidden: true,
-        headers: ["Column", "Feature", "Type"],
-        rows: dataset.columns.map((c) => [h("code", {}, c.column), c.ref, c.type]),
-      }),
-    ]),
+    columns,
     h("div", { class: "download-row" }, [
       h("div", { class: "field" }, [h("label", { for: formatId }, "Format"), format]),
       h("div", { class: "field" }, [

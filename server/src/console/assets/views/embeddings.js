@@ -1,6 +1,11 @@
 // @ts-check
 import { api, enc } from "../api.js";
+import { scatterChart } from "../charts.js";
 import { announce, errorBox, fmtValue, h, loading, plural, table, uid } from "../dom.js";
+import { project2d } from "../projection.js";
+
+/** Neighbours beyond the k asked for, fetched to place them among (the picture's grey dots). */
+const CONTEXT = 40;
 
 /**
  * @typedef {{name: string, ref: string, entity: string, dimension: number, metric: string, status: string, description: string}} Embedding
@@ -63,7 +68,7 @@ export async function renderEmbeddings(root, route) {
       h(
         "option",
         { value: e.name, selected: e.name === (q.get("name") ?? "lyrics") },
-        `${e.name} — ${e.dimension}-d ${e.metric}, ${e.entity}`,
+        `${e.name} (${e.entity}s, ${e.dimension}-d ${e.metric})`,
       ),
     ),
   );
@@ -81,7 +86,7 @@ export async function renderEmbeddings(root, route) {
   fillWith();
 
   const form = h("form", { class: "grid-form" }, [
-    h("div", { class: "field" }, [h("label", { for: ids.name }, "Embedding"), nameSelect]),
+    h("div", { class: "field wide" }, [h("label", { for: ids.name }, "Embedding"), nameSelect]),
     h("div", { class: "field" }, [
       h("label", { for: ids.id }, "Entity id"),
       h("input", {
@@ -127,13 +132,14 @@ export async function renderEmbeddings(root, route) {
       `#/embeddings?${new URLSearchParams({ name, id: raw, k: String(k), with: `${kind}:${source}` })}`,
     );
     results.replaceChildren(loading("Searching…"));
+    const picture = h("figure", { class: "projection" }, loading("Placing them on a map…"));
     try {
       const [found, own] = await Promise.all([
         api(`v1/embeddings/${enc(name)}/search`, {
           method: "POST",
           body: {
             id,
-            k,
+            k: Math.min(k + CONTEXT, 100),
             ...(kind === "service" ? { include_service: source } : { include_features: [`${source}:*`] }),
           },
         }),
@@ -143,7 +149,8 @@ export async function renderEmbeddings(root, route) {
       const ownValues = own.features ?? {};
       const refs = Object.keys(ownValues);
       /** @type {{id: string | number, distance: number, features?: Record<string, FeatureValue>}[]} */
-      const neighbors = found.neighbors;
+      const nearest = found.neighbors;
+      const neighbors = nearest.slice(0, k);
       const heading = h(
         "h2",
         { id: "results-heading", tabindex: -1 },
@@ -156,6 +163,7 @@ export async function renderEmbeddings(root, route) {
           { class: "hint" },
           `${found.embedding}, ${found.metric} distance, ${found.index === "exact" ? "exact scan" : "HNSW index"}. The first row is the ${found.entity} itself.`,
         ),
+        picture,
         table({
           caption: `Neighbours of ${found.entity} ${raw} by ${found.embedding}`,
           captionHidden: true,
@@ -179,8 +187,67 @@ export async function renderEmbeddings(root, route) {
       );
       announce(`Found ${plural(neighbors.length, "neighbour")}.`);
       if (focus) heading.focus();
+      void drawPicture(picture, { name, id, raw, nearest, k, metric: found.metric, entity: found.entity });
     } catch (error) {
       results.replaceChildren(errorBox(error));
+    }
+  }
+
+  /**
+   * The query, its neighbours and the next nearest, projected to two dimensions (PCA of their
+   * vectors, read with one batch call): a picture of how the neighbours cluster around it.
+   * @param {HTMLElement} figure
+   * @param {{name: string, id: string | number, raw: string, k: number, metric: string, entity: string,
+   *   nearest: {id: string | number, distance: number}[]}} found
+   */
+  async function drawPicture(figure, { name, id, raw, nearest, k, metric, entity }) {
+    try {
+      const batch = await api(`v1/embeddings/${enc(name)}/batch`, {
+        method: "POST",
+        body: { ids: [id, ...nearest.map((n) => n.id)] },
+      });
+      /** @type {{vector: number[] | null}[]} */
+      const items = batch.items;
+      const placed = items
+        .map((item, i) => ({ item, i }))
+        .filter(({ item }) => Array.isArray(item.vector) && item.vector.length > 0);
+      if (placed.length < 3) {
+        figure.replaceChildren(h("p", { class: "hint" }, "Too few vectors to place on a map."));
+        return;
+      }
+      const { points, explained } = project2d(
+        placed.map(({ item }) => /** @type {number[]} */ (item.vector)),
+        metric,
+      );
+      const pct = (/** @type {number} */ share) => `${Math.round(share * 100)}% of the variance`;
+      const spots = placed.map(({ i }, j) => {
+        const [x, y] = points[j] ?? [0, 0];
+        if (i === 0)
+          return { x, y, kind: /** @type {const} */ ("query"), label: `${entity} ${raw} (the query)` };
+        const n = nearest[i - 1];
+        const label = `${entity} ${n?.id}: rank ${i}, distance ${n?.distance.toFixed(4)}`;
+        return i <= k
+          ? { x, y, kind: /** @type {const} */ ("neighbour"), label, rank: i }
+          : { x, y, kind: /** @type {const} */ ("context"), label };
+      });
+      figure.replaceChildren(
+        scatterChart({
+          title: `${entity} ${raw} and its neighbours by ${name}, projected to two dimensions`,
+          description:
+            `The query, its ${plural(k, "nearest neighbour")} and the ${nearest.length - k} next nearest, ` +
+            `placed by the first two principal components of their vectors (${pct(explained[0] + explained[1])} together).`,
+          xLabel: `first principal component (${pct(explained[0])})`,
+          yLabel: `second (${pct(explained[1])})`,
+          points: spots,
+        }),
+        h(
+          "figcaption",
+          { class: "hint" },
+          `A projection of ${plural(placed.length, "vector")}: distances on it are approximate; the table's are exact.`,
+        ),
+      );
+    } catch (error) {
+      figure.replaceChildren(errorBox(error));
     }
   }
 
