@@ -89,8 +89,9 @@ async function syncIfBehind(
 ): Promise<SyncResult> {
   const viewKey = `${view.name}@${view.version}`;
   const runId = view.lastRun?.id as number;
-  // A cheap look first (one GET), so an up-to-date view costs no lock.
-  if ((await syncedRun(options.markers ?? store, viewKey)) === runId) {
+  // A cheap look first (one GET), so an up-to-date view costs no lock. A marker ahead of the
+  // listed run is another process's sync of a run this one listed too early to see.
+  if ((await syncedRun(options.markers ?? store, viewKey)) >= runId) {
     return { viewKey, mode: "skipped", rows: 0, runId };
   }
   const { locks } = options;
@@ -116,7 +117,7 @@ async function syncView(
   const started = performance.now();
   // Again under the lock: another process may have finished it since the first look.
   const synced = await syncedRun(store, viewKey);
-  if (synced === runId) return { viewKey, mode: "skipped", rows: 0, runId };
+  if (synced >= runId) return { viewKey, mode: "skipped", rows: 0, runId };
 
   let since: Date | undefined;
   if (Number.isInteger(synced)) {
@@ -128,13 +129,17 @@ async function syncView(
     if (runs.length > 0 && runs.every((r) => r.mode === "incremental")) since = runs[0]?.started_at;
   }
   let rows = 0;
+  // A full copy over an earlier one: rows the rebuild dropped (deleted sources) go too.
+  const written = !since && Number.isInteger(synced) && store.prune ? new Set([SYNC_MARKER_ID]) : undefined;
   for await (const chunk of scanViewRows(sql, view, {
     chunk: options.chunk ?? 1_000,
     ...(since ? { since } : {}),
   })) {
     await store.write(viewKey, chunk);
+    for (const row of written ? chunk : []) written?.add(row.id);
     rows += chunk.length;
   }
+  if (written) await store.prune?.(viewKey, written);
   const at = new Date().toISOString();
   await store.write(viewKey, [{ id: SYNC_MARKER_ID, values: { run_id: runId }, eventTimestamp: at }]);
   const ms = Math.round(performance.now() - started);

@@ -53,6 +53,13 @@ async function readiness(server: ServerProcess) {
   return { code: res.status, ...body };
 }
 
+/** What a server logged of its syncs and materialization runs, for a failure's message. */
+const syncLog = (output: string) =>
+  output
+    .split("\n")
+    .filter((line) => /online store synced|materializ|caught up/.test(line))
+    .join("\n");
+
 /** The servable view versions' marker keys, which a sync writes last. */
 async function views(): Promise<string[]> {
   const rows = await cluster.sql<{ key: string }[]>`
@@ -186,7 +193,13 @@ describe("three processes on a 3-master Redis Cluster", () => {
       Promise.all(servers.map((s) => metric(s, "rapfs_online_syncs_total", `mode="${mode}"`)));
     await eventually(async () => {
       expect((await syncs("full")).reduce((a, b) => a + b, 0)).toBe(expected.length);
-    }, 120_000);
+    }, 120_000).catch(async (error: unknown) => {
+      for (const s of servers) console.info(s.name, syncLog(s.output()));
+      console.info(
+        await cluster.sql`select id, name, version, mode, status, rows_written from rapfs_materialization_runs order by id`,
+      );
+      throw error;
+    });
     await sleep(3_000);
     const full = await syncs("full");
     const incremental = await syncs("incremental");

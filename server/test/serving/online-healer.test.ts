@@ -99,4 +99,20 @@ describe("the online store heals itself", () => {
     // Healed once across the two, that view alone.
     expect((await syncs(a.metrics)) + (await syncs(b.metrics)) - before).toBe(1);
   });
+
+  it("leaves a view whose marker names a run newer than the one it listed (another process caught up first)", async () => {
+    const { healer, store, metrics } = await process();
+    await healer.check();
+    const [view] = (await listViews(database.sql)).filter((v) => v.name === "track_profile");
+    const viewKey = `${view?.name}@${view?.version}`;
+    const listed = view?.lastRun?.id as number;
+    // What a process that listed the views before a newer run finds: the marker ahead of its list.
+    const at = new Date().toISOString();
+    await store.write(viewKey, [{ id: SYNC_MARKER_ID, values: { run_id: listed + 1 }, eventTimestamp: at }]);
+    const before = await syncs(metrics);
+    const result = (await healer.check()).find((r) => r.viewKey === viewKey);
+    expect(result?.mode).toBe("skipped");
+    expect(await syncs(metrics)).toBe(before);
+    expect((await store.read(viewKey, [SYNC_MARKER_ID])).get(SYNC_MARKER_ID)?.values.run_id).toBe(listed + 1);
+  });
 });
