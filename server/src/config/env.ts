@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { z } from "zod";
+import { durationSeconds, freshnessDuration } from "./duration";
 import { IN_MEMORY, repoRoot } from "./paths";
 import { intIn, optionalUrl, readEnv } from "./read-env";
 
@@ -20,6 +21,12 @@ const envSchema = z.object({
   RAPFS_NEAR_CACHE_ROWS: intIn(0, 10_000_000, 50_000),
   // How often each process checks that Redis holds every view version (and re-syncs one that lost its keys).
   RAPFS_ONLINE_CHECK_SECONDS: z.coerce.number().min(0.1).max(3_600).default(5),
+  // `off`: views are materialized only by `rapfs materialize` (and at start), never on their own.
+  RAPFS_FRESHNESS: z.enum(["on", "off"]).default("on"),
+  // The freshness objective of view versions that declare none (30s, 5m, 1h).
+  RAPFS_FRESHNESS_DEFAULT: freshnessDuration.default("1m"),
+  // How often each process looks for source changes when no notification came (a lost one, PGlite).
+  RAPFS_FRESHNESS_POLL_SECONDS: z.coerce.number().min(0.1).max(600).default(1),
   // `off` sends GET /v1/features/{entity}/{id} through the Hono app like every other route.
   RAPFS_LOOKUP_LANE: z.enum(["on", "off"]).default("on"),
   // Embeddings whose definition says `index: auto`: exact scans embedded, HNSW on a server (auto), or
@@ -51,6 +58,8 @@ export type Config = {
   onlineCheckMs: number;
   /** The single feature lookup answered ahead of the app (api/lanes). */
   lookupLane: boolean;
+  /** Change-driven materialization: off, or the default objective and the polling interval. */
+  freshness: { enabled: boolean; defaultObjectiveSeconds: number; pollMs: number };
   /** The index of `index: auto` embeddings: by database mode, or forced. */
   vectorIndex: "auto" | "exact" | "hnsw";
   /** Server only: the bulk pool (downloads, cards, training data). */
@@ -77,6 +86,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nearCacheRows: e.RAPFS_NEAR_CACHE_ROWS,
     onlineCheckMs: Math.round(e.RAPFS_ONLINE_CHECK_SECONDS * 1000),
     lookupLane: e.RAPFS_LOOKUP_LANE === "on",
+    freshness: {
+      enabled: e.RAPFS_FRESHNESS === "on",
+      defaultObjectiveSeconds: durationSeconds(e.RAPFS_FRESHNESS_DEFAULT),
+      pollMs: Math.round(e.RAPFS_FRESHNESS_POLL_SECONDS * 1000),
+    },
     vectorIndex: e.RAPFS_VECTOR_INDEX,
     bulk: {
       connections: e.RAPFS_BULK_CONNECTIONS,

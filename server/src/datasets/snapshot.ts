@@ -232,10 +232,13 @@ async function versions(
   } else {
     sources = await tx.unsafe(
       `select x.kind, x.name, x.version, x.last_run_id::float8 as run_id,
-         to_char(x.last_materialized_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as materialized_at
-       from (select 'feature_view' as kind, name, version, last_run_id, last_materialized_at from rapfs_feature_views
+         to_char(x.last_materialized_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as materialized_at,
+         x.freshness_seconds as freshness_objective_seconds
+       from (select 'feature_view' as kind, name, version, last_run_id, last_materialized_at, freshness_seconds
+             from rapfs_feature_views
              union all
-             select 'embedding', name, version, last_run_id, last_materialized_at from rapfs_embeddings) x
+             select 'embedding', name, version, last_run_id, last_materialized_at, freshness_seconds
+             from rapfs_embeddings) x
        join unnest($1::text[], $2::text[], $3::int[]) as wanted(kind, name, version) using (kind, name, version)
        order by x.kind, x.name, x.version`,
       sqlParams([
@@ -248,7 +251,13 @@ async function versions(
   const stamps = sources.map((s) => s.materialized_at).filter((s): s is string => typeof s === "string");
   return {
     version: createHash("sha256")
-      .update(JSON.stringify({ sources, asOf: plan.asOf }))
+      // The objective says when rows are served, not what they hold: not part of the data's version.
+      .update(
+        JSON.stringify({
+          sources: sources.map(({ freshness_objective_seconds: _, ...s }) => s),
+          asOf: plan.asOf,
+        }),
+      )
       .digest("hex")
       .slice(0, 16),
     builtAt: pointInTime ? null : (stamps.sort().at(-1) ?? null),

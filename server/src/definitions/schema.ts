@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { durationSeconds, freshnessDuration } from "../config/duration";
+
+export { durationSeconds };
 
 /** Names become SQL identifiers (quoted anyway) and URL segments, so keep them boring. */
 const name = z
@@ -49,6 +52,15 @@ const lifecycle = {
   status: status.default("active"),
   sunset: z.iso.date().optional().describe("ISO date after which a deprecated version stops being served"),
 };
+
+/** `30s`, `5m`, `1h`: how soon a new source row must be served (5 s to 24 h). */
+export const freshness = freshnessDuration
+  .optional()
+  .describe(
+    "How soon a new track or analysis is served by this version (30s, 5m, 1h); the server's default " +
+      "(RAPFS_FRESHNESS_DEFAULT) when omitted. It changes when rows are served, never their values, " +
+      "so it is not part of the version",
+  );
 
 /**
  * A related entity this entity's rows point at (a track's artist). Its key is a feature of one of
@@ -118,6 +130,7 @@ export const featureViewSchema = z.strictObject({
   owner: text,
   tags,
   ...lifecycle,
+  freshness,
   source: sourceSchema,
   features: z.array(featureSchema).min(1).max(200),
 });
@@ -163,6 +176,7 @@ export const embeddingSchema = z.strictObject({
   owner: text.optional(),
   tags,
   ...lifecycle,
+  freshness,
   source: z.discriminatedUnion("from", [
     z.strictObject({ from: z.literal("tracks"), column: name }),
     z.strictObject({

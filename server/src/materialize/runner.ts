@@ -6,6 +6,7 @@ import type { RunStats } from "../registry/stats";
 import { analyzeTable, incrementalNeedsAnalyze } from "./analyze";
 import { attachHistograms, histogramQuery, planHistograms } from "./histogram";
 import { poolSession, reservedSession, type Session } from "./session";
+import { needsFullRun } from "./source-changes";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "./stats";
 import { listTargets, type MaterializeTarget } from "./target";
 
@@ -15,6 +16,12 @@ export type MaterializeOptions = {
   /** Rebuild everything; otherwise incremental when a watermark exists. */
   full?: boolean;
   onProgress?: ProgressReporter;
+  /**
+   * Runs only if this holds of the target as the registry has it once the run's lock is held:
+   * a scheduler's "changes still unserved", so a process that waited for another's run does not
+   * run again what that run served.
+   */
+  onlyIf?: (sql: Sql, target: MaterializeTarget) => Promise<boolean>;
   /** Test seams: called just before the atomic swap / the incremental commit. */
   faults?: { beforeSwap?: (tx: Sql) => Promise<void>; beforeCommit?: () => Promise<void> };
 };
@@ -32,6 +39,8 @@ export type RunResult = {
   watermarkBefore: string | null;
   watermarkAfter: string | null;
   stats: RunStats;
+  /** Incremental runs: the keys of the rows written (caches of them are stale now). */
+  keys?: string[];
 };
 
 // Aggregating views sort every source row by entity; the default 4MB spills them to disk.
@@ -66,7 +75,30 @@ export async function materializeTarget(
 ): Promise<RunResult> {
   const running = runsOf(sql);
   const previous = running.get(target.table) ?? Promise.resolve();
-  const run = previous.catch(() => {}).then(() => materializeExclusive(sql, target, options));
+  const run = previous
+    .catch(() => {})
+    .then(async () => (await materializeExclusive(sql, target, options)) as RunResult);
+  running.set(target.table, run);
+  try {
+    return await run;
+  } finally {
+    if (running.get(target.table) === run) running.delete(target.table);
+  }
+}
+
+/**
+ * `materializeTarget`, unless the target is being materialized already (in this process, or by
+ * another on a server): then undefined at once. What a scheduler in each of several processes
+ * calls, so one of them runs a view and the others do not queue up to run it again.
+ */
+export async function materializeIfIdle(
+  sql: Sql,
+  target: MaterializeTarget,
+  options: MaterializeOptions = {},
+): Promise<RunResult | undefined> {
+  const running = runsOf(sql);
+  if (running.has(target.table)) return undefined;
+  const run = materializeExclusive(sql, target, options, { wait: false });
   running.set(target.table, run);
   try {
     return await run;
@@ -79,21 +111,26 @@ async function materializeExclusive(
   sql: Sql,
   target: MaterializeTarget,
   options: MaterializeOptions,
-): Promise<RunResult> {
+  lockMode: { wait: boolean } = { wait: true },
+): Promise<RunResult | undefined> {
   // A single-connection pool is the embedded PGlite: its one backend runs one transaction at a
   // time (a command working through a running server's port included), so another run cannot
   // interleave with this one's transaction, and holding its only connection would stall readers.
-  if (sql.options.max <= 1) return runLocked(poolSession(sql), await refreshed(sql, target), options);
+  if (sql.options.max <= 1) return runIfWanted(poolSession(sql), await refreshed(sql, target), options);
   // On a server, one reserved connection holds a per-table advisory lock for the whole run, so
   // servers starting together build each table once; the second waits, then sees the first's
   // watermark.
   const conn = await sql.reserve();
   const lock = `rapfs:materialize:${target.table}`;
   try {
-    await conn`select pg_advisory_lock(hashtext(${lock}))`;
+    if (lockMode.wait) await conn`select pg_advisory_lock(hashtext(${lock}))`;
+    else {
+      const [row] = await conn<{ taken: boolean }[]>`select pg_try_advisory_lock(hashtext(${lock})) as taken`;
+      if (!row?.taken) return undefined;
+    }
     try {
       const session = reservedSession(conn as unknown as Sql);
-      return await runLocked(session, await refreshed(session.sql, target), options);
+      return await runIfWanted(session, await refreshed(session.sql, target), options);
     } finally {
       await conn`select pg_advisory_unlock(hashtext(${lock}))`;
     }
@@ -112,6 +149,15 @@ async function helperLost(sql: Sql, target: MaterializeTarget): Promise<boolean>
 /** The target as the registry has it now: a run that waited its turn sees the previous one's watermark. */
 async function refreshed(sql: Sql, target: MaterializeTarget): Promise<MaterializeTarget> {
   return (await listTargets(sql, target)).find((t) => t.kind === target.kind) ?? target;
+}
+
+async function runIfWanted(
+  session: Session,
+  target: MaterializeTarget,
+  options: MaterializeOptions,
+): Promise<RunResult | undefined> {
+  if (options.onlyIf && !(await options.onlyIf(session.sql, target))) return undefined;
+  return runLocked(session, target, options);
 }
 
 async function runLocked(
@@ -133,22 +179,23 @@ async function runLocked(
       and status = 'running'`;
   const [run] = await sql<{ id: string }[]>`
     insert into rapfs_materialization_runs (relation_kind, name, version, mode, status, watermark_before)
-    values (${target.kind}, ${target.name}, ${target.version}, ${mode}, 'running', ${target.watermark})
+    values (${target.kind}, ${target.name}, ${target.version}, ${mode}, 'running', ${target.watermark}::text::timestamp)
     returning id`;
   const runId = Number(run?.id);
   progress({ phase, done: 0, total: 3 });
+  const full = () =>
+    runFull(session, target, runId, options, (done) => progress({ phase, done, total: 3 }), started);
   try {
-    const result =
-      mode === "full"
-        ? await runFull(
-            session,
-            target,
-            runId,
-            options,
-            (done) => progress({ phase, done, total: 3 }),
-            started,
-          )
-        : await runIncremental(session, target, runId, options, started);
+    let result: RunResult;
+    if (mode === "full") result = await full();
+    else {
+      const incremental = await runIncremental(session, target, runId, options, started);
+      if (incremental === NEEDS_FULL) {
+        // Rows an incremental run cannot see (back-dated, updated or deleted): rebuilt, swapped in.
+        await sql`update rapfs_materialization_runs set mode = 'full' where id = ${runId}`;
+        result = await full();
+      } else result = incremental;
+    }
     progress({ phase, done: 3, total: 3 });
     return result;
   } catch (error) {
@@ -170,8 +217,17 @@ async function runFull(
 ): Promise<RunResult> {
   const { sql } = session;
   const staging = ident(target.stagingTable);
-  // Taken first: rows newer than this are picked up again by the next incremental run.
-  const watermarkAfter = await readWatermark(sql, target);
+  // Taken first: rows newer than this are picked up again by the next incremental run, and the
+  // changes this snapshot does not see are checked against it by the next run.
+  const unlock = await session.lockSourceWrites();
+  let watermarkAfter: string | null;
+  let snapshot: string;
+  try {
+    snapshot = await sourceSnapshot(sql);
+    watermarkAfter = await readWatermark(sql, target);
+  } finally {
+    await unlock();
+  }
   // One transaction: the staging table is built beside the live one (readers keep reading it),
   // then swapped in at the end; a crash anywhere rolls back to exactly the previous state.
   const { rowsWritten, stats } = await session.transaction("", async (tx) => {
@@ -196,7 +252,17 @@ async function runFull(
     await tx.unsafe(
       `alter table ${ident(target.table)} rename constraint ${ident(`${target.stagingTable}_pkey`)} to ${ident(`${target.table}_pkey`)}`,
     );
-    await finishRun(tx, target, runId, inserted.count, inserted.count, stats, watermarkAfter, started);
+    await finishRun(
+      tx,
+      target,
+      runId,
+      inserted.count,
+      inserted.count,
+      stats,
+      watermarkAfter,
+      snapshot,
+      started,
+    );
     return { rowsWritten: inserted.count, stats };
   });
   if (target.vectorIndex) await buildHnswIndex(session, target.vectorIndex);
@@ -209,34 +275,52 @@ async function runIncremental(
   runId: number,
   options: MaterializeOptions,
   started: number,
-): Promise<RunResult> {
-  // Repeatable read: the watermark and the upsert see the same snapshot of the analyses.
-  const done = await session.transaction("isolation level repeatable read", async (tx) => {
-    const txSql = tx;
-    await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
-    const watermarkAfter = await readWatermark(txSql, target);
-    for (const step of target.incrementalBefore) {
-      await tx.unsafe(step.text, bindParams(step, { watermark: target.watermark }));
-    }
-    const params = bindParams(target.incremental, { watermark: target.watermark });
-    // xmax = 0 marks a row this statement inserted (not updated): the row count without a scan.
-    const written = await tx.unsafe(
-      `${target.incremental.text}\nreturning ${ident(target.key)} as key, (xmax = 0) as inserted`,
-      sqlParams(params),
-    );
-    const keys = written.map((r) => r.key);
-    const rowCount = (target.rowCount ?? 0) + written.filter((r) => r.inserted).length;
-    const stats = await collectStats(txSql, target.table, target, keys);
-    await options.faults?.beforeCommit?.();
-    const watermark = watermarkAfter ?? target.watermark;
-    await finishRun(txSql, target, runId, keys.length, rowCount, stats, watermark, started);
-    return result(target, runId, "incremental", keys.length, rowCount, stats, watermark, started);
-  });
+): Promise<RunResult | typeof NEEDS_FULL> {
+  // Repeatable read: the watermark, the changes and the upsert see the same snapshot of the
+  // sources, taken while no writer is between stamping and committing a row (source-writes.ts).
+  const unlock = await session.lockSourceWrites();
+  const done = await session
+    .transaction("isolation level repeatable read", async (tx) => {
+      const txSql = tx;
+      const snapshot = await sourceSnapshot(tx);
+      await unlock();
+      if (await needsFullRun(tx, target)) return NEEDS_FULL;
+      await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
+      const watermarkAfter = await readWatermark(txSql, target);
+      for (const step of target.incrementalBefore) {
+        await tx.unsafe(step.text, bindParams(step, { watermark: target.watermark }));
+      }
+      const params = bindParams(target.incremental, { watermark: target.watermark });
+      // xmax = 0 marks a row this statement inserted (not updated): the row count without a scan.
+      const written = await tx.unsafe(
+        `${target.incremental.text}\nreturning ${ident(target.key)} as key, (xmax = 0) as inserted`,
+        sqlParams(params),
+      );
+      const keys = written.map((r) => r.key);
+      const rowCount = (target.rowCount ?? 0) + written.filter((r) => r.inserted).length;
+      const stats = await collectStats(txSql, target.table, target, keys);
+      await options.faults?.beforeCommit?.();
+      const watermark = watermarkAfter ?? target.watermark;
+      await finishRun(txSql, target, runId, keys.length, rowCount, stats, watermark, snapshot, started);
+      return {
+        ...result(target, runId, "incremental", keys.length, rowCount, stats, watermark, started),
+        keys: keys.map(String),
+      };
+    })
+    .finally(() => unlock().catch(() => {}));
+  if (done === NEEDS_FULL) return done;
   // After the commit: the statistics describe the committed rows, and the upsert's locks are gone.
   if (incrementalNeedsAnalyze(done.rowsWritten, done.rowCount)) {
     await session.transaction("", (tx) => analyzeTable(tx, target, target.table));
   }
   return done;
+}
+
+const NEEDS_FULL = Symbol("needs a full run");
+
+async function sourceSnapshot(sql: Sql): Promise<string> {
+  const [row] = await sql<{ snapshot: string }[]>`select pg_current_snapshot()::text as snapshot`;
+  return row?.snapshot as string;
 }
 
 async function readWatermark(sql: Sql, target: MaterializeTarget): Promise<string | null> {
@@ -284,15 +368,17 @@ async function finishRun(
   rowCount: number,
   stats: RunStats,
   watermark: string | null,
+  snapshot: string,
   started: number,
 ): Promise<void> {
   await sql`
     update rapfs_materialization_runs set status = 'succeeded', finished_at = now(),
       duration_ms = ${Math.round(performance.now() - started)}, rows_written = ${rowsWritten},
-      row_count = ${rowCount}, watermark_after = ${watermark}, stats = ${sql.json(stats as never)}
+      row_count = ${rowCount}, watermark_after = ${watermark}::text::timestamp, stats = ${sql.json(stats as never)},
+      source_snapshot = ${snapshot}
     where id = ${runId}`;
   await sql`
-    update ${sql(registryTable(target))} set watermark = ${watermark}, last_run_id = ${runId},
+    update ${sql(registryTable(target))} set watermark = ${watermark}::text::timestamp, last_run_id = ${runId},
       last_materialized_at = now()
     where name = ${target.name} and version = ${target.version}`;
 }

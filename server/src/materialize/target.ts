@@ -1,7 +1,8 @@
 import type { Sql } from "../db/database";
 import { type HnswIndexSpec, hnswIndexSpec } from "../definitions/compile/embedding";
 import type { CompiledQuery } from "../definitions/compile/params";
-import type { EmbeddingDefinition, KeyType } from "../definitions/schema";
+import { analyzersOf } from "../definitions/compile/select";
+import type { EmbeddingDefinition, KeyType, SourceDefinition } from "../definitions/schema";
 
 /** A registered relation the runner can build: a feature view version or a materialized embedding. */
 export type MaterializeTarget = {
@@ -29,6 +30,12 @@ export type MaterializeTarget = {
   rowCount: number | null;
   /** An embedding with an HNSW index: built again after each full run (the table is new). */
   vectorIndex?: HnswIndexSpec;
+  /** The snapshot the last successful run read its sources in (null: none recorded). */
+  sourceSnapshot: string | null;
+  /** The analyzers whose analyses it reads (every view reads tracks). */
+  analyzers: string[];
+  /** The freshness objective it declares, in seconds (null: the server's default). */
+  freshnessSeconds: number | null;
 };
 
 type Row = {
@@ -58,6 +65,9 @@ type Row = {
   metric: EmbeddingDefinition["metric"] | null;
   dimension: number | null;
   hnsw: EmbeddingDefinition["hnsw"] | null;
+  definition: { source: SourceDefinition | EmbeddingDefinition["source"] };
+  source_snapshot: string | null;
+  freshness_seconds: number | null;
 };
 
 /**
@@ -69,17 +79,21 @@ export async function listTargets(
   filter?: { name: string; version?: number },
 ): Promise<MaterializeTarget[]> {
   const rows = await sql<Row[]>`
-    select r.*, e.key_column, e.key_type, last.row_count from (
+    select r.*, e.key_column, e.key_type, last.row_count, last.source_snapshot from (
       select 'feature_view' as kind, name, version, table_name, entity, features, compiled, watermark::text as watermark, status, last_run_id,
-        null as index_name, null as vector_column, null as metric, null::int as dimension, null::jsonb as hnsw
+        null as index_name, null as vector_column, null as metric, null::int as dimension, null::jsonb as hnsw,
+        definition, freshness_seconds
       from rapfs_feature_views
       union all
       select 'embedding', name, version, relation, entity, null, compiled, watermark::text, status, last_run_id,
-        case when index_kind = 'hnsw' then index_name end, vector_column, metric, dimension, definition->'hnsw'
+        case when index_kind = 'hnsw' then index_name end, vector_column, metric, dimension, definition->'hnsw',
+        definition, freshness_seconds
       from rapfs_embeddings where compiled is not null
     ) r
     join rapfs_entities e on e.name = r.entity
-    left join lateral (select row_count from rapfs_materialization_runs where id = r.last_run_id) last on true
+    left join lateral (
+      select row_count, source_snapshot from rapfs_materialization_runs where id = r.last_run_id
+    ) last on true
     where r.status <> 'retired'
       and (${filter?.name ?? null}::text is null or r.name = ${filter?.name ?? null})
       and (${filter?.version ?? null}::int is null or r.version = ${filter?.version ?? null})
@@ -103,6 +117,9 @@ export async function listTargets(
     watermarkQuery: r.compiled.watermark,
     watermark: r.watermark,
     rowCount: r.row_count === null ? null : Number(r.row_count),
+    sourceSnapshot: r.source_snapshot,
+    analyzers: sourceAnalyzers(r.definition.source),
+    freshnessSeconds: r.freshness_seconds,
     ...(r.index_name && r.vector_column && r.metric && r.dimension
       ? {
           vectorIndex: hnswIndexSpec(
@@ -118,4 +135,9 @@ export async function listTargets(
         }
       : {}),
   }));
+}
+
+function sourceAnalyzers(source: SourceDefinition | EmbeddingDefinition["source"]): string[] {
+  if ("analyzer" in source) return [source.analyzer];
+  return "column" in source ? [] : analyzersOf(source);
 }

@@ -39,6 +39,13 @@ export type Metrics = {
   markMaterialized(view: string, at?: Date): void;
   /** `rapfs_embedded_backend_*`: how long connections held the embedded database (no series without one). */
   observeEmbeddedBackend(source: BackendHoldSource): void;
+  /** `rapfs_feature_view_lag_seconds` and its objective, per view version, read at scrape time. */
+  observeFreshness(source: FreshnessSource): void;
+};
+
+/** Each view version's freshness as its scheduler last saw it. */
+export type FreshnessSource = {
+  views(): readonly { view: string; lagSeconds: number; objectiveSeconds: number }[];
 };
 
 export type LookupTally = { hit: number; miss: number };
@@ -70,6 +77,30 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
   const materializedAt = new Map<string, number>();
+
+  let freshness: FreshnessSource | undefined;
+  new Gauge({
+    name: "rapfs_feature_view_lag_seconds",
+    help:
+      "Seconds since the oldest change to the sources of a view version that it does not serve yet " +
+      "(0 when it serves every change)",
+    labelNames: ["view"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const v of freshness?.views() ?? []) this.set({ view: v.view }, v.lagSeconds);
+    },
+  });
+  new Gauge({
+    name: "rapfs_feature_view_freshness_objective_seconds",
+    help: "How soon each view version declares a new source row must be served",
+    labelNames: ["view"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const v of freshness?.views() ?? []) this.set({ view: v.view }, v.objectiveSeconds);
+    },
+  });
 
   new Gauge({
     name: "rapfs_feature_freshness_seconds",
@@ -256,6 +287,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     observeReplica(router) {
       replica = router;
+    },
+    observeFreshness(source) {
+      freshness = source;
     },
     markMaterialized(view, at = new Date()) {
       const seconds = at.getTime() / 1000;

@@ -55,6 +55,11 @@ export class MemoryOnlineStore implements OnlineStore {
     return Promise.all(requests.map((r) => this.read(r.viewKey, r.ids)));
   }
 
+  async forget(viewKey: string, ids: readonly string[]): Promise<void> {
+    assertViewKey(viewKey);
+    for (const id of ids) this.rows.delete(entryKey(viewKey, id));
+  }
+
   async deleteView(viewKey: string): Promise<number> {
     assertViewKey(viewKey);
     const start = `${viewKey}\u0000`;

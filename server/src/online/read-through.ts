@@ -198,6 +198,10 @@ export class ReadThroughStore implements OnlineStore {
     return this.primary.deleteView(viewKey);
   }
 
+  async forget(viewKey: string, ids: readonly string[]): Promise<void> {
+    await this.primary.forget?.(viewKey, ids);
+  }
+
   ping(): Promise<void> {
     return this.primary.ping();
   }

@@ -119,12 +119,17 @@ export async function connectRedis(client: RedisConnection): Promise<boolean> {
 }
 
 /** Unlinks every key on `node` matching a SCAN glob, a page at a time; returns how many went. */
-export async function unlinkMatching(node: Redis, pattern: string): Promise<number> {
+export async function unlinkMatching(
+  node: Redis,
+  pattern: string,
+  keep: (key: string) => boolean = () => false,
+): Promise<number> {
   let removed = 0;
   let cursor = "0";
   do {
-    const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
+    const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
     cursor = next;
+    const keys = found.filter((key) => !keep(key));
     if (keys.length > 0) removed += await node.unlink(...keys);
   } while (cursor !== "0");
   return removed;

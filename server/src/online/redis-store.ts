@@ -166,7 +166,11 @@ export class RedisOnlineStore implements OnlineStore {
     return this.decoded ? this.decoded.decode(key, id, text) : decodeRow(id, text);
   }
 
-  async deleteView(viewKey: string): Promise<number> {
+  deleteView(viewKey: string): Promise<number> {
+    return this.prune(viewKey, new Set());
+  }
+
+  async prune(viewKey: string, keep: ReadonlySet<string>): Promise<number> {
     assertViewKey(viewKey);
     const pattern = viewPattern(this.prefix, viewKey);
     const keyStart = rowKey(this.prefix, viewKey, "");
@@ -174,8 +178,9 @@ export class RedisOnlineStore implements OnlineStore {
     // In a cluster the view's slot lives on one master, but asking each is simpler than routing.
     const nodes =
       "nodes" in this.client && this.client.isCluster ? this.client.nodes("master") : [this.client];
+    const kept = (key: string) => keep.has(key.slice(keyStart.length));
     let removed = 0;
-    for (const node of nodes as Redis[]) removed += await unlinkMatching(node, pattern);
+    for (const node of nodes as Redis[]) removed += await unlinkMatching(node, pattern, kept);
     this.near?.invalidatePrefix(keyStart);
     return removed;
   }

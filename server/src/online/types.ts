@@ -39,6 +39,13 @@ export interface OnlineStore {
   readMany?(requests: readonly ViewRead[]): Promise<Map<string, OnlineRow>[]>;
   /** Removes every row of one view version; returns how many were removed. */
   deleteView(viewKey: string): Promise<number>;
+  /** Removes the rows of one view version whose id is not in `keep` (rows a rebuild dropped). */
+  prune?(viewKey: string, keep: ReadonlySet<string>): Promise<number>;
+  /**
+   * Drops the cached rows of `ids` (a cache of Postgres: the in-process LRU), so the next read
+   * loads what a run just wrote. Stores that are written by the sync instead (Redis) lack it.
+   */
+  forget?(viewKey: string, ids: readonly string[]): Promise<void>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   /** True while part of the store is known not to answer (its reads go to the fallback). */

@@ -47,6 +47,8 @@ export type ViewVersion = {
   /** Newest source timestamp included; null before the first run. */
   watermark: Date | null;
   lastMaterializedAt: Date | null;
+  /** The freshness objective it declares (null: the server's default). */
+  freshnessSeconds: number | null;
   lastRun: RunSummary | null;
   /** True for the highest non-retired version: what `view:feature` resolves to. */
   isLatest: boolean;
@@ -66,7 +68,7 @@ export type ViewVersionDetail = ViewVersion & {
 const VIEW_COLUMNS = `
   v.name, v.version, v.entity, e.key_column, e.key_type, v.table_name, v.status, to_char(v.sunset_date, 'YYYY-MM-DD') as sunset_date,
   v.description, v.owner, v.tags, v.features, v.content_hash, v.source_file, v.watermark,
-  v.last_materialized_at,
+  v.last_materialized_at, v.freshness_seconds,
   v.version = max(v.version) filter (where v.status <> 'retired') over (partition by v.name) as is_latest,
   to_jsonb(r) as last_run`;
 
@@ -87,6 +89,7 @@ type ViewRow = {
   source_file: string;
   watermark: Date | null;
   last_materialized_at: Date | null;
+  freshness_seconds: number | null;
   is_latest: boolean | null;
   last_run: Record<string, unknown> | null;
 };
@@ -126,6 +129,7 @@ function toView(row: ViewRow): ViewVersion {
     sourceFile: row.source_file,
     watermark: row.watermark,
     lastMaterializedAt: row.last_materialized_at,
+    freshnessSeconds: row.freshness_seconds,
     lastRun: toRun(row.last_run),
     isLatest: row.is_latest === true,
   };

@@ -2,7 +2,7 @@ import type postgres from "postgres";
 import type { CompiledEmbedding, VectorIndexKind } from "../definitions/compile/embedding";
 import type { CompiledCatalog, CompiledFeatureView } from "../definitions/compile/index";
 import type { CompiledView } from "../definitions/compile/view";
-import type { EmbeddingDefinition } from "../definitions/schema";
+import { durationSeconds, type EmbeddingDefinition } from "../definitions/schema";
 
 type Tx = postgres.TransactionSql;
 type Json = postgres.JSONValue;
@@ -36,6 +36,7 @@ export function viewMetadata({ located, compiled }: CompiledFeatureView) {
     source_file: located.file,
     status: def.status,
     sunset_date: def.sunset ?? null,
+    freshness_seconds: def.freshness ? durationSeconds(def.freshness) : null,
     features: def.features.map((f) => {
       const column = compiled.columns.find((c) => c.name === f.name);
       return {
@@ -67,10 +68,10 @@ export async function insertViewVersion(tx: Tx, view: CompiledFeatureView): Prom
   const { compiled, located } = view;
   await tx`
     insert into rapfs_feature_views (name, version, entity, table_name, content_hash, description, owner,
-      tags, source_file, features, definition, compiled, status, sunset_date)
+      tags, source_file, features, definition, compiled, status, sunset_date, freshness_seconds)
     values (${compiled.name}, ${compiled.version}, ${compiled.entity}, ${compiled.table}, ${compiled.hash},
       ${m.description}, ${m.owner}, ${m.tags}, ${m.source_file}, ${tx.json(m.features as Json)}, ${tx.json(located.def as Json)},
-      ${tx.json(compiledJson(compiled))}, ${m.status}, ${m.sunset_date})`;
+      ${tx.json(compiledJson(compiled))}, ${m.status}, ${m.sunset_date}, ${m.freshness_seconds})`;
 }
 
 /**
@@ -91,7 +92,8 @@ export async function updateViewMetadata(tx: Tx, view: CompiledFeatureView): Pro
   await tx`
     update rapfs_feature_views set description = ${m.description}, owner = ${m.owner}, tags = ${m.tags},
       source_file = ${m.source_file}, features = ${tx.json(m.features as Json)}, definition = ${tx.json(view.located.def as Json)},
-      status = ${m.status}, sunset_date = ${m.sunset_date}, updated_at = now()
+      status = ${m.status}, sunset_date = ${m.sunset_date}, freshness_seconds = ${m.freshness_seconds},
+      updated_at = now()
     where name = ${view.compiled.name} and version = ${view.compiled.version}`;
 }
 
@@ -102,6 +104,7 @@ export function embeddingMetadata(def: EmbeddingDefinition, file: string) {
     source_file: file,
     status: def.status,
     sunset_date: def.sunset ?? null,
+    freshness_seconds: def.freshness ? durationSeconds(def.freshness) : null,
   };
 }
 
@@ -116,15 +119,15 @@ export async function upsertEmbedding(
   await tx`
     insert into rapfs_embeddings (name, version, entity, relation, key_column, vector_column, dimension, metric,
       index_kind, index_name, content_hash, description, tags, source_file, definition, compiled, status,
-      sunset_date)
+      sunset_date, freshness_seconds)
     values (${compiled.name}, ${compiled.version}, ${compiled.entity}, ${compiled.relation}, ${compiled.keyColumn},
       ${compiled.vectorColumn}, ${compiled.dimension}, ${compiled.metric}, ${indexKind}, ${indexName},
       ${compiled.hash}, ${m.description}, ${m.tags}, ${m.source_file}, ${tx.json(located.def as Json)}, ${compiledSql},
-      ${m.status}, ${m.sunset_date})
+      ${m.status}, ${m.sunset_date}, ${m.freshness_seconds})
     on conflict (name, version) do update set index_kind = excluded.index_kind, index_name = excluded.index_name,
       description = excluded.description, tags = excluded.tags, source_file = excluded.source_file,
       definition = excluded.definition, status = excluded.status, sunset_date = excluded.sunset_date,
-      updated_at = now()`;
+      freshness_seconds = excluded.freshness_seconds, updated_at = now()`;
 }
 
 export async function upsertServicesAndDatasets(tx: Tx, catalog: CompiledCatalog): Promise<void> {

@@ -114,6 +114,7 @@ export async function prepareData(services: Services, options: PrepareDataOption
     });
   }
   if (mode === "embedded") await checkpoint(services);
+  await services.freshness?.start();
 }
 
 /**

@@ -7,8 +7,12 @@ import { IN_MEMORY } from "../config/paths";
 import { RedisChargeLedger } from "../datasets/charge";
 import { type DatasetConfig, loadDatasetConfig } from "../datasets/config";
 import { createDatasetServices } from "../datasets/dataset-services";
+import { warmPublicCards } from "../datasets/warm-cards";
 import type { Database } from "../db/database";
 import type { ReadRouter } from "../db/replica";
+import { SOURCE_CHANGES_CHANNEL } from "../db/source-writes";
+import { type FollowRunsDeps, followRuns } from "../freshness/follow-runs";
+import { FreshnessScheduler } from "../freshness/scheduler";
 import { Readiness, type ReadinessCheck } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import { createMetrics, type Metrics } from "../metrics/registry";
@@ -100,6 +104,8 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   });
   const readiness = new Readiness();
   readiness.register(databaseCheck(database));
+  // A report cached a moment before the database went away must not answer for it.
+  database.watchReachability?.(() => readiness.invalidate());
   // Non-critical: only downloads need the spool. A full or unwritable one on every replica (the
   // same heavy downloads reach them all) must not take the lookups out of the load balancer too.
   readiness.register({
@@ -163,6 +169,19 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const healer = clients
     ? createHealer(options, clients.sync, onlineStore, breaker as CircuitBreaker, metrics)
     : undefined;
+  const freshness = config.freshness.enabled
+    ? createFreshness(options, {
+        metrics,
+        onlineStore,
+        invalidateCatalog: () => catalog.invalidate(),
+        ...(healer ? { healer } : {}),
+        warmCards: () =>
+          warmPublicCards({ sql: database.sql, bulkSql: database.bulk, catalog, datasets }).catch(
+            (error: Error) =>
+              logger.warn("could not refresh the public datasets' cards", { error: error.message }),
+          ),
+      })
+    : undefined;
   const services: Services = {
     config,
     logger,
@@ -176,11 +195,13 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     access,
     datasets,
     ...(healer ? { onlineHealer: healer } : {}),
+    ...(freshness ? { freshness } : {}),
   };
   return {
     services,
     useCases: createUseCases(services),
     async close() {
+      await freshness?.stop();
       await datasets.close();
       await healer?.stop();
       await access.close();
@@ -213,6 +234,32 @@ function createHealer(
     metrics,
     intervalMs: config.onlineCheckMs,
   });
+}
+
+/**
+ * Change-driven materialization (started by prepareData once the data is ready). A server
+ * hears source changes by LISTEN on a connection of its own; the embedded PGlite, which only
+ * this process writes, is polled.
+ */
+function createFreshness(options: BuildServicesOptions, follow: FollowRunsDeps): FreshnessScheduler {
+  const { config, logger, database } = options;
+  const scheduler = new FreshnessScheduler({
+    sql: database.sql,
+    logger: logger.child({ component: "freshness" }),
+    defaultObjectiveSeconds: config.freshness.defaultObjectiveSeconds,
+    pollMs: config.freshness.pollMs,
+    ...(database.mode === "server"
+      ? {
+          listen: async (onChange: () => void) => {
+            const { unlisten } = await database.sql.listen(SOURCE_CHANGES_CHANNEL, onChange);
+            return unlisten;
+          },
+        }
+      : {}),
+    afterRuns: followRuns(follow),
+  });
+  follow.metrics.observeFreshness(scheduler);
+  return scheduler;
 }
 
 /** What the HTTP layer is given over `services`: their use cases, logger and metrics. */

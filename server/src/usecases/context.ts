@@ -2,6 +2,7 @@ import type { AccessServices } from "../access/access-services";
 import type { Config } from "../config/env";
 import type { DatasetServices } from "../datasets/dataset-services";
 import type { Database, Sql } from "../db/database";
+import type { FreshnessScheduler } from "../freshness/scheduler";
 import type { Readiness } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
@@ -34,4 +35,6 @@ export type Services = {
   datasets: DatasetServices;
   /** With Redis: keeps it holding every servable view version (syncs at start, heals lost keys). */
   onlineHealer?: OnlineStoreHealer;
+  /** Materializes views as their sources change, within each one's freshness objective (RAPFS_FRESHNESS). */
+  freshness?: FreshnessScheduler;
 };

@@ -33,9 +33,42 @@ export type ViewFilter = {
   text?: string | undefined;
 };
 
-export async function views(services: Services, filter: ViewFilter = {}): Promise<ViewVersion[]> {
+/** Whether a version serves its sources' changes within its objective, as this process's scheduler saw last. */
+export type ServedFreshness = {
+  objectiveSeconds: number;
+  /** null: nothing measures it here (RAPFS_FRESHNESS=off, or before the first look). */
+  lagSeconds: number | null;
+  pendingChanges: number | null;
+  status: "fresh" | "behind" | "unmonitored";
+};
+
+export type ViewWithFreshness = ViewVersion & { freshness: ServedFreshness };
+
+function withFreshness<T extends ViewVersion>(
+  services: Services,
+  view: T,
+): T & { freshness: ServedFreshness } {
+  const ref = `${view.name}@${view.version}`;
+  const seen = services.freshness?.views().find((v) => v.view === ref && v.kind === "feature_view");
+  const objectiveSeconds = view.freshnessSeconds ?? services.config.freshness.defaultObjectiveSeconds;
+  return {
+    ...view,
+    freshness: seen
+      ? {
+          objectiveSeconds,
+          lagSeconds: seen.lagSeconds,
+          pendingChanges: seen.pendingChanges,
+          status: seen.status,
+        }
+      : { objectiveSeconds, lagSeconds: null, pendingChanges: null, status: "unmonitored" },
+  };
+}
+
+export async function views(services: Services, filter: ViewFilter = {}): Promise<ViewWithFreshness[]> {
   const text = filter.text?.toLowerCase();
-  const all = await listViews(services.sql, filter.entity ? { entity: filter.entity } : {});
+  const all = (await listViews(services.sql, filter.entity ? { entity: filter.entity } : {})).map((v) =>
+    withFreshness(services, v),
+  );
   return all.filter(
     (v) =>
       (!filter.status || v.status === filter.status) &&
@@ -64,9 +97,9 @@ export async function dataset(services: Services, name: string): Promise<Dataset
 }
 
 /** Every version of a view, oldest first; an unknown view is NOT_FOUND with the closest names. */
-export async function viewVersions(services: Services, name: string): Promise<ViewVersion[]> {
+export async function viewVersions(services: Services, name: string): Promise<ViewWithFreshness[]> {
   const all = await listViews(services.sql);
-  const versions = all.filter((v) => v.name === name);
+  const versions = all.filter((v) => v.name === name).map((v) => withFreshness(services, v));
   if (versions.length > 0) return versions;
   throw new DomainError("NOT_FOUND", `There is no feature view ${name}.`, {
     extensions: {
@@ -79,7 +112,7 @@ export async function viewVersions(services: Services, name: string): Promise<Vi
 }
 
 export type ViewVersionReport = {
-  view: ViewVersionDetail;
+  view: ViewVersionDetail & { freshness: ServedFreshness };
   /** The statistics' drift against the previous version still served, if both have statistics. */
   drift: { against: string; features: ReturnType<typeof statsDrift> } | null;
   /** The latest version, when this one is not. */
@@ -104,7 +137,7 @@ export async function viewVersion(
   const before = previous ? await getViewVersion(sql, name, previous.version) : undefined;
   const latest = versions.find((v) => v.isLatest);
   return {
-    view,
+    view: withFreshness(services, view),
     drift:
       view.stats && before?.stats
         ? { against: `${name}@${before.version}`, features: statsDrift(view.stats, before.stats) }

@@ -19,6 +19,12 @@ export { type UploadFormat, uploadFormat } from "../datasets/upload-formats";
 export { splitRefList } from "../definitions/refs";
 export { keyPgType } from "../definitions/schema";
 export type { ReadinessReport } from "../health/readiness";
+export {
+  AnalysisInputSchema,
+  type IngestResult,
+  MAX_BATCH_ROWS,
+  TrackInputSchema,
+} from "../ingest";
 export type { OnlineRow } from "../online/types";
 export type {
   DatasetInfo,
@@ -46,4 +52,4 @@ export type { RotatedKey } from "./api-keys";
 export type { DatasetFile, Download, FileInfo } from "./datasets";
 export type { EmbeddingBatch, EmbeddingVector, Neighbours } from "./embeddings";
 export type { FeatureLookup } from "./features";
-export type { ServiceReport, ViewVersionReport } from "./registry";
+export type { ServedFreshness, ServiceReport, ViewVersionReport, ViewWithFreshness } from "./registry";

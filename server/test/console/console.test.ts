@@ -158,6 +158,16 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
     await page.getByRole("img", { name: /requests per day/ }).waitFor();
     await page.getByRole("img", { name: "Requests this minute" }).waitFor();
     await capture("06-usage");
+    // Bytes in the binary units they are counted in: the free tier's 1 GiB, not "1.0 GB".
+    const text = (await page.locator("main").textContent()) ?? "";
+    expect(text).toContain("1.0 GiB");
+    expect(text).not.toMatch(/\d GB\b/);
+    // Whole counts get whole ticks (a day with 1 request read 0 / 0.5 / 1).
+    const ticks = await page
+      .getByRole("img", { name: /requests per day/ })
+      .locator("text.axis")
+      .allTextContents();
+    expect(ticks.filter((t) => /^[\d.,]+$/.test(t)).every((t) => !t.includes("."))).toBe(true);
     await page.getByLabel("Show").selectOption("rows");
     await page.getByRole("img", { name: /rows per day/ }).waitFor();
     expect(await page.locator("svg.chart .limit").count()).toBe(1);
@@ -235,6 +245,13 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
     expect(await row("mood").locator("dl.drift dt").allTextContents()).toEqual(["null rate", "top values"]);
     await capture("09d-view-list-and-drift");
     await screenshotOf(page.locator("section.stats"), "09d-stats-themes");
+    // Four bins of items per row fill the plot, not a quarter of it at 64 px a bin.
+    const spread = await lengths.evaluate((chart) => {
+      const bars = Array.from(chart.querySelectorAll("rect.bar"), (r) => r.getBoundingClientRect());
+      const plot = chart.getBoundingClientRect();
+      return (Math.max(...bars.map((b) => b.right)) - Math.min(...bars.map((b) => b.left))) / plot.width;
+    });
+    expect(spread).toBeGreaterThan(0.75);
   });
 
   it("opens a feature service from the catalog, its features linked to their views", async () => {
@@ -266,7 +283,31 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
     const shown = await page.getByRole("button", { name: /^Search neighbours of/ }).allTextContents();
     expect(shown).toEqual(expected.neighbors.map((n) => String(n.id)));
     expect(await page.getByRole("columnheader", { name: "popularity" }).count()).toBe(1);
+    // The neighbours as a picture: the query, its 5 neighbours and the next nearest, projected.
+    const map = page.getByRole("img", { name: /track 1 and its neighbours by lyrics, projected/ });
+    await map.waitFor();
+    expect(await map.locator(".point.query").count()).toBe(2); // the point and its legend swatch
+    expect(await map.locator("circle.point.neighbour").count()).toBe(5 + 1);
+    expect(await map.locator("circle.point.context").count()).toBeGreaterThan(20);
+    // The form's labels line up, and the embedding's option is shown whole.
+    const labelTops = await page
+      .locator("form.grid-form label")
+      .evaluateAll((labels) => labels.map((l) => Math.round(l.getBoundingClientRect().top)));
+    expect(new Set(labelTops).size).toBe(1);
+    const clipped = await page.getByLabel("Embedding").evaluate((select) => {
+      const s = select as HTMLSelectElement;
+      const probe = document.createElement("span");
+      probe.textContent = s.selectedOptions[0]?.textContent ?? "";
+      probe.style.font = getComputedStyle(s).font;
+      probe.style.position = "absolute";
+      document.body.append(probe);
+      const needed = probe.getBoundingClientRect().width;
+      probe.remove();
+      return needed + 40 > s.getBoundingClientRect().width; // text, padding and the arrow
+    });
+    expect(clipped).toBe(false);
     await capture("10-embeddings");
+    await screenshotOf(page.locator("main"), "10b-embeddings-map");
   });
 
   it("downloads a dataset sample from its card, and shows copyable snippets", async () => {
@@ -277,6 +318,11 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
     await card.getByLabel(/^Rows/).fill("25");
     await expect(card.locator("pre").first().textContent()).resolves.toContain("format=csv&limit=25");
     await card.getByText(/^[\d,]+ \(data version \w+/).waitFor();
+    // Every column a download holds, the key included, as the dataset card lists them.
+    const cardColumns = (
+      (await (await api("/v1/datasets/public", server.adminKey)).json()) as { columns: unknown[] }
+    ).columns.length;
+    await card.getByText(`Columns (${cardColumns})`).waitFor();
     await capture("11-datasets");
     const [download] = await Promise.all([
       page.waitForEvent("download"),

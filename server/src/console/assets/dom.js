@@ -239,10 +239,14 @@ export function fmtValue(v) {
 export const plural = (n, singular, pluralForm = `${singular}s`) =>
   `${fmtValue(n)} ${n === 1 ? singular : pluralForm}`;
 
-/** @param {number} bytes */
+/**
+ * Bytes in binary units, named as such: quotas are whole GiB, and "1.0 GB" for 1,073,741,824
+ * bytes was both wrong and looked like a rounding.
+ * @param {number} bytes
+ */
 export function fmtBytes(bytes) {
   if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB"];
+  const units = ["KiB", "MiB", "GiB", "TiB"];
   let value = bytes / 1024;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
@@ -276,3 +280,17 @@ export function fmtDuration(seconds) {
  * @param {string} status
  */
 export const badge = (status) => h("span", { class: `badge badge-${status}` }, status);
+
+/**
+ * @typedef {{objective_seconds: number, lag_seconds: number | null, pending_changes: number | null,
+ *   status: "fresh" | "behind" | "unmonitored"}} Freshness
+ */
+
+/** "fresh" or "behind" against the view's objective, with the lag in its title. */
+export function freshnessBadge(/** @type {Freshness} */ f) {
+  const title =
+    f.lag_seconds === null
+      ? `objective ${fmtAge(f.objective_seconds)}; nothing measures it here (RAPFS_FRESHNESS=off)`
+      : `objective ${fmtAge(f.objective_seconds)}; oldest unserved change ${fmtAge(f.lag_seconds)} ago, ${f.pending_changes} pending`;
+  return h("span", { class: `badge badge-${f.status}`, title }, f.status);
+}

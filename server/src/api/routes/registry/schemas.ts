@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { type RunSummary, type ViewVersion, viewVersionPath } from "../../../usecases";
+import { type RunSummary, type ViewWithFreshness, viewVersionPath } from "../../../usecases";
 
 const StatusSchema = z.enum(["active", "deprecated", "retired"]);
 
@@ -28,6 +28,28 @@ export const RunSchema = z
   })
   .openapi("MaterializationRun");
 
+export const ServedFreshnessSchema = z
+  .object({
+    objective_seconds: z
+      .number()
+      .openapi({ description: "How soon a new source row must be served (the view's `freshness`)" }),
+    lag_seconds: z
+      .number()
+      .nullable()
+      .openapi({
+        description:
+          "Seconds since the oldest change to its sources it does not serve yet (0: it serves every " +
+          "change); null where nothing measures it (RAPFS_FRESHNESS=off)",
+      }),
+    pending_changes: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Source write statements it has not served yet" }),
+    status: z.enum(["fresh", "behind", "unmonitored"]),
+  })
+  .openapi("ServedFreshness");
+
 export const ViewSummarySchema = z
   .object({
     name: z.string(),
@@ -47,6 +69,7 @@ export const ViewSummarySchema = z
       .number()
       .nullable()
       .openapi({ description: "Seconds since the last materialization; null before the first" }),
+    freshness: ServedFreshnessSchema,
     row_count: z.number().nullable(),
     last_run: RunSchema.nullable(),
     links: z.object({ self: z.string() }),
@@ -74,7 +97,7 @@ export function freshness(at: Date | null, now = Date.now()): number | null {
   return at ? Math.max(0, Math.round((now - at.getTime()) / 100) / 10) : null;
 }
 
-export function viewSummary(view: ViewVersion): ViewSummary {
+export function viewSummary(view: ViewWithFreshness): ViewSummary {
   return {
     name: view.name,
     version: view.version,
@@ -90,6 +113,13 @@ export function viewSummary(view: ViewVersion): ViewSummary {
     features: view.features.map((f) => ({ ...f, tags: f.tags ?? [] })),
     last_materialized_at: view.lastMaterializedAt?.toISOString() ?? null,
     freshness_seconds: freshness(view.lastMaterializedAt),
+    freshness: {
+      objective_seconds: view.freshness.objectiveSeconds,
+      lag_seconds:
+        view.freshness.lagSeconds === null ? null : Math.round(view.freshness.lagSeconds * 10) / 10,
+      pending_changes: view.freshness.pendingChanges,
+      status: view.freshness.status,
+    },
     row_count: view.lastRun?.rowCount ?? null,
     last_run: runOf(view.lastRun),
     links: { self: viewVersionPath(view.name, view.version) },

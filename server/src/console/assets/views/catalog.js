@@ -1,12 +1,13 @@
 // @ts-check
 import { api, enc } from "../api.js";
-import { badge, errorBox, fmtAge, fmtInt, h, loading, plural, table, uid } from "../dom.js";
+import { badge, errorBox, fmtAge, fmtInt, freshnessBadge, h, loading, plural, table, uid } from "../dom.js";
 
 /**
  * @typedef {{name: string, type: string, pg_type: string, description: string, expr: string, tags: string[]}} Feature
  * @typedef {{name: string, version: number, ref: string, entity: string, status: string, sunset_date: string | null,
  *   is_latest: boolean, description: string, owner: string | null, tags: string[], table: string, features: Feature[],
- *   last_materialized_at: string | null, freshness_seconds: number | null, row_count: number | null}} ViewVersion
+ *   last_materialized_at: string | null, freshness_seconds: number | null, row_count: number | null,
+ *   freshness: import("../dom.js").Freshness}} ViewVersion
  */
 
 /** @param {string} name @param {number} version */
@@ -71,7 +72,7 @@ export async function renderCatalog(root) {
       table({
         caption: "Feature views and their versions",
         captionHidden: true,
-        headers: ["View", "Entity", "Versions", "Features", "Materialized", "Rows"],
+        headers: ["View", "Entity", "Versions", "Features", "Materialized", "Freshness", "Rows"],
         rows: shown.map((versions) => {
           const latest = versions.find((v) => v.is_latest) ?? /** @type {ViewVersion} */ (versions.at(-1));
           return [
@@ -99,6 +100,7 @@ export async function renderCatalog(root) {
             ),
             fmtInt(latest.features.length),
             fmtAge(latest.freshness_seconds),
+            freshnessBadge(latest.freshness),
             latest.row_count === null ? "—" : fmtInt(latest.row_count),
           ];
         }),

@@ -8,6 +8,7 @@ import {
   fmtAge,
   fmtDate,
   fmtInt,
+  freshnessBadge,
   h,
   loading,
   table,
@@ -135,6 +136,18 @@ export async function renderView(root, route) {
     h("section", { "aria-labelledby": "fresh-heading" }, [
       h("h2", { id: "fresh-heading" }, "Freshness"),
       h("dl", { class: "facts" }, [
+        h("dt", {}, "Objective"),
+        h("dd", {}, [
+          `served within ${fmtAge(view.freshness.objective_seconds)} `,
+          freshnessBadge(view.freshness),
+          view.freshness.lag_seconds
+            ? h(
+                "span",
+                { class: "hint" },
+                ` oldest unserved change ${fmtAge(view.freshness.lag_seconds)} ago`,
+              )
+            : null,
+        ]),
         h("dt", {}, "Last materialized"),
         h(
           "dd",

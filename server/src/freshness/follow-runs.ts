@@ -1,0 +1,49 @@
+import type { RunResult } from "../materialize/runner";
+import type { Metrics } from "../metrics/registry";
+import type { OnlineStore } from "../online/types";
+import type { OnlineStoreHealer } from "../serving/online-healer";
+
+export type FollowRunsDeps = {
+  metrics: Metrics;
+  onlineStore: OnlineStore;
+  /** With Redis: copies what the runs wrote (once across processes); its writes invalidate near caches. */
+  healer?: OnlineStoreHealer;
+  /** The serving catalog: registry rows (watermarks, statistics) changed. */
+  invalidateCatalog: () => void;
+  /** Computes and stores the public datasets' cards (bulk work): at most every `cardsEveryMs`. */
+  warmCards?: () => Promise<unknown>;
+  cardsEveryMs?: number;
+};
+
+// A card reads every row of its dataset: under a steady stream, its first reader after a run
+// computes it; these keep the wait off most readers without a card per run.
+const CARDS_EVERY_MS = 5 * 60_000;
+
+/** What follows a scheduler's runs: metrics, the catalog, and the online store serving the new rows. */
+export function followRuns(deps: FollowRunsDeps): (runs: RunResult[]) => Promise<void> {
+  let cardsAt = Date.now();
+  return async (runs) => {
+    for (const run of runs) {
+      const labels = { view: `${run.name}@${run.version}`, mode: run.mode };
+      deps.metrics.materializationRuns.inc({ ...labels, outcome: "succeeded" });
+      deps.metrics.materializationDuration.observe(labels, run.durationMs / 1000);
+      if (run.kind === "feature_view") deps.metrics.markMaterialized(labels.view);
+    }
+    deps.invalidateCatalog();
+    if (deps.warmCards && Date.now() - cardsAt >= (deps.cardsEveryMs ?? CARDS_EVERY_MS)) {
+      cardsAt = Date.now();
+      void deps.warmCards();
+    }
+    if (deps.healer) {
+      await deps.healer.check();
+      return;
+    }
+    // The in-process LRU caches Postgres: drop what the runs rewrote, the next read loads it.
+    for (const run of runs) {
+      const view = `${run.name}@${run.version}`;
+      if (run.kind !== "feature_view") continue;
+      if (run.keys) await deps.onlineStore.forget?.(view, run.keys);
+      else await deps.onlineStore.deleteView(view);
+    }
+  };
+}

@@ -1,0 +1,166 @@
+import type { Sql } from "../db/database";
+import type { Logger } from "../log/logger";
+import { materializeIfIdle, type RunResult } from "../materialize/runner";
+import { type Pending, pendingChanges, pruneSourceChanges } from "../materialize/source-changes";
+import { listTargets, type MaterializeTarget } from "../materialize/target";
+
+export type ViewFreshness = {
+  /** `name@version` (embeddings too). */
+  view: string;
+  kind: MaterializeTarget["kind"];
+  objectiveSeconds: number;
+  /** Seconds since the oldest change it does not serve yet; 0 when it serves every change. */
+  lagSeconds: number;
+  /** Source statements it has not served yet. */
+  pendingChanges: number;
+  status: "fresh" | "behind";
+};
+
+export type FreshnessSchedulerOptions = {
+  sql: Sql;
+  logger: Logger;
+  defaultObjectiveSeconds: number;
+  /** How often to look for changes when no notification comes (the fallback a lost one needs). */
+  pollMs: number;
+  /** Server PostgreSQL: calls `onChange` on every NOTIFY; resolves to a function that stops listening. */
+  listen?: (onChange: () => void) => Promise<() => Promise<void>>;
+  /** The least time between the starts of two runs of a view (default: a third of its objective). */
+  minIntervalMs?: number;
+  /** After each batch of runs: the online store, caches and metrics follow the new rows. */
+  afterRuns: (runs: RunResult[]) => Promise<void>;
+};
+
+type Tracked = { target: MaterializeTarget; pending: Pending; lastStarted: number; objectiveSeconds: number };
+
+// Changes every view's last run has seen are forgotten this often.
+const PRUNE_EVERY_MS = 30_000;
+
+/**
+ * Keeps every built view version within its freshness objective without an operator. Source
+ * writes are noted by triggers (migration 0011) and announced by NOTIFY; on each announcement,
+ * and every `pollMs` in case one was lost, it looks for versions with changes they do not serve
+ * and materializes those whose last run started at least a third of their objective ago: a
+ * steady stream costs one run per view per interval, not one per row. Runs are incremental
+ * unless the changes need a rebuild (runner, source-changes.ts). Several processes share the
+ * work: the interval is read from the runs table, and a view one process is running is skipped
+ * by the others (materializeIfIdle).
+ */
+export class FreshnessScheduler {
+  private tracked = new Map<string, Tracked>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopListening: (() => Promise<void>) | undefined;
+  private ticking: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private lastPrune = 0;
+
+  constructor(private readonly options: FreshnessSchedulerOptions) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    if (this.options.listen) {
+      this.stopListening = await this.options
+        .listen(() => this.nudge())
+        .catch((error: unknown) => {
+          this.options.logger.warn("cannot listen for source changes; polling for them", {
+            error: (error as Error).message,
+          });
+          return undefined;
+        });
+    }
+    this.timer = setInterval(() => this.nudge(), this.options.pollMs);
+    this.timer.unref();
+    this.nudge();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.stopListening?.().catch(() => {});
+    await this.ticking;
+  }
+
+  /** Looks for changes now (or once more after the look in progress). */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .then(() => {})
+      .catch((error: unknown) => {
+        this.options.logger.warn("freshness check failed; the next one tries again", {
+          error: (error as Error).message,
+        });
+      })
+      .finally(() => {
+        this.ticking = undefined;
+        if (this.again) {
+          this.again = false;
+          this.nudge();
+        }
+      });
+  }
+
+  /** One look: what each view has not served, and the runs of those that are due. */
+  async tick(): Promise<RunResult[]> {
+    const { sql } = this.options;
+    const targets = (await listTargets(sql)).filter((t) => t.watermark !== null);
+    const next = new Map<string, Tracked>();
+    for (const target of targets) {
+      next.set(viewKey(target), {
+        target,
+        pending: await pendingChanges(sql, target),
+        lastStarted: await lastStarted(sql, target),
+        objectiveSeconds: target.freshnessSeconds ?? this.options.defaultObjectiveSeconds,
+      });
+    }
+    this.tracked = next;
+    const runs: RunResult[] = [];
+    for (const view of next.values()) {
+      if (this.stopped || view.pending.changes === 0) continue;
+      const interval = this.options.minIntervalMs ?? (view.objectiveSeconds * 1000) / 3;
+      if (Date.now() - view.lastStarted < interval) continue;
+      const run = await materializeIfIdle(sql, view.target, {
+        onlyIf: async (locked, target) => (await pendingChanges(locked, target)).changes > 0,
+      });
+      if (!run) continue;
+      runs.push(run);
+      view.pending = await pendingChanges(sql, (await listTargets(sql, view.target))[0] ?? view.target);
+    }
+    if (runs.length > 0) await this.options.afterRuns(runs);
+    if (Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      await pruneSourceChanges(sql, await listTargets(sql));
+    }
+    return runs;
+  }
+
+  /** Every built view version's freshness as of the last look. */
+  views(): ViewFreshness[] {
+    const now = Date.now();
+    return [...this.tracked.entries()].map(([view, t]) => {
+      const lagSeconds = t.pending.since ? Math.max(0, (now - t.pending.since.getTime()) / 1000) : 0;
+      return {
+        view,
+        kind: t.target.kind,
+        objectiveSeconds: t.objectiveSeconds,
+        lagSeconds,
+        pendingChanges: t.pending.changes,
+        status: lagSeconds > t.objectiveSeconds ? "behind" : "fresh",
+      };
+    });
+  }
+}
+
+const viewKey = (t: { name: string; version: number }) => `${t.name}@${t.version}`;
+
+/** When a target's newest run started (any outcome): the next is due a third of its objective later. */
+async function lastStarted(sql: Sql, target: MaterializeTarget): Promise<number> {
+  const [row] = await sql<{ at: Date }[]>`
+    select started_at as at from rapfs_materialization_runs
+    where name = ${target.name} and version = ${target.version} and relation_kind = ${target.kind}
+    order by id desc limit 1`;
+  return row?.at.getTime() ?? 0;
+}

@@ -1,0 +1,123 @@
+import type { z } from "zod";
+import { parseTimestamp } from "../datasets/timestamps";
+import { DomainError } from "../errors";
+import { INGEST_TABLES, type IngestTable, MAX_BATCH_ROWS } from "./columns";
+import type { RowProblem } from "./problems";
+import { AnalysisInputSchema, TrackInputSchema } from "./row-schemas";
+
+/** A row that passed every check that needs no database; `createdAt` in epoch microseconds. */
+export type CheckedRow = { index: number; values: Record<string, unknown>; createdAt: number | undefined };
+
+export type CheckedBatch = { tracks: CheckedRow[]; analyses: CheckedRow[]; problems: RowProblem[] };
+
+const SCHEMAS: Record<IngestTable, z.ZodType> = { tracks: TrackInputSchema, analyses: AnalysisInputSchema };
+
+/**
+ * Checks a batch's shape and every row against its table's columns, without the database:
+ * problems for the bad fields (one per field), the good rows for the rest. A batch over
+ * MAX_BATCH_ROWS is refused at once.
+ */
+export function checkRows(batch: unknown): CheckedBatch {
+  const problems: RowProblem[] = [];
+  const checked: CheckedBatch = { tracks: [], analyses: [], problems };
+  if (batch === null || typeof batch !== "object" || Array.isArray(batch)) {
+    problems.push(
+      batchProblem(null, 'must be an object: { "tracks"?: [...], "analyses": [...] }', "invalid_type"),
+    );
+    return checked;
+  }
+  const body = batch as Record<string, unknown>;
+  for (const key of Object.keys(body)) {
+    if (!(key in INGEST_TABLES))
+      problems.push({ ...batchProblem(null, "is not accepted", "unrecognized_keys"), field: key });
+  }
+  const lists = { tracks: body.tracks ?? [], analyses: body.analyses ?? [] };
+  let rows = 0;
+  for (const table of ["tracks", "analyses"] as const) {
+    if (Array.isArray(lists[table])) rows += lists[table].length;
+    else problems.push(batchProblem(table, "must be an array of rows", "invalid_type"));
+  }
+  if (rows > MAX_BATCH_ROWS) {
+    throw new DomainError(
+      "PAYLOAD_TOO_LARGE",
+      `The batch has ${rows.toLocaleString("en-US")} rows; one takes at most ${MAX_BATCH_ROWS.toLocaleString("en-US")} ` +
+        "(tracks and analyses together). Split it into several requests.",
+    );
+  }
+  if (rows === 0 && problems.length === 0)
+    problems.push(batchProblem("analyses", "has no rows", "too_small"));
+  for (const table of ["tracks", "analyses"] as const) {
+    const list = lists[table];
+    if (!Array.isArray(list)) continue;
+    list.forEach((row, index) => {
+      const found = checkRow(table, row, index);
+      if (found.length > 0) problems.push(...found);
+      else checked[table].push(checkedRow(row as Record<string, unknown>, index));
+    });
+  }
+  return checked;
+}
+
+function batchProblem(table: IngestTable | null, detail: string, code: string): RowProblem {
+  return { table, index: null, field: null, detail, code };
+}
+
+function checkedRow(values: Record<string, unknown>, index: number): CheckedRow {
+  const stamp = values.created_at;
+  return { index, values, createdAt: typeof stamp === "string" ? parseTimestamp(stamp) : undefined };
+}
+
+function checkRow(table: IngestTable, row: unknown, index: number): RowProblem[] {
+  const problems: RowProblem[] = [];
+  const bad = new Set<string>();
+  const add = (field: string | null, detail: string, code: string) => {
+    if (bad.has(field ?? "")) return;
+    bad.add(field ?? "");
+    problems.push({ table, index, field, detail, code });
+  };
+  if (row !== null && typeof row === "object" && !Array.isArray(row)) {
+    for (const [field, value] of Object.entries(row)) {
+      const problem = textProblem(value);
+      if (problem) add(field, problem.detail, problem.code);
+    }
+  }
+  const result = SCHEMAS[table].safeParse(row);
+  if (result.success) return problems;
+  for (const issue of result.error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      const columns = INGEST_TABLES[table].table;
+      for (const key of issue.keys) add(key, `is not a column of ${columns}`, "unrecognized_keys");
+      continue;
+    }
+    const [field, ...inside] = issue.path;
+    const where = inside.length > 0 ? ` (at ${inside.map(String).join("/")})` : "";
+    add(field === undefined ? null : String(field), `${issue.message}${where}`, issue.code);
+  }
+  return problems;
+}
+
+const NUL = "\u0000";
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * What PostgreSQL cannot store anywhere in a value, JSON included: a NUL byte, a lone surrogate
+ * (jsonb refuses its escape; text would get U+FFFD instead), a number that is not finite.
+ */
+function textProblem(value: unknown): { detail: string; code: string } | undefined {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node === "string") {
+      if (node.includes(NUL)) return { detail: "must not contain a NUL byte (U+0000)", code: "nul_byte" };
+      if (LONE_SURROGATE.test(node))
+        return { detail: "holds a lone UTF-16 surrogate", code: "invalid_unicode" };
+    } else if (typeof node === "number") {
+      if (!Number.isFinite(node)) return { detail: "holds a number that is not finite", code: "not_finite" };
+    } else if (Array.isArray(node)) {
+      for (const item of node) stack.push(item);
+    } else if (node !== null && typeof node === "object") {
+      for (const [key, item] of Object.entries(node)) stack.push(key, item);
+    }
+  }
+  return undefined;
+}

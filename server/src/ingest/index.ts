@@ -1,0 +1,33 @@
+/**
+ * The ingestion door: new tracks and analyses checked against the corpus schema and written in
+ * one transaction each batch, the way incremental materialization needs them written (see
+ * write.ts). The HTTP route, `rapfs ingest` and `rapfs corpus stream` all come through here.
+ */
+export { MAX_BATCH_ROWS } from "./columns";
+export {
+  INGEST_FORMATS,
+  IngestFileError,
+  type IngestFormat,
+  ingestFormatOf,
+  openIngestFile,
+  type Place,
+} from "./files";
+export { problemPlace, type RowProblem } from "./problems";
+export { STREAM_ANALYZERS } from "./reruns";
+export {
+  type AnalysisInput,
+  AnalysisInputSchema,
+  type IngestBatch,
+  type TrackInput,
+  TrackInputSchema,
+} from "./row-schemas";
+export {
+  databaseSink,
+  type IngestSink,
+  type StreamedInsert,
+  type StreamOptions,
+  type StreamProgress,
+  type StreamReport,
+  streamAnalyses,
+} from "./stream";
+export { checkBatch, findBatchProblems, type IngestResult, ingestBatch, type WrittenRows } from "./write";

@@ -1,0 +1,146 @@
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sql } from "../../src/db/database";
+import { SOURCE_CHANGES_CHANNEL } from "../../src/db/source-writes";
+import { FreshnessScheduler } from "../../src/freshness/scheduler";
+import { silentLogger } from "../../src/log/logger";
+import { materializeAll, materializeIfIdle, type RunResult } from "../../src/materialize/runner";
+import { pendingChanges } from "../../src/materialize/source-changes";
+import { listTargets, type MaterializeTarget } from "../../src/materialize/target";
+import { applyDefinitions } from "../../src/registry/apply";
+import { eventually } from "../access-http/processes";
+import { definitionsDir, ENTITIES, view } from "../definitions/helpers";
+import { createServerTestDatabase } from "../support/databases";
+import { seedPlainCorpus } from "../support/plain-corpus";
+
+const TRACKS = 200;
+
+/**
+ * Change-driven materialization on a PostgreSQL server, where the platform writes analyses
+ * behind rapfs's back with plain SQL, and several rapfs processes share the work.
+ */
+describe("freshness on a PostgreSQL server", () => {
+  let database: Awaited<ReturnType<typeof createServerTestDatabase>>;
+  let pools: Sql[];
+  let defs: Awaited<ReturnType<typeof definitionsDir>>;
+  const schedulers: FreshnessScheduler[] = [];
+  const runs: RunResult[] = [];
+
+  function scheduler(sql: Sql, pollMs: number): FreshnessScheduler {
+    const s = new FreshnessScheduler({
+      sql,
+      logger: silentLogger,
+      defaultObjectiveSeconds: 30,
+      pollMs,
+      minIntervalMs: 0,
+      listen: async (onChange) => (await sql.listen(SOURCE_CHANGES_CHANNEL, onChange)).unlisten,
+      afterRuns: async (done) => {
+        runs.push(...done);
+      },
+    });
+    schedulers.push(s);
+    return s;
+  }
+  const served = async (trackId: number) =>
+    (await (pools[0] as Sql)`select sentiment from fv_labels_v1 where track_id = ${trackId}`)[0]?.sentiment;
+  const analyse = (sql: Sql, trackId: number, sentiment: string) =>
+    sql`insert into analysis_results (track_id, analyzer_type, sentiment, confidence, created_at)
+        values (${trackId}, 'qwen-3-4b-fp8', ${sentiment}, 0.7, clock_timestamp() at time zone 'UTC')`;
+
+  beforeAll(async () => {
+    database = await createServerTestDatabase();
+    pools = [0, 1, 2].map(() => postgres(database.url, { max: 4, onnotice: () => {} }));
+    await seedPlainCorpus(pools[0] as Sql, TRACKS);
+    defs = await definitionsDir({
+      "entities.yaml": ENTITIES,
+      "v.yaml": view("labels", 1, ["sentiment: string = a.sentiment"]).replace(
+        "owner: tests\n",
+        "owner: tests\nfreshness: 5s\n",
+      ),
+    });
+    await applyDefinitions(pools[0] as Sql, defs.dir);
+    await materializeAll(pools[0] as Sql);
+  });
+  afterAll(async () => {
+    await Promise.all(schedulers.map((s) => s.stop()));
+    await Promise.all((pools ?? []).map((p) => p.end()));
+    await database?.drop();
+    await defs?.remove();
+  });
+
+  it("serves an analysis written with SQL behind its back, told by NOTIFY (no polling)", async () => {
+    const s = scheduler(pools[0] as Sql, 600_000);
+    await s.start();
+    await analyse(pools[1] as Sql, 1, "notified");
+    await eventually(async () => expect(await served(1)).toBe("notified"), 20_000);
+    expect(s.views()[0]).toMatchObject({ view: "labels@1", objectiveSeconds: 5 });
+    await s.stop();
+  });
+
+  it("catches up by polling when the LISTEN connection is killed and the notification lost", async () => {
+    const s = scheduler(pools[0] as Sql, 500);
+    await s.start();
+    const killed = await (pools[2] as Sql)`
+      select pg_terminate_backend(pid) as done from pg_stat_activity
+      where datname = current_database() and query ilike 'listen%'`;
+    expect(killed.length).toBeGreaterThan(0);
+    await analyse(pools[1] as Sql, 2, "polled");
+    await eventually(async () => expect(await served(2)).toBe("polled"), 20_000);
+    await s.stop();
+  });
+
+  it("rebuilds when a writer that skipped the source-writes lock commits a row under the watermark", async () => {
+    const [a, b] = pools as [Sql, Sql];
+    const s = scheduler(a, 600_000);
+    // The late row is stamped first and committed last: an incremental run past the later row
+    // would never look at it again.
+    const late = a.reserve();
+    const conn = await late;
+    await conn`begin`;
+    await conn`insert into analysis_results (track_id, analyzer_type, sentiment, confidence, created_at)
+               values (3, 'qwen-3-4b-fp8', 'late', 0.7, clock_timestamp() at time zone 'UTC')`;
+    await analyse(b, 4, "early");
+    const first = await s.tick();
+    expect(first.map((r) => r.mode)).toEqual(["incremental"]);
+    expect(await served(4)).toBe("early");
+    await conn`commit`;
+    conn.release();
+    const second = await s.tick();
+    if (second[0]?.mode !== "full") {
+      console.info(
+        first,
+        second,
+        await a`select id, op, oldest_created_at::text, xid::text, noted_at from rapfs_source_changes order by id`,
+        await a`select id, mode, watermark_before::text, watermark_after::text, source_snapshot from rapfs_materialization_runs order by id`,
+      );
+    }
+    expect(second.map((r) => r.mode)).toEqual(["full"]);
+    expect(await served(3)).toBe("late");
+  });
+
+  it("three processes on one database run each view once per change, not three times", async () => {
+    const three = pools.map((sql) => scheduler(sql, 600_000));
+    const before = runs.length;
+    await analyse(pools[0] as Sql, 5, "shared");
+    const done = await Promise.all(three.map((s) => s.tick()));
+    expect(done.flat()).toHaveLength(1);
+    expect(runs.length - before).toBe(1);
+    expect(await served(5)).toBe("shared");
+    // The others find nothing left to serve.
+    expect((await Promise.all(three.map((s) => s.tick()))).flat()).toHaveLength(0);
+  });
+
+  it("a process that looked before another's run and takes the lock after it runs nothing", async () => {
+    const [a, b] = pools as [Sql, Sql];
+    await analyse(a, 6, "raced");
+    // What b listed before a's run: the change pending.
+    const [stale] = await listTargets(b, { name: "labels", version: 1 });
+    if (!stale) throw new Error("labels@1 is not applied");
+    expect((await pendingChanges(b, stale)).changes).toBeGreaterThan(0);
+    expect(await materializeIfIdle(a, stale)).toMatchObject({ mode: "incremental", rowsWritten: 1 });
+    const onlyIf = async (sql: Sql, target: MaterializeTarget) =>
+      (await pendingChanges(sql, target)).changes > 0;
+    expect(await materializeIfIdle(b, stale, { onlyIf })).toBeUndefined();
+    expect(await served(6)).toBe("raced");
+  });
+});
