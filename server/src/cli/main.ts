@@ -4,7 +4,9 @@ import { Command } from "commander";
 import { registerApplyCommand } from "./commands/apply";
 import { registerCodegenCommand } from "./commands/codegen";
 import { registerCorpusCommand } from "./commands/corpus";
+import { registerCorpusStream } from "./commands/corpus-stream";
 import { registerExportCommand } from "./commands/export";
+import { registerIngestCommand } from "./commands/ingest";
 import { registerKeysCommand } from "./commands/keys";
 import { registerMaterializeCommand } from "./commands/materialize";
 import { registerMigrateCommand } from "./commands/migrate";
@@ -20,12 +22,13 @@ const program = new Command()
 
 registerStartCommand(program);
 registerMigrateCommand(program);
-registerCorpusCommand(program);
+registerCorpusStream(registerCorpusCommand(program));
 registerPlanCommand(program);
 registerApplyCommand(program);
 registerMaterializeCommand(program);
 registerKeysCommand(program);
 registerCodegenCommand(program);
 registerExportCommand(program);
+registerIngestCommand(program);
 
 await runCli(program, process.argv);

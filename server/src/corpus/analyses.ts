@@ -4,7 +4,7 @@ import { FixedVector } from "./embeddings";
 import { AnalysisFlag } from "./layout";
 import { round, simplifiedFeatures } from "./lyrics-stats";
 import { type Rng, rngFor, Stream } from "./random";
-import { ANALYZER_TYPES } from "./scale";
+import { ANALYZER_TYPES, type AnalyzerType } from "./scale";
 import { MOODS } from "./styles";
 import type { CorpusContext, TrackProfile } from "./tracks";
 import { THEMES } from "./vocab";
@@ -174,6 +174,27 @@ function simplified(p: TrackProfile, spec: AnalyzerSpec, rng: Rng): Reading {
   };
 }
 
+export type AnalysisReading = Reading;
+
+/**
+ * What one run of an analyzer reads from a track: every column but the row's identity, time and
+ * model version. `run` (0 the first) varies the qwen embedding's noise; `outOfRange` plants the
+ * corpus's out-of-range values (AnalysisFlag).
+ */
+export function analysisReading(
+  ctx: CorpusContext,
+  p: TrackProfile,
+  type: AnalyzerType,
+  rng: Rng,
+  run: number,
+  outOfRange = 0,
+): AnalysisReading {
+  const spec = ANALYZERS[type];
+  if (spec.kind === "llm") return llm(ctx, p, spec, rng, run, outOfRange);
+  if (spec.kind === "emotion") return emotion(p, spec, rng, outOfRange);
+  return spec.kind === "algorithmic" ? algorithmic(p, spec, rng) : simplified(p, spec, rng);
+}
+
 /** All analyses of one track, analyzer by analyzer, each pair's runs oldest first. */
 export function analysisRows(ctx: CorpusContext, p: TrackProfile, nextId: () => number): AnalysisRow[] {
   const rows: AnalysisRow[] = [];
@@ -185,14 +206,7 @@ export function analysisRows(ctx: CorpusContext, p: TrackProfile, nextId: () => 
     analysisTimes(spec, p.createdAt, runs, timing).forEach((time, run) => {
       const rng = rngFor(ctx.seed, Stream.analysis, a, p.index, run);
       const outOfRange = run === 0 ? (ctx.layout.analysisFlags[type][p.index] as number) : 0;
-      const reading =
-        spec.kind === "llm"
-          ? llm(ctx, p, spec, rng, run, outOfRange)
-          : spec.kind === "emotion"
-            ? emotion(p, spec, rng, outOfRange)
-            : spec.kind === "algorithmic"
-              ? algorithmic(p, spec, rng)
-              : simplified(p, spec, rng);
+      const reading = analysisReading(ctx, p, type, rng, run, outOfRange);
       rows.push({
         id: nextId(),
         track_id: p.index + 1,

@@ -5,6 +5,7 @@ import type { Services } from "./context";
 import * as datasets from "./datasets";
 import * as embeddings from "./embeddings";
 import * as features from "./features";
+import * as ingest from "./ingest";
 import * as operations from "./operations";
 import * as registry from "./registry";
 
@@ -54,6 +55,10 @@ export function createUseCases(services: Services) {
       embeddings: bind(services, registry.embeddings),
       featureServices: bind(services, registry.featureServices),
       featureService: bind(services, registry.featureService),
+    },
+    ingest: {
+      write: bind(services, ingest.ingestAnalyses),
+      check: bind(services, ingest.checkAnalyses),
     },
     operations: {
       readiness: bind(services, operations.readiness),

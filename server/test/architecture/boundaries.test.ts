@@ -21,6 +21,7 @@ const DOMAIN = [
   "definitions",
   "errors",
   "health",
+  "ingest",
   "log",
   "materialize",
   "metrics",

@@ -4,6 +4,7 @@ import { registerGetEmbedding } from "./embeddings/get";
 import { registerEmbeddingSearch } from "./embeddings/search";
 import { registerFeaturesBatch } from "./features/batch";
 import { registerGetFeatures } from "./features/get";
+import { registerIngestAnalyses } from "./ingest/analyses";
 import { registerRegistryDataset } from "./registry/dataset";
 import { registerRegistryDatasets } from "./registry/datasets";
 import { registerRegistryEmbeddings } from "./registry/embeddings";
@@ -14,7 +15,7 @@ import { registerRegistryView } from "./registry/view";
 import { registerRegistryViewVersion } from "./registry/view-version";
 import { registerRegistryViews } from "./registry/views";
 
-/** Online serving: features, embeddings and the registry. */
+/** Online serving (features, embeddings, the registry) and the ingestion door. */
 export const servingRoutes: RegisterRoutes[] = [
   registerFeaturesBatch,
   registerGetFeatures,
@@ -30,4 +31,5 @@ export const servingRoutes: RegisterRoutes[] = [
   registerRegistryEmbeddings,
   registerRegistryDatasets,
   registerRegistryDataset,
+  registerIngestAnalyses,
 ];

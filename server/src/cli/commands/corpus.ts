@@ -36,7 +36,8 @@ export function parseSeed(raw: string): number {
   return seed;
 }
 
-export function registerCorpusCommand(program: Command): void {
+/** `rapfs corpus generate`; the corpus command, for its other subcommands (corpus-stream.ts). */
+export function registerCorpusCommand(program: Command): Command {
   const full = corpusPlan(1);
   const corpus = program.command("corpus").description("the deterministic synthetic demo corpus");
   corpus
@@ -113,4 +114,5 @@ Examples:
         await db.close();
       }
     });
+  return corpus;
 }

@@ -1,0 +1,120 @@
+import { createRoute, type Hook, z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { DomainError } from "../../../errors";
+import { AnalysisInputSchema, MAX_BATCH_ROWS, TrackInputSchema } from "../../../usecases";
+import type { App, AppEnv } from "../../env";
+import { errorResponses, validationHook } from "../../errors";
+import { ownBodyLimit } from "../../middleware/body";
+import { jsonDepthLimit } from "../../middleware/json-depth";
+
+/** Room for a full batch of tracks with their lyrics and both embeddings at full precision. */
+export const INGEST_MAX_BYTES = 64 * 1024 * 1024;
+
+const rows = `${MAX_BATCH_ROWS.toLocaleString("en-US")}`;
+
+export const IngestRequestSchema = z
+  .strictObject({
+    tracks: z
+      // The domain's schemas, as they are: made by plain zod, they may exist before
+      // @hono/zod-openapi extends zod, so they have no .openapi() of their own.
+      .array(TrackInputSchema.meta({ id: "TrackInput" }))
+      .max(MAX_BATCH_ROWS)
+      .optional()
+      .openapi({ description: "New tracks, written before the analyses (which may name their given ids)" }),
+    analyses: z
+      .array(AnalysisInputSchema.meta({ id: "AnalysisInput" }))
+      .max(MAX_BATCH_ROWS)
+      .optional(),
+  })
+  .openapi("IngestRequest", {
+    example: {
+      analyses: [
+        {
+          track_id: 42,
+          analyzer_type: "emotion-distilroberta",
+          sentiment: "positive",
+          confidence: 0.61,
+          analysis_data: { joy: 0.61, sadness: 0.09, anger: 0.1, fear: 0.05, surprise: 0.05, love: 0.1 },
+          model_version: "emotion-distilroberta@2.0",
+        },
+      ],
+    },
+  });
+
+const WrittenRowsSchema = z
+  .object({
+    count: z.int(),
+    ids: z.array(z.int()).openapi({ description: "In the order the rows were sent" }),
+    created_at: z.array(z.string()).openapi({
+      description: "Each row's created_at as stored (UTC)",
+      example: ["2025-06-01T12:00:00.123456"],
+    }),
+  })
+  .openapi("WrittenRows");
+
+export const IngestResultSchema = z
+  .object({ tracks: WrittenRowsSchema, analyses: WrittenRowsSchema })
+  .openapi("IngestResult");
+
+export const route = createRoute({
+  operationId: "ingestAnalyses",
+  method: "post",
+  path: "/v1/admin/analyses",
+  tags: ["admin"],
+  summary: "Write new analyses (and tracks) into the corpus",
+  description:
+    "The ingestion door for the platform's analyzers where they cannot reach the database (the embedded " +
+    "default): rows are checked against the corpus schema and written in one transaction, all or nothing. " +
+    "A batch with any bad row is refused with one entry in `errors` per bad field (`#/analyses/3/track_id`) " +
+    "and nothing is written. `created_at` may be left out: the write is stamped; one more than a minute " +
+    `ahead of the database's clock is refused. Up to ${rows} rows (tracks and analyses together) and ` +
+    `${INGEST_MAX_BYTES / 1024 / 1024} MiB a request. The views serve the new rows within their freshness objective.`,
+  middleware: [
+    bodyLimit({
+      maxSize: INGEST_MAX_BYTES,
+      onError: () => {
+        throw new DomainError(
+          "PAYLOAD_TOO_LARGE",
+          `The batch exceeds ${INGEST_MAX_BYTES / 1024 / 1024} MiB; split it into several requests.`,
+        );
+      },
+    }),
+    jsonDepthLimit(),
+  ] as const,
+  request: {
+    body: { required: true, content: { "application/json": { schema: IngestRequestSchema } } },
+  },
+  responses: {
+    201: {
+      description: "Every row was written",
+      content: { "application/json": { schema: IngestResultSchema } },
+    },
+    ...errorResponses("VALIDATION_FAILED", "MALFORMED_JSON", "PAYLOAD_TOO_LARGE", "CONFLICT", "UNAVAILABLE"),
+  },
+});
+
+export type IngestRequest = z.infer<typeof IngestRequestSchema>;
+export type IngestResponse = z.infer<typeof IngestResultSchema>;
+
+export function registerIngestAnalyses(app: App): void {
+  ownBodyLimit(app, route.method, route.path);
+  app.openapi(
+    route,
+    async (c) => {
+      const written = await c.get("useCases").ingest.write(c.req.valid("json"));
+      const rows = (w: typeof written.tracks) => ({ count: w.count, ids: w.ids, created_at: w.createdAt });
+      return c.json({ tracks: rows(written.tracks), analyses: rows(written.analyses) }, 201);
+    },
+    everyProblem as never,
+  );
+}
+
+/**
+ * The schema above documents the rows; the use case names every bad field of every row at once,
+ * the database's problems (a missing track) included, in the words `rapfs ingest` uses too.
+ */
+const everyProblem: Hook<unknown, AppEnv, string, Promise<Response | undefined>> = async (result, c) => {
+  if (result.success) return undefined;
+  if (result.target === "json") await c.get("useCases").ingest.check(await c.req.json());
+  return validationHook(result, c);
+};

@@ -1,0 +1,211 @@
+import type { Command } from "commander";
+import { loadConfig } from "../../config/env";
+import type { Sql } from "../../db/database";
+import { isRefusal, plural } from "../../errors";
+import {
+  findBatchProblems,
+  INGEST_FORMATS,
+  IngestFileError,
+  type IngestFormat,
+  ingestBatch,
+  ingestFormatOf,
+  MAX_BATCH_ROWS,
+  openIngestFile,
+  type Place,
+} from "../../ingest";
+import { terminalProgress } from "../../log/progress";
+import { openCliDatabase } from "../open-database";
+import { CliError, ExitCode } from "../run";
+
+type IngestOptions = { tracks?: boolean; format?: string; batch: string };
+type Table = "tracks" | "analyses";
+type BadRow = { place: Place; field: string | null; detail: string };
+
+const SHOWN = 20;
+const count = (n: number) => n.toLocaleString("en-US");
+
+export function registerIngestCommand(program: Command): void {
+  program
+    .command("ingest")
+    .description(
+      "write new analyses (or tracks) from a CSV, NDJSON or Parquet file, checked as the API checks them",
+    )
+    .argument("<file>", "a .csv (header row), .ndjson/.jsonl or .parquet file; columns are the table's")
+    .option("--tracks", "the file holds tracks, not analyses")
+    .option("--format <format>", `one of ${INGEST_FORMATS.join(", ")} (default: from the extension)`)
+    .option("--batch <rows>", "rows per transaction", "1000")
+    .addHelpText(
+      "after",
+      `
+Every row is checked first (types, lengths, analyzer, vector dimensions, tracks that exist); a
+file with any bad row writes nothing and each bad row is named by its line (Parquet: its row).
+Then the rows are written in batches, one transaction each, as POST /v1/admin/analyses writes
+them: a row without created_at is stamped at its write. On the embedded default, while
+\`rapfs start\` runs, this works through the server's database.
+
+Examples:
+  rapfs ingest analyses.csv
+  rapfs ingest new-tracks.ndjson --tracks
+  rapfs ingest reruns.parquet --batch 5000`,
+    )
+    .action(async (file: string, opts: IngestOptions) => {
+      const format = fileFormat(file, opts.format);
+      const batchRows = Number(opts.batch);
+      if (!Number.isSafeInteger(batchRows) || batchRows < 1 || batchRows > MAX_BATCH_ROWS) {
+        throw new CliError(
+          `--batch must be a whole number from 1 to ${MAX_BATCH_ROWS}, got "${opts.batch}"`,
+          ExitCode.usage,
+        );
+      }
+      const table: Table = opts.tracks ? "tracks" : "analyses";
+      const db = await openCliDatabase(loadConfig());
+      try {
+        const reading = { format, table, batchRows };
+        const rows = await checkFile(db.sql, file, reading);
+        const started = performance.now();
+        const written = await writeFile(db.sql, file, reading);
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        const span = written.first === undefined ? "" : ` (ids ${written.first}–${written.last})`;
+        process.stdout.write(`wrote ${count(rows)} ${table}${span} from ${file} in ${seconds} s\n`);
+      } finally {
+        await db.close();
+      }
+    });
+}
+
+function fileFormat(file: string, given: string | undefined): IngestFormat {
+  if (given !== undefined) {
+    if ((INGEST_FORMATS as readonly string[]).includes(given)) return given as IngestFormat;
+    throw new CliError(
+      `--format must be one of ${INGEST_FORMATS.join(", ")}, got "${given}"`,
+      ExitCode.usage,
+    );
+  }
+  const format = ingestFormatOf(file);
+  if (!format) {
+    throw new CliError(
+      `cannot tell the format of ${file} from its extension (.csv, .ndjson, .jsonl, .parquet); pass --format`,
+      ExitCode.usage,
+    );
+  }
+  return format;
+}
+
+type Reading = { format: IngestFormat; table: Table; batchRows: number };
+
+/** Every bad row of the file, with the database's checks; refuses the file if there is one. */
+async function checkFile(sql: Sql, file: string, reading: Reading): Promise<number> {
+  const opened = await open(file, reading);
+  const progress = terminalProgress();
+  const bad: BadRow[] = [];
+  const givenIds = new Map<number, Place>();
+  let rows = 0;
+  try {
+    for await (const batch of readBatches(file, opened)) {
+      bad.push(...batch.problems);
+      rows += batch.rows.length;
+      if (reading.table === "tracks") bad.push(...repeatedIds(batch.rows, batch.places, givenIds));
+      if (batch.rows.length > 0) {
+        const problems = await findBatchProblems(sql, { [reading.table]: batch.rows });
+        for (const p of problems) {
+          const place = p.index === null ? undefined : batch.places[p.index];
+          if (place) bad.push({ place, field: p.field, detail: p.detail });
+        }
+      }
+      progress({ phase: `checking ${file}`, done: batch.done, total: opened.total });
+    }
+  } finally {
+    progress.stop();
+  }
+  if (bad.length > 0) throw badRows(file, bad);
+  if (rows === 0) throw new CliError(`${file} has no rows`);
+  return rows;
+}
+
+/** Writes the checked file batch by batch; a batch refused now (a race since the check) stops it. */
+async function writeFile(sql: Sql, file: string, reading: Reading) {
+  const opened = await open(file, reading);
+  const progress = terminalProgress();
+  let first: number | undefined;
+  let last: number | undefined;
+  let rows = 0;
+  try {
+    for await (const batch of readBatches(file, opened)) {
+      try {
+        const written = await ingestBatch(sql, { [reading.table]: batch.rows });
+        const ids = written[reading.table].ids;
+        first ??= ids[0];
+        last = ids.at(-1) ?? last;
+        rows += ids.length;
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        const where = batch.places[0] ? ` from ${describe(file, batch.places[0])} on` : "";
+        throw new CliError(
+          `${error.message} The ${count(rows)} rows before were written; nothing${where} was.`,
+        );
+      }
+      progress({ phase: `writing ${file}`, done: batch.done, total: opened.total });
+    }
+  } finally {
+    progress.stop();
+  }
+  return { first, last };
+}
+
+async function open(file: string, reading: Reading) {
+  try {
+    return await openIngestFile(file, reading);
+  } catch (error) {
+    throw fileError(file, error);
+  }
+}
+
+async function* readBatches(file: string, opened: Awaited<ReturnType<typeof openIngestFile>>) {
+  try {
+    yield* opened.batches();
+  } catch (error) {
+    throw fileError(file, error);
+  }
+}
+
+function fileError(file: string, error: unknown): Error {
+  if (error instanceof IngestFileError)
+    return new CliError(`${error.place ? describe(file, error.place) : file}: ${error.message}`);
+  const code = (error as { code?: string }).code;
+  if (code === "ENOENT") return new CliError(`${file}: no such file`, ExitCode.usage);
+  return error as Error;
+}
+
+function repeatedIds(rows: Record<string, unknown>[], places: Place[], seen: Map<number, Place>): BadRow[] {
+  const bad: BadRow[] = [];
+  rows.forEach((row, i) => {
+    const id = row.id;
+    const place = places[i];
+    if (typeof id !== "number" || !place) return;
+    const earlier = seen.get(id);
+    if (earlier && earlier.number !== place.number)
+      bad.push({
+        place,
+        field: "id",
+        detail: `id ${id} is given again (first at ${earlier.unit} ${earlier.number})`,
+      });
+    else seen.set(id, place);
+  });
+  return bad;
+}
+
+function describe(file: string, place: Place): string {
+  return place.unit === "line" ? `${file}:${place.number}` : `${file} row ${place.number}`;
+}
+
+function badRows(file: string, bad: BadRow[]): CliError {
+  const sorted = bad.slice().sort((a, b) => a.place.number - b.place.number);
+  const rows = new Set(sorted.map((b) => b.place.number)).size;
+  const lines = sorted
+    .slice(0, SHOWN)
+    .map((b) => `  ${describe(file, b.place)}: ${b.field === null ? "" : `${b.field}: `}${b.detail}`);
+  const more = sorted.length > SHOWN ? [`  … and ${count(sorted.length - SHOWN)} more`] : [];
+  return new CliError(
+    [`${file}: ${plural(rows, "bad row")}, nothing was written:`, ...lines, ...more].join("\n"),
+  );
+}

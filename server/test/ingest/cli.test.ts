@@ -1,0 +1,160 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  Field,
+  Float32,
+  List,
+  Table,
+  tableFromArrays,
+  tableToIPC,
+  Utf8,
+  vectorFromArray,
+} from "apache-arrow";
+import * as parquet from "parquet-wasm";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sql } from "../../src/db/database";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/db/embedded";
+import { embeddedDataDir } from "../support/databases";
+import { corpusCounts, runRapfs, seedTracks, unitVector } from "./support";
+
+let dir: string;
+let dataDir: string;
+let server: EmbeddedPostgres;
+let sql: Sql;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "rapfs-ingest-"));
+  dataDir = join(dir, "data");
+  // What `rapfs start` holds: the data directory's lock and its database's port; the CLI works through it.
+  server = await startEmbeddedPostgres(dataDir, 0, await embeddedDataDir());
+  sql = postgres(server.url, { max: 1, onnotice: () => {} });
+  await seedTracks(sql, 20);
+});
+afterAll(async () => {
+  await sql?.end();
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const ingest = (file: string, ...args: string[]) =>
+  runRapfs(["ingest", file, ...args], { RAPFS_DATA_DIR: dataDir });
+
+async function fixture(name: string, content: string | Uint8Array): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, content);
+  return path;
+}
+
+describe("rapfs ingest", () => {
+  it("writes analyses from CSV, a multi-line cell and JSON included, stamping created_at", async () => {
+    const file = await fixture(
+      "analyses.csv",
+      [
+        "track_id,analyzer_type,sentiment,confidence,themes,analysis_data,created_at",
+        `1,qwen-3-4b-fp8,positive,0.9,"[""money"",
+""fame""]","{""mood"": ""hype""}",`,
+        `2,algorithmic,,,,"{""word_count"": 300}",2025-01-01T00:00:00Z`,
+        "",
+      ].join("\n"),
+    );
+    const run = await ingest(file, "--batch", "1");
+    expect(run.stderr).toContain("working through its database");
+    expect([run.code, run.stdout]).toEqual([0, expect.stringContaining("wrote 2 analyses")]);
+    const rows = await sql<{ themes: string; data: unknown; stamped: boolean }[]>`
+      select themes, analysis_data as data, created_at > now() at time zone 'UTC' - interval '1 minute' as stamped
+      from analysis_results order by id`;
+    expect(rows).toEqual([
+      { themes: '["money",\n"fame"]', data: { mood: "hype" }, stamped: true },
+      { themes: null, data: { word_count: 300 }, stamped: false },
+    ]);
+  });
+
+  it("writes tracks from NDJSON with --tracks, a given id kept", async () => {
+    const file = await fixture(
+      "tracks.ndjson",
+      [
+        JSON.stringify({ id: 700, title: "Given", artist: "Someone", audio_embedding: unitVector(128, 2) }),
+        "",
+        JSON.stringify({ title: "Serial", artist: "Someone", spotify_data: { popularity: 12 } }),
+      ].join("\n"),
+    );
+    const run = await ingest(file, "--tracks");
+    expect([run.code, run.stdout]).toEqual([0, expect.stringContaining("wrote 2 tracks")]);
+    const [given] = await sql<{ title: string }[]>`select title from tracks where id = 700`;
+    expect(given?.title).toBe("Given");
+  });
+
+  it("writes analyses from Parquet, vectors as lists of float32", async () => {
+    const table = new Table({
+      track_id: vectorFromArray(Int32Array.from([3, 4])),
+      analyzer_type: vectorFromArray(["qwen-3-4b-fp8", "emotion-distilroberta"], new Utf8()),
+      confidence: vectorFromArray(Float64Array.from([0.5, 0.25])),
+      analysis_data: vectorFromArray(['{"mood":"dark"}', '{"joy":0.25}'], new Utf8()),
+      analysis_embedding: vectorFromArray(
+        [unitVector(256, 5), null],
+        new List(new Field("item", new Float32(), true)),
+      ),
+    });
+    const file = await fixture(
+      "analyses.parquet",
+      parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(table, "stream"))),
+    );
+    const before = await corpusCounts(sql);
+    const run = await ingest(file);
+    expect([run.code, run.stderr]).toEqual([0, expect.any(String)]);
+    expect((await corpusCounts(sql)).analyses).toBe(before.analyses + 2);
+    const [qwen] = await sql<{ embedding: string; data: unknown }[]>`
+      select analysis_embedding::text as embedding, analysis_data as data from analysis_results
+      where track_id = 3 and analyzer_type = 'qwen-3-4b-fp8'`;
+    expect(qwen).toEqual({ embedding: `[${unitVector(256, 5).join(",")}]`, data: { mood: "dark" } });
+  });
+
+  it("names each bad row by its line, exits non-zero and writes nothing", async () => {
+    const file = await fixture(
+      "bad.csv",
+      [
+        "track_id,analyzer_type,themes,analysis_data",
+        `1,algorithmic,"a
+b",`,
+        "99999,algorithmic,,",
+        '2,gpt-5,,"{not json"',
+        "3,simplified_features,,",
+      ].join("\n"),
+    );
+    const before = await corpusCounts(sql);
+    const run = await ingest(file);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${file}: 2 bad rows, nothing was written:`);
+    expect(run.stderr).toContain(`${file}:4: track_id: track 99999 does not exist`);
+    expect(run.stderr).toContain(`${file}:5: analysis_data: is not valid JSON`);
+    expect(run.stderr).toContain(`${file}:5: analyzer_type: must be one of`);
+    expect(await corpusCounts(sql)).toEqual(before);
+  });
+
+  it("points at a line of NDJSON that is not JSON, and at a Parquet row", async () => {
+    const file = await fixture("bad.jsonl", `{"track_id": 1, "analyzer_type": "algorithmic"}\n{oops\n`);
+    const run = await ingest(file);
+    expect([run.code, run.stderr]).toEqual([1, expect.stringContaining(`${file}:2: is not valid JSON`)]);
+    const table = tableFromArrays({
+      track_id: Int32Array.from([1, 2]),
+      analyzer_type: ["algorithmic", "nope"],
+    });
+    const parquetFile = await fixture(
+      "bad.parquet",
+      parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(table, "stream"))),
+    );
+    const bad = await ingest(parquetFile);
+    expect([bad.code, bad.stderr]).toEqual([
+      1,
+      expect.stringContaining(`${parquetFile} row 2: analyzer_type:`),
+    ]);
+  });
+
+  it("refuses an unknown extension without --format, as a usage error", async () => {
+    const file = await fixture("rows.txt", "track_id\n1\n");
+    const run = await ingest(file);
+    expect([run.code, run.stderr]).toEqual([2, expect.stringContaining("pass --format")]);
+  });
+});

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProblemSchema } from "../../src/api/errors";
+import {
+  type IngestRequest,
+  IngestResultSchema,
+  registerIngestAnalyses,
+} from "../../src/api/routes/ingest/analyses";
+import { type AccessApp, startAccessApp } from "../access-http/app";
+import { corpusCounts, databaseNow, seedTracks, unitVector, utcMs } from "./support";
+
+const PATH = "/v1/admin/analyses";
+
+let t: AccessApp;
+let tracks: number[];
+beforeAll(async () => {
+  t = await startAccessApp({ routes: [registerIngestAnalyses] });
+  tracks = await seedTracks(t.db.sql, 4);
+});
+afterAll(() => t?.close());
+
+const post = (body: unknown, key = t.adminKey) => t.call("POST", PATH, { key, body });
+
+async function problemOf(res: Response) {
+  expect(res.headers.get("content-type")).toContain("application/problem+json");
+  return ProblemSchema.parse(await res.json());
+}
+
+describe("POST /v1/admin/analyses", () => {
+  it("writes a batch and answers 201 with the ids and the created_at the server stamped", async () => {
+    const before = await databaseNow(t.db.sql);
+    const body: IngestRequest = {
+      tracks: [{ title: "New One", artist: "Newcomer", audio_embedding: unitVector(128, 1) }],
+      analyses: [
+        {
+          track_id: tracks[0] as number,
+          analyzer_type: "emotion-distilroberta",
+          sentiment: "positive",
+          confidence: 0.61,
+          analysis_data: { joy: 0.61, sadness: 0.39, dominant: "joy" },
+          model_version: "emotion-distilroberta@2.0",
+        },
+        {
+          track_id: tracks[1] as number,
+          analyzer_type: "gemma-3-27b-it",
+          created_at: "2025-03-01T10:00:00Z",
+        },
+      ],
+    };
+    const res = await post(body);
+    expect(res.status).toBe(201);
+    const written = IngestResultSchema.parse(await res.json());
+    expect([written.tracks.count, written.analyses.count]).toEqual([1, 2]);
+    const stamped = utcMs(written.analyses.created_at[0] as string);
+    expect(stamped).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(stamped).toBeLessThanOrEqual(Math.ceil(await databaseNow(t.db.sql)));
+    expect(written.analyses.created_at[1]).toBe("2025-03-01T10:00:00.000000");
+    const [row] = await t.db.sql<{ data: unknown; version: string }[]>`
+      select analysis_data as data, model_version as version from analysis_results
+      where id = ${written.analyses.ids[0] as number}`;
+    expect(row).toEqual({
+      data: { joy: 0.61, sadness: 0.39, dominant: "joy" },
+      version: "emotion-distilroberta@2.0",
+    });
+  });
+
+  it("refuses every kind of bad row at once, one error per bad field, and writes nothing", async () => {
+    const counts = await corpusCounts(t.db.sql);
+    const ok = { track_id: tracks[2], analyzer_type: "algorithmic" };
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const res = await post({
+      tracks: [{ title: "x".repeat(501), artist: "ok" }],
+      analyses: [
+        ok,
+        { ...ok, confidence: "high" },
+        { ...ok, analyzer_type: "gpt-5" },
+        { ...ok, track_id: 987_654 },
+        { ...ok, analyzer_type: "qwen-3-4b-fp8", analysis_embedding: [0.1, 0.2] },
+        { ...ok, sentiment: "posi\u0000tive" },
+        { ...ok, analysis_data: { note: "a\u0000b" } },
+        { ...ok, created_at: future },
+        { ...ok, processing_time_ms: 1.5, analyser: "typo" },
+        "not a row",
+      ],
+    });
+    expect(res.status).toBe(400);
+    const problem = await problemOf(res);
+    expect(problem.code).toBe("VALIDATION_FAILED");
+    expect(problem.detail).toContain("Nothing was written");
+    expect(problem.errors?.map((e) => [e.pointer, e.code])).toEqual([
+      ["#/tracks/0/title", "too_big"],
+      ["#/analyses/1/confidence", "invalid_type"],
+      ["#/analyses/2/analyzer_type", "invalid_value"],
+      ["#/analyses/3/track_id", "not_found"],
+      ["#/analyses/4/analysis_embedding", "too_small"],
+      ["#/analyses/5/sentiment", "nul_byte"],
+      ["#/analyses/6/analysis_data", "nul_byte"],
+      ["#/analyses/7/created_at", "future_timestamp"],
+      ["#/analyses/8/processing_time_ms", "invalid_type"],
+      ["#/analyses/8/analyser", "unrecognized_keys"],
+      ["#/analyses/9", "invalid_type"],
+    ]);
+    expect(problem.errors?.find((e) => e.pointer === "#/analyses/3/track_id")?.detail).toContain(
+      "track 987654 does not exist",
+    );
+    expect(await corpusCounts(t.db.sql)).toEqual(counts);
+  });
+
+  it("refuses a batch over 5,000 rows, saying to split it", async () => {
+    const analyses = Array.from({ length: 5_001 }, () => ({
+      track_id: tracks[0],
+      analyzer_type: "algorithmic",
+    }));
+    const res = await post({ analyses });
+    expect(res.status).toBe(413);
+    expect((await problemOf(res)).detail).toContain("Split it");
+  });
+
+  it("is refused to a key without the admin scope, before the body is read", async () => {
+    const { key } = await t.signup("ingest-not-admin@example.com");
+    const res = await post({ analyses: [{ track_id: tracks[0], analyzer_type: "algorithmic" }] }, key);
+    expect(res.status).toBe(403);
+    expect(res.headers.get("www-authenticate")).toContain('scope="admin"');
+    expect((await t.call("POST", PATH, { body: {} })).status).toBe(401);
+  });
+});
