@@ -16,7 +16,7 @@ const TRAINING_ROWS = Number(process.env.RAPFS_BENCH_OVERLOAD_TRAINING_ROWS ?? 1
 const DATABASE_URL = process.env.RAPFS_BENCH_OVERLOAD_DATABASE_URL;
 
 /** The machine's floor: Node answering a finished response from memory, probed the same way. */
-async function floorP99(): Promise<number> {
+export async function floorP99(): Promise<number> {
   const body = Buffer.from('{"status":"ok"}');
   const server = createServer((_, res) =>
     res.writeHead(200, { "content-type": "application/json" }).end(body),

@@ -16,6 +16,7 @@ const workloads: Workload[] = [
   { name: "sdk", load: async () => (await import("./sdk")).benchSdk },
   { name: "start", load: async () => (await import("./start")).benchStart },
   { name: "overload", load: async () => (await import("./overload")).benchOverload },
+  { name: "freshness", load: async () => (await import("./freshness")).benchFreshness },
 ];
 
 const only = process.argv.slice(2);
