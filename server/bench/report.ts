@@ -4,8 +4,8 @@ import { join } from "node:path";
 import type { BenchRow } from "./types";
 
 type Machine = { cores: number; cpu: string; memoryGiB: number; node: string };
-/** One workload's figures from its latest run. */
-type Measured = { date: string; rows: BenchRow[] };
+/** One workload's figures from its latest run, and the machine they came from. */
+type Measured = { date: string; rows: BenchRow[]; machine?: Machine };
 type Report = { machine: Machine; workloads: Record<string, Measured> };
 
 const round = (value: number) => (Math.abs(value) >= 100 ? Math.round(value) : Number(value.toPrecision(3)));
@@ -20,14 +20,19 @@ export function formatTable(rows: BenchRow[]): string {
   return [header, "|---|---|---|---|---|---|---|", ...lines].join("\n");
 }
 
+/** The last report's figures; those from before machines were kept per workload get its one machine. */
 async function previous(path: string): Promise<Record<string, Measured>> {
   try {
     const report = JSON.parse(await readFile(path, "utf8")) as Partial<Report>;
-    return report.workloads ?? {};
+    const workloads = report.workloads ?? {};
+    for (const measured of Object.values(workloads)) measured.machine ??= report.machine;
+    return workloads;
   } catch {
     return {};
   }
 }
+
+const describe = (m: Machine) => `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}`;
 
 /**
  * Writes the figures under docs/ with the machine they were measured on, for the README to cite.
@@ -47,19 +52,20 @@ export async function writeReport(
   const jsonPath = join(docsDir, "benchmarks.json");
   const workloads = await previous(jsonPath);
   const date = new Date().toISOString();
-  for (const [name, rows] of Object.entries(measured)) workloads[name] = { date, rows };
+  for (const [name, rows] of Object.entries(measured)) workloads[name] = { date, rows, machine };
   const names = order.filter((name) => workloads[name]);
   await mkdir(docsDir, { recursive: true });
   await writeFile(jsonPath, `${JSON.stringify({ machine, workloads }, null, 2)}\n`);
   const sections = names.flatMap((name) => {
-    const { date: at, rows } = workloads[name] as Measured;
+    const { date: at, rows, machine: on } = workloads[name] as Measured;
     const notes = rows.filter((r) => r.notes).map((r) => `- **${r.workload}**: ${r.notes}`);
-    return [`## ${name}`, "", `Run ${at}.`, "", formatTable(rows), "", ...notes, ""];
+    const where = on ? ` on ${describe(on)}` : "";
+    return [`## ${name}`, "", `Run ${at}${where}.`, "", formatTable(rows), "", ...notes, ""];
   });
   const markdown = [
     "# Benchmarks",
     "",
-    `Measured by \`pnpm bench\` on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}.`,
+    "Measured by `pnpm bench`; each workload names the machine of its last run (this one's cores vary from day to day).",
     "Each workload runs with its baseline in the same run; ratios, not absolute times, are what carry over between machines.",
     "`pnpm bench <workload…>` reruns some of them and keeps the others' last figures.",
     "",
