@@ -12,6 +12,14 @@ export {
   openIngestFile,
   type Place,
 } from "./files";
+export {
+  batchDigest,
+  fileBatchKey,
+  fileDigest,
+  IDEMPOTENCY_KEY_HOURS,
+  IDEMPOTENCY_KEY_PATTERN,
+  writtenUnderKey,
+} from "./idempotency";
 export { problemPlace, type RowProblem } from "./problems";
 export { STREAM_ANALYZERS } from "./reruns";
 export {
@@ -30,4 +38,12 @@ export {
   type StreamReport,
   streamAnalyses,
 } from "./stream";
-export { checkBatch, findBatchProblems, type IngestResult, ingestBatch, type WrittenRows } from "./write";
+export {
+  checkBatch,
+  findBatchProblems,
+  type IngestOptions,
+  type IngestOutcome,
+  type IngestResult,
+  ingestBatch,
+  type WrittenRows,
+} from "./write";

@@ -6,12 +6,19 @@ import { DomainError } from "../errors";
 import { type CheckedBatch, type CheckedRow, checkRows } from "./check-rows";
 import { type ColumnSpec, INGEST_TABLES, type IngestTable } from "./columns";
 import { type DatabaseView, databaseProblems, readDatabaseView } from "./database-checks";
+import { batchDigest, claimKey, recordResult } from "./idempotency";
 import { batchRefused, type RowProblem } from "./problems";
 import type { IngestBatch } from "./row-schemas";
 
 /** Rows written to one table, in the batch's order: ids and the created_at each row got (UTC). */
 export type WrittenRows = { count: number; ids: number[]; createdAt: string[] };
 export type IngestResult = { tracks: WrittenRows; analyses: WrittenRows };
+/** A result, and whether it is an earlier write's, answered again for its idempotency key. */
+export type IngestOutcome = IngestResult & { replayed: boolean };
+export type IngestOptions = {
+  /** The batch's key: sent again under it, the batch gets the first write's result, written once. */
+  idempotencyKey?: string | undefined;
+};
 
 /** Every problem of a batch, the database's included, without writing anything. */
 export async function findBatchProblems(sql: Sql, batch: IngestBatch | unknown): Promise<RowProblem[]> {
@@ -29,19 +36,29 @@ export async function checkBatch(sql: Sql, batch: IngestBatch | unknown): Promis
  * Writes new tracks and analyses in one transaction, all or nothing: a batch with any bad row is
  * refused with every problem (VALIDATION_FAILED, nothing written). The transaction takes the
  * source-writes lock shared before anything else, and rows without created_at are stamped with
- * clock_timestamp() after it, so incremental materialization misses none of them.
+ * clock_timestamp() after it, so incremental materialization misses none of them. Under an
+ * idempotency key, a batch sent again gets the first write's result and writes nothing.
  */
-export async function ingestBatch(sql: Sql, batch: IngestBatch | unknown): Promise<IngestResult> {
+export async function ingestBatch(
+  sql: Sql,
+  batch: IngestBatch | unknown,
+  options: IngestOptions = {},
+): Promise<IngestOutcome> {
   const checked = checkRows(batch);
+  const key = options.idempotencyKey;
   try {
     return await sql.begin(async (tx) => {
       await tx.unsafe(LOCK_SOURCE_WRITES_SHARED);
+      // Before the checks: a batch already written would now fail them (its given ids are taken).
+      const earlier = key === undefined ? undefined : await claimKey(tx, key, batchDigest(batch));
+      if (earlier) return { ...earlier, replayed: true };
       const view = await readDatabaseView(tx, checked);
       const problems = [...checked.problems, ...databaseProblems(checked, view)];
       if (problems.length > 0) throw batchRefused(problems);
       const tracks = await insertRows(tx, "tracks", checked, view);
       const analyses = await insertRows(tx, "analyses", checked, view);
-      return { tracks, analyses };
+      if (key !== undefined) await recordResult(tx, key, { tracks, analyses });
+      return { tracks, analyses, replayed: false };
     });
   } catch (error) {
     throw raceLost(error) ?? error;

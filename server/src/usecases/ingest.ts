@@ -1,14 +1,19 @@
-import { checkBatch, type IngestResult, ingestBatch } from "../ingest";
+import { checkBatch, type IngestOptions, type IngestOutcome, ingestBatch } from "../ingest";
 import type { Services } from "./context";
 
 /**
  * New tracks and analyses from the platform's analyzers, all or nothing; the views catch up
  * through freshness. A batch with bad rows is refused with every problem (VALIDATION_FAILED).
+ * Sent again under its idempotency key, a batch gets the first write's result.
  */
-export async function ingestAnalyses(services: Services, batch: unknown): Promise<IngestResult> {
-  const written = await ingestBatch(services.sql, batch);
+export async function ingestAnalyses(
+  services: Services,
+  batch: unknown,
+  options: IngestOptions = {},
+): Promise<IngestOutcome> {
+  const written = await ingestBatch(services.sql, batch, options);
   // This process wrote them: its scheduler looks now rather than at its next poll.
-  services.freshness?.nudge();
+  if (!written.replayed) services.freshness?.nudge();
   return written;
 }
 

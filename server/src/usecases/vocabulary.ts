@@ -21,6 +21,8 @@ export { keyPgType } from "../definitions/schema";
 export type { ReadinessReport } from "../health/readiness";
 export {
   AnalysisInputSchema,
+  IDEMPOTENCY_KEY_HOURS,
+  IDEMPOTENCY_KEY_PATTERN,
   type IngestResult,
   MAX_BATCH_ROWS,
   TrackInputSchema,

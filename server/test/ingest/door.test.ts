@@ -105,6 +105,66 @@ describe("POST /v1/admin/analyses", () => {
     expect(await corpusCounts(t.db.sql)).toEqual(counts);
   });
 
+  it("writes a batch sent again under its Idempotency-Key once, answering the first write's result", async () => {
+    const counts = await corpusCounts(t.db.sql);
+    // A given track id: written once, the batch would fail its own checks the second time.
+    const body = {
+      tracks: [{ id: 7_001, title: "Retried", artist: "Someone" }],
+      analyses: [{ track_id: 7_001, analyzer_type: "algorithmic", analysis_data: { word_count: 9 } }],
+    };
+    const headers = { "idempotency-key": "door-retry-0001" };
+    const first = await t.call("POST", PATH, { key: t.adminKey, body, headers });
+    expect(first.status).toBe(201);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    const again = await t.call("POST", PATH, { key: t.adminKey, body, headers });
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.json()).toEqual(await first.json());
+    expect(await corpusCounts(t.db.sql)).toEqual({
+      tracks: counts.tracks + 1,
+      analyses: counts.analyses + 1,
+    });
+    // Without the key, the same batch is a new write, refused here: track 7001 exists.
+    const anew = await post(body);
+    expect(anew.status).toBe(400);
+    expect((await problemOf(anew)).errors?.[0]?.pointer).toBe("#/tracks/0/id");
+  });
+
+  it("writes the same batch sent twice at once under one key once", async () => {
+    const counts = await corpusCounts(t.db.sql);
+    const body = { analyses: [{ track_id: tracks[3], analyzer_type: "algorithmic" }] };
+    const headers = { "idempotency-key": "door-race-0001" };
+    const answers = await Promise.all(
+      [1, 2].map(() => t.call("POST", PATH, { key: t.adminKey, body, headers })),
+    );
+    expect(answers.map((res) => res.status)).toEqual([201, 201]);
+    const [a, b] = await Promise.all(answers.map((res) => res.json()));
+    expect(a).toEqual(b);
+    expect(answers.filter((res) => res.headers.get("idempotent-replayed") === "true")).toHaveLength(1);
+    expect(await corpusCounts(t.db.sql)).toEqual({ tracks: counts.tracks, analyses: counts.analyses + 1 });
+  });
+
+  it("refuses a key used for another batch (409) or malformed (400), writing nothing", async () => {
+    const headers = { "idempotency-key": "door-reuse-0001" };
+    const one = { analyses: [{ track_id: tracks[0], analyzer_type: "algorithmic" }] };
+    expect((await t.call("POST", PATH, { key: t.adminKey, body: one, headers })).status).toBe(201);
+    const counts = await corpusCounts(t.db.sql);
+    const other = { analyses: [{ track_id: tracks[1], analyzer_type: "algorithmic" }] };
+    const reused = await t.call("POST", PATH, { key: t.adminKey, body: other, headers });
+    expect(reused.status).toBe(409);
+    expect((await problemOf(reused)).detail).toContain("was used for another batch");
+    for (const key of ["has space", "x".repeat(256), "tab\tkey"]) {
+      const res = await t.call("POST", PATH, {
+        key: t.adminKey,
+        body: other,
+        headers: { "idempotency-key": key },
+      });
+      expect(res.status).toBe(400);
+      expect((await problemOf(res)).errors?.[0]?.pointer).toContain("idempotency-key");
+    }
+    expect(await corpusCounts(t.db.sql)).toEqual(counts);
+  });
+
   it("refuses a batch over 5,000 rows, saying to split it", async () => {
     const analyses = Array.from({ length: 5_001 }, () => ({
       track_id: tracks[0],

@@ -111,6 +111,22 @@ describe("ingestBatch on server PostgreSQL (no pgvector)", () => {
     expect(utcMs(result.analyses.createdAt[0] as string)).toBeGreaterThanOrEqual(Math.floor(released));
   });
 
+  it("writes a batch sent on two connections at once under one key once: the second waits for the first", async () => {
+    const batch = { analyses: [{ track_id: 3, analyzer_type: "gemma-3-27b-it" }] };
+    const before = await corpusCounts(writer);
+    let both: Promise<Awaited<ReturnType<typeof ingestBatch>>[]> | undefined;
+    // Both queue behind an exclusive hold, then run at once when it ends.
+    await holder.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext(${SOURCE_WRITES_LOCK}))`;
+      both = Promise.all([1, 2].map(() => ingestBatch(writer, batch, { idempotencyKey: "server-race-1" })));
+      await expect.poll(() => waitingForLock(tx), { interval: 20, timeout: 10_000 }).toBe(2);
+    });
+    const [a, b] = await (both as Promise<Awaited<ReturnType<typeof ingestBatch>>[]>);
+    expect([a?.replayed, b?.replayed].sort()).toEqual([false, true]);
+    expect(a?.analyses.ids).toEqual(b?.analyses.ids);
+    expect(await corpusCounts(writer)).toEqual({ ...before, analyses: before.analyses + 1 });
+  });
+
   it("refuses a vector for a column this database lacks, naming it", async () => {
     const refusal = await refusalOf(
       ingestBatch(writer, {

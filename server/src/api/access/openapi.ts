@@ -55,8 +55,13 @@ function secure(route: RouteConfig): RouteConfig | undefined {
   const roles = access.kind === "key" && access.scope ? [access.scope] : [];
   const responses = withRefusals(route, [401, 403, 429]);
   for (const [status, response] of Object.entries(responses)) {
-    if (Number(status) >= 200 && Number(status) < 300 && !("$ref" in response) && !response.headers) {
-      responses[status] = { ...response, headers: RATE_LIMIT_HEADERS };
+    // Every success of a key's route carries them, beside the headers the route documents itself.
+    if (Number(status) >= 200 && Number(status) < 300 && !("$ref" in response)) {
+      const own = response.headers as Record<string, unknown> | undefined;
+      responses[status] = {
+        ...response,
+        headers: { ...RATE_LIMIT_HEADERS, ...own } as typeof response.headers,
+      };
     }
   }
   return { ...route, security: [{ [BEARER_SCHEME]: roles }, { [HEADER_SCHEME]: roles }], responses };

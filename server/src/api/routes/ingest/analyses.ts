@@ -1,7 +1,13 @@
 import { createRoute, type Hook, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { DomainError } from "../../../errors";
-import { AnalysisInputSchema, MAX_BATCH_ROWS, TrackInputSchema } from "../../../usecases";
+import {
+  AnalysisInputSchema,
+  IDEMPOTENCY_KEY_HOURS,
+  IDEMPOTENCY_KEY_PATTERN,
+  MAX_BATCH_ROWS,
+  TrackInputSchema,
+} from "../../../usecases";
 import type { App, AppEnv } from "../../env";
 import { errorResponses, validationHook } from "../../errors";
 import { ownBodyLimit } from "../../middleware/body";
@@ -56,6 +62,22 @@ export const IngestResultSchema = z
   .object({ tracks: WrittenRowsSchema, analyses: WrittenRowsSchema })
   .openapi("IngestResult");
 
+export const IngestHeadersSchema = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(IDEMPOTENCY_KEY_PATTERN, "1 to 255 printable ASCII characters without spaces")
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description:
+        "Names this batch (a UUID per batch will do): sent again under the same key within " +
+        `${IDEMPOTENCY_KEY_HOURS} hours, the batch is not written twice and gets the first write's answer ` +
+        "(with `Idempotent-Replayed: true`), so a retry after a lost answer is safe. The same key with " +
+        "another batch is refused with 409.",
+      example: "5f0c2d8e-7d0a-4b8e-9a51-0c6a8e9b4f21",
+    }),
+});
+
 export const route = createRoute({
   operationId: "ingestAnalyses",
   method: "post",
@@ -82,11 +104,18 @@ export const route = createRoute({
     jsonDepthLimit(),
   ] as const,
   request: {
+    headers: IngestHeadersSchema,
     body: { required: true, content: { "application/json": { schema: IngestRequestSchema } } },
   },
   responses: {
     201: {
-      description: "Every row was written",
+      description: "Every row was written (or, under an idempotency key sent before, had been)",
+      headers: {
+        "Idempotent-Replayed": {
+          schema: { type: "string" as const, enum: ["true"] },
+          description: "Present when this is an earlier write's answer, given again for its Idempotency-Key",
+        },
+      },
       content: { "application/json": { schema: IngestResultSchema } },
     },
     ...errorResponses("VALIDATION_FAILED", "MALFORMED_JSON", "PAYLOAD_TOO_LARGE", "CONFLICT", "UNAVAILABLE"),
@@ -101,7 +130,9 @@ export function registerIngestAnalyses(app: App): void {
   app.openapi(
     route,
     async (c) => {
-      const written = await c.get("useCases").ingest.write(c.req.valid("json"));
+      const idempotencyKey = c.req.valid("header")["idempotency-key"];
+      const written = await c.get("useCases").ingest.write(c.req.valid("json"), { idempotencyKey });
+      if (written.replayed) c.header("idempotent-replayed", "true");
       const rows = (w: typeof written.tracks) => ({ count: w.count, ids: w.ids, created_at: w.createdAt });
       return c.json({ tracks: rows(written.tracks), analyses: rows(written.analyses) }, 201);
     },
