@@ -49,6 +49,7 @@ export type {
   Admin,
   Analyses,
   AnalysisInput,
+  IngestOptions,
   IngestParams,
   IngestResult,
   ListAccountsParams,

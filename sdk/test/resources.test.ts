@@ -61,17 +61,41 @@ describe("resources over an injected fetch", () => {
     ]);
   });
 
-  it("ingests a batch with one POST to the admin door, not retried", async () => {
-    const fetch = mockFetch(new Response("{}", { status: 503, headers: { "retry-after-ms": "1" } }));
+  it("ingests a batch under one idempotency key, kept across its retries", async () => {
+    const written = {
+      tracks: { count: 0, ids: [], created_at: [] },
+      analyses: { count: 1, ids: [7], created_at: ["t"] },
+    };
+    const fetch = mockFetch(
+      new Response("{}", { status: 503, headers: { "retry-after-ms": "1" } }),
+      json(written),
+    );
     const analyses = [
       { track_id: 42, analyzer_type: "algorithmic" as const, analysis_data: { word_count: 3 } },
     ];
-    await client(fetch)
-      .admin.analyses.ingest({ analyses })
-      .catch(() => {});
+    expect(await client(fetch).admin.analyses.ingest({ analyses })).toEqual(written);
     expect(fetch.calls.map((c) => [c.method, c.url, c.body])).toEqual([
       ["POST", "http://rapfs.test/v1/admin/analyses", { analyses }],
+      ["POST", "http://rapfs.test/v1/admin/analyses", { analyses }],
     ]);
+    const keys = fetch.calls.map((c) => c.headers.get("idempotency-key"));
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+  });
+
+  it("sends the caller's idempotency key, and a new one for each call without", async () => {
+    const written = {
+      tracks: { count: 0, ids: [], created_at: [] },
+      analyses: { count: 0, ids: [], created_at: [] },
+    };
+    const fetch = mockFetch(json(written));
+    const fs = client(fetch);
+    await fs.admin.analyses.ingest({ analyses: [] }, { idempotencyKey: "batch-0001" });
+    await fs.admin.analyses.ingest({ analyses: [] });
+    await fs.admin.analyses.ingest({ analyses: [] });
+    const keys = fetch.calls.map((c) => c.headers.get("idempotency-key"));
+    expect(keys[0]).toBe("batch-0001");
+    expect(keys[1]).not.toBe(keys[2]);
   });
 
   it("getMany of no ids sends nothing", async () => {

@@ -3243,7 +3243,10 @@ export interface operations {
   ingestAnalyses: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Names this batch (a UUID per batch will do): sent again under the same key within 24 hours, the batch is not written twice and gets the first write's answer (with `Idempotent-Replayed: true`), so a retry after a lost answer is safe. The same key with another batch is refused with 409. */
+        "idempotency-key"?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -3253,13 +3256,15 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Every row was written */
+      /** @description Every row was written (or, under an idempotency key sent before, had been) */
       201: {
         headers: {
           /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
           "RateLimit-Policy"?: string;
           /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
           RateLimit?: string;
+          /** @description Present when this is an earlier write's answer, given again for its Idempotency-Key */
+          "Idempotent-Replayed"?: "true";
           [name: string]: unknown;
         };
         content: {
@@ -3379,6 +3384,10 @@ export interface operations {
       /** @description The rows with their features */
       200: {
         headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
           /** @description attachment; filename=… */
           "Content-Disposition"?: string;
           /** @description Names these bytes; send it as If-Range to resume */
@@ -3518,6 +3527,10 @@ export interface operations {
       /** @description The file */
       200: {
         headers: {
+          /** @description The quotas that apply, e.g. `"requests";q=60;w=60, "rows";q=10000;w=86400;qu="rows"` */
+          "RateLimit-Policy"?: string;
+          /** @description What is left of each and seconds to its reset, e.g. `"requests";r=59;t=41` */
+          RateLimit?: string;
           /** @description attachment; filename=… */
           "Content-Disposition"?: string;
           /** @description Names these bytes; send it as If-Range to resume */

@@ -2,6 +2,7 @@ import type { APIPromise } from "../core/api-promise";
 import { type PagePromise, paginate } from "../core/pagination";
 import type { RequestOptions } from "../core/request-options";
 import type { components } from "../generated/openapi";
+import { mergeHeaders } from "../internal/headers";
 import { APIResource, seg } from "./resource";
 
 type Schemas = components["schemas"];
@@ -41,16 +42,42 @@ export class Accounts extends APIResource {
   }
 }
 
+export interface IngestOptions extends RequestOptions {
+  /**
+   * Names the batch (1 to 255 printable ASCII characters). Sent again under it within a day, the
+   * batch is not written twice and the first write's result comes back. Default: a new UUID per
+   * call, which makes this call's own retries safe; give one of your own (derived from the batch,
+   * say) to make your retries across calls or processes safe too.
+   */
+  idempotencyKey?: string | undefined;
+}
+
 /** The ingestion door: new analyses (and tracks) written into the corpus; needs the `admin` scope. */
 export class Analyses extends APIResource {
   /**
    * Writes one batch in one transaction, all or nothing (up to 5,000 rows): a bad row refuses the
-   * whole batch with a BadRequestError whose `problem.errors` name every bad field. Not retried
-   * (a retry after a lost answer could write the batch twice) and never split, so it stays whole.
+   * whole batch with a BadRequestError whose `problem.errors` name every bad field. Sent under an
+   * idempotency key, so a retry after a lost answer cannot write it twice, and retried as reads
+   * are; never split, so it stays whole.
    */
-  ingest(params: IngestParams, options?: RequestOptions): APIPromise<IngestResult> {
-    return this.client.post("/v1/admin/analyses", { ...options, body: params });
+  ingest(params: IngestParams, options: IngestOptions = {}): APIPromise<IngestResult> {
+    const { idempotencyKey = newIdempotencyKey(), ...rest } = options;
+    if (idempotencyKey === undefined)
+      return this.client.post("/v1/admin/analyses", { ...rest, body: params });
+    return this.client.post("/v1/admin/analyses", {
+      ...rest,
+      body: params,
+      headers: mergeHeaders(rest.headers, { "idempotency-key": idempotencyKey }),
+      idempotent: true,
+    });
   }
+}
+
+/** A UUID, or nothing where randomUUID is missing (plain-http pages): then the call is not retried. */
+function newIdempotencyKey(): string | undefined {
+  return typeof crypto !== "undefined" && typeof crypto.randomUUID === "function"
+    ? crypto.randomUUID()
+    : undefined;
 }
 
 /** Operator routes. */
