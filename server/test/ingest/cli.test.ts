@@ -86,6 +86,34 @@ describe("rapfs ingest", () => {
     expect(given?.title).toBe("Given");
   });
 
+  it("runs a file again without writing it twice, and writes only the batches an interrupted run did not", async () => {
+    const tracks = [7101, 7102, 7103, 7104, 7105].map((id) => JSON.stringify({ id, title: `Resume ${id}` }));
+    const file = await fixture("resume.ndjson", `${tracks.join("\n")}\n`);
+    const run = () => ingest(file, "--tracks", "--batch", "2");
+    const first = await run();
+    expect([first.code, first.stdout]).toEqual([0, expect.stringContaining("wrote 5 tracks")]);
+    const counts = await corpusCounts(sql);
+    // Again: every batch is known by its key, so its given ids (taken now, by its own rows) pass.
+    const again = await run();
+    expect([again.code, again.stderr]).toEqual([0, expect.any(String)]);
+    expect(again.stdout).toContain("wrote 0 tracks");
+    expect(again.stdout).toContain("skipped 5 tracks an earlier run of this file wrote");
+    expect(await corpusCounts(sql)).toEqual(counts);
+    // What an interrupted run leaves: its last batch never committed, rows and key alike.
+    await sql`delete from tracks where id = 7105`;
+    await sql`delete from rapfs_ingest_batches where idempotency_key like ${"%:tracks:2:2"}`;
+    const resumed = await run();
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain("wrote 1 tracks (ids 7105–7105)");
+    expect(resumed.stdout).toContain("skipped 4 tracks");
+    expect(await corpusCounts(sql)).toEqual(counts);
+    // --no-resume writes every batch as new: refused, since the file's given ids are taken.
+    const anew = await ingest(file, "--tracks", "--batch", "2", "--no-resume");
+    expect(anew.code).not.toBe(0);
+    expect(anew.stderr).toContain("nothing was written");
+    expect(await corpusCounts(sql)).toEqual(counts);
+  });
+
   it("writes analyses from Parquet, vectors as lists of float32", async () => {
     const table = new Table({
       track_id: vectorFromArray(Int32Array.from([3, 4])),

@@ -3,7 +3,11 @@ import { loadConfig } from "../../config/env";
 import type { Sql } from "../../db/database";
 import { isRefusal, plural } from "../../errors";
 import {
+  batchDigest,
+  fileBatchKey,
+  fileDigest,
   findBatchProblems,
+  IDEMPOTENCY_KEY_HOURS,
   INGEST_FORMATS,
   IngestFileError,
   type IngestFormat,
@@ -12,12 +16,13 @@ import {
   MAX_BATCH_ROWS,
   openIngestFile,
   type Place,
+  writtenUnderKey,
 } from "../../ingest";
 import { terminalProgress } from "../../log/progress";
 import { openCliDatabase } from "../open-database";
 import { CliError, ExitCode } from "../run";
 
-type IngestOptions = { tracks?: boolean; format?: string; batch: string };
+type IngestOptions = { tracks?: boolean; format?: string; batch: string; resume: boolean };
 type Table = "tracks" | "analyses";
 type BadRow = { place: Place; field: string | null; detail: string };
 
@@ -34,13 +39,19 @@ export function registerIngestCommand(program: Command): void {
     .option("--tracks", "the file holds tracks, not analyses")
     .option("--format <format>", `one of ${INGEST_FORMATS.join(", ")} (default: from the extension)`)
     .option("--batch <rows>", "rows per transaction", "1000")
+    .option(
+      "--no-resume",
+      `write every batch, even those an earlier run of this file wrote in the last ${IDEMPOTENCY_KEY_HOURS} hours`,
+    )
     .addHelpText(
       "after",
       `
 Every row is checked first (types, lengths, analyzer, vector dimensions, tracks that exist); a
 file with any bad row writes nothing and each bad row is named by its line (Parquet: its row).
 Then the rows are written in batches, one transaction each, as POST /v1/admin/analyses writes
-them: a row without created_at is stamped at its write. On the embedded default, while
+them: a row without created_at is stamped at its write. Each batch is written under an
+idempotency key made of the file's SHA-256, so running the same file again (after an
+interruption, say) writes only the batches not yet written. On the embedded default, while
 \`rapfs start\` runs, this works through the server's database.
 
 Examples:
@@ -60,13 +71,25 @@ Examples:
       const table: Table = opts.tracks ? "tracks" : "analyses";
       const db = await openCliDatabase(loadConfig());
       try {
-        const reading = { format, table, batchRows };
+        const digest = opts.resume
+          ? await fileDigest(file).catch((error: unknown) => {
+              throw fileError(file, error);
+            })
+          : undefined;
+        const reading: Reading = { format, table, batchRows, digest };
         const rows = await checkFile(db.sql, file, reading);
         const started = performance.now();
         const written = await writeFile(db.sql, file, reading);
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         const span = written.first === undefined ? "" : ` (ids ${written.first}–${written.last})`;
-        process.stdout.write(`wrote ${count(rows)} ${table}${span} from ${file} in ${seconds} s\n`);
+        process.stdout.write(
+          `wrote ${count(rows - written.resumed)} ${table}${span} from ${file} in ${seconds} s\n`,
+        );
+        if (written.resumed > 0) {
+          process.stdout.write(
+            `skipped ${count(written.resumed)} ${table} an earlier run of this file wrote (--no-resume writes them again)\n`,
+          );
+        }
       } finally {
         await db.close();
       }
@@ -91,7 +114,14 @@ function fileFormat(file: string, given: string | undefined): IngestFormat {
   return format;
 }
 
-type Reading = { format: IngestFormat; table: Table; batchRows: number };
+/** `digest`: the file's SHA-256, for each batch's idempotency key (none: --no-resume). */
+type Reading = { format: IngestFormat; table: Table; batchRows: number; digest: string | undefined };
+
+/** The idempotency key of the file's batch number `index` (none with --no-resume). */
+const batchKey = (reading: Reading, index: number) =>
+  reading.digest === undefined
+    ? undefined
+    : fileBatchKey(reading.digest, reading.table, reading.batchRows, index);
 
 /** Every bad row of the file, with the database's checks; refuses the file if there is one. */
 async function checkFile(sql: Sql, file: string, reading: Reading): Promise<number> {
@@ -100,12 +130,17 @@ async function checkFile(sql: Sql, file: string, reading: Reading): Promise<numb
   const bad: BadRow[] = [];
   const givenIds = new Map<number, Place>();
   let rows = 0;
+  let index = 0;
   try {
     for await (const batch of readBatches(file, opened)) {
       bad.push(...batch.problems);
       rows += batch.rows.length;
       if (reading.table === "tracks") bad.push(...repeatedIds(batch.rows, batch.places, givenIds));
-      if (batch.rows.length > 0) {
+      const key = batchKey(reading, index++);
+      // Written by an earlier run: its given ids are taken now, by its own rows.
+      const written =
+        key !== undefined && (await writtenUnderKey(sql, key, batchDigest({ [reading.table]: batch.rows })));
+      if (batch.rows.length > 0 && !written) {
         const problems = await findBatchProblems(sql, { [reading.table]: batch.rows });
         for (const p of problems) {
           const place = p.index === null ? undefined : batch.places[p.index];
@@ -129,14 +164,20 @@ async function writeFile(sql: Sql, file: string, reading: Reading) {
   let first: number | undefined;
   let last: number | undefined;
   let rows = 0;
+  let resumed = 0;
+  let index = 0;
   try {
     for await (const batch of readBatches(file, opened)) {
       try {
-        const written = await ingestBatch(sql, { [reading.table]: batch.rows });
+        const idempotencyKey = batchKey(reading, index++);
+        const written = await ingestBatch(sql, { [reading.table]: batch.rows }, { idempotencyKey });
         const ids = written[reading.table].ids;
-        first ??= ids[0];
-        last = ids.at(-1) ?? last;
         rows += ids.length;
+        if (written.replayed) resumed += ids.length;
+        else {
+          first ??= ids[0];
+          last = ids.at(-1) ?? last;
+        }
       } catch (error) {
         if (!isRefusal(error)) throw error;
         const where = batch.places[0] ? ` from ${describe(file, batch.places[0])} on` : "";
@@ -149,7 +190,7 @@ async function writeFile(sql: Sql, file: string, reading: Reading) {
   } finally {
     progress.stop();
   }
-  return { first, last };
+  return { first, last, resumed };
 }
 
 async function open(file: string, reading: Reading) {
