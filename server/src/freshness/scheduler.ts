@@ -28,7 +28,14 @@ export type FreshnessSchedulerOptions = {
   minIntervalMs?: number;
   /** After each batch of runs: the online store, caches and metrics follow the new rows. */
   afterRuns: (runs: RunResult[]) => Promise<void>;
+  /**
+   * Readers of the source tables kept up on every look (the embedded in-memory search); the
+   * changes their snapshots have not seen are not pruned.
+   */
+  sources?: SourceFollower;
 };
+
+export type SourceFollower = { follow(): Promise<void>; readonly snapshots: string[] };
 
 type Tracked = { target: MaterializeTarget; pending: Pending; lastStarted: number; objectiveSeconds: number };
 
@@ -50,6 +57,7 @@ export class FreshnessScheduler {
   private timer: NodeJS.Timeout | undefined;
   private stopListening: (() => Promise<void>) | undefined;
   private ticking: Promise<void> | undefined;
+  private following: Promise<void> | undefined;
   private again = false;
   private stopped = false;
   private lastPrune = 0;
@@ -77,12 +85,13 @@ export class FreshnessScheduler {
     this.stopped = true;
     clearInterval(this.timer);
     await this.stopListening?.().catch(() => {});
-    await this.ticking;
+    await Promise.all([this.ticking, this.following]);
   }
 
   /** Looks for changes now (or once more after the look in progress). */
   nudge(): void {
     if (this.stopped) return;
+    this.followSources();
     if (this.ticking) {
       this.again = true;
       return;
@@ -132,9 +141,28 @@ export class FreshnessScheduler {
     if (runs.length > 0) await this.options.afterRuns(runs);
     if (Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
       this.lastPrune = Date.now();
-      await pruneSourceChanges(sql, await listTargets(sql));
+      await pruneSourceChanges(sql, await listTargets(sql), this.options.sources?.snapshots);
     }
     return runs;
+  }
+
+  /**
+   * The source followers look on every nudge, beside the views' runs and never behind them: a
+   * run (a full one takes seconds) must not hold a new track back from search.
+   */
+  private followSources(): void {
+    const sources = this.options.sources;
+    if (!sources || this.following) return;
+    this.following = sources
+      .follow()
+      .catch((error: unknown) => {
+        this.options.logger.warn("in-memory search could not follow the source tables", {
+          error: (error as Error).message,
+        });
+      })
+      .finally(() => {
+        this.following = undefined;
+      });
   }
 
   /** Every built view version's freshness as of the last look. */

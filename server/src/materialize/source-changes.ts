@@ -46,9 +46,17 @@ export async function pendingChanges(sql: Sql, target: MaterializeTarget): Promi
   return { changes: row?.changes ?? 0, since: row?.since ?? null };
 }
 
-/** Forgets the changes that every target has seen or does not read; returns how many. */
-export async function pruneSourceChanges(sql: Sql, targets: readonly MaterializeTarget[]): Promise<number> {
-  const seen = targets.map((t) => ({ snapshot: t.sourceSnapshot, analyzers: t.analyzers }));
+/** Forgets the changes that every target and follower has seen or does not read; returns how many. */
+export async function pruneSourceChanges(
+  sql: Sql,
+  targets: readonly MaterializeTarget[],
+  /** Snapshots of readers of the tracks table that follow its changes too (in-memory search). */
+  followers: readonly string[] = [],
+): Promise<number> {
+  const seen = [
+    ...targets.map((t) => ({ snapshot: t.sourceSnapshot, analyzers: t.analyzers })),
+    ...followers.map((snapshot) => ({ snapshot, analyzers: [] })),
+  ];
   const result = await sql`
     delete from rapfs_source_changes c
     where not exists (

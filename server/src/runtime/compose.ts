@@ -12,7 +12,7 @@ import type { Database } from "../db/database";
 import type { ReadRouter } from "../db/replica";
 import { SOURCE_CHANGES_CHANNEL } from "../db/source-writes";
 import { type FollowRunsDeps, followRuns } from "../freshness/follow-runs";
-import { FreshnessScheduler } from "../freshness/scheduler";
+import { FreshnessScheduler, type SourceFollower } from "../freshness/scheduler";
 import { Readiness, type ReadinessCheck } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import { createMetrics, type Metrics } from "../metrics/registry";
@@ -170,7 +170,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     ? createHealer(options, clients.sync, onlineStore, breaker as CircuitBreaker, metrics)
     : undefined;
   const freshness = config.freshness.enabled
-    ? createFreshness(options, {
+    ? createFreshness(options, serving.embeddings, {
         metrics,
         onlineStore,
         invalidateCatalog: () => catalog.invalidate(),
@@ -241,7 +241,11 @@ function createHealer(
  * hears source changes by LISTEN on a connection of its own; the embedded PGlite, which only
  * this process writes, is polled.
  */
-function createFreshness(options: BuildServicesOptions, follow: FollowRunsDeps): FreshnessScheduler {
+function createFreshness(
+  options: BuildServicesOptions,
+  sources: SourceFollower,
+  follow: FollowRunsDeps,
+): FreshnessScheduler {
   const { config, logger, database } = options;
   const scheduler = new FreshnessScheduler({
     sql: database.sql,
@@ -257,6 +261,7 @@ function createFreshness(options: BuildServicesOptions, follow: FollowRunsDeps):
         }
       : {}),
     afterRuns: followRuns(follow),
+    sources,
   });
   follow.metrics.observeFreshness(scheduler);
   return scheduler;

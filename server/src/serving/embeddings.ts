@@ -149,7 +149,11 @@ export class EmbeddingServer {
     query: SearchQuery,
   ): Promise<SearchResult> {
     let vector = query.vector;
-    if (query.id) {
+    // The in-memory index holds the vector it will be compared with: no SQL while a run holds
+    // the embedded database. Ids it lacks (no vector, no such track) are asked of SQL.
+    const held = query.id ? this.indexes.ready(embedding)?.vectorOf(Number(query.id.key)) : undefined;
+    if (held) vector = held;
+    else if (query.id) {
       const own = (await this.vectorsOn(sql, embedding, [query.id])).get(query.id.key);
       if (own === undefined)
         throw new DomainError("NOT_FOUND", `There is no ${entity.name} ${query.id.id} in ${embedding.name}.`);
@@ -278,6 +282,16 @@ export class EmbeddingServer {
   /** The embedding versions whose searches run from memory now. */
   get inMemory(): string[] {
     return this.indexes.loaded;
+  }
+
+  /** Catches the in-memory search of source tables (tracks) up with their writes. */
+  follow(): Promise<void> {
+    return this.indexes.follow();
+  }
+
+  /** The snapshots the in-memory indexes were read in: source changes after them are still to follow. */
+  get snapshots(): string[] {
+    return this.indexes.snapshots;
   }
 
   /** Loads the in-memory vectors of every exact embedding now (embedded mode), instead of on first search. */

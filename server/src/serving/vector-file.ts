@@ -4,15 +4,25 @@ import { type IndexParts, VectorIndex } from "./vector-index";
 import { paddedStride } from "./vector-kernel/int8-rows";
 
 /** Bumped whenever the layout below or the quantization changes: older files are then rebuilt. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /**
- * What a file must match to be used: the embedding version and what its rows came from (the
- * materialization run, and the table's storage, which a full run or a new corpus replaces).
+ * What a file must match to be used: the embedding version and the table's storage its rows
+ * came from (a full run or a new corpus replaces it).
  */
 export type VectorFileStamp = { embedding: string; source: string };
 
-type Header = { format: number; embedding: string; source: string; dimension: number; count: number };
+/** A mapped index and the snapshot its rows were read after: writes since are caught up from there. */
+export type MappedIndex = { index: VectorIndex; snapshot: string };
+
+type Header = {
+  format: number;
+  embedding: string;
+  source: string;
+  snapshot: string;
+  dimension: number;
+  count: number;
+};
 
 /**
  * In-memory search indexes persisted in the data directory, so a restart maps them back in
@@ -22,7 +32,7 @@ type Header = { format: number; embedding: string; source: string; dimension: nu
 export class VectorFiles {
   constructor(private readonly directory: string) {}
 
-  async read(stamp: VectorFileStamp): Promise<VectorIndex | undefined> {
+  async read(stamp: VectorFileStamp): Promise<MappedIndex | undefined> {
     let bytes: Buffer;
     try {
       bytes = await readFile(this.path(stamp.embedding));
@@ -61,15 +71,16 @@ export class VectorFiles {
         codedNorms: take((b, o, k) => new Float64Array(b, o, k), n, 8),
       },
     };
-    return VectorIndex.fromParts(parts);
+    return { index: VectorIndex.fromParts(parts), snapshot: header.snapshot };
   }
 
   /** Writes the file whole, then renames it over the previous one: a crash never leaves half a file. */
-  async write(stamp: VectorFileStamp, index: VectorIndex): Promise<void> {
+  async write(stamp: VectorFileStamp, { index, snapshot }: MappedIndex): Promise<void> {
     const parts = index.parts();
     const header: Header = {
       format: FORMAT,
       ...stamp,
+      snapshot,
       dimension: parts.dimension,
       count: parts.ids.length,
     };

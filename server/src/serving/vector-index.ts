@@ -2,7 +2,7 @@ import type { Sql } from "../db/database";
 import type { EmbeddingInfo } from "../registry";
 import { candidateRows, type Metric, type RowStats, rowStats } from "./vector-kernel/bounds";
 import { exactFloat32 } from "./vector-kernel/exact-float32";
-import { Int8Rows } from "./vector-kernel/int8-rows";
+import { Int8Rows, paddedStride } from "./vector-kernel/int8-rows";
 import { pgvectorDistance } from "./vector-kernel/pgvector-distance";
 import { quantize } from "./vector-kernel/quantize";
 
@@ -51,6 +51,13 @@ export class VectorIndex {
     return this.ids.length;
   }
 
+  /** The vector held for `id`, as the SQL `::real[]` reads it; undefined when it has none. */
+  vectorOf(id: number): number[] | undefined {
+    const i = this.position.get(id);
+    if (i === undefined) return undefined;
+    return Array.from(this.vectors.subarray(i * this.dimension, (i + 1) * this.dimension));
+  }
+
   /**
    * Reads every non-null vector of the embedding (int keys: tracks only) a page at a time, each
    * page its own short query: the embedded database has one connection, and a cursor would hold
@@ -75,9 +82,7 @@ export class VectorIndex {
           grown.set(vectors);
           vectors = grown;
         }
-        const offset = ids.length * d;
-        const parts = row.v.slice(1, -1).split(",");
-        for (let j = 0; j < d; j++) vectors[offset + j] = Number(parts[j]);
+        parseVector(row.v, vectors, ids.length * d, d);
         ids.push(row.id);
       }
     }
@@ -94,6 +99,37 @@ export class VectorIndex {
       codes: this.codes.codes,
       stats: { norms, inverseNorms, scales, errors, codedNorms },
     };
+  }
+
+  /**
+   * This index with `changed` applied: a vector adds or replaces its id's row, null removes it.
+   * Only the changed rows are quantized; every other row is copied as it is, in id order.
+   */
+  withRows(changed: ReadonlyMap<number, Float32Array | null>): VectorIndex {
+    const d = this.dimension;
+    const addedIds = [...changed].flatMap(([id, v]) => (v ? [id] : [])).sort((a, b) => a - b);
+    const addedVectors = new Float32Array(addedIds.length * d);
+    for (const [i, id] of addedIds.entries()) addedVectors.set(changed.get(id) as Float32Array, i * d);
+    const added = VectorIndex.of(Int32Array.from(addedIds), addedVectors, d).parts();
+    const mine = this.parts();
+    // The result as runs of consecutive rows of either parts, merged by id: a few changed rows
+    // among many leave long runs, each copied at once.
+    const runs: RowRun[] = [];
+    const take = (from: IndexParts, row: number) => {
+      const last = runs.at(-1);
+      if (last?.from === from && last.start + last.count === row) last.count++;
+      else runs.push({ from, start: row, count: 1 });
+    };
+    for (let i = 0, j = 0; i < mine.ids.length || j < addedIds.length; ) {
+      const id = i < mine.ids.length ? (mine.ids[i] as number) : Number.POSITIVE_INFINITY;
+      if (changed.has(id)) i++;
+      else if (j < addedIds.length && (addedIds[j] as number) < id) take(added, j++);
+      else take(mine, i++);
+    }
+    const n = runs.reduce((sum, run) => sum + run.count, 0);
+    const codes = new Int8Rows(n, d);
+    const parts = gatherRows(runs, d, codes.codes);
+    return new VectorIndex(parts.ids, parts.vectors, rowStats(parts.stats), codes, d);
   }
 
   /** An index from the arrays `parts()` gave, without quantizing again. */
@@ -186,4 +222,42 @@ function norm(v: Float32Array): number {
   let sum = 0;
   for (let j = 0; j < v.length; j++) sum += (v[j] as number) * (v[j] as number);
   return Math.sqrt(sum);
+}
+
+type RowRun = { from: IndexParts; start: number; count: number };
+
+/** New parts made of runs of rows of other parts, in that order; the codes go into `codes`. */
+function gatherRows(runs: readonly RowRun[], d: number, codes: Int8Array): IndexParts {
+  const n = runs.reduce((sum, run) => sum + run.count, 0);
+  const stride = paddedStride(d);
+  const parts: IndexParts = {
+    dimension: d,
+    ids: new Int32Array(n),
+    vectors: new Float32Array(n * d),
+    codes,
+    stats: {
+      norms: new Float64Array(n),
+      inverseNorms: new Float64Array(n),
+      scales: new Float64Array(n),
+      errors: new Float64Array(n),
+      codedNorms: new Float64Array(n),
+    },
+  };
+  const statNames = Object.keys(parts.stats) as (keyof IndexParts["stats"])[];
+  let at = 0;
+  for (const { from, start, count } of runs) {
+    const end = start + count;
+    parts.ids.set(from.ids.subarray(start, end), at);
+    parts.vectors.set(from.vectors.subarray(start * d, end * d), at * d);
+    parts.codes.set(from.codes.subarray(start * stride, end * stride), at * stride);
+    for (const name of statNames) parts.stats[name].set(from.stats[name].subarray(start, end), at);
+    at += count;
+  }
+  return parts;
+}
+
+/** pgvector's text form (`[1,2.5,…]`) into `into` at `offset`. */
+export function parseVector(text: string, into: Float32Array, offset: number, dimension: number): void {
+  const parts = text.slice(1, -1).split(",");
+  for (let j = 0; j < dimension; j++) into[offset + j] = Number(parts[j]);
 }

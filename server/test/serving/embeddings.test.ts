@@ -156,6 +156,24 @@ describe("POST /v1/embeddings/{name}/search", () => {
     }
   });
 
+  it("searches by id from memory while a run holds the embedded database", async () => {
+    const { serving } = server.services;
+    const lyrics = await serving.embeddings.resolve("lyrics");
+    const order: string[] = [];
+    // PGlite has one connection: a statement that holds it delays every SQL read behind it.
+    const held = sql`select pg_sleep(1)`.then(() => order.push("database"));
+    const searched = serving.embeddings.search(lyrics, { id: { id: 20, key: "20" }, k: 5 }).then((result) => {
+      order.push("search");
+      return result;
+    });
+    const [result] = await Promise.all([searched, held]);
+    expect(order).toEqual(["search", "database"]);
+    expectSame(
+      { neighbors: result.neighbors.map((n) => ({ ...n, id: Number(n.id) })) },
+      await exactScan(await vectorOf(20), { k: 5, exclude: 20 }),
+    );
+  });
+
   it("binds filter values as parameters: a quote in a value is only a value", async () => {
     const filters = [{ feature: "qwen_analysis:sentiment", op: "eq", value: "x' or '1'='1" }];
     const body = ok(await search("lyrics", { id: 1, k: 5, filters }), SearchResponseSchema);

@@ -22,7 +22,8 @@ function index(seed: number): VectorIndex {
 
 describe("in-memory search indexes kept in the data directory", () => {
   let directory: string;
-  const stamp = { embedding: "lyrics@1", source: "run 12, storage 16384" };
+  const stamp = { embedding: "lyrics@1", source: "storage 16384" };
+  const snapshot = "996:1004:998,1001";
 
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), "rapfs-vectors-"));
@@ -34,9 +35,10 @@ describe("in-memory search indexes kept in the data directory", () => {
   it("maps back an index that answers every query exactly as the one written", async () => {
     const files = new VectorFiles(directory);
     const written = index(1);
-    await files.write(stamp, written);
-    const mapped = await files.read(stamp);
-    expect(mapped).toBeDefined();
+    await files.write(stamp, { index: written, snapshot });
+    const read = await files.read(stamp);
+    expect(read?.snapshot).toBe(snapshot);
+    const mapped = read?.index;
     expect(mapped?.parts()).toEqual(written.parts());
     const random = new Random(2);
     for (const metric of ["cosine", "l2", "inner_product"] as const) {
@@ -52,10 +54,10 @@ describe("in-memory search indexes kept in the data directory", () => {
     expect(await readdir(directory)).toEqual(["lyrics@1.vectors"]);
   });
 
-  it("does not use a file from another materialization, embedding version or format", async () => {
+  it("does not use a file of other storage, another embedding version or format", async () => {
     const files = new VectorFiles(directory);
-    await files.write(stamp, index(3));
-    expect(await files.read({ ...stamp, source: "run 13, storage 16384" })).toBeUndefined();
+    await files.write(stamp, { index: index(3), snapshot });
+    expect(await files.read({ ...stamp, source: "storage 16390" })).toBeUndefined();
     expect(await files.read({ ...stamp, embedding: "lyrics@2" })).toBeUndefined();
     expect(await files.read({ embedding: "audio@1", source: stamp.source })).toBeUndefined();
   });
@@ -63,7 +65,7 @@ describe("in-memory search indexes kept in the data directory", () => {
   it("rejects a truncated file instead of mapping part of an index", async () => {
     const files = new VectorFiles(directory);
     const path = join(directory, "lyrics@1.vectors");
-    await files.write(stamp, index(4));
+    await files.write(stamp, { index: index(4), snapshot });
     const { readFile } = await import("node:fs/promises");
     const bytes = await readFile(path);
     await writeFile(path, bytes.subarray(0, bytes.length - 4096));

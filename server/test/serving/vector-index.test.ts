@@ -147,3 +147,38 @@ describe("VectorIndex.nearest", () => {
     expect(index.nearest([0, 0], "l2", 1)).toEqual([{ id: 1, distance: 1 }]);
   });
 });
+
+describe("VectorIndex.withRows", () => {
+  it("is the index a fresh read of the changed rows would build, row for row", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
+        const random = new Random(seed);
+        const dimension = 1 + random.int(40);
+        const count = random.int(60);
+        const rows = new Map<number, Float32Array>();
+        for (let i = 0; i < count; i++) rows.set(2 * i + 1, Float32Array.from(random.vector(dimension)));
+        const build = (of: Map<number, Float32Array>) => {
+          const ids = [...of.keys()].sort((a, b) => a - b);
+          const vectors = new Float32Array(ids.length * dimension);
+          for (const [i, id] of ids.entries()) vectors.set(of.get(id) as Float32Array, i * dimension);
+          return VectorIndex.of(Int32Array.from(ids), vectors, dimension);
+        };
+        const before = build(rows);
+        // New ids between, before and after the old ones; replaced rows; removed rows; a removal
+        // of an id the index never had.
+        const changed = new Map<number, Float32Array | null>();
+        for (let k = random.int(20); k > 0; k--) {
+          const id = random.int(2 * count + 10);
+          changed.set(id, random.next() < 0.3 ? null : Float32Array.from(random.vector(dimension)));
+        }
+        const after = new Map(rows);
+        for (const [id, vector] of changed) {
+          if (vector) after.set(id, vector);
+          else after.delete(id);
+        }
+        expect(before.withRows(changed).parts()).toEqual(build(after).parts());
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -25,6 +25,7 @@ export async function seedPlainCorpus(sql: Sql, tracks: number): Promise<void> {
     "0008_definitions_checked.sql",
     "0011_source_changes.sql",
     "0012_ingest_batches.sql",
+    "0013_inserted_track_ids.sql",
   ]);
   await sql`insert into tracks (title, artist, created_at)
     select 'track ' || i, 'artist ' || (i % 17), timestamp '2024-01-01' + i * interval '1 hour'
