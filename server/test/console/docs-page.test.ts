@@ -1,5 +1,5 @@
 import { serve } from "@hono/node-server";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database";
 import { createTestApp } from "../api/harness";
@@ -11,6 +11,32 @@ import { launch, screenshot, skipWithoutChromium, watchedPage } from "./browser"
 /** Scalar tries `new Function("")` once to learn whether it may eval; the CSP says no, as it should. */
 const notEvalProbe = (problem: string) =>
   !/CSP violation: script-src eval|Evaluating a string as JavaScript violates|'unsafe-eval'/.test(problem);
+/**
+ * Opens the usage operation's "try it" dialog and presses its Send. The button is looked up in
+ * the operation's own section: Scalar renders neighbouring operations around the one a link
+ * names, and the first "Test Request" on the page was at times POST /v1/signup's (CI, one run in
+ * many). A click before Scalar has mounted its client opens nothing, so it is repeated, a bounded
+ * number of times, until the dialog shows the operation, as a reader would click again.
+ */
+async function sendUsageRequest(page: Page): Promise<void> {
+  const operation = page.locator('[id$="tag/keys/GET/v1/usage"]');
+  const dialog = page.getByRole("dialog").filter({ hasText: "/v1/usage" });
+  await operation.first().waitFor({ timeout: 30_000 });
+  for (let attempt = 1; !(await dialog.isVisible()); attempt++) {
+    await operation
+      .getByRole("button", { name: /^Test Request/ })
+      .first()
+      .click();
+    const opened = await dialog
+      .waitFor({ state: "visible", timeout: 10_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (!opened && attempt === 3)
+      throw new Error("GET /v1/usage's Test Request dialog did not open after 3 clicks");
+  }
+  await dialog.getByRole("button", { name: /^Send/ }).first().click();
+}
+
 describe.skipIf(skipWithoutChromium())("the API reference page in headless Chromium", () => {
   let database: Database;
   let browser: Browser;
@@ -71,12 +97,7 @@ describe.skipIf(skipWithoutChromium())("the API reference page in headless Chrom
       if (new URL(request.url()).pathname === "/v1/usage") sent.push(request.headers().authorization ?? null);
     });
     await page.goto(`${url}/docs#tag/keys/GET/v1/usage`);
-    await expect.poll(() => page.getByText("/v1/usage").count(), { timeout: 30_000 }).toBeGreaterThan(0);
-    await page
-      .getByRole("button", { name: /^Test Request/ })
-      .first()
-      .click();
-    await page.getByRole("button", { name: /^Send/ }).first().click();
+    await sendUsageRequest(page);
     await expect.poll(() => sent.length, { timeout: 15_000 }).toBeGreaterThan(0);
     expect(sent[0]).toBe("Bearer rapfs_from_the_console");
     expect(problems.filter(notEvalProbe)).toEqual([]);
@@ -90,11 +111,7 @@ describe.skipIf(skipWithoutChromium())("the API reference page in headless Chrom
     await field.waitFor({ timeout: 30_000 });
     await field.fill("rapfs_typed_in_the_reference");
     await typed.page.goto(`${url}/docs#tag/keys/GET/v1/usage`);
-    await typed.page
-      .getByRole("button", { name: /^Test Request/ })
-      .first()
-      .click();
-    await typed.page.getByRole("button", { name: /^Send/ }).first().click();
+    await sendUsageRequest(typed.page);
     await expect
       .poll(() => typed.page.evaluate(() => sessionStorage.getItem("rapfs.apiKey")), { timeout: 15_000 })
       .toBe("rapfs_typed_in_the_reference");
