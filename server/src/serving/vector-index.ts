@@ -42,9 +42,16 @@ export class VectorIndex {
     private readonly codes: Int8Rows,
     readonly dimension: number,
   ) {
-    for (let i = 0; i < ids.length; i++) this.position.set(ids[i] as number, i);
-    this.everyRow = Int32Array.from(ids.keys());
-    this.nonZeroRows = this.everyRow.filter((i) => stats.norms[i] !== 0);
+    const n = ids.length;
+    this.everyRow = new Int32Array(n);
+    let nonZero = 0;
+    for (let i = 0; i < n; i++) {
+      this.position.set(ids[i] as number, i);
+      this.everyRow[i] = i;
+      if (stats.norms[i] !== 0) nonZero++;
+    }
+    this.nonZeroRows = new Int32Array(nonZero);
+    for (let i = 0, at = 0; i < n; i++) if (stats.norms[i] !== 0) this.nonZeroRows[at++] = i;
   }
 
   get size(): number {
@@ -102,6 +109,36 @@ export class VectorIndex {
   }
 
   /**
+   * Applies `changed` to this index itself, when every change replaces the vector of a row it
+   * holds with one that is as zero or non-zero as the old (the rows searched stay the same): a
+   * re-run rewriting some rows then costs those rows, not a copy of every vector. False, with
+   * nothing changed, otherwise. Searches are synchronous, so none sees a row half-replaced.
+   */
+  replaceRows(changed: ReadonlyMap<number, Float32Array | null>): boolean {
+    for (const [id, vector] of changed) {
+      const i = this.position.get(id);
+      if (i === undefined || !vector || (norm(vector) === 0) !== (this.stats.norms[i] === 0)) return false;
+    }
+    const d = this.dimension;
+    for (const [id, vector] of changed) {
+      const i = this.position.get(id) as number;
+      this.vectors.set(vector as Float32Array, i * d);
+      writeRowStats(this.stats, i, vector as Float32Array, this.codes.codes.subarray(i * this.codes.stride));
+      const { stats } = this;
+      const inverse = stats.inverseNorms[i] as number;
+      stats.cosineScales[i] = (stats.scales[i] as number) * inverse;
+      // Maxima only grow here: a bound over them stays a bound, if a looser one until the next copy.
+      const { largest } = stats;
+      largest.norm = Math.max(largest.norm, stats.norms[i] as number);
+      largest.error = Math.max(largest.error, stats.errors[i] as number);
+      largest.codedNorm = Math.max(largest.codedNorm, stats.codedNorms[i] as number);
+      largest.relativeError = Math.max(largest.relativeError, (stats.errors[i] as number) * inverse);
+      largest.relativeCoded = Math.max(largest.relativeCoded, (stats.codedNorms[i] as number) * inverse);
+    }
+    return true;
+  }
+
+  /**
    * This index with `changed` applied: a vector adds or replaces its id's row, null removes it.
    * Only the changed rows are quantized; every other row is copied as it is, in id order.
    */
@@ -152,15 +189,7 @@ export class VectorIndex {
     };
     for (let i = 0; i < n; i++) {
       const vector = vectors.subarray(i * dimension, (i + 1) * dimension);
-      const quantized = quantize(vector, codes.codes.subarray(i * codes.stride));
-      const length = norm(vector);
-      stats.norms[i] = length;
-      stats.inverseNorms[i] = length === 0 ? 0 : 1 / length;
-      stats.scales[i] = quantized.scale;
-      // Where pgvector's float32 sums could under- or overflow, its rounding is not bounded.
-      stats.errors[i] =
-        length === 0 || withinRoundingModel(length) ? quantized.error : Number.POSITIVE_INFINITY;
-      stats.codedNorms[i] = quantized.codedNorm;
+      writeRowStats(stats, i, vector, codes.codes.subarray(i * codes.stride));
     }
     return new VectorIndex(ids, vectors, rowStats(stats), codes, dimension);
   }
@@ -211,6 +240,18 @@ export class VectorIndex {
     }
     return Int32Array.from(rows);
   }
+}
+
+/** Row i's codes (into `codes`) and its per-row stats, from its vector. */
+function writeRowStats(stats: IndexParts["stats"], i: number, vector: Float32Array, codes: Int8Array): void {
+  const quantized = quantize(vector, codes);
+  const length = norm(vector);
+  stats.norms[i] = length;
+  stats.inverseNorms[i] = length === 0 ? 0 : 1 / length;
+  stats.scales[i] = quantized.scale;
+  // Where pgvector's float32 sums could under- or overflow, its rounding is not bounded.
+  stats.errors[i] = length === 0 || withinRoundingModel(length) ? quantized.error : Number.POSITIVE_INFINITY;
+  stats.codedNorms[i] = quantized.codedNorm;
 }
 
 /** Norms in [2⁻⁵⁰, 2⁵⁰] keep pgvector's float32 sums clear of overflow and of underflow that matters. */

@@ -165,13 +165,20 @@ export class VectorIndexes {
     return { index: previous.index.withRows(written), changed: written.size };
   }
 
-  /** The index with the rows written since `previous` was read, and how many there were. */
+  /**
+   * The index with the rows written since `previous` was read, and how many there were.
+   * Rewritten rows are replaced in `previous.index` itself: a re-run rewrites tens of rows of tens
+   * of thousands, and a copy of them all held the main thread for 100–250 ms at scale 1. Added or
+   * removed rows make a copy. No file is being written from it meanwhile: saves are the entry's
+   * busy work too.
+   */
   private async rowsSince(
     embedding: EmbeddingInfo,
     previous: MappedIndex,
   ): Promise<{ index: VectorIndex; changed: number }> {
     const written = await rowsWrittenSince(this.sql, embedding, previous.snapshot);
-    let index = written.size > 0 ? previous.index.withRows(written) : previous.index;
+    let index = previous.index;
+    if (written.size > 0 && !index.replaceRows(written)) index = index.withRows(written);
     const present = await idsUnlessCount(this.sql, embedding, index.size);
     let removed = 0;
     if (present) {

@@ -182,3 +182,60 @@ describe("VectorIndex.withRows", () => {
     );
   });
 });
+
+describe("VectorIndex.replaceRows", () => {
+  it("rewrites rows in place into the index a fresh read would build, and answers as it would", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.constantFrom<Metric>("cosine", "inner_product", "l2"),
+        (seed, metric) => {
+          const random = new Random(seed);
+          const data = dataset(random, "clustered", 1 + random.int(120), 1 + random.int(40));
+          const { ids, dimension: d } = data;
+          const index = VectorIndex.of(ids, data.vectors.slice(), d);
+          const after = data.vectors.slice();
+          const changed = new Map<number, Float32Array | null>();
+          for (let k = 1 + random.int(10); k > 0; k--) {
+            const i = random.int(ids.length);
+            const wasZero = data.vectors.subarray(i * d, (i + 1) * d).every((x) => x === 0);
+            // A zero row stays zero (the rows a cosine search skips must not change in place).
+            const vector = wasZero ? new Float32Array(d) : Float32Array.from(random.vector(d));
+            changed.set(ids[i] as number, vector);
+            after.set(vector, i * d);
+          }
+          expect(index.replaceRows(changed)).toBe(true);
+          const fresh = VectorIndex.of(ids, after, d);
+          expect(index.parts()).toEqual(fresh.parts());
+          const query = random.vector(d);
+          expect(index.nearest(query, metric, 10)).toEqual(fresh.nearest(query, metric, 10));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("refuses, changing nothing, a new id, a removal, or a row that turns zero or stops being zero", () => {
+    const ids = Int32Array.of(1, 2, 3);
+    const vectors = Float32Array.of(1, 0, 0, 1, 0, 0);
+    const index = VectorIndex.of(ids, vectors, 2);
+    const before = structuredClone(index.parts());
+    const refused: [number, Float32Array | null][] = [
+      [4, Float32Array.of(1, 1)],
+      [1, null],
+      [1, Float32Array.of(0, 0)],
+      [3, Float32Array.of(1, 1)],
+    ];
+    for (const [id, vector] of refused) {
+      expect(
+        index.replaceRows(
+          new Map([
+            [2, Float32Array.of(5, 5)],
+            [id, vector],
+          ]),
+        ),
+      ).toBe(false);
+      expect(index.parts()).toEqual(before);
+    }
+  });
+});
