@@ -167,7 +167,12 @@ async function scenario(
   const catchUps = catchUpsIn(serverLog?.() ?? "");
   for (const [embedding, c] of catchUps)
     process.stderr.write(
-      `freshness (${where}): ${embedding} caught up ${c.ms.length} times, ${c.changed} rows, p50 ${pct(c.ms, 50)} ms, max ${Math.max(...c.ms)} ms\n`,
+      `freshness (${where}): ${embedding} caught up ${c.ms.length} times (${c.copies} copied the index), ${c.changed} rows, p50 ${pct(c.ms, 50)} ms, max ${Math.max(...c.ms)} ms\n`,
+    );
+  const holds = bulkHoldsIn(serverLog?.() ?? "");
+  if (holds.length > 0)
+    process.stderr.write(
+      `freshness (${where}): the embedded database held by bulk work ${holds.length} times, ${holds.reduce((a, b) => a + b, 0)} ms in all, p50 ${pct(holds, 50)} ms, max ${Math.max(...holds)} ms (each hold over 100 ms; every other statement waits behind it)\n`,
     );
   return [
     {
@@ -547,15 +552,27 @@ async function newTracksSearched(db: Database, lookup: Lookups): Promise<number[
   return found;
 }
 
+/** How long bulk work (the runs) held the embedded database each time the server logged it. */
+function bulkHoldsIn(log: string): number[] {
+  const holds: number[] = [];
+  for (const line of log.split("\n")) {
+    if (!line.includes('"the embedded database was held long by one connection"')) continue;
+    const entry = JSON.parse(line) as { work: string; held_ms: number };
+    if (entry.work === "bulk") holds.push(entry.held_ms);
+  }
+  return holds;
+}
+
 /** The in-memory search catch-ups a server logged, per embedding: their times and rows changed. */
-function catchUpsIn(log: string): Map<string, { ms: number[]; changed: number }> {
-  const found = new Map<string, { ms: number[]; changed: number }>();
+function catchUpsIn(log: string): Map<string, { ms: number[]; changed: number; copies: number }> {
+  const found = new Map<string, { ms: number[]; changed: number; copies: number }>();
   for (const line of log.split("\n")) {
     if (!line.includes('"in-memory search caught up"')) continue;
-    const entry = JSON.parse(line) as { embedding: string; ms: number; changed?: number };
-    const c = found.get(entry.embedding) ?? { ms: [], changed: 0 };
+    const entry = JSON.parse(line) as { embedding: string; ms: number; changed?: number; copied?: boolean };
+    const c = found.get(entry.embedding) ?? { ms: [], changed: 0, copies: 0 };
     c.ms.push(entry.ms);
     c.changed += entry.changed ?? 0;
+    if (entry.copied) c.copies++;
     found.set(entry.embedding, c);
   }
   return found;

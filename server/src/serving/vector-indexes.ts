@@ -125,7 +125,13 @@ export class VectorIndexes {
         : await this.rowsSince(embedding, previous);
       entry.ready = { index, snapshot: seen.snapshot, storage: seen.storage };
       if (changed > 0 && this.now() - entry.savedAt >= SAVE_EVERY_MS) await this.save(entry);
-      return { from: inserted ? "inserted ids" : "scan", vectors: index.size, changed };
+      // copied: false when the changed rows were replaced in place (see rowsSince).
+      return {
+        from: inserted ? "inserted ids" : "scan",
+        vectors: index.size,
+        changed,
+        copied: index !== previous.index,
+      };
     });
   }
 
