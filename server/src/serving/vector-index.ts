@@ -31,31 +31,38 @@ export type IndexParts = {
  */
 export class VectorIndex {
   private readonly position = new Map<number, number>();
-  /** Rows with a cosine distance (not zero vectors), and every row, in id order. */
+  /** Rows with a cosine distance (not zero vectors), the first `nonZero`, and every row, in id order. */
   private readonly nonZeroRows: Int32Array;
   private readonly everyRow: Int32Array;
+  private nonZero = 0;
 
+  /**
+   * The arrays hold room for `codes.capacity` rows, of which the first `codes.count` are the
+   * index's: rows added in place (changeInPlace) go after them.
+   */
   private constructor(
-    readonly ids: Int32Array,
+    private readonly idStore: Int32Array,
     private readonly vectors: Float32Array,
     private readonly stats: RowStats,
     private readonly codes: Int8Rows,
     readonly dimension: number,
   ) {
-    const n = ids.length;
-    this.everyRow = new Int32Array(n);
-    let nonZero = 0;
-    for (let i = 0; i < n; i++) {
-      this.position.set(ids[i] as number, i);
-      this.everyRow[i] = i;
-      if (stats.norms[i] !== 0) nonZero++;
+    this.everyRow = new Int32Array(codes.capacity);
+    this.nonZeroRows = new Int32Array(codes.capacity);
+    for (let i = 0; i < codes.capacity; i++) this.everyRow[i] = i;
+    for (let i = 0; i < codes.count; i++) {
+      this.position.set(idStore[i] as number, i);
+      if (stats.norms[i] !== 0) this.nonZeroRows[this.nonZero++] = i;
     }
-    this.nonZeroRows = new Int32Array(nonZero);
-    for (let i = 0, at = 0; i < n; i++) if (stats.norms[i] !== 0) this.nonZeroRows[at++] = i;
   }
 
   get size(): number {
-    return this.ids.length;
+    return this.codes.count;
+  }
+
+  /** The ids of the rows, ascending. */
+  get ids(): Int32Array {
+    return this.idStore.subarray(0, this.size);
   }
 
   /** The vector held for `id`, as the SQL `::real[]` reads it; undefined when it has none. */
@@ -96,51 +103,78 @@ export class VectorIndex {
     return VectorIndex.of(Int32Array.from(ids), vectors.slice(0, ids.length * d), d);
   }
 
-  /** The index as flat arrays (to persist it). */
+  /** The index as flat arrays (to persist it), without the room left for rows added later. */
   parts(): IndexParts {
+    const n = this.size;
     const { norms, inverseNorms, scales, errors, codedNorms } = this.stats;
+    const rows = (a: Float64Array) => a.subarray(0, n);
     return {
       dimension: this.dimension,
       ids: this.ids,
-      vectors: this.vectors,
-      codes: this.codes.codes,
-      stats: { norms, inverseNorms, scales, errors, codedNorms },
+      vectors: this.vectors.subarray(0, n * this.dimension),
+      codes: this.codes.codes.subarray(0, n * this.codes.stride),
+      stats: {
+        norms: rows(norms),
+        inverseNorms: rows(inverseNorms),
+        scales: rows(scales),
+        errors: rows(errors),
+        codedNorms: rows(codedNorms),
+      },
     };
   }
 
   /**
-   * Applies `changed` to this index itself, when every change replaces the vector of a row it
-   * holds with one that is as zero or non-zero as the old (the rows searched stay the same): a
-   * re-run rewriting some rows then costs those rows, not a copy of every vector. False, with
-   * nothing changed, otherwise. Searches are synchronous, so none sees a row half-replaced.
+   * Applies `changed` to this index itself when each change either replaces a row's vector with
+   * one as zero or non-zero as the old (the rows a cosine search skips stay the same), or adds a
+   * row after the last id within the room a copy left (new tracks get higher ids), or removes an
+   * id the index never had. A re-run rewriting some rows, or a few new tracks, then cost those
+   * rows, not a copy of every vector. False, with nothing changed, otherwise. Searches are
+   * synchronous, so none sees a row half-written.
    */
-  replaceRows(changed: ReadonlyMap<number, Float32Array | null>): boolean {
+  changeInPlace(changed: ReadonlyMap<number, Float32Array | null>): boolean {
+    const added: number[] = [];
     for (const [id, vector] of changed) {
       const i = this.position.get(id);
-      if (i === undefined || !vector || (norm(vector) === 0) !== (this.stats.norms[i] === 0)) return false;
+      if (i === undefined) {
+        if (vector) added.push(id);
+      } else if (!vector || (norm(vector) === 0) !== (this.stats.norms[i] === 0)) return false;
     }
-    const d = this.dimension;
+    const last = this.size > 0 ? (this.idStore[this.size - 1] as number) : Number.NEGATIVE_INFINITY;
+    if (added.length > this.codes.capacity - this.size || added.some((id) => id <= last)) return false;
     for (const [id, vector] of changed) {
-      const i = this.position.get(id) as number;
-      this.vectors.set(vector as Float32Array, i * d);
-      writeRowStats(this.stats, i, vector as Float32Array, this.codes.codes.subarray(i * this.codes.stride));
-      const { stats } = this;
-      const inverse = stats.inverseNorms[i] as number;
-      stats.cosineScales[i] = (stats.scales[i] as number) * inverse;
-      // Maxima only grow here: a bound over them stays a bound, if a looser one until the next copy.
-      const { largest } = stats;
-      largest.norm = Math.max(largest.norm, stats.norms[i] as number);
-      largest.error = Math.max(largest.error, stats.errors[i] as number);
-      largest.codedNorm = Math.max(largest.codedNorm, stats.codedNorms[i] as number);
-      largest.relativeError = Math.max(largest.relativeError, (stats.errors[i] as number) * inverse);
-      largest.relativeCoded = Math.max(largest.relativeCoded, (stats.codedNorms[i] as number) * inverse);
+      const i = this.position.get(id);
+      if (i !== undefined) this.writeRow(i, vector as Float32Array);
+    }
+    for (const id of added.sort((a, b) => a - b)) {
+      const i = this.size;
+      this.idStore[i] = id;
+      this.writeRow(i, changed.get(id) as Float32Array);
+      this.position.set(id, i);
+      if (this.stats.norms[i] !== 0) this.nonZeroRows[this.nonZero++] = i;
+      this.codes.count++;
     }
     return true;
   }
 
+  private writeRow(i: number, vector: Float32Array): void {
+    const { stats } = this;
+    this.vectors.set(vector, i * this.dimension);
+    writeRowStats(stats, i, vector, this.codes.codes.subarray(i * this.codes.stride));
+    const inverse = stats.inverseNorms[i] as number;
+    stats.cosineScales[i] = (stats.scales[i] as number) * inverse;
+    // Maxima only grow here: a bound over them stays a bound, if a looser one until the next copy.
+    const { largest } = stats;
+    largest.norm = Math.max(largest.norm, stats.norms[i] as number);
+    largest.error = Math.max(largest.error, stats.errors[i] as number);
+    largest.codedNorm = Math.max(largest.codedNorm, stats.codedNorms[i] as number);
+    largest.relativeError = Math.max(largest.relativeError, (stats.errors[i] as number) * inverse);
+    largest.relativeCoded = Math.max(largest.relativeCoded, (stats.codedNorms[i] as number) * inverse);
+  }
+
   /**
    * This index with `changed` applied: a vector adds or replaces its id's row, null removes it.
-   * Only the changed rows are quantized; every other row is copied as it is, in id order.
+   * Only the changed rows are quantized; every other row is copied as it is, in id order. The
+   * copy leaves room for a sixteenth more rows (at least 64), for changeInPlace to add to.
    */
   withRows(changed: ReadonlyMap<number, Float32Array | null>): VectorIndex {
     const d = this.dimension;
@@ -164,8 +198,8 @@ export class VectorIndex {
       else take(mine, i++);
     }
     const n = runs.reduce((sum, run) => sum + run.count, 0);
-    const codes = new Int8Rows(n, d);
-    const parts = gatherRows(runs, d, codes.codes);
+    const codes = new Int8Rows(n, d, n + Math.max(64, n >> 4));
+    const parts = gatherRows(runs, d, codes);
     return new VectorIndex(parts.ids, parts.vectors, rowStats(parts.stats), codes, d);
   }
 
@@ -230,7 +264,11 @@ export class VectorIndex {
   }
 
   private rowsToSearch(metric: Metric, allowed: Set<number> | undefined): Int32Array {
-    if (!allowed) return metric === "cosine" ? this.nonZeroRows : this.everyRow;
+    if (!allowed) {
+      return metric === "cosine"
+        ? this.nonZeroRows.subarray(0, this.nonZero)
+        : this.everyRow.subarray(0, this.size);
+    }
     const { norms } = this.stats;
     const rows: number[] = [];
     for (const id of allowed) {
@@ -267,21 +305,21 @@ function norm(v: Float32Array): number {
 
 type RowRun = { from: IndexParts; start: number; count: number };
 
-/** New parts made of runs of rows of other parts, in that order; the codes go into `codes`. */
-function gatherRows(runs: readonly RowRun[], d: number, codes: Int8Array): IndexParts {
-  const n = runs.reduce((sum, run) => sum + run.count, 0);
+/** New parts, with room for `codes.capacity` rows, made of runs of rows of other parts, in that order; the codes go into `codes`. */
+function gatherRows(runs: readonly RowRun[], d: number, codes: Int8Rows): IndexParts {
+  const room = codes.capacity;
   const stride = paddedStride(d);
   const parts: IndexParts = {
     dimension: d,
-    ids: new Int32Array(n),
-    vectors: new Float32Array(n * d),
-    codes,
+    ids: new Int32Array(room),
+    vectors: new Float32Array(room * d),
+    codes: codes.codes,
     stats: {
-      norms: new Float64Array(n),
-      inverseNorms: new Float64Array(n),
-      scales: new Float64Array(n),
-      errors: new Float64Array(n),
-      codedNorms: new Float64Array(n),
+      norms: new Float64Array(room),
+      inverseNorms: new Float64Array(room),
+      scales: new Float64Array(room),
+      errors: new Float64Array(room),
+      codedNorms: new Float64Array(room),
     },
   };
   const statNames = Object.keys(parts.stats) as (keyof IndexParts["stats"])[];

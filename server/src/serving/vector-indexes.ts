@@ -168,15 +168,16 @@ export class VectorIndexes {
   ): Promise<{ index: VectorIndex; changed: number }> {
     if (ids.length === 0) return { index: previous.index, changed: 0 };
     const written = await rowsWithIds(this.sql, embedding, ids);
-    return { index: previous.index.withRows(written), changed: written.size };
+    const index = previous.index.changeInPlace(written) ? previous.index : previous.index.withRows(written);
+    return { index, changed: written.size };
   }
 
   /**
    * The index with the rows written since `previous` was read, and how many there were.
-   * Rewritten rows are replaced in `previous.index` itself: a re-run rewrites tens of rows of tens
-   * of thousands, and a copy of them all held the main thread for 100–250 ms at scale 1. Added or
-   * removed rows make a copy. No file is being written from it meanwhile: saves are the entry's
-   * busy work too.
+   * Rewritten and added rows are written into `previous.index` itself where it can (see
+   * changeInPlace): a re-run rewrites tens of rows of tens of thousands, and a copy of them all
+   * held the main thread for 100–250 ms at scale 1. Removed rows make a copy. No file is being
+   * written from it meanwhile: saves are the entry's busy work too.
    */
   private async rowsSince(
     embedding: EmbeddingInfo,
@@ -184,7 +185,7 @@ export class VectorIndexes {
   ): Promise<{ index: VectorIndex; changed: number }> {
     const written = await rowsWrittenSince(this.sql, embedding, previous.snapshot);
     let index = previous.index;
-    if (written.size > 0 && !index.replaceRows(written)) index = index.withRows(written);
+    if (written.size > 0 && !index.changeInPlace(written)) index = index.withRows(written);
     const present = await idsUnlessCount(this.sql, embedding, index.size);
     let removed = 0;
     if (present) {

@@ -183,8 +183,8 @@ describe("VectorIndex.withRows", () => {
   });
 });
 
-describe("VectorIndex.replaceRows", () => {
-  it("rewrites rows in place into the index a fresh read would build, and answers as it would", () => {
+describe("VectorIndex.changeInPlace", () => {
+  it("rewrites and adds rows in place into the index a fresh read would build, and answers as it would", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 1_000_000 }),
@@ -192,50 +192,81 @@ describe("VectorIndex.replaceRows", () => {
         (seed, metric) => {
           const random = new Random(seed);
           const data = dataset(random, "clustered", 1 + random.int(120), 1 + random.int(40));
-          const { ids, dimension: d } = data;
-          const index = VectorIndex.of(ids, data.vectors.slice(), d);
-          const after = data.vectors.slice();
+          const { dimension: d } = data;
+          // A copy (withRows) leaves room to add rows; `of` leaves none.
+          const index = VectorIndex.of(data.ids, data.vectors.slice(), d).withRows(new Map());
+          const rows = new Map<number, Float32Array>();
+          for (const [i, id] of data.ids.entries()) rows.set(id, data.vectors.slice(i * d, (i + 1) * d));
           const changed = new Map<number, Float32Array | null>();
           for (let k = 1 + random.int(10); k > 0; k--) {
-            const i = random.int(ids.length);
-            const wasZero = data.vectors.subarray(i * d, (i + 1) * d).every((x) => x === 0);
+            const id = data.ids[random.int(data.ids.length)] as number;
+            const wasZero = (rows.get(id) as Float32Array).every((x) => x === 0);
             // A zero row stays zero (the rows a cosine search skips must not change in place).
-            const vector = wasZero ? new Float32Array(d) : Float32Array.from(random.vector(d));
-            changed.set(ids[i] as number, vector);
-            after.set(vector, i * d);
+            changed.set(id, wasZero ? new Float32Array(d) : Float32Array.from(random.vector(d)));
           }
-          expect(index.replaceRows(changed)).toBe(true);
-          const fresh = VectorIndex.of(ids, after, d);
-          expect(index.parts()).toEqual(fresh.parts());
-          const query = random.vector(d);
-          expect(index.nearest(query, metric, 10)).toEqual(fresh.nearest(query, metric, 10));
+          const last = data.ids.at(-1) as number;
+          for (let k = random.int(40); k > 0; k--) {
+            const id = last + 1 + random.int(500);
+            changed.set(id, random.next() < 0.1 ? new Float32Array(d) : Float32Array.from(random.vector(d)));
+          }
+          // A removal of an id the index never had changes nothing.
+          changed.set(last + 1000, null);
+          for (let round = 0; round < 2; round++) {
+            expect(index.changeInPlace(changed)).toBe(true);
+            for (const [id, vector] of changed) if (vector) rows.set(id, vector);
+            const ids = Int32Array.from([...rows.keys()].sort((a, b) => a - b));
+            const vectors = new Float32Array(ids.length * d);
+            for (const [i, id] of ids.entries()) vectors.set(rows.get(id) as Float32Array, i * d);
+            const fresh = VectorIndex.of(ids, vectors, d);
+            expect(index.parts()).toEqual(fresh.parts());
+            const query = random.vector(d);
+            expect(index.nearest(query, metric, 10)).toEqual(fresh.nearest(query, metric, 10));
+            expect(index.nearest(query, metric, 10, { allowed: new Set(ids) })).toEqual(
+              fresh.nearest(query, metric, 10),
+            );
+            // Rewrites of rows added in place, in place too.
+            for (const id of changed.keys())
+              if (changed.get(id)) changed.set(id, Float32Array.from(random.vector(d)));
+            for (const [id, vector] of changed) {
+              if (vector && (rows.get(id) as Float32Array).every((x) => x === 0))
+                changed.set(id, new Float32Array(d));
+            }
+          }
         },
       ),
       { numRuns: 200 },
     );
   });
 
-  it("refuses, changing nothing, a new id, a removal, or a row that turns zero or stops being zero", () => {
-    const ids = Int32Array.of(1, 2, 3);
-    const vectors = Float32Array.of(1, 0, 0, 1, 0, 0);
-    const index = VectorIndex.of(ids, vectors, 2);
+  it("refuses, changing nothing, a removal, a row that turns zero or stops being zero, an id below the last, or more rows than its room", () => {
+    const index = VectorIndex.of(Int32Array.of(1, 3, 5), Float32Array.of(1, 0, 0, 0, 0, 1), 2).withRows(
+      new Map(),
+    );
     const before = structuredClone(index.parts());
     const refused: [number, Float32Array | null][] = [
-      [4, Float32Array.of(1, 1)],
       [1, null],
       [1, Float32Array.of(0, 0)],
       [3, Float32Array.of(1, 1)],
+      [4, Float32Array.of(1, 1)],
     ];
     for (const [id, vector] of refused) {
       expect(
-        index.replaceRows(
+        index.changeInPlace(
           new Map([
-            [2, Float32Array.of(5, 5)],
+            [5, Float32Array.of(5, 5)],
             [id, vector],
           ]),
         ),
       ).toBe(false);
       expect(index.parts()).toEqual(before);
     }
+    const tooMany = new Map(Array.from({ length: 65 }, (_, k) => [10 + k, Float32Array.of(1, k)] as const));
+    expect(index.changeInPlace(tooMany)).toBe(false);
+    expect(
+      VectorIndex.of(Int32Array.of(1), Float32Array.of(1, 0), 2).changeInPlace(
+        new Map([[2, Float32Array.of(0, 1)]]),
+      ),
+    ).toBe(false);
+    expect(index.parts()).toEqual(before);
   });
 });
