@@ -1,18 +1,18 @@
 /** How a response body ended: sent whole, abandoned by the client, or failed on the server. */
 export type StreamOutcome = "complete" | "aborted" | "failed";
 
-/** `body`, passed through; `ended` is called once, when it ends, however it ends. */
+/** `body`, passed through; `ended` is called once, when it ends, however it ends (with the error that failed it). */
 export function tapped(
   body: ReadableStream<Uint8Array>,
-  ended: (outcome: StreamOutcome, bytes: number) => void,
+  ended: (outcome: StreamOutcome, bytes: number, error?: unknown) => void,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let bytes = 0;
   let done = false;
-  const end = (outcome: StreamOutcome) => {
+  const end = (outcome: StreamOutcome, error?: unknown) => {
     if (done) return;
     done = true;
-    ended(outcome, bytes);
+    ended(outcome, bytes, error);
   };
   return new ReadableStream<Uint8Array>(
     {
@@ -27,7 +27,7 @@ export function tapped(
           bytes += next.value.byteLength;
           controller.enqueue(next.value);
         } catch (error) {
-          end("failed");
+          end("failed", error);
           controller.error(error);
         }
       },

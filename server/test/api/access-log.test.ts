@@ -55,13 +55,14 @@ describe("the access log says how a file's body ended", () => {
     });
   });
 
-  it("a file failing mid-stream is logged as failed, at error level, not as a plain 200", async () => {
+  it("a file failing mid-stream is logged as failed, at error level, with why, not as a plain 200", async () => {
     const response = await t.app.request("/files/failed");
     await expect(response.arrayBuffer()).rejects.toThrow();
     expect(lineOf("/files/failed")).toMatchObject({
       status: 200,
       outcome: "failed",
       bytes: 1_000,
+      error: "the encoder failed",
       level: "error",
     });
   });

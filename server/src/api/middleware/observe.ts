@@ -28,7 +28,13 @@ export function observe(): MiddlewareHandler<AppEnv> {
     const { body } = c.res;
     if (!body || !c.res.headers.get("content-disposition")?.startsWith("attachment")) return record();
     c.res = new Response(
-      tapped(body, (outcome, bytes) => record({ outcome, bytes })),
+      tapped(body, (outcome, bytes, error) =>
+        record({
+          outcome,
+          bytes,
+          ...(error === undefined ? {} : { error: (error as Error).message ?? String(error) }),
+        }),
+      ),
       c.res,
     );
   };
@@ -43,11 +49,13 @@ export type AnsweredRequest = {
   /** How a file's body ended: sent whole, abandoned by the client, or failed on the server. */
   outcome?: StreamOutcome;
   bytes?: number;
+  /** Why a body failed on the server. */
+  error?: string;
 };
 
 /** The request's RED metrics and its access-log line (for the lanes outside Hono too). */
 export function recordRequest(metrics: Metrics, logger: Logger, request: AnsweredRequest): void {
-  const { method, route, path, status, seconds, outcome, bytes } = request;
+  const { method, route, path, status, seconds, outcome, bytes, error } = request;
   const labels = { method, route, status: String(status) };
   metrics.httpRequests.inc(labels);
   metrics.httpDuration.observe(labels, seconds);
@@ -58,6 +66,7 @@ export function recordRequest(metrics: Metrics, logger: Logger, request: Answere
     status,
     duration_ms: Math.round(seconds * 100_000) / 100,
     ...(outcome ? { outcome, bytes } : {}),
+    ...(error ? { error } : {}),
   };
   if (QUIET_ROUTES.has(route)) logger.debug("request", fields);
   else if (status >= 500 || outcome === "failed") logger.error("request", fields);
