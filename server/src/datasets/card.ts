@@ -170,7 +170,7 @@ export function cardMarkdown(card: DatasetCard): string {
 export async function computeCard(
   sql: Sql,
   plan: DatasetPlan,
-  options: Pick<SnapshotOptions, "sliced" | "signal">,
+  options: Pick<SnapshotOptions, "sliced" | "gate" | "signal">,
 ): Promise<DatasetCard> {
   return withSnapshot(sql, plan, options, async (snapshot) =>
     buildCard(plan, snapshot.info, snapshot.columns, await measureQuality(snapshot, plan)),

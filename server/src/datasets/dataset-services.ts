@@ -1,6 +1,7 @@
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { ConfigError } from "../config/read-env";
 import type { Sql } from "../db/database";
+import type { TableGate } from "../db/table-gate";
 import type { Logger } from "../log/logger";
 import { CardStore } from "./card-store";
 import { type ChargeLedger, type DownloadCharger, LedgerCharger, MemoryChargeLedger } from "./charge";
@@ -18,6 +19,8 @@ export type DatasetServices = {
   files: SharedFiles;
   /** Bulk reads in short transactions, a key range each (the embedded database: see SnapshotOptions). */
   sliced: boolean;
+  /** Embedded: sliced reads and the runs of the tables they read take turns (TableGate). */
+  gate?: TableGate;
   close(): Promise<void>;
 };
 
@@ -32,6 +35,7 @@ export function createDatasetServices(
     logger?: Logger;
     /** Where the database runs: embedded, bulk work is sliced so it never holds the one backend long. */
     databaseMode?: "embedded" | "server";
+    gate?: TableGate;
     /** A server database to share encoded files through (not the bulk pool, which encodes them). */
     filesSql?: Sql;
   } = {},
@@ -70,6 +74,7 @@ export function createDatasetServices(
     cards: new CardStore(),
     files,
     sliced: options.databaseMode !== "server",
+    ...(options.gate ? { gate: options.gate } : {}),
     async close() {
       clearInterval(sweeper);
       await spool.close();

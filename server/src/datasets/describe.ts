@@ -32,6 +32,6 @@ export async function describeDataset(
     await datasets.charger.charge(`card:${payer.accountId}:${key}`, { downloads: 1, rows: 0 }, payer.spend);
   }
   return datasets.cards.compute(sql, key, () =>
-    datasets.spool.admit(() => computeCard(bulkSql, plan, { sliced: datasets.sliced })),
+    datasets.spool.admit(() => computeCard(bulkSql, plan, { sliced: datasets.sliced, gate: datasets.gate })),
   );
 }

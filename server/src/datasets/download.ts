@@ -85,6 +85,7 @@ export async function startDownload(
           ...datasets.config,
           format: input.format,
           sliced: deps.sliced,
+          gate: datasets.gate,
           signal,
           ...(training ? { training } : {}),
           onStart: (info, columns) => begin({ info, columns }),

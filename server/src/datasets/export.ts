@@ -29,6 +29,7 @@ export type ExportOptions = Partial<ExportSettings> & {
   training?: TrainingInput;
   /** Read in short transactions, a key range each (the embedded database; see SnapshotOptions). */
   sliced?: boolean;
+  gate?: SnapshotOptions["gate"];
   /** Aborted when nobody wants the file any more: the work stops within a slice. */
   signal?: AbortSignal | undefined;
   /** Also describe the rows (the dataset card), in the same snapshot. */
@@ -66,6 +67,7 @@ export async function exportRows(
   const settings = { ...DEFAULT_EXPORT_SETTINGS, ...options };
   const snapshotOptions: SnapshotOptions = {
     sliced: options.sliced ?? false,
+    gate: options.gate,
     signal: options.signal,
     ...(options.training ? { training: options.training } : {}),
   };

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Schema } from "apache-arrow";
 import { type Sql, sqlParams } from "../db/database";
+import type { TableGate } from "../db/table-gate";
 import { ident } from "../definitions/compile/params";
 import { DomainError } from "../errors";
 import type { OutputColumn } from "./columns";
@@ -53,6 +54,11 @@ export type SnapshotOptions = {
    * REPEATABLE READ transaction reads everything.
    */
   sliced?: boolean;
+  /**
+   * Sliced reads take their turn with the runs of the tables they read: a run waits for this
+   * read (bounded), and this read waits for a run under way, so their slices see one version.
+   */
+  gate?: TableGate | undefined;
   /** Aborted when the caller went away: the work stops between two slices. */
   signal?: AbortSignal | undefined;
 };
@@ -85,9 +91,9 @@ export async function withSnapshot<T>(
     }
   }
   const rows = currentRows(plan);
+  const tables = plan.sources.filter((s) => s.kind === "view" || s.materialized).map((s) => s.table);
   const locked = async (tx: Sql) => {
-    const tables = plan.sources.filter((s) => s.kind === "view" || s.materialized).map((s) => ident(s.table));
-    await tx.unsafe(`lock table ${[...new Set(tables)].join(", ")} in access share mode`);
+    await tx.unsafe(`lock table ${[...new Set(tables.map(ident))].join(", ")} in access share mode`);
     return versions(tx, plan, false);
   };
   const transaction = <R>(body: (tx: Sql) => Promise<R>) =>
@@ -100,14 +106,17 @@ export async function withSnapshot<T>(
   // version after it means the range read the version the first one did. A multi-statement
   // transaction per range would hold the embedded backend while this thread is busy between
   // its statements.
-  const info = await versions(sql, plan, false);
-  const read: SnapshotRead = async (body) => {
-    options.signal?.throwIfAborted();
-    const result = await onReserved(sql, body);
-    if ((await versions(sql, plan, false)).version !== info.version) throw rematerialized();
-    return result;
+  const sliced = async () => {
+    const info = await versions(sql, plan, false);
+    const read: SnapshotRead = async (body) => {
+      options.signal?.throwIfAborted();
+      const result = await onReserved(sql, body);
+      if ((await versions(sql, plan, false)).version !== info.version) throw rematerialized();
+      return result;
+    };
+    return open(plan, options, info, rows, read, work);
   };
-  return open(plan, options, info, rows, read, work);
+  return options.gate ? options.gate.read(tables, sliced, options.signal) : sliced();
 }
 
 /**

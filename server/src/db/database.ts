@@ -2,6 +2,7 @@ import postgres from "postgres";
 import type { Logger } from "../log/logger";
 import { DatabaseCircuit, guardSql, type ReachabilityListener } from "./circuit";
 import { type BackendHolds, startEmbeddedPostgres } from "./embedded";
+import { TableGate } from "./table-gate";
 
 export type Sql = postgres.Sql;
 
@@ -32,6 +33,11 @@ export type Database = {
   ping?(): Promise<void>;
   /** Server only: hears the server become unreachable (false) and reachable again (true). */
   watchReachability?(listener: ReachabilityListener): void;
+  /**
+   * Embedded only: the turns of sliced readers (downloads, cards) and the materialization runs
+   * of the tables they read, in this process.
+   */
+  gate?: TableGate;
   /** Embedded only: `COPY … FROM '/dev/blob'` inside a transaction open on `sql` (a bulk load). */
   copyFromBlob?(statement: string, data: Uint8Array): Promise<void>;
   /** Embedded only: how long connections held the one backend, per work class, since the last reset. */
@@ -168,6 +174,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     sql,
     bulk,
     mode: "embedded",
+    gate: new TableGate(),
     busy: (withinMs) => embedded.busy(withinMs),
     copyFromBlob: (statement, data) => embedded.copyFromBlob(statement, data),
     dumpDataDir: () => embedded.dump(),

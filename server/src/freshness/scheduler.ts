@@ -1,4 +1,5 @@
 import type { Sql } from "../db/database";
+import type { TableGate } from "../db/table-gate";
 import type { Logger } from "../log/logger";
 import { materializeIfIdle, type RunResult } from "../materialize/runner";
 import { type Pending, pendingChanges, pruneSourceChanges } from "../materialize/source-changes";
@@ -33,6 +34,8 @@ export type FreshnessSchedulerOptions = {
    * changes their snapshots have not seen are not pruned.
    */
   sources?: SourceFollower;
+  /** The embedded database's sliced readers: a run waits a third of its view's objective for them at most. */
+  readers?: TableGate;
 };
 
 export type SourceFollower = { follow(): Promise<void>; readonly snapshots: string[] };
@@ -131,10 +134,21 @@ export class FreshnessScheduler {
       if (this.stopped || view.pending.changes === 0) continue;
       const interval = this.options.minIntervalMs ?? (view.objectiveSeconds * 1000) / 3;
       if (Date.now() - view.lastStarted < interval) continue;
+      const readers = this.options.readers;
       const run = await materializeIfIdle(sql, view.target, {
+        ...(readers ? { readers: { gate: readers, maxWaitMs: (view.objectiveSeconds * 1000) / 3 } } : {}),
         onlyIf: async (locked, target) => (await pendingChanges(locked, target)).changes > 0,
       });
       if (!run) continue;
+      if (run.readers?.readersLeft)
+        this.options.logger.warn(
+          "a run stopped waiting for the downloads reading its view; they fail and are retried",
+          {
+            view: viewKey(run),
+            waited_ms: run.readers.waitedMs,
+            readers: run.readers.readersLeft,
+          },
+        );
       runs.push(run);
       view.pending = await pendingChanges(sql, (await listTargets(sql, view.target))[0] ?? view.target);
     }

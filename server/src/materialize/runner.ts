@@ -1,4 +1,5 @@
 import { type Sql, sqlParams } from "../db/database";
+import type { TableGate, WriteTurn } from "../db/table-gate";
 import { bindParams, ident } from "../definitions/compile/params";
 import { buildHnswIndex } from "../definitions/hnsw-build";
 import { noProgress, type ProgressReporter } from "../log/progress";
@@ -22,6 +23,11 @@ export type MaterializeOptions = {
    * run again what that run served.
    */
   onlyIf?: (sql: Sql, target: MaterializeTarget) => Promise<boolean>;
+  /**
+   * The embedded database's downloads and cards read tables a slice at a time: the run waits for
+   * those reading its table, at most `maxWaitMs` (default 10 s), and new ones wait for the run.
+   */
+  readers?: { gate: TableGate; maxWaitMs?: number };
   /** Test seams: called just before the atomic swap / the incremental commit. */
   faults?: { beforeSwap?: (tx: Sql) => Promise<void>; beforeCommit?: () => Promise<void> };
 };
@@ -41,7 +47,11 @@ export type RunResult = {
   stats: RunStats;
   /** Incremental runs: the keys of the rows written (caches of them are stale now). */
   keys?: string[];
+  /** Embedded, with `readers`: how long the run waited for them, and how many it stopped waiting for. */
+  readers?: WriteTurn;
 };
+
+const READERS_WAIT_MS = 10_000;
 
 // Aggregating views sort every source row by entity; the default 4MB spills them to disk.
 export const WORK_MEM = "64MB";
@@ -116,7 +126,15 @@ async function materializeExclusive(
   // A single-connection pool is the embedded PGlite: its one backend runs one transaction at a
   // time (a command working through a running server's port included), so another run cannot
   // interleave with this one's transaction, and holding its only connection would stall readers.
-  if (sql.options.max <= 1) return runIfWanted(poolSession(sql), await refreshed(sql, target), options);
+  if (sql.options.max <= 1) {
+    const run = async () => runIfWanted(poolSession(sql), await refreshed(sql, target), options);
+    const { readers } = options;
+    if (!readers) return run();
+    return readers.gate.write(target.table, readers.maxWaitMs ?? READERS_WAIT_MS, async (turn) => {
+      const done = await run();
+      return done && { ...done, readers: turn };
+    });
+  }
   // On a server, one reserved connection holds a per-table advisory lock for the whole run, so
   // servers starting together build each table once; the second waits, then sees the first's
   // watermark.

@@ -24,7 +24,7 @@ export type PrepareDataOptions = {
  *    serve meanwhile, as during any run).
  */
 export async function prepareData(services: Services, options: PrepareDataOptions): Promise<void> {
-  const { sql, config, logger, readiness } = services;
+  const { sql, gate, config, logger, readiness } = services;
 
   if (!(await corpusExists(sql))) {
     logger.info("first start: generating the demo corpus", { ...config.corpus });
@@ -45,7 +45,7 @@ export async function prepareData(services: Services, options: PrepareDataOption
   const { serving, metrics } = services;
   const mode = config.databaseUrl ? "server" : "embedded";
   const { runs } = await prepareDefinitions(
-    { sql, mode },
+    { sql, mode, ...(gate ? { gate } : {}) },
     {
       definitionsDir: config.definitionsDir,
       onProgress: options.progress,
@@ -88,7 +88,7 @@ export async function prepareData(services: Services, options: PrepareDataOption
   });
   try {
     const caughtUp = await catchUpDefinitions(
-      { sql },
+      { sql, ...(gate ? { gate } : {}) },
       {
         onProgress: options.progress,
         logger,

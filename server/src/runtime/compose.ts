@@ -83,6 +83,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     ...(clients ? { ledger: new RedisChargeLedger(clients.charges, chargesPrefix) } : {}),
     logger,
     databaseMode: database.mode,
+    ...(database.gate ? { gate: database.gate } : {}),
     filesSql: database.sql,
   });
   // One client for online reads and limits: a lookup's MGET and limiter scripts share a write.
@@ -188,6 +189,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     sql: database.sql,
     bulkSql: database.bulk,
     ...(database.copyFromBlob ? { copyFromBlob: database.copyFromBlob } : {}),
+    ...(database.gate ? { gate: database.gate } : {}),
     onlineStore,
     metrics,
     readiness,
@@ -262,6 +264,7 @@ function createFreshness(
       : {}),
     afterRuns: followRuns(follow),
     sources,
+    ...(database.gate ? { readers: database.gate } : {}),
   });
   follow.metrics.observeFreshness(scheduler);
   return scheduler;

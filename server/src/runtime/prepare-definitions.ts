@@ -35,7 +35,7 @@ export function vectorIndexFor(
  * only what changed.
  */
 export async function prepareDefinitions(
-  db: Pick<Database, "sql" | "mode">,
+  db: Pick<Database, "sql" | "mode" | "gate">,
   options: PrepareDefinitionsOptions,
 ): Promise<{ apply: ApplyResult; runs: RunResult[] }> {
   const apply = await applyDefinitions(db.sql, options.definitionsDir, {
@@ -54,6 +54,7 @@ export async function prepareDefinitions(
   const runs = await materializeAll(db.sql, {
     onProgress: options.onProgress ?? noProgress,
     which: options.materialize ?? "all",
+    ...(db.gate ? { readers: { gate: db.gate } } : {}),
   });
   options.logger?.info("feature views materialized", {
     runs: runs.length,
@@ -68,13 +69,14 @@ export async function prepareDefinitions(
  * rows they had go on being served until each run commits, as during any run.
  */
 export async function catchUpDefinitions(
-  db: Pick<Database, "sql">,
+  db: Pick<Database, "sql" | "gate">,
   options: Pick<PrepareDefinitionsOptions, "onProgress" | "logger"> &
     Pick<MaterializeAllOptions, "onFailure">,
 ): Promise<RunResult[]> {
   const runs = await materializeAll(db.sql, {
     onProgress: options.onProgress ?? noProgress,
     which: "built",
+    ...(db.gate ? { readers: { gate: db.gate } } : {}),
     ...(options.onFailure ? { onFailure: options.onFailure } : {}),
   });
   options.logger?.info("feature views caught up", {

@@ -23,6 +23,8 @@ export type Services = {
   bulkSql: Sql;
   /** Embedded only: COPY FROM a blob inside a transaction on `sql`, for the first start's bulk load. */
   copyFromBlob?: Database["copyFromBlob"];
+  /** Embedded only: sliced readers and the runs of the tables they read take turns (TableGate). */
+  gate?: Database["gate"];
   /** Read-through online store: Redis or the in-process LRU, falling back to Postgres. */
   onlineStore: OnlineStore;
   metrics: Metrics;

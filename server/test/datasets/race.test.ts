@@ -1,11 +1,13 @@
 import { tableFromIPC } from "apache-arrow";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { planDownload, standalonePlanSource } from "../../src/datasets/dataset-plan";
 import { exportRows } from "../../src/datasets/export";
 import type { Database, Sql } from "../../src/db/database";
 import { DomainError } from "../../src/errors";
-import { materializeAll } from "../../src/materialize/runner";
+import { FreshnessScheduler } from "../../src/freshness/scheduler";
+import { silentLogger } from "../../src/log/logger";
+import { materializeAll, type RunResult } from "../../src/materialize/runner";
 import { applyDefinitions } from "../../src/registry/apply";
 import { definitionsDir, ENTITIES, view } from "../definitions/helpers";
 import { createServerTestDatabase, openEmbeddedTestDatabase } from "../support/databases";
@@ -146,5 +148,52 @@ describe("an embedded, sliced download racing a materialization sees one version
     // Once the rebuilds are over, a download (a client's retry) reads the new version whole.
     expect(await download()).toBe(`${TRACKS}:new`);
     expect(refused.every((code) => code === "UNAVAILABLE")).toBe(true);
+  });
+
+  it("a run that falls due while a download reads waits for it: the download is whole, of one version, and the run follows", async () => {
+    const { sql, bulk, gate } = database;
+    const plan = await planDownload(standalonePlanSource(bulk), { dataset: "labels" });
+    const scheduler = new FreshnessScheduler({
+      sql,
+      logger: silentLogger,
+      defaultObjectiveSeconds: 60,
+      pollMs: 60_000,
+      minIntervalMs: 0,
+      afterRuns: async () => {},
+      ...(gate ? { readers: gate } : {}),
+    });
+    const download = async (onChunk: () => Promise<void> = async () => {}) => {
+      const parts: Uint8Array[] = [];
+      const result = await exportRows(
+        bulk,
+        plan,
+        async (chunk) => {
+          parts.push(chunk);
+          await onChunk();
+        },
+        // CSV writes its header first, then reads 2,000 rows in ranges of 100, a version check each.
+        { format: "csv", batchRows: 100, copyRows: 100, sliced: true, gate },
+      );
+      const [header, ...lines] = Buffer.concat(parts).toString("utf8").trim().split("\n");
+      const column = header?.split(",").indexOf("labels__sentiment") ?? -1;
+      const labels = new Set(lines.map((line) => line.split(",")[column]));
+      return { shape: `${lines.length}:${[...labels].sort().join(",")}`, version: result.info.version };
+    };
+    const before = await download();
+    await addQwenAnalyses(sql, "newer", "2025-07-01");
+    let ticking: Promise<RunResult[]> | undefined;
+    const during = await download(async () => {
+      if (ticking) return;
+      // The view's run falls due after the download's first slice: it either commits now (and
+      // the next slice finds another version) or waits for the download to finish.
+      ticking = scheduler.tick();
+      await Promise.race([ticking, vi.waitFor(() => expect(gate?.writing("fv_labels_v1")).toBe(true))]);
+    });
+    expect(during).toEqual(before);
+    const runs = (await ticking) ?? [];
+    expect(runs.map((r) => `${r.name}@${r.version} ${r.mode}`)).toEqual(["labels@1 incremental"]);
+    const after = await download();
+    expect(after.shape).toBe(`${TRACKS}:newer`);
+    expect(after.version).not.toBe(before.version);
   });
 });
