@@ -8,8 +8,8 @@ export type FollowRunsDeps = {
   onlineStore: OnlineStore;
   /** With Redis: copies what the runs wrote (once across processes); its writes invalidate near caches. */
   healer?: OnlineStoreHealer;
-  /** The serving catalog: registry rows (watermarks, statistics) changed. */
-  invalidateCatalog: () => void;
+  /** The serving catalog reloads: registry rows (watermarks, statistics) changed. */
+  refreshCatalog: () => void;
   /** Computes and stores the public datasets' cards (bulk work): at most every `cardsEveryMs`. */
   warmCards?: () => Promise<unknown>;
   cardsEveryMs?: number;
@@ -29,7 +29,7 @@ export function followRuns(deps: FollowRunsDeps): (runs: RunResult[]) => Promise
       deps.metrics.materializationDuration.observe(labels, run.durationMs / 1000);
       if (run.kind === "feature_view") deps.metrics.markMaterialized(labels.view);
     }
-    deps.invalidateCatalog();
+    deps.refreshCatalog();
     if (deps.warmCards && Date.now() - cardsAt >= (deps.cardsEveryMs ?? CARDS_EVERY_MS)) {
       cardsAt = Date.now();
       void deps.warmCards();

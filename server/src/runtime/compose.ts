@@ -174,7 +174,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     ? createFreshness(options, serving.embeddings, {
         metrics,
         onlineStore,
-        invalidateCatalog: () => catalog.invalidate(),
+        refreshCatalog: () => catalog.refresh(),
         ...(healer ? { healer } : {}),
         warmCards: () =>
           warmPublicCards({ sql: database.sql, bulkSql: database.bulk, catalog, datasets }).catch(

@@ -83,9 +83,23 @@ export class ServingCatalog {
     return loaded;
   }
 
-  /** The next `current()` waits for a fresh load. */
+  /** The next `current()` waits for a fresh load: what a process that applied definitions needs. */
   invalidate(): void {
     this.loaded = undefined;
+  }
+
+  /**
+   * Reloads in the background, answering from the state loaded before until it is done: what a
+   * materialization run changes (watermarks, statistics) is not worth a request's wait for six
+   * registry queries, queued on the embedded database behind the run's neighbours.
+   */
+  refresh(): void {
+    if (!this.loaded) return;
+    void this.reload().catch((error: unknown) => {
+      this.options.logger.warn("registry reload failed; serving the cached catalog", {
+        error: (error as Error).message,
+      });
+    });
   }
 
   private reload(): Promise<CatalogState> {

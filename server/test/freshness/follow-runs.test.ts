@@ -25,17 +25,17 @@ describe("what follows a scheduler's runs without Redis", () => {
   it("drops the rows an incremental run rewrote from the in-process cache, and the whole view after a rebuild", async () => {
     const store = new MemoryOnlineStore();
     await store.write("labels@1", [row("1"), row("2"), row("3")]);
-    let invalidated = 0;
+    let refreshed = 0;
     const follow = followRuns({
       metrics: createMetrics({ defaultMetrics: false }),
       onlineStore: store,
-      invalidateCatalog: () => invalidated++,
+      refreshCatalog: () => refreshed++,
     });
     await follow([run("incremental", ["2"])]);
     expect([...(await store.read("labels@1", ["1", "2", "3"])).keys()]).toEqual(["1", "3"]);
     await follow([run("full")]);
     expect((await store.read("labels@1", ["1", "3"])).size).toBe(0);
-    expect(invalidated).toBe(2);
+    expect(refreshed).toBe(2);
   });
 
   it("refreshes the public cards at most once per interval however many runs follow", async () => {
@@ -43,7 +43,7 @@ describe("what follows a scheduler's runs without Redis", () => {
     const follow = followRuns({
       metrics: createMetrics({ defaultMetrics: false }),
       onlineStore: new MemoryOnlineStore(),
-      invalidateCatalog: () => {},
+      refreshCatalog: () => {},
       warmCards: async () => cards++,
       cardsEveryMs: 0,
     });
@@ -53,7 +53,7 @@ describe("what follows a scheduler's runs without Redis", () => {
     const slow = followRuns({
       metrics: createMetrics({ defaultMetrics: false }),
       onlineStore: new MemoryOnlineStore(),
-      invalidateCatalog: () => {},
+      refreshCatalog: () => {},
       warmCards: async () => cards++,
       cardsEveryMs: 60_000,
     });

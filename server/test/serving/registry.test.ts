@@ -151,6 +151,37 @@ describe("the serving catalog", () => {
   });
 });
 
+describe("the serving catalog after a materialization run", () => {
+  it("answers from the state loaded before while it reloads, however long the database is busy", async () => {
+    const { sql, logger } = server.services;
+    const catalog = new ServingCatalog(sql, { logger, refreshMs: 60_000 });
+    const before = await catalog.current();
+    let released = () => {};
+    const held = new Promise<void>((resolve) => {
+      released = resolve;
+    });
+    // The interactive pool's one connection is busy, as when a run's neighbours hold it.
+    const busy = sql.begin(async (tx) => {
+      await tx`select 1`;
+      await held;
+    });
+    try {
+      catalog.refresh();
+      const started = performance.now();
+      expect(await catalog.current()).toBe(before);
+      expect(performance.now() - started).toBeLessThan(50);
+    } finally {
+      released();
+      await busy;
+    }
+    const after = await waitFor(async () => {
+      const state = await catalog.current();
+      return state.generation > before.generation ? state : undefined;
+    });
+    expect(after.byKey.size).toBe(before.byKey.size);
+  });
+});
+
 describe("OpenAPI", () => {
   it("documents every serving route in a valid OpenAPI 3.1 document", async () => {
     const res = await server.app.request("/openapi.json");
