@@ -14,6 +14,8 @@ const SCALE = process.env.RAPFS_BENCH_FRESHNESS_SCALE ?? "1";
 const TRACKS = Math.max(1, Math.floor(57_718 * Number(SCALE)));
 const RATE = 50;
 const STREAM_MS = 60_000;
+// Public downloads during a stream of their own after the main one: their encoding shares the cores.
+const DOWNLOADS_MS = 45_000;
 const QUIET_MS = 30_000;
 const VIEW = "qwen_analysis@2";
 const OBJECTIVE_S = 30;
@@ -164,6 +166,18 @@ async function scenario(
   process.stderr.write(
     `freshness (${where}): ${newTracks.length} of ${NEW_TRACKS} new tracks found by lyrics search: ${newTracks.map((ms) => (ms / 1000).toFixed(1)).join(" ")} s\n`,
   );
+  const downloadRun = await lastRunId(db);
+  const [downloads, downloadStream] = await Promise.all([
+    publicDownloads(urls[0] as string, adminKey, DOWNLOADS_MS),
+    streamAnalyses(db, lookup, DOWNLOADS_MS),
+  ]);
+  const [downloadViewRuns] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from rapfs_materialization_runs
+      where id > ${downloadRun} and status = 'succeeded' and name || '@' || version = ${VIEW}`;
+  const downloadsText = `${downloads.whole.length} whole of ${downloads.total}, ${downloads.refused} refused, ${downloads.cut.length} cut off ${JSON.stringify(downloads.cut.slice(0, 3))}`;
+  process.stderr.write(
+    `freshness (${where}): public downloads during a stream: ${downloadsText}; ${downloadViewRuns?.n ?? 0} runs of ${VIEW} meanwhile\n`,
+  );
   const catchUps = catchUpsIn(serverLog?.() ?? "");
   for (const [embedding, c] of catchUps)
     process.stderr.write(
@@ -240,6 +254,30 @@ async function scenario(
       target: "within the objective, every new track found",
       met: newTracks.length === NEW_TRACKS && pct(newTracks, 99) / 1000 <= DEFAULT_OBJECTIVE_S,
       notes: `${newTracks.length} of ${NEW_TRACKS} found (the nearest to its own vector); p50 ${(pct(newTracks, 50) / 1000).toFixed(2)} s`,
+    },
+    {
+      workload: `freshness (${where}): public dataset downloads whole during a stream (CSV and Parquet, one after another for ${DOWNLOADS_MS / 1000} s)`,
+      baseline: "downloads made",
+      value: downloads.whole.length,
+      baselineValue: downloads.total,
+      unit: "downloads",
+      ratio: downloads.whole.length / Math.max(1, downloads.total),
+      target: "every download whole (none refused or cut off by a run)",
+      met: downloads.total > 0 && downloads.whole.length === downloads.total,
+      notes: `${downloadsText}; each p50 ${(pct(downloads.whole, 50) / 1000).toFixed(1)} s, max ${(Math.max(0, ...downloads.whole) / 1000).toFixed(1)} s; ${downloadViewRuns?.n ?? 0} runs of ${VIEW} (${VIEW} is a source of public)`,
+    },
+    {
+      workload: `freshness (${where}): insert → served p99 while public downloads run (${VIEW})`,
+      baseline: `the view's objective (${OBJECTIVE_S} s)`,
+      value: pct(downloadStream.latencies, 99) / 1000,
+      baselineValue: OBJECTIVE_S,
+      unit: "s",
+      ratio: pct(downloadStream.latencies, 99) / 1000 / OBJECTIVE_S,
+      target: "within the objective, every followed insert served",
+      met:
+        pct(downloadStream.latencies, 99) / 1000 <= OBJECTIVE_S &&
+        downloadStream.latencies.length === downloadStream.followed,
+      notes: `runs wait for the downloads reading their view (at most a third of its objective); p50 ${(pct(downloadStream.latencies, 50) / 1000).toFixed(1)} s; ${downloadStream.latencies.length} of ${downloadStream.followed} followed inserts served`,
     },
     {
       workload: `freshness (${where}): runs of ${VIEW} during the stream`,
@@ -421,6 +459,40 @@ function lookups(url: string, key: string): Lookups {
   };
 }
 
+/**
+ * The public dataset downloaded whole, CSV and Parquet in turn, one after another for `ms`: the
+ * times of those that arrived whole, and what happened to the others.
+ */
+async function publicDownloads(
+  url: string,
+  key: string,
+  ms: number,
+): Promise<{ total: number; whole: number[]; refused: number; cut: string[] }> {
+  const headers = { authorization: `Bearer ${key}` };
+  const result = { total: 0, whole: [] as number[], refused: 0, cut: [] as string[] };
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const format = ++result.total % 2 === 1 ? "csv" : "parquet";
+    const started = performance.now();
+    try {
+      // A limit above its rows: each download is read from the database (a request made again
+      // would share the file an earlier one encoded at the same data version).
+      const limit = 100_000_000 + result.total;
+      const res = await fetch(`${url}/v1/datasets/public/download?format=${format}&limit=${limit}`, {
+        headers,
+      });
+      const body = await res.arrayBuffer();
+      if (res.status === 200 && body.byteLength > 0) result.whole.push(performance.now() - started);
+      else if (res.status === 503) result.refused++;
+      else result.cut.push(`${format} ${res.status}`);
+    } catch (error) {
+      result.cut.push(`${format}: ${(error as Error).message}`);
+    }
+    await sleep(100);
+  }
+  return result;
+}
+
 /** One request after another, 50 ms apart, for `ms`: the times of those answered 200 or 404. */
 async function timedRequests(ms: number, request: () => Promise<Response>): Promise<number[]> {
   const times: number[] = [];
@@ -435,10 +507,11 @@ async function timedRequests(ms: number, request: () => Promise<Response>): Prom
   return times;
 }
 
-/** 50 analyses a second for 60 s; every tenth followed until a lookup serves it. */
+/** 50 analyses a second for 60 s (or `streamMs`); every tenth followed until a lookup serves it. */
 async function streamAnalyses(
   db: Database,
   lookup: Lookups,
+  streamMs = STREAM_MS,
 ): Promise<{ inserted: number; followed: number; latencies: number[]; touched: Set<number> }> {
   const touched = new Set<number>();
   const pending = new Map<number, { version: string; at: number }>();
@@ -477,7 +550,7 @@ async function streamAnalyses(
   const pick = () => analysed[Math.floor(Math.random() * analysed.length)] as number;
   const tick = 1000 / (RATE / 5);
   const start = Date.now();
-  const end = start + STREAM_MS;
+  const end = start + streamMs;
   let n = 0;
   while (Date.now() < end) {
     const next = Date.now() + tick;
