@@ -45,6 +45,8 @@ const hasCurl = (() => {
     execFileSync("curl", ["--version"], { stdio: "ignore" });
     return true;
   } catch {
+    // CI has curl (the quick start uses it): a missing one there is a broken machine, not a skip.
+    if (process.env.CI) throw new Error("curl is not on PATH; the console's copy-as-curl test needs it");
     return false;
   }
 })();

@@ -7,6 +7,9 @@ import { readYaml, repoPath } from "./support";
 
 /** Prometheus' own checker, from Debian's `prometheus` package (.ci/run installs it). */
 const promtool = spawnSync("promtool", ["--version"]).status === 0;
+// .ci/run installs promtool, so in CI a missing one fails the suite instead of skipping silently.
+if (!promtool && process.env.CI)
+  throw new Error("promtool is not on PATH; .ci/run installs Debian's prometheus");
 const title = promtool
   ? "promtool"
   : "promtool (SKIPPED: promtool is not on PATH; `apt-get install prometheus` provides it, as .ci/run does)";
