@@ -69,6 +69,14 @@ describe("GET /docs", () => {
     expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
     const scripts = [...html.matchAll(/<script[^>]* src="([^"]+)"/g)].map((m) => m[1]);
     expect(scripts).toEqual(["docs/scalar.js", "console/assets/api-docs.js"]);
+    // Readable before the megabyte of Scalar has loaded: every operation, as HTML.
+    const doc = (await (await t.app.request("/openapi.json")).json()) as Doc;
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(operations)) {
+        expect(html).toContain(`<code>${method.toUpperCase()} ${path.replace(/&/g, "&#38;")}</code>`);
+      }
+    }
+    expect(html).toContain("Loading the interactive reference");
     const bundle = await t.app.request("/docs/scalar.js", { headers: { "accept-encoding": "gzip" } });
     expect(bundle.status).toBe(200);
     expect(bundle.headers.get("content-encoding")).toBe("gzip");

@@ -41,13 +41,52 @@ ${body}</body>
 `;
 }
 
-/** /docs: the API reference, rendered from openapi.json by Scalar; "try it" keeps the key in the tab. */
-export function docsHtml(): string {
+/** The operations of an OpenAPI document by tag, in its order: what /docs shows before Scalar runs. */
+export type DocsOutline = { tag: string; operations: { method: string; path: string; summary: string }[] }[];
+
+type OperationLike = { tags?: string[]; summary?: string };
+
+export function outlineOf(document: { paths?: Record<string, Record<string, OperationLike> | undefined> }) {
+  const byTag = new Map<string, DocsOutline[number]["operations"]>();
+  for (const [path, operations] of Object.entries(document.paths ?? {})) {
+    for (const [method, operation] of Object.entries(operations ?? {})) {
+      const tag = operation.tags?.[0] ?? "other";
+      const list = byTag.get(tag) ?? [];
+      list.push({ method: method.toUpperCase(), path, summary: operation.summary ?? "" });
+      byTag.set(tag, list);
+    }
+  }
+  return [...byTag].map(([tag, operations]) => ({ tag, operations }));
+}
+
+const outlineCss = `
+#app > .outline { max-width: 900px; margin: 0 auto; padding: 24px; font: 15px/1.5 system-ui, sans-serif; }
+.outline code { font: 13px ui-monospace, monospace; } .outline li { margin: 2px 0; }
+`;
+
+/**
+ * /docs: the API reference, rendered from openapi.json by Scalar; "try it" keeps the key in the
+ * tab. Until Scalar has loaded (a megabyte of script, and seconds of work on a busy machine) the
+ * page already lists every operation, served as HTML, which Scalar replaces when it mounts.
+ */
+export function docsHtml(outline: DocsOutline): string {
+  const sections = outline.map(
+    ({ tag, operations }) =>
+      `<h2>${escapeHtml(tag)}</h2><ul>${operations
+        .map((op) => `<li><code>${op.method} ${escapeHtml(op.path)}</code> ${escapeHtml(op.summary)}</li>`)
+        .join("")}</ul>`,
+  );
   return htmlPage(
     "rapfs API reference",
     "",
-    "",
-    `<div id="app"></div>
+    `<style>${outlineCss}</style>
+`,
+    `<div id="app"><div class="outline">
+<h1>rapfs API reference</h1>
+<p role="status">Loading the interactive reference… Meanwhile, every operation is listed here; the whole
+document is <a href="openapi.json">openapi.json</a>, and the error types are at <a href="docs/problems">problem types</a>.</p>
+${sections.join("\n")}
+</div></div>
 <script src="docs/scalar.js"></script>
 <script type="module" src="console/assets/api-docs.js"></script>
 `,

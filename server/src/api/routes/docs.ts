@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
 import type { Context } from "hono";
-import { docsContentSecurityPolicy, docsHtml, problemsCss, problemsHtml } from "../docs/page";
+import { docsContentSecurityPolicy, docsHtml, outlineOf, problemsCss, problemsHtml } from "../docs/page";
 import type { App, AppEnv } from "../env";
 
 export const OPENAPI_PATH = "/openapi.json";
@@ -57,17 +57,20 @@ function sendBundle(c: Context<AppEnv>): Response {
 
 /** The OpenAPI 3.1 document, generated from the registered routes, and the pages that render it. */
 export function registerDocs(app: App): void {
-  app.doc31(OPENAPI_PATH, {
+  const documentConfig = {
     openapi: "3.1.0",
     info: openApiInfo,
     // Relative: the document describes whichever server serves it.
     servers: [{ url: "/", description: "The server this document was read from" }],
     tags: [{ name: "operations", description: "Health, readiness and metrics" }],
+  };
+  app.doc31(OPENAPI_PATH, documentConfig);
+  // Built on first use: routes registered after this function are in the document by then.
+  let docs: string | undefined;
+  app.get(DOCS_PATH, (c) => {
+    docs ??= docsHtml(outlineOf(app.getOpenAPI31Document(documentConfig)));
+    return c.html(docs, 200, { ...PAGE_HEADERS, "content-security-policy": docsContentSecurityPolicy() });
   });
-  const docs = docsHtml();
-  app.get(DOCS_PATH, (c) =>
-    c.html(docs, 200, { ...PAGE_HEADERS, "content-security-policy": docsContentSecurityPolicy() }),
-  );
   app.get(`${DOCS_PATH}/scalar.js`, sendBundle);
   const problems = problemsHtml();
   app.get(`${DOCS_PATH}/problems`, (c) =>
