@@ -46,10 +46,11 @@ export type DocsOutline = { tag: string; operations: { method: string; path: str
 
 type OperationLike = { tags?: string[]; summary?: string };
 
-export function outlineOf(document: { paths?: Record<string, Record<string, OperationLike> | undefined> }) {
+export function outlineOf(document: { paths?: object }): DocsOutline {
   const byTag = new Map<string, DocsOutline[number]["operations"]>();
-  for (const [path, operations] of Object.entries(document.paths ?? {})) {
-    for (const [method, operation] of Object.entries(operations ?? {})) {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, OperationLike>>;
+  for (const [path, operations] of Object.entries(paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
       const tag = operation.tags?.[0] ?? "other";
       const list = byTag.get(tag) ?? [];
       list.push({ method: method.toUpperCase(), path, summary: operation.summary ?? "" });
