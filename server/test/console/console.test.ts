@@ -34,6 +34,15 @@ async function capture(name: string) {
   axeByPage[name] = await axeViolations(page);
 }
 
+/** Reflow (WCAG 1.4.10): at a 390 px phone's width the page itself never scrolls sideways. */
+async function expectReflowAt390(name: string) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  await screenshot(page, name);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  expect(width).toBeLessThanOrEqual(390);
+}
+
 const api = (path: string, key: string, init: RequestInit = {}) =>
   fetch(`${server.url}${path}`, {
     ...init,
@@ -213,6 +222,7 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
       .toMatch(/binned range.*Tukey's fences/);
     await capture("08-view-histogram");
     await screenshotOf(page.locator("section.stats"), "08-stats-tempo");
+    await expectReflowAt390("08c-view-narrow");
     await page.getByRole("button", { name: "Chart album" }).click();
     const top = page.getByRole("img", { name: /Most frequent values of album/ });
     await top.waitFor();
@@ -310,6 +320,18 @@ describe.skipIf(skipWithoutChromium())("web console in headless Chromium", () =>
     expect(clipped).toBe(false);
     await capture("10-embeddings");
     await screenshotOf(page.locator("main"), "10b-embeddings-map");
+    await expectReflowAt390("10c-embeddings-narrow");
+    await page.setViewportSize({ width: 390, height: 844 });
+    // The form's controls show their text whole: no label wrapped out of its button, no option cut.
+    const cut = await page
+      .locator("form.grid-form button, form.grid-form select")
+      .evaluateAll((controls) =>
+        controls
+          .filter((c) => c.scrollHeight > c.clientHeight + 1 || c.getBoundingClientRect().right > 390)
+          .map((c) => c.textContent?.trim().slice(0, 30)),
+      );
+    expect(cut).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   it("downloads a dataset sample from its card, and shows copyable snippets", async () => {
