@@ -25,12 +25,14 @@ export type LiveServer = RunningServer & {
  * definitions applied and materialized (prepared once per run and copied, as for the server's own
  * tests).
  */
-export async function startLive(options: { scale?: number } = {}): Promise<LiveServer> {
+export async function startLive(
+  options: { scale?: number; env?: Record<string, string> } = {},
+): Promise<LiveServer> {
   const scale = options.scale ?? LIVE_SCALE;
   const adminKey = generateKey().key;
   const running = await startServer({
     config: { ...testConfig(), host: "127.0.0.1", port: 0, corpus: { scale, seed: 7 } },
-    env: { ...process.env, RAPFS_ADMIN_KEY: adminKey },
+    env: { ...process.env, ...options.env, RAPFS_ADMIN_KEY: adminKey },
     logger: capturingLogger().logger,
     handleSignals: false,
     progress: noProgress,
