@@ -23,6 +23,8 @@ export type EmbeddedWorkerData = {
    * [0] when the running message started (0 when idle), [1] when the last one finished.
    */
   activityBuffer: SharedArrayBuffer;
+  /** SessionContext.idleInTransactionMs; its default when left out. */
+  idleInTransactionMs?: number;
 };
 
 export type WorkerRequest = { id: number } & (

@@ -5,6 +5,7 @@ import type { Session, SharedBackend } from "./shared-backend";
 import {
   type FrontendMessage,
   FrontendReader,
+  fatalResponse,
   ProtocolViolation,
   protocolViolationResponse,
   ReplyTracker,
@@ -21,7 +22,16 @@ export type SessionContext = {
   holds: BackendHoldTimes;
   /** [0]: when the running message started (0 when idle); [1]: when the last one finished. */
   activity: Float64Array;
+  /**
+   * How long a connection may hold the backend idle inside a transaction before it is rolled back
+   * and closed, as PostgreSQL's idle_in_transaction_session_timeout does: here one such
+   * connection would stall every other one.
+   */
+  idleInTransactionMs: number;
 };
+
+/** The default of SessionContext.idleInTransactionMs. */
+export const IDLE_IN_TRANSACTION_MS = 60_000;
 
 /**
  * One client connection, until it ends. Replies are sent as PostgreSQL sends them: held until
@@ -30,7 +40,8 @@ export type SessionContext = {
  * or pooler between here and the client, and each extended-protocol round trip waits out a 40 ms
  * delayed ACK: with twenty connections queued that was seconds per request.
  */
-export async function serveConnection(socket: Socket, { db, backend, holds, activity }: SessionContext) {
+export async function serveConnection(socket: Socket, context: SessionContext) {
+  const { db, backend, holds, activity } = context;
   const session: Session = { work: "interactive" };
   const reader = new FrontendReader();
   const reply = new ReplyTracker();
@@ -39,6 +50,7 @@ export async function serveConnection(socket: Socket, { db, backend, holds, acti
   let heldSince = 0;
   let statement = "";
   let closed = false;
+  let cut = false;
   let wake: (() => void) | undefined;
 
   const queue = (chunk: Buffer) => {
@@ -59,15 +71,27 @@ export async function serveConnection(socket: Socket, { db, backend, holds, acti
     pending.length = 0;
     pendingBytes = 0;
   };
+  // Ends the connection with PostgreSQL's own error once it has held the backend idle in a
+  // transaction too long; the finally below rolls the transaction back and hands the backend on.
+  const cutWhenIdleInTransaction = () => {
+    if (!backend.holds(session) || !db.isInTransaction()) return undefined;
+    return setTimeout(() => {
+      queue(fatalResponse("25P03", idleInTransactionMessage(context.idleInTransactionMs)));
+      cut = true;
+      wake?.();
+    }, context.idleInTransactionMs);
+  };
   const next = async (): Promise<FrontendMessage | undefined> => {
     for (;;) {
       const message = reader.next();
       if (message) return message;
       flush();
-      if (closed) return undefined;
+      if (closed || cut) return undefined;
+      const timer = cutWhenIdleInTransaction();
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
+      clearTimeout(timer);
       wake = undefined;
     }
   };
@@ -128,6 +152,10 @@ export async function serveConnection(socket: Socket, { db, backend, holds, acti
     socket.end(() => socket.destroy());
   }
 }
+
+const idleInTransactionMessage = (ms: number) =>
+  `terminating connection due to idle-in-transaction timeout: it held the embedded database's one backend ` +
+  `idle in a transaction for ${ms / 1000} s, and every other connection waits on that backend`;
 
 /**
  * Lets other connections' bytes, which arrived while PGlite held this thread, ask for the backend

@@ -7,14 +7,20 @@ import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { BackendHoldTimes } from "./backend-holds";
 import type { EmbeddedWorkerData, WorkerMessage, WorkerRequest } from "./embedded-channel";
-import { type SessionContext, serveConnection } from "./embedded-session";
+import { IDLE_IN_TRANSACTION_MS, type SessionContext, serveConnection } from "./embedded-session";
 import { SharedBackend } from "./shared-backend";
 
 if (!parentPort) throw new Error("embedded-worker runs only as a worker thread (see embedded.ts)");
 const port = parentPort;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-async function main({ dataDir, port: listenPort, load, activityBuffer }: EmbeddedWorkerData) {
+async function main({
+  dataDir,
+  port: listenPort,
+  load,
+  activityBuffer,
+  idleInTransactionMs,
+}: EmbeddedWorkerData) {
   const db = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     ...(load ? { loadDataDir: new Blob([load]) } : {}),
@@ -25,6 +31,7 @@ async function main({ dataDir, port: listenPort, load, activityBuffer }: Embedde
     backend: new SharedBackend(),
     holds: new BackendHoldTimes((hold) => post({ type: "long-hold", ...hold })),
     activity: new Float64Array(activityBuffer),
+    idleInTransactionMs: idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS,
   };
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {

@@ -47,6 +47,7 @@ export async function startEmbeddedPostgres(
   port = 0,
   from?: Blob,
   onLongHold?: (hold: LongHold) => void,
+  limits: { idleInTransactionMs?: number } = {},
 ): Promise<EmbeddedPostgres> {
   const inMemory = dataDir === IN_MEMORY;
   const unlock = inMemory ? () => {} : lockDataDir(dataDir);
@@ -58,6 +59,7 @@ export async function startEmbeddedPostgres(
     port,
     load,
     activityBuffer,
+    ...limits,
   };
   const worker = await startTypeScriptWorker(new URL("./embedded-worker.ts", import.meta.url), {
     workerData,

@@ -163,7 +163,12 @@ export class ReplyTracker {
 
 /** A FATAL ErrorResponse with SQLSTATE 08P01 (protocol_violation), sent before closing. */
 export function protocolViolationResponse(message: string): Buffer {
-  const fields = ["SFATAL", "VFATAL", "C08P01", `M${message}`].map((field) => `${field}\0`).join("");
+  return fatalResponse("08P01", message);
+}
+
+/** A FATAL ErrorResponse with its SQLSTATE, after which the server closes the connection. */
+export function fatalResponse(sqlState: string, message: string): Buffer {
+  const fields = ["SFATAL", "VFATAL", `C${sqlState}`, `M${message}`].map((field) => `${field}\0`).join("");
   const body = Buffer.from(`${fields}\0`, "utf8");
   const reply = Buffer.alloc(5 + body.length);
   reply[0] = 0x45; // E
