@@ -46,12 +46,26 @@ export interface OnlineStore {
    * loads what a run just wrote. Stores that are written by the sync instead (Redis) lack it.
    */
   forget?(viewKey: string, ids: readonly string[]): Promise<void>;
+  /**
+   * Completeness of a view version (stores synced from Postgres): `beginCopy` before a sync writes
+   * rows, `CompleteCopy.seal` after; `completeRun` names the run every part of the store holds
+   * whole (NaN when any part does not); `vouchedAbsent` says which missing ids are absent in truth.
+   */
+  beginCopy?(viewKey: string): Promise<CompleteCopy>;
+  completeRun?(viewKey: string): Promise<number>;
+  vouchedAbsent?(viewKey: string, ids: readonly string[]): Promise<Set<string>>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   /** True while part of the store is known not to answer (its reads go to the fallback). */
   readonly degraded?: boolean;
   close(): Promise<void>;
 }
+
+/** A copy of a view version under way: `seal` marks it complete as of `runId` where nothing was lost meanwhile. */
+export type CompleteCopy = {
+  /** True when every part of the store was sealed; a part that lost keys since `beginCopy` is not. */
+  seal(runId: number): Promise<boolean>;
+};
 
 export type ViewRead = { viewKey: string; ids: readonly string[] };
 
