@@ -85,11 +85,12 @@ export class MemoryOnlineStore implements OnlineStore {
     return removed;
   }
 
-  async beginCopy(viewKey: string): Promise<CompleteCopy> {
+  async beginCopy(viewKey: string, runId: number): Promise<CompleteCopy> {
     assertViewKey(viewKey);
     const lossesAtStart = this.losses.get(viewKey) ?? 0;
     return {
-      seal: async (runId) => {
+      holds: () => false,
+      seal: async () => {
         if ((this.losses.get(viewKey) ?? 0) !== lossesAtStart) return false;
         this.sealed.set(viewKey, runId);
         return true;

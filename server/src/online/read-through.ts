@@ -216,8 +216,9 @@ export class ReadThroughStore implements OnlineStore {
     return (await this.primary.completeRun?.(viewKey)) ?? Number.NaN;
   }
 
-  beginCopy(viewKey: string): Promise<CompleteCopy> {
-    return this.primary.beginCopy?.(viewKey) ?? Promise.resolve({ seal: async () => false });
+  beginCopy(viewKey: string, runId: number): Promise<CompleteCopy> {
+    const none: CompleteCopy = { holds: () => false, seal: async () => false };
+    return this.primary.beginCopy?.(viewKey, runId) ?? Promise.resolve(none);
   }
 
   ping(): Promise<void> {

@@ -183,9 +183,9 @@ export class RedisOnlineStore implements OnlineStore {
     return this.prune(viewKey, new Set());
   }
 
-  beginCopy(viewKey: string): Promise<CompleteCopy> {
+  beginCopy(viewKey: string, runId: number): Promise<CompleteCopy> {
     assertViewKey(viewKey);
-    return this.seals.begin(viewKey);
+    return this.seals.begin(viewKey, runId, (id) => rowKey(this.prefix, viewKey, id));
   }
 
   completeRun(viewKey: string): Promise<number> {

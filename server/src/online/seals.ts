@@ -59,26 +59,33 @@ export class RedisSeals {
   /**
    * Notes what each master's seal holds before a sync writes rows (a token where there is none),
    * so the seal after it is set only where that is still there: a master that lost its keys
-   * during the copy stays unsealed until the next sync.
+   * during the copy stays unsealed until the next sync. The rows of masters already whole at
+   * `runId` need no copy (a master restarted empty: only its rows are written again).
    */
-  async begin(viewKey: string): Promise<CompleteCopy> {
+  async begin(viewKey: string, runId: number, rowKeyOf: (id: string) => string): Promise<CompleteCopy> {
     const token = `copying ${randomBytes(9).toString("base64url")}`;
     const found = await Promise.all(
-      [...this.parts(viewKey).values()].map(async (part) => {
+      [...this.parts(viewKey)].map(async ([node, part]) => {
         const held = await this.guard(part.key, async () => {
           await this.client.set(part.key, token, "NX");
           return this.client.get(part.key);
         });
-        return { part, held };
+        return { node, part, held };
       }),
     );
+    const whole = new Set(
+      found.flatMap(({ node, part, held }) => (runOf(part, held) >= runId ? [node] : [])),
+    );
     return {
-      seal: async (runId) => {
+      holds: (id) => whole.has(this.isCluster ? (this.ownerOf(rowKeyOf(id)) ?? "") : "redis"),
+      seal: async () => {
         const sealed = await Promise.all(
-          found.map(({ part, held }) =>
-            this.guard(part.key, () =>
-              this.client.eval(SEAL, 1, part.key, held ?? "", `sealed ${runId} ${part.slots}`),
-            ),
+          found.map(({ node, part, held }) =>
+            whole.has(node)
+              ? 1
+              : this.guard(part.key, () =>
+                  this.client.eval(SEAL, 1, part.key, held ?? "", `sealed ${runId} ${part.slots}`),
+                ),
           ),
         );
         return found.length > 0 && sealed.every((ok) => ok === 1);
@@ -94,9 +101,7 @@ export class RedisSeals {
   }
 
   private async sealedRun(part: Part): Promise<number> {
-    const text = await this.guard(part.key, () => this.client.get(part.key));
-    const [word, run, slots] = (text ?? "").split(" ");
-    return word === "sealed" && slots === part.slots ? Number(run) : Number.NaN;
+    return runOf(part, await this.guard(part.key, () => this.client.get(part.key)));
   }
 
   private get isCluster(): boolean {
@@ -131,6 +136,12 @@ export class RedisSeals {
     }
     return parts;
   }
+}
+
+/** The run a seal's text names, if it is a seal of the master's present slots (NaN otherwise). */
+function runOf(part: Part, text: string | null): number {
+  const [word, run, slots] = (text ?? "").split(" ");
+  return word === "sealed" && slots === part.slots ? Number(run) : Number.NaN;
 }
 
 /** `0-5460,5462` for ascending slots. */

@@ -48,10 +48,11 @@ export interface OnlineStore {
   forget?(viewKey: string, ids: readonly string[]): Promise<void>;
   /**
    * Completeness of a view version (stores synced from Postgres): `beginCopy` before a sync writes
-   * rows, `CompleteCopy.seal` after; `completeRun` names the run every part of the store holds
-   * whole (NaN when any part does not); `vouchedAbsent` says which missing ids are absent in truth.
+   * the rows of run `runId`, `CompleteCopy.seal` after; `completeRun` names the run every part of
+   * the store holds whole (NaN when any part does not); `vouchedAbsent` says which missing ids
+   * are absent in truth.
    */
-  beginCopy?(viewKey: string): Promise<CompleteCopy>;
+  beginCopy?(viewKey: string, runId: number): Promise<CompleteCopy>;
   completeRun?(viewKey: string): Promise<number>;
   vouchedAbsent?(viewKey: string, ids: readonly string[]): Promise<Set<string>>;
   /** Resolves when the store answers; rejects otherwise. */
@@ -61,10 +62,12 @@ export interface OnlineStore {
   close(): Promise<void>;
 }
 
-/** A copy of a view version under way: `seal` marks it complete as of `runId` where nothing was lost meanwhile. */
+/** A copy of one run of a view version under way. */
 export type CompleteCopy = {
-  /** True when every part of the store was sealed; a part that lost keys since `beginCopy` is not. */
-  seal(runId: number): Promise<boolean>;
+  /** Whether the part of the store holding `id` was already whole at the run (its row need not be written). */
+  holds(id: string): boolean;
+  /** Marks every part complete at the run; false where a part lost keys since `beginCopy` (it stays unsealed). */
+  seal(): Promise<boolean>;
 };
 
 export type ViewRead = { viewKey: string; ids: readonly string[] };

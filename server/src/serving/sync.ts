@@ -128,7 +128,7 @@ async function syncView(
       order by id`;
     if (runs.length > 0 && runs.every((r) => r.mode === "incremental")) since = runs[0]?.started_at;
   }
-  const copy = await store.beginCopy?.(viewKey);
+  const copy = await store.beginCopy?.(viewKey, runId);
   let rows = 0;
   // A full copy over an earlier one: rows the rebuild dropped (deleted sources) go too.
   const written = !since && Number.isInteger(synced) && store.prune ? new Set<string>() : undefined;
@@ -136,12 +136,15 @@ async function syncView(
     chunk: options.chunk ?? 1_000,
     ...(since ? { since } : {}),
   })) {
-    await store.write(viewKey, chunk);
+    // Where a part of the store is already whole at this run (the masters that kept their keys
+    // while another restarted empty), its rows are not written again.
+    const missing = copy ? chunk.filter((row) => !copy.holds(row.id)) : chunk;
+    if (missing.length > 0) await store.write(viewKey, missing);
     for (const row of written ? chunk : []) written?.add(row.id);
-    rows += chunk.length;
+    rows += missing.length;
   }
   if (written) await store.prune?.(viewKey, written);
-  if (copy && !(await copy.seal(runId))) {
+  if (copy && !(await copy.seal())) {
     options.logger?.warn("online store lost keys during a sync; the next check copies the view again", {
       view: viewKey,
     });

@@ -44,9 +44,9 @@ function readThrough(primary: OnlineStore) {
 
 /** What the sync does: open a copy, write every row, seal it at the run. */
 async function copyWhole(store: OnlineStore, runId: number): Promise<boolean> {
-  const copy = await (store.beginCopy?.(VIEW) as ReturnType<NonNullable<OnlineStore["beginCopy"]>>);
+  const copy = await (store.beginCopy?.(VIEW, runId) as ReturnType<NonNullable<OnlineStore["beginCopy"]>>);
   await store.write(VIEW, rows(PRESENT));
-  return copy.seal(runId);
+  return copy.seal();
 }
 
 const opened: Redis[] = [];
@@ -87,7 +87,7 @@ describe.each(topologies)("completeness on %s", (_name, makeStore) => {
 
   it("asks the database for a version never sealed (still syncing), and fails with it", async () => {
     const primary = makeStore();
-    await primary.beginCopy?.(VIEW);
+    await primary.beginCopy?.(VIEW, 1);
     await primary.write(VIEW, rows(PRESENT));
     expect(await primary.completeRun?.(VIEW)).toBeNaN();
     const { store, asked } = readThrough(primary);
@@ -106,11 +106,11 @@ describe.each(topologies)("completeness on %s", (_name, makeStore) => {
     expect(asked).toEqual([["1"]]);
 
     // Keys lost in the middle of a copy (a flush, a master restarted empty): the seal is refused.
-    const copy = await (primary.beginCopy?.(VIEW) as ReturnType<NonNullable<OnlineStore["beginCopy"]>>);
+    const copy = await (primary.beginCopy?.(VIEW, 4) as ReturnType<NonNullable<OnlineStore["beginCopy"]>>);
     await primary.write(VIEW, rows(PRESENT));
     await primary.deleteView(VIEW);
     await primary.write(VIEW, rows(PRESENT.slice(10)));
-    expect(await copy.seal(4)).toBe(false);
+    expect(await copy.seal()).toBe(false);
     expect(await primary.completeRun?.(VIEW)).toBeNaN();
   });
 });

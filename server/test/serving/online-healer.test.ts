@@ -104,7 +104,7 @@ describe("the online store heals itself", () => {
     const viewKey = `${view?.name}@${view?.version}`;
     const listed = view?.lastRun?.id as number;
     // What a process that listed the views before a newer run finds: the seal ahead of its list.
-    expect(await (await store.beginCopy(viewKey)).seal(listed + 1)).toBe(true);
+    expect(await (await store.beginCopy(viewKey, listed + 1)).seal()).toBe(true);
     const before = await syncs(metrics);
     const result = (await healer.check()).find((r) => r.viewKey === viewKey);
     expect(result?.mode).toBe("skipped");
