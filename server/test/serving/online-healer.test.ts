@@ -6,6 +6,7 @@ import { CircuitBreaker } from "../../src/online/circuit-breaker";
 import { connectRedis, createRedisClient, type RedisConnection } from "../../src/online/redis-client";
 import { RedisOnlineStore } from "../../src/online/redis-store";
 import { SyncLocks } from "../../src/online/sync-lock";
+import type { OnlineStore } from "../../src/online/types";
 import { listViews } from "../../src/registry";
 import { OnlineStoreHealer } from "../../src/serving/online-healer";
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from "../online/redis-harness";
@@ -110,5 +111,51 @@ describe("the online store heals itself", () => {
     expect(result?.mode).toBe("skipped");
     expect(await syncs(metrics)).toBe(before);
     expect(await store.completeRun(viewKey)).toBe(listed + 1);
+  });
+
+  it("checks as soon as the store stops being degraded (a circuit closed), not a check interval later", async () => {
+    const { store, metrics } = await process();
+    let degraded = true;
+    // The serving store's view of its circuits, switched by the test: Redis itself is real.
+    const markers: OnlineStore = {
+      get degraded() {
+        return degraded;
+      },
+      completeRun: (viewKey) => store.completeRun(viewKey),
+      read: (viewKey, ids) => store.read(viewKey, ids),
+      write: (viewKey, rows) => store.write(viewKey, rows),
+      deleteView: (viewKey) => store.deleteView(viewKey),
+      ping: () => store.ping(),
+      close: async () => {},
+    };
+    const client = clients[clients.length - 1] as RedisConnection;
+    const healer = new OnlineStoreHealer({
+      sql: database.sql,
+      markers,
+      writer: store,
+      locks: new SyncLocks(client, prefix),
+      logger: silentLogger,
+      metrics,
+      intervalMs: 3_600_000,
+      watchMs: 20,
+    });
+    await healer.check();
+    const [view] = (await listViews(database.sql)).filter((v) => v.name === "track_profile");
+    const viewKey = `${view?.name}@${view?.version}`;
+    healer.start();
+    try {
+      // Keys lost while a node was down; nothing is checked until the store recovers.
+      await store.deleteView(viewKey);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await store.completeRun(viewKey)).toBeNaN();
+      degraded = false;
+      const deadline = Date.now() + 20_000;
+      while (Number.isNaN(await store.completeRun(viewKey)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await store.completeRun(viewKey)).toBe(view?.lastRun?.id);
+    } finally {
+      await healer.stop();
+    }
   });
 });
