@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import calculateSlot from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
-import { keyInSlot } from "./circuit-breaker";
+import { CircuitOpenError, isNodeFault, keyInSlot } from "./circuit-breaker";
 import type { CompleteCopy } from "./types";
 
 /** Sets the seal only if it still holds what the copy found at its start (nothing was lost since). */
@@ -11,6 +11,9 @@ const SEAL = `if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KE
 type Part = { key: string; slots: string };
 
 type Guard = <T>(key: string, command: () => Promise<T>) => Promise<T>;
+
+/** What a part's command gives when its master does not answer (its circuit open, a node fault). */
+const UNREACHABLE = Symbol("unreachable");
 
 /**
  * Which view versions Redis holds whole, per master: a seal key per view version on each master,
@@ -48,11 +51,19 @@ export class RedisSeals {
     return vouched;
   }
 
-  /** The run every master holds whole (the oldest of their seals); NaN when one holds none. */
+  /**
+   * The run every master that answers holds whole (the oldest of their seals); NaN when one
+   * holds none. A master that does not answer is left out, so the views on the others keep
+   * syncing (`cluster-require-full-coverage no`); its seal is read again once it answers.
+   */
   async completeRun(viewKey: string): Promise<number> {
     const parts = [...this.parts(viewKey).values()];
     if (parts.length === 0) return Number.NaN;
-    const runs = await Promise.all(parts.map((part) => this.sealedRun(part)));
+    const texts = await Promise.all(parts.map((part) => this.onPart(part, () => this.client.get(part.key))));
+    const runs = parts.flatMap((part, i) =>
+      texts[i] === UNREACHABLE ? [] : [runOf(part, texts[i] ?? null)],
+    );
+    if (runs.length === 0) throw new Error(`no Redis master answers for the seals of ${viewKey}`);
     return runs.some((run) => !Number.isInteger(run)) ? Number.NaN : Math.min(...runs);
   }
 
@@ -64,15 +75,19 @@ export class RedisSeals {
    */
   async begin(viewKey: string, runId: number, rowKeyOf: (id: string) => string): Promise<CompleteCopy> {
     const token = `copying ${randomBytes(9).toString("base64url")}`;
-    const found = await Promise.all(
-      [...this.parts(viewKey)].map(async ([node, part]) => {
-        const held = await this.guard(part.key, async () => {
-          await this.client.set(part.key, token, "NX");
-          return this.client.get(part.key);
-        });
-        return { node, part, held };
-      }),
-    );
+    // A master that does not answer is not sealed (nor are its rows written: they fail).
+    const found = (
+      await Promise.all(
+        [...this.parts(viewKey)].map(async ([node, part]) => {
+          const held = await this.onPart(part, async () => {
+            await this.client.set(part.key, token, "NX");
+            return this.client.get(part.key);
+          });
+          return held === UNREACHABLE ? [] : [{ node, part, held }];
+        }),
+      )
+    ).flat();
+    if (found.length === 0) throw new Error(`no Redis master answers for the seals of ${viewKey}`);
     const whole = new Set(
       found.flatMap(({ node, part, held }) => (runOf(part, held) >= runId ? [node] : [])),
     );
@@ -98,6 +113,15 @@ export class RedisSeals {
     await Promise.all(
       [...this.parts(viewKey).values()].map((part) => this.guard(part.key, () => this.client.del(part.key))),
     );
+  }
+
+  private async onPart<T>(part: Part, command: () => Promise<T>): Promise<T | typeof UNREACHABLE> {
+    try {
+      return await this.guard(part.key, command);
+    } catch (error) {
+      if (error instanceof CircuitOpenError || isNodeFault(error)) return UNREACHABLE;
+      throw error;
+    }
   }
 
   private async sealedRun(part: Part): Promise<number> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatabaseUnavailableError } from "../../src/db/circuit";
 import { silentLogger } from "../../src/log/logger";
 import { createMetrics } from "../../src/metrics/registry";
-import { keyInSlot } from "../../src/online/circuit-breaker";
+import { CircuitBreaker, keyInSlot } from "../../src/online/circuit-breaker";
 import { ReadThroughStore } from "../../src/online/read-through";
 import { connectRedis, createRedisClient } from "../../src/online/redis-client";
 import { rowKey } from "../../src/online/redis-keys";
@@ -144,5 +144,39 @@ describe("seals of view versions on a 3-master Redis Cluster", () => {
     await store.write(viewKey, rows(range(0, 50)));
     expect(await copy.seal()).toBe(false);
     expect(await store.completeRun(viewKey)).toBeNaN();
+  }, 60_000);
+});
+
+describe("seals while a master is down and the others serve (cluster-require-full-coverage no)", () => {
+  let partial: LocalCluster;
+  let partialClient: Cluster;
+  beforeAll(async () => {
+    partial = await startRedisCluster({ nodeTimeoutMs: 1_000, requireFullCoverage: false });
+    partialClient = createRedisClient(partial.url, silentLogger) as Cluster;
+    expect(await connectRedis(partialClient)).toBe(true);
+  }, 60_000);
+  afterAll(async () => {
+    partialClient?.disconnect();
+    await partial?.stop();
+  });
+
+  it("keeps syncing and vouching for the views of the masters that answer", async () => {
+    const breaker = new CircuitBreaker(partialClient, { logger: silentLogger });
+    const live = new RedisOnlineStore(partialClient, { prefix: PREFIX, breaker });
+    const viewKey = "emotion_scores@1";
+    const holder = portOf(partialClient.slots[calculateSlot(rowKey(PREFIX, viewKey, "0"))]?.[0]);
+    const copy = await live.beginCopy(viewKey, 1);
+    await live.write(viewKey, rows(range(0, 50)));
+    expect(await copy.seal()).toBe(true);
+
+    await partial.kill(partial.ports.find((port) => port !== holder) as number);
+    // The dead master's seal cannot be read: the view is whole where it can be, and syncs on.
+    expect(await waitFor(async () => live.completeRun(viewKey).catch(() => undefined), 100, 50)).toBe(1);
+    const next = await live.beginCopy(viewKey, 2);
+    await live.write(viewKey, rows(range(0, 50), 2));
+    expect(await next.seal()).toBe(true);
+    expect(await live.completeRun(viewKey)).toBe(2);
+    expect([...(await live.vouchedAbsent(viewKey, ["77"]))]).toEqual(["77"]);
+    breaker.close();
   }, 60_000);
 });
