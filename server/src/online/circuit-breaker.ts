@@ -207,7 +207,7 @@ export function isNodeFault(error: unknown): boolean {
 const probeKeys = new Map<number, string>();
 
 /** A key that hashes to `slot` (found once per slot; a few thousand CRC16s at most, on average). */
-function keyInSlot(slot: number): string {
+export function keyInSlot(slot: number): string {
   let key = probeKeys.get(slot);
   for (let i = 0; key === undefined; i++) {
     const candidate = `rapfs:circuit-probe:${i}`;

@@ -1,5 +1,12 @@
 import { assertViewKey } from "./redis-keys";
-import type { OnlineRow, OnlineStore, ViewRead, WriteOptions } from "./types";
+import {
+  ABSENT,
+  type CompleteCopy,
+  type OnlineRow,
+  type OnlineStore,
+  type ViewRead,
+  type WriteOptions,
+} from "./types";
 
 /**
  * An in-process online store for the embedded mode: a least-recently-used map bounded by row
@@ -8,6 +15,10 @@ import type { OnlineRow, OnlineStore, ViewRead, WriteOptions } from "./types";
 export class MemoryOnlineStore implements OnlineStore {
   // A Map iterates in insertion order; re-inserting on every hit keeps the oldest entry first.
   private readonly rows = new Map<string, Entry>();
+  /** The run each view version was copied whole at, while none of its rows has been dropped since. */
+  private readonly sealed = new Map<string, number>();
+  /** Rows dropped per view version (evicted, expired, forgotten): a copy that lost one is not whole. */
+  private readonly losses = new Map<string, number>();
   readonly maxRows: number;
   private readonly now: () => number;
 
@@ -57,12 +68,13 @@ export class MemoryOnlineStore implements OnlineStore {
 
   async forget(viewKey: string, ids: readonly string[]): Promise<void> {
     assertViewKey(viewKey);
-    for (const id of ids) this.rows.delete(entryKey(viewKey, id));
+    for (const id of ids) this.drop(entryKey(viewKey, id));
   }
 
   async deleteView(viewKey: string): Promise<number> {
     assertViewKey(viewKey);
     const start = `${viewKey}\u0000`;
+    this.lose(viewKey);
     let removed = 0;
     for (const key of this.rows.keys()) {
       if (key.startsWith(start)) {
@@ -73,17 +85,52 @@ export class MemoryOnlineStore implements OnlineStore {
     return removed;
   }
 
+  async beginCopy(viewKey: string, runId: number): Promise<CompleteCopy> {
+    assertViewKey(viewKey);
+    const lossesAtStart = this.losses.get(viewKey) ?? 0;
+    return {
+      holds: () => false,
+      seal: async () => {
+        if ((this.losses.get(viewKey) ?? 0) !== lossesAtStart) return false;
+        this.sealed.set(viewKey, runId);
+        return true;
+      },
+    };
+  }
+
+  async completeRun(viewKey: string): Promise<number> {
+    return this.sealed.get(viewKey) ?? Number.NaN;
+  }
+
+  async vouchedAbsent(viewKey: string, ids: readonly string[]): Promise<Set<string>> {
+    return this.sealed.has(viewKey) ? new Set(ids) : new Set();
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     this.rows.clear();
+    this.sealed.clear();
+  }
+
+  /** Removes one entry; a row (not an absence marker) gone makes its view version incomplete. */
+  private drop(key: string): void {
+    const entry = this.rows.get(key);
+    if (!entry) return;
+    this.rows.delete(key);
+    if (entry.row.eventTimestamp !== ABSENT) this.lose(key.slice(0, key.indexOf("\u0000")));
+  }
+
+  private lose(viewKey: string): void {
+    this.sealed.delete(viewKey);
+    this.losses.set(viewKey, (this.losses.get(viewKey) ?? 0) + 1);
   }
 
   /** The entry under `key` unless it has expired (an expired one is dropped). */
   private live(key: string): Entry | undefined {
     const entry = this.rows.get(key);
     if (entry?.expiresAt !== undefined && entry.expiresAt <= this.now()) {
-      this.rows.delete(key);
+      this.drop(key);
       return undefined;
     }
     return entry;
@@ -92,7 +139,7 @@ export class MemoryOnlineStore implements OnlineStore {
   private evict(): void {
     for (const key of this.rows.keys()) {
       if (this.rows.size <= this.maxRows) return;
-      this.rows.delete(key);
+      this.drop(key);
     }
   }
 }

@@ -5,6 +5,7 @@ import { assertViewKey } from "./redis-keys";
 import {
   ABSENT,
   absentRow,
+  type CompleteCopy,
   type FallbackLoader,
   type OnlineRow,
   type OnlineStore,
@@ -151,7 +152,11 @@ export class ReadThroughStore implements OnlineStore {
       have.delete(id);
       knownAbsent.add(id);
     }
-    const missing = unique.filter((id) => !have.has(id) && !knownAbsent.has(id));
+    const unknown = unique.filter((id) => !have.has(id) && !knownAbsent.has(id));
+    if (unknown.length === 0) return have;
+    // A version the primary holds whole has no row for these ids anywhere: Postgres has none either.
+    const vouched = await this.vouchedAbsent(viewKey, unknown);
+    const missing = vouched.size === 0 ? unknown : unknown.filter((id) => !vouched.has(id));
     if (missing.length === 0) return have;
 
     this.metrics.onlineFallbacks.inc({ view: viewKey, reason: "miss" });
@@ -200,6 +205,20 @@ export class ReadThroughStore implements OnlineStore {
 
   async forget(viewKey: string, ids: readonly string[]): Promise<void> {
     await this.primary.forget?.(viewKey, ids);
+  }
+
+  /** Of `ids`, those the primary vouches are absent (none when it cannot say, or fails to). */
+  async vouchedAbsent(viewKey: string, ids: readonly string[]): Promise<Set<string>> {
+    return (await this.primary.vouchedAbsent?.(viewKey, ids).catch(() => undefined)) ?? new Set();
+  }
+
+  async completeRun(viewKey: string): Promise<number> {
+    return (await this.primary.completeRun?.(viewKey)) ?? Number.NaN;
+  }
+
+  beginCopy(viewKey: string, runId: number): Promise<CompleteCopy> {
+    const none: CompleteCopy = { holds: () => false, seal: async () => false };
+    return this.primary.beginCopy?.(viewKey, runId) ?? Promise.resolve(none);
   }
 
   ping(): Promise<void> {

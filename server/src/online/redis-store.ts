@@ -4,8 +4,16 @@ import { DecodedRows, decodeRow } from "./decoded-rows";
 import type { NearCache } from "./near-cache";
 import { unlinkMatching } from "./redis-client";
 import { assertKeyPrefix, assertViewKey, packRow, rowKey, viewPattern } from "./redis-keys";
+import { RedisSeals } from "./seals";
 import type { Tracking } from "./tracking";
-import { ABSENT, type OnlineRow, type OnlineStore, type ViewRead, type WriteOptions } from "./types";
+import {
+  ABSENT,
+  type CompleteCopy,
+  type OnlineRow,
+  type OnlineStore,
+  type ViewRead,
+  type WriteOptions,
+} from "./types";
 
 export type RedisOnlineStoreOptions = {
   /** Keeps deployments sharing one Redis apart; default `rapfs`. */
@@ -34,6 +42,7 @@ export class RedisOnlineStore implements OnlineStore {
   private readonly tracking: Tracking | undefined;
   private readonly breaker: CircuitBreaker | undefined;
   private readonly now: () => number;
+  private readonly seals: RedisSeals;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -47,6 +56,7 @@ export class RedisOnlineStore implements OnlineStore {
     this.decoded = this.near ? undefined : new DecodedRows(options.decodedRows);
     this.breaker = options.breaker;
     this.now = options.now ?? Date.now;
+    this.seals = new RedisSeals(client, this.prefix, (key, command) => this.guard(key, command));
   }
 
   async write(viewKey: string, rows: readonly OnlineRow[], options: WriteOptions = {}): Promise<void> {
@@ -166,8 +176,26 @@ export class RedisOnlineStore implements OnlineStore {
     return this.decoded ? this.decoded.decode(key, id, text) : decodeRow(id, text);
   }
 
-  deleteView(viewKey: string): Promise<number> {
+  async deleteView(viewKey: string): Promise<number> {
+    assertViewKey(viewKey);
+    // The seals first: a view sealed complete with its rows half gone would answer "absent".
+    await this.seals.clear(viewKey);
     return this.prune(viewKey, new Set());
+  }
+
+  beginCopy(viewKey: string, runId: number): Promise<CompleteCopy> {
+    assertViewKey(viewKey);
+    return this.seals.begin(viewKey, runId, (id) => rowKey(this.prefix, viewKey, id));
+  }
+
+  completeRun(viewKey: string): Promise<number> {
+    assertViewKey(viewKey);
+    return this.seals.completeRun(viewKey);
+  }
+
+  vouchedAbsent(viewKey: string, ids: readonly string[]): Promise<Set<string>> {
+    assertViewKey(viewKey);
+    return this.seals.vouched(viewKey, new Map(ids.map((id) => [id, rowKey(this.prefix, viewKey, id)])));
   }
 
   async prune(viewKey: string, keep: ReadonlySet<string>): Promise<number> {

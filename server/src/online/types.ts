@@ -46,12 +46,29 @@ export interface OnlineStore {
    * loads what a run just wrote. Stores that are written by the sync instead (Redis) lack it.
    */
   forget?(viewKey: string, ids: readonly string[]): Promise<void>;
+  /**
+   * Completeness of a view version (stores synced from Postgres): `beginCopy` before a sync writes
+   * the rows of run `runId`, `CompleteCopy.seal` after; `completeRun` names the run every part of
+   * the store holds whole (NaN when any part does not); `vouchedAbsent` says which missing ids
+   * are absent in truth.
+   */
+  beginCopy?(viewKey: string, runId: number): Promise<CompleteCopy>;
+  completeRun?(viewKey: string): Promise<number>;
+  vouchedAbsent?(viewKey: string, ids: readonly string[]): Promise<Set<string>>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   /** True while part of the store is known not to answer (its reads go to the fallback). */
   readonly degraded?: boolean;
   close(): Promise<void>;
 }
+
+/** A copy of one run of a view version under way. */
+export type CompleteCopy = {
+  /** Whether the part of the store holding `id` was already whole at the run (its row need not be written). */
+  holds(id: string): boolean;
+  /** Marks every part complete at the run; false where a part lost keys since `beginCopy` (it stays unsealed). */
+  seal(): Promise<boolean>;
+};
 
 export type ViewRead = { viewKey: string; ids: readonly string[] };
 

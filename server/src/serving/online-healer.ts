@@ -14,20 +14,28 @@ export type OnlineHealerOptions = {
   locks: SyncLocks;
   logger: Logger;
   metrics: Metrics;
-  /** How often every view version's marker is checked. */
+  /** How often every view version's seals are checked. */
   intervalMs: number;
+  /** How often `markers.degraded` is looked at (no I/O), to check as soon as every circuit closed. */
+  watchMs?: number;
 };
 
+/** A restarted master's keys are copied back as soon as its circuit closes, not a check interval later. */
+const WATCH_MS = 250;
+
 /**
- * Keeps Redis holding every servable view version. Each check reads one marker key per version
- * (sync.ts): a version whose marker is gone (a master that came back empty, a flush) or names
- * an older run is synced again, by one process of the deployment (the lock), while reads fall
- * back to Postgres. Starting N processes syncs each version once: the first takes the lock and
- * the others find it held, then its marker.
+ * Keeps Redis holding every servable view version. Each check reads each version's seal on
+ * every master (sync.ts, online/seals.ts): a version not sealed everywhere (a master that came
+ * back empty, a flush) or sealed at an older run is synced again, by one process of the
+ * deployment (the lock), while reads fall back to Postgres. Starting N processes syncs each
+ * version once: the first takes the lock and the others find it held, then its seals. Besides
+ * every `intervalMs`, a check runs when the store stops being degraded (its last circuit closed).
  */
 export class OnlineStoreHealer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<SyncResult[]> | undefined;
+  private checkedAt = 0;
+  private degraded = false;
 
   constructor(private readonly options: OnlineHealerOptions) {}
 
@@ -39,16 +47,25 @@ export class OnlineStoreHealer {
     return this.running;
   }
 
-  /** Checks every `intervalMs` from now on, in the background. */
+  /** Checks every `intervalMs` from now on, and when the store recovers, in the background. */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.check().catch((error: unknown) => {
-        this.options.logger.debug("online store check failed; the next one tries again", {
-          error: (error as Error).message,
+    const { intervalMs, watchMs = WATCH_MS, markers } = this.options;
+    this.checkedAt = Date.now();
+    this.timer = setInterval(
+      () => {
+        const recovered = this.degraded && !markers.degraded;
+        this.degraded = markers.degraded === true;
+        if (!recovered && Date.now() - this.checkedAt < intervalMs) return;
+        this.checkedAt = Date.now();
+        this.check().catch((error: unknown) => {
+          this.options.logger.debug("online store check failed; the next one tries again", {
+            error: (error as Error).message,
+          });
         });
-      });
-    }, this.options.intervalMs);
+      },
+      Math.min(intervalMs, watchMs),
+    );
     this.timer.unref();
   }
 

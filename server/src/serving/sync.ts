@@ -6,9 +6,8 @@ import { listViews, type ViewVersion } from "../registry";
 import { scanViewRows } from "./view-rows";
 
 /**
- * The id of a bookkeeping row in each view version's key space holding the materialization run
- * the store last caught up with. It lives in the store itself, so a flushed or new Redis reads
- * as "never synced" and gets a full copy. Neither an int key nor a plausible artist name.
+ * The id of the bookkeeping row that held the synced run in each view version's key space before
+ * the store's seals did (an older release's Redis may still hold one): never served as a row.
  */
 export const SYNC_MARKER_ID = "__rapfs_synced_run__";
 
@@ -39,17 +38,19 @@ export type SyncOptions = {
    * left to it (`held`). Without locks every caller syncs what it finds behind.
    */
   locks?: SyncLocks;
-  /** Where the markers are read, if not `store` (the serving store, whose circuits fail fast). */
+  /** Where the seals are read, if not `store` (the serving store, whose circuits fail fast). */
   markers?: OnlineStore;
 };
 
 type Run = { id: number; mode: "full" | "incremental"; started_at: Date };
 
 /**
- * Brings the online store up to date with every materialized view version. A version whose
- * marker names its last run is skipped; one whose marker names an earlier run, with only
- * incremental runs since, gets the rows materialized since the first of them (materialized_at
- * ≥ its start); anything else (no marker, a full run since) gets every row, in chunks.
+ * Brings the online store up to date with every materialized view version. A version the store
+ * holds whole at its last run (its seal, `completeRun`) is skipped; one held whole at an earlier
+ * run, with only incremental runs since, gets the rows materialized since the first of them
+ * (materialized_at ≥ its start); anything else (not whole somewhere, a full run since) gets every
+ * row, in chunks. The store is sealed at the run once every row is written, where it lost nothing
+ * meanwhile: from then on it answers a missing row as absent without Postgres.
  */
 export async function syncOnlineStore(options: SyncOptions): Promise<SyncResult[]> {
   const { sql, store } = options;
@@ -89,7 +90,7 @@ async function syncIfBehind(
 ): Promise<SyncResult> {
   const viewKey = `${view.name}@${view.version}`;
   const runId = view.lastRun?.id as number;
-  // A cheap look first (one GET), so an up-to-date view costs no lock. A marker ahead of the
+  // A cheap look first (a GET per master), so an up-to-date view costs no lock. A seal ahead of the
   // listed run is another process's sync of a run this one listed too early to see.
   if ((await syncedRun(options.markers ?? store, viewKey)) >= runId) {
     return { viewKey, mode: "skipped", rows: 0, runId };
@@ -100,10 +101,9 @@ async function syncIfBehind(
   return locked ? locked.result : { viewKey, mode: "held", rows: 0, runId };
 }
 
-/** The materialization run the store last caught up with for a view version (NaN: never). */
+/** The materialization run the store holds the view version whole at (NaN: not whole somewhere). */
 async function syncedRun(store: OnlineStore, viewKey: string): Promise<number> {
-  const marker = (await store.read(viewKey, [SYNC_MARKER_ID])).get(SYNC_MARKER_ID);
-  return Number(marker?.values.run_id ?? Number.NaN);
+  return (await store.completeRun?.(viewKey)) ?? Number.NaN;
 }
 
 async function syncView(
@@ -128,20 +128,27 @@ async function syncView(
       order by id`;
     if (runs.length > 0 && runs.every((r) => r.mode === "incremental")) since = runs[0]?.started_at;
   }
+  const copy = await store.beginCopy?.(viewKey, runId);
   let rows = 0;
   // A full copy over an earlier one: rows the rebuild dropped (deleted sources) go too.
-  const written = !since && Number.isInteger(synced) && store.prune ? new Set([SYNC_MARKER_ID]) : undefined;
+  const written = !since && Number.isInteger(synced) && store.prune ? new Set<string>() : undefined;
   for await (const chunk of scanViewRows(sql, view, {
     chunk: options.chunk ?? 1_000,
     ...(since ? { since } : {}),
   })) {
-    await store.write(viewKey, chunk);
+    // Where a part of the store is already whole at this run (the masters that kept their keys
+    // while another restarted empty), its rows are not written again.
+    const missing = copy ? chunk.filter((row) => !copy.holds(row.id)) : chunk;
+    if (missing.length > 0) await store.write(viewKey, missing);
     for (const row of written ? chunk : []) written?.add(row.id);
-    rows += chunk.length;
+    rows += missing.length;
   }
   if (written) await store.prune?.(viewKey, written);
-  const at = new Date().toISOString();
-  await store.write(viewKey, [{ id: SYNC_MARKER_ID, values: { run_id: runId }, eventTimestamp: at }]);
+  if (copy && !(await copy.seal())) {
+    options.logger?.warn("online store lost keys during a sync; the next check copies the view again", {
+      view: viewKey,
+    });
+  }
   const ms = Math.round(performance.now() - started);
   return { viewKey, mode: since ? "incremental" : "full", rows, runId, ms };
 }

@@ -24,6 +24,8 @@ export type LocalCluster = {
 export type ClusterOptions = {
   /** cluster-node-timeout: how long until the others mark a silent master failed (Redis default 15 s). */
   nodeTimeoutMs?: number;
+  /** cluster-require-full-coverage (Redis default yes: one master lost fails the whole cluster). */
+  requireFullCoverage?: boolean;
 };
 
 /**
@@ -48,6 +50,7 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<L
       ...["--port", String(port), "--bind", "127.0.0.1"],
       ...["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`],
       ...["--cluster-node-timeout", String(options.nodeTimeoutMs ?? 15_000)],
+      ...["--cluster-require-full-coverage", options.requireFullCoverage === false ? "no" : "yes"],
       ...["--save", "", "--appendonly", "no", "--daemonize", "yes"],
       ...["--pidfile", join(dir, `${port}.pid`), "--dir", dir],
     ]);

@@ -6,9 +6,9 @@ import { CircuitBreaker } from "../../src/online/circuit-breaker";
 import { connectRedis, createRedisClient, type RedisConnection } from "../../src/online/redis-client";
 import { RedisOnlineStore } from "../../src/online/redis-store";
 import { SyncLocks } from "../../src/online/sync-lock";
+import type { OnlineStore } from "../../src/online/types";
 import { listViews } from "../../src/registry";
 import { OnlineStoreHealer } from "../../src/serving/online-healer";
-import { SYNC_MARKER_ID } from "../../src/serving/sync";
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from "../online/redis-harness";
 import { preparedDatabase } from "../support/prepared-data";
 import { SCALE, SEED } from "./support";
@@ -62,13 +62,13 @@ describe("the online store heals itself", () => {
     for (const view of views) {
       const key = `${view.name}@${view.version}`;
       const modes = results.map((r) => r.find((x) => x.viewKey === key)?.mode);
-      // One copy; the others found its lock held or, after it, its marker.
+      // One copy; the others found its lock held or, after it, its seal.
       expect(modes.filter((m) => m === "full")).toHaveLength(1);
       expect(modes.every((m) => m === "full" || m === "held" || m === "skipped")).toBe(true);
     }
     const total = (await Promise.all(processes.map((p) => syncs(p.metrics)))).reduce((a, b) => a + b, 0);
     expect(total).toBe(views.length);
-    // Every view's marker is there for the next look: nothing to do.
+    // Every view's seal is there for the next look: nothing to do.
     for (const p of processes) expect((await p.healer.check()).every((r) => r.mode === "skipped")).toBe(true);
   });
 
@@ -82,9 +82,9 @@ describe("the online store heals itself", () => {
     const id = String(track?.id);
     expect((await a.store.read(viewKey, [id])).get(id)).toBeDefined();
 
-    // A master that came back empty: the view's rows and its marker are gone.
+    // A master that came back empty: the view's rows and its seal are gone.
     expect(await a.store.deleteView(viewKey)).toBeGreaterThan(1);
-    expect((await a.store.read(viewKey, [SYNC_MARKER_ID])).size).toBe(0);
+    expect(await a.store.completeRun(viewKey)).toBeNaN();
     a.healer.start();
     b.healer.start();
     const deadline = Date.now() + 30_000;
@@ -93,26 +93,69 @@ describe("the online store heals itself", () => {
     }
     await Promise.all([a.healer.stop(), b.healer.stop()]);
     expect((await a.store.read(viewKey, [id])).get(id)).toBeDefined();
-    expect((await a.store.read(viewKey, [SYNC_MARKER_ID])).get(SYNC_MARKER_ID)?.values.run_id).toBe(
-      view?.lastRun?.id,
-    );
+    expect(await a.store.completeRun(viewKey)).toBe(view?.lastRun?.id);
     // Healed once across the two, that view alone.
     expect((await syncs(a.metrics)) + (await syncs(b.metrics)) - before).toBe(1);
   });
 
-  it("leaves a view whose marker names a run newer than the one it listed (another process caught up first)", async () => {
+  it("leaves a view sealed at a run newer than the one it listed (another process caught up first)", async () => {
     const { healer, store, metrics } = await process();
     await healer.check();
     const [view] = (await listViews(database.sql)).filter((v) => v.name === "track_profile");
     const viewKey = `${view?.name}@${view?.version}`;
     const listed = view?.lastRun?.id as number;
-    // What a process that listed the views before a newer run finds: the marker ahead of its list.
-    const at = new Date().toISOString();
-    await store.write(viewKey, [{ id: SYNC_MARKER_ID, values: { run_id: listed + 1 }, eventTimestamp: at }]);
+    // What a process that listed the views before a newer run finds: the seal ahead of its list.
+    expect(await (await store.beginCopy(viewKey, listed + 1)).seal()).toBe(true);
     const before = await syncs(metrics);
     const result = (await healer.check()).find((r) => r.viewKey === viewKey);
     expect(result?.mode).toBe("skipped");
     expect(await syncs(metrics)).toBe(before);
-    expect((await store.read(viewKey, [SYNC_MARKER_ID])).get(SYNC_MARKER_ID)?.values.run_id).toBe(listed + 1);
+    expect(await store.completeRun(viewKey)).toBe(listed + 1);
+  });
+
+  it("checks as soon as the store stops being degraded (a circuit closed), not a check interval later", async () => {
+    const { store, metrics } = await process();
+    let degraded = true;
+    // The serving store's view of its circuits, switched by the test: Redis itself is real.
+    const markers: OnlineStore = {
+      get degraded() {
+        return degraded;
+      },
+      completeRun: (viewKey) => store.completeRun(viewKey),
+      read: (viewKey, ids) => store.read(viewKey, ids),
+      write: (viewKey, rows) => store.write(viewKey, rows),
+      deleteView: (viewKey) => store.deleteView(viewKey),
+      ping: () => store.ping(),
+      close: async () => {},
+    };
+    const client = clients[clients.length - 1] as RedisConnection;
+    const healer = new OnlineStoreHealer({
+      sql: database.sql,
+      markers,
+      writer: store,
+      locks: new SyncLocks(client, prefix),
+      logger: silentLogger,
+      metrics,
+      intervalMs: 3_600_000,
+      watchMs: 20,
+    });
+    await healer.check();
+    const [view] = (await listViews(database.sql)).filter((v) => v.name === "track_profile");
+    const viewKey = `${view?.name}@${view?.version}`;
+    healer.start();
+    try {
+      // Keys lost while a node was down; nothing is checked until the store recovers.
+      await store.deleteView(viewKey);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await store.completeRun(viewKey)).toBeNaN();
+      degraded = false;
+      const deadline = Date.now() + 20_000;
+      while (Number.isNaN(await store.completeRun(viewKey)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await store.completeRun(viewKey)).toBe(view?.lastRun?.id);
+    } finally {
+      await healer.stop();
+    }
   });
 });

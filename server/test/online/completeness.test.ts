@@ -1,0 +1,143 @@
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { DatabaseUnavailableError } from "../../src/db/circuit";
+import { silentLogger } from "../../src/log/logger";
+import { createMetrics } from "../../src/metrics/registry";
+import { MemoryOnlineStore } from "../../src/online/memory-store";
+import { ReadThroughStore } from "../../src/online/read-through";
+import { RedisOnlineStore } from "../../src/online/redis-store";
+import type { FallbackLoader, OnlineStore } from "../../src/online/types";
+import { range, rows } from "./fixtures";
+import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from "./redis-harness";
+
+/**
+ * Issue #37 item 3: a view version the online store holds whole answers a missing row as absent
+ * without asking Postgres; one it does not (still syncing, or keys lost since) still asks.
+ */
+
+const VIEW = "gemma_analysis@1";
+/** Rows 0..49 exist; 50..59 have no row in the view (a track without a gemma analysis). */
+const PRESENT = range(0, 50);
+const ABSENT_IDS = range(50, 60).map(String);
+
+/** Postgres stopped: every fallback read fails as the database layer does. */
+function stoppedDatabase() {
+  const asked: string[][] = [];
+  const load: FallbackLoader = async (_view, ids) => {
+    asked.push([...ids]);
+    throw new DatabaseUnavailableError("The database cannot be reached (test).");
+  };
+  return { load, asked };
+}
+
+function readThrough(primary: OnlineStore) {
+  const database = stoppedDatabase();
+  const store = new ReadThroughStore({
+    primary,
+    layer: "test",
+    fallback: database.load,
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: silentLogger,
+  });
+  return { store, asked: database.asked };
+}
+
+/** What the sync does: open a copy, write every row, seal it at the run. */
+async function copyWhole(store: OnlineStore, runId: number): Promise<boolean> {
+  const copy = await (store.beginCopy?.(VIEW, runId) as ReturnType<NonNullable<OnlineStore["beginCopy"]>>);
+  await store.write(VIEW, rows(PRESENT));
+  return copy.seal();
+}
+
+const opened: Redis[] = [];
+const prefixes: string[] = [];
+afterAll(async () => {
+  for (const client of opened) client.disconnect();
+  for (const prefix of prefixes) await deletePrefix(prefix);
+});
+
+function redisStore(): RedisOnlineStore {
+  const prefix = uniquePrefix();
+  prefixes.push(prefix);
+  const client = new Redis(SHARED_REDIS_URL);
+  opened.push(client);
+  return new RedisOnlineStore(client, { prefix });
+}
+
+const topologies: [string, () => OnlineStore][] = [
+  ["the in-process store", () => new MemoryOnlineStore({ maxRows: 1_000 })],
+  ["Redis", redisStore],
+];
+
+describe.each(topologies)("completeness on %s", (_name, makeStore) => {
+  it("answers absent ids of a version copied whole without the database, single and batch", async () => {
+    const primary = makeStore();
+    expect(await copyWhole(primary, 7)).toBe(true);
+    expect(await primary.completeRun?.(VIEW)).toBe(7);
+    const { store, asked } = readThrough(primary);
+
+    const single = await store.read(VIEW, [ABSENT_IDS[0] as string]);
+    expect(single.size).toBe(0);
+    const batch = await store.read(VIEW, ["1", ...ABSENT_IDS, "2"]);
+    expect([...batch.keys()]).toEqual(["1", "2"]);
+    const [many] = await store.readMany([{ viewKey: VIEW, ids: ["3", "55"] }]);
+    expect([...(many ?? new Map()).keys()]).toEqual(["3"]);
+    expect(asked).toEqual([]);
+  });
+
+  it("asks the database for a version never sealed (still syncing), and fails with it", async () => {
+    const primary = makeStore();
+    await primary.beginCopy?.(VIEW, 1);
+    await primary.write(VIEW, rows(PRESENT));
+    expect(await primary.completeRun?.(VIEW)).toBeNaN();
+    const { store, asked } = readThrough(primary);
+    expect((await store.read(VIEW, ["1"])).size).toBe(1);
+    await expect(store.read(VIEW, ["1", "55"])).rejects.toThrow(DatabaseUnavailableError);
+    expect(asked).toEqual([["55"]]);
+  });
+
+  it("stops vouching once the version's rows are gone, and a copy that lost rows is not sealed", async () => {
+    const primary = makeStore();
+    expect(await copyWhole(primary, 3)).toBe(true);
+    await primary.deleteView(VIEW);
+    expect(await primary.completeRun?.(VIEW)).toBeNaN();
+    const { store, asked } = readThrough(primary);
+    await expect(store.read(VIEW, ["1"])).rejects.toThrow(DatabaseUnavailableError);
+    expect(asked).toEqual([["1"]]);
+
+    // Keys lost in the middle of a copy (a flush, a master restarted empty): the seal is refused.
+    const copy = await (primary.beginCopy?.(VIEW, 4) as ReturnType<NonNullable<OnlineStore["beginCopy"]>>);
+    await primary.write(VIEW, rows(PRESENT));
+    await primary.deleteView(VIEW);
+    await primary.write(VIEW, rows(PRESENT.slice(10)));
+    expect(await copy.seal()).toBe(false);
+    expect(await primary.completeRun?.(VIEW)).toBeNaN();
+  });
+});
+
+describe("completeness of the in-process store", () => {
+  it("is lost when the LRU evicts a row of the version", async () => {
+    const primary = new MemoryOnlineStore({ maxRows: 60 });
+    expect(await copyWhole(primary, 1)).toBe(true);
+    await primary.write("other_view@1", rows(range(0, 11)));
+    expect(await primary.completeRun(VIEW)).toBeNaN();
+    const { store, asked } = readThrough(primary);
+    await expect(store.read(VIEW, ["55"])).rejects.toThrow(DatabaseUnavailableError);
+    expect(asked).toEqual([["55"]]);
+  });
+});
+
+describe("completeness in Redis", () => {
+  it("is lost with the seal key when Redis loses its keys (a flush), while the rows answer", async () => {
+    const primary = redisStore();
+    expect(await copyWhole(primary, 2)).toBe(true);
+    const client = opened[opened.length - 1] as Redis;
+    const seals = await client.keys(`${primary.prefix}:complete:*`);
+    expect(seals).toEqual([`${primary.prefix}:complete:${VIEW}`]);
+    await client.del(...seals);
+    const { store, asked } = readThrough(primary);
+    expect((await store.read(VIEW, ["1"])).size).toBe(1);
+    await expect(store.read(VIEW, ["55"])).rejects.toThrow(DatabaseUnavailableError);
+    expect(asked).toEqual([["55"]]);
+  });
+});
