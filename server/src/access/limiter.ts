@@ -95,6 +95,13 @@ export class FlexibleLimiter implements Limiter {
 
   constructor(private readonly options: LimiterOptions) {
     this.now = options.now ?? (() => new Date());
+    // ioredis copies a client's scripts into each auto-pipeline when it makes one. A script defined
+    // later is missing from a pipeline already waiting to be sent: a command put into it threw, and
+    // ioredis's exec callback then threw out of the event loop ("results[i] is not iterable"),
+    // killing the process. rate-limiter-flexible defines its script when a RateLimiterRedis is made,
+    // and policies' limiters are made on first use (a free key's first request, beside leased spends
+    // on the same connection), so one is made now, before any command is sent.
+    if (options.redis) new RateLimiterRedis({ storeClient: options.redis, points: 1, duration: 1 });
   }
 
   readonly heldUnits = 0;

@@ -41,6 +41,10 @@ export type Metrics = {
   observeEmbeddedBackend(source: BackendHoldSource): void;
   /** `rapfs_feature_view_lag_seconds` and its objective, per view version, read at scrape time. */
   observeFreshness(source: FreshnessSource): void;
+  /** `rapfs_database_up`: 0 while this process cannot reach PostgreSQL (its circuit is open). */
+  databaseUp: Gauge;
+  /** Exceptions and rejections nothing caught, by kind: each is a bug this process lived through. */
+  uncaughtErrors: Counter<"kind">;
 };
 
 /** Each view version's freshness as its scheduler last saw it. */
@@ -291,6 +295,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     observeFreshness(source) {
       freshness = source;
     },
+    databaseUp: new Gauge({
+      name: "rapfs_database_up",
+      help: "Whether this process reaches PostgreSQL (0 while its database circuit is open)",
+      registers: [registry],
+    }),
+    uncaughtErrors: new Counter({
+      name: "rapfs_uncaught_errors_total",
+      help: "Exceptions (kind=exception) and promise rejections (kind=rejection) nothing caught; the process logged each and kept serving",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
     markMaterialized(view, at = new Date()) {
       const seconds = at.getTime() / 1000;
       materializedAt.set(view, seconds);

@@ -200,9 +200,13 @@ const NODE_REPLIES = /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|BUSY)\b/;
 export function isNodeFault(error: unknown): boolean {
   if (error instanceof CircuitOpenError) return false;
   if (!(error instanceof Error)) return false;
+  // A bug in rapfs or a library says nothing of the node: it must not open a circuit.
+  if (PROGRAMMING_ERRORS.some((type) => error instanceof type)) return false;
   if (error.name === "ReplyError") return NODE_REPLIES.test(error.message);
   return true;
 }
+
+const PROGRAMMING_ERRORS = [TypeError, RangeError, ReferenceError, SyntaxError];
 
 const probeKeys = new Map<number, string>();
 

@@ -106,7 +106,11 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const readiness = new Readiness();
   readiness.register(databaseCheck(database));
   // A report cached a moment before the database went away must not answer for it.
-  database.watchReachability?.(() => readiness.invalidate());
+  metrics.databaseUp.set(1);
+  database.watchReachability?.((reachable) => {
+    readiness.invalidate();
+    metrics.databaseUp.set(reachable ? 1 : 0);
+  });
   // Non-critical: only downloads need the spool. A full or unwritable one on every replica (the
   // same heavy downloads reach them all) must not take the lookups out of the load balancer too.
   readiness.register({

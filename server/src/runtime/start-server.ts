@@ -23,6 +23,7 @@ import type { Services } from "../usecases";
 import { type PrepareDataOptions, prepareData } from "./bootstrap";
 import { buildServices } from "./compose";
 import { capConnections, connectionLimits } from "./connection-cap";
+import { keepServingOnUncaughtErrors } from "./uncaught-errors";
 
 export type StartServerOptions = {
   /** Defaults to loadConfig(env). */
@@ -153,6 +154,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   };
 
   if (options.handleSignals !== false) {
+    keepServingOnUncaughtErrors(logger, services.metrics);
     const onSignal = (signal: NodeJS.Signals) => {
       // A second signal means the operator will not wait for the drain.
       process.once(signal, () => process.exit(130));

@@ -95,6 +95,9 @@ describe("CircuitBreaker", () => {
     expect(isNodeFault(new CircuitOpenError("redis"))).toBe(false);
     // A rate limiter's refusal is an answer.
     expect(isNodeFault({ remainingPoints: 0 })).toBe(false);
+    // A bug (ioredis: "pipeline[functionName] is not a function") says nothing of the node.
+    expect(isNodeFault(new TypeError("pipeline[functionName] is not a function"))).toBe(false);
+    expect(isNodeFault(new RangeError("Maximum call stack size exceeded"))).toBe(false);
   });
 
   it("keeps a circuit open when the command itself errs (the node answered)", async () => {
