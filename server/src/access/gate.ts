@@ -205,6 +205,22 @@ export class AccessGate {
   }
 
   /**
+   * Gives back what `spend` took for work that then did not happen (a download refused for want
+   * of a slot after its charge): the quota units and the usage history both.
+   */
+  async refund(principal: Principal, cost: Cost): Promise<void> {
+    const { limiter } = this.deps;
+    await Promise.all(
+      this.charges(principal, cost).map((c) => limiter.refund(c.policy, principal.accountId, c.amount)),
+    );
+    this.recordSpend(principal, {
+      rows: -(cost.rows ?? 0),
+      downloads: -(cost.downloads ?? 0),
+      bytes: -(cost.bytes ?? 0),
+    });
+  }
+
+  /**
    * Spends what was used after the answer had begun (the bytes a download sent), as far as the
    * day's quota goes: the work is done, so nothing is refused here, and a quota used up refuses
    * the next request that needs it.

@@ -9,6 +9,8 @@ export type DownloadCost = { downloads: number; rows: number; bytes?: number };
 
 /** Spends quota for the caller; throws (e.g. the 429 problem) when the quota does not cover it. */
 export type Spend = (cost: DownloadCost) => Promise<void>;
+/** Gives back what a Spend took, for work refused before it began. */
+export type Refund = (cost: DownloadCost) => Promise<void>;
 
 /**
  * Remembers which downloads were charged. `claim` is atomic across processes for shared

@@ -21,6 +21,7 @@ export async function describeDataset(
   deps: { sql: Sql; bulkSql: Sql; catalog: PlanSource["catalog"]; datasets: DatasetServices },
   request: PlanRequest,
   payer: CardPayer | undefined,
+  signal?: AbortSignal,
 ): Promise<DatasetCard> {
   const { sql, bulkSql, datasets } = deps;
   const settled = await settleAsOf(sql, request);
@@ -28,10 +29,18 @@ export async function describeDataset(
   const key = fileKey({ kind: "card", ...settled }, await snapshotVersion(sql, plan));
   const cached = await datasets.cards.get(sql, key);
   if (cached) return cached;
-  if (plan.asOf !== undefined && payer) {
-    await datasets.charger.charge(`card:${payer.accountId}:${key}`, { downloads: 1, rows: 0 }, payer.spend);
+  // The slot first: a 503 for want of one charges nothing.
+  const slot = datasets.spool.reserve();
+  try {
+    if (plan.asOf !== undefined && payer) {
+      await datasets.charger.charge(`card:${payer.accountId}:${key}`, { downloads: 1, rows: 0 }, payer.spend);
+    }
+    // The work follows its client: an abandoned card stops its statements and frees the slot.
+    const options = { sliced: datasets.sliced, gate: datasets.gate, ...(signal ? { signal } : {}) };
+    return await datasets.cards.compute(sql, key, () =>
+      datasets.spool.admit(() => computeCard(bulkSql, plan, options), slot),
+    );
+  } finally {
+    slot.release();
   }
-  return datasets.cards.compute(sql, key, () =>
-    datasets.spool.admit(() => computeCard(bulkSql, plan, { sliced: datasets.sliced, gate: datasets.gate })),
-  );
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Sql } from "../db/database";
-import { chargeKey, type DownloadCost, type Spend } from "./charge";
+import { chargeKey, type DownloadCost, type Refund, type Spend } from "./charge";
 import type { OutputColumn } from "./columns";
 import type { DatasetPlan } from "./dataset-plan";
 import type { DatasetServices } from "./dataset-services";
@@ -18,6 +18,7 @@ export type DownloadInput = {
   /** Whose quota pays (the account id), or "anonymous". */
   subject: string;
   spend: Spend;
+  refund: Refund;
   training?: TrainingInput;
   /** Aborts when the client goes away: the work stops once no client of the file is left. */
   signal: AbortSignal;
@@ -70,29 +71,39 @@ export async function startDownload(
   const { sql, datasets } = deps;
   const { plan, training } = input;
   const charge = chargeKey(input.subject, input.identity);
-  const { charged } = await datasets.charger.charge(charge, upFrontCost(plan, training), input.spend);
+  const upFront = upFrontCost(plan, training);
+  const { charged } = await datasets.charger.charge(charge, upFront, input.spend);
   if (!charged) await input.spend({ downloads: 0, rows: 0, bytes: 1 });
+  // Charged before any database work, so a request that cannot fit is refused at once; work that
+  // is then refused (no slot, a full spool: 503) gives the charge back.
+  const uncharge = async () => {
+    if (charged) await datasets.charger.release(charge);
+    await input.refund(charged ? upFront : { downloads: 0, rows: 0, bytes: 1 });
+  };
 
   const key = fileKey(input.identity, await snapshotVersion(sql, plan, training !== undefined));
   type Meta = { info: SnapshotInfo; columns: OutputColumn[] };
-  const { job, started } = datasets.spool.open<Meta>(key, (write, markStarted, signal) =>
-    datasets.files.produce<Meta>(key, {
-      write,
-      signal,
-      started: (meta) => markStarted(etagOf(key), meta),
-      encode: async (tee, begin) => {
-        await exportRows(sql, plan, tee, {
-          ...datasets.config,
-          format: input.format,
-          sliced: deps.sliced,
-          gate: datasets.gate,
-          signal,
-          ...(training ? { training } : {}),
-          onStart: (info, columns) => begin({ info, columns }),
-        });
-      },
-    }),
+  const opened = tryOpen(uncharge, () =>
+    datasets.spool.open<Meta>(key, (write, markStarted, signal) =>
+      datasets.files.produce<Meta>(key, {
+        write,
+        signal,
+        started: (meta) => markStarted(etagOf(key), meta),
+        encode: async (tee, begin) => {
+          await exportRows(sql, plan, tee, {
+            ...datasets.config,
+            format: input.format,
+            sliced: deps.sliced,
+            gate: datasets.gate,
+            signal,
+            ...(training ? { training } : {}),
+            onStart: (info, columns) => begin({ info, columns }),
+          });
+        },
+      }),
+    ),
   );
+  const { job, started } = await opened;
   datasets.spool.follow(job, input.signal);
   const { info, columns } = await started;
   if (charged && countedLater(plan, training) && info.rows > 0) {
@@ -126,4 +137,14 @@ const countedLater = (plan: DatasetPlan, training?: TrainingInput) => !training 
 /** Strong: the bytes under one ETag are one spooled file, however often they are read. */
 function etagOf(fileKey: string): string {
   return `"${fileKey.slice(0, 32)}"`;
+}
+
+/** `open`, or the charge given back when the spool refuses the work before it begins. */
+async function tryOpen<T>(uncharge: () => Promise<void>, open: () => T): Promise<T> {
+  try {
+    return open();
+  } catch (error) {
+    await uncharge().catch(() => {});
+    throw error;
+  }
 }

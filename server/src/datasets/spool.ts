@@ -41,6 +41,14 @@ export type SpoolRun<S> = (
  * only as long as reading and encoding take, never as long as a slow client; a client that
  * drops off can resume from the same bytes for `ttlSeconds`.
  */
+/** A download slot taken ahead of the work that will use it (see DownloadSpool.reserve). */
+export type SlotReservation = {
+  /** Gives the slot back unless open or admit took it over. */
+  release(): void;
+  /** Takes the slot over for the work: true once, false after a release. */
+  handOver(): boolean;
+};
+
 export class Spool {
   private readonly jobs = new Map<string, Entry>();
   private running = 0;
@@ -104,15 +112,42 @@ export class Spool {
   }
 
   /**
+   * A download slot (and room in the spool) taken now, before anything is charged: when all are
+   * busy this is the 503, and the caller has spent nothing. `open` and `admit` use it instead of
+   * taking one of their own; `release` gives it back if neither did (idempotent).
+   */
+  reserve(): SlotReservation {
+    this.checkRoom();
+    this.takeSlot();
+    let held = true;
+    const give = () => {
+      const had = held;
+      held = false;
+      return had;
+    };
+    return {
+      release: () => {
+        if (give()) this.running--;
+      },
+      handOver: give,
+    };
+  }
+
+  /** Whether a job for `fileKey` runs or is kept: a request for it needs no slot. */
+  has(fileKey: string): boolean {
+    return [...this.jobs.values()].some((j) => j.fileKey === fileKey && j.state !== "failed");
+  }
+
+  /**
    * Runs other whole-dataset work (a dataset card's statistics) in a download slot: it costs the
    * database what a download does, so it waits its turn the same way (503 when all are taken).
    */
-  async admit<T>(work: () => Promise<T>): Promise<T> {
-    this.takeSlot();
+  async admit<T>(work: () => Promise<T>, slot: SlotReservation = this.reserve()): Promise<T> {
+    const owned = slot.handOver();
     try {
       return await work();
     } finally {
-      this.running--;
+      if (owned) this.running--;
     }
   }
 
@@ -129,14 +164,14 @@ export class Spool {
    * The job encoding `fileKey`: the one running or kept for it (no new work, no slot), or a new
    * one. Resolves `started` with what `run` passed to `started`, or rejects if it failed before.
    */
-  open<S>(fileKey: string, run: SpoolRun<S>): { job: SpoolJob; started: Promise<S> } {
+  open<S>(fileKey: string, run: SpoolRun<S>, slot?: SlotReservation): { job: SpoolJob; started: Promise<S> } {
     const existing = [...this.jobs.values()].find((j) => j.fileKey === fileKey && j.state !== "failed");
     if (existing) return { job: existing, started: existing.started as Promise<S> };
-    this.checkRoom();
+    if (!slot) this.checkRoom();
     // The entry first: its directory may fail (a spool parent removed or unwritable), and a slot
     // taken before it would never be given back.
     const job = this.entry(randomUUID(), fileKey);
-    this.takeSlot();
+    if (!slot?.handOver()) this.takeSlot();
     this.jobs.set(job.id, job);
     let resolveStarted!: (value: S) => void;
     let rejectStarted!: (error: unknown) => void;

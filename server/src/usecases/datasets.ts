@@ -65,6 +65,7 @@ export async function downloadDataset(
       identity,
       subject: payer.principal.accountId,
       spend: (cost) => payer.spend(cost),
+      refund: (cost) => payer.refund(cost),
       signal: options.signal,
     },
   );
@@ -122,6 +123,7 @@ export async function trainingDataset(
       identity,
       subject: payer.principal.accountId,
       spend: (cost) => payer.spend(cost),
+      refund: (cost) => payer.refund(cost),
       signal: options.signal,
       training,
     },
@@ -134,12 +136,15 @@ export async function datasetCard(
   services: Services,
   request: PlanRequest,
   payer: Payer,
+  signal?: AbortSignal,
 ): Promise<DatasetCard> {
   const { sql, bulkSql, serving, datasets } = services;
-  return describeDataset({ sql, bulkSql, catalog: serving.catalog, datasets }, request, {
-    accountId: payer.principal.accountId,
-    spend: (cost) => payer.spend(cost),
-  });
+  return describeDataset(
+    { sql, bulkSql, catalog: serving.catalog, datasets },
+    request,
+    { accountId: payer.principal.accountId, spend: (cost) => payer.spend(cost) },
+    signal,
+  );
 }
 
 /** The limits a training upload is held to (the route documents and enforces its body size). */

@@ -21,6 +21,8 @@ export interface Payer {
   spendWhile<T>(cost: Cost, work: Promise<T>): Promise<T>;
   /** Spends, as far as the day's quota goes, what was used after the answer had begun (bytes sent). */
   settle(cost: Pick<Cost, "bytes">): Promise<void>;
+  /** Gives back a spend whose work was refused before it began (no slot for a download). */
+  refund(cost: Cost): Promise<void>;
   /** Pays what is still due (the request, and its cost known up front) if no spend did: a request refused by a check still counts. */
   close(): Promise<void>;
 }
@@ -67,6 +69,10 @@ export class GatePayer implements Payer {
 
   async settle(cost: Pick<Cost, "bytes">): Promise<void> {
     await this.gate.settle(this.principal, cost);
+  }
+
+  async refund(cost: Cost): Promise<void> {
+    await this.gate.refund(this.principal, cost);
   }
 
   async close(): Promise<void> {

@@ -263,6 +263,38 @@ describe("dataset cards: whole-dataset work is charged and admitted as a downloa
     expect((await get(h, "/v1/datasets/public?as_of=2030-05-05T00:00:00Z")).status).toBe(200);
   });
 
+  it("a request answered 503 for want of a slot is charged nothing: a card at an as_of, a training set", async () => {
+    const key = await h.freeKey();
+    const remaining = async () => {
+      const usage = (await (await get(h, "/v1/usage", { key })).json()) as {
+        windows: { policy: string; remaining: number }[];
+      };
+      const of = (policy: string) => usage.windows.find((w) => w.policy === policy)?.remaining;
+      return { downloads: of("downloads"), rows: of("rows") };
+    };
+    const before = await remaining();
+    let release = () => {};
+    const held = h.datasets.spool.admit(() => new Promise<void>((resolve) => (release = resolve)));
+    try {
+      await expectProblem(await get(h, "/v1/datasets/public?as_of=2022-06-06T00:00:00Z", { key }), 503);
+      const labels = Array.from({ length: 50 }, (_, i) => ({
+        track_id: i + 1,
+        event_timestamp: "2024-01-01T00:00:00Z",
+      }));
+      const training = await get(h, "/v1/datasets/training?dataset=public&format=csv", {
+        key,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(labels),
+      });
+      await expectProblem(training, 503);
+    } finally {
+      release();
+      await held;
+    }
+    expect(await remaining()).toEqual(before);
+  });
+
   it("every as_of past the newest data is one card: computed and charged once, not per timestamp", async () => {
     const key = await h.freeKey();
     const [horizon] = await h.db.sql<{ at: string }[]>`

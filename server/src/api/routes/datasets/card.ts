@@ -93,7 +93,7 @@ export function registerCard(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
     const request = planRequest(name, { ...c.req.valid("query"), format: "parquet" });
-    const card = await c.get("useCases").datasets.card(request, c.get("payer"));
+    const card = await c.get("useCases").datasets.card(request, c.get("payer"), c.req.raw.signal);
     return c.json(card as z.infer<typeof DatasetCardSchema>, 200);
   });
 }
