@@ -1,0 +1,105 @@
+import type { Sql } from "../db/database";
+import type { Logger } from "../log/logger";
+import { recountStats, storeRecount } from "./stats-recount";
+import { listTargets } from "./target";
+
+export type StatsFollowerOptions = {
+  /** Where the recounts read: the bulk connections, so lookups go first on the embedded database. */
+  sql: Sql;
+  logger: Logger;
+  /** Runs of a view closer together than this are counted once, after the last (default 1 s). */
+  debounceMs?: number;
+  sliceRows?: number;
+  /** Told of each stored recount: the view and the run it describes (the catalog reloads). */
+  onStored?: (view: { name: string; version: number; runId: number }) => void;
+};
+
+type View = { name: string; version: number };
+
+/**
+ * Keeps each view's statistics describing its whole table after incremental runs, which write
+ * only the rows that changed: a run is followed, debounced per view, by a recount in slices
+ * (stats-recount.ts) stored on that run. One view is counted at a time; a run that commits
+ * during a count drops it, and the count starts again after that run.
+ */
+export class StatsFollower {
+  private readonly due = new Map<string, { view: View; timer: NodeJS.Timeout }>();
+  private readonly queue = new Map<string, View>();
+  private counting: Promise<void> | undefined;
+  private stopped = false;
+  private readonly aborts = new AbortController();
+
+  constructor(private readonly options: StatsFollowerOptions) {}
+
+  /** A run of `view` committed: its statistics are counted again shortly. */
+  follow(view: View): void {
+    if (this.stopped) return;
+    const key = `${view.name}@${view.version}`;
+    const pending = this.due.get(key);
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.due.delete(key);
+      this.queue.set(key, { name: view.name, version: view.version });
+      this.drain();
+    }, this.options.debounceMs ?? 1_000);
+    timer.unref();
+    this.due.set(key, { view, timer });
+  }
+
+  /** Resolves once every followed run's statistics are stored (or given up): for tests and benches. */
+  async idle(): Promise<void> {
+    for (;;) {
+      for (const { view, timer } of [...this.due.values()]) {
+        clearTimeout(timer);
+        this.due.delete(`${view.name}@${view.version}`);
+        this.queue.set(`${view.name}@${view.version}`, view);
+      }
+      this.drain();
+      if (!this.counting) return;
+      await this.counting;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const { timer } of this.due.values()) clearTimeout(timer);
+    this.due.clear();
+    this.queue.clear();
+    this.aborts.abort();
+    await this.counting?.catch(() => {});
+  }
+
+  private drain(): void {
+    if (this.counting || this.stopped) return;
+    const next = this.queue.entries().next();
+    if (next.done) return;
+    const [key, view] = next.value;
+    this.queue.delete(key);
+    this.counting = this.count(view)
+      .catch((error: unknown) => {
+        if (this.stopped) return;
+        this.options.logger.warn("statistics recount failed; the view's next run counts again", {
+          view: key,
+          error: (error as Error).message,
+        });
+      })
+      .finally(() => {
+        this.counting = undefined;
+        this.drain();
+      });
+  }
+
+  private async count(view: View): Promise<void> {
+    const { sql } = this.options;
+    const target = (await listTargets(sql, view)).find((t) => t.kind === "feature_view");
+    if (!target) return;
+    const recount = await recountStats(sql, target, {
+      ...(this.options.sliceRows ? { sliceRows: this.options.sliceRows } : {}),
+      signal: this.aborts.signal,
+    });
+    // Dropped: a run committed meanwhile, and following that run counts again.
+    if (!recount) return;
+    await storeRecount(sql, recount);
+    this.options.onStored?.({ ...view, runId: recount.runId });
+  }
+}
