@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Sql } from "../../src/db/database";
+import { followRuns } from "../../src/freshness/follow-runs";
+import { FreshnessScheduler } from "../../src/freshness/scheduler";
 import { ingestBatch } from "../../src/ingest";
 import { silentLogger } from "../../src/log/logger";
 import { attachHistograms, histogramQuery, planHistograms } from "../../src/materialize/histogram";
-import { materializeAll } from "../../src/materialize/runner";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "../../src/materialize/stats";
 import { StatsFollower } from "../../src/materialize/stats-follower";
 import { recountStats } from "../../src/materialize/stats-recount";
 import { listTargets, type MaterializeTarget } from "../../src/materialize/target";
+import { createMetrics } from "../../src/metrics/registry";
+import { MemoryOnlineStore } from "../../src/online/memory-store";
 import { getViewVersion } from "../../src/registry";
 import type { RunStats } from "../../src/registry/stats";
 import { prepareDefinitions } from "../../src/runtime/prepare-definitions";
@@ -125,14 +128,28 @@ describe("statistics that follow incremental runs", () => {
         model_version: "emotion-distilroberta@9",
       })),
     });
+    // As the server follows its scheduler's runs (runtime/compose.ts), with slices of 150 rows.
     const follower = new StatsFollower({
       sql: db.bulk,
       logger: silentLogger,
       debounceMs: 10,
       sliceRows: 150,
     });
-    const runs = await materializeAll(db.sql, { which: "built" });
-    for (const run of runs) follower.follow(run);
+    const scheduler = new FreshnessScheduler({
+      sql: db.sql,
+      logger: silentLogger,
+      defaultObjectiveSeconds: 30,
+      pollMs: 60_000,
+      minIntervalMs: 0,
+      afterRuns: followRuns({
+        metrics: createMetrics({ defaultMetrics: false }),
+        onlineStore: new MemoryOnlineStore(),
+        refreshCatalog: () => {},
+        statistics: follower,
+      }),
+    });
+    const runs = await scheduler.tick();
+    expect(runs.every((r) => r.mode === "incremental")).toBe(true);
     await follower.idle();
     const changed = runs.filter((r) => r.rowsWritten > 0).map((r) => `${r.name}@${r.version}`);
     expect(changed).toEqual(expect.arrayContaining(["emotion_scores@1", "track_profile@1"]));
