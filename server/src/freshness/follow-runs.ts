@@ -10,7 +10,7 @@ export type FollowRunsDeps = {
   /** With Redis: copies what the runs wrote (once across processes); its writes invalidate near caches. */
   healer?: OnlineStoreHealer;
   /** Counts a view's whole table again after an incremental run, which counts only the rows it wrote. */
-  statistics?: Pick<StatsFollower, "follow">;
+  statistics?: Pick<StatsFollower, "follow" | "followUncounted">;
   /** The serving catalog reloads: registry rows (watermarks, statistics) changed. */
   refreshCatalog: () => void;
   /** Computes and stores the public datasets' cards (bulk work): at most every `cardsEveryMs`. */

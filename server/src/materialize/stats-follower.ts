@@ -46,6 +46,18 @@ export class StatsFollower {
     this.due.set(key, { view, timer });
   }
 
+  /**
+   * Follows the views whose last run's statistics are not their table's: runs this follower did
+   * not see (a start's catch-up, `rapfs materialize`, a process that stopped before counting).
+   */
+  async followUncounted(): Promise<void> {
+    const views = await this.options.sql<View[]>`
+      select v.name, v.version from rapfs_feature_views v
+      join rapfs_materialization_runs r on r.id = v.last_run_id
+      where v.status <> 'retired' and r.status = 'succeeded' and coalesce(r.stats->>'scope', '') <> 'table'`;
+    for (const view of views) this.follow(view);
+  }
+
   /** Resolves once every followed run's statistics are stored (or given up): for tests and benches. */
   async idle(): Promise<void> {
     for (;;) {

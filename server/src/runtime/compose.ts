@@ -270,6 +270,9 @@ function createFreshness(
         }
       : {}),
     afterRuns: followRuns(follow),
+    ...(follow.statistics
+      ? { afterStart: () => follow.statistics?.followUncounted() ?? Promise.resolve() }
+      : {}),
     sources,
     ...(database.gate ? { readers: database.gate } : {}),
   });

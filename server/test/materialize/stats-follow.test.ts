@@ -5,6 +5,7 @@ import { FreshnessScheduler } from "../../src/freshness/scheduler";
 import { ingestBatch } from "../../src/ingest";
 import { silentLogger } from "../../src/log/logger";
 import { attachHistograms, histogramQuery, planHistograms } from "../../src/materialize/histogram";
+import { materializeAll } from "../../src/materialize/runner";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "../../src/materialize/stats";
 import { StatsFollower } from "../../src/materialize/stats-follower";
 import { recountStats } from "../../src/materialize/stats-recount";
@@ -163,6 +164,29 @@ describe("statistics that follow incremental runs", () => {
       );
     }
     expect(wrong).toEqual([]);
+    await follower.stop();
+  });
+
+  it("counts, once started, the tables of runs no follower saw (a start's catch-up, rapfs materialize)", async () => {
+    const [track] = await db.sql<{ id: number }[]>`select id from tracks order by id desc limit 1`;
+    await ingestBatch(db.sql, {
+      analyses: [
+        { track_id: track?.id as number, analyzer_type: "emotion-distilroberta", analysis_data: emotion(3) },
+      ],
+    });
+    const runs = await materializeAll(db.sql, { which: "built" });
+    expect(runs.find((r) => r.name === "emotion_scores")?.mode).toBe("incremental");
+    const before = await getViewVersion(db.sql, "emotion_scores", 1);
+    expect(before?.statsRun?.id).toBeLessThan(before?.lastRun?.id ?? 0);
+    const follower = new StatsFollower({ sql: db.bulk, logger: silentLogger, debounceMs: 10 });
+    await follower.followUncounted();
+    await follower.idle();
+    const view = views.find((v) => v.name === "emotion_scores") as MaterializeTarget;
+    const after = await getViewVersion(db.sql, "emotion_scores", 1);
+    expect(after?.statsRun?.id).toBe(after?.lastRun?.id);
+    expect(
+      differences(after?.stats as RunStats, await fullRecount(db.sql, view), "emotion_scores@1"),
+    ).toEqual([]);
     await follower.stop();
   });
 });
