@@ -189,4 +189,39 @@ describe("statistics that follow incremental runs", () => {
     ).toEqual([]);
     await follower.stop();
   });
+
+  it("drops a count when a run commits between two of its slices, rather than merge two versions", async () => {
+    const view = views.find((v) => v.name === "emotion_scores") as MaterializeTarget;
+    const [track] = await db.sql<{ id: number }[]>`select id from tracks order by id limit 1`;
+    let statements = 0;
+    // The bulk connection, with a run of the view committed right after the first slice was read.
+    const between = new Proxy(db.bulk, {
+      get(target, prop) {
+        if (prop !== "unsafe") return Reflect.get(target, prop);
+        return async (...args: Parameters<Sql["unsafe"]>) => {
+          const result = await target.unsafe(...args);
+          if (++statements === 1) {
+            await ingestBatch(db.sql, {
+              analyses: [
+                {
+                  track_id: track?.id as number,
+                  analyzer_type: "emotion-distilroberta",
+                  analysis_data: emotion(5),
+                },
+              ],
+            });
+            await materializeAll(db.sql, {
+              which: "built",
+              only: { name: view.name, version: view.version },
+            });
+          }
+          return result;
+        };
+      },
+    });
+    expect(await recountStats(between, view, { sliceRows: 100, evenIfCounted: true })).toBeUndefined();
+    expect(statements).toBe(2);
+    const recount = await recountStats(db.bulk, view, { sliceRows: 100, evenIfCounted: true });
+    expect(differences(recount?.stats as RunStats, await fullRecount(db.sql, view), view.name)).toEqual([]);
+  });
 });
