@@ -1,3 +1,4 @@
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Sql } from "../../src/db/database";
 import { followRuns } from "../../src/freshness/follow-runs";
@@ -13,8 +14,12 @@ import { listTargets, type MaterializeTarget } from "../../src/materialize/targe
 import { createMetrics } from "../../src/metrics/registry";
 import { MemoryOnlineStore } from "../../src/online/memory-store";
 import { getViewVersion } from "../../src/registry";
+import { applyDefinitions } from "../../src/registry/apply";
 import type { RunStats } from "../../src/registry/stats";
 import { prepareDefinitions } from "../../src/runtime/prepare-definitions";
+import { definitionsDir, ENTITIES, view } from "../definitions/helpers";
+import { createServerTestDatabase } from "../support/databases";
+import { addQwenAnalyses, seedPlainCorpus } from "../support/plain-corpus";
 import { corpusDatabase, SHIPPED_DEFINITIONS } from "./corpus";
 
 /** What a full run counts over the table as it is now: statsQuery, then the histograms' scan. */
@@ -223,5 +228,44 @@ describe("statistics that follow incremental runs", () => {
     expect(statements).toBe(2);
     const recount = await recountStats(db.bulk, view, { sliceRows: 100, evenIfCounted: true });
     expect(differences(recount?.stats as RunStats, await fullRecount(db.sql, view), view.name)).toEqual([]);
+  });
+});
+
+describe("statistics that follow incremental runs on a PostgreSQL server", () => {
+  let database: Awaited<ReturnType<typeof createServerTestDatabase>>;
+  let sql: Sql;
+  let defs: Awaited<ReturnType<typeof definitionsDir>>;
+  beforeAll(async () => {
+    database = await createServerTestDatabase();
+    sql = postgres(database.url, { max: 4, onnotice: () => {} });
+    await seedPlainCorpus(sql, 400);
+    defs = await definitionsDir({
+      "entities.yaml": ENTITIES,
+      "v.yaml": view("labels", 1, [
+        "sentiment: string = a.sentiment",
+        "confidence: float = a.confidence",
+        "analyzed_at: timestamp = a.created_at",
+        "title: string = t.title",
+      ]),
+    });
+    await applyDefinitions(sql, defs.dir);
+    await materializeAll(sql);
+  });
+  afterAll(async () => {
+    await sql?.end();
+    await database?.drop();
+    await defs?.remove();
+  });
+
+  it("counts the table after an incremental run to what a full run counts, ties of labels in the server's collation", async () => {
+    await addQwenAnalyses(sql, "Zebra", "2025-06-01");
+    const [run] = await materializeAll(sql);
+    expect(run?.mode).toBe("incremental");
+    const target = (await listTargets(sql, { name: "labels" }))[0] as MaterializeTarget;
+    const recount = await recountStats(sql, target, { sliceRows: 64, sampleRows: 100 });
+    expect(recount?.runId).toBe(run?.runId);
+    const full = await fullRecount(sql, target, 100);
+    expect(full.features.title?.top_values?.length).toBe(5);
+    expect(differences(recount?.stats as RunStats, full, "labels@1")).toEqual([]);
   });
 });
