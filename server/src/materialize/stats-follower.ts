@@ -1,6 +1,6 @@
 import type { Sql } from "../db/database";
 import type { Logger } from "../log/logger";
-import { recountStats, storeRecount } from "./stats-recount";
+import { type RecountCache, recountStats, storeRecount } from "./stats-recount";
 import { listTargets } from "./target";
 
 export type StatsFollowerOptions = {
@@ -11,10 +11,12 @@ export type StatsFollowerOptions = {
   debounceMs?: number;
   sliceRows?: number;
   /** Told of each stored recount: the view and the run it describes (the catalog reloads). */
-  onStored?: (view: { name: string; version: number; runId: number }) => void;
+  onStored?: (view: { name: string; version: number; runId: number; statements: number }) => void;
 };
 
 type View = { name: string; version: number };
+/** A run as followed: incremental runs name the keys they wrote. */
+type FollowedRun = View & { runId?: number; mode?: string; keys?: string[] };
 
 /**
  * Keeps each view's statistics describing its whole table after incremental runs, which write
@@ -28,13 +30,21 @@ export class StatsFollower {
   private counting: Promise<void> | undefined;
   private stopped = false;
   private readonly aborts = new AbortController();
+  /** Per view: the last recount's slices, and the keys each run since wrote. */
+  private readonly caches = new Map<string, RecountCache>();
+  private readonly written = new Map<string, Map<number, string[]>>();
 
   constructor(private readonly options: StatsFollowerOptions) {}
 
   /** A run of `view` committed: its statistics are counted again shortly. */
-  follow(view: View): void {
+  follow(view: FollowedRun): void {
     if (this.stopped) return;
     const key = `${view.name}@${view.version}`;
+    if (view.runId !== undefined && view.mode === "incremental" && view.keys) {
+      const runs = this.written.get(key) ?? new Map<number, string[]>();
+      runs.set(view.runId, view.keys);
+      this.written.set(key, runs);
+    }
     const pending = this.due.get(key);
     if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
@@ -101,17 +111,48 @@ export class StatsFollower {
       });
   }
 
+  /**
+   * The last recount and the keys written since, if every run since was an incremental one this
+   * follower saw (a full run, or one of another process, and the table is read whole).
+   */
+  private async changedSince(
+    key: string,
+    kind: string,
+  ): Promise<{ cache: RecountCache; changed: Set<number> } | undefined> {
+    const cache = this.caches.get(key);
+    if (!cache) return undefined;
+    const [name, version] = [key.slice(0, key.lastIndexOf("@")), Number(key.slice(key.lastIndexOf("@") + 1))];
+    const runs = await this.options.sql<{ id: number }[]>`
+      select id::int as id from rapfs_materialization_runs
+      where relation_kind = ${kind} and name = ${name} and version = ${version}
+        and status = 'succeeded' and id > ${cache.runId}`;
+    const written = this.written.get(key);
+    const changed = new Set<number>();
+    for (const { id } of runs) {
+      const keys = written?.get(id);
+      if (!keys) return undefined;
+      for (const k of keys) changed.add(Number(k));
+    }
+    return { cache, changed };
+  }
+
   private async count(view: View): Promise<void> {
     const { sql } = this.options;
     const target = (await listTargets(sql, view)).find((t) => t.kind === "feature_view");
     if (!target) return;
+    const key = `${view.name}@${view.version}`;
+    const since = await this.changedSince(key, target.kind);
     const recount = await recountStats(sql, target, {
       ...(this.options.sliceRows ? { sliceRows: this.options.sliceRows } : {}),
+      ...(since ? { since } : {}),
       signal: this.aborts.signal,
     });
     // Dropped: a run committed meanwhile, and following that run counts again.
     if (!recount) return;
     await storeRecount(sql, recount);
-    this.options.onStored?.({ ...view, runId: recount.runId });
+    this.caches.set(key, recount.cache);
+    const runs = this.written.get(key);
+    for (const id of runs?.keys() ?? []) if (id <= recount.runId) runs?.delete(id);
+    this.options.onStored?.({ ...view, runId: recount.runId, statements: recount.statements });
   }
 }
