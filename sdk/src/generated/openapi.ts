@@ -1125,10 +1125,14 @@ export interface components {
         } | null;
         watermark: components["schemas"]["CompiledQuery"];
       };
-      /** @description Of the last full run */
+      /** @description Of the whole table as of `statistics.run_id`; null before it was first counted */
       statistics: {
         /** @enum {string} */
         scope: "table" | "changed";
+        /** @description The materialization run whose table these statistics describe: the last full run, or an incremental run after which the whole table was counted again (within seconds of it) */
+        run_id: number;
+        /** @description When that run finished (ISO 8601) */
+        run_finished_at: string;
         rows: number;
         /** @description Quantiles were computed over the rows whose track_id is a multiple of this (1: every row); track views above 20,000 rows are sampled so, artist views never */
         quantile_sample_every: number;
@@ -1137,7 +1141,7 @@ export interface components {
         };
       } | null;
       drift: {
-        /** @description The previous version compared with */
+        /** @description The previous version compared with (its statistics) */
         against: string;
         features: {
           [key: string]: {

@@ -1,4 +1,5 @@
 import type { RunResult } from "../materialize/runner";
+import type { StatsFollower } from "../materialize/stats-follower";
 import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
 import type { OnlineStoreHealer } from "../serving/online-healer";
@@ -8,6 +9,8 @@ export type FollowRunsDeps = {
   onlineStore: OnlineStore;
   /** With Redis: copies what the runs wrote (once across processes); its writes invalidate near caches. */
   healer?: OnlineStoreHealer;
+  /** Counts a view's whole table again after an incremental run, which counts only the rows it wrote. */
+  statistics?: Pick<StatsFollower, "follow" | "followUncounted">;
   /** The serving catalog reloads: registry rows (watermarks, statistics) changed. */
   refreshCatalog: () => void;
   /** Computes and stores the public datasets' cards (bulk work): at most every `cardsEveryMs`. */
@@ -28,6 +31,7 @@ export function followRuns(deps: FollowRunsDeps): (runs: RunResult[]) => Promise
       deps.metrics.materializationRuns.inc({ ...labels, outcome: "succeeded" });
       deps.metrics.materializationDuration.observe(labels, run.durationMs / 1000);
       if (run.kind === "feature_view") deps.metrics.markMaterialized(labels.view);
+      if (run.kind === "feature_view" && run.mode === "incremental") deps.statistics?.follow(run);
     }
     deps.refreshCatalog();
     if (deps.warmCards && Date.now() - cardsAt >= (deps.cardsEveryMs ?? CARDS_EVERY_MS)) {

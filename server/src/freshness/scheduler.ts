@@ -36,6 +36,8 @@ export type FreshnessSchedulerOptions = {
   sources?: SourceFollower;
   /** The embedded database's sliced readers: a run waits a third of its view's objective for them at most. */
   readers?: TableGate;
+  /** Once started: what else follows runs looks for those made before (a start's catch-up). */
+  afterStart?: () => Promise<void>;
 };
 
 export type SourceFollower = { follow(): Promise<void>; readonly snapshots: string[] };
@@ -82,6 +84,11 @@ export class FreshnessScheduler {
     this.timer = setInterval(() => this.nudge(), this.options.pollMs);
     this.timer.unref();
     this.nudge();
+    await this.options.afterStart?.().catch((error: unknown) => {
+      this.options.logger.warn("could not look for runs made before the start", {
+        error: (error as Error).message,
+      });
+    });
   }
 
   async stop(): Promise<void> {

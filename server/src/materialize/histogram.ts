@@ -61,11 +61,13 @@ export function histogramQuery(
   key: string,
   planned: PlannedHistogram[],
   onlyKeys: boolean,
+  /** Rows to count instead of the relation's: a slice of it (stats-recount.ts). */
+  rows?: string,
 ): string {
   const buckets = planned.map((p, i) => `width_bucket(${p.value}, ${edges(p.plan)}) as b${i}`);
   const which = planned.map((_, i) => `when grouping(b${i}) = 0 then ${i}`).join(" ");
   const bucket = planned.map((_, i) => `when grouping(b${i}) = 0 then b${i}`).join(" ");
-  const from = `${ident(relation)}${onlyKeys ? ` where ${ident(key)} = any($1)` : ""}`;
+  const from = rows ?? `${ident(relation)}${onlyKeys ? ` where ${ident(key)} = any($1)` : ""}`;
   const sets = planned.map((_, i) => `(b${i})`).join(", ");
   return (
     `select * from (\n  select case ${which} end as i, case ${bucket} end as bucket, count(*)::int as n\n` +

@@ -61,8 +61,13 @@ export type ViewVersionDetail = ViewVersion & {
       point_in_time_history?: CompiledHistory | null;
       point_in_time_changes?: CompiledQuery | null;
     };
-  /** Statistics of the last full run (whole table); incremental runs only describe the rows they wrote. */
+  /**
+   * Statistics of the whole table as of `statsRun`: the last full run, or an incremental run
+   * whose table was counted again after it (materialize/stats-follower.ts).
+   */
   stats: RunStats | null;
+  /** The run the statistics describe, and when it finished. */
+  statsRun: { id: number; finishedAt: Date } | null;
 };
 
 const VIEW_COLUMNS = `
@@ -135,6 +140,8 @@ function toView(row: ViewRow): ViewVersion {
   };
 }
 
+type StatsRow = { id: number; finished_at: string; stats: RunStats };
+
 /** Every applied view version (retired ones too, marked), by name then version. */
 export async function listViews(sql: Sql, options: { entity?: string } = {}): Promise<ViewVersion[]> {
   const rows = await sql.unsafe<ViewRow[]>(
@@ -155,13 +162,14 @@ export async function getViewVersion(
   version?: number,
 ): Promise<ViewVersionDetail | undefined> {
   const rows = await sql.unsafe<
-    (ViewRow & { compiled: ViewVersionDetail["compiled"]; stats: RunStats | null })[]
+    (ViewRow & { compiled: ViewVersionDetail["compiled"]; stats_run: StatsRow | null })[]
   >(
     `select * from (
        select ${VIEW_COLUMNS}, v.compiled,
-         (select s.stats from rapfs_materialization_runs s
+         (select jsonb_build_object('id', s.id, 'finished_at', s.finished_at, 'stats', s.stats)
+          from rapfs_materialization_runs s
           where s.name = v.name and s.version = v.version and s.relation_kind = 'feature_view'
-            and s.mode = 'full' and s.status = 'succeeded' order by s.id desc limit 1) as stats
+            and s.status = 'succeeded' and s.stats->>'scope' = 'table' order by s.id desc limit 1) as stats_run
        from rapfs_feature_views v
        join rapfs_entities e on e.name = v.entity
        left join rapfs_materialization_runs r on r.id = v.last_run_id
@@ -172,7 +180,13 @@ export async function getViewVersion(
   );
   const row = rows[0];
   if (!row) return undefined;
-  return { ...toView(row), compiled: row.compiled, stats: row.stats };
+  const counted = row.stats_run;
+  return {
+    ...toView(row),
+    compiled: row.compiled,
+    stats: counted?.stats ?? null,
+    statsRun: counted ? { id: Number(counted.id), finishedAt: new Date(counted.finished_at) } : null,
+  };
 }
 
 /** Runs of one view version (or embedding), newest first. */

@@ -15,6 +15,7 @@ import { type FollowRunsDeps, followRuns } from "../freshness/follow-runs";
 import { FreshnessScheduler, type SourceFollower } from "../freshness/scheduler";
 import { Readiness, type ReadinessCheck } from "../health/readiness";
 import type { Logger } from "../log/logger";
+import { StatsFollower } from "../materialize/stats-follower";
 import { createMetrics, type Metrics } from "../metrics/registry";
 import { type CircuitBreaker, createCircuitBreaker, createOnlineStore, RedisOnlineStore } from "../online";
 import type { RedisConnection } from "../online/redis-client";
@@ -174,10 +175,15 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const healer = clients
     ? createHealer(options, clients.sync, onlineStore, breaker as CircuitBreaker, metrics)
     : undefined;
+  // Bulk connections: on the embedded database every other connection goes before its slices.
+  const statistics = config.freshness.enabled
+    ? new StatsFollower({ sql: database.bulk, logger: logger.child({ component: "statistics" }) })
+    : undefined;
   const freshness = config.freshness.enabled
     ? createFreshness(options, serving.embeddings, {
         metrics,
         onlineStore,
+        ...(statistics ? { statistics } : {}),
         refreshCatalog: () => catalog.refresh(),
         ...(healer ? { healer } : {}),
         warmCards: () =>
@@ -208,6 +214,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     useCases: createUseCases(services),
     async close() {
       await freshness?.stop();
+      await statistics?.stop();
       await datasets.close();
       await healer?.stop();
       await access.close();
@@ -267,6 +274,9 @@ function createFreshness(
         }
       : {}),
     afterRuns: followRuns(follow),
+    ...(follow.statistics
+      ? { afterStart: () => follow.statistics?.followUncounted() ?? Promise.resolve() }
+      : {}),
     sources,
     ...(database.gate ? { readers: database.gate } : {}),
   });

@@ -73,6 +73,11 @@ describe("GET /v1/registry/...", () => {
     expect(v2.freshness_seconds).toBeGreaterThanOrEqual(0);
     expect(v2.freshness_seconds).toBeLessThan(600);
     expect(v2.statistics?.rows).toBe(v2.row_count);
+    // The start's catch-up runs came after the full run these describe (no scheduler here to follow them).
+    expect(v2.statistics?.run_id).toBeLessThanOrEqual(v2.last_run?.id ?? 0);
+    expect(Date.parse(v2.statistics?.run_finished_at ?? "")).toBeLessThanOrEqual(
+      Date.parse(v2.last_run?.finished_at ?? ""),
+    );
     expect(v2.statistics?.features.sentiment?.top_values?.length).toBeGreaterThan(0);
     // Histograms for numbers and timestamps, list lengths for lists: the schema above checked their shape.
     for (const name of ["confidence", "quality", "analyzed_at"]) {

@@ -57,6 +57,15 @@ export const ColumnStatsSchema = z
 
 export const RunStatsSchema = z.object({
   scope: z.enum(["table", "changed"]),
+  run_id: z
+    .number()
+    .int()
+    .openapi({
+      description:
+        "The materialization run whose table these statistics describe: the last full run, or an incremental " +
+        "run after which the whole table was counted again (within seconds of it)",
+    }),
+  run_finished_at: z.string().openapi({ description: "When that run finished (ISO 8601)" }),
   rows: z.number(),
   quantile_sample_every: z
     .number()

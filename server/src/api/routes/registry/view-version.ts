@@ -34,10 +34,12 @@ export const ViewVersionDetailSchema = ViewSummarySchema.extend({
     }),
     watermark: QuerySchema,
   }),
-  statistics: RunStatsSchema.nullable().openapi({ description: "Of the last full run" }),
+  statistics: RunStatsSchema.nullable().openapi({
+    description: "Of the whole table as of `statistics.run_id`; null before it was first counted",
+  }),
   drift: z
     .object({
-      against: z.string().openapi({ description: "The previous version compared with" }),
+      against: z.string().openapi({ description: "The previous version compared with (its statistics)" }),
       features: z.record(z.string(), FeatureDriftSchema),
     })
     .nullable(),
@@ -84,7 +86,7 @@ export function registerRegistryViewVersion(app: App): void {
         },
         watermark: view.watermark ? view.watermark.toISOString() : null,
         compiled: view.compiled,
-        statistics: view.stats && statisticsBody(view.stats),
+        statistics: view.stats && view.statsRun && statisticsBody(view.stats, view.statsRun),
         drift,
         successor,
       },
@@ -93,7 +95,12 @@ export function registerRegistryViewVersion(app: App): void {
   });
 }
 
-/** The stored run statistics with the API's names. */
-function statisticsBody({ quantileSampleEvery, ...stats }: RunStats) {
-  return { ...stats, quantile_sample_every: quantileSampleEvery ?? 1 };
+/** The stored run statistics with the API's names, and the run they describe. */
+function statisticsBody({ quantileSampleEvery, ...stats }: RunStats, run: { id: number; finishedAt: Date }) {
+  return {
+    ...stats,
+    run_id: run.id,
+    run_finished_at: run.finishedAt.toISOString(),
+    quantile_sample_every: quantileSampleEvery ?? 1,
+  };
 }

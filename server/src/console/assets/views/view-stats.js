@@ -94,7 +94,7 @@ export function statsChart(feature, s) {
   if (s.top_values?.length)
     return topValuesChart({ feature, count: s.count, distinct: s.distinct_count, top: s.top_values });
   if (isNumber(s.type) || s.type === "timestamp" || isList(s.type))
-    return h("p", {}, "No histogram yet: the next full materialization computes it.");
+    return h("p", {}, "No histogram yet: the next count of the view's table computes it.");
   return h("p", {}, "No chart for this type.");
 }
 

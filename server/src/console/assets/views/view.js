@@ -18,7 +18,8 @@ import { chartable, driftCell, pct, statsChart, statsFacts, summary } from "./vi
 
 /**
  * @typedef {import("./view-stats.js").ColumnStats} ColumnStats
- * @typedef {import("./catalog.js").ViewVersion & {statistics: {rows: number, features: Record<string, ColumnStats>} | null,
+ * @typedef {import("./catalog.js").ViewVersion & {statistics: {rows: number, run_id: number, run_finished_at: string,
+ *   features: Record<string, ColumnStats>} | null,
  *   drift: {against: string, features: Record<string, import("./view-stats.js").Drift>} | null,
  *   successor: string | null, watermark: string | null,
  *   last_run: {mode: string, status: string, duration_ms: number | null, error: string | null, finished_at: string | null} | null,
@@ -54,9 +55,13 @@ export async function renderView(root, route) {
     const heading = h("h2", { id: "stats-heading", tabindex: -1 }, `Statistics: ${feature}`);
     const chart = s
       ? statsChart(feature, s)
-      : h("p", {}, "No statistics yet: they are computed by a full materialization.");
+      : h("p", {}, "No statistics yet: they are counted after the view's first materialization.");
+    const counted = view.statistics;
     statsArea.replaceChildren(
       heading,
+      counted
+        ? h("p", {}, `Every row as of run ${counted.run_id}, ${fmtDate(counted.run_finished_at)}.`)
+        : "",
       h("div", { class: "stats-body" }, [
         h("div", { class: "chart-area" }, chart),
         facts(s ? statsFacts(s) : []),
@@ -204,6 +209,6 @@ export async function renderView(root, route) {
   else
     statsArea.replaceChildren(
       h("h2", { id: "stats-heading" }, "Statistics"),
-      h("p", {}, "No statistics yet: they are computed by a full materialization."),
+      h("p", {}, "No statistics yet: they are counted after the view's first materialization."),
     );
 }
