@@ -90,7 +90,7 @@ export class EmbeddingServer {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.reads = options.reads ?? { run: (read) => read(sql) };
     const { outlierSample: sample, outlierQuantile: quantile, outlierMaxAgeMs: maxAgeMs } = this.tuning;
-    this.ceilings = new OutlierCeilings({ sample, quantile, maxAgeMs }, this.now);
+    this.ceilings = new OutlierCeilings({ sample, quantile, maxAgeMs }, this.now, undefined, options.logger);
     this.indexes = new VectorIndexes(sql, options.inMemory === true, options.logger, options.vectorDirectory);
   }
 
@@ -220,8 +220,8 @@ export class EmbeddingServer {
       iterative: await this.iterativeScans(sql),
     };
     const self = query.id?.key;
-    // A failed sample leaves the search unchecked, as before there was one.
-    const ceiling = this.outlierCeiling(sql, embedding).catch(() => undefined);
+    // Until the ceiling is sampled (or when sampling failed) the search is unchecked: it never waits.
+    const ceiling = this.sampledCeiling(sql, embedding).catch(() => undefined);
     const { rows, neighbourhood } = await indexScan(sql, settings, async (tx) => {
       const neighbourhood = await nearest(tx, around, query.k + 1);
       const rows = filtered
@@ -265,10 +265,17 @@ export class EmbeddingServer {
   }
 
   /** Sampled with the default settings, whatever a query's: its neighbourhood is unfiltered. */
-  private async outlierCeiling(sql: Sql, embedding: EmbeddingInfo): Promise<OutlierCeiling> {
+  private async ceilingSettings(sql: Sql) {
     const iterative = await this.iterativeScans(sql);
-    const settings = { efSearch: DEFAULT_EF_SEARCH, maxScanTuples: this.tuning.minScanTuples, iterative };
-    return this.ceilings.get(sql, embedding, settings);
+    return { efSearch: DEFAULT_EF_SEARCH, maxScanTuples: this.tuning.minScanTuples, iterative };
+  }
+
+  private async outlierCeiling(sql: Sql, embedding: EmbeddingInfo): Promise<OutlierCeiling> {
+    return this.ceilings.get(sql, embedding, await this.ceilingSettings(sql));
+  }
+
+  private async sampledCeiling(sql: Sql, embedding: EmbeddingInfo): Promise<OutlierCeiling | undefined> {
+    return this.ceilings.sampled(sql, embedding, await this.ceilingSettings(sql));
   }
 
   private iterativeScans(sql: Sql): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { Sql } from "../db/database";
 import { DISTANCE_OPERATOR } from "../definitions/compile/embedding";
+import type { Logger } from "../log/logger";
 import type { EmbeddingInfo } from "../registry";
 import {
   type IndexScanSettings,
@@ -56,7 +57,13 @@ export function quantileOf(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
 }
 
-type Entry = { ceiling: Promise<OutlierCeiling>; sampledAt: number; refreshing?: boolean };
+type Entry = {
+  ceiling: Promise<OutlierCeiling>;
+  sampledAt: number;
+  refreshing?: boolean;
+  /** The sampled ceiling once it is in. */
+  value?: OutlierCeiling;
+};
 
 export type SampleCeiling = (
   sql: Sql,
@@ -76,10 +83,21 @@ export class OutlierCeilings {
     private readonly sampling: OutlierSampling,
     private readonly now: () => number = Date.now,
     private readonly sampleCeiling: SampleCeiling = sampleOutlierCeiling,
+    private readonly logger?: Logger,
   ) {}
 
+  /**
+   * The ceiling if it has been sampled, without waiting: sampling starts (or refreshes) behind
+   * the caller. A fresh process's first searches answer unchecked instead of waiting for the
+   * 500 sample searches (a minute on a busy server).
+   */
+  sampled(sql: Sql, embedding: EmbeddingInfo, settings: IndexScanSettings): OutlierCeiling | undefined {
+    this.get(sql, embedding, settings).catch(() => {});
+    return this.entries.get(this.idOf(embedding))?.value;
+  }
+
   get(sql: Sql, embedding: EmbeddingInfo, settings: IndexScanSettings): Promise<OutlierCeiling> {
-    const id = `${embedding.name}@${embedding.version}:${embedding.indexName}`;
+    const id = this.idOf(embedding);
     const entry = this.entries.get(id);
     if (!entry) {
       const first = this.sample(id, sql, embedding, settings);
@@ -100,12 +118,28 @@ export class OutlierCeilings {
     return entry.ceiling;
   }
 
+  private idOf(embedding: EmbeddingInfo): string {
+    return `${embedding.name}@${embedding.version}:${embedding.indexName}`;
+  }
+
   private sample(id: string, sql: Sql, embedding: EmbeddingInfo, settings: IndexScanSettings): Entry {
+    const started = this.now();
+    this.logger?.info("sampling the outlier ceiling", { embedding: id, sample: this.sampling.sample });
     const ceiling = this.sampleCeiling(sql, embedding, settings, this.sampling);
-    const entry = { ceiling, sampledAt: this.now() };
-    ceiling.catch(() => {
-      if (this.entries.get(id) === entry) this.entries.delete(id);
-    });
+    const entry: Entry = { ceiling, sampledAt: started };
+    ceiling.then(
+      (value) => {
+        entry.value = value;
+        this.logger?.info("outlier ceiling sampled", { embedding: id, ms: Math.round(this.now() - started) });
+      },
+      (error: unknown) => {
+        if (this.entries.get(id) === entry) this.entries.delete(id);
+        this.logger?.warn("outlier ceiling sampling failed; searches stay unchecked until it is retried", {
+          embedding: id,
+          error: (error as Error).message,
+        });
+      },
+    );
     return entry;
   }
 }

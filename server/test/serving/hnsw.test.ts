@@ -25,6 +25,9 @@ beforeAll(async () => {
   // Planner statistics, as autovacuum keeps them on a server (PGlite runs none): the filtered
   // search chooses between the index and an exact scan by the planner's estimate of the matches.
   await sql`analyze`;
+  // The outlier ceiling is sampled behind the first searches, which answer unchecked meanwhile:
+  // these tests measure the checked searches, so they wait for it as a warmed process would.
+  await embeddings.warm();
 }, 120_000);
 afterAll(async () => {
   await server?.shutdown("test done");
@@ -182,6 +185,24 @@ describe("HNSW on the embedded database (RAPFS_VECTOR_INDEX=hnsw)", () => {
     expect(Math.min(...recalls)).toBeGreaterThanOrEqual(0.8);
     // The outliers' searches are checked exactly: about 2 in 100 (the ceiling's quantile).
     expect(checked).toBeLessThanOrEqual(40);
+  });
+
+  it("a fresh process's first search answers without waiting for the outlier ceiling's sample", async () => {
+    let release = () => {};
+    const sampling = new Promise<void>((resolve) => (release = resolve));
+    const fresh = new EmbeddingServer(sql, server.services.serving.catalog, { now: () => PINNED_NOW });
+    // The sample never finishes while the search runs: it must not be waited for.
+    (fresh as unknown as { ceilings: { sampleCeiling: () => Promise<number[]> } }).ceilings.sampleCeiling =
+      async () => {
+        await sampling;
+        return [];
+      };
+    try {
+      const got = await search(5, {}, fresh);
+      expect(got).toMatchObject({ index: "hnsw", strategy: "hnsw_iterative" });
+    } finally {
+      release();
+    }
   });
 
   it("checks exactly a search from an outlier, whose neighbourhood the graph links poorly", async () => {
