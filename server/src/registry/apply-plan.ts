@@ -21,11 +21,11 @@ type Registered = { name: string; version: number; content_hash: string } & Reco
 export async function computePlan(sql: Sql, catalog: CompiledCatalog): Promise<Plan> {
   const views = await sql<Registered[]>`
     select name, version, content_hash, description, owner, tags, source_file, status,
-      to_char(sunset_date, 'YYYY-MM-DD') as sunset_date, features
+      to_char(sunset_date, 'YYYY-MM-DD') as sunset_date, features, freshness_seconds
     from rapfs_feature_views`;
   const embeddings = await sql<Registered[]>`
     select name, version, content_hash, description, tags, source_file, status,
-      to_char(sunset_date, 'YYYY-MM-DD') as sunset_date
+      to_char(sunset_date, 'YYYY-MM-DD') as sunset_date, freshness_seconds
     from rapfs_embeddings`;
   const actions: PlanAction[] = [];
   let unchanged = 0;

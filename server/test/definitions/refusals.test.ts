@@ -222,6 +222,26 @@ describe("definitions checked against the database", () => {
     }
   });
 
+  it("a view with a freshness objective applied again lists no change (the plan read no objective back)", async () => {
+    const fresh = view("fresh", 1, ["confidence: float = a.confidence"]).replace(
+      "owner: tests\n",
+      "owner: tests\nfreshness: 30s\n",
+    );
+    const defs = await definitionsDir({ "entities.yaml": ENTITIES, "fresh.yaml": fresh });
+    try {
+      expect((await applyDefinitions(db.sql, defs.dir)).applied).toBe(true);
+      const again = await applyDefinitions(db.sql, defs.dir, { dryRun: true });
+      expect(again.plan.actions.filter((a) => a.action !== "missing")).toEqual([]);
+      await defs.write({ "fresh.yaml": fresh.replace("freshness: 30s", "freshness: 45s") });
+      const changed = await applyDefinitions(db.sql, defs.dir, { dryRun: true });
+      expect(changed.plan.actions).toContainEqual(
+        expect.objectContaining({ name: "fresh", changes: ["freshness_seconds"] }),
+      );
+    } finally {
+      await defs.remove();
+    }
+  });
+
   it("checks definitions once: the same files again skip the check; a change of file, index kind or schema checks again", async () => {
     const v1 = view("checked", 1, ["confidence: float = a.confidence"]);
     const defs = await definitionsDir({ "entities.yaml": ENTITIES, "checked.yaml": v1 });
