@@ -135,6 +135,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   });
 
   let closing: Promise<void> | undefined;
+  let hurry = () => {};
+  const hurried = new Promise<void>((resolve) => (hurry = resolve));
   const shutdown = (reason = "requested") => {
     closing ??= (async () => {
       logger.info("shutting down", { reason });
@@ -144,7 +146,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           throw new Error("the server is shutting down");
         },
       });
-      await drain(server, options.drainTimeoutMs ?? 10_000, logger);
+      await drain(server, options.drainTimeoutMs ?? 10_000, logger, hurried);
       await built.close();
       await reads.close();
       await database.close();
@@ -155,16 +157,20 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   if (options.handleSignals !== false) {
     keepServingOnUncaughtErrors(logger, services.metrics);
+    let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
-      // A second signal means the operator will not wait for the drain.
-      process.once(signal, () => process.exit(130));
+      signals++;
+      // A second signal (a supervisor, or a wrapper relaying the first) only cuts the drain short:
+      // runs still stop and the embedded database still checkpoints. A third means exit now.
+      if (signals === 2) return hurry();
+      if (signals > 2) process.exit(130);
       void shutdown(signal).catch((error: unknown) => {
         logger.error("shutdown failed", { error: (error as Error).message });
         process.exitCode = 1;
       });
     };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
   }
 
   const prepare = options.prepare ?? prepareData;
@@ -218,7 +224,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
  * Stops accepting connections, lets in-flight requests finish, and closes what is left at the
  * deadline. Idle keep-alive connections are closed as they become idle.
  */
-async function drain(server: Server, timeoutMs: number, logger: Logger): Promise<void> {
+async function drain(server: Server, timeoutMs: number, logger: Logger, hurry: Promise<void>): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
   let timer: NodeJS.Timeout | undefined;
@@ -227,8 +233,14 @@ async function drain(server: Server, timeoutMs: number, logger: Logger): Promise
   });
   try {
     server.closeIdleConnections();
-    if ((await Promise.race([closed, deadline])) === "timeout") {
-      logger.warn("drain deadline reached; closing remaining connections", { timeout_ms: timeoutMs });
+    const ended = await Promise.race([closed, deadline, hurry.then(() => "hurried" as const)]);
+    if (ended === "timeout" || ended === "hurried") {
+      logger.warn(
+        ended === "timeout"
+          ? "drain deadline reached; closing remaining connections"
+          : "another signal; closing remaining connections now",
+        { timeout_ms: timeoutMs },
+      );
       server.closeAllConnections();
       await closed;
     }
