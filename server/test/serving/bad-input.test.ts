@@ -218,6 +218,36 @@ describe("request bodies over HTTP (read straight from Node's stream on the onli
     ]);
   });
 
+  it("an online read's body is held to 512 KiB, what its schema can hold, declared or streamed", async () => {
+    // 3 MB of empty arrays: within the app's 10 MiB, and a second of parsing on the main thread.
+    const wide = `{"ids":[1],"x":[${"[],".repeat(1_000_000)}[]]}`;
+    for (const path of [
+      "/v1/features/track/batch",
+      "/v1/embeddings/lyrics/batch",
+      "/v1/embeddings/lyrics/search",
+    ]) {
+      problem(await http(path, wide), 413, "PAYLOAD_TOO_LARGE");
+      problem(await http(path, chunked(wide.slice(0, 100), wide.slice(100))), 413, "PAYLOAD_TOO_LARGE");
+    }
+    // The largest valid batch still fits: 1,000 artist names of 200 characters (the column's size).
+    const long = {
+      ids: Array.from({ length: 1_000 }, (_, i) => `${i}`.padStart(200, "0")),
+      features: ["artist_stats:track_count"],
+    };
+    expect((await http("/v1/features/artist/batch", JSON.stringify(long))).status).toBe(200);
+  });
+
+  it("a key the schema does not name is refused, not parsed and ignored", async () => {
+    for (const [path, body] of [
+      ["/v1/features/track/batch", { ...request, x: [[], []] }],
+      ["/v1/embeddings/lyrics/batch", { ids: [1], x: 1 }],
+      ["/v1/embeddings/lyrics/search", { id: 1, k: 3, x: 1 }],
+    ] as const) {
+      const refused = problem(await http(path, JSON.stringify(body)), 400, "VALIDATION_FAILED");
+      expect(refused.errors).toEqual([expect.objectContaining({ detail: 'Unrecognized key: "x"' })]);
+    }
+  });
+
   // Every JSON route: the online reads (Node's stream), the others (Hono's body limit), and the
   // training upload (a body limit of its own).
   const jsonRoutes = [

@@ -11,6 +11,8 @@ export const EmbeddingBatchRequestSchema = z
       .min(1)
       .max(MAX_BATCH_IDS, `a batch holds at most ${MAX_BATCH_IDS} ids`),
   })
+  // Unknown keys are refused, not parsed and dropped: a body is what its schema says.
+  .strict()
   .openapi("EmbeddingBatchRequest");
 
 export const EmbeddingBatchSchema = EmbeddingHeadSchema.extend({

@@ -62,6 +62,8 @@ export const SearchRequestSchema = z
         "hnsw.ef_search for this query (HNSW index scans only, default 40 or k if larger; exact scans ignore it)",
     }),
   })
+  // Unknown keys are refused, not parsed and dropped: a body is what its schema says.
+  .strict()
   .openapi("SearchRequest");
 
 export const SearchResponseSchema = EmbeddingHeadSchema.extend({

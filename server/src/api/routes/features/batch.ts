@@ -24,6 +24,8 @@ export const FeatureBatchRequestSchema = z
     service: z.string().max(64).optional(),
     format: z.enum(["rows", "columns"]).default("rows"),
   })
+  // Unknown keys are refused, not parsed and dropped: a body is what its schema says.
+  .strict()
   .openapi("FeatureBatchRequest");
 
 const common = {
