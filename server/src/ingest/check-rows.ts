@@ -51,8 +51,10 @@ export function checkRows(batch: unknown): CheckedBatch {
     if (!Array.isArray(list)) continue;
     list.forEach((row, index) => {
       const found = checkRow(table, row, index);
-      if (found.length > 0) problems.push(...found);
-      else checked[table].push(checkedRow(row as Record<string, unknown>, index));
+      // A loop, not a spread: a row's problems come from untrusted keys, and spreading millions
+      // of them overflowed the call stack (a 500).
+      for (const problem of found) problems.push(problem);
+      if (found.length === 0) checked[table].push(checkedRow(row as Record<string, unknown>, index));
     });
   }
   return checked;
@@ -67,13 +69,29 @@ function checkedRow(values: Record<string, unknown>, index: number): CheckedRow 
   return { index, values, createdAt: typeof stamp === "string" ? parseTimestamp(stamp) : undefined };
 }
 
+/** A row with more bad fields than this is reported with its first ones and a count of the rest. */
+export const MAX_PROBLEMS_PER_ROW = 20;
+
 function checkRow(table: IngestTable, row: unknown, index: number): RowProblem[] {
   const problems: RowProblem[] = [];
   const bad = new Set<string>();
+  let more = 0;
   const add = (field: string | null, detail: string, code: string) => {
     if (bad.has(field ?? "")) return;
     bad.add(field ?? "");
-    problems.push({ table, index, field, detail, code });
+    if (problems.length < MAX_PROBLEMS_PER_ROW) problems.push({ table, index, field, detail, code });
+    else more++;
+  };
+  const finish = () => {
+    if (more > 0)
+      problems.push({
+        table,
+        index,
+        field: null,
+        detail: `and ${more} more bad fields`,
+        code: "too_many_problems",
+      });
+    return problems;
   };
   if (row !== null && typeof row === "object" && !Array.isArray(row)) {
     for (const [field, value] of Object.entries(row)) {
@@ -82,7 +100,7 @@ function checkRow(table: IngestTable, row: unknown, index: number): RowProblem[]
     }
   }
   const result = SCHEMAS[table].safeParse(row);
-  if (result.success) return problems;
+  if (result.success) return finish();
   for (const issue of result.error.issues) {
     if (issue.code === "unrecognized_keys") {
       const columns = INGEST_TABLES[table].table;
@@ -93,7 +111,7 @@ function checkRow(table: IngestTable, row: unknown, index: number): RowProblem[]
     const where = inside.length > 0 ? ` (at ${inside.map(String).join("/")})` : "";
     add(field === undefined ? null : String(field), `${issue.message}${where}`, issue.code);
   }
-  return problems;
+  return finish();
 }
 
 const NUL = "\u0000";
