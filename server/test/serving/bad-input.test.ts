@@ -237,6 +237,23 @@ describe("request bodies over HTTP (read straight from Node's stream on the onli
     expect((await http("/v1/features/artist/batch", JSON.stringify(long))).status).toBe(200);
   });
 
+  it("every answer says nosniff, the lookup lane's and problems included, and a 404 does not echo its path", async () => {
+    const get = (path: string) =>
+      fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const answers = [
+      await get("/v1/features/track/1?features=track_profile:energy"),
+      await get("/v1/features/track/1?features=track_profile:nope"),
+      await get("/v1/registry/views"),
+      await get("/health"),
+      await http("/v1/features/track/batch", "{"),
+    ];
+    const missing = await get("/v1/nothing-here-<script>");
+    for (const res of [...answers, missing])
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { detail: string }).detail).not.toContain("<script>");
+  });
+
   it("a key the schema does not name is refused, not parsed and ignored", async () => {
     for (const [path, body] of [
       ["/v1/features/track/batch", { ...request, x: [[], []] }],

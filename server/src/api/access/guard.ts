@@ -110,7 +110,7 @@ async function refuseUnmapped(c: Context<AppEnv>, presented: string | undefined)
   const verification = await c.get("useCases").admission.verify(presented);
   if (!verification.ok) throw denial(c, { status: 401, reason: verification.reason }, undefined, []);
   const routed = matchedRoutes(c).some((route) => route.method !== "ALL");
-  if (!routed) throw new DomainError("NOT_FOUND", `There is no route for ${c.req.method} ${c.req.path}.`);
+  if (!routed) throw new DomainError("NOT_FOUND", `There is no route for ${c.req.method} at this path.`);
   c.get("logger").error("route has no access rule; refused (add it to access/route-access.ts)", {
     method: c.req.method,
     path: c.req.path,

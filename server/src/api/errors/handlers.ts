@@ -73,7 +73,8 @@ export function problemFor(error: Error, logger: Logger | undefined): ProblemInp
 }
 
 export const notFound: NotFoundHandler<AppEnv> = (c) =>
-  problemResponse(c, { code: "NOT_FOUND", detail: `There is no route for ${c.req.method} ${c.req.path}.` });
+  // The path is not echoed: a crafted one would come back in the body, from this origin.
+  problemResponse(c, { code: "NOT_FOUND", detail: `There is no route for ${c.req.method} at this path.` });
 
 function defaultDetail(status: number): string {
   return status === 413 ? "The request body exceeds the size limit." : "The request could not be processed.";

@@ -34,7 +34,9 @@ export function withLanes(lanes: readonly Lane[], app: NodeListener, logger: Log
         { path, requestId: "" },
         { code: "INTERNAL_ERROR", detail: "The request failed." },
       );
-      res.writeHead(500, { "content-type": PROBLEM_CONTENT_TYPE }).end(JSON.stringify(problem));
+      res
+        .writeHead(500, { "content-type": PROBLEM_CONTENT_TYPE, "x-content-type-options": "nosniff" })
+        .end(JSON.stringify(problem));
     });
   };
 }
@@ -72,6 +74,7 @@ export class LaneExchange {
     const names: string[] = [];
     for (const [name, value] of Object.entries(headers)) names.push(name.toLowerCase(), value);
     names.push("content-length", String(Buffer.byteLength(body)), REQUEST_ID_HEADER, this.requestId);
+    names.push("x-content-type-options", "nosniff");
     this.res.writeHead(status, names);
     this.res.end(body);
     recordRequest(this.deps.metrics, this.logger, {

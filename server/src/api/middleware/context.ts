@@ -22,7 +22,12 @@ export function requestContext(deps: HttpDependencies): MiddlewareHandler<AppEnv
     c.set("metrics", deps.metrics);
     c.set("requestId", requestId);
     c.set("logger", deps.logger.child({ request_id: requestId }));
-    c.header(REQUEST_ID_HEADER, requestId);
+    // Every answer, problems included: a browser never guesses another type than the one sent.
+    const always: [string, string][] = [
+      [REQUEST_ID_HEADER, requestId],
+      ["x-content-type-options", "nosniff"],
+    ];
+    for (const [name, value] of always) c.header(name, value);
     try {
       await next();
     } catch (error) {
@@ -31,12 +36,13 @@ export function requestContext(deps: HttpDependencies): MiddlewareHandler<AppEnv
       throw new Error(`non-Error value thrown: ${String(error)}`);
     }
     // A handler may have returned a Response built without the context's headers.
-    if (!c.res.headers.has(REQUEST_ID_HEADER)) {
+    for (const [name, value] of always) {
+      if (c.res.headers.has(name)) continue;
       try {
-        c.res.headers.set(REQUEST_ID_HEADER, requestId);
+        c.res.headers.set(name, value);
       } catch {
         c.res = new Response(c.res.body, c.res);
-        c.res.headers.set(REQUEST_ID_HEADER, requestId);
+        c.res.headers.set(name, value);
       }
     }
   };
