@@ -1072,6 +1072,8 @@ export interface components {
       pending_changes: number | null;
       /** @enum {string} */
       status: "fresh" | "behind" | "unmonitored";
+      /** @description Analyses its runs skip because its SQL cannot read their analysis_data (the track keeps its previous analysis); `rapfs quarantine` lists them. null where nothing measures it */
+      quarantined_analyses: number | null;
     };
     MaterializationRun: {
       id: number;

@@ -11,6 +11,7 @@ import { registerKeysCommand } from "./commands/keys";
 import { registerMaterializeCommand } from "./commands/materialize";
 import { registerMigrateCommand } from "./commands/migrate";
 import { registerPlanCommand } from "./commands/plan";
+import { registerQuarantineCommand } from "./commands/quarantine";
 import { registerStartCommand } from "./commands/start";
 import { runCli } from "./run";
 
@@ -26,6 +27,7 @@ registerCorpusStream(registerCorpusCommand(program));
 registerPlanCommand(program);
 registerApplyCommand(program);
 registerMaterializeCommand(program);
+registerQuarantineCommand(program);
 registerKeysCommand(program);
 registerCodegenCommand(program);
 registerExportCommand(program);

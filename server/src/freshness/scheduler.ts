@@ -1,6 +1,7 @@
 import type { Sql } from "../db/database";
 import type { TableGate } from "../db/table-gate";
 import type { Logger } from "../log/logger";
+import { logQuarantined } from "../materialize/quarantine-log";
 import { materializeIfIdle, type RunResult } from "../materialize/runner";
 import { type Pending, pendingChanges, pruneSourceChanges } from "../materialize/source-changes";
 import { listTargets, type MaterializeTarget } from "../materialize/target";
@@ -15,6 +16,8 @@ export type ViewFreshness = {
   /** Source statements it has not served yet. */
   pendingChanges: number;
   status: "fresh" | "behind";
+  /** Analyses its runs skip because it cannot read them (materialize/quarantine.ts). */
+  quarantinedAnalyses: number;
 };
 
 export type FreshnessSchedulerOptions = {
@@ -42,7 +45,13 @@ export type FreshnessSchedulerOptions = {
 
 export type SourceFollower = { follow(): Promise<void>; readonly snapshots: string[] };
 
-type Tracked = { target: MaterializeTarget; pending: Pending; lastStarted: number; objectiveSeconds: number };
+type Tracked = {
+  target: MaterializeTarget;
+  pending: Pending;
+  lastStarted: number;
+  objectiveSeconds: number;
+  quarantined: number;
+};
 
 // Changes every view's last run has seen are forgotten this often.
 const PRUNE_EVERY_MS = 30_000;
@@ -126,6 +135,7 @@ export class FreshnessScheduler {
   async tick(): Promise<RunResult[]> {
     const { sql } = this.options;
     const targets = (await listTargets(sql)).filter((t) => t.watermark !== null);
+    const quarantined = await quarantinedCounts(sql);
     const next = new Map<string, Tracked>();
     for (const target of targets) {
       next.set(viewKey(target), {
@@ -133,6 +143,7 @@ export class FreshnessScheduler {
         pending: await pendingChanges(sql, target),
         lastStarted: await lastStarted(sql, target),
         objectiveSeconds: target.freshnessSeconds ?? this.options.defaultObjectiveSeconds,
+        quarantined: quarantined.get(viewKey(target)) ?? 0,
       });
     }
     this.tracked = next;
@@ -157,6 +168,8 @@ export class FreshnessScheduler {
           },
         );
       runs.push(run);
+      logQuarantined(this.options.logger, [run]);
+      view.quarantined = run.quarantine.total;
       view.pending = await pendingChanges(sql, (await listTargets(sql, view.target))[0] ?? view.target);
     }
     if (runs.length > 0) await this.options.afterRuns(runs);
@@ -198,6 +211,7 @@ export class FreshnessScheduler {
         lagSeconds,
         pendingChanges: t.pending.changes,
         status: lagSeconds > t.objectiveSeconds ? "behind" : "fresh",
+        quarantinedAnalyses: t.quarantined,
       };
     });
   }
@@ -212,4 +226,12 @@ async function lastStarted(sql: Sql, target: MaterializeTarget): Promise<number>
     where name = ${target.name} and version = ${target.version} and relation_kind = ${target.kind}
     order by id desc limit 1`;
   return row?.at.getTime() ?? 0;
+}
+
+/** Per `name@version`, the analyses its runs quarantined. */
+async function quarantinedCounts(sql: Sql): Promise<Map<string, number>> {
+  const rows = await sql<{ view: string; n: number }[]>`
+    select view_name || '@' || view_version as view, count(*)::int as n
+    from rapfs_quarantined_analyses group by view_name, view_version`;
+  return new Map(rows.map((row) => [row.view, row.n]));
 }

@@ -1,5 +1,7 @@
 import type postgres from "postgres";
 import type { Sql } from "../db/database";
+import { misfit } from "../definitions/compile/json-fits";
+import type { JsonRead } from "../definitions/compile/json-reads";
 import type { CheckedBatch } from "./check-rows";
 import { FUTURE_TOLERANCE_MS, INGEST_TABLES, type IngestTable } from "./columns";
 import type { RowProblem } from "./problems";
@@ -11,6 +13,8 @@ export type DatabaseView = {
   presentTracks: Set<number>;
   /** Per table, each column's type name (pgvector's columns are absent from a database without it). */
   columns: Record<IngestTable, Map<string, string>>;
+  /** What each applied view version reads of analysis_data (json-reads.ts). */
+  reads: { view: string; reads: JsonRead[] }[];
 };
 
 export async function readDatabaseView(
@@ -20,13 +24,18 @@ export async function readDatabaseView(
   const named = new Set<number>();
   for (const row of checked.tracks) if (typeof row.values.id === "number") named.add(row.values.id);
   for (const row of checked.analyses) named.add(row.values.track_id as number);
-  const [row] = await sql<{ now: number; present: number[]; columns: string[] }[]>`
+  const [row] = await sql<
+    { now: number; present: number[]; columns: string[]; reads: DatabaseView["reads"] }[]
+  >`
     select (extract(epoch from clock_timestamp()) * 1000000)::float8 as now,
       array(select id from tracks where id = any(${[...named]}::int[])) as present,
       array(select c.relname || ' ' || a.attname || ' ' || format_type(a.atttypid, null)
             from pg_attribute a join pg_class c on c.oid = a.attrelid
             where a.attrelid in (to_regclass('tracks'), to_regclass('analysis_results'))
-              and a.attnum > 0 and not a.attisdropped) as columns`;
+              and a.attnum > 0 and not a.attisdropped) as columns,
+      coalesce((select jsonb_agg(jsonb_build_object('view', name || '@' || version, 'reads', compiled->'reads'))
+                from rapfs_feature_views
+                where status <> 'retired' and jsonb_array_length(coalesce(compiled->'reads', '[]')) > 0), '[]') as reads`;
   if (!row) throw new Error("the database answered no row");
   const columns: DatabaseView["columns"] = { tracks: new Map(), analyses: new Map() };
   for (const entry of row.columns) {
@@ -34,7 +43,7 @@ export async function readDatabaseView(
     const table = relation === "tracks" ? "tracks" : "analyses";
     columns[table].set(name as string, type.join(" "));
   }
-  return { now: row.now, presentTracks: new Set(row.present), columns };
+  return { now: row.now, presentTracks: new Set(row.present), columns, reads: row.reads };
 }
 
 /**
@@ -47,8 +56,8 @@ export function databaseProblems(checked: CheckedBatch, view: DatabaseView): Row
   const batchTracks = new Set<number>();
   const latest = view.now + FUTURE_TOLERANCE_MS * 1000;
   for (const table of ["tracks", "analyses"] as const) {
-    const add = (index: number, field: string, detail: string, code: string) =>
-      problems.push({ table, index, field, detail, code });
+    const add = (index: number, field: string, detail: string, code: string, key?: string) =>
+      problems.push({ table, index, field, detail, code, ...(key === undefined ? {} : { key }) });
     for (const row of checked[table]) {
       const { values, index, createdAt } = row;
       if (table === "tracks" && typeof values.id === "number") {
@@ -78,6 +87,7 @@ export function databaseProblems(checked: CheckedBatch, view: DatabaseView): Row
           "future_timestamp",
         );
       }
+      if (table === "analyses") for (const problem of unreadable(values, view.reads)) add(index, ...problem);
       for (const [column, value] of Object.entries(values)) {
         if (value !== null && value !== undefined && !view.columns[table].has(column)) {
           const relation = INGEST_TABLES[table].table;
@@ -92,4 +102,34 @@ export function databaseProblems(checked: CheckedBatch, view: DatabaseView): Row
     }
   }
   return problems;
+}
+
+/**
+ * An analysis whose analysis_data an applied view cannot read (a string where it casts to a
+ * number, an object where it reads text): refused here, since a view would only skip it.
+ */
+function unreadable(
+  values: Record<string, unknown>,
+  views: DatabaseView["reads"],
+): [field: string, detail: string, code: string, key: string][] {
+  const data = values.analysis_data;
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return [];
+  const found = new Map<string, [string, string, string, string]>();
+  for (const { view, reads } of views) {
+    for (const read of reads) {
+      if (found.has(read.key) || !read.analyzers.includes(values.analyzer_type as string)) continue;
+      const value = (data as Record<string, unknown>)[read.key];
+      const problem = misfit(read, value);
+      if (!problem) continue;
+      const shown = JSON.stringify(value);
+      const excerpt = shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
+      found.set(read.key, [
+        "analysis_data",
+        `${problem} (it is ${excerpt}): ${view} reads ${read.reads} for its feature ${read.feature}`,
+        "unreadable_by_view",
+        read.key,
+      ]);
+    }
+  }
+  return [...found.values()];
 }

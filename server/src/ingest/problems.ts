@@ -6,6 +6,8 @@ export type RowProblem = {
   table: IngestTable | null;
   index: number | null;
   field: string | null;
+  /** A key inside a JSON field (analysis_data's `joy`). */
+  key?: string;
   detail: string;
   code: string;
 };
@@ -20,13 +22,15 @@ export function problemPath(problem: RowProblem): (string | number)[] {
   if (problem.table !== null) path.push(problem.table);
   if (problem.index !== null) path.push(problem.index);
   if (problem.field !== null) path.push(problem.field);
+  if (problem.key !== undefined) path.push(problem.key);
   return path;
 }
 
 /** `analyses[3].track_id` */
 export function problemPlace(problem: RowProblem): string {
   const row = problem.index === null ? "" : `[${problem.index}]`;
-  const field = problem.field === null ? "" : `.${problem.field}`;
+  const field =
+    problem.field === null ? "" : `.${problem.field}${problem.key === undefined ? "" : `.${problem.key}`}`;
   return `${problem.table ?? "batch"}${row}${field}`;
 }
 

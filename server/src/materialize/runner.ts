@@ -6,6 +6,7 @@ import { noProgress, type ProgressReporter } from "../log/progress";
 import type { RunStats } from "../registry/stats";
 import { analyzeTable, incrementalNeedsAnalyze } from "./analyze";
 import { attachHistograms, histogramQuery, planHistograms } from "./histogram";
+import { noteUnfitAnalyses, type Quarantine } from "./quarantine";
 import { poolSession, reservedSession, type Session } from "./session";
 import { needsFullRun } from "./source-changes";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "./stats";
@@ -49,6 +50,8 @@ export type RunResult = {
   keys?: string[];
   /** Embedded, with `readers`: how long the run waited for them, and how many it stopped waiting for. */
   readers?: WriteTurn;
+  /** Analyses it skipped because the view cannot read them (quarantine.ts). */
+  quarantine: Quarantine;
 };
 
 const READERS_WAIT_MS = 10_000;
@@ -248,7 +251,7 @@ async function runFull(
   }
   // One transaction: the staging table is built beside the live one (readers keep reading it),
   // then swapped in at the end; a crash anywhere rolls back to exactly the previous state.
-  const { rowsWritten, stats } = await session.transaction("", async (tx) => {
+  const { rowsWritten, stats, quarantine } = await session.transaction("", async (tx) => {
     await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
     await tx.unsafe(`drop table if exists ${staging}`);
     await tx.unsafe(target.stagingDdl);
@@ -263,6 +266,7 @@ async function runFull(
     step(1);
     const stats = await collectStats(tx, target.stagingTable, target, undefined, inserted.count);
     step(2);
+    const quarantine = await noteUnfitAnalyses(tx, target, runId, null);
     await options.faults?.beforeSwap?.(tx);
     await tx.unsafe(`lock table ${ident(target.table)} in access exclusive mode`);
     await tx.unsafe(`drop table ${ident(target.table)}`);
@@ -281,10 +285,13 @@ async function runFull(
       snapshot,
       started,
     );
-    return { rowsWritten: inserted.count, stats };
+    return { rowsWritten: inserted.count, stats, quarantine };
   });
   if (target.vectorIndex) await buildHnswIndex(session, target.vectorIndex);
-  return result(target, runId, "full", rowsWritten, rowsWritten, stats, watermarkAfter, started);
+  return {
+    ...result(target, runId, "full", rowsWritten, rowsWritten, stats, watermarkAfter, started),
+    quarantine,
+  };
 }
 
 async function runIncremental(
@@ -317,12 +324,14 @@ async function runIncremental(
       const keys = written.map((r) => r.key);
       const rowCount = (target.rowCount ?? 0) + written.filter((r) => r.inserted).length;
       const stats = await collectStats(txSql, target.table, target, keys);
+      const quarantine = await noteUnfitAnalyses(txSql, target, runId, target.watermark);
       await options.faults?.beforeCommit?.();
       const watermark = watermarkAfter ?? target.watermark;
       await finishRun(txSql, target, runId, keys.length, rowCount, stats, watermark, snapshot, started);
       return {
         ...result(target, runId, "incremental", keys.length, rowCount, stats, watermark, started),
         keys: keys.map(String),
+        quarantine,
       };
     })
     .finally(() => unlock().catch(() => {}));
@@ -410,7 +419,7 @@ function result(
   stats: RunStats,
   watermarkAfter: string | null,
   started: number,
-): RunResult {
+): Omit<RunResult, "quarantine"> {
   return {
     runId,
     kind: target.kind,

@@ -1,5 +1,6 @@
 import type { Sql } from "../db/database";
 import { type HnswIndexSpec, hnswIndexSpec } from "../definitions/compile/embedding";
+import type { JsonRead } from "../definitions/compile/json-reads";
 import type { CompiledQuery } from "../definitions/compile/params";
 import { analyzersOf } from "../definitions/compile/select";
 import type { EmbeddingDefinition, KeyType, SourceDefinition } from "../definitions/schema";
@@ -36,6 +37,8 @@ export type MaterializeTarget = {
   analyzers: string[];
   /** The freshness objective it declares, in seconds (null: the server's default). */
   freshnessSeconds: number | null;
+  /** The analysis_data keys it reads: runs quarantine the analyses that do not fit them. */
+  reads: JsonRead[];
 };
 
 type Row = {
@@ -57,6 +60,7 @@ type Row = {
     incremental_before?: CompiledQuery[];
     incremental: CompiledQuery;
     watermark: CompiledQuery;
+    reads?: JsonRead[];
   };
   watermark: string | null;
   row_count: string | null;
@@ -120,6 +124,7 @@ export async function listTargets(
     sourceSnapshot: r.source_snapshot,
     analyzers: sourceAnalyzers(r.definition.source),
     freshnessSeconds: r.freshness_seconds,
+    reads: r.compiled.reads ?? [],
     ...(r.index_name && r.vector_column && r.metric && r.dimension
       ? {
           vectorIndex: hnswIndexSpec(

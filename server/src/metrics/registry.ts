@@ -49,7 +49,12 @@ export type Metrics = {
 
 /** Each view version's freshness as its scheduler last saw it. */
 export type FreshnessSource = {
-  views(): readonly { view: string; lagSeconds: number; objectiveSeconds: number }[];
+  views(): readonly {
+    view: string;
+    lagSeconds: number;
+    objectiveSeconds: number;
+    quarantinedAnalyses: number;
+  }[];
 };
 
 export type LookupTally = { hit: number; miss: number };
@@ -93,6 +98,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     collect() {
       this.reset();
       for (const v of freshness?.views() ?? []) this.set({ view: v.view }, v.lagSeconds);
+    },
+  });
+  new Gauge({
+    name: "rapfs_quarantined_analyses",
+    help:
+      "Analyses a view version's runs skip because its SQL cannot read their analysis_data " +
+      "(the track keeps its previous analysis); the registry lists them",
+    labelNames: ["view"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const v of freshness?.views() ?? []) this.set({ view: v.view }, v.quarantinedAnalyses);
     },
   });
   new Gauge({

@@ -23,6 +23,7 @@ export function compiledJson(view: CompiledView): Json {
     point_in_time_history: view.pointInTimeHistory ?? null,
     point_in_time_changes: view.pointInTimeChanges ?? null,
     watermark: view.watermark,
+    reads: view.reads,
   } as unknown as Json;
 }
 

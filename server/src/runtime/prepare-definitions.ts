@@ -1,6 +1,7 @@
 import type { Database } from "../db/database";
 import type { Logger } from "../log/logger";
 import { noProgress, type ProgressReporter } from "../log/progress";
+import { logQuarantined } from "../materialize/quarantine-log";
 import { type MaterializeAllOptions, materializeAll, type RunResult } from "../materialize/runner";
 import { type ApplyOptions, type ApplyResult, applyDefinitions } from "../registry/apply";
 
@@ -56,6 +57,7 @@ export async function prepareDefinitions(
     which: options.materialize ?? "all",
     ...(db.gate ? { readers: { gate: db.gate } } : {}),
   });
+  logQuarantined(options.logger, runs);
   options.logger?.info("feature views materialized", {
     runs: runs.length,
     full: runs.filter((r) => r.mode === "full").length,
@@ -79,6 +81,7 @@ export async function catchUpDefinitions(
     ...(db.gate ? { readers: { gate: db.gate } } : {}),
     ...(options.onFailure ? { onFailure: options.onFailure } : {}),
   });
+  logQuarantined(options.logger, runs);
   options.logger?.info("feature views caught up", {
     runs: runs.length,
     rows: runs.reduce((n, r) => n + r.rowsWritten, 0),

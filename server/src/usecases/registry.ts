@@ -40,6 +40,8 @@ export type ServedFreshness = {
   lagSeconds: number | null;
   pendingChanges: number | null;
   status: "fresh" | "behind" | "unmonitored";
+  /** Analyses its runs skip because it cannot read them (null: nothing measures it here). */
+  quarantinedAnalyses: number | null;
 };
 
 export type ViewWithFreshness = ViewVersion & { freshness: ServedFreshness };
@@ -59,8 +61,15 @@ function withFreshness<T extends ViewVersion>(
           lagSeconds: seen.lagSeconds,
           pendingChanges: seen.pendingChanges,
           status: seen.status,
+          quarantinedAnalyses: seen.quarantinedAnalyses,
         }
-      : { objectiveSeconds, lagSeconds: null, pendingChanges: null, status: "unmonitored" },
+      : {
+          objectiveSeconds,
+          lagSeconds: null,
+          pendingChanges: null,
+          status: "unmonitored",
+          quarantinedAnalyses: null,
+        },
   };
 }
 

@@ -16,6 +16,7 @@ const run = (mode: RunResult["mode"], keys?: string[]): RunResult => ({
   watermarkBefore: null,
   watermarkAfter: null,
   stats: { scope: "table", rows: 3, features: {} },
+  quarantine: { found: [], total: 0 },
   ...(keys ? { keys } : {}),
 });
 

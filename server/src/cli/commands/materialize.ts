@@ -13,7 +13,7 @@ import { ServingCatalog, syncRedis } from "../../serving";
 import { openCliDatabase } from "../open-database";
 import { CliError, ExitCode } from "../run";
 
-function parseTarget(target: string | undefined): { name: string; version?: number } | undefined {
+export function parseTarget(target: string | undefined): { name: string; version?: number } | undefined {
   if (!target) return undefined;
   const match = /^([a-z][a-z0-9_]*)(?:@([1-9][0-9]*))?$/.exec(target);
   if (!match?.[1]) throw new CliError(`"${target}" is not view or view@version`, ExitCode.usage);
@@ -58,7 +58,11 @@ export function registerMaterializeCommand(program: Command): void {
         for (const r of results) {
           process.stdout.write(
             `${r.kind === "embedding" ? "embedding " : ""}${r.name}@${r.version}: ${r.mode}, ${plural(r.rowsWritten, "row")} written, ` +
-              `${plural(r.rowCount, "row")}, ${r.durationMs} ms, watermark ${r.watermarkAfter ?? "none"}\n`,
+              `${plural(r.rowCount, "row")}, ${r.durationMs} ms, watermark ${r.watermarkAfter ?? "none"}` +
+              (r.quarantine.total > 0
+                ? `, ${plural(r.quarantine.total, "analysis", "analyses")} quarantined (rapfs quarantine ${r.name}@${r.version})`
+                : "") +
+              "\n",
           );
         }
         if (results.some((r) => r.rowsWritten > 0)) await storePublicCards(db);

@@ -283,7 +283,7 @@ export const badge = (status) => h("span", { class: `badge badge-${status}` }, s
 
 /**
  * @typedef {{objective_seconds: number, lag_seconds: number | null, pending_changes: number | null,
- *   status: "fresh" | "behind" | "unmonitored"}} Freshness
+ *   status: "fresh" | "behind" | "unmonitored", quarantined_analyses: number | null}} Freshness
  */
 
 /** "fresh" or "behind" against the view's objective, with the lag in its title. */
@@ -291,6 +291,7 @@ export function freshnessBadge(/** @type {Freshness} */ f) {
   const title =
     f.lag_seconds === null
       ? `objective ${fmtAge(f.objective_seconds)}; nothing measures it here (RAPFS_FRESHNESS=off)`
-      : `objective ${fmtAge(f.objective_seconds)}; oldest unserved change ${fmtAge(f.lag_seconds)} ago, ${f.pending_changes} pending`;
+      : `objective ${fmtAge(f.objective_seconds)}; oldest unserved change ${fmtAge(f.lag_seconds)} ago, ${f.pending_changes} pending` +
+        (f.quarantined_analyses ? `; ${f.quarantined_analyses} analyses quarantined (unreadable)` : "");
   return h("span", { class: `badge badge-${f.status}`, title }, f.status);
 }

@@ -1,4 +1,5 @@
 import type { SourceDefinition } from "../schema";
+import type { JsonRead } from "./json-reads";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
 import type { PreAggregate } from "./pre-aggregate";
 import { ANALYSES, analyzersOf, buildSelect, type SelectSpec, TRACKS } from "./select";
@@ -30,6 +31,7 @@ export function compileHistory(
   source: Extract<SourceDefinition, { from: "tracks" }>,
   columns: { name: string }[],
   pre: PreAggregate,
+  reads: JsonRead[] = [],
 ): CompiledHistory | undefined {
   const running = Object.fromEntries(
     columns.flatMap((c, i) => (pre.running[i] === undefined ? [] : [[c.name, pre.running[i]]])),
@@ -43,6 +45,7 @@ export function compileHistory(
     entity: "track",
     source: { ...source, pick: "row" },
     columns: [{ name: "artist", pgType: "", sql: "t.artist" }, ...inputs],
+    reads,
     joinWhen: (alias) => `${p.value(alias, "text")} = any(${aliases})`,
   };
   const joined = Object.keys(source.join_latest ?? {});

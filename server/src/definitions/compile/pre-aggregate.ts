@@ -1,4 +1,5 @@
 import type { SourceDefinition } from "../schema";
+import type { JsonRead } from "./json-reads";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
 import { buildSelect, changedKeys, type SelectSpec } from "./select";
 
@@ -29,6 +30,7 @@ export function compilePreAggregate(
   source: Extract<SourceDefinition, { from: "tracks" }>,
   columns: { name: string; pgType: string }[],
   pre: PreAggregate,
+  reads: JsonRead[] = [],
 ): CompiledPreAggregate {
   const cache = `${table}__by_track`;
   const inputs = pre.inputs.map((sql, i) => ({ name: `i${i + 1}`, pgType: "", sql: `(${sql})` }));
@@ -36,6 +38,7 @@ export function compilePreAggregate(
     entity: "track",
     source: { ...source, pick: "row" },
     columns: [{ name: "artist", pgType: "", sql: "t.artist" }, ...inputs],
+    reads,
   };
   const names = ["track_id", "event_timestamp", "artist", ...inputs.map((c) => c.name)].map(ident);
 

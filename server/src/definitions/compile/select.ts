@@ -1,5 +1,7 @@
 import { CORPUS_TABLES, type CorpusTable, corpusColumns } from "../../db/corpus-tables";
 import { type EntityName, type KeyType, keyPgType, type SourceDefinition } from "../schema";
+import { fitsSql } from "./json-fits";
+import type { JsonRead } from "./json-reads";
 import { ident, type ParamAllocator } from "./params";
 
 export const TRACKS = "tracks" satisfies CorpusTable;
@@ -16,6 +18,8 @@ export type SelectSpec = {
   analysisVectors?: string[];
   /** Per join_latest alias, a condition without which its lateral reads nothing (null columns). */
   joinWhen?: (alias: string) => string;
+  /** The analysis_data keys the columns read: an analysis one of them does not fit is never picked. */
+  reads?: JsonRead[];
 };
 
 // Every analysis column but the 256-d vector: carrying it through sorts and aggregates would
@@ -65,6 +69,10 @@ export function buildSelect(spec: SelectSpec, mode: SelectMode, p: ParamAllocato
     .map((c) => `_r.${ident(c)}`)
     .join(", ");
   const stamps: string[] = source.from === "tracks" ? ["t.created_at"] : [];
+  const fits = (alias: string) => {
+    const reads = (spec.reads ?? []).filter((r) => r.alias === alias);
+    return reads.length > 0 ? ` and ${fitsSql(reads, "_r", p)}` : "";
+  };
   const joins: string[] = [];
 
   if (source.from === "analyses") {
@@ -73,12 +81,13 @@ export function buildSelect(spec: SelectSpec, mode: SelectMode, p: ParamAllocato
       analyzers.length === 1
         ? `_r.analyzer_type = ${p.value(analyzers[0], "text")}`
         : `_r.analyzer_type = any(${p.value(analyzers, "text[]")})`;
-    const from = `select ${carried} from ${ANALYSES} _r where _r.track_id = t.id and ${filter}${analysisWindow}`;
+    const eligible = `${filter}${analysisWindow}${fits("a")}`;
+    const from = `select ${carried} from ${ANALYSES} _r where _r.track_id = t.id and ${eligible}`;
     const newest = "_r.created_at desc, _r.id desc";
     if (source.pick === "aggregate") {
       joins.push(
         `cross join lateral (select distinct on (_r.analyzer_type) ${carried} from ${ANALYSES} _r ` +
-          `where _r.track_id = t.id and ${filter}${analysisWindow} order by _r.analyzer_type, ${newest}) a`,
+          `where _r.track_id = t.id and ${eligible} order by _r.analyzer_type, ${newest}) a`,
       );
     } else if (source.pick === "by_analyzer") {
       const preference = `array_position(${p.value(analyzers, "text[]")}, _r.analyzer_type::text)`;
@@ -91,7 +100,7 @@ export function buildSelect(spec: SelectSpec, mode: SelectMode, p: ParamAllocato
   for (const [alias, analyzer] of Object.entries(source.join_latest ?? {})) {
     joins.push(
       `left join lateral (select ${carried} from ${ANALYSES} _r where _r.track_id = t.id and ` +
-        `_r.analyzer_type = ${p.value(analyzer, "text")}${analysisWindow}${spec.joinWhen ? ` and ${spec.joinWhen(alias)}` : ""} ` +
+        `_r.analyzer_type = ${p.value(analyzer, "text")}${analysisWindow}${fits(alias)}${spec.joinWhen ? ` and ${spec.joinWhen(alias)}` : ""} ` +
         `order by _r.created_at desc, _r.id desc limit 1) ${ident(alias)} on true`,
     );
     stamps.push(`${ident(alias)}.created_at`);

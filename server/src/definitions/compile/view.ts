@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { EntityName, FeatureType, SourceDefinition } from "../schema";
+import { type JsonRead, jsonReadsOf } from "./json-reads";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
 import { type CompiledHistory, compileChanges, compileHistory } from "./pit-history";
 import { compilePreAggregate, type PreAggregate } from "./pre-aggregate";
@@ -47,13 +48,17 @@ export type CompiledView = {
   /** Track views: the instants a track's values may change, so each is computed once per change. */
   pointInTimeChanges?: CompiledQuery;
   watermark: CompiledQuery;
+  /** The analysis_data keys it reads and what each needs: the door's check, the runs' filter. */
+  reads: JsonRead[];
 };
 
 export function tableName(kind: ViewSpec["kind"], name: string, version: number): string {
   return `${kind === "embedding" ? "emb" : "fv"}_${name}_v${version}`;
 }
 
-export function compileView(spec: ViewSpec): CompiledView {
+export function compileView(unread: ViewSpec): CompiledView {
+  const reads = jsonReadsOf(unread.source, unread.columns);
+  const spec = { ...unread, reads };
   const table = tableName(spec.kind, spec.name, spec.version);
   const stagingTable = `${table}__next`;
   const key = KEY_COLUMN[spec.entity];
@@ -65,7 +70,7 @@ export function compileView(spec: ViewSpec): CompiledView {
 
   const pre =
     spec.preAggregate && spec.source.from === "tracks"
-      ? compilePreAggregate(table, spec.source, spec.columns, spec.preAggregate)
+      ? compilePreAggregate(table, spec.source, spec.columns, spec.preAggregate, reads)
       : undefined;
   const rows = (mode: "full" | "incremental", p: ParamAllocator) =>
     pre ? pre.aggregate(mode, p) : buildSelect(spec, mode, p);
@@ -96,7 +101,7 @@ export function compileView(spec: ViewSpec): CompiledView {
 
   const history =
     spec.preAggregate && spec.source.from === "tracks"
-      ? compileHistory(spec.source, spec.columns, spec.preAggregate)
+      ? compileHistory(spec.source, spec.columns, spec.preAggregate, reads)
       : undefined;
 
   const wm = new ParamAllocator();
@@ -125,6 +130,7 @@ export function compileView(spec: ViewSpec): CompiledView {
     ...(history ? { pointInTimeHistory: history } : {}),
     ...(spec.entity === "track" ? { pointInTimeChanges: compileChanges(spec.source) } : {}),
     watermark: wm.query(watermarkText),
+    reads,
   };
 }
 

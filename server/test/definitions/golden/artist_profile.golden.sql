@@ -17,7 +17,7 @@ select t.id as "track_id",
   t.artist as "artist",
   ((e.analysis_data ->> 'joy')::float) as "i1"
 from tracks t
-left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = null::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
+left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = null::text and _r.created_at is not null and (_r.analysis_data ->> null::text is null or case when _r.analysis_data ->> null::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> null::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> null::text)::numeric = 0 or abs((_r.analysis_data ->> null::text)::numeric) >= 2.2250738585072014e-308) else false end) order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.id is not null
 with no data;
 
@@ -26,12 +26,13 @@ alter table "fv_artist_profile_v1__by_track" add constraint "fv_artist_profile_v
 
 -- select (the rows)
 --   $1 {"value":"emotion-distilroberta","type":"text"}
+--   $2 {"value":"joy","type":"text"}
 select t.artist as "artist",
   max(greatest(t.created_at, "e".created_at)) as "event_timestamp",
   (count(*))::integer as "tracks",
   (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
 from tracks t
-left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
+left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null and (_r.analysis_data ->> $2::text is null or case when _r.analysis_data ->> $2::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> $2::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> $2::text)::numeric = 0 or abs((_r.analysis_data ->> $2::text)::numeric) >= 2.2250738585072014e-308) else false end) order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.artist is not null
 group by t.artist;
 
@@ -40,13 +41,14 @@ truncate "fv_artist_profile_v1__by_track";
 
 -- before full
 --   $1 {"value":"emotion-distilroberta","type":"text"}
+--   $2 {"value":"joy","type":"text"}
 insert into "fv_artist_profile_v1__by_track" ("track_id", "event_timestamp", "artist", "i1")
 select t.id as "track_id",
   greatest(t.created_at, "e".created_at) as "event_timestamp",
   t.artist as "artist",
   ((e.analysis_data ->> 'joy')::float) as "i1"
 from tracks t
-left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
+left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null and (_r.analysis_data ->> $2::text is null or case when _r.analysis_data ->> $2::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> $2::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> $2::text)::numeric = 0 or abs((_r.analysis_data ->> $2::text)::numeric) >= 2.2250738585072014e-308) else false end) order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.id is not null;
 
 -- full (into the staging table, swapped in afterwards)
@@ -61,17 +63,18 @@ group by _x."artist";
 
 -- before incremental
 --   $1 {"value":"emotion-distilroberta","type":"text"}
---   $2 {"runtime":"watermark","type":"text"}
---   $3 {"value":["emotion-distilroberta"],"type":"text[]"}
+--   $2 {"value":"joy","type":"text"}
+--   $3 {"runtime":"watermark","type":"text"}
+--   $4 {"value":["emotion-distilroberta"],"type":"text[]"}
 insert into "fv_artist_profile_v1__by_track" ("track_id", "event_timestamp", "artist", "i1")
 select t.id as "track_id",
   greatest(t.created_at, "e".created_at) as "event_timestamp",
   t.artist as "artist",
   ((e.analysis_data ->> 'joy')::float) as "i1"
 from tracks t
-left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) "e" on true
+left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null and (_r.analysis_data ->> $2::text is null or case when _r.analysis_data ->> $2::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> $2::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> $2::text)::numeric = 0 or abs((_r.analysis_data ->> $2::text)::numeric) >= 2.2250738585072014e-308) else false end) order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.id is not null
-  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::text::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::text::timestamp)
+  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $3::text::timestamp and _c.analyzer_type = any($4::text[]) union select _n.id from tracks _n where _n.created_at > $3::text::timestamp)
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "artist" = excluded."artist", "i1" = excluded."i1";
 
 -- incremental
@@ -92,6 +95,7 @@ on conflict ("artist") do update set "event_timestamp" = excluded."event_timesta
 --   $1 {"runtime":"entity_ids","type":"text[]"}
 --   $2 {"runtime":"as_of","type":"text[]"}
 --   $3 {"value":"emotion-distilroberta","type":"text"}
+--   $4 {"value":"joy","type":"text"}
 select _pit.ord, _pit.entity_id as "artist", _pit.as_of, f."event_timestamp", f."tracks", f."joy"
 from unnest($1::text[], $2::text[]::timestamp[]) with ordinality as _pit(entity_id, as_of, ord)
 left join lateral (
@@ -100,7 +104,7 @@ left join lateral (
     (count(*))::integer as "tracks",
     (avg((e.analysis_data->>'joy')::float))::double precision as "joy"
   from tracks t
-  left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $3::text and _r.created_at <= _pit.as_of order by _r.created_at desc, _r.id desc limit 1) "e" on true
+  left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $3::text and _r.created_at <= _pit.as_of and (_r.analysis_data ->> $4::text is null or case when _r.analysis_data ->> $4::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> $4::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> $4::text)::numeric = 0 or abs((_r.analysis_data ->> $4::text)::numeric) >= 2.2250738585072014e-308) else false end) order by _r.created_at desc, _r.id desc limit 1) "e" on true
   where t.artist is not null
     and t.artist = _pit.entity_id
     and coalesce(t.created_at <= _pit.as_of, true)
@@ -113,7 +117,8 @@ order by _pit.ord;
 --   $2 {"runtime":"aliases","type":"text[]"}
 --   $3 {"value":["emotion-distilroberta"],"type":"text[]"}
 --   $4 {"value":"emotion-distilroberta","type":"text"}
---   $5 {"value":"e","type":"text"}
+--   $5 {"value":"joy","type":"text"}
+--   $6 {"value":"e","type":"text"}
 select _pit.entity_id as "track_id", _pit.as_of as "at", f."artist", f."i1"
 from (select t.id as entity_id, coalesce(t.created_at, '-infinity'::timestamp) as as_of from tracks t where t.artist = any($1::text[])
 union
@@ -124,7 +129,7 @@ cross join lateral (
     t.artist as "artist",
     ((e.analysis_data ->> 'joy')::float) as "i1"
   from tracks t
-  left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $4::text and _r.created_at <= _pit.as_of and $5::text = any($2::text[]) order by _r.created_at desc, _r.id desc limit 1) "e" on true
+  left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $4::text and _r.created_at <= _pit.as_of and (_r.analysis_data ->> $5::text is null or case when _r.analysis_data ->> $5::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> $5::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> $5::text)::numeric = 0 or abs((_r.analysis_data ->> $5::text)::numeric) >= 2.2250738585072014e-308) else false end) and $6::text = any($2::text[]) order by _r.created_at desc, _r.id desc limit 1) "e" on true
   where t.id is not null
     and t.id = _pit.entity_id
     and coalesce(t.created_at <= _pit.as_of, true)

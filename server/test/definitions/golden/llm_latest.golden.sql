@@ -13,17 +13,19 @@ create table "fv_llm_latest_v3" (
 
 -- select (the rows)
 --   $1 {"value":"qwen-3-4b-fp8","type":"text"}
+--   $2 {"value":"quality_score","type":"text"}
 select t.id as "track_id",
   a.created_at as "event_timestamp",
   (lower(a.sentiment))::text as "sentiment",
   ((a.analysis_data->>'quality_score')::float / 10)::double precision as "quality",
   (array_length(string_to_array(t.title, ' '), 1))::integer as "title_words"
 from tracks t
-cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) a
+cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null and (_r.analysis_data ->> $2::text is null or case when _r.analysis_data ->> $2::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> $2::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> $2::text)::numeric = 0 or abs((_r.analysis_data ->> $2::text)::numeric) >= 2.2250738585072014e-308) else false end) order by _r.created_at desc, _r.id desc limit 1) a
 where t.id is not null;
 
 -- full (into the staging table, swapped in afterwards)
 --   $1 {"value":"qwen-3-4b-fp8","type":"text"}
+--   $2 {"value":"quality_score","type":"text"}
 insert into "fv_llm_latest_v3__next" ("track_id", "event_timestamp", "sentiment", "quality", "title_words")
 select t.id as "track_id",
   a.created_at as "event_timestamp",
@@ -31,13 +33,14 @@ select t.id as "track_id",
   ((a.analysis_data->>'quality_score')::float / 10)::double precision as "quality",
   (array_length(string_to_array(t.title, ' '), 1))::integer as "title_words"
 from tracks t
-cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) a
+cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null and (_r.analysis_data ->> $2::text is null or case when _r.analysis_data ->> $2::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> $2::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> $2::text)::numeric = 0 or abs((_r.analysis_data ->> $2::text)::numeric) >= 2.2250738585072014e-308) else false end) order by _r.created_at desc, _r.id desc limit 1) a
 where t.id is not null;
 
 -- incremental
 --   $1 {"value":"qwen-3-4b-fp8","type":"text"}
---   $2 {"runtime":"watermark","type":"text"}
---   $3 {"value":["qwen-3-4b-fp8"],"type":"text[]"}
+--   $2 {"value":"quality_score","type":"text"}
+--   $3 {"runtime":"watermark","type":"text"}
+--   $4 {"value":["qwen-3-4b-fp8"],"type":"text[]"}
 insert into "fv_llm_latest_v3" ("track_id", "event_timestamp", "sentiment", "quality", "title_words")
 select t.id as "track_id",
   a.created_at as "event_timestamp",
@@ -45,15 +48,16 @@ select t.id as "track_id",
   ((a.analysis_data->>'quality_score')::float / 10)::double precision as "quality",
   (array_length(string_to_array(t.title, ' '), 1))::integer as "title_words"
 from tracks t
-cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) a
+cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null and (_r.analysis_data ->> $2::text is null or case when _r.analysis_data ->> $2::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> $2::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> $2::text)::numeric = 0 or abs((_r.analysis_data ->> $2::text)::numeric) >= 2.2250738585072014e-308) else false end) order by _r.created_at desc, _r.id desc limit 1) a
 where t.id is not null
-  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::text::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::text::timestamp)
+  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $3::text::timestamp and _c.analyzer_type = any($4::text[]) union select _n.id from tracks _n where _n.created_at > $3::text::timestamp)
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "sentiment" = excluded."sentiment", "quality" = excluded."quality", "title_words" = excluded."title_words", "materialized_at" = now();
 
 -- point in time
 --   $1 {"runtime":"entity_ids","type":"integer[]"}
 --   $2 {"runtime":"as_of","type":"text[]"}
 --   $3 {"value":"qwen-3-4b-fp8","type":"text"}
+--   $4 {"value":"quality_score","type":"text"}
 select _pit.ord, _pit.entity_id as "track_id", _pit.as_of, f."event_timestamp", f."sentiment", f."quality", f."title_words"
 from unnest($1::integer[], $2::text[]::timestamp[]) with ordinality as _pit(entity_id, as_of, ord)
 left join lateral (
@@ -63,7 +67,7 @@ left join lateral (
     ((a.analysis_data->>'quality_score')::float / 10)::double precision as "quality",
     (array_length(string_to_array(t.title, ' '), 1))::integer as "title_words"
   from tracks t
-  cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $3::text and _r.created_at <= _pit.as_of order by _r.created_at desc, _r.id desc limit 1) a
+  cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $3::text and _r.created_at <= _pit.as_of and (_r.analysis_data ->> $4::text is null or case when _r.analysis_data ->> $4::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> $4::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> $4::text)::numeric = 0 or abs((_r.analysis_data ->> $4::text)::numeric) >= 2.2250738585072014e-308) else false end) order by _r.created_at desc, _r.id desc limit 1) a
   where t.id is not null
     and t.id = _pit.entity_id
     and coalesce(t.created_at <= _pit.as_of, true)

@@ -47,6 +47,15 @@ export const ServedFreshnessSchema = z
       .nullable()
       .openapi({ description: "Source write statements it has not served yet" }),
     status: z.enum(["fresh", "behind", "unmonitored"]),
+    quarantined_analyses: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({
+        description:
+          "Analyses its runs skip because its SQL cannot read their analysis_data (the track keeps its " +
+          "previous analysis); `rapfs quarantine` lists them. null where nothing measures it",
+      }),
   })
   .openapi("ServedFreshness");
 
@@ -119,6 +128,7 @@ export function viewSummary(view: ViewWithFreshness): ViewSummary {
         view.freshness.lagSeconds === null ? null : Math.round(view.freshness.lagSeconds * 10) / 10,
       pending_changes: view.freshness.pendingChanges,
       status: view.freshness.status,
+      quarantined_analyses: view.freshness.quarantinedAnalyses,
     },
     row_count: view.lastRun?.rowCount ?? null,
     last_run: runOf(view.lastRun),

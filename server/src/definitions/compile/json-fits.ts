@@ -1,0 +1,97 @@
+import type { JsonRead } from "./json-reads";
+import type { ParamAllocator } from "./params";
+
+/*
+ * Whether a value of analysis_data fits how a view reads it, twice: as SQL (the runs skip an
+ * analysis that does not fit, so one bad value never fails a run) and in JavaScript (the
+ * ingestion door refuses it). The two must agree; json-fits.test.ts runs both on the same values.
+ * Both are stricter than PostgreSQL's casts at the edges (hexadecimal, NaN, "Infinity", 4-digit
+ * exponents): what they refuse is never what an analyzer meant as a number.
+ */
+
+const NUMBER_TEXT = "^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]{1,3})?\\s*$";
+const INTEGER_TEXT = "^\\s*[-+]?[0-9]{1,20}\\s*$";
+const BOOLEAN_TEXTS = ["true", "false", "t", "f", "yes", "no", "y", "n", "on", "off", "1", "0"];
+
+/** SQL true when the analysis row `row` fits every read (reads of one alias). */
+export function fitsSql(reads: JsonRead[], row: string, p: ParamAllocator): string {
+  return reads.map((read) => `(${fitSql(read, row, p)})`).join(" and ");
+}
+
+export function fitSql(read: JsonRead, row: string, p: ParamAllocator): string {
+  const key = p.value(read.key, "text");
+  const json = `${row}.analysis_data -> ${key}`;
+  const text = `${row}.analysis_data ->> ${key}`;
+  const bounded = (value: string) =>
+    `abs(${value}) <= ${read.max}${read.min ? ` and (${value} = 0 or abs(${value}) >= ${read.min})` : ""}`;
+  switch (read.expect) {
+    case "number":
+      return `${text} is null or case when ${text} ~ '${NUMBER_TEXT}' then ${bounded(`(${text})::numeric`)} else false end`;
+    case "integer":
+      return `${text} is null or case when ${text} ~ '${INTEGER_TEXT}' then ${bounded(`(${text})::numeric`)} else false end`;
+    case "json_number":
+      return `${json} is null or case when jsonb_typeof(${json}) = 'number' then ${bounded(`(${json})::numeric`)} else false end`;
+    case "boolean":
+      return `${text} is null or lower(btrim(${text})) in (${BOOLEAN_TEXTS.map((b) => `'${b}'`).join(", ")})`;
+    case "scalar":
+      return `coalesce(jsonb_typeof(${json}) not in ('object', 'array'), true)`;
+    case "array":
+      return (
+        `${json} is null or (jsonb_typeof(${json}) = 'array' and ` +
+        `not jsonb_path_exists(${json}, 'strict $[*] ? (@.type() == "object" || @.type() == "array")'))`
+      );
+  }
+}
+
+/** Why `value` (analysis_data[read.key], undefined when absent) does not fit `read`, or undefined. */
+export function misfit(read: JsonRead, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const text = textOf(value);
+  switch (read.expect) {
+    case "number":
+      if (text === null) return undefined;
+      return new RegExp(NUMBER_TEXT).test(text) && inBounds(Number(text), read, text)
+        ? undefined
+        : `must be a number${range(read)}`;
+    case "integer":
+      if (text === null) return undefined;
+      return new RegExp(INTEGER_TEXT).test(text) && inBounds(Number(text), read)
+        ? undefined
+        : `must be a whole number${range(read)}`;
+    case "json_number":
+      return typeof value === "number" && inBounds(value, read)
+        ? undefined
+        : `must be a JSON number${range(read)}`;
+    case "boolean":
+      return text === null || BOOLEAN_TEXTS.includes(text.trim().toLowerCase())
+        ? undefined
+        : "must be a boolean";
+    case "scalar":
+      return value !== null && typeof value === "object" ? "must be a string, number or boolean" : undefined;
+    case "array":
+      return Array.isArray(value) && value.every((item) => item === null || typeof item !== "object")
+        ? undefined
+        : "must be an array of strings, numbers or booleans";
+  }
+}
+
+/** What `->>` makes of a JSON value: null for JSON null, the text of anything else. */
+function textOf(value: unknown): string | null {
+  if (value === null) return null;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isInteger(value)) return BigInt(value).toString();
+  return JSON.stringify(value);
+}
+
+/** `text`: the number as written, where JavaScript would round a tiny one to 0. */
+function inBounds(value: number, read: JsonRead, text?: string): boolean {
+  const size = Math.abs(value);
+  if (!Number.isFinite(size) || size > (read.max ?? Number.POSITIVE_INFINITY)) return false;
+  const zero = size === 0 && !/[1-9]/.test(text?.split(/[eE]/)[0] ?? "");
+  return zero || size >= (read.min ?? 0);
+}
+
+const range = (read: JsonRead) =>
+  read.max === undefined
+    ? ""
+    : ` within ±${read.max >= 1e15 ? read.max.toExponential(1) : read.max.toLocaleString("en-US")}`;
