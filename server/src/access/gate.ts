@@ -265,6 +265,15 @@ export class AccessGate {
     return { tier: principal.tier, limits: tierLimits(this.deps.tiers, principal.tier), windows, history };
   }
 
+  /**
+   * The refusal of a cost no whole window of the tier holds, without charging anything: checked
+   * before work whose size is known early (a training upload's rows, before it is parsed).
+   */
+  refusalOfOversize(principal: Principal, cost: Cost): GateResult | undefined {
+    const oversize = this.oversize(principal, cost);
+    return oversize ? this.refuseOversize(principal, oversize) : undefined;
+  }
+
   /** The first unit of `cost` that exceeds a whole window of the tier, and the tiers it would fit. */
   private oversize(principal: Principal, cost: Cost): Oversize | undefined {
     for (const unit of DIMENSIONS) {

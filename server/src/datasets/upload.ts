@@ -46,12 +46,7 @@ export function trainingInput(table: UploadTable, entity: EntityInfo, maxRows: n
       ],
     );
   }
-  if (table.rows > maxRows) {
-    throw datasetError(
-      "PAYLOAD_TOO_LARGE",
-      `The upload has ${table.rows} rows; at most ${maxRows} are accepted.`,
-    );
-  }
+  refuseTooManyRows(table.rows, maxRows);
 
   const issues: DatasetIssue[] = [];
   const problem = (row: number, column: string, detail: string) => {
@@ -77,6 +72,11 @@ export function trainingInput(table: UploadTable, entity: EntityInfo, maxRows: n
     asOf: stamps,
     ...(labels ? { label: labelColumn(labels, table.types.get(LABEL)) } : {}),
   };
+}
+
+export function refuseTooManyRows(rows: number, maxRows: number): void {
+  if (rows > maxRows)
+    throw datasetError("PAYLOAD_TOO_LARGE", `The upload has ${rows} rows; at most ${maxRows} are accepted.`);
 }
 
 function entityId(value: unknown, entity: EntityInfo, fail: (detail: string) => void): unknown {

@@ -6,8 +6,8 @@ import { downloadFileKey, type StartedDownload, startDownload } from "../dataset
 import type { DownloadFormat } from "../datasets/encode";
 import { settleAsOf } from "../datasets/snapshot";
 import type { SpoolJob } from "../datasets/spool";
-import { parseTrainingUpload } from "../datasets/upload";
-import type { UploadFormat } from "../datasets/upload-formats";
+import { parseTrainingUpload, refuseTooManyRows } from "../datasets/upload";
+import { type UploadFormat, uploadRowCount } from "../datasets/upload-formats";
 import type { Services } from "./context";
 import type { Payer } from "./payer";
 
@@ -95,6 +95,12 @@ export async function trainingDataset(
 ): Promise<DatasetFile> {
   const { sql, bulkSql, serving, datasets } = services;
   const { features, embeddings } = request;
+  // Before any parse: the rows an upload holds are cheap to count, and its quota known.
+  const rows = await uploadRowCount(upload.format, upload.raw ?? upload.body);
+  if (rows !== undefined) {
+    refuseTooManyRows(rows, datasets.config.trainingMaxRows);
+    payer.refuseOversize({ rows, downloads: 1 });
+  }
   const plan = await planTraining(
     { sql, catalog: serving.catalog },
     {

@@ -23,6 +23,8 @@ export interface Payer {
   settle(cost: Pick<Cost, "bytes">): Promise<void>;
   /** Gives back a spend whose work was refused before it began (no slot for a download). */
   refund(cost: Cost): Promise<void>;
+  /** Throws 403 EXCEEDS_QUOTA if no whole day of the tier holds `cost`; spends nothing. */
+  refuseOversize(cost: Cost): void;
   /** Pays what is still due (the request, and its cost known up front) if no spend did: a request refused by a check still counts. */
   close(): Promise<void>;
 }
@@ -73,6 +75,11 @@ export class GatePayer implements Payer {
 
   async refund(cost: Cost): Promise<void> {
     await this.gate.refund(this.principal, cost);
+  }
+
+  refuseOversize(cost: Cost): void {
+    const refusal = this.gate.refusalOfOversize(this.principal, cost);
+    if (refusal) this.decide(refusal);
   }
 
   async close(): Promise<void> {

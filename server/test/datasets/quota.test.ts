@@ -216,6 +216,32 @@ describe("a public dataset downloads whole on the free tier: downloads and bytes
     }
   });
 
+  it("a CSV upload past the day's rows is refused from its row count, before it is parsed", async () => {
+    const key = await h.freeKey();
+    // 101 records, the last one malformed: a parse would answer 400 about it; the count does not read it.
+    const lines = Array.from({ length: 100 }, (_, i) => `${i + 1},2024-01-01T00:00:00Z`);
+    const csv = `track_id,event_timestamp\n${lines.join("\n")}\n"unterminated,2024\n`;
+    const response = await get(h, "/v1/datasets/training?dataset=public&format=csv", {
+      key,
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      body: csv,
+    });
+    const problem = await expectProblem(response, 403, "EXCEEDS_QUOTA");
+    expect(problem.detail).toMatch(/needs 101 entity rows/);
+    // Quoted newlines are one record: 100 rows fit, and are parsed.
+    const quoted = `track_id,event_timestamp,label\n${lines.map((l) => `${l},"a\nb"`).join("\n")}\n`;
+    const fits = await get(h, "/v1/datasets/training?dataset=public&format=csv", {
+      key,
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      body: quoted,
+    });
+    expect(fits.status).toBe(200);
+    expect(fits.headers.get("rapfs-rows")).toBe("100");
+    await fits.arrayBuffer();
+  });
+
   it("once the day's bytes are used up, the next download is refused until UTC midnight", async () => {
     const { accountId, key } = await signup();
     const first = await get(h, "/v1/datasets/public/download?format=json", { key });
