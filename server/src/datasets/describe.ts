@@ -14,8 +14,8 @@ export type CardPayer = { accountId: string; spend: Spend };
  * describes and its data version, so it is computed once, wherever asked. The current card is the
  * one everybody reads and costs nothing here; a card at an `as_of` computes the dataset as it was
  * then, a download's work, charged as one (once a day per account and card) before it starts.
- * Not stopped when its caller goes away: it is stored for every later reader, and others may be
- * waiting for it (the download slot bounds the work).
+ * Stopped when every caller waiting for it has gone (card-store.ts): nobody pays for or waits on
+ * an abandoned card, and its slot returns.
  */
 export async function describeDataset(
   deps: { sql: Sql; bulkSql: Sql; catalog: PlanSource["catalog"]; datasets: DatasetServices },
@@ -29,18 +29,26 @@ export async function describeDataset(
   const key = fileKey({ kind: "card", ...settled }, await snapshotVersion(sql, plan));
   const cached = await datasets.cards.get(sql, key);
   if (cached) return cached;
-  // The slot first: a 503 for want of one charges nothing.
-  const slot = datasets.spool.reserve();
+  // The slot first (a 503 for want of one charges nothing), unless the card is being computed
+  // here already: then this caller only waits for it.
+  const slot = datasets.cards.computingHere(key) ? undefined : datasets.spool.reserve();
+  let used = false;
   try {
     if (plan.asOf !== undefined && payer) {
       await datasets.charger.charge(`card:${payer.accountId}:${key}`, { downloads: 1, rows: 0 }, payer.spend);
     }
-    // The work follows its client: an abandoned card stops its statements and frees the slot.
-    const options = { sliced: datasets.sliced, gate: datasets.gate, ...(signal ? { signal } : {}) };
-    return await datasets.cards.compute(sql, key, () =>
-      datasets.spool.admit(() => computeCard(bulkSql, plan, options), slot),
+    // The work follows its clients: once all are gone, its statements stop and the slot returns.
+    const options = { sliced: datasets.sliced, gate: datasets.gate };
+    return await datasets.cards.compute(
+      sql,
+      key,
+      (stop) => {
+        used = true;
+        return datasets.spool.admit(() => computeCard(bulkSql, plan, { ...options, signal: stop }), slot);
+      },
+      signal,
     );
   } finally {
-    slot.release();
+    if (!used) slot?.release();
   }
 }

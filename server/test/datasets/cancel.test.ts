@@ -35,4 +35,28 @@ describe("a disconnected client's work stops", () => {
     const answer = await response;
     expect(answer instanceof Response ? answer.status : 0).not.toBe(200);
   });
+
+  it("stops an as_of card once every client asking for it has gone, not when the first one goes", async () => {
+    const card = (asOf: string, signal: AbortSignal) =>
+      get(h, `/v1/datasets/public?as_of=${asOf}`, { key: h.keys.pro, signal }).catch((error: Error) => error);
+    // Two clients of one card: the first leaves, the second gets the card.
+    const first = new AbortController();
+    const second = new AbortController();
+    const left = card("2024-06-01T00:00:00Z", first.signal);
+    const stayed = card("2024-06-01T00:00:00Z", second.signal);
+    await expect.poll(() => workTables(h), { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
+    first.abort();
+    await left;
+    const answer = await stayed;
+    expect(answer instanceof Response ? answer.status : answer).toBe(200);
+
+    // One client, gone: its work stops, its tables go and its slot returns.
+    const alone = new AbortController();
+    const abandoned = card("2024-07-01T00:00:00Z", alone.signal);
+    await expect.poll(() => workTables(h), { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
+    alone.abort();
+    await abandoned;
+    await expect.poll(() => workTables(h), { timeout: 1_000, interval: 20 }).toBe(0);
+    await expect.poll(() => h.datasets.spool.busySlots, { timeout: 1_000 }).toBe(0);
+  });
 });
