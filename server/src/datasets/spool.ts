@@ -27,6 +27,10 @@ type Entry = SpoolJob & {
   /** Requests still waiting for or reading the job; the work stops when the last goes away. */
   followers: number;
   abort: AbortController;
+  /** Streams reading its file now: a file being read is never evicted. */
+  readers: number;
+  /** When a request last asked for it: the least recently used kept file is evicted first. */
+  usedAt: number;
 };
 
 export type SpoolRun<S> = (
@@ -69,6 +73,11 @@ export class Spool {
     this.maxRunning = options.maxRunning;
   }
 
+  /** Download slots taken now (running downloads, cards and reservations). */
+  get busySlots(): number {
+    return this.running;
+  }
+
   /** Bytes of encoded downloads this process keeps on disk now, running ones included. */
   get bytes(): number {
     let total = 0;
@@ -85,13 +94,33 @@ export class Spool {
     await writeFile(probe, "ok");
     await rm(probe, { force: true });
     const max = this.options.maxBytes ?? 0;
-    if (max > 0 && this.bytes >= max) throw new Error(this.fullMessage(max));
+    if (max > 0 && this.pinnedBytes >= max) throw new Error(this.fullMessage(max));
   }
 
-  /** Downloads already kept may not be re-encoded: a new file is refused while the spool is full. */
+  /** Bytes no new file can take: those of files being written or read (kept idle ones can go). */
+  private get pinnedBytes(): number {
+    let total = 0;
+    for (const job of this.jobs.values())
+      if (job.state === "running" || job.readers > 0) total += job.written;
+    return total;
+  }
+
+  /**
+   * Room for a new file: kept files nobody is reading go, least recently used first, before a
+   * new file is refused (so one key's distinct downloads cannot lock everyone out for their
+   * TTL); refused only while running and read files alone fill the spool.
+   */
   private checkRoom(): void {
     const max = this.options.maxBytes ?? 0;
     if (max <= 0 || this.bytes < max) return;
+    const idle = [...this.jobs.values()]
+      .filter((j) => j.state === "done" && j.readers === 0)
+      .sort((a, b) => a.usedAt - b.usedAt);
+    for (const job of idle) {
+      if (this.bytes < max) return;
+      this.remove(job);
+    }
+    if (this.bytes < max) return;
     const now = Date.now();
     const expiries = [...this.jobs.values()].flatMap((j) => (j.expiresAt ? [j.expiresAt - now] : []));
     // The first kept file to go frees room; with only running ones, a guess of a few seconds.
@@ -166,7 +195,10 @@ export class Spool {
    */
   open<S>(fileKey: string, run: SpoolRun<S>, slot?: SlotReservation): { job: SpoolJob; started: Promise<S> } {
     const existing = [...this.jobs.values()].find((j) => j.fileKey === fileKey && j.state !== "failed");
-    if (existing) return { job: existing, started: existing.started as Promise<S> };
+    if (existing) {
+      existing.usedAt = Date.now();
+      return { job: existing, started: existing.started as Promise<S> };
+    }
     if (!slot) this.checkRoom();
     // The entry first: its directory may fail (a spool parent removed or unwritable), and a slot
     // taken before it would never be given back.
@@ -237,7 +269,9 @@ export class Spool {
     const candidates = [...this.jobs.values()].filter(
       (j) => j.fileKey === fileKey && j.state === "done" && (etag === undefined || j.etag === etag),
     );
-    return candidates.at(-1);
+    const job = candidates.at(-1);
+    if (job) job.usedAt = Date.now();
+    return job;
   }
 
   /** Waits for a job to finish (or fail). */
@@ -251,7 +285,12 @@ export class Spool {
     const entry = this.jobs.get(job.id) ?? (job as Entry);
     let position = start;
     let handle: FileHandle | undefined;
+    entry.readers++;
+    entry.usedAt = Date.now();
+    let reading = true;
     const finish = async () => {
+      if (reading) entry.readers--;
+      reading = false;
       await handle?.close().catch(() => {});
       handle = undefined;
     };
@@ -302,6 +341,8 @@ export class Spool {
       state: "running",
       followers: 0,
       abort: new AbortController(),
+      readers: 0,
+      usedAt: Date.now(),
     } as Entry;
     const arm = () => {
       entry.changed = new Promise((resolve) => {
@@ -315,11 +356,13 @@ export class Spool {
     return entry;
   }
 
+  private remove(job: SpoolJob): void {
+    if (this.jobs.get(job.id) === job) this.jobs.delete(job.id);
+    void rm(job.path, { force: true }).catch(() => {});
+  }
+
   private expire(job: SpoolJob, afterMs: number): void {
-    const remove = () => {
-      if (this.jobs.get(job.id) === job) this.jobs.delete(job.id);
-      void rm(job.path, { force: true }).catch(() => {});
-    };
+    const remove = () => this.remove(job);
     if (afterMs <= 0) remove();
     else {
       job.expiresAt = Date.now() + afterMs;

@@ -58,16 +58,33 @@ describe("RAPFS_SPOOL_MAX_BYTES", () => {
       await put(new Uint8Array(bytes));
     };
 
-  it("refuses a new download with 503 and Retry-After while the spool holds that much, and /ready says so", async () => {
+  it("makes room by evicting the least recently used kept file nobody reads, not by refusing", async () => {
+    const dir = join(parent, "evicting");
+    mkdirSync(dir);
+    const spool = new Spool({ parentDir: dir, ttlSeconds: 3_600, maxRunning: 4, maxBytes: 1_000 });
+    const a = spool.open("a", write(600));
+    await spool.settled(a.job);
+    const b = spool.open("b", write(600));
+    await spool.settled(b.job);
+    await spool.check(); // full of idle files: still ready, they can go
+    expect(spool.open("a", write(600)).job).toBe(a.job); // a asked for again: b is now the older
+    const c = spool.open("c", write(10));
+    await spool.settled(c.job);
+    expect(spool.resumable("b")).toBeUndefined();
+    expect(spool.resumable("a")).toBe(a.job);
+    expect(spool.bytes).toBe(610);
+    await spool.close();
+  });
+
+  it("refuses a new download with 503 and Retry-After while files being read fill it, and /ready says so", async () => {
     const dir = join(parent, "bounded");
     mkdirSync(dir);
     const spool = new Spool({ parentDir: dir, ttlSeconds: 60, maxRunning: 4, maxBytes: 1_000 });
     const first = spool.open("a", write(600));
     await spool.settled(first.job);
-    await spool.check();
     const second = spool.open("b", write(600));
     await spool.settled(second.job);
-    expect(spool.bytes).toBe(1_200);
+    const readers = [spool.read(first.job).getReader(), spool.read(second.job).getReader()];
     let refused: unknown;
     try {
       spool.open("c", write(10));
@@ -82,6 +99,11 @@ describe("RAPFS_SPOOL_MAX_BYTES", () => {
     // A file already kept is still served (no new bytes).
     expect(spool.open("a", write(600)).job).toBe(first.job);
     await expect(spool.check()).rejects.toThrow(/spool is full/);
+    // Once its readers are done, a file can make room.
+    for (const reader of readers) await reader.cancel();
+    const third = spool.open("c", write(10));
+    await spool.settled(third.job);
+    await spool.check();
     await spool.close();
   });
 
