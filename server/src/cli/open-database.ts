@@ -6,6 +6,9 @@ import { attachEmbedded, type Database, openDatabase } from "../db/database";
 import { holdsDatabase } from "../db/embedded";
 import { CliError, ExitCode } from "./run";
 
+// A command at a terminal says soon that the database is away; a server start waits longer.
+const CLI_CONNECT_WAIT_MS = 5_000;
+
 /**
  * The database a command works on: DATABASE_URL's; else, when a running server holds the data
  * directory, that server's embedded database through the port it recorded (said on stderr);
@@ -16,7 +19,8 @@ import { CliError, ExitCode } from "./run";
  */
 export async function openCliDatabase(config: Config, options: { create?: boolean } = {}): Promise<Database> {
   const { databaseUrl, dataDir } = config;
-  if (databaseUrl || dataDir === IN_MEMORY) return openDatabase({ databaseUrl, dataDir });
+  if (databaseUrl || dataDir === IN_MEMORY)
+    return openDatabase({ databaseUrl, dataDir, connectWaitMs: CLI_CONNECT_WAIT_MS });
   const owner = lockOwner(dataDir);
   if (owner?.port) {
     const url = embeddedUrl(owner.port);

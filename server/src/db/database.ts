@@ -1,6 +1,7 @@
 import postgres from "postgres";
 import type { Logger } from "../log/logger";
 import { DatabaseCircuit, guardSql, type ReachabilityListener } from "./circuit";
+import { isConnectionError } from "./connection-errors";
 import { type BackendHolds, startEmbeddedPostgres } from "./embedded";
 import { TableGate } from "./table-gate";
 
@@ -64,6 +65,8 @@ export type OpenDatabaseOptions = {
   /** Embedded only: start from this data directory tarball (`dumpDataDir`), e.g. a test fixture. */
   loadDataDir?: Blob;
   logger?: Logger;
+  /** Server only: how long a start keeps retrying its first connection (default 60 s; 0: once). */
+  connectWaitMs?: number;
 };
 
 type ConnectOptions = Pick<
@@ -99,6 +102,33 @@ const SERVER_CONNECT_OPTIONS: ConnectOptions = {
 export const BULK_APPLICATION_NAME = "rapfs-bulk";
 
 /** Opens the database: a server from DATABASE_URL, or the embedded PGlite in the data directory. */
+/**
+ * A start waits for its database (a server restarting, a pod scheduled before PostgreSQL),
+ * retrying with backoff and saying so, instead of exiting on the first refused connection.
+ */
+async function firstConnection(ping: () => Promise<unknown>, waitMs: number, logger?: Logger): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      await ping();
+      return;
+    } catch (error) {
+      if (!isConnectionError(error) || Date.now() + delay > deadline) {
+        const waited = waitMs > 0 ? ` (retried for ${Math.round(waitMs / 1000)} s)` : "";
+        throw new DatabaseSetupError(
+          `Cannot reach the database at DATABASE_URL${waited}: ${(error as Error).message}`,
+        );
+      }
+      logger?.warn("database not reachable yet; retrying", {
+        error: (error as Error).message,
+        retry_in_ms: delay,
+        gives_up_in_ms: deadline - Date.now(),
+      });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     // One circuit for both pools (one server), probed on a connection of its own.
@@ -116,6 +146,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       circuit.stop();
       await probe.end({ timeout: 1 });
     };
+    try {
+      await firstConnection(() => probe`select 1`, options.connectWaitMs ?? 60_000, options.logger);
+    } catch (error) {
+      await ends();
+      throw error;
+    }
     const sql = guardSql(
       connect(options.databaseUrl, options.maxConnections ?? 10, {}, SERVER_CONNECT_OPTIONS),
       circuit,

@@ -64,37 +64,40 @@ export async function buildHnswIndex(session: Session, spec: HnswIndexSpec): Pro
     return { action: "unchanged", rows, maintenanceWorkMem: null, ms: elapsed(started) };
   }
   const memory = spec.maintenanceWorkMem ?? (await autoSized(sql, rows, spec));
+  // Servers starting together on an empty database build each index once: the others wait on the
+  // lock, then find it built (two builds of one name: the loser failed on a duplicate and exited).
   const build = (parallel: boolean) =>
-    session.transaction("", async (tx) => {
+    session.transaction("", async (tx): Promise<"built" | "rebuilt" | "unchanged"> => {
+      await tx`select pg_advisory_xact_lock(hashtext(${`rapfs:hnsw:${spec.name}`}))`;
+      const [now] = await tx<{ options: string[] | null }[]>`
+        select reloptions as options from pg_class where oid = to_regclass(${ident(spec.name)})`;
+      if (now && sameOptions(now.options, wanted)) return "unchanged";
       await tx`select set_config('maintenance_work_mem', ${memory}, true)`;
       if (!parallel) await tx`select set_config('max_parallel_maintenance_workers', '0', true)`;
-      if (!existing) {
+      if (!now) {
         await tx.unsafe(hnswIndexDdl(spec));
-        return;
+        return "built";
       }
       const building = `${spec.name}_build`;
       await tx.unsafe(`drop index if exists ${ident(building)}`);
       await tx.unsafe(hnswIndexDdl(spec, building));
       await tx.unsafe(`drop index ${ident(spec.name)}`);
       await tx.unsafe(`alter index ${ident(building)} rename to ${ident(spec.name)}`);
+      return "rebuilt";
     });
   let parallel = true;
+  let action: HnswBuild["action"];
   try {
-    await build(true);
+    action = await build(true);
   } catch (error) {
     // A parallel build puts its whole maintenance_work_mem in one shared memory segment, which a
     // small /dev/shm (Docker's default is 64 MB) cannot hold: build in this process instead.
     if (!SHARED_MEMORY.test((error as Error).message)) throw error;
     parallel = false;
-    await build(false);
+    action = await build(false);
   }
-  return {
-    action: existing ? "rebuilt" : "built",
-    rows,
-    maintenanceWorkMem: memory,
-    parallel,
-    ms: elapsed(started),
-  };
+  if (action === "unchanged") return { action, rows, maintenanceWorkMem: null, ms: elapsed(started) };
+  return { action, rows, maintenanceWorkMem: memory, parallel, ms: elapsed(started) };
 }
 
 async function countRows(sql: Sql, spec: HnswIndexSpec): Promise<number> {

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../src/config/paths";
 import { DataDirLockedError, lockDataDir } from "../../src/db/data-dir-lock";
 import { DatabaseSetupError, openDatabase } from "../../src/db/database";
+import { type Logger, silentLogger } from "../../src/log/logger";
 import { SERVER_POSTGRES_URL } from "../support/databases";
+import { startTcpProxy } from "../support/tcp-proxy";
 
 function runCli(
   args: string[],
@@ -86,9 +88,41 @@ describe("server database", () => {
     );
   });
 
-  it("reports an unreachable server clearly", async () => {
+  it("reports an unreachable server clearly, after retrying for as long as it is told", async () => {
+    const started = Date.now();
     await expect(
-      openDatabase({ databaseUrl: "postgres://postgres@127.0.0.1:1/none", dataDir: "unused" }),
-    ).rejects.toThrow(/Cannot reach the database at DATABASE_URL/);
+      openDatabase({
+        databaseUrl: "postgres://postgres@127.0.0.1:1/none",
+        dataDir: "unused",
+        connectWaitMs: 1_000,
+      }),
+    ).rejects.toThrow(/Cannot reach the database at DATABASE_URL \(retried for 1 s\)/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+  });
+
+  it("waits for a database that is not up yet, retrying with backoff and saying so", async () => {
+    const proxy = await startTcpProxy(Number(new URL(SERVER_POSTGRES_URL).port || 5432));
+    await proxy.cut();
+    const url = new URL(SERVER_POSTGRES_URL);
+    url.port = String(proxy.port);
+    const said: string[] = [];
+    const logger = { ...silentLogger, warn: (message: string) => said.push(message) } as Logger;
+    const opening = openDatabase({
+      databaseUrl: url.toString(),
+      dataDir: "unused",
+      logger,
+      requireVector: false,
+    });
+    setTimeout(() => void proxy.restore(), 1_500);
+    const db = await opening;
+    try {
+      expect((await db.sql`select 1 as one`)[0]?.one).toBe(1);
+      expect(said.filter((m) => m === "database not reachable yet; retrying").length).toBeGreaterThanOrEqual(
+        2,
+      );
+    } finally {
+      await db.close();
+      await proxy.stop();
+    }
   });
 });

@@ -161,6 +161,29 @@ describe("HNSW on the embedded database (RAPFS_VECTOR_INDEX=hnsw)", () => {
     expect(await options()).toEqual(["m=32", "ef_construction=200"]);
   });
 
+  it("two builds of one index at once (servers starting together) build it once; the second finds it", async () => {
+    const resolved = await embeddings.resolve("audio");
+    const spec = {
+      name: "emb_audio_twice_hnsw",
+      relation: resolved.embedding.relation,
+      column: resolved.embedding.vectorColumn,
+      metric: resolved.embedding.metric,
+      dimension: resolved.embedding.dimension,
+      m: 8,
+      efConstruction: 32,
+      maintenanceWorkMem: undefined,
+    };
+    try {
+      const builds = await Promise.all([
+        buildHnswIndex(poolSession(sql), spec),
+        buildHnswIndex(poolSession(sql), spec),
+      ]);
+      expect(builds.map((b) => b.action).sort()).toEqual(["built", "unchanged"]);
+    } finally {
+      await sql.unsafe(`drop index if exists ${spec.name}`);
+    }
+  });
+
   it("recall@10 against the exact scan: mean ≥ 0.99 over 1,000 random ids, none below 0.8", async () => {
     const resolved = await embeddings.resolve("lyrics");
     const exact = await VectorIndex.load(sql, resolved.embedding);
