@@ -37,13 +37,7 @@ export function checkRows(batch: unknown): CheckedBatch {
     if (Array.isArray(lists[table])) rows += lists[table].length;
     else problems.push(batchProblem(table, "must be an array of rows", "invalid_type"));
   }
-  if (rows > MAX_BATCH_ROWS) {
-    throw new DomainError(
-      "PAYLOAD_TOO_LARGE",
-      `The batch has ${rows.toLocaleString("en-US")} rows; one takes at most ${MAX_BATCH_ROWS.toLocaleString("en-US")} ` +
-        "(tracks and analyses together). Split it into several requests.",
-    );
-  }
+  refuseOversizeBatch(rows);
   if (rows === 0 && problems.length === 0)
     problems.push(batchProblem("analyses", "has no rows", "too_small"));
   for (const table of ["tracks", "analyses"] as const) {
@@ -58,6 +52,22 @@ export function checkRows(batch: unknown): CheckedBatch {
     });
   }
   return checked;
+}
+
+/** A batch's rows, counted before anything else reads them (undefined: not a batch's shape). */
+export function batchRowCount(batch: unknown): number | undefined {
+  if (batch === null || typeof batch !== "object" || Array.isArray(batch)) return undefined;
+  const { tracks, analyses } = batch as Record<string, unknown>;
+  return (Array.isArray(tracks) ? tracks.length : 0) + (Array.isArray(analyses) ? analyses.length : 0);
+}
+
+export function refuseOversizeBatch(rows: number): void {
+  if (rows <= MAX_BATCH_ROWS) return;
+  throw new DomainError(
+    "PAYLOAD_TOO_LARGE",
+    `The batch has ${rows.toLocaleString("en-US")} rows; one takes at most ${MAX_BATCH_ROWS.toLocaleString("en-US")} ` +
+      "(tracks and analyses together). Split it into several requests.",
+  );
 }
 
 function batchProblem(table: IngestTable | null, detail: string, code: string): RowProblem {

@@ -3,6 +3,7 @@
  * one transaction each batch, the way incremental materialization needs them written (see
  * write.ts). The HTTP route, `rapfs ingest` and `rapfs corpus stream` all come through here.
  */
+export { batchRowCount, refuseOversizeBatch } from "./check-rows";
 export { MAX_BATCH_ROWS } from "./columns";
 export {
   INGEST_FORMATS,

@@ -21,10 +21,12 @@ export { keyPgType } from "../definitions/schema";
 export type { ReadinessReport } from "../health/readiness";
 export {
   AnalysisInputSchema,
+  batchRowCount,
   IDEMPOTENCY_KEY_HOURS,
   IDEMPOTENCY_KEY_PATTERN,
   type IngestResult,
   MAX_BATCH_ROWS,
+  refuseOversizeBatch,
   TrackInputSchema,
 } from "../ingest";
 export type { OnlineRow } from "../online/types";

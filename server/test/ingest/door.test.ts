@@ -165,6 +165,26 @@ describe("POST /v1/admin/analyses", () => {
     expect(await corpusCounts(t.db.sql)).toEqual(counts);
   });
 
+  it("refuses a body that is not UTF-8, pointing at the byte, instead of storing U+FFFD", async () => {
+    const counts = await corpusCounts(t.db.sql);
+    const text = JSON.stringify({
+      analyses: [{ track_id: tracks[0], analyzer_type: "algorithmic", sentiment: "XX" }],
+    });
+    const bytes = Buffer.from(text, "utf8");
+    const at = bytes.indexOf("XX");
+    bytes[at] = 0xff; // never valid in UTF-8
+    const res = await t.app.request(PATH, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.adminKey}`, "content-type": "application/json" },
+      body: bytes,
+    });
+    expect(res.status).toBe(400);
+    const problem = await problemOf(res);
+    expect(problem.code).toBe("MALFORMED_JSON");
+    expect(problem.detail).toContain(`byte ${at} (0xff)`);
+    expect(await corpusCounts(t.db.sql)).toEqual(counts);
+  });
+
   it("refuses a batch over 5,000 rows, saying to split it", async () => {
     const analyses = Array.from({ length: 5_001 }, () => ({
       track_id: tracks[0],

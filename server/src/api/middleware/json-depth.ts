@@ -77,8 +77,50 @@ export function jsonDepthLimit(options: JsonDepthOptions = {}): MiddlewareHandle
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
     if (!JSON_MEDIA_TYPE.test(mediaType) || options.skip?.(c)) return next();
     // A body that cannot be read is the validator's to report, as it always was.
-    const text = await c.req.text().catch(() => undefined);
-    if (text !== undefined) refuseDeepJson(text, limit);
+    const bytes = await c.req.arrayBuffer().catch(() => undefined);
+    if (bytes === undefined) return next();
+    refuseDeepJson(strictUtf8(new Uint8Array(bytes)), limit);
     return next();
   };
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The body as text, refused where it is not UTF-8 (RFC 8259 §8.1): a lenient decoder would store
+ * U+FFFD in place of the bad bytes without a word.
+ */
+export function strictUtf8(bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw new DomainError(
+      "MALFORMED_JSON",
+      `The body is not valid UTF-8: byte ${at} (0x${(bytes[at] ?? 0).toString(16).padStart(2, "0")}) starts no valid sequence. Send text as UTF-8.`,
+    );
+  }
+}
+
+/** The offset of the first byte that does not begin a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const length = sequenceLength(bytes, i);
+    if (length === 0) return i;
+    i += length;
+  }
+  return bytes.length;
+}
+
+function sequenceLength(bytes: Uint8Array, i: number): number {
+  const b = bytes[i] as number;
+  if (b < 0x80) return 1;
+  const length = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+  if (length === 0 || i + length > bytes.length) return 0;
+  try {
+    UTF8.decode(bytes.subarray(i, i + length));
+    return length;
+  } catch {
+    return 0;
+  }
 }
