@@ -1,3 +1,4 @@
+import calculateSlot from "cluster-key-slot";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "../log/logger";
 
@@ -112,10 +113,15 @@ export function createRedisClient(
 export async function connectRedis(client: RedisConnection): Promise<boolean> {
   try {
     await client.connect();
-    return true;
   } catch {
     return false;
   }
+  // A Cluster opens a master's connection at its first command and, failing fast, refuses the
+  // commands that reach it while it is still connecting: a view's shards are on every master, so
+  // the first batch would. Every master is reached once here.
+  if (client instanceof Cluster)
+    await Promise.all(client.nodes("master").map((node) => node.ping().catch(() => undefined)));
+  return true;
 }
 
 /** Unlinks every key on `node` matching a SCAN glob, a page at a time; returns how many went. */
@@ -130,7 +136,19 @@ export async function unlinkMatching(
     const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
     cursor = next;
     const keys = found.filter((key) => !keep(key));
-    if (keys.length > 0) removed += await node.unlink(...keys);
+    // A Cluster node refuses a multi-key command across slots (CROSSSLOT): one UNLINK per slot.
+    for (const slotKeys of bySlot(keys)) removed += await node.unlink(...slotKeys);
   } while (cursor !== "0");
   return removed;
+}
+
+function bySlot(keys: readonly string[]): string[][] {
+  const groups = new Map<number, string[]>();
+  for (const key of keys) {
+    const slot = calculateSlot(key);
+    const group = groups.get(slot);
+    if (group) group.push(key);
+    else groups.set(slot, [key]);
+  }
+  return [...groups.values()];
 }

@@ -1,9 +1,19 @@
+import calculateSlot from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
 import type { CircuitBreaker } from "./circuit-breaker";
 import { DecodedRows, decodeRow } from "./decoded-rows";
 import type { NearCache } from "./near-cache";
 import { unlinkMatching } from "./redis-client";
-import { assertKeyPrefix, assertViewKey, packRow, rowKey, viewPattern } from "./redis-keys";
+import {
+  assertKeyPrefix,
+  assertViewKey,
+  idOfRowKey,
+  packRow,
+  rowKey,
+  unshardedViewPattern,
+  viewPattern,
+  viewRowsPrefix,
+} from "./redis-keys";
 import { RedisSeals } from "./seals";
 import type { Tracking } from "./tracking";
 import {
@@ -76,23 +86,39 @@ export class RedisOnlineStore implements OnlineStore {
     chunk: readonly OnlineRow[],
     options: WriteOptions,
   ): Promise<void> {
-    if (options.ttlMs === undefined && !options.ifAbsent) {
-      const args: string[] = [];
-      for (const row of chunk) args.push(rowKey(this.prefix, viewKey, row.id), packRow(row));
-      await this.guard(args[0] as string, () => this.client.mset(args));
-      return;
-    }
-    const pipeline = this.client.pipeline();
-    for (const row of chunk) {
-      const key = rowKey(this.prefix, viewKey, row.id);
-      const text = packRow(row);
-      if (options.ttlMs === undefined) pipeline.set(key, text, "NX");
-      else if (options.ifAbsent) pipeline.set(key, text, "PX", options.ttlMs, "NX");
-      else pipeline.set(key, text, "PX", options.ttlMs);
-    }
-    throwFirstError(
-      await this.guard(rowKey(this.prefix, viewKey, chunk[0]?.id ?? ""), () => pipeline.exec()),
+    const keyed = chunk.map((row) => ({ key: rowKey(this.prefix, viewKey, row.id), row }));
+    // A Cluster takes a multi-key command or a pipeline within one slot: one per shard touched.
+    await Promise.all(
+      this.bySlot(keyed, (entry) => entry.key).map(async (group) => {
+        const first = (group[0] as (typeof group)[number]).key;
+        if (options.ttlMs === undefined && !options.ifAbsent) {
+          const args = group.flatMap(({ key, row }) => [key, packRow(row)]);
+          await this.guard(first, () => this.client.mset(args));
+          return;
+        }
+        const pipeline = this.client.pipeline();
+        for (const { key, row } of group) {
+          const text = packRow(row);
+          if (options.ttlMs === undefined) pipeline.set(key, text, "NX");
+          else if (options.ifAbsent) pipeline.set(key, text, "PX", options.ttlMs, "NX");
+          else pipeline.set(key, text, "PX", options.ttlMs);
+        }
+        throwFirstError(await this.guard(first, () => pipeline.exec()));
+      }),
     );
+  }
+
+  /** `items` in groups of one Cluster slot each (one group on a single Redis). */
+  private bySlot<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
+    if (!this.client.isCluster) return items.length > 0 ? [[...items]] : [];
+    const groups = new Map<number, T[]>();
+    for (const item of items) {
+      const slot = calculateSlot(keyOf(item));
+      const group = groups.get(slot);
+      if (group) group.push(item);
+      else groups.set(slot, [item]);
+    }
+    return [...groups.values()];
   }
 
   async read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>> {
@@ -155,16 +181,23 @@ export class RedisOnlineStore implements OnlineStore {
     const keys = asked.map((i) => rowKey(this.prefix, views[i] as string, ids[i] as string));
     const token = near ? near.begin(keys) : 0;
     try {
-      const texts = await this.guard(keys[0] as string, () => this.client.mget(keys));
-      keys.forEach((key, j) => {
-        const text = texts[j];
-        if (text == null) return;
-        const i = asked[j] as number;
-        const row = this.decode(key, ids[i] as string, text);
-        rows[i] = row;
-        // Absence markers expire by TTL; a kept one could outlive it.
-        if (near && row.eventTimestamp !== ABSENT) near.keep(key, views[i] as string, row, token, now);
-      });
+      const positions = keys.map((_, j) => j);
+      await Promise.all(
+        this.bySlot(positions, (j) => keys[j] as string).map(async (group) => {
+          const shardKeys = group.map((j) => keys[j] as string);
+          const texts = await this.guard(shardKeys[0] as string, () => this.client.mget(shardKeys));
+          group.forEach((j, n) => {
+            const text = texts[n];
+            if (text == null) return;
+            const key = keys[j] as string;
+            const i = asked[j] as number;
+            const row = this.decode(key, ids[i] as string, text);
+            rows[i] = row;
+            // Absence markers expire by TTL; a kept one could outlive it.
+            if (near && row.eventTimestamp !== ABSENT) near.keep(key, views[i] as string, row, token, now);
+          });
+        }),
+      );
     } finally {
       near?.end(keys, token);
     }
@@ -201,14 +234,18 @@ export class RedisOnlineStore implements OnlineStore {
   async prune(viewKey: string, keep: ReadonlySet<string>): Promise<number> {
     assertViewKey(viewKey);
     const pattern = viewPattern(this.prefix, viewKey);
-    const keyStart = rowKey(this.prefix, viewKey, "");
+    const keyStart = viewRowsPrefix(this.prefix, viewKey);
     this.near?.invalidatePrefix(keyStart);
-    // In a cluster the view's slot lives on one master, but asking each is simpler than routing.
+    // A view version's shards are on every master of a cluster: each is asked.
     const nodes =
       "nodes" in this.client && this.client.isCluster ? this.client.nodes("master") : [this.client];
-    const kept = (key: string) => keep.has(key.slice(keyStart.length));
+    const kept = (key: string) => keep.has(idOfRowKey(key));
     let removed = 0;
-    for (const node of nodes as Redis[]) removed += await unlinkMatching(node, pattern, kept);
+    for (const node of nodes as Redis[]) {
+      removed += await unlinkMatching(node, pattern, kept);
+      // Rows of the layout before shards: nothing reads them any more.
+      removed += await unlinkMatching(node, unshardedViewPattern(this.prefix, viewKey), () => false);
+    }
     this.near?.invalidatePrefix(keyStart);
     return removed;
   }

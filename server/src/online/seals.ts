@@ -7,6 +7,12 @@ import type { CompleteCopy } from "./types";
 /** Sets the seal only if it still holds what the copy found at its start (nothing was lost since). */
 const SEAL = `if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2]) return 1 end return 0`;
 
+/**
+ * The seals' name, by row key layout: a seal of the layout before shards (`complete`) vouches for
+ * keys no longer read, so it must not count.
+ */
+const SEALS = "complete-sharded";
+
 /** One master's seal of a view version: its key (in a slot of that master) and its slots' fingerprint. */
 type Part = { key: string; slots: string };
 
@@ -91,8 +97,12 @@ export class RedisSeals {
     const whole = new Set(
       found.flatMap(({ node, part, held }) => (runOf(part, held) >= runId ? [node] : [])),
     );
+    // A master that did not answer is skipped too: its rows cannot be written now, and its seal
+    // is missing or older, so the check after it answers again copies them. The others sync on.
+    const answered = new Set(found.map(({ node }) => node));
+    const skipped = (node: string) => whole.has(node) || (this.isCluster && !answered.has(node));
     return {
-      holds: (id) => whole.has(this.isCluster ? (this.ownerOf(rowKeyOf(id)) ?? "") : "redis"),
+      holds: (id) => skipped(this.isCluster ? (this.ownerOf(rowKeyOf(id)) ?? "") : "redis"),
       seal: async () => {
         const sealed = await Promise.all(
           found.map(({ node, part, held }) =>
@@ -142,7 +152,7 @@ export class RedisSeals {
    */
   private parts(viewKey: string): Map<string, Part> {
     if (!(this.client instanceof Cluster)) {
-      return new Map([["redis", { key: `${this.prefix}:complete:${viewKey}`, slots: "-" }]]);
+      return new Map([["redis", { key: `${this.prefix}:${SEALS}:${viewKey}`, slots: "-" }]]);
     }
     const owned = new Map<string, number[]>();
     this.client.slots.forEach((owners, slot) => {
@@ -154,7 +164,7 @@ export class RedisSeals {
     });
     const parts = new Map<string, Part>();
     for (const [node, slots] of owned) {
-      const key = `${this.prefix}:complete:{${keyInSlot(slots[0] as number)}}:${viewKey}`;
+      const key = `${this.prefix}:${SEALS}:{${keyInSlot(slots[0] as number)}}:${viewKey}`;
       const digest = createHash("sha1").update(rangesOf(slots)).digest("base64url").slice(0, 12);
       parts.set(node, { key, slots: digest });
     }

@@ -64,7 +64,7 @@ export interface OnlineStore {
 
 /** A copy of one run of a view version under way. */
 export type CompleteCopy = {
-  /** Whether the part of the store holding `id` was already whole at the run (its row need not be written). */
+  /** Whether the row of `id` need not be written: its part was already whole at the run, or did not answer (copied once it does). */
   holds(id: string): boolean;
   /** Marks every part complete at the run; false where a part lost keys since `beginCopy` (it stays unsealed). */
   seal(): Promise<boolean>;

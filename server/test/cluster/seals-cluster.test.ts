@@ -73,7 +73,7 @@ describe("seals of view versions on a 3-master Redis Cluster", () => {
     expect(await copyWhole(viewKey, 5)).toBe(true);
     expect(await store.completeRun(viewKey)).toBe(5);
     for (const node of client.nodes("master")) {
-      expect(await node.keys(`${PREFIX}:complete:*`)).toHaveLength(1);
+      expect(await node.keys(`${PREFIX}:complete-sharded:*`)).toHaveLength(1);
     }
     const ids = range(100, 160).map(String);
     const seals = new RedisSeals(client, PREFIX, (_key, command) => command());
@@ -115,24 +115,24 @@ describe("seals of view versions on a 3-master Redis Cluster", () => {
       metrics: createMetrics({ defaultMetrics: false }),
       logger: silentLogger,
     });
-    // Two view versions whose rows live on different masters.
-    const views = range(1, 40)
-      .map((v) => `view_${v}@1`)
-      .filter(
-        (v, i, all) =>
-          all.findIndex((w) => masterOf(rowKey(PREFIX, w, "0")) === masterOf(rowKey(PREFIX, v, "0"))) === i,
-      )
-      .slice(0, 2) as [string, string];
-    for (const view of views) expect(await copyWhole(view, 1)).toBe(true);
-    for (const view of views) {
-      expect([...(await reads.read(view, ["1", "70", "71"])).keys()]).toEqual(["1"]);
-    }
+    // One view version, its rows spread over every master: ids on the master that will lose its
+    // keys, and ids on another.
+    const view = "view_1@1";
+    expect(await copyWhole(view, 1)).toBe(true);
+    const lost = masterOf(rowKey(PREFIX, view, "1"));
+    const on = (port: number, from: number, equal: boolean) =>
+      range(from, from + 500)
+        .map(String)
+        .filter((id) => (masterOf(rowKey(PREFIX, view, id)) === port) === equal);
+    const [present, absent] = [on(lost, 0, false).filter((id) => Number(id) < 50)[0], on(lost, 70, false)[0]];
+    const absentOnLost = on(lost, 70, true)[0] as string;
+    expect([...(await reads.read(view, ["1", absentOnLost, absent as string])).keys()]).toEqual(["1"]);
     expect(asked).toEqual([]);
 
-    await restartEmpty(masterOf(rowKey(PREFIX, views[0], "0")));
-    await expect(reads.read(views[0], ["70"])).rejects.toThrow(DatabaseUnavailableError);
-    expect(asked).toEqual([["70"]]);
-    expect([...(await reads.read(views[1], ["2", "72"])).keys()]).toEqual(["2"]);
+    await restartEmpty(lost);
+    await expect(reads.read(view, [absentOnLost])).rejects.toThrow(DatabaseUnavailableError);
+    expect(asked).toEqual([[absentOnLost]]);
+    expect([...(await reads.read(view, [present as string, absent as string])).keys()]).toEqual([present]);
     expect(asked).toHaveLength(1);
   }, 60_000);
 
@@ -164,19 +164,30 @@ describe("seals while a master is down and the others serve (cluster-require-ful
     const breaker = new CircuitBreaker(partialClient, { logger: silentLogger });
     const live = new RedisOnlineStore(partialClient, { prefix: PREFIX, breaker });
     const viewKey = "emotion_scores@1";
-    const holder = portOf(partialClient.slots[calculateSlot(rowKey(PREFIX, viewKey, "0"))]?.[0]);
     const copy = await live.beginCopy(viewKey, 1);
     await live.write(viewKey, rows(range(0, 50)));
     expect(await copy.seal()).toBe(true);
 
-    await partial.kill(partial.ports.find((port) => port !== holder) as number);
-    // The dead master's seal cannot be read: the view is whole where it can be, and syncs on.
+    const dead = partial.ports[0] as number;
+    await partial.kill(dead);
+    const onDead = (id: string) =>
+      portOf(partialClient.slots[calculateSlot(rowKey(PREFIX, viewKey, id))]?.[0]) === dead;
+    // The dead master's seal cannot be read: the view is whole where it can be, and syncs on,
+    // writing the rows of the masters that answer and leaving the dead one's for when it answers.
     expect(await waitFor(async () => live.completeRun(viewKey).catch(() => undefined), 100, 50)).toBe(1);
     const next = await live.beginCopy(viewKey, 2);
-    await live.write(viewKey, rows(range(0, 50), 2));
+    const rowsOf2 = rows(range(0, 50), 2);
+    expect(rowsOf2.filter((row) => next.holds(row.id)).every((row) => onDead(row.id))).toBe(true);
+    await live.write(
+      viewKey,
+      rowsOf2.filter((row) => !next.holds(row.id)),
+    );
     expect(await next.seal()).toBe(true);
     expect(await live.completeRun(viewKey)).toBe(2);
-    expect([...(await live.vouchedAbsent(viewKey, ["77"]))]).toEqual(["77"]);
+    const absentAlive = range(77, 300)
+      .map(String)
+      .find((id) => !onDead(id)) as string;
+    expect([...(await live.vouchedAbsent(viewKey, [absentAlive]))]).toEqual([absentAlive]);
     breaker.close();
   }, 60_000);
 });

@@ -132,8 +132,8 @@ describe("completeness in Redis", () => {
     const primary = redisStore();
     expect(await copyWhole(primary, 2)).toBe(true);
     const client = opened[opened.length - 1] as Redis;
-    const seals = await client.keys(`${primary.prefix}:complete:*`);
-    expect(seals).toEqual([`${primary.prefix}:complete:${VIEW}`]);
+    const seals = await client.keys(`${primary.prefix}:complete-sharded:*`);
+    expect(seals).toEqual([`${primary.prefix}:complete-sharded:${VIEW}`]);
     await client.del(...seals);
     const { store, asked } = readThrough(primary);
     expect((await store.read(VIEW, ["1"])).size).toBe(1);

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/log/logger";
 import { NearCache } from "../../src/online/near-cache";
-import { packRow, rowKeysPrefix } from "../../src/online/redis-keys";
+import { packRow, rowKey, rowKeysPrefix } from "../../src/online/redis-keys";
 import { RedisOnlineStore } from "../../src/online/redis-store";
 import { type Tracking, trackInvalidations } from "../../src/online/tracking";
 import { absentRow } from "../../src/online/types";
@@ -13,7 +13,7 @@ import { commandsDuring, deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor }
 const prefix = uniquePrefix();
 const connectionName = `near-cache-test-${randomBytes(4).toString("hex")}`;
 const VIEW = "qwen_analysis@1";
-const key = (id: number | string) => `${prefix}:{${VIEW}}:${id}`;
+const key = (id: number | string) => rowKey(prefix, VIEW, String(id));
 
 let redis: Redis;
 let cache: NearCache;

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidViewKeyError } from "../../src/online/redis-keys";
+import { InvalidViewKeyError, rowKey } from "../../src/online/redis-keys";
 import { RedisOnlineStore } from "../../src/online/redis-store";
 import { makeRow, range, rows } from "./fixtures";
 import { deletePrefix, openMonitor, SHARED_REDIS_URL, uniquePrefix, waitFor } from "./redis-harness";
@@ -27,9 +27,11 @@ describe("RedisOnlineStore", () => {
     expect(found.get("2")).toEqual(makeRow(2));
   });
 
-  it("keeps an entity's row for one view version under one hash-tagged key with the deployment prefix", async () => {
+  it("keeps an entity's row for one view version under one key, its hash tag the version and a shard of the id", async () => {
     await store.write("qwen_analysis@1", rows([42]));
-    const raw = await redis.get(`${prefix}:{qwen_analysis@1}:42`);
+    const key = rowKey(prefix, "qwen_analysis@1", "42");
+    expect(key).toMatch(new RegExp(`^${prefix}:\\{qwen_analysis@1~([0-9]|[1-5][0-9]|6[0-3])\\}:42$`));
+    const raw = await redis.get(key);
     expect(JSON.parse(raw ?? "null")).toEqual({ t: makeRow(42).eventTimestamp, v: makeRow(42).values });
   });
 
@@ -58,11 +60,11 @@ describe("RedisOnlineStore", () => {
     const monitor = await openMonitor(redis);
     const commands: string[] = [];
     monitor.on("monitor", (_time: string, args: string[]) => {
-      if (args.some((a) => a.startsWith(`${prefix}:{big@1}`))) commands.push((args[0] ?? "").toLowerCase());
+      if (args.some((a) => a.startsWith(`${prefix}:{big@1`))) commands.push((args[0] ?? "").toLowerCase());
     });
     const found = await store.read("big@1", ids);
     // A marker command after the read: once MONITOR shows it, it has shown everything before it.
-    await redis.get(`${prefix}:{big@1}:marker`);
+    await redis.get(`${prefix}:{big@1~0}:marker`);
     await waitFor(async () => (commands.includes("get") ? true : undefined));
     monitor.disconnect();
     expect(found.size).toBe(900);

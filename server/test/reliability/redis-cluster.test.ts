@@ -250,7 +250,7 @@ describe("three processes on a 3-master Redis Cluster", () => {
         for (const port of redis.ports) {
           const node = new Redis({ host: "127.0.0.1", port });
           try {
-            const seals = await node.keys(`${cluster.prefix}:complete:*`);
+            const seals = await node.keys(`${cluster.prefix}:complete-sharded:*`);
             const sealed = await Promise.all(seals.map((seal) => node.get(seal)));
             expect(sealed.filter((seal) => seal?.startsWith("sealed ")).length).toBe(keys.length);
           } finally {
