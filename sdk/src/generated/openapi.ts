@@ -3402,7 +3402,7 @@ export interface operations {
           "Rapfs-Rows"?: number;
           /** @description The data version read */
           "Rapfs-Dataset-Version"?: string;
-          /** @description false for a repeat of a download already charged today */
+          /** @description true when this request spent one of the day's downloads; false for a repeat of one already charged today, and for a public dataset's shared file (it spends only the bytes sent) */
           "Rapfs-Download-Charged"?: "true" | "false";
           [name: string]: unknown;
         };
@@ -3545,7 +3545,7 @@ export interface operations {
           "Rapfs-Rows"?: number;
           /** @description The data version read */
           "Rapfs-Dataset-Version"?: string;
-          /** @description false for a repeat of a download already charged today */
+          /** @description true when this request spent one of the day's downloads; false for a repeat of one already charged today, and for a public dataset's shared file (it spends only the bytes sent) */
           "Rapfs-Download-Charged"?: "true" | "false";
           [name: string]: unknown;
         };

@@ -117,7 +117,15 @@ export async function startDownload(
   }
   const filename = downloadFilename(plan, input.format, training !== undefined);
   job.meta = { rows: info.rows, version: info.version, filename };
-  return { job, info, columns, etag: job.etag as string, charged, filename };
+  // The header says whether a download was spent: a shared public file spends only its bytes.
+  return {
+    job,
+    info,
+    columns,
+    etag: job.etag as string,
+    charged: charged && upFront.downloads > 0,
+    filename,
+  };
 }
 
 /**

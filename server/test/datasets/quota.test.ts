@@ -131,6 +131,7 @@ describe("a public dataset downloads whole on the free tier: downloads and bytes
     const { accountId, key } = await signup();
     const response = await get(h, "/v1/datasets/public/download?format=csv", { key });
     expect(response.status).toBe(200);
+    expect(response.headers.get("rapfs-download-charged")).toBe("false");
     const rows = Number(response.headers.get("rapfs-rows"));
     expect(rows).toBeGreaterThan(100);
     const size = (await bytes(response)).byteLength;

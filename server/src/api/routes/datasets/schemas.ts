@@ -111,6 +111,8 @@ export const DOWNLOAD_HEADERS = {
   "Rapfs-Dataset-Version": { schema: { type: "string" as const }, description: "The data version read" },
   "Rapfs-Download-Charged": {
     schema: { type: "string" as const, enum: ["true", "false"] },
-    description: "false for a repeat of a download already charged today",
+    description:
+      "true when this request spent one of the day's downloads; false for a repeat of one already " +
+      "charged today, and for a public dataset's shared file (it spends only the bytes sent)",
   },
 };
