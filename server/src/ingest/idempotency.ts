@@ -1,12 +1,15 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import type postgres from "postgres";
 import type { Sql } from "../db/database";
 import { DomainError } from "../errors";
 import type { IngestResult } from "./write";
 
-/** How long a key answers for its batch: a retry comes within seconds, a re-run of a file within the day. */
+/** How long a key answers for its batch: a retry comes within seconds. */
 export const IDEMPOTENCY_KEY_HOURS = 24;
+
+/** How long a file's rows are known written (`rowsKey`): a file appended to daily is read again the next day. */
+export const FILE_ROWS_KEY_DAYS = 90;
+const FILE_ROWS = "rapfs-rows:";
 
 /** Printable ASCII without spaces, as header values and file names carry them: a UUID, a file's digest. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -37,7 +40,9 @@ export async function claimKey(
   }
   await tx`
     delete from rapfs_ingest_batches
-    where created_at < clock_timestamp() - ${IDEMPOTENCY_KEY_HOURS} * interval '1 hour'`;
+    where created_at < clock_timestamp() - ${IDEMPOTENCY_KEY_HOURS} * interval '1 hour'
+      and (not starts_with(idempotency_key, ${FILE_ROWS})
+        or created_at < clock_timestamp() - ${FILE_ROWS_KEY_DAYS} * interval '1 day')`;
   const claimed = await tx`
     insert into rapfs_ingest_batches (idempotency_key, request_sha256, result)
     values (${key}, ${digest}, 'null'::jsonb)
@@ -67,25 +72,33 @@ export async function recordResult(
     where idempotency_key = ${key}`;
 }
 
-/** Whether `key` names this very batch, written within the day (by an earlier run of the same file). */
-export async function writtenUnderKey(sql: Sql, key: string, digest: string): Promise<boolean> {
-  const [row] = await sql<{ request_sha256: string }[]>`
-    select request_sha256 from rapfs_ingest_batches
-    where idempotency_key = ${key}
-      and created_at >= clock_timestamp() - ${IDEMPOTENCY_KEY_HOURS} * interval '1 hour'`;
-  return row?.request_sha256 === digest;
+/**
+ * A file's rows chained: each row's link is a digest of the link before it and the row itself,
+ * so the link at row k names rows 1..k, whatever follows them. A file appended to keeps its
+ * links; one edited at row k changes the links from k on.
+ */
+export function rowLink(previous: string, row: unknown): string {
+  return createHash("sha256")
+    .update(previous)
+    .update(JSON.stringify(row) ?? "")
+    .digest("base64url")
+    .slice(0, 32);
 }
 
-/** SHA-256 of a file's bytes, read as a stream. */
-export async function fileDigest(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
+/** The key a batch of a file is written under: the link of its last row. */
+export const rowsKey = (table: string, link: string): string => `${FILE_ROWS}${table}:${link}`;
 
 /**
- * The key of one batch of a file: the same file read into batches of the same size gives the
- * same keys, so a run after an interrupted one writes only the batches it did not.
+ * Of `keys` (the rowsKey of each row of a batch, in order), the index of the last one an earlier
+ * run wrote a batch under (its rows and every row before it are in the table), or -1.
  */
-export const fileBatchKey = (file: string, table: string, batchRows: number, index: number): string =>
-  `rapfs-ingest:${file.slice(0, 40)}:${table}:${batchRows}:${index}`;
+export async function writtenThrough(sql: Sql, keys: readonly string[]): Promise<number> {
+  if (keys.length === 0) return -1;
+  const rows = await sql<{ key: string }[]>`
+    select idempotency_key as key from rapfs_ingest_batches
+    where idempotency_key = any(${keys as string[]}::text[])
+      and created_at >= clock_timestamp() - ${FILE_ROWS_KEY_DAYS} * interval '1 day'`;
+  const found = new Set(rows.map((row) => row.key));
+  for (let i = keys.length - 1; i >= 0; i--) if (found.has(keys[i] as string)) return i;
+  return -1;
+}

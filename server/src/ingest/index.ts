@@ -15,11 +15,12 @@ export {
 } from "./files";
 export {
   batchDigest,
-  fileBatchKey,
-  fileDigest,
+  FILE_ROWS_KEY_DAYS,
   IDEMPOTENCY_KEY_HOURS,
   IDEMPOTENCY_KEY_PATTERN,
-  writtenUnderKey,
+  rowLink,
+  rowsKey,
+  writtenThrough,
 } from "./idempotency";
 export { problemPlace, type RowProblem } from "./problems";
 export { STREAM_ANALYZERS } from "./reruns";

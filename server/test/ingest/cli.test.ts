@@ -101,7 +101,10 @@ describe("rapfs ingest", () => {
     expect(await corpusCounts(sql)).toEqual(counts);
     // What an interrupted run leaves: its last batch never committed, rows and key alike.
     await sql`delete from tracks where id = 7105`;
-    await sql`delete from rapfs_ingest_batches where idempotency_key like ${"%:tracks:2:2"}`;
+    await sql`
+      delete from rapfs_ingest_batches where idempotency_key = (
+        select idempotency_key from rapfs_ingest_batches where idempotency_key like 'rapfs-rows:tracks:%'
+        order by created_at desc limit 1)`;
     const resumed = await run();
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain("wrote 1 tracks (ids 7105–7105)");
@@ -112,6 +115,24 @@ describe("rapfs ingest", () => {
     expect(anew.code).not.toBe(0);
     expect(anew.stderr).toContain("nothing was written");
     expect(await corpusCounts(sql)).toEqual(counts);
+  });
+
+  it("writes only the rows appended to a file since it was ingested, days later too", async () => {
+    const line = (i: number) => `${i + 1},algorithmic,"{""word_count"":${100 + i}}"`;
+    const csv = (n: number) =>
+      `${["track_id,analyzer_type,analysis_data", ...Array.from({ length: n }, (_, i) => line(i))].join("\n")}\n`;
+    const file = await fixture("daily.csv", csv(3));
+    const before = await corpusCounts(sql);
+    expect((await ingest(file, "--batch", "2")).stdout).toContain("wrote 3 analyses");
+    // The next day: the file grew by two rows (one in the batch of the last run's last row).
+    await sql`update rapfs_ingest_batches set created_at = created_at - interval '2 days'
+              where idempotency_key like 'rapfs-rows:%'`;
+    await writeFile(file, csv(5));
+    const grown = await ingest(file, "--batch", "2");
+    expect([grown.code, grown.stderr]).toEqual([0, expect.any(String)]);
+    expect(grown.stdout).toContain("wrote 2 analyses");
+    expect(grown.stdout).toContain("skipped 3 analyses");
+    expect((await corpusCounts(sql)).analyses).toBe(before.analyses + 5);
   });
 
   it("writes analyses from Parquet, vectors as lists of float32", async () => {

@@ -3,11 +3,8 @@ import { loadConfig } from "../../config/env";
 import type { Sql } from "../../db/database";
 import { isRefusal, plural } from "../../errors";
 import {
-  batchDigest,
-  fileBatchKey,
-  fileDigest,
+  FILE_ROWS_KEY_DAYS,
   findBatchProblems,
-  IDEMPOTENCY_KEY_HOURS,
   INGEST_FORMATS,
   IngestFileError,
   type IngestFormat,
@@ -16,7 +13,9 @@ import {
   MAX_BATCH_ROWS,
   openIngestFile,
   type Place,
-  writtenUnderKey,
+  rowLink,
+  rowsKey,
+  writtenThrough,
 } from "../../ingest";
 import { terminalProgress } from "../../log/progress";
 import { openCliDatabase } from "../open-database";
@@ -41,7 +40,7 @@ export function registerIngestCommand(program: Command): void {
     .option("--batch <rows>", "rows per transaction", "1000")
     .option(
       "--no-resume",
-      `write every batch, even those an earlier run of this file wrote in the last ${IDEMPOTENCY_KEY_HOURS} hours`,
+      `write every row, even those an earlier run of this file (or of the file it grew from) wrote in the last ${FILE_ROWS_KEY_DAYS} days`,
     )
     .addHelpText(
       "after",
@@ -49,9 +48,9 @@ export function registerIngestCommand(program: Command): void {
 Every row is checked first (types, lengths, analyzer, vector dimensions, tracks that exist); a
 file with any bad row writes nothing and each bad row is named by its line (Parquet: its row).
 Then the rows are written in batches, one transaction each, as POST /v1/admin/analyses writes
-them: a row without created_at is stamped at its write. Each batch is written under an
-idempotency key made of the file's SHA-256, so running the same file again (after an
-interruption, say) writes only the batches not yet written. On the embedded default, while
+them: a row without created_at is stamped at its write. Each batch is written under a key that
+names its rows and every row before them (a chain of their digests), so running the file again
+writes only the rows not yet written: after an interruption, or once rows were appended to it. On the embedded default, while
 \`rapfs start\` runs, this works through the server's database.
 
 Examples:
@@ -71,12 +70,7 @@ Examples:
       const table: Table = opts.tracks ? "tracks" : "analyses";
       const db = await openCliDatabase(loadConfig());
       try {
-        const digest = opts.resume
-          ? await fileDigest(file).catch((error: unknown) => {
-              throw fileError(file, error);
-            })
-          : undefined;
-        const reading: Reading = { format, table, batchRows, digest };
+        const reading: Reading = { format, table, batchRows, resume: opts.resume };
         const rows = await checkFile(db.sql, file, reading);
         const started = performance.now();
         const written = await writeFile(db.sql, file, reading);
@@ -114,14 +108,24 @@ function fileFormat(file: string, given: string | undefined): IngestFormat {
   return format;
 }
 
-/** `digest`: the file's SHA-256, for each batch's idempotency key (none: --no-resume). */
-type Reading = { format: IngestFormat; table: Table; batchRows: number; digest: string | undefined };
+/** `resume`: rows an earlier run wrote are found by their keys and not written again. */
+type Reading = { format: IngestFormat; table: Table; batchRows: number; resume: boolean };
 
-/** The idempotency key of the file's batch number `index` (none with --no-resume). */
-const batchKey = (reading: Reading, index: number) =>
-  reading.digest === undefined
-    ? undefined
-    : fileBatchKey(reading.digest, reading.table, reading.batchRows, index);
+/**
+ * Follows a file's row chain batch by batch: each batch's row keys, and how many of its first
+ * rows an earlier run wrote (nothing with --no-resume).
+ */
+function rowChain(sql: Sql, reading: Reading) {
+  let link = "";
+  return async (rows: Record<string, unknown>[]) => {
+    if (!reading.resume) return { keys: [], written: 0 };
+    const keys = rows.map((row) => {
+      link = rowLink(link, row);
+      return rowsKey(reading.table, link);
+    });
+    return { keys, written: (await writtenThrough(sql, keys)) + 1 };
+  };
+}
 
 /** Every bad row of the file, with the database's checks; refuses the file if there is one. */
 async function checkFile(sql: Sql, file: string, reading: Reading): Promise<number> {
@@ -130,20 +134,19 @@ async function checkFile(sql: Sql, file: string, reading: Reading): Promise<numb
   const bad: BadRow[] = [];
   const givenIds = new Map<number, Place>();
   let rows = 0;
-  let index = 0;
+  const chain = rowChain(sql, reading);
   try {
     for await (const batch of readBatches(file, opened)) {
       bad.push(...batch.problems);
       rows += batch.rows.length;
       if (reading.table === "tracks") bad.push(...repeatedIds(batch.rows, batch.places, givenIds));
-      const key = batchKey(reading, index++);
-      // Written by an earlier run: its given ids are taken now, by its own rows.
-      const written =
-        key !== undefined && (await writtenUnderKey(sql, key, batchDigest({ [reading.table]: batch.rows })));
-      if (batch.rows.length > 0 && !written) {
-        const problems = await findBatchProblems(sql, { [reading.table]: batch.rows });
+      // Rows an earlier run wrote: their given ids are taken now, by themselves.
+      const { written } = await chain(batch.rows);
+      const fresh = batch.rows.slice(written);
+      if (fresh.length > 0) {
+        const problems = await findBatchProblems(sql, { [reading.table]: fresh });
         for (const p of problems) {
-          const place = p.index === null ? undefined : batch.places[p.index];
+          const place = p.index === null ? undefined : batch.places[p.index + written];
           if (place) bad.push({ place, field: p.field, detail: p.detail });
         }
       }
@@ -165,12 +168,17 @@ async function writeFile(sql: Sql, file: string, reading: Reading) {
   let last: number | undefined;
   let rows = 0;
   let resumed = 0;
-  let index = 0;
+  const chain = rowChain(sql, reading);
   try {
     for await (const batch of readBatches(file, opened)) {
       try {
-        const idempotencyKey = batchKey(reading, index++);
-        const written = await ingestBatch(sql, { [reading.table]: batch.rows }, { idempotencyKey });
+        const { keys, written: before } = await chain(batch.rows);
+        resumed += before;
+        rows += before;
+        const fresh = batch.rows.slice(before);
+        if (fresh.length === 0) continue;
+        const idempotencyKey = keys.at(-1);
+        const written = await ingestBatch(sql, { [reading.table]: fresh }, { idempotencyKey });
         const ids = written[reading.table].ids;
         rows += ids.length;
         if (written.replayed) resumed += ids.length;
