@@ -82,10 +82,27 @@ export async function prepareData(services: Services, options: PrepareDataOption
     healer.start();
   }
   options.servable?.();
-  // In the background: searches scan in SQL until the vectors are in memory (embedded mode only).
-  serving.embeddings.warm().catch((error: unknown) => {
-    logger.warn("could not load embeddings for in-memory search", { error: (error as Error).message });
+  // In the background: searches scan in SQL until the vectors are in memory (embedded mode only),
+  // seconds each at scale 1, and /ready says so (degraded, not failing: searches answer).
+  let searchWarm: "loading" | "loaded" | Error = "loading";
+  readiness.register({
+    name: "search",
+    critical: false,
+    check: async () => {
+      if (searchWarm === "loading")
+        throw new Error("loading embeddings into memory: until then a search scans in SQL (seconds each)");
+      if (searchWarm instanceof Error) throw searchWarm;
+    },
   });
+  serving.embeddings.warm().then(
+    () => {
+      searchWarm = "loaded";
+    },
+    (error: unknown) => {
+      searchWarm = error as Error;
+      logger.warn("could not load embeddings for in-memory search", { error: (error as Error).message });
+    },
+  );
   try {
     const caughtUp = await catchUpDefinitions(
       { sql, ...(gate ? { gate } : {}) },
