@@ -2,6 +2,7 @@ import { generateKey } from "../../src/access/api-key-format";
 import { PrivateRedis } from "../access/support";
 import { type ServerProcess, startServerProcess, waitReady } from "../access-http/processes";
 import { type SharedPglite, startSharedPglite } from "../access-http/shared-pglite";
+import { type LocalCluster, startRedisCluster } from "../cluster/redis-cluster";
 import { uniquePrefix } from "../online/redis-harness";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy";
 
@@ -13,21 +14,28 @@ export type Stack = {
   servers: ServerProcess[];
   pg: SharedPglite;
   proxy: TcpProxy;
-  redis: PrivateRedis;
+  /** The private Redis; undefined on a Cluster (`cluster`). */
+  redis: PrivateRedis | undefined;
+  cluster: LocalCluster | undefined;
   adminKey: string;
   /** The servers' environment, for CLI children (rapfs materialize) of the same deployment. */
   env: Record<string, string>;
   stop(): Promise<void>;
 };
 
-export async function startStack(count: number): Promise<Stack> {
+export async function startStack(
+  count: number,
+  options: { topology?: "redis" | "cluster"; env?: Record<string, string> } = {},
+): Promise<Stack> {
   const pg = await startSharedPglite();
   const proxy = await startTcpProxy(Number(new URL(pg.url).port));
-  const redis = await PrivateRedis.start();
+  const cluster = options.topology === "cluster" ? await startRedisCluster() : undefined;
+  const redis = cluster ? undefined : await PrivateRedis.start();
   const adminKey = generateKey().key;
   const env = {
+    ...options.env,
     DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/postgres`,
-    REDIS_URL: redis.url,
+    REDIS_URL: cluster ? cluster.url : (redis as PrivateRedis).url,
     RAPFS_REDIS_PREFIX: uniquePrefix(),
     RAPFS_CORPUS_SCALE: "0.004",
     RAPFS_ADMIN_KEY: adminKey,
@@ -38,7 +46,8 @@ export async function startStack(count: number): Promise<Stack> {
     await Promise.all(servers.map((s) => s.stop()));
     await proxy.stop();
     await pg.stop();
-    redis.down();
+    redis?.down();
+    await cluster?.stop();
   };
   try {
     for (let i = 0; i < count; i++) {
@@ -50,5 +59,5 @@ export async function startStack(count: number): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { servers, pg, proxy, redis, adminKey, env, stop };
+  return { servers, pg, proxy, redis, cluster, adminKey, env, stop };
 }
