@@ -8,7 +8,7 @@ import { analyzeTable, incrementalNeedsAnalyze } from "./analyze";
 import { attachHistograms, histogramQuery, planHistograms } from "./histogram";
 import { noteUnfitAnalyses, type Quarantine } from "./quarantine";
 import { poolSession, reservedSession, type Session } from "./session";
-import { needsFullRun } from "./source-changes";
+import { runScope } from "./source-changes";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "./stats";
 import { listTargets, type MaterializeTarget } from "./target";
 
@@ -309,13 +309,14 @@ async function runIncremental(
       const txSql = tx;
       const snapshot = await sourceSnapshot(tx);
       await unlock();
-      if (await needsFullRun(tx, target)) return NEEDS_FULL;
+      const scope = await runScope(tx, target);
+      if (scope === "full") return NEEDS_FULL;
       await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
       const watermarkAfter = await readWatermark(txSql, target);
-      for (const step of target.incrementalBefore) {
-        await tx.unsafe(step.text, bindParams(step, { watermark: target.watermark }));
-      }
-      const params = bindParams(target.incremental, { watermark: target.watermark });
+      // Back-dated rows are recomputed by their tracks (and artists), not by a rebuild.
+      const runtime = { watermark: target.watermark, track_ids: scope };
+      for (const step of target.incrementalBefore) await tx.unsafe(step.text, bindParams(step, runtime));
+      const params = bindParams(target.incremental, runtime);
       // xmax = 0 marks a row this statement inserted (not updated): the row count without a scan.
       const written = await tx.unsafe(
         `${target.incremental.text}\nreturning ${ident(target.key)} as key, (xmax = 0) as inserted`,

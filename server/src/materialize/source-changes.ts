@@ -16,19 +16,26 @@ function unseenBy(sql: Sql, target: MaterializeTarget) {
 }
 
 /**
- * True when a run in this snapshot must be full: it newly sees rows an incremental run cannot
- * find (created at or before the watermark it starts after: back-dated, or committed late by
- * a writer that did not take the source-writes lock), or rows updated, deleted or truncated.
+ * What a run in this snapshot must cover beyond the rows created after its watermark: "full" when
+ * it newly sees rows updated, deleted or truncated, or rows created at or before the watermark
+ * (back-dated, or committed late by a writer that did not take the source-writes lock) whose
+ * tracks were not noted (a statement of over 10,000 rows); else the tracks of those back-dated
+ * rows, which an incremental run recomputes with their artists (none: the usual case).
  */
+export async function runScope(tx: Sql, target: MaterializeTarget): Promise<"full" | number[]> {
+  if (target.watermark === null) return "full";
+  const [row] = await tx<{ full: boolean; tracks: number[] }[]>`
+    select coalesce(bool_or(c.op <> 'insert' or c.track_ids is null), false) as full,
+      coalesce(array_agg(distinct t.id) filter (where t.id is not null), '{}') as tracks
+    from rapfs_source_changes c left join lateral unnest(c.track_ids) as t(id) on true
+    where ${unseenBy(tx, target)}
+      and (c.op <> 'insert' or c.oldest_created_at <= ${target.watermark}::text::timestamp)`;
+  return row?.full ? "full" : (row?.tracks ?? []);
+}
+
+/** True when a run in this snapshot must be full (see runScope). */
 export async function needsFullRun(tx: Sql, target: MaterializeTarget): Promise<boolean> {
-  if (target.watermark === null) return true;
-  const [row] = await tx<{ full: boolean }[]>`
-    select exists (
-      select 1 from rapfs_source_changes c
-      where ${unseenBy(tx, target)}
-        and (c.op <> 'insert' or c.oldest_created_at <= ${target.watermark}::text::timestamp)
-    ) as full`;
-  return row?.full === true;
+  return (await runScope(tx, target)) === "full";
 }
 
 export type Pending = {

@@ -132,11 +132,15 @@ function changedEntities(spec: SelectSpec, p: ParamAllocator): string {
   return `${KEY_COLUMN[spec.entity].source} in (${changedKeys(spec.entity, spec.source, p)})`;
 }
 
-/** Keys of the entities touched since the watermark: a new track, or a new analysis it reads. */
+/**
+ * Keys of the entities touched since the watermark: a new track, or a new analysis it reads; and
+ * the tracks of rows written back-dated (`track_ids`, from the changes noted: see source-changes).
+ */
 export function changedKeys(entity: EntityName, source: SourceDefinition, p: ParamAllocator): string {
   const watermark = p.runtime("watermark", "timestamp");
+  const backDated = p.runtime("track_ids", "int[]");
   const analyzers = analyzersOf(source);
-  const newTracks = `select _n.id from ${TRACKS} _n where _n.created_at > ${watermark}`;
+  const newTracks = `select _n.id from ${TRACKS} _n where _n.created_at > ${watermark} union select unnest(${backDated})`;
   const changedTracks =
     analyzers.length === 0
       ? newTracks

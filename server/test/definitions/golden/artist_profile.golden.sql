@@ -65,7 +65,8 @@ group by _x."artist";
 --   $1 {"value":"emotion-distilroberta","type":"text"}
 --   $2 {"value":"joy","type":"text"}
 --   $3 {"runtime":"watermark","type":"text"}
---   $4 {"value":["emotion-distilroberta"],"type":"text[]"}
+--   $4 {"runtime":"track_ids","type":"int[]"}
+--   $5 {"value":["emotion-distilroberta"],"type":"text[]"}
 insert into "fv_artist_profile_v1__by_track" ("track_id", "event_timestamp", "artist", "i1")
 select t.id as "track_id",
   greatest(t.created_at, "e".created_at) as "event_timestamp",
@@ -74,12 +75,13 @@ select t.id as "track_id",
 from tracks t
 left join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null and (_r.analysis_data ->> $2::text is null or case when _r.analysis_data ->> $2::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> $2::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> $2::text)::numeric = 0 or abs((_r.analysis_data ->> $2::text)::numeric) >= 2.2250738585072014e-308) else false end) order by _r.created_at desc, _r.id desc limit 1) "e" on true
 where t.id is not null
-  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $3::text::timestamp and _c.analyzer_type = any($4::text[]) union select _n.id from tracks _n where _n.created_at > $3::text::timestamp)
+  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $3::text::timestamp and _c.analyzer_type = any($5::text[]) union select _n.id from tracks _n where _n.created_at > $3::text::timestamp union select unnest($4::int[]))
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "artist" = excluded."artist", "i1" = excluded."i1";
 
 -- incremental
 --   $1 {"runtime":"watermark","type":"text"}
---   $2 {"value":["emotion-distilroberta"],"type":"text[]"}
+--   $2 {"runtime":"track_ids","type":"int[]"}
+--   $3 {"value":["emotion-distilroberta"],"type":"text[]"}
 insert into "fv_artist_profile_v1" ("artist", "event_timestamp", "tracks", "joy")
 select _x."artist" as "artist",
   max(_x."event_timestamp") as "event_timestamp",
@@ -87,7 +89,7 @@ select _x."artist" as "artist",
   ((avg(_x."i1")))::double precision as "joy"
 from "fv_artist_profile_v1__by_track" _x
 where _x."artist" is not null
-  and _x."artist" in (select _m.artist from tracks _m where _m.id in (select _c.track_id from analysis_results _c where _c.created_at > $1::text::timestamp and _c.analyzer_type = any($2::text[]) union select _n.id from tracks _n where _n.created_at > $1::text::timestamp))
+  and _x."artist" in (select _m.artist from tracks _m where _m.id in (select _c.track_id from analysis_results _c where _c.created_at > $1::text::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $1::text::timestamp union select unnest($2::int[])))
 group by _x."artist"
 on conflict ("artist") do update set "event_timestamp" = excluded."event_timestamp", "tracks" = excluded."tracks", "joy" = excluded."joy", "materialized_at" = now();
 

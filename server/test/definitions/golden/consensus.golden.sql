@@ -36,7 +36,8 @@ group by t.id;
 -- incremental
 --   $1 {"value":["qwen-3-4b-fp8","gemma-3-27b-it"],"type":"text[]"}
 --   $2 {"runtime":"watermark","type":"text"}
---   $3 {"value":["gemma-3-27b-it","qwen-3-4b-fp8"],"type":"text[]"}
+--   $3 {"runtime":"track_ids","type":"int[]"}
+--   $4 {"value":["gemma-3-27b-it","qwen-3-4b-fp8"],"type":"text[]"}
 insert into "fv_consensus_v1" ("track_id", "event_timestamp", "analyzers", "agree")
 select t.id as "track_id",
   max(a.created_at) as "event_timestamp",
@@ -45,7 +46,7 @@ select t.id as "track_id",
 from tracks t
 cross join lateral (select distinct on (_r.analyzer_type) _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = any($1::text[]) and _r.created_at is not null order by _r.analyzer_type, _r.created_at desc, _r.id desc) a
 where t.id is not null
-  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::text::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::text::timestamp)
+  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::text::timestamp and _c.analyzer_type = any($4::text[]) union select _n.id from tracks _n where _n.created_at > $2::text::timestamp union select unnest($3::int[]))
 group by t.id
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "analyzers" = excluded."analyzers", "agree" = excluded."agree", "materialized_at" = now();
 

@@ -31,7 +31,8 @@ where t.id is not null;
 -- incremental
 --   $1 {"value":"qwen-3-4b-fp8","type":"text"}
 --   $2 {"runtime":"watermark","type":"text"}
---   $3 {"value":["qwen-3-4b-fp8"],"type":"text[]"}
+--   $3 {"runtime":"track_ids","type":"int[]"}
+--   $4 {"value":["qwen-3-4b-fp8"],"type":"text[]"}
 insert into "emb_analysis_v1" ("track_id", "event_timestamp", "embedding")
 select t.id as "track_id",
   a.created_at as "event_timestamp",
@@ -39,7 +40,7 @@ select t.id as "track_id",
 from tracks t
 cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version", _r."analysis_embedding" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null order by _r.created_at desc, _r.id desc limit 1) a
 where t.id is not null
-  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::text::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $2::text::timestamp)
+  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $2::text::timestamp and _c.analyzer_type = any($4::text[]) union select _n.id from tracks _n where _n.created_at > $2::text::timestamp union select unnest($3::int[]))
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "embedding" = excluded."embedding", "materialized_at" = now();
 
 -- point in time

@@ -40,7 +40,8 @@ where t.id is not null;
 --   $1 {"value":"qwen-3-4b-fp8","type":"text"}
 --   $2 {"value":"quality_score","type":"text"}
 --   $3 {"runtime":"watermark","type":"text"}
---   $4 {"value":["qwen-3-4b-fp8"],"type":"text[]"}
+--   $4 {"runtime":"track_ids","type":"int[]"}
+--   $5 {"value":["qwen-3-4b-fp8"],"type":"text[]"}
 insert into "fv_llm_latest_v3" ("track_id", "event_timestamp", "sentiment", "quality", "title_words")
 select t.id as "track_id",
   a.created_at as "event_timestamp",
@@ -50,7 +51,7 @@ select t.id as "track_id",
 from tracks t
 cross join lateral (select _r."id", _r."track_id", _r."analyzer_type", _r."sentiment", _r."confidence", _r."themes", _r."analysis_data", _r."created_at", _r."complexity_score", _r."processing_time_ms", _r."model_version" from analysis_results _r where _r.track_id = t.id and _r.analyzer_type = $1::text and _r.created_at is not null and (_r.analysis_data ->> $2::text is null or case when _r.analysis_data ->> $2::text ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$' then abs((_r.analysis_data ->> $2::text)::numeric) <= 1.7976931348623157e+308 and ((_r.analysis_data ->> $2::text)::numeric = 0 or abs((_r.analysis_data ->> $2::text)::numeric) >= 2.2250738585072014e-308) else false end) order by _r.created_at desc, _r.id desc limit 1) a
 where t.id is not null
-  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $3::text::timestamp and _c.analyzer_type = any($4::text[]) union select _n.id from tracks _n where _n.created_at > $3::text::timestamp)
+  and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $3::text::timestamp and _c.analyzer_type = any($5::text[]) union select _n.id from tracks _n where _n.created_at > $3::text::timestamp union select unnest($4::int[]))
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "sentiment" = excluded."sentiment", "quality" = excluded."quality", "title_words" = excluded."title_words", "materialized_at" = now();
 
 -- point in time

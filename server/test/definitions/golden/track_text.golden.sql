@@ -29,6 +29,7 @@ where t.id is not null;
 
 -- incremental
 --   $1 {"runtime":"watermark","type":"text"}
+--   $2 {"runtime":"track_ids","type":"int[]"}
 insert into "fv_track_text_v1" ("track_id", "event_timestamp", "has_lyrics", "genres")
 select t.id as "track_id",
   t.created_at as "event_timestamp",
@@ -36,7 +37,7 @@ select t.id as "track_id",
   (translate((t.spotify_data->'genres')::text, '[]', '{}')::text[])::text[] as "genres"
 from tracks t
 where t.id is not null
-  and t.id in (select _n.id from tracks _n where _n.created_at > $1::text::timestamp)
+  and t.id in (select _n.id from tracks _n where _n.created_at > $1::text::timestamp union select unnest($2::int[]))
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "has_lyrics" = excluded."has_lyrics", "genres" = excluded."genres", "materialized_at" = now();
 
 -- point in time
