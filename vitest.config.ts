@@ -52,7 +52,7 @@ export default defineConfig({
         },
       },
       {
-        // Load, fault and fuzz tests (pnpm test:reliability): minutes, real processes on loopback.
+        // Load and fault tests (pnpm test:reliability): minutes, real processes on loopback.
         extends: true,
         test: {
           name: "reliability",

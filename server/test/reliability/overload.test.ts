@@ -23,7 +23,7 @@ import {
  */
 const SCALE = process.env.RAPFS_OVERLOAD_SCALE ?? "0.25";
 const QUIET_MS = 15_000;
-const LOADED_MS = 60_000;
+const LOADED_MS = 40_000;
 const P99_LIMIT_MS = 250;
 
 let server: ServerProcess;
