@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import openapiTS, { astToString, type OpenAPI3 } from "openapi-typescript";
-import { openApiDocument } from "../../server/src/runtime/openapi-document";
+import { openApiDocumentForTypes } from "../../server/src/runtime/openapi-document";
 
 export const GENERATED_PATH = fileURLToPath(new URL("../src/generated/openapi.ts", import.meta.url));
 const biome = fileURLToPath(new URL("../../node_modules/.bin/biome", import.meta.url));
@@ -12,7 +12,7 @@ const HEADER = `// Generated from the server's OpenAPI document by sdk/scripts/g
 
 /** The SDK's types, as generate-types.ts would write them now: generated, then formatted by biome. */
 export async function generateOpenApiTypes(): Promise<string> {
-  const document = (await openApiDocument()) as unknown as OpenAPI3;
+  const document = (await openApiDocumentForTypes()) as unknown as OpenAPI3;
   const source = HEADER + astToString(await openapiTS(document, { alphabetize: false }));
   // Formatted like the rest of the repo, so `biome check` passes on the checked-in file.
   return execFileSync(biome, ["format", `--stdin-file-path=${GENERATED_PATH}`], {

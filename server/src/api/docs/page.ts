@@ -4,7 +4,7 @@ import { problemType } from "../errors";
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /**
- * The reference is Scalar's, run from this server's copy (docs/scalar.js) with its fonts and its
+ * The reference is Scalar's, run from this server's copy (docs/scalar/<hash>.js) with its fonts and its
  * agent off, so nothing comes from another host (connect-src 'self' holds it to that). Scripts are
  * this server's files alone, no eval (Scalar probes for it and does without). Styles are relaxed
  * to 'unsafe-inline': Scalar's Vue components set style attributes and inject style elements,
@@ -70,7 +70,7 @@ const outlineCss = `
  * tab. Until Scalar has loaded (a megabyte of script, and seconds of work on a busy machine) the
  * page already lists every operation, served as HTML, which Scalar replaces when it mounts.
  */
-export function docsHtml(outline: DocsOutline): string {
+export function docsHtml(outline: DocsOutline, scalarUrl: string): string {
   const sections = outline.map(
     ({ tag, operations }) =>
       `<h2>${escapeHtml(tag)}</h2><ul>${operations
@@ -88,7 +88,7 @@ export function docsHtml(outline: DocsOutline): string {
 document is <a href="openapi.json">openapi.json</a>, and the error types are at <a href="docs/problems">problem types</a>.</p>
 ${sections.join("\n")}
 </div></div>
-<script src="docs/scalar.js"></script>
+<script src="${scalarUrl}"></script>
 <script type="module" src="console/assets/api-docs.js"></script>
 `,
   );

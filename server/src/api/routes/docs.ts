@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { gzipSync } from "node:zlib";
 import type { Context } from "hono";
+import { withExplicitTypes } from "../docs/explicit-types";
 import { docsContentSecurityPolicy, docsHtml, outlineOf, problemsCss, problemsHtml } from "../docs/page";
+import { preferredEncoding, scalarBundle } from "../docs/scalar-bundle";
 import type { App, AppEnv } from "../env";
 
 export const OPENAPI_PATH = "/openapi.json";
@@ -25,53 +24,45 @@ const PAGE_HEADERS = {
   "referrer-policy": "no-referrer",
 };
 
-type Bundle = { body: Buffer; gzipped: Buffer; etag: string };
-
-/** Scalar's browser bundle from the installed package, read and compressed once, on first use. */
-let scalar: Bundle | undefined;
-function scalarBundle(): Bundle {
-  if (!scalar) {
-    const path = createRequire(import.meta.url).resolve("@scalar/api-reference/browser/standalone.js");
-    const body = readFileSync(path);
-    const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
-    scalar = { body, gzipped: gzipSync(body), etag };
-  }
-  return scalar;
-}
-
-function sendBundle(c: Context<AppEnv>): Response {
+/** The bundle's URL names its content, so a browser keeps it for good and asks again only after an upgrade. */
+async function sendBundle(c: Context<AppEnv>): Promise<Response> {
   const bundle = scalarBundle();
-  const headers = {
-    etag: bundle.etag,
-    "cache-control": "public, max-age=86400",
+  if (c.req.param("file") !== `${bundle.hash}.js`) return c.notFound();
+  const headers: Record<string, string> = {
+    "cache-control": "public, max-age=31536000, immutable",
     "content-type": "text/javascript; charset=utf-8",
     "x-content-type-options": "nosniff",
     vary: "Accept-Encoding",
   };
-  if (c.req.header("if-none-match") === bundle.etag) return c.body(null, 304, headers);
-  if (/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
-    return c.body(new Uint8Array(bundle.gzipped), 200, { ...headers, "content-encoding": "gzip" });
-  }
-  return c.body(new Uint8Array(bundle.body), 200, headers);
+  const encoding = preferredEncoding(c.req.header("accept-encoding"));
+  if (!encoding) return c.body(new Uint8Array(bundle.identity), 200, headers);
+  const body = await bundle.encoded(encoding);
+  return c.body(new Uint8Array(body), 200, { ...headers, "content-encoding": encoding });
 }
+
+export const openApiDocumentConfig = {
+  openapi: "3.1.0",
+  info: openApiInfo,
+  // Relative: the document describes whichever server serves it.
+  servers: [{ url: "/", description: "The server this document was read from" }],
+  tags: [{ name: "operations", description: "Health, readiness and metrics" }],
+};
 
 /** The OpenAPI 3.1 document, generated from the registered routes, and the pages that render it. */
 export function registerDocs(app: App): void {
-  const documentConfig = {
-    openapi: "3.1.0",
-    info: openApiInfo,
-    // Relative: the document describes whichever server serves it.
-    servers: [{ url: "/", description: "The server this document was read from" }],
-    tags: [{ name: "operations", description: "Health, readiness and metrics" }],
-  };
-  app.doc31(OPENAPI_PATH, documentConfig);
   // Built on first use: routes registered after this function are in the document by then.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  const openApi = () => {
+    document ??= withExplicitTypes(app.getOpenAPI31Document(openApiDocumentConfig));
+    return document;
+  };
+  app.get(OPENAPI_PATH, (c) => c.json(openApi()));
   let docs: string | undefined;
   app.get(DOCS_PATH, (c) => {
-    docs ??= docsHtml(outlineOf(app.getOpenAPI31Document(documentConfig)));
+    docs ??= docsHtml(outlineOf(openApi()), `docs/scalar/${scalarBundle().hash}.js`);
     return c.html(docs, 200, { ...PAGE_HEADERS, "content-security-policy": docsContentSecurityPolicy() });
   });
-  app.get(`${DOCS_PATH}/scalar.js`, sendBundle);
+  app.get(`${DOCS_PATH}/scalar/:file`, sendBundle);
   const problems = problemsHtml();
   app.get(`${DOCS_PATH}/problems`, (c) =>
     c.html(problems, 200, {

@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The API reference (/docs): Scalar's renderer, served by this server (docs/scalar.js), over
+ * The API reference (/docs): Scalar's renderer, served by this server (docs/scalar/<hash>.js), over
  * openapi.json. "Try it" sends the key the console keeps in this tab (sessionStorage, as the
  * console does), and a key typed into the reference's auth field is kept there too, so it survives
  * a reload of the tab and nothing outlives it.
