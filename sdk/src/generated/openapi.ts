@@ -1306,18 +1306,15 @@ export interface components {
      *       "analyses": [
      *         {
      *           "track_id": 42,
-     *           "analyzer_type": "emotion-distilroberta",
-     *           "sentiment": "positive",
-     *           "confidence": 0.61,
+     *           "analyzer_type": "algorithmic",
+     *           "model_version": "algorithmic@2.0",
+     *           "complexity_score": 0.41,
+     *           "processing_time_ms": 4,
      *           "analysis_data": {
-     *             "joy": 0.61,
-     *             "sadness": 0.09,
-     *             "anger": 0.1,
-     *             "fear": 0.05,
-     *             "surprise": 0.05,
-     *             "love": 0.1
-     *           },
-     *           "model_version": "emotion-distilroberta@2.0"
+     *             "word_count": 412,
+     *             "unique_words": 198,
+     *             "lexical_diversity": 0.48
+     *           }
      *         }
      *       ]
      *     }
@@ -1553,6 +1550,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "email": "ada@example.com",
+         *       "name": "Ada"
+         *     }
+         */
         "application/json": components["schemas"]["SignupRequest"];
       };
     };
@@ -1673,6 +1676,15 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "name": "notebook",
+         *       "scopes": [
+         *         "features:read"
+         *       ],
+         *       "expires_in_days": 90
+         *     }
+         */
         "application/json": components["schemas"]["CreateKeyRequest"];
       };
     };
@@ -1757,6 +1769,11 @@ export interface operations {
     };
     requestBody?: {
       content: {
+        /**
+         * @example {
+         *       "grace_seconds": 3600
+         *     }
+         */
         "application/json": components["schemas"]["RotateKeyRequest"];
       };
     };
@@ -2068,6 +2085,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "tier": "pro"
+         *     }
+         */
         "application/json": components["schemas"]["UpdateAccountRequest"];
       };
     };
@@ -2161,6 +2183,17 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "ids": [
+         *         1,
+         *         2,
+         *         3
+         *       ],
+         *       "service": "hit_predictor",
+         *       "format": "rows"
+         *     }
+         */
         "application/json": components["schemas"]["FeatureBatchRequest"];
       };
     };
@@ -2359,6 +2392,15 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "ids": [
+         *         1,
+         *         2,
+         *         3
+         *       ]
+         *     }
+         */
         "application/json": components["schemas"]["EmbeddingBatchRequest"];
       };
     };
@@ -2462,6 +2504,15 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "id": 42,
+         *       "k": 10,
+         *       "include_features": [
+         *         "track_profile:popularity"
+         *       ]
+         *     }
+         */
         "application/json": components["schemas"]["SearchRequest"];
       };
     };
@@ -3258,6 +3309,24 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "analyses": [
+         *         {
+         *           "track_id": 42,
+         *           "analyzer_type": "algorithmic",
+         *           "model_version": "algorithmic@2.0",
+         *           "complexity_score": 0.41,
+         *           "processing_time_ms": 4,
+         *           "analysis_data": {
+         *             "word_count": 412,
+         *             "unique_words": 198,
+         *             "lexical_diversity": 0.48
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
         "application/json": components["schemas"]["IngestRequest"];
       };
     };
@@ -3373,6 +3442,20 @@ export interface operations {
     };
     requestBody?: {
       content: {
+        /**
+         * @example [
+         *       {
+         *         "track_id": 42,
+         *         "event_timestamp": "2025-06-01T00:00:00Z",
+         *         "label": 1
+         *       },
+         *       {
+         *         "track_id": 7,
+         *         "event_timestamp": "2025-03-01T00:00:00Z",
+         *         "label": 0
+         *       }
+         *     ]
+         */
         "application/json":
           | {
               [key: string]: unknown;

@@ -26,9 +26,12 @@ export const route = createRoute({
       id: z
         .string()
         .max(64)
-        .openapi({ param: { name: "id", in: "path" } }),
+        .openapi({ param: { name: "id", in: "path" }, example: "0b6c3f7e-2a1d-4c59-8e4f-6d2a9b1c7e30" }),
     }),
-    body: { required: true, content: { "application/json": { schema: UpdateAccountRequestSchema } } },
+    body: {
+      required: true,
+      content: { "application/json": { schema: UpdateAccountRequestSchema, example: { tier: "pro" } } },
+    },
   },
   responses: {
     200: {

@@ -32,7 +32,15 @@ export const route = createRoute({
     "key revokes the keys it made unless `descendants=keep`. A key in its rotation grace period " +
     "cannot create keys (403). The key is shown only in this response.",
   request: {
-    body: { required: true, content: { "application/json": { schema: CreateKeyRequestSchema } } },
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: CreateKeyRequestSchema,
+          example: { name: "notebook", scopes: ["features:read"], expires_in_days: 90 },
+        },
+      },
+    },
   },
   responses: {
     201: { description: "The new key", content: { "application/json": { schema: CreatedKeySchema } } },

@@ -45,7 +45,10 @@ export const route = createRoute({
     "`descendants` is `revoke`.",
   request: {
     params: KeyIdParamsSchema,
-    body: { required: false, content: { "application/json": { schema: RotateKeyRequestSchema } } },
+    body: {
+      required: false,
+      content: { "application/json": { schema: RotateKeyRequestSchema, example: { grace_seconds: 3600 } } },
+    },
   },
   responses: {
     201: { description: "The new key", content: { "application/json": { schema: RotatedKeySchema } } },

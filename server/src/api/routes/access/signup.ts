@@ -33,7 +33,15 @@ export const route = createRoute({
     limitSignups((c) => clientAddress(c, c.get("useCases").admission.trustedProxyHops())),
   ] as const,
   request: {
-    body: { required: true, content: { "application/json": { schema: SignupRequestSchema } } },
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: SignupRequestSchema,
+          example: { email: "ada@example.com", name: "Ada" },
+        },
+      },
+    },
   },
   responses: {
     201: {

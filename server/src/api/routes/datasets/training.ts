@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { DomainError } from "../../../errors";
 import { type UseCases, uploadFormat } from "../../../usecases";
+import { sentByTryIt } from "../../docs/try-it";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { ownBodyLimit } from "../../middleware/body";
@@ -10,6 +11,9 @@ import { fileHeaders, wholeFile } from "./respond";
 import { DOWNLOAD_HEADERS, FILE_CONTENT, FormatQuery, refList, SelectionQuery } from "./schemas";
 
 const TrainingQuery = SelectionQuery.extend({
+  service: SelectionQuery.shape.service.openapi({
+    param: { name: "service", in: "query", ...sentByTryIt("hit_predictor", "The hit_predictor service") },
+  }),
   format: FormatQuery,
   entity: z
     .string()
@@ -59,6 +63,10 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
         content: {
           "application/json": {
             schema: z.union([z.array(UploadRow), z.object({ rows: z.array(UploadRow) })]),
+            example: [
+              { track_id: 42, event_timestamp: "2025-06-01T00:00:00Z", label: 1 },
+              { track_id: 7, event_timestamp: "2025-03-01T00:00:00Z", label: 0 },
+            ],
           },
           "text/csv": { schema: binary },
           "application/vnd.apache.parquet": { schema: binary },

@@ -33,7 +33,10 @@ export const route = createRoute({
   summary: "The vectors of up to 1,000 entities, in order",
   request: {
     params: EmbeddingParamsSchema,
-    body: { required: true, content: { "application/json": { schema: EmbeddingBatchRequestSchema } } },
+    body: {
+      required: true,
+      content: { "application/json": { schema: EmbeddingBatchRequestSchema, example: { ids: [1, 2, 3] } } },
+    },
   },
   responses: {
     200: { description: "The vectors", content: { "application/json": { schema: EmbeddingBatchSchema } } },

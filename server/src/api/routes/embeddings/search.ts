@@ -110,7 +110,15 @@ export const route = createRoute({
     "scanned iteratively, or the qualifying rows exactly when the filters leave few (`strategy`).",
   request: {
     params: EmbeddingParamsSchema,
-    body: { required: true, content: { "application/json": { schema: SearchRequestSchema } } },
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: SearchRequestSchema,
+          example: { id: 42, k: 10, include_features: ["track_profile:popularity"] },
+        },
+      },
+    },
   },
   responses: {
     200: { description: "The neighbours", content: { "application/json": { schema: SearchResponseSchema } } },

@@ -71,7 +71,15 @@ export const route = createRoute({
     "object per id, `columns` one array per feature.",
   request: {
     params: EntityParamsSchema,
-    body: { required: true, content: { "application/json": { schema: FeatureBatchRequestSchema } } },
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: FeatureBatchRequestSchema,
+          example: { ids: [1, 2, 3], service: "hit_predictor", format: "rows" },
+        },
+      },
+    },
   },
   responses: {
     200: { description: "The values", content: { "application/json": { schema: FeatureBatchSchema } } },

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { DomainError } from "../../../errors";
 import { type Selection, splitRefList } from "../../../usecases";
+import { sentByTryIt } from "../../docs/try-it";
 
 export const MAX_BATCH_IDS = 1_000;
 export const MAX_FEATURE_REFS = 500;
@@ -73,7 +74,7 @@ export const FeatureSelectionQuerySchema = z.object({
     .max(LOOKUP_LENGTHS.service)
     .optional()
     .openapi({
-      param: { name: "service", in: "query" },
+      param: { name: "service", in: "query", ...sentByTryIt("hit_predictor", "The hit_predictor service") },
       description: "A feature service instead of `features`",
       example: "hit_predictor",
     }),

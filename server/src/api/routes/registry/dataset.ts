@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { DatasetSchema, datasetBody } from "./datasets";
-import { NameParamsSchema } from "./schemas";
+import { nameParams } from "./schemas";
 
 export const DatasetDetailSchema = DatasetSchema.extend({
   query: z.object({ text: z.string(), params: z.array(z.unknown()) }).openapi({
@@ -16,7 +16,7 @@ export const route = createRoute({
   path: "/v1/registry/datasets/{name}",
   tags: ["registry"],
   summary: "One dataset: columns, filters, licence and compiled query",
-  request: { params: NameParamsSchema },
+  request: { params: nameParams("public") },
   responses: {
     200: { description: "The dataset", content: { "application/json": { schema: DatasetDetailSchema } } },
     ...errorResponses("NOT_FOUND"),

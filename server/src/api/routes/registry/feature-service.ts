@@ -2,7 +2,7 @@ import { createRoute, type z } from "@hono/zod-openapi";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { FeatureServiceSchema, serviceBody } from "./feature-services";
-import { NameParamsSchema } from "./schemas";
+import { nameParams } from "./schemas";
 
 export const route = createRoute({
   operationId: "getFeatureService",
@@ -10,7 +10,7 @@ export const route = createRoute({
   path: "/v1/registry/services/{name}",
   tags: ["registry"],
   summary: "One feature service and what it resolves to now",
-  request: { params: NameParamsSchema },
+  request: { params: nameParams("hit_predictor") },
   responses: {
     200: { description: "The service", content: { "application/json": { schema: FeatureServiceSchema } } },
     ...errorResponses("NOT_FOUND"),

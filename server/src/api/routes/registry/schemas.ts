@@ -136,10 +136,12 @@ export function viewSummary(view: ViewWithFreshness): ViewSummary {
   };
 }
 
-export const NameParamsSchema = z.object({
-  name: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: "name", in: "path" } }),
-});
+/** A registry object's name in the path; `example` is one the shipped definitions hold, for "try it". */
+export const nameParams = (example: string) =>
+  z.object({
+    name: z
+      .string()
+      .min(1)
+      .max(64)
+      .openapi({ param: { name: "name", in: "path" }, example }),
+  });

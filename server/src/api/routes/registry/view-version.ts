@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { keyPgType, type RunStats } from "../../../usecases";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { NameParamsSchema, ViewSummarySchema, viewSummary } from "./schemas";
+import { nameParams, ViewSummarySchema, viewSummary } from "./schemas";
 import { FeatureDriftSchema, RunStatsSchema } from "./statistics";
 
 const QuerySchema = z.object({ text: z.string(), params: z.array(z.unknown()) }).openapi("CompiledQuery");
@@ -53,7 +53,7 @@ export const route = createRoute({
   tags: ["registry"],
   summary: "One feature view version: schema, compiled SQL, freshness, statistics, drift",
   request: {
-    params: NameParamsSchema.extend({
+    params: nameParams("qwen_analysis").extend({
       version: z.coerce
         .number()
         .int()

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { NameParamsSchema, ViewSummarySchema, viewSummary } from "./schemas";
+import { nameParams, ViewSummarySchema, viewSummary } from "./schemas";
 
 export const ViewVersionsSchema = z
   .object({
@@ -17,7 +17,7 @@ export const route = createRoute({
   path: "/v1/registry/views/{name}",
   tags: ["registry"],
   summary: "Every version of one feature view",
-  request: { params: NameParamsSchema },
+  request: { params: nameParams("track_profile") },
   responses: {
     200: { description: "The versions", content: { "application/json": { schema: ViewVersionsSchema } } },
     ...errorResponses("NOT_FOUND"),
