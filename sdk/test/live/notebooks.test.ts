@@ -1,12 +1,9 @@
-import { execFile, execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { executeNotebook, hasPyarrow, kernels, missingJupyter, NOTEBOOKS_DIR } from "../../scripts/notebooks";
 import { type LiveServer, signupFreeKey, startLive } from "./server";
 
 // `public` (~2,350 rows here) holds more rows than a free key may read online in a day, as the full
@@ -15,19 +12,8 @@ import { type LiveServer, signupFreeKey, startLive } from "./server";
 const NOTEBOOK_SCALE = 0.05;
 const FREE_ROWS_PER_DAY = 2_000;
 
-// Debian's python3 (where .ci/run installs pandas, nbclient and ipykernel), not a pyenv shim.
-const PYTHON = "/usr/bin/python3";
-const notebooks = fileURLToPath(new URL("../../../notebooks/", import.meta.url));
-const runner = fileURLToPath(new URL("../support/run-notebook.py", import.meta.url));
-
-function missingJupyter(): string | undefined {
-  try {
-    execFileSync(PYTHON, ["-c", "import nbclient, nbformat, ipykernel, pandas"], { stdio: "pipe" });
-    return undefined;
-  } catch (error) {
-    return `${PYTHON} lacks nbclient/ipykernel/pandas (apt-get install python3-nbclient python3-ipykernel python3-pandas; .ci/run does): ${String(error).split("\n")[0]}`;
-  }
-}
+// The same runner as `pnpm notebooks`: Debian's python3, or RAPFS_PYTHON (a venv with pyarrow).
+const notebooks = NOTEBOOKS_DIR;
 const missing = missingJupyter();
 if (missing && process.env.CI) throw new Error(`notebook tests cannot run in CI: ${missing}`);
 if (missing) console.warn(`\n!!! SKIPPING the notebook tests: ${missing}\n`);
@@ -43,18 +29,7 @@ let work: string;
 /** Runs the notebook in a real Jupyter kernel against the live server; returns each code cell's text. */
 async function execute(name: string, apiKey: string): Promise<string[]> {
   const out = join(work, name);
-  await promisify(execFile)(PYTHON, [runner, join(notebooks, name), out], {
-    env: {
-      ...process.env,
-      RAPFS_BASE_URL: live.url,
-      RAPFS_API_KEY: apiKey,
-      JUPYTER_PATH: join(work, "jupyter"),
-      JUPYTER_RUNTIME_DIR: join(work, "runtime"),
-      PYDEVD_DISABLE_FILE_VALIDATION: "1",
-      NO_COLOR: "1",
-    },
-    timeout: 120_000,
-  });
+  await executeNotebook(name, out, { work, baseUrl: live.url, apiKey });
   const cells = (JSON.parse(readFileSync(out, "utf8")) as { cells: Cell[] }).cells;
   return cells
     .filter((c) => c.cell_type === "code")
@@ -88,17 +63,7 @@ describe.skipIf(missing !== undefined)("notebooks, executed by Jupyter against a
       env: { RAPFS_TIERS: JSON.stringify({ free: { rows: FREE_ROWS_PER_DAY } }) },
     });
     work = mkdtempSync(join(tmpdir(), "rapfs-notebooks-"));
-    // Deno's kernel, from the `deno` dev dependency (its npm package ships the binary).
-    const deno = createRequire(import.meta.url)("deno/install_api.cjs").runInstall() as string;
-    mkdirSync(join(work, "jupyter/kernels/deno"), { recursive: true });
-    writeFileSync(
-      join(work, "jupyter/kernels/deno/kernel.json"),
-      JSON.stringify({
-        argv: [deno, "jupyter", "--kernel", "--conn", "{connection_file}"],
-        display_name: "Deno",
-        language: "typescript",
-      }),
-    );
+    kernels(work);
   }, 600_000);
   afterAll(async () => {
     await live?.shutdown();
@@ -174,7 +139,7 @@ describe.skipIf(missing !== undefined)("notebooks, executed by Jupyter against a
     expect(csv).toMatch(/^(\d+) rows, data version \S+/);
     expect(Number(/^(\d+)/.exec(csv ?? "")?.[1])).toBeLessThanOrEqual(rows?.n ?? 0);
     expect(Number(/^(\d+)/.exec(csv ?? "")?.[1])).toBeGreaterThan(FREE_ROWS_PER_DAY);
-    expect(parquet).toMatch(/pyarrow is not installed|same as CSV: True/);
+    expect(parquet).toMatch(hasPyarrow() ? /same as CSV: True/ : /pyarrow is not installed/);
     expect(byMood).toMatch(/count\s+mean/);
     expect(training).toMatch(/track_id\s+event_timestamp\s+label/);
     expect(online).toMatch(/^\(50, \d+\)/);
