@@ -124,18 +124,14 @@ describe.skipIf(skipWithoutChromium())("the API reference page in headless Chrom
 
   it("shows the operations 1 s after it is opened, whether Scalar has loaded or not", async () => {
     // As it is here, and with Scalar's bundle held back as on a busy machine, where it took 10-30 s.
-    for (const [name, bundleDelay] of [
-      ["api-reference-after-1s", 0],
-      ["api-reference-after-1s-bundle-loading", 30_000],
+    for (const [name, bundleHeld] of [
+      ["api-reference-after-1s", false],
+      ["api-reference-after-1s-bundle-loading", true],
     ] as const) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const { page } = await watchedPage(context);
-      if (bundleDelay > 0) {
-        await page.route("**/docs/scalar/*.js", async (route) => {
-          await new Promise((resume) => setTimeout(resume, bundleDelay));
-          await route.continue().catch(() => {});
-        });
-      }
+      // A route handler that never answers leaves the bundle's request pending until the context closes.
+      if (bundleHeld) await page.route("**/docs/scalar/*.js", () => {});
       await page.goto(`${url}/docs`, { waitUntil: "commit" });
       await page.waitForTimeout(1_000);
       // biome-ignore lint/performance/useDomNodeTextContent: what a reader sees, not hidden markup.
