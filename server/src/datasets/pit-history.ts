@@ -204,27 +204,29 @@ const RUNNING_TYPES: Record<number, { sum: string; avg: string }> = {
  */
 async function runningTotals(sql: Sql, history: CompiledHistory, target: HistoryTarget) {
   const expressions = target.fields.map((f) => `(${history.running[f.field]})::${f.pgType}`);
-  const used = new Set(
-    expressions.flatMap((e) => [...e.matchAll(/_s\."(n|c|sum|avg)(\d*)"/g)].map((m) => m[0])),
+  const totals = target.fields.flatMap((f) => history.totals[f.field] ?? []);
+  const inputs = [...new Set(totals.flatMap((t) => (t.input === undefined ? [] : [t.input])))];
+  const summed = new Set(
+    totals.flatMap((t) => (t.input !== undefined && t.total !== "count" ? [t.input] : [])),
   );
-  const inputs = [...new Set([...used].map((u) => /\d+/.exec(u)?.[0]).filter((k) => k !== undefined))];
-  const aliases = [...new Set(inputs.flatMap((k) => history.inputAliases[`i${k}`] ?? []))];
+  const inputName = (k: number) => history.columns.inputs[k - 1] as string;
+  const aliases = [...new Set(inputs.flatMap((k) => history.inputAliases[inputName(k)] ?? []))];
   const described = await sql
     .unsafe(history.changes.text, bindParams(history.changes, { entity_ids: [], aliases }))
     .describe();
-  const typeOf = (k: string) => described.columns.find((c) => c.name === `i${k}`)?.type ?? 0;
+  const typeOf = (k: number) => described.columns.find((c) => c.name === inputName(k))?.type ?? 0;
   const deltas = ["1 - coalesce(lag(1) over _p, 0) as dn"];
   const sums = ['sum(_d.dn) over _w as "n"'];
   const columns = ['_t."n"'];
   for (const k of inputs) {
-    const input = `_h."i${k}"`;
+    const input = `_h.${ident(inputName(k))}`;
     const present = `(${input} is not null)::int`;
     deltas.push(`${present} - coalesce(lag(${present}) over _p, 0) as dc${k}`);
     sums.push(`sum(_d.dc${k}) over _w as "c${k}"`);
     columns.push(`_t."c${k}"`);
-    if (!used.has(`_s."sum${k}"`) && !used.has(`_s."avg${k}"`)) continue;
+    if (!summed.has(k)) continue;
     const types = RUNNING_TYPES[typeOf(k)];
-    if (!types) throw new Error(`input i${k} of a running sum has type oid ${typeOf(k)}`);
+    if (!types) throw new Error(`input ${inputName(k)} of a running sum has type oid ${typeOf(k)}`);
     const value = `coalesce(${input}::numeric, 0)`;
     deltas.push(`${value} - coalesce(lag(${value}) over _p, 0) as ds${k}`);
     sums.push(`sum(_d.ds${k}) over _w as "s${k}"`);
@@ -233,16 +235,17 @@ async function runningTotals(sql: Sql, history: CompiledHistory, target: History
       `case when _t."c${k}" > 0 then (_t."s${k}" / _t."c${k}")::${types.avg} end as "avg${k}"`,
     );
   }
+  const [key, track, at] = [history.columns.key, history.columns.track, history.columns.at].map(ident);
   const select = [
-    `select _s."artist", _s."at", nullif(_s."at", ${ALWAYS}), ${expressions.join(", ")}`,
+    `select _s.${key}, _s.${at}, nullif(_s.${at}, ${ALWAYS}), ${expressions.join(", ")}`,
     "from (",
-    `  select _t."artist", _t."at", ${columns.join(", ")}`,
+    `  select _t.${key}, _t.${at}, ${columns.join(", ")}`,
     "  from (",
-    `    select _d."artist", _d."at", ${sums.join(", ")}`,
-    `    from (select _h."artist", _h."at", ${deltas.join(", ")}`,
+    `    select _d.${key}, _d.${at}, ${sums.join(", ")}`,
+    `    from (select _h.${key}, _h.${at}, ${deltas.join(", ")}`,
     `          from (${history.changes.text}) _h`,
-    '          window _p as (partition by _h."track_id" order by _h."at")) _d',
-    '    window _w as (partition by _d."artist" order by _d."at")',
+    `          window _p as (partition by _h.${track} order by _h.${at})) _d`,
+    `    window _w as (partition by _d.${key} order by _d.${at})`,
     "  ) _t",
     ") _s",
   ].join("\n");

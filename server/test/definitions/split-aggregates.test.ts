@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { splitAggregates } from "../../src/definitions/compile/split-aggregates";
+import { type RunningTotal, splitAggregates } from "../../src/definitions/compile/split-aggregates";
 
 describe("splitting aggregate expressions into per-track inputs", () => {
-  it.each([
-    ["(count(*))", "(count(*))", [], '(_s."n")'],
+  it.each<[string, string, string[], string?, RunningTotal[]?]>([
+    ["(count(*))", "(count(*))", [], '(_s."n")', [{ total: "count" }]],
     [
       "(avg((q.analysis_data->>'joy')::float))",
       '(avg(_x."i1"))',
       ["(q.analysis_data ->> 'joy')::float"],
       '(_s."avg1")',
+      [{ total: "avg", input: 1 }],
     ],
     [
       "(mode() within group (order by lower(q.sentiment) desc nulls last))",
@@ -31,9 +32,14 @@ describe("splitting aggregate expressions into per-track inputs", () => {
       '((coalesce(sum(_x."i1"), 0) / nullif(count(_x."i2"), 0)) + count(*))',
       ["t.a * 2", "t.b"],
       '((coalesce(_s."sum1", 0) / nullif(_s."c2", 0)) + _s."n")',
+      [{ total: "sum", input: 1 }, { total: "count", input: 2 }, { total: "count" }],
     ],
-  ])("%s", async (expr, outer, inputs, running?: string) => {
-    expect(await splitAggregates(expr, 1)).toStrictEqual({ outer, inputs, ...(running ? { running } : {}) });
+  ])("%s", async (expr, outer, inputs, running?: string, totals?: RunningTotal[]) => {
+    expect(await splitAggregates(expr, 1)).toStrictEqual({
+      outer,
+      inputs,
+      ...(running ? { running, totals } : {}),
+    });
   });
 
   it("numbers inputs after the ones already taken", async () => {
@@ -41,6 +47,10 @@ describe("splitting aggregate expressions into per-track inputs", () => {
       outer: '(sum(_x."i4") + sum(_x."i5"))',
       inputs: ["t.a", "t.b"],
       running: '(_s."sum4" + _s."sum5")',
+      totals: [
+        { total: "sum", input: 4 },
+        { total: "sum", input: 5 },
+      ],
     });
   });
 

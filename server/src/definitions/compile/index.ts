@@ -125,13 +125,15 @@ export async function compileFeatureView(
 async function splitAll(sqls: string[]): Promise<PreAggregate | undefined> {
   const outers: string[] = [];
   const running: (string | undefined)[] = [];
+  const totals: PreAggregate["totals"] = [];
   const inputs: string[] = [];
   for (const sql of sqls) {
     const split = await splitAggregates(sql, inputs.length + 1);
     if (!split) return undefined;
     outers.push(split.outer);
     running.push(split.running);
+    totals.push(split.totals);
     inputs.push(...split.inputs);
   }
-  return { outers, running, inputs };
+  return { outers, running, totals, inputs };
 }

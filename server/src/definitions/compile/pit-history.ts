@@ -2,7 +2,8 @@ import type { SourceDefinition } from "../schema";
 import type { JsonRead } from "./json-reads";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
 import type { PreAggregate } from "./pre-aggregate";
-import { ANALYSES, analyzersOf, buildSelect, type SelectSpec, TRACKS } from "./select";
+import { ANALYSES, analyzersOf, buildSelect, KEY_COLUMN, type SelectSpec, TRACKS } from "./select";
+import type { RunningTotal } from "./split-aggregates";
 
 /**
  * How an artist view's values evolve: per track, its aggregate inputs at every instant one of
@@ -12,10 +13,14 @@ import { ANALYSES, analyzersOf, buildSelect, type SelectSpec, TRACKS } from "./s
  * aggregating every track of the artist again for each costs the artist's size per pair.
  */
 export type CompiledHistory = {
+  /** The columns of `changes`: the key whose values are running totals, the track, its instant and inputs. */
+  columns: { key: string; track: string; at: string; inputs: string[] };
   /** Rows (track_id, at, artist, i1…iN) for the tracks of the artists in `entity_ids`. */
   changes: CompiledQuery;
   /** By feature, those that have one: its expression over running totals (`_s."n"`, `_s."c1"`, `_s."sum1"`, `_s."avg1"`). */
   running: Record<string, string>;
+  /** By feature, the running totals its expression reads (`{ total: "avg", input: 1 }` is `_s."avg1"`). */
+  totals: Record<string, RunningTotal[]>;
   /**
    * By input (`i1`), the join_latest aliases it may read. `changes` reads the latest analysis of
    * only the aliases given as `aliases`: a request for the artist's quality needs no emotion
@@ -37,14 +42,23 @@ export function compileHistory(
     columns.flatMap((c, i) => (pre.running[i] === undefined ? [] : [[c.name, pre.running[i]]])),
   );
   if (Object.keys(running).length === 0) return undefined;
+  const totals = Object.fromEntries(
+    columns.flatMap((c, i) => (pre.running[i] === undefined ? [] : [[c.name, pre.totals[i] ?? []]])),
+  );
   const p = new ParamAllocator();
   const artists = p.runtime("entity_ids", "text[]");
   const inputs = pre.inputs.map((sql, i) => ({ name: `i${i + 1}`, pgType: "", sql: `(${sql})` }));
   const aliases = p.runtime("aliases", "text[]");
+  const shape = {
+    key: KEY_COLUMN.artist.name,
+    track: KEY_COLUMN.track.name,
+    at: "at",
+    inputs: inputs.map((i) => i.name),
+  };
   const spec: SelectSpec = {
     entity: "track",
     source: { ...source, pick: "row" },
-    columns: [{ name: "artist", pgType: "", sql: "t.artist" }, ...inputs],
+    columns: [{ name: shape.key, pgType: "", sql: KEY_COLUMN.artist.source }, ...inputs],
     reads,
     joinWhen: (alias) => `${p.value(alias, "text")} = any(${aliases})`,
   };
@@ -56,9 +70,12 @@ export function compileHistory(
       joined.filter((alias) => new RegExp(`(^|[^\\w."])"?${escapeRegExp(alias)}"?\\s*\\.`).test(input.sql)),
     ]),
   );
-  const changedAt = changeInstants(source, p, `t.artist = any(${artists})`);
+  const changedAt = changeInstants(source, p, `${KEY_COLUMN.artist.source} = any(${artists})`);
   const text = [
-    `select _pit.entity_id as "track_id", _pit.as_of as "at", ${["artist", ...inputs.map((i) => i.name)]
+    `select _pit.entity_id as ${ident(shape.track)}, _pit.as_of as ${ident(shape.at)}, ${[
+      shape.key,
+      ...shape.inputs,
+    ]
       .map((n) => `f.${ident(n)}`)
       .join(", ")}`,
     `from (${changedAt}) _pit`,
@@ -66,7 +83,13 @@ export function compileHistory(
     `  ${buildSelect(spec, "point_in_time", p, "  ")}`,
     ") f",
   ].join("\n");
-  return { changes: p.query(text), running, inputAliases };
+  return {
+    columns: shape,
+    changes: p.query(text),
+    running,
+    totals,
+    inputAliases,
+  };
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -2,12 +2,19 @@ import type { SourceDefinition } from "../schema";
 import type { JsonRead } from "./json-reads";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
 import { buildSelect, changedKeys, type SelectSpec } from "./select";
+import type { RunningTotal } from "./split-aggregates";
 
 /**
  * Per feature: the aggregate over per-track inputs, the same over running totals when it has one,
  * and those inputs (see split-aggregates).
  */
-export type PreAggregate = { outers: string[]; running: (string | undefined)[]; inputs: string[] };
+export type PreAggregate = {
+  outers: string[];
+  running: (string | undefined)[];
+  /** Per feature with a running form, the totals it reads. */
+  totals: (RunningTotal[] | undefined)[];
+  inputs: string[];
+};
 
 export type CompiledPreAggregate = {
   /** Per-track aggregate inputs, kept so an incremental run re-reads no source for untouched tracks. */

@@ -9,7 +9,13 @@ import { columnRef, type Fields, mapTree, type Node, nameParts, parseExpressionS
  * aggregate in it can be kept as totals that a track's change adds to and takes from (count,
  * sum, avg, none of them DISTINCT, FILTERed or ordered): what a point-in-time history needs.
  */
-export type SplitExpression = { outer: string; inputs: string[]; running?: string };
+export type SplitExpression = { outer: string; inputs: string[]; running?: string; totals?: RunningTotal[] };
+
+/**
+ * A running total an expression reads: the rows' count (`_s.n`, no input), or an input's count
+ * of non-null values (`_s.cN`), sum (`_s.sumN`) or average (`_s.avgN`).
+ */
+export type RunningTotal = { total: "count" | "sum" | "avg"; input?: number };
 
 type Call = { fields: Fields; inputs: Node[]; firstInput: number };
 
@@ -46,13 +52,19 @@ export async function splitAggregates(
       return call && { FuncCall: overInputs(call) };
     });
     const totals = new Map([...calls].map(([fields, call]) => [fields, runningTotal(call)]));
-    const running = [...totals.values()].every((total) => total !== undefined)
-      ? mapTree(tree, (node) => node.FuncCall && totals.get(node.FuncCall))
+    const complete = [...totals.values()].every((total) => total !== undefined);
+    const running = complete
+      ? mapTree(tree, (node) => node.FuncCall && totals.get(node.FuncCall)?.node)
       : undefined;
     return {
       outer: `(${deparseExpression(outer)})`,
       inputs: [...calls.values()].flatMap((c) => c.inputs.map(deparseExpression)),
-      ...(running ? { running: `(${deparseExpression(running)})` } : {}),
+      ...(running
+        ? {
+            running: `(${deparseExpression(running)})`,
+            totals: [...totals.values()].flatMap((t) => (t ? [t.read] : [])),
+          }
+        : {}),
     };
   } catch (error) {
     if (error instanceof UnsupportedNodeError) return undefined;
@@ -96,14 +108,17 @@ function overInputs({ fields, inputs, firstInput }: Call): Fields {
 
 const RUNNING = new Set(["count", "sum", "avg"]);
 
-/** The call as a running total (`_s.n`, `_s.cN`, `_s.sumN`, `_s.avgN`), if it can be one. */
-function runningTotal({ fields, inputs, firstInput }: Call): Node | undefined {
+/** The call as a running total (`_s.n`, `_s.cN`, `_s.sumN`, `_s.avgN`), and what it reads, if it can be one. */
+function runningTotal({ fields, inputs, firstInput }: Call): { node: Node; read: RunningTotal } | undefined {
   const name = callName(fields);
   if (!RUNNING.has(name) || fields.agg_distinct || fields.agg_filter || fields.agg_order) return undefined;
   if (fields.agg_within_group || fields.over || fields.func_variadic) return undefined;
-  if (fields.agg_star) return name === "count" ? columnRef("_s", "n") : undefined;
+  if (fields.agg_star)
+    return name === "count" ? { node: columnRef("_s", "n"), read: { total: "count" } } : undefined;
   if (inputs.length !== 1 || (fields.args as Node[])[0]?.NamedArgExpr) return undefined;
-  return columnRef("_s", name === "count" ? `c${firstInput}` : `${name}${firstInput}`);
+  const total = name as RunningTotal["total"];
+  const column = total === "count" ? `c${firstInput}` : `${total}${firstInput}`;
+  return { node: columnRef("_s", column), read: { total, input: firstInput } };
 }
 
 const callName = (call: Fields) => nameParts(call.funcname).at(-1) ?? "";
