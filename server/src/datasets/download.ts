@@ -84,23 +84,26 @@ export async function startDownload(
   const key = fileKey(input.identity, await snapshotVersion(sql, plan, training !== undefined));
   type Meta = { info: SnapshotInfo; columns: OutputColumn[] };
   const opened = tryOpen(uncharge, () =>
-    datasets.spool.open<Meta>(key, (write, markStarted, signal) =>
-      datasets.files.produce<Meta>(key, {
-        write,
-        signal,
-        started: (meta) => markStarted(etagOf(key), meta),
-        encode: async (tee, begin) => {
-          await exportRows(sql, plan, tee, {
-            ...datasets.config,
-            format: input.format,
-            sliced: deps.sliced,
-            gate: datasets.gate,
-            signal,
-            ...(training ? { training } : {}),
-            onStart: (info, columns) => begin({ info, columns }),
-          });
-        },
-      }),
+    datasets.spool.open<Meta>(
+      key,
+      (write, markStarted, signal) =>
+        datasets.files.produce<Meta>(key, {
+          write,
+          signal,
+          started: (meta) => markStarted(etagOf(key), meta),
+          encode: async (tee, begin) => {
+            await exportRows(sql, plan, tee, {
+              ...datasets.config,
+              format: input.format,
+              sliced: deps.sliced,
+              gate: datasets.gate,
+              signal,
+              ...(training ? { training } : {}),
+              onStart: (info, columns) => begin({ info, columns }),
+            });
+          },
+        }),
+      { owner: input.subject },
     ),
   );
   const { job, started } = await opened;
