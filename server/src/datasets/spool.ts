@@ -114,7 +114,7 @@ export class Spool {
    * new file is refused (so one key's distinct downloads cannot lock everyone out for their
    * TTL); refused only while running and read files alone fill the spool.
    */
-  private checkRoom(): void {
+  private checkRoom(refuse = true): void {
     const max = this.options.maxBytes ?? 0;
     if (max <= 0 || this.bytes < max) return;
     const idle = [...this.jobs.values()]
@@ -124,7 +124,7 @@ export class Spool {
       if (this.bytes < max) return;
       this.remove(job);
     }
-    if (this.bytes < max) return;
+    if (this.bytes < max || !refuse) return;
     const now = Date.now();
     const expiries = [...this.jobs.values()].flatMap((j) => (j.expiresAt ? [j.expiresAt - now] : []));
     // The first kept file to go frees room; with only running ones, a guess of a few seconds.
@@ -224,7 +224,12 @@ export class Spool {
   open<S>(
     fileKey: string,
     run: SpoolRun<S>,
-    take: { slot?: SlotReservation; owner?: string } = {},
+    take: {
+      slot?: SlotReservation;
+      owner?: string;
+      /** A file everybody shares (the public quick start): made room for, never refused for want of it. */
+      alwaysRoom?: boolean;
+    } = {},
   ): { job: SpoolJob; started: Promise<S> } {
     const { slot } = take;
     const owner = slot ? slot.owner : take.owner;
@@ -233,7 +238,7 @@ export class Spool {
       existing.usedAt = Date.now();
       return { job: existing, started: existing.started as Promise<S> };
     }
-    if (!slot) this.checkRoom();
+    if (!slot) this.checkRoom(!take.alwaysRoom);
     // The entry first: its directory may fail (a spool parent removed or unwritable), and a slot
     // taken before it would never be given back.
     const job = this.entry(randomUUID(), fileKey);
