@@ -59,6 +59,14 @@ describe("feature requests that cannot be served get a 4xx problem+json", () => 
     expect(p.errors?.[0]?.detail).toContain("1000");
   });
 
+  it("hundreds of unknown features get close matches for the first 20 only: each costs edit distances", async () => {
+    const features = Array.from({ length: 500 }, (_, i) => `track_profile:energy_${i}`);
+    const p = problem(await batch("track", { ids: [1], features }), 400, "UNKNOWN_FEATURE");
+    const suggestions = p.suggestions as Record<string, string[]>;
+    expect(suggestions["track_profile:energy_0"]).toContain("track_profile:energy");
+    expect(Object.values(suggestions).filter((s) => s.length > 0)).toHaveLength(20);
+  });
+
   it("unknown entity (404), feature, view, version and service (400 with close matches)", async () => {
     const entity = problem(
       await get("/v1/features/tracks/1?features=track_profile:energy"),
