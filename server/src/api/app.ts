@@ -5,7 +5,7 @@ import type { App, AppEnv, HttpDependencies, RegisterRoutes } from "./env";
 import { notFound, onError, validationHook } from "./errors";
 import { hasOwnBodyLimit, requestBody } from "./middleware/body";
 import { requestContext } from "./middleware/context";
-import { jsonDepthLimit } from "./middleware/json-depth";
+import { jsonDepthLimit, MAX_JSON_VALUES } from "./middleware/json-depth";
 import { observe } from "./middleware/observe";
 import { registerAccessRoutes } from "./routes/access";
 import { registerConsole } from "./routes/console";
@@ -38,7 +38,7 @@ export function createApp(deps: HttpDependencies, options: CreateAppOptions = {}
   // Routes with a documented limit of their own mark themselves (ownBodyLimit) as they register.
   app.use("*", requestBody(app, options.maxBodyBytes ?? 10 * 1024 * 1024));
   // Within the size limit; a route with a limit of its own checks depth after it (jsonDepthLimit).
-  app.use("*", jsonDepthLimit({ skip: (c) => hasOwnBodyLimit(app, c) }));
+  app.use("*", jsonDepthLimit({ skip: (c) => hasOwnBodyLimit(app, c), maxValues: MAX_JSON_VALUES }));
 
   registerHealth(app);
   registerReady(app);

@@ -84,23 +84,26 @@ export async function startDownload(
   const key = fileKey(input.identity, await snapshotVersion(sql, plan, training !== undefined));
   type Meta = { info: SnapshotInfo; columns: OutputColumn[] };
   const opened = tryOpen(uncharge, () =>
-    datasets.spool.open<Meta>(key, (write, markStarted, signal) =>
-      datasets.files.produce<Meta>(key, {
-        write,
-        signal,
-        started: (meta) => markStarted(etagOf(key), meta),
-        encode: async (tee, begin) => {
-          await exportRows(sql, plan, tee, {
-            ...datasets.config,
-            format: input.format,
-            sliced: deps.sliced,
-            gate: datasets.gate,
-            signal,
-            ...(training ? { training } : {}),
-            onStart: (info, columns) => begin({ info, columns }),
-          });
-        },
-      }),
+    datasets.spool.open<Meta>(
+      key,
+      (write, markStarted, signal) =>
+        datasets.files.produce<Meta>(key, {
+          write,
+          signal,
+          started: (meta) => markStarted(etagOf(key), meta),
+          encode: async (tee, begin) => {
+            await exportRows(sql, plan, tee, {
+              ...datasets.config,
+              format: input.format,
+              sliced: deps.sliced,
+              gate: datasets.gate,
+              signal,
+              ...(training ? { training } : {}),
+              onStart: (info, columns) => begin({ info, columns }),
+            });
+          },
+        }),
+      { owner: input.subject, alwaysRoom: sharedPublicFile(plan, training) },
     ),
   );
   const { job, started } = await opened;
@@ -128,15 +131,30 @@ export async function startDownload(
   };
 }
 
+/** The most rows a public preview (`limit`) holds and is still one of the files everybody shares. */
+export const PUBLIC_PREVIEW_ROWS = 100;
+
+/**
+ * A public dataset as defined, at its current version, whole or as a preview of at most
+ * PUBLIC_PREVIEW_ROWS rows (the quick start's `limit=5`): a few files per format shared by
+ * everybody, which the spool always finds room for. Any other `limit` is a file of the caller's
+ * choosing that the server keeps for everyone, so it spends a download: a key cannot fill the
+ * spool with distinct limits for free.
+ */
+export function sharedPublicFile(plan: DatasetPlan, training?: TrainingInput): boolean {
+  const preview = plan.limit === undefined || plan.limit <= PUBLIC_PREVIEW_ROWS;
+  return plan.public && plan.asOf === undefined && !training && preview;
+}
+
 /**
  * A public dataset as defined is what a free tier is for: no rows are spent, so a dataset larger
- * than a day's rows still downloads whole, and at its current version it is one file per format
- * (and limit) shared by everybody, so it spends only the bytes sent, not a download. What has to
- * be computed for the caller (an instant, an upload, other features) spends a download, and a
- * row per row: an upload's rows are known before the work, a dataset's only once counted.
+ * than a day's rows still downloads whole, and its shared files (sharedPublicFile) spend only the
+ * bytes sent, not a download. What has to be computed for the caller (an instant, an upload,
+ * other features, a limit of its own) spends a download, and a row per row (not for a public
+ * dataset): an upload's rows are known before the work, a dataset's only once counted.
  */
 export function upFrontCost(plan: DatasetPlan, training?: TrainingInput): DownloadCost {
-  const shared = plan.public && plan.asOf === undefined && !training;
+  const shared = sharedPublicFile(plan, training);
   return { downloads: shared ? 0 : 1, rows: training ? training.ids.length : 0, bytes: 1 };
 }
 

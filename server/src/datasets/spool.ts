@@ -51,11 +51,15 @@ export type SlotReservation = {
   release(): void;
   /** Takes the slot over for the work: true once, false after a release. */
   handOver(): boolean;
+  /** The account it is counted against (undefined: the server's own work). */
+  readonly owner: string | undefined;
 };
 
 export class Spool {
   private readonly jobs = new Map<string, Entry>();
   private running = 0;
+  /** Slots each account holds now: none may hold more than its share (takeSlot). */
+  private readonly held = new Map<string, number>();
   private directory: string | undefined;
   private readonly ttlSeconds: number;
   private readonly maxRunning: number;
@@ -110,7 +114,7 @@ export class Spool {
    * new file is refused (so one key's distinct downloads cannot lock everyone out for their
    * TTL); refused only while running and read files alone fill the spool.
    */
-  private checkRoom(): void {
+  private checkRoom(refuse = true): void {
     const max = this.options.maxBytes ?? 0;
     if (max <= 0 || this.bytes < max) return;
     const idle = [...this.jobs.values()]
@@ -120,7 +124,7 @@ export class Spool {
       if (this.bytes < max) return;
       this.remove(job);
     }
-    if (this.bytes < max) return;
+    if (this.bytes < max || !refuse) return;
     const now = Date.now();
     const expiries = [...this.jobs.values()].flatMap((j) => (j.expiresAt ? [j.expiresAt - now] : []));
     // The first kept file to go frees room; with only running ones, a guess of a few seconds.
@@ -145,9 +149,9 @@ export class Spool {
    * busy this is the 503, and the caller has spent nothing. `open` and `admit` use it instead of
    * taking one of their own; `release` gives it back if neither did (idempotent).
    */
-  reserve(): SlotReservation {
+  reserve(owner?: string): SlotReservation {
     this.checkRoom();
-    this.takeSlot();
+    this.takeSlot(owner);
     let held = true;
     const give = () => {
       const had = held;
@@ -156,9 +160,10 @@ export class Spool {
     };
     return {
       release: () => {
-        if (give()) this.running--;
+        if (give()) this.giveSlot(owner);
       },
       handOver: give,
+      owner,
     };
   }
 
@@ -176,34 +181,68 @@ export class Spool {
     try {
       return await work();
     } finally {
-      if (owned) this.running--;
+      if (owned) this.giveSlot(slot.owner);
     }
   }
 
-  private takeSlot(): void {
+  /**
+   * A slot for `owner`'s work. Shared fairly: an account holds at most half of them (rounded up),
+   * and the last free one goes only to an account that holds none, so one account's cards and
+   * downloads (abandoned or not) never lock the others out.
+   */
+  private takeSlot(owner: string | undefined): void {
+    const holding = owner === undefined ? 0 : (this.held.get(owner) ?? 0);
+    const share = Math.ceil(this.maxRunning / 2);
+    if (holding >= share || (holding > 0 && this.running + 1 >= this.maxRunning)) {
+      throw new DomainError(
+        "UNAVAILABLE",
+        `This account already prepares ${holding} of the ${this.maxRunning} downloads this server prepares at once; retry once one is done.`,
+        { retryAfterSeconds: 5 },
+      );
+    }
     if (this.running >= this.maxRunning) {
       throw new DomainError("UNAVAILABLE", "Too many downloads are being prepared; retry shortly.", {
         retryAfterSeconds: 5,
       });
     }
     this.running++;
+    if (owner !== undefined) this.held.set(owner, holding + 1);
+  }
+
+  private giveSlot(owner: string | undefined): void {
+    this.running--;
+    if (owner === undefined) return;
+    const holding = (this.held.get(owner) ?? 1) - 1;
+    if (holding > 0) this.held.set(owner, holding);
+    else this.held.delete(owner);
   }
 
   /**
    * The job encoding `fileKey`: the one running or kept for it (no new work, no slot), or a new
    * one. Resolves `started` with what `run` passed to `started`, or rejects if it failed before.
    */
-  open<S>(fileKey: string, run: SpoolRun<S>, slot?: SlotReservation): { job: SpoolJob; started: Promise<S> } {
+  open<S>(
+    fileKey: string,
+    run: SpoolRun<S>,
+    take: {
+      slot?: SlotReservation;
+      owner?: string;
+      /** A file everybody shares (the public quick start): made room for, never refused for want of it. */
+      alwaysRoom?: boolean;
+    } = {},
+  ): { job: SpoolJob; started: Promise<S> } {
+    const { slot } = take;
+    const owner = slot ? slot.owner : take.owner;
     const existing = [...this.jobs.values()].find((j) => j.fileKey === fileKey && j.state !== "failed");
     if (existing) {
       existing.usedAt = Date.now();
       return { job: existing, started: existing.started as Promise<S> };
     }
-    if (!slot) this.checkRoom();
+    if (!slot) this.checkRoom(!take.alwaysRoom);
     // The entry first: its directory may fail (a spool parent removed or unwritable), and a slot
     // taken before it would never be given back.
     const job = this.entry(randomUUID(), fileKey);
-    if (!slot?.handOver()) this.takeSlot();
+    if (!slot?.handOver()) this.takeSlot(owner);
     this.jobs.set(job.id, job);
     let resolveStarted!: (value: S) => void;
     let rejectStarted!: (error: unknown) => void;
@@ -237,7 +276,7 @@ export class Spool {
         job.error = error;
         rejectStarted(error);
       } finally {
-        this.running--;
+        this.giveSlot(owner);
         await handle?.close().catch(() => {});
         job.wake();
         this.expire(job, job.state === "failed" ? 0 : this.ttlSeconds * 1000);

@@ -31,6 +31,7 @@ export function uploadFormat(contentType: string | undefined): UploadFormat | un
  */
 export async function uploadRowCount(format: UploadFormat, body: unknown): Promise<number | undefined> {
   if (format === "json") {
+    if (body instanceof Uint8Array) return jsonRecords(body);
     const rows = Array.isArray(body) ? body : (body as { rows?: unknown } | null)?.rows;
     return Array.isArray(rows) ? rows.length : undefined;
   }
@@ -47,6 +48,53 @@ export async function uploadRowCount(format: UploadFormat, body: unknown): Promi
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
+
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const BACKSLASH = 0x5c;
+const ROWS_KEY = [0x72, 0x6f, 0x77, 0x73]; // rows
+
+/**
+ * The rows of a JSON upload (`[...]` or `{"rows": [...]}`) read from its bytes in one pass, without
+ * parsing: the values of the rows array, counted by the commas between them outside strings.
+ * Undefined when the body has no such array (the parse then says why).
+ */
+function jsonRecords(bytes: Uint8Array): number | undefined {
+  let depth = 0;
+  let rowsDepth = -1; // the depth inside the rows array once it is open
+  let keyStart = -1;
+  let keyEnd = -1;
+  let key = false;
+  let rows = 0;
+  let empty = true;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte === QUOTE) {
+      const start = i;
+      for (i++; i < bytes.length && bytes[i] !== QUOTE; i++) if (bytes[i] === BACKSLASH) i++;
+      if (depth === 1) [keyStart, keyEnd] = [start + 1, i];
+      if (depth === rowsDepth) empty = false;
+    } else if (byte === COLON && depth === 1) {
+      key = keyEnd - keyStart === 4 && ROWS_KEY.every((b, k) => bytes[keyStart + k] === b);
+    } else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
+      if (depth === rowsDepth) empty = false;
+      depth++;
+      if (rowsDepth < 0 && byte === OPEN_ARRAY && (depth === 1 || (depth === 2 && key))) {
+        rowsDepth = depth;
+        empty = true;
+      }
+    } else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) {
+      if (depth === rowsDepth) return empty ? 0 : rows + 1;
+      depth--;
+    } else if (depth === rowsDepth && byte === COMMA) rows++;
+    else if (depth === rowsDepth && byte > 0x20) empty = false;
+  }
+  return rowsDepth < 0 ? undefined : empty ? 0 : rows + 1;
+}
 
 /** Non-blank records of RFC 4180 text (a quoted field may hold newlines), in one pass over bytes. */
 function csvRecords(bytes: Uint8Array): number {

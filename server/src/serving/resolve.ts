@@ -139,7 +139,9 @@ export function resolveReferences(
   const columns: ResolvedColumn[] = [];
   const seen = new Set<string>();
   refs.forEach((ref, index) => {
-    const resolved = resolveRef(state, entity, ref, now);
+    // Suggestions for the first problems only: each costs edit distances against the catalog.
+    const suggest = problems.length < MAX_SUGGESTED ? closeMatches : () => [];
+    const resolved = resolveRef(state, entity, ref, now, suggest);
     if ("problem" in resolved) {
       problems.push({ ref, index, ...resolved.problem });
       return;
@@ -153,9 +155,17 @@ export function resolveReferences(
   return { columns, problems };
 }
 
+const MAX_SUGGESTED = 20;
+
 type RefResult = { columns: ResolvedColumn[] } | { problem: Omit<Problem, "ref" | "index"> };
 
-function resolveRef(state: CatalogState, entity: EntityInfo, ref: string, now: number): RefResult {
+function resolveRef(
+  state: CatalogState,
+  entity: EntityInfo,
+  ref: string,
+  now: number,
+  suggest: typeof closeMatches,
+): RefResult {
   const parsed = parseFeatureRef(ref);
   if (!parsed) {
     return {
@@ -180,7 +190,7 @@ function resolveRef(state: CatalogState, entity: EntityInfo, ref: string, now: n
       problem: {
         detail: `There is no feature view ${parsed.view}.`,
         gone: false,
-        suggestions: closeMatches(parsed.view, names).map((n) => as(n, parsed.version)),
+        suggestions: suggest(parsed.view, names).map((n) => as(n, parsed.version)),
       },
     };
   }
@@ -224,9 +234,7 @@ function resolveRef(state: CatalogState, entity: EntityInfo, ref: string, now: n
         detail: `Feature view ${view.viewKey} has no feature ${parsed.feature}.`,
         gone: false,
         suggestions: [
-          ...closeMatches(parsed.feature, view.featureByName.keys()).map((f) =>
-            as(view.name, parsed.version, f),
-          ),
+          ...suggest(parsed.feature, view.featureByName.keys()).map((f) => as(view.name, parsed.version, f)),
           ...elsewhere,
         ].slice(0, 5),
       },

@@ -96,11 +96,7 @@ export async function trainingDataset(
   const { sql, bulkSql, serving, datasets } = services;
   const { features, embeddings } = request;
   // Before any parse: the rows an upload holds are cheap to count, and its quota known.
-  const rows = await uploadRowCount(upload.format, upload.raw ?? upload.body);
-  if (rows !== undefined) {
-    refuseTooManyRows(rows, datasets.config.trainingMaxRows);
-    payer.refuseOversize({ rows, downloads: 1 });
-  }
+  await refuseOversizeUpload(services, upload.format, upload.raw ?? upload.body, payer);
   const plan = await planTraining(
     { sql, catalog: serving.catalog },
     {
@@ -135,6 +131,22 @@ export async function trainingDataset(
     },
   );
   return fileOf(services, started);
+}
+
+/**
+ * Refuses an upload holding more rows than one may, or than a whole day of the key's quota,
+ * counted without parsing it (a JSON body from its bytes, before the validator parses it).
+ */
+export async function refuseOversizeUpload(
+  services: Services,
+  format: UploadFormat,
+  body: unknown,
+  payer: Payer,
+): Promise<void> {
+  const rows = await uploadRowCount(format, body);
+  if (rows === undefined) return;
+  refuseTooManyRows(rows, services.datasets.config.trainingMaxRows);
+  payer.refuseOversize({ rows, downloads: 1 });
 }
 
 /** A dataset's card as `request` would download it; one at an `as_of` is charged as a download. */

@@ -31,6 +31,7 @@ export function createUseCases(services: Services) {
       training: bind(services, datasets.trainingDataset),
       card: bind(services, datasets.datasetCard),
       trainingLimits: bind(services, datasets.trainingLimits),
+      refuseOversizeUpload: bind(services, datasets.refuseOversizeUpload),
     },
     keys: {
       create: bind(services, keys.createKey),

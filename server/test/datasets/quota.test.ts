@@ -243,6 +243,29 @@ describe("a public dataset downloads whole on the free tier: downloads and bytes
     await fits.arrayBuffer();
   });
 
+  it("a JSON upload past the day's rows is refused from its bytes, before it is parsed", async () => {
+    const key = await h.freeKey();
+    const upload = (body: string) =>
+      get(h, "/v1/datasets/training?dataset=public&format=csv", {
+        key,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+    // 101 rows and a malformed tail: a parse would answer 400 about it; the count does not read it.
+    const rows = Array.from(
+      { length: 101 },
+      (_, i) => `{"track_id":${i + 1},"event_timestamp":"2024-01-01T00:00:00Z","label":"a,]"}`,
+    );
+    for (const body of [`[${rows.join(",")}`, `{"x":[1,2],"rows":[${rows.join(",")}],"y":`]) {
+      const problem = await expectProblem(await upload(body), 403, "EXCEEDS_QUOTA");
+      expect(problem.detail).toMatch(/needs 101 entity rows/);
+    }
+    // The object form names its rows and nothing else.
+    const extra = await expectProblem(await upload(`{"rows":[${rows[0]}],"x":1}`), 400, "VALIDATION_FAILED");
+    expect(JSON.stringify(extra.errors)).toMatch(/Unrecognized key/);
+  });
+
   it("once the day's bytes are used up, the next download is refused until UTC midnight", async () => {
     const { accountId, key } = await signup();
     const first = await get(h, "/v1/datasets/public/download?format=json", { key });

@@ -59,6 +59,14 @@ describe("feature requests that cannot be served get a 4xx problem+json", () => 
     expect(p.errors?.[0]?.detail).toContain("1000");
   });
 
+  it("hundreds of unknown features get close matches for the first 20 only: each costs edit distances", async () => {
+    const features = Array.from({ length: 500 }, (_, i) => `track_profile:energy_${i}`);
+    const p = problem(await batch("track", { ids: [1], features }), 400, "UNKNOWN_FEATURE");
+    const suggestions = p.suggestions as Record<string, string[]>;
+    expect(suggestions["track_profile:energy_0"]).toContain("track_profile:energy");
+    expect(Object.values(suggestions).filter((s) => s.length > 0)).toHaveLength(20);
+  });
+
   it("unknown entity (404), feature, view, version and service (400 with close matches)", async () => {
     const entity = problem(
       await get("/v1/features/tracks/1?features=track_profile:energy"),
@@ -254,6 +262,23 @@ describe("request bodies over HTTP (read straight from Node's stream on the onli
     expect(((await missing.json()) as { detail: string }).detail).not.toContain("<script>");
   });
 
+  it("a body within 512 KiB but holding more values than any valid request is refused before parsing", async () => {
+    // 170,000 empty arrays in 510 KB: 20 to 80 ms of JSON.parse each, then a 400 for the unknown key.
+    const wide = `{"ids":[1],"x":[${"[],".repeat(170_000)}[]]}`;
+    for (const path of [
+      "/v1/features/track/batch",
+      "/v1/embeddings/lyrics/batch",
+      "/v1/embeddings/lyrics/search",
+    ]) {
+      const refused = problem(await http(path, wide), 413, "PAYLOAD_TOO_LARGE");
+      expect(refused.detail).toMatch(/more than 20000 values/);
+    }
+    // The largest vector a search takes is counted in, and answered by the route.
+    const vector = JSON.stringify({ vector: Array.from({ length: 16_000 }, () => 0.5), k: 3 });
+    const search = await http("/v1/embeddings/lyrics/search", vector);
+    expect(search.status).not.toBe(413);
+  });
+
   it("a key the schema does not name is refused, not parsed and ignored", async () => {
     for (const [path, body] of [
       ["/v1/features/track/batch", { ...request, x: [[], []] }],
@@ -262,6 +287,34 @@ describe("request bodies over HTTP (read straight from Node's stream on the onli
     ] as const) {
       const refused = problem(await http(path, JSON.stringify(body)), 400, "VALIDATION_FAILED");
       expect(refused.errors).toEqual([expect.objectContaining({ detail: 'Unrecognized key: "x"' })]);
+    }
+  });
+
+  it("the key and account routes' bodies are held to 16 KiB, and a key their schema does not name is refused", async () => {
+    const someId = "1f0e4a52-6c1b-4d43-9a7e-5b8f2f3c9d10";
+    const routes: [string, string, Record<string, unknown>][] = [
+      ["POST", "/v1/signup", { email: "wide@example.com" }],
+      ["POST", "/v1/keys", { scopes: ["features:read"] }],
+      ["POST", `/v1/keys/${someId}/rotate`, { grace_seconds: 0 }],
+      ["PATCH", `/v1/admin/accounts/${someId}`, { tier: "pro" }],
+    ];
+    const send = async (method: string, path: string, body: string): Promise<Call> => {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (path !== "/v1/signup") headers.authorization = `Bearer ${ADMIN_KEY}`;
+      const res = await fetch(`${server.url}${path}`, { method, headers, body });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+    };
+    for (const [method, path, fields] of routes) {
+      // A megabyte under an ignored key: within the app's 10 MiB, it was parsed and then served.
+      const wide = JSON.stringify({ ...fields, x: "[],".repeat(350_000) });
+      problem(await send(method, path, wide), 413, "PAYLOAD_TOO_LARGE");
+      const extra = problem(
+        await send(method, path, JSON.stringify({ ...fields, x: 1 })),
+        400,
+        "VALIDATION_FAILED",
+      );
+      expect(extra.errors, path).toEqual([expect.objectContaining({ detail: 'Unrecognized key: "x"' })]);
     }
   });
 
@@ -278,8 +331,11 @@ describe("request bodies over HTTP (read straight from Node's stream on the onli
   it.each(jsonRoutes)("a body nested deeper than 64 levels is refused before parsing: %s", async (path) => {
     const deep = problem(await http(path, nested(65)), 400, "MALFORMED_JSON");
     expect(deep.detail).toContain("deeper than 64 levels");
-    // Half a million brackets, unclosed, as an attacker sends them: refused the same way.
-    problem(await http(path, `{"ids":${"[".repeat(500_000)}`), 400, "MALFORMED_JSON");
+    // Half a million brackets, unclosed, as an attacker sends them: refused the same way, or as
+    // larger than the route takes (the key routes' 16 KiB).
+    const unclosed = await http(path, `{"ids":${"[".repeat(500_000)}`);
+    if (path === "/v1/keys") problem(unclosed, 413, "PAYLOAD_TOO_LARGE");
+    else problem(unclosed, 400, "MALFORMED_JSON");
     problem(await http(path, chunked('{"x":', "[".repeat(100))), 400, "MALFORMED_JSON");
     // 64 levels, and brackets inside strings, are not counted against the limit.
     const within = await http(path, nested(64));

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { type ExpensiveRequest, hostileRequests } from "./hostile";
 
 /**
  * The overload a free tier can make, shared by the reliability test and `pnpm bench overload`:
@@ -45,7 +46,21 @@ export type Overload = {
   kinds: string[];
 };
 
-export function overload(url: string, options: { tracks: number; trainingRows: number }): Overload {
+export type OverloadOptions = {
+  tracks: number;
+  trainingRows: number;
+  /** The heaviest requests a raised free tier lets through, or what a real free key can send (hostile.ts). */
+  kinds?: "heaviest" | "hostile";
+  clients?: number;
+  /** Servers the expensive clients spread over (client i to the i-th); the probes use `url`. */
+  loadUrls?: string[];
+  /** The bystander's own key (a tier above the hostile keys'); unset, a free key of its own. */
+  probeKey?: string;
+};
+
+export function overload(url: string, options: OverloadOptions): Overload {
+  const clients = options.clients ?? EXPENSIVE_CLIENTS;
+  const loadUrls = options.loadUrls ?? [url];
   // A run of its own (emails, addresses), so a server that kept its data from a run before can be reused.
   const run = randomUUID().slice(0, 8);
   let signups = Math.floor(Math.random() * 8_000_000);
@@ -62,7 +77,12 @@ export function overload(url: string, options: { tracks: number; trainingRows: n
     });
   };
   const signedUpKey = async (): Promise<string> => {
-    const res = await signup();
+    let res = await signup();
+    // A busy shared database may shed a signup (503): preparing the run retries it a few times.
+    for (let retry = 0; res.status === 503 && retry < 5; retry++) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      res = await signup();
+    }
     if (res.status !== 201) throw new Error(`signup answered ${res.status}: ${await res.text()}`);
     return ((await res.json()) as { key: { key: string } }).key.key;
   };
@@ -89,17 +109,21 @@ export function overload(url: string, options: { tracks: number; trainingRows: n
   const trainingCsv = () =>
     `track_id,event_timestamp,label\n${randomTrack()},${randomAsOf()},1\n${trainingRows}`;
 
-  const expensiveRequests = (key: string): [string, (n: number) => [string, RequestInit]][] => {
+  const expensiveRequests = (key: string): ExpensiveRequest[] => {
+    if (options.kinds === "hostile")
+      return hostileRequests(key, { tracks: options.tracks, trainingRows: 100_000, randomAsOf });
     const headers = { authorization: `Bearer ${key}` };
     return [
       ["card", () => [`/v1/datasets/public?as_of=${randomAsOf()}`, { headers }]],
-      ...FORMATS.map((format): [string, (n: number) => [string, RequestInit]] => [
-        `download ${format}`,
-        (n) => [
-          `/v1/datasets/public/download?format=${format}${n % 2 === 1 ? `&as_of=${randomAsOf()}` : ""}`,
-          { headers },
+      ...FORMATS.map(
+        (format): ExpensiveRequest => [
+          `download ${format}`,
+          (n) => [
+            `/v1/datasets/public/download?format=${format}${n % 2 === 1 ? `&as_of=${randomAsOf()}` : ""}`,
+            { headers },
+          ],
         ],
-      ]),
+      ),
       [
         "training",
         () => [
@@ -136,19 +160,27 @@ export function overload(url: string, options: { tracks: number; trainingRows: n
     statuses: Record<string, number>,
   ) => {
     const requests = expensiveRequests(key);
+    const target = loadUrls[index % loadUrls.length] as string;
     for (let n = 0; !stop.aborted && n < MAX_EXPENSIVE_REQUESTS; n++) {
       const round = n + index * 2;
       const [kind, request] = requests[round % requests.length] as (typeof requests)[number];
-      const [path, init] = request(Math.floor(round / requests.length));
-      const outcome = await fetch(`${url}${path}`, {
+      const [path, init, abandonAfterMs] = request(Math.floor(round / requests.length));
+      // An abandoning client goes away after a moment, as a client with a short timeout does.
+      const abandon = abandonAfterMs === undefined ? undefined : new AbortController();
+      const abandoning = abandon && setTimeout(() => abandon.abort(), abandonAfterMs);
+      const timeout = AbortSignal.timeout(EXPENSIVE_TIMEOUT_MS);
+      const outcome = await fetch(`${target}${path}`, {
         ...init,
-        signal: AbortSignal.timeout(EXPENSIVE_TIMEOUT_MS),
+        signal: abandon ? AbortSignal.any([timeout, abandon.signal]) : timeout,
       })
         .then(async (res) => {
           await res.arrayBuffer();
           return `${res.status}`;
         })
-        .catch((error: Error) => (error.name === "TimeoutError" ? "timeout" : "0"));
+        .catch((error: Error) =>
+          error.name === "TimeoutError" ? "timeout" : abandon?.signal.aborted ? "abandoned" : "0",
+        );
+      clearTimeout(abandoning);
       statuses[`${kind}:${outcome}`] = (statuses[`${kind}:${outcome}`] ?? 0) + 1;
     }
   };
@@ -201,8 +233,8 @@ export function overload(url: string, options: { tracks: number; trainingRows: n
   return {
     kinds: expensiveRequests("").map(([kind]) => kind),
     async prepare(quietMs, loadedMs) {
-      freeKeys.push(...(await signedUpKeys(EXPENSIVE_CLIENTS)));
-      probeKey = await signedUpKey();
+      freeKeys.push(...(await signedUpKeys(clients)));
+      probeKey = options.probeKey ?? (await signedUpKey());
       freshKeys.quiet = await signedUpKeys(freshKeysFor(quietMs));
       freshKeys.loaded = await signedUpKeys(freshKeysFor(loadedMs));
     },

@@ -35,6 +35,13 @@ const JSON_ONLY = /^\/v1\/(features|embeddings)\//;
 export const ONLINE_READ_MAX_BYTES = 512 * 1024;
 
 /**
+ * The key and account routes' bodies (an email and a name, a key's name, scopes and expiry, a
+ * tier): under 1 KB. Held to 16 KiB, so a signup cannot make the server parse megabytes.
+ */
+export const ACCESS_MAX_BYTES = 16 * 1024;
+const ACCESS_JSON = /^\/v1\/(signup|keys(\/[^/]+(\/rotate)?)?|admin\/accounts(\/[^/]+)?)$/;
+
+/**
  * The request body size limit, and for the online reads a faster way to their body: it is read
  * straight from Node's request stream into Hono's body cache, where the JSON validator finds it.
  * The generic path (hono/body-limit, then the validator) builds a fetch Request and reads it
@@ -52,10 +59,12 @@ export function requestBody(app: object, maxBytes: number): MiddlewareHandler {
     });
   const generic = limitTo(maxBytes);
   const onlineGeneric = limitTo(Math.min(maxBytes, ONLINE_READ_MAX_BYTES));
+  const access = limitTo(Math.min(maxBytes, ACCESS_MAX_BYTES));
   const limited: MiddlewareHandler = async (c, next) => {
     const { method } = c.req;
     if (method === "GET" || method === "HEAD") return next();
     if (ownLimits.get(app)?.has(`${method} ${c.req.path}`)) return next();
+    if (ACCESS_JSON.test(c.req.path)) return access(c, next);
     const onlineRead = JSON_ONLY.test(c.req.path);
     const incoming = incomingOf(c);
     if (!incoming || !onlineRead) return (onlineRead ? onlineGeneric : generic)(c, next);

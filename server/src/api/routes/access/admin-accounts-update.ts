@@ -8,6 +8,7 @@ export const UpdateAccountRequestSchema = z
     tier: z.string().max(32).optional().openapi({ description: "A configured tier", example: "pro" }),
     disabled: z.boolean().optional().openapi({ description: "true stops every key of the account at once" }),
   })
+  .strict()
   .refine((body) => body.tier !== undefined || body.disabled !== undefined, {
     message: "give tier, disabled or both",
   })

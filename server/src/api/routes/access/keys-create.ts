@@ -14,6 +14,7 @@ export const CreateKeyRequestSchema = z
     expires_at: z.iso.datetime({ offset: true }).optional().openapi({ example: "2026-01-01T00:00:00Z" }),
     expires_in_days: z.number().positive().max(3_650).optional(),
   })
+  .strict()
   .refine((body) => body.expires_at === undefined || body.expires_in_days === undefined, {
     message: "give expires_at or expires_in_days, not both",
     path: ["expires_in_days"],

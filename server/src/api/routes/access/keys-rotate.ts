@@ -22,6 +22,7 @@ export const RotateKeyRequestSchema = z
       .openapi({ description: "How long the old key keeps working (default 86400: one day)" }),
     descendants: DescendantsSchema.optional(),
   })
+  .strict()
   .openapi("RotateKeyRequest");
 
 export const RotatedKeySchema = CreatedKeySchema.extend({

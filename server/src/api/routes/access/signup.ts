@@ -10,6 +10,7 @@ export const SignupRequestSchema = z
     email: z.string().max(254).openapi({ example: "ada@example.com" }),
     name: z.string().max(200).optional().openapi({ example: "Ada" }),
   })
+  .strict()
   .openapi("SignupRequest");
 
 export const SignupResponseSchema = z

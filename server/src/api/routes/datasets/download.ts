@@ -16,8 +16,9 @@ export const route = createRoute({
     "key's daily quotas once per request per UTC day (a retry of the same request is not charged " +
     "again), charged before any work where they are known, and the bytes sent, every time (a retry " +
     "and a `Range` resume with `If-Range: <ETag>` too). A dataset marked public, downloaded as " +
-    "defined (no `features`, `service` or `embeddings`), spends no rows; at its current version it is " +
-    "one file shared by everyone and spends only its bytes. A download larger than a whole day of the " +
+    "defined (no `features`, `service` or `embeddings`), spends no rows; at its current version, whole or " +
+    "with a `limit` of at most 100 rows, it is one file shared by everyone and spends only its bytes (a " +
+    "larger `limit` spends a download). A download larger than a whole day of the " +
     "tier's quota is refused with 403 EXCEEDS_QUOTA (no Retry-After: waiting never helps), which says " +
     "what fits. See docs/datasets.md.",
   request: { params: NameParams, query: DownloadQuery },

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { DomainError } from "../../../errors";
 import { type UseCases, uploadFormat } from "../../../usecases";
 import { sentByTryIt } from "../../docs/try-it";
-import type { App } from "../../env";
+import type { App, AppEnv } from "../../env";
 import { errorResponses } from "../../errors";
 import { ownBodyLimit } from "../../middleware/body";
 import { jsonDepthLimit } from "../../middleware/json-depth";
@@ -35,6 +36,18 @@ const UploadRow = z.record(z.string(), z.unknown()).openapi({
 });
 const binary = z.string().openapi({ format: "binary" });
 
+/**
+ * A JSON upload's rows are counted from its bytes and refused over the row cap or the key's day
+ * before the validator parses it: a free key's 100,000 rows were parsed and validated first.
+ */
+const countJsonRowsFirst: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (uploadFormat(c.req.header("content-type")) === "json") {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    await c.get("useCases").datasets.refuseOversizeUpload("json", bytes, c.get("payer"));
+  }
+  return next();
+};
+
 export function trainingRoute(maxBytes: number, maxRows: number) {
   return createRoute({
     operationId: "trainingDataset",
@@ -55,6 +68,7 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
         },
       }),
       jsonDepthLimit(),
+      countJsonRowsFirst,
     ] as const,
     request: {
       query: TrainingQuery,
@@ -62,7 +76,7 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
         // Not `required`: zod-openapi would then validate a CSV or Parquet body as JSON.
         content: {
           "application/json": {
-            schema: z.union([z.array(UploadRow), z.object({ rows: z.array(UploadRow) })]),
+            schema: z.union([z.array(UploadRow), z.object({ rows: z.array(UploadRow) }).strict()]),
             example: [
               { track_id: 42, event_timestamp: "2025-06-01T00:00:00Z", label: 1 },
               { track_id: 7, event_timestamp: "2025-03-01T00:00:00Z", label: 0 },

@@ -1,0 +1,71 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SlotReservation } from "../../src/datasets/spool";
+import { type DatasetsHarness, datasetsHarness, expectProblem, get } from "./support";
+
+/**
+ * RAPFS_DOWNLOAD_CONCURRENCY slots are shared between accounts: one free account's cards and
+ * downloads (each as_of card takes a slot: datasets/describe.ts) cannot hold them all while
+ * another account's download waits.
+ */
+describe("download slots are shared fairly between accounts", () => {
+  let h: DatasetsHarness;
+  beforeAll(async () => {
+    h = await datasetsHarness({ RAPFS_DOWNLOAD_CONCURRENCY: "4" });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const account = async () => {
+    const { account, key } = await h.services.access.accounts.signup({
+      email: `fair-${randomUUID()}@example.com`,
+    });
+    return { id: account.id, key: key.key };
+  };
+
+  it("one account holding as many slots as it can take leaves the others room to download", async () => {
+    const greedy = await account();
+    const other = await account();
+    // The greedy account asks for every slot, as four of its cards at once would.
+    const held: SlotReservation[] = [];
+    for (let i = 0; i < 4; i++) {
+      try {
+        held.push(h.datasets.spool.reserve(greedy.id));
+      } catch {}
+    }
+    try {
+      // Another account's download is served...
+      const download = await get(h, "/v1/datasets/public/download?format=csv", { key: other.key });
+      expect(download.status, await download.clone().text()).toBe(200);
+      expect((await download.text()).split("\n").length).toBeGreaterThan(2);
+      // ...while the greedy one got half of the slots, and its next card and download wait for them.
+      expect(held.length).toBe(2);
+      const card = await get(h, "/v1/datasets/public?as_of=2024-03-03T00:00:00Z", { key: greedy.key });
+      expect((await expectProblem(card, 503)).detail).toMatch(/This account already prepares/);
+      const mine = await get(h, "/v1/datasets/public/download?format=json", { key: greedy.key });
+      await expectProblem(mine, 503);
+    } finally {
+      for (const slot of held) slot.release();
+    }
+    expect(h.datasets.spool.busySlots).toBe(0);
+    const after = await get(h, "/v1/datasets/public?as_of=2024-03-03T00:00:00Z", { key: greedy.key });
+    expect(after.status).toBe(200);
+  });
+
+  it("the last free slot goes to an account that holds none", async () => {
+    const first = await account();
+    const second = await account();
+    const third = await account();
+    const held = [h.datasets.spool.reserve(first.id), h.datasets.spool.reserve(first.id)];
+    try {
+      held.push(h.datasets.spool.reserve(second.id));
+      expect(() => h.datasets.spool.reserve(second.id)).toThrow(/This account already prepares 1/);
+      held.push(h.datasets.spool.reserve(third.id));
+      expect(() => h.datasets.spool.reserve(randomUUID())).toThrow(/Too many downloads/);
+    } finally {
+      for (const slot of held) slot.release();
+    }
+    expect(h.datasets.spool.busySlots).toBe(0);
+  });
+});

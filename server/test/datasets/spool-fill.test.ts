@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bytes, type DatasetsHarness, datasetsHarness, expectProblem, get } from "./support";
+
+/**
+ * With RAPFS_SPOOL_MAX_BYTES set, what a key makes the server keep is what it pays for: a public
+ * download with a `limit` of its own choosing is a file of its own (a download of the free
+ * tier's three a day), while the files everybody shares (the whole public file, previews of at
+ * most 100 rows such as the quick start's `limit=5`) spend only their bytes and are always
+ * served, even while files being read fill the spool.
+ */
+describe("the spool cannot be filled for free", () => {
+  let h: DatasetsHarness;
+  beforeAll(async () => {
+    h = await datasetsHarness({ RAPFS_SPOOL_MAX_BYTES: "100000" });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("each public download at a limit of the key's choosing spends a download: three a day on the free tier", async () => {
+    const key = await h.freeKey();
+    const limited = (limit: number) =>
+      get(h, `/v1/datasets/public/download?format=json&limit=${limit}`, { key });
+    for (const limit of [150, 151, 152]) {
+      const response = await limited(limit);
+      expect(response.status, await response.clone().text()).toBe(200);
+      expect(response.headers.get("rapfs-download-charged")).toBe("true");
+      await bytes(response);
+    }
+    const refused = await expectProblem(await limited(153), 429, "RATE_LIMITED");
+    expect(refused.policy).toBe("downloads");
+    // A repeat is not a new file; the shared ones spend no download.
+    const repeat = await limited(150);
+    expect(repeat.headers.get("rapfs-download-charged")).toBe("false");
+    await bytes(repeat);
+    for (const path of ["format=csv&limit=5", "format=json&limit=100", "format=csv"]) {
+      const shared = await get(h, `/v1/datasets/public/download?${path}`, { key });
+      expect(shared.status, path).toBe(200);
+      expect(shared.headers.get("rapfs-download-charged")).toBe("false");
+      await bytes(shared);
+    }
+  });
+
+  it("the quick start's public download is served while files being read fill the spool", async () => {
+    // A client that never reads its download keeps the file pinned.
+    const pinned = await get(h, "/v1/datasets/public/download?format=json&limit=400");
+    expect(pinned.status).toBe(200);
+    try {
+      await expect.poll(() => h.datasets.spool.bytes, { timeout: 30_000 }).toBeGreaterThanOrEqual(100_000);
+      const another = await get(h, "/v1/datasets/public/download?format=json&limit=401");
+      expect((await expectProblem(another, 503)).detail).toMatch(/spool is full/);
+      const key = await h.freeKey();
+      for (const path of ["format=csv&limit=5", "format=csv", "format=parquet"]) {
+        const shared = await get(h, `/v1/datasets/public/download?${path}`, { key });
+        expect(shared.status, `${path}: ${await shared.clone().text()}`).toBe(200);
+        expect((await bytes(shared)).byteLength).toBeGreaterThan(0);
+      }
+    } finally {
+      await pinned.body?.cancel();
+    }
+  });
+});
