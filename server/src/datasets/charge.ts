@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { RedisConnection } from "../online/redis-client";
+import { digestOf, entriesJson } from "../values/canonical-json";
 
 /**
  * What a download spends when it starts: one download, one row per row it holds (none for a
@@ -38,9 +38,7 @@ const DAY_SECONDS = 86_400;
  * UTC day, the window the download and row quotas count in.
  */
 export function chargeKey(subject: string, request: Record<string, unknown>, now = new Date()): string {
-  const day = now.toISOString().slice(0, 10);
-  const canonical = JSON.stringify(Object.entries(request).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash("sha256").update(`${subject}\n${day}\n${canonical}`).digest("hex");
+  return digestOf(subject, now.toISOString().slice(0, 10), entriesJson(request));
 }
 
 export class LedgerCharger implements DownloadCharger {

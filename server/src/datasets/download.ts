@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { Sql } from "../db/database";
+import { digestOf, entriesJson } from "../values/canonical-json";
 import { chargeKey, type DownloadCost, type Refund, type Spend } from "./charge";
 import type { OutputColumn } from "./columns";
 import type { DatasetPlan } from "./dataset-plan";
@@ -36,8 +36,7 @@ export type StartedDownload = {
 
 /** What a file holds: the request without its caller, and the data version it reads. */
 export function fileKey(identity: Record<string, unknown>, version: string): string {
-  const canonical = JSON.stringify(Object.entries(identity).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash("sha256").update(`${canonical}\n${version}`).digest("hex");
+  return digestOf(entriesJson(identity), version);
 }
 
 /** The key of an already encoded file, for a `Range` request that resumes it. */
