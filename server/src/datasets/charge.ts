@@ -7,10 +7,17 @@ import { digestOf, entriesJson } from "../values/canonical-json";
  */
 export type DownloadCost = { downloads: number; rows: number; bytes?: number };
 
-/** Spends quota for the caller; throws (e.g. the 429 problem) when the quota does not cover it. */
-export type Spend = (cost: DownloadCost) => Promise<void>;
-/** Gives back what a Spend took, for work refused before it began. */
-export type Refund = (cost: DownloadCost) => Promise<void>;
+/**
+ * The request's Payer (usecases/payer.ts) as the datasets spend through it: every spend of a
+ * download or a card goes through the one object that also paid for the request.
+ */
+export interface DownloadPayer {
+  readonly principal: { readonly accountId: string };
+  /** Spends quota for the caller; throws (e.g. the 429 problem) when the quota does not cover it. */
+  spend(cost: DownloadCost): Promise<void>;
+  /** Gives back what a spend took, for work refused before it began. */
+  refund(cost: DownloadCost): Promise<void>;
+}
 
 /**
  * Remembers which downloads were charged. `claim` is atomic across processes for shared
@@ -22,10 +29,10 @@ export interface ChargeLedger {
   release(key: string): Promise<void>;
 }
 
-/** How the datasets routes charge quota; the access layer supplies `spend`. */
+/** How the datasets charge quota once per request a day; the request's Payer spends. */
 export interface DownloadCharger {
   /** Charges `cost` once per key; `charged` is false for a repeat of an already charged download. */
-  charge(key: string, cost: DownloadCost, spend: Spend): Promise<{ charged: boolean }>;
+  charge(key: string, cost: DownloadCost, payer: Pick<DownloadPayer, "spend">): Promise<{ charged: boolean }>;
   /** Forgets a charge, so the next attempt is charged again (its later part was refused). */
   release(key: string): Promise<void>;
 }
@@ -47,10 +54,14 @@ export class LedgerCharger implements DownloadCharger {
     private readonly ttlSeconds = DAY_SECONDS,
   ) {}
 
-  async charge(key: string, cost: DownloadCost, spend: Spend): Promise<{ charged: boolean }> {
+  async charge(
+    key: string,
+    cost: DownloadCost,
+    payer: Pick<DownloadPayer, "spend">,
+  ): Promise<{ charged: boolean }> {
     if (!(await this.ledger.claim(key, this.ttlSeconds))) return { charged: false };
     try {
-      await spend(cost);
+      await payer.spend(cost);
       return { charged: true };
     } catch (error) {
       // Refused: the next attempt must be charged (and refused) again, not waved through.
