@@ -38,7 +38,10 @@ const left = async (who: Principal) => {
 };
 const limitsOf = (payer: GatePayer) => payer.limits.map((l) => [l.policy.name, l.remaining]);
 const refusalOf = async (promise: Promise<unknown>) => {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(DomainError);
   return error as DomainError;
 };
