@@ -4,6 +4,7 @@ import { repoRoot } from "../src/config/paths";
 import { corpusStatus, generateCorpus } from "../src/corpus/index";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../src/db/embedded";
 import { migrate } from "../src/db/migrate";
+import { TableGate } from "../src/db/table-gate";
 import { terminalProgress } from "../src/log/progress";
 import { prepareDefinitions } from "../src/runtime/prepare-definitions";
 
@@ -34,7 +35,7 @@ export async function benchDatabase(scale: number, bench = "datasets"): Promise<
       process.stderr.write(`${bench} bench: reusing ${dir} (${existing.tracks} tracks)\n`);
     }
     const { runs } = await prepareDefinitions(
-      { sql, mode: "embedded" },
+      { sql, mode: "embedded", gate: new TableGate() },
       { definitionsDir: `${repoRoot}feature-definitions`, onProgress: progress },
     );
     // PGlite runs no autovacuum: without statistics the planner guesses the filters' selectivity

@@ -71,5 +71,14 @@ export async function writeReport(
     "",
     ...sections,
   ].join("\n");
-  await writeFile(join(docsDir, "benchmarks.md"), markdown);
+  const page = join(docsDir, "benchmarks.md");
+  await writeFile(page, markdown + (await keptNotes(page)));
+}
+
+/** What follows BY_HAND in the page (runs measured by hand, e.g. a first start on a fresh clone): kept as written. */
+const BY_HAND = "<!-- measured by hand: pnpm bench keeps what follows -->";
+async function keptNotes(page: string): Promise<string> {
+  const text = await readFile(page, "utf8").catch(() => "");
+  const at = text.indexOf(BY_HAND);
+  return at < 0 ? "" : `\n${text.slice(at)}`;
 }

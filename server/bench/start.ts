@@ -11,7 +11,7 @@ import { corpusPlan, generateCorpus } from "../src/corpus/index";
 import { corpusChunks } from "../src/corpus/produce";
 import { createContext } from "../src/corpus/tracks";
 import { corpusColumns } from "../src/db/corpus-tables";
-import { openDatabase } from "../src/db/database";
+import { type EmbeddedDatabase, openDatabase } from "../src/db/database";
 import { migrate } from "../src/db/migrate";
 import { startPhases } from "./start-phases";
 import type { BenchRow } from "./types";
@@ -183,10 +183,7 @@ function bareCopy(dataDir: string, chunks: CorpusChunk[], deferred: boolean): Pr
   });
 }
 
-async function inFreshDatabase<T>(
-  dataDir: string,
-  run: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
-): Promise<T> {
+async function inFreshDatabase<T>(dataDir: string, run: (db: EmbeddedDatabase) => Promise<T>): Promise<T> {
   const db = await openDatabase({ dataDir });
   try {
     await migrate(db.sql, migrations);

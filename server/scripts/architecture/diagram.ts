@@ -9,7 +9,7 @@ export const ARCHITECTURE_DOC = resolve(
 );
 
 /** Folders every other one may use; drawn once, not as an arrow from each. */
-export const FOUNDATION = ["config", "log", "metrics", "errors", "db"];
+export const FOUNDATION = ["config", "log", "metrics", "errors", "db", "values"];
 
 const BEGIN = "<!-- folder-graph:begin (pnpm architecture writes this from the imports) -->";
 const END = "<!-- folder-graph:end -->";

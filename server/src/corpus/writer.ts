@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type postgres from "postgres";
 import { corpusColumns } from "../db/corpus-tables";
-import type { Database, Sql } from "../db/database";
+import type { Database, EmbeddedDatabase, Sql } from "../db/database";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import { type CopyFormat, copyColumns, copyStatement } from "./copy-text";
 import { deferIndexes } from "./deferred-indexes";
@@ -29,7 +29,7 @@ export type CorpusSummary = {
 };
 
 /** Where the corpus goes: the embedded PGlite in-process when there is one, else COPY over postgres.js. */
-export type CorpusDatabase = Pick<Database, "sql" | "copyFromBlob">;
+export type CorpusDatabase = Pick<Database, "sql"> & Partial<Pick<EmbeddedDatabase, "copyFromBlob">>;
 
 export class CorpusExistsError extends Error {
   override name = "CorpusExistsError";

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { RedisConnection } from "../online/redis-client";
+import { digestOf, entriesJson } from "../values/canonical-json";
 
 /**
  * What a download spends when it starts: one download, one row per row it holds (none for a
@@ -7,10 +7,17 @@ import type { RedisConnection } from "../online/redis-client";
  */
 export type DownloadCost = { downloads: number; rows: number; bytes?: number };
 
-/** Spends quota for the caller; throws (e.g. the 429 problem) when the quota does not cover it. */
-export type Spend = (cost: DownloadCost) => Promise<void>;
-/** Gives back what a Spend took, for work refused before it began. */
-export type Refund = (cost: DownloadCost) => Promise<void>;
+/**
+ * The request's Payer (usecases/payer.ts) as the datasets spend through it: every spend of a
+ * download or a card goes through the one object that also paid for the request.
+ */
+export interface DownloadPayer {
+  readonly principal: { readonly accountId: string };
+  /** Spends quota for the caller; throws (e.g. the 429 problem) when the quota does not cover it. */
+  spend(cost: DownloadCost): Promise<void>;
+  /** Gives back what a spend took, for work refused before it began. */
+  refund(cost: DownloadCost): Promise<void>;
+}
 
 /**
  * Remembers which downloads were charged. `claim` is atomic across processes for shared
@@ -22,10 +29,10 @@ export interface ChargeLedger {
   release(key: string): Promise<void>;
 }
 
-/** How the datasets routes charge quota; the access layer supplies `spend`. */
+/** How the datasets charge quota once per request a day; the request's Payer spends. */
 export interface DownloadCharger {
   /** Charges `cost` once per key; `charged` is false for a repeat of an already charged download. */
-  charge(key: string, cost: DownloadCost, spend: Spend): Promise<{ charged: boolean }>;
+  charge(key: string, cost: DownloadCost, payer: Pick<DownloadPayer, "spend">): Promise<{ charged: boolean }>;
   /** Forgets a charge, so the next attempt is charged again (its later part was refused). */
   release(key: string): Promise<void>;
 }
@@ -38,9 +45,7 @@ const DAY_SECONDS = 86_400;
  * UTC day, the window the download and row quotas count in.
  */
 export function chargeKey(subject: string, request: Record<string, unknown>, now = new Date()): string {
-  const day = now.toISOString().slice(0, 10);
-  const canonical = JSON.stringify(Object.entries(request).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash("sha256").update(`${subject}\n${day}\n${canonical}`).digest("hex");
+  return digestOf(subject, now.toISOString().slice(0, 10), entriesJson(request));
 }
 
 export class LedgerCharger implements DownloadCharger {
@@ -49,10 +54,14 @@ export class LedgerCharger implements DownloadCharger {
     private readonly ttlSeconds = DAY_SECONDS,
   ) {}
 
-  async charge(key: string, cost: DownloadCost, spend: Spend): Promise<{ charged: boolean }> {
+  async charge(
+    key: string,
+    cost: DownloadCost,
+    payer: Pick<DownloadPayer, "spend">,
+  ): Promise<{ charged: boolean }> {
     if (!(await this.ledger.claim(key, this.ttlSeconds))) return { charged: false };
     try {
-      await spend(cost);
+      await payer.spend(cost);
       return { charged: true };
     } catch (error) {
       // Refused: the next attempt must be charged (and refused) again, not waved through.

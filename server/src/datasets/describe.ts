@@ -1,13 +1,13 @@
 import type { Sql } from "../db/database";
 import { computeCard, type DatasetCard } from "./card";
-import type { Spend } from "./charge";
+import type { DownloadPayer } from "./charge";
 import { type PlanRequest, type PlanSource, planDownload } from "./dataset-plan";
 import type { DatasetServices } from "./dataset-services";
 import { fileKey } from "./download";
 import { settleAsOf, snapshotVersion } from "./snapshot";
 
 /** Who pays for a card computed at an instant of their choosing. */
-export type CardPayer = { accountId: string; spend: Spend };
+export type CardPayer = Pick<DownloadPayer, "principal" | "spend">;
 
 /**
  * The card of a dataset (or feature service) as `request` would download it: stored by what it
@@ -35,7 +35,8 @@ export async function describeDataset(
   let used = false;
   try {
     if (plan.asOf !== undefined && payer) {
-      await datasets.charger.charge(`card:${payer.accountId}:${key}`, { downloads: 1, rows: 0 }, payer.spend);
+      const charge = `card:${payer.principal.accountId}:${key}`;
+      await datasets.charger.charge(charge, { downloads: 1, rows: 0 }, payer);
     }
     // The work follows its clients: once all are gone, its statements stop and the slot returns.
     const options = { sliced: datasets.sliced, gate: datasets.gate };

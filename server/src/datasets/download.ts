@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import type { Sql } from "../db/database";
-import { chargeKey, type DownloadCost, type Refund, type Spend } from "./charge";
+import { digestOf, entriesJson } from "../values/canonical-json";
+import { chargeKey, type DownloadCost, type DownloadPayer } from "./charge";
 import type { OutputColumn } from "./columns";
 import type { DatasetPlan } from "./dataset-plan";
 import type { DatasetServices } from "./dataset-services";
@@ -15,10 +15,8 @@ export type DownloadInput = {
   format: DownloadFormat;
   /** Everything the request asked for, normalized: what makes two requests the same download. */
   identity: Record<string, unknown>;
-  /** Whose quota pays (the account id), or "anonymous". */
-  subject: string;
-  spend: Spend;
-  refund: Refund;
+  /** The request's Payer: the download, its rows and its first byte are spent through it. */
+  payer: DownloadPayer;
   training?: TrainingInput;
   /** Aborts when the client goes away: the work stops once no client of the file is left. */
   signal: AbortSignal;
@@ -36,8 +34,7 @@ export type StartedDownload = {
 
 /** What a file holds: the request without its caller, and the data version it reads. */
 export function fileKey(identity: Record<string, unknown>, version: string): string {
-  const canonical = JSON.stringify(Object.entries(identity).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash("sha256").update(`${canonical}\n${version}`).digest("hex");
+  return digestOf(entriesJson(identity), version);
 }
 
 /** The key of an already encoded file, for a `Range` request that resumes it. */
@@ -70,15 +67,15 @@ export async function startDownload(
 ): Promise<StartedDownload> {
   const { sql, datasets } = deps;
   const { plan, training } = input;
-  const charge = chargeKey(input.subject, input.identity);
+  const charge = chargeKey(input.payer.principal.accountId, input.identity);
   const upFront = upFrontCost(plan, training);
-  const { charged } = await datasets.charger.charge(charge, upFront, input.spend);
-  if (!charged) await input.spend({ downloads: 0, rows: 0, bytes: 1 });
+  const { charged } = await datasets.charger.charge(charge, upFront, input.payer);
+  if (!charged) await input.payer.spend({ downloads: 0, rows: 0, bytes: 1 });
   // Charged before any database work, so a request that cannot fit is refused at once; work that
   // is then refused (no slot, a full spool: 503) gives the charge back.
   const uncharge = async () => {
     if (charged) await datasets.charger.release(charge);
-    await input.refund(charged ? upFront : { downloads: 0, rows: 0, bytes: 1 });
+    await input.payer.refund(charged ? upFront : { downloads: 0, rows: 0, bytes: 1 });
   };
 
   const key = fileKey(input.identity, await snapshotVersion(sql, plan, training !== undefined));
@@ -111,7 +108,7 @@ export async function startDownload(
   const { info, columns } = await started;
   if (charged && countedLater(plan, training) && info.rows > 0) {
     try {
-      await input.spend({ downloads: 0, rows: info.rows });
+      await input.payer.spend({ downloads: 0, rows: info.rows });
     } catch (error) {
       // Refused: a retry must be charged (and refused) again, not waved through as a repeat.
       await datasets.charger.release(charge);

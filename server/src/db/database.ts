@@ -14,7 +14,7 @@ export type Sql = postgres.Sql;
 export type SqlParams = postgres.ParameterOrJSON<never>[];
 export const sqlParams = (values: readonly unknown[]): SqlParams => values as SqlParams;
 
-export type Database = {
+type DatabaseBase = {
   /** Interactive and maintenance work. */
   sql: Sql;
   /**
@@ -24,29 +24,37 @@ export type Database = {
    * connection first.
    */
   bulk: Sql;
-  mode: "embedded" | "server";
-  /** Embedded only: whether PGlite is working right now (a long statement is busy, not down). */
-  busy?(withinMs: number): boolean;
-  /**
-   * Server only: `select 1` on a connection of its own (never queued behind the pools' work),
-   * refused at once while the circuit is open: whether the server answers.
-   */
-  ping?(): Promise<void>;
-  /** Server only: hears the server become unreachable (false) and reachable again (true). */
-  watchReachability?(listener: ReachabilityListener): void;
-  /**
-   * Embedded only: the turns of sliced readers (downloads, cards) and the materialization runs
-   * of the tables they read, in this process.
-   */
-  gate?: TableGate;
-  /** Embedded only: `COPY … FROM '/dev/blob'` inside a transaction open on `sql` (a bulk load). */
-  copyFromBlob?(statement: string, data: Uint8Array): Promise<void>;
-  /** Embedded only: how long connections held the one backend, per work class, since the last reset. */
-  holds?(options: { reset: boolean }): Promise<BackendHolds>;
-  /** Embedded only: the data directory as a tarball, for `loadDataDir`. */
-  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 };
+
+/** A PostgreSQL server at DATABASE_URL, behind one circuit for both pools. */
+export type ServerDatabase = DatabaseBase & {
+  mode: "server";
+  /**
+   * `select 1` on a connection of its own (never queued behind the pools' work), refused at once
+   * while the circuit is open: whether the server answers.
+   */
+  ping(): Promise<void>;
+  /** Hears the server become unreachable (false) and reachable again (true). */
+  watchReachability(listener: ReachabilityListener): void;
+};
+
+/** PGlite, in this process (or, attached, another's through its pooler): one backend, taken in turns. */
+export type EmbeddedDatabase = DatabaseBase & {
+  mode: "embedded";
+  /** Whether PGlite is working right now (a long statement is busy, not down). */
+  busy(withinMs: number): boolean;
+  /** The turns of sliced readers (downloads, cards) and the materialization runs of the tables they read, in this process. */
+  gate: TableGate;
+  /** How long connections held the one backend, per work class, since the last reset. */
+  holds(options: { reset: boolean }): Promise<BackendHolds>;
+  /** The owner's only (absent when attached): `COPY … FROM '/dev/blob'` inside a transaction open on `sql` (a bulk load). */
+  copyFromBlob?(statement: string, data: Uint8Array): Promise<void>;
+  /** The owner's only (absent when attached): the data directory as a tarball, for `loadDataDir`. */
+  dumpDataDir?(): Promise<Blob>;
+};
+
+export type Database = ServerDatabase | EmbeddedDatabase;
 
 export class DatabaseSetupError extends Error {
   override name = "DatabaseSetupError";
@@ -129,6 +137,13 @@ async function firstConnection(ping: () => Promise<unknown>, waitMs: number, log
   }
 }
 
+export async function openDatabase(
+  options: OpenDatabaseOptions & { databaseUrl: string },
+): Promise<ServerDatabase>;
+export async function openDatabase(
+  options: OpenDatabaseOptions & { databaseUrl?: undefined },
+): Promise<EmbeddedDatabase>;
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database>;
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     // One circuit for both pools (one server), probed on a connection of its own.
@@ -228,13 +243,18 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
  * work, so everything runs as in embedded mode. Statements of the two processes share PGlite's one
  * backend a transaction at a time.
  */
-export function attachEmbedded(url: string): Database {
+export function attachEmbedded(url: string): EmbeddedDatabase {
   const sql = connect(url, 1);
   const bulk = connect(url, 1, { application_name: BULK_APPLICATION_NAME });
+  const none = { count: 0, total_ms: 0, max_ms: 0, over_100ms: 0, over_250ms: 0 };
   return {
     sql,
     bulk,
     mode: "embedded",
+    // The owner's backend is not seen from here: never busy, no holds of this process's own.
+    busy: () => false,
+    gate: new TableGate(),
+    holds: async () => ({ interactive: none, bulk: none }),
     close: async () => {
       await Promise.all([sql.end({ timeout: 5 }), bulk.end({ timeout: 5 })]);
     },

@@ -13,7 +13,11 @@ type Waiter = { session: Session; resolve: () => void; passed: number };
 /**
  * PGlite has one backend, so connections share it as a transaction pooler would: a connection
  * holds the backend from its first message until PostgreSQL answers ReadyForQuery outside a
- * transaction. Waiting connections are served by work class, then in arrival order: a bulk
+ * transaction. Not per message, as pglite-socket's own server queues them: an extended-protocol
+ * batch (Parse, Bind, Execute, Sync) is outside any transaction between its messages, so two
+ * connections' batches interleaved and one bound the other's unnamed statement (26000, or rows of
+ * the wrong query: electric-sql/pglite#1046, #985, and the unmerged fix #977); every postgres.js
+ * pool of more than one connection sends such batches at once. Waiting connections are served by work class, then in arrival order: a bulk
  * connection (application_name rapfs-bulk) waits while other classes wait, up to MAX_PASSED
  * handoffs.
  */

@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import { parseTimestamp } from "../datasets/timestamps";
 import { DomainError } from "../errors";
+import { parseTimestamp } from "../values/timestamps";
 import { INGEST_TABLES, type IngestTable, MAX_BATCH_ROWS } from "./columns";
 import type { RowProblem } from "./problems";
 import { AnalysisInputSchema, TrackInputSchema } from "./row-schemas";

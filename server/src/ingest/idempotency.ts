@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type postgres from "postgres";
 import type { Sql } from "../db/database";
 import { DomainError } from "../errors";
+import { canonicalJson, digestOf } from "../values/canonical-json";
 import type { IngestResult } from "./write";
 
 /** How long a key answers for its batch: a retry comes within seconds. */
@@ -14,11 +15,11 @@ const FILE_ROWS = "rapfs-rows:";
 /** Printable ASCII without spaces, as header values and file names carry them: a UUID, a file's digest. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-/** What tells two batches sent under one key apart. */
-export const batchDigest = (batch: unknown): string =>
-  createHash("sha256")
-    .update(JSON.stringify(batch) ?? "")
-    .digest("hex");
+/**
+ * What tells two batches sent under one key apart: their content, not its spelling (the same
+ * rows with their keys in another order are the same batch, a retry).
+ */
+export const batchDigest = (batch: unknown): string => digestOf(canonicalJson(batch));
 
 /**
  * Claims `key` for the batch this transaction writes. Resolves to undefined when the key is new

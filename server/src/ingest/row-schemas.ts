@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseTimestamp } from "../datasets/timestamps";
+import { parseTimestamp } from "../values/timestamps";
 import { ANALYSIS_COLUMNS, type ColumnSpec, INT4_MAX, TRACK_COLUMNS } from "./columns";
 
 /** Characters as PostgreSQL counts them for varchar(n): code points, not UTF-16 units. */

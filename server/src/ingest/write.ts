@@ -1,8 +1,8 @@
 import type postgres from "postgres";
-import { formatTimestamp } from "../datasets/timestamps";
 import { type Sql, sqlParams } from "../db/database";
 import { LOCK_SOURCE_WRITES_SHARED } from "../db/source-writes";
 import { DomainError } from "../errors";
+import { formatTimestamp } from "../values/timestamps";
 import { type CheckedBatch, type CheckedRow, checkRows } from "./check-rows";
 import { type ColumnSpec, INGEST_TABLES, type IngestTable } from "./columns";
 import { type DatabaseView, databaseProblems, readDatabaseView } from "./database-checks";

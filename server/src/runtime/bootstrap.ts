@@ -24,15 +24,12 @@ export type PrepareDataOptions = {
  *    serve meanwhile, as during any run).
  */
 export async function prepareData(services: Services, options: PrepareDataOptions): Promise<void> {
-  const { sql, gate, config, logger, readiness } = services;
+  const { sql, database, config, logger, readiness } = services;
 
   if (!(await corpusExists(sql))) {
     logger.info("first start: generating the demo corpus", { ...config.corpus });
     try {
-      const summary = await generateCorpus(
-        { sql, ...(services.copyFromBlob ? { copyFromBlob: services.copyFromBlob } : {}) },
-        { ...config.corpus, onProgress: options.progress },
-      );
+      const summary = await generateCorpus(database, { ...config.corpus, onProgress: options.progress });
       logger.info("demo corpus generated", { tracks: summary.tracks, analyses: summary.analyses });
     } catch (error) {
       if (!(error instanceof CorpusExistsError)) throw error;
@@ -43,17 +40,13 @@ export async function prepareData(services: Services, options: PrepareDataOption
   }
 
   const { serving, metrics } = services;
-  const mode = config.databaseUrl ? "server" : "embedded";
-  const { runs } = await prepareDefinitions(
-    { sql, mode, ...(gate ? { gate } : {}) },
-    {
-      definitionsDir: config.definitionsDir,
-      onProgress: options.progress,
-      logger,
-      vectorIndex: config.vectorIndex,
-      materialize: "unbuilt",
-    },
-  );
+  const { runs } = await prepareDefinitions(database, {
+    definitionsDir: config.definitionsDir,
+    onProgress: options.progress,
+    logger,
+    vectorIndex: config.vectorIndex,
+    materialize: "unbuilt",
+  });
   const recordRuns = (done: RunResult[]) => {
     for (const run of done) {
       const labels = { view: `${run.name}@${run.version}`, mode: run.mode };
@@ -70,17 +63,15 @@ export async function prepareData(services: Services, options: PrepareDataOption
       if ((await serving.catalog.current()).byKey.size === 0) throw new Error("no feature views are applied");
     },
   });
-  // Without Redis the in-process LRU fills itself from Postgres; copying every row would only churn it.
+  // Without Redis, NO_HEALING: the in-process LRU fills itself from Postgres.
   const healer = services.onlineHealer;
-  if (healer) {
-    // A Redis outage must not stop the start: reads fall back to Postgres, the healer catches up.
-    await healer.check().catch((error: unknown) => {
-      logger.warn("online store sync failed; reads fall back to Postgres", {
-        error: (error as Error).message,
-      });
+  // A Redis outage must not stop the start: reads fall back to Postgres, the healer catches up.
+  await healer.check().catch((error: unknown) => {
+    logger.warn("online store sync failed; reads fall back to Postgres", {
+      error: (error as Error).message,
     });
-    healer.start();
-  }
+  });
+  healer.start();
   options.servable?.();
   // In the background: searches scan in SQL until the vectors are in memory (embedded mode only),
   // seconds each at scale 1, and /ready says so (degraded, not failing: searches answer).
@@ -104,25 +95,22 @@ export async function prepareData(services: Services, options: PrepareDataOption
     },
   );
   try {
-    const caughtUp = await catchUpDefinitions(
-      { sql, ...(gate ? { gate } : {}) },
-      {
-        onProgress: options.progress,
-        logger,
-        // What RapfsMaterializationFailing counts; successes are counted by recordRuns.
-        onFailure: (target) =>
-          metrics.materializationRuns.inc({
-            view: `${target.name}@${target.version}`,
-            mode: "incremental",
-            outcome: "failed",
-          }),
-      },
-    );
+    const caughtUp = await catchUpDefinitions(database, {
+      onProgress: options.progress,
+      logger,
+      // What RapfsMaterializationFailing counts; successes are counted by recordRuns.
+      onFailure: (target) =>
+        metrics.materializationRuns.inc({
+          view: `${target.name}@${target.version}`,
+          mode: "incremental",
+          outcome: "failed",
+        }),
+    });
     recordRuns(caughtUp);
     if (caughtUp.some((run) => run.rowsWritten > 0)) {
       serving.catalog.invalidate();
       // Its periodic check would copy the changed rows to Redis anyway; this is just sooner.
-      await healer?.check().catch(() => []);
+      await healer.check().catch(() => []);
     }
   } catch (error) {
     // A failed run leaves its version as it was (served); the next start or `rapfs materialize` retries.
@@ -130,8 +118,8 @@ export async function prepareData(services: Services, options: PrepareDataOption
       error: (error as Error).message,
     });
   }
-  if (mode === "embedded") await checkpoint(services);
-  await services.freshness?.start();
+  if (database.mode === "embedded") await checkpoint(services);
+  await services.freshness.start();
 }
 
 /**

@@ -8,10 +8,11 @@ import { RedisChargeLedger } from "../datasets/charge";
 import { type DatasetConfig, loadDatasetConfig } from "../datasets/config";
 import { createDatasetServices } from "../datasets/dataset-services";
 import { warmPublicCards } from "../datasets/warm-cards";
-import type { Database } from "../db/database";
+import type { Database, EmbeddedDatabase, ServerDatabase } from "../db/database";
 import type { ReadRouter } from "../db/replica";
 import { SOURCE_CHANGES_CHANNEL } from "../db/source-writes";
 import { type FollowRunsDeps, followRuns } from "../freshness/follow-runs";
+import { FRESHNESS_OFF } from "../freshness/off";
 import { FreshnessScheduler, type SourceFollower } from "../freshness/scheduler";
 import { Readiness, type ReadinessCheck } from "../health/readiness";
 import type { Logger } from "../log/logger";
@@ -21,6 +22,7 @@ import { type CircuitBreaker, createCircuitBreaker, createOnlineStore, RedisOnli
 import type { RedisConnection } from "../online/redis-client";
 import { SyncLocks } from "../online/sync-lock";
 import { createPostgresFallback, createServing, createServingCatalog } from "../serving";
+import { NO_HEALING } from "../serving/no-healing";
 import { OnlineStoreHealer } from "../serving/online-healer";
 import { createUseCases, type Services, type UseCases } from "../usecases";
 import { openRedisClients } from "./redis-clients";
@@ -51,18 +53,26 @@ const DATABASE_BUSY_WINDOW_MS = 120_000;
 const DATABASE_SLOW_GRACE_MS = 30_000;
 
 /** The critical `database` readiness check: the database answers, or is busy answering others. */
-export function databaseCheck(database: Pick<Database, "sql" | "busy" | "ping">): ReadinessCheck {
+/** What the readiness check asks of each kind of database. */
+export type DatabaseProbe =
+  | Pick<ServerDatabase, "mode" | "ping">
+  | Pick<EmbeddedDatabase, "mode" | "busy" | "sql">;
+
+export function databaseCheck(database: DatabaseProbe): ReadinessCheck {
   return {
     name: "database",
     slowGraceMs: DATABASE_SLOW_GRACE_MS,
     check: async () => {
       // Embedded, a probe would queue behind a long statement of PGlite's one backend: a
       // statement that is running, or one that just finished, says the database answers.
-      if (database.busy?.(DATABASE_BUSY_WINDOW_MS)) return;
+      if (database.mode === "embedded") {
+        if (database.busy(DATABASE_BUSY_WINDOW_MS)) return;
+        await database.sql`select 1`;
+        return;
+      }
       // On a server, a connection of its own: a server that is gone fails at once (refused, or
       // its 1 s connect timeout), where a pool query would hang into the busy grace above.
-      if (database.ping) return database.ping();
-      await database.sql`select 1`;
+      return database.ping();
     },
   };
 }
@@ -84,7 +94,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     ...(clients ? { ledger: new RedisChargeLedger(clients.charges, chargesPrefix) } : {}),
     logger,
     databaseMode: database.mode,
-    ...(database.gate ? { gate: database.gate } : {}),
+    ...(database.mode === "embedded" ? { gate: database.gate } : {}),
     filesSql: database.sql,
   });
   // One client for online reads and limits: a lookup's MGET and limiter scripts share a write.
@@ -108,10 +118,12 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   readiness.register(databaseCheck(database));
   // A report cached a moment before the database went away must not answer for it.
   metrics.databaseUp.set(1);
-  database.watchReachability?.((reachable) => {
-    readiness.invalidate();
-    metrics.databaseUp.set(reachable ? 1 : 0);
-  });
+  if (database.mode === "server") {
+    database.watchReachability((reachable) => {
+      readiness.invalidate();
+      metrics.databaseUp.set(reachable ? 1 : 0);
+    });
+  }
   // Non-critical: only downloads need the spool. A full or unwritable one on every replica (the
   // same heavy downloads reach them all) must not take the lookups out of the load balancer too.
   readiness.register({
@@ -122,8 +134,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
         throw new Error(`${error.message}; new downloads are refused until it takes files again`);
       }),
   });
-  const { holds } = database;
-  if (holds) metrics.observeEmbeddedBackend({ holds: (o) => holds(o) });
+  if (database.mode === "embedded") metrics.observeEmbeddedBackend({ holds: (o) => database.holds(o) });
   if (options.reads.hasReplica) {
     const { reads } = options;
     metrics.observeReplica(reads);
@@ -198,16 +209,15 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     logger,
     sql: database.sql,
     bulkSql: database.bulk,
-    ...(database.copyFromBlob ? { copyFromBlob: database.copyFromBlob } : {}),
-    ...(database.gate ? { gate: database.gate } : {}),
+    database,
     onlineStore,
     metrics,
     readiness,
     serving,
     access,
     datasets,
-    ...(healer ? { onlineHealer: healer } : {}),
-    ...(freshness ? { freshness } : {}),
+    onlineHealer: healer ?? NO_HEALING,
+    freshness: freshness ?? FRESHNESS_OFF,
   };
   return {
     services,
@@ -278,7 +288,7 @@ function createFreshness(
       ? { afterStart: () => follow.statistics?.followUncounted() ?? Promise.resolve() }
       : {}),
     sources,
-    ...(database.gate ? { readers: database.gate } : {}),
+    ...(database.mode === "embedded" ? { readers: database.gate } : {}),
   });
   follow.metrics.observeFreshness(scheduler);
   return scheduler;

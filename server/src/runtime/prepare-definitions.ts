@@ -1,4 +1,4 @@
-import type { Database } from "../db/database";
+import type { Database, EmbeddedDatabase, ServerDatabase } from "../db/database";
 import type { Logger } from "../log/logger";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import { logQuarantined } from "../materialize/quarantine-log";
@@ -20,6 +20,14 @@ export type PrepareDefinitionsOptions = {
   materialize?: "all" | "unbuilt";
 };
 
+/** What preparing the definitions needs of the database: on the embedded one, its readers' turns. */
+export type DefinitionsDatabase =
+  | Pick<ServerDatabase, "sql" | "mode">
+  | Pick<EmbeddedDatabase, "sql" | "mode" | "gate">;
+
+/** The embedded database's sliced readers, whom a run waits for (a server's readers take no turns). */
+const readersOf = (db: DefinitionsDatabase) => (db.mode === "embedded" ? { readers: { gate: db.gate } } : {});
+
 /** `auto` means exact scans on the embedded database (in memory there) and HNSW on a server. */
 export function vectorIndexFor(
   mode: Database["mode"],
@@ -36,7 +44,7 @@ export function vectorIndexFor(
  * only what changed.
  */
 export async function prepareDefinitions(
-  db: Pick<Database, "sql" | "mode" | "gate">,
+  db: DefinitionsDatabase,
   options: PrepareDefinitionsOptions,
 ): Promise<{ apply: ApplyResult; runs: RunResult[] }> {
   const apply = await applyDefinitions(db.sql, options.definitionsDir, {
@@ -55,7 +63,7 @@ export async function prepareDefinitions(
   const runs = await materializeAll(db.sql, {
     onProgress: options.onProgress ?? noProgress,
     which: options.materialize ?? "all",
-    ...(db.gate ? { readers: { gate: db.gate } } : {}),
+    ...readersOf(db),
   });
   logQuarantined(options.logger, runs);
   options.logger?.info("feature views materialized", {
@@ -71,14 +79,14 @@ export async function prepareDefinitions(
  * rows they had go on being served until each run commits, as during any run.
  */
 export async function catchUpDefinitions(
-  db: Pick<Database, "sql" | "gate">,
+  db: DefinitionsDatabase,
   options: Pick<PrepareDefinitionsOptions, "onProgress" | "logger"> &
     Pick<MaterializeAllOptions, "onFailure">,
 ): Promise<RunResult[]> {
   const runs = await materializeAll(db.sql, {
     onProgress: options.onProgress ?? noProgress,
     which: "built",
-    ...(db.gate ? { readers: { gate: db.gate } } : {}),
+    ...readersOf(db),
     ...(options.onFailure ? { onFailure: options.onFailure } : {}),
   });
   logQuarantined(options.logger, runs);

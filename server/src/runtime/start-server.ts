@@ -1,12 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getRequestListener } from "@hono/node-server";
 import { loadAccessConfig } from "../access/config";
-import { createApp } from "../api/app";
+import { createListener } from "../api/app";
 import type { App } from "../api/env";
 import { FeatureCodec } from "../api/features/codec";
 import { featureLookupLane } from "../api/lanes/feature-lookup";
-import { withLanes } from "../api/lanes/lane";
 import { datasetRoutes } from "../api/routes/datasets";
 import { servingRoutes } from "../api/routes/v1";
 import { type Config, loadConfig } from "../config/env";
@@ -116,9 +114,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   });
 
   const http = { useCases, logger, metrics: services.metrics, codec: new FeatureCodec() };
-  const app = createApp(http, { routes: [...servingRoutes, ...datasetRoutes] });
-  const lanes = config.lookupLane ? [featureLookupLane(http)] : [];
-  const server = createServer(serverTimeouts, withLanes(lanes, getRequestListener(app.fetch), logger));
+  const { app, listener } = createListener(http, {
+    routes: [...servingRoutes, ...datasetRoutes],
+    lanes: config.lookupLane ? [featureLookupLane(http)] : [],
+  });
+  const server = createServer(serverTimeouts, listener);
   capConnections(server, connectionLimits(config.connections, accessConfig.trustedProxyHops), logger);
   const port = await listen(server, config.port, config.host).catch(async (error: unknown) => {
     await built.close();

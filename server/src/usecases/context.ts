@@ -2,13 +2,13 @@ import type { AccessServices } from "../access/access-services";
 import type { Config } from "../config/env";
 import type { DatasetServices } from "../datasets/dataset-services";
 import type { Database, Sql } from "../db/database";
-import type { FreshnessScheduler } from "../freshness/scheduler";
+import type { Freshness } from "../freshness/off";
 import type { Readiness } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
 import type { Serving } from "../serving";
-import type { OnlineStoreHealer } from "../serving/online-healer";
+import type { OnlineHealing } from "../serving/no-healing";
 
 /**
  * The domain services, built once by the composition root (runtime/compose.ts) and injected
@@ -21,10 +21,8 @@ export type Services = {
   sql: Sql;
   /** Downloads, dataset cards and training data: connections that wait behind interactive work. */
   bulkSql: Sql;
-  /** Embedded only: COPY FROM a blob inside a transaction on `sql`, for the first start's bulk load. */
-  copyFromBlob?: Database["copyFromBlob"];
-  /** Embedded only: sliced readers and the runs of the tables they read take turns (TableGate). */
-  gate?: Database["gate"];
+  /** The database `sql` and `bulkSql` belong to: embedded (its readers' turns, a bulk load from a blob) or a server. */
+  database: Database;
   /** Read-through online store: Redis or the in-process LRU, falling back to Postgres. */
   onlineStore: OnlineStore;
   metrics: Metrics;
@@ -35,8 +33,8 @@ export type Services = {
   access: AccessServices;
   /** Download spool, charges and dataset cards. */
   datasets: DatasetServices;
-  /** With Redis: keeps it holding every servable view version (syncs at start, heals lost keys). */
-  onlineHealer?: OnlineStoreHealer;
-  /** Materializes views as their sources change, within each one's freshness objective (RAPFS_FRESHNESS). */
-  freshness?: FreshnessScheduler;
+  /** With Redis: keeps it holding every servable view version (syncs at start, heals lost keys); NO_HEALING without. */
+  onlineHealer: OnlineHealing;
+  /** Materializes views as their sources change, within each one's freshness objective; FRESHNESS_OFF with RAPFS_FRESHNESS=off. */
+  freshness: Freshness;
 };

@@ -8,6 +8,7 @@ import { settleAsOf } from "../datasets/snapshot";
 import type { SpoolJob } from "../datasets/spool";
 import { parseTrainingUpload, refuseTooManyRows } from "../datasets/upload";
 import { type UploadFormat, uploadRowCount } from "../datasets/upload-formats";
+import { tapped } from "../values/stream-end";
 import type { Services } from "./context";
 import type { Payer } from "./payer";
 
@@ -19,6 +20,11 @@ export type DatasetFile = {
   info: FileInfo;
   /** Its whole length, when it is already written. */
   length: number | undefined;
+  /**
+   * The bytes as sent: counted as the client takes them, and settled through the Payer when they
+   * end, however they end (finished, cancelled, failed): a repeat, a resume or a cached file pays
+   * for what it sent. The first byte was spent when the download was admitted.
+   */
   read(start?: number, end?: number): ReadableStream<Uint8Array>;
 };
 
@@ -54,7 +60,7 @@ export async function downloadDataset(
     if (job?.etag && job.meta) {
       await payer.spend({ bytes: 1 });
       const info = { ...job.meta, charged: false, etag: job.etag };
-      return part(services, job, info, options.resume.range);
+      return part(services, payer, job, info, options.resume.range);
     }
   }
   const started = await startDownload(
@@ -63,13 +69,11 @@ export async function downloadDataset(
       plan,
       format,
       identity,
-      subject: payer.principal.accountId,
-      spend: (cost) => payer.spend(cost),
-      refund: (cost) => payer.refund(cost),
+      payer,
       signal: options.signal,
     },
   );
-  return { kind: "whole", file: fileOf(services, started) };
+  return { kind: "whole", file: fileOf(services, payer, started) };
 }
 
 export type TrainingRequest = {
@@ -123,14 +127,12 @@ export async function trainingDataset(
       plan,
       format: request.format,
       identity,
-      subject: payer.principal.accountId,
-      spend: (cost) => payer.spend(cost),
-      refund: (cost) => payer.refund(cost),
+      payer,
       signal: options.signal,
       training,
     },
   );
-  return fileOf(services, started);
+  return fileOf(services, payer, started);
 }
 
 /**
@@ -157,12 +159,7 @@ export async function datasetCard(
   signal?: AbortSignal,
 ): Promise<DatasetCard> {
   const { sql, bulkSql, serving, datasets } = services;
-  return describeDataset(
-    { sql, bulkSql, catalog: serving.catalog, datasets },
-    request,
-    { accountId: payer.principal.accountId, spend: (cost) => payer.spend(cost) },
-    signal,
-  );
+  return describeDataset({ sql, bulkSql, catalog: serving.catalog, datasets }, request, payer, signal);
 }
 
 /** The limits a training upload is held to (the route documents and enforces its body size). */
@@ -171,7 +168,7 @@ export function trainingLimits(services: Services): { maxBytes: number; maxRows:
   return { maxBytes: trainingMaxBytes, maxRows: trainingMaxRows };
 }
 
-function fileOf(services: Services, started: StartedDownload): DatasetFile {
+function fileOf(services: Services, payer: Payer, started: StartedDownload): DatasetFile {
   const { job } = started;
   const info = {
     rows: started.info.rows,
@@ -180,17 +177,28 @@ function fileOf(services: Services, started: StartedDownload): DatasetFile {
     charged: started.charged,
     etag: started.etag,
   };
-  return spooled(services, job, info, job.state === "done" ? job.written : undefined);
+  return spooled(services, payer, job, info, job.state === "done" ? job.written : undefined);
 }
 
 /** A spooled file as the HTTP layer reads it, from `start` to `end` as it is written. */
-function spooled(services: Services, job: SpoolJob, info: FileInfo, length: number | undefined): DatasetFile {
+function spooled(
+  services: Services,
+  payer: Payer,
+  job: SpoolJob,
+  info: FileInfo,
+  length: number | undefined,
+): DatasetFile {
   const { spool } = services.datasets;
-  return { info, length, read: (start, end) => spool.read(job, start, end) };
+  const settled = (body: ReadableStream<Uint8Array>) =>
+    tapped(body, (_, sent) => {
+      if (sent > 1) void payer.settle({ bytes: sent - 1 }).catch(() => {});
+    });
+  return { info, length, read: (start, end) => settled(spool.read(job, start, end)) };
 }
 
 function part(
   services: Services,
+  payer: Payer,
   job: SpoolJob,
   info: FileInfo,
   range: { start: number; end?: number },
@@ -198,5 +206,5 @@ function part(
   const total = job.written;
   if (range.start >= total) return { kind: "past-end", total, etag: info.etag };
   const end = Math.min(range.end ?? total - 1, total - 1);
-  return { kind: "part", file: spooled(services, job, info, total), start: range.start, end, total };
+  return { kind: "part", file: spooled(services, payer, job, info, total), start: range.start, end, total };
 }

@@ -75,6 +75,7 @@ const bind =
   (...args: A): R =>
     useCase(services, ...args);
 
+export type { ClosedDoor, Entry, OpenDoor } from "./admission";
 export type { Services } from "./context";
 export type { Payer } from "./payer";
 export * from "./vocabulary";

@@ -13,7 +13,7 @@ export async function ingestAnalyses(
 ): Promise<IngestOutcome> {
   const written = await ingestBatch(services.sql, batch, options);
   // This process wrote them: its scheduler looks now rather than at its next poll.
-  if (!written.replayed) services.freshness?.nudge();
+  if (!written.replayed) services.freshness.nudge();
   return written;
 }
 

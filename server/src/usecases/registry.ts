@@ -51,7 +51,7 @@ function withFreshness<T extends ViewVersion>(
   view: T,
 ): T & { freshness: ServedFreshness } {
   const ref = `${view.name}@${view.version}`;
-  const seen = services.freshness?.views().find((v) => v.view === ref && v.kind === "feature_view");
+  const seen = services.freshness.views().find((v) => v.view === ref && v.kind === "feature_view");
   const objectiveSeconds = view.freshnessSeconds ?? services.config.freshness.defaultObjectiveSeconds;
   return {
     ...view,

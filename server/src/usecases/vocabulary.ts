@@ -4,6 +4,7 @@
  */
 
 export type { Account } from "../access/accounts";
+export { PRIVATE_RESPONSE, rateLimitFields } from "../access/answer-fields";
 export type { Cost, Denial, UsageReport } from "../access/gate";
 export type { CreatedKey, Descendants, KeyInfo } from "../access/key-store";
 export { DEFAULT_ROTATION_GRACE_SECONDS } from "../access/key-store";
@@ -14,7 +15,6 @@ export { type Principal, presentedKey } from "../access/verifier";
 export type { DatasetCard } from "../datasets/card";
 export type { PlanRequest } from "../datasets/dataset-plan";
 export { type DownloadFormat, FORMAT_INFO, FORMATS } from "../datasets/encode";
-export { parseTimestamp } from "../datasets/timestamps";
 export { type UploadFormat, uploadFormat } from "../datasets/upload-formats";
 export { splitRefList } from "../definitions/refs";
 export { keyPgType } from "../definitions/schema";
@@ -52,6 +52,7 @@ export {
   viewVersionPath,
 } from "../serving";
 export type { ResolvedEmbedding } from "../serving/embeddings";
+export { parseTimestamp } from "../values/timestamps";
 export type { RotatedKey } from "./api-keys";
 export type { DatasetFile, Download, FileInfo } from "./datasets";
 export type { EmbeddingBatch, EmbeddingVector, Neighbours } from "./embeddings";

@@ -69,7 +69,14 @@ beforeAll(async () => {
     RAPFS_TIERS: JSON.stringify({ free: { requests: 5, rows: 20, downloads: 1 } }),
   });
   access = await createAccessServices({ sql: db.sql, config });
-  base = createTestApp({ sql: db.sql, bulk: db.sql, mode: "server", close: async () => {} });
+  base = createTestApp({
+    sql: db.sql,
+    bulk: db.sql,
+    mode: "server",
+    ping: async () => {},
+    watchReachability: () => {},
+    close: async () => {},
+  });
   services = { ...base.services, access };
   app = createApp(httpDependencies(services), { routes: [registerTestRoutes] });
 });

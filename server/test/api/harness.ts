@@ -7,6 +7,7 @@ import { loadDatasetConfig } from "../../src/datasets/config";
 import { createDatasetServices, type DatasetServices } from "../../src/datasets/dataset-services";
 import type { Database } from "../../src/db/database";
 import { IN_MEMORY } from "../../src/db/embedded";
+import { FRESHNESS_OFF } from "../../src/freshness/off";
 import { Readiness } from "../../src/health/readiness";
 import { createLogger } from "../../src/log/logger";
 import { createMetrics } from "../../src/metrics/registry";
@@ -15,6 +16,7 @@ import { ReadThroughStore } from "../../src/online/read-through";
 import { type FallbackLoader, noRows } from "../../src/online/types";
 import { httpDependencies } from "../../src/runtime/compose";
 import { createServing } from "../../src/serving";
+import { NO_HEALING } from "../../src/serving/no-healing";
 import type { Services } from "../../src/usecases";
 
 export const testConfig = (): Config => ({ ...loadConfig({ LOG_LEVEL: "silent" }), dataDir: IN_MEMORY });
@@ -74,6 +76,9 @@ export function createTestApp(
       logger,
     }),
     datasets: options.datasets ?? createDatasetServices({ config: loadDatasetConfig({}) }),
+    database,
+    onlineHealer: NO_HEALING,
+    freshness: FRESHNESS_OFF,
   };
   return { app: createApp(httpDependencies(services), options), services, logs: lines, rawLogs: raw };
 }

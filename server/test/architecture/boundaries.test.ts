@@ -33,6 +33,22 @@ const lookupsOutsideUseCases = (files: { path: string; text: string }[]) =>
     .filter(({ text }) => LOOKUP_CALL.test(text))
     .map(({ path }) => path);
 
+/**
+ * Quota spent anywhere but through the request's Payer: the gate's spending methods called by
+ * anything but the Payer (usecases/payer.ts) and the access folder itself, or any spend, settle
+ * or refund made by the HTTP layer.
+ */
+const GATE_SPEND = /\bgate(?:\(\))?\s*\.\s*(admit|spend|settle|refund|authorize)\s*\(/;
+const ANY_SPEND = /\.\s*(spend|spendWhile|settle|refund)\s*\(/;
+const spendsOutsideThePayer = (files: { path: string; text: string }[]) =>
+  files
+    .filter(({ path }) => folderOf(path) !== "access" && path !== join("usecases", "payer.ts"))
+    .filter(({ path, text }) => GATE_SPEND.test(text) || (folderOf(path) === "api" && ANY_SPEND.test(text)))
+    .map(({ path }) => path);
+
+const sourceTexts = () =>
+  sourceFiles().map((path) => ({ path, text: readFileSync(join(SOURCE_ROOT, path), "utf8") }));
+
 describe("server/src boundaries", () => {
   const imports = sourceImports();
 
@@ -89,6 +105,26 @@ describe("server/src boundaries", () => {
       text: "const table = await services.serving.features.read(resolution, [id]);",
     };
     expect(lookupsOutsideUseCases([lane])).toEqual([lane.path]);
+  });
+
+  it("every spend goes through the request's Payer", () => {
+    const files = sourceTexts();
+    expect(files.filter(({ text }) => GATE_SPEND.test(text)).map(({ path }) => path)).toContain(
+      join("usecases", "payer.ts"),
+    );
+    expect(spendsOutsideThePayer(files)).toEqual([]);
+  });
+
+  it("fails on a spend outside the Payer: bytes settled by a route, the gate spent by a use case", () => {
+    const route = {
+      path: join("api", "routes", "datasets", "respond.ts"),
+      text: "if (sent > 1) void payer.settle({ bytes: sent - 1 });",
+    };
+    const useCase = {
+      path: join("usecases", "admission.ts"),
+      text: "const result = await gate().authorize(presented, scope, cost);",
+    };
+    expect(spendsOutsideThePayer([route, useCase])).toEqual([route.path, useCase.path]);
   });
 
   it("the errors module imports nothing of the project", () => {

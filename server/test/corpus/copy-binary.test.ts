@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CopyFormat, copyLine, copyStatement } from "../../src/corpus/copy-text";
 import { FixedVector } from "../../src/corpus/embeddings";
 import { type CopyType, copyBinary } from "../../src/db/copy-binary";
-import { type Database, openDatabase } from "../../src/db/database";
+import { type Database, type EmbeddedDatabase, openDatabase } from "../../src/db/database";
 import { IN_MEMORY } from "../../src/db/embedded";
 import { createServerTestDatabase, openEmbeddedTestDatabase } from "../support/databases";
 
@@ -61,7 +61,7 @@ const digest = (db: Database, table: string) =>
   );
 
 describe("binary COPY stores what text COPY stores: embedded (PGlite, pgvector)", () => {
-  let db: Database;
+  let db: EmbeddedDatabase;
   beforeAll(async () => {
     db = await openEmbeddedTestDatabase();
   });

@@ -3,7 +3,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { planDownload, standalonePlanSource } from "../../src/datasets/dataset-plan";
 import { exportRows } from "../../src/datasets/export";
-import type { Database, Sql } from "../../src/db/database";
+import type { EmbeddedDatabase, Sql } from "../../src/db/database";
 import { DomainError } from "../../src/errors";
 import { FreshnessScheduler } from "../../src/freshness/scheduler";
 import { silentLogger } from "../../src/log/logger";
@@ -95,7 +95,7 @@ describe("a download racing a materialization sees one version", () => {
  * between two of its ranges; never a mix.
  */
 describe("an embedded, sliced download racing a materialization sees one version or fails", () => {
-  let database: Database;
+  let database: EmbeddedDatabase;
   let defs: Awaited<ReturnType<typeof definitionsDir>>;
 
   beforeAll(async () => {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isConnectionError } from "../../src/db/connection-errors";
-import { type Database, openDatabase } from "../../src/db/database";
+import { openDatabase, type ServerDatabase } from "../../src/db/database";
 import { eventually } from "../access-http/processes";
 import { SERVER_POSTGRES_URL } from "../support/databases";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy";
 
 let proxy: TcpProxy;
-let db: Database;
+let db: ServerDatabase;
 
 beforeAll(async () => {
   const server = new URL(SERVER_POSTGRES_URL);
@@ -31,7 +31,7 @@ describe("the server database's circuit", () => {
     // Readiness drops its cached report on each change (a report from just before the cut said
     // "ready" for up to a second of the outage).
     const heard: boolean[] = [];
-    db.watchReachability?.((reachable) => heard.push(reachable));
+    db.watchReachability((reachable) => heard.push(reachable));
     await proxy.cut();
     try {
       // The pool's idle connection is found closed, then the first failure to connect opens the

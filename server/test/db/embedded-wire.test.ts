@@ -55,6 +55,31 @@ describe("embedded pooler on the wire: what a client sends, byte by byte", () =>
     await pg?.stop();
   });
 
+  it("keeps each connection's extended-protocol batches whole: concurrent prepared statements never cross", async () => {
+    // Two pools sending Parse/Bind/Execute/Sync at once, with statements of different shapes: a
+    // pooler that interleaved messages (pglite-socket's, pglite#1046) bound one connection's Bind
+    // to the other's unnamed statement.
+    const pools = [0, 1].map(() => postgres(pg.url, { max: 3, onnotice: () => {}, prepare: false }));
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          i % 2 === 0
+            ? (pools[0] as postgres.Sql)`select ${i}::int as n, 'even' as kind`.then(([row]) => row)
+            : (pools[1] as postgres.Sql)`select ${String(i)}::text as t, ${i * 2}::int8 as twice, 'odd' as kind`.then(
+                ([row]) => row,
+              ),
+        ),
+      );
+      answers.forEach((row, i) => {
+        expect(row).toEqual(
+          i % 2 === 0 ? { n: i, kind: "even" } : { t: String(i), twice: String(i * 2), kind: "odd" },
+        );
+      });
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end({ timeout: 1 })));
+    }
+  });
+
   it("answers SSLRequest with N and starts the session sent in the same write", async () => {
     const client = await rawClient(port);
     client.socket.write(Buffer.concat([sslRequest, startup]));

@@ -1,11 +1,11 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase } from "../../src/db/database";
+import { type EmbeddedDatabase, openDatabase, type ServerDatabase } from "../../src/db/database";
 import { type EmbeddedPostgres, IN_MEMORY, startEmbeddedPostgres } from "../../src/db/embedded";
 import { createServerTestDatabase } from "../support/databases";
 
 describe("embedded: PGlite in a worker thread, bulk work behind interactive work", () => {
-  let db: Database;
+  let db: EmbeddedDatabase;
   beforeAll(async () => {
     db = await openDatabase({ dataDir: IN_MEMORY });
     // Both connections open, as in a running server (opening one takes a few round trips).
@@ -85,7 +85,7 @@ describe("embedded: PGlite in a worker thread, bulk work behind interactive work
 
 describe("server PostgreSQL: a bulk pool of its own", () => {
   let server: { url: string; drop(): Promise<void> };
-  let db: Database;
+  let db: ServerDatabase;
   beforeAll(async () => {
     server = await createServerTestDatabase();
     db = await openDatabase({

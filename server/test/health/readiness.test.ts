@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { EmbeddedDatabase } from "../../src/db/database";
 import { Readiness } from "../../src/health/readiness";
 import { databaseCheck } from "../../src/runtime/compose";
 
@@ -8,8 +9,8 @@ function slowDatabase() {
   const sql = (() => {
     if (state.fail) return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432"));
     return state.hang ? new Promise(() => {}) : Promise.resolve([{ "?column?": 1 }]);
-  }) as unknown as Parameters<typeof databaseCheck>[0]["sql"];
-  return { state, database: { sql } };
+  }) as unknown as EmbeddedDatabase["sql"];
+  return { state, database: { mode: "embedded" as const, sql, busy: () => false } };
 }
 
 describe("the database readiness check", () => {
@@ -39,13 +40,13 @@ describe("the database readiness check", () => {
 
   it("on a server, fails at once when its own connection is refused, though the pools' select 1 only hangs", async () => {
     let now = 1_000_000;
-    const { state, database } = slowDatabase();
+    const { state } = slowDatabase();
     // A cut server: pooled queries wait for a reconnect (their 2 s connect timeout), a fresh connection is refused.
     const ping = async () => {
       if (state.hang) throw new Error("connect ECONNREFUSED 127.0.0.1:5432");
     };
     const readiness = new Readiness({ timeoutMs: 20, cacheMs: 0, now: () => now }).register(
-      databaseCheck({ ...database, ping }),
+      databaseCheck({ mode: "server", ping }),
     );
     expect((await readiness.run()).status).toBe("ready");
     state.hang = true;

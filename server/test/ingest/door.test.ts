@@ -130,6 +130,33 @@ describe("POST /v1/admin/analyses", () => {
     expect((await problemOf(anew)).errors?.[0]?.pointer).toBe("#/tracks/0/id");
   });
 
+  it("replays a batch sent again with its keys in another order, not 409", async () => {
+    const counts = await corpusCounts(t.db.sql);
+    const headers = { "idempotency-key": "door-reordered-0001" };
+    const row = {
+      track_id: tracks[2],
+      analyzer_type: "emotion-distilroberta",
+      analysis_data: { joy: 0.7, sadness: 0.3, dominant: "joy" },
+    };
+    const first = await t.call("POST", PATH, { key: t.adminKey, body: { analyses: [row] }, headers });
+    expect(first.status).toBe(201);
+    // The same rows, each object spelled in the reverse key order (a client's serializer may).
+    const reversed = {
+      analyses: [
+        {
+          analysis_data: { dominant: "joy", sadness: 0.3, joy: 0.7 },
+          analyzer_type: row.analyzer_type,
+          track_id: row.track_id,
+        },
+      ],
+    };
+    const again = await t.call("POST", PATH, { key: t.adminKey, body: reversed, headers });
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.json()).toEqual(await first.json());
+    expect(await corpusCounts(t.db.sql)).toEqual({ tracks: counts.tracks, analyses: counts.analyses + 1 });
+  });
+
   it("writes the same batch sent twice at once under one key once", async () => {
     const counts = await corpusCounts(t.db.sql);
     const body = { analyses: [{ track_id: tracks[3], analyzer_type: "algorithmic" }] };

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { loadConfig } from "../../src/config/env";
-import { type Database, openDatabase } from "../../src/db/database";
+import { type EmbeddedDatabase, openDatabase } from "../../src/db/database";
 import { IN_MEMORY } from "../../src/db/embedded";
 import { migrate } from "../../src/db/migrate";
 import { cachedDataDir } from "./fixture-cache";
@@ -11,7 +11,9 @@ export const SERVER_POSTGRES_URL =
   process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 /** A fresh in-memory PGlite (real Postgres + pgvector) with the rapfs migrations applied. */
-export async function openEmbeddedTestDatabase(options: { migrate?: boolean } = {}): Promise<Database> {
+export async function openEmbeddedTestDatabase(
+  options: { migrate?: boolean } = {},
+): Promise<EmbeddedDatabase> {
   return openDatabase({ dataDir: IN_MEMORY, loadDataDir: await embeddedDataDir(options) });
 }
 

@@ -2,17 +2,16 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { DomainError } from "../../errors";
-import { type Denial, type LimitResult, presentedKey, routeAccess } from "../../usecases";
+import { presentedKey, routeAccess } from "../../usecases";
 import type { AppEnv } from "../env";
 import { clientAddress } from "./client-address";
-import { makePrivate, PRIVATE_RESPONSE, rateLimitFields, setRateLimitHeaders } from "./headers";
+import { makePrivate, PRIVATE_RESPONSE, setRateLimitHeaders } from "./headers";
 
 /**
  * App-level access control: every request is classified by route-access.ts before any handler
- * runs, so a route added under /v1 by anyone is covered without touching its file. Spends the
- * request rate (and a cost known up front), then hands the handler the caller's Payer. On a
- * `concurrent` route the request's unit is left to the use case's first spend, which it makes
- * while reading (one Redis round trip); the guard pays it afterwards if the use case did not.
+ * runs, so a route added under /v1 by anyone is covered without touching its file. Opens the
+ * admission door (the lookup lane opens the same one) and hands the handler the caller's Payer;
+ * after it, the door's finish pays what is still due and names the answer's headers.
  */
 export function accessGuard(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -25,56 +24,31 @@ export function accessGuard(): MiddlewareHandler<AppEnv> {
       return next();
     }
     if (rule.kind === "unmapped") return refuseUnmapped(c, presented);
-    const result = rule.concurrent
-      ? await admission.authenticate(presented, rule.scope, addressOf(c))
-      : await admission.authorize(presented, rule.scope, rule.cost, addressOf(c));
-    setRateLimitHeaders(c, result.limits);
-    if (!result.ok) {
-      setPrivate(c);
-      throw denial(c, result.denial, result.principal?.tier, result.limits);
-    }
-    const due = rule.concurrent ? rule.cost : undefined;
-    const payer = admission.payer(result.principal, { due, limits: result.limits });
-    c.set("payer", payer);
-    await next();
-    try {
-      await payer.close();
-    } catch (error) {
-      setRateLimitHeaders(c, payer.limits);
-      setPrivate(c);
+    const door = await admission.open({ presented, rule, address: addressOf(c) });
+    if (!door.ok) {
+      const { error, headers } = door.refuse();
+      for (const [name, value] of Object.entries(headers)) c.header(name, value);
       throw error;
     }
-    finishHeaders(c, payer.limits);
+    setRateLimitHeaders(c, door.payer.limits);
+    c.set("payer", door.payer);
+    await next();
+    const { headers, refused } = await door.finish();
+    if (refused) {
+      for (const [name, value] of Object.entries(headers)) c.header(name, value);
+      throw refused;
+    }
+    editHeaders(c, (response) => {
+      for (const name in headers)
+        if (!(name in PRIVATE_RESPONSE)) response.set(name, headers[name] as string);
+      makePrivate(response);
+    });
   };
 }
-
-/** PRIVATE_RESPONSE on the problem a refusal is about to build. */
-function setPrivate(c: Context<AppEnv>): void {
-  for (const [name, value] of Object.entries(PRIVATE_RESPONSE)) c.header(name, value);
-}
-
-const denial = (
-  c: Context<AppEnv>,
-  refused: Denial,
-  tier: string | undefined,
-  limits: readonly LimitResult[],
-) => c.get("useCases").admission.refusal(refused, { tier, limits });
 
 /** The caller's address for counting failed authentications, worked out only when needed. */
 const addressOf = (c: Context<AppEnv>) => () =>
   clientAddress(c, c.get("useCases").admission.trustedProxyHops());
-
-/**
- * The response carries the RateLimit fields of every policy checked and is private, whoever built
- * it: one edit of its headers.
- */
-function finishHeaders(c: Context<AppEnv>, limits: readonly LimitResult[]): void {
-  const fields = rateLimitFields(limits);
-  editHeaders(c, (headers) => {
-    for (const name in fields) headers.set(name, fields[name] as string);
-    makePrivate(headers);
-  });
-}
 
 /** Edits the headers of the response, whoever built it (a fetch Response's are immutable). */
 function editHeaders(c: Context<AppEnv>, edit: (headers: Headers) => void): void {
@@ -94,11 +68,13 @@ async function guardMetrics(c: Context<AppEnv>, presented: string | undefined): 
   if (!token) return;
   // Digests compare in constant time whatever the lengths.
   if (presented && timingSafeEqual(digest(presented), digest(token))) return;
-  const result = await admission.authorize(presented, "admin");
-  if (!result.ok) {
-    const refused =
-      result.denial.status === 403 ? { status: 401 as const, reason: "unknown" as const } : result.denial;
-    throw denial(c, refused, result.principal?.tier, result.limits);
+  const rule = { scope: "admin" as const, cost: {}, concurrent: false };
+  const door = await admission.open({ presented, rule, address: "uncounted" });
+  if (!door.ok) {
+    // A key without the admin scope learns no more than a wrong token does.
+    const hidden =
+      door.denial?.status === 403 ? { status: 401 as const, reason: "unknown" as const } : undefined;
+    throw door.refuse(hidden).error;
   }
 }
 
@@ -108,7 +84,9 @@ async function guardMetrics(c: Context<AppEnv>, presented: string | undefined): 
  */
 async function refuseUnmapped(c: Context<AppEnv>, presented: string | undefined): Promise<never> {
   const verification = await c.get("useCases").admission.verify(presented);
-  if (!verification.ok) throw denial(c, { status: 401, reason: verification.reason }, undefined, []);
+  if (!verification.ok) {
+    throw c.get("useCases").admission.refusal({ status: 401, reason: verification.reason }, { limits: [] });
+  }
   const routed = matchedRoutes(c).some((route) => route.method !== "ALL");
   if (!routed) throw new DomainError("NOT_FOUND", `There is no route for ${c.req.method} at this path.`);
   c.get("logger").error("route has no access rule; refused (add it to access/route-access.ts)", {

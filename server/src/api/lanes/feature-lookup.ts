@@ -1,6 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { type Cost, type Principal, presentedKey, routeAccess } from "../../usecases";
-import { PRIVATE_RESPONSE, rateLimitFields } from "../access/headers";
+import { presentedKey, routeAccess } from "../../usecases";
 import type { HttpDependencies } from "../env";
 import { problemFor } from "../errors";
 import type { FeatureCodec } from "../features/codec";
@@ -19,59 +18,42 @@ type LaneDependencies = HttpDependencies & { codec: FeatureCodec };
 /**
  * GET /v1/features/{entity}/{id}, the lookup a model server makes per prediction, answered
  * without the Hono app: its framework work (context, zod validation, Headers objects, the
- * middleware chain) cost more than the lookup itself. It calls the same use case as the route
- * (`features.lookup`, its spend included); the route's file stays the contract and answers
- * everything this lane declines.
+ * middleware chain) cost more than the lookup itself. Parse, one call (the admission door the
+ * access guard opens, around the route's own use case, `features.lookup`), write; the route's
+ * file stays the contract and answers everything this lane declines.
  */
 export function featureLookupLane(deps: LaneDependencies): Lane {
-  return async (req, res) => {
-    const taken = await take(deps, req).catch(() => undefined);
-    if (!taken) return false;
-    // Taken: from here the request spends its quota and is answered here, whatever happens.
-    await answer(deps, taken, new LaneExchange(deps, req, res, ROUTE, taken.target.path));
-    return true;
+  return {
+    mirrors: {
+      context: "LaneExchange: the request id, bound to the logger",
+      observe: "LaneExchange.send records the request as observe does",
+      access: "admission.serve: the door the access guard opens",
+      body: "takes no request with a body",
+      jsonDepth: "takes no request with a body",
+    },
+    answer: async (req, res) => {
+      const target = lookupTarget(req);
+      const rule = target && routeAccess("GET", target.path);
+      if (!target || rule?.kind !== "key" || !rule.concurrent) return false;
+      const { useCases, codec } = deps;
+      const presented = presentedKey((name) => headerOf(req, name));
+      const exchange = new LaneExchange(deps, req, res, ROUTE, target.path);
+      const served = await useCases.admission.serve({ presented, rule, address: "unknown" }, (payer) => {
+        const selection = codec.selection(target.selection, "query");
+        return useCases.features.lookup({ entity: target.entity, id: target.id, selection }, payer);
+      });
+      // Not admitted: nothing was spent; the app answers (and counts failures by the client's address).
+      if (!served) return false;
+      const { result, headers } = served;
+      if (result instanceof Error) exchange.problem(problemFor(result, exchange.logger), headers);
+      else {
+        const body = codec.featureVectorJson(target.entity, result.table);
+        exchange.json(200, body, { ...result.resolution.headers, ...headers });
+      }
+      return true;
+    },
   };
 }
-
-type Taken = { target: LookupTarget; principal: Principal; due: Cost };
-
-/**
- * The target and an authenticated key, spending nothing. Undefined (or a throw) declines the
- * request: a key that fails goes to the app, which counts failures by the client's address.
- */
-async function take(deps: LaneDependencies, req: IncomingMessage): Promise<Taken | undefined> {
-  const target = lookupTarget(req);
-  if (!target) return undefined;
-  const rule = routeAccess("GET", target.path);
-  if (rule.kind !== "key" || !rule.concurrent) return undefined;
-  const { admission } = deps.useCases;
-  const presented = presentedKey((name) => headerOf(req, name));
-  if (admission.mayRefuseByAddress(presented)) return undefined;
-  const identity = await admission.authenticate(presented, rule.scope);
-  return identity.ok ? { target, principal: identity.principal, due: rule.cost } : undefined;
-}
-
-/** The use case with the key's Payer, then the answer; a refusal wins over what was read. */
-async function answer(deps: LaneDependencies, taken: Taken, exchange: LaneExchange): Promise<void> {
-  const { useCases, codec } = deps;
-  const { target } = taken;
-  const payer = useCases.admission.payer(taken.principal, { due: taken.due });
-  const lookup = await (async () => {
-    const selection = codec.selection(target.selection, "query");
-    return useCases.features.lookup({ entity: target.entity, id: target.id, selection }, payer);
-  })().catch(asError);
-  const closed = await payer.close().catch(asError);
-  const answerHeaders = { ...rateLimitFields(payer.limits), ...PRIVATE_RESPONSE };
-  const failure = closed instanceof Error ? closed : lookup instanceof Error ? lookup : undefined;
-  if (failure) return exchange.problem(problemFor(failure, exchange.logger), answerHeaders);
-  const { resolution, table } = lookup as Exclude<typeof lookup, Error>;
-  exchange.json(200, codec.featureVectorJson(target.entity, table), {
-    ...resolution.headers,
-    ...answerHeaders,
-  });
-}
-
-const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 type LookupTarget = { path: string; entity: string; id: string; selection: SelectionInput };
 const isSelectionParam = (name: string): name is keyof SelectionInput =>

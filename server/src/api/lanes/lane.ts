@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../log/logger";
+import type { AppMiddleware } from "../app";
 import type { HttpDependencies } from "../env";
 import { type ProblemInput, problemAt } from "../errors";
 import { PROBLEM_CONTENT_TYPE } from "../errors/problem";
@@ -15,13 +16,17 @@ export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
  * quota spend, metrics and access log); anything unusual, failing or refused before the spend is
  * the app's, so its validation and errors stay in one place.
  */
-export type Lane = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+export type Lane = {
+  /** How the lane does what each of the app's middleware does: a middleware added to the app does not compile until every lane says. */
+  mirrors: Record<AppMiddleware, string>;
+  answer(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+};
 
 /** Node's request listener: each lane in turn, then the app. */
 export function withLanes(lanes: readonly Lane[], app: NodeListener, logger: Logger): NodeListener {
   if (lanes.length === 0) return app;
   const next = async (req: IncomingMessage, res: ServerResponse) => {
-    for (const lane of lanes) if (await lane(req, res)) return;
+    for (const lane of lanes) if (await lane.answer(req, res)) return;
     app(req, res);
   };
   return (req, res) => {

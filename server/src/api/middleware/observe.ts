@@ -2,8 +2,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { Logger } from "../../log/logger";
 import type { Metrics } from "../../metrics/registry";
+import { type StreamOutcome, tapped } from "../../values/stream-end";
 import type { AppEnv } from "../env";
-import { type StreamOutcome, tapped } from "../stream-end";
 
 // Probes and scrapes arrive every few seconds, failing ones too (a 503 /ready while starting):
 // above debug level they would drown the access log.

@@ -3,10 +3,10 @@ import { loadConfig } from "../../config/env";
 import { loadDatasetConfig } from "../../datasets/config";
 import { type DownloadFormat, FORMAT_INFO, FORMATS } from "../../datasets/encode";
 import { exportToFile } from "../../datasets/export-file";
-import { parseTimestamp } from "../../datasets/timestamps";
 import { splitRefList } from "../../definitions/refs";
 import { isRefusal } from "../../errors";
 import { terminalProgress } from "../../log/progress";
+import { parseTimestamp } from "../../values/timestamps";
 import { openCliDatabase } from "../open-database";
 import { CliError, ExitCode } from "../run";
 

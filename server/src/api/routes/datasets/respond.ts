@@ -7,7 +7,6 @@ import {
   FORMAT_INFO,
 } from "../../../usecases";
 import type { AppEnv } from "../../env";
-import { tapped } from "../../stream-end";
 
 /** The headers of a file response, full or partial. */
 export function fileHeaders(format: DownloadFormat, info: FileInfo): Record<string, string> {
@@ -23,18 +22,6 @@ export function fileHeaders(format: DownloadFormat, info: FileInfo): Record<stri
   };
 }
 
-/**
- * The body as sent: its bytes are counted as the client takes them, and charged when it ends,
- * however it ends (finished, cancelled, failed): a repeat, a resume or a cached file pays for
- * what it sent. The first byte was charged when the download was admitted.
- */
-function charged(c: Context<AppEnv>, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const payer = c.get("payer");
-  return tapped(body, (_, sent) => {
-    if (sent > 1) void payer.settle({ bytes: sent - 1 }).catch(() => {});
-  });
-}
-
 /** A whole file (read from the spool as it is written), the requested part of one, or 416. */
 export function fileResponse(c: Context<AppEnv>, format: DownloadFormat, download: Download): Response {
   if (download.kind === "past-end") {
@@ -43,7 +30,7 @@ export function fileResponse(c: Context<AppEnv>, format: DownloadFormat, downloa
   const headers = fileHeaders(format, download.file.info);
   if (download.kind === "whole") return wholeFile(c, download.file, headers);
   const { start, end, total } = download;
-  return c.body(charged(c, download.file.read(start, end)), 206, {
+  return c.body(download.file.read(start, end), 206, {
     ...headers,
     "Content-Range": `bytes ${start}-${end}/${total}`,
     "Content-Length": String(end - start + 1),
@@ -54,7 +41,7 @@ export function fileResponse(c: Context<AppEnv>, format: DownloadFormat, downloa
 export function wholeFile(c: Context<AppEnv>, file: DatasetFile, headers: Record<string, string>): Response {
   const length: Record<string, string> =
     file.length === undefined ? {} : { "Content-Length": String(file.length) };
-  return c.body(charged(c, file.read()), 200, { ...headers, ...length });
+  return c.body(file.read(), 200, { ...headers, ...length });
 }
 
 /** `bytes=START-` or `bytes=START-END` (one range); anything else is served whole. */
