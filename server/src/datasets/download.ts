@@ -100,7 +100,7 @@ export async function startDownload(
             });
           },
         }),
-      { owner: input.subject, alwaysRoom: sharedPublicFile(plan, training) },
+      { owner: input.payer.principal.accountId, alwaysRoom: sharedPublicFile(plan, training) },
     ),
   );
   const { job, started } = await opened;
