@@ -62,7 +62,10 @@ function latency(
   const [b, s] = [pick(big.servers), pick(small.servers)];
   const p99 = worst(b, (m) => m.p99);
   const baseP99 = worst(s, (m) => m.p99);
-  const floor = `floor (Node answering the finished response from memory) p99 ${big.servers.floor.p99.toFixed(2)} ms at scale ${big.scale}, ${small.servers.floor.p99.toFixed(2)} ms at scale ${small.scale}`;
+  const [before, after] = big.servers.loadAverage;
+  const floor =
+    `both scales' processes in the same rounds, side after side; the floor (Node answering the finished response from memory) p99 ${big.servers.floor.p99.toFixed(2)} ms, ` +
+    `${big.servers.floor.rps.toFixed(0)} req/s; load average ${before.toFixed(1)} before, ${after.toFixed(1)} after`;
   const figures = (all: Measured[]) =>
     all
       .map(

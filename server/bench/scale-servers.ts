@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import calculateSlot from "cluster-key-slot";
@@ -8,7 +9,7 @@ import { generateKey } from "../src/access/api-key-format";
 import type { Sql } from "../src/db/database";
 import { ROW_SHARDS } from "../src/online/redis-keys";
 import { eventually, type ServerProcess, startServerProcess } from "../test/access-http/processes";
-import { startRedisCluster } from "../test/cluster/redis-cluster";
+import { type LocalCluster, startRedisCluster } from "../test/cluster/redis-cluster";
 import { startBenchServer, stopBenchServer } from "./child";
 import { alternate, type Measured, type Side } from "./load";
 
@@ -21,7 +22,7 @@ const FLOOR_ENTRY = fileURLToPath(new URL("./scale-floor.ts", import.meta.url));
 
 export type MasterMemory = { port: number; usedBytes: number; keys: number; viewsHeld: number };
 
-/** What the server processes measured at one scale. */
+/** What the server processes measured at one scale (single and batch: one entry per process). */
 export type ServerFigures = {
   readyMs: number[];
   single: Measured[];
@@ -32,6 +33,8 @@ export type ServerFigures = {
   views: string[];
   /** Views with no row on some master (none, when every view is spread over the Cluster). */
   missing: string[];
+  /** The machine's 1-minute load average before and after the load: latencies on shared cores follow it. */
+  loadAverage: [number, number];
 };
 
 function rssBytes(pid: number | undefined): number {
@@ -114,19 +117,29 @@ async function waitServing(server: ServerProcess): Promise<void> {
   );
 }
 
+/** One scale's fleet: its Redis Cluster and its server processes, with what a lookup asks of them. */
+export type Fleet = {
+  scale: number;
+  cluster: LocalCluster;
+  servers: ServerProcess[];
+  readyMs: number[];
+  memoryBefore: number[];
+  singles: Side[];
+  batches: Side[];
+  finished: string;
+};
+
 /**
  * A 3-master Redis Cluster on loopback and PROCESSES `rapfs start` processes on the scale's
- * database: lookups of one track × 50 features and batches of 100 random tracks, spread over both
- * processes and over the whole corpus (so the near cache holds the same share of it as in
- * production), against the machine's floor; then each process's RSS and each master's memory,
- * with the views each master holds rows of.
+ * database, ready, with a key and the sides a load sends: one track × 50 features and batches of
+ * 100 tracks, ids random over the whole corpus (so the near cache holds the share of it it would
+ * in production).
  */
-export async function measureServers(sql: Sql, databaseUrl: string, scale: number, tracks: number) {
+export async function startFleet(databaseUrl: string, scale: number, tracks: number): Promise<Fleet> {
   const cluster = await startRedisCluster();
   const servers: ServerProcess[] = [];
-  let floor: Awaited<ReturnType<typeof startBenchServer<{ url: string }>>> | undefined;
   try {
-    const before = await Promise.all(cluster.ports.map(usedMemory));
+    const memoryBefore = await Promise.all(cluster.ports.map(usedMemory));
     const env = {
       DATABASE_URL: databaseUrl,
       REDIS_URL: cluster.url,
@@ -156,66 +169,98 @@ export async function measureServers(sql: Sql, databaseUrl: string, scale: numbe
     const features = [...service.features, "qwen_analysis@2:mood", "qwen_analysis@2:sentiment"].slice(0, 50);
     const single = randomIds(tracks, 7);
     const batchIds = randomIds(tracks, 11);
-    const singleSide = (server: ServerProcess): Side => ({
-      url: `${server.url}/v1/features/track/1?features=${features.join(",")}`,
-      headers: auth,
-      pid: server.pid,
-      next: () => ({ path: `/v1/features/track/${single()}?features=${features.join(",")}` }),
-    });
-    const batchSide = (server: ServerProcess): Side => {
-      const body = () => JSON.stringify({ ids: Array.from({ length: BATCH }, batchIds), features });
-      return {
+    const lookup = (id: number) => `/v1/features/track/${id}?features=${features.join(",")}`;
+    const batchBody = () => JSON.stringify({ ids: Array.from({ length: BATCH }, batchIds), features });
+    const finished = await (await fetch(`${first.url}${lookup(1)}`, { headers: auth })).text();
+    return {
+      scale,
+      cluster,
+      servers,
+      readyMs,
+      memoryBefore,
+      finished,
+      singles: servers.map((server) => ({
+        url: `${server.url}${lookup(1)}`,
+        headers: auth,
+        pid: server.pid,
+        next: () => ({ path: lookup(single()) }),
+      })),
+      batches: servers.map((server) => ({
         url: `${server.url}/v1/features/track/batch`,
         method: "POST",
         headers: auth,
-        body: body(),
+        body: batchBody(),
         pid: server.pid,
-        next: () => ({ path: "/v1/features/track/batch", body: body() }),
-      };
+        next: () => ({ path: "/v1/features/track/batch", body: batchBody() }),
+      })),
     };
-    const finished = await (
-      await fetch(`${first.url}/v1/features/track/1?features=${features.join(",")}`, { headers: auth })
-    ).text();
-    floor = await startBenchServer<{ url: string }>(FLOOR_ENTRY, {
-      ...process.env,
-      BENCH_FLOOR_BODY: finished,
-    });
-    const at = { rounds: ROUNDS, seconds: SECONDS, connections: 10 };
-    process.stderr.write(`scale bench: scale ${scale}: lookups\n`);
-    const singles = await alternate(
-      [...servers.map(singleSide), { url: floor.ready.url, pid: floor.child.pid }],
-      at,
-    );
-    process.stderr.write(`scale bench: scale ${scale}: batches\n`);
-    const batches = await alternate(servers.map(batchSide), at);
-
-    const views = (
-      await sql<{ key: string }[]>`select name || '@' || version as key from rapfs_feature_views order by 1`
-    ).map((v) => v.key);
-    const held = await viewsPerMaster(cluster.ports, views);
-    const masters: MasterMemory[] = [];
-    for (const [i, port] of cluster.ports.entries()) {
-      masters.push({
-        port,
-        usedBytes: (await usedMemory(port)) - (before[i] ?? 0),
-        keys: Number(await redisCli(port, "dbsize")),
-        viewsHeld: held.get(port)?.size ?? 0,
-      });
-    }
-    const missing = views.filter((v) => cluster.ports.some((p) => !held.get(p)?.has(v)));
-    return {
-      readyMs,
-      single: singles.slice(0, PROCESSES),
-      batch: batches,
-      floor: singles[PROCESSES] as Measured,
-      rssBytes: servers.map((s) => rssBytes(s.pid)),
-      masters,
-      views,
-      missing,
-    } satisfies ServerFigures;
-  } finally {
-    if (floor) await stopBenchServer(floor.child);
+  } catch (error) {
     for (const server of servers) await server.stop();
     await cluster.stop();
+    throw error;
   }
+}
+
+export async function stopFleet(fleet: Fleet): Promise<void> {
+  for (const server of fleet.servers) await server.stop();
+  await fleet.cluster.stop();
+}
+
+/**
+ * Both scales' lookups and batches in the same rounds, side after side (so a busy moment of the
+ * shared machine lands on both scales alike), beside the machine's floor.
+ */
+export async function measureLoad(fleets: Fleet[]) {
+  const floor = await startBenchServer<{ url: string }>(FLOOR_ENTRY, {
+    ...process.env,
+    BENCH_FLOOR_BODY: fleets[0]?.finished ?? "{}",
+  });
+  try {
+    const at = { rounds: ROUNDS, seconds: SECONDS, connections: 10 };
+    const loadBefore = loadavg()[0] ?? Number.NaN;
+    process.stderr.write(`scale bench: lookups at scales ${fleets.map((f) => f.scale).join(" and ")}\n`);
+    const singles = await alternate(
+      [...fleets.flatMap((f) => f.singles), { url: floor.ready.url, pid: floor.child.pid }],
+      at,
+    );
+    process.stderr.write("scale bench: batches\n");
+    const batches = await alternate(
+      fleets.flatMap((f) => f.batches),
+      at,
+    );
+    const loadAverage: [number, number] = [loadBefore, loadavg()[0] ?? Number.NaN];
+    return {
+      floor: singles.at(-1) as Measured,
+      loadAverage,
+      single: fleets.map((_, i) => singles.slice(i * PROCESSES, (i + 1) * PROCESSES)),
+      batch: fleets.map((_, i) => batches.slice(i * PROCESSES, (i + 1) * PROCESSES)),
+    };
+  } finally {
+    await stopBenchServer(floor.child);
+  }
+}
+
+/** Each master's memory and the views it holds rows of, and each process's RSS, after the load. */
+export async function fleetMemory(sql: Sql, fleet: Fleet) {
+  const views = (
+    await sql<{ key: string }[]>`select name || '@' || version as key from rapfs_feature_views order by 1`
+  ).map((v) => v.key);
+  const { ports } = fleet.cluster;
+  const held = await viewsPerMaster(ports, views);
+  const masters: MasterMemory[] = [];
+  for (const [i, port] of ports.entries()) {
+    masters.push({
+      port,
+      usedBytes: (await usedMemory(port)) - (fleet.memoryBefore[i] ?? 0),
+      keys: Number(await redisCli(port, "dbsize")),
+      viewsHeld: held.get(port)?.size ?? 0,
+    });
+  }
+  return {
+    readyMs: fleet.readyMs,
+    rssBytes: fleet.servers.map((s) => rssBytes(s.pid)),
+    masters,
+    views,
+    missing: views.filter((v) => ports.some((p) => !held.get(p)?.has(v))),
+  };
 }
