@@ -25,6 +25,9 @@ export function load(options: LoadOptions): Promise<LoadResult> {
         method: options.method ?? "GET",
         headers: { ...options.headers, ...(options.body ? { "content-type": "application/json" } : {}) },
         ...(options.body ? { body: options.body } : {}),
+        ...(options.next
+          ? { requests: [{ setupRequest: (request) => ({ ...request, ...options.next?.() }) }] }
+          : {}),
         connections: options.connections,
         duration: options.seconds,
         // A slow workload is measured, not cut off: its latencies are the figure.

@@ -10,6 +10,8 @@ export type LoadOptions = {
   connections: number;
   /** The server's pid, to report its CPU time per request. */
   pid?: number | undefined;
+  /** Closed-loop load only: each request's own path and body (e.g. random ids), else `url`'s. */
+  next?: () => { path: string; body?: string };
 };
 
 export type LoadResult = {

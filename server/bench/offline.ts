@@ -32,12 +32,19 @@ const SCALES = (process.env.RAPFS_BENCH_OFFLINE_SCALES ?? "0.25,1,4").split(",")
 const LIMIT_MS = Number(process.env.RAPFS_BENCH_OFFLINE_LIMIT_SECONDS ?? 900) * 1000;
 /** How long an aborted workload gets to stop on its own (between two slices) and drop its work tables. */
 const STOP_GRACE_MS = 30_000;
-// The embedded server's reads: key-range slices, so no statement holds PGlite's one backend long.
+// The embedded server's reads: key-range slices, so no statement holds PGlite's one backend long
+// (a server PostgreSQL's reads are whole statements: `sliced` false).
 const READ = { sliced: true } as const;
+type Read = { sliced: boolean };
 
 /** The card of `plan`'s rows as GET /v1/datasets/{name} computes it: the one call a card costs. */
-function card(sql: Sql, plan: DatasetPlan, signal: AbortSignal): Promise<DatasetCard> {
-  return computeCard(sql, plan, { ...READ, signal });
+export function card(
+  sql: Sql,
+  plan: DatasetPlan,
+  signal: AbortSignal,
+  read: Read = READ,
+): Promise<DatasetCard> {
+  return computeCard(sql, plan, { ...read, signal });
 }
 
 type Work = (sql: Sql, signal: AbortSignal) => Promise<Outcome>;
@@ -140,18 +147,19 @@ async function trainingRows(sql: Sql, plan: DatasetPlan, range: TimeRange): Prom
 }
 
 /** A Parquet export of `plan` into a sink that drops the bytes and counts them. */
-async function parquet(
+export async function parquet(
   sql: Sql,
   plan: DatasetPlan,
   signal: AbortSignal,
   training?: TrainingInput,
+  read: Read = READ,
 ): Promise<Outcome> {
   let bytes = 0;
   const discard = async (chunk: Uint8Array) => {
     bytes += chunk.byteLength;
   };
   const result = await exportRows(sql, plan, discard, {
-    ...READ,
+    ...read,
     signal,
     format: "parquet",
     ...(training ? { training } : {}),
@@ -160,7 +168,7 @@ async function parquet(
 }
 
 /** The feature views a plan reads (its own and its related entities'), each once. */
-function viewsOf(plan: DatasetPlan): View[] {
+export function viewsOf(plan: DatasetPlan): View[] {
   const views = plan.sources.flatMap((s) =>
     s.kind === "view" ? [{ name: s.name, version: s.version }] : [],
   );
@@ -179,7 +187,7 @@ function materializeViews(views: View[]): Work {
 }
 
 /** What every workload of a scale reads: the plans, the training rows, the as_of instant. */
-async function prepare(control: Sql) {
+export async function prepare(control: Sql, read: Read = READ) {
   const source = standalonePlanSource(control);
   const range = await timeRange(control);
   const asOf = Math.round((range.complete + range.last) / 2);
@@ -188,7 +196,7 @@ async function prepare(control: Sql) {
   const rows = await trainingRows(control, training, range);
   // Warm-up: the Parquet encoder's WebAssembly and the database's caches, outside any timing.
   const sample = await planDownload(source, { dataset: "public", limit: 1_000 });
-  await parquet(control, sample, AbortSignal.timeout(LIMIT_MS));
+  await parquet(control, sample, AbortSignal.timeout(LIMIT_MS), undefined, read);
   return { range, asOf, download, training, rows, views: viewsOf(download) };
 }
 

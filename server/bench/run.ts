@@ -18,6 +18,7 @@ const workloads: Workload[] = [
   { name: "overload", load: async () => (await import("./overload")).benchOverload },
   { name: "freshness", load: async () => (await import("./freshness")).benchFreshness },
   { name: "freshness-servers", load: async () => (await import("./freshness")).benchFreshnessServers },
+  { name: "scale", load: async () => (await import("./scale")).benchScale },
 ];
 
 const only = process.argv.slice(2);

@@ -8,6 +8,7 @@ import { featureLookupLane } from "../api/lanes/feature-lookup";
 import { datasetRoutes } from "../api/routes/datasets";
 import { servingRoutes } from "../api/routes/v1";
 import { type Config, loadConfig } from "../config/env";
+import { ConfigError } from "../config/read-env";
 import { dropOldCards } from "../datasets/card-store";
 import { loadDatasetConfig } from "../datasets/config";
 import { dropStaleWorkTables } from "../datasets/pit";
@@ -21,6 +22,7 @@ import type { Services } from "../usecases";
 import { type PrepareDataOptions, prepareData } from "./bootstrap";
 import { buildServices } from "./compose";
 import { capConnections, connectionLimits } from "./connection-cap";
+import { embeddedScaleRefusal } from "./embedded-limit";
 import { keepServingOnUncaughtErrors } from "./uncaught-errors";
 
 export type StartServerOptions = {
@@ -60,6 +62,8 @@ export const serverTimeouts = {
 /** `rapfs start`: migrate, serve, then prepare the data; graceful shutdown on signals. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const config = options.config ?? loadConfig(options.env);
+  const refusal = embeddedScaleRefusal(config.corpus.scale, config.databaseUrl);
+  if (refusal) throw new ConfigError(refusal);
   const accessConfig = loadAccessConfig(options.env ?? process.env);
   const logger = options.logger ?? createLogger(config.logLevel, { service: "rapfs" });
   const database = await openDatabase({

@@ -8,6 +8,8 @@ import { repoRoot } from "../../src/config/paths";
 export type ServerProcess = {
   name: string;
   url: string;
+  /** The server's own process (`node … start`), e.g. for its RSS. */
+  pid: number | undefined;
   output: () => string;
   /** SIGTERM and wait for the exit (the server flushes usage and last-used on the way out). */
   stop(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startServerProcess(name: string, env: Record<string, strin
   return {
     name,
     url,
+    pid: child.pid,
     output: () => output,
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
