@@ -73,13 +73,21 @@ export async function serveConnection(socket: Socket, context: SessionContext) {
   };
   // Ends the connection with PostgreSQL's own error once it has held the backend idle in a
   // transaction too long; the finally below rolls the transaction back and hands the backend on.
-  const cutWhenIdleInTransaction = () => {
-    if (!backend.holds(session) || !db.isInTransaction()) return undefined;
-    return setTimeout(() => {
+  // Work the backend runs for the holder outside its socket (a COPY from a blob: the corpus load)
+  // is the holder's too: only a backend quiet for the whole limit counts as idle.
+  let timer: NodeJS.Timeout | undefined;
+  const cutWhenIdleInTransaction = (afterMs = context.idleInTransactionMs) => {
+    if (!backend.holds(session) || !db.isInTransaction()) return;
+    timer = setTimeout(() => {
+      const quietFor = activity[0] !== 0 ? 0 : Date.now() - (activity[1] ?? 0);
+      if (quietFor < context.idleInTransactionMs) {
+        cutWhenIdleInTransaction(context.idleInTransactionMs - quietFor);
+        return;
+      }
       queue(fatalResponse("25P03", idleInTransactionMessage(context.idleInTransactionMs)));
       cut = true;
       wake?.();
-    }, context.idleInTransactionMs);
+    }, afterMs);
   };
   const next = async (): Promise<FrontendMessage | undefined> => {
     for (;;) {
@@ -87,7 +95,7 @@ export async function serveConnection(socket: Socket, context: SessionContext) {
       if (message) return message;
       flush();
       if (closed || cut) return undefined;
-      const timer = cutWhenIdleInTransaction();
+      cutWhenIdleInTransaction();
       await new Promise<void>((resolve) => {
         wake = resolve;
       });

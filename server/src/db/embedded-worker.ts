@@ -60,7 +60,13 @@ async function main({
         if (!context.backend.held || !db.isInTransaction()) {
           throw new Error("copy runs only inside a transaction open on an embedded connection");
         }
-        await db.query(request.statement, [], { blob: new Blob([request.data]) });
+        context.activity[0] = Date.now();
+        try {
+          await db.query(request.statement, [], { blob: new Blob([request.data]) });
+        } finally {
+          context.activity[0] = 0;
+          context.activity[1] = Date.now();
+        }
         return { id: request.id };
       case "stats":
         return {

@@ -53,4 +53,25 @@ describe("embedded: a connection idle in a transaction", () => {
       await sql.end({ timeout: 1 });
     }
   });
+
+  it("is left alone while the backend copies blobs for it (the corpus load), though its socket is quiet", async () => {
+    const sql = postgres(embedded.url, { max: 1, onnotice: () => {} });
+    try {
+      await sql`create table copy_probe (n int)`;
+      const rows = await sql.begin(async (tx) => {
+        await tx`select 1`;
+        // Ten copies 100 ms apart: the socket is quiet for over three times the limit, the
+        // backend never for as long as the limit.
+        for (let i = 0; i < 10; i++) {
+          await embedded.copyFromBlob("copy copy_probe from '/dev/blob'", new TextEncoder().encode(`${i}\n`));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const [row] = await tx<{ n: number }[]>`select count(*)::int as n from copy_probe`;
+        return row?.n;
+      });
+      expect(rows).toBe(10);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
 });
