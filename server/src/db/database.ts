@@ -193,10 +193,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     options.dataDir,
     options.embeddedPort,
     options.loadDataDir,
-    // Bulk work is sliced to hold the backend ~40 ms at a time: a long bulk hold is a bug to see.
-    // Long interactive holds are materialization runs and migrations, expected at a start.
-    ({ work, ms, statement }) => {
-      const fields = { work, held_ms: Math.round(ms), statement };
+    // Bulk work is sliced to hold the backend ~40 ms of work at a time: a long bulk hold is a bug
+    // to see. Long interactive holds are materialization runs and migrations, expected at a start.
+    ({ work, ms, cpuMs, statement }) => {
+      const fields = { work, held_ms: Math.round(ms), worked_ms: Math.round(cpuMs), statement };
       if (work === "bulk")
         options.logger?.warn("the embedded database was held long by one connection", fields);
       else options.logger?.debug("the embedded database was held long by one connection", fields);
