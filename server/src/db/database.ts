@@ -201,6 +201,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         options.logger?.warn("the embedded database was held long by one connection", fields);
       else options.logger?.debug("the embedded database was held long by one connection", fields);
     },
+    {
+      onRecovery: (state) =>
+        options.logger?.warn(
+          "the embedded database was not shut down cleanly (a crash, or a stop that killed the " +
+            "process); PostgreSQL replays its write-ahead log before it opens",
+          { state },
+        ),
+    },
   );
   // Random unless RAPFS_EMBEDDED_PORT: logged (and kept in the data directory's lock) for psql and the CLI.
   options.logger?.info("embedded PostgreSQL listening", { url: embedded.url });
