@@ -146,8 +146,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       circuit.stop();
       await probe.end({ timeout: 1 });
     };
+    const waitMs = options.connectWaitMs ?? 60_000;
+    const deadline = Date.now() + waitMs;
     try {
-      await firstConnection(() => probe`select 1`, options.connectWaitMs ?? 60_000, options.logger);
+      await firstConnection(() => probe`select 1`, waitMs, options.logger);
     } catch (error) {
       await ends();
       throw error;
@@ -157,7 +159,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       circuit,
     );
     try {
-      if (options.requireVector !== false) await assertVectorAvailable(sql);
+      // The pool's first connection waits as the probe's did: a server that answered the probe
+      // can still time a connection out (loaded, or a pooler whose backend another process's
+      // long transaction holds, as three processes starting together saw), which ended the start.
+      const first = () => (options.requireVector !== false ? assertVectorAvailable(sql) : sql`select 1`);
+      await firstConnection(first, Math.max(0, deadline - Date.now()), options.logger);
     } catch (error) {
       await Promise.all([sql.end({ timeout: 1 }), ends()]);
       throw error;
@@ -254,6 +260,7 @@ async function assertVectorAvailable(sql: Sql): Promise<void> {
   try {
     rows = await sql<{ name: string }[]>`select name from pg_available_extensions where name = 'vector'`;
   } catch (error) {
+    if (isConnectionError(error)) throw error;
     throw new DatabaseSetupError(`Cannot reach the database at DATABASE_URL: ${(error as Error).message}`);
   }
   if (rows.length === 0) {
