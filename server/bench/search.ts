@@ -22,6 +22,7 @@ const SCALE = Number(process.env.RAPFS_BENCH_SEARCH_SCALE ?? 1);
 const DATABASE_URL = process.env.RAPFS_BENCH_SEARCH_DATABASE_URL;
 const QUERIES = Number(process.env.RAPFS_BENCH_SEARCH_QUERIES ?? 1_000);
 const FILTERED_QUERIES = 50;
+const FIRST_SEARCHES = 20;
 const K = 10;
 
 /** Deterministic shuffle (mulberry32), so a run can be repeated query for query. */
@@ -161,7 +162,22 @@ export async function measureSearch(db: Database, scale: number): Promise<BenchR
   const search = (id: number, filters: FeatureFilter[] = []) =>
     embeddings.search(resolved, { id: { id, key: String(id) }, k: K, filters });
 
-  // As a server does at start: the outlier ceilings are sampled before the first search.
+  // A fresh process's first searches (#37 item 5): a new catalog and search server whose
+  // warm-up (the outlier ceiling's sample) runs in the background, as a start runs it, on ids
+  // of their own; each search resolves the embedding as a request does.
+  const fresh = new EmbeddingServer(sql, createServingCatalog({ sql, logger: createLogger("warn") }));
+  const warming = fresh.warm().catch(() => {});
+  const firstMs: number[] = [];
+  const firstStrategies = new Map<string, number>();
+  for (const id of sample(Array.from(exact.ids), FIRST_SEARCHES, 29)) {
+    const started = performance.now();
+    const got = await fresh.search(await fresh.resolve("lyrics"), { id: { id, key: String(id) }, k: K });
+    firstMs.push(performance.now() - started);
+    firstStrategies.set(got.strategy, (firstStrategies.get(got.strategy) ?? 0) + 1);
+  }
+  await warming;
+
+  // The steady searches: the outlier ceilings sampled before the first one.
   await embeddings.warm();
   const recalls: Recall[] = [];
   const hnswMs: number[] = [];
@@ -267,6 +283,7 @@ export async function measureSearch(db: Database, scale: number): Promise<BenchR
   const p99 = percentile(sorted(hnswMs), 99);
   const exactP99 = percentile(sorted(exactMs), 99);
   const filteredP99 = percentile(sorted(filteredMs), 99);
+  const firstP99 = percentile(sorted(firstMs), 99);
   const plan = corpusPlan(scale);
   const where = db.mode === "server" ? "server PostgreSQL" : "embedded PGlite in process";
   const setup =
@@ -306,6 +323,17 @@ export async function measureSearch(db: Database, scale: number): Promise<BenchR
       target: "(reported)",
       met: true,
       notes: `${setup}; one query at a time in process; p50 ${percentile(sorted(hnswMs), 50).toFixed(2)} ms (exact scan: ${exactMs.length} queries)`,
+    },
+    {
+      workload: `top-10 lyrics search on HNSW: a fresh process's first ${FIRST_SEARCHES} searches, p99`,
+      baseline: "the steady p99 (the searches after the warm-up)",
+      value: firstP99,
+      baselineValue: p99,
+      unit: "ms",
+      ratio: firstP99 / p99,
+      target: "≤ 2×",
+      met: firstP99 <= 2 * p99,
+      notes: `${setup}; a new catalog and search server, its warm-up (the outlier ceiling's sample) running in the background as at a start; first search ${firstMs[0]?.toFixed(2)} ms, p50 ${percentile(sorted(firstMs), 50).toFixed(2)} ms; ${[...firstStrategies].map(([s, n]) => `${s} ${n}`).join(", ")}`,
     },
     {
       workload: "filtered top-10 on HNSW: equal to the exact scan",

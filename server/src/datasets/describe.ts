@@ -31,7 +31,9 @@ export async function describeDataset(
   if (cached) return cached;
   // The slot first (a 503 for want of one charges nothing), unless the card is being computed
   // here already: then this caller only waits for it.
-  const slot = datasets.cards.computingHere(key) ? undefined : datasets.spool.reserve(payer?.principal.accountId);
+  const slot = datasets.cards.computingHere(key)
+    ? undefined
+    : datasets.spool.reserve(payer?.principal.accountId);
   let used = false;
   try {
     if (plan.asOf !== undefined && payer) {

@@ -161,8 +161,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       circuit.stop();
       await probe.end({ timeout: 1 });
     };
+    const waitMs = options.connectWaitMs ?? 60_000;
+    const deadline = Date.now() + waitMs;
     try {
-      await firstConnection(() => probe`select 1`, options.connectWaitMs ?? 60_000, options.logger);
+      await firstConnection(() => probe`select 1`, waitMs, options.logger);
     } catch (error) {
       await ends();
       throw error;
@@ -172,7 +174,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       circuit,
     );
     try {
-      if (options.requireVector !== false) await assertVectorAvailable(sql);
+      // The pool's first connection waits as the probe's did: a server that answered the probe
+      // can still time a connection out (loaded, or a pooler whose backend another process's
+      // long transaction holds, as three processes starting together saw), which ended the start.
+      const first = () => (options.requireVector !== false ? assertVectorAvailable(sql) : sql`select 1`);
+      await firstConnection(first, Math.max(0, deadline - Date.now()), options.logger);
     } catch (error) {
       await Promise.all([sql.end({ timeout: 1 }), ends()]);
       throw error;
@@ -208,13 +214,21 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     options.dataDir,
     options.embeddedPort,
     options.loadDataDir,
-    // Bulk work is sliced to hold the backend ~40 ms at a time: a long bulk hold is a bug to see.
-    // Long interactive holds are materialization runs and migrations, expected at a start.
-    ({ work, ms, statement }) => {
-      const fields = { work, held_ms: Math.round(ms), statement };
+    // Bulk work is sliced to hold the backend ~40 ms of work at a time: a long bulk hold is a bug
+    // to see. Long interactive holds are materialization runs and migrations, expected at a start.
+    ({ work, ms, cpuMs, statement }) => {
+      const fields = { work, held_ms: Math.round(ms), worked_ms: Math.round(cpuMs), statement };
       if (work === "bulk")
         options.logger?.warn("the embedded database was held long by one connection", fields);
       else options.logger?.debug("the embedded database was held long by one connection", fields);
+    },
+    {
+      onRecovery: (state) =>
+        options.logger?.warn(
+          "the embedded database was not shut down cleanly (a crash, or a stop that killed the " +
+            "process); PostgreSQL replays its write-ahead log before it opens",
+          { state },
+        ),
     },
   );
   // Random unless RAPFS_EMBEDDED_PORT: logged (and kept in the data directory's lock) for psql and the CLI.
@@ -266,6 +280,7 @@ async function assertVectorAvailable(sql: Sql): Promise<void> {
   try {
     rows = await sql<{ name: string }[]>`select name from pg_available_extensions where name = 'vector'`;
   } catch (error) {
+    if (isConnectionError(error)) throw error;
     throw new DatabaseSetupError(`Cannot reach the database at DATABASE_URL: ${(error as Error).message}`);
   }
   if (rows.length === 0) {

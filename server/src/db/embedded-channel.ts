@@ -9,8 +9,11 @@ export type HoldStats = {
 };
 export type BackendHolds = { interactive: HoldStats; bulk: HoldStats };
 export type WorkClass = "interactive" | "bulk";
-/** A connection that held the backend over 100 ms: what every other waited behind. */
-export type LongHold = { work: WorkClass; ms: number; statement: string };
+/**
+ * A connection whose hold of the backend cost it over 100 ms of work (`cpuMs`, the backend
+ * thread's CPU time; `ms` is the wall time from taking it to giving it back).
+ */
+export type LongHold = { work: WorkClass; ms: number; cpuMs: number; statement: string };
 
 export type EmbeddedWorkerData = {
   /** PGlite's data directory; undefined for an in-memory database. */

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
-import type { BackendHoldTimes } from "./backend-holds";
+import { type BackendHoldTimes, threadCpuMs } from "./backend-holds";
 import type { Session, SharedBackend } from "./shared-backend";
 import {
   type FrontendMessage,
@@ -48,6 +48,7 @@ export async function serveConnection(socket: Socket, context: SessionContext) {
   const pending: Buffer[] = [];
   let pendingBytes = 0;
   let heldSince = 0;
+  let cpuSince = 0;
   let statement = "";
   let closed = false;
   let cut = false;
@@ -133,7 +134,10 @@ export async function serveConnection(socket: Socket, context: SessionContext) {
         flush();
         await turn;
       }
-      if (heldSince === 0) heldSince = performance.now();
+      if (heldSince === 0) {
+        heldSince = performance.now();
+        cpuSince = threadCpuMs();
+      }
       statement = (message.kind === "message" && statementOf(message.bytes)) || statement;
       activity[0] = Date.now();
       // Streamed: a COPY of a whole dataset is not held in memory before it is sent.
@@ -141,7 +145,7 @@ export async function serveConnection(socket: Socket, context: SessionContext) {
       activity[0] = 0;
       activity[1] = Date.now();
       if (reply.endsIdle) {
-        holds.record(session.work, performance.now() - heldSince, statement);
+        holds.record(session.work, performance.now() - heldSince, statement, threadCpuMs() - cpuSince);
         heldSince = 0;
         backend.release(session);
         await yieldToOtherConnections();

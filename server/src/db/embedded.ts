@@ -10,6 +10,7 @@ import type {
   WorkerReply,
   WorkerRequest,
 } from "./embedded-channel";
+import { needsRecovery, type ShutdownState, shutdownState } from "./shutdown-state";
 import { startTypeScriptWorker } from "./typescript-worker";
 
 export type { BackendHolds, HoldStats, LongHold } from "./embedded-channel";
@@ -47,10 +48,17 @@ export async function startEmbeddedPostgres(
   port = 0,
   from?: Blob,
   onLongHold?: (hold: LongHold) => void,
-  limits: { idleInTransactionMs?: number } = {},
+  options: {
+    idleInTransactionMs?: number;
+    /** Told when the data directory was not shut down cleanly: PostgreSQL recovers it as it opens. */
+    onRecovery?: (state: ShutdownState) => void;
+  } = {},
 ): Promise<EmbeddedPostgres> {
+  const { onRecovery, ...limits } = options;
   const inMemory = dataDir === IN_MEMORY;
   const unlock = inMemory ? () => {} : lockDataDir(dataDir);
+  const state = inMemory ? undefined : shutdownState(join(dataDir, "pgdata"));
+  if (state && needsRecovery(state)) onRecovery?.(state);
   const activityBuffer = new SharedArrayBuffer(16);
   const activity = new Float64Array(activityBuffer);
   const load = from ? await from.arrayBuffer() : undefined;

@@ -8,6 +8,10 @@ export type PrepareDataOptions = {
   progress: ProgressReporter;
   /** Called once every view version can be served: /ready passes from then on. */
   servable?: () => void;
+  /** Aborted by a shutdown: preparation stops at its next step (a step under way ends as the database closes). */
+  signal?: AbortSignal;
+  /** Told of work left running in the background, which a shutdown lets finish before it closes the database. */
+  background?: (work: Promise<unknown>) => void;
 };
 
 /**
@@ -25,6 +29,7 @@ export type PrepareDataOptions = {
  */
 export async function prepareData(services: Services, options: PrepareDataOptions): Promise<void> {
   const { sql, database, config, logger, readiness } = services;
+  const stopping = () => options.signal?.aborted === true;
 
   if (!(await corpusExists(sql))) {
     logger.info("first start: generating the demo corpus", { ...config.corpus });
@@ -39,6 +44,7 @@ export async function prepareData(services: Services, options: PrepareDataOption
     logger.info("using the existing corpus");
   }
 
+  if (stopping()) return;
   const { serving, metrics } = services;
   const { runs } = await prepareDefinitions(database, {
     definitionsDir: config.definitionsDir,
@@ -55,6 +61,7 @@ export async function prepareData(services: Services, options: PrepareDataOption
     }
   };
   recordRuns(runs);
+  if (stopping()) return;
   serving.catalog.invalidate();
   await serving.catalog.current();
   readiness.register({
@@ -71,6 +78,7 @@ export async function prepareData(services: Services, options: PrepareDataOption
       error: (error as Error).message,
     });
   });
+  if (stopping()) return;
   healer.start();
   options.servable?.();
   // In the background: searches scan in SQL until the vectors are in memory (embedded mode only),
@@ -85,7 +93,7 @@ export async function prepareData(services: Services, options: PrepareDataOption
       if (searchWarm instanceof Error) throw searchWarm;
     },
   });
-  serving.embeddings.warm().then(
+  const warm = serving.embeddings.warm().then(
     () => {
       searchWarm = "loaded";
     },
@@ -94,6 +102,7 @@ export async function prepareData(services: Services, options: PrepareDataOption
       logger.warn("could not load embeddings for in-memory search", { error: (error as Error).message });
     },
   );
+  options.background?.(warm);
   try {
     const caughtUp = await catchUpDefinitions(database, {
       onProgress: options.progress,
@@ -113,12 +122,15 @@ export async function prepareData(services: Services, options: PrepareDataOption
       await healer.check().catch(() => []);
     }
   } catch (error) {
+    if (stopping()) return;
     // A failed run leaves its version as it was (served); the next start or `rapfs materialize` retries.
     logger.error("catching up the feature views failed; their previous rows are served", {
       error: (error as Error).message,
     });
   }
+  if (stopping()) return;
   if (database.mode === "embedded") await checkpoint(services);
+  if (stopping()) return;
   await services.freshness.start();
 }
 

@@ -23,6 +23,7 @@ import { type PrepareDataOptions, prepareData } from "./bootstrap";
 import { buildServices } from "./compose";
 import { capConnections, connectionLimits } from "./connection-cap";
 import { embeddedScaleRefusal } from "./embedded-limit";
+import { quietAfterStop } from "./quiet-stop";
 import { keepServingOnUncaughtErrors } from "./uncaught-errors";
 
 export type StartServerOptions = {
@@ -65,7 +66,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const refusal = embeddedScaleRefusal(config.corpus.scale, config.databaseUrl);
   if (refusal) throw new ConfigError(refusal);
   const accessConfig = loadAccessConfig(options.env ?? process.env);
-  const logger = options.logger ?? createLogger(config.logLevel, { service: "rapfs" });
+  const requestLogger = options.logger ?? createLogger(config.logLevel, { service: "rapfs" });
+  const stopping = new AbortController();
+  const logger = quietAfterStop(requestLogger, () => stopping.signal.aborted);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -117,7 +120,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     },
   });
 
-  const http = { useCases, logger, metrics: services.metrics, codec: new FeatureCodec() };
+  const http = { useCases, logger: requestLogger, metrics: services.metrics, codec: new FeatureCodec() };
   const { app, listener } = createListener(http, {
     routes: [...servingRoutes, ...datasetRoutes],
     lanes: config.lookupLane ? [featureLookupLane(http)] : [],
@@ -139,11 +142,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   });
 
   let closing: Promise<void> | undefined;
+  const background = new Set<Promise<unknown>>();
+  let preparation: Promise<unknown> = Promise.resolve();
   let hurry = () => {};
   const hurried = new Promise<void>((resolve) => (hurry = resolve));
   const shutdown = (reason = "requested") => {
     closing ??= (async () => {
       logger.info("shutting down", { reason });
+      stopping.abort();
       services.readiness.register({
         name: "shutdown",
         check: async () => {
@@ -151,6 +157,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         },
       });
       await drain(server, options.drainTimeoutMs ?? 10_000, logger, hurried);
+      // Preparation stops at its next step, and background loads finish, before their database
+      // closes; a step that takes longer (a first start's corpus or runs) is cut by the close.
+      await settleWithin([preparation, ...background], PREPARATION_STOP_MS, hurried);
       await built.close();
       await reads.close();
       await database.close();
@@ -186,9 +195,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     services.readiness.invalidate();
     logger.info("data ready");
   };
-  const prepared = prepare(services, { progress, servable }).then(
+  const track = (work: Promise<unknown>) => {
+    background.add(work);
+    void work.finally(() => background.delete(work)).catch(() => {});
+  };
+  preparation = prepare(services, { progress, servable, signal: stopping.signal, background: track });
+  const prepared = preparation.then(
     () => {
       stopProgress();
+      if (stopping.signal.aborted) return;
       servable();
       const deps = {
         sql: services.sql,
@@ -196,12 +211,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         catalog: services.serving.catalog,
         datasets: services.datasets,
       };
-      void warmPublicCards(deps).catch((error: Error) =>
-        logger.warn("could not prepare the public datasets' cards", { error: error.message }),
+      track(
+        warmPublicCards(deps).catch((error: Error) =>
+          logger.warn("could not prepare the public datasets' cards", { error: error.message }),
+        ),
       );
     },
     async (error: unknown) => {
       stopProgress();
+      if (stopping.signal.aborted) {
+        // The shutdown closed the database under it: the next start goes on from where it stopped.
+        logger.info("data preparation stopped by the shutdown", { error: (error as Error).message });
+        return;
+      }
       logger.error("data preparation failed", { error: (error as Error).message });
       process.exitCode = 1;
       await shutdown("data preparation failed");
@@ -212,6 +234,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   prepared.catch(() => {});
 
   return { url, port, app, services, prepared, shutdown };
+}
+
+/** How long a shutdown waits for data preparation to reach a step's end and background loads to finish. */
+const PREPARATION_STOP_MS = 5_000;
+
+async function settleWithin(work: Promise<unknown>[], ms: number, hurry: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(work),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+    hurry,
+  ]);
+  clearTimeout(timer);
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

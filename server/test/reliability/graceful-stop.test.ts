@@ -4,12 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../src/config/paths";
+import { shutdownState } from "../../src/db/shutdown-state";
 
 /**
  * Issue #37 item 9: the README's start command, stopped as a supervisor or Ctrl-C stops it (a
  * signal to its whole process group). Through the package manager's script (pnpm where it is on
  * PATH, as the README runs it; npm otherwise), which relays the signal to the server: the server
- * must still drain, checkpoint the embedded database, log `stopped` and release its lock.
+ * must still drain, checkpoint the embedded database, log `stopped` and release its lock, idle,
+ * under load and in the middle of a materialization run; the next start recovers nothing (the
+ * database's control file says it was shut down), and the stop says nothing more than that
+ * (#41 item 6: no warning, no error, no ELIFECYCLE).
  */
 const manager = (() => {
   try {
@@ -25,7 +29,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 type Started = { child: ChildProcess; url: string; output: () => string; exited: Promise<number | null> };
 
-function start(): Promise<Started> {
+function start(directory = dataDir, scale = "0.004"): Promise<Started> {
   let output = "";
   const child = spawn(manager, ["start"], {
     cwd: repoRoot,
@@ -34,8 +38,8 @@ function start(): Promise<Started> {
       ...process.env,
       HOST: "127.0.0.1",
       PORT: "0",
-      RAPFS_DATA_DIR: dataDir,
-      RAPFS_CORPUS_SCALE: "0.004",
+      RAPFS_DATA_DIR: directory,
+      RAPFS_CORPUS_SCALE: scale,
       LOG_LEVEL: "info",
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -69,6 +73,20 @@ async function stopGroup(started: Started, signal: NodeJS.Signals): Promise<void
   clearTimeout(killer);
 }
 
+/** What a clean stop leaves: `stopped` logged, no lock, a database shut down, nothing else said. */
+function expectCleanStop(started: Started, directory = dataDir): void {
+  const output = started.output();
+  expect(output).toMatch(/"msg":"stopped"/);
+  expect(existsSync(join(directory, "rapfs.lock"))).toBe(false);
+  expect(shutdownState(join(directory, "pgdata"))).toBe("shut down");
+  expect(output).not.toMatch(/ELIFECYCLE/);
+  const afterStop = output.slice(output.indexOf('"msg":"shutting down"'));
+  expect(afterStop.split("\n").filter((line) => /"level":"(warn|error)"/.test(line))).toEqual([]);
+}
+
+/** A start that found its database not shut down cleanly says so (and PostgreSQL recovers it). */
+const recovered = (started: Started) => /not shut down cleanly/.test(started.output());
+
 beforeAll(async () => {
   // The first start builds the data directory; the stops below are of later starts.
   const first = await start();
@@ -82,9 +100,9 @@ describe.each(["SIGTERM", "SIGINT"] as const)(
     it("idle: logs stopped and leaves no lock", async () => {
       const started = await start();
       await ready(started.url);
+      expect(recovered(started)).toBe(false);
       await stopGroup(started, signal);
-      expect(started.output()).toMatch(/"msg":"stopped"/);
-      expect(existsSync(join(dataDir, "rapfs.lock"))).toBe(false);
+      expectCleanStop(started);
     });
 
     it("under load: answers what it took, logs stopped and leaves no lock", async () => {
@@ -104,8 +122,36 @@ describe.each(["SIGTERM", "SIGINT"] as const)(
       stop = true;
       const statuses = await load;
       expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
-      expect(started.output()).toMatch(/"msg":"stopped"/);
-      expect(existsSync(join(dataDir, "rapfs.lock"))).toBe(false);
+      expect(recovered(started)).toBe(false);
+      expectCleanStop(started);
+    });
+
+    it("during a materialization run: stops it, logs stopped, and the next start recovers nothing", async () => {
+      // A first start materializes every view after loading the corpus: stopped once the first
+      // view is done and the next one is running.
+      const directory = mkdtempSync(join(tmpdir(), "rapfs-graceful-run-"));
+      try {
+        const started = await start(directory, "0.03");
+        await until(started, /materialize: [1-9]\d*\/\d+/);
+        await stopGroup(started, signal);
+        expect(started.output()).not.toMatch(/"msg":"data ready"/);
+        expectCleanStop(started, directory);
+        const next = await start(directory, "0.03");
+        await ready(next.url);
+        expect(recovered(next)).toBe(false);
+        await stopGroup(next, signal);
+        expectCleanStop(next, directory);
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+      }
     });
   },
 );
+
+async function until(started: Started, pattern: RegExp): Promise<void> {
+  for (let i = 0; i < 2_400 && !pattern.test(started.output()); i++) {
+    if (started.child.exitCode !== null) throw new Error(`exited before ${pattern}:\n${started.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  if (!pattern.test(started.output())) throw new Error(`never saw ${pattern}:\n${started.output()}`);
+}
