@@ -96,8 +96,10 @@ export async function exportRows(
         }
       })();
     const metadata = fileMetadata(plan, snapshot.info);
-    // Arrow files carry the metadata in their schema, Parquet in its key-value metadata.
-    const schema = arrowSchema(snapshot.columns, options.format === "arrow" ? metadata : {});
+    // In the schema for Arrow files and for Parquet's ARROW:schema, which pyarrow and polars read
+    // their schema's metadata from (the footer's key-value pairs alone left it None); in Parquet's
+    // key-value metadata too, for readers without Arrow.
+    const schema = arrowSchema(snapshot.columns, metadata);
     const encoded = isRowFormat(options.format)
       ? encodeRows(options.format, snapshot.columns, counted(snapshot.pages(settings.batchRows)))
       : encodeBatches(options.format, schema, counted(snapshot.batches(settings, schema)), {

@@ -141,7 +141,7 @@ describe("downloads read back by independent readers hold exactly the materializ
     const parquetFile = await bytes(await get(h, `/v1/datasets/public/download?${query}&format=parquet`));
     const wasm = readParquetWasm(parquetFile);
     expect(wasm.schema).toContain("lyrics_embedding: FixedSizeList[384]<Float32>");
-    expect(wasm.schema).toContain("qwen_analysis__analyzed_at: Timestamp<MICROSECOND>");
+    expect(wasm.schema).toContain("qwen_analysis__analyzed_at: Timestamp<MICROSECOND, UTC>");
     expect(differences(wasm.rows, reference, columns, "arrow")).toEqual([]);
     expect(differences(await readHyparquet(parquetFile), reference, columns, "hyparquet")).toEqual([]);
     const arrow = readArrowIpc(
