@@ -27,7 +27,10 @@ export interface ClientOptions {
   apiKey?: string | null | undefined;
   /** Defaults to env `RAPFS_BASE_URL`, then `http://localhost:8080`. */
   baseURL?: string | undefined;
-  /** Milliseconds to wait for response headers, per attempt. Default 30 000. */
+  /**
+   * Milliseconds to wait for response headers, per attempt; a download also waits this long at
+   * most between two chunks of its body, however long the whole file takes. Default 30 000.
+   */
   timeout?: number | undefined;
   /** Retries after the first attempt, for failures that are safe to retry. Default 2. */
   maxRetries?: number | undefined;
@@ -143,6 +146,7 @@ export class RapFS {
         maxRetries: validated("maxRetries", options.maxRetries ?? this.maxRetries, true),
         retryable: isIdempotent(options.method, options.idempotent),
         signal: options.signal,
+        stream: options.stream === true,
         log: this.#log,
       });
       const requestId = response.headers.get("x-request-id") ?? prepared.requestId;

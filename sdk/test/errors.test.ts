@@ -6,6 +6,8 @@ import {
   GoneError,
   InternalServerError,
   NotFoundError,
+  type PartialResult,
+  PartialResultError,
   PayloadTooLargeError,
   PermissionDeniedError,
   RapFS,
@@ -14,7 +16,7 @@ import {
   ServiceUnavailableError,
   UnsupportedMediaTypeError,
 } from "@rapfs/sdk";
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { mockFetch, problem, unexpected } from "./support/mock-fetch";
 
 const client = (fetch: ReturnType<typeof mockFetch>) =>
@@ -190,5 +192,25 @@ describe("RateLimitError", () => {
     );
     expect(error).toBeInstanceOf(RateLimitError);
     expect((error as RateLimitError).retryAfter).toBe(9);
+  });
+});
+
+describe("PartialResultError", () => {
+  it("has a typed result after instanceof, and one period after a cause that ends its sentence", () => {
+    const error: unknown = new PartialResultError(
+      { entity: "track", format: "rows", features: [], rows: [] },
+      [3],
+      2,
+      new RateLimitError({ status: 429, message: "429 Too many rows. Retry after 3 s." }),
+    );
+    if (!(error instanceof PartialResultError)) throw new Error("not a PartialResultError");
+    // Checked by tsc -p sdk: a generic class gave `any` here.
+    expectTypeOf(error.result).not.toBeAny();
+    expectTypeOf(error.result).toEqualTypeOf<PartialResult>();
+    expectTypeOf(error.failedIds).toEqualTypeOf<(string | number)[]>();
+    expect(error.message).toBe(
+      "2 ids were answered and 1 were not, when a request failed: 429 Too many rows. Retry after 3 s. " +
+        "The answers are on error.result, the ids left on error.failedIds.",
+    );
   });
 });

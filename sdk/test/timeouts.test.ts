@@ -1,6 +1,6 @@
 import { APIConnectionError, APITimeoutError, APIUserAbortError, type LogLevel, RapFS } from "@rapfs/sdk";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { hangingReply, json, mockFetch, problem, unexpected } from "./support/mock-fetch";
+import { hangingReply, json, mockFetch, problem, type RecordedCall, unexpected } from "./support/mock-fetch";
 
 const client = (
   fetch: ReturnType<typeof mockFetch>,
@@ -19,7 +19,10 @@ describe("timeouts", () => {
       .then(unexpected, (e: APITimeoutError) => e);
     expect(error).toBeInstanceOf(APITimeoutError);
     expect(error).toBeInstanceOf(APIConnectionError);
-    expect(error.message).toBe("Request timed out after 5 ms.");
+    expect(error.message).toBe(
+      "Request timed out after 5 ms with no response; raise the `timeout` option " +
+        "(new RapFS({ timeout }) or the call's own { timeout }) to wait longer.",
+    );
     expect(error.requestId).toBe("req-slow");
     expect(fetch.calls[0]?.signal?.aborted).toBe(true);
   });
@@ -43,6 +46,53 @@ describe("timeouts", () => {
     await expect(result).resolves.toEqual({ ok: 1 });
     expect(fetch.calls).toHaveLength(2);
     vi.restoreAllMocks();
+  });
+});
+
+describe("a download's timeout", () => {
+  /** A body whose chunks come `gapsMs` apart (each gap after the previous chunk), then ends. */
+  const trickling = (gapsMs: number[]) => (call: RecordedCall) => {
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(stream) {
+        const gap = gapsMs[sent];
+        if (gap === undefined) return stream.close();
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, gap);
+          call.signal?.addEventListener("abort", () => {
+            clearTimeout(timer);
+            reject(call.signal?.reason ?? new DOMException("aborted", "AbortError"));
+          });
+        });
+        stream.enqueue(new TextEncoder().encode(`${sent++}\n`));
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/csv", "rapfs-rows": "5" } });
+  };
+
+  it("is the wait between bytes: a file longer than it downloads whole, a stall fails saying what to raise", async () => {
+    vi.useFakeTimers();
+    // Five chunks 600 ms apart: 3 s in all, ten times the timeout between two of them.
+    const slow = client(mockFetch(trickling([600, 600, 600, 600, 600])), { timeout: 1_000 });
+    const whole = slow.datasets.download("public", { format: "csv" }).text();
+    await vi.advanceTimersByTimeAsync(3_500);
+    expect(await whole).toBe("0\n1\n2\n3\n4\n");
+
+    // Two chunks, then nothing: cut 1 s after the last byte, not left hanging.
+    const stalled = client(mockFetch(trickling([100, 100, 60_000])), { timeout: 1_000 });
+    const failed = stalled.datasets
+      .download("public", { format: "csv", requestId: "req-stalled" })
+      .text()
+      .then(unexpected, (e: APITimeoutError) => e);
+    await vi.advanceTimersByTimeAsync(1_300);
+    const error = await failed;
+    expect(error).toBeInstanceOf(APITimeoutError);
+    expect(error.requestId).toBe("req-stalled");
+    expect(error.message).toBe(
+      "The download stalled: no bytes for 1000 ms after 4 received; raise the `timeout` option " +
+        "(new RapFS({ timeout }) or the call's own { timeout }) to wait longer (a download's " +
+        "timeout is the wait between bytes, not for the whole file).",
+    );
   });
 });
 

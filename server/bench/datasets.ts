@@ -4,6 +4,7 @@ import { promisify } from "node:util";
 import { repoRoot } from "../src/config/paths";
 import { corpusPlan } from "../src/corpus/index";
 import { benchDatabase } from "./datasets-data";
+import type { FirstByteResult } from "./datasets-first-byte";
 import type { BenchRow } from "./types";
 
 const SCALES = (process.env.RAPFS_BENCH_DATASET_SCALES ?? "1,3").split(",").map(Number);
@@ -22,7 +23,7 @@ type ChildResult = {
   copyMs: number[];
   maxRssKiB: number;
 };
-type Measured = { scale: number; timing: ChildResult; memory: ChildResult };
+type Measured = { scale: number; timing: ChildResult; memory: ChildResult; firstByte: FirstByteResult };
 
 async function child(url: string, mode: "timing" | "memory"): Promise<ChildResult> {
   const script = fileURLToPath(new URL("./datasets-export.ts", import.meta.url));
@@ -32,6 +33,15 @@ async function child(url: string, mode: "timing" | "memory"): Promise<ChildResul
     maxBuffer: 1 << 20,
   });
   return JSON.parse(stdout.trim().split("\n").at(-1) as string) as ChildResult;
+}
+
+async function firstByte(url: string): Promise<FirstByteResult> {
+  const script = fileURLToPath(new URL("./datasets-first-byte.ts", import.meta.url));
+  const { stdout } = await run(`${repoRoot}node_modules/.bin/tsx`, [script], {
+    env: { ...process.env, DATABASE_URL: url },
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(stdout.trim().split("\n").at(-1) as string) as FirstByteResult;
 }
 
 async function measure(scale: number): Promise<Measured> {
@@ -48,7 +58,9 @@ async function measure(scale: number): Promise<Measured> {
       `  ${timing.rows} rows; Parquet ${ms(timing.parquetMs)} ms; COPY ${ms(timing.copyMs)} ms; ` +
         `RSS ${(memory.maxRssKiB / 1024).toFixed(0)} MiB\n`,
     );
-    return { scale, timing, memory };
+    process.stderr.write(`datasets bench: scale ${scale}: first byte of a first and a kept download\n`);
+    const first = await firstByte(embedded.url);
+    return { scale, timing, memory, firstByte: first };
   } finally {
     await embedded.stop();
   }
@@ -76,6 +88,27 @@ function timingRow(m: Measured): BenchRow {
   };
 }
 
+/** The first byte of the first (encoding) and a kept download, against the first one's last byte. */
+function firstByteRows(m: Measured): BenchRow[] {
+  const { first, cached, rows } = m.firstByte;
+  const row = (which: string, value: number): BenchRow => ({
+    workload: `time to first byte, ${which} Parquet download of public (scale ${m.scale})`,
+    baseline: "the first download's time to its last byte",
+    value,
+    baselineValue: first.wholeMs,
+    unit: "ms",
+    ratio: value / first.wholeMs,
+    target: "≤ 0.2×",
+    met: value / first.wholeMs <= 0.2,
+    notes:
+      `${rows} rows, ${(first.bytes / 2 ** 20).toFixed(1)} MiB; startDownload into the spool and read ` +
+      `back as a response is, sliced reads as on the embedded database; first: encoding (first byte ` +
+      `${first.firstByteMs.toFixed(0)} ms, last ${first.wholeMs.toFixed(0)} ms); kept: first byte ` +
+      `${cached.firstByteMs.toFixed(0)} ms, last ${cached.wholeMs.toFixed(0)} ms`,
+  });
+  return [row("first (encoding)", first.firstByteMs), row("kept", cached.firstByteMs)];
+}
+
 /**
  * The full `public` dataset to Parquet vs COPY of the same statement to STDOUT (same process,
  * same database, alternating rounds), and the exporting process's peak RSS at two corpus scales.
@@ -89,6 +122,7 @@ export async function benchDatasets(): Promise<BenchRow[]> {
   const rss = (m: Measured) => m.memory.maxRssKiB / 1024;
   return [
     ...results.map(timingRow),
+    ...results.flatMap(firstByteRows),
     {
       workload: "peak RSS of the Parquet export",
       baseline: `the same export at scale ${small.scale}`,

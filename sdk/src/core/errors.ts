@@ -1,5 +1,7 @@
 import type { components } from "../generated/openapi";
 import { parseRateLimit, parseRetryAfter, type RateLimitInfo } from "../internal/rate-limit";
+import type { EmbeddingBatch } from "../resources/embeddings";
+import type { FeatureColumnTable, FeatureRows } from "../resources/features";
 
 type Schemas = components["schemas"];
 
@@ -256,12 +258,15 @@ export class InsufficientQuotaError extends RapFSError {
   }
 }
 
+/** What a getMany that failed midway had answered: features (rows or columns) or vectors. */
+export type PartialResult = FeatureRows | FeatureColumnTable | EmbeddingBatch;
+
 /**
  * A call of several requests where some were answered before one failed: the answers (paid for)
  * are in `result`, in the order asked, and the ids not answered in `failedIds`; `cause` is the
  * failure (e.g. a RateLimitError with its `retryAfter`).
  */
-export class PartialResultError<T = unknown, I = unknown> extends RapFSError {
+class PartialResultErrorClass<T = PartialResult, I = string | number> extends RapFSError {
   override name = "PartialResultError";
   constructor(
     readonly result: T,
@@ -269,7 +274,8 @@ export class PartialResultError<T = unknown, I = unknown> extends RapFSError {
     readonly answered: number,
     cause: unknown,
   ) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    // The cause's own message ends its sentence ("Retry after 3 s."): one period, not two.
+    const why = (cause instanceof Error ? cause.message : String(cause)).replace(/[.\s]+$/, "");
     super(
       `${answered} ids were answered and ${failedIds.length} were not, when a request failed: ${why}. ` +
         "The answers are on error.result, the ids left on error.failedIds.",
@@ -277,3 +283,19 @@ export class PartialResultError<T = unknown, I = unknown> extends RapFSError {
     );
   }
 }
+
+/**
+ * `instanceof PartialResultError` narrows to its `prototype`'s type: `result` is a PartialResult
+ * there, where a generic class gives `any`.
+ */
+export interface PartialResultErrorConstructor {
+  new <T = PartialResult, I = string | number>(
+    result: T,
+    failedIds: I[],
+    answered: number,
+    cause: unknown,
+  ): PartialResultError<T, I>;
+  readonly prototype: PartialResultError;
+}
+export type PartialResultError<T = PartialResult, I = string | number> = PartialResultErrorClass<T, I>;
+export const PartialResultError = PartialResultErrorClass as PartialResultErrorConstructor;

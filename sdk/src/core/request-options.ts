@@ -7,7 +7,10 @@ export type HTTPMethod = "get" | "post" | "put" | "patch" | "delete";
 export interface RequestOptions {
   /** Aborting it rejects the call with APIUserAbortError; aborted calls are never retried. */
   signal?: AbortSignal | null | undefined;
-  /** Milliseconds to wait for response headers, per attempt. Overrides the client's `timeout`. */
+  /**
+   * Milliseconds to wait for response headers, per attempt; for a download, then also the most
+   * between two chunks of its body (not for the whole file). Overrides the client's `timeout`.
+   */
   timeout?: number | undefined;
   /** Retries after the first attempt. Overrides the client's `maxRetries`. */
   maxRetries?: number | undefined;
@@ -31,4 +34,6 @@ export interface FinalRequestOptions extends RequestOptions {
    * for POST and PATCH; read-only POST lookups set it to true.
    */
   idempotent?: boolean | undefined;
+  /** A file to stream: `timeout` is the wait for the headers, then between two chunks of the body. */
+  stream?: boolean | undefined;
 }

@@ -3481,7 +3481,7 @@ export interface operations {
           "Content-Disposition"?: string;
           /** @description Names these bytes; send it as If-Range to resume */
           ETag?: string;
-          /** @description Rows in the file */
+          /** @description Rows in the file. Absent while a shared public file is first written, whose rows are counted as they are encoded (its card says how many) */
           "Rapfs-Rows"?: number;
           /** @description The data version read */
           "Rapfs-Dataset-Version"?: string;
@@ -3624,7 +3624,7 @@ export interface operations {
           "Content-Disposition"?: string;
           /** @description Names these bytes; send it as If-Range to resume */
           ETag?: string;
-          /** @description Rows in the file */
+          /** @description Rows in the file. Absent while a shared public file is first written, whose rows are counted as they are encoded (its card says how many) */
           "Rapfs-Rows"?: number;
           /** @description The data version read */
           "Rapfs-Dataset-Version"?: string;

@@ -19,23 +19,30 @@ export function sleep(ms: number, signal?: AbortSignal | null, requestId?: strin
 }
 
 /**
- * A signal that fires when the caller's signal does or when `timeoutMs` elapses. `clear()` stops
- * the timer once the response headers are in; the caller's signal stays linked so it can still
- * cancel a streamed body.
+ * A signal that fires when the caller's signal does or when `timeoutMs` pass without `touch()`.
+ * `clear()` stops the timer once the response headers are in, and the caller's signal stays
+ * linked so it can still cancel a streamed body; a download instead `touch()`es it at each chunk
+ * of its body (watched-body.ts), so its timeout is the wait between bytes.
  */
 export function attemptSignal(userSignal: AbortSignal | null | undefined, timeoutMs: number) {
   const timeout = new AbortController();
-  const timer =
-    Number.isFinite(timeoutMs) && timeoutMs <= MAX_TIMER_MS
-      ? setTimeout(() => timeout.abort(), Math.max(0, timeoutMs))
-      : undefined;
+  const armed = Number.isFinite(timeoutMs) && timeoutMs <= MAX_TIMER_MS;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const touch = () => {
+    clearTimeout(timer);
+    if (armed) timer = setTimeout(() => timeout.abort(), Math.max(0, timeoutMs));
+  };
+  touch();
   const signal = userSignal ? anySignal([userSignal, timeout.signal]) : timeout.signal;
   return {
     signal,
+    touch,
     timedOut: () => timeout.signal.aborted && !userSignal?.aborted,
     clear: () => clearTimeout(timer),
   };
 }
+
+export type AttemptTimer = ReturnType<typeof attemptSignal>;
 
 export function anySignal(signals: AbortSignal[]): AbortSignal {
   // AbortSignal.any (Node ≥ 20.3, current browsers) lets go of its listeners when the result is collected.

@@ -3,6 +3,7 @@ import { attemptSignal, sleep } from "./abort";
 import type { Logger } from "./log";
 import { parseRetryAfter } from "./rate-limit";
 import { backoffMs, isRetryableStatus, MAX_RETRY_AFTER_S, retryDelayMs } from "./retry";
+import { RAISE_TIMEOUT, watchedBody } from "./watched-body";
 
 export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -15,7 +16,10 @@ export interface PreparedRequest {
 }
 
 export interface SendPolicy {
+  /** Milliseconds to wait for the headers; with `stream`, then between two chunks of the body. */
   timeout: number;
+  /** A download: the body is watched too, so its timeout is the wait between bytes. */
+  stream?: boolean;
   maxRetries: number;
   /** Whether the request may be sent again after a failure. */
   retryable: boolean;
@@ -108,26 +112,31 @@ async function attempt(
   const requestId = request.requestId;
   if (policy.signal?.aborted) throw new APIUserAbortError({ cause: policy.signal.reason, requestId });
   const timer = attemptSignal(policy.signal, policy.timeout);
+  let response: Response;
   try {
-    return await fetch(request.url, {
+    response = await fetch(request.url, {
       method: request.method.toUpperCase(),
       headers,
       body: request.body,
       signal: timer.signal,
     });
   } catch (error) {
+    timer.clear();
     if (policy.signal?.aborted) throw new APIUserAbortError({ cause: error, requestId });
     if (timer.timedOut()) {
       throw new APITimeoutError({
-        message: `Request timed out after ${policy.timeout} ms.`,
+        message: `Request timed out after ${policy.timeout} ms with no response; ${RAISE_TIMEOUT}.`,
         cause: error,
         requestId,
       });
     }
     throw new APIConnectionError({ cause: error, requestId });
-  } finally {
-    timer.clear();
   }
+  if (!policy.stream || !response.ok) {
+    timer.clear();
+    return response;
+  }
+  return watchedBody(response, timer, { timeout: policy.timeout, requestId, userSignal: policy.signal });
 }
 
 async function toAPIError(response: Response, requestId: string | undefined): Promise<APIError> {

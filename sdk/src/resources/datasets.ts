@@ -59,7 +59,11 @@ export class Datasets extends APIResource {
     const { query, request } = split(rest);
     const send = (chosen: DownloadFormat) =>
       this.client
-        .get(`/v1/datasets/${seg(name)}/download`, { ...request, query: { ...query, format: chosen } })
+        .get(`/v1/datasets/${seg(name)}/download`, {
+          ...request,
+          query: { ...query, format: chosen },
+          stream: true,
+        })
         .asResponse();
     return new DatasetDownload(format, send, onProgress);
   }
@@ -79,6 +83,7 @@ export class Datasets extends APIResource {
           body: rows,
           // The server keys the file by the upload's digest: a repeat is neither recomputed nor charged.
           idempotent: true,
+          stream: true,
         })
         .asResponse();
     return new DatasetDownload(format, send, onProgress);

@@ -139,7 +139,10 @@ describe.skipIf(missing !== undefined)("notebooks, executed by Jupyter against a
     expect(csv).toMatch(/^(\d+) rows, data version \S+/);
     expect(Number(/^(\d+)/.exec(csv ?? "")?.[1])).toBeLessThanOrEqual(rows?.n ?? 0);
     expect(Number(/^(\d+)/.exec(csv ?? "")?.[1])).toBeGreaterThan(FREE_ROWS_PER_DAY);
-    expect(parquet).toMatch(hasPyarrow() ? /same as CSV: True/ : /pyarrow is not installed/);
+    // With pyarrow, the licence read from the Parquet file's schema metadata (None before the fix).
+    expect(parquet).toMatch(
+      hasPyarrow() ? /same as CSV: True\nlicence: CC-BY-4\.0/ : /pyarrow is not installed/,
+    );
     expect(byMood).toMatch(/count\s+mean/);
     expect(training).toMatch(/track_id\s+event_timestamp\s+label/);
     expect(online).toMatch(/^\(50, \d+\)/);

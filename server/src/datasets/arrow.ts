@@ -26,7 +26,8 @@ export function arrowType(kind: ColumnKind, dimension = 0): DataType {
     case "float":
       return new Float64();
     case "timestamp":
-      return new TimestampMicrosecond();
+      // Instants, stored as UTC: readers show timestamp[us, tz=UTC], not a wall time of nowhere.
+      return new TimestampMicrosecond("UTC");
     case "string[]":
       return new List(new Field("item", new Utf8(), true));
     case "float[]":

@@ -64,7 +64,8 @@ export function buildCard(
     generated_at: now.toISOString(),
     as_of: plan.asOf === undefined ? null : formatTimestamp(plan.asOf),
     limit: plan.limit ?? null,
-    rows: info.rows,
+    // A card's snapshot always counts its rows first.
+    rows: info.rows ?? 0,
     columns: columns.map((c) => ({
       name: c.name,
       type: columnType(c),

@@ -80,7 +80,8 @@ export async function startDownload(
 
   const key = fileKey(input.identity, await snapshotVersion(sql, plan, training !== undefined));
   type Meta = { info: SnapshotInfo; columns: OutputColumn[] };
-  const opened = tryOpen(uncharge, () =>
+  let opened: { job: SpoolJob; started: Promise<Meta> } | undefined;
+  opened = await tryOpen(uncharge, () =>
     datasets.spool.open<Meta>(
       key,
       (write, markStarted, signal) =>
@@ -89,24 +90,29 @@ export async function startDownload(
           signal,
           started: (meta) => markStarted(etagOf(key), meta),
           encode: async (tee, begin) => {
-            await exportRows(sql, plan, tee, {
+            const result = await exportRows(sql, plan, tee, {
               ...datasets.config,
               format: input.format,
               sliced: deps.sliced,
               gate: datasets.gate,
               signal,
+              // A file shared by everyone charges no rows: it starts its bytes at once and learns
+              // its rows from the encoding. Any other says its rows (or charges them) up front.
+              countFirst: upFront.downloads > 0,
               ...(training ? { training } : {}),
               onStart: (info, columns) => begin({ info, columns }),
             });
+            const meta = opened?.job.meta;
+            if (meta) meta.rows = result.rows;
           },
         }),
       { owner: input.payer.principal.accountId, alwaysRoom: sharedPublicFile(plan, training) },
     ),
   );
-  const { job, started } = await opened;
-  datasets.spool.follow(job, input.signal);
+  const { job, started } = opened;
+  datasets.spool.follow(job, input.signal, upFront.downloads === 0);
   const { info, columns } = await started;
-  if (charged && countedLater(plan, training) && info.rows > 0) {
+  if (charged && countedLater(plan, training) && info.rows !== undefined && info.rows > 0) {
     try {
       await input.payer.spend({ downloads: 0, rows: info.rows });
     } catch (error) {

@@ -146,16 +146,26 @@ async function* encodeParquet(schema: Schema, batches: Batches, options: EncodeO
   });
   let props = new parquet.WriterPropertiesBuilder()
     .setCompression(COMPRESSION[options.compression ?? "snappy"])
-    .setMaxRowGroupSize(options.rowGroupRows ?? 65_536)
+    .setMaxRowGroupSize(options.rowGroupRows ?? 16_384)
     .setCreatedBy("rapfs");
   if (options.metadata) props = props.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
+  // The writer emits the magic with the first row group: sent now, a reader has its first bytes
+  // before a row group is encoded (a client timing out between bytes keeps waiting).
+  yield PARQUET_MAGIC;
   const output = await parquet.transformParquetStream(input, props.build());
+  let first = true;
   for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) {
     if (failure) break;
-    yield chunk;
+    if (first && !startsWithMagic(chunk)) throw new Error("parquet-wasm did not start with PAR1");
+    yield first ? chunk.subarray(PARQUET_MAGIC.byteLength) : chunk;
+    first = false;
   }
   if (failure) throw failure.error;
 }
+
+const PARQUET_MAGIC = new TextEncoder().encode("PAR1");
+const startsWithMagic = (chunk: Uint8Array) =>
+  chunk.byteLength >= PARQUET_MAGIC.byteLength && PARQUET_MAGIC.every((byte, i) => chunk[i] === byte);
 
 function emptyBatch(schema: Schema): RecordBatch {
   // Built by arrow's builders, so nested types (lists, vectors) get their empty children too:

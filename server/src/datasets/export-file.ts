@@ -47,7 +47,7 @@ export async function exportToFile(
       ...options.settings,
       format: options.format,
       withCard: true,
-      onStart: (info) => options.progress?.({ phase, done: 0, total: info.rows }),
+      onStart: (info) => options.progress?.({ phase, done: 0, total: info.rows ?? 0 }),
       onProgress: (done, total) => options.progress?.({ phase, done, total }),
     });
     await handle.sync();

@@ -20,7 +20,9 @@ export type ExportSettings = {
 export const DEFAULT_EXPORT_SETTINGS: ExportSettings = {
   batchRows: 8_192,
   copyRows: 131_072,
-  rowGroupRows: 65_536,
+  // A row group is what a Parquet download sends at once: about a second of encoding on an idle
+  // embedded server, so a client timing out between bytes sees them flow.
+  rowGroupRows: 16_384,
   compression: "snappy",
 };
 
@@ -34,6 +36,11 @@ export type ExportOptions = Partial<ExportSettings> & {
   signal?: AbortSignal | undefined;
   /** Also describe the rows (the dataset card), in the same snapshot. */
   withCard?: boolean;
+  /**
+   * Count the rows before the first byte (default true; a card always does): false starts the
+   * bytes sooner, and `info.rows` is set once the last row is encoded.
+   */
+  countFirst?: boolean;
   /** Called once the snapshot is open and its rows counted, before any byte; throwing aborts. */
   onStart?: (info: SnapshotInfo, columns: OutputColumn[]) => Promise<void> | void;
   onProgress?: (rows: number, total: number) => void;
@@ -69,6 +76,7 @@ export async function exportRows(
     sliced: options.sliced ?? false,
     gate: options.gate,
     signal: options.signal,
+    count: options.withCard === true || options.countFirst !== false,
     ...(options.training ? { training: options.training } : {}),
   };
   return withSnapshot(sql, plan, snapshotOptions, async (snapshot) => {
@@ -78,7 +86,7 @@ export async function exportRows(
     await options.onStart?.(snapshot.info, snapshot.columns);
     let rows = 0;
     let bytes = 0;
-    const total = snapshot.info.rows;
+    const total = snapshot.info.rows ?? Number.NaN;
     const counted = <T extends { length: number } | { numRows: number }>(source: AsyncIterable<T>) =>
       (async function* () {
         for await (const part of source) {
@@ -88,8 +96,10 @@ export async function exportRows(
         }
       })();
     const metadata = fileMetadata(plan, snapshot.info);
-    // Arrow files carry the metadata in their schema, Parquet in its key-value metadata.
-    const schema = arrowSchema(snapshot.columns, options.format === "arrow" ? metadata : {});
+    // In the schema for Arrow files and for Parquet's ARROW:schema, which pyarrow and polars read
+    // their schema's metadata from (the footer's key-value pairs alone left it None); in Parquet's
+    // key-value metadata too, for readers without Arrow.
+    const schema = arrowSchema(snapshot.columns, metadata);
     const encoded = isRowFormat(options.format)
       ? encodeRows(options.format, snapshot.columns, counted(snapshot.pages(settings.batchRows)))
       : encodeBatches(options.format, schema, counted(snapshot.batches(settings, schema)), {
@@ -101,6 +111,8 @@ export async function exportRows(
       bytes += chunk.byteLength;
       await write(chunk);
     }
+    // Not counted first: the encoding counted them (the same object the caller was handed).
+    snapshot.info.rows ??= rows;
     return { info: snapshot.info, rows, bytes, ...(card ? { card } : {}) };
   });
 }

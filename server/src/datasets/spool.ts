@@ -15,7 +15,7 @@ export type SpoolJob = {
   state: "running" | "done" | "failed";
   error?: unknown;
   /** What a resumed response needs to say about the file (rows, version, name). */
-  meta?: { rows: number; version: string; filename: string };
+  meta?: { rows: number | undefined; version: string; filename: string };
   /** When a finished job's file is removed (unset while it runs). */
   expiresAt?: number;
 };
@@ -233,7 +233,10 @@ export class Spool {
   ): { job: SpoolJob; started: Promise<S> } {
     const { slot } = take;
     const owner = slot ? slot.owner : take.owner;
-    const existing = [...this.jobs.values()].find((j) => j.fileKey === fileKey && j.state !== "failed");
+    // A job its clients all left is stopping: a retry arriving meanwhile starts afresh, not a 503.
+    const existing = [...this.jobs.values()].find(
+      (j) => j.fileKey === fileKey && j.state !== "failed" && !j.abort.signal.aborted,
+    );
     if (existing) {
       existing.usedAt = Date.now();
       return { job: existing, started: existing.started as Promise<S> };
@@ -287,15 +290,17 @@ export class Spool {
 
   /**
    * A request waits for or reads `job` until `signal` aborts (its client went away): when every
-   * request following a running job has gone, the job's work is aborted.
+   * request following a running job has gone, the job's work is aborted, unless it is `kept`
+   * (a file shared by everyone: written to its end for the next caller, a timed-out client's
+   * retry among them).
    */
-  follow(job: SpoolJob, signal: AbortSignal): void {
+  follow(job: SpoolJob, signal: AbortSignal, kept = false): void {
     const entry = this.jobs.get(job.id);
     if (entry?.state !== "running") return;
     entry.followers++;
     const leave = () => {
       entry.followers--;
-      if (entry.followers <= 0 && entry.state === "running") {
+      if (entry.followers <= 0 && entry.state === "running" && !kept) {
         entry.abort.abort(new DomainError("UNAVAILABLE", "Every client of this download went away."));
       }
     };

@@ -10,6 +10,8 @@ export type UploadTable = {
   values: Map<string, unknown[]>;
   /** Types the file declared (Parquet), by column; JSON and CSV declare none. */
   types: Map<string, "int" | "float" | "bool" | "string" | "timestamp" | "other">;
+  /** Every value is text (CSV): a value's type is what it reads as. JSON's values have theirs. */
+  textual?: boolean;
 };
 
 export type UploadFormat = "json" | "csv" | "parquet";
@@ -153,7 +155,7 @@ export function csvTable(body: Uint8Array): UploadTable {
   );
   if (values.size !== header.length)
     throw datasetError("VALIDATION_FAILED", "The CSV header repeats a column.");
-  return { columns: [...values.keys()], rows: rows.length, values, types: new Map() };
+  return { columns: [...values.keys()], rows: rows.length, values, types: new Map(), textual: true };
 }
 
 /** A Parquet file read through parquet-wasm; timestamps become epoch microseconds. */

@@ -70,7 +70,7 @@ export function trainingInput(table: UploadTable, entity: EntityInfo, maxRows: n
   return {
     ids,
     asOf: stamps,
-    ...(labels ? { label: labelColumn(labels, table.types.get(LABEL)) } : {}),
+    ...(labels ? { label: labelColumn(labels, table.types.get(LABEL), table.textual === true) } : {}),
   };
 }
 
@@ -104,35 +104,39 @@ function timestampOf(value: unknown, declared: string | undefined): number | und
   return undefined;
 }
 
-/** Labels keep their type: a declared Parquet type, else JSON's, else what every CSV value parses as. */
+/**
+ * Labels keep their type: a declared Parquet type, else JSON's (whole numbers are integers,
+ * strings stay strings), else what every CSV value reads as (integer, number, boolean, text).
+ */
 function labelColumn(
   values: unknown[],
   declared: string | undefined,
+  textual: boolean,
 ): { column: OutputColumn; values: unknown[] } {
   const present = values.filter((v) => v !== null && v !== undefined);
+  const texts = textual && present.every((v) => typeof v === "string");
   let kind: ColumnKind = "string";
   let converted = values;
+  const map = (convert: (v: unknown) => unknown) =>
+    values.map((v) => (v === null || v === undefined ? null : convert(v)));
   if (declared === "int" || declared === "float" || declared === "bool" || declared === "string")
     kind = declared;
   else if (declared === "timestamp") kind = "timestamp";
   else if (present.every((v) => typeof v === "boolean")) kind = "bool";
-  else if (present.every((v) => typeof v === "number")) kind = "float";
-  else if (present.every((v) => typeof v === "string" && /^(true|false)$/i.test(v))) {
+  else if (present.every((v) => typeof v === "number")) kind = present.every(isInt32) ? "int" : "float";
+  else if (texts && present.every((v) => /^(true|false)$/i.test(v as string))) {
     kind = "bool";
-    converted = values.map((v) =>
-      v === null || v === undefined ? null : String(v).toLowerCase() === "true",
-    );
-  } else if (present.every((v) => typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)))) {
+    converted = map((v) => String(v).toLowerCase() === "true");
+  } else if (texts && present.every((v) => /^[-+]?\d+$/.test((v as string).trim()) && isInt32(Number(v)))) {
+    kind = "int";
+    converted = map(Number);
+  } else if (texts && present.every((v) => (v as string).trim() !== "" && Number.isFinite(Number(v)))) {
     kind = "float";
-    converted = values.map((v) => (v === null || v === undefined ? null : Number(v)));
+    converted = map(Number);
   } else {
-    converted = values.map((v) =>
-      v === null || v === undefined ? null : typeof v === "string" ? v : JSON.stringify(v),
-    );
+    converted = map((v) => (typeof v === "string" ? v : JSON.stringify(v)));
   }
-  if (kind === "int" && present.some((v) => typeof v === "number" && !Number.isSafeInteger(v)))
-    kind = "float";
-  if (kind === "int" && present.some((v) => Math.abs(v as number) > 2_147_483_647)) kind = "float";
+  if (kind === "int" && !present.every((v) => typeof v !== "number" || isInt32(v))) kind = "float";
   return {
     column: {
       name: LABEL,
@@ -143,3 +147,6 @@ function labelColumn(
     values: converted,
   };
 }
+
+const isInt32 = (v: unknown) =>
+  typeof v === "number" && Number.isInteger(v) && v >= -2_147_483_648 && v <= 2_147_483_647;

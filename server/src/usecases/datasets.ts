@@ -12,8 +12,14 @@ import { tapped } from "../values/stream-end";
 import type { Services } from "./context";
 import type { Payer } from "./payer";
 
-/** What a file response says of its file. */
-export type FileInfo = { rows: number; version: string; charged: boolean; filename: string; etag: string };
+/** What a file response says of its file; its rows once counted (a first shared file: when written). */
+export type FileInfo = {
+  rows: number | undefined;
+  version: string;
+  charged: boolean;
+  filename: string;
+  etag: string;
+};
 
 /** A file being (or already) written to the spool, and the way to read it as it is written. */
 export type DatasetFile = {

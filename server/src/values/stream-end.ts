@@ -1,10 +1,15 @@
 /** How a response body ended: sent whole, abandoned by the client, or failed on the server. */
 export type StreamOutcome = "complete" | "aborted" | "failed";
 
-/** `body`, passed through; `ended` is called once, when it ends, however it ends (with the error that failed it). */
+/**
+ * `body`, passed through; `ended` is called once, when it ends, however it ends (with the error
+ * that failed it). A body of a known `length` whose every byte was taken is complete even if
+ * the client hangs up before the stream's end is read (it has what Content-Length promised).
+ */
 export function tapped(
   body: ReadableStream<Uint8Array>,
   ended: (outcome: StreamOutcome, bytes: number, error?: unknown) => void,
+  length?: number,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let bytes = 0;
@@ -32,7 +37,7 @@ export function tapped(
         }
       },
       async cancel(reason) {
-        end("aborted");
+        end(length !== undefined && bytes >= length ? "complete" : "aborted");
         await reader.cancel(reason);
       },
     },

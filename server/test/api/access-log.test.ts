@@ -9,7 +9,7 @@ import { createTestApp, type TestApp } from "./harness";
 const fileRoute = createRoute({
   method: "get",
   path: "/files/{ending}",
-  request: { params: z.object({ ending: z.enum(["complete", "failed"]) }) },
+  request: { params: z.object({ ending: z.enum(["complete", "failed", "sized"]) }) },
   responses: { 200: { description: "a file" }, ...errorResponses() },
 });
 
@@ -24,10 +24,13 @@ const registerFiles = (app: App) =>
           sent = true;
           controller.enqueue(new Uint8Array(1_000));
         } else if (ending === "failed") controller.error(new Error("the encoder failed"));
+        // Its end comes late (a spool file still being closed): the client has every byte first.
+        else if (ending === "sized") return new Promise(() => {});
         else controller.close();
       },
     });
-    return c.body(body, 200, { "content-disposition": 'attachment; filename="x.csv"' });
+    const length: Record<string, string> = ending === "sized" ? { "content-length": "1000" } : {};
+    return c.body(body, 200, { "content-disposition": 'attachment; filename="x.csv"', ...length });
   });
 
 let database: Database;
@@ -72,5 +75,14 @@ describe("the access log says how a file's body ended", () => {
     await response.body?.cancel();
     expect(lineOf("/files/complete")).toBeDefined();
     expect(t.logs.filter((l) => l.path === "/files/complete").at(-1)).toMatchObject({ outcome: "aborted" });
+  });
+
+  it("a file of known length whose every byte was taken is complete, even if the client hangs up before its end is read", async () => {
+    const response = await t.app.request("/files/sized");
+    const reader = response.body?.getReader();
+    let received = 0;
+    while (received < 1_000) received += (await reader?.read())?.value?.byteLength ?? 1_000;
+    await reader?.cancel();
+    expect(lineOf("/files/sized")).toMatchObject({ outcome: "complete", bytes: 1_000 });
   });
 });

@@ -10,7 +10,7 @@ import * as parquet from "parquet-wasm";
 import { expect } from "vitest";
 import { ProblemSchema } from "../../src/api/errors";
 import { datasetRoutes } from "../../src/api/routes/datasets";
-import { loadDatasetConfig } from "../../src/datasets/config";
+import { type DatasetConfig, loadDatasetConfig } from "../../src/datasets/config";
 import { createDatasetServices, type DatasetServices } from "../../src/datasets/dataset-services";
 import type { Database } from "../../src/db/database";
 import { createTestApp, type TestApp } from "../api/harness";
@@ -31,12 +31,13 @@ export type DatasetsHarness = TestApp & {
 /** PGlite with the scale-0.01 corpus (seed 7), the shipped definitions applied and materialized. */
 export async function datasetsHarness(
   env: NodeJS.ProcessEnv = {},
-  app: { maxBodyBytes?: number } = {},
+  options: { maxBodyBytes?: number; settings?: Partial<DatasetConfig> } = {},
 ): Promise<DatasetsHarness> {
+  const { settings, ...app } = options;
   const db = await preparedDatabase({ scale: 0.01, seed: SEED });
   const spoolParent = mkdtempSync(join(tmpdir(), "rapfs-datasets-test-"));
   const datasets = createDatasetServices({
-    config: loadDatasetConfig({ RAPFS_SPOOL_DIR: spoolParent, ...env }),
+    config: { ...loadDatasetConfig({ RAPFS_SPOOL_DIR: spoolParent, ...env }), ...settings },
   });
   const test = createTestApp(db, { routes: datasetRoutes, datasets, accessEnv: env, ...app });
   const { accounts } = test.services.access;

@@ -27,13 +27,17 @@ export function observe(): MiddlewareHandler<AppEnv> {
       });
     const { body } = c.res;
     if (!body || !c.res.headers.get("content-disposition")?.startsWith("attachment")) return record();
+    const length = c.res.headers.get("content-length");
     c.res = new Response(
-      tapped(body, (outcome, bytes, error) =>
-        record({
-          outcome,
-          bytes,
-          ...(error === undefined ? {} : { error: (error as Error).message ?? String(error) }),
-        }),
+      tapped(
+        body,
+        (outcome, bytes, error) =>
+          record({
+            outcome,
+            bytes,
+            ...(error === undefined ? {} : { error: (error as Error).message ?? String(error) }),
+          }),
+        length === null ? undefined : Number(length),
       ),
       c.res,
     );

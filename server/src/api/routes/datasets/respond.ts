@@ -16,7 +16,7 @@ export function fileHeaders(format: DownloadFormat, info: FileInfo): Record<stri
     ETag: info.etag,
     "Accept-Ranges": "bytes",
     "Cache-Control": "private, no-store",
-    "Rapfs-Rows": String(info.rows),
+    ...(info.rows === undefined ? {} : { "Rapfs-Rows": String(info.rows) }),
     "Rapfs-Dataset-Version": info.version,
     "Rapfs-Download-Charged": String(info.charged),
   };

@@ -107,7 +107,12 @@ export const DOWNLOAD_HEADERS = {
     schema: { type: "string" as const },
     description: "Names these bytes; send it as If-Range to resume",
   },
-  "Rapfs-Rows": { schema: { type: "integer" as const }, description: "Rows in the file" },
+  "Rapfs-Rows": {
+    schema: { type: "integer" as const },
+    description:
+      "Rows in the file. Absent while a shared public file is first written, whose rows are counted as " +
+      "they are encoded (its card says how many)",
+  },
   "Rapfs-Dataset-Version": { schema: { type: "string" as const }, description: "The data version read" },
   "Rapfs-Download-Charged": {
     schema: { type: "string" as const, enum: ["true", "false"] },
