@@ -18,6 +18,7 @@ const workloads: Workload[] = [
   { name: "overload", load: async () => (await import("./overload")).benchOverload },
   { name: "freshness", load: async () => (await import("./freshness")).benchFreshness },
   { name: "freshness-servers", load: async () => (await import("./freshness")).benchFreshnessServers },
+  { name: "freshness-keyed", load: async () => (await import("./freshness-keyed")).benchFreshnessKeyed },
 ];
 
 const only = process.argv.slice(2);

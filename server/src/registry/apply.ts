@@ -105,9 +105,10 @@ async function lastChecked(sql: Sql): Promise<{ fingerprint: string | undefined;
  * refreshes what the registry stores (6: point-in-time histories, timestamps sent as text, track-only views read from their table;
  * 7: split aggregates written from their parse tree; 8: an analysis whose analysis_data a view cannot
  * read is never picked, and `reads` says what it needs; 9: incremental runs take the tracks of
- * back-dated rows, `track_ids`).
+ * back-dated rows, `track_ids`; 10: and the artists of tracks updated or deleted, `artists`, and
+ * remove the keys the noted changes reach that have no row left, `touched`).
  */
-const COMPILER_REVISION = 9;
+const COMPILER_REVISION = 10;
 
 function fingerprintOf(definitions: Catalog, indexKind: VectorIndexKind, schema: number): string {
   const content = JSON.stringify({ definitions, indexKind, schema, compiler: COMPILER_REVISION });
