@@ -58,6 +58,8 @@ export function compilePreAggregate(
   const goneDelete =
     `delete from ${ident(cache)} _x where _x."track_id" = any(${gone.runtime("track_ids", "int[]")}) ` +
     `and not exists (select from ${TRACKS} t where t.id = _x."track_id")`;
+  // Re-aggregating the artists a run touched reads their tracks' inputs, not the whole table.
+  const byArtist = `create index if not exists ${ident(`${cache}_artist`)} on ${ident(cache)} ("artist")`;
   return {
     table: cache,
     // Unlogged: derived data, rebuilt by a full run; a crash empties it, and the runner then
@@ -65,9 +67,11 @@ export function compilePreAggregate(
     ddl: [
       `create unlogged table ${ident(cache)} as\n${shapeSelect}\nwith no data`,
       `alter table ${ident(cache)} add constraint ${ident(`${cache}_pkey`)} primary key ("track_id")`,
+      byArtist,
     ],
     fullBefore: [{ text: `truncate ${ident(cache)}`, params: [] }, full.query(fullInsert)],
-    incrementalBefore: [inc.query(incInsert), gone.query(goneDelete)],
+    // The index first: a version applied before it had one gets it on its next run.
+    incrementalBefore: [{ text: byArtist, params: [] }, inc.query(incInsert), gone.query(goneDelete)],
     aggregate(mode, p) {
       const where = ['_x."artist" is not null'];
       if (mode === "incremental") where.push(`_x."artist" in (${changedKeys("artist", source, p)})`);

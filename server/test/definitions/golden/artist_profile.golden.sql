@@ -24,6 +24,9 @@ with no data;
 -- helper ddl
 alter table "fv_artist_profile_v1__by_track" add constraint "fv_artist_profile_v1__by_track_pkey" primary key ("track_id");
 
+-- helper ddl
+create index if not exists "fv_artist_profile_v1__by_track_artist" on "fv_artist_profile_v1__by_track" ("artist");
+
 -- select (the rows)
 --   $1 {"value":"emotion-distilroberta","type":"text"}
 --   $2 {"value":"joy","type":"text"}
@@ -60,6 +63,9 @@ select _x."artist" as "artist",
 from "fv_artist_profile_v1__by_track" _x
 where _x."artist" is not null
 group by _x."artist";
+
+-- before incremental
+create index if not exists "fv_artist_profile_v1__by_track_artist" on "fv_artist_profile_v1__by_track" ("artist");
 
 -- before incremental
 --   $1 {"value":"emotion-distilroberta","type":"text"}
