@@ -61,7 +61,8 @@ export const KEYED_COST_PER_TRACK = 4;
 /**
  * Whether recomputing the keys noted changes reach costs more than a full run: the source tracks
  * it reads (its tracks; an artist view without per-track inputs re-reads every track of each
- * artist touched) against the tracks the view is built from.
+ * artist touched) against the tracks the view is built from (the planner's estimate: counting
+ * them reads the whole wide table, most of a one-track run).
  */
 export async function costsMoreThanFull(
   tx: Sql,
@@ -76,7 +77,8 @@ export async function costsMoreThanFull(
   const [row] = await tx<{ read: number; all: number }[]>`
     select (select count(*) from tracks where ${target.helperTable === null}
         and artist = any(${keys as string[]}::text[]))::float8 as read,
-      (select count(*) from tracks)::float8 as "all"`;
+      coalesce((select nullif(reltuples, -1) from pg_class where oid = 'tracks'::regclass),
+        (select count(*) from tracks))::float8 as "all"`;
   const read = target.helperTable ? noted.tracks.length : (row?.read ?? 0);
   return read * KEYED_COST_PER_TRACK > (row?.all ?? 0);
 }
