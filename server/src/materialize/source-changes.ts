@@ -52,7 +52,9 @@ export async function runScope(tx: Sql, target: MaterializeTarget): Promise<"ful
  * Recomputing a track by key (an index probe per source row, an upsert, a WAL record) costs this
  * many times what a full run spends on it (a sequential scan into a fresh table): measured with
  * `pnpm bench freshness-keyed` at scale 1 on the embedded database (docs/benchmarks.md, "a keyed
- * run's time per track").
+ * run's time per track": 1.5-2.2x for statements back-dating 1% to 10% of the tracks, 2026-11-25),
+ * with twice that as room for larger statements, whose keyed runs also count statistics over
+ * every key they write.
  * A run whose noted changes reach more than 1/KEYED_COST_PER_TRACK of the view's source tracks
  * rebuilds it instead.
  */
