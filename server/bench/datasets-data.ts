@@ -17,9 +17,13 @@ export const benchDataDir = (scale: number, bench = "datasets") =>
  * The first use generates it (minutes at scale 3); later runs only check the definitions. The
  * connection is closed before returning: PGlite serves one, and the export child needs it.
  */
-export async function benchDatabase(scale: number, bench = "datasets"): Promise<EmbeddedPostgres> {
+export async function benchDatabase(
+  scale: number,
+  bench = "datasets",
+  limits: { idleInTransactionMs?: number } = {},
+): Promise<EmbeddedPostgres> {
   const dir = benchDataDir(scale, bench);
-  const embedded = await startEmbeddedPostgres(dir);
+  const embedded = await startEmbeddedPostgres(dir, 0, undefined, undefined, limits);
   const progress = terminalProgress(process.stderr);
   try {
     const sql = postgres(embedded.url, { max: 1, onnotice: () => {} });

@@ -19,6 +19,7 @@ const workloads: Workload[] = [
   { name: "freshness", load: async () => (await import("./freshness")).benchFreshness },
   { name: "freshness-servers", load: async () => (await import("./freshness")).benchFreshnessServers },
   { name: "scale", load: async () => (await import("./scale")).benchScale },
+  { name: "freshness-keyed", load: async () => (await import("./freshness-keyed")).benchFreshnessKeyed },
 ];
 
 const only = process.argv.slice(2);

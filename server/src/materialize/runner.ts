@@ -8,7 +8,7 @@ import { analyzeTable, incrementalNeedsAnalyze } from "./analyze";
 import { attachHistograms, histogramQuery, planHistograms } from "./histogram";
 import { noteUnfitAnalyses, type Quarantine } from "./quarantine";
 import { poolSession, reservedSession, type Session } from "./session";
-import { runScope } from "./source-changes";
+import { costsMoreThanFull, runScope } from "./source-changes";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "./stats";
 import { listTargets, type MaterializeTarget } from "./target";
 
@@ -48,6 +48,8 @@ export type RunResult = {
   stats: RunStats;
   /** Incremental runs: the keys of the rows written (caches of them are stale now). */
   keys?: string[];
+  /** Incremental runs: the keys removed, whose sources are gone (the online store drops them too). */
+  removedKeys?: string[];
   /** Embedded, with `readers`: how long the run waited for them, and how many it stopped waiting for. */
   readers?: WriteTurn;
   /** Analyses it skipped because the view cannot read them (quarantine.ts). */
@@ -313,8 +315,13 @@ async function runIncremental(
       if (scope === "full") return NEEDS_FULL;
       await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
       const watermarkAfter = await readWatermark(txSql, target);
-      // Back-dated rows are recomputed by their tracks (and artists), not by a rebuild.
-      const runtime = { watermark: target.watermark, track_ids: scope };
+      // Back-dated, updated and deleted rows are recomputed by their tracks (and artists).
+      const runtime = { watermark: target.watermark, track_ids: scope.tracks, artists: scope.artists };
+      const { touched } = target;
+      const reached = touched
+        ? (await tx.unsafe(touched.text, bindParams(touched, runtime))).map((r) => r.key)
+        : [];
+      if (await costsMoreThanFull(txSql, target, scope, reached)) return NEEDS_FULL;
       for (const step of target.incrementalBefore) await tx.unsafe(step.text, bindParams(step, runtime));
       const params = bindParams(target.incremental, runtime);
       // xmax = 0 marks a row this statement inserted (not updated): the row count without a scan.
@@ -323,15 +330,28 @@ async function runIncremental(
         sqlParams(params),
       );
       const keys = written.map((r) => r.key);
-      const rowCount = (target.rowCount ?? 0) + written.filter((r) => r.inserted).length;
+      const removed = await removeUnwritten(txSql, target, reached, keys);
+      const rowCount = (target.rowCount ?? 0) + written.filter((r) => r.inserted).length - removed.length;
       const stats = await collectStats(txSql, target.table, target, keys);
       const quarantine = await noteUnfitAnalyses(txSql, target, runId, target.watermark);
       await options.faults?.beforeCommit?.();
       const watermark = watermarkAfter ?? target.watermark;
-      await finishRun(txSql, target, runId, keys.length, rowCount, stats, watermark, snapshot, started);
+      await finishRun(
+        txSql,
+        target,
+        runId,
+        keys.length,
+        rowCount,
+        stats,
+        watermark,
+        snapshot,
+        started,
+        removed,
+      );
       return {
         ...result(target, runId, "incremental", keys.length, rowCount, stats, watermark, started),
         keys: keys.map(String),
+        removedKeys: removed,
         quarantine,
       };
     })
@@ -345,6 +365,27 @@ async function runIncremental(
 }
 
 const NEEDS_FULL = Symbol("needs a full run");
+
+/**
+ * Deletes the rows of the keys noted changes reach that the run did not write: their SELECT gives
+ * them no row any more (the last analysis of a track deleted, a track deleted). Returns them.
+ */
+async function removeUnwritten(
+  sql: Sql,
+  target: MaterializeTarget,
+  reached: readonly unknown[],
+  written: readonly unknown[],
+): Promise<string[]> {
+  const kept = new Set(written.map(String));
+  const gone = reached.filter((key) => key !== null && !kept.has(String(key)));
+  if (gone.length === 0) return [];
+  const type = target.keyType === "int" ? "int[]" : "text[]";
+  const deleted = await sql.unsafe(
+    `delete from ${ident(target.table)} where ${ident(target.key)} = any($1::${type}) returning ${ident(target.key)}::text as key`,
+    sqlParams([gone.map(String)]),
+  );
+  return deleted.map((r) => r.key as string);
+}
 
 async function sourceSnapshot(sql: Sql): Promise<string> {
   const [row] = await sql<{ snapshot: string }[]>`select pg_current_snapshot()::text as snapshot`;
@@ -398,10 +439,12 @@ async function finishRun(
   watermark: string | null,
   snapshot: string,
   started: number,
+  removed?: string[],
 ): Promise<void> {
   await sql`
     update rapfs_materialization_runs set status = 'succeeded', finished_at = now(),
       duration_ms = ${Math.round(performance.now() - started)}, rows_written = ${rowsWritten},
+      rows_removed = ${removed?.length ?? null}, removed_keys = ${removed && removed.length > 0 ? removed : null}::text[],
       row_count = ${rowCount}, watermark_after = ${watermark}::text::timestamp, stats = ${sql.json(stats as never)},
       source_snapshot = ${snapshot}
     where id = ${runId}`;

@@ -15,27 +15,74 @@ function unseenBy(sql: Sql, target: MaterializeTarget) {
       or (${analyzers.length > 0} and (c.analyzers is null or c.analyzers && ${analyzers}::text[])))`;
 }
 
+/** What the changes a run newly sees reach besides the rows after its watermark (see runScope). */
+export type NotedChanges = {
+  /** Tracks of rows written back-dated, updated or deleted (and tracks updated or deleted). */
+  tracks: number[];
+  /** Artists tracks updated or deleted had before the statement and after it. */
+  artists: string[];
+};
+
 /**
  * What a run in this snapshot must cover beyond the rows created after its watermark: "full" when
- * it newly sees rows updated, deleted or truncated, or rows created at or before the watermark
- * (back-dated, or committed late by a writer that did not take the source-writes lock) whose
- * tracks were not noted (a statement of over 10,000 rows); else the tracks of those back-dated
- * rows, which an incremental run recomputes with their artists (none: the usual case).
+ * it newly sees a truncate, or a change noted before migration 0016 without its tracks; else the
+ * tracks (and artists) of the rows inserted at or before the watermark (back-dated, or committed
+ * late by a writer that did not take the source-writes lock), updated or deleted, which an
+ * incremental run recomputes by key (none: the usual case). Whether that costs more than a
+ * rebuild is `costsMoreThanFull`'s call, once the keys are known.
  */
-export async function runScope(tx: Sql, target: MaterializeTarget): Promise<"full" | number[]> {
+export async function runScope(tx: Sql, target: MaterializeTarget): Promise<"full" | NotedChanges> {
   if (target.watermark === null) return "full";
-  const [row] = await tx<{ full: boolean; tracks: number[] }[]>`
-    select coalesce(bool_or(c.op <> 'insert' or c.track_ids is null), false) as full,
-      coalesce(array_agg(distinct t.id) filter (where t.id is not null), '{}') as tracks
-    from rapfs_source_changes c left join lateral unnest(c.track_ids) as t(id) on true
-    where ${unseenBy(tx, target)}
-      and (c.op <> 'insert' or c.oldest_created_at <= ${target.watermark}::text::timestamp)`;
-  return row?.full ? "full" : (row?.tracks ?? []);
+  const [row] = await tx<{ full: boolean; tracks: number[]; artists: string[] }[]>`
+    with c as (
+      select c.op, c.track_ids, c.artists from rapfs_source_changes c
+      where ${unseenBy(tx, target)}
+        and (c.op <> 'insert' or c.oldest_created_at <= ${target.watermark}::text::timestamp)
+    )
+    select coalesce((select bool_or(op = 'truncate' or track_ids is null) from c), false) as full,
+      coalesce((select array_agg(distinct t) from c, unnest(c.track_ids) t), '{}') as tracks,
+      coalesce((select array_agg(distinct a) from c, unnest(c.artists) a), '{}') as artists`;
+  if (!row || row.full) return "full";
+  // A registry compiled before keys could be removed (applied again at the next start): rebuilt.
+  if (target.touched === null && (row.tracks.length > 0 || row.artists.length > 0)) return "full";
+  return { tracks: row.tracks, artists: row.artists };
 }
 
-/** True when a run in this snapshot must be full (see runScope). */
-export async function needsFullRun(tx: Sql, target: MaterializeTarget): Promise<boolean> {
-  return (await runScope(tx, target)) === "full";
+/**
+ * Recomputing a track by key (an index probe per source row, an upsert, a WAL record) costs this
+ * many times what a full run spends on it (a sequential scan into a fresh table): measured with
+ * `pnpm bench freshness-keyed` at scale 1 on the embedded database (docs/benchmarks.md, "a keyed
+ * run's time per track": 1.5-2.2x for statements back-dating 1% to 10% of the tracks, 2026-11-25),
+ * with twice that as room for larger statements, whose keyed runs also count statistics over
+ * every key they write.
+ * A run whose noted changes reach more than 1/KEYED_COST_PER_TRACK of the view's source tracks
+ * rebuilds it instead.
+ */
+export const KEYED_COST_PER_TRACK = 4;
+
+/**
+ * Whether recomputing the keys noted changes reach costs more than a full run: the source tracks
+ * it reads (its tracks; an artist view without per-track inputs re-reads every track of each
+ * artist touched) against the tracks the view is built from (the planner's estimate: counting
+ * them reads the whole wide table, most of a one-track run).
+ */
+export async function costsMoreThanFull(
+  tx: Sql,
+  target: MaterializeTarget,
+  noted: NotedChanges,
+  keys: readonly unknown[],
+): Promise<boolean> {
+  if (noted.tracks.length === 0 && keys.length === 0) return false;
+  if (target.entity === "track") {
+    return noted.tracks.length * KEYED_COST_PER_TRACK > (target.rowCount ?? 0);
+  }
+  const [row] = await tx<{ read: number; all: number }[]>`
+    select (select count(*) from tracks where ${target.helperTable === null}
+        and artist = any(${keys as string[]}::text[]))::float8 as read,
+      coalesce((select nullif(reltuples, -1) from pg_class where oid = 'tracks'::regclass),
+        (select count(*) from tracks))::float8 as "all"`;
+  const read = target.helperTable ? noted.tracks.length : (row?.read ?? 0);
+  return read * KEYED_COST_PER_TRACK > (row?.all ?? 0);
 }
 
 export type Pending = {

@@ -15,8 +15,8 @@ export type StatsFollowerOptions = {
 };
 
 type View = { name: string; version: number };
-/** A run as followed: incremental runs name the keys they wrote. */
-type FollowedRun = View & { runId?: number; mode?: string; keys?: string[] };
+/** A run as followed: incremental runs name the keys they wrote and those they removed. */
+type FollowedRun = View & { runId?: number; mode?: string; keys?: string[]; removedKeys?: string[] };
 
 /**
  * Keeps each view's statistics describing its whole table after incremental runs, which write
@@ -42,7 +42,8 @@ export class StatsFollower {
     const key = `${view.name}@${view.version}`;
     if (view.runId !== undefined && view.mode === "incremental" && view.keys) {
       const runs = this.written.get(key) ?? new Map<number, string[]>();
-      runs.set(view.runId, view.keys);
+      // A slice that lost a row changed as much as one that had a row rewritten.
+      runs.set(view.runId, [...view.keys, ...(view.removedKeys ?? [])]);
       this.written.set(key, runs);
     }
     const pending = this.due.get(key);

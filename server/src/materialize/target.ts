@@ -13,6 +13,7 @@ export type MaterializeTarget = {
   table: string;
   stagingTable: string;
   stagingDdl: string;
+  entity: string;
   key: string;
   keyType: KeyType;
   columns: { name: string; type: string }[];
@@ -24,6 +25,8 @@ export type MaterializeTarget = {
   full: CompiledQuery;
   incrementalBefore: CompiledQuery[];
   incremental: CompiledQuery;
+  /** The keys the noted changes reach (null: a registry compiled before it, whose runs go full). */
+  touched: CompiledQuery | null;
   watermarkQuery: CompiledQuery;
   /** PostgreSQL text of the registry's timestamp, so it round-trips exactly. */
   watermark: string | null;
@@ -59,6 +62,7 @@ type Row = {
     full: CompiledQuery;
     incremental_before?: CompiledQuery[];
     incremental: CompiledQuery;
+    touched?: CompiledQuery;
     watermark: CompiledQuery;
     reads?: JsonRead[];
   };
@@ -109,6 +113,7 @@ export async function listTargets(
     table: r.table_name,
     stagingTable: r.compiled.staging_table,
     stagingDdl: r.compiled.staging_ddl,
+    entity: r.entity,
     key: r.key_column,
     keyType: r.key_type,
     columns: r.features ?? [{ name: "embedding", type: "vector" }],
@@ -118,6 +123,7 @@ export async function listTargets(
     full: r.compiled.full,
     incrementalBefore: r.compiled.incremental_before ?? [],
     incremental: r.compiled.incremental,
+    touched: r.compiled.touched ?? null,
     watermarkQuery: r.compiled.watermark,
     watermark: r.watermark,
     rowCount: r.row_count === null ? null : Number(r.row_count),

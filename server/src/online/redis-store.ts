@@ -231,6 +231,19 @@ export class RedisOnlineStore implements OnlineStore {
     return this.seals.vouched(viewKey, new Map(ids.map((id) => [id, rowKey(this.prefix, viewKey, id)])));
   }
 
+  async remove(viewKey: string, ids: readonly string[]): Promise<number> {
+    assertViewKey(viewKey);
+    const keys = ids.map((id) => rowKey(this.prefix, viewKey, id));
+    this.near?.invalidate(keys);
+    const counts = await Promise.all(
+      this.bySlot(keys, (key) => key).map((group) =>
+        this.guard(group[0] as string, () => this.client.unlink(...group)),
+      ),
+    );
+    this.near?.invalidate(keys);
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
+
   async prune(viewKey: string, keep: ReadonlySet<string>): Promise<number> {
     assertViewKey(viewKey);
     const pattern = viewPattern(this.prefix, viewKey);

@@ -39,6 +39,8 @@ export interface OnlineStore {
   readMany?(requests: readonly ViewRead[]): Promise<Map<string, OnlineRow>[]>;
   /** Removes every row of one view version; returns how many were removed. */
   deleteView(viewKey: string): Promise<number>;
+  /** Removes the rows of `ids` (rows an incremental run removed: their sources are gone); returns how many. */
+  remove?(viewKey: string, ids: readonly string[]): Promise<number>;
   /** Removes the rows of one view version whose id is not in `keep` (rows a rebuild dropped). */
   prune?(viewKey: string, keep: ReadonlySet<string>): Promise<number>;
   /**

@@ -106,9 +106,11 @@ async function lastChecked(sql: Sql): Promise<{ fingerprint: string | undefined;
  * 7: split aggregates written from their parse tree; 8: an analysis whose analysis_data a view cannot
  * read is never picked, and `reads` says what it needs; 9: incremental runs take the tracks of
  * back-dated rows, `track_ids`; 10: point-in-time histories name their columns and the running totals
- * each feature reads).
+ * each feature reads; 11: and the artists of tracks updated or deleted, `artists`, and remove the
+ * keys the noted changes reach that have no row left, `touched`; 12: per-track inputs indexed by
+ * artist).
  */
-const COMPILER_REVISION = 10;
+const COMPILER_REVISION = 12;
 
 function fingerprintOf(definitions: Catalog, indexKind: VectorIndexKind, schema: number): string {
   const content = JSON.stringify({ definitions, indexKind, schema, compiler: COMPILER_REVISION });

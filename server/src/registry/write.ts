@@ -19,6 +19,7 @@ export function compiledJson(view: CompiledView): Json {
     full: view.full,
     incremental_before: view.incrementalBefore,
     incremental: view.incremental,
+    touched: view.touched,
     point_in_time: view.pointInTime,
     point_in_time_history: view.pointInTimeHistory ?? null,
     point_in_time_changes: view.pointInTimeChanges ?? null,

@@ -42,13 +42,13 @@ export type SyncOptions = {
   markers?: OnlineStore;
 };
 
-type Run = { id: number; mode: "full" | "incremental"; started_at: Date };
+type Run = { id: number; mode: "full" | "incremental"; started_at: Date; removed: string[] };
 
 /**
  * Brings the online store up to date with every materialized view version. A version the store
  * holds whole at its last run (its seal, `completeRun`) is skipped; one held whole at an earlier
- * run, with only incremental runs since, gets the rows materialized since the first of them
- * (materialized_at ≥ its start); anything else (not whole somewhere, a full run since) gets every
+ * run, with only incremental runs since, loses the keys they removed and gets the rows materialized since
+ * the first of them (materialized_at ≥ its start); anything else (not whole somewhere, a full run since) gets every
  * row, in chunks. The store is sealed at the run once every row is written, where it lost nothing
  * meanwhile: from then on it answers a missing row as absent without Postgres.
  */
@@ -120,15 +120,26 @@ async function syncView(
   if (synced >= runId) return { viewKey, mode: "skipped", rows: 0, runId };
 
   let since: Date | undefined;
+  let removed: string[] = [];
   if (Number.isInteger(synced)) {
     const runs = await sql<Run[]>`
-      select id::int as id, mode, started_at from rapfs_materialization_runs
+      select id::int as id, mode, started_at, coalesce(removed_keys, '{}') as removed
+      from rapfs_materialization_runs
       where relation_kind = 'feature_view' and name = ${view.name} and version = ${view.version}
         and status = 'succeeded' and id > ${synced} and id <= ${runId}
       order by id`;
-    if (runs.length > 0 && runs.every((r) => r.mode === "incremental")) since = runs[0]?.started_at;
+    if (runs.length > 0 && runs.every((r) => r.mode === "incremental")) {
+      since = runs[0]?.started_at;
+      removed = [...new Set(runs.flatMap((r) => r.removed))];
+    }
   }
   const copy = await store.beginCopy?.(viewKey, runId);
+  // Before the rows are copied: a key removed by one run and written again by a later one is
+  // among them, and so is written back.
+  if (removed.length > 0) {
+    if (!store.remove) since = undefined;
+    else await store.remove(viewKey, removed);
+  }
   let rows = 0;
   // A full copy over an earlier one: rows the rebuild dropped (deleted sources) go too.
   const written = !since && Number.isInteger(synced) && store.prune ? new Set<string>() : undefined;

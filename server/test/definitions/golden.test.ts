@@ -26,6 +26,7 @@ function render(view: CompiledView): string {
     section("full (into the staging table, swapped in afterwards)", view.full),
     ...view.incrementalBefore.map((q) => section("before incremental", q)),
     section("incremental", view.incremental),
+    section("keys the noted changes reach (removed where the incremental run wrote none)", view.touched),
     section("point in time", view.pointInTime),
     ...(view.pointInTimeChanges
       ? [section("point in time: a track's change instants", view.pointInTimeChanges)]

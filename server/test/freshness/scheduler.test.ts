@@ -119,23 +119,164 @@ describe("change-driven materialization on the embedded database", () => {
     expect(await matchesRecompute("artist_stats", 1)).toBe(true);
   });
 
-  it("rebuilds a view that newly sees back-dated rows whose tracks were not noted (over 10,000 in a statement)", async () => {
+  it("rebuilds a view that newly sees back-dated rows whose tracks were not noted (a change noted before migration 0016)", async () => {
     const [, track] = (await tracks()) as [number, number];
     await analyse(track, "Backdated again", "2025-09-21 00:00:00");
-    // What the trigger writes for a statement of more than 10,000 rows.
+    // What the trigger of migration 0015 wrote for a statement of more than 10,000 rows.
     await db.sql`update rapfs_source_changes set track_ids = null where id = (select max(id) from rapfs_source_changes)`;
     const runs = await scheduler.tick();
     expect(runOf(runs, "qwen_analysis@2")?.mode).toBe("full");
     expect(await matchesRecompute("qwen_analysis", 2)).toBe(true);
   });
 
-  it("rebuilds the views over analyses when one is deleted", async () => {
+  /** The run of `view` the last tick made, as the runs table records it. */
+  const recorded = async (runs: RunResult[], view: string) => {
+    const run = runOf(runs, view);
+    if (!run) return undefined;
+    const [row] = await db.sql<{ mode: string; rows_written: number; rows_removed: number | null }[]>`
+      select mode, rows_written::int, rows_removed::int from rapfs_materialization_runs where id = ${run.runId}`;
+    return row;
+  };
+  const trackViews = ["qwen_analysis@2", "emotion_scores@1", "track_profile@1", "track_artist@1"];
+  const everyViewMatches = async () => {
+    for (const view of [...trackViews, "artist_stats@1", "analyzer_consensus@1"]) {
+      const [name, version] = view.split("@") as [string, string];
+      expect(`${view} ${await matchesRecompute(name, Number(version))}`).toBe(`${view} true`);
+    }
+  };
+
+  it("recomputes only the track of an updated analysis, and its artist", async () => {
+    const [, , track] = (await tracks()) as [number, number, number];
+    await db.sql`
+      update analysis_results set sentiment = 'Edited', created_at = '2025-01-02 00:00:00'
+      where id = (select max(id) from analysis_results where track_id = ${track} and analyzer_type = ${QWEN})`;
+    const runs = await scheduler.tick();
+    expect(await recorded(runs, "qwen_analysis@2")).toEqual({
+      mode: "incremental",
+      rows_written: 1,
+      rows_removed: 0,
+    });
+    expect(runOf(runs, "qwen_analysis@2")?.keys).toEqual([String(track)]);
+    expect(await recorded(runs, "artist_stats@1")).toEqual({
+      mode: "incremental",
+      rows_written: 1,
+      rows_removed: 0,
+    });
+    // Views that read no qwen analysis were left alone, however the update was noted.
+    expect(runOf(runs, "emotion_scores@1")).toBeUndefined();
+    expect(await matchesRecompute("qwen_analysis", 2)).toBe(true);
+    expect(await matchesRecompute("artist_stats", 1)).toBe(true);
+  });
+
+  it("recomputes only the track of a deleted analysis, and its artist", async () => {
     const [track] = (await tracks()) as [number];
     await db.sql`delete from analysis_results where track_id = ${track} and sentiment = 'Fresh'`;
     const runs = await scheduler.tick();
-    expect(runOf(runs, "qwen_analysis@2")?.mode).toBe("full");
+    expect(await recorded(runs, "qwen_analysis@2")).toEqual({
+      mode: "incremental",
+      rows_written: 1,
+      rows_removed: 0,
+    });
+    expect(await recorded(runs, "artist_stats@1")).toEqual({
+      mode: "incremental",
+      rows_written: 1,
+      rows_removed: 0,
+    });
     expect(await served(track)).not.toMatch(/^fresh$/i);
     expect(await matchesRecompute("qwen_analysis", 2)).toBe(true);
+    expect(await matchesRecompute("artist_stats", 1)).toBe(true);
+  });
+
+  it("removes a track's row from a view when its last analysis is deleted, and no other", async () => {
+    const [track] = (await tracks()) as [number];
+    const rowsBefore = runOf(await scheduler.tick(), "emotion_scores@1");
+    expect(rowsBefore).toBeUndefined();
+    await db.sql`delete from analysis_results where track_id = ${track} and analyzer_type = 'emotion-distilroberta'`;
+    const runs = await scheduler.tick();
+    expect(await recorded(runs, "emotion_scores@1")).toEqual({
+      mode: "incremental",
+      rows_written: 0,
+      rows_removed: 1,
+    });
+    expect(runOf(runs, "emotion_scores@1")?.removedKeys).toEqual([String(track)]);
+    const [row] = await db.sql<{ n: number; count: number }[]>`
+      select (select count(*)::int from fv_emotion_scores_v1 where track_id = ${track}) as n,
+        (select row_count::int from rapfs_materialization_runs where id = ${runOf(runs, "emotion_scores@1")?.runId ?? 0}) as count`;
+    expect(row?.n).toBe(0);
+    expect(row?.count).toBe((await db.sql`select count(*)::int as n from fv_emotion_scores_v1`)[0]?.n);
+    expect(await matchesRecompute("emotion_scores", 1)).toBe(true);
+  });
+
+  it("removes a deleted track from every track view and recomputes its artist alone", async () => {
+    const [, track] = (await tracks()) as [number, number];
+    const [{ artist } = { artist: "" }] = await db.sql<
+      { artist: string }[]
+    >`select artist from tracks where id = ${track}`;
+    await db.sql.begin(async (tx) => {
+      await tx`delete from analysis_results where track_id = ${track}`;
+      await tx`delete from tracks where id = ${track}`;
+    });
+    const runs = await scheduler.tick();
+    for (const view of trackViews) {
+      expect(`${view} ${JSON.stringify(await recorded(runs, view))}`).toBe(
+        `${view} ${JSON.stringify({ mode: "incremental", rows_written: 0, rows_removed: 1 })}`,
+      );
+      expect(runOf(runs, view)?.removedKeys).toEqual([String(track)]);
+    }
+    expect(await recorded(runs, "artist_stats@1")).toEqual({
+      mode: "incremental",
+      rows_written: 1,
+      rows_removed: 0,
+    });
+    expect(runOf(runs, "artist_stats@1")?.keys).toEqual([artist]);
+    await everyViewMatches();
+  });
+
+  it("removes an artist whose last track is deleted, and follows a track moved to another artist", async () => {
+    const [track] = (await tracks()) as [number];
+    const [{ artist } = { artist: "" }] = await db.sql<
+      { artist: string }[]
+    >`select artist from tracks where id = ${track}`;
+    await db.sql`update tracks set artist = 'Nobody Else' where id = ${track}`;
+    let runs = await scheduler.tick();
+    expect(await recorded(runs, "artist_stats@1")).toEqual({
+      mode: "incremental",
+      rows_written: 2,
+      rows_removed: 0,
+    });
+    expect(await recorded(runs, "track_artist@1")).toEqual({
+      mode: "incremental",
+      rows_written: 1,
+      rows_removed: 0,
+    });
+    await everyViewMatches();
+    await db.sql.begin(async (tx) => {
+      await tx`delete from analysis_results where track_id = ${track}`;
+      await tx`delete from tracks where id = ${track}`;
+    });
+    runs = await scheduler.tick();
+    expect(await recorded(runs, "artist_stats@1")).toEqual({
+      mode: "incremental",
+      rows_written: 0,
+      rows_removed: 1,
+    });
+    expect(runOf(runs, "artist_stats@1")?.removedKeys).toEqual(["Nobody Else"]);
+    expect(artist).not.toBe("Nobody Else");
+    await everyViewMatches();
+  });
+
+  it("rebuilds a view when a statement reaches more of its tracks than recomputing them by key pays for", async () => {
+    const [{ n } = { n: 0 }] = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from fv_emotion_scores_v1`;
+    // Every emotion analysis of the first half of the tracks, back-dated by a second.
+    await db.sql`
+      update analysis_results set created_at = created_at - interval '1 second'
+      where analyzer_type = 'emotion-distilroberta' and track_id in (
+        select track_id from fv_emotion_scores_v1 order by track_id limit ${Math.ceil(n / 2)})`;
+    const runs = await scheduler.tick();
+    expect(runOf(runs, "emotion_scores@1")?.mode).toBe("full");
+    expect(await matchesRecompute("emotion_scores", 1)).toBe(true);
   });
 
   it("forgets the changes every view has seen", async () => {

@@ -120,6 +120,26 @@ describe("freshness on a PostgreSQL server", () => {
     expect(await served(3)).toBe("late");
   });
 
+  it("recomputes the track of an updated analysis and removes the track whose analyses are deleted, by key", async () => {
+    const [a] = pools as [Sql];
+    const s = scheduler(a, 600_000);
+    await a`update analysis_results set sentiment = 'edited', created_at = '2020-01-01'
+            where id = (select max(id) from analysis_results where track_id = 7)`;
+    await a`delete from analysis_results where track_id = 8`;
+    const done = await s.tick();
+    expect(done).toHaveLength(1);
+    expect(done[0]).toMatchObject({ mode: "incremental", removedKeys: ["8"] });
+    expect(done[0]?.keys).toContain("7");
+    const [run] = await a<{ mode: string; rows_removed: number; removed_keys: string[] }[]>`
+      select mode, rows_removed::int, removed_keys from rapfs_materialization_runs where id = ${done[0]?.runId ?? 0}`;
+    expect(run).toEqual({ mode: "incremental", rows_removed: 1, removed_keys: ["8"] });
+    expect(await served(8)).toBeUndefined();
+    const [latest] = await a<{ sentiment: string }[]>`
+      select sentiment from analysis_results where track_id = 7 and analyzer_type = 'qwen-3-4b-fp8'
+      order by created_at desc, id desc limit 1`;
+    expect(await served(7)).toBe(latest?.sentiment);
+  });
+
   it("three processes on one database run each view once per change, not three times", async () => {
     const three = pools.map((sql) => scheduler(sql, 600_000));
     const before = runs.length;

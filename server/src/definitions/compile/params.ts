@@ -1,7 +1,7 @@
 import { type SqlParams, sqlParams } from "../../db/database";
 /** A bound value known at compile time, or one supplied when the query runs. */
 export type Param = { value: unknown; type: string } | { runtime: RuntimeParam; type: string };
-export type RuntimeParam = "watermark" | "entity_ids" | "as_of" | "aliases" | "track_ids";
+export type RuntimeParam = "watermark" | "entity_ids" | "as_of" | "aliases" | "track_ids" | "artists";
 
 /** SQL text with $n placeholders and the parameters behind them (values never enter the text). */
 export type CompiledQuery = { text: string; params: Param[] };

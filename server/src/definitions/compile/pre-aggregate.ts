@@ -1,7 +1,7 @@
 import type { SourceDefinition } from "../schema";
 import type { JsonRead } from "./json-reads";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
-import { buildSelect, changedKeys, type SelectSpec } from "./select";
+import { buildSelect, changedKeys, type SelectSpec, TRACKS } from "./select";
 import type { RunningTotal } from "./split-aggregates";
 
 /**
@@ -60,6 +60,13 @@ export function compilePreAggregate(
   const incInsert =
     `insert into ${ident(cache)} (${names.join(", ")})\n${buildSelect(spec, "incremental", inc)}\n` +
     `on conflict ("track_id") do update set ${updates.join(", ")}`;
+  // A deleted track leaves its inputs behind: the re-aggregation of its artist must not count them.
+  const gone = new ParamAllocator();
+  const goneDelete =
+    `delete from ${ident(cache)} _x where _x."track_id" = any(${gone.runtime("track_ids", "int[]")}) ` +
+    `and not exists (select from ${TRACKS} t where t.id = _x."track_id")`;
+  // Re-aggregating the artists a run touched reads their tracks' inputs, not the whole table.
+  const byArtist = `create index if not exists ${ident(`${cache}_artist`)} on ${ident(cache)} ("artist")`;
   return {
     table: cache,
     // Unlogged: derived data, rebuilt by a full run; a crash empties it, and the runner then
@@ -67,9 +74,11 @@ export function compilePreAggregate(
     ddl: [
       `create unlogged table ${ident(cache)} as\n${shapeSelect}\nwith no data`,
       `alter table ${ident(cache)} add constraint ${ident(`${cache}_pkey`)} primary key ("track_id")`,
+      byArtist,
     ],
     fullBefore: [{ text: `truncate ${ident(cache)}`, params: [] }, full.query(fullInsert)],
-    incrementalBefore: [inc.query(incInsert)],
+    // The index first: a version applied before it had one gets it on its next run.
+    incrementalBefore: [{ text: byArtist, params: [] }, inc.query(incInsert), gone.query(goneDelete)],
     aggregate(mode, p) {
       const where = ['_x."artist" is not null'];
       if (mode === "incremental") where.push(`_x."artist" in (${changedKeys("artist", source, p)})`);

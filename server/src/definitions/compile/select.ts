@@ -134,20 +134,39 @@ function changedEntities(spec: SelectSpec, p: ParamAllocator): string {
 
 /**
  * Keys of the entities touched since the watermark: a new track, or a new analysis it reads; and
- * the tracks of rows written back-dated (`track_ids`, from the changes noted: see source-changes).
+ * the tracks of the changes noted that the watermark cannot find (back-dated, updated or deleted
+ * rows, `track_ids`), with the artists tracks updated or deleted had (`artists`): see
+ * source-changes.ts.
  */
 export function changedKeys(entity: EntityName, source: SourceDefinition, p: ParamAllocator): string {
   const watermark = p.runtime("watermark", "timestamp");
-  const backDated = p.runtime("track_ids", "int[]");
+  const noted = p.runtime("track_ids", "int[]");
   const analyzers = analyzersOf(source);
-  const newTracks = `select _n.id from ${TRACKS} _n where _n.created_at > ${watermark} union select unnest(${backDated})`;
+  const newTracks = `select _n.id from ${TRACKS} _n where _n.created_at > ${watermark} union select unnest(${noted})`;
   const changedTracks =
     analyzers.length === 0
       ? newTracks
       : `select _c.track_id from ${ANALYSES} _c where _c.created_at > ${watermark} and ` +
         `_c.analyzer_type = any(${p.value(analyzers, "text[]")}) union ${newTracks}`;
   if (entity === "track") return changedTracks;
-  return `select _m.artist from ${TRACKS} _m where _m.id in (${changedTracks})`;
+  return (
+    `select _m.artist from ${TRACKS} _m where _m.id in (${changedTracks}) ` +
+    `union select unnest(${p.runtime("artists", "text[]")})`
+  );
+}
+
+/**
+ * The keys the noted changes reach (a subset of `changedKeys`): those an incremental run removes
+ * from the view when its SELECT no longer gives them a row (the last analysis of a track deleted,
+ * a track deleted, an artist left by its last track).
+ */
+export function touchedKeys(entity: EntityName, p: ParamAllocator): string {
+  const noted = p.runtime("track_ids", "int[]");
+  if (entity === "track") return `select distinct unnest(${noted}) as "key"`;
+  return (
+    `select _m.artist as "key" from ${TRACKS} _m where _m.id = any(${noted}) and _m.artist is not null ` +
+    `union select unnest(${p.runtime("artists", "text[]")})`
+  );
 }
 
 /** The newest source timestamp a run has seen; the next incremental run starts after it. */

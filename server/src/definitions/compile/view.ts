@@ -4,7 +4,7 @@ import { type JsonRead, jsonReadsOf } from "./json-reads";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
 import { type CompiledHistory, compileChanges, compileHistory } from "./pit-history";
 import { compilePreAggregate, type PreAggregate } from "./pre-aggregate";
-import { buildSelect, buildWatermark, type ColumnSpec, KEY_COLUMN, TRACKS } from "./select";
+import { buildSelect, buildWatermark, type ColumnSpec, KEY_COLUMN, TRACKS, touchedKeys } from "./select";
 
 /** A view (or materialized embedding) ready to compile: checked column SQL, no YAML left. */
 export type ViewSpec = {
@@ -39,6 +39,8 @@ export type CompiledView = {
   full: CompiledQuery;
   incrementalBefore: CompiledQuery[];
   incremental: CompiledQuery;
+  /** The keys the noted changes reach: an incremental run removes those its SELECT gives no row. */
+  touched: CompiledQuery;
   /** DDL of helper tables, run after `ddl` when the version is applied. */
   helperDdl: string[];
   helperTable?: string;
@@ -83,6 +85,9 @@ export function compileView(unread: ViewSpec): CompiledView {
     `insert into ${ident(table)} (${columnList})\n${rows("incremental", inc)}\n` +
     `on conflict (${ident(key.name)}) do update set ${[...updates, '"materialized_at" = now()'].join(", ")}`;
 
+  const touched = new ParamAllocator();
+  const touchedText = touchedKeys(spec.entity, touched);
+
   const pit = new ParamAllocator();
   const ids = pit.runtime("entity_ids", `${key.pgType}[]`);
   const asOf = pit.runtime("as_of", "timestamp[]");
@@ -124,6 +129,7 @@ export function compileView(unread: ViewSpec): CompiledView {
     full: full.query(fullText),
     incrementalBefore: pre?.incrementalBefore ?? [],
     incremental: inc.query(incrementalText),
+    touched: touched.query(touchedText),
     helperDdl: pre?.ddl ?? [],
     ...(pre ? { helperTable: pre.table } : {}),
     pointInTime: pit.query(pitText),

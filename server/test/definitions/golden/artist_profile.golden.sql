@@ -24,6 +24,9 @@ with no data;
 -- helper ddl
 alter table "fv_artist_profile_v1__by_track" add constraint "fv_artist_profile_v1__by_track_pkey" primary key ("track_id");
 
+-- helper ddl
+create index if not exists "fv_artist_profile_v1__by_track_artist" on "fv_artist_profile_v1__by_track" ("artist");
+
 -- select (the rows)
 --   $1 {"value":"emotion-distilroberta","type":"text"}
 --   $2 {"value":"joy","type":"text"}
@@ -62,6 +65,9 @@ where _x."artist" is not null
 group by _x."artist";
 
 -- before incremental
+create index if not exists "fv_artist_profile_v1__by_track_artist" on "fv_artist_profile_v1__by_track" ("artist");
+
+-- before incremental
 --   $1 {"value":"emotion-distilroberta","type":"text"}
 --   $2 {"value":"joy","type":"text"}
 --   $3 {"runtime":"watermark","type":"text"}
@@ -78,10 +84,15 @@ where t.id is not null
   and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $3::text::timestamp and _c.analyzer_type = any($5::text[]) union select _n.id from tracks _n where _n.created_at > $3::text::timestamp union select unnest($4::int[]))
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "artist" = excluded."artist", "i1" = excluded."i1";
 
+-- before incremental
+--   $1 {"runtime":"track_ids","type":"int[]"}
+delete from "fv_artist_profile_v1__by_track" _x where _x."track_id" = any($1::int[]) and not exists (select from tracks t where t.id = _x."track_id");
+
 -- incremental
 --   $1 {"runtime":"watermark","type":"text"}
 --   $2 {"runtime":"track_ids","type":"int[]"}
 --   $3 {"value":["emotion-distilroberta"],"type":"text[]"}
+--   $4 {"runtime":"artists","type":"text[]"}
 insert into "fv_artist_profile_v1" ("artist", "event_timestamp", "tracks", "joy")
 select _x."artist" as "artist",
   max(_x."event_timestamp") as "event_timestamp",
@@ -89,9 +100,14 @@ select _x."artist" as "artist",
   ((avg(_x."i1")))::double precision as "joy"
 from "fv_artist_profile_v1__by_track" _x
 where _x."artist" is not null
-  and _x."artist" in (select _m.artist from tracks _m where _m.id in (select _c.track_id from analysis_results _c where _c.created_at > $1::text::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $1::text::timestamp union select unnest($2::int[])))
+  and _x."artist" in (select _m.artist from tracks _m where _m.id in (select _c.track_id from analysis_results _c where _c.created_at > $1::text::timestamp and _c.analyzer_type = any($3::text[]) union select _n.id from tracks _n where _n.created_at > $1::text::timestamp union select unnest($2::int[])) union select unnest($4::text[]))
 group by _x."artist"
 on conflict ("artist") do update set "event_timestamp" = excluded."event_timestamp", "tracks" = excluded."tracks", "joy" = excluded."joy", "materialized_at" = now();
+
+-- keys the noted changes reach (removed where the incremental run wrote none)
+--   $1 {"runtime":"track_ids","type":"int[]"}
+--   $2 {"runtime":"artists","type":"text[]"}
+select _m.artist as "key" from tracks _m where _m.id = any($1::int[]) and _m.artist is not null union select unnest($2::text[]);
 
 -- point in time
 --   $1 {"runtime":"entity_ids","type":"text[]"}

@@ -50,6 +50,10 @@ where t.id is not null
 group by t.id
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "analyzers" = excluded."analyzers", "agree" = excluded."agree", "materialized_at" = now();
 
+-- keys the noted changes reach (removed where the incremental run wrote none)
+--   $1 {"runtime":"track_ids","type":"int[]"}
+select distinct unnest($1::int[]) as "key";
+
 -- point in time
 --   $1 {"runtime":"entity_ids","type":"integer[]"}
 --   $2 {"runtime":"as_of","type":"text[]"}

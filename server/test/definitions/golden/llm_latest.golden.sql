@@ -54,6 +54,10 @@ where t.id is not null
   and t.id in (select _c.track_id from analysis_results _c where _c.created_at > $3::text::timestamp and _c.analyzer_type = any($5::text[]) union select _n.id from tracks _n where _n.created_at > $3::text::timestamp union select unnest($4::int[]))
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "sentiment" = excluded."sentiment", "quality" = excluded."quality", "title_words" = excluded."title_words", "materialized_at" = now();
 
+-- keys the noted changes reach (removed where the incremental run wrote none)
+--   $1 {"runtime":"track_ids","type":"int[]"}
+select distinct unnest($1::int[]) as "key";
+
 -- point in time
 --   $1 {"runtime":"entity_ids","type":"integer[]"}
 --   $2 {"runtime":"as_of","type":"text[]"}

@@ -40,6 +40,10 @@ where t.id is not null
   and t.id in (select _n.id from tracks _n where _n.created_at > $1::text::timestamp union select unnest($2::int[]))
 on conflict ("track_id") do update set "event_timestamp" = excluded."event_timestamp", "has_lyrics" = excluded."has_lyrics", "genres" = excluded."genres", "materialized_at" = now();
 
+-- keys the noted changes reach (removed where the incremental run wrote none)
+--   $1 {"runtime":"track_ids","type":"int[]"}
+select distinct unnest($1::int[]) as "key";
+
 -- point in time
 --   $1 {"runtime":"entity_ids","type":"integer[]"}
 --   $2 {"runtime":"as_of","type":"text[]"}
