@@ -27,7 +27,6 @@ describe.each([
      */
     const serveEveryChange = async (): Promise<RunResult[]> => {
       const freshness = server.services.freshness;
-      if (!freshness) throw new Error("freshness is off");
       const runs: RunResult[] = [];
       for (let look = 0; look < 120; look++) {
         runs.push(...(await freshness.tick()));
