@@ -106,6 +106,8 @@ function card(dataset) {
   const progress = h("p", { class: "hint", role: "status" });
   const snippetArea = h("div", { class: "snippets" });
   const rows = h("dd", {}, "counting…");
+  /** The card's row count once the datasets API has said it. @type {number | null} */
+  let cardRows = null;
 
   const url = () => {
     const u = new URL(apiUrl(dataset.links.download));
@@ -171,7 +173,12 @@ function card(dataset) {
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-      const count = response.headers.get("rapfs-rows");
+      // A shared file's first download streams before its rows are counted (no Rapfs-Rows): a
+      // limit and the card's count still say how many it holds.
+      const asked = limit.value ? Number(limit.value) : null;
+      const count =
+        response.headers.get("rapfs-rows") ??
+        (asked !== null && cardRows !== null ? String(Math.min(asked, cardRows)) : null);
       progress.textContent = `Saved ${name}: ${count === null ? "" : `${plural(Number(count), "row")}, `}${fmtBytes(received)}.`;
       announce(progress.textContent);
     } catch (error) {
@@ -199,6 +206,7 @@ function card(dataset) {
   // The card's row count, data version and columns come from the datasets API when it answers.
   void api(`v1/datasets/${enc(dataset.name)}`).then(
     (c) => {
+      cardRows = c.rows;
       rows.replaceChildren(
         `${fmtInt(c.rows)} (data version ${c.version}${c.built_at ? `, built ${fmtDate(c.built_at)}` : ""})`,
       );
