@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type AccessServices, createAccessServices } from "../../src/access/access-services";
-import { loadAccessConfig } from "../../src/access/config";
+import type { AccessServices } from "../../src/access/access-services";
 import type { GateResult } from "../../src/access/gate";
-import { type AccessTestDatabase, accessTestDatabase } from "./support";
+import { type AccessTestDatabase, accessTestDatabase, tinyLimitsAccess } from "./support";
 
 let db: AccessTestDatabase;
 let access: AccessServices;
@@ -15,11 +14,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await access?.close();
-  // Tiny limits, in-process (no Redis): the order of checks is what is under test here.
-  const config = loadAccessConfig({
-    RAPFS_TIERS: JSON.stringify({ free: { requests: 3, rows: 10, downloads: 1, bytes: 1_000 } }),
-  });
-  access = await createAccessServices({ sql: db.sql, config, flushIntervalMs: 3_600_000 });
+  access = await tinyLimitsAccess(db.sql);
 });
 
 let n = 0;

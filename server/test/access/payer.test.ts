@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type AccessServices, createAccessServices } from "../../src/access/access-services";
-import { loadAccessConfig } from "../../src/access/config";
+import type { AccessServices } from "../../src/access/access-services";
 import type { Principal } from "../../src/access/verifier";
 import { DomainError } from "../../src/errors";
 import { GatePayer } from "../../src/usecases/payer";
-import { type AccessTestDatabase, accessTestDatabase } from "./support";
+import { type AccessTestDatabase, accessTestDatabase, tinyLimitsAccess } from "./support";
 
 let db: AccessTestDatabase;
 let access: AccessServices;
@@ -18,11 +17,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await access?.close();
-  // Tiny limits, in-process (no Redis): what each call spends is what is under test.
-  const config = loadAccessConfig({
-    RAPFS_TIERS: JSON.stringify({ free: { requests: 3, rows: 10, downloads: 1, bytes: 1_000 } }),
-  });
-  access = await createAccessServices({ sql: db.sql, config, flushIntervalMs: 3_600_000 });
+  access = await tinyLimitsAccess(db.sql);
 });
 
 let n = 0;

@@ -5,7 +5,8 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import postgres from "postgres";
-import type { AccessServices } from "../../src/access/access-services";
+import { type AccessServices, createAccessServices } from "../../src/access/access-services";
+import { loadAccessConfig } from "../../src/access/config";
 import { DEFAULT_SCOPES, type Scope } from "../../src/access/scopes";
 import type { Sql } from "../../src/db/database";
 import { createServerTestDatabase, migrationsDir } from "../support/databases";
@@ -151,4 +152,15 @@ export async function authHeaders(
   });
   const { key } = await access.keys.create(account.id, { scopes: options.scopes ?? DEFAULT_SCOPES });
   return { authorization: `Bearer ${key}` };
+}
+
+/**
+ * Access services with tiny free-tier limits, in-process (no Redis), flushing usage only when
+ * closed: what each call spends, and the order of the checks, are what the unit tests look at.
+ */
+export async function tinyLimitsAccess(sql: Sql): Promise<AccessServices> {
+  const config = loadAccessConfig({
+    RAPFS_TIERS: JSON.stringify({ free: { requests: 3, rows: 10, downloads: 1, bytes: 1_000 } }),
+  });
+  return createAccessServices({ sql, config, flushIntervalMs: 3_600_000 });
 }
