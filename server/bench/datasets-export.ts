@@ -8,11 +8,11 @@
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
-import { copyOut } from "../src/datasets/copy-out";
-import { inlineParams } from "../src/datasets/copy-statement";
-import { planDownload, standalonePlanSource } from "../src/datasets/dataset-plan";
-import { DEFAULT_EXPORT_SETTINGS, exportRows } from "../src/datasets/export";
-import { currentRows, rowsStatement } from "../src/datasets/query";
+import { DEFAULT_EXPORT_SETTINGS, exportRows } from "../src/datasets/delivery/export";
+import { planDownload, standalonePlanSource } from "../src/datasets/plan/dataset-plan";
+import { copyOut } from "../src/datasets/snapshot/copy-out";
+import { inlineParams } from "../src/datasets/snapshot/copy-statement";
+import { currentRows, rowsStatement } from "../src/datasets/snapshot/query";
 import type { Sql } from "../src/db/database";
 
 const rounds = Number(process.argv[2] ?? 3);

@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { loadDatasetConfig } from "../src/datasets/config";
-import { planDownload, standalonePlanSource } from "../src/datasets/dataset-plan";
 import { createDatasetServices } from "../src/datasets/dataset-services";
-import { startDownload } from "../src/datasets/download";
+import { startDownload } from "../src/datasets/delivery/download";
+import { planDownload, standalonePlanSource } from "../src/datasets/plan/dataset-plan";
 import type { Sql } from "../src/db/database";
 
 export type FirstByteTimes = { firstByteMs: number; wholeMs: number; bytes: number };

@@ -1,4 +1,4 @@
-import { formatTimestamp } from "../src/datasets/timestamps";
+import { formatTimestamp } from "../src/values/timestamps";
 import type { BenchRow } from "./types";
 
 /** What the brief's table asks of the point-in-time reads of `public`. */

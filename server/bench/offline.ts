@@ -2,17 +2,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { corpusPlan } from "../src/corpus/index";
-import { computeCard, type DatasetCard } from "../src/datasets/card";
+import { computeCard, type DatasetCard } from "../src/datasets/cards/card";
+import { exportRows } from "../src/datasets/delivery/export";
 import {
   type DatasetPlan,
   planDownload,
   planTraining,
   standalonePlanSource,
-} from "../src/datasets/dataset-plan";
-import { exportRows } from "../src/datasets/export";
-import { settleAsOf, type TrainingInput } from "../src/datasets/snapshot";
-import { trainingInput } from "../src/datasets/upload";
-import type { UploadTable } from "../src/datasets/upload-formats";
+} from "../src/datasets/plan/dataset-plan";
+import { settleAsOf, type TrainingInput } from "../src/datasets/snapshot/snapshot";
+import { trainingInput } from "../src/datasets/upload/upload";
+import type { UploadTable } from "../src/datasets/upload/upload-formats";
 import type { Sql } from "../src/db/database";
 import type { EmbeddedPostgres } from "../src/db/embedded";
 import { materializeAll } from "../src/materialize/runner";

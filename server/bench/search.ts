@@ -10,8 +10,8 @@ import { poolSession } from "../src/materialize/session";
 import { applyDefinitions } from "../src/registry/apply";
 import { prepareDefinitions } from "../src/runtime/prepare-definitions";
 import { createServingCatalog, EmbeddingServer, type FeatureFilter } from "../src/serving";
-import { indexScan, maxScanTuples, relationRows } from "../src/serving/hnsw-search";
-import { VectorIndex } from "../src/serving/vector-index";
+import { indexScan, maxScanTuples, relationRows } from "../src/serving/search/hnsw-search";
+import { VectorIndex } from "../src/serving/search/vector-index";
 import { percentile } from "./measure";
 import type { BenchRow } from "./types";
 

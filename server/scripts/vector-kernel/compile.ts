@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import wabt from "wabt";
 
-export const WAT_PATH = fileURLToPath(new URL("../../src/serving/vector-kernel/dot-i8.wat", import.meta.url));
+export const WAT_PATH = fileURLToPath(
+  new URL("../../src/serving/search/vector-kernel/dot-i8.wat", import.meta.url),
+);
 export const GENERATED_PATH = fileURLToPath(
-  new URL("../../src/serving/vector-kernel/dot-i8-wasm.ts", import.meta.url),
+  new URL("../../src/serving/search/vector-kernel/dot-i8-wasm.ts", import.meta.url),
 );
 
 /** dot-i8.wat compiled by wabt (a development dependency: the server loads the committed bytes). */

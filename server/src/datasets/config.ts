@@ -2,7 +2,7 @@ import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { intIn, readEnv } from "../config/read-env";
-import { DEFAULT_EXPORT_SETTINGS, type ExportSettings } from "./export";
+import { DEFAULT_EXPORT_SETTINGS, type ExportSettings } from "./delivery/export";
 
 export type DatasetConfig = ExportSettings & {
   /** Most (entity, timestamp) rows one training upload may hold. */

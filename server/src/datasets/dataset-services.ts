@@ -3,12 +3,17 @@ import { ConfigError } from "../config/read-env";
 import type { Sql } from "../db/database";
 import type { TableGate } from "../db/table-gate";
 import type { Logger } from "../log/logger";
-import { CardStore } from "./card-store";
-import { type ChargeLedger, type DownloadCharger, LedgerCharger, MemoryChargeLedger } from "./charge";
+import { CardStore } from "./cards/card-store";
 import { type DatasetConfig, loadDatasetConfig } from "./config";
-import { DatabaseFiles, localFiles, type SharedFiles } from "./shared-files";
-import { Spool } from "./spool";
-import { sweepSpools } from "./spool-sweep";
+import {
+  type ChargeLedger,
+  type DownloadCharger,
+  LedgerCharger,
+  MemoryChargeLedger,
+} from "./delivery/charge";
+import { DatabaseFiles, localFiles, type SharedFiles } from "./delivery/shared-files";
+import { Spool } from "./delivery/spool";
+import { sweepSpools } from "./delivery/spool-sweep";
 
 export type DatasetServices = {
   config: DatasetConfig;

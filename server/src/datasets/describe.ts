@@ -1,10 +1,10 @@
 import type { Sql } from "../db/database";
-import { computeCard, type DatasetCard } from "./card";
-import type { DownloadPayer } from "./charge";
-import { type PlanRequest, type PlanSource, planDownload } from "./dataset-plan";
+import { computeCard, type DatasetCard } from "./cards/card";
 import type { DatasetServices } from "./dataset-services";
-import { fileKey } from "./download";
-import { settleAsOf, snapshotVersion } from "./snapshot";
+import type { DownloadPayer } from "./delivery/charge";
+import { fileKey } from "./delivery/download";
+import { type PlanRequest, type PlanSource, planDownload } from "./plan/dataset-plan";
+import { settleAsOf, snapshotVersion } from "./snapshot/snapshot";
 
 /** Who pays for a card computed at an instant of their choosing. */
 export type CardPayer = Pick<DownloadPayer, "principal" | "spend">;

@@ -1,8 +1,8 @@
 import type { Sql } from "../db/database";
-import type { DatasetCard } from "./card";
-import type { PlanSource } from "./dataset-plan";
+import type { DatasetCard } from "./cards/card";
 import type { DatasetServices } from "./dataset-services";
 import { describeDataset } from "./describe";
+import type { PlanSource } from "./plan/dataset-plan";
 
 /**
  * The current cards of the public datasets, computed (in slices, in a download slot) and stored

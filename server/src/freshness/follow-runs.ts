@@ -2,7 +2,7 @@ import type { RunResult } from "../materialize/runner";
 import type { StatsFollower } from "../materialize/stats-follower";
 import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
-import type { OnlineStoreHealer } from "../serving/online-healer";
+import type { OnlineStoreHealer } from "../serving/online-sync/online-healer";
 
 export type FollowRunsDeps = {
   metrics: Metrics;

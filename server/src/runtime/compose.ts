@@ -4,9 +4,9 @@ import type { AccessConfig } from "../access/config";
 import { observeAccess } from "../access/observe";
 import type { Config } from "../config/env";
 import { IN_MEMORY } from "../config/paths";
-import { RedisChargeLedger } from "../datasets/charge";
 import { type DatasetConfig, loadDatasetConfig } from "../datasets/config";
 import { createDatasetServices } from "../datasets/dataset-services";
+import { RedisChargeLedger } from "../datasets/delivery/charge";
 import { warmPublicCards } from "../datasets/warm-cards";
 import type { Database, EmbeddedDatabase, ServerDatabase } from "../db/database";
 import type { ReadRouter } from "../db/replica";
@@ -22,8 +22,8 @@ import { type CircuitBreaker, createCircuitBreaker, createOnlineStore, RedisOnli
 import type { RedisConnection } from "../online/redis-client";
 import { SyncLocks } from "../online/sync-lock";
 import { createPostgresFallback, createServing, createServingCatalog } from "../serving";
-import { NO_HEALING } from "../serving/no-healing";
-import { OnlineStoreHealer } from "../serving/online-healer";
+import { NO_HEALING } from "../serving/online-sync/no-healing";
+import { OnlineStoreHealer } from "../serving/online-sync/online-healer";
 import { createUseCases, type Services, type UseCases } from "../usecases";
 import { openRedisClients } from "./redis-clients";
 

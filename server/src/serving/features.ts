@@ -2,8 +2,8 @@ import type { OnlineRow, OnlineStore } from "../online/types";
 import { readViews } from "../online/types";
 import type { CatalogState, ServingCatalog } from "./catalog";
 import { entityOf, type ParsedId } from "./ids";
+import { SYNC_MARKER_ID } from "./online-sync/sync";
 import { type RelationPlan, type Resolution, resolveSelection, type Selection } from "./resolve";
-import { SYNC_MARKER_ID } from "./sync";
 
 /** The rows read for a batch: `rows[v][i]` is view plan v's row for `ids[i]`, if it has one. */
 export type FeatureTable = {

@@ -4,17 +4,16 @@ import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
 import { ServingCatalog } from "./catalog";
-import { EmbeddingServer } from "./embeddings";
 import { FeatureServer } from "./features";
+import { EmbeddingServer } from "./search/embeddings";
 
 export { type CatalogState, type CatalogView, ServingCatalog } from "./catalog";
 export { deprecationHeaders, viewVersionPath } from "./deprecation";
-export { EmbeddingServer, type Neighbor, type SearchQuery, type SearchResult } from "./embeddings";
 export { createPostgresFallback } from "./fallback";
 export { FeatureServer, type FeatureTable } from "./features";
 export { type FeatureFilter, FILTER_OPS } from "./filters";
-export { SEARCH_STRATEGIES, type SearchStrategy } from "./hnsw-search";
 export { type EntityId, entityOf, idFromKey, type ParsedId, parseId, parseIds, parsePathId } from "./ids";
+export { type SyncResult, syncOnlineStore } from "./online-sync/sync";
 export { acceptedRelationKey, type RelationKey, relationKeyOf } from "./relations";
 export {
   type ReferenceProblem,
@@ -23,7 +22,8 @@ export {
   resolveReferences,
   type Selection,
 } from "./resolve";
-export { type SyncResult, syncOnlineStore } from "./sync";
+export { EmbeddingServer, type Neighbor, type SearchQuery, type SearchResult } from "./search/embeddings";
+export { SEARCH_STRATEGIES, type SearchStrategy } from "./search/hnsw-search";
 
 /** The online serving layer: the cached catalog, feature lookups and embedding search. */
 export type Serving = {
@@ -84,4 +84,4 @@ export function createServing(options: CreateServingOptions): Serving {
   };
 }
 export { type FeatureDrift, statsDrift } from "./drift";
-export { syncRedis } from "./sync-redis";
+export { syncRedis } from "./online-sync/sync-redis";

@@ -8,7 +8,7 @@ import type { Logger } from "../log/logger";
 import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
 import type { Serving } from "../serving";
-import type { OnlineHealing } from "../serving/no-healing";
+import type { OnlineHealing } from "../serving/online-sync/no-healing";
 
 /**
  * The domain services, built once by the composition root (runtime/compose.ts) and injected

@@ -12,7 +12,7 @@ import {
   type SearchResult,
   type Selection,
 } from "../serving";
-import type { ResolvedEmbedding } from "../serving/embeddings";
+import type { ResolvedEmbedding } from "../serving/search/embeddings";
 import type { Services } from "./context";
 import type { Payer } from "./payer";
 

@@ -12,10 +12,10 @@ export type { LimitResult } from "../access/limiter";
 export { type RouteAccess, routeAccess } from "../access/route-access";
 export { SCOPES, type Scope } from "../access/scopes";
 export { type Principal, presentedKey } from "../access/verifier";
-export type { DatasetCard } from "../datasets/card";
-export type { PlanRequest } from "../datasets/dataset-plan";
-export { type DownloadFormat, FORMAT_INFO, FORMATS } from "../datasets/encode";
-export { type UploadFormat, uploadFormat } from "../datasets/upload-formats";
+export type { DatasetCard } from "../datasets/cards/card";
+export { type DownloadFormat, FORMAT_INFO, FORMATS } from "../datasets/encode/encode";
+export type { PlanRequest } from "../datasets/plan/dataset-plan";
+export { type UploadFormat, uploadFormat } from "../datasets/upload/upload-formats";
 export { splitRefList } from "../definitions/refs";
 export { keyPgType } from "../definitions/schema";
 export type { ReadinessReport } from "../health/readiness";
@@ -51,7 +51,7 @@ export {
   type Selection,
   viewVersionPath,
 } from "../serving";
-export type { ResolvedEmbedding } from "../serving/embeddings";
+export type { ResolvedEmbedding } from "../serving/search/embeddings";
 export { parseTimestamp } from "../values/timestamps";
 export type { RotatedKey } from "./api-keys";
 export type { DatasetFile, Download, FileInfo } from "./datasets";

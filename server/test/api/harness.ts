@@ -16,7 +16,7 @@ import { ReadThroughStore } from "../../src/online/read-through";
 import { type FallbackLoader, noRows } from "../../src/online/types";
 import { httpDependencies } from "../../src/runtime/compose";
 import { createServing } from "../../src/serving";
-import { NO_HEALING } from "../../src/serving/no-healing";
+import { NO_HEALING } from "../../src/serving/online-sync/no-healing";
 import type { Services } from "../../src/usecases";
 
 export const testConfig = (): Config => ({ ...loadConfig({ LOG_LEVEL: "silent" }), dataDir: IN_MEMORY });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planDownload } from "../../src/datasets/dataset-plan";
+import { planDownload } from "../../src/datasets/plan/dataset-plan";
 import { DomainError } from "../../src/errors";
 import { type DatasetsHarness, datasetsHarness, expectProblem, get } from "./support";
 

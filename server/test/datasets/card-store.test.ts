@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatasetCard } from "../../src/datasets/card";
-import { CardStore } from "../../src/datasets/card-store";
+import type { DatasetCard } from "../../src/datasets/cards/card";
+import { CardStore } from "../../src/datasets/cards/card-store";
 import type { Database } from "../../src/db/database";
 import { openEmbeddedTestDatabase } from "../support/databases";
 

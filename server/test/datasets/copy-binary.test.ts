@@ -1,11 +1,11 @@
 import { Readable } from "node:stream";
 import { type RecordBatch, Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { arrowSchema } from "../../src/datasets/arrow";
-import { type ColumnKind, type OutputColumn, valueSql } from "../../src/datasets/columns";
-import { copyBatches } from "../../src/datasets/copy-batches";
-import { copyOut } from "../../src/datasets/copy-out";
-import { binaryCopy } from "../../src/datasets/copy-statement";
+import { arrowSchema } from "../../src/datasets/encode/arrow";
+import { copyBatches } from "../../src/datasets/encode/copy-batches";
+import { type ColumnKind, type OutputColumn, valueSql } from "../../src/datasets/plan/columns";
+import { copyOut } from "../../src/datasets/snapshot/copy-out";
+import { binaryCopy } from "../../src/datasets/snapshot/copy-statement";
 import type { Database } from "../../src/db/database";
 import { openEmbeddedTestDatabase } from "../support/databases";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inlineParams, quoteLiteral } from "../../src/datasets/copy-statement";
+import { inlineParams, quoteLiteral } from "../../src/datasets/snapshot/copy-statement";
 import type { Database } from "../../src/db/database";
 import { openEmbeddedTestDatabase } from "../support/databases";
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SlotReservation } from "../../src/datasets/spool";
+import type { SlotReservation } from "../../src/datasets/delivery/spool";
 import { type DatasetsHarness, datasetsHarness, expectProblem, get } from "./support";
 
 /**

@@ -1,7 +1,7 @@
 import { parquetMetadata } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetCardSchema } from "../../src/api/routes/datasets/card";
-import type { ColumnKind } from "../../src/datasets/columns";
+import type { ColumnKind } from "../../src/datasets/plan/columns";
 import { bindParams, getDataset } from "../../src/registry";
 import { csvObjects, differences } from "./compare";
 import {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../src/corpus/random";
-import { planTraining, standalonePlanSource } from "../../src/datasets/dataset-plan";
-import { computePointInTime, loadPointInTime } from "../../src/datasets/pit";
-import { fillFromHistory, historyServes } from "../../src/datasets/pit-history";
-import { formatTimestamp } from "../../src/datasets/timestamps";
+import { planTraining, standalonePlanSource } from "../../src/datasets/plan/dataset-plan";
+import { computePointInTime, loadPointInTime } from "../../src/datasets/point-in-time/pit";
+import { fillFromHistory, historyServes } from "../../src/datasets/point-in-time/pit-history";
 import type { Database } from "../../src/db/database";
 import { bindParams } from "../../src/definitions/compile/params";
 import { getViewVersion } from "../../src/registry";
+import { formatTimestamp } from "../../src/values/timestamps";
 import { preparedDatabase } from "../support/prepared-data";
 import { SEED } from "./support";
 

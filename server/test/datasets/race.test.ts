@@ -1,8 +1,8 @@
 import { tableFromIPC } from "apache-arrow";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { planDownload, standalonePlanSource } from "../../src/datasets/dataset-plan";
-import { exportRows } from "../../src/datasets/export";
+import { exportRows } from "../../src/datasets/delivery/export";
+import { planDownload, standalonePlanSource } from "../../src/datasets/plan/dataset-plan";
 import type { EmbeddedDatabase, Sql } from "../../src/db/database";
 import { DomainError } from "../../src/errors";
 import { FreshnessScheduler } from "../../src/freshness/scheduler";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DatabaseFiles, type Production } from "../../src/datasets/shared-files";
+import { DatabaseFiles, type Production } from "../../src/datasets/delivery/shared-files";
 import type { Database } from "../../src/db/database";
 import { openEmbeddedTestDatabase } from "../support/databases";
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadDatasetConfig } from "../../src/datasets/config";
 import { createDatasetServices } from "../../src/datasets/dataset-services";
-import { spoolDirPrefix, sweepSpools } from "../../src/datasets/spool-sweep";
+import { spoolDirPrefix, sweepSpools } from "../../src/datasets/delivery/spool-sweep";
 
 const parent = mkdtempSync(join(tmpdir(), "rapfs-sweep-test-"));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));

@@ -10,8 +10,8 @@ import {
   exactFilteredLimit,
   maxScanTuples,
   scanMemMultiplier,
-} from "../../src/serving/hnsw-search";
-import { OutlierCeilings, quantileOf } from "../../src/serving/outlier-ceiling";
+} from "../../src/serving/search/hnsw-search";
+import { OutlierCeilings, quantileOf } from "../../src/serving/search/outlier-ceiling";
 
 const lyrics = {
   kind: "embedding",

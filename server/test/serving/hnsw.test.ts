@@ -5,8 +5,8 @@ import { buildHnswIndex } from "../../src/definitions/hnsw-build";
 import { poolSession, type Session } from "../../src/materialize/session";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { EmbeddingServer, type FeatureFilter, type SearchQuery } from "../../src/serving";
-import { sampleOutlierCeiling } from "../../src/serving/outlier-ceiling";
-import { VectorIndex } from "../../src/serving/vector-index";
+import { sampleOutlierCeiling } from "../../src/serving/search/outlier-ceiling";
+import { VectorIndex } from "../../src/serving/search/vector-index";
 import { call, ok, PINNED_NOW, startServing } from "./support";
 
 // The server's search path (RAPFS_VECTOR_INDEX=hnsw) on PGlite: ~1,730 tracks, big enough that

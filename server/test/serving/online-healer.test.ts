@@ -8,7 +8,7 @@ import { RedisOnlineStore } from "../../src/online/redis-store";
 import { SyncLocks } from "../../src/online/sync-lock";
 import type { OnlineStore } from "../../src/online/types";
 import { listViews } from "../../src/registry";
-import { OnlineStoreHealer } from "../../src/serving/online-healer";
+import { OnlineStoreHealer } from "../../src/serving/online-sync/online-healer";
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from "../online/redis-harness";
 import { preparedDatabase } from "../support/prepared-data";
 import { SCALE, SEED } from "./support";

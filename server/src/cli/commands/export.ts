@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config/env";
 import { loadDatasetConfig } from "../../datasets/config";
-import { type DownloadFormat, FORMAT_INFO, FORMATS } from "../../datasets/encode";
-import { exportToFile } from "../../datasets/export-file";
+import { exportToFile } from "../../datasets/delivery/export-file";
+import { type DownloadFormat, FORMAT_INFO, FORMATS } from "../../datasets/encode/encode";
 import { splitRefList } from "../../definitions/refs";
 import { isRefusal } from "../../errors";
 import { terminalProgress } from "../../log/progress";

@@ -1,7 +1,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pgvectorDistance } from "../../../src/serving/vector-kernel/pgvector-distance";
+import { pgvectorDistance } from "../../../src/serving/search/vector-kernel/pgvector-distance";
 import { embeddedDataDir } from "../../support/databases";
 import { Random } from "./random";
 

@@ -1,0 +1,416 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { type FileHandle, open, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DomainError } from "../../errors";
+import { spoolDirPrefix } from "./spool-sweep";
+
+export type SpoolJob = {
+  readonly id: string;
+  readonly path: string;
+  /** What the file holds (request, data version): everyone asking for it reads this job. */
+  readonly fileKey: string;
+  etag: string | undefined;
+  written: number;
+  state: "running" | "done" | "failed";
+  error?: unknown;
+  /** What a resumed response needs to say about the file (rows, version, name). */
+  meta?: { rows: number | undefined; version: string; filename: string };
+  /** When a finished job's file is removed (unset while it runs). */
+  expiresAt?: number;
+};
+
+type Entry = SpoolJob & {
+  wake: () => void;
+  changed: Promise<void>;
+  started: Promise<unknown>;
+  /** Requests still waiting for or reading the job; the work stops when the last goes away. */
+  followers: number;
+  abort: AbortController;
+  /** Streams reading its file now: a file being read is never evicted. */
+  readers: number;
+  /** When a request last asked for it: the least recently used kept file is evicted first. */
+  usedAt: number;
+};
+
+export type SpoolRun<S> = (
+  write: (chunk: Uint8Array) => Promise<void>,
+  started: (etag: string, value: S) => void,
+  signal: AbortSignal,
+) => Promise<void>;
+
+/**
+ * Encoded downloads are written here at database speed, and responses read them back at the
+ * client's speed. The snapshot transaction (and, embedded, PGlite's single connection) is held
+ * only as long as reading and encoding take, never as long as a slow client; a client that
+ * drops off can resume from the same bytes for `ttlSeconds`.
+ */
+/** A download slot taken ahead of the work that will use it (see DownloadSpool.reserve). */
+export type SlotReservation = {
+  /** Gives the slot back unless open or admit took it over. */
+  release(): void;
+  /** Takes the slot over for the work: true once, false after a release. */
+  handOver(): boolean;
+  /** The account it is counted against (undefined: the server's own work). */
+  readonly owner: string | undefined;
+};
+
+export class Spool {
+  private readonly jobs = new Map<string, Entry>();
+  private running = 0;
+  /** Slots each account holds now: none may hold more than its share (takeSlot). */
+  private readonly held = new Map<string, number>();
+  private directory: string | undefined;
+  private readonly ttlSeconds: number;
+  private readonly maxRunning: number;
+
+  constructor(
+    private readonly options: {
+      parentDir: string;
+      ttlSeconds: number;
+      maxRunning: number;
+      /** A new download is refused while the kept and running files hold this many bytes (0: no bound). */
+      maxBytes?: number;
+    },
+  ) {
+    this.ttlSeconds = options.ttlSeconds;
+    this.maxRunning = options.maxRunning;
+  }
+
+  /** Download slots taken now (running downloads, cards and reservations). */
+  get busySlots(): number {
+    return this.running;
+  }
+
+  /** Bytes of encoded downloads this process keeps on disk now, running ones included. */
+  get bytes(): number {
+    let total = 0;
+    for (const job of this.jobs.values()) total += job.written;
+    return total;
+  }
+
+  /**
+   * For /ready: the parent directory takes a file (a full or read-only volume does not), and the
+   * spool is under its byte bound.
+   */
+  async check(): Promise<void> {
+    const probe = join(this.options.parentDir, `.rapfs-ready-${process.pid}-${randomUUID()}`);
+    await writeFile(probe, "ok");
+    await rm(probe, { force: true });
+    const max = this.options.maxBytes ?? 0;
+    if (max > 0 && this.pinnedBytes >= max) throw new Error(this.fullMessage(max));
+  }
+
+  /** Bytes no new file can take: those of files being written or read (kept idle ones can go). */
+  private get pinnedBytes(): number {
+    let total = 0;
+    for (const job of this.jobs.values())
+      if (job.state === "running" || job.readers > 0) total += job.written;
+    return total;
+  }
+
+  /**
+   * Room for a new file: kept files nobody is reading go, least recently used first, before a
+   * new file is refused (so one key's distinct downloads cannot lock everyone out for their
+   * TTL); refused only while running and read files alone fill the spool.
+   */
+  private checkRoom(refuse = true): void {
+    const max = this.options.maxBytes ?? 0;
+    if (max <= 0 || this.bytes < max) return;
+    const idle = [...this.jobs.values()]
+      .filter((j) => j.state === "done" && j.readers === 0)
+      .sort((a, b) => a.usedAt - b.usedAt);
+    for (const job of idle) {
+      if (this.bytes < max) return;
+      this.remove(job);
+    }
+    if (this.bytes < max || !refuse) return;
+    const now = Date.now();
+    const expiries = [...this.jobs.values()].flatMap((j) => (j.expiresAt ? [j.expiresAt - now] : []));
+    // The first kept file to go frees room; with only running ones, a guess of a few seconds.
+    const soonest = expiries.length > 0 ? Math.min(...expiries) : 5_000;
+    throw new DomainError("UNAVAILABLE", `${this.fullMessage(max)}; retry shortly.`, {
+      retryAfterSeconds: Math.max(1, Math.ceil(soonest / 1000)),
+    });
+  }
+
+  private fullMessage(max: number): string {
+    return `The download spool is full (${this.bytes} bytes kept, RAPFS_SPOOL_MAX_BYTES ${max})`;
+  }
+
+  /** Made on first use, so a process that never serves a download leaves no directory behind. */
+  get dir(): string {
+    this.directory ??= mkdtempSync(join(this.options.parentDir, spoolDirPrefix()));
+    return this.directory;
+  }
+
+  /**
+   * A download slot (and room in the spool) taken now, before anything is charged: when all are
+   * busy this is the 503, and the caller has spent nothing. `open` and `admit` use it instead of
+   * taking one of their own; `release` gives it back if neither did (idempotent).
+   */
+  reserve(owner?: string): SlotReservation {
+    this.checkRoom();
+    this.takeSlot(owner);
+    let held = true;
+    const give = () => {
+      const had = held;
+      held = false;
+      return had;
+    };
+    return {
+      release: () => {
+        if (give()) this.giveSlot(owner);
+      },
+      handOver: give,
+      owner,
+    };
+  }
+
+  /** Whether a job for `fileKey` runs or is kept: a request for it needs no slot. */
+  has(fileKey: string): boolean {
+    return [...this.jobs.values()].some((j) => j.fileKey === fileKey && j.state !== "failed");
+  }
+
+  /**
+   * Runs other whole-dataset work (a dataset card's statistics) in a download slot: it costs the
+   * database what a download does, so it waits its turn the same way (503 when all are taken).
+   */
+  async admit<T>(work: () => Promise<T>, slot: SlotReservation = this.reserve()): Promise<T> {
+    const owned = slot.handOver();
+    try {
+      return await work();
+    } finally {
+      if (owned) this.giveSlot(slot.owner);
+    }
+  }
+
+  /**
+   * A slot for `owner`'s work. Shared fairly: an account holds at most half of them (rounded up),
+   * and the last free one goes only to an account that holds none, so one account's cards and
+   * downloads (abandoned or not) never lock the others out.
+   */
+  private takeSlot(owner: string | undefined): void {
+    const holding = owner === undefined ? 0 : (this.held.get(owner) ?? 0);
+    const share = Math.ceil(this.maxRunning / 2);
+    if (holding >= share || (holding > 0 && this.running + 1 >= this.maxRunning)) {
+      throw new DomainError(
+        "UNAVAILABLE",
+        `This account already prepares ${holding} of the ${this.maxRunning} downloads this server prepares at once; retry once one is done.`,
+        { retryAfterSeconds: 5 },
+      );
+    }
+    if (this.running >= this.maxRunning) {
+      throw new DomainError("UNAVAILABLE", "Too many downloads are being prepared; retry shortly.", {
+        retryAfterSeconds: 5,
+      });
+    }
+    this.running++;
+    if (owner !== undefined) this.held.set(owner, holding + 1);
+  }
+
+  private giveSlot(owner: string | undefined): void {
+    this.running--;
+    if (owner === undefined) return;
+    const holding = (this.held.get(owner) ?? 1) - 1;
+    if (holding > 0) this.held.set(owner, holding);
+    else this.held.delete(owner);
+  }
+
+  /**
+   * The job encoding `fileKey`: the one running or kept for it (no new work, no slot), or a new
+   * one. Resolves `started` with what `run` passed to `started`, or rejects if it failed before.
+   */
+  open<S>(
+    fileKey: string,
+    run: SpoolRun<S>,
+    take: {
+      slot?: SlotReservation;
+      owner?: string;
+      /** A file everybody shares (the public quick start): made room for, never refused for want of it. */
+      alwaysRoom?: boolean;
+    } = {},
+  ): { job: SpoolJob; started: Promise<S> } {
+    const { slot } = take;
+    const owner = slot ? slot.owner : take.owner;
+    // A job its clients all left is stopping: a retry arriving meanwhile starts afresh, not a 503.
+    const existing = [...this.jobs.values()].find(
+      (j) => j.fileKey === fileKey && j.state !== "failed" && !j.abort.signal.aborted,
+    );
+    if (existing) {
+      existing.usedAt = Date.now();
+      return { job: existing, started: existing.started as Promise<S> };
+    }
+    if (!slot) this.checkRoom(!take.alwaysRoom);
+    // The entry first: its directory may fail (a spool parent removed or unwritable), and a slot
+    // taken before it would never be given back.
+    const job = this.entry(randomUUID(), fileKey);
+    if (!slot?.handOver()) this.takeSlot(owner);
+    this.jobs.set(job.id, job);
+    let resolveStarted!: (value: S) => void;
+    let rejectStarted!: (error: unknown) => void;
+    const started = new Promise<S>((res, rej) => {
+      resolveStarted = res;
+      rejectStarted = rej;
+    });
+    started.catch(() => {});
+    job.started = started;
+    void (async () => {
+      let handle: FileHandle | undefined;
+      try {
+        handle = await open(job.path, "w");
+        const file = handle;
+        await run(
+          async (chunk) => {
+            await file.write(chunk);
+            job.written += chunk.byteLength;
+            job.wake();
+          },
+          (etag, value) => {
+            job.etag = etag;
+            resolveStarted(value);
+          },
+          job.abort.signal,
+        );
+        if (job.etag === undefined) throw new Error("the download finished without starting");
+        job.state = "done";
+      } catch (error) {
+        job.state = "failed";
+        job.error = error;
+        rejectStarted(error);
+      } finally {
+        this.giveSlot(owner);
+        await handle?.close().catch(() => {});
+        job.wake();
+        this.expire(job, job.state === "failed" ? 0 : this.ttlSeconds * 1000);
+      }
+    })();
+    return { job, started };
+  }
+
+  /**
+   * A request waits for or reads `job` until `signal` aborts (its client went away): when every
+   * request following a running job has gone, the job's work is aborted, unless it is `kept`
+   * (a file shared by everyone: written to its end for the next caller, a timed-out client's
+   * retry among them).
+   */
+  follow(job: SpoolJob, signal: AbortSignal, kept = false): void {
+    const entry = this.jobs.get(job.id);
+    if (entry?.state !== "running") return;
+    entry.followers++;
+    const leave = () => {
+      entry.followers--;
+      if (entry.followers <= 0 && entry.state === "running" && !kept) {
+        entry.abort.abort(new DomainError("UNAVAILABLE", "Every client of this download went away."));
+      }
+    };
+    if (signal.aborted) leave();
+    else signal.addEventListener("abort", leave, { once: true });
+  }
+
+  /** The newest finished job of a request, if it is still kept (and has this ETag, when given). */
+  resumable(fileKey: string, etag?: string): SpoolJob | undefined {
+    const candidates = [...this.jobs.values()].filter(
+      (j) => j.fileKey === fileKey && j.state === "done" && (etag === undefined || j.etag === etag),
+    );
+    const job = candidates.at(-1);
+    if (job) job.usedAt = Date.now();
+    return job;
+  }
+
+  /** Waits for a job to finish (or fail). */
+  async settled(job: SpoolJob): Promise<void> {
+    const entry = this.jobs.get(job.id);
+    while (entry && entry.state === "running") await entry.changed;
+  }
+
+  /** The job's bytes from `start` to `end` (inclusive), following the file while it is written. */
+  read(job: SpoolJob, start = 0, end?: number): ReadableStream<Uint8Array> {
+    const entry = this.jobs.get(job.id) ?? (job as Entry);
+    let position = start;
+    let handle: FileHandle | undefined;
+    entry.readers++;
+    entry.usedAt = Date.now();
+    let reading = true;
+    const finish = async () => {
+      if (reading) entry.readers--;
+      reading = false;
+      await handle?.close().catch(() => {});
+      handle = undefined;
+    };
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          handle ??= await open(entry.path, "r");
+          const limit = end === undefined ? Number.POSITIVE_INFINITY : end + 1;
+          for (;;) {
+            if (position >= limit) break;
+            if (position < entry.written) {
+              const size = Math.min(256 * 1024, entry.written - position, limit - position);
+              const buffer = Buffer.allocUnsafe(size);
+              const { bytesRead } = await handle.read(buffer, 0, size, position);
+              position += bytesRead;
+              controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead));
+              return;
+            }
+            if (entry.state === "failed") {
+              await finish();
+              controller.error(entry.error);
+              return;
+            }
+            if (entry.state === "done") break;
+            await entry.changed;
+          }
+          await finish();
+          controller.close();
+        },
+        cancel: finish,
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  async close(): Promise<void> {
+    this.jobs.clear();
+    if (this.directory) await rm(this.directory, { recursive: true, force: true });
+  }
+
+  private entry(id: string, fileKey: string): Entry {
+    const entry = {
+      id,
+      path: join(this.dir, id),
+      fileKey,
+      etag: undefined,
+      written: 0,
+      state: "running",
+      followers: 0,
+      abort: new AbortController(),
+      readers: 0,
+      usedAt: Date.now(),
+    } as Entry;
+    const arm = () => {
+      entry.changed = new Promise((resolve) => {
+        entry.wake = () => {
+          arm();
+          resolve();
+        };
+      });
+    };
+    arm();
+    return entry;
+  }
+
+  private remove(job: SpoolJob): void {
+    if (this.jobs.get(job.id) === job) this.jobs.delete(job.id);
+    void rm(job.path, { force: true }).catch(() => {});
+  }
+
+  private expire(job: SpoolJob, afterMs: number): void {
+    const remove = () => this.remove(job);
+    if (afterMs <= 0) remove();
+    else {
+      job.expiresAt = Date.now() + afterMs;
+      setTimeout(remove, afterMs).unref();
+    }
+  }
+}

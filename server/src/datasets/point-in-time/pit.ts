@@ -1,0 +1,293 @@
+import { randomBytes } from "node:crypto";
+import { type Sql, sqlParams } from "../../db/database";
+import { bindParams, type CompiledQuery, ident } from "../../definitions/compile/params";
+import type { CompiledHistory } from "../../definitions/compile/pit-history";
+import { getViewVersion } from "../../registry";
+import { Pacer, SLICE_TARGET_MS } from "../pacer";
+import type { DatasetPlan, Source, ViewSource } from "../plan/dataset-plan";
+import {
+  changeInstantsWorthIt,
+  fillFromHistory,
+  type HistoryTarget,
+  historyServes,
+  type Pairs,
+  throughStates,
+  timestampText,
+} from "./pit-history";
+import { fieldsOf, keyOf, readsPointInTime } from "./pit-sources";
+
+/** A source's compiled point-in-time query, and what its history is read from (see pit-history). */
+export type PointInTimeQueries = {
+  rows: CompiledQuery;
+  history?: CompiledHistory | null | undefined;
+  changes?: CompiledQuery | null | undefined;
+};
+
+/** Each point-in-time source's compiled queries, as the registry holds them for that version. */
+export async function loadPointInTime(sql: Sql, plan: DatasetPlan): Promise<Map<Source, PointInTimeQueries>> {
+  const queries = new Map<Source, PointInTimeQueries>();
+  for (const source of plan.sources.filter(readsPointInTime)) {
+    if (source.kind === "view") {
+      const detail = await getViewVersion(sql, source.name, source.version);
+      if (!detail) throw new Error(`${source.name}@${source.version} vanished from the registry`);
+      const {
+        point_in_time: rows,
+        point_in_time_history: history,
+        point_in_time_changes: changes,
+      } = detail.compiled;
+      queries.set(source, { rows, history, changes });
+    } else {
+      // The registry's read API has no compiled SQL for embeddings; the table has it.
+      const [row] = await sql<{ pit: CompiledQuery | null }[]>`
+        select compiled->'point_in_time' as pit from rapfs_embeddings
+        where name = ${source.name} and version = ${source.version}`;
+      if (!row?.pit) throw new Error(`embedding ${source.name}@${source.version} has no point-in-time query`);
+      queries.set(source, { rows: row.pit });
+    }
+  }
+  return queries;
+}
+
+/** Uploaded training rows (entity id and instant, epoch microseconds), or one instant for every entity. */
+export type PointInTimeRequest = { rows: { ids: unknown[]; asOf: number[] } } | { instant: number };
+
+/**
+ * Point-in-time values computed into unlogged work tables, one per source, named for this job:
+ * each slice of entities (or uploaded rows) is one statement of about SLICE_TARGET_MS, so no
+ * piece of the work holds the embedded database's only backend longer than that, and a caller
+ * that goes away stops the work between two slices. The tables hold values of the past (rows
+ * created at or before their instant), which later writes do not change, so the slices need no
+ * common transaction.
+ */
+export type WorkTables = {
+  /** The work table of each point-in-time source. */
+  tableOf(source: Source): string;
+  drop(): Promise<void>;
+};
+
+export type FillOptions = {
+  signal?: AbortSignal | undefined;
+  onProgress?: (done: number, total: number) => void;
+};
+
+export async function computePointInTime(
+  sql: Sql,
+  plan: DatasetPlan,
+  queries: Map<Source, PointInTimeQueries>,
+  request: PointInTimeRequest,
+  options: FillOptions = {},
+): Promise<WorkTables> {
+  const job = `rapfs_work_${Math.floor(Date.now() / 1000).toString(36)}_${randomBytes(5).toString("hex")}`;
+  const names = new Map<Source, string>();
+  const tables: WorkTables = {
+    tableOf: (source) => {
+      const name = names.get(source);
+      if (!name) throw new Error(`${source.name}@${source.version} has no work table`);
+      return name;
+    },
+    drop: async () => {
+      for (const name of names.values())
+        await sql.unsafe(`drop table if exists ${ident(name)}`).catch(() => {});
+    },
+  };
+  try {
+    // A related entity's view reads the keys its relation held, so its key source is filled first.
+    const ordered = [...queries].sort(([a], [b]) => Number(isRelated(a)) - Number(isRelated(b)));
+    for (const [source, query] of ordered) {
+      const name = `${job}_${plan.sources.indexOf(source)}`;
+      names.set(source, name);
+      const layout = layoutOf(plan, source, request);
+      await sql.unsafe(`create unlogged table ${ident(name)} (${layout.columns.join(", ")})`);
+      await fill(sql, plan, source, query, name, request, tables, options);
+      for (const index of layout.indexes) await sql.unsafe(`create index on ${ident(name)} (${index})`);
+      // The planner needs the row count and the keys' spread, not the features': a whole-table
+      // analyze read every wide column of its 30,000-row sample (up to ~220 ms under load).
+      await sql.unsafe(`analyze ${ident(name)} (${layout.indexes.join(", ")})`);
+    }
+    return tables;
+  } catch (error) {
+    await tables.drop();
+    throw error;
+  }
+}
+
+const isRelated = (source: Source) => source.kind === "view" && source.via !== undefined;
+
+/**
+ * Training rows keep their upload order (`ord`); a related entity's view is computed once per
+ * distinct (key, instant), however many rows share it; a single instant keys rows by entity.
+ */
+function layoutOf(
+  plan: DatasetPlan,
+  source: Source,
+  request: PointInTimeRequest,
+  { related = isRelated(source) } = {},
+) {
+  const key = keyOf(plan, source);
+  const fields = fieldsOf(plan, source).map((f) => `${ident(f.field)} ${f.pgType}`);
+  const keyed = `${ident(key.name)} ${key.pgType}`;
+  if ("instant" in request) {
+    return { columns: [keyed, "event_timestamp timestamp", ...fields], indexes: [ident(key.name)] };
+  }
+  if (related) {
+    return {
+      columns: [keyed, "as_of timestamp", "event_timestamp timestamp", ...fields],
+      indexes: [`${ident(key.name)}, as_of`],
+    };
+  }
+  return {
+    columns: ["ord bigint not null", keyed, "as_of timestamp", "event_timestamp timestamp", ...fields],
+    indexes: ["ord"],
+  };
+}
+
+async function fill(
+  sql: Sql,
+  plan: DatasetPlan,
+  source: Source,
+  { rows: query, history, changes }: PointInTimeQueries,
+  table: string,
+  request: PointInTimeRequest,
+  tables: WorkTables,
+  options: FillOptions,
+): Promise<void> {
+  const pairs = await requestedPairs(sql, plan, source, request, tables);
+  const target = { table, key: keyOf(plan, source), fields: fieldsOf(plan, source), pairs };
+  const done = () => options.onProgress?.(pairs.ids.length, pairs.ids.length);
+  if (isRelated(source) && "rows" in request && history && historyServes(history, target)) {
+    await fillFromHistory(sql, history, target, options.signal);
+    return done();
+  }
+  if (!isRelated(source) && "rows" in request && changes) {
+    const instants = await changeInstantsWorthIt(sql, changes, request.rows, options.signal);
+    if (instants) {
+      const { columns } = layoutOf(plan, source, request, { related: true });
+      await fillFromChanges(sql, query, columns, instants, target, options);
+      return done();
+    }
+  }
+  const ordered = !("instant" in request) && !isRelated(source);
+  await fillPairs(sql, query, table, target, pairs, { ordered, instant: "instant" in request }, options);
+}
+
+/**
+ * A track view once per change of each uploaded track, into a table of states keyed by (track,
+ * instant); then each row reads the last state at or before its time.
+ */
+async function fillFromChanges(
+  sql: Sql,
+  query: CompiledQuery,
+  columns: string[],
+  instants: Pairs,
+  target: HistoryTarget,
+  options: FillOptions,
+): Promise<void> {
+  const states = { table: `${target.table}_changes`, columns, at: "as_of" };
+  await throughStates(sql, states, target, { ordered: true, signal: options.signal }, () =>
+    fillPairs(sql, query, states.table, target, instants, { ordered: false }, options),
+  );
+}
+
+/** Computes `query` for each (entity, instant) pair into `table`, in slices of about SLICE_TARGET_MS. */
+async function fillPairs(
+  sql: Sql,
+  query: CompiledQuery,
+  table: string,
+  target: Pick<HistoryTarget, "key" | "fields">,
+  pairs: Pairs,
+  layout: { ordered: boolean; instant?: boolean },
+  options: FillOptions,
+): Promise<void> {
+  const names = [
+    ...(layout.ordered ? ["ord"] : []),
+    ident(target.key.name),
+    ...(layout.instant ? [] : ["as_of"]),
+    "event_timestamp",
+    ...target.fields.map((f) => ident(f.field)),
+  ];
+  // Each entity is its own index probes (a lateral join per unnested id), whatever the slice's size.
+  const pacer = new Pacer({ initial: 8, min: 1, max: 4_096, targetMs: SLICE_TARGET_MS });
+  const insert = async (ids: unknown[], asOf: (number | string)[], offset: number) => {
+    const params = bindParams(query, { entity_ids: ids, as_of: asOf.map(timestampText) });
+    if (layout.ordered) params.push(offset);
+    const selected = names.map((n) => (n === "ord" ? `_q.ord + $${params.length}::bigint` : `_q.${n}`));
+    await pacer.time(ids.length, () =>
+      sql.unsafe(
+        `insert into ${ident(table)} (${names.join(", ")})\nselect ${selected.join(", ")}\nfrom (${query.text}) _q`,
+        sqlParams(params),
+      ),
+    );
+  };
+  let done = 0;
+  while (done < pairs.ids.length) {
+    options.signal?.throwIfAborted();
+    const end = Math.min(pairs.ids.length, done + pacer.next);
+    await insert(pairs.ids.slice(done, end), pairs.asOf.slice(done, end), done);
+    done = end;
+    options.onProgress?.(done, pairs.ids.length);
+  }
+}
+
+/**
+ * The (entity, instant) pairs a source is computed for: the uploaded rows, every entity at the
+ * instant, or for a related entity's view the distinct keys (and instants) its relation held.
+ */
+async function requestedPairs(
+  sql: Sql,
+  plan: DatasetPlan,
+  source: Source,
+  request: PointInTimeRequest,
+  tables: WorkTables,
+): Promise<Pairs> {
+  const via = source.kind === "view" ? source.via : undefined;
+  if (via) return relatedPairs(sql, via, tables.tableOf(via.keySource), request);
+  if ("rows" in request) return request.rows;
+  const ids = await entityIds(sql, plan);
+  return { ids, asOf: ids.map(() => request.instant) };
+}
+
+async function relatedPairs(
+  sql: Sql,
+  via: NonNullable<ViewSource["via"]>,
+  keyTable: string,
+  request: PointInTimeRequest,
+): Promise<{ ids: unknown[]; asOf: number[] }> {
+  const key = ident(via.keyField);
+  if ("instant" in request) {
+    const rows = await sql.unsafe<{ k: unknown }[]>(
+      `select distinct ${key} as k from ${ident(keyTable)} where ${key} is not null order by 1`,
+    );
+    return { ids: rows.map((r) => r.k), asOf: rows.map(() => request.instant) };
+  }
+  const rows = await sql.unsafe<{ k: unknown; t: number }[]>(
+    `select ${key} as k, (extract(epoch from as_of) * 1000000)::float8 as t from ${ident(keyTable)}
+     where ${key} is not null group by 1, 2 order by 1, 2`,
+  );
+  return { ids: rows.map((r) => r.k), asOf: rows.map((r) => r.t) };
+}
+
+/** Every entity id: an instant's rows are asked for each of them, as a download holds them all. */
+async function entityIds(sql: Sql, plan: DatasetPlan): Promise<unknown[]> {
+  const rows =
+    plan.entity.keyType === "int"
+      ? await sql.unsafe<{ k: number }[]>("select id as k from tracks order by id")
+      : await sql.unsafe<{ k: string }[]>(
+          "select distinct artist as k from tracks where artist is not null order by artist",
+        );
+  return rows.map((r) => r.k);
+}
+
+/** Work tables a process left behind when it died mid-download (older than `maxAgeSeconds`). */
+export async function dropStaleWorkTables(sql: Sql, maxAgeSeconds: number): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    select tablename as name from pg_tables where tablename like 'rapfs\\_work\\_%'`;
+  const now = Math.floor(Date.now() / 1000);
+  const stale = rows
+    .map((r) => r.name)
+    .filter((name) => {
+      const created = Number.parseInt(name.split("_")[2] ?? "", 36);
+      return Number.isFinite(created) && now - created > maxAgeSeconds;
+    });
+  for (const name of stale) await sql.unsafe(`drop table if exists ${ident(name)}`);
+  return stale;
+}

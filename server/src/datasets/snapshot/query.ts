@@ -1,0 +1,156 @@
+import { ident } from "../../definitions/compile/params";
+import { FILTER_SQL_OPERATORS } from "../../definitions/schema";
+import { formatTimestamp } from "../../values/timestamps";
+import { valueSql } from "../plan/columns";
+import type { DatasetPlan, PlannedFilter, Source } from "../plan/dataset-plan";
+import { keyOf, readsPointInTime } from "../point-in-time/pit-sources";
+
+/** The rows of a download as SQL parts, so the same FROM/WHERE serves the rows, the count and the card. */
+export type RowsSql = {
+  /** Selected expressions, each aliased to its output column name. */
+  select: string[];
+  from: string;
+  where: string[];
+  order: string;
+  /**
+   * When `order` is the first column's unique key: that key in every inner-joined source, so
+   * the rows can be read in key ranges (empty when they cannot).
+   */
+  rangeKeys: string[];
+  params: unknown[];
+};
+
+/**
+ * Current values: the materialized tables joined on the entity key (inner for views, left for
+ * embeddings), the dataset's filters, ordered by key.
+ */
+export function currentRows(plan: DatasetPlan): RowsSql {
+  const params: unknown[] = [];
+  const alias = (s: Source) => `s${plan.sources.indexOf(s)}`;
+  const [base] = plan.sources;
+  if (base?.kind !== "view") throw new Error("a download reads at least one feature view");
+  const key = `s0.${ident(base.key)}`;
+  const joins = plan.sources.slice(1).map((s) => {
+    const kind = s.join === "inner" ? "join" : "left join";
+    // A related entity's row is the one whose key the entity's own key source holds.
+    const on = s.kind === "view" && s.via ? `${alias(s.via.keySource)}.${ident(s.via.keyField)}` : key;
+    return `${kind} ${ident(s.table)} ${alias(s)} on ${alias(s)}.${ident(s.key)} = ${on}`;
+  });
+  return {
+    select: [
+      `${valueSql(plan.key.kind, key)} as ${ident(plan.key.name)}`,
+      ...plan.features.map(
+        (f) =>
+          `${valueSql(f.column.kind, `${alias(f.source)}.${ident(f.field)}`)} as ${ident(f.column.name)}`,
+      ),
+    ],
+    from: [`${ident(base.table)} s0`, ...joins].join("\n"),
+    where: plan.filters.map((f) => filterSql(f, `${alias(f.source)}.${ident(f.field)}`, params)),
+    order: key,
+    rangeKeys: [base, ...plan.sources.slice(1).filter((s) => s.join === "inner")].map(
+      (s) => `${alias(s)}.${ident(s.key)}`,
+    ),
+    params,
+  };
+}
+
+/**
+ * Values at one instant, or as of each uploaded row's time, read from the work tables the
+ * point-in-time engine filled (see pit.ts). An instant's rows are keyed by entity and joined as
+ * current values are (inner for the entity's views, left for embeddings and related entities),
+ * a view's row counting only where it has one then; training rows keep every uploaded row, in
+ * upload order, joined on `ord`, a related entity's values on its key and the row's instant.
+ */
+export function pointInTimeRows(
+  plan: DatasetPlan,
+  tableOf: (source: Source) => string,
+  mode: { instant: number } | "training",
+): RowsSql {
+  const params: unknown[] = [];
+  const alias = (s: Source) => `p${plan.sources.indexOf(s)}`;
+  const timed = plan.sources.filter(readsPointInTime);
+  const [base] = timed;
+  if (!base) throw new Error("a download reads at least one feature view");
+  const first = alias(base);
+  const key = `${first}.${ident(plan.key.name)}`;
+  // A tracks column (a vector fixed at the track's creation) is there once the track is.
+  const asOf = () => {
+    if (mode === "training") return `${first}.as_of`;
+    params.push(formatTimestamp(mode.instant));
+    return `$${params.length}::text::timestamp`;
+  };
+  const joins = plan.sources
+    .filter((s) => s !== base)
+    .map((s) => {
+      const table = `${ident(readsPointInTime(s) ? tableOf(s) : s.table)} ${alias(s)}`;
+      if (!readsPointInTime(s)) {
+        return `left join ${table} on ${alias(s)}.${ident(s.key)} = ${key} and coalesce(${alias(s)}.created_at <= ${asOf()}, true)`;
+      }
+      const via = s.kind === "view" ? s.via : undefined;
+      const related = via ? `${alias(via.keySource)}.${ident(via.keyField)}` : undefined;
+      if (mode === "training") {
+        return related
+          ? `left join ${table} on ${alias(s)}.${ident(s.key)} = ${related} and ${alias(s)}.as_of = ${first}.as_of`
+          : `join ${table} on ${alias(s)}.ord = ${first}.ord`;
+      }
+      const kind = s.join === "inner" ? "join" : "left join";
+      return `${kind} ${table} on ${alias(s)}.${ident(keyOf(plan, s).name)} = ${related ?? key}`;
+    });
+  const where = plan.filters.map((f) => filterSql(f, `${alias(f.source)}.${ident(f.field)}`, params));
+  if (mode !== "training") {
+    for (const s of timed) if (s.join === "inner") where.push(`${alias(s)}.event_timestamp is not null`);
+  }
+  const features = plan.features.map(
+    (f) => `${valueSql(f.column.kind, `${alias(f.source)}.${ident(f.field)}`)} as ${ident(f.column.name)}`,
+  );
+  const inner = timed.filter((s) => s.join === "inner");
+  return {
+    select:
+      mode === "training"
+        ? [`${first}.ord::float8 as ord`, ...features]
+        : [`${valueSql(plan.key.kind, key)} as ${ident(plan.key.name)}`, ...features],
+    from: [`${ident(tableOf(base))} ${first}`, ...joins].join("\n"),
+    where,
+    order: mode === "training" ? `${first}.ord` : key,
+    // Training rows: every table joined on ord gets the bound, or each range merges them from
+    // their first row (at 100,000 rows, half of every table read per range of 1,024).
+    rangeKeys:
+      mode === "training"
+        ? timed.filter((s) => !(s.kind === "view" && s.via)).map((s) => `${alias(s)}.ord`)
+        : inner.map((s) => `${alias(s)}.${ident(keyOf(plan, s).name)}`),
+    params,
+  };
+}
+
+function filterSql(filter: PlannedFilter, target: string, params: unknown[]): string {
+  if (filter.op === "is_null") return `${target} is null`;
+  if (filter.op === "not_null") return `${target} is not null`;
+  params.push(filter.value);
+  return `${target} ${FILTER_SQL_OPERATORS[filter.op]} $${params.length}::${filter.pgType}`;
+}
+
+/**
+ * The rows whose key is past `after` (all, when undefined): the next range of a keyed read. The
+ * bound is set on every inner-joined source's key, not only the first: PostgreSQL does not carry
+ * an inequality across a join, and without it plans the range as hash joins and a sort over
+ * every remaining row before the first comes out, instead of merging the key indexes.
+ */
+export function rowsAfter(rows: RowsSql, after: unknown): RowsSql {
+  if (after === undefined) return rows;
+  const params = [...rows.params, after];
+  const bounds = rows.rangeKeys.map((key) => `${key} > $${params.length}`);
+  return { ...rows, where: [...rows.where, ...bounds], params };
+}
+
+/** The full statement; `limit` becomes one more parameter. */
+export function rowsStatement(rows: RowsSql, limit?: number): { text: string; params: unknown[] } {
+  const params = [...rows.params];
+  const lines = [`select ${rows.select.join(",\n  ")}`, `from ${rows.from}`];
+  if (rows.where.length > 0) lines.push(`where ${rows.where.join("\n  and ")}`);
+  lines.push(`order by ${rows.order}`);
+  if (limit !== undefined) {
+    params.push(limit);
+    lines.push(`limit $${params.length}::int8`);
+  }
+  return { text: lines.join("\n"), params };
+}

@@ -1,0 +1,88 @@
+import type { Sql } from "../../db/database";
+import type { Logger } from "../../log/logger";
+import type { Metrics } from "../../metrics/registry";
+import type { SyncLocks } from "../../online/sync-lock";
+import type { OnlineStore } from "../../online/types";
+import { type SyncResult, syncOnlineStore } from "./sync";
+
+export type OnlineHealerOptions = {
+  sql: Sql;
+  /** The serving store: markers are read through its circuits (a down node is skipped, not waited on). */
+  markers: OnlineStore;
+  /** A Redis store on a connection of its own, so bulk writes never queue ahead of lookups. */
+  writer: OnlineStore;
+  locks: SyncLocks;
+  logger: Logger;
+  metrics: Metrics;
+  /** How often every view version's seals are checked. */
+  intervalMs: number;
+  /** How often `markers.degraded` is looked at (no I/O), to check as soon as every circuit closed. */
+  watchMs?: number;
+};
+
+/** A restarted master's keys are copied back as soon as its circuit closes, not a check interval later. */
+const WATCH_MS = 250;
+
+/**
+ * Keeps Redis holding every servable view version. Each check reads each version's seal on
+ * every master (sync.ts, online/seals.ts): a version not sealed everywhere (a master that came
+ * back empty, a flush) or sealed at an older run is synced again, by one process of the
+ * deployment (the lock), while reads fall back to Postgres. Starting N processes syncs each
+ * version once: the first takes the lock and the others find it held, then its seals. Besides
+ * every `intervalMs`, a check runs when the store stops being degraded (its last circuit closed).
+ */
+export class OnlineStoreHealer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<SyncResult[]> | undefined;
+  private checkedAt = 0;
+  private degraded = false;
+
+  constructor(private readonly options: OnlineHealerOptions) {}
+
+  /** Checks every view version now (or joins the check in progress). */
+  check(): Promise<SyncResult[]> {
+    this.running ??= this.checkAll().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Checks every `intervalMs` from now on, and when the store recovers, in the background. */
+  start(): void {
+    if (this.timer) return;
+    const { intervalMs, watchMs = WATCH_MS, markers } = this.options;
+    this.checkedAt = Date.now();
+    this.timer = setInterval(
+      () => {
+        const recovered = this.degraded && !markers.degraded;
+        this.degraded = markers.degraded === true;
+        if (!recovered && Date.now() - this.checkedAt < intervalMs) return;
+        this.checkedAt = Date.now();
+        this.check().catch((error: unknown) => {
+          this.options.logger.debug("online store check failed; the next one tries again", {
+            error: (error as Error).message,
+          });
+        });
+      },
+      Math.min(intervalMs, watchMs),
+    );
+    this.timer.unref();
+  }
+
+  /** Stops checking and waits for a check in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => []);
+  }
+
+  private async checkAll(): Promise<SyncResult[]> {
+    const { sql, markers, writer, locks, logger, metrics } = this.options;
+    const results = await syncOnlineStore({ sql, store: writer, markers, locks, logger });
+    for (const result of results) {
+      if (result.mode === "full" || result.mode === "incremental")
+        metrics.onlineSyncs.inc({ view: result.viewKey, mode: result.mode });
+    }
+    return results;
+  }
+}

@@ -1,0 +1,165 @@
+import type { Sql } from "../../db/database";
+import type { Logger } from "../../log/logger";
+import type { SyncLocks } from "../../online/sync-lock";
+import type { OnlineStore } from "../../online/types";
+import { listViews, type ViewVersion } from "../../registry";
+import { scanViewRows } from "../view-rows";
+
+/**
+ * The id of the bookkeeping row that held the synced run in each view version's key space before
+ * the store's seals did (an older release's Redis may still hold one): never served as a row.
+ */
+export const SYNC_MARKER_ID = "__rapfs_synced_run__";
+
+export type SyncResult = {
+  viewKey: string;
+  /**
+   * `skipped`: up to date; `held`: another process holds its lock (and syncs it); `failed`:
+   * Redis did not answer for it (`error`), the next sync tries again.
+   */
+  mode: "full" | "incremental" | "skipped" | "held" | "failed";
+  error?: string;
+  rows: number;
+  runId: number;
+  ms?: number;
+};
+
+export type SyncOptions = {
+  sql: Sql;
+  /** The store to write: Redis directly (not a read-through wrapper, whose misses would hit Postgres). */
+  store: OnlineStore;
+  logger?: Logger;
+  /** Rows per cursor fetch and store write. */
+  chunk?: number;
+  /** Only these view keys (`name@version`); all servable ones by default. */
+  only?: string[];
+  /**
+   * One sync per view version across processes: a view whose lock another process holds is
+   * left to it (`held`). Without locks every caller syncs what it finds behind.
+   */
+  locks?: SyncLocks;
+  /** Where the seals are read, if not `store` (the serving store, whose circuits fail fast). */
+  markers?: OnlineStore;
+};
+
+type Run = { id: number; mode: "full" | "incremental"; started_at: Date; removed: string[] };
+
+/**
+ * Brings the online store up to date with every materialized view version. A version the store
+ * holds whole at its last run (its seal, `completeRun`) is skipped; one held whole at an earlier
+ * run, with only incremental runs since, loses the keys they removed and gets the rows materialized since
+ * the first of them (materialized_at ≥ its start); anything else (not whole somewhere, a full run since) gets every
+ * row, in chunks. The store is sealed at the run once every row is written, where it lost nothing
+ * meanwhile: from then on it answers a missing row as absent without Postgres.
+ */
+export async function syncOnlineStore(options: SyncOptions): Promise<SyncResult[]> {
+  const { sql, store } = options;
+  const views = (await listViews(sql)).filter(
+    (v) =>
+      v.status !== "retired" &&
+      v.lastRun?.status === "succeeded" &&
+      (!options.only || options.only.includes(`${v.name}@${v.version}`)),
+  );
+  const results: SyncResult[] = [];
+  for (const view of views) {
+    const viewKey = `${view.name}@${view.version}`;
+    const runId = view.lastRun?.id as number;
+    try {
+      results.push(await syncIfBehind(sql, store, view, options));
+    } catch (error) {
+      // One node's outage (a Cluster) leaves the views on the others to sync.
+      results.push({ viewKey, mode: "failed", rows: 0, runId, error: (error as Error).message });
+    }
+  }
+  const failed = results.filter((r) => r.mode === "failed");
+  if (failed.length > 0 && failed.length === results.length) throw new Error(failed[0]?.error);
+  const written = results.filter((r) => r.mode === "full" || r.mode === "incremental");
+  if (written.length > 0) {
+    options.logger?.info("online store synced", {
+      views: written.map((r) => `${r.viewKey} ${r.mode} ${r.rows} rows in ${r.ms} ms`),
+    });
+  }
+  return results;
+}
+
+async function syncIfBehind(
+  sql: Sql,
+  store: OnlineStore,
+  view: ViewVersion,
+  options: SyncOptions,
+): Promise<SyncResult> {
+  const viewKey = `${view.name}@${view.version}`;
+  const runId = view.lastRun?.id as number;
+  // A cheap look first (a GET per master), so an up-to-date view costs no lock. A seal ahead of the
+  // listed run is another process's sync of a run this one listed too early to see.
+  if ((await syncedRun(options.markers ?? store, viewKey)) >= runId) {
+    return { viewKey, mode: "skipped", rows: 0, runId };
+  }
+  const { locks } = options;
+  const sync = () => syncView(sql, store, view, options);
+  const locked = locks ? await locks.withLock(`sync:${viewKey}`, sync) : { result: await sync() };
+  return locked ? locked.result : { viewKey, mode: "held", rows: 0, runId };
+}
+
+/** The materialization run the store holds the view version whole at (NaN: not whole somewhere). */
+async function syncedRun(store: OnlineStore, viewKey: string): Promise<number> {
+  return (await store.completeRun?.(viewKey)) ?? Number.NaN;
+}
+
+async function syncView(
+  sql: Sql,
+  store: OnlineStore,
+  view: ViewVersion,
+  options: SyncOptions,
+): Promise<SyncResult> {
+  const viewKey = `${view.name}@${view.version}`;
+  const runId = view.lastRun?.id as number;
+  const started = performance.now();
+  // Again under the lock: another process may have finished it since the first look.
+  const synced = await syncedRun(store, viewKey);
+  if (synced >= runId) return { viewKey, mode: "skipped", rows: 0, runId };
+
+  let since: Date | undefined;
+  let removed: string[] = [];
+  if (Number.isInteger(synced)) {
+    const runs = await sql<Run[]>`
+      select id::int as id, mode, started_at, coalesce(removed_keys, '{}') as removed
+      from rapfs_materialization_runs
+      where relation_kind = 'feature_view' and name = ${view.name} and version = ${view.version}
+        and status = 'succeeded' and id > ${synced} and id <= ${runId}
+      order by id`;
+    if (runs.length > 0 && runs.every((r) => r.mode === "incremental")) {
+      since = runs[0]?.started_at;
+      removed = [...new Set(runs.flatMap((r) => r.removed))];
+    }
+  }
+  const copy = await store.beginCopy?.(viewKey, runId);
+  // Before the rows are copied: a key removed by one run and written again by a later one is
+  // among them, and so is written back.
+  if (removed.length > 0) {
+    if (!store.remove) since = undefined;
+    else await store.remove(viewKey, removed);
+  }
+  let rows = 0;
+  // A full copy over an earlier one: rows the rebuild dropped (deleted sources) go too.
+  const written = !since && Number.isInteger(synced) && store.prune ? new Set<string>() : undefined;
+  for await (const chunk of scanViewRows(sql, view, {
+    chunk: options.chunk ?? 1_000,
+    ...(since ? { since } : {}),
+  })) {
+    // Where a part of the store is already whole at this run (the masters that kept their keys
+    // while another restarted empty), its rows are not written again.
+    const missing = copy ? chunk.filter((row) => !copy.holds(row.id)) : chunk;
+    if (missing.length > 0) await store.write(viewKey, missing);
+    for (const row of written ? chunk : []) written?.add(row.id);
+    rows += missing.length;
+  }
+  if (written) await store.prune?.(viewKey, written);
+  if (copy && !(await copy.seal())) {
+    options.logger?.warn("online store lost keys during a sync; the next check copies the view again", {
+      view: viewKey,
+    });
+  }
+  const ms = Math.round(performance.now() - started);
+  return { viewKey, mode: since ? "incremental" : "full", rows, runId, ms };
+}

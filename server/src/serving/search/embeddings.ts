@@ -1,0 +1,321 @@
+import type { Sql } from "../../db/database";
+import type { ReadRouter } from "../../db/replica";
+import { DISTANCE_OPERATOR } from "../../definitions/compile/embedding";
+import { DomainError } from "../../errors";
+import type { Logger } from "../../log/logger";
+import type { EmbeddingInfo, EntityInfo } from "../../registry";
+import type { CatalogState, ServingCatalog } from "../catalog";
+import { compileFilters, type FeatureFilter } from "../filters";
+import { entityOf, type ParsedId } from "../ids";
+import { closeMatches } from "../suggest";
+import {
+  DEFAULT_EF_SEARCH,
+  DEFAULT_TUNING,
+  distrust,
+  estimateRows,
+  exactFilteredLimit,
+  type Fragment,
+  hasIterativeScans,
+  indexScan,
+  maxScanTuples,
+  type OutlierCeiling,
+  relationRows,
+  type ScanRow,
+  type SearchStrategy,
+  type SearchTuning,
+} from "./hnsw-search";
+import { OutlierCeilings } from "./outlier-ceiling";
+import { VectorIndexes } from "./vector-indexes";
+
+export type Metric = EmbeddingInfo["metric"];
+
+export type SearchQuery = {
+  /** By vector, or by an entity's own vector (that entity is left out of the answer). */
+  vector?: number[];
+  id?: ParsedId;
+  k: number;
+  metric?: Metric;
+  filters?: FeatureFilter[];
+  /** hnsw.ef_search for this query (default: 40 or k if larger); used only by an HNSW index scan. */
+  efSearch?: number;
+};
+
+export type Neighbor = { id: string; distance: number };
+
+export type SearchResult = {
+  metric: Metric;
+  /** hnsw when the HNSW index answered; exact when every qualifying row was scanned. */
+  index: "exact" | "hnsw";
+  strategy: SearchStrategy;
+  /** The hnsw.ef_search the index scan ran with; null for exact answers. */
+  efSearch: number | null;
+  neighbors: Neighbor[];
+};
+
+export type ResolvedEmbedding = { embedding: EmbeddingInfo; entity: EntityInfo; state: CatalogState };
+
+export type EmbeddingServerOptions = {
+  now?: () => number;
+  /** Search exact embeddings in memory (the embedded mode: this process owns the database). */
+  inMemory?: boolean;
+  /** Where the in-memory indexes are kept between starts (the data directory's `vectors/`). */
+  vectorDirectory?: string;
+  logger?: Logger;
+  /**
+   * Where searches and vector lookups run: on the replica, and once more on the primary when
+   * the replica's connection is lost under them (they only read). Without it, on `sql`.
+   */
+  reads?: Pick<ReadRouter, "run">;
+  /** How filtered searches on an HNSW index choose between the index and an exact scan. */
+  tuning?: Partial<SearchTuning>;
+};
+
+const NAME = /^([a-z][a-z0-9_]*)(?:@([1-9][0-9]*))?$/;
+
+/** Embedding lookups and nearest-neighbour search with pgvector's distance operators. */
+export class EmbeddingServer {
+  private readonly now: () => number;
+  private readonly indexes: VectorIndexes;
+  private readonly tuning: SearchTuning;
+  private readonly reads: Pick<ReadRouter, "run">;
+  private readonly ceilings: OutlierCeilings;
+  private iterative: Promise<boolean> | undefined;
+
+  constructor(
+    sql: Sql,
+    private readonly catalog: ServingCatalog,
+    options: EmbeddingServerOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.reads = options.reads ?? { run: (read) => read(sql) };
+    const { outlierSample: sample, outlierQuantile: quantile, outlierMaxAgeMs: maxAgeMs } = this.tuning;
+    this.ceilings = new OutlierCeilings({ sample, quantile, maxAgeMs }, this.now, undefined, options.logger);
+    this.indexes = new VectorIndexes(sql, options.inMemory === true, options.logger, options.vectorDirectory);
+  }
+
+  /** `lyrics` (highest servable version) or `lyrics@1`; unknown → 404 with suggestions, retired → 410. */
+  async resolve(name: string): Promise<ResolvedEmbedding> {
+    const state = await this.catalog.current();
+    const match = NAME.exec(name);
+    const versions = match ? state.embeddings.get(match[1] as string) : undefined;
+    if (!match || !versions) {
+      throw new DomainError("NOT_FOUND", `There is no embedding ${name}.`, {
+        extensions: { suggestions: closeMatches(match?.[1] ?? name, state.embeddings.keys()) },
+      });
+    }
+    const servable = versions.filter((e) => !gone(e, this.now()));
+    const embedding = match[2] ? versions.find((e) => e.version === Number(match[2])) : servable.at(-1);
+    if (!embedding) {
+      if (!match[2]) throw new DomainError("GONE", `Every version of embedding ${match[1]} is retired.`);
+      throw new DomainError("NOT_FOUND", `Embedding ${match[1]} has no version ${match[2]}.`, {
+        extensions: { suggestions: servable.map((e) => `${e.name}@${e.version}`) },
+      });
+    }
+    if (gone(embedding, this.now()))
+      throw new DomainError("GONE", `Embedding ${embedding.name}@${embedding.version} is retired.`);
+    return { embedding, entity: entityOf(state, embedding.entity), state };
+  }
+
+  /** The vectors of the given ids: null for an entity without one, absent when there is no such entity. */
+  vectors(embedding: EmbeddingInfo, ids: readonly ParsedId[]): Promise<Map<string, number[] | null>> {
+    return this.reads.run((sql) => this.vectorsOn(sql, embedding, ids));
+  }
+
+  search(resolved: ResolvedEmbedding, query: SearchQuery): Promise<SearchResult> {
+    return this.reads.run((sql) => this.searchOn(sql, resolved, query));
+  }
+
+  private async vectorsOn(
+    sql: Sql,
+    embedding: EmbeddingInfo,
+    ids: readonly ParsedId[],
+  ): Promise<Map<string, number[] | null>> {
+    const keys = [...new Set(ids.map((id) => id.key))];
+    const found = new Map<string, number[] | null>();
+    if (keys.length === 0) return found;
+    // Embeddings are of tracks only (the definition schema says so), so keys are integers.
+    const rows = await sql<{ id: string; vector: number[] | null }[]>`
+      select e.${sql(embedding.keyColumn)}::text as id, e.${sql(embedding.vectorColumn)}::real[] as vector
+      from ${sql(embedding.relation)} e
+      where e.${sql(embedding.keyColumn)} = any(${keys}::integer[])`;
+    for (const row of rows) found.set(row.id, row.vector);
+    return found;
+  }
+
+  private async searchOn(
+    sql: Sql,
+    { embedding, entity, state }: ResolvedEmbedding,
+    query: SearchQuery,
+  ): Promise<SearchResult> {
+    let vector = query.vector;
+    // The in-memory index holds the vector it will be compared with: no SQL while a run holds
+    // the embedded database. Ids it lacks (no vector, no such track) are asked of SQL.
+    const held = query.id ? this.indexes.ready(embedding)?.vectorOf(Number(query.id.key)) : undefined;
+    if (held) vector = held;
+    else if (query.id) {
+      const own = (await this.vectorsOn(sql, embedding, [query.id])).get(query.id.key);
+      if (own === undefined)
+        throw new DomainError("NOT_FOUND", `There is no ${entity.name} ${query.id.id} in ${embedding.name}.`);
+      // The entity exists without a vector, as GET answers (`vector: null`): it has no neighbours.
+      if (own === null) {
+        const metric = query.metric ?? embedding.metric;
+        return { metric, index: "exact", strategy: "no_vector", efSearch: null, neighbors: [] };
+      }
+      vector = own;
+    }
+    if (!vector) throw new DomainError("VALIDATION_FAILED", "Search by `vector` or by `id`.");
+    if (vector.length !== embedding.dimension) {
+      const detail = `${embedding.name} vectors have ${embedding.dimension} dimensions, got ${vector.length}.`;
+      throw new DomainError("VALIDATION_FAILED", detail, {
+        errors: [{ in: "json", path: ["vector"], pointer: "#/vector", detail, code: "wrong_dimension" }],
+      });
+    }
+    const metric = query.metric ?? embedding.metric;
+    const hnsw = embedding.indexKind === "hnsw" && metric === embedding.metric;
+    const key = sql`e.${sql(embedding.keyColumn)}`;
+    const column = sql`e.${sql(embedding.vectorColumn)}`;
+    const filters = compileFilters(sql, state, entity, query.filters ?? [], key, this.now());
+    const notSelf = query.id ? sql`and ${key} <> ${Number(query.id.key)}::integer` : sql``;
+    const matching = sql`
+      from ${sql(embedding.relation)} e ${filters.joins}
+      where ${column} is not null ${notSelf} and ${filters.where}`;
+    // Built only when SQL answers: the in-memory index needs none of it (a 384-d vector's text alone
+    // is thousands of characters).
+    const distance = () =>
+      sql`${column} ${sql.unsafe(DISTANCE_OPERATOR[metric])} ${`[${vector.join(",")}]`}::vector`;
+    // Ties by id; the subquery fence keeps an HNSW index (with an incremental sort) out of it.
+    const exact = (tx: Sql) => tx<ScanRow[]>`
+      select key::text as id, distance
+      from (select ${key} as key, ${distance()} as distance ${matching} offset 0) s
+      order by distance, key
+      limit ${query.k}::integer`;
+    // ORDER BY the distance alone, which the index answers; then the rows re-sorted (relaxed_order).
+    const nearest = (tx: Sql, from: Fragment, limit: number) => tx<ScanRow[]>`
+      with nearest as materialized (
+        select ${key} as key, ${distance()} as distance ${from}
+        order by distance
+        limit ${limit}::integer)
+      select key::text as id, distance from nearest order by distance, key`;
+    // The query's own neighbourhood: unfiltered, its own row included when searching by id.
+    const around = sql`from ${sql(embedding.relation)} e where ${column} is not null`;
+
+    if (!hnsw) {
+      const rows =
+        (await this.fromMemory(sql, embedding, query, vector, metric, matching)) ?? (await exact(sql));
+      return { metric, index: "exact", strategy: "exact", efSearch: null, neighbors: rows };
+    }
+    const { tuning } = this;
+    const filtered = (query.filters?.length ?? 0) > 0;
+    const matches = filtered ? await estimateRows(sql, sql`select 1 ${matching}`) : undefined;
+    const total = matches === undefined ? 1 : await relationRows(sql, embedding.relation, matches);
+    if (matches !== undefined && matches <= exactFilteredLimit(query.k, total, tuning)) {
+      const neighbors = await exact(sql);
+      return { metric, index: "exact", strategy: "exact_filtered", efSearch: null, neighbors };
+    }
+    const efSearch = query.efSearch ?? Math.max(DEFAULT_EF_SEARCH, query.k);
+    const settings = {
+      efSearch,
+      maxScanTuples: maxScanTuples(query.k, matches ?? total, total, tuning),
+      iterative: await this.iterativeScans(sql),
+    };
+    const self = query.id?.key;
+    // Until the ceiling is sampled (or when sampling failed) the search is unchecked: it never waits.
+    const ceiling = this.sampledCeiling(sql, embedding).catch(() => undefined);
+    const { rows, neighbourhood } = await indexScan(sql, settings, async (tx) => {
+      const neighbourhood = await nearest(tx, around, query.k + 1);
+      const rows = filtered
+        ? (await nearest(tx, matching, Math.ceil(query.k * tuning.filteredOverFetch))).slice(0, query.k)
+        : neighbourhood.filter((r) => r.id !== self).slice(0, query.k);
+      return { rows, neighbourhood };
+    });
+    // An answer the index cannot vouch for comes from the exact scan (see distrust).
+    if (distrust(query.k, rows, neighbourhood, self, tuning, await ceiling)) {
+      const neighbors = await exact(sql);
+      return { metric, index: "exact", strategy: "exact_fallback", efSearch: null, neighbors };
+    }
+    return { metric, index: "hnsw", strategy: "hnsw_iterative", efSearch, neighbors: rows };
+  }
+
+  /** Exact neighbours from the in-memory index, when it is loaded and the query fits its rounding model. */
+  private async fromMemory(
+    sql: Sql,
+    embedding: EmbeddingInfo,
+    query: SearchQuery,
+    vector: number[],
+    metric: Metric,
+    matching: Fragment,
+  ): Promise<Neighbor[] | undefined> {
+    const index = this.indexes.ready(embedding);
+    if (!index) return undefined;
+    const allowed = query.filters?.length
+      ? new Set(
+          (await sql<{ id: number }[]>`select e.${sql(embedding.keyColumn)}::int as id ${matching}`).map(
+            (r) => r.id,
+          ),
+        )
+      : undefined;
+    const exclude = query.id ? Number(query.id.key) : undefined;
+    const found = index.nearest(vector, metric, query.k, {
+      ...(exclude === undefined ? {} : { exclude }),
+      ...(allowed ? { allowed } : {}),
+    });
+    // Exact, with pgvector's own distances: no SQL needed.
+    return found?.map((n) => ({ id: String(n.id), distance: n.distance }));
+  }
+
+  /** Sampled with the default settings, whatever a query's: its neighbourhood is unfiltered. */
+  private async ceilingSettings(sql: Sql) {
+    const iterative = await this.iterativeScans(sql);
+    return { efSearch: DEFAULT_EF_SEARCH, maxScanTuples: this.tuning.minScanTuples, iterative };
+  }
+
+  private async outlierCeiling(sql: Sql, embedding: EmbeddingInfo): Promise<OutlierCeiling> {
+    return this.ceilings.get(sql, embedding, await this.ceilingSettings(sql));
+  }
+
+  private async sampledCeiling(sql: Sql, embedding: EmbeddingInfo): Promise<OutlierCeiling | undefined> {
+    return this.ceilings.sampled(sql, embedding, await this.ceilingSettings(sql));
+  }
+
+  private iterativeScans(sql: Sql): Promise<boolean> {
+    this.iterative ??= hasIterativeScans(sql).catch((error: unknown) => {
+      this.iterative = undefined;
+      throw error;
+    });
+    return this.iterative;
+  }
+
+  /** The embedding versions whose searches run from memory now. */
+  get inMemory(): string[] {
+    return this.indexes.loaded;
+  }
+
+  /** Catches the in-memory search of source tables (tracks) up with their writes. */
+  follow(): Promise<void> {
+    return this.indexes.follow();
+  }
+
+  /** The snapshots the in-memory indexes were read in: source changes after them are still to follow. */
+  get snapshots(): string[] {
+    return this.indexes.snapshots;
+  }
+
+  /** Loads the in-memory vectors of every exact embedding now (embedded mode), instead of on first search. */
+  async warm(): Promise<void> {
+    const state = await this.catalog.current();
+    for (const versions of state.embeddings.values()) {
+      for (const embedding of versions) {
+        await this.indexes.load(embedding);
+        if (embedding.indexKind === "hnsw")
+          await this.reads.run((sql) => this.outlierCeiling(sql, embedding));
+      }
+    }
+  }
+}
+
+function gone(embedding: EmbeddingInfo, now: number): boolean {
+  if (embedding.status === "retired") return true;
+  if (embedding.status !== "deprecated" || !embedding.sunsetDate) return false;
+  return now >= Date.parse(`${embedding.sunsetDate}T00:00:00Z`) + 86_400_000;
+}

@@ -1,0 +1,208 @@
+import type postgres from "postgres";
+import type { Sql } from "../../db/database";
+
+/**
+ * How a search was answered:
+ * - `exact`: an exact scan of every vector (no HNSW index, or a metric other than the index's);
+ * - `exact_filtered`: the planner estimates that the filters leave few enough rows that scanning
+ *   them all costs less than walking the graph past the rows they exclude (exactFilteredLimit);
+ * - `hnsw_iterative`: the HNSW index, scanned iteratively until k rows pass the filters;
+ * - `exact_fallback`: the index could not vouch for its answer (see distrust: it stopped short
+ *   of k rows, missed the query's own row, searched from an outlier, or found filtered rows far
+ *   outside the query's neighbourhood), so the exact scan answered.
+ */
+export const SEARCH_STRATEGIES = [
+  "exact",
+  "exact_filtered",
+  "hnsw_iterative",
+  "exact_fallback",
+  "no_vector",
+] as const;
+export type SearchStrategy = (typeof SEARCH_STRATEGIES)[number];
+
+export type Fragment = postgres.PendingQuery<postgres.Row[]>;
+export type ScanRow = { id: string; distance: number };
+
+/** pgvector's default ef_search; a search asks for at least k. */
+export const DEFAULT_EF_SEARCH = 40;
+
+/** How a filtered search on an HNSW index picks its way (tests narrow it to reach every branch). */
+export type SearchTuning = {
+  /** Exact when the estimated matches are at most exactFactor × √((k + 1) × rows). */
+  exactFactor: number;
+  /** hnsw.max_scan_tuples never below this (pgvector's own default). */
+  minScanTuples: number;
+  /** Tuples the index scan may visit per row it must find, over the share of rows that qualify. */
+  scanTuplesPerRow: number;
+  /** A fixed hnsw.max_scan_tuples instead of the computed one. */
+  maxScanTuples?: number;
+  /** Filtered rows farther than this × the query's own k-th neighbour are checked exactly. */
+  neighbourhoodFactor: number;
+  /**
+   * A filtered index scan fetches this × k rows and keeps the nearest k: relaxed_order returns a
+   * later iteration's rows after an earlier one's, and a near row can come after the k-th.
+   */
+  filteredOverFetch: number;
+  /** A query whose own neighbours lie beyond all but this share of the sampled vectors' is an outlier's. */
+  outlierQuantile: number;
+  /** Vectors sampled for the outlier ceiling, and how long a sample serves. */
+  outlierSample: number;
+  outlierMaxAgeMs: number;
+};
+
+export const DEFAULT_TUNING: SearchTuning = {
+  exactFactor: 2,
+  minScanTuples: 20_000,
+  scanTuplesPerRow: 8,
+  neighbourhoodFactor: 1.25,
+  filteredOverFetch: 2,
+  outlierQuantile: 0.98,
+  outlierSample: 500,
+  outlierMaxAgeMs: 60 * 60_000,
+};
+
+/**
+ * Why an index scan's answer is not trusted, if it is not (the exact scan then answers):
+ * - `short`: fewer than k rows, while more may pass (the scan gave up: max_scan_tuples, memory);
+ * - `unreached`: searching by id, the scan did not find the query's own row, so the graph never
+ *   reached its neighbourhood (clusters the graph links poorly: 0 of 10 true neighbours found);
+ * - `outlier`: the query's own neighbours lie farther than those of all but 2% of the
+ *   embedding's vectors (see OutlierCeiling). The graph links such a query's region poorly: at
+ *   scale 1 on PostgreSQL every search that found fewer than 8 of its 10 true neighbours (9 in
+ *   1,000, at 0 for several) was one, its own row reached but its true neighbours, at 0.30–0.51,
+ *   not, whatever ef_search (up to 400) or ef_construction (400). Not 1%: the sample's own misses
+ *   inflate its top percent, and one build's 99th percentile let a query at 0.1 recall through.
+ * - `far`: the filtered rows lie beyond neighbourhoodFactor × the k-th distance of the query's
+ *   unfiltered neighbours. A filter that excludes the query's own cluster leaves rows the graph
+ *   links to nothing near the query, and the iterative scan misses some (on the test corpus,
+ *   1 filtered search in 100 lost a row; all of them were past 1.5×, ~11% of the searches). At
+ *   scale 1 on PostgreSQL 1.5× still let 2 in 300 through, and 1.3× 1 to 3 in 600 (rows at
+ *   1.30–1.31×, depending on the build); at 1.25×, with twice k fetched (filteredOverFetch,
+ *   against the relaxed order's late rows), 600 of 600 were exact, the exact scan answering
+ *   ~49% of broad filters (p50 8.3 ms against 7.3 at 1.3×); 1.2× cost ten times the p50.
+ */
+export function distrust(
+  k: number,
+  rows: readonly ScanRow[],
+  neighbourhood: readonly ScanRow[] | undefined,
+  self: string | undefined,
+  tuning: SearchTuning = DEFAULT_TUNING,
+  ceiling?: OutlierCeiling,
+): "short" | "unreached" | "outlier" | "far" | undefined {
+  if (self !== undefined && neighbourhood && !neighbourhood.some((r) => r.id === self)) return "unreached";
+  if (rows.length < k) return "short";
+  const neighbours = neighbourhood?.filter((r) => r.id !== self);
+  if (neighbours && ceiling && beyondCeiling(k, neighbours, ceiling)) return "outlier";
+  const own = neighbours?.slice(0, k).at(-1)?.distance;
+  const last = rows.at(-1)?.distance;
+  if (own !== undefined && last !== undefined && last > own * tuning.neighbourhoodFactor) return "far";
+  return undefined;
+}
+
+/**
+ * The distance of the r-th neighbour (index r - 1, r up to OUTLIER_RANKS) beyond which a search
+ * counts as an outlier's: all but the farthest `quantile` of an embedding's own vectors have
+ * their r-th neighbour nearer.
+ */
+export type OutlierCeiling = readonly number[];
+
+export const OUTLIER_RANKS = 10;
+
+/**
+ * Whether a query's own neighbourhood (its nearest rows, closest first, its own row left out)
+ * reaches past the ceiling at rank min(k, OUTLIER_RANKS).
+ */
+export function beyondCeiling(k: number, neighbours: readonly ScanRow[], ceiling: OutlierCeiling): boolean {
+  const rank = Math.min(k, ceiling.length);
+  const reach = neighbours[rank - 1]?.distance;
+  const limit = ceiling[rank - 1];
+  return reach !== undefined && limit !== undefined && reach > limit;
+}
+
+/**
+ * The estimated matches up to which an exact scan of them is cheaper than the index: the exact
+ * scan computes one distance per match, while the index visits about (k + 1) × rows / matches
+ * tuples to meet k that pass, each a graph step of several distances. The two meet near
+ * √(c × k × rows): ~1,600 matches for the top 10 of 57,718 tracks, ~270 of 1,700.
+ */
+export function exactFilteredLimit(k: number, rows: number, tuning: SearchTuning = DEFAULT_TUNING): number {
+  return Math.ceil(tuning.exactFactor * Math.sqrt((k + 1) * Math.max(rows, 1)));
+}
+
+/** The planner's estimate of the rows `query` returns: no rows are read. */
+export async function estimateRows(sql: Sql, query: Fragment): Promise<number> {
+  const [row] = await sql<{ "QUERY PLAN": [{ Plan: { "Plan Rows": number } }] }[]>`
+    explain (format json) ${query}`;
+  return row?.["QUERY PLAN"][0].Plan["Plan Rows"] ?? 0;
+}
+
+/** The relation's row count as of its last ANALYZE (or the estimate when it was never analyzed). */
+export async function relationRows(sql: Sql, relation: string, fallback: number): Promise<number> {
+  const [row] = await sql<{ n: number | null }[]>`
+    select reltuples::float8 as n from pg_class where oid = to_regclass(${relation})`;
+  const n = row?.n ?? -1;
+  return n > 0 ? n : fallback;
+}
+
+/**
+ * hnsw.max_scan_tuples for a search of k rows when `matching` of `total` rows pass its filters:
+ * enough to meet k qualifying rows several times over, never below pgvector's default.
+ */
+export function maxScanTuples(
+  k: number,
+  matching: number,
+  total: number,
+  tuning: SearchTuning = DEFAULT_TUNING,
+): number {
+  if (tuning.maxScanTuples !== undefined) return tuning.maxScanTuples;
+  const share = Math.min(1, Math.max(matching, 1) / Math.max(total, 1));
+  return Math.max(tuning.minScanTuples, Math.ceil((tuning.scanTuplesPerRow * (k + 1)) / share));
+}
+
+/**
+ * hnsw.scan_mem_multiplier (× work_mem) for a scan that may visit `tuples`: pgvector also stops
+ * an iterative scan when its memory passes work_mem × this, and a visited tuple costs a few
+ * hundred bytes, so 20,000 of them fill the default 4 MB; 2× per 20,000, at most 16×.
+ */
+export function scanMemMultiplier(tuples: number): number {
+  return Math.min(16, 2 * Math.ceil(tuples / 20_000));
+}
+
+export type IndexScanSettings = { efSearch: number; maxScanTuples: number; iterative: boolean };
+
+/**
+ * Runs `scan` (ORDER BY the distance alone, so the HNSW index can answer it) in a transaction
+ * whose settings make it an iterative index scan: relaxed_order, since the caller re-sorts the
+ * rows it gets; and sequential scans and sorts off, because otherwise the planner answers a
+ * narrow filter by reading its matches through a key index and sorting them (an exact scan
+ * behind our back) and a small or never-analyzed table by a sequential scan. The only ordered
+ * path left is the HNSW index; the caller's final re-sort is the one sort that remains. Those
+ * settings put the plan's cost near 1e10, far past jit_above_cost, and on a server PostgreSQL
+ * with JIT its compilation took 128–163 ms of a search whose index scan took 0.6–2 ms: JIT is off.
+ */
+export async function indexScan<T>(
+  sql: Sql,
+  settings: IndexScanSettings,
+  scan: (tx: Sql) => Promise<T>,
+): Promise<T> {
+  return (await sql.begin(async (tx) => {
+    const t = tx as unknown as Sql;
+    await t`select set_config('hnsw.ef_search', ${String(settings.efSearch)}, true),
+      set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
+      set_config('jit', 'off', true)`;
+    if (settings.iterative) {
+      await t`select set_config('hnsw.iterative_scan', 'relaxed_order', true),
+        set_config('hnsw.max_scan_tuples', ${String(settings.maxScanTuples)}, true),
+        set_config('hnsw.scan_mem_multiplier', ${String(scanMemMultiplier(settings.maxScanTuples))}, true)`;
+    }
+    return scan(t);
+  })) as T;
+}
+
+/** Whether the server's pgvector has iterative index scans (0.8.0 and later). */
+export async function hasIterativeScans(sql: Sql): Promise<boolean> {
+  const [row] = await sql<{ version: string | null }[]>`
+    select extversion as version from pg_extension where extname = 'vector'`;
+  const [major = 0, minor = 0] = (row?.version ?? "0").split(".").map(Number);
+  return major > 0 || minor >= 8;
+}
