@@ -2,12 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/config/read-env";
-import { loadDatasetConfig } from "../../src/datasets/config";
-import { createDatasetServices } from "../../src/datasets/dataset-services";
-import { Spool } from "../../src/datasets/delivery/spool";
-import { DomainError } from "../../src/errors";
-import { parseTimestamp } from "../../src/values/timestamps";
+import { ConfigError } from "../../../src/config/read-env";
+import { loadDatasetConfig } from "../../../src/datasets/config";
+import { createDatasetServices } from "../../../src/datasets/dataset-services";
+import { Spool } from "../../../src/datasets/delivery/spool";
+import { DomainError } from "../../../src/errors";
+import { parseTimestamp } from "../../../src/values/timestamps";
 
 const parent = mkdtempSync(join(tmpdir(), "rapfs-spool-faults-"));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));

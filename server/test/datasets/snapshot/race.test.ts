@@ -1,17 +1,17 @@
 import { tableFromIPC } from "apache-arrow";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { exportRows } from "../../src/datasets/delivery/export";
-import { planDownload, standalonePlanSource } from "../../src/datasets/plan/dataset-plan";
-import type { EmbeddedDatabase, Sql } from "../../src/db/database";
-import { DomainError } from "../../src/errors";
-import { FreshnessScheduler } from "../../src/freshness/scheduler";
-import { silentLogger } from "../../src/log/logger";
-import { materializeAll, type RunResult } from "../../src/materialize/runner";
-import { applyDefinitions } from "../../src/registry/apply";
-import { definitionsDir, ENTITIES, view } from "../definitions/helpers";
-import { createServerTestDatabase, openEmbeddedTestDatabase } from "../support/databases";
-import { addQwenAnalyses, seedPlainCorpus } from "../support/plain-corpus";
+import { exportRows } from "../../../src/datasets/delivery/export";
+import { planDownload, standalonePlanSource } from "../../../src/datasets/plan/dataset-plan";
+import type { EmbeddedDatabase, Sql } from "../../../src/db/database";
+import { DomainError } from "../../../src/errors";
+import { FreshnessScheduler } from "../../../src/freshness/scheduler";
+import { silentLogger } from "../../../src/log/logger";
+import { materializeAll, type RunResult } from "../../../src/materialize/runner";
+import { applyDefinitions } from "../../../src/registry/apply";
+import { definitionsDir, ENTITIES, view } from "../../definitions/helpers";
+import { createServerTestDatabase, openEmbeddedTestDatabase } from "../../support/databases";
+import { addQwenAnalyses, seedPlainCorpus } from "../../support/plain-corpus";
 
 const TRACKS = 2_000;
 const DATASET = `kind: dataset

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SearchRequest, SearchResponseSchema } from "../../src/api/routes/embeddings/search";
-import type { Sql } from "../../src/db/database";
-import { buildHnswIndex } from "../../src/definitions/hnsw-build";
-import { poolSession, type Session } from "../../src/materialize/session";
-import type { RunningServer } from "../../src/runtime/start-server";
-import { EmbeddingServer, type FeatureFilter, type SearchQuery } from "../../src/serving";
-import { sampleOutlierCeiling } from "../../src/serving/search/outlier-ceiling";
-import { VectorIndex } from "../../src/serving/search/vector-index";
-import { call, ok, PINNED_NOW, startServing } from "./support";
+import { type SearchRequest, SearchResponseSchema } from "../../../src/api/routes/embeddings/search";
+import type { Sql } from "../../../src/db/database";
+import { buildHnswIndex } from "../../../src/definitions/hnsw-build";
+import { poolSession, type Session } from "../../../src/materialize/session";
+import type { RunningServer } from "../../../src/runtime/start-server";
+import { EmbeddingServer, type FeatureFilter, type SearchQuery } from "../../../src/serving";
+import { sampleOutlierCeiling } from "../../../src/serving/search/outlier-ceiling";
+import { VectorIndex } from "../../../src/serving/search/vector-index";
+import { call, ok, PINNED_NOW, startServing } from "../support";
 
 // The server's search path (RAPFS_VECTOR_INDEX=hnsw) on PGlite: ~1,730 tracks, big enough that
 // the graph is not the whole corpus (ef_search 40 reaches 2% of it), small enough to build in seconds.

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { RecordBatchReader } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bytes, type DatasetsHarness, datasetsHarness, get } from "./support";
+import { bytes, type DatasetsHarness, datasetsHarness, get } from "../support";
 
 /** pyarrow, where `python3 -m pip install pyarrow` could install it (.ci/run tries). */
 const pyarrow = (() => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bytes, type DatasetsHarness, datasetsHarness, expectProblem, get } from "./support";
+import { bytes, type DatasetsHarness, datasetsHarness, expectProblem, get } from "../support";
 
 /**
  * With RAPFS_SPOOL_MAX_BYTES set, what a key makes the server keep is what it pays for: a public

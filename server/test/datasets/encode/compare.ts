@@ -1,4 +1,4 @@
-import type { ColumnKind } from "../../src/datasets/plan/columns";
+import type { ColumnKind } from "../../../src/datasets/plan/columns";
 
 type Row = Record<string, unknown>;
 

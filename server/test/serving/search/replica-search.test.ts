@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SearchResponseSchema } from "../../src/api/routes/embeddings/search";
-import { noProgress } from "../../src/log/progress";
-import { type RunningServer, startServer } from "../../src/runtime/start-server";
-import { capturingLogger, testConfig } from "../api/harness";
-import { freePort } from "../online/redis-harness";
-import { preparedDataDir } from "../support/prepared-data";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy";
-import { ADMIN_KEY, call, ok, SCALE, SEED } from "./support";
+import { SearchResponseSchema } from "../../../src/api/routes/embeddings/search";
+import { noProgress } from "../../../src/log/progress";
+import { type RunningServer, startServer } from "../../../src/runtime/start-server";
+import { capturingLogger, testConfig } from "../../api/harness";
+import { freePort } from "../../online/redis-harness";
+import { preparedDataDir } from "../../support/prepared-data";
+import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy";
+import { ADMIN_KEY, call, ok, SCALE, SEED } from "../support";
 
 /**
  * DATABASE_REPLICA_URL pointing at the embedded database itself through a proxy the test can

@@ -1,9 +1,8 @@
 import { parquetMetadata } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DatasetCardSchema } from "../../src/api/routes/datasets/card";
-import type { ColumnKind } from "../../src/datasets/plan/columns";
-import { bindParams, getDataset } from "../../src/registry";
-import { csvObjects, differences } from "./compare";
+import { DatasetCardSchema } from "../../../src/api/routes/datasets/card";
+import type { ColumnKind } from "../../../src/datasets/plan/columns";
+import { bindParams, getDataset } from "../../../src/registry";
 import {
   bytes,
   type DatasetsHarness,
@@ -14,7 +13,8 @@ import {
   readHyparquet,
   readNdjson,
   readParquetWasm,
-} from "./support";
+} from "../support";
+import { csvObjects, differences } from "./compare";
 
 describe("downloads read back by independent readers hold exactly the materialized rows", () => {
   let h: DatasetsHarness;

@@ -1,8 +1,8 @@
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pgvectorDistance } from "../../../src/serving/search/vector-kernel/pgvector-distance";
-import { embeddedDataDir } from "../../support/databases";
+import { pgvectorDistance } from "../../../../src/serving/search/vector-kernel/pgvector-distance";
+import { embeddedDataDir } from "../../../support/databases";
 import { Random } from "./random";
 
 let db: PGlite;

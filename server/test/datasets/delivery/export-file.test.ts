@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parquetMetadata } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exportToFile } from "../../src/datasets/delivery/export-file";
-import { DomainError } from "../../src/errors";
-import type { ProgressEvent } from "../../src/log/progress";
-import { type DatasetsHarness, datasetsHarness, readArrowIpc, readHyparquet } from "./support";
+import { exportToFile } from "../../../src/datasets/delivery/export-file";
+import { DomainError } from "../../../src/errors";
+import type { ProgressEvent } from "../../../src/log/progress";
+import { type DatasetsHarness, datasetsHarness, readArrowIpc, readHyparquet } from "../support";
 
 describe("rapfs export: a file, its card beside it, and nothing half-written", () => {
   let h: DatasetsHarness;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Metric, type NearestOptions, VectorIndex } from "../../src/serving/search/vector-index";
+import { type Metric, type NearestOptions, VectorIndex } from "../../../src/serving/search/vector-index";
 import { Random } from "./vector-kernel/random";
 import { float64Scan, pgvectorScan } from "./vector-kernel/reference";
 

@@ -4,9 +4,9 @@ import { readdir } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadDatasetConfig } from "../../src/datasets/config";
-import { createDatasetServices } from "../../src/datasets/dataset-services";
-import { spoolDirPrefix, sweepSpools } from "../../src/datasets/delivery/spool-sweep";
+import { loadDatasetConfig } from "../../../src/datasets/config";
+import { createDatasetServices } from "../../../src/datasets/dataset-services";
+import { spoolDirPrefix, sweepSpools } from "../../../src/datasets/delivery/spool-sweep";
 
 const parent = mkdtempSync(join(tmpdir(), "rapfs-sweep-test-"));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));

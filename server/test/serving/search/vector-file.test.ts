@@ -2,8 +2,8 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VectorFiles } from "../../src/serving/search/vector-file";
-import { VectorIndex } from "../../src/serving/search/vector-index";
+import { VectorFiles } from "../../../src/serving/search/vector-file";
+import { VectorIndex } from "../../../src/serving/search/vector-index";
 import { Random } from "./vector-kernel/random";
 
 const DIMENSION = 37; // not a multiple of the kernel's 16-byte rows, so the padding is exercised

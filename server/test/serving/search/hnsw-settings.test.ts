@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "../../src/db/database";
-import { indexScan } from "../../src/serving/search/hnsw-search";
-import { openEmbeddedTestDatabase } from "../support/databases";
+import type { Database } from "../../../src/db/database";
+import { indexScan } from "../../../src/serving/search/hnsw-search";
+import { openEmbeddedTestDatabase } from "../../support/databases";
 
 let database: Database;
 beforeAll(async () => {

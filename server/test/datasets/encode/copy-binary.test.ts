@@ -1,13 +1,13 @@
 import { Readable } from "node:stream";
 import { type RecordBatch, Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { arrowSchema } from "../../src/datasets/encode/arrow";
-import { copyBatches } from "../../src/datasets/encode/copy-batches";
-import { type ColumnKind, type OutputColumn, valueSql } from "../../src/datasets/plan/columns";
-import { copyOut } from "../../src/datasets/snapshot/copy-out";
-import { binaryCopy } from "../../src/datasets/snapshot/copy-statement";
-import type { Database } from "../../src/db/database";
-import { openEmbeddedTestDatabase } from "../support/databases";
+import { arrowSchema } from "../../../src/datasets/encode/arrow";
+import { copyBatches } from "../../../src/datasets/encode/copy-batches";
+import { type ColumnKind, type OutputColumn, valueSql } from "../../../src/datasets/plan/columns";
+import { copyOut } from "../../../src/datasets/snapshot/copy-out";
+import { binaryCopy } from "../../../src/datasets/snapshot/copy-statement";
+import type { Database } from "../../../src/db/database";
+import { openEmbeddedTestDatabase } from "../../support/databases";
 
 /** Each case: a SQL literal per row, and what the Arrow column must read back (JS values). */
 type Case = { name: string; kind: ColumnKind; dimension?: number; sql: string[]; expected: unknown[] };

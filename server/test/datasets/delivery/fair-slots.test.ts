@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SlotReservation } from "../../src/datasets/delivery/spool";
-import { type DatasetsHarness, datasetsHarness, expectProblem, get } from "./support";
+import type { SlotReservation } from "../../../src/datasets/delivery/spool";
+import { type DatasetsHarness, datasetsHarness, expectProblem, get } from "../support";
 
 /**
  * RAPFS_DOWNLOAD_CONCURRENCY slots are shared between accounts: one free account's cards and

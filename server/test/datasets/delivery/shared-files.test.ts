@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DatabaseFiles, type Production } from "../../src/datasets/delivery/shared-files";
-import type { Database } from "../../src/db/database";
-import { openEmbeddedTestDatabase } from "../support/databases";
+import { DatabaseFiles, type Production } from "../../../src/datasets/delivery/shared-files";
+import type { Database } from "../../../src/db/database";
+import { openEmbeddedTestDatabase } from "../../support/databases";
 
 let database: Database;
 beforeAll(async () => {

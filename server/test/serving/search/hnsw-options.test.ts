@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
-import type { Sql } from "../../src/db/database";
-import { hnswIndexDdl, hnswIndexSpec } from "../../src/definitions/compile/embedding";
-import { autoMaintenanceWorkMem, graphBytesPerRow } from "../../src/definitions/hnsw-build";
-import { embeddingSchema } from "../../src/definitions/schema";
-import type { EmbeddingInfo } from "../../src/registry";
+import type { Sql } from "../../../src/db/database";
+import { hnswIndexDdl, hnswIndexSpec } from "../../../src/definitions/compile/embedding";
+import { autoMaintenanceWorkMem, graphBytesPerRow } from "../../../src/definitions/hnsw-build";
+import { embeddingSchema } from "../../../src/definitions/schema";
+import type { EmbeddingInfo } from "../../../src/registry";
 import {
   DEFAULT_TUNING,
   distrust,
   exactFilteredLimit,
   maxScanTuples,
   scanMemMultiplier,
-} from "../../src/serving/search/hnsw-search";
-import { OutlierCeilings, quantileOf } from "../../src/serving/search/outlier-ceiling";
+} from "../../../src/serving/search/hnsw-search";
+import { OutlierCeilings, quantileOf } from "../../../src/serving/search/outlier-ceiling";
 
 const lyrics = {
   kind: "embedding",

@@ -1,9 +1,9 @@
 import { tableFromArrays, tableToIPC } from "apache-arrow";
 import * as parquet from "parquet-wasm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { materializeAll } from "../../src/materialize/runner";
-import { type Analysis, expectedQwenV2, latestPerTrack, rawAnalyses } from "../materialize/corpus";
-import { bytes, type DatasetsHarness, datasetsHarness, get, readArrowIpc } from "./support";
+import { materializeAll } from "../../../src/materialize/runner";
+import { type Analysis, expectedQwenV2, latestPerTrack, rawAnalyses } from "../../materialize/corpus";
+import { bytes, type DatasetsHarness, datasetsHarness, get, readArrowIpc } from "../support";
 
 const QWEN = "qwen-3-4b-fp8";
 const FEATURES = [

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../src/corpus/random";
-import { planTraining, standalonePlanSource } from "../../src/datasets/plan/dataset-plan";
-import { computePointInTime, loadPointInTime } from "../../src/datasets/point-in-time/pit";
-import { fillFromHistory, historyServes } from "../../src/datasets/point-in-time/pit-history";
-import type { Database } from "../../src/db/database";
-import { bindParams } from "../../src/definitions/compile/params";
-import { getViewVersion } from "../../src/registry";
-import { formatTimestamp } from "../../src/values/timestamps";
-import { preparedDatabase } from "../support/prepared-data";
-import { SEED } from "./support";
+import { Rng } from "../../../src/corpus/random";
+import { planTraining, standalonePlanSource } from "../../../src/datasets/plan/dataset-plan";
+import { computePointInTime, loadPointInTime } from "../../../src/datasets/point-in-time/pit";
+import { fillFromHistory, historyServes } from "../../../src/datasets/point-in-time/pit-history";
+import type { Database } from "../../../src/db/database";
+import { bindParams } from "../../../src/definitions/compile/params";
+import { getViewVersion } from "../../../src/registry";
+import { formatTimestamp } from "../../../src/values/timestamps";
+import { preparedDatabase } from "../../support/prepared-data";
+import { SEED } from "../support";
 
 const QWEN = "qwen-3-4b-fp8";
 const DAY = 86_400_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exactFloat32 } from "../../../src/serving/search/vector-kernel/exact-float32";
+import { exactFloat32 } from "../../../../src/serving/search/vector-kernel/exact-float32";
 
 describe("exactFloat32", () => {
   it("is Math.fround where strtof of the component's text must agree", () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatasetCard } from "../../src/datasets/cards/card";
-import { CardStore } from "../../src/datasets/cards/card-store";
-import type { Database } from "../../src/db/database";
-import { openEmbeddedTestDatabase } from "../support/databases";
+import type { DatasetCard } from "../../../src/datasets/cards/card";
+import { CardStore } from "../../../src/datasets/cards/card-store";
+import type { Database } from "../../../src/db/database";
+import { openEmbeddedTestDatabase } from "../../support/databases";
 
 let database: Database;
 beforeAll(async () => {

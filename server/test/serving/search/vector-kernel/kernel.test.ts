@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { compileKernel, GENERATED_PATH, renderKernelModule } from "../../../scripts/vector-kernel/compile";
-import { Int8Rows } from "../../../src/serving/search/vector-kernel/int8-rows";
-import { quantize } from "../../../src/serving/search/vector-kernel/quantize";
+import { compileKernel, GENERATED_PATH, renderKernelModule } from "../../../../scripts/vector-kernel/compile";
+import { Int8Rows } from "../../../../src/serving/search/vector-kernel/int8-rows";
+import { quantize } from "../../../../src/serving/search/vector-kernel/quantize";
 import { Random } from "./random";
 
 describe("the int8 dot-product kernel", () => {

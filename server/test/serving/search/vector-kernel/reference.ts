@@ -1,5 +1,5 @@
-import type { IndexNeighbor, Metric, NearestOptions } from "../../../src/serving/search/vector-index";
-import { pgvectorDistance } from "../../../src/serving/search/vector-kernel/pgvector-distance";
+import type { IndexNeighbor, Metric, NearestOptions } from "../../../../src/serving/search/vector-index";
+import { pgvectorDistance } from "../../../../src/serving/search/vector-kernel/pgvector-distance";
 
 type Scan = { ids: Int32Array; vectors: Float32Array; dimension: number };
 

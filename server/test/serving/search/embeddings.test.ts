@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EmbeddingBatchSchema } from "../../src/api/routes/embeddings/batch";
-import { EmbeddingVectorSchema } from "../../src/api/routes/embeddings/get";
-import { type SearchRequest, SearchResponseSchema } from "../../src/api/routes/embeddings/search";
-import { FeatureRowsSchema } from "../../src/api/routes/features/batch";
-import type { Sql } from "../../src/db/database";
-import type { RunningServer } from "../../src/runtime/start-server";
-import { createServing, type SearchQuery } from "../../src/serving";
-import { call, ok, PINNED_NOW, problem, startServing } from "./support";
+import { EmbeddingBatchSchema } from "../../../src/api/routes/embeddings/batch";
+import { EmbeddingVectorSchema } from "../../../src/api/routes/embeddings/get";
+import { type SearchRequest, SearchResponseSchema } from "../../../src/api/routes/embeddings/search";
+import { FeatureRowsSchema } from "../../../src/api/routes/features/batch";
+import type { Sql } from "../../../src/db/database";
+import type { RunningServer } from "../../../src/runtime/start-server";
+import { createServing, type SearchQuery } from "../../../src/serving";
+import { call, ok, PINNED_NOW, problem, startServing } from "../support";
 
 let server: RunningServer;
 let sql: Sql;

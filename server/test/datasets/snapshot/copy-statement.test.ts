@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inlineParams, quoteLiteral } from "../../src/datasets/snapshot/copy-statement";
-import type { Database } from "../../src/db/database";
-import { openEmbeddedTestDatabase } from "../support/databases";
+import { inlineParams, quoteLiteral } from "../../../src/datasets/snapshot/copy-statement";
+import type { Database } from "../../../src/db/database";
+import { openEmbeddedTestDatabase } from "../../support/databases";
 
 describe("COPY statements: parameters become literals that PostgreSQL reads back exactly", () => {
   let db: Database;
