@@ -2,6 +2,8 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 const sdkSource = fileURLToPath(new URL("./sdk/src/index.ts", import.meta.url));
+// The CLI that tests start as child processes (server/test/support/rapfs-command.ts), built once.
+const buildCli = fileURLToPath(new URL("./server/test/support/build-cli.ts", import.meta.url));
 
 // Files whose assertions hold only with the machine to themselves: Redis killed and restarted
 // under them, quota exactness across processes with timed leases, readiness timeouts. They run
@@ -22,6 +24,7 @@ export default defineConfig({
   test: {
     // CI also writes a JSON report that .ci/run turns into a plain "N passed, N failed" line.
     reporters: process.env.CI ? ["default", "json"] : ["default"],
+    globalSetup: [buildCli],
     outputFile: { json: ".tmp/vitest.json" },
     // Three on a 2-core machine: most files wait on I/O (child processes, Redis, sockets) as much
     // as they compute. The server project took 339 s with three against 474 s with two

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../../src/config/paths";
+import { rapfsArgs } from "../support/rapfs-command";
 
 /** A `rapfs start` in a process of its own, its stdout and stderr kept for inspection. */
 export type ServerProcess = {
@@ -19,23 +20,19 @@ export type ServerProcess = {
 
 export async function startServerProcess(name: string, env: Record<string, string>): Promise<ServerProcess> {
   let output = "";
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", "server/src/cli/main.ts", "start"],
-    {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        HOST: "127.0.0.1",
-        PORT: "0",
-        LOG_LEVEL: "debug",
-        RAPFS_DATA_DIR: mkdtempSync(join(tmpdir(), `rapfs-${name}-`)),
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+  const child: ChildProcess = spawn(process.execPath, rapfsArgs("start"), {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "debug",
+      RAPFS_DATA_DIR: mkdtempSync(join(tmpdir(), `rapfs-${name}-`)),
+      ...env,
     },
-  );
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

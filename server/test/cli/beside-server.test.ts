@@ -1,17 +1,11 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../src/config/paths";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/db/embedded";
 import { embeddedDataDir } from "../support/databases";
-
-// Absolute, so the CLI runs from any folder (`--import tsx` resolves from the working directory).
-const TSX = pathToFileURL(createRequire(join(repoRoot, "server", "package.json")).resolve("tsx")).href;
-const MAIN = join(repoRoot, "server", "src", "cli", "main.ts");
+import { rapfsArgs } from "../support/rapfs-command";
 
 type Run = { code: number | null; stdout: string; stderr: string };
 
@@ -19,7 +13,7 @@ type Run = { code: number | null; stdout: string; stderr: string };
 function rapfs(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
   const { DATABASE_URL: _url, RAPFS_DATA_DIR: _dir, ...inherited } = process.env;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", TSX, MAIN, ...args], {
+    const child = spawn(process.execPath, rapfsArgs(...args), {
       cwd,
       env: { ...inherited, LOG_LEVEL: "silent", ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,21 +1,17 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../src/config/paths";
 import { EMBEDDED_MAX_SCALE, embeddedScaleRefusal } from "../../src/runtime/embedded-limit";
-
-const TSX = pathToFileURL(createRequire(join(repoRoot, "server", "package.json")).resolve("tsx")).href;
-const MAIN = join(repoRoot, "server", "src", "cli", "main.ts");
+import { rapfsArgs } from "../support/rapfs-command";
 
 /** `rapfs start` on the embedded default (no DATABASE_URL), stopped after `limitMs` if it is still running. */
 function start(env: Record<string, string>, limitMs: number) {
   const { DATABASE_URL: _url, REDIS_URL: _redis, ...inherited } = process.env;
   return new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ["--import", TSX, MAIN, "start"], {
+    const child = spawn(process.execPath, rapfsArgs("start"), {
       cwd: repoRoot,
       env: { ...inherited, LOG_LEVEL: "warn", HOST: "127.0.0.1", PORT: "0", ...env },
       stdio: ["ignore", "ignore", "pipe"],

@@ -8,6 +8,7 @@ import { DataDirLockedError, lockDataDir } from "../../src/db/data-dir-lock";
 import { DatabaseSetupError, openDatabase } from "../../src/db/database";
 import { type Logger, silentLogger } from "../../src/log/logger";
 import { SERVER_POSTGRES_URL } from "../support/databases";
+import { rapfsArgs } from "../support/rapfs-command";
 import { startTcpProxy } from "../support/tcp-proxy";
 
 function runCli(
@@ -15,7 +16,7 @@ function runCli(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    const child = spawn(process.execPath, rapfsArgs(...args), {
       cwd: join(repoRoot, "server"),
       env: { ...process.env, ...env },
       stdio: ["ignore", "ignore", "pipe"],

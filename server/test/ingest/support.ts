@@ -1,11 +1,8 @@
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import type postgres from "postgres";
-import { repoRoot } from "../../src/config/paths";
 import type { Sql } from "../../src/db/database";
 import { DomainError } from "../../src/errors";
+import { rapfsArgs } from "../support/rapfs-command";
 
 /** `count` plain tracks (no embeddings) for analyses to name; their ids, from the serial. */
 export async function seedTracks(sql: Sql, count: number): Promise<number[]> {
@@ -49,10 +46,6 @@ export async function refusalOf(write: Promise<unknown>): Promise<DomainError> {
   return outcome;
 }
 
-// Absolute, so the CLI runs from any folder (`--import tsx` resolves from the working directory).
-const TSX = pathToFileURL(createRequire(join(repoRoot, "server", "package.json")).resolve("tsx")).href;
-const MAIN = join(repoRoot, "server", "src", "cli", "main.ts");
-
 export type CliRun = { code: number | null; stdout: string; stderr: string };
 
 /**
@@ -66,7 +59,7 @@ export function runRapfs(
 ): Promise<CliRun> {
   const { DATABASE_URL: _url, RAPFS_DATA_DIR: _dir, ...inherited } = process.env;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", TSX, MAIN, ...args], {
+    const child = spawn(process.execPath, rapfsArgs(...args), {
       env: { ...inherited, LOG_LEVEL: "silent", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../src/config/paths";
 import { eventually } from "../access-http/processes";
+import { rapfsArgs } from "../support/rapfs-command";
 import { type Stack, startStack } from "./stack";
 
 let stack: Stack;
@@ -18,15 +19,11 @@ afterAll(async () => {
 });
 
 function materialize() {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "server/src/cli/main.ts", "materialize", "--full"],
-    {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...stack.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, rapfsArgs("materialize", "--full"), {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...stack.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (c: Buffer) => (output += c));
   child.stderr.on("data", (c: Buffer) => (output += c));

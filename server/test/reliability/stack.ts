@@ -49,12 +49,16 @@ export async function startStack(
     redis?.down();
     await cluster?.stop();
   };
+  const start = async (i: number) => {
+    const server = await startServerProcess(`rel${i}`, env);
+    servers.push(server);
+    await waitReady(server);
+  };
   try {
-    for (let i = 0; i < count; i++) {
-      const server = await startServerProcess(`rel${i}`, env);
-      servers.push(server);
-      await waitReady(server);
-    }
+    // The first loads the corpus and materializes; the others only open what it made, together.
+    if (count > 0) await start(0);
+    await Promise.all(Array.from({ length: count - 1 }, (_, i) => start(i + 1)));
+    servers.sort((a, b) => a.name.localeCompare(b.name));
   } catch (error) {
     await stop();
     throw error;
