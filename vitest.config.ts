@@ -69,7 +69,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "sdk", root: "sdk", include: ["test/**/*.test.ts"], passWithNoTests: true },
+        test: { name: "sdk", root: "sdk", include: ["test/**/*.test.ts"] },
       },
     ],
   },
