@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config/env";
 import { isRefusal } from "../../errors";
 import { type IngestResult, type IngestSink, STREAM_ANALYZERS, streamAnalyses } from "../../ingest";
+import { profileOf } from "../../runtime/database-profile";
 import { openCliDatabase } from "../open-database";
 import { CliError, ExitCode } from "../run";
 import { parseScale, parseSeed } from "./corpus";
@@ -71,11 +72,7 @@ Examples:
           ExitCode.usage,
         );
       const db = opts.url ? undefined : await openCliDatabase(config);
-      const target = opts.url
-        ? new URL(opts.url).origin
-        : db?.mode === "embedded"
-          ? "the embedded database"
-          : "DATABASE_URL";
+      const target = db ? profileOf(db).describe() : new URL(opts.url as string).origin;
       let reported = 0;
       const stop = new AbortController();
       const interrupt = () => stop.abort();
