@@ -1,7 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+// Workspace packages from source, as their tsconfig paths say: tests never need a build.
 const sdkSource = fileURLToPath(new URL("./sdk/src/index.ts", import.meta.url));
+const serverPackage = fileURLToPath(new URL("./server", import.meta.url));
 
 // Files whose assertions hold only with the machine to themselves: Redis killed and restarted
 // under them, quota exactness across processes with timed leases, readiness timeouts. They run
@@ -18,7 +20,7 @@ const EXCLUSIVE = [
 ];
 
 export default defineConfig({
-  resolve: { alias: { "@rapfs/sdk": sdkSource } },
+  resolve: { alias: { "@rapfs/sdk": sdkSource, "@rapfs/server": serverPackage } },
   test: {
     // CI also writes a JSON report that .ci/run turns into a plain "N passed, N failed" line.
     reporters: process.env.CI ? ["default", "json"] : ["default"],

@@ -111,7 +111,7 @@ const hint = (message: string) =>
 
 /** The server's ingestion door through the SDK; a write is never retried (it could land twice). */
 async function serverSink(url: string, key: string | undefined): Promise<IngestSink> {
-  const { RapFS } = await import("../../../../sdk/src/client");
+  const { RapFS } = await import("@rapfs/sdk");
   const client = new RapFS({ baseURL: url, apiKey: key ?? process.env.RAPFS_API_KEY ?? null, maxRetries: 0 });
   return async (batch) => {
     try {
