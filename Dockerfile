@@ -44,6 +44,9 @@ COPY --from=prod-deps /app/server/node_modules ./server/node_modules
 COPY package.json pnpm-workspace.yaml ./
 COPY server/package.json server/
 COPY server/src server/src
+# server/tsconfig.json's paths take @rapfs/sdk from sdk/src below (tsx and the built CLI alike).
+COPY tsconfig.base.json ./
+COPY server/tsconfig.json server/
 # `rapfs codegen` runs the SDK's generator and client from source (loaded only by that command).
 COPY sdk/src sdk/src
 COPY migrations migrations

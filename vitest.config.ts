@@ -1,7 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+// Workspace packages from source, as their tsconfig paths say: tests never need a build.
 const sdkSource = fileURLToPath(new URL("./sdk/src/index.ts", import.meta.url));
+const serverPackage = fileURLToPath(new URL("./server", import.meta.url));
 // The CLI that tests start as child processes (server/test/support/rapfs-command.ts), built once.
 const buildCli = fileURLToPath(new URL("./server/test/support/build-cli.ts", import.meta.url));
 
@@ -20,7 +22,7 @@ const EXCLUSIVE = [
 ];
 
 export default defineConfig({
-  resolve: { alias: { "@rapfs/sdk": sdkSource } },
+  resolve: { alias: { "@rapfs/sdk": sdkSource, "@rapfs/server": serverPackage } },
   test: {
     // CI also writes a JSON report that .ci/run turns into a plain "N passed, N failed" line.
     reporters: process.env.CI ? ["default", "json"] : ["default"],

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { openApiDocumentForTypes } from "@rapfs/server/src/runtime/openapi-document";
 import openapiTS, { astToString, type OpenAPI3 } from "openapi-typescript";
-import { openApiDocumentForTypes } from "../../server/src/runtime/openapi-document";
 
 export const GENERATED_PATH = fileURLToPath(new URL("../src/generated/openapi.ts", import.meta.url));
 const biome = fileURLToPath(new URL("../../node_modules/.bin/biome", import.meta.url));

@@ -5,6 +5,7 @@ export {
   DEFAULT_TIMEOUT_MS,
   RapFS,
 } from "./client";
+export { modelFromServer, type RegistryModel, renderRegistryTypes } from "./codegen/registry-types";
 export { APIPromise, type WithResponse } from "./core/api-promise";
 export {
   type ArrowTableLike,

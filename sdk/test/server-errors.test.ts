@@ -1,7 +1,7 @@
 import * as sdk from "@rapfs/sdk";
 import { APIConnectionError, APIError, APITimeoutError, APIUserAbortError } from "@rapfs/sdk";
+import { errorCodes } from "@rapfs/server/src/errors/codes";
 import { describe, expect, it } from "vitest";
-import { errorCodes } from "../../server/src/errors/codes";
 
 // The SDK's error classes follow the server's code table: one class per status it sends, none for
 // a status it never sends. (A test may read the server's source; the SDK's own source may not.)

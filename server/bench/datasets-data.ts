@@ -39,7 +39,15 @@ export async function benchDatabase(
       process.stderr.write(`${bench} bench: reusing ${dir} (${existing.tracks} tracks)\n`);
     }
     const { runs } = await prepareDefinitions(
-      { sql, mode: "embedded", gate: new TableGate() },
+      {
+        sql,
+        bulk: sql,
+        mode: "embedded",
+        gate: new TableGate(),
+        busy: (withinMs) => embedded.busy(withinMs),
+        holds: (options) => embedded.holds(options),
+        close: async () => {},
+      },
       { definitionsDir: `${repoRoot}feature-definitions`, onProgress: progress },
     );
     // PGlite runs no autovacuum: without statistics the planner guesses the filters' selectivity

@@ -23,7 +23,7 @@ const sql = postgres(process.env.DATABASE_URL as string, { max: 1, onnotice: () 
 const spoolDir = mkdtempSync(join(tmpdir(), "rapfs-bench-first-byte-"));
 const datasets = createDatasetServices({
   config: loadDatasetConfig({ RAPFS_SPOOL_DIR: spoolDir }),
-  databaseMode: "embedded",
+  sliced: true,
 });
 const plan = await planDownload(standalonePlanSource(sql), { dataset: "public" });
 const free = async () => {};

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { RapFS } from "../../sdk/src/index";
+import { RapFS } from "@rapfs/sdk";
 import { generateKey } from "../src/access/api-key-format";
 import { repoRoot } from "../src/config/paths";
 import type { BenchRow } from "./types";

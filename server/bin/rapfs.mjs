@@ -6,7 +6,8 @@ import { builtCli } from "./built-entry.mjs";
 
 async function fromSource() {
   const { register } = await import("tsx/esm/api");
-  register();
+  // server/tsconfig.json, wherever the command runs: its paths take @rapfs/sdk from source.
+  register({ tsconfig: new URL("../tsconfig.json", import.meta.url).pathname });
   return new URL("../src/cli/main.ts", import.meta.url).href;
 }
 

@@ -1,35 +1,92 @@
 import type { RapFS } from "../client";
+import type { components } from "../generated/openapi";
+import {
+  array,
+  boolean,
+  literal,
+  number,
+  object,
+  optional,
+  type Parsed,
+  record,
+  type Schema,
+  string,
+} from "./schema";
 
-/** What codegen needs of a registry: the fields of the /v1/registry answers, nothing more. */
+type Schemas = components["schemas"];
+
+/** What codegen needs of a registry: fields of the /v1/registry answers (the server's OpenAPI types), nothing more. */
 export type RegistryModel = {
-  entities: {
-    name: string;
-    key_type: "int" | "string";
-    description: string;
+  entities: (Pick<Schemas["Entity"], "name" | "key_type" | "description"> & {
     /** Related entities by relation name (a server before relations sends none). */
-    relations?: Record<string, { entity: string }>;
-  }[];
-  views: {
-    name: string;
-    version: number;
-    entity: string;
-    status: "active" | "deprecated" | "retired";
-    is_latest: boolean;
-    features: { name: string; type: string; description: string }[];
-  }[];
-  services: { name: string; entity: string; description: string; features: string[] }[];
-  embeddings: { name: string; version: number; entity: string; status: string; dimension: number }[];
-  datasets: { name: string; entity: string; description: string }[];
+    relations?: Record<string, Pick<Schemas["EntityRelation"], "entity">>;
+  })[];
+  views: (Pick<Schemas["FeatureViewSummary"], "name" | "version" | "entity" | "status" | "is_latest"> & {
+    features: Pick<Schemas["FeatureInfo"], "name" | "type" | "description">[];
+  })[];
+  services: Pick<Schemas["FeatureService"], "name" | "entity" | "description" | "features">[];
+  embeddings: (Pick<Schemas["EmbeddingInfo"], "name" | "version" | "entity" | "dimension"> & {
+    status: string;
+  })[];
+  datasets: Pick<Schemas["Dataset"], "name" | "entity" | "description">[];
 };
 
-/** The registry a running server serves (any key with read access will do). */
+/** The registry answers as codegen reads them: what `RegistryModel` names, checked. */
+const answers = {
+  entities: object({
+    entities: array(
+      object({
+        name: string,
+        key_type: literal("int", "string"),
+        description: string,
+        relations: optional(record(object({ entity: string }))),
+      }),
+    ),
+  }),
+  views: object({
+    views: array(
+      object({
+        name: string,
+        version: number,
+        entity: string,
+        status: literal("active", "deprecated", "retired"),
+        is_latest: boolean,
+        features: array(object({ name: string, type: string, description: string })),
+      }),
+    ),
+  }),
+  services: object({
+    services: array(object({ name: string, entity: string, description: string, features: array(string) })),
+  }),
+  embeddings: object({
+    embeddings: array(
+      object({ name: string, version: number, entity: string, status: string, dimension: number }),
+    ),
+  }),
+  datasets: object({ datasets: array(object({ name: string, entity: string, description: string })) }),
+};
+
+// The checks read what the model names, no more and no less.
+type Checked = {
+  [K in keyof typeof answers]: Parsed<(typeof answers)[K]>[K & keyof Parsed<(typeof answers)[K]>];
+};
+const _sameShape = (checked: Checked): RegistryModel => checked;
+const _sameFields = (model: RegistryModel): Checked => model;
+void [_sameShape, _sameFields];
+
+/** The registry a running server serves (any key with read access will do), checked against its schema. */
 export async function modelFromServer(client: RapFS): Promise<RegistryModel> {
+  const read = async <K extends keyof typeof answers>(key: K): Promise<Parsed<(typeof answers)[K]>> => {
+    const path = `/v1/registry/${key}`;
+    const schema = answers[key] as Schema<Parsed<(typeof answers)[K]>>;
+    return schema.parse(await client.get<unknown>(path), `GET ${path}`);
+  };
   const [entities, views, services, embeddings, datasets] = await Promise.all([
-    client.get<{ entities: RegistryModel["entities"] }>("/v1/registry/entities"),
-    client.get<{ views: RegistryModel["views"] }>("/v1/registry/views"),
-    client.get<{ services: RegistryModel["services"] }>("/v1/registry/services"),
-    client.get<{ embeddings: RegistryModel["embeddings"] }>("/v1/registry/embeddings"),
-    client.get<{ datasets: RegistryModel["datasets"] }>("/v1/registry/datasets"),
+    read("entities"),
+    read("views"),
+    read("services"),
+    read("embeddings"),
+    read("datasets"),
   ]);
   return {
     entities: entities.entities,

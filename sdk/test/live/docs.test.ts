@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { applyDefinitions } from "@rapfs/server/src/registry/apply";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyDefinitions } from "../../../server/src/registry/apply";
 import { blockMarker, type DocBlock, splitOutput, testedBlocks } from "../support/doc-blocks";
 import { type LiveServer, startLive } from "./server";
 

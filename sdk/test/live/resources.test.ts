@@ -10,9 +10,9 @@ import {
   RapFS,
   RateLimitError,
 } from "@rapfs/sdk";
+import { modelFromDefinitions } from "@rapfs/server/src/cli/commands/codegen";
+import { openApiDocument } from "@rapfs/server/src/runtime/openapi-document";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { modelFromDefinitions } from "../../../server/src/cli/commands/codegen";
-import { openApiDocument } from "../../../server/src/runtime/openapi-document";
 import { modelFromServer, renderRegistryTypes } from "../../src/codegen/registry-types";
 import { type LiveServer, signupFreeKey, startLive } from "./server";
 

@@ -1,10 +1,10 @@
 import { RapFS } from "@rapfs/sdk";
+import { generateKey } from "@rapfs/server/src/access/api-key-format";
+import { noProgress } from "@rapfs/server/src/log/progress";
+import { type RunningServer, startServer } from "@rapfs/server/src/runtime/start-server";
+import { capturingLogger, testConfig } from "@rapfs/server/test/api/harness";
+import { preparedDataDir } from "@rapfs/server/test/support/prepared-data";
 import { vi } from "vitest";
-import { generateKey } from "../../../server/src/access/api-key-format";
-import { noProgress } from "../../../server/src/log/progress";
-import { type RunningServer, startServer } from "../../../server/src/runtime/start-server";
-import { capturingLogger, testConfig } from "../../../server/test/api/harness";
-import { preparedDataDir } from "../../../server/test/support/prepared-data";
 
 // Calls to a real server on a busy CI machine can take longer than the sdk project's unit-test default.
 vi.setConfig({ testTimeout: 60_000 });

@@ -8,12 +8,23 @@ export const SOURCE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../
 /** A relative import between two files of server/src, type-only ones included. */
 export type Import = { from: string; to: string };
 
-/** Every relative import of every .ts file under server/src, as paths relative to it. */
+/** A workspace package by name (`@rapfs/sdk`), as the folder beside server/ that holds it. */
+const WORKSPACE_PACKAGE = /^@rapfs\/([^/]+)/;
+
+/**
+ * Every relative import of every .ts file under server/src, and every import of a workspace
+ * package (as `../../sdk`), as paths relative to it.
+ */
 export function sourceImports(root = SOURCE_ROOT): Import[] {
   const imports: Import[] = [];
   for (const file of tsFiles(root)) {
     const { importedFiles } = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
     for (const { fileName } of importedFiles) {
+      const workspace = WORKSPACE_PACKAGE.exec(fileName)?.[1];
+      if (workspace) {
+        imports.push({ from: relative(root, file), to: join("..", "..", workspace) });
+        continue;
+      }
       if (!fileName.startsWith(".")) continue;
       const to = relative(root, resolve(dirname(file), fileName));
       imports.push({ from: relative(root, file), to });
@@ -29,7 +40,7 @@ export function sourceFiles(root = SOURCE_ROOT): string[] {
 
 /**
  * The top-level folder of a path under server/src (`api`, `serving`, …); outside it, the
- * workspace package (`../../sdk/src/…` is `sdk`).
+ * workspace package (`../../sdk` is `sdk`).
  */
 export const folderOf = (path: string): string => {
   const parts = path.split(sep);

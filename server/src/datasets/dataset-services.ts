@@ -38,10 +38,10 @@ export function createDatasetServices(
     config?: DatasetConfig;
     ledger?: ChargeLedger;
     logger?: Logger;
-    /** Where the database runs: embedded, bulk work is sliced so it never holds the one backend long. */
-    databaseMode?: "embedded" | "server";
+    /** Bulk work in short key-range transactions (the embedded database's one backend is never held long); the default. */
+    sliced?: boolean;
     gate?: TableGate;
-    /** A server database to share encoded files through (not the bulk pool, which encodes them). */
+    /** A server database to share encoded files through (not the bulk pool, which encodes them); none embedded. */
     filesSql?: Sql;
   } = {},
 ): DatasetServices {
@@ -56,10 +56,7 @@ export function createDatasetServices(
   });
   // Dead processes' spools at start, then every so often (a crash elsewhere, a shared volume).
   const maxAgeMs = 2 * config.spoolTtlSeconds * 1000;
-  const files =
-    options.databaseMode === "server" && options.filesSql
-      ? new DatabaseFiles(options.filesSql, config.spoolTtlSeconds)
-      : localFiles;
+  const files = options.filesSql ? new DatabaseFiles(options.filesSql, config.spoolTtlSeconds) : localFiles;
   const sweep = () => {
     if (files instanceof DatabaseFiles) void files.sweep().catch(() => {});
     void sweepSpools(config.spoolDir, maxAgeMs).then(
@@ -78,7 +75,7 @@ export function createDatasetServices(
     charger: new LedgerCharger(ledger),
     cards: new CardStore(),
     files,
-    sliced: options.databaseMode !== "server",
+    sliced: options.sliced ?? true,
     ...(options.gate ? { gate: options.gate } : {}),
     async close() {
       clearInterval(sweeper);

@@ -46,7 +46,7 @@ export function followRuns(deps: FollowRunsDeps): (runs: RunResult[]) => Promise
     for (const run of runs) {
       const view = `${run.name}@${run.version}`;
       if (run.kind !== "feature_view") continue;
-      if (run.keys) await deps.onlineStore.forget?.(view, [...run.keys, ...(run.removedKeys ?? [])]);
+      if (run.keys) await deps.onlineStore.forget(view, [...run.keys, ...(run.removedKeys ?? [])]);
       else await deps.onlineStore.deleteView(view);
     }
   };

@@ -23,7 +23,6 @@ export {
   noRows,
   type OnlineRow,
   type OnlineStore,
-  readViews,
   type ViewRead,
   type WriteOptions,
 } from "./types";

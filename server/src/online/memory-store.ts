@@ -20,6 +20,8 @@ export class MemoryOnlineStore implements OnlineStore {
   /** Rows dropped per view version (evicted, expired, forgotten): a copy that lost one is not whole. */
   private readonly losses = new Map<string, number>();
   readonly maxRows: number;
+  /** In this process: it always answers. */
+  readonly degraded = false;
   private readonly now: () => number;
 
   constructor(options: { maxRows?: number; now?: () => number } = {}) {
@@ -78,6 +80,27 @@ export class MemoryOnlineStore implements OnlineStore {
     let removed = 0;
     for (const key of this.rows.keys()) {
       if (key.startsWith(start)) {
+        this.rows.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Rows whose sources are gone: deliberately absent, so a copy sealed whole stays whole. */
+  async remove(viewKey: string, ids: readonly string[]): Promise<number> {
+    assertViewKey(viewKey);
+    let removed = 0;
+    for (const id of ids) if (this.rows.delete(entryKey(viewKey, id))) removed++;
+    return removed;
+  }
+
+  async prune(viewKey: string, keep: ReadonlySet<string>): Promise<number> {
+    assertViewKey(viewKey);
+    const start = `${viewKey}\u0000`;
+    let removed = 0;
+    for (const key of this.rows.keys()) {
+      if (key.startsWith(start) && !keep.has(key.slice(start.length))) {
         this.rows.delete(key);
         removed++;
       }

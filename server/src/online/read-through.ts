@@ -9,7 +9,6 @@ import {
   type FallbackLoader,
   type OnlineRow,
   type OnlineStore,
-  readViews,
   type ViewRead,
   type WriteOptions,
 } from "./types";
@@ -66,7 +65,7 @@ export class ReadThroughStore implements OnlineStore {
 
   /** True while the primary reports part of itself down (those reads go to the fallback). */
   get degraded(): boolean {
-    return this.primary.degraded === true;
+    return this.primary.degraded;
   }
 
   async read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>> {
@@ -109,7 +108,7 @@ export class ReadThroughStore implements OnlineStore {
    */
   private async readPrimary(reads: ViewRead[]): Promise<(Map<string, OnlineRow> | undefined)[]> {
     try {
-      return await readViews(this.primary, reads);
+      return await this.primary.readMany(reads);
     } catch (error) {
       this.logger.debug("online store read failed; reading from the fallback", {
         layer: this.layer,
@@ -203,22 +202,29 @@ export class ReadThroughStore implements OnlineStore {
     return this.primary.deleteView(viewKey);
   }
 
-  async forget(viewKey: string, ids: readonly string[]): Promise<void> {
-    await this.primary.forget?.(viewKey, ids);
+  remove(viewKey: string, ids: readonly string[]): Promise<number> {
+    return this.primary.remove(viewKey, ids);
+  }
+
+  prune(viewKey: string, keep: ReadonlySet<string>): Promise<number> {
+    return this.primary.prune(viewKey, keep);
+  }
+
+  forget(viewKey: string, ids: readonly string[]): Promise<void> {
+    return this.primary.forget(viewKey, ids);
   }
 
   /** Of `ids`, those the primary vouches are absent (none when it cannot say, or fails to). */
   async vouchedAbsent(viewKey: string, ids: readonly string[]): Promise<Set<string>> {
-    return (await this.primary.vouchedAbsent?.(viewKey, ids).catch(() => undefined)) ?? new Set();
+    return this.primary.vouchedAbsent(viewKey, ids).catch(() => new Set<string>());
   }
 
-  async completeRun(viewKey: string): Promise<number> {
-    return (await this.primary.completeRun?.(viewKey)) ?? Number.NaN;
+  completeRun(viewKey: string): Promise<number> {
+    return this.primary.completeRun(viewKey);
   }
 
   beginCopy(viewKey: string, runId: number): Promise<CompleteCopy> {
-    const none: CompleteCopy = { holds: () => false, seal: async () => false };
-    return this.primary.beginCopy?.(viewKey, runId) ?? Promise.resolve(none);
+    return this.primary.beginCopy(viewKey, runId);
   }
 
   ping(): Promise<void> {

@@ -231,6 +231,11 @@ export class RedisOnlineStore implements OnlineStore {
     return this.seals.vouched(viewKey, new Map(ids.map((id) => [id, rowKey(this.prefix, viewKey, id)])));
   }
 
+  /** Redis is written by the sync, not filled from Postgres on a miss: nothing cached to drop. */
+  async forget(viewKey: string, _ids: readonly string[]): Promise<void> {
+    assertViewKey(viewKey);
+  }
+
   async remove(viewKey: string, ids: readonly string[]): Promise<number> {
     assertViewKey(viewKey);
     const keys = ids.map((id) => rowKey(this.prefix, viewKey, id));

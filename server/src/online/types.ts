@@ -27,40 +27,41 @@ export const absentRow = (id: string): OnlineRow => ({ id, values: {}, eventTime
 /**
  * Rows of feature view versions keyed by entity id. A view key names one version
  * (`qwen_analysis@2`), so several versions of a view coexist and are deleted independently.
+ *
+ * Every store has every capability, each for real in its own terms: Redis (`RedisOnlineStore`),
+ * the in-process LRU of the embedded mode (`MemoryOnlineStore`) and the read-through store in
+ * front of either (`ReadThroughStore`). Where a capability means nothing to a store, its
+ * implementation says why it does nothing, so no caller asks whether a method is there.
  */
 export interface OnlineStore {
   write(viewKey: string, rows: readonly OnlineRow[], options?: WriteOptions): Promise<void>;
   /** The rows present for `ids`; an id with no row is absent from the map. One round trip per call. */
   read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>>;
-  /**
-   * `read` for several view versions at once, one map per request in order. Stores that can
-   * answer them in one round trip implement it; others are read view by view (see `readViews`).
-   */
-  readMany?(requests: readonly ViewRead[]): Promise<Map<string, OnlineRow>[]>;
+  /** `read` for several view versions at once, one map per request in order (one round trip where the store can). */
+  readMany(requests: readonly ViewRead[]): Promise<Map<string, OnlineRow>[]>;
   /** Removes every row of one view version; returns how many were removed. */
   deleteView(viewKey: string): Promise<number>;
   /** Removes the rows of `ids` (rows an incremental run removed: their sources are gone); returns how many. */
-  remove?(viewKey: string, ids: readonly string[]): Promise<number>;
-  /** Removes the rows of one view version whose id is not in `keep` (rows a rebuild dropped). */
-  prune?(viewKey: string, keep: ReadonlySet<string>): Promise<number>;
+  remove(viewKey: string, ids: readonly string[]): Promise<number>;
+  /** Removes the rows of one view version whose id is not in `keep` (rows a rebuild dropped); returns how many. */
+  prune(viewKey: string, keep: ReadonlySet<string>): Promise<number>;
   /**
    * Drops the cached rows of `ids` (a cache of Postgres: the in-process LRU), so the next read
-   * loads what a run just wrote. Stores that are written by the sync instead (Redis) lack it.
+   * loads what a run just wrote. A store written by the sync instead (Redis) has nothing to drop.
    */
-  forget?(viewKey: string, ids: readonly string[]): Promise<void>;
+  forget(viewKey: string, ids: readonly string[]): Promise<void>;
   /**
-   * Completeness of a view version (stores synced from Postgres): `beginCopy` before a sync writes
-   * the rows of run `runId`, `CompleteCopy.seal` after; `completeRun` names the run every part of
-   * the store holds whole (NaN when any part does not); `vouchedAbsent` says which missing ids
-   * are absent in truth.
+   * Completeness of a view version: `beginCopy` before a sync writes the rows of run `runId`,
+   * `CompleteCopy.seal` after; `completeRun` names the run every part of the store holds whole
+   * (NaN when any part does not); `vouchedAbsent` says which missing ids are absent in truth.
    */
-  beginCopy?(viewKey: string, runId: number): Promise<CompleteCopy>;
-  completeRun?(viewKey: string): Promise<number>;
-  vouchedAbsent?(viewKey: string, ids: readonly string[]): Promise<Set<string>>;
+  beginCopy(viewKey: string, runId: number): Promise<CompleteCopy>;
+  completeRun(viewKey: string): Promise<number>;
+  vouchedAbsent(viewKey: string, ids: readonly string[]): Promise<Set<string>>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
-  /** True while part of the store is known not to answer (its reads go to the fallback). */
-  readonly degraded?: boolean;
+  /** True while part of the store is known not to answer (its reads go to the fallback); never for an in-process store. */
+  readonly degraded: boolean;
   close(): Promise<void>;
 }
 
@@ -73,15 +74,6 @@ export type CompleteCopy = {
 };
 
 export type ViewRead = { viewKey: string; ids: readonly string[] };
-
-/** Reads several view versions with the store's `readMany`, or view by view in parallel. */
-export function readViews(
-  store: OnlineStore,
-  requests: readonly ViewRead[],
-): Promise<Map<string, OnlineRow>[]> {
-  if (store.readMany) return store.readMany(requests);
-  return Promise.all(requests.map((r) => store.read(r.viewKey, r.ids)));
-}
 
 /** Loads rows from the source of truth (Postgres) for ids the online store could not serve. */
 export type FallbackLoader = (viewKey: string, ids: readonly string[]) => Promise<Map<string, OnlineRow>>;

@@ -2,6 +2,7 @@ import { CorpusExistsError, corpusExists, generateCorpus } from "../corpus";
 import type { ProgressReporter } from "../log/progress";
 import type { RunResult } from "../materialize/runner";
 import type { Services } from "../usecases";
+import { profileOf } from "./database-profile";
 import { catchUpDefinitions, prepareDefinitions } from "./prepare-definitions";
 
 export type PrepareDataOptions = {
@@ -129,22 +130,7 @@ export async function prepareData(services: Services, options: PrepareDataOption
     });
   }
   if (stopping()) return;
-  if (database.mode === "embedded") await checkpoint(services);
+  await profileOf(database).afterPrepare(sql, logger);
   if (stopping()) return;
   await services.freshness.start();
-}
-
-/**
- * A checkpoint once the data is prepared: after a crash PGlite replays the WAL written since the
- * last one, and a first start writes the whole corpus and every view (a restart after SIGKILL
- * spent 1.6 s more opening the database than after a clean stop).
- */
-async function checkpoint({ sql, logger }: Services): Promise<void> {
-  const started = performance.now();
-  try {
-    await sql`checkpoint`;
-    logger.info("checkpoint", { ms: Math.round(performance.now() - started) });
-  } catch (error) {
-    logger.warn("checkpoint failed", { error: (error as Error).message });
-  }
 }

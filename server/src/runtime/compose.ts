@@ -8,9 +8,8 @@ import { type DatasetConfig, loadDatasetConfig } from "../datasets/config";
 import { createDatasetServices } from "../datasets/dataset-services";
 import { RedisChargeLedger } from "../datasets/delivery/charge";
 import { warmPublicCards } from "../datasets/warm-cards";
-import type { Database, EmbeddedDatabase, ServerDatabase } from "../db/database";
+import type { Database } from "../db/database";
 import type { ReadRouter } from "../db/replica";
-import { SOURCE_CHANGES_CHANNEL } from "../db/source-writes";
 import { type FollowRunsDeps, followRuns } from "../freshness/follow-runs";
 import { FRESHNESS_OFF } from "../freshness/off";
 import { FreshnessScheduler, type SourceFollower } from "../freshness/scheduler";
@@ -25,6 +24,7 @@ import { createPostgresFallback, createServing, createServingCatalog } from "../
 import { NO_HEALING } from "../serving/online-sync/no-healing";
 import { OnlineStoreHealer } from "../serving/online-sync/online-healer";
 import { createUseCases, type Services, type UseCases } from "../usecases";
+import { type DatabaseProfile, profileOf } from "./database-profile";
 import { openRedisClients } from "./redis-clients";
 
 export type BuildServicesOptions = {
@@ -42,9 +42,6 @@ export type BuildServicesOptions = {
   datasetConfig?: DatasetConfig;
 };
 
-/** A statement of a dataset card at full scale ran ~60 s; longer is a stuck database. */
-const DATABASE_BUSY_WINDOW_MS = 120_000;
-
 /**
  * A `select 1` queued behind a Redis refill's reads under load (a PGlite shared over the wire,
  * or a saturated pool) answered after the 2 s timeout and took every process out of the load
@@ -53,28 +50,8 @@ const DATABASE_BUSY_WINDOW_MS = 120_000;
 const DATABASE_SLOW_GRACE_MS = 30_000;
 
 /** The critical `database` readiness check: the database answers, or is busy answering others. */
-/** What the readiness check asks of each kind of database. */
-export type DatabaseProbe =
-  | Pick<ServerDatabase, "mode" | "ping">
-  | Pick<EmbeddedDatabase, "mode" | "busy" | "sql">;
-
-export function databaseCheck(database: DatabaseProbe): ReadinessCheck {
-  return {
-    name: "database",
-    slowGraceMs: DATABASE_SLOW_GRACE_MS,
-    check: async () => {
-      // Embedded, a probe would queue behind a long statement of PGlite's one backend: a
-      // statement that is running, or one that just finished, says the database answers.
-      if (database.mode === "embedded") {
-        if (database.busy(DATABASE_BUSY_WINDOW_MS)) return;
-        await database.sql`select 1`;
-        return;
-      }
-      // On a server, a connection of its own: a server that is gone fails at once (refused, or
-      // its 1 s connect timeout), where a pool query would hang into the busy grace above.
-      return database.ping();
-    },
-  };
+export function databaseCheck(database: Pick<DatabaseProfile, "probe">): ReadinessCheck {
+  return { name: "database", slowGraceMs: DATABASE_SLOW_GRACE_MS, check: () => database.probe() };
 }
 
 export type BuiltServices = { services: Services; useCases: UseCases; close(): Promise<void> };
@@ -85,6 +62,7 @@ export type BuiltServices = { services: Services; useCases: UseCases; close(): P
  */
 export async function buildServices(options: BuildServicesOptions): Promise<BuiltServices> {
   const { config, logger, database } = options;
+  const profile = profileOf(database);
   const metrics = options.metrics ?? createMetrics();
   // First: a spool directory that cannot be made refuses the start before anything connects.
   const clients = config.redisUrl ? openRedisClients(config.redisUrl, logger) : undefined;
@@ -93,9 +71,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     config: options.datasetConfig ?? loadDatasetConfig(process.env),
     ...(clients ? { ledger: new RedisChargeLedger(clients.charges, chargesPrefix) } : {}),
     logger,
-    databaseMode: database.mode,
-    ...(database.mode === "embedded" ? { gate: database.gate } : {}),
-    filesSql: database.sql,
+    ...profile.datasets,
   });
   // One client for online reads and limits: a lookup's MGET and limiter scripts share a write.
   const redis = clients?.shared;
@@ -115,15 +91,13 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
   });
   const readiness = new Readiness();
-  readiness.register(databaseCheck(database));
+  readiness.register(databaseCheck(profile));
   // A report cached a moment before the database went away must not answer for it.
   metrics.databaseUp.set(1);
-  if (database.mode === "server") {
-    database.watchReachability((reachable) => {
-      readiness.invalidate();
-      metrics.databaseUp.set(reachable ? 1 : 0);
-    });
-  }
+  profile.watchReachability((reachable) => {
+    readiness.invalidate();
+    metrics.databaseUp.set(reachable ? 1 : 0);
+  });
   // Non-critical: only downloads need the spool. A full or unwritable one on every replica (the
   // same heavy downloads reach them all) must not take the lookups out of the load balancer too.
   readiness.register({
@@ -134,7 +108,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
         throw new Error(`${error.message}; new downloads are refused until it takes files again`);
       }),
   });
-  if (database.mode === "embedded") metrics.observeEmbeddedBackend({ holds: (o) => database.holds(o) });
+  profile.observe(metrics);
   if (options.reads.hasReplica) {
     const { reads } = options;
     metrics.observeReplica(reads);
@@ -165,8 +139,8 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     onlineStore,
     logger,
     metrics,
-    inMemorySearch: database.mode === "embedded",
-    ...(database.mode === "embedded" && config.dataDir !== IN_MEMORY
+    inMemorySearch: profile.search.inMemory,
+    ...(profile.search.inMemory && config.dataDir !== IN_MEMORY
       ? { vectorDirectory: join(config.dataDir, "vectors") }
       : {}),
   });
@@ -275,20 +249,12 @@ function createFreshness(
     logger: logger.child({ component: "freshness" }),
     defaultObjectiveSeconds: config.freshness.defaultObjectiveSeconds,
     pollMs: config.freshness.pollMs,
-    ...(database.mode === "server"
-      ? {
-          listen: async (onChange: () => void) => {
-            const { unlisten } = await database.sql.listen(SOURCE_CHANGES_CHANNEL, onChange);
-            return unlisten;
-          },
-        }
-      : {}),
+    ...profileOf(database).freshness,
     afterRuns: followRuns(follow),
     ...(follow.statistics
       ? { afterStart: () => follow.statistics?.followUncounted() ?? Promise.resolve() }
       : {}),
     sources,
-    ...(database.mode === "embedded" ? { readers: database.gate } : {}),
   });
   follow.metrics.observeFreshness(scheduler);
   return scheduler;

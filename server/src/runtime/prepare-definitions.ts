@@ -1,9 +1,10 @@
-import type { Database, EmbeddedDatabase, ServerDatabase } from "../db/database";
+import type { Database } from "../db/database";
 import type { Logger } from "../log/logger";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import { logQuarantined } from "../materialize/quarantine-log";
 import { type MaterializeAllOptions, materializeAll, type RunResult } from "../materialize/runner";
 import { type ApplyOptions, type ApplyResult, applyDefinitions } from "../registry/apply";
+import { profileOf } from "./database-profile";
 
 type VectorIndexKind = NonNullable<ApplyOptions["vectorIndex"]>;
 
@@ -20,21 +21,12 @@ export type PrepareDefinitionsOptions = {
   materialize?: "all" | "unbuilt";
 };
 
-/** What preparing the definitions needs of the database: on the embedded one, its readers' turns. */
-export type DefinitionsDatabase =
-  | Pick<ServerDatabase, "sql" | "mode">
-  | Pick<EmbeddedDatabase, "sql" | "mode" | "gate">;
+/** What preparing the definitions needs of the database. */
+export type DefinitionsDatabase = Database;
 
-/** The embedded database's sliced readers, whom a run waits for (a server's readers take no turns). */
-const readersOf = (db: DefinitionsDatabase) => (db.mode === "embedded" ? { readers: { gate: db.gate } } : {});
-
-/** `auto` means exact scans on the embedded database (in memory there) and HNSW on a server. */
-export function vectorIndexFor(
-  mode: Database["mode"],
-  setting: "auto" | VectorIndexKind = "auto",
-): VectorIndexKind {
-  if (setting !== "auto") return setting;
-  return mode === "server" ? "hnsw" : "exact";
+/** `auto` means what the database's kind searches with: exact scans embedded (in memory there), HNSW on a server. */
+export function vectorIndexFor(db: Database, setting: "auto" | VectorIndexKind = "auto"): VectorIndexKind {
+  return setting === "auto" ? profileOf(db).search.autoIndex : setting;
 }
 
 /**
@@ -48,7 +40,7 @@ export async function prepareDefinitions(
   options: PrepareDefinitionsOptions,
 ): Promise<{ apply: ApplyResult; runs: RunResult[] }> {
   const apply = await applyDefinitions(db.sql, options.definitionsDir, {
-    vectorIndex: vectorIndexFor(db.mode, options.vectorIndex),
+    vectorIndex: vectorIndexFor(db, options.vectorIndex),
   });
   const created = apply.plan.actions.filter((a) => a.action === "create").length;
   options.logger?.info("feature definitions applied", {
@@ -63,7 +55,7 @@ export async function prepareDefinitions(
   const runs = await materializeAll(db.sql, {
     onProgress: options.onProgress ?? noProgress,
     which: options.materialize ?? "all",
-    ...readersOf(db),
+    ...profileOf(db).runReaders,
   });
   logQuarantined(options.logger, runs);
   options.logger?.info("feature views materialized", {
@@ -86,7 +78,7 @@ export async function catchUpDefinitions(
   const runs = await materializeAll(db.sql, {
     onProgress: options.onProgress ?? noProgress,
     which: "built",
-    ...readersOf(db),
+    ...profileOf(db).runReaders,
     ...(options.onFailure ? { onFailure: options.onFailure } : {}),
   });
   logQuarantined(options.logger, runs);

@@ -22,6 +22,7 @@ import type { Services } from "../usecases";
 import { type PrepareDataOptions, prepareData } from "./bootstrap";
 import { buildServices } from "./compose";
 import { capConnections, connectionLimits } from "./connection-cap";
+import { profileOf } from "./database-profile";
 import { embeddedScaleRefusal } from "./embedded-limit";
 import { quietAfterStop } from "./quiet-stop";
 import { keepServingOnUncaughtErrors } from "./uncaught-errors";
@@ -91,9 +92,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   // RAPFS_REDIS_PREFIX namespaces every Redis key of the deployment, online rows included.
   const keyPrefix = options.keyPrefix ?? accessConfig.redisPrefix;
-  // Point-in-time work tables of a process that died mid-download: embedded, this process owns
-  // the database; on a server, other processes' running jobs are younger than an hour.
-  void dropStaleWorkTables(database.sql, database.mode === "embedded" ? 0 : 3_600).then(
+  // Point-in-time work tables of a process that died mid-download.
+  void dropStaleWorkTables(database.sql, profileOf(database).staleWorkTableSeconds).then(
     (dropped) => dropped.length > 0 && logger.info("dropped stale point-in-time work tables", { dropped }),
     () => {},
   );

@@ -1,5 +1,4 @@
 import type { OnlineRow, OnlineStore } from "../online/types";
-import { readViews } from "../online/types";
 import type { CatalogState, ServingCatalog } from "./catalog";
 import { entityOf, type ParsedId } from "./ids";
 import { SYNC_MARKER_ID } from "./online-sync/sync";
@@ -66,8 +65,7 @@ export class FeatureServer {
   async read(resolution: Resolution, ids: readonly ParsedId[]): Promise<FeatureTable> {
     const keys = ids.map((id) => id.key);
     if (!resolution.views.some((plan) => plan.via)) {
-      const found = await readViews(
-        this.store,
+      const found = await this.store.readMany(
         resolution.views.map((plan) => ({ viewKey: plan.view.viewKey, ids: keys })),
       );
       return { resolution, ids: [...ids], rows: found.map((byId) => rowsOf(byId, keys)) };
@@ -75,15 +73,11 @@ export class FeatureServer {
     const first = [
       ...new Set(resolution.views.map((plan) => (plan.via ? plan.via.keyView : plan.view).viewKey)),
     ];
-    const found = await readViews(
-      this.store,
-      first.map((viewKey) => ({ viewKey, ids: keys })),
-    );
+    const found = await this.store.readMany(first.map((viewKey) => ({ viewKey, ids: keys })));
     const byView = new Map(first.map((viewKey, i) => [viewKey, found[i]]));
     const related = resolution.views.filter((plan) => plan.via);
     const relatedKeys = related.map((plan) => relatedKeysOf(plan.via as RelationPlan, byView, keys));
-    const relatedFound = await readViews(
-      this.store,
+    const relatedFound = await this.store.readMany(
       related.map((plan, r) => ({ viewKey: plan.view.viewKey, ids: distinct(relatedKeys[r] ?? []) })),
     );
     const rows = resolution.views.map((plan) => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { EmbeddedDatabase } from "../../src/db/database";
+import type { EmbeddedDatabase, ServerDatabase } from "../../src/db/database";
 import { Readiness } from "../../src/health/readiness";
 import { databaseCheck } from "../../src/runtime/compose";
+import { profileOf } from "../../src/runtime/database-profile";
 
 /** A `select 1` that answers until `hang` is set, then never (queued behind a Redis refill's reads). */
 function slowDatabase() {
@@ -10,7 +11,11 @@ function slowDatabase() {
     if (state.fail) return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432"));
     return state.hang ? new Promise(() => {}) : Promise.resolve([{ "?column?": 1 }]);
   }) as unknown as EmbeddedDatabase["sql"];
-  return { state, database: { mode: "embedded" as const, sql, busy: () => false } };
+  // As profileOf reads it: the rest of an EmbeddedDatabase is not used by the check.
+  return {
+    state,
+    database: profileOf({ mode: "embedded", sql, busy: () => false } as unknown as EmbeddedDatabase),
+  };
 }
 
 describe("the database readiness check", () => {
@@ -46,7 +51,7 @@ describe("the database readiness check", () => {
       if (state.hang) throw new Error("connect ECONNREFUSED 127.0.0.1:5432");
     };
     const readiness = new Readiness({ timeoutMs: 20, cacheMs: 0, now: () => now }).register(
-      databaseCheck({ mode: "server", ping }),
+      databaseCheck(profileOf({ mode: "server", ping } as unknown as ServerDatabase)),
     );
     expect((await readiness.run()).status).toBe("ready");
     state.hang = true;

@@ -3,7 +3,7 @@ import { createLogger } from "../../src/log/logger";
 import { createMetrics, type Metrics } from "../../src/metrics/registry";
 import { MemoryOnlineStore } from "../../src/online/memory-store";
 import { ReadThroughStore } from "../../src/online/read-through";
-import type { FallbackLoader, OnlineRow, OnlineStore } from "../../src/online/types";
+import type { FallbackLoader, OnlineRow, OnlineStore, ViewRead } from "../../src/online/types";
 import { makeRow, range } from "./fixtures";
 
 /** A "Postgres" holding rows 0..99 of every view, counting the ids it is asked for. */
@@ -31,7 +31,28 @@ class SwitchableStore implements OnlineStore {
     this.check();
     return this.inner.read(view, ids);
   }
+  /** View by view through `read`, as a Cluster reads one version per node. */
+  readMany(requests: readonly ViewRead[]) {
+    return Promise.all(requests.map((r) => this.read(r.viewKey, r.ids)));
+  }
+  async vouchedAbsent(view: string, ids: readonly string[]) {
+    this.check();
+    return this.inner.vouchedAbsent(view, ids);
+  }
+  async completeRun(view: string) {
+    this.check();
+    return this.inner.completeRun(view);
+  }
+  async beginCopy(view: string, runId: number) {
+    this.check();
+    return this.inner.beginCopy(view, runId);
+  }
   deleteView = (view: string) => this.inner.deleteView(view);
+  remove = (view: string, ids: readonly string[]) => this.inner.remove(view, ids);
+  prune = (view: string, keep: ReadonlySet<string>) => this.inner.prune(view, keep);
+  forget = (view: string, ids: readonly string[]) => this.inner.forget(view, ids);
+  // No circuit breaker: a failing read is found out by reading.
+  readonly degraded = false;
   ping = async () => this.check();
   close = () => this.inner.close();
 }

@@ -3,7 +3,7 @@ import { FeatureBatchSchema, FeatureRowsSchema } from "../../src/api/routes/feat
 import { FeatureVectorSchema } from "../../src/api/routes/features/get";
 import { EntityListSchema } from "../../src/api/routes/registry/entities";
 import type { Sql } from "../../src/db/database";
-import { type OnlineRow, type OnlineStore, readViews, type ViewRead } from "../../src/online/types";
+import type { OnlineRow, OnlineStore, ViewRead } from "../../src/online/types";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { createServing } from "../../src/serving";
 import { capturingLogger } from "../api/harness";
@@ -22,10 +22,31 @@ class CountingStore implements OnlineStore {
   }
   readMany(requests: readonly ViewRead[]) {
     this.calls.push([...requests]);
-    return readViews(this.inner, requests);
+    return this.inner.readMany(requests);
   }
   deleteView(viewKey: string) {
     return this.inner.deleteView(viewKey);
+  }
+  remove(viewKey: string, ids: readonly string[]) {
+    return this.inner.remove(viewKey, ids);
+  }
+  prune(viewKey: string, keep: ReadonlySet<string>) {
+    return this.inner.prune(viewKey, keep);
+  }
+  forget(viewKey: string, ids: readonly string[]) {
+    return this.inner.forget(viewKey, ids);
+  }
+  beginCopy(viewKey: string, runId: number) {
+    return this.inner.beginCopy(viewKey, runId);
+  }
+  completeRun(viewKey: string) {
+    return this.inner.completeRun(viewKey);
+  }
+  vouchedAbsent(viewKey: string, ids: readonly string[]) {
+    return this.inner.vouchedAbsent(viewKey, ids);
+  }
+  get degraded() {
+    return this.inner.degraded;
   }
   ping() {
     return this.inner.ping();

@@ -10,9 +10,8 @@ import { CliError } from "../run";
 
 // The generator ships in the SDK (`npx @rapfs/sdk codegen --url …`); this command adds the
 // offline source, the definitions themselves. Loaded when run: the server needs none of it.
-type RegistryModel = import("../../../../sdk/src/codegen/registry-types").RegistryModel;
-const sdkCodegen = () => import("../../../../sdk/src/codegen/registry-types");
-const sdkClient = () => import("../../../../sdk/src/client");
+type RegistryModel = import("@rapfs/sdk").RegistryModel;
+const sdk = () => import("@rapfs/sdk");
 
 /** The registry as the definitions in `dir` describe it, without a database. */
 export async function modelFromDefinitions(dir: string): Promise<RegistryModel> {
@@ -72,9 +71,8 @@ export function registerCodegenCommand(program: Command): void {
     .action(async (opts: { out: string; dir?: string; url?: string; apiKey?: string }) => {
       let model: RegistryModel;
       let source: string;
-      const { modelFromServer, renderRegistryTypes } = await sdkCodegen();
+      const { modelFromServer, RapFS, renderRegistryTypes } = await sdk();
       if (opts.url) {
-        const { RapFS } = await sdkClient();
         const client = new RapFS({
           baseURL: opts.url,
           apiKey: opts.apiKey ?? process.env.RAPFS_API_KEY ?? null,

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config/env";
 import { isRefusal } from "../../errors";
 import { type IngestResult, type IngestSink, STREAM_ANALYZERS, streamAnalyses } from "../../ingest";
+import { profileOf } from "../../runtime/database-profile";
 import { openCliDatabase } from "../open-database";
 import { CliError, ExitCode } from "../run";
 import { parseScale, parseSeed } from "./corpus";
@@ -71,11 +72,7 @@ Examples:
           ExitCode.usage,
         );
       const db = opts.url ? undefined : await openCliDatabase(config);
-      const target = opts.url
-        ? new URL(opts.url).origin
-        : db?.mode === "embedded"
-          ? "the embedded database"
-          : "DATABASE_URL";
+      const target = db ? profileOf(db).describe() : new URL(opts.url as string).origin;
       let reported = 0;
       const stop = new AbortController();
       const interrupt = () => stop.abort();
@@ -114,7 +111,7 @@ const hint = (message: string) =>
 
 /** The server's ingestion door through the SDK; a write is never retried (it could land twice). */
 async function serverSink(url: string, key: string | undefined): Promise<IngestSink> {
-  const { RapFS } = await import("../../../../sdk/src/client");
+  const { RapFS } = await import("@rapfs/sdk");
   const client = new RapFS({ baseURL: url, apiKey: key ?? process.env.RAPFS_API_KEY ?? null, maxRetries: 0 });
   return async (batch) => {
     try {

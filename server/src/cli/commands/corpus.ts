@@ -10,6 +10,7 @@ import {
 } from "../../corpus";
 import { migrate } from "../../db/migrate";
 import { terminalProgress } from "../../log/progress";
+import { profileOf } from "../../runtime/database-profile";
 import { openCliDatabase } from "../open-database";
 import { CliError, ExitCode } from "../run";
 
@@ -70,8 +71,7 @@ Examples:
       const seed = options.seed === undefined ? config.corpus.seed : parseSeed(options.seed);
       const plan = corpusPlan(scale);
       const db = await openCliDatabase(config, { create: true });
-      const where =
-        db.mode === "embedded" ? `the embedded database in ${config.dataDir}` : "the DATABASE_URL database";
+      const where = profileOf(db).describe(config.dataDir);
       try {
         await migrate(db.sql, config.migrationsDir);
         const existing = await corpusStatus(db.sql);

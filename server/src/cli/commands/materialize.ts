@@ -9,6 +9,7 @@ import { plural } from "../../errors";
 import { silentLogger } from "../../log/logger";
 import { terminalProgress } from "../../log/progress";
 import { materializeAll } from "../../materialize/runner";
+import { profileOf } from "../../runtime/database-profile";
 import { ServingCatalog, syncRedis } from "../../serving";
 import { openCliDatabase } from "../open-database";
 import { CliError, ExitCode } from "../run";
@@ -23,7 +24,10 @@ export function parseTarget(target: string | undefined): { name: string; version
 /** New rows make new cards: computed here, stored where servers find them (see warm-cards). */
 async function storePublicCards(db: Database): Promise<void> {
   // Cards charge nobody: no ledger to share.
-  const datasets = createDatasetServices({ config: loadDatasetConfig(), databaseMode: db.mode });
+  const datasets = createDatasetServices({
+    config: loadDatasetConfig(),
+    sliced: profileOf(db).datasets.sliced,
+  });
   try {
     const catalog = new ServingCatalog(db.sql, { logger: silentLogger });
     const cards = await warmPublicCards({ sql: db.sql, bulkSql: db.bulk, catalog, datasets });

@@ -14,7 +14,7 @@ export async function runApply(options: { dryRun: boolean; dir?: string }): Prom
   try {
     const result = await applyDefinitions(db.sql, options.dir ?? config.definitionsDir, {
       dryRun: options.dryRun,
-      vectorIndex: vectorIndexFor(db.mode, config.vectorIndex),
+      vectorIndex: vectorIndexFor(db, config.vectorIndex),
     });
     process.stdout.write(`${result.text}\n`);
     process.stdout.write(

@@ -55,7 +55,7 @@ export class OnlineStoreHealer {
     this.timer = setInterval(
       () => {
         const recovered = this.degraded && !markers.degraded;
-        this.degraded = markers.degraded === true;
+        this.degraded = markers.degraded;
         if (!recovered && Date.now() - this.checkedAt < intervalMs) return;
         this.checkedAt = Date.now();
         this.check().catch((error: unknown) => {

@@ -103,7 +103,7 @@ async function syncIfBehind(
 
 /** The materialization run the store holds the view version whole at (NaN: not whole somewhere). */
 async function syncedRun(store: OnlineStore, viewKey: string): Promise<number> {
-  return (await store.completeRun?.(viewKey)) ?? Number.NaN;
+  return store.completeRun(viewKey);
 }
 
 async function syncView(
@@ -133,29 +133,26 @@ async function syncView(
       removed = [...new Set(runs.flatMap((r) => r.removed))];
     }
   }
-  const copy = await store.beginCopy?.(viewKey, runId);
+  const copy = await store.beginCopy(viewKey, runId);
   // Before the rows are copied: a key removed by one run and written again by a later one is
   // among them, and so is written back.
-  if (removed.length > 0) {
-    if (!store.remove) since = undefined;
-    else await store.remove(viewKey, removed);
-  }
+  if (removed.length > 0) await store.remove(viewKey, removed);
   let rows = 0;
   // A full copy over an earlier one: rows the rebuild dropped (deleted sources) go too.
-  const written = !since && Number.isInteger(synced) && store.prune ? new Set<string>() : undefined;
+  const written = !since && Number.isInteger(synced) ? new Set<string>() : undefined;
   for await (const chunk of scanViewRows(sql, view, {
     chunk: options.chunk ?? 1_000,
     ...(since ? { since } : {}),
   })) {
     // Where a part of the store is already whole at this run (the masters that kept their keys
     // while another restarted empty), its rows are not written again.
-    const missing = copy ? chunk.filter((row) => !copy.holds(row.id)) : chunk;
+    const missing = chunk.filter((row) => !copy.holds(row.id));
     if (missing.length > 0) await store.write(viewKey, missing);
     for (const row of written ? chunk : []) written?.add(row.id);
     rows += missing.length;
   }
-  if (written) await store.prune?.(viewKey, written);
-  if (copy && !(await copy.seal())) {
+  if (written) await store.prune(viewKey, written);
+  if (!(await copy.seal())) {
     options.logger?.warn("online store lost keys during a sync; the next check copies the view again", {
       view: viewKey,
     });
