@@ -210,10 +210,8 @@ export async function measureSearch(db: Database, scale: number): Promise<BenchR
   const settings = { efSearch: 40, maxScanTuples: maxScanTuples(K, indexed, indexed), iterative: true };
   for (const id of ids.slice(0, 100)) {
     const vector = `[${(vectors.get(String(id)) as number[]).join(",")}]`;
-    const plan = await indexScan(
-      sql,
-      settings,
-      (tx) => tx<{ "QUERY PLAN": [{ "Execution Time": number }] }[]>`
+    const [plan = []] = await indexScan(sql, settings, (tx) => [
+      tx<{ "QUERY PLAN": [{ "Execution Time": number }] }[]>`
         explain (analyze, format json)
         with nearest as materialized (
           select e.${sql(resolved.embedding.keyColumn)} as key,
@@ -222,7 +220,7 @@ export async function measureSearch(db: Database, scale: number): Promise<BenchR
           where e.${sql(resolved.embedding.vectorColumn)} is not null
           order by distance limit ${K + 1}::integer)
         select key::text as id, distance from nearest order by distance, key`,
-    );
+    ]);
     scanMs.push(plan[0]?.["QUERY PLAN"][0]["Execution Time"] ?? Number.NaN);
   }
 
