@@ -25,6 +25,7 @@ import {
   type SearchTuning,
 } from "./hnsw-search";
 import { OutlierCeilings } from "./outlier-ceiling";
+import { SearchTurns } from "./search-turns";
 import { VectorIndexes } from "./vector-indexes";
 
 export type Metric = EmbeddingInfo["metric"];
@@ -79,6 +80,8 @@ export class EmbeddingServer {
   private readonly tuning: SearchTuning;
   private readonly reads: Pick<ReadRouter, "run">;
   private readonly ceilings: OutlierCeilings;
+  /** Searches and lookups go before the outlier sample's statements. */
+  private readonly turns = new SearchTurns();
   private iterative: Promise<boolean> | undefined;
 
   constructor(
@@ -90,7 +93,13 @@ export class EmbeddingServer {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.reads = options.reads ?? { run: (read) => read(sql) };
     const { outlierSample: sample, outlierQuantile: quantile, outlierMaxAgeMs: maxAgeMs } = this.tuning;
-    this.ceilings = new OutlierCeilings({ sample, quantile, maxAgeMs }, this.now, undefined, options.logger);
+    this.ceilings = new OutlierCeilings(
+      { sample, quantile, maxAgeMs },
+      this.now,
+      undefined,
+      options.logger,
+      (lastMs) => this.turns.background(lastMs),
+    );
     this.indexes = new VectorIndexes(sql, options.inMemory === true, options.logger, options.vectorDirectory);
   }
 
@@ -119,11 +128,11 @@ export class EmbeddingServer {
 
   /** The vectors of the given ids: null for an entity without one, absent when there is no such entity. */
   vectors(embedding: EmbeddingInfo, ids: readonly ParsedId[]): Promise<Map<string, number[] | null>> {
-    return this.reads.run((sql) => this.vectorsOn(sql, embedding, ids));
+    return this.turns.interactive(() => this.reads.run((sql) => this.vectorsOn(sql, embedding, ids)));
   }
 
   search(resolved: ResolvedEmbedding, query: SearchQuery): Promise<SearchResult> {
-    return this.reads.run((sql) => this.searchOn(sql, resolved, query));
+    return this.turns.interactive(() => this.reads.run((sql) => this.searchOn(sql, resolved, query)));
   }
 
   private async vectorsOn(
@@ -149,30 +158,27 @@ export class EmbeddingServer {
     query: SearchQuery,
   ): Promise<SearchResult> {
     let vector = query.vector;
+    const metric = query.metric ?? embedding.metric;
+    const hnsw = embedding.indexKind === "hnsw" && metric === embedding.metric;
+    const filtered = (query.filters?.length ?? 0) > 0;
     // The in-memory index holds the vector it will be compared with: no SQL while a run holds
-    // the embedded database. Ids it lacks (no vector, no such track) are asked of SQL.
+    // the embedded database. Ids it lacks (no vector, no such track) are asked of SQL: by an
+    // unfiltered search on an HNSW index inside its own statement (see operand), else first.
     const held = query.id ? this.indexes.ready(embedding)?.vectorOf(Number(query.id.key)) : undefined;
     if (held) vector = held;
-    else if (query.id) {
-      const own = (await this.vectorsOn(sql, embedding, [query.id])).get(query.id.key);
-      if (own === undefined)
-        throw new DomainError("NOT_FOUND", `There is no ${entity.name} ${query.id.id} in ${embedding.name}.`);
-      // The entity exists without a vector, as GET answers (`vector: null`): it has no neighbours.
-      if (own === null) {
-        const metric = query.metric ?? embedding.metric;
+    else if (query.id && !(hnsw && !filtered)) {
+      const own = await this.ownVector(sql, embedding, entity, query.id);
+      if (own === null)
         return { metric, index: "exact", strategy: "no_vector", efSearch: null, neighbors: [] };
-      }
       vector = own;
     }
-    if (!vector) throw new DomainError("VALIDATION_FAILED", "Search by `vector` or by `id`.");
-    if (vector.length !== embedding.dimension) {
+    if (!vector && !query.id) throw new DomainError("VALIDATION_FAILED", "Search by `vector` or by `id`.");
+    if (vector && vector.length !== embedding.dimension) {
       const detail = `${embedding.name} vectors have ${embedding.dimension} dimensions, got ${vector.length}.`;
       throw new DomainError("VALIDATION_FAILED", detail, {
         errors: [{ in: "json", path: ["vector"], pointer: "#/vector", detail, code: "wrong_dimension" }],
       });
     }
-    const metric = query.metric ?? embedding.metric;
-    const hnsw = embedding.indexKind === "hnsw" && metric === embedding.metric;
     const key = sql`e.${sql(embedding.keyColumn)}`;
     const column = sql`e.${sql(embedding.vectorColumn)}`;
     const filters = compileFilters(sql, state, entity, query.filters ?? [], key, this.now());
@@ -181,9 +187,14 @@ export class EmbeddingServer {
       from ${sql(embedding.relation)} e ${filters.joins}
       where ${column} is not null ${notSelf} and ${filters.where}`;
     // Built only when SQL answers: the in-memory index needs none of it (a 384-d vector's text alone
-    // is thousands of characters).
-    const distance = () =>
-      sql`${column} ${sql.unsafe(DISTANCE_OPERATOR[metric])} ${`[${vector.join(",")}]`}::vector`;
+    // is thousands of characters). By id, the row's own vector is read where the statement runs
+    // (an InitPlan), never sent back and forth as text.
+    const operand = () =>
+      vector
+        ? sql`${`[${vector.join(",")}]`}::vector`
+        : sql`(select o.${sql(embedding.vectorColumn)} from ${sql(embedding.relation)} o
+            where o.${sql(embedding.keyColumn)} = ${Number(query.id?.key)}::integer)`;
+    const distance = () => sql`${column} ${sql.unsafe(DISTANCE_OPERATOR[metric])} ${operand()}`;
     // Ties by id; the subquery fence keeps an HNSW index (with an incremental sort) out of it.
     const exact = (tx: Sql) => tx<ScanRow[]>`
       select key::text as id, distance
@@ -202,11 +213,11 @@ export class EmbeddingServer {
 
     if (!hnsw) {
       const rows =
-        (await this.fromMemory(sql, embedding, query, vector, metric, matching)) ?? (await exact(sql));
+        (vector && (await this.fromMemory(sql, embedding, query, vector, metric, matching))) ??
+        (await exact(sql));
       return { metric, index: "exact", strategy: "exact", efSearch: null, neighbors: rows };
     }
     const { tuning } = this;
-    const filtered = (query.filters?.length ?? 0) > 0;
     const matches = filtered ? await estimateRows(sql, sql`select 1 ${matching}`) : undefined;
     const total = matches === undefined ? 1 : await relationRows(sql, embedding.relation, matches);
     if (matches !== undefined && matches <= exactFilteredLimit(query.k, total, tuning)) {
@@ -222,19 +233,42 @@ export class EmbeddingServer {
     const self = query.id?.key;
     // Until the ceiling is sampled (or when sampling failed) the search is unchecked: it never waits.
     const ceiling = this.sampledCeiling(sql, embedding).catch(() => undefined);
-    const { rows, neighbourhood } = await indexScan(sql, settings, async (tx) => {
-      const neighbourhood = await nearest(tx, around, query.k + 1);
-      const rows = filtered
-        ? (await nearest(tx, matching, Math.ceil(query.k * tuning.filteredOverFetch))).slice(0, query.k)
-        : neighbourhood.filter((r) => r.id !== self).slice(0, query.k);
-      return { rows, neighbourhood };
-    });
+    const overFetch = Math.ceil(query.k * tuning.filteredOverFetch);
+    const [neighbourhood = [], passing] = await indexScan(sql, settings, (tx) =>
+      filtered
+        ? [nearest(tx, around, query.k + 1), nearest(tx, matching, overFetch)]
+        : [nearest(tx, around, query.k + 1)],
+    );
+    // By id, a neighbourhood without the row itself: no such row, a row without a vector, or a
+    // graph that did not reach it (the exact scan answers).
+    if (self !== undefined && !vector && !neighbourhood.some((r) => r.id === self)) {
+      const own = await this.ownVector(sql, embedding, entity, query.id as ParsedId);
+      if (own === null)
+        return { metric, index: "exact", strategy: "no_vector", efSearch: null, neighbors: [] };
+    }
+    const rows = passing
+      ? passing.slice(0, query.k)
+      : neighbourhood.filter((r) => r.id !== self).slice(0, query.k);
     // An answer the index cannot vouch for comes from the exact scan (see distrust).
     if (distrust(query.k, rows, neighbourhood, self, tuning, await ceiling)) {
       const neighbors = await exact(sql);
       return { metric, index: "exact", strategy: "exact_fallback", efSearch: null, neighbors };
     }
     return { metric, index: "hnsw", strategy: "hnsw_iterative", efSearch, neighbors: rows };
+  }
+
+  /** The entity's own vector (null: it has none); NOT_FOUND when there is no such entity. */
+  private async ownVector(
+    sql: Sql,
+    embedding: EmbeddingInfo,
+    entity: EntityInfo,
+    id: ParsedId,
+  ): Promise<number[] | null> {
+    const own = (await this.vectorsOn(sql, embedding, [id])).get(id.key);
+    if (own === undefined)
+      throw new DomainError("NOT_FOUND", `There is no ${entity.name} ${id.id} in ${embedding.name}.`);
+    // The entity exists without a vector, as GET answers (`vector: null`): it has no neighbours.
+    return own;
   }
 
   /** Exact neighbours from the in-memory index, when it is loaded and the query fits its rounding model. */

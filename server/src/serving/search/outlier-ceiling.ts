@@ -10,49 +10,57 @@ import {
   type ScanRow,
 } from "./hnsw-search";
 
-const SEARCHES_PER_TRANSACTION = 2;
-
 export type OutlierSampling = { sample: number; quantile: number; maxAgeMs: number };
+
+/** Resolves when the sample may issue its next statement (see SearchTurns); `lastMs`: its last one's time. */
+export type BackgroundTurn = (lastMs: number) => Promise<void>;
 
 /**
  * The ceiling from `sample` of the embedding's vectors (a fixed pseudo-random choice, so a
  * restart samples the same rows), each searched for its own neighbours through the index with
- * the search's settings.
+ * the search's settings. One short statement at a time, each after `turn`: on the embedded
+ * database a statement holds the one backend, and a search waits for the statement it arrives
+ * behind. The rows are chosen by key alone and each search reads its own vector where it runs:
+ * reading the 500 vectors as text ordered by md5 was one statement of ~250 ms at scale 0.2 (it
+ * detoasted and printed every vector of the table before the sort), and a fresh process's search
+ * that arrived behind it waited for all of it.
  */
 export async function sampleOutlierCeiling(
   sql: Sql,
   embedding: EmbeddingInfo,
   settings: IndexScanSettings,
   { sample, quantile }: Pick<OutlierSampling, "sample" | "quantile">,
+  turn: BackgroundTurn = async () => {},
 ): Promise<OutlierCeiling> {
+  const relation = sql(embedding.relation);
   const key = sql`e.${sql(embedding.keyColumn)}`;
   const column = sql`e.${sql(embedding.vectorColumn)}`;
-  const rows = await sql<{ id: string; vector: string }[]>`
-    select ${key}::text as id, ${column}::text as vector
-    from ${sql(embedding.relation)} e
+  await turn(0);
+  let started = performance.now();
+  const rows = await sql<{ id: number }[]>`
+    select ${key}::integer as id from ${relation} e
     where ${column} is not null
     order by md5(${key}::text)
     limit ${sample}::integer`;
   const operator = sql.unsafe(DISTANCE_OPERATOR[embedding.metric]);
   const byRank: number[][] = Array.from({ length: OUTLIER_RANKS }, () => []);
-  // A few searches a transaction: the embedded database's one backend is held for a whole
-  // transaction, and the 500 in one held every other query, searches and lookups, until the
-  // sample ended (a fresh process's search waited 28 s in `pnpm bench search`).
-  for (let at = 0; at < rows.length; at += SEARCHES_PER_TRANSACTION) {
-    await indexScan(sql, settings, async (tx) => {
-      for (const row of rows.slice(at, at + SEARCHES_PER_TRANSACTION)) {
-        const found = await tx<ScanRow[]>`
+  for (const row of rows) {
+    await turn(performance.now() - started);
+    started = performance.now();
+    const [found = []] = await indexScan(sql, settings, (tx) => [
+      tx<ScanRow[]>`
         with nearest as materialized (
-          select ${key} as key, ${column} ${operator} ${row.vector}::vector as distance
-          from ${sql(embedding.relation)} e
+          select ${key} as key, ${column} ${operator} (
+              select o.${sql(embedding.vectorColumn)} from ${relation} o
+              where o.${sql(embedding.keyColumn)} = ${row.id}::integer) as distance
+          from ${relation} e
           where ${column} is not null
           order by distance
           limit ${OUTLIER_RANKS + 1}::integer)
-        select key::text as id, distance from nearest order by distance, key`;
-        const neighbours = found.filter((r) => r.id !== row.id).slice(0, OUTLIER_RANKS);
-        for (const [rank, r] of neighbours.entries()) byRank[rank]?.push(r.distance);
-      }
-    });
+        select key::text as id, distance from nearest order by distance, key`,
+    ]);
+    const neighbours = found.filter((r) => r.id !== String(row.id)).slice(0, OUTLIER_RANKS);
+    for (const [rank, r] of neighbours.entries()) byRank[rank]?.push(r.distance);
   }
   return byRank.map((distances) => quantileOf(distances, quantile));
 }
@@ -77,6 +85,7 @@ export type SampleCeiling = (
   embedding: EmbeddingInfo,
   settings: IndexScanSettings,
   sampling: OutlierSampling,
+  turn?: BackgroundTurn,
 ) => Promise<OutlierCeiling>;
 
 /**
@@ -91,6 +100,8 @@ export class OutlierCeilings {
     private readonly now: () => number = Date.now,
     private readonly sampleCeiling: SampleCeiling = sampleOutlierCeiling,
     private readonly logger?: Logger,
+    /** When the sample may issue its next statement: after the searches in flight (SearchTurns). */
+    private readonly turn?: BackgroundTurn,
   ) {}
 
   /**
@@ -132,7 +143,7 @@ export class OutlierCeilings {
   private sample(id: string, sql: Sql, embedding: EmbeddingInfo, settings: IndexScanSettings): Entry {
     const started = this.now();
     this.logger?.info("sampling the outlier ceiling", { embedding: id, sample: this.sampling.sample });
-    const ceiling = this.sampleCeiling(sql, embedding, settings, this.sampling);
+    const ceiling = this.sampleCeiling(sql, embedding, settings, this.sampling, this.turn);
     const entry: Entry = { ceiling, sampledAt: started };
     ceiling.then(
       (value) => {

@@ -13,13 +13,14 @@ afterAll(async () => {
 
 describe("an HNSW index scan's own settings", () => {
   it("turns JIT off with the cost-inflating ones, for its transaction only", async () => {
-    const settings = await indexScan(
+    const [settings = []] = await indexScan(
       database.sql,
       { efSearch: 40, maxScanTuples: 1_000, iterative: true },
-      (tx) =>
+      (tx) => [
         tx<{ jit: string; seqscan: string; sort: string; iterative: string }[]>`
         select current_setting('jit') as jit, current_setting('enable_seqscan') as seqscan,
           current_setting('enable_sort') as sort, current_setting('hnsw.iterative_scan') as iterative`,
+      ],
     );
     // Sequential scans and sorts off cost a plan about 1e10, far past jit_above_cost: without
     // this, a server PostgreSQL with JIT compiled every search (128–163 ms of ~150).

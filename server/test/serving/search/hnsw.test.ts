@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type SearchRequest, SearchResponseSchema } from "../../../src/api/routes/embeddings/search";
 import type { Sql } from "../../../src/db/database";
 import { buildHnswIndex } from "../../../src/definitions/hnsw-build";
+import { createLogger } from "../../../src/log/logger";
 import { poolSession, type Session } from "../../../src/materialize/session";
 import type { RunningServer } from "../../../src/runtime/start-server";
 import { EmbeddingServer, type FeatureFilter, type SearchQuery } from "../../../src/serving";
@@ -226,6 +227,40 @@ describe("HNSW on the embedded database (RAPFS_VECTOR_INDEX=hnsw)", () => {
     } finally {
       release();
     }
+  });
+
+  it("a fresh process's searches go before the outlier sample's statements: 20 answered before a 30-vector sample ends", async () => {
+    const logs: { msg: string; embedding?: string }[] = [];
+    const logger = createLogger("info", {}, (line) => logs.push(JSON.parse(line)));
+    const fresh = new EmbeddingServer(sql, server.services.serving.catalog, {
+      now: () => PINNED_NOW,
+      logger,
+      tuning: { outlierSample: 30 },
+    });
+    const sampled = () =>
+      logs.some((l) => l.msg === "outlier ceiling sampled" && l.embedding?.startsWith("lyrics@"));
+    const resolved = await embeddings.resolve("lyrics");
+    const exact = await VectorIndex.load(sql, resolved.embedding);
+    // The first search starts the sample behind it; each later one arrives while it runs. A
+    // statement of the sample may be under way when a search arrives (one), never its whole run.
+    for (const id of sample(exact.ids, 20, 41)) {
+      const got = await search(id, {}, fresh);
+      expect(got.neighbors).toHaveLength(K);
+      expect(sampled(), `the sample ended before the search of ${id} was answered`).toBe(false);
+    }
+    await vi.waitFor(() => expect(sampled()).toBe(true), { timeout: 60_000, interval: 20 });
+    // Once it is in, searches are checked: the vector whose 10th neighbour lies farthest (beyond
+    // the sample's, which left it out) is answered by the exact scan.
+    const vectors = await embeddings.vectors(
+      resolved.embedding,
+      Array.from(exact.ids, (id) => ({ id, key: String(id) })),
+    );
+    let farthest = { id: 0, distance: -1 };
+    for (const id of exact.ids) {
+      const tenth = exact.nearest(vectors.get(String(id)) as number[], "cosine", K, { exclude: id })?.at(-1);
+      if (tenth && tenth.distance > farthest.distance) farthest = { id, distance: tenth.distance };
+    }
+    expect(await search(farthest.id, {}, fresh)).toMatchObject({ strategy: "exact_fallback" });
   });
 
   it("checks exactly a search from an outlier, whose neighbourhood the graph links poorly", async () => {
