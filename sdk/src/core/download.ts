@@ -8,7 +8,7 @@ export interface DownloadProgress {
   bytes: number;
   /** The file's size, when the server knew it up front (a file already prepared). */
   totalBytes: number | undefined;
-  /** Rows in the file, from `Rapfs-Rows`. */
+  /** Rows in the file, from `Rapfs-Rows`: sent when known before the answer (a training set's, a written file's). */
   rows: number | undefined;
 }
 

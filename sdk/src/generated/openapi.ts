@@ -3481,7 +3481,7 @@ export interface operations {
           "Content-Disposition"?: string;
           /** @description Names these bytes; send it as If-Range to resume */
           ETag?: string;
-          /** @description Rows in the file. Absent while a shared public file is first written, whose rows are counted as they are encoded (its card says how many) */
+          /** @description Rows in the file, when known before the answer: a training set's, a file already written, a download counted first. Absent when the answer goes out before its rows are counted (its card says how many) */
           "Rapfs-Rows"?: number;
           /** @description The data version read */
           "Rapfs-Dataset-Version"?: string;
@@ -3624,7 +3624,7 @@ export interface operations {
           "Content-Disposition"?: string;
           /** @description Names these bytes; send it as If-Range to resume */
           ETag?: string;
-          /** @description Rows in the file. Absent while a shared public file is first written, whose rows are counted as they are encoded (its card says how many) */
+          /** @description Rows in the file, when known before the answer: a training set's, a file already written, a download counted first. Absent when the answer goes out before its rows are counted (its card says how many) */
           "Rapfs-Rows"?: number;
           /** @description The data version read */
           "Rapfs-Dataset-Version"?: string;

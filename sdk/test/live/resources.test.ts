@@ -216,7 +216,9 @@ describe("datasets", () => {
     const info = await download.info();
     const [header, ...lines] = text.trim().split(/\r?\n/);
     expect(header).toBe("track_id,track_profile__popularity,qwen_analysis__mood");
-    expect(lines).toHaveLength(info.rows as number);
+    expect(lines).toHaveLength(20);
+    // Answered before its rows were counted (they surely fit the day's): said only when known.
+    if (info.rows !== undefined) expect(info.rows).toBe(20);
     expect(info).toMatchObject({ format: "csv", charged: true });
     expect(info.filename).toMatch(/\.csv$/);
     expect(progress.at(-1)).toBe(new TextEncoder().encode(text).byteLength);

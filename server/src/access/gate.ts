@@ -251,6 +251,13 @@ export class AccessGate {
     return { limits: [accounts, attempts], release };
   }
 
+  /** What is left of a quota now, spending nothing; Infinity for a tier without that quota. */
+  async remaining(principal: Principal, dimension: "rows" | "downloads" | "bytes"): Promise<number> {
+    const policy = policyFor(this.deps.tiers, principal.tier, dimension);
+    if (!policy) return Number.POSITIVE_INFINITY;
+    return (await this.deps.limiter.peek(policy, principal.accountId)).remaining;
+  }
+
   /** GET /v1/usage: the current windows (nothing spent) and the daily history. */
   async usage(
     principal: Pick<Principal, "accountId" | "tier"> & Partial<Principal>,

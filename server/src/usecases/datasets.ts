@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { DatasetCard } from "../datasets/cards/card";
 import { downloadFileKey, type StartedDownload, startDownload } from "../datasets/delivery/download";
+import { paidRead } from "../datasets/delivery/paid-read";
 import type { SpoolJob } from "../datasets/delivery/spool";
 import { describeDataset } from "../datasets/describe";
 import type { DownloadFormat } from "../datasets/encode/encode";
@@ -12,7 +13,7 @@ import { tapped } from "../values/stream-end";
 import type { Services } from "./context";
 import type { Payer } from "./payer";
 
-/** What a file response says of its file; its rows once counted (a first shared file: when written). */
+/** What a file response says of its file; its rows when known before the answer (see startDownload). */
 export type FileInfo = {
   rows: number | undefined;
   version: string;
@@ -47,7 +48,8 @@ export type Download =
 /**
  * A dataset or feature service as a file. A resume of a file already prepared pays only its
  * bytes; anything else is charged (once per request a day) before any work, then encoded once
- * per (request, data version) whoever asks. Resolves before the first byte.
+ * per (request, data version) whoever asks. Resolves before the first byte, once the data
+ * version is known: the rows are counted and computed while the file's first bytes go out.
  */
 export async function downloadDataset(
   services: Services,
@@ -183,23 +185,34 @@ function fileOf(services: Services, payer: Payer, started: StartedDownload): Dat
     charged: started.charged,
     etag: started.etag,
   };
-  return spooled(services, payer, job, info, job.state === "done" ? job.written : undefined);
+  const length = job.state === "done" ? job.written : undefined;
+  return spooled(services, payer, job, info, length, started);
 }
 
-/** A spooled file as the HTTP layer reads it, from `start` to `end` as it is written. */
+/**
+ * A spooled file as the HTTP layer reads it, from `start` to `end` as it is written. A new
+ * download's rows are read once they are charged, and one that fails before its end (the work
+ * failed, its rows were refused) fails its stream, giving back what it was charged.
+ */
 function spooled(
   services: Services,
   payer: Payer,
   job: SpoolJob,
   info: FileInfo,
   length: number | undefined,
+  started?: Pick<StartedDownload, "paid" | "undelivered">,
 ): DatasetFile {
   const { spool } = services.datasets;
   const settled = (body: ReadableStream<Uint8Array>) =>
-    tapped(body, (_, sent) => {
+    tapped(body, (outcome, sent) => {
       if (sent > 1) void payer.settle({ bytes: sent - 1 }).catch(() => {});
+      if (outcome === "failed") void started?.undelivered().catch(() => {});
     });
-  return { info, length, read: (start, end) => settled(spool.read(job, start, end)) };
+  const read = (start = 0, end?: number) => {
+    const body = spool.read(job, start, end);
+    return settled(started ? paidRead(body, job, start, started.paid) : body);
+  };
+  return { info, length, read };
 }
 
 function part(

@@ -25,6 +25,8 @@ export interface Payer {
   refund(cost: Cost): Promise<void>;
   /** Throws 403 EXCEEDS_QUOTA if no whole day of the tier holds `cost`; spends nothing. */
   refuseOversize(cost: Cost): void;
+  /** What is left of today's rows, spending nothing (Infinity for a tier without a row quota). */
+  rowsLeft(): Promise<number>;
   /** Pays what is still due (the request, and its cost known up front) if no spend did: a request refused by a check still counts. */
   close(): Promise<void>;
 }
@@ -80,6 +82,10 @@ export class GatePayer implements Payer {
   refuseOversize(cost: Cost): void {
     const refusal = this.gate.refusalOfOversize(this.principal, cost);
     if (refusal) this.decide(refusal);
+  }
+
+  rowsLeft(): Promise<number> {
+    return this.gate.remaining(this.principal, "rows");
   }
 
   async close(): Promise<void> {

@@ -32,8 +32,9 @@ describe("a disconnected client's work stops", () => {
     await expect.poll(() => workTables(h), { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
     client.abort();
     await expect.poll(() => workTables(h), { timeout: 1_000, interval: 20 }).toBe(0);
+    // The answer went out at once; its body, cut when the client left, never ends as a file.
     const answer = await response;
-    expect(answer instanceof Response ? answer.status : 0).not.toBe(200);
+    if (answer instanceof Response) await expect(answer.arrayBuffer()).rejects.toThrow();
   });
 
   it("stops an as_of card once every client asking for it has gone, not when the first one goes", async () => {

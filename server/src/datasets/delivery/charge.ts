@@ -15,8 +15,10 @@ export interface DownloadPayer {
   readonly principal: { readonly accountId: string };
   /** Spends quota for the caller; throws (e.g. the 429 problem) when the quota does not cover it. */
   spend(cost: DownloadCost): Promise<void>;
-  /** Gives back what a spend took, for work refused before it began. */
+  /** Gives back what a spend took, for work refused before it began or never delivered. */
   refund(cost: DownloadCost): Promise<void>;
+  /** What is left of today's rows, spending nothing (Infinity when the tier has no row quota). */
+  rowsLeft(): Promise<number>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Sql } from "../../db/database";
+import { ident } from "../../definitions/compile/params";
 import { digestOf, entriesJson } from "../../values/canonical-json";
 import { formatTimestamp } from "../../values/timestamps";
 import type { DatasetServices } from "../dataset-services";
@@ -30,6 +31,14 @@ export type StartedDownload = {
   /** False when this download was already charged today (a retry): it still pays its bytes. */
   charged: boolean;
   filename: string;
+  /**
+   * Settles once this caller's rows are charged (at once when there are none to charge); rejects
+   * with the refusal. The file's head (bytes written before its rows were counted) may be read
+   * before; its rows only after (see paidRead).
+   */
+  paid: Promise<void>;
+  /** Gives back what this caller was charged, for a download that failed before it was delivered. */
+  undelivered(): Promise<void>;
 };
 
 /** What a file holds: the request without its caller, and the data version it reads. */
@@ -56,82 +65,163 @@ export function downloadFilename(plan: DatasetPlan, format: DownloadFormat, trai
 /**
  * A download, charged before any work: the download, the first byte and every row known up
  * front (an upload's rows, a public dataset's none), so a request that cannot fit is refused
- * before the database does anything. A dataset's rows are counted by the work and charged
- * before the first byte. One file per (request, data version) is encoded, whoever asks: a
- * second caller reads the same job (a retry of one's own request is not charged again, but
- * pays its bytes). Resolves before the first byte; the bytes are charged as they are sent.
+ * before the database does anything. One file per (request, data version) is encoded, whoever
+ * asks: a second caller reads the same job (a retry of one's own request is not charged again,
+ * but pays its bytes). Resolves once the data version is known, before the point-in-time work
+ * and the count, so the answer and the file's first bytes go out while the database works. A
+ * dataset's rows are counted before its first row and charged then; a download whose rows may
+ * not fit what is left of the key's day is counted before it resolves instead, so a refusal is
+ * still a 429 or 403 rather than a cut transfer.
  */
 export async function startDownload(
   deps: { sql: Sql; datasets: DatasetServices; sliced: boolean },
   input: DownloadInput,
 ): Promise<StartedDownload> {
   const { sql, datasets } = deps;
-  const { plan, training } = input;
-  const charge = chargeKey(input.payer.principal.accountId, input.identity);
+  const { plan, training, payer } = input;
+  const charge = chargeKey(payer.principal.accountId, input.identity);
   const upFront = upFrontCost(plan, training);
-  const { charged } = await datasets.charger.charge(charge, upFront, input.payer);
-  if (!charged) await input.payer.spend({ downloads: 0, rows: 0, bytes: 1 });
+  const { charged } = await datasets.charger.charge(charge, upFront, payer);
+  if (!charged) await payer.spend({ downloads: 0, rows: 0, bytes: 1 });
+  let rowsSpent = 0;
+  let givenBack = false;
   // Charged before any database work, so a request that cannot fit is refused at once; work that
-  // is then refused (no slot, a full spool: 503) gives the charge back.
-  const uncharge = async () => {
+  // is then refused or fails before it is delivered gives the charge back (a 503 for want of a
+  // slot, a download cut by an error). The first byte stays spent once the answer has begun.
+  const giveBack = async (answered: boolean) => {
+    if (givenBack) return;
+    givenBack = true;
     if (charged) await datasets.charger.release(charge);
-    await input.payer.refund(charged ? upFront : { downloads: 0, rows: 0, bytes: 1 });
+    const spent = charged ? upFront : { downloads: 0, rows: 0, bytes: 1 };
+    await payer.refund({
+      downloads: spent.downloads,
+      rows: spent.rows + rowsSpent,
+      bytes: answered ? 0 : (spent.bytes ?? 0),
+    });
+  };
+  const refusedBeforeAnswer = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      await giveBack(false).catch(() => {});
+      throw error;
+    }
   };
 
   const key = fileKey(input.identity, await snapshotVersion(sql, plan, training !== undefined));
+  const rowsCharged = charged && countedLater(plan, training);
+  const countFirst = rowsCharged && !(await refusedBeforeAnswer(() => fitsAtOnce(sql, plan, payer)));
   type Meta = { info: SnapshotInfo; columns: OutputColumn[] };
   let opened: { job: SpoolJob; started: Promise<Meta> } | undefined;
-  opened = await tryOpen(uncharge, () =>
+  let counted!: (rows: number | undefined) => void;
+  let failed!: (error: unknown) => void;
+  const counting = new Promise<number | undefined>((resolve, reject) => {
+    counted = resolve;
+    failed = reject;
+  });
+  counting.catch(() => {});
+  opened = await refusedBeforeAnswer(async () =>
     datasets.spool.open<Meta>(
       key,
       (write, markStarted, signal) =>
-        datasets.files.produce<Meta>(key, {
-          write,
-          signal,
-          started: (meta) => markStarted(etagOf(key), meta),
-          encode: async (tee, begin) => {
-            const result = await exportRows(sql, plan, tee, {
-              ...datasets.config,
-              format: input.format,
-              sliced: deps.sliced,
-              gate: datasets.gate,
-              signal,
-              // A file shared by everyone charges no rows: it starts its bytes at once and learns
-              // its rows from the encoding. Any other says its rows (or charges them) up front.
-              countFirst: upFront.downloads > 0,
-              ...(training ? { training } : {}),
-              onStart: (info, columns) => begin({ info, columns }),
-            });
-            const meta = opened?.job.meta;
-            if (meta) meta.rows = result.rows;
-          },
-        }),
-      { owner: input.payer.principal.accountId, alwaysRoom: sharedPublicFile(plan, training) },
+        datasets.files
+          .produce<Meta>(key, {
+            write,
+            signal,
+            started: (meta) => {
+              // Replayed from another process: written whole, its rows known (and all of it rows).
+              if (meta.info.rows !== undefined) {
+                if (opened) opened.job.headBytes = 0;
+                counted(meta.info.rows);
+              }
+              markStarted(etagOf(key), meta);
+            },
+            encode: async (tee, begin) => {
+              let begun: Meta | undefined;
+              const result = await exportRows(sql, plan, tee, {
+                ...datasets.config,
+                format: input.format,
+                sliced: deps.sliced,
+                gate: datasets.gate,
+                signal,
+                // Rows to charge are counted before the first row; a file without any (a shared
+                // public one, an as_of of a public dataset) learns its rows from the encoding,
+                // and a training set has as many as were uploaded.
+                countFirst: countedLater(plan, training),
+                ...(training ? { training } : {}),
+                onStart: (info, columns) => {
+                  begun = { info, columns };
+                  begin(begun);
+                },
+                onCounted: (rows) => {
+                  const job = opened?.job;
+                  if (job) job.headBytes = job.written;
+                  counted(rows);
+                },
+              });
+              if (begun) begun.info.rows = result.rows;
+              const meta = opened?.job.meta;
+              if (meta) meta.rows = result.rows;
+              counted(result.rows);
+            },
+          })
+          .catch((error: unknown) => {
+            failed(error);
+            throw error;
+          }),
+      { owner: payer.principal.accountId, alwaysRoom: sharedPublicFile(plan, training) },
     ),
   );
   const { job, started } = opened;
+  job.counted ??= counting;
   datasets.spool.follow(job, input.signal, upFront.downloads === 0);
-  const { info, columns } = await started;
-  if (charged && countedLater(plan, training) && info.rows !== undefined && info.rows > 0) {
-    try {
-      await input.payer.spend({ downloads: 0, rows: info.rows });
-    } catch (error) {
-      // Refused: a retry must be charged (and refused) again, not waved through as a repeat.
-      await datasets.charger.release(charge);
-      throw error;
-    }
-  }
+  const rowsOf = job.counted;
+  const paid = rowsCharged
+    ? rowsOf.then(async (rows) => {
+        if (rows === undefined || rows <= 0) return;
+        try {
+          await payer.spend({ downloads: 0, rows });
+          rowsSpent = rows;
+        } catch (error) {
+          // Refused: a retry must be charged (and refused) again, not waved through as a repeat.
+          await datasets.charger.release(charge);
+          throw error;
+        }
+      })
+    : Promise.resolve();
+  paid.catch(() => {});
+  const { info, columns } = await refusedBeforeAnswer(async () => {
+    if (countFirst) await paid;
+    return started;
+  });
+  const rows = training ? training.ids.length : countFirst ? await rowsOf : info.rows;
   const filename = downloadFilename(plan, input.format, training !== undefined);
   job.meta = { rows: info.rows, version: info.version, filename };
   // The header says whether a download was spent: a shared public file spends only its bytes.
   return {
     job,
-    info,
+    info: { ...info, rows },
     columns,
     etag: job.etag as string,
     charged: charged && upFront.downloads > 0,
     filename,
+    paid,
+    undelivered: () => giveBack(true),
   };
+}
+
+/**
+ * Whether a download's rows surely fit what is left of the key's day, so it may answer before
+ * they are counted: the tier has no row quota, or what it may hold (its `limit`, and the rows of
+ * the first view it joins, which inner joins and filters only remove) is within what is left.
+ */
+async function fitsAtOnce(sql: Sql, plan: DatasetPlan, payer: DownloadPayer): Promise<boolean> {
+  const left = await payer.rowsLeft();
+  if (left === Number.POSITIVE_INFINITY || (plan.limit ?? Number.POSITIVE_INFINITY) <= left) return true;
+  const [base] = plan.sources;
+  if (!base) return false;
+  const [row] = await sql.unsafe<{ n: number }[]>(`select count(*)::float8 as n from ${ident(base.table)}`);
+  return (row?.n ?? Number.POSITIVE_INFINITY) <= left;
 }
 
 /** The most rows a public preview (`limit`) holds and is still one of the files everybody shares. */
@@ -166,14 +256,4 @@ const countedLater = (plan: DatasetPlan, training?: TrainingInput) => !training 
 /** Strong: the bytes under one ETag are one spooled file, however often they are read. */
 function etagOf(fileKey: string): string {
   return `"${fileKey.slice(0, 32)}"`;
-}
-
-/** `open`, or the charge given back when the spool refuses the work before it begins. */
-async function tryOpen<T>(uncharge: () => Promise<void>, open: () => T): Promise<T> {
-  try {
-    return open();
-  } catch (error) {
-    await uncharge().catch(() => {});
-    throw error;
-  }
 }

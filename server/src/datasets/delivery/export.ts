@@ -13,6 +13,7 @@ import {
 import type { OutputColumn } from "../plan/columns";
 import type { DatasetPlan } from "../plan/dataset-plan";
 import {
+  type Snapshot,
   type SnapshotInfo,
   type SnapshotOptions,
   type TrainingInput,
@@ -48,12 +49,19 @@ export type ExportOptions = Partial<ExportSettings> & {
   /** Also describe the rows (the dataset card), in the same snapshot. */
   withCard?: boolean;
   /**
-   * Count the rows before the first byte (default true; a card always does): false starts the
-   * bytes sooner, and `info.rows` is set once the last row is encoded.
+   * Count the rows before the first row (default true; a card always does): false leaves
+   * `info.rows` unset until the last row is encoded.
    */
   countFirst?: boolean;
-  /** Called once the snapshot is open and its rows counted, before any byte; throwing aborts. */
+  /**
+   * Called once the data version is known, before the point-in-time work and the count, and
+   * before any byte (throwing aborts): a file's first bytes (Parquet's magic, the CSV header,
+   * the Arrow schema) are written meanwhile, while the database works. With a card, once the
+   * card is made.
+   */
   onStart?: (info: SnapshotInfo, columns: OutputColumn[]) => Promise<void> | void;
+  /** Called with the rows once counted (or known), before the first row is read; throwing aborts. */
+  onCounted?: (rows: number) => Promise<void> | void;
   onProgress?: (rows: number, total: number) => void;
 };
 
@@ -83,47 +91,112 @@ export async function exportRows(
   options: ExportOptions,
 ): Promise<ExportResult> {
   const settings = { ...DEFAULT_EXPORT_SETTINGS, ...options };
+  let rows = 0;
+  let bytes = 0;
+  let total = Number.NaN;
+  // The rows arrive once the snapshot is handed over; the file's first bytes go out before.
+  const ready = deferred<Snapshot>();
+  let encoding: Promise<void> | undefined;
+  const begin = async (info: SnapshotInfo, columns: OutputColumn[]) => {
+    await options.onStart?.(info, columns);
+    const chunks = encoded(plan, info, columns, ready.promise, options.format, settings, (n) => {
+      rows += n;
+      options.onProgress?.(rows, total);
+    });
+    encoding = (async () => {
+      for await (const chunk of chunks) {
+        bytes += chunk.byteLength;
+        await write(chunk);
+      }
+    })();
+    encoding.catch(() => {});
+  };
   const snapshotOptions: SnapshotOptions = {
     sliced: options.sliced ?? false,
     gate: options.gate,
     signal: options.signal,
     count: options.withCard === true || options.countFirst !== false,
     ...(options.training ? { training: options.training } : {}),
+    ...(options.withCard ? {} : { onOpen: (info, columns) => begin({ ...info, rows: undefined }, columns) }),
+    ...(options.onCounted ? { onCounted: options.onCounted } : {}),
   };
-  return withSnapshot(sql, plan, snapshotOptions, async (snapshot) => {
-    const card = options.withCard
-      ? buildCard(plan, snapshot.info, snapshot.columns, await measureQuality(snapshot, plan))
-      : undefined;
-    await options.onStart?.(snapshot.info, snapshot.columns);
-    let rows = 0;
-    let bytes = 0;
-    const total = snapshot.info.rows ?? Number.NaN;
-    const counted = <T extends { length: number } | { numRows: number }>(source: AsyncIterable<T>) =>
-      (async function* () {
-        for await (const part of source) {
-          rows += "numRows" in part ? part.numRows : part.length;
-          yield part;
-          options.onProgress?.(rows, total);
-        }
-      })();
-    const metadata = fileMetadata(plan, snapshot.info);
-    // In the schema for Arrow files and for Parquet's ARROW:schema, which pyarrow and polars read
-    // their schema's metadata from (the footer's key-value pairs alone left it None); in Parquet's
-    // key-value metadata too, for readers without Arrow.
-    const schema = arrowSchema(snapshot.columns, metadata);
-    const encoded = isRowFormat(options.format)
-      ? encodeRows(options.format, snapshot.columns, counted(snapshot.pages(settings.batchRows)))
-      : encodeBatches(options.format, schema, counted(snapshot.batches(settings, schema)), {
+  try {
+    return await withSnapshot(sql, plan, snapshotOptions, async (snapshot) => {
+      const card = options.withCard
+        ? buildCard(plan, snapshot.info, snapshot.columns, await measureQuality(snapshot, plan))
+        : undefined;
+      if (options.withCard) await begin(snapshot.info, snapshot.columns);
+      total = snapshot.info.rows ?? Number.NaN;
+      ready.resolve(snapshot);
+      await encoding;
+      // Not counted first: the encoding counted them.
+      snapshot.info.rows ??= rows;
+      return { info: snapshot.info, rows, bytes, ...(card ? { card } : {}) };
+    });
+  } catch (error) {
+    // The encoder waits for rows that will not come: it fails too, and stops writing before this returns.
+    ready.reject(error);
+    await encoding?.catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * The file's bytes: what needs only its columns and metadata first (Parquet's magic, the CSV
+ * header, the Arrow schema), then its rows, once `snapshot` hands them over.
+ */
+function encoded(
+  plan: DatasetPlan,
+  info: SnapshotInfo,
+  columns: OutputColumn[],
+  snapshot: Promise<Snapshot>,
+  format: DownloadFormat,
+  settings: ExportSettings,
+  counted: (rows: number) => void,
+): AsyncIterable<Uint8Array> {
+  const metadata = fileMetadata(plan, info);
+  // In the schema for Arrow files and for Parquet's ARROW:schema, which pyarrow and polars read
+  // their schema's metadata from (the footer's key-value pairs alone left it None); in Parquet's
+  // key-value metadata too, for readers without Arrow.
+  const schema = arrowSchema(columns, metadata);
+  const tally = <T extends { length: number } | { numRows: number }>(
+    source: (s: Snapshot) => AsyncIterable<T>,
+  ) =>
+    (async function* () {
+      for await (const part of source(await snapshot)) {
+        yield part;
+        counted("numRows" in part ? part.numRows : part.length);
+      }
+    })();
+  return isRowFormat(format)
+    ? encodeRows(
+        format,
+        columns,
+        tally((s) => s.pages(settings.batchRows)),
+      )
+    : encodeBatches(
+        format,
+        schema,
+        tally((s) => s.batches(settings, schema)),
+        {
           metadata,
           rowGroupRows: settings.rowGroupRows,
           compression: settings.compression,
-        });
-    for await (const chunk of encoded) {
-      bytes += chunk.byteLength;
-      await write(chunk);
-    }
-    // Not counted first: the encoding counted them (the same object the caller was handed).
-    snapshot.info.rows ??= rows;
-    return { info: snapshot.info, rows, bytes, ...(card ? { card } : {}) };
+        },
+      );
+}
+
+function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+} {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
   });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
 }

@@ -18,6 +18,10 @@ export type SpoolJob = {
   meta?: { rows: number | undefined; version: string; filename: string };
   /** When a finished job's file is removed (unset while it runs). */
   expiresAt?: number;
+  /** Its rows, once counted (or known), settled before its first row is written; rejects if it fails. */
+  counted?: Promise<number | undefined>;
+  /** The bytes written before its rows were counted: its head, which needs no row charged to be read. */
+  headBytes?: number;
 };
 
 type Entry = SpoolJob & {

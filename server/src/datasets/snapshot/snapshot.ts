@@ -69,6 +69,13 @@ export type SnapshotOptions = {
    * once more, so a download that charges no rows skips it and its first byte comes sooner.
    */
   count?: boolean;
+  /**
+   * Called once the data version is known, before the point-in-time work and the count: what a
+   * file needs before its first bytes (its schema, its metadata) is known then.
+   */
+  onOpen?: (info: Omit<SnapshotInfo, "rows">, columns: OutputColumn[]) => Promise<void> | void;
+  /** Called with the rows once counted (or known: a training set's), before the first row is read. */
+  onCounted?: (rows: number) => Promise<void> | void;
 };
 
 /**
@@ -88,12 +95,14 @@ export async function withSnapshot<T>(
   if (training !== undefined || plan.asOf !== undefined) {
     const queries = await loadPointInTime(sql, plan);
     const info = await versions(sql, plan, true);
+    await options.onOpen?.(info, outputColumns(plan, training));
     const instant = { instant: plan.asOf as number };
     const request = training ? { rows: training } : instant;
     const tables = await computePointInTime(sql, plan, queries, request, { signal: options.signal });
     try {
       const rows = pointInTimeRows(plan, tables.tableOf, training ? "training" : instant);
-      return await open(plan, options, info, rows, (read) => onReserved(sql, read), work);
+      const opened = { ...options, onOpen: undefined };
+      return await open(plan, opened, info, rows, (read) => onReserved(sql, read), work);
     } finally {
       await tables.drop();
     }
@@ -159,12 +168,14 @@ async function open<T>(
   work: (snapshot: Snapshot) => Promise<T>,
 ): Promise<T> {
   const key = ident(options.training ? "ord" : plan.key.name);
+  const columns = outputColumns(plan, options.training);
+  await options.onOpen?.(info, columns);
   // Every uploaded row comes back, so a training set's rows are known without a count.
   const total =
-    options.count === false
+    options.count === false || options.training
       ? options.training?.ids.length
       : await tallyInRanges(rows, key, plan.limit, options.signal, countRange, read);
-  const columns = outputColumns(plan, options.training);
+  if (total !== undefined) await options.onCounted?.(total);
   return work({
     read,
     info: { ...info, rows: total },

@@ -110,8 +110,8 @@ export const DOWNLOAD_HEADERS = {
   "Rapfs-Rows": {
     schema: { type: "integer" as const },
     description:
-      "Rows in the file. Absent while a shared public file is first written, whose rows are counted as " +
-      "they are encoded (its card says how many)",
+      "Rows in the file, when known before the answer: a training set's, a file already written, a " +
+      "download counted first. Absent when the answer goes out before its rows are counted (its card says how many)",
   },
   "Rapfs-Dataset-Version": { schema: { type: "string" as const }, description: "The data version read" },
   "Rapfs-Download-Charged": {
