@@ -8,7 +8,7 @@ const LONG_HOLD_MS = 100;
  * every other connection may have waited behind. Bulk work is sliced to keep its holds short.
  */
 export class BackendHoldTimes {
-  private classes: Record<WorkClass, HoldStats> = { interactive: empty(), bulk: empty() };
+  private classes: Record<WorkClass, HoldStats> = { interactive: emptyHoldStats(), bulk: emptyHoldStats() };
 
   constructor(private readonly onLongHold: (hold: LongHold) => void) {}
 
@@ -32,15 +32,32 @@ export class BackendHoldTimes {
     }
   }
 
+  /** A connection of `work` waited `ms` for its turn, behind other connections' holds. */
+  recordWait(work: WorkClass, ms: number): void {
+    const stats = this.classes[work];
+    stats.waits++;
+    stats.wait_ms += ms;
+    stats.wait_max_ms = Math.max(stats.wait_max_ms, ms);
+  }
+
   take(reset: boolean): BackendHolds {
     const taken = this.classes;
-    if (reset) this.classes = { interactive: empty(), bulk: empty() };
+    if (reset) this.classes = { interactive: emptyHoldStats(), bulk: emptyHoldStats() };
     return taken;
   }
 }
 
-function empty(): HoldStats {
-  return { count: 0, total_ms: 0, max_ms: 0, over_100ms: 0, over_250ms: 0 };
+export function emptyHoldStats(): HoldStats {
+  return {
+    count: 0,
+    total_ms: 0,
+    max_ms: 0,
+    over_100ms: 0,
+    over_250ms: 0,
+    waits: 0,
+    wait_ms: 0,
+    wait_max_ms: 0,
+  };
 }
 
 const TICK_MS = 10; // Linux reports thread times in USER_HZ ticks, 100 a second.

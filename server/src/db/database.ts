@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import type { Logger } from "../log/logger";
+import { emptyHoldStats } from "./backend-holds";
 import { DatabaseCircuit, guardSql, type ReachabilityListener } from "./circuit";
 import { isConnectionError } from "./connection-errors";
 import { type BackendHolds, startEmbeddedPostgres } from "./embedded";
@@ -260,7 +261,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 export function attachEmbedded(url: string): EmbeddedDatabase {
   const sql = connect(url, 1);
   const bulk = connect(url, 1, { application_name: BULK_APPLICATION_NAME });
-  const none = { count: 0, total_ms: 0, max_ms: 0, over_100ms: 0, over_250ms: 0 };
+  const none = emptyHoldStats();
   return {
     sql,
     bulk,

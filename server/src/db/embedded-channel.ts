@@ -6,6 +6,10 @@ export type HoldStats = {
   max_ms: number;
   over_100ms: number;
   over_250ms: number;
+  /** Turns that had to wait for another connection's hold, and how long they waited. */
+  waits: number;
+  wait_ms: number;
+  wait_max_ms: number;
 };
 export type BackendHolds = { interactive: HoldStats; bulk: HoldStats };
 export type WorkClass = "interactive" | "bulk";

@@ -132,7 +132,9 @@ export async function serveConnection(socket: Socket, context: SessionContext) {
       const turn = backend.acquire(session);
       if (turn) {
         flush();
+        const waitedSince = performance.now();
         await turn;
+        holds.recordWait(session.work, performance.now() - waitedSince);
       }
       if (heldSince === 0) {
         heldSince = performance.now();

@@ -50,6 +50,27 @@ export function registerEmbeddedBackend(
     "Holds of the embedded database's one backend longer than 100 ms, by work class",
     (s) => s.over_100ms,
   );
+  counter(
+    "rapfs_embedded_backend_waits_total",
+    "Times a connection waited for the embedded database's one backend, held by another, by work class",
+    (s) => s.waits,
+  );
+  counter(
+    "rapfs_embedded_backend_wait_seconds_total",
+    "Time connections waited for the embedded database's one backend, by work class",
+    (s) => s.wait_ms / 1000,
+  );
+  new Gauge({
+    name: "rapfs_embedded_backend_wait_max_seconds",
+    help: "The longest wait for the embedded database's one backend since the previous scrape, by work class",
+    labelNames: ["class"] as const,
+    registers: [registry],
+    async collect() {
+      const holds = await read();
+      if (!holds) return;
+      for (const c of classes) this.set({ class: c }, holds[c].wait_max_ms / 1000);
+    },
+  });
   new Gauge({
     name: "rapfs_embedded_backend_hold_max_seconds",
     help: "The longest hold of the embedded database's one backend since the previous scrape, by work class",

@@ -38,6 +38,22 @@ describe("embedded: PGlite in a worker thread, bulk work behind interactive work
     expect(finished.indexOf("interactive")).toBeLessThanOrEqual(1);
   });
 
+  it("counts an interactive statement's wait behind a bulk one (rapfs_embedded_backend_wait_*)", async () => {
+    await db.holds?.({ reset: true });
+    let interactive: Promise<unknown> | undefined;
+    await db.bulk.begin(async (tx) => {
+      await tx`select 1`;
+      interactive = db.sql`select 1`.execute();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await tx`select 2`;
+    });
+    await interactive;
+    const holds = await db.holds?.({ reset: true });
+    expect(holds?.interactive.waits).toBe(1);
+    expect(holds?.interactive.wait_max_ms).toBeGreaterThan(0);
+    expect(holds?.interactive.wait_ms).toBe(holds?.interactive.wait_max_ms);
+  });
+
   it("a bulk transaction holds the backend to its end, then interactive work goes first", async () => {
     const finished: string[] = [];
     const transaction = db.bulk.begin(async (tx) => {

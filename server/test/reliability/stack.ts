@@ -33,11 +33,11 @@ export async function startStack(
   const redis = cluster ? undefined : await PrivateRedis.start();
   const adminKey = generateKey().key;
   const env = {
+    RAPFS_CORPUS_SCALE: "0.004",
     ...options.env,
     DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/postgres`,
     REDIS_URL: cluster ? cluster.url : (redis as PrivateRedis).url,
     RAPFS_REDIS_PREFIX: uniquePrefix(),
-    RAPFS_CORPUS_SCALE: "0.004",
     RAPFS_ADMIN_KEY: adminKey,
     LOG_LEVEL: "info",
   };

@@ -13,12 +13,37 @@ const ABANDON_AFTER_MS = 300;
 const widened = (json: string, limit: number) =>
   `${json}${" ".repeat(Math.max(0, limit - 64 - json.length))}`;
 
+/** Every feature of every track view, as the widest valid selection a batch or a search may ask. */
+const EVERY_TRACK_FEATURE = [
+  "track_profile@1:*",
+  "qwen_analysis@1:*",
+  "qwen_analysis@2:*",
+  "emotion_scores@1:*",
+  "algorithmic_metrics@1:*",
+  "gemma_analysis@1:*",
+  "analyzer_consensus@1:*",
+  "track_artist@1:*",
+];
+
+/** Filters every track passes, so a search checks each of them for every candidate. */
+const PASSING_FILTERS = Array.from({ length: 20 }, (_, i) =>
+  i % 2 === 0
+    ? { feature: "track_profile:popularity", op: "gte", value: -1 }
+    : { feature: "qwen_analysis:sentiment", op: "ne", value: `none-${i}` },
+);
+
+/** The free tier's request rate: 60 a minute, one a second, with a margin for the window's edges. */
+export const FREE_PACE_MS = 1_010;
+
 /**
  * What a real free key (default tier: 60 requests a minute, 3 downloads and 10,000 rows a day) can
- * send that is cheapest to send and costliest to serve: JSON bodies just under each route's limit
- * (1,000 ids with 500 long unknown feature names, a 16,000-d search vector, a padded key request),
- * a 100,000-row training CSV, an `as_of` card abandoned after a moment, and public downloads at
- * limits of its own (a new file each, with RAPFS_SPOOL_MAX_BYTES set by the test).
+ * send that is cheapest to send and costliest to serve, each valid so that it is served, not
+ * refused: a 1,000-id batch of every track feature and a 384-d search for the 100 nearest with 20
+ * filters and every feature, each padded to just under the route's body limit; a padded key
+ * request; a 100,000-row training CSV (refused on its count: over the day's rows); an `as_of` card
+ * abandoned after a moment; public downloads at limits of their own (a new file each, with
+ * RAPFS_SPOOL_MAX_BYTES set by the test). Sent at FREE_PACE_MS, a key's daily downloads and rows
+ * run out within a minute, and what is refused then is counted as refused.
  */
 export function hostileRequests(
   key: string,
@@ -29,15 +54,17 @@ export function hostileRequests(
   const track = () => Math.floor(Math.random() * options.tracks) + 1;
   const batch = () =>
     widened(
-      JSON.stringify({
-        ids: Array.from({ length: 1_000 }, track),
-        features: Array.from({ length: 500 }, (_, i) => `track_profile:${"energy".repeat(30)}${i}`),
-      }),
+      JSON.stringify({ ids: Array.from({ length: 1_000 }, track), features: EVERY_TRACK_FEATURE }),
       ONLINE_LIMIT,
     );
   const search = () =>
     widened(
-      JSON.stringify({ vector: Array.from({ length: 16_000 }, () => Math.random() - 0.5), k: 100 }),
+      JSON.stringify({
+        vector: Array.from({ length: 384 }, () => Math.random() - 0.5),
+        k: 100,
+        filters: PASSING_FILTERS,
+        include_features: EVERY_TRACK_FEATURE,
+      }),
       ONLINE_LIMIT,
     );
   const newKey = widened(JSON.stringify({ name: "wide", scopes: ["features:read"] }), ACCESS_LIMIT);

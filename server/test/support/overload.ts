@@ -56,6 +56,8 @@ export type OverloadOptions = {
   loadUrls?: string[];
   /** The bystander's own key (a tier above the hostile keys'); unset, a free key of its own. */
   probeKey?: string;
+  /** Each expensive client starts a request every `paceMs` instead of one after the other. */
+  paceMs?: number;
 };
 
 export function overload(url: string, options: OverloadOptions): Overload {
@@ -152,7 +154,33 @@ export function overload(url: string, options: OverloadOptions): Overload {
     ];
   };
 
-  /** One expensive request after the other, round-robin from its own start, until stopped. */
+  /** One expensive request's outcome: its status, `timeout`, `abandoned` (the client left on purpose) or `0`. */
+  const send = async (target: string, request: ExpensiveRequest[1], n: number): Promise<string> => {
+    const [path, init, abandonAfterMs] = request(n);
+    // An abandoning client goes away after a moment, as a client with a short timeout does.
+    const abandon = abandonAfterMs === undefined ? undefined : new AbortController();
+    const abandoning = abandon && setTimeout(() => abandon.abort(), abandonAfterMs);
+    const timeout = AbortSignal.timeout(EXPENSIVE_TIMEOUT_MS);
+    const outcome = await fetch(`${target}${path}`, {
+      ...init,
+      signal: abandon ? AbortSignal.any([timeout, abandon.signal]) : timeout,
+    })
+      .then(async (res) => {
+        await res.arrayBuffer();
+        return `${res.status}`;
+      })
+      .catch((error: Error) =>
+        error.name === "TimeoutError" ? "timeout" : abandon?.signal.aborted ? "abandoned" : "0",
+      );
+    clearTimeout(abandoning);
+    return outcome;
+  };
+
+  /**
+   * A key's expensive requests round-robin from its own start, until stopped: one after the other,
+   * or with `paceMs` one started every `paceMs` whether or not the ones before have been answered
+   * (a key sending all its rate allows, at the rate it allows).
+   */
   const expensiveClient = async (
     index: number,
     key: string,
@@ -161,28 +189,20 @@ export function overload(url: string, options: OverloadOptions): Overload {
   ) => {
     const requests = expensiveRequests(key);
     const target = loadUrls[index % loadUrls.length] as string;
+    const inFlight: Promise<void>[] = [];
     for (let n = 0; !stop.aborted && n < MAX_EXPENSIVE_REQUESTS; n++) {
       const round = n + index * 2;
       const [kind, request] = requests[round % requests.length] as (typeof requests)[number];
-      const [path, init, abandonAfterMs] = request(Math.floor(round / requests.length));
-      // An abandoning client goes away after a moment, as a client with a short timeout does.
-      const abandon = abandonAfterMs === undefined ? undefined : new AbortController();
-      const abandoning = abandon && setTimeout(() => abandon.abort(), abandonAfterMs);
-      const timeout = AbortSignal.timeout(EXPENSIVE_TIMEOUT_MS);
-      const outcome = await fetch(`${target}${path}`, {
-        ...init,
-        signal: abandon ? AbortSignal.any([timeout, abandon.signal]) : timeout,
-      })
-        .then(async (res) => {
-          await res.arrayBuffer();
-          return `${res.status}`;
-        })
-        .catch((error: Error) =>
-          error.name === "TimeoutError" ? "timeout" : abandon?.signal.aborted ? "abandoned" : "0",
-        );
-      clearTimeout(abandoning);
-      statuses[`${kind}:${outcome}`] = (statuses[`${kind}:${outcome}`] ?? 0) + 1;
+      const sent = send(target, request, Math.floor(round / requests.length)).then((outcome) => {
+        statuses[`${kind}:${outcome}`] = (statuses[`${kind}:${outcome}`] ?? 0) + 1;
+      });
+      if (options.paceMs === undefined) await sent;
+      else {
+        inFlight.push(sent);
+        await new Promise((resolve) => setTimeout(resolve, options.paceMs));
+      }
     }
+    await Promise.all(inFlight);
   };
 
   let probeKey = "";
@@ -253,6 +273,24 @@ export function overload(url: string, options: OverloadOptions): Overload {
 /** A connection failure or a 5xx other than 503 (which is the server shedding load on purpose). */
 export const serverFailure = (outcome: string) =>
   outcome === "0" || (/^5\d\d$/.test(outcome) && outcome !== "503");
+
+/** An expensive request's answer: served (2xx), refused (4xx, 503), or left unanswered (its client gave up). */
+export type Tally = { served: number; refused: number; left: number };
+
+/** Per kind, how many of the expensive requests were served, refused and left (send's outcomes). */
+export function tally(statuses: Record<string, number>): Record<string, Tally> {
+  const kinds: Record<string, Tally> = {};
+  for (const [key, count] of Object.entries(statuses)) {
+    const at = key.lastIndexOf(":");
+    const [kind, outcome] = [key.slice(0, at), key.slice(at + 1)];
+    const entry = kinds[kind] ?? { served: 0, refused: 0, left: 0 };
+    kinds[kind] = entry;
+    if (/^2\d\d$/.test(outcome)) entry.served += count;
+    else if (/^(4\d\d|503)$/.test(outcome)) entry.refused += count;
+    else entry.left += count;
+  }
+  return kinds;
+}
 
 export const p99 = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
