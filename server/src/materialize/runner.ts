@@ -348,10 +348,28 @@ async function runIncremental(
       // Statistics of the rows it wrote would describe no table, and nothing reads them: the
       // table's are counted again after the commit (stats-follower.ts).
       const stats: RunStats = { scope: "changed", rows: keys.length, features: {} };
-      const quarantine = await noteUnfitAnalyses(tx, target, runId, target.watermark);
+      // No source row newer than the watermark (a run of back-dated, updated or deleted rows
+      // alone): none to check, and the count of those held comes with the run's record.
+      const newer = watermarkAfter !== target.watermark;
+      const checked = newer ? await noteUnfitAnalyses(tx, target, runId, target.watermark) : undefined;
       await options.faults?.beforeCommit?.();
       const watermark = watermarkAfter ?? target.watermark;
-      await finishRun(tx, target, runId, keys.length, rowCount, stats, watermark, snapshot, started, removed);
+      const held = await finishRun(
+        tx,
+        target,
+        runId,
+        keys.length,
+        rowCount,
+        stats,
+        watermark,
+        snapshot,
+        started,
+        {
+          removed,
+          countQuarantined: !checked && target.reads.length > 0,
+        },
+      );
+      const quarantine = checked ?? { found: [], total: held };
       return {
         ...result(target, runId, "incremental", keys.length, rowCount, stats, watermark, started),
         keys: keys.map(String),
@@ -445,6 +463,7 @@ async function collectStats(
   };
 }
 
+/** Records a run's success and the registry's new watermark; returns the analyses the version holds in quarantine when asked. */
 async function finishRun(
   sql: Sql,
   target: MaterializeTarget,
@@ -455,10 +474,11 @@ async function finishRun(
   watermark: string | null,
   snapshot: string,
   started: number,
-  removed?: string[],
-): Promise<void> {
-  // One statement: the run's record and the registry's watermark.
-  await sql`
+  incremental?: { removed: string[]; countQuarantined: boolean },
+): Promise<number> {
+  const removed = incremental?.removed;
+  // One statement: the run's record, the registry's watermark, and the count.
+  const [row] = await sql<{ quarantined: number }[]>`
     with finished as (
       update rapfs_materialization_runs set status = 'succeeded', finished_at = now(),
         duration_ms = ${Math.round(performance.now() - started)}, rows_written = ${rowsWritten},
@@ -466,10 +486,14 @@ async function finishRun(
         row_count = ${rowCount}, watermark_after = ${watermark}::text::timestamp, stats = ${sql.json(stats as never)},
         source_snapshot = ${snapshot}
       where id = ${runId}
+    ), registered as (
+      update ${sql(registryTable(target))} set watermark = ${watermark}::text::timestamp, last_run_id = ${runId},
+        last_materialized_at = now()
+      where name = ${target.name} and version = ${target.version}
     )
-    update ${sql(registryTable(target))} set watermark = ${watermark}::text::timestamp, last_run_id = ${runId},
-      last_materialized_at = now()
-    where name = ${target.name} and version = ${target.version}`;
+    select count(*)::int as quarantined from rapfs_quarantined_analyses
+    where ${incremental?.countQuarantined ?? false} and view_name = ${target.name} and view_version = ${target.version}`;
+  return row?.quarantined ?? 0;
 }
 
 function result(
