@@ -52,29 +52,50 @@ export async function noteUnfitAnalyses(
     "text[]",
   );
   const scope = since === null ? "" : ` and _r.created_at > ${p.value(since, "text")}::timestamp`;
+  const name = p.value(target.name, "text");
+  const version = p.value(target.version, "int");
+  // With the count the version holds already: an incremental run that finds nothing unfit (the
+  // usual case) is one statement, prepared once per connection.
   const text = `
-    select id, track_id, analyzer_type, failed, left((analysis_data -> (${keys})[failed + 1])::text, 200) as value
-    from (
-      select _r.id, _r.track_id, _r.analyzer_type, _r.analysis_data, case ${failed} end as failed
-      from ${ANALYSES} _r
-      where _r.analyzer_type = any(${p.value(analyzers, "text[]")}) and _r.created_at is not null${scope}
-    ) q
-    where failed is not null`;
+    select held.n as held, q.* from (
+      select count(*)::int as n from rapfs_quarantined_analyses
+      where view_name = ${name} and view_version = ${version}
+    ) held left join (
+      select id, track_id, analyzer_type, failed, left((analysis_data -> (${keys})[failed + 1])::text, 200) as value
+      from (
+        select _r.id, _r.track_id, _r.analyzer_type, _r.analysis_data, case ${failed} end as failed
+        from ${ANALYSES} _r
+        where _r.analyzer_type = any(${p.value(analyzers, "text[]")}) and _r.created_at is not null${scope}
+      ) f
+      where failed is not null
+    ) q on true`;
   const rows = await tx.unsafe<
-    { id: number; track_id: number | null; analyzer_type: string; failed: number; value: string | null }[]
-  >(text, bindParams(p.query(text)));
-  const unfit = rows.map((row) => {
+    {
+      held: number;
+      id: number | null;
+      track_id: number | null;
+      analyzer_type: string;
+      failed: number;
+      value: string | null;
+    }[]
+  >(text, bindParams(p.query(text)), { prepare: since !== null });
+  const held = rows[0]?.held ?? 0;
+  const unfit = rows.flatMap((row) => {
+    if (row.id === null) return [];
     const read = reads[row.failed] as MaterializeTarget["reads"][number];
-    return {
-      analysisId: row.id,
-      trackId: row.track_id,
-      analyzer: row.analyzer_type,
-      feature: read.feature,
-      field: `analysis_data.${read.key}`,
-      problem: `${misfitOf(read, row.value) ?? "does not fit"}: ${target.name}@${target.version} reads ${read.reads}`,
-      value: row.value,
-    };
+    return [
+      {
+        analysisId: row.id,
+        trackId: row.track_id,
+        analyzer: row.analyzer_type,
+        feature: read.feature,
+        field: `analysis_data.${read.key}`,
+        problem: `${misfitOf(read, row.value) ?? "does not fit"}: ${target.name}@${target.version} reads ${read.reads}`,
+        value: row.value,
+      },
+    ];
   });
+  if (since !== null && unfit.length === 0) return { found: [], total: held };
   if (since === null) {
     // A full run saw every analysis: those it no longer finds unfit were corrected or deleted.
     await tx`
@@ -101,10 +122,13 @@ export async function noteUnfitAnalyses(
     sqlParams([target.name, target.version, ...columns, runId]),
   );
   const fresh = new Set(inserted.map((row) => row.analysis_id));
+  const found = unfit.filter((u) => fresh.has(u.analysisId));
+  // An incremental run adds to what the version held; a full run's delete changed it.
+  if (since !== null) return { found, total: held + fresh.size };
   const [count] = await tx<{ n: number }[]>`
     select count(*)::int as n from rapfs_quarantined_analyses
     where view_name = ${target.name} and view_version = ${target.version}`;
-  return { found: unfit.filter((u) => fresh.has(u.analysisId)), total: count?.n ?? 0 };
+  return { found, total: count?.n ?? 0 };
 }
 
 function misfitOf(read: JsonRead, value: string | null): string | undefined {

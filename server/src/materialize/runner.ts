@@ -1,6 +1,6 @@
 import { type Sql, sqlParams } from "../db/database";
 import type { TableGate, WriteTurn } from "../db/table-gate";
-import { bindParams, ident } from "../definitions/compile/params";
+import { bindParams, type CompiledQuery, ident, type RuntimeParam } from "../definitions/compile/params";
 import { buildHnswIndex } from "../definitions/hnsw-build";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import type { RunStats } from "../registry/stats";
@@ -60,6 +60,14 @@ const READERS_WAIT_MS = 10_000;
 
 // Aggregating views sort every source row by entity; the default 4MB spills them to disk.
 export const WORK_MEM = "64MB";
+
+/**
+ * An incremental run's statements are the same text run after run: prepared once per
+ * connection, each is one round trip and no parse after the first (postgres.js sends an
+ * unprepared statement with parameters as two). A keyed run of one track is a dozen statements
+ * of a millisecond or less each, so round trips and parsing were most of its time.
+ */
+const PREPARED = { prepare: true };
 
 const registryTable = (t: MaterializeTarget) =>
   t.kind === "feature_view" ? "rapfs_feature_views" : "rapfs_embeddings";
@@ -162,13 +170,6 @@ async function materializeExclusive(
   }
 }
 
-/** An unlogged helper table comes back empty after a crash: incremental runs would aggregate too little. */
-async function helperLost(sql: Sql, target: MaterializeTarget): Promise<boolean> {
-  if (!target.helperTable || !target.rowCount) return false;
-  const [row] = await sql.unsafe(`select not exists (select 1 from ${ident(target.helperTable)}) as lost`);
-  return row?.lost === true;
-}
-
 /** The target as the registry has it now: a run that waited its turn sees the previous one's watermark. */
 async function refreshed(sql: Sql, target: MaterializeTarget): Promise<MaterializeTarget> {
   return (await listTargets(sql, target)).find((t) => t.kind === target.kind) ?? target;
@@ -189,21 +190,30 @@ async function runLocked(
   options: MaterializeOptions,
 ): Promise<RunResult> {
   const { sql } = session;
-  const mode: MaterializeMode =
-    options.full || target.watermark === null || (await helperLost(sql, target)) ? "full" : "incremental";
   const progress = options.onProgress ?? noProgress;
-  const phase = `${target.name}@${target.version} (${mode})`;
   const started = performance.now();
-  // Whoever left a run "running" is gone: this process holds the target exclusively now.
-  await sql`
-    update rapfs_materialization_runs set status = 'failed', finished_at = now(),
-      error = 'interrupted: the process running it stopped'
-    where relation_kind = ${target.kind} and name = ${target.name} and version = ${target.version}
-      and status = 'running'`;
-  const [run] = await sql<{ id: string }[]>`
+  const forced = options.full === true || target.watermark === null;
+  // An unlogged helper table comes back empty after a crash: incremental runs would aggregate too little.
+  const lost =
+    !forced && target.helperTable && target.rowCount
+      ? sql`not exists (select 1 from ${sql(target.helperTable)})`
+      : sql`false`;
+  // One statement: whoever left a run "running" is gone (this process holds the target
+  // exclusively now), and this run's record, its mode decided in the same round trip.
+  const [run] = await sql<{ id: string; mode: MaterializeMode }[]>`
+    with interrupted as (
+      update rapfs_materialization_runs set status = 'failed', finished_at = now(),
+        error = 'interrupted: the process running it stopped'
+      where relation_kind = ${target.kind} and name = ${target.name} and version = ${target.version}
+        and status = 'running'
+    )
     insert into rapfs_materialization_runs (relation_kind, name, version, mode, status, watermark_before)
-    values (${target.kind}, ${target.name}, ${target.version}, ${mode}, 'running', ${target.watermark}::text::timestamp)
-    returning id`;
+    values (${target.kind}, ${target.name}, ${target.version},
+      case when ${forced} or ${lost} then 'full' else 'incremental' end, 'running',
+      ${target.watermark}::text::timestamp)
+    returning id, mode`;
+  const mode = run?.mode ?? "full";
+  const phase = `${target.name}@${target.version} (${mode})`;
   const runId = Number(run?.id);
   progress({ phase, done: 0, total: 3 });
   const full = () =>
@@ -266,7 +276,7 @@ async function runFull(
     // feature values, and joins of views and filtered searches get plans from default estimates.
     await analyzeTable(tx, target, target.stagingTable);
     step(1);
-    const stats = await collectStats(tx, target.stagingTable, target, undefined, inserted.count);
+    const stats = await collectStats(tx, target.stagingTable, target, inserted.count);
     step(2);
     const quarantine = await noteUnfitAnalyses(tx, target, runId, null);
     await options.faults?.beforeSwap?.(tx);
@@ -308,36 +318,44 @@ async function runIncremental(
   const unlock = await session.lockSourceWrites();
   const done = await session
     .transaction("isolation level repeatable read", async (tx) => {
-      const txSql = tx;
-      const snapshot = await sourceSnapshot(tx);
+      const { snapshot, scope } = await runScope(tx, target, WORK_MEM);
       await unlock();
-      const scope = await runScope(tx, target);
       if (scope === "full") return NEEDS_FULL;
-      await tx.unsafe(`set local work_mem = '${WORK_MEM}'`);
-      const watermarkAfter = await readWatermark(txSql, target);
+      const watermarkAfter = await readWatermark(tx, target);
       // Back-dated, updated and deleted rows are recomputed by their tracks (and artists).
       const runtime = { watermark: target.watermark, track_ids: scope.tracks, artists: scope.artists };
       const { touched } = target;
-      const reached = touched
-        ? (await tx.unsafe(touched.text, bindParams(touched, runtime))).map((r) => r.key)
-        : [];
-      if (await costsMoreThanFull(txSql, target, scope, reached)) return NEEDS_FULL;
-      for (const step of target.incrementalBefore) await tx.unsafe(step.text, bindParams(step, runtime));
-      const params = bindParams(target.incremental, runtime);
+      const noted = scope.tracks.length > 0 || scope.artists.length > 0 ? touched : null;
+      // Only an artist view without per-track inputs weighs the keys themselves before it writes.
+      const reached =
+        noted && target.entity !== "track" && target.helperTable === null
+          ? (await tx.unsafe(noted.text, bindParams(noted, runtime), PREPARED)).map((r) => r.key)
+          : undefined;
+      if (await costsMoreThanFull(tx, target, scope, reached ?? [])) return NEEDS_FULL;
+      for (const step of target.incrementalBefore)
+        await tx.unsafe(step.text, bindParams(step, runtime), PREPARED);
       // xmax = 0 marks a row this statement inserted (not updated): the row count without a scan.
       const written = await tx.unsafe(
         `${target.incremental.text}\nreturning ${ident(target.key)} as key, (xmax = 0) as inserted`,
-        sqlParams(params),
+        bindParams(target.incremental, runtime),
+        PREPARED,
       );
       const keys = written.map((r) => r.key);
-      const removed = await removeUnwritten(txSql, target, reached, keys);
+      const removed = noted
+        ? await removeUnwritten(tx, target, { touched: noted, runtime }, keys, reached)
+        : [];
       const rowCount = (target.rowCount ?? 0) + written.filter((r) => r.inserted).length - removed.length;
-      const stats = await collectStats(txSql, target.table, target, keys);
-      const quarantine = await noteUnfitAnalyses(txSql, target, runId, target.watermark);
+      // Statistics of the rows it wrote would describe no table, and nothing reads them: the
+      // table's are counted again after the commit (stats-follower.ts).
+      const stats: RunStats = { scope: "changed", rows: keys.length, features: {} };
+      // No source row newer than the watermark (a run of back-dated, updated or deleted rows
+      // alone): none to check, and the count of those held comes with the run's record.
+      const newer = watermarkAfter !== target.watermark;
+      const checked = newer ? await noteUnfitAnalyses(tx, target, runId, target.watermark) : undefined;
       await options.faults?.beforeCommit?.();
       const watermark = watermarkAfter ?? target.watermark;
-      await finishRun(
-        txSql,
+      const held = await finishRun(
+        tx,
         target,
         runId,
         keys.length,
@@ -346,8 +364,12 @@ async function runIncremental(
         watermark,
         snapshot,
         started,
-        removed,
+        {
+          removed,
+          countQuarantined: !checked && target.reads.length > 0,
+        },
       );
+      const quarantine = checked ?? { found: [], total: held };
       return {
         ...result(target, runId, "incremental", keys.length, rowCount, stats, watermark, started),
         keys: keys.map(String),
@@ -369,20 +391,37 @@ const NEEDS_FULL = Symbol("needs a full run");
 /**
  * Deletes the rows of the keys noted changes reach that the run did not write: their SELECT gives
  * them no row any more (the last analysis of a track deleted, a track deleted). Returns them.
+ * The keys come from the target's `touched` query inside the delete (one round trip), unless
+ * the run read them already.
  */
 async function removeUnwritten(
   sql: Sql,
   target: MaterializeTarget,
-  reached: readonly unknown[],
+  by: { touched: CompiledQuery; runtime: Partial<Record<RuntimeParam, unknown>> },
   written: readonly unknown[],
+  reached: readonly unknown[] | undefined,
 ): Promise<string[]> {
-  const kept = new Set(written.map(String));
-  const gone = reached.filter((key) => key !== null && !kept.has(String(key)));
-  if (gone.length === 0) return [];
   const type = target.keyType === "int" ? "int[]" : "text[]";
+  const key = ident(target.key);
+  const kept = written.map(String);
+  if (reached) {
+    const keep = new Set(kept);
+    const gone = reached.filter((k) => k !== null && !keep.has(String(k)));
+    if (gone.length === 0) return [];
+    const deleted = await sql.unsafe(
+      `delete from ${ident(target.table)} where ${key} = any($1::${type}) returning ${key}::text as key`,
+      sqlParams([gone.map(String)]),
+    );
+    return deleted.map((r) => r.key as string);
+  }
+  const { touched } = by;
+  const params = bindParams(touched, by.runtime);
   const deleted = await sql.unsafe(
-    `delete from ${ident(target.table)} where ${ident(target.key)} = any($1::${type}) returning ${ident(target.key)}::text as key`,
-    sqlParams([gone.map(String)]),
+    `with reached as (${touched.text})\n` +
+      `delete from ${ident(target.table)} where ${key} in (select "key" from reached) ` +
+      `and ${key} <> all($${params.length + 1}::${type}) returning ${key}::text as key`,
+    sqlParams([...params, kept]),
+    PREPARED,
   );
   return deleted.map((r) => r.key as string);
 }
@@ -394,41 +433,37 @@ async function sourceSnapshot(sql: Sql): Promise<string> {
 
 async function readWatermark(sql: Sql, target: MaterializeTarget): Promise<string | null> {
   const text = `select watermark::text as watermark from (${target.watermarkQuery.text}) w`;
-  const [row] = await sql.unsafe(text, bindParams(target.watermarkQuery));
+  const [row] = await sql.unsafe(text, bindParams(target.watermarkQuery), PREPARED);
   return (row?.watermark as string | null) ?? null;
 }
 
+/** A full run's statistics of its whole new table (`rows` of it). */
 async function collectStats(
   sql: Sql,
   relation: string,
   target: MaterializeTarget,
-  keys: unknown[] | undefined,
-  rows = 0,
+  rows: number,
 ): Promise<RunStats> {
   // The sample takes every n-th key, which needs an integer key.
   const every = target.keyType === "int" ? Math.ceil(rows / QUANTILE_SAMPLE_ROWS) : 1;
-  const text = statsQuery(relation, target.key, target.columns, keys !== undefined, every);
-  const params = sqlParams(keys ? [keys] : []);
-  const [row] = await sql.unsafe(text, params);
+  const [row] = await sql.unsafe(statsQuery(relation, target.key, target.columns, false, every));
   const { __rows, ...columns } = row as Record<string, unknown>;
   const features = columns as RunStats["features"];
   // A second scan: the bins' range comes from the quantiles the first one computed.
   const planned = planHistograms(target.columns, features);
   if (planned.length > 0) {
-    const counted = await sql.unsafe(
-      histogramQuery(relation, target.key, planned, keys !== undefined),
-      params,
-    );
+    const counted = await sql.unsafe(histogramQuery(relation, target.key, planned, false));
     attachHistograms(features, planned, counted as unknown as { i: number; bucket: number; n: number }[]);
   }
   return {
-    scope: keys ? "changed" : "table",
+    scope: "table",
     rows: Number(__rows),
     ...(every > 1 ? { quantileSampleEvery: every } : {}),
     features,
   };
 }
 
+/** Records a run's success and the registry's new watermark; returns the analyses the version holds in quarantine when asked. */
 async function finishRun(
   sql: Sql,
   target: MaterializeTarget,
@@ -439,19 +474,26 @@ async function finishRun(
   watermark: string | null,
   snapshot: string,
   started: number,
-  removed?: string[],
-): Promise<void> {
-  await sql`
-    update rapfs_materialization_runs set status = 'succeeded', finished_at = now(),
-      duration_ms = ${Math.round(performance.now() - started)}, rows_written = ${rowsWritten},
-      rows_removed = ${removed?.length ?? null}, removed_keys = ${removed && removed.length > 0 ? removed : null}::text[],
-      row_count = ${rowCount}, watermark_after = ${watermark}::text::timestamp, stats = ${sql.json(stats as never)},
-      source_snapshot = ${snapshot}
-    where id = ${runId}`;
-  await sql`
-    update ${sql(registryTable(target))} set watermark = ${watermark}::text::timestamp, last_run_id = ${runId},
-      last_materialized_at = now()
-    where name = ${target.name} and version = ${target.version}`;
+  incremental?: { removed: string[]; countQuarantined: boolean },
+): Promise<number> {
+  const removed = incremental?.removed;
+  // One statement: the run's record, the registry's watermark, and the count.
+  const [row] = await sql<{ quarantined: number }[]>`
+    with finished as (
+      update rapfs_materialization_runs set status = 'succeeded', finished_at = now(),
+        duration_ms = ${Math.round(performance.now() - started)}, rows_written = ${rowsWritten},
+        rows_removed = ${removed?.length ?? null}, removed_keys = ${removed && removed.length > 0 ? removed : null}::text[],
+        row_count = ${rowCount}, watermark_after = ${watermark}::text::timestamp, stats = ${sql.json(stats as never)},
+        source_snapshot = ${snapshot}
+      where id = ${runId}
+    ), registered as (
+      update ${sql(registryTable(target))} set watermark = ${watermark}::text::timestamp, last_run_id = ${runId},
+        last_materialized_at = now()
+      where name = ${target.name} and version = ${target.version}
+    )
+    select count(*)::int as quarantined from rapfs_quarantined_analyses
+    where ${incremental?.countQuarantined ?? false} and view_name = ${target.name} and view_version = ${target.version}`;
+  return row?.quarantined ?? 0;
 }
 
 function result(

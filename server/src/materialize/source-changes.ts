@@ -21,9 +21,18 @@ export type NotedChanges = {
   tracks: number[];
   /** Artists tracks updated or deleted had before the statement and after it. */
   artists: string[];
+  /** The planner's estimate of the corpus's tracks (null: tracks never analysed): see costsMoreThanFull. */
+  sourceTracks: number | null;
 };
 
+/** What an incremental run's first statement reads: its snapshot, and what it must cover. */
+export type RunScope = { snapshot: string; scope: "full" | NotedChanges };
+
 /**
+ * An incremental run's first statement in its repeatable-read transaction (its snapshot is this
+ * statement's), and the transaction's `work_mem`: one round trip, where a one-key run is a
+ * handful of them.
+ *
  * What a run in this snapshot must cover beyond the rows created after its watermark: "full" when
  * it newly sees a truncate, or a change noted before migration 0016 without its tracks; else the
  * tracks (and artists) of the rows inserted at or before the watermark (back-dated, or committed
@@ -31,21 +40,27 @@ export type NotedChanges = {
  * incremental run recomputes by key (none: the usual case). Whether that costs more than a
  * rebuild is `costsMoreThanFull`'s call, once the keys are known.
  */
-export async function runScope(tx: Sql, target: MaterializeTarget): Promise<"full" | NotedChanges> {
-  if (target.watermark === null) return "full";
-  const [row] = await tx<{ full: boolean; tracks: number[]; artists: string[] }[]>`
+export async function runScope(tx: Sql, target: MaterializeTarget, workMem: string): Promise<RunScope> {
+  const [row] = await tx<
+    { snapshot: string; full: boolean; tracks: number[]; artists: string[]; source_tracks: number | null }[]
+  >`
     with c as (
       select c.op, c.track_ids, c.artists from rapfs_source_changes c
       where ${unseenBy(tx, target)}
         and (c.op <> 'insert' or c.oldest_created_at <= ${target.watermark}::text::timestamp)
     )
-    select coalesce((select bool_or(op = 'truncate' or track_ids is null) from c), false) as full,
+    select pg_current_snapshot()::text as snapshot, set_config('work_mem', ${workMem}, true),
+      coalesce((select bool_or(op = 'truncate' or track_ids is null) from c), false) as full,
       coalesce((select array_agg(distinct t) from c, unnest(c.track_ids) t), '{}') as tracks,
-      coalesce((select array_agg(distinct a) from c, unnest(c.artists) a), '{}') as artists`;
-  if (!row || row.full) return "full";
+      coalesce((select array_agg(distinct a) from c, unnest(c.artists) a), '{}') as artists,
+      (select nullif(reltuples, -1) from pg_class where oid = 'tracks'::regclass)::float8 as source_tracks`;
+  if (!row) throw new Error("the run's scope read no row");
+  const { snapshot } = row;
+  if (target.watermark === null || row.full) return { snapshot, scope: "full" };
   // A registry compiled before keys could be removed (applied again at the next start): rebuilt.
-  if (target.touched === null && (row.tracks.length > 0 || row.artists.length > 0)) return "full";
-  return { tracks: row.tracks, artists: row.artists };
+  if (target.touched === null && (row.tracks.length > 0 || row.artists.length > 0))
+    return { snapshot, scope: "full" };
+  return { snapshot, scope: { tracks: row.tracks, artists: row.artists, sourceTracks: row.source_tracks } };
 }
 
 /**
@@ -53,8 +68,7 @@ export async function runScope(tx: Sql, target: MaterializeTarget): Promise<"ful
  * many times what a full run spends on it (a sequential scan into a fresh table): measured with
  * `pnpm bench freshness-keyed` at scale 1 on the embedded database (docs/benchmarks.md, "a keyed
  * run's time per track": 1.5-2.2x for statements back-dating 1% to 10% of the tracks, 2026-11-25),
- * with twice that as room for larger statements, whose keyed runs also count statistics over
- * every key they write.
+ * with twice that as room for larger statements.
  * A run whose noted changes reach more than 1/KEYED_COST_PER_TRACK of the view's source tracks
  * rebuilds it instead.
  */
@@ -63,8 +77,8 @@ export const KEYED_COST_PER_TRACK = 4;
 /**
  * Whether recomputing the keys noted changes reach costs more than a full run: the source tracks
  * it reads (its tracks; an artist view without per-track inputs re-reads every track of each
- * artist touched) against the tracks the view is built from (the planner's estimate: counting
- * them reads the whole wide table, most of a one-track run).
+ * artist touched, `keys`) against the tracks the view is built from (the planner's estimate:
+ * counting them reads the whole wide table, most of a one-track run).
  */
 export async function costsMoreThanFull(
   tx: Sql,
@@ -75,6 +89,9 @@ export async function costsMoreThanFull(
   if (noted.tracks.length === 0 && keys.length === 0) return false;
   if (target.entity === "track") {
     return noted.tracks.length * KEYED_COST_PER_TRACK > (target.rowCount ?? 0);
+  }
+  if (target.helperTable !== null && noted.sourceTracks !== null) {
+    return noted.tracks.length * KEYED_COST_PER_TRACK > noted.sourceTracks;
   }
   const [row] = await tx<{ read: number; all: number }[]>`
     select (select count(*) from tracks where ${target.helperTable === null}
