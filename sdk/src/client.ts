@@ -95,7 +95,12 @@ export class RapFS {
       throw new RapFSError("No global fetch; pass one with `new RapFS({ fetch })`.");
     }
     // Looked up per call (not bound once) so a polyfill or test spy installed later is used.
-    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
+    // A fetch of the caller's own gets a Headers instance, as it always has (one may call
+    // init.headers.get); the global one gets the plain object, which it copies with less work.
+    const own = options.fetch;
+    this.#fetch = own
+      ? (url, init) => own(url, { ...init, headers: new Headers(init.headers) })
+      : (url, init) => fetch(url, init);
     const defaults = (body: boolean) =>
       headerRecord(
         { accept: "application/json" },
