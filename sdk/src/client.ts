@@ -2,7 +2,7 @@ import { APIPromise, type APIResponseProps } from "./core/api-promise";
 import { APIUserAbortError, RapFSError } from "./core/errors";
 import type { FinalRequestOptions, HTTPMethod, RequestOptions } from "./core/request-options";
 import { isServerRuntime, readEnv } from "./internal/env";
-import { type HeadersLike, mergeHeaders } from "./internal/headers";
+import { type HeadersLike, headerRecord, mergeHeaders } from "./internal/headers";
 import { type Logger, type LogLevel, levelled, resolveLogLevel } from "./internal/log";
 import { encodeQuery } from "./internal/query";
 import { isIdempotent } from "./internal/retry";
@@ -59,6 +59,8 @@ export class RapFS {
   readonly #options: ClientOptions;
   readonly #fetch: Fetch;
   readonly #log: Logger;
+  /** Every request's headers before its own, without and with a JSON body, merged once. */
+  readonly #headers: { plain: Record<string, string>; json: Record<string, string> };
 
   /** Online feature values of one entity or many. */
   readonly features = new Features(this);
@@ -93,7 +95,21 @@ export class RapFS {
       throw new RapFSError("No global fetch; pass one with `new RapFS({ fetch })`.");
     }
     // Looked up per call (not bound once) so a polyfill or test spy installed later is used.
-    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
+    // A fetch of the caller's own gets a Headers instance, as it always has (one may call
+    // init.headers.get); the global one gets the plain object, which it copies with less work.
+    const own = options.fetch;
+    this.#fetch = own
+      ? (url, init) => own(url, { ...init, headers: new Headers(init.headers) })
+      : (url, init) => fetch(url, init);
+    const defaults = (body: boolean) =>
+      headerRecord(
+        { accept: "application/json" },
+        body ? { "content-type": "application/json" } : undefined,
+        this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : undefined,
+        isServerRuntime() ? { "user-agent": `rapfs-sdk-ts/${VERSION}` } : undefined,
+        options.defaultHeaders,
+      );
+    this.#headers = { plain: defaults(false), json: defaults(true) };
   }
 
   /** A client with these options on top of this one's. */
@@ -164,16 +180,13 @@ export class RapFS {
     const url = query ? `${base}${base.includes("?") ? "&" : "?"}${query}` : base;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
 
-    const headers = mergeHeaders(
-      { accept: "application/json" },
-      body === undefined ? undefined : { "content-type": "application/json" },
-      this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : undefined,
-      isServerRuntime() ? { "user-agent": `rapfs-sdk-ts/${VERSION}` } : undefined,
-      this.#options.defaultHeaders,
-      options.headers,
-    );
-    const requestId = options.requestId ?? headers.get("x-request-id") ?? newRequestId();
-    if (requestId) headers.set("x-request-id", requestId);
+    const defaults = body === undefined ? this.#headers.plain : this.#headers.json;
+    // The caller's own headers go through Headers' checks here, so a bad value throws before any
+    // attempt (in fetch it would look like a connection error and be retried).
+    const mine = options.requestId === undefined ? undefined : { "x-request-id": options.requestId };
+    const headers = options.headers || mine ? headerRecord(defaults, options.headers, mine) : { ...defaults };
+    const requestId = headers["x-request-id"] ?? newRequestId();
+    if (requestId) headers["x-request-id"] = requestId;
     return { method, url, headers, body, requestId };
   }
 }

@@ -80,6 +80,21 @@ describe("RapFS options", () => {
     await derived.get("/x");
     expect(fetch.calls).toHaveLength(1);
   });
+
+  it("hands a fetch of the caller's own a Headers instance, with the defaults and the call's headers", async () => {
+    const got: unknown[] = [];
+    const fetch = async (_url: string, init: RequestInit) => {
+      got.push(init.headers);
+      return json({});
+    };
+    await new RapFS({ apiKey: "rapfs_abc", baseURL: "http://rapfs.test", fetch }).get("/x", {
+      headers: { "x-trace": "t" },
+    });
+    const headers = got[0] as Headers;
+    expect(headers).toBeInstanceOf(Headers);
+    expect(headers.get("authorization")).toBe("Bearer rapfs_abc");
+    expect(headers.get("x-trace")).toBe("t");
+  });
 });
 
 describe("request", () => {

@@ -20,3 +20,16 @@ export function mergeHeaders(...sources: Array<HeadersLike | null | undefined>):
   }
   return result;
 }
+
+/**
+ * The same merge as a plain object with lower-case names, checked as `Headers` checks them.
+ * fetch copies a plain object into its request with less work than a `Headers` instance (which it
+ * iterates, sorted and combined), so the client hands it these.
+ */
+export function headerRecord(...sources: Array<HeadersLike | null | undefined>): Record<string, string> {
+  const record: Record<string, string> = {};
+  mergeHeaders(...sources).forEach((value, name) => {
+    record[name] = value;
+  });
+  return record;
+}

@@ -22,6 +22,9 @@ export function isLogLevel(value: unknown): value is LogLevel {
 
 const noop = () => {};
 
+/** Whether `method` of a `levelled` logger writes anything (so a caller can skip building its line). */
+export const isOn = (method: Logger[keyof Logger]): boolean => method !== noop;
+
 /** `logger` with the methods above `level` silenced. */
 export function levelled(level: LogLevel, logger: Logger): Logger {
   const pick = (method: (typeof METHODS)[number]) =>

@@ -1,6 +1,6 @@
 import { APIConnectionError, APIError, APITimeoutError, APIUserAbortError } from "../core/errors";
 import { attemptSignal, sleep } from "./abort";
-import type { Logger } from "./log";
+import { isOn, type Logger } from "./log";
 import { parseRetryAfter } from "./rate-limit";
 import { backoffMs, isRetryableStatus, MAX_RETRY_AFTER_S, retryDelayMs } from "./retry";
 import { RAISE_TIMEOUT, watchedBody } from "./watched-body";
@@ -10,7 +10,8 @@ export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 export interface PreparedRequest {
   method: string;
   url: string;
-  headers: Headers;
+  /** Lower-case names (headers.ts `headerRecord`). */
+  headers: Record<string, string>;
   body: string | undefined;
   requestId: string | undefined;
 }
@@ -34,44 +35,52 @@ export const NOTICEABLE_WAIT_MS = 5_000;
 /** Sends the request, retrying what is safe, and returns the first successful response. */
 export async function send(fetch: Fetch, request: PreparedRequest, policy: SendPolicy): Promise<Response> {
   const { log } = policy;
+  const debug = isOn(log.debug);
   const maxRetries = policy.retryable ? policy.maxRetries : 0;
-  const target = `${request.method.toUpperCase()} ${request.url}`;
+  const method = request.method.toUpperCase();
+  // Log lines are built only when written: a call that succeeds at once at the default level
+  // builds none.
+  const target = () => `${method} ${request.url}`;
+  const details = (retry: number, more: Record<string, unknown> = {}) => ({
+    requestId: request.requestId,
+    method,
+    url: request.url,
+    retry,
+    maxRetries,
+    ...more,
+  });
+  const next = (retry: number) => `retry ${retry + 1} of ${maxRetries}`;
   for (let retry = 0; ; retry++) {
     // The first attempt sends the prepared headers as they are; retries add their count to a copy.
-    const headers = retry === 0 ? request.headers : new Headers(request.headers);
-    if (retry > 0) headers.set("x-rapfs-retry-count", String(retry));
+    const headers =
+      retry === 0 ? request.headers : { ...request.headers, "x-rapfs-retry-count": String(retry) };
     const retriesLeft = retry < maxRetries;
-    const details = (more: Record<string, unknown> = {}) => ({
-      requestId: request.requestId,
-      method: request.method.toUpperCase(),
-      url: request.url,
-      retry,
-      maxRetries,
-      ...more,
-    });
-    const next = `retry ${retry + 1} of ${maxRetries}`;
 
-    log.debug(`rapfs: ${target}${retry > 0 ? ` (retry ${retry})` : ""}`, details());
-    const started = Date.now();
+    if (debug) log.debug(`rapfs: ${target()}${retry > 0 ? ` (retry ${retry})` : ""}`, details(retry));
+    const started = debug ? Date.now() : 0;
     let response: Response;
     try {
-      response = await attempt(fetch, request, headers, policy);
+      response = await attempt(fetch, method, request, headers, policy);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (error instanceof APIUserAbortError || !retriesLeft) {
-        log.debug(`rapfs: ${target} failed: ${reason}`, details({ error }));
+        if (debug) log.debug(`rapfs: ${target()} failed: ${reason}`, details(retry, { error }));
         throw error;
       }
       const delay = backoffMs(retry);
       waitLog(log, delay)(
-        `rapfs: ${target} failed (${reason}); ${next} in ${duration(delay)}`,
-        details({ error, delayMs: delay }),
+        `rapfs: ${target()} failed (${reason}); ${next(retry)} in ${duration(delay)}`,
+        details(retry, { error, delayMs: delay }),
       );
       await sleep(delay, policy.signal, request.requestId);
       continue;
     }
     const status = response.status;
-    log.debug(`rapfs: ${target} answered ${status} in ${Date.now() - started} ms`, details({ status }));
+    if (debug)
+      log.debug(
+        `rapfs: ${target()} answered ${status} in ${Date.now() - started} ms`,
+        details(retry, { status }),
+      );
     if (response.ok) return response;
 
     const retryable = retriesLeft && isRetryableStatus(status, response.headers);
@@ -79,9 +88,9 @@ export async function send(fetch: Fetch, request: PreparedRequest, policy: SendP
     if (delay === undefined) {
       if (retryable) {
         log.info(
-          `rapfs: ${target} answered ${status} with Retry-After ${parseRetryAfter(response.headers)} s, ` +
+          `rapfs: ${target()} answered ${status} with Retry-After ${parseRetryAfter(response.headers)} s, ` +
             `more than the ${MAX_RETRY_AFTER_S} s a client waits: not retrying`,
-          details({ status }),
+          details(retry, { status }),
         );
       }
       throw await toAPIError(response, request.requestId);
@@ -91,8 +100,8 @@ export async function send(fetch: Fetch, request: PreparedRequest, policy: SendP
     response.body?.cancel().catch(() => {});
     const asked = parseRetryAfter(response.headers) !== undefined ? " as its Retry-After asks" : "";
     waitLog(log, delay)(
-      `rapfs: ${target} answered ${status}; waiting ${duration(delay)}${asked} before ${next}`,
-      details({ status, delayMs: delay }),
+      `rapfs: ${target()} answered ${status}; waiting ${duration(delay)}${asked} before ${next(retry)}`,
+      details(retry, { status, delayMs: delay }),
     );
     await sleep(delay, policy.signal, request.requestId);
   }
@@ -105,8 +114,9 @@ const duration = (ms: number) =>
 
 async function attempt(
   fetch: Fetch,
+  method: string,
   request: PreparedRequest,
-  headers: Headers,
+  headers: Record<string, string>,
   policy: SendPolicy,
 ): Promise<Response> {
   const requestId = request.requestId;
@@ -115,7 +125,7 @@ async function attempt(
   let response: Response;
   try {
     response = await fetch(request.url, {
-      method: request.method.toUpperCase(),
+      method,
       headers,
       body: request.body,
       signal: timer.signal,
