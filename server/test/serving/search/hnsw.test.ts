@@ -29,7 +29,7 @@ beforeAll(async () => {
   // The outlier ceiling is sampled behind the first searches, which answer unchecked meanwhile:
   // these tests measure the checked searches, so they wait for it as a warmed process would.
   await embeddings.warm();
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   await server?.shutdown("test done");
 });
