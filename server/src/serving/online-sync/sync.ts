@@ -92,18 +92,13 @@ async function syncIfBehind(
   const runId = view.lastRun?.id as number;
   // A cheap look first (a GET per master), so an up-to-date view costs no lock. A seal ahead of the
   // listed run is another process's sync of a run this one listed too early to see.
-  if ((await syncedRun(options.markers ?? store, viewKey)) >= runId) {
+  if ((await (options.markers ?? store).completeRun(viewKey)) >= runId) {
     return { viewKey, mode: "skipped", rows: 0, runId };
   }
   const { locks } = options;
   const sync = () => syncView(sql, store, view, options);
   const locked = locks ? await locks.withLock(`sync:${viewKey}`, sync) : { result: await sync() };
   return locked ? locked.result : { viewKey, mode: "held", rows: 0, runId };
-}
-
-/** The materialization run the store holds the view version whole at (NaN: not whole somewhere). */
-async function syncedRun(store: OnlineStore, viewKey: string): Promise<number> {
-  return store.completeRun(viewKey);
 }
 
 async function syncView(
@@ -116,7 +111,7 @@ async function syncView(
   const runId = view.lastRun?.id as number;
   const started = performance.now();
   // Again under the lock: another process may have finished it since the first look.
-  const synced = await syncedRun(store, viewKey);
+  const synced = await store.completeRun(viewKey);
   if (synced >= runId) return { viewKey, mode: "skipped", rows: 0, runId };
 
   let since: Date | undefined;
