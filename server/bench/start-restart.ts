@@ -5,15 +5,17 @@ import { bundleModule } from "../bin/built-entry.mjs";
 import { repoRoot } from "../src/config/paths";
 import { startPhases } from "./start-phases";
 
-/** The README's start command, as a newcomer types it. */
-export const README_START = ["npx", "-y", "pnpm@10.34.8", "start"];
+/** The README's start command, once the install has run: npm is on every machine with Node. */
+export const README_START = ["npm", "start"];
+/** The same script through pnpm fetched by npx, as the README started the server before. */
+export const NPX_PNPM_START = ["npx", "-y", "pnpm@10.34.8", "start"];
 
 export type Started = { ms: number; phases: string };
 
 /**
  * Runs `command` (in a process group of its own, as a terminal does) on the data directory and
  * times it from spawn to the first /ready 200, then stops it as Ctrl-C does: a signal to the group.
- * `phases` says where the time went: the launch (until the server's first log line: npx, pnpm,
+ * `phases` says where the time went: the launch (until the server's first log line: npm or npx and pnpm,
  * node loading the CLI), then the phases of its log, and the wait for /ready.
  */
 export async function timeToReady(command: string[], dataDir: string): Promise<Started> {
@@ -83,7 +85,7 @@ async function stopGroup(child: ChildProcess, dataDir: string): Promise<void> {
     process.kill(-child.pid, "SIGTERM");
     await exited;
   }
-  // The server may outlive npx, which the signal ends at once, by its shutdown: until its lock goes.
+  // The server may outlive its launcher, which the signal may end at once: until its lock goes.
   for (let i = 0; i < 600 && existsSync(join(dataDir, "rapfs.lock")); i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -1,7 +1,9 @@
-// The CLI as one JavaScript module, built from server/src with esbuild on first use and rebuilt
-// when a source it was built from changes: loading it costs node ~0.3 s where tsx compiling
-// (or reading from its cache) the ~300 TypeScript files took 1-2 s of every start and command.
-// Plain JavaScript, because it runs before anything that could load TypeScript.
+// The CLI as JavaScript, built from server/src with esbuild on first use and rebuilt when a source
+// it was built from changes: loading it costs node ~0.3 s where tsx compiling (or reading from its
+// cache) the ~300 TypeScript files took 1-2 s of every start and command. Split into chunks, so a
+// command loads only the packages it uses, and with its worker threads' entries built beside it,
+// so no thread is bundled at run time. Plain JavaScript: it runs before anything that could load
+// TypeScript.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
@@ -12,19 +14,30 @@ const sourceDir = join(serverDir, "src");
 const distDir = join(serverDir, "dist", "cli");
 const manifestPath = join(distDir, "manifest.json");
 
-/** The built CLI's URL: the cached build when every source it came from is unchanged, else a new one. */
+/** Worker threads' entries, built beside the CLI: startTypeScriptWorker finds them by source URL. */
+const WORKERS = ["db/embedded-worker.ts", "corpus/generate-worker.ts"];
+
+/**
+ * The built CLI: the cached build when every source it came from is unchanged, else a new one.
+ * `entry` is the CLI's URL; `workers` maps each worker's source URL to its built module's URL.
+ */
 export async function builtCli() {
-  const cached = freshBuild();
-  if (cached) return pathToFileURL(join(distDir, cached)).href;
-  return pathToFileURL(join(distDir, await build())).href;
+  const dir = freshBuild() ?? (await build());
+  const url = (name) => pathToFileURL(join(distDir, dir, `${name}.mjs`)).href;
+  const workers = Object.fromEntries(
+    WORKERS.map((source) => [pathToFileURL(join(sourceDir, source)).href, url(entryName(source))]),
+  );
+  return { entry: url("main"), workers };
 }
 
-/** The cached bundle's file name, if each of its inputs has the size and mtime it was built from. */
+const entryName = (source) => source.replace(/^.*\//, "").replace(/\.ts$/, "");
+
+/** The cached build's folder, if each of its inputs has the size and mtime it was built from. */
 function freshBuild() {
   let manifest;
   try {
     manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
-    statSync(join(distDir, manifest.file));
+    statSync(join(distDir, manifest.dir, "main.mjs"));
   } catch {
     return undefined;
   }
@@ -36,19 +49,27 @@ function freshBuild() {
       return undefined;
     }
   }
-  return manifest.file;
+  return manifest.dir;
 }
 
 /**
- * Bundles server/src/cli/main.ts with its packages left to node_modules. Each file keeps its own
- * `import.meta.url`, so paths it finds from there (the repository root, the console's assets, the
- * embedded database's worker) are those of its source. Written under a name of its own and then
- * named in the manifest, so processes building at once never read a half-written file.
+ * Bundles server/src/cli/main.ts and the worker entries, packages left to node_modules. Each file
+ * keeps its own `import.meta.url`, so paths it finds from there (the repository root, the
+ * console's assets) are those of its source. Written to a folder of its own and then named in
+ * the manifest, so processes building at once never read a half-written build.
  */
 async function build() {
-  const file = `rapfs-${process.pid}-${Date.now().toString(36)}.mjs`;
+  const dir = `rapfs-${process.pid}-${Date.now().toString(36)}`;
   mkdirSync(distDir, { recursive: true });
-  const result = await bundleModule(join(sourceDir, "cli", "main.ts"), join(distDir, file));
+  const entryPoints = { main: join(sourceDir, "cli", "main.ts") };
+  for (const source of WORKERS) entryPoints[entryName(source)] = join(sourceDir, source);
+  const result = await bundle({
+    entryPoints,
+    outdir: join(distDir, dir),
+    splitting: true,
+    chunkNames: "chunk-[hash]",
+    outExtension: { ".js": ".mjs" },
+  });
   const inputs = {};
   for (const input of Object.keys(result.metafile.inputs)) {
     const path = relative(serverDir, resolve(input));
@@ -56,10 +77,10 @@ async function build() {
     inputs[path] = [stat.size, stat.mtimeMs];
   }
   const temporary = `${manifestPath}.${process.pid}`;
-  writeFileSync(temporary, JSON.stringify({ file, inputs }));
+  writeFileSync(temporary, JSON.stringify({ dir, inputs }));
   renameSync(temporary, manifestPath);
-  removeOldBuilds(file);
-  return file;
+  removeOldBuilds(dir);
+  return dir;
 }
 
 /**
@@ -72,7 +93,7 @@ function removeOldBuilds(current) {
     if (!name.startsWith("rapfs-") || name === current) continue;
     const path = join(distDir, name);
     try {
-      if (statSync(path).mtimeMs < hourAgo) rmSync(path, { force: true });
+      if (statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
     } catch {}
   }
 }
@@ -82,12 +103,15 @@ function removeOldBuilds(current) {
  * to node_modules (resolved from `outfile`, so it must be inside server/), each file keeping its
  * own `import.meta.url`. Resolves to esbuild's result, with its metafile.
  */
-export async function bundleModule(entry, outfile) {
+export function bundleModule(entry, outfile) {
+  return bundle({ entryPoints: [entry], outfile });
+}
+
+async function bundle(options) {
   const { build: esbuild, stop } = await import("esbuild");
   try {
     return await esbuild({
-      entryPoints: [entry],
-      outfile,
+      ...options,
       bundle: true,
       format: "esm",
       platform: "node",

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { builtWorker } from "../db/typescript-worker";
 import { type CorpusChunk, chunkRanges, firstAnalysisIds, generateChunk } from "./chunks";
 import type { CopyFormat } from "./copy-text";
 import type { CorpusContext } from "./tracks";
@@ -88,6 +89,8 @@ function generatorThread(seed: number, scale: number, format: CopyFormat): Gener
 const here = new URL(import.meta.url);
 
 function startWorker(workerData: { seed: number; scale: number; format: CopyFormat }): Worker {
+  const built = builtWorker(new URL("./generate-worker.ts", here));
+  if (built) return new Worker(built, { workerData });
   const fromSources = here.pathname.endsWith(".ts");
   const entry = fileURLToPath(new URL(`./generate-worker${fromSources ? ".ts" : ".js"}`, here));
   if (!fromSources) return new Worker(entry, { workerData });

@@ -34,6 +34,9 @@ export type EmbeddedWorkerData = {
   idleInTransactionMs?: number;
 };
 
+/** The first message to a thread started ahead of its data (prestartEmbeddedWorker). */
+export type OpenMessage = { type: "open"; data: EmbeddedWorkerData };
+
 export type WorkerRequest = { id: number } & (
   | { type: "dump" }
   | { type: "stop" }

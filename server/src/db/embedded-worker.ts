@@ -6,22 +6,21 @@ import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { BackendHoldTimes } from "./backend-holds";
-import type { EmbeddedWorkerData, WorkerMessage, WorkerRequest } from "./embedded-channel";
+import type { EmbeddedWorkerData, OpenMessage, WorkerMessage, WorkerRequest } from "./embedded-channel";
 import { IDLE_IN_TRANSACTION_MS, type SessionContext, serveConnection } from "./embedded-session";
+import { compiledPglite } from "./pglite-modules";
 import { SharedBackend } from "./shared-backend";
 
 if (!parentPort) throw new Error("embedded-worker runs only as a worker thread (see embedded.ts)");
 const port = parentPort;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-async function main({
-  dataDir,
-  port: listenPort,
-  load,
-  activityBuffer,
-  idleInTransactionMs,
-}: EmbeddedWorkerData) {
+async function main(
+  { dataDir, port: listenPort, load, activityBuffer, idleInTransactionMs }: EmbeddedWorkerData,
+  modules: Awaited<ReturnType<typeof compiledPglite>>,
+) {
   const db = await PGlite.create({
+    ...modules,
     ...(dataDir ? { dataDir } : {}),
     ...(load ? { loadDataDir: new Blob([load]) } : {}),
     extensions: { vector },
@@ -91,6 +90,18 @@ async function main({
   post({ type: "ready", port: address.port });
 }
 
-main(workerData as EmbeddedWorkerData).catch((error: Error) =>
-  post({ type: "failed", error: error.message }),
-);
+/**
+ * A thread started ahead of its data (prestartEmbeddedWorker) compiles PGlite while the main
+ * thread loads the server, then opens the database when the first message says where.
+ */
+async function opened(): Promise<void> {
+  const modules = compiledPglite();
+  const data =
+    (workerData as EmbeddedWorkerData | undefined) ??
+    (await new Promise<EmbeddedWorkerData>((resolve) =>
+      port.once("message", ({ data }: OpenMessage) => resolve(data)),
+    ));
+  await main(data, await modules);
+}
+
+opened().catch((error: Error) => post({ type: "failed", error: error.message }));

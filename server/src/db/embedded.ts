@@ -1,15 +1,18 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { Worker } from "node:worker_threads";
 import { IN_MEMORY } from "../config/paths";
 import { embeddedUrl, lockDataDir, publishPort } from "./data-dir-lock";
 import type {
   BackendHolds,
   EmbeddedWorkerData,
   LongHold,
+  OpenMessage,
   WorkerMessage,
   WorkerReply,
   WorkerRequest,
 } from "./embedded-channel";
+import { takePrestartedWorker } from "./prestarted-worker";
 import { needsRecovery, type ShutdownState, shutdownState } from "./shutdown-state";
 import { startTypeScriptWorker } from "./typescript-worker";
 
@@ -69,10 +72,7 @@ export async function startEmbeddedPostgres(
     activityBuffer,
     ...limits,
   };
-  const worker = await startTypeScriptWorker(new URL("./embedded-worker.ts", import.meta.url), {
-    workerData,
-    ...(load ? { transferList: [load] } : {}),
-  }).catch((error: unknown) => {
+  const worker = await openWorker(workerData).catch((error: unknown) => {
     unlock();
     throw error;
   });
@@ -148,6 +148,19 @@ export async function startEmbeddedPostgres(
     unlock();
     throw error;
   }
+}
+
+const WORKER_ENTRY = new URL("./embedded-worker.ts", import.meta.url);
+
+/** The thread `rapfs start` prestarted (taken once), told its data; else a new one. */
+async function openWorker(workerData: EmbeddedWorkerData): Promise<Worker> {
+  const transferList = workerData.load ? [workerData.load] : [];
+  const prestarted = takePrestartedWorker();
+  if (!prestarted) return startTypeScriptWorker(WORKER_ENTRY, { workerData, transferList });
+  prestarted.ref();
+  const open: OpenMessage = { type: "open", data: workerData };
+  prestarted.postMessage(open, transferList);
+  return prestarted;
 }
 
 /** Whether the data directory holds an embedded database (initdb ran there). */

@@ -1,17 +1,19 @@
 import { isBuiltin } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker, type WorkerOptions } from "node:worker_threads";
-import { build, type Plugin, stop } from "esbuild";
+import type { Plugin } from "esbuild";
 
 /**
- * Starts a worker thread on a TypeScript module, however this process runs TypeScript (tsx,
- * `node --import tsx` in the image, vitest). Node 20 gives a worker none of the main thread's
- * module hooks, and tsx registers its hooks on the main thread only, so the entry and its local
- * imports are bundled to one JavaScript module here, once per process. Registering tsx inside the
- * worker instead works too, but passes PGlite's own modules through the hooks: measured, a worker
- * took 0.4-0.6 s more CPU to start that way, and the bundle none.
+ * Starts a worker thread on a TypeScript module, however this process runs TypeScript. The
+ * `rapfs` command's build (bin/built-entry.mjs) holds the worker entries, built beside the CLI.
+ * Elsewhere (tsx, vitest) Node 20 gives a worker none of the main thread's module hooks, so the
+ * entry and its local imports are bundled to one JavaScript module here, once per process.
+ * Registering tsx inside the worker instead works too, but passes PGlite's own modules through
+ * the hooks: measured, a worker took 0.4-0.6 s more CPU to start that way, and the bundle none.
  */
 export async function startTypeScriptWorker(entry: URL, options: WorkerOptions): Promise<Worker> {
+  const built = builtWorker(entry);
+  if (built) return new Worker(built, options);
   let bundled = bundles.get(entry.href);
   if (!bundled) {
     bundled = bundle(entry);
@@ -21,9 +23,17 @@ export async function startTypeScriptWorker(entry: URL, options: WorkerOptions):
   return new Worker(await bundled, options);
 }
 
+/** The worker's module built with the `rapfs` command, which bin/rapfs.mjs names on a global. */
+export function builtWorker(entry: URL): URL | undefined {
+  const registry = globalThis as Record<symbol, Record<string, string> | undefined>;
+  const built = registry[Symbol.for("rapfs.builtWorkers")]?.[entry.href];
+  return built ? new URL(built) : undefined;
+}
+
 const bundles = new Map<string, Promise<URL>>();
 
 async function bundle(entry: URL): Promise<URL> {
+  const { build, stop } = await import("esbuild");
   try {
     const { outputFiles } = await build({
       entryPoints: [fileURLToPath(entry)],

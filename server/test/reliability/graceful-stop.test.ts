@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,23 +7,13 @@ import { repoRoot } from "../../src/config/paths";
 import { shutdownState } from "../../src/db/shutdown-state";
 
 /**
- * Issue #37 item 9: the README's start command, stopped as a supervisor or Ctrl-C stops it (a
- * signal to its whole process group). Through the package manager's script (pnpm where it is on
- * PATH, as the README runs it; npm otherwise), which relays the signal to the server: the server
+ * Issue #37 item 9: the README's start command (`npm start`), stopped as a supervisor or Ctrl-C
+ * stops it (a signal to its whole process group). npm relays the signal to the server: the server
  * must still drain, checkpoint the embedded database, log `stopped` and release its lock, idle,
  * under load and in the middle of a materialization run; the next start recovers nothing (the
  * database's control file says it was shut down), and the stop says nothing more than that
  * (#41 item 6: no warning, no error, no ELIFECYCLE).
  */
-const manager = (() => {
-  try {
-    execFileSync("pnpm", ["--version"], { stdio: "ignore" });
-    return "pnpm";
-  } catch {
-    return "npm";
-  }
-})();
-
 const dataDir = mkdtempSync(join(tmpdir(), "rapfs-graceful-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -31,7 +21,7 @@ type Started = { child: ChildProcess; url: string; output: () => string; exited:
 
 function start(directory = dataDir, scale = "0.004"): Promise<Started> {
   let output = "";
-  const child = spawn(manager, ["start"], {
+  const child = spawn("npm", ["start"], {
     cwd: repoRoot,
     detached: true,
     env: {
