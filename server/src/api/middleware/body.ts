@@ -86,12 +86,11 @@ export function requestBody(app: object, maxBytes: number): MiddlewareHandler {
 }
 
 /**
- * Hands Hono a request's body already read, as bytes and as text, so the JSON depth check reads
- * the bytes and the validator parses the text without converting one into the other again (Hono
- * makes bytes from a cached text through a fetch Response, a 512 KiB body's slowest step).
+ * Hands Hono a request's body already read, as bytes: the JSON depth check decodes them once and
+ * supplies the text the validator parses (jsonDepthLimit). Supplied as text, Hono made bytes of
+ * it again through a fetch Response for that check, a 512 KiB body's slowest step.
  */
 function supplyBody(c: Context, bytes: Buffer): void {
-  supplyBodyText(c, bytes.toString("utf8"));
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   (c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> }).arrayBuffer = Promise.resolve(buffer);
 }

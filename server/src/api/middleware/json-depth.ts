@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { Context, MiddlewareHandler } from "hono";
 import { DomainError } from "../../errors";
+import { supplyBodyText } from "./body";
 
 /**
  * The deepest nesting of arrays and objects a JSON request body may have (docs/api.md). No
@@ -125,7 +126,10 @@ export function jsonDepthLimit(options: JsonDepthOptions = {}): MiddlewareHandle
     // A body that cannot be read is the validator's to report, as it always was.
     const bytes = await c.req.arrayBuffer().catch(() => undefined);
     if (bytes === undefined) return next();
-    refuseDeepJson(strictUtf8(new Uint8Array(bytes)), limit, options.maxValues);
+    const text = strictUtf8(new Uint8Array(bytes));
+    refuseDeepJson(text, limit, options.maxValues);
+    // The validator parses this text, not another decoding of the same bytes.
+    supplyBodyText(c, text);
     return next();
   };
 }
@@ -138,7 +142,11 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
  */
 export function strictUtf8(bytes: Uint8Array): string {
   // isUtf8 and toString are simdutf's: several times faster than a fatal TextDecoder on ASCII.
-  if (isUtf8(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  if (isUtf8(bytes)) {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+    // As the decoder does (and fetch's text()): a byte order mark is not part of the text.
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  }
   try {
     return UTF8.decode(bytes);
   } catch {
