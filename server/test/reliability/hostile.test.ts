@@ -21,15 +21,31 @@ import { type Stack, startStack } from "./stack";
  * the keys, RAPFS_HOSTILE_SCALE and RAPFS_HOSTILE_STACK_SCALE the corpus (small for CI; the
  * brief's figure is at scale 1). No probe and no hostile request may fail (a 5xx other than a
  * 503, a dropped connection). Printed: each probe's p99 against its quiet phase, each process's
- * event-loop delay and, embedded, interactive statements' waits for the backend. The brief's
- * ceiling (250 ms, 2× quiet) is not asserted: on this 2-core machine at load 22 to 31 the quiet
- * phase alone was over it (issue #38).
+ * event-loop delay in each phase and, embedded, interactive statements' waits for the backend.
+ *
+ * Asserted, as far as this noisy 2-core machine allows the brief's ceiling (250 ms, 2× quiet):
+ * each process's longest event-loop delay under load stays within EVENT_LOOP_CEILING of its quiet
+ * phase's, and the bystander's lookup p99 within LOOKUP_CEILING of its quiet p99 when the loaded
+ * phase timed at least MIN_LOOKUPS of them. The event loop's delay is the bulk work's own mark:
+ * before issue #38's slicing it reached 2,140 ms embedded and 2,621 to 8,020 ms on the three
+ * processes (27 to 44× their quiet phase) at load 13 to 26; after it, 51 to 488 ms at load 6 to
+ * 25, where descheduling alone doubles a quiet maximum (59 to 164 ms) and a strict 2× or 250 ms
+ * fails. Lookups are asserted only with enough of them: embedded at load 25 a probe round waits
+ * seconds for a signup's statements on the one backend, and a p99 of one lookup is luck (on a
+ * quiet machine the lookup ceiling is what main's code fails: 446 ms against 25 quiet on CI).
+ * Fresh keys, usage, signups and /ready also wait for the database, and are printed, not asserted.
  */
 const SCALE = process.env.RAPFS_HOSTILE_SCALE ?? "0.02";
 const STACK_SCALE = process.env.RAPFS_HOSTILE_STACK_SCALE ?? "0.004";
 const KEYS = Number(process.env.RAPFS_HOSTILE_KEYS ?? 4);
 const QUIET_MS = 8_000;
 const LOADED_MS = 15_000;
+/** The most a loaded figure may reach against its quiet phase's: `ratio` × it, or `floorMs` if more. */
+type Ceiling = { ratio: number; floorMs: number };
+const EVENT_LOOP_CEILING: Ceiling = { ratio: 6, floorMs: 600 };
+const LOOKUP_CEILING: Ceiling = { ratio: 2, floorMs: 250 };
+const MIN_LOOKUPS = 10;
+const ceilingOf = (ceiling: Ceiling, quietMs: number) => Math.max(ceiling.floorMs, ceiling.ratio * quietMs);
 const hostileEnv = {
   RAPFS_TRUSTED_PROXY_HOPS: "1",
   RAPFS_SPOOL_MAX_BYTES: String(8 * 1024 * 1024),
@@ -51,6 +67,8 @@ const seriesMs = (text: string, series: string) =>
  * loop's longest and p99 delay (perf_hooks monitorEventLoopDelay), and on the embedded database
  * the longest wait of an interactive statement for its one backend and all such waits together.
  */
+type Delays = Awaited<ReturnType<typeof delaysMs>>;
+
 async function delaysMs(url: string) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const interactive = '{class="interactive"}';
@@ -82,12 +100,17 @@ async function probeUnderHostileKeys(
   });
   await load.prepare(QUIET_MS, LOADED_MS);
   await Promise.all(urls.map(delaysMs));
-  const { quiet, loaded, statuses } = await load.run(QUIET_MS, LOADED_MS);
+  let quietDelays: Delays[] = [];
+  const { quiet, loaded, statuses } = await load.run(QUIET_MS, LOADED_MS, async () => {
+    quietDelays = await Promise.all(urls.map(delaysMs));
+  });
   const delays = await Promise.all(urls.map(delaysMs));
+  const perProcess = (list: Delays[]) =>
+    list.map((d) => `${d.max.toFixed(0)} / ${d.p99.toFixed(0)} ms`).join(", ");
   console.info(
     `hostile: ${where}, ${options.clients} free keys for ${LOADED_MS / 1000} s\n` +
       `${PROBES.map((kind) => row(kind, quiet, loaded)).join("\n")}\n` +
-      `hostile: event-loop delay over the run, per process (max / p99): ${delays.map((d) => `${d.max.toFixed(0)} / ${d.p99.toFixed(0)} ms`).join(", ")}\n` +
+      `hostile: event-loop delay per process (max / p99), quiet: ${perProcess(quietDelays)}; loaded: ${perProcess(delays)}\n` +
       `hostile: embedded database, interactive statements' waits for the backend (longest / total): ${delays.map((d) => `${d.waitMax.toFixed(0)} / ${d.waited.toFixed(0)} ms`).join(", ")}\n` +
       `hostile: served / refused / left by the client, per kind: ${Object.entries(tally(statuses))
         .map(([kind, t]) => `${kind} ${t.served}/${t.refused}/${t.left}`)
@@ -104,6 +127,21 @@ async function probeUnderHostileKeys(
       kind,
     ).toBe(true);
   expect(outcomes.filter(([, o]) => serverFailure(o)).map((o) => o.join(":"))).toEqual([]);
+  delays.forEach((d, i) => {
+    const quietMax = (quietDelays[i] as Delays).max;
+    expect(
+      d.max,
+      `${urls[i]}: event-loop max delay loaded, quiet ${quietMax.toFixed(0)} ms`,
+    ).toBeLessThanOrEqual(ceilingOf(EVENT_LOOP_CEILING, quietMax));
+  });
+  if (loaded.lookup.length < MIN_LOOKUPS) {
+    console.info(`hostile: lookup ceiling not asserted: ${loaded.lookup.length} lookups under load`);
+    return;
+  }
+  const lookup = { quiet: p99(quiet.lookup), loaded: p99(loaded.lookup) };
+  expect(lookup.loaded, `lookup p99 ${JSON.stringify(lookup)} ms`).toBeLessThanOrEqual(
+    ceilingOf(LOOKUP_CEILING, lookup.quiet),
+  );
 }
 
 describe("free keys sending the cheapest-to-send, costliest-to-serve requests they may", () => {
@@ -114,7 +152,7 @@ describe("free keys sending the cheapest-to-send, costliest-to-serve requests th
     await stack?.stop();
   });
 
-  it(`the embedded default, ${KEYS} free keys: no failure, and the figures`, async () => {
+  it(`the embedded default, ${KEYS} free keys: no failure, the lookup and the event loop within the ceiling`, async () => {
     const adminKey = generateKey().key;
     server = await startServerProcess("hostile", {
       ...hostileEnv,
@@ -132,7 +170,7 @@ describe("free keys sending the cheapest-to-send, costliest-to-serve requests th
     server = undefined;
   }, 600_000);
 
-  it(`a server database, one Redis, three processes, ${KEYS} free keys: no failure, and the figures`, async () => {
+  it(`a server database, one Redis, three processes, ${KEYS} free keys: no failure, the lookup and the event loops within the ceiling`, async () => {
     stack = await startStack(3, { env: { ...hostileEnv, RAPFS_CORPUS_SCALE: STACK_SCALE } });
     const tracks = Math.max(1, Math.floor(57_718 * Number(STACK_SCALE)));
     await probeUnderHostileKeys(

@@ -37,10 +37,14 @@ export function overloadEnv(scale: string): Record<string, string> {
 export type Overload = {
   /** Keys for the four and the probe, and fresh keys for `quietMs` and `loadedMs` of probing. */
   prepare(quietMs: number, loadedMs: number): Promise<void>;
-  /** Probes for `ms` with no load, then for `ms` of load; what each answered. */
+  /**
+   * Probes for `ms` with no load, then for `ms` of load; what each answered. `betweenPhases` runs
+   * after the quiet phase, before the load starts (a scrape of what the quiet phase left).
+   */
   run(
     quietMs: number,
     loadedMs: number,
+    betweenPhases?: () => Promise<void>,
   ): Promise<{ quiet: Timings; loaded: Timings; statuses: Record<string, number> }>;
   /** The request kinds of the four. */
   kinds: string[];
@@ -258,8 +262,9 @@ export function overload(url: string, options: OverloadOptions): Overload {
       freshKeys.quiet = await signedUpKeys(freshKeysFor(quietMs));
       freshKeys.loaded = await signedUpKeys(freshKeysFor(loadedMs));
     },
-    async run(quietMs, loadedMs) {
+    async run(quietMs, loadedMs, betweenPhases) {
       const quiet = await probe(AbortSignal.timeout(quietMs), freshKeys.quiet);
+      await betweenPhases?.();
       const loadedFor = AbortSignal.timeout(loadedMs);
       const statuses: Record<string, number> = {};
       const clients = freeKeys.map((key, i) => expensiveClient(i, key, loadedFor, statuses));

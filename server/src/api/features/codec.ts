@@ -117,11 +117,40 @@ export class FeatureCodec {
    * unless every value is present.
    */
   columnsJson(table: FeatureTable): string {
+    return `{${[...this.columnParts(table)].join(",")}}`;
+  }
+
+  /**
+   * FeatureRowsSchema's JSON from `head` (the body's fields before `rows`, as an object's JSON), a
+   * row at a time, for a body sent in slices (api/sliced-text.ts).
+   */
+  *rowsBody(head: string, table: FeatureTable): Iterable<string> {
+    yield `${head.slice(0, -1)},"rows":[`;
+    for (let i = 0; i < table.ids.length; i++) {
+      const id = JSON.stringify((table.ids[i] as FeatureTable["ids"][number]).id);
+      yield `${i > 0 ? "," : ""}{"id":${id},"features":${this.valuesJson(table, i)}}`;
+    }
+    yield "]}";
+  }
+
+  /** FeatureColumnsSchema's JSON from `head` (the body's fields before `event_timestamps`), a column at a time. */
+  *columnsBody(head: string, table: FeatureTable): Iterable<string> {
+    yield `${head.slice(0, -1)},"event_timestamps":${this.timestampsJson(table)},"columns":{`;
+    let first = true;
+    for (const part of this.columnParts(table)) {
+      yield first ? part : `,${part}`;
+      first = false;
+    }
+    yield "}}";
+  }
+
+  /** Each column's `"ref":{"values":[…],"statuses":[…]}`, in order. */
+  private *columnParts(table: FeatureTable): Iterable<string> {
     const { refs, views, slots } = this.planOf(table);
     const n = table.ids.length;
     // Per view version, each id's value texts (undefined where it has no row).
     const texts = table.rows.map((rows) => rows.map((row) => (row ? this.textOf(row) : undefined)));
-    const parts = table.resolution.columns.map((column, c) => {
+    for (const [c, column] of table.resolution.columns.entries()) {
       const v = views[c] as number;
       const slot = slots[c] as number;
       const rows = table.rows[v] ?? [];
@@ -141,9 +170,8 @@ export class FeatureCodec {
       }
       // All present: no statuses, as an Arrow column without nulls has no validity buffer.
       const statusList = statuses ? `,"statuses":[${statuses.join(",")}]` : "";
-      return `${refs[c]}:{"values":[${values.join(",")}]${statusList}}`;
-    });
-    return `{${parts.join(",")}}`;
+      yield `${refs[c]}:{"values":[${values.join(",")}]${statusList}}`;
+    }
   }
 
   private split(features: string): string[] {

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { FILTER_OPS, SEARCH_STRATEGIES } from "../../../usecases";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { type FeatureValue, valuesOf } from "../../features/codec";
+import { slicedText, WHOLE_BODY_VALUES } from "../../sliced-text";
 import { EntityIdSchema, FeatureValueSchema, MAX_FEATURE_REFS } from "../features/schemas";
 import { EmbeddingHeadSchema, EmbeddingParamsSchema } from "./schemas";
 
@@ -151,31 +151,35 @@ export function registerEmbeddingSearch(app: App): void {
       c.get("payer"),
     );
     const { resolved, result, ids } = found;
-    let values: Record<string, FeatureValue>[] | undefined;
-    if (found.features) {
-      const { resolution, table } = found.features;
-      values = ids.map((_, i) => valuesOf(table, i));
-      for (const [header, value] of Object.entries(resolution.headers)) c.header(header, value);
-    }
-    const neighbors = result.neighbors.map((n, i) => ({
-      id: ids[i]?.id as number | string,
-      distance: n.distance,
-      ...(values ? { features: values[i] } : {}),
-    }));
     const { embedding } = resolved;
-    return c.json(
-      {
-        embedding: `${embedding.name}@${embedding.version}`,
-        entity: embedding.entity,
-        dimension: embedding.dimension,
-        metric: result.metric,
-        k: body.k,
-        index: result.index,
-        strategy: result.strategy,
-        ef_search: result.efSearch,
-        neighbors,
-      },
-      200,
-    );
+    const head = JSON.stringify({
+      embedding: `${embedding.name}@${embedding.version}`,
+      entity: embedding.entity,
+      dimension: embedding.dimension,
+      metric: result.metric,
+      k: body.k,
+      index: result.index,
+      strategy: result.strategy,
+      ef_search: result.efSearch,
+    });
+    const features = found.features;
+    if (features)
+      for (const [header, value] of Object.entries(features.resolution.headers)) c.header(header, value);
+    const codec = c.get("codec");
+    const featuresOf = (i: number) => (features ? `,"features":${codec.valuesJson(features.table, i)}` : "");
+    // SearchResponseSchema's JSON (neighbors last), each neighbour's features built directly by the
+    // codec; 100 neighbours with every feature are sent in slices (api/sliced-text.ts).
+    const parts = (function* () {
+      yield `${head.slice(0, -1)},"neighbors":[`;
+      for (const [i, n] of result.neighbors.entries()) {
+        const id = JSON.stringify(ids[i]?.id);
+        yield `${i > 0 ? "," : ""}{"id":${id},"distance":${JSON.stringify(n.distance)}${featuresOf(i)}}`;
+      }
+      yield "]}";
+    })();
+    const values = result.neighbors.length * (features?.resolution.columns.length ?? 0);
+    c.header("content-type", "application/json");
+    // The typed-response check only knows c.json.
+    return c.body(values > WHOLE_BODY_VALUES ? slicedText(parts) : [...parts].join(""), 200) as never;
   });
 }
