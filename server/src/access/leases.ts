@@ -92,8 +92,9 @@ const LAPSE_GRACE_MS = 1_000;
 /** A request refused while units are lent out asks again this often, until they come back. */
 const RETRY_MS = 20;
 /**
- * Past this share of its time, a lease being spent asks for the next one in the background, so a
- * busy account's requests keep spending in memory instead of waiting for Redis at the lease's end.
+ * Past this share of its time (or of its units), a lease being spent asks for the next one in the
+ * background, so a busy account's requests keep spending in memory instead of waiting for Redis
+ * at the lease's end.
  */
 const RENEW_AHEAD = 0.75;
 
@@ -145,7 +146,11 @@ export class LeasingLimiter implements Limiter {
       if (lease && lease.units >= cost && now < lease.expiresAt) {
         lease.units -= cost;
         lease.used += cost;
-        if (now >= lease.renewAt && !this.renewals.has(key)) this.renewAhead(policy, key, windowMs);
+        if (!this.renewals.has(key)) {
+          // Spent faster than leased: the next lease is twice this one, as when one runs out.
+          if (lease.units * 3 < lease.used) this.nextWant.set(key, (lease.units + lease.used) * 2);
+          if (now >= lease.renewAt || lease.units * 3 < lease.used) this.renewAhead(policy, key, windowMs);
+        }
         return limitResult(
           policy,
           true,

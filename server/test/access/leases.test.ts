@@ -76,10 +76,15 @@ describe("quota leases", () => {
     const limiter = await processLimiter(10_000, () => now);
     const policy = requests(1_000_000);
     for (let i = 0; i < 10; i++) await limiter.consume(policy, "ahead", 1);
+    // No renewal on its way (Redis counts what was spent and what is held).
+    await waitFor(async () => ((await counter("ahead")) === 10 + limiter.heldUnits ? true : undefined));
     // Past three quarters of the lease: the request spends from it, and the next lease is asked for.
     now += 8_000;
+    const counted = await counter("ahead");
     const commands = await commandsDuring(admin, prefix, async () => {
       expect((await limiter.consume(policy, "ahead", 1)).allowed).toBe(true);
+      // The spend itself changes nothing in Redis; the next lease's units do.
+      await waitFor(async () => ((await counter("ahead")) !== counted ? true : undefined));
     });
     expect(commands.filter((c) => c.startsWith("evalsha") || c.startsWith("eval "))).not.toEqual([]);
     // The new lease replaced the old one, whose unspent units went back: Redis counts 11 spent and the held.
