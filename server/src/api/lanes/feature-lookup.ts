@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { presentedKey, type RouteAccess, routeAccess } from "../../usecases";
+import { type Payer, presentedKey, type RouteAccess, routeAccess } from "../../usecases";
 import type { HttpDependencies } from "../env";
 import { problemFor } from "../errors";
 import type { FeatureCodec } from "../features/codec";
@@ -29,7 +29,16 @@ type LaneDependencies = HttpDependencies & { codec: FeatureCodec };
  * Redis reports a change to it).
  */
 export function featureLookupLane(deps: LaneDependencies): Lane {
+  const { useCases, codec } = deps;
   const kept = new KeptAnswers<Answer>();
+  /** The route's own use case, and its 200 as sent. */
+  const lookUp = async (target: LookupTarget, rule: RouteAccess, payer: Payer): Promise<Answer> => {
+    const selection = codec.selection(target.selection, "query");
+    const { entity, id } = target;
+    const lookup = await useCases.features.lookup({ entity, id, selection }, payer);
+    const body = Buffer.from(codec.featureVectorJson(entity, lookup.table));
+    return { target, rule, body, headers: lookup.resolution.headers, reread: lookup.reread };
+  };
   return {
     mirrors: {
       context: "LaneExchange: the request id, bound to the logger",
@@ -44,7 +53,6 @@ export function featureLookupLane(deps: LaneDependencies): Lane {
       const target = known?.target ?? lookupTarget(req);
       const rule = known?.rule ?? (target && routeAccess("GET", target.path));
       if (!target || rule?.kind !== "key" || !rule.concurrent) return false;
-      const { useCases, codec } = deps;
       const presented = presentedKey((name) => headerOf(req, name));
       const exchange = new LaneExchange(deps, req, res, ROUTE, target.path);
       const served = await useCases.admission.serve(
@@ -52,18 +60,8 @@ export function featureLookupLane(deps: LaneDependencies): Lane {
         async (payer) => {
           if (known?.reread && (await useCases.features.reuse(known.reread, payer))) return known;
           if (known) kept.drop(url);
-          const selection = codec.selection(target.selection, "query");
-          const { entity, id } = target;
-          const lookup = await useCases.features.lookup({ entity, id, selection }, payer);
-          const body = Buffer.from(codec.featureVectorJson(entity, lookup.table));
-          const answer: Answer = {
-            target,
-            rule,
-            body,
-            headers: lookup.resolution.headers,
-            reread: lookup.reread,
-          };
-          if (lookup.reread) kept.keep(url, answer);
+          const answer = await lookUp(target, rule, payer);
+          if (answer.reread) kept.keep(url, answer);
           return answer;
         },
       );
