@@ -4,7 +4,9 @@ import {
   type CompleteCopy,
   type OnlineRow,
   type OnlineStore,
+  type RowsWatch,
   type ViewRead,
+  type WatchedRow,
   type WriteOptions,
 } from "./types";
 
@@ -127,6 +129,28 @@ export class MemoryOnlineStore implements OnlineStore {
 
   async vouchedAbsent(viewKey: string, ids: readonly string[]): Promise<Set<string>> {
     return this.sealed.has(viewKey) ? new Set(ids) : new Set();
+  }
+
+  /** Every write puts a new row object in place: a watched row still in place is unchanged. */
+  watch(rows: readonly WatchedRow[]): RowsWatch | undefined {
+    const held = rows.map(({ viewKey, row }) => ({ key: entryKey(viewKey, row.id), row }));
+    const unchanged = () => {
+      for (const { key, row } of held) if (this.live(key)?.row !== row) return false;
+      return true;
+    };
+    if (!unchanged()) return undefined;
+    return {
+      reread: () => {
+        if (!unchanged()) return false;
+        // Recency, as a read's hit gives it.
+        for (const { key } of held) {
+          const entry = this.rows.get(key) as Entry;
+          this.rows.delete(key);
+          this.rows.set(key, entry);
+        }
+        return true;
+      },
+    };
   }
 
   async ping(): Promise<void> {}

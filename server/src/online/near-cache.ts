@@ -1,4 +1,4 @@
-import type { OnlineRow } from "./types";
+import type { OnlineRow, RowsWatch, WatchedRow } from "./types";
 
 export type NearCacheOptions = {
   /** Rows kept; beyond it the oldest not read since its last chance goes (second chance). */
@@ -10,7 +10,15 @@ export type NearCacheOptions = {
   maxAgeMs?: number;
 };
 
-type Entry = { row: OnlineRow; at: number; used: boolean; viewKey: string; id: string };
+type Entry = {
+  row: OnlineRow;
+  at: number;
+  used: boolean;
+  viewKey: string;
+  id: string;
+  /** Gone from the cache (changed, evicted, cleared): a watch over it is over. */
+  dropped: boolean;
+};
 
 export type NearCacheStats = { rows: number; hits: number; misses: number; invalidations: number };
 
@@ -25,6 +33,10 @@ export type NearCacheStats = { rows: number; hits: number; misses: number; inval
  *
  * Hits look up view version, then id, so a hit builds no Redis key; the Redis keys (what
  * invalidations name) index the same entries for invalidation and eviction order.
+ *
+ * A watch (`watch`) over rows it holds lets something built from them (a finished answer) be
+ * served again without a read, for exactly as long as a read would have found the same rows: an
+ * entry leaving the cache for any reason marks itself dropped, which ends every watch over it.
  */
 export class NearCache {
   readonly maxRows: number;
@@ -57,6 +69,7 @@ export class NearCache {
   }
 
   clear(): void {
+    for (const entry of this.byKey.values()) entry.dropped = true;
     this.views.clear();
     this.byKey.clear();
     this.pending.clear();
@@ -88,7 +101,7 @@ export class NearCache {
     this.pending.delete(key);
     this.remove(key);
     while (this.byKey.size >= this.maxRows) this.evictOne();
-    const entry: Entry = { row, at, used: false, viewKey, id: row.id };
+    const entry: Entry = { row, at, used: false, viewKey, id: row.id, dropped: false };
     let rows = this.views.get(viewKey);
     if (rows === undefined) {
       rows = new Map();
@@ -119,6 +132,34 @@ export class NearCache {
     for (const key of this.pending.keys()) if (key.startsWith(prefix)) this.pending.delete(key);
   }
 
+  /**
+   * A watch over `rows`, each the very row this cache would answer for its view version and id
+   * now; undefined when one is not (never kept, already replaced, or too old) or the cache is off.
+   */
+  watch(rows: readonly WatchedRow[], now: () => number): RowsWatch | undefined {
+    if (!this.on) return undefined;
+    const at = now();
+    const entries: Entry[] = [];
+    let oldest = at;
+    for (const { viewKey, row } of rows) {
+      const entry = this.views.get(viewKey)?.get(row.id);
+      if (entry === undefined || entry.row !== row || at - entry.at >= this.maxAgeMs) return undefined;
+      entries.push(entry);
+      oldest = Math.min(oldest, entry.at);
+    }
+    const expiresAt = oldest + this.maxAgeMs;
+    const counts = this.counts;
+    return {
+      reread() {
+        if (now() >= expiresAt) return false;
+        for (const entry of entries) if (entry.dropped) return false;
+        for (const entry of entries) entry.used = true;
+        counts.hits += entries.length;
+        return true;
+      },
+    };
+  }
+
   stats(): NearCacheStats {
     return { rows: this.byKey.size, ...this.counts };
   }
@@ -126,6 +167,7 @@ export class NearCache {
   private remove(key: string): void {
     const entry = this.byKey.get(key);
     if (entry === undefined) return;
+    entry.dropped = true;
     this.byKey.delete(key);
     const rows = this.views.get(entry.viewKey);
     rows?.delete(entry.id);

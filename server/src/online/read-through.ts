@@ -9,7 +9,9 @@ import {
   type FallbackLoader,
   type OnlineRow,
   type OnlineStore,
+  type RowsWatch,
   type ViewRead,
+  type WatchedRow,
   type WriteOptions,
 } from "./types";
 
@@ -217,6 +219,20 @@ export class ReadThroughStore implements OnlineStore {
   /** Of `ids`, those the primary vouches are absent (none when it cannot say, or fails to). */
   async vouchedAbsent(viewKey: string, ids: readonly string[]): Promise<Set<string>> {
     return this.primary.vouchedAbsent(viewKey, ids).catch(() => new Set<string>());
+  }
+
+  /** The primary's watch (rows it answered itself), each reread counted as its hits, as a read is. */
+  watch(rows: readonly WatchedRow[]): RowsWatch | undefined {
+    const watch = this.primary.watch(rows);
+    if (!watch) return undefined;
+    const tallies = rows.map(({ viewKey }) => this.metrics.cacheLookups(this.layer, viewKey));
+    return {
+      reread() {
+        if (!watch.reread()) return false;
+        for (const tally of tallies) tally.hit++;
+        return true;
+      },
+    };
   }
 
   completeRun(viewKey: string): Promise<number> {

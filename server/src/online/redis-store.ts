@@ -21,7 +21,9 @@ import {
   type CompleteCopy,
   type OnlineRow,
   type OnlineStore,
+  type RowsWatch,
   type ViewRead,
+  type WatchedRow,
   type WriteOptions,
 } from "./types";
 
@@ -229,6 +231,11 @@ export class RedisOnlineStore implements OnlineStore {
   vouchedAbsent(viewKey: string, ids: readonly string[]): Promise<Set<string>> {
     assertViewKey(viewKey);
     return this.seals.vouched(viewKey, new Map(ids.map((id) => [id, rowKey(this.prefix, viewKey, id)])));
+  }
+
+  /** Only rows the near cache holds: Redis tells it of every change to them (no near cache on a Cluster). */
+  watch(rows: readonly WatchedRow[]): RowsWatch | undefined {
+    return this.near?.watch(rows, this.now);
   }
 
   /** Redis is written by the sync, not filled from Postgres on a miss: nothing cached to drop. */

@@ -58,6 +58,12 @@ export interface OnlineStore {
   beginCopy(viewKey: string, runId: number): Promise<CompleteCopy>;
   completeRun(viewKey: string): Promise<number>;
   vouchedAbsent(viewKey: string, ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * A watch over rows this store just answered, when it would hear of any change to them (rows
+   * held in this process: the near cache, which Redis keeps coherent; the in-process LRU);
+   * undefined when it would not, or one of them is no longer what it would answer.
+   */
+  watch(rows: readonly WatchedRow[]): RowsWatch | undefined;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   /** True while part of the store is known not to answer (its reads go to the fallback); never for an in-process store. */
@@ -74,6 +80,21 @@ export type CompleteCopy = {
 };
 
 export type ViewRead = { viewKey: string; ids: readonly string[] };
+
+/** A row as a store answered it for one view version. */
+export type WatchedRow = { viewKey: string; row: OnlineRow };
+
+/**
+ * Rows a store answered, watched: what is built from them (a finished answer) can be served again
+ * without reading them, while `reread` says they are unchanged.
+ */
+export type RowsWatch = {
+  /**
+   * Whether every row is still the one a read would answer now; when so, counts a read of them
+   * (hits, recency), as the read this stands for would.
+   */
+  reread(): boolean;
+};
 
 /** Loads rows from the source of truth (Postgres) for ids the online store could not serve. */
 export type FallbackLoader = (viewKey: string, ids: readonly string[]) => Promise<Map<string, OnlineRow>>;

@@ -77,9 +77,13 @@ export class ServingCatalog {
   }
 
   async current(): Promise<CatalogState> {
+    return this.loadedNow() ?? this.reload();
+  }
+
+  /** The state loaded now, if any, without waiting; like `current()`, starts the periodic check when due. */
+  loadedNow(): CatalogState | undefined {
     const loaded = this.loaded;
-    if (!loaded) return this.reload();
-    if (!this.checking && this.now() - this.lastCheck >= this.refreshMs) void this.check();
+    if (loaded && !this.checking && this.now() - this.lastCheck >= this.refreshMs) void this.check();
     return loaded;
   }
 

@@ -1,8 +1,14 @@
-import type { OnlineRow, OnlineStore } from "../online/types";
+import type { OnlineRow, OnlineStore, RowsWatch, WatchedRow } from "../online/types";
 import type { CatalogState, ServingCatalog } from "./catalog";
 import { entityOf, type ParsedId } from "./ids";
 import { SYNC_MARKER_ID } from "./online-sync/sync";
-import { type RelationPlan, type Resolution, resolveSelection, type Selection } from "./resolve";
+import {
+  type RelationPlan,
+  type Resolution,
+  resolveSelection,
+  type Selection,
+  type ViewPlan,
+} from "./resolve";
 
 /** The rows read for a batch: `rows[v][i]` is view plan v's row for `ids[i]`, if it has one. */
 export type FeatureTable = {
@@ -27,6 +33,8 @@ const MEMO_LIMIT = 1_000;
  */
 export class FeatureServer {
   private readonly memo = new Map<string, Memo>();
+  /** The memo each resolution was made under, for `watch`. */
+  private readonly made = new WeakMap<Resolution, Memo>();
   private readonly now: () => number;
   private readonly memoMs: number;
 
@@ -53,8 +61,38 @@ export class FeatureServer {
     const entity = entityOf(state, entityName);
     const resolution = resolveSelection(state, entity, selection, now);
     if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
-    this.memo.set(key, { generation: state.generation, at: now, resolution });
+    const memo = { generation: state.generation, at: now, resolution };
+    this.memo.set(key, memo);
+    this.made.set(resolution, memo);
     return resolution;
+  }
+
+  /**
+   * A watch over what `read` answered: `reread` is true (and counts as the read it stands for)
+   * while the same lookup would find the same, its resolution still the one `resolve` gives (the
+   * same catalog, not older than the memo's bound) and every row unchanged in the store.
+   * Undefined when that cannot be told: an id without a row (absence is not watched), a store
+   * that would not hear of a change.
+   */
+  watch(table: FeatureTable): RowsWatch | undefined {
+    const made = this.made.get(table.resolution);
+    if (!made) return undefined;
+    const rows: WatchedRow[] = [];
+    for (let v = 0; v < table.resolution.views.length; v++) {
+      const { viewKey } = (table.resolution.views[v] as ViewPlan).view;
+      for (const row of table.rows[v] ?? []) {
+        if (!row) return undefined;
+        rows.push({ viewKey, row });
+      }
+    }
+    const watch = this.store.watch(rows);
+    if (!watch) return undefined;
+    return {
+      reread: () =>
+        this.catalog.loadedNow()?.generation === made.generation &&
+        this.now() - made.at < this.memoMs &&
+        watch.reread(),
+    };
   }
 
   /**

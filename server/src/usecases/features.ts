@@ -6,6 +6,13 @@ import type { Payer } from "./payer";
 export type FeatureLookup = { resolution: Resolution; table: FeatureTable };
 
 /**
+ * A single lookup, and how to tell it is still the answer: while `reread()` is true, the same
+ * request would resolve and read exactly this (checked in memory, and counted as the read it
+ * stands for). Without `reread`, it cannot be told (a row absent, a store that hears of no change).
+ */
+export type SingleLookup = FeatureLookup & { reread?: () => boolean };
+
+/**
  * One entity's features, for GET /v1/features/{entity}/{id} through either of its doors.
  * Checks first (an unknown entity, feature or id throws before anything is read or spent),
  * then reads while the request and its one row are spent.
@@ -14,13 +21,31 @@ export async function lookupFeatures(
   services: Services,
   request: { entity: string; id: string; selection: Selection },
   payer: Payer,
-): Promise<FeatureLookup> {
+): Promise<SingleLookup> {
   const { features } = services.serving;
   const resolution = await features.resolve(request.entity, request.selection);
   const id = parsePathId(resolution.entity, request.id);
   // Its one row is the route's cost known up front (access/route-access.ts), due with the request.
   const table = await payer.spendWhile({}, features.read(resolution, [id]));
-  return { resolution, table };
+  const watch = features.watch(table);
+  if (!watch) return { resolution, table };
+  // A test may give the services another serving layer: what this one read is not its answer.
+  return { resolution, table, reread: () => services.serving.features === features && watch.reread() };
+}
+
+/**
+ * Spends what a single lookup spends (its request and row, due at the door) for an answer the
+ * door kept from an earlier one, then says whether it may be sent again: nothing the lookup
+ * resolved or read has changed. Checked after the spend, so a change reported while spending is
+ * not missed; on false the door looks up, which spends nothing twice.
+ */
+export async function reuseLookup(
+  _services: Services,
+  reread: NonNullable<SingleLookup["reread"]>,
+  payer: Payer,
+): Promise<boolean> {
+  await payer.spend({});
+  return reread();
 }
 
 /** Up to 1,000 entities' features, in order; spends a row per id. */

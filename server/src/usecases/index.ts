@@ -19,6 +19,7 @@ export function createUseCases(services: Services) {
     admission: admission(services),
     features: {
       lookup: bind(services, features.lookupFeatures),
+      reuse: bind(services, features.reuseLookup),
       lookupBatch: bind(services, features.lookupFeatureBatch),
     },
     embeddings: {

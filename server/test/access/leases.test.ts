@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LeasingLimiter } from "../../src/access/leases";
 import { createLimiterRedis, FlexibleLimiter, whenConnected } from "../../src/access/limiter";
 import type { Policy } from "../../src/access/tiers";
-import { commandsDuring } from "../online/redis-harness";
+import { commandsDuring, waitFor } from "../online/redis-harness";
 import { dropPrefix, sharedRedis, uniquePrefix } from "./support";
 
 const requests = (limit: number, windowSeconds = 60): Policy => ({
@@ -20,11 +20,12 @@ const limiters: LeasingLimiter[] = [];
 let prefix: string;
 
 /** One server process's limiter: its own connection, leases of `leaseMs`. */
-async function processLimiter(leaseMs = 200): Promise<LeasingLimiter> {
+async function processLimiter(leaseMs = 200, now?: () => number): Promise<LeasingLimiter> {
   const redis = createLimiterRedis(admin);
   opened.push(redis);
   expect(await whenConnected(redis)).toBe(true);
-  const limiter = new LeasingLimiter(new FlexibleLimiter({ redis, prefix }), redis, prefix, { leaseMs });
+  const options = { leaseMs, ...(now ? { now } : {}) };
+  const limiter = new LeasingLimiter(new FlexibleLimiter({ redis, prefix }), redis, prefix, options);
   limiters.push(limiter);
   return limiter;
 }
@@ -67,6 +68,29 @@ describe("quota leases", () => {
     await limiter.release();
     expect(limiter.heldUnits).toBe(0);
     expect(await counter("busy")).toBe(551);
+  });
+
+  it("ask for a busy account's next lease while the current one still spends", async () => {
+    prefix = uniquePrefix();
+    let now = Date.now();
+    const limiter = await processLimiter(10_000, () => now);
+    const policy = requests(1_000_000);
+    for (let i = 0; i < 10; i++) await limiter.consume(policy, "ahead", 1);
+    // No renewal on its way (Redis counts what was spent and what is held).
+    await waitFor(async () => ((await counter("ahead")) === 10 + limiter.heldUnits ? true : undefined));
+    // Past three quarters of the lease: the request spends from it, and the next lease is asked for.
+    now += 8_000;
+    const counted = await counter("ahead");
+    const commands = await commandsDuring(admin, prefix, async () => {
+      expect((await limiter.consume(policy, "ahead", 1)).allowed).toBe(true);
+      // The spend itself changes nothing in Redis; the next lease's units do.
+      await waitFor(async () => ((await counter("ahead")) !== counted ? true : undefined));
+    });
+    expect(commands.filter((c) => c.startsWith("evalsha") || c.startsWith("eval "))).not.toEqual([]);
+    // The new lease replaced the old one, whose unspent units went back: Redis counts 11 spent and the held.
+    await waitFor(async () => ((await counter("ahead")) === 11 + limiter.heldUnits ? true : undefined));
+    await limiter.release();
+    expect(await counter("ahead")).toBe(11);
   });
 
   it("admit exactly Q when the units are lent to a process that does not spend them", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MemoryOnlineStore } from "../../src/online/memory-store";
+import type { OnlineRow } from "../../src/online/types";
 import { makeRow, range, rows } from "./fixtures";
 
 describe("MemoryOnlineStore", () => {
@@ -56,5 +57,29 @@ describe("MemoryOnlineStore", () => {
 
   it("refuses a bound that is not a positive integer", () => {
     expect(() => new MemoryOnlineStore({ maxRows: 0 })).toThrow(RangeError);
+  });
+  it("watches rows it answered until one is rewritten, forgotten or removed", async () => {
+    const store = new MemoryOnlineStore();
+    await store.write("v@1", rows([1, 2, 3]));
+    const watched = async (ids: string[]) => {
+      const found = await store.read("v@1", ids);
+      return ids.map((id) => ({ viewKey: "v@1", row: found.get(id) as OnlineRow }));
+    };
+    expect(store.watch([{ viewKey: "v@1", row: makeRow(1) }])).toBeUndefined();
+    const watch = store.watch(await watched(["1", "2"]));
+    expect(watch?.reread()).toBe(true);
+    await store.write("v@1", [makeRow(2, 2)]);
+    expect(watch?.reread()).toBe(false);
+    for (const change of [
+      () => store.forget("v@1", ["1"]),
+      () => store.remove("v@1", ["1"]),
+      () => store.deleteView("v@1"),
+    ]) {
+      await store.write("v@1", rows([1]));
+      const again = store.watch(await watched(["1"]));
+      expect(again?.reread()).toBe(true);
+      await change();
+      expect(again?.reread()).toBe(false);
+    }
   });
 });

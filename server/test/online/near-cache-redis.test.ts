@@ -6,7 +6,7 @@ import { NearCache } from "../../src/online/near-cache";
 import { packRow, rowKey, rowKeysPrefix } from "../../src/online/redis-keys";
 import { RedisOnlineStore } from "../../src/online/redis-store";
 import { type Tracking, trackInvalidations } from "../../src/online/tracking";
-import { absentRow } from "../../src/online/types";
+import { absentRow, type OnlineRow } from "../../src/online/types";
 import { makeRow, range, rows } from "./fixtures";
 import { commandsDuring, deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor } from "./redis-harness";
 
@@ -116,5 +116,17 @@ describe("RedisOnlineStore with a near cache", () => {
     await waitFor(async () =>
       (await store.read(VIEW, ["60"])).get("60")?.values.version === 10 ? true : undefined,
     );
+  });
+  it("ends a watch over rows it holds once Redis reports another client's change to one", async () => {
+    const before = cache.stats().invalidations;
+    await store.write(VIEW, rows([70, 71]));
+    // Redis reports this write too (each key counted once more than the two local invalidations).
+    await waitFor(async () => (cache.stats().invalidations >= before + 6 ? true : undefined));
+    const found = await store.read(VIEW, ["70", "71"]);
+    const watch = store.watch(["70", "71"].map((id) => ({ viewKey: VIEW, row: found.get(id) as OnlineRow })));
+    expect(watch?.reread()).toBe(true);
+    await redis.set(key(71), packRow(makeRow(71, 3)));
+    await waitFor(async () => (watch?.reread() ? undefined : true));
+    expect((await store.read(VIEW, ["71"])).get("71")?.values.version).toBe(3);
   });
 });

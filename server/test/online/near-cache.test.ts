@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NearCache } from "../../src/online/near-cache";
+import type { OnlineRow } from "../../src/online/types";
 import { makeRow } from "./fixtures";
 
 const key = (id: number) => `p:{v@1}:${id}`;
@@ -88,5 +89,68 @@ describe("NearCache", () => {
     expect(cache.get("v@1", "1", 0)).toBeDefined();
     expect(cache.get("v@1", "2", 0)).toBeUndefined();
     expect(cache.get("v@1", "4", 0)).toBeDefined();
+  });
+});
+
+describe("NearCache watches", () => {
+  const held = (cache: NearCache, ids: number[]) =>
+    ids.map((id) => ({ viewKey: "v@1", row: cache.get("v@1", String(id), 0) as OnlineRow }));
+  const at = (now: number) => () => now;
+
+  it("rereads the rows it holds, counted as hits, until Redis reports one changed", () => {
+    const cache = cacheWith([1, 2]);
+    const watch = cache.watch(held(cache, [1, 2]), at(0));
+    const hits = cache.stats().hits;
+    expect(watch?.reread()).toBe(true);
+    expect(cache.stats().hits - hits).toBe(2);
+    cache.invalidate([key(2)]);
+    expect(watch?.reread()).toBe(false);
+    expect(cache.stats().hits - hits).toBe(2);
+  });
+
+  it("watches only the very rows it would answer now", () => {
+    const cache = cacheWith([1]);
+    expect(cache.watch([{ viewKey: "v@1", row: makeRow(1) }], at(0))).toBeUndefined();
+    expect(cache.watch([...held(cache, [1]), { viewKey: "v@1", row: makeRow(2) }], at(0))).toBeUndefined();
+    const old = cacheWith([1], { maxAgeMs: 100 });
+    expect(old.watch(held(old, [1]), at(100))).toBeUndefined();
+    const off = cacheWith([1]);
+    const rows = held(off, [1]);
+    off.disable();
+    expect(off.watch(rows, at(0))).toBeUndefined();
+  });
+
+  it.each([
+    ["cleared (Redis flushed)", (cache: NearCache) => cache.clear()],
+    ["turned off (the invalidation connection lost)", (cache: NearCache) => cache.disable()],
+    ["the view version deleted", (cache: NearCache) => cache.invalidatePrefix("p:{v@1")],
+    [
+      "the row read again and kept anew",
+      (cache: NearCache) => {
+        const token = cache.begin([key(1)]);
+        cache.keep(key(1), "v@1", makeRow(1, 2), token, 0);
+      },
+    ],
+  ])("ends every watch over its rows when %s", (_when, change) => {
+    const cache = cacheWith([1, 2]);
+    const watch = cache.watch(held(cache, [1]), at(0));
+    change(cache);
+    expect(watch?.reread()).toBe(false);
+  });
+
+  it("ends a watch when one of its rows is evicted or grows too old", () => {
+    const small = cacheWith([1], { maxRows: 1 });
+    const evicted = small.watch(held(small, [1]), at(0));
+    const token = small.begin([key(2)]);
+    small.keep(key(2), "v@1", makeRow(2), token, 0);
+    expect(evicted?.reread()).toBe(false);
+
+    const cache = cacheWith([1], { maxAgeMs: 100 });
+    let now = 0;
+    const aging = cache.watch(held(cache, [1]), () => now);
+    now = 99;
+    expect(aging?.reread()).toBe(true);
+    now = 100;
+    expect(aging?.reread()).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { createLogger } from "../../src/log/logger";
 import { createMetrics, type Metrics } from "../../src/metrics/registry";
 import { MemoryOnlineStore } from "../../src/online/memory-store";
 import { ReadThroughStore } from "../../src/online/read-through";
-import type { FallbackLoader, OnlineRow, OnlineStore, ViewRead } from "../../src/online/types";
+import type { FallbackLoader, OnlineRow, OnlineStore, ViewRead, WatchedRow } from "../../src/online/types";
 import { makeRow, range } from "./fixtures";
 
 /** A "Postgres" holding rows 0..99 of every view, counting the ids it is asked for. */
@@ -51,6 +51,7 @@ class SwitchableStore implements OnlineStore {
   remove = (view: string, ids: readonly string[]) => this.inner.remove(view, ids);
   prune = (view: string, keep: ReadonlySet<string>) => this.inner.prune(view, keep);
   forget = (view: string, ids: readonly string[]) => this.inner.forget(view, ids);
+  watch = (rows: readonly WatchedRow[]) => this.inner.watch(rows);
   // No circuit breaker: a failing read is found out by reading.
   readonly degraded = false;
   ping = async () => this.check();

@@ -3,7 +3,7 @@ import { FeatureBatchSchema, FeatureRowsSchema } from "../../src/api/routes/feat
 import { FeatureVectorSchema } from "../../src/api/routes/features/get";
 import { EntityListSchema } from "../../src/api/routes/registry/entities";
 import type { Sql } from "../../src/db/database";
-import type { OnlineRow, OnlineStore, ViewRead } from "../../src/online/types";
+import type { OnlineRow, OnlineStore, ViewRead, WatchedRow } from "../../src/online/types";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { createServing } from "../../src/serving";
 import { capturingLogger } from "../api/harness";
@@ -35,6 +35,9 @@ class CountingStore implements OnlineStore {
   }
   forget(viewKey: string, ids: readonly string[]) {
     return this.inner.forget(viewKey, ids);
+  }
+  watch(rows: readonly WatchedRow[]) {
+    return this.inner.watch(rows);
   }
   beginCopy(viewKey: string, runId: number) {
     return this.inner.beginCopy(viewKey, runId);

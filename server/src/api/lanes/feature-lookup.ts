@@ -1,10 +1,11 @@
 import type { IncomingMessage } from "node:http";
-import { presentedKey, routeAccess } from "../../usecases";
+import { type Payer, presentedKey, type RouteAccess, routeAccess } from "../../usecases";
 import type { HttpDependencies } from "../env";
 import { problemFor } from "../errors";
 import type { FeatureCodec } from "../features/codec";
 import { route } from "../routes/features/get";
 import { FeatureSelectionQuerySchema, LOOKUP_LENGTHS, type SelectionInput } from "../routes/features/schemas";
+import { KeptAnswers } from "./kept-answers";
 import { type Lane, LaneExchange } from "./lane";
 
 // The route's own path, as Hono labels it (`/v1/features/:entity/:id`) in metrics and logs.
@@ -21,8 +22,23 @@ type LaneDependencies = HttpDependencies & { codec: FeatureCodec };
  * middleware chain) cost more than the lookup itself. Parse, one call (the admission door the
  * access guard opens, around the route's own use case, `features.lookup`), write; the route's
  * file stays the contract and answers everything this lane declines.
+ *
+ * A hot lookup is answered from memory: its finished body is kept by URL, and served again, with
+ * the key authenticated and its request and row spent as always, while the lookup says nothing
+ * it read has changed (`reread`: its rows still in the near cache, which drops a row as soon as
+ * Redis reports a change to it).
  */
 export function featureLookupLane(deps: LaneDependencies): Lane {
+  const { useCases, codec } = deps;
+  const kept = new KeptAnswers<Answer>();
+  /** The route's own use case, and its 200 as sent. */
+  const lookUp = async (target: LookupTarget, rule: RouteAccess, payer: Payer): Promise<Answer> => {
+    const selection = codec.selection(target.selection, "query");
+    const { entity, id } = target;
+    const lookup = await useCases.features.lookup({ entity, id, selection }, payer);
+    const body = Buffer.from(codec.featureVectorJson(entity, lookup.table));
+    return { target, rule, body, headers: lookup.resolution.headers, reread: lookup.reread };
+  };
   return {
     mirrors: {
       context: "LaneExchange: the request id, bound to the logger",
@@ -32,28 +48,42 @@ export function featureLookupLane(deps: LaneDependencies): Lane {
       jsonDepth: "takes no request with a body",
     },
     answer: async (req, res) => {
-      const target = lookupTarget(req);
-      const rule = target && routeAccess("GET", target.path);
+      const url = req.url ?? "";
+      const known = isBodilessGet(req) ? kept.get(url) : undefined;
+      const target = known?.target ?? lookupTarget(req);
+      const rule = known?.rule ?? (target && routeAccess("GET", target.path));
       if (!target || rule?.kind !== "key" || !rule.concurrent) return false;
-      const { useCases, codec } = deps;
       const presented = presentedKey((name) => headerOf(req, name));
       const exchange = new LaneExchange(deps, req, res, ROUTE, target.path);
-      const served = await useCases.admission.serve({ presented, rule, address: "unknown" }, (payer) => {
-        const selection = codec.selection(target.selection, "query");
-        return useCases.features.lookup({ entity: target.entity, id: target.id, selection }, payer);
-      });
+      const served = await useCases.admission.serve(
+        { presented, rule, address: "unknown" },
+        async (payer) => {
+          if (known?.reread && (await useCases.features.reuse(known.reread, payer))) return known;
+          if (known) kept.drop(url);
+          const answer = await lookUp(target, rule, payer);
+          if (answer.reread) kept.keep(url, answer);
+          return answer;
+        },
+      );
       // Not admitted: nothing was spent; the app answers (and counts failures by the client's address).
       if (!served) return false;
       const { result, headers } = served;
       if (result instanceof Error) exchange.problem(problemFor(result, exchange.logger), headers);
-      else {
-        const body = codec.featureVectorJson(target.entity, result.table);
-        exchange.json(200, body, { ...result.resolution.headers, ...headers });
-      }
+      else exchange.json(200, result.body, { ...result.headers, ...headers });
       return true;
     },
   };
 }
+
+/** A lookup's 200 as sent: its body, and the resolution's headers (each request adds its own). */
+type Answer = {
+  target: LookupTarget;
+  rule: RouteAccess;
+  body: Buffer;
+  headers: Record<string, string>;
+  /** Present on a lookup that can tell it still holds (SingleLookup.reread): only those are kept. */
+  reread: (() => boolean) | undefined;
+};
 
 type LookupTarget = { path: string; entity: string; id: string; selection: SelectionInput };
 const isSelectionParam = (name: string): name is keyof SelectionInput =>
@@ -65,8 +95,7 @@ const isSelectionParam = (name: string): name is keyof SelectionInput =>
  * `service` given once and within the schema's lengths. Anything else is the app's.
  */
 function lookupTarget(req: IncomingMessage): LookupTarget | undefined {
-  if (req.method !== "GET" || !req.url?.startsWith(PREFIX)) return undefined;
-  if (req.headers["content-length"] || req.headers["transfer-encoding"]) return undefined;
+  if (!isBodilessGet(req) || !req.url?.startsWith(PREFIX)) return undefined;
   const question = req.url.indexOf("?");
   const path = question < 0 ? req.url : req.url.slice(0, question);
   if (path.includes("%")) return undefined;
@@ -85,6 +114,10 @@ function lookupTarget(req: IncomingMessage): LookupTarget | undefined {
     selection[name] = value;
   }
   return { path, entity, id, selection };
+}
+
+function isBodilessGet(req: IncomingMessage): boolean {
+  return req.method === "GET" && !req.headers["content-length"] && !req.headers["transfer-encoding"];
 }
 
 function decodeQueryValue(raw: string): string | undefined {

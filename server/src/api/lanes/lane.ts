@@ -64,7 +64,7 @@ export class LaneExchange {
     this.logger = deps.logger.child({ request_id: this.requestId });
   }
 
-  json(status: number, body: string, headers: Record<string, string>): void {
+  json(status: number, body: string | Buffer, headers: Record<string, string>): void {
     this.send(status, body, { ...headers, "content-type": "application/json" });
   }
 
@@ -74,7 +74,7 @@ export class LaneExchange {
     this.send(problem.status, body, { ...headers, ...input.headers, "content-type": PROBLEM_CONTENT_TYPE });
   }
 
-  private send(status: number, body: string, headers: Record<string, string>): void {
+  private send(status: number, body: string | Buffer, headers: Record<string, string>): void {
     // Names in lower case, as the app's Fetch Headers send them (a client may match them exactly).
     const names: string[] = [];
     for (const [name, value] of Object.entries(headers)) names.push(name.toLowerCase(), value);

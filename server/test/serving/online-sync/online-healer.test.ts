@@ -129,6 +129,7 @@ describe("the online store heals itself", () => {
       remove: (viewKey, ids) => store.remove(viewKey, ids),
       prune: (viewKey, keep) => store.prune(viewKey, keep),
       forget: (viewKey, ids) => store.forget(viewKey, ids),
+      watch: (rows) => store.watch(rows),
       beginCopy: (viewKey, runId) => store.beginCopy(viewKey, runId),
       vouchedAbsent: (viewKey, ids) => store.vouchedAbsent(viewKey, ids),
       ping: () => store.ping(),
