@@ -32,6 +32,8 @@ export type EmbeddedWorkerData = {
   activityBuffer: SharedArrayBuffer;
   /** SessionContext.idleInTransactionMs; its default when left out. */
   idleInTransactionMs?: number;
+  /** PGlite's compiled WebAssembly (pglite-module.ts), shared by the process's databases. */
+  wasmModule: WebAssembly.Module;
 };
 
 export type WorkerRequest = { id: number } & (

@@ -20,8 +20,10 @@ async function main({
   load,
   activityBuffer,
   idleInTransactionMs,
+  wasmModule,
 }: EmbeddedWorkerData) {
   const db = await PGlite.create({
+    pgliteWasmModule: wasmModule,
     ...(dataDir ? { dataDir } : {}),
     ...(load ? { loadDataDir: new Blob([load]) } : {}),
     extensions: { vector },

@@ -10,6 +10,7 @@ import type {
   WorkerReply,
   WorkerRequest,
 } from "./embedded-channel";
+import { pgliteWasmModule } from "./pglite-module";
 import { needsRecovery, type ShutdownState, shutdownState } from "./shutdown-state";
 import { startTypeScriptWorker } from "./typescript-worker";
 
@@ -67,6 +68,7 @@ export async function startEmbeddedPostgres(
     port,
     load,
     activityBuffer,
+    wasmModule: await pgliteWasmModule(),
     ...limits,
   };
   const worker = await startTypeScriptWorker(new URL("./embedded-worker.ts", import.meta.url), {
