@@ -32,6 +32,10 @@ export default defineConfig({
     // as they compute. The server project took 339 s with three against 474 s with two
     // (2026-11-25); the files that need the machine to themselves run one at a time anyway.
     maxWorkers: 3,
+    // A worker runs file after file on the modules it has already loaded (PGlite, hono, zod, the
+    // server's sources), where a fresh one per file spent seconds importing them again: files
+    // share no state but caches, and vitest restores mocks and config between them.
+    isolate: false,
     projects: [
       {
         extends: true,
@@ -61,6 +65,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "reliability",
+          // A process of its own per file, as before: not yet tried sharing one.
+          isolate: true,
           root: "server",
           include: ["test/reliability/**/*.test.ts"],
           fileParallelism: false,
@@ -71,7 +77,14 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "sdk", root: "sdk", include: ["test/**/*.test.ts"] },
+        test: {
+          name: "sdk",
+          root: "sdk",
+          include: ["test/**/*.test.ts"],
+          // Its live tests call a real server on a busy CI machine. Set here, not by vi.setConfig in
+          // their shared module: a worker imports that once, and vitest resets the config after each file.
+          testTimeout: 60_000,
+        },
       },
     ],
   },

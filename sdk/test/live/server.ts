@@ -4,10 +4,6 @@ import { noProgress } from "@rapfs/server/src/log/progress";
 import { type RunningServer, startServer } from "@rapfs/server/src/runtime/start-server";
 import { capturingLogger, testConfig } from "@rapfs/server/test/api/harness";
 import { preparedDataDir } from "@rapfs/server/test/support/prepared-data";
-import { vi } from "vitest";
-
-// Calls to a real server on a busy CI machine can take longer than the sdk project's unit-test default.
-vi.setConfig({ testTimeout: 60_000 });
 
 /** Small but with every analyzer, re-runs and NULL lyrics: a few hundred tracks. */
 export const LIVE_SCALE = 0.005;

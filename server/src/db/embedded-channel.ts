@@ -32,6 +32,11 @@ export type EmbeddedWorkerData = {
   activityBuffer: SharedArrayBuffer;
   /** SessionContext.idleInTransactionMs; its default when left out. */
   idleInTransactionMs?: number;
+  /**
+   * PGlite's compiled WebAssembly (pglite-module.ts), shared by the process's databases; a
+   * prestarted thread compiles its own while it waits, and PGlite compiles it where neither did.
+   */
+  wasmModule?: WebAssembly.Module | undefined;
 };
 
 /** The first message to a thread started ahead of its data (prestartEmbeddedWorker). */

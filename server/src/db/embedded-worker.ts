@@ -8,19 +8,23 @@ import { vector } from "@electric-sql/pglite-pgvector";
 import { BackendHoldTimes } from "./backend-holds";
 import type { EmbeddedWorkerData, OpenMessage, WorkerMessage, WorkerRequest } from "./embedded-channel";
 import { IDLE_IN_TRANSACTION_MS, type SessionContext, serveConnection } from "./embedded-session";
-import { compiledPglite } from "./pglite-modules";
+import { pgliteWasmModule } from "./pglite-module";
 import { SharedBackend } from "./shared-backend";
 
 if (!parentPort) throw new Error("embedded-worker runs only as a worker thread (see embedded.ts)");
 const port = parentPort;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-async function main(
-  { dataDir, port: listenPort, load, activityBuffer, idleInTransactionMs }: EmbeddedWorkerData,
-  modules: Awaited<ReturnType<typeof compiledPglite>>,
-) {
+async function main({
+  dataDir,
+  port: listenPort,
+  load,
+  activityBuffer,
+  idleInTransactionMs,
+  wasmModule,
+}: EmbeddedWorkerData) {
   const db = await PGlite.create({
-    ...modules,
+    pgliteWasmModule: wasmModule,
     ...(dataDir ? { dataDir } : {}),
     ...(load ? { loadDataDir: new Blob([load]) } : {}),
     extensions: { vector },
@@ -95,13 +99,12 @@ async function main(
  * thread loads the server, then opens the database when the first message says where.
  */
 async function opened(): Promise<void> {
-  const modules = compiledPglite();
-  const data =
-    (workerData as EmbeddedWorkerData | undefined) ??
-    (await new Promise<EmbeddedWorkerData>((resolve) =>
-      port.once("message", ({ data }: OpenMessage) => resolve(data)),
-    ));
-  await main(data, await modules);
+  if (workerData) return main(workerData as EmbeddedWorkerData);
+  const compiling = pgliteWasmModule().catch(() => undefined);
+  const data = await new Promise<EmbeddedWorkerData>((resolve) =>
+    port.once("message", ({ data }: OpenMessage) => resolve(data)),
+  );
+  await main({ ...data, wasmModule: data.wasmModule ?? (await compiling) });
 }
 
 opened().catch((error: Error) => post({ type: "failed", error: error.message }));

@@ -12,6 +12,7 @@ import type {
   WorkerReply,
   WorkerRequest,
 } from "./embedded-channel";
+import { pgliteWasmModule } from "./pglite-module";
 import { takePrestartedWorker } from "./prestarted-worker";
 import { needsRecovery, type ShutdownState, shutdownState } from "./shutdown-state";
 import { startTypeScriptWorker } from "./typescript-worker";
@@ -156,7 +157,10 @@ const WORKER_ENTRY = new URL("./embedded-worker.ts", import.meta.url);
 async function openWorker(workerData: EmbeddedWorkerData): Promise<Worker> {
   const transferList = workerData.load ? [workerData.load] : [];
   const prestarted = takePrestartedWorker();
-  if (!prestarted) return startTypeScriptWorker(WORKER_ENTRY, { workerData, transferList });
+  if (!prestarted) {
+    const wasmModule = await pgliteWasmModule();
+    return startTypeScriptWorker(WORKER_ENTRY, { workerData: { ...workerData, wasmModule }, transferList });
+  }
   prestarted.ref();
   const open: OpenMessage = { type: "open", data: workerData };
   prestarted.postMessage(open, transferList);
