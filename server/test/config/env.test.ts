@@ -25,7 +25,7 @@ describe("loadConfig", () => {
       readme.indexOf("## Quick start"),
       readme.indexOf("\n## ", readme.indexOf("## Quick start") + 1),
     );
-    expect(quickStart).toContain("pnpm@10.34.8 start");
+    expect(quickStart).toContain("npm start");
     expect(quickStart).toMatch(/every interface \(`HOST=0\.0\.0\.0`\)/);
     expect(quickStart).toContain("HOST=127.0.0.1");
   });
