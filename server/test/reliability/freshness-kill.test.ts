@@ -64,8 +64,14 @@ describe("a scheduled materialization killed mid-run", () => {
         { last: number },
       ];
 
-    // A deleted analysis: every view over qwen analyses is rebuilt by the scheduler, on its own.
-    await sql`delete from analysis_results where id = ${latest.id}`;
+    // Every track's latest qwen analysis deleted: more tracks than a keyed run is worth
+    // (KEYED_COST_PER_TRACK), so the scheduler rebuilds every view over qwen analyses on its own,
+    // a run long enough to be killed in. One deleted analysis is recomputed by key in a few ms,
+    // over before a poll can see it running.
+    await sql`
+      delete from analysis_results where id in (
+        select distinct on (track_id) id from analysis_results
+        where analyzer_type = 'qwen-3-4b-fp8' order by track_id, created_at desc, id desc)`;
     await eventually(
       async () => {
         const [running] = await sql`
