@@ -72,7 +72,7 @@ describe("quota leases", () => {
 
   it("ask for a busy account's next lease while the current one still spends", async () => {
     prefix = uniquePrefix();
-    let now = Date.now();
+    let now = 1_800_000_000_000; // a clock of its own, moved by hand: nothing here reads the time
     const limiter = await processLimiter(10_000, () => now);
     const policy = requests(1_000_000);
     for (let i = 0; i < 10; i++) await limiter.consume(policy, "ahead", 1);
