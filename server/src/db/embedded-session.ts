@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
+import { nextTurn } from "../values/turns";
 import { type BackendHoldTimes, threadCpuMs } from "./backend-holds";
 import type { Session, SharedBackend } from "./shared-backend";
 import {
@@ -177,6 +178,6 @@ const idleInTransactionMessage = (ms: number) =>
  * phase, the next poll phase reads the sockets.
  */
 async function yieldToOtherConnections(): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTurn();
+  await nextTurn();
 }
