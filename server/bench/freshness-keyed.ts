@@ -21,25 +21,37 @@ const REPEATS = Number(process.env.RAPFS_BENCH_KEYED_REPEATS ?? 5);
 /**
  * `pnpm bench freshness-keyed`: one back-dated, updated or deleted analysis, and one deleted
  * track, re-materialized by key against the same view's full run in the same process (the
- * embedded database at scale 1, generated once into .rapfs-bench and reused): emotion_scores@1 (a track view) and artist_stats@1 (an
+ * embedded database at scale 1, generated once into .rapfs-bench and reused; or, with
+ * RAPFS_BENCH_FRESHNESS_DATABASE_URL, a server database holding the corpus at
+ * RAPFS_BENCH_FRESHNESS_SCALE, whose rows it changes: give it a copy): emotion_scores@1 (a track view) and artist_stats@1 (an
  * artist view over per-track inputs). Then statements back-dating 1%, 5% and 10% of the tracks'
  * emotion analyses: what a keyed run costs per track against a full run's, the measure behind
  * KEYED_COST_PER_TRACK (source-changes.ts).
  */
 export async function benchFreshnessKeyed(): Promise<BenchRow[]> {
+  const server = process.env.RAPFS_BENCH_FRESHNESS_DATABASE_URL;
+  if (server) return onDatabase(server, "server PostgreSQL");
   // The corpus loads in one transaction whose chunks, on a loaded machine, come more than the
   // embedded default's 60 s apart.
   const embedded = await benchDatabase(SCALE, "freshness-keyed", { idleInTransactionMs: 3_600_000 });
-  const sql = postgres(embedded.url, { max: 1, onnotice: () => {} }) as unknown as Sql;
   try {
-    return await measure(sql);
+    return await onDatabase(embedded.url, "embedded PGlite");
   } finally {
-    await sql.end();
     await embedded.stop();
   }
 }
 
-async function measure(sql: Sql): Promise<BenchRow[]> {
+/** On a database that already holds the corpus at SCALE with the views built (its rows are changed). */
+async function onDatabase(url: string, where: string): Promise<BenchRow[]> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} }) as unknown as Sql;
+  try {
+    return await measure(sql, where);
+  } finally {
+    await sql.end();
+  }
+}
+
+async function measure(sql: Sql, where: string): Promise<BenchRow[]> {
   const run = async (view: string, full = false) => {
     const [name, version] = view.split("@") as [string, string];
     const [target] = await listTargets(sql, { name, version: Number(version) });
@@ -116,7 +128,7 @@ async function measure(sql: Sql): Promise<BenchRow[]> {
   }
   const rows: BenchRow[] = [];
   const plan = corpusPlan(SCALE);
-  const scaleNote = `scale ${SCALE} (${plan.tracks} tracks), embedded PGlite`;
+  const scaleNote = `scale ${SCALE} (${plan.tracks} tracks), ${where}`;
   for (const change of changes) {
     for (const view of views) {
       const runs = samples.get(`${change.label}\n${view}`) ?? [];

@@ -20,6 +20,7 @@ const workloads: Workload[] = [
   { name: "freshness-servers", load: async () => (await import("./freshness")).benchFreshnessServers },
   { name: "scale", load: async () => (await import("./scale")).benchScale },
   { name: "freshness-keyed", load: async () => (await import("./freshness-keyed")).benchFreshnessKeyed },
+  { name: "scale-freshness", load: async () => (await import("./scale-freshness")).benchScaleFreshness },
 ];
 
 const only = process.argv.slice(2);
