@@ -40,11 +40,18 @@ function perRow(
   ];
 }
 
+function againstViews(f: LocalFigures, t: Timed): string {
+  const { baselineMs, views } = f.offline;
+  if (baselineMs <= 0)
+    return `the views it reads: ${views.join(", ")} (no measured full run to compare with)`;
+  return `the full materialization of the views it reads (${views.join(", ")}) took ${baselineMs.toFixed(0)} ms, ${(t.ms / baselineMs).toFixed(2)}× of it`;
+}
+
 /** A point-in-time read; one that failed or ran over the limit counts as not met, its time a lower bound. */
 const timedRows = (f: LocalFigures, t: Timed) => ({
   ms: t.ms,
   rows: Math.max(1, t.rows),
-  note: `${t.status === "ok" ? t.detail : `${t.status}: ${t.detail}`}; the full materialization of the views it reads (${f.offline.views.join(", ")}) took ${f.offline.baselineMs.toFixed(0)} ms, ${(t.ms / f.offline.baselineMs).toFixed(2)}× of it`,
+  note: `${t.status === "ok" ? t.detail : `${t.status}: ${t.detail}`}; ${againstViews(f, t)}`,
   failed: t.status !== "ok",
 });
 
@@ -175,7 +182,7 @@ export function scaleRows(big: ScaleFigures, small: ScaleFigures): BenchRow[] {
     ...perRow(big, small, "full materialization of every view (per corpus row)", (f) => ({
       ms: f.full.ms,
       rows: corpusRows(f),
-      note: `${f.full.rows} view rows written`,
+      note: `${f.full.rows} view rows written${f.full.runs.length === 0 ? "; the preparation's first materialization (RAPFS_BENCH_SCALE_FULL_RUN=0)" : ""}`,
     })),
     ...perRow(big, small, "incremental run after 1% new analyses (per changed row)", (f) => ({
       ms: f.incremental.ms,
