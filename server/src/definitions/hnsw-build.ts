@@ -100,6 +100,31 @@ export async function buildHnswIndex(session: Session, spec: HnswIndexSpec): Pro
   return { action, rows, maintenanceWorkMem: memory, parallel, ms: elapsed(started) };
 }
 
+/**
+ * Builds the index on a table being prepared in `tx` (a full run's staging table) under `name`,
+ * so the table is swapped in with its index: searches never meet it unindexed. A parallel build
+ * that shared memory cannot hold goes on in this process, from a savepoint.
+ */
+export async function buildHnswIndexIn(
+  tx: Sql,
+  spec: HnswIndexSpec,
+  on: { relation: string; name: string; rows: number },
+): Promise<void> {
+  const memory = spec.maintenanceWorkMem ?? (await autoSized(tx, on.rows, spec));
+  const ddl = hnswIndexDdl({ ...spec, relation: on.relation }, on.name);
+  await tx`select set_config('maintenance_work_mem', ${memory}, true)`;
+  await tx.unsafe("savepoint hnsw_build");
+  try {
+    await tx.unsafe(ddl);
+  } catch (error) {
+    if (!SHARED_MEMORY.test((error as Error).message)) throw error;
+    await tx.unsafe("rollback to savepoint hnsw_build");
+    await tx`select set_config('max_parallel_maintenance_workers', '0', true)`;
+    await tx.unsafe(ddl);
+  }
+  await tx.unsafe("release savepoint hnsw_build");
+}
+
 async function countRows(sql: Sql, spec: HnswIndexSpec): Promise<number> {
   const [row] = await sql<{ n: string }[]>`
     select count(*) as n from ${sql(spec.relation)} where ${sql(spec.column)} is not null`;

@@ -1,7 +1,7 @@
 import { type Sql, sqlParams } from "../db/database";
 import type { TableGate, WriteTurn } from "../db/table-gate";
 import { bindParams, type CompiledQuery, ident, type RuntimeParam } from "../definitions/compile/params";
-import { buildHnswIndex } from "../definitions/hnsw-build";
+import { buildHnswIndexIn } from "../definitions/hnsw-build";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import type { RunStats } from "../registry/stats";
 import { analyzeTable, incrementalNeedsAnalyze } from "./analyze";
@@ -279,6 +279,12 @@ async function runFull(
     const stats = await collectStats(tx, target.stagingTable, target, inserted.count);
     step(2);
     const quarantine = await noteUnfitAnalyses(tx, target, runId, null);
+    const vectorIndex = target.vectorIndex;
+    const stagedIndex = vectorIndex && `${target.stagingTable}_hnsw`;
+    if (vectorIndex && stagedIndex) {
+      const on = { relation: target.stagingTable, name: stagedIndex, rows: inserted.count };
+      await buildHnswIndexIn(tx, vectorIndex, on);
+    }
     await options.faults?.beforeSwap?.(tx);
     await tx.unsafe(`lock table ${ident(target.table)} in access exclusive mode`);
     await tx.unsafe(`drop table ${ident(target.table)}`);
@@ -286,6 +292,9 @@ async function runFull(
     await tx.unsafe(
       `alter table ${ident(target.table)} rename constraint ${ident(`${target.stagingTable}_pkey`)} to ${ident(`${target.table}_pkey`)}`,
     );
+    if (vectorIndex && stagedIndex) {
+      await tx.unsafe(`alter index ${ident(stagedIndex)} rename to ${ident(vectorIndex.name)}`);
+    }
     await finishRun(
       tx,
       target,
@@ -299,7 +308,6 @@ async function runFull(
     );
     return { rowsWritten: inserted.count, stats, quarantine };
   });
-  if (target.vectorIndex) await buildHnswIndex(session, target.vectorIndex);
   return {
     ...result(target, runId, "full", rowsWritten, rowsWritten, stats, watermarkAfter, started),
     quarantine,
