@@ -10,7 +10,7 @@ import {
   RapFS,
   RateLimitError,
 } from "@rapfs/sdk";
-import { modelFromDefinitions } from "@rapfs/server/src/cli/commands/codegen";
+import { modelFromDefinitions } from "@rapfs/server/src/cli/actions/codegen";
 import { openApiDocument } from "@rapfs/server/src/runtime/openapi-document";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { modelFromServer, renderRegistryTypes } from "../../src/codegen/registry-types";

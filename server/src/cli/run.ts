@@ -1,5 +1,5 @@
 import { type Command, CommanderError } from "commander";
-import { ConfigError } from "../config/read-env";
+import { ConfigError } from "../config/config-error";
 
 /** Exit codes scripts can trust. */
 export const ExitCode = { ok: 0, failure: 1, usage: 2, config: 78 } as const;

@@ -1,8 +1,5 @@
 import { z } from "zod";
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+import { ConfigError } from "./config-error";
 
 /**
  * Reads one section of the environment with its schema (variable name → field). Every bad

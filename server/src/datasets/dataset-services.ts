@@ -1,5 +1,5 @@
 import { accessSync, constants, mkdirSync } from "node:fs";
-import { ConfigError } from "../config/read-env";
+import { ConfigError } from "../config/config-error";
 import type { Sql } from "../db/database";
 import type { TableGate } from "../db/table-gate";
 import type { Logger } from "../log/logger";

@@ -1,26 +1,12 @@
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { extname } from "node:path";
 import { createInterface } from "node:readline";
 import { type Table, tableFromIPC } from "apache-arrow";
 import { parse } from "csv-parse";
 import * as parquet from "parquet-wasm";
 import type { IngestTable } from "./columns";
 import { type CellSource, rowFromCells } from "./file-cells";
-
-export const INGEST_FORMATS = ["csv", "ndjson", "parquet"] as const;
-export type IngestFormat = (typeof INGEST_FORMATS)[number];
-
-const EXTENSIONS: Record<string, IngestFormat> = {
-  ".csv": "csv",
-  ".ndjson": "ndjson",
-  ".jsonl": "ndjson",
-  ".parquet": "parquet",
-};
-
-export function ingestFormatOf(path: string): IngestFormat | undefined {
-  return EXTENSIONS[extname(path).toLowerCase()];
-}
+import type { IngestFormat } from "./formats";
 
 /** Where a row is in its file: a line (CSV, NDJSON; a CSV record's first line) or a Parquet row. */
 export type Place = { unit: "line" | "row"; number: number };

@@ -5,14 +5,8 @@
  */
 export { batchRowCount, refuseOversizeBatch } from "./check-rows";
 export { MAX_BATCH_ROWS } from "./columns";
-export {
-  INGEST_FORMATS,
-  IngestFileError,
-  type IngestFormat,
-  ingestFormatOf,
-  openIngestFile,
-  type Place,
-} from "./files";
+export { IngestFileError, openIngestFile, type Place } from "./files";
+export { INGEST_FORMATS, type IngestFormat, ingestFormatOf } from "./formats";
 export {
   batchDigest,
   FILE_ROWS_KEY_DAYS,
@@ -23,7 +17,6 @@ export {
   writtenThrough,
 } from "./idempotency";
 export { problemPlace, type RowProblem } from "./problems";
-export { STREAM_ANALYZERS } from "./reruns";
 export {
   type AnalysisInput,
   AnalysisInputSchema,
@@ -40,6 +33,7 @@ export {
   type StreamReport,
   streamAnalyses,
 } from "./stream";
+export { STREAM_ANALYZERS } from "./stream-analyzers";
 export {
   checkBatch,
   findBatchProblems,

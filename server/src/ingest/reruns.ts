@@ -4,15 +4,7 @@ import { rngFor } from "../corpus/random";
 import { type AnalyzerType, corpusPlan } from "../corpus/scale";
 import { createContext, trackProfile } from "../corpus/tracks";
 import type { AnalysisInput } from "./row-schemas";
-
-/** The analyzers that cover (nearly) every track; ollama's few thousand analyses stay as they are. */
-export const STREAM_ANALYZERS: readonly AnalyzerType[] = [
-  "qwen-3-4b-fp8",
-  "gemma-3-27b-it",
-  "algorithmic",
-  "emotion-distilroberta",
-  "simplified_features",
-];
+import { STREAM_ANALYZERS } from "./stream-analyzers";
 
 export type RerunOptions = {
   /** The demo corpus the database holds (RAPFS_CORPUS_SCALE / RAPFS_CORPUS_SEED). */

@@ -4,7 +4,7 @@ import { downloadFileKey, type StartedDownload, startDownload } from "../dataset
 import { paidRead } from "../datasets/delivery/paid-read";
 import type { SpoolJob } from "../datasets/delivery/spool";
 import { describeDataset } from "../datasets/describe";
-import type { DownloadFormat } from "../datasets/encode/encode";
+import type { DownloadFormat } from "../datasets/encode/formats";
 import { type PlanRequest, planDownload, planTraining } from "../datasets/plan/dataset-plan";
 import { settleAsOf } from "../datasets/snapshot/snapshot";
 import { parseTrainingUpload, refuseTooManyRows } from "../datasets/upload/upload";

@@ -13,7 +13,7 @@ export { type RouteAccess, routeAccess } from "../access/route-access";
 export { SCOPES, type Scope } from "../access/scopes";
 export { type Principal, presentedKey } from "../access/verifier";
 export type { DatasetCard } from "../datasets/cards/card";
-export { type DownloadFormat, FORMAT_INFO, FORMATS } from "../datasets/encode/encode";
+export { type DownloadFormat, FORMAT_INFO, FORMATS } from "../datasets/encode/formats";
 export type { PlanRequest } from "../datasets/plan/dataset-plan";
 export { type UploadFormat, uploadFormat } from "../datasets/upload/upload-formats";
 export { splitRefList } from "../definitions/refs";

@@ -3,7 +3,7 @@ import { type AccessServices, createAccessServices } from "../../src/access/acce
 import { bootstrapAdminKey } from "../../src/access/admin-key";
 import { generateKey } from "../../src/access/api-key-format";
 import { loadAccessConfig } from "../../src/access/config";
-import { createKeyForEmail, parseCreateOptions } from "../../src/cli/commands/keys";
+import { createKeyForEmail, parseCreateOptions } from "../../src/cli/actions/keys";
 import { type AccessTestDatabase, accessTestDatabase } from "./support";
 
 let db: AccessTestDatabase;

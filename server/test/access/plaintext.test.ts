@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AccessServices, createAccessServices } from "../../src/access/access-services";
 import { generateKey, hashKey } from "../../src/access/api-key-format";
 import { loadAccessConfig } from "../../src/access/config";
-import { createKeyForEmail } from "../../src/cli/commands/keys";
+import { createKeyForEmail } from "../../src/cli/actions/keys";
 import { createLogger } from "../../src/log/logger";
 import {
   type AccessTestDatabase,

@@ -5,7 +5,7 @@ import type { LimitResult } from "../../src/access/limiter";
 import { hasScope, missingScopes, parseScopes } from "../../src/access/scopes";
 import { DEFAULT_TIERS, loadTiers, policyFor, SIGNUP_POLICY } from "../../src/access/tiers";
 import { rateLimitHeaders } from "../../src/api/access/headers";
-import { ConfigError } from "../../src/config/read-env";
+import { ConfigError } from "../../src/config/config-error";
 import { DomainError } from "../../src/errors";
 
 describe("tiers", () => {

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/config/config-error";
 import { loadConfig } from "../../src/config/env";
 import { repoRoot } from "../../src/config/paths";
-import { ConfigError } from "../../src/config/read-env";
 
 describe("loadConfig", () => {
   it("defaults to the embedded database on port 8080 with a local data directory", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ConfigError, integerWhere, readEnv, trimmedText } from "../../src/config/read-env";
+import { ConfigError } from "../../src/config/config-error";
+import { integerWhere, readEnv, trimmedText } from "../../src/config/read-env";
 
 describe("readEnv", () => {
   const schema = z.object({

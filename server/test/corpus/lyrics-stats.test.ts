@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseScale, parseSeed } from "../../src/cli/commands/corpus";
+import { parseScale, parseSeed } from "../../src/cli/actions/corpus-options";
 import { CliError, ExitCode } from "../../src/cli/run";
 import { algorithmicFeatures, simplifiedFeatures } from "../../src/corpus";
 

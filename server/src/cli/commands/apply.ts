@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { runApply } from "./plan";
 
 export function registerApplyCommand(program: Command): void {
   program
@@ -8,5 +7,8 @@ export function registerApplyCommand(program: Command): void {
       "apply feature-definitions/: create new view versions' tables and record them in the registry",
     )
     .option("--dir <dir>", "definitions directory (default: RAPFS_DEFINITIONS_DIR or feature-definitions/)")
-    .action(async (opts: { dir?: string }) => runApply({ dryRun: false, ...opts }));
+    .action(async (opts: { dir?: string }) => {
+      const { runApply } = await import("../actions/apply");
+      await runApply({ dryRun: false, ...opts });
+    });
 }

@@ -1,41 +1,8 @@
 import type { Command } from "commander";
-import { loadConfig } from "../../config/env";
-import {
-  ANALYZER_TYPES,
-  CorpusExistsError,
-  corpusPlan,
-  corpusStatus,
-  generateCorpus,
-  MAX_SCALE,
-} from "../../corpus";
-import { migrate } from "../../db/migrate";
-import { terminalProgress } from "../../log/progress";
-import { profileOf } from "../../runtime/database-profile";
-import { openCliDatabase } from "../open-database";
-import { CliError, ExitCode } from "../run";
-
-type GenerateOptions = { scale?: string; seed?: string; replace?: boolean };
+import { ANALYZER_TYPES, corpusPlan, MAX_SCALE } from "../../corpus/scale";
+import type { GenerateOptions } from "../actions/corpus-generate";
 
 const count = (n: number) => n.toLocaleString("en-US");
-
-export function parseScale(raw: string): number {
-  const scale = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(scale) || scale <= 0 || scale > MAX_SCALE) {
-    throw new CliError(
-      `--scale must be a number greater than 0 and at most ${MAX_SCALE} (1.0 is the full corpus), got "${raw}"`,
-      ExitCode.usage,
-    );
-  }
-  return scale;
-}
-
-export function parseSeed(raw: string): number {
-  const seed = Number(raw);
-  if (raw.trim() === "" || !Number.isSafeInteger(seed) || seed < 0) {
-    throw new CliError(`--seed must be a whole number ≥ 0, got "${raw}"`, ExitCode.usage);
-  }
-  return seed;
-}
 
 /** `rapfs corpus generate`; the corpus command, for its other subcommands (corpus-stream.ts). */
 export function registerCorpusCommand(program: Command): Command {
@@ -66,53 +33,8 @@ Examples:
   rapfs corpus generate --seed 7 --replace   regenerate with another seed`,
     )
     .action(async (options: GenerateOptions) => {
-      const config = loadConfig();
-      const scale = options.scale === undefined ? config.corpus.scale : parseScale(options.scale);
-      const seed = options.seed === undefined ? config.corpus.seed : parseSeed(options.seed);
-      const plan = corpusPlan(scale);
-      const db = await openCliDatabase(config, { create: true });
-      const where = profileOf(db).describe(config.dataDir);
-      try {
-        await migrate(db.sql, config.migrationsDir);
-        const existing = await corpusStatus(db.sql);
-        if ((existing.tracks > 0 || existing.analyses > 0) && !options.replace) {
-          throw new CliError(
-            `${where} already has a corpus (${count(existing.tracks)} tracks, ${count(existing.analyses)} analyses); ` +
-              "pass --replace to regenerate it",
-          );
-        }
-        process.stdout.write(
-          `generating corpus (scale ${scale}, seed ${seed}): ${count(plan.tracks)} tracks by ` +
-            `${count(plan.artists)} artists, ${count(plan.analyses)} analyses into ${where}\n`,
-        );
-        const progress = terminalProgress();
-        const started = performance.now();
-        let summary: Awaited<ReturnType<typeof generateCorpus>>;
-        try {
-          summary = await generateCorpus(db, {
-            scale,
-            seed,
-            onProgress: progress,
-            replace: options.replace,
-          });
-        } catch (error) {
-          if (error instanceof CorpusExistsError)
-            throw new CliError(`${error.message}; pass --replace to regenerate it`);
-          throw error;
-        } finally {
-          progress.stop();
-        }
-        const perAnalyzer = ANALYZER_TYPES.map((t) => `${t} ${count(summary.analysesByAnalyzer[t])}`).join(
-          ", ",
-        );
-        const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        process.stdout.write(
-          `corpus ready: ${count(summary.tracks)} tracks, ${count(summary.analyses)} analyses ` +
-            `(${perAnalyzer}) in ${seconds} s\n`,
-        );
-      } finally {
-        await db.close();
-      }
+      const { generateAction } = await import("../actions/corpus-generate");
+      await generateAction(options);
     });
   return corpus;
 }

@@ -1,43 +1,4 @@
 import type { Command } from "commander";
-import { loadAccessConfig } from "../../access/config";
-import { loadConfig } from "../../config/env";
-import { loadDatasetConfig } from "../../datasets/config";
-import { createDatasetServices } from "../../datasets/dataset-services";
-import { warmPublicCards } from "../../datasets/warm-cards";
-import type { Database } from "../../db/database";
-import { plural } from "../../errors";
-import { silentLogger } from "../../log/logger";
-import { terminalProgress } from "../../log/progress";
-import { materializeAll } from "../../materialize/runner";
-import { profileOf } from "../../runtime/database-profile";
-import { ServingCatalog, syncRedis } from "../../serving";
-import { openCliDatabase } from "../open-database";
-import { CliError, ExitCode } from "../run";
-
-export function parseTarget(target: string | undefined): { name: string; version?: number } | undefined {
-  if (!target) return undefined;
-  const match = /^([a-z][a-z0-9_]*)(?:@([1-9][0-9]*))?$/.exec(target);
-  if (!match?.[1]) throw new CliError(`"${target}" is not view or view@version`, ExitCode.usage);
-  return { name: match[1], ...(match[2] ? { version: Number(match[2]) } : {}) };
-}
-
-/** New rows make new cards: computed here, stored where servers find them (see warm-cards). */
-async function storePublicCards(db: Database): Promise<void> {
-  // Cards charge nobody: no ledger to share.
-  const datasets = createDatasetServices({
-    config: loadDatasetConfig(),
-    sliced: profileOf(db).datasets.sliced,
-  });
-  try {
-    const catalog = new ServingCatalog(db.sql, { logger: silentLogger });
-    const cards = await warmPublicCards({ sql: db.sql, bulkSql: db.bulk, catalog, datasets });
-    for (const { name, card } of cards) {
-      process.stdout.write(`card of ${name}: ${plural(card.rows, "row")}, version ${card.version}\n`);
-    }
-  } finally {
-    await datasets.close();
-  }
-}
 
 export function registerMaterializeCommand(program: Command): void {
   program
@@ -46,40 +7,7 @@ export function registerMaterializeCommand(program: Command): void {
     .argument("[view]", "one view (view or view@version); all when omitted")
     .option("--full", "rebuild from scratch (staging table swapped in atomically)")
     .action(async (target: string | undefined, opts: { full?: boolean }) => {
-      const only = parseTarget(target);
-      const config = loadConfig();
-      const db = await openCliDatabase(config);
-      const progress = terminalProgress();
-      try {
-        const results = await materializeAll(db.sql, {
-          full: opts.full === true,
-          onProgress: progress,
-          ...(only ? { only } : {}),
-        });
-        progress.stop();
-        if (results.length === 0)
-          throw new CliError(target ? `no applied view ${target}` : "nothing applied yet: run `rapfs apply`");
-        for (const r of results) {
-          process.stdout.write(
-            `${r.kind === "embedding" ? "embedding " : ""}${r.name}@${r.version}: ${r.mode}, ${plural(r.rowsWritten, "row")} written, ` +
-              `${plural(r.rowCount, "row")}, ${r.durationMs} ms, watermark ${r.watermarkAfter ?? "none"}` +
-              (r.quarantine.total > 0
-                ? `, ${plural(r.quarantine.total, "analysis", "analyses")} quarantined (rapfs quarantine ${r.name}@${r.version})`
-                : "") +
-              "\n",
-          );
-        }
-        if (results.some((r) => r.rowsWritten > 0)) await storePublicCards(db);
-        if (config.redisUrl) {
-          const prefix = loadAccessConfig(process.env).redisPrefix;
-          for (const r of await syncRedis(db.sql, { redisUrl: config.redisUrl, prefix })) {
-            if (r.mode !== "skipped")
-              process.stdout.write(`online store ${r.viewKey}: ${r.mode}, ${plural(r.rows, "row")}\n`);
-          }
-        }
-      } finally {
-        progress.stop();
-        await db.close();
-      }
+      const { materializeAction } = await import("../actions/materialize");
+      await materializeAction(target, opts);
     });
 }

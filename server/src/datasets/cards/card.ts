@@ -1,7 +1,7 @@
 import type { Sql } from "../../db/database";
 import { plural } from "../../errors";
 import { formatTimestamp } from "../../values/timestamps";
-import { FORMATS } from "../encode/encode";
+import { FORMATS } from "../encode/formats";
 import type { OutputColumn } from "../plan/columns";
 import type { DatasetPlan } from "../plan/dataset-plan";
 import { type SnapshotInfo, type SnapshotOptions, withSnapshot } from "../snapshot/snapshot";

@@ -3,7 +3,7 @@ import { ident } from "../../definitions/compile/params";
 import { digestOf, entriesJson } from "../../values/canonical-json";
 import { formatTimestamp } from "../../values/timestamps";
 import type { DatasetServices } from "../dataset-services";
-import { type DownloadFormat, FORMAT_INFO } from "../encode/encode";
+import { type DownloadFormat, FORMAT_INFO } from "../encode/formats";
 import type { OutputColumn } from "../plan/columns";
 import type { DatasetPlan } from "../plan/dataset-plan";
 import { type SnapshotInfo, snapshotVersion, type TrainingInput } from "../snapshot/snapshot";

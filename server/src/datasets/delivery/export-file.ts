@@ -3,7 +3,7 @@ import { basename, dirname, extname, join } from "node:path";
 import type { Sql } from "../../db/database";
 import type { ProgressReporter } from "../../log/progress";
 import { cardMarkdown, type DatasetCard } from "../cards/card";
-import type { DownloadFormat } from "../encode/encode";
+import type { DownloadFormat } from "../encode/formats";
 import { type PlanRequest, planDownload, standalonePlanSource } from "../plan/dataset-plan";
 import { type ExportSettings, exportRows } from "./export";
 

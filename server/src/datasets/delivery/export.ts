@@ -3,13 +3,8 @@ import { formatTimestamp } from "../../values/timestamps";
 import { buildCard, type DatasetCard } from "../cards/card";
 import { measureQuality } from "../cards/quality";
 import { arrowSchema } from "../encode/arrow";
-import {
-  type DownloadFormat,
-  type EncodeOptions,
-  encodeBatches,
-  encodeRows,
-  isRowFormat,
-} from "../encode/encode";
+import { type EncodeOptions, encodeBatches, encodeRows, isRowFormat } from "../encode/encode";
+import type { DownloadFormat } from "../encode/formats";
 import type { OutputColumn } from "../plan/columns";
 import type { DatasetPlan } from "../plan/dataset-plan";
 import {

@@ -12,17 +12,8 @@ import * as parquet from "parquet-wasm";
 import type { OutputColumn } from "../plan/columns";
 import { batchOf } from "./arrow";
 import { csvHeader, csvRecords } from "./csv";
+import type { DownloadFormat } from "./formats";
 import { ndjsonRecords } from "./ndjson";
-
-export const FORMATS = ["parquet", "csv", "arrow", "json"] as const;
-export type DownloadFormat = (typeof FORMATS)[number];
-
-export const FORMAT_INFO: Record<DownloadFormat, { contentType: string; extension: string }> = {
-  parquet: { contentType: "application/vnd.apache.parquet", extension: "parquet" },
-  csv: { contentType: "text/csv; charset=utf-8; header=present", extension: "csv" },
-  arrow: { contentType: "application/vnd.apache.arrow.stream", extension: "arrows" },
-  json: { contentType: "application/x-ndjson", extension: "ndjson" },
-};
 
 /** Formats encoded from pages of rows; the others from Arrow record batches. */
 export type RowFormat = Extract<DownloadFormat, "csv" | "json">;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../../src/config/read-env";
+import { ConfigError } from "../../../src/config/config-error";
 import { loadDatasetConfig } from "../../../src/datasets/config";
 import { createDatasetServices } from "../../../src/datasets/dataset-services";
 import { Spool } from "../../../src/datasets/delivery/spool";

@@ -1,0 +1,72 @@
+import { loadAccessConfig } from "../../access/config";
+import { loadConfig } from "../../config/env";
+import { loadDatasetConfig } from "../../datasets/config";
+import { createDatasetServices } from "../../datasets/dataset-services";
+import { warmPublicCards } from "../../datasets/warm-cards";
+import type { Database } from "../../db/database";
+import { plural } from "../../errors";
+import { silentLogger } from "../../log/logger";
+import { terminalProgress } from "../../log/progress";
+import { materializeAll } from "../../materialize/runner";
+import { profileOf } from "../../runtime/database-profile";
+import { ServingCatalog, syncRedis } from "../../serving";
+import { openCliDatabase } from "../open-database";
+import { CliError } from "../run";
+import { parseTarget } from "./view-target";
+
+/** New rows make new cards: computed here, stored where servers find them (see warm-cards). */
+async function storePublicCards(db: Database): Promise<void> {
+  // Cards charge nobody: no ledger to share.
+  const datasets = createDatasetServices({
+    config: loadDatasetConfig(),
+    sliced: profileOf(db).datasets.sliced,
+  });
+  try {
+    const catalog = new ServingCatalog(db.sql, { logger: silentLogger });
+    const cards = await warmPublicCards({ sql: db.sql, bulkSql: db.bulk, catalog, datasets });
+    for (const { name, card } of cards) {
+      process.stdout.write(`card of ${name}: ${plural(card.rows, "row")}, version ${card.version}\n`);
+    }
+  } finally {
+    await datasets.close();
+  }
+}
+
+/** `rapfs materialize`: the applied views (or one), then the public cards and the online store they changed. */
+export async function materializeAction(target: string | undefined, opts: { full?: boolean }): Promise<void> {
+  const only = parseTarget(target);
+  const config = loadConfig();
+  const db = await openCliDatabase(config);
+  const progress = terminalProgress();
+  try {
+    const results = await materializeAll(db.sql, {
+      full: opts.full === true,
+      onProgress: progress,
+      ...(only ? { only } : {}),
+    });
+    progress.stop();
+    if (results.length === 0)
+      throw new CliError(target ? `no applied view ${target}` : "nothing applied yet: run `rapfs apply`");
+    for (const r of results) {
+      process.stdout.write(
+        `${r.kind === "embedding" ? "embedding " : ""}${r.name}@${r.version}: ${r.mode}, ${plural(r.rowsWritten, "row")} written, ` +
+          `${plural(r.rowCount, "row")}, ${r.durationMs} ms, watermark ${r.watermarkAfter ?? "none"}` +
+          (r.quarantine.total > 0
+            ? `, ${plural(r.quarantine.total, "analysis", "analyses")} quarantined (rapfs quarantine ${r.name}@${r.version})`
+            : "") +
+          "\n",
+      );
+    }
+    if (results.some((r) => r.rowsWritten > 0)) await storePublicCards(db);
+    if (config.redisUrl) {
+      const prefix = loadAccessConfig(process.env).redisPrefix;
+      for (const r of await syncRedis(db.sql, { redisUrl: config.redisUrl, prefix })) {
+        if (r.mode !== "skipped")
+          process.stdout.write(`online store ${r.viewKey}: ${r.mode}, ${plural(r.rows, "row")}\n`);
+      }
+    }
+  } finally {
+    progress.stop();
+    await db.close();
+  }
+}
