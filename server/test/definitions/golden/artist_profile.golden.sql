@@ -151,6 +151,7 @@ cross join lateral (
   where t.id is not null
     and t.id = _pit.entity_id
     and coalesce(t.created_at <= _pit.as_of, true)
+  offset 0
 ) f;
 
 -- running total of tracks

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../../../src/corpus/random";
+import {
+  type DatasetPlan,
+  planTraining,
+  type Source,
+  standalonePlanSource,
+} from "../../../src/datasets/plan/dataset-plan";
+import {
+  computePointInTime,
+  loadPointInTime,
+  type PointInTimeQueries,
+} from "../../../src/datasets/point-in-time/pit";
+import type { Database, Sql } from "../../../src/db/database";
+import { preparedDatabase } from "../../support/prepared-data";
+import { SEED } from "../support";
+
+const DAY = 86_400_000;
+const CORPUS = ["tracks", "analysis_results"];
+// Every kind of view a training set reads: a track's latest analysis, a track's own row, a
+// consensus across analyzers, and an artist's aggregates (its running totals) through the relation.
+const FEATURES = [
+  "qwen_analysis@2:*",
+  "track_profile@1:*",
+  "analyzer_consensus@1:*",
+  "artist_stats@1:track_count",
+  "artist_stats@1:avg_quality",
+  "artist_stats@1:positive_share",
+];
+
+/** Rows of tracks and analysis_results read so far: sequential scans' and index scans' alike. */
+async function corpusRowsRead(sql: Sql): Promise<Record<string, number>> {
+  await sql`select pg_stat_force_next_flush()`;
+  const rows = await sql<{ name: string; n: number }[]>`
+    select t.relname as name, (t.seq_tup_read + coalesce(sum(i.idx_tup_read), 0))::float8 as n
+    from pg_stat_user_tables t left join pg_stat_user_indexes i on i.relid = t.relid
+    where t.relname = any(${CORPUS}) group by t.relname, t.seq_tup_read`;
+  return Object.fromEntries(rows.map((r) => [r.name, r.n]));
+}
+
+/** Each source's point-in-time values for `rows`, and the corpus rows computing them read. */
+async function training(
+  sql: Sql,
+  plan: DatasetPlan,
+  queries: Map<Source, PointInTimeQueries>,
+  rows: { ids: number[]; asOf: number[] },
+) {
+  const before = await corpusRowsRead(sql);
+  const tables = await computePointInTime(sql, plan, queries, { rows });
+  const after = await corpusRowsRead(sql);
+  try {
+    const values: Record<string, unknown[]> = {};
+    for (const source of queries.keys()) {
+      values[source.name] = await sql.unsafe(`select * from ${tables.tableOf(source)} order by 1, 2, 3`);
+    }
+    const read = Object.fromEntries(CORPUS.map((t) => [t, (after[t] ?? 0) - (before[t] ?? 0)]));
+    return { values, read };
+  } finally {
+    await tables.drop();
+  }
+}
+
+/** Three more copies of every track and its analyses, each copy by artists of its own. */
+async function growFourfold(sql: Sql): Promise<void> {
+  const [{ last } = { last: 0 }] = await sql<{ last: number }[]>`select max(id) as last from tracks`;
+  await sql`
+    insert into tracks (id, title, artist, lyrics, url, created_at, spotify_data, audio_features,
+      lyrics_embedding, audio_embedding)
+    select t.id + k * ${last}, t.title, t.artist || ' #' || k, t.lyrics, t.url, t.created_at, t.spotify_data,
+      t.audio_features, t.lyrics_embedding, t.audio_embedding
+    from tracks t, generate_series(1, 3) k where t.id <= ${last}`;
+  await sql`
+    insert into analysis_results (track_id, analyzer_type, sentiment, confidence, themes, analysis_data, created_at,
+      complexity_score, processing_time_ms, model_version, analysis_embedding)
+    select a.track_id + k * ${last}, a.analyzer_type, a.sentiment, a.confidence, a.themes, a.analysis_data,
+      a.created_at, a.complexity_score, a.processing_time_ms, a.model_version, a.analysis_embedding
+    from analysis_results a, generate_series(1, 3) k where a.track_id <= ${last}`;
+  await sql`select setval(pg_get_serial_sequence('tracks', 'id'), (select max(id) from tracks))`;
+  await sql`analyze tracks`;
+  await sql`analyze analysis_results`;
+}
+
+describe("a point-in-time training set reads the history of the rows it asks for, not the corpus's", () => {
+  let db: Database;
+
+  beforeAll(async () => {
+    db = await preparedDatabase({ scale: 0.01, seed: SEED });
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it("the same rows over a corpus grown fourfold by other artists read as many corpus rows, and get the same values", async () => {
+    const { sql } = db;
+    const plan = await planTraining(standalonePlanSource(sql), { entity: "track", features: FEATURES });
+    const queries = await loadPointInTime(sql, plan);
+    // Tracks of two artists, each asked for at many instants: each artist's history serves its pairs.
+    const tracks = (
+      await sql<{ id: number }[]>`
+        select id from tracks where artist in (select artist from tracks where artist is not null
+          group by artist order by artist limit 2)
+        order by id`
+    ).map((r) => r.id);
+    const [range] = await sql<{ first: Date; last: Date }[]>`
+      select min(created_at) as first, max(created_at) as last from analysis_results`;
+    if (!range) throw new Error("no analyses");
+    const rng = new Rng(3, 0, 0, 0);
+    const first = range.first.getTime() - 30 * DAY;
+    const span = range.last.getTime() + 30 * DAY - first;
+    const rows = { ids: [] as number[], asOf: [] as number[] };
+    for (let i = 0; i < 400; i++) {
+      rows.ids.push(tracks[Math.floor(rng.next() * tracks.length)] as number);
+      rows.asOf.push(Math.round(first + rng.next() * span) * 1000);
+    }
+
+    await sql`analyze`;
+    const small = await training(sql, plan, queries, rows);
+    await growFourfold(sql);
+    const large = await training(sql, plan, queries, rows);
+
+    expect(large.values).toEqual(small.values);
+    // Not vacuous: the artists' aggregates were found for most rows.
+    const artist = small.values.artist_stats as { track_count: number | null }[];
+    expect(artist.filter((r) => (r.track_count ?? 0) > 1).length).toBeGreaterThan(artist.length / 2);
+    for (const table of CORPUS) {
+      const [before, after] = [small.read[table] ?? 0, large.read[table] ?? 0];
+      expect(before, `${table} rows read by the first request`).toBeGreaterThan(0);
+      // Equal up to planner noise; a plan walking whole tables reads about four times as many.
+      expect(
+        after,
+        `${table} rows read over the fourfold corpus (${before} over the first)`,
+      ).toBeLessThanOrEqual(before * 1.2);
+    }
+  });
+});
