@@ -181,24 +181,26 @@ export function overload(url: string, options: OverloadOptions): Overload {
   };
 
   /**
-   * A key's expensive requests round-robin from its own start, until stopped: one after the other,
-   * or with `paceMs` one started every `paceMs` whether or not the ones before have been answered
-   * (a key sending all its rate allows, at the rate it allows).
+   * A key's expensive requests until stopped, each time the kind the four have started least (so
+   * every kind is sent within the first few requests however slow each one is): one after the
+   * other, or with `paceMs` one started every `paceMs` whether or not the ones before have been
+   * answered (a key sending all its rate allows, at the rate it allows).
    */
   const expensiveClient = async (
     index: number,
     key: string,
     stop: AbortSignal,
-    statuses: Record<string, number>,
+    run: { statuses: Record<string, number>; started: Map<string, number> },
   ) => {
     const requests = expensiveRequests(key);
     const target = loadUrls[index % loadUrls.length] as string;
     const inFlight: Promise<void>[] = [];
     for (let n = 0; !stop.aborted && n < MAX_EXPENSIVE_REQUESTS; n++) {
-      const round = n + index * 2;
-      const [kind, request] = requests[round % requests.length] as (typeof requests)[number];
-      const sent = send(target, request, Math.floor(round / requests.length)).then((outcome) => {
-        statuses[`${kind}:${outcome}`] = (statuses[`${kind}:${outcome}`] ?? 0) + 1;
+      const [kind, request] = leastStarted(requests, run.started, index * 2);
+      const times = run.started.get(kind) ?? 0;
+      run.started.set(kind, times + 1);
+      const sent = send(target, request, times).then((outcome) => {
+        run.statuses[`${kind}:${outcome}`] = (run.statuses[`${kind}:${outcome}`] ?? 0) + 1;
       });
       if (options.paceMs === undefined) await sent;
       else {
@@ -254,8 +256,9 @@ export function overload(url: string, options: OverloadOptions): Overload {
     return timings;
   };
 
+  const kinds = expensiveRequests("").map(([kind]) => kind);
   return {
-    kinds: expensiveRequests("").map(([kind]) => kind),
+    kinds,
     async prepare(quietMs, loadedMs) {
       freeKeys.push(...(await signedUpKeys(clients)));
       probeKey = options.probeKey ?? (await signedUpKey());
@@ -265,14 +268,45 @@ export function overload(url: string, options: OverloadOptions): Overload {
     async run(quietMs, loadedMs, betweenPhases) {
       const quiet = await probe(AbortSignal.timeout(quietMs), freshKeys.quiet);
       await betweenPhases?.();
-      const loadedFor = AbortSignal.timeout(loadedMs);
-      const statuses: Record<string, number> = {};
-      const clients = freeKeys.map((key, i) => expensiveClient(i, key, loadedFor, statuses));
+      const load = { statuses: {} as Record<string, number>, started: new Map<string, number>() };
+      const loadedFor = loadedUntilEveryKindStarted(loadedMs, () => load.started.size === kinds.length);
+      const clients = freeKeys.map((key, i) => expensiveClient(i, key, loadedFor, load));
       const loaded = await probe(loadedFor, freshKeys.loaded);
       await Promise.all(clients);
-      return { quiet, loaded, statuses };
+      return { quiet, loaded, statuses: load.statuses };
     },
   };
+}
+
+/** The kind started fewest times so far; ties go to the first from `offset` on (clients start apart). */
+function leastStarted(
+  requests: ExpensiveRequest[],
+  started: Map<string, number>,
+  offset: number,
+): ExpensiveRequest {
+  let least = requests[offset % requests.length] as ExpensiveRequest;
+  for (let i = 1; i < requests.length; i++) {
+    const candidate = requests[(offset + i) % requests.length] as ExpensiveRequest;
+    if ((started.get(candidate[0]) ?? 0) < (started.get(least[0]) ?? 0)) least = candidate;
+  }
+  return least;
+}
+
+/**
+ * Aborts once `ms` have passed and every kind has been started, or at twice `ms` whatever was
+ * started: on a slow machine the load phase runs on until each kind was sent at least once.
+ */
+function loadedUntilEveryKindStarted(ms: number, everyKindStarted: () => boolean): AbortSignal {
+  const stop = new AbortController();
+  const startedAt = Date.now();
+  const check = setInterval(() => {
+    const elapsed = Date.now() - startedAt;
+    if ((elapsed >= ms && everyKindStarted()) || elapsed >= 2 * ms) {
+      clearInterval(check);
+      stop.abort();
+    }
+  }, 100);
+  return stop.signal;
 }
 
 /** A connection failure or a 5xx other than 503 (which is the server shedding load on purpose). */
