@@ -4,6 +4,7 @@ import type { Config } from "../../src/config/env";
 import { noProgress } from "../../src/log/progress";
 import { type RunningServer, type StartServerOptions, startServer } from "../../src/runtime/start-server";
 import { outcome, slowConnection, sockets } from "../support/connections";
+import { embeddedDataDir } from "../support/databases";
 import { capturingLogger, testConfig } from "./harness";
 
 let running: RunningServer | undefined;
@@ -14,18 +15,28 @@ afterEach(async () => {
   running = undefined;
 });
 
-const start = (prepare?: StartServerOptions["prepare"], connections?: Config["connections"]) => {
+/**
+ * A server on an in-memory database copied from one built once (initdb, and the migrations unless
+ * `migrated` is false), as each test would otherwise spend seconds building its own.
+ */
+const start = (
+  prepare?: StartServerOptions["prepare"],
+  connections?: Config["connections"],
+  migrated = true,
+) => {
   const { logger, lines } = capturingLogger();
   const config = { ...testConfig(), host: "127.0.0.1", port: 0, ...(connections ? { connections } : {}) };
   return {
     lines,
-    server: startServer({ config, logger, handleSignals: false, progress: noProgress, prepare }),
+    server: embeddedDataDir({ migrate: migrated }).then((loadDataDir) =>
+      startServer({ config, logger, handleSignals: false, progress: noProgress, prepare, loadDataDir }),
+    ),
   };
 };
 
 describe("startServer", () => {
   it("migrates the embedded database, serves over HTTP and reports readiness after data preparation", async () => {
-    const { server, lines } = start(async () => ({}));
+    const { server, lines } = start(async () => ({}), undefined, false);
     running = await server;
     expect(running.port).toBeGreaterThan(0);
     const res = await fetch(`${running.url}/health`);
@@ -106,7 +117,13 @@ describe("startServer", () => {
   it("with the default data preparation, generates the corpus on first start and becomes ready", async () => {
     const { logger } = capturingLogger();
     const config = { ...testConfig(), host: "127.0.0.1", port: 0, corpus: { scale: 0.01, seed: 7 } };
-    running = await startServer({ config, logger, handleSignals: false, progress: noProgress });
+    running = await startServer({
+      config,
+      logger,
+      handleSignals: false,
+      progress: noProgress,
+      loadDataDir: await embeddedDataDir(),
+    });
     await running.prepared;
     expect(running.services.readiness.names).toEqual(
       expect.arrayContaining(["database", "bootstrap", "definitions"]),
