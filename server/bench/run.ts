@@ -21,6 +21,7 @@ const workloads: Workload[] = [
   { name: "scale", load: async () => (await import("./scale")).benchScale },
   { name: "freshness-keyed", load: async () => (await import("./freshness-keyed")).benchFreshnessKeyed },
   { name: "scale-freshness", load: async () => (await import("./scale-freshness")).benchScaleFreshness },
+  { name: "hostile", load: async () => (await import("./hostile")).benchHostile },
 ];
 
 const only = process.argv.slice(2);

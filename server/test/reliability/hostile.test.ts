@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/access/api-key-format";
 import { type ServerProcess, startServerProcess, waitReady } from "../access-http/processes";
-import { FREE_PACE_MS } from "../support/hostile";
-import { overload, PROBES, type Probe, p99, serverFailure, type Timings, tally } from "../support/overload";
+import { type Delays, hostileEnv, measureUnderHostileKeys } from "../support/hostile-probe";
+import { p99, serverFailure } from "../support/overload";
 import { type Stack, startStack } from "./stack";
 
 /**
@@ -19,7 +19,7 @@ import { type Stack, startStack } from "./stack";
  * outrun a free key's 60 a minute). On the embedded default (one process) and on a server database
  * with one Redis and three processes (the keys spread over them); RAPFS_HOSTILE_KEYS (4) sets
  * the keys, RAPFS_HOSTILE_SCALE and RAPFS_HOSTILE_STACK_SCALE the corpus (small for CI; the
- * brief's figure is at scale 1). No probe and no hostile request may fail (a 5xx other than a
+ * brief's figure is at scale 1, measured by `pnpm bench hostile` with the same probe). No probe and no hostile request may fail (a 5xx other than a
  * 503, a dropped connection). Printed: each probe's p99 against its quiet phase, each process's
  * event-loop delay in each phase and, embedded, interactive statements' waits for the backend.
  *
@@ -46,82 +46,26 @@ const EVENT_LOOP_CEILING: Ceiling = { ratio: 6, floorMs: 600 };
 const LOOKUP_CEILING: Ceiling = { ratio: 2, floorMs: 250 };
 const MIN_LOOKUPS = 10;
 const ceilingOf = (ceiling: Ceiling, quietMs: number) => Math.max(ceiling.floorMs, ceiling.ratio * quietMs);
-const hostileEnv = {
-  RAPFS_TRUSTED_PROXY_HOPS: "1",
-  RAPFS_SPOOL_MAX_BYTES: String(8 * 1024 * 1024),
-  LOG_LEVEL: "info",
-};
-
-/** A series' value from a /metrics text (its name with any labels, as printed), in ms; NaN where absent. */
-const seriesMs = (text: string, series: string) =>
-  Number(
-    text
-      .split("\n")
-      .find((l) => l.startsWith(`${series} `))
-      ?.split(" ")
-      .at(-1) ?? Number.NaN,
-  ) * 1000;
-
-/**
- * Since the last scrape (prom-client and the embedded database reset them on each): the event
- * loop's longest and p99 delay (perf_hooks monitorEventLoopDelay), and on the embedded database
- * the longest wait of an interactive statement for its one backend and all such waits together.
- */
-type Delays = Awaited<ReturnType<typeof delaysMs>>;
-
-async function delaysMs(url: string) {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const interactive = '{class="interactive"}';
-  return {
-    max: seriesMs(text, "rapfs_nodejs_eventloop_lag_max_seconds"),
-    p99: seriesMs(text, "rapfs_nodejs_eventloop_lag_p99_seconds"),
-    waitMax: seriesMs(text, `rapfs_embedded_backend_wait_max_seconds${interactive}`),
-    waited: seriesMs(text, `rapfs_embedded_backend_wait_seconds_total${interactive}`),
-  };
-}
-
-const row = (kind: Probe, quiet: Timings, loaded: Timings) =>
-  `hostile:   ${kind.padEnd(9)} quiet p99 ${p99(quiet[kind]).toFixed(1).padStart(7)} ms (${quiet[kind].length})` +
-  `   loaded p99 ${p99(loaded[kind]).toFixed(1).padStart(7)} ms (${loaded[kind].length})` +
-  `   ${(p99(loaded[kind]) / p99(quiet[kind])).toFixed(2)}×`;
 
 async function probeUnderHostileKeys(
   where: string,
   urls: string[],
   options: { tracks: number; clients: number; probeKey: string },
 ): Promise<void> {
-  const probeUrl = urls[0] as string;
-  const load = overload(probeUrl, {
-    ...options,
-    trainingRows: 1,
-    kinds: "hostile",
-    loadUrls: urls,
-    paceMs: FREE_PACE_MS,
-  });
-  await load.prepare(QUIET_MS, LOADED_MS);
-  await Promise.all(urls.map(delaysMs));
-  let quietDelays: Delays[] = [];
-  const { quiet, loaded, statuses } = await load.run(QUIET_MS, LOADED_MS, async () => {
-    quietDelays = await Promise.all(urls.map(delaysMs));
-  });
-  const delays = await Promise.all(urls.map(delaysMs));
-  const perProcess = (list: Delays[]) =>
-    list.map((d) => `${d.max.toFixed(0)} / ${d.p99.toFixed(0)} ms`).join(", ");
-  console.info(
-    `hostile: ${where}, ${options.clients} free keys for ${LOADED_MS / 1000} s\n` +
-      `${PROBES.map((kind) => row(kind, quiet, loaded)).join("\n")}\n` +
-      `hostile: event-loop delay per process (max / p99), quiet: ${perProcess(quietDelays)}; loaded: ${perProcess(delays)}\n` +
-      `hostile: embedded database, interactive statements' waits for the backend (longest / total): ${delays.map((d) => `${d.waitMax.toFixed(0)} / ${d.waited.toFixed(0)} ms`).join(", ")}\n` +
-      `hostile: served / refused / left by the client, per kind: ${Object.entries(tally(statuses))
-        .map(([kind, t]) => `${kind} ${t.served}/${t.refused}/${t.left}`)
-        .join(", ")}\n` +
-      `hostile: failures quiet ${JSON.stringify(quiet.failures)}, loaded ${JSON.stringify(loaded.failures)}\n` +
-      `hostile: requests (kind:status → count): ${JSON.stringify(statuses)}`,
+  const { quiet, loaded, statuses, kinds, quietDelays, delays, summary } = await measureUnderHostileKeys(
+    where,
+    urls,
+    {
+      ...options,
+      quietMs: QUIET_MS,
+      loadedMs: LOADED_MS,
+    },
   );
+  console.info(summary);
   expect(quiet.failures).toEqual([]);
   expect(loaded.failures).toEqual([]);
   const outcomes = Object.keys(statuses).map((k) => k.split(":") as [string, string]);
-  for (const kind of load.kinds)
+  for (const kind of kinds)
     expect(
       outcomes.some(([k]) => k === kind),
       kind,

@@ -1,0 +1,153 @@
+import { join } from "node:path";
+import { generateKey } from "../src/access/api-key-format";
+import { repoRoot } from "../src/config/paths";
+import { PrivateRedis } from "../test/access/support";
+import { type ServerProcess, startServerProcess, waitReady } from "../test/access-http/processes";
+import {
+  backendWaits,
+  type HostileProbe,
+  hostileEnv,
+  measureUnderHostileKeys,
+  perProcess,
+  tallied,
+} from "../test/support/hostile-probe";
+import { PROBES, type Probe, p99, serverFailure } from "../test/support/overload";
+import { floorP99 } from "./overload";
+import type { BenchRow } from "./types";
+
+// Issue #38's figure is at scale 1.
+const SCALE = process.env.RAPFS_BENCH_HOSTILE_SCALE ?? "1";
+const KEYS = Number(process.env.RAPFS_BENCH_HOSTILE_KEYS ?? 4);
+const QUIET_MS = 15_000;
+const LOADED_MS = 30_000;
+// A server PostgreSQL with pgvector (an empty database gets the corpus on first start); unset,
+// only the embedded default is measured.
+const DATABASE_URL = process.env.RAPFS_BENCH_HOSTILE_DATABASE_URL;
+const TRACKS = Math.max(1, Math.floor(57_718 * Number(SCALE)));
+const LOOKUP_CEILING = { ratio: 2, ms: 250 };
+const PROBE_CEILING_MS = 250;
+
+/**
+ * `pnpm bench hostile`: issue #38's acceptance probe, the reliability test's
+ * (test/reliability/hostile.test.ts) at scale 1. Four free keys on the default free tier send
+ * the cheapest-to-send, costliest-to-serve requests they are allowed, one a second each, for
+ * 30 s, while a bystander times lookups, fresh-key lookups, /v1/usage, signups and /ready against
+ * the same probes for 15 s with no load before it, and the machine's floor. On the embedded
+ * default (one process, its data directory under .rapfs-bench reused between runs), then, with
+ * RAPFS_BENCH_HOSTILE_DATABASE_URL, on that server PostgreSQL with three processes and one
+ * private Redis.
+ */
+export async function benchHostile(): Promise<BenchRow[]> {
+  const rows = await embedded();
+  if (DATABASE_URL) rows.push(...(await threeProcesses(DATABASE_URL)));
+  else
+    process.stderr.write(
+      "hostile: set RAPFS_BENCH_HOSTILE_DATABASE_URL to a server PostgreSQL with pgvector for three processes; skipped\n",
+    );
+  return rows;
+}
+
+async function embedded(): Promise<BenchRow[]> {
+  const adminKey = generateKey().key;
+  const server = await startServerProcess("bench-hostile", {
+    ...hostileEnv,
+    RAPFS_CORPUS_SCALE: SCALE,
+    RAPFS_ADMIN_KEY: adminKey,
+    RAPFS_DATA_DIR: join(repoRoot, ".rapfs-bench", `hostile-scale-${SCALE}`),
+  });
+  try {
+    await waitReady(server);
+    return await measured("embedded", [server.url], adminKey);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function threeProcesses(databaseUrl: string): Promise<BenchRow[]> {
+  const adminKey = generateKey().key;
+  const redis = await PrivateRedis.start();
+  const env = {
+    ...hostileEnv,
+    RAPFS_CORPUS_SCALE: SCALE,
+    RAPFS_ADMIN_KEY: adminKey,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redis.url,
+  };
+  const servers: ServerProcess[] = [];
+  try {
+    // One after the other: the first generates the corpus (on an empty database) and builds the views.
+    for (const name of ["hostile-a", "hostile-b", "hostile-c"]) {
+      const server = await startServerProcess(name, env);
+      servers.push(server);
+      await waitReady(server);
+    }
+    return await measured(
+      "3 processes, server PostgreSQL, one Redis",
+      servers.map((s) => s.url),
+      adminKey,
+    );
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    redis.down();
+  }
+}
+
+/** The floor, then the probe under the keys; one row per probe, the topology's notes on the first. */
+async function measured(where: string, urls: string[], adminKey: string): Promise<BenchRow[]> {
+  const floor = await floorP99();
+  const probe = await measureUnderHostileKeys(`${where}, scale ${SCALE}`, urls, {
+    tracks: TRACKS,
+    clients: KEYS,
+    probeKey: adminKey,
+    quietMs: QUIET_MS,
+    loadedMs: LOADED_MS,
+  });
+  process.stderr.write(`${probe.summary}\n`);
+  const notes = topologyNotes(where, probe);
+  process.stderr.write(`hostile: ${notes}\n`);
+  return PROBES.map((kind, i) => {
+    const row = probeRow(where, kind, probe, floor);
+    return i === 0 ? { ...row, notes: `${row.notes}; ${notes}` } : row;
+  });
+}
+
+function probeRow(where: string, kind: Probe, probe: HostileProbe, floor: number): BenchRow {
+  const { quiet, loaded } = probe;
+  const value = p99(loaded[kind]);
+  const baselineValue = p99(quiet[kind]);
+  const failures = loaded.failures.filter((f) => f.startsWith(kind)).length;
+  const quietFailures = quiet.failures.filter((f) => f.startsWith(kind)).length;
+  const lookup = kind === "lookup";
+  const met = lookup
+    ? value <= LOOKUP_CEILING.ratio * baselineValue && value <= LOOKUP_CEILING.ms && failures === 0
+    : value <= PROBE_CEILING_MS && failures === 0;
+  return {
+    workload: `hostile (${where}): ${kind} p99 under ${KEYS} free keys (${loaded[kind].length} probes, ${quiet[kind].length} quiet)`,
+    baseline: `same probe, quiet phase (floor: Node from memory, p99 ${floor.toFixed(1)} ms)`,
+    value,
+    baselineValue,
+    unit: "ms",
+    ratio: value / baselineValue,
+    target: lookup
+      ? `≤ ${LOOKUP_CEILING.ratio}× quiet and ≤ ${LOOKUP_CEILING.ms} ms, 0 failures`
+      : `reported (≤ ${PROBE_CEILING_MS} ms, 0 failures)`,
+    met,
+    notes: `${failures} failures loaded, ${quietFailures} quiet; ${(value / floor).toFixed(1)}× the floor`,
+  };
+}
+
+/** Event-loop delays, backend waits (embedded), the hostile requests' outcomes and the load average. */
+function topologyNotes(where: string, probe: HostileProbe): string {
+  const failed = Object.keys(probe.statuses).filter((k) => serverFailure(k.split(":").at(-1) ?? ""));
+  const waits = probe.delays.some((d) => !Number.isNaN(d.waitMax))
+    ? `; interactive statements' waits for the embedded backend under load (longest / total): ${backendWaits(probe.delays)}`
+    : "";
+  const load = (values: number[]) => values.map((v) => v.toFixed(1)).join(" ");
+  return (
+    `${where}, scale ${SCALE}, ${KEYS} free keys for ${LOADED_MS / 1000} s after ${QUIET_MS / 1000} s quiet; ` +
+    `event-loop delay per process (max / p99) quiet: ${perProcess(probe.quietDelays)}, loaded: ${perProcess(probe.delays)}${waits}; ` +
+    `hostile requests served / refused / left per kind: ${tallied(probe.statuses)}; ` +
+    `their server failures: ${failed.length ? failed.join(", ") : "none"}; ` +
+    `load average (1, 5, 15 min) before ${load(probe.loadAverage.before)}, after ${load(probe.loadAverage.after)}`
+  );
+}

@@ -1,0 +1,134 @@
+import { loadavg } from "node:os";
+import { FREE_PACE_MS } from "./hostile";
+import { overload, PROBES, type Probe, p99, type Timings, tally } from "./overload";
+
+/**
+ * The server's environment for hostile free keys, shared by the reliability test and `pnpm bench
+ * hostile`: the default free tier (no RAPFS_TIERS), one trusted proxy hop so each signup comes
+ * from an address of its own, and public downloads at a spool limit a key's distinct limits reach.
+ */
+export const hostileEnv = {
+  RAPFS_TRUSTED_PROXY_HOPS: "1",
+  RAPFS_SPOOL_MAX_BYTES: String(8 * 1024 * 1024),
+  LOG_LEVEL: "info",
+};
+
+/** A series' value from a /metrics text (its name with any labels, as printed), in ms; NaN where absent. */
+const seriesMs = (text: string, series: string) =>
+  Number(
+    text
+      .split("\n")
+      .find((l) => l.startsWith(`${series} `))
+      ?.split(" ")
+      .at(-1) ?? Number.NaN,
+  ) * 1000;
+
+/**
+ * Since the last scrape (prom-client and the embedded database reset them on each): the event
+ * loop's longest and p99 delay (perf_hooks monitorEventLoopDelay), and on the embedded database
+ * the longest wait of an interactive statement for its one backend and all such waits together.
+ */
+export type Delays = Awaited<ReturnType<typeof delaysMs>>;
+
+async function delaysMs(url: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const interactive = '{class="interactive"}';
+  return {
+    max: seriesMs(text, "rapfs_nodejs_eventloop_lag_max_seconds"),
+    p99: seriesMs(text, "rapfs_nodejs_eventloop_lag_p99_seconds"),
+    waitMax: seriesMs(text, `rapfs_embedded_backend_wait_max_seconds${interactive}`),
+    waited: seriesMs(text, `rapfs_embedded_backend_wait_seconds_total${interactive}`),
+  };
+}
+
+/** What one probe under hostile keys measured, and its printable summary. */
+export type HostileProbe = {
+  quiet: Timings;
+  loaded: Timings;
+  /** The hostile requests' outcomes, `kind:status` → count. */
+  statuses: Record<string, number>;
+  /** The hostile request kinds the keys send. */
+  kinds: string[];
+  /** Per process (in the order of `urls`), what the quiet phase and the loaded phase left. */
+  quietDelays: Delays[];
+  delays: Delays[];
+  /** os.loadavg() just before the quiet phase and just after the loaded phase. */
+  loadAverage: { before: number[]; after: number[] };
+  summary: string;
+};
+
+export type HostileProbeOptions = {
+  tracks: number;
+  clients: number;
+  /** The bystander's key: the operator's, since its lookups would outrun a free key's 60 a minute. */
+  probeKey: string;
+  quietMs: number;
+  loadedMs: number;
+};
+
+const row = (kind: Probe, quiet: Timings, loaded: Timings) =>
+  `hostile:   ${kind.padEnd(9)} quiet p99 ${p99(quiet[kind]).toFixed(1).padStart(7)} ms (${quiet[kind].length})` +
+  `   loaded p99 ${p99(loaded[kind]).toFixed(1).padStart(7)} ms (${loaded[kind].length})` +
+  `   ${(p99(loaded[kind]) / p99(quiet[kind])).toFixed(2)}×`;
+
+/** Each process's event-loop delay, `max / p99 ms`, comma-separated. */
+export const perProcess = (list: Delays[]) =>
+  list.map((d) => `${d.max.toFixed(0)} / ${d.p99.toFixed(0)} ms`).join(", ");
+
+/** Each process's interactive waits for the embedded backend, `longest / total ms`, comma-separated. */
+export const backendWaits = (list: Delays[]) =>
+  list.map((d) => `${d.waitMax.toFixed(0)} / ${d.waited.toFixed(0)} ms`).join(", ");
+
+/** Per kind, `kind served/refused/left`, comma-separated. */
+export const tallied = (statuses: Record<string, number>) =>
+  Object.entries(tally(statuses))
+    .map(([kind, t]) => `${kind} ${t.served}/${t.refused}/${t.left}`)
+    .join(", ");
+
+/**
+ * `clients` free keys, spread over `urls`, each start one of the cheapest-to-send,
+ * costliest-to-serve requests a second (FREE_PACE_MS) for `loadedMs`, while a bystander on the
+ * first url times its probes, against the same probes for `quietMs` with no load before it.
+ */
+export async function measureUnderHostileKeys(
+  where: string,
+  urls: string[],
+  options: HostileProbeOptions,
+): Promise<HostileProbe> {
+  const { quietMs, loadedMs, ...load } = options;
+  const probeUrl = urls[0] as string;
+  const hostile = overload(probeUrl, {
+    ...load,
+    trainingRows: 1,
+    kinds: "hostile",
+    loadUrls: urls,
+    paceMs: FREE_PACE_MS,
+  });
+  await hostile.prepare(quietMs, loadedMs);
+  await Promise.all(urls.map(delaysMs));
+  let quietDelays: Delays[] = [];
+  const before = loadavg();
+  const { quiet, loaded, statuses } = await hostile.run(quietMs, loadedMs, async () => {
+    quietDelays = await Promise.all(urls.map(delaysMs));
+  });
+  const after = loadavg();
+  const delays = await Promise.all(urls.map(delaysMs));
+  const summary =
+    `hostile: ${where}, ${options.clients} free keys for ${loadedMs / 1000} s\n` +
+    `${PROBES.map((kind) => row(kind, quiet, loaded)).join("\n")}\n` +
+    `hostile: event-loop delay per process (max / p99), quiet: ${perProcess(quietDelays)}; loaded: ${perProcess(delays)}\n` +
+    `hostile: embedded database, interactive statements' waits for the backend (longest / total): ${backendWaits(delays)}\n` +
+    `hostile: served / refused / left by the client, per kind: ${tallied(statuses)}\n` +
+    `hostile: failures quiet ${JSON.stringify(quiet.failures)}, loaded ${JSON.stringify(loaded.failures)}\n` +
+    `hostile: requests (kind:status → count): ${JSON.stringify(statuses)}`;
+  return {
+    quiet,
+    loaded,
+    statuses,
+    kinds: hostile.kinds,
+    quietDelays,
+    delays,
+    loadAverage: { before, after },
+    summary,
+  };
+}
