@@ -21,6 +21,14 @@ const EXCLUSIVE = [
   "test/cluster/**/*.test.ts",
 ];
 
+// Reliability files that time a bystander or a p99 against a quiet phase under load.
+const RELIABILITY_UNDER_LOAD = [
+  "test/reliability/overload.test.ts",
+  "test/reliability/hostile.test.ts",
+  "test/reliability/redis-cluster.test.ts",
+  "test/reliability/load-and-faults.test.ts",
+];
+
 export default defineConfig({
   resolve: { alias: { "@rapfs/sdk": sdkSource, "@rapfs/server": serverPackage } },
   test: {
@@ -61,16 +69,34 @@ export default defineConfig({
         },
       },
       {
-        // Load and fault tests (pnpm test:reliability): minutes, real processes on loopback.
+        // Fault tests (pnpm test:reliability): a database cut, a process killed or stopped, each
+        // on real processes on loopback. Their assertions are about what is answered, not how
+        // fast under load, and they spend most of their time waiting on the fault: three at once.
         extends: true,
         test: {
-          name: "reliability",
+          name: "reliability-faults",
           // A process of its own per file, as before: not yet tried sharing one.
           isolate: true,
           root: "server",
           include: ["test/reliability/**/*.test.ts"],
-          fileParallelism: false,
+          exclude: RELIABILITY_UNDER_LOAD,
+          maxWorkers: 3,
           sequence: { groupOrder: 2 },
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        // Load tests (pnpm test:reliability): latency ceilings against a quiet phase of the same
+        // run, so one at a time with the machine to themselves, after the fault tests.
+        extends: true,
+        test: {
+          name: "reliability-load",
+          isolate: true,
+          root: "server",
+          include: RELIABILITY_UNDER_LOAD,
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
           testTimeout: 300_000,
           hookTimeout: 300_000,
         },

@@ -8,11 +8,10 @@ import { type Stack, startStack } from "./stack";
  * tier's keys: fresh free keys first used under load (whose first request once crashed every
  * process on a Cluster), pro keys, the operator's. The database is the stack's PGlite behind a
  * TCP proxy: a stop destroys every open connection and refuses new ones, as a stopped server does;
- * the start listens again on the same port with the same data.
+ * the start listens again on the same port with the same data. One file per topology
+ * (database-outage-redis.test.ts, database-outage-cluster.test.ts), so the two run side by side.
  */
-for (const topology of ["redis", "cluster"] as const) describeOutage(topology);
-
-function describeOutage(topology: "redis" | "cluster") {
+export function describeOutage(topology: "redis" | "cluster") {
   let stack: Stack;
   let servers: ServerProcess[];
   /** Keys made before the outage and first used during it. */

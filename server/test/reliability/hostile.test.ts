@@ -19,9 +19,10 @@ import { type Stack, startStack } from "./stack";
  * outrun a free key's 60 a minute). On the embedded default (one process) and on a server database
  * with one Redis and three processes (the keys spread over them); RAPFS_HOSTILE_KEYS (4) sets
  * the keys, RAPFS_HOSTILE_SCALE and RAPFS_HOSTILE_STACK_SCALE the corpus (small for CI; the
- * brief's figure is at scale 1, measured by `pnpm bench hostile` with the same probe). No probe and no hostile request may fail (a 5xx other than a
- * 503, a dropped connection). Printed: each probe's p99 against its quiet phase, each process's
- * event-loop delay in each phase and, embedded, interactive statements' waits for the backend.
+ * brief's figure is at scale 1, measured by `pnpm bench hostile` with the same probe). No probe
+ * and no hostile request may fail (a 5xx other than a 503, a dropped connection). Printed: each
+ * probe's p99 against its quiet phase, each process's event-loop delay in each phase and,
+ * embedded, interactive statements' waits for the backend.
  *
  * Asserted, as far as this noisy 2-core machine allows the brief's ceiling (250 ms, 2× quiet):
  * each process's longest event-loop delay under load stays within EVENT_LOOP_CEILING of its quiet
