@@ -12,6 +12,8 @@ export type ServerProcess = {
   /** The server's own process (`node … start`), e.g. for its RSS. */
   pid: number | undefined;
   output: () => string;
+  /** How the process ended (`code` or `signal`), or undefined while it runs. */
+  exit: () => string | undefined;
   /** SIGTERM and wait for the exit (the server flushes usage and last-used on the way out). */
   stop(): Promise<void>;
   /** SIGKILL and wait for the exit: nothing is flushed. */
@@ -33,7 +35,13 @@ export async function startServerProcess(name: string, env: Record<string, strin
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let exit: string | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", (code, signal) => {
+      exit = signal ? `signal ${signal}` : `code ${code}`;
+      resolve();
+    }),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString("utf8");
@@ -51,6 +59,7 @@ export async function startServerProcess(name: string, env: Record<string, strin
     url,
     pid: child.pid,
     output: () => output,
+    exit: () => exit,
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       // A server whose shutdown hangs (seen after fault injection) must not hang the suite.
@@ -78,15 +87,22 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 120_000
   }
 }
 
-export async function waitReady(server: ServerProcess): Promise<void> {
-  await eventually(
-    async () => {
+/** Polls /ready until 200; a process that has exited fails at once, with the end of its output. */
+export async function waitReady(server: ServerProcess, timeoutMs = 240_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const exit = server.exit();
+    if (exit)
+      throw new Error(`${server.name} exited (${exit}) before ready:\n${server.output().slice(-4_000)}`);
+    try {
       const res = await fetch(`${server.url}/ready`);
-      if (res.status !== 200) throw new Error(`${server.name} not ready: ${await res.text()}`);
-    },
-    240_000,
-    200,
-  );
+      if (res.status === 200) return;
+      if (Date.now() > deadline) throw new Error(`${server.name} not ready: ${await res.text()}`);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** The current limiter backend from the `rapfs_limiter_backend` gauge. */

@@ -12,7 +12,8 @@ import { shutdownState } from "../../src/db/shutdown-state";
  * must still drain, checkpoint the embedded database, log `stopped` and release its lock, idle,
  * under load and in the middle of a materialization run; the next start recovers nothing (the
  * database's control file says it was shut down), and the stop says nothing more than that
- * (#41 item 6: no warning, no error, no ELIFECYCLE).
+ * (#41 item 6: no warning, no error, no ELIFECYCLE). One file per signal
+ * (graceful-stop-sigterm.test.ts, graceful-stop-sigint.test.ts), so the two run side by side.
  */
 const dataDir = mkdtempSync(join(tmpdir(), "rapfs-graceful-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -77,16 +78,15 @@ function expectCleanStop(started: Started, directory = dataDir): void {
 /** A start that found its database not shut down cleanly says so (and PostgreSQL recovers it). */
 const recovered = (started: Started) => /not shut down cleanly/.test(started.output());
 
-beforeAll(async () => {
-  // The first start builds the data directory; the stops below are of later starts.
-  const first = await start();
-  await ready(first.url);
-  await stopGroup(first, "SIGTERM");
-}, 300_000);
+export function describeGracefulStop(signal: "SIGTERM" | "SIGINT"): void {
+  beforeAll(async () => {
+    // The first start builds the data directory; the stops below are of later starts.
+    const first = await start();
+    await ready(first.url);
+    await stopGroup(first, "SIGTERM");
+  }, 300_000);
 
-describe.each(["SIGTERM", "SIGINT"] as const)(
-  "the README's start command stopped with %s to its process group",
-  (signal) => {
+  describe(`the README's start command stopped with ${signal} to its process group`, () => {
     it("idle: logs stopped and leaves no lock", async () => {
       const started = await start();
       await ready(started.url);
@@ -135,8 +135,8 @@ describe.each(["SIGTERM", "SIGINT"] as const)(
         rmSync(directory, { recursive: true, force: true });
       }
     });
-  },
-);
+  });
+}
 
 async function until(started: Started, pattern: RegExp): Promise<void> {
   for (let i = 0; i < 2_400 && !pattern.test(started.output()); i++) {

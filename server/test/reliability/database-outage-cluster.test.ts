@@ -1,0 +1,3 @@
+import { describeOutage } from "./database-outage";
+
+describeOutage("cluster");

@@ -1,0 +1,3 @@
+import { describeGracefulStop } from "./graceful-stop";
+
+describeGracefulStop("SIGINT");
