@@ -1,10 +1,10 @@
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { parseAllDocuments } from "yaml";
 import type { z } from "zod";
 import { type Catalog, emptyCatalog, validateCatalog } from "./definition-set";
 import { ErrorReporter } from "./errors";
 import { type Definition, definitionSchema } from "./schema";
+import { yamlDocuments } from "./yaml-documents";
 
 export type SourceFile = { name: string; text: string };
 
@@ -24,24 +24,15 @@ export function parseDefinitions(files: SourceFile[]): Catalog {
   const catalog = emptyCatalog();
   for (const file of files) {
     const fileReporter = reporter.inContext(basename(file.name));
-    const docs = parseAllDocuments(file.text, { prettyErrors: true });
-    if (!Array.isArray(docs)) continue; // an empty stream
+    const docs = yamlDocuments(file.text);
     docs.forEach((doc, index) => {
       const docLabel = docs.length > 1 ? `document ${index + 1}` : undefined;
       const docReporter = docLabel ? fileReporter.inContext(docLabel) : fileReporter;
-      if (doc.errors.length > 0) {
-        for (const error of doc.errors) docReporter.error(`invalid YAML: ${yamlProblem(error, file.text)}`);
+      if (doc.problems) {
+        for (const problem of doc.problems) docReporter.error(`invalid YAML: ${problem}`);
         return;
       }
-      // Parsing can succeed and building the value still fail: an alias before its anchor, or one
-      // that expands past yaml's alias limit.
-      let value: ReturnType<typeof doc.toJS>;
-      try {
-        value = doc.toJS();
-      } catch (error) {
-        docReporter.error(`invalid YAML: ${yamlProblem(error as Error, file.text)}`);
-        return;
-      }
+      const value = doc.value as { kind?: unknown; name?: unknown } | null | undefined;
       if (value === null || value === undefined) return;
       const parsed = definitionSchema.safeParse(value);
       const label = describeDocument(value) ?? docLabel;
@@ -112,11 +103,3 @@ function issuePath(issue: z.core.$ZodIssue, value: unknown): string[] {
  * yaml's message in one line: its first line ends in ":" before a multi-line excerpt, so the
  * line it points at is quoted instead (when it has any text).
  */
-export function yamlProblem(error: Error & { linePos?: readonly { line: number }[] }, text: string): string {
-  const first = (error.message.split("\n")[0] ?? "").replace(/:\s*$/, "");
-  const line = error.linePos?.[0]?.line;
-  const source = line === undefined ? "" : (text.split("\n")[line - 1] ?? "").trim();
-  return source
-    ? `${first}: ${JSON.stringify(source.length > 80 ? `${source.slice(0, 79)}…` : source)}`
-    : first;
-}
