@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { integerWhere, numberWhere, readEnv, trimmedText } from "../config/read-env";
 import { DomainError } from "../errors";
+import { isKeyPrefix, KEY_PREFIX_RULE } from "../online/redis-keys";
 import { isWellFormedKey } from "./api-key-format";
 import { MAX_LEASE_MS } from "./leases";
 import { loadTiers, type Tiers } from "./tiers";
@@ -50,7 +51,7 @@ const schema = z.object({
   ),
   RAPFS_REDIS_PREFIX: trimmedText()
     .transform((prefix) => prefix ?? "rapfs")
-    .refine((prefix) => /^[A-Za-z0-9:_-]{1,64}$/.test(prefix), "letters, digits, ':', '_' and '-' only"),
+    .refine(isKeyPrefix, KEY_PREFIX_RULE),
   RAPFS_KEY_CACHE_SECONDS: numberWhere(
     30,
     (n) => Number.isFinite(n) && n >= 0 && n <= 300,

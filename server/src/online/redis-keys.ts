@@ -2,7 +2,10 @@ import calculateSlot from "cluster-key-slot";
 import type { OnlineRow } from "./types";
 
 const VIEW_KEY = /^[a-z][a-z0-9_]{0,62}@[1-9][0-9]{0,8}$/;
-const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
+// No braces: a prefix must never open or close a hash tag.
+const PREFIX = /^[A-Za-z0-9:._-]{1,64}$/;
+/** What RAPFS_REDIS_PREFIX may be, as its refusal says it. */
+export const KEY_PREFIX_RULE = "1 to 64 letters, digits, ':', '.', '_' and '-'";
 
 export class InvalidViewKeyError extends Error {
   override name = "InvalidViewKeyError";
@@ -14,6 +17,8 @@ export function assertViewKey(viewKey: string): void {
     throw new InvalidViewKeyError(`"${viewKey}" is not a view key of the form name@version`);
   }
 }
+
+export const isKeyPrefix = (prefix: string): boolean => PREFIX.test(prefix);
 
 export function assertKeyPrefix(prefix: string): void {
   if (!PREFIX.test(prefix)) throw new InvalidViewKeyError(`"${prefix}" is not a valid key prefix`);
