@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadAccessConfig } from "../../src/access/config";
 import { ConfigError } from "../../src/config/config-error";
-const isKeyPrefix = (p: string) => /^[A-Za-z0-9_.-]{1,64}$/.test(p);
+import { isKeyPrefix } from "../../src/online/redis-keys";
 
 const accepted = (prefix: string) => {
   try {
