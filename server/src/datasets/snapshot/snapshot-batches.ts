@@ -37,6 +37,7 @@ export async function* snapshotBatches(
     rows,
     plan.limit,
     options.signal,
+    read,
     async (statement) => {
       const batches = await read(async (tx: Sql) => {
         const all: RecordBatch[] = [];
@@ -44,12 +45,7 @@ export async function* snapshotBatches(
         for await (const batch of copyBatches(readable, wire, wireColumns, sizes.batchRows)) all.push(batch);
         return all;
       });
-      const last = batches.at(-1);
-      return {
-        parts: batches,
-        rows: batches.reduce((sum, b) => sum + b.numRows, 0),
-        lastKey: last && last.numRows > 0 ? last.getChildAt(0)?.get(last.numRows - 1) : undefined,
-      };
+      return { parts: batches, rows: batches.reduce((sum, b) => sum + b.numRows, 0) };
     },
     sizes.copyRows,
   );
