@@ -1,4 +1,4 @@
-import { sqlParams } from "../../db/database";
+import { type Sql, sqlParams } from "../../db/database";
 import { Pacer, SLICE_TARGET_MS } from "../pacer";
 import { type RowsSql, rangeEndStatement, rowsBetween, rowsStatement } from "./query";
 import type { SnapshotRead } from "./snapshot";
@@ -11,7 +11,13 @@ import type { SnapshotRead } from "./snapshot";
  */
 const MAX_RANGE_ROWS = 1_024;
 
-export type RangeRead<T> = (statement: { text: string; params: unknown[] }) => Promise<{
+export type Statement = { text: string; params: unknown[] };
+
+/**
+ * Reads one range: `statement` looks up where the range ends, on the connection the range is read
+ * with (one turn of the embedded database for both), and gives the statement of its rows.
+ */
+export type RangeRead<T> = (statement: (sql: Sql) => Promise<Statement>) => Promise<{
   parts: T[];
   rows: number;
 }>;
@@ -26,12 +32,11 @@ export async function* inRanges<T>(
   rows: RowsSql,
   limit: number | undefined,
   signal: AbortSignal | undefined,
-  lookup: SnapshotRead,
   read: RangeRead<T>,
   maxRows = 131_072,
 ): AsyncGenerator<T> {
   if (rows.rangeKeys.length === 0) {
-    yield* (await read(rowsStatement(rows, limit))).parts;
+    yield* (await read(async () => rowsStatement(rows, limit))).parts;
     return;
   }
   const pacer = new Pacer({
@@ -46,20 +51,23 @@ export async function* inRanges<T>(
     signal?.throwIfAborted();
     // The range holds `size` keys of the range table at most, so no more rows than that pass.
     const size = Math.min(pacer.next, remaining);
-    const range = await pacer.time(size, async () => {
-      const end = rangeEndStatement(rows, after, size);
-      const [last] = await lookup((sql) => sql.unsafe<{ key: unknown }[]>(end.text, sqlParams(end.params)));
-      return { last, ...(await read(rowsStatement(rowsBetween(rows, after, last?.key), size))) };
-    });
+    let last: { key: unknown } | undefined;
+    const range = await pacer.time(size, () =>
+      read(async (sql) => {
+        const end = rangeEndStatement(rows, after, size);
+        [last] = await sql.unsafe<{ key: unknown }[]>(end.text, sqlParams(end.params));
+        return rowsStatement(rowsBetween(rows, after, last?.key), size);
+      }),
+    );
     yield* range.parts;
     remaining -= range.rows;
-    if (!range.last) return;
-    after = range.last.key;
+    if (!last) return;
+    after = last.key;
   }
 }
 
 /** A range's statement made into one answering `n`: the rows it had. */
-export type Tally = (range: { text: string; params: unknown[] }) => string;
+export type Tally = (range: Statement) => string;
 
 /** Counts a range's rows. */
 export const countRange: Tally = (range) => `select count(*)::int as n from (${range.text}) _s`;
@@ -83,8 +91,11 @@ export async function tallyInRanges(
   read: SnapshotRead,
 ): Promise<number> {
   let total = 0;
-  const ranges = inRanges(rows, limit, signal, read, async (range) => {
-    const [counted] = await read((sql) => sql.unsafe<{ n: number }[]>(tally(range), sqlParams(range.params)));
+  const ranges = inRanges(rows, limit, signal, async (statement) => {
+    const [counted] = await read(async (sql) => {
+      const range = await statement(sql);
+      return sql.unsafe<{ n: number }[]>(tally(range), sqlParams(range.params));
+    });
     total += counted?.n ?? 0;
     return { parts: [], rows: counted?.n ?? 0 };
   });

@@ -37,11 +37,10 @@ export async function* snapshotBatches(
     rows,
     plan.limit,
     options.signal,
-    read,
     async (statement) => {
       const batches = await read(async (tx: Sql) => {
         const all: RecordBatch[] = [];
-        const readable = await copyOut(tx, binaryCopy(statement));
+        const readable = await copyOut(tx, binaryCopy(await statement(tx)));
         for await (const batch of copyBatches(readable, wire, wireColumns, sizes.batchRows)) all.push(batch);
         return all;
       });

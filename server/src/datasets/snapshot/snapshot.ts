@@ -205,10 +205,11 @@ async function* pages(
   options: SnapshotOptions,
 ): Pages {
   const { training } = options;
-  const ranges = inRanges(rows, plan.limit, options.signal, read, async (statement) => {
-    const values = (await read((tx) =>
-      tx.unsafe(statement.text, sqlParams(statement.params)).values(),
-    )) as unknown as unknown[][];
+  const ranges = inRanges(rows, plan.limit, options.signal, async (statement) => {
+    const values = (await read(async (tx) => {
+      const range = await statement(tx);
+      return tx.unsafe(range.text, sqlParams(range.params)).values();
+    })) as unknown as unknown[][];
     return { parts: [values], rows: values.length };
   });
   for await (const range of ranges) {

@@ -47,8 +47,8 @@ async function countAtInstant(sql: Sql, plan: DatasetPlan) {
       rows,
       plan.limit,
       undefined,
-      (work) => work(sql),
-      async (range) => {
+      async (statement) => {
+        const range = await statement(sql);
         const [row] = await sql.unsafe<{ n: number }[]>(countRange(range), sqlParams(range.params));
         counted += row?.n ?? 0;
         return { parts: [], rows: row?.n ?? 0 };
