@@ -17,6 +17,11 @@ export type RowsSql = {
    * the rows can be read in key ranges (empty when they cannot).
    */
   rangeKeys: string[];
+  /**
+   * The table holding the first range key, and that key's column (both quoted): its index gives
+   * each range's last key before the range is read.
+   */
+  rangeTable: { table: string; key: string };
   params: unknown[];
 };
 
@@ -50,6 +55,7 @@ export function currentRows(plan: DatasetPlan): RowsSql {
     rangeKeys: [base, ...plan.sources.slice(1).filter((s) => s.join === "inner")].map(
       (s) => `${alias(s)}.${ident(s.key)}`,
     ),
+    rangeTable: { table: ident(base.table), key: ident(base.key) },
     params,
   };
 }
@@ -118,6 +124,7 @@ export function pointInTimeRows(
       mode === "training"
         ? timed.filter((s) => !(s.kind === "view" && s.via)).map((s) => `${alias(s)}.ord`)
         : inner.map((s) => `${alias(s)}.${ident(keyOf(plan, s).name)}`),
+    rangeTable: { table: ident(tableOf(base)), key: mode === "training" ? "ord" : ident(plan.key.name) },
     params,
   };
 }
@@ -130,16 +137,41 @@ function filterSql(filter: PlannedFilter, target: string, params: unknown[]): st
 }
 
 /**
- * The rows whose key is past `after` (all, when undefined): the next range of a keyed read. The
- * bound is set on every inner-joined source's key, not only the first: PostgreSQL does not carry
- * an inequality across a join, and without it plans the range as hash joins and a sort over
- * every remaining row before the first comes out, instead of merging the key indexes.
+ * The rows whose key is past `after` (all, when undefined) and at most `upTo` (no bound, when
+ * undefined): one range of a keyed read. Both bounds are set on every inner-joined source's key,
+ * not only the first: PostgreSQL does not carry an inequality across a join. With the lower bound
+ * alone a range was only as small as its LIMIT, and the planner, reading its filters and joins
+ * as keeping few of the rows past the key, planned hash joins and a sort over every one of them:
+ * each range read the tables' whole remainder, and a card's count grew with the square of the
+ * corpus. With both, every plan reads the range's rows only.
  */
-export function rowsAfter(rows: RowsSql, after: unknown): RowsSql {
-  if (after === undefined) return rows;
-  const params = [...rows.params, after];
-  const bounds = rows.rangeKeys.map((key) => `${key} > $${params.length}`);
+export function rowsBetween(rows: RowsSql, after: unknown, upTo: unknown): RowsSql {
+  const params = [...rows.params];
+  const bounds: string[] = [];
+  for (const [bound, op] of [
+    [after, ">"],
+    [upTo, "<="],
+  ] as const) {
+    if (bound === undefined) continue;
+    params.push(bound);
+    bounds.push(...rows.rangeKeys.map((key) => `${key} ${op} $${params.length}`));
+  }
   return { ...rows, where: [...rows.where, ...bounds], params };
+}
+
+/**
+ * The key of the `count`-th row of the range table past `after` (from the first, when undefined):
+ * where the next range ends. No row when fewer remain, and that range is the last.
+ */
+export function rangeEndStatement(rows: RowsSql, after: unknown, count: number) {
+  const { table, key } = rows.rangeTable;
+  const params: unknown[] = after === undefined ? [] : [after];
+  const where = after === undefined ? "" : ` where ${key} > $1`;
+  params.push(count - 1);
+  return {
+    text: `select ${key} as "key" from ${table}${where} order by ${key} offset $${params.length}::int8 limit 1`,
+    params,
+  };
 }
 
 /** The full statement; `limit` becomes one more parameter. */

@@ -1,25 +1,32 @@
 import { type Sql, sqlParams } from "../../db/database";
 import { Pacer, SLICE_TARGET_MS } from "../pacer";
-import { type RowsSql, rowsAfter, rowsStatement } from "./query";
+import { type RowsSql, rangeEndStatement, rowsBetween, rowsStatement } from "./query";
+import type { SnapshotRead } from "./snapshot";
 
 /**
- * Past about 1,500 rows the planner reads a range of `public`'s joins as hash joins over whole
- * tables and a sort: at scale 1, 1,536 rows merged in 48 ms, 2,048 took 340 ms hashed. Ranges stay
- * below that, however cheap the previous one was.
+ * At most this many rows a range, however cheap the previous one was. Bounded below only, a range
+ * of `public`'s joins past about 1,500 rows was planned as hash joins over whole tables and a sort
+ * (at scale 1, 1,536 rows merged in 48 ms, 2,048 took 340 ms hashed); bounded on both sides (see
+ * rowsBetween), a range reads only its own rows whatever the plan, and the cap keeps it short.
  */
 const MAX_RANGE_ROWS = 1_024;
 
-export type RangeRead<T> = (statement: { text: string; params: unknown[] }) => Promise<{
+export type Statement = { text: string; params: unknown[] };
+
+/**
+ * Reads one range: `statement` looks up where the range ends, on the connection the range is read
+ * with (one turn of the embedded database for both), and gives the statement of its rows.
+ */
+export type RangeRead<T> = (statement: (sql: Sql) => Promise<Statement>) => Promise<{
   parts: T[];
   rows: number;
-  /** The first column of the range's last row: where the next range starts. */
-  lastKey: unknown;
 }>;
 
 /**
  * Reads `rows` a key range at a time, each range one statement sized to hold the database for
  * about SLICE_TARGET_MS (a lookup on the embedded database waits behind at most one), in key
- * order, `limit` rows at most. Rows without range keys are one read.
+ * order, `limit` rows at most. A range is the next so many keys of the range table (see
+ * rowsBetween), its last looked up first; rows without range keys are one read.
  */
 export async function* inRanges<T>(
   rows: RowsSql,
@@ -29,7 +36,7 @@ export async function* inRanges<T>(
   maxRows = 131_072,
 ): AsyncGenerator<T> {
   if (rows.rangeKeys.length === 0) {
-    yield* (await read(rowsStatement(rows, limit))).parts;
+    yield* (await read(async () => rowsStatement(rows, limit))).parts;
     return;
   }
   const pacer = new Pacer({
@@ -42,49 +49,55 @@ export async function* inRanges<T>(
   let after: unknown;
   while (remaining > 0) {
     signal?.throwIfAborted();
+    // The range holds `size` keys of the range table at most, so no more rows than that pass.
     const size = Math.min(pacer.next, remaining);
-    const range = await pacer.time(size, () => read(rowsStatement(rowsAfter(rows, after), size)));
+    let last: { key: unknown } | undefined;
+    const range = await pacer.time(size, () =>
+      read(async (sql) => {
+        const end = rangeEndStatement(rows, after, size);
+        [last] = await sql.unsafe<{ key: unknown }[]>(end.text, sqlParams(end.params));
+        return rowsStatement(rowsBetween(rows, after, last?.key), size);
+      }),
+    );
     yield* range.parts;
     remaining -= range.rows;
-    if (range.rows < size) return;
-    after = range.lastKey;
+    if (!last) return;
+    after = last.key;
   }
 }
 
-/** A range's statement made into one answering (n, last): the rows it had and the key it ended on. */
-export type Tally = (range: { text: string; params: unknown[] }, keyColumn: string) => string;
+/** A range's statement made into one answering `n`: the rows it had. */
+export type Tally = (range: Statement) => string;
 
 /** Counts a range's rows. */
-export const countRange: Tally = (range, key) =>
-  `select count(*)::int as n, max(_s.${key}) as last from (${range.text}) _s`;
+export const countRange: Tally = (range) => `select count(*)::int as n from (${range.text}) _s`;
 
 /** Copies a range's rows into `table` (same columns), counting them. */
 export const copyRange =
   (table: string): Tally =>
-  (range, key) =>
-    `with _i as (insert into ${table} ${range.text} returning ${key}) select count(*)::int as n, max(${key}) as last from _i`;
+  (range) =>
+    `with _i as (insert into ${table} ${range.text} returning 1) select count(*)::int as n from _i`;
 
 /**
  * Runs `tally` over `rows` (at most `limit`) a key range at a time, each range one short
  * statement, and adds up the rows: one statement over a whole dataset's joins held the embedded
- * database for hundreds of milliseconds. `keyColumn` is the rows' first output column, which
- * orders them.
+ * database for hundreds of milliseconds.
  */
 export async function tallyInRanges(
   rows: RowsSql,
-  keyColumn: string,
   limit: number | undefined,
   signal: AbortSignal | undefined,
   tally: Tally,
-  read: <T>(work: (sql: Sql) => Promise<T>) => Promise<T>,
+  read: SnapshotRead,
 ): Promise<number> {
   let total = 0;
-  const ranges = inRanges(rows, limit, signal, async (range) => {
-    const [counted] = await read((sql) =>
-      sql.unsafe<{ n: number; last: unknown }[]>(tally(range, keyColumn), sqlParams(range.params)),
-    );
+  const ranges = inRanges(rows, limit, signal, async (statement) => {
+    const [counted] = await read(async (sql) => {
+      const range = await statement(sql);
+      return sql.unsafe<{ n: number }[]>(tally(range), sqlParams(range.params));
+    });
     total += counted?.n ?? 0;
-    return { parts: [], rows: counted?.n ?? 0, lastKey: counted?.last };
+    return { parts: [], rows: counted?.n ?? 0 };
   });
   for await (const _ of ranges);
   return total;

@@ -40,16 +40,11 @@ export async function* snapshotBatches(
     async (statement) => {
       const batches = await read(async (tx: Sql) => {
         const all: RecordBatch[] = [];
-        const readable = await copyOut(tx, binaryCopy(statement));
+        const readable = await copyOut(tx, binaryCopy(await statement(tx)));
         for await (const batch of copyBatches(readable, wire, wireColumns, sizes.batchRows)) all.push(batch);
         return all;
       });
-      const last = batches.at(-1);
-      return {
-        parts: batches,
-        rows: batches.reduce((sum, b) => sum + b.numRows, 0),
-        lastKey: last && last.numRows > 0 ? last.getChildAt(0)?.get(last.numRows - 1) : undefined,
-      };
+      return { parts: batches, rows: batches.reduce((sum, b) => sum + b.numRows, 0) };
     },
     sizes.copyRows,
   );

@@ -167,14 +167,13 @@ async function open<T>(
   read: SnapshotRead,
   work: (snapshot: Snapshot) => Promise<T>,
 ): Promise<T> {
-  const key = ident(options.training ? "ord" : plan.key.name);
   const columns = outputColumns(plan, options.training);
   await options.onOpen?.(info, columns);
   // Every uploaded row comes back, so a training set's rows are known without a count.
   const total =
     options.count === false || options.training
       ? options.training?.ids.length
-      : await tallyInRanges(rows, key, plan.limit, options.signal, countRange, read);
+      : await tallyInRanges(rows, plan.limit, options.signal, countRange, read);
   if (total !== undefined) await options.onCounted?.(total);
   return work({
     read,
@@ -207,10 +206,11 @@ async function* pages(
 ): Pages {
   const { training } = options;
   const ranges = inRanges(rows, plan.limit, options.signal, async (statement) => {
-    const values = (await read((tx) =>
-      tx.unsafe(statement.text, sqlParams(statement.params)).values(),
-    )) as unknown as unknown[][];
-    return { parts: [values], rows: values.length, lastKey: values.at(-1)?.[0] };
+    const values = (await read(async (tx) => {
+      const range = await statement(tx);
+      return tx.unsafe(range.text, sqlParams(range.params)).values();
+    })) as unknown as unknown[][];
+    return { parts: [values], rows: values.length };
   });
   for await (const range of ranges) {
     for (let i = 0; i < range.length; i += batchRows) {
