@@ -87,9 +87,11 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 120_000
   }
 }
 
+const READY_WITHIN_MS = 240_000;
+
 /** Polls /ready until 200; a process that has exited fails at once, with the end of its output. */
-export async function waitReady(server: ServerProcess, timeoutMs = 240_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+export async function waitReady(server: ServerProcess): Promise<void> {
+  const deadline = Date.now() + READY_WITHIN_MS;
   for (;;) {
     const exit = server.exit();
     if (exit)
