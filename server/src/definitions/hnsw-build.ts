@@ -63,57 +63,43 @@ export async function buildHnswIndex(session: Session, spec: HnswIndexSpec): Pro
   if (existing && sameOptions(existing.options, wanted)) {
     return { action: "unchanged", rows, maintenanceWorkMem: null, ms: elapsed(started) };
   }
-  const memory = spec.maintenanceWorkMem ?? (await autoSized(sql, rows, spec));
   // Servers starting together on an empty database build each index once: the others wait on the
   // lock, then find it built (two builds of one name: the loser failed on a duplicate and exited).
-  const build = (parallel: boolean) =>
-    session.transaction("", async (tx): Promise<"built" | "rebuilt" | "unchanged"> => {
-      await tx`select pg_advisory_xact_lock(hashtext(${`rapfs:hnsw:${spec.name}`}))`;
-      const [now] = await tx<{ options: string[] | null }[]>`
-        select reloptions as options from pg_class where oid = to_regclass(${ident(spec.name)})`;
-      if (now && sameOptions(now.options, wanted)) return "unchanged";
-      await tx`select set_config('maintenance_work_mem', ${memory}, true)`;
-      if (!parallel) await tx`select set_config('max_parallel_maintenance_workers', '0', true)`;
-      if (!now) {
-        await tx.unsafe(hnswIndexDdl(spec));
-        return "built";
-      }
-      const building = `${spec.name}_build`;
-      await tx.unsafe(`drop index if exists ${ident(building)}`);
-      await tx.unsafe(hnswIndexDdl(spec, building));
-      await tx.unsafe(`drop index ${ident(spec.name)}`);
-      await tx.unsafe(`alter index ${ident(building)} rename to ${ident(spec.name)}`);
-      return "rebuilt";
-    });
-  let parallel = true;
-  let action: HnswBuild["action"];
-  try {
-    action = await build(true);
-  } catch (error) {
-    // A parallel build puts its whole maintenance_work_mem in one shared memory segment, which a
-    // small /dev/shm (Docker's default is 64 MB) cannot hold: build in this process instead.
-    if (!SHARED_MEMORY.test((error as Error).message)) throw error;
-    parallel = false;
-    action = await build(false);
-  }
-  if (action === "unchanged") return { action, rows, maintenanceWorkMem: null, ms: elapsed(started) };
-  return { action, rows, maintenanceWorkMem: memory, parallel, ms: elapsed(started) };
+  const built = await session.transaction("", async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext(${`rapfs:hnsw:${spec.name}`}))`;
+    const [now] = await tx<{ options: string[] | null }[]>`
+      select reloptions as options from pg_class where oid = to_regclass(${ident(spec.name)})`;
+    if (now && sameOptions(now.options, wanted)) return undefined;
+    const on = { relation: spec.relation, rows };
+    if (!now)
+      return { action: "built" as const, ...(await buildHnswIndexIn(tx, spec, { ...on, name: spec.name })) };
+    const building = `${spec.name}_build`;
+    await tx.unsafe(`drop index if exists ${ident(building)}`);
+    const build = await buildHnswIndexIn(tx, spec, { ...on, name: building });
+    await tx.unsafe(`drop index ${ident(spec.name)}`);
+    await tx.unsafe(`alter index ${ident(building)} rename to ${ident(spec.name)}`);
+    return { action: "rebuilt" as const, ...build };
+  });
+  if (!built) return { action: "unchanged", rows, maintenanceWorkMem: null, ms: elapsed(started) };
+  return { ...built, rows, ms: elapsed(started) };
 }
 
 /**
- * Builds the index on a table being prepared in `tx` (a full run's staging table) under `name`,
- * so the table is swapped in with its index: searches never meet it unindexed. A parallel build
- * that shared memory cannot hold goes on in this process, from a savepoint.
+ * Builds the index on a table being prepared in `tx` (a full run's staging table, or the view's
+ * own for buildHnswIndex) under `name`, with maintenance_work_mem sized for it in `tx` alone. A
+ * parallel build puts its whole maintenance_work_mem in one shared memory segment, which a small
+ * /dev/shm (Docker's default is 64 MB) cannot hold: it goes on in this process, from a savepoint.
  */
 export async function buildHnswIndexIn(
   tx: Sql,
   spec: HnswIndexSpec,
   on: { relation: string; name: string; rows: number },
-): Promise<void> {
+): Promise<{ maintenanceWorkMem: string; parallel: boolean }> {
   const memory = spec.maintenanceWorkMem ?? (await autoSized(tx, on.rows, spec));
   const ddl = hnswIndexDdl({ ...spec, relation: on.relation }, on.name);
   await tx`select set_config('maintenance_work_mem', ${memory}, true)`;
   await tx.unsafe("savepoint hnsw_build");
+  let parallel = true;
   try {
     await tx.unsafe(ddl);
   } catch (error) {
@@ -121,8 +107,10 @@ export async function buildHnswIndexIn(
     await tx.unsafe("rollback to savepoint hnsw_build");
     await tx`select set_config('max_parallel_maintenance_workers', '0', true)`;
     await tx.unsafe(ddl);
+    parallel = false;
   }
   await tx.unsafe("release savepoint hnsw_build");
+  return { maintenanceWorkMem: memory, parallel };
 }
 
 async function countRows(sql: Sql, spec: HnswIndexSpec): Promise<number> {

@@ -147,14 +147,23 @@ describe("HNSW on the embedded database (RAPFS_VECTOR_INDEX=hnsw)", () => {
     } finally {
       // As Docker's 64 MB /dev/shm answers a parallel build's shared memory: the build goes serial.
       let attempts = 0;
+      const failingFirstIndexBuild = (tx: Sql): Sql =>
+        new Proxy(tx, {
+          get: (target, prop, receiver) =>
+            prop === "unsafe"
+              ? (text: string, ...rest: unknown[]) =>
+                  /^create index/i.test(text) && attempts++ === 0
+                    ? Promise.reject(
+                        new Error(
+                          'could not resize shared memory segment "/PostgreSQL.1" to 226492416 bytes',
+                        ),
+                      )
+                    : (target.unsafe as (...args: unknown[]) => unknown)(text, ...rest)
+              : Reflect.get(target, prop, receiver),
+        });
       const smallShm: Session = {
         sql,
-        transaction: (mode, work) =>
-          attempts++ === 0
-            ? Promise.reject(
-                new Error('could not resize shared memory segment "/PostgreSQL.1" to 226492416 bytes'),
-              )
-            : session.transaction(mode, work),
+        transaction: (mode, work) => session.transaction(mode, (tx) => work(failingFirstIndexBuild(tx))),
         lockSourceWrites: session.lockSourceWrites,
       };
       expect(await buildHnswIndex(smallShm, spec)).toMatchObject({ action: "rebuilt", parallel: false });
