@@ -24,6 +24,9 @@ const LOADED_MS = 30_000;
 // only the embedded default is measured.
 const DATABASE_URL = process.env.RAPFS_BENCH_HOSTILE_DATABASE_URL;
 const TRACKS = Math.max(1, Math.floor(57_718 * Number(SCALE)));
+// For profiling the servers (e.g. "--import /tmp/profile-on-exit.mjs": --cpu-prof is refused there); off the embedded run with ONLY=server.
+const CHILD_NODE_OPTIONS = process.env.RAPFS_BENCH_HOSTILE_NODE_OPTIONS;
+const ONLY = process.env.RAPFS_BENCH_HOSTILE_ONLY;
 const LOOKUP_CEILING = { ratio: 2, ms: 250 };
 const PROBE_CEILING_MS = 250;
 
@@ -38,7 +41,7 @@ const PROBE_CEILING_MS = 250;
  * private Redis.
  */
 export async function benchHostile(): Promise<BenchRow[]> {
-  const rows = await embedded();
+  const rows = ONLY === "server" ? [] : await embedded();
   if (DATABASE_URL) rows.push(...(await threeProcesses(DATABASE_URL)));
   else
     process.stderr.write(
@@ -72,6 +75,7 @@ async function threeProcesses(databaseUrl: string): Promise<BenchRow[]> {
     RAPFS_ADMIN_KEY: adminKey,
     DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
+    ...(CHILD_NODE_OPTIONS ? { NODE_OPTIONS: CHILD_NODE_OPTIONS } : {}),
   };
   const servers: ServerProcess[] = [];
   try {

@@ -22,6 +22,7 @@ const workloads: Workload[] = [
   { name: "freshness-keyed", load: async () => (await import("./freshness-keyed")).benchFreshnessKeyed },
   { name: "scale-freshness", load: async () => (await import("./scale-freshness")).benchScaleFreshness },
   { name: "hostile", load: async () => (await import("./hostile")).benchHostile },
+  { name: "near-cache", load: async () => (await import("./near-cache")).benchNearCache },
 ];
 
 const only = process.argv.slice(2);

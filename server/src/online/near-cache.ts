@@ -44,6 +44,7 @@ export class NearCache {
   private readonly views = new Map<string, Map<string, Entry>>();
   private readonly byKey = new Map<string, Entry>();
   private readonly pending = new Map<string, number>();
+  private hand: MapIterator<[string, Entry]> = this.byKey.entries();
   private lastToken = 0;
   private on = false;
   private readonly counts = { hits: 0, misses: 0, invalidations: 0 };
@@ -174,13 +175,23 @@ export class NearCache {
     if (rows?.size === 0) this.views.delete(entry.viewKey);
   }
 
-  /** The oldest entry goes, unless it was read since it was kept or last passed over. */
+  /**
+   * The entry under the clock hand goes, unless it was read since it was kept or the hand last
+   * passed it (second chance). The hand is one live iterator that goes on where it stopped: a
+   * Map walked from its start again for every eviction skips every entry deleted at its head,
+   * which made a full cache's batch of 8,000 rows cost 80–320 ms, growing with each batch.
+   */
   private evictOne(): void {
-    for (const [key, entry] of this.byKey) {
+    for (let turns = 0; turns < 2 * this.byKey.size + 2; turns++) {
+      let next = this.hand.next();
+      if (next.done) {
+        this.hand = this.byKey.entries();
+        next = this.hand.next();
+        if (next.done) return;
+      }
+      const [key, entry] = next.value;
       if (entry.used) {
         entry.used = false;
-        this.byKey.delete(key);
-        this.byKey.set(key, entry);
         continue;
       }
       this.remove(key);

@@ -90,6 +90,22 @@ describe("NearCache", () => {
     expect(cache.get("v@1", "2", 0)).toBeUndefined();
     expect(cache.get("v@1", "4", 0)).toBeDefined();
   });
+  it("keeps a row read between evictions through rounds of churn, and never more than maxRows", () => {
+    const cache = cacheWith([0], { maxRows: 50 });
+    for (let round = 1; round <= 40; round++) {
+      expect(cache.get("v@1", "0", 0)).toBeDefined();
+      const ids = Array.from({ length: 30 }, (_, i) => round * 100 + i);
+      const keys = ids.map(key);
+      const token = cache.begin(keys);
+      ids.forEach((id, i) => {
+        cache.keep(keys[i] as string, "v@1", makeRow(id), token, 0);
+      });
+      expect(cache.stats().rows).toBeLessThanOrEqual(50);
+    }
+    expect(cache.get("v@1", "0", 0)).toBeDefined();
+    expect(cache.get("v@1", String(40 * 100 + 29), 0)).toBeDefined();
+    expect(cache.get("v@1", "100", 0)).toBeUndefined();
+  });
 });
 
 describe("NearCache watches", () => {
