@@ -7,7 +7,7 @@
  * times faster in binary. Each value is encoded as exactly what the text input stores for the
  * text the text format carries, so the same seed gives the same bytes.
  */
-export type CopyType = "int4" | "text" | "timestamp" | "numeric" | "jsonb" | "vector";
+export type CopyType = "int4" | "text" | "timestamp" | "numeric" | "jsonb" | "vector" | "bytea";
 
 /** A vector held as integers over a fixed scale: component i is `codes[i] / scale`. */
 export type FixedPointVector = { readonly codes: ArrayLike<number>; readonly scale: number };
@@ -55,7 +55,7 @@ class Output {
     this.length += 4;
   }
 
-  raw(data: readonly number[]): void {
+  raw(data: ArrayLike<number>): void {
     this.reserve(data.length);
     this.bytes.set(data, this.length);
     this.length += data.length;
@@ -123,6 +123,9 @@ function encode(out: Output, type: CopyType, value: unknown): void {
       break;
     case "vector":
       vector(out, value as FixedPointVector);
+      break;
+    case "bytea":
+      out.raw(value as Uint8Array);
       break;
   }
 }

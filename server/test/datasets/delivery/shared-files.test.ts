@@ -1,14 +1,23 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatabaseFiles, type Production } from "../../../src/datasets/delivery/shared-files";
-import type { Database } from "../../../src/db/database";
-import { openEmbeddedTestDatabase } from "../../support/databases";
+import type { Sql } from "../../../src/db/database";
+import { createServerTestDatabase, migrationsDir } from "../../support/databases";
 
-let database: Database;
+// Files are shared between server processes, so on server PostgreSQL (which alone takes COPY FROM STDIN).
+let server: Awaited<ReturnType<typeof createServerTestDatabase>>;
+const database = {} as { sql: Sql };
 beforeAll(async () => {
-  database = await openEmbeddedTestDatabase();
+  server = await createServerTestDatabase();
+  database.sql = postgres(server.url, { max: 1, onnotice: () => {} });
+  for (const name of ["0010_dataset_files.sql", "0017_dataset_file_chunks_uncompressed.sql"])
+    await database.sql.unsafe(await readFile(join(migrationsDir, name), "utf8"));
 });
 afterAll(async () => {
-  await database?.close();
+  await database.sql?.end();
+  await server?.drop();
 });
 
 type Meta = { rows: number };
@@ -79,5 +88,31 @@ describe("an encoded file is made once across server processes", () => {
     await new DatabaseFiles(database.sql, 0).sweep();
     const [row] = await database.sql`select count(*)::int as n from rapfs_dataset_files`;
     expect(row?.n).toBe(0);
+  });
+
+  it("a replay its client stops leaves the connection serving the next statement", async () => {
+    const encoded = { count: 0 };
+    await new DatabaseFiles(database.sql, 3_600).produce("f4", production(encoded).p);
+    const stop = new AbortController();
+    let written = 0;
+    const replaying = new DatabaseFiles(database.sql, 3_600).produce("f4", {
+      ...production(encoded).p,
+      signal: stop.signal,
+      write: async () => {
+        written++;
+        stop.abort(new Error("the client went away"));
+      },
+    });
+    await expect(replaying).rejects.toThrow("the client went away");
+    expect(written).toBe(1);
+    const [row] = await database.sql`select count(*)::int as n from rapfs_dataset_file_chunks where key = 'f4'`;
+    expect(row?.n).toBe(3);
+  });
+
+  it("stores chunks as they are: encoded files are compressed already or kept briefly", async () => {
+    const [column] = await database.sql`
+      select attstorage from pg_attribute
+      where attrelid = 'rapfs_dataset_file_chunks'::regclass and attname = 'data'`;
+    expect(column?.attstorage).toBe("e");
   });
 });
