@@ -9,6 +9,7 @@ import {
   vectorFromArray,
 } from "apache-arrow";
 import * as parquet from "parquet-wasm";
+import { nextTurn, SLICE_MS } from "../../values/turns";
 import type { OutputColumn } from "../plan/columns";
 import { batchOf } from "./arrow";
 import { csvHeader, csvRecords } from "./csv";
@@ -48,7 +49,11 @@ export function encodeBatches(
   return encodeParquet(schema, batches, options);
 }
 
-/** CSV (with its header) or NDJSON from pages of rows. */
+/**
+ * CSV (with its header) or NDJSON from pages of rows, a slice at a time: as many rows as were
+ * encoded in about SLICE_MS last time, then a turn of the event loop for other requests. A page
+ * (8,192 rows of every feature) encoded in one go held the loop for tens of milliseconds.
+ */
 export async function* encodeRows(
   format: RowFormat,
   columns: OutputColumn[],
@@ -56,7 +61,26 @@ export async function* encodeRows(
 ): AsyncIterable<Uint8Array> {
   const records = format === "csv" ? csvRecords : ndjsonRecords;
   if (format === "csv") yield Buffer.from(csvHeader(columns), "utf8");
-  for await (const rows of pages) if (rows.length > 0) yield Buffer.from(records(columns, rows), "utf8");
+  let sliceRows = FIRST_SLICE_ROWS;
+  for await (const rows of pages) {
+    for (let at = 0; at < rows.length; ) {
+      const started = performance.now();
+      const slice = rows.slice(at, at + sliceRows);
+      const bytes = Buffer.from(records(columns, slice), "utf8");
+      at += slice.length;
+      sliceRows = nextSliceRows(sliceRows, performance.now() - started);
+      yield bytes;
+      await nextTurn();
+    }
+  }
+}
+
+const FIRST_SLICE_ROWS = 128;
+
+/** Rows for the next slice to take about SLICE_MS, from how long `rows` took; it at most doubles. */
+function nextSliceRows(rows: number, ms: number): number {
+  const fitting = Math.floor((rows * SLICE_MS) / Math.max(ms, 0.05));
+  return Math.max(16, Math.min(rows * 2, fitting, 8_192));
 }
 
 /** Collects what the IPC writer emits, so each batch's bytes can be passed on as soon as it is written. */
