@@ -24,7 +24,8 @@ const LOADED_MS = 30_000;
 // only the embedded default is measured.
 const DATABASE_URL = process.env.RAPFS_BENCH_HOSTILE_DATABASE_URL;
 const TRACKS = Math.max(1, Math.floor(57_718 * Number(SCALE)));
-// For profiling the servers (e.g. "--import /tmp/profile-on-exit.mjs": --cpu-prof is refused there); off the embedded run with ONLY=server.
+// For profiling the servers (e.g. "--import /tmp/profile-on-exit.mjs": --cpu-prof is refused there);
+// ONLY=server or ONLY=embedded measures one topology.
 const CHILD_NODE_OPTIONS = process.env.RAPFS_BENCH_HOSTILE_NODE_OPTIONS;
 const ONLY = process.env.RAPFS_BENCH_HOSTILE_ONLY;
 const LOOKUP_CEILING = { ratio: 2, ms: 250 };
@@ -42,6 +43,7 @@ const PROBE_CEILING_MS = 250;
  */
 export async function benchHostile(): Promise<BenchRow[]> {
   const rows = ONLY === "server" ? [] : await embedded();
+  if (ONLY === "embedded") return rows;
   if (DATABASE_URL) rows.push(...(await threeProcesses(DATABASE_URL)));
   else
     process.stderr.write(
@@ -57,6 +59,7 @@ async function embedded(): Promise<BenchRow[]> {
     RAPFS_CORPUS_SCALE: SCALE,
     RAPFS_ADMIN_KEY: adminKey,
     RAPFS_DATA_DIR: join(repoRoot, ".rapfs-bench", `hostile-scale-${SCALE}`),
+    ...(CHILD_NODE_OPTIONS ? { NODE_OPTIONS: CHILD_NODE_OPTIONS } : {}),
   });
   try {
     await waitReady(server);
