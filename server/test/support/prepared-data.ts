@@ -3,8 +3,9 @@ import { repoRoot } from "../../src/config/paths";
 import { generateCorpus } from "../../src/corpus/index";
 import { type Database, openDatabase } from "../../src/db/database";
 import { IN_MEMORY } from "../../src/db/embedded";
+import { migrate } from "../../src/db/migrate";
 import { prepareDefinitions } from "../../src/runtime/prepare-definitions";
-import { openEmbeddedTestDatabase } from "./databases";
+import { createServerTestDatabase, migrationsDir, openEmbeddedTestDatabase } from "./databases";
 import { cachedDataDir } from "./fixture-cache";
 
 /** A corpus as `rapfs start` prepares it: generated, the shipped definitions applied and materialized. */
@@ -47,4 +48,26 @@ export function preparedDataDir(spec: PreparedDataSpec): Promise<Blob> {
 /** A fresh in-memory database holding its own copy of the prepared data. */
 export async function preparedDatabase(spec: PreparedDataSpec): Promise<Database> {
   return openDatabase({ dataDir: IN_MEMORY, loadDataDir: await preparedDataDir(spec) });
+}
+
+/**
+ * The same prepared data in a throwaway database on the development PostgreSQL server, made
+ * there (an embedded data directory cannot be loaded into it); `close` drops the database.
+ */
+export async function preparedServerDatabase(spec: PreparedDataSpec): Promise<Database> {
+  const server = await createServerTestDatabase();
+  const db = await openDatabase({ databaseUrl: server.url, dataDir: IN_MEMORY });
+  const close = async () => {
+    await db.close();
+    await server.drop();
+  };
+  try {
+    await migrate(db.sql, migrationsDir);
+    await generateCorpus(db, spec);
+    await prepareDefinitions(db, { definitionsDir: SHIPPED_DEFINITIONS });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { ...db, close };
 }
