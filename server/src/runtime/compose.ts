@@ -85,7 +85,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     redis,
     breaker,
     nearCacheRows: config.nearCacheRows,
-    fallback: createPostgresFallback(catalog, options.reads),
+    fallback: createPostgresFallback(catalog, options.reads, profile.wideReads),
     metrics,
     logger,
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),

@@ -29,6 +29,11 @@ export type DatabaseProfile = {
   runReaders: { readers?: { gate: TableGate } };
   /** Bulk reads in short key-range transactions, and encoded files shared through the database. */
   datasets: { sliced: boolean; gate?: TableGate; filesSql?: Sql };
+  /**
+   * Where online-store misses of many ids are read (a wide batch), when not with the others: on
+   * the embedded database, the bulk class, so its one backend serves a bystander's lookup first.
+   */
+  wideReads?: Sql;
   /** Searches over vectors held in this process's memory, and the index `auto` means. */
   search: { inMemory: boolean; autoIndex: VectorIndexKind };
   /** Point-in-time work tables older than this are another process's leftovers, to drop at a start. */
@@ -57,6 +62,7 @@ export function profileOf(database: Database): DatabaseProfile {
       runReaders: { readers: { gate: database.gate } },
       // Its one backend is never held long by bulk work; no other process shares its files.
       datasets: { sliced: true, gate: database.gate },
+      wideReads: database.bulk,
       search: { inMemory: true, autoIndex: "exact" },
       // This process owns the database: every work table left is a dead process's.
       staleWorkTableSeconds: 0,
