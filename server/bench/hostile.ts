@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateKey } from "../src/access/api-key-format";
 import { repoRoot } from "../src/config/paths";
@@ -28,6 +29,8 @@ const TRACKS = Math.max(1, Math.floor(57_718 * Number(SCALE)));
 // ONLY=server or ONLY=embedded measures one topology.
 const CHILD_NODE_OPTIONS = process.env.RAPFS_BENCH_HOSTILE_NODE_OPTIONS;
 const ONLY = process.env.RAPFS_BENCH_HOSTILE_ONLY;
+// A directory the servers' logs are written to after the run.
+const OUTPUT_TO = process.env.RAPFS_BENCH_HOSTILE_LOGS;
 const LOOKUP_CEILING = { ratio: 2, ms: 250 };
 const PROBE_CEILING_MS = 250;
 
@@ -66,6 +69,7 @@ async function embedded(): Promise<BenchRow[]> {
     return await measured("embedded", [server.url], adminKey);
   } finally {
     await server.stop();
+    if (OUTPUT_TO) writeFileSync(join(OUTPUT_TO, "hostile-embedded.log"), server.output());
   }
 }
 
@@ -95,6 +99,7 @@ async function threeProcesses(databaseUrl: string): Promise<BenchRow[]> {
     );
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
+    if (OUTPUT_TO) for (const s of servers) writeFileSync(join(OUTPUT_TO, `${s.name}.log`), s.output());
     redis.down();
   }
 }

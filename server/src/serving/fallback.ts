@@ -5,7 +5,7 @@ import type { ServingCatalog } from "./catalog";
 import { readViewRows } from "./view-rows";
 
 /** Misses of at least this many ids are a wide read; it goes this many ids a statement. */
-export const WIDE_READ_IDS = 128;
+export const WIDE_READ_IDS = 32;
 
 /**
  * The online store's source of truth: the view version's table, one query per view batch, on

@@ -266,16 +266,29 @@ async function relatedPairs(
   return { ids: rows.map((r) => r.k), asOf: rows.map((r) => r.t) };
 }
 
-/** Every entity id: an instant's rows are asked for each of them, as a download holds them all. */
+/**
+ * Every entity id: an instant's rows are asked for each of them, as a download holds them all.
+ * Read a page at a time along the key's index: the whole list in one statement held the embedded
+ * database's one backend for 120 ms at scale 1 (and ten times that at scale 10).
+ */
 async function entityIds(sql: Sql, plan: DatasetPlan): Promise<unknown[]> {
-  const rows =
-    plan.entity.keyType === "int"
-      ? await sql.unsafe<{ k: number }[]>("select id as k from tracks order by id")
-      : await sql.unsafe<{ k: string }[]>(
-          "select distinct artist as k from tracks where artist is not null order by artist",
-        );
-  return rows.map((r) => r.k);
+  const [key, type, from] =
+    plan.entity.keyType === "int" ? ["id", "integer", "tracks"] : ["artist", "text", "tracks"];
+  const ids: unknown[] = [];
+  let last: { k: unknown } | undefined;
+  for (;;) {
+    const after = last ? `${key} > $1::${type}` : `${key} is not null`;
+    const rows = await sql.unsafe<{ k: unknown }[]>(
+      `select distinct ${key} as k from ${from} where ${after} order by ${key} limit ${ENTITY_ID_PAGE}`,
+      last ? [last.k as never] : [],
+    );
+    for (const row of rows) ids.push(row.k);
+    if (rows.length < ENTITY_ID_PAGE) return ids;
+    last = rows[rows.length - 1];
+  }
 }
+
+const ENTITY_ID_PAGE = 8_192;
 
 /** Work tables a process left behind when it died mid-download (older than `maxAgeSeconds`). */
 export async function dropStaleWorkTables(sql: Sql, maxAgeSeconds: number): Promise<string[]> {
