@@ -33,11 +33,25 @@ const registerFiles = (app: App) =>
     return c.body(body, 200, { "content-disposition": 'attachment; filename="x.csv"', ...length });
   });
 
+const slowRoute = createRoute({
+  method: "get",
+  path: "/slow",
+  responses: { 200: { description: "an answer, after a while" }, ...errorResponses() },
+});
+
+/** Work that follows its client: it stops by throwing the request signal's reason. */
+const registerSlow = (app: App) =>
+  app.openapi(slowRoute, async (c) => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    c.req.raw.signal.throwIfAborted();
+    return c.json({}, 200);
+  });
+
 let database: Database;
 let t: TestApp;
 beforeAll(async () => {
   database = await openEmbeddedTestDatabase({ migrate: false });
-  t = createTestApp(database, { routes: [registerFiles] });
+  t = createTestApp(database, { routes: [registerFiles, registerSlow] });
 });
 afterAll(async () => {
   await database.close();
@@ -84,5 +98,18 @@ describe("the access log says how a file's body ended", () => {
     while (received < 1_000) received += (await reader?.read())?.value?.byteLength ?? 1_000;
     await reader?.cancel();
     expect(lineOf("/files/sized")).toMatchObject({ outcome: "complete", bytes: 1_000 });
+  });
+});
+
+describe("a request its client closes before the answer", () => {
+  it("is logged as 499 aborted at info level, not as a failure, when the work stops on the signal's reason", async () => {
+    // @hono/node-server aborts a request's signal with a string when its client hangs up.
+    const gone = new AbortController();
+    const answer = t.app.request("/slow", { signal: gone.signal });
+    gone.abort("Error: aborted");
+    const response = await answer;
+    expect(response.status).toBe(499);
+    expect(lineOf("/slow")).toMatchObject({ status: 499, outcome: "aborted", level: "info" });
+    expect(t.logs.filter((l) => l.level === "error" && l.path !== "/files/failed")).toEqual([]);
   });
 });

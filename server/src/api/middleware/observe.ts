@@ -9,6 +9,9 @@ import type { AppEnv } from "../env";
 // above debug level they would drown the access log.
 const QUIET_ROUTES = new Set(["/health", "/ready", "/metrics"]);
 
+/** What the access log and metrics say of a request its client closed before it was answered (nginx's). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
 /**
  * RED metrics by route pattern and one structured access-log line per request. A file (a
  * download, `Content-Disposition: attachment`) is logged when its body ends, with how it ended:
@@ -17,8 +20,24 @@ const QUIET_ROUTES = new Set(["/health", "/ready", "/metrics"]);
 export function observe(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
-    await next();
+    let gone = false;
+    try {
+      await next();
+    } catch (error) {
+      if (!c.req.raw.signal.aborted) throw error;
+      // The client went away mid-work (an abandoned card): @hono/node-server aborts the request's
+      // signal with a string, which Hono's error handling passes over, and it became a 500.
+      c.res = new Response(null, { status: CLIENT_CLOSED_REQUEST });
+      gone = true;
+    }
     const request = { method: c.req.method, route: routePattern(c), path: c.req.path, status: c.res.status };
+    if (gone)
+      return recordRequest(c.get("metrics"), c.get("logger"), {
+        ...request,
+        seconds: (performance.now() - started) / 1000,
+        outcome: "aborted",
+        bytes: 0,
+      });
     const record = (ending: Partial<AnsweredRequest> = {}) =>
       recordRequest(c.get("metrics"), c.get("logger"), {
         ...request,
