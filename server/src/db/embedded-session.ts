@@ -15,6 +15,13 @@ import {
 
 // A reply is sent by the time this much of it has built up.
 const FLUSH_BYTES = 1 << 20;
+/**
+ * How long an interactive connection whose next query is already here keeps the backend for it.
+ * Its pool pipelines every request's statements (a lookup reads each view of a service in one),
+ * and handing the backend to a waiting bulk slice after each made a five-view lookup wait out five
+ * slices; bulk work waits this much longer at most.
+ */
+const INTERACTIVE_RUN_MS = 20;
 const BULK_APPLICATION_NAME = "rapfs-bulk";
 
 export type SessionContext = {
@@ -148,6 +155,12 @@ export async function serveConnection(socket: Socket, context: SessionContext) {
       activity[0] = 0;
       activity[1] = Date.now();
       if (reply.endsIdle) {
+        if (
+          session.work === "interactive" &&
+          reader.hasMessage &&
+          performance.now() - heldSince < INTERACTIVE_RUN_MS
+        )
+          continue;
         holds.record(session.work, performance.now() - heldSince, statement, threadCpuMs() - cpuSince);
         heldSince = 0;
         backend.release(session);

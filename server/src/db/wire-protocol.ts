@@ -45,6 +45,12 @@ export class FrontendReader {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
   }
 
+  /** Whether a whole message is buffered: what `next` would return without waiting. */
+  get hasMessage(): boolean {
+    const length = this.started ? this.messageLength() : this.startupLength();
+    return length !== undefined && this.buffer.length >= length;
+  }
+
   /** The next whole message, or undefined until more bytes arrive. Throws ProtocolViolation. */
   next(): FrontendMessage | undefined {
     const length = this.started ? this.messageLength() : this.startupLength();

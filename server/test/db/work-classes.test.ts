@@ -38,6 +38,23 @@ describe("embedded: PGlite in a worker thread, bulk work behind interactive work
     expect(finished.indexOf("interactive")).toBeLessThanOrEqual(1);
   });
 
+  it("an interactive connection's pipelined statements run back to back, not a bulk statement between each", async () => {
+    const finished: string[] = [];
+    const bulk = Array.from({ length: 4 }, (_, i) =>
+      db.bulk`select pg_sleep(0.05)`.then(() => finished.push(`bulk${i}`)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // One lookup's reads of five views: sent at once on the interactive pool's connection.
+    const interactive = Array.from({ length: 5 }, (_, i) =>
+      db.sql`select ${i}::int`.then(() => finished.push(`interactive${i}`)),
+    );
+    await Promise.all([...bulk, ...interactive]);
+    const firstBulkAfter = finished.findIndex((name, i) => i > 0 && name.startsWith("bulk"));
+    expect(finished.slice(0, firstBulkAfter).filter((name) => name.startsWith("interactive"))).toHaveLength(
+      5,
+    );
+  });
+
   it("counts an interactive statement's wait behind a bulk one (rapfs_embedded_backend_wait_*)", async () => {
     await db.holds?.({ reset: true });
     let interactive: Promise<unknown> | undefined;
