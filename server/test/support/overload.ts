@@ -117,7 +117,7 @@ export function overload(url: string, options: OverloadOptions): Overload {
 
   const expensiveRequests = (key: string): ExpensiveRequest[] => {
     if (options.kinds === "hostile")
-      return hostileRequests(key, { tracks: options.tracks, trainingRows: 100_000, randomAsOf });
+      return onlyKinds(hostileRequests(key, { tracks: options.tracks, trainingRows: 100_000, randomAsOf }));
     const headers = { authorization: `Bearer ${key}` };
     return [
       ["card", () => [`/v1/datasets/public?as_of=${randomAsOf()}`, { headers }]],
@@ -335,3 +335,9 @@ export const p99 = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? Number.NaN;
 };
+
+/** RAPFS_HOSTILE_KINDS (a comma list, e.g. "wide batch,distinct limit"): which kinds to send, to find whose cost it is. */
+function onlyKinds(requests: ExpensiveRequest[]): ExpensiveRequest[] {
+  const only = process.env.RAPFS_HOSTILE_KINDS?.split(",").map((kind) => kind.trim());
+  return only ? requests.filter(([kind]) => only.includes(kind)) : requests;
+}

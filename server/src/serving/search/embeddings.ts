@@ -73,6 +73,9 @@ export type EmbeddingServerOptions = {
 
 const NAME = /^([a-z][a-z0-9_]*)(?:@([1-9][0-9]*))?$/;
 
+/** Candidates checked against a filtered search's filters per result asked, round by round. */
+const CANDIDATES_PER_RESULT = [4, 32];
+
 /** Embedding lookups and nearest-neighbour search with pgvector's distance operators. */
 export class EmbeddingServer {
   private readonly now: () => number;
@@ -271,7 +274,14 @@ export class EmbeddingServer {
     return own;
   }
 
-  /** Exact neighbours from the in-memory index, when it is loaded and the query fits its rounding model. */
+  /**
+   * Exact neighbours from the in-memory index, when it is loaded and the query fits its rounding
+   * model. A filtered search first checks rounds of the nearest candidates against its filters,
+   * then reads every match only if too few passed: read first, filters most rows pass (every
+   * track's popularity ≥ -1) sent every id of the table through SQL and into a Set each search,
+   * 57,000 at scale 1, holding the embedded backend ~150 ms. The k nearest passing among the
+   * nearest N are the k nearest passing of all (ties by id, as the index orders them).
+   */
   private async fromMemory(
     sql: Sql,
     embedding: EmbeddingInfo,
@@ -282,20 +292,33 @@ export class EmbeddingServer {
   ): Promise<Neighbor[] | undefined> {
     const index = this.indexes.ready(embedding);
     if (!index) return undefined;
-    const allowed = query.filters?.length
-      ? new Set(
-          (await sql<{ id: number }[]>`select e.${sql(embedding.keyColumn)}::int as id ${matching}`).map(
-            (r) => r.id,
-          ),
-        )
-      : undefined;
-    const exclude = query.id ? Number(query.id.key) : undefined;
-    const found = index.nearest(vector, metric, query.k, {
-      ...(exclude === undefined ? {} : { exclude }),
-      ...(allowed ? { allowed } : {}),
-    });
-    // Exact, with pgvector's own distances: no SQL needed.
-    return found?.map((n) => ({ id: String(n.id), distance: n.distance }));
+    const exclude = query.id ? { exclude: Number(query.id.key) } : {};
+    const answer = (found: { id: number; distance: number }[]) =>
+      found.map((n) => ({ id: String(n.id), distance: n.distance }));
+    if (!query.filters?.length) {
+      const found = index.nearest(vector, metric, query.k, exclude);
+      return found && answer(found);
+    }
+    const key = sql`e.${sql(embedding.keyColumn)}`;
+    for (const perResult of CANDIDATES_PER_RESULT) {
+      const count = query.k * perResult;
+      const candidates = index.nearest(vector, metric, count, exclude);
+      if (candidates === undefined) return undefined;
+      const ids = candidates.map((c) => c.id);
+      const passing = new Set(
+        (
+          await sql<{ id: number }[]>`select ${key}::int as id ${matching} and ${key} = any(${ids}::int[])`
+        ).map((r) => r.id),
+      );
+      const found = candidates.filter((c) => passing.has(c.id)).slice(0, query.k);
+      // Every row was a candidate: what passed is all there is.
+      if (found.length === query.k || candidates.length < count) return answer(found);
+    }
+    const allowed = new Set(
+      (await sql<{ id: number }[]>`select ${key}::int as id ${matching}`).map((r) => r.id),
+    );
+    const found = index.nearest(vector, metric, query.k, { ...exclude, allowed });
+    return found && answer(found);
   }
 
   /** Sampled with the default settings, whatever a query's: its neighbourhood is unfiltered. */

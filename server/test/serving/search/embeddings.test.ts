@@ -147,11 +147,39 @@ describe("POST /v1/embeddings/{name}/search", () => {
           filters: [{ feature: "track_profile:popularity", op: "lt", value: 60 }],
         },
       ],
+      // Every row passes: the first round of candidates answers.
+      [
+        "lyrics",
+        {
+          vector: await vectorOf(22),
+          k: 100,
+          filters: [{ feature: "track_profile:popularity", op: "gte", value: -1 }],
+        },
+      ],
+      // Few pass: past both rounds, every match is read.
+      [
+        "lyrics",
+        {
+          id: { id: 23, key: "23" },
+          k: 10,
+          filters: [{ feature: "track_profile:popularity", op: "gte", value: 97 }],
+        },
+      ],
+      // None passes.
+      [
+        "lyrics",
+        {
+          vector: await vectorOf(24),
+          k: 5,
+          filters: [{ feature: "track_profile:popularity", op: "lt", value: -1 }],
+        },
+      ],
     ];
     for (const [name, query] of cases) {
       const memory = await serving.embeddings.search(await serving.embeddings.resolve(name), query);
       const scanned = await viaSql.embeddings.search(await viaSql.embeddings.resolve(name), query);
-      expect(memory.neighbors.length).toBeGreaterThan(0);
+      if (query.filters?.[0]?.value !== -1 || query.filters[0].op !== "lt")
+        expect(memory.neighbors.length).toBeGreaterThan(0);
       expect(memory).toEqual(scanned);
     }
   });
