@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import { finished, pipeline } from "node:stream/promises";
+import { pipeline } from "node:stream/promises";
 import { CopyBinaryReader, copyBinary, type FieldSink } from "../../db/copy-binary";
 import type { Sql } from "../../db/database";
 import { copyOut } from "../snapshot/copy-out";
@@ -43,6 +43,7 @@ const POLL_MS = 200;
  */
 export class DatabaseFiles implements SharedFiles {
   private readonly me = randomUUID();
+  private copyIn: Promise<boolean> | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -80,43 +81,59 @@ export class DatabaseFiles implements SharedFiles {
 
   private async replay<M extends FileMeta>(key: string, meta: M, p: Production<M>): Promise<void> {
     p.started(meta);
+    for (let n = 0; ; n++) {
+      p.signal.throwIfAborted();
+      const chunk = await this.readChunk(key, n);
+      if (!chunk) return;
+      await p.write(chunk);
+    }
+  }
+
+  /**
+   * One stored chunk, whole, before it is written on: the connection is free again while a slow
+   * client takes it (a COPY of the whole file would hold it for the client's pace).
+   */
+  private async readChunk(key: string, n: number): Promise<Uint8Array | undefined> {
     const chunks = new ChunkSink();
     const reader = new CopyBinaryReader([chunks]);
     const readable = await copyOut(
       this.sql,
-      `copy (select data from rapfs_dataset_file_chunks where key = ${literal(key)} order by n) to stdout (format binary)`,
+      `copy (select data from rapfs_dataset_file_chunks where key = ${literal(key)} and n = ${n}) to stdout (format binary)`,
     );
-    let ended = false;
-    try {
-      for await (const bytes of readable.iterator({ destroyOnReturn: false })) {
-        reader.push(bytes as Buffer);
-        reader.read(Number.POSITIVE_INFINITY);
-        for (const chunk of chunks.take()) {
-          p.signal.throwIfAborted();
-          await p.write(chunk);
-        }
-      }
-      reader.end();
-      ended = true;
-    } finally {
-      // Read to its end even when stopped early: a COPY left unread holds its connection.
-      if (!ended && !readable.readableEnded) {
-        readable.resume();
-        await finished(readable).catch(() => {});
-      }
+    for await (const bytes of readable) {
+      reader.push(bytes as Buffer);
+      reader.read(Number.POSITIVE_INFINITY);
     }
+    reader.end();
+    return chunks.take()[0];
+  }
+
+  /** PGlite reached over the wire (a test stack's shared database) takes no COPY FROM STDIN. */
+  private takesCopyIn(): Promise<boolean> {
+    this.copyIn ??= this.sql<{ pglite: boolean }[]>`select version() like '%(PGlite%' as pglite`.then(
+      ([row]) => !row?.pglite,
+    );
+    return this.copyIn;
   }
 
   private async storeChunk(key: string, n: number, data: Uint8Array): Promise<void> {
-    const copy = await this.sql
-      .unsafe("copy rapfs_dataset_file_chunks (key, n, data) from stdin (format binary)")
-      .writable();
+    if (!(await this.takesCopyIn())) {
+      await this.sql`insert into rapfs_dataset_file_chunks (key, n, data) values (${key}, ${n}, ${data})`;
+      return;
+    }
     const row = copyBinary([{ key, n, data }], ["key", "n", "data"], {
       key: "text",
       n: "int4",
       data: "bytea",
     });
-    await pipeline(Readable.from([row]), copy);
+    // In a transaction, on a connection of its own: postgres.js pipelines other queries onto a
+    // pooled connection, and one sent while it is copying fails (COPY_IN_PROGRESS).
+    await this.sql.begin(async (tx) => {
+      const copy = await tx
+        .unsafe("copy rapfs_dataset_file_chunks (key, n, data) from stdin (format binary)")
+        .writable();
+      await pipeline(Readable.from([row]), copy);
+    });
   }
 
   private async encode<M extends FileMeta>(key: string, p: Production<M>): Promise<void> {

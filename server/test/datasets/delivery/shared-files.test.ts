@@ -4,21 +4,31 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatabaseFiles, type Production } from "../../../src/datasets/delivery/shared-files";
 import type { Sql } from "../../../src/db/database";
-import { createServerTestDatabase, migrationsDir } from "../../support/databases";
+import { createServerTestDatabase, migrationsDir, openEmbeddedTestDatabase } from "../../support/databases";
 
-// Files are shared between server processes, so on server PostgreSQL (which alone takes COPY FROM STDIN).
-let server: Awaited<ReturnType<typeof createServerTestDatabase>>;
+// Files are shared between server processes: on server PostgreSQL, and on the PGlite a test stack
+// shares over the wire (which takes no COPY FROM STDIN).
 const database = {} as { sql: Sql };
-beforeAll(async () => {
-  server = await createServerTestDatabase();
-  database.sql = postgres(server.url, { max: 1, onnotice: () => {} });
+let close: () => Promise<void>;
+const where = ["server PostgreSQL", "PGlite over the wire"] as const;
+
+async function open(kind: (typeof where)[number]): Promise<void> {
+  if (kind === "PGlite over the wire") {
+    const embedded = await openEmbeddedTestDatabase();
+    database.sql = embedded.sql;
+    close = () => embedded.close();
+    return;
+  }
+  const server = await createServerTestDatabase();
+  const sql = postgres(server.url, { max: 1, onnotice: () => {} });
   for (const name of ["0010_dataset_files.sql", "0017_dataset_file_chunks_uncompressed.sql"])
-    await database.sql.unsafe(await readFile(join(migrationsDir, name), "utf8"));
-});
-afterAll(async () => {
-  await database.sql?.end();
-  await server?.drop();
-});
+    await sql.unsafe(await readFile(join(migrationsDir, name), "utf8"));
+  database.sql = sql;
+  close = async () => {
+    await sql.end();
+    await server.drop();
+  };
+}
 
 type Meta = { rows: number };
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
@@ -47,7 +57,10 @@ function production(encoded: { count: number }, fail = false) {
 }
 
 /** Two DatabaseFiles are two server processes: they share the database, nothing else. */
-describe("an encoded file is made once across server processes", () => {
+describe.each(where)("an encoded file is made once across server processes, on %s", (kind) => {
+  beforeAll(() => open(kind));
+  afterAll(() => close());
+
   it("two processes asking at once: one encodes, the other replays its bytes; a third finds it stored", async () => {
     const encoded = { count: 0 };
     const [a, b] = [production(encoded), production(encoded)];
@@ -105,7 +118,8 @@ describe("an encoded file is made once across server processes", () => {
     });
     await expect(replaying).rejects.toThrow("the client went away");
     expect(written).toBe(1);
-    const [row] = await database.sql`select count(*)::int as n from rapfs_dataset_file_chunks where key = 'f4'`;
+    const [row] =
+      await database.sql`select count(*)::int as n from rapfs_dataset_file_chunks where key = 'f4'`;
     expect(row?.n).toBe(3);
   });
 
