@@ -6,6 +6,10 @@ import { LYRICS_DIMENSIONS } from "../../src/corpus/embeddings";
 import { noProgress } from "../../src/log/progress";
 import { type RunningServer, startServer } from "../../src/runtime/start-server";
 import { capturingLogger, testConfig } from "../api/harness";
+import { preparedDataDir } from "../support/prepared-data";
+
+// The corpus the serving and dataset tests share (support/prepared-data.ts), built once per run.
+const CORPUS = { scale: 0.01, seed: 7 };
 
 /**
  * The embedded default searches source embeddings (lyrics, audio) from memory. New, deleted and
@@ -24,7 +28,8 @@ describe("in-memory search follows the tracks table", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const start = async () => {
+  /** `firstStart`: the empty data directory takes a copy of the prepared corpus instead of generating one. */
+  const start = async (firstStart = false) => {
     const { logger, lines } = capturingLogger();
     const base = testConfig();
     const config = {
@@ -32,10 +37,17 @@ describe("in-memory search follows the tracks table", () => {
       dataDir,
       host: "127.0.0.1",
       port: 0,
-      corpus: { scale: 0.01, seed: 11 },
+      corpus: CORPUS,
       freshness: { ...base.freshness, enabled: true, pollMs: 100 },
     };
-    const running = await startServer({ config, logger, handleSignals: false, progress: noProgress });
+    const loadDataDir = firstStart ? { loadDataDir: await preparedDataDir(CORPUS) } : {};
+    const running = await startServer({
+      config,
+      logger,
+      handleSignals: false,
+      progress: noProgress,
+      ...loadDataDir,
+    });
     await running.prepared;
     await running.services.serving.embeddings.warm();
     return { running, lines };
@@ -63,7 +75,7 @@ describe("in-memory search follows the tracks table", () => {
   }
 
   it("serves a new track's vector, forgets a deleted one, and keeps both across a restart", async () => {
-    let current = await start();
+    let current = await start(true);
     server = current.running;
     const sql = server.services.sql;
     expect(server.services.serving.embeddings.inMemory).toContain("lyrics@1");
