@@ -41,6 +41,9 @@ export type RedisOnlineStoreOptions = {
   now?: () => number;
 };
 
+/** The most rows one read keeps in the near cache. */
+export const NEAR_KEEP_MAX_ROWS = 1_024;
+
 /**
  * Rows packed as one JSON string per key (see redis-keys.ts for the layout), read with one MGET per
  * batch. Measured against pipelined HGETALL of one hash per row (test/online/measure-layout.ts):
@@ -181,7 +184,9 @@ export class RedisOnlineStore implements OnlineStore {
     }
     if (asked.length === 0) return rows;
     const keys = asked.map((i) => rowKey(this.prefix, views[i] as string, ids[i] as string));
-    const token = near ? near.begin(keys) : 0;
+    // A read this wide is a scan (a free key's 1,000-id batch of every view): it is answered
+    // from the rows kept, but keeps none, which would evict the rows lookups come back for.
+    const token = near && keys.length <= NEAR_KEEP_MAX_ROWS ? near.begin(keys) : 0;
     try {
       const positions = keys.map((_, j) => j);
       await Promise.all(

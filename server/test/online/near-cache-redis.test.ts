@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/log/logger";
 import { NearCache } from "../../src/online/near-cache";
 import { packRow, rowKey, rowKeysPrefix } from "../../src/online/redis-keys";
-import { RedisOnlineStore } from "../../src/online/redis-store";
+import { NEAR_KEEP_MAX_ROWS, RedisOnlineStore } from "../../src/online/redis-store";
 import { type Tracking, trackInvalidations } from "../../src/online/tracking";
 import { absentRow, type OnlineRow } from "../../src/online/types";
 import { makeRow, range, rows } from "./fixtures";
@@ -128,5 +128,19 @@ describe("RedisOnlineStore with a near cache", () => {
     await redis.set(key(71), packRow(makeRow(71, 3)));
     await waitFor(async () => (watch?.reread() ? undefined : true));
     expect((await store.read(VIEW, ["71"])).get("71")?.values.version).toBe(3);
+  });
+  it("keeps no row of a read wider than NEAR_KEEP_MAX_ROWS (a scan), and still answers from the rows it holds", async () => {
+    // Last: its writes' invalidations (BCAST, every key under the prefix) arrive for a while after.
+    const wide = range(100_000, 100_000 + NEAR_KEEP_MAX_ROWS + 2);
+    await store.write(VIEW, rows(wide));
+    await store.read(VIEW, ["100000"]);
+    const before = cache.stats().rows;
+    const read = await store.read(VIEW, wide.map(String));
+    expect(read.size).toBe(wide.length);
+    expect(cache.stats().rows).toBe(before);
+    const commands = await commandsDuring(redis, prefix, () => store.read(VIEW, ["100000"]));
+    expect(commands).toEqual([]);
+    await store.read(VIEW, wide.slice(1, NEAR_KEEP_MAX_ROWS + 1).map(String));
+    expect(cache.stats().rows).toBe(before + NEAR_KEEP_MAX_ROWS);
   });
 });
