@@ -56,3 +56,20 @@ export async function createServerTestDatabase(): Promise<{ url: string; drop():
     },
   };
 }
+
+/**
+ * Whether the development PostgreSQL server offers pgvector (CI's does not): tests of the whole
+ * corpus on a server need it, and run on the embedded database alone without it.
+ */
+export async function serverOffersPgvector(): Promise<boolean> {
+  const admin = postgres(SERVER_POSTGRES_URL, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    const [row] = await admin<{ n: number }[]>`
+      select count(*)::int as n from pg_available_extensions where name = 'vector'`;
+    return (row?.n ?? 0) > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.end();
+  }
+}
