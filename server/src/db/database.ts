@@ -122,7 +122,12 @@ async function firstConnection(ping: () => Promise<unknown>, waitMs: number, log
       await ping();
       return;
     } catch (error) {
-      if (!isConnectionError(error) || Date.now() + delay > deadline) {
+      // A server that answered (no pgvector, a refused password) was reached: no retry helps.
+      if (!isConnectionError(error))
+        throw new DatabaseSetupError(
+          `The database at DATABASE_URL cannot be used: ${(error as Error).message}`,
+        );
+      if (Date.now() + delay > deadline) {
         const waited = waitMs > 0 ? ` (retried for ${Math.round(waitMs / 1000)} s)` : "";
         throw new DatabaseSetupError(
           `Cannot reach the database at DATABASE_URL${waited}: ${(error as Error).message}`,

@@ -87,6 +87,12 @@ describe("server database", () => {
     await expect(openDatabase({ databaseUrl: SERVER_POSTGRES_URL, dataDir: "unused" })).rejects.toThrow(
       /no pgvector extension.*unset DATABASE_URL/,
     );
+    // It was reached, and nothing was retried: the message says neither otherwise.
+    const message = await openDatabase({ databaseUrl: SERVER_POSTGRES_URL, dataDir: "unused" }).catch(
+      (error: Error) => error.message,
+    );
+    expect(message).toMatch(/^The database at DATABASE_URL cannot be used: /);
+    expect(message).not.toMatch(/Cannot reach|retried/);
   });
 
   it("reports an unreachable server clearly, after retrying for as long as it is told", async () => {
