@@ -150,6 +150,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     closing ??= (async () => {
       logger.info("shutting down", { reason });
       stopping.abort();
+      services.serving.embeddings.stopLoads();
       services.readiness.register({
         name: "shutdown",
         check: async () => {

@@ -358,6 +358,11 @@ export class EmbeddingServer {
     return this.indexes.snapshots;
   }
 
+  /** Stops loading vectors into memory (a server stopping). */
+  stopLoads(): void {
+    this.indexes.stop();
+  }
+
   /** Loads the in-memory vectors of every exact embedding now (embedded mode), instead of on first search. */
   async warm(): Promise<void> {
     const state = await this.catalog.current();

@@ -77,12 +77,18 @@ export class VectorIndex {
    * page its own short query: the embedded database has one connection, and a cursor would hold
    * it (and every request, /ready included) until the last page.
    */
-  static async load(sql: Sql, embedding: EmbeddingInfo, page = 2_000): Promise<VectorIndex> {
+  static async load(
+    sql: Sql,
+    embedding: EmbeddingInfo,
+    page = 2_000,
+    signal?: AbortSignal,
+  ): Promise<VectorIndex> {
     const d = embedding.dimension;
     const ids: number[] = [];
     let vectors = new Float32Array(d * 1_024);
     const key = sql(embedding.keyColumn);
     for (let after: number | undefined, full = true; full; ) {
+      signal?.throwIfAborted();
       const batch = await sql<{ id: number; v: string }[]>`
         select ${key}::int as id, ${sql(embedding.vectorColumn)}::text as v
         from ${sql(embedding.relation)}

@@ -6,6 +6,7 @@ import { FeatureRowsSchema } from "../../../src/api/routes/features/batch";
 import type { Sql } from "../../../src/db/database";
 import type { RunningServer } from "../../../src/runtime/start-server";
 import { createServing, type SearchQuery } from "../../../src/serving";
+import { capturingLogger } from "../../api/harness";
 import { call, ok, PINNED_NOW, problem, startServing } from "../support";
 
 let server: RunningServer;
@@ -182,6 +183,23 @@ describe("POST /v1/embeddings/{name}/search", () => {
         expect(memory.neighbors.length).toBeGreaterThan(0);
       expect(memory).toEqual(scanned);
     }
+  });
+
+  it("stops loading vectors into memory when told (a server stopping), without a warning", async () => {
+    const { sql: db, onlineStore } = server.services;
+    const { logger, lines } = capturingLogger();
+    const fresh = createServing({
+      sql: db,
+      onlineStore,
+      logger,
+      inMemorySearch: true,
+      now: () => PINNED_NOW,
+    });
+    const warming = fresh.embeddings.warm();
+    fresh.embeddings.stopLoads();
+    await warming;
+    expect(fresh.embeddings.inMemory).toEqual([]);
+    expect(lines.filter((l) => l.level === "warn")).toEqual([]);
   });
 
   it("searches by id from memory while a run holds the embedded database", async () => {
