@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import type postgres from "postgres";
 import { corpusColumns } from "../db/corpus-tables";
 import type { Database, EmbeddedDatabase, Sql } from "../db/database";
+import { isPgliteOverWire } from "../db/pglite-over-wire";
 import { noProgress, type ProgressReporter } from "../log/progress";
 import { type CopyFormat, copyColumns, copyStatement } from "./copy-text";
 import { deferIndexes } from "./deferred-indexes";
@@ -141,9 +142,9 @@ async function inLoadTransaction(
     // then find the corpus present.
     await tx`select pg_advisory_xact_lock(${CORPUS_LOCK_ID}::bigint)`;
     // PGlite reached over the wire (a test stack's shared PGlite) has no COPY FROM STDIN.
-    const [server] = await tx<{ pglite: boolean }[]>`select version() like '%(PGlite%' as pglite`;
+    const pglite = await isPgliteOverWire(tx);
     await load(
-      server?.pglite
+      pglite
         ? {
             format: "text",
             query: (text) => tx.unsafe(text),

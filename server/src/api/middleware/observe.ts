@@ -31,19 +31,13 @@ export function observe(): MiddlewareHandler<AppEnv> {
       gone = true;
     }
     const request = { method: c.req.method, route: routePattern(c), path: c.req.path, status: c.res.status };
-    if (gone)
-      return recordRequest(c.get("metrics"), c.get("logger"), {
-        ...request,
-        seconds: (performance.now() - started) / 1000,
-        outcome: "aborted",
-        bytes: 0,
-      });
     const record = (ending: Partial<AnsweredRequest> = {}) =>
       recordRequest(c.get("metrics"), c.get("logger"), {
         ...request,
         seconds: (performance.now() - started) / 1000,
         ...ending,
       });
+    if (gone) return record({ outcome: "aborted", bytes: 0 });
     const { body } = c.res;
     if (!body || !c.res.headers.get("content-disposition")?.startsWith("attachment")) return record();
     const length = c.res.headers.get("content-length");

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CopyBinaryReader, copyBinary, type FieldSink } from "../../db/copy-binary";
 import type { Sql } from "../../db/database";
+import { isPgliteOverWire } from "../../db/pglite-over-wire";
 import { copyOut } from "../snapshot/copy-out";
 
 /** What a stored file's responses say about it, known before its first byte. */
@@ -110,9 +111,7 @@ export class DatabaseFiles implements SharedFiles {
 
   /** PGlite reached over the wire (a test stack's shared database) takes no COPY FROM STDIN. */
   private takesCopyIn(): Promise<boolean> {
-    this.copyIn ??= this.sql<{ pglite: boolean }[]>`select version() like '%(PGlite%' as pglite`.then(
-      ([row]) => !row?.pglite,
-    );
+    this.copyIn ??= isPgliteOverWire(this.sql).then((pglite) => !pglite);
     return this.copyIn;
   }
 
