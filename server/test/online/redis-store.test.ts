@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidViewKeyError, rowKey } from "../../src/online/redis-keys";
-import { RedisOnlineStore } from "../../src/online/redis-store";
+import { READ_GROUP_KEYS, RedisOnlineStore } from "../../src/online/redis-store";
 import { makeRow, range, rows } from "./fixtures";
 import { deletePrefix, openMonitor, SHARED_REDIS_URL, uniquePrefix, waitFor } from "./redis-harness";
 
@@ -53,14 +53,17 @@ describe("RedisOnlineStore", () => {
     expect(await store.deleteView("emotion@1")).toBe(0);
   });
 
-  it("reads a batch of 1,000 ids (with some missing) in one command", async () => {
+  it("reads a batch of 1,000 ids (with some missing) in MGETs of at most 512 keys, sent together", async () => {
     const present = range(0, 1_000).filter((i) => i % 10 !== 0);
     await store.write("big@1", rows(present));
     const ids = range(0, 1_000).map(String);
     const monitor = await openMonitor(redis);
     const commands: string[] = [];
+    const sizes: number[] = [];
     monitor.on("monitor", (_time: string, args: string[]) => {
-      if (args.some((a) => a.startsWith(`${prefix}:{big@1`))) commands.push((args[0] ?? "").toLowerCase());
+      if (!args.some((a) => a.startsWith(`${prefix}:{big@1`))) return;
+      commands.push((args[0] ?? "").toLowerCase());
+      sizes.push(args.length - 1);
     });
     const found = await store.read("big@1", ids);
     // A marker command after the read: once MONITOR shows it, it has shown everything before it.
@@ -70,7 +73,8 @@ describe("RedisOnlineStore", () => {
     expect(found.size).toBe(900);
     expect(found.has("0")).toBe(false);
     expect(found.get("999")).toEqual(makeRow(999));
-    expect(commands).toEqual(["mget", "get"]);
+    expect(commands).toEqual(["mget", "mget", "get"]);
+    expect(sizes).toEqual([READ_GROUP_KEYS, 1_000 - READ_GROUP_KEYS, 1]);
   });
 
   it("with ifAbsent keeps rows already there and adds the rest", async () => {
