@@ -48,6 +48,9 @@ export async function reuseLookup(
   return reread();
 }
 
+/** The widest batch read while its rows are spent: the SDK's chunk of 100 ids. */
+export const READ_WHILE_SPENDING_MAX_IDS = 100;
+
 /** Up to 1,000 entities' features, in order; spends a row per id. */
 export async function lookupFeatureBatch(
   services: Services,
@@ -57,8 +60,14 @@ export async function lookupFeatureBatch(
   const { features } = services.serving;
   const resolution = await features.resolve(request.entity, request.selection);
   const ids = parseIds(resolution.entity, request.ids);
-  // The read and the rows spend leave in one Redis write; a refused batch gets its 429
-  // whatever the read found, and nothing read is returned.
-  const table = await payer.spendWhile({ rows: ids.length }, features.read(resolution, ids));
+  const cost = { rows: ids.length };
+  // A narrow batch's read and its rows spend leave in one Redis write: a refused one gets its 429
+  // whatever the read found, and nothing read is returned. A wide one is paid for first, so a
+  // key whose day is spent cannot have thousands of rows read for nothing (issue #38).
+  if (ids.length > READ_WHILE_SPENDING_MAX_IDS) {
+    await payer.spend(cost);
+    return { resolution, table: await features.read(resolution, ids) };
+  }
+  const table = await payer.spendWhile(cost, features.read(resolution, ids));
   return { resolution, table };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { call, startServing } from "./support";
 
@@ -54,5 +54,20 @@ describe("row quotas on batch reads and searches", () => {
 
     const spent = await as("/v1/embeddings/lyrics/search", { id: 1, k: 1 });
     expect(spent.status).toBe(429);
+  });
+
+  it("refuses a batch wider than 100 ids that cannot fit before reading anything", async () => {
+    const reads = vi.spyOn(server.services.serving.features, "read");
+    try {
+      const wide = await as("/v1/features/track/batch", {
+        ids: Array.from({ length: 101 }, (_, i) => i + 1),
+        service: "hit_predictor",
+      });
+      // More than a whole day's rows: 403 EXCEEDS_QUOTA; the read used to start beside the spend.
+      expect(wide.status).toBe(403);
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+    }
   });
 });
