@@ -1,9 +1,16 @@
 import { createHash } from "node:crypto";
 import type { DatasetCard } from "../datasets/cards/card";
-import { downloadFileKey, type StartedDownload, startDownload } from "../datasets/delivery/download";
+import {
+  downloadFileKey,
+  limitOfSharedFile,
+  type StartedDownload,
+  startDownload,
+} from "../datasets/delivery/download";
+import { firstRecords } from "../datasets/delivery/first-records";
 import { paidRead } from "../datasets/delivery/paid-read";
 import type { SpoolJob } from "../datasets/delivery/spool";
 import { describeDataset } from "../datasets/describe";
+import { isRowFormat, type RowFormat } from "../datasets/encode/encode";
 import type { DownloadFormat } from "../datasets/encode/formats";
 import { type PlanRequest, planDownload, planTraining } from "../datasets/plan/dataset-plan";
 import { settleAsOf } from "../datasets/snapshot/snapshot";
@@ -70,6 +77,16 @@ export async function downloadDataset(
       const info = { ...job.meta, charged: false, etag: job.etag };
       return part(services, payer, job, info, options.resume.range);
     }
+  }
+  const prefix = isRowFormat(format) ? limitOfSharedFile(plan) : undefined;
+  if (prefix !== undefined) {
+    // Read from the whole file everybody shares: nothing is encoded or kept for this limit.
+    const { limit: _, ...whole } = identity;
+    const started = await startDownload(
+      { sql: bulkSql, datasets, sliced: datasets.sliced },
+      { plan: { ...plan, limit: undefined }, format, identity: whole, payer, signal: options.signal },
+    );
+    return { kind: "whole", file: firstRecordsOf(services, payer, started, format as RowFormat, prefix) };
   }
   const started = await startDownload(
     { sql: bulkSql, datasets, sliced: datasets.sliced },
@@ -190,6 +207,31 @@ function fileOf(services: Services, payer: Payer, started: StartedDownload): Dat
 }
 
 /**
+ * The first `records` rows of a shared whole file, read as it is written. Its tag names the
+ * whole file's bytes and the limit; a `Range` resume of it is answered whole (a 200 is a valid
+ * answer to any `Range`).
+ */
+function firstRecordsOf(
+  services: Services,
+  payer: Payer,
+  started: StartedDownload,
+  format: RowFormat,
+  records: number,
+): DatasetFile {
+  const { rows } = started.info;
+  const info = {
+    rows: rows === undefined ? undefined : Math.min(rows, records),
+    version: started.info.version,
+    filename: started.filename,
+    charged: false,
+    etag: `"${started.etag.slice(1, -1)}-${records}"`,
+  };
+  const cut = (body: ReadableStream<Uint8Array>) => firstRecords(body, format, records);
+  const file = spooled(services, payer, started.job, info, undefined, started, cut);
+  return { ...file, read: () => file.read() };
+}
+
+/**
  * A spooled file as the HTTP layer reads it, from `start` to `end` as it is written. A new
  * download's rows are read once they are charged, and one that fails before its end (the work
  * failed, its rows were refused) fails its stream, giving back what it was charged.
@@ -201,6 +243,7 @@ function spooled(
   info: FileInfo,
   length: number | undefined,
   started?: Pick<StartedDownload, "paid" | "undelivered">,
+  cut: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array> = (body) => body,
 ): DatasetFile {
   const { spool } = services.datasets;
   const settled = (body: ReadableStream<Uint8Array>) =>
@@ -210,7 +253,7 @@ function spooled(
     });
   const read = (start = 0, end?: number) => {
     const body = spool.read(job, start, end);
-    return settled(started ? paidRead(body, job, start, started.paid) : body);
+    return settled(cut(started ? paidRead(body, job, start, started.paid) : body));
   };
   return { info, length, read };
 }

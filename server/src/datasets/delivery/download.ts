@@ -230,13 +230,26 @@ export const PUBLIC_PREVIEW_ROWS = 100;
 /**
  * A public dataset as defined, at its current version, whole or as a preview of at most
  * PUBLIC_PREVIEW_ROWS rows (the quick start's `limit=5`): a few files per format shared by
- * everybody, which the spool always finds room for. Any other `limit` is a file of the caller's
- * choosing that the server keeps for everyone, so it spends a download: a key cannot fill the
- * spool with distinct limits for free.
+ * everybody, which the spool always finds room for. Any other `limit` in Parquet or Arrow is a
+ * file of the caller's choosing that the server keeps for everyone, so it spends a download: a
+ * key cannot fill the spool with distinct limits for free (CSV and NDJSON read theirs from the
+ * whole shared file, limitOfSharedFile).
  */
 export function sharedPublicFile(plan: DatasetPlan, training?: TrainingInput): boolean {
   const preview = plan.limit === undefined || plan.limit <= PUBLIC_PREVIEW_ROWS;
   return plan.public && plan.asOf === undefined && !training && preview;
+}
+
+/**
+ * The `limit` of a public dataset as defined, at its current version, past the shared previews:
+ * its rows are the first of the whole shared file, in the same key order, so a row format (CSV,
+ * NDJSON) reads them from that file and spends only its bytes. A free key's distinct limits were
+ * each a new encoding of up to the whole dataset, kept in the spool (issue #38).
+ */
+export function limitOfSharedFile(plan: DatasetPlan): number | undefined {
+  const { limit } = plan;
+  if (limit === undefined || limit <= PUBLIC_PREVIEW_ROWS) return undefined;
+  return sharedPublicFile({ ...plan, limit: undefined }) ? limit : undefined;
 }
 
 /**

@@ -3,10 +3,11 @@ import { bytes, type DatasetsHarness, datasetsHarness, expectProblem, get } from
 
 /**
  * With RAPFS_SPOOL_MAX_BYTES set, what a key makes the server keep is what it pays for: a public
- * download with a `limit` of its own choosing is a file of its own (a download of the free
- * tier's three a day), while the files everybody shares (the whole public file, previews of at
- * most 100 rows such as the quick start's `limit=5`) spend only their bytes and are always
- * served, even while files being read fill the spool.
+ * Parquet or Arrow download with a `limit` of its own choosing is a file of its own (a download
+ * of the free tier's three a day), a CSV or NDJSON one is read from the whole file everybody
+ * shares, and the shared files (the whole public file, previews of at most 100 rows such as the
+ * quick start's `limit=5`) spend only their bytes and are always served, even while files being
+ * read fill the spool.
  */
 describe("the spool cannot be filled for free", () => {
   let h: DatasetsHarness;
@@ -17,10 +18,12 @@ describe("the spool cannot be filled for free", () => {
     await h?.close();
   });
 
-  it("each public download at a limit of the key's choosing spends a download: three a day on the free tier", async () => {
+  it("each public Parquet or Arrow download at a limit of the key's choosing spends a download: three a day on the free tier", async () => {
     const key = await h.freeKey();
     const limited = (limit: number) =>
-      get(h, `/v1/datasets/public/download?format=json&limit=${limit}`, { key });
+      get(h, `/v1/datasets/public/download?format=${limit % 2 === 0 ? "parquet" : "arrow"}&limit=${limit}`, {
+        key,
+      });
     for (const limit of [150, 151, 152]) {
       const response = await limited(limit);
       expect(response.status, await response.clone().text()).toBe(200);
@@ -43,11 +46,11 @@ describe("the spool cannot be filled for free", () => {
 
   it("the quick start's public download is served while files being read fill the spool", async () => {
     // A client that never reads its download keeps the file pinned.
-    const pinned = await get(h, "/v1/datasets/public/download?format=json&limit=400");
+    const pinned = await get(h, "/v1/datasets/public/download?format=arrow&limit=2000");
     expect(pinned.status).toBe(200);
     try {
       await expect.poll(() => h.datasets.spool.bytes, { timeout: 30_000 }).toBeGreaterThanOrEqual(100_000);
-      const another = await get(h, "/v1/datasets/public/download?format=json&limit=401");
+      const another = await get(h, "/v1/datasets/public/download?format=arrow&limit=2001");
       expect((await expectProblem(another, 503)).detail).toMatch(/spool is full/);
       const key = await h.freeKey();
       for (const path of ["format=csv&limit=5", "format=csv", "format=parquet"]) {
@@ -58,5 +61,30 @@ describe("the spool cannot be filled for free", () => {
     } finally {
       await pinned.body?.cancel();
     }
+  });
+
+  it("a CSV or NDJSON download at any limit is the first rows of the shared whole file: no download spent, no file kept", async () => {
+    const key = await h.freeKey();
+    const whole = {
+      csv: await (await get(h, "/v1/datasets/public/download?format=csv", { key })).text(),
+      json: await (await get(h, "/v1/datasets/public/download?format=json", { key })).text(),
+    };
+    const csvLines = whole.csv.split("\r\n");
+    const jsonLines = whole.json.split("\n");
+    for (const limit of [101, 777, 1_000_000]) {
+      const csv = await get(h, `/v1/datasets/public/download?format=csv&limit=${limit}`, { key });
+      expect(csv.status).toBe(200);
+      expect(csv.headers.get("rapfs-download-charged")).toBe("false");
+      const rows = Math.min(limit, csvLines.length - 2);
+      expect(await csv.text()).toBe(`${csvLines.slice(0, rows + 1).join("\r\n")}\r\n`);
+      const json = await get(h, `/v1/datasets/public/download?format=json&limit=${limit}`, { key });
+      expect(await json.text()).toBe(
+        `${jsonLines.slice(0, Math.min(limit, jsonLines.length - 1)).join("\n")}\n`,
+      );
+    }
+    // At most the two whole files are kept (this spool's bound may have evicted one meanwhile).
+    expect(h.datasets.spool.bytes).toBeLessThanOrEqual(
+      Buffer.byteLength(whole.csv) + Buffer.byteLength(whole.json),
+    );
   });
 });

@@ -17,8 +17,9 @@ export const route = createRoute({
     "again), charged before any work where they are known, and the bytes sent, every time (a retry " +
     "and a `Range` resume with `If-Range: <ETag>` too). A dataset marked public, downloaded as " +
     "defined (no `features`, `service` or `embeddings`), spends no rows; at its current version, whole or " +
-    "with a `limit` of at most 100 rows, it is one file shared by everyone and spends only its bytes (a " +
-    "larger `limit` spends a download). A download larger than a whole day of the " +
+    "with a `limit` of at most 100 rows, it is one file shared by everyone and spends only its bytes; " +
+    "in CSV or NDJSON any `limit` is the first rows of that shared file and spends only its bytes too " +
+    "(in Parquet or Arrow a larger `limit` is a file of its own and spends a download). A download larger than a whole day of the " +
     "tier's quota is refused with 403 EXCEEDS_QUOTA (no Retry-After: waiting never helps), which says " +
     "what fits. See docs/datasets.md.",
   request: { params: NameParams, query: DownloadQuery },
