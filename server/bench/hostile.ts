@@ -12,7 +12,7 @@ import {
   perProcess,
   tallied,
 } from "../test/support/hostile-probe";
-import { PROBES, type Probe, p99, serverFailure } from "../test/support/overload";
+import { PROBES, type Probe, p99, serverFailure, type Timings } from "../test/support/overload";
 import { floorP99 } from "./overload";
 import type { BenchRow } from "./types";
 
@@ -21,6 +21,7 @@ const SCALE = process.env.RAPFS_BENCH_HOSTILE_SCALE ?? "1";
 const KEYS = Number(process.env.RAPFS_BENCH_HOSTILE_KEYS ?? 4);
 const QUIET_MS = 15_000;
 const LOADED_MS = 30_000;
+const CONTROL_MS = 15_000;
 // A server PostgreSQL with pgvector (an empty database gets the corpus on first start); unset,
 // only the embedded default is measured.
 const DATABASE_URL = process.env.RAPFS_BENCH_HOSTILE_DATABASE_URL;
@@ -113,14 +114,38 @@ async function measured(where: string, urls: string[], adminKey: string): Promis
     probeKey: adminKey,
     quietMs: QUIET_MS,
     loadedMs: LOADED_MS,
+    controlMs: CONTROL_MS,
   });
   process.stderr.write(`${probe.summary}\n`);
   const notes = topologyNotes(where, probe);
   process.stderr.write(`hostile: ${notes}\n`);
-  return PROBES.map((kind, i) => {
+  const rows = PROBES.map((kind, i) => {
     const row = probeRow(where, kind, probe, floor);
     return i === 0 ? { ...row, notes: `${row.notes}; ${notes}` } : row;
   });
+  return probe.control ? [...rows, controlRow(where, probe, probe.control)] : rows;
+}
+
+/**
+ * The bystander's lookups beside processes that only burn as much CPU as the hostile load took:
+ * the latency this machine's share costs, whatever the server does.
+ */
+function controlRow(where: string, probe: HostileProbe, control: Timings): BenchRow {
+  const value = p99(control.lookup);
+  const baselineValue = p99(probe.quiet.lookup);
+  const { busy } = probe;
+  const extra = Math.max(0, busy.loaded - busy.quiet);
+  return {
+    workload: `hostile (${where}): lookup p99 with no hostile keys, beside CPU burners taking what their load took (${extra.toFixed(2)} more cores busy; ${control.lookup.length} probes)`,
+    baseline: "same probe, quiet phase",
+    value,
+    baselineValue,
+    unit: "ms",
+    ratio: value / baselineValue,
+    target: "reported: the machine's share, against the hostile row's ratio",
+    met: true,
+    notes: `busy cores: quiet ${busy.quiet.toFixed(2)}, hostile ${busy.loaded.toFixed(2)}, burners ${(busy.control ?? Number.NaN).toFixed(2)}; the hostile row's lookup p99 ${p99(probe.loaded.lookup).toFixed(1)} ms (${(p99(probe.loaded.lookup) / baselineValue).toFixed(2)}×); ${control.failures.length} failures`,
+  };
 }
 
 function probeRow(where: string, kind: Probe, probe: HostileProbe, floor: number): BenchRow {

@@ -1,4 +1,6 @@
-import { loadavg } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { burnCores, busyCores, cpuTicks } from "./cpu-share";
 import { FREE_PACE_MS } from "./hostile";
 import { overload, PROBES, type Probe, p99, type Timings, tally } from "./overload";
 
@@ -54,6 +56,14 @@ export type HostileProbe = {
   delays: Delays[];
   /** os.loadavg() just before the quiet phase and just after the loaded phase. */
   loadAverage: { before: number[]; after: number[] };
+  /** The machine's busy cores on average in each phase (/proc/stat). */
+  busy: { quiet: number; loaded: number; control?: number };
+  /**
+   * With `controlMs`: the same probes again with no hostile keys, while child processes that do
+   * nothing keep as many more cores busy as the hostile load did. What the probes lose there is
+   * the machine's share, not the server's doing.
+   */
+  control?: Timings;
   summary: string;
 };
 
@@ -64,6 +74,8 @@ export type HostileProbeOptions = {
   probeKey: string;
   quietMs: number;
   loadedMs: number;
+  /** A third phase of that long: the probes beside CPU burners matching the hostile load's CPU. */
+  controlMs?: number;
 };
 
 const row = (kind: Probe, quiet: Timings, loaded: Timings) =>
@@ -95,7 +107,7 @@ export async function measureUnderHostileKeys(
   urls: string[],
   options: HostileProbeOptions,
 ): Promise<HostileProbe> {
-  const { quietMs, loadedMs, ...load } = options;
+  const { quietMs, loadedMs, controlMs = 0, ...load } = options;
   const probeUrl = urls[0] as string;
   const hostile = overload(probeUrl, {
     ...load,
@@ -104,18 +116,43 @@ export async function measureUnderHostileKeys(
     loadUrls: urls,
     paceMs: FREE_PACE_MS,
   });
-  await hostile.prepare(quietMs, loadedMs);
+  await hostile.prepare(quietMs, loadedMs, controlMs);
   await Promise.all(urls.map(delaysMs));
   let quietDelays: Delays[] = [];
   const before = loadavg();
+  const ticks = [cpuTicks()];
   const { quiet, loaded, statuses } = await hostile.run(quietMs, loadedMs, async () => {
+    ticks.push(cpuTicks());
     quietDelays = await Promise.all(urls.map(delaysMs));
   });
+  ticks.push(cpuTicks());
   const after = loadavg();
   const delays = await Promise.all(urls.map(delaysMs));
+  const [start, loadStart, loadEnd] = ticks as [(typeof ticks)[0], (typeof ticks)[0], (typeof ticks)[0]];
+  const busy: HostileProbe["busy"] = {
+    quiet: busyCores(start, loadStart),
+    loaded: busyCores(loadStart, loadEnd),
+  };
+  let control: Timings | undefined;
+  if (controlMs > 0) {
+    // What the abandoned and refused requests left running ends first.
+    await sleep(3_000);
+    const burners = burnCores(Math.max(0, busy.loaded - busy.quiet));
+    const from = cpuTicks();
+    try {
+      control = await hostile.probeAgain(controlMs);
+    } finally {
+      burners.stop();
+    }
+    busy.control = busyCores(from, cpuTicks());
+  }
+  const controlRows = control
+    ? `\n${PROBES.map((kind) => row(kind, quiet, control as Timings).replace("loaded", "burned")).join("\n")}`
+    : "";
   const summary =
     `hostile: ${where}, ${options.clients} free keys for ${loadedMs / 1000} s\n` +
-    `${PROBES.map((kind) => row(kind, quiet, loaded)).join("\n")}\n` +
+    `${PROBES.map((kind) => row(kind, quiet, loaded)).join("\n")}${controlRows}\n` +
+    `hostile: busy cores (of ${availableParallelism()}): quiet ${busy.quiet.toFixed(2)}, loaded ${busy.loaded.toFixed(2)}${busy.control === undefined ? "" : `, burned ${busy.control.toFixed(2)}`}\n` +
     `hostile: event-loop delay per process (max / p99), quiet: ${perProcess(quietDelays)}; loaded: ${perProcess(delays)}\n` +
     `hostile: embedded database, interactive statements' waits for the backend (longest / total): ${backendWaits(delays)}\n` +
     `hostile: served / refused / left by the client, per kind: ${tallied(statuses)}\n` +
@@ -129,6 +166,8 @@ export async function measureUnderHostileKeys(
     quietDelays,
     delays,
     loadAverage: { before, after },
+    busy,
+    ...(control ? { control } : {}),
     summary,
   };
 }

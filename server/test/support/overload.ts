@@ -35,8 +35,10 @@ export function overloadEnv(scale: string): Record<string, string> {
 }
 
 export type Overload = {
-  /** Keys for the four and the probe, and fresh keys for `quietMs` and `loadedMs` of probing. */
-  prepare(quietMs: number, loadedMs: number): Promise<void>;
+  /** Keys for the four and the probe, and fresh keys for `quietMs`, `loadedMs` and `laterMs` of probing. */
+  prepare(quietMs: number, loadedMs: number, laterMs?: number): Promise<void>;
+  /** After `run`: the same probes again for `ms`, with no load from the four. */
+  probeAgain(ms: number): Promise<Timings>;
   /**
    * Probes for `ms` with no load, then for `ms` of load; what each answered. `betweenPhases` runs
    * after the quiet phase, before the load starts (a scrape of what the quiet phase left).
@@ -213,7 +215,11 @@ export function overload(url: string, options: OverloadOptions): Overload {
 
   let probeKey = "";
   const freeKeys: string[] = [];
-  const freshKeys: { quiet: string[]; loaded: string[] } = { quiet: [], loaded: [] };
+  const freshKeys: { quiet: string[]; loaded: string[]; later: string[] } = {
+    quiet: [],
+    loaded: [],
+    later: [],
+  };
 
   /** The fifth client: each probe once a round, one after the other, until stopped or out of fresh keys. */
   const probe = async (stop: AbortSignal, fresh: string[]): Promise<Timings> => {
@@ -259,11 +265,15 @@ export function overload(url: string, options: OverloadOptions): Overload {
   const kinds = expensiveRequests("").map(([kind]) => kind);
   return {
     kinds,
-    async prepare(quietMs, loadedMs) {
+    async prepare(quietMs, loadedMs, laterMs = 0) {
       freeKeys.push(...(await signedUpKeys(clients)));
       probeKey = options.probeKey ?? (await signedUpKey());
       freshKeys.quiet = await signedUpKeys(freshKeysFor(quietMs));
       freshKeys.loaded = await signedUpKeys(freshKeysFor(loadedMs));
+      if (laterMs > 0) freshKeys.later = await signedUpKeys(freshKeysFor(laterMs));
+    },
+    probeAgain(ms) {
+      return probe(AbortSignal.timeout(ms), freshKeys.later);
     },
     async run(quietMs, loadedMs, betweenPhases) {
       const quiet = await probe(AbortSignal.timeout(quietMs), freshKeys.quiet);
