@@ -7,3 +7,17 @@ export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmedia
  * of milliseconds on a busy machine (issue #38).
  */
 export const SLICE_MS = 4;
+
+/**
+ * For long synchronous work done in steps: `await turn()` between steps takes a turn of the event
+ * loop once SLICE_MS has passed since the last one, and costs a microtask otherwise.
+ */
+export function turnsEvery(ms = SLICE_MS): () => Promise<void> | undefined {
+  let since = performance.now();
+  return () => {
+    if (performance.now() - since < ms) return undefined;
+    return nextTurn().then(() => {
+      since = performance.now();
+    });
+  };
+}
