@@ -46,7 +46,7 @@ export async function* snapshotBatches(
       });
       return { parts: batches, rows: batches.reduce((sum, b) => sum + b.numRows, 0) };
     },
-    sizes.copyRows,
+    { paced: options.sliced === true, maxRows: sizes.copyRows },
   );
   for await (const batch of ranges) {
     yield training ? withUploaded(batch, schema, columns.slice(0, uploaded), training) : batch;
