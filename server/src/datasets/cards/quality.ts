@@ -48,7 +48,14 @@ export async function measureQuality(snapshot: Snapshot, plan: DatasetPlan): Pro
     tx.unsafe(`create unlogged table ${table} as ${inlineParams(shape.text, shape.params)} with no data`),
   );
   try {
-    await tallyInRanges(snapshot.rows, plan.limit, undefined, copyRange(table), snapshot.read);
+    await tallyInRanges(
+      snapshot.rows,
+      plan.limit,
+      undefined,
+      copyRange(table),
+      snapshot.read,
+      snapshot.ranges,
+    );
     const [counted] = await snapshot.read((tx) =>
       tx.unsafe<{ n: number }[]>(`select count(*)::float8 as n from ${table}`),
     );

@@ -31,9 +31,19 @@ export type RangeRead<T> = (statement: (sql: Sql) => Promise<Statement>) => Prom
 const MAX_KEYS_PER_ROW = 16;
 
 /**
- * Reads `rows` a key range at a time, each range one statement sized to hold the database for
- * about SLICE_TARGET_MS (a lookup on the embedded database waits behind at most one), in key
- * order, `limit` rows at most. A range is the next so many keys of the range table (see
+ * How a read's key ranges are sized. Paced (a sliced read: each range is a turn on the embedded
+ * database's one backend, which a lookup waits behind), a range holds the database about
+ * SLICE_TARGET_MS, `maxRows` and MAX_RANGE_ROWS at most. Unpaced (one transaction on a connection
+ * of its own: a server's downloads, `rapfs export`), nobody waits between two ranges, and a range
+ * is `maxRows` rows (131,072 unless said), still bounded on both sides. Paced too, such a read
+ * sent a statement (planned over the joins, its end looked up first) every 1,024 rows: 200 for
+ * public at scale 1, where its COPY is one.
+ */
+export type RangeSizing = { paced: boolean; maxRows?: number };
+
+/**
+ * Reads `rows` a key range at a time, in key order, `limit` rows at most, each range one
+ * statement sized as `sizing` says. A range is the next so many keys of the range table (see
  * rowsBetween), its last looked up first; rows without range keys are one read.
  *
  * The pacer sizes ranges in rows delivered, and a range spans that many rows' worth of keys at
@@ -47,24 +57,22 @@ export async function* inRanges<T>(
   limit: number | undefined,
   signal: AbortSignal | undefined,
   read: RangeRead<T>,
-  maxRows = 131_072,
+  sizing: RangeSizing,
 ): AsyncGenerator<T> {
   if (rows.rangeKeys.length === 0) {
     yield* (await read(async () => rowsStatement(rows, limit))).parts;
     return;
   }
-  const pacer = new Pacer({
-    initial: 128,
-    min: 16,
-    max: Math.min(maxRows, MAX_RANGE_ROWS),
-    targetMs: SLICE_TARGET_MS,
-  });
+  const maxRows = sizing.maxRows ?? 131_072;
+  const pacer = sizing.paced
+    ? new Pacer({ initial: 128, min: 16, max: Math.min(maxRows, MAX_RANGE_ROWS), targetMs: SLICE_TARGET_MS })
+    : undefined;
   let remaining = limit ?? Number.POSITIVE_INFINITY;
   let after: unknown;
   let keysPerRow = 1;
   while (remaining > 0) {
     signal?.throwIfAborted();
-    const keys = Math.round(Math.min(pacer.next, remaining) * keysPerRow);
+    const keys = Math.round(Math.min(pacer?.next ?? maxRows, remaining) * keysPerRow);
     let last: { key: unknown } | undefined;
     const started = performance.now();
     const range = await read(async (sql) => {
@@ -73,7 +81,7 @@ export async function* inRanges<T>(
       // A key of the range table has one row at most, so the LIMIT cuts only at `limit`.
       return rowsStatement(rowsBetween(rows, after, last?.key), Math.min(keys, remaining));
     });
-    pacer.record(range.rows, performance.now() - started);
+    pacer?.record(range.rows, performance.now() - started);
     yield* range.parts;
     remaining -= range.rows;
     if (!last) return;
@@ -107,16 +115,23 @@ export async function tallyInRanges(
   signal: AbortSignal | undefined,
   tally: Tally,
   read: SnapshotRead,
+  sizing: RangeSizing,
 ): Promise<number> {
   let total = 0;
-  const ranges = inRanges(rows, limit, signal, async (statement) => {
-    const [counted] = await read(async (sql) => {
-      const range = await statement(sql);
-      return sql.unsafe<{ n: number }[]>(tally(range), sqlParams(range.params));
-    });
-    total += counted?.n ?? 0;
-    return { parts: [], rows: counted?.n ?? 0 };
-  });
+  const ranges = inRanges(
+    rows,
+    limit,
+    signal,
+    async (statement) => {
+      const [counted] = await read(async (sql) => {
+        const range = await statement(sql);
+        return sql.unsafe<{ n: number }[]>(tally(range), sqlParams(range.params));
+      });
+      total += counted?.n ?? 0;
+      return { parts: [], rows: counted?.n ?? 0 };
+    },
+    sizing,
+  );
   for await (const _ of ranges);
   return total;
 }

@@ -14,6 +14,30 @@ import type { SnapshotOptions, SnapshotRead, TrainingInput } from "./snapshot";
 const ORD: OutputColumn = { name: "ord", kind: "float", description: "", source: "" };
 
 /**
+ * About how many bytes of binary COPY output an unpaced range may take, its batches being held
+ * until it ends: public's rows (about 700 bytes) are 97,000 a range, a 1,024-dimension
+ * embedding's about 8,000.
+ */
+const RANGE_BYTES = 64 * 1024 * 1024;
+
+/** A rough size of one row in binary COPY: 4 bytes of length per field, then its value. */
+function rowBytes(columns: OutputColumn[]): number {
+  const array = 20;
+  const size: Record<OutputColumn["kind"], (c: OutputColumn) => number> = {
+    bool: () => 1,
+    int: () => 4,
+    float: () => 8,
+    timestamp: () => 8,
+    string: () => 32,
+    json: () => 256,
+    "string[]": () => array + 4 * (4 + 16),
+    "float[]": () => array + 16 * (4 + 8),
+    vector: (c) => array + (c.dimension ?? 0) * (4 + 4),
+  };
+  return 2 + columns.reduce((sum, c) => sum + 4 + size[c.kind](c), 0);
+}
+
+/**
  * The snapshot's rows as RecordBatches of `schema`, read with binary COPY a key range at a time
  * (see inRanges): PGlite runs a statement in one synchronous call and queues all its output in
  * the process, so a range bounds both the time the database is held and the memory the output
@@ -46,7 +70,10 @@ export async function* snapshotBatches(
       });
       return { parts: batches, rows: batches.reduce((sum, b) => sum + b.numRows, 0) };
     },
-    sizes.copyRows,
+    {
+      paced: options.sliced === true,
+      maxRows: Math.min(sizes.copyRows, Math.max(1_024, Math.floor(RANGE_BYTES / rowBytes(wireColumns)))),
+    },
   );
   for await (const batch of ranges) {
     yield training ? withUploaded(batch, schema, columns.slice(0, uploaded), training) : batch;

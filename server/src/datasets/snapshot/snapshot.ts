@@ -9,7 +9,7 @@ import type { OutputColumn } from "../plan/columns";
 import type { DatasetPlan } from "../plan/dataset-plan";
 import { computePointInTime, loadPointInTime } from "../point-in-time/pit";
 import { currentRows, pointInTimeRows, type RowsSql } from "./query";
-import { countRange, inRanges, tallyInRanges } from "./ranges";
+import { countRange, inRanges, type RangeSizing, tallyInRanges } from "./ranges";
 import { snapshotBatches } from "./snapshot-batches";
 
 /** Uploaded (entity, timestamp[, label]) rows; labels pass through untouched. */
@@ -37,6 +37,8 @@ export type SnapshotRead = <T>(work: (sql: Sql) => Promise<T>) => Promise<T>;
 
 export type Snapshot = {
   read: SnapshotRead;
+  /** How its reads' key ranges are sized: paced when each is a turn on a shared backend (sliced). */
+  ranges: RangeSizing;
   info: SnapshotInfo;
   /** The columns of every page, in order. */
   columns: OutputColumn[];
@@ -169,14 +171,16 @@ async function open<T>(
 ): Promise<T> {
   const columns = outputColumns(plan, options.training);
   await options.onOpen?.(info, columns);
+  const ranges: RangeSizing = { paced: options.sliced === true };
   // Every uploaded row comes back, so a training set's rows are known without a count.
   const total =
     options.count === false || options.training
       ? options.training?.ids.length
-      : await tallyInRanges(rows, plan.limit, options.signal, countRange, read);
+      : await tallyInRanges(rows, plan.limit, options.signal, countRange, read, ranges);
   if (total !== undefined) await options.onCounted?.(total);
   return work({
     read,
+    ranges,
     info: { ...info, rows: total },
     columns,
     rows,
@@ -205,13 +209,20 @@ async function* pages(
   options: SnapshotOptions,
 ): Pages {
   const { training } = options;
-  const ranges = inRanges(rows, plan.limit, options.signal, async (statement) => {
-    const values = (await read(async (tx) => {
-      const range = await statement(tx);
-      return tx.unsafe(range.text, sqlParams(range.params)).values();
-    })) as unknown as unknown[][];
-    return { parts: [values], rows: values.length };
-  });
+  const ranges = inRanges(
+    rows,
+    plan.limit,
+    options.signal,
+    async (statement) => {
+      const values = (await read(async (tx) => {
+        const range = await statement(tx);
+        return tx.unsafe(range.text, sqlParams(range.params)).values();
+      })) as unknown as unknown[][];
+      return { parts: [values], rows: values.length };
+    },
+    // A range's rows are held as values: unpaced, a range is a page.
+    { paced: options.sliced === true, maxRows: batchRows },
+  );
   for await (const range of ranges) {
     for (let i = 0; i < range.length; i += batchRows) {
       const page = range.slice(i, i + batchRows);

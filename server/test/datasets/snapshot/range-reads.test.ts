@@ -63,7 +63,7 @@ async function countAtInstant(sql: Sql, plan: DatasetPlan) {
         counted += row?.n ?? 0;
         return { parts: [], rows: row?.n ?? 0 };
       },
-      RANGE_ROWS,
+      { paced: true, maxRows: RANGE_ROWS },
     );
     for await (const _ of ranges);
     return { rows: counted, read: (await workRowsRead(sql)) - before };

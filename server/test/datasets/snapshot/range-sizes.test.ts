@@ -41,13 +41,19 @@ describe("a snapshot's key ranges on the embedded database, each turn slower tha
       // A turn waits as long as first-download.test's slowed reads make it, so the pacer sizes
       // every range at its floor.
       const perRange: number[] = [];
-      const ranges = inRanges(rows, plan.limit, undefined, async (statement) => {
-        await new Promise((resolve) => setTimeout(resolve, 2 * SLICE_TARGET_MS));
-        const range = await statement(sql);
-        const [row] = await sql.unsafe<{ n: number }[]>(countRange(range), sqlParams(range.params));
-        perRange.push(row?.n ?? 0);
-        return { parts: [], rows: row?.n ?? 0 };
-      });
+      const ranges = inRanges(
+        rows,
+        plan.limit,
+        undefined,
+        async (statement) => {
+          await new Promise((resolve) => setTimeout(resolve, 2 * SLICE_TARGET_MS));
+          const range = await statement(sql);
+          const [row] = await sql.unsafe<{ n: number }[]>(countRange(range), sqlParams(range.params));
+          perRange.push(row?.n ?? 0);
+          return { parts: [], rows: row?.n ?? 0 };
+        },
+        { paced: true },
+      );
       for await (const _ of ranges);
 
       const total = perRange.reduce((sum, n) => sum + n, 0);
