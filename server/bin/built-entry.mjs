@@ -15,7 +15,7 @@ const distDir = join(serverDir, "dist", "cli");
 const manifestPath = join(distDir, "manifest.json");
 
 /** Worker threads' entries, built beside the CLI: startTypeScriptWorker finds them by source URL. */
-const WORKERS = ["db/embedded-worker.ts", "corpus/generate-worker.ts"];
+const WORKERS = ["db/embedded-worker.ts", "corpus/generate-worker.ts", "datasets/encode/parquet-worker.ts"];
 
 /**
  * The built CLI: the cached build when every source it came from is unchanged, else a new one.

@@ -1,20 +1,10 @@
-import {
-  AsyncByteQueue,
-  type Data,
-  type RecordBatch,
-  RecordBatchStreamWriter,
-  type Schema,
-  Table,
-  tableToIPC,
-  vectorFromArray,
-} from "apache-arrow";
-import * as parquet from "parquet-wasm";
+import { AsyncByteQueue, type RecordBatch, RecordBatchStreamWriter, type Schema } from "apache-arrow";
 import { nextTurn, SLICE_MS } from "../../values/turns";
 import type { OutputColumn } from "../plan/columns";
-import { batchOf } from "./arrow";
 import { csvHeader, csvRecords } from "./csv";
 import type { DownloadFormat } from "./formats";
 import { ndjsonRecords } from "./ndjson";
+import { encodeParquet } from "./parquet";
 
 /** Formats encoded from pages of rows; the others from Arrow record batches. */
 export type RowFormat = Extract<DownloadFormat, "csv" | "json">;
@@ -110,83 +100,6 @@ async function* encodeArrow(schema: Schema, batches: Batches) {
   }
   writer.finish();
   yield* sink.take();
-}
-
-const COMPRESSION: Record<ParquetCompression, parquet.Compression> = {
-  zstd: parquet.Compression.ZSTD,
-  snappy: parquet.Compression.SNAPPY,
-  none: parquet.Compression.UNCOMPRESSED,
-};
-
-/**
- * parquet-wasm's transformParquetStream pulls RecordBatches and emits each row group once it is
- * full, so only one row group is ever buffered. Batches cross into WebAssembly as IPC bytes; the
- * wasm table is freed at once (WebAssembly memory never shrinks, so a leak there would grow RSS).
- */
-async function* encodeParquet(schema: Schema, batches: Batches, options: EncodeOptions) {
-  const iterator = batches[Symbol.asyncIterator]();
-  let emitted = false;
-  const toWasm = (batch: RecordBatch) => {
-    const table = parquet.Table.fromIPCStream(tableToIPC(new Table([batch])));
-    const wasmBatches = table.recordBatches();
-    table.free();
-    return wasmBatches;
-  };
-  // transformParquetStream ends the file normally when its input errors, so a failure is kept
-  // here and rethrown: a download that lost rows must fail, not end as a shorter valid file.
-  let failure: { error: unknown } | undefined;
-  const input = new ReadableStream({
-    async pull(controller) {
-      let next: IteratorResult<RecordBatch>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        failure = { error };
-        controller.error(error);
-        return;
-      }
-      if (next.done) {
-        // With no rows at all the writer still needs one (empty) batch to write the schema.
-        if (!emitted) for (const b of toWasm(emptyBatch(schema))) controller.enqueue(b);
-        controller.close();
-        return;
-      }
-      if (next.value.numRows === 0) return;
-      emitted = true;
-      for (const b of toWasm(next.value)) controller.enqueue(b);
-    },
-    async cancel() {
-      await iterator.return?.();
-    },
-  });
-  let props = new parquet.WriterPropertiesBuilder()
-    .setCompression(COMPRESSION[options.compression ?? "snappy"])
-    .setMaxRowGroupSize(options.rowGroupRows ?? 16_384)
-    .setCreatedBy("rapfs");
-  if (options.metadata) props = props.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
-  // The writer emits the magic with the first row group: sent now, a reader has its first bytes
-  // before a row group is encoded (a client timing out between bytes keeps waiting).
-  yield PARQUET_MAGIC;
-  const output = await parquet.transformParquetStream(input, props.build());
-  let first = true;
-  for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) {
-    if (failure) break;
-    if (first && !startsWithMagic(chunk)) throw new Error("parquet-wasm did not start with PAR1");
-    yield first ? chunk.subarray(PARQUET_MAGIC.byteLength) : chunk;
-    first = false;
-  }
-  if (failure) throw failure.error;
-}
-
-const PARQUET_MAGIC = new TextEncoder().encode("PAR1");
-const startsWithMagic = (chunk: Uint8Array) =>
-  chunk.byteLength >= PARQUET_MAGIC.byteLength && PARQUET_MAGIC.every((byte, i) => chunk[i] === byte);
-
-function emptyBatch(schema: Schema): RecordBatch {
-  // Built by arrow's builders, so nested types (lists, vectors) get their empty children too:
-  // parquet-wasm refuses a list without one ("Dyn casting error").
-  const children = schema.fields.map((f) => vectorFromArray([], f.type).data[0] as Data);
-  return batchOf(schema, children, 0);
 }
 
 /** Joins small chunks (the IPC writer emits a few bytes at a time) into writes of ~256 KiB. */

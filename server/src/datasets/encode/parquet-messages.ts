@@ -1,0 +1,16 @@
+/** What the Parquet encoder thread is started with (parquet-worker.ts). */
+export type ParquetSettings = {
+  compression: "ZSTD" | "SNAPPY" | "UNCOMPRESSED";
+  rowGroupRows: number;
+  metadata?: Record<string, string>;
+};
+
+/** From the main thread: the next record batch as Arrow IPC bytes, or the end of the input. */
+export type ToEncoder = { kind: "batch"; ipc: Uint8Array } | { kind: "end" };
+
+/** From the encoder: a request for the next batch, the file's bytes as written, its end or failure. */
+export type ToMain =
+  | { kind: "pull" }
+  | { kind: "bytes"; bytes: Uint8Array }
+  | { kind: "done" }
+  | { kind: "failed"; message: string };

@@ -1,0 +1,134 @@
+import { type Data, type RecordBatch, type Schema, Table, tableToIPC, vectorFromArray } from "apache-arrow";
+import { startTypeScriptWorker } from "../../db/typescript-worker";
+import { batchOf } from "./arrow";
+import type { Batches, EncodeOptions } from "./encode";
+import type { ParquetSettings, ToEncoder, ToMain } from "./parquet-messages";
+
+const WORKER_ENTRY = new URL("./parquet-worker.ts", import.meta.url);
+
+const COMPRESSION = { zstd: "ZSTD", snappy: "SNAPPY", none: "UNCOMPRESSED" } as const;
+
+/** Row groups encoded but not yet taken by the reader before the encoder is given more rows. */
+const AHEAD = 2;
+
+/**
+ * Parquet from `batches`, encoded on a thread of its own (parquet-worker.ts): a row group is one
+ * WebAssembly call of hundreds of milliseconds that on the main thread held every other request.
+ * The encoder is sent a batch only when it asks and fewer than AHEAD row groups wait for the
+ * reader, so the output never holds much more than a row group or two. A failure of the input
+ * fails the file (it is never ended early as a shorter valid one), and the thread stops with the
+ * reader.
+ */
+export async function* encodeParquet(
+  schema: Schema,
+  batches: Batches,
+  options: EncodeOptions,
+): AsyncIterable<Uint8Array> {
+  const settings: ParquetSettings = {
+    compression: COMPRESSION[options.compression ?? "snappy"],
+    rowGroupRows: options.rowGroupRows ?? 16_384,
+    ...(options.metadata ? { metadata: options.metadata } : {}),
+  };
+  // The writer emits the magic with the first row group: sent now, a reader has its first bytes
+  // before a row group is encoded (a client timing out between bytes keeps waiting).
+  yield PARQUET_MAGIC;
+  const worker = await startTypeScriptWorker(WORKER_ENTRY, { workerData: settings });
+  const iterator = batches[Symbol.asyncIterator]();
+  const written: Uint8Array[] = [];
+  let asked = false;
+  let feeding = false;
+  let emitted = false;
+  let done = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const post = (message: ToEncoder, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer);
+  const postBatch = (batch: RecordBatch) => {
+    const ipc = tableToIPC(new Table([batch]));
+    post({ kind: "batch", ipc }, [ipc.buffer as ArrayBuffer]);
+  };
+  const feed = async () => {
+    if (!asked || feeding || written.length >= AHEAD) return;
+    asked = false;
+    feeding = true;
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) {
+          // With no rows at all the writer still needs one (empty) batch to write the schema.
+          if (!emitted) postBatch(emptyBatch(schema));
+          post({ kind: "end" });
+          return;
+        }
+        if (next.value.numRows === 0) continue;
+        emitted = true;
+        postBatch(next.value);
+        return;
+      }
+    } catch (error) {
+      failure ??= error;
+      notify();
+    } finally {
+      feeding = false;
+    }
+  };
+  worker.on("message", (message: ToMain) => {
+    if (message.kind === "pull") {
+      asked = true;
+      void feed();
+    } else if (message.kind === "bytes") {
+      written.push(message.bytes);
+      notify();
+    } else if (message.kind === "done") {
+      done = true;
+      notify();
+    } else {
+      failure ??= new Error(`Parquet encoding failed: ${message.message}`);
+      notify();
+    }
+  });
+  worker.on("error", (error) => {
+    failure ??= error;
+    notify();
+  });
+  worker.on("exit", (code) => {
+    if (!done) failure ??= new Error(`the Parquet encoder stopped (exit code ${code})`);
+    notify();
+  });
+  let first = true;
+  try {
+    for (;;) {
+      if (failure !== undefined) throw failure;
+      const chunk = written.shift();
+      if (chunk) {
+        void feed();
+        if (first && !startsWithMagic(chunk)) throw new Error("parquet-wasm did not start with PAR1");
+        yield first ? chunk.subarray(PARQUET_MAGIC.byteLength) : chunk;
+        first = false;
+        continue;
+      }
+      if (done) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    done = true;
+    await worker.terminate();
+    await iterator.return?.();
+  }
+}
+
+const PARQUET_MAGIC = new TextEncoder().encode("PAR1");
+const startsWithMagic = (chunk: Uint8Array) =>
+  chunk.byteLength >= PARQUET_MAGIC.byteLength && PARQUET_MAGIC.every((byte, i) => chunk[i] === byte);
+
+function emptyBatch(schema: Schema): RecordBatch {
+  // Built by arrow's builders, so nested types (lists, vectors) get their empty children too:
+  // parquet-wasm refuses a list without one ("Dyn casting error").
+  const children = schema.fields.map((f) => vectorFromArray([], f.type).data[0] as Data);
+  return batchOf(schema, children, 0);
+}
