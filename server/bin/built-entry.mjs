@@ -37,7 +37,9 @@ function freshBuild() {
   let manifest;
   try {
     manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
-    statSync(join(distDir, manifest.dir, "main.mjs"));
+    // A build from before a worker entry was added lacks it: built again.
+    for (const name of ["main", ...WORKERS.map(entryName)])
+      statSync(join(distDir, manifest.dir, `${name}.mjs`));
   } catch {
     return undefined;
   }

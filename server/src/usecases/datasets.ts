@@ -27,6 +27,8 @@ export type FileInfo = {
   charged: boolean;
   filename: string;
   etag: string;
+  /** False for bytes cut from another file as they are read (firstRecordsOf): no `Range` resumes them. */
+  resumable?: false;
 };
 
 /** A file being (or already) written to the spool, and the way to read it as it is written. */
@@ -78,15 +80,15 @@ export async function downloadDataset(
       return part(services, payer, job, info, options.resume.range);
     }
   }
-  const prefix = isRowFormat(format) ? limitOfSharedFile(plan) : undefined;
-  if (prefix !== undefined) {
+  const prefix = limitOfSharedFile(plan);
+  if (prefix !== undefined && isRowFormat(format)) {
     // Read from the whole file everybody shares: nothing is encoded or kept for this limit.
     const { limit: _, ...whole } = identity;
     const started = await startDownload(
       { sql: bulkSql, datasets, sliced: datasets.sliced },
       { plan: { ...plan, limit: undefined }, format, identity: whole, payer, signal: options.signal },
     );
-    return { kind: "whole", file: firstRecordsOf(services, payer, started, format as RowFormat, prefix) };
+    return { kind: "whole", file: firstRecordsOf(services, payer, started, format, prefix) };
   }
   const started = await startDownload(
     { sql: bulkSql, datasets, sliced: datasets.sliced },
@@ -225,9 +227,11 @@ function firstRecordsOf(
     filename: started.filename,
     charged: false,
     etag: `"${started.etag.slice(1, -1)}-${records}"`,
+    resumable: false as const,
   };
   const cut = (body: ReadableStream<Uint8Array>) => firstRecords(body, format, records);
   const file = spooled(services, payer, started.job, info, undefined, started, cut);
+  // Always from the start: where its bytes end in the whole file is known only once cut.
   return { ...file, read: () => file.read() };
 }
 

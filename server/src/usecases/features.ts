@@ -66,7 +66,13 @@ export async function lookupFeatureBatch(
   // key whose day is spent cannot have thousands of rows read for nothing (issue #38).
   if (ids.length > READ_WHILE_SPENDING_MAX_IDS) {
     await payer.spend(cost);
-    return { resolution, table: await features.read(resolution, ids) };
+    try {
+      return { resolution, table: await features.read(resolution, ids) };
+    } catch (error) {
+      // Nothing was answered: the rows are given back (an outage is not the caller's spend).
+      await payer.refund(cost).catch(() => {});
+      throw error;
+    }
   }
   const table = await payer.spendWhile(cost, features.read(resolution, ids));
   return { resolution, table };

@@ -78,9 +78,9 @@ export type HostileProbeOptions = {
   controlMs?: number;
 };
 
-const row = (kind: Probe, quiet: Timings, loaded: Timings) =>
+const row = (kind: Probe, quiet: Timings, loaded: Timings, label = "loaded") =>
   `hostile:   ${kind.padEnd(9)} quiet p99 ${p99(quiet[kind]).toFixed(1).padStart(7)} ms (${quiet[kind].length})` +
-  `   loaded p99 ${p99(loaded[kind]).toFixed(1).padStart(7)} ms (${loaded[kind].length})` +
+  `   ${label} p99 ${p99(loaded[kind]).toFixed(1).padStart(7)} ms (${loaded[kind].length})` +
   `   ${(p99(loaded[kind]) / p99(quiet[kind])).toFixed(2)}×`;
 
 /** Each process's event-loop delay, `max / p99 ms`, comma-separated. */
@@ -137,7 +137,7 @@ export async function measureUnderHostileKeys(
   if (controlMs > 0) {
     // What the abandoned and refused requests left running ends first.
     await sleep(3_000);
-    const burners = burnCores(Math.max(0, busy.loaded - busy.quiet));
+    const burners = burnCores(Math.max(0, busy.loaded - busy.quiet), controlMs + 10_000);
     const from = cpuTicks();
     try {
       control = await hostile.probeAgain(controlMs);
@@ -147,7 +147,7 @@ export async function measureUnderHostileKeys(
     busy.control = busyCores(from, cpuTicks());
   }
   const controlRows = control
-    ? `\n${PROBES.map((kind) => row(kind, quiet, control as Timings).replace("loaded", "burned")).join("\n")}`
+    ? `\n${PROBES.map((kind) => row(kind, quiet, control as Timings, "burned")).join("\n")}`
     : "";
   const summary =
     `hostile: ${where}, ${options.clients} free keys for ${loadedMs / 1000} s\n` +

@@ -17,29 +17,32 @@ export function firstRecords(
   const reader = file.getReader();
   const ends = format === "csv" ? new CsvLineEnds(records + 1) : new LineEnds(records);
   let done = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (done) return;
-      const next = await reader.read();
-      if (next.done) {
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (done) return;
+        const next = await reader.read();
+        if (next.done) {
+          done = true;
+          controller.close();
+          return;
+        }
+        const cut = ends.cutIn(next.value);
+        if (cut === undefined) {
+          controller.enqueue(next.value);
+          return;
+        }
         done = true;
+        if (cut > 0) controller.enqueue(next.value.subarray(0, cut));
         controller.close();
-        return;
-      }
-      const cut = ends.cutIn(next.value);
-      if (cut === undefined) {
-        controller.enqueue(next.value);
-        return;
-      }
-      done = true;
-      if (cut > 0) controller.enqueue(next.value.subarray(0, cut));
-      controller.close();
-      await reader.cancel().catch(() => {});
+        await reader.cancel().catch(() => {});
+      },
+      async cancel(reason) {
+        await reader.cancel(reason);
+      },
     },
-    async cancel(reason) {
-      await reader.cancel(reason);
-    },
-  });
+    { highWaterMark: 0 },
+  );
 }
 
 /** Counts line feeds (NDJSON escapes every one inside a value) until the `wanted`-th. */

@@ -33,7 +33,7 @@ type Entry = SpoolJob & {
   abort: AbortController;
   /** Streams reading its file now: a file being read is never evicted. */
   readers: number;
-  /** When a request last asked for it: the least recently used kept file is evicted first. */
+  /** When a request last asked for it (uses), in order: the least recently used kept file is evicted first. */
   usedAt: number;
 };
 
@@ -61,6 +61,7 @@ export type SlotReservation = {
 
 export class Spool {
   private readonly jobs = new Map<string, Entry>();
+  private uses = 0;
   private running = 0;
   /** Slots each account holds now: none may hold more than its share (takeSlot). */
   private readonly held = new Map<string, number>();
@@ -82,6 +83,11 @@ export class Spool {
   }
 
   /** Download slots taken now (running downloads, cards and reservations). */
+  /** Orders the uses of files: two in the same millisecond still have an order (Date.now() ties did not). */
+  private use(): number {
+    return ++this.uses;
+  }
+
   get busySlots(): number {
     return this.running;
   }
@@ -242,7 +248,7 @@ export class Spool {
       (j) => j.fileKey === fileKey && j.state !== "failed" && !j.abort.signal.aborted,
     );
     if (existing) {
-      existing.usedAt = Date.now();
+      existing.usedAt = this.use();
       return { job: existing, started: existing.started as Promise<S> };
     }
     if (!slot) this.checkRoom(!take.alwaysRoom);
@@ -318,7 +324,7 @@ export class Spool {
       (j) => j.fileKey === fileKey && j.state === "done" && (etag === undefined || j.etag === etag),
     );
     const job = candidates.at(-1);
-    if (job) job.usedAt = Date.now();
+    if (job) job.usedAt = this.use();
     return job;
   }
 
@@ -334,7 +340,7 @@ export class Spool {
     let position = start;
     let handle: FileHandle | undefined;
     entry.readers++;
-    entry.usedAt = Date.now();
+    entry.usedAt = this.use();
     let reading = true;
     const finish = async () => {
       if (reading) entry.readers--;
@@ -390,7 +396,7 @@ export class Spool {
       followers: 0,
       abort: new AbortController(),
       readers: 0,
-      usedAt: Date.now(),
+      usedAt: this.use(),
     } as Entry;
     const arm = () => {
       entry.changed = new Promise((resolve) => {

@@ -1,12 +1,15 @@
-/** What the Parquet encoder thread is started with (parquet-worker.ts). */
+/** How one file is written (parquet-worker.ts). */
 export type ParquetSettings = {
   compression: "ZSTD" | "SNAPPY" | "UNCOMPRESSED";
   rowGroupRows: number;
   metadata?: Record<string, string>;
 };
 
-/** From the main thread: the next record batch as Arrow IPC bytes, or the end of the input. */
-export type ToEncoder = { kind: "batch"; ipc: Uint8Array } | { kind: "end" };
+/** From the main thread: a new file, its next record batch as Arrow IPC bytes, or its input's end. */
+export type ToEncoder =
+  | { kind: "start"; settings: ParquetSettings }
+  | { kind: "batch"; ipc: Uint8Array }
+  | { kind: "end" };
 
 /** From the encoder: a request for the next batch, the file's bytes as written, its end or failure. */
 export type ToMain =

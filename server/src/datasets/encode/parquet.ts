@@ -1,3 +1,4 @@
+import type { Worker } from "node:worker_threads";
 import { type Data, type RecordBatch, type Schema, Table, tableToIPC, vectorFromArray } from "apache-arrow";
 import { startTypeScriptWorker } from "../../db/typescript-worker";
 import { batchOf } from "./arrow";
@@ -12,12 +13,13 @@ const COMPRESSION = { zstd: "ZSTD", snappy: "SNAPPY", none: "UNCOMPRESSED" } as 
 const AHEAD = 2;
 
 /**
- * Parquet from `batches`, encoded on a thread of its own (parquet-worker.ts): a row group is one
- * WebAssembly call of hundreds of milliseconds that on the main thread held every other request.
- * The encoder is sent a batch only when it asks and fewer than AHEAD row groups wait for the
- * reader, so the output never holds much more than a row group or two. A failure of the input
- * fails the file (it is never ended early as a shorter valid one), and the thread stops with the
- * reader.
+ * Parquet from `batches`, encoded on a thread of its own (parquet-worker.ts): parquet-wasm writes
+ * a batch in one WebAssembly call of up to hundreds of milliseconds, which on the main thread held
+ * every other request. The encoder is sent a batch only when it asks and fewer than AHEAD row
+ * groups wait for the reader, so the output never holds much more than a row group or two. A
+ * failure of the input fails the file (it is never ended early as a shorter valid one). A thread
+ * that wrote its file whole waits for the next one; one left mid-file (a failure, a reader gone)
+ * is stopped.
  */
 export async function* encodeParquet(
   schema: Schema,
@@ -32,7 +34,7 @@ export async function* encodeParquet(
   // The writer emits the magic with the first row group: sent now, a reader has its first bytes
   // before a row group is encoded (a client timing out between bytes keeps waiting).
   yield PARQUET_MAGIC;
-  const worker = await startTypeScriptWorker(WORKER_ENTRY, { workerData: settings });
+  const worker = await encoders.take();
   const iterator = batches[Symbol.asyncIterator]();
   const written: Uint8Array[] = [];
   let asked = false;
@@ -75,7 +77,7 @@ export async function* encodeParquet(
       feeding = false;
     }
   };
-  worker.on("message", (message: ToMain) => {
+  const onMessage = (message: ToMain) => {
     if (message.kind === "pull") {
       asked = true;
       void feed();
@@ -89,16 +91,19 @@ export async function* encodeParquet(
       failure ??= new Error(`Parquet encoding failed: ${message.message}`);
       notify();
     }
-  });
-  worker.on("error", (error) => {
+  };
+  const onError = (error: unknown) => {
     failure ??= error;
     notify();
-  });
-  worker.on("exit", (code) => {
+  };
+  const onExit = (code: number) => {
     if (!done) failure ??= new Error(`the Parquet encoder stopped (exit code ${code})`);
     notify();
-  });
+  };
+  worker.on("message", onMessage).on("messageerror", onError).on("error", onError).on("exit", onExit);
+  post({ kind: "start", settings });
   let first = true;
+  let whole = false;
   try {
     for (;;) {
       if (failure !== undefined) throw failure;
@@ -110,17 +115,49 @@ export async function* encodeParquet(
         first = false;
         continue;
       }
-      if (done) return;
+      if (done) {
+        whole = true;
+        return;
+      }
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
     }
   } finally {
-    done = true;
-    await worker.terminate();
-    await iterator.return?.();
+    worker.off("message", onMessage).off("messageerror", onError).off("error", onError).off("exit", onExit);
+    if (whole) encoders.give(worker);
+    else await worker.terminate();
+    if (!whole) await iterator.return?.();
   }
 }
+
+/** Encoder threads waiting for a file: at most IDLE_ENCODERS, none keeping the process alive. */
+const IDLE_ENCODERS = 2;
+
+const encoders = {
+  idle: [] as Worker[],
+  async take(): Promise<Worker> {
+    let worker = this.idle.pop();
+    if (!worker) {
+      const started = await startTypeScriptWorker(WORKER_ENTRY, {});
+      // One that stops while idle (a crash) is not handed out again.
+      started.once("exit", () => {
+        this.idle = this.idle.filter((w) => w !== started);
+      });
+      worker = started;
+    }
+    worker.ref();
+    return worker;
+  },
+  give(worker: Worker): void {
+    if (this.idle.length >= IDLE_ENCODERS) {
+      void worker.terminate();
+      return;
+    }
+    worker.unref();
+    this.idle.push(worker);
+  },
+};
 
 const PARQUET_MAGIC = new TextEncoder().encode("PAR1");
 const startsWithMagic = (chunk: Uint8Array) =>

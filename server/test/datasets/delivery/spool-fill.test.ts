@@ -75,6 +75,7 @@ describe("the spool cannot be filled for free", () => {
       const csv = await get(h, `/v1/datasets/public/download?format=csv&limit=${limit}`, { key });
       expect(csv.status).toBe(200);
       expect(csv.headers.get("rapfs-download-charged")).toBe("false");
+      expect(csv.headers.get("accept-ranges")).toBe("none");
       const rows = Math.min(limit, csvLines.length - 2);
       expect(await csv.text()).toBe(`${csvLines.slice(0, rows + 1).join("\r\n")}\r\n`);
       const json = await get(h, `/v1/datasets/public/download?format=json&limit=${limit}`, { key });

@@ -14,7 +14,7 @@ export function fileHeaders(format: DownloadFormat, info: FileInfo): Record<stri
     "Content-Type": FORMAT_INFO[format].contentType,
     "Content-Disposition": `attachment; filename="${info.filename}"`,
     ETag: info.etag,
-    "Accept-Ranges": "bytes",
+    "Accept-Ranges": info.resumable === false ? "none" : "bytes",
     "Cache-Control": "private, no-store",
     ...(info.rows === undefined ? {} : { "Rapfs-Rows": String(info.rows) }),
     "Rapfs-Dataset-Version": info.version,
