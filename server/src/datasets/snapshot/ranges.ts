@@ -29,6 +29,12 @@ export type RangeRead<T> = (statement: (sql: Sql) => Promise<Statement>) => Prom
  * holds no more than this many times the rows it was sized for.
  */
 const MAX_KEYS_PER_ROW = 16;
+/**
+ * An unpaced range is `maxRows` rows' worth of keys (about 64 MiB of COPY): spanning up to 16 keys
+ * a row after a sparse stretch, a dense one behind it would be 16 times as many rows, held until
+ * the range ends.
+ */
+const UNPACED_KEYS_PER_ROW = 2;
 
 /**
  * How a read's key ranges are sized. Paced (a sliced read: each range is a turn on the embedded
@@ -88,7 +94,7 @@ export async function* inRanges<T>(
     after = last.key;
     // A range without rows says only that they are sparser: the next one spans twice the keys.
     keysPerRow = range.rows > 0 ? keys / range.rows : keysPerRow * 2;
-    keysPerRow = Math.min(Math.max(keysPerRow, 1), MAX_KEYS_PER_ROW);
+    keysPerRow = Math.min(Math.max(keysPerRow, 1), sizing.paced ? MAX_KEYS_PER_ROW : UNPACED_KEYS_PER_ROW);
   }
 }
 
