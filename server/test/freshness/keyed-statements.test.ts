@@ -1,4 +1,3 @@
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Sql } from "../../src/db/database";
 import { bindParams } from "../../src/definitions/compile/params";
@@ -6,6 +5,7 @@ import { materializeAll, materializeTarget, type RunResult } from "../../src/mat
 import { listTargets } from "../../src/materialize/target";
 import { getViewVersion } from "../../src/registry";
 import { corpusDatabase } from "../materialize/corpus";
+import { countingClient } from "../support/counted-sql";
 
 const EMOTION = "emotion-distilroberta";
 
@@ -23,16 +23,7 @@ describe("a keyed run of one changed analysis", () => {
   beforeAll(async () => {
     db = await corpusDatabase(37);
     await materializeAll(db.sql);
-    const { host, port, user, database } = db.sql.options;
-    counted = postgres({
-      host: host[0],
-      port: port[0],
-      user,
-      database,
-      max: 1,
-      onnotice: () => {},
-      debug: (_connection, query) => statements?.push(query),
-    }) as unknown as Sql;
+    counted = countingClient(db.sql, (query) => statements?.push(query));
     await counted`select 1`; // postgres.js reads the array types once per connection first
   });
   afterAll(async () => {

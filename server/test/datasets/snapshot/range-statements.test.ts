@@ -1,8 +1,8 @@
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportRows } from "../../../src/datasets/delivery/export";
 import { planDownload, standalonePlanSource } from "../../../src/datasets/plan/dataset-plan";
 import type { Database, Sql } from "../../../src/db/database";
+import { countingClient } from "../../support/counted-sql";
 import { preparedDatabase } from "../../support/prepared-data";
 import { SEED } from "../support";
 
@@ -19,16 +19,7 @@ describe("the statements a Parquet download of public sends, on the embedded dat
 
   beforeAll(async () => {
     db = await preparedDatabase({ scale: 0.01, seed: SEED });
-    const { host, port, user, database } = db.sql.options;
-    counted = postgres({
-      host: host[0],
-      port: port[0],
-      user,
-      database,
-      max: 1,
-      onnotice: () => {},
-      debug: (_connection, query) => statements.push(query),
-    }) as unknown as Sql;
+    counted = countingClient(db.sql, (query) => statements.push(query));
   }, 120_000);
   afterAll(async () => {
     await counted?.end();
