@@ -90,6 +90,12 @@ export async function computePointInTime(
         await sql.unsafe(`drop table if exists ${ident(name)}`).catch(() => {});
     },
   };
+  // Every track source of an instant's download asks for the same ids: read them once.
+  let ids: Promise<unknown[]> | undefined;
+  const everyEntity = () => {
+    ids ??= entityIds(sql, plan);
+    return ids;
+  };
   try {
     // A related entity's view reads the keys its relation held, so its key source is filled first.
     const ordered = [...queries].sort(([a], [b]) => Number(isRelated(a)) - Number(isRelated(b)));
@@ -98,7 +104,7 @@ export async function computePointInTime(
       names.set(source, name);
       const layout = layoutOf(plan, source, request);
       await sql.unsafe(`create unlogged table ${ident(name)} (${layout.columns.join(", ")})`);
-      await fill(sql, plan, source, query, name, request, tables, options);
+      await fill(sql, plan, source, query, name, request, { tables, everyEntity }, options);
       for (const index of layout.indexes) await sql.unsafe(`create index on ${ident(name)} (${index})`);
       // The planner needs the row count and the keys' spread, not the features': a whole-table
       // analyze read every wide column of its 30,000-row sample (up to ~220 ms under load).
@@ -141,6 +147,9 @@ function layoutOf(
   };
 }
 
+/** Where a source's keys come from: the work tables filled before it, and every entity's id. */
+type KnownKeys = { tables: WorkTables; everyEntity: () => Promise<unknown[]> };
+
 async function fill(
   sql: Sql,
   plan: DatasetPlan,
@@ -148,10 +157,10 @@ async function fill(
   { rows: query, history, changes }: PointInTimeQueries,
   table: string,
   request: PointInTimeRequest,
-  tables: WorkTables,
+  known: KnownKeys,
   options: FillOptions,
 ): Promise<void> {
-  const pairs = await requestedPairs(sql, plan, source, request, tables);
+  const pairs = await requestedPairs(sql, source, request, known);
   const target = { table, key: keyOf(plan, source), fields: fieldsOf(plan, source), pairs };
   const done = () => options.onProgress?.(pairs.ids.length, pairs.ids.length);
   if (isRelated(source) && "rows" in request && history && historyServes(history, target)) {
@@ -234,15 +243,14 @@ async function fillPairs(
  */
 async function requestedPairs(
   sql: Sql,
-  plan: DatasetPlan,
   source: Source,
   request: PointInTimeRequest,
-  tables: WorkTables,
+  known: KnownKeys,
 ): Promise<Pairs> {
   const via = source.kind === "view" ? source.via : undefined;
-  if (via) return relatedPairs(sql, via, tables.tableOf(via.keySource), request);
+  if (via) return relatedPairs(sql, via, known.tables.tableOf(via.keySource), request);
   if ("rows" in request) return request.rows;
-  const ids = await entityIds(sql, plan);
+  const ids = await known.everyEntity();
   return { ids, asOf: ids.map(() => request.instant) };
 }
 

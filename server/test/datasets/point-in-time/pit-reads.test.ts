@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/corpus/random";
 import {
   type DatasetPlan,
+  planDownload,
   planTraining,
   type Source,
   standalonePlanSource,
@@ -12,6 +13,7 @@ import {
   type PointInTimeQueries,
 } from "../../../src/datasets/point-in-time/pit";
 import type { Database, Sql } from "../../../src/db/database";
+import { countingClient } from "../../support/counted-sql";
 import { growFourfold } from "../../support/grow-corpus";
 import { preparedDatabase } from "../../support/prepared-data";
 import { SEED } from "../support";
@@ -69,6 +71,27 @@ describe("a point-in-time training set reads the history of the rows it asks for
   });
   afterAll(async () => {
     await db?.close();
+  });
+
+  it("an instant's download reads every entity's id once, however many of its views are the track's", async () => {
+    const statements: string[] = [];
+    const counted = countingClient(db.sql, (query) => statements.push(query));
+    try {
+      const [last] = await counted<{ at: Date }[]>`select max(created_at) as at from analysis_results`;
+      const instant = (last?.at.getTime() ?? 0) * 1000;
+      const plan = await planDownload(standalonePlanSource(counted), { dataset: "public" });
+      const queries = await loadPointInTime(counted, plan);
+      const trackViews = [...queries.keys()].filter((s) => s.kind === "view" && !s.via).length;
+      expect(trackViews, "not vacuous: several views of the track").toBeGreaterThan(2);
+      statements.length = 0;
+      const tables = await computePointInTime(counted, plan, queries, { instant });
+      await tables.drop();
+      const idReads = statements.filter((s) => /select distinct id as k from tracks/i.test(s));
+      // One page of ids at this scale: one statement, not one per track view.
+      expect(idReads).toHaveLength(1);
+    } finally {
+      await counted.end();
+    }
   });
 
   it("the same rows over a corpus grown fourfold by other artists read as many corpus rows, and get the same values", async () => {
