@@ -31,6 +31,8 @@ export type LocalFigures = {
   offline: { baselineMs: number; views: string[]; card: Timed; download: Timed; training: Timed };
   search: BenchRow[];
   databaseBytes: number;
+  /** The server's shared_buffers: whether the HNSW graphs an insert walks stay in its own cache. */
+  sharedBuffers: string;
   hnswBytes: Record<string, number>;
 };
 
@@ -121,7 +123,8 @@ export async function measureLocal(
   log(scale, "HNSW search");
   const search = await measureSearch(db, scale);
 
-  const [size] = await sql<{ bytes: number }[]>`select pg_database_size(current_database())::float8 as bytes`;
+  const [size] = await sql<{ bytes: number; buffers: string }[]>`
+    select pg_database_size(current_database())::float8 as bytes, current_setting('shared_buffers') as buffers`;
   const indexes = await sql<{ name: string; bytes: number }[]>`
     select c.relname as name, pg_relation_size(c.oid)::float8 as bytes
     from pg_class c join pg_index i on i.indexrelid = c.oid join pg_am am on am.oid = c.relam
@@ -142,6 +145,7 @@ export async function measureLocal(
     },
     search,
     databaseBytes: size?.bytes ?? Number.NaN,
+    sharedBuffers: size?.buffers ?? "unknown",
     hnswBytes: Object.fromEntries(indexes.map((i) => [i.name, i.bytes])),
   };
 }

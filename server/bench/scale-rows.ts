@@ -64,6 +64,15 @@ const timedRows = (f: LocalFigures, t: Timed) => ({
   failed: t.status !== "ok",
 });
 
+/** The three longest runs of a materialization, by name: where its time went. */
+function slowest(runs: LocalFigures["incremental"]["runs"]): string {
+  return [...runs]
+    .sort((a, b) => b.durationMs - a.durationMs)
+    .slice(0, 3)
+    .map((r) => `${r.name}@${r.version} ${r.rowsWritten} rows ${r.durationMs.toFixed(0)} ms`)
+    .join(", ");
+}
+
 function prepared(f: LocalFigures, phase: string) {
   const p = f.prepared.find((x) => x.phase === phase);
   return p && { ms: p.ms, rows: p.rows, note: `measured when the data was prepared, ${p.at}` };
@@ -180,7 +189,7 @@ function sizeRow(big: ScaleFigures, small: ScaleFigures): BenchRow {
     ratio: b / s,
     target: "(reported)",
     met: true,
-    notes: `scale ${big.scale}: ${(big.databaseBytes / MiB).toFixed(0)} MiB (HNSW: ${hnsw(big)}); scale ${small.scale}: ${(small.databaseBytes / MiB).toFixed(0)} MiB (HNSW: ${hnsw(small)})`,
+    notes: `scale ${big.scale}: ${(big.databaseBytes / MiB).toFixed(0)} MiB (HNSW: ${hnsw(big)}); scale ${small.scale}: ${(small.databaseBytes / MiB).toFixed(0)} MiB (HNSW: ${hnsw(small)}); the server's shared_buffers ${big.sharedBuffers}`,
   };
 }
 
@@ -196,7 +205,7 @@ export function scaleRows(big: ScaleFigures, small: ScaleFigures): BenchRow[] {
     ...perRow(big, small, "incremental run after 1% new analyses (per changed row)", (f) => ({
       ms: f.incremental.ms,
       rows: f.incremental.changed,
-      note: `${f.incremental.rows} view rows written`,
+      note: `${f.incremental.rows} view rows written; slowest: ${slowest(f.incremental.runs)}`,
     })),
     ...perRow(big, small, "as_of card of public", (f) => timedRows(f, f.offline.card)),
     ...perRow(big, small, "as_of Parquet download of public", (f) => timedRows(f, f.offline.download)),
