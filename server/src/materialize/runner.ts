@@ -1,3 +1,4 @@
+import { refreshStoredHistory } from "../datasets/point-in-time/stored-history";
 import { type Sql, sqlParams } from "../db/database";
 import type { TableGate, WriteTurn } from "../db/table-gate";
 import { bindParams, type CompiledQuery, ident, type RuntimeParam } from "../definitions/compile/params";
@@ -228,6 +229,10 @@ async function runLocked(
         await sql`update rapfs_materialization_runs set mode = 'full' where id = ${runId}`;
         result = await full();
       } else result = incremental;
+    }
+    if (target.history) {
+      // A failed refresh keeps the history's older snapshot: readers compute what changed since.
+      await refreshStoredHistory(session, target.history, target).catch(() => {});
     }
     progress({ phase, done: 3, total: 3 });
     return result;

@@ -117,7 +117,10 @@ export async function pendingChanges(sql: Sql, target: MaterializeTarget): Promi
   return { changes: row?.changes ?? 0, since: row?.since ?? null };
 }
 
-/** Forgets the changes that every target and follower has seen or does not read; returns how many. */
+/**
+ * Forgets the changes that every target, follower and stored history has seen or does not read;
+ * returns how many.
+ */
 export async function pruneSourceChanges(
   sql: Sql,
   targets: readonly MaterializeTarget[],
@@ -135,6 +138,10 @@ export async function pruneSourceChanges(
       where (t.snapshot is null or not pg_visible_in_snapshot(c.xid, t.snapshot::pg_snapshot))
         and (c.source = 'tracks'
           or (cardinality(t.analyzers) > 0 and (c.analyzers is null or c.analyzers && t.analyzers)))
+    )
+    -- A stored history finds the artists changed since it was read here (stored-history.ts).
+    and not exists (
+      select 1 from rapfs_stored_histories h where not pg_visible_in_snapshot(c.xid, h.snapshot::pg_snapshot)
     )`;
   return result.count;
 }

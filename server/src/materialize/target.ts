@@ -2,6 +2,7 @@ import type { Sql } from "../db/database";
 import { type HnswIndexSpec, hnswIndexSpec } from "../definitions/compile/embedding";
 import type { JsonRead } from "../definitions/compile/json-reads";
 import type { CompiledQuery } from "../definitions/compile/params";
+import type { CompiledHistory } from "../definitions/compile/pit-history";
 import { analyzersOf } from "../definitions/compile/select";
 import type { EmbeddingDefinition, KeyType, SourceDefinition } from "../definitions/schema";
 
@@ -42,6 +43,8 @@ export type MaterializeTarget = {
   freshnessSeconds: number | null;
   /** The analysis_data keys it reads: runs quarantine the analyses that do not fit them. */
   reads: JsonRead[];
+  /** An artist view's history of running totals, kept up to date after each run (stored-history.ts). */
+  history: CompiledHistory | null;
 };
 
 type Row = {
@@ -65,6 +68,7 @@ type Row = {
     touched?: CompiledQuery;
     watermark: CompiledQuery;
     reads?: JsonRead[];
+    point_in_time_history?: CompiledHistory | null;
   };
   watermark: string | null;
   row_count: string | null;
@@ -131,6 +135,7 @@ export async function listTargets(
     analyzers: sourceAnalyzers(r.definition.source),
     freshnessSeconds: r.freshness_seconds,
     reads: r.compiled.reads ?? [],
+    history: r.compiled.point_in_time_history ?? null,
     ...(r.index_name && r.vector_column && r.metric && r.dimension
       ? {
           vectorIndex: hnswIndexSpec(

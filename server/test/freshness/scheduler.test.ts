@@ -279,7 +279,11 @@ describe("change-driven materialization on the embedded database", () => {
     expect(await matchesRecompute("emotion_scores", 1)).toBe(true);
   });
 
-  it("forgets the changes every view has seen", async () => {
+  it("forgets the changes every view and stored history has seen", async () => {
+    // The artist history rests after a whole build (most of this small corpus's artists changed):
+    // let it build again, so it has seen every change too.
+    await db.sql`update rapfs_stored_histories set build_ms = 0`;
+    await materializeAll(db.sql);
     await pruneSourceChanges(db.sql, await listTargets(db.sql));
     expect((await db.sql`select count(*)::int as n from rapfs_source_changes`)[0]?.n).toBe(0);
   });

@@ -21,6 +21,7 @@ const INPUTS = [
   "server/src/definitions",
   "server/src/registry",
   "server/src/materialize",
+  "server/src/datasets/point-in-time",
   "server/src/runtime/prepare-definitions.ts",
   "server/test/support/prepared-data.ts",
   "pnpm-lock.yaml",

@@ -40,9 +40,7 @@ export async function fillFromHistory(
   target: HistoryTarget,
   signal?: AbortSignal,
 ): Promise<void> {
-  const { totals, aliases } = await runningTotals(sql, history, target);
   const key = ident(target.key.name);
-  const fields = target.fields.map((f) => ident(f.field));
   const states = {
     table: `${target.table}_history`,
     columns: [`${key} ${target.key.pgType}`, '"at" timestamp', '"event_timestamp" timestamp'].concat(
@@ -50,21 +48,38 @@ export async function fillFromHistory(
     ),
     at: "at",
   };
-  await throughStates(sql, states, target, { ordered: false, signal }, async () => {
-    const keys = [...new Set(target.pairs.ids)].sort();
-    const byKey = new Pacer({ initial: 4, min: 1, max: 1_024, targetMs: SLICE_TARGET_MS });
-    for (let done = 0; done < keys.length; ) {
-      signal?.throwIfAborted();
-      const slice = keys.slice(done, done + byKey.next);
-      await byKey.time(slice.length, () =>
-        sql.unsafe(
-          `insert into ${ident(states.table)} (${key}, "at", "event_timestamp", ${fields.join(", ")})\n${totals}`,
-          bindParams(history.changes, { entity_ids: slice, aliases }),
-        ),
-      );
-      done += slice.length;
-    }
-  });
+  const keys = [...new Set(target.pairs.ids)].sort();
+  const into = { table: states.table, key: target.key.name, fields: target.fields };
+  await throughStates(sql, states, target, { ordered: false, signal }, () =>
+    writeTotals(sql, history, into, keys, signal),
+  );
+}
+
+/**
+ * Each of `keys`' running totals at every instant it changed, as rows (key, at, event_timestamp,
+ * fields) of `into.table`, in slices of about SLICE_TARGET_MS.
+ */
+export async function writeTotals(
+  sql: Sql,
+  history: CompiledHistory,
+  into: { table: string; key: string; fields: HistoryTarget["fields"] },
+  keys: unknown[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const { totals, aliases } = await runningTotals(sql, history, into.fields);
+  const columns = [ident(into.key), '"at"', '"event_timestamp"', ...into.fields.map((f) => ident(f.field))];
+  const byKey = new Pacer({ initial: 4, min: 1, max: 1_024, targetMs: SLICE_TARGET_MS });
+  for (let done = 0; done < keys.length; ) {
+    signal?.throwIfAborted();
+    const slice = keys.slice(done, done + byKey.next);
+    await byKey.time(slice.length, () =>
+      sql.unsafe(
+        `insert into ${ident(into.table)} (${columns.join(", ")})\n${totals}`,
+        bindParams(history.changes, { entity_ids: slice, aliases }),
+      ),
+    );
+    done += slice.length;
+  }
 }
 
 /**
@@ -97,7 +112,7 @@ export async function throughStates(
  * into the target's work table, one index probe a pair, in slices. Ordered targets number rows
  * in the pairs' order (`ord`), as training rows keep their upload order.
  */
-async function readLatest(
+export async function readLatest(
   sql: Sql,
   states: string,
   target: HistoryTarget,
@@ -202,9 +217,9 @@ const RUNNING_TYPES: Record<number, { sum: string; avg: string }> = {
  * sum of those deltas in time order is the aggregate over its tracks as they stood then. A
  * key's event time is its latest change: the newest row any of its tracks read.
  */
-async function runningTotals(sql: Sql, history: CompiledHistory, target: HistoryTarget) {
-  const expressions = target.fields.map((f) => `(${history.running[f.field]})::${f.pgType}`);
-  const totals = target.fields.flatMap((f) => history.totals[f.field] ?? []);
+export async function runningTotals(sql: Sql, history: CompiledHistory, fields: HistoryTarget["fields"]) {
+  const expressions = fields.map((f) => `(${history.running[f.field]})::${f.pgType}`);
+  const totals = fields.flatMap((f) => history.totals[f.field] ?? []);
   const inputs = [...new Set(totals.flatMap((t) => (t.input === undefined ? [] : [t.input])))];
   const summed = new Set(
     totals.flatMap((t) => (t.input !== undefined && t.total !== "count" ? [t.input] : [])),

@@ -15,12 +15,15 @@ import {
   timestampText,
 } from "./pit-history";
 import { fieldsOf, keyOf, readsPointInTime } from "./pit-sources";
+import { fillFromStoredHistory } from "./stored-history";
 
 /** A source's compiled point-in-time query, and what its history is read from (see pit-history). */
 export type PointInTimeQueries = {
   rows: CompiledQuery;
   history?: CompiledHistory | null | undefined;
   changes?: CompiledQuery | null | undefined;
+  /** The view's own table (a stored history is kept under its name). */
+  viewTable?: string;
 };
 
 /** Each point-in-time source's compiled queries, as the registry holds them for that version. */
@@ -35,7 +38,7 @@ export async function loadPointInTime(sql: Sql, plan: DatasetPlan): Promise<Map<
         point_in_time_history: history,
         point_in_time_changes: changes,
       } = detail.compiled;
-      queries.set(source, { rows, history, changes });
+      queries.set(source, { rows, history, changes, viewTable: detail.table });
     } else {
       // The registry's read API has no compiled SQL for embeddings; the table has it.
       const [row] = await sql<{ pit: CompiledQuery | null }[]>`
@@ -154,7 +157,7 @@ async function fill(
   sql: Sql,
   plan: DatasetPlan,
   source: Source,
-  { rows: query, history, changes }: PointInTimeQueries,
+  { rows: query, history, changes, viewTable }: PointInTimeQueries,
   table: string,
   request: PointInTimeRequest,
   known: KnownKeys,
@@ -164,7 +167,8 @@ async function fill(
   const target = { table, key: keyOf(plan, source), fields: fieldsOf(plan, source), pairs };
   const done = () => options.onProgress?.(pairs.ids.length, pairs.ids.length);
   if (isRelated(source) && "rows" in request && history && historyServes(history, target)) {
-    await fillFromHistory(sql, history, target, options.signal);
+    if (viewTable) await fillFromStoredHistory(sql, history, target, viewTable, options.signal);
+    else await fillFromHistory(sql, history, target, options.signal);
     return done();
   }
   if (!isRelated(source) && "rows" in request && changes) {

@@ -1,0 +1,223 @@
+import type { Sql } from "../../db/database";
+import { sqlParams } from "../../db/database";
+import { bindParams, ident } from "../../definitions/compile/params";
+import type { CompiledHistory } from "../../definitions/compile/pit-history";
+import type { Session } from "../../definitions/hnsw-build";
+import { Pacer, SLICE_TARGET_MS } from "../pacer";
+import { fillFromHistory, type HistoryTarget, readLatest, runningTotals, writeTotals } from "./pit-history";
+
+/**
+ * An artist view's history kept between requests (migration 0018): the rows fillFromHistory
+ * computes for the artists a training set asks for, for every artist, read in `snapshot`.
+ * Computed per request, a training set's artist part summed the whole history of every artist it
+ * asked for: at scale 10, 100,000 rows asked for all 3,450 artists, and that was 69 of the
+ * request's 84 s (10 s at scale 1). Stored, each (artist, instant) is one index probe.
+ */
+export type StoredHistory = { table: string; snapshot: string; keys: number };
+
+/** The view whose history is kept: its table and key column. */
+export type HistoryView = { table: string; key: string };
+
+// Past this share of the artists changed since the history was read, it is built again whole,
+// but not within REBUILD_DUTY times the last build's time after it (at most a tenth of the time
+// goes to whole builds under a stream of writes; readers compute the changed artists meanwhile).
+const REBUILD_SHARE = 0.25;
+const REBUILD_DUTY = 10;
+
+export const historyTableOf = (viewTable: string) => `rapfs_history_${viewTable}`;
+
+export async function storedHistory(sql: Sql, viewTable: string): Promise<StoredHistory | undefined> {
+  const [row] = await sql<{ table: string; snapshot: string; keys: number }[]>`
+    select history_table as table, snapshot, keys::float8 as keys from rapfs_stored_histories
+    where view_table = ${viewTable} and to_regclass(quote_ident(history_table)) is not null`;
+  return row;
+}
+
+/**
+ * The keys whose history the corpus changes not visible in `snapshot` may have changed: the
+ * artists of the tracks they wrote, and the artists tracks updated or deleted had before.
+ * "all" after a truncate (or a change noted without its tracks). Given `among`, only those keys
+ * are looked for, through their own tracks: a reader asks about the artists it reads, and
+ * another artist's million new tracks cost it nothing.
+ */
+export async function changedSince(
+  sql: Sql,
+  snapshot: string,
+  among?: readonly string[],
+): Promise<"all" | string[]> {
+  const asked = among ? [...among] : null;
+  const [row] = await sql<{ all: boolean; keys: string[] }[]>`
+    with c as (
+      select c.op, c.track_ids, c.artists from rapfs_source_changes c
+      where not pg_visible_in_snapshot(c.xid, ${snapshot}::pg_snapshot)
+    ), ids as (select distinct unnest(c.track_ids) as id from c)
+    select coalesce((select bool_or(op = 'truncate' or track_ids is null) from c), false) as all,
+      coalesce((select array_agg(distinct k) from (
+        select t.artist as k from tracks t join ids on ids.id = t.id
+        where ${asked}::text[] is null or t.artist = any(${asked}::text[])
+        union select unnest(c.artists) from c) k where k is not null), '{}') as keys`;
+  if (!row || row.all) return "all";
+  return row.keys;
+}
+
+/**
+ * Fills a related view's work table for `target`'s pairs: from the stored history where it has
+ * the key as the corpus stands, from the corpus for keys changed since it was read (or for all,
+ * when none is stored).
+ */
+export async function fillFromStoredHistory(
+  sql: Sql,
+  history: CompiledHistory,
+  target: HistoryTarget,
+  viewTable: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const stored = await storedHistory(sql, viewTable);
+  const asked = [...new Set(target.pairs.ids as string[])];
+  const changed = stored ? await changedSince(sql, stored.snapshot, asked) : "all";
+  if (!stored || changed === "all") return fillFromHistory(sql, history, target, signal);
+  const stale = new Set<unknown>(changed);
+  const kept = { ids: [] as unknown[], asOf: [] as (number | string)[] };
+  const recomputed = { ids: [] as unknown[], asOf: [] as (number | string)[] };
+  target.pairs.ids.forEach((id, i) => {
+    const into = stale.has(id) ? recomputed : kept;
+    into.ids.push(id);
+    into.asOf.push(target.pairs.asOf[i] as number | string);
+  });
+  if (kept.ids.length > 0) {
+    await readLatest(sql, stored.table, { ...target, pairs: kept }, { ordered: false, at: "at", signal });
+  }
+  if (recomputed.ids.length > 0) {
+    await fillFromHistory(sql, history, { ...target, pairs: recomputed }, signal);
+  }
+}
+
+/**
+ * Brings the view's stored history up to date after a run of the view: built whole when there is
+ * none (or too much changed), else the changed artists' rows replaced, each slice in one
+ * statement, the new snapshot recorded by the last (readers treat those artists as changed until
+ * then). Two statements for the one artist a keyed run recomputes.
+ */
+export async function refreshStoredHistory(
+  session: Session,
+  history: CompiledHistory,
+  view: HistoryView,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { sql } = session;
+  const shape = await historyShape(sql, history, view.table);
+  if (shape.fields.length === 0) return;
+  const [state] = await sql<
+    { snapshot: string; table: string | null; stored: string | null; keys: number; rested: boolean }[]
+  >`
+    select pg_current_snapshot()::text as snapshot, h.history_table as table, h.snapshot as stored,
+      h.keys::float8 as keys,
+      coalesce(h.built_at + h.build_ms * ${REBUILD_DUTY} * interval '1 millisecond' <= now(), true) as rested
+    from (select 1) _ left join rapfs_stored_histories h on h.view_table = ${view.table}
+      and to_regclass(quote_ident(h.history_table)) is not null`;
+  const snapshot = state?.snapshot as string;
+  const stored =
+    state?.table && state.stored
+      ? { table: state.table, snapshot: state.stored, keys: state.keys }
+      : undefined;
+  const changed = stored ? await changedSince(sql, stored.snapshot) : "all";
+  if (!stored || changed === "all" || changed.length > stored.keys * REBUILD_SHARE) {
+    if (stored && !state?.rested) return;
+    return buildWhole(session, history, view, shape.fields, snapshot, signal);
+  }
+  const columns = [ident(view.key), '"at"', '"event_timestamp"', ...shape.fields.map((f) => ident(f.field))];
+  const pacer = new Pacer({ initial: 4, min: 1, max: 1_024, targetMs: SLICE_TARGET_MS });
+  let done = 0;
+  do {
+    signal?.throwIfAborted();
+    const slice = changed.slice(done, done + pacer.next);
+    const last = done + slice.length >= changed.length;
+    const params: unknown[] = [...bindParams(history.changes, { entity_ids: slice, aliases: shape.aliases })];
+    params.push(slice, view.table, last ? snapshot : stored.snapshot);
+    const [keys, viewTable, recorded] = [params.length - 2, params.length - 1, params.length];
+    await pacer.time(Math.max(1, slice.length), () =>
+      sql.unsafe(
+        `with gone as (delete from ${ident(stored.table)} where ${ident(view.key)} = any($${keys}::text[])),
+           recorded as (update rapfs_stored_histories set snapshot = $${recorded}, built_at = now()
+             where view_table = $${viewTable})
+         insert into ${ident(stored.table)} (${columns.join(", ")})\n${shape.totals}`,
+        sqlParams(params),
+      ),
+    );
+    done += slice.length;
+  } while (done < changed.length);
+}
+
+// By view table and history: its fields' types and its running totals' SELECT do not change.
+const shapes = new Map<string, Promise<HistoryShape>>();
+type HistoryShape = { fields: HistoryTarget["fields"]; totals: string; aliases: string[] };
+
+function historyShape(sql: Sql, history: CompiledHistory, viewTable: string): Promise<HistoryShape> {
+  const key = `${viewTable}\u0000${history.changes.text}`;
+  let shape = shapes.get(key);
+  if (!shape) {
+    shape = (async () => {
+      const fields = await historyFields(sql, history, viewTable);
+      if (fields.length === 0) return { fields, totals: "", aliases: [] };
+      return { fields, ...(await runningTotals(sql, history, fields)) };
+    })();
+    shape.catch(() => shapes.delete(key));
+    shapes.set(key, shape);
+  }
+  return shape;
+}
+
+async function buildWhole(
+  session: Session,
+  history: CompiledHistory,
+  view: HistoryView,
+  fields: HistoryTarget["fields"],
+  snapshot: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { sql } = session;
+  const started = performance.now();
+  const table = historyTableOf(view.table);
+  const next = `${table}_next`;
+  const key = ident(view.key);
+  const columns = [`${key} text`, '"at" timestamp', '"event_timestamp" timestamp'].concat(
+    fields.map((f) => `${ident(f.field)} ${f.pgType}`),
+  );
+  await sql.unsafe(`drop table if exists ${ident(next)}`);
+  await sql.unsafe(`create table ${ident(next)} (${columns.join(", ")})`);
+  try {
+    const rows = await sql<{ k: string }[]>`
+      select distinct artist as k from tracks where artist is not null order by 1`;
+    const keys = rows.map((r) => r.k);
+    // Indexed as it fills: built afterwards, the index would hold the embedded database's only
+    // backend for one long statement (see throughStates).
+    await sql.unsafe(`create index on ${ident(next)} (${key}, "at")`);
+    await writeTotals(sql, history, { table: next, key: view.key, fields }, keys, signal);
+    await sql.unsafe(`analyze ${ident(next)} (${key}, "at")`);
+    await session.transaction("", async (tx) => {
+      await tx.unsafe(`drop table if exists ${ident(table)}`);
+      await tx.unsafe(`alter table ${ident(next)} rename to ${ident(table)}`);
+      await tx`
+        insert into rapfs_stored_histories (view_table, history_table, snapshot, keys, build_ms)
+        values (${view.table}, ${table}, ${snapshot}, ${keys.length}, ${Math.round(performance.now() - started)})
+        on conflict (view_table) do update set history_table = excluded.history_table,
+          snapshot = excluded.snapshot, keys = excluded.keys, build_ms = excluded.build_ms, built_at = now()`;
+    });
+  } catch (error) {
+    await sql.unsafe(`drop table if exists ${ident(next)}`).catch(() => {});
+    throw error;
+  }
+}
+
+/** The view's running-total features, typed as its table has them. */
+async function historyFields(
+  sql: Sql,
+  history: CompiledHistory,
+  viewTable: string,
+): Promise<HistoryTarget["fields"]> {
+  const rows = await sql<{ field: string; pgType: string }[]>`
+    select attname as field, format_type(atttypid, atttypmod) as "pgType" from pg_attribute
+    where attrelid = to_regclass(${ident(viewTable)}) and attnum > 0 and not attisdropped
+    order by attnum`;
+  return rows.filter((r) => r.field in history.running);
+}

@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../../../src/corpus/random";
+import {
+  type DatasetPlan,
+  planTraining,
+  standalonePlanSource,
+} from "../../../src/datasets/plan/dataset-plan";
+import { computePointInTime, loadPointInTime } from "../../../src/datasets/point-in-time/pit";
+import { refreshStoredHistory, storedHistory } from "../../../src/datasets/point-in-time/stored-history";
+import type { Database, Sql } from "../../../src/db/database";
+import { materializeAll } from "../../../src/materialize/runner";
+import { reservedSession } from "../../../src/materialize/session";
+import { pruneSourceChanges } from "../../../src/materialize/source-changes";
+import { listTargets } from "../../../src/materialize/target";
+import { countingClient } from "../../support/counted-sql";
+import { preparedDatabase } from "../../support/prepared-data";
+import { SEED } from "../support";
+
+const DAY = 86_400_000;
+const FEATURES = [
+  "artist_stats@1:track_count",
+  "artist_stats@1:avg_quality",
+  "artist_stats@1:positive_share",
+];
+const VIEW_TABLE = "fv_artist_stats_v1";
+/** What computing an artist's history from the corpus sends: its running sums' window. */
+const SUMMED = /window _w as \(partition by/;
+
+type Rows = { ids: number[]; asOf: number[] };
+
+/** The artist view's values for `rows`, and the statements computing them sent. */
+async function artistValues(sql: Sql, plan: DatasetPlan, rows: Rows) {
+  const statements: string[] = [];
+  const counted = countingClient(sql, (query) => statements.push(query));
+  try {
+    const queries = await loadPointInTime(counted, plan);
+    const tables = await computePointInTime(counted, plan, queries, { rows });
+    try {
+      const [source] = [...queries.keys()].filter((s) => s.name === "artist_stats");
+      if (!source) throw new Error("the plan reads no artist_stats");
+      const values = await counted.unsafe(
+        `select artist, as_of, track_count, avg_quality, positive_share from ${tables.tableOf(source)} order by 1, 2`,
+      );
+      return { values, summed: statements.filter((s) => SUMMED.test(s)).length };
+    } finally {
+      await tables.drop();
+    }
+  } finally {
+    await counted.end();
+  }
+}
+
+/** The same values computed from the corpus alone: no stored history to read. */
+async function fromCorpus(sql: Sql, plan: DatasetPlan, rows: Rows) {
+  const [kept] = await sql`select * from rapfs_stored_histories where view_table = ${VIEW_TABLE}`;
+  await sql`delete from rapfs_stored_histories where view_table = ${VIEW_TABLE}`;
+  try {
+    return await artistValues(sql, plan, rows);
+  } finally {
+    if (kept) await sql`insert into rapfs_stored_histories ${sql(kept)}`;
+  }
+}
+
+describe("an artist view's history is kept between training sets, and follows every change to the corpus", () => {
+  let db: Database;
+  let plan: DatasetPlan;
+  let rows: Rows;
+  let artist: string;
+
+  beforeAll(async () => {
+    db = await preparedDatabase({ scale: 0.01, seed: SEED });
+    const { sql } = db;
+    plan = await planTraining(standalonePlanSource(sql), { entity: "track", features: FEATURES });
+    const tracks = await sql<{ id: number; artist: string }[]>`
+      select id, artist from tracks where artist in (select artist from tracks where artist is not null
+        group by artist order by count(*) desc, artist limit 3) order by id`;
+    artist = tracks[0]?.artist as string;
+    const [range] = await sql<{ first: Date; last: Date }[]>`
+      select min(created_at) as first, max(created_at) as last from analysis_results`;
+    if (!range) throw new Error("no analyses");
+    const rng = new Rng(5, 0, 0, 0);
+    const first = range.first.getTime() - 30 * DAY;
+    const span = range.last.getTime() + 30 * DAY - first;
+    rows = { ids: [], asOf: [] };
+    for (let i = 0; i < 300; i++) {
+      rows.ids.push((tracks[Math.floor(rng.next() * tracks.length)] as { id: number }).id);
+      rows.asOf.push(Math.round(first + rng.next() * span) * 1000);
+    }
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it("a full run keeps the history; a training set reads it and sums no artist's history again, with the same values", async () => {
+    expect(await storedHistory(db.sql, VIEW_TABLE)).toBeDefined();
+    const stored = await artistValues(db.sql, plan, rows);
+    const computed = await fromCorpus(db.sql, plan, rows);
+    expect(computed.summed, "not vacuous: from the corpus, the history is summed").toBeGreaterThan(0);
+    expect(stored.summed).toBe(0);
+    expect(stored.values.length).toBeGreaterThan(0);
+    expect(stored.values).toEqual(computed.values);
+  });
+
+  it("a back-dated analysis is seen at once (its artist summed from the corpus), then from the history the view's next run refreshes", async () => {
+    const { sql } = db;
+    const [track] = await sql<{ id: number; created_at: Date }[]>`
+      select id, created_at from tracks where artist = ${artist} order by id limit 1`;
+    if (!track) throw new Error("no track");
+    await sql`
+      insert into analysis_results (track_id, analyzer_type, sentiment, confidence, analysis_data, created_at, model_version)
+      values (${track.id}, 'qwen-3-4b-fp8', 'positive', 0.99, ${sql.json({ quality_score: 0.01 })},
+        ${new Date(track.created_at.getTime() + 60_000)}, 'back-dated')`;
+    const before = await artistValues(sql, plan, rows);
+    const computed = await fromCorpus(sql, plan, rows);
+    expect(before.values).toEqual(computed.values);
+    expect(before.summed, "the changed artist, and only it, from the corpus").toBeGreaterThan(0);
+
+    const snapshot = (await storedHistory(sql, VIEW_TABLE))?.snapshot;
+    await materializeAll(sql);
+    expect((await storedHistory(sql, VIEW_TABLE))?.snapshot).not.toBe(snapshot);
+    const after = await artistValues(sql, plan, rows);
+    expect(after.summed).toBe(0);
+    expect(after.values).toEqual(computed.values);
+  });
+
+  it("a server's run, on a reserved connection, builds the history whole and brings it up to date", async () => {
+    const { sql } = db;
+    const [view] = (await listTargets(sql, { name: "artist_stats", version: 1 })).filter((t) => t.history);
+    if (!view?.history) throw new Error("artist_stats@1 has no history");
+    await sql`delete from rapfs_stored_histories where view_table = ${VIEW_TABLE}`;
+    const reserved = await sql.reserve();
+    try {
+      const session = reservedSession(reserved as unknown as Sql);
+      await refreshStoredHistory(session, view.history, view);
+      // The embedded database has one connection, this one: everything goes through it meanwhile.
+      const built = await storedHistory(session.sql, VIEW_TABLE);
+      expect(built?.keys).toBeGreaterThan(0);
+      await session.sql`update tracks set artist = artist
+        where id = (select min(id) from tracks where artist = ${artist})`;
+      await refreshStoredHistory(session, view.history, view);
+      expect((await storedHistory(session.sql, VIEW_TABLE))?.snapshot).not.toBe(built?.snapshot);
+    } finally {
+      reserved.release();
+    }
+    const after = await artistValues(sql, plan, rows);
+    expect(after.summed).toBe(0);
+    expect(after.values).toEqual((await fromCorpus(sql, plan, rows)).values);
+  });
+
+  it("most artists changed: built again whole, but not sooner than ten times its last build's time", async () => {
+    const { sql } = db;
+    const [view] = (await listTargets(sql, { name: "artist_stats", version: 1 })).filter((t) => t.history);
+    if (!view?.history) throw new Error("artist_stats@1 has no history");
+    const session = {
+      sql,
+      transaction: <T>(mode: string, work: (tx: Sql) => Promise<T>) =>
+        sql.begin(mode, (tx) => work(tx as unknown as Sql)) as Promise<T>,
+    };
+    await sql`update rapfs_stored_histories set build_ms = 3600000, built_at = now() where view_table = ${VIEW_TABLE}`;
+    const before = await storedHistory(sql, VIEW_TABLE);
+    await sql`update tracks set artist = artist`;
+    await refreshStoredHistory(session, view.history, view);
+    expect((await storedHistory(sql, VIEW_TABLE))?.snapshot, "resting: not rebuilt").toBe(before?.snapshot);
+    const resting = await artistValues(sql, plan, rows);
+    expect(resting.summed, "every artist asked for, from the corpus").toBeGreaterThan(0);
+    expect(resting.values).toEqual((await fromCorpus(sql, plan, rows)).values);
+
+    await sql`update rapfs_stored_histories set build_ms = 0 where view_table = ${VIEW_TABLE}`;
+    await refreshStoredHistory(session, view.history, view);
+    expect((await storedHistory(sql, VIEW_TABLE))?.snapshot).not.toBe(before?.snapshot);
+    expect((await artistValues(sql, plan, rows)).summed).toBe(0);
+  });
+
+  it("corpus changes the history has not seen are kept until it has", async () => {
+    const { sql } = db;
+    await sql`update tracks set artist = artist where id = (select min(id) from tracks where artist = ${artist})`;
+    // No view left to see it: only the stored history keeps the change.
+    await pruneSourceChanges(sql, []);
+    const [kept] = await sql<{ n: number }[]>`select count(*)::int as n from rapfs_source_changes`;
+    expect(kept?.n).toBeGreaterThan(0);
+    await materializeAll(sql);
+    await pruneSourceChanges(sql, []);
+    const [left] = await sql<{ n: number }[]>`select count(*)::int as n from rapfs_source_changes`;
+    expect(left?.n).toBe(0);
+  });
+});
