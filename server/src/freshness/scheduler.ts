@@ -167,6 +167,11 @@ export class FreshnessScheduler {
             readers: run.readers.readersLeft,
           },
         );
+      if (run.historyError)
+        this.options.logger.warn(
+          "the view's kept history was not brought up to date; training sets sum its changed artists meanwhile",
+          { view: viewKey(run), error: run.historyError },
+        );
       runs.push(run);
       logQuarantined(this.options.logger, [run]);
       view.quarantined = run.quarantine.total;

@@ -55,6 +55,8 @@ export type RunResult = {
   readers?: WriteTurn;
   /** Analyses it skipped because the view cannot read them (quarantine.ts). */
   quarantine: Quarantine;
+  /** Why the view's kept history was not brought up to date after the run (it was, if absent). */
+  historyError?: string;
 };
 
 const READERS_WAIT_MS = 10_000;
@@ -232,7 +234,11 @@ async function runLocked(
     }
     if (target.history) {
       // A failed refresh keeps the history's older snapshot: readers compute what changed since.
-      await refreshStoredHistory(session, target.history, target).catch(() => {});
+      const failed = await refreshStoredHistory(session, target.history, target).then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+      if (failed) result = { ...result, historyError: failed };
     }
     progress({ phase, done: 3, total: 3 });
     return result;

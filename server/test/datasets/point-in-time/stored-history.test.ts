@@ -8,7 +8,7 @@ import {
 import { computePointInTime, loadPointInTime } from "../../../src/datasets/point-in-time/pit";
 import { refreshStoredHistory, storedHistory } from "../../../src/datasets/point-in-time/stored-history";
 import type { Database, Sql } from "../../../src/db/database";
-import { materializeAll } from "../../../src/materialize/runner";
+import { materializeAll, materializeTarget } from "../../../src/materialize/runner";
 import { reservedSession } from "../../../src/materialize/session";
 import { pruneSourceChanges } from "../../../src/materialize/source-changes";
 import { listTargets } from "../../../src/materialize/target";
@@ -169,6 +169,31 @@ describe("an artist view's history is kept between training sets, and follows ev
     await refreshStoredHistory(session, view.history, view);
     expect((await storedHistory(sql, VIEW_TABLE))?.snapshot).not.toBe(before?.snapshot);
     expect((await artistValues(sql, plan, rows)).summed).toBe(0);
+  });
+
+  it("a refresh that fails leaves the view's run done, says why, and answers stay the corpus's", async () => {
+    const { sql } = db;
+    const [view] = await listTargets(sql, { name: "artist_stats", version: 1 });
+    if (!view) throw new Error("artist_stats@1 is not applied");
+    const before = await storedHistory(sql, VIEW_TABLE);
+    await sql`update tracks set artist = artist where id = (select min(id) from tracks where artist = ${artist})`;
+    await sql`create function refuse_history_writes() returns trigger language plpgsql as $$
+      begin raise exception 'history writes refused'; end $$`;
+    await sql.unsafe(
+      `create trigger refuse before insert on ${before?.table} execute function refuse_history_writes()`,
+    );
+    try {
+      const run = await materializeTarget(sql, view);
+      expect(run.historyError).toMatch(/history writes refused/);
+      expect((await storedHistory(sql, VIEW_TABLE))?.snapshot, "the older snapshot kept").toBe(
+        before?.snapshot,
+      );
+      const served = await artistValues(sql, plan, rows);
+      expect(served.values).toEqual((await fromCorpus(sql, plan, rows)).values);
+    } finally {
+      await sql.unsafe(`drop trigger refuse on ${before?.table}`);
+      await sql`drop function refuse_history_writes()`;
+    }
   });
 
   it("corpus changes the history has not seen are kept until it has", async () => {
