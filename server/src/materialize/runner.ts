@@ -234,7 +234,10 @@ async function runLocked(
     }
     if (target.history) {
       // A failed refresh keeps the history's older snapshot: readers compute what changed since.
-      const failed = await refreshStoredHistory(session, target.history, target).then(
+      // Built whole only on a server: on the embedded default (at most scale 2) a training set
+      // sums its artists per request, and a first start would spend 45 s more building it.
+      const build = session.sql.options.max > 1;
+      const failed = await refreshStoredHistory(session, target.history, target, { build }).then(
         () => undefined,
         (error: Error) => error.message,
       );

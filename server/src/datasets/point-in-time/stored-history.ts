@@ -102,8 +102,9 @@ export async function refreshStoredHistory(
   session: Session,
   history: CompiledHistory,
   view: HistoryView,
-  signal?: AbortSignal,
+  options: { build?: boolean; signal?: AbortSignal } = {},
 ): Promise<void> {
+  const { signal } = options;
   const { sql } = session;
   const shape = await historyShape(sql, history, view.table);
   if (shape.fields.length === 0) return;
@@ -121,6 +122,7 @@ export async function refreshStoredHistory(
       ? { table: state.table, snapshot: state.stored, keys: state.keys }
       : undefined;
   const changed = stored ? await changedSince(sql, stored.snapshot) : "all";
+  if (!stored && options.build === false) return;
   if (!stored || changed === "all" || changed.length > stored.keys * REBUILD_SHARE) {
     if (stored && !state?.rested) return;
     return buildWhole(session, history, view, shape.fields, snapshot, signal);
