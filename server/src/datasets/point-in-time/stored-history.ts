@@ -106,8 +106,6 @@ export async function refreshStoredHistory(
 ): Promise<void> {
   const { signal } = options;
   const { sql } = session;
-  const shape = await historyShape(sql, history, view.table);
-  if (shape.fields.length === 0) return;
   const [state] = await sql<
     { snapshot: string; table: string | null; stored: string | null; keys: number; rested: boolean }[]
   >`
@@ -121,8 +119,11 @@ export async function refreshStoredHistory(
     state?.table && state.stored
       ? { table: state.table, snapshot: state.stored, keys: state.keys }
       : undefined;
-  const changed = stored ? await changedSince(sql, stored.snapshot) : "all";
+  // An embedded run with no history to keep stops here, before any other statement.
   if (!stored && options.build === false) return;
+  const shape = await historyShape(sql, history, view.table);
+  if (shape.fields.length === 0) return;
+  const changed = stored ? await changedSince(sql, stored.snapshot) : "all";
   if (!stored || changed === "all" || changed.length > stored.keys * REBUILD_SHARE) {
     if (stored && !state?.rested) return;
     return buildWhole(session, history, view, shape.fields, snapshot, signal);

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../../src/corpus/random";
 import {
   type DatasetPlan,
   planDownload,
@@ -16,9 +15,9 @@ import type { Database, Sql } from "../../../src/db/database";
 import { countingClient } from "../../support/counted-sql";
 import { growFourfold } from "../../support/grow-corpus";
 import { preparedDatabase } from "../../support/prepared-data";
+import { randomTrainingRows } from "../../support/training-rows";
 import { SEED } from "../support";
 
-const DAY = 86_400_000;
 const CORPUS = ["tracks", "analysis_results"];
 // Every kind of view a training set reads: a track's latest analysis, a track's own row, a
 // consensus across analyzers, and an artist's aggregates (its running totals) through the relation.
@@ -105,17 +104,7 @@ describe("a point-in-time training set reads the history of the rows it asks for
           group by artist order by artist limit 2)
         order by id`
     ).map((r) => r.id);
-    const [range] = await sql<{ first: Date; last: Date }[]>`
-      select min(created_at) as first, max(created_at) as last from analysis_results`;
-    if (!range) throw new Error("no analyses");
-    const rng = new Rng(3, 0, 0, 0);
-    const first = range.first.getTime() - 30 * DAY;
-    const span = range.last.getTime() + 30 * DAY - first;
-    const rows = { ids: [] as number[], asOf: [] as number[] };
-    for (let i = 0; i < 400; i++) {
-      rows.ids.push(tracks[Math.floor(rng.next() * tracks.length)] as number);
-      rows.asOf.push(Math.round(first + rng.next() * span) * 1000);
-    }
+    const rows = await randomTrainingRows(sql, tracks, 400, 3);
 
     await sql`analyze`;
     const small = await training(sql, plan, queries, rows);

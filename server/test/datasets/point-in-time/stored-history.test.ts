@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../../src/corpus/random";
 import {
   type DatasetPlan,
   planTraining,
@@ -15,9 +14,9 @@ import { pruneSourceChanges } from "../../../src/materialize/source-changes";
 import { listTargets } from "../../../src/materialize/target";
 import { countingClient } from "../../support/counted-sql";
 import { preparedDatabase } from "../../support/prepared-data";
+import { randomTrainingRows } from "../../support/training-rows";
 import { SEED } from "../support";
 
-const DAY = 86_400_000;
 const FEATURES = [
   "artist_stats@1:track_count",
   "artist_stats@1:avg_quality",
@@ -80,17 +79,12 @@ describe("an artist view's history is kept between training sets, and follows ev
       select id, artist from tracks where artist in (select artist from tracks where artist is not null
         group by artist order by count(*) desc, artist limit 3) order by id`;
     artist = tracks[0]?.artist as string;
-    const [range] = await sql<{ first: Date; last: Date }[]>`
-      select min(created_at) as first, max(created_at) as last from analysis_results`;
-    if (!range) throw new Error("no analyses");
-    const rng = new Rng(5, 0, 0, 0);
-    const first = range.first.getTime() - 30 * DAY;
-    const span = range.last.getTime() + 30 * DAY - first;
-    rows = { ids: [], asOf: [] };
-    for (let i = 0; i < 300; i++) {
-      rows.ids.push((tracks[Math.floor(rng.next() * tracks.length)] as { id: number }).id);
-      rows.asOf.push(Math.round(first + rng.next() * span) * 1000);
-    }
+    rows = await randomTrainingRows(
+      sql,
+      tracks.map((t) => t.id),
+      300,
+      5,
+    );
   });
   afterAll(async () => {
     await db?.close();
