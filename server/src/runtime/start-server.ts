@@ -24,6 +24,7 @@ import { buildServices } from "./compose";
 import { capConnections, connectionLimits } from "./connection-cap";
 import { profileOf } from "./database-profile";
 import { embeddedScaleRefusal } from "./embedded-limit";
+import { prepareRetryingConnections } from "./prepare-retry";
 import { quietAfterStop } from "./quiet-stop";
 import { keepServingOnUncaughtErrors } from "./uncaught-errors";
 
@@ -200,7 +201,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     background.add(work);
     void work.finally(() => background.delete(work)).catch(() => {});
   };
-  preparation = prepare(services, { progress, servable, signal: stopping.signal, background: track });
+  preparation = prepareRetryingConnections(
+    () => prepare(services, { progress, servable, signal: stopping.signal, background: track }),
+    { logger, signal: stopping.signal, retryable: () => preparing },
+  );
   const prepared = preparation.then(
     () => {
       stopProgress();

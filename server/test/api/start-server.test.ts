@@ -135,6 +135,23 @@ describe("startServer", () => {
     expect((await fetch(`${running.url}/ready`)).status).toBe(200);
   });
 
+  it("retries data preparation that lost the database before serving, and becomes ready", async () => {
+    let attempts = 0;
+    const { server, lines } = start(async () => {
+      attempts++;
+      // What postgres.js throws when a loaded server (three processes starting at once) times out a connection.
+      if (attempts === 1)
+        throw Object.assign(new Error("write CONNECT_TIMEOUT 127.0.0.1:5432"), { code: "CONNECT_TIMEOUT" });
+      return {};
+    });
+    running = await server;
+    await running.prepared;
+    expect(attempts).toBe(2);
+    expect((await fetch(`${running.url}/ready`)).status).toBe(200);
+    expect(lines.some((l) => l.msg === "data preparation lost the database; retrying")).toBe(true);
+    expect(lines.some((l) => l.msg === "data preparation failed")).toBe(false);
+  });
+
   it("shuts down when data preparation fails", async () => {
     const { server, lines } = start(async () => {
       throw new Error("corpus generator exploded");
