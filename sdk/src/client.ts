@@ -4,6 +4,7 @@ import type { FinalRequestOptions, HTTPMethod, RequestOptions } from "./core/req
 import { isServerRuntime, readEnv } from "./internal/env";
 import { type HeadersLike, headerRecord, mergeHeaders } from "./internal/headers";
 import { type Logger, type LogLevel, levelled, resolveLogLevel } from "./internal/log";
+import { bufferedText, nodeFetch } from "./internal/node-fetch";
 import { encodeQuery } from "./internal/query";
 import { isIdempotent } from "./internal/retry";
 import { type Fetch, type PreparedRequest, send } from "./internal/transport";
@@ -94,13 +95,14 @@ export class RapFS {
     if (!options.fetch && typeof fetch !== "function") {
       throw new RapFSError("No global fetch; pass one with `new RapFS({ fetch })`.");
     }
-    // Looked up per call (not bound once) so a polyfill or test spy installed later is used.
     // A fetch of the caller's own gets a Headers instance, as it always has (one may call
-    // init.headers.get); the global one gets the plain object, which it copies with less work.
+    // init.headers.get). Otherwise Node's own HTTP client where it can be had (node-fetch.ts),
+    // else the global fetch, looked up per call so a polyfill installed later is used; both get
+    // the plain object, which they copy with less work.
     const own = options.fetch;
     this.#fetch = own
       ? (url, init) => own(url, { ...init, headers: new Headers(init.headers) })
-      : (url, init) => fetch(url, init);
+      : (nodeFetch() ?? ((url, init) => fetch(url, init)));
     const defaults = (body: boolean) =>
       headerRecord(
         { accept: "application/json" },
@@ -212,7 +214,11 @@ async function parseBody(props: APIResponseProps): Promise<unknown> {
       return undefined;
     }
     const type = response.headers.get("content-type") ?? "";
-    return /[/+]json\b/i.test(type) ? await response.json() : await response.text();
+    const json = /[/+]json\b/i.test(type);
+    // Read whole by Node's transport: parsed from its bytes, without a pass through the body's stream.
+    const buffered = bufferedText(response);
+    if (buffered !== undefined) return json ? JSON.parse(buffered) : buffered;
+    return json ? await response.json() : await response.text();
   } catch (error) {
     if (signal?.aborted) throw new APIUserAbortError({ cause: error, requestId: props.requestId });
     throw error;

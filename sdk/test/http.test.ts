@@ -1,11 +1,17 @@
 import { once } from "node:events";
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { APITimeoutError, APIUserAbortError, RapFS, RateLimitError } from "@rapfs/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { unexpected } from "./support/mock-fetch";
 
-type Seen = { path: string; headers: IncomingHttpHeaders; socket: Socket };
+type Seen = { path: string; headers: IncomingHttpHeaders; socket: Socket; request: IncomingMessage };
 
 /**
  * The SDK against a real HTTP server on loopback, through the global fetch (undici): what the
@@ -22,7 +28,7 @@ const ok = (_seen: Seen, res: ServerResponse) => {
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    const call = { path: req.url ?? "", headers: req.headers, socket: req.socket };
+    const call = { path: req.url ?? "", headers: req.headers, socket: req.socket, request: req };
     seen.push(call);
     answer(call, res);
   });
@@ -57,7 +63,7 @@ describe("over HTTP", () => {
       "x-team": "ranking",
       "x-trace": "t1",
     });
-    expect(first?.headers["user-agent"]).not.toMatch(/rapfs-sdk/);
+    expect(first?.headers["user-agent"] ?? "").not.toMatch(/rapfs-sdk/);
     expect(first?.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
     expect(first?.headers["content-type"]).toBeUndefined();
     expect(second?.headers["x-request-id"]).toBe("mine-1");
@@ -139,6 +145,104 @@ describe("over HTTP", () => {
       .then(unexpected, (e: RateLimitError) => e);
     expect(refused).toBeInstanceOf(RateLimitError);
     expect(refused.retryAfter).toBe(3);
+  });
+
+  it("goes through Node's own HTTP client, not the global fetch, unless given a fetch", async () => {
+    const spy = vi.spyOn(globalThis, "fetch");
+    try {
+      await expect(client().features.get("track", 1, { service: "hit_predictor" })).resolves.toEqual({
+        ok: true,
+      });
+      expect(spy).not.toHaveBeenCalled();
+      const given = client({ fetch: (url, init) => fetch(url, init) });
+      await expect(given.features.get("track", 1, { service: "hit_predictor" })).resolves.toEqual({
+        ok: true,
+      });
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("parses a body it read whole and still hands out the Response unread", async () => {
+    answer = (_call, res) => {
+      const body = JSON.stringify({ ok: true });
+      res
+        .writeHead(200, { "content-type": "application/json", "content-length": String(body.length) })
+        .end(body);
+    };
+    const { data, response } = await client().get("/x").withResponse();
+    expect(data).toEqual({ ok: true });
+    expect(response.bodyUsed).toBe(false);
+    expect(await response.json()).toEqual({ ok: true });
+  });
+
+  it("follows a redirect as fetch does, and sends a JSON body with its length", async () => {
+    answer = (call, res) => {
+      if (call.path === "/v1/features/track/batch") {
+        res.writeHead(307, { location: "/moved" }).end();
+        return;
+      }
+      let body = "";
+      call.request.on("data", (chunk: Buffer) => {
+        body += chunk;
+      });
+      call.request.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            path: call.path,
+            length: call.headers["content-length"],
+            body: JSON.parse(body),
+          }),
+        );
+      });
+    };
+    const answered = await client().post("/v1/features/track/batch", { body: { ids: [1, "é"] } });
+    expect(answered).toEqual({
+      path: "/moved",
+      length: String(Buffer.byteLength('{"ids":[1,"é"]}')),
+      body: { ids: [1, "é"] },
+    });
+    // The redirected request goes again through fetch, which follows it by the spec's rules (the
+    // method kept for a 307, the key dropped for another origin).
+    expect(seen.map((s) => s.path)).toEqual([
+      "/v1/features/track/batch",
+      "/v1/features/track/batch",
+      "/moved",
+    ]);
+  });
+
+  it("streams a body larger than it buffers, chunk by chunk, and a caller's abort cuts it", async () => {
+    const chunk = Buffer.alloc(256 * 1024, 120);
+    let written = 0;
+    answer = (_call, res) => {
+      res.writeHead(200, {
+        "content-type": "application/octet-stream",
+        "content-length": String(8 * chunk.length),
+      });
+      const more = () => {
+        while (written < 8) {
+          written++;
+          if (!res.write(chunk)) return void res.once("drain", more);
+        }
+        res.end();
+      };
+      more();
+    };
+    const whole = await client().get("/big", { stream: true }).asResponse();
+    expect((await whole.arrayBuffer()).byteLength).toBe(8 * chunk.length);
+
+    written = 0;
+    answer = (_call, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.write(chunk); // then nothing more: the caller stops reading and aborts
+    };
+    const controller = new AbortController();
+    const partial = await client().get("/big", { stream: true, signal: controller.signal }).asResponse();
+    const reader = (partial.body as ReadableStream<Uint8Array>).getReader();
+    expect((await reader.read()).value?.byteLength).toBeGreaterThan(0);
+    controller.abort();
+    await expect(reader.read()).rejects.toBeInstanceOf(APIUserAbortError);
   });
 
   it("keeps its connections alive like a bare fetch: 100 calls, 10 at a time, on a handful of sockets", async () => {

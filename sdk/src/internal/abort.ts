@@ -24,8 +24,13 @@ export function sleep(ms: number, signal?: AbortSignal | null, requestId?: strin
  * linked so it can still cancel a streamed body; a download instead `touch()`es it at each chunk
  * of its body (watched-body.ts), so its timeout is the wait between bytes.
  */
-export function attemptSignal(userSignal: AbortSignal | null | undefined, timeoutMs: number) {
-  const timeout = new AbortController();
+export function attemptSignal(
+  userSignal: AbortSignal | null | undefined,
+  timeoutMs: number,
+  /** The transport reads only `aborted`, `reason` and abort listeners (node-fetch.ts). */
+  plain = false,
+) {
+  const timeout = plain && !userSignal ? new PlainAbort() : new AbortController();
   const armed = Number.isFinite(timeoutMs) && timeoutMs <= MAX_TIMER_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const touch = () => {
@@ -33,7 +38,9 @@ export function attemptSignal(userSignal: AbortSignal | null | undefined, timeou
     if (armed) timer = setTimeout(() => timeout.abort(), Math.max(0, timeoutMs));
   };
   touch();
-  const signal = userSignal ? anySignal([userSignal, timeout.signal]) : timeout.signal;
+  const signal = (
+    userSignal ? anySignal([userSignal, timeout.signal as AbortSignal]) : timeout.signal
+  ) as AbortSignal;
   return {
     signal,
     touch,
@@ -56,4 +63,37 @@ export function anySignal(signals: AbortSignal[]): AbortSignal {
     s.addEventListener("abort", () => controller.abort(s.reason), { once: true, signal: controller.signal });
   }
   return controller.signal;
+}
+
+/**
+ * An AbortController for a transport of this SDK's own: the same `signal` members it reads, where
+ * Node 20's AbortController costs ~20 µs a call (most of it making the signal transferable), a
+ * tenth of a lookup's whole client time. Only without a caller's signal, which stays an AbortSignal.
+ */
+class PlainAbort {
+  readonly signal = new PlainSignal();
+  abort(reason?: unknown): void {
+    this.signal.fire(reason ?? new DOMException("This operation was aborted", "AbortError"));
+  }
+}
+
+class PlainSignal {
+  aborted = false;
+  reason: unknown;
+  #listeners: Array<() => void> = [];
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  removeEventListener(_type: "abort", listener: () => void): void {
+    this.#listeners = this.#listeners.filter((l) => l !== listener);
+  }
+
+  fire(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    for (const listener of this.#listeners.splice(0)) listener();
+  }
 }

@@ -1,6 +1,7 @@
 import { APIConnectionError, APIError, APITimeoutError, APIUserAbortError } from "../core/errors";
 import { attemptSignal, sleep } from "./abort";
 import { isOn, type Logger } from "./log";
+import { takesPlainSignals } from "./node-fetch";
 import { parseRetryAfter } from "./rate-limit";
 import { backoffMs, isRetryableStatus, MAX_RETRY_AFTER_S, retryDelayMs } from "./retry";
 import { RAISE_TIMEOUT, watchedBody } from "./watched-body";
@@ -121,7 +122,7 @@ async function attempt(
 ): Promise<Response> {
   const requestId = request.requestId;
   if (policy.signal?.aborted) throw new APIUserAbortError({ cause: policy.signal.reason, requestId });
-  const timer = attemptSignal(policy.signal, policy.timeout);
+  const timer = attemptSignal(policy.signal, policy.timeout, takesPlainSignals(fetch));
   let response: Response;
   try {
     response = await fetch(request.url, {
