@@ -14,6 +14,7 @@ import {
 } from "../test/support/hostile-probe";
 import { PROBES, type Probe, p99, serverFailure, type Timings } from "../test/support/overload";
 import { floorP99 } from "./overload";
+import { keptRows } from "./report";
 import type { BenchRow } from "./types";
 
 // Issue #38's figure is at scale 1.
@@ -46,14 +47,29 @@ const PROBE_CEILING_MS = 250;
  * private Redis.
  */
 export async function benchHostile(): Promise<BenchRow[]> {
-  const rows = ONLY === "server" ? [] : await embedded();
-  if (ONLY === "embedded") return rows;
-  if (DATABASE_URL) rows.push(...(await threeProcesses(DATABASE_URL)));
-  else
-    process.stderr.write(
-      "hostile: set RAPFS_BENCH_HOSTILE_DATABASE_URL to a server PostgreSQL with pgvector for three processes; skipped\n",
-    );
-  return rows;
+  // A topology not measured in this run keeps its last rows, dated, rather than losing them.
+  const kept = (prefix: string, why: string) =>
+    keptRows("hostile", (row) => row.workload.startsWith(`hostile (${prefix}`), why);
+  const rows =
+    ONLY === "server"
+      ? await kept("embedded", "embedded not measured again: RAPFS_BENCH_HOSTILE_ONLY=server")
+      : await embedded();
+  if (ONLY === "embedded")
+    return [
+      ...rows,
+      ...(await kept("3 processes", "three processes not measured again: RAPFS_BENCH_HOSTILE_ONLY=embedded")),
+    ];
+  if (DATABASE_URL) return [...rows, ...(await threeProcesses(DATABASE_URL))];
+  process.stderr.write(
+    "hostile: set RAPFS_BENCH_HOSTILE_DATABASE_URL to a server PostgreSQL with pgvector for three processes; skipped, its last rows kept\n",
+  );
+  return [
+    ...rows,
+    ...(await kept(
+      "3 processes",
+      "three processes not measured again: no server PostgreSQL with pgvector given",
+    )),
+  ];
 }
 
 async function embedded(): Promise<BenchRow[]> {

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { repoRoot } from "../src/config/paths";
 import type { BenchRow } from "./types";
 
 type Machine = { cores: number; cpu: string; memoryGiB: number; node: string };
@@ -30,6 +31,27 @@ async function previous(path: string): Promise<Record<string, Measured>> {
   } catch {
     return {};
   }
+}
+
+const KEPT = /^kept from the run of \S+ \([^)]*\); /;
+
+/**
+ * The rows of `workload`'s last run that `which` picks, for a run that measures only part of it
+ * (a topology it has no server for): kept in its report with the date they were measured and why
+ * they were not measured again, instead of dropped.
+ */
+export async function keptRows(
+  workload: string,
+  which: (row: BenchRow) => boolean,
+  why: string,
+  docsDir = join(repoRoot, "docs"),
+): Promise<BenchRow[]> {
+  const last = (await previous(join(docsDir, "benchmarks.json")))[workload];
+  if (!last) return [];
+  return last.rows.filter(which).map((row) => {
+    const measuredAt = KEPT.exec(row.notes ?? "")?.[0] ?? `kept from the run of ${last.date} (${why}); `;
+    return { ...row, notes: `${measuredAt}${(row.notes ?? "").replace(KEPT, "")}` };
+  });
 }
 
 const describe = (m: Machine) => `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}`;
