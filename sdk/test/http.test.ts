@@ -7,15 +7,17 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { APITimeoutError, APIUserAbortError, RapFS, RateLimitError } from "@rapfs/sdk";
+import { gzipSync } from "node:zlib";
+import { APIConnectionError, APITimeoutError, APIUserAbortError, RapFS, RateLimitError } from "@rapfs/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { unexpected } from "./support/mock-fetch";
 
 type Seen = { path: string; headers: IncomingHttpHeaders; socket: Socket; request: IncomingMessage };
 
 /**
- * The SDK against a real HTTP server on loopback, through the global fetch (undici): what the
- * server receives, and timeouts, aborts and Retry-After on real sockets rather than a mock fetch.
+ * The SDK against a real HTTP server on loopback, through its Node transport (node:http; the global
+ * fetch where a test gives it): what the server receives, and timeouts, aborts, redirects and
+ * Retry-After on real sockets rather than a mock fetch.
  */
 let server: Server;
 let baseURL: string;
@@ -164,6 +166,23 @@ describe("over HTTP", () => {
     }
   });
 
+  it("leaves the calls to fetch where an undici dispatcher of another kind is installed (a proxy, a mock)", async () => {
+    const slot = Symbol.for("undici.globalDispatcher.1");
+    const global = globalThis as Record<symbol, unknown>;
+    const before = global[slot];
+    class ProxyAgent {}
+    const spy = vi.spyOn(globalThis, "fetch").mockResolvedValue(Response.json({ viaFetch: true }));
+    try {
+      global[slot] = new ProxyAgent();
+      await expect(client().get("/x")).resolves.toEqual({ viaFetch: true });
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      global[slot] = before;
+      spy.mockRestore();
+    }
+    await expect(client().get("/x")).resolves.toEqual({ ok: true });
+  });
+
   it("parses a body it read whole and still hands out the Response unread", async () => {
     answer = (_call, res) => {
       const body = JSON.stringify({ ok: true });
@@ -177,10 +196,12 @@ describe("over HTTP", () => {
     expect(await response.json()).toEqual({ ok: true });
   });
 
-  it("follows a redirect as fetch does, and sends a JSON body with its length", async () => {
+  it("follows a redirect by fetch's rules: a 307 keeps its method and body, a 303 becomes a GET", async () => {
+    let redirect = 307;
     answer = (call, res) => {
       if (call.path === "/v1/features/track/batch") {
-        res.writeHead(307, { location: "/moved" }).end();
+        call.request.resume();
+        res.writeHead(redirect, { location: "/moved" }).end();
         return;
       }
       let body = "";
@@ -188,28 +209,86 @@ describe("over HTTP", () => {
         body += chunk;
       });
       call.request.on("end", () => {
-        res.writeHead(200, { "content-type": "application/json" }).end(
-          JSON.stringify({
-            path: call.path,
-            length: call.headers["content-length"],
-            body: JSON.parse(body),
-          }),
-        );
+        const length = call.headers["content-length"];
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ method: call.request.method, length, body: body ? JSON.parse(body) : null }));
       });
     };
-    const answered = await client().post("/v1/features/track/batch", { body: { ids: [1, "é"] } });
-    expect(answered).toEqual({
-      path: "/moved",
-      length: String(Buffer.byteLength('{"ids":[1,"é"]}')),
-      body: { ids: [1, "é"] },
+    const sent = { ids: [1, "é"] };
+    const length = String(Buffer.byteLength(JSON.stringify(sent)));
+    const kept = await client().post("/v1/features/track/batch", { body: sent });
+    expect(kept).toEqual({ method: "POST", length, body: sent });
+    expect(seen.map((s) => s.path)).toEqual(["/v1/features/track/batch", "/moved"]);
+    seen = [];
+    redirect = 303;
+    await expect(client().post("/v1/features/track/batch", { body: sent })).resolves.toMatchObject({
+      method: "GET",
+      body: null,
     });
-    // The redirected request goes again through fetch, which follows it by the spec's rules (the
-    // method kept for a 307, the key dropped for another origin).
-    expect(seen.map((s) => s.path)).toEqual([
-      "/v1/features/track/batch",
-      "/v1/features/track/batch",
-      "/moved",
-    ]);
+    expect(seen.map((s) => s.path)).toEqual(["/v1/features/track/batch", "/moved"]);
+  });
+
+  it("times out a redirected request that never answers, without a caller's signal", async () => {
+    answer = (call, res) => {
+      if (call.path === "/v1/x") res.writeHead(307, { location: "/never" }).end();
+    };
+    const late = await client({ timeout: 300 })
+      .get("/v1/x")
+      .then(unexpected, (e: APITimeoutError) => e);
+    expect(late).toBeInstanceOf(APITimeoutError);
+  });
+
+  it("fails a status HTTP does not have as a connection error, and decodes a gzip body", async () => {
+    answer = (_call, res) => {
+      res.writeHead(999, { "content-type": "application/json" }).end("{}");
+    };
+    await expect(client().get("/odd")).rejects.toBeInstanceOf(APIConnectionError);
+    answer = (_call, res) => {
+      const zipped = gzipSync(JSON.stringify({ zipped: true }));
+      res
+        .writeHead(200, {
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+          "content-length": String(zipped.length),
+        })
+        .end(zipped);
+    };
+    await expect(client({ defaultHeaders: { "accept-encoding": "gzip" } }).get("/z")).resolves.toEqual({
+      zipped: true,
+    });
+  });
+
+  it("never sends a POST again on its own when the server drops the connection after it", async () => {
+    let posts = 0;
+    answer = (call, res) => {
+      if (call.request.method === "GET") return ok(call, res);
+      call.request.resume();
+      call.request.on("end", () => {
+        posts++;
+        setTimeout(() => call.socket.destroy(), 50);
+      });
+    };
+    const fs = client();
+    await fs.get("/warm"); // the POST goes out on this kept-alive socket
+    await expect(fs.post("/v1/keys", { body: { name: "a" } })).rejects.toBeInstanceOf(APIConnectionError);
+    expect(posts).toBe(1);
+  });
+
+  it("keeps a download's timeout the wait between bytes, for a small body too", async () => {
+    answer = (_call, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "6" });
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write("x");
+        if (++sent === 6) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 150);
+    };
+    const response = await client({ timeout: 400 }).get("/dl", { stream: true }).asResponse();
+    expect(await response.text()).toBe("xxxxxx");
   });
 
   it("streams a body larger than it buffers, chunk by chunk, and a caller's abort cuts it", async () => {

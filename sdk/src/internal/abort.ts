@@ -80,13 +80,13 @@ class PlainAbort {
 class PlainSignal {
   aborted = false;
   reason: unknown;
-  #listeners: Array<() => void> = [];
+  #listeners: Array<(this: PlainSignal, event: { type: "abort"; target: PlainSignal }) => void> = [];
 
-  addEventListener(_type: "abort", listener: () => void): void {
+  addEventListener(_type: "abort", listener: (this: PlainSignal) => void): void {
     this.#listeners.push(listener);
   }
 
-  removeEventListener(_type: "abort", listener: () => void): void {
+  removeEventListener(_type: "abort", listener: (this: PlainSignal) => void): void {
     this.#listeners = this.#listeners.filter((l) => l !== listener);
   }
 
@@ -94,6 +94,7 @@ class PlainSignal {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    for (const listener of this.#listeners.splice(0)) listener();
+    // Called as an EventTarget calls its listeners: with the signal as `this` and an event.
+    for (const listener of this.#listeners.splice(0)) listener.call(this, { type: "abort", target: this });
   }
 }

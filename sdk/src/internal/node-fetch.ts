@@ -1,25 +1,43 @@
 import type { ClientRequest, Agent as HttpAgent, IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
+import { followed, viaFetch } from "./node-redirect";
 import type { Fetch } from "./transport";
 
 /** Bodies up to this size are read whole before the Response is made: its JSON parse is then one pass over bytes. */
 const BUFFERED_BYTES = 1024 * 1024;
-
 const IDLE_MS = 4_000;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Where undici keeps the dispatcher `setGlobalDispatcher` installs (its own and npm's undici alike). */
+const UNDICI_DISPATCHER = Symbol.for("undici.globalDispatcher.1");
 
 type Modules = {
   http: typeof import("node:http");
   https: typeof import("node:https");
   stream: typeof import("node:stream");
+  zlib: typeof import("node:zlib");
 };
+
+/** What the SDK's transport tells this one about a call, beside its RequestInit. */
+export type TransportHints = {
+  /** A download: its body is read as it comes, never whole first, so its timeout stays the wait between bytes. */
+  stream: boolean;
+  /** Called when the response's headers are in (the attempt's timeout is for them alone). */
+  onHeaders?: () => void;
+};
+const HINTS = Symbol("rapfs.transportHints");
+
+export function withHints(init: RequestInit, hints: TransportHints): RequestInit {
+  return Object.assign(init, { [HINTS]: hints });
+}
 
 /**
  * The default transport on Node: node:http with keep-alive agents, where fetch (undici) spends
- * more than twice the CPU per call on the same request (`pnpm bench sdk`: ~80 against ~210 µs a
- * lookup, the client's own CPU), and a model server calls `features.get` per prediction. Loaded
- * with `process.getBuiltinModule` (Node ≥ 20.16), never imported, so bundles for browsers see no
- * Node module; elsewhere, on older Node, Bun and Deno, the global fetch is used, as it is when
- * the caller passes a `fetch`. It answers a real `Response`, so nothing downstream changes; a
- * redirected request is sent again through fetch, which follows it.
+ * more than twice the CPU per call on the same request (`pnpm bench sdk`), and a model server
+ * calls `features.get` per prediction. Loaded with `process.getBuiltinModule` (Node ≥ 20.16),
+ * never imported, so bundles for browsers see no Node module; on older Node, Bun and Deno, or
+ * when the caller passes a `fetch` or installed an undici dispatcher of another kind (a proxy, a
+ * mock), the global fetch is used. It answers a real `Response`; a redirect is followed through
+ * fetch by fetch's rules; gzip, deflate and brotli bodies are decoded as fetch decodes them.
  */
 export function nodeFetch(): Fetch | undefined {
   shared ??= { fetch: made() };
@@ -39,8 +57,35 @@ function made(): Fetch | undefined {
     "http:": new modules.http.Agent(kept),
     "https:": new modules.https.Agent(kept),
   };
-  const fetch: Fetch = (url, init) => send(modules, agents, url, init, true);
+  const fetch: Fetch = (url, init) =>
+    undiciConfigured() ? viaFetch(url, init) : send(modules, agents, url, init, true);
   return Object.assign(fetch, { [PLAIN_SIGNALS]: true });
+}
+
+function nodeModules(): Modules | undefined {
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  if (typeof proc?.versions?.node !== "string" || "Bun" in globalThis || "Deno" in globalThis)
+    return undefined;
+  if (typeof proc.getBuiltinModule !== "function") return undefined;
+  try {
+    return {
+      http: proc.getBuiltinModule("node:http"),
+      https: proc.getBuiltinModule("node:https"),
+      stream: proc.getBuiltinModule("node:stream"),
+      zlib: proc.getBuiltinModule("node:zlib"),
+    };
+  } catch {
+    // A runtime that says it is Node without all of Node's modules (an edge runtime's compatibility layer).
+    return undefined;
+  }
+}
+
+/** A dispatcher someone installed for fetch (a proxy, a mock, custom TLS): not the plain Agent fetch makes itself. */
+function undiciConfigured(): boolean {
+  const dispatcher = (globalThis as Record<symbol, { constructor?: { name?: string } } | undefined>)[
+    UNDICI_DISPATCHER
+  ];
+  return dispatcher !== undefined && dispatcher.constructor?.name !== "Agent";
 }
 
 /** Marks a transport that takes a plain abort signal (abort.ts `PlainAbort`): this one. */
@@ -59,18 +104,6 @@ export function bufferedText(response: Response): string | undefined {
   return bytes === undefined || response.bodyUsed ? undefined : utf8.decode(bytes);
 }
 
-function nodeModules(): Modules | undefined {
-  const proc = (globalThis as { process?: NodeJS.Process }).process;
-  if (typeof proc?.versions?.node !== "string" || "Bun" in globalThis || "Deno" in globalThis)
-    return undefined;
-  if (typeof proc.getBuiltinModule !== "function") return undefined;
-  return {
-    http: proc.getBuiltinModule("node:http"),
-    https: proc.getBuiltinModule("node:https"),
-    stream: proc.getBuiltinModule("node:stream"),
-  };
-}
-
 function send(
   modules: Modules,
   agents: Record<string, HttpAgent>,
@@ -81,70 +114,108 @@ function send(
   const target = new URL(url);
   const agent = agents[target.protocol];
   const signal = init.signal ?? undefined;
-  if (!agent) return fetch(url, init);
+  if (!agent) return viaFetch(url, init);
   if (signal?.aborted) return Promise.reject(abortReason(signal));
-  const client = target.protocol === "https:" ? modules.https : modules.http;
+  const hints = (init as { [HINTS]?: TransportHints })[HINTS];
+  const method = (init.method ?? "GET").toUpperCase();
   const body = typeof init.body === "string" ? init.body : undefined;
   const headers = { ...(init.headers as Record<string, string>) };
   if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
   return new Promise<Response>((resolve, reject) => {
-    let request: ClientRequest | undefined;
+    let request: ClientRequest;
+    try {
+      request = (target.protocol === "https:" ? modules.https : modules.http).request(target, {
+        method,
+        headers,
+        agent,
+      });
+    } catch (error) {
+      reject(error);
+      return;
+    }
     let response: IncomingMessage | undefined;
     const onAbort = () => {
       const reason = abortReason(signal as AbortSignal);
-      request?.destroy(reason as Error);
+      request.destroy(reason as Error);
       response?.destroy(reason as Error);
       reject(reason);
     };
     const done = () => signal?.removeEventListener("abort", onAbort);
     signal?.addEventListener("abort", onAbort, { once: true });
-    request = client.request(target, { method: init.method ?? "GET", headers, agent }, (res) => {
+    const fail = (error: unknown) => {
+      done();
+      reject(error);
+    };
+    request.once("response", (res) => {
       response = res;
       const status = res.statusCode ?? 0;
-      if (status >= 300 && status < 400 && res.headers.location) {
-        // Sent again through fetch, which follows it by the spec's rules (the method kept for a
-        // 307 or 308, the key dropped for another origin), as every redirect was before.
+      if (REDIRECTS.has(status) && res.headers.location) {
         res.resume();
         done();
-        fetch(url, init).then(resolve, reject);
+        followed(url, init, method, status, res.headers.location).then(resolve, reject);
         return;
       }
+      if (status < 200 || status > 599) {
+        res.destroy();
+        fail(new Error(`The server answered with status ${status}, which HTTP responses do not have`));
+        return;
+      }
+      hints?.onHeaders?.();
       const made = { status, statusText: res.statusMessage ?? "", headers: pairs(res.rawHeaders) };
+      const noBody = status === 204 || status === 205 || status === 304 || method === "HEAD";
       const length = Number(res.headers["content-length"]);
-      const noBody = status === 204 || status === 205 || status === 304 || init.method === "HEAD";
-      if (noBody || (Number.isFinite(length) && length <= BUFFERED_BYTES)) {
+      const content = decoded(modules, res, fail);
+      if (noBody || (!hints?.stream && Number.isFinite(length) && length <= BUFFERED_BYTES)) {
         const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.once("end", () => {
+        content.on("data", (chunk: Buffer) => chunks.push(chunk));
+        content.once("end", () => {
           done();
           const bytes = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) as Uint8Array<ArrayBuffer>;
           const answered = new Response(noBody ? null : bytes, made);
           if (!noBody) bufferedBodies.set(answered, bytes);
           resolve(answered);
         });
-        res.once("error", (error) => {
-          done();
-          reject(error);
-        });
+        content.once("error", fail);
         return;
       }
-      // A stream the caller reads (a download): the signal still cuts it, until it ends.
+      // A body the caller reads as it comes (a download): the signal still cuts it, until it ends.
       res.once("close", done);
-      const stream = modules.stream.Readable.toWeb(res) as ReadableStream<Uint8Array>;
-      resolve(new Response(stream, made));
+      resolve(new Response(modules.stream.Readable.toWeb(content) as ReadableStream<Uint8Array>, made));
     });
     request.once("error", (error: NodeJS.ErrnoException) => {
-      done();
-      if (signal?.aborted) return;
-      // A kept-alive socket the server closed as this request went out: nothing was answered,
-      // so it goes again on a new one (what Node's documentation advises for `reusedSocket`).
-      if (firstTry && request?.reusedSocket && error.code === "ECONNRESET" && response === undefined) {
+      if (signal?.aborted) return done();
+      // A kept-alive socket the server closed as this request went out: nothing was answered, so
+      // a GET goes again on a new one (Node's advice for `reusedSocket`); other methods fail as
+      // they would with fetch, and the SDK retries them only where they are safe to repeat.
+      const again = firstTry && request.reusedSocket && error.code === "ECONNRESET" && response === undefined;
+      if (again && (method === "GET" || method === "HEAD")) {
+        done();
         send(modules, agents, url, init, false).then(resolve, reject);
         return;
       }
-      reject(error);
+      fail(error);
     });
     request.end(body);
+  });
+}
+
+/** The body as its Content-Encoding says to decode it, as fetch does; an unknown encoding as sent. */
+function decoded(modules: Modules, res: IncomingMessage, fail: (error: unknown) => void): Readable {
+  const encoding = String(res.headers["content-encoding"] ?? "")
+    .trim()
+    .toLowerCase();
+  const { zlib, stream } = modules;
+  const decoder =
+    encoding === "gzip" || encoding === "x-gzip"
+      ? zlib.createGunzip({ flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH })
+      : encoding === "deflate"
+        ? zlib.createInflate()
+        : encoding === "br"
+          ? zlib.createBrotliDecompress()
+          : undefined;
+  if (!decoder) return res;
+  return stream.pipeline(res, decoder, (error) => {
+    if (error) fail(error);
   });
 }
 

@@ -1,7 +1,7 @@
 import { APIConnectionError, APIError, APITimeoutError, APIUserAbortError } from "../core/errors";
 import { attemptSignal, sleep } from "./abort";
 import { isOn, type Logger } from "./log";
-import { takesPlainSignals } from "./node-fetch";
+import { takesPlainSignals, withHints } from "./node-fetch";
 import { parseRetryAfter } from "./rate-limit";
 import { backoffMs, isRetryableStatus, MAX_RETRY_AFTER_S, retryDelayMs } from "./retry";
 import { RAISE_TIMEOUT, watchedBody } from "./watched-body";
@@ -125,12 +125,14 @@ async function attempt(
   const timer = attemptSignal(policy.signal, policy.timeout, takesPlainSignals(fetch));
   let response: Response;
   try {
-    response = await fetch(request.url, {
-      method,
-      headers,
-      body: request.body,
-      signal: timer.signal,
-    });
+    const init = { method, headers, body: request.body, signal: timer.signal };
+    // Node's transport reads its body whole before answering, except a download's; the attempt's
+    // timeout is for the headers, as with fetch.
+    const stream = policy.stream === true;
+    response = await fetch(
+      request.url,
+      withHints(init, { stream, ...(stream ? {} : { onHeaders: timer.clear }) }),
+    );
   } catch (error) {
     timer.clear();
     if (policy.signal?.aborted) throw new APIUserAbortError({ cause: error, requestId });
