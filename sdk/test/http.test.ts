@@ -171,11 +171,20 @@ describe("over HTTP", () => {
     const global = globalThis as Record<symbol, unknown>;
     const before = global[slot];
     class ProxyAgent {}
-    const spy = vi.spyOn(globalThis, "fetch").mockResolvedValue(Response.json({ viaFetch: true }));
+    const spy = vi
+      .spyOn(globalThis, "fetch")
+      .mockImplementation(async () => Response.json({ viaFetch: true }));
     try {
       global[slot] = new ProxyAgent();
       await expect(client().get("/x")).resolves.toEqual({ viaFetch: true });
       expect(spy).toHaveBeenCalledTimes(1);
+      // An Agent of one's own with TLS options (what setGlobalDispatcher(new Agent({ connect })) leaves).
+      class Agent {
+        [Symbol("options")] = { connect: { ca: "…" }, interceptors: undefined };
+      }
+      global[slot] = new Agent();
+      await expect(client().get("/x")).resolves.toEqual({ viaFetch: true });
+      expect(spy).toHaveBeenCalledTimes(2);
     } finally {
       global[slot] = before;
       spy.mockRestore();
@@ -257,6 +266,24 @@ describe("over HTTP", () => {
     await expect(client({ defaultHeaders: { "accept-encoding": "gzip" } }).get("/z")).resolves.toEqual({
       zipped: true,
     });
+  });
+
+  it("fails a Location no URL can be made of, takes a status text a Response would not, and a 204 marked br", async () => {
+    answer = (_call, res) => {
+      res.writeHead(302, { location: "http://exa mple.com/" }).end();
+    };
+    await expect(client().get("/bad-location")).rejects.toBeInstanceOf(APIConnectionError);
+    answer = (call) => {
+      // Node's server will not write this status line; its client parser takes it.
+      call.socket.end(
+        "HTTP/1.1 200 O\u007fK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+      );
+    };
+    await expect(client().get("/odd-text")).resolves.toEqual({});
+    answer = (_call, res) => {
+      res.writeHead(204, { "content-encoding": "br" }).end();
+    };
+    await expect(client().get("/empty")).resolves.toBeUndefined();
   });
 
   it("never sends a POST again on its own when the server drops the connection after it", async () => {

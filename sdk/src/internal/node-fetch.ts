@@ -6,6 +6,8 @@ import type { Fetch } from "./transport";
 /** Bodies up to this size are read whole before the Response is made: its JSON parse is then one pass over bytes. */
 const BUFFERED_BYTES = 1024 * 1024;
 const IDLE_MS = 4_000;
+/** How long a body may send nothing once its headers are in: undici's `bodyTimeout`. */
+const BODY_IDLE_MS = 300_000;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Where undici keeps the dispatcher `setGlobalDispatcher` installs (its own and npm's undici alike). */
 const UNDICI_DISPATCHER = Symbol.for("undici.globalDispatcher.1");
@@ -80,12 +82,19 @@ function nodeModules(): Modules | undefined {
   }
 }
 
-/** A dispatcher someone installed for fetch (a proxy, a mock, custom TLS): not the plain Agent fetch makes itself. */
+/**
+ * A dispatcher someone installed for fetch (a proxy, a mock, an Agent with its own TLS or
+ * interceptors): not the plain Agent fetch makes itself, whose options name neither.
+ */
 function undiciConfigured(): boolean {
-  const dispatcher = (globalThis as Record<symbol, { constructor?: { name?: string } } | undefined>)[
-    UNDICI_DISPATCHER
-  ];
-  return dispatcher !== undefined && dispatcher.constructor?.name !== "Agent";
+  const dispatcher = (globalThis as Record<symbol, Record<symbol, unknown> | undefined>)[UNDICI_DISPATCHER];
+  if (dispatcher === undefined) return false;
+  if (dispatcher.constructor?.name !== "Agent") return true;
+  const key = Object.getOwnPropertySymbols(dispatcher).find((symbol) => symbol.description === "options");
+  const options = (key ? dispatcher[key] : undefined) as
+    | { connect?: unknown; interceptors?: unknown }
+    | undefined;
+  return options?.connect !== undefined || options?.interceptors !== undefined;
 }
 
 /** Marks a transport that takes a plain abort signal (abort.ts `PlainAbort`): this one. */
@@ -152,7 +161,10 @@ function send(
       if (REDIRECTS.has(status) && res.headers.location) {
         res.resume();
         done();
-        followed(url, init, method, status, res.headers.location).then(resolve, reject);
+        // A Location no URL can be made of fails the call, as fetch fails it.
+        Promise.resolve()
+          .then(() => followed(url, init, method, status, res.headers.location as string))
+          .then(resolve, reject);
         return;
       }
       if (status < 200 || status > 599) {
@@ -161,17 +173,22 @@ function send(
         return;
       }
       hints?.onHeaders?.();
+      // The attempt's timeout was for the headers; a body that stalls ends after undici's bodyTimeout.
+      res.setTimeout(BODY_IDLE_MS, () =>
+        res.destroy(new Error(`No bytes of the body for ${BODY_IDLE_MS} ms`)),
+      );
       const made = { status, statusText: res.statusMessage ?? "", headers: pairs(res.rawHeaders) };
       const noBody = status === 204 || status === 205 || status === 304 || method === "HEAD";
       const length = Number(res.headers["content-length"]);
-      const content = decoded(modules, res, fail);
+      const content = noBody ? res : decoded(modules, res, fail);
       if (noBody || (!hints?.stream && Number.isFinite(length) && length <= BUFFERED_BYTES)) {
         const chunks: Buffer[] = [];
         content.on("data", (chunk: Buffer) => chunks.push(chunk));
         content.once("end", () => {
           done();
           const bytes = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) as Uint8Array<ArrayBuffer>;
-          const answered = new Response(noBody ? null : bytes, made);
+          const answered = responseOf(noBody ? null : bytes, made);
+          if (answered instanceof Error) return reject(answered);
           if (!noBody) bufferedBodies.set(answered, bytes);
           resolve(answered);
         });
@@ -180,7 +197,12 @@ function send(
       }
       // A body the caller reads as it comes (a download): the signal still cuts it, until it ends.
       res.once("close", done);
-      resolve(new Response(modules.stream.Readable.toWeb(content) as ReadableStream<Uint8Array>, made));
+      const answered = responseOf(modules.stream.Readable.toWeb(content) as ReadableStream<Uint8Array>, made);
+      if (answered instanceof Error) {
+        res.destroy();
+        return fail(answered);
+      }
+      resolve(answered);
     });
     request.once("error", (error: NodeJS.ErrnoException) => {
       if (signal?.aborted) return done();
@@ -209,14 +231,30 @@ function decoded(modules: Modules, res: IncomingMessage, fail: (error: unknown) 
     encoding === "gzip" || encoding === "x-gzip"
       ? zlib.createGunzip({ flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH })
       : encoding === "deflate"
-        ? zlib.createInflate()
+        ? zlib.createInflate({ flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH })
         : encoding === "br"
-          ? zlib.createBrotliDecompress()
+          ? zlib.createBrotliDecompress({
+              flush: zlib.constants.BROTLI_OPERATION_FLUSH,
+              finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH,
+            })
           : undefined;
   if (!decoder) return res;
   return stream.pipeline(res, decoder, (error) => {
     if (error) fail(error);
   });
+}
+
+/** The Response, or why none can be made (a status text Node takes and a Response does not: then without it). */
+function responseOf(body: BodyInit | null, init: ResponseInit): Response | Error {
+  try {
+    return new Response(body, init);
+  } catch {
+    try {
+      return new Response(body, { ...init, statusText: "" });
+    } catch (error) {
+      return error as Error;
+    }
+  }
 }
 
 function pairs(raw: string[]): [string, string][] {
