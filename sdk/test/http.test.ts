@@ -179,10 +179,10 @@ describe("over HTTP", () => {
       await expect(client().get("/x")).resolves.toEqual({ viaFetch: true });
       expect(spy).toHaveBeenCalledTimes(1);
       // An Agent of one's own with TLS options (what setGlobalDispatcher(new Agent({ connect })) leaves).
-      class Agent {
-        [Symbol("options")] = { connect: { ca: "…" }, interceptors: undefined };
-      }
-      global[slot] = new Agent();
+      class Agent {}
+      global[slot] = Object.assign(new Agent(), {
+        [Symbol("options")]: { connect: { ca: "…" }, interceptors: undefined },
+      });
       await expect(client().get("/x")).resolves.toEqual({ viaFetch: true });
       expect(spy).toHaveBeenCalledTimes(2);
     } finally {
