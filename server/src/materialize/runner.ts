@@ -236,9 +236,9 @@ async function runLocked(
       // A failed refresh keeps the history's older snapshot: readers compute what changed since.
       // Built whole only on a server: on the embedded default (at most scale 2) a training set
       // sums its artists per request, and a first start would spend 45 s more building it.
-      // A server's run holds a reserved connection, which has no pool options: only a pool of one is embedded.
-      const build = (session.sql.options?.max ?? 2) > 1;
-      const failed = await refreshStoredHistory(session, target.history, target, { build }).then(
+      const failed = await refreshStoredHistory(session, target.history, target, {
+        build: session.onServer,
+      }).then(
         () => undefined,
         (error: Error) => error.message,
       );

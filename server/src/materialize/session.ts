@@ -4,6 +4,8 @@ import { SOURCE_WRITES_LOCK } from "../db/source-writes";
 /** Where a run's statements go, and how it opens a transaction there. */
 export type Session = {
   sql: Sql;
+  /** A server's reserved connection; false on the embedded PGlite's pool of one. */
+  onServer: boolean;
   transaction<T>(mode: string, work: (tx: Sql) => Promise<T>): Promise<T>;
   /**
    * Waits until no corpus writer is between stamping and committing a row, and keeps new ones
@@ -16,6 +18,7 @@ export type Session = {
 export function poolSession(sql: Sql): Session {
   return {
     sql,
+    onServer: false,
     transaction: (mode, work) => sql.begin(mode, (tx) => work(tx as unknown as Sql)) as Promise<never>,
     lockSourceWrites: async () => async () => {},
   };
@@ -25,6 +28,7 @@ export function poolSession(sql: Sql): Session {
 export function reservedSession(sql: Sql): Session {
   return {
     sql,
+    onServer: true,
     async transaction(mode, work) {
       await sql.unsafe(`begin ${mode}`);
       try {

@@ -163,6 +163,7 @@ describe("HNSW on the embedded database (RAPFS_VECTOR_INDEX=hnsw)", () => {
         });
       const smallShm: Session = {
         sql,
+        onServer: session.onServer,
         transaction: (mode, work) => session.transaction(mode, (tx) => work(failingFirstIndexBuild(tx))),
         lockSourceWrites: session.lockSourceWrites,
       };
