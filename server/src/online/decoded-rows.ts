@@ -9,24 +9,32 @@ export function decodeRow(id: string, text: string): OnlineRow {
 }
 
 /**
- * Recently decoded rows by Redis key. Every read still fetches the stored text; when it is the
- * same text as last time, the row decoded then is reused instead of parsing it again (hot
- * entities are read over and over between materializations). Rows handed out are shared, so
- * nothing may change them.
+ * Recently decoded rows by key. Every read still fetches the stored text; when it is the same
+ * text as last time, the row decoded then is reused instead of parsing it again (hot entities are
+ * read over and over between materializations). Rows handed out are shared, so nothing may change
+ * them. The oldest key goes first, found in a ring of keys: evicting by a Map's first key costs a
+ * walk over every key deleted before it, which made a 1,000-id batch of every view (11,000 rows
+ * missing here) take 0.2 s of the event loop.
  */
 export class DecodedRows {
   private readonly rows = new Map<string, { text: string; row: OnlineRow }>();
+  private readonly ring: (string | undefined)[];
+  private next = 0;
 
-  constructor(private readonly limit = 20_000) {}
+  constructor(private readonly limit = 20_000) {
+    this.ring = new Array(limit);
+  }
 
-  decode(key: string, id: string, text: string): OnlineRow {
+  /** The row of `text`, decoded by `parse` (the Redis text by default) unless decoded from the same text before. */
+  decode(key: string, id: string, text: string, parse = decodeRow): OnlineRow {
     const cached = this.rows.get(key);
     if (cached !== undefined && cached.text === text) return cached.row;
-    const row = decodeRow(id, text);
-    if (cached === undefined && this.rows.size >= this.limit) {
-      // Oldest first: Map keeps insertion order.
-      const oldest = this.rows.keys().next();
-      if (!oldest.done) this.rows.delete(oldest.value);
+    const row = parse(id, text);
+    if (cached === undefined) {
+      const oldest = this.ring[this.next];
+      if (oldest !== undefined) this.rows.delete(oldest);
+      this.ring[this.next] = key;
+      this.next = (this.next + 1) % this.limit;
     }
     this.rows.set(key, { text, row });
     return row;
@@ -34,5 +42,7 @@ export class DecodedRows {
 
   clear(): void {
     this.rows.clear();
+    this.ring.fill(undefined);
+    this.next = 0;
   }
 }
