@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { generateKey } from "../src/access/api-key-format";
 import { repoRoot } from "../src/config/paths";
 import { PrivateRedis } from "../test/access/support";
-import { type ServerProcess, startServerProcess, waitReady } from "../test/access-http/processes";
+import { type ServerProcess, startServerProcess, waitCheck, waitReady } from "../test/access-http/processes";
 import {
   backendWaits,
   type HostileProbe,
@@ -83,6 +83,8 @@ async function embedded(): Promise<BenchRow[]> {
   });
   try {
     await waitReady(server);
+    // The quiet phase measures the server as it serves from then on, not its warm-up.
+    await waitCheck(server, "online-memory");
     return await measured("embedded", [server.url], adminKey);
   } finally {
     await server.stop();

@@ -19,6 +19,9 @@ const envSchema = z.object({
   RAPFS_EMBEDDED_PORT: intIn(0, 65_535, 0),
   // Rows of Redis kept in each server process and invalidated by Redis; 0 turns the near cache off.
   RAPFS_NEAR_CACHE_ROWS: intIn(0, 10_000_000, 50_000),
+  // Without Redis: rows of feature views held whole in the process (smallest views first); 0 for
+  // none. Views beyond it are read through an LRU of RAPFS_NEAR_CACHE_ROWS rows.
+  RAPFS_MEMORY_ROWS: intIn(0, 100_000_000, 1_000_000),
   // How often each process checks that Redis holds every view version (and re-syncs one that lost its keys).
   RAPFS_ONLINE_CHECK_SECONDS: z.coerce.number().min(0.1).max(3_600).default(5),
   // `off`: views are materialized only by `rapfs materialize` (and at start), never on their own.
@@ -54,6 +57,8 @@ export type Config = {
   corpus: { scale: number; seed: number };
   embeddedPort: number;
   nearCacheRows: number;
+  /** Without Redis: rows of feature views held whole in the process. */
+  memoryRows: number;
   /** With Redis: how often the online store is checked for view versions whose keys were lost. */
   onlineCheckMs: number;
   /** The single feature lookup answered ahead of the app (api/lanes). */
@@ -84,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corpus: { scale: e.RAPFS_CORPUS_SCALE, seed: e.RAPFS_CORPUS_SEED },
     embeddedPort: e.RAPFS_EMBEDDED_PORT,
     nearCacheRows: e.RAPFS_NEAR_CACHE_ROWS,
+    memoryRows: e.RAPFS_MEMORY_ROWS,
     onlineCheckMs: Math.round(e.RAPFS_ONLINE_CHECK_SECONDS * 1000),
     lookupLane: e.RAPFS_LOOKUP_LANE === "on",
     freshness: {

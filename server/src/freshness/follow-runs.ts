@@ -2,13 +2,16 @@ import type { RunResult } from "../materialize/runner";
 import type { StatsFollower } from "../materialize/stats-follower";
 import type { Metrics } from "../metrics/registry";
 import type { OnlineStore } from "../online/types";
-import type { OnlineStoreHealer } from "../serving/online-sync/online-healer";
+import type { OnlineHealing } from "../serving/online-sync/no-healing";
 
 export type FollowRunsDeps = {
   metrics: Metrics;
   onlineStore: OnlineStore;
-  /** With Redis: copies what the runs wrote (once across processes); its writes invalidate near caches. */
-  healer?: OnlineStoreHealer;
+  /**
+   * Copies what the runs wrote into the store: with Redis once across processes (its writes
+   * invalidate near caches), without it into the views held in this process.
+   */
+  healer?: OnlineHealing;
   /** Counts a view's whole table again after an incremental run, which counts only the rows it wrote. */
   statistics?: Pick<StatsFollower, "follow" | "followUncounted">;
   /** The serving catalog reloads: registry rows (watermarks, statistics) changed. */
@@ -38,14 +41,11 @@ export function followRuns(deps: FollowRunsDeps): (runs: RunResult[]) => Promise
       cardsAt = Date.now();
       void deps.warmCards();
     }
-    if (deps.healer) {
-      await deps.healer.check();
-      return;
-    }
+    await deps.healer?.check();
     // The in-process LRU caches Postgres: drop what the runs rewrote, the next read loads it.
     for (const run of runs) {
       const view = `${run.name}@${run.version}`;
-      if (run.kind !== "feature_view") continue;
+      if (run.kind !== "feature_view" || deps.healer?.holds(view)) continue;
       if (run.keys) await deps.onlineStore.forget(view, [...run.keys, ...(run.removedKeys ?? [])]);
       else await deps.onlineStore.deleteView(view);
     }

@@ -36,8 +36,8 @@ export type OnlineStoreOptions = {
   logger: Logger;
   /** Redis key prefix per deployment. */
   keyPrefix?: string;
-  /** Row bound of the in-process LRU used when there is no Redis. */
-  memoryMaxRows?: number;
+  /** The in-process store used when there is no Redis (an LRU of 50,000 rows by default). */
+  memory?: MemoryOnlineStore;
   /** Rows of Redis kept in this process, invalidated by Redis (0: none; Redis Cluster: none). */
   nearCacheRows?: number;
   /** The circuits of `redis` (shared with the limiter); one of the store's own otherwise. */
@@ -55,7 +55,7 @@ export async function createOnlineStore(options: OnlineStoreOptions): Promise<Re
   const { metrics, fallback } = options;
   const logger = options.logger.child({ component: "online-store" });
   if (!options.redisUrl) {
-    const primary = new MemoryOnlineStore({ maxRows: options.memoryMaxRows ?? 50_000 });
+    const primary = options.memory ?? new MemoryOnlineStore({ maxRows: 50_000 });
     return new ReadThroughStore({ primary, layer: "memory", fallback, metrics, logger });
   }
   const client = options.redis ?? createRedisClient(options.redisUrl, logger, { autoPipelining: true });

@@ -1,3 +1,5 @@
+import { DecodedRows } from "./decoded-rows";
+import { type Entry, HeldView } from "./held-view";
 import { assertViewKey } from "./redis-keys";
 import {
   ABSENT,
@@ -10,13 +12,23 @@ import {
   type WriteOptions,
 } from "./types";
 
+/** Rows read before a read lets the event loop turn. */
+const READ_SLICE = 256;
+
 /**
- * An in-process online store for the embedded mode: a least-recently-used map bounded by row
- * count, so the cache in front of Postgres never grows with the corpus.
+ * An in-process online store for the embedded mode. A view version a sync copies (`beginCopy`)
+ * is held whole, outside the LRU: nothing evicts it, so once sealed it answers every read,
+ * misses included, without Postgres. Every other view's rows are a least-recently-used cache of
+ * Postgres bounded by row count, so the cache never grows with the corpus. Which views are
+ * copied, and so how much is held, is the caller's choice (serving/online-sync/in-process.ts).
  */
 export class MemoryOnlineStore implements OnlineStore {
   // A Map iterates in insertion order; re-inserting on every hit keeps the oldest entry first.
   private readonly rows = new Map<string, Entry>();
+  /** View versions held whole (copied by a sync); never evicted. */
+  private readonly held = new Map<string, HeldView>();
+  /** Rows of held versions decoded lately: a hot row read again is the same object. */
+  private readonly decoded = new DecodedRows();
   /** The run each view version was copied whole at, while none of its rows has been dropped since. */
   private readonly sealed = new Map<string, number>();
   /** Rows dropped per view version (evicted, expired, forgotten): a copy that lost one is not whole. */
@@ -34,33 +46,49 @@ export class MemoryOnlineStore implements OnlineStore {
     }
   }
 
+  /** Rows in the LRU and in the views held whole. */
   get size(): number {
-    return this.rows.size;
+    let size = this.rows.size;
+    for (const rows of this.held.values()) size += rows.size;
+    return size;
+  }
+
+  /** Whether a sync copied this view version, so it is held whole (sealed or not yet). */
+  holds(viewKey: string): boolean {
+    return this.held.has(viewKey);
   }
 
   async write(viewKey: string, rows: readonly OnlineRow[], options: WriteOptions = {}): Promise<void> {
     assertViewKey(viewKey);
     const expiresAt = options.ttlMs === undefined ? undefined : this.now() + options.ttlMs;
+    const held = this.held.get(viewKey);
     for (const row of rows) {
-      const key = entryKey(viewKey, row.id);
-      if (options.ifAbsent && this.live(key)) continue;
-      this.rows.delete(key);
+      if (options.ifAbsent && this.live(viewKey, row.id)) continue;
+      if (held) {
+        held.set(row, expiresAt);
+        continue;
+      }
       // Frozen: readers share these objects, so nobody may change a cached row in place.
       const frozen = Object.freeze({ ...row, values: Object.freeze({ ...row.values }) });
-      this.rows.set(key, expiresAt === undefined ? { row: frozen } : { row: frozen, expiresAt });
+      const entry = expiresAt === undefined ? { row: frozen } : { row: frozen, expiresAt };
+      const key = entryKey(viewKey, row.id);
+      this.rows.delete(key);
+      this.rows.set(key, entry);
     }
-    this.evict();
+    if (!held) this.evict();
   }
 
   async read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>> {
     assertViewKey(viewKey);
     const found = new Map<string, OnlineRow>();
+    const held = this.held.has(viewKey);
+    let sliced = 0;
     for (const id of ids) {
-      const key = entryKey(viewKey, id);
-      const entry = this.live(key);
+      // A wide batch of every view decodes thousands of rows: other requests go in between.
+      if (++sliced % READ_SLICE === 0) await new Promise(setImmediate);
+      const entry = this.live(viewKey, id);
       if (entry === undefined) continue;
-      this.rows.delete(key);
-      this.rows.set(key, entry);
+      if (!held) this.touch(entryKey(viewKey, id), entry);
       found.set(id, entry.row);
     }
     return found;
@@ -70,16 +98,19 @@ export class MemoryOnlineStore implements OnlineStore {
     return Promise.all(requests.map((r) => this.read(r.viewKey, r.ids)));
   }
 
+  /** Drops cached rows; a view held whole is kept up to date by its sync instead, as Redis is. */
   async forget(viewKey: string, ids: readonly string[]): Promise<void> {
     assertViewKey(viewKey);
-    for (const id of ids) this.drop(entryKey(viewKey, id));
+    if (this.held.has(viewKey)) return;
+    for (const id of ids) this.drop(viewKey, id);
   }
 
   async deleteView(viewKey: string): Promise<number> {
     assertViewKey(viewKey);
     const start = `${viewKey}\u0000`;
     this.lose(viewKey);
-    let removed = 0;
+    let removed = this.held.get(viewKey)?.size ?? 0;
+    this.held.delete(viewKey);
     for (const key of this.rows.keys()) {
       if (key.startsWith(start)) {
         this.rows.delete(key);
@@ -92,8 +123,9 @@ export class MemoryOnlineStore implements OnlineStore {
   /** Rows whose sources are gone: deliberately absent, so a copy sealed whole stays whole. */
   async remove(viewKey: string, ids: readonly string[]): Promise<number> {
     assertViewKey(viewKey);
+    const held = this.held.get(viewKey);
     let removed = 0;
-    for (const id of ids) if (this.rows.delete(entryKey(viewKey, id))) removed++;
+    for (const id of ids) if (held ? held.delete(id) : this.rows.delete(entryKey(viewKey, id))) removed++;
     return removed;
   }
 
@@ -101,6 +133,13 @@ export class MemoryOnlineStore implements OnlineStore {
     assertViewKey(viewKey);
     const start = `${viewKey}\u0000`;
     let removed = 0;
+    const held = this.held.get(viewKey);
+    for (const id of held?.ids() ?? []) {
+      if (!keep.has(id)) {
+        held?.delete(id);
+        removed++;
+      }
+    }
     for (const key of this.rows.keys()) {
       if (key.startsWith(start) && !keep.has(key.slice(start.length))) {
         this.rows.delete(key);
@@ -112,6 +151,7 @@ export class MemoryOnlineStore implements OnlineStore {
 
   async beginCopy(viewKey: string, runId: number): Promise<CompleteCopy> {
     assertViewKey(viewKey);
+    this.hold(viewKey);
     const lossesAtStart = this.losses.get(viewKey) ?? 0;
     return {
       holds: () => false,
@@ -133,9 +173,8 @@ export class MemoryOnlineStore implements OnlineStore {
 
   /** Every write puts a new row object in place: a watched row still in place is unchanged. */
   watch(rows: readonly WatchedRow[]): RowsWatch | undefined {
-    const held = rows.map(({ viewKey, row }) => ({ key: entryKey(viewKey, row.id), row }));
     const unchanged = () => {
-      for (const { key, row } of held) if (this.live(key)?.row !== row) return false;
+      for (const { viewKey, row } of rows) if (this.live(viewKey, row.id)?.row !== row) return false;
       return true;
     };
     if (!unchanged()) return undefined;
@@ -143,10 +182,10 @@ export class MemoryOnlineStore implements OnlineStore {
       reread: () => {
         if (!unchanged()) return false;
         // Recency, as a read's hit gives it.
-        for (const { key } of held) {
-          const entry = this.rows.get(key) as Entry;
-          this.rows.delete(key);
-          this.rows.set(key, entry);
+        for (const { viewKey, row } of rows) {
+          const key = entryKey(viewKey, row.id);
+          const entry = this.rows.get(key);
+          if (entry) this.touch(key, entry);
         }
         return true;
       },
@@ -157,15 +196,33 @@ export class MemoryOnlineStore implements OnlineStore {
 
   async close(): Promise<void> {
     this.rows.clear();
+    this.held.clear();
+    this.decoded.clear();
     this.sealed.clear();
   }
 
+  /** Moves a view version's cached rows out of the LRU: from now on it is held whole. */
+  private hold(viewKey: string): void {
+    if (this.held.has(viewKey)) return;
+    const held = new HeldView(viewKey, this.decoded);
+    const start = `${viewKey}\u0000`;
+    for (const [key, entry] of this.rows) {
+      if (!key.startsWith(start)) continue;
+      held.adopt(key.slice(start.length), entry);
+      this.rows.delete(key);
+    }
+    this.held.set(viewKey, held);
+  }
+
   /** Removes one entry; a row (not an absence marker) gone makes its view version incomplete. */
-  private drop(key: string): void {
-    const entry = this.rows.get(key);
+  private drop(viewKey: string, id: string): void {
+    const held = this.held.get(viewKey);
+    const key = entryKey(viewKey, id);
+    const entry = held ? held.get(id) : this.rows.get(key);
     if (!entry) return;
-    this.rows.delete(key);
-    if (entry.row.eventTimestamp !== ABSENT) this.lose(key.slice(0, key.indexOf("\u0000")));
+    if (held) held.delete(id);
+    else this.rows.delete(key);
+    if (entry.row.eventTimestamp !== ABSENT) this.lose(viewKey);
   }
 
   private lose(viewKey: string): void {
@@ -173,25 +230,31 @@ export class MemoryOnlineStore implements OnlineStore {
     this.losses.set(viewKey, (this.losses.get(viewKey) ?? 0) + 1);
   }
 
-  /** The entry under `key` unless it has expired (an expired one is dropped). */
-  private live(key: string): Entry | undefined {
-    const entry = this.rows.get(key);
+  /** The entry of `id` unless it has expired (an expired one is dropped). */
+  private live(viewKey: string, id: string): Entry | undefined {
+    const held = this.held.get(viewKey);
+    const entry = held ? held.get(id) : this.rows.get(entryKey(viewKey, id));
     if (entry?.expiresAt !== undefined && entry.expiresAt <= this.now()) {
-      this.drop(key);
+      this.drop(viewKey, id);
       return undefined;
     }
     return entry;
   }
 
+  /** Most recently used: a Map iterates in insertion order. */
+  private touch(key: string, entry: Entry): void {
+    this.rows.delete(key);
+    this.rows.set(key, entry);
+  }
+
   private evict(): void {
     for (const key of this.rows.keys()) {
       if (this.rows.size <= this.maxRows) return;
-      this.drop(key);
+      const split = key.indexOf("\u0000");
+      this.drop(key.slice(0, split), key.slice(split + 1));
     }
   }
 }
-
-type Entry = { row: OnlineRow; expiresAt?: number };
 
 function entryKey(viewKey: string, id: string): string {
   return `${viewKey}\u0000${id}`;

@@ -71,15 +71,17 @@ export async function prepareData(services: Services, options: PrepareDataOption
       if ((await serving.catalog.current()).byKey.size === 0) throw new Error("no feature views are applied");
     },
   });
-  // Without Redis, NO_HEALING: the in-process LRU fills itself from Postgres.
   const healer = services.onlineHealer;
-  // A Redis outage must not stop the start: reads fall back to Postgres, the healer catches up.
-  await healer.check().catch((error: unknown) => {
-    logger.warn("online store sync failed; reads fall back to Postgres", {
-      error: (error as Error).message,
+  if (healer.copiesBeforeServing !== false) {
+    // A Redis outage must not stop the start: reads fall back to Postgres, the healer catches up.
+    await healer.check().catch((error: unknown) => {
+      logger.warn("online store sync failed; reads fall back to Postgres", {
+        error: (error as Error).message,
+      });
     });
-  });
+  }
   if (stopping()) return;
+  // Without Redis the views are copied into the process from here on, in the background.
   healer.start();
   options.servable?.();
   // In the background: searches scan in SQL until the vectors are in memory (embedded mode only),

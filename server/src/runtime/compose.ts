@@ -17,10 +17,17 @@ import { Readiness, type ReadinessCheck } from "../health/readiness";
 import type { Logger } from "../log/logger";
 import { StatsFollower } from "../materialize/stats-follower";
 import { createMetrics, type Metrics } from "../metrics/registry";
-import { type CircuitBreaker, createCircuitBreaker, createOnlineStore, RedisOnlineStore } from "../online";
+import {
+  type CircuitBreaker,
+  createCircuitBreaker,
+  createOnlineStore,
+  MemoryOnlineStore,
+  RedisOnlineStore,
+} from "../online";
 import type { RedisConnection } from "../online/redis-client";
 import { SyncLocks } from "../online/sync-lock";
 import { createPostgresFallback, createServing, createServingCatalog } from "../serving";
+import { InProcessViews } from "../serving/online-sync/in-process";
 import { NO_HEALING } from "../serving/online-sync/no-healing";
 import { OnlineStoreHealer } from "../serving/online-sync/online-healer";
 import { createUseCases, type Services, type UseCases } from "../usecases";
@@ -80,11 +87,14 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     ? createCircuitBreaker(redis, logger.child({ component: "redis" }), metrics)
     : undefined;
   const catalog = createServingCatalog({ sql: options.reads.sql, logger, metrics });
+  // Without Redis: the views held whole in the process, and an LRU of the rest.
+  const memory = redis ? undefined : new MemoryOnlineStore({ maxRows: Math.max(1, config.nearCacheRows) });
   const onlineStore = await createOnlineStore({
     redisUrl: config.redisUrl,
     redis,
     breaker,
     nearCacheRows: config.nearCacheRows,
+    ...(memory ? { memory } : {}),
     fallback: createPostgresFallback(catalog, options.reads, profile.wideReads),
     metrics,
     logger,
@@ -159,7 +169,9 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   observeAccess(access, metrics, readiness);
   const healer = clients
     ? createHealer(options, clients.sync, onlineStore, breaker as CircuitBreaker, metrics)
-    : undefined;
+    : memory && config.memoryRows > 0
+      ? holdViews(options, memory, metrics, readiness)
+      : undefined;
   // Bulk connections: on the embedded database every other connection goes before its slices.
   const statistics = config.freshness.enabled
     ? new StatsFollower({ sql: database.bulk, logger: logger.child({ component: "statistics" }) })
@@ -231,6 +243,36 @@ function createHealer(
     metrics,
     intervalMs: config.onlineCheckMs,
   });
+}
+
+/**
+ * Without Redis: the views that fit RAPFS_MEMORY_ROWS held in this process, copied in the
+ * background from the start on; /ready is degraded (not failing) until the first copy is done.
+ */
+function holdViews(
+  options: BuildServicesOptions,
+  store: MemoryOnlineStore,
+  metrics: Metrics,
+  readiness: Readiness,
+): InProcessViews {
+  const { config, logger, database } = options;
+  const views = new InProcessViews({
+    sql: database.bulk,
+    store,
+    maxRows: config.memoryRows,
+    logger: logger.child({ component: "online-memory" }),
+    metrics,
+    intervalMs: config.onlineCheckMs,
+  });
+  readiness.register({
+    name: "online-memory",
+    critical: false,
+    check: async () => {
+      if (!views.copied)
+        throw new Error("copying the feature views into memory: until then lookups read the database");
+    },
+  });
+  return views;
 }
 
 /**

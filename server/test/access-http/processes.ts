@@ -107,6 +107,20 @@ export async function waitReady(server: ServerProcess): Promise<void> {
   }
 }
 
+/** Waits until /ready's check `name` passes (a background warm-up, such as the views copied into memory). */
+export async function waitCheck(server: ServerProcess, name: string, withinMs = 120_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const report = (await (await fetch(`${server.url}/ready`)).json()) as {
+      checks?: { name: string; status: string }[];
+    };
+    const check = report.checks?.find((c) => c.name === name);
+    if (!check || check.status === "pass") return;
+    if (Date.now() > deadline) throw new Error(`${server.name}: /ready's ${name} still failing`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** The current limiter backend from the `rapfs_limiter_backend` gauge. */
 export async function limiterBackend(server: ServerProcess): Promise<string | undefined> {
   const text = await (await fetch(`${server.url}/metrics`)).text();

@@ -46,6 +46,12 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ RAPFS_NEAR_CACHE_ROWS: "-1" })).toThrow(/RAPFS_NEAR_CACHE_ROWS/);
   });
 
+  it("bounds the rows held in memory without Redis, 0 holding none, and refuses a bad bound", () => {
+    expect(loadConfig({}).memoryRows).toBe(1_000_000);
+    expect(loadConfig({ RAPFS_MEMORY_ROWS: "0" }).memoryRows).toBe(0);
+    expect(() => loadConfig({ RAPFS_MEMORY_ROWS: "lots" })).toThrow(/RAPFS_MEMORY_ROWS/);
+  });
+
   it("answers lookups in the lane unless it is turned off, and names a bad setting", () => {
     expect(loadConfig({}).lookupLane).toBe(true);
     expect(loadConfig({ RAPFS_LOOKUP_LANE: "off" }).lookupLane).toBe(false);

@@ -6,7 +6,7 @@ import { createMetrics } from "../../src/metrics/registry";
 import { MemoryOnlineStore } from "../../src/online/memory-store";
 import { ReadThroughStore } from "../../src/online/read-through";
 import { RedisOnlineStore } from "../../src/online/redis-store";
-import type { FallbackLoader, OnlineStore } from "../../src/online/types";
+import { absentRow, type FallbackLoader, type OnlineStore } from "../../src/online/types";
 import { range, rows } from "./fixtures";
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from "./redis-harness";
 
@@ -116,14 +116,53 @@ describe.each(topologies)("completeness on %s", (_name, makeStore) => {
 });
 
 describe("completeness of the in-process store", () => {
-  it("is lost when the LRU evicts a row of the version", async () => {
-    const primary = new MemoryOnlineStore({ maxRows: 60 });
+  it("holds a version copied whole outside the LRU: no other view's rows evict it, and it stays sealed", async () => {
+    const primary = new MemoryOnlineStore({ maxRows: 10 });
     expect(await copyWhole(primary, 1)).toBe(true);
-    await primary.write("other_view@1", rows(range(0, 11)));
+    await primary.write("other_view@1", rows(range(0, 100)));
+    expect(primary.holds(VIEW)).toBe(true);
+    expect(await primary.completeRun(VIEW)).toBe(1);
+    expect((await primary.read(VIEW, PRESENT.map(String))).size).toBe(PRESENT.length);
+    // The LRU kept its bound with the other view's rows alone.
+    expect((await primary.read("other_view@1", range(0, 100).map(String))).size).toBe(10);
+    expect(primary.size).toBe(PRESENT.length + 10);
+  });
+
+  it("keeps a version it holds whole when told to forget rows (its sync writes them), not the LRU's", async () => {
+    const primary = new MemoryOnlineStore({ maxRows: 100 });
+    expect(await copyWhole(primary, 2)).toBe(true);
+    await primary.write("other_view@1", rows(range(0, 5)));
+    await primary.forget(VIEW, ["1", "2"]);
+    await primary.forget("other_view@1", ["1", "2"]);
+    expect((await primary.read(VIEW, ["1", "2"])).size).toBe(2);
+    expect(await primary.completeRun(VIEW)).toBe(2);
+    expect((await primary.read("other_view@1", ["1", "2", "3"])).size).toBe(1);
+  });
+
+  it("moves the rows the LRU had of a version into its copy, and lets the version go with deleteView", async () => {
+    const primary = new MemoryOnlineStore({ maxRows: 100 });
+    await primary.write(VIEW, rows(range(0, 3)));
+    const copy = await primary.beginCopy(VIEW, 5);
+    await primary.write("other_view@1", rows(range(0, 100)));
+    expect((await primary.read(VIEW, ["0", "1", "2"])).size).toBe(3);
+    expect(await copy.seal()).toBe(true);
+    expect(await primary.deleteView(VIEW)).toBe(3);
+    expect(primary.holds(VIEW)).toBe(false);
     expect(await primary.completeRun(VIEW)).toBeNaN();
-    const { store, asked } = readThrough(primary);
-    await expect(store.read(VIEW, ["55"])).rejects.toThrow(DatabaseUnavailableError);
-    expect(asked).toEqual([["55"]]);
+  });
+
+  it("stops vouching once an expired row of a version it holds is gone, but not for an expired absence marker", async () => {
+    let now = 0;
+    const primary = new MemoryOnlineStore({ maxRows: 100, now: () => now });
+    expect(await copyWhole(primary, 1)).toBe(true);
+    await primary.write(VIEW, [absentRow("77")], { ttlMs: 10 });
+    now = 20;
+    expect((await primary.read(VIEW, ["77"])).size).toBe(0);
+    expect(await primary.completeRun(VIEW)).toBe(1);
+    await primary.write(VIEW, rows(range(80, 81)), { ttlMs: 10 });
+    now = 40;
+    expect((await primary.read(VIEW, ["80"])).size).toBe(0);
+    expect(await primary.completeRun(VIEW)).toBeNaN();
   });
 });
 

@@ -82,4 +82,76 @@ describe("MemoryOnlineStore", () => {
       expect(again?.reread()).toBe(false);
     }
   });
+
+  describe("a version held whole (copied by a sync)", () => {
+    const odd: OnlineRow[] = [
+      {
+        id: "1",
+        values: { score: 0.125, name: 'Dür "x"\n', tags: ["a", "b"], flag: false, none: null },
+        eventTimestamp: "2026-01-01T00:00:00.000001Z",
+      },
+      { id: "2", values: { score: -3, name: "", tags: [], flag: true, none: null }, eventTimestamp: "" },
+      // Other keys than the version's first row: kept as they are.
+      { id: "3", values: { other: 1 }, eventTimestamp: "2026-01-02T00:00:00.000000Z" },
+    ];
+
+    it("answers exactly the rows written, whatever their values and keys", async () => {
+      const store = new MemoryOnlineStore({ maxRows: 1 });
+      await store.beginCopy("v@1", 1);
+      await store.write("v@1", odd);
+      const found = await store.read("v@1", ["1", "2", "3", "4"]);
+      expect([...found.values()]).toEqual(odd);
+      expect(Object.isFrozen(found.get("1"))).toBe(true);
+      expect(Object.isFrozen(found.get("1")?.values)).toBe(true);
+    });
+
+    it("lets other work run while it answers a wide batch, and answers it whole", async () => {
+      const store = new MemoryOnlineStore();
+      const views = Array.from({ length: 10 }, (_, i) => `v${i}@1`);
+      for (const view of views) {
+        await store.beginCopy(view, 1);
+        await store.write(view, rows(range(0, 1_000)));
+      }
+      let turns = 0;
+      const ticking = setInterval(() => turns++, 0);
+      const tick = () => new Promise((resolve) => setImmediate(resolve));
+      await tick();
+      const start = turns;
+      const ids = range(0, 1_000).map(String);
+      const found = await store.readMany(views.map((viewKey) => ({ viewKey, ids })));
+      const during = turns - start;
+      clearInterval(ticking);
+      expect(found.map((f) => f.size)).toEqual(views.map(() => 1_000));
+      // A turn per 256 rows read at most; before, none until all 10,000 were decoded.
+      expect(during).toBeGreaterThan(0);
+    });
+
+    it("answers a row read again with the same object until it changes, and its watch sees each change", async () => {
+      const store = new MemoryOnlineStore();
+      await store.beginCopy("v@1", 1);
+      await store.write("v@1", odd);
+      const first = (await store.read("v@1", ["1"])).get("1") as OnlineRow;
+      expect((await store.read("v@1", ["1"])).get("1")).toBe(first);
+      for (const change of [
+        () => store.write("v@1", [{ ...first, values: { ...first.values, score: 0.25 } }]),
+        () => store.remove("v@1", ["1"]),
+        () => store.deleteView("v@1"),
+      ]) {
+        await store.beginCopy("v@1", 1);
+        await store.write("v@1", odd);
+        const row = (await store.read("v@1", ["1"])).get("1") as OnlineRow;
+        const watch = store.watch([{ viewKey: "v@1", row }]);
+        expect(watch?.reread()).toBe(true);
+        await change();
+        expect(watch?.reread()).toBe(false);
+      }
+      // The same values written again: the row is unchanged.
+      await store.beginCopy("v@1", 1);
+      await store.write("v@1", odd);
+      const row = (await store.read("v@1", ["2"])).get("2") as OnlineRow;
+      const watch = store.watch([{ viewKey: "v@1", row }]);
+      await store.write("v@1", [odd[1] as OnlineRow]);
+      expect(watch?.reread()).toBe(true);
+    });
+  });
 });

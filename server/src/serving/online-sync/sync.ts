@@ -33,6 +33,8 @@ export type SyncOptions = {
   chunk?: number;
   /** Only these view keys (`name@version`); all servable ones by default. */
   only?: string[];
+  /** Of the servable view versions (after `only`), those to sync: all by default. */
+  select?: (views: ViewVersion[]) => ViewVersion[];
   /**
    * One sync per view version across processes: a view whose lock another process holds is
    * left to it (`held`). Without locks every caller syncs what it finds behind.
@@ -54,12 +56,13 @@ type Run = { id: number; mode: "full" | "incremental"; started_at: Date; removed
  */
 export async function syncOnlineStore(options: SyncOptions): Promise<SyncResult[]> {
   const { sql, store } = options;
-  const views = (await listViews(sql)).filter(
+  const servable = (await listViews(sql)).filter(
     (v) =>
       v.status !== "retired" &&
       v.lastRun?.status === "succeeded" &&
       (!options.only || options.only.includes(`${v.name}@${v.version}`)),
   );
+  const views = options.select ? options.select(servable) : servable;
   const results: SyncResult[] = [];
   for (const view of views) {
     const viewKey = `${view.name}@${view.version}`;
