@@ -85,6 +85,7 @@ async function embedded(): Promise<BenchRow[]> {
     await waitReady(server);
     // The quiet phase measures the server as it serves from then on, not its warm-up.
     await waitCheck(server, "online-memory");
+    await waitCheck(server, "search");
     return await measured("embedded", [server.url], adminKey);
   } finally {
     await server.stop();

@@ -122,7 +122,7 @@ describe("MemoryOnlineStore", () => {
       const during = turns - start;
       clearInterval(ticking);
       expect(found.map((f) => f.size)).toEqual(views.map(() => 1_000));
-      // A turn per 256 rows read at most; before, none until all 10,000 were decoded.
+      // A turn every few milliseconds of reading; before, none until all 10,000 were decoded.
       expect(during).toBeGreaterThan(0);
     });
 
