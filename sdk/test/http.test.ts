@@ -280,6 +280,30 @@ describe("over HTTP", () => {
       );
     };
     await expect(client().get("/odd-text")).resolves.toEqual({});
+    // A global Response replaced by one that checks its status text only when read, as
+    // @hono/node-server's is when a Hono app on Node shares the process.
+    const RealResponse = globalThis.Response;
+    class LazyResponse extends RealResponse {
+      readonly #init: ResponseInit | undefined;
+      constructor(body?: BodyInit | null, init?: ResponseInit) {
+        super(body, { ...init, statusText: "" });
+        this.#init = init;
+      }
+      override get bodyUsed(): boolean {
+        new RealResponse(null, this.#init);
+        return super.bodyUsed;
+      }
+      override text(): Promise<string> {
+        new RealResponse(null, this.#init);
+        return super.text();
+      }
+    }
+    globalThis.Response = LazyResponse as typeof Response;
+    try {
+      await expect(client().get("/odd-text")).resolves.toEqual({});
+    } finally {
+      globalThis.Response = RealResponse;
+    }
     answer = (_call, res) => {
       res.writeHead(204, { "content-encoding": "br" }).end();
     };

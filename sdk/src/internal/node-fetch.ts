@@ -244,10 +244,17 @@ function decoded(modules: Modules, res: IncomingMessage, fail: (error: unknown) 
   });
 }
 
-/** The Response, or why none can be made (a status text Node takes and a Response does not: then without it). */
+// Fetch's reason-phrase: what `new Response` takes as a status text.
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * The Response, or why none can be made. A status text Node takes and a Response does not is
+ * dropped before the Response is made: a global Response replaced by a lazy one (@hono/node-server
+ * in the same process) would only throw once the body is read.
+ */
 function responseOf(body: BodyInit | null, init: ResponseInit): Response | Error {
   try {
-    return new Response(body, init);
+    return new Response(body, REASON_PHRASE.test(init.statusText ?? "") ? init : { ...init, statusText: "" });
   } catch {
     try {
       return new Response(body, { ...init, statusText: "" });

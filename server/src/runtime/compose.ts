@@ -268,7 +268,7 @@ function holdViews(
     name: "online-memory",
     critical: false,
     check: async () => {
-      if (!views.copied)
+      if (views.started && !views.copied)
         throw new Error("copying the feature views into memory: until then lookups read the database");
     },
   });

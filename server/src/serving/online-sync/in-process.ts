@@ -36,6 +36,8 @@ export class InProcessViews implements OnlineHealing {
   private tooLarge = new Set<string>();
   /** True once a check has copied every version that fits (reads of them no longer go to the database). */
   copied = false;
+  /** True from `start` on: before it (data still being prepared) there is nothing to copy yet. */
+  started = false;
 
   constructor(private readonly options: InProcessViewsOptions) {}
 
@@ -62,6 +64,7 @@ export class InProcessViews implements OnlineHealing {
 
   start(): void {
     if (this.timer) return;
+    this.started = true;
     const checked = () =>
       this.check().catch((error: unknown) => {
         this.options.logger.warn("copying the views into memory failed; the next check tries again", {
