@@ -41,13 +41,14 @@ export function followRuns(deps: FollowRunsDeps): (runs: RunResult[]) => Promise
       cardsAt = Date.now();
       void deps.warmCards();
     }
-    await deps.healer?.check();
-    // The in-process LRU caches Postgres: drop what the runs rewrote, the next read loads it.
+    // The in-process LRU caches Postgres: drop what the runs rewrote, the next read loads it. First,
+    // so a failed copy below cannot leave those rows served.
     for (const run of runs) {
       const view = `${run.name}@${run.version}`;
       if (run.kind !== "feature_view" || deps.healer?.holds(view)) continue;
       if (run.keys) await deps.onlineStore.forget(view, [...run.keys, ...(run.removedKeys ?? [])]);
       else await deps.onlineStore.deleteView(view);
     }
+    await deps.healer?.check();
   };
 }

@@ -47,11 +47,6 @@ export class HeldView {
     this.rows.set(row.id, this.encode(row));
   }
 
-  /** An entry the LRU held before the version was copied. */
-  adopt(id: string, entry: Entry): void {
-    this.rows.set(id, entry.expiresAt === undefined ? this.encode(entry.row) : entry);
-  }
-
   delete(id: string): boolean {
     return this.rows.delete(id);
   }

@@ -15,8 +15,21 @@ import {
 
 /** Rows read between looks at the clock. */
 const ROWS_PER_LOOK = 64;
-/** When the read reading now began its slice. */
+/** When this turn's slice of reading began, while `sliceOpen`. */
 let sliceStarted = 0;
+let sliceOpen = false;
+const closeSlice = () => {
+  sliceOpen = false;
+};
+/** How long reads have read in this turn of the event loop (the first to look opens the turn's slice). */
+function sliceElapsed(): number {
+  if (!sliceOpen) {
+    sliceOpen = true;
+    sliceStarted = performance.now();
+    setImmediate(closeSlice);
+  }
+  return performance.now() - sliceStarted;
+}
 /**
  * Reads that let the event loop turn wait in one line, each resuming on a turn of its own: the
  * views of a wide batch, read together, take one SLICE_MS a turn between them, not one each.
@@ -74,6 +87,9 @@ export class MemoryOnlineStore implements OnlineStore {
     assertViewKey(viewKey);
     const expiresAt = options.ttlMs === undefined ? undefined : this.now() + options.ttlMs;
     const held = this.held.get(viewKey);
+    // A version held whole takes only its sync's writes: a read-through backfill (a row or an
+    // absence marker loaded before a run removed it) could outlive the run there, where nothing evicts it.
+    if (held && options.ifAbsent) return;
     for (const row of rows) {
       if (options.ifAbsent && this.live(viewKey, row.id)) continue;
       if (held) {
@@ -93,13 +109,17 @@ export class MemoryOnlineStore implements OnlineStore {
   async read(viewKey: string, ids: readonly string[]): Promise<Map<string, OnlineRow>> {
     assertViewKey(viewKey);
     const found = new Map<string, OnlineRow>();
-    const held = this.held.has(viewKey);
+    let held = this.held.has(viewKey);
     let read = 0;
     for (const id of ids) {
       // A wide batch of every view decodes thousands of rows: other requests go in between.
-      if (++read % ROWS_PER_LOOK === 0 && performance.now() - sliceStarted >= SLICE_MS) {
+      if (++read % ROWS_PER_LOOK === 0 && sliceElapsed() >= SLICE_MS) {
         await nextSlice();
+        sliceOpen = true;
         sliceStarted = performance.now();
+        setImmediate(closeSlice);
+        // A sync may have begun to hold the version meanwhile.
+        held = this.held.has(viewKey);
       }
       const entry = this.live(viewKey, id);
       if (entry === undefined) continue;
@@ -182,8 +202,15 @@ export class MemoryOnlineStore implements OnlineStore {
     return this.sealed.get(viewKey) ?? Number.NaN;
   }
 
+  /** Ids with no row in a version sealed whole; one written since the caller missed it is not vouched for. */
   async vouchedAbsent(viewKey: string, ids: readonly string[]): Promise<Set<string>> {
-    return this.sealed.has(viewKey) ? new Set(ids) : new Set();
+    if (!this.sealed.has(viewKey)) return new Set();
+    return new Set(ids.filter((id) => this.live(viewKey, id) === undefined));
+  }
+
+  /** The view versions held whole. */
+  heldViews(): string[] {
+    return [...this.held.keys()];
   }
 
   /** Every write puts a new row object in place: a watched row still in place is unchanged. */
@@ -216,17 +243,12 @@ export class MemoryOnlineStore implements OnlineStore {
     this.sealed.clear();
   }
 
-  /** Moves a view version's cached rows out of the LRU: from now on it is held whole. */
+  /**
+   * From now on the version is held whole, filled by its sync alone. Its rows left in the LRU are
+   * never read again (reads look in the held version) and age out without unsealing it.
+   */
   private hold(viewKey: string): void {
-    if (this.held.has(viewKey)) return;
-    const held = new HeldView(viewKey, this.decoded);
-    const start = `${viewKey}\u0000`;
-    for (const [key, entry] of this.rows) {
-      if (!key.startsWith(start)) continue;
-      held.adopt(key.slice(start.length), entry);
-      this.rows.delete(key);
-    }
-    this.held.set(viewKey, held);
+    if (!this.held.has(viewKey)) this.held.set(viewKey, new HeldView(viewKey, this.decoded));
   }
 
   /** Removes one entry; a row (not an absence marker) gone makes its view version incomplete. */
@@ -263,10 +285,12 @@ export class MemoryOnlineStore implements OnlineStore {
   }
 
   private evict(): void {
-    for (const key of this.rows.keys()) {
+    for (const [key, entry] of this.rows) {
       if (this.rows.size <= this.maxRows) return;
-      const split = key.indexOf("\u0000");
-      this.drop(key.slice(0, split), key.slice(split + 1));
+      this.rows.delete(key);
+      const viewKey = key.slice(0, key.indexOf("\u0000"));
+      // A leftover of a version now held whole is not one of its rows.
+      if (entry.row.eventTimestamp !== ABSENT && !this.held.has(viewKey)) this.lose(viewKey);
     }
   }
 }

@@ -39,6 +39,26 @@ describe("what follows a scheduler's runs without Redis", () => {
     expect(refreshed).toBe(2);
   });
 
+  it("drops the rewritten rows of a view it does not hold in memory even when copying the held ones fails", async () => {
+    const store = new MemoryOnlineStore();
+    await store.write("labels@1", [row("1"), row("2")]);
+    const follow = followRuns({
+      metrics: createMetrics({ defaultMetrics: false }),
+      onlineStore: store,
+      refreshCatalog: () => {},
+      healer: {
+        check: async () => {
+          throw new Error("the database went away");
+        },
+        start: () => {},
+        stop: async () => {},
+        holds: (view) => view !== "labels@1",
+      },
+    });
+    await expect(follow([run("incremental", ["2"])])).rejects.toThrow(/went away/);
+    expect([...(await store.read("labels@1", ["1", "2"])).keys()]).toEqual(["1"]);
+  });
+
   it("refreshes the public cards at most once per interval however many runs follow", async () => {
     let cards = 0;
     const follow = followRuns({

@@ -139,16 +139,50 @@ describe("completeness of the in-process store", () => {
     expect((await primary.read("other_view@1", ["1", "2", "3"])).size).toBe(1);
   });
 
-  it("moves the rows the LRU had of a version into its copy, and lets the version go with deleteView", async () => {
-    const primary = new MemoryOnlineStore({ maxRows: 100 });
-    await primary.write(VIEW, rows(range(0, 3)));
+  it("fills a version it holds from its sync alone: no LRU leftover, no backfill, and lets it go with deleteView", async () => {
+    const primary = new MemoryOnlineStore({ maxRows: 5 });
+    await primary.write(VIEW, rows(range(100, 103)));
     const copy = await primary.beginCopy(VIEW, 5);
-    await primary.write("other_view@1", rows(range(0, 100)));
-    expect((await primary.read(VIEW, ["0", "1", "2"])).size).toBe(3);
+    // A read-through backfill (a row, an absence marker) loaded before a run removed the row.
+    await primary.write(VIEW, rows(range(200, 201)), { ifAbsent: true });
+    await primary.write(VIEW, [absentRow("201")], { ifAbsent: true, ttlMs: 60_000 });
+    await primary.write(VIEW, rows(range(0, 3)));
     expect(await copy.seal()).toBe(true);
+    expect([...(await primary.read(VIEW, ["0", "100", "200", "201"])).keys()]).toEqual(["0"]);
+    // The leftovers age out of the LRU without unsealing the version.
+    await primary.write("other_view@1", rows(range(0, 10)));
+    expect(await primary.completeRun(VIEW)).toBe(5);
     expect(await primary.deleteView(VIEW)).toBe(3);
     expect(primary.holds(VIEW)).toBe(false);
     expect(await primary.completeRun(VIEW)).toBeNaN();
+  });
+
+  it("vouches only for ids still without a row: one written after a read missed it is not absent", async () => {
+    const primary = new MemoryOnlineStore();
+    expect(await copyWhole(primary, 1)).toBe(true);
+    await primary.write(VIEW, rows(range(70, 71)));
+    expect([...(await primary.vouchedAbsent(VIEW, ["70", "71"]))]).toEqual(["71"]);
+  });
+
+  it("keeps a version sealed when a wide read that began before the copy resumes after it", async () => {
+    const count = 60_000;
+    const ids = range(0, count).map(String);
+    const primary = new MemoryOnlineStore({ maxRows: count });
+    await primary.write(VIEW, rows(range(0, count)));
+    // So many ids that the read lets the event loop turn along the way; the copy begins meanwhile.
+    let readDone = false;
+    const reading = primary.read(VIEW, ids).then(() => {
+      readDone = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(readDone).toBe(false);
+    const copy = await primary.beginCopy(VIEW, 9);
+    await primary.write(VIEW, rows(range(0, count)));
+    expect(await copy.seal()).toBe(true);
+    await reading;
+    await primary.write("other_view@1", rows(range(0, count)));
+    expect(await primary.completeRun(VIEW)).toBe(9);
+    expect((await primary.read(VIEW, ids)).size).toBe(count);
   });
 
   it("stops vouching once an expired row of a version it holds is gone, but not for an expired absence marker", async () => {

@@ -94,9 +94,14 @@ export class InProcessViews implements OnlineHealing {
     return results;
   }
 
-  /** The versions that fit the bound together, smallest first; versions no longer among them are let go. */
+  /**
+   * The versions that fit the bound together, smallest first. A version held that is no longer
+   * among them (beyond the bound, retired, its last run failed) is let go.
+   */
   private fitting(views: ViewVersion[]): ViewVersion[] {
     const { store, maxRows, logger } = this.options;
+    const servable = new Set(views.map(keyOf));
+    for (const viewKey of store.heldViews()) if (!servable.has(viewKey)) void store.deleteView(viewKey);
     const bySize = [...views].sort((a, b) => rowsOf(a) - rowsOf(b) || keyOf(a).localeCompare(keyOf(b)));
     const chosen: ViewVersion[] = [];
     let total = 0;
