@@ -165,7 +165,7 @@ describe("completeness of the in-process store", () => {
   });
 
   it("keeps a version sealed when a wide read that began before the copy resumes after it", async () => {
-    const count = 60_000;
+    const count = 100_000;
     const ids = range(0, count).map(String);
     const primary = new MemoryOnlineStore({ maxRows: count });
     await primary.write(VIEW, rows(range(0, count)));
