@@ -21,13 +21,15 @@ let sliceOpen = false;
 const closeSlice = () => {
   sliceOpen = false;
 };
+/** Starts this turn's slice of reading; it closes when the turn ends. */
+function openSlice(): void {
+  sliceOpen = true;
+  sliceStarted = performance.now();
+  setImmediate(closeSlice);
+}
 /** How long reads have read in this turn of the event loop (the first to look opens the turn's slice). */
 function sliceElapsed(): number {
-  if (!sliceOpen) {
-    sliceOpen = true;
-    sliceStarted = performance.now();
-    setImmediate(closeSlice);
-  }
+  if (!sliceOpen) openSlice();
   return performance.now() - sliceStarted;
 }
 /**
@@ -115,9 +117,7 @@ export class MemoryOnlineStore implements OnlineStore {
       // A wide batch of every view decodes thousands of rows: other requests go in between.
       if (++read % ROWS_PER_LOOK === 0 && sliceElapsed() >= SLICE_MS) {
         await nextSlice();
-        sliceOpen = true;
-        sliceStarted = performance.now();
-        setImmediate(closeSlice);
+        openSlice();
         // A sync may have begun to hold the version meanwhile.
         held = this.held.has(viewKey);
       }
