@@ -71,7 +71,8 @@ export default defineConfig({
       {
         // Fault tests (pnpm test:reliability): a database cut, a process killed or stopped, each
         // on real processes on loopback. Their assertions are about what is answered, not how
-        // fast under load, and they spend most of their time waiting on the fault: three at once.
+        // fast under load, and they spend much of their time waiting on the fault: three at once
+        // (all nine at once took 217 s against 175 s: their starts then fight for the cores).
         extends: true,
         test: {
           name: "reliability-faults",

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import {
   closeSync,
+  cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -11,6 +13,7 @@ import {
   statSync,
 } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { repoRoot } from "../../src/config/paths";
 
@@ -37,22 +40,88 @@ export function cachedDataDir(name: string, inputs: string[], build: () => Promi
 }
 
 async function loadOrBuild(name: string, key: string, build: () => Promise<Blob>): Promise<Blob> {
-  mkdirSync(FIXTURES_DIR, { recursive: true });
   const path = join(FIXTURES_DIR, `${key}.tar`);
+  return builtOnce(
+    name,
+    key,
+    path,
+    () => readIfThere(path),
+    async () => {
+      const tarball = await build();
+      const partial = `${path}.${process.pid}.partial`;
+      await writeFile(partial, new Uint8Array(await tarball.arrayBuffer()));
+      renameSync(partial, path);
+      return tarball;
+    },
+  );
+}
+
+const directories = new Map<string, Promise<string>>();
+
+/**
+ * A directory built once for the state of what it is made from, as cachedDataDir builds a
+ * tarball: `build` fills the empty directory it is given (a server's data directory after a first
+ * start, say), and the path of the finished one is returned. Callers that change what they are
+ * given copy it first (copyOfDirectory).
+ */
+export function cachedDirectory(
+  name: string,
+  inputs: string[],
+  build: (directory: string) => Promise<void>,
+): Promise<string> {
+  const key = fixtureKey(name, inputs);
+  let built = directories.get(key);
+  if (!built) {
+    const path = join(FIXTURES_DIR, key);
+    built = builtOnce(
+      name,
+      key,
+      path,
+      () => (existsSync(path) ? path : undefined),
+      async () => {
+        const partial = `${path}.${process.pid}.partial`;
+        rmSync(partial, { recursive: true, force: true });
+        mkdirSync(partial, { recursive: true });
+        await build(partial);
+        renameSync(partial, path);
+        return path;
+      },
+    );
+    directories.set(key, built);
+  }
+  return built;
+}
+
+/** A fresh copy of `directory` under the system's temporary directory, named after `prefix`. */
+export function copyOfDirectory(directory: string, prefix: string): string {
+  const copy = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  cpSync(directory, copy, { recursive: true });
+  return copy;
+}
+
+/**
+ * What `find` finds at `path`, or else what `build` makes there, by the one process that takes
+ * the build lock (the others wait for it); older fixtures of the same name are then removed.
+ */
+async function builtOnce<T>(
+  name: string,
+  key: string,
+  path: string,
+  find: () => T | undefined,
+  build: () => Promise<T>,
+): Promise<T> {
+  mkdirSync(FIXTURES_DIR, { recursive: true });
   const lock = `${path}.lock`;
   for (;;) {
-    const built = readIfThere(path);
+    const built = find();
     if (built) return built;
     if (tryLock(lock)) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   try {
-    const tarball = await build();
-    const partial = `${path}.${process.pid}.partial`;
-    await writeFile(partial, new Uint8Array(await tarball.arrayBuffer()));
-    renameSync(partial, path);
+    const made = await build();
     removeOutdated(name, key);
-    return tarball;
+    return made;
   } finally {
     await rm(lock, { force: true });
   }
@@ -71,8 +140,10 @@ function readIfThere(path: string): Blob | undefined {
 /** Deletes the fixtures of the same name built from an older state of the code. */
 function removeOutdated(name: string, key: string): void {
   for (const file of readdirSync(FIXTURES_DIR)) {
-    const outdated = file.startsWith(`${name}-`) && /^[0-9a-f]{16}\.tar$/.test(file.slice(name.length + 1));
-    if (outdated && file !== `${key}.tar`) rmSync(join(FIXTURES_DIR, file), { force: true });
+    const outdated =
+      file.startsWith(`${name}-`) && /^[0-9a-f]{16}(\.tar)?$/.test(file.slice(name.length + 1));
+    if (outdated && file !== `${key}.tar` && file !== key)
+      rmSync(join(FIXTURES_DIR, file), { recursive: true, force: true });
   }
 }
 

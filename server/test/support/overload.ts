@@ -9,6 +9,8 @@ import { type ExpensiveRequest, hostileRequests } from "./hostile";
  * signup and /ready. Every loop is bounded in count and in time.
  */
 export const EXPENSIVE_CLIENTS = 4;
+/** The reliability test's corpus scale (RAPFS_OVERLOAD_SCALE=1 for the README's scale). */
+export const OVERLOAD_SCALE = process.env.RAPFS_OVERLOAD_SCALE ?? "0.25";
 export const PROBES = ["lookup", "fresh key", "usage", "signup", "ready"] as const;
 export type Probe = (typeof PROBES)[number];
 export type Timings = Record<Probe, number[]> & { failures: string[] };
