@@ -34,6 +34,7 @@ export class InProcessViews implements OnlineHealing {
   private running: Promise<SyncResult[]> | undefined;
   private again: Promise<SyncResult[]> | undefined;
   private tooLarge = new Set<string>();
+  private readonly stopping = new AbortController();
   /** True once a check has copied every version that fits (reads of them no longer go to the database). */
   copied = false;
   /** True from `start` on: before it (data still being prepared) there is nothing to copy yet. */
@@ -47,6 +48,7 @@ export class InProcessViews implements OnlineHealing {
   }
 
   check(): Promise<SyncResult[]> {
+    if (this.stopping.signal.aborted) return Promise.resolve([]);
     if (!this.running) {
       this.running = this.copy().finally(() => {
         this.running = undefined;
@@ -76,17 +78,26 @@ export class InProcessViews implements OnlineHealing {
     this.timer.unref();
   }
 
+  /** Stops checking; a copy in progress stops after the chunk in flight, unsealed. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.stopping.abort();
     await this.again?.catch(() => []);
     await this.running?.catch(() => []);
   }
 
   private async copy(): Promise<SyncResult[]> {
     const { sql, store, logger, metrics } = this.options;
-    const results = await syncOnlineStore({ sql, store, logger, select: (views) => this.fitting(views) });
-    if (results.every((r) => r.mode !== "failed")) this.copied = true;
+    const { signal } = this.stopping;
+    const results = await syncOnlineStore({
+      sql,
+      store,
+      logger,
+      signal,
+      select: (views) => this.fitting(views),
+    });
+    if (!signal.aborted && results.every((r) => r.mode !== "failed")) this.copied = true;
     for (const result of results) {
       if (result.mode === "full" || result.mode === "incremental")
         metrics.onlineSyncs.inc({ view: result.viewKey, mode: result.mode });

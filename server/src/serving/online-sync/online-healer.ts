@@ -36,6 +36,7 @@ export class OnlineStoreHealer {
   private running: Promise<SyncResult[]> | undefined;
   private checkedAt = 0;
   private degraded = false;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: OnlineHealerOptions) {}
 
@@ -46,6 +47,7 @@ export class OnlineStoreHealer {
 
   /** Checks every view version now (or joins the check in progress). */
   check(): Promise<SyncResult[]> {
+    if (this.stopping.signal.aborted) return Promise.resolve([]);
     this.running ??= this.checkAll().finally(() => {
       this.running = undefined;
     });
@@ -74,16 +76,24 @@ export class OnlineStoreHealer {
     this.timer.unref();
   }
 
-  /** Stops checking and waits for a check in progress. */
+  /** Stops checking; a check in progress stops after the chunk in flight, and is waited for. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.stopping.abort();
     await this.running?.catch(() => []);
   }
 
   private async checkAll(): Promise<SyncResult[]> {
     const { sql, markers, writer, locks, logger, metrics } = this.options;
-    const results = await syncOnlineStore({ sql, store: writer, markers, locks, logger });
+    const results = await syncOnlineStore({
+      sql,
+      store: writer,
+      markers,
+      locks,
+      logger,
+      signal: this.stopping.signal,
+    });
     for (const result of results) {
       if (result.mode === "full" || result.mode === "incremental")
         metrics.onlineSyncs.inc({ view: result.viewKey, mode: result.mode });

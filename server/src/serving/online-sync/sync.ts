@@ -42,6 +42,11 @@ export type SyncOptions = {
   locks?: SyncLocks;
   /** Where the seals are read, if not `store` (the serving store, whose circuits fail fast). */
   markers?: OnlineStore;
+  /**
+   * A shutdown: the sync stops after the chunk in flight, and the view it was copying is left
+   * unsealed (its lock released), for the next check, here or in another process, to copy again.
+   */
+  signal?: AbortSignal;
 };
 
 type Run = { id: number; mode: "full" | "incremental"; started_at: Date; removed: string[] };
@@ -65,6 +70,7 @@ export async function syncOnlineStore(options: SyncOptions): Promise<SyncResult[
   const views = options.select ? options.select(servable) : servable;
   const results: SyncResult[] = [];
   for (const view of views) {
+    if (options.signal?.aborted) break;
     const viewKey = `${view.name}@${view.version}`;
     const runId = view.lastRun?.id as number;
     try {
@@ -75,7 +81,8 @@ export async function syncOnlineStore(options: SyncOptions): Promise<SyncResult[
     }
   }
   const failed = results.filter((r) => r.mode === "failed");
-  if (failed.length > 0 && failed.length === results.length) throw new Error(failed[0]?.error);
+  if (failed.length > 0 && failed.length === results.length && !options.signal?.aborted)
+    throw new Error(failed[0]?.error);
   const written = results.filter((r) => r.mode === "full" || r.mode === "incremental");
   if (written.length > 0) {
     options.logger?.info("online store synced", {
@@ -142,6 +149,7 @@ async function syncView(
     chunk: options.chunk ?? 1_000,
     ...(since ? { since } : {}),
   })) {
+    options.signal?.throwIfAborted();
     // Where a part of the store is already whole at this run (the masters that kept their keys
     // while another restarted empty), its rows are not written again.
     const missing = chunk.filter((row) => !copy.holds(row.id));

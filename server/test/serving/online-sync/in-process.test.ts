@@ -7,6 +7,7 @@ import { MemoryOnlineStore } from "../../../src/online/memory-store";
 import { listViews, type ViewVersion } from "../../../src/registry";
 import type { RunningServer } from "../../../src/runtime/start-server";
 import { InProcessViews } from "../../../src/serving/online-sync/in-process";
+import { syncOnlineStore } from "../../../src/serving/online-sync/sync";
 import { preparedDatabase } from "../../support/prepared-data";
 import { call, ok, SCALE, SEED, startServing } from "../support";
 
@@ -93,5 +94,81 @@ describe("views beyond RAPFS_MEMORY_ROWS", () => {
     expect(store.holds(keyOf(smallest as ViewVersion))).toBe(true);
     expect(store.holds(keyOf(second as ViewVersion))).toBe(false);
     expect(await store.completeRun(keyOf(second as ViewVersion))).toBeNaN();
+  });
+});
+
+describe("a stop while the views are copied into memory (Ctrl-C during the first copy)", () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await preparedDatabase({ scale: SCALE, seed: SEED });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it("returns after the chunk in flight, copies nothing more, and checks no more", async () => {
+    const store = new MemoryOnlineStore({ maxRows: 10 });
+    let writes = 0;
+    let wrote = () => {};
+    const firstWrite = new Promise<void>((resolve) => {
+      wrote = resolve;
+    });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const write = store.write.bind(store);
+    store.write = async (viewKey, rows) => {
+      writes++;
+      wrote();
+      await held;
+      return write(viewKey, rows);
+    };
+    const views = new InProcessViews({
+      sql: database.bulk,
+      store,
+      maxRows: 1_000_000,
+      logger: silentLogger,
+      metrics: createMetrics({ defaultMetrics: false }),
+      intervalMs: 60_000,
+    });
+    expect((await servable(database.sql)).length).toBeGreaterThan(1);
+
+    const checking = views.check();
+    await firstWrite;
+    const stopping = views.stop();
+    release();
+    await stopping;
+    await checking;
+    expect(writes).toBe(1);
+    expect(views.copied).toBe(false);
+    expect(await views.check()).toEqual([]);
+    expect(writes).toBe(1);
+  });
+
+  it("a sync stopped in the middle of a view leaves it unsealed: it is not served as whole", async () => {
+    const store = new MemoryOnlineStore({ maxRows: 10 });
+    const stop = new AbortController();
+    const view = (await servable(database.sql)).sort(
+      (a, b) => (b.lastRun?.rowCount ?? 0) - (a.lastRun?.rowCount ?? 0),
+    )[0] as ViewVersion;
+    expect(view.lastRun?.rowCount).toBeGreaterThan(200);
+    let writes = 0;
+    const write = store.write.bind(store);
+    store.write = async (key, rows) => {
+      writes++;
+      await write(key, rows);
+      stop.abort();
+    };
+    const results = await syncOnlineStore({
+      sql: database.bulk,
+      store,
+      only: [keyOf(view)],
+      chunk: 100,
+      signal: stop.signal,
+    });
+    expect(writes).toBe(1);
+    expect(results).toMatchObject([{ viewKey: keyOf(view), mode: "failed" }]);
+    expect(await store.completeRun(keyOf(view))).not.toBe(view.lastRun?.id);
   });
 });

@@ -166,3 +166,45 @@ describe("the online store heals itself", () => {
     }
   });
 });
+
+describe("a stop while the healer copies the views (a shutdown)", () => {
+  it("returns after the chunk in flight, copies no other view, and leaves them to the next process", async () => {
+    const { healer, store } = await process();
+    const views = (await listViews(database.sql)).filter((v) => v.lastRun?.status === "succeeded");
+    expect(views.length).toBeGreaterThan(3);
+    const keys = views.map((v) => `${v.name}@${v.version}`);
+    for (const key of keys) await store.deleteView(key);
+    let writes = 0;
+    let wrote = () => {};
+    const firstWrite = new Promise<void>((resolve) => {
+      wrote = resolve;
+    });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const write = store.write.bind(store);
+    store.write = async (key, rows) => {
+      writes++;
+      wrote();
+      await held;
+      return write(key, rows);
+    };
+
+    const checking = healer.check();
+    await firstWrite;
+    const stopping = healer.stop();
+    release();
+    await stopping;
+    await checking;
+    expect(writes).toBe(1);
+    const sealed = await Promise.all(keys.map((key) => store.completeRun(key)));
+    expect(sealed.filter((run, i) => run === views[i]?.lastRun?.id).length).toBeLessThanOrEqual(1);
+    // A stopped healer checks no more; another process copies the rest (no lock was left held).
+    expect(await healer.check()).toEqual([]);
+    const next = await process();
+    await next.healer.check();
+    const after = await Promise.all(keys.map((key) => next.store.completeRun(key)));
+    expect(after).toEqual(views.map((v) => v.lastRun?.id));
+  });
+});
