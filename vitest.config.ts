@@ -9,7 +9,8 @@ const buildCli = fileURLToPath(new URL("./server/test/support/build-cli.ts", imp
 
 // Files whose assertions hold only with the machine to themselves: Redis killed and restarted
 // under them, quota exactness across processes with timed leases, readiness timeouts. They run
-// one at a time after everything else, which runs on every core.
+// one at a time before everything else, which then runs on every core: they leave a core idle
+// (66 s of CPU in 84 s), which `pnpm test`'s type check and lint, at the lowest priority, take.
 const EXCLUSIVE = [
   "test/access/limiter.test.ts",
   "test/access/leases.test.ts",
@@ -50,6 +51,7 @@ export default defineConfig({
         test: {
           name: "server",
           root: "server",
+          sequence: { groupOrder: 1 },
           include: ["test/**/*.test.ts"],
           exclude: ["test/reliability/**", ...EXCLUSIVE],
           testTimeout: 60_000,
@@ -63,7 +65,7 @@ export default defineConfig({
           root: "server",
           include: EXCLUSIVE,
           fileParallelism: false,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 0 },
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },
@@ -107,6 +109,7 @@ export default defineConfig({
         test: {
           name: "sdk",
           root: "sdk",
+          sequence: { groupOrder: 1 },
           include: ["test/**/*.test.ts"],
           // Its live tests call a real server on a busy CI machine. Set here, not by vi.setConfig in
           // their shared module: a worker imports that once, and vitest resets the config after each file.
