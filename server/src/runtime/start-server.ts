@@ -152,6 +152,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       logger.info("shutting down", { reason });
       stopping.abort();
       services.serving.embeddings.stopLoads();
+      // A copy of the views (into Redis or memory) stops after its chunk in flight, not after the
+      // drain: at scale 1 the embedded default's first copy held a Ctrl-C for 5 s more.
+      void services.onlineHealer.stop();
       services.readiness.register({
         name: "shutdown",
         check: async () => {

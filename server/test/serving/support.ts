@@ -31,6 +31,8 @@ export async function startServing(
     /** Another corpus scale than SCALE (its own prepared fixture). */
     scale?: number;
     config?: Partial<Config>;
+    /** False: returns as soon as it listens, its data preparation still going on. */
+    awaitPrepared?: boolean;
   } = {},
 ): Promise<RunningServer> {
   const { logger } = capturingLogger();
@@ -53,6 +55,7 @@ export async function startServing(
     // The corpus this server would generate, applied and materialized: start skips all three.
     loadDataDir: await preparedDataDir({ scale, seed: SEED }),
   });
+  if (options.awaitPrepared === false) return running;
   await running.prepared;
   const { services } = running;
   services.serving = createServing({

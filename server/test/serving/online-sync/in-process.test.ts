@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { FeatureVectorSchema } from "../../../src/api/routes/features/get";
 import type { Database } from "../../../src/db/database";
 import { silentLogger } from "../../../src/log/logger";
@@ -170,5 +170,53 @@ describe("a stop while the views are copied into memory (Ctrl-C during the first
     expect(writes).toBe(1);
     expect(results).toMatchObject([{ viewKey: keyOf(view), mode: "failed" }]);
     expect(await store.completeRun(keyOf(view))).not.toBe(view.lastRun?.id);
+  });
+});
+
+describe("a server stopped during its first copy of the views (Ctrl-C after a first start)", () => {
+  it("stops the copy after the chunk in flight, before draining its connections", async () => {
+    let writes = 0;
+    let wrote = () => {};
+    const firstWrite = new Promise<void>((resolve) => {
+      wrote = resolve;
+    });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let wentOn = () => {};
+    const secondWrite = new Promise<void>((resolve) => {
+      wentOn = resolve;
+    });
+    const write = MemoryOnlineStore.prototype.write;
+    // The first write of the copy waits for the test; a second one means the copy went on.
+    const spy = vi.spyOn(MemoryOnlineStore.prototype, "write").mockImplementation(async function (
+      this: MemoryOnlineStore,
+      viewKey,
+      rows,
+    ) {
+      writes++;
+      if (writes === 1) {
+        wrote();
+        await held;
+      } else wentOn();
+      return write.call(this, viewKey, rows);
+    });
+    try {
+      // Its preparation waits for the backend the held chunk's copy holds: not awaited.
+      const server = await startServing({ awaitPrepared: false });
+      await firstWrite;
+      const stopped = server.shutdown("test done");
+      release();
+      await Promise.race([
+        stopped,
+        secondWrite.then(() => {
+          throw new Error("the copy went on after the stop began");
+        }),
+      ]);
+      expect(writes).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
