@@ -75,13 +75,18 @@ export class VectorIndex {
   /**
    * Reads every non-null vector of the embedding (int keys: tracks only) a page at a time, each
    * page its own short query: the embedded database has one connection, and a cursor would hold
-   * it (and every request, /ready included) until the last page.
+   * it (and every request, /ready included) until the last page. Parsing and quantizing yield to
+   * the event loop every `rowsPerSlice` rows: a page of 2,000 vectors parsed at once, and the
+   * whole table quantized at once, held lookups for up to 970 ms after a first start at scale 1.
    */
   static async load(
     sql: Sql,
     embedding: EmbeddingInfo,
-    page = 2_000,
-    signal?: AbortSignal,
+    {
+      page = 2_000,
+      signal,
+      rowsPerSlice = 256,
+    }: { page?: number; signal?: AbortSignal; rowsPerSlice?: number } = {},
   ): Promise<VectorIndex> {
     const d = embedding.dimension;
     const ids: number[] = [];
@@ -104,9 +109,18 @@ export class VectorIndex {
         }
         parseVector(row.v, vectors, ids.length * d, d);
         ids.push(row.id);
+        if (ids.length % rowsPerSlice === 0) await nextTurn();
       }
     }
-    return VectorIndex.of(Int32Array.from(ids), vectors.slice(0, ids.length * d), d);
+    const n = ids.length;
+    const parts = emptyParts(Int32Array.from(ids), vectors.slice(0, n * d), d);
+    const codes = new Int8Rows(n, d);
+    for (let from = 0; from < n; from += rowsPerSlice) {
+      signal?.throwIfAborted();
+      writeRowsStats(parts, codes, from, Math.min(n, from + rowsPerSlice));
+      await nextTurn();
+    }
+    return new VectorIndex(parts.ids, parts.vectors, rowStats(parts.stats), codes, d);
   }
 
   /** The index as flat arrays (to persist it), without the room left for rows added later. */
@@ -218,20 +232,10 @@ export class VectorIndex {
 
   /** An index over `ids` with their vectors one after another in `vectors`. */
   static of(ids: Int32Array, vectors: Float32Array, dimension: number): VectorIndex {
-    const n = ids.length;
-    const codes = new Int8Rows(n, dimension);
-    const stats = {
-      norms: new Float64Array(n),
-      inverseNorms: new Float64Array(n),
-      scales: new Float64Array(n),
-      errors: new Float64Array(n),
-      codedNorms: new Float64Array(n),
-    };
-    for (let i = 0; i < n; i++) {
-      const vector = vectors.subarray(i * dimension, (i + 1) * dimension);
-      writeRowStats(stats, i, vector, codes.codes.subarray(i * codes.stride));
-    }
-    return new VectorIndex(ids, vectors, rowStats(stats), codes, dimension);
+    const parts = emptyParts(ids, vectors, dimension);
+    const codes = new Int8Rows(ids.length, dimension);
+    writeRowsStats(parts, codes, 0, ids.length);
+    return new VectorIndex(ids, vectors, rowStats(parts.stats), codes, dimension);
   }
 
   /**
@@ -285,6 +289,35 @@ export class VectorIndex {
     return Int32Array.from(rows);
   }
 }
+
+/** Parts for `ids` and their `vectors`, whose codes and stats are still to be written (writeRowsStats). */
+function emptyParts(ids: Int32Array, vectors: Float32Array, dimension: number): Omit<IndexParts, "codes"> {
+  const n = ids.length;
+  const stats = {
+    norms: new Float64Array(n),
+    inverseNorms: new Float64Array(n),
+    scales: new Float64Array(n),
+    errors: new Float64Array(n),
+    codedNorms: new Float64Array(n),
+  };
+  return { dimension, ids, vectors, stats };
+}
+
+/** Rows [from, to) of `parts`: their codes into `codes` and their stats, from their vectors. */
+function writeRowsStats(parts: Omit<IndexParts, "codes">, codes: Int8Rows, from: number, to: number): void {
+  const d = parts.dimension;
+  for (let i = from; i < to; i++) {
+    writeRowStats(
+      parts.stats,
+      i,
+      parts.vectors.subarray(i * d, (i + 1) * d),
+      codes.codes.subarray(i * codes.stride),
+    );
+  }
+}
+
+/** Lets the event loop run what is waiting (I/O, timers) before this work goes on. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Row i's codes (into `codes`) and its per-row stats, from its vector. */
 function writeRowStats(stats: IndexParts["stats"], i: number, vector: Float32Array, codes: Int8Array): void {

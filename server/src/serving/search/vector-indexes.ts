@@ -221,7 +221,7 @@ export class VectorIndexes {
     // which the next catch-up reads again.
     const { index, changed } = mapped
       ? await this.rowsSince(embedding, mapped)
-      : { index: await VectorIndex.load(this.sql, embedding, undefined, this.stopping.signal), changed: 0 };
+      : { index: await VectorIndex.load(this.sql, embedding, { signal: this.stopping.signal }), changed: 0 };
     entry.ready = { index, snapshot: seen.snapshot, storage: seen.storage };
     // A file read again, or caught up with changes, is written anew.
     if (!mapped || changed > 0) await this.save(entry);
