@@ -8,6 +8,7 @@ import { listViews, type ViewVersion } from "../../../src/registry";
 import type { RunningServer } from "../../../src/runtime/start-server";
 import { InProcessViews } from "../../../src/serving/online-sync/in-process";
 import { syncOnlineStore } from "../../../src/serving/online-sync/sync";
+import { holdWrites } from "../../support/held-writes";
 import { preparedDatabase } from "../../support/prepared-data";
 import { call, ok, SCALE, SEED, startServing } from "../support";
 
@@ -54,7 +55,7 @@ describe("the embedded default holds the views in memory", () => {
   });
 });
 
-describe("views beyond RAPFS_MEMORY_ROWS", () => {
+describe("views copied into memory from a database of their own", () => {
   let database: Database;
   beforeAll(async () => {
     database = await preparedDatabase({ scale: SCALE, seed: SEED });
@@ -63,7 +64,7 @@ describe("views beyond RAPFS_MEMORY_ROWS", () => {
     await database?.close();
   });
 
-  it("are read through the LRU: the smallest views that fit are held, and a version pushed out is let go", async () => {
+  it("beyond RAPFS_MEMORY_ROWS are read through the LRU: the smallest views that fit are held, and a version pushed out is let go", async () => {
     const views = (await servable(database.sql)).sort(
       (a, b) => (a.lastRun?.rowCount ?? 0) - (b.lastRun?.rowCount ?? 0) || keyOf(a).localeCompare(keyOf(b)),
     );
@@ -95,35 +96,10 @@ describe("views beyond RAPFS_MEMORY_ROWS", () => {
     expect(store.holds(keyOf(second as ViewVersion))).toBe(false);
     expect(await store.completeRun(keyOf(second as ViewVersion))).toBeNaN();
   });
-});
 
-describe("a stop while the views are copied into memory (Ctrl-C during the first copy)", () => {
-  let database: Database;
-  beforeAll(async () => {
-    database = await preparedDatabase({ scale: SCALE, seed: SEED });
-  });
-  afterAll(async () => {
-    await database?.close();
-  });
-
-  it("returns after the chunk in flight, copies nothing more, and checks no more", async () => {
+  it("a stop during the copy (Ctrl-C during the first copy) returns after the chunk in flight, copies nothing more, and checks no more", async () => {
     const store = new MemoryOnlineStore({ maxRows: 10 });
-    let writes = 0;
-    let wrote = () => {};
-    const firstWrite = new Promise<void>((resolve) => {
-      wrote = resolve;
-    });
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const write = store.write.bind(store);
-    store.write = async (viewKey, rows) => {
-      writes++;
-      wrote();
-      await held;
-      return write(viewKey, rows);
-    };
+    const writes = holdWrites(store);
     const views = new InProcessViews({
       sql: database.bulk,
       store,
@@ -135,15 +111,15 @@ describe("a stop while the views are copied into memory (Ctrl-C during the first
     expect((await servable(database.sql)).length).toBeGreaterThan(1);
 
     const checking = views.check();
-    await firstWrite;
+    await writes.first;
     const stopping = views.stop();
-    release();
+    writes.release();
     await stopping;
     await checking;
-    expect(writes).toBe(1);
+    expect(writes.count()).toBe(1);
     expect(views.copied).toBe(false);
     expect(await views.check()).toEqual([]);
-    expect(writes).toBe(1);
+    expect(writes.count()).toBe(1);
   });
 
   it("a sync stopped in the middle of a view leaves it unsealed: it is not served as whole", async () => {

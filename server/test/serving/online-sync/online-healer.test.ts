@@ -10,6 +10,7 @@ import type { OnlineStore } from "../../../src/online/types";
 import { listViews } from "../../../src/registry";
 import { OnlineStoreHealer } from "../../../src/serving/online-sync/online-healer";
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from "../../online/redis-harness";
+import { holdWrites } from "../../support/held-writes";
 import { preparedDatabase } from "../../support/prepared-data";
 import { SCALE, SEED } from "../support";
 
@@ -174,30 +175,15 @@ describe("a stop while the healer copies the views (a shutdown)", () => {
     expect(views.length).toBeGreaterThan(3);
     const keys = views.map((v) => `${v.name}@${v.version}`);
     for (const key of keys) await store.deleteView(key);
-    let writes = 0;
-    let wrote = () => {};
-    const firstWrite = new Promise<void>((resolve) => {
-      wrote = resolve;
-    });
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const write = store.write.bind(store);
-    store.write = async (key, rows) => {
-      writes++;
-      wrote();
-      await held;
-      return write(key, rows);
-    };
+    const writes = holdWrites(store);
 
     const checking = healer.check();
-    await firstWrite;
+    await writes.first;
     const stopping = healer.stop();
-    release();
+    writes.release();
     await stopping;
     await checking;
-    expect(writes).toBe(1);
+    expect(writes.count()).toBe(1);
     const sealed = await Promise.all(keys.map((key) => store.completeRun(key)));
     expect(sealed.filter((run, i) => run === views[i]?.lastRun?.id).length).toBeLessThanOrEqual(1);
     // A stopped healer checks no more; another process copies the rest (no lock was left held).
