@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateKey } from "../src/access/api-key-format";
 import { repoRoot } from "../src/config/paths";
@@ -33,6 +33,11 @@ const CHILD_NODE_OPTIONS = process.env.RAPFS_BENCH_HOSTILE_NODE_OPTIONS;
 const ONLY = process.env.RAPFS_BENCH_HOSTILE_ONLY;
 // A directory the servers' logs are written to after the run.
 const OUTPUT_TO = process.env.RAPFS_BENCH_HOSTILE_LOGS;
+/** A server's log into RAPFS_BENCH_HOSTILE_LOGS, made if missing (a run's figures must not be lost to it). */
+function writeLog(name: string, output: string): void {
+  mkdirSync(OUTPUT_TO as string, { recursive: true });
+  writeFileSync(join(OUTPUT_TO as string, `${name}.log`), output);
+}
 const LOOKUP_CEILING = { ratio: 2, ms: 250 };
 const PROBE_CEILING_MS = 250;
 
@@ -89,7 +94,7 @@ async function embedded(): Promise<BenchRow[]> {
     return await measured("embedded", [server.url], adminKey);
   } finally {
     await server.stop();
-    if (OUTPUT_TO) writeFileSync(join(OUTPUT_TO, "hostile-embedded.log"), server.output());
+    if (OUTPUT_TO) writeLog("hostile-embedded", server.output());
   }
 }
 
@@ -119,7 +124,7 @@ async function threeProcesses(databaseUrl: string): Promise<BenchRow[]> {
     );
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
-    if (OUTPUT_TO) for (const s of servers) writeFileSync(join(OUTPUT_TO, `${s.name}.log`), s.output());
+    if (OUTPUT_TO) for (const s of servers) writeLog(s.name, s.output());
     redis.down();
   }
 }
