@@ -154,7 +154,9 @@ export async function measureUnderHostileKeys(
     `${PROBES.map((kind) => row(kind, quiet, loaded)).join("\n")}${controlRows}\n` +
     `hostile: busy cores (of ${availableParallelism()}): quiet ${busy.quiet.toFixed(2)}, loaded ${busy.loaded.toFixed(2)}${busy.control === undefined ? "" : `, burned ${busy.control.toFixed(2)}`}\n` +
     `hostile: event-loop delay per process (max / p99), quiet: ${perProcess(quietDelays)}; loaded: ${perProcess(delays)}\n` +
-    `hostile: embedded database, interactive statements' waits for the backend (longest / total): ${backendWaits(delays)}\n` +
+    (delays.some((d) => !Number.isNaN(d.waitMax))
+      ? `hostile: embedded database, interactive statements' waits for the backend (longest / total): ${backendWaits(delays)}\n`
+      : "") +
     `hostile: served / refused / left by the client, per kind: ${tallied(statuses)}\n` +
     `hostile: failures quiet ${JSON.stringify(quiet.failures)}, loaded ${JSON.stringify(loaded.failures)}\n` +
     `hostile: requests (kind:status → count): ${JSON.stringify(statuses)}`;
