@@ -37,6 +37,7 @@ export function loadDatasetConfig(env: NodeJS.ProcessEnv = process.env): Dataset
     trainingMaxRows: e.RAPFS_TRAINING_MAX_ROWS,
     trainingMaxBytes: e.RAPFS_TRAINING_MAX_BYTES,
     batchRows: e.RAPFS_DOWNLOAD_BATCH_ROWS,
+    readRows: Math.min(DEFAULT_EXPORT_SETTINGS.readRows, e.RAPFS_DOWNLOAD_BATCH_ROWS),
     copyRows: e.RAPFS_DOWNLOAD_COPY_ROWS,
     rowGroupRows: e.RAPFS_PARQUET_ROW_GROUP_ROWS,
     compression: e.RAPFS_PARQUET_COMPRESSION,

@@ -16,8 +16,10 @@ import {
 } from "../snapshot/snapshot";
 
 export type ExportSettings = {
-  /** Rows per Arrow RecordBatch (and per cursor round trip, for CSV). */
+  /** Rows per Arrow RecordBatch, and per statement of a row format's range (CSV, NDJSON). */
   batchRows: number;
+  /** Rows per round trip and per encoded page of a row format (see PageSizes). */
+  readRows: number;
   /** Most rows per COPY statement when rows are read in key ranges (see snapshotBatches). */
   copyRows: number;
   rowGroupRows: number;
@@ -26,6 +28,7 @@ export type ExportSettings = {
 
 export const DEFAULT_EXPORT_SETTINGS: ExportSettings = {
   batchRows: 8_192,
+  readRows: 512,
   copyRows: 131_072,
   // A row group is what a Parquet download sends at once: about a second of encoding on an idle
   // embedded server, so a client timing out between bytes sees them flow.
@@ -167,7 +170,7 @@ function encoded(
     ? encodeRows(
         format,
         columns,
-        tally((s) => s.pages(settings.batchRows)),
+        tally((s) => s.pages(settings)),
       )
     : encodeBatches(
         format,
