@@ -229,4 +229,32 @@ describe("binary COPY → Arrow columns, without a JS value per field", () => {
     const [second] = await db.sql`select 2 as two`;
     expect(second?.two).toBe(2);
   });
+  it("bytes already buffered are parsed a slice of the event loop at a time, not in one block", async () => {
+    // A server database sends a range faster than it is parsed; its chunks then wait in the
+    // stream, and an async iterator hands them over without a turn of the event loop.
+    const many = await copyBytes(
+      db,
+      "copy (select g::int4, repeat('z', 40) from generate_series(1, 100000) g) to stdout (format binary)",
+    );
+    const two: OutputColumn[] = [
+      { name: "g", kind: "int", description: "", source: "" },
+      { name: "z", kind: "string", description: "", source: "" },
+    ];
+    const chunks: Uint8Array[] = [];
+    for (let at = 0; at < many.length; at += 256) chunks.push(many.subarray(at, at + 256));
+    let turns = 0;
+    let ended = false;
+    const tick = () => {
+      if (ended) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    let rows = 0;
+    for await (const batch of copyBatches(Readable.from(chunks), arrowSchema(two), two, 8_192))
+      rows += batch.numRows;
+    ended = true;
+    expect(rows).toBe(100_000);
+    expect(turns).toBeGreaterThan(2);
+  });
 });
