@@ -25,10 +25,19 @@ export function fitSql(read: JsonRead, row: string, p: ParamAllocator): string {
   const bounded = (value: string) =>
     `abs(${value}) <= ${read.max}${read.min ? ` and (${value} = 0 or abs(${value}) >= ${read.min})` : ""}`;
   switch (read.expect) {
+    // A JSON number is checked as one, without the text's regular expression: an analyzer writes
+    // numbers as numbers, and the regex on every read of every analysis was most of a full run's
+    // quarantine check (7 scans of 57,716 analyses, 2.7 s of a 20 s materialization at scale 1).
     case "number":
-      return `${text} is null or case when ${text} ~ '${NUMBER_TEXT}' then ${bounded(`(${text})::numeric`)} else false end`;
+      return byType(json, bounded(`(${json})::numeric`), {
+        when: `${text} ~ '${NUMBER_TEXT}'`,
+        then: bounded(`(${text})::numeric`),
+      });
     case "integer":
-      return `${text} is null or case when ${text} ~ '${INTEGER_TEXT}' then ${bounded(`(${text})::numeric`)} else false end`;
+      return byType(json, `scale((${json})::numeric) = 0 and ${bounded(`(${json})::numeric`)}`, {
+        when: `${text} ~ '${INTEGER_TEXT}'`,
+        then: bounded(`(${text})::numeric`),
+      });
     case "json_number":
       return `${json} is null or case when jsonb_typeof(${json}) = 'number' then ${bounded(`(${json})::numeric`)} else false end`;
     case "boolean":
@@ -41,6 +50,19 @@ export function fitSql(read: JsonRead, row: string, p: ParamAllocator): string {
         `not jsonb_path_exists(${json}, 'strict $[*] ? (@.type() == "object" || @.type() == "array")'))`
       );
   }
+}
+
+/**
+ * SQL true when `json` (absent or null: true) fits: `number` decides a JSON number; a string fits
+ * when its text passes `text.when` (a number written as text is as good), then `text.then`,
+ * whose cast is reached only once the check has passed; anything else does not fit.
+ */
+function byType(json: string, number: string, text: { when: string; then: string }): string {
+  return (
+    `coalesce(case jsonb_typeof(${json}) when 'number' then ${number} ` +
+    `when 'string' then case when ${text.when} then ${text.then} else false end ` +
+    `when 'null' then true else false end, true)`
+  );
 }
 
 /** Why `value` (analysis_data[read.key], undefined when absent) does not fit `read`, or undefined. */
