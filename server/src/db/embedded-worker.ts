@@ -15,6 +15,13 @@ if (!parentPort) throw new Error("embedded-worker runs only as a worker thread (
 const port = parentPort;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
+/**
+ * PGlite's own start parameters, and WAL at its least: nothing replicates or archives this
+ * database, so a table built in the transaction that creates it (a materialization's staging
+ * table) is written once instead of also to WAL: a 300,000-row build took 0.7 s against 1.0 s.
+ */
+const START_PARAMS = [...PGlite.defaultStartParams, "-c", "wal_level=minimal", "-c", "max_wal_senders=0"];
+
 async function main({
   dataDir,
   port: listenPort,
@@ -25,6 +32,7 @@ async function main({
 }: EmbeddedWorkerData) {
   const db = await PGlite.create({
     pgliteWasmModule: wasmModule,
+    startParams: START_PARAMS,
     ...(dataDir ? { dataDir } : {}),
     ...(load ? { loadDataDir: new Blob([load]) } : {}),
     extensions: { vector },
