@@ -40,13 +40,15 @@ export async function noteUnfitAnalyses(
   const { reads } = target;
   if (reads.length === 0) return NONE;
   const p = new ParamAllocator();
-  const failed = reads
-    .map(
-      (read, i) =>
-        `when _r.analyzer_type = any(${p.value(read.analyzers, "text[]")}) and not coalesce((${fitSql(read, "_r", p)}), false) then ${i}`,
-    )
-    .join(" ");
   const analyzers = [...new Set(reads.flatMap((read) => read.analyzers))];
+  // A read of every analyzer the scan takes needs no test of its own (the usual view reads one).
+  const ofRead = (read: MaterializeTarget["reads"][number]) =>
+    read.analyzers.length === analyzers.length && analyzers.every((a) => read.analyzers.includes(a))
+      ? ""
+      : `_r.analyzer_type = any(${p.value(read.analyzers, "text[]")}) and `;
+  const failed = reads
+    .map((read, i) => `when ${ofRead(read)}not coalesce((${fitSql(read, "_r", p)}), false) then ${i}`)
+    .join(" ");
   const keys = p.value(
     reads.map((read) => read.key),
     "text[]",
