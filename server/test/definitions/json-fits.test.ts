@@ -92,8 +92,12 @@ describe("what a view reads of analysis_data: the SQL filter and the door agree,
     ]) as [JsonRead];
     const pgType = { float: "double precision", int: "integer", string: "text", bool: "boolean" }[type];
     const disagreements: string[] = [];
-    for (const value of VALUES) {
-      const data = JSON.stringify({ v: value });
+    // Every value under the key, and the key absent (an analysis that does not say): it fits.
+    const cases = [
+      ...VALUES.map((value) => ({ value, data: JSON.stringify({ v: value }) })),
+      { value: undefined, data: "{}" },
+    ];
+    for (const { value, data } of cases) {
       const p = new ParamAllocator();
       const input = p.value(data, "text");
       const text = `select (${fitSql(read, "_r", p)}) as fits from (select ${input}::jsonb as analysis_data) _r`;
