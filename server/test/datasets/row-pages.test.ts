@@ -30,7 +30,10 @@ function recordCursors(h: DatasetsHarness): { sizes: number[]; chunks: number[];
       }),
     };
   };
-  return { sizes, chunks, restore: () => void (prototype.cursor = cursor) };
+  const restore = () => {
+    prototype.cursor = cursor;
+  };
+  return { sizes, chunks, restore };
 }
 
 describe("a row format's rows are read a few at a time", () => {
