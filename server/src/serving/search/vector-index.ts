@@ -1,5 +1,6 @@
 import type { Sql } from "../../db/database";
 import type { EmbeddingInfo } from "../../registry";
+import { nextTurn } from "../../values/turns";
 import { candidateRows, type Metric, type RowStats, rowStats } from "./vector-kernel/bounds";
 import { exactFloat32 } from "./vector-kernel/exact-float32";
 import { Int8Rows, paddedStride } from "./vector-kernel/int8-rows";
@@ -315,9 +316,6 @@ function writeRowsStats(parts: Omit<IndexParts, "codes">, codes: Int8Rows, from:
     );
   }
 }
-
-/** Lets the event loop run what is waiting (I/O, timers) before this work goes on. */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Row i's codes (into `codes`) and its per-row stats, from its vector. */
 function writeRowStats(stats: IndexParts["stats"], i: number, vector: Float32Array, codes: Int8Array): void {

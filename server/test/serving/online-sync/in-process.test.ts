@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FeatureVectorSchema } from "../../../src/api/routes/features/get";
 import type { Database } from "../../../src/db/database";
 import { silentLogger } from "../../../src/log/logger";
@@ -8,7 +8,7 @@ import { listViews, type ViewVersion } from "../../../src/registry";
 import type { RunningServer } from "../../../src/runtime/start-server";
 import { InProcessViews } from "../../../src/serving/online-sync/in-process";
 import { syncOnlineStore } from "../../../src/serving/online-sync/sync";
-import { holdWrites } from "../../support/held-writes";
+import { holdWrites, stopWhileWriting } from "../../support/held-writes";
 import { preparedDatabase } from "../../support/prepared-data";
 import { call, ok, SCALE, SEED, startServing } from "../support";
 
@@ -110,12 +110,7 @@ describe("views copied into memory from a database of their own", () => {
     });
     expect((await servable(database.sql)).length).toBeGreaterThan(1);
 
-    const checking = views.check();
-    await writes.first;
-    const stopping = views.stop();
-    writes.release();
-    await stopping;
-    await checking;
+    await stopWhileWriting(writes, views);
     expect(writes.count()).toBe(1);
     expect(views.copied).toBe(false);
     expect(await views.check()).toEqual([]);
@@ -151,48 +146,23 @@ describe("views copied into memory from a database of their own", () => {
 
 describe("a server stopped during its first copy of the views (Ctrl-C after a first start)", () => {
   it("stops the copy after the chunk in flight, before draining its connections", async () => {
-    let writes = 0;
-    let wrote = () => {};
-    const firstWrite = new Promise<void>((resolve) => {
-      wrote = resolve;
-    });
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let wentOn = () => {};
-    const secondWrite = new Promise<void>((resolve) => {
-      wentOn = resolve;
-    });
-    const write = MemoryOnlineStore.prototype.write;
     // The first write of the copy waits for the test; a second one means the copy went on.
-    const spy = vi.spyOn(MemoryOnlineStore.prototype, "write").mockImplementation(async function (
-      this: MemoryOnlineStore,
-      viewKey,
-      rows,
-    ) {
-      writes++;
-      if (writes === 1) {
-        wrote();
-        await held;
-      } else wentOn();
-      return write.call(this, viewKey, rows);
-    });
+    const writes = holdWrites(MemoryOnlineStore.prototype);
     try {
       // Its preparation waits for the backend the held chunk's copy holds: not awaited.
       const server = await startServing({ awaitPrepared: false });
-      await firstWrite;
+      await writes.first;
       const stopped = server.shutdown("test done");
-      release();
+      writes.release();
       await Promise.race([
         stopped,
-        secondWrite.then(() => {
+        writes.second.then(() => {
           throw new Error("the copy went on after the stop began");
         }),
       ]);
-      expect(writes).toBe(1);
+      expect(writes.count()).toBe(1);
     } finally {
-      spy.mockRestore();
+      writes.restore();
     }
   });
 });

@@ -10,7 +10,7 @@ import type { OnlineStore } from "../../../src/online/types";
 import { listViews } from "../../../src/registry";
 import { OnlineStoreHealer } from "../../../src/serving/online-sync/online-healer";
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from "../../online/redis-harness";
-import { holdWrites } from "../../support/held-writes";
+import { holdWrites, stopWhileWriting } from "../../support/held-writes";
 import { preparedDatabase } from "../../support/prepared-data";
 import { SCALE, SEED } from "../support";
 
@@ -177,12 +177,7 @@ describe("a stop while the healer copies the views (a shutdown)", () => {
     for (const key of keys) await store.deleteView(key);
     const writes = holdWrites(store);
 
-    const checking = healer.check();
-    await writes.first;
-    const stopping = healer.stop();
-    writes.release();
-    await stopping;
-    await checking;
+    await stopWhileWriting(writes, healer);
     expect(writes.count()).toBe(1);
     const sealed = await Promise.all(keys.map((key) => store.completeRun(key)));
     expect(sealed.filter((run, i) => run === views[i]?.lastRun?.id).length).toBeLessThanOrEqual(1);
