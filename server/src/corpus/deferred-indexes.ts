@@ -8,7 +8,7 @@ const CORPUS_TABLES = "'tracks'::regclass, 'analysis_results'::regclass";
  * and returns the statements that put them back as they were (read from the catalog, so a
  * migration that changes them needs no change here). Built once over all rows, an index sorts
  * instead of descending the tree per row, and a foreign key is checked by one join instead of
- * one lookup per row. Run inside the load's transaction: a failure rolls the drops back too.
+ * one lookup per row; so is the duplicates list. Run inside the load's transaction: a failure rolls the drops back too.
  */
 export async function deferIndexes(query: Query): Promise<string[]> {
   const rows = (await query(`
@@ -22,5 +22,16 @@ export async function deferIndexes(query: Query): Promise<string[]> {
     where i.indrelid in (${CORPUS_TABLES}) and not i.indisprimary and not i.indisunique
     order by 3 desc`)) as { drop: string; restore: string; restore_order: number }[];
   for (const row of rows) await query(row.drop);
-  return rows.sort((a, b) => a.restore_order - b.restore_order).map((row) => row.restore);
+  await query(`alter table tracks disable trigger ${PAIRS_TRIGGER}`);
+  return [
+    ...rows.sort((a, b) => a.restore_order - b.restore_order).map((row) => row.restore),
+    `alter table tracks enable trigger ${PAIRS_TRIGGER}`,
+    "select rapfs_rebuild_track_duplicates()",
+  ];
 }
+
+/**
+ * Keeps the duplicate (artist, title) list (migration 0019) row by row: during the load its probes
+ * would find no index, so the list is rebuilt once from all rows after it instead.
+ */
+const PAIRS_TRIGGER = "rapfs_track_pairs_inserted";

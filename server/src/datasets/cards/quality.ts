@@ -23,7 +23,7 @@ export type ColumnQuality = {
 
 export type Duplicates = {
   columns: string[];
-  /** Groups of rows sharing those columns (case-insensitive), and the rows in them. */
+  /** Groups of distinct tracks sharing those columns (case-insensitive), and the tracks in them. */
   groups: number;
   rows: number;
   examples: { values: string[]; keys: unknown[] }[];
@@ -136,7 +136,12 @@ function read(
   }
 }
 
-/** Tracks sharing an (artist, title) pair, ignoring case: the corpus's known duplicates. */
+/**
+ * Tracks sharing an (artist, title) pair, ignoring case: the corpus's known duplicates. The pairs
+ * are kept with the tracks (migration 0019), so this joins the rows with that short list instead
+ * of grouping every track; a track listed twice in the rows (a training set) is not its own
+ * duplicate.
+ */
 async function duplicatePairs(
   tx: Sql,
   rows: { text: string; params: unknown[] },
@@ -144,9 +149,12 @@ async function duplicatePairs(
 ): Promise<Duplicates> {
   const groups = await tx.unsafe<{ artist: string; title: string; keys: number[]; n: number }[]>(
     `with d as (${rows.text})
-     select min(t.artist) as artist, min(t.title) as title, array_agg(t.id order by t.id) as keys, count(*)::float8 as n
-     from d join tracks t on t.id = d.${ident(key)}
-     group by lower(t.artist), lower(t.title) having count(*) > 1
+     select min(t.artist) as artist, min(t.title) as title,
+       array_agg(distinct t.id order by t.id) as keys, count(distinct t.id)::float8 as n
+     from rapfs_track_duplicates g
+     join tracks t on t.id = g.track_id
+     where g.track_id in (select d.${ident(key)} from d)
+     group by g.artist_key, g.title_key having count(distinct t.id) > 1
      order by min(t.id)`,
     sqlParams(rows.params),
   );

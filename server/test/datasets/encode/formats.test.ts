@@ -192,6 +192,13 @@ describe("downloads read back by independent readers hold exactly the materializ
       { feature: "track_profile@1:lyrics_length", op: ">", value: 100 },
     ]);
     expect(card.quality.duplicates?.columns).toEqual(["artist", "title"]);
+    const ids = expected.map((r) => r.track_id as number);
+    const pairs = await h.db.sql<{ n: number }[]>`
+      select count(*)::float8 as n from tracks where id = any(${ids}::int[])
+      group by lower(artist), lower(title) having count(*) > 1`;
+    expect(pairs.length).toBeGreaterThan(0);
+    expect(card.quality.duplicates?.groups).toBe(pairs.length);
+    expect(card.quality.duplicates?.rows).toBe(pairs.reduce((sum, p) => sum + p.n, 0));
     expect(card.version).toMatch(/^[0-9a-f]{16}$/);
     expect(card.built_at).not.toBeNull();
     const again = await (await get(h, "/v1/datasets/public")).json();
