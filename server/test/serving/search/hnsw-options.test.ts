@@ -8,6 +8,7 @@ import {
   DEFAULT_TUNING,
   distrust,
   exactFilteredLimit,
+  hasGap,
   maxScanTuples,
   scanMemMultiplier,
 } from "../../../src/serving/search/hnsw-search";
@@ -102,6 +103,22 @@ describe("how a filtered HNSW search picks its way", () => {
     expect(distrust(3, rows(0.3, 0.35, 0.38), own, "7")).toBe("far");
     // By vector there is no own row to find.
     expect(distrust(3, rows(0.1, 0.2, 0.3), rows(0.1, 0.2, 0.3, 0.4), undefined)).toBeUndefined();
+  });
+
+  it("distrusts neighbours that jump from a close group to far rows, from the third on", () => {
+    const rows = (...d: number[]) => d.map((distance, i) => ({ id: String(i + 10), distance }));
+    const own = (...d: number[]) => [{ id: "7", distance: 0 }, ...rows(...d)];
+    // The scale-10 miss of track 129062: eight of its artist's tracks, then rows at 0.41.
+    const missed = [0.167, 0.169, 0.175, 0.178, 0.21, 0.22, 0.228, 0.231, 0.409, 0.42];
+    expect(distrust(10, rows(...missed), own(...missed), "7")).toBe("gap");
+    expect(distrust(3, rows(0.2, 0.25, 0.37), own(0.2, 0.25, 0.37), "7")).toBeUndefined();
+    expect(distrust(3, rows(0.2, 0.25, 0.375), own(0.2, 0.25, 0.375), "7")).toBe("gap");
+    // The first two may be far apart (a near-duplicate, then the rest); a gap past k is not the answer's.
+    expect(distrust(3, rows(0.01, 0.3, 0.4), own(0.01, 0.3, 0.4), "7")).toBeUndefined();
+    expect(distrust(2, rows(0.2, 0.25), own(0.2, 0.25, 0.9), "7")).toBeUndefined();
+    // By vector, the same on the neighbourhood.
+    expect(distrust(3, rows(0.2, 0.25, 0.4), rows(0.2, 0.25, 0.4), undefined)).toBe("gap");
+    expect(hasGap(rows(0.2, 0.25, 0.4), 2)).toBe(false);
   });
 
   it("distrusts a search from an outlier: its own neighbours past the ceiling at rank min(k, 10)", () => {

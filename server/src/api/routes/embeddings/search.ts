@@ -78,7 +78,8 @@ export const SearchResponseSchema = EmbeddingHeadSchema.extend({
       "hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact " +
       "scan answered because the index's answer could not be vouched for (fewer than k rows; by id, " +
       "the query's own row not reached; the query an outlier, its own neighbours farther than 98% of " +
-      "sampled vectors'; or rows far outside the query's own neighbourhood); no_vector: " +
+      "sampled vectors'; its own neighbours jumping, from the third on, to 1.5 × the distance of " +
+      "the one before; or rows far outside the query's own neighbourhood); no_vector: " +
       "by id, the entity exists but has no vector (GET answers `vector: null`), so no neighbours",
   }),
   ef_search: z
