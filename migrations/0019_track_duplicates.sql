@@ -1,95 +1,78 @@
--- Tracks sharing an (artist, title) pair, ignoring case: the corpus's known duplicates, kept with
--- the tracks. A dataset card's duplicate check then joins its rows with this short list, where a
--- GROUP BY of every track read the whole tracks heap (embeddings inline): 150 ms holding the
--- embedded database at scale 1, and ten times that at scale 10. A track without an artist or a
--- title repeats nothing.
+-- How many tracks share each (artist, title) pair, ignoring case, kept with the tracks: the
+-- corpus's known duplicates are the pairs counted more than once. A dataset card's duplicate check
+-- then reads those few pairs' tracks through the index below, where a GROUP BY of every track read
+-- the whole tracks heap (embeddings inline): 150 ms holding the embedded database at scale 1, and
+-- ten times that at scale 10. A track without an artist or a title repeats nothing; a pair whose
+-- last track goes stays, at 0.
 CREATE INDEX tracks_artist_title_key ON tracks (lower(artist), lower(title));
 
-CREATE TABLE rapfs_track_duplicates (
-  track_id int PRIMARY KEY,
+CREATE TABLE rapfs_track_pairs (
   artist_key text NOT NULL,
-  title_key text NOT NULL
+  title_key text NOT NULL,
+  tracks int NOT NULL,
+  PRIMARY KEY (artist_key, title_key)
 );
-CREATE INDEX rapfs_track_duplicates_pair ON rapfs_track_duplicates (artist_key, title_key);
+CREATE INDEX rapfs_track_pairs_shared ON rapfs_track_pairs (artist_key, title_key) WHERE tracks > 1;
 
--- Recomputes the pairs a statement touched, each through the index (LATERAL: never a scan of
--- every track). Writers of one pair in concurrent transactions take its bucket's lock in turn, so
--- the later one's refresh sees the earlier one's committed row (each statement below reads a new
--- snapshot); 64 buckets keep a large COPY's locks few.
-CREATE FUNCTION rapfs_refresh_track_duplicates(artists text[], titles text[]) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('rapfs:track-duplicates'), b)
-  FROM (SELECT DISTINCT hashtext(a || '/' || t) & 63 AS b FROM unnest(artists, titles) k (a, t)
-        ORDER BY 1) buckets;
-  DELETE FROM rapfs_track_duplicates d
-  USING unnest(artists, titles) k (a, t)
-  WHERE d.artist_key = k.a AND d.title_key = k.t;
-  INSERT INTO rapfs_track_duplicates (track_id, artist_key, title_key)
-  SELECT m.id, k.a, k.t
-  FROM (SELECT DISTINCT a, t FROM unnest(artists, titles) k (a, t)) k
-  CROSS JOIN LATERAL (
-    SELECT id, count(*) OVER () AS n FROM tracks
-    WHERE lower(artist) = k.a AND lower(title) = k.t
-  ) m
-  WHERE m.n > 1;
-END $$;
-
-CREATE FUNCTION rapfs_note_track_pairs() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  artists text[];
-  titles text[];
+-- Each statement adds its rows' pairs and takes away the pairs they had: counting needs no look at
+-- other tracks, and an update that leaves every pair as it was writes nothing. Two transactions
+-- counting one pair meet on its row, locked in key order: under READ COMMITTED the later waits and
+-- adds to the committed count; under REPEATABLE READ or SERIALIZABLE it fails with a serialization
+-- error, to retry. JIT off: transition tables have no statistics, and a big statement's estimate
+-- made PostgreSQL compile one.
+CREATE FUNCTION rapfs_count_track_pairs() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    SELECT array_agg(lower(artist)), array_agg(lower(title)) INTO artists, titles
-    FROM new_rows WHERE artist IS NOT NULL AND title IS NOT NULL;
+    INSERT INTO rapfs_track_pairs AS p (artist_key, title_key, tracks)
+    SELECT lower(artist), lower(title), count(*) FROM new_rows
+    WHERE artist IS NOT NULL AND title IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (artist_key, title_key) DO UPDATE SET tracks = p.tracks + excluded.tracks;
   ELSIF TG_OP = 'DELETE' THEN
-    SELECT array_agg(lower(artist)), array_agg(lower(title)) INTO artists, titles
-    FROM old_rows WHERE artist IS NOT NULL AND title IS NOT NULL;
+    INSERT INTO rapfs_track_pairs AS p (artist_key, title_key, tracks)
+    SELECT lower(artist), lower(title), -count(*) FROM old_rows
+    WHERE artist IS NOT NULL AND title IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (artist_key, title_key) DO UPDATE SET tracks = greatest(p.tracks + excluded.tracks, 0);
   ELSE
-    -- Only rows whose pair changed: an update of a track's embeddings or data touches no pair.
-    WITH changed AS (
-      SELECT lower(o.artist) AS oa, lower(o.title) AS ot, lower(n.artist) AS na, lower(n.title) AS nt
-      FROM old_rows o FULL JOIN new_rows n ON n.id = o.id
-      WHERE lower(o.artist) IS DISTINCT FROM lower(n.artist) OR lower(o.title) IS DISTINCT FROM lower(n.title)
-    )
-    SELECT array_agg(a), array_agg(t) INTO artists, titles
-    FROM (SELECT oa, ot FROM changed UNION ALL SELECT na, nt FROM changed) r (a, t)
-    WHERE a IS NOT NULL AND t IS NOT NULL;
+    INSERT INTO rapfs_track_pairs AS p (artist_key, title_key, tracks)
+    SELECT a, t, sum(delta) FROM (
+      SELECT lower(artist), lower(title), -1 FROM old_rows
+      UNION ALL SELECT lower(artist), lower(title), 1 FROM new_rows
+    ) c (a, t, delta)
+    WHERE a IS NOT NULL AND t IS NOT NULL
+    GROUP BY a, t HAVING sum(delta) <> 0 ORDER BY a, t
+    ON CONFLICT (artist_key, title_key) DO UPDATE SET tracks = greatest(p.tracks + excluded.tracks, 0);
   END IF;
-  IF artists IS NOT NULL THEN PERFORM rapfs_refresh_track_duplicates(artists, titles); END IF;
   RETURN NULL;
 END $$;
 
 CREATE TRIGGER rapfs_track_pairs_inserted AFTER INSERT ON tracks
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rapfs_note_track_pairs();
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rapfs_count_track_pairs();
 CREATE TRIGGER rapfs_track_pairs_updated AFTER UPDATE ON tracks
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION rapfs_note_track_pairs();
+  FOR EACH STATEMENT EXECUTE FUNCTION rapfs_count_track_pairs();
 CREATE TRIGGER rapfs_track_pairs_deleted AFTER DELETE ON tracks
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rapfs_note_track_pairs();
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rapfs_count_track_pairs();
 
-CREATE FUNCTION rapfs_clear_track_duplicates() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION rapfs_clear_track_pairs() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  TRUNCATE rapfs_track_duplicates;
+  TRUNCATE rapfs_track_pairs;
   RETURN NULL;
 END $$;
 
 CREATE TRIGGER rapfs_track_pairs_truncated AFTER TRUNCATE ON tracks
-  FOR EACH STATEMENT EXECUTE FUNCTION rapfs_clear_track_duplicates();
+  FOR EACH STATEMENT EXECUTE FUNCTION rapfs_clear_track_pairs();
 
--- The whole list from every track: the backfill below, and after a bulk load (deferred-indexes.ts).
-CREATE FUNCTION rapfs_rebuild_track_duplicates() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  DELETE FROM rapfs_track_duplicates;
-  INSERT INTO rapfs_track_duplicates (track_id, artist_key, title_key)
-  SELECT id, a, t FROM (
-    SELECT id, lower(artist) AS a, lower(title) AS t,
-      count(*) OVER (PARTITION BY lower(artist), lower(title)) AS n
-    FROM tracks WHERE artist IS NOT NULL AND title IS NOT NULL
-  ) members
-  WHERE n > 1;
-END $$;
+-- Every pair counted from all tracks: the backfill below, and after a bulk load, which loads with
+-- the counting trigger off (deferred-indexes.ts).
+CREATE FUNCTION rapfs_recount_track_pairs() RETURNS void LANGUAGE sql AS $$
+  DELETE FROM rapfs_track_pairs;
+  INSERT INTO rapfs_track_pairs (artist_key, title_key, tracks)
+  SELECT lower(artist), lower(title), count(*) FROM tracks
+  WHERE artist IS NOT NULL AND title IS NOT NULL
+  GROUP BY 1, 2;
+$$;
 
-SELECT rapfs_rebuild_track_duplicates();
-ANALYZE rapfs_track_duplicates;
+SELECT rapfs_recount_track_pairs();
+ANALYZE rapfs_track_pairs;

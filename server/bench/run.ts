@@ -19,6 +19,7 @@ const workloads: Workload[] = [
   { name: "freshness", load: async () => (await import("./freshness")).benchFreshness },
   { name: "freshness-servers", load: async () => (await import("./freshness")).benchFreshnessServers },
   { name: "scale", load: async () => (await import("./scale")).benchScale },
+  { name: "scale-search", load: async () => (await import("./scale")).benchScaleSearch },
   { name: "freshness-keyed", load: async () => (await import("./freshness-keyed")).benchFreshnessKeyed },
   { name: "scale-freshness", load: async () => (await import("./scale-freshness")).benchScaleFreshness },
   { name: "hostile", load: async () => (await import("./hostile")).benchHostile },

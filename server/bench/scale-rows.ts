@@ -164,12 +164,17 @@ function rssRow(big: ScaleFigures, small: ScaleFigures): BenchRow {
 
 /** The HNSW rows of the larger scale, with the scale targets (p50 ≤ 2× the index scan). */
 function searchRows(big: ScaleFigures): BenchRow[] {
-  return big.search
+  return scaleSearchRows(big.scale, big.search);
+}
+
+/** `pnpm bench search`'s recall and p50 rows at `scale`, with the scale targets. */
+export function scaleSearchRows(scale: number, search: BenchRow[]): BenchRow[] {
+  return search
     .filter((r) => /recall@10|p50 against the index scan/.test(r.workload))
     .map((r) =>
       /p50/.test(r.workload)
-        ? { ...r, workload: `scale ${big.scale}: ${r.workload}`, target: "≤ 2×", met: r.ratio <= 2 }
-        : { ...r, workload: `scale ${big.scale}: ${r.workload}` },
+        ? { ...r, workload: `scale ${scale}: ${r.workload}`, target: "≤ 2×", met: r.ratio <= 2 }
+        : { ...r, workload: `scale ${scale}: ${r.workload}` },
     );
 }
 

@@ -2,8 +2,9 @@ import { fileURLToPath } from "node:url";
 import type { Database } from "../src/db/database";
 import { databaseName, databaseUrl, missingPgvector, prepareScale } from "./scale-data";
 import { type LocalFigures, measureLocal } from "./scale-local";
-import { type ScaleFigures, scaleRows } from "./scale-rows";
+import { type ScaleFigures, scaleRows, scaleSearchRows } from "./scale-rows";
 import { type Fleet, fleetMemory, measureLoad, startFleet, stopFleet } from "./scale-servers";
+import { measureSearch } from "./search";
 import type { BenchRow } from "./types";
 
 // The issue's pair; RAPFS_BENCH_SCALE_SCALES=0.1,1 checks the harness in minutes.
@@ -76,6 +77,26 @@ export async function benchScale(): Promise<BenchRow[]> {
     return scaleRows(larger, smaller);
   } finally {
     for (const { db } of prepared) await db.close();
+  }
+}
+
+/**
+ * `pnpm bench scale-search`: the scale bench's HNSW rows alone (recall@10 and p50 against the
+ * index scan over 1,000 random ids), on the larger scale's prepared database: minutes, where the
+ * whole scale bench takes an hour. Its data is prepared as `pnpm bench scale` prepares it.
+ */
+export async function benchScaleSearch(): Promise<BenchRow[]> {
+  const missing = await missingPgvector();
+  if (missing) {
+    process.stderr.write(`scale-search: ${missing}; skipped\n`);
+    return [];
+  }
+  const big = Math.max(...SCALES);
+  const { db } = await prepareScale(big);
+  try {
+    return scaleSearchRows(big, await measureSearch(db, big));
+  } finally {
+    await db.close();
   }
 }
 

@@ -26,12 +26,9 @@ export async function deferIndexes(query: Query): Promise<string[]> {
   return [
     ...rows.sort((a, b) => a.restore_order - b.restore_order).map((row) => row.restore),
     `alter table tracks enable trigger ${PAIRS_TRIGGER}`,
-    "select rapfs_rebuild_track_duplicates()",
+    "select rapfs_recount_track_pairs()",
   ];
 }
 
-/**
- * Keeps the duplicate (artist, title) list (migration 0019) row by row: during the load its probes
- * would find no index, so the list is rebuilt once from all rows after it instead.
- */
+/** Counts the tracks of each (artist, title) pair (migration 0019): recounted once after the load. */
 const PAIRS_TRIGGER = "rapfs_track_pairs_inserted";

@@ -105,7 +105,7 @@ export async function generateCorpus(db: CorpusDatabase, options: CorpusOptions)
     }
     for (const statement of restore) await tx.query(statement);
     // PGlite runs no autovacuum: without statistics the materialization plans guess every size.
-    await tx.query("analyze tracks, analysis_results");
+    await tx.query("analyze tracks, analysis_results, rapfs_track_pairs");
     await tx.query(`select setval(pg_get_serial_sequence('tracks', 'id'), ${plan.tracks})`);
     await tx.query(`select setval(pg_get_serial_sequence('analysis_results', 'id'), ${plan.analyses})`);
   });
