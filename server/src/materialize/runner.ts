@@ -9,7 +9,7 @@ import { analyzeTable, incrementalNeedsAnalyze } from "./analyze";
 import { attachHistograms, histogramQuery, planHistograms } from "./histogram";
 import { noteUnfitAnalyses, type Quarantine } from "./quarantine";
 import { poolSession, reservedSession, type Session } from "./session";
-import { costsMoreThanFull, runScope } from "./source-changes";
+import { costsMoreThanFull, keyedCostPerTrack, runScope } from "./source-changes";
 import { QUANTILE_SAMPLE_ROWS, statsQuery } from "./stats";
 import { listTargets, type MaterializeTarget } from "./target";
 
@@ -354,7 +354,8 @@ async function runIncremental(
         noted && target.entity !== "track" && target.helperTable === null
           ? (await tx.unsafe(noted.text, bindParams(noted, runtime), PREPARED)).map((r) => r.key)
           : undefined;
-      if (await costsMoreThanFull(tx, target, scope, reached ?? [])) return NEEDS_FULL;
+      const cost = keyedCostPerTrack(session.onServer);
+      if (await costsMoreThanFull(tx, target, scope, reached ?? [], cost)) return NEEDS_FULL;
       for (const step of target.incrementalBefore)
         await tx.unsafe(step.text, bindParams(step, runtime), PREPARED);
       // xmax = 0 marks a row this statement inserted (not updated): the row count without a scan.

@@ -65,33 +65,41 @@ export async function runScope(tx: Sql, target: MaterializeTarget, workMem: stri
 
 /**
  * Recomputing a track by key (an index probe per source row, an upsert, a WAL record) costs this
- * many times what a full run spends on it (a sequential scan into a fresh table): measured with
- * `pnpm bench freshness-keyed` at scale 1 on the embedded database (docs/benchmarks.md, "a keyed
- * run's time per track": 1.5-2.2x for statements back-dating 1% to 10% of the tracks, 2026-11-25),
- * with twice that as room for larger statements.
- * A run whose noted changes reach more than 1/KEYED_COST_PER_TRACK of the view's source tracks
- * rebuilds it instead.
+ * many times what a full run spends on it (a sequential scan into a fresh table), on the embedded
+ * database and on a server. Measured with `pnpm bench freshness-keyed` (docs/benchmarks.md, "a
+ * keyed run's time per track", statements back-dating 1% to 10% of the tracks):
+ * - embedded, scale 1: 1.5–2.2× (2026-11-25), with twice that as room: 4;
+ * - a server PostgreSQL at scale 10 (128 MB shared_buffers): 5.3–7.8× (2026-11-26). The probes
+ *   read the 3.3 million analyses in random order from a heap many times its cache, where a full
+ *   run reads it in order; at 4, a statement reaching a fifth of the tracks ran keyed at 1.2×
+ *   its rebuild: 8.
+ * A run whose noted changes reach more than 1/cost of the view's source tracks rebuilds it instead.
  */
-export const KEYED_COST_PER_TRACK = 4;
+export const KEYED_COST_PER_TRACK = { embedded: 4, server: 8 } as const;
+
+/** The keyed cost per track where a run's session runs. */
+export const keyedCostPerTrack = (onServer: boolean): number =>
+  onServer ? KEYED_COST_PER_TRACK.server : KEYED_COST_PER_TRACK.embedded;
 
 /**
  * Whether recomputing the keys noted changes reach costs more than a full run: the source tracks
  * it reads (its tracks; an artist view without per-track inputs re-reads every track of each
  * artist touched, `keys`) against the tracks the view is built from (the planner's estimate:
- * counting them reads the whole wide table, most of a one-track run).
+ * counting them reads the whole wide table, most of a one-track run), at `costPerTrack`.
  */
 export async function costsMoreThanFull(
   tx: Sql,
   target: MaterializeTarget,
   noted: NotedChanges,
   keys: readonly unknown[],
+  costPerTrack: number,
 ): Promise<boolean> {
   if (noted.tracks.length === 0 && keys.length === 0) return false;
   if (target.entity === "track") {
-    return noted.tracks.length * KEYED_COST_PER_TRACK > (target.rowCount ?? 0);
+    return noted.tracks.length * costPerTrack > (target.rowCount ?? 0);
   }
   if (target.helperTable !== null && noted.sourceTracks !== null) {
-    return noted.tracks.length * KEYED_COST_PER_TRACK > noted.sourceTracks;
+    return noted.tracks.length * costPerTrack > noted.sourceTracks;
   }
   const [row] = await tx<{ read: number; all: number }[]>`
     select (select count(*) from tracks where ${target.helperTable === null}
@@ -99,7 +107,7 @@ export async function costsMoreThanFull(
       coalesce((select nullif(reltuples, -1) from pg_class where oid = 'tracks'::regclass),
         (select count(*) from tracks))::float8 as "all"`;
   const read = target.helperTable ? noted.tracks.length : (row?.read ?? 0);
-  return read * KEYED_COST_PER_TRACK > (row?.all ?? 0);
+  return read * costPerTrack > (row?.all ?? 0);
 }
 
 export type Pending = {

@@ -5,7 +5,7 @@ import { SOURCE_CHANGES_CHANNEL } from "../../src/db/source-writes";
 import { FreshnessScheduler } from "../../src/freshness/scheduler";
 import { silentLogger } from "../../src/log/logger";
 import { materializeAll, materializeIfIdle, type RunResult } from "../../src/materialize/runner";
-import { pendingChanges } from "../../src/materialize/source-changes";
+import { KEYED_COST_PER_TRACK, pendingChanges } from "../../src/materialize/source-changes";
 import { listTargets, type MaterializeTarget } from "../../src/materialize/target";
 import { applyDefinitions } from "../../src/registry/apply";
 import { eventually } from "../access-http/processes";
@@ -164,5 +164,17 @@ describe("freshness on a PostgreSQL server", () => {
       (await pendingChanges(sql, target)).changes > 0;
     expect(await materializeIfIdle(b, stale, { onlyIf })).toBeUndefined();
     expect(await served(6)).toBe("raced");
+  });
+
+  it("rebuilds a view a statement reaches a sixth of, where the embedded database would recompute by key", async () => {
+    const sql = pools[0] as Sql;
+    // More than an eighth (a server's KEYED_COST_PER_TRACK), less than a quarter (the embedded one's).
+    const reached = Math.ceil(TRACKS / 6);
+    expect(reached * KEYED_COST_PER_TRACK.server).toBeGreaterThan(TRACKS);
+    expect(reached * KEYED_COST_PER_TRACK.embedded).toBeLessThan(TRACKS);
+    await sql`update analysis_results set created_at = created_at - interval '1 second'
+      where analyzer_type = 'qwen-3-4b-fp8' and track_id <= ${reached}`;
+    const [run] = await materializeAll(sql, { only: { name: "labels", version: 1 } });
+    expect(run).toMatchObject({ name: "labels", mode: "full" });
   });
 });
