@@ -198,11 +198,12 @@ export class EmbeddingServer {
         : sql`(select o.${sql(embedding.vectorColumn)} from ${sql(embedding.relation)} o
             where o.${sql(embedding.keyColumn)} = ${Number(query.id?.key)}::integer)`;
     const distance = () => sql`${column} ${sql.unsafe(DISTANCE_OPERATOR[metric])} ${operand()}`;
-    // Ties by id; the subquery fence keeps an HNSW index (with an incremental sort) out of it.
+    // Ties by id. `+ 0` is the same distance but not the HNSW index's ORDER BY, so the plan reads
+    // every vector, split over parallel workers on a server: a subquery fence that kept the index
+    // out kept them out too (577,160 lyrics vectors at scale 10: 1.4 s against 2.1 s).
     const exact = (tx: Sql) => tx<ScanRow[]>`
-      select key::text as id, distance
-      from (select ${key} as key, ${distance()} as distance ${matching} offset 0) s
-      order by distance, key
+      select ${key}::text as id, (${distance()}) + 0 as distance ${matching}
+      order by distance, ${key}
       limit ${query.k}::integer`;
     // ORDER BY the distance alone, which the index answers; then the rows re-sorted (relaxed_order).
     const nearest = (tx: Sql, from: Fragment, limit: number) => tx<ScanRow[]>`
