@@ -8,7 +8,8 @@ const CORPUS_TABLES = "'tracks'::regclass, 'analysis_results'::regclass";
  * and returns the statements that put them back as they were (read from the catalog, so a
  * migration that changes them needs no change here). Built once over all rows, an index sorts
  * instead of descending the tree per row, and a foreign key is checked by one join instead of
- * one lookup per row; so is the duplicates list. Run inside the load's transaction: a failure rolls the drops back too.
+ * one lookup per row; the (artist, title) pairs are counted once after it too, not per chunk. Run
+ * inside the load's transaction: a failure rolls the drops back too.
  */
 export async function deferIndexes(query: Query): Promise<string[]> {
   const rows = (await query(`
@@ -30,5 +31,5 @@ export async function deferIndexes(query: Query): Promise<string[]> {
   ];
 }
 
-/** Counts the tracks of each (artist, title) pair (migration 0019): recounted once after the load. */
+/** Counts the tracks of each (artist, title) pair as they are written (migration 0019). */
 const PAIRS_TRIGGER = "rapfs_track_pairs_inserted";

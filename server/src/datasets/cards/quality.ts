@@ -139,9 +139,9 @@ function read(
 /**
  * Tracks sharing an (artist, title) pair, ignoring case: the corpus's known duplicates. Each pair's
  * tracks are counted with the tracks (migration 0019), so this reads the few pairs counted more
- * than once and their tracks through an index (a fenced LATERAL: probed, whatever the estimates),
- * instead of grouping every track; a track listed
- * twice in the rows (a training set) is not its own duplicate.
+ * than once and their tracks through an index (a fenced LATERAL: probed, whatever the estimates)
+ * instead of grouping every track. A track listed twice in the rows (a training set) is not its
+ * own duplicate.
  */
 async function duplicatePairs(
   tx: Sql,
