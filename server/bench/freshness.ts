@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { generateKey } from "../src/access/api-key-format";
 import { IN_MEMORY, repoRoot } from "../src/config/paths";
 import { embeddedUrl, lockOwner } from "../src/db/data-dir-lock";
@@ -7,6 +8,7 @@ import { LOCK_SOURCE_WRITES_SHARED } from "../src/db/source-writes";
 import { bindParams } from "../src/definitions/compile/params";
 import { getViewVersion } from "../src/registry";
 import { type ServerProcess, startServerProcess, waitReady } from "../test/access-http/processes";
+import { deleteRunKeys } from "./child";
 import { statisticsFollowed } from "./freshness-stats";
 import { floorP99 } from "./overload";
 import type { BenchRow } from "./types";
@@ -70,11 +72,26 @@ const serverEnv = (adminKey: string, prefix: string) => ({
   LOG_LEVEL: "info",
 });
 
+/**
+ * Leaves the shared Redis as the run found it: at scale 10 a run's views were 4.2 million keys
+ * (1.65 GB), and left behind they slowed every later user of that Redis (the test suite's SCANs
+ * and flushes timed out).
+ */
+async function deleteServersKeys(prefix: string): Promise<void> {
+  const redis = new Redis(serverEnv("", prefix).REDIS_URL);
+  try {
+    await deleteRunKeys(redis, prefix);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function embedded(): Promise<BenchRow[]> {
   const dataDir = join(repoRoot, ".rapfs-bench", `freshness-scale-${SCALE}`);
   const adminKey = generateKey().key;
+  const prefix = `bench-fresh-${Date.now()}`;
   const server = await startServerProcess("bench-freshness", {
-    ...serverEnv(adminKey, `bench-fresh-${Date.now()}`),
+    ...serverEnv(adminKey, prefix),
     RAPFS_DATA_DIR: dataDir,
   });
   let db: Database | undefined;
@@ -87,12 +104,14 @@ async function embedded(): Promise<BenchRow[]> {
   } finally {
     await db?.close();
     await server.stop();
+    await deleteServersKeys(prefix);
   }
 }
 
 async function threeProcesses(databaseUrl: string): Promise<BenchRow[]> {
   const adminKey = generateKey().key;
-  const env = { ...serverEnv(adminKey, `bench-fresh3-${Date.now()}`), DATABASE_URL: databaseUrl };
+  const prefix = `bench-fresh3-${Date.now()}`;
+  const env = { ...serverEnv(adminKey, prefix), DATABASE_URL: databaseUrl };
   const servers: ServerProcess[] = [];
   let db: Database | undefined;
   try {
@@ -112,6 +131,7 @@ async function threeProcesses(databaseUrl: string): Promise<BenchRow[]> {
   } finally {
     await db?.close();
     await Promise.all(servers.map((s) => s.stop()));
+    await deleteServersKeys(prefix);
   }
 }
 
