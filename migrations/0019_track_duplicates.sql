@@ -14,35 +14,33 @@ CREATE TABLE rapfs_track_pairs (
 );
 CREATE INDEX rapfs_track_pairs_shared ON rapfs_track_pairs (artist_key, title_key) WHERE tracks > 1;
 
--- Each statement adds its rows' pairs and takes away the pairs they had: counting needs no look at
--- other tracks, and an update that leaves every pair as it was writes nothing. Two transactions
--- counting one pair meet on its row, locked in key order: under READ COMMITTED the later waits and
--- adds to the committed count; under REPEATABLE READ or SERIALIZABLE it fails with a serialization
--- error, to retry. JIT off: transition tables have no statistics, and a big statement's estimate
--- made PostgreSQL compile one.
-CREATE FUNCTION rapfs_count_track_pairs() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
+-- Adds `deltas` to the pairs' counts, one statement's worth: rows locked in key order, so two
+-- transactions counting one pair meet on its row. Under READ COMMITTED the later waits and adds to
+-- the committed count; under REPEATABLE READ or SERIALIZABLE it fails with a serialization error,
+-- to retry. A change that leaves a pair's count as it was writes nothing. JIT off: a trigger's
+-- transition tables have no statistics, and a big statement's estimate made PostgreSQL compile one.
+CREATE FUNCTION rapfs_add_track_pairs(artists text[], titles text[], deltas int[]) RETURNS void
+LANGUAGE sql SET jit = off AS $$
+  INSERT INTO rapfs_track_pairs AS p (artist_key, title_key, tracks)
+  SELECT a, t, sum(d) FROM unnest(artists, titles, deltas) c (a, t, d)
+  WHERE a IS NOT NULL AND t IS NOT NULL
+  GROUP BY a, t HAVING sum(d) <> 0 ORDER BY a, t
+  ON CONFLICT (artist_key, title_key) DO UPDATE SET tracks = greatest(p.tracks + excluded.tracks, 0);
+$$;
+
+-- Each statement adds its rows' pairs and takes away the pairs they had; counting needs no look
+-- at other tracks.
+CREATE FUNCTION rapfs_count_track_pairs() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO rapfs_track_pairs AS p (artist_key, title_key, tracks)
-    SELECT lower(artist), lower(title), count(*) FROM new_rows
-    WHERE artist IS NOT NULL AND title IS NOT NULL
-    GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (artist_key, title_key) DO UPDATE SET tracks = p.tracks + excluded.tracks;
+    PERFORM rapfs_add_track_pairs(array_agg(lower(artist)), array_agg(lower(title)), array_agg(1))
+    FROM new_rows;
   ELSIF TG_OP = 'DELETE' THEN
-    INSERT INTO rapfs_track_pairs AS p (artist_key, title_key, tracks)
-    SELECT lower(artist), lower(title), -count(*) FROM old_rows
-    WHERE artist IS NOT NULL AND title IS NOT NULL
-    GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (artist_key, title_key) DO UPDATE SET tracks = greatest(p.tracks + excluded.tracks, 0);
+    PERFORM rapfs_add_track_pairs(array_agg(lower(artist)), array_agg(lower(title)), array_agg(-1))
+    FROM old_rows;
   ELSE
-    INSERT INTO rapfs_track_pairs AS p (artist_key, title_key, tracks)
-    SELECT a, t, sum(delta) FROM (
-      SELECT lower(artist), lower(title), -1 FROM old_rows
-      UNION ALL SELECT lower(artist), lower(title), 1 FROM new_rows
-    ) c (a, t, delta)
-    WHERE a IS NOT NULL AND t IS NOT NULL
-    GROUP BY a, t HAVING sum(delta) <> 0 ORDER BY a, t
-    ON CONFLICT (artist_key, title_key) DO UPDATE SET tracks = greatest(p.tracks + excluded.tracks, 0);
+    PERFORM rapfs_add_track_pairs(array_agg(lower(artist)), array_agg(lower(title)), array_agg(d))
+    FROM (SELECT artist, title, -1 FROM old_rows UNION ALL SELECT artist, title, 1 FROM new_rows) c (artist, title, d);
   END IF;
   RETURN NULL;
 END $$;

@@ -4,7 +4,7 @@ import postgres from "postgres";
 import { corpusPlan } from "../src/corpus/index";
 import type { Sql } from "../src/db/database";
 import { materializeTarget, type RunResult } from "../src/materialize/runner";
-import { KEYED_COST_PER_TRACK } from "../src/materialize/source-changes";
+import { keyedCostPerTrack as keyedLimit } from "../src/materialize/source-changes";
 import { listTargets } from "../src/materialize/target";
 import { benchDatabase } from "./datasets-data";
 import type { BenchRow } from "./types";
@@ -26,7 +26,7 @@ const REPEATS = Number(process.env.RAPFS_BENCH_KEYED_REPEATS ?? 5);
  * RAPFS_BENCH_FRESHNESS_SCALE, whose rows it changes: give it a copy): emotion_scores@1 (a track view) and artist_stats@1 (an
  * artist view over per-track inputs). Then statements back-dating 1%, 5% and 10% of the tracks'
  * emotion analyses: what a keyed run costs per track against a full run's, the measure behind
- * KEYED_COST_PER_TRACK (source-changes.ts), the embedded database's or a server's.
+ * KEYED_COST_PER_TRACK (source-changes.ts), the embedded database's or a server's (keyedCostPerTrack).
  */
 export async function benchFreshnessKeyed(): Promise<BenchRow[]> {
   const server = process.env.RAPFS_BENCH_FRESHNESS_DATABASE_URL;
@@ -151,7 +151,7 @@ async function measure(sql: Sql, where: string): Promise<BenchRow[]> {
       });
     }
   }
-  const limit = where === "embedded PGlite" ? KEYED_COST_PER_TRACK.embedded : KEYED_COST_PER_TRACK.server;
+  const limit = keyedLimit(where !== "embedded PGlite");
   rows.push(await keyedCostPerTrack(sql, run, plan.tracks, fullMs.get("emotion_scores@1") as number, limit));
   return rows;
 }

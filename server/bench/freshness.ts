@@ -63,10 +63,12 @@ export async function benchFreshnessServers(): Promise<BenchRow[]> {
   return [];
 }
 
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
 const serverEnv = (adminKey: string, prefix: string) => ({
   RAPFS_CORPUS_SCALE: SCALE,
   RAPFS_ADMIN_KEY: adminKey,
-  REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  REDIS_URL,
   RAPFS_REDIS_PREFIX: prefix,
   RAPFS_TRUSTED_PROXY_HOPS: "1",
   LOG_LEVEL: "info",
@@ -78,7 +80,7 @@ const serverEnv = (adminKey: string, prefix: string) => ({
  * and flushes timed out).
  */
 async function deleteServersKeys(prefix: string): Promise<void> {
-  const redis = new Redis(serverEnv("", prefix).REDIS_URL);
+  const redis = new Redis(REDIS_URL);
   try {
     await deleteRunKeys(redis, prefix);
   } finally {
