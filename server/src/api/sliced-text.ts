@@ -1,4 +1,4 @@
-import { bulkTurn, SLICE_MS } from "../values/turns";
+import { nextTurn, SLICE_MS } from "../values/turns";
 
 /**
  * The most feature values a body built in one piece holds (a string answers with less ceremony
@@ -19,7 +19,7 @@ export function slicedText(parts: Iterable<string>): ReadableStream<Uint8Array> 
   const iterator = parts[Symbol.iterator]();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      await bulkTurn();
+      await nextTurn();
       const started = performance.now();
       let chunk = "";
       for (;;) {

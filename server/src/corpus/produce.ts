@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { builtWorker } from "../db/typescript-worker";
-import { bulkTurn } from "../values/turns";
+import { nextTurn } from "../values/turns";
 import { type CorpusChunk, chunkRanges, firstAnalysisIds, generateChunk } from "./chunks";
 import type { CopyFormat } from "./copy-text";
 import type { CorpusContext } from "./tracks";
@@ -29,7 +29,7 @@ export async function* corpusChunks(
     const firstIds = firstAnalysisIds(ctx);
     for (const [start, end] of ranges) {
       yield generateChunk(ctx, firstIds, start, end, format);
-      await bulkTurn();
+      await nextTurn();
     }
     return;
   }

@@ -1,4 +1,4 @@
-import { bulkTurn, SLICE_MS } from "../values/turns";
+import { nextTurn, SLICE_MS } from "../values/turns";
 import { DecodedRows } from "./decoded-rows";
 import { type Entry, HeldView } from "./held-view";
 import { assertViewKey } from "./redis-keys";
@@ -32,6 +32,16 @@ function sliceElapsed(): number {
   if (!sliceOpen) openSlice();
   return performance.now() - sliceStarted;
 }
+/**
+ * Reads that let the event loop turn wait in one line, each resuming on a turn of its own: the
+ * views of a wide batch, read together, take one SLICE_MS a turn between them, not one each.
+ */
+let line: Promise<void> = Promise.resolve();
+const nextSlice = (): Promise<void> => {
+  line = line.then(nextTurn);
+  return line;
+};
+
 /**
  * An in-process online store for the embedded mode. A view version a sync copies (`beginCopy`)
  * is held whole, outside the LRU: nothing evicts it, so once sealed it answers every read,
@@ -106,8 +116,7 @@ export class MemoryOnlineStore implements OnlineStore {
     for (const id of ids) {
       // A wide batch of every view decodes thousands of rows: other requests go in between.
       if (++read % ROWS_PER_LOOK === 0 && sliceElapsed() >= SLICE_MS) {
-        // One slice a turn with every other bulk read: the views of a wide batch take turns.
-        await bulkTurn();
+        await nextSlice();
         openSlice();
         // A sync may have begun to hold the version meanwhile.
         held = this.held.has(viewKey);

@@ -1,6 +1,6 @@
 import calculateSlot from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
-import { bulkTurn } from "../values/turns";
+import { nextTurn } from "../values/turns";
 import type { CircuitBreaker } from "./circuit-breaker";
 import { DecodedRows, decodeRow } from "./decoded-rows";
 import type { NearCache } from "./near-cache";
@@ -219,7 +219,7 @@ export class RedisOnlineStore implements OnlineStore {
       });
       for (const reply of replies) reply.catch(() => {});
       for (const [g, group] of groups.entries()) {
-        if (g > 0) await bulkTurn();
+        if (g > 0) await nextTurn();
         const texts = await (replies[g] as Promise<(string | null)[]>);
         group.forEach((j, n) => {
           const text = texts[n];

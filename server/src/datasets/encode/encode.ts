@@ -1,5 +1,5 @@
 import { AsyncByteQueue, type RecordBatch, RecordBatchStreamWriter, type Schema } from "apache-arrow";
-import { bulkTurn, SLICE_MS } from "../../values/turns";
+import { nextTurn, SLICE_MS } from "../../values/turns";
 import type { OutputColumn } from "../plan/columns";
 import { csvHeader, csvRecords } from "./csv";
 import type { DownloadFormat } from "./formats";
@@ -41,7 +41,7 @@ export function encodeBatches(
 
 /**
  * CSV (with its header) or NDJSON from pages of rows, a slice at a time: as many rows as were
- * encoded in about SLICE_MS last time, each on a bulk turn of the event loop. A page
+ * encoded in about SLICE_MS last time, then a turn of the event loop for other requests. A page
  * (8,192 rows of every feature) encoded in one go held the loop for tens of milliseconds.
  */
 export async function* encodeRows(
@@ -54,13 +54,13 @@ export async function* encodeRows(
   let sliceRows = FIRST_SLICE_ROWS;
   for await (const rows of pages) {
     for (let at = 0; at < rows.length; ) {
-      await bulkTurn();
       const started = performance.now();
       const slice = rows.slice(at, at + sliceRows);
       const bytes = Buffer.from(records(columns, slice), "utf8");
       at += slice.length;
       sliceRows = nextSliceRows(sliceRows, performance.now() - started);
       yield bytes;
+      await nextTurn();
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { Sql } from "../../db/database";
 import type { EmbeddingInfo } from "../../registry";
-import { bulkTurn } from "../../values/turns";
+import { nextTurn } from "../../values/turns";
 import { candidateRows, type Metric, type RowStats, rowStats } from "./vector-kernel/bounds";
 import { exactFloat32 } from "./vector-kernel/exact-float32";
 import { Int8Rows, paddedStride } from "./vector-kernel/int8-rows";
@@ -110,7 +110,7 @@ export class VectorIndex {
         }
         parseVector(row.v, vectors, ids.length * d, d);
         ids.push(row.id);
-        if (ids.length % rowsPerSlice === 0) await bulkTurn();
+        if (ids.length % rowsPerSlice === 0) await nextTurn();
       }
     }
     const n = ids.length;
@@ -119,7 +119,7 @@ export class VectorIndex {
     for (let from = 0; from < n; from += rowsPerSlice) {
       signal?.throwIfAborted();
       writeRowsStats(parts, codes, from, Math.min(n, from + rowsPerSlice));
-      await bulkTurn();
+      await nextTurn();
     }
     return new VectorIndex(parts.ids, parts.vectors, rowStats(parts.stats), codes, d);
   }
