@@ -167,8 +167,13 @@ async function fill(
   const target = { table, key: keyOf(plan, source), fields: fieldsOf(plan, source), pairs };
   const done = () => options.onProgress?.(pairs.ids.length, pairs.ids.length);
   if (isRelated(source) && "rows" in request && history && historyServes(history, target)) {
-    if (viewTable) await fillFromStoredHistory(sql, history, target, viewTable, options.signal);
-    else await fillFromHistory(sql, history, target, options.signal);
+    const left = viewTable ? await fillFromStoredHistory(sql, target, viewTable, options.signal) : pairs;
+    // What the stored history does not answer (the pairs after a key's changes, usually few):
+    // summed from the corpus only while that is cheaper than each pair aggregated on its own.
+    const rest = { ...target, pairs: left };
+    if (left.ids.length === 0) return done();
+    if (historyServes(history, rest)) await fillFromHistory(sql, history, rest, options.signal);
+    else await fillPairs(sql, query, table, target, left, { ordered: false }, { signal: options.signal });
     return done();
   }
   if (!isRelated(source) && "rows" in request && changes) {

@@ -3,8 +3,9 @@ import { sqlParams } from "../../db/database";
 import { bindParams, ident } from "../../definitions/compile/params";
 import type { CompiledHistory } from "../../definitions/compile/pit-history";
 import type { Session } from "../../definitions/hnsw-build";
+import { parseTimestamp } from "../../values/timestamps";
 import { Pacer, SLICE_TARGET_MS } from "../pacer";
-import { fillFromHistory, type HistoryTarget, readLatest, runningTotals, writeTotals } from "./pit-history";
+import { type HistoryTarget, type Pairs, readLatest, runningTotals, writeTotals } from "./pit-history";
 
 /**
  * An artist view's history kept between requests (migration 0018): the rows fillFromHistory
@@ -20,7 +21,8 @@ export type HistoryView = { table: string; key: string };
 
 // Past this share of the artists changed since the history was read, it is built again whole,
 // but not within REBUILD_DUTY times the last build's time after it (at most a tenth of the time
-// goes to whole builds under a stream of writes; readers compute the changed artists meanwhile).
+// goes to whole builds under a stream of writes; readers read what
+// the history still answers and compute the rest meanwhile).
 const REBUILD_SHARE = 0.25;
 const REBUILD_DUTY = 10;
 
@@ -34,63 +36,77 @@ export async function storedHistory(sql: Sql, viewTable: string): Promise<Stored
 }
 
 /**
- * The keys whose history the corpus changes not visible in `snapshot` may have changed: the
- * artists of the tracks they wrote, and the artists tracks updated or deleted had before.
- * "all" after a truncate (or a change noted without its tracks). Given `among`, only those keys
- * are looked for, through their own tracks: a reader asks about the artists it reads, and
- * another artist's million new tracks cost it nothing.
+ * By key whose history the corpus changes not visible in `snapshot` may have changed, the earliest
+ * instant (epoch microseconds) it may have changed from: a write that inserts tracks or analyses
+ * changes their artists' totals only from the oldest created_at it wrote on; an update or delete,
+ * or a changed artist found only by name, from the start (-Infinity). "all" after a truncate (or a
+ * change noted without its tracks). Given `among`, only those keys are looked for, through their
+ * own tracks: a reader asks about the artists it reads, and another artist's million new tracks
+ * cost it nothing.
  */
 export async function changedSince(
   sql: Sql,
   snapshot: string,
   among?: readonly string[],
-): Promise<"all" | string[]> {
+): Promise<"all" | Map<string, number>> {
   const asked = among ? [...among] : null;
-  const [row] = await sql<{ all: boolean; keys: string[] }[]>`
+  const [row] = await sql<{ all: boolean; keys: string[]; since: (number | null)[] }[]>`
     with c as (
-      select c.op, c.track_ids, c.artists from rapfs_source_changes c
+      select c.op, c.track_ids, c.artists, coalesce(c.oldest_created_at, '-infinity') as since
+      from rapfs_source_changes c
       where not pg_visible_in_snapshot(c.xid, ${snapshot}::pg_snapshot)
-    ), ids as (select distinct unnest(c.track_ids) as id from c)
-    select coalesce((select bool_or(op = 'truncate' or track_ids is null) from c), false) as all,
-      coalesce((select array_agg(distinct k) from (
-        select t.artist as k from tracks t join ids on ids.id = t.id
+    ), ids as (
+      select u.id, min(c.since) as since from c cross join unnest(c.track_ids) u(id) group by u.id
+    ), keys as (
+      select k, min(since) as since from (
+        select t.artist as k, ids.since from tracks t join ids on ids.id = t.id
         where ${asked}::text[] is null or t.artist = any(${asked}::text[])
-        union select unnest(c.artists) from c) k where k is not null), '{}') as keys`;
+        union all select unnest(c.artists), '-infinity'::timestamp from c) k
+      where k is not null group by k
+    )
+    select coalesce((select bool_or(op = 'truncate' or track_ids is null) from c), false) as all,
+      coalesce((select array_agg(k order by k) from keys), '{}') as keys,
+      coalesce((select array_agg((case when since = '-infinity' then null
+        else extract(epoch from since) * 1000000 end)::float8 order by k) from keys), '{}') as since`;
   if (!row || row.all) return "all";
-  return row.keys;
+  return new Map(row.keys.map((key, i) => [key, row.since[i] ?? Number.NEGATIVE_INFINITY]));
 }
 
 /**
- * Fills a related view's work table for `target`'s pairs: from the stored history where it has
- * the key as the corpus stands, from the corpus for keys changed since it was read (or for all,
- * when none is stored).
+ * Fills a related view's work table for the pairs of `target` the stored history answers as the
+ * corpus stands: every pair of a key unchanged since the history was read, and a changed key's
+ * pairs before the earliest instant its changes touch (a new analysis moves its artist's totals
+ * from its created_at on, never before it). Returns the pairs left to compute from the corpus:
+ * all of them when no history is stored, or a truncate left nothing known.
  */
 export async function fillFromStoredHistory(
   sql: Sql,
-  history: CompiledHistory,
   target: HistoryTarget,
   viewTable: string,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<Pairs> {
   const stored = await storedHistory(sql, viewTable);
   const asked = [...new Set(target.pairs.ids as string[])];
   const changed = stored ? await changedSince(sql, stored.snapshot, asked) : "all";
-  if (!stored || changed === "all") return fillFromHistory(sql, history, target, signal);
-  const stale = new Set<unknown>(changed);
-  const kept = { ids: [] as unknown[], asOf: [] as (number | string)[] };
-  const recomputed = { ids: [] as unknown[], asOf: [] as (number | string)[] };
+  if (!stored || changed === "all") return target.pairs;
+  const kept: Pairs = { ids: [], asOf: [] };
+  const left: Pairs = { ids: [], asOf: [] };
   target.pairs.ids.forEach((id, i) => {
-    const into = stale.has(id) ? recomputed : kept;
+    const asOf = target.pairs.asOf[i] as number | string;
+    const since = changed.get(id as string);
+    const into = since === undefined || micros(asOf) < since ? kept : left;
     into.ids.push(id);
-    into.asOf.push(target.pairs.asOf[i] as number | string);
+    into.asOf.push(asOf);
   });
   if (kept.ids.length > 0) {
     await readLatest(sql, stored.table, { ...target, pairs: kept }, { ordered: false, at: "at", signal });
   }
-  if (recomputed.ids.length > 0) {
-    await fillFromHistory(sql, history, { ...target, pairs: recomputed }, signal);
-  }
+  return left;
 }
+
+/** An instant as epoch microseconds; NaN (never before a change) when PostgreSQL's text of it is not ISO. */
+const micros = (instant: number | string) =>
+  typeof instant === "number" ? instant : (parseTimestamp(instant) ?? Number.NaN);
 
 /**
  * Brings the view's stored history up to date after a run of the view: built whole when there is
@@ -123,7 +139,8 @@ export async function refreshStoredHistory(
   if (!stored && options.build === false) return;
   const shape = await historyShape(sql, history, view.table);
   if (shape.fields.length === 0) return;
-  const changed = stored ? await changedSince(sql, stored.snapshot) : "all";
+  const since = stored ? await changedSince(sql, stored.snapshot) : "all";
+  const changed = since === "all" ? since : [...since.keys()];
   if (!stored || changed === "all" || changed.length > stored.keys * REBUILD_SHARE) {
     if (stored && !state?.rested) return;
     return buildWhole(session, history, view, shape.fields, snapshot, signal);

@@ -50,6 +50,13 @@ async function artistValues(sql: Sql, plan: DatasetPlan, rows: Rows) {
   }
 }
 
+const rounded = (rows: readonly Record<string, unknown>[]) =>
+  rows.map((row) =>
+    Object.fromEntries(
+      Object.entries(row).map(([k, v]) => [k, typeof v === "number" ? Number(v.toPrecision(12)) : v]),
+    ),
+  );
+
 /** The same values computed from the corpus alone: no stored history to read. */
 async function fromCorpus(sql: Sql, plan: DatasetPlan, rows: Rows) {
   const [kept] = await sql`select * from rapfs_stored_histories where view_table = ${VIEW_TABLE}`;
@@ -206,5 +213,39 @@ describe("an artist view's history is kept between training sets, and follows ev
     await pruneSourceChanges(sql, []);
     const [left] = await sql<{ n: number }[]>`select count(*)::int as n from rapfs_source_changes`;
     expect(left?.n).toBe(0);
+  });
+
+  it("new analyses for every artist while the history rests: rows before them read the history, only rows after them are computed", async () => {
+    const { sql } = db;
+    const [view] = (await listTargets(sql, { name: "artist_stats", version: 1 })).filter((t) => t.history);
+    if (!view?.history) throw new Error("artist_stats@1 has no history");
+    const session = pooled(sql);
+    await sql`update rapfs_stored_histories set build_ms = 0 where view_table = ${VIEW_TABLE}`;
+    await refreshStoredHistory(session, view.history, view);
+    await sql`update rapfs_stored_histories set build_ms = 3600000, built_at = now() where view_table = ${VIEW_TABLE}`;
+    const before = await storedHistory(sql, VIEW_TABLE);
+    const later = Math.max(...rows.asOf) + 86_400_000_000;
+    await sql`
+      insert into analysis_results (track_id, analyzer_type, sentiment, confidence, analysis_data, created_at, model_version)
+      select id, 'qwen-3-4b-fp8', 'negative', 0.5, ${sql.json({ quality_score: 0.02 })},
+        ${new Date(later / 1000)}, 'later' from tracks`;
+    await refreshStoredHistory(session, view.history, view);
+    expect((await storedHistory(sql, VIEW_TABLE))?.snapshot, "resting: not rebuilt").toBe(before?.snapshot);
+
+    const after = rows.ids.slice(0, 3);
+    const asked = {
+      ids: [...rows.ids, ...after],
+      asOf: [...rows.asOf, ...after.map(() => later + 60_000_000)],
+    };
+    const served = await artistValues(sql, plan, asked);
+    const computed = await fromCorpus(sql, plan, asked);
+    expect(served.summed, "no artist's history summed again").toBe(0);
+    // Rows after the changes are aggregated each on its own: a float average in another order.
+    expect(rounded(served.values)).toEqual(rounded(computed.values));
+    const moved = served.values.filter((v) => Number(v.as_of) > later / 1000);
+    expect(moved.length, "not vacuous: rows after the new analyses").toBeGreaterThan(0);
+
+    await sql`update rapfs_stored_histories set build_ms = 0 where view_table = ${VIEW_TABLE}`;
+    await refreshStoredHistory(session, view.history, view);
   });
 });
