@@ -98,6 +98,13 @@ describe("docker-compose.yml", () => {
     expect(unknown).toEqual([]);
   });
 
+  it("gives postgres a cache that holds the HNSW graphs (the image's default is 128 MB)", () => {
+    const command = service(compose, "postgres").command ?? [];
+    const setting = command.find((arg) => arg.startsWith("shared_buffers="));
+    // As compose interpolates it: POSTGRES_SHARED_BUFFERS unset here.
+    expect(setting).toBe("shared_buffers=1GB");
+  });
+
   it("points DATABASE_URL and REDIS_URL at the postgres and redis services", () => {
     const database = new URL(env("DATABASE_URL"));
     const postgres = service(compose, "postgres").environment ?? {};
