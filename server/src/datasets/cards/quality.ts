@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Sql } from "../../db/database";
+import { type Sql, sqlParams } from "../../db/database";
 import { ident } from "../../definitions/compile/params";
 import { formatTimestamp } from "../../values/timestamps";
 import type { OutputColumn } from "../plan/columns";
@@ -145,18 +145,18 @@ function read(
  * twice in the rows (a training set) is not its own duplicate.
  */
 async function duplicatePairs(tx: Sql, table: string, key: string): Promise<Duplicates> {
-  const pairsTracks = (ids: string) => `
+  const pairsTracks = (among = "true") => `
      from rapfs_track_pairs p
      cross join lateral (select id, artist, title from tracks
        where lower(artist) = p.artist_key and lower(title) = p.title_key offset 0) t
-     where p.tracks > 1 and ${ids}`;
-  const candidates = await tx.unsafe<{ id: number }[]>(`select t.id ${pairsTracks("true")}`);
+     where p.tracks > 1 and ${among}`;
+  const candidates = await tx.unsafe<{ id: number }[]>(`select t.id ${pairsTracks()}`);
   const listed =
     candidates.length === 0
       ? []
       : await tx.unsafe<{ id: number }[]>(
           `select distinct ${ident(key)}::integer as id from ${table} where ${ident(key)} = any($1::integer[])`,
-          [candidates.map((c) => c.id)],
+          sqlParams([candidates.map((c) => c.id)]),
         );
   const groups =
     listed.length < 2
@@ -167,7 +167,7 @@ async function duplicatePairs(tx: Sql, table: string, key: string): Promise<Dupl
            ${pairsTracks("t.id = any($1::integer[])")}
            group by p.artist_key, p.title_key having count(distinct t.id) > 1
            order by min(t.id)`,
-          [listed.map((l) => l.id)],
+          sqlParams([listed.map((l) => l.id)]),
         );
   return {
     columns: ["artist", "title"],

@@ -170,8 +170,8 @@ async function fill(
     const left = viewTable ? await fillFromStoredHistory(sql, target, viewTable, options.signal) : pairs;
     // What the stored history does not answer (the pairs after a key's changes, usually few):
     // summed from the corpus only while that is cheaper than each pair aggregated on its own.
-    const rest = { ...target, pairs: left };
     if (left.ids.length === 0) return done();
+    const rest = { ...target, pairs: left };
     if (historyServes(history, rest)) await fillFromHistory(sql, history, rest, options.signal);
     else await fillPairs(sql, query, table, target, left, { ordered: false }, { signal: options.signal });
     return done();

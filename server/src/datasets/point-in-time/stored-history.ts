@@ -5,6 +5,7 @@ import type { CompiledHistory } from "../../definitions/compile/pit-history";
 import type { Session } from "../../definitions/hnsw-build";
 import { parseTimestamp } from "../../values/timestamps";
 import { Pacer, SLICE_TARGET_MS } from "../pacer";
+import { valueSql } from "../plan/columns";
 import { type HistoryTarget, type Pairs, readLatest, runningTotals, writeTotals } from "./pit-history";
 
 /**
@@ -21,8 +22,8 @@ export type HistoryView = { table: string; key: string };
 
 // Past this share of the artists changed since the history was read, it is built again whole,
 // but not within REBUILD_DUTY times the last build's time after it (at most a tenth of the time
-// goes to whole builds under a stream of writes; readers read what
-// the history still answers and compute the rest meanwhile).
+// goes to whole builds under a stream of writes; readers read what the history still answers and
+// compute the rest meanwhile).
 const REBUILD_SHARE = 0.25;
 const REBUILD_DUTY = 10;
 
@@ -50,7 +51,7 @@ export async function changedSince(
   among?: readonly string[],
 ): Promise<"all" | Map<string, number>> {
   const asked = among ? [...among] : null;
-  const [row] = await sql<{ all: boolean; keys: string[]; since: (number | null)[] }[]>`
+  const [row] = await sql<{ all: boolean; keys: string[]; since: number[] }[]>`
     with c as (
       select c.op, c.track_ids, c.artists, coalesce(c.oldest_created_at, '-infinity') as since
       from rapfs_source_changes c
@@ -66,10 +67,9 @@ export async function changedSince(
     )
     select coalesce((select bool_or(op = 'truncate' or track_ids is null) from c), false) as all,
       coalesce((select array_agg(k order by k) from keys), '{}') as keys,
-      coalesce((select array_agg((case when since = '-infinity' then null
-        else extract(epoch from since) * 1000000 end)::float8 order by k) from keys), '{}') as since`;
+      coalesce((select array_agg(${sql.unsafe(valueSql("timestamp", "since"))} order by k) from keys), '{}') as since`;
   if (!row || row.all) return "all";
-  return new Map(row.keys.map((key, i) => [key, row.since[i] ?? Number.NEGATIVE_INFINITY]));
+  return new Map(row.keys.map((key, i) => [key, row.since[i] as number]));
 }
 
 /**
