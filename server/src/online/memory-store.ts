@@ -190,6 +190,7 @@ export class MemoryOnlineStore implements OnlineStore {
     const lossesAtStart = this.losses.get(viewKey) ?? 0;
     return {
       holds: () => false,
+      repairs: false,
       seal: async () => {
         if ((this.losses.get(viewKey) ?? 0) !== lossesAtStart) return false;
         this.sealed.set(viewKey, runId);

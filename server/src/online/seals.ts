@@ -103,6 +103,7 @@ export class RedisSeals {
     const skipped = (node: string) => whole.has(node) || (this.isCluster && !answered.has(node));
     return {
       holds: (id) => skipped(this.isCluster ? (this.ownerOf(rowKeyOf(id)) ?? "") : "redis"),
+      repairs: whole.size > 0,
       seal: async () => {
         const sealed = await Promise.all(
           found.map(({ node, part, held }) =>

@@ -75,6 +75,11 @@ export interface OnlineStore {
 export type CompleteCopy = {
   /** Whether the row of `id` need not be written: its part was already whole at the run, or did not answer (copied once it does). */
   holds(id: string): boolean;
+  /**
+   * Some part already holds the run whole: the copy repairs the others (a master that came back
+   * empty, or did not answer the copy before) and does not copy the version again.
+   */
+  readonly repairs: boolean;
   /** Marks every part complete at the run; false where a part lost keys since `beginCopy` (it stays unsealed). */
   seal(): Promise<boolean>;
 };

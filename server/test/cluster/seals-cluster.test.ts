@@ -11,8 +11,12 @@ import { rowKey } from "../../src/online/redis-keys";
 import { RedisOnlineStore } from "../../src/online/redis-store";
 import { RedisSeals } from "../../src/online/seals";
 import type { FallbackLoader } from "../../src/online/types";
+import { listViews } from "../../src/registry";
+import { syncOnlineStore } from "../../src/serving/online-sync/sync";
 import { range, rows } from "../online/fixtures";
 import { waitFor } from "../online/redis-harness";
+import { SCALE, SEED } from "../serving/support";
+import { preparedDatabase } from "../support/prepared-data";
 import { type LocalCluster, startRedisCluster } from "./redis-cluster";
 
 /**
@@ -46,13 +50,20 @@ const spread = (ids: readonly string[]) => new Map(ids.map((id) => [id, `${PREFI
 
 async function copyWhole(viewKey: string, runId: number): Promise<boolean> {
   const copy = await store.beginCopy(viewKey, runId);
+  expect(copy.repairs).toBe(false);
   await store.write(viewKey, rows(range(0, 50)));
   return copy.seal();
 }
 
 /** Kills the master on `port` and starts it again empty, then waits until every master takes writes. */
-async function restartEmpty(port: number): Promise<void> {
-  await cluster.kill(port);
+async function restartEmpty(port: number, on = { cluster, client }): Promise<void> {
+  await on.cluster.kill(port);
+  await restarted(port, on);
+}
+
+/** Starts the master on `port` again, then waits until every master takes writes. */
+async function restarted(port: number, on = { cluster, client }): Promise<void> {
+  const { cluster, client } = on;
   await cluster.restart(port);
   const probes = cluster.ports.map((p) =>
     keyInSlot(client.slots.findIndex((owners) => portOf(owners?.[0]) === p)),
@@ -93,6 +104,8 @@ describe("seals of view versions on a 3-master Redis Cluster", () => {
     const recopy = await seals.begin(viewKey, 5, (id) => keys.get(id) as string);
     for (const id of ids)
       expect([id, recopy.holds(id)]).toEqual([id, masterOf(keys.get(id) as string) !== lost]);
+    // What the metrics count as a repair, not as a second copy of the version.
+    expect(recopy.repairs).toBe(true);
     expect(await recopy.seal()).toBe(true);
     expect((await seals.vouched(viewKey, keys)).size).toBe(ids.length);
 
@@ -160,6 +173,48 @@ describe("seals while a master is down and the others serve (cluster-require-ful
     await partial?.stop();
   });
 
+  it("repairs the rows of a master that missed a sync, and counts that as a repair, not a second copy", async () => {
+    const database = await preparedDatabase({ scale: SCALE, seed: SEED });
+    const breaker = new CircuitBreaker(partialClient, { logger: silentLogger });
+    const live = new RedisOnlineStore(partialClient, { prefix: `${PREFIX}-sync`, breaker });
+    const viewKey = "track_profile@1";
+    const sync = async () => (await syncOnlineStore({ sql: database.sql, store: live, only: [viewKey] }))[0];
+    try {
+      const down = partial.ports[1] as number;
+      await partial.kill(down);
+      // Once its circuit is open, the masters that answer are copied and sealed; its rows wait.
+      const first = await waitFor(
+        async () => {
+          const result = await sync();
+          return result?.mode === "full" ? result : undefined;
+        },
+        100,
+        100,
+      );
+      const [view] = (await listViews(database.sql)).filter((v) => `${v.name}@${v.version}` === viewKey);
+      const total = view?.lastRun?.rowCount as number;
+      expect(first.rows).toBeGreaterThan(0);
+      expect(first.rows).toBeLessThan(total);
+      expect(await sync()).toMatchObject({ mode: "skipped" });
+
+      await restarted(down, { cluster: partial, client: partialClient });
+      const second = await waitFor(
+        async () => {
+          const result = await sync();
+          return result?.mode === "repair" ? result : undefined;
+        },
+        200,
+        100,
+      );
+      expect(first.rows + second.rows).toBe(total);
+      expect(await live.completeRun(viewKey)).toBe(view?.lastRun?.id);
+      expect(await sync()).toMatchObject({ mode: "skipped" });
+    } finally {
+      breaker.close();
+      await database.close();
+    }
+  }, 60_000);
+
   it("keeps syncing and vouching for the views of the masters that answer", async () => {
     const breaker = new CircuitBreaker(partialClient, { logger: silentLogger });
     const live = new RedisOnlineStore(partialClient, { prefix: PREFIX, breaker });
@@ -176,6 +231,8 @@ describe("seals while a master is down and the others serve (cluster-require-ful
     // writing the rows of the masters that answer and leaving the dead one's for when it answers.
     expect(await waitFor(async () => live.completeRun(viewKey).catch(() => undefined), 100, 50)).toBe(1);
     const next = await live.beginCopy(viewKey, 2);
+    // A copy of the masters that answer, none of them whole at run 2 yet: not a repair.
+    expect(next.repairs).toBe(false);
     const rowsOf2 = rows(range(0, 50), 2);
     expect(rowsOf2.filter((row) => next.holds(row.id)).every((row) => onDead(row.id))).toBe(true);
     await live.write(

@@ -4,7 +4,7 @@ import type { Metrics } from "../../metrics/registry";
 import type { MemoryOnlineStore } from "../../online/memory-store";
 import type { ViewVersion } from "../../registry";
 import type { OnlineHealing } from "./no-healing";
-import { type SyncResult, syncOnlineStore } from "./sync";
+import { type SyncResult, syncOnlineStore, wroteRows } from "./sync";
 
 export type InProcessViewsOptions = {
   /** Bulk reads: on the embedded database, every lookup's statement goes before their slices. */
@@ -99,8 +99,7 @@ export class InProcessViews implements OnlineHealing {
     });
     if (!signal.aborted && results.every((r) => r.mode !== "failed")) this.copied = true;
     for (const result of results) {
-      if (result.mode === "full" || result.mode === "incremental")
-        metrics.onlineSyncs.inc({ view: result.viewKey, mode: result.mode });
+      if (wroteRows(result)) metrics.onlineSyncs.inc({ view: result.viewKey, mode: result.mode });
     }
     return results;
   }

@@ -3,7 +3,7 @@ import type { Logger } from "../../log/logger";
 import type { Metrics } from "../../metrics/registry";
 import type { SyncLocks } from "../../online/sync-lock";
 import type { OnlineStore } from "../../online/types";
-import { type SyncResult, syncOnlineStore } from "./sync";
+import { type SyncResult, syncOnlineStore, wroteRows } from "./sync";
 
 export type OnlineHealerOptions = {
   sql: Sql;
@@ -95,8 +95,7 @@ export class OnlineStoreHealer {
       signal: this.stopping.signal,
     });
     for (const result of results) {
-      if (result.mode === "full" || result.mode === "incremental")
-        metrics.onlineSyncs.inc({ view: result.viewKey, mode: result.mode });
+      if (wroteRows(result)) metrics.onlineSyncs.inc({ view: result.viewKey, mode: result.mode });
     }
     return results;
   }

@@ -14,15 +14,23 @@ export const SYNC_MARKER_ID = "__rapfs_synced_run__";
 export type SyncResult = {
   viewKey: string;
   /**
-   * `skipped`: up to date; `held`: another process holds its lock (and syncs it); `failed`:
-   * Redis did not answer for it (`error`), the next sync tries again.
+   * `repair`: the rows of the masters not whole at the run, where the others are (one came back
+   * empty, or did not answer the copy before); `skipped`: up to date; `held`: another process
+   * holds its lock (and syncs it); `failed`: Redis did not answer for it (`error`), the next sync
+   * tries again.
    */
-  mode: "full" | "incremental" | "skipped" | "held" | "failed";
+  mode: SyncMode | "skipped" | "held" | "failed";
   error?: string;
   rows: number;
   runId: number;
   ms?: number;
 };
+
+/** What a sync that wrote rows did: what `rapfs_online_syncs_total` counts by `mode`. */
+export type SyncMode = "full" | "incremental" | "repair";
+
+export const wroteRows = (result: SyncResult): result is SyncResult & { mode: SyncMode } =>
+  result.mode === "full" || result.mode === "incremental" || result.mode === "repair";
 
 export type SyncOptions = {
   sql: Sql;
@@ -83,10 +91,10 @@ export async function syncOnlineStore(options: SyncOptions): Promise<SyncResult[
   const failed = results.filter((r) => r.mode === "failed");
   if (failed.length > 0 && failed.length === results.length && !options.signal?.aborted)
     throw new Error(failed[0]?.error);
-  const written = results.filter((r) => r.mode === "full" || r.mode === "incremental");
+  const written = results.filter(wroteRows);
   if (written.length > 0) {
     options.logger?.info("online store synced", {
-      views: written.map((r) => `${r.viewKey} ${r.mode} ${r.rows} rows in ${r.ms} ms`),
+      views: written.map((r) => `${r.viewKey} ${r.mode} to run ${r.runId}: ${r.rows} rows in ${r.ms} ms`),
     });
   }
   return results;
@@ -164,5 +172,6 @@ async function syncView(
     });
   }
   const ms = Math.round(performance.now() - started);
-  return { viewKey, mode: since ? "incremental" : "full", rows, runId, ms };
+  const mode = since ? "incremental" : copy.repairs ? "repair" : "full";
+  return { viewKey, mode, rows, runId, ms };
 }
