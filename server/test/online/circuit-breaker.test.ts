@@ -1,8 +1,10 @@
 import { Redis, ReplyError } from "ioredis";
 
 import { afterAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../src/log/logger";
+import { createLogger, silentLogger } from "../../src/log/logger";
 import { CircuitBreaker, CircuitOpenError, isNodeFault } from "../../src/online/circuit-breaker";
+import { loopStalls } from "../../src/online/loop-stalls";
+import { startPrivateRedis } from "./redis-harness";
 
 const client = new Redis({ lazyConnect: true });
 afterAll(() => client.disconnect());
@@ -108,5 +110,40 @@ describe("CircuitBreaker", () => {
       }),
     ).rejects.toThrow("WRONGTYPE");
     expect(t.breaker.open).toEqual([]);
+  });
+});
+
+describe("a command that timed out because this process was blocked", () => {
+  it("opens no circuit when the process's own event loop held the reply, and one when the node was silent", async () => {
+    const redis = await startPrivateRedis();
+    const fast = new Redis({ port: redis.port, commandTimeout: 100 });
+    const breaker = new CircuitBreaker(fast, { logger: silentLogger });
+    const pauser = new Redis({ port: redis.port });
+    try {
+      expect(await fast.ping()).toBe("PONG");
+      expect(loopStalls.total).toBeGreaterThanOrEqual(0);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      // Blocked right after sending, from a reply's callback: the next turn of the loop runs its
+      // due timers, the command's timeout among them, before it reads the reply in the socket.
+      expect(await fast.ping()).toBe("PONG");
+      const blocked = breaker.run("k", () => fast.get("rapfs-stall-test"));
+      const until = performance.now() + 400;
+      while (performance.now() < until) {
+        // the process busy, as in a long GC pause or a start on a loaded machine
+      }
+      await expect(blocked).rejects.toThrow("Command timed out");
+      expect(breaker.open).toEqual([]);
+      expect(await breaker.run("k", () => fast.ping())).toBe("PONG");
+
+      // The node silent while this process is free: the same timeout is the node's.
+      await pauser.client("PAUSE", 1_000, "ALL");
+      await expect(breaker.run("k", () => fast.get("rapfs-stall-test"))).rejects.toThrow("Command timed out");
+      expect(breaker.open.map((circuit) => circuit.node)).toEqual(["redis"]);
+    } finally {
+      breaker.close();
+      pauser.disconnect();
+      fast.disconnect();
+      await redis.kill();
+    }
   });
 });
