@@ -273,7 +273,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     onlineSyncs: new Counter({
       name: "rapfs_online_syncs_total",
-      help: "View versions this process copied into the online store (Redis), by mode (full: every row; incremental: the rows of runs since the last copy; repair: the rows of masters that lost them or missed a copy): at start, after a materialization, or because keys were lost",
+      help: "View versions this process copied into the online store (Redis), by mode (full: every row, on the masters that answer; incremental: the rows of runs since the last copy; repair: the rows of masters that lost them or missed a copy): at start, after a materialization, or because keys were lost",
       labelNames: ["view", "mode"] as const,
       registers: [registry],
     }),

@@ -1,7 +1,7 @@
 import calculateSlot from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
 import type { Logger } from "../log/logger";
-import { isCommandTimeout, loopStalls } from "./loop-stalls";
+import { loopStalls } from "./loop-stalls";
 import type { RedisConnection } from "./redis-client";
 
 /** Thrown instead of sending a command to a node whose circuit is open: no waiting at all. */
@@ -67,9 +67,11 @@ export class CircuitBreaker {
       if (circuit) this.closeCircuit(node);
       return result;
     } catch (error) {
-      if (isCommandTimeout(error) && this.stalledHere(sent, stalledBefore)) {
-        // The reply may have been waiting in the socket: the next command, or probe, tells.
-        if (circuit) circuit.probing = false;
+      // A timeout this process's own stall explains (a GC pause, a start on a loaded machine) says
+      // nothing of the node: its reply may have been unread in the socket. A probe waits its cooldown.
+      if (loopStalls.heldReply(error, sent, stalledBefore)) {
+        if (circuit?.probing)
+          Object.assign(circuit, { probing: false, retryAt: this.now() + circuit.cooldownMs });
       } else if (isNodeFault(error)) this.fail(node, error as Error, circuit?.probing === true);
       else if (circuit) this.closeCircuit(node);
       throw error;
@@ -108,16 +110,6 @@ export class CircuitBreaker {
       const redis = connected.get(node);
       return redis ? { node, redis } : { node };
     });
-  }
-
-  /**
-   * Whether this process's own event loop was blocked for most of a command's wait: a timeout
-   * then fires before the reply is read (a GC pause, a start on a loaded machine), and would
-   * otherwise send every read of a healthy node to the fallback for a cooldown.
-   */
-  private stalledHere(sent: number, stalledBefore: number): boolean {
-    const stalled = loopStalls.total - stalledBefore;
-    return stalled > 0 && stalled * 2 >= performance.now() - sent;
   }
 
   private admitProbe(circuit: Circuit): boolean {

@@ -191,6 +191,7 @@ export class MemoryOnlineStore implements OnlineStore {
     return {
       holds: () => false,
       repairs: false,
+      writes: true,
       seal: async () => {
         if ((this.losses.get(viewKey) ?? 0) !== lossesAtStart) return false;
         this.sealed.set(viewKey, runId);

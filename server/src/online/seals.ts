@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import calculateSlot from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
 import { CircuitOpenError, isNodeFault, keyInSlot } from "./circuit-breaker";
+import { loopStalls } from "./loop-stalls";
 import type { CompleteCopy } from "./types";
 
 /** Sets the seal only if it still holds what the copy found at its start (nothing was lost since). */
@@ -104,6 +105,7 @@ export class RedisSeals {
     return {
       holds: (id) => skipped(this.isCluster ? (this.ownerOf(rowKeyOf(id)) ?? "") : "redis"),
       repairs: whole.size > 0,
+      writes: found.some(({ node }) => !whole.has(node)),
       seal: async () => {
         const sealed = await Promise.all(
           found.map(({ node, part, held }) =>
@@ -130,7 +132,10 @@ export class RedisSeals {
     try {
       return await this.guard(part.key, command);
     } catch (error) {
-      if (error instanceof CircuitOpenError || isNodeFault(error)) return UNREACHABLE;
+      // A timeout of this process's own stall is no reason to skip the master: the sync fails
+      // and the next check copies it whole.
+      if (error instanceof CircuitOpenError || (isNodeFault(error) && !loopStalls.excuses(error)))
+        return UNREACHABLE;
       throw error;
     }
   }

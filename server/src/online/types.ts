@@ -80,6 +80,8 @@ export type CompleteCopy = {
    * empty, or did not answer the copy before) and does not copy the version again.
    */
   readonly repairs: boolean;
+  /** False when every part that answers is whole already: nothing to write until the others answer. */
+  readonly writes: boolean;
   /** Marks every part complete at the run; false where a part lost keys since `beginCopy` (it stays unsealed). */
   seal(): Promise<boolean>;
 };

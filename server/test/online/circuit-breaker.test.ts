@@ -119,29 +119,40 @@ describe("a command that timed out because this process was blocked", () => {
     const fast = new Redis({ port: redis.port, commandTimeout: 100 });
     const breaker = new CircuitBreaker(fast, { logger: silentLogger });
     const pauser = new Redis({ port: redis.port });
+    const patient = new Redis({ port: redis.port, commandTimeout: 500 });
+    const patientBreaker = new CircuitBreaker(patient, { logger: silentLogger });
     try {
-      expect(await fast.ping()).toBe("PONG");
+      // Only the blocked command goes on the 100 ms client: on a loaded machine any other may time out.
+      if (fast.status !== "ready") await new Promise((resolve) => fast.once("ready", resolve));
       expect(loopStalls.total).toBeGreaterThanOrEqual(0);
       await new Promise((resolve) => setTimeout(resolve, 60));
       // Blocked right after sending, from a reply's callback: the next turn of the loop runs its
       // due timers, the command's timeout among them, before it reads the reply in the socket.
-      expect(await fast.ping()).toBe("PONG");
+      expect(await patient.ping()).toBe("PONG");
       const blocked = breaker.run("k", () => fast.get("rapfs-stall-test"));
-      const until = performance.now() + 400;
+      const until = performance.now() + 600;
       while (performance.now() < until) {
         // the process busy, as in a long GC pause or a start on a loaded machine
       }
       await expect(blocked).rejects.toThrow("Command timed out");
       expect(breaker.open).toEqual([]);
-      expect(await breaker.run("k", () => fast.ping())).toBe("PONG");
 
-      // The node silent while this process is free: the same timeout is the node's.
-      await pauser.client("PAUSE", 1_000, "ALL");
-      await expect(breaker.run("k", () => fast.get("rapfs-stall-test"))).rejects.toThrow("Command timed out");
-      expect(breaker.open.map((circuit) => circuit.node)).toEqual(["redis"]);
+      // The node silent while this process is free: the same timeout is the node's. Up to three
+      // tries: on a loaded machine the OS may stop this process across one deadline too.
+      for (let i = 0; i < 3 && patientBreaker.open.length === 0; i++) {
+        expect(await patient.ping()).toBe("PONG");
+        await pauser.client("PAUSE", 1_000, "ALL");
+        await expect(patientBreaker.run("k", () => patient.get("rapfs-stall-test"))).rejects.toThrow(
+          "Command timed out",
+        );
+        await pauser.client("UNPAUSE");
+      }
+      expect(patientBreaker.open.map((circuit) => circuit.node)).toEqual(["redis"]);
     } finally {
       breaker.close();
+      patientBreaker.close();
       pauser.disconnect();
+      patient.disconnect();
       fast.disconnect();
       await redis.kill();
     }

@@ -186,7 +186,8 @@ describe("three processes on a 3-master Redis Cluster", () => {
     servers.splice(0, servers.length, ...started);
     await Promise.all(servers.map(waitReady));
     const expected = await views();
-    // Each copy is counted where it happened; together they are one full copy per view version.
+    // Each copy is counted where it happened; together they are one full copy per view version
+    // (and a repair of a master that missed one).
     // (Each process's start-up materialization makes an incremental run, and those are synced
     // incrementally: the rows changed since, none here. A master whose circuit opened during a
     // copy, a command timed out on the loaded machine, gets its rows later as a repair.)

@@ -15,7 +15,7 @@ export type SyncResult = {
   viewKey: string;
   /**
    * `repair`: the rows of the masters not whole at the run, where the others are (one came back
-   * empty, or did not answer the copy before); `skipped`: up to date; `held`: another process
+   * empty, or did not answer the copy before), all of them or those since its own seal; `skipped`: up to date; `held`: another process
    * holds its lock (and syncs it); `failed`: Redis did not answer for it (`error`), the next sync
    * tries again.
    */
@@ -147,6 +147,10 @@ async function syncView(
     }
   }
   const copy = await store.beginCopy(viewKey, runId);
+  if (!copy.writes) {
+    const error = "the Redis masters that lack its rows do not answer";
+    return { viewKey, mode: "failed", rows: 0, runId, error };
+  }
   // Before the rows are copied: a key removed by one run and written again by a later one is
   // among them, and so is written back.
   if (removed.length > 0) await store.remove(viewKey, removed);
@@ -172,6 +176,7 @@ async function syncView(
     });
   }
   const ms = Math.round(performance.now() - started);
-  const mode = since ? "incremental" : copy.repairs ? "repair" : "full";
+  // A part whole at the run already: the others' rows, whether since a run or all of them.
+  const mode = copy.repairs ? "repair" : since ? "incremental" : "full";
   return { viewKey, mode, rows, runId, ms };
 }
