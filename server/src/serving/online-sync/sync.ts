@@ -15,9 +15,9 @@ export type SyncResult = {
   viewKey: string;
   /**
    * `repair`: the rows of the masters not whole at the run, where the others are (one came back
-   * empty, or did not answer the copy before), all of them or those since its own seal; `skipped`: up to date; `held`: another process
-   * holds its lock (and syncs it); `failed`: Redis did not answer for it (`error`), the next sync
-   * tries again.
+   * empty, or did not answer the copy before), all of them or those since its own seal;
+   * `skipped`: up to date; `held`: another process holds its lock (and syncs it); `failed`: Redis
+   * did not answer for it (`error`), the next sync tries again.
    */
   mode: SyncMode | "skipped" | "held" | "failed";
   error?: string;
