@@ -116,7 +116,9 @@ export class RedisOnlineStore implements OnlineStore {
           else if (options.ifAbsent) pipeline.set(key, text, "PX", options.ttlMs, "NX");
           else pipeline.set(key, text, "PX", options.ttlMs);
         }
-        throwFirstError(await this.guard(first, () => pipeline.exec()));
+        // Inside the guard: exec answers each command's failure (a timeout) as a result, which the
+        // breaker must see as the node's fault, not as an answer that closes its circuit.
+        await this.guard(first, async () => throwFirstError(await pipeline.exec()));
       }),
     );
   }

@@ -4,6 +4,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createLogger, silentLogger } from "../../src/log/logger";
 import { CircuitBreaker, CircuitOpenError, isNodeFault } from "../../src/online/circuit-breaker";
 import { loopStalls } from "../../src/online/loop-stalls";
+import { RedisOnlineStore } from "../../src/online/redis-store";
+import { rows } from "./fixtures";
 import { startPrivateRedis } from "./redis-harness";
 
 const client = new Redis({ lazyConnect: true });
@@ -154,6 +156,36 @@ describe("a command that timed out because this process was blocked", () => {
       pauser.disconnect();
       patient.disconnect();
       fast.disconnect();
+      await redis.kill();
+    }
+  });
+});
+
+describe("a pipeline whose commands time out", () => {
+  it("opens the node's circuit like a single command's timeout, and closes none as a probe", async () => {
+    const redis = await startPrivateRedis();
+    const client = new Redis({ port: redis.port, commandTimeout: 300 });
+    const breaker = new CircuitBreaker(client, { logger: silentLogger, cooldownMs: 50 });
+    const store = new RedisOnlineStore(client, { prefix: "rapfs-pipeline-fault", breaker });
+    const pauser = new Redis({ port: redis.port });
+    // Written with a TTL: a pipeline of SETs, one per row (a plain write is one MSET).
+    const write = () => store.write("qwen_analysis@1", rows([1, 2, 3]), { ttlMs: 60_000 });
+    try {
+      await write();
+      // Silent for the rest of the test (up to three tries: see the test above).
+      await pauser.client("PAUSE", 5_000, "ALL");
+      for (let i = 0; i < 3 && breaker.open.length === 0; i++) {
+        await expect(write()).rejects.toThrow("Command timed out");
+      }
+      expect(breaker.open.map((circuit) => circuit.node)).toEqual(["redis"]);
+      // A probe after the cooldown, the node still silent, keeps it open.
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      await expect(write()).rejects.toThrow();
+      expect(breaker.open).toHaveLength(1);
+    } finally {
+      breaker.close();
+      pauser.disconnect();
+      client.disconnect();
       await redis.kill();
     }
   });
