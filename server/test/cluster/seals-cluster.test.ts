@@ -179,18 +179,21 @@ describe("seals while a master is down and the others serve (cluster-require-ful
     const live = new RedisOnlineStore(partialClient, { prefix: `${PREFIX}-sync`, breaker });
     const viewKey = "track_profile@1";
     const sync = async () => (await syncOnlineStore({ sql: database.sql, store: live, only: [viewKey] }))[0];
+    /** Syncs every 100 ms until a sync is of `mode`, at most `attempts` times. */
+    const syncedAs = (mode: string, attempts: number) =>
+      waitFor(
+        async () => {
+          const result = await sync();
+          return result?.mode === mode ? result : undefined;
+        },
+        attempts,
+        100,
+      );
     try {
       const down = partial.ports[1] as number;
       await partial.kill(down);
       // Once its circuit is open, the masters that answer are copied and sealed; its rows wait.
-      const first = await waitFor(
-        async () => {
-          const result = await sync();
-          return result?.mode === "full" ? result : undefined;
-        },
-        100,
-        100,
-      );
+      const first = await syncedAs("full", 100);
       const [view] = (await listViews(database.sql)).filter((v) => `${v.name}@${v.version}` === viewKey);
       const total = view?.lastRun?.rowCount as number;
       expect(first.rows).toBeGreaterThan(0);
@@ -198,14 +201,7 @@ describe("seals while a master is down and the others serve (cluster-require-ful
       expect(await sync()).toMatchObject({ mode: "skipped" });
 
       await restarted(down, { cluster: partial, client: partialClient });
-      const second = await waitFor(
-        async () => {
-          const result = await sync();
-          return result?.mode === "repair" ? result : undefined;
-        },
-        200,
-        100,
-      );
+      const second = await syncedAs("repair", 200);
       expect(first.rows + second.rows).toBe(total);
       expect(await live.completeRun(viewKey)).toBe(view?.lastRun?.id);
       expect(await sync()).toMatchObject({ mode: "skipped" });

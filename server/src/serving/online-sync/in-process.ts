@@ -4,7 +4,7 @@ import type { Metrics } from "../../metrics/registry";
 import type { MemoryOnlineStore } from "../../online/memory-store";
 import type { ViewVersion } from "../../registry";
 import type { OnlineHealing } from "./no-healing";
-import { type SyncResult, syncOnlineStore, wroteRows } from "./sync";
+import { countSyncs, type SyncResult, syncOnlineStore } from "./sync";
 
 export type InProcessViewsOptions = {
   /** Bulk reads: on the embedded database, every lookup's statement goes before their slices. */
@@ -98,9 +98,7 @@ export class InProcessViews implements OnlineHealing {
       select: (views) => this.fitting(views),
     });
     if (!signal.aborted && results.every((r) => r.mode !== "failed")) this.copied = true;
-    for (const result of results) {
-      if (wroteRows(result)) metrics.onlineSyncs.inc({ view: result.viewKey, mode: result.mode });
-    }
+    countSyncs(metrics, results);
     return results;
   }
 

@@ -3,7 +3,7 @@ import type { Logger } from "../../log/logger";
 import type { Metrics } from "../../metrics/registry";
 import type { SyncLocks } from "../../online/sync-lock";
 import type { OnlineStore } from "../../online/types";
-import { type SyncResult, syncOnlineStore, wroteRows } from "./sync";
+import { countSyncs, type SyncResult, syncOnlineStore } from "./sync";
 
 export type OnlineHealerOptions = {
   sql: Sql;
@@ -94,9 +94,7 @@ export class OnlineStoreHealer {
       logger,
       signal: this.stopping.signal,
     });
-    for (const result of results) {
-      if (wroteRows(result)) metrics.onlineSyncs.inc({ view: result.viewKey, mode: result.mode });
-    }
+    countSyncs(metrics, results);
     return results;
   }
 }

@@ -1,5 +1,6 @@
 import type { Sql } from "../../db/database";
 import type { Logger } from "../../log/logger";
+import type { Metrics } from "../../metrics/registry";
 import type { SyncLocks } from "../../online/sync-lock";
 import type { OnlineStore } from "../../online/types";
 import { listViews, type ViewVersion } from "../../registry";
@@ -29,8 +30,15 @@ export type SyncResult = {
 /** What a sync that wrote rows did: what `rapfs_online_syncs_total` counts by `mode`. */
 export type SyncMode = "full" | "incremental" | "repair";
 
-export const wroteRows = (result: SyncResult): result is SyncResult & { mode: SyncMode } =>
+const wroteRows = (result: SyncResult): result is SyncResult & { mode: SyncMode } =>
   result.mode === "full" || result.mode === "incremental" || result.mode === "repair";
+
+/** Counts the syncs that wrote rows in `rapfs_online_syncs_total`, by view and mode. */
+export function countSyncs(metrics: Metrics, results: readonly SyncResult[]): void {
+  for (const result of results) {
+    if (wroteRows(result)) metrics.onlineSyncs.inc({ view: result.viewKey, mode: result.mode });
+  }
+}
 
 export type SyncOptions = {
   sql: Sql;
