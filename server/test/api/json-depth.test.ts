@@ -30,6 +30,17 @@ describe("nestsDeeperThan", () => {
     expect(nestsDeeperThan("]]]]", 2)).toBe(false);
     expect(nestsDeeperThan("", 2)).toBe(false);
   });
+  it("reads through blank runs of every length, as a body padded to its limit has them", () => {
+    for (const blanks of [1, 2, 15, 16, 17, 100, 600_000]) {
+      const pad = " \n\t\r".repeat(Math.ceil(blanks / 4)).slice(0, blanks);
+      expect(nestsDeeperThan(`${pad}[${pad}[${pad}[1${pad},${pad}2]]]${pad}`, 3)).toBe(false);
+      expect(nestsDeeperThan(`[${pad}[${pad}[${pad}[${pad}]]]]${pad}`, 3)).toBe(true);
+      // A blank run inside a string is the string's: its brackets still do not count.
+      expect(nestsDeeperThan(`["${pad}[[[[${pad}"${pad}]`, 1)).toBe(false);
+    }
+    // Control characters outside strings (which JSON.parse refuses) are passed over like blanks.
+    expect(nestsDeeperThan(`\u0000\u0001${"\u001f".repeat(40)}[[[]]]`, 2)).toBe(true);
+  });
 });
 
 describe("refuseDeepJson", () => {
@@ -45,5 +56,16 @@ describe("refuseDeepJson", () => {
     expect(error).toBeInstanceOf(DomainError);
     expect(error).toMatchObject({ code: "MALFORMED_JSON", status: 400 });
     expect((error as Error).message).toContain(`${MAX_JSON_DEPTH} levels`);
+  });
+
+  it("throws PAYLOAD_TOO_LARGE past maxValues, however the values are spread out", () => {
+    const ids = (n: number, pad: string) =>
+      `{"ids":[${Array.from({ length: n }, (_, i) => i).join(`,${pad}`)}]}`;
+    expect(() => refuseDeepJson(ids(998, " ".repeat(500)), MAX_JSON_DEPTH, 1_000)).not.toThrow();
+    for (const pad of ["", " ".repeat(20), "\n".repeat(500)]) {
+      expect(() => refuseDeepJson(ids(1_000, pad), MAX_JSON_DEPTH, 1_000)).toThrow(
+        expect.objectContaining({ code: "PAYLOAD_TOO_LARGE" }),
+      );
+    }
   });
 });
