@@ -25,11 +25,17 @@ export class DecodedRows {
     this.ring = new Array(limit);
   }
 
-  /** The row of `text`, decoded by `parse` (the Redis text by default) unless decoded from the same text before. */
-  decode(key: string, id: string, text: string, parse = decodeRow): OnlineRow {
+  /**
+   * The row of `text`, decoded by `parse` (the Redis text by default) unless decoded from the same
+   * text before. With `keep` false the row decoded is not kept: a wide batch of random ids would
+   * push thousands of rows through here, evicting the hot ones and leaving every one to be copied
+   * by the young generation's collections and promoted to the old heap (issue #38).
+   */
+  decode(key: string, id: string, text: string, parse = decodeRow, keep = true): OnlineRow {
     const cached = this.rows.get(key);
     if (cached !== undefined && cached.text === text) return cached.row;
     const row = parse(id, text);
+    if (!keep) return row;
     if (cached === undefined) {
       const oldest = this.ring[this.next];
       if (oldest !== undefined) this.rows.delete(oldest);

@@ -32,10 +32,11 @@ export class HeldView {
     return this.rows.keys();
   }
 
-  get(id: string): Entry | undefined {
+  /** The row of `id`; `keep` false decodes it for this read alone (DecodedRows.decode). */
+  get(id: string, keep = true): Entry | undefined {
     const held = this.rows.get(id);
     if (typeof held !== "string") return held;
-    return { row: this.decoded.decode(`${this.viewKey}\u0000${id}`, id, held, this.parse) };
+    return { row: this.decoded.decode(`${this.viewKey}\u0000${id}`, id, held, this.parse, keep) };
   }
 
   set(row: OnlineRow, expiresAt?: number): void {

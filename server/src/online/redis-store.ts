@@ -207,7 +207,8 @@ export class RedisOnlineStore implements OnlineStore {
     const keys = asked.map((i) => rowKey(this.prefix, views[i] as string, ids[i] as string));
     // A read this wide is a scan (a free key's 1,000-id batch of every view): it is answered
     // from the rows kept, but keeps none, which would evict the rows lookups come back for.
-    const token = near && keys.length <= NEAR_KEEP_MAX_ROWS ? near.begin(keys) : 0;
+    const keep = keys.length <= NEAR_KEEP_MAX_ROWS;
+    const token = near && keep ? near.begin(keys) : 0;
     try {
       const groups = this.readGroups(
         keys.map((_, j) => j),
@@ -228,7 +229,7 @@ export class RedisOnlineStore implements OnlineStore {
           if (text == null) return;
           const key = keys[j] as string;
           const i = asked[j] as number;
-          const row = this.decode(key, ids[i] as string, text);
+          const row = this.decode(key, ids[i] as string, text, keep);
           rows[i] = row;
           // Absence markers expire by TTL; a kept one could outlive it.
           if (near && row.eventTimestamp !== ABSENT) near.keep(key, views[i] as string, row, token, now);
@@ -241,8 +242,8 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   /** Rows are shared (near cache, DecodedRows, the row texts api/features/codec.ts keeps): nothing may change them. */
-  private decode(key: string, id: string, text: string): OnlineRow {
-    return this.decoded ? this.decoded.decode(key, id, text) : decodeRow(id, text);
+  private decode(key: string, id: string, text: string, keep: boolean): OnlineRow {
+    return this.decoded ? this.decoded.decode(key, id, text, decodeRow, keep) : decodeRow(id, text);
   }
 
   async deleteView(viewKey: string): Promise<number> {

@@ -126,6 +126,21 @@ describe("MemoryOnlineStore", () => {
       expect(during).toBeGreaterThan(0);
     });
 
+    it("keeps a hot row through a wide batch of others: the batch decodes its rows without keeping them", async () => {
+      // Room for 100 decoded rows; the batch reads 999 others.
+      const store = new MemoryOnlineStore({ decodedRows: 100 });
+      await store.beginCopy("v@1", 1);
+      await store.write("v@1", rows(range(1, 1_000)));
+      const hot = (await store.read("v@1", ["1"])).get("1");
+      const wide = await store.read("v@1", range(2, 1_000).map(String));
+      expect(wide.size).toBe(998);
+      // The same object: a lookup answered from memory by it still holds (api/lanes/kept-answers.ts).
+      expect((await store.read("v@1", ["1"])).get("1")).toBe(hot);
+      // A narrow read keeps what it decodes, as lookups need.
+      const narrow = (await store.read("v@1", ["2", "3"])).get("2");
+      expect((await store.read("v@1", ["2"])).get("2")).toBe(narrow);
+    });
+
     it("answers a row read again with the same object until it changes, and its watch sees each change", async () => {
       const store = new MemoryOnlineStore();
       await store.beginCopy("v@1", 1);
