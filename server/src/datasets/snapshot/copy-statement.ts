@@ -19,29 +19,39 @@ export function quoteLiteral(value: unknown): string {
   return `E'${text.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
 }
 
-/** Replaces `$n` outside quoted identifiers and string literals with the literal of `params[n-1]`. */
+/** Where a quoted run or a placeholder may begin. */
+const QUOTE_OR_DOLLAR = /["'$]/g;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const isWordChar = (c: number) =>
+  isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
+
+/**
+ * Replaces `$n` outside quoted identifiers and string literals with the literal of `params[n-1]`.
+ * The text between placeholders is copied in runs: a card's statement is tens of kilobytes, and is
+ * inlined again for every range it reads, where a string built a character at a time left
+ * megabytes for the collector each time (issue #38).
+ */
 export function inlineParams(text: string, params: readonly unknown[]): string {
   let out = "";
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i] as string;
+  let copied = 0;
+  QUOTE_OR_DOLLAR.lastIndex = 0;
+  for (let found = QUOTE_OR_DOLLAR.exec(text); found; found = QUOTE_OR_DOLLAR.exec(text)) {
+    const i = found.index;
+    const c = found[0];
     if (c === '"' || c === "'") {
-      const close = quotedEnd(text, i, c);
-      out += text.slice(i, close);
-      i = close;
-    } else if (c === "$" && /[0-9]/.test(text[i + 1] ?? "") && !/[A-Za-z0-9_]/.test(text[i - 1] ?? "")) {
-      let j = i + 1;
-      while (/[0-9]/.test(text[j] ?? "")) j++;
-      const n = Number(text.slice(i + 1, j));
-      if (n < 1 || n > params.length) throw new Error(`$${n} has no parameter`);
-      out += quoteLiteral(params[n - 1]);
-      i = j;
-    } else {
-      out += c;
-      i++;
+      QUOTE_OR_DOLLAR.lastIndex = quotedEnd(text, i, c);
+      continue;
     }
+    if (!isDigit(text.charCodeAt(i + 1)) || (i > 0 && isWordChar(text.charCodeAt(i - 1)))) continue;
+    let j = i + 1;
+    while (isDigit(text.charCodeAt(j))) j++;
+    const n = Number(text.slice(i + 1, j));
+    if (n < 1 || n > params.length) throw new Error(`$${n} has no parameter`);
+    out += text.slice(copied, i) + quoteLiteral(params[n - 1]);
+    copied = j;
+    QUOTE_OR_DOLLAR.lastIndex = j;
   }
-  return out;
+  return out + text.slice(copied);
 }
 
 /** Past the closing quote of the quoted run starting at `start` (a doubled quote stays inside). */

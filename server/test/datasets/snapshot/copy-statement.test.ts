@@ -36,6 +36,12 @@ describe("COPY statements: parameters become literals that PostgreSQL reads back
     );
   });
 
+  it("reads placeholders of several digits, at either end of the text", () => {
+    const params = Array.from({ length: 10 }, (_, i) => i + 1);
+    expect(inlineParams("$10,$1 $2 '$3'$3", params)).toBe("E'10',E'1' E'2' '$3'E'3'");
+    expect(inlineParams("no placeholders, 'quoted $1'", [])).toBe("no placeholders, 'quoted $1'");
+  });
+
   it("refuses what it cannot write safely", () => {
     expect(() => inlineParams("select $2", [1])).toThrow(/\$2 has no parameter/);
     expect(() => quoteLiteral(Number.NaN)).toThrow(/finite/);
