@@ -100,3 +100,37 @@ describe("columnsJson", () => {
     expect(JSON.parse(columnsJson(t))).toEqual(expected);
   });
 });
+
+describe("a wide table (more ids than the codec keeps row texts for)", () => {
+  /** `n` ids over table()'s columns: a row of a@1 for each, b@2 for none, c@1 for every third. */
+  function wide(n: number): FeatureTable {
+    const t = table();
+    t.ids = Array.from({ length: n }, (_, i) => ({ id: i + 1, key: String(i + 1) })) as never;
+    const a = Array.from({ length: n }, (_, i) => ({
+      id: String(i + 1),
+      values: { n: i / 3, s: i % 5 === 0 ? null : `s"${i}`, gone: i % 2 === 0 ? null : [i] },
+      eventTimestamp: `2025-01-01T00:00:${String(i % 60).padStart(2, "0")}.000000Z`,
+    }));
+    const c = Array.from({ length: n }, (_, i) =>
+      i % 3 === 0 ? { id: String(i + 1), values: { 'q"uote': { i } }, eventTimestamp: "" } : undefined,
+    );
+    t.rows = [a, Array.from({ length: n }, () => undefined), c];
+    return t;
+  }
+
+  it("writes the same rows and columns as a narrow one, each id's values its own", () => {
+    const t = wide(300);
+    for (const i of [0, 1, 2, 3, 150, 299]) expect(valuesJson(t, i)).toBe(JSON.stringify(valuesOf(t, i)));
+    const columns = JSON.parse(columnsJson(t)) as Record<string, { values: unknown[] }>;
+    expect(columns["a@1:n"]?.values).toEqual(t.ids.map((_, i) => i / 3));
+    expect(columns['c@1:q"uote']?.values[3]).toEqual({ i: 3 });
+    const body = JSON.parse([...codec.rowsBody('{"entity":"track"}', t)].join("")) as {
+      rows: { id: number; features: unknown }[];
+    };
+    expect(body.rows).toHaveLength(300);
+    expect(body.rows[299]).toEqual({ id: 300, features: valuesOf(t, 299) });
+    // The narrow table of the same rows answers the same for its ids.
+    const narrow = wide(3);
+    expect(valuesJson(narrow, 2)).toBe(valuesJson(t, 2));
+  });
+});

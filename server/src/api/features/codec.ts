@@ -45,6 +45,13 @@ type RowText = { values: (string | undefined)[]; stamp?: string };
 
 // A hot GET repeats the same `features=` string: split once (bounded, cleared when full).
 const SPLIT_MEMO_LIMIT = 1_000;
+/**
+ * A table of more ids than this (a wide batch, whose rows the online store does not keep either)
+ * has its value texts made for its own body, not kept by row: a weak map of thousands of one-off
+ * rows is work for every young-generation collection while the body is sent (issue #38).
+ */
+const KEPT_TEXT_IDS = 128;
+const keepsTexts = (table: FeatureTable) => table.ids.length <= KEPT_TEXT_IDS;
 
 /**
  * The feature routes' HTTP representation: reads a selection from a request, and writes feature
@@ -72,13 +79,16 @@ export class FeatureCodec {
     const plan = this.planOf(table);
     const { columns } = table.resolution;
     const parts = new Array<string>(columns.length);
+    // Per view, this row's texts when they are not kept: made once for its columns.
+    const ownTexts = keepsTexts(table) ? undefined : new Array<RowText | undefined>(table.rows.length);
     for (let c = 0; c < columns.length; c++) {
-      const row = table.rows[plan.views[c] as number]?.[i];
+      const v = plan.views[c] as number;
+      const row = table.rows[v]?.[i];
       if (!row) {
         parts[c] = `${plan.keys[c]}null,"status":"not_found","event_timestamp":null}`;
         continue;
       }
-      const text = this.textOf(row);
+      const text = ownTexts ? ownText(ownTexts, v) : this.textOf(row);
       const value = valueTextOf(row, text, (columns[c] as ResolvedColumn).feature, plan.slots[c] as number);
       const status = value === "null" ? "null" : "present";
       parts[c] = `${plan.keys[c]}${value},"status":"${status}","event_timestamp":${stampTextOf(row, text)}}`;
@@ -99,13 +109,14 @@ export class FeatureCodec {
    * not once per feature (a 100 × 50 batch: ~500 timestamps instead of 5,000).
    */
   timestampsJson(table: FeatureTable): string {
+    const keep = keepsTexts(table);
     const parts = table.resolution.views.map((plan, v) => {
       const rows = table.rows[v] ?? [];
       let list = "[";
       for (let i = 0; i < table.ids.length; i++) {
         const row = rows[i];
         if (i > 0) list += ",";
-        list += row ? stampTextOf(row, this.textOf(row)) : "null";
+        list += row ? (keep ? stampTextOf(row, this.textOf(row)) : stampJson(row)) : "null";
       }
       return `${JSON.stringify(plan.planKey)}:${list}]`;
     });
@@ -149,7 +160,10 @@ export class FeatureCodec {
     const { refs, views, slots } = this.planOf(table);
     const n = table.ids.length;
     // Per view version, each id's value texts (undefined where it has no row).
-    const texts = table.rows.map((rows) => rows.map((row) => (row ? this.textOf(row) : undefined)));
+    const keep = keepsTexts(table);
+    const texts = table.rows.map((rows) =>
+      rows.map((row) => (row ? (keep ? this.textOf(row) : { values: [] }) : undefined)),
+    );
     for (const [c, column] of table.resolution.columns.entries()) {
       const v = views[c] as number;
       const slot = slots[c] as number;
@@ -235,6 +249,18 @@ function valueTextOf(row: OnlineRow, text: RowText, feature: string, slot: numbe
 }
 
 function stampTextOf(row: OnlineRow, text: RowText): string {
-  text.stamp ??= JSON.stringify(row.eventTimestamp || null);
+  text.stamp ??= stampJson(row);
   return text.stamp;
+}
+
+const stampJson = (row: OnlineRow) => JSON.stringify(row.eventTimestamp || null);
+
+/** The texts of view `v`'s row in `texts`, made on first use. */
+function ownText(texts: (RowText | undefined)[], v: number): RowText {
+  let text = texts[v];
+  if (!text) {
+    text = { values: [] };
+    texts[v] = text;
+  }
+  return text;
 }
