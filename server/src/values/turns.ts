@@ -1,5 +1,27 @@
-/** Resolves on the event loop's next turn, after the I/O and timers already due: other requests go first. */
-export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Slices of long work waiting for a turn of the event loop, first come first served. */
+const waiting: (() => void)[] = [];
+let releasing = false;
+
+/** Lets the first slice waiting go on, and the next one on the next turn. */
+function release(): void {
+  const next = waiting.shift();
+  if (waiting.length > 0) setImmediate(release);
+  else releasing = false;
+  next?.();
+}
+
+/**
+ * Resolves on a later turn of the event loop, after the I/O and timers already due: other requests
+ * go first. Slices waiting go on one a turn, in order: with every bulk request in flight resuming
+ * on the same turn, a turn held one slice of each, and a lookup waited for all of them (issue #38).
+ */
+export const nextTurn = (): Promise<void> =>
+  new Promise((resolve) => {
+    waiting.push(resolve);
+    if (releasing) return;
+    releasing = true;
+    setImmediate(release);
+  });
 
 /**
  * How long one slice of synchronous work may hold the event loop. A lookup that arrives meanwhile
