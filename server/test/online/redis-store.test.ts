@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidViewKeyError, rowKey } from "../../src/online/redis-keys";
-import { READ_GROUP_KEYS, RedisOnlineStore } from "../../src/online/redis-store";
+import { NEAR_KEEP_MAX_ROWS, READ_GROUP_KEYS, RedisOnlineStore } from "../../src/online/redis-store";
 import { makeRow, range, rows } from "./fixtures";
 import { deletePrefix, openMonitor, SHARED_REDIS_URL, uniquePrefix, waitFor } from "./redis-harness";
 
@@ -108,6 +108,24 @@ describe("RedisOnlineStore", () => {
       expect(await other.deleteView("shared@1")).toBe(2);
     } finally {
       await other.close();
+    }
+  });
+
+  it("keeps a hot row decoded through a read wider than the near cache keeps: the wide one decodes for itself", async () => {
+    // No near cache: decoded rows are kept, room for 100 of them.
+    const own = new RedisOnlineStore(new Redis(SHARED_REDIS_URL), { prefix, decodedRows: 100 });
+    try {
+      const wide = range(1, NEAR_KEEP_MAX_ROWS + 3);
+      await own.write("hot@1", rows(wide));
+      const hot = (await own.read("hot@1", ["1"])).get("1");
+      const others = await own.read("hot@1", wide.slice(1).map(String));
+      expect(others.size).toBe(NEAR_KEEP_MAX_ROWS + 1);
+      expect((await own.read("hot@1", ["1"])).get("1")).toBe(hot);
+      // A narrow read keeps what it decodes.
+      const narrow = (await own.read("hot@1", ["2", "3"])).get("2");
+      expect((await own.read("hot@1", ["2"])).get("2")).toBe(narrow);
+    } finally {
+      await own.close();
     }
   });
 });
