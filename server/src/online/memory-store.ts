@@ -10,17 +10,12 @@ import {
   type RowsWatch,
   type ViewRead,
   type WatchedRow,
+  WIDE_READ_IDS,
   type WriteOptions,
 } from "./types";
 
 /** Rows read between looks at the clock. */
 const ROWS_PER_LOOK = 64;
-/**
- * A read of more ids than this (a wide batch) decodes its rows for itself, without keeping them
- * (DecodedRows): 128 ids of the 8 track views are the 1,024 rows the Redis store's near cache keeps
- * of one read at most (NEAR_KEEP_MAX_ROWS).
- */
-const KEPT_READ_IDS = 128;
 /** When this turn's slice of reading began, while `sliceOpen`. */
 let sliceStarted = 0;
 let sliceOpen = false;
@@ -38,15 +33,6 @@ function sliceElapsed(): number {
   if (!sliceOpen) openSlice();
   return performance.now() - sliceStarted;
 }
-/**
- * Reads that let the event loop turn wait in one line, each resuming on a turn of its own: the
- * views of a wide batch, read together, take one SLICE_MS a turn between them, not one each.
- */
-let line: Promise<void> = Promise.resolve();
-const nextSlice = (): Promise<void> => {
-  line = line.then(nextTurn);
-  return line;
-};
 
 /**
  * An in-process online store for the embedded mode. A view version a sync copies (`beginCopy`)
@@ -119,12 +105,14 @@ export class MemoryOnlineStore implements OnlineStore {
     assertViewKey(viewKey);
     const found = new Map<string, OnlineRow>();
     let held = this.held.has(viewKey);
-    const keep = ids.length <= KEPT_READ_IDS;
+    const keep = ids.length <= WIDE_READ_IDS;
     let read = 0;
     for (const id of ids) {
       // A wide batch of every view decodes thousands of rows: other requests go in between.
       if (++read % ROWS_PER_LOOK === 0 && sliceElapsed() >= SLICE_MS) {
-        await nextSlice();
+        // nextTurn lets waiting reads go on one a turn, in order: the views of a wide batch, read
+        // together, take one SLICE_MS a turn between them, not one each.
+        await nextTurn();
         openSlice();
         // A sync may have begun to hold the version meanwhile.
         held = this.held.has(viewKey);

@@ -108,3 +108,12 @@ export type FallbackLoader = (viewKey: string, ids: readonly string[]) => Promis
 
 /** A loader that knows no rows: the fallback until feature views are loaded. */
 export const noRows: FallbackLoader = async () => new Map();
+
+/**
+ * A read of more ids than this (a wide batch) is answered without keeping what it decodes: the
+ * rows (DecodedRows) and their value texts (api/features/codec.ts). Kept, a free key's 1,000-id
+ * batches of random ids evicted the hot rows lookups come back for, and left thousands of objects
+ * for every young-generation collection while the body was sent (issue #38). 128 ids of the 8
+ * track views are the 1,024 rows the Redis store's near cache keeps of one read at most.
+ */
+export const WIDE_READ_IDS = 128;

@@ -30,6 +30,7 @@ export {
   TrackInputSchema,
 } from "../ingest";
 export type { OnlineRow } from "../online/types";
+export { WIDE_READ_IDS } from "../online/types";
 export type {
   DatasetInfo,
   EmbeddingInfo,

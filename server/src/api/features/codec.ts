@@ -4,6 +4,7 @@ import {
   type ResolvedColumn,
   type Selection,
   splitRefList,
+  WIDE_READ_IDS,
 } from "../../usecases";
 import { type SelectionInput, selectionOf } from "../routes/features/schemas";
 
@@ -45,13 +46,8 @@ type RowText = { values: (string | undefined)[]; stamp?: string };
 
 // A hot GET repeats the same `features=` string: split once (bounded, cleared when full).
 const SPLIT_MEMO_LIMIT = 1_000;
-/**
- * A table of more ids than this (a wide batch, whose rows the online store does not keep either)
- * has its value texts made for its own body, not kept by row: a weak map of thousands of one-off
- * rows is work for every young-generation collection while the body is sent (issue #38).
- */
-const KEPT_TEXT_IDS = 128;
-const keepsTexts = (table: FeatureTable) => table.ids.length <= KEPT_TEXT_IDS;
+/** A wide table's value texts are made for its own body, not kept by row (WIDE_READ_IDS). */
+const keepsTexts = (table: FeatureTable) => table.ids.length <= WIDE_READ_IDS;
 
 /**
  * The feature routes' HTTP representation: reads a selection from a request, and writes feature
