@@ -38,6 +38,8 @@ export type OnlineStoreOptions = {
   keyPrefix?: string;
   /** The in-process store used when there is no Redis (an LRU of 50,000 rows by default). */
   memory?: MemoryOnlineStore;
+  /** Reads wider than the near cache keeps, on a connection of their own (RedisOnlineStoreOptions). */
+  wideReads?: RedisConnection;
   /** Rows of Redis kept in this process, invalidated by Redis (0: none; Redis Cluster: none). */
   nearCacheRows?: number;
   /** The circuits of `redis` (shared with the limiter); one of the store's own otherwise. */
@@ -70,7 +72,12 @@ export async function createOnlineStore(options: OnlineStoreOptions): Promise<Re
     near = { cache, tracking };
   }
   const breaker = options.breaker ?? createCircuitBreaker(client, logger, metrics);
-  const primary = new RedisOnlineStore(client, { prefix, breaker, ...(near ? { near } : {}) });
+  const primary = new RedisOnlineStore(client, {
+    prefix,
+    breaker,
+    ...(near ? { near } : {}),
+    ...(options.wideReads ? { wideReads: options.wideReads } : {}),
+  });
   const store = new ReadThroughStore({
     primary,
     layer: "redis",

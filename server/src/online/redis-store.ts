@@ -39,6 +39,13 @@ export type RedisOnlineStoreOptions = {
   near?: { cache: NearCache; tracking: Tracking };
   /** Reads and writes of a node that stopped answering fail at once (the caller falls back). */
   breaker?: CircuitBreaker;
+  /**
+   * A connection of their own for reads wider than the near cache keeps (a free key's 1,000-id
+   * batch of every view: megabytes of replies). On the shared one, a lookup sent after such a
+   * read waited for all of its replies (30 ms against 3 ms, 9,000 rows of 2 KB). While it is not
+   * connected, wide reads take the shared one.
+   */
+  wideReads?: Redis | Cluster;
   now?: () => number;
 };
 
@@ -66,6 +73,7 @@ export class RedisOnlineStore implements OnlineStore {
   private readonly breaker: CircuitBreaker | undefined;
   private readonly now: () => number;
   private readonly seals: RedisSeals;
+  private readonly wideReads: Redis | Cluster | undefined;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -78,6 +86,7 @@ export class RedisOnlineStore implements OnlineStore {
     this.tracking = options.near?.tracking;
     this.decoded = this.near ? undefined : new DecodedRows(options.decodedRows);
     this.breaker = options.breaker;
+    this.wideReads = options.wideReads;
     this.now = options.now ?? Date.now;
     this.seals = new RedisSeals(client, this.prefix, (key, command) => this.guard(key, command));
   }
@@ -161,13 +170,10 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   /**
-   * MGETs over the keys of every view version, sent together. In Redis Cluster the versions' hash tags may
-   * map to different slots (a cross-slot MGET is refused), so there it is one MGET per version.
+   * MGETs over the keys of every view version, sent together: one read, as wide as all of them
+   * (in Redis Cluster, MGETs of one slot each, as `fetch` groups them).
    */
   async readMany(requests: readonly ViewRead[]): Promise<Map<string, OnlineRow>[]> {
-    if (this.client.isCluster) {
-      return Promise.all(requests.map((r) => this.read(r.viewKey, r.ids)));
-    }
     const uniques = requests.map((r) => {
       assertViewKey(r.viewKey);
       return [...new Set(r.ids)];
@@ -216,9 +222,10 @@ export class RedisOnlineStore implements OnlineStore {
       );
       // Every MGET leaves at once (one round trip); their replies are decoded one per turn of
       // the event loop, so a wide read never holds it for the whole batch.
+      const client = keep ? this.client : this.wideClient();
       const replies = groups.map((group) => {
         const groupKeys = group.map((j) => keys[j] as string);
-        return this.guard(groupKeys[0] as string, () => this.client.mget(groupKeys));
+        return this.guard(groupKeys[0] as string, () => client.mget(groupKeys));
       });
       for (const reply of replies) reply.catch(() => {});
       for (const [g, group] of groups.entries()) {
@@ -239,6 +246,10 @@ export class RedisOnlineStore implements OnlineStore {
       near?.end(keys, token);
     }
     return rows;
+  }
+
+  private wideClient(): Redis | Cluster {
+    return this.wideReads?.status === "ready" ? this.wideReads : this.client;
   }
 
   /** Rows are shared (near cache, DecodedRows, the row texts api/features/codec.ts keeps): nothing may change them. */

@@ -92,6 +92,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const onlineStore = await createOnlineStore({
     redisUrl: config.redisUrl,
     redis,
+    ...(clients ? { wideReads: clients.wideReads } : {}),
     breaker,
     nearCacheRows: config.nearCacheRows,
     ...(memory ? { memory } : {}),

@@ -9,6 +9,8 @@ import type { RedisConnection } from "../online/redis-client";
 export type RedisClients = {
   /** Online reads and the limiter: auto-pipelined, so a lookup's read and spend leave in one write. */
   shared: RedisConnection;
+  /** Online reads wider than the near cache keeps: their megabytes of replies never ahead of a lookup's. */
+  wideReads: RedisConnection;
   /** The online store's healer: bulk writes with a long timeout, so lookups never queue behind a sync. */
   sync: RedisConnection;
   /** The download charge ledger: fail fast, so an outage never queues downloads behind reconnects. */
@@ -18,6 +20,9 @@ export type RedisClients = {
 
 export function openRedisClients(url: string, logger: Logger): RedisClients {
   const shared = createRedisClient(url, logger.child({ component: "redis" }), { autoPipelining: true });
+  const wideReads = createRedisClient(url, logger.child({ component: "redis-wide-reads" }), {
+    connectionName: "rapfs-wide-reads",
+  });
   const sync = createRedisClient(url, logger.child({ component: "online-sync" }), {
     commandTimeoutMs: 10_000,
     connectionName: "rapfs-sync",
@@ -26,13 +31,15 @@ export function openRedisClients(url: string, logger: Logger): RedisClients {
     commandTimeoutMs: 250,
     connectionName: "rapfs-charges",
   });
-  const connecting = Promise.all([connectRedis(sync), connectRedis(charges)]);
+  const connecting = Promise.all([connectRedis(wideReads), connectRedis(sync), connectRedis(charges)]);
   return {
     shared,
+    wideReads,
     sync,
     charges,
     async close() {
       await connecting.catch(() => {});
+      wideReads.disconnect();
       sync.disconnect();
       charges.disconnect();
     },

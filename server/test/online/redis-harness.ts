@@ -112,7 +112,8 @@ export async function waitFor<T>(
 /** The commands naming `prefix` that Redis receives while `action` runs, from a MONITOR connection. */
 /** What Redis runs, as MONITOR reports it: each command's arguments, the name first. */
 export interface Monitor {
-  on(event: "monitor", listener: (time: string, args: string[]) => void): void;
+  /** `client` is the sending connection's address (CLIENT INFO's `addr`). */
+  on(event: "monitor", listener: (time: string, args: string[], client: string) => void): void;
   disconnect(): void;
 }
 
@@ -160,11 +161,18 @@ export async function openMonitor(redis: Redis): Promise<Monitor> {
   };
 }
 
-/** `+1700000000.123456 [0 127.0.0.1:5000] "mget" "a\"b"` → the time and ["mget", 'a"b']. */
-function parseMonitorLine(line: string): [string, string[]] {
+/** `+1700000000.123456 [0 127.0.0.1:5000] "mget" "a\"b"` → the time, ["mget", 'a"b'] and "127.0.0.1:5000". */
+function parseMonitorLine(line: string): [string, string[], string] {
   const time = line.slice(1, line.indexOf(" "));
+  const client = line.slice(line.indexOf("[") + 1, line.indexOf("]")).split(" ")[1] ?? "";
   const quoted = line.slice(line.indexOf('"') + 1, -1);
-  return [time, quoted.split('" "').map((arg) => arg.replace(/\\"/g, '"'))];
+  return [time, quoted.split('" "').map((arg) => arg.replace(/\\"/g, '"')), client];
+}
+
+/** The address Redis knows `client`'s connection by (MONITOR's and CLIENT LIST's `addr`). */
+export async function clientAddress(client: Redis): Promise<string> {
+  const info = String(await client.call("client", "info"));
+  return /\baddr=(\S+)/.exec(info)?.[1] ?? "";
 }
 
 export async function commandsDuring(

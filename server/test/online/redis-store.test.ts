@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidViewKeyError, rowKey } from "../../src/online/redis-keys";
 import { NEAR_KEEP_MAX_ROWS, READ_GROUP_KEYS, RedisOnlineStore } from "../../src/online/redis-store";
 import { makeRow, range, rows } from "./fixtures";
-import { deletePrefix, openMonitor, SHARED_REDIS_URL, uniquePrefix, waitFor } from "./redis-harness";
+import {
+  clientAddress,
+  deletePrefix,
+  openMonitor,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+  waitFor,
+} from "./redis-harness";
 
 const prefix = uniquePrefix();
 let redis: Redis;
@@ -108,6 +115,47 @@ describe("RedisOnlineStore", () => {
       expect(await other.deleteView("shared@1")).toBe(2);
     } finally {
       await other.close();
+    }
+  });
+
+  it("sends a read wider than the near cache keeps on the wide reads' connection, and a lookup on its own", async () => {
+    const [shared, wide] = [new Redis(SHARED_REDIS_URL), new Redis(SHARED_REDIS_URL)];
+    const own = new RedisOnlineStore(shared, { prefix, wideReads: wide });
+    try {
+      const ids = range(0, NEAR_KEEP_MAX_ROWS + 1);
+      // Two views, each narrower than the near cache keeps, read together: one read that wide.
+      await own.write("widea@1", rows(ids.slice(0, 600)));
+      await own.write("wideb@1", rows(ids.slice(600)));
+      const addresses = { shared: await clientAddress(shared), wide: await clientAddress(wide) };
+      const monitor = await openMonitor(redis);
+      const senders: string[] = [];
+      let markerSeen = false;
+      monitor.on("monitor", (_time, args, client) => {
+        if (!args.some((a) => a.startsWith(`${prefix}:{wide`))) return;
+        const command = (args[0] ?? "").toLowerCase();
+        if (command === "get") markerSeen = true;
+        const by = client === addresses.wide ? "wide" : client === addresses.shared ? "shared" : client;
+        if (command === "mget") senders.push(`mget ${args.length - 1} by ${by}`);
+      });
+      const [a, b] = await own.readMany([
+        { viewKey: "widea@1", ids: ids.slice(0, 600).map(String) },
+        { viewKey: "wideb@1", ids: ids.slice(600).map(String) },
+      ]);
+      const lookup = await own.read("widea@1", ["7"]);
+      await redis.get(`${prefix}:{widea@1~0}:marker`);
+      // Once MONITOR shows this marker, it has shown every command before it.
+      await waitFor(async () => (markerSeen ? true : undefined));
+      monitor.disconnect();
+      expect(a?.size).toBe(600);
+      expect(b?.get(String(NEAR_KEEP_MAX_ROWS))).toEqual(makeRow(NEAR_KEEP_MAX_ROWS));
+      expect(lookup.get("7")).toEqual(makeRow(7));
+      const groups = range(0, Math.ceil(ids.length / READ_GROUP_KEYS)).map((g) =>
+        Math.min(READ_GROUP_KEYS, ids.length - g * READ_GROUP_KEYS),
+      );
+      expect(senders).toEqual([...groups.map((n) => `mget ${n} by wide`), "mget 1 by shared"]);
+    } finally {
+      await own.close();
+      wide.disconnect();
     }
   });
 
