@@ -4,6 +4,7 @@ import { generateKey } from "../src/access/api-key-format";
 import { repoRoot } from "../src/config/paths";
 import { PrivateRedis } from "../test/access/support";
 import { type ServerProcess, startServerProcess, waitCheck, waitReady } from "../test/access-http/processes";
+import { startFloorProcess } from "../test/support/floor-process";
 import {
   backendWaits,
   type HostileProbe,
@@ -129,9 +130,13 @@ async function threeProcesses(databaseUrl: string): Promise<BenchRow[]> {
   }
 }
 
-/** The floor, then the probe under the keys; one row per probe, the topology's notes on the first. */
+/**
+ * The floor, then the probe under the keys, with a floor process timed beside the probes; one row
+ * per probe, the topology's notes on the first, and the floor's own under the same load.
+ */
 async function measured(where: string, urls: string[], adminKey: string): Promise<BenchRow[]> {
   const floor = await floorP99();
+  const floorProcess = await startFloorProcess();
   const probe = await measureUnderHostileKeys(`${where}, scale ${SCALE}`, urls, {
     tracks: TRACKS,
     clients: KEYS,
@@ -139,7 +144,8 @@ async function measured(where: string, urls: string[], adminKey: string): Promis
     quietMs: QUIET_MS,
     loadedMs: LOADED_MS,
     controlMs: CONTROL_MS,
-  });
+    floorUrl: floorProcess.url,
+  }).finally(() => floorProcess.stop());
   process.stderr.write(`${probe.summary}\n`);
   const notes = topologyNotes(where, probe);
   process.stderr.write(`hostile: ${notes}\n`);
@@ -147,7 +153,33 @@ async function measured(where: string, urls: string[], adminKey: string): Promis
     const row = probeRow(where, kind, probe, floor);
     return i === 0 ? { ...row, notes: `${row.notes}; ${notes}` } : row;
   });
-  return probe.control ? [...rows, controlRow(where, probe, probe.control)] : rows;
+  return [
+    ...rows,
+    floorRow(where, probe),
+    ...(probe.control ? [controlRow(where, probe, probe.control)] : []),
+  ];
+}
+
+/**
+ * The machine's floor (a process answering from memory) timed beside the probes, loaded against
+ * quiet: what the same load does to a server that does no work at all. Where its ratio is near
+ * the lookup's, the lookup's is the machine's, not the server's.
+ */
+function floorRow(where: string, probe: HostileProbe): BenchRow {
+  const value = p99(probe.loaded.floor);
+  const baselineValue = p99(probe.quiet.floor);
+  const lookup = p99(probe.loaded.lookup) / p99(probe.quiet.lookup);
+  return {
+    workload: `hostile (${where}): the machine's floor (Node from memory, a process of its own) timed beside the probes under ${KEYS} free keys (${probe.loaded.floor.length} requests, ${probe.quiet.floor.length} quiet)`,
+    baseline: "same floor, quiet phase",
+    value,
+    baselineValue,
+    unit: "ms",
+    ratio: value / baselineValue,
+    target: "reported: the machine's part of the lookup's ratio",
+    met: true,
+    notes: `the lookup's ratio in the same run ${lookup.toFixed(2)}×; a ratio at 2× here leaves the server none of the lookup's 2×`,
+  };
 }
 
 /**

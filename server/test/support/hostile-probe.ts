@@ -1,4 +1,5 @@
 import { availableParallelism, loadavg } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { burnCores, busyCores, cpuTicks } from "./cpu-share";
 import { FREE_PACE_MS } from "./hostile";
@@ -76,15 +77,22 @@ export type HostileProbeOptions = {
   loadedMs: number;
   /** A third phase of that long: the probes beside CPU burners matching the hostile load's CPU. */
   controlMs?: number;
+  /** The machine's floor as a server (floor-process.ts), timed with the probes in every phase. */
+  floorUrl?: string;
 };
 
-const row = (kind: Probe, quiet: Timings, loaded: Timings, label = "loaded") =>
+const row = (kind: Probe | "floor", quiet: Timings, loaded: Timings, label = "loaded") =>
   `hostile:   ${kind.padEnd(9)} quiet p99 ${p99(quiet[kind]).toFixed(1).padStart(7)} ms (${quiet[kind].length})` +
   `   ${label} p99 ${p99(loaded[kind]).toFixed(1).padStart(7)} ms (${loaded[kind].length})` +
   `   ${(p99(loaded[kind]) / p99(quiet[kind])).toFixed(2)}×`;
+/** The probes' rows, and the floor's when it was timed. */
+const rows = (quiet: Timings, loaded: Timings, label?: string) =>
+  [...PROBES, ...(quiet.floor.length > 0 ? (["floor"] as const) : [])]
+    .map((kind) => row(kind, quiet, loaded, label))
+    .join("\n");
 
 /** Each process's event-loop delay, `max / p99 ms`, comma-separated. */
-export const perProcess = (list: Delays[]) =>
+export const perProcess = (list: Pick<Delays, "max" | "p99">[]) =>
   list.map((d) => `${d.max.toFixed(0)} / ${d.p99.toFixed(0)} ms`).join(", ");
 
 /** Each process's interactive waits for the embedded backend, `longest / total ms`, comma-separated. */
@@ -107,7 +115,7 @@ export async function measureUnderHostileKeys(
   urls: string[],
   options: HostileProbeOptions,
 ): Promise<HostileProbe> {
-  const { quietMs, loadedMs, controlMs = 0, ...load } = options;
+  const { quietMs, loadedMs, controlMs = 0, floorUrl, ...load } = options;
   const probeUrl = urls[0] as string;
   const hostile = overload(probeUrl, {
     ...load,
@@ -115,16 +123,26 @@ export async function measureUnderHostileKeys(
     kinds: "hostile",
     loadUrls: urls,
     paceMs: FREE_PACE_MS,
+    ...(floorUrl ? { floorUrl } : {}),
   });
   await hostile.prepare(quietMs, loadedMs, controlMs);
   await Promise.all(urls.map(delaysMs));
   let quietDelays: Delays[] = [];
   const before = loadavg();
   const ticks = [cpuTicks()];
+  // The prober's own event loop (the free keys' requests are made here too): a delay here is in
+  // every probe's time, whatever the servers do.
+  const own = monitorEventLoopDelay({ resolution: 1 });
+  own.enable();
+  let ownQuiet = { max: 0, p99: 0 };
   const { quiet, loaded, statuses } = await hostile.run(quietMs, loadedMs, async () => {
     ticks.push(cpuTicks());
+    ownQuiet = { max: own.max / 1e6, p99: own.percentile(99) / 1e6 };
+    own.reset();
     quietDelays = await Promise.all(urls.map(delaysMs));
   });
+  own.disable();
+  const ownLoaded = { max: own.max / 1e6, p99: own.percentile(99) / 1e6 };
   ticks.push(cpuTicks());
   const after = loadavg();
   const delays = await Promise.all(urls.map(delaysMs));
@@ -146,14 +164,13 @@ export async function measureUnderHostileKeys(
     }
     busy.control = busyCores(from, cpuTicks());
   }
-  const controlRows = control
-    ? `\n${PROBES.map((kind) => row(kind, quiet, control as Timings, "burned")).join("\n")}`
-    : "";
+  const controlRows = control ? `\n${rows(quiet, control, "burned")}` : "";
   const summary =
     `hostile: ${where}, ${options.clients} free keys for ${loadedMs / 1000} s\n` +
-    `${PROBES.map((kind) => row(kind, quiet, loaded)).join("\n")}${controlRows}\n` +
+    `${rows(quiet, loaded)}${controlRows}\n` +
     `hostile: busy cores (of ${availableParallelism()}): quiet ${busy.quiet.toFixed(2)}, loaded ${busy.loaded.toFixed(2)}${busy.control === undefined ? "" : `, burned ${busy.control.toFixed(2)}`}\n` +
     `hostile: event-loop delay per process (max / p99), quiet: ${perProcess(quietDelays)}; loaded: ${perProcess(delays)}\n` +
+    `hostile: the prober's own event-loop delay (max / p99), quiet: ${perProcess([ownQuiet])}; loaded: ${perProcess([ownLoaded])}\n` +
     (delays.some((d) => !Number.isNaN(d.waitMax))
       ? `hostile: embedded database, interactive statements' waits for the backend (longest / total): ${backendWaits(delays)}\n`
       : "") +

@@ -13,7 +13,8 @@ export const EXPENSIVE_CLIENTS = 4;
 export const OVERLOAD_SCALE = process.env.RAPFS_OVERLOAD_SCALE ?? "0.25";
 export const PROBES = ["lookup", "fresh key", "usage", "signup", "ready"] as const;
 export type Probe = (typeof PROBES)[number];
-export type Timings = Record<Probe, number[]> & { failures: string[] };
+/** Each probe's times; `floor`, with OverloadOptions.floorUrl, the machine's floor's beside them. */
+export type Timings = Record<Probe, number[]> & { failures: string[]; floor: number[] };
 
 const PAUSE_MS = 10;
 const PROBE_TIMEOUT_MS = 30_000;
@@ -66,6 +67,8 @@ export type OverloadOptions = {
   probeKey?: string;
   /** Each expensive client starts a request every `paceMs` instead of one after the other. */
   paceMs?: number;
+  /** A floor process (floor-process.ts) timed once a probe round, beside the probes. */
+  floorUrl?: string;
 };
 
 export function overload(url: string, options: OverloadOptions): Overload {
@@ -174,7 +177,10 @@ export function overload(url: string, options: OverloadOptions): Overload {
       signal: abandon ? AbortSignal.any([timeout, abandon.signal]) : timeout,
     })
       .then(async (res) => {
-        await res.arrayBuffer();
+        // Read and dropped a chunk at a time: a 67 MB download joined into one buffer held the
+        // prober's event loop, and every probe in flight with it.
+        const reader = res.body?.getReader();
+        while (reader && !(await reader.read()).done);
         return `${res.status}`;
       })
       .catch((error: Error) =>
@@ -192,11 +198,10 @@ export function overload(url: string, options: OverloadOptions): Overload {
    */
   const expensiveClient = async (
     index: number,
-    key: string,
+    requests: ExpensiveRequest[],
     stop: AbortSignal,
     run: { statuses: Record<string, number>; started: Map<string, number> },
   ) => {
-    const requests = expensiveRequests(key);
     const target = loadUrls[index % loadUrls.length] as string;
     const inFlight: Promise<void>[] = [];
     for (let n = 0; !stop.aborted && n < MAX_EXPENSIVE_REQUESTS; n++) {
@@ -216,7 +221,9 @@ export function overload(url: string, options: OverloadOptions): Overload {
   };
 
   let probeKey = "";
-  const freeKeys: string[] = [];
+  // Each free key's requests, made before the probes start: a 100,000-row training CSV took the
+  // prober's event loop 100-400 ms to build, at the loaded phase's start.
+  const freeKeys: ExpensiveRequest[][] = [];
   const freshKeys: { quiet: string[]; loaded: string[]; later: string[] } = {
     quiet: [],
     loaded: [],
@@ -225,7 +232,15 @@ export function overload(url: string, options: OverloadOptions): Overload {
 
   /** The fifth client: each probe once a round, one after the other, until stopped or out of fresh keys. */
   const probe = async (stop: AbortSignal, fresh: string[]): Promise<Timings> => {
-    const timings: Timings = { lookup: [], "fresh key": [], usage: [], signup: [], ready: [], failures: [] };
+    const timings: Timings = {
+      lookup: [],
+      "fresh key": [],
+      usage: [],
+      signup: [],
+      ready: [],
+      failures: [],
+      floor: [],
+    };
     const auth = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
     const requests: Record<Probe, (signal: AbortSignal, freshKey: string) => Promise<Response>> = {
       lookup: (signal) =>
@@ -260,6 +275,18 @@ export function overload(url: string, options: OverloadOptions): Overload {
           );
         await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
       }
+      if (options.floorUrl && !stop.aborted) {
+        const started = performance.now();
+        const res = await fetch(options.floorUrl, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
+          .then(async (response) => {
+            await response.arrayBuffer();
+            return response;
+          })
+          .catch((error: Error) => error);
+        timings.floor.push(performance.now() - started);
+        if (!(res instanceof Response && res.ok) && timings.failures.length < 20)
+          timings.failures.push(`floor ${res instanceof Response ? res.status : res.message}`);
+      }
     }
     return timings;
   };
@@ -268,7 +295,7 @@ export function overload(url: string, options: OverloadOptions): Overload {
   return {
     kinds,
     async prepare(quietMs, loadedMs, laterMs = 0) {
-      freeKeys.push(...(await signedUpKeys(clients)));
+      freeKeys.push(...(await signedUpKeys(clients)).map(expensiveRequests));
       probeKey = options.probeKey ?? (await signedUpKey());
       freshKeys.quiet = await signedUpKeys(freshKeysFor(quietMs));
       freshKeys.loaded = await signedUpKeys(freshKeysFor(loadedMs));
@@ -282,7 +309,7 @@ export function overload(url: string, options: OverloadOptions): Overload {
       await betweenPhases?.();
       const load = { statuses: {} as Record<string, number>, started: new Map<string, number>() };
       const loadedFor = loadedUntilEveryKindStarted(loadedMs, () => load.started.size === kinds.length);
-      const clients = freeKeys.map((key, i) => expensiveClient(i, key, loadedFor, load));
+      const clients = freeKeys.map((requests, i) => expensiveClient(i, requests, loadedFor, load));
       const loaded = await probe(loadedFor, freshKeys.loaded);
       await Promise.all(clients);
       return { quiet, loaded, statuses: load.statuses };
