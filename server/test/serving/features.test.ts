@@ -11,7 +11,7 @@ import { rowKey } from "../../src/online/redis-keys";
 import { getFeatureService, listViews } from "../../src/registry";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { latestPerTrack, rawAnalyses } from "../materialize/corpus";
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from "../online/redis-harness";
+import { deletePrefix, openMonitor, SHARED_REDIS_URL, uniquePrefix, waitFor } from "../online/redis-harness";
 import { call, ok, startServing } from "./support";
 
 const prefix = uniquePrefix();
@@ -154,6 +154,39 @@ describe("POST /v1/features/{entity}/batch", () => {
     expect(
       body.rows.filter((r) => r.features["track_profile@1:title_length"]?.status === "not_found").length,
     ).toBe(ids.filter((id) => !tracks.has(id)).length);
+  });
+
+  it("reads a batch wider than the near cache keeps on the wide reads' Redis connection", async () => {
+    const redis = new Redis(SHARED_REDIS_URL);
+    try {
+      const clients = String(await redis.call("client", "list")).split("\n");
+      const wideReads = new Set(
+        clients.filter((c) => / name=rapfs-wide-reads /.test(c)).map((c) => /\baddr=(\S+)/.exec(c)?.[1]),
+      );
+      const monitor = await openMonitor(redis);
+      const senders: string[] = [];
+      let markerSeen = false;
+      monitor.on("monitor", (_time, args, client) => {
+        const [command = "", key = ""] = args;
+        if (!key.startsWith(`${prefix}:`)) return;
+        if (command.toLowerCase() === "get") markerSeen = true;
+        if (command.toLowerCase() === "mget") senders.push(wideReads.has(client) ? "wide reads" : client);
+      });
+      // 1,000 ids of two views: 2,000 keys, none read before (no track has these ids), so none
+      // is answered from the near cache and the read is as wide as the batch.
+      const ids = Array.from({ length: 1_000 }, (_, i) => 1_000_001 + i);
+      ok(
+        await batch("track", { ids, features: ["qwen_analysis:sentiment", "track_profile:title_length"] }),
+        FeatureRowsSchema,
+      );
+      await redis.get(`${prefix}:marker`);
+      await waitFor(async () => (markerSeen ? true : undefined));
+      monitor.disconnect();
+      expect(senders.length).toBeGreaterThanOrEqual(4);
+      expect(new Set(senders)).toEqual(new Set(["wide reads"]));
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it("gives the same values in row and columnar form, statuses only where a value is not present", async () => {
