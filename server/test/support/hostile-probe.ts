@@ -108,7 +108,8 @@ export const tallied = (statuses: Record<string, number>) =>
 /**
  * `clients` free keys, spread over `urls`, each start one of the cheapest-to-send,
  * costliest-to-serve requests a second (FREE_PACE_MS) for `loadedMs`, while a bystander on the
- * first url times its probes, against the same probes for `quietMs` with no load before it.
+ * first url times its probes (on a thread of its own), against the same probes for `quietMs` with
+ * no load before it.
  */
 export async function measureUnderHostileKeys(
   where: string,
@@ -130,8 +131,8 @@ export async function measureUnderHostileKeys(
   let quietDelays: Delays[] = [];
   const before = loadavg();
   const ticks = [cpuTicks()];
-  // The prober's own event loop (the free keys' requests are made here too): a delay here is in
-  // every probe's time, whatever the servers do.
+  // The load generator's own event loop (the free keys' requests are made here; the probes run on
+  // a thread of their own, probes.ts): how much the machine's cores were shared with it.
   const own = monitorEventLoopDelay({ resolution: 1 });
   own.enable();
   let ownQuiet = { max: 0, p99: 0 };
@@ -170,7 +171,7 @@ export async function measureUnderHostileKeys(
     `${rows(quiet, loaded)}${controlRows}\n` +
     `hostile: busy cores (of ${availableParallelism()}): quiet ${busy.quiet.toFixed(2)}, loaded ${busy.loaded.toFixed(2)}${busy.control === undefined ? "" : `, burned ${busy.control.toFixed(2)}`}\n` +
     `hostile: event-loop delay per process (max / p99), quiet: ${perProcess(quietDelays)}; loaded: ${perProcess(delays)}\n` +
-    `hostile: the prober's own event-loop delay (max / p99), quiet: ${perProcess([ownQuiet])}; loaded: ${perProcess([ownLoaded])}\n` +
+    `hostile: the load generator's own event-loop delay (max / p99), quiet: ${perProcess([ownQuiet])}; loaded: ${perProcess([ownLoaded])}\n` +
     (delays.some((d) => !Number.isNaN(d.waitMax))
       ? `hostile: embedded database, interactive statements' waits for the backend (longest / total): ${backendWaits(delays)}\n`
       : "") +

@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { startTypeScriptWorker } from "../../src/db/typescript-worker";
 import { type ExpensiveRequest, hostileRequests } from "./hostile";
+import { type ProbePhase, roundsFor, signupRequest, type Timings } from "./probes";
+
+const PROBE_THREAD = new URL("./probe-thread.ts", import.meta.url);
 
 /**
  * The overload a free tier can make, shared by the reliability test and `pnpm bench overload`:
@@ -11,13 +16,8 @@ import { type ExpensiveRequest, hostileRequests } from "./hostile";
 export const EXPENSIVE_CLIENTS = 4;
 /** The reliability test's corpus scale (RAPFS_OVERLOAD_SCALE=1 for the README's scale). */
 export const OVERLOAD_SCALE = process.env.RAPFS_OVERLOAD_SCALE ?? "0.25";
-export const PROBES = ["lookup", "fresh key", "usage", "signup", "ready"] as const;
-export type Probe = (typeof PROBES)[number];
-/** Each probe's times; `floor`, with OverloadOptions.floorUrl, the machine's floor's beside them. */
-export type Timings = Record<Probe, number[]> & { failures: string[]; floor: number[] };
+export { PROBES, type Probe, type Timings } from "./probes";
 
-const PAUSE_MS = 10;
-const PROBE_TIMEOUT_MS = 30_000;
 const EXPENSIVE_TIMEOUT_MS = 90_000;
 const MAX_EXPENSIVE_REQUESTS = 10_000;
 const FORMATS = ["parquet", "csv", "arrow", "json"] as const;
@@ -77,18 +77,7 @@ export function overload(url: string, options: OverloadOptions): Overload {
   // A run of its own (emails, addresses), so a server that kept its data from a run before can be reused.
   const run = randomUUID().slice(0, 8);
   let signups = Math.floor(Math.random() * 8_000_000);
-  const signup = (signal?: AbortSignal): Promise<Response> => {
-    const n = ++signups;
-    return fetch(`${url}/v1/signup`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "x-forwarded-for": `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
-      },
-      body: JSON.stringify({ email: `overload-${run}-${n}@example.com` }),
-      ...(signal ? { signal } : {}),
-    });
-  };
+  const signup = (): Promise<Response> => signupRequest(url, run, ++signups);
   const signedUpKey = async (): Promise<string> => {
     let res = await signup();
     // A busy shared database may shed a signup (503): preparing the run retries it a few times.
@@ -107,9 +96,8 @@ export function overload(url: string, options: OverloadOptions): Overload {
     }
     return keys;
   };
-  // Every probe round sleeps at least PROBES.length pauses (timers may fire a millisecond early),
-  // so these many fresh keys outlast each phase and each key is used once.
-  const freshKeysFor = (ms: number) => Math.ceil(ms / (PROBES.length * (PAUSE_MS - 1))) + 10;
+  // So many fresh keys outlast each phase, each key used once.
+  const freshKeysFor = roundsFor;
 
   const randomTrack = () => Math.floor(Math.random() * options.tracks) + 1;
   const randomAsOf = () =>
@@ -230,65 +218,29 @@ export function overload(url: string, options: OverloadOptions): Overload {
     later: [],
   };
 
-  /** The fifth client: each probe once a round, one after the other, until stopped or out of fresh keys. */
+  /** The fifth client (probes.ts), on a thread of its own, until `stop` or out of fresh keys. */
   const probe = async (stop: AbortSignal, fresh: string[]): Promise<Timings> => {
-    const timings: Timings = {
-      lookup: [],
-      "fresh key": [],
-      usage: [],
-      signup: [],
-      ready: [],
-      failures: [],
-      floor: [],
+    const phase: ProbePhase = {
+      url,
+      probeKey,
+      freshKeys: fresh,
+      tracks: options.tracks,
+      signupsFrom: signups,
+      run,
+      ...(options.floorUrl ? { floorUrl: options.floorUrl } : {}),
     };
-    const auth = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
-    const requests: Record<Probe, (signal: AbortSignal, freshKey: string) => Promise<Response>> = {
-      lookup: (signal) =>
-        fetch(`${url}/v1/features/track/${randomTrack()}?service=hit_predictor`, {
-          ...auth(probeKey),
-          signal,
-        }),
-      "fresh key": (signal, freshKey) =>
-        fetch(`${url}/v1/features/track/${randomTrack()}?service=hit_predictor`, {
-          ...auth(freshKey),
-          signal,
-        }),
-      usage: (signal) => fetch(`${url}/v1/usage`, { ...auth(probeKey), signal }),
-      signup: (signal) => signup(signal),
-      ready: (signal) => fetch(`${url}/ready`, { signal }),
-    };
-    for (const freshKey of fresh) {
-      for (const kind of PROBES) {
-        if (stop.aborted) return timings;
-        const started = performance.now();
-        const res = await requests[kind](AbortSignal.timeout(PROBE_TIMEOUT_MS), freshKey)
-          .then(async (response) => {
-            await response.arrayBuffer();
-            return response;
-          })
-          .catch((error: Error) => error);
-        timings[kind].push(performance.now() - started);
-        const ok = res instanceof Response && res.status === (kind === "signup" ? 201 : 200);
-        if (!ok && timings.failures.length < 20)
-          timings.failures.push(
-            `${kind} ${res instanceof Response ? res.status : `${res.name}: ${res.message}`}`,
-          );
-        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
-      }
-      if (options.floorUrl && !stop.aborted) {
-        const started = performance.now();
-        const res = await fetch(options.floorUrl, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
-          .then(async (response) => {
-            await response.arrayBuffer();
-            return response;
-          })
-          .catch((error: Error) => error);
-        timings.floor.push(performance.now() - started);
-        if (!(res instanceof Response && res.ok) && timings.failures.length < 20)
-          timings.failures.push(`floor ${res instanceof Response ? res.status : res.message}`);
-      }
+    const thread = await startTypeScriptWorker(PROBE_THREAD, { workerData: phase });
+    const stopThread = () => thread.postMessage("stop");
+    if (stop.aborted) stopThread();
+    else stop.addEventListener("abort", stopThread, { once: true });
+    try {
+      const [result] = (await once(thread, "message")) as [{ timings: Timings; signups: number }];
+      signups = result.signups;
+      return result.timings;
+    } finally {
+      stop.removeEventListener("abort", stopThread);
+      await thread.terminate();
     }
-    return timings;
   };
 
   const kinds = expensiveRequests("").map(([kind]) => kind);
