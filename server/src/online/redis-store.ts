@@ -43,7 +43,7 @@ export type RedisOnlineStoreOptions = {
    * A connection of their own for reads wider than the near cache keeps (a free key's 1,000-id
    * batch of every view: megabytes of replies). On the shared one, a lookup sent after such a
    * read waited for all of its replies (30 ms against 3 ms, 9,000 rows of 2 KB). While it is not
-   * connected, wide reads take the shared one.
+   * connected, or when an MGET fails on it, wide reads take the shared one.
    */
   wideReads?: Redis | Cluster;
   now?: () => number;
@@ -222,11 +222,12 @@ export class RedisOnlineStore implements OnlineStore {
       );
       // Every MGET leaves at once (one round trip); their replies are decoded one per turn of
       // the event loop, so a wide read never holds it for the whole batch.
-      const client = keep ? this.client : this.wideClient();
-      const replies = groups.map((group) => {
-        const groupKeys = group.map((j) => keys[j] as string);
-        return this.guard(groupKeys[0] as string, () => client.mget(groupKeys));
-      });
+      const replies = groups.map((group) =>
+        this.readGroup(
+          group.map((j) => keys[j] as string),
+          keep,
+        ),
+      );
       for (const reply of replies) reply.catch(() => {});
       for (const [g, group] of groups.entries()) {
         if (g > 0) await nextTurn();
@@ -248,8 +249,16 @@ export class RedisOnlineStore implements OnlineStore {
     return rows;
   }
 
-  private wideClient(): Redis | Cluster {
-    return this.wideReads?.status === "ready" ? this.wideReads : this.client;
+  /** One MGET: on the wide reads' connection for a read that keeps nothing, while it is up. */
+  private readGroup(keys: string[], keep: boolean): Promise<(string | null)[]> {
+    const first = keys[0] as string;
+    const wide = keep ? undefined : this.wideReads;
+    if (wide?.status !== "ready" || this.breaker?.isOpen(first))
+      return this.guard(first, () => this.client.mget(keys));
+    // Its own failures (a Cluster node's connection still warming up after a failover, a timeout
+    // behind its own megabytes) say nothing of the node, so they open no circuit that lookups
+    // share: the MGET is sent again on the shared connection, whose failures do.
+    return wide.mget(keys).catch(() => this.guard(first, () => this.client.mget(keys)));
   }
 
   /** Rows are shared (near cache, DecodedRows, the row texts api/features/codec.ts keeps): nothing may change them. */

@@ -1,11 +1,15 @@
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { silentLogger } from "../../src/log/logger";
+import { CircuitBreaker } from "../../src/online/circuit-breaker";
 import { InvalidViewKeyError, rowKey } from "../../src/online/redis-keys";
 import { NEAR_KEEP_MAX_ROWS, READ_GROUP_KEYS, RedisOnlineStore } from "../../src/online/redis-store";
+import { startTcpProxy } from "../support/tcp-proxy";
 import { makeRow, range, rows } from "./fixtures";
 import {
   clientAddress,
   deletePrefix,
+  type Monitor,
   openMonitor,
   SHARED_REDIS_URL,
   uniquePrefix,
@@ -65,6 +69,7 @@ describe("RedisOnlineStore", () => {
     await store.write("big@1", rows(present));
     const ids = range(0, 1_000).map(String);
     const monitor = await openMonitor(redis);
+    onTestFinished(() => monitor.disconnect());
     const commands: string[] = [];
     const sizes: number[] = [];
     monitor.on("monitor", (_time: string, args: string[]) => {
@@ -121,13 +126,14 @@ describe("RedisOnlineStore", () => {
   it("sends a read wider than the near cache keeps on the wide reads' connection, and a lookup on its own", async () => {
     const [shared, wide] = [new Redis(SHARED_REDIS_URL), new Redis(SHARED_REDIS_URL)];
     const own = new RedisOnlineStore(shared, { prefix, wideReads: wide });
+    let monitor: Monitor | undefined;
     try {
       const ids = range(0, NEAR_KEEP_MAX_ROWS + 1);
       // Two views, each narrower than the near cache keeps, read together: one read that wide.
       await own.write("widea@1", rows(ids.slice(0, 600)));
       await own.write("wideb@1", rows(ids.slice(600)));
       const addresses = { shared: await clientAddress(shared), wide: await clientAddress(wide) };
-      const monitor = await openMonitor(redis);
+      monitor = await openMonitor(redis);
       const senders: string[] = [];
       let markerSeen = false;
       monitor.on("monitor", (_time, args, client) => {
@@ -145,7 +151,6 @@ describe("RedisOnlineStore", () => {
       await redis.get(`${prefix}:{widea@1~0}:marker`);
       // Once MONITOR shows this marker, it has shown every command before it.
       await waitFor(async () => (markerSeen ? true : undefined));
-      monitor.disconnect();
       expect(a?.size).toBe(600);
       expect(b?.get(String(NEAR_KEEP_MAX_ROWS))).toEqual(makeRow(NEAR_KEEP_MAX_ROWS));
       expect(lookup.get("7")).toEqual(makeRow(7));
@@ -154,8 +159,42 @@ describe("RedisOnlineStore", () => {
       );
       expect(senders).toEqual([...groups.map((n) => `mget ${n} by wide`), "mget 1 by shared"]);
     } finally {
+      monitor?.disconnect();
       await own.close();
       wide.disconnect();
+    }
+  });
+
+  it("reads again on the shared connection when the wide one fails, and opens no circuit lookups share", async () => {
+    const shared = new Redis(SHARED_REDIS_URL);
+    const proxy = await startTcpProxy(Number(new URL(SHARED_REDIS_URL).port || 6379));
+    // As the server's clients are: a command on a lost connection fails at once.
+    const wide = new Redis({
+      port: proxy.port,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
+    const breaker = new CircuitBreaker(shared, { logger: silentLogger });
+    const own = new RedisOnlineStore(shared, { prefix, breaker, wideReads: wide });
+    try {
+      const ids = range(0, NEAR_KEEP_MAX_ROWS + 1);
+      await own.write("widec@1", rows(ids));
+      await wide.connect();
+      const cut = proxy.cutOnRequest("widec@1");
+      const found = await own.read("widec@1", ids.map(String));
+      await cut;
+      expect(found.size).toBe(ids.length);
+      expect(found.get("1000")).toEqual(makeRow(1000));
+      expect(breaker.open).toEqual([]);
+      // While it is down, wide reads go on the shared connection from the start.
+      expect(wide.status).not.toBe("ready");
+      expect((await own.read("widec@1", ids.map(String))).size).toBe(ids.length);
+      expect(breaker.open).toEqual([]);
+    } finally {
+      await own.close();
+      wide.disconnect();
+      await proxy.stop();
     }
   });
 
