@@ -164,7 +164,8 @@ export async function openMonitor(redis: Redis): Promise<Monitor> {
 /** `+1700000000.123456 [0 127.0.0.1:5000] "mget" "a\"b"` → the time, ["mget", 'a"b'] and "127.0.0.1:5000". */
 function parseMonitorLine(line: string): [string, string[], string] {
   const time = line.slice(1, line.indexOf(" "));
-  const client = line.slice(line.indexOf("[") + 1, line.indexOf("]")).split(" ")[1] ?? "";
+  // `[0 127.0.0.1:5000]`, `[0 [::1]:5000]` or `[0 unix:/tmp/redis.sock]`: up to the first `] "`.
+  const client = /^\+\S+ \[\d+ (.+?)\] "/.exec(line)?.[1] ?? "";
   const quoted = line.slice(line.indexOf('"') + 1, -1);
   return [time, quoted.split('" "').map((arg) => arg.replace(/\\"/g, '"')), client];
 }

@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   FeatureBatchSchema,
   FeatureColumnsSchema,
@@ -164,6 +164,7 @@ describe("POST /v1/features/{entity}/batch", () => {
         clients.filter((c) => / name=rapfs-wide-reads /.test(c)).map((c) => /\baddr=(\S+)/.exec(c)?.[1]),
       );
       const monitor = await openMonitor(redis);
+      onTestFinished(() => monitor.disconnect());
       const senders: string[] = [];
       let markerSeen = false;
       monitor.on("monitor", (_time, args, client) => {
@@ -181,7 +182,6 @@ describe("POST /v1/features/{entity}/batch", () => {
       );
       await redis.get(`${prefix}:marker`);
       await waitFor(async () => (markerSeen ? true : undefined));
-      monitor.disconnect();
       expect(senders.length).toBeGreaterThanOrEqual(4);
       expect(new Set(senders)).toEqual(new Set(["wide reads"]));
     } finally {

@@ -28,7 +28,7 @@ export async function startFloorProcess(): Promise<{ url: string; stop(): Promis
   return {
     url: `http://127.0.0.1:${port}/`,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, "exit");
       child.stdin.end();
       await exited;

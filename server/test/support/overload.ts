@@ -234,7 +234,12 @@ export function overload(url: string, options: OverloadOptions): Overload {
     if (stop.aborted) stopThread();
     else stop.addEventListener("abort", stopThread, { once: true });
     try {
-      const [result] = (await once(thread, "message")) as [{ timings: Timings; signups: number }];
+      const [result] = (await Promise.race([
+        once(thread, "message"),
+        once(thread, "exit").then(([code]) => {
+          throw new Error(`the probe thread exited (${code}) without its timings`);
+        }),
+      ])) as [{ timings: Timings; signups: number }];
       signups = result.signups;
       return result.timings;
     } finally {
@@ -252,6 +257,8 @@ export function overload(url: string, options: OverloadOptions): Overload {
       freshKeys.quiet = await signedUpKeys(freshKeysFor(quietMs));
       freshKeys.loaded = await signedUpKeys(freshKeysFor(loadedMs));
       if (laterMs > 0) freshKeys.later = await signedUpKeys(freshKeysFor(laterMs));
+      // The probe thread's module is bundled on its first start: here, not in the quiet phase's time.
+      await probe(new AbortController().signal, []);
     },
     probeAgain(ms) {
       return probe(AbortSignal.timeout(ms), freshKeys.later);
