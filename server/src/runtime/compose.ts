@@ -71,15 +71,25 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const { config, logger, database } = options;
   const profile = profileOf(database);
   const metrics = options.metrics ?? createMetrics();
-  // First: a spool directory that cannot be made refuses the start before anything connects.
   const clients = config.redisUrl ? openRedisClients(config.redisUrl, logger) : undefined;
+  // A start refused (a spool directory that cannot be made, access services that cannot start)
+  // leaves no connection reconnecting behind it.
+  const refused = async (error: unknown): Promise<never> => {
+    await clients?.close();
+    throw error;
+  };
   const chargesPrefix = options.keyPrefix ?? options.accessConfig.redisPrefix;
-  const datasets = createDatasetServices({
-    config: options.datasetConfig ?? loadDatasetConfig(process.env),
-    ...(clients ? { ledger: new RedisChargeLedger(clients.charges, chargesPrefix) } : {}),
-    logger,
-    ...profile.datasets,
-  });
+  let datasets: ReturnType<typeof createDatasetServices>;
+  try {
+    datasets = createDatasetServices({
+      config: options.datasetConfig ?? loadDatasetConfig(process.env),
+      ...(clients ? { ledger: new RedisChargeLedger(clients.charges, chargesPrefix) } : {}),
+      logger,
+      ...profile.datasets,
+    });
+  } catch (error) {
+    return refused(error);
+  }
   // One client for online reads and limits: a lookup's MGET and limiter scripts share a write.
   const redis = clients?.shared;
   // Its circuits are shared too: a node that stopped answering is skipped by reads and limits alike.
@@ -165,7 +175,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     logger,
   }).catch(async (error: unknown) => {
     await onlineStore.close();
-    throw error;
+    return refused(error);
   });
   observeAccess(access, metrics, readiness);
   const healer = clients
