@@ -170,10 +170,17 @@ function parseMonitorLine(line: string): [string, string[], string] {
   return [time, quoted.split('" "').map((arg) => arg.replace(/\\"/g, '"')), client];
 }
 
+const addressOf = (clientLine: string) => /\baddr=(\S+)/.exec(clientLine)?.[1] ?? "";
+
 /** The address Redis knows `client`'s connection by (MONITOR's and CLIENT LIST's `addr`). */
 export async function clientAddress(client: Redis): Promise<string> {
-  const info = String(await client.call("client", "info"));
-  return /\baddr=(\S+)/.exec(info)?.[1] ?? "";
+  return addressOf(String(await client.call("client", "info")));
+}
+
+/** The addresses of every connection named `name` (CLIENT SETNAME, ioredis' connectionName). */
+export async function namedClientAddresses(redis: Redis, name: string): Promise<Set<string>> {
+  const clients = String(await redis.call("client", "list")).split("\n");
+  return new Set(clients.filter((c) => c.includes(` name=${name} `)).map(addressOf));
 }
 
 export async function commandsDuring(

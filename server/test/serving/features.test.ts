@@ -11,7 +11,14 @@ import { rowKey } from "../../src/online/redis-keys";
 import { getFeatureService, listViews } from "../../src/registry";
 import type { RunningServer } from "../../src/runtime/start-server";
 import { latestPerTrack, rawAnalyses } from "../materialize/corpus";
-import { deletePrefix, openMonitor, SHARED_REDIS_URL, uniquePrefix, waitFor } from "../online/redis-harness";
+import {
+  deletePrefix,
+  namedClientAddresses,
+  openMonitor,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+  waitFor,
+} from "../online/redis-harness";
 import { call, ok, startServing } from "./support";
 
 const prefix = uniquePrefix();
@@ -159,10 +166,7 @@ describe("POST /v1/features/{entity}/batch", () => {
   it("reads a batch wider than the near cache keeps on the wide reads' Redis connection", async () => {
     const redis = new Redis(SHARED_REDIS_URL);
     try {
-      const clients = String(await redis.call("client", "list")).split("\n");
-      const wideReads = new Set(
-        clients.filter((c) => / name=rapfs-wide-reads /.test(c)).map((c) => /\baddr=(\S+)/.exec(c)?.[1]),
-      );
+      const wideReads = await namedClientAddresses(redis, "rapfs-wide-reads");
       const monitor = await openMonitor(redis);
       onTestFinished(() => monitor.disconnect());
       const senders: string[] = [];

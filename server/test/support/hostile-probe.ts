@@ -135,15 +135,16 @@ export async function measureUnderHostileKeys(
   // a thread of their own, probes.ts): how much the machine's cores were shared with it.
   const own = monitorEventLoopDelay({ resolution: 1 });
   own.enable();
+  const ownDelay = () => ({ max: own.max / 1e6, p99: own.percentile(99) / 1e6 });
   let ownQuiet = { max: 0, p99: 0 };
   const { quiet, loaded, statuses } = await hostile.run(quietMs, loadedMs, async () => {
     ticks.push(cpuTicks());
-    ownQuiet = { max: own.max / 1e6, p99: own.percentile(99) / 1e6 };
+    ownQuiet = ownDelay();
     own.reset();
     quietDelays = await Promise.all(urls.map(delaysMs));
   });
   own.disable();
-  const ownLoaded = { max: own.max / 1e6, p99: own.percentile(99) / 1e6 };
+  const ownLoaded = ownDelay();
   ticks.push(cpuTicks());
   const after = loadavg();
   const delays = await Promise.all(urls.map(delaysMs));

@@ -96,8 +96,6 @@ export function overload(url: string, options: OverloadOptions): Overload {
     }
     return keys;
   };
-  // So many fresh keys outlast each phase, each key used once.
-  const freshKeysFor = roundsFor;
 
   const randomTrack = () => Math.floor(Math.random() * options.tracks) + 1;
   const randomAsOf = () =>
@@ -254,9 +252,10 @@ export function overload(url: string, options: OverloadOptions): Overload {
     async prepare(quietMs, loadedMs, laterMs = 0) {
       freeKeys.push(...(await signedUpKeys(clients)).map(expensiveRequests));
       probeKey = options.probeKey ?? (await signedUpKey());
-      freshKeys.quiet = await signedUpKeys(freshKeysFor(quietMs));
-      freshKeys.loaded = await signedUpKeys(freshKeysFor(loadedMs));
-      if (laterMs > 0) freshKeys.later = await signedUpKeys(freshKeysFor(laterMs));
+      // A fresh key a round, each used once, for as many rounds as outlast each phase.
+      freshKeys.quiet = await signedUpKeys(roundsFor(quietMs));
+      freshKeys.loaded = await signedUpKeys(roundsFor(loadedMs));
+      if (laterMs > 0) freshKeys.later = await signedUpKeys(roundsFor(laterMs));
       // The probe thread's module is bundled on its first start: here, not in the quiet phase's time.
       await probe(new AbortController().signal, []);
     },
