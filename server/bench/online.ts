@@ -159,8 +159,8 @@ export async function benchOnline(): Promise<BenchRow[]> {
     const singlePaced = [];
     for (const share of PACED_SHARES) {
       const rate = Math.max(100, Math.round((capacity * share) / 100) * 100);
-      const measured = await alternate(singleSides, { ...at(10), rate });
-      report(`1 × 50 paced at ${rate} req/s`, ["rapfs", "HGETALL", "GET"], measured);
+      const measured = await alternate([...singleSides, floor], { ...at(10), rate });
+      report(`1 × 50 paced at ${rate} req/s`, ["rapfs", "HGETALL", "GET", "floor"], measured);
       singlePaced.push({ share, rate, measured });
     }
 
