@@ -2,6 +2,8 @@
 export const bareKeys = (prefix: string) => ({
   /** The whole single-lookup response as one string. */
   one: `${prefix}:bare:one`,
+  /** The single lookup's response headers as rapfs sent them (JSON pairs), for the floor to send. */
+  oneHeaders: `${prefix}:bare:one-headers`,
   /** The single lookup's 50 values as one hash: reference → that value's JSON. */
   oneHash: `${prefix}:bare:one-hash`,
   /** One batch row's values as a hash, per id. */

@@ -59,7 +59,8 @@ function p99Row(
 
 /** The bar for a lookup: its p99 within 1.5× of Node answering from memory. */
 const FLOOR_LIMIT = 1.5;
-const FLOOR = "Node's http answering the finished response from memory, no work (this machine's floor)";
+const FLOOR =
+  "Node's http answering the same request with rapfs's finished response (body and headers) from memory, no work (this machine's floor)";
 
 function floorRow(workload: string, sides: Measured[], limit: number | undefined, notes: string): BenchRow {
   const [real, floor] = sides as [Measured, Measured];

@@ -61,18 +61,25 @@ bare.post("/search", async (c) => {
   return c.json({ neighbors });
 });
 
+async function finishedResponse(): Promise<{ body: Buffer; headers: string[] }> {
+  const body = (await redis.getBuffer(keys.one)) ?? Buffer.from("{}");
+  const sent = JSON.parse((await redis.get(keys.oneHeaders)) ?? "[]") as [string, string][];
+  return { body, headers: [...sent.flat(), "content-length", String(body.length)] };
+}
+
 const listening = async (server: Server) => {
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 };
 const bareServer = serve({ fetch: bare.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
 const bareUrl = await listening(bareServer);
-// The floor of this machine: Node's http answering the finished response from memory, no work.
-let finished: string | undefined;
+// The floor of this machine: Node's http answering the finished response from memory, no work:
+// rapfs's body and headers as it sent them for the lookup, kept as bytes.
+let finished: { body: Buffer; headers: string[] } | undefined;
 const floorServer = createServer(serverTimeouts, async (_req, res) => {
-  finished ??= (await redis.get(keys.one)) ?? "{}";
-  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(finished) });
-  res.end(finished);
+  finished ??= await finishedResponse();
+  res.writeHead(200, finished.headers);
+  res.end(finished.body);
 }).listen(0, "127.0.0.1");
 const floorUrl = await listening(floorServer);
 // The same server's app without the lanes in front (what RAPFS_LOOKUP_LANE=off serves).
