@@ -78,10 +78,20 @@ export const failedAuthPolicy = (limit: number): Policy => ({
 
 /** The policy of one dimension for a tier, or null when that tier is unlimited there. */
 export function policyFor(tiers: Tiers, tier: string, dimension: Dimension): Policy | null {
-  const limit = tierLimits(tiers, tier)[dimension];
-  if (limit === null) return null;
-  return { name: dimension, limit, unit: dimension, ...WINDOWS[dimension] };
+  const limits = tierLimits(tiers, tier);
+  let made = policiesOf.get(limits);
+  if (!made) policiesOf.set(limits, (made = {}));
+  const known = made[dimension];
+  if (known !== undefined) return known;
+  const limit = limits[dimension];
+  const policy =
+    limit === null ? null : Object.freeze({ name: dimension, limit, unit: dimension, ...WINDOWS[dimension] });
+  made[dimension] = policy;
+  return policy;
 }
+
+/** Each tier's policies, made once: every request checks them, and the RateLimit fields describe them. */
+const policiesOf = new WeakMap<TierLimits, Partial<Record<Dimension, Policy | null>>>();
 
 export function tierLimits(tiers: Tiers, tier: string): TierLimits {
   const limits = tiers[tier];

@@ -110,6 +110,8 @@ export class GatePayer implements Payer {
 }
 
 function sum(a: Cost, b: Cost): Cost {
+  // A lookup adds nothing to what its door left due (its request): no new object per request.
+  if (Object.keys(b).length === 0) return a;
   const total: Cost = { ...a };
   for (const [unit, amount] of Object.entries(b) as [keyof Cost, number][]) {
     total[unit] = (total[unit] ?? 0) + amount;

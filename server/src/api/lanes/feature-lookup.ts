@@ -69,7 +69,7 @@ export function featureLookupLane(deps: LaneDependencies): Lane {
       if (!served) return false;
       const { result, headers } = served;
       if (result instanceof Error) exchange.problem(problemFor(result, exchange.logger), headers);
-      else exchange.json(200, result.body, { ...result.headers, ...headers });
+      else exchange.json(200, result.body, result.headers, headers);
       return true;
     },
   };

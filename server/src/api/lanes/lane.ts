@@ -64,20 +64,19 @@ export class LaneExchange {
     this.logger = deps.logger.child({ request_id: this.requestId });
   }
 
-  json(status: number, body: string | Buffer, headers: Record<string, string>): void {
-    this.send(status, body, { ...headers, "content-type": "application/json" });
+  /** A JSON answer; of a header given in more than one set, the last set's value is sent. */
+  json(status: number, body: string | Buffer, ...headerSets: Record<string, string>[]): void {
+    this.send(status, body, [...headerSets, JSON_TYPE]);
   }
 
   problem(input: ProblemInput, headers: Record<string, string> = {}): void {
     const problem = problemAt({ path: this.path, requestId: this.requestId }, input);
     const body = JSON.stringify(problem);
-    this.send(problem.status, body, { ...headers, ...input.headers, "content-type": PROBLEM_CONTENT_TYPE });
+    this.send(problem.status, body, [headers, input.headers ?? {}, PROBLEM_TYPE]);
   }
 
-  private send(status: number, body: string | Buffer, headers: Record<string, string>): void {
-    // Names in lower case, as the app's Fetch Headers send them (a client may match them exactly).
-    const names: string[] = [];
-    for (const [name, value] of Object.entries(headers)) names.push(name.toLowerCase(), value);
+  private send(status: number, body: string | Buffer, headerSets: Record<string, string>[]): void {
+    const names = headerList(headerSets);
     names.push("content-length", String(Buffer.byteLength(body)), REQUEST_ID_HEADER, this.requestId);
     names.push("x-content-type-options", "nosniff");
     this.res.writeHead(status, names);
@@ -90,4 +89,31 @@ export class LaneExchange {
       seconds: (performance.now() - this.started) / 1000,
     });
   }
+}
+
+const JSON_TYPE = { "content-type": "application/json" };
+const PROBLEM_TYPE = { "content-type": PROBLEM_CONTENT_TYPE };
+
+/**
+ * Header sets as Node's flat [name, value, …] list, names in lower case as the app's Fetch
+ * Headers send them (a client may match them exactly), a later set's value winning. Built on
+ * every answer, so without the objects and entry arrays a merge by spreading makes.
+ */
+function headerList(headerSets: Record<string, string>[]): string[] {
+  const byName = new Map<string, string>();
+  for (const set of headerSets) for (const name in set) byName.set(lowerCase(name), set[name] as string);
+  const names: string[] = [];
+  byName.forEach((value, name) => names.push(name, value));
+  return names;
+}
+
+/** Header names come from a few constants, so their lower case is made once. */
+const lowerNames = new Map<string, string>();
+function lowerCase(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerNames.size < 1_000) lowerNames.set(name, lower);
+  }
+  return lower;
 }
