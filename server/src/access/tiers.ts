@@ -80,7 +80,10 @@ export const failedAuthPolicy = (limit: number): Policy => ({
 export function policyFor(tiers: Tiers, tier: string, dimension: Dimension): Policy | null {
   const limits = tierLimits(tiers, tier);
   let made = policiesOf.get(limits);
-  if (!made) policiesOf.set(limits, (made = {}));
+  if (!made) {
+    made = {};
+    policiesOf.set(limits, made);
+  }
   const known = made[dimension];
   if (known !== undefined) return known;
   const limit = limits[dimension];

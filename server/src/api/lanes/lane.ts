@@ -103,7 +103,9 @@ function headerList(headerSets: Record<string, string>[]): string[] {
   const byName = new Map<string, string>();
   for (const set of headerSets) for (const name in set) byName.set(lowerCase(name), set[name] as string);
   const names: string[] = [];
-  byName.forEach((value, name) => names.push(name, value));
+  byName.forEach((value, name) => {
+    names.push(name, value);
+  });
   return names;
 }
 
