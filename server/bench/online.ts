@@ -81,16 +81,17 @@ function report(label: string, sides: string[], results: Measured[]): void {
   });
 }
 
-/** The headers rapfs answered `url` with, but those Node's http adds to every response itself. */
-async function answerHeaders(url: string, headers: Record<string, string>): Promise<[string, string][]> {
+/** rapfs's answer to `url` as sent: its body, and its headers but those Node's http adds itself. */
+async function answered(url: string, headers: Record<string, string>) {
   const res = await fetch(url, { headers });
-  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  const body = await res.text();
   const added = new Set(["connection", "keep-alive", "date", "content-length", "transfer-encoding"]);
   const sent: [string, string][] = [];
   res.headers.forEach((value, name) => {
     if (!added.has(name)) sent.push([name, value]);
   });
-  return sent;
+  return { body, headers: sent };
 }
 
 type Values = Record<string, { status: string }>;
@@ -143,9 +144,10 @@ export async function benchOnline(): Promise<BenchRow[]> {
     const keys = bareKeys(prefix);
 
     const onePath = `/v1/features/track/${one}?features=${features.join(",")}`;
-    const oneBody = await api<{ features: Values }>(`${urls.url}${onePath}`, auth);
-    await redis.set(keys.one, JSON.stringify(oneBody));
-    await redis.set(keys.oneHeaders, JSON.stringify(await answerHeaders(`${urls.url}${onePath}`, auth)));
+    const oneAnswer = await answered(`${urls.url}${onePath}`, auth);
+    const oneBody = JSON.parse(oneAnswer.body) as { features: Values };
+    await redis.set(keys.one, oneAnswer.body);
+    await redis.set(keys.oneHeaders, JSON.stringify(oneAnswer.headers));
     await redis.hset(keys.oneHash, ...hashFields(oneBody.features));
     const singleSides: Side[] = [
       { url: `${urls.url}${onePath}`, headers: auth },
