@@ -139,19 +139,16 @@ export class AccessGate {
       }
       return { ok: false, denial: { status: 401, reason: verification.reason }, limits: [] };
     }
-    const { principal } = verification;
-    if (scope !== null && !hasScope(principal.scopes, scope)) {
-      return {
-        ok: false,
-        principal,
-        denial: { status: 403, reason: "insufficient_scope", required: scope },
-        limits: [],
-      };
-    }
-    if (principal.rotating && scope === "keys:manage") {
-      return { ok: false, principal, denial: { status: 403, reason: "key_rotating" }, limits: [] };
-    }
-    return { ok: true, principal, limits: [] };
+    return scoped(verification.principal, scope);
+  }
+
+  /**
+   * `authenticate` for a valid key the verifier holds: the same answer at once, spending nothing.
+   * Undefined otherwise (authenticate then decides); such a key is never refused by its address.
+   */
+  authenticateCached(presented: string | undefined, scope: Scope | null): GateResult | undefined {
+    const verification = this.deps.verifier.verifyCached(presented);
+    return verification?.ok ? scoped(verification.principal, scope) : undefined;
   }
 
   private async verifyBounded(presented: string | undefined): Promise<Verification> {
@@ -187,6 +184,27 @@ export class AccessGate {
     }
     this.deps.usage?.record(principal.accountId, { requests: 1 });
     if (refused) return this.refuse(principal, "quota_exceeded", limits);
+    this.recordSpend(principal, cost);
+    return { ok: true, principal, limits };
+  }
+
+  /** Whether this process can hold quota units to spend at once (quota leases on Redis). */
+  get holdsUnits(): boolean {
+    return this.deps.limiter.consumeHeld !== undefined;
+  }
+
+  /**
+   * `admit` when this process holds every unit the request spends (quota leases): the same
+   * answer at once. Undefined, having spent nothing, otherwise: admit then decides, with Redis.
+   */
+  admitHeld(principal: Principal, cost: Cost = {}): GateResult | undefined {
+    const { limiter, usage } = this.deps;
+    if (!limiter.consumeHeld || this.oversize(principal, cost)) return undefined;
+    const charges = this.charges(principal, { requests: 1, ...cost });
+    const subject = principal.accountId;
+    const limits = limiter.consumeHeld(charges.map((c) => ({ policy: c.policy, subject, cost: c.amount })));
+    if (!limits) return undefined;
+    usage?.record(subject, { requests: 1 });
     this.recordSpend(principal, cost);
     return { ok: true, principal, limits };
   }
@@ -369,4 +387,20 @@ function failedAuthentications(retryAfterSeconds: number, limit?: LimitResult): 
     denial: { status: 429, reason: "failed_authentications", retryAfterSeconds },
     limits: limit ? [limit] : [],
   };
+}
+
+/** An authenticated key's answer for a route needing `scope` (null: any valid key). */
+function scoped(principal: Principal, scope: Scope | null): GateResult {
+  if (scope !== null && !hasScope(principal.scopes, scope)) {
+    return {
+      ok: false,
+      principal,
+      denial: { status: 403, reason: "insufficient_scope", required: scope },
+      limits: [],
+    };
+  }
+  if (principal.rotating && scope === "keys:manage") {
+    return { ok: false, principal, denial: { status: 403, reason: "key_rotating" }, limits: [] };
+  }
+  return { ok: true, principal, limits: [] };
 }

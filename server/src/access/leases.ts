@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { Limiter, LimiterBackend, LimitResult } from "./limiter";
+import type { HeldCharge, Limiter, LimiterBackend, LimitResult } from "./limiter";
 import { limiterWindow, limitResult } from "./limiter";
 import type { Policy } from "./tiers";
 
@@ -141,23 +141,9 @@ export class LeasingLimiter implements Limiter {
     if (cost === 0 || this.inner.backend !== "redis") return this.inner.consume(policy, subject, cost);
     const { key, windowMs } = limiterWindow(this.prefix, policy, subject, new Date(this.now()));
     for (;;) {
-      const lease = this.leases.get(key);
       const now = this.now();
-      if (lease && lease.units >= cost && now < lease.expiresAt) {
-        lease.units -= cost;
-        lease.used += cost;
-        if (!this.renewals.has(key)) {
-          // Spent faster than leased: the next lease is twice this one, as when one runs out.
-          if (lease.units * 3 < lease.used) this.nextWant.set(key, (lease.units + lease.used) * 2);
-          if (now >= lease.renewAt || lease.units * 3 < lease.used) this.renewAhead(policy, key, windowMs);
-        }
-        return limitResult(
-          policy,
-          true,
-          policy.limit - (lease.consumed - lease.units),
-          lease.windowEndsAt - this.now(),
-        );
-      }
+      const lease = this.spendable(key, cost, now);
+      if (lease) return this.spendFrom(lease, policy, windowMs, cost, now);
       // Requests arriving together while a renewal is on its way share it instead of each renewing.
       const renewal = this.renewals.get(key);
       if (!renewal) break;
@@ -181,6 +167,41 @@ export class LeasingLimiter implements Limiter {
     } finally {
       if (this.renewals.get(key) === renewal) this.renewals.delete(key);
     }
+  }
+
+  consumeHeld(charges: readonly HeldCharge[]): LimitResult[] | undefined {
+    if (this.inner.backend !== "redis") return undefined;
+    const now = this.now();
+    const at = new Date(now);
+    const windows = charges.map(({ policy, subject }) => limiterWindow(this.prefix, policy, subject, at));
+    const leases: Lease[] = [];
+    for (const [i, { cost }] of charges.entries()) {
+      const lease = cost > 0 && this.spendable(windows[i]?.key as string, cost, now);
+      if (!lease) return undefined;
+      leases.push(lease);
+    }
+    // Every charge is held (and nothing awaits between the check and the spend): all are spent.
+    return charges.map(({ policy, cost }, i) =>
+      this.spendFrom(leases[i] as Lease, policy, windows[i]?.windowMs as number, cost, now),
+    );
+  }
+
+  /** The lease of `key` when it is live and holds `cost` units. */
+  private spendable(key: string, cost: number, now: number): Lease | undefined {
+    const lease = this.leases.get(key);
+    return lease && lease.units >= cost && now < lease.expiresAt ? lease : undefined;
+  }
+
+  private spendFrom(lease: Lease, policy: Policy, windowMs: number, cost: number, now: number): LimitResult {
+    lease.units -= cost;
+    lease.used += cost;
+    const key = lease.counter;
+    if (!this.renewals.has(key)) {
+      // Spent faster than leased: the next lease is twice this one, as when one runs out.
+      if (lease.units * 3 < lease.used) this.nextWant.set(key, (lease.units + lease.used) * 2);
+      if (now >= lease.renewAt || lease.units * 3 < lease.used) this.renewAhead(policy, key, windowMs);
+    }
+    return limitResult(policy, true, policy.limit - (lease.consumed - lease.units), lease.windowEndsAt - now);
   }
 
   /**

@@ -34,6 +34,9 @@ export function limitResult(
   };
 }
 
+/** One spend of `consumeHeld`. */
+export type HeldCharge = { policy: Policy; subject: string; cost: number };
+
 export type LimiterBackend = "memory" | "redis" | "insurance";
 
 export interface Limiter {
@@ -42,6 +45,11 @@ export interface Limiter {
    * A refused spend is refunded, so a batch refused for lack of quota costs nothing.
    */
   consume(policy: Policy, subject: string, cost?: number): Promise<LimitResult>;
+  /**
+   * Spends every charge from units this process already holds, all or none, without waiting:
+   * undefined when one is not held (consume then decides, with Redis). Only a leasing limiter holds units.
+   */
+  consumeHeld?(charges: readonly HeldCharge[]): LimitResult[] | undefined;
   /** Gives back units spent earlier (a later check in the same request refused it). */
   refund(policy: Policy, subject: string, cost: number): Promise<void>;
   /** The current window without spending anything. */

@@ -81,12 +81,27 @@ export class KeyVerifier {
     if (presented === undefined || presented === "") return { ok: false, reason: "missing" };
     if (!isWellFormedKey(presented)) return this.refuse("malformed");
     const hash = hashKey(presented);
-    const lookup = await this.lookup(hash);
+    return this.judge(await this.lookup(hash));
+  }
+
+  /**
+   * A valid key's verification from the cache alone, as `verify` would give it: undefined when
+   * the key is not a valid one cached within the TTL (verify then decides, asking the database).
+   */
+  verifyCached(presented: string | undefined): Verification | undefined {
+    if (!presented || !isWellFormedKey(presented)) return undefined;
+    const cached = this.cache.get(hashKey(presented));
+    const now = this.clock();
+    if (!cached?.lookup || now - cached.cachedAt >= this.ttlMs || refusalOf(cached.lookup, now))
+      return undefined;
+    return this.judge(cached.lookup);
+  }
+
+  private judge(lookup: KeyLookup | null): Verification {
     const now = this.clock();
     if (!lookup) return this.refuse("unknown");
-    if (lookup.revokedAt) return this.refuse("revoked", lookup);
-    if (lookup.expiresAt && lookup.expiresAt.getTime() <= now) return this.refuse("expired", lookup);
-    if (lookup.disabledAt) return this.refuse("disabled", lookup);
+    const refusal = refusalOf(lookup, now);
+    if (refusal) return this.refuse(refusal, lookup);
     this.options.lastUsed?.touch(lookup.keyId, new Date(now));
     return {
       ok: true,
@@ -202,4 +217,12 @@ export class KeyVerifier {
       }
     }
   }
+}
+
+/** Why a key found in the database is refused now, if it is. */
+function refusalOf(lookup: KeyLookup, now: number): AuthFailureReason | undefined {
+  if (lookup.revokedAt) return "revoked";
+  if (lookup.expiresAt && lookup.expiresAt.getTime() <= now) return "expired";
+  if (lookup.disabledAt) return "disabled";
+  return undefined;
 }

@@ -92,6 +92,24 @@ export function admission(services: Services) {
       const { headers, refused } = await door.finish();
       return { result: refused ?? result, headers };
     },
+    /**
+     * `serve` without waiting, for an answer already made (a lookup kept in memory): a key the
+     * verifier holds, spending units this process holds, then `ready`'s answer if it still holds.
+     * Undefined, having spent nothing, when any of that is not so: `serve` then decides. Nothing
+     * awaits between `ready` and the spend, so the answer holds when it is paid for.
+     */
+    serveHeld: <T>(
+      entry: Entry,
+      ready: () => T | undefined,
+    ): { result: T; headers: Record<string, string> } | undefined => {
+      if (!gate().holdsUnits) return undefined;
+      const identity = gate().authenticateCached(entry.presented, entry.rule.scope);
+      if (!identity?.ok) return undefined;
+      const result = ready();
+      if (result === undefined) return undefined;
+      const admitted = gate().admitHeld(identity.principal, entry.rule.cost);
+      return admitted?.ok ? { result, headers: answerFields(admitted.limits) } : undefined;
+    },
     verify: (presented: string | undefined): Promise<Verification> =>
       services.access.verifier.verify(presented),
     /** The error a refusal is answered with (counted in the quota rejections metric). */

@@ -128,6 +128,58 @@ describe("quota leases", () => {
     expect(await counter("spread")).toBe(2_000);
   });
 
+  it("spend held units at once, every charge or none", async () => {
+    prefix = uniquePrefix();
+    const limiter = await processLimiter(10_000);
+    const perMinute = requests(100_000);
+    const perDay: Policy = { ...requests(100_000), name: "rows", unit: "rows", window: "utc-day" };
+    const charges = [
+      { policy: perMinute, subject: "held", cost: 1 },
+      { policy: perDay, subject: "held", cost: 1 },
+    ];
+    expect(limiter.consumeHeld(charges)).toBeUndefined();
+    for (let i = 0; i < 20; i++) await limiter.consume(perMinute, "held", 1);
+    // The requests are held, the rows are not: nothing is spent.
+    const held = limiter.heldUnits;
+    expect(held).toBeGreaterThan(1);
+    expect(limiter.consumeHeld(charges)).toBeUndefined();
+    expect(limiter.heldUnits).toBe(held);
+    for (let i = 0; i < 20; i++) await limiter.consume(perDay, "held", 1);
+    const before = limiter.heldUnits;
+    const results = limiter.consumeHeld(charges);
+    expect(results?.map((r) => [r.policy.name, r.allowed])).toEqual([
+      ["requests", true],
+      ["rows", true],
+    ]);
+    expect(limiter.heldUnits).toBe(before - 2);
+    await limiter.release();
+    expect(await counter("held")).toBe(21);
+  });
+
+  it("admit exactly Q of N ≫ Q over three processes spending held units at once where they can", async () => {
+    prefix = uniquePrefix();
+    const processes = await Promise.all([processLimiter(), processLimiter(), processLimiter()]);
+    const policy = requests(2_000);
+    const charge = [{ policy, subject: "at-once", cost: 1 }];
+    let atOnce = 0;
+    const spendOne = (limiter: LeasingLimiter) => {
+      const held = limiter.consumeHeld(charge)?.[0];
+      if (held) atOnce++;
+      return held ?? limiter.consume(policy, "at-once", 1);
+    };
+    const waves = await Promise.all(
+      processes.map(async (limiter, p) => {
+        const results = [];
+        for (let wave = 0; wave < 10; wave++)
+          results.push(...(await Promise.all(Array.from({ length: 40 * (p + 1) }, () => spendOne(limiter)))));
+        return results;
+      }),
+    );
+    expect(atOnce).toBeGreaterThan(0);
+    expect(admitted(waves.flat())).toBe(2_000);
+    expect(await counter("at-once")).toBe(2_000);
+  });
+
   it("give a refund back into the lease and return it with the rest", async () => {
     prefix = uniquePrefix();
     const limiter = await processLimiter(10_000);

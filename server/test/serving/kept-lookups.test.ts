@@ -77,6 +77,30 @@ describe("a lookup kept in memory", () => {
     }
   });
 
+  it("spends exactly its key's quota when answered at once from leased units", async () => {
+    const signup = await call(server, "/v1/signup", {
+      json: { email: "kept-quota@example.com" },
+      headers: { authorization: "" },
+    });
+    const headers = { authorization: `Bearer ${(signup.body as { key: { key: string } }).key.key}` };
+    const { gate } = server.services.access;
+    const admitHeld = vi.spyOn(gate, "admitHeld");
+    try {
+      const statuses: number[] = [];
+      // The free tier's 60 requests a minute, asked for 150 times, 10 at once.
+      for (let wave = 0; wave < 15; wave++) {
+        const answers = await Promise.all(Array.from({ length: 10 }, () => call(server, PATH, { headers })));
+        statuses.push(...answers.map((a) => a.status));
+      }
+      expect(statuses.filter((s) => s === 200)).toHaveLength(60);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(90);
+      // Some were answered from units this process held, without waiting for Redis.
+      expect(admitHeld.mock.results.filter((r) => r.value?.ok).length).toBeGreaterThan(0);
+    } finally {
+      admitHeld.mockRestore();
+    }
+  });
+
   it("is not answered after this process wrote the row (its own write invalidates at once)", async () => {
     await lookup();
     const key = rowKey(prefix, VIEW, ID);

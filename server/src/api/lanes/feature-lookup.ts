@@ -26,7 +26,8 @@ type LaneDependencies = HttpDependencies & { codec: FeatureCodec };
  * A hot lookup is answered from memory: its finished body is kept by URL, and served again, with
  * the key authenticated and its request and row spent as always, while the lookup says nothing
  * it read has changed (`reread`: its rows still in the near cache, which drops a row as soon as
- * Redis reports a change to it).
+ * Redis reports a change to it). With the key verified recently and quota units leased, that
+ * answer is sent without waiting for anything (`serveHeld`): no promise, no Redis.
  */
 export function featureLookupLane(deps: LaneDependencies): Lane {
   const { useCases, codec } = deps;
@@ -55,16 +56,19 @@ export function featureLookupLane(deps: LaneDependencies): Lane {
       if (!target || rule?.kind !== "key" || !rule.concurrent) return false;
       const presented = presentedKey((name) => headerOf(req, name));
       const exchange = new LaneExchange(deps, req, res, ROUTE, target.path);
-      const served = await useCases.admission.serve(
-        { presented, rule, address: "unknown" },
-        async (payer) => {
-          if (known?.reread && (await useCases.features.reuse(known.reread, payer))) return known;
-          if (known) kept.drop(url);
-          const answer = await lookUp(target, rule, payer);
-          if (answer.reread) kept.keep(url, answer);
-          return answer;
-        },
-      );
+      const entry = { presented, rule, address: "unknown" } as const;
+      const held = known && useCases.admission.serveHeld(entry, () => (known.reread?.() ? known : undefined));
+      if (held) {
+        exchange.json(200, held.result.body, held.result.headers, held.headers);
+        return true;
+      }
+      const served = await useCases.admission.serve(entry, async (payer) => {
+        if (known?.reread && (await useCases.features.reuse(known.reread, payer))) return known;
+        if (known) kept.drop(url);
+        const answer = await lookUp(target, rule, payer);
+        if (answer.reread) kept.keep(url, answer);
+        return answer;
+      });
       // Not admitted: nothing was spent; the app answers (and counts failures by the client's address).
       if (!served) return false;
       const { result, headers } = served;
