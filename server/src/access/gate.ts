@@ -190,23 +190,27 @@ export class AccessGate {
 
   /** Whether this process can hold quota units to spend at once (quota leases on Redis). */
   get holdsUnits(): boolean {
-    return this.deps.limiter.consumeHeld !== undefined;
+    return this.deps.limiter.heldSpend !== undefined;
   }
 
   /**
-   * `admit` when this process holds every unit the request spends (quota leases): the same
-   * answer at once. Undefined, having spent nothing, otherwise: admit then decides, with Redis.
+   * `admit` when this process holds every unit the request spends (quota leases), checked now:
+   * a function that admits it, the same answer at once, to be called before anything awaits.
+   * Undefined, having spent nothing, otherwise: admit then decides, with Redis.
    */
-  admitHeld(principal: Principal, cost: Cost = {}): GateResult | undefined {
+  heldAdmission(principal: Principal, cost: Cost = {}): (() => GateResult) | undefined {
     const { limiter, usage } = this.deps;
-    if (!limiter.consumeHeld || this.oversize(principal, cost)) return undefined;
-    const charges = this.charges(principal, { requests: 1, ...cost });
+    if (!limiter.heldSpend || this.oversize(principal, cost)) return undefined;
     const subject = principal.accountId;
-    const limits = limiter.consumeHeld(charges.map((c) => ({ policy: c.policy, subject, cost: c.amount })));
-    if (!limits) return undefined;
-    usage?.record(subject, { requests: 1 });
-    this.recordSpend(principal, cost);
-    return { ok: true, principal, limits };
+    const charges = this.charges(principal, { requests: 1, ...cost });
+    const spend = limiter.heldSpend(charges.map((c) => ({ policy: c.policy, subject, cost: c.amount })));
+    if (!spend) return undefined;
+    return () => {
+      const limits = spend();
+      usage?.record(subject, { requests: 1 });
+      this.recordSpend(principal, cost);
+      return { ok: true, principal, limits };
+    };
   }
 
   /**

@@ -169,21 +169,23 @@ export class LeasingLimiter implements Limiter {
     }
   }
 
-  consumeHeld(charges: readonly HeldCharge[]): LimitResult[] | undefined {
+  heldSpend(charges: readonly HeldCharge[]): (() => LimitResult[]) | undefined {
     if (this.inner.backend !== "redis") return undefined;
     const now = this.now();
     const at = new Date(now);
     const windows = charges.map(({ policy, subject }) => limiterWindow(this.prefix, policy, subject, at));
-    const leases: Lease[] = [];
+    // What each counter is asked for, over every charge on it.
+    const asked = new Map<string, number>();
     for (const [i, { cost }] of charges.entries()) {
-      const lease = cost > 0 && this.spendable(windows[i]?.key as string, cost, now);
-      if (!lease) return undefined;
-      leases.push(lease);
+      const key = windows[i]?.key as string;
+      asked.set(key, (asked.get(key) ?? 0) + cost);
     }
-    // Every charge is held (and nothing awaits between the check and the spend): all are spent.
-    return charges.map(({ policy, cost }, i) =>
-      this.spendFrom(leases[i] as Lease, policy, windows[i]?.windowMs as number, cost, now),
-    );
+    for (const [key, cost] of asked) if (cost <= 0 || !this.spendable(key, cost, now)) return undefined;
+    return () =>
+      charges.map(({ policy, cost }, i) => {
+        const { key, windowMs } = windows[i] as { key: string; windowMs: number };
+        return this.spendFrom(this.leases.get(key) as Lease, policy, windowMs, cost, now);
+      });
   }
 
   /** The lease of `key` when it is live and holds `cost` units. */

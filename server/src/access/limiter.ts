@@ -34,7 +34,7 @@ export function limitResult(
   };
 }
 
-/** One spend of `consumeHeld`. */
+/** One spend of `heldSpend`. */
 export type HeldCharge = { policy: Policy; subject: string; cost: number };
 
 export type LimiterBackend = "memory" | "redis" | "insurance";
@@ -46,10 +46,11 @@ export interface Limiter {
    */
   consume(policy: Policy, subject: string, cost?: number): Promise<LimitResult>;
   /**
-   * Spends every charge from units this process already holds, all or none, without waiting:
-   * undefined when one is not held (consume then decides, with Redis). Only a leasing limiter holds units.
+   * The spend of every charge from units this process already holds, checked now: a function
+   * that spends them all, to be called before anything awaits (the units are then still held).
+   * Undefined when one is not held (consume then decides, with Redis). Only a leasing limiter holds units.
    */
-  consumeHeld?(charges: readonly HeldCharge[]): LimitResult[] | undefined;
+  heldSpend?(charges: readonly HeldCharge[]): (() => LimitResult[]) | undefined;
   /** Gives back units spent earlier (a later check in the same request refused it). */
   refund(policy: Policy, subject: string, cost: number): Promise<void>;
   /** The current window without spending anything. */

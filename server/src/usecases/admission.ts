@@ -94,21 +94,28 @@ export function admission(services: Services) {
     },
     /**
      * `serve` without waiting, for an answer already made (a lookup kept in memory): a key the
-     * verifier holds, spending units this process holds, then `ready`'s answer if it still holds.
-     * Undefined, having spent nothing, when any of that is not so: `serve` then decides. Nothing
-     * awaits between `ready` and the spend, so the answer holds when it is paid for.
+     * verifier holds and units this process holds, then `ready`'s answer if it still holds, then
+     * the spend. Undefined, having spent nothing, when any of that is not so: `serve` then
+     * decides. Nothing awaits from the check of the units to the spend, so both still hold.
      */
     serveHeld: <T>(
       entry: Entry,
       ready: () => T | undefined,
     ): { result: T; headers: Record<string, string> } | undefined => {
-      if (!gate().holdsUnits) return undefined;
-      const identity = gate().authenticateCached(entry.presented, entry.rule.scope);
-      if (!identity?.ok) return undefined;
-      const result = ready();
-      if (result === undefined) return undefined;
-      const admitted = gate().admitHeld(identity.principal, entry.rule.cost);
-      return admitted?.ok ? { result, headers: answerFields(admitted.limits) } : undefined;
+      let admit: (() => { limits: readonly LimitResult[] }) | undefined;
+      let result: T | undefined;
+      try {
+        const identity = gate().holdsUnits
+          ? gate().authenticateCached(entry.presented, entry.rule.scope)
+          : undefined;
+        admit = identity?.ok ? gate().heldAdmission(identity.principal, entry.rule.cost) : undefined;
+        result = admit && ready();
+      } catch {
+        // Nothing was spent yet: the door that waits answers, and its own failure with it.
+        return undefined;
+      }
+      if (!admit || result === undefined) return undefined;
+      return { result, headers: answerFields(admit().limits) };
     },
     verify: (presented: string | undefined): Promise<Verification> =>
       services.access.verifier.verify(presented),

@@ -128,7 +128,7 @@ describe("quota leases", () => {
     expect(await counter("spread")).toBe(2_000);
   });
 
-  it("spend held units at once, every charge or none", async () => {
+  it("spend held units at once, every charge or none, only when told to", async () => {
     prefix = uniquePrefix();
     const limiter = await processLimiter(10_000);
     const perMinute = requests(100_000);
@@ -137,17 +137,25 @@ describe("quota leases", () => {
       { policy: perMinute, subject: "held", cost: 1 },
       { policy: perDay, subject: "held", cost: 1 },
     ];
-    expect(limiter.consumeHeld(charges)).toBeUndefined();
+    expect(limiter.heldSpend(charges)).toBeUndefined();
     for (let i = 0; i < 20; i++) await limiter.consume(perMinute, "held", 1);
     // The requests are held, the rows are not: nothing is spent.
     const held = limiter.heldUnits;
     expect(held).toBeGreaterThan(1);
-    expect(limiter.consumeHeld(charges)).toBeUndefined();
+    expect(limiter.heldSpend(charges)).toBeUndefined();
+    // Two charges on one counter are asked of it together: more than it holds is not held.
+    const onOne = (first: number) => [
+      { policy: perMinute, subject: "held", cost: first },
+      { policy: perMinute, subject: "held", cost: 1 },
+    ];
+    expect(limiter.heldSpend(onOne(held))).toBeUndefined();
+    expect(limiter.heldSpend(onOne(held - 1))).toBeDefined();
     expect(limiter.heldUnits).toBe(held);
     for (let i = 0; i < 20; i++) await limiter.consume(perDay, "held", 1);
     const before = limiter.heldUnits;
-    const results = limiter.consumeHeld(charges);
-    expect(results?.map((r) => [r.policy.name, r.allowed])).toEqual([
+    const spend = limiter.heldSpend(charges);
+    expect(limiter.heldUnits).toBe(before);
+    expect(spend?.().map((r) => [r.policy.name, r.allowed])).toEqual([
       ["requests", true],
       ["rows", true],
     ]);
@@ -163,7 +171,7 @@ describe("quota leases", () => {
     const charge = [{ policy, subject: "at-once", cost: 1 }];
     let atOnce = 0;
     const spendOne = (limiter: LeasingLimiter) => {
-      const held = limiter.consumeHeld(charge)?.[0];
+      const held = limiter.heldSpend(charge)?.()[0];
       if (held) atOnce++;
       return held ?? limiter.consume(policy, "at-once", 1);
     };
