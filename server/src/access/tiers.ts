@@ -79,22 +79,21 @@ export const failedAuthPolicy = (limit: number): Policy => ({
 /** The policy of one dimension for a tier, or null when that tier is unlimited there. */
 export function policyFor(tiers: Tiers, tier: string, dimension: Dimension): Policy | null {
   const limits = tierLimits(tiers, tier);
-  let made = policiesOf.get(limits);
-  if (!made) {
-    made = {};
-    policiesOf.set(limits, made);
+  let policies = policiesOf.get(limits);
+  if (!policies) {
+    policies = Object.fromEntries(
+      DIMENSIONS.map((d) => {
+        const limit = limits[d];
+        return [d, limit === null ? null : Object.freeze({ name: d, limit, unit: d, ...WINDOWS[d] })];
+      }),
+    ) as Record<Dimension, Policy | null>;
+    policiesOf.set(limits, policies);
   }
-  const known = made[dimension];
-  if (known !== undefined) return known;
-  const limit = limits[dimension];
-  const policy =
-    limit === null ? null : Object.freeze({ name: dimension, limit, unit: dimension, ...WINDOWS[dimension] });
-  made[dimension] = policy;
-  return policy;
+  return policies[dimension];
 }
 
 /** Each tier's policies, made once: every request checks them, and the RateLimit fields describe them. */
-const policiesOf = new WeakMap<TierLimits, Partial<Record<Dimension, Policy | null>>>();
+const policiesOf = new WeakMap<TierLimits, Record<Dimension, Policy | null>>();
 
 export function tierLimits(tiers: Tiers, tier: string): TierLimits {
   const limits = tiers[tier];

@@ -94,14 +94,18 @@ export class KeyVerifier {
     const now = this.clock();
     if (!cached?.lookup || now - cached.cachedAt >= this.ttlMs || refusalOf(cached.lookup, now))
       return undefined;
-    return this.judge(cached.lookup);
+    return this.accept(cached.lookup, now);
   }
 
   private judge(lookup: KeyLookup | null): Verification {
     const now = this.clock();
     if (!lookup) return this.refuse("unknown");
     const refusal = refusalOf(lookup, now);
-    if (refusal) return this.refuse(refusal, lookup);
+    return refusal ? this.refuse(refusal, lookup) : this.accept(lookup, now);
+  }
+
+  /** A key that is not refused: its use is noted, and it is the request's principal. */
+  private accept(lookup: KeyLookup, now: number): Verification {
     this.options.lastUsed?.touch(lookup.keyId, new Date(now));
     return {
       ok: true,
