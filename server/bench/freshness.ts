@@ -7,7 +7,7 @@ import { attachEmbedded, type Database, openDatabase } from "../src/db/database"
 import { LOCK_SOURCE_WRITES_SHARED } from "../src/db/source-writes";
 import { bindParams } from "../src/definitions/compile/params";
 import { getViewVersion } from "../src/registry";
-import { type ServerProcess, startServerProcess, waitReady } from "../test/access-http/processes";
+import { type ServerProcess, startServerProcess, waitLogged, waitReady } from "../test/access-http/processes";
 import { deleteRunKeys } from "./child";
 import { statisticsFollowed } from "./freshness-stats";
 import { floorP99 } from "./overload";
@@ -99,6 +99,7 @@ async function embedded(): Promise<BenchRow[]> {
   let db: Database | undefined;
   try {
     await waitReady(server);
+    await waitLogged(server, "warm-up done");
     const port = lockOwner(dataDir)?.port;
     if (!port) throw new Error("the server recorded no database port");
     db = await attachEmbedded(embeddedUrl(port));
@@ -123,6 +124,7 @@ async function threeProcesses(databaseUrl: string): Promise<BenchRow[]> {
       servers.push(server);
       await waitReady(server);
     }
+    for (const server of servers) await waitLogged(server, "warm-up done");
     db = await openDatabase({ databaseUrl, dataDir: IN_MEMORY });
     return await scenario(
       "3 processes, server PostgreSQL, one Redis",

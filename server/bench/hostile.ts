@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { generateKey } from "../src/access/api-key-format";
 import { repoRoot } from "../src/config/paths";
 import { PrivateRedis } from "../test/access/support";
-import { type ServerProcess, startServerProcess, waitCheck, waitReady } from "../test/access-http/processes";
+import {
+  type ServerProcess,
+  startServerProcess,
+  waitCheck,
+  waitLogged,
+  waitReady,
+} from "../test/access-http/processes";
 import { startFloorProcess } from "../test/support/floor-process";
 import {
   backendWaits,
@@ -90,6 +96,7 @@ async function embedded(): Promise<BenchRow[]> {
   try {
     await waitReady(server);
     // The quiet phase measures the server as it serves from then on, not its warm-up.
+    await waitLogged(server, "warm-up done");
     await waitCheck(server, "online-memory");
     await waitCheck(server, "search");
     return await measured("embedded", [server.url], adminKey);
@@ -118,6 +125,7 @@ async function threeProcesses(databaseUrl: string): Promise<BenchRow[]> {
       servers.push(server);
       await waitReady(server);
     }
+    for (const server of servers) await waitLogged(server, "warm-up done");
     return await measured(
       "3 processes, server PostgreSQL, one Redis",
       servers.map((s) => s.url),

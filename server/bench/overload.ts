@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { repoRoot } from "../src/config/paths";
 import { SLICE_TARGET_MS } from "../src/datasets/pacer";
-import { startServerProcess, waitReady } from "../test/access-http/processes";
+import { startServerProcess, waitLogged, waitReady } from "../test/access-http/processes";
 import { overload, overloadEnv, PROBES, p99, serverFailure } from "../test/support/overload";
 import { keptRows } from "./report";
 import type { BenchRow } from "./types";
@@ -59,6 +59,8 @@ export async function benchOverload(): Promise<BenchRow[]> {
   });
   try {
     await waitReady(server);
+    // The quiet phase measures the server as it serves from then on, not its warm-up.
+    await waitLogged(server, "warm-up done");
     const load = overload(server.url, {
       tracks: Math.max(1, Math.floor(57_718 * Number(SCALE))),
       trainingRows: TRAINING_ROWS,

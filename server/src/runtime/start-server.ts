@@ -18,6 +18,7 @@ import { migrate } from "../db/migrate";
 import { openReadRouter } from "../db/replica";
 import { createLogger, type Logger } from "../log/logger";
 import { type ProgressReporter, terminalProgress } from "../log/progress";
+import { keepHistories } from "../materialize/runner";
 import type { Services } from "../usecases";
 import { type PrepareDataOptions, prepareData } from "./bootstrap";
 import { buildServices } from "./compose";
@@ -51,6 +52,11 @@ export type RunningServer = {
   services: Services;
   /** Settles when data preparation has finished (rejects if it failed; the server then shuts down). */
   prepared: Promise<void>;
+  /**
+   * Settles once the work started when the data was ready is done: the public datasets' cards and,
+   * on the embedded default, the views' kept histories. Never rejects.
+   */
+  warmed: Promise<void>;
   shutdown(reason?: string): Promise<void>;
 };
 
@@ -208,6 +214,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     () => prepare(services, { progress, servable, signal: stopping.signal, background: track }),
     { logger, signal: stopping.signal, retryable: () => preparing },
   );
+  let warm: Promise<unknown> = Promise.resolve();
   const prepared = preparation.then(
     () => {
       stopProgress();
@@ -219,11 +226,22 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         catalog: services.serving.catalog,
         datasets: services.datasets,
       };
-      track(
-        warmPublicCards(deps).catch((error: Error) =>
-          logger.warn("could not prepare the public datasets' cards", { error: error.message }),
-        ),
+      const cards = warmPublicCards(deps).catch((error: Error) =>
+        logger.warn("could not prepare the public datasets' cards", { error: error.message }),
       );
+      // The embedded default's runs keep no history they did not build (materialize/runner.ts).
+      const histories = () =>
+        keepHistories({ runs: services.sql, bulk: services.bulkSql }, stopping.signal).then(
+          (views) => logger.info("histories kept", { views }),
+          (error: Error) => {
+            if (!stopping.signal.aborted)
+              logger.warn("could not keep the views' histories", { error: error.message });
+          },
+        );
+      warm = (services.database.mode === "embedded" ? cards.then(histories) : cards).then(() => {
+        if (!stopping.signal.aborted) logger.info("warm-up done");
+      });
+      track(warm);
     },
     async (error: unknown) => {
       stopProgress();
@@ -240,8 +258,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   );
   // Observed here so a failure is not an unhandled rejection when nobody awaits `prepared`.
   prepared.catch(() => {});
+  const warmed = prepared.then(
+    () => warm.then(() => {}),
+    () => {},
+  );
 
-  return { url, port, app, services, prepared, shutdown };
+  return { url, port, app, services, prepared, warmed, shutdown };
 }
 
 /** How long a shutdown waits for data preparation to reach a step's end and background loads to finish. */

@@ -107,6 +107,21 @@ export async function waitReady(server: ServerProcess): Promise<void> {
   }
 }
 
+/** Waits until the server has logged a line with message `msg` (work it does after /ready). */
+export async function waitLogged(server: ServerProcess, msg: string, withinMs = 120_000): Promise<void> {
+  const line = `"msg":${JSON.stringify(msg)}`;
+  await eventually(
+    async () => {
+      if (server.output().includes(line)) return;
+      const exit = server.exit();
+      if (exit) throw new Error(`${server.name} exited (${exit}) before logging ${msg}`);
+      throw new Error(`${server.name} has not logged ${msg}:\n${server.output().slice(-2_000)}`);
+    },
+    withinMs,
+    200,
+  );
+}
+
 /** Waits until /ready's check `name` passes (a background warm-up, such as the views copied into memory). */
 export async function waitCheck(server: ServerProcess, name: string, withinMs = 120_000): Promise<void> {
   const deadline = Date.now() + withinMs;

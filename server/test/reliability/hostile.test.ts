@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/access/api-key-format";
-import { type ServerProcess, startServerProcess, waitReady } from "../access-http/processes";
+import { type ServerProcess, startServerProcess, waitLogged, waitReady } from "../access-http/processes";
 import { type Delays, hostileEnv, measureUnderHostileKeys } from "../support/hostile-probe";
 import { p99, serverFailure } from "../support/overload";
 import { type Stack, startStack } from "./stack";
@@ -105,6 +105,7 @@ describe("free keys sending the cheapest-to-send, costliest-to-serve requests th
       RAPFS_ADMIN_KEY: adminKey,
     });
     await waitReady(server);
+    await waitLogged(server, "warm-up done");
     const tracks = Math.max(1, Math.floor(57_718 * Number(SCALE)));
     await probeUnderHostileKeys(`embedded, scale ${SCALE}`, [server.url], {
       tracks,

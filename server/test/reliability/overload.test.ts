@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServerProcess, startServerProcess, waitReady } from "../access-http/processes";
+import { type ServerProcess, startServerProcess, waitLogged, waitReady } from "../access-http/processes";
 import {
   EXPENSIVE_CLIENTS,
   OVERLOAD_SCALE,
@@ -41,6 +41,7 @@ beforeAll(async () => {
   dataDir = await serverDataCopy("overload", env);
   server = await startServerProcess("overload", { ...env, RAPFS_DATA_DIR: dataDir, LOG_LEVEL: "info" });
   await waitReady(server);
+  await waitLogged(server, "warm-up done");
   load = overload(server.url, {
     tracks: Math.max(1, Math.floor(57_718 * Number(SCALE))),
     trainingRows: 10_000,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { startServerProcess, waitReady } from "../access-http/processes";
+import { startServerProcess, waitLogged, waitReady } from "../access-http/processes";
 import { cachedDirectory, copyOfDirectory } from "./fixture-cache";
 
 // What a first start's data directory is made from: a change to any of it makes a new one.
@@ -17,6 +17,8 @@ export function preparedServerData(name: string, env: Record<string, string>): P
     const server = await startServerProcess(`${name}-prepare`, { ...env, RAPFS_DATA_DIR: directory });
     try {
       await waitReady(server);
+      // What the server builds after /ready (the embedded default's kept histories) is kept too.
+      await waitLogged(server, "warm-up done");
     } finally {
       await server.stop();
     }
