@@ -124,8 +124,9 @@ async function inTurn<T>(sql: Sql, table: string, work: () => Promise<T>): Promi
  * while it is prepared: a first start would spend 45 s more at scale 2, but a training set without
  * one sums every artist it asks for, 10 of its 17 s at scale 1 and 24 of 44 s at scale 4. Each
  * view in its turn with the view's runs in this process (`runs`, the pool they go through), its
- * statements on `bulk`; a history already kept is only brought up to date. A server's runs build
- * them (runLocked). Returns the views whose history was kept.
+ * statements on `bulk`; a history already kept is brought up to date, or built whole again where
+ * its runs left that (they never build whole there). A server's runs build them (runLocked).
+ * Returns the views whose history was kept.
  */
 export async function keepHistories(
   pools: { runs: Sql; bulk: Sql },
@@ -136,12 +137,14 @@ export async function keepHistories(
     const { history } = target;
     if (!history || target.watermark === null) continue;
     signal?.throwIfAborted();
-    await inTurn(pools.runs, target.table, () =>
-      refreshStoredHistory(poolSession(pools.bulk), history, target, {
+    await inTurn(pools.runs, target.table, async () => {
+      // Queued behind a run, it may get its turn after the shutdown began.
+      signal?.throwIfAborted();
+      await refreshStoredHistory(poolSession(pools.bulk), history, target, {
         build: true,
         ...(signal ? { signal } : {}),
-      }),
-    );
+      });
+    });
     kept.push(`${target.name}@${target.version}`);
   }
   return kept;
@@ -270,7 +273,7 @@ async function runLocked(
     if (target.history) {
       // A failed refresh keeps the history's older snapshot: readers compute what changed since.
       // Built whole here only on a server: the embedded default builds it once its data is ready
-      // (keepHistories), and its runs then keep it up to date.
+      // (keepHistories), and its runs then bring the changed artists up to date.
       const failed = await refreshStoredHistory(session, target.history, target, {
         build: session.onServer,
       }).then(

@@ -147,9 +147,13 @@ export async function pruneSourceChanges(
         and (c.source = 'tracks'
           or (cardinality(t.analyzers) > 0 and (c.analyzers is null or c.analyzers && t.analyzers)))
     )
-    -- A stored history finds the artists changed since it was read here (stored-history.ts).
+    -- A stored history finds the artists changed since it was read here (stored-history.ts), and
+    -- a whole build under way will record what it read in.
     and not exists (
       select 1 from rapfs_stored_histories h where not pg_visible_in_snapshot(c.xid, h.snapshot::pg_snapshot)
+    )
+    and not exists (
+      select 1 from rapfs_history_builds b where not pg_visible_in_snapshot(c.xid, b.snapshot::pg_snapshot)
     )`;
   return result.count;
 }

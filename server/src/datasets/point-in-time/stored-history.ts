@@ -112,7 +112,8 @@ const micros = (instant: number | string) =>
  * Brings the view's stored history up to date after a run of the view: built whole when there is
  * none (or too much changed), else the changed artists' rows replaced, each slice in one
  * statement, the new snapshot recorded by the last (readers treat those artists as changed until
- * then). Two statements for the one artist a keyed run recomputes.
+ * then). Two statements for the one artist a keyed run recomputes. `build: false` (an embedded
+ * run) never builds whole: with no history, or too much changed, it leaves the history as it is.
  */
 export async function refreshStoredHistory(
   session: Session,
@@ -143,7 +144,10 @@ export async function refreshStoredHistory(
   const changed = since === "all" ? since : [...since.keys()];
   if (!stored || changed === "all" || changed.length > stored.keys * REBUILD_SHARE) {
     if (stored && !state?.rested) return;
-    return buildWhole(session, history, view, shape.fields, snapshot, signal);
+    // Not inside an embedded run, which holds the view's readers off (and may run before /ready):
+    // the next keepHistories builds it, and readers compute the changed artists meanwhile.
+    if (options.build === false) return;
+    return buildWhole(session, history, view, shape.fields, signal);
   }
   const columns = [ident(view.key), '"at"', '"event_timestamp"', ...shape.fields.map((f) => ident(f.field))];
   const pacer = new Pacer({ initial: 4, min: 1, max: 1_024, targetMs: SLICE_TARGET_MS });
@@ -192,20 +196,22 @@ async function buildWhole(
   history: CompiledHistory,
   view: HistoryView,
   fields: HistoryTarget["fields"],
-  snapshot: string,
   signal?: AbortSignal,
 ): Promise<void> {
   const { sql } = session;
   const started = performance.now();
+  const snapshot = await leaseBuild(sql, view.table);
+  if (!snapshot) return;
   const table = historyTableOf(view.table);
   const next = `${table}_next`;
   const key = ident(view.key);
   const columns = [`${key} text`, '"at" timestamp', '"event_timestamp" timestamp'].concat(
     fields.map((f) => `${ident(f.field)} ${f.pgType}`),
   );
-  await sql.unsafe(`drop table if exists ${ident(next)}`);
-  await sql.unsafe(`create table ${ident(next)} (${columns.join(", ")})`);
   try {
+    signal?.throwIfAborted();
+    await sql.unsafe(`drop table if exists ${ident(next)}`);
+    await sql.unsafe(`create table ${ident(next)} (${columns.join(", ")})`);
     const rows = await sql<{ k: string }[]>`
       select distinct artist as k from tracks where artist is not null order by 1`;
     const keys = rows.map((r) => r.k);
@@ -222,11 +228,35 @@ async function buildWhole(
         values (${view.table}, ${table}, ${snapshot}, ${keys.length}, ${Math.round(performance.now() - started)})
         on conflict (view_table) do update set history_table = excluded.history_table,
           snapshot = excluded.snapshot, keys = excluded.keys, build_ms = excluded.build_ms, built_at = now()`;
+      await tx`delete from rapfs_history_builds where view_table = ${view.table}`;
     });
   } catch (error) {
     await sql.unsafe(`drop table if exists ${ident(next)}`).catch(() => {});
+    await sql`delete from rapfs_history_builds where view_table = ${view.table} and snapshot = ${snapshot}`.catch(
+      () => {},
+    );
     throw error;
   }
+}
+
+// A build's lease outlives any build measured (99.5 s at scale 10 on a server): one that a crash
+// left behind holds off the next whole build, and keeps its changes from being pruned, this long.
+const BUILD_LEASE_SECONDS = 3_600;
+
+/**
+ * Takes the lease on building `viewTable`'s history whole, with the snapshot the build reads in
+ * (taken now, before its first slice, so it sees at least what the snapshot does); undefined while
+ * another build holds it. The lease's snapshot keeps the changes the build does not see from
+ * being pruned until the build is recorded (pruneSourceChanges): a first build has no recorded
+ * snapshot to keep them meanwhile, and another process's runs could prune them.
+ */
+async function leaseBuild(sql: Sql, viewTable: string): Promise<string | undefined> {
+  const [taken] = await sql<{ snapshot: string }[]>`
+    insert into rapfs_history_builds (view_table, snapshot) values (${viewTable}, pg_current_snapshot()::text)
+    on conflict (view_table) do update set snapshot = excluded.snapshot, started_at = now()
+      where rapfs_history_builds.started_at < now() - ${BUILD_LEASE_SECONDS} * interval '1 second'
+    returning snapshot`;
+  return taken?.snapshot;
 }
 
 /** The view's running-total features, typed as its table has them. */

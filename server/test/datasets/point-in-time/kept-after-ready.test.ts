@@ -1,12 +1,19 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { planTraining, standalonePlanSource } from "../../../src/datasets/plan/dataset-plan";
+import { computePointInTime, loadPointInTime } from "../../../src/datasets/point-in-time/pit";
 import { storedHistory } from "../../../src/datasets/point-in-time/stored-history";
 import { IN_MEMORY } from "../../../src/db/embedded";
 import { noProgress } from "../../../src/log/progress";
 import { type RunningServer, startServer } from "../../../src/runtime/start-server";
 import { capturingLogger, testConfig } from "../../api/harness";
+import { countingClient } from "../../support/counted-sql";
+import { randomTrainingRows } from "../../support/training-rows";
 import { SEED } from "../support";
 
 const VIEW_TABLE = "fv_artist_stats_v1";
+const FEATURES = ["artist_stats@1:track_count", "artist_stats@1:avg_quality"];
+/** What computing an artist's history from the corpus sends: its running sums' window. */
+const SUMMED = /window _w as \(partition by/;
 
 /**
  * The embedded default builds no history while it prepares its data (a first start would take
@@ -42,6 +49,35 @@ describe("the embedded default keeps the artist view's history once its data is 
     const [held] = await sql<{ keys: number }[]>`
       select count(distinct artist)::int as keys from ${sql(kept?.table as string)}`;
     expect(held?.keys).toBe(artists?.n);
+
+    // Built after the data was ready: a first start does not wait for it.
+    const [built] = await sql<{ at: string }[]>`
+      select to_char(built_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at
+      from rapfs_stored_histories where view_table = ${VIEW_TABLE}`;
+    expect(built?.at && built.at >= String(lines[ready]?.time)).toBe(true);
+
+    // A training set then probes it and sums no artist's history.
+    const plan = await planTraining(standalonePlanSource(sql), { entity: "track", features: FEATURES });
+    // Many rows of a few artists: what the history serves (fewer are aggregated each on its own).
+    const tracks = await sql<{ id: number }[]>`
+      select id from tracks where artist in (select artist from tracks where artist is not null
+        group by artist order by count(*) desc, artist limit 3) order by id`;
+    const rows = await randomTrainingRows(
+      sql,
+      tracks.map((t) => t.id),
+      300,
+      5,
+    );
+    const statements: string[] = [];
+    const counted = countingClient(sql, (query) => statements.push(query));
+    try {
+      const tables = await computePointInTime(counted, plan, await loadPointInTime(counted, plan), { rows });
+      await tables.drop();
+    } finally {
+      await counted.end();
+    }
+    expect(statements.some((q) => q.includes(kept?.table as string))).toBe(true);
+    expect(statements.filter((q) => SUMMED.test(q))).toEqual([]);
 
     const logged = lines.findIndex((l) => l.msg === "histories kept");
     expect(logged, "after the data was ready, not before").toBeGreaterThan(ready);
