@@ -31,6 +31,7 @@ export async function seedPlainCorpus(sql: Sql, tracks: number): Promise<void> {
     "0016_changed_rows_by_key.sql",
     "0018_stored_histories.sql",
     "0019_track_duplicates.sql",
+    "0020_history_builds.sql",
   ]);
   await sql`insert into tracks (title, artist, created_at)
     select 'track ' || i, 'artist ' || (i % 17), timestamp '2024-01-01' + i * interval '1 hour'
