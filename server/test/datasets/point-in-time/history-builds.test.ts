@@ -1,41 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type DatasetPlan,
-  planTraining,
-  standalonePlanSource,
-} from "../../../src/datasets/plan/dataset-plan";
-import { computePointInTime, loadPointInTime } from "../../../src/datasets/point-in-time/pit";
+import { planTraining, standalonePlanSource } from "../../../src/datasets/plan/dataset-plan";
 import { storedHistory } from "../../../src/datasets/point-in-time/stored-history";
 import type { Database, Sql } from "../../../src/db/database";
 import { keepHistories, materializeAll } from "../../../src/materialize/runner";
 import { pruneSourceChanges } from "../../../src/materialize/source-changes";
 import { listTargets } from "../../../src/materialize/target";
+import { ARTIST_FEATURES, ARTIST_VIEW_TABLE, artistValues, fromCorpus } from "../../support/artist-history";
 import { countingClient } from "../../support/counted-sql";
 import { preparedDatabase } from "../../support/prepared-data";
 import { SEED } from "../support";
 
-const FEATURES = [
-  "artist_stats@1:track_count",
-  "artist_stats@1:avg_quality",
-  "artist_stats@1:positive_share",
-];
-const VIEW_TABLE = "fv_artist_stats_v1";
 const BUILDING = /^insert into "rapfs_history_fv_artist_stats_v1_next"/;
-
-async function artistValues(sql: Sql, plan: DatasetPlan, rows: { ids: number[]; asOf: number[] }) {
-  const queries = await loadPointInTime(sql, plan);
-  const tables = await computePointInTime(sql, plan, queries, { rows });
-  try {
-    const source = [...queries.keys()].find((s) => s.name === "artist_stats");
-    if (!source) throw new Error("the plan reads no artist_stats");
-    return await sql.unsafe(
-      `select artist, as_of, track_count, avg_quality::numeric(20, 10), positive_share::numeric(20, 10)
-       from ${tables.tableOf(source)} order by 1, 2`,
-    );
-  } finally {
-    await tables.drop();
-  }
-}
+/** Exact decimals: a float average summed in another order differs in its last digits. */
+const EXACT = "artist, as_of, track_count, avg_quality::numeric(20, 10), positive_share::numeric(20, 10)";
 
 /** `sql` whose first statement matching `pattern` runs `meanwhile` once it has run. */
 function pausedAt(sql: Sql, pattern: RegExp, meanwhile: () => Promise<void>): Sql {
@@ -88,19 +65,19 @@ describe("a whole build of an artist history: its changes kept from pruning, one
     } finally {
       await other.end();
     }
-    expect(await storedHistory(sql, VIEW_TABLE)).toBeDefined();
+    expect(await storedHistory(sql, ARTIST_VIEW_TABLE)).toBeDefined();
     const [left] = await sql<{ n: number }[]>`select count(*)::int as n from rapfs_source_changes`;
     expect(left?.n, "the change the build did not see is still there").toBeGreaterThan(0);
 
-    const plan = await planTraining(standalonePlanSource(sql), { entity: "track", features: FEATURES });
+    const plan = await planTraining(standalonePlanSource(sql), {
+      entity: "track",
+      features: ARTIST_FEATURES,
+    });
     const late = Date.parse("2026-06-01T00:00:00Z") * 1000;
     const ids = Array.from({ length: 30 }, (_, i) => tracks[i % tracks.length] as number);
     const rows = { ids, asOf: ids.map((_, i) => late + i * 1_000_000) };
-    const served = await artistValues(sql, plan, rows);
-    const [kept] = await sql`select * from rapfs_stored_histories where view_table = ${VIEW_TABLE}`;
-    await sql`delete from rapfs_stored_histories where view_table = ${VIEW_TABLE}`;
-    const computed = await artistValues(sql, plan, rows);
-    if (kept) await sql`insert into rapfs_stored_histories ${sql(kept)}`;
+    const served = (await artistValues(sql, plan, rows, EXACT)).values;
+    const computed = (await fromCorpus(sql, plan, rows, EXACT)).values;
     expect(computed.length).toBeGreaterThan(0);
     expect(served).toEqual(computed);
   });
@@ -109,9 +86,9 @@ describe("a whole build of an artist history: its changes kept from pruning, one
     db = await preparedDatabase({ scale: 0.01, seed: SEED });
     const { sql } = db;
     await sql`
-      insert into rapfs_history_builds (view_table, snapshot) values (${VIEW_TABLE}, pg_current_snapshot()::text)`;
+      insert into rapfs_history_builds (view_table, snapshot) values (${ARTIST_VIEW_TABLE}, pg_current_snapshot()::text)`;
     await keepHistories({ runs: sql, bulk: db.bulk });
-    expect(await storedHistory(sql, VIEW_TABLE), "another builder holds it").toBeUndefined();
+    expect(await storedHistory(sql, ARTIST_VIEW_TABLE), "another builder holds it").toBeUndefined();
     const [next] = await sql<{ n: number }[]>`
       select count(*)::int as n from pg_tables where tablename = 'rapfs_history_fv_artist_stats_v1_next'`;
     expect(next?.n, "and its table is left alone").toBe(0);
@@ -126,7 +103,7 @@ describe("a whole build of an artist history: its changes kept from pruning, one
     expect(leases?.n, "the failed build's lease is given back").toBe(0);
 
     await keepHistories({ runs: sql, bulk: db.bulk });
-    expect(await storedHistory(sql, VIEW_TABLE)).toBeDefined();
+    expect(await storedHistory(sql, ARTIST_VIEW_TABLE)).toBeDefined();
     const [after] = await sql<{ n: number }[]>`select count(*)::int as n from rapfs_history_builds`;
     expect(after?.n, "a finished build's lease is gone with it").toBe(0);
   });
@@ -134,7 +111,7 @@ describe("a whole build of an artist history: its changes kept from pruning, one
     db = await preparedDatabase({ scale: 0.01, seed: SEED });
     const { sql } = db;
     await keepHistories({ runs: sql, bulk: db.bulk });
-    const before = await storedHistory(sql, VIEW_TABLE);
+    const before = await storedHistory(sql, ARTIST_VIEW_TABLE);
     await sql`update rapfs_stored_histories set build_ms = 0, built_at = now() - interval '1 hour'`;
     // Every artist changed: past the share where the history is built whole again.
     await sql`
@@ -152,9 +129,9 @@ describe("a whole build of an artist history: its changes kept from pruning, one
       statements.filter((q) => BUILDING.test(q)),
       "no whole build inside the run",
     ).toEqual([]);
-    expect((await storedHistory(sql, VIEW_TABLE))?.snapshot).toBe(before?.snapshot);
+    expect((await storedHistory(sql, ARTIST_VIEW_TABLE))?.snapshot).toBe(before?.snapshot);
 
     await keepHistories({ runs: sql, bulk: db.bulk });
-    expect((await storedHistory(sql, VIEW_TABLE))?.snapshot).not.toBe(before?.snapshot);
+    expect((await storedHistory(sql, ARTIST_VIEW_TABLE))?.snapshot).not.toBe(before?.snapshot);
   });
 });

@@ -1,19 +1,15 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { planTraining, standalonePlanSource } from "../../../src/datasets/plan/dataset-plan";
-import { computePointInTime, loadPointInTime } from "../../../src/datasets/point-in-time/pit";
 import { storedHistory } from "../../../src/datasets/point-in-time/stored-history";
 import { IN_MEMORY } from "../../../src/db/embedded";
 import { noProgress } from "../../../src/log/progress";
 import { type RunningServer, startServer } from "../../../src/runtime/start-server";
 import { capturingLogger, testConfig } from "../../api/harness";
-import { countingClient } from "../../support/counted-sql";
+import { ARTIST_FEATURES, ARTIST_VIEW_TABLE, artistValues, SUMMED } from "../../support/artist-history";
 import { randomTrainingRows } from "../../support/training-rows";
 import { SEED } from "../support";
 
-const VIEW_TABLE = "fv_artist_stats_v1";
-const FEATURES = ["artist_stats@1:track_count", "artist_stats@1:avg_quality"];
-/** What computing an artist's history from the corpus sends: its running sums' window. */
-const SUMMED = /window _w as \(partition by/;
+const VIEW_TABLE = ARTIST_VIEW_TABLE;
 
 /**
  * The embedded default builds no history while it prepares its data (a first start would take
@@ -57,7 +53,10 @@ describe("the embedded default keeps the artist view's history once its data is 
     expect(built?.at && built.at >= String(lines[ready]?.time)).toBe(true);
 
     // A training set then probes it and sums no artist's history.
-    const plan = await planTraining(standalonePlanSource(sql), { entity: "track", features: FEATURES });
+    const plan = await planTraining(standalonePlanSource(sql), {
+      entity: "track",
+      features: ARTIST_FEATURES,
+    });
     // Many rows of a few artists: what the history serves (fewer are aggregated each on its own).
     const tracks = await sql<{ id: number }[]>`
       select id from tracks where artist in (select artist from tracks where artist is not null
@@ -68,14 +67,7 @@ describe("the embedded default keeps the artist view's history once its data is 
       300,
       5,
     );
-    const statements: string[] = [];
-    const counted = countingClient(sql, (query) => statements.push(query));
-    try {
-      const tables = await computePointInTime(counted, plan, await loadPointInTime(counted, plan), { rows });
-      await tables.drop();
-    } finally {
-      await counted.end();
-    }
+    const { statements } = await artistValues(sql, plan, rows);
     expect(statements.some((q) => q.includes(kept?.table as string))).toBe(true);
     expect(statements.filter((q) => SUMMED.test(q))).toEqual([]);
 

@@ -4,7 +4,6 @@ import {
   planTraining,
   standalonePlanSource,
 } from "../../../src/datasets/plan/dataset-plan";
-import { computePointInTime, loadPointInTime } from "../../../src/datasets/point-in-time/pit";
 import { refreshStoredHistory, storedHistory } from "../../../src/datasets/point-in-time/stored-history";
 import type { Database, Sql } from "../../../src/db/database";
 import { pooled } from "../../../src/definitions/hnsw-build";
@@ -12,43 +11,19 @@ import { materializeAll, materializeTarget } from "../../../src/materialize/runn
 import { reservedSession } from "../../../src/materialize/session";
 import { pruneSourceChanges } from "../../../src/materialize/source-changes";
 import { listTargets } from "../../../src/materialize/target";
-import { countingClient } from "../../support/counted-sql";
+import {
+  ARTIST_FEATURES,
+  ARTIST_VIEW_TABLE,
+  artistValues,
+  fromCorpus,
+  type TrainingRows,
+} from "../../support/artist-history";
 import { preparedDatabase } from "../../support/prepared-data";
 import { randomTrainingRows } from "../../support/training-rows";
 import { SEED } from "../support";
 
-const FEATURES = [
-  "artist_stats@1:track_count",
-  "artist_stats@1:avg_quality",
-  "artist_stats@1:positive_share",
-];
-const VIEW_TABLE = "fv_artist_stats_v1";
-/** What computing an artist's history from the corpus sends: its running sums' window. */
-const SUMMED = /window _w as \(partition by/;
-
-type Rows = { ids: number[]; asOf: number[] };
-
-/** The artist view's values for `rows`, and the statements computing them sent. */
-async function artistValues(sql: Sql, plan: DatasetPlan, rows: Rows) {
-  const statements: string[] = [];
-  const counted = countingClient(sql, (query) => statements.push(query));
-  try {
-    const queries = await loadPointInTime(counted, plan);
-    const tables = await computePointInTime(counted, plan, queries, { rows });
-    try {
-      const [source] = [...queries.keys()].filter((s) => s.name === "artist_stats");
-      if (!source) throw new Error("the plan reads no artist_stats");
-      const values = await counted.unsafe(
-        `select artist, as_of, track_count, avg_quality, positive_share from ${tables.tableOf(source)} order by 1, 2`,
-      );
-      return { values, summed: statements.filter((s) => SUMMED.test(s)).length };
-    } finally {
-      await tables.drop();
-    }
-  } finally {
-    await counted.end();
-  }
-}
+const FEATURES = ARTIST_FEATURES;
+const VIEW_TABLE = ARTIST_VIEW_TABLE;
 
 const rounded = (rows: readonly Record<string, unknown>[]) =>
   rows.map((row) =>
@@ -57,21 +32,10 @@ const rounded = (rows: readonly Record<string, unknown>[]) =>
     ),
   );
 
-/** The same values computed from the corpus alone: no stored history to read. */
-async function fromCorpus(sql: Sql, plan: DatasetPlan, rows: Rows) {
-  const [kept] = await sql`select * from rapfs_stored_histories where view_table = ${VIEW_TABLE}`;
-  await sql`delete from rapfs_stored_histories where view_table = ${VIEW_TABLE}`;
-  try {
-    return await artistValues(sql, plan, rows);
-  } finally {
-    if (kept) await sql`insert into rapfs_stored_histories ${sql(kept)}`;
-  }
-}
-
 describe("an artist view's history is kept between training sets, and follows every change to the corpus", () => {
   let db: Database;
   let plan: DatasetPlan;
-  let rows: Rows;
+  let rows: TrainingRows;
   let artist: string;
 
   beforeAll(async () => {
@@ -240,7 +204,7 @@ describe("an artist view's history is kept between training sets, and follows ev
     const served = await artistValues(sql, plan, asked);
     const computed = await fromCorpus(sql, plan, asked);
     expect(served.summed, "no artist's history summed again").toBe(0);
-    // Rows after the changes are aggregated each on its own: a float average in another order.
+    // TrainingRows after the changes are aggregated each on its own: a float average in another order.
     expect(rounded(served.values)).toEqual(rounded(computed.values));
     const moved = served.values.filter((v) => Number(v.as_of) > later / 1000);
     expect(moved.length, "not vacuous: rows after the new analyses").toBeGreaterThan(0);
