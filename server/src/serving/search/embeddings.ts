@@ -297,13 +297,13 @@ export class EmbeddingServer {
     const answer = (found: { id: number; distance: number }[]) =>
       found.map((n) => ({ id: String(n.id), distance: n.distance }));
     if (!query.filters?.length) {
-      const found = index.nearest(vector, metric, query.k, exclude);
+      const found = await index.nearestInTurns(vector, metric, query.k, exclude);
       return found && answer(found);
     }
     const key = sql`e.${sql(embedding.keyColumn)}`;
     for (const perResult of CANDIDATES_PER_RESULT) {
       const count = query.k * perResult;
-      const candidates = index.nearest(vector, metric, count, exclude);
+      const candidates = await index.nearestInTurns(vector, metric, count, exclude);
       if (candidates === undefined) return undefined;
       const ids = candidates.map((c) => c.id);
       const passing = new Set(
@@ -318,7 +318,7 @@ export class EmbeddingServer {
     const allowed = new Set(
       (await sql<{ id: number }[]>`select ${key}::int as id ${matching}`).map((r) => r.id),
     );
-    const found = index.nearest(vector, metric, query.k, { ...exclude, allowed });
+    const found = await index.nearestInTurns(vector, metric, query.k, { ...exclude, allowed });
     return found && answer(found);
   }
 

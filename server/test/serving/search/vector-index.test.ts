@@ -270,3 +270,41 @@ describe("VectorIndex.changeInPlace", () => {
     expect(index.parts()).toEqual(before);
   });
 });
+
+describe("VectorIndex.nearestInTurns", () => {
+  // 40,000 rows of 384 dimensions, 20,000 asked for: ranking them took ~35 ms in one go.
+  const random = new Random(38);
+  const dimension = 384;
+  const rows = 40_000;
+  const vectors = new Float32Array(rows * dimension).map(() => Math.fround(random.next() - 0.5));
+  const ids = Int32Array.from({ length: rows }, (_, i) => i + 1);
+  const query = random.vector(dimension).map(Math.fround);
+
+  it("answers as nearest does, letting the event loop turn while it ranks many candidates", async () => {
+    const index = VectorIndex.of(ids, vectors, dimension);
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const found = await index.nearestInTurns(query, "cosine", 20_000);
+    counting = false;
+    expect(turns).toBeGreaterThan(1);
+    expect(found).toEqual(index.nearest(query, "cosine", 20_000));
+  });
+
+  it("answers for the index as changed when a row changed in place during its turns", async () => {
+    const index = VectorIndex.of(ids, vectors, dimension);
+    const moved = 40_000;
+    expect(index.nearest(query, "cosine", 20_000)?.some((n) => n.id === moved)).toBe(false);
+    const searching = index.nearestInTurns(query, "cosine", 20_000);
+    // The row becomes the query itself, after its candidates were chosen and before they are ranked.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(index.changeInPlace(new Map([[moved, Float32Array.from(query)]]))).toBe(true);
+    const found = await searching;
+    expect(found?.[0]?.id).toBe(moved);
+    expect(found).toEqual(index.nearest(query, "cosine", 20_000));
+  });
+});
