@@ -1,8 +1,9 @@
-import { AsyncByteQueue, type RecordBatch, RecordBatchStreamWriter, type Schema } from "apache-arrow";
+import { type RecordBatch, RecordBatchStreamWriter, type Schema } from "apache-arrow";
 import { nextTurn, SLICE_MS } from "../../values/turns";
 import type { OutputColumn } from "../plan/columns";
 import { csvHeader, csvRecords } from "./csv";
 import type { DownloadFormat } from "./formats";
+import { Collector } from "./ipc-messages";
 import { ndjsonRecords } from "./ndjson";
 import { encodeParquet } from "./parquet";
 
@@ -71,22 +72,6 @@ const FIRST_SLICE_ROWS = 128;
 function nextSliceRows(rows: number, ms: number): number {
   const fitting = Math.floor((rows * SLICE_MS) / Math.max(ms, 0.05));
   return Math.max(16, Math.min(rows * 2, fitting, 8_192));
-}
-
-/** Collects what the IPC writer emits, so each batch's bytes can be passed on as soon as it is written. */
-class Collector extends AsyncByteQueue {
-  chunks: Uint8Array[] = [];
-  override write(value: ArrayBufferView | ArrayBuffer): void {
-    const bytes = ArrayBuffer.isView(value)
-      ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-      : new Uint8Array(value);
-    if (bytes.byteLength > 0) this.chunks.push(bytes.slice());
-  }
-  take(): Uint8Array[] {
-    const taken = this.chunks;
-    this.chunks = [];
-    return taken;
-  }
 }
 
 async function* encodeArrow(schema: Schema, batches: Batches) {

@@ -5,10 +5,13 @@ export type ParquetSettings = {
   metadata?: Record<string, string>;
 };
 
-/** From the main thread: a new file, its next record batch as Arrow IPC bytes, or its input's end. */
+/**
+ * From the main thread: a new file with its schema's Arrow IPC message, its next record batch's
+ * IPC message, or its input's end.
+ */
 export type ToEncoder =
-  | { kind: "start"; settings: ParquetSettings }
-  | { kind: "batch"; ipc: Uint8Array }
+  | { kind: "start"; settings: ParquetSettings; schema: Uint8Array }
+  | { kind: "batch"; message: Uint8Array }
   | { kind: "end" };
 
 /** From the encoder: a request for the next batch, the file's bytes as written, its end or failure. */

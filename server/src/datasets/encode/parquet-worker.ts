@@ -1,10 +1,12 @@
 import { parentPort } from "node:worker_threads";
 import * as parquet from "parquet-wasm";
+import { ipcStream } from "./ipc-messages";
 import type { ParquetSettings, ToEncoder, ToMain } from "./parquet-messages";
 
 /**
  * A Parquet encoder thread: for each file it is started on, parquet-wasm's transformParquetStream
- * over the record batches the main thread sends as Arrow IPC bytes, one when asked for; each row
+ * over the record batches the main thread sends as Arrow IPC messages (the schema's once), one when
+ * asked for; each row
  * group's bytes go back as they are written, then `done`, and the thread waits for the next file.
  * parquet-wasm writes a batch in one WebAssembly call (200-480 ms for a batch of public, profiled
  * under pnpm bench hostile), which on the main thread held every other request for as long.
@@ -33,7 +35,7 @@ const receive = () =>
     else answer = resolve;
   });
 
-async function encodeFile(settings: ParquetSettings): Promise<void> {
+async function encodeFile(settings: ParquetSettings, schema: Uint8Array): Promise<void> {
   // transformParquetStream ends the file normally when its input fails: the failure is kept and
   // thrown after it, so a file that lost rows fails instead of ending as a shorter valid one.
   let failure: { error: unknown } | undefined;
@@ -46,7 +48,7 @@ async function encodeFile(settings: ParquetSettings): Promise<void> {
           controller.close();
           return;
         }
-        const table = parquet.Table.fromIPCStream(message.ipc);
+        const table = parquet.Table.fromIPCStream(ipcStream(schema, message.message));
         for (const batch of table.recordBatches()) controller.enqueue(batch);
         table.free();
       } catch (error) {
@@ -72,7 +74,7 @@ for (;;) {
   const message = await receive();
   if (message.kind !== "start") continue;
   try {
-    await encodeFile(message.settings);
+    await encodeFile(message.settings, message.schema);
     send({ kind: "done" });
   } catch (error) {
     send({ kind: "failed", message: (error as Error).message ?? String(error) });

@@ -1,8 +1,9 @@
 import type { Worker } from "node:worker_threads";
-import { type Data, type RecordBatch, type Schema, Table, tableToIPC, vectorFromArray } from "apache-arrow";
+import { type Data, type RecordBatch, type Schema, vectorFromArray } from "apache-arrow";
 import { startTypeScriptWorker } from "../../db/typescript-worker";
 import { batchOf } from "./arrow";
 import type { Batches, EncodeOptions } from "./encode";
+import { ipcMessages } from "./ipc-messages";
 import type { ParquetSettings, ToEncoder, ToMain } from "./parquet-messages";
 
 const WORKER_ENTRY = new URL("./parquet-worker.ts", import.meta.url);
@@ -48,9 +49,10 @@ export async function* encodeParquet(
     wake = undefined;
   };
   const post = (message: ToEncoder, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer);
+  const messages = ipcMessages(schema);
   const postBatch = (batch: RecordBatch) => {
-    const ipc = tableToIPC(new Table([batch]));
-    post({ kind: "batch", ipc }, [ipc.buffer as ArrayBuffer]);
+    const message = messages.batch(batch);
+    post({ kind: "batch", message }, [message.buffer as ArrayBuffer]);
   };
   const feed = async () => {
     if (!asked || feeding || written.length >= AHEAD) return;
@@ -101,7 +103,7 @@ export async function* encodeParquet(
     notify();
   };
   worker.on("message", onMessage).on("messageerror", onError).on("error", onError).on("exit", onExit);
-  post({ kind: "start", settings });
+  post({ kind: "start", settings, schema: messages.schema });
   let first = true;
   let whole = false;
   try {
