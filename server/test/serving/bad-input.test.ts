@@ -245,6 +245,31 @@ describe("request bodies over HTTP (read straight from Node's stream on the onli
     expect((await http("/v1/features/artist/batch", JSON.stringify(long))).status).toBe(200);
   });
 
+  it("a training upload is read from Node's stream to its own limit (32 MiB), declared or streamed", async () => {
+    const csv = { "content-type": "text/csv" };
+    const path = "/v1/datasets/training?features=track_profile@1:energy&format=csv";
+    const res = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, ...csv },
+      body: "track_id,event_timestamp\n1,2025-01-01T00:00:00Z\n2,2025-01-01T00:00:00Z\n",
+    });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split("\n");
+    expect(lines[0]).toContain("track_id");
+    expect(lines).toHaveLength(3);
+    const over = `track_id,event_timestamp\n${"1,2025-01-01T00:00:00Z\n".repeat(1_460_000)}`;
+    expect(over.length).toBeGreaterThan(32 * 1024 * 1024);
+    const declared = await http(path, over, csv);
+    expect(problem(declared, 413, "PAYLOAD_TOO_LARGE").detail).toContain(`${32 * 1024 * 1024} bytes`);
+    const half = over.length / 2;
+    const streamed = await http(path, chunked(over.slice(0, half), over.slice(half)), csv);
+    problem(streamed, 413, "PAYLOAD_TOO_LARGE");
+    expect([declared.headers.get("connection"), streamed.headers.get("connection")]).toEqual([
+      "close",
+      "close",
+    ]);
+  });
+
   it("every answer says nosniff, the lookup lane's and problems included, and a 404 does not echo its path", async () => {
     const get = (path: string) =>
       fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });

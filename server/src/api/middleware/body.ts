@@ -3,7 +3,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { DomainError } from "../../errors";
 
-const tooLarge = () => new DomainError("PAYLOAD_TOO_LARGE", "The request body exceeds the size limit.");
+const SIZE_LIMIT = "The request body exceeds the size limit.";
+const tooLarge = (message = SIZE_LIMIT) => new DomainError("PAYLOAD_TOO_LARGE", message);
 
 /** Per app, the `METHOD path`s of routes that enforce a body limit of their own. */
 const ownLimits = new WeakMap<object, Set<string>>();
@@ -42,6 +43,24 @@ export const ACCESS_MAX_BYTES = 16 * 1024;
 const ACCESS_JSON = /^\/v1\/(signup|keys(\/[^/]+(\/rotate)?)?|admin\/accounts(\/[^/]+)?)$/;
 
 /**
+ * A route's own body limit (a training upload's, the ingestion door's), read the fast way: the
+ * body comes straight from Node's request stream into Hono's body cache, refused once past
+ * `maxBytes` (declared or read) with `message`. Read through hono/body-limit, a free key's 2.9 MB
+ * training CSV went through web streams chunk by chunk, blocks of tens of milliseconds on the main
+ * thread (issue #38). Under `app.request()` (tests) there is no Node stream, and hono/body-limit
+ * serves.
+ */
+export function boundedBody(maxBytes: number, message: string): MiddlewareHandler {
+  const generic = limitTo(maxBytes, message);
+  return closingWhenRefused(async (c, next) => {
+    const incoming = incomingOf(c);
+    if (!incoming) return generic(c, next);
+    await readInto(c, incoming, maxBytes, message);
+    return next();
+  });
+}
+
+/**
  * The request body size limit, and for the online reads a faster way to their body: it is read
  * straight from Node's request stream into Hono's body cache, where the JSON validator finds it.
  * The generic path (hono/body-limit, then the validator) builds a fetch Request and reads it
@@ -50,17 +69,10 @@ const ACCESS_JSON = /^\/v1\/(signup|keys(\/[^/]+(\/rotate)?)?|admin\/accounts(\/
  * there is no Node stream, and the generic path serves.
  */
 export function requestBody(app: object, maxBytes: number): MiddlewareHandler {
-  const limitTo = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw tooLarge();
-      },
-    });
   const generic = limitTo(maxBytes);
   const onlineGeneric = limitTo(Math.min(maxBytes, ONLINE_READ_MAX_BYTES));
   const access = limitTo(Math.min(maxBytes, ACCESS_MAX_BYTES));
-  const limited: MiddlewareHandler = async (c, next) => {
+  return closingWhenRefused(async (c, next) => {
     const { method } = c.req;
     if (method === "GET" || method === "HEAD") return next();
     if (ownLimits.get(app)?.has(`${method} ${c.req.path}`)) return next();
@@ -68,21 +80,40 @@ export function requestBody(app: object, maxBytes: number): MiddlewareHandler {
     const onlineRead = JSON_ONLY.test(c.req.path);
     const incoming = incomingOf(c);
     if (!incoming || !onlineRead) return (onlineRead ? onlineGeneric : generic)(c, next);
-    const limit = Math.min(maxBytes, ONLINE_READ_MAX_BYTES);
-    const declared = Number(incoming.headers["content-length"] ?? 0);
-    if (declared > limit) throw tooLarge();
-    supplyBody(c, await readBytes(incoming, limit));
+    await readInto(c, incoming, Math.min(maxBytes, ONLINE_READ_MAX_BYTES));
     return next();
-  };
+  });
+}
+
+const limitTo = (maxSize: number, message?: string) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw tooLarge(message);
+    },
+  });
+
+/** The rest of a refused body is never read: the connection must not carry another request. */
+function closingWhenRefused(limited: MiddlewareHandler): MiddlewareHandler {
   return async (c, next) => {
     try {
       await limited(c, next);
     } catch (error) {
-      // The rest of a refused body is never read: the connection must not carry another request.
       if (error instanceof DomainError && error.code === "PAYLOAD_TOO_LARGE") c.header("connection", "close");
       throw error;
     }
   };
+}
+
+async function readInto(
+  c: Context,
+  incoming: IncomingMessage,
+  limit: number,
+  message?: string,
+): Promise<void> {
+  const declared = Number(incoming.headers["content-length"] ?? 0);
+  if (declared > limit) throw tooLarge(message);
+  supplyBody(c, await readBytes(incoming, limit, message));
 }
 
 /**
@@ -91,7 +122,10 @@ export function requestBody(app: object, maxBytes: number): MiddlewareHandler {
  * it again through a fetch Response for that check, a 512 KiB body's slowest step.
  */
 function supplyBody(c: Context, bytes: Buffer): void {
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const buffer = (
+    whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  ) as ArrayBuffer;
   (c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> }).arrayBuffer = Promise.resolve(buffer);
 }
 
@@ -110,12 +144,12 @@ function incomingOf(c: Context): IncomingMessage | undefined {
   return env?.incoming?.readable === true ? env.incoming : undefined;
 }
 
-async function readBytes(incoming: IncomingMessage, maxBytes: number): Promise<Buffer> {
+async function readBytes(incoming: IncomingMessage, maxBytes: number, message?: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of incoming as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) throw tooLarge();
+    if (size > maxBytes) throw tooLarge(message);
     chunks.push(chunk);
   }
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);

@@ -1,12 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { DomainError } from "../../../errors";
 import { type UseCases, uploadFormat } from "../../../usecases";
 import { sentByTryIt } from "../../docs/try-it";
 import type { App, AppEnv } from "../../env";
 import { errorResponses } from "../../errors";
-import { ownBodyLimit } from "../../middleware/body";
+import { boundedBody, ownBodyLimit } from "../../middleware/body";
 import { jsonDepthLimit } from "../../middleware/json-depth";
 import { fileHeaders, wholeFile } from "./respond";
 import { DOWNLOAD_HEADERS, FILE_CONTENT, FormatQuery, refList, SelectionQuery } from "./schemas";
@@ -61,12 +60,7 @@ export function trainingRoute(maxBytes: number, maxRows: number) {
       `Columns: the entity key (\`track_id\`), \`event_timestamp\` (ISO 8601; UTC unless an offset is given) and ` +
       `optionally \`label\`. Up to ${maxRows} rows and ${maxBytes} bytes, as JSON, CSV (header row) or Parquet.`,
     middleware: [
-      bodyLimit({
-        maxSize: maxBytes,
-        onError: () => {
-          throw new DomainError("PAYLOAD_TOO_LARGE", `The upload exceeds ${maxBytes} bytes.`);
-        },
-      }),
+      boundedBody(maxBytes, `The upload exceeds ${maxBytes} bytes.`),
       jsonDepthLimit(),
       countJsonRowsFirst,
     ] as const,

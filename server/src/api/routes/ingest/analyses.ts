@@ -1,7 +1,5 @@
 import { createRoute, type Hook, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { DomainError } from "../../../errors";
 import {
   AnalysisInputSchema,
   batchRowCount,
@@ -13,7 +11,7 @@ import {
 } from "../../../usecases";
 import type { App, AppEnv } from "../../env";
 import { errorResponses, validationHook } from "../../errors";
-import { ownBodyLimit } from "../../middleware/body";
+import { boundedBody, ownBodyLimit } from "../../middleware/body";
 import { jsonDepthLimit } from "../../middleware/json-depth";
 
 /** Room for a full batch of tracks with their lyrics and both embeddings at full precision. */
@@ -107,15 +105,10 @@ const route = createRoute({
     `ahead of the database's clock is refused. Up to ${rows} rows (tracks and analyses together) and ` +
     `${INGEST_MAX_BYTES / 1024 / 1024} MiB a request. The views serve the new rows within their freshness objective.`,
   middleware: [
-    bodyLimit({
-      maxSize: INGEST_MAX_BYTES,
-      onError: () => {
-        throw new DomainError(
-          "PAYLOAD_TOO_LARGE",
-          `The batch exceeds ${INGEST_MAX_BYTES / 1024 / 1024} MiB; split it into several requests.`,
-        );
-      },
-    }),
+    boundedBody(
+      INGEST_MAX_BYTES,
+      `The batch exceeds ${INGEST_MAX_BYTES / 1024 / 1024} MiB; split it into several requests.`,
+    ),
     jsonDepthLimit(),
     batchRowLimit,
   ] as const,
