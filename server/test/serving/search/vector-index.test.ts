@@ -295,6 +295,33 @@ describe("VectorIndex.nearestInTurns", () => {
     expect(found).toEqual(index.nearest(query, "cosine", 20_000));
   });
 
+  it("lets the event loop turn while it scores every row, even for one candidate", async () => {
+    const index = VectorIndex.of(ids, vectors, dimension);
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const found = await index.nearestInTurns(query, "cosine", 1);
+    counting = false;
+    expect(turns).toBeGreaterThan(1);
+    expect(found).toEqual(index.nearest(query, "cosine", 1));
+  });
+
+  it("answers each of several searches at once as nearest does, one in one go among them", async () => {
+    const index = VectorIndex.of(ids, vectors, dimension);
+    const queries = [0, 1, 2].map(() => random.vector(dimension).map(Math.fround));
+    const searching = queries.map((q) => index.nearestInTurns(q, "cosine", 50));
+    // A search in one go, between the others' turns, uses the same scoring buffers.
+    await new Promise((resolve) => setImmediate(resolve));
+    const inOneGo = index.nearest(query, "cosine", 50);
+    const found = await Promise.all(searching);
+    expect(found).toEqual(queries.map((q) => index.nearest(q, "cosine", 50)));
+    expect(inOneGo).toEqual(index.nearest(query, "cosine", 50));
+  });
+
   it("answers for the index as changed when a row changed in place during its turns", async () => {
     const index = VectorIndex.of(ids, vectors, dimension);
     const moved = 40_000;

@@ -47,7 +47,15 @@ export class Int8Rows {
 
   /** scores[r] = codes of row r · query, for every row. */
   dotAll(): Int32Array {
-    this.kernel.dot_i8(0, this.count, this.stride, this.query.byteOffset, this.scores.byteOffset);
+    this.dotRows(0, this.count);
     return this.scores;
+  }
+
+  /** scores[r] = codes of row r · query, for rows [from, to). */
+  dotRows(from: number, to: number): void {
+    const rows = Math.min(to, this.count) - from;
+    if (rows <= 0) return;
+    const { stride } = this;
+    this.kernel.dot_i8(from * stride, rows, stride, this.query.byteOffset, this.scores.byteOffset + from * 4);
   }
 }
