@@ -271,6 +271,20 @@ describe("VectorIndex.changeInPlace", () => {
   });
 });
 
+/** What `work` resolves to, and how many turns the event loop took until it did. */
+async function withTurns<T>(work: Promise<T>): Promise<{ value: T; turns: number }> {
+  let turns = 0;
+  let counting = true;
+  const count = () => {
+    turns++;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  const value = await work;
+  counting = false;
+  return { value, turns };
+}
+
 describe("VectorIndex.nearestInTurns", () => {
   // 40,000 rows of 384 dimensions, 20,000 asked for: ranking them took ~35 ms in one go.
   const random = new Random(38);
@@ -282,30 +296,14 @@ describe("VectorIndex.nearestInTurns", () => {
 
   it("answers as nearest does, letting the event loop turn while it ranks many candidates", async () => {
     const index = VectorIndex.of(ids, vectors, dimension);
-    let turns = 0;
-    let counting = true;
-    const count = () => {
-      turns++;
-      if (counting) setImmediate(count);
-    };
-    setImmediate(count);
-    const found = await index.nearestInTurns(query, "cosine", 20_000);
-    counting = false;
+    const { value: found, turns } = await withTurns(index.nearestInTurns(query, "cosine", 20_000));
     expect(turns).toBeGreaterThan(1);
     expect(found).toEqual(index.nearest(query, "cosine", 20_000));
   });
 
   it("lets the event loop turn while it scores every row, even for one candidate", async () => {
     const index = VectorIndex.of(ids, vectors, dimension);
-    let turns = 0;
-    let counting = true;
-    const count = () => {
-      turns++;
-      if (counting) setImmediate(count);
-    };
-    setImmediate(count);
-    const found = await index.nearestInTurns(query, "cosine", 1);
-    counting = false;
+    const { value: found, turns } = await withTurns(index.nearestInTurns(query, "cosine", 1));
     expect(turns).toBeGreaterThan(1);
     expect(found).toEqual(index.nearest(query, "cosine", 1));
   });
