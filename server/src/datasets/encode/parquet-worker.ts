@@ -5,9 +5,9 @@ import type { ParquetSettings, ToEncoder, ToMain } from "./parquet-messages";
 
 /**
  * A Parquet encoder thread: for each file it is started on, parquet-wasm's transformParquetStream
- * over the record batches the main thread sends as Arrow IPC messages (the schema's once), one when
- * asked for; each row
- * group's bytes go back as they are written, then `done`, and the thread waits for the next file.
+ * over the record batches the main thread sends as Arrow IPC messages (the schema's once), one
+ * when asked for; each row group's bytes go back as they are written, then `done`, and the thread
+ * waits for the next file.
  * parquet-wasm writes a batch in one WebAssembly call (200-480 ms for a batch of public, profiled
  * under pnpm bench hostile), which on the main thread held every other request for as long.
  */

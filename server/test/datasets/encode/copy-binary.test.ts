@@ -8,6 +8,7 @@ import { copyOut } from "../../../src/datasets/snapshot/copy-out";
 import { binaryCopy } from "../../../src/datasets/snapshot/copy-statement";
 import type { Database } from "../../../src/db/database";
 import { openEmbeddedTestDatabase } from "../../support/databases";
+import { withTurns } from "../../support/turns";
 
 /** Each case: a SQL literal per row, and what the Arrow column must read back (JS values). */
 type Case = { name: string; kind: ColumnKind; dimension?: number; sql: string[]; expected: unknown[] };
@@ -242,18 +243,13 @@ describe("binary COPY → Arrow columns, without a JS value per field", () => {
     ];
     const chunks: Uint8Array[] = [];
     for (let at = 0; at < many.length; at += 256) chunks.push(many.subarray(at, at + 256));
-    let turns = 0;
-    let ended = false;
-    const tick = () => {
-      if (ended) return;
-      turns++;
-      setImmediate(tick);
+    const counted = async () => {
+      let rows = 0;
+      for await (const batch of copyBatches(Readable.from(chunks), arrowSchema(two), two, 8_192))
+        rows += batch.numRows;
+      return rows;
     };
-    setImmediate(tick);
-    let rows = 0;
-    for await (const batch of copyBatches(Readable.from(chunks), arrowSchema(two), two, 8_192))
-      rows += batch.numRows;
-    ended = true;
+    const { value: rows, turns } = await withTurns(counted());
     expect(rows).toBe(100_000);
     expect(turns).toBeGreaterThan(2);
   });

@@ -13,6 +13,7 @@ import {
 import * as parquet from "parquet-wasm";
 import { expect, it } from "vitest";
 import { encodeBatches } from "../../../src/datasets/encode/encode";
+import { withTurns } from "../../support/turns";
 
 const BATCH = 65_536;
 const BATCHES = 2;
@@ -90,16 +91,7 @@ const rowsIn = (file: Uint8Array) => {
 it("encodes Parquet off the main thread: it keeps taking turns while a batch is written", async () => {
   // Counted, not timed: each batch of 65,536 rows was written in one WebAssembly call on the main
   // thread (856 ms here), and no turn ran meanwhile.
-  let turns = 0;
-  let encoding = true;
-  const spin = () => {
-    turns++;
-    if (encoding) setImmediate(spin);
-  };
-  setImmediate(spin);
-  const file = await encode(batches()).finally(() => {
-    encoding = false;
-  });
+  const { value: file, turns } = await withTurns(encode(batches()));
   expect(rowsIn(file)).toBe(BATCH * BATCHES);
   expect(turns).toBeGreaterThan(1_000);
 }, 120_000);

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Metric, type NearestOptions, VectorIndex } from "../../../src/serving/search/vector-index";
+import { withTurns } from "../../support/turns";
 import { Random } from "./vector-kernel/random";
 import { float64Scan, pgvectorScan } from "./vector-kernel/reference";
 
@@ -270,20 +271,6 @@ describe("VectorIndex.changeInPlace", () => {
     expect(index.parts()).toEqual(before);
   });
 });
-
-/** What `work` resolves to, and how many turns the event loop took until it did. */
-async function withTurns<T>(work: Promise<T>): Promise<{ value: T; turns: number }> {
-  let turns = 0;
-  let counting = true;
-  const count = () => {
-    turns++;
-    if (counting) setImmediate(count);
-  };
-  setImmediate(count);
-  const value = await work;
-  counting = false;
-  return { value, turns };
-}
 
 describe("VectorIndex.nearestInTurns", () => {
   // 40,000 rows of 384 dimensions, 20,000 asked for: ranking them took ~35 ms in one go.
