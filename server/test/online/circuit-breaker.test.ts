@@ -1,6 +1,6 @@
 import { Redis, ReplyError } from "ioredis";
 
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { createLogger, silentLogger } from "../../src/log/logger";
 import { CircuitBreaker, CircuitOpenError, isNodeFault } from "../../src/online/circuit-breaker";
 import { loopStalls } from "../../src/online/loop-stalls";
@@ -153,6 +153,28 @@ describe("a command that timed out because this process was blocked", () => {
       patientBreaker.close();
       pauser.disconnect();
       patient.disconnect();
+      fast.disconnect();
+      await redis.kill();
+    }
+  });
+  it("still sees its own stall after a look on a clock that ran ahead (a test's slow clock) and came back", async () => {
+    const redis = await startPrivateRedis();
+    const fast = new Redis({ port: redis.port, commandTimeout: 100 });
+    const breaker = new CircuitBreaker(fast, { logger: silentLogger });
+    try {
+      if (fast.status !== "ready") await new Promise((resolve) => fast.once("ready", resolve));
+      expect(loopStalls.total).toBeGreaterThanOrEqual(0);
+      // One look 10 s ahead, as under test/support/turns.ts's onSlowClock, then the real clock again.
+      const ahead = performance.now() + 10_000;
+      const clock = vi.spyOn(performance, "now").mockReturnValue(ahead);
+      expect(loopStalls.total).toBeGreaterThanOrEqual(0);
+      clock.mockRestore();
+      const blocked = breaker.run("k", () => fast.get("rapfs-stall-test"));
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+      await expect(blocked).rejects.toThrow("Command timed out");
+      expect(breaker.open).toEqual([]);
+    } finally {
+      breaker.close();
       fast.disconnect();
       await redis.kill();
     }
