@@ -23,7 +23,8 @@ export async function withTurns<T>(work: Promise<T>): Promise<{ value: T; turns:
 /**
  * Runs `work` on a clock that moves a whole slice each time it is read, so sliced work
  * (values/turns.ts) yields at every look however fast this machine does each step: a test of
- * its turns then holds on a fast machine as on a slow one.
+ * its turns then holds on a fast machine as on a slow one. For short work only: each read puts the
+ * clock a slice further ahead of the real one, for whatever else reads it meanwhile.
  */
 export async function onSlowClock<T>(work: () => Promise<T>): Promise<T> {
   let now = performance.now();
