@@ -25,6 +25,8 @@ const LONG_FILES = [
   "test/fuzz/definitions.test.ts",
   "test/live/docs.test.ts",
   "test/db/work-classes.test.ts",
+  "test/access-http/restart-quota.test.ts",
+  "test/datasets/concurrent-jobs.test.ts",
 ];
 
 /** vitest's order, with each project's LONG_FILES moved to its front, in the order listed. */
