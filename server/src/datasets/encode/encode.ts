@@ -1,9 +1,9 @@
-import { type RecordBatch, RecordBatchStreamWriter, type Schema } from "apache-arrow";
+import type { RecordBatch, Schema } from "apache-arrow";
 import { nextTurn, SLICE_MS } from "../../values/turns";
 import type { OutputColumn } from "../plan/columns";
 import { csvHeader, csvRecords } from "./csv";
 import type { DownloadFormat } from "./formats";
-import { Collector } from "./ipc-messages";
+import { END_OF_STREAM, ipcMessages } from "./ipc-messages";
 import { ndjsonRecords } from "./ndjson";
 import { encodeParquet } from "./parquet";
 
@@ -75,16 +75,12 @@ function nextSliceRows(rows: number, ms: number): number {
 }
 
 async function* encodeArrow(schema: Schema, batches: Batches) {
-  const sink = new Collector();
-  const writer = new RecordBatchStreamWriter().reset(sink, schema);
-  yield* sink.take();
+  const messages = ipcMessages(schema);
+  yield messages.schema;
   for await (const batch of batches) {
-    if (batch.numRows === 0) continue;
-    writer.write(batch);
-    yield* sink.take();
+    if (batch.numRows > 0) yield messages.batch(batch);
   }
-  writer.finish();
-  yield* sink.take();
+  yield END_OF_STREAM;
 }
 
 /** Joins small chunks (the IPC writer emits a few bytes at a time) into writes of ~256 KiB. */

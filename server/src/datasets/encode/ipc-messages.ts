@@ -1,7 +1,7 @@
 import { AsyncByteQueue, RecordBatch, RecordBatchStreamWriter, type Schema } from "apache-arrow";
 
 /** Collects what an Arrow IPC writer emits, so each message's bytes can be passed on as soon as it is written. */
-export class Collector extends AsyncByteQueue {
+class Collector extends AsyncByteQueue {
   chunks: Uint8Array[] = [];
   override write(value: ArrayBufferView | ArrayBuffer): void {
     const bytes = ArrayBuffer.isView(value)
@@ -43,7 +43,7 @@ export function ipcMessages(schema: Schema): IpcMessages {
 }
 
 /** The end-of-stream marker: a continuation token and a zero length. */
-const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+export const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
 /** A whole IPC stream of one batch, from the file's schema message and that batch's message. */
 export function ipcStream(schema: Uint8Array, batch: Uint8Array): Uint8Array {
