@@ -129,6 +129,7 @@ export async function readLatest(
     "_s.event_timestamp",
     ...fields.map((f) => `_s.${f}`),
   ];
+  const last = latestState(states, key, at, "_p.k", "_p.t");
   const pacer = new Pacer({ initial: 128, min: 1, max: 16_384, targetMs: SLICE_TARGET_MS });
   const { ids, asOf } = target.pairs;
   for (let done = 0; done < ids.length; ) {
@@ -144,13 +145,21 @@ export async function readLatest(
         `insert into ${ident(target.table)} (${names.join(", ")})
          select ${selected.join(", ")}
          from unnest($1::${target.key.pgType}[], $2::text[]::timestamp[]) with ordinality _p(k, t, ord)
-         left join lateral (select * from ${ident(states)} _h where _h.${key} = _p.k and _h.${at} <= _p.t
-                            order by _h.${at} desc limit 1) _s on true`,
+         left join lateral ${last} _s on true`,
         sqlParams(params),
       ),
     );
     done = end;
   }
+}
+
+/**
+ * The last row of `states` for the key `outerKey` at or before the instant `outerAt` (both
+ * expressions of the outer query; `key` and `at` quoted columns of states): one index probe.
+ */
+export function latestState(states: string, key: string, at: string, outerKey: string, outerAt: string) {
+  return `(select * from ${ident(states)} _h where _h.${key} = ${outerKey} and _h.${at} <= ${outerAt}
+          order by _h.${at} desc limit 1)`;
 }
 
 // A track view is computed once per change of each uploaded track instead of once per row when

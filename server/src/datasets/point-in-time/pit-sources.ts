@@ -17,5 +17,10 @@ export function fieldsOf(plan: DatasetPlan, source: Source): { field: string; pg
 /** The key column a source's work table holds: the entity's, or for a related view the related entity's. */
 export function keyOf(plan: DatasetPlan, source: Source): { name: string; pgType: string } {
   if (source.kind === "view" && source.via) return { name: source.key, pgType: keyPgType(source.keyType) };
+  return entityKeyOf(plan);
+}
+
+/** The entity's own key column: what its track sources' work tables and a training set's rows are keyed by. */
+export function entityKeyOf(plan: DatasetPlan): { name: string; pgType: string } {
   return { name: plan.key.name, pgType: keyPgType(plan.entity.keyType) };
 }

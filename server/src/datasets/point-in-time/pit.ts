@@ -4,17 +4,18 @@ import { bindParams, type CompiledQuery, ident } from "../../definitions/compile
 import type { CompiledHistory } from "../../definitions/compile/pit-history";
 import { getViewVersion } from "../../registry";
 import { Pacer, SLICE_TARGET_MS } from "../pacer";
-import type { DatasetPlan, Source, ViewSource } from "../plan/dataset-plan";
+import type { DatasetPlan, Source } from "../plan/dataset-plan";
 import {
   changeInstantsWorthIt,
   fillFromHistory,
   type HistoryTarget,
   historyServes,
+  latestState,
   type Pairs,
-  throughStates,
   timestampText,
 } from "./pit-history";
-import { fieldsOf, keyOf, readsPointInTime } from "./pit-sources";
+import { entityKeyOf, fieldsOf, keyOf, readsPointInTime } from "./pit-sources";
+import { keysAtInstant, keysOfRows } from "./related-keys";
 import { fillFromStoredHistory } from "./stored-history";
 
 /** A source's compiled point-in-time query, and what its history is read from (see pit-history). */
@@ -63,8 +64,22 @@ export type PointInTimeRequest = { rows: { ids: unknown[]; asOf: number[] } } | 
  * common transaction.
  */
 export type WorkTables = {
-  /** The work table of each point-in-time source. */
+  /**
+   * The work table of each point-in-time source: at an instant, a row per entity; for a
+   * training set, a row per uploaded row (`ord`), or the source's states (see `joinRows`); for
+   * a related entity's view, a row per (key, instant) its relation held.
+   */
   tableOf(source: Source): string;
+  /** A training set's uploaded rows (ord, key, as_of) in upload order; none at an instant. */
+  rows: string | undefined;
+  /** Whether a training set's source is kept as states by (key, instant) rather than a row per upload. */
+  isStates(source: Source): boolean;
+  /**
+   * The join that gives `alias` a training set's source's values for each uploaded row
+   * (`rowsAlias`, the rows table): its row by `ord`, or the last of its states at or before the
+   * row's instant (none before the first), one index probe a row.
+   */
+  joinRows(source: Source, alias: string, rowsAlias: string): string;
   drop(): Promise<void>;
 };
 
@@ -82,14 +97,26 @@ export async function computePointInTime(
 ): Promise<WorkTables> {
   const job = `rapfs_work_${Math.floor(Date.now() / 1000).toString(36)}_${randomBytes(5).toString("hex")}`;
   const names = new Map<Source, string>();
+  const states = new Set<Source>();
+  const rows = "rows" in request ? `${job}_rows` : undefined;
+  const tableOf = (source: Source) => {
+    const name = names.get(source);
+    if (!name) throw new Error(`${source.name}@${source.version} has no work table`);
+    return name;
+  };
   const tables: WorkTables = {
-    tableOf: (source) => {
-      const name = names.get(source);
-      if (!name) throw new Error(`${source.name}@${source.version} has no work table`);
-      return name;
+    tableOf,
+    rows,
+    isStates: (source) => states.has(source),
+    joinRows: (source, alias, rowsAlias) => {
+      if (!states.has(source))
+        return `join ${ident(tableOf(source))} ${alias} on ${alias}.ord = ${rowsAlias}.ord`;
+      const key = ident(keyOf(plan, source).name);
+      const last = latestState(tableOf(source), key, "as_of", `${rowsAlias}.${key}`, `${rowsAlias}.as_of`);
+      return `left join lateral ${last} ${alias} on true`;
     },
     drop: async () => {
-      for (const name of names.values())
+      for (const name of [...(rows ? [rows] : []), ...names.values()])
         await sql.unsafe(`drop table if exists ${ident(name)}`).catch(() => {});
     },
   };
@@ -100,14 +127,24 @@ export async function computePointInTime(
     return ids;
   };
   try {
+    if (rows && "rows" in request) await fillRows(sql, plan, rows, request.rows, options.signal);
     // A related entity's view reads the keys its relation held, so its key source is filled first.
     const ordered = [...queries].sort(([a], [b]) => Number(isRelated(a)) - Number(isRelated(b)));
     for (const [source, query] of ordered) {
       const name = `${job}_${plan.sources.indexOf(source)}`;
       names.set(source, name);
+      const pairs = await requestedPairs(sql, plan, source, request, { tables, everyEntity }, options.signal);
+      const instants = await changeInstantsOf(sql, source, query, request, options.signal);
+      if (instants) {
+        states.add(source);
+        const target = { table: name, key: keyOf(plan, source), fields: fieldsOf(plan, source), pairs };
+        const { columns } = layoutOf(plan, source, request, { related: true });
+        await fillStates(sql, query.rows, columns, instants, target, options);
+        continue;
+      }
       const layout = layoutOf(plan, source, request);
       await sql.unsafe(`create unlogged table ${ident(name)} (${layout.columns.join(", ")})`);
-      await fill(sql, plan, source, query, name, request, { tables, everyEntity }, options);
+      await fill(sql, plan, source, query, name, pairs, request, options);
       for (const index of layout.indexes) await sql.unsafe(`create index on ${ident(name)} (${index})`);
       // The planner needs the row count and the keys' spread, not the features': a whole-table
       // analyze read every wide column of its 30,000-row sample (up to ~220 ms under load).
@@ -157,13 +194,12 @@ async function fill(
   sql: Sql,
   plan: DatasetPlan,
   source: Source,
-  { rows: query, history, changes, viewTable }: PointInTimeQueries,
+  { rows: query, history, viewTable }: PointInTimeQueries,
   table: string,
+  pairs: Pairs,
   request: PointInTimeRequest,
-  known: KnownKeys,
   options: FillOptions,
 ): Promise<void> {
-  const pairs = await requestedPairs(sql, source, request, known);
   const target = { table, key: keyOf(plan, source), fields: fieldsOf(plan, source), pairs };
   const done = () => options.onProgress?.(pairs.ids.length, pairs.ids.length);
   if (isRelated(source) && "rows" in request && history && historyServes(history, target)) {
@@ -176,23 +212,31 @@ async function fill(
     else await fillPairs(sql, query, table, target, left, { ordered: false }, { signal: options.signal });
     return done();
   }
-  if (!isRelated(source) && "rows" in request && changes) {
-    const instants = await changeInstantsWorthIt(sql, changes, request.rows, options.signal);
-    if (instants) {
-      const { columns } = layoutOf(plan, source, request, { related: true });
-      await fillFromChanges(sql, query, columns, instants, target, options);
-      return done();
-    }
-  }
   const ordered = !("instant" in request) && !isRelated(source);
   await fillPairs(sql, query, table, target, pairs, { ordered, instant: "instant" in request }, options);
 }
 
 /**
- * A track view once per change of each uploaded track, into a table of states keyed by (track,
- * instant); then each row reads the last state at or before its time.
+ * For a training set's track view whose uploaded tracks change rarely next to how often they
+ * are asked for: the instants it changed at, at which it is computed once each (see fillStates).
  */
-async function fillFromChanges(
+async function changeInstantsOf(
+  sql: Sql,
+  source: Source,
+  { changes }: PointInTimeQueries,
+  request: PointInTimeRequest,
+  signal?: AbortSignal,
+): Promise<Pairs | undefined> {
+  if (isRelated(source) || !("rows" in request) || !changes) return undefined;
+  return changeInstantsWorthIt(sql, changes, request.rows, signal);
+}
+
+/**
+ * A track view once per change of each uploaded track, into its work table of states keyed by
+ * (track, instant), indexed as it fills: each uploaded row then reads the last state at or
+ * before its time as the rows are read (WorkTables.joinRows), with no table of a row each.
+ */
+async function fillStates(
   sql: Sql,
   query: CompiledQuery,
   columns: string[],
@@ -200,10 +244,45 @@ async function fillFromChanges(
   target: HistoryTarget,
   options: FillOptions,
 ): Promise<void> {
-  const states = { table: `${target.table}_changes`, columns, at: "as_of" };
-  await throughStates(sql, states, target, { ordered: true, signal: options.signal }, () =>
-    fillPairs(sql, query, states.table, target, instants, { ordered: false }, options),
+  const keyed = `${ident(target.key.name)}, as_of`;
+  await sql.unsafe(`create unlogged table ${ident(target.table)} (${columns.join(", ")})`);
+  await sql.unsafe(`create index on ${ident(target.table)} (${keyed})`);
+  await fillPairs(sql, query, target.table, target, instants, { ordered: false }, options);
+  await sql.unsafe(`analyze ${ident(target.table)} (${keyed})`);
+  options.onProgress?.(target.pairs.ids.length, target.pairs.ids.length);
+}
+
+/** A training set's uploaded rows (ord, key, as_of) in upload order, in slices, indexed by ord. */
+async function fillRows(
+  sql: Sql,
+  plan: DatasetPlan,
+  table: string,
+  rows: { ids: unknown[]; asOf: number[] },
+  signal?: AbortSignal,
+): Promise<void> {
+  const key = entityKeyOf(plan);
+  await sql.unsafe(
+    `create unlogged table ${ident(table)} (ord bigint not null, ${ident(key.name)} ${key.pgType}, as_of timestamp)`,
   );
+  const pacer = new Pacer({ initial: 1_024, min: 64, max: 65_536, targetMs: SLICE_TARGET_MS });
+  for (let done = 0; done < rows.ids.length; ) {
+    signal?.throwIfAborted();
+    const end = Math.min(rows.ids.length, done + pacer.next);
+    const params = [rows.ids.slice(done, end), rows.asOf.slice(done, end).map(Math.round), done];
+    // Instants as epoch microseconds, exact (an int8 times one microsecond): parsing them as
+    // text was most of the statement's time.
+    await pacer.time(end - done, () =>
+      sql.unsafe(
+        `insert into ${ident(table)} (ord, ${ident(key.name)}, as_of)
+         select _p.ord + $3::bigint, _p.k, timestamp 'epoch' + _p.t * interval '1 microsecond'
+         from unnest($1::${key.pgType}[], $2::int8[]) with ordinality _p(k, t, ord)`,
+        sqlParams(params),
+      ),
+    );
+    done = end;
+  }
+  await sql.unsafe(`create index on ${ident(table)} (ord)`);
+  await sql.unsafe(`analyze ${ident(table)}`);
 }
 
 /** Computes `query` for each (entity, instant) pair into `table`, in slices of about SLICE_TARGET_MS. */
@@ -252,35 +331,23 @@ async function fillPairs(
  */
 async function requestedPairs(
   sql: Sql,
+  plan: DatasetPlan,
   source: Source,
   request: PointInTimeRequest,
   known: KnownKeys,
+  signal?: AbortSignal,
 ): Promise<Pairs> {
   const via = source.kind === "view" ? source.via : undefined;
-  if (via) return relatedPairs(sql, via, known.tables.tableOf(via.keySource), request);
+  if (via) {
+    const { tables } = known;
+    const keyTable = tables.tableOf(via.keySource);
+    if ("instant" in request) return keysAtInstant(sql, via, keyTable, request.instant);
+    const states = tables.isStates(via.keySource);
+    return keysOfRows(sql, plan, via, { table: keyTable, states }, request.rows, signal);
+  }
   if ("rows" in request) return request.rows;
   const ids = await known.everyEntity();
   return { ids, asOf: ids.map(() => request.instant) };
-}
-
-async function relatedPairs(
-  sql: Sql,
-  via: NonNullable<ViewSource["via"]>,
-  keyTable: string,
-  request: PointInTimeRequest,
-): Promise<{ ids: unknown[]; asOf: number[] }> {
-  const key = ident(via.keyField);
-  if ("instant" in request) {
-    const rows = await sql.unsafe<{ k: unknown }[]>(
-      `select distinct ${key} as k from ${ident(keyTable)} where ${key} is not null order by 1`,
-    );
-    return { ids: rows.map((r) => r.k), asOf: rows.map(() => request.instant) };
-  }
-  const rows = await sql.unsafe<{ k: unknown; t: number }[]>(
-    `select ${key} as k, (extract(epoch from as_of) * 1000000)::float8 as t from ${ident(keyTable)}
-     where ${key} is not null group by 1, 2 order by 1, 2`,
-  );
-  return { ids: rows.map((r) => r.k), asOf: rows.map((r) => r.t) };
 }
 
 /**

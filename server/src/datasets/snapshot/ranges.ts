@@ -82,8 +82,7 @@ export async function* inRanges<T>(
     let last: { key: unknown } | undefined;
     const started = performance.now();
     const range = await read(async (sql) => {
-      const end = rangeEndStatement(rows, after, keys);
-      [last] = await sql.unsafe<{ key: unknown }[]>(end.text, sqlParams(end.params));
+      [last] = await rangeEnd(sql, rows, after, keys);
       // A key of the range table has one row at most, so the LIMIT cuts only at `limit`.
       return rowsStatement(rowsBetween(rows, after, last?.key), Math.min(keys, remaining));
     });
@@ -96,6 +95,17 @@ export async function* inRanges<T>(
     keysPerRow = range.rows > 0 ? keys / range.rows : keysPerRow * 2;
     keysPerRow = Math.min(Math.max(keysPerRow, 1), sizing.paced ? MAX_KEYS_PER_ROW : UNPACED_KEYS_PER_ROW);
   }
+}
+
+/** The key of the `keys`-th row past `after`: none when fewer remain (see rangeEndStatement). */
+async function rangeEnd(sql: Sql, rows: RowsSql, after: unknown, keys: number): Promise<{ key: unknown }[]> {
+  const { dense } = rows.rangeTable;
+  if (dense !== undefined) {
+    const key = Number(after ?? 0) + keys;
+    return key <= dense ? [{ key }] : [];
+  }
+  const end = rangeEndStatement(rows, after, keys);
+  return sql.unsafe<{ key: unknown }[]>(end.text, sqlParams(end.params));
 }
 
 /** A range's statement made into one answering `n`: the rows it had. */

@@ -102,7 +102,7 @@ export async function withSnapshot<T>(
     const request = training ? { rows: training } : instant;
     const tables = await computePointInTime(sql, plan, queries, request, { signal: options.signal });
     try {
-      const rows = pointInTimeRows(plan, tables.tableOf, training ? "training" : instant);
+      const rows = pointInTimeRows(plan, tables, training ? { training: training.ids.length } : instant);
       const opened = { ...options, onOpen: undefined };
       return await open(plan, opened, info, rows, (read) => onReserved(sql, read), work);
     } finally {

@@ -15,6 +15,7 @@ import type { Database, Sql } from "../../../src/db/database";
 import { countingClient } from "../../support/counted-sql";
 import { growFourfold } from "../../support/grow-corpus";
 import { preparedDatabase } from "../../support/prepared-data";
+import { rowValuesSql } from "../../support/row-values";
 import { randomTrainingRows } from "../../support/training-rows";
 import { SEED } from "../support";
 
@@ -53,7 +54,9 @@ async function training(
   try {
     const values: Record<string, unknown[]> = {};
     for (const source of queries.keys()) {
-      values[source.name] = await sql.unsafe(`select * from ${tables.tableOf(source)} order by 1, 2, 3`);
+      const related = source.kind === "view" && source.via;
+      const table = `select * from ${tables.tableOf(source)} order by 1, 2, 3`;
+      values[source.name] = await sql.unsafe(related ? table : rowValuesSql(plan, tables, source));
     }
     const read = Object.fromEntries(CORPUS.map((t) => [t, (after[t] ?? 0) - (before[t] ?? 0)]));
     return { values, read };

@@ -2,16 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type DatasetPlan,
   planDownload,
+  planTraining,
   standalonePlanSource,
 } from "../../../src/datasets/plan/dataset-plan";
 import { computePointInTime, loadPointInTime } from "../../../src/datasets/point-in-time/pit";
-import { pointInTimeRows } from "../../../src/datasets/snapshot/query";
+import { pointInTimeRows, type RowsSql } from "../../../src/datasets/snapshot/query";
 import { countRange, inRanges } from "../../../src/datasets/snapshot/ranges";
 import type { Database, Sql } from "../../../src/db/database";
 import { sqlParams } from "../../../src/db/database";
 import { serverOffersPgvector } from "../../support/databases";
 import { growFourfold } from "../../support/grow-corpus";
 import { preparedDatabase, preparedServerDatabase } from "../../support/prepared-data";
+import { randomTrainingRows } from "../../support/training-rows";
 import { SEED } from "../support";
 
 // Ranges this small make a corpus of a few thousand tracks many ranges, as a large one has.
@@ -36,6 +38,25 @@ async function workRowsRead(sql: Sql): Promise<number> {
   return row?.n ?? 0;
 }
 
+/** Counts `rows` a key range at a time, ranges of RANGE_ROWS, as a card does. */
+async function countInRanges(sql: Sql, rows: RowsSql, limit?: number): Promise<number> {
+  let counted = 0;
+  const ranges = inRanges(
+    rows,
+    limit,
+    undefined,
+    async (statement) => {
+      const range = await statement(sql);
+      const [row] = await sql.unsafe<{ n: number }[]>(countRange(range), sqlParams(range.params));
+      counted += row?.n ?? 0;
+      return { parts: [], rows: row?.n ?? 0 };
+    },
+    { paced: true, maxRows: RANGE_ROWS },
+  );
+  for await (const _ of ranges);
+  return counted;
+}
+
 /**
  * `plan`'s rows at its instant counted a key range at a time, as a card does first, and the work
  * table rows that read. The ranges are read with hash joins, as the planner chose on server
@@ -51,21 +72,7 @@ async function countAtInstant(sql: Sql, plan: DatasetPlan) {
   await sql`set enable_nestloop = off`;
   try {
     const before = await workRowsRead(sql);
-    const rows = pointInTimeRows(plan, tables.tableOf, instant);
-    let counted = 0;
-    const ranges = inRanges(
-      rows,
-      plan.limit,
-      undefined,
-      async (statement) => {
-        const range = await statement(sql);
-        const [row] = await sql.unsafe<{ n: number }[]>(countRange(range), sqlParams(range.params));
-        counted += row?.n ?? 0;
-        return { parts: [], rows: row?.n ?? 0 };
-      },
-      { paced: true, maxRows: RANGE_ROWS },
-    );
-    for await (const _ of ranges);
+    const counted = await countInRanges(sql, pointInTimeRows(plan, tables, instant), plan.limit);
     return { rows: counted, read: (await workRowsRead(sql)) - before };
   } finally {
     await sql`reset enable_mergejoin`;
@@ -121,6 +128,43 @@ describe.each(databases)(
             `work table rows read per row over the fourfold corpus (${before} over the first)`,
           ).toBeLessThanOrEqual(before * 1.2);
         } finally {
+          reserved.release();
+        }
+      },
+    );
+
+    it.skipIf(!available)(
+      "a training set's rows, read in ranges of its ord, come back once each, a few work table rows a row",
+      async () => {
+        // One connection, for the planner settings below to hold for its every statement.
+        const reserved = await db.sql.reserve();
+        const sql = reserved as unknown as Sql;
+        const plan = await planTraining(standalonePlanSource(sql), { entity: "track", dataset: "public" });
+        const tracks = (await sql<{ id: number }[]>`select id from tracks order by id`).map((r) => r.id);
+        const rows = await randomTrainingRows(sql, tracks, 3_000, 11);
+        const tables = await computePointInTime(sql, plan, await loadPointInTime(sql, plan), { rows });
+        try {
+          const artists = plan.sources.find((s) => s.kind === "view" && s.via);
+          if (!artists) throw new Error("public reads no related entity");
+          const [held] = await sql.unsafe<{ n: number }[]>(
+            `select count(*)::float8 as n from ${tables.tableOf(artists)}`,
+          );
+          // Not vacuous: the artists' table is many ranges' worth of rows.
+          expect(held?.n).toBeGreaterThan(30 * RANGE_ROWS);
+          const before = await workRowsRead(sql);
+          const counted = await countInRanges(
+            sql,
+            pointInTimeRows(plan, tables, { training: rows.ids.length }),
+          );
+          const perRow = ((await workRowsRead(sql)) - before) / counted;
+          expect(counted).toBe(rows.ids.length);
+          // A row, its index entries in each source (about one and a half each): no range scans
+          // a table whole (the artists' was hashed and scanned whole each range at scale 0.25).
+          expect(perRow, "work table rows read per row").toBeLessThan(3 * plan.sources.length);
+        } finally {
+          await sql`reset enable_mergejoin`;
+          await sql`reset enable_nestloop`;
+          await tables.drop();
           reserved.release();
         }
       },

@@ -34,7 +34,7 @@ describe("a snapshot's key ranges on the embedded database, each turn slower tha
     const instant = { instant: plan.asOf as number };
     const tables = await computePointInTime(sql, plan, await loadPointInTime(sql, plan), instant);
     try {
-      const rows = pointInTimeRows(plan, tables.tableOf, instant);
+      const rows = pointInTimeRows(plan, tables, instant);
       const [keys] = await sql.unsafe<{ n: number }[]>(
         `select count(*)::int as n from ${rows.rangeTable.table}`,
       );
