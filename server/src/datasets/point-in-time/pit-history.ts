@@ -163,9 +163,12 @@ export function latestState(states: string, key: string, at: string, outerKey: s
 }
 
 // A track view is computed once per change of each uploaded track instead of once per row when
-// that is well under the rows (tracks uploaded many times, a view that changes rarely): reading
-// a row's state back costs about what computing a cheap view does.
-const CHANGES_PER_ROW = 0.34;
+// that is under the rows (tracks uploaded several times, a view that changes rarely): a row then
+// reads its state with one index probe as the rows are read, where a row of its own cost an
+// insert and a merge. At scale 1 (100,000 rows, 47,000 tracks) the views that change once a
+// track took 0.6 s instead of 1.6 s; at 0.34, when a row's state was first copied into a table of
+// a row each, they were computed per row.
+const CHANGES_PER_ROW = 0.8;
 const SAMPLE_TRACKS = 512;
 
 /**

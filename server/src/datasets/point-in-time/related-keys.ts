@@ -85,9 +85,9 @@ async function readStates(sql: Sql, plan: DatasetPlan, via: Via, table: string, 
 
 /**
  * Every row of `table` (its `columns`) in the order of its first columns, an index's: `ord`, or
- * (entity, as_of). A page at a time past the last row read; each row also carries `_at`, its
- * as_of in epoch microseconds (exact: extract gives numeric), and `_as_of`, its text, the next
- * page's bound.
+ * (entity, as_of). A page at a time past the last row read; a state (keyed by entity and as_of)
+ * also carries `_at`, its as_of in epoch microseconds (exact: extract gives numeric), and
+ * `_as_of`, its text, the next page's bound.
  */
 async function pages(
   sql: Sql,
@@ -96,15 +96,18 @@ async function pages(
   signal: AbortSignal | undefined,
   each: (row: Record<string, unknown>) => void,
 ): Promise<void> {
-  const keyed = columns.slice(0, columns[0] === "ord" ? 1 : 2);
+  const timed = columns[0] !== "ord";
+  const keyed = columns.slice(0, timed ? 2 : 1);
   const order = keyed.map(ident).join(", ");
   let after: unknown[] | undefined;
   for (;;) {
     signal?.throwIfAborted();
     const past = after ? `where (${order}) > (${keyed.map((_, i) => `$${i + 1}`).join(", ")})` : "";
+    const instants = timed
+      ? ", (extract(epoch from as_of) * 1000000)::float8 as _at, as_of::text as _as_of"
+      : "";
     const page = await sql.unsafe<Record<string, unknown>[]>(
-      `select ${columns.map(ident).join(", ")}, (extract(epoch from as_of) * 1000000)::float8 as _at,
-         as_of::text as _as_of
+      `select ${columns.map(ident).join(", ")}${instants}
        from ${ident(table)} ${past} order by ${order} limit ${PAGE}`,
       sqlParams(after ?? []),
     );
