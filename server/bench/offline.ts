@@ -92,6 +92,14 @@ async function bounded(embedded: EmbeddedPostgres, control: Sql, work: Work, row
   }
 }
 
+/** The faster of two finished runs of one workload (the first when neither finished), saying both. */
+function fasterOf(first: Timed, second: Timed): Timed {
+  const done = [first, second].filter((t) => t.status === "ok").sort((a, b) => a.ms - b.ms);
+  const chosen = done[0] ?? first;
+  const runs = [first, second].map((t) => (t.status === "ok" ? `${t.ms.toFixed(0)} ms` : t.status));
+  return { ...chosen, detail: `${chosen.detail}; runs ${runs.join(" and ")}, the faster finished one used` };
+}
+
 /** Resolves to undefined after `ms`, without keeping the process alive. */
 const delay = (ms: number) => sleep(ms, undefined, { ref: false });
 
@@ -220,14 +228,14 @@ async function measureScale(scale: number): Promise<Measured> {
       return { rows: computed.rows, detail: `${computed.columns.length} columns` };
     });
     const file = await measure("as_of download", (sql, signal) => parquet(sql, download, signal));
-    const set = await measure(
-      "training set",
-      (sql, signal) => parquet(sql, training, signal, rows),
-      TRAINING_ROWS,
-    );
+    const trainingSet = (sql: Sql, signal: AbortSignal) => parquet(sql, training, signal, rows);
+    const set = await measure("training set", trainingSet, TRAINING_ROWS);
     // The baseline again after the workloads: the faster of the two is used, so a machine that
     // slowed down midway does not flatter the ratio.
     const after = await measure("baseline again", baseline);
+    // The training set varies more between runs than the rest (7.4–8.8 s at scale 0.25 in one
+    // hour): it runs twice too, once on each side of the second baseline, and the faster is used.
+    const again = await measure("training set again", trainingSet, TRAINING_ROWS);
     return {
       scale,
       tracks,
@@ -236,7 +244,7 @@ async function measureScale(scale: number): Promise<Measured> {
       asOf,
       views: views.map((v) => `${v.name}@${v.version}`),
       baselines: [before, after],
-      workloads: { card: described, download: file, training: set },
+      workloads: { card: described, download: file, training: fasterOf(set, again) },
       limitMs: LIMIT_MS,
     };
   } finally {
