@@ -4,13 +4,19 @@ import type { Redis } from "ioredis";
 import { repoRoot } from "../src/config/paths";
 import { unlinkMatching } from "../src/online/redis-client";
 
-/** A benchmark's server: `tsx <entry>` in its own process, ready once it prints one JSON line. */
+/**
+ * A benchmark's server: `tsx <entry>` in its own process, ready once it prints one JSON line.
+ * With RAPFS_BENCH_CPU_PROF_DIR set, it writes a V8 CPU profile there when it stops (Node
+ * refuses `--cpu-prof` in NODE_OPTIONS).
+ */
 export async function startBenchServer<T>(
   entry: string,
   env: NodeJS.ProcessEnv,
   cwd = repoRoot,
 ): Promise<{ child: ChildProcess; ready: T }> {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+  const profiles = process.env.RAPFS_BENCH_CPU_PROF_DIR;
+  const profile = profiles ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", entry], {
     cwd,
     env,
     stdio: ["ignore", "pipe", "inherit"],
