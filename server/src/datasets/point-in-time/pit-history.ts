@@ -50,9 +50,7 @@ export async function fillFromHistory(
   };
   const keys = [...new Set(target.pairs.ids)].sort();
   const into = { table: states.table, key: target.key.name, fields: target.fields };
-  await throughStates(sql, states, target, { ordered: false, signal }, () =>
-    writeTotals(sql, history, into, keys, signal),
-  );
+  await throughStates(sql, states, target, signal, () => writeTotals(sql, history, into, keys, signal));
 }
 
 /**
@@ -90,7 +88,7 @@ export async function throughStates(
   sql: Sql,
   states: { table: string; columns: string[]; at: string },
   target: HistoryTarget,
-  options: { ordered: boolean; signal?: AbortSignal | undefined },
+  signal: AbortSignal | undefined,
   fill: () => Promise<void>,
 ): Promise<void> {
   const keyed = `${ident(target.key.name)}, ${ident(states.at)}`;
@@ -101,7 +99,7 @@ export async function throughStates(
     await sql.unsafe(`create index on ${ident(states.table)} (${keyed})`);
     await fill();
     await sql.unsafe(`analyze ${ident(states.table)} (${keyed})`);
-    await readLatest(sql, states.table, target, { ...options, at: states.at });
+    await readLatest(sql, states.table, target, { at: states.at, signal });
   } finally {
     await sql.unsafe(`drop table if exists ${ident(states.table)}`).catch(() => {});
   }
@@ -109,42 +107,31 @@ export async function throughStates(
 
 /**
  * Each pair's row: the last state of its key at or before its instant (none before the first),
- * into the target's work table, one index probe a pair, in slices. Ordered targets number rows
- * in the pairs' order (`ord`), as training rows keep their upload order.
+ * into the target's work table, one index probe a pair, in slices.
  */
 export async function readLatest(
   sql: Sql,
   states: string,
   target: HistoryTarget,
-  options: { ordered: boolean; at?: string; signal?: AbortSignal | undefined },
+  options: { at?: string; signal?: AbortSignal | undefined },
 ): Promise<void> {
   const key = ident(target.key.name);
   const at = ident(options.at ?? "as_of");
   const fields = target.fields.map((f) => ident(f.field));
-  const names = [...(options.ordered ? ["ord"] : []), key, "as_of", "event_timestamp", ...fields];
-  const selected = [
-    ...(options.ordered ? ["_p.ord + $3::bigint"] : []),
-    "_p.k",
-    "_p.t",
-    "_s.event_timestamp",
-    ...fields.map((f) => `_s.${f}`),
-  ];
+  const names = [key, "as_of", "event_timestamp", ...fields];
+  const selected = ["_p.k", "_p.t", "_s.event_timestamp", ...fields.map((f) => `_s.${f}`)];
   const last = latestState(states, key, at, "_p.k", "_p.t");
   const pacer = new Pacer({ initial: 128, min: 1, max: 16_384, targetMs: SLICE_TARGET_MS });
   const { ids, asOf } = target.pairs;
   for (let done = 0; done < ids.length; ) {
     options.signal?.throwIfAborted();
     const end = Math.min(ids.length, done + pacer.next);
-    const params = [
-      ids.slice(done, end),
-      asOf.slice(done, end).map(timestampText),
-      ...(options.ordered ? [done] : []),
-    ];
+    const params = [ids.slice(done, end), asOf.slice(done, end).map(timestampText)];
     await pacer.time(end - done, () =>
       sql.unsafe(
         `insert into ${ident(target.table)} (${names.join(", ")})
          select ${selected.join(", ")}
-         from unnest($1::${target.key.pgType}[], $2::text[]::timestamp[]) with ordinality _p(k, t, ord)
+         from unnest($1::${target.key.pgType}[], $2::text[]::timestamp[]) _p(k, t)
          left join lateral ${last} _s on true`,
         sqlParams(params),
       ),

@@ -99,7 +99,7 @@ export async function fillFromStoredHistory(
     into.asOf.push(asOf);
   });
   if (kept.ids.length > 0) {
-    await readLatest(sql, stored.table, { ...target, pairs: kept }, { ordered: false, at: "at", signal });
+    await readLatest(sql, stored.table, { ...target, pairs: kept }, { at: "at", signal });
   }
   return left;
 }
