@@ -264,7 +264,11 @@ export function upFrontCost(plan: DatasetPlan, training?: TrainingInput): Downlo
   return { downloads: shared ? 0 : 1, rows: training ? training.ids.length : 0, bytes: 1 };
 }
 
-const countedLater = (plan: DatasetPlan, training?: TrainingInput) => !training && !plan.public;
+/**
+ * Whether a download's rows are counted before its first row, to be charged: a dataset's that is
+ * not public. A public one spends no rows, and a training set's were charged as uploaded.
+ */
+export const countedLater = (plan: DatasetPlan, training?: TrainingInput) => !training && !plan.public;
 
 /** Strong: the bytes under one ETag are one spooled file, however often they are read. */
 function etagOf(fileKey: string): string {
