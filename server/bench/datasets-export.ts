@@ -8,7 +8,7 @@
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
-import { countedLater } from "../src/datasets/delivery/download";
+import { rowsCountedFirst } from "../src/datasets/delivery/download";
 import { DEFAULT_EXPORT_SETTINGS, exportRows } from "../src/datasets/delivery/export";
 import { planDownload, standalonePlanSource } from "../src/datasets/plan/dataset-plan";
 import { copyOut } from "../src/datasets/snapshot/copy-out";
@@ -27,7 +27,7 @@ const statement = rowsStatement(currentRows(plan));
  * The whole `public` dataset as Parquet, its bytes counted and dropped: the export a download of
  * it runs, so its rows are counted first only where a download's are (not for a public dataset).
  */
-async function parquet(countFirst = countedLater(plan)): Promise<{ rows: number; bytes: number }> {
+async function parquet(countFirst = rowsCountedFirst(plan)): Promise<{ rows: number; bytes: number }> {
   const result = await exportRows(sql, plan, async () => {}, { format: "parquet", rowGroupRows, countFirst });
   return { rows: result.rows, bytes: result.bytes };
 }

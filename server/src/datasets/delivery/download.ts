@@ -109,7 +109,7 @@ export async function startDownload(
   };
 
   const key = fileKey(input.identity, await snapshotVersion(sql, plan, training !== undefined));
-  const rowsCharged = charged && countedLater(plan, training);
+  const rowsCharged = charged && rowsCountedFirst(plan, training);
   const countFirst = rowsCharged && !(await refusedBeforeAnswer(() => fitsAtOnce(sql, plan, payer)));
   type Meta = { info: SnapshotInfo; columns: OutputColumn[] };
   let opened: { job: SpoolJob; started: Promise<Meta> } | undefined;
@@ -147,7 +147,7 @@ export async function startDownload(
                 // Rows to charge are counted before the first row; a file without any (a shared
                 // public one, an as_of of a public dataset) learns its rows from the encoding,
                 // and a training set has as many as were uploaded.
-                countFirst: countedLater(plan, training),
+                countFirst: rowsCountedFirst(plan, training),
                 ...(training ? { training } : {}),
                 onStart: (info, columns) => {
                   begun = { info, columns };
@@ -268,7 +268,7 @@ export function upFrontCost(plan: DatasetPlan, training?: TrainingInput): Downlo
  * Whether a download's rows are counted before its first row, to be charged: a dataset's that is
  * not public. A public one spends no rows, and a training set's were charged as uploaded.
  */
-export const countedLater = (plan: DatasetPlan, training?: TrainingInput) => !training && !plan.public;
+export const rowsCountedFirst = (plan: DatasetPlan, training?: TrainingInput) => !training && !plan.public;
 
 /** Strong: the bytes under one ETag are one spooled file, however often they are read. */
 function etagOf(fileKey: string): string {
