@@ -1,3 +1,5 @@
+import { stderrLines } from "./line-writer";
+
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
@@ -56,11 +58,14 @@ class JsonLogger implements Logger {
   }
 }
 
-/** Structured JSON lines on stderr, so stdout stays free for command output. */
+/**
+ * Structured JSON lines on stderr, so stdout stays free for command output; written off the event
+ * loop (stderrLines), so a reader that falls behind never holds a request.
+ */
 export function createLogger(
   level: LogLevel = "info",
   base: Record<string, unknown> = {},
-  write: Write = (line) => process.stderr.write(`${line}\n`),
+  write: Write = (line) => stderrLines().line(line),
 ): Logger {
   return new JsonLogger(order[level], base, write);
 }
