@@ -169,7 +169,10 @@ export async function startDownload(
             failed(error);
             throw error;
           }),
-      { owner: payer.principal.accountId, alwaysRoom: sharedPublicFile(plan, training) },
+      {
+        owner: payer.principal.accountId,
+        ...(sharedPublicFile(plan, training) ? { sharedAs: entriesJson(input.identity) } : {}),
+      },
     ),
   );
   const { job, started } = opened;

@@ -35,6 +35,11 @@ type Entry = SpoolJob & {
   readers: number;
   /** When a request last asked for it (uses), in order: the least recently used kept file is evicted first. */
   usedAt: number;
+  /**
+   * What a file everybody shares is, whatever its data version (see `open`'s `sharedAs`), while it
+   * is the newest of it: kept outside the byte bound, never evicted for room.
+   */
+  sharedAs?: string;
 };
 
 export type SpoolRun<S> = (
@@ -74,7 +79,10 @@ export class Spool {
       parentDir: string;
       ttlSeconds: number;
       maxRunning: number;
-      /** A new download is refused while the kept and running files hold this many bytes (0: no bound). */
+      /**
+       * A new download is refused while the kept and running files hold this many bytes (0: no
+       * bound); the newest file of each shared download (open's `sharedAs`) is kept on top of it.
+       */
       maxBytes?: number;
     },
   ) {
@@ -111,30 +119,40 @@ export class Spool {
     if (max > 0 && this.pinnedBytes >= max) throw new Error(this.fullMessage(max));
   }
 
-  /** Bytes no new file can take: those of files being written or read (kept idle ones can go). */
+  /** Bytes under the bound: every file but the newest of each shared download. */
+  get boundedBytes(): number {
+    let total = 0;
+    for (const job of this.jobs.values()) if (job.sharedAs === undefined) total += job.written;
+    return total;
+  }
+
+  /** Bytes under the bound no new file can take: those of files being written or read (kept idle ones can go). */
   private get pinnedBytes(): number {
     let total = 0;
     for (const job of this.jobs.values())
-      if (job.state === "running" || job.readers > 0) total += job.written;
+      if (job.sharedAs === undefined && (job.state === "running" || job.readers > 0)) total += job.written;
     return total;
   }
 
   /**
    * Room for a new file: kept files nobody is reading go, least recently used first, before a
    * new file is refused (so one key's distinct downloads cannot lock everyone out for their
-   * TTL); refused only while running and read files alone fill the spool.
+   * TTL); refused only while running and read files alone fill the spool. The newest file of a
+   * shared download is not evicted: the next caller would encode it again, and CSV and NDJSON
+   * limits are read from it (with an 8 MiB bound, every such limit of four free keys re-encoded
+   * the whole public file on the event loop).
    */
   private checkRoom(refuse = true): void {
     const max = this.options.maxBytes ?? 0;
-    if (max <= 0 || this.bytes < max) return;
+    if (max <= 0 || this.boundedBytes < max) return;
     const idle = [...this.jobs.values()]
-      .filter((j) => j.state === "done" && j.readers === 0)
+      .filter((j) => j.state === "done" && j.readers === 0 && j.sharedAs === undefined)
       .sort((a, b) => a.usedAt - b.usedAt);
     for (const job of idle) {
-      if (this.bytes < max) return;
+      if (this.boundedBytes < max) return;
       this.remove(job);
     }
-    if (this.bytes < max || !refuse) return;
+    if (this.boundedBytes < max || !refuse) return;
     const now = Date.now();
     const expiries = [...this.jobs.values()].flatMap((j) => (j.expiresAt ? [j.expiresAt - now] : []));
     // The first kept file to go frees room; with only running ones, a guess of a few seconds.
@@ -145,7 +163,7 @@ export class Spool {
   }
 
   private fullMessage(max: number): string {
-    return `The download spool is full (${this.bytes} bytes kept, RAPFS_SPOOL_MAX_BYTES ${max})`;
+    return `The download spool is full (${this.boundedBytes} bytes kept, RAPFS_SPOOL_MAX_BYTES ${max})`;
   }
 
   /** Made on first use, so a process that never serves a download leaves no directory behind. */
@@ -237,8 +255,12 @@ export class Spool {
     take: {
       slot?: SlotReservation;
       owner?: string;
-      /** A file everybody shares (the public quick start): made room for, never refused for want of it. */
-      alwaysRoom?: boolean;
+      /**
+       * What a file everybody shares (the public quick start, whole or a preview) is, whatever its
+       * data version: made room for, never refused for want of it, and kept outside the bound
+       * until a newer version of it is made (which becomes an ordinary kept file then).
+       */
+      sharedAs?: string;
     } = {},
   ): { job: SpoolJob; started: Promise<S> } {
     const { slot } = take;
@@ -251,10 +273,15 @@ export class Spool {
       existing.usedAt = this.use();
       return { job: existing, started: existing.started as Promise<S> };
     }
-    if (!slot) this.checkRoom(!take.alwaysRoom);
+    // An older version of a shared file is an ordinary kept file from now on: the first to go.
+    if (take.sharedAs !== undefined)
+      for (const older of this.jobs.values())
+        if (older.sharedAs === take.sharedAs) older.sharedAs = undefined;
+    if (!slot) this.checkRoom(take.sharedAs === undefined);
     // The entry first: its directory may fail (a spool parent removed or unwritable), and a slot
     // taken before it would never be given back.
     const job = this.entry(randomUUID(), fileKey);
+    job.sharedAs = take.sharedAs;
     if (!slot?.handOver()) this.takeSlot(owner);
     this.jobs.set(job.id, job);
     let resolveStarted!: (value: S) => void;

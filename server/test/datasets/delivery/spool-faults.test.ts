@@ -76,6 +76,26 @@ describe("RAPFS_SPOOL_MAX_BYTES", () => {
     await spool.close();
   });
 
+  it("keeps the newest file of a shared download outside the bound, and lets an older version of it go", async () => {
+    const dir = join(parent, "shared");
+    mkdirSync(dir);
+    const spool = new Spool({ parentDir: dir, ttlSeconds: 3_600, maxRunning: 4, maxBytes: 1_000 });
+    const whole = spool.open("public@v1", write(5_000), { sharedAs: "public" });
+    await spool.settled(whole.job);
+    await spool.check(); // over the bound by itself, yet under it: it does not count
+    for (const key of ["own-1", "own-2", "own-3"]) await spool.settled(spool.open(key, write(600)).job);
+    expect(spool.resumable("public@v1")).toBe(whole.job);
+    expect(spool.resumable("own-1")).toBeUndefined(); // callers' files made room for each other
+    // A newer version of the shared file: the older one is an ordinary kept file now, the first to go.
+    const newer = spool.open("public@v2", write(5_000), { sharedAs: "public" });
+    await spool.settled(newer.job);
+    await spool.settled(spool.open("own-4", write(600)).job);
+    expect(spool.resumable("public@v1")).toBeUndefined();
+    expect(spool.resumable("public@v2")).toBe(newer.job);
+    expect(spool.resumable("own-4")).toBeDefined();
+    await spool.close();
+  });
+
   it("refuses a new download with 503 and Retry-After while files being read fill it, and /ready says so", async () => {
     const dir = join(parent, "bounded");
     mkdirSync(dir);
