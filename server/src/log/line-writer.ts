@@ -54,7 +54,11 @@ export class LineWriter {
     if (!this.inFlight) this.next();
   }
 
-  /** Everything still queued, written now, waiting for the reader: for the process's exit. */
+  /**
+   * Everything still queued, written now, waiting for the reader: for the process's exit. The
+   * chunk the thread pool was writing is written again, as it may not have begun (a fatal error's
+   * line logged just before process.exit): at such an exit a line may appear twice, never lost.
+   */
   flushSync(): void {
     const rest = [this.inFlight, this.take()].filter((b): b is Buffer => b !== undefined && b.length > 0);
     this.inFlight = undefined;
