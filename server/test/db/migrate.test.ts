@@ -93,4 +93,35 @@ describe("the shipped migrations on embedded PGlite", () => {
       await db.close();
     }
   });
+
+  it("keep a track's vectors in its row and its long lyrics out of it", async () => {
+    const db = await openEmbeddedTestDatabase();
+    try {
+      const vector = (n: number, seed: number) =>
+        `[${Array.from({ length: n }, (_, i) => Math.sin(seed + i)).join(",")}]`;
+      // Lyrics that do not compress (a PRNG's words), so they cannot stay in the row either.
+      const words = Array.from({ length: 600 }, (_, i) => ((i * 2_654_435_761) % 2 ** 32).toString(36)).join(
+        " ",
+      );
+      for (let seed = 0; seed < 20; seed++) {
+        await db.sql`
+          insert into tracks (title, artist, lyrics, lyrics_embedding, audio_embedding)
+          values ('t', 'a', ${words}, ${vector(384, seed)}::vector, ${vector(128, seed)}::vector)`;
+      }
+      // An exact search reads every vector: out of line, each is a TOAST index lookup and a chunk.
+      // Only the lyrics may go out (before, the lyrics vectors went too: 40 values).
+      const toast = await toastOf(db.sql, "tracks");
+      const [row] = await db.sql<{ values: number }[]>`
+        select count(distinct chunk_id)::int as values from pg_toast.${db.sql(toast)}`;
+      expect(row?.values).toBe(20);
+    } finally {
+      await db.close();
+    }
+  });
 });
+
+async function toastOf(sql: postgres.Sql, table: string): Promise<string> {
+  const [row] = await sql<{ name: string }[]>`
+    select t.relname as name from pg_class c join pg_class t on t.oid = c.reltoastrelid where c.relname = ${table}`;
+  return row?.name as string;
+}
