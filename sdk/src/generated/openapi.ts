@@ -928,7 +928,7 @@ export interface components {
        */
       index: "exact" | "hnsw";
       /**
-       * @description exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact scan answered because the index's answer could not be vouched for (fewer than k rows; by id, the query's own row not reached; the query an outlier, its own neighbours farther than 98% of sampled vectors'; its own neighbours jumping, from the third on, to 1.5 × the distance of the one before; or rows far outside the query's own neighbourhood); no_vector: by id, the entity exists but has no vector (GET answers `vector: null`), so no neighbours
+       * @description exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact scan answered (one at a time per server process, accounts taking turns; past 16 waiting, 4 of them one account's, 503 with Retry-After) because the index's answer could not be vouched for (fewer than k rows; by id, the query's own row not reached; the query an outlier, its own neighbours farther than 98% of sampled vectors'; its own neighbours jumping, from the third on, to 1.5 × the distance of the one before; or rows far outside the query's own neighbourhood); no_vector: by id, the entity exists but has no vector (GET answers `vector: null`), so no neighbours
        * @enum {string}
        */
       strategy: "exact" | "exact_filtered" | "hnsw_iterative" | "exact_fallback" | "no_vector";
@@ -2586,6 +2586,15 @@ export interface operations {
       };
       /** @description `INTERNAL_ERROR`: Internal server error */
       500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `UNAVAILABLE`: A dependency of the service is unavailable */
+      503: {
         headers: {
           [name: string]: unknown;
         };

@@ -82,7 +82,7 @@ export type Neighbours = {
   features?: { resolution: Resolution; table: FeatureTable };
 };
 
-/** Nearest neighbours by vector or by entity; spends k rows (up to k come back) before searching. */
+/** Nearest neighbours by vector or by entity; spends k rows (up to k come back) before searching, and gives them back if it fails. */
 export async function searchEmbeddings(
   services: Services,
   request: SearchRequest,
@@ -107,14 +107,21 @@ export async function searchEmbeddings(
     ? await features.resolve(resolved.entity.name, request.selection)
     : undefined;
   await payer.spend({ rows: request.k });
-  const result = await embeddings.search(resolved, {
-    ...(request.vector ? { vector: request.vector } : {}),
-    ...(id ? { id } : {}),
-    k: request.k,
-    ...(request.metric ? { metric: request.metric } : {}),
-    filters: request.filters,
-    ...(request.efSearch ? { efSearch: request.efSearch } : {}),
-  });
+  const result = await embeddings
+    .search(resolved, {
+      ...(request.vector ? { vector: request.vector } : {}),
+      ...(id ? { id } : {}),
+      k: request.k,
+      ...(request.metric ? { metric: request.metric } : {}),
+      filters: request.filters,
+      ...(request.efSearch ? { efSearch: request.efSearch } : {}),
+      owner: payer.principal.accountId,
+    })
+    .catch(async (error: unknown) => {
+      // No neighbours sent (a busy turn, a lost database, a vector of the wrong size): no rows spent.
+      await payer.refund({ rows: request.k }).catch(() => {});
+      throw error;
+    });
   const ids = result.neighbors.map((n) => idFromKey(resolved.entity, n.id));
   if (!resolution) return { resolved, result, ids };
   return { resolved, result, ids, features: { resolution, table: await features.read(resolution, ids) } };

@@ -70,4 +70,22 @@ describe("row quotas on batch reads and searches", () => {
       reads.mockRestore();
     }
   });
+
+  it("gives a search's rows back when it sends no neighbours", async () => {
+    const signup = await call(server, "/v1/signup", {
+      json: { email: "quota-search@example.com" },
+      headers: { authorization: "" },
+    });
+    const own = (signup.body as { key: { key: string } }).key.key;
+    const headers = { authorization: `Bearer ${own}` };
+    const wrongSize = await call(server, "/v1/embeddings/lyrics/search", {
+      json: { vector: [0.1, 0.2, 0.3], k: 7 },
+      headers,
+    });
+    expect(wrongSize.status).toBe(400);
+    const found = await call(server, "/v1/embeddings/lyrics/search", { json: { id: 1, k: 3 }, headers });
+    expect(found.status).toBe(200);
+    // Only the search that answered spent rows (the refused one spent its request).
+    expect(rowsRemaining(found.headers)).toBe(ROWS_PER_DAY - 3);
+  });
 });

@@ -8,12 +8,14 @@ import type { CatalogState, ServingCatalog } from "../catalog";
 import { compileFilters, type FeatureFilter } from "../filters";
 import { entityOf, type ParsedId } from "../ids";
 import { closeMatches } from "../suggest";
+import { DEFAULT_EXACT_TURN_LIMITS, type ExactTurnLimits, ExactTurns } from "./exact-turns";
 import {
   DEFAULT_EF_SEARCH,
   DEFAULT_TUNING,
   distrust,
   estimateRows,
   exactFilteredLimit,
+  exactScan,
   type Fragment,
   hasIterativeScans,
   indexScan,
@@ -39,6 +41,8 @@ export type SearchQuery = {
   filters?: FeatureFilter[];
   /** hnsw.ef_search for this query (default: 40 or k if larger); used only by an HNSW index scan. */
   efSearch?: number;
+  /** Whose search it is (an account): exact scans of a whole embedding take turns by it. */
+  owner?: string;
 };
 
 export type Neighbor = { id: string; distance: number };
@@ -69,6 +73,8 @@ export type EmbeddingServerOptions = {
   reads?: Pick<ReadRouter, "run">;
   /** How filtered searches on an HNSW index choose between the index and an exact scan. */
   tuning?: Partial<SearchTuning>;
+  /** How many searches may wait for an exact scan of a whole embedding (see ExactTurns). */
+  exactTurns?: ExactTurnLimits;
 };
 
 const NAME = /^([a-z][a-z0-9_]*)(?:@([1-9][0-9]*))?$/;
@@ -85,6 +91,7 @@ export class EmbeddingServer {
   private readonly ceilings: OutlierCeilings;
   /** Searches and lookups go before the outlier sample's statements. */
   private readonly turns = new SearchTurns();
+  private readonly exactTurns: ExactTurns;
   private iterative: Promise<boolean> | undefined;
 
   constructor(
@@ -95,6 +102,7 @@ export class EmbeddingServer {
     this.now = options.now ?? Date.now;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.reads = options.reads ?? { run: (read) => read(sql) };
+    this.exactTurns = new ExactTurns(options.exactTurns ?? DEFAULT_EXACT_TURN_LIMITS);
     const { outlierSample: sample, outlierQuantile: quantile, outlierMaxAgeMs: maxAgeMs } = this.tuning;
     this.ceilings = new OutlierCeilings(
       { sample, quantile, maxAgeMs },
@@ -199,12 +207,16 @@ export class EmbeddingServer {
             where o.${sql(embedding.keyColumn)} = ${Number(query.id?.key)}::integer)`;
     const distance = () => sql`${column} ${sql.unsafe(DISTANCE_OPERATOR[metric])} ${operand()}`;
     // Ties by id. `+ 0` is the same distance but not the HNSW index's ORDER BY, so the plan reads
-    // every vector, split over parallel workers on a server: a subquery fence that kept the index
-    // out kept them out too (577,160 lyrics vectors at scale 10: 1.4 s against 2.1 s).
-    const exact = (tx: Sql) => tx<ScanRow[]>`
-      select ${key}::text as id, (${distance()}) + 0 as distance ${matching}
-      order by distance, ${key}
-      limit ${query.k}::integer`;
+    // every qualifying vector (on one core: exactScan).
+    const exact = () =>
+      exactScan(
+        sql,
+        (tx) => tx<ScanRow[]>`
+          select ${key}::text as id, (${distance()}) + 0 as distance ${matching}
+          order by distance, ${key}
+          limit ${query.k}::integer`,
+      );
+    const exactOfAll = () => this.exactTurns.run(query.owner ?? "", exact);
     // ORDER BY the distance alone, which the index answers; then the rows re-sorted (relaxed_order).
     const nearest = (tx: Sql, from: Fragment, limit: number) => tx<ScanRow[]>`
       with nearest as materialized (
@@ -218,14 +230,14 @@ export class EmbeddingServer {
     if (!hnsw) {
       const rows =
         (vector && (await this.fromMemory(sql, embedding, query, vector, metric, matching))) ??
-        (await exact(sql));
+        (await exactOfAll());
       return { metric, index: "exact", strategy: "exact", efSearch: null, neighbors: rows };
     }
     const { tuning } = this;
     const matches = filtered ? await estimateRows(sql, sql`select 1 ${matching}`) : undefined;
     const total = matches === undefined ? 1 : await relationRows(sql, embedding.relation, matches);
     if (matches !== undefined && matches <= exactFilteredLimit(query.k, total, tuning)) {
-      const neighbors = await exact(sql);
+      const neighbors = await exact();
       return { metric, index: "exact", strategy: "exact_filtered", efSearch: null, neighbors };
     }
     const efSearch = query.efSearch ?? Math.max(DEFAULT_EF_SEARCH, query.k);
@@ -255,7 +267,7 @@ export class EmbeddingServer {
       : neighbourhood.filter((r) => r.id !== self).slice(0, query.k);
     // An answer the index cannot vouch for comes from the exact scan (see distrust).
     if (distrust(query.k, rows, neighbourhood, self, tuning, await ceiling)) {
-      const neighbors = await exact(sql);
+      const neighbors = await exactOfAll();
       return { metric, index: "exact", strategy: "exact_fallback", efSearch: null, neighbors };
     }
     return { metric, index: "hnsw", strategy: "hnsw_iterative", efSearch, neighbors: rows };

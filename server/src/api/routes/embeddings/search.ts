@@ -76,7 +76,8 @@ export const SearchResponseSchema = EmbeddingHeadSchema.extend({
       "exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner " +
       "estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; " +
       "hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact " +
-      "scan answered because the index's answer could not be vouched for (fewer than k rows; by id, " +
+      "scan answered (one at a time per server process, accounts taking turns; past 16 waiting, 4 of them " +
+      "one account's, 503 with Retry-After) because the index's answer could not be vouched for (fewer than k rows; by id, " +
       "the query's own row not reached; the query an outlier, its own neighbours farther than 98% of " +
       "sampled vectors'; its own neighbours jumping, from the third on, to 1.5 × the distance of " +
       "the one before; or rows far outside the query's own neighbourhood); no_vector: " +
@@ -123,7 +124,14 @@ export const route = createRoute({
   },
   responses: {
     200: { description: "The neighbours", content: { "application/json": { schema: SearchResponseSchema } } },
-    ...errorResponses("VALIDATION_FAILED", "MALFORMED_JSON", "UNKNOWN_FEATURE", "NOT_FOUND", "GONE"),
+    ...errorResponses(
+      "VALIDATION_FAILED",
+      "MALFORMED_JSON",
+      "UNKNOWN_FEATURE",
+      "NOT_FOUND",
+      "GONE",
+      "UNAVAILABLE",
+    ),
   },
 });
 
