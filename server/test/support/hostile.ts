@@ -8,6 +8,8 @@ export type ExpensiveRequest = [
 const ONLINE_LIMIT = 512 * 1024;
 const ACCESS_LIMIT = 16 * 1024;
 const ABANDON_AFTER_MS = 300;
+/** RAPFS_HOSTILE_FORMAT (parquet or json): distinct limits in that format only, to find whose cost it is. */
+const FORMAT = process.env.RAPFS_HOSTILE_FORMAT;
 
 /** `json` padded with whitespace to just under `limit` bytes: as wide as the route takes. */
 const widened = (json: string, limit: number) =>
@@ -92,7 +94,7 @@ export function hostileRequests(
     [
       "distinct limit",
       () => [
-        `/v1/datasets/public/download?format=${limits++ % 2 === 0 ? "parquet" : "json"}&limit=${101 + Math.floor(Math.random() * 1_000_000)}`,
+        `/v1/datasets/public/download?format=${FORMAT ?? (limits++ % 2 === 0 ? "parquet" : "json")}&limit=${101 + Math.floor(Math.random() * 1_000_000)}`,
         { headers: auth },
       ],
     ],
