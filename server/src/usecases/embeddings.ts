@@ -106,9 +106,8 @@ export async function searchEmbeddings(
   const resolution = request.selection
     ? await features.resolve(resolved.entity.name, request.selection)
     : undefined;
-  await payer.spend({ rows: request.k });
-  const result = await embeddings
-    .search(resolved, {
+  const result = await payer.spendFor({ rows: request.k }, () =>
+    embeddings.search(resolved, {
       ...(request.vector ? { vector: request.vector } : {}),
       ...(id ? { id } : {}),
       k: request.k,
@@ -116,12 +115,8 @@ export async function searchEmbeddings(
       filters: request.filters,
       ...(request.efSearch ? { efSearch: request.efSearch } : {}),
       owner: payer.principal.accountId,
-    })
-    .catch(async (error: unknown) => {
-      // No neighbours sent (a busy turn, a lost database, a vector of the wrong size): no rows spent.
-      await payer.refund({ rows: request.k }).catch(() => {});
-      throw error;
-    });
+    }),
+  );
   const ids = result.neighbors.map((n) => idFromKey(resolved.entity, n.id));
   if (!resolution) return { resolved, result, ids };
   return { resolved, result, ids, features: { resolution, table: await features.read(resolution, ids) } };

@@ -65,14 +65,7 @@ export async function lookupFeatureBatch(
   // whatever the read found, and nothing read is returned. A wide one is paid for first, so a
   // key whose day is spent cannot have thousands of rows read for nothing (issue #38).
   if (ids.length > READ_WHILE_SPENDING_MAX_IDS) {
-    await payer.spend(cost);
-    try {
-      return { resolution, table: await features.read(resolution, ids) };
-    } catch (error) {
-      // Nothing was answered: the rows are given back (an outage is not the caller's spend).
-      await payer.refund(cost).catch(() => {});
-      throw error;
-    }
+    return { resolution, table: await payer.spendFor(cost, () => features.read(resolution, ids)) };
   }
   const table = await payer.spendWhile(cost, features.read(resolution, ids));
   return { resolution, table };

@@ -19,6 +19,8 @@ export interface Payer {
    * returns its result once both are done: a refusal wins over whatever the work found.
    */
   spendWhile<T>(cost: Cost, work: Promise<T>): Promise<T>;
+  /** Spends `cost`, then runs `work`; gives the cost back if the work fails (nothing was answered). */
+  spendFor<T>(cost: Cost, work: () => Promise<T>): Promise<T>;
   /** Spends, as far as the day's quota goes, what was used after the answer had begun (bytes sent). */
   settle(cost: Pick<Cost, "bytes">): Promise<void>;
   /** Gives back a spend whose work was refused before it began (no slot for a download). */
@@ -69,6 +71,17 @@ export class GatePayer implements Payer {
     work.catch(() => {});
     await this.spend(cost);
     return work;
+  }
+
+  async spendFor<T>(cost: Cost, work: () => Promise<T>): Promise<T> {
+    await this.spend(cost);
+    try {
+      return await work();
+    } catch (error) {
+      // An outage, a busy turn: not the caller's spend. The work's error is what the caller sees.
+      await this.refund(cost).catch(() => {});
+      throw error;
+    }
   }
 
   async settle(cost: Pick<Cost, "bytes">): Promise<void> {

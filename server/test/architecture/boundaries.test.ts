@@ -39,7 +39,7 @@ const lookupsOutsideUseCases = (files: { path: string; text: string }[]) =>
  * or refund made by the HTTP layer.
  */
 const GATE_SPEND = /\bgate(?:\(\))?\s*\.\s*(admit|spend|settle|refund|authorize)\s*\(/;
-const ANY_SPEND = /\.\s*(spend|spendWhile|settle|refund)\s*\(/;
+const ANY_SPEND = /\.\s*(spend|spendWhile|spendFor|settle|refund)\s*\(/;
 const spendsOutsideThePayer = (files: { path: string; text: string }[]) =>
   files
     .filter(({ path }) => folderOf(path) !== "access" && path !== join("usecases", "payer.ts"))

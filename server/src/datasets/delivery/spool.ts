@@ -42,6 +42,9 @@ type Entry = SpoolJob & {
   sharedAs?: string;
 };
 
+/** Counted toward RAPFS_SPOOL_MAX_BYTES: every file but the newest of each shared download. */
+const bounded = (job: Entry) => job.sharedAs === undefined;
+
 export type SpoolRun<S> = (
   write: (chunk: Uint8Array) => Promise<void>,
   started: (etag: string, value: S) => void,
@@ -102,9 +105,7 @@ export class Spool {
 
   /** Bytes of encoded downloads this process keeps on disk now, running ones included. */
   get bytes(): number {
-    let total = 0;
-    for (const job of this.jobs.values()) total += job.written;
-    return total;
+    return this.bytesOf(() => true);
   }
 
   /**
@@ -121,16 +122,17 @@ export class Spool {
 
   /** Bytes under the bound: every file but the newest of each shared download. */
   get boundedBytes(): number {
-    let total = 0;
-    for (const job of this.jobs.values()) if (job.sharedAs === undefined) total += job.written;
-    return total;
+    return this.bytesOf(bounded);
   }
 
   /** Bytes under the bound no new file can take: those of files being written or read (kept idle ones can go). */
   private get pinnedBytes(): number {
+    return this.bytesOf((job) => bounded(job) && (job.state === "running" || job.readers > 0));
+  }
+
+  private bytesOf(counted: (job: Entry) => boolean): number {
     let total = 0;
-    for (const job of this.jobs.values())
-      if (job.sharedAs === undefined && (job.state === "running" || job.readers > 0)) total += job.written;
+    for (const job of this.jobs.values()) if (counted(job)) total += job.written;
     return total;
   }
 
@@ -146,7 +148,7 @@ export class Spool {
     const max = this.options.maxBytes ?? 0;
     if (max <= 0 || this.boundedBytes < max) return;
     const idle = [...this.jobs.values()]
-      .filter((j) => j.state === "done" && j.readers === 0 && j.sharedAs === undefined)
+      .filter((j) => j.state === "done" && j.readers === 0 && bounded(j))
       .sort((a, b) => a.usedAt - b.usedAt);
     for (const job of idle) {
       if (this.boundedBytes < max) return;

@@ -8,7 +8,7 @@ import type { CatalogState, ServingCatalog } from "../catalog";
 import { compileFilters, type FeatureFilter } from "../filters";
 import { entityOf, type ParsedId } from "../ids";
 import { closeMatches } from "../suggest";
-import { DEFAULT_EXACT_TURN_LIMITS, type ExactTurnLimits, ExactTurns } from "./exact-turns";
+import { ExactTurns } from "./exact-turns";
 import {
   DEFAULT_EF_SEARCH,
   DEFAULT_TUNING,
@@ -73,8 +73,6 @@ export type EmbeddingServerOptions = {
   reads?: Pick<ReadRouter, "run">;
   /** How filtered searches on an HNSW index choose between the index and an exact scan. */
   tuning?: Partial<SearchTuning>;
-  /** How many searches may wait for an exact scan of a whole embedding (see ExactTurns). */
-  exactTurns?: ExactTurnLimits;
 };
 
 const NAME = /^([a-z][a-z0-9_]*)(?:@([1-9][0-9]*))?$/;
@@ -91,7 +89,7 @@ export class EmbeddingServer {
   private readonly ceilings: OutlierCeilings;
   /** Searches and lookups go before the outlier sample's statements. */
   private readonly turns = new SearchTurns();
-  private readonly exactTurns: ExactTurns;
+  private readonly exactTurns = new ExactTurns();
   private iterative: Promise<boolean> | undefined;
 
   constructor(
@@ -102,7 +100,6 @@ export class EmbeddingServer {
     this.now = options.now ?? Date.now;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.reads = options.reads ?? { run: (read) => read(sql) };
-    this.exactTurns = new ExactTurns(options.exactTurns ?? DEFAULT_EXACT_TURN_LIMITS);
     const { outlierSample: sample, outlierQuantile: quantile, outlierMaxAgeMs: maxAgeMs } = this.tuning;
     this.ceilings = new OutlierCeilings(
       { sample, quantile, maxAgeMs },

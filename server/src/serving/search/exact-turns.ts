@@ -6,7 +6,7 @@ export type ExactTurnLimits = {
   perOwner: number;
 };
 
-export const DEFAULT_EXACT_TURN_LIMITS: ExactTurnLimits = { waiting: 16, perOwner: 4 };
+const DEFAULT_EXACT_TURN_LIMITS: ExactTurnLimits = { waiting: 16, perOwner: 4 };
 
 /**
  * Exact scans of a whole embedding, one at a time in this process, accounts taking turns. Each
