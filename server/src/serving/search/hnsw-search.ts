@@ -223,9 +223,10 @@ export function indexScan<R extends postgres.Row>(
 }
 
 /**
- * Runs an exact scan (every qualifying vector read) on one core and without JIT. Parallel
- * workers made the scan of 57,718 lyrics vectors no faster (105 ms against 98, memory bound) but
- * took three processes for it, the cores every other request needed; at scale 10 the plan's cost
+ * Runs an exact scan (every qualifying vector read) on one core and without JIT. Two parallel
+ * workers made the scan of 57,718 lyrics vectors no faster (105 ms against 98) and halved it at
+ * 577,160 (506 ms against 849), but took three processes for one search: the cores every other
+ * request needs, which a few free keys' random vectors would hold. At scale 10 the plan's cost
  * passes jit_above_cost, and compiling it costs more than it saves for one statement.
  */
 export async function exactScan<R extends postgres.Row>(
