@@ -743,7 +743,7 @@ export interface components {
     };
     Usage: {
       tier: string;
-      /** @description requests per minute, entity rows per UTC day, dataset downloads per UTC day, bytes those downloads send per UTC day */
+      /** @description requests per minute, entity rows per UTC day, dataset downloads per UTC day, bytes those downloads send per UTC day, and how fast they are sent (bytes a second, in each server process) */
       limits: {
         /** @description null: unlimited */
         requests: number | null;
@@ -753,6 +753,8 @@ export interface components {
         downloads: number | null;
         /** @description null: unlimited */
         bytes: number | null;
+        /** @description null: unlimited */
+        bytes_per_second: number | null;
       };
       /** @description Current windows (this request counted) */
       windows: components["schemas"]["UsageWindow"][];

@@ -10,6 +10,7 @@ import {
   policyFor,
   SIGNUP_ATTEMPTS_POLICY,
   SIGNUP_POLICY,
+  type TierLimits,
   type Tiers,
   tierLimits,
 } from "./tiers";
@@ -51,7 +52,7 @@ type Charge = { policy: Policy; amount: number };
 
 export type UsageReport = {
   tier: string;
-  limits: Record<Dimension, number | null>;
+  limits: TierLimits;
   windows: LimitResult[];
   history: UsageDay[];
 };

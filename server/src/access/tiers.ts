@@ -8,16 +8,24 @@ import { accessError } from "./errors";
 export type Dimension = "requests" | "rows" | "downloads" | "bytes";
 export const DIMENSIONS: readonly Dimension[] = ["requests", "rows", "downloads", "bytes"];
 
-/** `null` is unlimited (JSON has no Infinity). */
-export type TierLimits = Record<Dimension, number | null>;
+/**
+ * `null` is unlimited (JSON has no Infinity). `bytes_per_second` is a pace, not a quota: how fast
+ * an account's downloads are sent, in each server process (datasets/delivery/send-pace.ts).
+ */
+export type TierLimits = Record<Dimension, number | null> & { bytes_per_second?: number | null };
 export type Tiers = Readonly<Record<string, TierLimits>>;
 
+const MIB = 1024 ** 2;
 const GIB = 1024 ** 3;
 
+/**
+ * A free key's downloads are sent at 4 MiB/s: its day's 1 GiB in about four minutes, the whole
+ * `public` NDJSON (67 MB) in 16 s, a preview at once.
+ */
 export const DEFAULT_TIERS: Tiers = {
-  free: { requests: 60, rows: 10_000, downloads: 3, bytes: GIB },
-  pro: { requests: 6_000, rows: 1_000_000, downloads: 300, bytes: 100 * GIB },
-  admin: { requests: null, rows: null, downloads: null, bytes: null },
+  free: { requests: 60, rows: 10_000, downloads: 3, bytes: GIB, bytes_per_second: 4 * MIB },
+  pro: { requests: 6_000, rows: 1_000_000, downloads: 300, bytes: 100 * GIB, bytes_per_second: null },
+  admin: { requests: null, rows: null, downloads: null, bytes: null, bytes_per_second: null },
 };
 export const DEFAULT_TIER = "free";
 
@@ -95,6 +103,11 @@ export function policyFor(tiers: Tiers, tier: string, dimension: Dimension): Pol
 /** Each tier's policies, made once: every request checks them, and the RateLimit fields describe them. */
 const policiesOf = new WeakMap<TierLimits, Record<Dimension, Policy | null>>();
 
+/** How fast an account of `tier` is sent its downloads, in bytes a second; null: as fast as it reads. */
+export function sendRateOf(tiers: Tiers, tier: string): number | null {
+  return tierLimits(tiers, tier).bytes_per_second ?? null;
+}
+
 export function tierLimits(tiers: Tiers, tier: string): TierLimits {
   const limits = tiers[tier];
   // An account whose tier was removed from config falls back to the most restrictive default.
@@ -114,13 +127,16 @@ export function assertTier(tiers: Tiers, tier: string): void {
 const limit = z.number().int().nonnegative().nullable();
 const overrideSchema = z.record(
   z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "tier names are lowercase words"),
-  z.object({ requests: limit, rows: limit, downloads: limit, bytes: limit }).partial().strict(),
+  z
+    .object({ requests: limit, rows: limit, downloads: limit, bytes: limit, bytes_per_second: limit })
+    .partial()
+    .strict(),
 );
 
 /**
  * Default tiers with the RAPFS_TIERS JSON override applied: `{"free":{"rows":20000}}` changes one
- * limit; a new tier must give requests, rows and downloads (bytes left out is unlimited, as
- * before bytes were counted).
+ * limit; a new tier must give requests, rows and downloads (bytes and bytes_per_second left out
+ * are unlimited).
  */
 export function loadTiers(json: string | undefined): Tiers {
   if (json === undefined || json.trim() === "") return DEFAULT_TIERS;
@@ -137,7 +153,7 @@ export function loadTiers(json: string | undefined): Tiers {
   }
   const tiers: Record<string, TierLimits> = { ...DEFAULT_TIERS };
   for (const [name, override] of Object.entries(parsed.data)) {
-    const merged = { bytes: null, ...tiers[name], ...override };
+    const merged = { bytes: null, bytes_per_second: null, ...tiers[name], ...override };
     const missing = DIMENSIONS.filter((d) => merged[d] === undefined);
     if (missing.length > 0) {
       throw accessError("invalid_input", `RAPFS_TIERS: new tier ${name} needs ${missing.join(", ")}`);

@@ -11,6 +11,7 @@ import {
   LedgerCharger,
   MemoryChargeLedger,
 } from "./delivery/charge";
+import { SendPace, type SendPaceOptions } from "./delivery/send-pace";
 import { DatabaseFiles, localFiles, type SharedFiles } from "./delivery/shared-files";
 import { Spool } from "./delivery/spool";
 import { sweepSpools } from "./delivery/spool-sweep";
@@ -20,6 +21,8 @@ export type DatasetServices = {
   spool: Spool;
   charger: DownloadCharger;
   cards: CardStore;
+  /** How fast each account's downloads are sent (its tier's bytes_per_second). */
+  pace: SendPace;
   /** Where encoded files are shared with other server processes (the database), or not (embedded). */
   files: SharedFiles;
   /** Bulk reads in short transactions, a key range each (the embedded database: see SnapshotOptions). */
@@ -43,6 +46,8 @@ export function createDatasetServices(
     gate?: TableGate;
     /** A server database to share encoded files through (not the bulk pool, which encodes them); none embedded. */
     filesSql?: Sql;
+    /** Each tier's download pace; none without (every download as fast as its client reads). */
+    pace?: SendPaceOptions;
   } = {},
 ): DatasetServices {
   const config = options.config ?? loadDatasetConfig();
@@ -74,6 +79,7 @@ export function createDatasetServices(
     spool,
     charger: new LedgerCharger(ledger),
     cards: new CardStore(),
+    pace: new SendPace(options.pace ?? { rateOf: () => null }),
     files,
     sliced: options.sliced ?? true,
     ...(options.gate ? { gate: options.gate } : {}),

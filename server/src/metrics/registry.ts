@@ -29,6 +29,8 @@ export type Metrics = {
   materializationDuration: Histogram<"view" | "mode">;
   lastMaterialized: Gauge<"view">;
   quotaRejections: Counter<"tier" | "limit">;
+  /** Seconds downloads waited to keep their account within its tier's bytes_per_second. */
+  downloadPacedSeconds: Counter<"tier">;
   /** Reports a near cache's size, state and lookups at scrape time (no work per lookup). */
   observeNearCache(cache: NearCacheSource): void;
   /** Where quota decisions come from now, and how many units this process holds leased. */
@@ -295,6 +297,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: "rapfs_quota_rejections_total",
       help: "Requests refused by a rate limit or quota, by tier and limit",
       labelNames: ["tier", "limit"] as const,
+      registers: [registry],
+    }),
+    downloadPacedSeconds: new Counter({
+      name: "rapfs_download_paced_seconds_total",
+      help: "Seconds download chunks waited to keep their account within its tier's bytes_per_second, by tier",
+      labelNames: ["tier"] as const,
       registers: [registry],
     }),
     observeNearCache(cache) {

@@ -7,6 +7,7 @@ import { IN_MEMORY } from "../config/paths";
 import { type DatasetConfig, loadDatasetConfig } from "../datasets/config";
 import { createDatasetServices } from "../datasets/dataset-services";
 import { RedisChargeLedger } from "../datasets/delivery/charge";
+import { tierPace } from "../datasets/delivery/send-pace";
 import { warmPublicCards } from "../datasets/warm-cards";
 import type { Database } from "../db/database";
 import type { ReadRouter } from "../db/replica";
@@ -86,6 +87,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
       ...(clients ? { ledger: new RedisChargeLedger(clients.charges, chargesPrefix) } : {}),
       logger,
       ...profile.datasets,
+      pace: tierPace(options.accessConfig.tiers, metrics),
     });
   } catch (error) {
     return refused(error);

@@ -257,7 +257,8 @@ function spooled(
     });
   const read = (start = 0, end?: number) => {
     const body = spool.read(job, start, end);
-    return settled(cut(started ? paidRead(body, job, start, started.paid) : body));
+    const sent = cut(started ? paidRead(body, job, start, started.paid) : body);
+    return settled(services.datasets.pace.paced(sent, payer.principal));
   };
   return { info, length, read };
 }

@@ -152,7 +152,13 @@ describe("the access decision", () => {
       tier: "free",
       scopes: [],
     });
-    expect(report.limits).toEqual({ requests: 3, rows: 10, downloads: 1, bytes: 1_000 });
+    expect(report.limits).toEqual({
+      requests: 3,
+      rows: 10,
+      downloads: 1,
+      bytes: 1_000,
+      bytes_per_second: 4 * 1024 ** 2,
+    });
     // The day the counts were stored under, by the gate's own clock.
     const [stored] = await db.sql<{ day: string }[]>`
       select day::text from usage_daily where account_id = ${account.id}`;

@@ -10,12 +10,19 @@ import { DomainError } from "../../src/errors";
 
 describe("tiers", () => {
   it("ship free, pro (100× free) and unlimited admin", () => {
-    expect(DEFAULT_TIERS.free).toEqual({ requests: 60, rows: 10_000, downloads: 3, bytes: 1024 ** 3 });
+    expect(DEFAULT_TIERS.free).toEqual({
+      requests: 60,
+      rows: 10_000,
+      downloads: 3,
+      bytes: 1024 ** 3,
+      bytes_per_second: 4 * 1024 ** 2,
+    });
     expect(DEFAULT_TIERS.pro).toEqual({
       requests: 6_000,
       rows: 1_000_000,
       downloads: 300,
       bytes: 100 * 1024 ** 3,
+      bytes_per_second: null,
     });
     expect(policyFor(DEFAULT_TIERS, "admin", "rows")).toBeNull();
     expect(policyFor(DEFAULT_TIERS, "free", "requests")).toEqual({
@@ -29,10 +36,24 @@ describe("tiers", () => {
   });
 
   it("take an RAPFS_TIERS override: change one limit, add a tier", () => {
-    const tiers = loadTiers('{"free":{"rows":20000},"team":{"requests":600,"rows":100000,"downloads":null}}');
-    expect(tiers.free).toEqual({ requests: 60, rows: 20_000, downloads: 3, bytes: 1024 ** 3 });
-    // A new tier that says nothing of bytes leaves them unlimited, as before bytes were counted.
-    expect(tiers.team).toEqual({ requests: 600, rows: 100_000, downloads: null, bytes: null });
+    const tiers = loadTiers(
+      '{"free":{"rows":20000,"bytes_per_second":1000000},"team":{"requests":600,"rows":100000,"downloads":null}}',
+    );
+    expect(tiers.free).toEqual({
+      requests: 60,
+      rows: 20_000,
+      downloads: 3,
+      bytes: 1024 ** 3,
+      bytes_per_second: 1_000_000,
+    });
+    // A new tier that says nothing of bytes leaves them unlimited and unpaced.
+    expect(tiers.team).toEqual({
+      requests: 600,
+      rows: 100_000,
+      downloads: null,
+      bytes: null,
+      bytes_per_second: null,
+    });
     expect(tiers.pro).toEqual(DEFAULT_TIERS.pro);
   });
 

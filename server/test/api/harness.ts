@@ -1,5 +1,6 @@
 import { createLocalAccessServices } from "../../src/access/access-services";
 import { loadAccessConfig } from "../../src/access/config";
+import type { Tiers } from "../../src/access/tiers";
 import { type CreateAppOptions, createApp } from "../../src/api/app";
 import type { App } from "../../src/api/env";
 import { type Config, loadConfig } from "../../src/config/env";
@@ -10,7 +11,7 @@ import { IN_MEMORY } from "../../src/db/embedded";
 import { FRESHNESS_OFF } from "../../src/freshness/off";
 import { Readiness } from "../../src/health/readiness";
 import { createLogger } from "../../src/log/logger";
-import { createMetrics } from "../../src/metrics/registry";
+import { createMetrics, type Metrics } from "../../src/metrics/registry";
 import { MemoryOnlineStore } from "../../src/online/memory-store";
 import { ReadThroughStore } from "../../src/online/read-through";
 import { type FallbackLoader, noRows } from "../../src/online/types";
@@ -40,7 +41,8 @@ export function createTestApp(
   database: Database,
   options: CreateAppOptions & {
     fallback?: FallbackLoader;
-    datasets?: DatasetServices;
+    /** The app's dataset services, or how to make them with its metrics and tiers (their pace). */
+    datasets?: DatasetServices | ((app: { metrics: Metrics; tiers: Tiers }) => DatasetServices);
     /** The access environment (RAPFS_TIERS, …); default tiers without it. */
     accessEnv?: NodeJS.ProcessEnv;
   } = {},
@@ -60,6 +62,11 @@ export function createTestApp(
       await database.sql`select 1`;
     },
   });
+  const accessConfig = loadAccessConfig(options.accessEnv ?? {});
+  const datasets =
+    typeof options.datasets === "function"
+      ? options.datasets({ metrics, tiers: accessConfig.tiers })
+      : (options.datasets ?? createDatasetServices({ config: loadDatasetConfig({}) }));
   const services: Services = {
     config: testConfig(),
     logger,
@@ -70,12 +77,8 @@ export function createTestApp(
     readiness,
     serving: createServing({ sql: database.sql, onlineStore, logger }),
     // In-process limits, default tiers; /v1 requests need a key (see test/access/support.ts).
-    access: createLocalAccessServices({
-      sql: database.sql,
-      config: loadAccessConfig(options.accessEnv ?? {}),
-      logger,
-    }),
-    datasets: options.datasets ?? createDatasetServices({ config: loadDatasetConfig({}) }),
+    access: createLocalAccessServices({ sql: database.sql, config: accessConfig, logger }),
+    datasets,
     database,
     onlineHealer: NO_HEALING,
     freshness: FRESHNESS_OFF,

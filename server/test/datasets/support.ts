@@ -12,6 +12,7 @@ import { ProblemSchema } from "../../src/api/errors";
 import { datasetRoutes } from "../../src/api/routes/datasets";
 import { type DatasetConfig, loadDatasetConfig } from "../../src/datasets/config";
 import { createDatasetServices, type DatasetServices } from "../../src/datasets/dataset-services";
+import { tierPace } from "../../src/datasets/delivery/send-pace";
 import type { Database } from "../../src/db/database";
 import { createTestApp, type TestApp } from "../api/harness";
 import { preparedDatabase } from "../support/prepared-data";
@@ -36,10 +37,15 @@ export async function datasetsHarness(
   const { settings, ...app } = options;
   const db = await preparedDatabase({ scale: 0.01, seed: SEED });
   const spoolParent = mkdtempSync(join(tmpdir(), "rapfs-datasets-test-"));
-  const datasets = createDatasetServices({
-    config: { ...loadDatasetConfig({ RAPFS_SPOOL_DIR: spoolParent, ...env }), ...settings },
+  const config = { ...loadDatasetConfig({ RAPFS_SPOOL_DIR: spoolParent, ...env }), ...settings };
+  const test = createTestApp(db, {
+    routes: datasetRoutes,
+    // Paced as the server paces them: its tiers' bytes_per_second, counted in its metrics.
+    datasets: ({ metrics, tiers }) => createDatasetServices({ config, pace: tierPace(tiers, metrics) }),
+    accessEnv: env,
+    ...app,
   });
-  const test = createTestApp(db, { routes: datasetRoutes, datasets, accessEnv: env, ...app });
+  const { datasets } = test.services;
   const { accounts } = test.services.access;
   const pro = await accounts.signup({ email: `pro-${Date.now()}@example.com` });
   await accounts.setTier(pro.account.id, "pro");

@@ -31,10 +31,12 @@ export const UsageDaySchema = z
 export const UsageSchema = z
   .object({
     tier: z.string(),
-    limits: z.object({ requests: limit, rows: limit, downloads: limit, bytes: limit }).openapi({
-      description:
-        "requests per minute, entity rows per UTC day, dataset downloads per UTC day, bytes those downloads send per UTC day",
-    }),
+    limits: z
+      .object({ requests: limit, rows: limit, downloads: limit, bytes: limit, bytes_per_second: limit })
+      .openapi({
+        description:
+          "requests per minute, entity rows per UTC day, dataset downloads per UTC day, bytes those downloads send per UTC day, and how fast they are sent (bytes a second, in each server process)",
+      }),
     windows: z.array(UsageWindowSchema).openapi({ description: "Current windows (this request counted)" }),
     history: z.array(UsageDaySchema).openapi({ description: "Daily totals, newest first" }),
   })
@@ -71,6 +73,7 @@ export function registerUsage(app: App): void {
       window: w.policy.window,
     }));
     c.header("cache-control", "no-store");
-    return c.json({ tier: report.tier, limits: report.limits, windows, history: report.history }, 200);
+    const limits = { ...report.limits, bytes_per_second: report.limits.bytes_per_second ?? null };
+    return c.json({ tier: report.tier, limits, windows, history: report.history }, 200);
   });
 }
