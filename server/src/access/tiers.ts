@@ -125,10 +125,12 @@ export function assertTier(tiers: Tiers, tier: string): void {
 }
 
 const limit = z.number().int().nonnegative().nullable();
+/** A pace of 0 would send nothing, ever: a tier that may not download has `downloads: 0`. */
+const pace = z.number().int().positive().nullable();
 const overrideSchema = z.record(
   z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "tier names are lowercase words"),
   z
-    .object({ requests: limit, rows: limit, downloads: limit, bytes: limit, bytes_per_second: limit })
+    .object({ requests: limit, rows: limit, downloads: limit, bytes: limit, bytes_per_second: pace })
     .partial()
     .strict(),
 );

@@ -61,6 +61,7 @@ describe("tiers", () => {
     expect(() => loadTiers("{nope")).toThrow(/not JSON/);
     expect(() => loadTiers('{"team":{"requests":1}}')).toThrow(/new tier team needs rows, downloads/);
     expect(() => loadTiers('{"free":{"rows":-1}}')).toThrow(/free\.rows/);
+    expect(() => loadTiers('{"free":{"bytes_per_second":0}}')).toThrow(/free\.bytes_per_second/);
     expect(() => loadTiers('{"free":{"burst":1}}')).toThrow(DomainError);
     expect(() => loadAccessConfig({ RAPFS_TIERS: "[", RAPFS_ADMIN_KEY: "hunter2" })).toThrow(ConfigError);
     expect(() => loadAccessConfig({ RAPFS_TIERS: "[", RAPFS_ADMIN_KEY: "hunter2" })).toThrow(

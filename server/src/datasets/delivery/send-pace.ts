@@ -48,7 +48,7 @@ export class SendPace {
   /** `body` as `caller` may receive it: unchanged for a tier without a rate. */
   paced(body: ReadableStream<Uint8Array>, caller: PacedCaller): ReadableStream<Uint8Array> {
     const rate = this.options.rateOf(caller.tier);
-    if (rate === null || rate <= 0) return body;
+    if (rate === null) return body;
     const reader = body.getReader();
     let timer: NodeJS.Timeout | undefined;
     let wake: (() => void) | undefined;
