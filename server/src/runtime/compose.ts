@@ -2,12 +2,13 @@ import { join } from "node:path";
 import { createAccessServices } from "../access/access-services";
 import type { AccessConfig } from "../access/config";
 import { observeAccess } from "../access/observe";
+import { sendRateOf, type Tiers } from "../access/tiers";
 import type { Config } from "../config/env";
 import { IN_MEMORY } from "../config/paths";
 import { type DatasetConfig, loadDatasetConfig } from "../datasets/config";
 import { createDatasetServices } from "../datasets/dataset-services";
 import { RedisChargeLedger } from "../datasets/delivery/charge";
-import { tierPace } from "../datasets/delivery/send-pace";
+import type { SendPaceOptions } from "../datasets/delivery/send-pace";
 import { warmPublicCards } from "../datasets/warm-cards";
 import type { Database } from "../db/database";
 import type { ReadRouter } from "../db/replica";
@@ -321,3 +322,11 @@ export const httpDependencies = (services: Services) => ({
   logger: services.logger,
   metrics: services.metrics,
 });
+
+/** Each tier's download pace as configured (RAPFS_TIERS), its waits counted in `metrics`. */
+export function tierPace(tiers: Tiers, metrics: Pick<Metrics, "downloadPacedSeconds">): SendPaceOptions {
+  return {
+    rateOf: (tier) => sendRateOf(tiers, tier),
+    onWait: (tier, seconds) => metrics.downloadPacedSeconds.inc({ tier }, seconds),
+  };
+}

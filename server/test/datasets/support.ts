@@ -12,8 +12,8 @@ import { ProblemSchema } from "../../src/api/errors";
 import { datasetRoutes } from "../../src/api/routes/datasets";
 import { type DatasetConfig, loadDatasetConfig } from "../../src/datasets/config";
 import { createDatasetServices, type DatasetServices } from "../../src/datasets/dataset-services";
-import { tierPace } from "../../src/datasets/delivery/send-pace";
 import type { Database } from "../../src/db/database";
+import { tierPace } from "../../src/runtime/compose";
 import { createTestApp, type TestApp } from "../api/harness";
 import { preparedDatabase } from "../support/prepared-data";
 

@@ -1,6 +1,3 @@
-import { sendRateOf, type Tiers } from "../../access/tiers";
-import type { Metrics } from "../../metrics/registry";
-
 /** Who a download is sent to: its account shares one pace, whatever keys and downloads it uses. */
 export type PacedCaller = { readonly accountId: string; readonly tier: string };
 
@@ -11,14 +8,6 @@ export type SendPaceOptions = {
   onWait?(tier: string, seconds: number): void;
   now?(): number;
 };
-
-/** Each tier's pace as configured (RAPFS_TIERS), its waits counted in `metrics`. */
-export function tierPace(tiers: Tiers, metrics?: Pick<Metrics, "downloadPacedSeconds">): SendPaceOptions {
-  return {
-    rateOf: (tier) => sendRateOf(tiers, tier),
-    ...(metrics ? { onWait: (tier, seconds) => metrics.downloadPacedSeconds.inc({ tier }, seconds) } : {}),
-  };
-}
 
 /** How much a caller may receive at once, at its rate: a small file (a preview, a card) is never held. */
 const BURST_SECONDS = 0.5;
