@@ -12,7 +12,12 @@ import type { SpoolJob } from "../datasets/delivery/spool";
 import { describeDataset } from "../datasets/describe";
 import { isRowFormat, type RowFormat } from "../datasets/encode/encode";
 import type { DownloadFormat } from "../datasets/encode/formats";
-import { type PlanRequest, planDownload, planTraining } from "../datasets/plan/dataset-plan";
+import {
+  type DatasetPlan,
+  type PlanRequest,
+  planDownload,
+  planTraining,
+} from "../datasets/plan/dataset-plan";
 import { settleAsOf } from "../datasets/snapshot/snapshot";
 import { parseTrainingUpload, refuseTooManyRows } from "../datasets/upload/upload";
 import { type UploadFormat, uploadRowCount } from "../datasets/upload/upload-formats";
@@ -81,14 +86,21 @@ export async function downloadDataset(
     }
   }
   const prefix = limitOfSharedFile(plan);
-  if (prefix !== undefined && isRowFormat(format)) {
+  if (prefix !== undefined) {
     // Read from the whole file everybody shares: nothing is encoded or kept for this limit.
     const { limit: _, ...whole } = identity;
-    const started = await startDownload(
-      { sql: bulkSql, datasets, sliced: datasets.sliced },
-      { plan: { ...plan, limit: undefined }, format, identity: whole, payer, signal: options.signal },
-    );
-    return { kind: "whole", file: firstRecordsOf(services, payer, started, format, prefix) };
+    const wholePlan = { ...plan, limit: undefined };
+    const fromWhole = () =>
+      startDownload(
+        { sql: bulkSql, datasets, sliced: datasets.sliced },
+        { plan: wholePlan, format, identity: whole, payer, signal: options.signal },
+      );
+    if (isRowFormat(format)) {
+      return { kind: "whole", file: firstRecordsOf(services, payer, await fromWhole(), format, prefix) };
+    }
+    if (await wholeFileWithin(services, wholePlan, whole, prefix)) {
+      return { kind: "whole", file: fileOf(services, payer, await fromWhole()) };
+    }
   }
   const started = await startDownload(
     { sql: bulkSql, datasets, sliced: datasets.sliced },
@@ -101,6 +113,22 @@ export async function downloadDataset(
     },
   );
   return { kind: "whole", file: fileOf(services, payer, started) };
+}
+
+/**
+ * Whether the whole shared file of a public dataset is at hand, written, with at most `limit`
+ * rows: a Parquet or Arrow `limit` at or past the dataset's rows is then that very file, served
+ * as it is (no download spent, nothing encoded or kept) instead of a new encoding of the same rows.
+ */
+async function wholeFileWithin(
+  services: Services,
+  wholePlan: DatasetPlan,
+  identity: Record<string, unknown>,
+  limit: number,
+): Promise<boolean> {
+  const key = await downloadFileKey(services.sql, wholePlan, identity);
+  const rows = services.datasets.spool.resumable(key)?.meta?.rows;
+  return rows !== undefined && rows <= limit;
 }
 
 export type TrainingRequest = {

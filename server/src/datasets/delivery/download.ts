@@ -236,7 +236,8 @@ export const PUBLIC_PREVIEW_ROWS = 100;
  * everybody, which the spool always finds room for. Any other `limit` in Parquet or Arrow is a
  * file of the caller's choosing that the server keeps for everyone, so it spends a download: a
  * key cannot fill the spool with distinct limits for free (CSV and NDJSON read theirs from the
- * whole shared file, limitOfSharedFile).
+ * whole shared file, limitOfSharedFile, and so does a Parquet or Arrow limit at or past the rows
+ * of a whole file already at hand).
  */
 export function sharedPublicFile(plan: DatasetPlan, training?: TrainingInput): boolean {
   const preview = plan.limit === undefined || plan.limit <= PUBLIC_PREVIEW_ROWS;

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bytes, type DatasetsHarness, datasetsHarness, expectProblem, get } from "../support";
+import {
+  bytes,
+  type DatasetsHarness,
+  datasetsHarness,
+  expectProblem,
+  get,
+  readArrowIpc,
+  readParquetWasm,
+} from "../support";
 
 /**
  * With RAPFS_SPOOL_MAX_BYTES set, what a key makes the server keep is what it pays for: a public
@@ -101,5 +109,28 @@ describe("the spool cannot be filled for free", () => {
       );
     }
     expect(h.datasets.spool.bytes).toBe(kept); // nothing new kept for the limits
+  });
+
+  it("a Parquet or Arrow limit past the dataset's rows is the whole file at hand: no download spent, no file kept", async () => {
+    const key = await h.freeKey();
+    for (const format of ["parquet", "arrow"]) {
+      const wholeResponse = await get(h, `/v1/datasets/public/download?format=${format}`, { key });
+      const whole = Buffer.from(await bytes(wholeResponse));
+      const rows = (format === "parquet" ? readParquetWasm(whole) : readArrowIpc(whole)).rows.length;
+      expect(rows).toBeGreaterThan(100);
+      const kept = h.datasets.spool.bytes;
+      for (const limit of [rows, rows + 1, 1_000_000]) {
+        const limited = await get(h, `/v1/datasets/public/download?format=${format}&limit=${limit}`, { key });
+        expect(limited.status).toBe(200);
+        expect(limited.headers.get("rapfs-download-charged"), `${format} limit=${limit}`).toBe("false");
+        expect(limited.headers.get("etag")).toBe(wholeResponse.headers.get("etag"));
+        expect(Buffer.from(await bytes(limited)).equals(whole)).toBe(true);
+      }
+      expect(h.datasets.spool.bytes).toBe(kept);
+    }
+    // Below the rows it is still a file of the caller's choosing: a download spent.
+    const own = await get(h, "/v1/datasets/public/download?format=parquet&limit=150", { key });
+    expect(own.headers.get("rapfs-download-charged")).toBe("true");
+    await bytes(own);
   });
 });
