@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 /** Who a download is sent to: its account shares one pace, whatever keys and downloads it uses. */
 export type PacedCaller = { readonly accountId: string; readonly tier: string };
 
@@ -15,7 +17,7 @@ const MIN_BURST_BYTES = 256 * 1024;
 /** Past this many accounts remembered, those whose allowance has refilled are forgotten. */
 const PRUNE_AT = 1_024;
 
-type Allowance = { bytes: number; at: number; rate: number; burst: number };
+type Allowance = { bytes: number; at: number; rate: number };
 
 /**
  * Each account's download bytes, sent no faster than its tier's `bytes_per_second`, in this
@@ -39,9 +41,7 @@ export class SendPace {
     const rate = this.options.rateOf(caller.tier);
     if (rate === null) return body;
     const reader = body.getReader();
-    let timer: NodeJS.Timeout | undefined;
-    let wake: (() => void) | undefined;
-    let cancelled = false;
+    const gone = new AbortController();
     return new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
@@ -54,23 +54,17 @@ export class SendPace {
             const waitMs = this.draw(caller, rate, next.value.byteLength);
             if (waitMs > 0) {
               this.options.onWait?.(caller.tier, waitMs / 1000);
-              await new Promise<void>((resolve) => {
-                wake = resolve;
-                timer = setTimeout(resolve, waitMs);
-              });
-              timer = undefined;
-              if (cancelled) return;
+              await sleep(waitMs, undefined, { signal: gone.signal });
             }
             controller.enqueue(next.value);
           } catch (error) {
+            if (gone.signal.aborted) return;
             await reader.cancel(error).catch(() => {});
             controller.error(error);
           }
         },
         cancel: async (reason) => {
-          cancelled = true;
-          clearTimeout(timer);
-          wake?.();
+          gone.abort();
           await reader.cancel(reason);
         },
       },
@@ -81,17 +75,15 @@ export class SendPace {
   /** Draws `bytes` from the caller's allowance; the milliseconds to wait until it is out of debt. */
   draw(caller: PacedCaller, rate: number, bytes: number): number {
     const now = this.now();
-    const burst = Math.max(MIN_BURST_BYTES, rate * BURST_SECONDS);
     let allowance = this.allowances.get(caller.accountId);
     if (!allowance) {
       if (this.allowances.size >= PRUNE_AT) this.prune(now);
-      allowance = { bytes: burst, at: now, rate, burst };
+      allowance = { bytes: burstOf(rate), at: now, rate };
       this.allowances.set(caller.accountId, allowance);
     }
-    allowance.bytes = refilled(allowance, now, rate, burst) - bytes;
-    allowance.at = now;
     allowance.rate = rate;
-    allowance.burst = burst;
+    allowance.bytes = refilled(allowance, now) - bytes;
+    allowance.at = now;
     return allowance.bytes >= 0 ? 0 : (-allowance.bytes / rate) * 1000;
   }
 
@@ -103,13 +95,16 @@ export class SendPace {
   private prune(now: number): void {
     for (const [account, allowance] of this.allowances) {
       // Refilled: it would start full anyway.
-      if (refilled(allowance, now, allowance.rate, allowance.burst) >= allowance.burst) {
+      if (refilled(allowance, now) >= burstOf(allowance.rate)) {
         this.allowances.delete(account);
       }
     }
   }
 }
 
-function refilled(allowance: Allowance, now: number, rate: number, burst: number): number {
-  return Math.min(burst, allowance.bytes + ((now - allowance.at) * rate) / 1000);
+const burstOf = (rate: number) => Math.max(MIN_BURST_BYTES, rate * BURST_SECONDS);
+
+/** The allowance's bytes now, refilled at its rate since it was last drawn from, up to a burst. */
+function refilled(allowance: Allowance, now: number): number {
+  return Math.min(burstOf(allowance.rate), allowance.bytes + ((now - allowance.at) * allowance.rate) / 1000);
 }
