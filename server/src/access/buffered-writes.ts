@@ -6,6 +6,8 @@ export type BufferedWritesOptions<V, D> = {
   merge: (pending: V | undefined, value: D) => V;
   /** Writes one batch; when it throws, the batch is merged back and tried with the next one. */
   write: (batch: ReadonlyMap<string, V>) => Promise<void>;
+  /** Called once a batch is written, in the same turn it stops being in flight. */
+  written?: (batch: ReadonlyMap<string, V>) => void;
   logger?: Logger;
   /** Logged as a warning when a write fails. */
   failure: string;
@@ -17,6 +19,8 @@ export type BufferedWritesOptions<V, D> = {
  */
 export class BufferedWrites<V extends D, D = V> {
   private waiting = new Map<string, V>();
+  private readonly writing = new Map<ReadonlyMap<string, V>, Promise<void>>();
+  private writesStarted = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly options: BufferedWritesOptions<V, D>) {
@@ -33,13 +37,38 @@ export class BufferedWrites<V extends D, D = V> {
     return this.waiting;
   }
 
-  async flush(): Promise<void> {
-    if (this.waiting.size === 0) return;
+  /** The batches being written: neither pending nor written yet. */
+  get inFlight(): Iterable<ReadonlyMap<string, V>> {
+    return this.writing.keys();
+  }
+
+  /** Counts the writes begun; a reader compares it before and after to know none began meanwhile. */
+  get started(): number {
+    return this.writesStarted;
+  }
+
+  /** Resolves once no batch is in flight. */
+  async idle(): Promise<void> {
+    while (this.writing.size > 0) await Promise.all(this.writing.values());
+  }
+
+  flush(): Promise<void> {
+    if (this.waiting.size === 0) return Promise.resolve();
     const batch = this.waiting;
     this.waiting = new Map();
+    this.writesStarted++;
+    const done = Promise.resolve().then(() => this.writeOut(batch));
+    this.writing.set(batch, done);
+    return done;
+  }
+
+  private async writeOut(batch: ReadonlyMap<string, V>): Promise<void> {
     try {
       await this.options.write(batch);
+      this.writing.delete(batch);
+      this.options.written?.(batch);
     } catch (error) {
+      this.writing.delete(batch);
       for (const [key, value] of batch) this.add(key, value);
       (this.options.logger ?? silentLogger).warn(this.options.failure, { error: (error as Error).message });
     }

@@ -40,6 +40,8 @@ export function utcDay(at: Date): string {
 export const HISTORY_DAYS = 90;
 const STORED_TTL_MS = 10_000;
 const STORED_ACCOUNTS = 10_000;
+// Flushes come once per interval, so a second read almost never meets one.
+const READ_ATTEMPTS = 3;
 
 type Stored = { since: string; days: Map<string, UsageCounts>; readAt: number; refreshing?: Promise<void> };
 
@@ -56,7 +58,6 @@ export class UsageRecorder {
   /** Counts per `account|day` slot. */
   private readonly writes: BufferedWrites<UsageCounts, Partial<UsageCounts>>;
   private readonly stored = new Map<string, Stored>();
-  private flushes = 0;
   private readonly logger: Logger;
 
   constructor(
@@ -68,6 +69,7 @@ export class UsageRecorder {
       intervalMs: options.flushIntervalMs ?? 10_000,
       merge: addPending,
       write: (batch) => this.write(batch),
+      written: (batch) => this.keep(batch),
       logger: this.logger,
       failure: "access: could not write usage history",
     });
@@ -96,7 +98,10 @@ export class UsageRecorder {
         downloads = usage_daily.downloads + excluded.downloads,
         bytes = usage_daily.bytes + excluded.bytes,
         rejected = usage_daily.rejected + excluded.rejected`;
-    this.flushes++;
+  }
+
+  /** A written batch joins what is kept, in the turn it stops being counted as in flight. */
+  private keep(batch: ReadonlyMap<string, UsageCounts>): void {
     for (const [slot, counts] of batch) {
       const [id, day] = slot.split("|") as [string, string];
       const kept = this.stored.get(id);
@@ -107,12 +112,16 @@ export class UsageRecorder {
   /** The last `days` UTC days, newest first, including this process's not yet flushed counts. */
   async history(accountId: string, days = 30, now: Date = new Date()): Promise<UsageDay[]> {
     const since = utcDay(new Date(now.getTime() - (days - 1) * 86_400_000));
-    const stored = await this.storedDays(accountId, now);
+    const read = await this.storedDays(accountId, now);
+    // From here on, one turn: what is kept, in flight and pending are each counted exactly once.
+    const stored = this.stored.get(accountId)?.days ?? read;
     const byDay = new Map<string, UsageCounts>();
     for (const [day, counts] of stored) if (day >= since) byDay.set(day, { ...counts });
-    for (const [slot, counts] of this.writes.pending) {
-      const [id, day] = slot.split("|") as [string, string];
-      if (id === accountId && day >= since) byDay.set(day, add(byDay.get(day), counts));
+    for (const batch of [...this.writes.inFlight, this.writes.pending]) {
+      for (const [slot, counts] of batch) {
+        const [id, day] = slot.split("|") as [string, string];
+        if (id === accountId && day >= since) byDay.set(day, add(byDay.get(day), counts));
+      }
     }
     return [...byDay].map(([day, counts]) => ({ day, ...counts })).sort((a, b) => (a.day < b.day ? 1 : -1));
   }
@@ -123,6 +132,7 @@ export class UsageRecorder {
     if (kept && kept.since === since) {
       if (Date.now() - kept.readAt > STORED_TTL_MS) {
         kept.refreshing ??= this.readStored(accountId, since)
+          .then(() => {})
           .catch((error: Error) =>
             this.logger.warn("access: could not refresh usage history", { error: error.message }),
           )
@@ -132,25 +142,40 @@ export class UsageRecorder {
       }
       return kept.days;
     }
-    await this.readStored(accountId, since);
-    return this.stored.get(accountId)?.days ?? new Map();
+    return this.readStored(accountId, since);
   }
 
-  private async readStored(accountId: string, since: string): Promise<void> {
-    const flushes = this.flushes;
-    const rows = await this.sql<(UsageCounts & { day: string })[]>`
-      select to_char(day, 'YYYY-MM-DD') as day, requests::float8 as requests, rows::float8 as rows,
-             downloads::float8 as downloads, bytes::float8 as bytes, rejected::float8 as rejected
-      from usage_daily where account_id = ${accountId} and day >= ${since}::date`;
-    const kept = this.stored.get(accountId);
-    // A flush that ended while this read ran may be missing from the read, but it was added to
-    // what is kept; with nothing kept, the read is used once and refreshed by the next request.
-    const raced = flushes !== this.flushes;
-    if (kept && raced) return;
-    const days = new Map(rows.map(({ day, ...counts }) => [day, counts]));
-    this.stored.delete(accountId);
-    this.stored.set(accountId, { since, days, readAt: raced ? 0 : Date.now() });
-    if (this.stored.size > STORED_ACCOUNTS) this.stored.delete(this.stored.keys().next().value as string);
+  /**
+   * Reads the stored days and keeps them, unless a flush was in flight while it ran: its insert
+   * may or may not be in the read, and it is added to what is kept when it ends, so such a read
+   * could count it twice or not at all. With nothing kept yet, the read waits for the flush and
+   * tries again.
+   */
+  /**
+   * Reads the stored days and keeps them, unless a flush began while the read ran: its insert may
+   * or may not be in the read, and it joins what is kept when it ends, so keeping such a read
+   * could count it twice. A refresh then keeps what it has; a first read waits and tries again.
+   */
+  private async readStored(accountId: string, since: string): Promise<Map<string, UsageCounts>> {
+    for (let attempt = 1; ; attempt++) {
+      await this.writes.idle();
+      const started = this.writes.started;
+      const rows = await this.sql<(UsageCounts & { day: string })[]>`
+        select to_char(day, 'YYYY-MM-DD') as day, requests::float8 as requests, rows::float8 as rows,
+               downloads::float8 as downloads, bytes::float8 as bytes, rejected::float8 as rejected
+        from usage_daily where account_id = ${accountId} and day >= ${since}::date`;
+      const days = new Map(rows.map(({ day, ...counts }) => [day, counts]));
+      const kept = this.stored.get(accountId);
+      if (started !== this.writes.started) {
+        if (kept) return kept.days;
+        if (attempt < READ_ATTEMPTS) continue;
+        return days;
+      }
+      this.stored.delete(accountId);
+      this.stored.set(accountId, { since, days, readAt: Date.now() });
+      if (this.stored.size > STORED_ACCOUNTS) this.stored.delete(this.stored.keys().next().value as string);
+      return days;
+    }
   }
 
   close(): Promise<void> {
