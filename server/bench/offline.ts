@@ -29,6 +29,11 @@ import type { BenchRow } from "./types";
 
 // Each scale's corpus is generated once (minutes at scale 4) into .rapfs-bench/offline-scale-N.
 const SCALES = (process.env.RAPFS_BENCH_OFFLINE_SCALES ?? "0.25,1,4").split(",").map(Number);
+/**
+ * The tracks the second training set draws from at every scale (no more than the smallest
+ * scale's): its growth in time per row is the corpus's size alone, the entities asked for fixed.
+ */
+const FIXED_TRACKS = Number(process.env.RAPFS_BENCH_OFFLINE_FIXED_TRACKS ?? 10_000);
 const LIMIT_MS = Number(process.env.RAPFS_BENCH_OFFLINE_LIMIT_SECONDS ?? 900) * 1000;
 /** How long an aborted workload gets to stop on its own (between two slices) and drop its work tables. */
 const STOP_GRACE_MS = 30_000;
@@ -131,10 +136,19 @@ function random(seed: number): () => number {
   };
 }
 
-/** Random (track, instant, label) rows over the corpus's whole time range, checked as an upload is. */
-async function trainingRows(sql: Sql, plan: DatasetPlan, range: TimeRange): Promise<TrainingInput> {
-  const ids = (await sql<{ id: number }[]>`select id from tracks order by id`).map((r) => r.id);
+/**
+ * Random (track, instant, label) rows over the corpus's whole time range, checked as an upload is:
+ * their tracks drawn from every track, or from a fixed sample of `tracks` of them.
+ */
+async function trainingRows(
+  sql: Sql,
+  plan: DatasetPlan,
+  range: TimeRange,
+  { tracks }: { tracks?: number } = {},
+): Promise<TrainingInput> {
+  const all = (await sql<{ id: number }[]>`select id from tracks order by id`).map((r) => r.id);
   const next = random(42);
+  const ids = tracks === undefined ? all : sample(all, tracks, random(7));
   const column = (value: () => unknown) => Array.from({ length: TRAINING_ROWS }, value);
   const key = plan.entity.keyColumn;
   const table: UploadTable = {
@@ -152,6 +166,22 @@ async function trainingRows(sql: Sql, plan: DatasetPlan, range: TimeRange): Prom
     ]),
   };
   return trainingInput(table, plan.entity, TRAINING_ROWS);
+}
+
+/** `n` of `values` drawn without replacement (a partial Fisher–Yates shuffle of a copy). */
+function sample<T>(values: T[], n: number, next: () => number): T[] {
+  const copy = [...values];
+  const size = Math.min(n, copy.length);
+  for (let i = 0; i < size; i++) {
+    const j = i + Math.floor(next() * (copy.length - i));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy.slice(0, size);
+}
+
+/** How many distinct entities a training input asks for. */
+export function distinctEntities(input: TrainingInput): number {
+  return new Set(input.ids).size;
 }
 
 /** A Parquet export of `plan` into a sink that drops the bytes and counts them. */
@@ -202,17 +232,18 @@ export async function prepare(control: Sql, read: Read = READ) {
   const download = await planDownload(source, await settleAsOf(control, { dataset: "public", asOf }));
   const training = await planTraining(source, { entity: "track", dataset: "public" });
   const rows = await trainingRows(control, training, range);
+  const fixedRows = await trainingRows(control, training, range, { tracks: FIXED_TRACKS });
   // Warm-up: the Parquet encoder's WebAssembly and the database's caches, outside any timing.
-  const sample = await planDownload(source, { dataset: "public", limit: 1_000 });
-  await parquet(control, sample, AbortSignal.timeout(LIMIT_MS), undefined, read);
-  return { range, asOf, download, training, rows, views: viewsOf(download) };
+  const preview = await planDownload(source, { dataset: "public", limit: 1_000 });
+  await parquet(control, preview, AbortSignal.timeout(LIMIT_MS), undefined, read);
+  return { range, asOf, download, training, rows, fixedRows, views: viewsOf(download) };
 }
 
 async function measureScale(scale: number): Promise<Measured> {
   const embedded = await benchDatabase(scale, "offline");
   const control = connect(embedded);
   try {
-    const { range, asOf, download, training, rows, views } = await prepare(control);
+    const { range, asOf, download, training, rows, fixedRows, views } = await prepare(control);
     const { tracks, analyses } = corpusPlan(scale);
     const measure = async (name: string, work: Work, rowsIfUnfinished = tracks) => {
       process.stderr.write(`offline bench: scale ${scale}: ${name}\n`);
@@ -236,6 +267,11 @@ async function measureScale(scale: number): Promise<Measured> {
     // The training set varies more between runs than the rest (7.4–8.8 s at scale 0.25 in one
     // hour): it runs twice too, once on each side of the second baseline, and the faster is used.
     const again = await measure("training set again", trainingSet, TRAINING_ROWS);
+    const fixedSet = (sql: Sql, signal: AbortSignal) => parquet(sql, training, signal, fixedRows);
+    const fixed = [
+      await measure(`training set over ${FIXED_TRACKS} tracks`, fixedSet, TRAINING_ROWS),
+      await measure(`training set over ${FIXED_TRACKS} tracks again`, fixedSet, TRAINING_ROWS),
+    ] as const;
     return {
       scale,
       tracks,
@@ -244,7 +280,13 @@ async function measureScale(scale: number): Promise<Measured> {
       asOf,
       views: views.map((v) => `${v.name}@${v.version}`),
       baselines: [before, after],
-      workloads: { card: described, download: file, training: fasterOf(set, again) },
+      workloads: {
+        card: described,
+        download: file,
+        training: fasterOf(set, again),
+        fixed: fasterOf(...fixed),
+      },
+      distinct: { training: distinctEntities(rows), fixed: distinctEntities(fixedRows) },
       limitMs: LIMIT_MS,
     };
   } finally {
