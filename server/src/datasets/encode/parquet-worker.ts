@@ -1,5 +1,6 @@
 import { parentPort } from "node:worker_threads";
 import * as parquet from "parquet-wasm";
+import { runAsBulkWork } from "./bulk-thread";
 import { ipcStream } from "./ipc-messages";
 import type { ParquetSettings, ToEncoder, ToMain } from "./parquet-messages";
 
@@ -10,9 +11,11 @@ import type { ParquetSettings, ToEncoder, ToMain } from "./parquet-messages";
  * waits for the next file.
  * parquet-wasm writes a batch in one WebAssembly call (200-480 ms for a batch of public, profiled
  * under pnpm bench hostile), which on the main thread held every other request for as long.
+ * The thread runs as bulk work (a lower CPU priority than the threads answering requests).
  */
 const port = parentPort;
 if (!port) throw new Error("parquet-worker runs as a worker thread");
+runAsBulkWork();
 const send = (message: ToMain, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 let answer: ((message: ToEncoder) => void) | undefined;

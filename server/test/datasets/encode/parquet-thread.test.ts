@@ -1,3 +1,5 @@
+import { readdir, readFile } from "node:fs/promises";
+import { getPriority } from "node:os";
 import {
   Field,
   Float64,
@@ -12,6 +14,7 @@ import {
 } from "apache-arrow";
 import * as parquet from "parquet-wasm";
 import { expect, it } from "vitest";
+import { BULK_NICE } from "../../../src/datasets/encode/bulk-thread";
 import { encodeBatches } from "../../../src/datasets/encode/encode";
 import { withTurns } from "../../support/turns";
 
@@ -109,3 +112,32 @@ it("fails the file when its input fails; an encoder left mid-file is not used ag
   await reader.return?.();
   expect(rowsIn(await encode(batches(), BATCH))).toBe(BATCH * BATCHES);
 }, 120_000);
+
+/** The nice value of each thread of this process (Linux keeps one per thread). */
+async function threadNices(): Promise<number[]> {
+  const tasks = await readdir(`/proc/${process.pid}/task`);
+  const nices = await Promise.all(
+    tasks.map(async (task) => {
+      const stat = await readFile(`/proc/${process.pid}/task/${task}/stat`, "utf8").catch(() => "");
+      // After the command's closing parenthesis: state is field 3, nice field 19.
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    }),
+  );
+  return nices.filter(Number.isFinite);
+}
+
+it.runIf(process.platform === "linux")(
+  "encodes on a thread of lower CPU priority, leaving the main thread's as it was",
+  async () => {
+    const reader = encodeBatches("parquet", schema, batches(), { rowGroupRows: BATCH })[
+      Symbol.asyncIterator
+    ]();
+    await reader.next();
+    const nices = await threadNices();
+    await reader.return?.();
+    expect(getPriority()).toBe(0);
+    expect(nices).toContain(BULK_NICE);
+    expect(nices.filter((n) => n === BULK_NICE).length).toBeLessThan(nices.length);
+  },
+  120_000,
+);
