@@ -42,9 +42,17 @@ export class BufferedWrites<V extends D, D = V> {
     return this.writing.keys();
   }
 
-  /** Counts the writes begun; a reader compares it before and after to know none began meanwhile. */
-  get started(): number {
-    return this.writesStarted;
+  /**
+   * A mark to give quietSince: a reader of what the writes write takes one before it reads, and
+   * knows after whether any write could have landed in the middle of its read.
+   */
+  mark(): number {
+    return this.writing.size > 0 ? -1 : this.writesStarted;
+  }
+
+  /** Whether no write was in flight at `mark` and none has begun since. */
+  quietSince(mark: number): boolean {
+    return mark >= 0 && mark === this.writesStarted;
   }
 
   /** Resolves once no batch is in flight. */

@@ -146,27 +146,22 @@ export class UsageRecorder {
   }
 
   /**
-   * Reads the stored days and keeps them, unless a flush was in flight while it ran: its insert
-   * may or may not be in the read, and it is added to what is kept when it ends, so such a read
-   * could count it twice or not at all. With nothing kept yet, the read waits for the flush and
-   * tries again.
-   */
-  /**
-   * Reads the stored days and keeps them, unless a flush began while the read ran: its insert may
-   * or may not be in the read, and it joins what is kept when it ends, so keeping such a read
-   * could count it twice. A refresh then keeps what it has; a first read waits and tries again.
+   * Reads the stored days and keeps them, unless a flush was in flight during the read: its
+   * insert may or may not be in the read, and it joins what is kept when it ends, so keeping such
+   * a read could count it twice. A refresh then keeps what it has; a first read waits and tries
+   * again.
    */
   private async readStored(accountId: string, since: string): Promise<Map<string, UsageCounts>> {
     for (let attempt = 1; ; attempt++) {
       await this.writes.idle();
-      const started = this.writes.started;
+      const mark = this.writes.mark();
       const rows = await this.sql<(UsageCounts & { day: string })[]>`
         select to_char(day, 'YYYY-MM-DD') as day, requests::float8 as requests, rows::float8 as rows,
                downloads::float8 as downloads, bytes::float8 as bytes, rejected::float8 as rejected
         from usage_daily where account_id = ${accountId} and day >= ${since}::date`;
       const days = new Map(rows.map(({ day, ...counts }) => [day, counts]));
       const kept = this.stored.get(accountId);
-      if (started !== this.writes.started) {
+      if (!this.writes.quietSince(mark)) {
         if (kept) return kept.days;
         if (attempt < READ_ATTEMPTS) continue;
         return days;

@@ -70,3 +70,42 @@ describe("BufferedWrites", () => {
     await writes.close();
   });
 });
+
+describe("BufferedWrites in flight", () => {
+  it("shows a batch while it is written, hands it over in the turn it lands, and marks reads it overlapped", async () => {
+    let land!: () => void;
+    const landing = new Promise<void>((resolve) => {
+      land = resolve;
+    });
+    const handed: [string, number][][] = [];
+    const writes = new BufferedWrites({
+      intervalMs: 3_600_000,
+      merge: sum,
+      write: () => landing,
+      written: (batch) => void handed.push([...batch]),
+      failure: "could not write",
+    });
+    const before = writes.mark();
+    expect(writes.quietSince(before)).toBe(true);
+    writes.add("a", 1);
+    const flushed = writes.flush();
+    expect([...writes.inFlight].map((batch) => [...batch])).toEqual([[["a", 1]]]);
+    expect(writes.pending.size).toBe(0);
+    // A read that began before the write, or while it was in flight, cannot know whether it saw it.
+    expect(writes.quietSince(before)).toBe(false);
+    const during = writes.mark();
+    let idle = false;
+    const waited = writes.idle().then(() => {
+      idle = true;
+    });
+    land();
+    await flushed;
+    await waited;
+    expect(idle).toBe(true);
+    expect(handed).toEqual([[["a", 1]]]);
+    expect([...writes.inFlight]).toEqual([]);
+    expect(writes.quietSince(during)).toBe(false);
+    expect(writes.quietSince(writes.mark())).toBe(true);
+    await writes.close();
+  });
+});
