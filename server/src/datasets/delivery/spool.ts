@@ -380,7 +380,12 @@ export class Spool {
     return new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
-          handle ??= await open(entry.path, "r");
+          if (!handle) {
+            const opened = await open(entry.path, "r");
+            // Cancelled while the file was opening: its finish found no handle to close.
+            if (!reading) return void (await opened.close().catch(() => {}));
+            handle = opened;
+          }
           const limit = end === undefined ? Number.POSITIVE_INFINITY : end + 1;
           for (;;) {
             if (position >= limit) break;
@@ -388,6 +393,7 @@ export class Spool {
               const size = Math.min(256 * 1024, entry.written - position, limit - position);
               const buffer = Buffer.allocUnsafe(size);
               const { bytesRead } = await handle.read(buffer, 0, size, position);
+              if (!reading) return;
               position += bytesRead;
               controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead));
               return;
@@ -399,6 +405,7 @@ export class Spool {
             }
             if (entry.state === "done") break;
             await entry.changed;
+            if (!reading) return;
           }
           await finish();
           controller.close();
