@@ -169,10 +169,12 @@ export async function startDownload(
             failed(error);
             throw error;
           }),
-      {
-        owner: payer.principal.accountId,
-        ...(sharedPublicFile(plan, training) ? { sharedAs: entriesJson(input.identity) } : {}),
-      },
+      // A shared file is everybody's: its encoding takes a slot but no account's share of them,
+      // since it goes on after the caller that started it has left (a CSV `limit` reads its rows
+      // from the whole file), for whoever asks next.
+      sharedPublicFile(plan, training)
+        ? { sharedAs: entriesJson(input.identity) }
+        : { owner: payer.principal.accountId },
     ),
   );
   const { job, started } = opened;

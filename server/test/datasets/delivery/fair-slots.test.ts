@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SlotReservation } from "../../../src/datasets/delivery/spool";
 import { type DatasetsHarness, datasetsHarness, expectProblem, get } from "../support";
 
@@ -43,7 +43,8 @@ describe("download slots are shared fairly between accounts", () => {
       expect(held.length).toBe(2);
       const card = await get(h, "/v1/datasets/public?as_of=2024-03-03T00:00:00Z", { key: greedy.key });
       expect((await expectProblem(card, 503)).detail).toMatch(/This account already prepares/);
-      const mine = await get(h, "/v1/datasets/public/download?format=json", { key: greedy.key });
+      // (A file of its own choosing: a shared one takes no account's share, see below.)
+      const mine = await get(h, "/v1/datasets/public/download?format=parquet&limit=150", { key: greedy.key });
       await expectProblem(mine, 503);
     } finally {
       for (const slot of held) slot.release();
@@ -67,5 +68,28 @@ describe("download slots are shared fairly between accounts", () => {
       for (const slot of held) slot.release();
     }
     expect(h.datasets.spool.busySlots).toBe(0);
+  });
+
+  it("a shared public file's encoding takes no account's share: it goes on for everyone after its caller leaves", async () => {
+    const caller = await account();
+    const open = vi.spyOn(h.datasets.spool, "open");
+    try {
+      // CSV and NDJSON limits read their rows from the whole shared file, encoded for them, which
+      // went on holding the caller's share: two of them, and its next download was 503.
+      for (const format of ["csv", "json"]) {
+        const limited = await get(h, `/v1/datasets/public/download?format=${format}&limit=101`, {
+          key: caller.key,
+        });
+        expect(limited.status, await limited.clone().text()).toBe(200);
+        await limited.arrayBuffer();
+      }
+      const mine = await get(h, "/v1/datasets/public/download?format=parquet&limit=150", { key: caller.key });
+      expect(mine.status, await mine.clone().text()).toBe(200);
+      await mine.arrayBuffer();
+      const owners = open.mock.calls.map(([, , take]) => take?.owner);
+      expect(owners).toEqual([undefined, undefined, caller.id]);
+    } finally {
+      open.mockRestore();
+    }
   });
 });
