@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadAccessConfig } from "../access/config";
 import { createListener } from "../api/app";
+import { answerClientErrors } from "../api/client-errors";
 import type { App } from "../api/env";
 import { FeatureCodec } from "../api/features/codec";
 import { featureLookupLane } from "../api/lanes/feature-lookup";
@@ -133,6 +134,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     lanes: config.lookupLane ? [featureLookupLane(http)] : [],
   });
   const server = createServer(serverTimeouts, listener);
+  answerClientErrors(server, requestLogger);
   capConnections(server, connectionLimits(config.connections, accessConfig.trustedProxyHops), logger);
   const port = await listen(server, config.port, config.host).catch(async (error: unknown) => {
     await built.close();

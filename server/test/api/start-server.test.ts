@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { HealthSchema } from "../../src/api/routes/health";
 import type { Config } from "../../src/config/env";
@@ -67,6 +68,35 @@ describe("startServer", () => {
     let after = await outcome(running.port);
     for (let attempt = 0; attempt < 50 && after === "refused"; attempt++) after = await outcome(running.port);
     expect(after).toBe("answered");
+  });
+
+  it("answers what Node's HTTP parser refuses as a 400 problem, echoing nothing of it", async () => {
+    const { server } = start(async () => ({}));
+    running = await server;
+    const nul = await rawExchange(running.port, "GET /v1/features/track/1\0 HTTP/1.1\r\nhost: x\r\n\r\n");
+    const long = await rawExchange(
+      running.port,
+      `GET /v1/features/track/1?features=${"a".repeat(20_000)} HTTP/1.1\r\nhost: x\r\n\r\n`,
+    );
+    const header = await rawExchange(running.port, "GET /health HTTP/1.1\r\nhost: x\r\nx-bad: a\0b\r\n\r\n");
+    for (const [response, detail] of [
+      [nul, /not valid HTTP\/1\.1/],
+      [long, /16 KiB/],
+      [header, /not valid HTTP\/1\.1/],
+    ] as const) {
+      const [head = "", body = ""] = response.split("\r\n\r\n");
+      expect(head).toMatch(/^HTTP\/1\.1 400 /);
+      expect(head).toMatch(/content-type: application\/problem\+json/i);
+      expect(head).toMatch(/x-content-type-options: nosniff/i);
+      expect(JSON.parse(body)).toMatchObject({
+        status: 400,
+        code: "BAD_REQUEST",
+        detail: expect.stringMatching(detail),
+      });
+      expect(body).not.toContain("aaaa");
+    }
+    // The server is unharmed.
+    expect((await fetch(`${running.url}/health`)).status).toBe(200);
   });
 
   it("is not ready while data preparation runs", async () => {
@@ -164,3 +194,15 @@ describe("startServer", () => {
     running = undefined;
   });
 });
+
+/** Sends raw bytes and reads the whole answer, to the connection's close. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
+    socket.end(request, "latin1");
+  });
+}
