@@ -177,6 +177,15 @@ describe("bad requests get a 4xx problem+json that names the problem", () => {
     ["malformed JSON", "[{", "application/json", 400, "MALFORMED_JSON", /JSON/],
     ["a ragged CSV", "track_id,event_timestamp\r\n1\r\n", "text/csv", 400, "VALIDATION_FAILED", /RFC 4180/],
     [
+      // A Latin-1 é: read leniently, the label came back as U+FFFD, and the download was spent.
+      "a CSV that is not UTF-8",
+      Buffer.from("track_id,event_timestamp,label\r\n1,2025-01-01,caf\xe9\r\n", "latin1"),
+      "text/csv",
+      400,
+      "VALIDATION_FAILED",
+      /not valid UTF-8: byte 48 \(0xe9\)/,
+    ],
+    [
       "a file that is not Parquet",
       "PAR1 but not really",
       "application/vnd.apache.parquet",

@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { Context, MiddlewareHandler } from "hono";
 import { DomainError } from "../../errors";
+import { describeByte, firstInvalidUtf8 } from "../../values/utf8";
 import { supplyBodyText } from "./body";
 
 /**
@@ -174,30 +175,7 @@ export function strictUtf8(bytes: Uint8Array): string {
     const at = firstInvalidUtf8(bytes);
     throw new DomainError(
       "MALFORMED_JSON",
-      `The body is not valid UTF-8: byte ${at} (0x${(bytes[at] ?? 0).toString(16).padStart(2, "0")}) starts no valid sequence. Send text as UTF-8.`,
+      `The body is not valid UTF-8: ${describeByte(bytes, at)} starts no valid sequence. Send text as UTF-8.`,
     );
-  }
-}
-
-/** The offset of the first byte that does not begin a well-formed UTF-8 sequence. */
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; ) {
-    const length = sequenceLength(bytes, i);
-    if (length === 0) return i;
-    i += length;
-  }
-  return bytes.length;
-}
-
-function sequenceLength(bytes: Uint8Array, i: number): number {
-  const b = bytes[i] as number;
-  if (b < 0x80) return 1;
-  const length = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-  if (length === 0 || i + length > bytes.length) return 0;
-  try {
-    UTF8.decode(bytes.subarray(i, i + length));
-    return length;
-  } catch {
-    return 0;
   }
 }

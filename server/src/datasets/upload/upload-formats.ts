@@ -1,6 +1,8 @@
+import { isUtf8 } from "node:buffer";
 import { type DataType, Type, tableFromIPC } from "apache-arrow";
 import { parse } from "csv-parse/sync";
 import * as parquet from "parquet-wasm";
+import { describeByte, firstInvalidUtf8 } from "../../values/utf8";
 import { datasetError } from "../errors";
 
 /** An upload read into columns; each value as its format gave it. */
@@ -168,6 +170,14 @@ export function jsonTable(body: unknown): UploadTable {
 
 /** RFC 4180 with a header row; every value is text (an empty field is null). */
 export function csvTable(body: Uint8Array): UploadTable {
+  // Read leniently, bad bytes would become U+FFFD in the labels and ids without a word.
+  if (!isUtf8(body)) {
+    const at = firstInvalidUtf8(body);
+    throw datasetError(
+      "VALIDATION_FAILED",
+      `The CSV body is not valid UTF-8: ${describeByte(body, at)} starts no valid sequence. Send text as UTF-8.`,
+    );
+  }
   let records: string[][];
   try {
     records = parse(Buffer.from(body), { bom: true, relax_column_count: false, skip_empty_lines: true });
