@@ -29,7 +29,11 @@ export interface Payer {
   refuseOversize(cost: Cost): void;
   /** What is left of today's rows, spending nothing (Infinity for a tier without a row quota). */
   rowsLeft(): Promise<number>;
-  /** Pays what is still due (the request, and its cost known up front) if no spend did: a request refused by a check still counts. */
+  /**
+   * Pays the request if no spend did: a request refused by a check still counts against the
+   * request rate, but the rows it was due (a single lookup's one) were never read, so they are not
+   * spent, as a failed batch or search gives its rows back.
+   */
   close(): Promise<void>;
 }
 
@@ -102,7 +106,9 @@ export class GatePayer implements Payer {
   }
 
   async close(): Promise<void> {
-    if (this.due) await this.spend({});
+    if (!this.due) return;
+    this.due = undefined;
+    this.decide(await this.gate.admit(this.principal, {}));
   }
 
   private decide(result: GateResult): void {

@@ -19,8 +19,10 @@ function registerStandIns(app: App): void {
       request: { params: z.object({ entity: z.string(), id: z.string() }) },
       responses: { ...ok, ...errorResponses("NOT_FOUND") },
     }),
-    (c) => {
+    async (c) => {
+      // As the lookup's use case: its checks first, then the row due with the request is spent.
       if (c.req.valid("param").id === "missing") throw new DomainError("NOT_FOUND", "No such track.");
+      await c.get("payer").spend({});
       return c.json({}, 200);
     },
   );
@@ -102,6 +104,16 @@ describe("the app-level guard", () => {
     );
     // One row for the single-entity GET, spent by the guard.
     expect(res.headers.get("ratelimit")).toMatch(/^"requests";r=29;t=\d+, "rows";r=49;t=\d+$/);
+  });
+
+  it("counts a single lookup refused by a check as a request, but spends no row for it", async () => {
+    const { key } = await t.signup("refused-lookup@example.com");
+    const missing = await t.call("GET", "/v1/features/track/missing", { key });
+    expect(missing.status).toBe(404);
+    // Nothing was read: its row is not spent (it was, though a failed batch gave its rows back).
+    expect(missing.headers.get("ratelimit")).toMatch(/^"requests";r=29;t=\d+$/);
+    const found = await t.call("GET", "/v1/features/track/1", { key });
+    expect(found.headers.get("ratelimit")).toMatch(/^"requests";r=28;t=\d+, "rows";r=49;t=\d+$/);
   });
 
   it("answers a single lookup over its rate with 429 though its handler ran alongside the check", async () => {

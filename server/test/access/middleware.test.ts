@@ -48,7 +48,11 @@ const signupRoute = createRoute({
 });
 
 function registerTestRoutes(app: App): void {
-  app.openapi(getRoute, (c) => c.json({ account: c.get("payer").principal.accountId }, 200));
+  // As a single lookup: the row due with its request is spent once it is read.
+  app.openapi(getRoute, async (c) => {
+    await c.get("payer").spend({});
+    return c.json({ account: c.get("payer").principal.accountId }, 200);
+  });
   app.openapi(batchRoute, async (c) => {
     const { ids } = c.req.valid("json");
     await c.get("payer").spend({ rows: ids.length });
