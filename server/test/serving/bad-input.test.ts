@@ -341,6 +341,16 @@ describe("request bodies over HTTP (read straight from Node's stream on the onli
       );
       expect(extra.errors, path).toEqual([expect.objectContaining({ detail: 'Unrecognized key: "x"' })]);
     }
+    // Nested objects too: a filter's misspelt `valeu` was dropped, and the search ran unfiltered.
+    const filter = { feature: "track_profile:popularity", op: "gte", valeu: 50 };
+    const nested = problem(
+      await send("POST", "/v1/embeddings/lyrics/search", JSON.stringify({ id: 1, filters: [filter] })),
+      400,
+      "VALIDATION_FAILED",
+    );
+    expect(nested.errors).toEqual([
+      expect.objectContaining({ detail: 'Unrecognized key: "valeu"', path: ["filters", 0] }),
+    ]);
   });
 
   // Every JSON route: the online reads (Node's stream), the others (Hono's body limit), and the

@@ -16,6 +16,8 @@ export const FeatureFilterSchema = z
       description: "A value of the feature's type; an array for `in`; none for is_null/not_null",
     }),
   })
+  // As the request around it: a filter holds what it names, a misspelt `valeu` is not ignored.
+  .strict()
   .openapi("FeatureFilter", {
     description:
       "Views are left-joined on the entity key, so an entity with no row in the filter's view counts " +
