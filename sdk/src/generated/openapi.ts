@@ -498,7 +498,7 @@ export interface paths {
     };
     /**
      * Download a dataset or feature service as Parquet, CSV, Arrow or NDJSON
-     * @description Rows come from one consistent snapshot (a materialization running meanwhile is either wholly in or wholly out), streamed as they are encoded. Spends one download and one row per row of the key's daily quotas once per request per UTC day (a retry of the same request is not charged again), charged before any work where they are known, and the bytes sent, every time (a retry and a `Range` resume with `If-Range: <ETag>` too). A dataset marked public, downloaded as defined (no `features`, `service` or `embeddings`), spends no rows; at its current version, whole or with a `limit` of at most 100 rows, it is one file shared by everyone and spends only its bytes; in CSV or NDJSON any `limit` is the first rows of that shared file and spends only its bytes too (in Parquet or Arrow a larger `limit` is a file of its own and spends a download). A download larger than a whole day of the tier's quota is refused with 403 EXCEEDS_QUOTA (no Retry-After: waiting never helps), which says what fits. See docs/datasets.md.
+     * @description Rows come from one consistent snapshot (a materialization running meanwhile is either wholly in or wholly out), streamed as they are encoded. Spends one download and one row per row of the key's daily quotas once per request per UTC day (a retry of the same request is not charged again), charged before any work where they are known, and the bytes sent, every time (a retry and a `Range` resume with `If-Range: <ETag>` too); `If-None-Match: <ETag>` of an unchanged file is a 304 that spends nothing but the request. A dataset marked public, downloaded as defined (no `features`, `service` or `embeddings`), spends no rows; at its current version, whole or with a `limit` of at most 100 rows, it is one file shared by everyone and spends only its bytes; in CSV or NDJSON any `limit` is the first rows of that shared file and spends only its bytes too (in Parquet or Arrow a larger `limit` is a file of its own and spends a download). A download larger than a whole day of the tier's quota is refused with 403 EXCEEDS_QUOTA (no Retry-After: waiting never helps), which says what fits. See docs/datasets.md.
      */
     get: operations["downloadDataset"];
     put?: never;
@@ -3665,6 +3665,13 @@ export interface operations {
           "application/vnd.apache.arrow.stream": string;
           "application/x-ndjson": string;
         };
+      };
+      /** @description `If-None-Match` names this file's ETag: the data has not changed since the caller's copy (nothing is spent but the request) */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description `VALIDATION_FAILED`: The request failed validation; `BAD_REQUEST`: The request is not valid; `UNKNOWN_FEATURE`: A requested feature, view, version or service does not exist */
       400: {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { DatasetCard } from "../datasets/cards/card";
 import {
   downloadFileKey,
+  etagOf,
   limitOfSharedFile,
   type StartedDownload,
   startDownload,
@@ -55,6 +56,7 @@ export type DownloadRequest = PlanRequest & { format: DownloadFormat };
 export type DownloadResume = { range: { start: number; end?: number }; ifRange: string | undefined };
 
 export type Download =
+  | { kind: "not-modified"; etag: string }
   | { kind: "whole"; file: DatasetFile }
   | { kind: "part"; file: DatasetFile; start: number; end: number; total: number }
   | { kind: "past-end"; total: number; etag: string };
@@ -69,13 +71,18 @@ export async function downloadDataset(
   services: Services,
   asked: DownloadRequest,
   payer: Payer,
-  options: { resume?: DownloadResume | undefined; signal: AbortSignal },
+  options: { resume?: DownloadResume | undefined; ifNoneMatch?: string | undefined; signal: AbortSignal },
 ): Promise<Download> {
   const { sql, bulkSql, serving, datasets } = services;
   const { format, ...planned } = asked;
   const request = await settleAsOf(sql, planned);
   const identity = { kind: "download", ...request, format };
   const plan = await planDownload({ sql, catalog: serving.catalog }, request);
+  if (options.ifNoneMatch !== undefined) {
+    // The tag names the request and the data version: the caller's copy is this file's bytes.
+    const etag = await downloadEtag(sql, plan, identity);
+    if (etagMatches(options.ifNoneMatch, etag)) return { kind: "not-modified", etag };
+  }
   if (options.resume) {
     const key = await downloadFileKey(sql, plan, identity);
     const job = datasets.spool.resumable(key, options.resume.ifRange);
@@ -113,6 +120,25 @@ export async function downloadDataset(
     },
   );
   return { kind: "whole", file: fileOf(services, payer, started) };
+}
+
+/**
+ * The ETag the download of `plan` would carry now, without preparing it: a CSV or NDJSON `limit`
+ * of a shared file is tagged with the whole file's key and the limit (firstRecordsOf).
+ */
+async function downloadEtag(sql: Services["sql"], plan: DatasetPlan, identity: Record<string, unknown>) {
+  const prefix = limitOfSharedFile(plan);
+  if (prefix === undefined || !isRowFormat(identity.format as DownloadFormat))
+    return etagOf(await downloadFileKey(sql, plan, identity));
+  const { limit: _, ...whole } = identity;
+  const tag = etagOf(await downloadFileKey(sql, { ...plan, limit: undefined }, whole));
+  return `"${tag.slice(1, -1)}-${prefix}"`;
+}
+
+/** RFC 9110 §13.1.2: `*`, or a list of tags compared weakly (a `W/` prefix is ignored). */
+export function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === "*") return true;
+  return header.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
 }
 
 /**

@@ -57,6 +57,41 @@ describe("downloads spend the key's quotas once per request and day; retries and
     expect(problem.detail).toMatch(/dataset downloads/);
   });
 
+  it("If-None-Match naming an unchanged file is a 304 that spends no download and no bytes", async () => {
+    const key = await h.freeKey();
+    const usage = async () => (await (await get(h, "/v1/usage?days=1", { key })).json()).history[0];
+    const paths = [
+      "/v1/datasets/public/download?format=csv",
+      "/v1/datasets/public/download?format=json&limit=120",
+      `/v1/datasets/public/download?format=parquet&limit=150&${AS_OF}`,
+    ];
+    const tags: string[] = [];
+    for (const path of paths) {
+      const first = await get(h, path, { key });
+      expect(first.status, path).toBe(200);
+      await first.arrayBuffer();
+      tags.push(first.headers.get("etag") as string);
+    }
+    const before = await usage();
+    for (const [i, path] of paths.entries()) {
+      const tag = tags[i] as string;
+      for (const header of [tag, `W/${tag}`, `"other", ${tag}`, "*"]) {
+        const again = await get(h, path, { key, headers: { "if-none-match": header } });
+        expect(again.status, `${path} ${header}`).toBe(304);
+        expect(again.headers.get("etag")).toBe(tag);
+        expect(await again.text()).toBe("");
+      }
+      const changed = await get(h, path, { key, headers: { "if-none-match": '"another-version"' } });
+      expect(changed.status).toBe(200);
+      expect(changed.headers.get("etag")).toBe(tag);
+      await changed.arrayBuffer();
+    }
+    const after = await usage();
+    expect(after.downloads).toBe(before.downloads);
+    // Only the three unconditional answers sent bytes again.
+    expect(after.bytes).toBeGreaterThan(before.bytes);
+  });
+
   it("a retry is served even after the day's downloads are spent", async () => {
     const key = await h.freeKey();
     const path = (limit: number) => `/v1/datasets/public/download?format=csv&limit=${limit}&${AS_OF}`;

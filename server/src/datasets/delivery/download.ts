@@ -277,6 +277,7 @@ export function upFrontCost(plan: DatasetPlan, training?: TrainingInput): Downlo
 export const rowsCountedFirst = (plan: DatasetPlan, training?: TrainingInput) => !training && !plan.public;
 
 /** Strong: the bytes under one ETag are one spooled file, however often they are read. */
-function etagOf(fileKey: string): string {
+/** A file's ETag: its key names the request and the data version it was encoded from. */
+export function etagOf(fileKey: string): string {
   return `"${fileKey.slice(0, 32)}"`;
 }

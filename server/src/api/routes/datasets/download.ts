@@ -15,7 +15,8 @@ export const route = createRoute({
     "in or wholly out), streamed as they are encoded. Spends one download and one row per row of the " +
     "key's daily quotas once per request per UTC day (a retry of the same request is not charged " +
     "again), charged before any work where they are known, and the bytes sent, every time (a retry " +
-    "and a `Range` resume with `If-Range: <ETag>` too). A dataset marked public, downloaded as " +
+    "and a `Range` resume with `If-Range: <ETag>` too); `If-None-Match: <ETag>` of an unchanged file " +
+    "is a 304 that spends nothing but the request. A dataset marked public, downloaded as " +
     "defined (no `features`, `service` or `embeddings`), spends no rows; at its current version, whole or " +
     "with a `limit` of at most 100 rows, it is one file shared by everyone and spends only its bytes; " +
     "in CSV or NDJSON any `limit` is the first rows of that shared file and spends only its bytes too " +
@@ -28,6 +29,11 @@ export const route = createRoute({
     206: {
       description: "The requested part of a file already prepared for this request",
       content: FILE_CONTENT,
+    },
+    304: {
+      description:
+        "`If-None-Match` names this file's ETag: the data has not changed since the caller's copy " +
+        "(nothing is spent but the request)",
     },
     416: { description: "The range starts past the end of the prepared file" },
     ...errorResponses(
@@ -55,6 +61,7 @@ export function registerDownload(app: App): void {
       .get("useCases")
       .datasets.download({ ...planRequest(name, query), format: query.format }, c.get("payer"), {
         resume: range && { range, ifRange: c.req.header("if-range") },
+        ifNoneMatch: c.req.header("if-none-match"),
         signal: c.req.raw.signal,
       });
     return fileResponse(c, query.format, download) as never;

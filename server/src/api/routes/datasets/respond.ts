@@ -27,6 +27,7 @@ export function fileResponse(c: Context<AppEnv>, format: DownloadFormat, downloa
   if (download.kind === "past-end") {
     return c.body(null, 416, { "Content-Range": `bytes */${download.total}`, ETag: download.etag });
   }
+  if (download.kind === "not-modified") return c.body(null, 304, { ETag: download.etag });
   const headers = fileHeaders(format, download.file.info);
   if (download.kind === "whole") return wholeFile(c, download.file, headers);
   const { start, end, total } = download;
