@@ -80,7 +80,7 @@ export async function downloadDataset(
   const plan = await planDownload({ sql, catalog: serving.catalog }, request);
   if (options.ifNoneMatch !== undefined) {
     // The tag names the request and the data version: the caller's copy is this file's bytes.
-    const etag = await downloadEtag(sql, plan, identity);
+    const etag = await downloadEtag(services, plan, identity);
     if (etagMatches(options.ifNoneMatch, etag)) return { kind: "not-modified", etag };
   }
   if (options.resume) {
@@ -126,13 +126,17 @@ export async function downloadDataset(
  * The ETag the download of `plan` would carry now, without preparing it: a CSV or NDJSON `limit`
  * of a shared file is tagged with the whole file's key and the limit (firstRecordsOf).
  */
-async function downloadEtag(sql: Services["sql"], plan: DatasetPlan, identity: Record<string, unknown>) {
+async function downloadEtag(services: Services, plan: DatasetPlan, identity: Record<string, unknown>) {
+  const { sql } = services;
   const prefix = limitOfSharedFile(plan);
-  if (prefix === undefined || !isRowFormat(identity.format as DownloadFormat))
-    return etagOf(await downloadFileKey(sql, plan, identity));
+  if (prefix === undefined) return etagOf(await downloadFileKey(sql, plan, identity));
   const { limit: _, ...whole } = identity;
-  const tag = etagOf(await downloadFileKey(sql, { ...plan, limit: undefined }, whole));
-  return `"${tag.slice(1, -1)}-${prefix}"`;
+  const wholePlan = { ...plan, limit: undefined };
+  const tag = etagOf(await downloadFileKey(sql, wholePlan, whole));
+  if (isRowFormat(identity.format as DownloadFormat)) return `"${tag.slice(1, -1)}-${prefix}"`;
+  // A Parquet or Arrow limit at or past the rows of the whole file at hand is that file (its tag).
+  if (await wholeFileWithin(services, wholePlan, whole, prefix)) return tag;
+  return etagOf(await downloadFileKey(sql, plan, identity));
 }
 
 /** RFC 9110 §13.1.2: `*`, or a list of tags compared weakly (a `W/` prefix is ignored). */

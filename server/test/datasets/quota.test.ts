@@ -64,6 +64,9 @@ describe("downloads spend the key's quotas once per request and day; retries and
       "/v1/datasets/public/download?format=csv",
       "/v1/datasets/public/download?format=json&limit=120",
       `/v1/datasets/public/download?format=parquet&limit=150&${AS_OF}`,
+      "/v1/datasets/public/download?format=parquet",
+      // Past the rows, with the whole file at hand: that file, and its tag.
+      "/v1/datasets/public/download?format=parquet&limit=1000000",
     ];
     const tags: string[] = [];
     for (const path of paths) {
@@ -79,6 +82,7 @@ describe("downloads spend the key's quotas once per request and day; retries and
         const again = await get(h, path, { key, headers: { "if-none-match": header } });
         expect(again.status, `${path} ${header}`).toBe(304);
         expect(again.headers.get("etag")).toBe(tag);
+        expect(again.headers.get("cache-control")).toBe("private, no-store");
         expect(await again.text()).toBe("");
       }
       const changed = await get(h, path, { key, headers: { "if-none-match": '"another-version"' } });

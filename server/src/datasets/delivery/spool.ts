@@ -57,6 +57,13 @@ export type SpoolRun<S> = (
  * only as long as reading and encoding take, never as long as a slow client; a client that
  * drops off can resume from the same bytes for `ttlSeconds`.
  */
+/**
+ * The owner of shared files' encodings (spool.open's `sharedAs`): they go on after the caller
+ * that started them leaves, so no account holds them, but one key asking for every preview limit
+ * at once must not hold every slot with them either.
+ */
+const SHARED_FILES = "shared public files";
+
 /** A download slot taken ahead of the work that will use it (see DownloadSpool.reserve). */
 export type SlotReservation = {
   /** Gives the slot back unless open or admit took it over. */
@@ -224,9 +231,11 @@ export class Spool {
     const holding = owner === undefined ? 0 : (this.held.get(owner) ?? 0);
     const share = Math.ceil(this.maxRunning / 2);
     if (holding >= share || (holding > 0 && this.running + 1 >= this.maxRunning)) {
+      const who =
+        owner === SHARED_FILES ? "Shared public files already take" : "This account already prepares";
       throw new DomainError(
         "UNAVAILABLE",
-        `This account already prepares ${holding} of the ${this.maxRunning} downloads this server prepares at once; retry once one is done.`,
+        `${who} ${holding} of the ${this.maxRunning} downloads this server prepares at once; retry once one is done.`,
         { retryAfterSeconds: 5 },
       );
     }
@@ -266,7 +275,10 @@ export class Spool {
     } = {},
   ): { job: SpoolJob; started: Promise<S> } {
     const { slot } = take;
-    const owner = slot ? slot.owner : take.owner;
+    // Shared files are nobody's and everybody's: together they hold at most an account's share.
+    const owner = slot
+      ? slot.owner
+      : (take.owner ?? (take.sharedAs !== undefined ? SHARED_FILES : undefined));
     // A job its clients all left is stopping: a retry arriving meanwhile starts afresh, not a 503.
     const existing = [...this.jobs.values()].find(
       (j) => j.fileKey === fileKey && j.state !== "failed" && !j.abort.signal.aborted,

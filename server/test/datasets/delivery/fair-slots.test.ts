@@ -92,4 +92,32 @@ describe("download slots are shared fairly between accounts", () => {
       open.mockRestore();
     }
   });
+
+  it("shared files' encodings together hold at most an account's share of the slots", async () => {
+    let finish!: () => void;
+    const held = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const run = async (
+      put: (chunk: Uint8Array) => Promise<void>,
+      start: (etag: string, v: number) => void,
+    ) => {
+      start("etag", 1);
+      await held;
+      await put(new Uint8Array(1));
+    };
+    const spool = h.datasets.spool;
+    // One key asking for many preview limits at once: each is a shared file of its own.
+    const jobs = [spool.open(`preview-${randomUUID()}`, run, { sharedAs: "a" })];
+    jobs.push(spool.open(`preview-${randomUUID()}`, run, { sharedAs: "b" }));
+    expect(() => spool.open(`preview-${randomUUID()}`, run, { sharedAs: "c" })).toThrow(
+      /Shared public files already take 2 of the 4/,
+    );
+    // An account's own download still gets a slot.
+    const mine = spool.reserve(randomUUID());
+    mine.release();
+    finish();
+    for (const { job } of jobs) await spool.settled(job);
+    expect(spool.busySlots).toBe(0);
+  });
 });

@@ -8,6 +8,9 @@ import {
 } from "../../../usecases";
 import type { AppEnv } from "../../env";
 
+/** A file is the caller's (its quota paid for it): no shared cache keeps it. A 304 repeats it (RFC 9110 §15.4.5). */
+const FILE_CACHE_CONTROL = "private, no-store";
+
 /** The headers of a file response, full or partial. */
 export function fileHeaders(format: DownloadFormat, info: FileInfo): Record<string, string> {
   return {
@@ -15,7 +18,7 @@ export function fileHeaders(format: DownloadFormat, info: FileInfo): Record<stri
     "Content-Disposition": `attachment; filename="${info.filename}"`,
     ETag: info.etag,
     "Accept-Ranges": info.resumable === false ? "none" : "bytes",
-    "Cache-Control": "private, no-store",
+    "Cache-Control": FILE_CACHE_CONTROL,
     ...(info.rows === undefined ? {} : { "Rapfs-Rows": String(info.rows) }),
     "Rapfs-Dataset-Version": info.version,
     "Rapfs-Download-Charged": String(info.charged),
@@ -27,7 +30,8 @@ export function fileResponse(c: Context<AppEnv>, format: DownloadFormat, downloa
   if (download.kind === "past-end") {
     return c.body(null, 416, { "Content-Range": `bytes */${download.total}`, ETag: download.etag });
   }
-  if (download.kind === "not-modified") return c.body(null, 304, { ETag: download.etag });
+  if (download.kind === "not-modified")
+    return c.body(null, 304, { ETag: download.etag, "Cache-Control": FILE_CACHE_CONTROL });
   const headers = fileHeaders(format, download.file.info);
   if (download.kind === "whole") return wholeFile(c, download.file, headers);
   const { start, end, total } = download;
