@@ -73,17 +73,25 @@ export class BufferedWrites<V extends D, D = V> {
   private async writeOut(batch: ReadonlyMap<string, V>): Promise<void> {
     try {
       await this.options.write(batch);
-      this.writing.delete(batch);
-      this.options.written?.(batch);
     } catch (error) {
       this.writing.delete(batch);
       for (const [key, value] of batch) this.add(key, value);
       (this.options.logger ?? silentLogger).warn(this.options.failure, { error: (error as Error).message });
+      return;
+    }
+    // Written: never merged back, whatever the hand-over does.
+    this.writing.delete(batch);
+    try {
+      this.options.written?.(batch);
+    } catch (error) {
+      (this.options.logger ?? silentLogger).warn(this.options.failure, { error: (error as Error).message });
     }
   }
 
+  /** Writes what waits, after any write in flight (a timer's flush) has ended. */
   async close(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
+    await this.idle();
   }
 }

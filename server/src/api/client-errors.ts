@@ -16,19 +16,21 @@ const PARSE_ERROR = /^HPE_/;
  */
 export function answerClientErrors(server: Server, logger: Logger): void {
   server.on("clientError", (error: Error & { code?: string; reason?: string }, socket: Socket) => {
-    // As Node's own handler: only on a socket still open that no response has started on.
-    if (socket.writable && socket.bytesWritten === 0) {
-      if (PARSE_ERROR.test(error.code ?? "")) socket.write(refusal(error));
+    // As Node's own handler: only on a socket still open whose current response has not begun (an
+    // earlier response on a kept-alive connection does not count).
+    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    const requestId = randomUUID();
+    if (socket.writable && !current?.headersSent) {
+      if (PARSE_ERROR.test(error.code ?? "")) socket.write(refusal(error, requestId));
       else if (error.code === "ERR_HTTP_REQUEST_TIMEOUT")
         socket.write("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
     }
-    logger.debug("client error", { code: error.code });
+    logger.debug("client error", { code: error.code, request_id: requestId });
     socket.destroySoon();
   });
 }
 
-function refusal(error: { code?: string; reason?: string }): string {
-  const requestId = randomUUID();
+function refusal(error: { code?: string; reason?: string }, requestId: string): string {
   const detail =
     error.code === "HPE_HEADER_OVERFLOW"
       ? "The request line and headers are longer than this server reads (16 KiB)."

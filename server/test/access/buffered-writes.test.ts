@@ -108,4 +108,37 @@ describe("BufferedWrites in flight", () => {
     expect(writes.quietSince(writes.mark())).toBe(true);
     await writes.close();
   });
+
+  it("never merges a written batch back when its hand-over throws, and closes after a write in flight", async () => {
+    let land!: () => void;
+    const landing = new Promise<void>((resolve) => {
+      land = resolve;
+    });
+    const written: [string, number][][] = [];
+    const writes = new BufferedWrites({
+      intervalMs: 3_600_000,
+      merge: sum,
+      write: async (batch) => {
+        await landing;
+        written.push([...batch]);
+      },
+      written: () => {
+        throw new Error("a hand-over that fails");
+      },
+      failure: "could not write",
+    });
+    writes.add("a", 1);
+    const inFlight = writes.flush().catch(() => {});
+    let closed = false;
+    const closing = writes.close().then(() => {
+      closed = true;
+    });
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    land();
+    await closing;
+    await inFlight;
+    expect(written).toEqual([[["a", 1]]]);
+    expect(writes.pending.size).toBe(0);
+  });
 });

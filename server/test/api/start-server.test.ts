@@ -95,6 +95,11 @@ describe("startServer", () => {
       });
       expect(body).not.toContain("aaaa");
     }
+    // On a kept-alive connection too, after an answer: the refusal is the current request's.
+    const second = await rawExchange(running.port, "GET /health\0 HTTP/1.1\r\nhost: x\r\n\r\n", {
+      first: "GET /health HTTP/1.1\r\nhost: x\r\n\r\n",
+    });
+    expect(second).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 400 [\s\S]*"code":"BAD_REQUEST"/);
     // The server is unharmed.
     expect((await fetch(`${running.url}/health`)).status).toBe(200);
   });
@@ -195,14 +200,25 @@ describe("startServer", () => {
   });
 });
 
-/** Sends raw bytes and reads the whole answer, to the connection's close. */
-function rawExchange(port: number, request: string): Promise<string> {
+/**
+ * Sends raw bytes and reads the whole answer, to the connection's close; with `first`, a request
+ * answered on the same connection before them (its answer's end: the JSON body's last brace).
+ */
+function rawExchange(port: number, request: string, options: { first?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
-    socket.on("data", (chunk) => chunks.push(chunk));
+    let sent = options.first === undefined;
+    socket.on("data", (chunk) => {
+      chunks.push(chunk);
+      if (!sent && Buffer.concat(chunks).toString("latin1").endsWith("}")) {
+        sent = true;
+        socket.end(request, "latin1");
+      }
+    });
     socket.on("error", reject);
     socket.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
-    socket.end(request, "latin1");
+    if (options.first === undefined) socket.end(request, "latin1");
+    else socket.write(options.first, "latin1");
   });
 }

@@ -392,40 +392,50 @@ export class Spool {
     return new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
-          if (!handle) {
-            const opened = await open(entry.path, "r");
-            // Cancelled while the file was opening: its finish found no handle to close.
-            if (!reading) return void (await opened.close().catch(() => {}));
-            handle = opened;
+          try {
+            await pullInto(controller);
+          } catch (error) {
+            // A file that cannot be opened or read: its handle closed and its reader gone now,
+            // not at garbage collection (a reader left counted keeps the file from eviction).
+            await finish();
+            controller.error(error);
           }
-          const limit = end === undefined ? Number.POSITIVE_INFINITY : end + 1;
-          for (;;) {
-            if (position >= limit) break;
-            if (position < entry.written) {
-              const size = Math.min(256 * 1024, entry.written - position, limit - position);
-              const buffer = Buffer.allocUnsafe(size);
-              const { bytesRead } = await handle.read(buffer, 0, size, position);
-              if (!reading) return;
-              position += bytesRead;
-              controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead));
-              return;
-            }
-            if (entry.state === "failed") {
-              await finish();
-              controller.error(entry.error);
-              return;
-            }
-            if (entry.state === "done") break;
-            await entry.changed;
-            if (!reading) return;
-          }
-          await finish();
-          controller.close();
         },
         cancel: finish,
       },
       { highWaterMark: 0 },
     );
+    async function pullInto(controller: ReadableStreamDefaultController<Uint8Array>) {
+      if (!handle) {
+        const opened = await open(entry.path, "r");
+        // Cancelled while the file was opening: its finish found no handle to close.
+        if (!reading) return void (await opened.close().catch(() => {}));
+        handle = opened;
+      }
+      const limit = end === undefined ? Number.POSITIVE_INFINITY : end + 1;
+      for (;;) {
+        if (position >= limit) break;
+        if (position < entry.written) {
+          const size = Math.min(256 * 1024, entry.written - position, limit - position);
+          const buffer = Buffer.allocUnsafe(size);
+          const { bytesRead } = await handle.read(buffer, 0, size, position);
+          if (!reading) return;
+          position += bytesRead;
+          controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead));
+          return;
+        }
+        if (entry.state === "failed") {
+          await finish();
+          controller.error(entry.error);
+          return;
+        }
+        if (entry.state === "done") break;
+        await entry.changed;
+        if (!reading) return;
+      }
+      await finish();
+      controller.close();
+    }
   }
 
   async close(): Promise<void> {
