@@ -140,7 +140,7 @@ async function downloadEtag(services: Services, plan: DatasetPlan, identity: Rec
 }
 
 /** RFC 9110 §13.1.2: `*`, or a list of tags compared weakly (a `W/` prefix is ignored). */
-export function etagMatches(header: string, etag: string): boolean {
+function etagMatches(header: string, etag: string): boolean {
   if (header.trim() === "*") return true;
   return header.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
 }

@@ -169,9 +169,9 @@ export async function startDownload(
             failed(error);
             throw error;
           }),
-      // A shared file is everybody's: its encoding takes a slot but no account's share of them,
-      // since it goes on after the caller that started it has left (a CSV `limit` reads its rows
-      // from the whole file), for whoever asks next.
+      // A shared file is everybody's: its encoding counts toward shared files' share of the slots,
+      // not the caller's, since it goes on after the caller that started it has left (a CSV
+      // `limit` reads its rows from the whole file), for whoever asks next.
       sharedPublicFile(plan, training)
         ? { sharedAs: entriesJson(input.identity) }
         : { owner: payer.principal.accountId },
@@ -276,8 +276,10 @@ export function upFrontCost(plan: DatasetPlan, training?: TrainingInput): Downlo
  */
 export const rowsCountedFirst = (plan: DatasetPlan, training?: TrainingInput) => !training && !plan.public;
 
-/** Strong: the bytes under one ETag are one spooled file, however often they are read. */
-/** A file's ETag: its key names the request and the data version it was encoded from. */
+/**
+ * A file's ETag: its key names the request and the data version it was encoded from. Strong: the
+ * bytes under one ETag are one spooled file, however often they are read.
+ */
 export function etagOf(fileKey: string): string {
   return `"${fileKey.slice(0, 32)}"`;
 }
