@@ -76,7 +76,7 @@ export class BufferedWrites<V extends D, D = V> {
     } catch (error) {
       this.writing.delete(batch);
       for (const [key, value] of batch) this.add(key, value);
-      (this.options.logger ?? silentLogger).warn(this.options.failure, { error: (error as Error).message });
+      this.warn(error);
       return;
     }
     // Written: never merged back, whatever the hand-over does.
@@ -84,8 +84,12 @@ export class BufferedWrites<V extends D, D = V> {
     try {
       this.options.written?.(batch);
     } catch (error) {
-      (this.options.logger ?? silentLogger).warn(this.options.failure, { error: (error as Error).message });
+      this.warn(error);
     }
+  }
+
+  private warn(error: unknown): void {
+    (this.options.logger ?? silentLogger).warn(this.options.failure, { error: (error as Error).message });
   }
 
   /** Writes what waits, after any write in flight (a timer's flush) has ended. */

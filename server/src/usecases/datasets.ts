@@ -78,9 +78,11 @@ export async function downloadDataset(
   const request = await settleAsOf(sql, planned);
   const identity = { kind: "download", ...request, format };
   const plan = await planDownload({ sql, catalog: serving.catalog }, request);
+  const served = await servedFrom(services, plan, identity);
   if (options.ifNoneMatch !== undefined) {
     // The tag names the request and the data version: the caller's copy is this file's bytes.
-    const etag = await downloadEtag(services, plan, identity);
+    const whole = etagOf(await downloadFileKey(sql, served.plan, served.identity));
+    const etag = served.records === undefined ? whole : recordsEtag(whole, served.records);
     if (etagMatches(options.ifNoneMatch, etag)) return { kind: "not-modified", etag };
   }
   if (options.resume) {
@@ -92,52 +94,41 @@ export async function downloadDataset(
       return part(services, payer, job, info, options.resume.range);
     }
   }
-  const prefix = limitOfSharedFile(plan);
-  if (prefix !== undefined) {
-    // Read from the whole file everybody shares: nothing is encoded or kept for this limit.
-    const { limit: _, ...whole } = identity;
-    const wholePlan = { ...plan, limit: undefined };
-    const fromWhole = () =>
-      startDownload(
-        { sql: bulkSql, datasets, sliced: datasets.sliced },
-        { plan: wholePlan, format, identity: whole, payer, signal: options.signal },
-      );
-    if (isRowFormat(format)) {
-      return { kind: "whole", file: firstRecordsOf(services, payer, await fromWhole(), format, prefix) };
-    }
-    if (await wholeFileWithin(services, wholePlan, whole, prefix)) {
-      return { kind: "whole", file: fileOf(services, payer, await fromWhole()) };
-    }
-  }
   const started = await startDownload(
     { sql: bulkSql, datasets, sliced: datasets.sliced },
-    {
-      plan,
-      format,
-      identity,
-      payer,
-      signal: options.signal,
-    },
+    { plan: served.plan, format, identity: served.identity, payer, signal: options.signal },
   );
-  return { kind: "whole", file: fileOf(services, payer, started) };
+  const file =
+    served.records === undefined
+      ? fileOf(services, payer, started)
+      : firstRecordsOf(services, payer, started, format as RowFormat, served.records);
+  return { kind: "whole", file };
 }
 
+/** The file a download is served from, and for a row format's `limit`, the records cut from it. */
+type Served = { plan: DatasetPlan; identity: Record<string, unknown>; records?: number };
+
 /**
- * The ETag the download of `plan` would carry now, without preparing it: a CSV or NDJSON `limit`
- * of a shared file is tagged with the whole file's key and the limit (firstRecordsOf).
+ * Which file a download is: its own, or the whole file everybody shares (nothing is encoded or
+ * kept for its limit): in CSV or NDJSON its first `limit` records, and in Parquet or Arrow that
+ * very file when it is at hand with at most `limit` rows.
  */
-async function downloadEtag(services: Services, plan: DatasetPlan, identity: Record<string, unknown>) {
-  const { sql } = services;
+async function servedFrom(
+  services: Services,
+  plan: DatasetPlan,
+  identity: Record<string, unknown> & { format: DownloadFormat },
+): Promise<Served> {
   const prefix = limitOfSharedFile(plan);
-  if (prefix === undefined) return etagOf(await downloadFileKey(sql, plan, identity));
+  if (prefix === undefined) return { plan, identity };
   const { limit: _, ...whole } = identity;
   const wholePlan = { ...plan, limit: undefined };
-  const tag = etagOf(await downloadFileKey(sql, wholePlan, whole));
-  if (isRowFormat(identity.format as DownloadFormat)) return `"${tag.slice(1, -1)}-${prefix}"`;
-  // A Parquet or Arrow limit at or past the rows of the whole file at hand is that file (its tag).
-  if (await wholeFileWithin(services, wholePlan, whole, prefix)) return tag;
-  return etagOf(await downloadFileKey(sql, plan, identity));
+  if (isRowFormat(identity.format)) return { plan: wholePlan, identity: whole, records: prefix };
+  if (await wholeFileWithin(services, wholePlan, whole, prefix)) return { plan: wholePlan, identity: whole };
+  return { plan, identity };
 }
+
+/** The tag of a file's first `records` records: the whole file's bytes and the limit. */
+const recordsEtag = (whole: string, records: number) => `"${whole.slice(1, -1)}-${records}"`;
 
 /** RFC 9110 §13.1.2: `*`, or a list of tags compared weakly (a `W/` prefix is ignored). */
 function etagMatches(header: string, etag: string): boolean {
@@ -284,7 +275,7 @@ function firstRecordsOf(
     version: started.info.version,
     filename: started.filename,
     charged: false,
-    etag: `"${started.etag.slice(1, -1)}-${records}"`,
+    etag: recordsEtag(started.etag, records),
     resumable: false as const,
   };
   const cut = (body: ReadableStream<Uint8Array>) => firstRecords(body, format, records);

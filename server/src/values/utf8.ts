@@ -1,5 +1,5 @@
-/** Strict UTF-8: where a body that must be text is not. */
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
+/** A decoder that throws where its input is not UTF-8, rather than writing U+FFFD for it. */
+export const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The offset of the first byte that does not begin a well-formed UTF-8 sequence. */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
@@ -17,7 +17,7 @@ function sequenceLength(bytes: Uint8Array, i: number): number {
   const length = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
   if (length === 0 || i + length > bytes.length) return 0;
   try {
-    UTF8.decode(bytes.subarray(i, i + length));
+    STRICT_UTF8.decode(bytes.subarray(i, i + length));
     return length;
   } catch {
     return 0;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { BufferedWrites } from "../../src/access/buffered-writes";
 import type { Logger } from "../../src/log/logger";
+import { deferred } from "../support/deferred";
 
 const sum = (pending: number | undefined, value: number) => (pending ?? 0) + value;
 
@@ -73,10 +74,7 @@ describe("BufferedWrites", () => {
 
 describe("BufferedWrites in flight", () => {
   it("shows a batch while it is written, hands it over in the turn it lands, and marks reads it overlapped", async () => {
-    let land!: () => void;
-    const landing = new Promise<void>((resolve) => {
-      land = resolve;
-    });
+    const { promise: landing, resolve: land } = deferred();
     const handed: [string, number][][] = [];
     const writes = new BufferedWrites({
       intervalMs: 3_600_000,
@@ -110,10 +108,7 @@ describe("BufferedWrites in flight", () => {
   });
 
   it("never merges a written batch back when its hand-over throws, and closes after a write in flight", async () => {
-    let land!: () => void;
-    const landing = new Promise<void>((resolve) => {
-      land = resolve;
-    });
+    const { promise: landing, resolve: land } = deferred();
     const written: [string, number][][] = [];
     const writes = new BufferedWrites({
       intervalMs: 3_600_000,

@@ -3,40 +3,32 @@ import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UsageRecorder } from "../../src/access/usage";
 import type { Sql } from "../../src/db/database";
+import { deferred } from "../support/deferred";
 import { type AccessTestDatabase, accessTestDatabase } from "./support";
 
 /** The real database, with its usage inserts held until `release`, after the insert ran or before. */
 function holdingInserts(sql: Sql, when: "before" | "after") {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let reached!: () => void;
-  const held = new Promise<void>((resolve) => {
-    reached = resolve;
-  });
-  let read!: () => void;
-  const readDone = new Promise<void>((resolve) => {
-    read = resolve;
-  });
+  const released = deferred();
+  const reached = deferred();
+  const read = deferred();
   const wrapped = new Proxy(sql, {
     apply(target, self, args: unknown[]) {
       const query = Reflect.apply(target, self, args) as PromiseLike<unknown>;
       const text = (args[0] as TemplateStringsArray | undefined)?.join("") ?? "";
-      if (text.includes("from usage_daily")) return Promise.resolve(query).finally(read);
+      if (text.includes("from usage_daily")) return Promise.resolve(query).finally(read.resolve);
       if (!text.includes("insert into usage_daily")) return query;
       if (when === "before") {
-        reached();
-        return released.then(() => query);
+        reached.resolve();
+        return released.promise.then(() => query);
       }
       return Promise.resolve(query).then(async (result) => {
-        reached();
-        await released;
+        reached.resolve();
+        await released.promise;
         return result;
       });
     },
   });
-  return { sql: wrapped, held, release, readDone };
+  return { sql: wrapped, held: reached.promise, release: released.resolve, readDone: read.promise };
 }
 
 describe("UsageRecorder", () => {

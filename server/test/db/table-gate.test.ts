@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TableGate } from "../../src/db/table-gate";
-
-function deferred() {
-  let resolve = () => {};
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
+import { deferred } from "../support/deferred";
 
 describe("TableGate", () => {
   it("a run waits for the readers of its table, and readers that come meanwhile wait for the run", async () => {

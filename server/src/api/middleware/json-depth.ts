@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { Context, MiddlewareHandler } from "hono";
 import { DomainError } from "../../errors";
-import { describeByte, firstInvalidUtf8 } from "../../values/utf8";
+import { describeByte, firstInvalidUtf8, STRICT_UTF8 } from "../../values/utf8";
 import { supplyBodyText } from "./body";
 
 /**
@@ -156,8 +156,6 @@ export function jsonDepthLimit(options: JsonDepthOptions = {}): MiddlewareHandle
   };
 }
 
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
-
 /**
  * The body as text, refused where it is not UTF-8 (RFC 8259 §8.1): a lenient decoder would store
  * U+FFFD in place of the bad bytes without a word.
@@ -170,7 +168,7 @@ export function strictUtf8(bytes: Uint8Array): string {
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
   try {
-    return UTF8.decode(bytes);
+    return STRICT_UTF8.decode(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
     throw new DomainError(

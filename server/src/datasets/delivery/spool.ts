@@ -51,19 +51,6 @@ export type SpoolRun<S> = (
   signal: AbortSignal,
 ) => Promise<void>;
 
-/**
- * Encoded downloads are written here at database speed, and responses read them back at the
- * client's speed. The snapshot transaction (and, embedded, PGlite's single connection) is held
- * only as long as reading and encoding take, never as long as a slow client; a client that
- * drops off can resume from the same bytes for `ttlSeconds`.
- */
-/**
- * The owner of shared files' encodings (spool.open's `sharedAs`): they go on after the caller
- * that started them leaves, so no account holds them, but one key asking for every preview limit
- * at once must not hold every slot with them either.
- */
-const SHARED_FILES = "shared public files";
-
 /** A download slot taken ahead of the work that will use it (see DownloadSpool.reserve). */
 export type SlotReservation = {
   /** Gives the slot back unless open or admit took it over. */
@@ -74,6 +61,19 @@ export type SlotReservation = {
   readonly owner: string | undefined;
 };
 
+/**
+ * The owner of shared files' encodings (spool.open's `sharedAs`): they go on after the caller
+ * that started them leaves, so no account holds them, but one key asking for every preview limit
+ * at once must not hold every slot with them either.
+ */
+const SHARED_FILES = "shared public files";
+
+/**
+ * Encoded downloads are written here at database speed, and responses read them back at the
+ * client's speed. The snapshot transaction (and, embedded, PGlite's single connection) is held
+ * only as long as reading and encoding take, never as long as a slow client; a client that
+ * drops off can resume from the same bytes for `ttlSeconds`.
+ */
 export class Spool {
   private readonly jobs = new Map<string, Entry>();
   private uses = 0;

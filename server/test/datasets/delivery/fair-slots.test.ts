@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SlotReservation } from "../../../src/datasets/delivery/spool";
+import { deferred } from "../../support/deferred";
 import { type DatasetsHarness, datasetsHarness, expectProblem, get } from "../support";
 
 /**
@@ -94,10 +95,7 @@ describe("download slots are shared fairly between accounts", () => {
   });
 
   it("shared files' encodings together hold at most an account's share of the slots", async () => {
-    let finish!: () => void;
-    const held = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
+    const { promise: held, resolve: finish } = deferred();
     const run = async (
       put: (chunk: Uint8Array) => Promise<void>,
       start: (etag: string, v: number) => void,
