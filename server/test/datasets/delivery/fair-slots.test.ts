@@ -90,7 +90,10 @@ describe("download slots are shared fairly between accounts", () => {
       const owners = open.mock.calls.map(([, , take]) => take?.owner);
       expect(owners).toEqual([undefined, undefined, caller.id]);
     } finally {
+      const opened = open.mock.results.flatMap((r) => (r.type === "return" ? [r.value.job] : []));
       open.mockRestore();
+      // The whole files go on after their callers: the next test starts with every slot free.
+      for (const job of opened) await h.datasets.spool.settled(job);
     }
   });
 
