@@ -946,7 +946,7 @@ export interface components {
       }[];
     };
     SearchRequest: {
-      /** @description Search by this vector */
+      /** @description Search by this vector (under cosine, not all zeros: it has no direction) */
       vector?: number[];
       /** @description Or by this entity's own vector (the entity is left out). An unknown id is 404; an entity without a vector (null on GET) answers 200 with no neighbours and strategy `no_vector` */
       id?: number | string;

@@ -135,6 +135,18 @@ describe("feature requests that cannot be served get a 4xx problem+json", () => 
     expect(text.headers.get("content-type")).toBe("application/problem+json");
   });
 
+  it("a zero vector under cosine has no direction: 400 naming it, where it once answered no neighbours", async () => {
+    const search = (json: unknown) => call(server, "/v1/embeddings/lyrics/search", { json });
+    const zero = Array.from({ length: 384 }, () => 0);
+    const p = problem(await search({ vector: zero, k: 3 }), 400, "VALIDATION_FAILED");
+    expect(p.errors).toEqual([expect.objectContaining({ path: ["vector"], code: "zero_vector" })]);
+    problem(await search({ vector: zero, k: 3, metric: "cosine" }), 400, "VALIDATION_FAILED");
+    // Under L2 or inner product a zero vector is a point like any other.
+    const l2 = await search({ vector: zero, k: 3, metric: "l2" });
+    expect(l2.status).toBe(200);
+    expect((l2.body as { neighbors: unknown[] }).neighbors).toHaveLength(3);
+  });
+
   it("a retired version is 410 GONE; a view with every version retired too", async () => {
     const { sql } = server.services;
     await sql`update rapfs_feature_views set status = 'retired' where name = 'gemma_analysis'`;

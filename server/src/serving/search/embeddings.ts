@@ -187,6 +187,12 @@ export class EmbeddingServer {
         errors: [{ in: "json", path: ["vector"], pointer: "#/vector", detail, code: "wrong_dimension" }],
       });
     }
+    if (query.vector && metric === "cosine" && query.vector.every((x) => x === 0)) {
+      const detail = "A zero vector has no direction, so its cosine distance to any vector is undefined.";
+      throw new DomainError("VALIDATION_FAILED", `${detail} Search by another vector, or with metric l2.`, {
+        errors: [{ in: "json", path: ["vector"], pointer: "#/vector", detail, code: "zero_vector" }],
+      });
+    }
     const key = sql`e.${sql(embedding.keyColumn)}`;
     const column = sql`e.${sql(embedding.vectorColumn)}`;
     const filters = compileFilters(sql, state, entity, query.filters ?? [], key, this.now());

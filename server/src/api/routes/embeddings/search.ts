@@ -33,7 +33,7 @@ export const SearchRequestSchema = z
       .min(1)
       .max(16_000)
       .optional()
-      .openapi({ description: "Search by this vector" }),
+      .openapi({ description: "Search by this vector (under cosine, not all zeros: it has no direction)" }),
     id: z
       .union([z.number(), z.string()])
       .optional()
