@@ -13,12 +13,11 @@ export default defineConfig([
     treeshake: true,
   },
   {
-    // `npx @rapfs/sdk codegen …`: Node only, the package's one bin.
+    // `npx @rapfs/sdk codegen …`: Node only, run by the package's one bin (bin/rapfs-sdk.js).
     entry: { cli: "src/codegen/cli.ts" },
     format: ["esm"],
     platform: "node",
     target: "node20",
-    banner: { js: "#!/usr/bin/env node" },
     splitting: false,
     treeshake: true,
   },

@@ -20,6 +20,17 @@ import {
 import { publishArgs, versionProblems } from "../scripts/release";
 import { startLive } from "./live/server";
 
+describe("the package's bin in a clone", () => {
+  it("is a file of the source, so installing the workspace links it before the SDK is built", () => {
+    const sdkDir = join(import.meta.dirname, "..");
+    const pkg = createRequire(import.meta.url)("../package.json") as { bin: Record<string, string> };
+    const target = pkg.bin["rapfs-sdk"] as string;
+    // Under dist/ it did not exist on a fresh install: pnpm warned "Failed to create bin".
+    expect(target).not.toMatch(/^(\.\/)?dist\//);
+    expect(existsSync(join(sdkDir, target))).toBe(true);
+  });
+});
+
 // The package as npm users get it: `npm pack` (not pnpm, whose publishConfig npm ignores) runs the
 // prepack build; the tarball is installed with npm into empty projects and linted.
 // Generous timeouts: the file runs beside the server's tests, which keep the CPUs busy.
@@ -39,6 +50,7 @@ describe("the package npm packs", { timeout: 60_000 }, () => {
       "CHANGELOG.md",
       "LICENSE",
       "README.md",
+      "bin/rapfs-sdk.js",
       "dist/cli.js",
       "dist/index.cjs",
       "dist/index.cjs.map",
