@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/api/env";
 import { errorResponses } from "../../src/api/errors";
 import type { Database } from "../../src/db/database";
+import { DomainError } from "../../src/errors";
 import { openEmbeddedTestDatabase } from "../support/databases";
 import { createTestApp, type TestApp } from "./harness";
 
@@ -47,11 +48,25 @@ const registerSlow = (app: App) =>
     return c.json({}, 200);
   });
 
+const shedRoute = createRoute({
+  method: "get",
+  path: "/shed",
+  responses: { 200: { description: "never" }, ...errorResponses("UNAVAILABLE") },
+});
+
+/** Load shed on purpose: every slot taken, retry later. */
+const registerShed = (app: App) =>
+  app.openapi(shedRoute, () => {
+    throw new DomainError("UNAVAILABLE", "Too many downloads are being prepared; retry shortly.", {
+      headers: { "retry-after": "5" },
+    });
+  });
+
 let database: Database;
 let t: TestApp;
 beforeAll(async () => {
   database = await openEmbeddedTestDatabase({ migrate: false });
-  t = createTestApp(database, { routes: [registerFiles, registerSlow] });
+  t = createTestApp(database, { routes: [registerFiles, registerSlow, registerShed] });
 });
 afterAll(async () => {
   await database.close();
@@ -111,5 +126,13 @@ describe("a request its client closes before the answer", () => {
     expect(response.status).toBe(499);
     expect(lineOf("/slow")).toMatchObject({ status: 499, outcome: "aborted", level: "info" });
     expect(t.logs.filter((l) => l.level === "error" && l.path !== "/files/failed")).toEqual([]);
+  });
+});
+
+describe("a 503 the server sheds on purpose", () => {
+  it("is logged at warn level: a full house asks the client to retry, it is not a failure to page on", async () => {
+    const response = await t.app.request("/shed");
+    expect(response.status).toBe(503);
+    expect(lineOf("/shed")).toMatchObject({ status: 503, level: "warn" });
   });
 });
