@@ -94,6 +94,11 @@ export class GatePayer implements Payer {
 
   async refund(cost: Cost): Promise<void> {
     await this.gate.refund(this.principal, cost);
+    // The RateLimit fields say what is left now, not what the refunded spend left.
+    for (const limit of this.byPolicy.values()) {
+      const back = cost[limit.policy.unit as keyof Cost] ?? 0;
+      if (back > 0) this.keep([{ ...limit, remaining: Math.min(limit.limit, limit.remaining + back) }]);
+    }
   }
 
   refuseOversize(cost: Cost): void {

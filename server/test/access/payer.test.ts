@@ -94,6 +94,8 @@ describe("the Payer", () => {
     await payer.spend({ downloads: 1, rows: 5 });
     await payer.refund({ downloads: 1, rows: 5 });
     expect(await left(who)).toMatchObject({ downloads: 1, rows: 10 });
+    // The RateLimit fields say what is left after the refund (a 403 showed the download it gave back).
+    expect(Object.fromEntries(limitsOf(payer))).toMatchObject({ downloads: 1, rows: 10 });
   });
 
   it("refuses a cost no whole day holds with 403 EXCEEDS_QUOTA, spending nothing", async () => {

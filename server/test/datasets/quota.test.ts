@@ -203,6 +203,8 @@ describe("a public dataset downloads whole on the free tier: downloads and bytes
     });
     const problem = await expectProblem(response, 403, "EXCEEDS_QUOTA");
     expect(problem.detail).toMatch(/limit=100\b/);
+    // The download it charged first was given back, and its RateLimit field says so.
+    expect(response.headers.get("ratelimit")).toMatch(/"downloads";r=3\b/);
     const fits = await get(
       h,
       "/v1/datasets/public/download?format=csv&features=qwen_analysis:mood&limit=100",
