@@ -414,4 +414,19 @@ describe("a NUL byte in any string is a 400 naming the field, never a 500 from P
     const p = problem(await get("/v1/registry/views?entity=%00"), 400, "VALIDATION_FAILED");
     expect(p.errors).toEqual([expect.objectContaining({ in: "query", path: ["entity"], code: "nul_byte" })]);
   });
+
+  it("a lone surrogate, which UTF-8 cannot hold: it was sent as U+FFFD and the search found nothing", async () => {
+    const filters = [{ feature: "qwen_analysis@2:mood", op: "eq", value: "sad\ud800" }];
+    const search = await call(server, "/v1/embeddings/lyrics/search", { json: { id: 42, k: 5, filters } });
+    const p = problem(search, 400, "VALIDATION_FAILED");
+    expect(p.errors).toEqual([
+      expect.objectContaining({ path: ["filters", 0, "value"], code: "lone_surrogate" }),
+    ]);
+    // A pair is one character, and a lone low surrogate is refused too.
+    expect((await batch("track", { ids: [1], features: ["\ud83c\udfa4"] })).body).toMatchObject({
+      code: "UNKNOWN_FEATURE",
+    });
+    const low = problem(await batch("track", { ids: [1], features: ["\udfa4x"] }), 400, "VALIDATION_FAILED");
+    expect(low.errors).toEqual([expect.objectContaining({ path: ["features", 0], code: "lone_surrogate" })]);
+  });
 });

@@ -6,8 +6,8 @@ import { isConnectionError } from "../../db/connection-errors";
 import { codeForStatus, DomainError, type FieldError, fieldError } from "../../errors";
 import type { Logger } from "../../log/logger";
 import type { AppEnv } from "../env";
-import { nulByteFields } from "./nul-bytes";
 import { type ProblemInput, problemResponse } from "./respond";
+import { unstorableTextFields } from "./unstorable-text";
 
 type Target = FieldError["in"];
 
@@ -19,12 +19,12 @@ export function fieldErrors(target: Target, error: ZodError): FieldError[] {
 }
 
 /**
- * The zod-openapi hook for every route: a failed validation, or valid input with a NUL byte that
- * SQL cannot take, becomes a 400 listing each field.
+ * The zod-openapi hook for every route: a failed validation, or valid input with text that
+ * SQL cannot take as it is (a NUL byte, a lone surrogate), becomes a 400 listing each field.
  */
 export const validationHook: Hook<unknown, AppEnv, string, Response | undefined> = (result, c) => {
   const errors = result.success
-    ? nulByteFields(result.target as Target, result.data)
+    ? unstorableTextFields(result.target as Target, result.data)
     : fieldErrors(result.target as Target, result.error);
   if (errors.length === 0) return undefined;
   const names = [...new Set(errors.map((e) => (e.path.length > 0 ? e.path.join(".") : `(${e.in})`)))];
