@@ -930,7 +930,7 @@ export interface components {
        */
       index: "exact" | "hnsw";
       /**
-       * @description exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact scan answered (one at a time per server process, accounts taking turns; past 16 waiting, 4 of them one account's, 503 with Retry-After) because the index's answer could not be vouched for (fewer than k rows; by id, the query's own row not reached; the query an outlier, its own neighbours farther than 98% of sampled vectors'; its own neighbours jumping, from the third on, to 1.5 × the distance of the one before; or rows far outside the query's own neighbourhood); no_vector: by id, the entity exists but has no vector (GET answers `vector: null`), so no neighbours
+       * @description exact: every vector scanned (no HNSW index, or another metric); exact_filtered: the planner estimates the filters leave few rows (about 2 × √((k + 1) × rows) or fewer), all scanned; hnsw_iterative: the index, scanned until k rows pass the filters; exact_fallback: the exact scan answered (one at a time per server process, accounts taking turns; past 16 waiting, 4 of them one account's, 503 with Retry-After) because the index's answer could not be vouched for (fewer than k rows; by id, the query's own row not reached; the query an outlier, its own neighbours farther than 98% of sampled vectors'; its own neighbours jumping, from the third on, to 1.5 × the distance of the one before; or rows far outside the query's own neighbourhood); no_vector: by id, the entity exists but has no vector (GET answers `vector: null`) or, under cosine, an all-zero one, so no neighbours
        * @enum {string}
        */
       strategy: "exact" | "exact_filtered" | "hnsw_iterative" | "exact_fallback" | "no_vector";
@@ -946,9 +946,9 @@ export interface components {
       }[];
     };
     SearchRequest: {
-      /** @description Search by this vector (under cosine, not all zeros: it has no direction) */
+      /** @description Search by this vector (under cosine, not all zeros: it has no direction; 400 zero_vector) */
       vector?: number[];
-      /** @description Or by this entity's own vector (the entity is left out). An unknown id is 404; an entity without a vector (null on GET) answers 200 with no neighbours and strategy `no_vector` */
+      /** @description Or by this entity's own vector (the entity is left out). An unknown id is 404; an entity without a vector (null on GET), or with an all-zero one under cosine, answers 200 with no neighbours and strategy `no_vector` */
       id?: number | string;
       /** @default 10 */
       k: number;

@@ -141,6 +141,9 @@ describe("feature requests that cannot be served get a 4xx problem+json", () => 
     const p = problem(await search({ vector: zero, k: 3 }), 400, "VALIDATION_FAILED");
     expect(p.errors).toEqual([expect.objectContaining({ path: ["vector"], code: "zero_vector" })]);
     problem(await search({ vector: zero, k: 3, metric: "cosine" }), 400, "VALIDATION_FAILED");
+    // Components whose float32 squares underflow sum to a length of 0 in pgvector too.
+    const tiny = Array.from({ length: 384 }, () => 1e-30);
+    problem(await search({ vector: tiny, k: 3 }), 400, "VALIDATION_FAILED");
     // Under L2 or inner product a zero vector is a point like any other.
     const l2 = await search({ vector: zero, k: 3, metric: "l2" });
     expect(l2.status).toBe(200);
@@ -392,7 +395,7 @@ describe("request bodies over HTTP (read straight from Node's stream on the onli
   });
 });
 
-describe("a NUL byte in any string is a 400 naming the field, never a 500 from PostgreSQL", () => {
+describe("text PostgreSQL cannot take as it is (a NUL byte, a lone surrogate) is a 400 naming the field", () => {
   const nul = "a\u0000b";
   it.each([
     ["the name of a signup", "/v1/signup", { email: "nul@example.com", name: nul }, ["name"]],

@@ -29,6 +29,7 @@ import {
 import { OutlierCeilings } from "./outlier-ceiling";
 import { SearchTurns } from "./search-turns";
 import { VectorIndexes } from "./vector-indexes";
+import { hasCosineDirection } from "./vector-kernel/pgvector-distance";
 
 export type Metric = EmbeddingInfo["metric"];
 
@@ -56,6 +57,15 @@ export type SearchResult = {
   efSearch: number | null;
   neighbors: Neighbor[];
 };
+
+/** By id, an entity without a vector (or with one of no direction under cosine): no neighbours. */
+const NO_VECTOR = (metric: Metric): SearchResult => ({
+  metric,
+  index: "exact",
+  strategy: "no_vector",
+  efSearch: null,
+  neighbors: [],
+});
 
 export type ResolvedEmbedding = { embedding: EmbeddingInfo; entity: EntityInfo; state: CatalogState };
 
@@ -176,8 +186,7 @@ export class EmbeddingServer {
     if (held) vector = held;
     else if (query.id && !(hnsw && !filtered)) {
       const own = await this.ownVector(sql, embedding, entity, query.id);
-      if (own === null)
-        return { metric, index: "exact", strategy: "no_vector", efSearch: null, neighbors: [] };
+      if (own === null) return NO_VECTOR(metric);
       vector = own;
     }
     if (!vector && !query.id) throw new DomainError("VALIDATION_FAILED", "Search by `vector` or by `id`.");
@@ -187,8 +196,11 @@ export class EmbeddingServer {
         errors: [{ in: "json", path: ["vector"], pointer: "#/vector", detail, code: "wrong_dimension" }],
       });
     }
-    if (query.vector && metric === "cosine" && query.vector.every((x) => x === 0)) {
-      const detail = "A zero vector has no direction, so its cosine distance to any vector is undefined.";
+    if (vector && metric === "cosine" && !hasCosineDirection(vector)) {
+      // The entity's own vector is all zeros: as without a vector, it has no neighbours.
+      if (!query.vector) return NO_VECTOR(metric);
+      const detail =
+        "A vector whose float32 length is 0 (all zeros, or components too small to square) has no direction, so its cosine distance to any vector is undefined.";
       throw new DomainError("VALIDATION_FAILED", `${detail} Search by another vector, or with metric l2.`, {
         errors: [{ in: "json", path: ["vector"], pointer: "#/vector", detail, code: "zero_vector" }],
       });
@@ -211,14 +223,18 @@ export class EmbeddingServer {
     const distance = () => sql`${column} ${sql.unsafe(DISTANCE_OPERATOR[metric])} ${operand()}`;
     // Ties by id. `+ 0` is the same distance but not the HNSW index's ORDER BY, so the plan reads
     // every qualifying vector (on one core: exactScan).
-    const exact = () =>
-      exactScan(
-        sql,
-        (tx) => tx<ScanRow[]>`
+    // A stored zero vector is NaN from any query under cosine (PostgreSQL sorts it last): no
+    // distance, so no neighbour, as the in-memory index leaves it out.
+    const exact = async () =>
+      (
+        await exactScan(
+          sql,
+          (tx) => tx<ScanRow[]>`
           select ${key}::text as id, (${distance()}) + 0 as distance ${matching}
           order by distance, ${key}
           limit ${query.k}::integer`,
-      );
+        )
+      ).filter((row) => !Number.isNaN(row.distance));
     const exactOfAll = () => this.exactTurns.run(query.owner ?? "", exact);
     // ORDER BY the distance alone, which the index answers; then the rows re-sorted (relaxed_order).
     const nearest = (tx: Sql, from: Fragment, limit: number) => tx<ScanRow[]>`
@@ -262,8 +278,8 @@ export class EmbeddingServer {
     // graph that did not reach it (the exact scan answers).
     if (self !== undefined && !vector && !neighbourhood.some((r) => r.id === self)) {
       const own = await this.ownVector(sql, embedding, entity, query.id as ParsedId);
-      if (own === null)
-        return { metric, index: "exact", strategy: "no_vector", efSearch: null, neighbors: [] };
+      // pgvector leaves a zero vector out of a cosine index: it is searched from as if it had none.
+      if (own === null || !hasCosineDirection(own)) return NO_VECTOR(metric);
     }
     const rows = passing
       ? passing.slice(0, query.k)

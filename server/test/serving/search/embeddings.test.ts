@@ -277,6 +277,42 @@ describe("POST /v1/embeddings/{name}/search", () => {
     expect(exact).toMatchObject({ index: "exact", strategy: "exact", ef_search: null });
   });
 
+  it("a stored all-zero vector under cosine: no neighbours by its id and nobody's neighbour, exact or HNSW", async () => {
+    const zero = literal(Array.from({ length: 128 }, () => 0));
+    const [added] = await sql<{ id: number }[]>`
+      insert into tracks (title, artist, audio_embedding) values ('Silence', 'Nobody', ${zero}::vector)
+      returning id`;
+    const id = added?.id as number;
+    const query = await vectorOf(9, "audio_embedding");
+    // The filter keeps the new track (it has no profile yet): few enough rows for the exact scan.
+    const alone = [{ feature: "track_profile:popularity", op: "is_null" }];
+    const check = async (index: string) => {
+      const own = ok(await search("audio", { id, k: 5 }), SearchResponseSchema);
+      expect(own, index).toMatchObject({ strategy: "no_vector", neighbors: [] });
+      // Its cosine distance to anything is NaN, which was answered as a null distance.
+      const near = ok(await search("audio", { vector: query, k: 5, filters: alone }), SearchResponseSchema);
+      expect(
+        near.neighbors.map((n) => n.id),
+        index,
+      ).not.toContain(id);
+    };
+    await sql`create index emb_test_zero_hnsw on tracks using hnsw (audio_embedding vector_cosine_ops)`;
+    await sql`update rapfs_embeddings set index_kind = 'hnsw', index_name = 'emb_test_zero_hnsw' where name = 'audio'`;
+    server.services.serving.catalog.invalidate();
+    try {
+      await check("hnsw");
+    } finally {
+      await sql`update rapfs_embeddings set index_kind = 'exact', index_name = null where name = 'audio'`;
+      await sql`drop index emb_test_zero_hnsw`;
+      server.services.serving.catalog.invalidate();
+    }
+    try {
+      await check("exact");
+    } finally {
+      await sql`delete from tracks where id = ${id}`;
+    }
+  });
+
   it("refuses bad searches with problem+json", async () => {
     const v = await vectorOf(1);
     const wrong = problem(await search("lyrics", { vector: v.slice(0, 100) }), 400, "VALIDATION_FAILED");

@@ -28,19 +28,18 @@ export const FeatureFilterSchema = z
 
 export const SearchRequestSchema = z
   .object({
-    vector: z
-      .array(z.number())
-      .min(1)
-      .max(16_000)
-      .optional()
-      .openapi({ description: "Search by this vector (under cosine, not all zeros: it has no direction)" }),
+    vector: z.array(z.number()).min(1).max(16_000).optional().openapi({
+      description:
+        "Search by this vector (under cosine, not all zeros: it has no direction; 400 zero_vector)",
+    }),
     id: z
       .union([z.number(), z.string()])
       .optional()
       .openapi({
         description:
           "Or by this entity's own vector (the entity is left out). An unknown id is 404; an entity " +
-          "without a vector (null on GET) answers 200 with no neighbours and strategy `no_vector`",
+          "without a vector (null on GET), or with an all-zero one under cosine, answers 200 with no " +
+          "neighbours and strategy `no_vector`",
       }),
     k: z.number().int().min(1).max(MAX_K).default(10),
     metric: z
@@ -83,7 +82,8 @@ export const SearchResponseSchema = EmbeddingHeadSchema.extend({
       "the query's own row not reached; the query an outlier, its own neighbours farther than 98% of " +
       "sampled vectors'; its own neighbours jumping, from the third on, to 1.5 × the distance of " +
       "the one before; or rows far outside the query's own neighbourhood); no_vector: " +
-      "by id, the entity exists but has no vector (GET answers `vector: null`), so no neighbours",
+      "by id, the entity exists but has no vector (GET answers `vector: null`) or, under cosine, " +
+      "an all-zero one, so no neighbours",
   }),
   ef_search: z
     .number()

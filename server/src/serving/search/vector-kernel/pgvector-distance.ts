@@ -40,3 +40,17 @@ export function pgvectorDistance(
   const similarity = dot / Math.sqrt(normA * normB);
   return 1 - Math.max(-1, Math.min(1, similarity));
 }
+
+/**
+ * Whether a vector has a direction for pgvector's cosine: its float32 norm, summed as
+ * pgvectorDistance sums it, is not 0. All zeros has none, and nor have components so small
+ * that their float32 squares underflow; every cosine distance to such a vector is NaN.
+ */
+export function hasCosineDirection(vector: ArrayLike<number>): boolean {
+  let norm = 0;
+  for (let j = 0; j < vector.length; j++) {
+    const x = f32(vector[j] as number);
+    norm = f32(norm + f32(x * x));
+  }
+  return norm > 0;
+}
