@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { DomainError } from "../errors";
 import { parseTimestamp } from "../values/timestamps";
+import { unstorableText } from "../values/unstorable-text";
 import { INGEST_TABLES, type IngestTable, MAX_BATCH_ROWS } from "./columns";
 import type { RowProblem } from "./problems";
 import { AnalysisInputSchema, TrackInputSchema } from "./row-schemas";
@@ -124,21 +125,17 @@ function checkRow(table: IngestTable, row: unknown, index: number): RowProblem[]
   return finish();
 }
 
-const NUL = "\u0000";
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /**
  * What PostgreSQL cannot store anywhere in a value, JSON included: a NUL byte, a lone surrogate
- * (jsonb refuses its escape; text would get U+FFFD instead), a number that is not finite.
+ * (values/unstorable-text), a number that is not finite.
  */
 function textProblem(value: unknown): { detail: string; code: string } | undefined {
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const node = stack.pop();
     if (typeof node === "string") {
-      if (node.includes(NUL)) return { detail: "must not contain a NUL byte (U+0000)", code: "nul_byte" };
-      if (LONE_SURROGATE.test(node))
-        return { detail: "holds a lone UTF-16 surrogate", code: "invalid_unicode" };
+      const why = unstorableText(node);
+      if (why) return { detail: `must not contain ${why.holds}`, code: why.code };
     } else if (typeof node === "number") {
       if (!Number.isFinite(node)) return { detail: "holds a number that is not finite", code: "not_finite" };
     } else if (Array.isArray(node)) {

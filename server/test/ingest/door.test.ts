@@ -80,6 +80,7 @@ describe("POST /v1/admin/analyses", () => {
         { ...ok, created_at: future },
         { ...ok, processing_time_ms: 1.5, analyser: "typo" },
         "not a row",
+        { ...ok, sentiment: "sad\ud800" },
       ],
     });
     expect(res.status).toBe(400);
@@ -98,6 +99,7 @@ describe("POST /v1/admin/analyses", () => {
       ["#/analyses/8/processing_time_ms", "invalid_type"],
       ["#/analyses/8/analyser", "unrecognized_keys"],
       ["#/analyses/9", "invalid_type"],
+      ["#/analyses/10/sentiment", "lone_surrogate"],
     ]);
     expect(problem.errors?.find((e) => e.pointer === "#/analyses/3/track_id")?.detail).toContain(
       "track 987654 does not exist",
