@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -28,6 +28,26 @@ describe("the package's bin in a clone", () => {
     // Under dist/ it did not exist on a fresh install: pnpm warned "Failed to create bin".
     expect(target).not.toMatch(/^(\.\/)?dist\//);
     expect(existsSync(join(sdkDir, target))).toBe(true);
+  });
+
+  it("says how to build the SDK when it is run before the build", async () => {
+    const dir = scratch();
+    try {
+      mkdirSync(join(dir, "bin"));
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+      copyFileSync(join(import.meta.dirname, "..", "bin", "rapfs-sdk.js"), join(dir, "bin", "rapfs-sdk.js"));
+      const run = promisify(execFile)(process.execPath, [join(dir, "bin", "rapfs-sdk.js"), "--help"]);
+      const failed = await run.then(
+        () => undefined,
+        (error: { code?: number; stderr?: string }) => error,
+      );
+      expect(failed).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining("pnpm --filter @rapfs/sdk build"),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
