@@ -86,8 +86,8 @@ export function recordRequest(metrics: Metrics, logger: Logger, request: Answere
     ...(error ? { error } : {}),
   };
   if (QUIET_ROUTES.has(route)) logger.debug("request", fields);
-  // A 503 is load shed on purpose (every slot taken, a quota store away), with Retry-After; what
-  // failed behind one (a lost database) is logged at error with its cause where it was thrown.
+  // A 503 asks the client to retry (every slot taken, not ready yet, the database away): a state
+  // of the service, not a bug. A lost database's cause is logged at error where it was thrown.
   else if (status === 503 && outcome !== "failed") logger.warn("request", fields);
   else if (status >= 500 || outcome === "failed") logger.error("request", fields);
   else logger.info("request", fields);
