@@ -196,7 +196,9 @@ export class EmbeddingServer {
         errors: [{ in: "json", path: ["vector"], pointer: "#/vector", detail, code: "wrong_dimension" }],
       });
     }
-    if (vector && metric === "cosine" && !hasCosineDirection(vector)) {
+    // pgvector's cosine of a vector whose float32 length is 0 is NaN, whatever the other vector.
+    const directionless = (v: ArrayLike<number>) => metric === "cosine" && !hasCosineDirection(v);
+    if (vector && directionless(vector)) {
       // The entity's own vector is all zeros: as without a vector, it has no neighbours.
       if (!query.vector) return NO_VECTOR(metric);
       const detail =
@@ -279,7 +281,7 @@ export class EmbeddingServer {
     if (self !== undefined && !vector && !neighbourhood.some((r) => r.id === self)) {
       const own = await this.ownVector(sql, embedding, entity, query.id as ParsedId);
       // pgvector leaves a zero vector out of a cosine index: it is searched from as if it had none.
-      if (own === null || !hasCosineDirection(own)) return NO_VECTOR(metric);
+      if (own === null || directionless(own)) return NO_VECTOR(metric);
     }
     const rows = passing
       ? passing.slice(0, query.k)
