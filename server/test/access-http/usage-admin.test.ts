@@ -39,6 +39,7 @@ describe("GET /v1/usage", () => {
     t.issued.push(narrow.key);
     expect((await t.call("GET", "/v1/usage", { key: narrow.key })).status).toBe(200);
     expect((await t.call("GET", "/v1/usage?days=0", { key: narrow.key })).status).toBe(400);
+    expect((await t.call("GET", "/v1/usage?days=1e1", { key: narrow.key })).status).toBe(400);
     expect((await t.call("GET", "/v1/usage")).status).toBe(401);
   });
 });

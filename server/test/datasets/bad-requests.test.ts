@@ -23,6 +23,11 @@ describe("bad requests get a 4xx problem+json that names the problem", () => {
     ["/v1/datasets/public/download?format=xml", 400, "VALIDATION_FAILED", /format/],
     ["/v1/datasets/public/download?limit=0", 400, "VALIDATION_FAILED", /limit/],
     ["/v1/datasets/public/download?limit=ten", 400, "VALIDATION_FAILED", /limit/],
+    // Number() would read these as 1000, 16, 5 and 5: a whole number is written in digits.
+    ["/v1/datasets/public/download?limit=1e3", 400, "VALIDATION_FAILED", /limit.*decimal digits/],
+    ["/v1/datasets/public/download?limit=0x10", 400, "VALIDATION_FAILED", /limit.*decimal digits/],
+    ["/v1/datasets/public/download?limit=%205", 400, "VALIDATION_FAILED", /limit.*decimal digits/],
+    ["/v1/datasets/public/download?limit=5.0", 400, "VALIDATION_FAILED", /limit.*decimal digits/],
     ["/v1/datasets/public/download?as_of=yesterday", 400, "VALIDATION_FAILED", /as_of/],
     ["/v1/datasets/public/download?as_of=2025-02-30", 400, "VALIDATION_FAILED", /as_of/],
     ["/v1/datasets/public/download?features=nope:x", 400, "UNKNOWN_FEATURE", /no feature view nope/],

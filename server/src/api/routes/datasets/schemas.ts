@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { FORMATS, type PlanRequest, parseTimestamp, splitRefList } from "../../../usecases";
+import { wholeNumber } from "../whole-number";
 
 const list = (description: string, example: string, name: string) =>
   z
@@ -51,11 +52,7 @@ export const DownloadQuery = SelectionQuery.extend({
         "Features as they were then: computed from analyses created at or before it (UTC unless an offset is given)",
       example: "2025-06-01T00:00:00Z",
     }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1_000_000_000)
+  limit: wholeNumber(1, 1_000_000_000)
     .optional()
     .openapi({
       param: { name: "limit", in: "query" },

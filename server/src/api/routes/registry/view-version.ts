@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { keyPgType, type RunStats } from "../../../usecases";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
+import { wholeNumber } from "../whole-number";
 import { nameParams, ViewSummarySchema, viewSummary } from "./schemas";
 import { FeatureDriftSchema, RunStatsSchema } from "./statistics";
 
@@ -54,12 +55,7 @@ export const route = createRoute({
   summary: "One feature view version: schema, compiled SQL, freshness, statistics, drift",
   request: {
     params: nameParams("qwen_analysis").extend({
-      version: z.coerce
-        .number()
-        .int()
-        .min(1)
-        .max(9999)
-        .openapi({ param: { name: "version", in: "path" }, example: 2 }),
+      version: wholeNumber(1, 9999).openapi({ param: { name: "version", in: "path" }, example: 2 }),
     }),
   },
   responses: {
