@@ -247,6 +247,21 @@ describe("the feature lookup lane", () => {
     expect(spent).toEqual({ requests: 0, rows: 0, downloads: 0, bytes: 0 });
   });
 
+  it("hands a selection with a NUL byte to the app, whose validation names it (nul_byte), having spent nothing", async () => {
+    for (const path of [
+      "/v1/features/track/5?features=%00",
+      "/v1/features/track/5?service=hit%00predictor",
+    ]) {
+      const at = declined.length;
+      const spent = await spentBy(async () => expect((await viaLane(path)).status).toBe(599));
+      expect(declined.slice(at)).toEqual([`GET ${path}`]);
+      expect(spent).toEqual({ requests: 0, rows: 0, downloads: 0, bytes: 0 });
+      const app = await viaApp(path);
+      expect(app.status).toBe(400);
+      expect(await app.json()).toMatchObject({ errors: [expect.objectContaining({ code: "nul_byte" })] });
+    }
+  });
+
   it("hands a lookup to the app when its key cannot be checked (the database away), spending nothing", async () => {
     const { gate } = server.services.access;
     const spy = vi.spyOn(gate, "authenticate").mockRejectedValueOnce(new Error("connection refused"));

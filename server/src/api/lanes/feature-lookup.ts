@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { type Payer, presentedKey, type RouteAccess, routeAccess } from "../../usecases";
+import { unstorableText } from "../../values/unstorable-text";
 import type { HttpDependencies } from "../env";
 import { problemFor } from "../errors";
 import type { FeatureCodec } from "../features/codec";
@@ -124,10 +125,12 @@ function isBodilessGet(req: IncomingMessage): boolean {
   return req.method === "GET" && !req.headers["content-length"] && !req.headers["transfer-encoding"];
 }
 
+/** The value as the app's query parser reads it; undefined for what the app's validation refuses (a NUL). */
 function decodeQueryValue(raw: string): string | undefined {
   if (!raw.includes("%") && !raw.includes("+")) return raw;
   try {
-    return decodeURIComponent(raw.replaceAll("+", " "));
+    const value = decodeURIComponent(raw.replaceAll("+", " "));
+    return unstorableText(value) ? undefined : value;
   } catch {
     return undefined;
   }
