@@ -214,6 +214,14 @@ export function isNodeFault(error: unknown): boolean {
   return true;
 }
 
+/**
+ * Whether Redis answered a command with a refusal of its own (OOM at maxmemory, READONLY, NOPERM,
+ * WRONGTYPE): the node is up, and the command was not carried out.
+ */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof Error && error.name === "ReplyError" && !NODE_REPLIES.test(error.message);
+}
+
 const PROGRAMMING_ERRORS = [TypeError, RangeError, ReferenceError, SyntaxError];
 
 const probeKeys = new Map<number, string>();

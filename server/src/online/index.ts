@@ -44,6 +44,8 @@ export type OnlineStoreOptions = {
   nearCacheRows?: number;
   /** The circuits of `redis` (shared with the limiter); one of the store's own otherwise. */
   breaker?: CircuitBreaker | undefined;
+  /** View versions Redis may hold older rows of (ReadThroughOptions.unsynced). */
+  unsynced?: (viewKey: string) => boolean;
 };
 
 /** How stale a row served during a Redis outage can be (materializations cannot reach Redis then either). */
@@ -86,6 +88,7 @@ export async function createOnlineStore(options: OnlineStoreOptions): Promise<Re
     logger,
     // While a node is down its rows are read from Postgres once and kept here for a few seconds.
     ...(nearRows > 0 ? { outageCache: { maxRows: nearRows, ttlMs: OUTAGE_CACHE_TTL_MS } } : {}),
+    ...(options.unsynced ? { unsynced: options.unsynced } : {}),
   });
   if (!(await connectRedis(client))) {
     logger.warn("Redis is not reachable at start; serving reads from the fallback until it is");

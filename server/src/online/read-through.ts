@@ -35,6 +35,11 @@ export type ReadThroughOptions = {
    * seconds of staleness, not a query per lookup. Off without it.
    */
   outageCache?: { maxRows: number; ttlMs: number };
+  /**
+   * View versions whose rows in the primary may be older than the fallback's (a sync of their
+   * latest run failed): read from the fallback, as during an outage, until this says otherwise.
+   */
+  unsynced?: (viewKey: string) => boolean;
 };
 
 /**
@@ -51,8 +56,10 @@ export class ReadThroughStore implements OnlineStore {
   private readonly layer: string;
   private readonly absentTtlMs: number;
   private readonly outage: { rows: MemoryOnlineStore; ttlMs: number } | undefined;
+  private readonly unsynced: (viewKey: string) => boolean;
 
   constructor(options: ReadThroughOptions) {
+    this.unsynced = options.unsynced ?? (() => false);
     this.primary = options.primary;
     this.fallback = options.fallback;
     this.metrics = options.metrics;
@@ -80,13 +87,25 @@ export class ReadThroughStore implements OnlineStore {
     // A bad key is the caller's bug, not an outage: throw it before the primary could.
     for (const r of requests) assertViewKey(r.viewKey);
     const uniques = requests.map((r) => (r.ids.length === 1 ? (r.ids as string[]) : [...new Set(r.ids)]));
-    const asked = uniques.flatMap((ids, i) => (ids.length > 0 ? [i] : []));
     const results = uniques.map(() => new Map<string, OnlineRow>());
-    if (asked.length === 0) return results;
+    const completing: Promise<void>[] = [];
+    const asked = uniques.flatMap((ids, i) => {
+      if (ids.length === 0) return [];
+      if (!this.unsynced((requests[i] as ViewRead).viewKey)) return [i];
+      completing.push(
+        this.completeUnanswered((requests[i] as ViewRead).viewKey, ids).then((rows) => {
+          results[i] = rows;
+        }),
+      );
+      return [];
+    });
+    if (asked.length === 0) {
+      await Promise.all(completing);
+      return results;
+    }
     const found = await this.readPrimary(
       asked.map((i) => ({ viewKey: (requests[i] as ViewRead).viewKey, ids: uniques[i] as string[] })),
     );
-    const completing: Promise<void>[] = [];
     asked.forEach((i, j) => {
       const viewKey = (requests[i] as ViewRead).viewKey;
       const have = this.count(viewKey, uniques[i] as string[], found[j]);
@@ -223,11 +242,15 @@ export class ReadThroughStore implements OnlineStore {
 
   /** The primary's watch (rows it answered itself), each reread counted as its hits, as a read is. */
   watch(rows: readonly WatchedRow[]): RowsWatch | undefined {
+    if (rows.some((r) => this.unsynced(r.viewKey))) return undefined;
     const watch = this.primary.watch(rows);
     if (!watch) return undefined;
     const tallies = rows.map(({ viewKey }) => this.metrics.cacheLookups(this.layer, viewKey));
+    const unsynced = this.unsynced;
     return {
       reread() {
+        // A sync that failed since: the rows watched may be the ones Redis could not take.
+        if (rows.some((r) => unsynced(r.viewKey))) return false;
         if (!watch.reread()) return false;
         for (const tally of tallies) tally.hit++;
         return true;

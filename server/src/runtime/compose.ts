@@ -32,6 +32,7 @@ import { createPostgresFallback, createServing, createServingCatalog } from "../
 import { InProcessViews } from "../serving/online-sync/in-process";
 import { NO_HEALING } from "../serving/online-sync/no-healing";
 import { OnlineStoreHealer } from "../serving/online-sync/online-healer";
+import { UnsyncedViews } from "../serving/online-sync/unsynced-views";
 import { createUseCases, type Services, type UseCases } from "../usecases";
 import { type DatabaseProfile, profileOf } from "./database-profile";
 import { openRedisClients } from "./redis-clients";
@@ -102,6 +103,10 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const catalog = createServingCatalog({ sql: options.reads.sql, logger, metrics });
   // Without Redis: the views held whole in the process, and an LRU of the rest.
   const memory = redis ? undefined : new MemoryOnlineStore({ maxRows: Math.max(1, config.nearCacheRows) });
+  const readiness = new Readiness();
+  const unsynced = clients
+    ? new UnsyncedViews(logger.child({ component: "online-sync" }), () => readiness.invalidate())
+    : undefined;
   const onlineStore = await createOnlineStore({
     redisUrl: config.redisUrl,
     redis,
@@ -113,8 +118,8 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
     metrics,
     logger,
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+    ...(unsynced ? { unsynced: (viewKey: string) => unsynced.has(viewKey) } : {}),
   });
-  const readiness = new Readiness();
   readiness.register(databaseCheck(profile));
   // A report cached a moment before the database went away must not answer for it.
   metrics.databaseUp.set(1);
@@ -150,10 +155,16 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
       name: "redis",
       critical: false,
       // Each master through its circuit: an open one fails at once, with no waiting.
-      check: () =>
-        onlineStore.ping().catch((error: Error) => {
+      check: async () => {
+        await onlineStore.ping().catch((error: Error) => {
           throw new Error(`${error.message}; its reads come from Postgres until it answers`);
-        }),
+        });
+        const failing = unsynced?.describe() ?? [];
+        if (failing.length > 0)
+          throw new Error(
+            `Redis did not take the latest rows of ${failing.join("; ")}; those views are read from Postgres until a sync succeeds`,
+          );
+      },
     });
   }
   const serving = createServing({
@@ -182,7 +193,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   });
   observeAccess(access, metrics, readiness);
   const healer = clients
-    ? createHealer(options, clients.sync, onlineStore, breaker as CircuitBreaker, metrics)
+    ? createHealer(options, clients.sync, onlineStore, breaker as CircuitBreaker, metrics, unsynced)
     : memory && config.memoryRows > 0
       ? holdViews(options, memory, metrics, readiness)
       : undefined;
@@ -244,6 +255,7 @@ function createHealer(
   markers: Services["onlineStore"],
   breaker: CircuitBreaker,
   metrics: Metrics,
+  unsynced: UnsyncedViews | undefined,
 ): OnlineStoreHealer {
   const { config, logger, database } = options;
   // The online store's prefix (createOnlineStore's default without one).
@@ -256,6 +268,7 @@ function createHealer(
     logger: logger.child({ component: "online-sync" }),
     metrics,
     intervalMs: config.onlineCheckMs,
+    ...(unsynced ? { unsynced } : {}),
   });
 }
 

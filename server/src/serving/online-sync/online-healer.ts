@@ -3,7 +3,8 @@ import type { Logger } from "../../log/logger";
 import type { Metrics } from "../../metrics/registry";
 import type { SyncLocks } from "../../online/sync-lock";
 import type { OnlineStore } from "../../online/types";
-import { countSyncs, type SyncResult, syncOnlineStore } from "./sync";
+import { countSyncs, SyncFailedError, type SyncResult, syncOnlineStore } from "./sync";
+import type { UnsyncedViews } from "./unsynced-views";
 
 export type OnlineHealerOptions = {
   sql: Sql;
@@ -18,6 +19,8 @@ export type OnlineHealerOptions = {
   intervalMs: number;
   /** How often `markers.degraded` is looked at (no I/O), to check as soon as every circuit closed. */
   watchMs?: number;
+  /** Where each check's failed views are kept: their lookups read the database meanwhile. */
+  unsynced?: UnsyncedViews;
 };
 
 /** A restarted master's keys are copied back as soon as its circuit closes, not a check interval later. */
@@ -85,7 +88,7 @@ export class OnlineStoreHealer {
   }
 
   private async checkAll(): Promise<SyncResult[]> {
-    const { sql, markers, writer, locks, logger, metrics } = this.options;
+    const { sql, markers, writer, locks, logger, metrics, unsynced } = this.options;
     const results = await syncOnlineStore({
       sql,
       store: writer,
@@ -93,7 +96,11 @@ export class OnlineStoreHealer {
       locks,
       logger,
       signal: this.stopping.signal,
+    }).catch((error: unknown) => {
+      if (error instanceof SyncFailedError) unsynced?.record(error.results);
+      throw error;
     });
+    unsynced?.record(results);
     countSyncs(metrics, results);
     return results;
   }

@@ -1,6 +1,7 @@
 import type { Sql } from "../../db/database";
 import type { Logger } from "../../log/logger";
 import type { Metrics } from "../../metrics/registry";
+import { isRefusal } from "../../online/circuit-breaker";
 import type { SyncLocks } from "../../online/sync-lock";
 import type { OnlineStore } from "../../online/types";
 import { listViews, type ViewVersion } from "../../registry";
@@ -22,10 +23,23 @@ export type SyncResult = {
    */
   mode: SyncMode | "skipped" | "held" | "failed";
   error?: string;
+  /**
+   * A failure Redis answered itself (out of memory, read-only): it is up, and keeps the rows it
+   * had. A master that did not answer is not one: its circuit sends its reads to Postgres.
+   */
+  refused?: boolean;
   rows: number;
   runId: number;
   ms?: number;
 };
+
+/** Every view's sync failed (Redis took none): the results say why, view by view. */
+export class SyncFailedError extends Error {
+  constructor(readonly results: readonly SyncResult[]) {
+    super(results[0]?.error);
+    this.name = "SyncFailedError";
+  }
+}
 
 /** What a sync that wrote rows did: what `rapfs_online_syncs_total` counts by `mode`. */
 export type SyncMode = "full" | "incremental" | "repair";
@@ -93,12 +107,13 @@ export async function syncOnlineStore(options: SyncOptions): Promise<SyncResult[
       results.push(await syncIfBehind(sql, store, view, options));
     } catch (error) {
       // One node's outage (a Cluster) leaves the views on the others to sync.
-      results.push({ viewKey, mode: "failed", rows: 0, runId, error: (error as Error).message });
+      const refused = isRefusal(error);
+      results.push({ viewKey, mode: "failed", rows: 0, runId, error: (error as Error).message, refused });
     }
   }
   const failed = results.filter((r) => r.mode === "failed");
   if (failed.length > 0 && failed.length === results.length && !options.signal?.aborted)
-    throw new Error(failed[0]?.error);
+    throw new SyncFailedError(results);
   const written = results.filter(wroteRows);
   if (written.length > 0) {
     options.logger?.info("online store synced", {
