@@ -32,6 +32,17 @@ async function storePublicCards(db: Database): Promise<void> {
   }
 }
 
+/**
+ * The runs are committed whatever happens to the copy into Redis: say so, so nobody runs them
+ * again for it. Servers copy them themselves, and a plain `rapfs materialize` only copies.
+ */
+const unsynced = (why: string) =>
+  new CliError(
+    `the runs above are committed, but copying them into Redis failed (${why}). Running servers copy ` +
+      "them at their next check (RAPFS_ONLINE_CHECK_SECONDS); `rapfs materialize` again without --full " +
+      "copies what is missing and recomputes only what changed since",
+  );
+
 /** `rapfs materialize`: the applied views (or one), then the public cards and the online store they changed. */
 export async function materializeAction(target: string | undefined, opts: { full?: boolean }): Promise<void> {
   const only = parseTarget(target);
@@ -60,10 +71,16 @@ export async function materializeAction(target: string | undefined, opts: { full
     if (results.some((r) => r.rowsWritten > 0)) await storePublicCards(db);
     if (config.redisUrl) {
       const prefix = loadAccessConfig(process.env).redisPrefix;
-      for (const r of await syncRedis(db.sql, { redisUrl: config.redisUrl, prefix })) {
-        if (r.mode !== "skipped")
+      const synced = await syncRedis(db.sql, { redisUrl: config.redisUrl, prefix }).catch((error: Error) => {
+        throw unsynced(error.message);
+      });
+      for (const r of synced) {
+        if (r.mode === "failed") process.stdout.write(`online store ${r.viewKey}: not copied: ${r.error}\n`);
+        else if (r.mode !== "skipped")
           process.stdout.write(`online store ${r.viewKey}: ${r.mode}, ${plural(r.rows, "row")}\n`);
       }
+      const failed = synced.filter((r) => r.mode === "failed");
+      if (failed.length > 0) throw unsynced(failed.map((r) => r.viewKey).join(", "));
     }
   } finally {
     progress.stop();
