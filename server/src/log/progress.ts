@@ -1,6 +1,7 @@
 import cliProgress from "cli-progress";
 
-export type ProgressEvent = { phase: string; done: number; total: number };
+/** `unit`: what done and total count, when not the phase's own items (e.g. `bytes`). */
+export type ProgressEvent = { phase: string; done: number; total: number; unit?: string };
 export type ProgressReporter = (event: ProgressEvent) => void;
 
 export const noProgress: ProgressReporter = () => {};
@@ -36,7 +37,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       if (stream.isTTY) {
         bar = new cliProgress.SingleBar(
           {
-            format: `${event.phase.padEnd(24)} [{bar}] {percentage}% | {value}/{total} | {eta_formatted} left`,
+            format: `${event.phase.padEnd(24)} [{bar}] {percentage}% | {value}/{total}${event.unit ? ` ${event.unit}` : ""} | {eta_formatted} left`,
             stream,
           },
           cliProgress.Presets.shades_classic,
@@ -54,7 +55,8 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
     if (decile > lastDecile) {
       lastDecile = decile;
       const left = timeLeft(event.done, event.total, performance.now() - phaseStarted);
-      stream.write(`${event.phase}: ${event.done}/${event.total} (${decile * 10}%${left})\n`);
+      const unit = event.unit ? ` ${event.unit}` : "";
+      stream.write(`${event.phase}: ${event.done}/${event.total}${unit} (${decile * 10}%${left})\n`);
     }
   };
   return Object.assign(report, { stop });

@@ -87,12 +87,15 @@ export async function prepareData(services: Services, options: PrepareDataOption
   // In the background: searches scan in SQL until the vectors are in memory (embedded mode only),
   // seconds each at scale 1, and /ready says so (degraded, not failing: searches answer).
   let searchWarm: "loading" | "loaded" | Error = "loading";
+  const warming = profileOf(database).search.inMemory
+    ? "loading embeddings into memory: until then a search scans in SQL (seconds each)"
+    : "sampling each HNSW index's outlier ceiling: until then a search is the index's answer alone, " +
+      "without the check that sends a poorly linked query to the exact scan";
   readiness.register({
     name: "search",
     critical: false,
     check: async () => {
-      if (searchWarm === "loading")
-        throw new Error("loading embeddings into memory: until then a search scans in SQL (seconds each)");
+      if (searchWarm === "loading") throw new Error(warming);
       if (searchWarm instanceof Error) throw searchWarm;
     },
   });

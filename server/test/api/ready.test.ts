@@ -55,7 +55,9 @@ describe("GET /ready", () => {
     const res = await t.app.request("/ready");
     expect(res.status).toBe(503);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(res.headers.get("retry-after")).toBe("1");
     const body = ProblemSchema.parse(await res.json());
+    expect(body).toMatchObject({ status: 503, title: "The service is not ready", type: expect.any(String) });
     expect(body.code).toBe("NOT_READY");
     expect(body.detail).toBe("Failing checks: redis, definitions.");
     expect(body.checks).toEqual(

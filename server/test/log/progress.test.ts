@@ -26,4 +26,14 @@ describe("progress lines say how long is left", () => {
     expect(written[1]).toMatch(/^generating corpus: 5\/10 \(50%, about \d+ s left\)\n$/);
     expect(written[2]).toBe("generating corpus: 10/10 (100%)\n");
   });
+
+  it("names the unit counted when it is not the phase's items (an ingested file's bytes)", () => {
+    const written: string[] = [];
+    const stream = {
+      isTTY: false,
+      write: (line: string) => written.push(line),
+    } as unknown as NodeJS.WriteStream;
+    terminalProgress(stream)({ phase: "checking a.ndjson", done: 349, total: 349, unit: "bytes" });
+    expect(written).toEqual(["checking a.ndjson: 349/349 bytes (100%)\n"]);
+  });
 });

@@ -51,7 +51,8 @@ export function registerReady(app: App): void {
       const failed = report.checks.filter((check) => check.status === "fail");
       throw new DomainError("NOT_READY", `Failing checks: ${failed.map((check) => check.name).join(", ")}.`, {
         extensions: { checks: report.checks, checked_at: report.checkedAt },
-        headers: { "cache-control": "no-store" },
+        // As every 503: a client (a load balancer's probe, a deploy script) may ask again then.
+        headers: { "cache-control": "no-store", "retry-after": "1" },
       });
     }
     c.header("cache-control", "no-store");

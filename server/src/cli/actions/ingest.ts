@@ -118,7 +118,7 @@ async function checkFile(sql: Sql, file: string, reading: Reading): Promise<numb
           if (place) bad.push({ place, field: p.field, detail: p.detail });
         }
       }
-      progress({ phase: `checking ${file}`, done: batch.done, total: opened.total });
+      progress({ phase: `checking ${file}`, done: batch.done, total: opened.total, unit: "bytes" });
     }
   } finally {
     progress.stop();
@@ -161,7 +161,7 @@ async function writeFile(sql: Sql, file: string, reading: Reading) {
           `${error.message} The ${count(rows)} rows before were written; nothing${where} was.`,
         );
       }
-      progress({ phase: `writing ${file}`, done: batch.done, total: opened.total });
+      progress({ phase: `writing ${file}`, done: batch.done, total: opened.total, unit: "bytes" });
     }
   } finally {
     progress.stop();
