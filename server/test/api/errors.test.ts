@@ -47,6 +47,8 @@ function registerTestRoutes(app: App): void {
     if (kind === "limited")
       throw new DomainError("RATE_LIMITED", "Slow down.", { headers: { "retry-after": "7" } });
     if (kind === "string") throw "a thrown string";
+    if (kind === "database-lost")
+      throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
     if (kind === "unavailable") {
       throw new DomainError("UNAVAILABLE", "The database is unavailable.", {
         cause: new Error("pool exhausted"),
@@ -158,6 +160,18 @@ describe("problem+json errors", () => {
     await t.app.request("/test/throw/unavailable", { headers: { "x-request-id": "unavail-1" } });
     const failure = t.logs.find((l) => l.request_id === "unavail-1" && l.msg === "request failed");
     expect(failure).toMatchObject({ cause: "pool exhausted" });
+  });
+
+  it("logs a database loss once per window, not once per request: each request still gets its 503", async () => {
+    const ids = ["lost-1", "lost-2", "lost-3"];
+    for (const id of ids) {
+      const res = await t.app.request("/test/throw/database-lost", { headers: { "x-request-id": id } });
+      await problem(res, "UNAVAILABLE");
+      expect(res.headers.get("retry-after")).toBe("1");
+    }
+    // At most the first (another file's loss in this worker may have opened the window already).
+    const lines = t.logs.filter((l) => ids.includes(l.request_id as string) && l.msg === "request failed");
+    expect(lines.length).toBeLessThanOrEqual(1);
   });
 
   it("500 for a thrown non-Error value too", async () => {

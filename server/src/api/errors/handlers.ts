@@ -6,6 +6,7 @@ import { isConnectionError } from "../../db/connection-errors";
 import { codeForStatus, DomainError, type FieldError, fieldError } from "../../errors";
 import type { Logger } from "../../log/logger";
 import type { AppEnv } from "../env";
+import { OutageLog } from "./outage-log";
 import { type ProblemInput, problemResponse } from "./respond";
 import { unstorableTextFields } from "./unstorable-text";
 
@@ -80,12 +81,17 @@ function defaultDetail(status: number): string {
   return status === 413 ? "The request body exceeds the size limit." : "The request could not be processed.";
 }
 
+/** This process's database losses: one error line per window, however many requests fail with it. */
+const databaseLost = new OutageLog();
+
 function logFailure(logger: Logger | undefined, error: Error): void {
   const cause = error.cause instanceof Error ? error.cause : undefined;
-  logger?.error("request failed", {
+  const fields = {
     error: error.message,
     error_name: error.name,
     stack: error.stack,
     ...(cause ? { cause: cause.message, cause_stack: cause.stack } : {}),
-  });
+  };
+  if (isConnectionError(error)) databaseLost.error(logger, "request failed", fields);
+  else logger?.error("request failed", fields);
 }
