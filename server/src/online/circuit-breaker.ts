@@ -215,11 +215,15 @@ export function isNodeFault(error: unknown): boolean {
 }
 
 /**
- * Whether Redis answered a command with a refusal of its own (OOM at maxmemory, READONLY, NOPERM,
- * WRONGTYPE): the node is up, and the command was not carried out.
+ * The replies of a Redis that is up and will not write (at maxmemory under noeviction, a replica,
+ * too few replicas, a failed snapshot, an ACL), also inside a script's error. Not MOVED or ASK:
+ * a slot moving between masters (resharding, a failover) is not a refusal of the write.
  */
+const REFUSALS = /(^|[\s:(])(OOM|READONLY|NOREPLICAS|MISCONF|NOPERM)\b/;
+
+/** Whether Redis answered a command with a refusal to write: the node is up, the command not done. */
 export function isRefusal(error: unknown): boolean {
-  return error instanceof Error && error.name === "ReplyError" && !NODE_REPLIES.test(error.message);
+  return error instanceof Error && error.name === "ReplyError" && REFUSALS.test(error.message);
 }
 
 const PROGRAMMING_ERRORS = [TypeError, RangeError, ReferenceError, SyntaxError];

@@ -88,23 +88,20 @@ export class ReadThroughStore implements OnlineStore {
     for (const r of requests) assertViewKey(r.viewKey);
     const uniques = requests.map((r) => (r.ids.length === 1 ? (r.ids as string[]) : [...new Set(r.ids)]));
     const results = uniques.map(() => new Map<string, OnlineRow>());
-    const completing: Promise<void>[] = [];
-    const asked = uniques.flatMap((ids, i) => {
-      if (ids.length === 0) return [];
-      if (!this.unsynced((requests[i] as ViewRead).viewKey)) return [i];
-      completing.push(
-        this.completeUnanswered((requests[i] as ViewRead).viewKey, ids).then((rows) => {
-          results[i] = rows;
-        }),
-      );
-      return [];
-    });
-    if (asked.length === 0) {
-      await Promise.all(completing);
-      return results;
-    }
-    const found = await this.readPrimary(
-      asked.map((i) => ({ viewKey: (requests[i] as ViewRead).viewKey, ids: uniques[i] as string[] })),
+    const wanted = uniques.flatMap((ids, i) => (ids.length > 0 ? [i] : []));
+    // A view whose rows in the primary may be older than the fallback's is not asked of it.
+    const bypassed = wanted.filter((i) => this.unsynced((requests[i] as ViewRead).viewKey));
+    const asked = bypassed.length === 0 ? wanted : wanted.filter((i) => !bypassed.includes(i));
+    const found =
+      asked.length === 0
+        ? []
+        : await this.readPrimary(
+            asked.map((i) => ({ viewKey: (requests[i] as ViewRead).viewKey, ids: uniques[i] as string[] })),
+          );
+    const completing = bypassed.map((i) =>
+      this.completeUnanswered((requests[i] as ViewRead).viewKey, uniques[i] as string[]).then((rows) => {
+        results[i] = rows;
+      }),
     );
     asked.forEach((i, j) => {
       const viewKey = (requests[i] as ViewRead).viewKey;

@@ -54,6 +54,16 @@ describe("GET /openapi.json", () => {
     expect(ready?.["503"]?.content).toHaveProperty(["application/problem+json"]);
     expect(doc.components.schemas.Problem?.properties?.code?.enum).toEqual(errorCodeList);
   });
+
+  it("states a whole-number parameter as an integer with its bounds and default", async () => {
+    const doc = (await (await t.app.request("/openapi.json")).json()) as {
+      paths: Record<string, { get?: { parameters?: { name: string; schema: unknown }[] } }>;
+    };
+    const days = doc.paths["/v1/usage"]?.get?.parameters?.find((p) => p.name === "days");
+    expect(days?.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 90, default: 30 });
+    const limit = doc.paths["/v1/admin/accounts"]?.get?.parameters?.find((p) => p.name === "limit");
+    expect(limit?.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1_000, default: 100 });
+  });
 });
 
 describe("GET /docs", () => {

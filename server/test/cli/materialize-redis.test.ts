@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SharedPglite, startSharedPglite } from "../access-http/shared-pglite";
-import { freePort } from "../online/redis-harness";
+import { freePort, startPrivateRedis } from "../online/redis-harness";
 import { rapfsArgs } from "../support/rapfs-command";
 
 type Run = { code: number | null; stdout: string; stderr: string };
@@ -45,8 +46,23 @@ describe("rapfs materialize with a Redis it cannot copy into", () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/track_profile@1: /);
     expect(run.stderr).toMatch(
-      /the runs above are committed, but copying them into Redis failed \(.*not reachable/,
+      /the materialization above is committed, but copying it into the online store \(Redis\) failed \(.*not reachable/,
     );
     expect(run.stderr).toMatch(/`rapfs materialize` again without --full copies what is missing/);
+  });
+
+  it("fails on a Redis that refuses the copy (out of memory), naming its error", async () => {
+    const redis = await startPrivateRedis();
+    const admin = new Redis(redis.url);
+    try {
+      await admin.config("SET", "maxmemory-policy", "noeviction");
+      await admin.config("SET", "maxmemory", "1");
+      const run = await rapfs(["materialize"], { DATABASE_URL: pg.url, REDIS_URL: redis.url });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/the materialization above is committed, but copying it .* failed \(.*OOM/);
+    } finally {
+      admin.disconnect();
+      await redis.kill();
+    }
   });
 });

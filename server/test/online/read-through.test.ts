@@ -184,3 +184,63 @@ describe("ReadThroughStore", () => {
     expect(store.degraded).toBe(false);
   });
 });
+
+describe("a view whose rows in the primary may be old (a sync Redis refused)", () => {
+  it("is read from the fallback, and not watched, while the others are the primary's", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const source = sourceOfTruth();
+    const primary = new MemoryOnlineStore();
+    await primary.write("old@1", [{ ...makeRow(1), values: { stale: true } }]);
+    await primary.write("new@1", [makeRow(1)]);
+    const store = new ReadThroughStore({
+      primary,
+      layer: "memory",
+      fallback: source.load,
+      metrics,
+      logger: createLogger("silent"),
+      unsynced: (view) => view === "old@1",
+    });
+    const [old, fresh] = await store.readMany([
+      { viewKey: "old@1", ids: ["1"] },
+      { viewKey: "new@1", ids: ["1"] },
+    ]);
+    expect(old?.get("1")).toEqual(makeRow(1));
+    expect(fresh?.get("1")).toEqual(makeRow(1));
+    expect(source.asked).toEqual([["1"]]);
+    expect(store.watch([{ viewKey: "old@1", row: makeRow(1) }])).toBeUndefined();
+  });
+
+  it("starts its fallback read only once the primary answered: a failing fallback is never left unhandled", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const slow = new MemoryOnlineStore();
+      const primary = Object.assign(Object.create(slow) as MemoryOnlineStore, {
+        readMany: async (reads: readonly ViewRead[]) => {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return slow.readMany(reads);
+        },
+      });
+      const store = new ReadThroughStore({
+        primary,
+        layer: "memory",
+        fallback: async () => {
+          throw new Error("connect ECONNREFUSED (the database is away)");
+        },
+        metrics: createMetrics({ defaultMetrics: false }),
+        logger: createLogger("silent"),
+        unsynced: (view) => view === "old@1",
+      });
+      const read = store.readMany([
+        { viewKey: "old@1", ids: ["1"] },
+        { viewKey: "new@1", ids: ["1"] },
+      ]);
+      await expect(read).rejects.toThrow(/ECONNREFUSED/);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+});

@@ -14,3 +14,10 @@ export const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
     .openapi({ type: "integer", minimum: min, maximum: max });
+
+/**
+ * wholeNumber with a default: the OpenAPI document states it too (a schema given its own type is
+ * not derived from zod's, so `.default()` alone would not show there).
+ */
+export const wholeNumberOr = (min: number, max: number, fallback: number) =>
+  wholeNumber(min, max).default(fallback).openapi({ default: fallback });

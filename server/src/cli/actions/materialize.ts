@@ -38,9 +38,9 @@ async function storePublicCards(db: Database): Promise<void> {
  */
 const unsynced = (why: string) =>
   new CliError(
-    `the runs above are committed, but copying them into Redis failed (${why}). Running servers copy ` +
-      "them at their next check (RAPFS_ONLINE_CHECK_SECONDS); `rapfs materialize` again without --full " +
-      "copies what is missing and recomputes only what changed since",
+    `the materialization above is committed, but copying it into the online store (Redis) failed (${why}). ` +
+      "Running servers copy it at their next check (RAPFS_ONLINE_CHECK_SECONDS); `rapfs materialize` " +
+      "again without --full copies what is missing and recomputes only what changed since",
   );
 
 /** `rapfs materialize`: the applied views (or one), then the public cards and the online store they changed. */
@@ -75,12 +75,15 @@ export async function materializeAction(target: string | undefined, opts: { full
         throw unsynced(error.message);
       });
       for (const r of synced) {
-        if (r.mode === "failed") process.stdout.write(`online store ${r.viewKey}: not copied: ${r.error}\n`);
+        if (r.mode === "failed")
+          process.stdout.write(`online store ${r.viewKey}: not copied here (${r.error}); servers copy it\n`);
         else if (r.mode !== "skipped")
           process.stdout.write(`online store ${r.viewKey}: ${r.mode}, ${plural(r.rows, "row")}\n`);
       }
-      const failed = synced.filter((r) => r.mode === "failed");
-      if (failed.length > 0) throw unsynced(failed.map((r) => r.viewKey).join(", "));
+      // A view a running server is copying at the same moment is its to finish; one Redis refused
+      // (out of memory, read-only) no server can copy either.
+      const refused = synced.filter((r) => r.mode === "failed" && r.refused);
+      if (refused.length > 0) throw unsynced(refused.map((r) => `${r.viewKey}: ${r.error}`).join("; "));
     }
   } finally {
     progress.stop();

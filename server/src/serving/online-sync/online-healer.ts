@@ -37,6 +37,7 @@ const WATCH_MS = 250;
 export class OnlineStoreHealer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<SyncResult[]> | undefined;
+  private queued: Promise<SyncResult[]> | undefined;
   private checkedAt = 0;
   private degraded = false;
   private readonly stopping = new AbortController();
@@ -48,10 +49,23 @@ export class OnlineStoreHealer {
     return true;
   }
 
-  /** Checks every view version now (or joins the check in progress). */
+  /**
+   * Checks every view version now, or right after the check in progress: that one may have listed
+   * the views before the caller's run committed, and would answer without it. Callers that come
+   * during one check share the next.
+   */
   check(): Promise<SyncResult[]> {
     if (this.stopping.signal.aborted) return Promise.resolve([]);
-    this.running ??= this.checkAll().finally(() => {
+    if (this.running) {
+      this.queued ??= this.running
+        .catch(() => [])
+        .then(() => {
+          this.queued = undefined;
+          return this.check();
+        });
+      return this.queued;
+    }
+    this.running = this.checkAll().finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -85,6 +99,7 @@ export class OnlineStoreHealer {
     this.timer = undefined;
     this.stopping.abort();
     await this.running?.catch(() => []);
+    await this.queued?.catch(() => []);
   }
 
   private async checkAll(): Promise<SyncResult[]> {
@@ -97,10 +112,10 @@ export class OnlineStoreHealer {
       logger,
       signal: this.stopping.signal,
     }).catch((error: unknown) => {
-      if (error instanceof SyncFailedError) unsynced?.record(error.results);
+      if (error instanceof SyncFailedError) unsynced?.record(error.results, { whole: true });
       throw error;
     });
-    unsynced?.record(results);
+    unsynced?.record(results, { whole: !this.stopping.signal.aborted });
     countSyncs(metrics, results);
     return results;
   }

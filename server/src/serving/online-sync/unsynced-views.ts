@@ -37,8 +37,20 @@ export class UnsyncedViews {
     );
   }
 
-  /** Takes in a check's results: a failed view is marked, a written or sealed one cleared. */
-  record(results: readonly SyncResult[]): void {
+  /**
+   * Takes in a check's results: a failed view is marked, a written or sealed one cleared. `whole`:
+   * the results name every servable view version, so a marked one they leave out (retired since)
+   * is cleared too.
+   */
+  record(results: readonly SyncResult[], { whole = false }: { whole?: boolean } = {}): void {
+    if (whole) {
+      const listed = new Set(results.map((r) => r.viewKey));
+      for (const viewKey of [...this.failing.keys()]) {
+        if (listed.has(viewKey)) continue;
+        this.failing.delete(viewKey);
+        this.changed();
+      }
+    }
     for (const result of results) {
       if (result.mode === "held" || (result.mode === "failed" && !result.refused)) continue;
       const before = this.failing.get(result.viewKey);

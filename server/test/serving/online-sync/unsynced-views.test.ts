@@ -1,5 +1,7 @@
+import { ReplyError } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../../src/log/logger";
+import { isRefusal } from "../../../src/online/circuit-breaker";
 import type { SyncResult } from "../../../src/serving/online-sync/sync";
 import { UnsyncedViews } from "../../../src/serving/online-sync/unsynced-views";
 
@@ -52,5 +54,34 @@ describe("UnsyncedViews", () => {
     t.views.record([result("failed", { error: "the Redis masters that lack its rows do not answer" })]);
     expect(t.views.size).toBe(0);
     expect(t.logs).toEqual([]);
+  });
+
+  it("clears a view a whole check no longer lists (retired since it was marked)", () => {
+    const t = tracker();
+    t.views.record([result("failed", { error: OOM, refused: true })]);
+    t.views.record([result("skipped", { viewKey: "w@1" })]);
+    expect(t.views.has("v@1")).toBe(true);
+    t.views.record([result("skipped", { viewKey: "w@1" })], { whole: true });
+    expect(t.views.size).toBe(0);
+  });
+});
+
+describe("isRefusal", () => {
+  it("is Redis declining to write, not a slot moving or a node away", () => {
+    for (const message of [
+      OOM,
+      "READONLY You can't write against a read only replica.",
+      "MISCONF Redis is configured to save RDB snapshots",
+      "ERR Error running script (call to f_x): @user_script:1: OOM command not allowed",
+    ])
+      expect(isRefusal(new ReplyError(message)), message).toBe(true);
+    for (const message of [
+      "MOVED 3999 127.0.0.1:6381",
+      "ASK 3999 127.0.0.1:6381",
+      "CLUSTERDOWN The cluster is down",
+      "LOADING Redis is loading",
+    ])
+      expect(isRefusal(new ReplyError(message)), message).toBe(false);
+    expect(isRefusal(new Error("Connection is closed."))).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { wholeNumber } from "../whole-number";
+import { wholeNumberOr } from "../whole-number";
 import { AccountSchema, accountJson } from "./schemas";
 
 export const AccountListSchema = z
@@ -19,7 +19,7 @@ export const route = createRoute({
   summary: "Every account, oldest first",
   request: {
     query: z.object({
-      limit: wholeNumber(1, 1_000).default(100),
+      limit: wholeNumberOr(1, 1_000, 100),
       after: z.uuid().optional().openapi({ description: "The last id of the previous page" }),
     }),
   },

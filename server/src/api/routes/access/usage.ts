@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { wholeNumber } from "../whole-number";
+import { wholeNumberOr } from "../whole-number";
 
 const limit = z.number().int().nullable().openapi({ description: "null: unlimited" });
 
@@ -52,7 +52,7 @@ export const route = createRoute({
   description: "Any valid key may ask. History is kept per UTC day.",
   request: {
     query: z.object({
-      days: wholeNumber(1, 90).default(30).openapi({ example: 30 }),
+      days: wholeNumberOr(1, 90, 30).openapi({ example: 30 }),
     }),
   },
   responses: {
