@@ -15,6 +15,8 @@ import {
   type WriteOptions,
 } from "./types";
 
+const NONE: readonly number[] = [];
+
 export type ReadThroughOptions = {
   /** The fast layer: Redis, or the in-process LRU when there is no Redis. */
   primary: OnlineStore;
@@ -90,7 +92,9 @@ export class ReadThroughStore implements OnlineStore {
     const results = uniques.map(() => new Map<string, OnlineRow>());
     const wanted = uniques.flatMap((ids, i) => (ids.length > 0 ? [i] : []));
     // A view whose rows in the primary may be older than the fallback's is not asked of it.
-    const bypassed = wanted.filter((i) => this.unsynced((requests[i] as ViewRead).viewKey));
+    const isUnsynced = (i: number) => this.unsynced((requests[i] as ViewRead).viewKey);
+    // Nothing allocated for it on the usual read, where no view is behind.
+    const bypassed = wanted.some(isUnsynced) ? wanted.filter(isUnsynced) : NONE;
     const asked = bypassed.length === 0 ? wanted : wanted.filter((i) => !bypassed.includes(i));
     const found =
       asked.length === 0

@@ -1,29 +1,15 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/db/embedded";
 import { embeddedDataDir } from "../support/databases";
-import { rapfsArgs } from "../support/rapfs-command";
-
-type Run = { code: number | null; stdout: string; stderr: string };
+import { type RapfsRun, runRapfs } from "../support/rapfs-command";
 
 /** `rapfs <args>` in `cwd`, with neither DATABASE_URL nor RAPFS_DATA_DIR unless `env` sets them. */
-function rapfs(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
+function rapfs(args: string[], cwd: string, env: Record<string, string> = {}): Promise<RapfsRun> {
   const { DATABASE_URL: _url, RAPFS_DATA_DIR: _dir, ...inherited } = process.env;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, rapfsArgs(...args), {
-      cwd,
-      env: { ...inherited, LOG_LEVEL: "silent", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runRapfs(args, { ...inherited, LOG_LEVEL: "silent", ...env }, cwd);
 }
 
 describe("the CLI beside a running embedded server (#27, item 8)", () => {

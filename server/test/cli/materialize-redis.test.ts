@@ -1,25 +1,11 @@
-import { spawn } from "node:child_process";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SharedPglite, startSharedPglite } from "../access-http/shared-pglite";
 import { freePort, startPrivateRedis } from "../online/redis-harness";
-import { rapfsArgs } from "../support/rapfs-command";
+import { runRapfs } from "../support/rapfs-command";
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-function rapfs(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, rapfsArgs(...args), {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "silent", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const rapfs = (args: string[], env: Record<string, string>) =>
+  runRapfs(args, { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "silent", ...env });
 
 /**
  * `rapfs materialize` whose copy into Redis fails after the runs committed: the operator is told
