@@ -43,6 +43,8 @@ export type Metrics = {
   observeEmbeddedBackend(source: BackendHoldSource): void;
   /** `rapfs_feature_view_lag_seconds` and its objective, per view version, read at scrape time. */
   observeFreshness(source: FreshnessSource): void;
+  /** `rapfs_online_view_unsynced_since_timestamp_seconds`: the view versions whose lookups read the database because Redis refused their sync. */
+  observeUnsyncedViews(source: UnsyncedViewsSource): void;
   /** `rapfs_database_up`: 0 while this process cannot reach PostgreSQL (its circuit is open). */
   databaseUp: Gauge;
   /** Exceptions and rejections nothing caught, by kind: each is a bug this process lived through. */
@@ -58,6 +60,9 @@ export type FreshnessSource = {
     quarantinedAnalyses: number;
   }[];
 };
+
+/** The view versions (`name@version`) whose latest run Redis refused to take, and since when. */
+export type UnsyncedViewsSource = { views(): readonly { view: string; sinceSeconds: number }[] };
 
 export type LookupTally = { hit: number; miss: number };
 
@@ -122,6 +127,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     collect() {
       this.reset();
       for (const v of freshness?.views() ?? []) this.set({ view: v.view }, v.objectiveSeconds);
+    },
+  });
+
+  let unsynced: UnsyncedViewsSource | undefined;
+  // rapfs_online_store_up stays 1 while Redis answers but refuses writes (out of memory): this
+  // says which views are served from the database meanwhile, and since when.
+  new Gauge({
+    name: "rapfs_online_view_unsynced_since_timestamp_seconds",
+    help:
+      "Unix time since which Redis has refused to take a view version's latest run (out of memory, " +
+      "read-only): its lookups read the database meanwhile; no series while Redis takes every view",
+    labelNames: ["view"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const v of unsynced?.views() ?? []) this.set({ view: v.view }, v.sinceSeconds);
     },
   });
 
@@ -319,6 +340,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     observeFreshness(source) {
       freshness = source;
+    },
+    observeUnsyncedViews(source) {
+      unsynced = source;
     },
     databaseUp: new Gauge({
       name: "rapfs_database_up",

@@ -107,6 +107,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<Buil
   const unsynced = clients
     ? new UnsyncedViews(logger.child({ component: "online-sync" }), () => readiness.invalidate())
     : undefined;
+  if (unsynced) metrics.observeUnsyncedViews(unsynced);
   const onlineStore = await createOnlineStore({
     redisUrl: config.redisUrl,
     redis,

@@ -45,6 +45,13 @@ export function describeRefusedSync(topology: string, startRedis: () => Promise<
         .reduce((sum, v) => sum + v.value, 0);
     const ready = async () =>
       (await call(server, "/ready")).body as { status: string; checks: Record<string, unknown> };
+    /** The view's series in /metrics, as Prometheus scrapes it. */
+    const unsyncedSeries = async () =>
+      (await server.services.metrics.registry.metrics())
+        .split("\n")
+        .filter((line) =>
+          line.startsWith(`rapfs_online_view_unsynced_since_timestamp_seconds{view="${VIEW}"}`),
+        );
     const maxmemory = (bytes: string) => Promise.all(masters.map((m) => m.config("SET", "maxmemory", bytes)));
 
     beforeAll(async () => {
@@ -71,6 +78,7 @@ export function describeRefusedSync(topology: string, startRedis: () => Promise<
       const id = row?.track_id as number;
       expect((await joyOf(id))?.value).toBeCloseTo(row?.joy as number, 6);
 
+      expect(await unsyncedSeries()).toEqual([]);
       await maxmemory("1");
       await sql`
         update analysis_results set analysis_data = jsonb_set(analysis_data, '{joy}', '0.123456'::jsonb)
@@ -92,10 +100,14 @@ export function describeRefusedSync(topology: string, startRedis: () => Promise<
       expect(JSON.stringify(degraded.checks)).toMatch(
         /did not take the latest rows of emotion_scores@1 .*OOM.*read from Postgres until a sync succeeds/,
       );
+      // rapfs_online_store_up stays 1 (Redis answers): this series is what an alert sees.
+      const [series] = await unsyncedSeries();
+      expect(Math.abs(Number(series?.split(" ")[1]) - Date.now() / 1000)).toBeLessThan(120);
 
       await maxmemory("0");
       await server.services.onlineHealer.check();
       expect((await ready()).status).toBe("ready");
+      expect(await unsyncedSeries()).toEqual([]);
       expect((await joyOf(id))?.value).toBeCloseTo(0.123456, 6);
       // Another track's lookup is Redis's again (this one's row may still be in the outage cache).
       const after = await fromDatabase();

@@ -29,6 +29,11 @@ export class UnsyncedViews {
     return this.failing.size;
   }
 
+  /** Each failing view and the Unix time (seconds) of its first refusal, for the metrics. */
+  views(): { view: string; sinceSeconds: number }[] {
+    return [...this.failing].map(([view, { since }]) => ({ view, sinceSeconds: since / 1000 }));
+  }
+
   /** Each failing view with its error, for /ready: `name@version (since Ns): error`. */
   describe(): string[] {
     const now = this.now();
