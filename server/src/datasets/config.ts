@@ -13,8 +13,10 @@ export type DatasetConfig = ExportSettings & {
   spoolTtlSeconds: number;
   /** A new download is refused (503, Retry-After) while the spool holds this many bytes (0: no bound). */
   spoolMaxBytes: number;
-  /** Downloads encoding at once per process; more get a 503 with Retry-After. */
+  /** Downloads encoding at once per process; more wait in line, then get a 503 with Retry-After. */
   concurrentDownloads: number;
+  /** How long a download or card waits in line for a slot before its 503 (0: refused at once). */
+  slotWaitMs: number;
 };
 
 const schema = z.object({
@@ -28,6 +30,7 @@ const schema = z.object({
   RAPFS_SPOOL_TTL_SECONDS: intIn(0, 7 * 86_400, 3_600),
   RAPFS_SPOOL_MAX_BYTES: intIn(0, Number.MAX_SAFE_INTEGER, 0),
   RAPFS_DOWNLOAD_CONCURRENCY: intIn(1, 256, 4),
+  RAPFS_DOWNLOAD_WAIT_SECONDS: intIn(0, 60, 5),
 });
 
 /** The datasets settings of the environment; every bad variable is named in one ConfigError. */
@@ -45,5 +48,6 @@ export function loadDatasetConfig(env: NodeJS.ProcessEnv = process.env): Dataset
     spoolTtlSeconds: e.RAPFS_SPOOL_TTL_SECONDS,
     spoolMaxBytes: e.RAPFS_SPOOL_MAX_BYTES,
     concurrentDownloads: e.RAPFS_DOWNLOAD_CONCURRENCY,
+    slotWaitMs: e.RAPFS_DOWNLOAD_WAIT_SECONDS * 1000,
   };
 }

@@ -58,6 +58,7 @@ export function createDatasetServices(
     ttlSeconds: config.spoolTtlSeconds,
     maxRunning: config.concurrentDownloads,
     maxBytes: config.spoolMaxBytes,
+    slotWaitMs: config.slotWaitMs,
   });
   // Dead processes' spools at start, then every so often (a crash elsewhere, a shared volume).
   const maxAgeMs = 2 * config.spoolTtlSeconds * 1000;

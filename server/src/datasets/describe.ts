@@ -29,11 +29,11 @@ export async function describeDataset(
   const key = fileKey({ kind: "card", ...settled }, await snapshotVersion(sql, plan));
   const cached = await datasets.cards.get(sql, key);
   if (cached) return cached;
-  // The slot first (a 503 for want of one charges nothing), unless the card is being computed
-  // here already: then this caller only waits for it.
+  // The slot first, in turn (a 503 for want of one charges nothing), unless the card is being
+  // computed here already: then this caller only waits for it.
   const slot = datasets.cards.computingHere(key)
     ? undefined
-    : datasets.spool.reserve(payer?.principal.accountId);
+    : await datasets.spool.reserveInTurn(payer?.principal.accountId, { signal });
   let used = false;
   try {
     if (plan.asOf !== undefined && payer) {

@@ -338,7 +338,8 @@ describe("a public dataset downloads whole on the free tier: downloads and bytes
 describe("dataset cards: whole-dataset work is charged and admitted as a download", () => {
   let h: DatasetsHarness;
   beforeAll(async () => {
-    h = await datasetsHarness({ RAPFS_DOWNLOAD_CONCURRENCY: "1" });
+    // Refused at once, not after a wait in line (fair-slots.test.ts has the line).
+    h = await datasetsHarness({ RAPFS_DOWNLOAD_CONCURRENCY: "1", RAPFS_DOWNLOAD_WAIT_SECONDS: "0" });
   });
   afterAll(async () => {
     await h?.close();

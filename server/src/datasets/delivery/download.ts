@@ -121,7 +121,7 @@ export async function startDownload(
   });
   counting.catch(() => {});
   opened = await refusedBeforeAnswer(async () =>
-    datasets.spool.open<Meta>(
+    datasets.spool.openInTurn<Meta>(
       key,
       (write, markStarted, signal) =>
         datasets.files
@@ -175,6 +175,7 @@ export async function startDownload(
       sharedPublicFile(plan, training)
         ? { sharedAs: entriesJson(input.identity) }
         : { owner: payer.principal.accountId },
+      input.signal,
     ),
   );
   const { job, started } = opened;

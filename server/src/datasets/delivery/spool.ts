@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { type FileHandle, open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DomainError } from "../../errors";
+import { SlotLine } from "./slot-line";
 import { spoolDirPrefix } from "./spool-sweep";
 
 export type SpoolJob = {
@@ -83,6 +84,8 @@ export class Spool {
   private directory: string | undefined;
   private readonly ttlSeconds: number;
   private readonly maxRunning: number;
+  /** Requests waiting for a slot, served in order as slots come free. */
+  private readonly line: SlotLine<SlotReservation>;
 
   constructor(
     private readonly options: {
@@ -94,10 +97,17 @@ export class Spool {
        * bound); the newest file of each shared download (open's `sharedAs`) is kept on top of it.
        */
       maxBytes?: number;
+      /** How long a request waits in line for a slot (reserveInTurn, openInTurn) before its 503 (default 0). */
+      slotWaitMs?: number;
     },
   ) {
     this.ttlSeconds = options.ttlSeconds;
     this.maxRunning = options.maxRunning;
+    this.line = new SlotLine({
+      waiting: 4 * options.maxRunning,
+      perOwner: 4,
+      waitMs: options.slotWaitMs ?? 0,
+    });
   }
 
   /** Download slots taken now (running downloads, cards and reservations). */
@@ -108,6 +118,11 @@ export class Spool {
 
   get busySlots(): number {
     return this.running;
+  }
+
+  /** Requests waiting in line for a slot now. */
+  get waitingForSlots(): number {
+    return this.line.length;
   }
 
   /** Bytes of encoded downloads this process keeps on disk now, running ones included. */
@@ -186,8 +201,8 @@ export class Spool {
    * busy this is the 503, and the caller has spent nothing. `open` and `admit` use it instead of
    * taking one of their own; `release` gives it back if neither did (idempotent).
    */
-  reserve(owner?: string): SlotReservation {
-    this.checkRoom();
+  reserve(owner?: string, refuseWhenFull = true): SlotReservation {
+    this.checkRoom(refuseWhenFull);
     this.takeSlot(owner);
     let held = true;
     const give = () => {
@@ -204,9 +219,51 @@ export class Spool {
     };
   }
 
+  /**
+   * `reserve`, in turn: at once when a slot is free for `owner` and nobody waits before it;
+   * otherwise in line behind those who came first (SlotLine), for up to a few seconds, then the
+   * 503 `reserve` gives. Leaves the line when `signal` aborts (its client went away).
+   */
+  reserveInTurn(
+    owner: string | undefined,
+    options: { signal?: AbortSignal | undefined; refuseWhenFull?: boolean } = {},
+  ): Promise<SlotReservation> {
+    const turn = this.line.join(owner, () => this.reserve(owner, options.refuseWhenFull), options.signal);
+    this.serveLine();
+    return turn;
+  }
+
+  /**
+   * `open`, with the slot a new file needs taken in turn (`reserveInTurn`); a file already running
+   * or kept needs none, and is opened at once.
+   */
+  async openInTurn<S>(
+    fileKey: string,
+    run: SpoolRun<S>,
+    take: { owner?: string; sharedAs?: string },
+    signal?: AbortSignal,
+  ): Promise<{ job: SpoolJob; started: Promise<S> }> {
+    const owner = take.owner ?? (take.sharedAs !== undefined ? SHARED_FILES : undefined);
+    const slot = this.existing(fileKey)
+      ? undefined
+      : await this.reserveInTurn(owner, { signal, refuseWhenFull: take.sharedAs === undefined });
+    try {
+      return this.open(fileKey, run, slot ? { ...take, slot } : take);
+    } finally {
+      slot?.release();
+    }
+  }
+
   /** Whether a job for `fileKey` runs or is kept: a request for it needs no slot. */
   has(fileKey: string): boolean {
     return [...this.jobs.values()].some((j) => j.fileKey === fileKey && j.state !== "failed");
+  }
+
+  /** The job a request for `fileKey` reads now: running (and followed) or kept. */
+  private existing(fileKey: string): Entry | undefined {
+    return [...this.jobs.values()].find(
+      (j) => j.fileKey === fileKey && j.state !== "failed" && !j.abort.signal.aborted,
+    );
   }
 
   /**
@@ -228,32 +285,45 @@ export class Spool {
    * downloads (abandoned or not) never lock the others out.
    */
   private takeSlot(owner: string | undefined): void {
+    const refusal = this.refusalFor(owner);
+    if (refusal) throw refusal;
+    this.running++;
+    if (owner !== undefined) this.held.set(owner, (this.held.get(owner) ?? 0) + 1);
+  }
+
+  /** Why `owner` cannot take a slot now, or undefined when it can. */
+  private refusalFor(owner: string | undefined): DomainError | undefined {
     const holding = owner === undefined ? 0 : (this.held.get(owner) ?? 0);
     const share = Math.ceil(this.maxRunning / 2);
     if (holding >= share || (holding > 0 && this.running + 1 >= this.maxRunning)) {
       const who =
         owner === SHARED_FILES ? "Shared public files already take" : "This account already prepares";
-      throw new DomainError(
+      return new DomainError(
         "UNAVAILABLE",
         `${who} ${holding} of the ${this.maxRunning} downloads this server prepares at once; retry once one is done.`,
         { retryAfterSeconds: 5 },
       );
     }
     if (this.running >= this.maxRunning) {
-      throw new DomainError("UNAVAILABLE", "Too many downloads are being prepared; retry shortly.", {
+      return new DomainError("UNAVAILABLE", "Too many downloads are being prepared; retry shortly.", {
         retryAfterSeconds: 5,
       });
     }
-    this.running++;
-    if (owner !== undefined) this.held.set(owner, holding + 1);
+    return undefined;
+  }
+
+  private serveLine(): void {
+    if (this.line.length > 0) this.line.serve((owner) => this.refusalFor(owner) === undefined);
   }
 
   private giveSlot(owner: string | undefined): void {
     this.running--;
-    if (owner === undefined) return;
-    const holding = (this.held.get(owner) ?? 1) - 1;
-    if (holding > 0) this.held.set(owner, holding);
-    else this.held.delete(owner);
+    if (owner !== undefined) {
+      const holding = (this.held.get(owner) ?? 1) - 1;
+      if (holding > 0) this.held.set(owner, holding);
+      else this.held.delete(owner);
+    }
+    this.serveLine();
   }
 
   /**
@@ -280,9 +350,7 @@ export class Spool {
       ? slot.owner
       : (take.owner ?? (take.sharedAs !== undefined ? SHARED_FILES : undefined));
     // A job its clients all left is stopping: a retry arriving meanwhile starts afresh, not a 503.
-    const existing = [...this.jobs.values()].find(
-      (j) => j.fileKey === fileKey && j.state !== "failed" && !j.abort.signal.aborted,
-    );
+    const existing = this.existing(fileKey);
     if (existing) {
       existing.usedAt = this.use();
       return { job: existing, started: existing.started as Promise<S> };

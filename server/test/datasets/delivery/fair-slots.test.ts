@@ -12,7 +12,8 @@ import { type DatasetsHarness, datasetsHarness, expectProblem, get } from "../su
 describe("download slots are shared fairly between accounts", () => {
   let h: DatasetsHarness;
   beforeAll(async () => {
-    h = await datasetsHarness({ RAPFS_DOWNLOAD_CONCURRENCY: "4" });
+    // A short wait in line: the refusals below come after it.
+    h = await datasetsHarness({ RAPFS_DOWNLOAD_CONCURRENCY: "4", RAPFS_DOWNLOAD_WAIT_SECONDS: "1" });
   });
   afterAll(async () => {
     await h?.close();
@@ -120,5 +121,59 @@ describe("download slots are shared fairly between accounts", () => {
     finish();
     for (const { job } of jobs) await spool.settled(job);
     expect(spool.busySlots).toBe(0);
+  });
+
+  it("a request waiting in line for a slot gets it before one sent the moment it came free", async () => {
+    const client = await account();
+    // Its two slots (its share) are taken, as by two of its downloads running.
+    const held = [h.datasets.spool.reserve(client.id), h.datasets.spool.reserve(client.id)];
+    try {
+      // A third request of the account's, from a client that waits its turn...
+      const waiting = get(h, "/v1/datasets/public?as_of=2024-04-04T00:00:00Z", { key: client.key });
+      for (let look = 0; h.datasets.spool.waitingForSlots === 0; look++) {
+        if (look > 200) throw new Error("the card never waited in line");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // ...and one sent the moment a download of its ends, as a client looping over downloads
+      // does: before the line, it always took the slot the ending freed.
+      held.shift()?.release();
+      expect(() => h.datasets.spool.reserve(client.id)).toThrow(/This account already prepares 2/);
+      const card = await waiting;
+      expect(card.status, await card.clone().text()).toBe(200);
+    } finally {
+      for (const slot of held) slot.release();
+    }
+    expect(h.datasets.spool.busySlots).toBe(0);
+    expect(h.datasets.spool.waitingForSlots).toBe(0);
+  });
+
+  it("leaves the line when its client goes away, and answers 503 once its wait is over", async () => {
+    const client = await account();
+    const held = [h.datasets.spool.reserve(client.id), h.datasets.spool.reserve(client.id)];
+    try {
+      const gone = new AbortController();
+      const abandoned = get(h, "/v1/datasets/public?as_of=2024-05-05T00:00:00Z", {
+        key: client.key,
+        signal: gone.signal,
+      }).catch((error: Error) => error);
+      for (let look = 0; h.datasets.spool.waitingForSlots === 0; look++) {
+        if (look > 200) throw new Error("the card never waited in line");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      gone.abort();
+      await abandoned;
+      for (let look = 0; h.datasets.spool.waitingForSlots > 0; look++) {
+        if (look > 200) throw new Error("the abandoned card kept its place in line");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // Waits its second (RAPFS_DOWNLOAD_WAIT_SECONDS here), then the 503 it got at once before.
+      const started = performance.now();
+      const refused = await get(h, "/v1/datasets/public?as_of=2024-05-05T00:00:00Z", { key: client.key });
+      expect((await expectProblem(refused, 503)).detail).toMatch(/This account already prepares 2/);
+      expect(performance.now() - started).toBeGreaterThan(900);
+    } finally {
+      for (const slot of held) slot.release();
+    }
+    expect(h.datasets.spool.busySlots).toBe(0);
   });
 });
