@@ -42,7 +42,7 @@ export class SlotLine<T> {
       return new Promise((resolve) => resolve(take()));
     }
     return new Promise<T>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
+      if (signal?.aborted) return reject(clientGone());
       const timer = setTimeout(() => {
         leave();
         try {
@@ -54,7 +54,7 @@ export class SlotLine<T> {
       timer.unref();
       const abandoned = () => {
         leave();
-        reject(signal?.reason ?? new DomainError("UNAVAILABLE", "The client went away."));
+        reject(clientGone());
       };
       const leave = () => {
         clearTimeout(timer);
@@ -85,3 +85,7 @@ export class SlotLine<T> {
     }
   }
 }
+
+/** As a download whose every client left (Spool.follow): answered to nobody, logged as a 503. */
+const clientGone = () =>
+  new DomainError("UNAVAILABLE", "The client went away while waiting for a download slot.");
