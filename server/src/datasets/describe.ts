@@ -7,7 +7,7 @@ import { type PlanRequest, type PlanSource, planDownload } from "./plan/dataset-
 import { settleAsOf, snapshotVersion } from "./snapshot/snapshot";
 
 /** Who pays for a card computed at an instant of their choosing. */
-export type CardPayer = Pick<DownloadPayer, "principal" | "spend">;
+export type CardPayer = Pick<DownloadPayer, "principal" | "spend" | "refund">;
 
 /**
  * The card of a dataset (or feature service) as `request` would download it: stored by what it
@@ -29,17 +29,26 @@ export async function describeDataset(
   const key = fileKey({ kind: "card", ...settled }, await snapshotVersion(sql, plan));
   const cached = await datasets.cards.get(sql, key);
   if (cached) return cached;
-  // The slot first, in turn (a 503 for want of one charges nothing), unless the card is being
-  // computed here already: then this caller only waits for it.
-  const slot = datasets.cards.computingHere(key)
-    ? undefined
-    : await datasets.spool.reserveInTurn(payer?.principal.accountId, { signal });
+  // A slot free now is taken before anything is charged (a 503 for want of one charges nothing),
+  // unless the card is being computed here already: then this caller only waits for it. Without a
+  // free slot the charge comes first, so a request its quota refuses has its 429 at once rather
+  // than after a wait in line, and a wait that ends in a 503 gives the charge back.
+  const computing = datasets.cards.computingHere(key);
+  const owner = payer?.principal.accountId;
+  let slot = computing ? undefined : datasets.spool.reserveIfFree(owner);
   let used = false;
   try {
     if (plan.asOf !== undefined && payer) {
       const charge = `card:${payer.principal.accountId}:${key}`;
-      await datasets.charger.charge(charge, { downloads: 1, rows: 0 }, payer);
-    }
+      const cost = { downloads: 1, rows: 0 };
+      const { charged } = await datasets.charger.charge(charge, cost, payer);
+      if (!computing && !slot) {
+        slot = await datasets.spool.reserveInTurn(owner, { signal }).catch(async (error: unknown) => {
+          if (charged) await Promise.all([datasets.charger.release(charge), payer.refund(cost)]);
+          throw error;
+        });
+      }
+    } else if (!computing && !slot) slot = await datasets.spool.reserveInTurn(owner, { signal });
     // The work follows its clients: once all are gone, its statements stop and the slot returns.
     const options = { sliced: datasets.sliced, gate: datasets.gate };
     return await datasets.cards.compute(

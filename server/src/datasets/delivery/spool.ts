@@ -233,6 +233,12 @@ export class Spool {
     return turn;
   }
 
+  /** `reserve`, when a slot is free for `owner` now and nobody waits before it; else undefined. */
+  reserveIfFree(owner: string | undefined): SlotReservation | undefined {
+    if (this.line.length > 0 || this.refusalFor(owner)) return undefined;
+    return this.reserve(owner);
+  }
+
   /**
    * `open`, with the slot a new file needs taken in turn (`reserveInTurn`); a file already running
    * or kept needs none, and is opened at once.

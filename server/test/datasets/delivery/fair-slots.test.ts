@@ -176,4 +176,37 @@ describe("download slots are shared fairly between accounts", () => {
     }
     expect(h.datasets.spool.busySlots).toBe(0);
   });
+
+  it("a card its quota refuses is told so without a wait in line; a wait that ends in a 503 charges nothing", async () => {
+    const client = await account();
+    const card = (day: string) => get(h, `/v1/datasets/public?as_of=${day}T00:00:00Z`, { key: client.key });
+    const downloadsLeft = async () => {
+      const usage = (await (await get(h, "/v1/usage", { key: client.key })).json()) as {
+        windows: { policy: string; remaining: number }[];
+      };
+      return usage.windows.find((w) => w.policy === "downloads")?.remaining;
+    };
+    const inLine = vi.spyOn(h.datasets.spool, "reserveInTurn");
+    const held = [h.datasets.spool.reserve(client.id), h.datasets.spool.reserve(client.id)];
+    try {
+      // No slot for the account: the card waits its second in line, then is 503, charged nothing.
+      const before = await downloadsLeft();
+      await expectProblem(await card("2024-06-01"), 503);
+      expect(inLine).toHaveBeenCalledTimes(1);
+      expect(await downloadsLeft()).toBe(before);
+      for (const slot of held.splice(0)) slot.release();
+      // The day's downloads (a free key's 3) spent on three cards...
+      for (const day of ["2024-06-02", "2024-06-03", "2024-06-04"]) expect((await card(day)).status).toBe(200);
+      expect(await downloadsLeft()).toBe(0);
+      held.push(h.datasets.spool.reserve(client.id), h.datasets.spool.reserve(client.id));
+      inLine.mockClear();
+      // ...and a fourth, with no slot free: the 429 comes from the quota, before any wait.
+      await expectProblem(await card("2024-06-05"), 429, "RATE_LIMITED");
+      expect(inLine).not.toHaveBeenCalled();
+    } finally {
+      inLine.mockRestore();
+      for (const slot of held) slot.release();
+    }
+    expect(h.datasets.spool.busySlots).toBe(0);
+  });
 });
