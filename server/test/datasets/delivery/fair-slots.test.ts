@@ -196,7 +196,8 @@ describe("download slots are shared fairly between accounts", () => {
       expect(await downloadsLeft()).toBe(before);
       for (const slot of held.splice(0)) slot.release();
       // The day's downloads (a free key's 3) spent on three cards...
-      for (const day of ["2024-06-02", "2024-06-03", "2024-06-04"]) expect((await card(day)).status).toBe(200);
+      for (const day of ["2024-06-02", "2024-06-03", "2024-06-04"])
+        expect((await card(day)).status).toBe(200);
       expect(await downloadsLeft()).toBe(0);
       held.push(h.datasets.spool.reserve(client.id), h.datasets.spool.reserve(client.id));
       inLine.mockClear();
