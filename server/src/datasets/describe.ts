@@ -33,22 +33,22 @@ export async function describeDataset(
   // unless the card is being computed here already: then this caller only waits for it. Without a
   // free slot the charge comes first, so a request its quota refuses has its 429 at once rather
   // than after a wait in line, and a wait that ends in a 503 gives the charge back.
-  const computing = datasets.cards.computingHere(key);
   const owner = payer?.principal.accountId;
-  let slot = computing ? undefined : datasets.spool.reserveIfFree(owner);
+  let slot = datasets.cards.computingHere(key) ? undefined : datasets.spool.reserveIfFree(owner);
   let used = false;
   try {
-    if (plan.asOf !== undefined && payer) {
-      const charge = `card:${payer.principal.accountId}:${key}`;
-      const cost = { downloads: 1, rows: 0 };
-      const { charged } = await datasets.charger.charge(charge, cost, payer);
-      if (!computing && !slot) {
-        slot = await datasets.spool.reserveInTurn(owner, { signal }).catch(async (error: unknown) => {
-          if (charged) await Promise.all([datasets.charger.release(charge), payer.refund(cost)]);
-          throw error;
-        });
-      }
-    } else if (!computing && !slot) slot = await datasets.spool.reserveInTurn(owner, { signal });
+    const giveBack = plan.asOf !== undefined && payer ? await chargeCard(datasets, payer, key) : undefined;
+    if (!slot && !datasets.cards.computingHere(key)) {
+      slot = await datasets.spool.reserveInTurn(owner, { signal }).catch(async (error: unknown) => {
+        await giveBack?.().catch(() => {});
+        throw error;
+      });
+    }
+    // Another caller here began the same card while this one waited: it only waits for that one.
+    if (slot && datasets.cards.computingHere(key)) {
+      slot.release();
+      slot = undefined;
+    }
     // The work follows its clients: once all are gone, its statements stop and the slot returns.
     const options = { sliced: datasets.sliced, gate: datasets.gate };
     return await datasets.cards.compute(
@@ -63,4 +63,16 @@ export async function describeDataset(
   } finally {
     if (!used) slot?.release();
   }
+}
+
+/** Charges a card at an instant as a download, once a day; resolves to what gives it back (none for a repeat). */
+async function chargeCard(
+  datasets: DatasetServices,
+  payer: CardPayer,
+  key: string,
+): Promise<(() => Promise<unknown>) | undefined> {
+  const charge = `card:${payer.principal.accountId}:${key}`;
+  const cost = { downloads: 1, rows: 0 };
+  const { charged } = await datasets.charger.charge(charge, cost, payer);
+  return charged ? () => Promise.all([datasets.charger.release(charge), payer.refund(cost)]) : undefined;
 }

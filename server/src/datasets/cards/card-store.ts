@@ -51,6 +51,8 @@ export class CardStore {
     work: (signal: AbortSignal) => Promise<DatasetCard>,
     signal?: AbortSignal,
   ): Promise<DatasetCard> {
+    // A caller already gone starts nothing: a computation begun for it would run for nobody.
+    if (signal?.aborted) return Promise.reject(signal.reason);
     let computing = this.computing.get(key);
     if (!computing) {
       const stop = new AbortController();

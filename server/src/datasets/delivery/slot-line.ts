@@ -37,12 +37,12 @@ export class SlotLine<T> {
    * gives (a slot, or its 503) after `waitMs`. A full line answers with `take` at once.
    */
   join(owner: string | undefined, take: () => T, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(clientGone());
     const own = this.waiters.filter((w) => w.owner === owner).length;
     if (this.waiters.length >= this.limits.waiting || own >= this.limits.perOwner) {
       return new Promise((resolve) => resolve(take()));
     }
     return new Promise<T>((resolve, reject) => {
-      if (signal?.aborted) return reject(clientGone());
       const timer = setTimeout(() => {
         leave();
         try {

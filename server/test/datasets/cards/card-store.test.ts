@@ -51,4 +51,23 @@ describe("a dataset card is computed once across processes", () => {
     ).rejects.toThrow("failed");
     expect(await store.compute(database.sql, "k3", async () => card("second"))).toEqual(card("second"));
   });
+
+  it("a caller already gone starts no computation: none runs for nobody", async () => {
+    const store = new CardStore();
+    const gone = new AbortController();
+    gone.abort(new Error("client gone"));
+    let started = 0;
+    const asked = store.compute(
+      database.sql,
+      "k4",
+      async () => {
+        started++;
+        return card("nobody's");
+      },
+      gone.signal,
+    );
+    await expect(asked).rejects.toThrow("client gone");
+    expect(store.computingHere("k4")).toBe(false);
+    expect(started).toBe(0);
+  });
 });
