@@ -94,8 +94,9 @@ export class ReadThroughStore implements OnlineStore {
     // A view whose rows in the primary may be older than the fallback's is not asked of it.
     const isUnsynced = (i: number) => this.unsynced((requests[i] as ViewRead).viewKey);
     // Nothing allocated for it on the usual read, where no view is behind.
-    const bypassed = wanted.some(isUnsynced) ? wanted.filter(isUnsynced) : NONE;
-    const asked = bypassed.length === 0 ? wanted : wanted.filter((i) => !bypassed.includes(i));
+    const anyBehind = wanted.some(isUnsynced);
+    const bypassed = anyBehind ? wanted.filter(isUnsynced) : NONE;
+    const asked = anyBehind ? wanted.filter((i) => !isUnsynced(i)) : wanted;
     const found =
       asked.length === 0
         ? []

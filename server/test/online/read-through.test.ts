@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log/logger";
 import { createMetrics, type Metrics } from "../../src/metrics/registry";
 import { MemoryOnlineStore } from "../../src/online/memory-store";
-import { ReadThroughStore } from "../../src/online/read-through";
+import { type ReadThroughOptions, ReadThroughStore } from "../../src/online/read-through";
 import type { FallbackLoader, OnlineRow, OnlineStore, ViewRead, WatchedRow } from "../../src/online/types";
 import { makeRow, range } from "./fixtures";
 
@@ -164,15 +164,7 @@ describe("ReadThroughStore", () => {
   it("propagates a fallback failure: with no store answering, the read fails", async () => {
     const { store, primary } = setup();
     primary.up = false;
-    const failing = new ReadThroughStore({
-      primary,
-      layer: "memory",
-      fallback: async () => {
-        throw new Error("database down");
-      },
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: createLogger("silent"),
-    });
+    const failing = overFailingDatabase(primary, "database down");
     await expect(failing.read("v@1", ["1"])).rejects.toThrow("database down");
     await expect(store.read("v@1", [])).resolves.toEqual(new Map());
   });
@@ -222,14 +214,7 @@ describe("a view whose rows in the primary may be old (a sync Redis refused)", (
           return slow.readMany(reads);
         },
       });
-      const store = new ReadThroughStore({
-        primary,
-        layer: "memory",
-        fallback: async () => {
-          throw new Error("connect ECONNREFUSED (the database is away)");
-        },
-        metrics: createMetrics({ defaultMetrics: false }),
-        logger: createLogger("silent"),
+      const store = overFailingDatabase(primary, "connect ECONNREFUSED (the database is away)", {
         unsynced: (view) => view === "old@1",
       });
       const read = store.readMany([
@@ -244,3 +229,21 @@ describe("a view whose rows in the primary may be old (a sync Redis refused)", (
     }
   });
 });
+
+/** A read-through store over `primary` whose fallback (the database) always fails with `message`. */
+function overFailingDatabase(
+  primary: OnlineStore,
+  message: string,
+  options: Pick<ReadThroughOptions, "unsynced"> = {},
+): ReadThroughStore {
+  return new ReadThroughStore({
+    primary,
+    layer: "memory",
+    fallback: async () => {
+      throw new Error(message);
+    },
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: createLogger("silent"),
+    ...options,
+  });
+}
