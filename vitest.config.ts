@@ -7,6 +7,8 @@ const sdkSource = fileURLToPath(new URL("./sdk/src/index.ts", import.meta.url));
 const serverPackage = fileURLToPath(new URL("./server", import.meta.url));
 // The CLI that tests start as child processes (server/test/support/rapfs-command.ts), built once.
 const buildCli = fileURLToPath(new URL("./server/test/support/build-cli.ts", import.meta.url));
+// RAPFS_TEST_CPU_PROFILE=<file>: each file's CPU seconds appended to <file> (support/cpu-per-file.ts).
+const cpuPerFile = fileURLToPath(new URL("./server/test/support/cpu-per-file.ts", import.meta.url));
 
 // Files whose assertions hold only with the machine to themselves: Redis killed and restarted
 // under them, quota exactness across processes with timed leases, readiness timeouts. They run
@@ -37,6 +39,7 @@ export default defineConfig({
     // CI also writes a JSON report that .ci/run turns into a plain "N passed, N failed" line.
     reporters: process.env.CI ? ["default", "json"] : ["default"],
     globalSetup: [buildCli],
+    setupFiles: process.env.RAPFS_TEST_CPU_PROFILE ? [cpuPerFile] : [],
     outputFile: { json: ".tmp/vitest.json" },
     // Three on a 2-core machine: most files wait on I/O (child processes, Redis, sockets) as much
     // as they compute. The server project took 339 s with three against 474 s with two
