@@ -199,7 +199,11 @@ export class RedisOnlineStore implements OnlineStore {
    * The rows of `ids[i]` in view version `views[i]`, in order: those the near cache holds from
    * it, the rest with MGETs of at most READ_GROUP_KEYS keys, sent together.
    */
-  private async fetch(views: readonly string[], ids: readonly string[]): Promise<(OnlineRow | undefined)[]> {
+  private async fetch(
+    views: readonly string[],
+    ids: readonly string[],
+    options: { keep?: boolean } = {},
+  ): Promise<(OnlineRow | undefined)[]> {
     const rows = new Array<OnlineRow | undefined>(ids.length);
     const near = this.near?.enabled ? this.near : undefined;
     const now = near ? this.now() : 0;
@@ -213,7 +217,7 @@ export class RedisOnlineStore implements OnlineStore {
     const keys = asked.map((i) => rowKey(this.prefix, views[i] as string, ids[i] as string));
     // A read this wide is a scan (a free key's 1,000-id batch of every view): it is answered
     // from the rows kept, but keeps none, which would evict the rows lookups come back for.
-    const keep = keys.length <= NEAR_KEEP_MAX_ROWS;
+    const keep = options.keep !== false && keys.length <= NEAR_KEEP_MAX_ROWS;
     const token = near && keep ? near.begin(keys) : 0;
     try {
       const groups = this.readGroups(
@@ -297,9 +301,11 @@ export class RedisOnlineStore implements OnlineStore {
     );
     if (vouched.size === 0) return vouched;
     const again = [...vouched];
+    // Kept nowhere, and so on the wide reads' connection, as the wide read it may confirm was.
     const rows = await this.fetch(
       again.map(() => viewKey),
       again,
+      { keep: false },
     );
     rows.forEach((row, i) => {
       if (row && row.eventTimestamp !== ABSENT) vouched.delete(again[i] as string);
