@@ -69,13 +69,26 @@ const ROWS_KEY = [0x72, 0x6f, 0x77, 0x73]; // rows
 const STEP_BYTES = 64 * 1024;
 
 /**
+ * For a loop over bytes: the turn to await at offset `at` (values/turns.ts), looked for once every
+ * STEP_BYTES; undefined otherwise, so the loop awaits nothing per byte.
+ */
+function turnsAlong(): (at: number) => Promise<void> | undefined {
+  const turn = turnsEvery();
+  let look = STEP_BYTES;
+  return (at) => {
+    if (at < look) return undefined;
+    look = at + STEP_BYTES;
+    return turn();
+  };
+}
+
+/**
  * The rows of a JSON upload (`[...]` or `{"rows": [...]}`) read from its bytes in one pass, without
  * parsing: the values of the rows array, counted by the commas between them outside strings.
  * Undefined when the body has no such array (the parse then says why).
  */
 async function jsonRecords(bytes: Uint8Array): Promise<number | undefined> {
-  const turn = turnsEvery();
-  let look = STEP_BYTES;
+  const turnAt = turnsAlong();
   let depth = 0;
   let rowsDepth = -1; // the depth inside the rows array once it is open
   let keyStart = -1;
@@ -84,10 +97,8 @@ async function jsonRecords(bytes: Uint8Array): Promise<number | undefined> {
   let rows = 0;
   let empty = true;
   for (let i = 0; i < bytes.length; i++) {
-    if (i >= look) {
-      look = i + STEP_BYTES;
-      await turn();
-    }
+    const wait = turnAt(i);
+    if (wait) await wait;
     const byte = bytes[i] as number;
     if (byte === QUOTE) {
       const start = i;
@@ -124,14 +135,11 @@ function csvRecords(bytes: Uint8Array): Promise<number> {
  * 100,000-row upload (issue #38).
  */
 async function unquotedCsvRecords(buffer: Buffer): Promise<number> {
-  const turn = turnsEvery();
-  let look = STEP_BYTES;
+  const turnAt = turnsAlong();
   let records = 0;
   for (let start = 0; start < buffer.length; ) {
-    if (start >= look) {
-      look = start + STEP_BYTES;
-      await turn();
-    }
+    const wait = turnAt(start);
+    if (wait) await wait;
     const lf = buffer.indexOf(LF, start);
     const end = lf < 0 ? buffer.length : lf;
     // A line of nothing but CRs is blank.
@@ -147,16 +155,13 @@ async function unquotedCsvRecords(buffer: Buffer): Promise<number> {
 }
 
 async function quotedCsvRecords(bytes: Uint8Array): Promise<number> {
-  const turn = turnsEvery();
-  let look = STEP_BYTES;
+  const turnAt = turnsAlong();
   let records = 0;
   let quoted = false;
   let blank = true;
   for (let i = 0; i < bytes.length; i++) {
-    if (i >= look) {
-      look = i + STEP_BYTES;
-      await turn();
-    }
+    const wait = turnAt(i);
+    if (wait) await wait;
     const byte = bytes[i];
     if (byte === QUOTE) quoted = !quoted;
     if (!quoted && byte === LF) {
