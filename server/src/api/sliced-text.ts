@@ -1,4 +1,5 @@
 import { nextTurn, SLICE_MS } from "../values/turns";
+import { Utf8Pieces } from "../values/utf8-pieces";
 
 /**
  * The most feature values a body built in one piece holds (a string answers with less ceremony
@@ -6,7 +7,7 @@ import { nextTurn, SLICE_MS } from "../values/turns";
  */
 export const WHOLE_BODY_VALUES = 5_000;
 
-/** About how many characters go into one chunk of a sliced body. */
+/** About how many characters (or bytes, once encoded) go into one chunk of a sliced body. */
 const CHUNK_CHARS = 64 * 1024;
 
 /**
@@ -17,22 +18,22 @@ const CHUNK_CHARS = 64 * 1024;
  */
 export function slicedText(parts: Iterable<string>): ReadableStream<Uint8Array> {
   const iterator = parts[Symbol.iterator]();
+  const chunk = new Utf8Pieces();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       await nextTurn();
       const started = performance.now();
-      let chunk = "";
       for (;;) {
         const next = iterator.next();
         if (next.done) {
-          if (chunk.length > 0) controller.enqueue(Buffer.from(chunk, "utf8"));
+          if (chunk.size > 0) controller.enqueue(chunk.take());
           controller.close();
           return;
         }
-        chunk += next.value;
-        if (chunk.length >= CHUNK_CHARS || performance.now() - started >= SLICE_MS) break;
+        chunk.add(next.value);
+        if (chunk.size >= CHUNK_CHARS || performance.now() - started >= SLICE_MS) break;
       }
-      controller.enqueue(Buffer.from(chunk, "utf8"));
+      controller.enqueue(chunk.take());
     },
     cancel() {
       iterator.return?.();

@@ -15,6 +15,7 @@ import {
   TimestampMicrosecond,
   Utf8,
 } from "apache-arrow";
+import { utf8Body } from "../../values/utf8-pieces";
 import type { ColumnKind, OutputColumn } from "../plan/columns";
 
 export function arrowType(kind: ColumnKind, dimension = 0): DataType {
@@ -136,8 +137,8 @@ function utf8Data(values: (string | null)[]): Data<Utf8> {
     if (v) offset += Buffer.byteLength(v, "utf8");
     valueOffsets[i + 1] = offset;
   });
-  // One native encode of the joined text instead of one per value.
-  const data = new Uint8Array(Buffer.from(values.map((v) => v ?? "").join(""), "utf8"));
+  // Encoded in pieces of many values, not one per value nor the column's whole text at once.
+  const data = new Uint8Array(utf8Body(values.map((v) => v ?? "")));
   return makeData({ type: new Utf8(), length: values.length, nullCount, nullBitmap, valueOffsets, data });
 }
 

@@ -1,4 +1,5 @@
 import { formatTimestamp } from "../../values/timestamps";
+import type { Utf8Pieces } from "../../values/utf8-pieces";
 import type { OutputColumn } from "../plan/columns";
 
 const NEEDS_QUOTES = /[",\r\n]/;
@@ -18,18 +19,17 @@ export function csvHeader(columns: OutputColumn[]): string {
 }
 
 /** Rows of values (the shapes `valueSql` selects) as CSV records. */
-export function csvRecords(columns: OutputColumn[], rows: unknown[][]): string {
+export function csvRecords(columns: OutputColumn[], rows: unknown[][], into: Utf8Pieces): void {
   const formatters = columns.map((c) => formatter(c.kind));
-  let out = "";
   for (const row of rows) {
+    let out = "";
     for (let j = 0; j < formatters.length; j++) {
       if (j > 0) out += ",";
       const value = row[j];
       out += value === null || value === undefined ? "" : csvField((formatters[j] as Format)(value));
     }
-    out += "\r\n";
+    into.add(`${out}\r\n`);
   }
-  return out;
 }
 
 type Format = (value: unknown) => string;

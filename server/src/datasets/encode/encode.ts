@@ -1,5 +1,6 @@
 import type { RecordBatch, Schema } from "apache-arrow";
 import { nextTurn, SLICE_MS } from "../../values/turns";
+import { Utf8Pieces } from "../../values/utf8-pieces";
 import type { OutputColumn } from "../plan/columns";
 import { csvHeader, csvRecords } from "./csv";
 import type { DownloadFormat } from "./formats";
@@ -53,11 +54,13 @@ export async function* encodeRows(
   const records = format === "csv" ? csvRecords : ndjsonRecords;
   if (format === "csv") yield Buffer.from(csvHeader(columns), "utf8");
   let sliceRows = FIRST_SLICE_ROWS;
+  const pieces = new Utf8Pieces();
   for await (const rows of pages) {
     for (let at = 0; at < rows.length; ) {
       const started = performance.now();
       const slice = rows.slice(at, at + sliceRows);
-      const bytes = Buffer.from(records(columns, slice), "utf8");
+      records(columns, slice, pieces);
+      const bytes = pieces.take();
       at += slice.length;
       sliceRows = nextSliceRows(sliceRows, performance.now() - started);
       yield bytes;

@@ -1,4 +1,5 @@
 import { formatTimestamp } from "../../values/timestamps";
+import type { Utf8Pieces } from "../../values/utf8-pieces";
 import type { OutputColumn } from "../plan/columns";
 
 /**
@@ -6,20 +7,18 @@ import type { OutputColumn } from "../plan/columns";
  * booleans, strings, lists as arrays, JSON features as JSON, timestamps as ISO 8601 UTC to the
  * microsecond (`2024-05-01T10:00:00.123456Z`, as GET /v1/features gives them), NULL as null.
  */
-export function ndjsonRecords(columns: OutputColumn[], rows: unknown[][]): string {
+export function ndjsonRecords(columns: OutputColumn[], rows: unknown[][], into: Utf8Pieces): void {
   const names = columns.map((c) => JSON.stringify(c.name));
   const converters = columns.map((c) => converter(c.kind));
-  let out = "";
   for (const row of rows) {
-    out += "{";
+    let out = "{";
     for (let j = 0; j < names.length; j++) {
       const value = row[j];
       const json = value === null || value === undefined ? "null" : (converters[j] as Convert)(value);
       out += `${j > 0 ? "," : ""}${names[j]}:${json}`;
     }
-    out += "}\n";
+    into.add(`${out}}\n`);
   }
-  return out;
 }
 
 type Convert = (value: unknown) => string;

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { FILTER_OPS, SEARCH_STRATEGIES } from "../../../usecases";
+import { utf8Body } from "../../../values/utf8-pieces";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { slicedText, WHOLE_BODY_VALUES } from "../../sliced-text";
@@ -191,6 +192,6 @@ export function registerEmbeddingSearch(app: App): void {
     const values = result.neighbors.length * (features?.resolution.columns.length ?? 0);
     c.header("content-type", "application/json");
     // The typed-response check only knows c.json.
-    return c.body(values > WHOLE_BODY_VALUES ? slicedText(parts) : [...parts].join(""), 200) as never;
+    return c.body(values > WHOLE_BODY_VALUES ? slicedText(parts) : utf8Body(parts), 200) as never;
   });
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { utf8Body } from "../../../values/utf8-pieces";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
 import { slicedText, WHOLE_BODY_VALUES } from "../../sliced-text";
@@ -125,6 +126,6 @@ export function registerFeaturesBatch(app: App): void {
           )
         : codec.rowsBody(JSON.stringify({ ...head, format: "rows" }), table);
     const cells = table.ids.length * resolution.columns.length;
-    return c.body(cells > WHOLE_BODY_VALUES ? slicedText(parts) : [...parts].join(""), 200) as never;
+    return c.body(cells > WHOLE_BODY_VALUES ? slicedText(parts) : utf8Body(parts), 200) as never;
   });
 }
