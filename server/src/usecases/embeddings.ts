@@ -40,7 +40,8 @@ export async function getEmbedding(
 
 export type EmbeddingBatch = {
   resolved: ResolvedEmbedding;
-  items: { id: EntityId; vector: number[] | null; status: "present" | "null" | "not_found" }[];
+  /** Each id's vector as JSON array text (`EmbeddingServer.vectorTexts`), null where it has none. */
+  items: { id: EntityId; vectorJson: string | null; status: "present" | "null" | "not_found" }[];
 };
 
 /** Up to 1,000 entities' vectors, in order; spends a row per id before reading. */
@@ -53,11 +54,15 @@ export async function getEmbeddingBatch(
   const resolved = await embeddings.resolve(request.name);
   const ids = parseIds(resolved.entity, request.ids);
   await payer.spend({ rows: ids.length });
-  const vectors = await embeddings.vectors(resolved.embedding, ids);
+  const vectors = await embeddings.vectorTexts(resolved.embedding, ids);
   const items = ids.map(({ id, key }) => {
-    const vector = vectors.get(key);
-    const status = vector === undefined ? "not_found" : vector === null ? "null" : "present";
-    return { id, vector: vector ?? null, status: status as EmbeddingBatch["items"][number]["status"] };
+    const vectorJson = vectors.get(key);
+    const status = vectorJson === undefined ? "not_found" : vectorJson === null ? "null" : "present";
+    return {
+      id,
+      vectorJson: vectorJson ?? null,
+      status: status as EmbeddingBatch["items"][number]["status"],
+    };
   });
   return { resolved, items };
 }
