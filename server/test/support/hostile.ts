@@ -40,13 +40,14 @@ export const FREE_PACE_MS = 1_010;
 /**
  * What a real free key (default tier: 60 requests a minute, 3 downloads and 10,000 rows a day) can
  * send that is cheapest to send and costliest to serve, each valid so that it is served, not
- * refused: a 1,000-id batch of every track feature and a 384-d search for the 100 nearest with 20
- * filters and every feature, each padded to just under the route's body limit; a padded key
- * request; a 100,000-row training CSV (refused on its count: over the day's rows); an `as_of` card
- * abandoned after a moment; public downloads at limits of their own below its rows, in turn Parquet
- * (a new file each, with RAPFS_SPOOL_MAX_BYTES set by the test) and NDJSON (up to 80% of the whole
- * file's 67 MB, read from the shared file). Sent at FREE_PACE_MS, a key's daily downloads and rows
- * run out within a minute, and what is refused then is counted as refused.
+ * refused: a 1,000-id batch of every track feature, the lyrics vectors of 1,000 ids and a 384-d
+ * search for the 100 nearest with 20 filters and every feature, each padded to just under the
+ * route's body limit; a padded key request; a 100,000-row training CSV (refused on its count:
+ * over the day's rows); an `as_of` card abandoned after a moment; public downloads at limits of
+ * their own below its rows, in turn Parquet (a new file each, with RAPFS_SPOOL_MAX_BYTES set by
+ * the test) and NDJSON (up to 80% of the whole file's 67 MB, read from the shared file). Sent at
+ * FREE_PACE_MS, a key's daily downloads and rows run out within a minute, and what is refused
+ * then is counted as refused.
  */
 export function hostileRequests(
   key: string,
@@ -60,6 +61,7 @@ export function hostileRequests(
       JSON.stringify({ ids: Array.from({ length: 1_000 }, track), features: EVERY_TRACK_FEATURE }),
       ONLINE_LIMIT,
     );
+  const vectors = () => widened(JSON.stringify({ ids: Array.from({ length: 1_000 }, track) }), ONLINE_LIMIT);
   const search = () =>
     widened(
       JSON.stringify({
@@ -79,6 +81,10 @@ export function hostileRequests(
     101 + Math.floor(Math.random() * Math.max(1, Math.floor(options.tracks * 0.8) - 101));
   return [
     ["wide batch", () => ["/v1/features/track/batch", { method: "POST", headers: json, body: batch() }]],
+    [
+      "wide vectors",
+      () => ["/v1/embeddings/lyrics/batch", { method: "POST", headers: json, body: vectors() }],
+    ],
     [
       "wide search",
       () => ["/v1/embeddings/lyrics/search", { method: "POST", headers: json, body: search() }],
