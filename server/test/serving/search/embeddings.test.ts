@@ -7,6 +7,7 @@ import type { Sql } from "../../../src/db/database";
 import type { RunningServer } from "../../../src/runtime/start-server";
 import { createServing, type SearchQuery } from "../../../src/serving";
 import { capturingLogger } from "../../api/harness";
+import { withTurns } from "../../support/turns";
 import { ADMIN_KEY, call, ok, PINNED_NOW, problem, startServing } from "../support";
 
 let server: RunningServer;
@@ -97,17 +98,13 @@ describe("embedding lookups", () => {
     expect(res.headers.get("content-type")).toBe("application/json");
     // Chunks, each made on a later turn of the event loop: built whole (c.json of 384,000
     // numbers) the body held the loop 190–380 ms for every other request.
-    let turns = 0;
-    let reading = true;
-    const tick = () => {
-      turns++;
-      if (reading) setImmediate(tick);
-    };
-    setImmediate(tick);
     const chunks: Uint8Array[] = [];
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(next.value);
-    reading = false;
+    const { turns } = await withTurns(
+      (async () => {
+        for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(next.value);
+      })(),
+    );
     expect(chunks.length).toBeGreaterThan(2);
     expect(turns).toBeGreaterThan(2);
     const body = EmbeddingBatchSchema.parse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
