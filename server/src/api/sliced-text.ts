@@ -1,11 +1,22 @@
 import { nextTurn, SLICE_MS } from "../values/turns";
-import { Utf8Pieces } from "../values/utf8-pieces";
+import { Utf8Pieces, utf8Body } from "../values/utf8-pieces";
 
 /**
  * The most feature values a body built in one piece holds (a string answers with less ceremony
  * than a stream): the SDK's batches of 100 × 50 stay whole.
  */
 export const WHOLE_BODY_VALUES = 5_000;
+
+/**
+ * A JSON body of `values` feature values (or vector components) made of `parts`: built whole up to
+ * WHOLE_BODY_VALUES, sent in slices past it (slicedText).
+ */
+export function jsonBody(
+  parts: Iterable<string>,
+  values: number,
+): Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> {
+  return values > WHOLE_BODY_VALUES ? slicedText(parts) : utf8Body(parts);
+}
 
 /** About how many characters (or bytes, once encoded) go into one chunk of a sliced body. */
 const CHUNK_CHARS = 64 * 1024;

@@ -156,42 +156,41 @@ export class EmbeddingServer {
    * is made by the database and only copied here.
    */
   vectorTexts(embedding: EmbeddingInfo, ids: readonly ParsedId[]): Promise<Map<string, string | null>> {
-    return this.turns.interactive(() => this.reads.run((sql) => this.vectorTextsOn(sql, embedding, ids)));
+    return this.turns.interactive(() => this.reads.run((sql) => this.vectorsOn(sql, embedding, ids, "text")));
   }
 
   search(resolved: ResolvedEmbedding, query: SearchQuery): Promise<SearchResult> {
     return this.turns.interactive(() => this.reads.run((sql) => this.searchOn(sql, resolved, query)));
   }
 
+  /**
+   * The vectors of `ids` by key: as arrays (`real[]`), or as JSON array text (`text`): pgvector
+   * prints a vector as `[x,y,…]`, each the shortest text of its float4, the numbers `real[]` gives.
+   */
   private async vectorsOn(
     sql: Sql,
     embedding: EmbeddingInfo,
     ids: readonly ParsedId[],
-  ): Promise<Map<string, number[] | null>> {
-    const keys = [...new Set(ids.map((id) => id.key))];
-    const found = new Map<string, number[] | null>();
-    if (keys.length === 0) return found;
-    // Embeddings are of tracks only (the definition schema says so), so keys are integers.
-    const rows = await sql<{ id: string; vector: number[] | null }[]>`
-      select e.${sql(embedding.keyColumn)}::text as id, e.${sql(embedding.vectorColumn)}::real[] as vector
-      from ${sql(embedding.relation)} e
-      where e.${sql(embedding.keyColumn)} = any(${keys}::integer[])`;
-    for (const row of rows) found.set(row.id, row.vector);
-    return found;
-  }
-
-  private async vectorTextsOn(
+  ): Promise<Map<string, number[] | null>>;
+  private async vectorsOn(
     sql: Sql,
     embedding: EmbeddingInfo,
     ids: readonly ParsedId[],
-  ): Promise<Map<string, string | null>> {
+    as: "text",
+  ): Promise<Map<string, string | null>>;
+  private async vectorsOn(
+    sql: Sql,
+    embedding: EmbeddingInfo,
+    ids: readonly ParsedId[],
+    as: "real[]" | "text" = "real[]",
+  ): Promise<Map<string, number[] | string | null>> {
     const keys = [...new Set(ids.map((id) => id.key))];
-    const found = new Map<string, string | null>();
+    const found = new Map<string, number[] | string | null>();
     if (keys.length === 0) return found;
-    // pgvector prints a vector as `[x,y,…]`, each the shortest text of its float4: JSON already,
-    // and the numbers `::real[]` gives.
-    const rows = await sql<{ id: string; vector: string | null }[]>`
-      select e.${sql(embedding.keyColumn)}::text as id, e.${sql(embedding.vectorColumn)}::vector::text as vector
+    const cast = sql.unsafe(as === "text" ? "vector::text" : "real[]");
+    // Embeddings are of tracks only (the definition schema says so), so keys are integers.
+    const rows = await sql<{ id: string; vector: number[] | string | null }[]>`
+      select e.${sql(embedding.keyColumn)}::text as id, e.${sql(embedding.vectorColumn)}::${cast} as vector
       from ${sql(embedding.relation)} e
       where e.${sql(embedding.keyColumn)} = any(${keys}::integer[])`;
     for (const row of rows) found.set(row.id, row.vector);

@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { utf8Body } from "../../../values/utf8-pieces";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { slicedText, WHOLE_BODY_VALUES } from "../../sliced-text";
+import { jsonBody } from "../../sliced-text";
 import { EntityIdSchema, MAX_BATCH_IDS } from "../features/schemas";
 import { EmbeddingHeadSchema, EmbeddingParamsSchema, headOf, VectorSchema } from "./schemas";
 
@@ -67,6 +66,6 @@ export function registerEmbeddingsBatch(app: App): void {
     // Vectors of a 1,000-id batch are megabytes of JSON: sent in slices (api/sliced-text.ts).
     // The typed-response check only knows c.json.
     const values = items.length * resolved.embedding.dimension;
-    return c.body(values > WHOLE_BODY_VALUES ? slicedText(parts()) : utf8Body(parts()), 200) as never;
+    return c.body(jsonBody(parts(), values), 200) as never;
   });
 }

@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { FILTER_OPS, SEARCH_STRATEGIES } from "../../../usecases";
-import { utf8Body } from "../../../values/utf8-pieces";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { slicedText, WHOLE_BODY_VALUES } from "../../sliced-text";
+import { jsonBody } from "../../sliced-text";
 import { EntityIdSchema, FeatureValueSchema, MAX_FEATURE_REFS } from "../features/schemas";
 import { EmbeddingHeadSchema, EmbeddingParamsSchema } from "./schemas";
 
@@ -192,6 +191,6 @@ export function registerEmbeddingSearch(app: App): void {
     const values = result.neighbors.length * (features?.resolution.columns.length ?? 0);
     c.header("content-type", "application/json");
     // The typed-response check only knows c.json.
-    return c.body(values > WHOLE_BODY_VALUES ? slicedText(parts) : utf8Body(parts), 200) as never;
+    return c.body(jsonBody(parts, values), 200) as never;
   });
 }

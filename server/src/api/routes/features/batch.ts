@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { utf8Body } from "../../../values/utf8-pieces";
 import type { App } from "../../env";
 import { errorResponses } from "../../errors";
-import { slicedText, WHOLE_BODY_VALUES } from "../../sliced-text";
+import { jsonBody } from "../../sliced-text";
 import {
   EntityIdSchema,
   EntityParamsSchema,
@@ -126,6 +125,6 @@ export function registerFeaturesBatch(app: App): void {
           )
         : codec.rowsBody(JSON.stringify({ ...head, format: "rows" }), table);
     const cells = table.ids.length * resolution.columns.length;
-    return c.body(cells > WHOLE_BODY_VALUES ? slicedText(parts) : utf8Body(parts), 200) as never;
+    return c.body(jsonBody(parts, cells), 200) as never;
   });
 }
