@@ -12,6 +12,7 @@ const workloads: Workload[] = [
   { name: "search", load: async () => (await import("./search")).benchSearch },
   { name: "access", load: async () => (await import("./access")).benchAccess },
   { name: "datasets", load: async () => (await import("./datasets")).benchDatasets },
+  { name: "encode", load: async () => (await import("./encode")).benchEncode },
   { name: "offline", load: async () => (await import("./offline")).benchOffline },
   { name: "sdk", load: async () => (await import("./sdk")).benchSdk },
   { name: "start", load: async () => (await import("./start")).benchStart },

@@ -44,17 +44,18 @@ export function encodeBatches(
 /**
  * CSV (with its header) or NDJSON from pages of rows, a slice at a time: as many rows as were
  * encoded in about SLICE_MS last time, then a turn of the event loop for other requests. A page
- * (8,192 rows of every feature) encoded in one go held the loop for tens of milliseconds.
+ * (8,192 rows of every feature) encoded in one go held the loop for tens of milliseconds. The
+ * text goes to UTF-8 through `pieces` (`pnpm bench encode` passes the former whole-slice one).
  */
 export async function* encodeRows(
   format: RowFormat,
   columns: OutputColumn[],
   pages: Pages,
+  pieces = new Utf8Pieces(),
 ): AsyncIterable<Uint8Array> {
   const records = format === "csv" ? csvRecords : ndjsonRecords;
   if (format === "csv") yield Buffer.from(csvHeader(columns), "utf8");
   let sliceRows = FIRST_SLICE_ROWS;
-  const pieces = new Utf8Pieces();
   for await (const rows of pages) {
     for (let at = 0; at < rows.length; ) {
       const started = performance.now();
