@@ -183,9 +183,11 @@ export class AccessGate {
         limits.filter((l) => l.policy.unit === "requests"),
       );
     }
-    this.deps.usage?.record(principal.accountId, { requests: 1 });
-    if (refused) return this.refuse(principal, "quota_exceeded", limits);
-    this.recordSpend(principal, cost);
+    if (refused) {
+      this.deps.usage?.record(principal.accountId, { requests: 1 });
+      return this.refuse(principal, "quota_exceeded", limits);
+    }
+    this.recordSpend(principal, cost, 1);
     return { ok: true, principal, limits };
   }
 
@@ -200,7 +202,7 @@ export class AccessGate {
    * Undefined, having spent nothing, otherwise: admit then decides, with Redis.
    */
   heldAdmission(principal: Principal, cost: Cost = {}): (() => GateResult) | undefined {
-    const { limiter, usage } = this.deps;
+    const { limiter } = this.deps;
     if (!limiter.heldSpend || this.oversize(principal, cost)) return undefined;
     const subject = principal.accountId;
     const charges = this.charges(principal, { requests: 1, ...cost });
@@ -208,8 +210,7 @@ export class AccessGate {
     if (!spend) return undefined;
     return () => {
       const limits = spend();
-      usage?.record(subject, { requests: 1 });
-      this.recordSpend(principal, cost);
+      this.recordSpend(principal, cost, 1);
       return { ok: true, principal, limits };
     };
   }
@@ -365,9 +366,11 @@ export class AccessGate {
     return { limits: refunds, refused };
   }
 
-  private recordSpend(principal: Principal, cost: Cost): void {
-    if (cost.rows || cost.downloads || cost.bytes) {
+  /** The usage history of what a request spent, with the request itself when it is one: one record. */
+  private recordSpend(principal: Principal, cost: Cost, requests = 0): void {
+    if (requests || cost.rows || cost.downloads || cost.bytes) {
       this.deps.usage?.record(principal.accountId, {
+        requests,
         rows: cost.rows ?? 0,
         downloads: cost.downloads ?? 0,
         bytes: cost.bytes ?? 0,

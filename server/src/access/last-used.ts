@@ -7,15 +7,16 @@ import { BufferedWrites } from "./buffered-writes";
  * UPDATE per flush interval writes them all, so a key costs at most one row write per interval.
  */
 export class LastUsedRecorder {
-  private readonly writes: BufferedWrites<Date>;
+  /** The latest use per key, in epoch milliseconds. */
+  private readonly writes: BufferedWrites<number>;
 
   constructor(sql: Sql, options: { flushIntervalMs?: number; logger?: Logger } = {}) {
     this.writes = new BufferedWrites({
       intervalMs: options.flushIntervalMs ?? 15_000,
-      merge: (previous, at) => (previous && previous >= at ? previous : at),
+      merge: (previous, at) => (previous !== undefined && previous >= at ? previous : at),
       write: async (batch) => {
         const ids = [...batch.keys()];
-        const times = [...batch.values()].map((t) => t.toISOString());
+        const times = [...batch.values()].map((t) => new Date(t).toISOString());
         await sql`
           update api_keys k set last_used_at = greatest(k.last_used_at, v.at)
           from unnest(${ids}::uuid[], ${times}::timestamptz[]) as v(id, at)
@@ -26,7 +27,7 @@ export class LastUsedRecorder {
     });
   }
 
-  touch(keyId: string, at: Date = new Date()): void {
+  touch(keyId: string, at: number = Date.now()): void {
     this.writes.add(keyId, at);
   }
 

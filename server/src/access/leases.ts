@@ -139,7 +139,7 @@ export class LeasingLimiter implements Limiter {
 
   async consume(policy: Policy, subject: string, cost = 1): Promise<LimitResult> {
     if (cost === 0 || this.inner.backend !== "redis") return this.inner.consume(policy, subject, cost);
-    const { key, windowMs } = limiterWindow(this.prefix, policy, subject, new Date(this.now()));
+    const { key, windowMs } = limiterWindow(this.prefix, policy, subject, this.now());
     for (;;) {
       const now = this.now();
       const lease = this.spendable(key, cost, now);
@@ -172,8 +172,7 @@ export class LeasingLimiter implements Limiter {
   heldSpend(charges: readonly HeldCharge[]): (() => LimitResult[]) | undefined {
     if (this.inner.backend !== "redis") return undefined;
     const now = this.now();
-    const at = new Date(now);
-    const windows = charges.map(({ policy, subject }) => limiterWindow(this.prefix, policy, subject, at));
+    const windows = charges.map(({ policy, subject }) => limiterWindow(this.prefix, policy, subject, now));
     // What each counter is asked for, over every charge on it.
     const asked = new Map<string, number>();
     for (const [i, { cost }] of charges.entries()) {
@@ -226,7 +225,7 @@ export class LeasingLimiter implements Limiter {
 
   async refund(policy: Policy, subject: string, cost: number): Promise<void> {
     if (cost <= 0) return;
-    const { key } = limiterWindow(this.prefix, policy, subject, new Date(this.now()));
+    const { key } = limiterWindow(this.prefix, policy, subject, this.now());
     const lease = this.leases.get(key);
     // Back into the lease: it goes back to Redis with the rest of its units when the lease ends.
     if (lease && this.now() < lease.expiresAt) {
@@ -239,7 +238,7 @@ export class LeasingLimiter implements Limiter {
 
   async peek(policy: Policy, subject: string): Promise<LimitResult> {
     const result = await this.inner.peek(policy, subject);
-    const { key } = limiterWindow(this.prefix, policy, subject, new Date(this.now()));
+    const { key } = limiterWindow(this.prefix, policy, subject, this.now());
     const held = this.leases.get(key)?.units ?? 0;
     // Units this process holds are still this account's to spend.
     return { ...result, remaining: Math.min(policy.limit, result.remaining + held) };

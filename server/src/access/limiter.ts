@@ -277,6 +277,7 @@ export class FlexibleLimiter implements Limiter {
   }
 }
 
+const DAY_MS = 86_400_000;
 const policyKeyPrefix = (prefix: string, policy: Policy) => `${prefix}:rl:${policy.name}`;
 
 /**
@@ -288,15 +289,16 @@ export function limiterWindow(
   prefix: string,
   policy: Policy,
   subject: string,
-  now: Date,
+  now: Date | number,
 ): { key: string; subjectKey: string; windowMs: number } {
   const keyPrefix = policyKeyPrefix(prefix, policy);
   if (policy.window === "fixed") {
     return { key: `${keyPrefix}:${subject}`, subjectKey: subject, windowMs: policy.windowSeconds * 1000 };
   }
-  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-  const windowMs = Math.max(1, Math.ceil((midnight - now.getTime()) / 1000)) * 1000;
-  const subjectKey = `${subject}:${utcDay(now)}`;
+  const ms = typeof now === "number" ? now : now.getTime();
+  const midnight = (Math.floor(ms / DAY_MS) + 1) * DAY_MS;
+  const windowMs = Math.max(1, Math.ceil((midnight - ms) / 1000)) * 1000;
+  const subjectKey = `${subject}:${utcDay(ms)}`;
   return { key: `${keyPrefix}:${subjectKey}`, subjectKey, windowMs };
 }
 

@@ -30,9 +30,10 @@ function addPending(pending: UsageCounts | undefined, delta: Partial<UsageCounts
   return counts;
 }
 
-export function utcDay(at: Date): string {
-  const number = Math.floor(at.getTime() / 86_400_000);
-  if (number !== lastDay.number) lastDay = { number, text: at.toISOString().slice(0, 10) };
+export function utcDay(at: Date | number): string {
+  const ms = typeof at === "number" ? at : at.getTime();
+  const number = Math.floor(ms / 86_400_000);
+  if (number !== lastDay.number) lastDay = { number, text: new Date(ms).toISOString().slice(0, 10) };
   return lastDay.text;
 }
 
@@ -75,7 +76,7 @@ export class UsageRecorder {
     });
   }
 
-  record(accountId: string, delta: Partial<UsageCounts>, at: Date = new Date()): void {
+  record(accountId: string, delta: Partial<UsageCounts>, at: Date | number = Date.now()): void {
     this.writes.add(`${accountId}|${utcDay(at)}`, delta);
   }
 

@@ -106,7 +106,7 @@ export class KeyVerifier {
 
   /** A key that is not refused: its use is noted, and it is the request's principal. */
   private accept(lookup: KeyLookup, now: number): Verification {
-    this.options.lastUsed?.touch(lookup.keyId, new Date(now));
+    this.options.lastUsed?.touch(lookup.keyId, now);
     return {
       ok: true,
       principal: {
