@@ -173,13 +173,12 @@ export class LeasingLimiter implements Limiter {
     if (this.inner.backend !== "redis") return undefined;
     const now = this.now();
     const windows = charges.map(({ policy, subject }) => limiterWindow(this.prefix, policy, subject, now));
-    // What each counter is asked for, over every charge on it.
-    const asked = new Map<string, number>();
-    for (const [i, { cost }] of charges.entries()) {
-      const key = windows[i]?.key as string;
-      asked.set(key, (asked.get(key) ?? 0) + cost);
+    // What each counter is asked for, over every charge on it (a request has a few: pairwise).
+    for (const { key } of windows) {
+      let asked = 0;
+      for (let i = 0; i < windows.length; i++) if (windows[i]?.key === key) asked += charges[i]?.cost ?? 0;
+      if (asked <= 0 || !this.spendable(key, asked, now)) return undefined;
     }
-    for (const [key, cost] of asked) if (cost <= 0 || !this.spendable(key, cost, now)) return undefined;
     return () =>
       charges.map(({ policy, cost }, i) => {
         const { key, windowMs } = windows[i] as { key: string; windowMs: number };
