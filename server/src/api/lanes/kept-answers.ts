@@ -1,3 +1,6 @@
+/** Answers kept per path: the feature lists (or services) one id is asked for. */
+const PER_PATH = 8;
+
 /**
  * Finished answers by the request's URL as sent, so a repeated request sends bytes made once.
  * Each says for itself whether it still holds (the lane asks before serving one); the map only
@@ -8,9 +11,6 @@
  * took longer than the rest of finding its answer (2.5–3 µs against 0.2 µs). A path keeps at
  * most PER_PATH answers, so a client sending one path with ever new queries costs a bounded scan.
  */
-/** Answers kept per path: the feature lists (or services) one id is asked for. */
-const PER_PATH = 8;
-
 export class KeptAnswers<Answer> {
   private readonly byPath = new Map<string, [url: string, answer: Answer][]>();
   private count = 0;
