@@ -7,7 +7,7 @@ import {
 import type { CircuitBreaker } from "../online/circuit-breaker";
 import { duplicateRedis, type RedisConnection } from "../online/redis-client";
 import type { Policy } from "./tiers";
-import { utcDay } from "./usage";
+import { DAY_MS, utcDay } from "./usage";
 
 /** One policy's state after a spend: what the RateLimit headers and Retry-After are made of. */
 export type LimitResult = {
@@ -277,7 +277,6 @@ export class FlexibleLimiter implements Limiter {
   }
 }
 
-const DAY_MS = 86_400_000;
 const policyKeyPrefix = (prefix: string, policy: Policy) => `${prefix}:rl:${policy.name}`;
 
 /**

@@ -30,9 +30,12 @@ function addPending(pending: UsageCounts | undefined, delta: Partial<UsageCounts
   return counts;
 }
 
+/** A UTC day, in milliseconds: usage history's days and the daily quotas' windows. */
+export const DAY_MS = 86_400_000;
+
 export function utcDay(at: Date | number): string {
   const ms = typeof at === "number" ? at : at.getTime();
-  const number = Math.floor(ms / 86_400_000);
+  const number = Math.floor(ms / DAY_MS);
   if (number !== lastDay.number) lastDay = { number, text: new Date(ms).toISOString().slice(0, 10) };
   return lastDay.text;
 }
@@ -112,7 +115,7 @@ export class UsageRecorder {
 
   /** The last `days` UTC days, newest first, including this process's not yet flushed counts. */
   async history(accountId: string, days = 30, now: Date = new Date()): Promise<UsageDay[]> {
-    const since = utcDay(new Date(now.getTime() - (days - 1) * 86_400_000));
+    const since = utcDay(new Date(now.getTime() - (days - 1) * DAY_MS));
     const read = await this.storedDays(accountId, now);
     // From here on, one turn: what is kept, in flight and pending are each counted exactly once.
     const stored = this.stored.get(accountId)?.days ?? read;
@@ -128,7 +131,7 @@ export class UsageRecorder {
   }
 
   private async storedDays(accountId: string, now: Date): Promise<Map<string, UsageCounts>> {
-    const since = utcDay(new Date(now.getTime() - (HISTORY_DAYS - 1) * 86_400_000));
+    const since = utcDay(new Date(now.getTime() - (HISTORY_DAYS - 1) * DAY_MS));
     const kept = this.stored.get(accountId);
     if (kept && kept.since === since) {
       if (Date.now() - kept.readAt > STORED_TTL_MS) {
