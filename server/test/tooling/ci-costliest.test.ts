@@ -15,7 +15,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe(".ci/run's costliest", () => {
   it("prints the total and the 8 costliest files of a profile larger than a pipe holds, and exits 0 under pipefail", async () => {
     const root = join(work, "clone");
-    const lines = Array.from({ length: 3000 }, (_, i) => `${(i / 10).toFixed(1)}\t${i}\t${root}/server/test/${"deep/".repeat(10)}file-${i}.test.ts`);
+    const lines = Array.from(
+      { length: 3000 },
+      (_, i) => `${(i / 10).toFixed(1)}\t${i}\t${root}/server/test/${"deep/".repeat(10)}file-${i}.test.ts`,
+    );
     const profile = join(work, "cpu-per-file.tsv");
     writeFileSync(profile, `${lines.join("\n")}\n`);
     const script = `set -euo pipefail; . '${helper}'; costliest '${profile}' '${root}'; echo "exit 0"`;
