@@ -1,4 +1,4 @@
-import type { JsonRead } from "./compile/json-reads";
+import { FLOAT8_READ_MAX, type JsonRead } from "./compile/json-reads";
 
 export type ContractRow = { analyzer: string; key: string; mustBe: string; readBy: string[] };
 
@@ -20,10 +20,7 @@ export function analysisContract(views: { ref: string; reads: JsonRead[] }[]): C
   for (const { ref, reads } of views) {
     for (const read of reads) {
       for (const analyzer of read.analyzers) {
-        const bound =
-          read.max !== undefined && read.max <= 2_147_483_647
-            ? `, within ±${read.max.toLocaleString("en-US")}`
-            : "";
+        const bound = boundOf(read);
         const mustBe = `${WORDS[read.expect]}${bound}`;
         const id = `${analyzer}\u0000${read.key}\u0000${mustBe}`;
         const row = rows.get(id) ?? { analyzer, key: read.key, mustBe, readBy: [] };
@@ -36,6 +33,14 @@ export function analysisContract(views: { ref: string; reads: JsonRead[] }[]): C
     (a, b) =>
       a.analyzer.localeCompare(b.analyzer) || a.key.localeCompare(b.key) || a.mustBe.localeCompare(b.mustBe),
   );
+}
+
+/** An integer column's range, or the largest double an aggregate can sum (FLOAT8_READ_MAX). */
+function boundOf(read: JsonRead): string {
+  if (read.max === FLOAT8_READ_MAX) return ", within ±1e150";
+  return read.max !== undefined && read.max <= 2_147_483_647
+    ? `, within ±${read.max.toLocaleString("en-US")}`
+    : "";
 }
 
 /** The contract as a Markdown table. */
