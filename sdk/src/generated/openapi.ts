@@ -946,7 +946,7 @@ export interface components {
       }[];
     };
     SearchRequest: {
-      /** @description Search by this vector (under cosine, not all zeros: it has no direction; 400 zero_vector) */
+      /** @description Search by this vector (under cosine, not all zeros: it has no direction; 400 zero_vector; float32 distances: 400 vector_too_long past a squared length of 8.5e37) */
       vector?: number[];
       /** @description Or by this entity's own vector (the entity is left out). An unknown id is 404; an entity without a vector (null on GET), or with an all-zero one under cosine, answers 200 with no neighbours and strategy `no_vector` */
       id?: number | string;

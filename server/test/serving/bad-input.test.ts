@@ -150,6 +150,24 @@ describe("feature requests that cannot be served get a 4xx problem+json", () => 
     expect((l2.body as { neighbors: unknown[] }).neighbors).toHaveLength(3);
   });
 
+  it("a vector too long for float32 distances: 400 naming it, where it was a 500 or the first ids", async () => {
+    const search = (json: unknown) => call(server, "/v1/embeddings/lyrics/search", { json });
+    const along = (first: number) => Array.from({ length: 384 }, (_, i) => (i === 0 ? first : 0.01));
+    // 1e39 is no float32 (PostgreSQL refused its cast: a 500); 2e19 squared overflows the
+    // float32 length, so every cosine was 1 and every l2 Infinity, answered as ids 1, 2, 3.
+    for (const first of [1e39, -1e39, 3.5e38, 2e19])
+      for (const metric of ["cosine", "l2", "inner_product"]) {
+        const p = problem(await search({ vector: along(first), k: 3, metric }), 400, "VALIDATION_FAILED");
+        expect(p.errors).toEqual([expect.objectContaining({ path: ["vector"], code: "vector_too_long" })]);
+      }
+    // Within the bound, the same direction is served, and a cosine search ignores the scale.
+    const near = await search({ vector: along(1e18).map((x) => x * 1), k: 3 });
+    const same = await search({ vector: along(1e18).map((x) => x / 1e18), k: 3 });
+    expect(near.status).toBe(200);
+    const ids = (r: typeof near) => (r.body as { neighbors: { id: unknown }[] }).neighbors.map((n) => n.id);
+    expect(ids(near)).toEqual(ids(same));
+  });
+
   it("a retired version is 410 GONE; a view with every version retired too", async () => {
     const { sql } = server.services;
     await sql`update rapfs_feature_views set status = 'retired' where name = 'gemma_analysis'`;

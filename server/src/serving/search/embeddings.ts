@@ -29,7 +29,7 @@ import {
 import { OutlierCeilings } from "./outlier-ceiling";
 import { SearchTurns } from "./search-turns";
 import { VectorIndexes } from "./vector-indexes";
-import { hasCosineDirection } from "./vector-kernel/pgvector-distance";
+import { hasCosineDirection, hasFiniteFloat32Length } from "./vector-kernel/pgvector-distance";
 
 export type Metric = EmbeddingInfo["metric"];
 
@@ -222,6 +222,17 @@ export class EmbeddingServer {
       throw new DomainError("VALIDATION_FAILED", detail, {
         errors: [{ in: "json", path: ["vector"], pointer: "#/vector", detail, code: "wrong_dimension" }],
       });
+    }
+    if (query.vector && !hasFiniteFloat32Length(query.vector)) {
+      const detail =
+        "The vector is too long for float32 distances: a component beyond ±3.4e38, or a squared length beyond 8.5e37, so every distance would overflow.";
+      throw new DomainError(
+        "VALIDATION_FAILED",
+        `${detail} Scale it down (a cosine search is the same at any scale).`,
+        {
+          errors: [{ in: "json", path: ["vector"], pointer: "#/vector", detail, code: "vector_too_long" }],
+        },
+      );
     }
     // pgvector's cosine of a vector whose float32 length is 0 is NaN, whatever the other vector.
     const directionless = (v: ArrayLike<number>) => metric === "cosine" && !hasCosineDirection(v);

@@ -30,7 +30,7 @@ export const SearchRequestSchema = z
   .object({
     vector: z.array(z.number()).min(1).max(16_000).optional().openapi({
       description:
-        "Search by this vector (under cosine, not all zeros: it has no direction; 400 zero_vector)",
+        "Search by this vector (under cosine, not all zeros: it has no direction; 400 zero_vector; float32 distances: 400 vector_too_long past a squared length of 8.5e37)",
     }),
     id: z
       .union([z.number(), z.string()])

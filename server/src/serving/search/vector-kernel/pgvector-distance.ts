@@ -54,3 +54,22 @@ export function hasCosineDirection(vector: ArrayLike<number>): boolean {
   }
   return norm > 0;
 }
+
+/** float32's largest finite value. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Whether pgvector's distances from this query stay finite: its components are float32 numbers
+ * and its float32 squared length, summed as pgvectorDistance sums it, leaves room for a
+ * difference to a stored vector as long as it (a quarter of float32's range). Past it a cosine
+ * came out 1 for every row and an l2 distance Infinity, so the first ids were answered, wrongly.
+ */
+export function hasFiniteFloat32Length(vector: ArrayLike<number>): boolean {
+  let norm = 0;
+  for (let j = 0; j < vector.length; j++) {
+    const x = f32(vector[j] as number);
+    if (!Number.isFinite(x)) return false;
+    norm = f32(norm + f32(x * x));
+  }
+  return norm <= FLOAT32_MAX / 4;
+}
