@@ -13,8 +13,8 @@ export type DatabaseView = {
   presentTracks: Set<number>;
   /** Per table, each column's type name (pgvector's columns are absent from a database without it). */
   columns: Record<IngestTable, Map<string, string>>;
-  /** What each applied view version reads of analysis_data (json-reads.ts). */
-  reads: { view: string; reads: JsonRead[] }[];
+  /** What each applied view version reads of analysis_data and of a track's JSON columns (json-reads.ts). */
+  reads: { view: string; reads: JsonRead[]; trackReads?: JsonRead[] | null }[];
 };
 
 export async function readDatabaseView(
@@ -33,9 +33,11 @@ export async function readDatabaseView(
             from pg_attribute a join pg_class c on c.oid = a.attrelid
             where a.attrelid in (to_regclass('tracks'), to_regclass('analysis_results'))
               and a.attnum > 0 and not a.attisdropped) as columns,
-      coalesce((select jsonb_agg(jsonb_build_object('view', name || '@' || version, 'reads', compiled->'reads'))
+      coalesce((select jsonb_agg(jsonb_build_object('view', name || '@' || version, 'reads', compiled->'reads',
+                                                    'trackReads', compiled->'track_reads'))
                 from rapfs_feature_views
-                where status <> 'retired' and jsonb_array_length(coalesce(compiled->'reads', '[]')) > 0), '[]') as reads`;
+                where status <> 'retired' and (jsonb_array_length(coalesce(compiled->'reads', '[]')) > 0
+                  or jsonb_array_length(coalesce(compiled->'track_reads', '[]')) > 0)), '[]') as reads`;
   if (!row) throw new Error("the database answered no row");
   const columns: DatabaseView["columns"] = { tracks: new Map(), analyses: new Map() };
   for (const entry of row.columns) {
@@ -88,6 +90,8 @@ export function databaseProblems(checked: CheckedBatch, view: DatabaseView): Row
         );
       }
       if (table === "analyses") for (const problem of unreadable(values, view.reads)) add(index, ...problem);
+      if (table === "tracks")
+        for (const problem of unreadableTrack(values, view.reads)) add(index, ...problem);
       for (const [column, value] of Object.entries(values)) {
         if (value !== null && value !== undefined && !view.columns[table].has(column)) {
           const relation = INGEST_TABLES[table].table;
@@ -102,6 +106,45 @@ export function databaseProblems(checked: CheckedBatch, view: DatabaseView): Row
     }
   }
   return problems;
+}
+
+/**
+ * A track whose spotify_data or audio_features an applied view cannot read (a string where it
+ * casts to a number or a boolean): refused here, since a failed cast fails every run of the view.
+ */
+function unreadableTrack(
+  values: Record<string, unknown>,
+  views: DatabaseView["reads"],
+): [field: string, detail: string, code: string, key: string][] {
+  const found = new Map<string, [string, string, string, string]>();
+  for (const { view, trackReads } of views) {
+    for (const read of trackReads ?? []) {
+      const column = read.column as string;
+      const data = values[column];
+      if (data === null || typeof data !== "object" || Array.isArray(data)) continue;
+      if (found.has(`${column}.${read.key}`)) continue;
+      const problem = misfit(read, (data as Record<string, unknown>)[read.key]);
+      if (problem) found.set(`${column}.${read.key}`, unreadableProblem(column, problem, view, read, data));
+    }
+  }
+  return [...found.values()];
+}
+
+function unreadableProblem(
+  column: string,
+  problem: string,
+  view: string,
+  read: JsonRead,
+  data: object,
+): [string, string, string, string] {
+  const shown = JSON.stringify((data as Record<string, unknown>)[read.key]);
+  const excerpt = shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
+  return [
+    column,
+    `${problem} (it is ${excerpt}): ${view} reads ${read.reads} for its feature ${read.feature}`,
+    "unreadable_by_view",
+    read.key,
+  ];
 }
 
 /**
@@ -120,15 +163,7 @@ function unreadable(
       if (found.has(read.key) || !read.analyzers.includes(values.analyzer_type as string)) continue;
       const value = (data as Record<string, unknown>)[read.key];
       const problem = misfit(read, value);
-      if (!problem) continue;
-      const shown = JSON.stringify(value);
-      const excerpt = shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
-      found.set(read.key, [
-        "analysis_data",
-        `${problem} (it is ${excerpt}): ${view} reads ${read.reads} for its feature ${read.feature}`,
-        "unreadable_by_view",
-        read.key,
-      ]);
+      if (problem) found.set(read.key, unreadableProblem("analysis_data", problem, view, read, data));
     }
   }
   return [...found.values()];

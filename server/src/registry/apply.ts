@@ -108,7 +108,8 @@ async function lastChecked(sql: Sql): Promise<{ fingerprint: string | undefined;
  * back-dated rows, `track_ids`; 10: point-in-time histories name their columns and the running totals
  * each feature reads; 11: and the artists of tracks updated or deleted, `artists`, and remove the
  * keys the noted changes reach that have no row left, `touched`; 12: per-track inputs indexed by
- * artist; 13: a double precision read bounded at FLOAT8_READ_MAX, so an aggregate of it cannot overflow).
+ * artist; 13: a double precision read bounded at FLOAT8_READ_MAX, so an aggregate of it cannot overflow, and
+ * `track_reads`, the keys of a track's JSON columns a view casts).
  */
 const COMPILER_REVISION = 13;
 

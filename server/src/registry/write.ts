@@ -25,6 +25,7 @@ export function compiledJson(view: CompiledView): Json {
     point_in_time_changes: view.pointInTimeChanges ?? null,
     watermark: view.watermark,
     reads: view.reads,
+    track_reads: view.trackReads,
   } as unknown as Json;
 }
 

@@ -22,6 +22,8 @@ owner: tests
 source: { from: tracks, pick: aggregate, join_latest: { q: ${ANALYZER} } }
 features:
   - { name: avg_joy, type: float, expr: "avg((q.analysis_data->>'joy')::float)", description: avg }
+  - { name: avg_popularity, type: float, expr: "avg((t.spotify_data->>'popularity')::float)", description: pop }
+  - { name: explicit_share, type: float, expr: "avg(((t.spotify_data->>'explicit')::boolean)::int)", description: e }
   - name: joy_spread
     type: float
     expr: "max((q.analysis_data->>'joy')::float) - min((q.analysis_data->>'joy')::float)"
@@ -74,6 +76,35 @@ for (const topology of ["embedded", "server"] as const) {
       await ingestBatch(sql, {
         analyses: [{ track_id: 1, analyzer_type: ANALYZER, analysis_data: { joy: 1e150 } }],
       });
+    });
+
+    it("a track whose spotify_data the view casts and cannot is refused at the door; nothing is written", async () => {
+      const before = await sql`select count(*)::int as n from tracks`;
+      const bad = [
+        [{ popularity: "high" }, "popularity", "must be a number"],
+        [{ popularity: HUGE }, "popularity", "within ±1.0e+150"],
+        [{ explicit: "maybe" }, "explicit", "must be a boolean"],
+      ] as const;
+      for (const [spotify, key, says] of bad) {
+        const sent = ingestBatch(sql, {
+          tracks: [{ title: "t", artist: "artist 1", spotify_data: spotify }],
+        });
+        const error = (await sent.catch((e: unknown) => e)) as DomainError;
+        expect(error, key).toBeInstanceOf(DomainError);
+        expect(error.errors).toEqual([
+          expect.objectContaining({ path: ["tracks", 0, "spotify_data", key], code: "unreadable_by_view" }),
+        ]);
+        expect(error.errors?.[0]?.detail).toContain(says);
+        expect(error.errors?.[0]?.detail).toContain("artist_scores@1 reads t.spotify_data->>");
+      }
+      expect((await sql`select count(*)::int as n from tracks`)[0]?.n).toBe(before[0]?.n);
+      // What the view reads as it casts is taken, and the view's next run goes on.
+      await ingestBatch(sql, {
+        tracks: [
+          { title: "t", artist: "artist 1", spotify_data: { popularity: "55", explicit: "yes", album: {} } },
+        ],
+      });
+      await materializeAll(sql);
     });
 
     it("written straight into analysis_results, is skipped and reported; the view's runs go on", async () => {

@@ -21,7 +21,15 @@ export type JsonRead = {
   min?: number;
   /** How the view reads it, for messages: `analysis_data->>'joy' as double precision`. */
   reads: string;
+  /** A track's JSON column it reads (trackJsonReadsOf); absent: the analysis's analysis_data. */
+  column?: TrackJsonColumn;
 };
+
+/** The JSON columns of tracks a view may read keys of. */
+export const TRACK_JSON_COLUMNS = ["spotify_data", "audio_features"] as const;
+export type TrackJsonColumn = (typeof TRACK_JSON_COLUMNS)[number];
+const isTrackJsonColumn = (name: string): name is TrackJsonColumn =>
+  (TRACK_JSON_COLUMNS as readonly string[]).includes(name);
 
 type Bounds = { max: number; min: number };
 
@@ -70,7 +78,8 @@ export function jsonReadsOf(
   };
   const reads = new Map<string, JsonRead>();
   for (const column of columns) {
-    visit(column.tree, [], (found) => {
+    visit(column.tree, [], ({ column: readColumn, ...found }) => {
+      if (readColumn !== "analysis_data") return;
       const analyzers = analyzersOf(found.alias);
       if (!analyzers) return;
       const bounded =
@@ -85,7 +94,26 @@ export function jsonReadsOf(
   return [...reads.values()];
 }
 
-type Found = Omit<JsonRead, "feature" | "analyzers">;
+/**
+ * Every key of a track's JSON columns (spotify_data, audio_features) a view's features read with
+ * a cast or function (the tracks alias `t`): the door refuses a track whose value there the view
+ * cannot read, since a failed cast in a run fails the whole view's run, every run after it.
+ */
+export function trackJsonReadsOf(
+  columns: { name: string; type: FeatureType | "vector"; tree: unknown }[],
+): JsonRead[] {
+  const reads = new Map<string, JsonRead>();
+  for (const feature of columns) {
+    visit(feature.tree, [], ({ column, ...found }) => {
+      if (found.alias !== "t" || !isTrackJsonColumn(column) || found.expect === "scalar") return;
+      const id = `${column}\u0000${found.key}\u0000${found.expect}\u0000${found.max}`;
+      if (!reads.has(id)) reads.set(id, { feature: feature.name, analyzers: [], column, ...found });
+    });
+  }
+  return [...reads.values()];
+}
+
+type Found = Omit<JsonRead, "feature" | "analyzers" | "column"> & { column: string };
 
 function visit(node: unknown, ancestors: [string, Fields][], found: (read: Found) => void): void {
   if (Array.isArray(node)) {
@@ -111,36 +139,55 @@ function visit(node: unknown, ancestors: [string, Fields][], found: (read: Found
 function jsonRead(fields: Fields, ancestors: [string, Fields][]): Found | undefined {
   const operator = fields.name ? nameParts(fields.name).join(".") : "";
   if (fields.kind !== "AEXPR_OP" || (operator !== "->>" && operator !== "->")) return undefined;
-  const column = fields.lexpr as { ColumnRef?: { fields: unknown } } | undefined;
-  const names = column?.ColumnRef ? nameParts(column.ColumnRef.fields) : [];
+  const ref = fields.lexpr as { ColumnRef?: { fields: unknown } } | undefined;
+  const names = ref?.ColumnRef ? nameParts(ref.ColumnRef.fields) : [];
   const key = (fields.rexpr as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
-  if (names.length !== 2 || names[1] !== "analysis_data" || key === undefined) return undefined;
+  const column = names[1];
+  if (names.length !== 2 || column === undefined || key === undefined) return undefined;
+  if (column !== "analysis_data" && !isTrackJsonColumn(column)) return undefined;
   const alias = names[0] as string;
-  const path = `${alias}.analysis_data${operator}'${key}'`;
+  const path = `${alias}.${column}${operator}'${key}'`;
   const [parentKind, parent] = ancestors[0] ?? [];
   if (operator === "->>") {
     const type = parentKind === "TypeCast" ? castType(parent as Fields) : undefined;
     const cast = type ? NUMBER_CASTS[type] : undefined;
     if (cast)
-      return { alias, key, expect: cast.expect, max: cast.max, min: cast.min, reads: `${path} as ${type}` };
-    if (type === "boolean") return { alias, key, expect: "boolean", reads: `${path} as boolean` };
-    return { alias, key, expect: "scalar", reads: `${path} as text` };
+      return {
+        alias,
+        column,
+        key,
+        expect: cast.expect,
+        max: cast.max,
+        min: cast.min,
+        reads: `${path} as ${type}`,
+      };
+    if (type === "boolean") return { alias, column, key, expect: "boolean", reads: `${path} as boolean` };
+    return { alias, column, key, expect: "scalar", reads: `${path} as text` };
   }
   if (parentKind === "FuncCall") {
     const name = nameParts((parent as Fields).funcname).at(-1) as string;
-    if (ARRAY_FUNCTIONS.has(name)) return { alias, key, expect: "array", reads: `${name}(${path})` };
+    if (ARRAY_FUNCTIONS.has(name)) return { alias, column, key, expect: "array", reads: `${name}(${path})` };
     return undefined;
   }
   if (parentKind !== "TypeCast") return undefined;
   const type = castType(parent as Fields);
   const cast = type ? NUMBER_CASTS[type] : undefined;
   if (cast)
-    return { alias, key, expect: "json_number", max: cast.max, min: cast.min, reads: `(${path})::${type}` };
+    return {
+      alias,
+      column,
+      key,
+      expect: "json_number",
+      max: cast.max,
+      min: cast.min,
+      reads: `(${path})::${type}`,
+    };
   // (a.analysis_data->'themes')::text, turned into an array literal further up.
   const castToArray = ancestors
     .slice(1)
     .some(([kind, f]) => kind === "TypeCast" && f.typeName && isArrayType(f));
-  if (type === "text" && castToArray) return { alias, key, expect: "array", reads: `(${path})::text[]` };
+  if (type === "text" && castToArray)
+    return { alias, column, key, expect: "array", reads: `(${path})::text[]` };
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { EntityName, FeatureType, SourceDefinition } from "../schema";
-import { type JsonRead, jsonReadsOf } from "./json-reads";
+import { type JsonRead, jsonReadsOf, trackJsonReadsOf } from "./json-reads";
 import { type CompiledQuery, ident, ParamAllocator } from "./params";
 import { type CompiledHistory, compileChanges, compileHistory } from "./pit-history";
 import { compilePreAggregate, type PreAggregate } from "./pre-aggregate";
@@ -52,6 +52,8 @@ export type CompiledView = {
   watermark: CompiledQuery;
   /** The analysis_data keys it reads and what each needs: the door's check, the runs' filter. */
   reads: JsonRead[];
+  /** The keys of a track's spotify_data and audio_features it casts or counts: the door's check. */
+  trackReads: JsonRead[];
 };
 
 export function tableName(kind: ViewSpec["kind"], name: string, version: number): string {
@@ -137,6 +139,7 @@ export function compileView(unread: ViewSpec): CompiledView {
     ...(spec.entity === "track" ? { pointInTimeChanges: compileChanges(spec.source) } : {}),
     watermark: wm.query(watermarkText),
     reads,
+    trackReads: trackJsonReadsOf(unread.columns),
   };
 }
 
