@@ -152,10 +152,18 @@ export class FreshnessScheduler {
       if (this.stopped || view.pending.changes === 0) continue;
       const interval = this.options.minIntervalMs ?? (view.objectiveSeconds * 1000) / 3;
       if (Date.now() - view.lastStarted < interval) continue;
-      const readers = this.options.readers;
-      const run = await materializeIfIdle(sql, view.target, {
-        ...(readers ? { readers: { gate: readers, maxWaitMs: (view.objectiveSeconds * 1000) / 3 } } : {}),
-        onlyIf: async (locked, target) => (await pendingChanges(locked, target)).changes > 0,
+      const run = await this.runOne(view).catch((error: unknown) => {
+        if (this.stopped) throw error;
+        // One view's failure (a row behind the door it cannot read, a lost connection) is that
+        // view's: the rest of the look goes on, and the next look tries it again.
+        this.options.logger.warn(
+          "a view's run failed; its previous rows are served and the next look tries again",
+          {
+            view: viewKey(view.target),
+            error: (error as Error).message,
+          },
+        );
+        return undefined;
       });
       if (!run) continue;
       if (run.readers?.readersLeft)
@@ -183,6 +191,14 @@ export class FreshnessScheduler {
       await pruneSourceChanges(sql, await listTargets(sql), this.options.sources?.snapshots);
     }
     return runs;
+  }
+
+  private runOne(view: Tracked): Promise<RunResult | undefined> {
+    const readers = this.options.readers;
+    return materializeIfIdle(this.options.sql, view.target, {
+      ...(readers ? { readers: { gate: readers, maxWaitMs: (view.objectiveSeconds * 1000) / 3 } } : {}),
+      onlyIf: async (locked, target) => (await pendingChanges(locked, target)).changes > 0,
+    });
   }
 
   /**

@@ -604,9 +604,10 @@ export async function materializeAll(sql: Sql, options: MaterializeAllOptions = 
   let failure: { error: unknown } | undefined;
   progress({ phase: "materialize", done: 0, total: targets.length });
   // Views read only the corpus, so they build at once where the database has connections to
-  // spare (a server); PGlite has one backend, and runs there go one after another.
+  // spare (a server); PGlite has one backend, and runs there go one after another. A view whose
+  // run fails does not stop the others: its error is thrown once they have run.
   const lane = async () => {
-    while (!failure && next < targets.length) {
+    while (next < targets.length) {
       const k = next++;
       try {
         results[k] = await materializeTarget(sql, targets[k] as MaterializeTarget, {
@@ -617,7 +618,7 @@ export async function materializeAll(sql: Sql, options: MaterializeAllOptions = 
         const target = targets[k] as MaterializeTarget;
         options.onFailure?.({ name: target.name, version: target.version }, error);
         failure ??= { error };
-        return;
+        continue;
       }
       progress({ phase: "materialize", done: ++done, total: targets.length });
     }

@@ -114,12 +114,14 @@ export async function prepareData(services: Services, options: PrepareDataOption
       onProgress: options.progress,
       logger,
       // What RapfsMaterializationFailing counts; successes are counted by recordRuns.
-      onFailure: (target) =>
-        metrics.materializationRuns.inc({
-          view: `${target.name}@${target.version}`,
-          mode: "incremental",
-          outcome: "failed",
-        }),
+      onFailure: (target, error) => {
+        const view = `${target.name}@${target.version}`;
+        logger.warn("a view could not be caught up; its previous rows are served", {
+          view,
+          error: (error as Error).message,
+        });
+        metrics.materializationRuns.inc({ view, mode: "incremental", outcome: "failed" });
+      },
     });
     recordRuns(caughtUp);
     if (caughtUp.some((run) => run.rowsWritten > 0)) {
