@@ -23,16 +23,21 @@ export function parseTimestamp(text: string): number | undefined {
   check.setUTCHours(hour, minute, second, 0);
   // 2024-02-30 rolls over to March; a real date comes back unchanged.
   if (check.getUTCMonth() !== (month as number) - 1 || check.getUTCDate() !== day) return undefined;
+  const offset = offsetMinutes(zone);
+  if (offset === undefined) return undefined;
   const ms = check.getTime();
   const micros = Number(fraction.padEnd(6, "0").slice(0, 6));
-  return ms * 1000 + micros - offsetMinutes(zone) * 60_000_000;
+  return ms * 1000 + micros - offset * 60_000_000;
 }
 
-function offsetMinutes(zone: string | undefined): number {
+/** The zone's offset in minutes; undefined past ±23:59 or with minutes past 59 (+99:99 shifted a day and more). */
+function offsetMinutes(zone: string | undefined): number | undefined {
   if (!zone || zone === "Z" || zone === "z") return 0;
   const sign = zone.startsWith("-") ? -1 : 1;
   const digits = zone.slice(1).replace(":", "");
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0));
+  const [hours, minutes] = [Number(digits.slice(0, 2)), Number(digits.slice(2) || 0)];
+  if (hours > 23 || minutes > 59) return undefined;
+  return sign * (hours * 60 + minutes);
 }
 
 /** `2024-05-01T10:00:00.123456` — UTC wall time, the form PostgreSQL casts to `timestamp`. */
