@@ -57,7 +57,10 @@ export function parseIds(entity: EntityInfo, raw: readonly unknown[], field = "i
     }
   });
   if (errors.length > 0) {
-    const detail = `${errors.length === 1 ? "1 id is" : `${errors.length} ids are`} not valid ${entity.name} ids.`;
+    const detail =
+      errors.length === 1
+        ? `1 id is not a valid ${entity.name} id.`
+        : `${errors.length} ids are not valid ${entity.name} ids.`;
     throw new DomainError("VALIDATION_FAILED", detail, { errors: errors.slice(0, 100) });
   }
   return parsed;

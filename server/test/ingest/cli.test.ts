@@ -107,7 +107,7 @@ describe("rapfs ingest", () => {
         order by created_at desc limit 1)`;
     const resumed = await run();
     expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toContain("wrote 1 tracks (ids 7105–7105)");
+    expect(resumed.stdout).toContain("wrote 1 track (id 7105)");
     expect(resumed.stdout).toContain("skipped 4 tracks");
     expect(await corpusCounts(sql)).toEqual(counts);
     // --no-resume writes every batch as new: refused, since the file's given ids are taken.

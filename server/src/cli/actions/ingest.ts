@@ -44,13 +44,19 @@ export async function ingestAction(file: string, opts: IngestOptions): Promise<v
     const started = performance.now();
     const written = await writeFile(db.sql, file, reading);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    const span = written.first === undefined ? "" : ` (ids ${written.first}–${written.last})`;
+    const span =
+      written.first === undefined
+        ? ""
+        : written.first === written.last
+          ? ` (id ${written.first})`
+          : ` (ids ${written.first}–${written.last})`;
+    const fresh = rows - written.resumed;
     process.stdout.write(
-      `wrote ${count(rows - written.resumed)} ${table}${span} from ${file} in ${seconds} s\n`,
+      `wrote ${count(fresh)} ${rowsOf(table, fresh)}${span} from ${file} in ${seconds} s\n`,
     );
     if (written.resumed > 0) {
       process.stdout.write(
-        `skipped ${count(written.resumed)} ${table} an earlier run of this file wrote (--no-resume writes them again)\n`,
+        `skipped ${count(written.resumed)} ${rowsOf(table, written.resumed)} an earlier run of this file wrote (--no-resume writes them again)\n`,
       );
     }
   } finally {
@@ -226,3 +232,6 @@ function badRows(file: string, bad: BadRow[]): CliError {
     [`${file}: ${plural(rows, "bad row")}, nothing was written:`, ...lines, ...more].join("\n"),
   );
 }
+
+/** "1 track", "2 tracks", "1 analysis", "2 analyses". */
+const rowsOf = (table: Table, n: number) => (n === 1 ? (table === "tracks" ? "track" : "analysis") : table);
