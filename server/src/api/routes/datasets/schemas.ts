@@ -39,6 +39,10 @@ export const SelectionQuery = z.object({
   ),
 });
 
+/**
+ * A dataset route's query refuses names it does not know: `limt=5` downloaded (and charged) the
+ * whole dataset, as if no limit had been asked for.
+ */
 export const DownloadQuery = SelectionQuery.extend({
   format: FormatQuery,
   as_of: z
@@ -58,7 +62,7 @@ export const DownloadQuery = SelectionQuery.extend({
       param: { name: "limit", in: "query" },
       description: "At most this many rows (the first by entity key)",
     }),
-});
+}).strict();
 
 export const NameParams = z.object({
   name: z

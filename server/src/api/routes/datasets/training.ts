@@ -28,7 +28,7 @@ const TrainingQuery = SelectionQuery.extend({
       param: { name: "dataset", in: "query" },
       description: "Take a dataset's features (not its row filters)",
     }),
-});
+}).strict();
 
 const UploadRow = z.record(z.string(), z.unknown()).openapi({
   example: { track_id: 42, event_timestamp: "2025-06-01T00:00:00Z", label: 1 },
