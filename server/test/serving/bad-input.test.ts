@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DomainError } from "../../src/errors";
 import type { RunningServer } from "../../src/runtime/start-server";
@@ -133,6 +134,20 @@ describe("feature requests that cannot be served get a 4xx problem+json", () => 
     expect(text.status).toBeGreaterThanOrEqual(400);
     expect(text.status).toBeLessThan(500);
     expect(text.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("a compressed body is 415, not read as if it were not (a gzipped batch was 'not valid UTF-8')", async () => {
+    const json = JSON.stringify({ ids: [1], features: ["track_profile:energy"] });
+    const send = (encoding: string, body: BodyInit) =>
+      call(server, "/v1/features/track/batch", {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": encoding },
+        body,
+      });
+    const gzipped = problem(await send("gzip", gzipSync(json)), 415, "UNSUPPORTED_MEDIA_TYPE");
+    expect(gzipped.detail).toContain('Content-Encoding "gzip" is not accepted');
+    problem(await send("br", json), 415, "UNSUPPORTED_MEDIA_TYPE");
+    expect((await send("identity", json)).status).toBe(200);
   });
 
   it("a zero vector under cosine has no direction: 400 naming it, where it once answered no neighbours", async () => {

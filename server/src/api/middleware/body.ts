@@ -75,6 +75,7 @@ export function requestBody(app: object, maxBytes: number): MiddlewareHandler {
   return closingWhenRefused(async (c, next) => {
     const { method } = c.req;
     if (method === "GET" || method === "HEAD") return next();
+    refuseEncoded(c.req.header("content-encoding"));
     if (ownLimits.get(app)?.has(`${method} ${c.req.path}`)) return next();
     if (ACCESS_JSON.test(c.req.path)) return access(c, next);
     const onlineRead = JSON_ONLY.test(c.req.path);
@@ -83,6 +84,18 @@ export function requestBody(app: object, maxBytes: number): MiddlewareHandler {
     await readInto(c, incoming, Math.min(maxBytes, ONLINE_READ_MAX_BYTES));
     return next();
   });
+}
+
+/**
+ * No route decodes a compressed body: a gzipped one was read as it came and refused as "not valid
+ * UTF-8", or worse, taken; the header says what it is, so it is refused for that.
+ */
+function refuseEncoded(encoding: string | undefined): void {
+  if (encoding === undefined || encoding.trim().toLowerCase() === "identity") return;
+  throw new DomainError(
+    "UNSUPPORTED_MEDIA_TYPE",
+    `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not accepted: send the body uncompressed.`,
+  );
 }
 
 const limitTo = (maxSize: number, message?: string) =>
