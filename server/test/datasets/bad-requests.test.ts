@@ -216,6 +216,23 @@ describe("bad requests get a 4xx problem+json that names the problem", () => {
     expect(problem.detail).toMatch(detail);
   });
 
+  it("POST training with a CSV holding a NUL byte → 400 naming where (a JSON upload's is refused; a CSV label's came back)", async () => {
+    const label = await expectProblem(
+      await training(h, "track_id,event_timestamp,label\r\n1,2025-01-01,a\u0000b\r\n", "text/csv"),
+      400,
+      "VALIDATION_FAILED",
+    );
+    expect(label.detail).toBe(
+      "The CSV body holds a NUL byte (U+0000) on line 2, byte 46: no text may hold one.",
+    );
+    const nothingElse = await expectProblem(
+      await training(h, Buffer.alloc(100), "text/csv"),
+      400,
+      "VALIDATION_FAILED",
+    );
+    expect(nothingElse.detail).toMatch(/NUL byte \(U\+0000\) on line 1, byte 0/);
+  });
+
   it("a training upload is limited by RAPFS_TRAINING_MAX_BYTES, not by the app-wide body limit", async () => {
     // The app takes 1 KiB bodies; training uploads take 4 KiB (the harness's setting).
     const small = await datasetsHarness({ RAPFS_TRAINING_MAX_BYTES: "4096" }, { maxBodyBytes: 1_024 });

@@ -207,6 +207,15 @@ export function csvTable(body: Uint8Array): UploadTable {
       `The CSV body is not valid UTF-8: ${describeByte(body, at)} starts no valid sequence. Send text as UTF-8.`,
     );
   }
+  // As a JSON upload's NUL is refused (unstorable-text): a CSV label holding one came back in the file.
+  const nul = body.indexOf(0);
+  if (nul >= 0) {
+    const line = body.subarray(0, nul).filter((byte) => byte === 0x0a).length + 1;
+    throw datasetError(
+      "VALIDATION_FAILED",
+      `The CSV body holds a NUL byte (U+0000) on line ${line}, byte ${nul}: no text may hold one.`,
+    );
+  }
   let records: string[][];
   try {
     records = parse(Buffer.from(body), { bom: true, relax_column_count: false, skip_empty_lines: true });
