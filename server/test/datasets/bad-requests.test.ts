@@ -216,6 +216,13 @@ describe("bad requests get a 4xx problem+json that names the problem", () => {
     expect(problem.detail).toMatch(detail);
   });
 
+  it("an as_of with an offset is the card's instant in UTC, written with its Z like built_at (+99:99 is refused above)", async () => {
+    const response = await get(h, "/v1/datasets/public?as_of=2025-06-01T02:00:00%2B02:00&limit=3");
+    expect(response.status).toBe(200);
+    const card = (await response.json()) as { as_of: string; built_at: string | null };
+    expect(card.as_of).toBe("2025-06-01T00:00:00.000000Z");
+  });
+
   it("POST training with a CSV holding a NUL byte → 400 naming where (a JSON upload's is refused; a CSV label's came back)", async () => {
     const label = await expectProblem(
       await training(h, "track_id,event_timestamp,label\r\n1,2025-01-01,a\u0000b\r\n", "text/csv"),

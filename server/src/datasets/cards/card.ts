@@ -62,7 +62,8 @@ export function buildCard(
     version: info.version,
     built_at: info.builtAt,
     generated_at: now.toISOString(),
-    as_of: plan.asOf === undefined ? null : formatTimestamp(plan.asOf),
+    // ISO 8601 in UTC with its Z, as built_at and generated_at are.
+    as_of: plan.asOf === undefined ? null : `${formatTimestamp(plan.asOf)}Z`,
     limit: plan.limit ?? null,
     // A card's snapshot always counts its rows first.
     rows: info.rows ?? 0,
@@ -134,7 +135,7 @@ export function cardMarkdown(card: DatasetCard): string {
     `- **Rows:** ${card.row_set}`,
     `- **Entity:** ${card.entity}; **rows:** ${card.rows}`,
     `- **Version:** ${card.version}${card.built_at ? ` (built ${card.built_at})` : ""}`,
-    ...(card.as_of ? [`- **Features as of:** ${card.as_of} (UTC)`] : []),
+    ...(card.as_of ? [`- **Features as of:** ${card.as_of}`] : []),
     ...(card.limit !== null
       ? [`- **Limited to** the first ${plural(card.limit, "row")} by ${card.entity} key`]
       : []),
