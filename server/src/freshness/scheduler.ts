@@ -1,3 +1,4 @@
+import { isConnectionError } from "../db/connection-errors";
 import type { Sql } from "../db/database";
 import type { TableGate } from "../db/table-gate";
 import type { Logger } from "../log/logger";
@@ -153,9 +154,10 @@ export class FreshnessScheduler {
       const interval = this.options.minIntervalMs ?? (view.objectiveSeconds * 1000) / 3;
       if (Date.now() - view.lastStarted < interval) continue;
       const run = await this.runOne(view).catch((error: unknown) => {
-        if (this.stopped) throw error;
-        // One view's failure (a row behind the door it cannot read, a lost connection) is that
-        // view's: the rest of the look goes on, and the next look tries it again.
+        // A lost database fails the whole look (one line, not one per view).
+        if (this.stopped || isConnectionError(error)) throw error;
+        // One view's failure (a row behind the door it cannot read) is that view's: the rest of
+        // the look goes on, and the next look tries it again.
         this.options.logger.warn(
           "a view's run failed; its previous rows are served and the next look tries again",
           {
