@@ -28,12 +28,16 @@ export const validationHook: Hook<unknown, AppEnv, string, Response | undefined>
     ? unstorableTextFields(result.target as Target, result.data)
     : fieldErrors(result.target as Target, result.error);
   if (errors.length === 0) return undefined;
-  const names = [...new Set(errors.map((e) => (e.path.length > 0 ? e.path.join(".") : `(${e.in})`)))];
+  const names = [...new Set(errors.map(fieldName))];
   const detail = `${errors.length === 1 ? "1 problem" : `${errors.length} problems`} in the request ${
     result.target
   }: ${names.join(", ")}`;
   return problemResponse(c, { code: "VALIDATION_FAILED", detail, errors });
 };
+
+/** A field by its path; an unknown name (`limt=5`, an extra key) by what the issue says of it. */
+const fieldName = (e: FieldError) =>
+  e.path.length > 0 ? e.path.join(".") : e.code === "unrecognized_keys" ? e.detail : `(${e.in})`;
 
 const GENERIC_INTERNAL = "An unexpected error occurred. Quote the request id when reporting it.";
 
