@@ -1,12 +1,11 @@
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Sql } from "../../src/db/database";
+import type { Sql } from "../../src/db/database";
 import { DomainError } from "../../src/errors";
 import { ingestBatch } from "../../src/ingest";
 import { materializeAll } from "../../src/materialize/runner";
 import { applyDefinitions } from "../../src/registry/apply";
 import { definitionsDir, ENTITIES } from "../definitions/helpers";
-import { createServerTestDatabase, openEmbeddedTestDatabase } from "../support/databases";
+import { openBareTestDatabase } from "../support/databases";
 import { seedPlainCorpus } from "../support/plain-corpus";
 
 // A double the cast takes but an average cannot: avg sums the squares of what it reads in double
@@ -37,19 +36,7 @@ for (const topology of ["embedded", "server"] as const) {
     let defs: Awaited<ReturnType<typeof definitionsDir>>;
 
     beforeAll(async () => {
-      if (topology === "embedded") {
-        const db: Database = await openEmbeddedTestDatabase({ migrate: false });
-        sql = db.sql;
-        close = () => db.close();
-      } else {
-        const database = await createServerTestDatabase();
-        const pool = postgres(database.url, { max: 4, onnotice: () => {} });
-        sql = pool as unknown as Sql;
-        close = async () => {
-          await pool.end();
-          await database.drop();
-        };
-      }
+      ({ sql, close } = await openBareTestDatabase(topology));
       await seedPlainCorpus(sql, 34);
       await sql`update analysis_results set analysis_data = jsonb_build_object('joy', 0.25)`;
       defs = await definitionsDir({ "entities.yaml": ENTITIES, "a.yaml": ARTIST_SCORES });

@@ -1,6 +1,5 @@
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Sql } from "../../src/db/database";
+import type { Sql } from "../../src/db/database";
 import { DomainError } from "../../src/errors";
 import { FreshnessScheduler } from "../../src/freshness/scheduler";
 import { ingestBatch } from "../../src/ingest";
@@ -10,7 +9,7 @@ import { materializeAll, type RunResult } from "../../src/materialize/runner";
 import { createMetrics } from "../../src/metrics/registry";
 import { applyDefinitions } from "../../src/registry/apply";
 import { definitionsDir, ENTITIES, view } from "../definitions/helpers";
-import { createServerTestDatabase, openEmbeddedTestDatabase } from "../support/databases";
+import { openBareTestDatabase } from "../support/databases";
 import { seedPlainCorpus } from "../support/plain-corpus";
 
 const TRACKS = 60;
@@ -46,19 +45,7 @@ for (const topology of ["embedded", "server"] as const) {
     const metrics = createMetrics({ defaultMetrics: false });
 
     beforeAll(async () => {
-      if (topology === "embedded") {
-        const db: Database = await openEmbeddedTestDatabase({ migrate: false });
-        sql = db.sql;
-        close = () => db.close();
-      } else {
-        const database = await createServerTestDatabase();
-        const pool = postgres(database.url, { max: 4, onnotice: () => {} });
-        sql = pool as unknown as Sql;
-        close = async () => {
-          await pool.end();
-          await database.drop();
-        };
-      }
+      ({ sql, close } = await openBareTestDatabase(topology));
       await seedPlainCorpus(sql, TRACKS);
       await sql`update analysis_results set analysis_data = jsonb_build_object(
         'joy', 0.25, 'mood', 'old', 'words', 7, 'themes', jsonb_build_array('old'))`;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { loadConfig } from "../../src/config/env";
-import { type EmbeddedDatabase, openDatabase } from "../../src/db/database";
+import { type EmbeddedDatabase, openDatabase, type Sql } from "../../src/db/database";
 import { IN_MEMORY } from "../../src/db/embedded";
 import { migrate } from "../../src/db/migrate";
 import { cachedDataDir } from "./fixture-cache";
@@ -72,4 +72,26 @@ export async function serverOffersPgvector(): Promise<boolean> {
   } finally {
     await admin.end();
   }
+}
+
+/**
+ * A bare database (no migrations) on the embedded PostgreSQL or on a throwaway database of the
+ * development server (a pool of 4): for a test that must hold on both.
+ */
+export async function openBareTestDatabase(
+  topology: "embedded" | "server",
+): Promise<{ sql: Sql; close(): Promise<void> }> {
+  if (topology === "embedded") {
+    const db = await openEmbeddedTestDatabase({ migrate: false });
+    return { sql: db.sql, close: () => db.close() };
+  }
+  const database = await createServerTestDatabase();
+  const pool = postgres(database.url, { max: 4, onnotice: () => {} });
+  return {
+    sql: pool as unknown as Sql,
+    close: async () => {
+      await pool.end();
+      await database.drop();
+    },
+  };
 }
