@@ -123,8 +123,9 @@ function unreadableTrack(
       const data = values[column];
       if (data === null || typeof data !== "object" || Array.isArray(data)) continue;
       if (found.has(`${column}.${read.key}`)) continue;
-      const problem = misfit(read, (data as Record<string, unknown>)[read.key]);
-      if (problem) found.set(`${column}.${read.key}`, unreadableProblem(column, problem, view, read, data));
+      const value = (data as Record<string, unknown>)[read.key];
+      const problem = misfit(read, value);
+      if (problem) found.set(`${column}.${read.key}`, unreadableProblem(column, problem, view, read, value));
     }
   }
   return [...found.values()];
@@ -135,9 +136,9 @@ function unreadableProblem(
   problem: string,
   view: string,
   read: JsonRead,
-  data: object,
+  value: unknown,
 ): [string, string, string, string] {
-  const shown = JSON.stringify((data as Record<string, unknown>)[read.key]);
+  const shown = JSON.stringify(value);
   const excerpt = shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
   return [
     column,
@@ -163,7 +164,7 @@ function unreadable(
       if (found.has(read.key) || !read.analyzers.includes(values.analyzer_type as string)) continue;
       const value = (data as Record<string, unknown>)[read.key];
       const problem = misfit(read, value);
-      if (problem) found.set(read.key, unreadableProblem("analysis_data", problem, view, read, data));
+      if (problem) found.set(read.key, unreadableProblem("analysis_data", problem, view, read, value));
     }
   }
   return [...found.values()];

@@ -1,4 +1,5 @@
 import { refreshStoredHistory } from "../datasets/point-in-time/stored-history";
+import { isConnectionError } from "../db/connection-errors";
 import { type Sql, sqlParams } from "../db/database";
 import type { TableGate, WriteTurn } from "../db/table-gate";
 import { bindParams, type CompiledQuery, ident, type RuntimeParam } from "../definitions/compile/params";
@@ -605,7 +606,8 @@ export async function materializeAll(sql: Sql, options: MaterializeAllOptions = 
   progress({ phase: "materialize", done: 0, total: targets.length });
   // Views read only the corpus, so they build at once where the database has connections to
   // spare (a server); PGlite has one backend, and runs there go one after another. A view whose
-  // run fails does not stop the others: its error is thrown once they have run.
+  // run fails does not stop the others (its error is thrown once they have run); a lost database
+  // stops them all, as the freshness loop does.
   const lane = async () => {
     while (next < targets.length) {
       const k = next++;
@@ -618,6 +620,7 @@ export async function materializeAll(sql: Sql, options: MaterializeAllOptions = 
         const target = targets[k] as MaterializeTarget;
         options.onFailure?.({ name: target.name, version: target.version }, error);
         failure ??= { error };
+        if (isConnectionError(error)) return;
         continue;
       }
       progress({ phase: "materialize", done: ++done, total: targets.length });
